@@ -1,0 +1,34 @@
+"""ethogram: hidden Markov models and autoregressive HMMs for animal behavior.
+
+Three floors, arrows pointing down: ``ethogram.inference`` (array kernels),
+``ethogram.models`` and ``ethogram.fitting`` (HMMs fitted by EM), and the application
+(readers, plots, the ``ethogram`` command). The course's names are exported here.
+"""
+
+__version__ = "0.1.0"
+
+from .inference import (  # noqa: E402
+    HMMPosterior,
+    backward_pass,
+    forward_backward,
+    forward_pass,
+    get_num_threads,
+    propagate,
+    sample_posterior,
+    set_num_threads,
+    stationary_distribution,
+    viterbi,
+)
+
+__all__ = [
+    "HMMPosterior",
+    "backward_pass",
+    "forward_backward",
+    "forward_pass",
+    "get_num_threads",
+    "propagate",
+    "sample_posterior",
+    "set_num_threads",
+    "stationary_distribution",
+    "viterbi",
+]

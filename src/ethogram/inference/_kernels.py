@@ -1,0 +1,244 @@
+"""Numba kernels for HMM message passing: arrays in, arrays out.
+
+These functions are the hot loops of ethogram. They work on *scaled likelihoods*
+``lik[t, k] = exp(log_likes[t, k] - max_k log_likes[t, k])`` (so every row has a maximum of
+exactly one and the offsets are added back in log space by the caller), never allocate
+``T x K x K`` arrays, release the GIL (``nogil=True``) so that a batch of sequences can run
+on several threads, and are compiled once and cached on disk (``cache=True``). They do no
+input checking: the public wrappers in :mod:`ethogram.inference.core` validate first and
+interpret the status codes returned here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
+
+
+@njit(**_JIT)
+def _vecmat(v, M, out):
+    """out[j] = sum_i v[i] * M[i, j], unrolled over four rows of M to save stores of out."""
+    K = v.shape[0]
+    for j in range(K):
+        out[j] = 0.0
+    i = 0
+    while i + 4 <= K:
+        a0 = v[i]
+        a1 = v[i + 1]
+        a2 = v[i + 2]
+        a3 = v[i + 3]
+        for j in range(K):
+            out[j] += a0 * M[i, j] + a1 * M[i + 1, j] + a2 * M[i + 2, j] + a3 * M[i + 3, j]
+        i += 4
+    while i < K:
+        a0 = v[i]
+        for j in range(K):
+            out[j] += a0 * M[i, j]
+        i += 1
+
+
+@njit(**_JIT)
+def forward_kernel(initial_probs, transition_matrix, lik, alphas, norms):
+    """Normalized forward filtering.
+
+    Writes ``alphas[t] = p(z_t | x_{1:t})`` and ``norms[t] = p(x_t | x_{1:t-1}) / scale_t``.
+    Returns -1 on success, or the first frame ``t`` where no state has positive probability.
+    """
+    T, K = lik.shape
+    s = 0.0
+    for k in range(K):
+        a = initial_probs[k] * lik[0, k]
+        alphas[0, k] = a
+        s += a
+    norms[0] = s
+    if not s > 0.0:
+        return 0
+    inv = 1.0 / s
+    for k in range(K):
+        alphas[0, k] *= inv
+    for t in range(1, T):
+        out = alphas[t]
+        _vecmat(alphas[t - 1], transition_matrix, out)
+        s = 0.0
+        for k in range(K):
+            a = out[k] * lik[t, k]
+            out[k] = a
+            s += a
+        norms[t] = s
+        if not s > 0.0:
+            return t
+        inv = 1.0 / s
+        for k in range(K):
+            out[k] *= inv
+    return -1
+
+
+@njit(**_JIT)
+def backward_kernel(transition_T, lik, betas):
+    """Normalized backward messages: ``betas[t] ∝ p(x_{t+1:T} | z_t)``, each row summing to 1.
+
+    ``transition_T`` is the transposed transition matrix (C-contiguous) so that the inner
+    loop runs over contiguous memory. Returns -1 on success or the failing frame.
+    """
+    T, K = lik.shape
+    v = np.empty(K)
+    for k in range(K):
+        betas[T - 1, k] = 1.0 / K
+    for t in range(T - 2, -1, -1):
+        for k in range(K):
+            v[k] = lik[t + 1, k] * betas[t + 1, k]
+        out = betas[t]
+        _vecmat(v, transition_T, out)
+        s = 0.0
+        for k in range(K):
+            s += out[k]
+        if not s > 0.0:
+            return t
+        inv = 1.0 / s
+        for k in range(K):
+            out[k] *= inv
+    return -1
+
+
+@njit(**_JIT)
+def posterior_kernel(alphas, norms, betas, lik):
+    """Turn normalized forward/backward messages into posteriors and two-slice weights.
+
+    In place: ``betas[t]`` becomes ``expected_states[t] = p(z_t | x)`` and ``lik[t]`` (t >= 1)
+    becomes ``w[t] = lik[t] * beta[t] / (norms[t] * <alpha[t], beta[t]>)``, so that
+    ``sum_t p(z_t = i, z_{t+1} = j | x) = A[i, j] * (alphas[:-1].T @ w[1:])[i, j]``; the caller
+    does that product as one matrix multiplication instead of T rank-one updates, and no
+    ``T x K x K`` array is ever formed. Returns -1 on success or the failing frame.
+    """
+    T, K = lik.shape
+    for t in range(T):
+        s = 0.0
+        for k in range(K):
+            s += alphas[t, k] * betas[t, k]
+        if not s > 0.0:
+            return t
+        inv = 1.0 / s
+        c = inv / norms[t]
+        for k in range(K):
+            b = betas[t, k]
+            lik[t, k] *= b * c
+            betas[t, k] = alphas[t, k] * b * inv
+    return -1
+
+
+@njit(**_JIT)
+def viterbi_kernel(log_initial, log_transition, log_likes, states):
+    """Most likely state path by max-product in log space.
+
+    Scores are re-centred at every frame (the subtracted maxima are summed separately) so the
+    precision does not degrade over long sequences or large log-likelihood offsets. Ties go to
+    the lowest state index. Returns ``(status, score)``: status -1 on success or the first
+    frame where every state has probability zero.
+    """
+    T, K = log_likes.shape
+    backptr = np.empty((T, K), dtype=np.int32)
+    delta = np.empty(K)
+    best = np.empty(K)
+    arg = np.empty(K, dtype=np.int32)
+    offset = 0.0
+    m = -np.inf
+    for k in range(K):
+        d = log_initial[k] + log_likes[0, k]
+        delta[k] = d
+        if d > m:
+            m = d
+    if m == -np.inf:
+        return 0, -np.inf
+    offset += m
+    for k in range(K):
+        delta[k] -= m
+    for t in range(1, T):
+        for j in range(K):
+            best[j] = -np.inf
+            arg[j] = 0
+        for i in range(K):
+            di = delta[i]
+            if di == -np.inf:
+                continue
+            row = log_transition[i]
+            for j in range(K):
+                cand = di + row[j]
+                if cand > best[j]:
+                    best[j] = cand
+                    arg[j] = i
+        m = -np.inf
+        for j in range(K):
+            d = best[j] + log_likes[t, j]
+            delta[j] = d
+            backptr[t, j] = arg[j]
+            if d > m:
+                m = d
+        if m == -np.inf:
+            return t, -np.inf
+        offset += m
+        for j in range(K):
+            delta[j] -= m
+    # backtrack from the best final state (lowest index on ties)
+    last = 0
+    for k in range(1, K):
+        if delta[k] > delta[last]:
+            last = k
+    states[T - 1] = last
+    for t in range(T - 1, 0, -1):
+        states[t - 1] = backptr[t, states[t]]
+    return -1, offset + delta[last]
+
+
+@njit(**_JIT)
+def backward_sample_kernel(transition_matrix, alphas, uniforms, samples):
+    """Backward sampling of state paths given normalized forward messages (FFBS).
+
+    ``uniforms`` has shape (num_samples, T) of U(0, 1) draws; ``samples`` (num_samples, T)
+    receives the paths. Sampling is by inverse CDF on the unnormalized weights.
+    """
+    num_samples, T = uniforms.shape
+    K = alphas.shape[1]
+    weights = np.empty(K)
+    for n in range(num_samples):
+        # last frame from the filtered distribution
+        total = 0.0
+        for k in range(K):
+            weights[k] = alphas[T - 1, k]
+            total += weights[k]
+        samples[n, T - 1] = _draw(weights, total, uniforms[n, T - 1])
+        for t in range(T - 2, -1, -1):
+            nxt = samples[n, t + 1]
+            total = 0.0
+            for k in range(K):
+                wk = alphas[t, k] * transition_matrix[k, nxt]
+                weights[k] = wk
+                total += wk
+            samples[n, t] = _draw(weights, total, uniforms[n, t])
+
+
+@njit(**_JIT)
+def _draw(weights, total, u):
+    """Index drawn from unnormalized ``weights`` (summing to ``total``) with uniform ``u``."""
+    target = u * total
+    acc = 0.0
+    K = weights.shape[0]
+    last = 0
+    for k in range(K):
+        if weights[k] > 0.0:
+            last = k
+            acc += weights[k]
+            if target < acc:
+                return k
+    return last
+
+
+@njit(**_JIT)
+def propagate_kernel(distribution, transition_matrix, num_steps, out):
+    """``out[s] = distribution @ transition_matrix ** s`` for s = 0..num_steps."""
+    K = distribution.shape[0]
+    for k in range(K):
+        out[0, k] = distribution[k]
+    for s in range(1, num_steps + 1):
+        _vecmat(out[s - 1], transition_matrix, out[s])

@@ -1,0 +1,78 @@
+"""How many threads a batch of sequences runs on, and the pool that runs it.
+
+A batch (a list of sequences) is split across a thread pool; each sequence runs in one
+numba kernel that releases the GIL, so threads give real parallelism. The thread count is,
+in order of precedence: the ``num_threads`` argument of a call, the value given to
+:func:`set_num_threads`, the environment variable ``ETHOGRAM_NUM_THREADS``, and finally the
+number of CPUs available to this process. Each sequence is always computed by the same
+serial code and results are gathered in input order, so outputs do not depend on the
+thread count. While a batch runs on more than one thread, BLAS is limited to one thread per
+worker to avoid oversubscription.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence, TypeVar
+
+from threadpoolctl import threadpool_limits
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+_num_threads: int | None = None
+
+
+def _available_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def set_num_threads(num_threads: int | None) -> None:
+    """Set the default number of threads for batched inference.
+
+    Parameters
+    ----------
+    num_threads : int or None
+        A positive number of threads, or ``None`` to go back to ``ETHOGRAM_NUM_THREADS`` or
+        the number of available CPUs.
+    """
+    global _num_threads
+    if num_threads is not None:
+        num_threads = _check_threads(num_threads, "num_threads")
+    _num_threads = num_threads
+
+
+def get_num_threads() -> int:
+    """Return the default number of threads for batched inference (see :func:`set_num_threads`)."""
+    if _num_threads is not None:
+        return _num_threads
+    env = os.environ.get("ETHOGRAM_NUM_THREADS")
+    if env:
+        try:
+            return _check_threads(int(env), "ETHOGRAM_NUM_THREADS")
+        except ValueError as exc:
+            raise ValueError(
+                f"ETHOGRAM_NUM_THREADS={env!r} is not a positive integer; unset it or set e.g. 4"
+            ) from exc
+    return _available_cpus()
+
+
+def _check_threads(n, name: str) -> int:
+    if isinstance(n, bool) or int(n) != n or int(n) < 1:
+        raise ValueError(f"{name} must be a positive integer, got {n!r}")
+    return int(n)
+
+
+def parallel_map(func: Callable[[T], R], items: Sequence[T], num_threads: int | None = None) -> list[R]:
+    """Apply ``func`` to every item, on up to ``num_threads`` threads, results in input order."""
+    n = get_num_threads() if num_threads is None else _check_threads(num_threads, "num_threads")
+    n = min(n, len(items))
+    if n <= 1:
+        return [func(x) for x in items]
+    with threadpool_limits(limits=1, user_api="blas"):
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            return list(pool.map(func, items))

@@ -1,0 +1,345 @@
+"""Public message-passing API: forward/backward, posteriors, Viterbi and posterior sampling.
+
+These are the course's functions (``forward_pass``, ``backward_pass``, ``forward_backward``
+returning an :class:`HMMPosterior`) with the same argument names and meanings, made exact,
+fast and robust. Every function takes one sequence (``log_likes`` of shape (T, K)) or a
+batch (a list of such arrays of different lengths, with an optional list of masks) and then
+returns a list of results in the same order, computed on several threads (see
+:func:`ethogram.inference.set_num_threads`). A mask is boolean of shape (T,), True where the
+frame is observed; a masked frame contributes no likelihood but the chain still runs through
+it. Inputs are validated and every problem raises a ``ValueError`` naming the argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from . import _kernels
+from ._threads import parallel_map
+from ._validation import (
+    apply_mask,
+    check_all_impossible,
+    check_initial_probs,
+    check_log_likes,
+    check_mask,
+    check_transition_matrix,
+)
+
+
+@dataclass(frozen=True)
+class HMMPosterior:
+    """Posterior summary of one sequence, as the course's ``HMMPosterior`` plus transitions.
+
+    Attributes
+    ----------
+    expected_states : ndarray, shape (T, K)
+        ``expected_states[t, k] = p(z_t = k | x_{1:T})``.
+    marginal_ll : float
+        ``log p(x_{1:T})``.
+    expected_transitions : ndarray, shape (K, K)
+        ``sum_t p(z_t = i, z_{t+1} = j | x_{1:T})``; all zeros when T = 1.
+
+    Unpacking yields the course's two fields: ``expected_states, marginal_ll = posterior``.
+    """
+
+    expected_states: np.ndarray
+    marginal_ll: float
+    expected_transitions: np.ndarray
+
+    def __iter__(self) -> Iterator:
+        yield self.expected_states
+        yield self.marginal_ll
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _is_batch(log_likes) -> bool:
+    return isinstance(log_likes, (list, tuple))
+
+
+def _batch_masks(log_likes: list, mask) -> list:
+    if mask is None:
+        return [None] * len(log_likes)
+    if not isinstance(mask, (list, tuple)) or len(mask) != len(log_likes):
+        raise ValueError(
+            "mask must be a list with one mask (or None) per sequence when log_likes is a list; "
+            f"got {type(mask).__name__} for {len(log_likes)} sequences"
+        )
+    return list(mask)
+
+
+def _prepare(log_likes, num_states: int, mask, name: str = "log_likes") -> np.ndarray:
+    L = check_log_likes(log_likes, num_states, name)
+    m = check_mask(mask, L.shape[0])
+    L = apply_mask(L, m)
+    check_all_impossible(L, name)
+    return L
+
+
+def _scaled_likelihoods(L: np.ndarray) -> tuple[np.ndarray, float]:
+    """Return ``exp(L - rowmax)`` (a fresh array) and the summed row maxima."""
+    rowmax = L.max(axis=1)
+    lik = np.subtract(L, rowmax[:, None])
+    np.exp(lik, out=lik)
+    return lik, float(rowmax.sum())
+
+
+def _impossible(t: int, where: str) -> ValueError:
+    if t == 0:
+        return ValueError(
+            "the first observation is impossible under initial_probs: every state with "
+            "initial probability > 0 has log-likelihood -inf at frame 0"
+        )
+    return ValueError(
+        f"the observations are impossible under transition_matrix: no state sequence with "
+        f"non-zero probability explains frame {t} ({where}); check for -inf log-likelihoods, "
+        "zeros in transition_matrix, or mask the offending frames"
+    )
+
+
+def _run_forward(pi, A, L):
+    lik, offset = _scaled_likelihoods(L)
+    T, K = L.shape
+    alphas = np.empty((T, K))
+    norms = np.empty(T)
+    status = _kernels.forward_kernel(pi, A, lik, alphas, norms)
+    if status >= 0:
+        raise _impossible(int(status), "forward pass")
+    marginal_ll = float(np.log(norms).sum() + offset)
+    return alphas, norms, lik, marginal_ll
+
+
+# ----------------------------------------------------------------------------- forward
+
+
+def forward_pass(initial_probs, transition_matrix, log_likes, mask=None, num_threads=None):
+    """Normalized forward messages and the marginal log-likelihood.
+
+    Parameters
+    ----------
+    initial_probs : array_like, shape (K,)
+        Initial state distribution ``pi``.
+    transition_matrix : array_like, shape (K, K)
+        Row-stochastic ``P[i, j] = p(z_{t+1} = j | z_t = i)``.
+    log_likes : array_like, shape (T, K), or list of such arrays
+        ``log p(x_t | z_t = k)``; ``-inf`` marks an impossible state.
+    mask : array_like of bool, shape (T,), or list, optional
+        True where the frame is observed; masked frames contribute no likelihood.
+    num_threads : int, optional
+        Threads for a batch (default: :func:`ethogram.inference.get_num_threads`).
+
+    Returns
+    -------
+    alphas : ndarray, shape (T, K)
+        ``alphas[t] = p(z_t | x_{1:t})`` (each row sums to 1).
+    marginal_ll : float
+        ``log p(x_{1:T})``.
+    For a list input, a list of ``(alphas, marginal_ll)`` tuples.
+    """
+    A = check_transition_matrix(transition_matrix)
+    pi = check_initial_probs(initial_probs, A.shape[0])
+    if _is_batch(log_likes):
+        masks = _batch_masks(log_likes, mask)
+        return parallel_map(
+            lambda a: forward_pass(pi, A, a[0], a[1]), list(zip(log_likes, masks)), num_threads
+        )
+    L = _prepare(log_likes, A.shape[0], mask)
+    alphas, _, _, marginal_ll = _run_forward(pi, A, L)
+    return alphas, marginal_ll
+
+
+def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
+    """Normalized backward messages.
+
+    Parameters
+    ----------
+    transition_matrix : array_like, shape (K, K)
+        Row-stochastic transition matrix.
+    log_likes : array_like, shape (T, K), or list of such arrays
+        Per-frame, per-state log-likelihoods.
+    mask : array_like of bool, shape (T,), or list, optional
+        True where the frame is observed.
+    num_threads : int, optional
+        Threads for a batch.
+
+    Returns
+    -------
+    betas : ndarray, shape (T, K)
+        ``betas[t] ∝ p(x_{t+1:T} | z_t)``, each row normalized to sum to 1 (the last row is
+        uniform). For a list input, a list of such arrays.
+    """
+    A = check_transition_matrix(transition_matrix)
+    if _is_batch(log_likes):
+        masks = _batch_masks(log_likes, mask)
+        return parallel_map(lambda a: backward_pass(A, a[0], a[1]), list(zip(log_likes, masks)), num_threads)
+    L = _prepare(log_likes, A.shape[0], mask)
+    lik, _ = _scaled_likelihoods(L)
+    betas = np.empty_like(lik)
+    status = _kernels.backward_kernel(np.ascontiguousarray(A.T), lik, betas)
+    if status >= 0:
+        raise _impossible(int(status) + 1, "backward pass")
+    return betas
+
+
+# ----------------------------------------------------------------------------- smoothing
+
+
+def _posterior_one(pi, A, AT, L) -> HMMPosterior:
+    alphas, norms, lik, marginal_ll = _run_forward(pi, A, L)
+    T, K = L.shape
+    expected_states = np.empty((T, K))
+    status = _kernels.backward_kernel(AT, lik, expected_states)
+    if status >= 0:  # pragma: no cover - forward success implies a positive path exists
+        raise _impossible(int(status) + 1, "backward pass")
+    status = _kernels.posterior_kernel(alphas, norms, expected_states, lik)
+    if status >= 0:  # pragma: no cover
+        raise _impossible(int(status), "posterior")
+    if T > 1:
+        expected_transitions = alphas[:-1].T @ lik[1:]
+        expected_transitions *= A
+    else:
+        expected_transitions = np.zeros((K, K))
+    return HMMPosterior(expected_states, marginal_ll, expected_transitions)
+
+
+def forward_backward(initial_probs, transition_matrix, log_likes, mask=None, num_threads=None):
+    """Posterior state marginals, marginal log-likelihood and expected transition counts.
+
+    The full E-step of EM: one forward and one backward pass in O(T K^2) time and O(T K)
+    memory (no T x K x K array is ever allocated).
+
+    Parameters
+    ----------
+    initial_probs : array_like, shape (K,)
+        Initial state distribution.
+    transition_matrix : array_like, shape (K, K)
+        Row-stochastic transition matrix.
+    log_likes : array_like, shape (T, K), or list of such arrays
+        Per-frame, per-state log-likelihoods.
+    mask : array_like of bool, shape (T,), or list, optional
+        True where the frame is observed.
+    num_threads : int, optional
+        Threads for a batch (results do not depend on it).
+
+    Returns
+    -------
+    HMMPosterior
+        ``expected_states`` (T, K), ``marginal_ll`` (float) and ``expected_transitions``
+        (K, K). For a list input, a list of :class:`HMMPosterior`.
+    """
+    A = check_transition_matrix(transition_matrix)
+    pi = check_initial_probs(initial_probs, A.shape[0])
+    AT = np.ascontiguousarray(A.T)
+    if _is_batch(log_likes):
+        masks = _batch_masks(log_likes, mask)
+        items = list(zip(log_likes, masks))
+        for i, (L, m) in enumerate(items):  # validate all before any work starts
+            items[i] = (_prepare(L, A.shape[0], m, f"log_likes[{i}]"), None)
+        return parallel_map(lambda a: _posterior_one(pi, A, AT, a[0]), items, num_threads)
+    L = _prepare(log_likes, A.shape[0], mask)
+    return _posterior_one(pi, A, AT, L)
+
+
+# ----------------------------------------------------------------------------- decoding
+
+
+def _log(x: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(x)
+
+
+def viterbi(initial_probs, transition_matrix, log_likes, mask=None, return_score=False, num_threads=None):
+    """Most likely state sequence (max-product / Viterbi).
+
+    Parameters
+    ----------
+    initial_probs : array_like, shape (K,)
+        Initial state distribution.
+    transition_matrix : array_like, shape (K, K)
+        Row-stochastic transition matrix.
+    log_likes : array_like, shape (T, K), or list of such arrays
+        Per-frame, per-state log-likelihoods.
+    mask : array_like of bool, shape (T,), or list, optional
+        True where the frame is observed.
+    return_score : bool, default False
+        Also return ``log p(x, z*)`` of the best path.
+    num_threads : int, optional
+        Threads for a batch.
+
+    Returns
+    -------
+    states : ndarray of int, shape (T,)
+        The most likely path (ties broken toward the lowest state index).
+    score : float
+        Only with ``return_score=True``. For a list input, a list of results.
+    """
+    A = check_transition_matrix(transition_matrix)
+    pi = check_initial_probs(initial_probs, A.shape[0])
+    log_pi, log_A = _log(pi), _log(A)
+    if _is_batch(log_likes):
+        masks = _batch_masks(log_likes, mask)
+        items = [(_prepare(L, A.shape[0], m, f"log_likes[{i}]"), None) for i, (L, m) in enumerate(zip(log_likes, masks))]
+        return parallel_map(lambda a: _viterbi_one(log_pi, log_A, a[0], return_score), items, num_threads)
+    L = _prepare(log_likes, A.shape[0], mask)
+    return _viterbi_one(log_pi, log_A, L, return_score)
+
+
+def _viterbi_one(log_pi, log_A, L, return_score):
+    states = np.empty(L.shape[0], dtype=np.int32)
+    status, score = _kernels.viterbi_kernel(log_pi, log_A, L, states)
+    if status >= 0:
+        raise _impossible(int(status), "Viterbi")
+    states = states.astype(np.intp)
+    return (states, float(score)) if return_score else states
+
+
+def sample_posterior(initial_probs, transition_matrix, log_likes, num_samples=1, seed=None, mask=None, num_threads=None):
+    """Draw state paths from ``p(z_{1:T} | x_{1:T})`` by forward filtering, backward sampling.
+
+    Parameters
+    ----------
+    initial_probs : array_like, shape (K,)
+        Initial state distribution.
+    transition_matrix : array_like, shape (K, K)
+        Row-stochastic transition matrix.
+    log_likes : array_like, shape (T, K), or list of such arrays
+        Per-frame, per-state log-likelihoods.
+    num_samples : int, default 1
+        Number of independent paths.
+    seed : int, numpy.random.Generator or None
+        Randomness; the same seed gives the same paths whatever the thread count.
+    mask : array_like of bool, shape (T,), or list, optional
+        True where the frame is observed.
+    num_threads : int, optional
+        Threads for a batch.
+
+    Returns
+    -------
+    samples : ndarray of int, shape (num_samples, T)
+        For a list input, a list of such arrays.
+    """
+    if isinstance(num_samples, bool) or int(num_samples) != num_samples or num_samples < 1:
+        raise ValueError(f"num_samples must be a positive integer, got {num_samples!r}")
+    A = check_transition_matrix(transition_matrix)
+    pi = check_initial_probs(initial_probs, A.shape[0])
+    rng = np.random.default_rng(seed)
+    if _is_batch(log_likes):
+        masks = _batch_masks(log_likes, mask)
+        items = []
+        for i, (L, m) in enumerate(zip(log_likes, masks)):  # draw uniforms in input order
+            L = _prepare(L, A.shape[0], m, f"log_likes[{i}]")
+            items.append((L, rng.random((int(num_samples), L.shape[0]))))
+        return parallel_map(lambda a: _sample_one(pi, A, a[0], a[1]), items, num_threads)
+    L = _prepare(log_likes, A.shape[0], mask)
+    return _sample_one(pi, A, L, rng.random((int(num_samples), L.shape[0])))
+
+
+def _sample_one(pi, A, L, uniforms):
+    alphas, _, _, _ = _run_forward(pi, A, L)
+    samples = np.empty(uniforms.shape, dtype=np.intp)
+    _kernels.backward_sample_kernel(A, alphas, uniforms, samples)
+    return samples

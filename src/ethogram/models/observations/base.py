@@ -1,0 +1,172 @@
+"""The contract every observation model fulfils, and the registry that names them.
+
+An observation model owns the per-state emission parameters of an HMM. EM talks to it only
+through this interface: ``log_likelihoods`` (vectorised over frames and states),
+``sufficient_stats`` for one sequence (a dict of arrays, summable across sequences, threads
+and machines), ``m_step`` from summed statistics in closed form (MAP under the model's
+conjugate prior), ``log_prior`` (so EM can monitor the MAP objective), ``sample``,
+``initialize`` and a few bookkeeping methods. Adding a model means adding one file that
+subclasses :class:`ObservationModel` and decorating it with :func:`register`.
+
+Conventions shared by all models:
+- ``data`` is one sequence, an array whose first axis is time (T frames);
+- ``mask`` is boolean (T,), True where the frame is observed, or None for all observed.
+  ``log_likelihoods`` returns a row of zeros for a frame that is masked (or that the model
+  cannot score, e.g. an autoregressive frame whose lags are missing) and
+  ``sufficient_stats`` gives such frames no weight. :meth:`effective_mask` says which frames
+  the model scores;
+- ``expected_states`` has shape (T, K) and rows summing to 1;
+- parameters are public NumPy attributes named as in the course (``emission_means``, ...);
+  :meth:`get_params` / :meth:`set_params` expose them as a dict of arrays (no pickle).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+
+Stats = dict  # str -> ndarray; summable key by key
+
+_REGISTRY: dict[str, type["ObservationModel"]] = {}
+
+
+def register(name: str):
+    """Class decorator adding an observation model to the registry under ``name``."""
+
+    def deco(cls):
+        cls.name = name
+        _REGISTRY[name] = cls
+        return cls
+
+    return deco
+
+
+def get_observation_class(name: str) -> type["ObservationModel"]:
+    """Look up a registered observation model by name (e.g. ``"gaussian"``)."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown observation model {name!r}; choose one of {sorted(_REGISTRY)}"
+        ) from None
+
+
+def registered_observations() -> list[str]:
+    """Names of all registered observation models."""
+    return sorted(_REGISTRY)
+
+
+def sum_stats(stats_list: list[Stats]) -> Stats:
+    """Sum a list of statistics dicts key by key, in list order (deterministic)."""
+    if not stats_list:
+        raise ValueError("sum_stats needs at least one statistics dict")
+    out = {k: np.array(v, dtype=np.float64, copy=True) for k, v in stats_list[0].items()}
+    for s in stats_list[1:]:
+        for k in out:
+            out[k] += s[k]
+    return out
+
+
+class ObservationModel(ABC):
+    """Per-state emission distributions of an HMM.
+
+    Parameters
+    ----------
+    num_states : int
+        Number of hidden states K.
+    """
+
+    name: ClassVar[str] = "base"
+    #: names of the parameter attributes, in the order used by get_params/set_params
+    param_names: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, num_states: int):
+        if isinstance(num_states, bool) or int(num_states) != num_states or num_states < 1:
+            raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
+        self.num_states = int(num_states)
+
+    # -- data handling -----------------------------------------------------------------
+    @abstractmethod
+    def check_data(self, data) -> np.ndarray:
+        """Validate one sequence and return it as an array (NaN allowed only in rows that
+        the caller will mask). Raises ValueError naming ``data`` on bad shape or dtype."""
+
+    def effective_mask(self, data: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
+        """Frames the model scores (True) given the caller's mask; default: the mask itself."""
+        return mask
+
+    # -- EM ----------------------------------------------------------------------------
+    @abstractmethod
+    def log_likelihoods(self, data: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        """``log p(x_t | z_t = k)`` for every frame and state.
+
+        Parameters
+        ----------
+        data : ndarray, shape (T, ...)
+        mask : ndarray of bool, shape (T,), optional
+
+        Returns
+        -------
+        log_likes : ndarray, shape (T, K)
+            Zero rows for frames not scored (see :meth:`effective_mask`).
+        """
+
+    @abstractmethod
+    def sufficient_stats(self, data: np.ndarray, expected_states: np.ndarray, mask: np.ndarray | None = None) -> Stats:
+        """Expected sufficient statistics of one sequence (summable across sequences).
+
+        Parameters
+        ----------
+        data : ndarray, shape (T, ...)
+        expected_states : ndarray, shape (T, K)
+        mask : ndarray of bool, shape (T,), optional
+
+        Returns
+        -------
+        dict of str to ndarray
+        """
+
+    @abstractmethod
+    def m_step(self, stats: Stats) -> None:
+        """Set the parameters to the MAP estimate given summed statistics (closed form)."""
+
+    @abstractmethod
+    def log_prior(self) -> float:
+        """Log density of the current parameters under the prior (up to a constant)."""
+
+    # -- generation and initialisation ---------------------------------------------------
+    @abstractmethod
+    def sample(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Draw one observation sequence given a state path ``states`` (T,)."""
+
+    @abstractmethod
+    def initialize(self, datas: list[np.ndarray], masks: list[np.ndarray | None], rng: np.random.Generator, method: str = "kmeans") -> None:
+        """Set starting parameters from data (``method`` is ``"kmeans"`` or ``"random"``)."""
+
+    # -- bookkeeping ---------------------------------------------------------------------
+    @abstractmethod
+    def num_parameters(self) -> int:
+        """Number of free emission parameters (for AIC/BIC)."""
+
+    def get_params(self) -> dict[str, np.ndarray]:
+        """Parameters as a dict of arrays (copies)."""
+        return {k: np.array(getattr(self, k), copy=True) for k in self.param_names}
+
+    def set_params(self, params: dict) -> None:
+        """Set parameters from a dict as returned by :meth:`get_params`."""
+        for k in self.param_names:
+            if k in params:
+                setattr(self, k, np.array(params[k], dtype=np.float64, copy=True))
+
+    def permute(self, order) -> None:
+        """Reorder states: new state ``i`` is old state ``order[i]``.
+
+        Default: permute the first axis of every per-state parameter (shape[0] == K).
+        """
+        order = np.asarray(order)
+        for k in self.param_names:
+            v = getattr(self, k)
+            if np.ndim(v) >= 1 and np.shape(v)[0] == self.num_states:
+                setattr(self, k, np.array(v)[order])
