@@ -160,13 +160,19 @@ class ObservationModel(ABC):
             if k in params:
                 setattr(self, k, np.array(params[k], dtype=np.float64, copy=True))
 
+    def state_param_names(self) -> tuple[str, ...]:
+        """Parameters with a leading per-state axis (K, ...); shared ones (e.g. a tied
+        covariance) are left out by overriding this."""
+        return self.param_names
+
     def permute(self, order) -> None:
         """Reorder states: new state ``i`` is old state ``order[i]``.
 
-        Default: permute the first axis of every per-state parameter (shape[0] == K).
+        Parameters
+        ----------
+        order : array_like of int, shape (K,)
+            A permutation of ``range(K)``.
         """
         order = np.asarray(order)
-        for k in self.param_names:
-            v = getattr(self, k)
-            if np.ndim(v) >= 1 and np.shape(v)[0] == self.num_states:
-                setattr(self, k, np.array(v)[order])
+        for k in self.state_param_names():
+            setattr(self, k, np.array(getattr(self, k))[order])
