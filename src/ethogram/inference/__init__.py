@@ -10,10 +10,11 @@ from .core import (
     backward_pass,
     forward_backward,
     forward_pass,
+    predictive_log_likes,
     sample_posterior,
     viterbi,
 )
-from .markov import propagate, stationary_distribution
+from .markov import propagate, sample_states, stationary_distribution
 
 __all__ = [
     "HMMPosterior",
@@ -21,8 +22,10 @@ __all__ = [
     "forward_backward",
     "forward_pass",
     "get_num_threads",
+    "predictive_log_likes",
     "propagate",
     "sample_posterior",
+    "sample_states",
     "set_num_threads",
     "stationary_distribution",
     "viterbi",

@@ -242,3 +242,13 @@ def propagate_kernel(distribution, transition_matrix, num_steps, out):
         out[0, k] = distribution[k]
     for s in range(1, num_steps + 1):
         _vecmat(out[s - 1], transition_matrix, out[s])
+
+
+@njit(**_JIT)
+def sample_chain_kernel(initial_probs, transition_matrix, uniforms, states):
+    """Sample a Markov chain path of length ``len(uniforms)`` by inverse CDF."""
+    T = uniforms.shape[0]
+    K = initial_probs.shape[0]
+    states[0] = _draw(initial_probs, 1.0, uniforms[0])
+    for t in range(1, T):
+        states[t] = _draw(transition_matrix[states[t - 1]], 1.0, uniforms[t])

@@ -80,12 +80,12 @@ def _prepare(log_likes, num_states: int, mask, name: str = "log_likes") -> np.nd
     return L
 
 
-def _scaled_likelihoods(L: np.ndarray) -> tuple[np.ndarray, float]:
-    """Return ``exp(L - rowmax)`` (a fresh array) and the summed row maxima."""
+def _scaled_likelihoods(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``exp(L - rowmax)`` (a fresh array) and the row maxima (T,)."""
     rowmax = L.max(axis=1)
     lik = np.subtract(L, rowmax[:, None])
     np.exp(lik, out=lik)
-    return lik, float(rowmax.sum())
+    return lik, rowmax
 
 
 def _impossible(t: int, where: str) -> ValueError:
@@ -102,15 +102,15 @@ def _impossible(t: int, where: str) -> ValueError:
 
 
 def _run_forward(pi, A, L):
-    lik, offset = _scaled_likelihoods(L)
+    lik, rowmax = _scaled_likelihoods(L)
     T, K = L.shape
     alphas = np.empty((T, K))
     norms = np.empty(T)
     status = _kernels.forward_kernel(pi, A, lik, alphas, norms)
     if status >= 0:
         raise _impossible(int(status), "forward pass")
-    marginal_ll = float(np.log(norms).sum() + offset)
-    return alphas, norms, lik, marginal_ll
+    marginal_ll = float(np.log(norms).sum() + rowmax.sum())
+    return alphas, norms, lik, marginal_ll, rowmax
 
 
 # ----------------------------------------------------------------------------- forward
@@ -148,8 +148,43 @@ def forward_pass(initial_probs, transition_matrix, log_likes, mask=None, num_thr
             lambda a: forward_pass(pi, A, a[0], a[1]), list(zip(log_likes, masks)), num_threads
         )
     L = _prepare(log_likes, A.shape[0], mask)
-    alphas, _, _, marginal_ll = _run_forward(pi, A, L)
+    alphas, _, _, marginal_ll, _ = _run_forward(pi, A, L)
     return alphas, marginal_ll
+
+
+def predictive_log_likes(initial_probs, transition_matrix, log_likes, mask=None, num_threads=None):
+    """Per-frame predictive log-likelihoods ``log p(x_t | x_{1:t-1})``.
+
+    They sum to the marginal log-likelihood; a masked frame contributes 0.
+
+    Parameters
+    ----------
+    initial_probs : array_like, shape (K,)
+        Initial state distribution.
+    transition_matrix : array_like, shape (K, K)
+        Row-stochastic transition matrix.
+    log_likes : array_like, shape (T, K), or list of such arrays
+        Per-frame, per-state log-likelihoods.
+    mask : array_like of bool, shape (T,), or list, optional
+        True where the frame is observed.
+    num_threads : int, optional
+        Threads for a batch.
+
+    Returns
+    -------
+    ndarray, shape (T,)
+        For a list input, a list of such arrays.
+    """
+    A = check_transition_matrix(transition_matrix)
+    pi = check_initial_probs(initial_probs, A.shape[0])
+    if _is_batch(log_likes):
+        masks = _batch_masks(log_likes, mask)
+        return parallel_map(
+            lambda a: predictive_log_likes(pi, A, a[0], a[1]), list(zip(log_likes, masks)), num_threads
+        )
+    L = _prepare(log_likes, A.shape[0], mask)
+    _, norms, _, _, rowmax = _run_forward(pi, A, L)
+    return np.log(norms) + rowmax
 
 
 def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
@@ -189,7 +224,7 @@ def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
 
 
 def _posterior_one(pi, A, AT, L) -> HMMPosterior:
-    alphas, norms, lik, marginal_ll = _run_forward(pi, A, L)
+    alphas, norms, lik, marginal_ll, _ = _run_forward(pi, A, L)
     T, K = L.shape
     expected_states = np.empty((T, K))
     status = _kernels.backward_kernel(AT, lik, expected_states)
@@ -339,7 +374,7 @@ def sample_posterior(initial_probs, transition_matrix, log_likes, num_samples=1,
 
 
 def _sample_one(pi, A, L, uniforms):
-    alphas, _, _, _ = _run_forward(pi, A, L)
+    alphas = _run_forward(pi, A, L)[0]
     samples = np.empty(uniforms.shape, dtype=np.intp)
     _kernels.backward_sample_kernel(A, alphas, uniforms, samples)
     return samples

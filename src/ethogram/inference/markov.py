@@ -2,7 +2,8 @@
 
 ``stationary_distribution`` solves ``pi P = pi`` exactly (a null space, not a power
 iteration) and refuses chains whose stationary distribution is not unique;
-``propagate`` pushes a distribution forward through the chain.
+``propagate`` pushes a distribution forward through the chain; ``sample_states`` draws a
+path.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ import numpy as np
 from scipy.linalg import null_space
 
 from . import _kernels
-from ._validation import _check_probabilities, as_float_array, check_transition_matrix
+from ._validation import (
+    _check_probabilities,
+    as_float_array,
+    check_initial_probs,
+    check_transition_matrix,
+)
 
 
 def stationary_distribution(transition_matrix) -> np.ndarray:
@@ -80,3 +86,34 @@ def propagate(distribution, transition_matrix, num_steps: int, return_path: bool
     out = np.empty((int(num_steps) + 1, P.shape[0]))
     _kernels.propagate_kernel(p, P, int(num_steps), out)
     return out if return_path else out[-1].copy()
+
+
+def sample_states(initial_probs, transition_matrix, num_timesteps: int, seed=None) -> np.ndarray:
+    """Draw one state path of a Markov chain.
+
+    Parameters
+    ----------
+    initial_probs : array_like, shape (K,)
+        Distribution of the first state.
+    transition_matrix : array_like, shape (K, K)
+        Row-stochastic transition matrix.
+    num_timesteps : int
+        Path length T (>= 1).
+    seed : int, numpy.random.Generator or None
+        Randomness.
+
+    Returns
+    -------
+    states : ndarray of int, shape (T,)
+    """
+    P = check_transition_matrix(transition_matrix)
+    pi = check_initial_probs(initial_probs, P.shape[0])
+    if isinstance(num_timesteps, bool) or int(num_timesteps) != num_timesteps or num_timesteps < 1:
+        raise ValueError(f"num_timesteps must be a positive integer, got {num_timesteps!r}")
+    rng = np.random.default_rng(seed)
+    # renormalise exactly so the inverse-CDF draw never runs off the end
+    pi = pi / pi.sum()
+    P = P / P.sum(axis=1, keepdims=True)
+    states = np.empty(int(num_timesteps), dtype=np.intp)
+    _kernels.sample_chain_kernel(pi, P, rng.random(int(num_timesteps)), states)
+    return states

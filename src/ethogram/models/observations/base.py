@@ -43,19 +43,33 @@ def register(name: str):
     return deco
 
 
+#: built-in models, imported on first use so that importing ethogram stays fast
+_BUILTIN = {
+    "categorical": "categorical",
+    "gaussian": "gaussian",
+    "poisson": "poisson",
+    "autoregressive": "autoregressive",
+    "robust_autoregressive": "robust_autoregressive",
+}
+
+
 def get_observation_class(name: str) -> type["ObservationModel"]:
     """Look up a registered observation model by name (e.g. ``"gaussian"``)."""
+    if name not in _REGISTRY and name in _BUILTIN:
+        import importlib
+
+        importlib.import_module(f"{__package__}.{_BUILTIN[name]}")
     try:
         return _REGISTRY[name]
     except KeyError:
         raise ValueError(
-            f"unknown observation model {name!r}; choose one of {sorted(_REGISTRY)}"
+            f"unknown observation model {name!r}; choose one of {registered_observations()}"
         ) from None
 
 
 def registered_observations() -> list[str]:
-    """Names of all registered observation models."""
-    return sorted(_REGISTRY)
+    """Names of all registered (and built-in) observation models."""
+    return sorted(set(_REGISTRY) | set(_BUILTIN))
 
 
 def sum_stats(stats_list: list[Stats]) -> Stats:

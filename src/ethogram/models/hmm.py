@@ -1,0 +1,418 @@
+"""The HMM: initial distribution + transitions + an observation model, fitted by EM.
+
+:class:`HMM` is the full face of every model in ethogram: ``fit`` takes one array or a list
+of arrays of different lengths (with masks, and NaN rows masked automatically), runs EM with
+restarts and a progress bar, and returns a :class:`FitResult`; ``predict``, ``score``,
+``posterior``, ``sample``, ``permute``, ``num_parameters``, ``aic`` and ``bic`` work on the
+fitted model. The course's classes (:mod:`ethogram.models.course`) are thin subclasses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+import numpy as np
+
+from ..fitting import em
+from ..inference import (
+    HMMPosterior,
+    forward_backward,
+    predictive_log_likes,
+    sample_states,
+    viterbi,
+)
+from .observations import get_observation_class
+from .observations.base import ObservationModel
+from .transitions import InitialDistribution, Transitions
+
+
+@dataclass
+class FitResult:
+    """Outcome of :meth:`HMM.fit`.
+
+    Attributes
+    ----------
+    objectives : ndarray, shape (num_iters + 1,)
+        MAP objective ``sum log p(x) + log p(theta)`` per iteration of the chosen restart.
+    marginal_lls : ndarray, shape (num_iters + 1,)
+        ``sum log p(x)`` per iteration of the chosen restart (the course's ``lls``).
+    converged : bool
+        Whether the chosen restart met the tolerance before ``num_iters``.
+    num_iters : int
+        M-steps done by the chosen restart.
+    chosen_restart : int
+        Index of the restart kept (highest final objective).
+    restart_objectives : ndarray, shape (num_restarts,)
+        Final objective of every restart.
+    posterior : HMMPosterior or list of HMMPosterior
+        Posterior of the data under the fitted model (a list for a list input).
+
+    Unpacking gives the course's pair: ``lls, posterior = model.fit(data, num_iters)``.
+    """
+
+    objectives: np.ndarray
+    marginal_lls: np.ndarray
+    converged: bool
+    num_iters: int
+    chosen_restart: int
+    restart_objectives: np.ndarray
+    posterior: object
+
+    @property
+    def lls(self) -> np.ndarray:
+        """The course's name for the marginal log-likelihood history."""
+        return self.marginal_lls
+
+    def __iter__(self) -> Iterator:
+        yield self.marginal_lls
+        yield self.posterior
+
+
+def _is_batch(data) -> bool:
+    return isinstance(data, (list, tuple)) and len(data) > 0 and np.ndim(data[0]) >= 1 and not np.isscalar(data[0])
+
+
+class HMM:
+    """Hidden Markov model built from parts and fitted by EM.
+
+    Parameters
+    ----------
+    num_states : int
+        Number of hidden states K.
+    observations : str or ObservationModel, default "gaussian"
+        A registered name (``"gaussian"``, ``"categorical"``, ``"poisson"``,
+        ``"autoregressive"``, ``"robust_autoregressive"``) or an instance.
+    observation_kwargs : dict, optional
+        Keyword arguments for the observation model (e.g. ``data_dim``, ``covariance_type``).
+    initial_probs : array_like, shape (K,), optional
+        Starting initial distribution (uniform by default).
+    transition_matrix : array_like, shape (K, K), optional
+        Starting transition matrix (``0.9 I + 0.1 / K`` by default).
+    initial_alpha : float, default 1.0
+        Dirichlet concentration of the initial distribution (1 = maximum likelihood).
+    transition_alpha : float, default 1.0
+        Dirichlet concentration on every transition (1 = flat).
+    kappa : float, default 0.0
+        Stickiness: extra prior self-transitions per state (MoSeq's kappa).
+    learn_initial, learn_transitions : bool, default True
+        Hold a part fixed with False.
+    """
+
+    def __init__(self, num_states: int, observations="gaussian", observation_kwargs=None, initial_probs=None, transition_matrix=None, initial_alpha=1.0, transition_alpha=1.0, kappa=0.0, learn_initial=True, learn_transitions=True):
+        if isinstance(num_states, bool) or not isinstance(num_states, (int, np.integer)) or num_states < 1:
+            raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
+        self.num_states = int(num_states)
+        if isinstance(observations, ObservationModel):
+            if observation_kwargs:
+                raise ValueError("observation_kwargs cannot be used with an ObservationModel instance")
+            if observations.num_states != self.num_states:
+                raise ValueError(
+                    f"observations has {observations.num_states} states but num_states is {self.num_states}"
+                )
+            self.observations = observations
+        else:
+            cls = get_observation_class(observations)
+            self.observations = cls(self.num_states, **(observation_kwargs or {}))
+        self.initial = InitialDistribution(self.num_states, initial_alpha, learn_initial, initial_probs)
+        self.transitions = Transitions(self.num_states, transition_alpha, kappa, learn_transitions, transition_matrix)
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def initial_probs(self) -> np.ndarray:
+        """Initial state distribution, shape (K,)."""
+        return self.initial.initial_probs
+
+    @initial_probs.setter
+    def initial_probs(self, value):
+        self.initial.initial_probs = InitialDistribution(self.num_states, initial_probs=value).initial_probs
+
+    @property
+    def transition_matrix(self) -> np.ndarray:
+        """Transition matrix, shape (K, K)."""
+        return self.transitions.transition_matrix
+
+    @transition_matrix.setter
+    def transition_matrix(self, value):
+        self.transitions.transition_matrix = Transitions(self.num_states, transition_matrix=value).transition_matrix
+
+    def log_prior(self) -> float:
+        """Log prior density of all learned parameters (up to a constant)."""
+        return self.initial.log_prior() + self.transitions.log_prior() + self.observations.log_prior()
+
+    def get_params(self) -> dict:
+        """All parameters as a flat dict of arrays (for saving without pickle)."""
+        out = {"initial_probs": self.initial_probs.copy(), "transition_matrix": self.transition_matrix.copy()}
+        out.update(self.observations.get_params())
+        return out
+
+    def set_params(self, params: dict) -> None:
+        """Set parameters from a dict as returned by :meth:`get_params`."""
+        if "initial_probs" in params:
+            self.initial_probs = params["initial_probs"]
+        if "transition_matrix" in params:
+            self.transition_matrix = params["transition_matrix"]
+        self.observations.set_params(params)
+
+    def num_parameters(self) -> int:
+        """Number of free (learned) parameters."""
+        return self.initial.num_parameters() + self.transitions.num_parameters() + self.observations.num_parameters()
+
+    def permute(self, order) -> None:
+        """Relabel states in place: new state ``i`` is old state ``order[i]``.
+
+        Parameters
+        ----------
+        order : array_like of int, shape (K,)
+            A permutation of ``range(K)``.
+        """
+        order = np.asarray(order)
+        if order.shape != (self.num_states,) or not np.array_equal(np.sort(order), np.arange(self.num_states)):
+            raise ValueError(f"order must be a permutation of range({self.num_states}), got {order!r}")
+        self.initial.initial_probs = self.initial_probs[order]
+        self.transitions.permute(order)
+        self.observations.permute(order)
+
+    # ------------------------------------------------------------------ data
+    def _prepare(self, data, masks=None, mask_nan=True):
+        """Validate data into (list of arrays, list of effective masks, was_batch)."""
+        batch = _is_batch(data)
+        datas = list(data) if batch else [data]
+        if masks is None:
+            mlist = [None] * len(datas)
+        elif batch:
+            if not isinstance(masks, (list, tuple)) or len(masks) != len(datas):
+                raise ValueError(
+                    f"masks must be a list with one boolean mask (or None) per sequence; got "
+                    f"{type(masks).__name__} for {len(datas)} sequences"
+                )
+            mlist = list(masks)
+        else:
+            mlist = [masks]
+        out_d, out_m = [], []
+        for i, (d, m) in enumerate(zip(datas, mlist)):
+            d = self.observations.check_data(d)
+            T = d.shape[0]
+            if m is not None:
+                m = np.asarray(m)
+                if m.shape != (T,) or not (m.dtype == bool or np.isin(m, (0, 1)).all()):
+                    raise ValueError(
+                        f"mask of sequence {i} must be boolean of shape ({T},) (True = observed), got "
+                        f"dtype {m.dtype} shape {m.shape}"
+                    )
+                m = m.astype(bool)
+            if np.issubdtype(d.dtype, np.floating):
+                nan_rows = np.isnan(d.reshape(T, -1)).any(axis=1)
+                if nan_rows.any():
+                    if not mask_nan:
+                        raise ValueError(
+                            f"data (sequence {i}) has NaN in {int(nan_rows.sum())} frames; pass "
+                            "mask_nan=True to ignore them or give a mask"
+                        )
+                    m = ~nan_rows if m is None else (m & ~nan_rows)
+            out_d.append(d)
+            out_m.append(self.observations.effective_mask(d, m))
+        return out_d, out_m, batch
+
+    def log_likelihoods(self, data, mask=None) -> np.ndarray:
+        """Observation log-likelihoods of one sequence, shape (T, K) (zero rows where masked)."""
+        (d,), (m,), _ = self._prepare(data, mask)
+        return self.observations.log_likelihoods(d, m)
+
+    # ------------------------------------------------------------------ inference
+    def posterior(self, data, masks=None, num_threads=None):
+        """Posterior state marginals and expected transitions.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, ...), or list of such arrays
+        masks : array_like of bool, shape (T,), or list, optional
+        num_threads : int, optional
+
+        Returns
+        -------
+        HMMPosterior or list of HMMPosterior
+        """
+        datas, ms, batch = self._prepare(data, masks)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        return posts if batch else posts[0]
+
+    def predict(self, data, method: str = "viterbi", masks=None, num_threads=None):
+        """Most likely states.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, ...), or list of such arrays
+        method : {"viterbi", "marginal"}
+            Jointly most likely path, or the most likely state frame by frame.
+        masks : optional
+        num_threads : int, optional
+
+        Returns
+        -------
+        ndarray of int, shape (T,), or a list of them
+        """
+        if method not in ("viterbi", "marginal"):
+            raise ValueError(f"method must be 'viterbi' or 'marginal', got {method!r}")
+        datas, ms, batch = self._prepare(data, masks)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        if method == "viterbi":
+            out = viterbi(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        else:
+            posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+            out = [np.argmax(p.expected_states, axis=1) for p in posts]
+        return out if batch else out[0]
+
+    def score(self, data, masks=None, per_frame: bool = False, num_threads=None):
+        """Marginal log-likelihood ``log p(x)`` summed over sequences.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, ...), or list of such arrays
+        masks : optional
+        per_frame : bool, default False
+            Instead return ``log p(x_t | x_{1:t-1})`` per frame, shape (T,) (a list for a
+            list input); they sum to the total. Masked frames contribute 0.
+        num_threads : int, optional
+
+        Returns
+        -------
+        float, or ndarray of shape (T,) / list of them when ``per_frame``
+        """
+        datas, ms, batch = self._prepare(data, masks)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        frames = predictive_log_likes(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        if per_frame:
+            return frames if batch else frames[0]
+        return float(sum(float(f.sum()) for f in frames))
+
+    def compute_marginal_ll(self, data, masks=None) -> float:
+        """The course's name for :meth:`score`: ``log p(x)``."""
+        return self.score(data, masks)
+
+    def log_joint(self, states, data) -> float:
+        """``log p(z, x)`` of a given state path and data (the worksheet's joint probability).
+
+        Parameters
+        ----------
+        states : array_like of int, shape (T,)
+        data : array_like, shape (T, ...)
+
+        Returns
+        -------
+        float
+        """
+        (d,), (m,), _ = self._prepare(data)
+        z = np.asarray(states)
+        if z.shape != (d.shape[0],) or not np.issubdtype(z.dtype, np.integer) or z.min() < 0 or z.max() >= self.num_states:
+            raise ValueError(f"states must be integers in [0, {self.num_states}) of shape ({d.shape[0]},)")
+        ll = self.observations.log_likelihoods(d, m)
+        with np.errstate(divide="ignore"):
+            out = np.log(self.initial_probs[z[0]]) + np.log(self.transition_matrix[z[:-1], z[1:]]).sum()
+        return float(out + ll[np.arange(len(z)), z].sum())
+
+    def _num_scored_frames(self, data, masks=None) -> int:
+        datas, ms, _ = self._prepare(data, masks)
+        return int(sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(datas, ms)))
+
+    def aic(self, data, masks=None) -> float:
+        """Akaike information criterion ``-2 log p(x) + 2 p`` (lower is better)."""
+        return -2.0 * self.score(data, masks) + 2.0 * self.num_parameters()
+
+    def bic(self, data, masks=None) -> float:
+        """Bayesian information criterion ``-2 log p(x) + p log N`` with N scored frames."""
+        n = self._num_scored_frames(data, masks)
+        return -2.0 * self.score(data, masks) + self.num_parameters() * np.log(n)
+
+    # ------------------------------------------------------------------ generation
+    def sample(self, num_timesteps: int, seed=None):
+        """Sample a state path and observations.
+
+        Parameters
+        ----------
+        num_timesteps : int
+            Length T.
+        seed : int, numpy.random.Generator or None
+
+        Returns
+        -------
+        states : ndarray of int, shape (T,)
+        data : ndarray, shape (T, ...)
+        """
+        rng = np.random.default_rng(seed)
+        states = sample_states(self.initial_probs, self.transition_matrix, num_timesteps, rng)
+        return states, self.observations.sample(states, rng)
+
+    # ------------------------------------------------------------------ learning
+    def initialize(self, data, masks=None, method: str = "kmeans", seed=None) -> None:
+        """Set starting parameters from data (observations) and defaults (initial, transitions)."""
+        if method not in ("kmeans", "random"):
+            raise ValueError(f"init must be 'kmeans', 'random' or 'params', got {method!r}")
+        datas, ms, _ = self._prepare(data, masks)
+        self._initialize(datas, ms, method, np.random.default_rng(seed))
+
+    def _initialize(self, datas, ms, method, rng) -> None:
+        if self.initial.learn:
+            self.initial.initial_probs = np.full(self.num_states, 1.0 / self.num_states)
+        if self.transitions.learn:
+            self.transitions.transition_matrix = Transitions.default_matrix(self.num_states)
+        self.observations.initialize(datas, ms, rng, method)
+
+    def fit(self, data, num_iters: int = 100, tol: float = 1e-6, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None) -> FitResult:
+        """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, ...), or list of arrays of different lengths
+        num_iters : int, default 100
+            Maximum EM iterations per restart.
+        tol : float, default 1e-6
+            Stop when the objective improves by less than ``tol`` times its magnitude.
+        num_restarts : int, default 1
+            Independent initialisations; the one with the highest final objective is kept.
+        init : {"kmeans", "random", "params"}
+            How to start; "params" starts from the current parameters (one restart).
+        seed : int, numpy.random.Generator or None
+        masks : array_like of bool, shape (T,), or list, optional
+            True where a frame is observed.
+        mask_nan : bool, default True
+            Mask frames with any NaN automatically.
+        progress : bool or None
+            tqdm progress bar (None: shown only on an interactive terminal).
+        num_threads : int, optional
+            Threads over sequences.
+
+        Returns
+        -------
+        FitResult
+        """
+        if isinstance(num_iters, bool) or int(num_iters) != num_iters or num_iters < 0:
+            raise ValueError(f"num_iters must be a non-negative integer, got {num_iters!r}")
+        if isinstance(num_restarts, bool) or int(num_restarts) != num_restarts or num_restarts < 1:
+            raise ValueError(f"num_restarts must be a positive integer, got {num_restarts!r}")
+        if not (np.isfinite(tol) and tol >= 0):
+            raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+        if init not in ("kmeans", "random", "params"):
+            raise ValueError(f"init must be 'kmeans', 'random' or 'params', got {init!r}")
+        if init == "params" and num_restarts != 1:
+            raise ValueError("init='params' starts from the current parameters; use num_restarts=1")
+        datas, ms, batch = self._prepare(data, masks, mask_nan)
+        best = None
+        finals = []
+        for r, rng in enumerate(em.spawn_seeds(seed, int(num_restarts))):
+            if init != "params":
+                self._initialize(datas, ms, init, rng)
+            desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
+            run = em.run_em(self, datas, ms, int(num_iters), float(tol), progress, num_threads, desc)
+            finals.append(run.objectives[-1])
+            if best is None or run.objectives[-1] > best[1].objectives[-1]:
+                best = (r, run, self.get_params())
+        r, run, params = best
+        self.set_params(params)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        return FitResult(
+            np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters,
+            r, np.asarray(finals), posts if batch else posts[0],
+        )

@@ -1,0 +1,102 @@
+"""The course's experiments, run through the course's own class and method names.
+
+- The discrete-HMM worksheet: joint probabilities of a two-day state/observation sequence and
+  the stationary distribution of a two-state chain.
+- Part 2: a Gaussian HMM with K = 5 means on the unit circle, fitted by EM, recovers the
+  state sequence (matched accuracy >= 0.9).
+- Part 3: the spiral autoregressive HMM, fitted by EM, recovers the states (matched accuracy
+  >= 0.95) and each state's fixed point (I - A_k)^-1 b_k to within 0.05.
+"""
+
+import numpy as np
+import pytest
+
+from ethogram import AutoregressiveHMM, CategoricalHMM, GaussianHMM, stationary_distribution
+from ethogram.behavior import match_states
+from ethogram.cli import _spiral_truth
+
+# The worksheet's chain: states (happy, sad); observations (sing, walk, TV).
+WORKSHEET_PI = np.array([0.5, 0.5])
+WORKSHEET_A = np.array([[0.8, 0.2], [0.6, 0.4]])
+WORKSHEET_B = np.array([[0.5, 0.3, 0.2], [0.1, 0.2, 0.7]])
+HAPPY, SAD = 0, 1
+SING, WALK, TV = 0, 1, 2
+
+
+def _worksheet_model():
+    model = CategoricalHMM(2, 3, initial_probs=WORKSHEET_PI, transition_matrix=WORKSHEET_A)
+    model.emission_probs = WORKSHEET_B
+    return model
+
+
+def test_worksheet_joint_probabilities():
+    model = _worksheet_model()
+    x = np.array([SING, TV])
+    assert np.exp(model.log_joint(np.array([HAPPY, HAPPY]), x)) == pytest.approx(0.04, abs=1e-12)
+    assert np.exp(model.log_joint(np.array([HAPPY, SAD]), x)) == pytest.approx(0.035, abs=1e-12)
+
+
+def test_worksheet_marginal_is_sum_of_joints():
+    model = _worksheet_model()
+    x = np.array([SING, TV])
+    joints = [np.exp(model.log_joint(np.array(z), x)) for z in [(0, 0), (0, 1), (1, 0), (1, 1)]]
+    assert np.exp(model.compute_marginal_ll(x)) == pytest.approx(sum(joints), rel=1e-12)
+
+
+def test_worksheet_stationary_distribution():
+    np.testing.assert_allclose(stationary_distribution([[0.8, 0.2], [0.6, 0.4]]), [0.75, 0.25], atol=1e-12)
+
+
+def test_course_gaussian_experiment():
+    K, D, T = 5, 2, 2000
+    truth = GaussianHMM(K, D)
+    angles = 2 * np.pi * np.arange(K) / K
+    truth.emission_means = np.column_stack([np.cos(angles), np.sin(angles)])
+    truth.emission_covs = np.tile(0.25**2 * np.eye(D), (K, 1, 1))
+    truth.transition_matrix = 0.9 * np.eye(K) + 0.1 / K
+    states, data = truth.sample(T, seed=0)
+    assert data.shape == (T, D) and states.shape == (T,)
+
+    model = GaussianHMM(K, D, seed=1)
+    lls, posterior = model.fit(data, num_iters=50)
+    assert np.all(np.diff(lls) >= -1e-8 * np.abs(lls[:-1]))
+    acc, _ = match_states(states, np.argmax(posterior.expected_states, axis=1), K)
+    assert acc >= 0.9
+
+
+def test_course_gaussian_e_step_m_step_by_hand():
+    """The course's loop: e_step, m_step, repeat; the marginal LL never decreases."""
+    K, D = 5, 2
+    truth = GaussianHMM(K, D)
+    angles = 2 * np.pi * np.arange(K) / K
+    truth.emission_means = np.column_stack([np.cos(angles), np.sin(angles)])
+    truth.emission_covs = np.tile(0.25**2 * np.eye(D), (K, 1, 1))
+    _, data = truth.sample(1000, seed=3)
+    model = GaussianHMM(K, D, seed=4)
+    lls = []
+    for _ in range(15):
+        posterior = model.e_step(data)
+        lls.append(posterior.marginal_ll)
+        model.m_step(data, posterior)
+    assert np.all(np.diff(lls) >= -1e-8 * np.abs(lls[:-1]))
+    assert lls[-1] > lls[0]
+
+
+def test_course_spiral_arhmm():
+    K, D, T = 5, 2, 10000
+    dynamics, bias, covs, P = _spiral_truth(K)
+    np.testing.assert_allclose(np.diag(P), 0.946, atol=5e-4)
+    truth = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P)
+    truth.emission_dynamics, truth.emission_bias, truth.emission_covs = dynamics, bias, covs
+    states, data = truth.sample(T, seed=0)
+
+    model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P, seed=1)
+    lls, posterior = model.fit(data, num_iters=100)
+    acc, order = match_states(states, np.argmax(posterior.expected_states, axis=1), K)
+    assert acc >= 0.95
+    model.permute(order)
+    eye = np.eye(D)
+    for k in range(K):
+        true_fp = np.linalg.solve(eye - dynamics[k], bias[k])
+        fit_fp = np.linalg.solve(eye - model.emission_dynamics[k], model.emission_bias[k])
+        assert np.linalg.norm(fit_fp - true_fp) < 0.05

@@ -1,0 +1,167 @@
+"""EM on the full HMM: the MAP objective never decreases, for every observation model and
+covariance/noise type, with priors on and stickiness; restarts keep the best run; masks and
+NaN frames are honoured; a batch of sequences gives the same statistics on 1 or 2 threads.
+"""
+
+import numpy as np
+import pytest
+
+from ethogram import HMM
+from ethogram.fitting import e_step
+from ethogram.fitting.em import EMDecreaseError, run_em
+
+CASES = [
+    ("gaussian", dict(data_dim=3, covariance_type="full")),
+    ("gaussian", dict(data_dim=3, covariance_type="diag")),
+    ("gaussian", dict(data_dim=3, covariance_type="tied")),
+    ("gaussian", dict(data_dim=3, covariance_type="spherical")),
+    ("poisson", dict(data_dim=3)),
+    ("categorical", dict(num_classes=5)),
+    ("autoregressive", dict(data_dim=2, num_lags=1, noise="full")),
+    ("autoregressive", dict(data_dim=2, num_lags=2, noise="diag")),
+    ("autoregressive", dict(data_dim=2, num_lags=3, noise="tied", bias=False)),
+    ("robust_autoregressive", dict(data_dim=2, num_lags=1)),
+]
+
+
+def _sample_truth(obs, kwargs, T, seed):
+    """Data from a random model of the same family (so EM has structure to find)."""
+    truth = HMM(3, obs, kwargs)
+    rng = np.random.default_rng(seed)
+    o = truth.observations
+    if obs == "gaussian":
+        o.emission_means = rng.normal(size=(3, kwargs["data_dim"])) * 3
+        if kwargs["covariance_type"] == "tied":
+            o.emission_covs = np.tile(np.eye(kwargs["data_dim"]), (3, 1, 1))
+        else:
+            o.emission_covs = np.stack([s * np.eye(kwargs["data_dim"]) for s in (0.5, 1.0, 2.0)])
+    elif obs == "poisson":
+        o.emission_rates = rng.uniform(0.5, 10, (3, kwargs["data_dim"]))
+    elif obs == "categorical":
+        o.emission_probs = rng.dirichlet(np.ones(kwargs["num_classes"]) * 0.5, 3)
+    else:
+        D, L = kwargs["data_dim"], kwargs["num_lags"]
+        dyn = np.zeros((3, D, D * L))
+        for k in range(3):
+            th = 0.3 * (k + 1)
+            dyn[k, :, :D] = 0.9 * np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
+        o.emission_dynamics = dyn
+        if kwargs.get("bias", True):
+            o.emission_bias = rng.normal(size=(3, D))
+        o.emission_covs = np.tile(0.05 * np.eye(D), (3, 1, 1))
+    return truth.sample(T, seed=seed)
+
+
+@pytest.mark.parametrize("obs,kwargs", CASES, ids=[f"{o}-{'-'.join(map(str, k.values()))}" for o, k in CASES])
+def test_em_objective_never_decreases(obs, kwargs):
+    _, data = _sample_truth(obs, kwargs, 1500, seed=0)
+    model = HMM(3, obs, kwargs, kappa=5.0, transition_alpha=1.5, initial_alpha=2.0)
+    result = model.fit([data[:900], data[900:]], num_iters=25, tol=0.0, init="random", seed=1)
+    obj = result.objectives
+    assert len(obj) == result.num_iters + 1
+    assert np.all(np.diff(obj) >= -1e-8 * np.abs(obj[:-1])), np.diff(obj).min()
+    assert obj[-1] > obj[0]
+
+
+def test_objective_is_marginal_ll_plus_log_prior():
+    _, data = _sample_truth("gaussian", dict(data_dim=3, covariance_type="full"), 500, seed=1)
+    model = HMM(3, "gaussian", dict(data_dim=3), kappa=10.0)
+    result = model.fit(data, num_iters=5, tol=0.0, seed=0)
+    assert result.objectives[-1] == pytest.approx(model.score(data) + model.log_prior(), rel=1e-10)
+    assert result.marginal_lls[-1] == pytest.approx(model.score(data), rel=1e-10)
+
+
+def test_decrease_raises_clear_error():
+    """Corrupt the M-step so that it moves away from the optimum: EM must refuse to go on."""
+    _, data = _sample_truth("gaussian", dict(data_dim=3, covariance_type="diag"), 500, seed=2)
+    model = HMM(3, "gaussian", dict(data_dim=3, covariance_type="diag"))
+    model.initialize(data, seed=0)
+    original = model.observations.m_step
+
+    def bad_m_step(stats):
+        original(stats)
+        model.observations.emission_means = model.observations.emission_means + 5.0
+
+    model.observations.m_step = bad_m_step
+    d, m, _ = model._prepare(data)
+    with pytest.raises(EMDecreaseError, match="decreased"):
+        run_em(model, d, m, num_iters=5, tol=0.0, progress=False)
+
+
+def test_stops_on_tolerance_and_reports_convergence():
+    _, data = _sample_truth("gaussian", dict(data_dim=3, covariance_type="full"), 1000, seed=3)
+    model = HMM(3, "gaussian", dict(data_dim=3))
+    result = model.fit(data, num_iters=500, tol=1e-4, seed=0)
+    assert result.converged and result.num_iters < 500
+    last = result.objectives
+    assert last[-1] - last[-2] <= 1e-4 * abs(last[-2])
+    short = HMM(3, "gaussian", dict(data_dim=3)).fit(data, num_iters=2, tol=0.0, seed=0)
+    assert not short.converged and short.num_iters == 2
+
+
+def test_restarts_keep_the_best_and_are_reproducible():
+    _, data = _sample_truth("gaussian", dict(data_dim=3, covariance_type="full"), 800, seed=4)
+    model = HMM(3, "gaussian", dict(data_dim=3))
+    result = model.fit(data, num_iters=20, num_restarts=4, init="random", seed=7)
+    assert result.restart_objectives.shape == (4,)
+    assert result.chosen_restart == int(np.argmax(result.restart_objectives))
+    assert result.objectives[-1] == result.restart_objectives.max()
+    assert model.score(data) + model.log_prior() == pytest.approx(result.restart_objectives.max(), rel=1e-10)
+    again = HMM(3, "gaussian", dict(data_dim=3)).fit(data, num_iters=20, num_restarts=4, init="random", seed=7)
+    np.testing.assert_array_equal(again.restart_objectives, result.restart_objectives)
+
+
+def test_masks_and_nan_rows():
+    _, data = _sample_truth("gaussian", dict(data_dim=3, covariance_type="full"), 600, seed=5)
+    model = HMM(3, "gaussian", dict(data_dim=3))
+    model.initialize(data, seed=0)
+    mask = np.ones(600, bool)
+    mask[100:150] = False
+    with_nan = data.copy()
+    with_nan[100:150] = np.nan
+    a = model.score(data, masks=mask)
+    b = model.score(with_nan)  # NaN rows are masked automatically
+    assert a == pytest.approx(b, rel=1e-12)
+    assert np.isfinite(b)
+    # a masked frame contributes nothing to the M-step statistics
+    d1, m1, _ = model._prepare(with_nan)
+    d2, m2, _ = model._prepare(data, mask)
+    s1, s2 = e_step(model, d1, m1), e_step(model, d2, m2)
+    for key in s1.observations:
+        np.testing.assert_allclose(s1.observations[key], s2.observations[key], rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(with_nan, num_iters=1, mask_nan=False)
+    result = model.fit(with_nan, num_iters=10, seed=0)
+    assert np.all(np.isfinite(result.objectives))
+
+
+def test_batch_statistics_do_not_depend_on_threads():
+    _, data = _sample_truth("autoregressive", dict(data_dim=2, num_lags=2, noise="full"), 3000, seed=6)
+    seqs = [data[:700], data[700:1900], data[1900:2300], data[2300:]]
+    model = HMM(3, "autoregressive", dict(data_dim=2, num_lags=2))
+    model.initialize(seqs, seed=0)
+    d, m, _ = model._prepare(seqs)
+    one = e_step(model, d, m, num_threads=1)
+    two = e_step(model, d, m, num_threads=2)
+    assert one.marginal_ll == two.marginal_ll
+    np.testing.assert_array_equal(one.expected_transitions, two.expected_transitions)
+    for key in one.observations:
+        np.testing.assert_array_equal(one.observations[key], two.observations[key])
+
+
+def test_sticky_prior_lengthens_dwell_times():
+    _, data = _sample_truth("gaussian", dict(data_dim=3, covariance_type="full"), 1500, seed=8)
+    plain = HMM(3, "gaussian", dict(data_dim=3))
+    plain.fit(data, num_iters=30, seed=0)
+    sticky = HMM(3, "gaussian", dict(data_dim=3), kappa=1e4)
+    sticky.fit(data, num_iters=30, seed=0)
+    assert np.diag(sticky.transition_matrix).mean() > np.diag(plain.transition_matrix).mean()
+
+
+def test_fixed_transitions_stay_fixed():
+    _, data = _sample_truth("poisson", dict(data_dim=3), 500, seed=9)
+    A = np.full((3, 3), 1 / 3)
+    model = HMM(3, "poisson", dict(data_dim=3), transition_matrix=A, learn_transitions=False, learn_initial=False)
+    model.fit(data, num_iters=5, seed=0)
+    np.testing.assert_array_equal(model.transition_matrix, A)
+    np.testing.assert_array_equal(model.initial_probs, np.full(3, 1 / 3))
