@@ -76,7 +76,16 @@ def test_gaussian_one_em_step_matches_hmmlearn(covariance_type, lengths):
     np.testing.assert_allclose(ours.initial_probs, ref.startprob_, rtol=RTOL, atol=1e-14)
     np.testing.assert_allclose(ours.transition_matrix, ref.transmat_, rtol=RTOL, atol=1e-14)
     np.testing.assert_allclose(ours.observations.emission_means, ref.means_, rtol=RTOL)
-    np.testing.assert_allclose(ours.observations.emission_covs, ref.covars_, rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(ours.observations.emission_covs, _full_covs(ref, K, D), rtol=RTOL, atol=1e-14)
+
+
+def _full_covs(ref, K, D):
+    """hmmlearn's fitted covariances as (K, D, D) (its spherical ``covars_`` is not)."""
+    if ref.covariance_type == "spherical":
+        return ref._covars_[:, 0][:, None, None] * np.eye(D)
+    if ref.covariance_type == "tied":
+        return np.tile(ref._covars_, (K, 1, 1))
+    return ref.covars_
 
 
 @pytest.mark.parametrize("lengths", [[500], [300, 200, 90]])
