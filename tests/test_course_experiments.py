@@ -4,8 +4,9 @@
   the stationary distribution of a two-state chain.
 - Part 2: a Gaussian HMM with K = 5 means on the unit circle, fitted by EM, recovers the
   state sequence (matched accuracy >= 0.9).
-- Part 3: the spiral autoregressive HMM, fitted by EM, recovers the states (matched accuracy
-  >= 0.95) and each state's fixed point (I - A_k)^-1 b_k to within 0.05.
+- Part 3: the spiral autoregressive HMM, fitted by EM (best of 8 k-means restarts), recovers
+  the states (matched accuracy >= 0.95) and each state's fixed point (I - A_k)^-1 b_k to
+  within 0.05.
 """
 
 import numpy as np
@@ -58,14 +59,17 @@ def test_course_gaussian_experiment():
     assert data.shape == (T, D) and states.shape == (T,)
 
     model = GaussianHMM(K, D, seed=1)
-    lls, posterior = model.fit(data, num_iters=50)
-    assert np.all(np.diff(lls) >= -1e-8 * np.abs(lls[:-1]))
+    result = model.fit(data, num_iters=50)
+    lls, posterior = result
+    objective = result.objectives
+    assert np.all(np.diff(objective) >= -1e-8 * np.abs(objective[:-1]))
     acc, _ = match_states(states, np.argmax(posterior.expected_states, axis=1), K)
     assert acc >= 0.9
 
 
 def test_course_gaussian_e_step_m_step_by_hand():
-    """The course's loop: e_step, m_step, repeat; the marginal LL never decreases."""
+    """The course's loop: e_step, m_step, repeat; the MAP objective (marginal LL plus the
+    weak default prior) never decreases."""
     K, D = 5, 2
     truth = GaussianHMM(K, D)
     angles = 2 * np.pi * np.arange(K) / K
@@ -76,7 +80,7 @@ def test_course_gaussian_e_step_m_step_by_hand():
     lls = []
     for _ in range(15):
         posterior = model.e_step(data)
-        lls.append(posterior.marginal_ll)
+        lls.append(posterior.marginal_ll + model.log_prior())
         model.m_step(data, posterior)
     assert np.all(np.diff(lls) >= -1e-8 * np.abs(lls[:-1]))
     assert lls[-1] > lls[0]
@@ -91,7 +95,8 @@ def test_course_spiral_arhmm():
     states, data = truth.sample(T, seed=0)
 
     model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P, seed=1)
-    lls, posterior = model.fit(data, num_iters=100)
+    # ARHMM likelihoods have local optima: restarts (kept by objective) are part of the recipe
+    lls, posterior = model.fit(data, num_iters=100, num_restarts=8, seed=0)
     acc, order = match_states(states, np.argmax(posterior.expected_states, axis=1), K)
     assert acc >= 0.95
     model.permute(order)

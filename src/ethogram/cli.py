@@ -67,7 +67,7 @@ def _demo_spiral(seed: int, out) -> None:
     states, data = truth.sample(T, seed=seed)
     model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P, seed=seed)
     t0 = time.perf_counter()
-    result = model.fit(data, num_iters=100, seed=seed)
+    result = model.fit(data, num_iters=100, num_restarts=8, seed=seed)
     elapsed = time.perf_counter() - t0
     acc, order = match_states(states, model.predict(data), K)
     model.permute(order)
@@ -76,6 +76,7 @@ def _demo_spiral(seed: int, out) -> None:
     fixed_fit = np.array([np.linalg.solve(eye - model.emission_dynamics[k][:, :D], model.emission_bias[k]) for k in range(K)])
     err = np.linalg.norm(fixed_true - fixed_fit, axis=1).max()
     print("Autoregressive HMM (the course's spiral): K=5, D=2, L=1, T=10000", file=out)
+    print(f"  restarts           {len(result.restart_objectives):>10d}   best: #{result.chosen_restart}", file=out)
     print(f"  EM iterations      {result.num_iters:>10d}   converged: {result.converged}", file=out)
     print(f"  fit time           {elapsed:>10.2f} s", file=out)
     print(f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: {truth.score(data):.1f})", file=out)

@@ -73,6 +73,34 @@ def _is_batch(data) -> bool:
     return isinstance(data, (list, tuple)) and len(data) > 0 and np.ndim(data[0]) >= 1 and not np.isscalar(data[0])
 
 
+def _best_relabeling(C: np.ndarray, logP: np.ndarray) -> np.ndarray:
+    """Permutation ``p`` maximising ``sum_ij C[i, j] logP[p_i, p_j]`` (exact for K <= 8)."""
+    import itertools
+
+    K = C.shape[0]
+
+    def score(p):
+        return float((C * logP[np.ix_(p, p)]).sum())
+
+    if K <= 8:
+        perms = np.array(list(itertools.permutations(range(K))))
+        scores = np.einsum("ij,nij->n", C, logP[perms[:, :, None], perms[:, None, :]])
+        return perms[int(np.argmax(scores))]
+    p = np.arange(K)
+    current = score(p)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(K):
+            for j in range(i + 1, K):
+                q = p.copy()
+                q[i], q[j] = q[j], q[i]
+                s = score(q)
+                if s > current + 1e-12:
+                    p, current, improved = q, s, True
+    return p
+
+
 class HMM:
     """Hidden Markov model built from parts and fitted by EM.
 
@@ -358,6 +386,30 @@ class HMM:
         if self.transitions.learn:
             self.transitions.transition_matrix = Transitions.default_matrix(self.num_states)
         self.observations.initialize(datas, ms, rng, method)
+        if not self.transitions.learn and self.num_states > 1:
+            self._align_to_fixed_transitions(datas, ms)
+
+    def _align_to_fixed_transitions(self, datas, ms) -> None:
+        """Relabel freshly initialised observation states to suit a fixed transition matrix.
+
+        Initial clusters come in arbitrary order, but a transition matrix held fixed (as in
+        the course) is not symmetric under relabeling: a wrong order forces the data through
+        improbable transitions and EM stalls in a poor optimum. Expected transition counts C
+        under a generic sticky chain (0.9 I + 0.1 / K) and the initial emissions are
+        computed; the relabeling maximising
+        ``sum_ij C[i, j] log P[order_i, order_j]`` is found exactly for K <= 8 and by pairwise
+        swaps otherwise.
+        """
+        K = self.num_states
+        sticky = Transitions.default_matrix(K)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        posts = forward_backward(np.full(K, 1.0 / K), sticky, lls)
+        C = sum(p.expected_transitions for p in posts)
+        with np.errstate(divide="ignore"):
+            logP = np.maximum(np.log(self.transition_matrix), -1e3)
+        best = _best_relabeling(C, logP)
+        # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
+        self.observations.permute(np.argsort(best))
 
     def fit(self, data, num_iters: int = 100, tol: float = 1e-6, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
