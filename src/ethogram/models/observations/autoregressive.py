@@ -21,6 +21,7 @@ statistics are one weighted Gram matrix of those rows per state.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy.linalg import solve_triangular
 
 from ._common import (
@@ -38,6 +39,20 @@ from .base import ObservationModel, register
 
 NOISE_TYPES = ("full", "diag", "tied")
 _CHUNK = 8192
+_GRAM_CHUNK = 1024
+
+
+@njit(cache=True, nogil=True)
+def _grouped_squares(R, num_states, data_dim, out):
+    """``out[t, k] = sum_d R[t, k * D + d] ** 2`` (the whitened residual norms)."""
+    for t in range(R.shape[0]):
+        for k in range(num_states):
+            s = 0.0
+            base = k * data_dim
+            for d in range(data_dim):
+                v = R[t, base + d]
+                s += v * v
+            out[t, k] = s
 
 
 def lagged_rows(x: np.ndarray, num_lags: int, bias: bool) -> np.ndarray:
@@ -137,12 +152,10 @@ class AutoregressiveObservations(ObservationModel):
         M = np.empty((K, D, Z.shape[1]))
         for k in range(K):
             M[k] = solve_triangular(chols[k], np.hstack([np.eye(D), -W[k]]), lower=True, check_finite=False)
-        M = M.reshape(K * D, Z.shape[1])
+        MT = np.ascontiguousarray(M.reshape(K * D, Z.shape[1]).T)
         maha = np.empty((Z.shape[0], K))
         for start in range(0, Z.shape[0], _CHUNK):
-            R = Z[start:start + _CHUNK] @ M.T
-            R *= R
-            maha[start:start + _CHUNK] = R.reshape(R.shape[0], K, D).sum(axis=2)
+            _grouped_squares(Z[start:start + _CHUNK] @ MT, K, D, maha[start:start + _CHUNK])
         half_logdet = np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
         return maha, half_logdet
 
@@ -178,10 +191,13 @@ class AutoregressiveObservations(ObservationModel):
         if T <= L:
             return {"n": np.zeros(K), "G": G}
         w = w[L:]
-        rw = self._row_weights(Z, w)
-        for k in range(K):
-            Zw = Z * np.sqrt(rw[:, k])[:, None]
-            G[k] = Zw.T @ Zw
+        sw = np.sqrt(self._row_weights(Z, w))
+        # chunks of rows small enough to stay in cache between the scaling and the product
+        for start in range(0, Z.shape[0], _GRAM_CHUNK):
+            Zc, swc = Z[start:start + _GRAM_CHUNK], sw[start:start + _GRAM_CHUNK]
+            for k in range(K):
+                Zw = Zc * swc[:, k:k + 1]
+                G[k] += Zw.T @ Zw
         return {"n": w.sum(axis=0), "G": G}
 
     def m_step(self, stats) -> None:
@@ -298,13 +314,15 @@ class AutoregressiveObservations(ObservationModel):
 
         km = KMeans(n_clusters=K, n_init=3, random_state=int(rng.integers(2**31 - 1))).fit(sub / scale)
         labels = km.predict(feats / scale)
-        hard = np.zeros((Z.shape[0], K))
-        hard[np.arange(Z.shape[0]), labels] = 1.0
-        G = np.einsum("tk,ti,tj->kij", hard, Z, Z, optimize=True)
+        G = np.zeros((K, Z.shape[1], Z.shape[1]))
+        counts = np.bincount(labels, minlength=K).astype(np.float64)
+        for k in range(K):
+            Zk = Z[labels == k]
+            G[k] = Zk.T @ Zk
         ridge = self.prior_ridge
         self.prior_ridge = max(ridge, 1e-2 * np.trace(G.sum(0)) / G.shape[1] / max(Z.shape[0], 1))
         try:
-            self.m_step({"n": hard.sum(0), "G": G})
+            self.m_step({"n": counts, "G": G})
         finally:
             self.prior_ridge = ridge
         self.emission_covs = symmetrize(self.emission_covs) + 1e-8 * np.eye(D)
