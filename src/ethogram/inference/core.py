@@ -58,7 +58,8 @@ class HMMPosterior:
 
 
 def _is_batch(log_likes) -> bool:
-    return isinstance(log_likes, (list, tuple))
+    """A list or tuple whose items are 2-D (a nested list of numbers is one sequence)."""
+    return isinstance(log_likes, (list, tuple)) and len(log_likes) > 0 and all(np.ndim(x) == 2 for x in log_likes)
 
 
 def _batch_masks(log_likes: list, mask) -> list:

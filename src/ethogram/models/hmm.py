@@ -69,10 +69,6 @@ class FitResult:
         yield self.posterior
 
 
-def _is_batch(data) -> bool:
-    return isinstance(data, (list, tuple)) and len(data) > 0 and np.ndim(data[0]) >= 1 and not np.isscalar(data[0])
-
-
 def _best_relabeling(C: np.ndarray, logP: np.ndarray) -> np.ndarray:
     """Permutation ``p`` maximising ``sum_ij C[i, j] logP[p_i, p_j]`` (exact for K <= 8)."""
     import itertools
@@ -202,9 +198,14 @@ class HMM:
         self.observations.permute(order)
 
     # ------------------------------------------------------------------ data
+    def _is_batch(self, data) -> bool:
+        """A list/tuple of sequences (vs. one sequence given as a nested list)."""
+        nd = self.observations.sequence_ndim
+        return isinstance(data, (list, tuple)) and len(data) > 0 and all(np.ndim(x) == nd for x in data)
+
     def _prepare(self, data, masks=None, mask_nan=True):
         """Validate data into (list of arrays, list of effective masks, was_batch)."""
-        batch = _is_batch(data)
+        batch = self._is_batch(data)
         datas = list(data) if batch else [data]
         if masks is None:
             mlist = [None] * len(datas)

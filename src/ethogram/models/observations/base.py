@@ -93,6 +93,8 @@ class ObservationModel(ABC):
     """
 
     name: ClassVar[str] = "base"
+    #: dimensions of one sequence (2 for (T, D) arrays; 1 for a sequence of labels)
+    sequence_ndim: ClassVar[int] = 2
     #: names of the parameter attributes, in the order used by get_params/set_params
     param_names: ClassVar[tuple[str, ...]] = ()
 

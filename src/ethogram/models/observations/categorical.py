@@ -29,6 +29,7 @@ class CategoricalObservations(ObservationModel):
     """
 
     param_names = ("emission_probs",)
+    sequence_ndim = 1
 
     def __init__(self, num_states, num_classes, prior="default", concentration=1.01):
         super().__init__(num_states)
