@@ -29,7 +29,6 @@ from ._common import (
     check_float_data,
     check_positive_int,
     cholesky,
-    filled,
     frame_weights,
     iw_penalty,
     observed_rows,
@@ -53,6 +52,13 @@ def _grouped_squares(R, num_states, data_dim, out):
                 v = R[t, base + d]
                 s += v * v
             out[t, k] = s
+
+
+def _finite(data: np.ndarray) -> np.ndarray:
+    """NaN entries replaced by 0. Unlike the i.i.d. models, masked rows are *not* zeroed:
+    a frame left out of the scores may still be a valid lag of the next frames (the
+    effective mask decides what is scored)."""
+    return np.nan_to_num(data, nan=0.0) if np.isnan(data).any() else data
 
 
 def lagged_rows(x: np.ndarray, num_lags: int, bias: bool) -> np.ndarray:
@@ -164,7 +170,7 @@ class AutoregressiveObservations(ObservationModel):
 
     def log_likelihoods(self, data, mask=None) -> np.ndarray:
         """Per-frame, per-state log-likelihoods (T, K); zero rows for unscored frames."""
-        x = filled(data, mask)
+        x = _finite(data)
         T, K, L = x.shape[0], self.num_states, self.num_lags
         out = np.empty((T, K))
         out[:min(L, T)] = self._prefix_log_likes(x)[:, None]
@@ -183,7 +189,7 @@ class AutoregressiveObservations(ObservationModel):
     def sufficient_stats(self, data, expected_states, mask=None) -> dict:
         """Per state: ``n`` (K,) frames and the weighted Gram ``G`` (K, D+P, D+P) of
         ``[x_t, x_{t-1}, ..., x_{t-L}, 1]`` over frames t >= L."""
-        x = filled(data, mask)
+        x = _finite(data)
         T, K, L, D = x.shape[0], self.num_states, self.num_lags, self.data_dim
         w = frame_weights(expected_states, mask, T, K)
         Z = lagged_rows(x, L, self.bias)
@@ -281,7 +287,7 @@ class AutoregressiveObservations(ObservationModel):
         K, D, L = self.num_states, self.data_dim, self.num_lags
         rows, rw = [], []
         for d, m in zip(datas, masks):
-            x = filled(d, m)
+            x = _finite(d)
             if x.shape[0] <= L:
                 continue
             Z = lagged_rows(x, L, self.bias)
