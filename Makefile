@@ -24,7 +24,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 NUMBA_NUM_THREADS=2 $(PY) bench/run_all.py
+	cd bench && ../$(PY) run_all.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache

@@ -132,63 +132,71 @@ def posterior_kernel(alphas, norms, betas, lik):
 def viterbi_kernel(log_initial, log_transition, log_likes, states):
     """Most likely state path by max-product in log space.
 
-    Scores are re-centred at every frame (the subtracted maxima are summed separately) so the
-    precision does not degrade over long sequences or large log-likelihood offsets. Ties go to
-    the lowest state index. Returns ``(status, score)``: status -1 on success or the first
-    frame where every state has probability zero.
+    The forward sweep keeps only the re-centred scores ``delta[t]`` (no back-pointers), so
+    its inner loop is a pure vectorisable maximum; the backtrack recomputes
+    ``argmax_i delta[t-1, i] + log_transition[i, z_t]`` with the very same floating-point
+    operations, so the path is the one the sweep maximised. Scores are re-centred at every
+    frame (the subtracted maxima are summed separately) so precision does not degrade over
+    long sequences or large offsets. Ties go to the lowest state index. Returns
+    ``(status, score)``: status -1 on success or the first frame where every state has
+    probability zero.
     """
     T, K = log_likes.shape
-    backptr = np.empty((T, K), dtype=np.int32)
-    delta = np.empty(K)
+    deltas = np.empty((T, K))
     best = np.empty(K)
-    arg = np.empty(K, dtype=np.int32)
     offset = 0.0
     m = -np.inf
     for k in range(K):
         d = log_initial[k] + log_likes[0, k]
-        delta[k] = d
+        deltas[0, k] = d
         if d > m:
             m = d
     if m == -np.inf:
         return 0, -np.inf
     offset += m
     for k in range(K):
-        delta[k] -= m
+        deltas[0, k] -= m
     for t in range(1, T):
+        prev = deltas[t - 1]
         for j in range(K):
             best[j] = -np.inf
-            arg[j] = 0
         for i in range(K):
-            di = delta[i]
+            di = prev[i]
             if di == -np.inf:
                 continue
             row = log_transition[i]
             for j in range(K):
-                cand = di + row[j]
-                if cand > best[j]:
-                    best[j] = cand
-                    arg[j] = i
+                best[j] = max(best[j], di + row[j])
         m = -np.inf
+        cur = deltas[t]
         for j in range(K):
             d = best[j] + log_likes[t, j]
-            delta[j] = d
-            backptr[t, j] = arg[j]
+            cur[j] = d
             if d > m:
                 m = d
         if m == -np.inf:
             return t, -np.inf
         offset += m
         for j in range(K):
-            delta[j] -= m
-    # backtrack from the best final state (lowest index on ties)
+            cur[j] -= m
     last = 0
     for k in range(1, K):
-        if delta[k] > delta[last]:
+        if deltas[T - 1, k] > deltas[T - 1, last]:
             last = k
+    score = offset + deltas[T - 1, last]
     states[T - 1] = last
     for t in range(T - 1, 0, -1):
-        states[t - 1] = backptr[t, states[t]]
-    return -1, offset + delta[last]
+        nxt = states[t]
+        prev = deltas[t - 1]
+        arg = 0
+        top = -np.inf
+        for i in range(K):
+            cand = prev[i] + log_transition[i, nxt]
+            if cand > top:
+                top = cand
+                arg = i
+        states[t - 1] = arg
+    return -1, score
 
 
 @njit(**_JIT)

@@ -84,6 +84,8 @@ def check_log_likes(log_likes, num_states: int, name: str = "log_likes") -> np.n
         )
     if L.shape[0] == 0:
         raise ValueError(f"{name} has no frames (shape {L.shape}); give at least one time step")
+    if np.isfinite(L).all():  # one pass for the common case
+        return L
     if np.isnan(L).any():
         t = int(np.argwhere(np.isnan(L))[0, 0])
         raise ValueError(

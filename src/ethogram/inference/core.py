@@ -76,9 +76,11 @@ def _batch_masks(log_likes: list, mask) -> list:
 def _prepare(log_likes, num_states: int, mask, name: str = "log_likes") -> np.ndarray:
     L = check_log_likes(log_likes, num_states, name)
     m = check_mask(mask, L.shape[0])
-    L = apply_mask(L, m)
-    check_all_impossible(L, name)
-    return L
+    if not np.isfinite(L).all():  # -inf entries may make a frame impossible
+        L = apply_mask(L, m)
+        check_all_impossible(L, name)
+        return L
+    return apply_mask(L, m)
 
 
 def _scaled_likelihoods(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -272,10 +274,8 @@ def forward_backward(initial_probs, transition_matrix, log_likes, mask=None, num
     AT = np.ascontiguousarray(A.T)
     if _is_batch(log_likes):
         masks = _batch_masks(log_likes, mask)
-        items = list(zip(log_likes, masks))
-        for i, (L, m) in enumerate(items):  # validate all before any work starts
-            items[i] = (_prepare(L, A.shape[0], m, f"log_likes[{i}]"), None)
-        return parallel_map(lambda a: _posterior_one(pi, A, AT, a[0]), items, num_threads)
+        items = [(L, m, f"log_likes[{i}]") for i, (L, m) in enumerate(zip(log_likes, masks))]
+        return parallel_map(lambda a: _posterior_one(pi, A, AT, _prepare(a[0], A.shape[0], a[1], a[2])), items, num_threads)
     L = _prepare(log_likes, A.shape[0], mask)
     return _posterior_one(pi, A, AT, L)
 
@@ -318,8 +318,8 @@ def viterbi(initial_probs, transition_matrix, log_likes, mask=None, return_score
     log_pi, log_A = _log(pi), _log(A)
     if _is_batch(log_likes):
         masks = _batch_masks(log_likes, mask)
-        items = [(_prepare(L, A.shape[0], m, f"log_likes[{i}]"), None) for i, (L, m) in enumerate(zip(log_likes, masks))]
-        return parallel_map(lambda a: _viterbi_one(log_pi, log_A, a[0], return_score), items, num_threads)
+        items = [(L, m, f"log_likes[{i}]") for i, (L, m) in enumerate(zip(log_likes, masks))]
+        return parallel_map(lambda a: _viterbi_one(log_pi, log_A, _prepare(a[0], A.shape[0], a[1], a[2]), return_score), items, num_threads)
     L = _prepare(log_likes, A.shape[0], mask)
     return _viterbi_one(log_pi, log_A, L, return_score)
 

@@ -3,12 +3,15 @@
 Kept small and dependency-free (NumPy/SciPy): conversion of one sequence to a float array
 with a clear error naming ``data``; the frame weights used by sufficient statistics
 (posterior times mask); Cholesky-based Gaussian log densities of many residuals at once;
-and the weak inverse-Wishart-shaped penalty shared by the Gaussian and autoregressive models.
+the weak inverse-Wishart-shaped penalty shared by the Gaussian and autoregressive models;
+and the two BLAS-shaped building blocks that make scoring and statistics fast for many
+states at once (grouped squared norms of whitened residuals, weighted outer-product sums).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 from scipy.linalg import solve_triangular
 
 LOG_2PI = np.log(2.0 * np.pi)
@@ -117,3 +120,38 @@ def kmeans_labels(points: np.ndarray, num_clusters: int, rng: np.random.Generato
         )
     km = KMeans(n_clusters=num_clusters, n_init=3, random_state=int(rng.integers(2**31 - 1)))
     return km.fit_predict(points)
+
+
+@njit(cache=True, nogil=True)
+def grouped_squares(R, num_states, data_dim, out):
+    """``out[t, k] = sum_d R[t, k * D + d] ** 2``: squared norms of whitened residuals.
+
+    Parameters
+    ----------
+    R : ndarray, shape (n, K * D)
+    num_states, data_dim : int
+    out : ndarray, shape (n, K), written in place
+    """
+    for t in range(R.shape[0]):
+        for k in range(num_states):
+            s = 0.0
+            base = k * data_dim
+            for d in range(data_dim):
+                v = R[t, base + d]
+                s += v * v
+            out[t, k] = s
+
+
+def weighted_outer_sums(w: np.ndarray, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
+    """``sum_t w[t, k] x_t x_t^T`` for every k, shape (K, D, D), as chunked GEMMs.
+
+    Forms the row-wise outer products of a chunk of frames (n, D*D) once and multiplies by
+    the weights, instead of K separate weighted Gram matrices.
+    """
+    T, D = x.shape
+    out = np.zeros((w.shape[1], D * D))
+    for start in range(0, T, chunk):
+        xc = x[start:start + chunk]
+        outer = (xc[:, :, None] * xc[:, None, :]).reshape(xc.shape[0], D * D)
+        out += w[start:start + chunk].T @ outer
+    return out.reshape(w.shape[1], D, D)

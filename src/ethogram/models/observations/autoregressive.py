@@ -21,11 +21,11 @@ statistics are one weighted Gram matrix of those rows per state.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 from scipy.linalg import solve_triangular
 
 from ._common import (
     LOG_2PI,
+    grouped_squares,
     check_float_data,
     check_positive_int,
     cholesky,
@@ -39,19 +39,6 @@ from .base import ObservationModel, register
 NOISE_TYPES = ("full", "diag", "tied")
 _CHUNK = 8192
 _GRAM_CHUNK = 1024
-
-
-@njit(cache=True, nogil=True)
-def _grouped_squares(R, num_states, data_dim, out):
-    """``out[t, k] = sum_d R[t, k * D + d] ** 2`` (the whitened residual norms)."""
-    for t in range(R.shape[0]):
-        for k in range(num_states):
-            s = 0.0
-            base = k * data_dim
-            for d in range(data_dim):
-                v = R[t, base + d]
-                s += v * v
-            out[t, k] = s
 
 
 def _finite(data: np.ndarray) -> np.ndarray:
@@ -161,7 +148,7 @@ class AutoregressiveObservations(ObservationModel):
         MT = np.ascontiguousarray(M.reshape(K * D, Z.shape[1]).T)
         maha = np.empty((Z.shape[0], K))
         for start in range(0, Z.shape[0], _CHUNK):
-            _grouped_squares(Z[start:start + _CHUNK] @ MT, K, D, maha[start:start + _CHUNK])
+            grouped_squares(Z[start:start + _CHUNK] @ MT, K, D, maha[start:start + _CHUNK])
         half_logdet = np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
         return maha, half_logdet
 

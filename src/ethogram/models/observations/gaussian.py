@@ -15,6 +15,7 @@ monotone. Defaults n0 = 1, s0 = 1e-4; ``prior=None`` is maximum likelihood.
 from __future__ import annotations
 
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from ._common import (
     LOG_2PI,
@@ -23,11 +24,12 @@ from ._common import (
     cholesky,
     filled,
     frame_weights,
-    gaussian_log_density,
+    grouped_squares,
     iw_penalty,
     kmeans_labels,
     observed_rows,
     symmetrize,
+    weighted_outer_sums,
 )
 from .base import ObservationModel, register
 
@@ -96,9 +98,23 @@ class GaussianObservations(ObservationModel):
             maha = (x * x) @ prec.T - 2.0 * x @ (self.emission_means * prec).T + (self.emission_means**2 * prec).sum(1)
             out[:] = -0.5 * (self.data_dim * LOG_2PI + np.log(var).sum(1) + np.maximum(maha, 0.0))
         else:
+            # whiten all states at once: z_tk = L_k^-1 x_t - L_k^-1 mu_k, one GEMM per chunk
+            D = self.data_dim
             chols = cholesky(self.emission_covs)
-            for k in range(K):
-                out[:, k] = gaussian_log_density(x - self.emission_means[k], chols[k])
+            inv = np.stack([solve_triangular(c, np.eye(D), lower=True, check_finite=False) for c in chols])
+            # [x_t, 1] @ [[L_k^-T], [-(L_k^-1 mu_k)^T]]: the shift rides along in the product
+            WT = np.empty((D + 1, K * D))
+            WT[:D] = inv.reshape(K * D, D).T
+            WT[D] = -np.einsum("kij,kj->ki", inv, self.emission_means).reshape(K * D)
+            xa = np.empty((min(T, 8192), D + 1))
+            xa[:, D] = 1.0
+            for start in range(0, T, 8192):
+                n = min(8192, T - start)
+                xa[:n, :D] = x[start:start + n]
+                grouped_squares(xa[:n] @ WT, K, D, out[start:start + n])
+            half_logdet = np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
+            out *= -0.5
+            out -= 0.5 * D * LOG_2PI + half_logdet
         if mask is not None and not mask.all():
             out[~mask] = 0.0
         return out
@@ -116,7 +132,7 @@ class GaussianObservations(ObservationModel):
             idx = np.arange(self.data_dim)
             xx[:, idx, idx] = diag
         else:
-            xx = np.einsum("tk,ti,tj->kij", w, x, x, optimize=True)
+            xx = weighted_outer_sums(w, x)
         return {"n": n, "x": sx, "xx": xx}
 
     def m_step(self, stats) -> None:
