@@ -14,7 +14,7 @@ import pytest
 
 from ethogram import AutoregressiveHMM, CategoricalHMM, GaussianHMM, stationary_distribution
 from ethogram.behavior import match_states
-from ethogram.cli import _spiral_truth
+from ethogram.models.examples import course_gaussian_hmm, course_spiral_arhmm
 
 # The worksheet's chain: states (happy, sad); observations (sing, walk, TV).
 WORKSHEET_PI = np.array([0.5, 0.5])
@@ -50,11 +50,9 @@ def test_worksheet_stationary_distribution():
 
 def test_course_gaussian_experiment():
     K, D, T = 5, 2, 2000
-    truth = GaussianHMM(K, D)
-    angles = 2 * np.pi * np.arange(K) / K
-    truth.emission_means = np.column_stack([np.cos(angles), np.sin(angles)])
-    truth.emission_covs = np.tile(0.25**2 * np.eye(D), (K, 1, 1))
-    truth.transition_matrix = 0.9 * np.eye(K) + 0.1 / K
+    truth = course_gaussian_hmm(K)
+    np.testing.assert_allclose(truth.emission_means[1], [np.cos(2 * np.pi / 5), np.sin(2 * np.pi / 5)])
+    np.testing.assert_allclose(truth.emission_covs[0], 0.0625 * np.eye(2))
     states, data = truth.sample(T, seed=0)
     assert data.shape == (T, D) and states.shape == (T,)
 
@@ -71,10 +69,7 @@ def test_course_gaussian_e_step_m_step_by_hand():
     """The course's loop: e_step, m_step, repeat; the MAP objective (marginal LL plus the
     weak default prior) never decreases."""
     K, D = 5, 2
-    truth = GaussianHMM(K, D)
-    angles = 2 * np.pi * np.arange(K) / K
-    truth.emission_means = np.column_stack([np.cos(angles), np.sin(angles)])
-    truth.emission_covs = np.tile(0.25**2 * np.eye(D), (K, 1, 1))
+    truth = course_gaussian_hmm(K)
     _, data = truth.sample(1000, seed=3)
     model = GaussianHMM(K, D, seed=4)
     lls = []
@@ -88,10 +83,10 @@ def test_course_gaussian_e_step_m_step_by_hand():
 
 def test_course_spiral_arhmm():
     K, D, T = 5, 2, 10000
-    dynamics, bias, covs, P = _spiral_truth(K)
+    truth = course_spiral_arhmm(K)
+    dynamics, bias, P = truth.emission_dynamics, truth.emission_bias, truth.transition_matrix
     np.testing.assert_allclose(np.diag(P), 0.946, atol=5e-4)
-    truth = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P)
-    truth.emission_dynamics, truth.emission_bias, truth.emission_covs = dynamics, bias, covs
+    np.testing.assert_allclose(P[0, 1], 0.053, atol=5e-4)
     states, data = truth.sample(T, seed=0)
 
     model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P, seed=1)

@@ -287,11 +287,11 @@ def test_poisson_and_categorical_recovery():
 
 
 def test_ar_recovery_course_spiral():
-    from ethogram.cli import _spiral_truth
+    from ethogram.models.examples import course_spiral_arhmm
 
-    dynamics, bias, covs, P = _spiral_truth(5)
-    truth = make("autoregressive", 5, data_dim=2)
-    truth.emission_dynamics, truth.emission_bias, truth.emission_covs = dynamics, bias, covs
+    course = course_spiral_arhmm(5)
+    dynamics, bias, covs, P = course.emission_dynamics, course.emission_bias, course.emission_covs, course.transition_matrix
+    truth = course.observations
     rng = RNG(28)
     z = np.empty(100_000, int)
     z[0] = 0

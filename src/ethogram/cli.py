@@ -15,34 +15,13 @@ import time
 import numpy as np
 
 
-def _spiral_truth(num_states: int = 5):
-    """The course's spiral ARHMM parameters (dynamics, biases, noise, transitions)."""
-    theta = -np.pi / 25
-    R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
-    K = num_states
-    dynamics = np.tile(0.8 * R, (K, 1, 1))
-    angles = 2 * np.pi * np.arange(K) / K
-    bias = np.column_stack([np.cos(angles), np.sin(angles)])
-    covs = np.tile(0.001 * np.eye(2), (K, 1, 1))
-    p = np.array([4.0**10, 3.0**10, 2.0**10, 1.0, 0.0])
-    p /= p.sum()
-    P = np.zeros((K, K))
-    for k in range(K):
-        for j in range(K):
-            P[k, (k + j) % K] = p[j]
-    return dynamics, bias, covs, P
-
-
 def _demo_gaussian(seed: int, out) -> None:
     from .behavior import match_states
     from .models import GaussianHMM
+    from .models.examples import course_gaussian_hmm
 
     K, D, T = 5, 2, 2000
-    truth = GaussianHMM(K, D)
-    angles = 2 * np.pi * np.arange(K) / K
-    truth.emission_means = np.column_stack([np.cos(angles), np.sin(angles)])
-    truth.emission_covs = np.tile(0.25**2 * np.eye(D), (K, 1, 1))
-    truth.transition_matrix = 0.9 * np.eye(K) + 0.1 / K
+    truth = course_gaussian_hmm(K)
     states, data = truth.sample(T, seed=seed)
     model = GaussianHMM(K, D, seed=seed)
     t0 = time.perf_counter()
@@ -59,11 +38,11 @@ def _demo_gaussian(seed: int, out) -> None:
 def _demo_spiral(seed: int, out) -> None:
     from .behavior import match_states
     from .models import AutoregressiveHMM
+    from .models.examples import course_spiral_arhmm
 
     K, D, T = 5, 2, 10000
-    dynamics, bias, covs, P = _spiral_truth(K)
-    truth = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P)
-    truth.emission_dynamics, truth.emission_bias, truth.emission_covs = dynamics, bias, covs
+    truth = course_spiral_arhmm(K)
+    dynamics, bias, P = truth.emission_dynamics, truth.emission_bias, truth.transition_matrix
     states, data = truth.sample(T, seed=seed)
     model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P, seed=seed)
     t0 = time.perf_counter()
