@@ -19,8 +19,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/ethogram demo
 
+# pytest exits 5 when it collects no tests: for us that means the suite went missing,
+# so it is a failure, said out loud, not a silent green.
 test: $(STAMP)
-	$(PY) -m pytest -q tests
+	@$(PY) -m pytest -q tests; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; fi; \
+	exit $$rc
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"

@@ -128,3 +128,12 @@ def test_mask_errors(fitted):
         model.score(data, masks=np.ones(10, bool))
     with pytest.raises(ValueError, match="masks"):
         model.score([data[:10], data[10:20]], masks=[np.ones(10, bool)])
+
+
+def test_progress_bar_shows_objective(fitted, capsys):
+    _, _, data = fitted
+    HMM(3, "gaussian", dict(data_dim=2)).fit(data, num_iters=3, tol=0.0, seed=0, progress=True)
+    err = capsys.readouterr().err
+    assert "EM" in err and "objective=" in err
+    HMM(3, "gaussian", dict(data_dim=2)).fit(data, num_iters=3, tol=0.0, seed=0, progress=False)
+    assert "objective=" not in capsys.readouterr().err
