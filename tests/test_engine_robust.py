@@ -145,3 +145,11 @@ def test_other_bad_arguments():
         eg.forward_backward(GOOD_PI, GOOD_A, [GOOD_LL, GOOD_LL], mask=[None])
     with pytest.raises(ValueError, match="num_threads"):
         eg.forward_backward(GOOD_PI, GOOD_A, [GOOD_LL, GOOD_LL], num_threads=0)
+
+
+def test_cpu_torch_tensors_are_accepted():
+    torch = pytest.importorskip("torch")
+    pi, A, ll = _problem()
+    ref = eg.forward_backward(pi, A, ll)
+    post = eg.forward_backward(torch.tensor(pi), torch.tensor(A), torch.tensor(ll))
+    np.testing.assert_array_equal(post.expected_states, ref.expected_states)
