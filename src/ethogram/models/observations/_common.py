@@ -36,7 +36,10 @@ def check_float_data(data, data_dim: int, name: str = "data") -> np.ndarray:
     if x.ndim == 1 and data_dim == 1:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] != data_dim:
-        raise ValueError(f"{name} must have shape (num_timesteps, {data_dim}), got {x.shape}")
+        raise ValueError(
+            f"{name} must have shape (num_timesteps, {data_dim}), got {x.shape}; the model was built "
+            f"with data_dim={data_dim} (pass one array of frames x features, or a list of them)"
+        )
     if x.shape[0] == 0:
         raise ValueError(f"{name} has no frames; give at least one time step")
     if np.isinf(x).any():
