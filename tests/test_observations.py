@@ -311,7 +311,6 @@ def test_ar_recovery_course_spiral():
 
 def test_robust_ar_beats_gaussian_ar_on_heavy_tailed_noise():
     truth = ar(K=1, seed=29)
-    rng = RNG(30)
     T = 20000
     x = np.zeros((T, 2))
     noise = stats.multivariate_t(np.zeros(2), truth.emission_covs[0], df=2.0).rvs(T, random_state=31)

@@ -256,7 +256,6 @@ def propagate_kernel(distribution, transition_matrix, num_steps, out):
 def sample_chain_kernel(initial_probs, transition_matrix, uniforms, states):
     """Sample a Markov chain path of length ``len(uniforms)`` by inverse CDF."""
     T = uniforms.shape[0]
-    K = initial_probs.shape[0]
     states[0] = _draw(initial_probs, 1.0, uniforms[0])
     for t in range(1, T):
         states[t] = _draw(transition_matrix[states[t - 1]], 1.0, uniforms[t])

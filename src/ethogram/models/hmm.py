@@ -16,7 +16,6 @@ import numpy as np
 
 from ..fitting import em
 from ..inference import (
-    HMMPosterior,
     forward_backward,
     predictive_log_likes,
     sample_states,

@@ -177,7 +177,7 @@ class AutoregressiveObservations(ObservationModel):
         """Per state: ``n`` (K,) frames and the weighted Gram ``G`` (K, D+P, D+P) of
         ``[x_t, x_{t-1}, ..., x_{t-L}, 1]`` over frames t >= L."""
         x = _finite(data)
-        T, K, L, D = x.shape[0], self.num_states, self.num_lags, self.data_dim
+        T, K, L = x.shape[0], self.num_states, self.num_lags
         w = frame_weights(expected_states, mask, T, K)
         Z = lagged_rows(x, L, self.bias)
         G = np.zeros((K, Z.shape[1], Z.shape[1]))
@@ -272,7 +272,7 @@ class AutoregressiveObservations(ObservationModel):
         ``0.9 I`` plus noise, biases placing each state's fixed point at a random frame.
         """
         K, D, L = self.num_states, self.data_dim, self.num_lags
-        rows, rw = [], []
+        rows = []
         for d, m in zip(datas, masks):
             x = _finite(d)
             if x.shape[0] <= L:
