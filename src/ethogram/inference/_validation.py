@@ -74,8 +74,12 @@ def _check_probabilities(P: np.ndarray, name: str, what: str) -> None:
         )
 
 
-def check_log_likes(log_likes, num_states: int, name: str = "log_likes") -> np.ndarray:
-    """Validate log-likelihoods of shape (T, K): no NaN, no +inf, T >= 1."""
+def check_log_likes(log_likes, num_states: int, name: str = "log_likes", return_finite: bool = False):
+    """Validate log-likelihoods of shape (T, K): no NaN, no +inf, T >= 1.
+
+    With ``return_finite`` also return whether every entry is finite (no -inf), which the
+    caller can use to skip the impossible-frame check.
+    """
     L = as_float_array(log_likes, name, 2)
     if L.shape[1] != num_states:
         raise ValueError(
@@ -85,7 +89,7 @@ def check_log_likes(log_likes, num_states: int, name: str = "log_likes") -> np.n
     if L.shape[0] == 0:
         raise ValueError(f"{name} has no frames (shape {L.shape}); give at least one time step")
     if np.isfinite(L).all():  # one pass for the common case
-        return L
+        return (L, True) if return_finite else L
     if np.isnan(L).any():
         t = int(np.argwhere(np.isnan(L))[0, 0])
         raise ValueError(
@@ -95,7 +99,7 @@ def check_log_likes(log_likes, num_states: int, name: str = "log_likes") -> np.n
     if np.isposinf(L).any():
         t = int(np.argwhere(np.isposinf(L))[0, 0])
         raise ValueError(f"{name} contains +inf (first at frame {t}); log-likelihoods must be finite or -inf")
-    return L
+    return (L, False) if return_finite else L
 
 
 def check_mask(mask, num_timesteps: int, name: str = "mask") -> np.ndarray | None:

@@ -74,9 +74,9 @@ def _batch_masks(log_likes: list, mask) -> list:
 
 
 def _prepare(log_likes, num_states: int, mask, name: str = "log_likes") -> np.ndarray:
-    L = check_log_likes(log_likes, num_states, name)
+    L, finite = check_log_likes(log_likes, num_states, name, return_finite=True)
     m = check_mask(mask, L.shape[0])
-    if not np.isfinite(L).all():  # -inf entries may make a frame impossible
+    if not finite:  # -inf entries may make a frame impossible
         L = apply_mask(L, m)
         check_all_impossible(L, name)
         return L
