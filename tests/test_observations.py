@@ -309,13 +309,19 @@ def test_ar_recovery_course_spiral():
         assert np.linalg.norm(fp - np.linalg.solve(eye - dynamics[k], bias[k])) < 0.05
 
 
-def test_robust_ar_beats_gaussian_ar_on_heavy_tailed_noise():
+def t_noise_ar(T, seed):
+    """One-state AR data with Student-t (df = 2) noise, and the true model."""
     truth = ar(K=1, seed=29)
-    T = 20000
     x = np.zeros((T, 2))
-    noise = stats.multivariate_t(np.zeros(2), truth.emission_covs[0], df=2.0).rvs(T, random_state=31)
+    noise = stats.multivariate_t(np.zeros(2), truth.emission_covs[0], df=2.0).rvs(T, random_state=seed)
     for t in range(1, T):
         x[t] = truth.emission_dynamics[0] @ x[t - 1] + truth.emission_bias[0] + noise[t]
+    return truth, x
+
+
+def test_robust_ar_beats_gaussian_ar_on_heavy_tailed_noise():
+    T = 20000
+    truth, x = t_noise_ar(T, seed=31)
     w = np.ones((T, 1))
     gauss = make("autoregressive", 1, data_dim=2)
     robust = make("robust_autoregressive", 1, data_dim=2, nu=2.0)
@@ -367,12 +373,8 @@ def test_data_errors_name_the_argument():
 
 
 def test_robust_ar_recovery_from_student_t_noise():
-    truth = ar(K=1, seed=29)
     T = 100_000
-    x = np.zeros((T, 2))
-    noise = stats.multivariate_t(np.zeros(2), truth.emission_covs[0], df=2.0).rvs(T, random_state=32)
-    for t in range(1, T):
-        x[t] = truth.emission_dynamics[0] @ x[t - 1] + truth.emission_bias[0] + noise[t]
+    truth, x = t_noise_ar(T, seed=32)
     robust = make("robust_autoregressive", 1, data_dim=2, nu=2.0)
     robust.emission_covs = np.eye(2)[None]
     w = np.ones((T, 1))
