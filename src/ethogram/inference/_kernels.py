@@ -1,8 +1,11 @@
 """Numba kernels for HMM message passing: arrays in, arrays out.
 
 These functions are the hot loops of ethogram. They work on *scaled likelihoods*
-``lik[t, k] = exp(log_likes[t, k] - max_k log_likes[t, k])`` (so every row has a maximum of
-exactly one and the offsets are added back in log space by the caller), never allocate
+``lik[t, k] = exp(log_likes[t, k] - offset[t])`` with ``offset[t] = max_k log_likes[t, k]``
+(so every row has a maximum of exactly one and the offsets are added back in log space by
+the caller); when that maximum is attained only by states that cannot occur at frame ``t``
+the kernels rescale the frame by the largest log-likelihood among the states that can (see
+:func:`_refit_frame`), so a possible state never underflows to zero. They never allocate
 ``T x K x K`` arrays, release the GIL (``nogil=True``) so that a batch of sequences can run
 on several threads, and are compiled once and cached on disk (``cache=True``). They do no
 input checking: the public wrappers in :mod:`ethogram.inference.core` validate first and
@@ -40,30 +43,59 @@ def _vecmat(v, M, out):
 
 
 @njit(**_JIT)
-def forward_kernel(initial_probs, transition_matrix, lik, alphas, norms):
+def _refit_frame(weights, log_like_row, lik_row):
+    """Rescale one frame to the states that can occur (``weights > 0``).
+
+    Called when the most likely state of the frame cannot occur: then the likelihoods scaled
+    by the row maximum may underflow to zero for every state that can, and a merely unlikely
+    observation would look impossible. The states that can occur get
+    ``exp(log_like_row - m)`` with ``m`` the largest log-likelihood among them; the others
+    get 0. Returns ``(status, m)``: status 1 on success, -1 when every state that can occur
+    has log-likelihood -inf (the frame really is impossible).
+    """
+    K = weights.shape[0]
+    m = -np.inf
+    for k in range(K):
+        if weights[k] > 0.0 and log_like_row[k] > m:
+            m = log_like_row[k]
+    if m == -np.inf:
+        return -1, m
+    for k in range(K):
+        lik_row[k] = np.exp(log_like_row[k] - m) if weights[k] > 0.0 else 0.0
+    return 1, m
+
+
+@njit(**_JIT)
+def forward_kernel(initial_probs, transition_matrix, log_likes, lik, best, offsets, alphas, norms):
     """Normalized forward filtering.
 
-    Writes ``alphas[t] = p(z_t | x_{1:t})`` and ``norms[t] = p(x_t | x_{1:t-1}) / scale_t``.
+    On entry ``lik[t] = exp(log_likes[t] - offsets[t])`` with ``offsets[t]`` the maximum of
+    the row, attained at state ``best[t]``. On exit ``lik[t, k] = 0`` for every state that
+    cannot occur at frame ``t`` (predicted probability zero), and frames whose most likely
+    state cannot occur have been rescaled by :func:`_refit_frame`, updating ``offsets[t]``.
+    Writes ``alphas[t] = p(z_t | x_{1:t})`` and
+    ``norms[t] = p(x_t | x_{1:t-1}) / exp(offsets[t])``.
     Returns -1 on success, or the first frame ``t`` where no state has positive probability.
     """
     T, K = lik.shape
-    s = 0.0
-    for k in range(K):
-        a = initial_probs[k] * lik[0, k]
-        alphas[0, k] = a
-        s += a
-    norms[0] = s
-    if not s > 0.0:
-        return 0
-    inv = 1.0 / s
-    for k in range(K):
-        alphas[0, k] *= inv
-    for t in range(1, T):
+    for t in range(T):
         out = alphas[t]
-        _vecmat(alphas[t - 1], transition_matrix, out)
+        if t == 0:
+            for k in range(K):
+                out[k] = initial_probs[k]
+        else:
+            _vecmat(alphas[t - 1], transition_matrix, out)
+        if not out[best[t]] > 0.0:
+            status, m = _refit_frame(out, log_likes[t], lik[t])
+            if status < 0:
+                return t
+            offsets[t] = m
         s = 0.0
         for k in range(K):
-            a = out[k] * lik[t, k]
+            p = out[k]
+            l = lik[t, k] if p > 0.0 else 0.0  # a state that cannot occur explains nothing
+            lik[t, k] = l
+            a = p * l
             out[k] = a
             s += a
         norms[t] = s
@@ -76,17 +108,25 @@ def forward_kernel(initial_probs, transition_matrix, lik, alphas, norms):
 
 
 @njit(**_JIT)
-def backward_kernel(transition_T, lik, betas):
+def backward_kernel(transition_T, lik, betas, log_likes, best, refit):
     """Normalized backward messages: ``betas[t] ∝ p(x_{t+1:T} | z_t)``, each row summing to 1.
 
     ``transition_T`` is the transposed transition matrix (C-contiguous) so that the inner
-    loop runs over contiguous memory. Returns -1 on success or the failing frame.
+    loop runs over contiguous memory. With ``refit`` True, a frame ``t + 1`` whose most
+    likely state ``best[t + 1]`` has ``betas[t + 1] = 0`` is first rescaled to the states
+    with positive backward message (:func:`_refit_frame`, in place in ``lik``); pass False
+    when ``lik`` comes from :func:`forward_kernel`, which already fitted every frame to the
+    states that can occur. Returns -1 on success or the failing frame.
     """
     T, K = lik.shape
     v = np.empty(K)
     for k in range(K):
         betas[T - 1, k] = 1.0 / K
     for t in range(T - 2, -1, -1):
+        if refit and not betas[t + 1, best[t + 1]] > 0.0:
+            status, _ = _refit_frame(betas[t + 1], log_likes[t + 1], lik[t + 1])
+            if status < 0:
+                return t
         for k in range(K):
             v[k] = lik[t + 1, k] * betas[t + 1, k]
         out = betas[t]

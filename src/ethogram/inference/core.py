@@ -83,12 +83,13 @@ def _prepare(log_likes, num_states: int, mask, name: str = "log_likes") -> np.nd
     return apply_mask(L, m)
 
 
-def _scaled_likelihoods(L: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return ``exp(L - rowmax)`` (a fresh array) and the row maxima (T,)."""
-    rowmax = L.max(axis=1)
+def _scaled_likelihoods(L: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return ``exp(L - rowmax)`` (a fresh array), the row maxima (T,) and their states (T,)."""
+    best = L.argmax(axis=1)
+    rowmax = np.take_along_axis(L, best[:, None], axis=1)[:, 0]
     lik = np.subtract(L, rowmax[:, None])
     np.exp(lik, out=lik)
-    return lik, rowmax
+    return lik, rowmax, best
 
 
 def _impossible(t: int, where: str) -> ValueError:
@@ -105,15 +106,15 @@ def _impossible(t: int, where: str) -> ValueError:
 
 
 def _run_forward(pi, A, L):
-    lik, rowmax = _scaled_likelihoods(L)
+    lik, offsets, best = _scaled_likelihoods(L)  # the kernel refits frames to reachable states
     T, K = L.shape
     alphas = np.empty((T, K))
     norms = np.empty(T)
-    status = _kernels.forward_kernel(pi, A, lik, alphas, norms)
+    status = _kernels.forward_kernel(pi, A, L, lik, best, offsets, alphas, norms)
     if status >= 0:
         raise _impossible(int(status), "forward pass")
-    marginal_ll = float(np.log(norms).sum() + rowmax.sum())
-    return alphas, norms, lik, marginal_ll, rowmax
+    marginal_ll = float(np.log(norms).sum() + offsets.sum())
+    return alphas, norms, lik, marginal_ll, offsets
 
 
 # ----------------------------------------------------------------------------- forward
@@ -186,8 +187,8 @@ def predictive_log_likes(initial_probs, transition_matrix, log_likes, mask=None,
             lambda a: predictive_log_likes(pi, A, a[0], a[1]), list(zip(log_likes, masks)), num_threads
         )
     L = _prepare(log_likes, A.shape[0], mask)
-    _, norms, _, _, rowmax = _run_forward(pi, A, L)
-    return np.log(norms) + rowmax
+    _, norms, _, _, offsets = _run_forward(pi, A, L)
+    return np.log(norms) + offsets
 
 
 def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
@@ -215,9 +216,9 @@ def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
         masks = _batch_masks(log_likes, mask)
         return parallel_map(lambda a: backward_pass(A, a[0], a[1]), list(zip(log_likes, masks)), num_threads)
     L = _prepare(log_likes, A.shape[0], mask)
-    lik, _ = _scaled_likelihoods(L)
+    lik, _, best = _scaled_likelihoods(L)
     betas = np.empty_like(lik)
-    status = _kernels.backward_kernel(np.ascontiguousarray(A.T), lik, betas)
+    status = _kernels.backward_kernel(np.ascontiguousarray(A.T), lik, betas, L, best, True)
     if status >= 0:
         raise _impossible(int(status) + 1, "backward pass")
     return betas
@@ -230,7 +231,8 @@ def _posterior_one(pi, A, AT, L) -> HMMPosterior:
     alphas, norms, lik, marginal_ll, _ = _run_forward(pi, A, L)
     T, K = L.shape
     expected_states = np.empty((T, K))
-    status = _kernels.backward_kernel(AT, lik, expected_states)
+    unused = np.empty(0, dtype=np.intp)  # lik is already fitted to the reachable states
+    status = _kernels.backward_kernel(AT, lik, expected_states, L, unused, False)
     if status >= 0:  # pragma: no cover - forward success implies a positive path exists
         raise _impossible(int(status) + 1, "backward pass")
     status = _kernels.posterior_kernel(alphas, norms, expected_states, lik)

@@ -1,35 +1,50 @@
-"""Gaussian emissions ``x_t | z_t = k ~ N(emission_means[k], emission_covs[k])``.
+"""Gaussian emissions ``x_t | z_t = k ~ N(emission_means[k], emission_covs[k])``, the course's model.
 
 Covariance types: ``full`` (one matrix per state), ``diag`` (diagonal per state), ``tied``
-(one full matrix shared by all states) and ``spherical`` (``sigma_k^2 I`` per state);
-``emission_covs`` is always stored as full (K, D, D) matrices. The prior is flat on the means
-and, on each covariance, a weak inverse-Wishart-shaped penalty with ``prior_count`` (n0)
-pseudo-observations of covariance ``prior_scale * I`` (s0):
-``log p(S) = -n0/2 log|S| - n0 s0/2 tr(S^-1)``. Its MAP is the convex combination
-``S_k = (N_k Sigma_hat_k + n0 s0 I) / (N_k + n0)`` of the weighted sample covariance and
-``s0 I``, which plays the role of the course's ``0.5 (S + S^T) + 1e-4 I`` (covariances stay
-positive definite even for a state with almost no data) while remaining a true MAP, so EM is
-monotone. Defaults n0 = 1, s0 = 1e-4; ``prior=None`` is maximum likelihood.
+(one full matrix shared by all states) and ``spherical`` (``v_k I`` per state);
+``emission_covs`` is always stored as full (K, D, D) matrices. The default prior turns the
+course's regulariser ``0.5 (S + S^T) + 1e-4 I`` into a true MAP estimate: flat on the means
+(normal-inverse-Wishart with kappa0 = 0) and, on each covariance, the inverse-Wishart kernel
+``log p(S) = -n0/2 log|S| - n0 s0/2 tr(S^-1)`` (scale ``n0 s0 I``, ``nu0 = n0 - D - 1``
+degrees of freedom); for ``diag`` the inverse-gamma kernel ``-n0/2 log v - n0 s0 / (2 v)``
+per dimension, for ``spherical`` the IW kernel at ``v I`` (D times that), for ``tied`` one
+kernel for the shared matrix. With N_k the expected count and S_k the weighted scatter about
+the weighted mean, the M-step is the exact maximiser ``mu_k = xbar_k``,
+``Sigma_k = (S_k + n0 s0 I) / (N_k + n0)`` (its diagonal, trace / D or pooled versions for
+the other types) and :meth:`GaussianObservations.log_prior` returns exactly the kernel, so
+EM never decreases ``sum marginal_ll + log_prior``. Defaults n0 = 1, s0 = 1e-4, as in the
+autoregressive model: one pseudo-frame of covariance ``1e-4 I``, so an empty state gets
+``1e-4 I`` (the course's floor), a state collapsing onto one frame ``0.5e-4 I``, every
+covariance stays positive definite and the objective bounded (``n0 s0 / 2 tr(S^-1)`` grows
+faster than the likelihood as S shrinks), while a state with N frames is shrunk only by
+``N / (N + 1)``. This IW is improper (nu0 < D - 1), as the flat prior on the means is
+anyway; EM needs only a bounded objective and an exact M-step. ``prior_count = 2 D + 3``
+gives a proper IW (nu0 = D + 2) at the price of shrinking by ``N / (N + 2 D + 3)``.
+``prior=None`` is pure maximum likelihood (for hmmlearn comparisons), ``log_prior() == 0``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import solve_triangular
 
 from ._common import (
-    LOG_2PI,
     check_float_data,
     check_positive_int,
     cholesky,
-    filled,
     frame_weights,
-    grouped_squares,
     iw_penalty,
     kmeans_labels,
     observed_rows,
     symmetrize,
     weighted_outer_sums,
+)
+from ._linalg import (
+    check_init_method,
+    check_states,
+    gaussian_log_likes_diag,
+    gaussian_log_likes_full,
+    gaussian_log_likes_tied,
+    observed_frames,
 )
 from .base import ObservationModel, register
 
@@ -50,9 +65,15 @@ class GaussianObservations(ObservationModel):
     prior : {"default", None}, default "default"
         ``None`` gives maximum-likelihood M-steps (and ``log_prior() == 0``).
     prior_count : float, default 1.0
-        Pseudo-observations n0 of the covariance prior.
+        Pseudo-observations n0 of the covariance prior (> 0).
     prior_scale : float, default 1e-4
-        Prior covariance scale s0 (the prior pulls towards ``s0 I``).
+        Prior covariance scale s0 (> 0): the prior pulls every covariance towards ``s0 I``.
+
+    Attributes
+    ----------
+    emission_means : ndarray, shape (K, D)
+    emission_covs : ndarray, shape (K, D, D)
+        Full matrices whatever the covariance type (diagonal, scaled identity, or all equal).
     """
 
     param_names = ("emission_means", "emission_covs")
@@ -66,147 +87,261 @@ class GaussianObservations(ObservationModel):
         if prior not in ("default", None):
             raise ValueError(f"prior must be 'default' or None, got {prior!r}")
         self.prior = prior
+        for name, value in (("prior_count", prior_count), ("prior_scale", prior_scale)):
+            if prior is not None and not (np.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a finite number > 0 (or use prior=None), got {value!r}")
         self.prior_count = 0.0 if prior is None else float(prior_count)
         self.prior_scale = 0.0 if prior is None else float(prior_scale)
-        if prior is not None and (self.prior_count <= 0 or self.prior_scale <= 0):
-            raise ValueError("prior_count and prior_scale must be > 0 (or use prior=None)")
         K, D = self.num_states, self.data_dim
         self.emission_means = np.zeros((K, D))
         self.emission_covs = np.tile(np.eye(D), (K, 1, 1))
 
-    def state_param_names(self):
-        """Per-state parameters (the tied covariance is shared, so it is not permuted)."""
+    def state_param_names(self) -> tuple[str, ...]:
+        """Per-state parameters (a tied covariance is shared, so permute leaves it alone)."""
         return ("emission_means",) if self.covariance_type == "tied" else self.param_names
 
-    # ------------------------------------------------------------------ data
+    # ------------------------------------------------------------------ data and parameters
     def check_data(self, data) -> np.ndarray:
-        """Validate one sequence: float (T, D), NaN allowed (masked), no inf."""
+        """Validate one sequence.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, D) (or (T,) when D == 1)
+            Floats; NaN marks a missing value (its frame must be masked), inf is refused.
+
+        Returns
+        -------
+        data : ndarray, shape (T, D), float64
+        """
         return check_float_data(data, self.data_dim)
+
+    def _checked_params(self) -> tuple[np.ndarray, np.ndarray]:
+        """Means (K, D) and covariances (K, D, D), checked for shape and covariance type."""
+        K, D = self.num_states, self.data_dim
+        means = np.asarray(self.emission_means, dtype=np.float64)
+        covs = np.asarray(self.emission_covs, dtype=np.float64)
+        if means.shape != (K, D):
+            raise ValueError(f"emission_means must have shape ({K}, {D}), got {means.shape}")
+        if covs.shape != (K, D, D):
+            raise ValueError(f"emission_covs must have shape ({K}, {D}, {D}), got {covs.shape}")
+        if not (np.isfinite(means).all() and np.isfinite(covs).all()):
+            raise ValueError("emission_means and emission_covs must be finite")
+        ct = self.covariance_type
+        if ct in ("diag", "spherical"):
+            off = covs * (1.0 - np.eye(D))
+            if np.any(off != 0.0):
+                raise ValueError(
+                    f"covariance_type={ct!r} needs diagonal emission_covs; got off-diagonal "
+                    f"entries up to {np.abs(off).max():.3g}"
+                )
+            var = np.diagonal(covs, axis1=1, axis2=2)
+            if ct == "spherical" and not np.allclose(var, var[:, :1], rtol=1e-10, atol=0.0):
+                raise ValueError("covariance_type='spherical' needs emission_covs[k] = v_k * I (equal diagonal entries)")
+        elif ct == "tied" and not np.allclose(covs, covs[:1], rtol=1e-10, atol=0.0):
+            raise ValueError("covariance_type='tied' needs all emission_covs[k] equal")
+        return means, covs
 
     # ------------------------------------------------------------------ likelihoods
     def log_likelihoods(self, data, mask=None) -> np.ndarray:
-        """``log N(x_t; mu_k, Sigma_k)`` for every frame and state, shape (T, K)."""
-        x = filled(data, mask)
-        T, K = x.shape[0], self.num_states
-        out = np.empty((T, K))
+        """``log N(x_t; emission_means[k], emission_covs[k])`` for every frame and state.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, D)
+            NaN allowed only in masked frames.
+        mask : array_like of bool, shape (T,), optional
+            True where the frame is observed.
+
+        Returns
+        -------
+        log_likes : ndarray, shape (T, K)
+            Zero rows for masked frames.
+        """
+        x, mask = observed_frames(data, mask, self.data_dim)
+        means, covs = self._checked_params()
         if self.covariance_type in ("diag", "spherical"):
-            var = np.diagonal(self.emission_covs, axis1=1, axis2=2)  # (K, D)
-            if np.any(var <= 0):
-                raise ValueError("emission_covs must have positive variances")
-            prec = 1.0 / var
-            # sum_d (x - mu)^2 / var = x^2 @ prec - 2 x @ (mu prec) + sum(mu^2 prec)
-            maha = (x * x) @ prec.T - 2.0 * x @ (self.emission_means * prec).T + (self.emission_means**2 * prec).sum(1)
-            out[:] = -0.5 * (self.data_dim * LOG_2PI + np.log(var).sum(1) + np.maximum(maha, 0.0))
+            out = gaussian_log_likes_diag(x, means, np.diagonal(covs, axis1=1, axis2=2))
+        elif self.covariance_type == "tied":
+            out = gaussian_log_likes_tied(x, means, symmetrize(covs[0]))
         else:
-            # whiten all states at once: z_tk = L_k^-1 x_t - L_k^-1 mu_k, one GEMM per chunk
-            D = self.data_dim
-            chols = cholesky(self.emission_covs)
-            inv = np.stack([solve_triangular(c, np.eye(D), lower=True, check_finite=False) for c in chols])
-            # [x_t, 1] @ [[L_k^-T], [-(L_k^-1 mu_k)^T]]: the shift rides along in the product
-            WT = np.empty((D + 1, K * D))
-            WT[:D] = inv.reshape(K * D, D).T
-            WT[D] = -np.einsum("kij,kj->ki", inv, self.emission_means).reshape(K * D)
-            xa = np.empty((min(T, 8192), D + 1))
-            xa[:, D] = 1.0
-            for start in range(0, T, 8192):
-                n = min(8192, T - start)
-                xa[:n, :D] = x[start:start + n]
-                grouped_squares(xa[:n] @ WT, K, D, out[start:start + n])
-            half_logdet = np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
-            out *= -0.5
-            out -= 0.5 * D * LOG_2PI + half_logdet
+            out = gaussian_log_likes_full(x, means, covs)
         if mask is not None and not mask.all():
             out[~mask] = 0.0
         return out
 
     # ------------------------------------------------------------------ EM
     def sufficient_stats(self, data, expected_states, mask=None) -> dict:
-        """Weighted counts ``n`` (K,), sums ``x`` (K, D) and outer products ``xx`` (K, D, D)."""
-        x = filled(data, mask)
+        """Expected sufficient statistics of one sequence (summable across sequences).
+
+        Parameters
+        ----------
+        data : array_like, shape (T, D)
+        expected_states : array_like, shape (T, K)
+        mask : array_like of bool, shape (T,), optional
+            Masked frames get no weight.
+
+        Returns
+        -------
+        dict
+            ``n`` (K,): expected counts ``sum_t w_tk``; ``x`` (K, D): ``sum_t w_tk x_t``;
+            ``xx``: ``sum_t w_tk x_t x_t^T`` of shape (K, D, D) for ``full``, its total over
+            states (D, D) for ``tied``, and only its diagonal (K, D) for ``diag`` and
+            ``spherical``.
+        """
+        x, mask = observed_frames(data, mask, self.data_dim)
         w = frame_weights(expected_states, mask, x.shape[0], self.num_states)
-        n = w.sum(axis=0)
-        sx = w.T @ x
         if self.covariance_type in ("diag", "spherical"):
-            xx = np.zeros((self.num_states, self.data_dim, self.data_dim))
-            diag = w.T @ (x * x)
-            idx = np.arange(self.data_dim)
-            xx[:, idx, idx] = diag
-        else:
+            xx = w.T @ (x * x)
+        elif self.covariance_type == "tied":
+            xw = x * w.sum(axis=1)[:, None]
+            xx = symmetrize(xw.T @ x)
+        elif self.data_dim <= 16:
             xx = weighted_outer_sums(w, x)
-        return {"n": n, "x": sx, "xx": xx}
+        else:  # one (D, T) x (T, D) GEMM per state beats the (T, D^2) outer products
+            xx = np.stack([(x * w[:, k:k + 1]).T @ x for k in range(self.num_states)])
+        return {"n": w.sum(axis=0), "x": w.T @ x, "xx": xx}
+
+    def _checked_stats(self, stats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        K, D = self.num_states, self.data_dim
+        xx_shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K, D)}[self.covariance_type]
+        out = []
+        for key, shape in (("n", (K,)), ("x", (K, D)), ("xx", xx_shape)):
+            if key not in stats:
+                raise ValueError(f"stats lacks {key!r}; pass the (summed) output of sufficient_stats")
+            value = np.asarray(stats[key], dtype=np.float64)
+            if value.shape != shape:
+                raise ValueError(
+                    f"stats[{key!r}] must have shape {shape} for "
+                    f"covariance_type={self.covariance_type!r}, got {value.shape}"
+                )
+            out.append(value)
+        return tuple(out)
 
     def m_step(self, stats) -> None:
-        """Closed-form MAP (flat prior on means, weak IW-shaped prior on covariances)."""
-        n, sx, xx = stats["n"], stats["x"], stats["xx"]
+        """Set the parameters to the MAP estimate (exact MLE when ``prior=None``).
+
+        ``mu_k = x_k / n_k`` and ``Sigma_k = (S_k + n0 s0 I) / (n_k + n0)`` with
+        ``S_k = xx_k - n_k mu_k mu_k^T`` (diagonal, trace / D, or pooled over states for
+        the other covariance types). A state with no weight keeps its mean, and its
+        covariance becomes ``s0 I`` (unchanged when ``prior=None``).
+
+        Parameters
+        ----------
+        stats : dict
+            Summed :meth:`sufficient_stats`.
+        """
+        n, sx, xx = self._checked_stats(stats)
         K, D = self.num_states, self.data_dim
-        used = n > 0
-        means = self.emission_means.copy()
-        means[used] = sx[used] / n[used, None]
-        # scatter about the new means: S_k = xx_k - n_k mu_k mu_k^T
-        scatter = xx - n[:, None, None] * np.einsum("ki,kj->kij", means, means)
-        scatter = symmetrize(scatter)
         n0, s0 = self.prior_count, self.prior_scale
+        used = n > 0
+        means = np.array(self.emission_means, dtype=np.float64, copy=True)
+        means[used] = sx[used] / n[used, None]
+        covs = np.array(self.emission_covs, dtype=np.float64, copy=True)
+        ok = (n + n0) > 0
         eye = np.eye(D)
-        covs = self.emission_covs.copy()
         if self.covariance_type == "full":
-            ok = (n + n0) > 0
+            scatter = symmetrize(xx - n[:, None, None] * np.einsum("ki,kj->kij", means, means))
             covs[ok] = (scatter[ok] + n0 * s0 * eye) / (n[ok] + n0)[:, None, None]
-        elif self.covariance_type == "diag":
-            ok = (n + n0) > 0
-            var = (np.diagonal(scatter, axis1=1, axis2=2) + n0 * s0) / (n + n0)[:, None]
-            covs[ok] = np.einsum("kd,de->kde", var[ok], eye)
-        elif self.covariance_type == "spherical":
-            ok = (n + n0) > 0
-            var = (np.trace(scatter, axis1=1, axis2=2) + D * n0 * s0) / (D * (n + n0))
-            covs[ok] = var[ok, None, None] * eye
-        else:  # tied
+        elif self.covariance_type == "tied":
             total = n.sum()
-            shared = (scatter.sum(axis=0) + n0 * s0 * eye) / (total + n0)
-            covs = np.tile(symmetrize(shared), (K, 1, 1))
+            if total + n0 > 0:
+                scatter = symmetrize(xx - np.einsum("k,ki,kj->ij", n, means, means))
+                covs = np.tile((scatter + n0 * s0 * eye) / (total + n0), (K, 1, 1))
+        else:
+            scatter = xx - n[:, None] * means**2  # (K, D) diagonal
+            if self.covariance_type == "diag":
+                var = (scatter + n0 * s0) / np.where(ok, n + n0, 1.0)[:, None]
+            else:
+                v = (scatter.sum(axis=1) + D * n0 * s0) / (D * np.where(ok, n + n0, 1.0))
+                var = np.repeat(v[:, None], D, axis=1)
+            covs[ok] = var[ok][:, :, None] * eye
         self.emission_means = means
         self.emission_covs = symmetrize(covs)
 
     def log_prior(self) -> float:
-        """The covariance penalty at the current parameters (0 for ``prior=None``)."""
+        """Log prior density of the current parameters, up to a constant.
+
+        Returns
+        -------
+        float
+            The inverse-Wishart / inverse-gamma kernel of the module docstring (the flat
+            prior on the means adds nothing); 0 for ``prior=None``.
+        """
         n0, s0 = self.prior_count, self.prior_scale
         if n0 == 0.0:
             return 0.0
+        covs = np.asarray(self.emission_covs, dtype=np.float64)
+        if self.covariance_type == "full":
+            return iw_penalty(covs, n0, s0)
         if self.covariance_type == "tied":
-            return iw_penalty(self.emission_covs[:1], n0, s0)
-        if self.covariance_type in ("diag", "spherical"):
-            var = np.diagonal(self.emission_covs, axis1=1, axis2=2)
-            if self.covariance_type == "spherical":
-                var = var[:, :1]
-                return float(self.data_dim * np.sum(-0.5 * n0 * np.log(var) - 0.5 * n0 * s0 / var))
-            return float(np.sum(-0.5 * n0 * np.log(var) - 0.5 * n0 * s0 / var))
-        return iw_penalty(self.emission_covs, n0, s0)
+            return iw_penalty(covs[:1], n0, s0)
+        var = np.diagonal(covs, axis1=1, axis2=2)
+        if self.covariance_type == "spherical":
+            var = var[:, :1]
+            per_dim = self.data_dim
+        else:
+            per_dim = 1
+        return float(per_dim * np.sum(-0.5 * n0 * np.log(var) - 0.5 * n0 * s0 / var))
 
     # ------------------------------------------------------------------ generation
     def sample(self, states, rng) -> np.ndarray:
-        """Draw (T, D) observations given a state path (T,)."""
-        states = np.asarray(states)
-        chols = cholesky(self.emission_covs)
-        eps = rng.standard_normal((states.shape[0], self.data_dim))
-        return self.emission_means[states] + np.einsum("tij,tj->ti", chols[states], eps)
+        """Draw observations given a state path.
+
+        Parameters
+        ----------
+        states : array_like of int, shape (T,)
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        data : ndarray, shape (T, D)
+        """
+        z = check_states(states, self.num_states)
+        means, covs = self._checked_params()
+        chols = cholesky(covs)
+        x = rng.standard_normal((z.shape[0], self.data_dim))
+        for k in range(self.num_states):
+            idx = np.flatnonzero(z == k)
+            if idx.size:
+                x[idx] = x[idx] @ chols[k].T + means[k]
+        return x
 
     def _project(self, covs: np.ndarray) -> np.ndarray:
-        """Constrain full covariances to the model's covariance type."""
+        """Constrain full covariances (K, D, D) to the model's covariance type."""
         D = self.data_dim
         if self.covariance_type == "diag":
-            return np.einsum("kd,de->kde", np.diagonal(covs, axis1=1, axis2=2), np.eye(D))
+            return np.diagonal(covs, axis1=1, axis2=2)[:, :, None] * np.eye(D)
         if self.covariance_type == "spherical":
-            return np.trace(covs, axis1=1, axis2=2)[:, None, None] / D * np.eye(D)
+            return (np.trace(covs, axis1=1, axis2=2) / D)[:, None, None] * np.eye(D)
         return covs
 
     def initialize(self, datas, masks, rng, method="kmeans") -> None:
-        """k-means (scikit-learn) centroids and per-cluster covariances, or random frames."""
+        """Set starting parameters from the observed frames of all sequences.
+
+        ``"kmeans"``: scikit-learn k-means (3 starts, seeded from ``rng``) on the observed
+        frames; means are the centroids, covariances the per-cluster sample covariances
+        (pooled within-cluster for ``tied``; the global covariance for a cluster with fewer
+        than D + 1 frames), plus ``1e-6`` of the average variance on the diagonal.
+        ``"random"``: means are distinct random observed frames, covariances the global one.
+
+        Parameters
+        ----------
+        datas : list of ndarray, each of shape (T_n, D)
+        masks : list of (ndarray of bool, shape (T_n,), or None)
+        rng : numpy.random.Generator
+        method : {"kmeans", "random"}
+        """
+        check_init_method(method)
         x = observed_rows(datas, masks)
         K, D = self.num_states, self.data_dim
         if x.shape[0] < K:
-            raise ValueError(f"initialisation needs at least {K} observed frames, got {x.shape[0]}")
-        glob = np.atleast_2d(np.cov(x, rowvar=False)) + 1e-6 * np.eye(D) if x.shape[0] > 1 else np.eye(D)
+            raise ValueError(f"initialisation needs at least num_states={K} observed frames, got {x.shape[0]}")
+        glob = np.cov(x, rowvar=False).reshape(D, D) if x.shape[0] > 1 else np.eye(D)
+        avg_var = np.trace(glob) / D
+        reg = (1e-6 * avg_var if avg_var > 0 else 1e-6) * np.eye(D)
+        glob = glob + reg
         if method == "random":
-            self.emission_means = x[rng.choice(x.shape[0], K, replace=False)].copy()
+            means = x[rng.choice(x.shape[0], K, replace=False)].copy()
             covs = np.tile(glob, (K, 1, 1))
         else:
             labels = kmeans_labels(x, K, rng)
@@ -214,18 +349,23 @@ class GaussianObservations(ObservationModel):
             covs = np.empty((K, D, D))
             for k in range(K):
                 pts = x[labels == k]
-                means[k] = pts.mean(0) if len(pts) else x[rng.integers(x.shape[0])]
-                covs[k] = np.cov(pts, rowvar=False) + 1e-6 * np.eye(D) if len(pts) > D else glob
-            self.emission_means = means
+                means[k] = pts.mean(axis=0) if len(pts) else x[rng.integers(x.shape[0])]
+                covs[k] = np.cov(pts, rowvar=False).reshape(D, D) + reg if len(pts) > D else glob
             if self.covariance_type == "tied":
                 resid = x - means[labels]
-                covs = np.tile(resid.T @ resid / x.shape[0] + 1e-6 * np.eye(D), (K, 1, 1))
-        if self.covariance_type == "tied" and method == "random":
-            covs = np.tile(glob, (K, 1, 1))
-        self.emission_covs = symmetrize(self._project(np.atleast_3d(covs).reshape(K, D, D)))
+                covs = np.tile(resid.T @ resid / x.shape[0] + reg, (K, 1, 1))
+        self.emission_means = means
+        self.emission_covs = symmetrize(self._project(covs))
 
     def num_parameters(self) -> int:
-        """Means plus covariance entries by type."""
+        """Number of free parameters: K D means plus the covariance entries by type.
+
+        Returns
+        -------
+        int
+            ``K D`` + ``K D (D + 1) / 2`` (full), ``K D`` (diag), ``D (D + 1) / 2`` (tied)
+            or ``K`` (spherical).
+        """
         K, D = self.num_states, self.data_dim
         cov = {"full": K * D * (D + 1) // 2, "diag": K * D, "tied": D * (D + 1) // 2, "spherical": K}
         return K * D + cov[self.covariance_type]

@@ -1,0 +1,546 @@
+"""Benchmark of ethogram's inference kernels against hmmlearn 0.3.3 and dynamax, side by side.
+
+Run from the project root: ``.venv/bin/python bench/bench_inference.py`` (about 3 minutes).
+It writes the results as a markdown fragment to ``bench/results/inference.md`` (and the raw
+timings to ``bench/results/inference.json``) and prints the fragment.
+
+Setup. One thread everywhere (``_common`` sets OMP/OPENBLAS/MKL_NUM_THREADS=1 and XLA's
+single-thread flags before numpy or jax is imported; threadpoolctl confirms BLAS runs on one
+thread and the CPU/wall column shows each call kept one core busy), float64 everywhere (JAX
+with ``jax_enable_x64``). Problem: log-likelihoods ``N(0, 1) * 5`` of shape (T, K),
+transition rows ``Dirichlet(1)``, uniform initial probabilities, fixed seeds.
+
+What is measured (medians over repeats, implementations interleaved round-robin so that load
+from other processes hits them alike; ratios are median / median of ethogram in this run):
+
+1. Full E-step at T = 36000, K = 50 -- posterior marginals, marginal log-likelihood and
+   expected transition counts summed over time:
+   * ``ethogram.forward_backward`` (public API, input validation included);
+   * hmmlearn's compiled scaling path, i.e. what ``fit`` does per sequence:
+     ``frame = exp(log_likes)``; ``_hmmc.forward_scaling(pi, A, frame) -> (log_prob, fwd,
+     scaling)``; ``_hmmc.backward_scaling(pi, A, frame, scaling) -> bwd``; posterior =
+     ``fwd * bwd`` normalized per row; ``_hmmc.compute_scaling_xi_sum(fwd, A, bwd, frame)``;
+     the ``exp`` is timed, as ethogram's own exponentiation is;
+   * dynamax ``hmm_smoother`` and ``hmm_two_filter_smoother`` (jitted; with a 2-D transition
+     matrix both compute the time-summed transition probabilities themselves through
+     ``compute_transition_probs``), inputs already JAX arrays, ``block_until_ready``;
+   * a plain NumPy scaled forward-backward loop over t, once, for scale.
+2. Viterbi at T = 36000, K = 50: ``ethogram.viterbi``, ``hmmlearn._hmmc.viterbi``, dynamax
+   ``hmm_posterior_mode`` (jitted).
+3. Both over K in {10, 50, 100, 200} at T = 36000 (dynamax is skipped at a size where one
+   call is predicted or observed to take more than 30 s).
+4. A batch of 20 sequences x 50000 frames at K = 50: ``forward_backward(list)`` with
+   ``num_threads=1`` and ``num_threads=2``.
+5. Compile time: the first call in a fresh process with an empty numba cache
+   (``NUMBA_CACHE_DIR`` a new temporary directory) against the first call in a second fresh
+   process reusing that cache, on a small problem so that compilation, not compute, is timed.
+6. Peak memory of ``forward_backward`` at T = 36000, K = 50 beyond its outputs (tracemalloc,
+   which sees numpy allocations), with a resident-set cross-check in a fresh process.
+
+Every comparison is checked before it is reported: marginal log-likelihoods equal to 1e-9
+relative, posteriors to 1e-8 absolute, transition counts to 1e-8 relative, Viterbi paths
+identical (or, failing that, of equal joint log-probability); the 'agrees' columns say so.
+"""
+
+from __future__ import annotations
+
+import _common  # noqa: F401  (pins threads before numpy / jax are imported)
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+
+import numpy as np
+from _common import enable_jax_x64, fmt_ratio, fmt_time, machine, md_table, time_interleaved, time_once
+
+import ethogram as eg
+
+HAVE_JAX = enable_jax_x64()
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+T_MAIN, K_MAIN = 36000, 50
+K_GRID = (10, 50, 100, 200)
+DYNAMAX_LIMIT = 30.0  # seconds per call beyond which dynamax is skipped
+TOL_LL, TOL_POST, TOL_XI = 1e-9, 1e-8, 1e-8
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def problem(T: int, K: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    pi = np.full(K, 1.0 / K)
+    A = rng.dirichlet(np.ones(K), size=K)
+    ll = rng.standard_normal((T, K)) * 5.0
+    return pi, A, ll
+
+
+# ----------------------------------------------------------------------------- implementations
+
+
+def ethogram_estep(pi, A, ll):
+    post = eg.forward_backward(pi, A, ll)
+    return post.marginal_ll, post.expected_states, post.expected_transitions
+
+
+def hmmlearn_estep(pi, A, ll):
+    """hmmlearn 0.3.3's compiled scaling path, as its ``fit`` runs it on one sequence."""
+    from hmmlearn import _hmmc
+
+    frame = np.exp(ll)
+    log_prob, fwd, scaling = _hmmc.forward_scaling(pi, A, frame)
+    bwd = _hmmc.backward_scaling(pi, A, frame, scaling)
+    post = fwd * bwd
+    post /= post.sum(axis=1, keepdims=True)
+    xi_sum = _hmmc.compute_scaling_xi_sum(fwd, A, bwd, frame)
+    return log_prob, post, xi_sum
+
+
+def hmmlearn_viterbi(pi, A, ll):
+    from hmmlearn import _hmmc
+
+    return _hmmc.viterbi(pi, A, ll)[1]
+
+
+def numpy_estep(pi, A, ll):
+    """Plain NumPy scaled forward-backward, one Python iteration per frame."""
+    T, K = ll.shape
+    m = ll.max(axis=1)
+    lik = np.exp(ll - m[:, None])
+    alphas = np.empty((T, K))
+    c = np.empty(T)
+    a = pi * lik[0]
+    c[0] = a.sum()
+    alphas[0] = a / c[0]
+    for t in range(1, T):
+        a = (alphas[t - 1] @ A) * lik[t]
+        c[t] = a.sum()
+        alphas[t] = a / c[t]
+    betas = np.empty((T, K))
+    betas[-1] = 1.0
+    xi = np.zeros((K, K))
+    for t in range(T - 2, -1, -1):
+        v = lik[t + 1] * betas[t + 1] / c[t + 1]
+        xi += np.outer(alphas[t], v)
+        betas[t] = A @ v
+    xi *= A
+    gamma = alphas * betas
+    gamma /= gamma.sum(axis=1, keepdims=True)
+    return float(np.log(c).sum() + m.sum()), gamma, xi
+
+
+class Dynamax:
+    """Jitted dynamax 1.0.3 entry points; inputs are converted to JAX arrays once, untimed."""
+
+    def __init__(self):
+        import jax
+        import jax.numpy as jnp
+        from dynamax.hidden_markov_model import inference as inf
+
+        self.jax, self.jnp = jax, jnp
+        self.smoother = jax.jit(inf.hmm_smoother)
+        self.two_filter = jax.jit(inf.hmm_two_filter_smoother)
+        self.mode = jax.jit(inf.hmm_posterior_mode)
+
+    def device(self, pi, A, ll):
+        args = tuple(self.jnp.asarray(x) for x in (pi, A, ll))
+        assert all(a.dtype == self.jnp.float64 for a in args), "jax is not in float64"
+        return args
+
+    def estep(self, fn, args):
+        post = self.jax.block_until_ready(fn(*args))
+        return post.marginal_loglik, post.smoothed_probs, post.trans_probs
+
+    def viterbi(self, args):
+        return self.jax.block_until_ready(self.mode(*args))
+
+
+# ----------------------------------------------------------------------------- correctness
+
+
+def estep_check(ref, other) -> tuple[bool, str]:
+    """Compare (marginal_ll, posteriors, transition sums) with ethogram's."""
+    ll0, p0, x0 = ref
+    ll1, p1, x1 = (float(other[0]), np.asarray(other[1]), np.asarray(other[2]))
+    d_ll = abs(ll1 - ll0) / abs(ll0)
+    d_p = float(np.max(np.abs(p1 - p0)))
+    d_x = float(np.max(np.abs(x1 - x0)) / np.max(np.abs(x0)))
+    ok = d_ll <= TOL_LL and d_p <= TOL_POST and d_x <= TOL_XI
+    return ok, f"LL {d_ll:.0e}, post {d_p:.0e}, xi {d_x:.0e}"
+
+
+def path_score(pi, A, ll, z) -> float:
+    z = np.asarray(z)
+    with np.errstate(divide="ignore"):
+        return float(np.log(pi[z[0]]) + np.log(A[z[:-1], z[1:]]).sum() + ll[np.arange(len(z)), z].sum())
+
+
+def viterbi_check(pi, A, ll, ref, other) -> tuple[bool, str]:
+    other = np.asarray(other)
+    diff = int(np.sum(other != ref))
+    if diff == 0:
+        return True, "same path"
+    s0, s1 = path_score(pi, A, ll, ref), path_score(pi, A, ll, other)
+    tie = abs(s1 - s0) <= 1e-9 * abs(s0)
+    return tie, f"{diff} frames differ, score {'equal (tie)' if tie else f'{s1 - s0:+.3g}'}"
+
+
+def yes(ok: bool) -> str:
+    return "yes" if ok else "**NO**"
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
+    log(f"E-step and Viterbi at T={T_MAIN}, K={K_MAIN}")
+    pi, A, ll = problem(T_MAIN, K_MAIN)
+    ref = ethogram_estep(pi, A, ll)
+    funcs = {"ethogram": lambda: eg.forward_backward(pi, A, ll), "hmmlearn": lambda: hmmlearn_estep(pi, A, ll)}
+    checks = {"hmmlearn": estep_check(ref, hmmlearn_estep(pi, A, ll))}
+    if dyn:
+        args = dyn.device(pi, A, ll)
+        funcs["dynamax smoother"] = lambda: dyn.estep(dyn.smoother, args)
+        funcs["dynamax two-filter"] = lambda: dyn.estep(dyn.two_filter, args)
+    reps = {"ethogram": 15, "hmmlearn": 9, "dynamax smoother": 7, "dynamax two-filter": 7}
+    tim = time_interleaved(funcs, {k: reps[k] for k in funcs})
+    if dyn:  # check after warm-up, on the compiled functions that were timed
+        checks["dynamax smoother"] = estep_check(ref, dyn.estep(dyn.smoother, args))
+        checks["dynamax two-filter"] = estep_check(ref, dyn.estep(dyn.two_filter, args))
+    np_out = []
+    tim["numpy loop"] = time_once(lambda: np_out.append(numpy_estep(pi, A, ll)))
+    checks["numpy loop"] = estep_check(ref, np_out[0])
+    names = {
+        "ethogram": "ethogram `forward_backward`",
+        "hmmlearn": "hmmlearn `_hmmc` scaling: exp + forward + backward + posterior + xi sum",
+        "dynamax smoother": "dynamax `hmm_smoother` (jit, summed transition probs)",
+        "dynamax two-filter": "dynamax `hmm_two_filter_smoother` (jit, summed transition probs)",
+        "numpy loop": "plain NumPy loop over t (1 run)",
+    }
+    base = tim["ethogram"].median
+    rows = []
+    for key, t in tim.items():
+        ok, detail = checks.get(key, (True, "reference"))
+        lo, hi = t.spread
+        rows.append([names[key], f"{fmt_time(t.median)} (n={t.n})", f"{fmt_time(lo)} – {fmt_time(hi)}", fmt_ratio(t.median / base), f"{t.cpu_ratio:.2f}", "—" if key == "ethogram" else yes(ok), detail])
+    res["estep"] = {k: {"times": t.times, "first": t.first, "agrees": checks.get(k, (True, ""))[0]} for k, t in tim.items()}
+    lines = [f"### Full E-step, T = {T_MAIN}, K = {K_MAIN} (one thread, float64)", ""]
+    lines += md_table(["implementation", "median", "min – max", "time / ethogram", "CPU/wall", "agrees", "max deviation from ethogram"], rows)
+    lines += ["", "Deviation: marginal LL relative, posteriors absolute, summed transitions relative to their largest entry. "
+              "dynamax inputs are JAX arrays made before timing; its first (compiling) call took "
+              + (f"{fmt_time(tim['dynamax smoother'].first)} (`hmm_smoother`) and {fmt_time(tim['dynamax two-filter'].first)} (two-filter)." if dyn else "— (not installed).")]
+
+    # Viterbi
+    z_ref = eg.viterbi(pi, A, ll)
+    _, score = eg.viterbi(pi, A, ll, return_score=True)
+    vfuncs = {"ethogram": lambda: eg.viterbi(pi, A, ll), "hmmlearn": lambda: hmmlearn_viterbi(pi, A, ll)}
+    if dyn:
+        vfuncs["dynamax"] = lambda: dyn.viterbi(args)
+    vt = time_interleaved(vfuncs, {"ethogram": 15, "hmmlearn": 9, "dynamax": 7})
+    vchecks = {"hmmlearn": viterbi_check(pi, A, ll, z_ref, hmmlearn_viterbi(pi, A, ll))}
+    if dyn:
+        vchecks["dynamax"] = viterbi_check(pi, A, ll, z_ref, dyn.viterbi(args))
+    from hmmlearn import _hmmc
+
+    hl_score = _hmmc.viterbi(pi, A, ll)[0]
+    score_ok = abs(hl_score - score) <= 1e-9 * abs(score) and abs(path_score(pi, A, ll, z_ref) - score) <= 1e-9 * abs(score)
+    vnames = {"ethogram": "ethogram `viterbi`", "hmmlearn": "hmmlearn `_hmmc.viterbi`", "dynamax": "dynamax `hmm_posterior_mode` (jit)"}
+    base = vt["ethogram"].median
+    rows = []
+    for key, t in vt.items():
+        ok, detail = vchecks.get(key, (True, "reference"))
+        lo, hi = t.spread
+        rows.append([vnames[key], f"{fmt_time(t.median)} (n={t.n})", f"{fmt_time(lo)} – {fmt_time(hi)}", fmt_ratio(t.median / base), f"{t.cpu_ratio:.2f}", "—" if key == "ethogram" else yes(ok), detail])
+    res["viterbi"] = {k: {"times": t.times, "first": t.first, "agrees": vchecks.get(k, (True, ""))[0]} for k, t in vt.items()}
+    res["viterbi_score_agrees"] = bool(score_ok)
+    lines += ["", f"### Viterbi, T = {T_MAIN}, K = {K_MAIN} (one thread, float64)", ""]
+    lines += md_table(["implementation", "median", "min – max", "time / ethogram", "CPU/wall", "agrees", "path check"], rows)
+    lines += ["", f"Best-path log-probability: ethogram {score:.6f}, hmmlearn {hl_score:.6f}, recomputed from the path "
+              f"{path_score(pi, A, ll, z_ref):.6f} — agree to 1e-9: {yes(score_ok)}."]
+    return lines, tim, vt
+
+
+def _dynamax_k(dyn, K, prev, fn, check):
+    """Run dynamax once at this K unless predicted too slow; return (func or None, agrees, why)."""
+    if prev is not None:
+        predicted = prev[1] * (K / prev[0]) ** 2  # the scan costs ~K^2 per frame
+        if predicted > DYNAMAX_LIMIT:
+            return None, True, f"skipped (predicted {predicted:.0f} s per call)"
+    t0 = time.perf_counter()
+    out = fn()  # compiles for this shape; also the correctness check
+    first = time.perf_counter() - t0
+    if first > DYNAMAX_LIMIT:
+        return None, True, f"skipped (first call {first:.0f} s)"
+    return fn, check(out), ""
+
+
+def k_table(res: dict, dyn: Dynamax | None, main_estep, main_vit) -> list[str]:
+    rows = []
+    res["k_table"] = {}
+    prev = {"estep": None, "viterbi": None}
+    for K in K_GRID:
+        why = {"estep": "" if dyn else "not installed", "viterbi": "" if dyn else "not installed"}
+        if K == K_MAIN:  # the headline problem and timings, not re-run
+            est = {"ethogram": main_estep["ethogram"], "hmmlearn": main_estep["hmmlearn"]}
+            vit = {"ethogram": main_vit["ethogram"], "hmmlearn": main_vit["hmmlearn"]}
+            if "dynamax smoother" in main_estep:
+                est["dynamax"] = main_estep["dynamax smoother"]
+                vit["dynamax"] = main_vit["dynamax"]
+            ok_e = all(res["estep"][k]["agrees"] for k in ("hmmlearn", "dynamax smoother") if k in res["estep"])
+            ok_v = all(res["viterbi"][k]["agrees"] for k in ("hmmlearn", "dynamax") if k in res["viterbi"])
+        else:
+            log(f"K table: K={K}")
+            pi, A, ll = problem(T_MAIN, K, seed=K)
+            ref = ethogram_estep(pi, A, ll)
+            z_ref = eg.viterbi(pi, A, ll)
+            efuncs = {"ethogram": lambda: eg.forward_backward(pi, A, ll), "hmmlearn": lambda: hmmlearn_estep(pi, A, ll)}
+            vfuncs = {"ethogram": lambda: eg.viterbi(pi, A, ll), "hmmlearn": lambda: hmmlearn_viterbi(pi, A, ll)}
+            ok_e = estep_check(ref, hmmlearn_estep(pi, A, ll))[0]
+            ok_v = viterbi_check(pi, A, ll, z_ref, hmmlearn_viterbi(pi, A, ll))[0]
+            if dyn:
+                args = dyn.device(pi, A, ll)
+                f, ok, why["estep"] = _dynamax_k(dyn, K, prev["estep"], lambda: dyn.estep(dyn.smoother, args), lambda out: estep_check(ref, out)[0])
+                if f:
+                    efuncs["dynamax"], ok_e = f, ok_e and ok
+                f, ok, why["viterbi"] = _dynamax_k(dyn, K, prev["viterbi"], lambda: dyn.viterbi(args), lambda out: viterbi_check(pi, A, ll, z_ref, out)[0])
+                if f:
+                    vfuncs["dynamax"], ok_v = f, ok_v and ok
+            slow = K >= 200
+            reps = {"ethogram": 7, "hmmlearn": 5 if slow else 7, "dynamax": 5 if slow else 7}
+            est = time_interleaved(efuncs, {k: reps[k] for k in efuncs})
+            vit = time_interleaved(vfuncs, {k: reps[k] for k in vfuncs})
+        for kind, d in (("estep", est), ("viterbi", vit)):
+            if "dynamax" in d:
+                prev[kind] = (K, d["dynamax"].median)
+
+        def cells(d, kind):
+            base = d["ethogram"].median
+            hl = d["hmmlearn"].median
+            out = [fmt_time(base), fmt_time(hl), fmt_ratio(hl / base)]
+            if "dynamax" in d:
+                out += [fmt_time(d["dynamax"].median), fmt_ratio(d["dynamax"].median / base)]
+            else:
+                out += [why[kind] or "skipped", "—"]
+            return out
+
+        rows.append([str(K)] + cells(est, "estep") + [yes(ok_e)] + cells(vit, "viterbi") + [yes(ok_v)])
+        res["k_table"][K] = {
+            "estep": {k: v.times for k, v in est.items()},
+            "viterbi": {k: v.times for k, v in vit.items()},
+            "estep_agrees": bool(ok_e), "viterbi_agrees": bool(ok_v), "skipped": {k: v for k, v in why.items() if v},
+        }
+    lines = ["", f"### Over K (T = {T_MAIN}, one thread; medians, ratio = time / ethogram)", ""]
+    lines += md_table(
+        ["K", "E-step ethogram", "hmmlearn", "ratio", "dynamax", "ratio", "agrees", "Viterbi ethogram", "hmmlearn", "ratio", "dynamax", "ratio", "same path"],
+        rows,
+    )
+    lines += ["", f"n = 7 repeats (5 for hmmlearn and dynamax at K = 200); the K = {K_MAIN} row reuses the headline timings "
+              "(dynamax E-step there is `hmm_smoother`, as in the other rows). dynamax is skipped where one call is predicted "
+              f"(from the previous K, scaling as K^2) or observed to take more than {DYNAMAX_LIMIT:.0f} s."]
+    return lines
+
+
+def batch(res: dict) -> list[str]:
+    log("batch: 20 x 50000 at K=50, 1 vs 2 threads")
+    rng = np.random.default_rng(1)
+    K = 50
+    pi, A = np.full(K, 1.0 / K), rng.dirichlet(np.ones(K), size=K)
+    lls = [rng.standard_normal((50000, K)) * 5.0 for _ in range(20)]
+    tim = time_interleaved({1: lambda: eg.forward_backward(pi, A, lls, num_threads=1), 2: lambda: eg.forward_backward(pi, A, lls, num_threads=2)}, 5)
+    a = eg.forward_backward(pi, A, lls, num_threads=1)
+    b = eg.forward_backward(pi, A, lls, num_threads=2)
+    same = all(
+        np.array_equal(x.expected_states, y.expected_states) and x.marginal_ll == y.marginal_ll and np.array_equal(x.expected_transitions, y.expected_transitions)
+        for x, y in zip(a, b)
+    )
+    del a, b
+    single = time_interleaved({"one": lambda: eg.forward_backward(pi, A, lls[0])}, 7)["one"].median
+    res["batch"] = {str(k): t.times for k, t in tim.items()} | {"identical": bool(same), "single_sequence": single}
+    t1, t2 = tim[1].median, tim[2].median
+    rows = [
+        ["1", fmt_time(t1), "1.00x", f"{tim[1].cpu_ratio:.2f}", "—"],
+        ["2", fmt_time(t2), fmt_ratio(t1 / t2), f"{tim[2].cpu_ratio:.2f}", yes(same)],
+    ]
+    lines = ["", "### Batch: 20 sequences x 50000 frames, K = 50, `forward_backward(list)`", ""]
+    lines += md_table(["num_threads", "median (n=5)", "speed-up", "CPU/wall", "bitwise identical to 1 thread"], rows)
+    lines += ["", f"One 50000-frame sequence alone: {fmt_time(single)} (x 20 = {fmt_time(20 * single)}). "
+              f"The machine has {os.cpu_count()} cores and is shared, so 2.00x is the ceiling"
+              + (f"; CPU/wall {tim[2].cpu_ratio:.2f} on 2 threads means the second core was partly busy with other processes during this run." if tim[2].cpu_ratio < 1.7 else ".")]
+    return lines
+
+
+_FIRST_CALL = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import numpy as np
+import ethogram as eg
+t1 = time.perf_counter()
+rng = np.random.default_rng(0)
+pi, A, ll = np.full(4, 0.25), rng.dirichlet(np.ones(4), 4), rng.standard_normal((200, 4))
+out = {"import": t1 - t0}
+if sys.argv[1] == "preinit":  # load one unrelated cached kernel first: numba's one-time start-up
+    from ethogram.inference import _kernels
+    s = time.perf_counter(); _kernels.propagate_kernel(pi, A, 2, np.empty((3, 4))); out["preinit"] = time.perf_counter() - s
+for name, f in (("forward_backward", lambda: eg.forward_backward(pi, A, ll)), ("viterbi", lambda: eg.viterbi(pi, A, ll))):
+    s = time.perf_counter(); f(); out[name + "_first"] = time.perf_counter() - s
+    s = time.perf_counter(); f(); out[name + "_second"] = time.perf_counter() - s
+if sys.argv[1] == "cold":  # untimed: put the kernel the "preinit" run starts with in the cache too
+    from ethogram.inference import _kernels
+    _kernels.propagate_kernel(pi, A, 2, np.empty((3, 4)))
+print(json.dumps(out))
+"""
+
+
+def _cache_files(path: str) -> int:
+    return sum(len([f for f in files if f.endswith((".nbi", ".nbc"))]) for _, _, files in os.walk(path))
+
+
+def compile_times(res: dict, pairs: int = 3) -> list[str]:
+    log(f"compile: {pairs} x fresh processes (empty numba cache, then cache hit)")
+    runs = {"cold": [], "warm": [], "preinit": []}
+    written, added = [], []
+    for _ in range(pairs):
+        with tempfile.TemporaryDirectory(prefix="numba-cache-") as cache:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            for kind in ("cold", "warm", "preinit"):
+                before = _cache_files(cache)
+                proc = subprocess.run([sys.executable, "-c", _FIRST_CALL, kind], env=env, capture_output=True, text=True, check=True)
+                runs[kind].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+                (written if kind == "cold" else added).append(_cache_files(cache) - before)
+    med = lambda kind, key: float(np.median([r[key] for r in runs[kind]]))  # noqa: E731
+    res["compile"] = runs | {"cache_files_written": written, "cache_files_added_by_later_runs": added}
+    labels = {"cold": "empty (compiles)", "warm": "reused (cache hit)", "preinit": "reused, numba already started by another cached kernel"}
+    rows = []
+    for kind, label in labels.items():
+        rows.append([label, fmt_time(med(kind, "import")), fmt_time(med(kind, "forward_backward_first")), fmt_time(med(kind, "viterbi_first")),
+                     fmt_time(med(kind, "forward_backward_second")), fmt_time(med(kind, "viterbi_second"))])
+    ratio = med("cold", "forward_backward_first") / med("warm", "forward_backward_first")
+    lines = ["", f"### First call in a fresh process (T = 200, K = 4; medians over {pairs} fresh cache directories)", ""]
+    lines += md_table(["numba cache", "import ethogram", "first `forward_backward`", "first `viterbi` (after it)", "second `forward_backward`", "second `viterbi`"], rows)
+    lines += ["", f"An empty cache makes the first `forward_backward` {ratio:.0f}x slower than a cache hit. In the third row one "
+              f"unrelated cached kernel (`propagate_kernel`) ran first and took {fmt_time(med('preinit', 'preinit'))}: that is "
+              "numba's one-time start-up, paid by whichever kernel comes first; loading the cached kernels themselves is the rest. "
+              f"Cache files written by the first process: {written}; added by the later ones (should be 0): {added}."]
+    return lines
+
+
+_RSS_PROBE = r"""
+import json, sys
+import numpy as np
+import ethogram as eg
+def status():
+    return {l.split(':')[0]: int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith(('VmHWM', 'VmRSS'))}
+rng = np.random.default_rng(0)
+T, K = int(sys.argv[1]), int(sys.argv[2])
+pi, A, ll = np.full(K, 1 / K), rng.dirichlet(np.ones(K), K), rng.standard_normal((T, K)) * 5
+f = getattr(eg, sys.argv[3])
+f(pi, A, ll[:50])  # compile / load outside the measurement
+open('/proc/self/clear_refs', 'w').write('5')  # reset the peak-RSS mark to the current RSS
+before = status()['VmRSS']
+r = f(pi, A, ll)
+print(json.dumps(status()['VmHWM'] - before))
+"""
+
+
+def memory(res: dict) -> list[str]:
+    log("memory")
+    T, K = T_MAIN, K_MAIN
+    pi, A, ll = problem(T, K)
+    unit = T * K * 8
+    eg.forward_backward(pi, A, ll)
+    eg.viterbi(pi, A, ll)
+    peaks, outs = {}, {}
+    for name, f in (("forward_backward", lambda: eg.forward_backward(pi, A, ll)), ("viterbi", lambda: eg.viterbi(pi, A, ll))):
+        tracemalloc.start()
+        r = f()
+        _, peaks[name] = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        outs[name] = (r.expected_states.nbytes + r.expected_transitions.nbytes) if name == "forward_backward" else r.nbytes
+        del r
+    rss = {}
+    for name in peaks:  # each in its own fresh process, so no freed heap is reused
+        try:
+            proc = subprocess.run([sys.executable, "-c", _RSS_PROBE, str(T), str(K), name], capture_output=True, text=True, check=True)
+            rss[name] = json.loads(proc.stdout.strip().splitlines()[-1])
+        except (subprocess.CalledProcessError, OSError, ValueError) as exc:  # clear_refs is Linux-only
+            log(f"RSS probe failed: {exc}")
+    res["memory"] = {"tracemalloc_peak": peaks, "outputs": outs, "rss_peak_increase": rss, "TK8": unit}
+    rows = []
+    for name in peaks:
+        extra = peaks[name] - outs[name]
+        r = rss.get(name)
+        rows.append([f"`{name}`", f"{outs[name] / 2**20:.1f} MiB ({outs[name] / unit:.2f})", f"{peaks[name] / 2**20:.1f} MiB ({peaks[name] / unit:.2f})",
+                     f"**{extra / 2**20:.1f} MiB ({extra / unit:.2f})**",
+                     "—" if r is None else f"{r / 2**20:.1f} MiB ({r / unit:.2f}); beyond outputs {(r - outs[name]) / 2**20:.1f} MiB ({(r - outs[name]) / unit:.2f})"])
+    lines = ["", f"### Memory (T = {T}, K = {K}; T K 8 bytes = {unit / 2**20:.1f} MiB; multiples of it in brackets)", ""]
+    lines += md_table(["call", "outputs", "tracemalloc peak", "peak beyond outputs", "peak RSS increase, fresh process"], rows)
+    lines += ["", "tracemalloc sees NumPy's allocations and also numba's (its runtime allocates through Python's raw "
+              "allocator), e.g. Viterbi's T x K score array. The last column is a cross-check by resident set size in a fresh "
+              "process per call (peak-RSS mark reset through /proc/self/clear_refs just before the call). Inputs are allocated "
+              "before either measurement starts."]
+    return lines
+
+
+def header(info: dict) -> list[str]:
+    v = info["versions"]
+    blas = "; ".join(f"{p['internal_api']} {p['version']} ({p['architecture']}): {p['num_threads']} thread(s)" for p in info["threadpools"] if p["user_api"] == "blas")
+    other = "; ".join(f"{p['internal_api']} ({p['user_api']}): {p['num_threads']} thread(s)" for p in info["threadpools"] if p["user_api"] != "blas")
+    return [
+        "## Inference kernels",
+        "",
+        "Written by `bench/bench_inference.py` (re-run it to refresh). Medians over repeats in one process, "
+        "implementations interleaved round-robin; ratios are time / ethogram's time in the same run.",
+        "",
+        f"- date: {info['date']}",
+        f"- machine: {info['cpu']}, {info['cores']} CPUs ({info['cores_available']} available to this process); shared and noisy",
+        f"- python {info['python']}; numpy {v['numpy']}, numba {v['numba']}, hmmlearn {v['hmmlearn']}, jax {v['jax']} "
+        f"(jaxlib {v['jaxlib']}), dynamax {v['dynamax']}, ethogram {v['ethogram']}, threadpoolctl {v['threadpoolctl']}",
+        "- thread settings: " + ", ".join(f"`{k}={val}`" for k, val in info["env"].items() if val is not None) + "; jax `jax_enable_x64=True`, "
+        "and XLA's CPU thread pool sized to one thread by starting JAX's client with the process pinned to one CPU "
+        "(the XLA_FLAGS alone leave dynamax's Viterbi on two threads; see `_common.enable_jax_x64`)",
+        f"- load average (1 min) at start {info['load_start']:.2f}, at end {info['loadavg'][0]:.2f} (other engineers' processes share the CPUs)",
+        f"- threadpoolctl: BLAS {blas or 'none loaded'}" + (f"; other pools: {other}" if other else ""),
+        "",
+    ]
+
+
+def main() -> str:
+    t_start = time.perf_counter()
+    load_start = os.getloadavg()[0]
+    dyn = Dynamax() if HAVE_JAX else None
+    from hmmlearn import _hmmc  # noqa: F401  (load hmmlearn / sklearn BLAS before recording thread pools)
+
+    res: dict = {}
+    lines_head, main_estep, main_vit = headline(res, dyn)
+    body = lines_head
+    body += k_table(res, dyn, main_estep, main_vit)
+    body += batch(res)
+    body += compile_times(res)
+    body += memory(res)
+    info = machine() | {"load_start": load_start}
+    blas = [p["num_threads"] for p in info["threadpools"] if p["user_api"] == "blas"]
+    anomalies = []
+    if any(n != 1 for n in blas):
+        anomalies.append(f"BLAS is not single-threaded: {blas}")
+    if not all(r["agrees"] for r in res["estep"].values()) or not all(r["agrees"] for r in res["viterbi"].values()):
+        anomalies.append("some implementation disagrees at the headline size (see the tables)")
+    if not all(v["estep_agrees"] and v["viterbi_agrees"] for v in res["k_table"].values()):
+        anomalies.append("some implementation disagrees in the K table")
+    elapsed = time.perf_counter() - t_start
+    footer = ["", f"Total benchmark wall time: {elapsed:.0f} s." + ("" if not anomalies else " **Anomalies: " + "; ".join(anomalies) + "**")]
+    text = "\n".join(header(info) + body + footer) + "\n"
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "inference.md").write_text(text)
+    res["machine"] = info
+    res["elapsed"] = elapsed
+    (RESULTS / "inference.json").write_text(json.dumps(res, indent=1, default=str))
+    return text
+
+
+if __name__ == "__main__":
+    print(main())
