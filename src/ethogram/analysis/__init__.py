@@ -1,0 +1,31 @@
+"""Analysis: syllable tables (usage, durations, transitions, summary) and label comparison.
+
+Tables are pandas DataFrames built from ``labels`` (dict of recording name -> (T,) int
+syllables, -1 = none); pandas is imported only when a table is made.
+"""
+
+from .compare import match_states
+from .tables import (
+    bigram_counts,
+    frame_speed,
+    relabel,
+    relabel_by_frequency,
+    runs,
+    syllable_durations,
+    syllable_summary,
+    syllable_usage,
+    transition_probabilities,
+)
+
+__all__ = [
+    "bigram_counts",
+    "frame_speed",
+    "match_states",
+    "relabel",
+    "relabel_by_frequency",
+    "runs",
+    "syllable_durations",
+    "syllable_summary",
+    "syllable_usage",
+    "transition_probabilities",
+]

@@ -1,0 +1,31 @@
+"""Preparation: recordings become model inputs (cleaning, egocentric alignment, PCA, scaling).
+
+:class:`Preparation` is learned on training recordings, saved with the model
+(:meth:`Preparation.to_dict`) and applied unchanged to new ones; :class:`Prepared` is what it
+returns per recording. The array steps are in :mod:`ethogram.prep.keypoints`.
+"""
+
+from .keypoints import (
+    ANTERIOR_NAMES,
+    POSTERIOR_NAMES,
+    centroid_and_heading,
+    egocentric,
+    guess_axis_bodyparts,
+    interpolate_gaps,
+    mask_low_confidence,
+    medoid_outliers,
+)
+from .preparation import Preparation, Prepared
+
+__all__ = [
+    "ANTERIOR_NAMES",
+    "POSTERIOR_NAMES",
+    "Preparation",
+    "Prepared",
+    "centroid_and_heading",
+    "egocentric",
+    "guess_axis_bodyparts",
+    "interpolate_gaps",
+    "mask_low_confidence",
+    "medoid_outliers",
+]
