@@ -1,0 +1,144 @@
+"""AR dynamics as vector fields: where each syllable's autoregression pushes a 2-D state.
+
+For an autoregressive syllable ``x_t = sum_l A_l x_{t-l} + b + noise``, the arrow at a point
+``x`` of the plane is the expected one-step change ``(sum_l A_l) x + b - x`` (all lags held at
+``x``, i.e. the field seen by a slowly moving state; with one lag this is exactly
+``A x + b - x``). This is the course's ``helpers.plot_dynamics`` picture (STATS305C hw7, after
+the ssm ARHMM notebook): one panel per syllable, arrows in the syllable's colour. For inputs of
+more than two dimensions the field is drawn in the plane of two chosen dimensions with the
+others held at 0 (their mean for standardized inputs), a slice, said in the title.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import finish, syllable_colors
+
+__all__ = ["ar_vector_field", "plot_ar_dynamics"]
+
+
+def _check_dynamics(dynamics, bias):
+    A = np.asarray(dynamics, dtype=float)
+    if A.ndim != 3 or A.shape[2] % A.shape[1] != 0:
+        raise ValueError(f"dynamics must have shape (K, D, L * D) (ethogram's emission_dynamics), got {A.shape}")
+    K, D, LD = A.shape
+    b = np.zeros((K, D)) if bias is None else np.asarray(bias, dtype=float)
+    if b.shape != (K, D):
+        raise ValueError(f"bias must have shape ({K}, {D}) to match dynamics, got {b.shape}")
+    return A, b
+
+
+def ar_vector_field(dynamics, bias, points, dims=(0, 1)):
+    """Expected one-step change of every syllable's AR model at points of a plane.
+
+    Parameters
+    ----------
+    dynamics : array_like, shape (K, D, L * D)
+        Lag matrices side by side, ``[A_1, ..., A_L]`` (ethogram's ``emission_dynamics``).
+    bias : array_like, shape (K, D), or None
+    points : array_like, shape (N, 2)
+        Coordinates in the plane of ``dims``; the other dimensions are 0.
+    dims : pair of int, default (0, 1)
+
+    Returns
+    -------
+    ndarray, shape (K, N, 2)
+        ``((sum_l A_l) x + b - x)[dims]`` with ``x`` the point embedded in D dimensions.
+
+    Raises
+    ------
+    ValueError
+        If shapes disagree or ``dims`` are not two distinct dimensions of the data.
+    """
+    A, b = _check_dynamics(dynamics, bias)
+    K, D, LD = A.shape
+    d0, d1 = (int(d) for d in dims)
+    if d0 == d1 or not (0 <= d0 < D and 0 <= d1 < D):
+        raise ValueError(f"dims must be two distinct dimensions in 0..{D - 1}, got {dims}")
+    pts = np.asarray(points, dtype=float)
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        raise ValueError(f"points must have shape (N, 2), got {pts.shape}")
+    Asum = A.reshape(K, D, LD // D, D).sum(axis=2)  # (K, D, D)
+    x = np.zeros((pts.shape[0], D))
+    x[:, d0], x[:, d1] = pts[:, 0], pts[:, 1]
+    dx = np.einsum("kij,nj->kni", Asum, x) + b[:, None, :] - x[None]
+    return dx[:, :, [d0, d1]]
+
+
+def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, num_grid: int = 15,
+                     dims=(0, 1), ncols: int = 5, panel_size: float = 2.6, dpi: int = 100, path=None, axes=None):
+    """One quiver plot per syllable of its AR dynamics in a plane.
+
+    Parameters
+    ----------
+    dynamics : array_like, shape (K, D, L * D)
+    bias : array_like, shape (K, D), optional
+    syllables : sequence of int, optional
+        Which to draw (default: all K, in order).
+    lims : ((xmin, xmax), (ymin, ymax)), optional
+        Plane extent; default from ``data`` (1st to 99th percentile, padded) or +-3.
+    data : array_like, shape (T, D), optional
+        Inputs, used for the extent and drawn as a faint cloud behind the arrows.
+    num_grid : int, default 15
+        Arrows per side.
+    dims : pair of int, default (0, 1)
+        The plane (other dimensions held at 0).
+    ncols, panel_size, dpi, path : layout (inches per panel), resolution and PNG output.
+    axes : sequence of Axes, optional
+        One per shown syllable, to draw into instead of a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Each panel's quiver (``ax.collections``) holds the arrows of :func:`ar_vector_field`.
+    """
+    A, b = _check_dynamics(dynamics, bias)
+    K, D, _ = A.shape
+    if D < 2:
+        raise ValueError("AR dynamics can be drawn as a vector field only for data with at least 2 dimensions")
+    syllables = list(range(K)) if syllables is None else [int(k) for k in syllables]
+    if lims is None:
+        if data is not None:
+            X = np.asarray(data, dtype=float)[:, list(dims)]
+            X = X[np.isfinite(X).all(axis=1)]
+            lo, hi = np.percentile(X, 1, axis=0), np.percentile(X, 99, axis=0)
+            pad = 0.1 * (hi - lo)
+            lims = ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
+        else:
+            lims = ((-3.0, 3.0), (-3.0, 3.0))
+    gx, gy = np.meshgrid(np.linspace(*lims[0], num_grid), np.linspace(*lims[1], num_grid))
+    pts = np.column_stack([gx.ravel(), gy.ravel()])
+    field = ar_vector_field(A, b, pts, dims)
+    colors = syllable_colors(K)
+    if axes is None:
+        from matplotlib.figure import Figure
+
+        n = len(syllables)
+        ncols = max(1, min(int(ncols), n))
+        nrows = int(np.ceil(n / ncols))
+        fig = Figure(figsize=(ncols * panel_size, nrows * panel_size), dpi=dpi)
+        axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(n)]
+    else:
+        axes = list(axes)
+        if len(axes) != len(syllables):
+            raise ValueError(f"axes has {len(axes)} entries for {len(syllables)} syllables")
+        fig = axes[0].figure
+    cloud = None
+    if data is not None:
+        cloud = np.asarray(data, dtype=float)[:, list(dims)]
+        cloud = cloud[np.isfinite(cloud).all(axis=1)]
+        if cloud.shape[0] > 3000:
+            cloud = cloud[np.linspace(0, cloud.shape[0] - 1, 3000).astype(int)]
+    for ax, k in zip(axes, syllables):
+        if cloud is not None:
+            ax.plot(cloud[:, 0], cloud[:, 1], ".", color="#cccccc", ms=1.5, zorder=0)
+        ax.quiver(pts[:, 0], pts[:, 1], field[k, :, 0], field[k, :, 1], color=colors[k], angles="xy", zorder=2)
+        ax.set_xlim(*lims[0])
+        ax.set_ylim(*lims[1])
+        ax.set_aspect("equal", adjustable="box")
+        ax.tick_params(labelsize=7)
+        ax.set_title(f"syllable {k}", fontsize=10)
+    if D > 2:
+        fig.suptitle(f"AR dynamics in the plane of inputs {dims[0]} and {dims[1]} (others at 0)", fontsize=11)
+    return finish(fig, path)

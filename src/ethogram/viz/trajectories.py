@@ -1,0 +1,278 @@
+"""Syllable trajectory plots: the average egocentric pose sequence of each syllable.
+
+For every syllable, up to ``num_samples`` instances are drawn reproducibly; each instance's
+keypoints from ``pre`` frames before to ``post`` frames after its onset are centred on the
+centroid *at onset* and rotated by minus the heading *at onset*, so the average shows how the
+body moves and turns during the syllable relative to where it started. This is
+keypoint-moseq's ``generate_trajectory_plots`` / ``get_trajectories`` (Weinreb et al. 2024,
+Nature Methods), computed here from plain arrays. Poses are drawn in pixel coordinates with
+the y axis pointing down (as in the video), the animal facing right at onset.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import as_label_list, finish, infer_num_states, runs, syllable_colors
+
+__all__ = ["syllable_trajectories", "plot_trajectory", "plot_trajectories"]
+
+
+def _as_list(x, n, name, ndim):
+    if isinstance(x, dict):
+        x = list(x.values())
+    if isinstance(x, np.ndarray) or (not isinstance(x, (list, tuple))):
+        x = [x]
+    x = [np.asarray(a, dtype=float) for a in x]
+    if len(x) != n:
+        raise ValueError(f"{name} has {len(x)} recordings but syllables has {n}; give one per recording")
+    for i, a in enumerate(x):
+        if a.ndim != ndim:
+            raise ValueError(f"{name}[{i}] must have {ndim} dimensions, got shape {a.shape}")
+    return x
+
+
+def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=None, pre: int = 5,
+                          post: int = 15, min_duration: int = 3, num_samples: int = 40, seed: int = 0):
+    """Average egocentric keypoint trajectory around the onset of each syllable.
+
+    Parameters
+    ----------
+    keypoints : array_like (T, B, S) or a list or dict of them
+        Keypoints in pixels per recording (S >= 2; only x, y are used), NaN = missing.
+    centroids : array_like (T, 2) or list of them
+        Body centre in pixels.
+    headings : array_like (T,) or list of them
+        Heading in radians (angle of the posterior-to-anterior vector, pixel axes).
+    syllables : array_like of int (T,) or list of them
+        Labels, -1 = no syllable.
+    num_states : int, optional
+        K (default: largest label + 1).
+    pre, post : int, default 5, 15
+        Frames before and after onset in the window (``pre + post`` frames in all).
+    min_duration : int, default 3
+        Only instances lasting at least this many frames are used.
+    num_samples : int, default 40
+        At most this many instances per syllable, drawn without replacement (``seed``).
+    seed : int, default 0
+
+    Returns
+    -------
+    trajectories : ndarray, shape (K, pre + post, B, 2)
+        Mean over instances of ``R(-heading[onset]) (keypoints[onset + t] - centroid[onset])``
+        for t = -pre .. post-1, ignoring NaN; all NaN for a syllable without instances.
+    num_instances : ndarray of int, shape (K,)
+        Instances averaged per syllable.
+
+    Raises
+    ------
+    ValueError
+        If the recordings' lengths or counts disagree, or ``pre``/``post`` are negative.
+    """
+    labels = as_label_list(syllables)
+    n = len(labels)
+    kps = _as_list(keypoints, n, "keypoints", 3)
+    cents = _as_list(centroids, n, "centroids", 2)
+    heads = _as_list(headings, n, "headings", 1)
+    if pre < 0 or post < 1:
+        raise ValueError(f"pre must be >= 0 and post >= 1, got pre={pre}, post={post}")
+    for i in range(n):
+        T = labels[i].shape[0]
+        if kps[i].shape[0] != T or cents[i].shape[0] != T or heads[i].shape[0] != T:
+            raise ValueError(f"recording {i}: syllables, keypoints, centroids and headings must all have {T} frames")
+        if kps[i].shape[2] < 2 or cents[i].shape[1] != 2:
+            raise ValueError(f"recording {i}: keypoints need x and y (S >= 2) and centroids shape (T, 2)")
+    K = infer_num_states(labels, num_states)
+    B = kps[0].shape[1]
+    # candidate instances per syllable: (recording, onset)
+    cand = [[] for _ in range(K)]
+    for i, z in enumerate(labels):
+        v, s, d = runs(z)
+        T = z.shape[0]
+        ok = (v >= 0) & (d >= min_duration) & (s - pre >= 0) & (s + post <= T)
+        ok &= np.isfinite(heads[i][s]) & np.isfinite(cents[i][s]).all(axis=1)
+        for k, onset in zip(v[ok], s[ok]):
+            cand[int(k)].append((i, int(onset)))
+    rng = np.random.default_rng(seed)
+    L = pre + post
+    out = np.full((K, L, B, 2), np.nan)
+    counts = np.zeros(K, dtype=np.int64)
+    for k in range(K):
+        c = cand[k]
+        if not c:
+            continue
+        pick = sorted(rng.choice(len(c), size=min(num_samples, len(c)), replace=False).tolist())
+        stack = np.empty((len(pick), L, B, 2))
+        for j, p in enumerate(pick):
+            i, onset = c[p]
+            X = kps[i][onset - pre:onset + post, :, :2] - cents[i][onset]
+            h = heads[i][onset]
+            c_, s_ = np.cos(h), np.sin(h)
+            # rotate by -h: [x, y] -> [c x + s y, -s x + c y]
+            stack[j, ..., 0] = c_ * X[..., 0] + s_ * X[..., 1]
+            stack[j, ..., 1] = -s_ * X[..., 0] + c_ * X[..., 1]
+        with np.errstate(invalid="ignore"):
+            valid = np.isfinite(stack)
+            num = np.where(valid, stack, 0.0).sum(axis=0)
+            den = valid.sum(axis=0)
+            out[k] = np.where(den > 0, num / np.maximum(den, 1), np.nan)
+        counts[k] = len(pick)
+    return out, counts
+
+
+def _edges(edges, bodyparts, B):
+    if edges is None:
+        return None
+    out = []
+    for a, b in edges:
+        if isinstance(a, str) or isinstance(b, str):
+            if bodyparts is None:
+                raise ValueError("edges given by body-part names need bodyparts")
+            names = list(bodyparts)
+            for nm in (a, b):
+                if nm not in names:
+                    raise ValueError(f"edge body part {nm!r} is not one of {names}")
+            out.append((names.index(a), names.index(b)))
+        else:
+            if not (0 <= int(a) < B and 0 <= int(b) < B):
+                raise ValueError(f"edge ({a}, {b}) is out of range for {B} body parts")
+            out.append((int(a), int(b)))
+    return out
+
+
+def _limits(trajs):
+    pts = np.asarray(trajs)[..., :2].reshape(-1, 2)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    if pts.size == 0:
+        return (-1.0, 1.0), (-1.0, 1.0)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    half = 0.55 * max(float((hi - lo).max()), 1e-9)
+    mid = 0.5 * (lo + hi)
+    return (mid[0] - half, mid[0] + half), (mid[1] - half, mid[1] + half)
+
+
+def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5, num_poses: int = 5,
+                    edges=None, bodyparts=None, lims=None, ax=None, title=None, figsize=(3.0, 3.0),
+                    dpi: int = 100, path=None):
+    """One syllable's average pose sequence: ``num_poses`` poses from onset, earlier ones fainter.
+
+    Parameters
+    ----------
+    trajectory : array_like, shape (L, B, 2)
+        One row of :func:`syllable_trajectories` (pixels, egocentric at onset).
+    syllable : int, default 0
+        Which syllable it is (colour and title).
+    num_states : int, optional
+        K, for the palette (default ``syllable + 1``; the colour does not depend on it).
+    pre : int, default 5
+        Index of the onset frame in ``trajectory``.
+    num_poses : int, default 5
+        Poses drawn, evenly spaced from onset to the last frame.
+    edges : list of pairs, optional
+        Skeleton as pairs of body-part indices or names (needs ``bodyparts``); default: each
+        body part joined to the pose's centre.
+    bodyparts : list of str, optional
+    lims : ((xmin, xmax), (ymin, ymax)), optional
+        Axis limits in pixels (shared across panels by :func:`plot_trajectories`).
+    ax, title, figsize, dpi, path : as in :func:`ethogram.viz.plot_usage`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The ``num_poses`` pose markers are ``ax.collections`` in time order.
+    """
+    from matplotlib import colormaps
+
+    from ._common import new_figure
+
+    X = np.asarray(trajectory, dtype=float)
+    if X.ndim != 3 or X.shape[2] < 2:
+        raise ValueError(f"trajectory must have shape (L, B, 2), got {X.shape}")
+    L, B = X.shape[:2]
+    if not 0 <= pre < L:
+        raise ValueError(f"pre={pre} must index a frame of the {L}-frame trajectory")
+    E = _edges(edges, bodyparts, B)
+    K = int(num_states) if num_states is not None else int(syllable) + 1
+    color = syllable_colors(K)[int(syllable)]
+    kp_colors = colormaps["plasma"](np.linspace(0.05, 0.85, B))
+    own = ax is None
+    fig, ax = new_figure(ax, figsize, dpi)
+    times = np.unique(np.round(np.linspace(pre, L - 1, max(int(num_poses), 1))).astype(int))
+    alphas = np.linspace(0.25, 1.0, times.size)
+    path_xy = np.nanmean(X[pre:, :, :2], axis=1) if np.isfinite(X).any() else np.zeros((L - pre, 2))
+    ax.plot(path_xy[:, 0], path_xy[:, 1], color=color[:3], lw=1.0, ls=":", zorder=1)
+    for n, (t, a) in enumerate(zip(times, alphas)):
+        P = X[t, :, :2]
+        z = 2 + 3 * n
+        if E is None:
+            c = np.nanmean(P, axis=0) if np.isfinite(P).any() else np.zeros(2)
+            segs = [(c, P[b]) for b in range(B)]
+        else:
+            segs = [(P[i], P[j]) for i, j in E]
+        for p, q in segs:
+            ax.plot([p[0], q[0]], [p[1], q[1]], color=color[:3], alpha=a, lw=2.0, zorder=z,
+                    solid_capstyle="round")
+        ax.scatter(P[:, 0], P[:, 1], s=28, c=kp_colors, alpha=a, edgecolors="black", linewidths=0.4, zorder=z + 1)
+    if lims is None:
+        lims = _limits(X[pre:])
+    ax.set_xlim(*lims[0])
+    ax.set_ylim(lims[1][1], lims[1][0])  # y down, as in the video
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for s in ax.spines.values():
+        s.set_color(color[:3])
+        s.set_linewidth(1.5)
+    ax.set_title(title if title is not None else f"syllable {syllable}", color="black", fontsize=10)
+    return finish(fig, path, layout=own)
+
+
+def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int = 5, edges=None, bodyparts=None,
+                      ncols: int = 5, panel_size: float = 2.4, titles=None, dpi: int = 100, path=None):
+    """A grid of trajectory plots, one panel per syllable, on shared axis limits.
+
+    Parameters
+    ----------
+    trajectories : array_like, shape (K, L, B, 2)
+        From :func:`syllable_trajectories`.
+    syllables : sequence of int, optional
+        Which syllables and in which order (default: every syllable with a finite trajectory,
+        in numeric order, which is usage order for renumbered models).
+    pre, num_poses, edges, bodyparts : as in :func:`plot_trajectory`.
+    ncols : int, default 5
+    panel_size : float, default 2.4
+        Inches per panel; the figure is ``ncols * panel_size`` wide.
+    titles : list of str, optional
+        One per shown syllable.
+    dpi, path : as in :func:`ethogram.viz.plot_usage`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Raises
+    ------
+    ValueError
+        If ``trajectories`` is not 4-D or no syllable has a finite trajectory to show.
+    """
+    from matplotlib.figure import Figure
+
+    T = np.asarray(trajectories, dtype=float)
+    if T.ndim != 4:
+        raise ValueError(f"trajectories must have shape (K, L, B, 2), got {T.shape}")
+    K = T.shape[0]
+    if syllables is None:
+        syllables = [k for k in range(K) if np.isfinite(T[k]).any()]
+    syllables = [int(k) for k in syllables]
+    if not syllables:
+        raise ValueError("no syllable has a finite trajectory to plot (too few instances?)")
+    n = len(syllables)
+    ncols = max(1, min(int(ncols), n))
+    nrows = int(np.ceil(n / ncols))
+    fig = Figure(figsize=(ncols * panel_size, nrows * panel_size * 1.08), dpi=dpi)
+    lims = _limits(T[syllables, pre:])
+    for i, k in enumerate(syllables):
+        ax = fig.add_subplot(nrows, ncols, i + 1)
+        plot_trajectory(T[k], syllable=k, num_states=K, pre=pre, num_poses=num_poses, edges=edges,
+                        bodyparts=bodyparts, lims=lims, ax=ax, title=None if titles is None else titles[i])
+    return finish(fig, path)
