@@ -1,0 +1,410 @@
+"""MoSeq readers (and one writer): the course's NWB layout and moseq2's extraction + PCA output.
+
+Both give feature recordings: ``data`` = principal-component scores (T, D) with NaN rows where a
+frame was dropped, plus the centroid (pixels), heading (radians) and depth frames (read lazily)
+that crowd movies need, and MoSeq's own labels when the file has them.
+
+- ``moseq-nwb``: ``processing/MoSeq`` with ``PCs/pcs_clean`` (T x n_pcs, timestamps),
+  ``Scalars/centroid_x_px``, ``centroid_y_px``, ``angle``, ``Labels/labels_clean`` and
+  ``Images/frames`` (T x 80 x 80 uint8), the layout of the Datta lab files the course uses;
+  :func:`write_moseq_nwb` writes it with pynwb.
+- ``moseq2``: moseq2-pca's scores file (``scores/<uuid>`` (N, n_pcs) with NaN rows at dropped
+  frames, ``scores_idx/<uuid>`` = row of the extraction for each score row, NaN when dropped),
+  joined to moseq2-extract's ``results_XX.h5`` (``frames``, ``scalars/*``, ``timestamps`` in
+  ms). Point at either file: from the scores file, each uuid's extraction is found through a
+  moseq2 index yaml (``files: [{uuid, path: [results_00.h5, ...]}]``) in the scores file's
+  folder or its parent, else by the uuid stored in ``results_*.h5`` files in nearby folders
+  (``.``, ``proc/``, ``*/proc/``, and the same under the parent); from a ``results_XX.h5``,
+  the scores are the ``*.h5`` file holding ``scores/<its uuid>`` in its folder, its parent or
+  the parent's ``_pca/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .recording import LazyFrames, Recording
+
+__all__ = ["read_moseq_nwb", "write_moseq_nwb", "read_moseq2", "is_moseq2_scores", "is_moseq2_extraction"]
+
+_MOSEQ = "processing/MoSeq"
+
+
+def _series(f, path: str):
+    """(data dataset, timestamps or None, dataset path) of a TimeSeries group or a bare dataset."""
+    import h5py
+
+    from .pose import _nwb_series_times
+
+    if path not in f:
+        return None, None, None
+    obj = f[path]
+    if isinstance(obj, h5py.Dataset):
+        return obj, None, path
+    return obj["data"], _nwb_series_times(obj), f"{path}/data"
+
+
+def _check_fps(path, file_fps, fps):
+    if file_fps is not None and fps is not None and abs(file_fps - fps) > 0.01 * fps:
+        raise ValueError(f"{path}: the file's timestamps give {file_fps:.3f} fps but fps={fps} was given")
+    return file_fps if file_fps is not None else fps
+
+
+def read_moseq_nwb(path, fps=None) -> list[Recording]:
+    """Read an NWB file in the course's MoSeq layout (``processing/MoSeq``).
+
+    Parameters
+    ----------
+    path : str or Path
+    fps : float, optional
+        Used only when the PCs have no timestamps; checked against them otherwise (more than 1%
+        apart: ValueError).
+
+    Returns
+    -------
+    list of Recording
+        One features recording: ``data`` = ``PCs/pcs_clean`` (T, n_pcs) float64,
+        ``timestamps`` (s), ``fps`` from them, ``centroid`` (T, 2) pixels from
+        ``Scalars/centroid_x_px``/``centroid_y_px``, ``heading`` (T,) radians from
+        ``Scalars/angle``, ``labels`` (T,) int from ``Labels/labels_clean`` (-1 where negative or
+        NaN) and ``frames`` (T, H, W) read lazily from ``Images/frames``; each extra is None
+        when the file lacks it.
+
+    Raises
+    ------
+    ValueError
+        When the file has no ``processing/MoSeq/PCs`` series, or an extra's length differs.
+    """
+    import h5py
+
+    from .pose import fps_from_timestamps
+
+    path = Path(path)
+    with h5py.File(path, "r") as f:
+        if f"{_MOSEQ}/PCs" not in f:
+            raise ValueError(f"{path}: no {_MOSEQ}/PCs in this NWB file (not the MoSeq layout)")
+        pcs_key = f"{_MOSEQ}/PCs/pcs_clean"
+        if pcs_key not in f:
+            names = sorted(f[f"{_MOSEQ}/PCs"])
+            if not names:
+                raise ValueError(f"{path}: {_MOSEQ}/PCs is empty")
+            pcs_key = f"{_MOSEQ}/PCs/{names[0]}"
+        ds, ts, _ = _series(f, pcs_key)
+        data = np.asarray(ds[()], dtype=np.float64)
+        if data.ndim == 1:
+            data = data[:, None]
+        T = data.shape[0]
+
+        def column(key):
+            d, _, _ = _series(f, f"{_MOSEQ}/{key}")
+            if d is None:
+                return None
+            v = np.asarray(d[()])
+            if v.shape[0] != T:
+                raise ValueError(f"{path}: {_MOSEQ}/{key} has {v.shape[0]} frames but the PCs have {T}")
+            return v
+
+        cx, cy, ang = column("Scalars/centroid_x_px"), column("Scalars/centroid_y_px"), column("Scalars/angle")
+        lab = column("Labels/labels_clean")
+        _, _, frames_key = _series(f, f"{_MOSEQ}/Images/frames")
+        if frames_key is not None and f[frames_key].shape[0] != T:
+            raise ValueError(f"{path}: {_MOSEQ}/Images/frames has {f[frames_key].shape[0]} frames but the PCs have {T}")
+    centroid = None if cx is None or cy is None else np.stack([cx, cy], axis=1).astype(np.float64)
+    labels = None
+    if lab is not None:
+        lab = np.asarray(lab, dtype=np.float64).reshape(T)
+        labels = np.where(np.isfinite(lab) & (lab >= 0), lab, -1).astype(np.int64)
+    file_fps = fps_from_timestamps(ts) if ts is not None else None
+    return [
+        Recording(
+            name="",
+            data=data,
+            kind="features",
+            fps=_check_fps(path, file_fps, fps),
+            timestamps=ts,
+            source=str(path),
+            format="moseq-nwb",
+            centroid=centroid,
+            heading=None if ang is None else np.asarray(ang, dtype=np.float64),
+            labels=labels,
+            frames=None if frames_key is None else LazyFrames(path, frames_key),
+            attrs={"pcs": pcs_key},
+        )
+    ]
+
+
+def write_moseq_nwb(path, pcs, timestamps, centroid, angle, labels=None, frames=None,
+                    session_description="MoSeq depth recording", identifier=None, session_start_time=None):
+    """Write a recording in the course's MoSeq NWB layout with pynwb.
+
+    Parameters
+    ----------
+    path : str or Path
+        Output ``.nwb`` file (overwritten).
+    pcs : array_like, shape (T, n_pcs)
+        Principal-component scores (NaN rows allowed), stored as ``PCs/pcs_clean``.
+    timestamps : array_like, shape (T,)
+        Seconds; shared by every series.
+    centroid : array_like, shape (T, 2)
+        Pixels, stored as ``Scalars/centroid_x_px`` and ``Scalars/centroid_y_px``.
+    angle : array_like, shape (T,)
+        Heading in radians, ``Scalars/angle``.
+    labels : array_like of int, shape (T,), optional
+        ``Labels/labels_clean``.
+    frames : array_like, shape (T, H, W), optional
+        Depth crops (uint8), ``Images/frames`` (an ImageSeries).
+    session_description, identifier : str, optional
+        NWB file metadata (identifier defaults to the file stem).
+    session_start_time : datetime, optional
+        Defaults to 1970-01-01 UTC so the file is reproducible.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+
+    Raises
+    ------
+    ValueError
+        When an array's length is not T.
+    """
+    from datetime import datetime, timezone
+
+    from pynwb import NWBHDF5IO, NWBFile, TimeSeries
+    from pynwb.behavior import BehavioralTimeSeries
+    from pynwb.image import ImageSeries
+
+    path = Path(path)
+    pcs = np.asarray(pcs, dtype=np.float64)
+    ts = np.asarray(timestamps, dtype=np.float64)
+    centroid = np.asarray(centroid, dtype=np.float64)
+    angle = np.asarray(angle, dtype=np.float64)
+    T = pcs.shape[0]
+    for name, v, shape in (("timestamps", ts, (T,)), ("centroid", centroid, (T, 2)), ("angle", angle, (T,))):
+        if v.shape != shape:
+            raise ValueError(f"{name} must have shape {shape} to match pcs, got {v.shape}")
+    if labels is not None and np.shape(labels) != (T,):
+        raise ValueError(f"labels must have shape {(T,)}, got {np.shape(labels)}")
+    if frames is not None and np.shape(frames)[0] != T:
+        raise ValueError(f"frames must have {T} frames to match pcs, got {np.shape(frames)[0]}")
+    nwb = NWBFile(
+        session_description=session_description,
+        identifier=identifier or path.stem,
+        session_start_time=session_start_time or datetime(1970, 1, 1, tzinfo=timezone.utc),
+    )
+    mod = nwb.create_processing_module(name="MoSeq", description="MoSeq extraction: PCs, scalars, labels, frames")
+    pcs_ts = TimeSeries(name="pcs_clean", data=pcs, timestamps=ts, unit="n.a.", description="PC scores")
+    mod.add(BehavioralTimeSeries(time_series=[pcs_ts], name="PCs"))
+    scal = [
+        TimeSeries(name="centroid_x_px", data=centroid[:, 0], timestamps=pcs_ts, unit="pixels"),
+        TimeSeries(name="centroid_y_px", data=centroid[:, 1], timestamps=pcs_ts, unit="pixels"),
+        TimeSeries(name="angle", data=angle, timestamps=pcs_ts, unit="radians"),
+    ]
+    mod.add(BehavioralTimeSeries(time_series=scal, name="Scalars"))
+    if labels is not None:
+        lab = TimeSeries(name="labels_clean", data=np.asarray(labels, dtype=np.int64), timestamps=pcs_ts, unit="n.a.")
+        mod.add(BehavioralTimeSeries(time_series=[lab], name="Labels"))
+    if frames is not None:
+        img = ImageSeries(name="frames", data=np.asarray(frames), timestamps=pcs_ts, unit="mm", format="raw")
+        mod.add(BehavioralTimeSeries(time_series=[img], name="Images"))
+    with NWBHDF5IO(str(path), "w") as io:
+        io.write(nwb)
+    return path
+
+
+def is_moseq2_scores(f) -> bool:
+    """True for an open h5py file written by moseq2-pca's apply step (``scores``, ``scores_idx``)."""
+    return "scores" in f and "scores_idx" in f
+
+
+def is_moseq2_extraction(f) -> bool:
+    """True for an open h5py file written by moseq2-extract (``frames``, ``scalars``, ``timestamps``)."""
+    return "scalars" in f and "timestamps" in f and "frames" in f
+
+
+def _uuid_of(extraction: Path) -> str | None:
+    import h5py
+
+    try:
+        with h5py.File(extraction, "r") as f:
+            u = f["metadata/uuid"][()] if "metadata/uuid" in f else None
+    except OSError:
+        return None
+    return u.decode() if isinstance(u, bytes) else (None if u is None else str(u))
+
+
+def _extraction_from_index(scores_path: Path, uuid: str) -> Path | None:
+    import yaml
+
+    for folder in (scores_path.parent, scores_path.parent.parent):
+        for idx in sorted(folder.glob("*.yaml")):
+            try:
+                doc = yaml.safe_load(idx.read_text())
+            except (OSError, yaml.YAMLError):
+                continue
+            if not isinstance(doc, dict) or not isinstance(doc.get("files"), list):
+                continue
+            for entry in doc["files"]:
+                if isinstance(entry, dict) and str(entry.get("uuid")) == uuid:
+                    for p in np.atleast_1d(entry.get("path", [])):
+                        p = Path(str(p))
+                        if p.suffix == ".h5":
+                            cand = p if p.is_absolute() else idx.parent / p
+                            if cand.is_file():
+                                return cand.resolve()
+    return None
+
+
+def _extraction_by_uuid(scores_path: Path, uuid: str) -> Path | None:
+    for folder in (scores_path.parent, scores_path.parent.parent):
+        for pattern in ("results*.h5", "proc/results*.h5", "*/proc/results*.h5"):
+            for cand in sorted(folder.glob(pattern)):
+                if _uuid_of(cand) == uuid:
+                    return cand.resolve()
+    return None
+
+
+def _scores_for(extraction: Path, uuid: str) -> Path | None:
+    import h5py
+
+    folders = (extraction.parent, extraction.parent.parent, extraction.parent.parent / "_pca")
+    for folder in folders:
+        for cand in sorted(folder.glob("*.h5")):
+            if cand.resolve() == extraction.resolve():
+                continue
+            try:
+                with h5py.File(cand, "r") as f:
+                    if is_moseq2_scores(f) and uuid in f["scores"]:
+                        return cand.resolve()
+            except OSError:
+                continue
+    return None
+
+
+def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps, name: str) -> Recording:
+    import h5py
+
+    from .pose import fps_from_timestamps
+
+    with h5py.File(scores_path, "r") as f:
+        scores = np.asarray(f["scores"][uuid][()], dtype=np.float64)
+        idx = np.asarray(f["scores_idx"][uuid][()], dtype=np.float64) if uuid in f["scores_idx"] else None
+    T = scores.shape[0]
+    attrs = {"uuid": uuid, "scores_file": str(scores_path)}
+    if extraction is None:
+        attrs["extraction"] = None
+        return Recording(name=name, data=scores, kind="features", fps=fps, source=str(scores_path),
+                         format="moseq2", attrs=attrs)
+    with h5py.File(extraction, "r") as f:
+        ts_ms = np.asarray(f["timestamps"][()], dtype=np.float64)
+        sc = f["scalars"]
+        cx = np.asarray(sc["centroid_x_px"][()], dtype=np.float64) if "centroid_x_px" in sc else None
+        cy = np.asarray(sc["centroid_y_px"][()], dtype=np.float64) if "centroid_y_px" in sc else None
+        ang = np.asarray(sc["angle"][()], dtype=np.float64) if "angle" in sc else None
+        param_fps = None
+        key = "metadata/extraction/parameters/fps"
+        if key in f:
+            param_fps = float(np.asarray(f[key][()]).item())
+    n_ext = len(ts_ms)
+    if idx is None:  # no index: scores rows are extraction rows
+        if T != n_ext:
+            raise ValueError(f"{scores_path}: scores/{uuid} has {T} rows, {extraction} {n_ext} frames, and no scores_idx")
+        idx = np.arange(T, dtype=np.float64)
+    if idx.shape != (T,):
+        raise ValueError(f"{scores_path}: scores_idx/{uuid} has shape {idx.shape}, expected {(T,)}")
+    valid = np.isfinite(idx)
+    rows = np.full(T, -1, dtype=np.int64)
+    rows[valid] = idx[valid].astype(np.int64)
+    if valid.any() and (rows[valid].max() >= n_ext or rows[valid].min() < 0):
+        raise ValueError(f"{scores_path}: scores_idx/{uuid} points past the {n_ext} frames of {extraction}")
+
+    def take(v):
+        out = np.full(T, np.nan)
+        out[valid] = v[rows[valid]]
+        return out
+
+    # timestamps (ms on the camera clock) -> seconds from the first frame; dropped frames interpolated
+    pos = np.arange(T, dtype=np.float64)
+    t_valid = ts_ms[rows[valid]] / 1000.0
+    ts = np.interp(pos, pos[valid], t_valid) if valid.sum() >= 2 else None
+    if ts is not None:
+        attrs["start_time_s"] = float(ts[0])
+        ts = ts - ts[0]
+    # the score rows lie on moseq2's grid of 1 / fps seconds (dropped frames were inserted at the
+    # extraction's fps), so that nominal rate is the recording's; the timestamps only without it
+    file_fps = param_fps if param_fps is not None else (fps_from_timestamps(ts) if ts is not None else None)
+    attrs.update(extraction=str(extraction), extraction_fps=param_fps, dropped_frames=int((~valid).sum()))
+    return Recording(
+        name=name,
+        data=scores,
+        kind="features",
+        fps=_check_fps(scores_path, file_fps, fps),
+        timestamps=ts,
+        source=str(scores_path),
+        format="moseq2",
+        centroid=None if cx is None or cy is None else np.stack([take(cx), take(cy)], axis=1),
+        heading=None if ang is None else take(ang),
+        frames=LazyFrames(extraction, "frames", frame_index=rows),
+        attrs=attrs,
+    )
+
+
+def read_moseq2(path, fps=None) -> list[Recording]:
+    """Read moseq2 output: a PCA scores file or an extraction ``results_XX.h5``.
+
+    Parameters
+    ----------
+    path : str or Path
+        moseq2-pca's scores file (``scores/<uuid>``, ``scores_idx/<uuid>``: one recording per
+        uuid, named by the uuid when there are several) or moseq2-extract's ``results_XX.h5``
+        (its scores are looked up beside it, see the module notes).
+    fps : float, optional
+        Checked against the extraction's frame rate (more than 1% apart: ValueError); used when
+        no extraction is found.
+
+    Returns
+    -------
+    list of Recording
+        Features (T, n_pcs) = the scores, NaN rows at dropped frames (T counts them);
+        ``timestamps`` in seconds from the first frame (dropped frames interpolated; the camera
+        clock's start is ``attrs["start_time_s"]``); ``fps`` = the extraction's
+        ``parameters/fps`` (the rate at which moseq2 inserted the dropped frames), else from the
+        timestamps; ``centroid`` (T, 2)
+        pixels and ``heading`` (T,) radians (``scalars/angle``) aligned through ``scores_idx``
+        (NaN at dropped frames); ``frames`` (T, 80, 80) uint8 read lazily (zeros at dropped
+        frames). Without an extraction: the scores alone.
+
+    Raises
+    ------
+    ValueError
+        For a ``results_XX.h5`` whose scores cannot be found, or inconsistent indices.
+    """
+    import h5py
+
+    path = Path(path).resolve()
+    with h5py.File(path, "r") as f:
+        if is_moseq2_scores(f):
+            uuids = sorted(f["scores"])
+            kind = "scores"
+        elif is_moseq2_extraction(f):
+            kind = "extraction"
+        else:
+            raise ValueError(f"{path}: neither a moseq2 scores file (scores/, scores_idx/) nor an extraction (frames, scalars/, timestamps)")
+    if kind == "scores":
+        out = []
+        for u in uuids:
+            ext = _extraction_from_index(path, u) or _extraction_by_uuid(path, u)
+            out.append(_moseq2_recording(path, u, ext, fps, u if len(uuids) > 1 else ""))
+        return out
+    uuid = _uuid_of(path)
+    scores = _scores_for(path, uuid) if uuid else None
+    if scores is None:
+        raise ValueError(
+            f"{path}: no PC scores found for this extraction (uuid {uuid}); run moseq2-pca and give its scores file "
+            "(e.g. _pca/pca_scores.h5), or put the scores file beside the extraction"
+        )
+    rec = _moseq2_recording(scores, uuid, path, fps, "")
+    rec.source = str(path)
+    return [rec]
