@@ -54,8 +54,10 @@ def assert_structure(covs, covariance_type):
     np.testing.assert_array_equal(covs, np.swapaxes(covs, 1, 2))
     if covariance_type == "tied":
         np.testing.assert_array_equal(covs, np.tile(covs[0], (K, 1, 1)))
-    elif covariance_type != "full":
+    elif covariance_type == "diag":
         np.testing.assert_array_equal(covs, project(covs, covariance_type))
+    elif covariance_type == "spherical":  # exactly v_k I
+        np.testing.assert_array_equal(covs, covs[:, :1, :1] * np.eye(D))
 
 
 # ------------------------------------------------------------------ log-likelihoods
@@ -174,19 +176,21 @@ def test_map_m_step_maximises_expected_complete_data_objective(cov):
             m.set_params(trial)
             assert objective() < best
     m.set_params(params)
-    # and the closed form of the module docstring
+    # and the closed form of the module docstring; the default prior scale is 1e-4 times
+    # the variance of each dimension of the data the model saw
     n = w.sum(axis=0)
     scatter = np.stack([np.cov(x, rowvar=False, aweights=w[:, k], bias=True) * n[k] for k in range(K)])
+    psi = np.diag(1e-4 * x.var(axis=0))
     if cov == "tied":
-        expected = np.tile((scatter.sum(0) + 1e-4 * np.eye(D)) / (n.sum() + 1), (K, 1, 1))
+        expected = np.tile((scatter.sum(0) + psi) / (n.sum() + 1), (K, 1, 1))
     else:
-        expected = project((scatter + 1e-4 * np.eye(D)) / (n + 1)[:, None, None], cov)
+        expected = project((scatter + psi) / (n + 1)[:, None, None], cov)
     np.testing.assert_allclose(m.emission_covs, expected, rtol=1e-10)
 
 
 @pytest.mark.parametrize("cov", ["full", "diag", "spherical"])
 def test_empty_state_gets_the_prior_floor_and_stays_positive_definite(cov):
-    m = model(cov, seed=22)
+    m = model(cov, seed=22, prior_scale=1e-4)  # an absolute prior scale
     x = RNG(23).normal(size=(50, 3))
     w = np.zeros((50, 3))
     w[:, 0] = 1.0
@@ -337,12 +341,10 @@ def test_errors_name_the_argument():
     with pytest.raises(ValueError, match=r"stats\['xx'\] must have shape"):
         m.m_step({"n": np.ones(2), "x": np.ones((2, 3)), "xx": np.ones((3, 3))})
     d = GaussianObservations(2, 3, covariance_type="diag")
-    d.emission_covs = np.tile(np.eye(3) + 0.1, (2, 1, 1))
-    with pytest.raises(ValueError, match="diagonal emission_covs"):
-        d.log_likelihoods(np.zeros((2, 3)))
-    m.emission_covs = -np.tile(np.eye(3), (2, 1, 1))
-    with pytest.raises(ValueError, match="emission_covs must be symmetric positive definite"):
-        m.log_likelihoods(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="emission_covs must be diagonal"):  # refused where written
+        d.emission_covs = np.tile(np.eye(3) + 0.1, (2, 1, 1))
+    with pytest.raises(ValueError, match=r"emission_covs\[0\] must be positive definite"):
+        m.emission_covs = -np.tile(np.eye(3), (2, 1, 1))
 
 
 # ------------------------------------------------------------------ EM through the HMM

@@ -113,16 +113,213 @@ def observed_rows(datas: list[np.ndarray], masks: list) -> np.ndarray:
     return np.concatenate(rows, axis=0) if rows else np.empty((0, 0))
 
 
-def kmeans_labels(points: np.ndarray, num_clusters: int, rng: np.random.Generator) -> np.ndarray:
-    """k-means labels (scikit-learn) of ``points`` (N, P), reproducible from ``rng``."""
+def standardize_columns(points: np.ndarray) -> np.ndarray:
+    """Features centred and scaled robustly, with numerically constant columns dropped.
+
+    Each column is centred at its median and divided by its interquartile range / 1.349
+    (the standard deviation for normal data), or by its standard deviation when the IQR is
+    0 (a column that is mostly one value). A column whose standard deviation is 0 or at the
+    round-off level of its own magnitude (``<= 1e-12 max |column|``) carries no information
+    and is dropped, so a body part that never moves, a column of zeros or a huge offset
+    cannot dominate or collapse the clustering, and columns in wildly different units weigh
+    the same.
+
+    Parameters
+    ----------
+    points : ndarray, shape (N, P)
+
+    Returns
+    -------
+    ndarray, shape (N, P') with P' <= P (P' = 0 when every column is constant)
+    """
+    points = np.asarray(points, dtype=np.float64)
+    if points.shape[0] == 0:
+        return points
+    sd = points.std(axis=0)
+    big = np.abs(points).max(axis=0)
+    keep = (sd > 0) & (sd > 1e-12 * big)
+    pts = points[:, keep]
+    if pts.shape[1] == 0:
+        return pts
+    q25, med, q75 = np.percentile(pts, [25, 50, 75], axis=0)
+    scale = (q75 - q25) / 1.349
+    scale = np.where(scale > 1e-12 * big[keep], scale, sd[keep])
+    return (pts - med) / scale
+
+
+def kmeans_labels(points: np.ndarray, num_clusters: int, rng: np.random.Generator, standardize: bool = False, max_rows: int | None = None) -> np.ndarray:
+    """k-means labels (scikit-learn) of ``points`` (N, P), reproducible from ``rng``.
+
+    Parameters
+    ----------
+    points : ndarray, shape (N, P)
+    num_clusters : int
+        K; N must be at least K.
+    rng : numpy.random.Generator
+    standardize : bool, default False
+        Cluster :func:`standardize_columns` of the points (robust scaling, constant
+        columns dropped) instead of the raw points.
+    max_rows : int, optional
+        Fit the centroids on at most this many randomly chosen rows, then label all.
+
+    Returns
+    -------
+    ndarray of int, shape (N,)
+        Values in [0, K). When the points have fewer distinct values than K (duplicated
+        frames, constant data) each distinct point is its own cluster and the remaining
+        clusters are empty; callers give empty clusters a starting value of their own.
+    """
+    import warnings
+
     from sklearn.cluster import KMeans
 
     if points.shape[0] < num_clusters:
         raise ValueError(
             f"initialisation needs at least num_states={num_clusters} observed frames, got {points.shape[0]}"
         )
-    km = KMeans(n_clusters=num_clusters, n_init=3, random_state=int(rng.integers(2**31 - 1)))
-    return km.fit_predict(points)
+    feats = standardize_columns(points) if standardize else np.asarray(points, dtype=np.float64)
+    if feats.shape[1] == 0:
+        return np.zeros(points.shape[0], dtype=np.intp)
+    sub = feats
+    if max_rows is not None and feats.shape[0] > max_rows:
+        sub = feats[rng.choice(feats.shape[0], max_rows, replace=False)]
+    distinct, inverse = np.unique(sub, axis=0, return_inverse=True)
+    seed = int(rng.integers(2**31 - 1))
+    if distinct.shape[0] <= num_clusters:
+        if sub is feats:
+            return inverse.reshape(-1).astype(np.intp)
+        d2 = ((feats[:, None, :] - distinct[None]) ** 2).sum(axis=2)
+        return d2.argmin(axis=1).astype(np.intp)
+    km = KMeans(n_clusters=num_clusters, n_init=3, random_state=seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # duplicated points: sklearn warns, labels stay valid
+        km.fit(sub)
+    return km.predict(feats).astype(np.intp)
+
+
+def data_moments(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Reference point and per-dimension scale of the training frames (for centring and priors).
+
+    Parameters
+    ----------
+    x : ndarray, shape (N, D)
+        Observed, finite frames (N >= 1).
+
+    Returns
+    -------
+    center : ndarray, shape (D,)
+        The mean frame.
+    scale : ndarray, shape (D,)
+        The variance of each dimension (data units squared). A dimension that is constant
+        (variance 0 or at the round-off level of its values) gets the smallest variance of
+        the other dimensions, and 1.0 when every dimension is constant, so the scale is
+        always > 0 and changes by ``a**2`` when the data become ``a * x + b``.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    center = x.mean(axis=0)
+    var = ((x - center) ** 2).mean(axis=0)
+    tiny = (1e-12 * np.abs(x).max(axis=0)) ** 2
+    real = (var > 0) & (var > tiny)
+    scale = var.copy()
+    scale[~real] = var[real].min() if real.any() else 1.0
+    return center, scale
+
+
+def check_shape(name: str, value, shape: tuple) -> np.ndarray:
+    """``value`` as a finite float64 array of the given shape, or a ValueError naming ``name``."""
+    try:
+        arr = np.array(value, dtype=np.float64, copy=True)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a numeric array of shape {shape}, got {type(value).__name__}") from None
+    if arr.shape != tuple(shape):
+        raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} non-finite entries")
+    return arr
+
+
+def check_covariances(name: str, covs, shape: tuple, kind: str = "full") -> np.ndarray:
+    """A stack of covariances checked where it is written, returned exactly symmetric.
+
+    Parameters
+    ----------
+    name : str
+        Parameter name used in the error.
+    covs : array_like, shape (K, D, D)
+    shape : tuple
+        Expected shape (K, D, D).
+    kind : {"full", "diag", "spherical", "tied"}
+        ``diag`` and ``spherical`` refuse any off-diagonal entry (a full matrix is not
+        silently reduced to its diagonal), ``spherical`` needs equal diagonal entries and
+        ``tied`` equal matrices for every state.
+
+    Returns
+    -------
+    ndarray, shape (K, D, D)
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``: wrong shape, not finite, not symmetric (beyond 1e-10 relative),
+        not positive definite (which state), or not of the covariance type.
+    """
+    c = check_shape(name, covs, shape)
+    D = shape[-1]
+    big = np.abs(c).max(initial=0.0)
+    if np.abs(c - np.swapaxes(c, -1, -2)).max(initial=0.0) > 1e-10 * big:
+        raise ValueError(f"{name} must be symmetric matrices (C[k] == C[k].T)")
+    c = symmetrize(c)
+    if kind in ("diag", "spherical"):
+        off = c * (1.0 - np.eye(D))
+        if np.any(off != 0.0):
+            raise ValueError(
+                f"{name} must be diagonal for covariance type {kind!r}; got off-diagonal entries up to "
+                f"{np.abs(off).max():.3g} (give diag(variances), or use the 'full' type)"
+            )
+        var = np.diagonal(c, axis1=-2, axis2=-1)
+        if kind == "spherical" and not np.allclose(var, var[..., :1], rtol=1e-10, atol=0.0):
+            raise ValueError(f"{name} must be v_k * I (equal diagonal entries) for covariance type 'spherical'")
+    if kind == "tied" and not np.allclose(c, c[:1], rtol=1e-10, atol=0.0):
+        raise ValueError(f"{name} must be the same matrix for every state for the 'tied' type")
+    for k in range(c.shape[0]):
+        try:
+            np.linalg.cholesky(c[k])
+        except np.linalg.LinAlgError:
+            raise ValueError(
+                f"{name}[{k}] must be positive definite (smallest eigenvalue "
+                f"{np.linalg.eigvalsh(c[k]).min():.3g})"
+            ) from None
+    return c
+
+
+def singular_states(covs: np.ndarray) -> list[int]:
+    """States whose covariance is numerically singular, judged scale-free.
+
+    A covariance is singular when a variance is not positive or its correlation matrix
+    has a smallest eigenvalue below 1e-10 (constant or collinear dimensions), whatever the
+    units of the data.
+    """
+    bad = []
+    for k, c in enumerate(covs):
+        d = np.diag(c)
+        if not np.all(d > 0) or not np.all(np.isfinite(c)):
+            bad.append(k)
+            continue
+        s = 1.0 / np.sqrt(d)
+        if np.linalg.eigvalsh(c * s[:, None] * s[None, :]).min() <= 1e-10:
+            bad.append(k)
+    return bad
+
+
+def singular_covariance_error(name: str, state: int, count: float, data_dim: int) -> ValueError:
+    """The error raised when a maximum-likelihood M-step makes a covariance singular."""
+    return ValueError(
+        f"{name}[{state}] became singular in the maximum-likelihood M-step (prior=None): state "
+        f"{state} holds {count:.4g} expected frames whose spread is degenerate in some direction "
+        f"(constant or collinear dimensions, or fewer than data_dim + 1 = {data_dim + 1} distinct "
+        "frames). Keep the default prior (prior='default', which keeps every covariance positive "
+        "definite), use fewer states, or drop constant / duplicated dimensions from the data."
+    )
 
 
 @njit(cache=True, nogil=True)

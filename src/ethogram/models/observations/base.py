@@ -18,6 +18,14 @@ Conventions shared by all models:
 - ``expected_states`` has shape (T, K) and rows summing to 1;
 - parameters are public NumPy attributes named as in the course (``emission_means``, ...);
   :meth:`get_params` / :meth:`set_params` expose them as a dict of arrays (no pickle).
+  Every write of a parameter attribute (direct assignment, ``set_params``, ``m_step``,
+  ``permute``) goes through :meth:`ObservationModel.validate_param`, so a wrong shape, a
+  non-finite value, a covariance that is not symmetric positive definite, a probability
+  row that does not sum to 1 or a negative rate is refused where it is written, with a
+  ValueError naming the parameter. Models may also keep *data-derived constants*
+  (``extra_param_names``, e.g. the reference point and scale of the training data that
+  the continuous models use for centring and for their default priors); they are set from
+  data, validated the same way, and travel with :meth:`get_params` once set.
 """
 
 from __future__ import annotations
@@ -97,6 +105,42 @@ class ObservationModel(ABC):
     sequence_ndim: ClassVar[int] = 2
     #: names of the parameter attributes, in the order used by get_params/set_params
     param_names: ClassVar[tuple[str, ...]] = ()
+    #: data-derived constants (not learned, not counted as parameters; None until set)
+    extra_param_names: ClassVar[tuple[str, ...]] = ()
+
+    def __setattr__(self, name, value):
+        if name in type(self).param_names or (name in type(self).extra_param_names and value is not None):
+            value = self.validate_param(name, value)
+        object.__setattr__(self, name, value)
+
+    def validate_param(self, name: str, value) -> np.ndarray:
+        """Check a parameter where it is written and return it as a float64 array (a copy).
+
+        The base check: numeric and finite. Models override this to add shapes and
+        constraints (and call it for the common part).
+
+        Parameters
+        ----------
+        name : str
+            Attribute name (one of ``param_names`` or ``extra_param_names``).
+        value : array_like
+
+        Returns
+        -------
+        ndarray
+
+        Raises
+        ------
+        ValueError
+            Naming ``name``, when the value is not numeric or not finite.
+        """
+        try:
+            arr = np.array(value, dtype=np.float64, copy=True)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be a numeric array, got {type(value).__name__}") from None
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} non-finite entries")
+        return arr
 
     def __init__(self, num_states: int):
         if isinstance(num_states, bool) or int(num_states) != num_states or num_states < 1:
@@ -167,14 +211,21 @@ class ObservationModel(ABC):
         """Number of free emission parameters (for AIC/BIC)."""
 
     def get_params(self) -> dict[str, np.ndarray]:
-        """Parameters as a dict of arrays (copies)."""
-        return {k: np.array(getattr(self, k), copy=True) for k in self.param_names}
+        """Parameters as a dict of arrays (copies), plus the data-derived constants once set."""
+        out = {k: np.array(getattr(self, k), copy=True) for k in self.param_names}
+        for k in self.extra_param_names:
+            if getattr(self, k, None) is not None:
+                out[k] = np.array(getattr(self, k), copy=True)
+        return out
 
     def set_params(self, params: dict) -> None:
-        """Set parameters from a dict as returned by :meth:`get_params`."""
-        for k in self.param_names:
+        """Set parameters from a dict as returned by :meth:`get_params`.
+
+        Each value is checked by :meth:`validate_param` (ValueError naming the parameter).
+        """
+        for k in self.param_names + self.extra_param_names:
             if k in params:
-                setattr(self, k, np.array(params[k], dtype=np.float64, copy=True))
+                setattr(self, k, params[k])
 
     def state_param_names(self) -> tuple[str, ...]:
         """Parameters with a leading per-state axis (K, ...); shared ones (e.g. a tied

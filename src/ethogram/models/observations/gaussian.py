@@ -12,29 +12,50 @@ kernel for the shared matrix. With N_k the expected count and S_k the weighted s
 the weighted mean, the M-step is the exact maximiser ``mu_k = xbar_k``,
 ``Sigma_k = (S_k + n0 s0 I) / (N_k + n0)`` (its diagonal, trace / D or pooled versions for
 the other types) and :meth:`GaussianObservations.log_prior` returns exactly the kernel, so
-EM never decreases ``sum marginal_ll + log_prior``. Defaults n0 = 1, s0 = 1e-4, as in the
-autoregressive model: one pseudo-frame of covariance ``1e-4 I``, so an empty state gets
-``1e-4 I`` (the course's floor), a state collapsing onto one frame ``0.5e-4 I``, every
-covariance stays positive definite and the objective bounded (``n0 s0 / 2 tr(S^-1)`` grows
-faster than the likelihood as S shrinks), while a state with N frames is shrunk only by
-``N / (N + 1)``. This IW is improper (nu0 < D - 1), as the flat prior on the means is
+EM never decreases ``sum marginal_ll + log_prior``. Defaults n0 = 1 and, per dimension d,
+``s0_d = 1e-4 v_d`` with ``v_d`` the variance of dimension d of the training data (the scale
+``n0 diag(s0)`` replaces ``n0 s0 I`` in the formulas above): one pseudo-frame whose spread is
+1% of the data's standard deviation in every dimension, so the prior is equally weak in
+pixels, metres or normalised units and a fit of ``a x + b`` is the fit of ``x`` transformed.
+``v`` is set by :meth:`~GaussianObservations.initialize` from all training frames (or, on a
+model never initialised, by the first sequence given to ``sufficient_stats``) and stored as
+``data_scale`` (returned by ``get_params``, so a saved model reproduces its prior); a
+constant dimension gets the smallest variance of the others. An empty state gets
+``diag(s0)``, a state collapsing onto one frame half that; every covariance stays positive
+definite and the objective bounded, while a state with N frames is shrunk only by
+``N / (N + 1)``. A number given as ``prior_scale`` is an absolute scale ``s0 I`` in data
+units squared instead. The IW is improper (nu0 < D - 1), as the flat prior on the means is
 anyway; EM needs only a bounded objective and an exact M-step. ``prior_count = 2 D + 3``
 gives a proper IW (nu0 = D + 2) at the price of shrinking by ``N / (N + 2 D + 3)``.
-``prior=None`` is pure maximum likelihood (for hmmlearn comparisons), ``log_prior() == 0``.
+``prior=None`` is pure maximum likelihood (for hmmlearn comparisons), ``log_prior() == 0``;
+a covariance that becomes singular under it raises a ValueError saying which state, how
+many frames it holds and what to do.
+
+Numerics: statistics are accumulated about a reference point ``data_center`` (the mean
+training frame, set with ``data_scale``), never as raw ``E[x x^T] - mu mu^T``, so data far
+from the origin (UTM coordinates ~1e6 m) or with tiny spreads (1e-7) keep full precision;
+all sequences use the same reference, so statistics still add with ``+``. Scores shift the
+frames by the mean of the state means before any square is expanded.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+import threading
+
 from ._common import (
+    check_covariances,
     check_float_data,
     check_positive_int,
+    check_shape,
     cholesky,
+    data_moments,
     frame_weights,
-    iw_penalty,
     kmeans_labels,
     observed_rows,
+    singular_covariance_error,
+    singular_states,
     symmetrize,
     weighted_outer_sums,
 )
@@ -49,6 +70,17 @@ from ._linalg import (
 from .base import ObservationModel, register
 
 COVARIANCE_TYPES = ("full", "diag", "tied", "spherical")
+#: relative strength of the default covariance prior: s0_d = DEFAULT_RELATIVE_SCALE * var_d
+DEFAULT_RELATIVE_SCALE = 1e-4
+_REFERENCE_LOCK = threading.Lock()
+
+
+def psi_kernel(covs: np.ndarray, count: float, psi: np.ndarray) -> float:
+    """Inverse-Wishart kernel ``sum_k -count/2 log|S_k| - 1/2 tr(diag(psi) S_k^-1)``."""
+    covs = np.asarray(covs, dtype=np.float64)
+    _, logdet = np.linalg.slogdet(covs)
+    inv_diag = np.diagonal(np.linalg.inv(covs), axis1=-2, axis2=-1)
+    return float(np.sum(-0.5 * count * logdet - 0.5 * inv_diag @ psi))
 
 
 @register("gaussian")
@@ -66,19 +98,27 @@ class GaussianObservations(ObservationModel):
         ``None`` gives maximum-likelihood M-steps (and ``log_prior() == 0``).
     prior_count : float, default 1.0
         Pseudo-observations n0 of the covariance prior (> 0).
-    prior_scale : float, default 1e-4
-        Prior covariance scale s0 (> 0): the prior pulls every covariance towards ``s0 I``.
+    prior_scale : float or None, default None
+        None: the prior scale is relative to the data, ``s0_d = 1e-4 var_d`` (see the module
+        docstring). A number: an absolute scale, the prior pulls towards ``s0 I`` (> 0, in
+        data units squared).
 
     Attributes
     ----------
     emission_means : ndarray, shape (K, D)
     emission_covs : ndarray, shape (K, D, D)
         Full matrices whatever the covariance type (diagonal, scaled identity, or all equal).
+        Written values are checked: symmetric positive definite, and diagonal for ``diag``
+        and ``spherical`` (a full matrix is refused, not reduced to its diagonal).
+    data_center, data_scale : ndarray, shape (D,), or None
+        Mean and per-dimension variance of the training frames (reference point of the
+        statistics and scale of the default prior); None until set from data.
     """
 
     param_names = ("emission_means", "emission_covs")
+    extra_param_names = ("data_center", "data_scale")
 
-    def __init__(self, num_states, data_dim, covariance_type="full", prior="default", prior_count=1.0, prior_scale=1e-4):
+    def __init__(self, num_states, data_dim, covariance_type="full", prior="default", prior_count=1.0, prior_scale=None):
         super().__init__(num_states)
         self.data_dim = check_positive_int(data_dim, "data_dim")
         if covariance_type not in COVARIANCE_TYPES:
@@ -88,13 +128,53 @@ class GaussianObservations(ObservationModel):
             raise ValueError(f"prior must be 'default' or None, got {prior!r}")
         self.prior = prior
         for name, value in (("prior_count", prior_count), ("prior_scale", prior_scale)):
-            if prior is not None and not (np.isfinite(value) and value > 0):
+            if prior is not None and not (value is None and name == "prior_scale") and not (np.isfinite(value) and value > 0):
                 raise ValueError(f"{name} must be a finite number > 0 (or use prior=None), got {value!r}")
         self.prior_count = 0.0 if prior is None else float(prior_count)
-        self.prior_scale = 0.0 if prior is None else float(prior_scale)
+        self.prior_scale = 0.0 if prior is None else (None if prior_scale is None else float(prior_scale))
         K, D = self.num_states, self.data_dim
+        self.data_center = None
+        self.data_scale = None
         self.emission_means = np.zeros((K, D))
         self.emission_covs = np.tile(np.eye(D), (K, 1, 1))
+
+    def validate_param(self, name, value) -> np.ndarray:
+        """Check a parameter where it is written (see :meth:`ObservationModel.validate_param`).
+
+        ``emission_means`` (K, D) finite; ``emission_covs`` (K, D, D) symmetric positive
+        definite and of the covariance type; ``data_center`` (D,) finite; ``data_scale``
+        (D,) finite and > 0. Raises ValueError naming the parameter.
+        """
+        K, D = self.num_states, self.data_dim
+        if name == "emission_means":
+            return check_shape(name, value, (K, D))
+        if name == "emission_covs":
+            return check_covariances(name, value, (K, D, D), self.covariance_type)
+        arr = check_shape(name, value, (D,))
+        if name == "data_scale" and not np.all(arr > 0):
+            raise ValueError(f"data_scale must be > 0 in every dimension, got {arr}")
+        return arr
+
+    # ------------------------------------------------------------------ data-derived constants
+    def _set_reference(self, x: np.ndarray) -> None:
+        """Set ``data_center`` and ``data_scale`` from observed frames (N, D) if not yet set."""
+        with _REFERENCE_LOCK:
+            if self.data_center is None and x.shape[0] > 0:
+                center, scale = data_moments(x)
+                self.data_scale = scale
+                self.data_center = center
+
+    def prior_psi(self) -> np.ndarray:
+        """``n0 s0_d`` per dimension (D,): the diagonal of the inverse-Wishart scale matrix.
+
+        Relative prior not yet tied to data (no ``data_scale``): the absolute ``1e-4``.
+        """
+        if self.prior_count == 0.0:
+            return np.zeros(self.data_dim)
+        if self.prior_scale is not None:
+            return np.full(self.data_dim, self.prior_count * self.prior_scale)
+        scale = np.ones(self.data_dim) if self.data_scale is None else self.data_scale
+        return self.prior_count * DEFAULT_RELATIVE_SCALE * scale
 
     def state_param_names(self) -> tuple[str, ...]:
         """Per-state parameters (a tied covariance is shared, so permute leaves it alone)."""
@@ -173,6 +253,9 @@ class GaussianObservations(ObservationModel):
     def sufficient_stats(self, data, expected_states, mask=None) -> dict:
         """Expected sufficient statistics of one sequence (summable across sequences).
 
+        Frames enter as ``y_t = x_t - data_center`` (set from this sequence if the model
+        was never initialised), so the sums stay accurate whatever the data's offset.
+
         Parameters
         ----------
         data : array_like, shape (T, D)
@@ -183,13 +266,19 @@ class GaussianObservations(ObservationModel):
         Returns
         -------
         dict
-            ``n`` (K,): expected counts ``sum_t w_tk``; ``x`` (K, D): ``sum_t w_tk x_t``;
-            ``xx``: ``sum_t w_tk x_t x_t^T`` of shape (K, D, D) for ``full``, its total over
+            ``n`` (K,): expected counts ``sum_t w_tk``; ``x`` (K, D): ``sum_t w_tk y_t``;
+            ``xx``: ``sum_t w_tk y_t y_t^T`` of shape (K, D, D) for ``full``, its total over
             states (D, D) for ``tied``, and only its diagonal (K, D) for ``diag`` and
             ``spherical``.
         """
         x, mask = observed_frames(data, mask, self.data_dim)
         w = frame_weights(expected_states, mask, x.shape[0], self.num_states)
+        if self.data_center is None:
+            self._set_reference(x if mask is None else x[mask])
+        if self.data_center is not None:
+            x = x - self.data_center
+            if mask is not None and not mask.all():
+                x[~mask] = 0.0
         if self.covariance_type in ("diag", "spherical"):
             xx = w.T @ (x * x)
         elif self.covariance_type == "tied":
@@ -220,43 +309,78 @@ class GaussianObservations(ObservationModel):
     def m_step(self, stats) -> None:
         """Set the parameters to the MAP estimate (exact MLE when ``prior=None``).
 
-        ``mu_k = x_k / n_k`` and ``Sigma_k = (S_k + n0 s0 I) / (n_k + n0)`` with
-        ``S_k = xx_k - n_k mu_k mu_k^T`` (diagonal, trace / D, or pooled over states for
-        the other covariance types). A state with no weight keeps its mean, and its
-        covariance becomes ``s0 I`` (unchanged when ``prior=None``).
+        With ``c = data_center``, ``d_k = x_k / n_k`` (the state mean relative to c),
+        ``mu_k = c + d_k`` and ``Sigma_k = (S_k + n0 diag(s0)) / (n_k + n0)`` with
+        ``S_k = xx_k - n_k d_k d_k^T`` (diagonal, trace / D, or pooled over states for the
+        other covariance types). A state with no weight keeps its mean, and its covariance
+        becomes ``diag(s0)`` (unchanged when ``prior=None``).
 
         Parameters
         ----------
         stats : dict
             Summed :meth:`sufficient_stats`.
+
+        Raises
+        ------
+        ValueError
+            Under ``prior=None``, when a covariance becomes singular: names the state, its
+            expected number of frames and the remedies.
         """
         n, sx, xx = self._checked_stats(stats)
         K, D = self.num_states, self.data_dim
-        n0, s0 = self.prior_count, self.prior_scale
+        n0 = self.prior_count
+        if self.prior_scale is None and self.data_scale is None and n.sum() > 0:
+            # relative prior on a model that saw no data yet: the scale of these statistics
+            tot = sx.sum(axis=0) / n.sum()
+            diag_xx = xx.sum(axis=0) if self.covariance_type in ("diag", "spherical") else np.diagonal(xx.reshape(-1, D, D).sum(axis=0))
+            var = np.maximum(diag_xx / n.sum() - tot**2, 0.0)
+            real = var > 0
+            self.data_scale = np.where(real, var, var[real].min() if real.any() else 1.0)
+        psi = self.prior_psi()
+        center = np.zeros(D) if self.data_center is None else self.data_center
         used = n > 0
         means = np.array(self.emission_means, dtype=np.float64, copy=True)
-        means[used] = sx[used] / n[used, None]
+        d = np.zeros((K, D))
+        d[used] = sx[used] / n[used, None]
+        means[used] = center + d[used]
         covs = np.array(self.emission_covs, dtype=np.float64, copy=True)
         ok = (n + n0) > 0
-        eye = np.eye(D)
+        Psi = np.diag(psi)
         if self.covariance_type == "full":
-            scatter = symmetrize(xx - n[:, None, None] * np.einsum("ki,kj->kij", means, means))
-            covs[ok] = (scatter[ok] + n0 * s0 * eye) / (n[ok] + n0)[:, None, None]
+            scatter = symmetrize(xx - n[:, None, None] * np.einsum("ki,kj->kij", d, d))
+            covs[ok] = (scatter[ok] + Psi) / (n[ok] + n0)[:, None, None]
         elif self.covariance_type == "tied":
             total = n.sum()
             if total + n0 > 0:
-                scatter = symmetrize(xx - np.einsum("k,ki,kj->ij", n, means, means))
-                covs = np.tile((scatter + n0 * s0 * eye) / (total + n0), (K, 1, 1))
+                scatter = symmetrize(xx - np.einsum("k,ki,kj->ij", n, d, d))
+                covs = np.tile((scatter + Psi) / (total + n0), (K, 1, 1))
         else:
-            scatter = xx - n[:, None] * means**2  # (K, D) diagonal
+            scatter = xx - n[:, None] * d**2  # (K, D) diagonal
             if self.covariance_type == "diag":
-                var = (scatter + n0 * s0) / np.where(ok, n + n0, 1.0)[:, None]
+                var = (scatter + psi) / np.where(ok, n + n0, 1.0)[:, None]
             else:
-                v = (scatter.sum(axis=1) + D * n0 * s0) / (D * np.where(ok, n + n0, 1.0))
+                v = (scatter.sum(axis=1) + psi.sum()) / (D * np.where(ok, n + n0, 1.0))
                 var = np.repeat(v[:, None], D, axis=1)
-            covs[ok] = var[ok][:, :, None] * eye
+            covs[ok] = var[ok][:, :, None] * np.eye(D)
+        covs = symmetrize(covs)
+        check = covs[:1] if self.covariance_type == "tied" else covs
+        if n0 == 0.0:  # maximum likelihood: a degenerate scatter is the data's fault
+            bad = [k for k in singular_states(check) if self.covariance_type == "tied" or ok[k]]
+        else:  # the prior keeps covariances positive definite; only round-off can break it
+            bad = [k for k in range(check.shape[0]) if np.any(np.linalg.eigvalsh(check[k]) <= 0)]
+        if bad:
+            k = bad[0]
+            count = n.sum() if self.covariance_type == "tied" else n[k]
+            if n0 == 0.0:
+                raise singular_covariance_error("emission_covs", k, float(count), D)
+            raise ValueError(
+                f"emission_covs[{k}] is not positive definite after the M-step although the prior "
+                f"is on (state {k} holds {count:.4g} expected frames): the prior is too weak for the "
+                "data's units; raise prior_count, leave prior_scale at None (relative to the data), "
+                "or drop constant dimensions"
+            )
         self.emission_means = means
-        self.emission_covs = symmetrize(covs)
+        self.emission_covs = covs
 
     def log_prior(self) -> float:
         """Log prior density of the current parameters, up to a constant.
@@ -264,24 +388,23 @@ class GaussianObservations(ObservationModel):
         Returns
         -------
         float
-            The inverse-Wishart / inverse-gamma kernel of the module docstring (the flat
-            prior on the means adds nothing); 0 for ``prior=None``.
+            The inverse-Wishart / inverse-gamma kernel of the module docstring with scale
+            ``n0 diag(s0)`` (the flat prior on the means adds nothing); 0 for ``prior=None``.
         """
-        n0, s0 = self.prior_count, self.prior_scale
+        n0 = self.prior_count
         if n0 == 0.0:
             return 0.0
+        psi = self.prior_psi()
         covs = np.asarray(self.emission_covs, dtype=np.float64)
         if self.covariance_type == "full":
-            return iw_penalty(covs, n0, s0)
+            return psi_kernel(covs, n0, psi)
         if self.covariance_type == "tied":
-            return iw_penalty(covs[:1], n0, s0)
+            return psi_kernel(covs[:1], n0, psi)
         var = np.diagonal(covs, axis1=1, axis2=2)
         if self.covariance_type == "spherical":
-            var = var[:, :1]
-            per_dim = self.data_dim
-        else:
-            per_dim = 1
-        return float(per_dim * np.sum(-0.5 * n0 * np.log(var) - 0.5 * n0 * s0 / var))
+            v = var[:, 0]
+            return float(np.sum(-0.5 * n0 * self.data_dim * np.log(v) - 0.5 * psi.sum() / v))
+        return float(np.sum(-0.5 * n0 * np.log(var) - 0.5 * psi / var))
 
     # ------------------------------------------------------------------ generation
     def sample(self, states, rng) -> np.ndarray:
@@ -319,10 +442,16 @@ class GaussianObservations(ObservationModel):
         """Set starting parameters from the observed frames of all sequences.
 
         ``"kmeans"``: scikit-learn k-means (3 starts, seeded from ``rng``) on the observed
-        frames; means are the centroids, covariances the per-cluster sample covariances
-        (pooled within-cluster for ``tied``; the global covariance for a cluster with fewer
-        than D + 1 frames), plus ``1e-6`` of the average variance on the diagonal.
+        frames, centred and scaled robustly per dimension with numerically constant
+        dimensions left out (:func:`._common.standardize_columns`: units, offsets and a body
+        part that never moves do not change the clusters); means are the cluster means,
+        covariances the per-cluster sample covariances (pooled within-cluster for ``tied``;
+        the global covariance for a cluster with fewer than D + 1 frames, and a random
+        frame as the mean of an empty cluster, e.g. when there are fewer distinct frames
+        than states), plus ``1e-6`` of each dimension's variance on the diagonal.
         ``"random"``: means are distinct random observed frames, covariances the global one.
+        Both set ``data_center`` and ``data_scale`` (mean and per-dimension variance of all
+        observed frames): the reference of the statistics and the scale of the default prior.
 
         Parameters
         ----------
@@ -336,26 +465,32 @@ class GaussianObservations(ObservationModel):
         K, D = self.num_states, self.data_dim
         if x.shape[0] < K:
             raise ValueError(f"initialisation needs at least num_states={K} observed frames, got {x.shape[0]}")
-        glob = np.cov(x, rowvar=False).reshape(D, D) if x.shape[0] > 1 else np.eye(D)
-        avg_var = np.trace(glob) / D
-        reg = (1e-6 * avg_var if avg_var > 0 else 1e-6) * np.eye(D)
-        glob = glob + reg
+        center, scale = data_moments(x)
+        self.data_center, self.data_scale = center, scale
+        y = x - center
+        glob = (y.T @ y / max(x.shape[0] - 1, 1)).reshape(D, D)
+        reg = np.diag(1e-6 * scale)
+        glob = symmetrize(glob) + reg
         if method == "random":
             means = x[rng.choice(x.shape[0], K, replace=False)].copy()
             covs = np.tile(glob, (K, 1, 1))
         else:
-            labels = kmeans_labels(x, K, rng)
+            labels = kmeans_labels(x, K, rng, standardize=True)
             means = np.empty((K, D))
             covs = np.empty((K, D, D))
             for k in range(K):
-                pts = x[labels == k]
-                means[k] = pts.mean(axis=0) if len(pts) else x[rng.integers(x.shape[0])]
-                covs[k] = np.cov(pts, rowvar=False).reshape(D, D) + reg if len(pts) > D else glob
+                pts = y[labels == k]
+                means[k] = center + pts.mean(axis=0) if len(pts) else x[rng.integers(x.shape[0])]
+                covs[k] = symmetrize(np.cov(pts, rowvar=False).reshape(D, D)) + reg if len(pts) > D else glob
             if self.covariance_type == "tied":
                 resid = x - means[labels]
-                covs = np.tile(resid.T @ resid / x.shape[0] + reg, (K, 1, 1))
+                covs = np.tile(symmetrize(resid.T @ resid) / x.shape[0] + reg, (K, 1, 1))
+        covs = symmetrize(self._project(covs))
+        if self.covariance_type in ("full", "tied"):  # a rank-deficient cluster: fall back
+            for k in singular_states(covs):
+                covs[k] = glob if self.covariance_type == "full" else covs[k] + glob
         self.emission_means = means
-        self.emission_covs = symmetrize(self._project(covs))
+        self.emission_covs = covs
 
     def num_parameters(self) -> int:
         """Number of free parameters: K D means plus the covariance entries by type.
