@@ -182,11 +182,11 @@ def _nwb_series_times(group) -> np.ndarray | None:
 
 
 def fps_from_timestamps(timestamps) -> float | None:
-    """Frame rate (Hz) from timestamps in seconds.
+    """Frame rate (Hz) from timestamps in seconds: 1 / the mean regular frame interval.
 
-    The mean frame interval over the whole span (last - first) / (T - 1) when every interval
-    is within a factor 1.5 of the median (a regular clock with jitter), else 1 / the median
-    positive interval (robust to pauses and gaps).
+    Regular intervals are those within a factor 1.5 of the median interval, so dropped frames
+    (gaps of several intervals) and pauses do not bias the rate, while clock jitter averages
+    out (the median alone would follow the jitter's rounding, e.g. 33 ms of a 33.3 ms camera).
 
     Parameters
     ----------
@@ -198,15 +198,13 @@ def fps_from_timestamps(timestamps) -> float | None:
         None when fewer than two finite, increasing timestamps exist.
     """
     ts = np.asarray(timestamps, dtype=np.float64)
-    ts = ts[np.isfinite(ts)]
-    d = np.diff(ts)
-    pos = d[d > 0]
-    if pos.size == 0:
+    d = np.diff(ts[np.isfinite(ts)])
+    d = d[d > 0]
+    if d.size == 0:
         return None
-    med = float(np.median(pos))
-    if np.all((d > med / 1.5) & (d < med * 1.5)):
-        return float((len(ts) - 1) / (ts[-1] - ts[0]))
-    return 1.0 / med
+    med = float(np.median(d))
+    regular = d[(d > med / 1.5) & (d < med * 1.5)]
+    return float(1.0 / regular.mean())
 
 
 def _find_typed(f, neurodata_type: str) -> list[str]:
