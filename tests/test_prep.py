@@ -218,6 +218,12 @@ def test_transform_reproduces_fit_transform_and_round_trip_is_exact():
     attrs = json.loads(json.dumps(state["attrs"]))  # JSON-able, and survives JSON
     again = Preparation.from_dict({"arrays": {k: v.copy() for k, v in state["arrays"].items()}, "attrs": attrs})
     _same(first, again.transform(recs))
+    # as HDF5 attributes come back: numpy scalars and arrays, or one JSON string
+    h5ish = {k: (np.array(v) if isinstance(v, list) else np.float64(v) if isinstance(v, float) else v)
+             for k, v in state["attrs"].items() if v is not None}
+    h5ish.update({k: None for k, v in state["attrs"].items() if v is None})
+    _same(first, Preparation.from_dict({"arrays": state["arrays"], "attrs": h5ish}).transform(recs))
+    _same(first, Preparation.from_dict({"arrays": state["arrays"], "attrs": json.dumps(state["attrs"])}).transform(recs))
     s2 = again.to_dict()
     assert s2["attrs"] == state["attrs"]
     for k in state["arrays"]:

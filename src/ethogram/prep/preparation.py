@@ -13,6 +13,7 @@ the variance) and moseq2 (10 standardized PCs of depth crops).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import numpy as np
@@ -72,6 +73,19 @@ class Prepared:
         return int(self.inputs.shape[0])
 
 
+def _plain(v):
+    """A value read back from HDF5 attributes as plain Python (numpy scalars, arrays, bytes)."""
+    if isinstance(v, bytes):
+        return v.decode()
+    if isinstance(v, np.ndarray):
+        return [_plain(x) for x in v.tolist()]
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, (list, tuple)):
+        return [_plain(x) for x in v]
+    return v
+
+
 def _names(value, what):
     if value is None:
         return None
@@ -128,7 +142,8 @@ class Preparation:
     body_length_ : float
         Median anterior-to-posterior distance on the training recordings, pixels (keypoints).
     components_ : ndarray, shape (D, B*S)
-        Principal axes in the flattened egocentric space (keypoints).
+        Principal axes in the flattened egocentric space (keypoints), whose coordinates are
+        ordered body part by body part: ``x0, y0, x1, y1, ...`` (``aligned.reshape(T, -1)``).
     pca_mean_ : ndarray, shape (B*S,)
         Mean of the flattened egocentric keypoints of the training frames.
     explained_variance_ratio_ : ndarray, shape (min(N, B*S),)
@@ -280,8 +295,11 @@ class Preparation:
             ethogram reads.
         """
         try:
-            attrs, arrays = dict(state["attrs"]), state["arrays"]
-        except (KeyError, TypeError):
+            attrs, arrays = state["attrs"], state["arrays"]
+            if isinstance(attrs, (str, bytes)):
+                attrs = json.loads(attrs)
+            attrs = {str(k): _plain(v) for k, v in dict(attrs).items()}
+        except (KeyError, TypeError, ValueError):
             raise ValueError("state must be a dict with 'arrays' and 'attrs' (from Preparation.to_dict())") from None
         if attrs.get("format") != FORMAT:
             raise ValueError(f"state is not an ethogram preparation (format={attrs.get('format')!r})")
