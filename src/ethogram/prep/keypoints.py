@@ -223,7 +223,7 @@ def centroid_and_heading(coords: np.ndarray, anterior_idx, posterior_idx) -> tup
     centroid : ndarray, shape (T, 2)
         Mean (x, y) of the body parts present, pixels; NaN where none is.
     heading : ndarray, shape (T,)
-        Angle in radians in (-pi, pi], counter-clockwise from +x, of (mean anterior - mean
+        Angle in radians in [-pi, pi] (``numpy.arctan2``), counter-clockwise from +x, of (mean anterior - mean
         posterior), each mean over the parts present; NaN where either end is absent. This is
         keypoint-moseq's ``align_egocentric`` heading (``vector_to_angle``).
     """

@@ -106,7 +106,8 @@ class Preparation:
     outlier_distance : float or None, default None
         Keypoints farther than ``outlier_distance`` times the median body length (the median
         distance between the anterior and posterior ends over the training frames) from the
-        frame's medoid (coordinate-wise median of the body parts) become missing. None turns
+        frame's medoid (coordinate-wise median of the body parts) become missing; the body
+        length is learned on the training recordings and reused for new ones. None turns
         outlier removal off; 1.0 to 1.5 suits a mouse, whose farthest body part (nose or tail
         base) sits about half a body length from the medoid. keypoint-moseq's medoid test
         (``outlier_scale_factor``) thresholds each body part at its median distance plus 6
