@@ -1,14 +1,25 @@
-"""The EM loop: E-step per sequence, statistics summed in a fixed order, closed-form M-step.
+"""The EM loop: E-step per sequence on an executor, statistics summed in order, closed-form M-step.
 
-The loop is written against a small protocol rather than a class, so that the same loop
-serves every HMM and, later, other executors (threads today; processes or a Dask cluster
-only change how :func:`e_step` results are produced). Per iteration: every sequence
-returns its marginal log-likelihood and summable sufficient statistics; these are summed in
-input order (deterministic whatever the number of threads); the MAP objective
-``sum_n log p(x_n) + log p(theta)`` is recorded and checked to never decrease beyond
-round-off (a decrease raises, as it can only mean a bug or degenerate numerics); the loop
-stops when the relative improvement falls below ``tol``; a tqdm progress bar shows the
-objective.
+The loop knows no model class: it talks to a model through a small protocol,
+
+- ``model.get_params() -> dict`` and ``model.describe() -> dict``: the parameters and a plain
+  description from which the model can be rebuilt anywhere (another process, machine);
+- ``model.e_step_function``: a top-level function ``(params, description, data, mask) ->
+  SufficientStats`` for one sequence (no closure, so a process pool sends it by reference);
+- ``model.m_step_from_stats(stats)``: the closed-form M-step from summed statistics;
+- ``model.log_prior() -> float``;
+- optionally ``model.prepare_e_step(datas, masks)``, called before the jobs are sent (to fix
+  anything the copies must share, such as a reference point of the data).
+
+Per iteration every sequence becomes one job on the executor (a thread pool by default; any
+object with an order-keeping ``map``, such as a ``concurrent.futures`` executor); the
+returned statistics are added in input order (so the result does not depend on the
+executor or the number of workers); the MAP objective ``sum_n log p(x_n) + log p(theta)`` is
+recorded and checked to never decrease beyond round-off (a decrease raises
+:class:`EMDecreaseError`); the loop stops when the objective improves by less than ``tol``
+nats per scored frame (frames the observation model scores, summed over sequences), an
+absolute measure that constants in the objective (e.g. large offsets in the data) cannot
+inflate; a tqdm progress bar shows the objective.
 """
 
 from __future__ import annotations
@@ -19,154 +30,174 @@ from typing import Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..inference import forward_backward
-from ..inference._threads import parallel_map
-from ..models.observations.base import sum_stats
+from .executors import resolve_executor, run_job
+from .stats import SufficientStats, sum_stats
 
 #: relative size of an objective decrease that is still attributed to round-off
 MONOTONE_RTOL = 1e-8
+#: default convergence tolerance: improvement of the objective per scored frame, in nats
+DEFAULT_TOL = 1e-5
 
 
 class EMDecreaseError(RuntimeError):
-    """The EM objective went down by more than round-off."""
+    """The EM objective went down by more than round-off (lost precision, not a bug in EM)."""
 
 
-@dataclass
-class SufficientStats:
-    """Statistics of a batch of sequences, summed in input order.
-
-    Attributes
-    ----------
-    marginal_ll : float
-        Sum of ``log p(x_n)`` over sequences.
-    expected_initial : ndarray, shape (K,)
-        Sum of ``p(z_0 | x_n)``.
-    expected_transitions : ndarray, shape (K, K)
-        Sum of expected transition counts.
-    observations : dict of str to ndarray
-        Summed observation-model statistics.
-    num_sequences : int
-    """
-
-    marginal_ll: float
-    expected_initial: np.ndarray
-    expected_transitions: np.ndarray
-    observations: dict
-    num_sequences: int = 1
+def _decrease_message(prev: float, obj: float, it: int, num_frames: int, num_states) -> str:
+    drop = prev - obj
+    fixes = [
+        "data with a large offset or a tiny spread compared with its magnitude: centre and scale "
+        "each dimension (subtract its mean, divide by its standard deviation) before fitting",
+        "a constant or duplicated dimension, or a state that collapsed onto a few frames, making a "
+        "covariance nearly singular: drop constant dimensions, keep prior='default' (or give the "
+        "prior more pseudo-observations) rather than prior=None",
+    ]
+    if num_states is not None and num_states > 1:
+        fixes.append(f"more states ({num_states}) than the data support: fit fewer states")
+    return (
+        f"EM objective decreased from {prev:.10g} to {obj:.10g} at iteration {it} ({drop:.3g} nats, "
+        f"{drop / max(num_frames, 1):.3g} per scored frame); an EM step cannot decrease it, so the "
+        "arithmetic lost precision. Likely causes and fixes: " + "; ".join(f"({i + 1}) {f}" for i, f in enumerate(fixes))
+    )
 
 
-def _e_step_one(model, data, mask) -> SufficientStats:
-    log_likes = model.observations.log_likelihoods(data, mask)
-    post = forward_backward(model.initial_probs, model.transition_matrix, log_likes)
-    stats = model.observations.sufficient_stats(data, post.expected_states, mask)
-    return SufficientStats(post.marginal_ll, post.expected_states[0].copy(), post.expected_transitions, stats)
-
-
-def e_step(model, datas: list, masks: list, num_threads: int | None = None) -> SufficientStats:
+def e_step(model, datas: list, masks: list, num_threads: int | None = None, executor=None) -> SufficientStats:
     """Expected sufficient statistics of all sequences under the model's current parameters.
 
     Parameters
     ----------
     model : HMM
-        Anything with ``observations``, ``initial_probs`` and ``transition_matrix``.
+        Anything following the protocol in the module docstring.
     datas : list of ndarray
         Validated sequences.
     masks : list of (ndarray of bool or None)
         Effective masks (frames the observation model scores).
     num_threads : int, optional
-        Threads over sequences.
+        Threads over sequences (the default executor); not with ``executor``.
+    executor : object with ``map(fn, iterable)``, optional
+        Runs one job per sequence and returns results in input order (e.g.
+        ``concurrent.futures.ProcessPoolExecutor``); default: a thread pool.
 
     Returns
     -------
     SufficientStats
+        The per-sequence statistics added in input order.
     """
-    parts = parallel_map(lambda dm: _e_step_one(model, dm[0], dm[1]), list(zip(datas, masks)), num_threads)
-    total = parts[0]
-    out = SufficientStats(
-        float(total.marginal_ll),
-        total.expected_initial.copy(),
-        total.expected_transitions.copy(),
-        sum_stats([p.observations for p in parts]),
-        len(parts),
-    )
-    for p in parts[1:]:
-        out.marginal_ll += p.marginal_ll
-        out.expected_initial += p.expected_initial
-        out.expected_transitions += p.expected_transitions
-    return out
+    if len(datas) != len(masks) or not datas:
+        raise ValueError(f"datas and masks must be non-empty lists of equal length, got {len(datas)} and {len(masks)}")
+    ex = resolve_executor(executor, num_threads)
+    prepare = getattr(model, "prepare_e_step", None)
+    if callable(prepare):
+        prepare(datas, masks)
+    fn, params, description = model.e_step_function, model.get_params(), model.describe()
+    jobs = [(fn, params, description, d, m) for d, m in zip(datas, masks)]
+    return sum_stats(ex.map(run_job, jobs))
 
 
 def m_step(model, stats: SufficientStats) -> None:
-    """Closed-form MAP update of every learned part of ``model``."""
-    model.initial.m_step(stats.expected_initial)
-    model.transitions.m_step(stats.expected_transitions)
-    model.observations.m_step(stats.observations)
+    """Closed-form MAP update of every learned part of ``model`` from summed statistics."""
+    model.m_step_from_stats(stats)
 
 
 @dataclass
 class EMRun:
-    """History of one EM run (one restart)."""
+    """History of one EM run (one start).
+
+    Attributes
+    ----------
+    objectives : list of float
+        MAP objective after 0, 1, ... M-steps.
+    marginal_lls : list of float
+        ``sum log p(x)`` at the same points.
+    converged : bool
+    num_iters : int
+        M-steps done.
+    last_stats : SufficientStats or None
+        Statistics at the returned parameters (so a run can be continued without
+        recomputing them).
+    """
 
     objectives: list = field(default_factory=list)
     marginal_lls: list = field(default_factory=list)
     converged: bool = False
     num_iters: int = 0
+    last_stats: SufficientStats | None = None
 
 
-def run_em(model, datas, masks, num_iters: int, tol: float, progress=None, num_threads=None, desc: str = "EM") -> EMRun:
+def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None, num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None) -> EMRun:
     """Run EM from the model's current parameters.
 
     Parameters
     ----------
     model : HMM
-        Fitted in place.
+        Fitted in place (see the protocol in the module docstring).
     datas, masks : list
         Validated sequences and their effective masks.
     num_iters : int
-        Maximum number of M-steps.
-    tol : float
-        Stop when ``(obj - prev) <= tol * |prev|``.
+        Maximum number of M-steps (in this call).
+    tol : float, default 1e-5
+        Stop when the objective improves by at most ``tol`` nats per scored frame.
     progress : bool or None
         Show a tqdm bar (None: only on an interactive terminal).
     num_threads : int, optional
-        Threads over sequences.
+        Threads over sequences (default executor).
     desc : str
         Label of the progress bar.
+    executor : object with ``map``, optional
+        Where the per-sequence E-steps run (see :func:`e_step`).
+    resume : EMRun, optional
+        A run that stopped at the model's current parameters: its history is continued and
+        its ``last_stats`` are used instead of a first E-step.
 
     Returns
     -------
     EMRun
         ``objectives[i]`` is the MAP objective of the parameters after ``i`` M-steps; the
         last entry belongs to the returned parameters.
+
+    Raises
+    ------
+    EMDecreaseError
+        If the objective decreases by more than round-off.
+    FloatingPointError
+        If the objective is not finite.
     """
-    run = EMRun()
+    ex = resolve_executor(executor, num_threads)
+    run = EMRun() if resume is None else resume
+    stats = None if resume is None else resume.last_stats
+    prev = run.objectives[-1] if run.objectives else -np.inf
+    num_states = getattr(model, "num_states", None)
     disable = None if progress is None else (not progress)
     bar = tqdm(total=num_iters, desc=desc, disable=disable, leave=False)
     try:
-        prev = -np.inf
         for it in range(num_iters + 1):
-            stats = e_step(model, datas, masks, num_threads)
+            fresh = stats is None
+            if fresh:
+                stats = e_step(model, datas, masks, executor=ex)
             obj = stats.marginal_ll + model.log_prior()
-            run.objectives.append(obj)
-            run.marginal_lls.append(stats.marginal_ll)
-            if not np.isfinite(obj):
-                raise FloatingPointError(
-                    f"EM objective is {obj} at iteration {it}; the data or parameters are degenerate"
-                )
-            if obj < prev - MONOTONE_RTOL * max(1.0, abs(prev)):
-                raise EMDecreaseError(
-                    f"EM objective decreased from {prev:.10g} to {obj:.10g} at iteration {it}; EM "
-                    "cannot decrease it, so this signals a numerical problem (e.g. a degenerate "
-                    "state with near-singular covariance); try a stronger prior or fewer states"
-                )
-            if it > 0 and obj - prev <= tol * abs(prev):
-                run.converged = True
-                break
+            if fresh:
+                run.objectives.append(obj)
+                run.marginal_lls.append(stats.marginal_ll)
+                run.last_stats = stats
+                step = len(run.objectives) - 1
+                if not np.isfinite(obj):
+                    raise FloatingPointError(
+                        f"EM objective is {obj} at iteration {step}; the data or parameters are "
+                        "degenerate (an observation impossible under every state, or a parameter "
+                        "that overflowed)"
+                    )
+                frames = max(int(stats.num_frames), 1)
+                if obj < prev - MONOTONE_RTOL * max(1.0, abs(prev)):
+                    raise EMDecreaseError(_decrease_message(prev, obj, step, frames, num_states))
+                if step > 0 and obj - prev <= tol * frames:
+                    run.converged = True
+                    break
             if it == num_iters:
                 break
-            m_step(model, stats)
-            run.num_iters = it + 1
+            model.m_step_from_stats(stats)
+            run.num_iters += 1
             prev = obj
+            stats = None
             bar.update(1)
             bar.set_postfix(objective=f"{obj:.6g}")
     finally:

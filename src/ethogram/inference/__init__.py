@@ -4,7 +4,8 @@ Knows nothing of models, files or plots. Every function accepts one sequence of
 log-likelihoods (T, K) or a list of sequences of different lengths with optional masks.
 """
 
-from ._threads import get_num_threads, set_num_threads
+from ._threads import get_num_threads, parallel_map, set_num_threads
+from ._validation import check_initial_probs, check_mask, check_transition_matrix
 from .core import (
     HMMPosterior,
     backward_pass,
@@ -19,9 +20,13 @@ from .markov import propagate, sample_states, stationary_distribution
 __all__ = [
     "HMMPosterior",
     "backward_pass",
+    "check_initial_probs",
+    "check_mask",
+    "check_transition_matrix",
     "forward_backward",
     "forward_pass",
     "get_num_threads",
+    "parallel_map",
     "predictive_log_likes",
     "propagate",
     "sample_posterior",

@@ -3,10 +3,11 @@
 ``GaussianHMM``, ``AutoregressiveHMM``, ``CategoricalHMM`` and ``PoissonHMM`` are
 :class:`~ethogram.models.hmm.HMM` subclasses whose emission parameters are plain attributes
 (``emission_means``, ``emission_covs``, ``emission_dynamics``, ...) and which add the
-course's ``e_step(data)`` and ``m_step(data, posterior)``. As in the course, the initial
-distribution (uniform) and the transition matrix (``0.9 I + 0.1 / K``) are held fixed unless
-``learn_initial`` / ``learn_transitions`` is set; ``fit`` returns a result that unpacks to
-the course's ``(lls, posterior)``.
+course's ``e_step(data)`` and ``m_step(data, posterior)``. The initial distribution (uniform
+to start) and the transition matrix (``0.9 I + 0.1 / K`` to start) are learned by EM, as in
+every HMM library users know; ``learn_initial=False, learn_transitions=False`` holds them
+fixed, which reproduces the course exactly. ``fit`` returns a result that unpacks to the
+course's ``(lls, posterior)``.
 """
 
 from __future__ import annotations
@@ -87,8 +88,10 @@ class GaussianHMM(_CourseMixin, HMM):
     num_states : int
     data_dim : int
     covariance_type : {"full", "diag", "tied", "spherical"}, default "full"
-    learn_initial, learn_transitions : bool, default False
-        Held fixed as in the course.
+    learn_initial, learn_transitions : bool, default True
+        Learned by EM, as in every HMM library; False holds them fixed at their starting
+        values (uniform, ``0.9 I + 0.1 / K`` or the ``initial_probs`` /
+        ``transition_matrix`` given): the course's setting.
     seed : int, optional
         Seeds the random starting means (standard normal); covariances start at I.
     **kwargs
@@ -99,7 +102,7 @@ class GaussianHMM(_CourseMixin, HMM):
     emission_means = _emission_property("emission_means", "Means, shape (K, D).")
     emission_covs = _emission_property("emission_covs", "Covariances, shape (K, D, D).")
 
-    def __init__(self, num_states, data_dim, covariance_type="full", learn_initial=False, learn_transitions=False, seed=None, prior="default", **kwargs):
+    def __init__(self, num_states, data_dim, covariance_type="full", learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
         super().__init__(num_states, "gaussian", dict(data_dim=data_dim, covariance_type=covariance_type, prior=prior), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
         rng = _random_rng(seed)
         self.observations.emission_means = rng.standard_normal((self.num_states, int(data_dim)))
@@ -116,8 +119,10 @@ class AutoregressiveHMM(_CourseMixin, HMM):
     num_lags : int, default 1
     bias : bool, default True
     noise : {"full", "diag", "tied"}, default "full"
-    learn_initial, learn_transitions : bool, default False
-        Held fixed as in the course.
+    learn_initial, learn_transitions : bool, default True
+        Learned by EM, as in every HMM library; False holds them fixed at their starting
+        values (uniform, ``0.9 I + 0.1 / K`` or the ``initial_probs`` /
+        ``transition_matrix`` given): the course's setting.
     seed : int, optional
         Seeds the random starting dynamics; noise starts at I.
     **kwargs
@@ -129,7 +134,7 @@ class AutoregressiveHMM(_CourseMixin, HMM):
     emission_covs = _emission_property("emission_covs", "Noise covariances, shape (K, D, D).")
     emission_cov = emission_covs
 
-    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", learn_initial=False, learn_transitions=False, seed=None, prior="default", **kwargs):
+    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
         super().__init__(num_states, "autoregressive", dict(data_dim=data_dim, num_lags=num_lags, bias=bias, noise=noise, prior=prior), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
         rng = _random_rng(seed)
         K, D, L = self.num_states, int(data_dim), int(num_lags)
@@ -153,7 +158,8 @@ class CategoricalHMM(_CourseMixin, HMM):
     ----------
     num_states : int
     num_classes : int
-    learn_initial, learn_transitions : bool, default False
+    learn_initial, learn_transitions : bool, default True
+        False holds them fixed (the course's setting).
     seed : int, optional
         Seeds the random starting emission probabilities (Dirichlet(1) rows).
     **kwargs
@@ -162,7 +168,7 @@ class CategoricalHMM(_CourseMixin, HMM):
 
     emission_probs = _emission_property("emission_probs", "Emission probabilities, shape (K, C).")
 
-    def __init__(self, num_states, num_classes, learn_initial=False, learn_transitions=False, seed=None, prior="default", **kwargs):
+    def __init__(self, num_states, num_classes, learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
         super().__init__(num_states, "categorical", dict(num_classes=num_classes, prior=prior), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
         rng = _random_rng(seed)
         self.observations.emission_probs = rng.dirichlet(np.ones(int(num_classes)), self.num_states)
@@ -175,7 +181,8 @@ class PoissonHMM(_CourseMixin, HMM):
     ----------
     num_states : int
     data_dim : int
-    learn_initial, learn_transitions : bool, default False
+    learn_initial, learn_transitions : bool, default True
+        False holds them fixed (the course's setting).
     seed : int, optional
         Seeds the random starting rates (Gamma(1, 1) draws).
     **kwargs
@@ -184,7 +191,7 @@ class PoissonHMM(_CourseMixin, HMM):
 
     emission_rates = _emission_property("emission_rates", "Poisson rates, shape (K, D).")
 
-    def __init__(self, num_states, data_dim, learn_initial=False, learn_transitions=False, seed=None, prior="default", **kwargs):
+    def __init__(self, num_states, data_dim, learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
         super().__init__(num_states, "poisson", dict(data_dim=data_dim, prior=prior), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
         rng = _random_rng(seed)
         self.observations.emission_rates = rng.gamma(1.0, 1.0, (self.num_states, int(data_dim)))

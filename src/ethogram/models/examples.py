@@ -14,7 +14,7 @@ from .course import AutoregressiveHMM, GaussianHMM
 
 
 def course_gaussian_hmm(num_states: int = 5) -> GaussianHMM:
-    """The course's 2-D Gaussian HMM with means on the unit circle.
+    """The course's 2-D Gaussian HMM with means on the unit circle (transitions held fixed).
 
     Parameters
     ----------
@@ -25,7 +25,7 @@ def course_gaussian_hmm(num_states: int = 5) -> GaussianHMM:
     GaussianHMM
     """
     K, D = num_states, 2
-    model = GaussianHMM(K, D)
+    model = GaussianHMM(K, D, learn_initial=False, learn_transitions=False)
     angles = 2 * np.pi * np.arange(K) / K
     model.emission_means = np.column_stack([np.cos(angles), np.sin(angles)])
     model.emission_covs = np.tile(0.25**2 * np.eye(D), (K, 1, 1))
@@ -59,7 +59,7 @@ def course_spiral_arhmm(num_states: int = 5) -> AutoregressiveHMM:
     K, D = num_states, 2
     theta = -np.pi / 25
     R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
-    model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=spiral_transition_matrix(K))
+    model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=spiral_transition_matrix(K), learn_initial=False, learn_transitions=False)
     angles = 2 * np.pi * np.arange(K) / K
     model.emission_dynamics = np.tile(0.8 * R, (K, 1, 1))
     model.emission_bias = np.column_stack([np.cos(angles), np.sin(angles)])

@@ -14,7 +14,8 @@ from typing import Iterator
 
 import numpy as np
 
-from ..fitting import em
+from .. import fitting
+from ..fitting import DEFAULT_TOL, SufficientStats
 from ..inference import (
     forward_backward,
     predictive_log_likes,
@@ -23,7 +24,8 @@ from ..inference import (
 )
 from .observations import get_observation_class
 from .observations.base import ObservationModel
-from .transitions import InitialDistribution, Transitions
+from .portable import describe_model, model_from_description, sequence_stats
+from .transitions import InitialDistribution, Transitions, best_relabeling
 
 
 @dataclass
@@ -68,32 +70,10 @@ class FitResult:
         yield self.posterior
 
 
-def _best_relabeling(C: np.ndarray, logP: np.ndarray) -> np.ndarray:
-    """Permutation ``p`` maximising ``sum_ij C[i, j] logP[p_i, p_j]`` (exact for K <= 8)."""
-    import itertools
-
-    K = C.shape[0]
-
-    def score(p):
-        return float((C * logP[np.ix_(p, p)]).sum())
-
-    if K <= 8:
-        perms = np.array(list(itertools.permutations(range(K))))
-        scores = np.einsum("ij,nij->n", C, logP[perms[:, :, None], perms[:, None, :]])
-        return perms[int(np.argmax(scores))]
-    p = np.arange(K)
-    current = score(p)
-    improved = True
-    while improved:
-        improved = False
-        for i in range(K):
-            for j in range(i + 1, K):
-                q = p.copy()
-                q[i], q[j] = q[j], q[i]
-                s = score(q)
-                if s > current + 1e-12:
-                    p, current, improved = q, s, True
-    return p
+#: short starts per restart in :meth:`HMM.fit` (measured: BENCHMARKS.md, "Default fit reliability")
+DEFAULT_NUM_STARTS = 2
+#: EM iterations of each short start before the best is continued
+DEFAULT_START_ITERS = 1
 
 
 class HMM:
@@ -176,6 +156,90 @@ class HMM:
         if "transition_matrix" in params:
             self.transition_matrix = params["transition_matrix"]
         self.observations.set_params(params)
+
+    def describe(self) -> dict:
+        """A plain description of the model's structure (no parameters, no arrays).
+
+        Returns
+        -------
+        dict
+            The class, ``num_states``, the observation model's registered name and
+            constructor arguments, and the HMM's arguments (concentrations, ``kappa``,
+            ``learn_initial``, ``learn_transitions``): with :meth:`get_params` enough to
+            rebuild the model anywhere with :meth:`from_description` (see
+            :mod:`ethogram.models.portable`).
+        """
+        return describe_model(self)
+
+    @classmethod
+    def from_description(cls, description: dict, params: dict | None = None) -> "HMM":
+        """Rebuild a model from :meth:`describe` (and :meth:`get_params`).
+
+        Parameters
+        ----------
+        description : dict
+        params : dict of str to ndarray, optional
+
+        Returns
+        -------
+        HMM
+            An instance of the class named in the description.
+
+        Raises
+        ------
+        ValueError
+            If ``description`` is not one returned by :meth:`describe`.
+        """
+        return model_from_description(description, params)
+
+    # ------------------------------------------------------------------ EM protocol
+    #: the per-sequence E-step the EM loop sends to its executor (a top-level function)
+    e_step_function = staticmethod(sequence_stats)
+
+    def expected_stats(self, data: np.ndarray, mask: np.ndarray | None) -> SufficientStats:
+        """Expected sufficient statistics of one validated sequence under the current parameters.
+
+        Parameters
+        ----------
+        data : ndarray, shape (T, ...)
+            One sequence as returned by the observation model's ``check_data``.
+        mask : ndarray of bool, shape (T,), or None
+            The effective mask (frames the observation model scores).
+
+        Returns
+        -------
+        SufficientStats
+            Marginal log-likelihood, ``p(z_0 | x)``, expected transitions, the observation
+            statistics and the number of scored frames.
+        """
+        log_likes = self.observations.log_likelihoods(data, mask)
+        post = forward_backward(self.initial_probs, self.transition_matrix, log_likes)
+        obs = self.observations.sufficient_stats(data, post.expected_states, mask)
+        frames = data.shape[0] if mask is None else int(np.count_nonzero(mask))
+        return SufficientStats(
+            float(post.marginal_ll), post.expected_states[0].copy(), post.expected_transitions, obs, 1, frames
+        )
+
+    def prepare_e_step(self, datas: list, masks: list) -> None:
+        """Set the observation model's data-derived constants before E-steps run elsewhere.
+
+        Continuous models accumulate statistics about a reference point of the training data
+        (``extra_param_names``, e.g. ``data_center``), normally set by ``initialize``. When it
+        is still unset (a fit from given parameters), each rebuilt copy on an executor would
+        pick its own and the statistics would not add up; so it is set here, once, from the
+        first sequence (what a single model would have done).
+        """
+        obs = self.observations
+        names = getattr(type(obs), "extra_param_names", ())
+        if any(getattr(obs, k, None) is None for k in names) and datas:
+            T = datas[0].shape[0]
+            obs.sufficient_stats(datas[0], np.full((T, self.num_states), 1.0 / self.num_states), masks[0])
+
+    def m_step_from_stats(self, stats: SufficientStats) -> None:
+        """Closed-form MAP update of every learned part from summed statistics."""
+        self.initial.m_step(stats.expected_initial)
+        self.transitions.m_step(stats.expected_transitions)
+        self.observations.m_step(stats.observations)
 
     def num_parameters(self) -> int:
         """Number of free (learned) parameters."""
@@ -407,24 +471,33 @@ class HMM:
         C = sum(p.expected_transitions for p in posts)
         with np.errstate(divide="ignore"):
             logP = np.maximum(np.log(self.transition_matrix), -1e3)
-        best = _best_relabeling(C, logP)
+        best = best_relabeling(C, logP)
         # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
         self.observations.permute(np.argsort(best))
 
-    def fit(self, data, num_iters: int = 100, tol: float = 1e-6, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None) -> FitResult:
+    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
+
+        Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
+        and continues the one with the highest objective (:func:`ethogram.fitting.best_start`):
+        a single k-means start stops in a poor local optimum now and then (1 start in 15 on
+        the course's spiral ARHMM); two short starts make that rare at about 1.5 times the
+        cost of one (BENCHMARKS.md, "Default fit reliability").
 
         Parameters
         ----------
         data : array_like, shape (T, ...), or list of arrays of different lengths
         num_iters : int, default 100
-            Maximum EM iterations per restart.
-        tol : float, default 1e-6
-            Stop when the objective improves by less than ``tol`` times its magnitude.
+            Maximum EM iterations (M-steps) per restart, short starts included.
+        tol : float, default 1e-5
+            Stop when the objective improves by at most ``tol`` nats per scored frame
+            (frames the observation model scores, summed over sequences). Absolute per
+            frame, so constants in the objective (data far from 0, the N(0, I) frames
+            before an AR model's lags) cannot stop EM early.
         num_restarts : int, default 1
-            Independent initialisations; the one with the highest final objective is kept.
+            Independent runs; the one with the highest final objective is kept.
         init : {"kmeans", "random", "params"}
-            How to start; "params" starts from the current parameters (one restart).
+            How to start; "params" starts from the current parameters (one restart, one start).
         seed : int, numpy.random.Generator or None
         masks : array_like of bool, shape (T,), or list, optional
             True where a frame is observed.
@@ -433,37 +506,70 @@ class HMM:
         progress : bool or None
             tqdm progress bar (None: shown only on an interactive terminal).
         num_threads : int, optional
-            Threads over sequences.
+            Threads over sequences (the default executor); not with ``executor``.
+        executor : object with ``map(fn, iterable)``, optional
+            Runs the per-sequence E-steps and returns results in input order, e.g.
+            ``concurrent.futures.ProcessPoolExecutor``; default a thread pool. The fitted
+            parameters do not depend on it.
+        num_starts : int, optional
+            Short starts per restart (default 2 for "kmeans" and "random", 1 for "params").
+        start_iters : int, default 1
+            EM iterations of each short start before the best is chosen.
 
         Returns
         -------
         FitResult
+
+        Raises
+        ------
+        ValueError
+            For a bad argument (named in the message).
+        EMDecreaseError
+            If the objective decreases (lost precision; the message says the likely causes).
         """
         if isinstance(num_iters, bool) or int(num_iters) != num_iters or num_iters < 0:
             raise ValueError(f"num_iters must be a non-negative integer, got {num_iters!r}")
         if isinstance(num_restarts, bool) or int(num_restarts) != num_restarts or num_restarts < 1:
             raise ValueError(f"num_restarts must be a positive integer, got {num_restarts!r}")
         if not (np.isfinite(tol) and tol >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+            raise ValueError(f"tol must be a non-negative number (nats per scored frame), got {tol!r}")
         if init not in ("kmeans", "random", "params"):
             raise ValueError(f"init must be 'kmeans', 'random' or 'params', got {init!r}")
         if init == "params" and num_restarts != 1:
             raise ValueError("init='params' starts from the current parameters; use num_restarts=1")
+        if num_starts is None:
+            num_starts = 1 if init == "params" else DEFAULT_NUM_STARTS
+        if isinstance(num_starts, bool) or int(num_starts) != num_starts or num_starts < 1:
+            raise ValueError(f"num_starts must be a positive integer, got {num_starts!r}")
+        if init == "params" and num_starts != 1:
+            raise ValueError("init='params' starts from the current parameters; use num_starts=1")
+        if isinstance(start_iters, bool) or int(start_iters) != start_iters or start_iters < 0:
+            raise ValueError(f"start_iters must be a non-negative integer, got {start_iters!r}")
+        executor = fitting.executors.resolve_executor(executor, num_threads)
         datas, ms, batch = self._prepare(data, masks, mask_nan)
+        start_iters = min(int(start_iters), int(num_iters))
         best = None
         finals = []
-        for r, rng in enumerate(em.spawn_seeds(seed, int(num_restarts))):
-            if init != "params":
-                self._initialize(datas, ms, init, rng)
+        for r, rng in enumerate(fitting.spawn_seeds(seed, int(num_restarts))):
             desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
-            run = em.run_em(self, datas, ms, int(num_iters), float(tol), progress, num_threads, desc)
+            if init == "params":
+                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor)
+            else:
+                run = fitting.best_start(
+                    self, datas, ms, lambda g: self._initialize(datas, ms, init, g), fitting.spawn_seeds(rng, int(num_starts)),
+                    start_iters, float(tol), progress, executor, desc,
+                )
+                if not run.converged and run.num_iters < num_iters:
+                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run)
             finals.append(run.objectives[-1])
             if best is None or run.objectives[-1] > best[1].objectives[-1]:
-                best = (r, run, self.get_params())
+                best = (r, run, self.get_params() if num_restarts > 1 else None)
         r, run, params = best
-        self.set_params(params)
+        if params is not None:
+            self.set_params(params)
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
+        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
         return FitResult(
             np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters,
             r, np.asarray(finals), posts if batch else posts[0],

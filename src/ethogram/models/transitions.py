@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..inference._validation import check_initial_probs, check_transition_matrix
+from ..inference import check_initial_probs, check_transition_matrix
 
 
 def _check_concentration(value, name: str) -> float:
@@ -139,3 +139,45 @@ class Transitions:
         """Reorder states: new state ``i`` is old state ``order[i]``."""
         order = np.asarray(order)
         self.transition_matrix = self.transition_matrix[np.ix_(order, order)]
+
+
+def best_relabeling(C: np.ndarray, logP: np.ndarray) -> np.ndarray:
+    """Relabeling of states that best fits counts ``C`` to a log transition matrix ``logP``.
+
+    Parameters
+    ----------
+    C : ndarray, shape (K, K)
+        Expected transition counts between (unlabelled) clusters.
+    logP : ndarray, shape (K, K)
+        Log transition matrix (finite; clip -inf first).
+
+    Returns
+    -------
+    ndarray of int, shape (K,)
+        The permutation ``p`` maximising ``sum_ij C[i, j] logP[p_i, p_j]``: exact by
+        enumeration for K <= 8, else by pairwise swaps until no swap improves.
+    """
+    import itertools
+
+    K = C.shape[0]
+
+    def score(p):
+        return float((C * logP[np.ix_(p, p)]).sum())
+
+    if K <= 8:
+        perms = np.array(list(itertools.permutations(range(K))))
+        scores = np.einsum("ij,nij->n", C, logP[perms[:, :, None], perms[:, None, :]])
+        return perms[int(np.argmax(scores))]
+    p = np.arange(K)
+    current = score(p)
+    improved = True
+    while improved:
+        improved = False
+        for i in range(K):
+            for j in range(i + 1, K):
+                q = p.copy()
+                q[i], q[j] = q[j], q[i]
+                s = score(q)
+                if s > current + 1e-12:
+                    p, current, improved = q, s, True
+    return p

@@ -1,0 +1,166 @@
+"""A model as plain data: its description, rebuilding it, and the E-step that runs anywhere.
+
+A *description* is a small dict of strings, numbers and booleans (no arrays, no pickle):
+the HMM class, the number of states, the observation model's registered name and its
+constructor arguments, and the HMM's own arguments (Dirichlet concentrations, stickiness,
+which parts are learned). With the parameters (``HMM.get_params()``, a dict of arrays) it is
+enough to rebuild the model in another process or machine, or to save it in an HDF5 file.
+:func:`sequence_stats` is the per-sequence E-step as a top-level function of (parameters,
+description, data, mask): the EM loop sends it, by reference, to whatever executor runs it.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+#: version of the description layout (bump when a key changes meaning)
+DESCRIPTION_FORMAT = 1
+
+_HMM_KEYS = ("initial_alpha", "transition_alpha", "kappa", "learn_initial", "learn_transitions")
+
+
+def _plain(value, where: str):
+    """A description value as a plain Python scalar (str, int, float, bool or None)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(
+        f"{where} is a {type(value).__name__}; a model description holds only strings, numbers, "
+        "booleans and None (give the observation model a get_config() returning such values)"
+    )
+
+
+def observation_config(observations) -> dict:
+    """Constructor keyword arguments that rebuild an observation model (without parameters).
+
+    Uses the model's ``get_config()`` when it has one; otherwise reads, for every argument of
+    the ``__init__`` methods along the class hierarchy (except ``num_states``), the attribute
+    of the same name.
+
+    Parameters
+    ----------
+    observations : ObservationModel
+
+    Returns
+    -------
+    dict of str to (str, int, float, bool or None)
+    """
+    getter = getattr(observations, "get_config", None)
+    if callable(getter):
+        raw = dict(getter())
+    else:
+        raw = {}
+        for klass in type(observations).__mro__:
+            init = klass.__dict__.get("__init__")
+            if init is None:
+                continue
+            for name, p in inspect.signature(init).parameters.items():
+                if name in ("self", "num_states") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+                    continue
+                if name not in raw and hasattr(observations, name):
+                    raw[name] = getattr(observations, name)
+    return {k: _plain(v, f"observation setting {k!r}") for k, v in raw.items()}
+
+
+def describe_model(model) -> dict:
+    """The plain description of an HMM (see the module docstring).
+
+    Parameters
+    ----------
+    model : HMM
+
+    Returns
+    -------
+    dict
+        Keys ``format``, ``model_class``, ``num_states``, ``observations``,
+        ``observation_kwargs``, ``initial_alpha``, ``transition_alpha``, ``kappa``,
+        ``learn_initial``, ``learn_transitions``.
+    """
+    return {
+        "format": DESCRIPTION_FORMAT,
+        "model_class": type(model).__name__,
+        "num_states": int(model.num_states),
+        "observations": model.observations.name,
+        "observation_kwargs": observation_config(model.observations),
+        "initial_alpha": float(model.initial.alpha),
+        "transition_alpha": float(model.transitions.alpha),
+        "kappa": float(model.transitions.kappa),
+        "learn_initial": bool(model.initial.learn),
+        "learn_transitions": bool(model.transitions.learn),
+    }
+
+
+def _model_classes() -> dict:
+    from .course import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+    from .hmm import HMM
+
+    return {c.__name__: c for c in (HMM, GaussianHMM, AutoregressiveHMM, CategoricalHMM, PoissonHMM)}
+
+
+def model_from_description(description: dict, params: dict | None = None):
+    """Rebuild an HMM from :func:`describe_model`'s output (and optionally its parameters).
+
+    Parameters
+    ----------
+    description : dict
+    params : dict of str to ndarray, optional
+        As returned by ``HMM.get_params()``.
+
+    Returns
+    -------
+    HMM
+        An instance of the described class (``HMM`` or one of the course's classes).
+
+    Raises
+    ------
+    ValueError
+        If the description is not one (missing keys, unknown class or format).
+    """
+    if not isinstance(description, dict):
+        raise TypeError(f"description must be a dict as returned by HMM.describe(), got {type(description).__name__}")
+    missing = [k for k in ("model_class", "num_states", "observations", "observation_kwargs", *_HMM_KEYS) if k not in description]
+    if missing:
+        raise ValueError(f"description lacks {missing}; pass the dict returned by HMM.describe()")
+    if description.get("format", DESCRIPTION_FORMAT) != DESCRIPTION_FORMAT:
+        raise ValueError(
+            f"description has format {description['format']!r}; this version of ethogram reads format {DESCRIPTION_FORMAT}"
+        )
+    classes = _model_classes()
+    cls = classes.get(description["model_class"])
+    if cls is None:
+        raise ValueError(f"description names model_class {description['model_class']!r}; known: {sorted(classes)}")
+    from .hmm import HMM
+
+    model = cls.__new__(cls)
+    # the course classes add names and methods, not state: HMM's constructor builds them all
+    HMM.__init__(
+        model, description["num_states"], description["observations"], dict(description["observation_kwargs"]),
+        **{k: description[k] for k in _HMM_KEYS},
+    )
+    if params is not None:
+        model.set_params(params)
+    return model
+
+
+def sequence_stats(params: dict, description: dict, data: np.ndarray, mask: np.ndarray | None):
+    """The E-step of one sequence, as a top-level function of plain data.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        ``HMM.get_params()``.
+    description : dict
+        ``HMM.describe()``.
+    data : ndarray, shape (T, ...)
+        One validated sequence.
+    mask : ndarray of bool, shape (T,), or None
+        Frames the observation model scores (the effective mask).
+
+    Returns
+    -------
+    SufficientStats
+    """
+    return model_from_description(description, params).expected_stats(data, mask)
