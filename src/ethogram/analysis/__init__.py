@@ -5,6 +5,7 @@ syllables, -1 = none); pandas is imported only when a table is made.
 """
 
 from .compare import match_states
+from . import annotations, groups, labels_compare  # noqa: F401  comparisons with labels, annotations, groups
 from .tables import (
     bigram_counts,
     frame_speed,
