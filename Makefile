@@ -16,8 +16,10 @@ $(STAMP): $(PY) pyproject.toml
 
 venv: $(STAMP)
 
+# the whole job on the openfield mouse shipped in the package; results in ./ethogram-demo/
+# (replaced on every run); `ethogram demo --course` runs the course's synthetic experiments
 demo: $(STAMP)
-	$(VENV)/bin/ethogram demo
+	$(VENV)/bin/ethogram demo --overwrite
 
 # pytest exits 5 when it collects no tests: for us that means the suite went missing,
 # so it is a failure, said out loud, not a silent green.

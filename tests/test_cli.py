@@ -1,17 +1,69 @@
-"""The ``ethogram`` command end to end: ``demo`` fits the course's two experiments and prints
-a summary whose accuracies meet the course's bars; ``info`` reports versions; bad usage exits
-with argparse's error code."""
+"""The ``ethogram`` command end to end: ``demo`` on the shipped openfield mouse, ``fit`` /
+``apply`` / ``info`` on the real recordings (DeepLabCut, JABS, SLEAP, moseq2; skipped when
+absent), and bad input answered with one line on stderr, exit code 2 and nothing written."""
 
+import csv
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from ethogram.cli import main
+from ethogram.data import openfield_keypoints
+from ethogram.io.results import load_results
+
+from conftest import DATA
+
+FAST = ["--states", "4", "--iters", "5", "--quiet"]
 
 
-def test_demo_runs_and_reports_accuracy():
-    proc = subprocess.run([sys.executable, "-m", "ethogram.cli", "demo", "--seed", "0"], capture_output=True, text=True, timeout=600)
+def _run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _one_error_line(err):
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("ethogram: error: ")
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def _csv_syllables(path):
+    with open(path, newline="") as fh:
+        return np.array([int(r["syllable"]) for r in csv.DictReader(fh)])
+
+
+# --------------------------------------------------------------------------- demo and info
+def test_demo_end_to_end_and_again(tmp_path, capsys):
+    out = tmp_path / "demo"
+    code, stdout, err = _run(["demo", "-o", out, "--quiet"], capsys)
+    assert code == 0, err
+    assert "syllables used" in stdout and "median duration" in stdout
+    assert f"results: {out / 'results.h5'}" in stdout
+    res = load_results(out / "results.h5")
+    assert res.names == ["keypoints"] and res.num_states == 20
+    assert res.recordings[0].num_frames == 2330
+    np.testing.assert_array_equal(_csv_syllables(out / "results_csv" / "keypoints.csv"), res.recordings[0].syllables)
+    # the syllable table counts what the labels say: the first row is the most frequent syllable
+    first_row = next(line for line in stdout.splitlines() if line.startswith("0 "))
+    z = res.recordings[0].syllables
+    starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
+    inst = np.bincount(z[starts][z[starts] >= 0], minlength=20)
+    assert float(first_row.split()[1]) == pytest.approx(100 * inst[0] / inst.sum(), abs=0.051)
+    # a second run refuses to replace without --overwrite, and replaces with it
+    code, _, err = _run(["demo", "-o", out, "--quiet"], capsys)
+    assert code == 2 and "--overwrite" in _one_error_line(err)
+    code, _, err = _run(["demo", "-o", out, "--quiet", "--overwrite"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv"]
+
+
+def test_course_demo_reports_accuracy():
+    proc = subprocess.run([sys.executable, "-m", "ethogram.cli", "demo", "--course", "--seed", "0"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if "matched accuracy" in line]
     assert len(lines) == 2
@@ -20,13 +72,136 @@ def test_demo_runs_and_reports_accuracy():
     assert "fixed points" in proc.stdout
 
 
-def test_info(capsys):
-    assert main(["info"]) == 0
-    out = capsys.readouterr().out
-    assert "ethogram" in out and "numba" in out
+def test_info_versions(capsys):
+    code, out, _ = _run(["info"], capsys)
+    assert code == 0 and "ethogram" in out and "numba" in out
 
 
-def test_bad_usage_exits_with_error():
-    with pytest.raises(SystemExit) as exc:
-        main(["no-such-command"])
-    assert exc.value.code == 2
+def test_fit_apply_info_on_shipped_keypoints(tmp_path, capsys):
+    src = openfield_keypoints()
+    code, out, err = _run(["fit", src, "--fps", "30", "-o", tmp_path / "fit", *FAST, "--seed", "1"], capsys)
+    assert code == 0, err
+    fitted = load_results(tmp_path / "fit" / "results.h5")
+    assert fitted.config["argv"][0] == "fit" and fitted.config["seed"] == 1
+    # apply the saved model to the same recording: the fit's labels
+    code, out, err = _run(["apply", tmp_path / "fit" / "results.h5", src, "--fps", "30", "-o", tmp_path / "applied.h5"], capsys)
+    assert code == 0, err
+    applied = load_results(tmp_path / "applied.h5")
+    np.testing.assert_array_equal(applied.recordings[0].syllables, fitted.recordings[0].syllables)
+    assert (tmp_path / "applied_csv" / "keypoints.csv").is_file()
+    # info on the results file and on the recording
+    code, out, _ = _run(["info", tmp_path / "fit" / "results.h5"], capsys)
+    assert code == 0 and "K = 4" in out and "keypoints: 2330 frames" in out
+    code, out, _ = _run(["info", src], capsys)
+    assert code == 0 and "snout" in out and "2330" in out
+
+
+def test_pcs_and_bodyparts_options(tmp_path, capsys):
+    code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "--pcs", "2", "--bodyparts", "snout,leftear,rightear",
+                         "--anterior", "snout", "--posterior", "leftear,rightear", "-o", tmp_path / "r.h5", *FAST], capsys)
+    assert code == 0, err
+    res = load_results(tmp_path / "r.h5")
+    assert res.recordings[0].inputs.shape[1] == 2
+    assert res.preparation.bodyparts_ == ("snout", "leftear", "rightear")
+
+
+# --------------------------------------------------------------------------- bad input
+def test_missing_fps_is_one_line_and_writes_nothing(tmp_path, capsys):
+    code, _, err = _run(["fit", openfield_keypoints(), "-o", tmp_path / "out", *FAST], capsys)
+    assert code == 2 and "--fps" in _one_error_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unknown_bodypart_writes_nothing(tmp_path, capsys):
+    code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "--bodyparts", "wing", "-o", tmp_path / "a" / "b", *FAST], capsys)
+    assert code == 2 and "wing" in _one_error_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello\n")
+    cases = [
+        ["fit", tmp_path / "absent.csv", "-o", tmp_path / "o1"],
+        ["fit", text, "-o", tmp_path / "o2"],
+        ["fit", openfield_keypoints(), "--fps", "30", "--states", "0", "-o", tmp_path / "o3"],
+        ["apply", text, openfield_keypoints(), "-o", tmp_path / "o4"],
+        ["apply", tmp_path / "absent.h5", openfield_keypoints(), "-o", tmp_path / "o5"],
+        ["info", tmp_path / "absent.h5"],
+        ["fit", openfield_keypoints(), "--fps", "-3", "-o", tmp_path / "o6"],
+    ]
+    for argv in cases:
+        code, _, err = _run(argv, capsys)
+        assert code == 2, (argv, err)
+        _one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_usage_errors_are_one_line(capsys):
+    for argv in (["no-such-command"], ["fit"], ["fit", "x.csv"], ["fit", "x", "-o", "y", "--pcs", "2", "--variance", "0.8"]):
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        assert exc.value.code == 2
+        _one_error_line(capsys.readouterr().err)
+
+
+def test_existing_output_refused_before_any_work(tmp_path, capsys):
+    (tmp_path / "r.h5").write_text("precious")
+    code, _, err = _run(["fit", tmp_path / "absent.csv", "-o", tmp_path / "r.h5"], capsys)
+    assert code == 2 and "--overwrite" in _one_error_line(err)
+    assert (tmp_path / "r.h5").read_text() == "precious"
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "ethogram.cli", "--debug", "fit", str(openfield_keypoints()), "-o", str(tmp_path / "o"), *FAST],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+    proc = subprocess.run([sys.executable, "-m", "ethogram.cli", "fit", str(openfield_keypoints()), "-o", str(tmp_path / "o"), *FAST],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
+# --------------------------------------------------------------------------- the shared recordings
+needs = {name: pytest.mark.skipif(not (DATA / name).exists(), reason=f"{DATA / name} absent") for name in ("openfield", "jabs", "flies", "moseq2")}
+
+
+@needs["jabs"]
+def test_fit_jabs_folder_and_glob(tmp_path, capsys):
+    code, out, err = _run(["fit", DATA / "jabs", "-o", tmp_path / "folder", *FAST], capsys)
+    assert code == 0, err
+    res = load_results(tmp_path / "folder" / "results.h5")
+    assert "sample_pose_est_v2" in res.names
+    assert any(n.startswith("sample_pose_est_v3/") for n in res.names)  # several mice in one file
+    assert all(r.fps == 30.0 for r in res.recordings)
+    code, _, err = _run(["fit", str(DATA / "jabs" / "*v2.h5"), "-o", tmp_path / "glob", *FAST], capsys)
+    assert code == 0, err
+    assert load_results(tmp_path / "glob" / "results.h5").names == ["sample_pose_est_v2"]
+
+
+@needs["flies"]
+def test_fit_sleap_flies(tmp_path, capsys):
+    code, out, err = _run(["fit", DATA / "flies" / "clip.slp", "--fps", "25", "-o", tmp_path / "flies", *FAST], capsys)
+    assert code == 0, err
+    res = load_results(tmp_path / "flies" / "results.h5")
+    assert len(res.recordings) == 2 and all(r.num_frames == 1500 for r in res.recordings)
+    assert all(r.keypoints.shape[1:] == (13, 2) for r in res.recordings)
+    assert len(list((tmp_path / "flies" / "results_csv").iterdir())) == 2
+
+
+@needs["moseq2"]
+def test_fit_moseq2_recording(tmp_path, capsys):
+    code, out, err = _run(["fit", DATA / "moseq2" / "proc" / "results_00.h5", "--pcs", "10", "-o", tmp_path / "m", *FAST], capsys)
+    assert code == 0, err
+    res = load_results(tmp_path / "m" / "results.h5")
+    r = res.recordings[0]
+    assert r.inputs.shape[1] == 10 and r.fps == pytest.approx(30.0, rel=0.01)
+    assert r.centroid is not None and np.isfinite(r.centroid[r.mask]).all()
+
+
+@needs["openfield"]
+def test_fit_dlc_with_missing_values_and_nwb(tmp_path, capsys):
+    code, _, err = _run(["fit", DATA / "openfield" / "keypoints_missingdata.csv", DATA / "openfield" / "keypoints_ndx_pose.nwb",
+                         "--fps", "30", "-o", tmp_path / "o", *FAST], capsys)
+    assert code == 0, err
+    res = load_results(tmp_path / "o" / "results.h5")
+    assert len(res.recordings) == 2

@@ -1,24 +1,20 @@
-"""The ``ethogram`` command line: thin wrappers that parse arguments and call the library.
+"""The course's synthetic demo (``ethogram demo --course``).
 
-Sub-commands so far: ``demo`` (the course's two synthetic experiments: sample a Gaussian HMM
-and the spiral autoregressive HMM, fit both by EM from k-means, decode and print a summary)
-and ``info`` (versions and thread settings). Reading real recordings, reports and movies
-come with the application floor.
+The course's two experiments: sample a Gaussian HMM and the spiral autoregressive HMM, fit
+both by EM from k-means, decode and print a summary (matched accuracy, fixed points).
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 import time
 
 import numpy as np
 
 
 def _demo_gaussian(seed: int, out) -> None:
-    from .behavior import match_states
-    from .models import GaussianHMM
-    from .models.examples import course_gaussian_hmm
+    from ..analysis import match_states
+    from ..models import GaussianHMM
+    from ..models.examples import course_gaussian_hmm
 
     K, D, T = 5, 2, 2000
     truth = course_gaussian_hmm(K)
@@ -36,9 +32,9 @@ def _demo_gaussian(seed: int, out) -> None:
 
 
 def _demo_spiral(seed: int, out) -> None:
-    from .behavior import match_states
-    from .models import AutoregressiveHMM
-    from .models.examples import course_spiral_arhmm
+    from ..analysis import match_states
+    from ..models import AutoregressiveHMM
+    from ..models.examples import course_spiral_arhmm
 
     K, D, T = 5, 2, 10000
     truth = course_spiral_arhmm(K)
@@ -63,47 +59,10 @@ def _demo_spiral(seed: int, out) -> None:
     print(f"  fixed points       max error {err:.4f} (each (I - A_k)^-1 b_k vs. the truth)", file=out)
 
 
-def cmd_demo(args) -> int:
-    """Run the synthetic demo."""
-    out = sys.stdout
-    print(f"ethogram demo (seed {args.seed})\n", file=out)
-    _demo_gaussian(args.seed, out)
+def run_course_demo(seed: int, out) -> int:
+    """Run both course experiments with ``seed`` and print their summaries to ``out``."""
+    print(f"ethogram demo --course (seed {seed})\n", file=out)
+    _demo_gaussian(seed, out)
     print(file=out)
-    _demo_spiral(args.seed, out)
+    _demo_spiral(seed, out)
     return 0
-
-
-def cmd_info(args) -> int:
-    """Print versions and thread settings."""
-    import numba
-    import scipy
-
-    from . import __version__
-    from .inference import get_num_threads
-
-    print(f"ethogram {__version__}")
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}")
-    print(f"threads for batches: {get_num_threads()} (set ETHOGRAM_NUM_THREADS or ethogram.set_num_threads)")
-    return 0
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of the ``ethogram`` command."""
-    parser = argparse.ArgumentParser(prog="ethogram", description="HMMs and ARHMMs for animal behavior.")
-    sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="sample the course's HMM and ARHMM, fit them by EM, decode, summarise")
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    demo.set_defaults(func=cmd_demo)
-    info = sub.add_parser("info", help="versions and thread settings")
-    info.set_defaults(func=cmd_info)
-    return parser
-
-
-def main(argv=None) -> int:
-    """Entry point of the ``ethogram`` command."""
-    args = build_parser().parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

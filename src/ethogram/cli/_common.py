@@ -1,0 +1,156 @@
+"""What several subcommands share: reading inputs, where outputs go, the syllable summary table."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS_NAME = "results.h5"
+
+
+def names_list(values) -> list | None:
+    """``["a,b", "c"]`` (repeated or comma-separated options) -> ``["a", "b", "c"]``; None stays None."""
+    if not values:
+        return None
+    out = [v.strip() for value in values for v in str(value).split(",") if v.strip()]
+    return out or None
+
+
+def add_input_arguments(parser) -> None:
+    """``inputs``, ``--format`` and ``--fps``: how recordings are found and read."""
+    from ..io import FORMATS
+
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="recording files, folders or glob patterns")
+    parser.add_argument("--format", choices=FORMATS, default=None, help="file format (guessed from each file when left out)")
+    parser.add_argument("--fps", type=float, default=None, metavar="HZ", help="frame rate, for files without timestamps")
+
+
+def add_output_arguments(parser, required: bool = True, default=None) -> None:
+    """``-o/--output`` and ``--overwrite``."""
+    parser.add_argument(
+        "-o", "--output", required=required, default=default, metavar="OUT",
+        help=f"output: a folder (gets {RESULTS_NAME} and results_csv/) or a file ending in .h5",
+    )
+    parser.add_argument("--overwrite", action="store_true", help="replace existing results")
+
+
+def read_inputs(args, timings: dict | None = None) -> list:
+    """Read the recordings named on the command line (``args.inputs``, ``args.format``, ``args.fps``)."""
+    from ..io import read_recordings
+
+    t0 = time.perf_counter()
+    recordings = read_recordings(list(args.inputs), format=args.format, fps=args.fps)
+    if timings is not None:
+        timings["read"] = time.perf_counter() - t0
+    if not recordings:
+        raise ValueError(f"no recordings found in {' '.join(args.inputs)}")
+    return recordings
+
+
+def results_path(output) -> Path:
+    """The results file for ``-o OUT``: OUT itself when it ends in .h5/.hdf5, else OUT/results.h5."""
+    out = Path(output).expanduser()
+    if out.suffix.lower() in (".h5", ".hdf5"):
+        return out
+    return out / RESULTS_NAME
+
+
+def check_output(path: Path, overwrite: bool) -> None:
+    """Fail early (before any work) when the output exists and ``--overwrite`` was not given."""
+    from ..io.results import csv_folder
+
+    if path.exists() and path.is_dir():
+        raise IsADirectoryError(f"output {str(path)!r} is a folder; give another name")
+    if not overwrite:
+        for p in (path, csv_folder(path)):
+            if p.exists():
+                raise FileExistsError(f"{str(p)!r} exists; pass --overwrite to replace it")
+
+
+def write(path: Path, results, overwrite: bool) -> Path:
+    """Write results (atomically); create the output folder, and remove it again on failure."""
+    from ..io.results import write_results
+
+    created = []
+    parent = path.parent
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    try:
+        for folder in reversed(created):
+            folder.mkdir()
+        return write_results(path, results, overwrite=overwrite)
+    except BaseException:
+        for folder in created:
+            shutil.rmtree(folder, ignore_errors=True)
+        raise
+
+
+def summary_table(results):
+    """Per-syllable table for the terminal, from :func:`ethogram.analysis.syllable_summary`.
+
+    Columns: ``frequency`` (% of syllable instances), ``frames`` (% of labelled frames),
+    ``median duration`` (ms, else frames when the frame rate is unknown), ``mean speed``
+    (pixels per second of the centroid, when known); syllables that never occur are dropped.
+    """
+    import pandas as pd
+
+    from ..analysis import syllable_summary
+
+    cents = {r.name: r.centroid for r in results.recordings}
+    has_centroid = all(c is not None for c in cents.values())
+    table = syllable_summary(results.labels(), fps=results.fps(), centroid=cents if has_centroid else None, num_states=results.num_states)
+    table = table[table["frames"] > 0]
+    out = pd.DataFrame(index=table.index)
+    out["frequency %"] = (100 * table["frequency"]).round(1)
+    out["frames %"] = (100 * table["frame_fraction"]).round(1)
+    if table["median_duration_s"].notna().all():
+        out["median duration ms"] = (1000 * table["median_duration_s"]).round(0).astype(int)
+    else:
+        out["median duration frames"] = table["median_duration_frames"]
+    if "mean_speed_px_s" in table:
+        out["mean speed px/s"] = table["mean_speed_px_s"].round(1)
+    return out
+
+
+def print_summary(results, path: Path, out, timings: dict | None = None, max_rows: int = 30) -> None:
+    """Print the fit's outcome: recordings, the syllable table, where the results are."""
+    from ..io.results import csv_folder
+
+    total = sum(r.num_frames for r in results.recordings)
+    labelled = sum(int((r.syllables >= 0).sum()) for r in results.recordings)
+    cfg = results.config
+    print(
+        f"{len(results.recordings)} recording(s), {total} frames ({labelled} labelled); "
+        f"K = {results.num_states}, lags = {cfg.get('num_lags')}, kappa = {cfg.get('kappa_used', cfg.get('kappa')):.4g}",
+        file=out,
+    )
+    fit = results.fit
+    if cfg.get("command") == "fit" and "num_iters" in fit:
+        print(
+            f"EM: {fit['num_iters']} iterations, converged: {bool(fit.get('converged'))}, "
+            f"final objective {float(np.asarray(fit['objectives'])[-1]):.6g}",
+            file=out,
+        )
+    table = summary_table(results)
+    durations = []
+    for r in results.recordings:
+        z = r.syllables
+        starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
+        lengths = np.diff(np.r_[starts, len(z)])
+        keep = z[starts] >= 0
+        durations.append(lengths[keep] / r.fps if r.fps else lengths[keep] * np.nan)
+    d = np.concatenate(durations) if durations else np.zeros(0)
+    median = f"{1000 * np.median(d):.0f} ms" if d.size and np.isfinite(d).all() else "unknown (no frame rate)"
+    print(f"\n{len(table)} syllables used (0 = most frequent); median syllable duration {median}:", file=out)
+    print(table.head(max_rows).to_string(), file=out)
+    if len(table) > max_rows:
+        print(f"... {len(table) - max_rows} more syllables", file=out)
+    print(file=out)
+    if timings:
+        print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()), file=out)
+    print(f"results: {path}", file=out)
+    print(f"per-recording CSVs: {csv_folder(path)}/", file=out)

@@ -1,0 +1,42 @@
+"""``ethogram apply``: label new recordings with a saved model, without refitting."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ._common import add_input_arguments, add_output_arguments, check_output, print_summary, read_inputs, results_path, write
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``apply``."""
+    p = subparsers.add_parser(
+        "apply", parents=parents, help="label recordings with a saved model",
+        description="Prepare recordings exactly as the model's training recordings and label them with the saved model.",
+    )
+    p.add_argument("model", metavar="MODEL", help="a results file written by 'ethogram fit'")
+    add_input_arguments(p)
+    add_output_arguments(p)
+    p.add_argument("--expected-states", action="store_true", help="also store the state probabilities")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """Run ``ethogram apply``."""
+    from ..io.results import load_results
+    from ..pipeline import apply_model
+
+    path = results_path(args.output)
+    check_output(path, args.overwrite)
+    fitted = load_results(args.model, recordings=False)
+    timings = {}
+    recordings = read_inputs(args, timings)
+    t0 = time.perf_counter()
+    results = apply_model(fitted, recordings, expected_states=args.expected_states)
+    timings["label"] = time.perf_counter() - t0
+    results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
+    t0 = time.perf_counter()
+    write(path, results, args.overwrite)
+    timings["write"] = time.perf_counter() - t0
+    print_summary(results, path, sys.stdout, timings)
+    return 0

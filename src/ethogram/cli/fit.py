@@ -1,0 +1,88 @@
+"""``ethogram fit``: read recordings, prepare them, fit a sticky AR-HMM, write results and CSVs."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from ._common import add_input_arguments, add_output_arguments, check_output, names_list, print_summary, read_inputs, results_path, write
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``fit``."""
+    from ..pipeline import DEFAULT_NUM_ITERS, DEFAULT_NUM_STATES
+
+    p = subparsers.add_parser(
+        "fit", parents=parents, help="fit syllables to recordings",
+        description="Fit one sticky autoregressive HMM jointly on all recordings and label every frame.",
+    )
+    add_input_arguments(p)
+    add_output_arguments(p)
+    add_model_arguments(p, DEFAULT_NUM_STATES, DEFAULT_NUM_ITERS)
+    p.set_defaults(run=run)
+
+
+def add_model_arguments(p, num_states: int, num_iters: int) -> None:
+    """The fit and preparation options (shared with ``demo``)."""
+    g = p.add_argument_group("model")
+    g.add_argument("--states", type=int, default=num_states, metavar="K", help=f"number of syllables (default {num_states})")
+    g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
+    g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: set from the data for syllables of about 400 ms)")
+    g.add_argument("--iters", type=int, default=num_iters, metavar="N", help=f"maximum EM iterations (default {num_iters})")
+    g.add_argument("--restarts", type=int, default=1, metavar="R", help="independent starts, best kept (default 1)")
+    g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    g.add_argument("--expected-states", action="store_true", help="also store the state probabilities (T x K per recording)")
+    g = p.add_argument_group("preparation")
+    v = g.add_mutually_exclusive_group()
+    v.add_argument("--variance", type=float, default=None, metavar="FRAC", help="keep PCs explaining this fraction of variance (default 0.9)")
+    v.add_argument("--pcs", type=int, default=None, metavar="N", help="keep N principal components")
+    g.add_argument("--bodyparts", action="append", metavar="NAMES", help="keep only these body parts (comma-separated)")
+    g.add_argument("--anterior", action="append", metavar="NAMES", help="body parts at the front (heading), e.g. nose")
+    g.add_argument("--posterior", action="append", metavar="NAMES", help="body parts at the back (heading), e.g. tailbase")
+    g.add_argument("--confidence", type=float, default=0.5, metavar="P", help="keypoints below this confidence are missing (default 0.5)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def make_preparation(args):
+    """The :class:`ethogram.prep.Preparation` the options ask for."""
+    from ..prep import Preparation
+
+    kwargs = dict(
+        confidence_threshold=args.confidence,
+        bodyparts=names_list(args.bodyparts),
+        anterior=names_list(args.anterior),
+        posterior=names_list(args.posterior),
+    )
+    if args.pcs is not None:
+        kwargs.update(num_pcs=args.pcs)
+    elif args.variance is not None:
+        kwargs.update(variance=args.variance)
+    return Preparation(**kwargs)
+
+
+def fit_and_write(args, recordings, path, out, timings: dict) -> int:
+    """Fit ``recordings`` with the options in ``args``, write to ``path``, print the summary."""
+    from ..pipeline import fit_recordings
+
+    prep = make_preparation(args)
+    results = fit_recordings(
+        recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
+        num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
+        progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
+    )
+    results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
+    t0 = time.perf_counter()
+    write(path, results, args.overwrite)
+    timings["write"] = time.perf_counter() - t0
+    timings = {k: timings[k] for k in ("read", "prepare", "fit", "label", "write") if k in timings}
+    print_summary(results, path, out, timings)
+    return 0
+
+
+def run(args) -> int:
+    """Run ``ethogram fit``."""
+    path = results_path(args.output)
+    check_output(path, args.overwrite)
+    timings = {}
+    recordings = read_inputs(args, timings)
+    return fit_and_write(args, recordings, path, sys.stdout, timings)

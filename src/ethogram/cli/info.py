@@ -1,0 +1,98 @@
+"""``ethogram info``: what a recording or a results file holds; without a file, versions."""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``info``."""
+    p = subparsers.add_parser(
+        "info", parents=parents, help="describe a recording or results file (or show versions)",
+        description="Describe a recording file or an ethogram results file; without FILE, print versions and thread settings.",
+    )
+    p.add_argument("file", nargs="?", metavar="FILE", help="a recording or a results file")
+    p.add_argument("--format", default=None, help="recording format (guessed when left out)")
+    p.add_argument("--fps", type=float, default=None, metavar="HZ", help="frame rate, for files without timestamps")
+    p.set_defaults(run=run)
+
+
+def _is_results(path) -> bool:
+    import h5py
+
+    try:
+        with h5py.File(path, "r") as f:
+            return "format_version" in f.attrs and "format" in f.attrs and "ethogram" in str(f.attrs["format"])
+    except OSError:
+        return False
+
+
+def versions(out) -> int:
+    """Print versions and thread settings."""
+    import numba
+    import scipy
+
+    from .. import __version__
+    from ..inference import get_num_threads
+
+    print(f"ethogram {__version__}", file=out)
+    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}", file=out)
+    print(f"threads for batches: {get_num_threads()} (set ETHOGRAM_NUM_THREADS or ethogram.set_num_threads)", file=out)
+    return 0
+
+
+def describe_results(path, out) -> int:
+    """Print what a results file holds: model, fit, recordings."""
+    from ..io.results import load_results
+
+    res = load_results(path)
+    cfg, fit = res.config, res.fit
+    print(f"ethogram results file {path} (created {res.created}, ethogram {res.versions.get('ethogram', '?')})", file=out)
+    kappa = cfg.get("kappa_used", cfg.get("kappa"))
+    print(
+        f"model: sticky AR-HMM, K = {res.num_states} syllables, lags = {cfg.get('num_lags')}, "
+        f"kappa = {kappa if kappa is None else f'{kappa:.4g}'}, inputs D = {res.recordings[0].inputs.shape[1] if res.recordings else '?'}",
+        file=out,
+    )
+    if "objectives" in fit:
+        obj = np.asarray(fit["objectives"])
+        print(
+            f"fit: {fit.get('num_iters')} EM iterations, converged: {fit.get('converged')}, final objective {obj[-1]:.6g}, "
+            f"restarts: {len(np.atleast_1d(fit.get('restart_objectives', [])))}, seed {cfg.get('seed')}",
+            file=out,
+        )
+    if cfg.get("command") == "apply":
+        print(f"labels from applying the model in {cfg.get('model_file')}", file=out)
+    print(f"{len(res.recordings)} recording(s):", file=out)
+    for r in res.recordings:
+        used = r.syllables[r.syllables >= 0]
+        n_used = len(np.unique(used))
+        fps = "?" if r.fps is None else f"{r.fps:g}"
+        print(
+            f"  {r.name}: {r.num_frames} frames at {fps} fps, {int(r.mask.sum())} usable, {n_used} syllables used"
+            f"{'' if r.source is None else f', from {r.source}'}",
+            file=out,
+        )
+    return 0
+
+
+def run(args) -> int:
+    """Run ``ethogram info``."""
+    out = sys.stdout
+    if args.file is None:
+        return versions(out)
+    from pathlib import Path
+
+    path = Path(args.file)
+    if not path.exists():
+        raise FileNotFoundError(f"{args.file!r} does not exist")
+    if path.is_file() and _is_results(path):
+        return describe_results(path, out)
+    from ..io import describe, read_recordings
+
+    recordings = read_recordings([str(path)], format=args.format, fps=args.fps)
+    for rec in recordings:
+        print(describe(rec), file=out)
+    return 0

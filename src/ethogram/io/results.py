@@ -1,0 +1,621 @@
+"""The results file: one HDF5 file per fit, and one CSV per recording beside it.
+
+This room writes and reads what a fit produced: per recording the syllable labels, the mask,
+the model's inputs, centroid, heading, timestamps, optionally the state probabilities and the
+raw keypoints; the fitted model (its JSON description and its parameter arrays, never a
+pickle); the preparation (what :class:`ethogram.prep.Preparation` learned); the configuration
+of the fit; the EM objective history; library versions. Layout (format ``"ethogram-results"``,
+``format_version`` 1, see ``docs/application.md``)::
+
+    /                 attrs: format, format_version, ethogram_version, created, versions (JSON)
+    /config           attrs: config (JSON)
+    /model            attrs: description (JSON), num_states, observations, observation_kwargs
+                      (JSON), kappa; datasets: every entry of HMM.get_params()
+    /fit              datasets: objectives, marginal_lls, restart_objectives; attrs: the rest
+    /preparation      datasets: Preparation.to_dict()["arrays"]; attrs: state (JSON)
+    /recordings/<i>   syllables, mask, inputs, centroid, heading, timestamps, expected_states,
+                      keypoints; attrs: name (NUL shown as U+FFFD), name_json (exact), fps,
+                      source, format, bodyparts (JSON), video_path
+
+Files are written to a temporary name in the same folder and renamed into place
+(``os.replace``), so a reader never sees half a file and a failure leaves nothing behind. The
+CSV folder ``<stem>_csv/`` is written the same way; recording names become safe file names
+that cannot leave that folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "RecordingResult",
+    "Results",
+    "csv_folder",
+    "load_model",
+    "load_results",
+    "safe_file_names",
+    "write_csvs",
+    "write_results",
+]
+
+#: the value of the root attribute ``format``
+FORMAT = "ethogram-results"
+#: the layout version this code writes and the newest it reads
+FORMAT_VERSION = 1
+
+_OPTIONAL_ARRAYS = ("centroid", "heading", "timestamps", "expected_states", "keypoints")
+
+
+@dataclass
+class RecordingResult:
+    """What a fit says about one recording.
+
+    Attributes
+    ----------
+    name : str
+        The recording's name (``<file stem>`` or ``<file stem>/<animal>``).
+    syllables : ndarray of int64, shape (T,)
+        Syllable of each frame, 0 = the most used syllable of the fit, -1 where the frame
+        could not be used (masked).
+    mask : ndarray of bool, shape (T,)
+        True where the frame was usable by the model.
+    inputs : ndarray of float64, shape (T, D)
+        What the model saw (standardized PCs), NaN rows where masked.
+    fps : float or None
+        Frames per second.
+    centroid : ndarray, shape (T, 2), or None
+        Centroid in pixels.
+    heading : ndarray, shape (T,), or None
+        Heading in radians, counter-clockwise from +x.
+    timestamps : ndarray, shape (T,), or None
+        Time of each frame in seconds, as stored by the source file.
+    expected_states : ndarray of float32, shape (T, K), or None
+        Posterior state probabilities, when asked for.
+    keypoints : ndarray, shape (T, B, S), or None
+        Raw keypoints in pixels (NaN = missing), for plots and grid movies.
+    bodyparts : tuple of str or None
+        Names of the B body parts.
+    source, format, video_path : str or None
+        Where the recording came from, its reader, and the tracked video when known.
+    """
+
+    name: str
+    syllables: np.ndarray
+    mask: np.ndarray
+    inputs: np.ndarray
+    fps: float | None = None
+    centroid: np.ndarray | None = None
+    heading: np.ndarray | None = None
+    timestamps: np.ndarray | None = None
+    expected_states: np.ndarray | None = None
+    keypoints: np.ndarray | None = None
+    bodyparts: tuple | None = None
+    source: str | None = None
+    format: str | None = None
+    video_path: str | None = None
+
+    def __post_init__(self):
+        self.syllables = np.asarray(self.syllables, dtype=np.int64)
+        if self.syllables.ndim != 1:
+            raise ValueError(f"recording {self.name!r}: syllables must have shape (T,), got {self.syllables.shape}")
+        T = self.syllables.shape[0]
+        self.mask = np.asarray(self.mask, dtype=bool)
+        self.inputs = np.asarray(self.inputs, dtype=np.float64)
+        if self.mask.shape != (T,):
+            raise ValueError(f"recording {self.name!r}: mask must have shape ({T},), got {self.mask.shape}")
+        if self.inputs.ndim != 2 or self.inputs.shape[0] != T:
+            raise ValueError(f"recording {self.name!r}: inputs must have shape ({T}, D), got {self.inputs.shape}")
+        for attr in _OPTIONAL_ARRAYS:
+            v = getattr(self, attr)
+            if v is not None:
+                v = np.asarray(v)
+                if v.shape[:1] != (T,):
+                    raise ValueError(f"recording {self.name!r}: {attr} must have {T} frames, got shape {v.shape}")
+                setattr(self, attr, v)
+        if self.bodyparts is not None:
+            self.bodyparts = tuple(str(b) for b in self.bodyparts)
+        if self.fps is not None:
+            self.fps = float(self.fps)
+
+    @property
+    def num_frames(self) -> int:
+        """T, the number of frames."""
+        return int(self.syllables.shape[0])
+
+    def times(self) -> np.ndarray:
+        """Time of each frame in seconds: the stored timestamps, else ``frame / fps``, else NaN."""
+        if self.timestamps is not None:
+            return np.asarray(self.timestamps, dtype=np.float64)
+        if self.fps is None:
+            return np.full(self.num_frames, np.nan)
+        return np.arange(self.num_frames) / self.fps
+
+
+@dataclass
+class Results:
+    """Everything one fit (or one application of a saved model) produced.
+
+    Attributes
+    ----------
+    model : ethogram.HMM
+        The fitted model, its states renumbered by frequency (0 = most used).
+    preparation : ethogram.prep.Preparation
+        The preparation learned on the training recordings.
+    recordings : list of RecordingResult
+        One per recording, in input order.
+    config : dict
+        Every argument of the fit (JSON-able).
+    fit : dict
+        ``objectives``, ``marginal_lls`` (ndarrays, one entry per EM iteration of the kept
+        restart), ``restart_objectives`` (final objective of each restart), ``converged``,
+        ``num_iters``, ``chosen_restart``.
+    versions : dict
+        Versions of ethogram and of the libraries it ran with.
+    created : str
+        ISO 8601 time (UTC) of the fit.
+    path : str or None
+        The file these results were loaded from or last written to.
+    """
+
+    model: object
+    preparation: object
+    recordings: list
+    config: dict = field(default_factory=dict)
+    fit: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+    created: str = ""
+    path: str | None = None
+
+    @property
+    def num_states(self) -> int:
+        """K, the number of syllables of the model."""
+        return int(self.model.num_states)
+
+    @property
+    def names(self) -> list:
+        """Recording names in order."""
+        return [r.name for r in self.recordings]
+
+    def __getitem__(self, name: str) -> RecordingResult:
+        for r in self.recordings:
+            if r.name == name:
+                return r
+        raise KeyError(f"no recording named {name!r}; there are {self.names}")
+
+    def labels(self) -> dict:
+        """``{name: syllables (T,) int}`` (-1 = masked), as the tables in :mod:`ethogram.analysis` take them."""
+        return {r.name: r.syllables for r in self.recordings}
+
+    def fps(self) -> dict:
+        """``{name: fps}`` per recording (None where unknown)."""
+        return {r.name: r.fps for r in self.recordings}
+
+
+# --------------------------------------------------------------------------- helpers
+def library_versions() -> dict:
+    """Versions of ethogram and of the libraries a fit depends on (for the results file)."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for name in ("ethogram", "numpy", "scipy", "numba", "scikit-learn", "h5py", "pandas", "movement"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def now_iso() -> str:
+    """The current time (UTC) in ISO 8601, seconds precision."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _json_default(obj):
+    if isinstance(obj, np.integer):
+        return int(obj)
+    if isinstance(obj, np.floating):
+        return float(obj)
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (Path, os.PathLike)):
+        return str(obj)
+    if isinstance(obj, tuple):
+        return list(obj)
+    raise TypeError(f"cannot store {type(obj).__name__} in the results file's JSON attributes")
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, default=_json_default, sort_keys=True)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+
+
+def safe_file_names(names) -> list:
+    """File names (without extension) for recording names, unique and confined to one folder.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Recording names; may hold slashes, ``..``, control characters or be empty.
+
+    Returns
+    -------
+    list of str
+        Same length and order. Every run of characters other than ASCII letters, digits,
+        ``.``, ``_`` and ``-`` becomes ``_`` (accents are dropped first), leading dots and
+        underscores are removed, names are cut to 100 characters, empty or reserved (Windows
+        device) names become ``recording_<i>``, and duplicates (compared case-insensitively,
+        for case-insensitive file systems) get ``_<n>`` appended.
+    """
+    out, seen = [], set()
+    for i, name in enumerate(names):
+        s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
+        s = _UNSAFE.sub("_", s).lstrip("._")[:100].rstrip(".")
+        if not s or s.split(".")[0].upper() in _RESERVED:
+            s = f"recording_{i}"
+        base, n = s, 1
+        while s.lower() in seen:
+            n += 1
+            s = f"{base}_{n}"
+        seen.add(s.lower())
+        out.append(s)
+    return out
+
+
+def csv_folder(path) -> Path:
+    """The folder of per-recording CSVs that belongs to the results file ``path``: ``<stem>_csv``."""
+    path = Path(path)
+    return path.with_name(path.stem + "_csv")
+
+
+def _recording_table(rec: RecordingResult):
+    import pandas as pd
+
+    T = rec.num_frames
+    cols = {
+        "frame": np.arange(T, dtype=np.int64),
+        "time_s": rec.times(),
+        "syllable": rec.syllables,
+        "centroid_x": rec.centroid[:, 0] if rec.centroid is not None else np.full(T, np.nan),
+        "centroid_y": rec.centroid[:, 1] if rec.centroid is not None else np.full(T, np.nan),
+        "heading": rec.heading if rec.heading is not None else np.full(T, np.nan),
+    }
+    for j in range(rec.inputs.shape[1]):
+        cols[f"input_{j}"] = rec.inputs[:, j]
+    return pd.DataFrame(cols)
+
+
+def write_csvs(folder, results: Results) -> dict:
+    """Write one CSV per recording into ``folder`` (created; must not exist).
+
+    Columns: ``frame``, ``time_s`` (seconds), ``syllable`` (-1 = masked), ``centroid_x``,
+    ``centroid_y`` (pixels), ``heading`` (radians), ``input_0`` .. ``input_{D-1}``; missing
+    values are empty cells. Floats are written with 17 significant digits (exact round trip).
+
+    Parameters
+    ----------
+    folder : path
+    results : Results
+
+    Returns
+    -------
+    dict
+        ``{recording name: path of its CSV}``.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=False, exist_ok=False)
+    out = {}
+    for rec, fname in zip(results.recordings, safe_file_names(results.names)):
+        target = folder / f"{fname}.csv"
+        # belt and braces: the sanitised name can only be a plain file inside the folder
+        if target.resolve().parent != folder.resolve():
+            raise ValueError(f"recording name {rec.name!r} would leave the output folder")
+        _recording_table(rec).to_csv(target, index=False, float_format="%.17g")
+        out[rec.name] = target
+    return out
+
+
+def _tmp_name(path: Path) -> Path:
+    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists() or path.is_symlink():
+        path.unlink(missing_ok=True)
+
+
+def write_results(path, results: Results, overwrite: bool = False, csv: bool = True) -> Path:
+    """Write a results file (and its CSV folder) atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The HDF5 file to write (``.h5`` is usual). Its folder must exist.
+    results : Results
+    overwrite : bool, default False
+        Replace an existing file (and its CSV folder).
+    csv : bool, default True
+        Also write ``<stem>_csv/<recording>.csv`` beside it (see :func:`write_csvs`).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        When ``path`` (or its CSV folder) exists and ``overwrite`` is False.
+    FileNotFoundError
+        When the folder of ``path`` does not exist.
+
+    Notes
+    -----
+    Everything is written under temporary names in the target folder (``<name>.tmp-<pid>``)
+    and renamed with :func:`os.replace` only once complete; on any error the temporary files
+    are removed and existing results are left untouched.
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"output folder {str(path.parent)!r} does not exist; create it first")
+    folder = csv_folder(path)
+    if not overwrite:
+        for p in (path, folder) if csv else (path,):
+            if p.exists():
+                raise FileExistsError(f"{str(p)!r} exists; pass overwrite=True (--overwrite on the command line) to replace it")
+    tmp, tmp_folder = _tmp_name(path), _tmp_name(folder)
+    try:
+        with h5py.File(tmp, "w") as f:
+            _write_h5(f, results)
+        if csv:
+            _remove(tmp_folder)
+            write_csvs(tmp_folder, results)
+        os.replace(tmp, path)
+        if csv:
+            old = folder.with_name(folder.name + f".old-{os.getpid()}")
+            if folder.exists():
+                os.replace(folder, old)
+            os.replace(tmp_folder, folder)
+            _remove(old)
+    except BaseException:
+        _remove(tmp)
+        _remove(tmp_folder)
+        raise
+    results.path = str(path)
+    return path
+
+
+def _put(group, name, arr) -> None:
+    arr = np.asarray(arr)
+    if arr.ndim >= 1 and arr.size >= 4096:
+        group.create_dataset(name, data=arr, compression="gzip", compression_opts=4, shuffle=True)
+    else:
+        group.create_dataset(name, data=arr)
+
+
+def _write_h5(f, results: Results) -> None:
+    from .. import __version__
+
+    model = results.model
+    description = model.describe()
+    f.attrs["format"] = FORMAT
+    f.attrs["format_version"] = FORMAT_VERSION
+    f.attrs["ethogram_version"] = __version__
+    f.attrs["created"] = results.created or now_iso()
+    f.attrs["versions"] = _dumps(results.versions or library_versions())
+    f.create_group("config").attrs["config"] = _dumps(results.config)
+
+    g = f.create_group("model")
+    g.attrs["description"] = _dumps(description)
+    g.attrs["num_states"] = int(model.num_states)
+    for key in ("observations", "observation_kwargs", "kappa"):
+        if key in description:
+            g.attrs[key] = _dumps(description[key])
+    for key, value in model.get_params().items():
+        _put(g, key, value)
+
+    g = f.create_group("fit")
+    for key, value in results.fit.items():
+        if isinstance(value, (np.ndarray, list, tuple)):
+            _put(g, key, np.asarray(value, dtype=np.float64))
+        else:
+            g.attrs[key] = _dumps(value)
+
+    g = f.create_group("preparation")
+    if results.preparation is not None:
+        state = results.preparation.to_dict()
+        for key, value in state["arrays"].items():
+            _put(g, key, value)
+        g.attrs["state"] = _dumps(state["attrs"])
+
+    recs = f.create_group("recordings")
+    recs.attrs["count"] = len(results.recordings)
+    for i, rec in enumerate(results.recordings):
+        g = recs.create_group(str(i))
+        g.attrs["name"] = rec.name.replace("\x00", "\ufffd")  # HDF5 strings cannot hold NUL
+        g.attrs["name_json"] = json.dumps(rec.name)  # exact, whatever the name holds
+        g.attrs["fps"] = np.nan if rec.fps is None else float(rec.fps)
+        g.attrs["source"] = rec.source or ""
+        g.attrs["format"] = rec.format or ""
+        g.attrs["video_path"] = rec.video_path or ""
+        g.attrs["bodyparts"] = _dumps(None if rec.bodyparts is None else list(rec.bodyparts))
+        _put(g, "syllables", rec.syllables.astype(np.int64))
+        _put(g, "mask", rec.mask.astype(bool))
+        _put(g, "inputs", rec.inputs.astype(np.float64))
+        for attr in _OPTIONAL_ARRAYS:
+            v = getattr(rec, attr)
+            if v is not None:
+                _put(g, attr, v)
+    f.attrs["complete"] = True  # written last: a file without it was cut short
+
+
+# --------------------------------------------------------------------------- reading
+def _open(path):
+    """Open and check a results file; return the open h5py.File."""
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"results file {str(path)!r} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(f"{str(path)!r} is not an ethogram results file (not readable as HDF5: {exc})") from None
+    try:
+        fmt = f.attrs.get("format")
+        if isinstance(fmt, bytes):
+            fmt = fmt.decode()
+        if fmt != FORMAT:
+            raise ValueError(f"{str(path)!r} is not an ethogram results file (format attribute {fmt!r}, expected {FORMAT!r})")
+        version = int(f.attrs.get("format_version", -1))
+        if version > FORMAT_VERSION:
+            raise ValueError(
+                f"{str(path)!r} has results format version {version}, newer than this ethogram reads "
+                f"({FORMAT_VERSION}); upgrade ethogram to read it"
+            )
+        if version < 1:
+            raise ValueError(f"{str(path)!r} has an invalid results format version {version}")
+        if not f.attrs.get("complete", False):
+            raise ValueError(f"{str(path)!r} is incomplete (the write was cut short); fit again")
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def _attr_str(attrs, key):
+    v = attrs.get(key, "")
+    if isinstance(v, bytes):
+        v = v.decode()
+    return str(v) or None
+
+
+def _read_model(f):
+    from ..models import HMM
+
+    g = f["model"]
+    description = json.loads(g.attrs["description"])
+    return HMM.from_description(description, {key: g[key][()] for key in g.keys()})
+
+
+def _read_preparation(f):
+    g = f["preparation"]
+    if "state" not in g.attrs:
+        return None
+    from ..prep import Preparation
+
+    return Preparation.from_dict({"arrays": {k: g[k][()] for k in g.keys()}, "attrs": json.loads(g.attrs["state"])})
+
+
+def _read(f, path, recordings: bool = True) -> Results:
+    model = _read_model(f)
+    prep = _read_preparation(f)
+    fit = {}
+    for key, value in f["fit"].attrs.items():
+        fit[key] = json.loads(value)
+    for key in f["fit"].keys():
+        fit[key] = f["fit"][key][()]
+    recs = []
+    if recordings:
+        group = f["recordings"]
+        for i in range(int(group.attrs["count"])):
+            g = group[str(i)]
+            fps = float(g.attrs["fps"])
+            bodyparts = json.loads(g.attrs["bodyparts"])
+            extra = {a: g[a][()] for a in _OPTIONAL_ARRAYS if a in g}
+            recs.append(
+                RecordingResult(
+                    name=json.loads(g.attrs["name_json"]),
+                    syllables=g["syllables"][()],
+                    mask=g["mask"][()],
+                    inputs=g["inputs"][()],
+                    fps=None if np.isnan(fps) else fps,
+                    bodyparts=None if bodyparts is None else tuple(bodyparts),
+                    source=_attr_str(g.attrs, "source"),
+                    format=_attr_str(g.attrs, "format"),
+                    video_path=_attr_str(g.attrs, "video_path"),
+                    **extra,
+                )
+            )
+    return Results(
+        model=model,
+        preparation=prep,
+        recordings=recs,
+        config=json.loads(f["config"].attrs["config"]),
+        fit=fit,
+        versions=json.loads(f.attrs["versions"]),
+        created=_attr_str(f.attrs, "created") or "",
+        path=str(path),
+    )
+
+
+def load_results(path, recordings: bool = True) -> Results:
+    """Read a results file written by :func:`write_results`.
+
+    Parameters
+    ----------
+    path : str or Path
+    recordings : bool, default True
+        Also read the per-recording arrays (False reads only the model, preparation,
+        configuration and fit history).
+
+    Returns
+    -------
+    Results
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file does not exist.
+    ValueError
+        When the file is not an ethogram results file (not HDF5, another HDF5 file),
+        was written by a newer ethogram (higher ``format_version``), or is truncated or
+        damaged.
+    """
+    f = _open(path)
+    try:
+        with f:
+            return _read(f, path, recordings)
+    except (KeyError, OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{str(path)!r} is a damaged or truncated ethogram results file ({exc})") from None
+
+
+def load_model(path):
+    """The fitted model and its preparation from a results file, ready to label new recordings.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    model : ethogram.HMM
+    preparation : ethogram.prep.Preparation
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`load_results`.
+    """
+    res = load_results(path, recordings=False)
+    return res.model, res.preparation

@@ -1,0 +1,344 @@
+"""The job: recordings in, syllables out.
+
+This room joins the application's parts into the two things a lab does with ethogram:
+:func:`fit_recordings` prepares recordings (:class:`ethogram.prep.Preparation`), fits one
+sticky autoregressive HMM jointly on all of them by EM (masked frames stay masked), labels
+every frame by Viterbi and renumbers the syllables by frequency *in the model itself*
+(:meth:`ethogram.HMM.permute`), so that syllable 0 is the most used in the model, the labels
+and every later output; :func:`apply_model` labels new recordings with a saved model and its
+preparation, unchanged, without refitting. Both return :class:`ethogram.io.results.Results`,
+which :func:`ethogram.io.results.write_results` saves.
+
+Defaults (see ``docs/usage.md``, "Choosing K and kappa"): ``num_states=DEFAULT_NUM_STATES``
+(20) syllables and a stickiness ``kappa`` set from the data and frame rate when not given
+(:func:`default_kappa`), aiming at MoSeq's timescale (syllables of about 400 ms).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .io.results import RecordingResult, Results, library_versions, load_results, now_iso
+
+__all__ = [
+    "DEFAULT_NUM_ITERS",
+    "DEFAULT_NUM_STATES",
+    "TARGET_DURATION_S",
+    "apply_model",
+    "default_kappa",
+    "fit_recordings",
+]
+
+#: default number of syllables (states) of a fit
+DEFAULT_NUM_STATES = 20
+#: default maximum number of EM iterations per restart
+DEFAULT_NUM_ITERS = 100
+#: the syllable duration (seconds) the default stickiness aims at: MoSeq's median, about 400 ms
+TARGET_DURATION_S = 0.4
+
+
+def default_kappa(num_frames: int, num_states: int, fps: float) -> float:
+    """The stickiness used when none is given: ``(TARGET_DURATION_S * fps - 1) * num_frames / num_states``.
+
+    Parameters
+    ----------
+    num_frames : int
+        Usable training frames (all recordings).
+    num_states : int
+        K.
+    fps : float
+        Frame rate (the median over recordings).
+
+    Returns
+    -------
+    float
+        At least 0.
+
+    Notes
+    -----
+    In a MAP fit, ``kappa`` adds ``kappa`` pseudo-counts to every self-transition
+    (``ethogram.HMM``'s ``kappa``, MoSeq's stickiness), so its effect is relative to the frames a
+    state holds, about ``N / K``. With ``kappa = (d - 1) N / K`` the prior alone gives a state of
+    average size a self-transition probability of at least ``(d - 1) / d``, i.e. an expected
+    duration of at least ``d`` frames, ``d = 0.4 s * fps`` (12 frames at 30 fps): MoSeq's
+    timescale (Wiltschko et al. 2015; keypoint-moseq tunes kappa to a median syllable duration
+    near 400 ms). The data then shorten or lengthen syllables. A fixed number, as in MoSeq's
+    Gibbs samplers (1e4 to 1e6 for hours of data), would mean different timescales for short
+    and long data sets. Check the median durations that ``ethogram fit`` prints and raise kappa
+    if syllables are much shorter than you expect, lower it if longer.
+    """
+    d = TARGET_DURATION_S * float(fps)
+    return float(max(d - 1.0, 0.0) * num_frames / max(int(num_states), 1))
+
+
+def _check_fps(recordings) -> None:
+    for rec in recordings:
+        if rec.fps is None and rec.timestamps is None:
+            raise ValueError(
+                f"recording {rec.name!r} has no frame rate (its file holds no timestamps); give fps "
+                "(--fps on the command line)"
+            )
+
+
+def _rate(rec) -> float:
+    """Frame rate of a recording: its fps, else from its timestamps."""
+    if rec.fps is not None:
+        return float(rec.fps)
+    dt = np.diff(np.asarray(rec.timestamps, dtype=np.float64))
+    dt = dt[np.isfinite(dt) & (dt > 0)]
+    if dt.size == 0:
+        raise ValueError(f"recording {rec.name!r}: cannot tell its frame rate from its timestamps; give fps (--fps)")
+    return float(1.0 / np.median(dt))
+
+
+def _check_recordings(recordings) -> list:
+    from .io import Recording
+
+    if isinstance(recordings, Recording):
+        recordings = [recordings]
+    recordings = list(recordings)
+    if not recordings:
+        raise ValueError("recordings is empty: give at least one recording")
+    for r in recordings:
+        if not isinstance(r, Recording):
+            raise TypeError(f"recordings must be ethogram.io.Recording objects, got {type(r).__name__}")
+    names = [r.name for r in recordings]
+    if len(set(names)) != len(names):
+        dup = sorted({n for n in names if names.count(n) > 1})
+        raise ValueError(f"recording names must be unique; repeated: {dup}")
+    _check_fps(recordings)
+    return recordings
+
+
+def _recording_results(recordings, prepared, labels, posts, keep_keypoints: bool) -> list:
+    out = []
+    for i, (rec, p, z) in enumerate(zip(recordings, prepared, labels)):
+        keypoints = rec.data if (keep_keypoints and rec.kind == "keypoints") else None
+        centroid = p.centroid if p.centroid is not None else rec.centroid
+        heading = p.heading if p.heading is not None else rec.heading
+        out.append(
+            RecordingResult(
+                name=rec.name,
+                syllables=z,
+                mask=p.mask,
+                inputs=p.inputs,
+                fps=rec.fps if rec.fps is not None else p.fps,
+                centroid=centroid,
+                heading=heading,
+                timestamps=rec.timestamps,
+                expected_states=None if posts is None else posts[i].expected_states.astype(np.float32),
+                keypoints=keypoints,
+                bodyparts=rec.bodyparts if rec.kind == "keypoints" else None,
+                source=rec.source,
+                format=rec.format,
+                video_path=rec.video_path,
+            )
+        )
+    return out
+
+
+def _label(model, prepared, expected_states: bool, num_threads=None):
+    datas = [p.inputs for p in prepared]
+    masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+    labels = model.predict(datas, masks=masks, num_threads=num_threads)
+    labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
+    posts = model.posterior(datas, masks=masks, num_threads=num_threads) if expected_states else None
+    return labels, posts
+
+
+def fit_recordings(
+    recordings,
+    num_states: int = DEFAULT_NUM_STATES,
+    num_lags: int = 3,
+    kappa: float | None = None,
+    prep=None,
+    num_iters: int = DEFAULT_NUM_ITERS,
+    num_restarts: int = 1,
+    seed=0,
+    progress=None,
+    tol: float = 1e-6,
+    expected_states: bool = False,
+    keep_keypoints: bool = True,
+    num_threads: int | None = None,
+    timings: dict | None = None,
+) -> Results:
+    """Fit a sticky AR-HMM jointly on recordings and label every frame.
+
+    Parameters
+    ----------
+    recordings : Recording or list of Recording
+        From :func:`ethogram.io.read_recordings`; names must be unique.
+    num_states : int, default ``DEFAULT_NUM_STATES`` (20)
+        Number of syllables K.
+    num_lags : int, default 3
+        Autoregressive order L (frames of the past each frame is predicted from).
+    kappa : float or None
+        Stickiness: extra pseudo-counts on every self-transition. None: :func:`default_kappa`
+        of the usable training frames (aims at syllables of about 400 ms).
+    prep : ethogram.prep.Preparation, optional
+        Unfitted preparation with the settings to use (``Preparation()`` when None); it is
+        fitted here on ``recordings``.
+    num_iters : int, default 100
+        Maximum EM iterations per restart.
+    num_restarts : int, default 1
+        Independent starts; the one with the highest MAP objective is kept.
+    seed : int, default 0
+        Same seed, same data, same settings: same labels.
+    progress : bool or None
+        tqdm progress bar over EM iterations (None: only on an interactive terminal).
+    tol : float, default 1e-6
+        EM stopping tolerance (see :meth:`ethogram.HMM.fit`).
+    expected_states : bool, default False
+        Also keep the posterior state probabilities (T, K) per recording.
+    keep_keypoints : bool, default True
+        Keep the raw keypoints (for trajectory plots and grid movies).
+    num_threads : int, optional
+        Threads over recordings.
+    timings : dict, optional
+        When given, filled with seconds spent per stage (``prepare``, ``fit``, ``label``).
+
+    Returns
+    -------
+    Results
+        Syllables numbered by frequency (0 = most used) in the model and in the labels.
+
+    Raises
+    ------
+    ValueError
+        Empty input, repeated names, a recording without frame rate ("give fps"), or a
+        preparation that cannot run (e.g. unknown body parts).
+    """
+    from .analysis import relabel_by_frequency
+    from .models import HMM
+    from .prep import Preparation
+
+    recordings = _check_recordings(recordings)
+    if isinstance(num_states, bool) or int(num_states) != num_states or num_states < 1:
+        raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
+    if isinstance(num_lags, bool) or int(num_lags) != num_lags or num_lags < 1:
+        raise ValueError(f"num_lags must be a positive integer, got {num_lags!r}")
+    if kappa is not None and not (np.isfinite(kappa) and kappa >= 0):
+        raise ValueError(f"kappa must be a non-negative number or None, got {kappa!r}")
+    num_states, num_lags = int(num_states), int(num_lags)
+    timings = {} if timings is None else timings
+
+    t0 = time.perf_counter()
+    prep = Preparation() if prep is None else prep
+    prepared = prep.fit_transform(recordings)
+    timings["prepare"] = time.perf_counter() - t0
+
+    datas = [p.inputs for p in prepared]
+    masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+    usable = int(sum(m.sum() for m in masks))
+    if usable <= num_lags:
+        raise ValueError(
+            f"only {usable} usable frames in the recordings after preparation; check the confidence "
+            "threshold and body parts"
+        )
+    fps = float(np.median([p.fps if p.fps is not None else _rate(r) for p, r in zip(prepared, recordings)]))
+    kappa_used = default_kappa(usable, num_states, fps) if kappa is None else float(kappa)
+    D = datas[0].shape[1]
+
+    t0 = time.perf_counter()
+    model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags), kappa=kappa_used)
+    fit = model.fit(datas, masks=masks, num_iters=num_iters, num_restarts=num_restarts, seed=seed, progress=progress, tol=tol, num_threads=num_threads)
+    timings["fit"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    labels, _ = _label(model, prepared, False, num_threads)
+    order = relabel_by_frequency({r.name: z for r, z in zip(recordings, labels)}, num_states)
+    model.permute(order)
+    # label again with the renumbered model: exactly what apply_model computes
+    labels, posts = _label(model, prepared, expected_states, num_threads)
+    timings["label"] = time.perf_counter() - t0
+
+    config = {
+        "command": "fit",
+        "num_states": num_states,
+        "num_lags": num_lags,
+        "kappa": kappa,
+        "kappa_used": kappa_used,
+        "num_iters": int(num_iters),
+        "num_restarts": int(num_restarts),
+        "seed": seed if seed is None or isinstance(seed, (int, np.integer)) else str(seed),
+        "tol": float(tol),
+        "expected_states": bool(expected_states),
+        "recordings": [{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
+    }
+    fit_info = {
+        "objectives": np.asarray(fit.objectives, dtype=np.float64),
+        "marginal_lls": np.asarray(fit.marginal_lls, dtype=np.float64),
+        "restart_objectives": np.asarray(fit.restart_objectives, dtype=np.float64),
+        "converged": bool(fit.converged),
+        "num_iters": int(fit.num_iters),
+        "chosen_restart": int(fit.chosen_restart),
+        "usable_frames": usable,
+        "seconds": timings["fit"],
+    }
+    return Results(
+        model=model,
+        preparation=prep,
+        recordings=_recording_results(recordings, prepared, labels, posts, keep_keypoints),
+        config=config,
+        fit=fit_info,
+        versions=library_versions(),
+        created=now_iso(),
+    )
+
+
+def apply_model(results_or_path, recordings, expected_states: bool = False, keep_keypoints: bool = True, num_threads: int | None = None) -> Results:
+    """Label new recordings with a fitted model and its preparation, without refitting.
+
+    Parameters
+    ----------
+    results_or_path : Results or str or Path
+        The fit (in memory, or a results file written by :func:`ethogram.io.results.write_results`).
+    recordings : Recording or list of Recording
+    expected_states : bool, default False
+        Also keep the posterior state probabilities.
+    keep_keypoints : bool, default True
+    num_threads : int, optional
+
+    Returns
+    -------
+    Results
+        The same model and preparation; ``config["command"] == "apply"`` and
+        ``config["model_file"]`` names the file when one was given. Applied to the training
+        recordings it reproduces the fit's labels.
+
+    Raises
+    ------
+    ValueError
+        When the recordings do not match the preparation (e.g. other body parts) or lack a
+        frame rate.
+    """
+    if isinstance(results_or_path, (str, Path)):
+        fitted = load_results(results_or_path, recordings=False)
+        model_file = str(results_or_path)
+    elif isinstance(results_or_path, Results):
+        fitted, model_file = results_or_path, results_or_path.path
+    else:
+        raise TypeError(f"results_or_path must be Results or a path, got {type(results_or_path).__name__}")
+    recordings = _check_recordings(recordings)
+    prepared = fitted.preparation.transform(recordings)
+    labels, posts = _label(fitted.model, prepared, expected_states, num_threads)
+    config = dict(fitted.config)
+    config.update(
+        command="apply",
+        model_file=model_file,
+        fitted_on=fitted.config.get("recordings"),
+        recordings=[{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
+        expected_states=bool(expected_states),
+    )
+    return Results(
+        model=fitted.model,
+        preparation=fitted.preparation,
+        recordings=_recording_results(recordings, prepared, labels, posts, keep_keypoints),
+        config=config,
+        fit=dict(fitted.fit),
+        versions=library_versions(),
+        created=now_iso(),
+    )
