@@ -309,3 +309,84 @@ def test_movement_prints_nothing(capfd):
     read_recordings(OPENFIELD / "keypoints_ndx_pose.nwb")
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+def test_nwb_pose_written_by_movement_with_a_frame_rate(tmp_path):
+    from movement.io import load_poses, save_poses
+    from pynwb import NWBHDF5IO
+
+    raw, names = _dlc_csv_raw(OPENFIELD / "keypoints_missingdata.csv")
+    nwb = save_poses.to_nwb_file(load_poses.from_dlc_file(OPENFIELD / "keypoints_missingdata.csv", fps=30))
+    with NWBHDF5IO(str(tmp_path / "from_dlc.nwb"), "w") as io:
+        io.write(nwb)
+    (rec,) = read_recordings(tmp_path / "from_dlc.nwb")
+    assert rec.fps == pytest.approx(30.0, rel=1e-12)
+    np.testing.assert_allclose(rec.timestamps, np.arange(2330) / 30.0, rtol=0, atol=1e-12)
+    assert sorted(rec.bodyparts) == sorted(names)
+    for j, b in enumerate(rec.bodyparts):
+        k = names.index(b)
+        np.testing.assert_array_equal(rec.data[:, j], raw[:, k, :2])
+        np.testing.assert_array_equal(rec.confidence[:, j], raw[:, k, 2])
+
+
+def test_nwb_pose_two_pose_estimation_containers_are_two_animals(tmp_path):
+    from datetime import datetime, timezone
+
+    from ndx_pose import PoseEstimation, PoseEstimationSeries, Skeleton, Skeletons
+    from pynwb import NWBHDF5IO, NWBFile
+
+    raw, names, T = _slp_raw(FLIES)
+    nwb = NWBFile(session_description="two flies", identifier="flies",
+                  session_start_time=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    mod = nwb.create_processing_module("behavior", "pose")
+    skeletons, poses = [], []
+    rng = np.random.default_rng(3)
+    conf = {}
+    for animal in ("female", "male"):
+        sk = Skeleton(name=f"skeleton_{animal}", nodes=names, edges=np.array([[0, 1]], dtype="uint8"))
+        skeletons.append(sk)
+        conf[animal] = rng.uniform(size=(T, len(names)))
+        series = [PoseEstimationSeries(name=b, data=raw[animal][:, j], confidence=conf[animal][:, j], unit="pixels",
+                                       reference_frame="top left", timestamps=np.arange(T) / 25.0)
+                  for j, b in enumerate(names)]
+        poses.append(PoseEstimation(name=animal, pose_estimation_series=series, skeleton=sk, source_software="SLEAP"))
+    mod.add(Skeletons(skeletons=skeletons))
+    for p in poses:
+        mod.add(p)
+    with NWBHDF5IO(str(tmp_path / "flies.nwb"), "w") as io:
+        io.write(nwb)
+    recs = read_recordings(tmp_path / "flies.nwb")
+    assert [r.name for r in recs] == ["flies/female", "flies/male"]
+    for r in recs:
+        a = r.name.split("/")[1]
+        assert r.fps == pytest.approx(25.0, rel=1e-12)
+        order = [names.index(b) for b in r.bodyparts]
+        assert sorted(order) == list(range(len(names)))
+        np.testing.assert_array_equal(r.data, raw[a][:, order])
+        np.testing.assert_array_equal(r.confidence, conf[a][:, order])
+
+
+def _movement_arrays(path):
+    from movement.io import load_poses
+
+    ds = load_poses.from_dlc_file(path)
+    return (ds["position"].transpose("time", "individuals", "keypoints", "space").values,
+            ds["confidence"].transpose("time", "individuals", "keypoints").values,
+            [str(k) for k in ds["keypoints"].values], [str(i) for i in ds["individuals"].values])
+
+
+def test_direct_dlc_csv_parser_agrees_with_movement(tmp_path):
+    from ethogram.io.dlc_csv import parse_dlc_csv
+
+    raw, names, T = _slp_raw(FLIES)
+    tracks = {a: (raw[a], np.where(np.isnan(raw[a][..., 0]), np.nan, 0.5)) for a in raw}
+    _write_multi_animal_dlc_csv(tmp_path / "ma.csv", tracks, names)
+    files = [OPENFIELD / "keypoints.csv", OPENFIELD / "keypoints_missingdata.csv", tmp_path / "ma.csv"]
+    for path in files:
+        ours = parse_dlc_csv(path)
+        pos, conf, kp, ind = _movement_arrays(path)
+        assert ours["bodyparts"] == kp and ours["individuals"] == ind
+        np.testing.assert_array_equal(ours["position"], pos)
+        np.testing.assert_array_equal(ours["confidence"], conf)
+    # a table of another shape is left to movement
+    assert parse_dlc_csv(OPENFIELD / "human_labels_other_video.csv") is None

@@ -66,34 +66,39 @@ def _video_path(name, folder: Path) -> str | None:
     return None
 
 
-def _from_dataset(ds, path: Path, fmt: str, fps, timestamps=None, video=None, attrs=None, animal_names=None):
-    """One :class:`Recording` per individual of a movement poses dataset."""
-    pos = ds["position"].transpose("time", "individuals", "keypoints", "space").values
-    conf = ds["confidence"].transpose("time", "individuals", "keypoints").values
-    bodyparts = tuple(str(k) for k in ds["keypoints"].values)
-    individuals = [str(i) for i in ds["individuals"].values]
+def _from_arrays(pos, conf, bodyparts, individuals, path: Path, fmt: str, fps, timestamps=None, video=None,
+                 attrs=None, animal_names=None):
+    """One :class:`Recording` per individual from (T, I, B, S) positions and (T, I, B) confidences."""
     out = []
     for j, ind in enumerate(individuals):
         name = "" if len(individuals) == 1 else ind
         if animal_names is not None:
             name = animal_names[j]
-        rec_attrs = {"individual": ind, **(attrs or {})}
         out.append(
             Recording(
                 name=name,
                 data=np.asarray(pos[:, j], dtype=np.float64),
                 kind="keypoints",
                 fps=fps,
-                bodyparts=bodyparts,
+                bodyparts=tuple(bodyparts),
                 confidence=np.asarray(conf[:, j], dtype=np.float64),
                 timestamps=timestamps,
                 source=str(path),
                 format=fmt,
                 video_path=video,
-                attrs=rec_attrs,
+                attrs={"individual": ind, **(attrs or {})},
             )
         )
     return out
+
+
+def _from_dataset(ds, path: Path, fmt: str, fps, **kwargs):
+    """One :class:`Recording` per individual of a movement poses dataset."""
+    pos = ds["position"].transpose("time", "individuals", "keypoints", "space").values
+    conf = ds["confidence"].transpose("time", "individuals", "keypoints").values
+    bodyparts = [str(k) for k in ds["keypoints"].values]
+    individuals = [str(i) for i in ds["individuals"].values]
+    return _from_arrays(pos, conf, bodyparts, individuals, path, fmt, fps, **kwargs)
 
 
 def read_dlc(path, fps=None) -> list[Recording]:
@@ -115,17 +120,20 @@ def read_dlc(path, fps=None) -> list[Recording]:
 
     Notes
     -----
-    Read by ``movement.io.load.load_dataset(path, "DeepLabCut")``.
+    Read by ``movement.io.load.load_dataset(path, "DeepLabCut")``, except plain csv tables,
+    which :func:`ethogram.io.dlc_csv.parse_dlc_csv` reads to the same arrays without the cost
+    of importing movement.
     """
     path = Path(path)
-    ds = _movement_dataset(path, "DeepLabCut", fps=fps)
-    scorer = None
     if path.suffix.lower() == ".csv":
-        with open(path, newline="") as fh:
-            first = fh.readline().rstrip("\r\n").split(",")
-        scorer = first[1] if len(first) > 1 else None
-    attrs = {"scorer": scorer} if scorer else {}
-    return _from_dataset(ds, path, "dlc", fps, attrs=attrs)
+        from .dlc_csv import parse_dlc_csv
+
+        t = parse_dlc_csv(path)
+        if t is not None:
+            attrs = {"scorer": t["scorer"]} if t["scorer"] else {}
+            return _from_arrays(t["position"], t["confidence"], t["bodyparts"], t["individuals"], path, "dlc", fps,
+                                attrs=attrs)
+    return _from_dataset(_movement_dataset(path, "DeepLabCut", fps=fps), path, "dlc", fps)
 
 
 def read_sleap(path, fps=None) -> list[Recording]:
