@@ -17,10 +17,11 @@ NOISES = ["full", "diag", "tied"]
 LAGS_BIAS = [(1, True), (1, False), (3, True), (3, False)]
 
 
-def make(K=3, D=3, L=1, bias=True, noise="full", prior="default", seed=0, name="autoregressive", **kw):
-    """A model with random stable dynamics, biases and covariances of the given noise type."""
+def make(K=3, D=3, L=1, bias=True, noise="full", prior="default", seed=0, name="autoregressive", first_frames="standard_normal", **kw):
+    """A model with random stable dynamics, biases and covariances of the given noise type
+    (the course's N(0, I) first frames unless said otherwise)."""
     rng = RNG(seed)
-    m = get_observation_class(name)(K, data_dim=D, num_lags=L, bias=bias, noise=noise, prior=prior, **kw)
+    m = get_observation_class(name)(K, data_dim=D, num_lags=L, bias=bias, noise=noise, prior=prior, first_frames=first_frames, **kw)
     dyn = np.zeros((K, D, L * D))
     for k in range(K):
         Q, _ = np.linalg.qr(rng.normal(size=(D, D)))
@@ -200,8 +201,11 @@ def test_stats_are_summable_and_lags_do_not_cross_sequences():
     x1, x2 = rng.normal(size=(120, 3)), rng.normal(size=(90, 3))
     w1, w2 = rng.dirichlet(np.ones(3), 120), rng.dirichlet(np.ones(3), 90)
     total = sum_stats([m.sufficient_stats(x1, w1), m.sufficient_stats(x2, w2)])
-    # by hand from each sequence's own lagged rows (frames 0, 1 of each contribute nothing)
-    rows = [np.hstack([x[2:], regressors(x, 2, True)]) for x in (x1, x2)]
+    # by hand from each sequence's own lagged rows (frames 0, 1 of each contribute nothing),
+    # about the reference point the first sequence fixed (its mean frame)
+    c = m.data_center
+    np.testing.assert_allclose(c, x1.mean(axis=0), rtol=1e-12)
+    rows = [np.hstack([x[2:] - c, regressors(x - c, 2, True)]) for x in (x1, x2)]
     ws = [w1[2:], w2[2:]]
     G = sum(np.einsum("tk,ti,tj->kij", wk, Z, Z) for wk, Z in zip(ws, rows))
     np.testing.assert_allclose(total["G"], G, rtol=1e-12)
@@ -240,7 +244,8 @@ def test_statistics_skip_only_negligible_rows():
     w[np.arange(5000), z] = 1.0
     w[::7, (z[::7] + 1) % 3] = 0.3  # some genuinely shared frames
     got = m.sufficient_stats(x, w)["G"]
-    Z = np.hstack([x[3:], regressors(x, 3, True)])
+    y = x - m.data_center
+    Z = np.hstack([y[3:], regressors(y, 3, True)])
     want = np.einsum("tk,ti,tj->kij", w[3:], Z, Z)
     for k in range(3):
         assert np.abs(got[k] - want[k]).max() <= 1e-12 * np.trace(want[k])
@@ -301,7 +306,9 @@ def test_default_prior_keeps_an_empty_state_well_posed():
     w[:, :2] = RNG(11).dirichlet(np.ones(2), 200)
     m.m_step(m.sufficient_stats(x, w))
     np.testing.assert_allclose(m.emission_dynamics[2], 0.0)
-    np.testing.assert_allclose(m.emission_covs[2], 1e-4 * np.eye(3))  # the prior mode s0 I
+    # the prior mode: centred bias 0 (the state sits at the data's centre), Q = Psi / n0
+    np.testing.assert_allclose(m.emission_bias[2], x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(m.emission_covs[2], np.diag(1e-4 * x.var(axis=0)), rtol=1e-12)
     assert np.isfinite(m.log_likelihoods(x)).all()
 
 
@@ -429,9 +436,10 @@ def test_errors_name_the_argument():
         m.sufficient_stats(x, np.full((20, 2), -0.5))
     with pytest.raises(ValueError, match="stats"):
         m.m_step({"n": np.ones(2), "G": np.zeros((2, 5, 5))})
-    m.emission_dynamics = np.zeros((2, 3, 3))
-    with pytest.raises(ValueError, match="emission_dynamics"):
-        m.log_likelihoods(x)
+    with pytest.raises(ValueError, match=r"emission_dynamics must have shape \(2, 3, 6\)"):
+        m.emission_dynamics = np.zeros((2, 3, 3))  # refused where it is written
+    with pytest.raises(ValueError, match="first_frames"):
+        cls(2, data_dim=3, first_frames="zeros")
     with pytest.raises(ValueError, match="states"):
         cls(2, data_dim=3).sample(np.array([0, 2]), RNG(0))
 

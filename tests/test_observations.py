@@ -34,7 +34,7 @@ def gaussian(covariance_type, K=3, D=3, seed=0, prior="default"):
 
 def ar(noise="full", K=3, D=2, L=1, bias=True, seed=0, robust=False, prior="default"):
     rng = RNG(seed)
-    m = make("robust_autoregressive" if robust else "autoregressive", K, data_dim=D, num_lags=L, bias=bias, noise=noise, prior=prior)
+    m = make("robust_autoregressive" if robust else "autoregressive", K, data_dim=D, num_lags=L, bias=bias, noise=noise, prior=prior, first_frames="standard_normal")
     dyn = np.zeros((K, D, L * D))
     for k in range(K):
         th = 0.2 * (k + 1)

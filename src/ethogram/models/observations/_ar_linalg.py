@@ -323,19 +323,19 @@ def map_regression(G: np.ndarray, data_dim: int, ridge: float) -> tuple[np.ndarr
         Weighted Gram of rows ``[x_t, u_t]`` (target first).
     data_dim : int
         D.
-    ridge : float
-        ``lam`` of the prior precision ``lam I`` on the rows of ``W`` (0: least squares).
+    ridge : float or ndarray, shape (P,)
+        Diagonal of the prior precision ``Lam`` on the rows of ``W`` (0: least squares).
 
     Returns
     -------
     W : ndarray, shape (D, P)
-        ``S_yx (S_xx + lam I)^-1`` (least-squares solution if singular).
+        ``S_yx (S_xx + Lam)^-1`` (least-squares solution if singular).
     scatter : ndarray, shape (D, D)
-        ``S_yy - W S_yx^T``, the weighted residual scatter plus ``lam W W^T``.
+        ``S_yy - W S_yx^T``, the weighted residual scatter plus ``W Lam W^T``.
     """
     D = data_dim
     Syy, Syx, Sxx = G[:D, :D], G[:D, D:], G[D:, D:]
-    A = Sxx + ridge * np.eye(Sxx.shape[0])
+    A = Sxx + np.diag(np.broadcast_to(np.asarray(ridge, dtype=np.float64), (Sxx.shape[0],)))
     try:
         W = np.linalg.solve(A, Syx.T).T
     except np.linalg.LinAlgError:

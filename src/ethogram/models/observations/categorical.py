@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...inference._validation import check_mask
-from ._common import check_positive_int, frame_weights, kmeans_labels
+from ._common import check_positive_int, check_shape, frame_weights, kmeans_labels
 from ._linalg import check_init_method, check_states
 from .base import ObservationModel, register
 
@@ -58,6 +58,20 @@ class CategoricalObservations(ObservationModel):
             raise ValueError(f"concentration must be a finite number >= 1 for the MAP to exist, got {concentration!r}")
         self.concentration = 1.0 if prior is None else float(concentration)
         self.emission_probs = np.full((self.num_states, self.num_classes), 1.0 / self.num_classes)
+
+    def validate_param(self, name, value) -> np.ndarray:
+        """``emission_probs`` checked where written: shape (K, C), finite, non-negative,
+        rows summing to 1 within 1e-8 (stored as given). Raises ValueError naming
+        the parameter."""
+        p = check_shape(name, value, (self.num_states, self.num_classes))
+        if np.any(p < 0):
+            k, c = np.argwhere(p < 0)[0]
+            raise ValueError(f"{name} must be non-negative; {name}[{k}, {c}] = {p[k, c]:g}")
+        sums = p.sum(axis=1)
+        if np.any(np.abs(sums - 1.0) > 1e-8):
+            k = int(np.argmax(np.abs(sums - 1.0)))
+            raise ValueError(f"{name} rows must sum to 1 (probabilities over the {self.num_classes} classes); row {k} sums to {sums[k]:.12g}")
+        return p
 
     # ------------------------------------------------------------------ data
     def check_data(self, data) -> np.ndarray:

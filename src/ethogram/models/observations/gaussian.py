@@ -54,6 +54,7 @@ from ._common import (
     frame_weights,
     kmeans_labels,
     observed_rows,
+    psi_kernel,
     singular_covariance_error,
     singular_states,
     symmetrize,
@@ -73,14 +74,6 @@ COVARIANCE_TYPES = ("full", "diag", "tied", "spherical")
 #: relative strength of the default covariance prior: s0_d = DEFAULT_RELATIVE_SCALE * var_d
 DEFAULT_RELATIVE_SCALE = 1e-4
 _REFERENCE_LOCK = threading.Lock()
-
-
-def psi_kernel(covs: np.ndarray, count: float, psi: np.ndarray) -> float:
-    """Inverse-Wishart kernel ``sum_k -count/2 log|S_k| - 1/2 tr(diag(psi) S_k^-1)``."""
-    covs = np.asarray(covs, dtype=np.float64)
-    _, logdet = np.linalg.slogdet(covs)
-    inv_diag = np.diagonal(np.linalg.inv(covs), axis1=-2, axis2=-1)
-    return float(np.sum(-0.5 * count * logdet - 0.5 * inv_diag @ psi))
 
 
 @register("gaussian")

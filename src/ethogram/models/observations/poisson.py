@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-from ._common import check_float_data, check_positive_int, frame_weights, kmeans_labels, observed_rows
+from ._common import check_float_data, check_positive_int, check_shape, frame_weights, kmeans_labels, observed_rows
 from ._linalg import check_init_method, check_states, observed_frames
 from .base import ObservationModel, register
 
@@ -56,6 +56,19 @@ class PoissonObservations(ObservationModel):
         self.prior_shape = 1.0 if prior is None else float(prior_shape)
         self.prior_rate = 0.0 if prior is None else float(prior_rate)
         self.emission_rates = np.ones((self.num_states, self.data_dim))
+
+    def validate_param(self, name, value) -> np.ndarray:
+        """``emission_rates`` checked where written: shape (K, D), finite, non-negative.
+
+        A rate of exactly 0 is allowed (a channel that never fires in a state, as the
+        maximum-likelihood fit gives); a positive count then scores ``-inf`` under that state.
+        Raises ValueError naming the parameter.
+        """
+        r = check_shape(name, value, (self.num_states, self.data_dim))
+        if np.any(r < 0):
+            k, d = np.argwhere(r < 0)[0]
+            raise ValueError(f"{name} must be non-negative; {name}[{k}, {d}] = {r[k, d]:g}")
+        return r
 
     def check_data(self, data) -> np.ndarray:
         """Validate one sequence of counts.
@@ -188,7 +201,9 @@ class PoissonObservations(ObservationModel):
         """Set starting ``emission_rates`` from the observed frames of all sequences.
 
         ``"kmeans"``: scikit-learn k-means (seeded from ``rng``) on square-root counts
-        (variance-stabilised), rates = cluster means + 1e-3. ``"random"``: the overall mean
+        (variance-stabilised), centred and scaled robustly per channel with constant
+        channels left out; rates = cluster means + 1e-3 (the overall mean for an empty
+        cluster, e.g. with fewer distinct frames than states). ``"random"``: the overall mean
         times Gamma(4, 1/4) factors, + 1e-3.
 
         Parameters
@@ -206,7 +221,7 @@ class PoissonObservations(ObservationModel):
         if method == "random":
             self.emission_rates = x.mean(axis=0) * rng.gamma(4.0, 0.25, (K, self.data_dim)) + 1e-3
             return
-        labels = kmeans_labels(np.sqrt(x), K, rng)
+        labels = kmeans_labels(np.sqrt(x), K, rng, standardize=True)
         rates = np.empty((K, self.data_dim))
         for k in range(K):
             pts = x[labels == k]

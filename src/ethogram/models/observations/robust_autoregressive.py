@@ -63,7 +63,7 @@ class RobustAutoregressiveObservations(AutoregressiveObservations):
     def _rescaler(self):
         """Multiply the kept entries' weights by ``tau = (nu + D) / (nu + maha)`` under the
         current parameters (see :func:`._ar_linalg.weighted_grams`)."""
-        M, _ = whitened_regressions(self.emission_covs, self._weights_matrix())
+        M, _ = whitened_regressions(self.emission_covs, self._centred_weights())
         nu, D, L = self.nu, self.data_dim, self.num_lags
 
         def rescale(x, starts, frames, weights):
@@ -89,7 +89,7 @@ class RobustAutoregressiveObservations(AutoregressiveObservations):
         T, K, L = x.shape[0], self.num_states, self.num_lags
         tau = np.ones((T, K))
         if T > L:
-            M, _ = whitened_regressions(self.emission_covs, self._weights_matrix())
+            M, _ = whitened_regressions(self.emission_covs, self._centred_weights())
             maha = residual_norms(x, L, M, np.empty((T - L, K)))
             tau[L:] = (self.nu + self.data_dim) / (self.nu + maha)
         if mask is not None:
