@@ -59,7 +59,17 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     assert code == 2 and "--overwrite" in _one_error_line(err)
     code, _, err = _run(["demo", "-o", out, "--quiet", "--overwrite"], capsys)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv", "results_tables"]
+    assert sorted(p.name for p in (out / "results_tables").iterdir()) == [
+        "bigrams.csv", "durations.csv", "summary.csv", "transitions.csv", "usage.csv"]
+    res = load_results(out / "results.h5")
+    z = res.recordings[0].syllables
+    starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
+    starts = starts[z[starts] >= 0]
+    with open(out / "results_tables" / "durations.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(starts)
+    assert [int(r["syllable"]) for r in rows] == z[starts].tolist()
 
 
 def test_course_demo_reports_accuracy():

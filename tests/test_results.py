@@ -261,3 +261,20 @@ def test_hostile_names_stay_inside_the_csv_folder(tmp_path):
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["r.h5", "r_csv"]
     back = load_results(tmp_path / "out" / "r.h5")
     assert back.names == res.names  # the names themselves survive unchanged in the HDF5 file
+
+
+def test_tables_are_written_and_replaced_with_the_results(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "r.h5"
+    t1 = pd.DataFrame({"x": [0.1, 1 / 3]}, index=pd.Index([0, 1], name="syllable"))
+    write_results(path, _results(), tables={"summary": t1, "../evil": t1})
+    folder = tmp_path / "r_tables"
+    assert sorted(p.name for p in folder.iterdir()) == ["evil.csv", "summary.csv"]
+    back = pd.read_csv(folder / "summary.csv", index_col=0)
+    np.testing.assert_array_equal(back["x"].to_numpy(), t1["x"].to_numpy())
+    with pytest.raises(FileExistsError):
+        write_results(path, _results(), tables={"other": t1})
+    write_results(path, _results(), overwrite=True, tables={"other": t1})
+    assert sorted(p.name for p in folder.iterdir()) == ["other.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5", "r_csv", "r_tables"]

@@ -276,6 +276,7 @@ def fit_recordings(
         "num_iters": int(fit.num_iters),
         "chosen_restart": int(fit.chosen_restart),
         "usable_frames": usable,
+        "parameters_per_state": int(D * (D * num_lags + 1) + D * (D + 1) // 2),
         "seconds": timings["fit"],
     }
     return Results(

@@ -60,18 +60,40 @@ def results_path(output) -> Path:
 
 def check_output(path: Path, overwrite: bool) -> None:
     """Fail early (before any work) when the output exists and ``--overwrite`` was not given."""
-    from ..io.results import csv_folder
+    from ..io.results import csv_folder, tables_folder
 
     if path.exists() and path.is_dir():
         raise IsADirectoryError(f"output {str(path)!r} is a folder; give another name")
     if not overwrite:
-        for p in (path, csv_folder(path)):
+        for p in (path, csv_folder(path), tables_folder(path)):
             if p.exists():
                 raise FileExistsError(f"{str(p)!r} exists; pass --overwrite to replace it")
 
 
+def syllable_tables(results) -> dict:
+    """The syllable tables written beside the results (``<stem>_tables/<name>.csv``).
+
+    ``summary`` (per syllable: instances, frequency, frames, median duration, mean speed),
+    ``usage`` (per recording and syllable), ``durations`` (one row per syllable instance),
+    ``bigrams`` (counts, from x to) and ``transitions`` (bigram probabilities), all from
+    :mod:`ethogram.analysis`.
+    """
+    from ..analysis import bigram_counts, syllable_durations, syllable_summary, syllable_usage, transition_probabilities
+
+    labels, fps, K = results.labels(), results.fps(), results.num_states
+    cents = {r.name: r.centroid for r in results.recordings}
+    has_centroid = all(c is not None for c in cents.values())
+    return {
+        "summary": syllable_summary(labels, fps=fps, centroid=cents if has_centroid else None, num_states=K),
+        "usage": syllable_usage(labels, K),
+        "durations": syllable_durations(labels, fps=fps),
+        "bigrams": bigram_counts(labels, K),
+        "transitions": transition_probabilities(labels, K),
+    }
+
+
 def write(path: Path, results, overwrite: bool) -> Path:
-    """Write results (atomically); create the output folder, and remove it again on failure."""
+    """Write results, CSVs and tables (atomically); create the output folder, and remove it again on failure."""
     from ..io.results import write_results
 
     created = []
@@ -82,7 +104,7 @@ def write(path: Path, results, overwrite: bool) -> Path:
     try:
         for folder in reversed(created):
             folder.mkdir()
-        return write_results(path, results, overwrite=overwrite)
+        return write_results(path, results, overwrite=overwrite, tables=syllable_tables(results))
     except BaseException:
         for folder in created:
             shutil.rmtree(folder, ignore_errors=True)
@@ -118,7 +140,7 @@ def summary_table(results):
 
 def print_summary(results, path: Path, out, timings: dict | None = None, max_rows: int = 30) -> None:
     """Print the fit's outcome: recordings, the syllable table, where the results are."""
-    from ..io.results import csv_folder
+    from ..io.results import csv_folder, tables_folder
 
     total = sum(r.num_frames for r in results.recordings)
     labelled = sum(int((r.syllables >= 0).sum()) for r in results.recordings)
@@ -133,6 +155,13 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
         print(
             f"EM: {fit['num_iters']} iterations, converged: {bool(fit.get('converged'))}, "
             f"final objective {float(np.asarray(fit['objectives'])[-1]):.6g}",
+            file=out,
+        )
+    per_state = fit.get("parameters_per_state")
+    if cfg.get("command") == "fit" and per_state and fit["usable_frames"] < 2 * per_state * results.num_states:
+        print(
+            f"note: {fit['usable_frames']} usable frames for {results.num_states} syllables of {per_state} parameters "
+            "each (fewer than 2 frames per parameter): syllables may be fragmented; consider fewer --states or more data",
             file=out,
         )
     table = summary_table(results)
@@ -154,3 +183,4 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
         print("time: " + ", ".join(f"{k} {v:.2f} s" for k, v in timings.items()), file=out)
     print(f"results: {path}", file=out)
     print(f"per-recording CSVs: {csv_folder(path)}/", file=out)
+    print(f"syllable tables: {tables_folder(path)}/", file=out)

@@ -19,8 +19,8 @@ of the fit; the EM objective history; library versions. Layout (format ``"ethogr
 
 Files are written to a temporary name in the same folder and renamed into place
 (``os.replace``), so a reader never sees half a file and a failure leaves nothing behind. The
-CSV folder ``<stem>_csv/`` is written the same way; recording names become safe file names
-that cannot leave that folder.
+CSV folder ``<stem>_csv/`` (and ``<stem>_tables/`` when tables are given) is written the same
+way; recording names become safe file names that cannot leave that folder.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ __all__ = [
     "load_model",
     "load_results",
     "safe_file_names",
+    "tables_folder",
     "write_csvs",
     "write_results",
 ]
@@ -342,7 +343,19 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def write_results(path, results: Results, overwrite: bool = False, csv: bool = True) -> Path:
+def tables_folder(path) -> Path:
+    """The folder of syllable tables that belongs to the results file ``path``: ``<stem>_tables``."""
+    path = Path(path)
+    return path.with_name(path.stem + "_tables")
+
+
+def _write_tables(folder: Path, tables: dict) -> None:
+    folder.mkdir(parents=False, exist_ok=False)
+    for fname, (name, table) in zip(safe_file_names(list(tables)), tables.items()):
+        table.to_csv(folder / f"{fname}.csv", float_format="%.17g")
+
+
+def write_results(path, results: Results, overwrite: bool = False, csv: bool = True, tables: dict | None = None) -> Path:
     """Write a results file (and its CSV folder) atomically.
 
     Parameters
@@ -354,6 +367,9 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
         Replace an existing file (and its CSV folder).
     csv : bool, default True
         Also write ``<stem>_csv/<recording>.csv`` beside it (see :func:`write_csvs`).
+    tables : dict of str to pandas.DataFrame, optional
+        Tables to write as ``<stem>_tables/<name>.csv`` (index included), e.g. the syllable
+        tables of :mod:`ethogram.analysis`; replaced together with the results.
 
     Returns
     -------
@@ -378,20 +394,24 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
     path = Path(path)
     if not path.parent.is_dir():
         raise FileNotFoundError(f"output folder {str(path.parent)!r} does not exist; create it first")
-    folder = csv_folder(path)
+    folders = ([csv_folder(path)] if csv else []) + ([tables_folder(path)] if tables else [])
     if not overwrite:
-        for p in (path, folder) if csv else (path,):
+        for p in [path] + folders:
             if p.exists():
                 raise FileExistsError(f"{str(p)!r} exists; pass overwrite=True (--overwrite on the command line) to replace it")
-    tmp, tmp_folder = _tmp_name(path), _tmp_name(folder)
+    tmp = _tmp_name(path)
+    tmp_folders = [_tmp_name(folder) for folder in folders]
     try:
         with h5py.File(tmp, "w") as f:
             _write_h5(f, results)
-        if csv:
+        for folder, tmp_folder in zip(folders, tmp_folders):
             _remove(tmp_folder)
-            write_csvs(tmp_folder, results)
+            if folder == csv_folder(path) and csv:
+                write_csvs(tmp_folder, results)
+            else:
+                _write_tables(tmp_folder, tables)
         os.replace(tmp, path)
-        if csv:
+        for folder, tmp_folder in zip(folders, tmp_folders):
             old = folder.with_name(folder.name + f".old-{os.getpid()}")
             if folder.exists():
                 os.replace(folder, old)
@@ -399,7 +419,8 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
             _remove(old)
     except BaseException:
         _remove(tmp)
-        _remove(tmp_folder)
+        for tmp_folder in tmp_folders:
+            _remove(tmp_folder)
         raise
     results.path = str(path)
     return path
