@@ -148,3 +148,24 @@ def test_moseq_nwb_without_extras_and_with_nan_labels(tmp_path):
     np.testing.assert_array_equal(rec.data, pcs)
     with pytest.raises(ValueError, match="centroid"):
         write_moseq_nwb(tmp_path / "bad.nwb", pcs, ts, np.zeros((19, 2)), np.zeros(20))
+
+
+def test_moseq2_dropped_frames_at_the_start_get_timestamps_one_frame_apart(tmp_path):
+    (tmp_path / "proc").mkdir()
+    shutil.copy(MOSEQ / "proc" / "results_00.h5", tmp_path / "proc" / "results_00.h5")
+    scores, idx, ts_ms, *_ = _raw()
+    idx2 = idx.copy()
+    idx2[:3] = np.nan  # the first three rows dropped as well
+    with h5py.File(tmp_path / "scores.h5", "w") as f:
+        f[f"scores/{UUID}"] = scores.astype(np.float32)
+        f[f"scores_idx/{UUID}"] = idx2.astype(np.float32)
+    (rec,) = read_recordings(tmp_path / "scores.h5")
+    first = 5  # idx[5] == 1 is the first kept row
+    assert np.isnan(idx2[:first]).all() and idx2[first] == 1
+    # times count from row 0; the dropped rows before the first kept one sit 1/30 s apart
+    np.testing.assert_allclose(rec.timestamps[:first + 1], np.arange(first + 1) / 30.0, rtol=0, atol=1e-9)
+    assert rec.attrs["start_time_s"] == pytest.approx(ts_ms[1] / 1000.0 - first / 30.0, abs=1e-9)
+    kept = ~np.isnan(idx2)
+    np.testing.assert_allclose(rec.timestamps[kept] + rec.attrs["start_time_s"],
+                               ts_ms[idx2[kept].astype(int)] / 1000.0, rtol=0, atol=1e-6)
+    assert np.all(np.diff(rec.timestamps) > 0)

@@ -390,3 +390,18 @@ def test_direct_dlc_csv_parser_agrees_with_movement(tmp_path):
         np.testing.assert_array_equal(ours["confidence"], conf)
     # a table of another shape is left to movement
     assert parse_dlc_csv(OPENFIELD / "human_labels_other_video.csv") is None
+
+
+def test_video_beside_dlc_and_jabs_files_by_their_naming_rules(tmp_path):
+    shutil.copy(OPENFIELD / "keypoints.csv", tmp_path / "m3v1mp4DLC_resnet50_openfieldOct30shuffle1_6000.csv")
+    shutil.copy(JABS / "sample_pose_est_v2.h5", tmp_path / "cage7_pose_est_v2.h5")
+    shutil.copy(OPENFIELD / "keypoints.csv", tmp_path / "plain.csv")
+    (tmp_path / "plain.mp4").write_bytes(b"")  # a csv not named by DeepLabCut's rule: no link
+    recs = read_recordings(tmp_path)
+    assert [r.video_path for r in recs] == [None, None, None]
+    (tmp_path / "m3v1mp4.mp4").write_bytes(b"")
+    (tmp_path / "cage7.avi").write_bytes(b"")
+    recs = {r.name: r for r in read_recordings(tmp_path)}
+    assert recs["m3v1mp4DLC_resnet50_openfieldOct30shuffle1_6000"].video_path == str(tmp_path / "m3v1mp4.mp4")
+    assert recs["cage7_pose_est_v2"].video_path == str(tmp_path / "cage7.avi")
+    assert recs["plain"].video_path is None

@@ -328,8 +328,14 @@ def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps
     # timestamps (ms on the camera clock) -> seconds from the first frame; dropped frames interpolated
     pos = np.arange(T, dtype=np.float64)
     t_valid = ts_ms[rows[valid]] / 1000.0
-    ts = np.interp(pos, pos[valid], t_valid) if valid.sum() >= 2 else None
-    if ts is not None:
+    ts = None
+    if valid.sum() >= 2:
+        ts = np.interp(pos, pos[valid], t_valid)
+        # dropped frames before the first / after the last kept one: one frame interval apart
+        step = 1.0 / param_fps if param_fps else (t_valid[-1] - t_valid[0]) / (pos[valid][-1] - pos[valid][0])
+        first, last = pos[valid][0], pos[valid][-1]
+        ts[pos < first] = t_valid[0] - (first - pos[pos < first]) * step
+        ts[pos > last] = t_valid[-1] + (pos[pos > last] - last) * step
         attrs["start_time_s"] = float(ts[0])
         ts = ts - ts[0]
     # the score rows lie on moseq2's grid of 1 / fps seconds (dropped frames were inserted at the

@@ -14,6 +14,7 @@ keypoints, individuals); the NWB frame rate and timestamps are read from the fil
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -62,6 +63,18 @@ def _video_path(name, folder: Path) -> str | None:
     p = Path(str(name))
     for cand in (p, folder / p, folder / p.name):
         if cand.is_file():
+            return str(cand.resolve())
+    return None
+
+
+_VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv")
+
+
+def _video_beside(path: Path, stem: str) -> str | None:
+    """``<stem>.<video suffix>`` beside ``path`` (the tracked video, by the tools' naming rules)."""
+    for suffix in _VIDEO_SUFFIXES:
+        cand = path.parent / f"{stem}{suffix}"
+        if stem and cand.is_file():
             return str(cand.resolve())
     return None
 
@@ -116,7 +129,9 @@ def read_dlc(path, fps=None) -> list[Recording]:
     -------
     list of Recording
         One per individual: keypoints (T, B, 2 or 3) pixels, confidence = DeepLabCut's
-        likelihood (T, B); NaN where the file has blanks.
+        likelihood (T, B); NaN where the file has blanks. ``video_path`` is
+        ``<video stem>.mp4|.avi|.mov|.mkv`` beside the file when its name follows DeepLabCut's
+        ``<video stem>DLC_<network>...`` rule and that video exists.
 
     Notes
     -----
@@ -125,6 +140,8 @@ def read_dlc(path, fps=None) -> list[Recording]:
     of importing movement.
     """
     path = Path(path)
+    # DeepLabCut names its output <video stem>DLC_<network>_<project>...
+    video = _video_beside(path, path.stem.split("DLC_")[0]) if "DLC_" in path.stem else None
     if path.suffix.lower() == ".csv":
         from .dlc_csv import parse_dlc_csv
 
@@ -132,8 +149,8 @@ def read_dlc(path, fps=None) -> list[Recording]:
         if t is not None:
             attrs = {"scorer": t["scorer"]} if t["scorer"] else {}
             return _from_arrays(t["position"], t["confidence"], t["bodyparts"], t["individuals"], path, "dlc", fps,
-                                attrs=attrs)
-    return _from_dataset(_movement_dataset(path, "DeepLabCut", fps=fps), path, "dlc", fps)
+                                attrs=attrs, video=video)
+    return _from_dataset(_movement_dataset(path, "DeepLabCut", fps=fps), path, "dlc", fps, video=video)
 
 
 def read_sleap(path, fps=None) -> list[Recording]:
@@ -358,7 +375,8 @@ def read_jabs(path, fps=None) -> list[Recording]:
         ``id_mask`` or unassigned are left out), named ``<file>/id<k>`` with k = embed id - 1,
         or the file's ``external_identity_mapping`` names. Keypoints (T, 12, 2) as (x, y)
         pixels, NaN where the animal or the point is absent (confidence 0, the format's
-        padding); confidence (T, 12) as stored, NaN in frames without the animal. Body parts: :data:`JABS_BODYPARTS`.
+        padding); confidence (T, 12) as stored, NaN in frames without the animal;
+        ``video_path`` = ``<video stem>.avi|.mp4|...`` beside a ``<video stem>_pose_est_vN.h5``. Body parts: :data:`JABS_BODYPARTS`.
 
     Notes
     -----
@@ -415,6 +433,8 @@ def read_jabs(path, fps=None) -> list[Recording]:
             groups = {f"id{k}": (slot == k).astype(int) for k in sorted(set(ident.values()))}
     if fps is None:
         fps = float(np.asarray(file_fps).item()) if file_fps is not None else JABS_FPS
+    # JABS names a pose file <video stem>_pose_est_v<N>.h5
+    video = _video_beside(path, re.sub(r"_pose_est_v\d+$", "", path.stem)) if re.search(r"_pose_est_v\d+$", path.stem) else None
     T = points.shape[0]
     xy = points[..., ::-1].astype(np.float64)  # (y, x) -> (x, y)
     out = []
@@ -432,5 +452,5 @@ def read_jabs(path, fps=None) -> list[Recording]:
         if label:
             a["identity"] = label
         out.append(Recording(name=label, data=data, kind="keypoints", fps=fps, bodyparts=JABS_BODYPARTS,
-                             confidence=c, source=str(path), format="jabs", attrs=a))
+                             confidence=c, source=str(path), format="jabs", video_path=video, attrs=a))
     return out
