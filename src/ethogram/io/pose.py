@@ -376,7 +376,8 @@ def read_jabs(path, fps=None) -> list[Recording]:
         or the file's ``external_identity_mapping`` names. Keypoints (T, 12, 2) as (x, y)
         pixels, NaN where the animal or the point is absent (confidence 0, the format's
         padding); confidence (T, 12) as stored, NaN in frames without the animal;
-        ``video_path`` = ``<video stem>.avi|.mp4|...`` beside a ``<video stem>_pose_est_vN.h5``. Body parts: :data:`JABS_BODYPARTS`.
+        ``video_path`` = ``<video stem>.avi|.mp4|...`` beside a ``<video stem>_pose_est_vN.h5``.
+        Body parts: :data:`JABS_BODYPARTS`.
 
     Notes
     -----
@@ -427,14 +428,16 @@ def read_jabs(path, fps=None) -> list[Recording]:
             track = g["instance_track_id"][()].astype(np.int64)
             ident = _jabs_v3_identities(count, track)
             inst = np.arange(track.shape[1])[None, :] < count[:, None]
-            slot = np.full(track.shape, -1)
-            for tr, k in ident.items():
-                slot[inst & (track == tr)] = k
+            keys = np.array(sorted(ident), dtype=np.int64)
+            vals = np.array([ident[k] for k in keys.tolist()], dtype=np.int64)
+            pos = np.clip(np.searchsorted(keys, track), 0, max(len(keys) - 1, 0))
+            slot = np.where(inst & (len(keys) > 0), vals[pos] if len(keys) else -1, -1)
             groups = {f"id{k}": (slot == k).astype(int) for k in sorted(set(ident.values()))}
     if fps is None:
         fps = float(np.asarray(file_fps).item()) if file_fps is not None else JABS_FPS
     # JABS names a pose file <video stem>_pose_est_v<N>.h5
-    video = _video_beside(path, re.sub(r"_pose_est_v\d+$", "", path.stem)) if re.search(r"_pose_est_v\d+$", path.stem) else None
+    m = re.match(r"(.+)_pose_est_v\d+$", path.stem)
+    video = _video_beside(path, m.group(1)) if m else None
     T = points.shape[0]
     xy = points[..., ::-1].astype(np.float64)  # (y, x) -> (x, y)
     out = []
