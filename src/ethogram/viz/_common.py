@@ -19,12 +19,14 @@ __all__ = ["syllable_colors", "NO_SYLLABLE_COLOR", "save_figure"]
 NO_SYLLABLE_COLOR = np.array([0.85, 0.85, 0.85, 1.0])
 
 # matplotlib's tab10 then the light halves of tab20: the first 20 syllables get the
-# well-known qualitative colours (hex to avoid importing matplotlib here).
+# well-known qualitative colours (hex to avoid importing matplotlib here). The two greys of
+# those palettes are replaced (navy and gold from tab20b) so that no syllable looks like the
+# grey of masked frames.
 _BASE = [
     "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+    "#8c564b", "#e377c2", "#393b79", "#bcbd22", "#17becf",
     "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
-    "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5",
+    "#c49c94", "#f7b6d2", "#bd9e39", "#dbdb8d", "#9edae5",
 ]
 
 
@@ -50,7 +52,8 @@ def syllable_colors(num_states: int) -> np.ndarray:
     -------
     colors : ndarray, shape (K, 4)
         RGBA in [0, 1]. Row ``k`` is syllable ``k``'s colour and does not depend on K:
-        the first 20 are matplotlib's ``tab10`` followed by the light half of ``tab20``;
+        the first 20 are matplotlib's ``tab10`` followed by the light half of ``tab20``
+        (greys swapped for navy and gold);
         beyond that, hues advance by the golden angle with alternating lightness, so
         neighbours stay distinguishable.
 

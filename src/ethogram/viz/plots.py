@@ -83,7 +83,8 @@ def plot_syllables_and_data(data, syllables, fps=None, num_states=None, start: i
     Notes
     -----
     After the course's ``helpers.plot_data_and_states`` (STATS305C, hw7): traces are offset by
-    a fixed spacing (4 robust standard deviations) and the labels are an image behind them.
+    a fixed spacing (1.1 times the widest 0.5-99.5 percentile range, each trace centred on its
+    median) and the labels are an image behind them.
     """
     x = np.asarray(data, dtype=float)
     if x.ndim == 1:
@@ -104,8 +105,13 @@ def plot_syllables_and_data(data, syllables, fps=None, num_states=None, start: i
     centers = 0.5 * (edges[:-1] + edges[1:])
 
     finite = x[np.isfinite(x).all(axis=1)]
-    scale = float(np.median(np.abs(finite - np.median(finite, axis=0)))) * 1.4826 if finite.size else 1.0
-    spacing = 4.0 * (scale if scale > 0 else 1.0)
+    if finite.shape[0]:
+        center = np.median(finite, axis=0)
+        spread = float(np.max(np.percentile(finite, 99.5, axis=0) - np.percentile(finite, 0.5, axis=0)))
+    else:
+        center, spread = np.zeros(D), 0.0
+    spacing = 1.1 * spread if spread > 0 else 1.0
+    x = x - center
 
     fig, ax = new_figure(ax, figsize, dpi)
     band = label_colors(z, K)[None, :, :].copy()
@@ -297,7 +303,7 @@ def plot_durations(syllables, fps=None, num_states=None, order=None, max_syllabl
     shown = [k for k in order if durs[k].size > 0]
     if shown:
         bp = ax.boxplot([durs[k] for k in shown], positions=np.arange(len(shown)), widths=0.65,
-                        patch_artist=True, showfliers=False, medianprops=dict(color="black", lw=1.5))
+                        patch_artist=True, showfliers=False, medianprops=dict(color="black", lw=1.5, label="_median"))
         colors = syllable_colors(K)
         for patch, k in zip(bp["boxes"], shown):
             patch.set_facecolor(colors[k])
@@ -348,6 +354,9 @@ def plot_log_likelihood(objectives, marginal_lls=None, per_frame=None, ax=None, 
         m = np.asarray(marginal_lls, dtype=float)
         ax.plot(np.arange(m.size), m / div, "--", color="#ff7f0e", label="marginal log likelihood")
         ax.legend(frameon=False, fontsize=9)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("EM iteration")
     ax.set_ylabel("per frame" if per_frame else "log likelihood")
     ax.grid(True, alpha=0.3)

@@ -53,8 +53,10 @@ def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=
     min_duration : int, default 3
         Only instances lasting at least this many frames are used.
     num_samples : int, default 40
-        At most this many instances per syllable, drawn without replacement (``seed``).
+        At most this many instances per syllable, drawn without replacement.
     seed : int, default 0
+        The draw for syllable k uses ``numpy.random.default_rng([seed, k])``, so it does not
+        depend on the other syllables.
 
     Returns
     -------
@@ -93,7 +95,6 @@ def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=
         ok &= np.isfinite(heads[i][s]) & np.isfinite(cents[i][s]).all(axis=1)
         for k, onset in zip(v[ok], s[ok]):
             cand[int(k)].append((i, int(onset)))
-    rng = np.random.default_rng(seed)
     L = pre + post
     out = np.full((K, L, B, 2), np.nan)
     counts = np.zeros(K, dtype=np.int64)
@@ -101,6 +102,7 @@ def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=
         c = cand[k]
         if not c:
             continue
+        rng = np.random.default_rng([int(seed), k])  # per syllable: independent of the others
         pick = sorted(rng.choice(len(c), size=min(num_samples, len(c)), replace=False).tolist())
         stack = np.empty((len(pick), L, B, 2))
         for j, p in enumerate(pick):

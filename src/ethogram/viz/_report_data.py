@@ -1,0 +1,268 @@
+"""What the report says, gathered from a results object: summary, tables, files found beside it.
+
+Kept apart from the rendering (:mod:`ethogram.viz.report`): here are the fit summary, the
+syllable tables (from :mod:`ethogram.analysis`, also written as CSV), and the discovery of the
+outputs other commands left in the fit's folder (movies; comparison and statistics tables and
+plots), which are copied into the report so that the folder stands alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+#: sub-folders of the fit's folder never scanned for extra outputs
+_SKIP_DIRS = {"report", "__pycache__"}
+_MOVIE_RE = re.compile(r"(?:syllable|syl)[ _\-]?(\d+)", re.IGNORECASE)
+_KINDS = ("crowd", "grid", "skeleton")
+
+
+def find_results_file(path) -> Path:
+    """The results file for ``path``: the file itself, or the one results file inside a folder.
+
+    Raises
+    ------
+    FileNotFoundError
+        If nothing is there, or a folder holds no ``.h5`` results file.
+    ValueError
+        If a folder holds several candidate files and none is called ``results.h5``.
+    """
+    p = Path(path).expanduser()
+    if p.is_file():
+        return p
+    if not p.exists():
+        raise FileNotFoundError(f"results path {str(p)!r} does not exist; give the output folder of 'ethogram fit' or its results file")
+    if (p / "results.h5").is_file():
+        return p / "results.h5"
+    cands = sorted(q for q in p.glob("*.h5") if q.is_file()) + sorted(q for q in p.glob("*.hdf5") if q.is_file())
+    if not cands:
+        raise FileNotFoundError(f"no results file (.h5) in {str(p)!r}; run 'ethogram fit ... -o {p}' first")
+    if len(cands) > 1:
+        raise ValueError(f"{str(p)!r} holds several .h5 files ({', '.join(q.name for q in cands)}); give the results file itself")
+    return cands[0]
+
+
+def _finite(x):
+    try:
+        x = float(x)
+    except (TypeError, ValueError):
+        return None
+    return x if np.isfinite(x) else None
+
+
+def fit_summary(results) -> list:
+    """(label, value) rows describing the fit, as strings."""
+    recs = results.recordings
+    frames = sum(r.num_frames for r in recs)
+    usable = sum(int(np.count_nonzero(r.mask)) for r in recs)
+    K = int(results.num_states)
+    used = np.zeros(K, dtype=bool)
+    for r in recs:
+        z = r.syllables[r.syllables >= 0]
+        used[np.unique(z)] = True
+    cfg, fit = dict(results.config or {}), dict(results.fit or {})
+    kappa = cfg.get("kappa_used", cfg.get("kappa"))
+    if kappa is None:
+        kappa = getattr(getattr(results.model, "transitions", None), "kappa", None)
+    obj = np.asarray(fit.get("objectives", []), dtype=float)
+    seconds = [r.num_frames / r.fps for r in recs if r.fps]
+    obs_kwargs = getattr(getattr(results.model, "observations", None), "num_lags", None)
+    rows = [
+        ("recordings", f"{len(recs)}"),
+        ("frames", f"{frames:,} ({usable:,} usable, {100.0 * usable / max(frames, 1):.1f}%)"),
+    ]
+    if seconds:
+        rows.append(("duration", f"{sum(seconds):,.1f} s"))
+    rows.append(("syllables", f"{int(used.sum())} used of K = {K}"))
+    if kappa is not None:
+        rows.append(("kappa (stickiness)", f"{float(kappa):.4g}"))
+    if obs_kwargs is not None:
+        rows.append(("autoregressive lags", f"{obs_kwargs}"))
+    D = recs[0].inputs.shape[1] if recs else 0
+    rows.append(("input dimensions", f"{D}"))
+    if "num_iters" in fit:
+        conv = fit.get("converged")
+        rows.append(("EM iterations", f"{int(fit['num_iters'])}" + ("" if conv is None else (" (converged)" if conv else " (not converged)"))))
+    if obj.size:
+        rows.append(("final objective", f"{obj[-1]:,.2f} ({obj[-1] / max(usable, 1):.4f} per usable frame)"))
+    ro = np.asarray(fit.get("restart_objectives", []), dtype=float)
+    if ro.size > 1:
+        rows.append(("restarts", f"{ro.size} (kept #{int(fit.get('chosen_restart', int(np.argmax(ro))))}; finals {', '.join(f'{v:,.1f}' for v in ro)})"))
+    if results.created:
+        rows.append(("created", str(results.created)))
+    if cfg.get("command"):
+        rows.append(("command", str(cfg["command"])))
+    return rows
+
+
+def recordings_table(results) -> list:
+    """One dict per recording: name, frames, fps, duration, usable share, source."""
+    out = []
+    for r in results.recordings:
+        usable = int(np.count_nonzero(r.mask))
+        out.append({
+            "name": r.name,
+            "frames": r.num_frames,
+            "fps": "" if r.fps is None else f"{r.fps:g}",
+            "duration": "" if not r.fps else f"{r.num_frames / r.fps:,.1f} s",
+            "usable": f"{100.0 * usable / max(r.num_frames, 1):.1f}%",
+            "source": os.path.basename(r.source) if r.source else "",
+        })
+    return out
+
+
+def syllable_tables(results, tables_dir: Path) -> dict:
+    """The syllable tables (pandas, from :mod:`ethogram.analysis`), written as CSV.
+
+    Returns a dict with DataFrames ``summary``, ``usage`` (recording x syllable),
+    ``durations`` (per-syllable statistics in seconds), ``transitions`` (rows-normalised
+    bigram probabilities, self excluded), ``bigrams`` (counts) and ``csv`` (name -> file name).
+    """
+    import pandas as pd
+
+    from ..analysis import (bigram_counts, syllable_durations, syllable_summary, syllable_usage,
+                            transition_probabilities)
+
+    labels = results.labels()
+    K = int(results.num_states)
+    fps = {r.name: r.fps for r in results.recordings}
+    fps_arg = fps if all(v is not None for v in fps.values()) else None
+    cents = {r.name: r.centroid for r in results.recordings}
+    cent_arg = cents if fps_arg is not None and all(v is not None for v in cents.values()) else None
+    summary = syllable_summary(labels, fps=fps_arg, centroid=cent_arg, num_states=K)
+    usage_long = syllable_usage(labels, num_states=K)
+    usage = usage_long.pivot(index="recording", columns="syllable", values="usage").reindex(list(labels))
+    durs = syllable_durations(labels, fps=fps_arg)
+    col = "duration_s" if fps_arg is not None else "duration_frames"
+    g = durs.groupby("syllable")[col]
+    dsum = pd.DataFrame({
+        "instances": g.size(), "mean": g.mean(), "median": g.median(),
+        "q25": g.quantile(0.25), "q75": g.quantile(0.75), "min": g.min(), "max": g.max(),
+    }).reindex(np.arange(K))
+    dsum.index.name = "syllable"
+    dsum["instances"] = dsum["instances"].fillna(0).astype(int)
+    trans = transition_probabilities(labels, num_states=K, normalize="rows")
+    bigrams = bigram_counts(labels, num_states=K)
+    tables_dir.mkdir(parents=True, exist_ok=True)
+    csv = {}
+    for name, df, index in (("summary", summary, True), ("usage_per_recording", usage_long, False),
+                            ("durations_summary", dsum, True), ("durations", durs, False),
+                            ("transition_probabilities", trans, True), ("bigram_counts", bigrams, True)):
+        fn = f"{name}.csv"
+        df.to_csv(tables_dir / fn, index=index)
+        csv[name] = fn
+    return {"summary": summary, "usage": usage, "durations": dsum, "duration_unit": "s" if fps_arg is not None else "frames",
+            "transitions": trans, "bigrams": bigrams, "csv": csv}
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if dst.exists():
+        dst.unlink()
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
+def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
+    """Movies (``*.mp4``) under the fit's folder, copied into ``report_dir/movies``.
+
+    Returns ``{"by_syllable": {k: [(kind, relative path), ...]}, "other": [(title, relative path)]}``;
+    the syllable is read from the file name (``syllable_3``, ``syllable03``, ``syl-3``), the kind
+    (crowd, grid, skeleton) from the file or folder name.
+    """
+    by_syl, other = {}, []
+    report_dir = report_dir.resolve()
+    for src in sorted(fit_dir.rglob("*.mp4")):
+        rs = src.resolve()
+        if report_dir in rs.parents:
+            continue
+        rel_src = src.relative_to(fit_dir)
+        dst_rel = Path("movies") / Path(*[_safe(p) for p in rel_src.parts])
+        _link_or_copy(src, report_dir / dst_rel)
+        low = str(rel_src).lower()
+        kind = next((k for k in _KINDS if k in low), "movie")
+        m = _MOVIE_RE.search(src.stem)
+        if m:
+            by_syl.setdefault(int(m.group(1)), []).append((kind, dst_rel.as_posix()))
+        else:
+            other.append((str(rel_src), dst_rel.as_posix()))
+    return {"by_syllable": by_syl, "other": other}
+
+
+def _safe(part: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9._\-]+", "_", part).strip("._") or "file"
+    return s
+
+
+def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows: int = 60) -> list:
+    """Comparison and statistics outputs beside the results: PNG plots and CSV tables.
+
+    Every sub-folder of the fit's folder except the report itself and the results' own CSV
+    folder is scanned (not the fit folder's top level, where the results live). PNG and SVG
+    files are copied into ``report_dir/extra``; CSV files are copied too and shown as tables
+    (at most ``max_rows`` rows). Returns one dict per folder: ``title``, ``images`` (list of
+    (name, relative path)), ``tables`` (list of (name, relative path, header, rows,
+    truncated)).
+    """
+    import pandas as pd
+
+    own_csv = {f"{results_file.stem}_csv", "results_csv"}
+    sections = []
+    report_dir = report_dir.resolve()
+    for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir()):
+        if sub.name in _SKIP_DIRS or sub.name in own_csv or sub.resolve() == report_dir:
+            continue
+        images, tables = [], []
+        for src in sorted(sub.rglob("*")):
+            if not src.is_file() or report_dir in src.resolve().parents:
+                continue
+            ext = src.suffix.lower()
+            if ext not in (".png", ".svg", ".csv", ".jpg", ".jpeg"):
+                continue
+            rel = src.relative_to(fit_dir)
+            dst_rel = Path("extra") / Path(*[_safe(p) for p in rel.parts])
+            _link_or_copy(src, report_dir / dst_rel)
+            if ext == ".csv":
+                try:
+                    df = pd.read_csv(src)
+                except Exception:  # an unreadable CSV is still linked, just not shown
+                    tables.append((str(rel), dst_rel.as_posix(), [], [], False))
+                    continue
+                rows = [[_fmt(v) for v in row] for row in df.head(max_rows).itertuples(index=False)]
+                tables.append((str(rel), dst_rel.as_posix(), [str(c) for c in df.columns], rows, len(df) > max_rows))
+            else:
+                images.append((str(rel), dst_rel.as_posix()))
+        if images or tables:
+            sections.append({"title": sub.name, "anchor": "extra-" + _safe(sub.name), "images": images, "tables": tables})
+    return sections
+
+
+def _fmt(v) -> str:
+    if isinstance(v, (float, np.floating)):
+        if not np.isfinite(v):
+            return ""
+        a = abs(float(v))
+        if a != 0 and (a < 1e-3 or a >= 1e6):
+            return f"{float(v):.3g}"
+        return f"{float(v):.4g}"
+    return str(v)
+
+
+def config_rows(results) -> list:
+    """(key, pretty JSON) rows of the fit's configuration."""
+    rows = []
+    for k, v in (results.config or {}).items():
+        rows.append((str(k), json.dumps(v, indent=1, default=str) if isinstance(v, (dict, list)) else str(v)))
+    return rows
+
+
+def version_rows(results) -> list:
+    """(library, version) rows."""
+    return [(str(k), str(v)) for k, v in sorted((results.versions or {}).items())]

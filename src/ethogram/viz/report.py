@@ -1,0 +1,338 @@
+"""The HTML report of a fit: one folder with ``index.html``, its plots, tables and movies.
+
+:func:`write_report` reads a results file (or the output folder of ``ethogram fit``), draws
+every plot of :mod:`ethogram.viz` as PNG (in worker processes when asked), writes the
+syllable tables of :mod:`ethogram.analysis` as CSV, copies the movies and the comparison and
+statistics outputs found in the fit's folder, and renders ``index.html`` with Jinja2 from
+the package's ``templates/``. Every link is relative and points inside the report folder, so
+the folder can be zipped and sent. Syllables appear in usage order throughout.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._common import frequency_order, syllable_colors
+
+__all__ = ["write_report", "plot_jobs"]
+
+#: at most this many recordings get their own time-series plots
+MAX_RECORDING_PLOTS = 4
+#: window of the time-series plots, seconds (frames when fps is unknown: 30 x this)
+WINDOW_SECONDS = 60.0
+
+
+def _plot_function(name: str):
+    from . import dynamics, plots, trajectories, transitions
+
+    return {
+        "syllables_and_data": plots.plot_syllables_and_data,
+        "state_probabilities": plots.plot_state_probabilities,
+        "usage": plots.plot_usage,
+        "durations": plots.plot_durations,
+        "log_likelihood": plots.plot_log_likelihood,
+        "transition_matrix": transitions.plot_transition_matrix,
+        "transition_graph": transitions.plot_transition_graph,
+        "trajectory": trajectories.plot_trajectory,
+        "trajectories": trajectories.plot_trajectories,
+        "ar_dynamics": dynamics.plot_ar_dynamics,
+    }[name]
+
+
+def _render(job, out_dir: str) -> str:
+    """Draw one plot job and write it as PNG; returns its relative path."""
+    from ._common import save_figure
+
+    name, kwargs, rel = job
+    fig = _plot_function(name)(**kwargs)
+    save_figure(fig, Path(out_dir) / rel)
+    fig.clear()
+    return rel
+
+
+def _window(rec):
+    n = int(round(WINDOW_SECONDS * (rec.fps if rec.fps else 30.0)))
+    return 0, min(rec.num_frames, n)
+
+
+def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 5, bodyparts=None) -> list:
+    """The report's plots as ``(function name, keyword arguments, relative PNG path)`` jobs.
+
+    Parameters
+    ----------
+    results : ethogram.io.results.Results
+    order : sequence of int
+        Used syllables, most used first.
+    trajectories : ndarray (K, L, B, 2), optional
+        From :func:`ethogram.viz.syllable_trajectories`; adds the trajectory plots.
+    num_instances : ndarray (K,), optional
+        Instances behind each trajectory (syllables without any are skipped).
+    pre : int
+        Onset index in ``trajectories``.
+    bodyparts : list of str, optional
+
+    Returns
+    -------
+    list of tuple
+    """
+    K = int(results.num_states)
+    labels = [r.syllables for r in results.recordings]
+    fps = [r.fps for r in results.recordings]
+    fps_arg = fps if all(f is not None for f in fps) else None
+    n = max(len(order), 1)
+    wide = (max(6.0, 0.32 * n + 2.5), 3.6)
+    jobs = [
+        ("usage", dict(syllables=labels, num_states=K, normalize=True, figsize=wide), "plots/usage.png"),
+        ("durations", dict(syllables=labels, fps=fps_arg, num_states=K, order=list(order), figsize=wide), "plots/durations.png"),
+    ]
+    from ..analysis import syllable_usage, transition_probabilities
+
+    labs = results.labels()
+    P = transition_probabilities(labs, num_states=K, normalize="rows").to_numpy()
+    P = np.nan_to_num(P, nan=0.0)
+    inst = syllable_usage(labs, num_states=K).groupby("syllable")["instances"].sum().reindex(range(K)).to_numpy()
+    side = max(5.0, min(11.0, 0.28 * n + 3.0))
+    jobs.append(("transition_matrix", dict(transition_matrix=P, order=list(order), figsize=(side + 1.0, side),
+                                           title="transition probabilities (from labels, self excluded)"),
+                 "plots/transition_probabilities.png"))
+    jobs.append(("transition_matrix", dict(transition_matrix=np.asarray(results.model.transition_matrix), order=list(order),
+                                           log_scale=True, figsize=(side + 1.0, side), title="model transition matrix (log10)"),
+                 "plots/model_transition_matrix.png"))
+    jobs.append(("transition_graph", dict(transition_matrix=P, usage=inst.astype(float), order=list(order),
+                                          threshold=0.05 if n <= 30 else 0.1, figsize=(7.0, 7.0)),
+                 "plots/transition_graph.png"))
+    obj = np.asarray((results.fit or {}).get("objectives", []), dtype=float)
+    if obj.size:
+        usable = sum(int(np.count_nonzero(r.mask)) for r in results.recordings)
+        mll = (results.fit or {}).get("marginal_lls")
+        jobs.append(("log_likelihood", dict(objectives=obj, marginal_lls=None if mll is None else np.asarray(mll, dtype=float),
+                                            per_frame=max(usable, 1)), "plots/log_likelihood.png"))
+    for i, rec in enumerate(results.recordings[:MAX_RECORDING_PLOTS]):
+        a, b = _window(rec)
+        jobs.append(("syllables_and_data", dict(data=rec.inputs, syllables=rec.syllables, fps=rec.fps, num_states=K, start=a,
+                                                stop=b, title=f"{rec.name}: inputs and syllables"),
+                     f"plots/data_{i}.png"))
+        if rec.expected_states is not None:
+            jobs.append(("state_probabilities", dict(expected_states=np.asarray(rec.expected_states, dtype=float), fps=rec.fps,
+                                                     start=a, stop=b, title=f"{rec.name}: state probabilities",
+                                                     figsize=(10.0, max(3.0, 0.12 * K + 1.5))),
+                         f"plots/probabilities_{i}.png"))
+    params = results.model.get_params()
+    if "emission_dynamics" in params and params["emission_dynamics"].shape[1] >= 2:
+        data = np.concatenate([r.inputs for r in results.recordings])
+        jobs.append(("ar_dynamics", dict(dynamics=params["emission_dynamics"], bias=params.get("emission_bias"),
+                                         syllables=list(order), data=data, ncols=5), "plots/ar_dynamics.png"))
+    if trajectories is not None:
+        shown = [k for k in order if num_instances is None or num_instances[k] > 0]
+        if shown:
+            jobs.append(("trajectories", dict(trajectories=trajectories, syllables=shown, pre=pre, bodyparts=bodyparts,
+                                              ncols=6), "plots/trajectories.png"))
+            from .trajectories import _limits
+
+            lims = _limits(trajectories[shown, pre:])
+            for k in shown:
+                jobs.append(("trajectory", dict(trajectory=trajectories[k], syllable=k, num_states=K, pre=pre,
+                                                bodyparts=bodyparts, lims=lims, figsize=(3.0, 3.0)),
+                             f"plots/trajectory_{k}.png"))
+    return jobs
+
+
+def _run_jobs(jobs, out_dir: Path, num_workers: int, progress: bool) -> None:
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=len(jobs), desc="report plots", unit="plot", disable=not progress)
+    try:
+        if num_workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                _render(job, str(out_dir))
+                bar.update()
+            return
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor, as_completed
+
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        with ProcessPoolExecutor(max_workers=num_workers, mp_context=mp.get_context(method)) as pool:
+            futures = [pool.submit(_render, job, str(out_dir)) for job in jobs]
+            for fut in as_completed(futures):
+                fut.result()
+                bar.update()
+    finally:
+        bar.close()
+
+
+def _hex(c) -> str:
+    return "#%02x%02x%02x" % tuple(int(round(255 * v)) for v in c[:3])
+
+
+def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok):
+    summ = tables["summary"]
+    trans = tables["transitions"].to_numpy()
+    colors = syllable_colors(int(results.num_states))
+    cards = []
+    for k in order:
+        row = summ.loc[k]
+        nxt = []
+        if np.isfinite(trans[k]).any():
+            p = np.nan_to_num(trans[k], nan=0.0)
+            for j in np.argsort(-p, kind="stable")[:3]:
+                if p[j] > 0:
+                    nxt.append({"syllable": int(j), "p": f"{100 * p[j]:.0f}%", "color": _hex(colors[j])})
+        facts = [("instances", f"{int(row['instances'])}"), ("frequency", f"{100 * float(row['frequency']):.1f}%")]
+        if np.isfinite(row.get("median_duration_s", np.nan)):
+            facts.append(("median duration", f"{float(row['median_duration_s']):.2f} s"))
+        else:
+            facts.append(("median duration", f"{float(row['median_duration_frames']):.0f} frames"))
+        if "mean_speed_px_s" in row and np.isfinite(row["mean_speed_px_s"]):
+            facts.append(("mean speed", f"{float(row['mean_speed_px_s']):.0f} px/s"))
+        traj = f"plots/trajectory_{k}.png"
+        cards.append({
+            "k": int(k), "color": _hex(colors[k]), "facts": facts, "next": nxt,
+            "trajectory": traj if traj in plots_done else None,
+            "movies": movies["by_syllable"].get(int(k), []),
+        })
+    return cards
+
+
+def _table_rows(df, order, unit_cols=None):
+    out = []
+    for k in order:
+        r = df.loc[k]
+        out.append([f"{v:.3g}" if isinstance(v, (float, np.floating)) and np.isfinite(v) else ("" if isinstance(v, (float, np.floating)) else str(v)) for v in r.to_numpy()])
+    return out
+
+
+def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=None, trajectories: bool = True,
+                 pre: int = 5, post: int = 15, num_samples: int = 40, seed: int = 0, extras: bool = True) -> Path:
+    """Write the HTML report of a fit.
+
+    Parameters
+    ----------
+    results_path : str, Path or Results
+        A results file, the output folder of ``ethogram fit`` (its ``results.h5``, or its
+        only ``.h5`` file), or a :class:`ethogram.io.results.Results` already loaded.
+    out_dir : str or Path, optional
+        Report folder (default: ``report/`` beside the results file). Created; files of an
+        earlier report there are replaced.
+    num_workers : int, default 1
+        Processes drawing the plots (1 = in this process).
+    progress : bool, optional
+        Progress bar over the plots (default: when stderr is a terminal).
+    trajectories : bool, default True
+        Draw syllable trajectory plots when the results hold keypoints, centroids and headings.
+    pre, post, num_samples, seed : int
+        Window (frames before and after onset), instances per syllable and seed of the
+        trajectory plots (:func:`ethogram.viz.syllable_trajectories`).
+    extras : bool, default True
+        Copy in and show the movies and the comparison/statistics outputs found in
+        sub-folders of the results' folder.
+
+    Returns
+    -------
+    Path
+        ``out_dir / "index.html"``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If no results file is found at ``results_path``.
+    ValueError
+        If ``num_workers`` is not a positive integer.
+    """
+    import jinja2
+
+    from .. import __version__
+    from . import _report_data as rd
+
+    t_start = time.perf_counter()
+    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 1:
+        raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
+    if hasattr(results_path, "recordings") and hasattr(results_path, "model"):
+        results = results_path
+        rfile = Path(results.path) if getattr(results, "path", None) else None
+    else:
+        from ..io.results import load_results
+
+        rfile = rd.find_results_file(results_path)
+        results = load_results(rfile)
+    if out_dir is None:
+        if rfile is None:
+            raise ValueError("out_dir is needed when results_path is a Results object without a path")
+        out_dir = rfile.parent / "report"
+    out_dir = Path(out_dir).expanduser()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    K = int(results.num_states)
+
+    tables = rd.syllable_tables(results, out_dir / "tables")
+    summ = tables["summary"]
+    inst = summ["instances"].to_numpy()
+    order = [int(k) for k in frequency_order(inst) if inst[k] > 0]
+
+    traj = counts = None
+    bodyparts = None
+    recs = results.recordings
+    if trajectories and recs and all(r.keypoints is not None and r.centroid is not None and r.heading is not None for r in recs):
+        from .trajectories import syllable_trajectories
+
+        traj, counts = syllable_trajectories([r.keypoints for r in recs], [r.centroid for r in recs],
+                                             [r.heading for r in recs], [r.syllables for r in recs], num_states=K,
+                                             pre=pre, post=post, num_samples=num_samples, seed=seed)
+        bodyparts = list(recs[0].bodyparts) if recs[0].bodyparts else None
+    jobs = plot_jobs(results, order, traj, counts, pre=pre, bodyparts=bodyparts)
+    _run_jobs(jobs, out_dir, int(num_workers), bool(progress))
+    done = {rel for _, _, rel in jobs}
+
+    movies = {"by_syllable": {}, "other": []}
+    extra_sections = []
+    if extras and rfile is not None:
+        movies = rd.collect_movies(rfile.parent, out_dir)
+        extra_sections = rd.collect_extras(rfile.parent, out_dir, rfile)
+
+    colors = syllable_colors(K)
+    dsum = tables["durations"]
+    trans = tables["transitions"]
+    usage = tables["usage"]
+    ctx = {
+        "title": f"ethogram report: {rfile.parent.name if rfile is not None else 'fit'}",
+        "results_name": rfile.name if rfile is not None else "",
+        "summary": rd.fit_summary(results),
+        "recordings": rd.recordings_table(results),
+        "order": order,
+        "colors": {k: _hex(colors[k]) for k in range(K)},
+        "summary_header": [c.replace("_", " ") for c in summ.columns],
+        "summary_rows": list(zip(order, _table_rows(summ, order))),
+        "duration_unit": tables["duration_unit"],
+        "durations_header": list(dsum.columns),
+        "durations_rows": list(zip(order, _table_rows(dsum, order))),
+        "transition_cols": order,
+        "transition_rows": [(k, [(j, float(np.nan_to_num(trans.loc[k, j], nan=0.0))) for j in order]) for k in order],
+        "usage_rows": [(name, [float(np.nan_to_num(usage.loc[name, k], nan=0.0)) for k in order]) for name in usage.index],
+        "csv": {k: "tables/" + v for k, v in tables["csv"].items()},
+        "plots": done,
+        "recording_plots": [(rec.name, f"plots/data_{i}.png", f"plots/probabilities_{i}.png" if f"plots/probabilities_{i}.png" in done else None)
+                            for i, rec in enumerate(recs[:MAX_RECORDING_PLOTS])],
+        "more_recordings": max(0, len(recs) - MAX_RECORDING_PLOTS),
+        "window_seconds": WINDOW_SECONDS,
+        "cards": _syllable_cards(results, tables, order, done, movies, traj is not None),
+        "other_movies": movies["other"],
+        "extras": extra_sections,
+        "config": rd.config_rows(results),
+        "versions": rd.version_rows(results),
+        "ethogram_version": __version__,
+        "generated": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
+        "num_states": K,
+        "trajectory_window": (pre, post),
+    }
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    html = env.get_template("report.html.j2").render(**ctx, seconds=time.perf_counter() - t_start)
+    index = out_dir / "index.html"
+    tmp = out_dir / f".index.html.tmp"
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(index)
+    return index
