@@ -247,11 +247,17 @@ class AutoregressiveObservations(ObservationModel):
             For t >= L, True iff frames t-L..t are all observed; for t < L, False with
             ``first_frames="unscored"`` and iff frame t is observed with
             ``"standard_normal"``. None when every frame is scored.
+
+        On a model whose ``data_center`` is not set yet (never initialised), the observed
+        frames of this sequence set ``data_center`` and ``data_scale`` (so that every
+        sequence of a fit, wherever its E-step runs, uses the same reference).
         """
         observed = None if mask is None else np.asarray(mask, dtype=bool)
         nan_rows = np.isnan(data).any(axis=1) if np.isnan(data).any() else None
         if nan_rows is not None:
             observed = ~nan_rows if observed is None else observed & ~nan_rows
+        if self.data_center is None:  # a model never initialised: this sequence sets the reference
+            self._set_reference(np.asarray(data, dtype=np.float64) if observed is None else np.asarray(data, dtype=np.float64)[observed])
         if self.first_frames == "unscored":
             eff = lag_closure(np.ones(data.shape[0], bool) if observed is None else observed, self.num_lags)
             eff[:self.num_lags] = False
@@ -613,6 +619,8 @@ class AutoregressiveObservations(ObservationModel):
             cov = symmetrize(cov) + np.diag(1e-6 * scale)
             if singular_states(cov[None]):
                 cov = cov + np.diag(1e-4 * scale)
+            if self.noise == "diag":
+                cov = np.diag(np.diag(cov))
             self.emission_covs = np.tile(cov, (K, 1, 1))
             return
         feats = np.hstack([Z[:, :D] - Z[:, D:D + L * D] @ Abar.T, Z[:, :D], velocity])

@@ -157,6 +157,30 @@ class GaussianObservations(ObservationModel):
                 self.data_scale = scale
                 self.data_center = center
 
+    def effective_mask(self, data, mask):
+        """Frames the model scores: the caller's mask itself.
+
+        On a model whose ``data_center`` is not set yet (never initialised), the observed
+        frames of this sequence set ``data_center`` and ``data_scale`` (so that every
+        sequence of a fit, wherever its E-step runs, uses the same reference).
+
+        Parameters
+        ----------
+        data : ndarray, shape (T, D)
+        mask : ndarray of bool, shape (T,), or None
+
+        Returns
+        -------
+        ndarray of bool, shape (T,), or None
+        """
+        if self.data_center is None:
+            x = np.asarray(data, dtype=np.float64).reshape(len(data), -1)
+            keep = ~np.isnan(x).any(axis=1)
+            if mask is not None:
+                keep &= np.asarray(mask, dtype=bool)
+            self._set_reference(x[keep])
+        return mask
+
     def prior_psi(self) -> np.ndarray:
         """``n0 s0_d`` per dimension (D,): the diagonal of the inverse-Wishart scale matrix.
 
