@@ -135,7 +135,7 @@ class AutoregressiveHMM(_CourseMixin, HMM):
     emission_cov = emission_covs
 
     def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
-        super().__init__(num_states, "autoregressive", dict(data_dim=data_dim, num_lags=num_lags, bias=bias, noise=noise, prior=prior), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
+        super().__init__(num_states, "autoregressive", dict(data_dim=data_dim, num_lags=num_lags, bias=bias, noise=noise, prior=prior, first_frames="standard_normal"), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
         rng = _random_rng(seed)
         K, D, L = self.num_states, int(data_dim), int(num_lags)
         dyn = np.zeros((K, D, L * D))
