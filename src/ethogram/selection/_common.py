@@ -1,0 +1,191 @@
+"""Shared pieces of model selection: checking inputs, building and fitting one model, labels
+and run lengths.
+
+Every selection function takes model inputs as the rest of ethogram does: one array (T, D)
+or a list of arrays of different lengths, optional boolean masks (True = frame observed),
+NaN rows masked automatically. A model is described by a small dict (``spec``: number of
+states, observation model name and keyword arguments, kappa, other HMM keyword arguments)
+so that a fit can be rebuilt in a worker process from arrays and numbers only.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: names accepted for ``model`` besides the registered observation-model names
+MODEL_ALIASES = {
+    "arhmm": "autoregressive",
+    "ar": "autoregressive",
+    "robust_arhmm": "robust_autoregressive",
+    "robust-arhmm": "robust_autoregressive",
+    "hmm": "gaussian",
+}
+
+
+def check_datas(datas, masks=None) -> tuple[list, list]:
+    """Validate model inputs into a list of float arrays (T_i, D) and a list of masks.
+
+    Parameters
+    ----------
+    datas : array_like (T, D) or list of them
+    masks : array_like of bool (T,), list of them (or None entries), or None
+
+    Returns
+    -------
+    datas : list of ndarray, float64, shape (T_i, D)
+    masks : list of (ndarray of bool (T_i,) or None), NaN rows already masked out
+
+    Raises
+    ------
+    ValueError
+        If an array is not 2-D, dimensions differ, it is empty, or a mask does not match.
+    """
+    if isinstance(datas, np.ndarray) or (isinstance(datas, (list, tuple)) and datas and np.ndim(datas[0]) == 1):
+        datas = [datas]
+    datas = [np.asarray(d, dtype=np.float64) for d in datas]
+    if not datas:
+        raise ValueError("datas is empty: give one array (T, D) or a list of them")
+    for i, d in enumerate(datas):
+        if d.ndim != 2 or d.shape[0] < 2:
+            raise ValueError(f"datas[{i}] must be a 2-D array (T, D) with T >= 2, got shape {d.shape}")
+        if np.isinf(d).any():
+            raise ValueError(f"datas[{i}] holds infinite values; replace them by NaN to mask those frames")
+    dims = {d.shape[1] for d in datas}
+    if len(dims) != 1:
+        raise ValueError(f"all arrays in datas must have the same number of columns, got {sorted(dims)}")
+    if masks is None:
+        masks = [None] * len(datas)
+    elif isinstance(masks, np.ndarray) and len(datas) == 1:
+        masks = [masks]
+    if len(masks) != len(datas):
+        raise ValueError(f"masks must give one mask (or None) per array: {len(masks)} masks for {len(datas)} arrays")
+    out = []
+    for i, (d, m) in enumerate(zip(datas, masks)):
+        nan_rows = np.isnan(d).any(axis=1)
+        if m is not None:
+            m = np.asarray(m)
+            if m.shape != (d.shape[0],):
+                raise ValueError(f"masks[{i}] must have shape ({d.shape[0]},), got {m.shape}")
+            m = m.astype(bool) & ~nan_rows
+        elif nan_rows.any():
+            m = ~nan_rows
+        out.append(m)
+    return datas, out
+
+
+def model_spec(num_states, model, observation_kwargs, data_dim, kappa=0.0, hmm_kwargs=None) -> dict:
+    """Describe an HMM by arrays and numbers (rebuilt with :func:`build_model`).
+
+    Parameters
+    ----------
+    num_states : int
+    model : str
+        Observation model: a registered name or an alias (``"arhmm"`` = ``"autoregressive"``).
+    observation_kwargs : dict or None
+        ``data_dim`` is filled in from the data when absent.
+    data_dim : int
+    kappa : float
+    hmm_kwargs : dict or None
+        Other keyword arguments of :class:`ethogram.HMM` (e.g. ``transition_alpha``).
+
+    Returns
+    -------
+    dict
+    """
+    from ..models.observations.base import get_observation_class
+
+    name = MODEL_ALIASES.get(str(model).lower(), str(model).lower())
+    get_observation_class(name)  # raises a ValueError naming the choices
+    kw = dict(observation_kwargs or {})
+    kw.setdefault("data_dim", int(data_dim))
+    if int(kw["data_dim"]) != int(data_dim):
+        raise ValueError(f"observation_kwargs['data_dim']={kw['data_dim']} but the data have {data_dim} columns")
+    hk = dict(hmm_kwargs or {})
+    if "kappa" in hk:
+        raise ValueError("give kappa as its own argument, not inside hmm_kwargs")
+    return {"num_states": int(num_states), "observations": name, "observation_kwargs": kw, "kappa": float(kappa), "hmm_kwargs": hk}
+
+
+def build_model(spec: dict):
+    """An unfitted :class:`ethogram.HMM` from a spec made by :func:`model_spec`."""
+    from ..models.hmm import HMM
+
+    return HMM(spec["num_states"], spec["observations"], dict(spec["observation_kwargs"]), kappa=spec["kappa"], **spec["hmm_kwargs"])
+
+
+def fit_model(spec, datas, masks, num_iters, tol, rng=None, params=None, num_threads=None):
+    """Build and fit one model (one restart), from k-means (``rng``) or warm from ``params``.
+
+    Returns
+    -------
+    model : HMM
+    objective : float
+        Final MAP objective.
+    num_iters : int
+        EM iterations done.
+    """
+    model = build_model(spec)
+    extra = {} if tol is None else {"tol": float(tol)}
+    if params is not None:
+        model.initialize(datas, masks, seed=0)  # sets data-relative extras; parameters overwritten next
+        model.set_params(params)
+        res = model.fit(datas, num_iters=num_iters, init="params", masks=masks, progress=False, num_threads=num_threads, **extra)
+    else:
+        res = model.fit(datas, num_iters=num_iters, seed=rng, masks=masks, progress=False, num_threads=num_threads, **extra)
+    return model, float(res.objectives[-1]), int(res.num_iters)
+
+
+def scored_mask(model, data, mask) -> np.ndarray:
+    """Frames the model scores (bool (T,)): observed, and for AR models their lags too."""
+    eff = model.observations.effective_mask(data, mask)
+    return np.ones(data.shape[0], dtype=bool) if eff is None else np.asarray(eff, dtype=bool)
+
+
+def viterbi_labels(model, datas, masks) -> list:
+    """Viterbi labels per sequence with -1 at frames that are not observed.
+
+    Returns
+    -------
+    list of ndarray of int, shape (T_i,)
+    """
+    labels = model.predict(list(datas), masks=list(masks))
+    out = []
+    for lab, m in zip(labels, masks):
+        lab = np.asarray(lab, dtype=np.int64).copy()
+        if m is not None:
+            lab[~m] = -1
+        out.append(lab)
+    return out
+
+
+def run_lengths(labels) -> np.ndarray:
+    """Lengths (frames) of the runs of equal labels, skipping runs of -1 (no syllable).
+
+    Parameters
+    ----------
+    labels : array_like of int, shape (T,), or a list of them
+        Runs never continue across sequences.
+
+    Returns
+    -------
+    ndarray of int
+        One entry per run, in order.
+    """
+    seqs = labels if isinstance(labels, (list, tuple)) else [labels]
+    out = []
+    for lab in seqs:
+        lab = np.asarray(lab)
+        if lab.size == 0:
+            continue
+        starts = np.r_[0, np.flatnonzero(lab[1:] != lab[:-1]) + 1]
+        lengths = np.diff(np.r_[starts, lab.size])
+        out.append(lengths[lab[starts] >= 0])
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+
+def usage(labels, num_states: int) -> np.ndarray:
+    """Fraction of labelled frames (label >= 0) in each state, shape (num_states,)."""
+    lab = np.concatenate([np.asarray(x) for x in (labels if isinstance(labels, (list, tuple)) else [labels])])
+    lab = lab[lab >= 0]
+    counts = np.bincount(lab, minlength=num_states).astype(np.float64)
+    return counts / max(1.0, counts.sum())

@@ -1,0 +1,240 @@
+"""Stickiness to a target duration: the kappa that makes the median syllable last as long as asked.
+
+The search runs over log kappa: a first fit at ``kappa_start`` (default: the number of
+frames per state, where the prior starts to matter, see below), then brackets of
+``candidates_per_round`` kappas, each ``factor`` times the previous, upward while the median
+Viterbi run is shorter than the target (downward while longer) until the target is crossed
+or ``kappa_max`` (``kappa_min``) is passed; then rounds of ``candidates_per_round`` points
+spaced evenly in log kappa inside the bracket (a multisection, i.e. bisection with several
+points per round so that they run in parallel) until a median lands within ``rel_tol`` of
+the target. Every fit is warm-started from the fit at the nearest smaller evaluated kappa
+(from the previous round's last fit while bracketing), which both speeds it up and keeps the
+curve smooth. Rounds have a fixed size, so the result does not depend on the number of
+workers.
+
+Why durations "do not move" (measured on the open-field DeepLabCut keypoints of
+``../shared/data/openfield``: 2330 frames at 30 fps split in two recordings, egocentric
+coordinates of 4 body parts, 4 standardized PCs, ARHMM with K = 20 and 3 lags): in EM the
+MAP transition row is ``p_kk = (n_kk + kappa) / (N_k + kappa)``, ``p_kj = n_kj / (N_k +
+kappa)`` (``transition_alpha = 1``), so once kappa exceeds the ~116 frames per state
+kappa acts on the switching cost ``log(p_kk / p_kj) ~ log(kappa / n_kj)`` only
+logarithmically: each tenfold kappa adds 2.3 nats. Measured at kappa = 1e3, 1e4, 1e5, 1e6:
+the median Viterbi run was 8, 9, 9, 9 frames while the median switching cost rose 6.9, 9.2,
+11.5, 13.8 nats; the emissions gave each run 19 to 31 nats (median over runs) more
+log-likelihood than the best other single state over the same frames (1.2 to 1.4 nats per
+frame on average), so a run pays for its two switches many times over, and 81 to 85% of
+the off-diagonal transitions were exactly zero (unseen transitions get no mass with alpha =
+1), freezing the path structure. Durations only grow once log kappa grows by the evidence
+of a run: the median reached 19 frames at kappa = 1e7 and 25 at 1e8 (3000 and 40000 times
+the number of frames). So the search must bracket far beyond ``kappa ~ T``; it goes up to
+``kappa_max`` (1e12 by default) and says so in ``message`` when the target needs kappa
+beyond a thousand times the number of frames (the emissions, not the prior, set the
+durations there: fewer PCs, a noise prior or lower K are the other levers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._common import build_model, check_datas, fit_model, model_spec, run_lengths, viterbi_labels
+from ._parallel import run_tasks, task_seed
+
+
+@dataclass
+class KappaSearch:
+    """Outcome of :func:`find_kappa`.
+
+    Attributes
+    ----------
+    kappa : float
+        Chosen stickiness (the evaluated kappa whose median duration is closest to the target).
+    median_duration : float
+        Median Viterbi run length at ``kappa``, in frames.
+    target_frames : float
+        Target median duration in frames.
+    reached : bool
+        Whether ``median_duration`` is within ``rel_tol`` of the target.
+    curve : pandas.DataFrame
+        Every evaluated fit, by increasing kappa: ``kappa, median_duration`` (frames),
+        ``median_duration_s`` (when fps is known), ``mean_duration``, ``num_runs``,
+        ``states_used``, ``objective``, ``num_iters``, ``round``, ``kappa_per_frame``.
+    params : dict
+        Parameters of the fit at ``kappa`` (``HMM.get_params()``).
+    spec : dict
+        How to rebuild the model (:meth:`model`).
+    message : str
+        What happened, in one or two sentences.
+    """
+
+    kappa: float
+    median_duration: float
+    target_frames: float
+    reached: bool
+    curve: object
+    params: dict = field(repr=False)
+    spec: dict = field(repr=False)
+    message: str = ""
+
+    def model(self):
+        """The fitted :class:`ethogram.HMM` at the chosen kappa."""
+        m = build_model(dict(self.spec, kappa=self.kappa))
+        m.set_params(self.params)
+        return m
+
+
+def median_duration(model, datas, masks=None) -> float:
+    """Median length (frames) of the Viterbi runs of ``model`` on ``datas`` (NaN if none).
+
+    Runs are split at unobserved frames and at the ends of recordings.
+    """
+    datas, masks = check_datas(datas, masks)
+    d = run_lengths(viterbi_labels(model, datas, masks))
+    return float(np.median(d)) if d.size else np.nan
+
+
+def _kappa_task(task: dict) -> dict:
+    spec = dict(task["spec"], kappa=task["kappa"])
+    rng = task_seed(task["seed"], 0) if task["params"] is None else None
+    model, objective, iters = fit_model(spec, task["datas"], task["masks"], task["num_iters"], task["tol"], rng=rng, params=task["params"], num_threads=task["num_threads"])
+    labels = viterbi_labels(model, task["datas"], task["masks"])
+    d = run_lengths(labels)
+    used = np.unique(np.concatenate(labels))
+    return {
+        "kappa": task["kappa"], "median_duration": float(np.median(d)) if d.size else np.nan,
+        "mean_duration": float(d.mean()) if d.size else np.nan, "num_runs": int(d.size),
+        "states_used": int((used >= 0).sum()), "objective": objective, "num_iters": iters,
+        "params": model.get_params(),
+    }
+
+
+def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=None, model="autoregressive", observation_kwargs=None, masks=None, kappa_start=None, kappa_min=1e-2, kappa_max=1e12, factor=10.0, rel_tol=0.1, max_rounds=12, candidates_per_round=2, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None) -> KappaSearch:
+    """Search log kappa for the stickiness whose median syllable duration hits a target.
+
+    Parameters
+    ----------
+    datas : array_like (T, D) or list of them
+        Model inputs, one array per recording (NaN rows masked).
+    num_states : int
+        K.
+    target_duration : float, default 0.4
+        Target median duration in seconds (MoSeq's syllables last about 400 ms).
+    fps : float, optional
+        Frame rate, frames per second; needed unless ``target_frames`` is given.
+    target_frames : float, optional
+        Target in frames (overrides ``target_duration`` and ``fps``).
+    model, observation_kwargs, masks, hmm_kwargs
+        As in :func:`ethogram.selection.cross_validate`.
+    kappa_start : float, optional
+        First kappa (default: frames per state, ``sum_i T_i / K``).
+    kappa_min, kappa_max : float, default 1e-2 and 1e12
+        The bracket never leaves these bounds.
+    factor : float, default 10
+        Ratio between successive kappas while bracketing.
+    rel_tol : float, default 0.1
+        Stop when ``|median - target| <= rel_tol * target``.
+    max_rounds : int, default 12
+        Rounds of fits after the first, bracketing and refining together.
+    candidates_per_round : int, default 2
+        Kappas fitted per round (in parallel); fixed, so results do not depend on workers.
+    num_iters, tol
+        EM settings of every fit (warm-started fits usually need few iterations).
+    seed : int, default 0
+        Seed of the first (k-means) fit.
+    num_workers, executor, progress
+        As in :func:`ethogram.selection.cross_validate`.
+
+    Returns
+    -------
+    KappaSearch
+
+    Raises
+    ------
+    ValueError
+        Without ``fps`` or ``target_frames``, or with a non-positive target or bounds.
+    """
+    import pandas as pd
+
+    if target_frames is None:
+        if fps is None:
+            raise ValueError("find_kappa needs fps (frames per second) to turn target_duration into frames, or give target_frames")
+        if not (np.isfinite(fps) and fps > 0 and np.isfinite(target_duration) and target_duration > 0):
+            raise ValueError(f"fps and target_duration must be positive, got {fps!r} and {target_duration!r}")
+        target_frames = float(target_duration) * float(fps)
+    target = float(target_frames)
+    if not (np.isfinite(target) and target > 1):
+        raise ValueError(f"the target median duration must be more than one frame, got {target!r} frames")
+    if not (0 < kappa_min < kappa_max and np.isfinite(kappa_max)) or factor <= 1:
+        raise ValueError("need 0 < kappa_min < kappa_max < inf and factor > 1")
+    datas, masks = check_datas(datas, masks)
+    spec = model_spec(num_states, model, observation_kwargs, datas[0].shape[1], 0.0, hmm_kwargs)
+    total = sum(d.shape[0] for d in datas)
+    k0 = float(kappa_start) if kappa_start is not None else total / int(num_states)
+    k0 = float(np.clip(k0, kappa_min, kappa_max))
+    m = int(candidates_per_round)
+    if m < 1:
+        raise ValueError(f"candidates_per_round must be a positive integer, got {candidates_per_round!r}")
+
+    evaluated: list[dict] = []
+
+    def run(kappas, params, rnd):
+        tasks = [dict(spec=spec, kappa=float(k), params=params, seed=seed, datas=datas, masks=masks, num_iters=int(num_iters), tol=tol, num_threads=None) for k in kappas]
+        res = run_tasks(_kappa_task, tasks, num_workers, executor, progress, desc=f"kappa round {rnd}")
+        for r in res:
+            r["round"] = rnd
+        evaluated.extend(res)
+        return res
+
+    def close(r):
+        return np.isfinite(r["median_duration"]) and abs(r["median_duration"] - target) <= rel_tol * target
+
+    first = run([k0], None, 0)[0]
+    rnd = 0
+    direction = 1 if first["median_duration"] < target else -1
+    last = first
+    bracket = None
+    limit_hit = False
+    # bracketing
+    while not close(last) and bracket is None and rnd < max_rounds:
+        rnd += 1
+        ks = [last["kappa"] * factor ** (direction * (j + 1)) for j in range(m)]
+        ks = [k for k in ks if kappa_min <= k <= kappa_max]
+        if not ks:
+            limit_hit = True
+            break
+        res = run(ks, last["params"], rnd)
+        for r in res:
+            if close(r) or (direction > 0 and r["median_duration"] >= target) or (direction < 0 and r["median_duration"] < target):
+                bracket = True
+                break
+        last = res[-1]
+        if len(ks) < m:
+            limit_hit = bracket is None
+            break
+    # refinement by multisection in log kappa
+    while rnd < max_rounds and not any(close(r) for r in evaluated) and not limit_hit:
+        srt = sorted(evaluated, key=lambda r: r["kappa"])
+        hi_i = next((i for i, r in enumerate(srt) if r["median_duration"] >= target), None)
+        if hi_i is None or hi_i == 0:
+            break
+        lo, hi = srt[hi_i - 1], srt[hi_i]
+        if hi["kappa"] / lo["kappa"] < 1.02:
+            break
+        rnd += 1
+        ks = np.exp(np.linspace(np.log(lo["kappa"]), np.log(hi["kappa"]), m + 2)[1:-1])
+        run(list(ks), lo["params"], rnd)
+    best = min(evaluated, key=lambda r: (abs(r["median_duration"] - target) if np.isfinite(r["median_duration"]) else np.inf, r["kappa"]))
+    curve = pd.DataFrame([{k: v for k, v in r.items() if k != "params"} for r in evaluated]).sort_values("kappa", kind="stable").reset_index(drop=True)
+    curve["kappa_per_frame"] = curve["kappa"] / total
+    if fps is not None:
+        curve["median_duration_s"] = curve["median_duration"] / float(fps)
+    reached = bool(close(best))
+    msg = f"median duration {best['median_duration']:g} frames at kappa {best['kappa']:.4g} for a target of {target:g} frames"
+    if not reached:
+        where = "kappa_max" if direction > 0 else "kappa_min"
+        msg += f"; not within {rel_tol:.0%} after {rnd} rounds" + (f" (stopped at {where})" if limit_hit else "")
+    if best["kappa"] > 1e3 * total:
+        msg += (f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
+                "not the transition prior, set the durations here (see the module docstring)")
+    return KappaSearch(float(best["kappa"]), float(best["median_duration"]), target, reached, curve, best["params"], spec, msg)
