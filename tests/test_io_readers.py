@@ -73,6 +73,12 @@ def test_folder_glob_and_list_give_the_same_sorted_recordings():
         assert [r.name for r in other] == [r.name for r in folder]
         for a, b in zip(folder, other):
             np.testing.assert_array_equal(a.data, b.data)
+    only_dlc = read_recordings(OPENFIELD, format="dlc")  # a folder with format: only those files
+    assert [r.name for r in only_dlc] == ["keypoints", "keypoints_missingdata"]
+    with pytest.raises(FileNotFoundError, match="'jabs'"):
+        read_recordings(OPENFIELD, format="jabs")
+    with pytest.raises(ValueError, match="keypoints_ndx_pose.nwb"):  # a file read as what it is not
+        read_recordings(OPENFIELD / "keypoints_ndx_pose.nwb", format="dlc")
     mixed = read_recordings([DATA / "jabs", DATA / "flies" / "clip.slp"])
     assert [r.name for r in mixed][:3] == ["clip/female", "clip/male", "sample_pose_est_v2"]
     assert [r.source for r in mixed] == sorted(r.source for r in mixed)

@@ -131,8 +131,9 @@ def _has_magic(s: str) -> bool:
     return any(c in s for c in "*?[")
 
 
-def _expand(paths) -> list[Path]:
-    """Files named by paths, globs and folders (folders: known formats inside, not recursive)."""
+def _expand(paths, format=None) -> list[Path]:
+    """Files named by paths, globs and folders (folders: known formats inside, not recursive;
+    only files of ``format`` when it is given)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = list(paths)
@@ -149,12 +150,14 @@ def _expand(paths) -> list[Path]:
             for c in sorted(q.iterdir()):
                 if c.is_file() and c.suffix.lower() in _SUFFIXES:
                     try:
-                        guess_format(c)
+                        guessed = guess_format(c)
                     except ValueError:
                         continue
-                    found.append(c)
+                    if format is None or guessed == format:
+                        found.append(c)
             if not found:
-                raise FileNotFoundError(f"no recordings of a known format in folder {q} (suffixes {', '.join(_SUFFIXES)})")
+                what = f"{format!r} recordings" if format else "recordings of a known format"
+                raise FileNotFoundError(f"no {what} in folder {q} (suffixes {', '.join(_SUFFIXES)})")
             files += found
         elif _has_magic(p):
             hits = sorted(Path(h) for h in glob.glob(os.path.expanduser(p)) if Path(h).is_file())
@@ -206,8 +209,12 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
             raise ValueError(f"fps must be a positive number of frames per second, got {fps!r}")
     try:
         return readers[format](path, fps=fps)
-    except (ValueError, FileNotFoundError):
+    except FileNotFoundError:
         raise
+    except ValueError as e:
+        if str(path) in str(e) or path.name in str(e):
+            raise
+        raise ValueError(f"cannot read {path} as {format!r}: {e}") from None
     except (OSError, KeyError, IndexError, TypeError) as e:
         raise ValueError(f"cannot read {path} as {format!r}: {type(e).__name__}: {e}") from None
 
@@ -254,7 +261,8 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
     ----------
     paths : str, Path, or list of them
         Files, globs (``"data/*.csv"``) and folders (every file of a known format inside, not
-        recursive; files whose format cannot be guessed are skipped there).
+        recursive; files whose format cannot be guessed, or differs from ``format`` when it is
+        given, are skipped there).
     format : str, optional
         One of :data:`FORMATS` for every file; guessed per file when None (:func:`guess_format`).
     fps : float, optional
@@ -287,7 +295,7 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
             raise ValueError(f"bodyparts lists a body part twice: {bodyparts}")
     if format is not None and format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
-    files = _expand(paths)
+    files = _expand(paths, format)
     base = _unique_names(files)
     out, seen_moseq2 = [], set()
     for f in files:
