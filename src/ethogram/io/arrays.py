@@ -60,7 +60,8 @@ def read_npy(path, fps=None) -> list[Recording]:
     try:
         obj = np.load(path, allow_pickle=False)
     except ValueError as e:
-        raise ValueError(f"{path}: cannot read without pickle ({e}); save plain numeric arrays") from None
+        raise ValueError(f"{path}: not a plain numeric .npy/.npz file (numpy: {e}); pickled objects are refused, "
+                         "save numeric arrays") from None
     if isinstance(obj, np.lib.npyio.NpzFile):
         with obj:
             keys = sorted(obj.files)
