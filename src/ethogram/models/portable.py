@@ -12,6 +12,9 @@ description, data, mask): the EM loop sends it, by reference, to whatever execut
 from __future__ import annotations
 
 import inspect
+import json
+import threading
+from functools import lru_cache
 
 import numpy as np
 
@@ -33,6 +36,21 @@ def _plain(value, where: str):
     )
 
 
+@lru_cache(maxsize=None)
+def _init_arguments(cls) -> tuple:
+    """Names of the constructor arguments along the class hierarchy (except ``num_states``)."""
+    names = []
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        for name, p in inspect.signature(init).parameters.items():
+            if name in ("self", "num_states") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or name in names:
+                continue
+            names.append(name)
+    return tuple(names)
+
+
 def observation_config(observations) -> dict:
     """Constructor keyword arguments that rebuild an observation model (without parameters).
 
@@ -52,16 +70,7 @@ def observation_config(observations) -> dict:
     if callable(getter):
         raw = dict(getter())
     else:
-        raw = {}
-        for klass in type(observations).__mro__:
-            init = klass.__dict__.get("__init__")
-            if init is None:
-                continue
-            for name, p in inspect.signature(init).parameters.items():
-                if name in ("self", "num_states") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
-                    continue
-                if name not in raw and hasattr(observations, name):
-                    raw[name] = getattr(observations, name)
+        raw = {name: getattr(observations, name) for name in _init_arguments(type(observations)) if hasattr(observations, name)}
     return {k: _plain(v, f"observation setting {k!r}") for k, v in raw.items()}
 
 
@@ -145,6 +154,41 @@ def model_from_description(description: dict, params: dict | None = None):
     return model
 
 
+#: per-thread cache of the last rebuilt model (see _cached_stats)
+_LOCAL = threading.local()
+
+
+def _unset_constants(model) -> bool:
+    """Whether the observation model still lacks a data-derived constant (set on first use)."""
+    obs = model.observations
+    return any(getattr(obs, k, None) is None for k in getattr(type(obs), "extra_param_names", ()))
+
+
+def _cached_stats(params: dict, description: dict, data, mask):
+    """:func:`sequence_stats` with a per-thread cache of the rebuilt model.
+
+    Consecutive jobs of one EM iteration share their ``params`` and ``description`` objects
+    on threads (and their values on processes), so the model last built by this thread is
+    reused when the description is equal and ``params`` has the same keys: its parameters
+    are set again only when ``params`` is another object. A model whose data-derived
+    constants are still unset (they would be set by this sequence) is never reused, so the
+    result depends only on the arguments. The cache holds references, so ids are not recycled.
+    """
+    entry = getattr(_LOCAL, "entry", None)
+    key = None
+    if entry is not None:
+        key = entry[1] if entry[0] is description else json.dumps(description, sort_keys=True)
+    if entry is not None and key == entry[1] and entry[3].keys() == params.keys():
+        model = entry[2]
+        if entry[3] is not params:
+            model.set_params(params)
+    else:
+        model = model_from_description(description, params)
+        key = key if key is not None else json.dumps(description, sort_keys=True)
+    _LOCAL.entry = None if _unset_constants(model) else (description, key, model, params)
+    return model.expected_stats(data, mask)
+
+
 def sequence_stats(params: dict, description: dict, data: np.ndarray, mask: np.ndarray | None):
     """The E-step of one sequence, as a top-level function of plain data.
 
@@ -162,5 +206,7 @@ def sequence_stats(params: dict, description: dict, data: np.ndarray, mask: np.n
     Returns
     -------
     SufficientStats
+        The result depends only on the four arguments (the model is rebuilt from them; a
+        worker reuses its last rebuilt model when the description is the same).
     """
-    return model_from_description(description, params).expected_stats(data, mask)
+    return _cached_stats(params, description, data, mask)

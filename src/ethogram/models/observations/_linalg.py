@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.linalg import solve_triangular
 
-from ...inference._validation import check_mask
+from ...inference import check_mask
 from ._common import LOG_2PI, cholesky, grouped_squares
 
 #: frames scored per GEMM block (bounds the (block, K * D) temporary)

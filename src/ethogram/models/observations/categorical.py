@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...inference._validation import check_mask
+from ...inference import check_mask
 from ._common import check_positive_int, check_shape, frame_weights, kmeans_labels
 from ._linalg import check_init_method, check_states
 from .base import ObservationModel, register
