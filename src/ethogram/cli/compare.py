@@ -1,0 +1,90 @@
+"""``ethogram compare``: a fit's syllables against reference labels or human annotations."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``compare``."""
+    p = subparsers.add_parser(
+        "compare", parents=parents, help="compare syllables with reference labels or human annotations",
+        description=(
+            "Score the syllables of a fit against reference labels of the same frames (MoSeq labels_clean, another "
+            "results file, a CSV of labels: Hungarian matched accuracy, NMI, ARI, boundary precision/recall) or "
+            "against human annotations (a CSV with recording, start, stop, behavior: the best syllable set per "
+            "behavior with precision/recall/F1, and a confusion table). Writes OUT/compare/."
+        ),
+    )
+    p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
+    p.add_argument("--labels", required=True, metavar="FILE",
+                   help="reference labels (results .h5, MoSeq NWB, CSV with a label column) or annotations CSV")
+    p.add_argument("--units", choices=("seconds", "frames"), default=None,
+                   help="units of annotation start/stop (when the CSV has no units column)")
+    p.add_argument("--tolerance", type=int, default=2, metavar="FRAMES", help="boundary tolerance in frames (default 2)")
+    p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/compare)")
+    p.set_defaults(run=run)
+
+
+def _is_annotations(path: Path) -> bool:
+    if path.suffix.lower() != ".csv":
+        return False
+    import pandas as pd
+
+    cols = {str(c).strip().lower() for c in pd.read_csv(path, nrows=0).columns}
+    return {"start", "stop", "behavior"} <= cols
+
+
+def run(args) -> int:
+    """Run ``ethogram compare``."""
+    from ..io.results import load_results
+    from ..viz.movie_files import fit_folder
+    from ._common import results_path
+
+    path = results_path(args.results)
+    if not path.is_file():
+        raise FileNotFoundError(f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'")
+    labels_path = Path(args.labels).expanduser()
+    if not labels_path.is_file():
+        raise FileNotFoundError(f"--labels {str(labels_path)!r} not found")
+    if args.tolerance < 0:
+        raise ValueError(f"--tolerance must be >= 0 frames, got {args.tolerance}")
+    results = load_results(path)
+    out = Path(args.out) if args.out else fit_folder(path) / "compare"
+    out.mkdir(parents=True, exist_ok=True)
+    if _is_annotations(labels_path):
+        from ..analysis.annotations import compare_annotations, read_annotations
+
+        ann = read_annotations(labels_path, units=args.units, fps=results.fps())
+        summary, coverage, confusion = compare_annotations(results.labels(), ann, results.num_states)
+        summary.to_csv(out / "annotations_summary.csv", index=False)
+        coverage.to_csv(out / "annotations_coverage.csv")
+        confusion.to_csv(out / "annotations_confusion.csv")
+        print(f"{len(summary)} behavior(s) in {labels_path.name} against {results.num_states} syllables", file=sys.stdout)
+        for r in summary.itertuples():
+            print(f"  {r.behavior:<20} syllables {r.syllables or '-':<12} precision {r.precision:.3f}  "
+                  f"recall {r.recall:.3f}  F1 {r.f1:.3f}", file=sys.stdout)
+        print(f"tables: {out}/ (annotations_summary.csv, annotations_coverage.csv, annotations_confusion.csv)", file=sys.stdout)
+        return 0
+    from ..analysis.labels_compare import compare_labels, pair_labels, read_labels
+
+    ref, pred = pair_labels(read_labels(labels_path), results.labels())
+    res = compare_labels(ref, pred, tolerance=args.tolerance)
+    scores = res.scores()
+    rows = [scores.assign(recording="all")]
+    if len(ref) > 1:
+        rows += [compare_labels(ref[k], pred[k], tolerance=args.tolerance).scores().assign(recording=k) for k in ref]
+    import pandas as pd
+
+    table = pd.concat(rows, ignore_index=True)
+    table = table[["recording"] + [c for c in table.columns if c != "recording"]]
+    table.to_csv(out / "labels_scores.csv", index=False)
+    res.confusion.to_csv(out / "labels_confusion.csv")
+    pd.DataFrame(sorted(res.mapping.items()), columns=["syllable", "reference"]).to_csv(out / "labels_mapping.csv", index=False)
+    print(f"{res.num_frames} frames of {len(ref)} recording(s) compared with {labels_path.name}", file=sys.stdout)
+    print(f"  matched accuracy {res.accuracy:.3f}   NMI {res.nmi:.3f}   ARI {res.ari:.3f}", file=sys.stdout)
+    print(f"  boundaries within {res.tolerance} frames: precision {res.boundary_precision:.3f}   "
+          f"recall {res.boundary_recall:.3f}   F1 {res.boundary_f1:.3f}", file=sys.stdout)
+    print(f"tables: {out}/ (labels_scores.csv, labels_confusion.csv, labels_mapping.csv)", file=sys.stdout)
+    return 0

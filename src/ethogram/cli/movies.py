@@ -1,0 +1,60 @@
+"""``ethogram movies``: crowd, grid or skeleton movies of a fit's syllables, one mp4 per syllable."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``movies``."""
+    p = subparsers.add_parser(
+        "movies", parents=parents, help="movies of the syllables (crowd, grid or skeleton)",
+        description=(
+            "Write one movie per syllable under OUT/movies/: crowd movies from MoSeq depth frames, grid movies "
+            "from keypoints and the tracked video, skeleton movies from keypoints alone."
+        ),
+    )
+    p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
+    p.add_argument("--syllables", default=None, metavar="LIST",
+                   help="syllables: a range like 0-9, a list like 1,4,7, or 'all' (default: every syllable used)")
+    p.add_argument("--kind", choices=("auto", "crowd", "grid", "skeleton"), default="auto",
+                   help="crowd (depth frames), grid (video + keypoints), skeleton (keypoints); auto picks what the data allow")
+    p.add_argument("--video", default=None, metavar="PATH", help="the video of the recording (grid movies)")
+    p.add_argument("--instances", type=int, default=None, metavar="N",
+                   help="instances per movie (default 40 for crowd, rows x cols for grid/skeleton)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the instance sampling (default 0)")
+    p.add_argument("--rows", type=int, default=4, help="grid rows (default 4)")
+    p.add_argument("--cols", type=int, default=6, help="grid columns (default 6)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="movies rendered at the same time (default 1)")
+    p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/movies)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """Run ``ethogram movies``."""
+    from ..io.results import load_results
+    from ..viz._instances import parse_syllables
+    from ..viz.movie_files import fit_folder, make_movies
+    from ._common import results_path
+
+    path = results_path(args.results)
+    if not path.is_file():
+        raise FileNotFoundError(f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'")
+    if args.instances is not None and args.instances < 1:
+        raise ValueError(f"--instances must be at least 1, got {args.instances}")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    results = load_results(path)
+    syllables = None if args.syllables is None else parse_syllables(args.syllables, results.num_states)
+    out = Path(args.out) if args.out else fit_folder(path) / "movies"
+    manifest = make_movies(results, out, syllables=syllables, kind=args.kind, video=args.video,
+                           num_instances=args.instances, seed=args.seed, num_workers=args.workers,
+                           progress=not args.quiet, rows=args.rows, cols=args.cols)
+    skipped = manifest.attrs.get("skipped", [])
+    kinds = ", ".join(sorted(set(manifest["kind"]))) or "no"
+    print(f"{len(manifest)} {kinds} movie(s) in {out}/ (manifest: movies.csv, instances shown: instances.csv)", file=sys.stdout)
+    if skipped:
+        print(f"syllable(s) without a usable instance, no movie: {' '.join(map(str, skipped))}", file=sys.stdout)
+    return 0

@@ -1,0 +1,65 @@
+"""``ethogram stats``: per-syllable usage and duration compared between groups of recordings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``stats``."""
+    p = subparsers.add_parser(
+        "stats", parents=parents, help="compare syllable usage and duration between groups",
+        description=(
+            "Test every syllable's usage and mean duration across groups of recordings (Mann-Whitney for two "
+            "groups, Kruskal-Wallis and Dunn's test for more; Benjamini-Hochberg corrected). Writes OUT/stats/."
+        ),
+    )
+    p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
+    p.add_argument("--groups", required=True, metavar="CSV", help="index with columns recording, group")
+    p.add_argument("--alpha", type=float, default=0.05, help="level on corrected p-values (default 0.05)")
+    p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/stats)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """Run ``ethogram stats``."""
+    import pandas as pd
+
+    from ..analysis.groups import compare_groups, group_table, plot_group_stats, read_groups
+    from ..io.results import load_results
+    from ..viz.movie_files import fit_folder
+    from ._common import results_path
+
+    path = results_path(args.results)
+    if not path.is_file():
+        raise FileNotFoundError(f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'")
+    if not 0 < args.alpha < 1:
+        raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    results = load_results(path)
+    groups = read_groups(args.groups, results.names)
+    table = group_table(results.labels(), groups, fps=results.fps(), num_states=results.num_states)
+    out = Path(args.out) if args.out else fit_folder(path) / "stats"
+    out.mkdir(parents=True, exist_ok=True)
+    parts = []
+    for stat, png in (("usage", "usage.png"), ("duration_s", "duration.png")):
+        res = compare_groups(table, stat, alpha=args.alpha)
+        parts.append(res)
+        plot_group_stats(table, res, stat, path=out / png)
+    allres = pd.concat(parts, ignore_index=True)
+    table.to_csv(out / "per_recording.csv", index=False)
+    allres.to_csv(out / "group_stats.csv", index=False)
+    n_groups = len(set(groups.values()))
+    test = "Mann-Whitney U" if n_groups == 2 else "Kruskal-Wallis + Dunn"
+    print(f"{len(groups)} recordings in {n_groups} groups; {test}, Benjamini-Hochberg corrected", file=sys.stdout)
+    omni = allres[allres["comparison"] == "all"]
+    for stat in ("usage", "duration_s"):
+        sig = omni[(omni["stat"] == stat) & omni["significant"]]
+        what = "usage" if stat == "usage" else "duration"
+        if len(sig):
+            items = ", ".join(f"{int(r.syllable)} (p_adj={r.p_adjusted:.3g})" for r in sig.itertuples())
+            print(f"  {what} differs for syllable(s): {items}", file=sys.stdout)
+        else:
+            print(f"  {what}: no syllable differs at alpha={args.alpha}", file=sys.stdout)
+    print(f"tables and plots: {out}/ (group_stats.csv, per_recording.csv, usage.png, duration.png)", file=sys.stdout)
+    return 0

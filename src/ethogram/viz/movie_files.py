@@ -1,0 +1,288 @@
+"""Movies of a fit: from a results file to ``OUT/movies/<kind>_syllable_<k>.mp4``.
+
+This room wires :mod:`ethogram.viz.movies` to :mod:`ethogram.io.results`: it picks the kind
+of movie the recordings allow (crowd movies from MoSeq depth frames, re-read lazily through
+the recording's own reader; grid movies from keypoints and the tracked video; skeleton movies
+from keypoints alone), checks that a video has as many frames as the recording (or aligns
+them by timestamps, never silently), samples instances per syllable with a seed, renders the
+syllables in parallel threads and writes a manifest ``movies.csv`` (one row per movie) and
+``instances.csv`` (the instances each movie shows) beside the movies.
+
+Headings in results files follow their source: keypoint recordings have the pixel convention
+of :mod:`ethogram.prep`; MoSeq recordings (``format`` ``"moseq2"``/``"moseq-nwb"``) keep
+MoSeq's ``angle``, counter-clockwise on screen, which is negated here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["make_movies", "fit_folder", "KINDS", "MOSEQ_FORMATS"]
+
+KINDS = ("crowd", "grid", "skeleton")
+#: formats whose heading is MoSeq's on-screen angle and whose frames are depth crops
+MOSEQ_FORMATS = ("moseq2", "moseq-nwb")
+
+
+def fit_folder(path) -> Path:
+    """The output folder of a fit: ``OUT`` itself, or the folder of ``OUT`` when it is a .h5 file."""
+    p = Path(path).expanduser()
+    return p.parent if p.suffix.lower() in (".h5", ".hdf5") else p
+
+
+def _results(results):
+    from ..io.results import load_results
+
+    if isinstance(results, (str, Path)):
+        p = Path(results).expanduser()
+        if p.is_dir():
+            p = p / "results.h5"
+        if not p.is_file():
+            raise FileNotFoundError(f"results file {str(p)!r} not found; give the output folder of 'ethogram fit' or its .h5 file")
+        return load_results(p)
+    return results
+
+
+def _pixel_heading(rec) -> np.ndarray | None:
+    if rec.heading is None:
+        return None
+    h = np.asarray(rec.heading, dtype=np.float64)
+    return -h if rec.format in MOSEQ_FORMATS else h
+
+
+def _depth_frames(rec):
+    """The recording's depth frames (lazy), re-read through its reader; None when it has none."""
+    if rec.format not in MOSEQ_FORMATS or not rec.source or not Path(rec.source).exists():
+        return None
+    from ..io import read_recordings
+
+    found = read_recordings(rec.source, format=rec.format)
+    match = ([r for r in found if r.name == rec.name] or [r for r in found if rec.name.endswith(r.name)]
+             or (found if len(found) == 1 else []))
+    for r in match[:1]:
+        if r.frames is not None and len(r.frames) == rec.num_frames:
+            return r.frames
+    return None
+
+
+def _depth_vmax(frames, min_height: int = 10, num: int = 100) -> float | None:
+    """The 99.5th percentile of the animal's heights in up to ``num`` frames spread over each recording."""
+    vals = []
+    for fr in frames.values():
+        idx = np.unique(np.linspace(0, len(fr) - 1, min(num, len(fr))).astype(int))
+        x = np.asarray(fr[idx])
+        vals.append(x[x >= min_height])
+    v = np.concatenate(vals) if vals else np.zeros(0)
+    return float(np.percentile(v, 99.5)) if v.size else None
+
+
+def _video_for(rec, video, align_timestamps: bool):
+    """(VideoReader factory args, frame index) for a recording, or (None, None)."""
+    from ._video import VideoReader, align_video_frames, count_frames, read_video_timestamps
+
+    path = video if video is not None else rec.video_path
+    if path is None:
+        return None, None
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"video {str(path)!r} for recording {rec.name!r} not found; give --video")
+    n_video = count_frames(path)
+    vts = None
+    if n_video != rec.num_frames and rec.timestamps is not None and align_timestamps:
+        vts = read_video_timestamps(path)
+    index = align_video_frames(rec.num_frames, n_video, rec.timestamps, vts, video_path=f"video {str(path)!r}")
+    VideoReader(path)  # fails early on an unreadable file
+    return str(path), index
+
+
+def _choose_kind(recs, kind, video):
+    if kind in (None, "auto"):
+        if all(r.format in MOSEQ_FORMATS for r in recs):
+            return "crowd"
+        if all(r.keypoints is not None for r in recs):
+            return "grid" if (video is not None or all(r.video_path for r in recs)) else "skeleton"
+        raise ValueError("the recordings have neither depth frames nor keypoints; no movie can be made")
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    return kind
+
+
+def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", video=None,
+                num_instances: int | None = None, seed: int = 0, num_workers: int = 1,
+                progress: bool = False, pre_s: float = 1.0, post_s: float | None = None,
+                min_duration: int = 3, rows: int = 4, cols: int = 6, tile_size: int = 128,
+                align_timestamps: bool = True):
+    """Write one movie per syllable for a fit.
+
+    Parameters
+    ----------
+    results : Results, or path of a results file or of its folder
+    out_dir : str or Path, optional
+        Where the movies go; default ``<fit folder>/movies``.
+    syllables : list of int, optional
+        Default: every syllable of the model that has an instance.
+    kind : {"auto", "crowd", "grid", "skeleton"}, default "auto"
+        ``auto``: crowd for MoSeq depth recordings, grid when every keypoint recording has
+        a video (``video`` or the one its reader found), else skeleton.
+    video : str or Path, optional
+        The video of the (single) recording, overriding the one stored in the results.
+    num_instances : int, optional
+        Instances per movie: default 40 for crowd movies, ``rows * cols`` for grid and
+        skeleton movies (at most that).
+    seed : int, default 0
+        Instances are sampled per syllable with ``(seed, syllable)``.
+    num_workers : int, default 1
+        Movies rendered at the same time (threads).
+    progress : bool, default False
+    pre_s : float, default 1.0
+        Seconds shown before onset.
+    post_s : float, optional
+        Crowd: seconds after the end of the longest instance (default 0; instances are cut
+        at 2 s); grid/skeleton: seconds from onset (default 2).
+    min_duration : int, default 3
+        Shortest instance shown, in frames.
+    rows, cols, tile_size : int, default 4, 6, 128
+        Grid layout and tile side in pixels.
+    align_timestamps : bool, default True
+        When a video's frame count differs from the recording's and the recording has
+        timestamps, align by them (else refuse).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The manifest (also written to ``movies.csv``): ``syllable``, ``kind``, ``file``
+        (relative to ``out_dir``), ``num_instances``, ``num_frames``, ``height``, ``width``,
+        ``fps``.
+
+    Raises
+    ------
+    ValueError
+        When the recordings cannot give the movie asked for (no depth frames for crowd, no
+        keypoints for grid/skeleton, a video whose frame count does not match).
+    FileNotFoundError
+        When the results file or a video is missing.
+    """
+    import pandas as pd
+
+    from ._instances import sample_instances, syllable_instances
+    from ._video import VideoReader, write_mp4
+    from .movies import crowd_movie, grid_movie, guess_skeleton, render_movies
+
+    res = _results(results)
+    recs = list(res.recordings)
+    if not recs:
+        raise ValueError("the results hold no recording")
+    if video is not None and len(recs) > 1:
+        raise ValueError(f"--video names one video but the results hold {len(recs)} recordings; the videos they name are used without it")
+    kind = _choose_kind(recs, kind, video)
+    fps_all = [r.fps for r in recs if r.fps]
+    fps = float(fps_all[0]) if fps_all else 30.0
+    pre = int(round(pre_s * fps))
+    K = res.num_states
+    if out_dir is None:
+        out_dir = fit_folder(res.path) / "movies" if res.path else Path("movies")
+    out_dir = Path(out_dir)
+
+    cents, heads, labels = {}, {}, {}
+    for r in recs:
+        if r.centroid is None or r.heading is None:
+            raise ValueError(f"recording {r.name!r} has no centroid/heading in the results; movies need them")
+        cents[r.name] = np.asarray(r.centroid, dtype=np.float64)
+        heads[r.name] = _pixel_heading(r)
+        labels[r.name] = r.syllables
+
+    if kind == "crowd":
+        frames = {}
+        for r in recs:
+            fr = _depth_frames(r)
+            if fr is None:
+                raise ValueError(f"recording {r.name!r} ({r.format}) has no depth frames to read; crowd movies need "
+                                 "MoSeq frames (use --kind grid or skeleton for keypoints)")
+            frames[r.name] = fr
+        post = int(round((post_s or 0.0) * fps))
+        max_dur = int(round(2.0 * fps))
+        crop = frames[recs[0].name].shape[1:3]
+        R = int(np.ceil(np.hypot(*crop) / 2)) + 1
+        ext = np.nanmax(np.concatenate([cents[n] for n in cents]), axis=0)
+        W, H = (int(np.ceil((v + R) / 16) * 16) for v in ext)
+        inst = syllable_instances(labels, pre=pre, post=0, min_duration=min_duration)
+        n_inst = num_instances or 40
+        vmax = _depth_vmax(frames)
+    else:
+        if any(r.keypoints is None for r in recs):
+            raise ValueError(f"{kind} movies need keypoints; these results have none (crowd movies need depth frames)")
+        kps = {r.name: np.asarray(r.keypoints, dtype=np.float64) for r in recs}
+        post = int(round((2.0 if post_s is None else post_s) * fps))
+        videos = {}
+        index = {}
+        if kind == "grid":
+            for r in recs:
+                path, idx = _video_for(r, video, align_timestamps)
+                if path is None:
+                    raise ValueError(f"recording {r.name!r} has no video; give --video PATH (or use --kind skeleton)")
+                videos[r.name], index[r.name] = path, idx
+        first = recs[0].name
+        edges = guess_skeleton(kps[first], cents[first], heads[first])
+        inst = syllable_instances(labels, pre=pre, post=post, min_duration=min_duration)
+        n_inst = min(num_instances or rows * cols, rows * cols)
+
+    wanted = sorted(inst) if syllables is None else [int(k) for k in syllables]
+    bad = [k for k in wanted if k < 0 or k >= K]
+    if bad:
+        raise ValueError(f"syllable(s) {bad} do not exist; the model has syllables 0-{K - 1}")
+    chosen = {k: sample_instances(inst[k], n_inst, seed, k) for k in wanted if inst.get(k)}
+    skipped = [k for k in wanted if k not in chosen]
+
+    def job(k):
+        sample = chosen[k]
+        if kind == "crowd":
+            movie = crowd_movie(frames, cents, heads, sample, canvas_shape=(H, W), pre=pre, post=post, max_duration=max_dur,
+                                vmax=vmax)
+        else:
+            vids = None
+            if kind == "grid":
+                vids = {n: VideoReader(p) for n, p in videos.items() if n in {s[0] for s in sample}}
+            try:
+                movie = grid_movie(vids, cents, heads, sample, keypoints=kps, edges=edges, rows=rows, cols=cols,
+                                   tile_size=tile_size, pre=pre, post=post, frame_index=index or None)
+            finally:
+                for v in (vids or {}).values():
+                    v.close()
+        path = write_mp4(out_dir / f"{kind}_syllable_{k:02d}.mp4", movie, fps=fps)
+        row = {"syllable": k, "kind": kind, "file": path.name, "num_instances": len(sample),
+               "num_frames": movie.shape[0], "height": movie.shape[1], "width": movie.shape[2], "fps": fps}
+        del movie
+        return row
+
+    rows_out = render_movies([lambda k=k: job(k) for k in sorted(chosen)], num_workers=num_workers,
+                             progress=progress, desc=f"{kind} movies")
+    manifest = pd.DataFrame(rows_out, columns=["syllable", "kind", "file", "num_instances", "num_frames", "height", "width", "fps"])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _merge_csv(out_dir / "movies.csv", manifest, kind)
+    inst_rows = [{"syllable": k, "kind": kind, "instance": i, "recording": n, "start": a, "stop": b}
+                 for k in sorted(chosen) for i, (n, a, b) in enumerate(chosen[k])]
+    _merge_csv(out_dir / "instances.csv",
+               pd.DataFrame(inst_rows, columns=["syllable", "kind", "instance", "recording", "start", "stop"]), kind)
+    manifest.attrs["skipped"] = skipped
+    return manifest
+
+
+def _merge_csv(path: Path, new, kind: str) -> None:
+    """Write ``new`` to ``path``, keeping the rows of earlier runs for other (syllable, kind) pairs."""
+    import pandas as pd
+
+    table = new
+    if path.is_file():
+        try:
+            old = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError):
+            old = None
+        if old is not None and {"syllable", "kind"} <= set(old.columns) and list(old.columns) == list(new.columns):
+            done = set(zip(new["syllable"], new["kind"]))
+            keep = [(s, k) not in done for s, k in zip(old["syllable"], old["kind"])]
+            table = pd.concat([old[keep], new], ignore_index=True).sort_values(["kind", "syllable"], kind="stable")
+    tmp = path.with_name(path.name + ".tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(path)

@@ -1,0 +1,397 @@
+"""Crowd, grid and skeleton movies: many instances of one syllable, side by side or on top.
+
+Crowd movies follow moseq2-viz's ``make_crowd_matrix``: each instance's egocentric depth crops
+are rotated back by the heading and pasted at the centroid on one arena canvas, overlapping
+pixels blended half and half, pixels below ``min_height`` treated as floor, with a white dot
+at the animal's centre while the syllable lasts. Grid movies follow keypoint-moseq's
+``grid_movie``: one tile per instance, the video warped so that the animal at onset sits in
+the tile's centre facing right, keypoints and skeleton drawn on top, the dot while the
+syllable lasts; without a video the tiles show only the keypoints (a skeleton movie). The
+functions here take plain arrays (and lazily indexed frame sources) and return uint8 arrays;
+:func:`render_movies` writes many movies in parallel threads, each worker holding one movie at
+a time, so memory does not grow with the number of syllables. ``ethogram.viz.movie_files``
+wires them to a results file.
+
+Heading convention: radians, the animal faces ``(cos h, sin h)`` in pixel coordinates (x to
+the right, y down), as :func:`ethogram.prep.centroid_and_heading` computes it. MoSeq's
+``angle`` is counter-clockwise *on screen*, i.e. the negative of this: pass ``-angle``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+__all__ = ["crowd_movie", "grid_movie", "skeleton_movie", "guess_skeleton", "auto_window_size", "render_movies"]
+
+_COLORS = [(255, 99, 71), (255, 215, 0), (50, 205, 50), (30, 144, 255), (238, 130, 238), (0, 206, 209),
+           (255, 140, 0), (173, 255, 47), (255, 105, 180), (135, 206, 250)]
+
+
+def _as_map(x, name: str):
+    if x is None:
+        return None
+    if not isinstance(x, Mapping):
+        raise TypeError(f"{name} must be a mapping of recording name to arrays (like syllables), got {type(x).__name__}")
+    return x
+
+
+def _onset_pose(centroid, heading, start: int, stop: int):
+    """Centroid and heading at onset, or at the first frame of the instance that has both."""
+    for t in range(start, max(stop, start + 1)):
+        c, h = centroid[t], heading[t]
+        if np.all(np.isfinite(c)) and np.isfinite(h):
+            return np.asarray(c, dtype=np.float64), float(h)
+    return None, None
+
+
+def crowd_movie(frames: Mapping, centroids: Mapping, headings: Mapping, instances, *, canvas_shape,
+                pre: int = 30, post: int = 0, max_duration: int | None = 60, dot_radius: int = 3,
+                min_height: int = 10, vmax: float | None = None) -> np.ndarray:
+    """A crowd movie of depth crops: every instance on one arena canvas.
+
+    Parameters
+    ----------
+    frames : mapping of str to frame source, each (T, h, w) uint8
+        Egocentric depth crops per recording (animal centred, facing +x), e.g. MoSeq's
+        ``frames`` through :class:`ethogram.io.recording.LazyFrames`; only the frames of the
+        instances are read.
+    centroids : mapping of str to ndarray, shape (T, 2)
+        Centroid (x, y) in canvas pixels; NaN rows are not drawn.
+    headings : mapping of str to ndarray, shape (T,)
+        Heading in radians, pixel convention (module docstring); MoSeq's ``angle`` negated.
+    instances : list of (str, int, int)
+        ``(recording, start, stop)`` of the instances to overlay.
+    canvas_shape : tuple of int
+        (height, width) of the arena canvas in pixels.
+    pre : int, default 30
+        Frames shown before onset (1 s at 30 fps, as MoSeq's ``pad``).
+    post : int, default 0
+        Frames shown after the end of the longest instance (capped at ``max_duration``).
+    max_duration : int or None, default 60
+        Longest stretch of a syllable shown, in frames; None for no cap.
+    dot_radius : int, default 3
+        Radius in pixels of the dot drawn while the syllable lasts (0: none).
+    min_height : int, default 10
+        Crop values below this are floor (transparent), as in moseq2-viz.
+    vmax : float, optional
+        Crop value shown as white (values are scaled by ``255 / vmax`` after the floor is
+        cut); None shows the values as they are. Depth crops hold heights in mm (a mouse is
+        about 20-60), so a movie is brighter with ``vmax`` near the tallest heights.
+
+    Returns
+    -------
+    ndarray of uint8, shape (pre + longest + post, height, width)
+
+    Raises
+    ------
+    ValueError
+        When there are no instances or the canvas shape is not two positive integers.
+
+    Notes
+    -----
+    Source: moseq2-viz ``make_crowd_matrix`` (Wiltschko et al. 2015; Datta lab), rewritten:
+    each crop is warped once (``cv2.warpAffine``) into a patch big enough for any rotation,
+    at sub-pixel centroid precision, and blended into the canvas where it lands.
+    """
+    import cv2
+
+    instances = list(instances)
+    if not instances:
+        raise ValueError("no instances to show")
+    H, W = (int(v) for v in canvas_shape)
+    if H < 1 or W < 1:
+        raise ValueError(f"canvas_shape must be (height, width) in pixels, got {canvas_shape}")
+    frames, centroids, headings = _as_map(frames, "frames"), _as_map(centroids, "centroids"), _as_map(headings, "headings")
+    lengths = [b - a for _, a, b in instances]
+    shown = [min(d, max_duration) if max_duration else d for d in lengths]
+    L = int(pre) + max(shown) + int(post)
+    canvas = np.zeros((L, H, W), dtype=np.uint8)
+    for (name, start, stop), dur in zip(instances, shown):
+        cen, head = np.asarray(centroids[name], dtype=np.float64), np.asarray(headings[name], dtype=np.float64)
+        T = len(cen)
+        rows = np.arange(start - pre, start - pre + L)
+        ok = (rows >= 0) & (rows < T)
+        if not ok.any():
+            continue
+        crops = np.asarray(frames[name][rows[ok]])
+        ch, cw = crops.shape[1:3]
+        R = int(np.ceil(np.hypot(ch, cw) / 2)) + 1
+        S = 2 * R + 1
+        ccrop = np.array([cw / 2.0, ch / 2.0])
+        for crop, k in zip(crops, np.flatnonzero(ok)):
+            t = rows[k]
+            c, h = cen[t], head[t]
+            if not (np.all(np.isfinite(c)) and np.isfinite(h)):
+                continue
+            ix, iy = int(np.floor(c[0])), int(np.floor(c[1]))
+            ox, oy = ix - R, iy - R
+            A = np.array([[np.cos(h), -np.sin(h)], [np.sin(h), np.cos(h)]])
+            local = c - (ox, oy)
+            M = np.hstack([A, (local - A @ ccrop)[:, None]])
+            patch = cv2.warpAffine(crop.astype(np.float32), M, (S, S), flags=cv2.INTER_LINEAR, borderValue=0)
+            patch[patch < min_height] = 0
+            if vmax:
+                patch *= 255.0 / float(vmax)
+            patch = np.clip(patch, 0, 255).astype(np.uint8)
+            if dot_radius > 0 and pre <= k < pre + dur:
+                cv2.circle(patch, (int(round(local[0])), int(round(local[1]))), int(dot_radius), 255, -1, cv2.LINE_AA)
+            # intersect the patch with the canvas
+            y0, x0 = max(oy, 0), max(ox, 0)
+            y1, x1 = min(oy + S, H), min(ox + S, W)
+            if y0 >= y1 or x0 >= x1:
+                continue
+            new = patch[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
+            old = canvas[k, y0:y1, x0:x1]
+            new_nz, old_nz = new > 0, old > 0
+            both = new_nz & old_nz
+            only = new_nz & ~old_nz
+            old[both] = ((old[both].astype(np.uint16) + new[both]) // 2).astype(np.uint8)
+            old[only] = new[only]
+    return canvas
+
+
+def guess_skeleton(keypoints, centroids=None, headings=None) -> list[tuple[int, int]]:
+    """A default skeleton: the minimum spanning tree of the mean egocentric pose.
+
+    Parameters
+    ----------
+    keypoints : ndarray, shape (T, B, 2 or 3)
+        Keypoints in pixels (NaN = missing). Made egocentric with ``centroids`` and
+        ``headings`` when given, else used as they are.
+    centroids : ndarray, shape (T, 2), optional
+    headings : ndarray, shape (T,), optional
+
+    Returns
+    -------
+    list of (int, int)
+        B - 1 edges between body-part indices joining each body part to its nearest
+        neighbours in the average pose (e.g. snout-ears, ears-tail base); empty for B < 2.
+
+    Notes
+    -----
+    Chosen over guessing from body-part names because it works for any naming scheme; give
+    ``edges`` explicitly where the anatomy matters.
+    """
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial.distance import pdist, squareform
+
+    kp = np.asarray(keypoints, dtype=np.float64)[..., :2]
+    B = kp.shape[1]
+    if B < 2:
+        return []
+    if centroids is not None and headings is not None:
+        c = np.asarray(centroids, dtype=np.float64)[:, None, :]
+        h = np.asarray(headings, dtype=np.float64)
+        d = kp - c
+        cos, sin = np.cos(h)[:, None], np.sin(h)[:, None]
+        kp = np.stack([cos * d[..., 0] + sin * d[..., 1], -sin * d[..., 0] + cos * d[..., 1]], axis=-1)
+    with np.errstate(all="ignore"):
+        mean = np.nanmean(kp, axis=0)
+    if not np.all(np.isfinite(mean)):
+        return []
+    dist = squareform(pdist(mean)) + 1e-9  # strictly positive so every edge is kept
+    np.fill_diagonal(dist, 0)
+    tree = minimum_spanning_tree(dist).tocoo()
+    return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col))
+
+
+def auto_window_size(keypoints: Mapping, centroids: Mapping, instances, *, pre: int, post: int,
+                     percentile: float = 90, fudge: float = 1.25, block: int = 16) -> int:
+    """Size of the video window around the animal (pixels) so that its body fits.
+
+    Twice the ``percentile`` of the largest keypoint distance from the frame's centroid over
+    the frames shown, times ``fudge``, rounded up to a multiple of ``block``; 64 when nothing
+    is known. (keypoint-moseq's ``get_grid_movie_window_size`` measures from the onset
+    centroid instead, which for a running animal gives windows several bodies wide.)
+    """
+    dists = []
+    for name, start, stop in instances:
+        kp = np.asarray(keypoints[name], dtype=np.float64)[..., :2]
+        cen = np.asarray(centroids[name], dtype=np.float64)
+        lo, hi = max(start - pre, 0), min(start + post, len(kp))
+        with np.errstate(all="ignore"):
+            d = np.nanmax(np.abs(kp[lo:hi] - cen[lo:hi, None, :]), axis=(1, 2))
+        dists.append(d[np.isfinite(d)])
+    d = np.concatenate(dists) if dists else np.zeros(0)
+    if d.size == 0:
+        return 64
+    size = np.percentile(d, percentile) * fudge * 2
+    return int(max(block, np.ceil(size / block) * block))
+
+
+def _draw_pose(tile, pts, edges, radius: int):
+    import cv2
+
+    ok = np.all(np.isfinite(pts), axis=1)
+    for a, b in edges:
+        if ok[a] and ok[b]:
+            cv2.line(tile, tuple(int(round(v)) for v in pts[a]), tuple(int(round(v)) for v in pts[b]),
+                     (200, 200, 200), 1, cv2.LINE_AA)
+    for j, p in enumerate(pts):
+        if ok[j]:
+            cv2.circle(tile, (int(round(p[0])), int(round(p[1]))), radius, _COLORS[j % len(_COLORS)], -1, cv2.LINE_AA)
+
+
+def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, instances, *,
+               keypoints: Mapping | None = None, edges=None, rows: int = 4, cols: int = 6,
+               window_size: int | None = None, tile_size: int | None = 128, pre: int = 30, post: int = 60, dot_radius: int = 4,
+               keypoint_radius: int = 2, frame_index: Mapping | None = None) -> np.ndarray:
+    """A grid movie: one tile per instance, each centred on the animal and turned to face right.
+
+    Parameters
+    ----------
+    videos : mapping of str to frame source, or None
+        Per recording, the video frames, (N, H, W) grey or (N, H, W, 3) RGB uint8, indexed
+        lazily (:class:`ethogram.viz._video.VideoReader`, an array). None: keypoints only.
+    centroids : mapping of str to ndarray, shape (T, 2)
+        Centroid (x, y) in video pixels.
+    headings : mapping of str to ndarray, shape (T,)
+        Heading in radians, pixel convention (module docstring).
+    instances : list of (str, int, int)
+        At most ``rows * cols`` instances ``(recording, start, stop)``, filled row by row;
+        missing tiles stay black.
+    keypoints : mapping of str to ndarray, shape (T, B, 2 or 3), optional
+        Raw keypoints in video pixels, drawn on the tiles (required without videos).
+    edges : list of (int, int), optional
+        Skeleton; :func:`guess_skeleton` of the first recording when None.
+    rows, cols : int, default 4, 6
+    window_size : int, optional
+        Side of the video window around the animal, in video pixels;
+        :func:`auto_window_size` when None.
+    tile_size : int or None, default 128
+        Side of each tile in the movie, in pixels (the window is scaled to it, which bounds
+        the memory of a movie: ``(pre + post) * rows * cols * tile_size**2 * 3`` bytes);
+        None keeps ``window_size``.
+    pre, post : int, default 30, 60
+        Frames shown before and from the onset; the movie has ``pre + post`` frames.
+    dot_radius : int, default 4
+        Dot at the centroid while the syllable lasts (0: none).
+    keypoint_radius : int, default 2
+    frame_index : mapping of str to ndarray of int, shape (T,), optional
+        Video frame of each tracked frame (:func:`ethogram.viz._video.align_video_frames`);
+        identity when None.
+
+    Returns
+    -------
+    ndarray of uint8, shape (pre + post, rows * tile_size, cols * tile_size, 3)
+
+    Raises
+    ------
+    ValueError
+        With more instances than tiles, or neither videos nor keypoints.
+
+    Notes
+    -----
+    Source: keypoint-moseq ``grid_movie`` / ``_grid_movie_tile`` (Weinreb et al. 2024): the
+    rigid transform is fixed at onset, so the animal is seen moving through its tile.
+    """
+    import cv2
+
+    instances = list(instances)
+    if len(instances) > rows * cols:
+        raise ValueError(f"{len(instances)} instances do not fit in a {rows} x {cols} grid; sample at most {rows * cols}")
+    if videos is None and keypoints is None:
+        raise ValueError("a grid movie needs videos or keypoints (or both)")
+    videos, keypoints = _as_map(videos, "videos"), _as_map(keypoints, "keypoints")
+    centroids, headings = _as_map(centroids, "centroids"), _as_map(headings, "headings")
+    if window_size is None:
+        window_size = auto_window_size(keypoints, centroids, instances, pre=pre, post=post) if keypoints else 128
+    S = int(window_size) if tile_size is None else int(tile_size)
+    scale = S / float(window_size)
+    if edges is None and keypoints:
+        first = next(iter(keypoints))
+        edges = guess_skeleton(keypoints[first], centroids.get(first), headings.get(first))
+    edges = list(edges or [])
+    L = int(pre) + int(post)
+    out = np.zeros((L, rows * S, cols * S, 3), dtype=np.uint8)
+    for n, (name, start, stop) in enumerate(instances):
+        r, c = divmod(n, cols)
+        tile = out[:, r * S:(r + 1) * S, c * S:(c + 1) * S]
+        cen = np.asarray(centroids[name], dtype=np.float64)
+        c0, h = _onset_pose(cen, np.asarray(headings[name], dtype=np.float64), start, stop)
+        if c0 is None:
+            continue
+        A = np.array([[np.cos(h), np.sin(h)], [-np.sin(h), np.cos(h)]])
+        A = A * scale
+        M = np.hstack([A, (S / 2.0 - A @ c0)[:, None]])
+        T = len(cen)
+        t_rows = np.arange(start - pre, start + post)
+        ok = (t_rows >= 0) & (t_rows < T)
+        if videos is not None:
+            fi = t_rows[ok] if frame_index is None or name not in frame_index else np.asarray(frame_index[name])[t_rows[ok]]
+            clip = np.asarray(videos[name][fi])
+            for k, frame in zip(np.flatnonzero(ok), clip):
+                warped = cv2.warpAffine(frame, M, (S, S), flags=cv2.INTER_LINEAR, borderValue=0)
+                tile[k] = warped if warped.ndim == 3 else warped[..., None]
+        kp = None if keypoints is None else np.asarray(keypoints[name], dtype=np.float64)[..., :2]
+        for k in np.flatnonzero(ok):
+            t = t_rows[k]
+            img = np.ascontiguousarray(tile[k])
+            if kp is not None:
+                _draw_pose(img, kp[t] @ A.T + M[:, 2], edges, keypoint_radius)
+            if dot_radius > 0 and start <= t < stop and np.all(np.isfinite(cen[t])):
+                p = A @ cen[t] + M[:, 2]
+                cv2.circle(img, (int(round(p[0])), int(round(p[1]))), int(dot_radius), (255, 255, 255), -1, cv2.LINE_AA)
+            tile[k] = img
+    return out
+
+
+def skeleton_movie(keypoints: Mapping, centroids: Mapping, headings: Mapping, instances, **kwargs) -> np.ndarray:
+    """A grid movie without video: the keypoints and skeleton of each instance, egocentric.
+
+    Same parameters and result as :func:`grid_movie` with ``videos=None``.
+    """
+    return grid_movie(None, centroids, headings, instances, keypoints=keypoints, **kwargs)
+
+
+def render_movies(jobs, num_workers: int = 1, progress: bool = False, desc: str = "movies") -> list:
+    """Run movie jobs in parallel threads and return their results in order.
+
+    Parameters
+    ----------
+    jobs : list of callables
+        Each renders and writes one movie and returns something small (its path); it must
+        not keep the frames alive after returning.
+    num_workers : int, default 1
+        Threads; OpenCV's warps and decoding and the FFmpeg encoder release the GIL.
+    progress : bool, default False
+        Show a tqdm bar.
+
+    Returns
+    -------
+    list
+        The jobs' return values, in the order of ``jobs``.
+    """
+    from concurrent.futures import ThreadPoolExecutor, as_completed
+
+    from tqdm.auto import tqdm
+
+    num_workers = int(num_workers)
+    if num_workers < 1:
+        raise ValueError(f"num_workers must be at least 1, got {num_workers}")
+    jobs = list(jobs)
+    results = [None] * len(jobs)
+    bar = tqdm(total=len(jobs), desc=desc, unit="movie", disable=not progress)
+    try:
+        if num_workers == 1:
+            for i, job in enumerate(jobs):
+                results[i] = job()
+                bar.update()
+        else:
+            import cv2
+
+            threads = cv2.getNumThreads()
+            cv2.setNumThreads(1)
+            try:
+                with ThreadPoolExecutor(max_workers=num_workers) as pool:
+                    futures = {pool.submit(job): i for i, job in enumerate(jobs)}
+                    for fut in as_completed(futures):
+                        results[futures[fut]] = fut.result()
+                        bar.update()
+            finally:
+                cv2.setNumThreads(threads)
+    finally:
+        bar.close()
+    return results
