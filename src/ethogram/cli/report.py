@@ -29,5 +29,5 @@ def run(args) -> int:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
     index = write_report(args.results, args.output, num_workers=args.workers,
                          progress=False if args.quiet else None, trajectories=not args.no_trajectories)
-    sys.stdout.write(f"report: {index}\n")
+    sys.stdout.write(f"report: {index.resolve()}\n")
     return 0

@@ -18,7 +18,7 @@ from .plots import (
     plot_usage,
     syllable_durations_seconds,
 )
-from .trajectories import plot_trajectories, plot_trajectory, syllable_trajectories
+from .trajectories import plot_trajectories, plot_trajectory, skeleton_edges, syllable_trajectories
 from .transitions import off_diagonal_probabilities, plot_transition_graph, plot_transition_matrix
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "syllable_durations_seconds",
     "plot_trajectories",
     "plot_trajectory",
+    "skeleton_edges",
     "syllable_trajectories",
     "off_diagonal_probabilities",
     "plot_transition_graph",

@@ -184,7 +184,8 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
         if report_dir in rs.parents:
             continue
         rel_src = src.relative_to(fit_dir)
-        dst_rel = Path("movies") / Path(*[_safe(p) for p in rel_src.parts])
+        parts = [_safe(p) for p in rel_src.parts]
+        dst_rel = Path(*parts) if parts[0] == "movies" and len(parts) > 1 else Path("movies", *parts)
         _link_or_copy(src, report_dir / dst_rel)
         low = str(rel_src).lower()
         kind = next((k for k in _KINDS if k in low), "movie")
@@ -205,7 +206,7 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
     """Comparison and statistics outputs beside the results: PNG plots and CSV tables.
 
     Every sub-folder of the fit's folder except the report itself and the results' own CSV
-    folder is scanned (not the fit folder's top level, where the results live). PNG and SVG
+    and tables folders is scanned (not the fit folder's top level, where the results live). PNG and SVG
     files are copied into ``report_dir/extra``; CSV files are copied too and shown as tables
     (at most ``max_rows`` rows). Returns one dict per folder: ``title``, ``images`` (list of
     (name, relative path)), ``tables`` (list of (name, relative path, header, rows,
@@ -213,7 +214,7 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
     """
     import pandas as pd
 
-    own_csv = {f"{results_file.stem}_csv", "results_csv"}
+    own_csv = {f"{results_file.stem}_csv", f"{results_file.stem}_tables", "results_csv", "results_tables"}
     sections = []
     report_dir = report_dir.resolve()
     for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir()):

@@ -129,14 +129,17 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
     if trajectories is not None:
         shown = [k for k in order if num_instances is None or num_instances[k] > 0]
         if shown:
-            jobs.append(("trajectories", dict(trajectories=trajectories, syllables=shown, pre=pre, bodyparts=bodyparts,
-                                              ncols=6), "plots/trajectories.png"))
+            jobs.append(("trajectories", dict(trajectories=trajectories, syllables=shown, pre=pre, ncols=6),
+                         "plots/trajectories.png"))
             from .trajectories import _limits
 
+            from .trajectories import skeleton_edges
+
             lims = _limits(trajectories[shown, pre:])
+            edges = skeleton_edges(trajectories[shown])
             for k in shown:
                 jobs.append(("trajectory", dict(trajectory=trajectories[k], syllable=k, num_states=K, pre=pre,
-                                                bodyparts=bodyparts, lims=lims, figsize=(3.0, 3.0)),
+                                                edges=edges, lims=lims, figsize=(3.0, 3.0)),
                              f"plots/trajectory_{k}.png"))
     return jobs
 
@@ -180,7 +183,9 @@ def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok)
             p = np.nan_to_num(trans[k], nan=0.0)
             for j in np.argsort(-p, kind="stable")[:3]:
                 if p[j] > 0:
-                    nxt.append({"syllable": int(j), "p": f"{100 * p[j]:.0f}%", "color": _hex(colors[j])})
+                    lum = 0.299 * colors[j][0] + 0.587 * colors[j][1] + 0.114 * colors[j][2]
+                    nxt.append({"syllable": int(j), "p": f"{100 * p[j]:.0f}%", "color": _hex(colors[j]),
+                                "text": "#111" if lum > 0.6 else "#fff"})
         facts = [("instances", f"{int(row['instances'])}"), ("frequency", f"{100 * float(row['frequency']):.1f}%")]
         if np.isfinite(row.get("median_duration_s", np.nan)):
             facts.append(("median duration", f"{float(row['median_duration_s']):.2f} s"))

@@ -15,7 +15,7 @@ import numpy as np
 
 from ._common import as_label_list, finish, infer_num_states, runs, syllable_colors
 
-__all__ = ["syllable_trajectories", "plot_trajectory", "plot_trajectories"]
+__all__ = ["syllable_trajectories", "plot_trajectory", "plot_trajectories", "skeleton_edges"]
 
 
 def _as_list(x, n, name, ndim):
@@ -142,13 +142,44 @@ def _edges(edges, bodyparts, B):
     return out
 
 
+def skeleton_edges(pose) -> list:
+    """A default skeleton: the minimum spanning tree of a pose (scipy).
+
+    Parameters
+    ----------
+    pose : array_like, shape (B, 2) or (..., B, 2)
+        One pose, or several averaged (NaN ignored).
+
+    Returns
+    -------
+    list of (int, int)
+        B - 1 edges joining each body part to its nearest neighbours (snout-ears, ears-tail
+        base, ...); empty when B < 2 or the pose is not finite. The rule of the grid movies'
+        default skeleton, so plots and movies draw the same body.
+    """
+    from scipy.sparse.csgraph import minimum_spanning_tree
+    from scipy.spatial.distance import pdist, squareform
+
+    P = np.asarray(pose, dtype=float)[..., :2]
+    if P.ndim > 2:
+        with np.errstate(all="ignore"), __import__("warnings").catch_warnings():
+            __import__("warnings").simplefilter("ignore")
+            P = np.nanmean(P.reshape(-1, P.shape[-2], 2), axis=0)
+    if P.shape[0] < 2 or not np.all(np.isfinite(P)):
+        return []
+    dist = squareform(pdist(P)) + 1e-9
+    np.fill_diagonal(dist, 0)
+    tree = minimum_spanning_tree(dist).tocoo()
+    return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col))
+
+
 def _limits(trajs):
     pts = np.asarray(trajs)[..., :2].reshape(-1, 2)
     pts = pts[np.isfinite(pts).all(axis=1)]
     if pts.size == 0:
         return (-1.0, 1.0), (-1.0, 1.0)
-    lo, hi = pts.min(axis=0), pts.max(axis=0)
-    half = 0.55 * max(float((hi - lo).max()), 1e-9)
+    lo, hi = np.percentile(pts, 1, axis=0), np.percentile(pts, 99, axis=0)
+    half = 0.6 * max(float((hi - lo).max()), 1e-9)
     mid = 0.5 * (lo + hi)
     return (mid[0] - half, mid[0] + half), (mid[1] - half, mid[1] + half)
 
@@ -171,8 +202,8 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     num_poses : int, default 5
         Poses drawn, evenly spaced from onset to the last frame.
     edges : list of pairs, optional
-        Skeleton as pairs of body-part indices or names (needs ``bodyparts``); default: each
-        body part joined to the pose's centre.
+        Skeleton as pairs of body-part indices or names (needs ``bodyparts``); default:
+        :func:`skeleton_edges` of the trajectory's mean pose.
     bodyparts : list of str, optional
     lims : ((xmin, xmax), (ymin, ymax)), optional
         Axis limits in pixels (shared across panels by :func:`plot_trajectories`).
@@ -193,7 +224,7 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     L, B = X.shape[:2]
     if not 0 <= pre < L:
         raise ValueError(f"pre={pre} must index a frame of the {L}-frame trajectory")
-    E = _edges(edges, bodyparts, B)
+    E = _edges(edges, bodyparts, B) if edges is not None else skeleton_edges(X)
     K = int(num_states) if num_states is not None else int(syllable) + 1
     color = syllable_colors(K)[int(syllable)]
     kp_colors = colormaps["plasma"](np.linspace(0.05, 0.85, B))
@@ -206,11 +237,7 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     for n, (t, a) in enumerate(zip(times, alphas)):
         P = X[t, :, :2]
         z = 2 + 3 * n
-        if E is None:
-            c = np.nanmean(P, axis=0) if np.isfinite(P).any() else np.zeros(2)
-            segs = [(c, P[b]) for b in range(B)]
-        else:
-            segs = [(P[i], P[j]) for i, j in E]
+        segs = [(P[i], P[j]) for i, j in E]
         for p, q in segs:
             ax.plot([p[0], q[0]], [p[1], q[1]], color=color[:3], alpha=a, lw=2.0, zorder=z,
                     solid_capstyle="round")
@@ -273,6 +300,8 @@ def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int
     nrows = int(np.ceil(n / ncols))
     fig = Figure(figsize=(ncols * panel_size, nrows * panel_size * 1.08), dpi=dpi)
     lims = _limits(T[syllables, pre:])
+    if edges is None:
+        edges = skeleton_edges(T[syllables])
     for i, k in enumerate(syllables):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         plot_trajectory(T[k], syllable=k, num_states=K, pre=pre, num_poses=num_poses, edges=edges,

@@ -1,0 +1,230 @@
+"""The HTML report: every link resolves inside the report folder, the content follows the fit.
+
+Reports are built from planted results written with ``write_results`` (so they go through
+the real results file), from the command line, and from a real fit of the openfield mouse
+(skipped without ../shared/data).
+"""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ethogram.viz._synthetic import synthetic_results
+from ethogram.viz.report import write_report
+
+from conftest import DATA, needs_data
+
+
+class Links(HTMLParser):
+    """Collect img/video/source src, a href, and the ids and classes of elements."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.ids, self.cards, self.videos, self.tables = [], set(), [], [], 0
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("img", "video", "source") and "src" in a:
+            self.links.append(a["src"])
+            if tag == "video":
+                self.videos.append(a["src"])
+        if tag in ("a", "link") and "href" in a:
+            self.links.append(a["href"])
+        if "id" in a:
+            self.ids.add(a["id"])
+        if tag == "div" and a.get("class") == "card" and a.get("id", "").startswith("syllable-"):
+            self.cards.append(int(a["id"].split("-")[1]))
+        if tag == "table":
+            self.tables += 1
+
+
+def parse(index: Path) -> Links:
+    p = Links()
+    p.feed(index.read_text(encoding="utf-8"))
+    return p
+
+
+def check_links(index: Path, parsed: Links) -> None:
+    """Every link is relative, stays inside the report folder and names an existing file."""
+    root = index.parent.resolve()
+    assert parsed.links, "the report links to nothing"
+    for link in parsed.links:
+        if link.startswith("#"):
+            assert link[1:] in parsed.ids, f"anchor {link} has no target"
+            continue
+        assert "://" not in link and not link.startswith("/"), f"link {link!r} is not relative"
+        target = (index.parent / link).resolve()
+        assert root in target.parents, f"link {link!r} leaves the report folder"
+        assert target.is_file() and target.stat().st_size > 0, f"link {link!r} names no file"
+
+
+def brute_instances(labels, K):
+    counts = np.zeros(K, dtype=int)
+    for z in labels:
+        prev = None
+        for v in z:
+            if v != prev and v >= 0:
+                counts[v] += 1
+            prev = v
+    return counts
+
+
+@pytest.fixture(scope="module")
+def fit_dir(tmp_path_factory):
+    from ethogram.io.results import write_results
+
+    out = tmp_path_factory.mktemp("fit")
+    res = synthetic_results(num_states=7, num_recordings=2, num_frames=900, mask_every=5, seed=4)
+    write_results(out / "results.h5", res)
+    return out, res
+
+
+def test_report_of_a_results_folder_links_only_to_files_inside_it(fit_dir):
+    out, res = fit_dir
+    index = write_report(out, progress=False)
+    assert index == out / "report" / "index.html"
+    parsed = parse(index)
+    check_links(index, parsed)
+    # every plot written is shown, and there is one per kind
+    pngs = {p.relative_to(index.parent).as_posix() for p in (index.parent / "plots").glob("*.png")}
+    assert pngs == {ln for ln in parsed.links if ln.startswith("plots/")}
+    for name in ("usage", "durations", "transition_probabilities", "transition_graph", "model_transition_matrix",
+                 "log_likelihood", "data_0", "data_1", "probabilities_0", "probabilities_1", "ar_dynamics", "trajectories"):
+        assert f"plots/{name}.png" in pngs
+    # syllable cards in usage order (most instances first), one per used syllable
+    counts = brute_instances([r.syllables for r in res.recordings], 7)
+    used = [k for k in range(7) if counts[k] > 0]
+    assert sorted(parsed.cards) == used
+    assert [counts[k] for k in parsed.cards] == sorted(counts[used], reverse=True)
+    for k in used:
+        assert f"plots/trajectory_{k}.png" in pngs
+    for name in ("summary", "usage_per_recording", "durations", "durations_summary", "transition_probabilities", "bigram_counts"):
+        assert f"tables/{name}.csv" in parsed.links
+
+
+def test_report_tables_hold_the_counts_and_the_summary(fit_dir):
+    import pandas as pd
+
+    out, res = fit_dir
+    index = write_report(out, out / "rep2", progress=False)
+    summ = pd.read_csv(index.parent / "tables" / "summary.csv", index_col=0)
+    counts = brute_instances([r.syllables for r in res.recordings], 7)
+    assert np.array_equal(summ["instances"].to_numpy(), counts)
+    html = index.read_text(encoding="utf-8")
+    frames = sum(r.num_frames for r in res.recordings)
+    usable = sum(int(r.mask.sum()) for r in res.recordings)
+    assert f"{frames:,} ({usable:,} usable" in html
+    assert "kappa" in html and "100" in html
+    assert f"{int(np.count_nonzero(counts))} used of K = 7" in html
+    # configuration and versions are shown
+    assert "numpy" in html and np.__version__ in html
+
+
+def _tiny_mp4(path: Path, frames: int = 12):
+    import imageio.v2 as imageio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with imageio.get_writer(path, fps=10, codec="libx264", macro_block_size=1) as w:
+        for i in range(frames):
+            w.append_data(np.full((32, 32, 3), 20 * i % 255, dtype=np.uint8))
+
+
+def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path):
+    import shutil
+
+    src, res = fit_dir
+    out = tmp_path / "fit"
+    out.mkdir()
+    shutil.copy(src / "results.h5", out / "results.h5")
+    _tiny_mp4(out / "movies" / "grid" / "syllable_3.mp4")
+    _tiny_mp4(out / "movies" / "crowd" / "syllable03.mp4")
+    _tiny_mp4(out / "movies" / "overview.mp4")
+    (out / "stats").mkdir()
+    (out / "stats" / "usage_stats.csv").write_text("syllable,p_value,significant\n0,0.001,True\n1,0.5,False\n")
+    import matplotlib.image as mimage
+
+    mimage.imsave(out / "stats" / "usage_groups.png", np.random.default_rng(0).random((20, 30, 3)))
+    index = write_report(out, progress=False)
+    parsed = parse(index)
+    check_links(index, parsed)
+    assert sorted(parsed.videos) == sorted(["movies/grid/syllable_3.mp4", "movies/crowd/syllable03.mp4", "movies/overview.mp4"])
+    html = index.read_text(encoding="utf-8")
+    card3 = html[html.index('id="syllable-3"'):]
+    card3 = card3[:card3.index("</dl>")]
+    assert "movies/grid/syllable_3.mp4" in card3 and "movies/crowd/syllable03.mp4" in card3
+    assert "extra/stats/usage_stats.csv" in parsed.links and "extra/stats/usage_groups.png" in parsed.links
+    assert "<td>0.001</td>" in html
+    # the copies are the files
+    assert (index.parent / "movies/grid/syllable_3.mp4").read_bytes() == (out / "movies/grid/syllable_3.mp4").read_bytes()
+    # zipped and moved elsewhere, the report still resolves
+    moved = tmp_path / "elsewhere"
+    shutil.copytree(index.parent, moved)
+    check_links(moved / "index.html", parse(moved / "index.html"))
+
+
+def test_parallel_report_draws_the_same_pictures(fit_dir, tmp_path):
+    out, _ = fit_dir
+    a = write_report(out, tmp_path / "serial", progress=False)
+    b = write_report(out, tmp_path / "parallel", num_workers=2, progress=False)
+    pa = sorted(p.name for p in (a.parent / "plots").glob("*.png"))
+    assert pa == sorted(p.name for p in (b.parent / "plots").glob("*.png"))
+    for name in pa:
+        assert (a.parent / "plots" / name).read_bytes() == (b.parent / "plots" / name).read_bytes(), name
+
+
+def test_results_without_keypoints_or_probabilities_still_make_a_report(tmp_path):
+    res = synthetic_results(num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=2)
+    for r in res.recordings:
+        r.keypoints = None
+    index = write_report(res, tmp_path / "rep", progress=False)
+    parsed = parse(index)
+    check_links(index, parsed)
+    assert not any("trajectory" in ln or "probabilities_" in ln for ln in parsed.links)
+    assert "plots/usage.png" in parsed.links
+
+
+def test_errors_name_what_is_wrong(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        write_report(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(FileNotFoundError, match="no results file"):
+        write_report(tmp_path / "empty")
+    with pytest.raises(ValueError, match="num_workers"):
+        write_report(tmp_path / "empty", num_workers=0)
+
+
+def test_cli_report_writes_index_and_fails_cleanly(fit_dir, tmp_path, capsys):
+    from ethogram.cli import main
+
+    out, _ = fit_dir
+    assert main(["report", str(out), "-o", str(tmp_path / "cli"), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert str((tmp_path / "cli" / "index.html").resolve()) in printed
+    check_links(tmp_path / "cli" / "index.html", parse(tmp_path / "cli" / "index.html"))
+    assert main(["report", str(tmp_path / "missing"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "does not exist" in err
+
+
+@needs_data
+def test_report_of_a_real_openfield_fit(tmp_path):
+    from ethogram.io import read_recordings
+    from ethogram.io.results import write_results
+    from ethogram.pipeline import fit_recordings
+
+    recs = read_recordings(DATA / "openfield" / "keypoints.csv", fps=30.0)
+    res = fit_recordings(recs, num_states=10, num_iters=20, seed=0, progress=False, expected_states=True)
+    write_results(tmp_path / "results.h5", res)
+    index = write_report(tmp_path, progress=False)
+    parsed = parse(index)
+    check_links(index, parsed)
+    counts = brute_instances([r.syllables for r in res.recordings], res.num_states)
+    used = [k for k in range(res.num_states) if counts[k] > 0]
+    assert sorted(parsed.cards) == used
+    assert all(f"plots/trajectory_{k}.png" in parsed.links for k in used)
+    assert "plots/probabilities_0.png" in parsed.links
+    assert "keypoints" in index.read_text(encoding="utf-8")
