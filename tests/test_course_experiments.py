@@ -1,12 +1,18 @@
 """The course's experiments, run through the course's own class and method names.
 
-- The discrete-HMM worksheet: joint probabilities of a two-day state/observation sequence and
-  the stationary distribution of a two-state chain.
-- Part 2: a Gaussian HMM with K = 5 means on the unit circle, fitted by EM, recovers the
-  state sequence (matched accuracy >= 0.9).
-- Part 3: the spiral autoregressive HMM, fitted by EM (best of 8 k-means restarts), recovers
-  the states (matched accuracy >= 0.95) and each state's fixed point (I - A_k)^-1 b_k to
-  within 0.05.
+- The discrete-HMM worksheet (../shared/course/worksheet_discrete_hmm.md): Alice's chain has
+  P(happy | happy) = 4/5 and P(happy | sad) = 1/2, so its transition matrix is
+  [[0.8, 0.2], [0.5, 0.5]]; the joint probabilities of (sing, TV) with (happy, happy) and
+  (happy, sad) are the worksheet's 0.04 and 0.035, the marginal is the sum of the four joints
+  worked by hand (0.0975), and the chain's stationary distribution is (5/7, 2/7). The
+  worksheet's separate Markov-chain exercise, A = [[0.8, 0.2], [0.6, 0.4]], converges to its
+  answer (0.75, 0.25).
+- Part 2: a Gaussian HMM with K = 5 means on the unit circle, fitted by EM with the course's
+  fixed initial distribution and transitions (learn_initial=False, learn_transitions=False),
+  recovers the state sequence (matched accuracy >= 0.9).
+- Part 3: the spiral autoregressive HMM, fitted by EM with the course's fixed (true)
+  transition matrix (best of 8 k-means restarts), recovers the states (matched accuracy >=
+  0.95) and each state's fixed point (I - A_k)^-1 b_k to within 0.05.
 """
 
 import numpy as np
@@ -18,14 +24,14 @@ from ethogram.models.examples import course_gaussian_hmm, course_spiral_arhmm
 
 # The worksheet's chain: states (happy, sad); observations (sing, walk, TV).
 WORKSHEET_PI = np.array([0.5, 0.5])
-WORKSHEET_A = np.array([[0.8, 0.2], [0.6, 0.4]])
+WORKSHEET_A = np.array([[0.8, 0.2], [0.5, 0.5]])  # P(happy | happy) = 4/5, P(happy | sad) = 1/2
 WORKSHEET_B = np.array([[0.5, 0.3, 0.2], [0.1, 0.2, 0.7]])
 HAPPY, SAD = 0, 1
 SING, WALK, TV = 0, 1, 2
 
 
 def _worksheet_model():
-    model = CategoricalHMM(2, 3, initial_probs=WORKSHEET_PI, transition_matrix=WORKSHEET_A)
+    model = CategoricalHMM(2, 3, initial_probs=WORKSHEET_PI, transition_matrix=WORKSHEET_A, learn_initial=False, learn_transitions=False)
     model.emission_probs = WORKSHEET_B
     return model
 
@@ -41,11 +47,23 @@ def test_worksheet_marginal_is_sum_of_joints():
     model = _worksheet_model()
     x = np.array([SING, TV])
     joints = [np.exp(model.log_joint(np.array(z), x)) for z in [(0, 0), (0, 1), (1, 0), (1, 1)]]
-    assert np.exp(model.compute_marginal_ll(x)) == pytest.approx(sum(joints), rel=1e-12)
+    # by hand: 1/2*4/5*5/10*2/10 + 1/2*1/5*5/10*7/10 + 1/2*1/2*1/10*2/10 + 1/2*1/2*1/10*7/10
+    by_hand = [0.04, 0.035, 0.005, 0.0175]
+    np.testing.assert_allclose(joints, by_hand, rtol=1e-12)
+    assert np.exp(model.compute_marginal_ll(x)) == pytest.approx(0.0975, rel=1e-12)
 
 
-def test_worksheet_stationary_distribution():
-    np.testing.assert_allclose(stationary_distribution([[0.8, 0.2], [0.6, 0.4]]), [0.75, 0.25], atol=1e-12)
+def test_worksheet_hmm_chain_stationary_distribution():
+    # pi_sad = P(sad | happy) / (P(sad | happy) + P(happy | sad)) = 0.2 / 0.7
+    np.testing.assert_allclose(stationary_distribution(WORKSHEET_A), [5 / 7, 2 / 7], atol=1e-12)
+
+
+def test_worksheet_markov_chain_exercise():
+    """The worksheet's separate steady-state exercise, A = [[0.8, 0.2], [0.6, 0.4]]: the
+    worksheet's answer (0.75, 0.25) and its s @ A^6 printout from s = (0, 1)."""
+    A = np.array([[0.8, 0.2], [0.6, 0.4]])
+    np.testing.assert_allclose(stationary_distribution(A), [0.75, 0.25], atol=1e-12)
+    np.testing.assert_allclose(np.array([0.0, 1.0]) @ np.linalg.matrix_power(A, 6), [0.749952, 0.250048], atol=1e-12)
 
 
 def test_course_gaussian_experiment():
@@ -56,7 +74,7 @@ def test_course_gaussian_experiment():
     states, data = truth.sample(T, seed=0)
     assert data.shape == (T, D) and states.shape == (T,)
 
-    model = GaussianHMM(K, D, seed=1)
+    model = GaussianHMM(K, D, seed=1, learn_initial=False, learn_transitions=False)  # the course's setting
     result = model.fit(data, num_iters=50)
     lls, posterior = result
     objective = result.objectives
@@ -71,7 +89,7 @@ def test_course_gaussian_e_step_m_step_by_hand():
     K, D = 5, 2
     truth = course_gaussian_hmm(K)
     _, data = truth.sample(1000, seed=3)
-    model = GaussianHMM(K, D, seed=4)
+    model = GaussianHMM(K, D, seed=4, learn_initial=False, learn_transitions=False)
     lls = []
     for _ in range(15):
         posterior = model.e_step(data)
@@ -89,7 +107,7 @@ def test_course_spiral_arhmm():
     np.testing.assert_allclose(P[0, 1], 0.053, atol=5e-4)
     states, data = truth.sample(T, seed=0)
 
-    model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P, seed=1)
+    model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P, seed=1, learn_initial=False, learn_transitions=False)
     # ARHMM likelihoods have local optima: restarts (kept by objective) are part of the recipe
     lls, posterior = model.fit(data, num_iters=100, num_restarts=8, seed=0)
     acc, order = match_states(states, np.argmax(posterior.expected_states, axis=1), K)

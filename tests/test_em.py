@@ -1,14 +1,21 @@
 """EM on the full HMM: the MAP objective never decreases, for every observation model and
 covariance/noise type, with priors on and stickiness; restarts keep the best run; masks and
 NaN frames are honoured; a batch of sequences gives the same statistics on 1 or 2 threads.
+Convergence is judged by the improvement per scored frame: EM stops at the first iteration
+that improves the objective by at most ``tol`` nats per scored frame and not before, and an
+ARHMM on data offset by 1e6 (whose first frame adds a constant of about -1e12 to the
+objective under the course's N(0, I) convention) runs the same iterations and reaches the
+same labels as without the offset. A decrease raises an error that names the likely causes,
+without suggesting fewer states to a one-state model.
 """
 
 import numpy as np
 import pytest
 
-from ethogram import HMM
+from ethogram import HMM, AutoregressiveHMM
 from ethogram.fitting import e_step
 from ethogram.fitting.em import EMDecreaseError, run_em
+from ethogram.models.examples import course_spiral_arhmm
 
 CASES = [
     ("gaussian", dict(data_dim=3, covariance_type="full")),
@@ -88,15 +95,58 @@ def test_decrease_raises_clear_error():
         run_em(model, d, m, num_iters=5, tol=0.0, progress=False)
 
 
-def test_stops_on_tolerance_and_reports_convergence():
+def test_stops_on_tolerance_per_scored_frame_and_reports_convergence():
     _, data = _sample_truth("gaussian", dict(data_dim=3, covariance_type="full"), 1000, seed=3)
-    model = HMM(3, "gaussian", dict(data_dim=3))
-    result = model.fit(data, num_iters=500, tol=1e-4, seed=0)
+    mask = np.ones(1000, bool)
+    mask[::4] = False  # 750 scored frames
+    tol = 1e-4
+    result = HMM(3, "gaussian", dict(data_dim=3)).fit(data, masks=mask, num_iters=500, tol=tol, seed=0, num_starts=1)
     assert result.converged and result.num_iters < 500
-    last = result.objectives
-    assert last[-1] - last[-2] <= 1e-4 * abs(last[-2])
+    gains = np.diff(result.objectives)
+    assert gains[-1] <= tol * 750  # the stopping step
+    assert np.all(gains[:-1] > tol * 750)  # and not one step earlier
     short = HMM(3, "gaussian", dict(data_dim=3)).fit(data, num_iters=2, tol=0.0, seed=0)
     assert not short.converged and short.num_iters == 2
+
+
+def test_large_offset_does_not_stop_an_arhmm_early():
+    """The course's ARHMM scores its first frame under N(0, I): at an offset of 1e6 that puts
+    about -1e12 into the objective, so a tolerance relative to the objective (1e-6 of it is
+    1e6 nats) would call the first step converged. Per scored frame, EM goes on exactly as
+    without the offset."""
+    states, x = course_spiral_arhmm(5).sample(4000, seed=6)
+    offset = 1e6
+    plain = AutoregressiveHMM(5, 2)
+    far = AutoregressiveHMM(5, 2)
+    a = plain.fit(x, num_iters=100, seed=1)
+    b = far.fit(x + offset, num_iters=100, seed=1)
+    first_gain = b.objectives[1] - b.objectives[0]
+    assert 0 < first_gain < 1e-6 * abs(b.objectives[0])  # what a relative rule would have stopped on
+    assert b.num_iters > 1 and b.num_iters == a.num_iters
+    np.testing.assert_array_equal(far.predict(x + offset), plain.predict(x))
+    # the objectives differ by the first frame's N(0, I) term only
+    shift = -0.5 * (np.sum((x[0] + offset) ** 2) - np.sum(x[0] ** 2))
+    np.testing.assert_allclose(b.objectives - a.objectives, shift, rtol=1e-12, atol=1e-2)
+
+
+def test_decrease_error_names_causes_not_fewer_states_for_one_state():
+    _, data = _sample_truth("gaussian", dict(data_dim=3, covariance_type="diag"), 500, seed=2)
+    for K, fewer in ((1, False), (3, True)):
+        model = HMM(K, "gaussian", dict(data_dim=3, covariance_type="diag"))
+        model.initialize(data, seed=0)
+        original = model.observations.m_step
+
+        def bad_m_step(stats, model=model, original=original):
+            original(stats)
+            model.observations.emission_means = model.observations.emission_means + 5.0
+
+        model.observations.m_step = bad_m_step
+        d, m, _ = model._prepare(data)
+        with pytest.raises(EMDecreaseError) as info:
+            run_em(model, d, m, num_iters=5, tol=0.0, progress=False)
+        msg = str(info.value)
+        assert "per scored frame" in msg and "centre and scale" in msg and "prior" in msg
+        assert ("fewer states" in msg) == fewer
 
 
 def test_restarts_keep_the_best_and_are_reproducible():

@@ -93,7 +93,9 @@ def test_unpacking_gives_the_course_pair(batch):
 
 
 def test_stationary_distribution_worksheet_and_random_chains():
+    # the worksheet's Markov-chain exercise and its HMM chain (P(happy | sad) = 1/2)
     np.testing.assert_allclose(eg.stationary_distribution([[0.8, 0.2], [0.6, 0.4]]), [0.75, 0.25], atol=1e-12)
+    np.testing.assert_allclose(eg.stationary_distribution([[0.8, 0.2], [0.5, 0.5]]), [5 / 7, 2 / 7], atol=1e-12)
     rng = np.random.default_rng(5)
     for K in (1, 3, 10):
         P = rng.dirichlet(np.ones(K), K)

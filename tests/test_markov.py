@@ -1,7 +1,8 @@
 """Markov chain utilities: ``stationary_distribution``, ``propagate`` and ``sample_states``.
 
-The stationary distribution of the course worksheet's chain [[0.8, 0.2], [0.6, 0.4]] is
-(0.75, 0.25); random ergodic chains (Dirichlet rows, K from 2 to 40, also sparse ones) give a
+The stationary distribution of the worksheet's Markov-chain exercise [[0.8, 0.2], [0.6, 0.4]]
+is (0.75, 0.25), and that of the worksheet's HMM chain (Alice: P(happy | happy) = 4/5,
+P(happy | sad) = 1/2, i.e. [[0.8, 0.2], [0.5, 0.5]]) is (5/7, 2/7); random ergodic chains (Dirichlet rows, K from 2 to 40, also sparse ones) give a
 probability vector with pi P = pi to 1e-12; chains with a unique closed class but transient
 states, and periodic chains, give their unique answer; reducible chains with several closed
 classes (so several stationary distributions) raise ValueError. ``propagate`` must equal
@@ -30,10 +31,12 @@ def _ergodic(K, seed, sparse=False):
 # ----------------------------------------------------------------------------- stationary
 
 
-def test_worksheet_chain():
-    pi = eg.stationary_distribution([[0.8, 0.2], [0.6, 0.4]])
+def test_worksheet_chains():
+    pi = eg.stationary_distribution([[0.8, 0.2], [0.6, 0.4]])  # the Markov-chain exercise
     assert pi.shape == (2,)
     np.testing.assert_allclose(pi, [0.75, 0.25], rtol=1e-12, atol=0)
+    hmm_chain = eg.stationary_distribution([[0.8, 0.2], [0.5, 0.5]])  # Alice's HMM
+    np.testing.assert_allclose(hmm_chain, [5 / 7, 2 / 7], rtol=1e-12, atol=0)
 
 
 @pytest.mark.parametrize("K", [2, 3, 5, 10, 40])
