@@ -1,0 +1,297 @@
+"""Recordings to syllables, end to end: ``ethogram fit`` on the shipped and shared recordings,
+time per stage, and side by side with keypoint-moseq when it is installed in its own venv.
+
+Usage (from the project root; one thread everywhere, BLAS kernel recorded)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 ETHOGRAM_NUM_THREADS=1 \\
+        .venv/bin/python bench/bench_pipeline.py [--kpms-python /tmp/kpms-venv/bin/python] [--write]
+
+Stages (in process, after one warm-up run that compiles the kernels): read (the reader),
+prepare (``Preparation.fit_transform``), fit (EM with the default settings: K = 20, 3 lags,
+kappa from the data, up to 100 iterations, 1 restart), label (Viterbi with the renumbered
+model), write (HDF5 + per-recording CSV + tables). Then the whole command in a fresh process
+(``python -m ethogram.cli fit ...``: interpreter start, imports, numba cache load, all
+stages), which is what "file to syllable CSV" costs a user. ``--write`` appends (or replaces)
+the section ``## Recordings to syllables`` of BENCHMARKS.md; the rest of the file is left as
+it is.
+
+keypoint-moseq (``--kpms-python``, a Python with ``keypoint-moseq`` installed, never this
+project's .venv): the same keypoints, its PCA, then its recommended fit (50 AR-HMM-only Gibbs
+iterations, then the full keypoint-SLDS model, 500 iterations in its tutorial); a few
+iterations of each are timed after JAX's compilation and the full fit is extrapolated from the
+time per iteration (the table says which numbers are measured and which extrapolated).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _k, _v in {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "ETHOGRAM_NUM_THREADS": "1"}.items():
+    os.environ.setdefault(_k, _v)
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from importlib import metadata  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+SECTION = "## Recordings to syllables"
+
+
+def datasets() -> list:
+    """(label, argv inputs + options, keypoint-moseq loader spec or None) for each recording set."""
+    from ethogram.data import openfield_keypoints
+
+    out = [("openfield mouse (DLC csv, shipped; 2330 frames, 4 body parts)", [str(openfield_keypoints()), "--fps", "30"],
+            {"kind": "deeplabcut", "path": str(openfield_keypoints()), "fps": 30})]
+    if (DATA / "jabs").exists():
+        out.append(("JABS mouse v2 (1800 frames, 12 body parts)", [str(DATA / "jabs" / "sample_pose_est_v2.h5")], None))
+    if (DATA / "flies").exists():
+        out.append(("SLEAP flies (2 x 1500 frames, 13 body parts)", [str(DATA / "flies" / "clip.slp"), "--fps", "25"],
+                    {"kind": "sleap", "path": str(DATA / "flies" / "clip.slp"), "fps": 25}))
+    if (DATA / "moseq2").exists():
+        out.append(("moseq2 depth PCs (908 frames, 10 PCs)", [str(DATA / "moseq2" / "proc" / "results_00.h5"), "--pcs", "10"], None))
+    return out
+
+
+def blas_info() -> str:
+    """Which BLAS library and kernel (core type) numpy runs, from threadpoolctl."""
+    from threadpoolctl import threadpool_info
+
+    rows = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')} kernel, {i.get('num_threads')} thread(s))"
+            for i in threadpool_info() if i.get("user_api") == "blas"]
+    return "; ".join(rows) or "unknown"
+
+
+def machine() -> dict:
+    """CPU, versions, thread settings."""
+    cpu = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for name in ("ethogram", "numpy", "scipy", "numba", "scikit-learn", "h5py", "movement"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "ETHOGRAM_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "versions": versions,
+            "blas": blas_info(), "env": env, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+
+
+def stages(argv: list, out_dir: Path) -> dict:
+    """One run of the stages of ``ethogram fit`` in this process; seconds per stage and the fit."""
+    from ethogram.cli import build_parser
+    from ethogram.cli._common import results_path, syllable_tables
+    from ethogram.cli.fit import make_preparation
+    from ethogram.io import read_recordings
+    from ethogram.io.results import write_results
+    from ethogram.pipeline import fit_recordings
+
+    args = build_parser().parse_args(["fit", *argv, "-o", str(out_dir), "--quiet", "--overwrite"])
+    t = {}
+    t0 = time.perf_counter()
+    recs = read_recordings(list(args.inputs), format=args.format, fps=args.fps)
+    t["read"] = time.perf_counter() - t0
+    res = fit_recordings(recs, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=make_preparation(args),
+                         num_iters=args.iters, num_restarts=args.restarts, seed=args.seed, progress=False, timings=t)
+    t0 = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_results(results_path(out_dir), res, overwrite=True, tables=syllable_tables(res))
+    t["write"] = time.perf_counter() - t0
+    t["total"] = sum(t[k] for k in ("read", "prepare", "fit", "label", "write"))
+    z = np.concatenate([r.syllables for r in res.recordings])
+    starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
+    fps = res.recordings[0].fps
+    t.update(
+        frames=int(sum(r.num_frames for r in res.recordings)), D=int(res.recordings[0].inputs.shape[1]),
+        iters=int(res.fit["num_iters"]), converged=bool(res.fit["converged"]),
+        per_iter=res.fit["seconds"] / max(res.fit["num_iters"], 1),
+        median_ms=float(1000 * np.median(np.diff(np.r_[starts, len(z)])[z[starts] >= 0]) / fps) if fps else float("nan"),
+    )
+    return t
+
+
+def whole_command(argv: list, out_dir: Path) -> float:
+    """Wall time of ``python -m ethogram.cli fit ...`` in a fresh process (numba cache warm)."""
+    cmd = [sys.executable, "-m", "ethogram.cli", "fit", *argv, "-o", str(out_dir), "--quiet", "--overwrite"]
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed: {proc.stderr.strip()}")
+    return elapsed
+
+
+KPMS_SCRIPT = r'''
+import json, os, sys, time, tempfile
+spec = json.loads(sys.argv[1])
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+import numpy as np
+import jax
+jax.config.update("jax_enable_x64", False)
+import keypoint_moseq as kpms
+from importlib import metadata
+out = {"version": metadata.version("keypoint-moseq"), "jax": metadata.version("jax")}
+t0 = time.perf_counter()
+coordinates, confidences, bodyparts = kpms.load_keypoints(spec["path"], spec["kind"])
+out["read"] = time.perf_counter() - t0
+project = tempfile.mkdtemp()
+kpms.setup_project(project, overwrite=True, bodyparts=bodyparts, use_bodyparts=bodyparts,
+                   skeleton=[], anterior_bodyparts=[bodyparts[0]], posterior_bodyparts=[bodyparts[-1]],
+                   fps=spec["fps"], video_dir=project)
+config = kpms.load_config(project)
+t0 = time.perf_counter()
+data, metadata_ = kpms.format_data(coordinates, confidences, **config)
+pca = kpms.fit_pca(**data, **config)
+cs = np.cumsum(pca.explained_variance_ratio_)
+latent_dim = int(np.searchsorted(cs, 0.9) + 1)
+kpms.update_config(project, latent_dim=latent_dim)
+config = kpms.load_config(project)
+out["prepare"] = time.perf_counter() - t0
+out["latent_dim"] = latent_dim
+out["frames"] = int(np.asarray(data["mask"]).sum())
+t0 = time.perf_counter()
+model = kpms.init_model(data, pca=pca, **config)
+out["init"] = time.perf_counter() - t0
+model = kpms.update_hypparams(model, kappa=spec.get("kappa_ar", 1e6))
+
+def run(ar_only, n):
+    global model
+    t0 = time.perf_counter()
+    model, name = kpms.fit_model(model, data, metadata_, project, ar_only=ar_only, num_iters=n,
+                                 save_every_n_iters=10**6, generate_progress_plots=False, verbose=False)
+    return time.perf_counter() - t0
+
+n_ar, n_full = spec["ar_iters"], spec["full_iters"]
+out["ar_first"] = run(True, 1)          # JAX compilation + 1 iteration
+out["ar_timed"] = run(True, n_ar) / n_ar
+model = kpms.update_hypparams(model, kappa=spec.get("kappa_full", 1e4))
+out["full_first"] = run(False, 1)
+out["full_timed"] = run(False, n_full) / n_full
+print("KPMS_RESULT " + json.dumps(out))
+'''
+
+
+def kpms_run(python: str, spec: dict, ar_iters: int, full_iters: int) -> dict:
+    """Time keypoint-moseq in its own interpreter; raises RuntimeError with its stderr on failure."""
+    spec = dict(spec, ar_iters=ar_iters, full_iters=full_iters)
+    env = os.environ.copy()
+    env["PYTHONPATH"] = ""
+    proc = subprocess.run([python, "-c", KPMS_SCRIPT, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=7200)
+    for line in proc.stdout.splitlines():
+        if line.startswith("KPMS_RESULT "):
+            return json.loads(line[len("KPMS_RESULT "):])
+    raise RuntimeError(f"keypoint-moseq run failed: {proc.stderr.strip()[-2000:]}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="in-process runs per recording set (median)")
+    parser.add_argument("--kpms-python", default=None, help="a Python with keypoint-moseq installed (separate venv)")
+    parser.add_argument("--kpms-ar-iters", type=int, default=10, help="AR-only iterations timed (after compilation)")
+    parser.add_argument("--kpms-full-iters", type=int, default=5, help="full-model iterations timed (after compilation)")
+    parser.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
+    args = parser.parse_args(argv)
+
+    info = machine()
+    print(json.dumps(info, indent=1))
+    tmp = Path(tempfile.mkdtemp(prefix="ethogram-bench-"))
+    rows, side = [], []
+    try:
+        for label, inputs, kpms_spec in datasets():
+            stages(inputs, tmp / "warm")  # compile / warm caches
+            runs = [stages(inputs, tmp / f"r{i}") for i in range(args.repeats)]
+            med = {k: float(np.median([r[k] for r in runs])) for k in ("read", "prepare", "fit", "label", "write", "total", "per_iter")}
+            cmd = float(np.median([whole_command(inputs, tmp / f"c{i}") for i in range(args.repeats)]))
+            row = dict(name=label, cmd=cmd, **med, **{k: runs[0][k] for k in ("frames", "D", "iters", "converged", "median_ms")})
+            rows.append(row)
+            print(json.dumps(row))
+            if args.kpms_python and kpms_spec is not None:
+                try:
+                    k = kpms_run(args.kpms_python, kpms_spec, args.kpms_ar_iters, args.kpms_full_iters)
+                except RuntimeError as exc:
+                    k = {"error": str(exc).splitlines()[-1][:300]}
+                side.append((label, row, k))
+                print(json.dumps(k))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    text = render(info, rows, side, args)
+    print(text)
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+    (ROOT / "bench" / "results" / "pipeline.json").write_text(json.dumps({"machine": info, "rows": rows, "kpms": side}, indent=1, default=str))
+    if args.write:
+        write_section(text)
+    return 0
+
+
+def render(info: dict, rows: list, side: list, args) -> str:
+    """The markdown section."""
+    L = [SECTION, "",
+         "`ethogram fit` end to end with its defaults (K = 20, 3 lags, kappa from the data, up to 100 EM "
+         "iterations, 1 restart, seed 0) on one thread; regenerate with `bench/bench_pipeline.py --write` "
+         "(command in its docstring). Stages are medians of "
+         f"{args.repeats} in-process runs after a warm-up; \"whole command\" is `python -m ethogram.cli fit ...` in a "
+         "fresh process (interpreter, imports, numba cache load, every stage, results file, CSVs and tables).", "",
+         f"- machine: {info['cpu']}, {info['cores']} cores; {info['date']}",
+         f"- python {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+         f"- BLAS: {info['blas']}",
+         f"- environment: `{json.dumps(info['env'])}`", "",
+         "| recordings | frames | D | read | prepare | fit (EM iterations) | per iteration | label | write | stages total | whole command | median syllable |",
+         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        L.append(f"| {r['name']} | {r['frames']} | {r['D']} | {r['read']:.2f} s | {r['prepare']:.2f} s | {r['fit']:.2f} s ({r['iters']}"
+                 f"{', converged' if r['converged'] else ''}) | {1000 * r['per_iter']:.1f} ms | {r['label']:.2f} s | {r['write']:.2f} s | "
+                 f"{r['total']:.2f} s | {r['cmd']:.2f} s | {r['median_ms']:.0f} ms |")
+    L.append("")
+    if side:
+        L += ["### Side by side with keypoint-moseq (CPU, one thread)", "",
+              "keypoint-moseq's recommended fit is 50 AR-HMM-only Gibbs iterations, then the full keypoint-SLDS model "
+              "(500 iterations in its tutorial). Timed here: its first iteration of each (JAX compilation included) and "
+              f"the next {args.kpms_ar_iters} AR-only / {args.kpms_full_iters} full iterations; the time to a fitted model "
+              "is extrapolated as first AR + 49 x AR + first full + 499 x full (its read and PCA added). ethogram: the "
+              "whole fit, measured. Different models (Gibbs sampling of an SLDS vs. EM for a MAP ARHMM): the comparison "
+              "is of the time each tool's recommended workflow takes to a fitted model on the same file.", "",
+              "| recordings | keypoint-moseq version | AR-only iteration | full iteration | keypoint-moseq to a fitted model (extrapolated) | ethogram per EM iteration | ethogram to a fitted model (measured) | ratio |",
+              "|---|---|---|---|---|---|---|---|"]
+        for label, row, k in side:
+            if "error" in k:
+                L.append(f"| {label} | failed: {k['error']} | | | | | | |")
+                continue
+            total = k["read"] + k["prepare"] + k["init"] + k["ar_first"] + 49 * k["ar_timed"] + k["full_first"] + 499 * k["full_timed"]
+            ours = row["read"] + row["prepare"] + row["fit"] + row["label"]
+            L.append(f"| {label} | {k['version']} (jax {k['jax']}) | {1000 * k['ar_timed']:.0f} ms | {1000 * k['full_timed']:.0f} ms | "
+                     f"{total:.0f} s | {1000 * row['per_iter']:.1f} ms | {ours:.2f} s | {total / ours:.0f}x |")
+        L.append("")
+    return "\n".join(L) + "\n"
+
+
+def write_section(text: str) -> None:
+    """Replace (or append) our section of BENCHMARKS.md, leaving every other section as it is."""
+    path = ROOT / "BENCHMARKS.md"
+    old = path.read_text() if path.exists() else ""
+    if SECTION in old:
+        start = old.index(SECTION)
+        nxt = old.find("\n## ", start + len(SECTION))
+        new = old[:start] + text + (old[nxt + 1:] if nxt >= 0 else "")
+    else:
+        new = old.rstrip("\n") + "\n\n" + text
+    path.write_text(new)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
