@@ -475,7 +475,7 @@ class HMM:
         # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
         self.observations.permute(np.argsort(best))
 
-    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS) -> FitResult:
+    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
 
         Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
@@ -515,6 +515,10 @@ class HMM:
             Short starts per restart (default 2 for "kmeans" and "random", 1 for "params").
         start_iters : int, default 1
             EM iterations of each short start before the best is chosen.
+        client : distributed.Client, optional
+            Run the E-steps on this Dask cluster (:class:`ethogram.fitting.distributed.DaskExecutor`:
+            each sequence is sent to a worker once and kept there); the same parameters as a
+            local fit. Not with ``executor``.
 
         Returns
         -------
@@ -545,6 +549,12 @@ class HMM:
             raise ValueError("init='params' starts from the current parameters; use num_starts=1")
         if isinstance(start_iters, bool) or int(start_iters) != start_iters or start_iters < 0:
             raise ValueError(f"start_iters must be a non-negative integer, got {start_iters!r}")
+        if client is not None:
+            if executor is not None:
+                raise ValueError("give either client or executor, not both (client makes a Dask executor)")
+            from ..fitting.distributed import DaskExecutor
+
+            executor = DaskExecutor(client)
         executor = fitting.executors.resolve_executor(executor, num_threads)
         datas, ms, batch = self._prepare(data, masks, mask_nan)
         start_iters = min(int(start_iters), int(num_iters))
