@@ -139,6 +139,7 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
         ["apply", tmp_path / "absent.h5", openfield_keypoints(), "-o", tmp_path / "o5"],
         ["info", tmp_path / "absent.h5"],
         ["fit", openfield_keypoints(), "--fps", "-3", "-o", tmp_path / "o6"],
+        ["fit", openfield_keypoints(), "--fps", "30", "-o", tmp_path / "notes.txt" / "sub"],
     ]
     for argv in cases:
         code, _, err = _run(argv, capsys)

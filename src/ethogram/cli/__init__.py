@@ -70,7 +70,7 @@ def main(argv=None) -> int:
             raise
         sys.stderr.write("ethogram: interrupted\n")
         return 130
-    except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError, PermissionError, KeyError) as exc:
+    except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError, KeyError) as exc:
         if debug:
             raise
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

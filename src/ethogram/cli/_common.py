@@ -64,6 +64,11 @@ def check_output(path: Path, overwrite: bool) -> None:
 
     if path.exists() and path.is_dir():
         raise IsADirectoryError(f"output {str(path)!r} is a folder; give another name")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise NotADirectoryError(f"output folder {str(parent)!r} is a file; give another -o")
+            break
     if not overwrite:
         for p in (path, csv_folder(path), tables_folder(path)):
             if p.exists():
