@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ethogram`` command."""
-    from . import apply, compare, demo, fit, info, movies, report, stats
+    from . import apply, compare, demo, fit, info, movies, report, select, stats
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors")
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
-    for module in (fit, apply, info, demo, report, movies, compare, stats):
+    for module in (fit, apply, info, demo, report, movies, compare, stats, select):
         module.add_parser(sub, [common])
     return parser
 

@@ -3,8 +3,8 @@
 Restarts, folds and kappa candidates are independent EM fits; each is a task (a dict of
 arrays and numbers) given to a pure function, seeded from its own key, so its result does
 not depend on which worker ran it or how many there were. Tasks run serially
-(``num_workers=1``), on a process pool of ``num_workers`` processes (spawned, one BLAS and
-one ethogram thread each), or through any ``executor`` with a ``map(fn, iterable)`` method
+(``num_workers=1``), on a process pool of ``num_workers`` processes (forked on Linux,
+spawned elsewhere; one BLAS and one ethogram thread each), or through any ``executor`` with a ``map(fn, iterable)`` method
 (``concurrent.futures`` executors, the EM loop's executors); results come back in task order
 and a tqdm bar counts finished tasks.
 """
@@ -44,6 +44,14 @@ def _init_worker() -> None:
     from ..inference import set_num_threads
 
     set_num_threads(1)
+
+
+def _context(mp):
+    """Fork on Linux (no re-import of the caller's script, so scripts need no ``__main__``
+    guard; the numba kernels start no threads of their own), spawn elsewhere."""
+    import sys
+
+    return mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
 def run_tasks(fn: Callable, tasks: Sequence, num_workers=1, executor=None, progress=None, desc: str = "fits") -> list:
@@ -86,7 +94,7 @@ def run_tasks(fn: Callable, tasks: Sequence, num_workers=1, executor=None, progr
                 import multiprocessing as mp
                 from concurrent.futures import ProcessPoolExecutor
 
-                pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"), initializer=_init_worker)
+                pool = ProcessPoolExecutor(workers, mp_context=_context(mp), initializer=_init_worker)
                 with pool:
                     for r in pool.map(fn, tasks):
                         out.append(r)

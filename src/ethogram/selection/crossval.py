@@ -31,7 +31,7 @@ class CrossValidation:
     Attributes
     ----------
     table : pandas.DataFrame
-        One row per (num_states, fold, restart): ``num_states, fold, restart, seed_key,
+        One row per (num_states, fold, restart): ``num_states, fold, restart, kappa,
         heldout_ll_per_frame, train_ll_per_frame, train_objective, aic, bic,
         num_parameters, num_heldout_frames, num_train_frames, num_iters``.
     summary : pandas.DataFrame
@@ -139,8 +139,9 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
         ``"robust_autoregressive"``, ...).
     observation_kwargs : dict, optional
         E.g. ``{"num_lags": 3}``; ``data_dim`` is taken from the data.
-    kappa : float, default 0
-        Stickiness of every fit.
+    kappa : float, dict or callable, default 0
+        Stickiness: one number for every K, a dict ``{K: kappa}``, or a function of K
+        (e.g. ``lambda K: 11 * num_frames / K`` to keep the prior per state alike).
     num_restarts : int, default 3
         Fits per K and fold, from different seeds.
     split : {"time", "recordings"}, default "time"
@@ -221,12 +222,13 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
                           "score": [datas[i] for i in te], "score_masks": [masks[i] for i in te], "heldout": None})
     tasks, keys = [], []
     for K in Ks:
-        spec = model_spec(K, model, observation_kwargs, D, kappa, hmm_kwargs)
+        kap = kappa(K) if callable(kappa) else (kappa[K] if isinstance(kappa, dict) else kappa)
+        spec = model_spec(K, model, observation_kwargs, D, float(kap), hmm_kwargs)
         for f, fold in enumerate(folds):
             for r in range(int(num_restarts)):
                 tasks.append(dict(fold, spec=spec, split=split, seed=seed, key=(K, f, r), num_iters=int(num_iters), tol=tol, num_threads=None))
                 keys.append((K, f, r))
     results = run_tasks(_cv_task, tasks, num_workers, executor, progress, desc="cross-validation")
-    table = pd.DataFrame([{"num_states": K, "fold": f, "restart": r, **res} for (K, f, r), res in zip(keys, results)])
+    table = pd.DataFrame([{"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res} for (K, f, r), t, res in zip(keys, tasks, results)])
     summary, best, one_se = summarize(table)
     return CrossValidation(table, summary, best, one_se)

@@ -7,29 +7,43 @@ Viterbi run is shorter than the target (downward while longer) until the target 
 or ``kappa_max`` (``kappa_min``) is passed; then rounds of ``candidates_per_round`` points
 spaced evenly in log kappa inside the bracket (a multisection, i.e. bisection with several
 points per round so that they run in parallel) until a median lands within ``rel_tol`` of
-the target. Every fit is warm-started from the fit at the nearest smaller evaluated kappa
-(from the previous round's last fit while bracketing), which both speeds it up and keeps the
-curve smooth. Rounds have a fixed size, so the result does not depend on the number of
+the target. Every fit is warm-started: while bracketing from the previous round's last fit,
+which both speeds it up and keeps the curve smooth; inside a bracket, each point starts from the nearer end (EM has several optima
+and the median can jump between them as kappa moves). Rounds have a fixed size, so the result does not depend on the number of
 workers.
 
-Why durations "do not move" (measured on the open-field DeepLabCut keypoints of
-``../shared/data/openfield``: 2330 frames at 30 fps split in two recordings, egocentric
-coordinates of 4 body parts, 4 standardized PCs, ARHMM with K = 20 and 3 lags): in EM the
-MAP transition row is ``p_kk = (n_kk + kappa) / (N_k + kappa)``, ``p_kj = n_kj / (N_k +
-kappa)`` (``transition_alpha = 1``), so once kappa exceeds the ~116 frames per state
-kappa acts on the switching cost ``log(p_kk / p_kj) ~ log(kappa / n_kj)`` only
-logarithmically: each tenfold kappa adds 2.3 nats. Measured at kappa = 1e3, 1e4, 1e5, 1e6:
-the median Viterbi run was 8, 9, 9, 9 frames while the median switching cost rose 6.9, 9.2,
-11.5, 13.8 nats; the emissions gave each run 19 to 31 nats (median over runs) more
-log-likelihood than the best other single state over the same frames (1.2 to 1.4 nats per
-frame on average), so a run pays for its two switches many times over, and 81 to 85% of
-the off-diagonal transitions were exactly zero (unseen transitions get no mass with alpha =
-1), freezing the path structure. Durations only grow once log kappa grows by the evidence
-of a run: the median reached 19 frames at kappa = 1e7 and 25 at 1e8 (3000 and 40000 times
-the number of frames). So the search must bracket far beyond ``kappa ~ T``; it goes up to
-``kappa_max`` (1e12 by default) and says so in ``message`` when the target needs kappa
-beyond a thousand times the number of frames (the emissions, not the prior, set the
-durations there: fewer PCs, a noise prior or lower K are the other levers).
+Why durations "do not move", and what moves them. Measured on the open-field DeepLabCut
+keypoints of ``../shared/data/openfield`` (2330 frames at 30 fps, 4 body parts, prepared by
+:class:`ethogram.prep.Preparation` into 4 standardized PCs, cut into two recordings), ARHMM
+with K = 20 and 3 lags, default (weak) prior, this search: the median Viterbi run was 4, 4,
+6, 7, 9, 10, 10, 10.5 and 12 frames at kappa = 1.2e2, 1.2e3, ... 1.2e10, about one frame per
+tenfold kappa, and 12 frames (0.4 s) needed kappa = 1.2e10, five million times the number
+of frames (the issue's report of 6 to 8 frames for kappa 1e3 to 1e5 is the same plateau).
+Two causes, each with numbers:
+
+1. Kappa acts on the log scale. In EM the MAP transition row is ``p_kk = (n_kk + kappa) /
+   (N_k + kappa)``, ``p_kj = n_kj / (N_k + kappa)`` (``transition_alpha = 1``), so once kappa
+   exceeds the frames per state (~116 here), a switch costs ``log(p_kk / p_kj) ~ log(kappa
+   / n_kj)``: each tenfold kappa adds only 2.3 nats (median switching cost 6.9, 9.2, 11.5,
+   13.8 nats at kappa 1e3 ... 1e6), and 81 to 85% of the off-diagonal transitions are exactly
+   zero (unseen transitions get no mass with alpha = 1), which freezes the path structure.
+2. The emissions overwhelm it because the AR states over-fit: K = 20 states of 62 parameters
+   each (3 lags x 4 x 4 dynamics, 4 biases, 10 noise entries) on ~116 frames per state. The
+   training log-likelihood was -0.93 nats per frame and the held-out one (time split, 3
+   folds x 3 restarts, kappa 1e3) -3.48: 2.5 nats per frame of in-sample evidence that
+   does not generalise, and a run of ~8 frames gave its state 19 to 31 nats (median over runs)
+   over the best other single state, so it pays for its switches many times over.
+
+What moves them: a ridge prior on the AR weights (``observation_kwargs={"prior_ridge": 10}``
+on standardized inputs) improved the held-out log-likelihood to -3.04 per frame (train -1.52)
+and brought the kappa for 12 frames down to 1.2e4 (5 times the number of frames; medians 6,
+8, 12 at kappa 1.2e2, 1.2e3, 1.2e4); fewer states do too (K = 10: 12 frames at kappa 2.3e4);
+a Student-t AR (``"robust_autoregressive"``) needed 1.2e8, and smoothing the inputs (Gaussian,
+1 frame) did not help (1.2e11). So this search brackets as far as it must (up to
+``kappa_max``) and its ``message`` says when kappa exceeds a thousand times the number of
+frames, which means the emissions, not the prior, set the durations: then cross-validate a
+stronger AR prior or fewer states (:func:`ethogram.selection.cross_validate` takes
+``observation_kwargs``). ``bench/bench_selection.py`` regenerates these numbers.
 """
 
 from __future__ import annotations
@@ -179,7 +193,8 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
     evaluated: list[dict] = []
 
     def run(kappas, params, rnd):
-        tasks = [dict(spec=spec, kappa=float(k), params=params, seed=seed, datas=datas, masks=masks, num_iters=int(num_iters), tol=tol, num_threads=None) for k in kappas]
+        params = params if isinstance(params, list) else [params] * len(kappas)
+        tasks = [dict(spec=spec, kappa=float(k), params=p, seed=seed, datas=datas, masks=masks, num_iters=int(num_iters), tol=tol, num_threads=None) for k, p in zip(kappas, params)]
         res = run_tasks(_kappa_task, tasks, num_workers, executor, progress, desc=f"kappa round {rnd}")
         for r in res:
             r["round"] = rnd
@@ -223,7 +238,10 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
             break
         rnd += 1
         ks = np.exp(np.linspace(np.log(lo["kappa"]), np.log(hi["kappa"]), m + 2)[1:-1])
-        run(list(ks), lo["params"], rnd)
+        # each point starts from the nearer end of the bracket: EM has several optima and the
+        # median can jump between them; starting from both sides finds the in-between fits
+        mid = np.sqrt(lo["kappa"] * hi["kappa"])
+        run(list(ks), [lo["params"] if k <= mid else hi["params"] for k in ks], rnd)
     best = min(evaluated, key=lambda r: (abs(r["median_duration"] - target) if np.isfinite(r["median_duration"]) else np.inf, r["kappa"]))
     curve = pd.DataFrame([{k: v for k, v in r.items() if k != "params"} for r in evaluated]).sort_values("kappa", kind="stable").reset_index(drop=True)
     curve["kappa_per_frame"] = curve["kappa"] / total
@@ -236,5 +254,7 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
         msg += f"; not within {rel_tol:.0%} after {rnd} rounds" + (f" (stopped at {where})" if limit_hit else "")
     if best["kappa"] > 1e3 * total:
         msg += (f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
-                "not the transition prior, set the durations here (see the module docstring)")
+                "not the transition prior, set the durations here; a stronger AR prior (observation_kwargs "
+                "prior_ridge, e.g. 10 on standardized inputs) or fewer states make kappa work again "
+                "(see ethogram.selection.kappa)")
     return KappaSearch(float(best["kappa"]), float(best["median_duration"]), target, reached, curve, best["params"], spec, msg)

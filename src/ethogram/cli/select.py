@@ -1,0 +1,162 @@
+"""``ethogram select``: choose the number of syllables (and optionally kappa) from the data.
+
+Reads and prepares recordings as ``ethogram fit`` does, cross-validates an ARHMM (or another
+observation model) over a list of K with restarts, and writes under ``OUT/selection/``:
+``selection.csv`` (one row per K, fold and restart: ``num_states``, ``heldout_ll_per_frame``,
+``train_ll_per_frame``, ``aic``, ``bic``, ...), ``selection_summary.csv`` (per K) and
+``heldout_ll.png``; with ``--target-duration`` also the kappa search at the chosen K
+(``kappa_search.csv``, ``kappa_search.png``) and the syllable against model-free changepoint
+durations (``durations.png``); with ``--stability N`` the agreement of N fits
+(``stability.csv``, ``stability_agreement.csv``, ``stability.png``). The folder is written
+under a temporary name and renamed, so a failed run leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+
+DEFAULT_STATES = "5,10,15,20,30,40,60"
+
+
+def _int_list(text: str) -> list:
+    try:
+        out = [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--states must be comma-separated integers like 5,10,20, got {text!r}") from None
+    if not out or min(out) < 1:
+        raise ValueError(f"--states must list positive integers, got {text!r}")
+    return sorted(set(out))
+
+
+def add_parser(subparsers, parents) -> None:
+    """Register ``select``."""
+    from ._common import add_input_arguments
+
+    p = subparsers.add_parser(
+        "select", parents=parents, help="choose the number of syllables (and kappa) by cross-validation",
+        description=(
+            "Cross-validate over the number of syllables K (held-out log-likelihood per frame, restarts, AIC/BIC), "
+            "optionally search kappa for a target median duration and measure stability across seeds. Writes OUT/selection/."
+        ),
+    )
+    add_input_arguments(p)
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (gets OUT/selection/)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT/selection/")
+    g = p.add_argument_group("selection")
+    g.add_argument("--model", default="arhmm", choices=("arhmm", "robust_arhmm", "gaussian"), help="observation model (default arhmm)")
+    g.add_argument("--states", default=DEFAULT_STATES, metavar="K,K,...", help=f"numbers of syllables to compare (default {DEFAULT_STATES})")
+    g.add_argument("--restarts", type=int, default=3, metavar="R", help="fits per K and fold from different seeds (default 3)")
+    g.add_argument("--split", choices=("time", "recordings"), default="time", help="hold out the end of every recording, or whole recordings (default time)")
+    g.add_argument("--heldout", type=float, default=0.2, metavar="FRAC", help="fraction held out per fold (default 0.2)")
+    g.add_argument("--folds", type=int, default=1, metavar="F", help="folds (default 1)")
+    g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
+    g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: the pipeline's default for each K)")
+    g.add_argument("--target-duration", type=float, default=None, metavar="S", help="also search kappa for this median syllable duration (seconds) at the chosen K")
+    g.add_argument("--stability", type=int, default=0, metavar="N", help="also fit the chosen K N times and measure agreement")
+    g.add_argument("--iters", type=int, default=100, metavar="N", help="maximum EM iterations per fit (default 100)")
+    g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    g.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: all CPUs)")
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
+    g = p.add_argument_group("preparation")
+    v = g.add_mutually_exclusive_group()
+    v.add_argument("--variance", type=float, default=None, metavar="FRAC", help="keep PCs explaining this fraction of variance (default 0.9)")
+    v.add_argument("--pcs", type=int, default=None, metavar="N", help="keep N principal components")
+    g.add_argument("--bodyparts", action="append", metavar="NAMES", help="keep only these body parts (comma-separated)")
+    g.add_argument("--anterior", action="append", metavar="NAMES", help="body parts at the front (heading)")
+    g.add_argument("--posterior", action="append", metavar="NAMES", help="body parts at the back (heading)")
+    g.add_argument("--confidence", type=float, default=0.5, metavar="P", help="keypoints below this confidence are missing (default 0.5)")
+    p.set_defaults(run=run)
+
+
+def _check_args(args) -> list:
+    Ks = _int_list(args.states)
+    for name, value, low in (("--restarts", args.restarts, 1), ("--folds", args.folds, 1), ("--lags", args.lags, 1), ("--iters", args.iters, 1), ("--stability", args.stability, 0)):
+        if value < low:
+            raise ValueError(f"{name} must be at least {low}, got {value}")
+    if not 0 < args.heldout < 1:
+        raise ValueError(f"--heldout must be between 0 and 1, got {args.heldout}")
+    if args.stability == 1:
+        raise ValueError("--stability needs at least 2 fits to compare")
+    if args.target_duration is not None and not args.target_duration > 0:
+        raise ValueError(f"--target-duration must be positive (seconds), got {args.target_duration}")
+    if args.kappa is not None and not args.kappa >= 0:
+        raise ValueError(f"--kappa must be >= 0, got {args.kappa}")
+    return Ks
+
+
+def run(args) -> int:
+    """Run ``ethogram select``."""
+    import pandas as pd
+
+    from ..pipeline import default_kappa
+    from ..selection import changepoint_durations, cross_validate, find_kappa, run_lengths, stability
+    from ..selection._common import viterbi_labels
+    from ..selection.plots import plot_cross_validation, plot_durations, plot_kappa_search, plot_stability
+    from ._common import read_inputs
+    from .fit import make_preparation
+
+    Ks = _check_args(args)
+    final = Path(args.output).expanduser() / "selection"
+    if final.exists() and not args.overwrite:
+        raise FileExistsError(f"{str(final)!r} exists; pass --overwrite to replace it")
+    recordings = read_inputs(args)
+    prepared = make_preparation(args).fit_transform(recordings)
+    datas, masks = [], []
+    for p in prepared:
+        x = np.array(p.inputs, dtype=np.float64)
+        m = np.asarray(p.mask, dtype=bool)
+        x[~m] = np.nan
+        datas.append(x)
+        masks.append(m)
+    fps_values = [p.fps for p in prepared if p.fps]
+    if not fps_values:
+        raise ValueError("the recordings have no frame rate; give --fps")
+    fps = float(np.median(fps_values))
+    usable = int(sum(m.sum() for m in masks))
+    obs_kw = {"num_lags": args.lags} if args.model != "gaussian" else {}
+    kappa = args.kappa if args.kappa is not None else (lambda K: default_kappa(usable, K, fps))
+    progress = False if args.quiet else None
+    common = dict(model=args.model, observation_kwargs=obs_kw, num_iters=args.iters, seed=args.seed, num_workers=args.workers, progress=progress)
+
+    tmp = final.parent / f"{final.name}.tmp-{__import__('os').getpid()}"
+    tmp.mkdir(parents=True, exist_ok=False)
+    try:
+        cv = cross_validate(datas, Ks, kappa=kappa, num_restarts=args.restarts, split=args.split, heldout_fraction=args.heldout, num_folds=args.folds, **common)
+        cv.table.to_csv(tmp / "selection.csv", index=False)
+        cv.summary.to_csv(tmp / "selection_summary.csv", index=False)
+        plot_cross_validation(cv, tmp / "heldout_ll.png")
+        chosen = cv.one_se_num_states
+        lines = [f"{len(recordings)} recordings, {usable} usable frames at {fps:g} fps; {args.model}, {len(cv.table)} fits",
+                 f"best K = {cv.best_num_states} (held-out {cv.summary.set_index('num_states').loc[cv.best_num_states, 'mean']:.4f} nats/frame); "
+                 f"smallest K within one standard error: {chosen}"]
+        kappa_chosen = kappa(chosen) if callable(kappa) else kappa
+        if args.target_duration is not None:
+            search = find_kappa(datas, chosen, target_duration=args.target_duration, fps=fps, **common)
+            search.curve.to_csv(tmp / "kappa_search.csv", index=False)
+            cps = changepoint_durations(datas)
+            plot_kappa_search(search, tmp / "kappa_search.png", changepoint_durations=cps, fps=fps)
+            labels = viterbi_labels(search.model(), datas, masks)
+            plot_durations(run_lengths(labels), cps, tmp / "durations.png", fps=fps)
+            kappa_chosen = search.kappa
+            lines.append(f"kappa search at K = {chosen}: {search.message}; model-free changepoint blocks: median "
+                         f"{np.median(cps) / fps if len(cps) else float('nan'):.3g} s")
+        if args.stability:
+            st = stability(datas, chosen, kappa=kappa_chosen, num_fits=args.stability, **common)
+            st.per_syllable.to_csv(tmp / "stability.csv", index=False)
+            pd.DataFrame(st.agreement).to_csv(tmp / "stability_agreement.csv", index_label="fit")
+            plot_stability(st, tmp / "stability.png")
+            lines.append(f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over {args.stability} fits")
+        if final.exists():
+            shutil.rmtree(final)
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for line in lines:
+        print(line, file=sys.stdout)
+    print(f"wrote {final}", file=sys.stdout)
+    return 0

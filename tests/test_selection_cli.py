@@ -1,0 +1,43 @@
+"""``ethogram select``: CSV with one row per K and restart beside its plots, errors as one line."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import DATA, needs_data
+from ethogram.cli import main
+
+KEYPOINTS = DATA / "openfield" / "keypoints.csv"
+
+
+@needs_data
+def test_select_writes_csv_and_plots(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["select", str(KEYPOINTS), "--fps", "30", "--pcs", "3", "--states", "3,2", "--restarts", "2", "--iters", "5",
+                 "--target-duration", "0.4", "--stability", "2", "--workers", "1", "--quiet", "-o", str(out)])
+    assert code == 0
+    sel = out / "selection"
+    table = pd.read_csv(sel / "selection.csv")
+    assert len(table) == 2 * 2
+    assert table["num_states"].tolist() == [2, 2, 3, 3] and table["restart"].tolist() == [0, 1, 0, 1]
+    assert np.isfinite(table["heldout_ll_per_frame"]).all()
+    summary = pd.read_csv(sel / "selection_summary.csv")
+    assert summary["mean"].tolist() == pytest.approx(table.groupby("num_states")["heldout_ll_per_frame"].mean().tolist())
+    for png in ("heldout_ll.png", "kappa_search.png", "durations.png", "stability.png"):
+        assert (sel / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    curve = pd.read_csv(sel / "kappa_search.csv")
+    assert {"kappa", "median_duration", "median_duration_s"} <= set(curve.columns)
+    assert "best K" in capsys.readouterr().out
+    # refuses to overwrite without --overwrite, leaves no temporary folder
+    code = main(["select", str(KEYPOINTS), "--fps", "30", "--states", "2", "-o", str(out)])
+    assert code == 2
+    assert "--overwrite" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == ["selection"]
+
+
+def test_select_bad_states(tmp_path, capsys):
+    code = main(["select", "missing.csv", "--states", "a,b", "-o", str(tmp_path / "x")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--states" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "x").exists()
