@@ -1,0 +1,153 @@
+"""Movies of real fits: grid movies from the openfield video, crowd movies from MoSeq depth frames, CLI."""
+
+import numpy as np
+import pytest
+
+from conftest import DATA, needs_data
+
+pytestmark = needs_data
+
+OPENFIELD = DATA / "openfield"
+MOSEQ = DATA / "moseq2" / "proc" / "results_00.h5"
+
+
+def _decode_count(path):
+    import imageio_ffmpeg
+
+    gen = imageio_ffmpeg.read_frames(str(path), pix_fmt="gray", bits_per_pixel=8)
+    meta = next(gen)
+    return sum(1 for _ in gen), meta["size"]
+
+
+@pytest.fixture(scope="module")
+def openfield_fit(tmp_path_factory):
+    from ethogram.cli import main
+
+    out = tmp_path_factory.mktemp("openfield")
+    rc = main(["fit", str(OPENFIELD / "keypoints.csv"), "--fps", "30", "-o", str(out), "--states", "6",
+               "--iters", "15", "--quiet"])
+    assert rc == 0
+    return out
+
+
+@pytest.fixture(scope="module")
+def moseq_fit(tmp_path_factory):
+    from ethogram.cli import main
+
+    out = tmp_path_factory.mktemp("moseq")
+    rc = main(["fit", str(MOSEQ), "-o", str(out), "--states", "6", "--pcs", "10", "--iters", "15", "--quiet"])
+    assert rc == 0
+    return out
+
+
+def test_grid_movies_from_the_openfield_video(openfield_fit, capsys):
+    import pandas as pd
+
+    from ethogram.cli import main
+
+    rc = main(["movies", str(openfield_fit), "--syllables", "0,1", "--video", str(OPENFIELD / "video.mp4"),
+               "--workers", "2", "--quiet", "--seed", "3"])
+    assert rc == 0
+    man = pd.read_csv(openfield_fit / "movies" / "movies.csv")
+    assert man["syllable"].tolist() == [0, 1] and (man["kind"] == "grid").all()
+    for row in man.itertuples():
+        n, size = _decode_count(openfield_fit / "movies" / row.file)
+        assert n == row.num_frames == 90  # 1 s before onset + 2 s from onset at 30 fps
+        assert size == (row.width, row.height) == (6 * 128, 4 * 128)
+    inst = pd.read_csv(openfield_fit / "movies" / "instances.csv")
+    assert (inst.groupby("syllable").size() <= 24).all()
+    # the instances are real instances of the syllable, whole, with room for the window
+    from ethogram.io.results import load_results
+
+    lab = load_results(openfield_fit / "results.h5").recordings[0].syllables
+    for r in inst.itertuples():
+        assert (lab[r.start:r.stop] == r.syllable).all() and r.start >= 30 and r.start + 60 <= lab.size
+        assert lab[r.start - 1] != r.syllable and (r.stop == lab.size or lab[r.stop] != r.syllable)
+
+
+def test_a_video_shorter_than_the_keypoints_is_refused(openfield_fit, capsys):
+    from ethogram.cli import main
+    from ethogram.viz.movie_files import make_movies
+
+    with pytest.raises(ValueError, match="has 1500 frames but the recording has 2330"):
+        make_movies(openfield_fit, syllables=[0], kind="grid", video=DATA / "flies" / "clip.mp4")
+    rc = main(["movies", str(openfield_fit), "--syllables", "0", "--video", str(DATA / "flies" / "clip.mp4"), "--quiet"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "refusing to guess" in err
+
+
+def test_skeleton_movies_without_video(openfield_fit):
+    from ethogram.viz.movie_files import make_movies
+
+    man = make_movies(openfield_fit, syllables=[0], kind="skeleton", num_instances=6, rows=2, cols=3, tile_size=96)
+    n, size = _decode_count(openfield_fit / "movies" / man["file"][0])
+    assert n == 90 and size == (3 * 96, 2 * 96)
+
+
+def test_crowd_movie_cli_refuses_keypoints(openfield_fit, capsys):
+    from ethogram.cli import main
+
+    assert main(["movies", str(openfield_fit), "--kind", "crowd", "--syllables", "0", "--quiet"]) == 2
+    assert "depth frames" in capsys.readouterr().err
+
+
+def test_moseq_heading_is_the_on_screen_angle():
+    """MoSeq's angle is counter-clockwise on screen: the animal moves along (cos a, -sin a) in pixels."""
+    import h5py
+
+    with h5py.File(MOSEQ, "r") as f:
+        x = f["scalars/centroid_x_px"][()].astype(float)
+        y = f["scalars/centroid_y_px"][()].astype(float)
+        a = f["scalars/angle"][()].astype(float)
+    dx, dy = x[3:] - x[:-3], y[3:] - y[:-3]
+    fast = np.hypot(dx, dy) > np.percentile(np.hypot(dx, dy), 70)
+    along = np.cos(np.arctan2(dy, dx)[fast] - (-a[:-3][fast]))  # pixel heading = -angle
+    assert along.mean() > 0.5  # mostly forward
+    against = np.cos(np.arctan2(dy, dx)[fast] - a[:-3][fast])
+    assert abs(against.mean()) < 0.2  # the other sign is unrelated to the motion
+
+
+def test_crowd_movie_places_real_crops_as_moseq2_viz(moseq_fit):
+    """Each pasted crop equals the crop rotated by MoSeq's angle about its centre (moseq2-viz's way)."""
+    import cv2
+    import h5py
+
+    from ethogram.viz.movies import crowd_movie
+
+    with h5py.File(MOSEQ, "r") as f:
+        frames = f["frames"][:200]
+        cx, cy = f["scalars/centroid_x_px"][:200].astype(float), f["scalars/centroid_y_px"][:200].astype(float)
+        ang = f["scalars/angle"][:200].astype(float)
+    cen = np.stack([cx, cy], axis=1)
+    t = 120
+    movie = crowd_movie({"r": frames}, {"r": cen}, {"r": -ang}, [("r", t, t + 5)], canvas_shape=(320, 320), pre=0,
+                        dot_radius=0, min_height=0)
+    got = movie[0].astype(float)
+    # moseq2-viz: rotate the 80x80 crop about (40, 40) by +angle degrees, paste its top-left at centroid - 40
+    rot = cv2.warpAffine(frames[t].astype(np.float32), cv2.getRotationMatrix2D((40, 40), np.rad2deg(ang[t]), 1), (80, 80))
+    x0, y0 = int(np.floor(cx[t])) - 40, int(np.floor(cy[t])) - 40
+    ref = np.zeros_like(got)
+    ref[y0:y0 + 80, x0:x0 + 80] = rot
+    m = (ref > 10) | (got > 10)
+    corr = np.corrcoef(got[m], ref[m])[0, 1]
+    assert corr > 0.9
+    # the same check with the other rotation sign fails (the test can tell them apart)
+    wrong = cv2.warpAffine(frames[t].astype(np.float32), cv2.getRotationMatrix2D((40, 40), -np.rad2deg(ang[t]), 1), (80, 80))
+    ref[y0:y0 + 80, x0:x0 + 80] = wrong
+    assert np.corrcoef(got[m], ref[m])[0, 1] < corr - 0.1
+
+
+def test_crowd_movies_from_a_moseq_fit(moseq_fit):
+    import pandas as pd
+
+    from ethogram.viz.movie_files import make_movies
+
+    man = make_movies(moseq_fit, syllables=[0, 1, 2], num_workers=2)
+    assert (man["kind"] == "crowd").all()
+    for row in man.itertuples():
+        n, size = _decode_count(moseq_fit / "movies" / row.file)
+        assert n == row.num_frames and size == (row.width, row.height)
+        assert row.num_instances <= 40
+    inst = pd.read_csv(moseq_fit / "movies" / "instances.csv")
+    longest = inst.assign(d=inst.stop - inst.start).groupby("syllable")["d"].max().clip(upper=60)
+    assert man.set_index("syllable")["num_frames"].tolist() == (30 + longest).tolist()
