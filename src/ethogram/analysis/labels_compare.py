@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LabelComparison", "compare_labels", "label_boundaries", "boundary_scores"]
+__all__ = ["LabelComparison", "compare_labels", "label_boundaries", "boundary_scores", "read_labels", "pair_labels"]
 
 
 @dataclass
@@ -208,3 +208,91 @@ def compare_labels(reference, predicted, tolerance: int = 2) -> LabelComparison:
         mapping=mapping,
         confusion=table,
     )
+
+
+_LABEL_COLUMNS = ("label", "labels", "syllable", "labels_clean", "state")
+
+
+def read_labels(path) -> dict[str, np.ndarray]:
+    """Reference labels from a file, per recording.
+
+    Parameters
+    ----------
+    path : str or Path
+        One of: an ethogram results file (its syllables); a CSV with a label column
+        (``label``, ``syllable``, ``labels_clean`` or ``state``), optionally ``recording`` and
+        ``frame`` columns (rows sorted by frame; -1 or empty = none), e.g. the per-recording
+        CSVs ethogram writes; or any recording file ethogram reads that stores labels (MoSeq
+        NWB ``Labels/labels_clean``).
+
+    Returns
+    -------
+    dict of str to ndarray of int64, shape (T,)
+        A CSV without a ``recording`` column gives one entry named after the file's stem.
+
+    Raises
+    ------
+    ValueError
+        When the file holds no labels.
+    """
+    from pathlib import Path
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise FileNotFoundError(f"labels file {str(p)!r} not found")
+    if p.suffix.lower() == ".csv":
+        import pandas as pd
+
+        df = pd.read_csv(p)
+        cols = {str(c).strip().lower(): c for c in df.columns}
+        col = next((cols[c] for c in _LABEL_COLUMNS if c in cols), None)
+        if col is None:
+            raise ValueError(f"{p}: no label column; name one of {_LABEL_COLUMNS} (or give an annotations CSV with start, stop, behavior)")
+        vals = pd.to_numeric(df[col], errors="coerce").fillna(-1)
+        if not np.all(np.equal(np.mod(vals, 1), 0)):
+            raise ValueError(f"{p}: labels in column {col!r} must be integers")
+        df = df.assign(_label=vals.astype(np.int64))
+        if "frame" in cols:
+            df = df.sort_values(cols["frame"], kind="stable")
+        if "recording" in cols:
+            return {str(k): g["_label"].to_numpy() for k, g in df.groupby(cols["recording"], sort=False)}
+        return {p.stem: df["_label"].to_numpy()}
+    import h5py
+
+    try:
+        with h5py.File(p, "r") as f:
+            is_results = "ethogram" in str(f.attrs.get("format", ""))
+    except OSError:
+        is_results = False
+    if is_results:
+        from ..io.results import load_results
+
+        return {k: np.asarray(v, dtype=np.int64) for k, v in load_results(p).labels().items()}
+    from ..io import read_recordings
+
+    recs = read_recordings(p)
+    out = {r.name: np.asarray(r.labels, dtype=np.int64) for r in recs if r.labels is not None}
+    if not out:
+        raise ValueError(f"{p}: holds no syllable labels (MoSeq labels_clean, an ethogram results file or a CSV)")
+    return out
+
+
+def pair_labels(reference: Mapping, predicted: Mapping) -> tuple[dict, dict]:
+    """Pair reference and predicted recordings by name (or the only one with the only one).
+
+    Returns the two mappings restricted to the paired recordings, keyed by the predicted
+    names; a ValueError names what could not be paired or has another length.
+    """
+    if len(reference) == 1 and len(predicted) == 1:
+        pairs = [(next(iter(predicted)), next(iter(reference)))]
+    else:
+        pairs = [(k, k) for k in predicted if k in reference]
+        if not pairs:
+            raise ValueError(f"no recording names in common: results {list(predicted)[:5]}, labels {list(reference)[:5]}")
+    ref, pred = {}, {}
+    for kp, kr in pairs:
+        a, b = np.asarray(reference[kr]), np.asarray(predicted[kp])
+        if a.shape != b.shape:
+            raise ValueError(f"recording {kp!r}: {b.size} frames in the results but {a.size} reference labels")
+        ref[kp], pred[kp] = a, b
+    return ref, pred
