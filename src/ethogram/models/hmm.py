@@ -475,7 +475,7 @@ class HMM:
         # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
         self.observations.permute(np.argsort(best))
 
-    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None) -> FitResult:
+    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
 
         Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
@@ -519,6 +519,13 @@ class HMM:
             Run the E-steps on this Dask cluster (:class:`ethogram.fitting.distributed.DaskExecutor`:
             each sequence is sent to a worker once and kept there); the same parameters as a
             local fit. Not with ``executor``.
+        checkpoint : str or Path, optional
+            Write the fit's state to this HDF5 file every ``checkpoint_every`` EM iterations
+            (atomically; :mod:`ethogram.fitting.checkpoint`).
+        checkpoint_every : int, default 10
+        resume : bool, default False
+            Continue from ``checkpoint`` when it exists: the fit ends with the same parameters
+            as an uninterrupted one (the data and settings must be the same).
 
         Returns
         -------
@@ -560,7 +567,18 @@ class HMM:
         start_iters = min(int(start_iters), int(num_iters))
         best = None
         finals = []
-        for r, rng in enumerate(fitting.spawn_seeds(seed, int(num_restarts))):
+        if resume and checkpoint is None:
+            raise ValueError("resume=True needs checkpoint=<path of the checkpoint file> to resume from")
+        if checkpoint is not None:
+            from ..fitting.checkpoint import fit_with_checkpoints
+
+            best, finals = fit_with_checkpoints(
+                self, datas, ms, lambda g: self._initialize(datas, ms, init, g), path=checkpoint, checkpoint_every=checkpoint_every,
+                resume=resume, num_iters=int(num_iters), tol=float(tol), num_restarts=int(num_restarts), init=init, seed=seed,
+                num_starts=int(num_starts), start_iters=start_iters, progress=progress, executor=executor,
+            )
+        restarts = [] if checkpoint is not None else enumerate(fitting.spawn_seeds(seed, int(num_restarts)))
+        for r, rng in restarts:
             desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
             if init == "params":
                 run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor)

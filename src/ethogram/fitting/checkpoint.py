@@ -1,0 +1,318 @@
+"""Checkpoints of a running fit, and resuming it exactly where it stopped.
+
+A fit (restarts, each a few short starts then EM continued to convergence, as in
+:meth:`ethogram.HMM.fit`) is run by :func:`fit_with_checkpoints` in chunks of
+``checkpoint_every`` EM iterations; after each chunk, after the short starts and after each
+restart, the state needed to continue is written to one HDF5 file: the model's parameters
+and description, the EM history of the current restart (objectives, log-likelihoods,
+iterations, converged), the statistics at the current parameters (so the next M-step needs
+no E-step), where the fit is (restart index, running or done), the final objectives and the
+parameters of the best restart so far, and the seed's entropy (every random generator of the
+fit derives from it). A fingerprint (settings, model description, a hash of the data and
+masks) is kept too, so a checkpoint is never continued on other data or settings. Files are
+written to ``<path>.tmp`` and renamed into place (``os.replace``): a fit killed at any
+moment leaves the previous checkpoint intact. No pickle: arrays are datasets, the rest JSON
+or plain attributes (format ``"ethogram-checkpoint"``, :data:`FORMAT_VERSION`).
+
+A resumed fit ends with the same bits as an uninterrupted one: EM continued from saved
+statistics is the same computation, and the chunks add up to the same iterations.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .em import EMRun, run_em, spawn_seeds
+from .starts import best_start
+from .stats import SufficientStats
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "data_fingerprint", "fit_with_checkpoints", "load_checkpoint", "resolve_seed", "save_checkpoint"]
+
+#: the value of the root attribute ``format``
+FORMAT = "ethogram-checkpoint"
+#: the layout version this code writes and reads
+FORMAT_VERSION = 1
+
+
+def resolve_seed(seed) -> int:
+    """The integer entropy from which a fit derives all its random generators.
+
+    Parameters
+    ----------
+    seed : int, numpy.random.Generator or None
+        As given to :meth:`ethogram.HMM.fit`. A generator is drawn from exactly as
+        :func:`~ethogram.fitting.em.spawn_seeds` does; None draws fresh entropy.
+
+    Returns
+    -------
+    int
+        ``spawn_seeds(resolve_seed(seed), n)`` yields the generators ``spawn_seeds(seed, n)``
+        would.
+
+    Raises
+    ------
+    TypeError
+        For any other type.
+    """
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(2**63))
+    if seed is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return int(seed)
+    raise TypeError(f"seed must be a non-negative int, a numpy Generator or None to fit with checkpoints, got {seed!r}")
+
+
+def data_fingerprint(datas, masks) -> str:
+    """A hash (BLAKE2b, 128 bits, hex) of the sequences and masks: shapes, dtypes and bytes.
+
+    Parameters
+    ----------
+    datas : list of array_like
+    masks : list of (array_like of bool or None)
+
+    Returns
+    -------
+    str
+    """
+    h = hashlib.blake2b(digest_size=16)
+    for d, m in zip(datas, masks):
+        d = np.ascontiguousarray(np.asarray(d))
+        h.update(f"{d.shape}{d.dtype.str}".encode())
+        h.update(d.view(np.uint8).reshape(-1) if d.size else b"")
+        h.update(b"none" if m is None else np.packbits(np.asarray(m, dtype=bool)).tobytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------------- the file
+def _put_dict(group, arrays: dict) -> None:
+    for k, v in arrays.items():
+        group.create_dataset(k, data=np.asarray(v))
+
+
+def _get_dict(group) -> dict:
+    return {k: group[k][()] for k in group}
+
+
+def _put_run(group, run: EMRun) -> None:
+    group.create_dataset("objectives", data=np.asarray(run.objectives, dtype=np.float64))
+    group.create_dataset("marginal_lls", data=np.asarray(run.marginal_lls, dtype=np.float64))
+    group.attrs["num_iters"] = int(run.num_iters)
+    group.attrs["converged"] = bool(run.converged)
+    s = run.last_stats
+    if s is not None:
+        g = group.create_group("last_stats")
+        g.attrs["marginal_ll"] = float(s.marginal_ll)
+        g.attrs["num_sequences"] = int(s.num_sequences)
+        g.attrs["num_frames"] = int(s.num_frames)
+        g.create_dataset("expected_initial", data=s.expected_initial)
+        g.create_dataset("expected_transitions", data=s.expected_transitions)
+        _put_dict(g.create_group("observations"), s.observations)
+
+
+def _get_run(group) -> EMRun:
+    stats = None
+    if "last_stats" in group:
+        g = group["last_stats"]
+        stats = SufficientStats(
+            float(g.attrs["marginal_ll"]), g["expected_initial"][()], g["expected_transitions"][()],
+            _get_dict(g["observations"]), int(g.attrs["num_sequences"]), int(g.attrs["num_frames"]),
+        )
+    return EMRun(
+        [float(x) for x in group["objectives"][()]], [float(x) for x in group["marginal_lls"][()]],
+        bool(group.attrs["converged"]), int(group.attrs["num_iters"]), stats,
+    )
+
+
+def save_checkpoint(path, state: dict) -> Path:
+    """Write a checkpoint atomically (``<path>.tmp``, fsync, ``os.replace``).
+
+    Parameters
+    ----------
+    path : str or Path
+    state : dict
+        Keys ``fingerprint`` (dict, JSON-able), ``description`` (dict), ``restart`` (int),
+        ``phase`` (``"running"`` or ``"done"``), ``params`` (dict of arrays), ``run``
+        (EMRun), ``finals`` (list of float), ``best`` (None or ``(restart, EMRun, params)``).
+
+    Returns
+    -------
+    Path
+    """
+    import h5py
+
+    from .. import __version__
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with h5py.File(tmp, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        f.attrs["ethogram_version"] = __version__
+        f.attrs["fingerprint"] = json.dumps(state["fingerprint"], sort_keys=True)
+        f.attrs["description"] = json.dumps(state["description"], sort_keys=True)
+        f.attrs["restart"] = int(state["restart"])
+        f.attrs["phase"] = str(state["phase"])
+        _put_dict(f.create_group("params"), state["params"])
+        _put_run(f.create_group("run"), state["run"])
+        f.create_dataset("finals", data=np.asarray(state["finals"], dtype=np.float64))
+        if state["best"] is not None:
+            r, run, params = state["best"]
+            g = f.create_group("best")
+            g.attrs["restart"] = int(r)
+            _put_dict(g.create_group("params"), params)
+            _put_run(g.create_group("run"), run)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def load_checkpoint(path) -> dict:
+    """Read a checkpoint written by :func:`save_checkpoint`.
+
+    Returns
+    -------
+    dict
+        The keys of :func:`save_checkpoint`'s ``state``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is not an ethogram checkpoint or has another format version.
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(f"checkpoint {str(path)!r} is not a readable HDF5 file ({err}); delete it to start again") from err
+    with f:
+        fmt = f.attrs.get("format")
+        fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
+        if fmt != FORMAT:
+            raise ValueError(f"{str(path)!r} is not an ethogram checkpoint (format {fmt!r}); give a checkpoint path")
+        version = int(f.attrs.get("format_version", -1))
+        if version != FORMAT_VERSION:
+            raise ValueError(
+                f"checkpoint {str(path)!r} has format version {version}; this ethogram reads {FORMAT_VERSION}: "
+                "finish the fit with the version that wrote it, or delete the checkpoint to start again"
+            )
+        best = None
+        if "best" in f:
+            g = f["best"]
+            best = (int(g.attrs["restart"]), _get_run(g["run"]), _get_dict(g["params"]))
+        return {
+            "fingerprint": json.loads(f.attrs["fingerprint"]),
+            "description": json.loads(f.attrs["description"]),
+            "restart": int(f.attrs["restart"]),
+            "phase": str(f.attrs["phase"]),
+            "params": _get_dict(f["params"]),
+            "run": _get_run(f["run"]),
+            "finals": [float(x) for x in f["finals"][()]],
+            "best": best,
+        }
+
+
+# ---------------------------------------------------------------------- the fit
+def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_every: int = 10, resume: bool = False, num_iters: int, tol: float, num_restarts: int = 1, init: str = "kmeans", seed=None, num_starts: int = 1, start_iters: int = 1, progress=None, executor=None):
+    """:meth:`ethogram.HMM.fit`'s restarts and EM, checkpointed, optionally resumed.
+
+    Parameters
+    ----------
+    model : HMM
+        Fitted in place.
+    datas, masks : list
+        Validated sequences and effective masks.
+    initialize : callable
+        ``initialize(rng)`` sets starting parameters (unused for ``init="params"``).
+    path : str or Path
+        The checkpoint file.
+    checkpoint_every : int, default 10
+        EM iterations between checkpoints (>= 1).
+    resume : bool, default False
+        Continue from ``path`` when it exists (else start, and write it).
+    num_iters, tol, num_restarts, init, seed, num_starts, start_iters, progress, executor
+        As in :meth:`ethogram.HMM.fit`.
+
+    Returns
+    -------
+    best : tuple
+        ``(restart index, EMRun, params)`` of the best restart.
+    finals : list of float
+        Final objective of every restart.
+
+    Raises
+    ------
+    ValueError
+        If the checkpoint belongs to another fit (other data, settings or model), or
+        ``checkpoint_every`` is not a positive integer.
+    """
+    if isinstance(checkpoint_every, bool) or int(checkpoint_every) != checkpoint_every or checkpoint_every < 1:
+        raise ValueError(f"checkpoint_every must be a positive integer (EM iterations), got {checkpoint_every!r}")
+    path = Path(path)
+    description = model.describe()
+    settings = dict(
+        num_iters=int(num_iters), tol=float(tol), num_restarts=int(num_restarts), init=str(init),
+        num_starts=int(num_starts), start_iters=int(start_iters),
+    )
+    state = None
+    if resume and path.exists():
+        state = load_checkpoint(path)
+        old = state["fingerprint"]
+        fingerprint = dict(old)
+        fingerprint.update(settings=settings, data=data_fingerprint(datas, masks), description=description)
+        differ = [k for k in ("settings", "data", "description") if json.dumps(old.get(k), sort_keys=True) != json.dumps(fingerprint[k], sort_keys=True)]
+        if differ:
+            raise ValueError(
+                f"checkpoint {str(path)!r} belongs to another fit (its {', '.join(differ)} differ); resume with the "
+                "same data and settings, or delete the checkpoint (or resume=False) to start again"
+            )
+        entropy = int(old["seed_entropy"])
+    else:
+        entropy = resolve_seed(seed)
+        fingerprint = dict(settings=settings, data=data_fingerprint(datas, masks), description=description, seed_entropy=str(entropy))
+
+    finals = list(state["finals"]) if state else []
+    best = state["best"] if state else None
+    if state is not None:
+        model.set_params(state["params"])  # the model as it was when the checkpoint was written
+
+    def save(r, phase, run):
+        save_checkpoint(path, dict(
+            fingerprint=fingerprint, description=description, restart=r, phase=phase,
+            params=model.get_params(), run=run, finals=finals, best=best,
+        ))
+
+    for r, rng in enumerate(spawn_seeds(entropy, int(num_restarts))):
+        if state is not None and (r < state["restart"] or (r == state["restart"] and state["phase"] == "done")):
+            continue
+        desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
+        run = None
+        if state is not None and r == state["restart"]:
+            run = state["run"]  # the restart in progress, where it stopped
+        elif init == "params":
+            run = run_em(model, datas, masks, min(int(checkpoint_every), int(num_iters)), float(tol), progress, desc=desc, executor=executor)
+            save(r, "running", run)
+        else:
+            run = best_start(model, datas, masks, initialize, spawn_seeds(rng, int(num_starts)), int(start_iters), float(tol), progress, executor, desc)
+            save(r, "running", run)
+        while not run.converged and run.num_iters < num_iters:
+            n = min(int(checkpoint_every), int(num_iters) - run.num_iters)
+            run = run_em(model, datas, masks, n, float(tol), progress, desc=desc, executor=executor, resume=run)
+            save(r, "running", run)
+        finals.append(run.objectives[-1])
+        if best is None or run.objectives[-1] > best[1].objectives[-1]:
+            best = (r, run, model.get_params())
+        save(r, "done", run)
+    return best, finals
