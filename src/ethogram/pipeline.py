@@ -164,6 +164,10 @@ def fit_recordings(
     keep_keypoints: bool = True,
     num_threads: int | None = None,
     timings: dict | None = None,
+    client=None,
+    checkpoint=None,
+    checkpoint_every: int = 10,
+    resume: bool = False,
 ) -> Results:
     """Fit a sticky AR-HMM jointly on recordings and label every frame.
 
@@ -199,6 +203,13 @@ def fit_recordings(
         Threads over recordings.
     timings : dict, optional
         When given, filled with seconds spent per stage (``prepare``, ``fit``, ``label``).
+    client : distributed.Client, optional
+        Run EM's E-steps on this Dask cluster (same result as a local fit).
+    checkpoint : str or Path, optional
+        Checkpoint file of the EM fit, written every ``checkpoint_every`` iterations.
+    checkpoint_every : int, default 10
+    resume : bool, default False
+        Continue the fit from ``checkpoint`` when it exists (same result as uninterrupted).
 
     Returns
     -------
@@ -244,7 +255,8 @@ def fit_recordings(
 
     t0 = time.perf_counter()
     model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags), kappa=kappa_used)
-    fit = model.fit(datas, masks=masks, num_iters=num_iters, num_restarts=num_restarts, seed=seed, progress=progress, tol=tol, num_threads=num_threads)
+    fit = model.fit(datas, masks=masks, num_iters=num_iters, num_restarts=num_restarts, seed=seed, progress=progress, tol=tol, num_threads=num_threads,
+                    client=client, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
     timings["fit"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
