@@ -140,9 +140,13 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path
     out = tmp_path / "fit"
     out.mkdir()
     shutil.copy(src / "results.h5", out / "results.h5")
-    _tiny_mp4(out / "movies" / "grid" / "syllable_3.mp4")
-    _tiny_mp4(out / "movies" / "crowd" / "syllable03.mp4")
+    # the layout of 'ethogram movies' (OUT/movies/<kind>_syllable_<k>.mp4 and its manifests) ...
+    _tiny_mp4(out / "movies" / "skeleton_syllable_03.mp4")
+    _tiny_mp4(out / "movies" / "grid_syllable_03.mp4")
     _tiny_mp4(out / "movies" / "overview.mp4")
+    (out / "movies" / "movies.csv").write_text("syllable,kind,file\n3,grid,grid_syllable_03.mp4\n")
+    # ... and movies in a folder of their own
+    _tiny_mp4(out / "crowd" / "syllable3.mp4")
     (out / "stats").mkdir()
     (out / "stats" / "usage_stats.csv").write_text("syllable,p_value,significant\n0,0.001,True\n1,0.5,False\n")
     import matplotlib.image as mimage
@@ -151,15 +155,21 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path
     index = write_report(out, progress=False)
     parsed = parse(index)
     check_links(index, parsed)
-    assert sorted(parsed.videos) == sorted(["movies/grid/syllable_3.mp4", "movies/crowd/syllable03.mp4", "movies/overview.mp4"])
+    assert sorted(parsed.videos) == sorted(["movies/grid_syllable_03.mp4", "movies/skeleton_syllable_03.mp4",
+                                            "movies/crowd/syllable3.mp4", "movies/overview.mp4"])
     html = index.read_text(encoding="utf-8")
     card3 = html[html.index('id="syllable-3"'):]
     card3 = card3[:card3.index("</dl>")]
-    assert "movies/grid/syllable_3.mp4" in card3 and "movies/crowd/syllable03.mp4" in card3
+    # crowd, grid, skeleton: in that order on the syllable's card
+    pos = [card3.index(m) for m in ("movies/crowd/syllable3.mp4", "movies/grid_syllable_03.mp4", "movies/skeleton_syllable_03.mp4")]
+    assert pos == sorted(pos)
+    assert "overview.mp4" not in card3 and "movies/overview.mp4" in html
+    assert "movies/movies.csv" in parsed.links
+    assert not any(ln.startswith("extra/movies") for ln in parsed.links)
     assert "extra/stats/usage_stats.csv" in parsed.links and "extra/stats/usage_groups.png" in parsed.links
     assert "<td>0.001</td>" in html
     # the copies are the files
-    assert (index.parent / "movies/grid/syllable_3.mp4").read_bytes() == (out / "movies/grid/syllable_3.mp4").read_bytes()
+    assert (index.parent / "movies/grid_syllable_03.mp4").read_bytes() == (out / "movies/grid_syllable_03.mp4").read_bytes()
     # zipped and moved elsewhere, the report still resolves
     moved = tmp_path / "elsewhere"
     shutil.copytree(index.parent, moved)

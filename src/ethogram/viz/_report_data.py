@@ -173,12 +173,15 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
     """Movies (``*.mp4``) under the fit's folder, copied into ``report_dir/movies``.
 
-    Returns ``{"by_syllable": {k: [(kind, relative path), ...]}, "other": [(title, relative path)]}``;
-    the syllable is read from the file name (``syllable_3``, ``syllable03``, ``syl-3``), the kind
-    (crowd, grid, skeleton) from the file or folder name.
+    Returns ``{"by_syllable": {k: [(kind, relative path), ...]}, "other": [(title, relative path)],
+    "manifests": [(name, relative path)], "folders": {source folders}}``; the syllable is read
+    from the file name (``grid_syllable_03``, ``syllable3``, ``syl-3``), the kind (crowd, grid,
+    skeleton) from the file or folder name; the manifests ``movies.csv`` and ``instances.csv``
+    beside the movies are copied too.
     """
-    by_syl, other = {}, []
+    by_syl, other, manifests = {}, [], []
     report_dir = report_dir.resolve()
+    folders = set()
     for src in sorted(fit_dir.rglob("*.mp4")):
         rs = src.resolve()
         if report_dir in rs.parents:
@@ -187,6 +190,7 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
         parts = [_safe(p) for p in rel_src.parts]
         dst_rel = Path(*parts) if parts[0] == "movies" and len(parts) > 1 else Path("movies", *parts)
         _link_or_copy(src, report_dir / dst_rel)
+        folders.add((src.parent, dst_rel.parent))
         low = str(rel_src).lower()
         kind = next((k for k in _KINDS if k in low), "movie")
         m = _MOVIE_RE.search(src.stem)
@@ -194,7 +198,14 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
             by_syl.setdefault(int(m.group(1)), []).append((kind, dst_rel.as_posix()))
         else:
             other.append((str(rel_src), dst_rel.as_posix()))
-    return {"by_syllable": by_syl, "other": other}
+    for src_dir, dst_dir in sorted(folders):
+        for name in ("movies.csv", "instances.csv"):  # the manifests ``ethogram movies`` writes
+            if (src_dir / name).is_file():
+                _link_or_copy(src_dir / name, report_dir / dst_dir / name)
+                manifests.append(((dst_dir / name).as_posix(), (dst_dir / name).as_posix()))
+    for k in by_syl:
+        by_syl[k].sort(key=lambda kp: (_KINDS.index(kp[0]) if kp[0] in _KINDS else len(_KINDS), kp[1]))
+    return {"by_syllable": by_syl, "other": other, "manifests": manifests, "folders": {str(d) for d, _ in folders}}
 
 
 def _safe(part: str) -> str:
@@ -202,13 +213,14 @@ def _safe(part: str) -> str:
     return s
 
 
-def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows: int = 60) -> list:
+def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows: int = 60, skip=()) -> list:
     """Comparison and statistics outputs beside the results: PNG plots and CSV tables.
 
     Every sub-folder of the fit's folder except the report itself and the results' own CSV
     and tables folders is scanned (not the fit folder's top level, where the results live). PNG and SVG
     files are copied into ``report_dir/extra``; CSV files are copied too and shown as tables
-    (at most ``max_rows`` rows). Returns one dict per folder: ``title``, ``images`` (list of
+    (at most ``max_rows`` rows). Folders in ``skip`` (e.g. the movies' folder) are left
+    out. Returns one dict per folder: ``title``, ``images`` (list of
     (name, relative path)), ``tables`` (list of (name, relative path, header, rows,
     truncated)).
     """
@@ -218,7 +230,8 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
     sections = []
     report_dir = report_dir.resolve()
     for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir()):
-        if sub.name in _SKIP_DIRS or sub.name in own_csv or sub.resolve() == report_dir:
+        if sub.name in _SKIP_DIRS or sub.name in own_csv or sub.resolve() == report_dir or any(
+                Path(f) == sub or sub in Path(f).parents for f in skip):
             continue
         images, tables = [], []
         for src in sorted(sub.rglob("*")):

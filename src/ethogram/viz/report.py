@@ -197,6 +197,7 @@ def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok)
         cards.append({
             "k": int(k), "color": _hex(colors[k]), "facts": facts, "next": nxt,
             "trajectory": traj if traj in plots_done else None,
+            "no_trajectory": trajectories_ok and traj not in plots_done,
             "movies": movies["by_syllable"].get(int(k), []),
         })
     return cards
@@ -292,11 +293,11 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     _run_jobs(jobs, out_dir, int(num_workers), bool(progress))
     done = {rel for _, _, rel in jobs}
 
-    movies = {"by_syllable": {}, "other": []}
+    movies = {"by_syllable": {}, "other": [], "manifests": [], "folders": set()}
     extra_sections = []
     if extras and rfile is not None:
         movies = rd.collect_movies(rfile.parent, out_dir)
-        extra_sections = rd.collect_extras(rfile.parent, out_dir, rfile)
+        extra_sections = rd.collect_extras(rfile.parent, out_dir, rfile, skip=movies["folders"])
 
     colors = syllable_colors(K)
     dsum = tables["durations"]
@@ -325,6 +326,8 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         "window_seconds": WINDOW_SECONDS,
         "cards": _syllable_cards(results, tables, order, done, movies, traj is not None),
         "other_movies": movies["other"],
+        "movie_manifests": movies["manifests"],
+        "num_movies": sum(len(v) for v in movies["by_syllable"].values()) + len(movies["other"]),
         "extras": extra_sections,
         "config": rd.config_rows(results),
         "versions": rd.version_rows(results),
