@@ -41,3 +41,25 @@ def test_select_bad_states(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--states" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "x").exists()
+
+
+@needs_data
+def test_fit_with_target_duration_reproduces_the_search(tmp_path, capsys):
+    """``ethogram fit --target-duration``: kappa is searched first, the pipeline's fit at that
+    kappa is the search's chosen fit (same seed, same tolerance), and the search is recorded."""
+    from ethogram.io.results import load_results
+    from ethogram.selection import run_lengths
+
+    out = tmp_path / "fit"
+    code = main(["fit", str(KEYPOINTS), "--fps", "30", "--pcs", "3", "--states", "6", "--iters", "30",
+                 "--target-duration", "0.4", "--quiet", "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    res = load_results(out / "results.h5")
+    curve = pd.DataFrame(res.config["kappa_search"])
+    assert res.config["target_duration"] == 0.4
+    chosen = curve.loc[curve["kappa"] == res.config["kappa_used"]]
+    assert len(chosen) == 1
+    labels = list(res.labels().values())
+    assert np.median(run_lengths(labels)) == chosen["median_duration"].iloc[0]
+    assert main(["fit", str(KEYPOINTS), "--fps", "30", "--kappa", "10", "--target-duration", "0.4", "-o", str(tmp_path / "x")]) == 2
+    assert "not both" in capsys.readouterr().err

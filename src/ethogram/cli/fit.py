@@ -28,6 +28,7 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     g.add_argument("--states", type=int, default=num_states, metavar="K", help=f"number of syllables (default {num_states})")
     g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
     g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: set from the data for syllables of about 400 ms)")
+    g.add_argument("--target-duration", type=float, default=None, metavar="S", help="search kappa first for this median syllable duration in seconds, e.g. 0.4 (ethogram.selection)")
     g.add_argument("--iters", type=int, default=num_iters, metavar="N", help=f"maximum EM iterations (default {num_iters})")
     g.add_argument("--restarts", type=int, default=1, metavar="R", help="independent starts, best kept (default 1)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
@@ -65,16 +66,27 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     from ..pipeline import fit_recordings
 
     prep = make_preparation(args)
-    results = fit_recordings(
-        recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
-        num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
-        progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
-    )
+    if getattr(args, "target_duration", None) is not None:  # kappa search first (ethogram.selection)
+        if args.kappa is not None:
+            raise ValueError("give either --kappa or --target-duration, not both")
+        from ..selection import fit_to_target_duration
+
+        results, _ = fit_to_target_duration(
+            recordings, args.target_duration, num_states=args.states, num_lags=args.lags, prep=prep, num_iters=args.iters,
+            seed=args.seed, progress=False if args.quiet else None, num_workers=None, timings=timings,
+            num_restarts=args.restarts, expected_states=args.expected_states,
+        )
+    else:
+        results = fit_recordings(
+            recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
+            num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
+            progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
+        )
     results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
     t0 = time.perf_counter()
     write(path, results, args.overwrite)
     timings["write"] = time.perf_counter() - t0
-    timings = {k: timings[k] for k in ("read", "prepare", "fit", "label", "write") if k in timings}
+    timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
     print_summary(results, path, out, timings)
     return 0
 

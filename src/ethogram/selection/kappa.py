@@ -5,45 +5,47 @@ frames per state, where the prior starts to matter, see below), then brackets of
 ``candidates_per_round`` kappas, each ``factor`` times the previous, upward while the median
 Viterbi run is shorter than the target (downward while longer) until the target is crossed
 or ``kappa_max`` (``kappa_min``) is passed; then rounds of ``candidates_per_round`` points
-spaced evenly in log kappa inside the bracket (a multisection, i.e. bisection with several
-points per round so that they run in parallel) until a median lands within ``rel_tol`` of
-the target. Every fit is warm-started: while bracketing from the previous round's last fit,
-which both speeds it up and keeps the curve smooth; inside a bracket, each point starts from the nearer end (EM has several optima
-and the median can jump between them as kappa moves). Rounds have a fixed size, so the result does not depend on the number of
-workers.
+spaced evenly in log kappa inside the bracket (a multisection: bisection with several points
+per round, so that they run in parallel) until a median lands within ``rel_tol`` of the
+target. Every fit starts from k-means with the same seed (``warm_start=True`` starts each
+from the previous fit instead, see below), so the curve is a function of kappa alone and the
+pipeline, fitting with that seed at the chosen kappa, reproduces the chosen fit. Rounds have
+a fixed size, so the result does not depend on the number of workers.
 
-Why durations "do not move", and what moves them. Measured on the open-field DeepLabCut
-keypoints of ``../shared/data/openfield`` (2330 frames at 30 fps, 4 body parts, prepared by
-:class:`ethogram.prep.Preparation` into 4 standardized PCs, cut into two recordings), ARHMM
-with K = 20 and 3 lags, default (weak) prior, this search: the median Viterbi run was 4, 4,
-6, 7, 9, 10, 10, 10.5 and 12 frames at kappa = 1.2e2, 1.2e3, ... 1.2e10, about one frame per
-tenfold kappa, and 12 frames (0.4 s) needed kappa = 1.2e10, five million times the number
-of frames (the issue's report of 6 to 8 frames for kappa 1e3 to 1e5 is the same plateau).
-Two causes, each with numbers:
+Why durations seemed "not to move" (the issue measured 6 to 8 frames for kappa 1e3 to 1e5 on
+open-field keypoints, where keypoint-moseq settled near 26), measured here on the open-field
+DeepLabCut keypoints of ``../shared/data/openfield`` (2330 frames at 30 fps, 4 body parts,
+prepared by :class:`ethogram.prep.Preparation` into 4 standardized PCs), ARHMM with 3 lags:
 
-1. Kappa acts on the log scale. In EM the MAP transition row is ``p_kk = (n_kk + kappa) /
-   (N_k + kappa)``, ``p_kj = n_kj / (N_k + kappa)`` (``transition_alpha = 1``), so once kappa
-   exceeds the frames per state (~116 here), a switch costs ``log(p_kk / p_kj) ~ log(kappa
-   / n_kj)``: each tenfold kappa adds only 2.3 nats (median switching cost 6.9, 9.2, 11.5,
-   13.8 nats at kappa 1e3 ... 1e6), and 81 to 85% of the off-diagonal transitions are exactly
-   zero (unseen transitions get no mass with alpha = 1), which freezes the path structure.
-2. The emissions overwhelm it because the AR states over-fit: K = 20 states of 62 parameters
-   each (3 lags x 4 x 4 dynamics, 4 biases, 10 noise entries) on ~116 frames per state. The
-   training log-likelihood was -0.93 nats per frame and the held-out one (time split, 3
-   folds x 3 restarts, kappa 1e3) -3.48: 2.5 nats per frame of in-sample evidence that
-   does not generalise, and a run of ~8 frames gave its state 19 to 31 nats (median over runs)
-   over the best other single state, so it pays for its switches many times over.
+1. Kappa acts on the log scale. The MAP transition row is ``p_kk = (n_kk + kappa) / (N_k +
+   kappa)``, ``p_kj = n_kj / (N_k + kappa)`` (``transition_alpha = 1``): once kappa exceeds
+   the frames per state (~116 for K = 20), a switch costs ``log(p_kk / p_kj) ~ log(kappa /
+   n_kj)``, only 2.3 nats more per tenfold kappa (median switching cost 6.9, 9.2, 11.5, 13.8
+   nats at kappa 1e3 to 1e6), and 81 to 85% of the off-diagonal transitions are exactly zero
+   (unseen transitions get no mass when alpha = 1). A kappa of order T, not T / K, is needed.
+2. The emissions are sharp because the AR states over-fit: K = 20 states of 62 parameters
+   (3 x 4 x 4 dynamics, 4 biases, 10 noise entries) on ~116 frames each. Training
+   log-likelihood -0.93 nats per frame against -3.48 held out (time split, 3 folds x 3
+   restarts, kappa 1e3): 2.5 nats per frame of evidence that does not generalise, so that a
+   run of ~8 frames carried 19 to 31 nats over the best other single state. A ridge prior on
+   the AR weights (``observation_kwargs={"prior_ridge": 10}`` on standardized inputs) raised
+   the held-out log-likelihood to -3.04 (train -1.52), and fewer states help likewise.
+3. Warm starts trap EM in the optimum of the smaller kappa. A chain of fits, each started
+   from the previous one at a tenfold smaller kappa, ended with objectives 60 to 380 nats
+   below cold k-means fits at the same kappa, and with medians about half as long: K = 20,
+   kappa 1.2e5, warm 9 frames (objective -3125) against 9 to 14 (best -2743) for three cold
+   seeds; K = 10, kappa 1.1e4, warm 12.5 against 20 to 23. Warm-started, 12 frames needed
+   kappa 1.2e10 at K = 20; cold, this search finds 13 frames at kappa 1.2e4 (5 times the
+   number of frames; medians 5, 7, 13 at kappa 1.2e2, 1.2e3, 1.2e4).
+4. At a fixed kappa the median still varies between seeds (K = 20, kappa 1.2e6: 11 to 20.5
+   frames), so one curve is one seed's; :func:`ethogram.selection.stability` says how much
+   the syllables themselves vary.
 
-What moves them: a ridge prior on the AR weights (``observation_kwargs={"prior_ridge": 10}``
-on standardized inputs) improved the held-out log-likelihood to -3.04 per frame (train -1.52)
-and brought the kappa for 12 frames down to 1.2e4 (5 times the number of frames; medians 6,
-8, 12 at kappa 1.2e2, 1.2e3, 1.2e4); fewer states do too (K = 10: 12 frames at kappa 2.3e4);
-a Student-t AR (``"robust_autoregressive"``) needed 1.2e8, and smoothing the inputs (Gaussian,
-1 frame) did not help (1.2e11). So this search brackets as far as it must (up to
-``kappa_max``) and its ``message`` says when kappa exceeds a thousand times the number of
-frames, which means the emissions, not the prior, set the durations: then cross-validate a
-stronger AR prior or fewer states (:func:`ethogram.selection.cross_validate` takes
-``observation_kwargs``). ``bench/bench_selection.py`` regenerates these numbers.
+The search brackets as far as it must (up to ``kappa_max``), and its ``message`` says so
+when kappa exceeds a thousand times the number of frames, where the emissions rather than
+the prior set the durations (then cross-validate a stronger AR prior or fewer states:
+:func:`ethogram.selection.cross_validate` takes ``observation_kwargs``).
+``bench/bench_selection.py`` measures these numbers again.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._common import build_model, check_datas, fit_model, model_spec, run_lengths, viterbi_labels
-from ._parallel import run_tasks, task_seed
+from ._parallel import run_tasks
 
 
 @dataclass
@@ -110,7 +112,7 @@ def median_duration(model, datas, masks=None) -> float:
 
 def _kappa_task(task: dict) -> dict:
     spec = dict(task["spec"], kappa=task["kappa"])
-    rng = task_seed(task["seed"], 0) if task["params"] is None else None
+    rng = task["seed"] if task["params"] is None else None  # the seed as HMM.fit and the pipeline take it
     model, objective, iters = fit_model(spec, task["datas"], task["masks"], task["num_iters"], task["tol"], rng=rng, params=task["params"], num_threads=task["num_threads"])
     labels = viterbi_labels(model, task["datas"], task["masks"])
     d = run_lengths(labels)
@@ -123,7 +125,7 @@ def _kappa_task(task: dict) -> dict:
     }
 
 
-def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=None, model="autoregressive", observation_kwargs=None, masks=None, kappa_start=None, kappa_min=1e-2, kappa_max=1e12, factor=10.0, rel_tol=0.1, max_rounds=12, candidates_per_round=2, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None) -> KappaSearch:
+def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=None, model="autoregressive", observation_kwargs=None, masks=None, kappa_start=None, kappa_min=1e-2, kappa_max=1e12, factor=10.0, rel_tol=0.1, max_rounds=12, candidates_per_round=2, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, warm_start: bool = False) -> KappaSearch:
     """Search log kappa for the stickiness whose median syllable duration hits a target.
 
     Parameters
@@ -158,6 +160,11 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
         Seed of the first (k-means) fit.
     num_workers, executor, progress
         As in :func:`ethogram.selection.cross_validate`.
+    warm_start : bool, default False
+        Start every fit from a previous fit (faster) instead of from k-means with ``seed``.
+        Off by default: warm starts keep EM in the short-syllable optimum of smaller kappas
+        (see the module docstring). Cold fits with ``seed`` are exactly what
+        ``HMM.fit(seed=seed)`` and the pipeline compute at the chosen kappa.
 
     Returns
     -------
@@ -218,7 +225,7 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
         if not ks:
             limit_hit = True
             break
-        res = run(ks, last["params"], rnd)
+        res = run(ks, last["params"] if warm_start else None, rnd)
         for r in res:
             if close(r) or (direction > 0 and r["median_duration"] >= target) or (direction < 0 and r["median_duration"] < target):
                 bracket = True
@@ -241,7 +248,7 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
         # each point starts from the nearer end of the bracket: EM has several optima and the
         # median can jump between them; starting from both sides finds the in-between fits
         mid = np.sqrt(lo["kappa"] * hi["kappa"])
-        run(list(ks), [lo["params"] if k <= mid else hi["params"] for k in ks], rnd)
+        run(list(ks), [(lo["params"] if k <= mid else hi["params"]) if warm_start else None for k in ks], rnd)
     best = min(evaluated, key=lambda r: (abs(r["median_duration"] - target) if np.isfinite(r["median_duration"]) else np.inf, r["kappa"]))
     curve = pd.DataFrame([{k: v for k, v in r.items() if k != "params"} for r in evaluated]).sort_values("kappa", kind="stable").reset_index(drop=True)
     curve["kappa_per_frame"] = curve["kappa"] / total

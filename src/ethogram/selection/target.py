@@ -1,0 +1,101 @@
+"""The whole job with a target syllable duration: search kappa first, then fit as ``ethogram fit``.
+
+:func:`fit_to_target_duration` prepares the recordings as :func:`ethogram.pipeline.fit_recordings`
+will, searches kappa for the target median duration (:func:`ethogram.selection.find_kappa`),
+then runs the pipeline at that kappa and records the search in the results' configuration
+(``target_duration``, ``kappa_search``: the curve of kappa against median duration), so that
+``ethogram fit ... --target-duration 0.4`` writes the same results file as a fit with that
+kappa, plus how kappa was chosen. It lives here, not in the pipeline, because selection sits
+above the pipeline (arrows point down).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+
+import numpy as np
+
+
+def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states: int | None = None, num_lags: int = 3, prep=None, num_iters: int | None = None, seed=0, progress=None, num_workers=1, executor=None, search_kwargs=None, timings: dict | None = None, **fit_kwargs):
+    """Search kappa for a target median syllable duration, then fit the recordings with it.
+
+    Parameters
+    ----------
+    recordings : Recording or list of Recording
+    target_duration : float, default 0.4
+        Target median syllable duration in seconds (at the recordings' median frame rate).
+    num_states : int, optional
+        K (default: the pipeline's ``DEFAULT_NUM_STATES``).
+    num_lags : int, default 3
+    prep : ethogram.prep.Preparation, optional
+        Unfitted preparation settings (default ``Preparation()``).
+    num_iters : int, optional
+        EM iterations of the search's fits and of the final fit (default: the pipeline's).
+    seed : int, default 0
+    progress : bool or None
+    num_workers, executor
+        Where the search's fits run (see :func:`ethogram.selection.find_kappa`).
+    search_kwargs : dict, optional
+        More arguments of :func:`~ethogram.selection.find_kappa` (``rel_tol``, ``kappa_max``...).
+    timings : dict, optional
+        Filled with seconds per stage (``kappa_search`` besides the pipeline's).
+    **fit_kwargs
+        More arguments of :func:`ethogram.pipeline.fit_recordings` (not ``kappa``).
+
+    Returns
+    -------
+    results : ethogram.io.results.Results
+        ``results.config["kappa_used"]`` is the chosen kappa; ``config["target_duration"]``
+        and ``config["kappa_search"]`` (list of dicts: kappa, median_duration in frames,
+        ...) record the search.
+    search : KappaSearch
+
+    Raises
+    ------
+    ValueError
+        If ``kappa`` is given too, or the recordings have no frame rate.
+    """
+    from ..pipeline import DEFAULT_NUM_ITERS, DEFAULT_NUM_STATES, fit_recordings
+    from ..prep import Preparation
+    from .kappa import find_kappa
+
+    if "kappa" in fit_kwargs:
+        raise ValueError("give either kappa or target_duration, not both")
+    if not (target_duration is not None and np.isfinite(target_duration) and target_duration > 0):
+        raise ValueError(f"target_duration must be a positive number of seconds, got {target_duration!r}")
+    num_states = DEFAULT_NUM_STATES if num_states is None else int(num_states)
+    num_iters = DEFAULT_NUM_ITERS if num_iters is None else int(num_iters)
+    timings = {} if timings is None else timings
+    settings = Preparation() if prep is None else prep
+    t0 = time.perf_counter()
+    recs = recordings if isinstance(recordings, (list, tuple)) else [recordings]
+    prepared = copy.deepcopy(settings).fit_transform(list(recs))
+    datas, masks = [], []
+    for p in prepared:
+        x = np.array(p.inputs, dtype=np.float64)
+        m = np.asarray(p.mask, dtype=bool)
+        x[~m] = np.nan
+        datas.append(x)
+        masks.append(m)
+    fps_values = [p.fps for p in prepared if p.fps]
+    if not fps_values:
+        raise ValueError("the recordings have no frame rate; give fps when reading them (--fps)")
+    fps = float(np.median(fps_values))
+    # the pipeline's tolerance and seed: its fit at the chosen kappa is the search's fit
+    import inspect
+
+    tol = fit_kwargs.get("tol", inspect.signature(fit_recordings).parameters["tol"].default)
+    search = find_kappa(datas, num_states, target_duration=target_duration, fps=fps, observation_kwargs={"num_lags": int(num_lags)},
+                        masks=masks, num_iters=num_iters, tol=tol, seed=seed, num_workers=num_workers, executor=executor,
+                        progress=progress, **(search_kwargs or {}))
+    timings["kappa_search"] = time.perf_counter() - t0
+    results = fit_recordings(recs, num_states=num_states, num_lags=num_lags, kappa=search.kappa, prep=settings,
+                             num_iters=num_iters, seed=seed, progress=progress, timings=timings, **fit_kwargs)
+    results.config["target_duration"] = float(target_duration)
+    results.config["kappa_search"] = [
+        {k: (None if isinstance(v, float) and not np.isfinite(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+        for row in search.curve.to_dict(orient="records")
+    ]
+    results.config["kappa_search_message"] = search.message
+    return results, search
