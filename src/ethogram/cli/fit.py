@@ -19,7 +19,43 @@ def add_parser(subparsers, parents) -> None:
     add_input_arguments(p)
     add_output_arguments(p)
     add_model_arguments(p, DEFAULT_NUM_STATES, DEFAULT_NUM_ITERS)
+    add_scale_arguments(p)
     p.set_defaults(run=run)
+
+
+def add_scale_arguments(p) -> None:
+    """``--scheduler``, ``--checkpoint-every``, ``--resume``: where EM runs, how it survives a stop."""
+    g = p.add_argument_group("scale")
+    g.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run EM on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install 'ethogram[dask]')")
+    g.add_argument("--checkpoint-every", type=int, default=10, metavar="N", help="save the fit's state beside the results every N EM iterations (default 10; 0: never)")
+    g.add_argument("--resume", action="store_true", help="continue an interrupted fit from its checkpoint (same result as an uninterrupted fit)")
+
+
+def checkpoint_path(path):
+    """The checkpoint of a fit writing ``path``: ``<stem>.checkpoint.h5`` beside it."""
+    return path.with_name(path.stem + ".checkpoint.h5")
+
+
+def scale_options(args, path) -> dict:
+    """``fit_recordings``' client and checkpoint arguments from ``--scheduler``, ``--checkpoint-every``, ``--resume``."""
+    every, resume, scheduler = getattr(args, "checkpoint_every", 0), getattr(args, "resume", False), getattr(args, "scheduler", None)
+    if every < 0:
+        raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or a positive number of iterations, got {every}")
+    if resume and every == 0:
+        raise ValueError("--resume continues from a checkpoint: drop --checkpoint-every 0")
+    if getattr(args, "target_duration", None) is not None and (resume or scheduler):
+        raise ValueError("--resume and --scheduler do not apply to --target-duration (a kappa search): give --kappa")
+    ck = checkpoint_path(path) if every else None
+    if ck is not None:
+        ck.parent.mkdir(parents=True, exist_ok=True)
+        if resume:
+            print(f"resuming from {ck}" if ck.exists() else f"no checkpoint at {ck}: starting from the beginning", file=sys.stderr)
+    client = None
+    if scheduler:
+        from ..fitting.distributed import connect
+
+        client = connect(scheduler)
+    return dict(client=client, checkpoint=ck, checkpoint_every=max(every, 1), resume=bool(resume))
 
 
 def add_model_arguments(p, num_states: int, num_iters: int) -> None:
@@ -66,6 +102,7 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     from ..pipeline import fit_recordings
 
     prep = make_preparation(args)
+    opts = scale_options(args, path)
     if getattr(args, "target_duration", None) is not None:  # kappa search first (ethogram.selection)
         if args.kappa is not None:
             raise ValueError("give either --kappa or --target-duration, not both")
@@ -80,12 +117,16 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         results = fit_recordings(
             recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
             num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
-            progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
+            progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings, **opts,
         )
     results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
     t0 = time.perf_counter()
     write(path, results, args.overwrite)
     timings["write"] = time.perf_counter() - t0
+    if opts["checkpoint"] is not None:  # the results hold the fit now
+        opts["checkpoint"].unlink(missing_ok=True)
+    if opts["client"] is not None:
+        opts["client"].close()
     timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
     print_summary(results, path, out, timings)
     return 0

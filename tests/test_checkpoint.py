@@ -1,0 +1,258 @@
+"""Checkpoints and resume: a resumed fit ends with the bits of an uninterrupted one.
+
+- a checkpointed fit equals the plain fit (parameters, objectives, restart objectives: ``==``);
+- a fit stopped right after *each* of its checkpoints (after the short starts, inside EM,
+  after a restart) and resumed in a fresh model ends with the same bits as the
+  uninterrupted fit, for an ARHMM with two restarts and a Gaussian HMM that converges;
+- the file holds what it says (read back with h5py directly: format, version, parameters
+  equal to the model's at that moment, history), has no pickled or object data, refuses
+  other data, settings or format versions with a named error, and a failure while writing
+  leaves the previous checkpoint intact;
+- SIGKILL: ``ethogram fit`` killed in the middle of EM and re-run with ``--resume``
+  writes the same model as an uninterrupted ``ethogram fit`` (a real subprocess).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from ethogram import HMM
+from ethogram.fitting import checkpoint as ckpt
+
+
+def _sequences(seed=0, lengths=(300, 420, 180), D=2):
+    rng = np.random.default_rng(seed)
+    out = []
+    for T in lengths:
+        z = np.repeat(rng.integers(0, 3, T // 20 + 1), 20)[:T]
+        x = np.zeros((T, D))
+        for t in range(1, T):
+            x[t] = 0.7 * x[t - 1] + (z[t] - 1.0) + 0.4 * rng.normal(size=D)
+        out.append(x)
+    return out
+
+
+CASES = {
+    "arhmm": (lambda: HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=20.0), dict(num_iters=14, num_restarts=2, seed=1, tol=0.0)),
+    "gaussian": (lambda: HMM(3, "gaussian", dict(data_dim=2)), dict(num_iters=60, num_restarts=1, seed=2, tol=1e-4)),
+}
+
+
+def _same(m1, r1, m2, r2):
+    p1, p2 = m1.get_params(), m2.get_params()
+    assert p1.keys() == p2.keys()
+    for k in p1:
+        np.testing.assert_array_equal(p1[k], p2[k], err_msg=k)
+    np.testing.assert_array_equal(r1.objectives, r2.objectives)
+    np.testing.assert_array_equal(r1.marginal_lls, r2.marginal_lls)
+    np.testing.assert_array_equal(r1.restart_objectives, r2.restart_objectives)
+    assert (r1.num_iters, r1.converged, r1.chosen_restart) == (r2.num_iters, r2.converged, r2.chosen_restart)
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypatch):
+    make, kw = CASES[case]
+    datas = _sequences()
+    plain = make()
+    r_plain = plain.fit(datas, progress=False, **kw)
+    if case == "gaussian":
+        assert r_plain.converged and r_plain.num_iters < kw["num_iters"]  # stops by tolerance
+    # an uninterrupted checkpointed fit is the plain fit; count its checkpoints
+    saves = []
+    real_save = ckpt.save_checkpoint
+    monkeypatch.setattr(ckpt, "save_checkpoint", lambda path, state: saves.append(state["phase"]) or real_save(path, state))
+    whole = make()
+    r_whole = whole.fit(datas, progress=False, checkpoint=tmp_path / "whole.h5", checkpoint_every=3, **kw)
+    _same(plain, r_plain, whole, r_whole)
+    n = len(saves)
+    assert n >= 4 and saves.count("done") == kw["num_restarts"]
+    for stop_after in range(1, n + 1):
+        path = tmp_path / f"stop{stop_after}.h5"
+        count = [0]
+
+        def save_then_stop(p, state):
+            real_save(p, state)
+            count[0] += 1
+            if count[0] == stop_after:
+                raise _Stop
+
+        monkeypatch.setattr(ckpt, "save_checkpoint", save_then_stop)
+        with pytest.raises(_Stop):
+            make().fit(datas, progress=False, checkpoint=path, checkpoint_every=3, **kw)
+        later = []
+        monkeypatch.setattr(ckpt, "save_checkpoint", lambda p, state: later.append(state["phase"]) or real_save(p, state))
+        resumed = make()
+        r_resumed = resumed.fit(datas, progress=False, checkpoint=path, checkpoint_every=3, resume=True, **kw)
+        _same(plain, r_plain, resumed, r_resumed)
+        assert later == saves[stop_after:]  # it went on from the checkpoint, not from the start
+
+
+def test_generator_seed_gives_the_same_fit(tmp_path):
+    datas = _sequences(seed=3)
+    make, kw = CASES["arhmm"]
+    kw = dict(kw, seed=None)
+    a, b = make(), make()
+    ra = a.fit(datas, progress=False, seed=np.random.default_rng(7), **{k: v for k, v in kw.items() if k != "seed"})
+    rb = b.fit(datas, progress=False, seed=np.random.default_rng(7), checkpoint=tmp_path / "c.h5", **{k: v for k, v in kw.items() if k != "seed"})
+    _same(a, ra, b, rb)
+
+
+def _walk(group, out):
+    for k, v in group.items():
+        out.append(v)
+        if isinstance(v, h5py.Group):
+            _walk(v, out)
+    return out
+
+
+def test_file_contents_and_refusals(tmp_path):
+    datas = _sequences(seed=4)
+    make, kw = CASES["arhmm"]
+    path = tmp_path / "c.h5"
+    model = make()
+    res = model.fit(datas, progress=False, checkpoint=path, checkpoint_every=5, **kw)
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == "ethogram-checkpoint" and f.attrs["format_version"] == 1
+        assert f.attrs["phase"] == "done" and f.attrs["restart"] == kw["num_restarts"] - 1
+        assert json.loads(f.attrs["description"]) == model.describe()
+        np.testing.assert_array_equal(f["finals"][()], res.restart_objectives)
+        best = f["best"]
+        assert best.attrs["restart"] == res.chosen_restart
+        for k, v in model.get_params().items():
+            np.testing.assert_array_equal(best["params"][k][()], v)
+        np.testing.assert_array_equal(best["run/objectives"][()], res.objectives)
+        assert best["run"].attrs["num_iters"] == res.num_iters
+        for node in _walk(f, []):  # plain numbers only: nothing pickled, no object arrays
+            if isinstance(node, h5py.Dataset):
+                assert node.dtype.kind in "fiub", node.name
+    # resuming a finished fit does no EM and gives the result again
+    again = make()
+    r_again = again.fit(datas, progress=False, checkpoint=path, resume=True, **kw)
+    _same(model, res, again, r_again)
+    # another fit's checkpoint is refused, naming what differs
+    with pytest.raises(ValueError, match="data differ"):
+        make().fit(_sequences(seed=5), progress=False, checkpoint=path, resume=True, **kw)
+    with pytest.raises(ValueError, match="settings differ"):
+        make().fit(datas, progress=False, checkpoint=path, resume=True, **dict(kw, num_iters=15))
+    with pytest.raises(ValueError, match="description differ"):
+        HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=21.0).fit(datas, progress=False, checkpoint=path, resume=True, **kw)
+    with pytest.raises(ValueError, match="resume=True needs checkpoint"):
+        make().fit(datas, progress=False, resume=True, **kw)
+    with pytest.raises(ValueError, match="checkpoint_every must be a positive integer"):
+        make().fit(datas, progress=False, checkpoint=tmp_path / "x.h5", checkpoint_every=0, **kw)
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = 99
+    with pytest.raises(ValueError, match="format version 99"):
+        ckpt.load_checkpoint(path)
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f.attrs["format"] = "ethogram-results"
+    with pytest.raises(ValueError, match="not an ethogram checkpoint"):
+        ckpt.load_checkpoint(tmp_path / "other.h5")
+    with pytest.raises(FileNotFoundError):
+        ckpt.load_checkpoint(tmp_path / "missing.h5")
+
+
+def test_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    datas = _sequences(seed=6)
+    make, kw = CASES["arhmm"]
+    path = tmp_path / "c.h5"
+    make().fit(datas, progress=False, checkpoint=path, **kw)
+    before = ckpt.load_checkpoint(path)
+    calls = [0]
+    real = ckpt._put_run
+
+    def failing(group, run):
+        calls[0] += 1
+        raise OSError("disk full")
+
+    monkeypatch.setattr(ckpt, "_put_run", failing)
+    state = dict(before, params={k: v + 1.0 for k, v in before["params"].items()})
+    with pytest.raises(OSError, match="disk full"):
+        ckpt.save_checkpoint(path, state)
+    monkeypatch.setattr(ckpt, "_put_run", real)
+    assert calls[0] == 1
+    after = ckpt.load_checkpoint(path)
+    for k in before["params"]:
+        np.testing.assert_array_equal(after["params"][k], before["params"][k])
+    assert after["run"].objectives == before["run"].objectives
+
+
+# ---------------------------------------------------------------------- SIGKILL, real processes
+def _write_recordings(folder: Path, n=3, T=6000, D=4, seed=0):
+    rng = np.random.default_rng(seed)
+    folder.mkdir()
+    for i in range(n):
+        z = np.repeat(rng.integers(0, 5, T // 30 + 1), 30)[:T]
+        x = np.zeros((T, D))
+        for t in range(1, T):
+            x[t] = 0.9 * x[t - 1] + 0.3 * (z[t] - 2.0) + 0.2 * rng.normal(size=D)
+        np.save(folder / f"mouse{i}.npy", x)
+
+
+def _cli(*args):
+    return [sys.executable, "-m", "ethogram.cli", *map(str, args)]
+
+
+def _env():
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def _model_params(path):
+    with h5py.File(path, "r") as f:
+        return {k: f["model"][k][()] for k in f["model"] if isinstance(f["model"][k], h5py.Dataset)}, f["fit/objectives"][()]
+
+
+def test_sigkill_then_resume_matches_an_uninterrupted_cli_fit(tmp_path):
+    inputs = tmp_path / "in"
+    _write_recordings(inputs)
+    common = [inputs, "--format", "npy", "--fps", "30", "--states", "6", "--lags", "1", "--iters", "40", "--quiet", "--checkpoint-every", "1"]
+    whole = subprocess.run(_cli("fit", *common, "-o", tmp_path / "whole"), env=_env(), capture_output=True, text=True, timeout=600)
+    assert whole.returncode == 0, whole.stderr
+    out = tmp_path / "killed"
+    ck = out / "results.checkpoint.h5"
+    proc = subprocess.Popen(_cli("fit", *common, "-o", out), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                state = ckpt.load_checkpoint(ck)
+            except (FileNotFoundError, ValueError, OSError):
+                state = None
+            if state is not None and state["phase"] == "running" and state["run"].num_iters >= 3:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the fit ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "results.h5").exists() and ck.exists()
+    killed_at = ckpt.load_checkpoint(ck)["run"].num_iters
+    resumed = subprocess.run(_cli("fit", *common, "-o", out, "--resume"), env=_env(), capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resuming from {ck}" in resumed.stderr
+    p_whole, obj_whole = _model_params(tmp_path / "whole" / "results.h5")
+    p_res, obj_res = _model_params(out / "results.h5")
+    assert len(obj_whole) > killed_at + 1  # EM went on after the kill
+    np.testing.assert_array_equal(obj_res, obj_whole)
+    assert p_whole.keys() == p_res.keys()
+    for k in p_whole:
+        np.testing.assert_array_equal(p_res[k], p_whole[k], err_msg=k)
+    assert not ck.exists()  # removed once the results are written
