@@ -53,9 +53,14 @@ class ThreadExecutor:
 def run_job(job: tuple) -> Any:
     """Run one E-step job ``(fn, params, description, data, mask)`` as ``fn(params, description, data, mask)``.
 
-    A top-level function (no closure), so process pools can send it by reference.
+    A top-level function (no closure), so process pools can send it by reference. A
+    sequence given as a handle with ``read_sequence()`` (e.g.
+    :class:`ethogram.fitting.ondisk.OnDiskSequence`) is read here, where the job runs.
     """
     fn, params, description, data, mask = job
+    read = getattr(data, "read_sequence", None)
+    if callable(read):
+        data = read()
     return fn(params, description, data, mask)
 
 

@@ -487,6 +487,8 @@ class HMM:
         Parameters
         ----------
         data : array_like, shape (T, ...), or list of arrays of different lengths
+            Or :class:`ethogram.fitting.ondisk.OnDiskSequences`: recordings read from disk
+            by each E-step job (the result's ``posterior`` is then None).
         num_iters : int, default 100
             Maximum EM iterations (M-steps) per restart, short starts included.
         tol : float, default 1e-5
@@ -563,7 +565,15 @@ class HMM:
 
             executor = DaskExecutor(client)
         executor = fitting.executors.resolve_executor(executor, num_threads)
-        datas, ms, batch = self._prepare(data, masks, mask_nan)
+        from ..fitting.ondisk import OnDiskSequences
+
+        on_disk = isinstance(data, OnDiskSequences)
+        if on_disk:  # each recording read once to check it and find its mask, then left on disk
+            mlist = [None] * len(data) if masks is None else list(masks)
+            ms = [self._prepare(d.read_sequence(), m, mask_nan)[1][0] for d, m in zip(data, mlist, strict=True)]
+            datas, batch = list(data), True
+        else:
+            datas, ms, batch = self._prepare(data, masks, mask_nan)
         start_iters = min(int(start_iters), int(num_iters))
         best = None
         finals = []
@@ -595,6 +605,8 @@ class HMM:
         r, run, params = best
         if params is not None:
             self.set_params(params)
+        if on_disk:  # no posterior of every recording at once
+            return FitResult(np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters, r, np.asarray(finals), None)
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
         threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
         posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
