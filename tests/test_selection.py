@@ -221,3 +221,42 @@ def test_stability_of_a_clear_model():
     assert C.sum() == 2 * 499 or C.sum() == 1000  # every labelled frame counted once
     with pytest.raises(ValueError, match="num_fits"):
         stability(datas, 3, num_fits=1)
+
+
+def test_find_kappa_parallel_and_executor_equal_serial():
+    from concurrent.futures import ThreadPoolExecutor
+
+    true = _true_arhmm(K=3)
+    datas = [true.sample(400, seed=s)[1] for s in range(2)]
+    kw = dict(target_frames=15, kappa_start=1.0, num_iters=15, seed=3, max_rounds=3)
+    a = find_kappa(datas, 5, num_workers=1, **kw)
+    b = find_kappa(datas, 5, num_workers=2, **kw)
+    with ThreadPoolExecutor(2) as ex:
+        c = find_kappa(datas, 5, executor=ex, **kw)
+    for other in (b, c):
+        assert other.kappa == a.kappa
+        np.testing.assert_array_equal(other.curve["median_duration"].to_numpy(), a.curve["median_duration"].to_numpy())
+        np.testing.assert_array_equal(other.curve["objective"].to_numpy(), a.curve["objective"].to_numpy())
+
+
+def test_changepoints_of_a_piecewise_constant_signal():
+    """A new random level every 30 frames plus small noise: every changepoint is at a step,
+    most steps are found (moseq2's per-frame z-scoring across projections misses steps that
+    barely change the pattern across dimensions), blocks last 30 frames."""
+    from ethogram.selection import changepoints
+
+    rng = np.random.default_rng(0)
+    levels = rng.standard_normal((20, 3)) * 3
+    x = np.repeat(levels, 30, axis=0) + 0.05 * rng.standard_normal((600, 3))
+    cp = changepoints(x, num_projections=50, seed=1)
+    steps = np.arange(30, 600, 30)
+    inside = steps[(steps > 21) & (steps < 600 - 21)]  # moseq2 blanks 6 * sigma frames at each end
+    found = [np.abs(cp.frames - s).min() <= 1 for s in inside]
+    assert np.mean(found) >= 0.7
+    assert all(np.abs(steps - f).min() <= 1 for f in cp.frames)
+    assert np.median(cp.durations) == pytest.approx(30, abs=1)
+    # masked frames are NaN in the score and removed before the computation
+    mask = np.ones(600, bool)
+    mask[300:305] = False
+    cp2 = changepoints(x, mask=mask, num_projections=50, seed=1)
+    assert np.isnan(cp2.score[300:305]).all() and np.isfinite(cp2.score[100:290]).all()

@@ -23,7 +23,8 @@ def test_select_writes_csv_and_plots(tmp_path, capsys):
     assert np.isfinite(table["heldout_ll_per_frame"]).all()
     summary = pd.read_csv(sel / "selection_summary.csv")
     assert summary["mean"].tolist() == pytest.approx(table.groupby("num_states")["heldout_ll_per_frame"].mean().tolist())
-    for png in ("heldout_ll.png", "kappa_search.png", "durations.png", "stability.png"):
+    assert (table["states_used"] <= table["num_states"]).all()
+    for png in ("heldout_ll.png", "kappa_search.png", "durations.png", "stability.png", "dendrogram.png"):
         assert (sel / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     curve = pd.read_csv(sel / "kappa_search.csv")
     assert {"kappa", "median_duration", "median_duration_s"} <= set(curve.columns)

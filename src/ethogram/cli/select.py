@@ -7,7 +7,8 @@ observation model) over a list of K with restarts, and writes under ``OUT/select
 ``heldout_ll.png``; with ``--target-duration`` also the kappa search at the chosen K
 (``kappa_search.csv``, ``kappa_search.png``) and the syllable against model-free changepoint
 durations (``durations.png``); with ``--stability N`` the agreement of N fits
-(``stability.csv``, ``stability_agreement.csv``, ``stability.png``). The folder is written
+(``stability.csv``, ``stability_agreement.csv``, ``stability.png``); with either, the
+dendrogram of the chosen model's syllables (``dendrogram.png``). The folder is written
 under a temporary name and renamed, so a failed run leaves nothing half-written.
 """
 
@@ -132,7 +133,8 @@ def run(args) -> int:
         chosen = cv.one_se_num_states
         lines = [f"{len(recordings)} recordings, {usable} usable frames at {fps:g} fps; {args.model}, {len(cv.table)} fits",
                  f"best K = {cv.best_num_states} (held-out {cv.summary.set_index('num_states').loc[cv.best_num_states, 'mean']:.4f} nats/frame); "
-                 f"smallest K within one standard error: {chosen}"]
+                 f"smallest K within one standard error: {chosen} "
+                 f"({cv.summary.set_index('num_states').loc[chosen, 'states_used']:.3g} states used on average)"]
         kappa_chosen = kappa(chosen) if callable(kappa) else kappa
         if args.target_duration is not None:
             search = find_kappa(datas, chosen, target_duration=args.target_duration, fps=fps, **common)
@@ -150,6 +152,12 @@ def run(args) -> int:
             pd.DataFrame(st.agreement).to_csv(tmp / "stability_agreement.csv", index_label="fit")
             plot_stability(st, tmp / "stability.png")
             lines.append(f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over {args.stability} fits")
+        fitted = st.model() if args.stability else (search.model() if args.target_duration is not None else None)
+        if fitted is not None:  # syllables of the chosen model, by the distance between their dynamics
+            from ..selection import syllable_distances, syllable_linkage
+            from ..selection.plots import plot_dendrogram
+
+            plot_dendrogram(syllable_linkage(syllable_distances(fitted)), tmp / "dendrogram.png")
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)

@@ -32,12 +32,14 @@ class CrossValidation:
     ----------
     table : pandas.DataFrame
         One row per (num_states, fold, restart): ``num_states, fold, restart, kappa,
-        heldout_ll_per_frame, train_ll_per_frame, train_objective, aic, bic,
-        num_parameters, num_heldout_frames, num_train_frames, num_iters``.
+        states_used, heldout_ll_per_frame, train_ll_per_frame, train_objective, aic, bic,
+        num_parameters, num_heldout_frames, num_train_frames, num_iters`` (``states_used``:
+        states labelling at least one training frame by Viterbi).
     summary : pandas.DataFrame
         One row per num_states: ``mean, std, sem, min, max`` of ``heldout_ll_per_frame``,
         ``best_restart_heldout`` (held-out score of the restart with the best training
-        objective, averaged over folds), mean ``train_ll_per_frame``, ``aic``, ``bic``.
+        objective, averaged over folds), mean ``train_ll_per_frame``, ``aic``, ``bic`` and
+        ``states_used``.
     best_num_states : int
         K with the highest mean held-out log-likelihood per frame.
     one_se_num_states : int
@@ -66,7 +68,10 @@ def _cv_task(task: dict) -> dict:
         heldout = model.score(task["score"], masks=task["score_masks"])
         n_held = sum(int(scored_mask(model, d, m).sum()) for d, m in zip(task["score"], task["score_masks"]))
     p = model.num_parameters()
+    labels = model.predict(task["train"], masks=task["train_masks"])
+    used = np.unique(np.concatenate([np.asarray(z)[scored_mask(model, d, m)] for z, d, m in zip(labels, task["train"], task["train_masks"])]))
     return {
+        "states_used": int(used.size),
         "heldout_ll_per_frame": heldout / n_held if n_held else np.nan,
         "train_ll_per_frame": train_ll / train_scored,
         "train_objective": objective,
@@ -115,6 +120,7 @@ def summarize(table):
             "best_restart_heldout": float(best.mean()),
             "train_ll_per_frame": float(g["train_ll_per_frame"].mean()),
             "aic": float(g["aic"].mean()), "bic": float(g["bic"].mean()),
+            "states_used": float(g["states_used"].mean()) if "states_used" in g else np.nan,
             "num_parameters": int(g["num_parameters"].iloc[0]),
         })
     summary = pd.DataFrame(rows)

@@ -1,0 +1,154 @@
+"""Model selection on the open-field keypoints: seconds for a K selection and a kappa search on
+1 and 2 cores, and the measurements behind ``ethogram.selection.kappa``'s account of why
+syllable durations seemed not to follow kappa.
+
+Usage (from the project root)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_selection.py [--write]
+
+Data: ``../shared/data/openfield/keypoints.csv`` (DeepLabCut, 4 body parts, 2330 frames at
+30 fps) prepared by ``ethogram.prep.Preparation(num_pcs=4)`` and cut into two recordings of
+1165 frames. Timed: ``cross_validate`` over 7 values of K (2, 4, 6, 10, 15, 20, 30) x 3
+restarts (time split, last 20% held out, kappa from the pipeline's default for each K, up to
+100 EM iterations) and ``find_kappa`` (K = 20, target 0.4 s), each with 1 and 2 worker
+processes (one BLAS and one ethogram thread each); results are checked identical across
+worker counts. Measured besides: the search's curve (cold fits), a warm-started chain against
+cold fits at the same kappa, training against held-out log-likelihood with the default and a
+ridge AR prior, the search with that prior, and moseq2-style changepoint blocks. ``--write``
+replaces (or appends) the section ``## Selection`` of BENCHMARKS.md.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _k, _v in {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}.items():
+    os.environ.setdefault(_k, _v)
+
+import argparse  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data"
+SECTION = "## Selection"
+KS = [2, 4, 6, 10, 15, 20, 30]
+
+
+def load():
+    from ethogram.io import read_recordings
+    from ethogram.prep import Preparation
+
+    recs = read_recordings(DATA / "openfield" / "keypoints.csv", fps=30)
+    p = Preparation(num_pcs=4).fit_transform(recs)[0]
+    x = np.array(p.inputs, dtype=np.float64)
+    x[~np.asarray(p.mask, bool)] = np.nan
+    half = x.shape[0] // 2
+    return [x[:half], x[half:]], float(p.fps)
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0
+
+
+def warm_vs_cold(datas, K, kappas, seeds=(0, 1, 2)):
+    """A chain of fits, each started from the previous (smaller) kappa's fit, against cold
+    k-means fits from several seeds at the same kappa."""
+    from ethogram.selection import run_lengths
+    from ethogram.selection._common import check_datas, fit_model, model_spec, viterbi_labels
+
+    datas, masks = check_datas(datas)
+    rows, params = [], None
+    for kappa in kappas:
+        spec = model_spec(K, "autoregressive", {"num_lags": 3}, datas[0].shape[1], kappa)
+        m, obj, _ = fit_model(spec, datas, masks, 100, None, rng=0 if params is None else None, params=params)
+        params = m.get_params()
+        warm = float(np.median(run_lengths(viterbi_labels(m, datas, masks))))
+        cold_obj, cold_med = [], []
+        for s in seeds:
+            c, o, _ = fit_model(spec, datas, masks, 100, None, rng=s)
+            cold_obj.append(o)
+            cold_med.append(float(np.median(run_lengths(viterbi_labels(c, datas, masks)))))
+        rows.append((kappa, warm, obj, cold_med, cold_obj))
+    return rows
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
+    args = parser.parse_args()
+    if not DATA.exists():
+        print(f"shared data not found at {DATA}", file=sys.stderr)
+        return 1
+    import ethogram
+    from ethogram.pipeline import default_kappa
+    from ethogram.selection import changepoint_durations, cross_validate, find_kappa
+
+    datas, fps = load()
+    usable = int(sum((~np.isnan(d).any(axis=1)).sum() for d in datas))
+    kappa_of = lambda K: default_kappa(usable, K, fps)  # noqa: E731
+    find_kappa(datas, 3, 0.4, fps=fps, num_iters=3)  # warm-up: numba cache, imports
+    cv = {}
+    ks = {}
+    for w in (1, 2):
+        cv[w] = timed(lambda: cross_validate(datas, KS, observation_kwargs={"num_lags": 3}, kappa=kappa_of, num_restarts=3, seed=0, num_workers=w))
+        ks[w] = timed(lambda: find_kappa(datas, 20, 0.4, fps=fps, observation_kwargs={"num_lags": 3}, seed=0, num_workers=w))
+    same_cv = cv[1][0].table["heldout_ll_per_frame"].equals(cv[2][0].table["heldout_ll_per_frame"])
+    same_ks = ks[1][0].curve["median_duration"].equals(ks[2][0].curve["median_duration"]) and ks[1][0].kappa == ks[2][0].kappa
+    search = ks[1][0]
+    chain = warm_vs_cold(datas, 20, [1.165e2, 1.165e3, 1.165e4, 1.165e5, 1.165e6])
+    gaps = {}
+    for label, kw in (("default", {"num_lags": 3}), ("prior_ridge = 10", {"num_lags": 3, "prior_ridge": 10.0})):
+        g = cross_validate(datas, [20], observation_kwargs=kw, kappa=1e3, num_restarts=3, num_folds=3, seed=0, num_workers=2).summary.iloc[0]
+        gaps[label] = (g["train_ll_per_frame"], g["mean"], g["sem"])
+    ridge = find_kappa(datas, 20, 0.4, fps=fps, observation_kwargs={"num_lags": 3, "prior_ridge": 10.0}, seed=0, num_workers=2)
+    cps = changepoint_durations(datas)
+
+    s = cv[1][0].summary
+    L = [SECTION, "",
+         f"`bench/bench_selection.py` on {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
+         f"{platform.python_version()}, ethogram {ethogram.__version__}, numpy {np.__version__}; one BLAS thread per process. "
+         "Open-field DeepLabCut keypoints (2330 frames, 30 fps, 4 body parts) prepared into 4 PCs and cut into two "
+         "recordings of 1165 frames; ARHMM with 3 lags, up to 100 EM iterations per fit.", "",
+         "| task | 1 worker | 2 workers | same results |", "|---|---|---|---|",
+         f"| K selection: 7 values of K ({', '.join(map(str, KS))}) x 3 restarts, time split | {cv[1][1]:.1f} s | {cv[2][1]:.1f} s | {'yes' if same_cv else 'NO'} |",
+         f"| kappa search, K = 20, target 0.4 s ({len(search.curve)} fits) | {ks[1][1]:.1f} s | {ks[2][1]:.1f} s | {'yes' if same_ks else 'NO'} |",
+         "", f"Held-out log-likelihood per frame (mean over restarts): "
+         + ", ".join(f"K = {int(r.num_states)}: {r.mean:.3f}" for r in s.itertuples())
+         + f"; best K = {cv[1][0].best_num_states}, smallest K within one standard error = {cv[1][0].one_se_num_states}.", "",
+         f"Kappa search (K = 20, cold fits from seed 0): {search.message}. Curve: "
+         + ", ".join(f"{r.kappa:.3g} -> {r.median_duration:g}" for r in search.curve.itertuples()) + " (kappa -> median frames).", "",
+         "Warm-started chain (each fit from the previous kappa's) against cold k-means fits (seeds 0, 1, 2), K = 20:", "",
+         "| kappa | warm median (frames) | warm objective | cold medians | cold objectives |", "|---|---|---|---|---|"]
+    for kappa, wm, wo, cm, co in chain:
+        L.append(f"| {kappa:.3g} | {wm:g} | {wo:.1f} | {', '.join(f'{v:g}' for v in cm)} | {', '.join(f'{v:.1f}' for v in co)} |")
+    L += ["", "Over-fitting of the AR states (K = 20, kappa 1e3, time split, 3 folds x 3 restarts):", "",
+          "| AR prior | train LL per frame | held-out LL per frame |", "|---|---|---|"]
+    for label, (tr, ho, se) in gaps.items():
+        L.append(f"| {label} | {tr:.3f} | {ho:.3f} +- {se:.3f} |")
+    L += ["", f"Kappa search with `prior_ridge = 10`: {ridge.message}.", "",
+          f"Model-free changepoints (moseq2's method on the 4 PCs): median block {np.median(cps):g} frames "
+          f"({np.median(cps) / fps:.3f} s) over {len(cps)} blocks; the chosen fit's median syllable: {search.median_duration:g} frames.", ""]
+    text = "\n".join(L)
+    print(text)
+    if args.write:
+        path = ROOT / "BENCHMARKS.md"
+        old = path.read_text() if path.exists() else ""
+        if SECTION in old:
+            start = old.index(SECTION)
+            nxt = old.find("\n## ", start + len(SECTION))
+            new = old[:start] + text + (old[nxt + 1:] if nxt >= 0 else "")
+        else:
+            new = old.rstrip("\n") + "\n\n" + text
+        path.write_text(new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
