@@ -240,7 +240,7 @@ def align_video_frames(num_frames: int, num_video_frames: int, timestamps=None, 
     return nearest.astype(np.int64)
 
 
-def write_mp4(path, frames, fps: float, quality: float = 7) -> Path:
+def write_mp4(path, frames, fps: float, quality: float = 7, preset: str = "veryfast") -> Path:
     """Write frames to an h264 mp4 (yuv420p, plays in browsers), atomically.
 
     Parameters
@@ -254,6 +254,9 @@ def write_mp4(path, frames, fps: float, quality: float = 7) -> Path:
         Frames per second of the movie.
     quality : float, default 7
         imageio-ffmpeg quality, 0 (worst) to 10 (best).
+    preset : str, default "veryfast"
+        libx264 speed preset; "veryfast" encodes about twice as fast as x264's default
+        "medium" at about the same size for these movies.
 
     Returns
     -------
@@ -286,6 +289,7 @@ def write_mp4(path, frames, fps: float, quality: float = 7) -> Path:
                 writer = imageio_ffmpeg.write_frames(
                     str(tmp), size, pix_fmt_in="gray" if frame.ndim == 2 else "rgb24", fps=float(fps),
                     quality=quality, codec="libx264", macro_block_size=1, ffmpeg_log_level="error",
+                    output_params=["-preset", str(preset)],
                 )
                 writer.send(None)
             elif frame.shape != shape:

@@ -306,25 +306,39 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
     edges = list(edges or [])
     L = int(pre) + int(post)
     out = np.zeros((L, rows * S, cols * S, 3), dtype=np.uint8)
+    plans = []  # per instance: (tile view, A, M, frames of the recording shown, which movie frames have one)
+    needs: dict = {}  # recording -> video frame -> [(instance, movie frame)]
     for n, (name, start, stop) in enumerate(instances):
         r, c = divmod(n, cols)
         tile = out[:, r * S:(r + 1) * S, c * S:(c + 1) * S]
         cen = np.asarray(centroids[name], dtype=np.float64)
         c0, h = _onset_pose(cen, np.asarray(headings[name], dtype=np.float64), start, stop)
         if c0 is None:
+            plans.append(None)
             continue
-        A = np.array([[np.cos(h), np.sin(h)], [-np.sin(h), np.cos(h)]])
-        A = A * scale
+        A = np.array([[np.cos(h), np.sin(h)], [-np.sin(h), np.cos(h)]]) * scale
         M = np.hstack([A, (S / 2.0 - A @ c0)[:, None]])
-        T = len(cen)
         t_rows = np.arange(start - pre, start + post)
-        ok = (t_rows >= 0) & (t_rows < T)
+        ok = (t_rows >= 0) & (t_rows < len(cen))
+        plans.append((tile, A, M, t_rows, ok))
         if videos is not None:
             fi = t_rows[ok] if frame_index is None or name not in frame_index else np.asarray(frame_index[name])[t_rows[ok]]
-            clip = np.asarray(videos[name][fi])
-            for k, frame in zip(np.flatnonzero(ok), clip):
+            for k, v in zip(np.flatnonzero(ok), fi):
+                needs.setdefault(name, {}).setdefault(int(v), []).append((n, int(k)))
+    # one forward pass over each video: every needed frame decoded once, warped into every tile showing it
+    for name, by_frame in needs.items():
+        source = videos[name]
+        for v in sorted(by_frame):
+            frame = np.asarray(source[v])
+            for n, k in by_frame[v]:
+                tile, _, M, _, _ = plans[n]
                 warped = cv2.warpAffine(frame, M, (S, S), flags=cv2.INTER_LINEAR, borderValue=0)
                 tile[k] = warped if warped.ndim == 3 else warped[..., None]
+    for n, (name, start, stop) in enumerate(instances):
+        if plans[n] is None:
+            continue
+        tile, A, M, t_rows, ok = plans[n]
+        cen = np.asarray(centroids[name], dtype=np.float64)
         kp = None if keypoints is None else np.asarray(keypoints[name], dtype=np.float64)[..., :2]
         for k in np.flatnonzero(ok):
             t = t_rows[k]
