@@ -5,6 +5,8 @@
   on sequences of different lengths with masks, restarts and short starts;
 - the sequences are sent once: across a whole fit the cluster holds one copy of each array,
   spread over both workers (checked on the workers themselves);
+- recordings left on disk (OnDiskSequences) are read by the workers: same bits again;
+- ``ethogram fit --scheduler ADDRESS`` writes the same model as ``ethogram fit``;
 - the executor keeps input order for plain (non-tuple) jobs and names its errors.
 """
 
@@ -112,3 +114,46 @@ def test_plain_jobs_keep_order_and_errors_are_named(client):
     assert connect(client) is client
     with pytest.raises(ValueError, match="either client or executor"):
         HMM(2, "gaussian", dict(data_dim=1)).fit(np.zeros((10, 1)), client=client, executor=ex)
+
+
+def test_on_disk_sequences_on_the_cluster(client, tmp_path):
+    from ethogram.fitting.ondisk import write_sequences
+
+    datas, masks = _sequences(seed=2, lengths=(300, 450, 200))
+    seqs = write_sequences(tmp_path / "recs.h5", datas)
+    local = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
+    r_local = local.fit(datas, masks=masks, num_iters=8, seed=0, progress=False)
+    remote = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
+    r_remote = remote.fit(seqs, masks=masks, num_iters=8, seed=0, progress=False, client=client)
+    _assert_same(local, r_local, remote, r_remote)
+
+
+def test_cli_fit_with_scheduler_matches_local(client, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import h5py
+
+    rng = np.random.default_rng(5)
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, T in enumerate((1500, 2000)):
+        z = np.repeat(rng.integers(0, 3, T // 30 + 1), 30)[:T]
+        x = np.zeros((T, 3))
+        for t in range(1, T):
+            x[t] = 0.9 * x[t - 1] + 0.3 * (z[t] - 1.0) + 0.2 * rng.normal(size=3)
+        np.save(folder / f"m{i}.npy", x)
+    common = [folder, "--format", "npy", "--fps", "30", "--states", "4", "--lags", "1", "--iters", "10", "--quiet"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    outs = {}
+    for name, extra in (("local", []), ("cluster", ["--scheduler", client.scheduler.address])):
+        cmd = [sys.executable, "-m", "ethogram.cli", "fit", *map(str, common), "-o", str(tmp_path / name), *extra]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stderr
+        with h5py.File(tmp_path / name / "results.h5", "r") as f:
+            outs[name] = {k: f["model"][k][()] for k in f["model"] if isinstance(f["model"][k], h5py.Dataset)}
+            outs[name]["objectives"] = f["fit/objectives"][()]
+    assert outs["local"].keys() == outs["cluster"].keys() and len(outs["local"]["objectives"]) > 3
+    for k in outs["local"]:
+        np.testing.assert_array_equal(outs["cluster"][k], outs["local"][k], err_msg=k)
