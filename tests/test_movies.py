@@ -254,3 +254,17 @@ def test_render_movies_parallel_equals_serial(tmp_path):
         assert np.array_equal(_decode(a)[0], _decode(b)[0])
     with pytest.raises(ValueError, match="num_workers"):
         render_movies([], num_workers=0)
+
+
+def test_shipped_openfield_video_with_its_licence():
+    """The package ships the openfield video (LGPL-3.0, licence named beside it) matching its keypoints."""
+    from ethogram.data import data_path, openfield_keypoints
+    from ethogram.io import read_recordings
+
+    video = data_path("openfield/video.mp4")
+    licence = data_path("openfield/LICENSE-video-LGPL-3.0.txt").read_text()
+    assert "GNU LESSER GENERAL PUBLIC LICENSE" in licence and "Version 3" in licence
+    assert "video.mp4" in data_path("openfield/PROVENANCE.txt").read_text()
+    rec = read_recordings(str(openfield_keypoints()), format="dlc", fps=30.0)[0]
+    assert count_frames(video) == rec.num_frames == 2330
+    assert align_video_frames(rec.num_frames, count_frames(video)).tolist() == list(range(2330))
