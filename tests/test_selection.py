@@ -260,3 +260,14 @@ def test_changepoints_of_a_piecewise_constant_signal():
     mask[300:305] = False
     cp2 = changepoints(x, mask=mask, num_projections=50, seed=1)
     assert np.isnan(cp2.score[300:305]).all() and np.isfinite(cp2.score[100:290]).all()
+
+
+def test_cross_validation_with_pruning_reports_states_used():
+    true = _true_arhmm(K=3, noise=0.1, radius=3.0)
+    datas = [true.sample(500, seed=s)[1] for s in range(2)]
+    cv = cross_validate(datas, [8], num_restarts=1, num_iters=30, seed=0, prune_usage=0.05)
+    row = cv.table.iloc[0]
+    assert row["states_used"] < 8
+    p_per_state = (2 * 2 + 2 + 3)  # dynamics, bias, full noise covariance (D = 2, one lag)
+    K = row["states_used"]
+    assert row["num_parameters"] == K * p_per_state + (K - 1) + K * (K - 1)

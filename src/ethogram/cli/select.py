@@ -56,6 +56,7 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--folds", type=int, default=1, metavar="F", help="folds (default 1)")
     g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
     g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: the pipeline's default for each K)")
+    g.add_argument("--prune", type=float, default=None, metavar="USAGE", help="after each fit, drop states used for at most this fraction of frames and refit (e.g. 0.005)")
     g.add_argument("--target-duration", type=float, default=None, metavar="S", help="also search kappa for this median syllable duration (seconds) at the chosen K")
     g.add_argument("--stability", type=int, default=0, metavar="N", help="also fit the chosen K N times and measure agreement")
     g.add_argument("--iters", type=int, default=100, metavar="N", help="maximum EM iterations per fit (default 100)")
@@ -84,6 +85,8 @@ def _check_args(args) -> list:
         raise ValueError("--stability needs at least 2 fits to compare")
     if args.target_duration is not None and not args.target_duration > 0:
         raise ValueError(f"--target-duration must be positive (seconds), got {args.target_duration}")
+    if args.prune is not None and not 0 <= args.prune < 1:
+        raise ValueError(f"--prune must be a fraction in [0, 1), got {args.prune}")
     if args.kappa is not None and not args.kappa >= 0:
         raise ValueError(f"--kappa must be >= 0, got {args.kappa}")
     return Ks
@@ -126,7 +129,7 @@ def run(args) -> int:
     tmp = final.parent / f"{final.name}.tmp-{__import__('os').getpid()}"
     tmp.mkdir(parents=True, exist_ok=False)
     try:
-        cv = cross_validate(datas, Ks, kappa=kappa, num_restarts=args.restarts, split=args.split, heldout_fraction=args.heldout, num_folds=args.folds, **common)
+        cv = cross_validate(datas, Ks, kappa=kappa, num_restarts=args.restarts, split=args.split, heldout_fraction=args.heldout, num_folds=args.folds, prune_usage=args.prune, **common)
         cv.table.to_csv(tmp / "selection.csv", index=False)
         cv.summary.to_csv(tmp / "selection_summary.csv", index=False)
         plot_cross_validation(cv, tmp / "heldout_ll.png")

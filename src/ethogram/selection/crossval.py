@@ -55,6 +55,11 @@ class CrossValidation:
 def _cv_task(task: dict) -> dict:
     rng = task_seed(task["seed"], *task["key"])
     model, objective, iters = fit_model(task["spec"], task["train"], task["train_masks"], task["num_iters"], task["tol"], rng=rng, num_threads=task["num_threads"])
+    if task.get("prune_usage") is not None:
+        from .states import prune_states
+
+        model = prune_states(model, task["train"], task["train_masks"], min_usage=task["prune_usage"], num_iters=task["num_iters"], tol=task["tol"]).model
+        objective = float(model.score(task["train"], masks=task["train_masks"]) + model.log_prior())
     train_scored = sum(int(scored_mask(model, d, m).sum()) for d, m in zip(task["train"], task["train_masks"]))
     train_ll = model.score(task["train"], masks=task["train_masks"])
     heldout, n_held = 0.0, 0
@@ -131,7 +136,7 @@ def summarize(table):
     return summary, best_K, one_se
 
 
-def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None) -> CrossValidation:
+def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, prune_usage=None) -> CrossValidation:
     """Held-out log-likelihood per frame for every K, over restarts and folds.
 
     Parameters
@@ -176,6 +181,10 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
         Progress bar over fits.
     hmm_kwargs : dict, optional
         Other :class:`ethogram.HMM` arguments (``transition_alpha``, ...).
+    prune_usage : float, optional
+        After each fit, remove states used for at most this fraction of the training frames
+        and keep fitting (:func:`ethogram.selection.prune_states`) before scoring; the table's
+        ``states_used`` and ``num_parameters`` are then the pruned model's.
 
     Returns
     -------
@@ -232,7 +241,7 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
         spec = model_spec(K, model, observation_kwargs, D, float(kap), hmm_kwargs)
         for f, fold in enumerate(folds):
             for r in range(int(num_restarts)):
-                tasks.append(dict(fold, spec=spec, split=split, seed=seed, key=(K, f, r), num_iters=int(num_iters), tol=tol, num_threads=None))
+                tasks.append(dict(fold, spec=spec, split=split, seed=seed, key=(K, f, r), num_iters=int(num_iters), tol=tol, num_threads=None, prune_usage=prune_usage))
                 keys.append((K, f, r))
     results = run_tasks(_cv_task, tasks, num_workers, executor, progress, desc="cross-validation")
     table = pd.DataFrame([{"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res} for (K, f, r), t, res in zip(keys, tasks, results)])
