@@ -268,3 +268,31 @@ def test_shipped_openfield_video_with_its_licence():
     rec = read_recordings(str(openfield_keypoints()), format="dlc", fps=30.0)[0]
     assert count_frames(video) == rec.num_frames == 2330
     assert align_video_frames(rec.num_frames, count_frames(video)).tolist() == list(range(2330))
+
+
+def test_memory_of_many_movies_is_that_of_one(tmp_path):
+    """Rendering 8 movies holds one movie at a time: the peak does not grow with the number of syllables."""
+    import tracemalloc
+
+    T = 400
+    crop = _planted_crop(T)
+    cen = np.tile([[150.0, 150.0]], (T, 1))
+
+    def jobs(n):
+        def job(k):
+            def run():
+                m = crowd_movie({"r": crop}, {"r": cen}, {"r": np.zeros(T)}, [("r", 40 + 20 * k, 70 + 20 * k)],
+                                canvas_shape=(300, 300), pre=30)
+                return write_mp4(tmp_path / f"{n}_{k}.mp4", m, fps=30).name
+            return run
+        return [job(k) for k in range(n)]
+
+    peaks = {}
+    for n in (2, 8):
+        tracemalloc.start()
+        render_movies(jobs(n), num_workers=1)
+        peaks[n] = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    one_movie = 60 * 300 * 300  # bytes of one uint8 movie
+    assert peaks[8] < peaks[2] + one_movie
+    assert peaks[8] < 4 * one_movie

@@ -151,3 +151,30 @@ def test_crowd_movies_from_a_moseq_fit(moseq_fit):
     inst = pd.read_csv(moseq_fit / "movies" / "instances.csv")
     longest = inst.assign(d=inst.stop - inst.start).groupby("syllable")["d"].max().clip(upper=60)
     assert man.set_index("syllable")["num_frames"].tolist() == (30 + longest).tolist()
+
+
+def test_crowd_movies_from_a_moseq_nwb(tmp_path):
+    """The course's NWB layout: depth frames re-read lazily from Images/frames for the crowd movie."""
+    import h5py
+    import pandas as pd
+
+    from ethogram.cli import main
+    from ethogram.io.moseq import write_moseq_nwb
+
+    with h5py.File(MOSEQ, "r") as f:
+        frames = f["frames"][()]
+        cen = np.stack([f["scalars/centroid_x_px"][()], f["scalars/centroid_y_px"][()]], axis=1)
+        ang = f["scalars/angle"][()]
+        ts = (f["timestamps"][()] - f["timestamps"][0]) / 1000.0
+    rng = np.random.default_rng(0)
+    lens = rng.integers(8, 25, size=len(ts))
+    seg = np.repeat(np.arange(lens.size) % 3, lens)[: len(ts)]  # planted switches every 8-24 frames
+    pcs = 5.0 * np.eye(3)[seg] + rng.normal(scale=0.3, size=(len(ts), 3))
+    write_moseq_nwb(tmp_path / "session.nwb", pcs=pcs, timestamps=ts, centroid=cen, angle=ang, frames=frames)
+    out = tmp_path / "fit"
+    assert main(["fit", str(tmp_path / "session.nwb"), "-o", str(out), "--states", "3", "--iters", "5", "--quiet"]) == 0
+    assert main(["movies", str(out), "--syllables", "0", "--instances", "5", "--quiet"]) == 0
+    man = pd.read_csv(out / "movies" / "movies.csv")
+    assert man["kind"].tolist() == ["crowd"] and man["num_instances"].tolist() == [5]
+    n, size = _decode_count(out / "movies" / man["file"][0])
+    assert n == man["num_frames"][0] and size == (man["width"][0], man["height"][0])
