@@ -271,3 +271,15 @@ def test_cross_validation_with_pruning_reports_states_used():
     p_per_state = (2 * 2 + 2 + 3)  # dynamics, bias, full noise covariance (D = 2, one lag)
     K = row["states_used"]
     assert row["num_parameters"] == K * p_per_state + (K - 1) + K * (K - 1)
+
+
+def test_mean_poses_by_hand():
+    from ethogram.selection import mean_poses
+
+    z = [np.array([0, 0, 1, -1]), np.array([1, 2])]
+    x = [np.array([[1.0, 2], [3, 4], [5, np.nan], [9, 9]]), np.array([[7.0, 8], [0, 1]])]
+    m = mean_poses(z, x, 4)
+    np.testing.assert_allclose(m[0], [2, 3])
+    np.testing.assert_allclose(m[1], [6, 8])
+    np.testing.assert_allclose(m[2], [0, 1])
+    assert np.isnan(m[3]).all()

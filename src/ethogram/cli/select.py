@@ -156,11 +156,14 @@ def run(args) -> int:
             plot_stability(st, tmp / "stability.png")
             lines.append(f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over {args.stability} fits")
         fitted = st.model() if args.stability else (search.model() if args.target_duration is not None else None)
-        if fitted is not None:  # syllables of the chosen model, by the distance between their dynamics
-            from ..selection import syllable_distances, syllable_linkage
+        if fitted is not None:  # syllables of the chosen model by their dynamics (and mean egocentric pose)
+            from ..selection import mean_poses, syllable_distances, syllable_linkage
             from ..selection.plots import plot_dendrogram
 
-            plot_dendrogram(syllable_linkage(syllable_distances(fitted)), tmp / "dendrogram.png")
+            poses = None
+            if all(p.aligned is not None for p in prepared):
+                poses = mean_poses(viterbi_labels(fitted, datas, masks), [np.asarray(p.aligned) for p in prepared], chosen)
+            plot_dendrogram(syllable_linkage(syllable_distances(fitted, mean_poses=poses)), tmp / "dendrogram.png")
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)

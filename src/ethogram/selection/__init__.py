@@ -13,13 +13,13 @@ from .changepoints import Changepoints, change_score, changepoint_durations, cha
 from .crossval import CrossValidation, cross_validate, summarize
 from .kappa import KappaSearch, find_kappa, median_duration
 from .stability import Stability, matched_confusion, stability
-from .states import Pruned, merge_groups, merge_states, prune_states, syllable_distances, syllable_linkage
+from .states import Pruned, mean_poses, merge_groups, merge_states, prune_states, syllable_distances, syllable_linkage
 from ._common import run_lengths
 from .target import fit_to_target_duration
 
 __all__ = [
     "Changepoints", "CrossValidation", "KappaSearch", "Pruned", "Stability",
     "change_score", "changepoint_durations", "changepoints", "cross_validate", "find_kappa", "fit_to_target_duration",
-    "matched_confusion", "median_duration", "merge_groups", "merge_states", "prune_states",
+    "matched_confusion", "mean_poses", "median_duration", "merge_groups", "merge_states", "prune_states",
     "run_lengths", "stability", "summarize", "syllable_distances", "syllable_linkage",
 ]

@@ -14,6 +14,7 @@ parameters, the transition counts are summed over merged blocks) and refits.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -143,7 +144,7 @@ def syllable_distances(model, mean_poses=None, pose_weight: float = 1.0) -> np.n
         poses = np.asarray(mean_poses, dtype=np.float64).reshape(np.shape(mean_poses)[0], -1)
         if poses.shape[0] != K:
             raise ValueError(f"mean_poses must have one row per state ({K}), got {poses.shape[0]}")
-        pd_ = cdist(poses, poses)
+        pd_ = cdist(np.nan_to_num(poses), np.nan_to_num(poses))
         off = ~np.eye(K, dtype=bool)
 
         def scaled(m):
@@ -152,6 +153,43 @@ def syllable_distances(model, mean_poses=None, pose_weight: float = 1.0) -> np.n
 
         dist = scaled(dist) + float(pose_weight) * scaled(pd_)
     return 0.5 * (dist + dist.T)
+
+
+def mean_poses(labels, poses, num_states: int) -> np.ndarray:
+    """Average pose of every state (e.g. egocentric keypoints), for :func:`syllable_distances`.
+
+    Parameters
+    ----------
+    labels : array_like of int (T,) or a list of them
+        State per frame (-1: none).
+    poses : array_like (T, ...) or a list of them
+        Pose per frame (NaN where unknown), same lengths as ``labels``.
+    num_states : int
+
+    Returns
+    -------
+    ndarray, shape (num_states, ...)
+        NaN-ignoring mean over the frames of each state; NaN for a state without frames.
+
+    Raises
+    ------
+    ValueError
+        If labels and poses do not have the same numbers of frames.
+    """
+    labs = labels if isinstance(labels, (list, tuple)) else [labels]
+    ps = poses if isinstance(poses, (list, tuple)) else [poses]
+    if len(labs) != len(ps) or any(np.shape(z)[0] != np.shape(x)[0] for z, x in zip(labs, ps)):
+        raise ValueError("labels and poses must be given per recording with the same number of frames")
+    z = np.concatenate([np.asarray(v) for v in labs])
+    x = np.concatenate([np.asarray(v, dtype=np.float64) for v in ps])
+    out = np.full((int(num_states),) + x.shape[1:], np.nan)
+    for k in range(int(num_states)):
+        sel = x[z == k]
+        if len(sel):
+            with np.errstate(invalid="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out[k] = np.nanmean(sel, axis=0)
+    return out
 
 
 def syllable_linkage(distances, method: str = "average") -> np.ndarray:
