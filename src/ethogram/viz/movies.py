@@ -10,7 +10,7 @@ syllable lasts; without a video the tiles show only the keypoints (a skeleton mo
 functions here take plain arrays (and lazily indexed frame sources) and return uint8 arrays;
 :func:`render_movies` writes many movies in parallel threads, each worker holding one movie at
 a time, so memory does not grow with the number of syllables. ``ethogram.viz.movie_files``
-wires them to a results file.
+wires them to a results file (:func:`make_movies`, re-exported here).
 
 Heading convention: radians, the animal faces ``(cos h, sin h)`` in pixel coordinates (x to
 the right, y down), as :func:`ethogram.prep.centroid_and_heading` computes it. MoSeq's
@@ -23,7 +23,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["crowd_movie", "grid_movie", "skeleton_movie", "guess_skeleton", "auto_window_size", "render_movies"]
+__all__ = ["crowd_movie", "grid_movie", "skeleton_movie", "guess_skeleton", "auto_window_size", "render_movies",
+           "make_movies"]
 
 _COLORS = [(255, 99, 71), (255, 215, 0), (50, 205, 50), (30, 144, 255), (238, 130, 238), (0, 206, 209),
            (255, 140, 0), (173, 255, 47), (255, 105, 180), (135, 206, 250)]
@@ -409,3 +410,6 @@ def render_movies(jobs, num_workers: int = 1, progress: bool = False, desc: str 
     finally:
         bar.close()
     return results
+
+
+from .movie_files import make_movies  # noqa: E402  (the results-file entry point; imports this module lazily)
