@@ -72,8 +72,8 @@ class FitResult:
 
 #: short starts per restart in :meth:`HMM.fit` (measured: BENCHMARKS.md, "Default fit reliability")
 DEFAULT_NUM_STARTS = 2
-#: EM iterations of each short start before the best is continued
-DEFAULT_START_ITERS = 1
+#: EM iterations of each short start before the best is continued (0: compare the starts' objectives)
+DEFAULT_START_ITERS = 0
 
 
 class HMM:
@@ -480,9 +480,9 @@ class HMM:
 
         Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
         and continues the one with the highest objective (:func:`ethogram.fitting.best_start`):
-        a single k-means start stops in a poor local optimum now and then (1 start in 15 on
-        the course's spiral ARHMM); two short starts make that rare at about 1.5 times the
-        cost of one (BENCHMARKS.md, "Default fit reliability").
+        a single k-means start stops in a poor local optimum now and then (about 1 start in 15
+        on the course's spiral ARHMM); two starts make that rare (48 of 48 seeds) at about 1.5
+        times the cost of one (BENCHMARKS.md, "Default fit reliability").
 
         Parameters
         ----------
@@ -515,8 +515,12 @@ class HMM:
             parameters do not depend on it.
         num_starts : int, optional
             Short starts per restart (default 2 for "kmeans" and "random", 1 for "params").
-        start_iters : int, default 1
-            EM iterations of each short start before the best is chosen.
+        start_iters : int, default 0
+            EM iterations of each short start before the best is chosen (0: the starts are
+            compared by the objective of their starting parameters, which on the course's
+            spiral already separates poor k-means starts by thousands of nats; the chosen
+            start's E-step is reused, so the extra cost is one initialisation and one E-step
+            per extra start).
         client : distributed.Client, optional
             Run the E-steps on this Dask cluster (:class:`ethogram.fitting.distributed.DaskExecutor`:
             each sequence is sent to a worker once and kept there); the same parameters as a

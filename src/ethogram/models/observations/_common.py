@@ -189,9 +189,14 @@ def kmeans_labels(points: np.ndarray, num_clusters: int, rng: np.random.Generato
     sub = feats
     if max_rows is not None and feats.shape[0] > max_rows:
         sub = feats[rng.choice(feats.shape[0], max_rows, replace=False)]
-    distinct, inverse = np.unique(sub, axis=0, return_inverse=True)
+    # at most K distinct rows is rare: more than K among the first rows rules it out without
+    # sorting every row (np.unique of 10^4 rows costs several ms, as much as the k-means)
+    few = np.unique(sub[: 64 * num_clusters], axis=0).shape[0] <= num_clusters
+    if few:
+        distinct, inverse = np.unique(sub, axis=0, return_inverse=True)
+        few = distinct.shape[0] <= num_clusters
     seed = int(rng.integers(2**31 - 1))
-    if distinct.shape[0] <= num_clusters:
+    if few:
         if sub is feats:
             return inverse.reshape(-1).astype(np.intp)
         d2 = ((feats[:, None, :] - distinct[None]) ** 2).sum(axis=2)
