@@ -296,3 +296,21 @@ def test_memory_of_many_movies_is_that_of_one(tmp_path):
     one_movie = 60 * 300 * 300  # bytes of one uint8 movie
     assert peaks[8] < peaks[2] + one_movie
     assert peaks[8] < 4 * one_movie
+
+
+def test_video_aligned_by_timestamps_in_make_movies_wiring(tmp_path):
+    """Keypoints at 15 Hz with timestamps on a 30 Hz video: every other video frame, never a shift."""
+    from types import SimpleNamespace
+
+    from ethogram.viz.movie_files import _video_for
+
+    frames = np.zeros((100, 16, 16), np.uint8)
+    video = write_mp4(tmp_path / "v.mp4", frames, fps=30)
+    rec = SimpleNamespace(name="r", num_frames=50, timestamps=100.0 + np.arange(50) / 15, video_path=str(video))
+    path, index = _video_for(rec, None, align_timestamps=True)
+    assert path == str(video) and index.tolist() == list(range(0, 100, 2))
+    with pytest.raises(ValueError, match="refusing to guess"):
+        _video_for(rec, None, align_timestamps=False)
+    rec.timestamps = None
+    with pytest.raises(ValueError, match="has 100 frames but the recording has 50"):
+        _video_for(rec, None, align_timestamps=True)

@@ -178,3 +178,31 @@ def test_crowd_movies_from_a_moseq_nwb(tmp_path):
     assert man["kind"].tolist() == ["crowd"] and man["num_instances"].tolist() == [5]
     n, size = _decode_count(out / "movies" / man["file"][0])
     assert n == man["num_frames"][0] and size == (man["width"][0], man["height"][0])
+
+
+def test_grid_tiles_are_centred_on_the_mouse(openfield_fit):
+    """In the real video the mouse is dark on a light floor: at onset every tile's centre is dark."""
+    from ethogram.io.results import load_results
+    from ethogram.viz._instances import sample_instances, syllable_instances
+    from ethogram.viz._video import VideoReader
+    from ethogram.viz.movies import grid_movie
+
+    r = load_results(openfield_fit / "results.h5").recordings[0]
+    inst = syllable_instances({"r": r.syllables}, pre=30, post=60, min_duration=3)
+    k = max(inst, key=lambda s: len(inst[s]))
+    sample = sample_instances(inst[k], 6, seed=0, syllable=k)
+    with VideoReader(OPENFIELD / "video.mp4") as v:
+        movie = grid_movie({"r": v}, {"r": r.centroid}, {"r": r.heading}, sample, keypoints=None, rows=2, cols=3,
+                           window_size=224, tile_size=112, pre=30, post=60, dot_radius=0)
+    frame = movie[30].min(axis=-1).astype(float)
+    along, across = [], []
+    for n in range(len(sample)):
+        row, col = divmod(n, 3)
+        tile = frame[row * 112:(row + 1) * 112, col * 112:(col + 1) * 112]
+        centre = tile[51:61, 51:61].mean()
+        ring = np.r_[tile[:12].ravel(), tile[-12:].ravel()]
+        assert centre < 0.5 * np.median(ring[ring > 0])
+        along.append(np.mean([tile[54:59, 56 + d - 2:56 + d + 3].mean() for d in (-18, 18)]))
+        across.append(np.mean([tile[56 + d - 2:56 + d + 3, 54:59].mean() for d in (-18, 18)]))
+    # turned to face right: the body lies along the horizontal axis of the tile
+    assert np.median(along) < 0.6 * np.median(across)
