@@ -97,6 +97,24 @@ def syllable_tables(results) -> dict:
     }
 
 
+def missing_folders(path: Path) -> list:
+    """The folders above ``path`` that do not exist yet, deepest first."""
+    out, parent = [], Path(path).parent
+    while not parent.exists():
+        out.append(parent)
+        parent = parent.parent
+    return out
+
+
+def remove_if_empty(folders) -> None:
+    """Remove folders (deepest first) that exist and are empty: what a failed command created."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
 def write(path: Path, results, overwrite: bool) -> Path:
     """Write results, CSVs and tables (atomically); create the output folder, and remove it again on failure."""
     from ..io.results import write_results

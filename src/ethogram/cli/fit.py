@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
-from ._common import add_input_arguments, add_output_arguments, check_output, names_list, print_summary, read_inputs, results_path, write
+from ._common import (add_input_arguments, add_output_arguments, check_output, missing_folders, names_list, print_summary, read_inputs,
+                      remove_if_empty, results_path, write)
 
 
 def add_parser(subparsers, parents) -> None:
@@ -99,9 +100,30 @@ def make_preparation(args):
 
 def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     """Fit ``recordings`` with the options in ``args``, write to ``path``, print the summary."""
+    prep = make_preparation(args)
+    created = missing_folders(path)  # the checkpoint may create them before the fit
+    try:
+        results, opts = _fit(args, recordings, path, prep, timings)
+    except BaseException:
+        remove_if_empty(created)  # a checkpoint written for --resume stays; an empty folder does not
+        raise
+    results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
+    t0 = time.perf_counter()
+    write(path, results, args.overwrite)
+    timings["write"] = time.perf_counter() - t0
+    if opts["checkpoint"] is not None:  # the results hold the fit now
+        opts["checkpoint"].unlink(missing_ok=True)
+    if opts["client"] is not None:
+        opts["client"].close()
+    timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
+    print_summary(results, path, out, timings)
+    return 0
+
+
+def _fit(args, recordings, path, prep, timings):
+    """The fit itself (kappa search first with --target-duration); returns (results, scale options)."""
     from ..pipeline import fit_recordings
 
-    prep = make_preparation(args)
     opts = scale_options(args, path)
     if getattr(args, "target_duration", None) is not None:  # kappa search first (ethogram.selection)
         if args.kappa is not None:
@@ -119,17 +141,7 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
             num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
             progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings, **opts,
         )
-    results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
-    t0 = time.perf_counter()
-    write(path, results, args.overwrite)
-    timings["write"] = time.perf_counter() - t0
-    if opts["checkpoint"] is not None:  # the results hold the fit now
-        opts["checkpoint"].unlink(missing_ok=True)
-    if opts["client"] is not None:
-        opts["client"].close()
-    timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
-    print_summary(results, path, out, timings)
-    return 0
+    return results, opts
 
 
 def run(args) -> int:
