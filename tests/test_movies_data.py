@@ -206,3 +206,15 @@ def test_grid_tiles_are_centred_on_the_mouse(openfield_fit):
         across.append(np.mean([tile[56 + d - 2:56 + d + 3, 54:59].mean() for d in (-18, 18)]))
     # turned to face right: the body lies along the horizontal axis of the tile
     assert np.median(along) < 0.6 * np.median(across)
+
+
+def test_skeleton_by_body_part_names(openfield_fit, capsys):
+    from ethogram.cli import main
+    from ethogram.viz.movie_files import _edges_from_names
+
+    assert _edges_from_names([("snout", "leftear"), ("leftear", "tailbase")], ("snout", "leftear", "rightear", "tailbase")) == [(0, 1), (1, 3)]
+    assert main(["movies", str(openfield_fit), "--kind", "skeleton", "--syllables", "1", "--quiet",
+                 "--skeleton", "snout-leftear,snout-rightear,leftear-tailbase"]) == 0
+    assert (openfield_fit / "movies" / "skeleton_syllable_01.mp4").is_file()
+    assert main(["movies", str(openfield_fit), "--kind", "skeleton", "--syllables", "1", "--quiet", "--skeleton", "snout-nose"]) == 2
+    assert "['snout', 'leftear', 'rightear', 'tailbase']" in capsys.readouterr().err

@@ -26,6 +26,8 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the instance sampling (default 0)")
     p.add_argument("--rows", type=int, default=4, help="grid rows (default 4)")
     p.add_argument("--cols", type=int, default=6, help="grid columns (default 6)")
+    p.add_argument("--skeleton", default=None, metavar="PAIRS",
+                   help="body parts to join, e.g. snout-leftear,snout-rightear,leftear-tailbase (default: guessed)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="movies rendered at the same time (default 1)")
     p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/movies)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -49,9 +51,12 @@ def run(args) -> int:
     results = load_results(path)
     syllables = None if args.syllables is None else parse_syllables(args.syllables, results.num_states)
     out = Path(args.out) if args.out else fit_folder(path) / "movies"
+    skeleton = None
+    if args.skeleton:
+        skeleton = [tuple(p.strip() for p in pair.split("-")) for pair in args.skeleton.split(",") if pair.strip()]
     manifest = make_movies(results, out, syllables=syllables, kind=args.kind, video=args.video,
                            num_instances=args.instances, seed=args.seed, num_workers=args.workers,
-                           progress=not args.quiet, rows=args.rows, cols=args.cols)
+                           progress=not args.quiet, rows=args.rows, cols=args.cols, skeleton=skeleton)
     skipped = manifest.attrs.get("skipped", [])
     kinds = ", ".join(sorted(set(manifest["kind"]))) or "no"
     print(f"{len(manifest)} {kinds} movie(s) in {out}/ (manifest: movies.csv, instances shown: instances.csv)", file=sys.stdout)

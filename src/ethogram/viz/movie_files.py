@@ -97,6 +97,16 @@ def _video_for(rec, video, align_timestamps: bool):
     return str(path), index
 
 
+def _edges_from_names(pairs, bodyparts) -> list[tuple[int, int]]:
+    names = list(bodyparts)
+    edges = []
+    for pair in pairs:
+        if len(pair) != 2 or any(p not in names for p in pair):
+            raise ValueError(f"skeleton pair {tuple(pair)} must join two body parts of the recording: {names}")
+        edges.append((names.index(pair[0]), names.index(pair[1])))
+    return edges
+
+
 def _choose_kind(recs, kind, video):
     if kind in (None, "auto"):
         if all(r.format in MOSEQ_FORMATS for r in recs):
@@ -113,7 +123,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
                 num_instances: int | None = None, seed: int = 0, num_workers: int = 1,
                 progress: bool = False, pre_s: float = 1.0, post_s: float | None = None,
                 min_duration: int = 3, rows: int = 4, cols: int = 6, tile_size: int = 128,
-                align_timestamps: bool = True):
+                align_timestamps: bool = True, skeleton=None):
     """Write one movie per syllable for a fit.
 
     Parameters
@@ -148,6 +158,9 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     align_timestamps : bool, default True
         When a video's frame count differs from the recording's and the recording has
         timestamps, align by them (else refuse).
+    skeleton : list of (str, str), optional
+        Body-part pairs to join in grid and skeleton movies; default
+        :func:`ethogram.viz.movies.guess_skeleton` of the first recording.
 
     Returns
     -------
@@ -224,7 +237,10 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
                     raise ValueError(f"recording {r.name!r} has no video; give --video PATH (or use --kind skeleton)")
                 videos[r.name], index[r.name] = path, idx
         first = recs[0].name
-        edges = guess_skeleton(kps[first], cents[first], heads[first])
+        if skeleton is None:
+            edges = guess_skeleton(kps[first], cents[first], heads[first])
+        else:
+            edges = _edges_from_names(skeleton, recs[0].bodyparts or ())
         inst = syllable_instances(labels, pre=pre, post=post, min_duration=min_duration)
         n_inst = min(num_instances or rows * cols, rows * cols)
 
