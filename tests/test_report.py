@@ -152,9 +152,11 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path
     import matplotlib.image as mimage
 
     mimage.imsave(out / "stats" / "usage_groups.png", np.random.default_rng(0).random((20, 30, 3)))
+    write_report(out, out / "older_report", progress=False)  # another report in the folder is not an output to show
     index = write_report(out, progress=False)
     parsed = parse(index)
     check_links(index, parsed)
+    assert not any("older_report" in ln for ln in parsed.links)
     assert sorted(parsed.videos) == sorted(["movies/grid_syllable_03.mp4", "movies/skeleton_syllable_03.mp4",
                                             "movies/crowd/syllable3.mp4", "movies/overview.mp4"])
     html = index.read_text(encoding="utf-8")

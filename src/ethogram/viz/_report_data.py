@@ -184,8 +184,8 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
     folders = set()
     for src in sorted(fit_dir.rglob("*.mp4")):
         rs = src.resolve()
-        if report_dir in rs.parents:
-            continue
+        if report_dir in rs.parents or any((p / "index.html").exists() for p in src.parents if fit_dir in p.parents):
+            continue  # this report's own copies, or another report's
         rel_src = src.relative_to(fit_dir)
         parts = [_safe(p) for p in rel_src.parts]
         dst_rel = Path(*parts) if parts[0] == "movies" and len(parts) > 1 else Path("movies", *parts)
@@ -219,8 +219,8 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
     Every sub-folder of the fit's folder except the report itself and the results' own CSV
     and tables folders is scanned (not the fit folder's top level, where the results live). PNG and SVG
     files are copied into ``report_dir/extra``; CSV files are copied too and shown as tables
-    (at most ``max_rows`` rows). Folders in ``skip`` (e.g. the movies' folder) are left
-    out. Returns one dict per folder: ``title``, ``images`` (list of
+    (at most ``max_rows`` rows). Folders in ``skip`` (e.g. the movies' folder) and other
+    reports (folders with an ``index.html``) are left out. Returns one dict per folder: ``title``, ``images`` (list of
     (name, relative path)), ``tables`` (list of (name, relative path, header, rows,
     truncated)).
     """
@@ -230,7 +230,7 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
     sections = []
     report_dir = report_dir.resolve()
     for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir()):
-        if sub.name in _SKIP_DIRS or sub.name in own_csv or sub.resolve() == report_dir or any(
+        if sub.name in _SKIP_DIRS or sub.name in own_csv or sub.resolve() == report_dir or (sub / "index.html").exists() or any(
                 Path(f) == sub or sub in Path(f).parents for f in skip):
             continue
         images, tables = [], []

@@ -111,6 +111,7 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
     pts = np.column_stack([gx.ravel(), gy.ravel()])
     field = ar_vector_field(A, b, pts, dims)
     colors = syllable_colors(K)
+    own = axes is None
     if axes is None:
         from matplotlib.figure import Figure
 
@@ -141,4 +142,8 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
         ax.set_title(f"syllable {k}", fontsize=10)
     if D > 2:
         fig.suptitle(f"AR dynamics in the plane of inputs {dims[0]} and {dims[1]} (others at 0)", fontsize=11)
-    return finish(fig, path)
+    if own:  # fixed margins: tight_layout over many panels is the slow part
+        h = fig.get_figheight()
+        fig.subplots_adjust(left=0.05, right=0.98, bottom=0.35 / h, top=1 - (0.75 if D > 2 else 0.4) / h,
+                            wspace=0.3, hspace=0.35)
+    return finish(fig, path, layout=False)

@@ -144,27 +144,44 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
     return jobs
 
 
+#: plots drawn first in parallel runs (the big multi-panel figures), so no worker waits on one at the end
+_SLOW_FIRST = ("ar_dynamics", "trajectories", "transition_graph", "transition_matrix", "state_probabilities")
+
+
+def _start_method() -> str:
+    """fork when this process runs no other thread (workers then inherit the imports), else forkserver/spawn."""
+    import multiprocessing as mp
+    import threading
+
+    methods = mp.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return "fork"
+    return "forkserver" if "forkserver" in methods else "spawn"
+
+
 def _run_jobs(jobs, out_dir: Path, num_workers: int, progress: bool) -> None:
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=len(jobs), desc="report plots", unit="plot", disable=not progress)
-    try:
-        if num_workers <= 1 or len(jobs) <= 1:
+    if num_workers <= 1 or len(jobs) <= 1:
+        with tqdm(total=len(jobs), desc="report plots", unit="plot", disable=not progress) as bar:
             for job in jobs:
                 _render(job, str(out_dir))
                 bar.update()
-            return
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
 
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        with ProcessPoolExecutor(max_workers=num_workers, mp_context=mp.get_context(method)) as pool:
-            futures = [pool.submit(_render, job, str(out_dir)) for job in jobs]
+    import matplotlib.figure  # noqa: F401  (imported once here, inherited by forked workers)
+    from matplotlib.backends import backend_agg  # noqa: F401
+
+    rank = {name: i for i, name in enumerate(_SLOW_FIRST)}
+    ordered = sorted(jobs, key=lambda j: rank.get(j[0], len(rank)))
+    with ProcessPoolExecutor(max_workers=min(num_workers, len(jobs)), mp_context=mp.get_context(_start_method())) as pool:
+        futures = [pool.submit(_render, job, str(out_dir)) for job in ordered]  # workers start before the bar's thread
+        with tqdm(total=len(jobs), desc="report plots", unit="plot", disable=not progress) as bar:
             for fut in as_completed(futures):
                 fut.result()
                 bar.update()
-    finally:
-        bar.close()
 
 
 def _hex(c) -> str:

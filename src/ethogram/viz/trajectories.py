@@ -247,13 +247,16 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     ax.set_xlim(*lims[0])
     ax.set_ylim(lims[1][1], lims[1][0])  # y down, as in the video
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for s in ax.spines.values():
-        s.set_color(color[:3])
-        s.set_linewidth(1.5)
+    # no axis machinery (ticks are the slow part of drawing many small panels): a coloured frame
+    from matplotlib.patches import Rectangle
+
+    ax.set_axis_off()
+    ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor=color[:3], lw=1.5,
+                           clip_on=False, zorder=0))
     ax.set_title(title if title is not None else f"syllable {syllable}", color="black", fontsize=10)
-    return finish(fig, path, layout=own)
+    if own:
+        fig.subplots_adjust(left=0.04, right=0.96, bottom=0.04, top=0.88)
+    return finish(fig, path, layout=False)
 
 
 def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int = 5, edges=None, bodyparts=None,
@@ -306,4 +309,6 @@ def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int
         ax = fig.add_subplot(nrows, ncols, i + 1)
         plot_trajectory(T[k], syllable=k, num_states=K, pre=pre, num_poses=num_poses, edges=edges,
                         bodyparts=bodyparts, lims=lims, ax=ax, title=None if titles is None else titles[i])
-    return finish(fig, path)
+    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.3 / (nrows * panel_size * 1.08),
+                        wspace=0.08, hspace=0.25)
+    return finish(fig, path, layout=False)
