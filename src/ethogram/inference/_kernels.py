@@ -19,6 +19,16 @@ from numba import njit
 
 _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 
+#: Scaled messages whose normaliser falls below this have lost precision (subnormal numbers
+#: are near); the kernels report it and the caller recomputes the sequence in log space.
+TINY = 1e-280
+#: A forward normaliser below this (e^-170) means the frame's best state was a priori very
+#: unlikely: the states whose scaled likelihood underflowed (e^-745 below the best) may then
+#: carry a normalised probability above 1e-250 that later frames could need, so the caller
+#: recomputes the sequence in log space. Ordinary data never comes near (it needs transition
+#: probabilities below 1e-74 between the states that explain consecutive frames).
+LOSSY = 1e-74
+
 
 @njit(**_JIT)
 def _vecmat(v, M, out):
@@ -66,18 +76,23 @@ def _refit_frame(weights, log_like_row, lik_row):
 
 
 @njit(**_JIT)
-def forward_kernel(initial_probs, transition_matrix, log_likes, lik, best, offsets, alphas, norms):
+def forward_kernel(initial_probs, transition_matrix, log_likes, lik, best, offsets, alphas, norms, refitted):
     """Normalized forward filtering.
 
     On entry ``lik[t] = exp(log_likes[t] - offsets[t])`` with ``offsets[t]`` the maximum of
     the row, attained at state ``best[t]``. On exit ``lik[t, k] = 0`` for every state that
     cannot occur at frame ``t`` (predicted probability zero), and frames whose most likely
-    state cannot occur have been rescaled by :func:`_refit_frame`, updating ``offsets[t]``.
+    state cannot occur have been rescaled by :func:`_refit_frame`, updating ``offsets[t]``
+    and setting ``refitted[t]`` (the caller checks whether that state truly cannot occur or
+    only underflowed, see :func:`refit_reachable_kernel`).
     Writes ``alphas[t] = p(z_t | x_{1:t})`` and
     ``norms[t] = p(x_t | x_{1:t-1}) / exp(offsets[t])``.
-    Returns -1 on success, or the first frame ``t`` where no state has positive probability.
+    Returns -1 on success, -2 on success with a norm below ``LOSSY`` (probability that matters
+    may have underflowed: the caller recomputes in log space), or the first frame ``t`` where
+    no state has positive probability.
     """
     T, K = lik.shape
+    degraded = False
     for t in range(T):
         out = alphas[t]
         if t == 0:
@@ -90,6 +105,7 @@ def forward_kernel(initial_probs, transition_matrix, log_likes, lik, best, offse
             if status < 0:
                 return t
             offsets[t] = m
+            refitted[t] = True
         s = 0.0
         for k in range(K):
             p = out[k]
@@ -101,10 +117,12 @@ def forward_kernel(initial_probs, transition_matrix, log_likes, lik, best, offse
         norms[t] = s
         if not s > 0.0:
             return t
+        if s < LOSSY:
+            degraded = True
         inv = 1.0 / s
         for k in range(K):
             out[k] *= inv
-    return -1
+    return -2 if degraded else -1
 
 
 @njit(**_JIT)
@@ -120,6 +138,7 @@ def backward_kernel(transition_T, lik, betas, log_likes, best, refit):
     """
     T, K = lik.shape
     v = np.empty(K)
+    refits = -1
     for k in range(K):
         betas[T - 1, k] = 1.0 / K
     for t in range(T - 2, -1, -1):
@@ -127,6 +146,7 @@ def backward_kernel(transition_T, lik, betas, log_likes, best, refit):
             status, _ = _refit_frame(betas[t + 1], log_likes[t + 1], lik[t + 1])
             if status < 0:
                 return t
+            refits = t + 1
         for k in range(K):
             v[k] = lik[t + 1, k] * betas[t + 1, k]
         out = betas[t]
@@ -134,12 +154,12 @@ def backward_kernel(transition_T, lik, betas, log_likes, best, refit):
         s = 0.0
         for k in range(K):
             s += out[k]
-        if not s > 0.0:
+        if not s > TINY:  # zero, or so small that precision is lost
             return t
         inv = 1.0 / s
         for k in range(K):
             out[k] *= inv
-    return -1
+    return -1 if refits < 0 else -2 - refits
 
 
 @njit(**_JIT)
@@ -157,7 +177,7 @@ def posterior_kernel(alphas, norms, betas, lik):
         s = 0.0
         for k in range(K):
             s += alphas[t, k] * betas[t, k]
-        if not s > 0.0:
+        if not s * norms[t] > TINY:  # keeps the weights below 1 / TINY (finite)
             return t
         inv = 1.0 / s
         c = inv / norms[t]
@@ -176,8 +196,10 @@ def viterbi_kernel(log_initial, log_transition, log_likes, states):
     its inner loop is a pure vectorisable maximum; the backtrack recomputes
     ``argmax_i delta[t-1, i] + log_transition[i, z_t]`` with the very same floating-point
     operations, so the path is the one the sweep maximised. Scores are re-centred at every
-    frame (the subtracted maxima are summed separately) so precision does not degrade over
-    long sequences or large offsets. Ties go to the lowest state index. Returns
+    frame on the best state ``b``: ``delta[t, j] = (log_likes[t, j] - log_likes[t, b]) +
+    (m[j] - m[b])`` with ``m[j]`` the best predecessor score, so the O(1) log-probabilities
+    are never added to a log-likelihood of size 1e300 and lost to rounding; the subtracted
+    amounts are summed separately. Ties go to the lowest state index. Returns
     ``(status, score)``: status -1 on success or the first frame where every state has
     probability zero.
     """
@@ -185,40 +207,36 @@ def viterbi_kernel(log_initial, log_transition, log_likes, states):
     deltas = np.empty((T, K))
     best = np.empty(K)
     offset = 0.0
-    m = -np.inf
-    for k in range(K):
-        d = log_initial[k] + log_likes[0, k]
-        deltas[0, k] = d
-        if d > m:
-            m = d
-    if m == -np.inf:
-        return 0, -np.inf
-    offset += m
-    for k in range(K):
-        deltas[0, k] -= m
-    for t in range(1, T):
-        prev = deltas[t - 1]
-        for j in range(K):
-            best[j] = -np.inf
-        for i in range(K):
-            di = prev[i]
-            if di == -np.inf:
-                continue
-            row = log_transition[i]
+    for t in range(T):
+        if t == 0:
+            for k in range(K):
+                best[k] = log_initial[k]
+        else:
+            prev = deltas[t - 1]
             for j in range(K):
-                best[j] = max(best[j], di + row[j])
+                best[j] = -np.inf
+            for i in range(K):
+                di = prev[i]
+                if di == -np.inf:
+                    continue
+                row = log_transition[i]
+                for j in range(K):
+                    best[j] = max(best[j], di + row[j])
         m = -np.inf
-        cur = deltas[t]
+        arg = 0
         for j in range(K):
             d = best[j] + log_likes[t, j]
-            cur[j] = d
             if d > m:
                 m = d
+                arg = j
         if m == -np.inf:
             return t, -np.inf
-        offset += m
+        lref = log_likes[t, arg]
+        bref = best[arg]
+        offset += lref + bref
+        cur = deltas[t]
         for j in range(K):
-            cur[j] -= m
+            cur[j] = (log_likes[t, j] - lref) + (best[j] - bref)
     last = 0
     for k in range(1, K):
         if deltas[T - 1, k] > deltas[T - 1, last]:
@@ -299,3 +317,226 @@ def sample_chain_kernel(initial_probs, transition_matrix, uniforms, states):
     states[0] = _draw(initial_probs, 1.0, uniforms[0])
     for t in range(1, T):
         states[t] = _draw(transition_matrix[states[t - 1]], 1.0, uniforms[t])
+
+
+# ----------------------------------------------------------------------------- exact fallback
+# The scaled kernels above keep probabilities as float64 numbers relative to each frame's
+# best state, so a state whose probability falls below ~1e-308 of the best becomes exactly 0.
+# That is harmless unless the lost state is needed later: when the transition structure
+# (zeros in transition_matrix) or -inf log-likelihoods leave only paths through it. The
+# wrappers detect those cases (a rescaled frame whose best state can in truth occur, a
+# vanished or subnormal normaliser) and recompute the sequence with the kernels below, in
+# log space: slower, but exact for any magnitude.
+
+
+@njit(**_JIT)
+def refit_reachable_kernel(initial_probs, transition_matrix, log_likes, offsets, refitted):
+    """Whether a frame rescaled by :func:`forward_kernel` dropped a state that can occur.
+
+    Propagates the exact support (which states have positive probability given the zeros of
+    ``initial_probs`` and ``transition_matrix`` and the ``-inf`` entries of ``log_likes``) as
+    booleans, and returns True when at a frame with ``refitted[t]`` some state in the
+    predicted support has a log-likelihood above the frame's new offset ``offsets[t]`` (the
+    best among the states the scaled pass kept): its probability only underflowed, and it
+    explains the frame better than every state kept.
+    """
+    T, K = log_likes.shape
+    support = np.empty(K, dtype=np.bool_)
+    pred = np.empty(K, dtype=np.bool_)
+    for t in range(T):
+        if t == 0:
+            for k in range(K):
+                pred[k] = initial_probs[k] > 0.0
+        else:
+            for j in range(K):
+                pred[j] = False
+            for i in range(K):
+                if support[i]:
+                    for j in range(K):
+                        if transition_matrix[i, j] > 0.0:
+                            pred[j] = True
+        if refitted[t]:
+            for k in range(K):
+                if pred[k] and log_likes[t, k] > offsets[t]:
+                    return True
+        for k in range(K):
+            support[k] = pred[k] and log_likes[t, k] > -np.inf
+    return False
+
+
+@njit(**_JIT)
+def _lse(x):
+    m = -np.inf
+    for v in x:
+        if v > m:
+            m = v
+    if m == -np.inf:
+        return m
+    s = 0.0
+    for v in x:
+        s += np.exp(v - m)
+    return m + np.log(s)
+
+
+@njit(**_JIT)
+def _normalize_log(x):
+    """Normalise ``x`` in place so that ``sum(exp(x)) = 1``; return its log-sum-exp.
+
+    The maximum is removed first: with entries of size 1e300, ``x - logsumexp(x)`` would lose
+    the O(1) part of the normaliser to rounding and leave the row unnormalised.
+    """
+    m = -np.inf
+    for v in x:
+        if v > m:
+            m = v
+    if m == -np.inf:
+        return m
+    s = 0.0
+    for k in range(x.shape[0]):
+        x[k] -= m
+        s += np.exp(x[k])
+    c = np.log(s)
+    for k in range(x.shape[0]):
+        x[k] -= c
+    return m + c
+
+
+@njit(**_JIT)
+def _recentre(log_like_row, add_row, extra_row, out):
+    """``out[j] = log_like_row[j] + add_row[j] - r`` computed without rounding loss.
+
+    ``r`` (returned, -inf when every sum is -inf) is the sum at the state ``b`` maximising
+    ``log_like_row + add_row + extra_row`` (``extra_row`` weighs in how each state can be
+    reached, so that a state no path uses cannot be the reference); each entry is formed as
+    ``(log_like_row[j] - log_like_row[b]) + (add_row[j] - add_row[b])`` so that O(1)
+    log-probabilities survive next to log-likelihoods of size 1e300.
+    """
+    K = out.shape[0]
+    m = -np.inf
+    b = -1
+    for j in range(K):
+        d = log_like_row[j] + add_row[j] + extra_row[j]
+        if d > m:
+            m = d
+            b = j
+    if b < 0:
+        for j in range(K):
+            out[j] = -np.inf
+        return -np.inf
+    lref = log_like_row[b]
+    aref = add_row[b]
+    for j in range(K):
+        out[j] = (log_like_row[j] - lref) + (add_row[j] - aref)
+    return lref + aref
+
+
+@njit(**_JIT)
+def log_forward_kernel(log_initial, log_transition, log_likes, log_alphas, log_norms):
+    """Forward filtering in log space: ``log_alphas[t] = log p(z_t | x_{1:t})`` and
+    ``log_norms[t] = log p(x_t | x_{1:t-1})``. Returns -1 on success or the first
+    impossible frame."""
+    T, K = log_likes.shape
+    col = np.empty(K)
+    pred = np.empty(K)
+    zeros = np.zeros(K)
+    for t in range(T):
+        for j in range(K):
+            if t == 0:
+                pred[j] = log_initial[j]
+            else:
+                for i in range(K):
+                    col[i] = log_alphas[t - 1, i] + log_transition[i, j]
+                pred[j] = _lse(col)
+        r = _recentre(log_likes[t], pred, zeros, log_alphas[t])
+        if r == -np.inf:
+            return t
+        log_norms[t] = r + _normalize_log(log_alphas[t])
+    return -1
+
+
+@njit(**_JIT)
+def log_backward_kernel(log_transition, log_likes, log_betas, restrict):
+    """Backward messages in log space, each row normalised (log-sum-exp 0).
+
+    With ``restrict`` True, states with ``log_likes[t, i] = -inf`` get ``log_betas[t, i] =
+    -inf`` (for posteriors, where such states cannot occur and must not dominate the
+    normalisation). Returns -1 on success or the frame whose message vanished."""
+    T, K = log_likes.shape
+    v = np.empty(K)
+    row = np.empty(K)
+    best_in = np.empty(K)  # the most likely way into each state (-inf: none)
+    for j in range(K):
+        best_in[j] = -np.inf
+        for i in range(K):
+            if log_transition[i, j] > best_in[j]:
+                best_in[j] = log_transition[i, j]
+    for k in range(K):
+        log_betas[T - 1, k] = -np.inf if restrict and log_likes[T - 1, k] == -np.inf else -np.log(K)
+    for t in range(T - 2, -1, -1):
+        _recentre(log_likes[t + 1], log_betas[t + 1], best_in, v)
+        for i in range(K):
+            if restrict and log_likes[t, i] == -np.inf:
+                log_betas[t, i] = -np.inf
+                continue
+            for j in range(K):
+                row[j] = log_transition[i, j] + v[j]
+            log_betas[t, i] = _lse(row)
+        if _normalize_log(log_betas[t]) == -np.inf:
+            return t
+    return -1
+
+
+@njit(**_JIT)
+def log_posterior_kernel(log_alphas, log_betas, log_transition, log_likes, expected_states, expected_transitions):
+    """Posterior marginals and summed two-slice marginals from log-space messages."""
+    T, K = log_likes.shape
+    g = np.empty(K)
+    v = np.empty(K)
+    col = np.empty(K)
+    pred = np.empty(K)
+    x = np.empty(K * K)
+    for t in range(T):
+        for k in range(K):
+            g[k] = log_alphas[t, k] + log_betas[t, k]
+        _normalize_log(g)
+        for k in range(K):
+            expected_states[t, k] = np.exp(g[k])
+    for i in range(K):
+        for j in range(K):
+            expected_transitions[i, j] = 0.0
+    for t in range(T - 1):
+        for j in range(K):
+            for i in range(K):
+                col[i] = log_alphas[t, i] + log_transition[i, j]
+            pred[j] = _lse(col)
+        _recentre(log_likes[t + 1], log_betas[t + 1], pred, v)
+        for i in range(K):
+            for j in range(K):
+                x[i * K + j] = log_alphas[t, i] + log_transition[i, j] + v[j]
+        _normalize_log(x)
+        for i in range(K):
+            for j in range(K):
+                expected_transitions[i, j] += np.exp(x[i * K + j])
+
+
+@njit(**_JIT)
+def log_backward_sample_kernel(log_transition, log_alphas, uniforms, samples):
+    """Backward sampling (FFBS) from log-space forward messages; as
+    :func:`backward_sample_kernel` but exact when probabilities underflow."""
+    num_samples, T = uniforms.shape
+    K = log_alphas.shape[1]
+    w = np.empty(K)
+    weights = np.empty(K)
+    for n in range(num_samples):
+        for t in range(T - 1, -1, -1):
+            for k in range(K):
+                w[k] = log_alphas[t, k] if t == T - 1 else log_alphas[t, k] + log_transition[k, samples[n, t + 1]]
+            m = -np.inf
+            for k in range(K):
+                if w[k] > m:
+                    m = w[k]
+            total = 0.0
+            for k in range(K):
+                weights[k] = np.exp(w[k] - m)
+                total += weights[k]
+            samples[n, t] = _draw(weights, total, uniforms[n, t])

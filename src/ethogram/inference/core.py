@@ -105,16 +105,82 @@ def _impossible(t: int, where: str) -> ValueError:
     )
 
 
+#: Transition probabilities below this (but not zero) send a sequence to the log-space
+#: kernels: products of several of them with small messages underflow float64 even though
+#: the paths through them may be the only ones, or the likeliest (fuzzing found such cases).
+TINY_TRANSITION = 1e-100
+
+
+def _tiny_transitions(A: np.ndarray) -> bool:
+    positive = A[A > 0]
+    return bool(positive.size) and float(positive.min()) < TINY_TRANSITION
+
+
 def _run_forward(pi, A, L):
+    """Scaled forward pass; ``None`` when the sequence must be recomputed in log space.
+
+    Returns ``(alphas, norms, lik, marginal_ll, offsets)``, or None when a state dropped by
+    underflow turned out to be needed (a rescaled frame whose best state can in truth occur,
+    a vanished or subnormal normaliser); raises when the observations are impossible.
+    """
+    if _tiny_transitions(A):
+        return None
     lik, offsets, best = _scaled_likelihoods(L)  # the kernel refits frames to reachable states
     T, K = L.shape
     alphas = np.empty((T, K))
     norms = np.empty(T)
-    status = _kernels.forward_kernel(pi, A, L, lik, best, offsets, alphas, norms)
-    if status >= 0:
-        raise _impossible(int(status), "forward pass")
+    refitted = np.zeros(T, dtype=np.bool_)
+    status = _kernels.forward_kernel(pi, A, L, lik, best, offsets, alphas, norms, refitted)
+    if status != -1:
+        return None
+    if refitted.any() and _kernels.refit_reachable_kernel(pi, A, L, offsets, refitted):
+        return None
     marginal_ll = float(np.log(norms).sum() + offsets.sum())
     return alphas, norms, lik, marginal_ll, offsets
+
+
+@dataclass
+class _Exact:
+    """A sequence computed in log space (the fallback for what scaling cannot represent)."""
+
+    log_pi: np.ndarray
+    log_A: np.ndarray
+    L: np.ndarray
+    log_alphas: np.ndarray
+    log_norms: np.ndarray  # log p(x_t | x_{1:t-1})
+
+    @property
+    def alphas(self) -> np.ndarray:
+        return np.exp(self.log_alphas)
+
+    @property
+    def marginal_ll(self) -> float:
+        return float(self.log_norms.sum())
+
+    def posterior(self) -> HMMPosterior:
+        # states that cannot occur at a frame get -inf there, so that they cannot dominate
+        # the normalised backward messages and round away the ones that matter
+        L = np.where(np.isneginf(self.log_alphas), -np.inf, self.L)
+        log_betas = np.empty_like(L)
+        status = _kernels.log_backward_kernel(self.log_A, L, log_betas, True)
+        if status >= 0:  # pragma: no cover - a forward path exists, so a backward one does
+            raise _impossible(int(status) + 1, "backward pass")
+        T, K = L.shape
+        expected_states = np.empty((T, K))
+        expected_transitions = np.empty((K, K))
+        _kernels.log_posterior_kernel(self.log_alphas, log_betas, self.log_A, L, expected_states, expected_transitions)
+        return HMMPosterior(expected_states, self.marginal_ll, expected_transitions)
+
+
+def _exact_forward(pi, A, L) -> _Exact:
+    """Forward pass in log space; raises the impossible-observation error when it is."""
+    log_pi, log_A = _log(pi), _log(A)
+    log_alphas = np.empty_like(L)
+    log_norms = np.empty(L.shape[0])
+    status = _kernels.log_forward_kernel(log_pi, log_A, L, log_alphas, log_norms)
+    if status >= 0:
+        raise _impossible(int(status), "forward pass")
+    return _Exact(log_pi, log_A, L, log_alphas, log_norms)
 
 
 # ----------------------------------------------------------------------------- forward
@@ -152,7 +218,11 @@ def forward_pass(initial_probs, transition_matrix, log_likes, mask=None, num_thr
             lambda a: forward_pass(pi, A, a[0], a[1]), list(zip(log_likes, masks)), num_threads
         )
     L = _prepare(log_likes, A.shape[0], mask)
-    alphas, _, _, marginal_ll, _ = _run_forward(pi, A, L)
+    fast = _run_forward(pi, A, L)
+    if fast is None:
+        exact = _exact_forward(pi, A, L)
+        return exact.alphas, exact.marginal_ll
+    alphas, _, _, marginal_ll, _ = fast
     return alphas, marginal_ll
 
 
@@ -187,7 +257,10 @@ def predictive_log_likes(initial_probs, transition_matrix, log_likes, mask=None,
             lambda a: predictive_log_likes(pi, A, a[0], a[1]), list(zip(log_likes, masks)), num_threads
         )
     L = _prepare(log_likes, A.shape[0], mask)
-    _, norms, _, _, offsets = _run_forward(pi, A, L)
+    fast = _run_forward(pi, A, L)
+    if fast is None:
+        return _exact_forward(pi, A, L).log_norms
+    _, norms, _, _, offsets = fast
     return np.log(norms) + offsets
 
 
@@ -216,28 +289,42 @@ def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
         masks = _batch_masks(log_likes, mask)
         return parallel_map(lambda a: backward_pass(A, a[0], a[1]), list(zip(log_likes, masks)), num_threads)
     L = _prepare(log_likes, A.shape[0], mask)
-    lik, _, best = _scaled_likelihoods(L)
-    betas = np.empty_like(lik)
-    status = _kernels.backward_kernel(np.ascontiguousarray(A.T), lik, betas, L, best, True)
+    if not _tiny_transitions(A):
+        lik, _, best = _scaled_likelihoods(L)
+        betas = np.empty_like(lik)
+        status = _kernels.backward_kernel(np.ascontiguousarray(A.T), lik, betas, L, best, True)
+        if status == -1:
+            return betas
+    # a vanished message, or a rescaled frame whose best state may only have underflowed:
+    # recompute in log space, where a vanished message means a truly impossible sequence
+    log_betas = np.empty_like(L)
+    status = _kernels.log_backward_kernel(_log(A), L, log_betas, False)
     if status >= 0:
         raise _impossible(int(status) + 1, "backward pass")
-    return betas
+    return np.exp(log_betas)
 
 
 # ----------------------------------------------------------------------------- smoothing
 
 
+def _exact_posterior(pi, A, L) -> HMMPosterior:
+    return _exact_forward(pi, A, L).posterior()
+
+
 def _posterior_one(pi, A, AT, L) -> HMMPosterior:
-    alphas, norms, lik, marginal_ll, _ = _run_forward(pi, A, L)
+    fast = _run_forward(pi, A, L)
+    if fast is None:
+        return _exact_posterior(pi, A, L)
+    alphas, norms, lik, marginal_ll, _ = fast
     T, K = L.shape
     expected_states = np.empty((T, K))
     unused = np.empty(0, dtype=np.intp)  # lik is already fitted to the reachable states
     status = _kernels.backward_kernel(AT, lik, expected_states, L, unused, False)
-    if status >= 0:  # pragma: no cover - forward success implies a positive path exists
-        raise _impossible(int(status) + 1, "backward pass")
+    if status >= 0:  # the backward message underflowed: log space
+        return _exact_posterior(pi, A, L)
     status = _kernels.posterior_kernel(alphas, norms, expected_states, lik)
-    if status >= 0:  # pragma: no cover
-        raise _impossible(int(status), "posterior")
+    if status >= 0:
+        return _exact_posterior(pi, A, L)
     if T > 1:
         expected_transitions = alphas[:-1].T @ lik[1:]
         expected_transitions *= A
@@ -377,7 +464,11 @@ def sample_posterior(initial_probs, transition_matrix, log_likes, num_samples=1,
 
 
 def _sample_one(pi, A, L, uniforms):
-    alphas = _run_forward(pi, A, L)[0]
+    fast = _run_forward(pi, A, L)
     samples = np.empty(uniforms.shape, dtype=np.intp)
-    _kernels.backward_sample_kernel(A, alphas, uniforms, samples)
+    if fast is None:
+        exact = _exact_forward(pi, A, L)
+        _kernels.log_backward_sample_kernel(exact.log_A, exact.log_alphas, uniforms, samples)
+        return samples
+    _kernels.backward_sample_kernel(A, fast[0], uniforms, samples)
     return samples
