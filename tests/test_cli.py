@@ -216,3 +216,16 @@ def test_fit_dlc_with_missing_values_and_nwb(tmp_path, capsys):
     assert code == 0, err
     res = load_results(tmp_path / "o" / "results.h5")
     assert len(res.recordings) == 2
+
+
+@needs["jabs"]
+def test_apply_to_recordings_the_model_cannot_prepare(tmp_path, capsys):
+    code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "-o", tmp_path / "m", *FAST], capsys)
+    assert code == 0, err
+    for other in (DATA / "jabs" / "sample_pose_est_v2.h5", DATA / "moseq2" / "proc" / "results_00.h5"):
+        if not other.exists():
+            continue
+        code, _, err = _run(["apply", tmp_path / "m" / "results.h5", other, "-o", tmp_path / "a"], capsys)
+        assert code == 2
+        _one_error_line(err)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
