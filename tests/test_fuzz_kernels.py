@@ -435,3 +435,69 @@ def test_viterbi_keeps_initial_probabilities_next_to_huge_log_likelihoods():
     states, score = eg.viterbi([0.25, 0.75], np.full((2, 2), 0.5), [[-2e299, -2e299]], return_score=True)
     assert states.tolist() == [1]
     assert score == -2e299  # log 0.75 is below the resolution of -2e299
+
+
+def _corrupt(rng, pi, A, L, how):
+    pi, A, L = pi.copy(), A.copy(), L.copy()
+    T, K = L.shape
+    t, k = rng.integers(0, T), rng.integers(0, K)
+    if how == "nan":
+        L[t, k] = np.nan
+    elif how == "posinf":
+        L[t, k] = np.inf
+    elif how == "zero row":
+        A[k] = 0.0
+    elif how == "negative":
+        A[k, k] = -abs(A[k, k]) - 0.1
+    elif how == "not stochastic":
+        A[k] *= 1.5
+    elif how == "pi sum":
+        pi = pi * 0.5
+    elif how == "pi length":
+        pi = np.append(pi, 0.0)
+    elif how == "columns":
+        L = np.hstack([L, L[:, :1]])
+    elif how == "all -inf frame":
+        L[t] = -np.inf
+    return pi, A, L
+
+
+INVALID = {
+    "nan": "log_likes", "posinf": "log_likes", "zero row": "transition_matrix",
+    "negative": "transition_matrix", "not stochastic": "transition_matrix", "pi sum": "initial_probs",
+    "pi length": "initial_probs", "columns": "log_likes", "all -inf frame": "log_likes",
+}
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_invalid_problems_are_refused_naming_the_argument(seed):
+    """1,000 random problems, each spoilt one way, through every kernel, single and batched."""
+    rng = np.random.default_rng([seed, 99])
+    hows = list(INVALID)
+    wrong = []
+    for n in range(500):
+        K, T = int(rng.integers(1, 5)), int(rng.integers(1, 6))
+        pi = rng.dirichlet(np.ones(K))
+        A = rng.dirichlet(np.ones(K), size=K)
+        L = rng.normal(size=(T, K)) * 10.0 ** rng.uniform(0, 300)
+        how = hows[n % len(hows)]
+        bpi, bA, bL = _corrupt(rng, pi, A, L, how)
+        calls = {
+            "forward_pass": lambda x: eg.forward_pass(bpi, bA, x),
+            "forward_backward": lambda x: eg.forward_backward(bpi, bA, x),
+            "viterbi": lambda x: eg.viterbi(bpi, bA, x),
+            "sample_posterior": lambda x: eg.sample_posterior(bpi, bA, x, seed=0),
+            "predictive_log_likes": lambda x: eg.predictive_log_likes(bpi, bA, x),
+            "backward_pass": lambda x: eg.backward_pass(bA, x),
+        }
+        for name, call in calls.items():
+            if name == "backward_pass" and INVALID[how] == "initial_probs":
+                continue
+            for arg in (bL, [L, bL]):  # single, and batched behind a good sequence
+                try:
+                    call(arg)
+                    wrong.append(f"{how} {name}: accepted")
+                except ValueError as exc:
+                    if INVALID[how] not in str(exc):
+                        wrong.append(f"{how} {name}: {exc}")
+    assert not wrong, "\n".join(wrong[:10])
