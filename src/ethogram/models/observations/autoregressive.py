@@ -310,8 +310,8 @@ class AutoregressiveObservations(ObservationModel):
             closure = lag_closure(finite, self.num_lags)
             mask = closure if mask is None else mask & closure
             x = np.nan_to_num(x, nan=0.0)
-        if self.first_frames == "unscored" and (mask is None or mask[:self.num_lags].any()):
-            mask = np.ones(x.shape[0], bool) if mask is None else mask.copy()
+        if self.first_frames == "unscored" and mask is not None and mask[:self.num_lags].any():
+            mask = mask.copy()  # (mask None: callers leave out the first L frames themselves)
             mask[:self.num_lags] = False
         c = self._center()
         if np.any(c != 0.0):
@@ -383,8 +383,12 @@ class AutoregressiveObservations(ObservationModel):
             M, half_logdet = whitened_regressions(self.emission_covs, W)
             maha = residual_norms(y, L, M, out[L:])
             self._state_log_density(maha, half_logdet)
-        if mask is not None and not mask.all():
-            out[~mask] = 0.0
+        if mask is not None and not mask[L:].all():
+            out[L:][~mask[L:]] = 0.0
+        if self.first_frames == "unscored":
+            out[:L] = 0.0
+        elif mask is not None and not mask[:L].all():
+            out[:L][~mask[:L]] = 0.0
         return out
 
     # ------------------------------------------------------------------ EM
