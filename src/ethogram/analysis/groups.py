@@ -288,7 +288,9 @@ def plot_group_stats(table, results, stat: str = "usage", path=None, ax=None):
     label = {"usage": "usage (fraction of instances)", "frame_usage": "usage (fraction of frames)",
              "duration_s": "mean duration (s)"}.get(stat, stat)
     ax.set_ylabel(label)
-    ax.set_title(f"{label} by group: mean ± SEM over recordings; * BH-corrected p < 0.05")
+    ax.set_title(f"{label}: mean ± SEM over recordings", fontsize=10)
+    ax.text(1.0, -0.16, "* ** ***: BH-corrected p < 0.05, 0.01, 0.001", transform=ax.transAxes, ha="right",
+            va="top", fontsize=7, color="0.4")
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     if path is not None:
