@@ -273,7 +273,12 @@ def config_rows(results) -> list:
     """(key, pretty JSON) rows of the fit's configuration."""
     rows = []
     for k, v in (results.config or {}).items():
-        rows.append((str(k), json.dumps(v, indent=1, default=str) if isinstance(v, (dict, list)) else str(v)))
+        if isinstance(v, (dict, list)):
+            flat = isinstance(v, list) and all(not isinstance(x, (dict, list)) for x in v)
+            text = json.dumps(v, default=str) if flat else json.dumps(v, indent=1, default=str)
+        else:
+            text = str(v)
+        rows.append((str(k), text))
     return rows
 
 

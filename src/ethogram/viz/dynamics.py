@@ -66,7 +66,7 @@ def ar_vector_field(dynamics, bias, points, dims=(0, 1)):
     return dx[:, :, [d0, d1]]
 
 
-def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, num_grid: int = 15,
+def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, num_grid: int = 13,
                      dims=(0, 1), ncols: int = 5, panel_size: float = 2.6, dpi: int = 100, path=None, axes=None):
     """One quiver plot per syllable of its AR dynamics in a plane.
 
@@ -80,7 +80,7 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
         Plane extent; default from ``data`` (1st to 99th percentile, padded) or +-3.
     data : array_like, shape (T, D), optional
         Inputs, used for the extent and drawn as a faint cloud behind the arrows.
-    num_grid : int, default 15
+    num_grid : int, default 13
         Arrows per side.
     dims : pair of int, default (0, 1)
         The plane (other dimensions held at 0).
@@ -133,8 +133,9 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
             cloud = cloud[np.linspace(0, cloud.shape[0] - 1, 3000).astype(int)]
     for ax, k in zip(axes, syllables):
         if cloud is not None:
-            ax.plot(cloud[:, 0], cloud[:, 1], ".", color="#cccccc", ms=1.5, zorder=0)
-        ax.quiver(pts[:, 0], pts[:, 1], field[k, :, 0], field[k, :, 1], color=colors[k], angles="xy", zorder=2)
+            ax.plot(cloud[:, 0], cloud[:, 1], ".", color="#e2e2e2", ms=1.0, zorder=0)
+        ax.quiver(pts[:, 0], pts[:, 1], field[k, :, 0], field[k, :, 1], color=colors[k], angles="xy", zorder=2,
+                  width=0.007, headwidth=3.5, headlength=4.0)
         ax.set_xlim(*lims[0])
         ax.set_ylim(*lims[1])
         ax.set_aspect("equal", adjustable="box")
