@@ -77,7 +77,30 @@ def _check_threads(n, name: str) -> int:
 
 
 def parallel_map(func: Callable[[T], R], items: Sequence[T], num_threads: int | None = None) -> list[R]:
-    """Apply ``func`` to every item, on up to ``num_threads`` threads, results in input order."""
+    """Apply ``func`` to every item, on up to ``num_threads`` threads, results in input order.
+
+    Public as ``ethogram.inference.parallel_map`` (the EM loop's default executor uses it).
+
+    Parameters
+    ----------
+    func : callable
+        Applied to each item; should release the GIL for real parallelism (numba kernels,
+        BLAS).
+    items : sequence
+    num_threads : int, optional
+        Default :func:`get_num_threads`. With more than one thread BLAS is limited to one
+        thread per worker while the batch runs.
+
+    Returns
+    -------
+    list
+        ``[func(x) for x in items]``, in input order whatever the thread count.
+
+    Raises
+    ------
+    ValueError
+        If ``num_threads`` is not a positive integer.
+    """
     n = get_num_threads() if num_threads is None else _check_threads(num_threads, "num_threads")
     n = min(n, len(items))
     if n <= 1:
