@@ -7,6 +7,7 @@
   spread over both workers (checked on the workers themselves);
 - recordings left on disk (OnDiskSequences) are read by the workers: same bits again;
 - ``ethogram fit --scheduler ADDRESS`` writes the same model as ``ethogram fit``;
+- a worker restarted mid-fit loses its sequences: they are sent again, same statistics;
 - the executor keeps input order for plain (non-tuple) jobs and names its errors.
 """
 
@@ -157,3 +158,22 @@ def test_cli_fit_with_scheduler_matches_local(client, tmp_path):
     assert outs["local"].keys() == outs["cluster"].keys() and len(outs["local"]["objectives"]) > 3
     for k in outs["local"]:
         np.testing.assert_array_equal(outs["cluster"][k], outs["local"][k], err_msg=k)
+
+
+def test_a_lost_worker_is_survived(client):
+    datas, masks = _sequences(seed=3, lengths=(300, 200, 250, 350))
+    model = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
+    model.initialize(datas, masks, seed=0)
+    ms = [model.observations.effective_mask(model.observations.check_data(d), m) for d, m in zip(datas, masks)]
+    ex = DaskExecutor(client)
+    before = e_step(model, datas, ms, executor=ex)
+    workers = sorted(client.scheduler_info()["workers"])
+    on_first = [a for a, f in ex._kept.values() if ex._where[f.key] == (workers[0],)]
+    assert on_first  # the restarted worker held some sequences
+    client.restart_workers([workers[0]])
+    assert any(f.status != "finished" for _, f in ex._kept.values())  # their copies are gone
+    after = e_step(model, datas, ms, executor=ex)  # sent again, retried once
+    assert all(f.status == "finished" for _, f in ex._kept.values())
+    assert after.marginal_ll == before.marginal_ll
+    for k in before.observations:
+        np.testing.assert_array_equal(after.observations[k], before.observations[k])
