@@ -20,6 +20,9 @@ import numpy as np
 _SKIP_DIRS = {"report", "__pycache__"}
 _MOVIE_RE = re.compile(r"(?:syllable|syl)[ _\-]?(\d+)", re.IGNORECASE)
 _KINDS = ("crowd", "grid", "skeleton")
+#: headings for the folders the other commands write (``ethogram compare``, ``ethogram stats``)
+_TITLES = {"compare": "Comparison with reference labels and annotations", "stats": "Group statistics",
+           "select": "Model selection"}
 
 
 def find_results_file(path) -> Path:
@@ -254,7 +257,8 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
             else:
                 images.append((str(rel), dst_rel.as_posix()))
         if images or tables:
-            sections.append({"title": sub.name, "anchor": "extra-" + _safe(sub.name), "images": images, "tables": tables})
+            title = f"{_TITLES[sub.name]} ({sub.name}/)" if sub.name in _TITLES else f"{sub.name}/"
+            sections.append({"title": title, "anchor": "extra-" + _safe(sub.name), "images": images, "tables": tables})
     return sections
 
 
