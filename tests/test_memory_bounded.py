@@ -166,3 +166,12 @@ def test_handles_read_what_h5py_reads(tmp_path):
     res = OnDiskSequences.from_results(tmp_path / "results.h5")
     assert [s.dataset for s in res] == [f"recordings/{i}/inputs" for i in (0, 1, 2, 11)]
     assert res[3].read_sequence()[0, 0] == 11.0
+
+
+def test_fit_without_posterior():
+    datas, masks = _sequences(n=3, seed=5)
+    a, b = (HMM(3, "gaussian", dict(data_dim=3)) for _ in range(2))
+    ra = a.fit(datas, masks=masks, num_iters=6, seed=0, progress=False)
+    rb = b.fit(datas, masks=masks, num_iters=6, seed=0, progress=False, posterior=False)
+    _same(a, ra, b, rb)
+    assert rb.posterior is None and len(ra.posterior) == 3

@@ -143,7 +143,9 @@ def _recording_results(recordings, prepared, labels, posts, keep_keypoints: bool
 def _label(model, prepared, expected_states: bool, num_threads=None):
     datas = [p.inputs for p in prepared]
     masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
-    labels = model.predict(datas, masks=masks, num_threads=num_threads)
+    labels = []
+    for i in range(0, len(datas), 8):  # 8 recordings at a time: their log-likelihoods, not all, in memory
+        labels += model.predict(datas[i:i + 8], masks=masks[i:i + 8], num_threads=num_threads)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
     posts = model.posterior(datas, masks=masks, num_threads=num_threads) if expected_states else None
     return labels, posts
@@ -256,7 +258,7 @@ def fit_recordings(
     t0 = time.perf_counter()
     model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags), kappa=kappa_used)
     fit = model.fit(datas, masks=masks, num_iters=num_iters, num_restarts=num_restarts, seed=seed, progress=progress, tol=tol, num_threads=num_threads,
-                    client=client, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+                    client=client, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, posterior=False)
     timings["fit"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()

@@ -475,7 +475,7 @@ class HMM:
         # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
         self.observations.permute(np.argsort(best))
 
-    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False) -> FitResult:
+    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
 
         Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
@@ -532,6 +532,9 @@ class HMM:
         resume : bool, default False
             Continue from ``checkpoint`` when it exists: the fit ends with the same parameters
             as an uninterrupted one (the data and settings must be the same).
+        posterior : bool, default True
+            Compute ``FitResult.posterior`` (the posterior of every sequence, T x K each, held
+            at once); False leaves it None.
 
         Returns
         -------
@@ -609,7 +612,7 @@ class HMM:
         r, run, params = best
         if params is not None:
             self.set_params(params)
-        if on_disk:  # no posterior of every recording at once
+        if on_disk or not posterior:  # no posterior of every recording at once
             return FitResult(np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters, r, np.asarray(finals), None)
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
         threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
