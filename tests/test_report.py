@@ -192,11 +192,16 @@ def test_results_without_keypoints_or_probabilities_still_make_a_report(tmp_path
     res = synthetic_results(num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=2)
     for r in res.recordings:
         r.keypoints = None
+        r.fps = None
+        r.name = "m<1>&x"
     index = write_report(res, tmp_path / "rep", progress=False)
     parsed = parse(index)
     check_links(index, parsed)
     assert not any("trajectory" in ln or "probabilities_" in ln for ln in parsed.links)
     assert "plots/usage.png" in parsed.links
+    html = index.read_text(encoding="utf-8")
+    assert "m&lt;1&gt;&amp;x" in html and "m<1>" not in html  # names are escaped
+    assert "median (frames)" in html and "median (s)" not in html  # no frame rate: durations in frames
 
 
 def test_errors_name_what_is_wrong(tmp_path):
