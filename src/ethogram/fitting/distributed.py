@@ -197,7 +197,14 @@ class DaskExecutor:
                 return self._kept[id(p)][1]
             return shared.get(id(p), p) if isinstance(p, (dict, list)) else p
 
-        futures = [client.submit(_apply, fn, *[remote(p) for p in j], pure=False) for j in jobs]
+        def home(j):  # the worker holding the job's largest array: the task runs where its data is
+            arrays = [p for p in j if isinstance(p, np.ndarray)]
+            return list(self._where[self._kept[id(max(arrays, key=lambda a: a.nbytes))][1].key]) if arrays else None
+
+        futures = [
+            client.submit(_apply, fn, *[remote(p) for p in j], workers=home(j), allow_other_workers=True, pure=False)
+            for j in jobs
+        ]
         return client.gather(futures)
 
     def close(self) -> None:
