@@ -59,7 +59,7 @@ def _window(rec):
     return 0, min(rec.num_frames, n)
 
 
-def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 5, bodyparts=None) -> list:
+def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 5) -> list:
     """The report's plots as ``(function name, keyword arguments, relative PNG path)`` jobs.
 
     Parameters
@@ -73,7 +73,6 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
         Instances behind each trajectory (syllables without any are skipped).
     pre : int
         Onset index in ``trajectories``.
-    bodyparts : list of str, optional
 
     Returns
     -------
@@ -220,12 +219,22 @@ def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok)
     return cards
 
 
-def _table_rows(df, order, unit_cols=None):
-    out = []
-    for k in order:
-        r = df.loc[k]
-        out.append([f"{v:.3g}" if isinstance(v, (float, np.floating)) and np.isfinite(v) else ("" if isinstance(v, (float, np.floating)) else str(v)) for v in r.to_numpy()])
-    return out
+def _cell(v, integer: bool) -> str:
+    if integer:
+        return f"{int(v):,}"
+    v = float(v)
+    if not np.isfinite(v):
+        return ""
+    a = abs(v)
+    if a == 0 or 1e-3 <= a < 1e6:
+        return f"{v:,.4g}" if a < 1e3 else f"{v:,.1f}"
+    return f"{v:.3g}"
+
+
+def _table_rows(df, order):
+    """Rows of ``df`` for ``order``, formatted per column (integers whole, floats to 4 digits)."""
+    ints = [np.issubdtype(df[c].dtype, np.integer) for c in df.columns]
+    return [[_cell(v, i) for v, i in zip(df.loc[k].tolist(), ints)] for k in order]
 
 
 def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=None, trajectories: bool = True,
@@ -297,7 +306,6 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     order = [int(k) for k in frequency_order(inst) if inst[k] > 0]
 
     traj = counts = None
-    bodyparts = None
     recs = results.recordings
     if trajectories and recs and all(r.keypoints is not None and r.centroid is not None and r.heading is not None for r in recs):
         from .trajectories import syllable_trajectories
@@ -305,8 +313,7 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         traj, counts = syllable_trajectories([r.keypoints for r in recs], [r.centroid for r in recs],
                                              [r.heading for r in recs], [r.syllables for r in recs], num_states=K,
                                              pre=pre, post=post, num_samples=num_samples, seed=seed)
-        bodyparts = list(recs[0].bodyparts) if recs[0].bodyparts else None
-    jobs = plot_jobs(results, order, traj, counts, pre=pre, bodyparts=bodyparts)
+    jobs = plot_jobs(results, order, traj, counts, pre=pre)
     _run_jobs(jobs, out_dir, int(num_workers), bool(progress))
     done = {rel for _, _, rel in jobs}
 
