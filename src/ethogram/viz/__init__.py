@@ -18,6 +18,7 @@ from .plots import (
     plot_usage,
     syllable_durations_seconds,
 )
+from .report import write_report
 from .trajectories import plot_trajectories, plot_trajectory, skeleton_edges, syllable_trajectories
 from .transitions import off_diagonal_probabilities, plot_transition_graph, plot_transition_matrix
 
@@ -34,6 +35,7 @@ __all__ = [
     "plot_usage",
     "syllable_durations_seconds",
     "plot_trajectories",
+    "write_report",
     "plot_trajectory",
     "skeleton_edges",
     "syllable_trajectories",
