@@ -112,17 +112,20 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
                                             per_frame=max(usable, 1)), "plots/log_likelihood.png"))
     for i, rec in enumerate(results.recordings[:MAX_RECORDING_PLOTS]):
         a, b = _window(rec)
-        jobs.append(("syllables_and_data", dict(data=rec.inputs, syllables=rec.syllables, fps=rec.fps, num_states=K, start=a,
-                                                stop=b, title=f"{rec.name}: inputs and syllables"),
+        # only the window travels to the worker (a = 0: the window opens the recording)
+        jobs.append(("syllables_and_data", dict(data=rec.inputs[:b], syllables=rec.syllables[:b], fps=rec.fps, num_states=K,
+                                                start=a, stop=b, title=f"{rec.name}: inputs and syllables"),
                      f"plots/data_{i}.png"))
         if rec.expected_states is not None:
-            jobs.append(("state_probabilities", dict(expected_states=np.asarray(rec.expected_states, dtype=float), fps=rec.fps,
+            jobs.append(("state_probabilities", dict(expected_states=np.asarray(rec.expected_states[:b], dtype=float), fps=rec.fps,
                                                      start=a, stop=b, title=f"{rec.name}: state probabilities",
                                                      figsize=(10.0, max(3.0, 0.12 * K + 1.5))),
                          f"plots/probabilities_{i}.png"))
     params = results.model.get_params()
     if "emission_dynamics" in params and params["emission_dynamics"].shape[1] >= 2:
         data = np.concatenate([r.inputs for r in results.recordings])
+        if data.shape[0] > 20000:  # enough for the extent and the grey cloud; less to send to a worker
+            data = data[np.linspace(0, data.shape[0] - 1, 20000).astype(int)]
         jobs.append(("ar_dynamics", dict(dynamics=params["emission_dynamics"], bias=params.get("emission_bias"),
                                          syllables=list(order), data=data, ncols=5), "plots/ar_dynamics.png"))
     if trajectories is not None:
