@@ -9,9 +9,6 @@ fitted model. The course's classes (:mod:`ethogram.models.course`) are thin subc
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterator
-
 import numpy as np
 
 from .. import fitting
@@ -22,58 +19,11 @@ from ..inference import (
     sample_states,
     viterbi,
 )
+from .fit_result import DEFAULT_START_ITERS, FitResult, check_fit_arguments
 from .observations import get_observation_class
 from .observations.base import ObservationModel
 from .portable import describe_model, model_from_description, sequence_stats
 from .transitions import InitialDistribution, Transitions, best_relabeling
-
-
-@dataclass
-class FitResult:
-    """Outcome of :meth:`HMM.fit`.
-
-    Attributes
-    ----------
-    objectives : ndarray, shape (num_iters + 1,)
-        MAP objective ``sum log p(x) + log p(theta)`` per iteration of the chosen restart.
-    marginal_lls : ndarray, shape (num_iters + 1,)
-        ``sum log p(x)`` per iteration of the chosen restart (the course's ``lls``).
-    converged : bool
-        Whether the chosen restart met the tolerance before ``num_iters``.
-    num_iters : int
-        M-steps done by the chosen restart.
-    chosen_restart : int
-        Index of the restart kept (highest final objective).
-    restart_objectives : ndarray, shape (num_restarts,)
-        Final objective of every restart.
-    posterior : HMMPosterior or list of HMMPosterior
-        Posterior of the data under the fitted model (a list for a list input).
-
-    Unpacking gives the course's pair: ``lls, posterior = model.fit(data, num_iters)``.
-    """
-
-    objectives: np.ndarray
-    marginal_lls: np.ndarray
-    converged: bool
-    num_iters: int
-    chosen_restart: int
-    restart_objectives: np.ndarray
-    posterior: object
-
-    @property
-    def lls(self) -> np.ndarray:
-        """The course's name for the marginal log-likelihood history."""
-        return self.marginal_lls
-
-    def __iter__(self) -> Iterator:
-        yield self.marginal_lls
-        yield self.posterior
-
-
-#: short starts per restart in :meth:`HMM.fit` (measured: BENCHMARKS.md, "Default fit reliability")
-DEFAULT_NUM_STARTS = 2
-#: EM iterations of each short start before the best is continued (0: compare the starts' objectives)
-DEFAULT_START_ITERS = 0
 
 
 class HMM:
@@ -547,24 +497,7 @@ class HMM:
         EMDecreaseError
             If the objective decreases (lost precision; the message says the likely causes).
         """
-        if isinstance(num_iters, bool) or int(num_iters) != num_iters or num_iters < 0:
-            raise ValueError(f"num_iters must be a non-negative integer, got {num_iters!r}")
-        if isinstance(num_restarts, bool) or int(num_restarts) != num_restarts or num_restarts < 1:
-            raise ValueError(f"num_restarts must be a positive integer, got {num_restarts!r}")
-        if not (np.isfinite(tol) and tol >= 0):
-            raise ValueError(f"tol must be a non-negative number (nats per scored frame), got {tol!r}")
-        if init not in ("kmeans", "random", "params"):
-            raise ValueError(f"init must be 'kmeans', 'random' or 'params', got {init!r}")
-        if init == "params" and num_restarts != 1:
-            raise ValueError("init='params' starts from the current parameters; use num_restarts=1")
-        if num_starts is None:
-            num_starts = 1 if init == "params" else DEFAULT_NUM_STARTS
-        if isinstance(num_starts, bool) or int(num_starts) != num_starts or num_starts < 1:
-            raise ValueError(f"num_starts must be a positive integer, got {num_starts!r}")
-        if init == "params" and num_starts != 1:
-            raise ValueError("init='params' starts from the current parameters; use num_starts=1")
-        if isinstance(start_iters, bool) or int(start_iters) != start_iters or start_iters < 0:
-            raise ValueError(f"start_iters must be a non-negative integer, got {start_iters!r}")
+        num_starts = check_fit_arguments(num_iters, tol, num_restarts, init, num_starts, start_iters)
         if client is not None:
             if executor is not None:
                 raise ValueError("give either client or executor, not both (client makes a Dask executor)")
