@@ -190,6 +190,21 @@ def test_scores_at_large_offsets_agree_with_scipy(offset, cov):
     np.testing.assert_allclose(m.log_likelihoods(y)[:, 0], multivariate_normal(mu, C).logpdf(y), rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("cov", ["full", "diag", "tied", "spherical"])
+def test_scores_of_states_far_apart_relative_to_their_spread_agree_with_scipy(cov):
+    """Two places 1 km apart in metres, 1 cm of spread: no expanded square loses precision."""
+    rng = RNG(18)
+    means = np.array([[4.2e5, 5.1e6], [4.21e5, 5.101e6]])
+    C = 1e-4 * {"full": np.array([[1.0, 0.3], [0.3, 0.5]]), "tied": np.array([[1.0, 0.3], [0.3, 0.5]]),
+                "diag": np.diag([1.0, 0.5]), "spherical": 0.7 * np.eye(2)}[cov]
+    x = np.concatenate([means[0] + 0.01 * rng.standard_normal((500, 2)), means[1] + 0.01 * rng.standard_normal((500, 2))])
+    m = eg.HMM(2, "gaussian", dict(data_dim=2, covariance_type=cov))
+    m.set_params({"emission_means": means, "emission_covs": np.stack([C, C])})
+    ll = m.log_likelihoods(x)
+    for k in range(2):
+        np.testing.assert_allclose(ll[:, k], multivariate_normal(means[k], C).logpdf(x), rtol=1e-12, atol=1e-7)
+
+
 @pytest.mark.parametrize("offset", [1e6, 1e8])
 @pytest.mark.parametrize("prior", ["default", None])
 def test_one_state_fit_at_a_large_offset_gives_the_sample_covariance(offset, prior):

@@ -353,6 +353,32 @@ def grouped_squares(R, num_states, data_dim, out):
             out[t, k] = s
 
 
+@njit(cache=True, nogil=True)
+def scaled_sq_dists(x, centers_t, inv_sd_t, out):  # pragma: no cover - compiled
+    """``out[t, k] = sum_d ((x[t, d] - centers_t[d, k]) * inv_sd_t[d, k]) ** 2``, exactly.
+
+    No square is expanded, so frames far from the centres (states far apart relative to
+    their spread, e.g. UTM coordinates) lose no precision; the inner loop runs over the
+    states (contiguous), so it vectorises.
+
+    Parameters
+    ----------
+    x : ndarray, shape (n, D)
+    centers_t, inv_sd_t : ndarray, shape (D, K)
+    out : ndarray, shape (n, K), written in place
+    """
+    n, D = x.shape
+    K = centers_t.shape[1]
+    for t in range(n):
+        for k in range(K):
+            out[t, k] = 0.0
+        for d in range(D):
+            v = x[t, d]
+            for k in range(K):
+                r = (v - centers_t[d, k]) * inv_sd_t[d, k]
+                out[t, k] += r * r
+
+
 def weighted_outer_sums(w: np.ndarray, x: np.ndarray, chunk: int = 4096) -> np.ndarray:
     """``sum_t w[t, k] x_t x_t^T`` for every k, shape (K, D, D), as chunked GEMMs.
 

@@ -15,7 +15,7 @@ import numpy as np
 from scipy.linalg import solve_triangular
 
 from ...inference import check_mask
-from ._common import LOG_2PI, cholesky, grouped_squares
+from ._common import LOG_2PI, cholesky, grouped_squares, scaled_sq_dists
 
 #: frames scored per GEMM block (bounds the (block, K * D) temporary)
 BLOCK = 8192
@@ -113,8 +113,8 @@ def gaussian_log_likes_full(x: np.ndarray, means: np.ndarray, covs: np.ndarray) 
 def gaussian_log_likes_tied(x: np.ndarray, means: np.ndarray, cov: np.ndarray) -> np.ndarray:
     """``log N(x_t; means[k], cov)`` with one shared covariance, shape (T, K).
 
-    Whitens the frames once (``z = L^-1 (x - c)``, one triangular solve) and expands
-    ``|z_t - m_k|^2 = |z_t|^2 - 2 z_t . m_k + |m_k|^2``: a (T, D) x (D, K) GEMM instead of K.
+    Whitens the frames once (``z = L^-1 (x - c)``, one GEMM) and sums
+    ``|z_t - m_k|^2`` directly (no expanded square, see :func:`._common.scaled_sq_dists`).
 
     Parameters
     ----------
@@ -127,20 +127,22 @@ def gaussian_log_likes_tied(x: np.ndarray, means: np.ndarray, cov: np.ndarray) -
     log_likes : ndarray, shape (T, K)
     """
     D = x.shape[1]
+    K = means.shape[0]
     L = cholesky(cov[None])[0]
     c = means.mean(axis=0)
-    z = solve_triangular(L, (x - c).T, lower=True, check_finite=False).T
-    m = solve_triangular(L, (means - c).T, lower=True, check_finite=False).T
-    maha = np.einsum("td,td->t", z, z)[:, None] - 2.0 * (z @ m.T) + np.einsum("kd,kd->k", m, m)
-    np.maximum(maha, 0.0, out=maha)
+    Linv = solve_triangular(L, np.eye(D), lower=True, check_finite=False)
+    z = (x - c) @ Linv.T
+    m = solve_triangular(L, (means - c).T, lower=True, check_finite=False)  # (D, K)
+    maha = np.empty((x.shape[0], K))
+    scaled_sq_dists(z, np.ascontiguousarray(m), np.ones((D, K)), maha)
     return -0.5 * (D * LOG_2PI + maha) - np.log(np.diag(L)).sum()
 
 
 def gaussian_log_likes_diag(x: np.ndarray, means: np.ndarray, variances: np.ndarray) -> np.ndarray:
     """``log N(x_t; means[k], diag(variances[k]))``, shape (T, K), by the cheap formula.
 
-    ``sum_d (x_td - mu_kd)^2 / v_kd = (x^2) @ (1/v)^T - 2 x @ (mu/v)^T + sum_d mu_kd^2 / v_kd``
-    with x and mu shifted by the mean of the means: two (T, D) x (D, K) GEMMs.
+    ``sum_d ((x_td - mu_kd) / sd_kd)^2`` summed directly by a small numba kernel (no
+    expanded square: exact however far the frames are from the means).
 
     Parameters
     ----------
@@ -156,9 +158,6 @@ def gaussian_log_likes_diag(x: np.ndarray, means: np.ndarray, variances: np.ndar
     if not np.all(variances > 0):
         raise ValueError("emission_covs must have strictly positive variances on the diagonal")
     D = x.shape[1]
-    c = means.mean(axis=0)
-    xc, mc = x - c, means - c
-    prec = 1.0 / variances
-    maha = (xc * xc) @ prec.T - 2.0 * (xc @ (mc * prec).T) + (mc * mc * prec).sum(axis=1)
-    np.maximum(maha, 0.0, out=maha)
+    maha = np.empty((x.shape[0], means.shape[0]))
+    scaled_sq_dists(np.ascontiguousarray(x), np.ascontiguousarray(means.T), np.ascontiguousarray(1.0 / np.sqrt(variances).T), maha)
     return -0.5 * (D * LOG_2PI + np.log(variances).sum(axis=1) + maha)
