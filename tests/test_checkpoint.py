@@ -146,6 +146,8 @@ def test_file_contents_and_refusals(tmp_path):
         make().fit(_sequences(seed=5), progress=False, checkpoint=path, resume=True, **kw)
     with pytest.raises(ValueError, match="settings differ"):
         make().fit(datas, progress=False, checkpoint=path, resume=True, **dict(kw, num_iters=15))
+    with pytest.raises(ValueError, match="seed differ"):
+        make().fit(datas, progress=False, checkpoint=path, resume=True, **dict(kw, seed=kw["seed"] + 1))
     with pytest.raises(ValueError, match="description differ"):
         HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=21.0).fit(datas, progress=False, checkpoint=path, resume=True, **kw)
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):

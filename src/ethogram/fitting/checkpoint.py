@@ -255,7 +255,7 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
     Raises
     ------
     ValueError
-        If the checkpoint belongs to another fit (other data, settings or model), or
+        If the checkpoint belongs to another fit (other data, settings, model or integer seed), or
         ``checkpoint_every`` is not a positive integer.
     """
     if isinstance(checkpoint_every, bool) or int(checkpoint_every) != checkpoint_every or checkpoint_every < 1:
@@ -273,6 +273,8 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
         fingerprint = dict(old)
         fingerprint.update(settings=settings, data=data_fingerprint(datas, masks), description=description)
         differ = [k for k in ("settings", "data", "description") if json.dumps(old.get(k), sort_keys=True) != json.dumps(fingerprint[k], sort_keys=True)]
+        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and str(int(seed)) != old["seed_entropy"]:
+            differ.append("seed")  # an int seed must be the one the checkpoint was written with
         if differ:
             raise ValueError(
                 f"checkpoint {str(path)!r} belongs to another fit (its {', '.join(differ)} differ); resume with the "
