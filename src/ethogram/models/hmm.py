@@ -182,8 +182,12 @@ class HMM:
         obs = self.observations
         names = getattr(type(obs), "extra_param_names", ())
         if any(getattr(obs, k, None) is None for k in names) and datas:
-            T = datas[0].shape[0]
-            obs.sufficient_stats(datas[0], np.full((T, self.num_states), 1.0 / self.num_states), masks[0])
+            first = datas[0]
+            read = getattr(first, "read_sequence", None)  # a sequence kept on disk
+            if callable(read):
+                first = read()
+            T = first.shape[0]
+            obs.sufficient_stats(first, np.full((T, self.num_states), 1.0 / self.num_states), masks[0])
 
     def m_step_from_stats(self, stats: SufficientStats) -> None:
         """Closed-form MAP update of every learned part from summed statistics."""
