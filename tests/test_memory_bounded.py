@@ -1,7 +1,8 @@
 """Bounded memory: the E-step keeps per-sequence statistics only, and recordings may stay on disk.
 
 - a fit from :class:`OnDiskSequences` (HDF5, one dataset per recording, NaN rows and masks)
-  gives the bits of the same fit from arrays in memory, on threads and serially; its
+  gives the bits of the same fit from arrays in memory, on threads, serially and on a
+  process pool; its
   ``posterior`` is None (never every recording's T x K at once);
 - during an E-step over on-disk recordings at most one recording per worker is in memory
   at any moment (counted by the arrays alive), and the peak memory of an E-step
@@ -175,3 +176,16 @@ def test_fit_without_posterior():
     rb = b.fit(datas, masks=masks, num_iters=6, seed=0, progress=False, posterior=False)
     _same(a, ra, b, rb)
     assert rb.posterior is None and len(ra.posterior) == 3
+
+
+def test_on_disk_on_a_process_pool(tmp_path):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    datas, masks = _sequences(n=3, seed=6)
+    seqs = write_sequences(tmp_path / "recs.h5", datas)
+    a, b = (HMM(3, "autoregressive", dict(data_dim=3, num_lags=1)) for _ in range(2))
+    ra = a.fit(datas, masks=masks, num_iters=5, seed=0, progress=False, num_threads=1)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        rb = b.fit(seqs, masks=masks, num_iters=5, seed=0, progress=False, executor=pool)
+    _same(a, ra, b, rb)
