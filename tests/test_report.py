@@ -178,6 +178,17 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path
     check_links(moved / "index.html", parse(moved / "index.html"))
 
 
+def test_a_second_report_in_the_same_folder_leaves_nothing_stale(fit_dir, tmp_path):
+    out, _ = fit_dir
+    index = write_report(out, tmp_path / "again", progress=False)
+    (index.parent / "plots" / "trajectory_99.png").write_bytes(b"stale")
+    (tmp_path / "again" / "notes.txt").write_text("mine")
+    index = write_report(out, tmp_path / "again", progress=False)
+    assert not (index.parent / "plots" / "trajectory_99.png").exists()
+    assert (tmp_path / "again" / "notes.txt").read_text() == "mine"  # only the report's own folders are cleared
+    check_links(index, parse(index))
+
+
 def test_parallel_report_draws_the_same_pictures(fit_dir, tmp_path):
     out, _ = fit_dir
     a = write_report(out, tmp_path / "serial", progress=False)

@@ -250,8 +250,9 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         A results file, the output folder of ``ethogram fit`` (its ``results.h5``, or its
         only ``.h5`` file), or a :class:`ethogram.io.results.Results` already loaded.
     out_dir : str or Path, optional
-        Report folder (default: ``report/`` beside the results file). Created; files of an
-        earlier report there are replaced.
+        Report folder (default: ``report/`` beside the results file). Created; when it holds
+        an earlier report (an ``index.html``), that report's ``plots/``, ``tables/``,
+        ``movies/`` and ``extra/`` folders are removed first, so nothing stale remains.
     num_workers : int, default 1
         Processes drawing the plots (1 = in this process).
     progress : bool, optional
@@ -298,6 +299,11 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
             raise ValueError("out_dir is needed when results_path is a Results object without a path")
         out_dir = rfile.parent / "report"
     out_dir = Path(out_dir).expanduser()
+    if (out_dir / "index.html").is_file():  # an earlier report: drop its files, so none is left stale
+        import shutil
+
+        for sub in ("plots", "tables", "movies", "extra"):
+            shutil.rmtree(out_dir / sub, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
