@@ -2,8 +2,7 @@
 
 - a fit from :class:`OnDiskSequences` (HDF5, one dataset per recording, NaN rows and masks)
   gives the bits of the same fit from arrays in memory, on threads, serially and on a
-  process pool; its
-  ``posterior`` is None (never every recording's T x K at once);
+  process pool; its ``posterior`` is None (never every recording's T x K at once);
 - during an E-step over on-disk recordings at most one recording per worker is in memory
   at any moment (counted by the arrays alive), and the peak memory of an E-step
   (tracemalloc) does not grow with the number of recordings (8 against 2): posteriors are
