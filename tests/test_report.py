@@ -22,12 +22,25 @@ from conftest import DATA, needs_data
 class Links(HTMLParser):
     """Collect img/video/source src, a href, and the ids and classes of elements."""
 
+    VOID = {"img", "meta", "br", "hr", "input", "link", "source", "col", "wbr"}
+
     def __init__(self):
         super().__init__()
         self.links, self.ids, self.cards, self.videos, self.tables = [], set(), [], [], 0
+        self.stack, self.misnested = [], []
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if self.stack and self.stack[-1] == tag:
+            self.stack.pop()
+        else:
+            self.misnested.append((tag, list(self.stack[-3:])))
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
+        if tag not in self.VOID:
+            self.stack.append(tag)
         if tag in ("img", "video", "source") and "src" in a:
             self.links.append(a["src"])
             if tag == "video":
@@ -49,7 +62,8 @@ def parse(index: Path) -> Links:
 
 
 def check_links(index: Path, parsed: Links) -> None:
-    """Every link is relative, stays inside the report folder and names an existing file."""
+    """Tags are balanced; every link is relative, stays inside the report folder and names a file."""
+    assert not parsed.misnested and not parsed.stack, (parsed.misnested[:3], parsed.stack)
     root = index.parent.resolve()
     assert parsed.links, "the report links to nothing"
     for link in parsed.links:
