@@ -203,6 +203,20 @@ def test_a_second_report_in_the_same_folder_leaves_nothing_stale(fit_dir, tmp_pa
     check_links(index, parse(index))
 
 
+def test_a_failing_report_leaves_nothing_behind(fit_dir, tmp_path, monkeypatch):
+    import ethogram.viz.plots as plots_module
+
+    out, _ = fit_dir
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(plots_module, "plot_durations", broken)
+    with pytest.raises(RuntimeError, match="plot failed"):
+        write_report(out, tmp_path / "rep", progress=False)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_parallel_report_draws_the_same_pictures(fit_dir, tmp_path):
     out, _ = fit_dir
     a = write_report(out, tmp_path / "serial", progress=False)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 #: sub-folders of the fit's folder never scanned for extra outputs
-_SKIP_DIRS = {"report", "__pycache__"}
+_SKIP_DIRS = {"report", "__pycache__"}  # (and hidden folders: reports being built)
 _MOVIE_RE = re.compile(r"(?:syllable|syl)[ _\-]?(\d+)", re.IGNORECASE)
 _KINDS = ("crowd", "grid", "skeleton")
 #: headings for the folders the other commands write (``ethogram compare``, ``ethogram stats``)
@@ -187,8 +187,10 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
     folders = set()
     for src in sorted(fit_dir.rglob("*.mp4")):
         rs = src.resolve()
-        if report_dir in rs.parents or any((p / "index.html").exists() for p in src.parents if fit_dir in p.parents):
-            continue  # this report's own copies, or another report's
+        rel_parts = src.relative_to(fit_dir).parts[:-1]
+        if report_dir in rs.parents or any(p.startswith(".") for p in rel_parts) or any(
+                (p / "index.html").exists() for p in src.parents if fit_dir in p.parents):
+            continue  # this report's own copies, another report's, or hidden folders
         rel_src = src.relative_to(fit_dir)
         parts = [_safe(p) for p in rel_src.parts]
         dst_rel = Path(*parts) if parts[0] == "movies" and len(parts) > 1 else Path("movies", *parts)
@@ -233,7 +235,7 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
     sections = []
     report_dir = report_dir.resolve()
     for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir()):
-        if sub.name in _SKIP_DIRS or sub.name in own_csv or sub.resolve() == report_dir or (sub / "index.html").exists() or any(
+        if sub.name in _SKIP_DIRS or sub.name.startswith(".") or sub.name in own_csv or sub.resolve() == report_dir or (sub / "index.html").exists() or any(
                 Path(f) == sub or sub in Path(f).parents for f in skip):
             continue
         images, tables = [], []

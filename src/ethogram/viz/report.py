@@ -10,6 +10,8 @@ the folder can be zipped and sent. Syllables appear in usage order throughout.
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -22,6 +24,8 @@ __all__ = ["write_report", "plot_jobs"]
 
 #: at most this many recordings get their own time-series plots
 MAX_RECORDING_PLOTS = 4
+#: the report's own folders, replaced as a whole when a report is written again
+REPORT_FOLDERS = ("plots", "tables", "movies", "extra")
 #: window of the time-series plots, seconds (frames when fps is unknown: 30 x this)
 WINDOW_SECONDS = 60.0
 
@@ -250,9 +254,10 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         A results file, the output folder of ``ethogram fit`` (its ``results.h5``, or its
         only ``.h5`` file), or a :class:`ethogram.io.results.Results` already loaded.
     out_dir : str or Path, optional
-        Report folder (default: ``report/`` beside the results file). Created; when it holds
-        an earlier report (an ``index.html``), that report's ``plots/``, ``tables/``,
-        ``movies/`` and ``extra/`` folders are removed first, so nothing stale remains.
+        Report folder (default: ``report/`` beside the results file). The report is built in
+        a hidden folder beside it and moved in only when complete (a failure leaves nothing);
+        the report's own ``plots/``, ``tables/``, ``movies/`` and ``extra/`` folders and
+        ``index.html`` are then replaced, other files there are kept.
     num_workers : int, default 1
         Processes drawing the plots (1 = in this process).
     progress : bool, optional
@@ -276,11 +281,8 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     FileNotFoundError
         If no results file is found at ``results_path``.
     ValueError
-        If ``num_workers`` is not a positive integer.
+        If ``num_workers`` is not a positive integer or ``out_dir`` is a file.
     """
-    import jinja2
-
-    from .. import __version__
     from . import _report_data as rd
 
     t_start = time.perf_counter()
@@ -298,15 +300,44 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         if rfile is None:
             raise ValueError("out_dir is needed when results_path is a Results object without a path")
         out_dir = rfile.parent / "report"
-    out_dir = Path(out_dir).expanduser()
-    if (out_dir / "index.html").is_file():  # an earlier report: drop its files, so none is left stale
-        import shutil
-
-        for sub in ("plots", "tables", "movies", "extra"):
-            shutil.rmtree(out_dir / sub, ignore_errors=True)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    final = Path(out_dir).expanduser()
+    if final.exists() and not final.is_dir():
+        raise ValueError(f"out_dir {str(final)!r} is a file; give a folder for the report")
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    # built in a hidden folder beside the destination, moved in only when complete: a failed
+    # report leaves nothing half-written
+    final.parent.mkdir(parents=True, exist_ok=True)
+    out_dir = final.parent / f".{final.name}.tmp-{os.getpid()}"
+    shutil.rmtree(out_dir, ignore_errors=True)
+    out_dir.mkdir()
+    try:
+        html = _build(results, rfile, out_dir, num_workers, progress, trajectories, pre, post, num_samples, seed,
+                      extras, t_start)
+    except BaseException:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        raise
+    final.mkdir(exist_ok=True)
+    for sub in REPORT_FOLDERS:  # an earlier report's files go, so none is left stale; others stay
+        shutil.rmtree(final / sub, ignore_errors=True)
+    for item in sorted(out_dir.iterdir()):
+        os.replace(item, final / item.name)
+    out_dir.rmdir()
+    index = final / "index.html"
+    tmp = final / f".index.html.tmp-{os.getpid()}"
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(index)  # last: the page appears only with everything it links to
+    return index
+
+
+def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, pre, post, num_samples, seed,
+           extras, t_start) -> str:
+    """Write tables, plots and copies into ``out_dir``; return the page's HTML."""
+    import jinja2
+
+    from .. import __version__
+    from . import _report_data as rd
+
     K = int(results.num_states)
 
     tables = rd.syllable_tables(results, out_dir / "tables")
@@ -371,9 +402,4 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     }
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
-    html = env.get_template("report.html.j2").render(**ctx, seconds=time.perf_counter() - t_start)
-    index = out_dir / "index.html"
-    tmp = out_dir / f".index.html.tmp"
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(index)
-    return index
+    return env.get_template("report.html.j2").render(**ctx, seconds=time.perf_counter() - t_start)
