@@ -303,12 +303,24 @@ def check_covariances(name: str, covs, shape: tuple, kind: str = "full") -> np.n
     return c
 
 
-def singular_states(covs: np.ndarray) -> list[int]:
-    """States whose covariance is numerically singular, judged scale-free.
+def singular_states(covs: np.ndarray, scale: np.ndarray | None = None) -> list[int]:
+    """States whose covariance is numerically singular, judged without units.
 
-    A covariance is singular when a variance is not positive or its correlation matrix
-    has a smallest eigenvalue below 1e-10 (constant or collinear dimensions), whatever the
-    units of the data.
+    A covariance is singular when a variance is not positive, when its correlation matrix
+    has a smallest eigenvalue below 1e-10 (constant or collinear dimensions), or, given the
+    data's per-dimension variance ``scale``, when the covariance measured in units of the
+    data's spread (``C_ij / sqrt(scale_i scale_j)``) has a smallest eigenvalue below 1e-13:
+    a state that fits its frames to round-off (its variance is then known only to a few
+    digits, and EM loses monotonicity).
+
+    Parameters
+    ----------
+    covs : ndarray, shape (K, D, D)
+    scale : ndarray, shape (D,), optional
+
+    Returns
+    -------
+    list of int
     """
     bad = []
     for k, c in enumerate(covs):
@@ -319,6 +331,11 @@ def singular_states(covs: np.ndarray) -> list[int]:
         s = 1.0 / np.sqrt(d)
         if np.linalg.eigvalsh(c * s[:, None] * s[None, :]).min() <= 1e-10:
             bad.append(k)
+            continue
+        if scale is not None:
+            u = 1.0 / np.sqrt(scale)
+            if np.linalg.eigvalsh(c * u[:, None] * u[None, :]).min() <= 1e-13:
+                bad.append(k)
     return bad
 
 

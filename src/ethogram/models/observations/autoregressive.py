@@ -482,7 +482,7 @@ class AutoregressiveObservations(ObservationModel):
         covs = symmetrize(covs)
         check = covs[:1] if self.noise == "tied" else covs
         if n0 == 0.0:
-            bad = [k for k in singular_states(check) if self.noise == "tied" or (ok[k] and n[k] > 0)]
+            bad = [k for k in singular_states(check, self.data_scale) if self.noise == "tied" or (ok[k] and n[k] > 0)]
         else:
             bad = [k for k in range(check.shape[0]) if np.any(np.linalg.eigvalsh(check[k]) <= 0)]
         if bad:

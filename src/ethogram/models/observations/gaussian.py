@@ -382,7 +382,7 @@ class GaussianObservations(ObservationModel):
         covs = symmetrize(covs)
         check = covs[:1] if self.covariance_type == "tied" else covs
         if n0 == 0.0:  # maximum likelihood: a degenerate scatter is the data's fault
-            bad = [k for k in singular_states(check) if self.covariance_type == "tied" or ok[k]]
+            bad = [k for k in singular_states(check, self.data_scale) if self.covariance_type == "tied" or ok[k]]
         else:  # the prior keeps covariances positive definite; only round-off can break it
             bad = [k for k in range(check.shape[0]) if np.any(np.linalg.eigvalsh(check[k]) <= 0)]
         if bad:
