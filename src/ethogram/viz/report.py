@@ -399,6 +399,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         "generated": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime()),
         "num_states": K,
         "trajectory_window": (pre, post),
+        "trajectory_samples": num_samples,
     }
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
