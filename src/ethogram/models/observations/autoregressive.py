@@ -68,11 +68,11 @@ from ._common import (
     data_moments,
     kmeans_labels,
     psi_kernel,
-    standardize_columns,
     singular_covariance_error,
     singular_states,
     symmetrize,
 )
+from ._ar_init import init_rows, kmeans_features, random_start
 from .base import ObservationModel, register
 
 __all__ = ["AutoregressiveObservations", "lagged_rows"]
@@ -84,40 +84,6 @@ DEFAULT_RELATIVE_PRIOR = 1e-4
 _REFERENCE_LOCK = threading.Lock()
 #: at most this many frames feed the k-means initialisation
 _KMEANS_ROWS = 20000
-#: frames of the window over which the local innovation energy of the k-means start is averaged
-_LOCAL_WINDOW = 11
-
-
-def local_log_energy(e: np.ndarray, lengths: list, window: int) -> np.ndarray:
-    """``log`` of the mean of ``e_t^2`` over a centred window of frames, per column.
-
-    Parameters
-    ----------
-    e : ndarray, shape (n, D)
-        Rows of consecutive sequences, stacked.
-    lengths : list of int
-        Rows per sequence (windows never cross a sequence boundary).
-    window : int
-        Window length in frames (shortened at the ends of a sequence by repeating the end).
-
-    Returns
-    -------
-    ndarray, shape (n, D)
-        Shifted by ``1e-12`` of each column's mean square (so a column of zeros gives a
-        constant, and the result changes only by a constant when ``e`` is scaled).
-    """
-    from scipy.ndimage import uniform_filter1d
-
-    e2 = e**2
-    out = np.empty_like(e2)
-    start = 0
-    for n in lengths:
-        if n:
-            out[start:start + n] = uniform_filter1d(e2[start:start + n], window, axis=0, mode="nearest")
-        start += n
-    return np.log(out + 1e-12 * e2.mean(axis=0) + 1e-300)
-
-
 @register("autoregressive")
 class AutoregressiveObservations(ObservationModel):
     """Vector autoregressive emissions with state-dependent dynamics, bias and noise.
@@ -567,32 +533,6 @@ class AutoregressiveObservations(ObservationModel):
             y[t] = A[k] @ y[t - L:t][::-1].reshape(-1) + b[k] + noise[t]
         return y + c
 
-    def _init_rows(self, datas, masks) -> tuple[np.ndarray, list, np.ndarray]:
-        """Regression rows ``[y_t, u_t]`` (n, D + P) of every scored frame t >= L, the number
-        of such rows per sequence, and the shared difference dynamics ``Abar`` (D, L*D)
-        fitted to ``dx_t ~ sum_l Abar_l dx_{t-l}`` on frames whose L + 1 lags are scored
-        (zeros if too few)."""
-        D, L = self.data_dim, self.num_lags
-        rows, diffs = [], []
-        for d, m in zip(datas, masks):
-            x, eff = self._prepare(d, m)
-            if x.shape[0] <= L:
-                continue
-            Z = lagged_rows(x, L, self.bias)
-            rows.append(Z if eff is None else Z[eff[L:]])
-            if x.shape[0] > L + 1:
-                dZ = lagged_rows(np.diff(x, axis=0), L, False)
-                diffs.append(dZ if eff is None else dZ[eff[L + 1:] & eff[L:-1]])
-        lengths = [r.shape[0] for r in rows]
-        Z = np.concatenate(rows) if rows else np.empty((0, D + L * D + int(self.bias)))
-        dZ = np.concatenate(diffs) if diffs else np.empty((0, D * (L + 1)))
-        if dZ.shape[0] <= 2 * L * D:
-            return Z, lengths, np.zeros((D, L * D))
-        U, Y = dZ[:, D:], dZ[:, :D]
-        gram = U.T @ U
-        gram[np.diag_indices_from(gram)] += 1e-6 * np.trace(gram) / gram.shape[0] + 1e-300
-        return Z, lengths, np.linalg.solve(gram, U.T @ Y).T
-
     def initialize(self, datas, masks, rng, method="kmeans") -> None:
         """Starting parameters from data.
 
@@ -645,31 +585,13 @@ class AutoregressiveObservations(ObservationModel):
             self.data_scale, self.data_center = None, None
             self._set_reference(allx)
         scale = self._scale()
-        Z, lengths, Abar = self._init_rows(datas, masks)
+        Z, lengths, Abar = init_rows(self, datas, masks)
         if Z.shape[0] < K:
             raise ValueError(f"initialisation needs at least num_states={K} frames with all {L} lags observed, got {Z.shape[0]}")
-        velocity = Z[:, :D] - Z[:, D:2 * D]
         if method == "random":
-            dyn = np.zeros((K, D, L * D))
-            dyn[:, :, :D] = 0.9 * np.eye(D) + 0.05 * rng.standard_normal((K, D, D)) / np.sqrt(D)
-            centers = Z[rng.choice(Z.shape[0], K, replace=False), :D] + self._center()
-            self.emission_dynamics = dyn
-            if self.bias:
-                self.emission_bias = np.einsum("kij,kj->ki", np.eye(D) - dyn[:, :, :D], centers)
-            cov = np.atleast_2d(np.cov(velocity, rowvar=False)) if Z.shape[0] > 1 else np.diag(scale)
-            cov = symmetrize(cov) + np.diag(1e-6 * scale)
-            if singular_states(cov[None]):
-                cov = cov + np.diag(1e-4 * scale)
-            if self.noise == "diag":
-                cov = np.diag(np.diag(cov))
-            self.emission_covs = np.tile(cov, (K, 1, 1))
+            random_start(self, Z, rng)
             return
-        innovation = Z[:, :D] - Z[:, D:D + L * D] @ Abar.T
-        feats = np.hstack([
-            standardize_columns(np.hstack([innovation, Z[:, :D], velocity])),
-            standardize_columns(local_log_energy(innovation, lengths, _LOCAL_WINDOW)),
-        ])
-        labels = kmeans_labels(feats, K, rng, max_rows=_KMEANS_ROWS)
+        labels = kmeans_labels(kmeans_features(Z, lengths, Abar, D, L), K, rng, max_rows=_KMEANS_ROWS)
         G = np.stack([Z[labels == k].T @ Z[labels == k] for k in range(K)])
         # a ridge of 1% of each regressor's mean square keeps small clusters well posed
         mean_sq = np.diagonal(G.sum(axis=0))[D:] / Z.shape[0]
