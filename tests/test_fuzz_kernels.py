@@ -131,12 +131,13 @@ def _random_log_likes(rng, N, K):
     offsets = rng.uniform(-1e300, 1e300, size=(N, MAX_T, 1))
     one_state = rng.integers(0, K, size=(N, 1, 1)) == np.arange(K)
     # 0 ordinary; 1 spread over +-1e300; 2 per-frame offsets of 1e300; 3 one state +-1e300
-    # away; 4 exact ties (small integers); 5 huge gaps (about 800 nats: underflow territory)
+    # away; 4 exact ties (small integers); 5 gaps of 690-800 nats (subnormal or zero likelihoods)
     L = np.where((kind == 1)[:, None, None], huge, L)
     L = np.where((kind == 2)[:, None, None], L + offsets, L)
     L = np.where((kind == 3)[:, None, None] & one_state, L + np.sign(rng.normal(size=(N, 1, 1))) * 1e300, L)
     L = np.where((kind == 4)[:, None, None], np.round(L / scale), L)
-    L = np.where((kind == 5)[:, None, None], np.round(rng.normal(size=L.shape)) * 800.0, L)
+    gap = rng.uniform(690.0, 800.0, size=(N, 1, 1))  # exp(-gap) subnormal or zero
+    L = np.where((kind == 5)[:, None, None], np.round(rng.normal(size=L.shape)) * gap, L)
     neginf = (rng.random((N, 1, 1)) < 0.4) & (rng.random((N, MAX_T, K)) < 0.3)
     L[neginf] = -np.inf
     lengths = np.where(rng.random(N) < 0.2, 1, rng.integers(1, MAX_T + 1, size=N))

@@ -8,6 +8,13 @@ returns a list of results in the same order, computed on several threads (see
 :func:`ethogram.inference.set_num_threads`). A mask is boolean of shape (T,), True where the
 frame is observed; a masked frame contributes no likelihood but the chain still runs through
 it. Inputs are validated and every problem raises a ``ValueError`` naming the argument.
+
+The fast path scales probabilities frame by frame (:mod:`ethogram.inference._kernels`);
+where float64 cannot represent what scaling would need (a state dropped by underflow that
+the transition structure or the data later make necessary, a vanishing normaliser,
+transition probabilities below :data:`TINY_TRANSITION`) the sequence is recomputed in log
+space, exactly but some 100 times slower. Ordinary data never takes that path; fuzzing
+(``tests/test_fuzz_kernels.py``) found the cases that need it.
 """
 
 from __future__ import annotations
