@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 import ethogram as eg
 
 SETTINGS = settings(
-    max_examples=10,
+    max_examples=20,
     derandomize=True,
     deadline=None,
     database=None,
@@ -191,7 +191,7 @@ def test_fits_stay_finite_and_em_never_decreases(observations, kw):
 
 @pytest.mark.parametrize(("observations", "kw"), VARIANTS, ids=IDS)
 def test_maximum_likelihood_is_finite_or_asks_for_a_prior(observations, kw):
-    @settings(SETTINGS, max_examples=5)
+    @settings(SETTINGS, max_examples=8)
     @given(problems(observations))
     def check(p):
         datas = _make_data(p, observations, num_classes=4)
