@@ -3,10 +3,12 @@
 Each helper does one thing the three models would otherwise repeat: turn one sequence and
 its mask into a finite array (masked rows zeroed, NaN in an observed row refused with an
 error naming ``data``), check a state path or an initialisation method, and score every
-frame under every Gaussian state with BLAS (whitening by inverse Cholesky factors as one
-GEMM per block of frames, the cheap diagonal formula, one whitening for a tied covariance).
-Data are shifted by the mean of the state means before any expansion of a square, so that
-frames far from the origin (e.g. keypoints in pixels) lose no precision.
+frame under every Gaussian state (full covariances: whitening by inverse Cholesky factors
+as one GEMM per block of frames; diagonal and spherical: a small numba kernel summing
+``((x - mu) / sd)^2``; tied: one whitening GEMM, then the same kernel). No square is ever
+expanded: frames are shifted by the mean of the state means and the residuals are formed
+before squaring, so data far from the origin (UTM coordinates, keypoints in pixels) and
+states far apart relative to their spread lose no precision.
 """
 
 from __future__ import annotations

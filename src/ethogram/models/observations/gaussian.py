@@ -34,8 +34,8 @@ many frames it holds and what to do.
 Numerics: statistics are accumulated about a reference point ``data_center`` (the mean
 training frame, set with ``data_scale``), never as raw ``E[x x^T] - mu mu^T``, so data far
 from the origin (UTM coordinates ~1e6 m) or with tiny spreads (1e-7) keep full precision;
-all sequences use the same reference, so statistics still add with ``+``. Scores shift the
-frames by the mean of the state means before any square is expanded.
+all sequences use the same reference, so statistics still add with ``+``. Scores form each
+residual before squaring it (see :mod:`._linalg`).
 """
 
 from __future__ import annotations
