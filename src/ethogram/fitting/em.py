@@ -9,7 +9,11 @@ The loop knows no model class: it talks to a model through a small protocol,
 - ``model.m_step_from_stats(stats)``: the closed-form M-step from summed statistics;
 - ``model.log_prior() -> float``;
 - optionally ``model.prepare_e_step(datas, masks)``, called before the jobs are sent (to fix
-  anything the copies must share, such as a reference point of the data).
+  anything the copies must share, such as a reference point of the data);
+- optionally ``model.expected_stats(data, mask)``: the same E-step on the live model, used
+  when the executor runs in this process (:class:`SerialExecutor`, :class:`ThreadExecutor`),
+  which spares rebuilding and re-checking the model for every job. The results are the same
+  bits (tests/test_executor.py compares serial, threads and a process pool).
 
 Per iteration every sequence becomes one job on the executor (a thread pool by default; any
 object with an order-keeping ``map``, such as a ``concurrent.futures`` executor); the
@@ -30,7 +34,7 @@ from typing import Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
-from .executors import resolve_executor, run_job
+from .executors import SerialExecutor, ThreadExecutor, resolve_executor, run_job
 from .stats import SufficientStats, sum_stats
 
 #: relative size of an objective decrease that is still attributed to round-off
@@ -89,9 +93,20 @@ def e_step(model, datas: list, masks: list, num_threads: int | None = None, exec
     prepare = getattr(model, "prepare_e_step", None)
     if callable(prepare):
         prepare(datas, masks)
-    fn, params, description = model.e_step_function, model.get_params(), model.describe()
-    jobs = [(fn, params, description, d, m) for d, m in zip(datas, masks)]
+    live = getattr(model, "expected_stats", None)
+    if isinstance(ex, (SerialExecutor, ThreadExecutor)) and callable(live):
+        # in this process: the live model computes what a copy rebuilt from (params,
+        # description) would, without rebuilding and re-checking it for every job
+        jobs = [(_live_stats, model, None, d, m) for d, m in zip(datas, masks)]
+    else:
+        fn, params, description = model.e_step_function, model.get_params(), model.describe()
+        jobs = [(fn, params, description, d, m) for d, m in zip(datas, masks)]
     return sum_stats(ex.map(run_job, jobs))
+
+
+def _live_stats(model, _description, data, mask) -> SufficientStats:
+    """Job function of the in-process executors: ``model.expected_stats(data, mask)``."""
+    return model.expected_stats(data, mask)
 
 
 def m_step(model, stats: SufficientStats) -> None:
