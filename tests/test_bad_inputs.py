@@ -68,6 +68,8 @@ def f(tmp_path_factory):
         h["hello"] = np.arange(3)
     _write_empty_nwb(d / "foreign.nwb")
     (d / "table.xyz").write_text("1,2\n3,4\n")
+    (d / "one_group.csv").write_text("recording,group\nmouse,a\n")
+    (d / "bad_groups.csv").write_text("name,grp\nmouse,a\n")
     feats = np.random.default_rng(0).normal(size=(300, 3))
     np.save(d / "three.npy", feats)
     np.save(d / "four.npy", np.random.default_rng(1).normal(size=(300, 4)))
@@ -179,7 +181,7 @@ API = [
 
 
 #: for a path that does not exist, saying so (with the path) is the remedy: give one that does
-MISSING = ("no such file", "does not exist")
+MISSING = ("no such file", "does not exist", "not found")
 
 
 def _check_message(message: str, words, missing_path: bool = False) -> list:
@@ -230,6 +232,16 @@ CLI = [
     ("info on a truncated results file", "info {d}/trunc_res.h5", ["trunc_res.h5"]),
     ("video shorter than its keypoints", "movies {d}/res.h5 --video {d}/short.mp4 --kind grid --syllables 0 --out {out} --quiet", ["short.mp4", "10 frames"]),
     ("unknown command", "frobnicate", ["frobnicate"]),
+    ("report on a foreign HDF5 file", "report {d}/foreign.h5 -o {out}", ["foreign.h5", "results"]),
+    ("report on a missing folder", "report {d}/nothere -o {out}", ["nothere"]),
+    ("compare with missing labels", "compare {d}/res.h5 --labels {d}/nothere.csv --out {out}", ["--labels", "nothere.csv"]),
+    ("compare with a file of no labels", "compare {d}/res.h5 --labels {d}/mouse.csv --out {out}", ["mouse.csv", "label"]),
+    ("stats with one group", "stats {d}/res.h5 --groups {d}/one_group.csv --out {out}", ["one_group.csv", "two groups"]),
+    ("stats with wrong columns", "stats {d}/res.h5 --groups {d}/bad_groups.csv --out {out}", ["bad_groups.csv", "recording", "group"]),
+    ("stats with a missing groups file", "stats {d}/res.h5 --groups {d}/nothere.csv --out {out}", ["nothere.csv"]),
+    ("stats on a newer results file", "stats {d}/newer.h5 --groups {d}/one_group.csv --out {out}", ["newer.h5", "upgrade"]),
+    ("select --states 0", "select {d}/mouse.csv -o {out} --fps 30 --states 0", ["--states", "positive"]),
+    ("select --states not numbers", "select {d}/mouse.csv -o {out} --fps 30 --states 2,x", ["--states", "2,x"]),
 ]
 
 
@@ -238,8 +250,8 @@ def _snapshot(folder: Path) -> dict:
 
 
 @pytest.mark.parametrize(("argv", "words"), [c[1:] for c in CLI], ids=[c[0] for c in CLI])
-def test_cli_bad_input(f, capsys, argv, words):
-    out = f.dir / "out_cli"
+def test_cli_bad_input(f, capsys, tmp_path, argv, words):
+    out = tmp_path / "out"
     before = _snapshot(f.dir)
     args = [a.format(d=f.dir, out=out) for a in argv.split()]
     try:
