@@ -123,16 +123,18 @@ def test_ml_m_step_on_a_spread_of_1e7_is_positive_definite_and_exact(cov):
     np.testing.assert_allclose(obs.emission_means[0], x.mean(axis=0), rtol=1e-13)
 
 
+@pytest.mark.parametrize("a,b", [(1.0, 1e7), (1e-7, 5.0), (1e6, 0.0)])
 @pytest.mark.parametrize("noise", ["full", "diag", "tied"])
-def test_ar_ml_m_step_at_a_large_offset_is_least_squares(noise):
+def test_ar_ml_m_step_on_transformed_data_is_least_squares(noise, a, b):
     x = ar_data()
     obs = HMM(1, "autoregressive", dict(data_dim=2, prior=None, noise=noise)).observations
     obs.m_step(obs.sufficient_stats(x, np.ones((x.shape[0], 1))))
     ref = obs.get_params()
     big = HMM(1, "autoregressive", dict(data_dim=2, prior=None, noise=noise)).observations
-    y = x + 1e7
+    y = a * x + b
     big.m_step(big.sufficient_stats(y, np.ones((x.shape[0], 1))))
-    np.testing.assert_allclose(big.emission_covs, ref["emission_covs"], rtol=1e-6)
+    assert np.linalg.eigvalsh(big.emission_covs[0]).min() > 0
+    np.testing.assert_allclose(big.emission_covs, a**2 * ref["emission_covs"], rtol=1e-6)
     np.testing.assert_allclose(big.emission_dynamics, ref["emission_dynamics"], rtol=1e-6, atol=1e-9)
 
 
