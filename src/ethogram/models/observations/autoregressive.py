@@ -35,7 +35,7 @@ lam v, lam)`` (one ``v`` block per lag, ``lam`` on the bias) with lam = 1e-4, an
 n0 s0 diag(v)`` with n0 = ``prior_count`` = 1, s0 = 1e-4: equally weak in any units, so that
 fitting ``a x + b`` gives the fit of ``x`` transformed. ``data_center`` and ``data_scale`` are
 set by :meth:`~AutoregressiveObservations.initialize` from all training frames (or, on a model
-never initialised, by the first sequence given to ``sufficient_stats``) and returned by
+never initialised, by the first sequence it sees in ``effective_mask`` or ``sufficient_stats``) and returned by
 ``get_params``; a constant dimension gets the smallest variance of the others. Numbers given
 as ``prior_ridge`` / ``prior_scale`` are absolute instead (``Lam = lam I``, ``Psi = n0 s0 I``).
 The exact MAP is ``W^c_k = S_yx (S_xx + Lam)^-1`` and ``Q_k = (S_yy - W^c_k S_yx^T + Psi) /

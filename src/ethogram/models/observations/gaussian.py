@@ -18,7 +18,8 @@ EM never decreases ``sum marginal_ll + log_prior``. Defaults n0 = 1 and, per dim
 1% of the data's standard deviation in every dimension, so the prior is equally weak in
 pixels, metres or normalised units and a fit of ``a x + b`` is the fit of ``x`` transformed.
 ``v`` is set by :meth:`~GaussianObservations.initialize` from all training frames (or, on a
-model never initialised, by the first sequence given to ``sufficient_stats``) and stored as
+model never initialised, by the first sequence it sees in ``effective_mask`` or
+``sufficient_stats``) and stored as
 ``data_scale`` (returned by ``get_params``, so a saved model reproduces its prior); a
 constant dimension gets the smallest variance of the others. An empty state gets
 ``diag(s0)``, a state collapsing onto one frame half that; every covariance stays positive
