@@ -215,3 +215,21 @@ def test_fixed_transitions_stay_fixed():
     model.fit(data, num_iters=5, seed=0)
     np.testing.assert_array_equal(model.transition_matrix, A)
     np.testing.assert_array_equal(model.initial_probs, np.full(3, 1 / 3))
+
+
+@pytest.mark.parametrize("num_restarts", [1, 3])
+def test_fit_posterior_is_that_of_the_fitted_parameters(num_restarts):
+    """The fit's posterior (kept from its last E-step) equals a fresh forward-backward pass
+    at the returned parameters, for one sequence and for a list."""
+    _, data = _sample_truth("autoregressive", dict(data_dim=2, num_lags=1, noise="full"), 1200, seed=12)
+    for given in (data, [data[:500], data[500:]]):
+        model = HMM(3, "autoregressive", dict(data_dim=2))
+        result = model.fit(given, num_iters=30, seed=2, num_restarts=num_restarts)
+        fresh = model.posterior(given)
+        got = result.posterior if isinstance(given, list) else [result.posterior]
+        want = fresh if isinstance(given, list) else [fresh]
+        assert len(got) == len(want)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.expected_states, w.expected_states, rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(g.expected_transitions, w.expected_transitions, rtol=1e-12, atol=1e-12)
+            assert g.marginal_ll == pytest.approx(w.marginal_ll, rel=1e-13)

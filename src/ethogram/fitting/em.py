@@ -65,7 +65,7 @@ def _decrease_message(prev: float, obj: float, it: int, num_frames: int, num_sta
     )
 
 
-def e_step(model, datas: list, masks: list, num_threads: int | None = None, executor=None) -> SufficientStats:
+def e_step(model, datas: list, masks: list, num_threads: int | None = None, executor=None, keep_posteriors: bool = False) -> SufficientStats:
     """Expected sufficient statistics of all sequences under the model's current parameters.
 
     Parameters
@@ -81,6 +81,9 @@ def e_step(model, datas: list, masks: list, num_threads: int | None = None, exec
     executor : object with ``map(fn, iterable)``, optional
         Runs one job per sequence and returns results in input order (e.g.
         ``concurrent.futures.ProcessPoolExecutor``); default: a thread pool.
+    keep_posteriors : bool, default False
+        With an in-process executor, keep every sequence's posterior in the returned
+        statistics (``posteriors``); ignored by other executors.
 
     Returns
     -------
@@ -97,7 +100,8 @@ def e_step(model, datas: list, masks: list, num_threads: int | None = None, exec
     if isinstance(ex, (SerialExecutor, ThreadExecutor)) and callable(live):
         # in this process: the live model computes what a copy rebuilt from (params,
         # description) would, without rebuilding and re-checking it for every job
-        jobs = [(_live_stats, model, None, d, m) for d, m in zip(datas, masks)]
+        fn = _live_stats_and_posterior if keep_posteriors else _live_stats
+        jobs = [(fn, model, None, d, m) for d, m in zip(datas, masks)]
     else:
         fn, params, description = model.e_step_function, model.get_params(), model.describe()
         jobs = [(fn, params, description, d, m) for d, m in zip(datas, masks)]
@@ -107,6 +111,11 @@ def e_step(model, datas: list, masks: list, num_threads: int | None = None, exec
 def _live_stats(model, _description, data, mask) -> SufficientStats:
     """Job function of the in-process executors: ``model.expected_stats(data, mask)``."""
     return model.expected_stats(data, mask)
+
+
+def _live_stats_and_posterior(model, _description, data, mask) -> SufficientStats:
+    """As :func:`_live_stats`, keeping the sequence's posterior."""
+    return model.expected_stats(data, mask, keep_posterior=True)
 
 
 def m_step(model, stats: SufficientStats) -> None:
@@ -139,7 +148,7 @@ class EMRun:
     last_stats: SufficientStats | None = None
 
 
-def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None, num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None) -> EMRun:
+def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None, num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None, keep_posteriors: bool = False) -> EMRun:
     """Run EM from the model's current parameters.
 
     Parameters
@@ -163,6 +172,9 @@ def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progre
     resume : EMRun, optional
         A run that stopped at the model's current parameters: its history is continued and
         its ``last_stats`` are used instead of a first E-step.
+    keep_posteriors : bool, default False
+        Keep the posteriors of each E-step in its statistics (in-process executors only),
+        so ``last_stats.posteriors`` are those of the returned parameters.
 
     Returns
     -------
@@ -188,7 +200,7 @@ def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progre
         for it in range(num_iters + 1):
             fresh = stats is None
             if fresh:
-                stats = e_step(model, datas, masks, executor=ex)
+                stats = e_step(model, datas, masks, executor=ex, keep_posteriors=keep_posteriors)
             obj = stats.marginal_ll + model.log_prior()
             if fresh:
                 run.objectives.append(obj)

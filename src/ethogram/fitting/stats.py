@@ -41,6 +41,10 @@ class SufficientStats:
     num_frames : int, default 0
         Number of frames the observation model scores (masked frames excluded), summed;
         EM measures its convergence per scored frame.
+    posteriors : list or None, default None
+        The sequences' posteriors (in input order), kept only when asked for by an
+        in-process E-step (so a fit can return them without another forward-backward pass);
+        never sent between processes. Added statistics keep them only if both operands do.
     """
 
     marginal_ll: float
@@ -49,6 +53,7 @@ class SufficientStats:
     observations: dict
     num_sequences: int = 1
     num_frames: int = 0
+    posteriors: list | None = None
 
     def __add__(self, other: "SufficientStats") -> "SufficientStats":
         """Field-by-field sum (a new object; neither operand is modified).
@@ -73,6 +78,7 @@ class SufficientStats:
             {k: np.add(v, other.observations[k], dtype=np.float64) for k, v in self.observations.items()},
             int(self.num_sequences) + int(other.num_sequences),
             int(self.num_frames) + int(other.num_frames),
+            None if self.posteriors is None or other.posteriors is None else self.posteriors + other.posteriors,
         )
 
     def __radd__(self, other) -> "SufficientStats":

@@ -146,7 +146,7 @@ class HMM:
     #: the per-sequence E-step the EM loop sends to its executor (a top-level function)
     e_step_function = staticmethod(sequence_stats)
 
-    def expected_stats(self, data: np.ndarray, mask: np.ndarray | None) -> SufficientStats:
+    def expected_stats(self, data: np.ndarray, mask: np.ndarray | None, keep_posterior: bool = False) -> SufficientStats:
         """Expected sufficient statistics of one validated sequence under the current parameters.
 
         Parameters
@@ -155,6 +155,8 @@ class HMM:
             One sequence as returned by the observation model's ``check_data``.
         mask : ndarray of bool, shape (T,), or None
             The effective mask (frames the observation model scores).
+        keep_posterior : bool, default False
+            Also keep the posterior (``posteriors``, a list of one HMMPosterior).
 
         Returns
         -------
@@ -167,7 +169,8 @@ class HMM:
         obs = self.observations.sufficient_stats(data, post.expected_states, mask)
         frames = data.shape[0] if mask is None else int(np.count_nonzero(mask))
         return SufficientStats(
-            float(post.marginal_ll), post.expected_states[0].copy(), post.expected_transitions, obs, 1, frames
+            float(post.marginal_ll), post.expected_states[0].copy(), post.expected_transitions, obs, 1, frames,
+            [post] if keep_posterior else None,
         )
 
     def prepare_e_step(self, datas: list, masks: list) -> None:
@@ -532,17 +535,18 @@ class HMM:
                 num_starts=int(num_starts), start_iters=start_iters, progress=progress, executor=executor,
             )
         restarts = [] if checkpoint is not None else enumerate(fitting.spawn_seeds(seed, int(num_restarts)))
+        keep = bool(posterior) and not on_disk  # the last E-step's posteriors are the fit's
         for r, rng in restarts:
             desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
             if init == "params":
-                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor)
+                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor, keep_posteriors=keep)
             else:
                 run = fitting.best_start(
                     self, datas, ms, lambda g: self._initialize(datas, ms, init, g), fitting.spawn_seeds(rng, int(num_starts)),
-                    start_iters, float(tol), progress, executor, desc,
+                    start_iters, float(tol), progress, executor, desc, keep_posteriors=keep,
                 )
                 if not run.converged and run.num_iters < num_iters:
-                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run)
+                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run, keep_posteriors=keep)
             finals.append(run.objectives[-1])
             if best is None or run.objectives[-1] > best[1].objectives[-1]:
                 best = (r, run, self.get_params() if num_restarts > 1 else None)
@@ -551,9 +555,14 @@ class HMM:
             self.set_params(params)
         if on_disk or not posterior:  # no posterior of every recording at once
             return FitResult(np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters, r, np.asarray(finals), None)
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
-        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
+        kept = None if run.last_stats is None else run.last_stats.posteriors
+        if kept is not None and len(kept) == len(datas):  # computed at these parameters by the last E-step
+            posts = kept
+            run.last_stats.posteriors = None
+        else:
+            lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+            threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
+            posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
         return FitResult(
             np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters,
             r, np.asarray(finals), posts if batch else posts[0],
