@@ -5,9 +5,10 @@ covariances; Poisson; autoregressive and robust autoregressive with full, diagon
 noise) hypothesis draws the number of states, the dimension, the number and lengths of
 recordings and a kind of data, from the ordinary (data from a few states) to the degenerate:
 constant data (every covariance collapses), a few frames duplicated over and over, collinear
-dimensions, values scaled by 1e-6 .. 1e6 and shifted by up to 1e6, small integers, a single
-cluster for several states (unused states), huge counts, with NaN frames and an all-NaN
-recording among good ones. The properties:
+dimensions, values scaled by 1e-150 .. 1e150 and shifted by up to 1e6 times their scale, small
+integers, a single cluster for several states (unused states), a noiseless rotation (AR
+residuals vanish), a dozen recordings of a few frames, counts of 1e12, with NaN frames and an
+all-NaN recording among good ones. The properties:
 
 - with the default prior, ``fit`` succeeds and every parameter, the posterior, the
   objective and the labels are finite and valid (priors keep parameters finite);
@@ -39,8 +40,8 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-CONTINUOUS = ("ordinary", "constant", "duplicated", "collinear", "scaled", "integers", "one cluster")
-DISCRETE = ("ordinary", "constant", "duplicated", "one cluster", "huge")
+CONTINUOUS = ("ordinary", "constant", "duplicated", "collinear", "scaled", "integers", "one cluster", "short", "exact dynamics")
+DISCRETE = ("ordinary", "constant", "duplicated", "one cluster", "huge", "short")
 
 VARIANTS = (
     [("categorical", {})]
@@ -82,9 +83,14 @@ def _make_data(p, observations, num_classes):
     rng = np.random.default_rng(p["seed"])
     K, D = p["num_states"], p["data_dim"]
     kind = p["kind"]
-    scale, shift = 10.0 ** rng.uniform(-6, 6), 10.0 ** rng.uniform(0, 6)  # one unit for all recordings
+    # one unit for all recordings: moderate, or anywhere in 1e-150 .. 1e150
+    scale = 10.0 ** (rng.uniform(-6, 6) if rng.random() < 0.5 else rng.uniform(-150, 150))
+    shift = scale * 10.0 ** rng.uniform(0, 6)
+    lengths = p["lengths"]
+    if kind == "short":  # many recordings of a few frames (an AR model needs num_lags + 1)
+        lengths = list(rng.integers(p["num_lags"] + 1, p["num_lags"] + 4, size=12))
     datas = []
-    for T in p["lengths"]:
+    for T in lengths:
         z = _segments(rng, T, K if kind != "one cluster" else 1)
         if observations == "categorical":
             probs = rng.dirichlet(np.ones(num_classes) * 0.5, size=K)
@@ -102,7 +108,7 @@ def _make_data(p, observations, num_classes):
             elif kind == "duplicated":
                 x = np.resize(x[:3], (T, D))
             elif kind == "huge":
-                x[rng.random(T) < 0.1] = 1e6
+                x[rng.random(T) < 0.1] = 1e12
         else:
             means = rng.normal(size=(K, D)) * 5
             x = np.empty((T, D))
@@ -119,6 +125,11 @@ def _make_data(p, observations, num_classes):
                 x = x * scale + shift
             elif kind == "integers":
                 x = np.round(x / 5)
+            elif kind == "exact dynamics":  # a noiseless rotation: AR residuals vanish
+                rotation = np.linalg.qr(rng.normal(size=(D, D)))[0] * 0.99
+                x[0] = rng.normal(size=D)
+                for t in range(1, T):
+                    x[t] = rotation @ x[t - 1]
         if p["nan_frames"]:
             x[rng.random(T) < p["nan_frames"]] = np.nan
         datas.append(x)
@@ -229,3 +240,22 @@ def test_singular_maximum_likelihood_noise_asks_for_a_prior(noise):
     result = model.fit(INTEGER_AR_DATA, num_iters=20, seed=126, progress=False)
     assert np.all(np.isfinite(result.objectives))
     _assert_finite_model(model, [INTEGER_AR_DATA], noise)
+
+
+def test_robust_autoregressive_diag_noise_on_collinear_dimensions():
+    """Found by the property search: one state, two exactly collinear dimensions (the second
+    is twice the first), two lags, prior=None. Robust AR with ``noise="full"`` or ``"tied"``
+    reports the singular ML covariance (ValueError saying to use a prior) and plain AR with
+    ``noise="diag"`` fits; robust AR with ``noise="diag"`` failed with EMDecreaseError (the
+    objective fell by 2.6 nats at iteration 3), which no EM step may do."""
+    p = dict(seed=182186, num_states=1, data_dim=2, num_lags=2, lengths=[46, 28], kind="collinear", nan_frames=0.0, nan_recording=False)
+    datas = _make_data(p, "robust_autoregressive", num_classes=4)
+    np.testing.assert_allclose(datas[0][:, 1], 2 * datas[0][:, 0])
+    model = _model("robust_autoregressive", dict(noise="diag"), p, prior=None)
+    try:
+        result = model.fit(datas, num_iters=30, seed=186, progress=False)
+    except ValueError as exc:
+        assert "prior" in str(exc)
+        return
+    assert np.all(np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1])))
+    _assert_finite_model(model, datas, "robust AR diag, collinear")
