@@ -24,7 +24,7 @@ from typing import Iterator
 
 import numpy as np
 
-from . import _kernels
+from . import _kernels, _logspace
 from ._threads import parallel_map
 from ._validation import (
     apply_mask,
@@ -140,7 +140,7 @@ def _run_forward(pi, A, L):
     status = _kernels.forward_kernel(pi, A, L, lik, best, offsets, alphas, norms, refitted)
     if status != -1:
         return None
-    if refitted.any() and _kernels.refit_reachable_kernel(pi, A, L, offsets, refitted):
+    if refitted.any() and _logspace.refit_reachable_kernel(pi, A, L, offsets, refitted):
         return None
     marginal_ll = float(np.log(norms).sum() + offsets.sum())
     return alphas, norms, lik, marginal_ll, offsets
@@ -169,13 +169,13 @@ class _Exact:
         # the normalised backward messages and round away the ones that matter
         L = np.where(np.isneginf(self.log_alphas), -np.inf, self.L)
         log_betas = np.empty_like(L)
-        status = _kernels.log_backward_kernel(self.log_A, L, log_betas, True)
+        status = _logspace.log_backward_kernel(self.log_A, L, log_betas, True)
         if status >= 0:  # pragma: no cover - a forward path exists, so a backward one does
             raise _impossible(int(status) + 1, "backward pass")
         T, K = L.shape
         expected_states = np.empty((T, K))
         expected_transitions = np.empty((K, K))
-        _kernels.log_posterior_kernel(self.log_alphas, log_betas, self.log_A, L, expected_states, expected_transitions)
+        _logspace.log_posterior_kernel(self.log_alphas, log_betas, self.log_A, L, expected_states, expected_transitions)
         return HMMPosterior(expected_states, self.marginal_ll, expected_transitions)
 
 
@@ -184,7 +184,7 @@ def _exact_forward(pi, A, L) -> _Exact:
     log_pi, log_A = _log(pi), _log(A)
     log_alphas = np.empty_like(L)
     log_norms = np.empty(L.shape[0])
-    status = _kernels.log_forward_kernel(log_pi, log_A, L, log_alphas, log_norms)
+    status = _logspace.log_forward_kernel(log_pi, log_A, L, log_alphas, log_norms)
     if status >= 0:
         raise _impossible(int(status), "forward pass")
     return _Exact(log_pi, log_A, L, log_alphas, log_norms)
@@ -305,7 +305,7 @@ def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
     # a vanished message, or a rescaled frame whose best state may only have underflowed:
     # recompute in log space, where a vanished message means a truly impossible sequence
     log_betas = np.empty_like(L)
-    status = _kernels.log_backward_kernel(_log(A), L, log_betas, False)
+    status = _logspace.log_backward_kernel(_log(A), L, log_betas, False)
     if status >= 0:
         raise _impossible(int(status) + 1, "backward pass")
     return np.exp(log_betas)
@@ -475,7 +475,7 @@ def _sample_one(pi, A, L, uniforms):
     samples = np.empty(uniforms.shape, dtype=np.intp)
     if fast is None:
         exact = _exact_forward(pi, A, L)
-        _kernels.log_backward_sample_kernel(exact.log_A, exact.log_alphas, uniforms, samples)
+        _logspace.log_backward_sample_kernel(exact.log_A, exact.log_alphas, uniforms, samples)
         return samples
     _kernels.backward_sample_kernel(A, fast[0], uniforms, samples)
     return samples
