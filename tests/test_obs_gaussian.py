@@ -137,7 +137,9 @@ def test_sufficient_stats_are_summable_across_sequences(cov):
     whole = m.sufficient_stats(x, w, mask)
     a = m.sufficient_stats(x[:90], w[:90], mask[:90])
     b = m.sufficient_stats(x[90:], w[90:], mask[90:])
-    assert set(whole) == {"n", "x", "xx"}
+    assert set(whole) == {"n", "x", "xx", "center", "frames"}
+    assert whole["frames"] == pytest.approx(mask.sum(), rel=1e-12)
+    np.testing.assert_allclose(whole["center"], m.data_center * mask.sum(), rtol=1e-12)
     for key in whole:
         np.testing.assert_allclose(a[key] + b[key], whole[key], rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(whole["n"], w[mask].sum(axis=0), rtol=1e-12)

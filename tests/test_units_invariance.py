@@ -153,3 +153,24 @@ def test_ar_first_frames_unscored_by_default_and_course_convention_on_request():
     from ethogram.models.course import AutoregressiveHMM
 
     assert AutoregressiveHMM(2, 2).observations.first_frames == "standard_normal"
+
+
+@pytest.mark.parametrize("name", ["gaussian", "autoregressive"])
+def test_statistics_about_another_reference_point_are_refused(name):
+    """Statistics are accumulated about the model's data_center; an M-step refuses ones
+    accumulated about another model's (they would silently shift every mean)."""
+    x = ar_data()
+    a = HMM(2, name, dict(data_dim=2)).observations
+    b = HMM(2, name, dict(data_dim=2)).observations
+    w = np.full((x.shape[0], 2), 0.5)
+    a.initialize([x], [None], RNG(0))
+    b.initialize([x + 1e3], [None], RNG(0))
+    with pytest.raises(ValueError, match="another reference point"):
+        b.m_step(a.sufficient_stats(x, w))
+    fresh = HMM(2, name, dict(data_dim=2)).observations  # a model without one adopts it
+    if name == "gaussian":
+        fresh.m_step(a.sufficient_stats(x, w))
+        np.testing.assert_allclose(fresh.emission_means, np.tile(x.mean(axis=0), (2, 1)), rtol=1e-12)
+    else:
+        with pytest.raises(ValueError, match="does not have"):
+            fresh.m_step(a.sufficient_stats(x, w))

@@ -339,6 +339,63 @@ def singular_states(covs: np.ndarray, scale: np.ndarray | None = None) -> list[i
     return bad
 
 
+def reference_stats(center: np.ndarray, num_frames: float) -> dict:
+    """Bookkeeping statistics of the reference point: ``center * frames`` and ``frames``.
+
+    ``frames`` is the total posterior weight of the scored frames, so that the statistics of
+    a sequence cut in pieces still add up to those of the whole sequence, and a masked frame
+    counts as a frame of zero weight.
+    """
+    return {"center": center * float(num_frames), "frames": np.array(float(num_frames))}
+
+
+def check_stats_reference(stats: dict, center: np.ndarray | None, data_dim: int) -> np.ndarray | None:
+    """The reference point summed statistics were accumulated about, checked against the model's.
+
+    Statistics carry ``center`` (each sequence's reference times its frames, summed) and
+    ``frames`` (see :func:`reference_stats`), so an M-step can tell statistics accumulated
+    about another reference point (another model's, or a mix) from its own.
+
+    Parameters
+    ----------
+    stats : dict
+        Summed statistics (``center`` and ``frames`` optional: without them the model's own
+        reference is assumed).
+    center : ndarray, shape (D,), or None
+        The model's ``data_center`` (None: not set yet).
+    data_dim : int
+
+    Returns
+    -------
+    ndarray, shape (D,), or None
+        The statistics' reference (the model's, or the one the statistics bring when the
+        model has none).
+
+    Raises
+    ------
+    ValueError
+        If the statistics were accumulated about another reference point.
+    """
+    if "center" not in stats or "frames" not in stats:
+        return center
+    count = float(np.asarray(stats["frames"], dtype=np.float64))
+    ref = np.asarray(stats["center"], dtype=np.float64).reshape(-1)
+    if ref.shape != (data_dim,):
+        raise ValueError(f"stats['center'] must have shape ({data_dim},), got {ref.shape}")
+    if not count > 0:
+        return center
+    ref = ref / count
+    if center is None:
+        return ref if np.any(ref != 0.0) else None
+    if not np.allclose(ref, center, rtol=1e-9, atol=1e-9 * (np.abs(center).max() + 1e-300)):
+        raise ValueError(
+            "stats were accumulated about another reference point (data_center) than this model's: "
+            "compute them with this model (or one built from its get_params()), and do not mix "
+            "statistics of models initialised on different data"
+        )
+    return center
+
+
 def singular_covariance_error(name: str, state: int, count: float, data_dim: int) -> ValueError:
     """The error raised when a maximum-likelihood M-step makes a covariance singular."""
     return ValueError(

@@ -64,6 +64,8 @@ from ._common import (
     check_float_data,
     check_positive_int,
     check_shape,
+    check_stats_reference,
+    reference_stats,
     cholesky,
     data_moments,
     kmeans_labels,
@@ -379,7 +381,10 @@ class AutoregressiveObservations(ObservationModel):
             ``n`` (K,): weight of the scored frames t >= L per state; ``G`` (K, D+P, D+P):
             ``sum_t w_tk [y_t, u_t] [y_t, u_t]^T`` over those frames (blocks ``S_yy``,
             ``S_yx``, ``S_xx``), with ``y_t = x_t - data_center`` (with bias; ``x_t``
-            without) and ``u_t = [y_{t-1}, ..., y_{t-L}, (1)]``.
+            without) and ``u_t = [y_{t-1}, ..., y_{t-L}, (1)]``; ``center`` (D,) and
+            ``frames`` (), the reference point times the total weight ``sum_k n_k`` and that
+            total, so
+            that an M-step can check that summed statistics share its reference.
         """
         if self.data_center is None:
             raw = np.asarray(data, dtype=np.float64)
@@ -400,7 +405,8 @@ class AutoregressiveObservations(ObservationModel):
             w = np.maximum(w, 0.0)
         if mask is not None and not mask[L:].all():
             w = w * mask[L:, None]
-        return {"n": w.sum(axis=0), "G": weighted_grams(x, L, self.bias, w, self._rescaler())}
+        n = w.sum(axis=0)
+        return {"n": n, "G": weighted_grams(x, L, self.bias, w, self._rescaler()), **reference_stats(self._center(), n.sum())}
 
     def m_step(self, stats) -> None:
         """Set dynamics, bias and noise to their MAP (or least-squares) values.
@@ -424,6 +430,12 @@ class AutoregressiveObservations(ObservationModel):
         P1 = D + self.num_lags * D + int(self.bias)
         if G.shape != (K, P1, P1) or n.shape != (K,):
             raise ValueError(f"stats must hold 'n' of shape ({K},) and 'G' of shape ({K}, {P1}, {P1}), got {n.shape} and {G.shape}")
+        ref = check_stats_reference(stats, self._center() if self.data_center is not None or not self.bias else None, D)
+        if self.bias and self.data_center is None and ref is not None:
+            raise ValueError(
+                "stats were accumulated about a reference point (data_center) this model does not have; "
+                "compute them with this model, or set its data_center (set_params) first"
+            )
         self._m_step(n, G, self.prior_ridge_vector())
 
     def _m_step(self, n: np.ndarray, G: np.ndarray, ridge: np.ndarray) -> None:

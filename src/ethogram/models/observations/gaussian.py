@@ -48,6 +48,8 @@ import threading
 from ._common import (
     check_covariances,
     check_float_data,
+    check_stats_reference,
+    reference_stats,
     check_positive_int,
     check_shape,
     cholesky,
@@ -287,12 +289,15 @@ class GaussianObservations(ObservationModel):
             ``n`` (K,): expected counts ``sum_t w_tk``; ``x`` (K, D): ``sum_t w_tk y_t``;
             ``xx``: ``sum_t w_tk y_t y_t^T`` of shape (K, D, D) for ``full``, its total over
             states (D, D) for ``tied``, and only its diagonal (K, D) for ``diag`` and
-            ``spherical``.
+            ``spherical``; ``center`` (D,) and ``frames`` (), the reference point times the
+            total weight ``sum_k n_k`` and that total, so that an M-step can check that summed
+            statistics share its reference.
         """
         x, mask = observed_frames(data, mask, self.data_dim)
         w = frame_weights(expected_states, mask, x.shape[0], self.num_states)
         if self.data_center is None:
             self._set_reference(x if mask is None else x[mask])
+        center = np.zeros(self.data_dim) if self.data_center is None else self.data_center
         if self.data_center is not None:
             x = x - self.data_center
             if mask is not None and not mask.all():
@@ -306,7 +311,8 @@ class GaussianObservations(ObservationModel):
             xx = weighted_outer_sums(w, x)
         else:  # one (D, T) x (T, D) GEMM per state beats the (T, D^2) outer products
             xx = np.stack([(x * w[:, k:k + 1]).T @ x for k in range(self.num_states)])
-        return {"n": w.sum(axis=0), "x": w.T @ x, "xx": xx}
+        n = w.sum(axis=0)
+        return {"n": n, "x": w.T @ x, "xx": xx, **reference_stats(center, n.sum())}
 
     def _checked_stats(self, stats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         K, D = self.num_states, self.data_dim
@@ -346,6 +352,9 @@ class GaussianObservations(ObservationModel):
         """
         n, sx, xx = self._checked_stats(stats)
         K, D = self.num_states, self.data_dim
+        ref = check_stats_reference(stats, self.data_center, D)
+        if self.data_center is None and ref is not None:
+            self.data_center = ref
         n0 = self.prior_count
         if self.prior_scale is None and self.data_scale is None and n.sum() > 0:
             # relative prior on a model that saw no data yet: the scale of these statistics
