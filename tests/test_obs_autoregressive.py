@@ -449,3 +449,27 @@ def test_lagged_rows_layout():
     Z = lagged_rows(x, 2, True)
     np.testing.assert_array_equal(Z[0], [4, 5, 2, 3, 0, 1, 1])  # [x_2, x_1, x_0, 1]
     assert Z.shape == (4, 7)
+
+
+def test_ml_m_step_with_collinear_regressors_is_the_least_squares_fit():
+    """Two exactly collinear dimensions (the second twice the first) make S_xx singular under
+    maximum likelihood: the M-step gives the minimum-norm least-squares fit, whose residuals
+    are those of numpy's lstsq, and EM stays monotone."""
+    from ethogram import HMM
+
+    rng = RNG(30)
+    base = np.cumsum(rng.normal(size=300)) * 0.1
+    x = np.column_stack([base, 2 * base])
+    m = get_observation_class("autoregressive")(1, data_dim=2, num_lags=2, noise="diag", prior=None)
+    m.m_step(m.sufficient_stats(x, np.ones((300, 1))))
+    U = np.hstack([x[1:-1], x[:-2], np.ones((298, 1))])
+    coef, *_ = np.linalg.lstsq(U, x[2:], rcond=None)
+    resid = x[2:] - U @ coef
+    np.testing.assert_allclose(np.diag(m.emission_covs[0]), (resid**2).mean(axis=0), rtol=1e-6)
+    robust = HMM(1, "robust_autoregressive", dict(data_dim=2, num_lags=2, noise="diag", prior=None))
+    try:
+        obj = robust.fit(x, num_iters=20, seed=0).objectives
+    except ValueError as exc:  # a degenerate noise may be reported instead
+        assert "prior" in str(exc)
+    else:
+        assert np.all(np.diff(obj) >= -1e-8 * np.maximum(1.0, np.abs(obj[:-1])))

@@ -329,16 +329,33 @@ def map_regression(G: np.ndarray, data_dim: int, ridge: float) -> tuple[np.ndarr
     Returns
     -------
     W : ndarray, shape (D, P)
-        ``S_yx (S_xx + Lam)^-1`` (least-squares solution if singular).
+        ``S_yx (S_xx + Lam)^-1``; without a ridge the minimum-norm least-squares solution
+        (directions without data, e.g. collinear or constant regressors, left out).
     scatter : ndarray, shape (D, D)
         ``S_yy - W S_yx^T``, the weighted residual scatter plus ``W Lam W^T``.
     """
     D = data_dim
     Syy, Syx, Sxx = G[:D, :D], G[:D, D:], G[D:, D:]
-    A = Sxx + np.diag(np.broadcast_to(np.asarray(ridge, dtype=np.float64), (Sxx.shape[0],)))
-    try:
-        W = np.linalg.solve(A, Syx.T).T
-    except np.linalg.LinAlgError:
-        W = np.linalg.lstsq(A, Syx.T, rcond=None)[0].T
+    P = Sxx.shape[0]
+    ridge = np.broadcast_to(np.asarray(ridge, dtype=np.float64), (P,))
+    A = Sxx + np.diag(ridge)
+    # Jacobi scaling: regressors in any units (or wildly different ones) look alike
+    d = np.diag(A)
+    s = np.where(d > 0, 1.0 / np.sqrt(np.where(d > 0, d, 1.0)), 1.0)
+    As = A * s[:, None] * s[None, :]
+    Bs = Syx.T * s[:, None]
+    W = None
+    if np.all(ridge > 0):
+        try:
+            W = (s[:, None] * np.linalg.solve(As, Bs)).T
+        except np.linalg.LinAlgError:
+            W = None
+    if W is None:
+        # least squares: the minimum-norm solution, directions with no data (collinear or
+        # constant regressors) cut off at round-off level, so residuals stay exact
+        lam, V = np.linalg.eigh(0.5 * (As + As.T))
+        keep = lam > max(lam.max(), 0.0) * P * np.finfo(float).eps
+        Vk = V[:, keep]
+        W = (s[:, None] * (Vk @ ((Vk.T @ Bs) / lam[keep, None]))).T
     scatter = Syy - W @ Syx.T
     return W, 0.5 * (scatter + scatter.T)
