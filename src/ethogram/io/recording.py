@@ -148,6 +148,12 @@ class Recording:
         if self.kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}")
         self.data = np.asarray(self.data, dtype=np.float64)
+        if np.isinf(self.data).any():
+            t = int(np.argwhere(np.isinf(self.data))[0, 0])
+            raise ValueError(
+                f"recording {self.name!r}: data contains inf (first at frame {t}); mark missing values "
+                "with NaN (they are masked), or fix the file"
+            )
         want = 3 if self.kind == "keypoints" else 2
         if self.data.ndim != want:
             raise ValueError(

@@ -501,7 +501,10 @@ def _open(path):
     try:
         f = h5py.File(path, "r")
     except OSError as exc:
-        raise ValueError(f"{str(path)!r} is not an ethogram results file (not readable as HDF5: {exc})") from None
+        raise ValueError(
+            f"{str(path)!r} is not an ethogram results file: it is not HDF5, or it is damaged or truncated "
+            f"({exc}); give the results file written by 'ethogram fit', or write it again"
+        ) from None
     try:
         fmt = f.attrs.get("format")
         if isinstance(fmt, bytes):

@@ -225,6 +225,8 @@ class HMM:
 
     def _prepare(self, data, masks=None, mask_nan=True):
         """Validate data into (list of arrays, list of effective masks, was_batch)."""
+        if isinstance(data, (list, tuple)) and len(data) == 0:
+            raise ValueError("data is an empty list: give at least one sequence (an array of frames x features)")
         batch = self._is_batch(data)
         datas = list(data) if batch else [data]
         if masks is None:

@@ -165,8 +165,11 @@ class Preparation:
                  posterior=None, bodyparts=None, variance=0.9, num_pcs=None, standardize=True):
         if confidence_threshold is not None:
             confidence_threshold = float(confidence_threshold)
-            if not np.isfinite(confidence_threshold) or confidence_threshold < 0:
-                raise ValueError(f"confidence_threshold must be >= 0 or None, got {confidence_threshold!r}")
+            if not (np.isfinite(confidence_threshold) and 0 <= confidence_threshold <= 1):
+                raise ValueError(
+                    f"confidence_threshold must be between 0 and 1 (tracking confidences are in [0, 1]) or None "
+                    f"to keep every point, got {confidence_threshold!r}"
+                )
         if outlier_distance is not None:
             outlier_distance = float(outlier_distance)
             if not (np.isfinite(outlier_distance) and outlier_distance > 0):
