@@ -8,26 +8,19 @@ standardizes; for features (MoSeq PC scores) it keeps the first columns and stan
 Everything learned is exported by :meth:`Preparation.to_dict` (arrays and JSON-able values, no
 pickle), so ``ethogram apply`` prepares new recordings exactly as the training ones. The method
 follows keypoint-moseq (egocentric alignment, PCA of the aligned keypoints, PCs keeping ~90% of
-the variance) and moseq2 (10 standardized PCs of depth crops).
+the variance) and moseq2 (10 standardized PCs of depth crops). The keypoint steps of the class are in
+:mod:`ethogram.prep._keypoint_path`; :class:`Prepared` is defined in :mod:`ethogram.prep.prepared`.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..io.recording import Recording
-from .keypoints import (
-    centroid_and_heading,
-    egocentric,
-    guess_axis_bodyparts,
-    interpolate_gaps,
-    mask_low_confidence,
-    medoid_outliers,
-    present_mean,
-)
+from ._keypoint_path import KeypointPathMixin
+from .prepared import Prepared
 
 __all__ = ["Preparation", "Prepared", "FORMAT", "FORMAT_VERSION"]
 
@@ -35,42 +28,6 @@ FORMAT = "ethogram-preparation"
 FORMAT_VERSION = 1
 _SETTINGS = ("confidence_threshold", "outlier_distance", "max_gap", "anterior", "posterior",
              "bodyparts", "variance", "num_pcs", "standardize")
-
-
-@dataclass
-class Prepared:
-    """One recording made ready for the model.
-
-    Attributes
-    ----------
-    name : str
-        The recording's name.
-    inputs : ndarray, shape (T, D)
-        float64 model inputs (standardized PCs); rows of unusable frames are NaN.
-    mask : ndarray of bool, shape (T,)
-        True where the frame is usable.
-    centroid : ndarray, shape (T, 2), or None
-        Pixels (keypoints: mean of the body parts present; features: from the file, if any).
-    heading : ndarray, shape (T,), or None
-        Radians, counter-clockwise from +x.
-    aligned : ndarray, shape (T, B, S), or None
-        Egocentric keypoints in pixels (keypoints only), NaN where missing.
-    fps : float or None
-        Frames per second of the recording.
-    """
-
-    name: str
-    inputs: np.ndarray
-    mask: np.ndarray
-    centroid: np.ndarray | None = None
-    heading: np.ndarray | None = None
-    aligned: np.ndarray | None = None
-    fps: float | None = None
-
-    @property
-    def num_frames(self) -> int:
-        """T, the number of frames."""
-        return int(self.inputs.shape[0])
 
 
 def _plain(v):
@@ -95,7 +52,7 @@ def _names(value, what):
     return names
 
 
-class Preparation:
+class Preparation(KeypointPathMixin):
     """Learned preparation of recordings for the HMM (keypoints or features).
 
     Parameters
@@ -399,111 +356,3 @@ class Preparation:
         centroid = None if r.centroid is None else np.asarray(r.centroid, dtype=np.float64)
         heading = None if r.heading is None else np.asarray(r.heading, dtype=np.float64)
         return Prepared(r.name, x, mask, centroid, heading, None, r.fps)
-
-    # keypoints ------------------------------------------------------------
-    def _select(self, r: Recording, fitting: bool) -> np.ndarray:
-        """The kept body parts of ``r`` in the preparation's order, confidence applied."""
-        have, want = list(r.bodyparts), self.bodyparts_
-        where = "the first training recording" if fitting else "the preparation's training recordings"
-        missing = [b for b in want if b not in have]
-        if missing:
-            raise ValueError(
-                f"recording {r.name!r} lacks body part(s) {missing}; it has {have}"
-                + ("" if self.bodyparts is not None else f", {where} had {list(want)}; pass bodyparts=[...] to keep a common subset")
-            )
-        if self.bodyparts is None and set(have) != set(want):
-            raise ValueError(
-                f"recording {r.name!r} has body parts {have} but {where} had {list(want)}; "
-                f"use recordings tracked with the same body parts, or pass bodyparts=[...] to keep a common subset"
-            )
-        if r.data.shape[2] != self.num_coords_:
-            raise ValueError(
-                f"recording {r.name!r} has {r.data.shape[2]}-D keypoints but {where} had {self.num_coords_}-D"
-            )
-        idx = [have.index(b) for b in want]
-        conf = None if r.confidence is None else np.asarray(r.confidence, dtype=np.float64)[:, idx]
-        coords = mask_low_confidence(r.data[:, idx], conf, self.confidence_threshold)
-        absent = [b for b, ok in zip(want, np.isfinite(coords).all(axis=2).any(axis=0)) if not ok]
-        if absent:
-            raise ValueError(
-                f"recording {r.name!r}: body part(s) {absent} are missing (or below confidence_threshold="
-                f"{self.confidence_threshold}) in every frame; leave them out with bodyparts=[...]"
-            )
-        return coords
-
-    def _fit_keypoints(self, recs) -> list[Prepared]:
-        from sklearn.decomposition import PCA
-
-        first = recs[0]
-        if self.bodyparts is not None:
-            unknown = [b for b in self.bodyparts if b not in first.bodyparts]
-            if unknown:
-                raise ValueError(f"bodyparts {unknown} not found in {first.name!r}; its body parts are {list(first.bodyparts)}")
-        self.bodyparts_ = tuple(self.bodyparts) if self.bodyparts is not None else tuple(first.bodyparts)
-        self.num_coords_ = first.data.shape[2]
-        self.anterior_, self.posterior_ = guess_axis_bodyparts(self.bodyparts_, self.anterior, self.posterior)
-        ai = [self.bodyparts_.index(b) for b in self.anterior_]
-        pi = [self.bodyparts_.index(b) for b in self.posterior_]
-        lengths = []
-        for r in recs:
-            xy = self._select(r, fitting=True)[..., :2]
-            d = np.linalg.norm(present_mean(xy[:, ai], axis=1) - present_mean(xy[:, pi], axis=1), axis=1)
-            lengths.append(d[np.isfinite(d)])
-        lengths = np.concatenate(lengths)
-        if lengths.size == 0:
-            raise ValueError(
-                f"no training frame has both an anterior {list(self.anterior_)} and a posterior "
-                f"{list(self.posterior_)} body part; check anterior/posterior and confidence_threshold"
-            )
-        self.body_length_ = float(np.median(lengths))
-        cleaned = [self._clean(r) for r in recs]
-        X = np.concatenate([c["flat"][c["mask"]] for c in cleaned])
-        D_in = X.shape[1]
-        self.num_features_in_ = D_in
-        if X.shape[0] < 2:
-            raise ValueError(
-                f"only {X.shape[0]} training frame(s) have every body part present after cleaning; the PCA needs "
-                f"more: lower confidence_threshold, raise max_gap or keep fewer bodyparts"
-            )
-        pca = PCA(n_components=None, svd_solver="full").fit(X)
-        ratio = pca.explained_variance_ratio_
-        if self.num_pcs is not None:
-            if self.num_pcs > ratio.shape[0]:
-                raise ValueError(
-                    f"num_pcs={self.num_pcs} but only {ratio.shape[0]} components exist "
-                    f"({len(self.bodyparts_)} body parts x {self.num_coords_} coordinates, {X.shape[0]} complete frames)"
-                )
-            n = self.num_pcs
-        else:  # scikit-learn's rule for a fractional n_components
-            n = min(int(np.searchsorted(np.cumsum(ratio), self.variance, side="right")) + 1, ratio.shape[0])
-        self.components_ = np.array(pca.components_[:n], dtype=np.float64)
-        self.pca_mean_ = np.array(pca.mean_, dtype=np.float64)
-        self.explained_variance_ratio_ = np.array(ratio, dtype=np.float64)
-        self.input_mean_, self.input_scale_ = np.zeros(n), np.ones(n)
-        raw = [self._project(c) for c in cleaned]
-        self.input_mean_, self.input_scale_ = self._standardization(np.concatenate([p.inputs[p.mask] for p in raw]))
-        self.kind = "keypoints"
-        return [self._project(c) for c in cleaned]
-
-    def _clean(self, r: Recording) -> dict:
-        """Confidence, outliers, gaps, alignment: everything before the projection."""
-        coords = self._select(r, fitting=False)
-        if self.outlier_distance is not None:
-            coords[medoid_outliers(coords, self.outlier_distance * self.body_length_)] = np.nan
-        coords = interpolate_gaps(coords, self.max_gap)
-        ai = [self.bodyparts_.index(b) for b in self.anterior_]
-        pi = [self.bodyparts_.index(b) for b in self.posterior_]
-        centroid, heading = centroid_and_heading(coords, ai, pi)
-        aligned = egocentric(coords, centroid, heading)
-        flat = aligned.reshape(aligned.shape[0], -1)
-        mask = np.isfinite(flat).all(axis=1)
-        return {"name": r.name, "fps": r.fps, "centroid": centroid, "heading": heading, "aligned": aligned,
-                "flat": flat, "mask": mask}
-
-    def _project(self, c: dict) -> Prepared:
-        T = c["flat"].shape[0]
-        x = np.full((T, self.components_.shape[0]), np.nan)
-        m = c["mask"]
-        x[m] = (c["flat"][m] - self.pca_mean_) @ self.components_.T
-        x[m] = (x[m] - self.input_mean_) / self.input_scale_
-        return Prepared(c["name"], x, m.copy(), c["centroid"], c["heading"], c["aligned"], c["fps"])

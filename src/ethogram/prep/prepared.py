@@ -1,0 +1,49 @@
+"""What the preparation returns for one recording: :class:`Prepared`, the model inputs with
+their mask and, beside them, the centroid, heading, egocentric keypoints and frame rate.
+
+Produced by :class:`~ethogram.prep.preparation.Preparation` (which also exports it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Prepared"]
+
+
+@dataclass
+class Prepared:
+    """One recording made ready for the model.
+
+    Attributes
+    ----------
+    name : str
+        The recording's name.
+    inputs : ndarray, shape (T, D)
+        float64 model inputs (standardized PCs); rows of unusable frames are NaN.
+    mask : ndarray of bool, shape (T,)
+        True where the frame is usable.
+    centroid : ndarray, shape (T, 2), or None
+        Pixels (keypoints: mean of the body parts present; features: from the file, if any).
+    heading : ndarray, shape (T,), or None
+        Radians, counter-clockwise from +x.
+    aligned : ndarray, shape (T, B, S), or None
+        Egocentric keypoints in pixels (keypoints only), NaN where missing.
+    fps : float or None
+        Frames per second of the recording.
+    """
+
+    name: str
+    inputs: np.ndarray
+    mask: np.ndarray
+    centroid: np.ndarray | None = None
+    heading: np.ndarray | None = None
+    aligned: np.ndarray | None = None
+    fps: float | None = None
+
+    @property
+    def num_frames(self) -> int:
+        """T, the number of frames."""
+        return int(self.inputs.shape[0])
