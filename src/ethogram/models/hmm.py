@@ -4,7 +4,8 @@
 of arrays of different lengths (with masks, and NaN rows masked automatically), runs EM with
 restarts and a progress bar, and returns a :class:`FitResult`; ``predict``, ``score``,
 ``posterior``, ``sample``, ``permute``, ``num_parameters``, ``aic`` and ``bic`` work on the
-fitted model. The course's classes (:mod:`ethogram.models.course`) are thin subclasses.
+fitted model. The course's classes (:mod:`ethogram.models.course`) are thin subclasses. The
+inference methods (posterior, predict, score, aic, bic) are in :mod:`._hmm_inference`.
 """
 
 from __future__ import annotations
@@ -13,12 +14,8 @@ import numpy as np
 
 from .. import fitting
 from ..fitting import DEFAULT_TOL, SufficientStats
-from ..inference import (
-    forward_backward,
-    predictive_log_likes,
-    sample_states,
-    viterbi,
-)
+from ..inference import forward_backward, sample_states
+from ._hmm_inference import HMMInferenceMixin
 from .fit_result import DEFAULT_START_ITERS, FitResult, check_fit_arguments
 from .observations import get_observation_class
 from .observations.base import ObservationModel
@@ -26,7 +23,7 @@ from .portable import describe_model, model_from_description, sequence_stats
 from .transitions import InitialDistribution, Transitions, best_relabeling
 
 
-class HMM:
+class HMM(HMMInferenceMixin):
     """Hidden Markov model built from parts and fitted by EM.
 
     Parameters
@@ -269,112 +266,6 @@ class HMM:
         """Observation log-likelihoods of one sequence, shape (T, K) (zero rows where masked)."""
         (d,), (m,), _ = self._prepare(data, mask)
         return self.observations.log_likelihoods(d, m)
-
-    # ------------------------------------------------------------------ inference
-    def posterior(self, data, masks=None, num_threads=None):
-        """Posterior state marginals and expected transitions.
-
-        Parameters
-        ----------
-        data : array_like, shape (T, ...), or list of such arrays
-        masks : array_like of bool, shape (T,), or list, optional
-        num_threads : int, optional
-
-        Returns
-        -------
-        HMMPosterior or list of HMMPosterior
-        """
-        datas, ms, batch = self._prepare(data, masks)
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
-        return posts if batch else posts[0]
-
-    def predict(self, data, method: str = "viterbi", masks=None, num_threads=None):
-        """Most likely states.
-
-        Parameters
-        ----------
-        data : array_like, shape (T, ...), or list of such arrays
-        method : {"viterbi", "marginal"}
-            Jointly most likely path, or the most likely state frame by frame.
-        masks : optional
-        num_threads : int, optional
-
-        Returns
-        -------
-        ndarray of int, shape (T,), or a list of them
-        """
-        if method not in ("viterbi", "marginal"):
-            raise ValueError(f"method must be 'viterbi' or 'marginal', got {method!r}")
-        datas, ms, batch = self._prepare(data, masks)
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        if method == "viterbi":
-            out = viterbi(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
-        else:
-            posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
-            out = [np.argmax(p.expected_states, axis=1) for p in posts]
-        return out if batch else out[0]
-
-    def score(self, data, masks=None, per_frame: bool = False, num_threads=None):
-        """Marginal log-likelihood ``log p(x)`` summed over sequences.
-
-        Parameters
-        ----------
-        data : array_like, shape (T, ...), or list of such arrays
-        masks : optional
-        per_frame : bool, default False
-            Instead return ``log p(x_t | x_{1:t-1})`` per frame, shape (T,) (a list for a
-            list input); they sum to the total. Masked frames contribute 0.
-        num_threads : int, optional
-
-        Returns
-        -------
-        float, or ndarray of shape (T,) / list of them when ``per_frame``
-        """
-        datas, ms, batch = self._prepare(data, masks)
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        frames = predictive_log_likes(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
-        if per_frame:
-            return frames if batch else frames[0]
-        return float(sum(float(f.sum()) for f in frames))
-
-    def compute_marginal_ll(self, data, masks=None) -> float:
-        """The course's name for :meth:`score`: ``log p(x)``."""
-        return self.score(data, masks)
-
-    def log_joint(self, states, data) -> float:
-        """``log p(z, x)`` of a given state path and data (the worksheet's joint probability).
-
-        Parameters
-        ----------
-        states : array_like of int, shape (T,)
-        data : array_like, shape (T, ...)
-
-        Returns
-        -------
-        float
-        """
-        (d,), (m,), _ = self._prepare(data)
-        z = np.asarray(states)
-        if z.shape != (d.shape[0],) or not np.issubdtype(z.dtype, np.integer) or z.min() < 0 or z.max() >= self.num_states:
-            raise ValueError(f"states must be integers in [0, {self.num_states}) of shape ({d.shape[0]},)")
-        ll = self.observations.log_likelihoods(d, m)
-        with np.errstate(divide="ignore"):
-            out = np.log(self.initial_probs[z[0]]) + np.log(self.transition_matrix[z[:-1], z[1:]]).sum()
-        return float(out + ll[np.arange(len(z)), z].sum())
-
-    def _num_scored_frames(self, data, masks=None) -> int:
-        datas, ms, _ = self._prepare(data, masks)
-        return int(sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(datas, ms)))
-
-    def aic(self, data, masks=None) -> float:
-        """Akaike information criterion ``-2 log p(x) + 2 p`` (lower is better)."""
-        return -2.0 * self.score(data, masks) + 2.0 * self.num_parameters()
-
-    def bic(self, data, masks=None) -> float:
-        """Bayesian information criterion ``-2 log p(x) + p log N`` with N scored frames."""
-        n = self._num_scored_frames(data, masks)
-        return -2.0 * self.score(data, masks) + self.num_parameters() * np.log(n)
 
     # ------------------------------------------------------------------ generation
     def sample(self, num_timesteps: int, seed=None):

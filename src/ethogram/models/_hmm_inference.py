@@ -1,0 +1,126 @@
+"""Inference on a fitted HMM: posteriors, most likely states, scores and information criteria.
+
+:class:`HMMInferenceMixin` holds the methods of :class:`~ethogram.models.hmm.HMM` that only
+read its parameters: ``posterior``, ``predict``, ``score`` (and the course's
+``compute_marginal_ll``), ``log_joint``, ``aic`` and ``bic``. They validate data with the
+model's ``_prepare`` and run the numba kernels of :mod:`ethogram.inference`; the parameters,
+the data checks and EM stay in :mod:`ethogram.models.hmm`, which mixes this in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..inference import forward_backward, predictive_log_likes, viterbi
+
+__all__ = ["HMMInferenceMixin"]
+
+
+class HMMInferenceMixin:
+    """``posterior``, ``predict``, ``score``, ``compute_marginal_ll``, ``log_joint``, ``aic``
+    and ``bic`` of :class:`~ethogram.models.hmm.HMM`."""
+
+    def posterior(self, data, masks=None, num_threads=None):
+        """Posterior state marginals and expected transitions.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, ...), or list of such arrays
+        masks : array_like of bool, shape (T,), or list, optional
+        num_threads : int, optional
+
+        Returns
+        -------
+        HMMPosterior or list of HMMPosterior
+        """
+        datas, ms, batch = self._prepare(data, masks)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        return posts if batch else posts[0]
+
+    def predict(self, data, method: str = "viterbi", masks=None, num_threads=None):
+        """Most likely states.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, ...), or list of such arrays
+        method : {"viterbi", "marginal"}
+            Jointly most likely path, or the most likely state frame by frame.
+        masks : optional
+        num_threads : int, optional
+
+        Returns
+        -------
+        ndarray of int, shape (T,), or a list of them
+        """
+        if method not in ("viterbi", "marginal"):
+            raise ValueError(f"method must be 'viterbi' or 'marginal', got {method!r}")
+        datas, ms, batch = self._prepare(data, masks)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        if method == "viterbi":
+            out = viterbi(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        else:
+            posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+            out = [np.argmax(p.expected_states, axis=1) for p in posts]
+        return out if batch else out[0]
+
+    def score(self, data, masks=None, per_frame: bool = False, num_threads=None):
+        """Marginal log-likelihood ``log p(x)`` summed over sequences.
+
+        Parameters
+        ----------
+        data : array_like, shape (T, ...), or list of such arrays
+        masks : optional
+        per_frame : bool, default False
+            Instead return ``log p(x_t | x_{1:t-1})`` per frame, shape (T,) (a list for a
+            list input); they sum to the total. Masked frames contribute 0.
+        num_threads : int, optional
+
+        Returns
+        -------
+        float, or ndarray of shape (T,) / list of them when ``per_frame``
+        """
+        datas, ms, batch = self._prepare(data, masks)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        frames = predictive_log_likes(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        if per_frame:
+            return frames if batch else frames[0]
+        return float(sum(float(f.sum()) for f in frames))
+
+    def compute_marginal_ll(self, data, masks=None) -> float:
+        """The course's name for :meth:`score`: ``log p(x)``."""
+        return self.score(data, masks)
+
+    def log_joint(self, states, data) -> float:
+        """``log p(z, x)`` of a given state path and data (the worksheet's joint probability).
+
+        Parameters
+        ----------
+        states : array_like of int, shape (T,)
+        data : array_like, shape (T, ...)
+
+        Returns
+        -------
+        float
+        """
+        (d,), (m,), _ = self._prepare(data)
+        z = np.asarray(states)
+        if z.shape != (d.shape[0],) or not np.issubdtype(z.dtype, np.integer) or z.min() < 0 or z.max() >= self.num_states:
+            raise ValueError(f"states must be integers in [0, {self.num_states}) of shape ({d.shape[0]},)")
+        ll = self.observations.log_likelihoods(d, m)
+        with np.errstate(divide="ignore"):
+            out = np.log(self.initial_probs[z[0]]) + np.log(self.transition_matrix[z[:-1], z[1:]]).sum()
+        return float(out + ll[np.arange(len(z)), z].sum())
+
+    def _num_scored_frames(self, data, masks=None) -> int:
+        datas, ms, _ = self._prepare(data, masks)
+        return int(sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(datas, ms)))
+
+    def aic(self, data, masks=None) -> float:
+        """Akaike information criterion ``-2 log p(x) + 2 p`` (lower is better)."""
+        return -2.0 * self.score(data, masks) + 2.0 * self.num_parameters()
+
+    def bic(self, data, masks=None) -> float:
+        """Bayesian information criterion ``-2 log p(x) + p log N`` with N scored frames."""
+        n = self._num_scored_frames(data, masks)
+        return -2.0 * self.score(data, masks) + self.num_parameters() * np.log(n)
