@@ -309,7 +309,9 @@ def weighted_grams(x: np.ndarray, num_lags: int, bias: bool, w: np.ndarray, resc
                 stop = min(start + GRAM_BLOCK, starts[k + 1])
                 rows = buf[:stop - start]
                 _gather_windows(x, frames[start:stop], weights[start:stop], L, rows)
-                G[k] += rows.T @ rows
+                # np.dot, not @: numpy's matmul keeps the GIL on these tall-skinny products, so
+                # threads over sequences did not scale (1.14x on 2 threads; 1.79x with dot, same bits)
+                G[k] += np.dot(rows.T, rows)
     cols = window_columns(D, L, True)[:WD + int(bias)]
     return np.ascontiguousarray(G[:, cols[:, None], cols[None, :]])
 
