@@ -87,7 +87,8 @@ class DaskExecutor:
     ``map(fn, jobs)`` keeps input order. A job that is a tuple has each of its NumPy arrays
     sent once and kept on a worker (reused by identity in later calls) and each other
     non-trivial part (dicts: the parameters and the description) sent once per call to every
-    worker; callables, strings, numbers and None travel inside the task. Any other job is
+    worker; callables, strings, numbers and None travel inside the task, which asks to run on
+    the worker holding its largest array (another only if that one is gone). Any other job is
     sent as it is, each call. If a worker holding a sequence is lost, the sequences are sent
     again and the call retried once.
 
