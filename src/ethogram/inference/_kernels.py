@@ -190,6 +190,25 @@ def posterior_kernel(alphas, norms, betas, lik):
 
 
 @njit(**_JIT)
+def _max_product_step(prev, log_transition, best):
+    """``best[j] = max_i prev[i] + log_transition[i, j]`` (rows with ``prev[i] = -inf`` skipped).
+
+    Its own function so that numba vectorises the inner loop over ``j`` (inlined in the
+    sweep of :func:`viterbi_kernel` it ran about 1.3x slower at K >= 100).
+    """
+    K = best.shape[0]
+    for j in range(K):
+        best[j] = -np.inf
+    for i in range(K):
+        di = prev[i]
+        if di == -np.inf:
+            continue
+        row = log_transition[i]
+        for j in range(K):
+            best[j] = max(best[j], di + row[j])
+
+
+@njit(**_JIT)
 def viterbi_kernel(log_initial, log_transition, log_likes, states):
     """Most likely state path by max-product in log space.
 
@@ -213,16 +232,7 @@ def viterbi_kernel(log_initial, log_transition, log_likes, states):
             for k in range(K):
                 best[k] = log_initial[k]
         else:
-            prev = deltas[t - 1]
-            for j in range(K):
-                best[j] = -np.inf
-            for i in range(K):
-                di = prev[i]
-                if di == -np.inf:
-                    continue
-                row = log_transition[i]
-                for j in range(K):
-                    best[j] = max(best[j], di + row[j])
+            _max_product_step(deltas[t - 1], log_transition, best)
         m = -np.inf
         arg = 0
         for j in range(K):
