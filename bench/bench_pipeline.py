@@ -200,7 +200,9 @@ def kpms_run(python: str, spec: dict, ar_iters: int, full_iters: int) -> dict:
     spec = dict(spec, ar_iters=ar_iters, full_iters=full_iters)
     env = os.environ.copy()
     env["PYTHONPATH"] = ""
-    proc = subprocess.run([python, "-c", KPMS_SCRIPT, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=7200)
+    # one core, as ethogram here: XLA sizes its thread pool from the process's CPU affinity
+    pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
+    proc = subprocess.run(pin + [python, "-c", KPMS_SCRIPT, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=7200)
     for line in proc.stdout.splitlines():
         if line.startswith("KPMS_RESULT "):
             return json.loads(line[len("KPMS_RESULT "):])
@@ -273,7 +275,8 @@ def render(info: dict, rows: list, side: list, args) -> str:
               f"then the time per iteration as the difference between a call of {args.kpms_ar_iters} + 1 (AR-only) or "
               f"{args.kpms_full_iters} + 1 (full) iterations and a call of 1; the time to a fitted model is extrapolated "
               "as read + PCA + init + first AR + 49 x AR + first full + 499 x full. ethogram: the "
-              "whole fit, measured. Different models (Gibbs sampling of an SLDS vs. EM for a MAP ARHMM): the comparison "
+              "whole fit, measured. keypoint-moseq runs pinned to one CPU (`taskset -c 0`; XLA sizes its thread pool "
+              "from the CPU affinity), float64 as it sets itself. Different models (Gibbs sampling of an SLDS vs. EM for a MAP ARHMM): the comparison "
               "is of the time each tool's recommended workflow takes to a fitted model on the same file.", "",
               "| recordings | keypoint-moseq version | read + PCA + init | first AR-only call (compile) | AR-only iteration | first full call (compile) | full iteration | keypoint-moseq to a fitted model (extrapolated) | ethogram per EM iteration | ethogram to a fitted model (measured) | ratio |",
               "|---|---|---|---|---|---|---|---|---|---|---|"]
