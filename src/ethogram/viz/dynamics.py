@@ -140,7 +140,8 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
         ax.set_ylim(*lims[1])
         ax.set_aspect("equal", adjustable="box")
         ax.tick_params(labelsize=7)
-        ax.set_title(f"syllable {k}", fontsize=10)
+        ax.locator_params(nbins=4)
+        ax.set_title(f"syllable {k}", fontsize=10, y=1.0, pad=4)  # fixed position: no overlap search
     if D > 2:
         fig.suptitle(f"AR dynamics in the plane of inputs {dims[0]} and {dims[1]} (others at 0)", fontsize=11)
     if own:  # fixed margins: tight_layout over many panels is the slow part

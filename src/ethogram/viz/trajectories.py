@@ -253,7 +253,8 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     ax.set_axis_off()
     ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor=color[:3], lw=1.5,
                            clip_on=False, zorder=0))
-    ax.set_title(title if title is not None else f"syllable {syllable}", color="black", fontsize=10)
+    # a fixed title position (y given) skips matplotlib's search for overlaps, slow on many panels
+    ax.set_title(title if title is not None else f"syllable {syllable}", color="black", fontsize=10, y=1.0, pad=4)
     if own:
         fig.subplots_adjust(left=0.04, right=0.96, bottom=0.04, top=0.88)
     return finish(fig, path, layout=False)
