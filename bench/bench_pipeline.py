@@ -147,6 +147,8 @@ from importlib import metadata
 out = {"version": metadata.version("keypoint-moseq"), "jax": metadata.version("jax")}
 t0 = time.perf_counter()
 coordinates, confidences, bodyparts = kpms.load_keypoints(spec["path"], spec["kind"])
+coordinates = {k: np.asarray(v, dtype=np.float64) for k, v in coordinates.items()}
+confidences = {k: np.asarray(v, dtype=np.float64) for k, v in confidences.items()}
 out["read"] = time.perf_counter() - t0
 project = tempfile.mkdtemp()
 kpms.setup_project(project, overwrite=True, bodyparts=bodyparts, use_bodyparts=bodyparts,
@@ -168,29 +170,34 @@ model = kpms.init_model(data, pca=pca, **config)
 out["init"] = time.perf_counter() - t0
 model = kpms.update_hypparams(model, kappa=spec.get("kappa_ar", 1e6))
 
-state = {"iter": 0}
-
-def run(ar_only, n):
-    # fit_model runs iterations start_iter..num_iters inclusive: n iterations after the first call
-    global model
-    start = state["iter"]
-    stop = start + n - (1 if start == 0 else 0)
+# time every Gibbs iteration inside keypoint-moseq's own fit_model loop
+import jax
+import keypoint_moseq.fitting as kf
+times = []
+_orig = kf._wrapped_resample
+def _timed(*a, **k):
     t0 = time.perf_counter()
-    model, name = kpms.fit_model(model, data, metadata_, project, start_iter=start, num_iters=stop, ar_only=ar_only,
-                                 save_every_n_iters=None, generate_progress_plots=False, verbose=False)
-    state["iter"] = stop + 1
-    return time.perf_counter() - t0
+    m = _orig(*a, **k)
+    jax.block_until_ready(m["states"])
+    times.append(time.perf_counter() - t0)
+    return m
+kf._wrapped_resample = _timed
 
-# per iteration = difference of a call with 1 + n iterations and a call with 1 iteration, so
-# that whatever a call costs besides its iterations (jit tracing, setup) cancels out
+def run(ar_only, start, n):
+    # fit_model runs iterations start..num_iters inclusive: n iterations
+    global model
+    del times[:]
+    t0 = time.perf_counter()
+    model, name = kpms.fit_model(model, data, metadata_, project, start_iter=start, num_iters=start + n - 1, ar_only=ar_only,
+                                 save_every_n_iters=None, generate_progress_plots=False, verbose=False)
+    return time.perf_counter() - t0, list(times)
+
 n_ar, n_full = spec["ar_iters"], spec["full_iters"]
-out["ar_first"] = run(True, 1)          # JAX compilation + 1 iteration
-one, many = run(True, 1), run(True, 1 + n_ar)
-out["ar_call"], out["ar_timed"] = one, (many - one) / n_ar
+call, t = run(True, 0, 1 + n_ar)
+out["ar_first"], out["ar_timed"], out["ar_call"] = t[0], float(np.median(t[1:])), call
 model = kpms.update_hypparams(model, kappa=spec.get("kappa_full", 1e4))
-out["full_first"] = run(False, 1)
-one, many = run(False, 1), run(False, 1 + n_full)
-out["full_call"], out["full_timed"] = (one, (many - one) / n_full)
+call, t = run(False, 1 + n_ar, 1 + n_full)
+out["full_first"], out["full_timed"], out["full_call"] = t[0], float(np.median(t[1:])), call
 print("KPMS_RESULT " + json.dumps(out))
 '''
 
@@ -271,10 +278,10 @@ def render(info: dict, rows: list, side: list, args) -> str:
     if side:
         L += ["### Side by side with keypoint-moseq (CPU, one thread)", "",
               "keypoint-moseq's recommended fit is 50 AR-HMM-only Gibbs iterations, then the full keypoint-SLDS model "
-              "(500 iterations in its tutorial). Timed here: its first call of each (JAX compilation and one iteration), "
-              f"then the time per iteration as the difference between a call of {args.kpms_ar_iters} + 1 (AR-only) or "
-              f"{args.kpms_full_iters} + 1 (full) iterations and a call of 1; the time to a fitted model is extrapolated "
-              "as read + PCA + init + first AR + 49 x AR + first full + 499 x full. ethogram: the "
+              "(500 iterations in its tutorial). Timed here inside its own `fit_model` loop (each Gibbs iteration, waited "
+              f"for): the first iteration of each stage (JAX compilation included), then the median of the next "
+              f"{args.kpms_ar_iters} AR-only and {args.kpms_full_iters} full iterations; the time to a fitted model is "
+              "extrapolated as read + PCA + init + first AR + 49 x AR + first full + 499 x full. ethogram: the "
               "whole fit, measured. keypoint-moseq runs pinned to one CPU (`taskset -c 0`; XLA sizes its thread pool "
               "from the CPU affinity), float64 as it sets itself. Different models (Gibbs sampling of an SLDS vs. EM for a MAP ARHMM): the comparison "
               "is of the time each tool's recommended workflow takes to a fitted model on the same file.", "",
