@@ -330,6 +330,7 @@ def main() -> int:
     n, T, K = (4, 3000, 8) if a.small else (20, 50000, 50)
     dn, dT = (6, 3000) if a.small else (100, 54000)
     t_start = time.perf_counter()
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         ref = Path(tmp) / "local2.npz"
         cpu = run_child("cpu")
@@ -345,7 +346,7 @@ def main() -> int:
             disk = run_child("disk_write", "--n", dn, "--T", dT, "--K", K, "--file", path)
             disk.update(run_child("disk", "--K", K, "--threads", 2, "--file", path))
     total = time.perf_counter() - t_start
-    text = report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total)
+    text = report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total, (load_before, os.getloadavg()[0]))
     print(text)
     if a.write and not a.small:
         write_section(text)
@@ -356,7 +357,7 @@ def _med(xs) -> float:
     return float(np.median(xs))
 
 
-def report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total) -> str:
+def report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total, load=(float("nan"), float("nan"))) -> str:
     import numba
     import scipy
 
@@ -370,6 +371,7 @@ def report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total) -> 
         "",
         f"- machine: {cpu_name()}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}",
+        f"- load average (1 min) at the start and end of the run: {load[0]:.2f}, {load[1]:.2f} (2 cores)",
         f"- BLAS kernel that ran (threadpoolctl, OPENBLAS_CORETYPE unset): {em1['blas']}; Dask workers: {', '.join(dk2['worker_blas'])}",
         "",
         f"### One EM iteration, {n} recordings x {T} frames, D = 10, K = {K}, L = 1",
