@@ -44,6 +44,16 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     assert code == 0, err
     assert "syllables used" in stdout and "median duration" in stdout
     assert f"results: {out / 'results.h5'}" in stdout
+    # the demo ends with grid movies of the 4 most frequent syllables and the report
+    assert f"open the report: {(out / 'report' / 'index.html').resolve()}" in stdout
+    assert (out / "report" / "index.html").is_file()
+    import imageio.v3 as iio
+
+    for k in range(4):
+        movie = out / "movies" / f"grid_syllable_{k:02d}.mp4"
+        frames = [f.shape for f in iio.imiter(movie)]
+        assert len(frames) > 30 and set(frames) == {(4 * 128, 6 * 128, 3)}  # a 4 x 6 grid of 128-px tiles
+        assert f"grid_syllable_{k:02d}.mp4" in (out / "report" / "index.html").read_text()
     res = load_results(out / "results.h5")
     assert res.names == ["keypoints"] and res.num_states == 20
     assert res.recordings[0].num_frames == 2330
@@ -55,9 +65,12 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     inst = np.bincount(z[starts][z[starts] >= 0], minlength=20)
     assert float(first_row.split()[1]) == pytest.approx(100 * inst[0] / inst.sum(), abs=0.051)
     # a second run refuses to replace without --overwrite, and replaces with it
-    code, _, err = _run(["demo", "-o", out, "--quiet"], capsys)
+    code, _, err = _run(["demo", "-o", out, "--quiet", "--no-report"], capsys)
     assert code == 2 and "--overwrite" in _one_error_line(err)
-    code, _, err = _run(["demo", "-o", out, "--quiet", "--overwrite"], capsys)
+    out = tmp_path / "again"  # (short fits from here: what is checked is replacing, not fitting)
+    code, _, err = _run(["demo", "-o", out, "--quiet", "--no-report", "--iters", "3"], capsys)
+    assert code == 0, err
+    code, _, err = _run(["demo", "-o", out, "--quiet", "--overwrite", "--no-report", "--iters", "3"], capsys)
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv", "results_tables"]
     assert sorted(p.name for p in (out / "results_tables").iterdir()) == [
