@@ -13,39 +13,41 @@ pipeline, fitting with that seed at the chosen kappa, reproduces the chosen fit.
 a fixed size, so the result does not depend on the number of workers.
 
 Why durations seemed "not to move" (the issue measured 6 to 8 frames for kappa 1e3 to 1e5 on
-open-field keypoints, where keypoint-moseq settled near 26), measured here on the open-field
-DeepLabCut keypoints of ``../shared/data/openfield`` (2330 frames at 30 fps, 4 body parts,
-prepared by :class:`ethogram.prep.Preparation` into 4 standardized PCs), ARHMM with 3 lags:
+open-field keypoints, where keypoint-moseq settled near 26). Measured by
+``bench/bench_selection.py`` (BENCHMARKS.md, "Selection") on the open-field DeepLabCut
+keypoints of ``../shared/data/openfield`` (2330 frames at 30 fps, 4 body parts, prepared by
+:class:`ethogram.prep.Preparation` into 4 standardized PCs, two recordings of 1165 frames),
+ARHMM with K = 20 and 3 lags:
 
 1. Kappa acts on the log scale. The MAP transition row is ``p_kk = (n_kk + kappa) / (N_k +
    kappa)``, ``p_kj = n_kj / (N_k + kappa)`` (``transition_alpha = 1``): once kappa exceeds
-   the frames per state (~116 for K = 20), a switch costs ``log(p_kk / p_kj) ~ log(kappa /
-   n_kj)``, only 2.3 nats more per tenfold kappa (median switching cost 6.9, 9.2, 11.5, 13.8
-   nats at kappa 1e3 to 1e6), and 81 to 85% of the off-diagonal transitions are exactly zero
-   (unseen transitions get no mass when alpha = 1). A kappa of order T, not T / K, is needed.
-2. The emissions are sharp because the AR states over-fit: K = 20 states of 62 parameters
-   (3 x 4 x 4 dynamics, 4 biases, 10 noise entries) on ~116 frames each. Training
-   log-likelihood -0.93 nats per frame against -3.48 held out (time split, 3 folds x 3
-   restarts, kappa 1e3): 2.5 nats per frame of evidence that does not generalise, so that a
-   run of ~8 frames carried 19 to 31 nats over the best other single state. A ridge prior on
-   the AR weights (``observation_kwargs={"prior_ridge": 10}`` on standardized inputs) raised
-   the held-out log-likelihood to -3.04 (train -1.52), and fewer states help likewise.
-3. Warm starts trap EM in the optimum of the smaller kappa. A chain of fits, each started
-   from the previous one at a tenfold smaller kappa, ended with objectives 60 to 380 nats
-   below cold k-means fits at the same kappa, and with medians about half as long: K = 20,
-   kappa 1.2e5, warm 9 frames (objective -3125) against 9 to 14 (best -2743) for three cold
-   seeds; K = 10, kappa 1.1e4, warm 12.5 against 20 to 23. Warm-started, 12 frames needed
-   kappa 1.2e10 at K = 20; cold, this search finds 13 frames at kappa 1.2e4 (5 times the
-   number of frames; medians 5, 7, 13 at kappa 1.2e2, 1.2e3, 1.2e4).
-4. At a fixed kappa the median still varies between seeds (K = 20, kappa 1.2e6: 11 to 20.5
-   frames), so one curve is one seed's; :func:`ethogram.selection.stability` says how much
-   the syllables themselves vary.
+   the frames per state (~116), a switch costs ``log(p_kk / p_kj) ~ log(kappa / n_kj)``, only
+   2.3 nats more per tenfold kappa (median switching cost 7.0, 9.2, 11.5, 13.8 nats at kappa
+   1e3 to 1e6), and 75 to 83% of the off-diagonal transitions are exactly zero (unseen
+   transitions get no mass when alpha = 1). The median run went 6, 7, 11.5, 12 frames.
+2. The emissions outweigh it because the AR states over-fit: 20 states of 62 parameters (3 x 4
+   x 4 dynamics, 4 biases, 10 noise entries) on ~116 frames each. Training log-likelihood
+   -0.99 nats per frame against -3.50 held out (time split, 3 folds x 3 restarts, kappa 1e3):
+   2.5 nats per frame of evidence that does not generalise; a run carried a median 18.5 to
+   29.4 nats over the best other single state, more than its switching cost. A ridge prior on
+   the AR weights (``observation_kwargs={"prior_ridge": 10}`` on standardized inputs) lowered
+   the training and raised the held-out log-likelihood (-1.56 and -2.96), and then the search
+   hit 12 frames already at kappa 117 (frames per state), where kappa is meant to act.
+3. Warm starts keep EM in the optimum of the smaller kappa. A chain of fits, each started from
+   the previous one at a tenfold smaller kappa, gave medians of 6, 6, 7, 8 frames at kappa
+   1.2e3 to 1.2e6 where cold k-means fits (seeds 0, 1, 2) gave 6 to 7, 7 to 8, 9 to 11 and 11
+   to 13, and at kappa 1.2e5 the chain's objective (-3027) was below all three cold fits
+   (-2884 to -2967). Earlier in development a warm chain needed kappa 1.2e10 for 12 frames.
+   So every fit of this search starts cold (``warm_start=False``); it found 11 frames at
+   kappa 1.2e5 (50 times the number of frames; 5, 7, 7, 11, 13 frames at 1.2e2 to 1.2e6).
+4. At a fixed kappa the median still varies between seeds (above: 9 to 11 frames at 1.2e5),
+   so one curve is one seed's; :func:`ethogram.selection.stability` says how much the
+   syllables themselves vary.
 
 The search brackets as far as it must (up to ``kappa_max``), and its ``message`` says so
 when kappa exceeds a thousand times the number of frames, where the emissions rather than
 the prior set the durations (then cross-validate a stronger AR prior or fewer states:
 :func:`ethogram.selection.cross_validate` takes ``observation_kwargs``).
-``bench/bench_selection.py`` measures these numbers again.
 """
 
 from __future__ import annotations
