@@ -90,7 +90,8 @@ def machine() -> dict:
             pass
     env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "ETHOGRAM_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "versions": versions,
-            "blas": blas_info(), "env": env, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "blas": blas_info(), "env": env, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "load_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")}
 
 
 def stages(argv: list, out_dir: Path) -> dict:
@@ -264,6 +265,7 @@ def main(argv=None) -> int:
                 print(json.dumps(k))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    info["load_end"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     text = render(info, rows, side, args)
     print(text)
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
@@ -281,7 +283,8 @@ def render(info: dict, rows: list, side: list, args) -> str:
          "(command in its docstring). Stages are medians of "
          f"{args.repeats} in-process runs after a warm-up; \"whole command\" is `python -m ethogram.cli fit ...` in a "
          "fresh process (interpreter, imports, numba cache load, every stage, results file, CSVs and tables).", "",
-         f"- machine: {info['cpu']}, {info['cores']} cores; {info['date']}",
+         f"- machine: {info['cpu']}, {info['cores']} cores, shared (1-minute load average {info['load_start']:.1f} at the start, "
+         f"{info.get('load_end', float('nan')):.1f} at the end); {info['date']}",
          f"- python {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
          f"- BLAS: {info['blas']}",
          f"- environment: `{json.dumps(info['env'])}`", "",
@@ -324,6 +327,7 @@ def render(info: dict, rows: list, side: list, args) -> str:
             L.append(f"| {label} | {k['version']} (jax {k['jax']}) | {k['read'] + k['prepare'] + k['init']:.1f} s | {k['ar_first']:.1f} s | "
                      f"{1000 * k['ar_timed']:.0f} ms | {k['full_first']:.1f} s | {1000 * k['full_timed']:.0f} ms | "
                      f"{total:.0f} s | {1000 * row['per_iter']:.1f} ms | {ours:.2f} s | {total / ours:.0f}x |")
+        L.append("")
         ok = [(label, row, k) for label, row, k in side if "extrapolated_total" in k]
         if ok:
             L.append("Goal: at least 10x less time to a fitted model than keypoint-moseq's recommended fit on the same "
