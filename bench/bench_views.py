@@ -122,6 +122,7 @@ def main(argv=None) -> int:
     parser.add_argument("--write", action="store_true", help="write ### Report into BENCHMARKS.md and bench/results/views.json")
     args = parser.parse_args(argv)
     ncpu = len(os.sched_getaffinity(0))
+    load_before = os.getloadavg()[0]
     cases = [("planted", planted)] + ([("openfield", openfield)] if DATA.exists() else [])
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -148,6 +149,7 @@ def main(argv=None) -> int:
         "python": platform.python_version(),
         "versions": {p: _version(p) for p in ("ethogram", "numpy", "matplotlib", "networkx", "Jinja2")},
         "repeats": args.repeats,
+        "load": [load_before, os.getloadavg()[0]],
         "rows": rows,
     }
     text = render(info)
@@ -175,7 +177,9 @@ def render(info: dict) -> str:
         f"ethogram {v['ethogram']}, matplotlib {v['matplotlib']}, networkx {v['networkx']}, Jinja2 {v['Jinja2']}). "
         f"Seconds for `write_report` on a results folder of K = {K} syllables, end to end (load, tables, every plot as "
         f"PNG, template): 1 core with `num_workers=1`, 2 cores with `num_workers=2` (plots drawn in worker processes), "
-        f"the process pinned to the cores; median of {info['repeats']} runs after a warm-up.",
+        f"the process pinned to the cores; median of {info['repeats']} runs after a warm-up. Load average "
+        f"{info['load'][0]:.1f} before and {info['load'][1]:.1f} after the run (other work on the machine: the "
+        f"end-to-end times and the per-plot passes below were not taken at the same moments).",
         "",
         "| fit | plots | 1 core (s) | 2 cores (s) | speed-up |",
         "|---|---:|---:|---:|---:|",
