@@ -242,3 +242,16 @@ def test_apply_to_recordings_the_model_cannot_prepare(tmp_path, capsys):
         assert code == 2
         _one_error_line(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+
+
+def test_overwriting_a_fit_removes_the_movies_and_report_made_from_it(tmp_path, capsys):
+    """Movies and a report beside replaced results would show another fit's syllables."""
+    out = tmp_path / "fit"
+    code, _, err = _run(["demo", "-o", out, "--quiet", "--iters", "2", "--movies", "1"], capsys)
+    assert code == 0, err
+    assert (out / "movies").is_dir() and (out / "report" / "index.html").is_file()
+    (out / "notes.txt").write_text("mine")
+    code, stdout, err = _run(["demo", "-o", out, "--quiet", "--iters", "2", "--overwrite", "--no-report"], capsys)
+    assert code == 0, err
+    assert "removed the previous fit's movies/, report/" in stdout
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "results.h5", "results_csv", "results_tables"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 
@@ -98,6 +99,11 @@ def make_preparation(args):
     return Preparation(**kwargs)
 
 
+#: folders that 'ethogram movies|report|compare|stats' write beside a results file: derived from
+#: it, so they are removed when --overwrite replaces the results
+DERIVED_FOLDERS = ("movies", "report", "compare", "stats")
+
+
 def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     """Fit ``recordings`` with the options in ``args``, write to ``path``, print the summary."""
     prep = make_preparation(args)
@@ -109,8 +115,13 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         raise
     results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
     t0 = time.perf_counter()
+    stale = [path.parent / d for d in DERIVED_FOLDERS if (path.parent / d).is_dir()] if path.is_file() else []
     write(path, results, args.overwrite)
     timings["write"] = time.perf_counter() - t0
+    for folder in stale:  # movies, report, ... of the fit just replaced would show other syllables
+        shutil.rmtree(folder, ignore_errors=True)
+    if stale:
+        print(f"removed the previous fit's {', '.join(f.name + '/' for f in stale)} (made from the replaced results)", file=out)
     if opts["checkpoint"] is not None:  # the results hold the fit now
         opts["checkpoint"].unlink(missing_ok=True)
     if opts["client"] is not None:
