@@ -255,3 +255,34 @@ def test_overwriting_a_fit_removes_the_movies_and_report_made_from_it(tmp_path, 
     assert code == 0, err
     assert "removed the previous fit's movies/, report/" in stdout
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "results.h5", "results_csv", "results_tables"]
+
+
+def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    """ENOSPC while the results are written: exit 2, one line saying what to do, no output, input intact."""
+    import errno
+    import hashlib
+
+    import ethogram.io.results as results_module
+
+    source = tmp_path / "mouse.csv"
+    source.write_bytes(openfield_keypoints().read_bytes())
+    before = hashlib.sha256(source.read_bytes()).hexdigest()
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(results_module, "write_csvs", full)
+    out = tmp_path / "out"
+    code, _, err = _run(["fit", source, "--fps", "30", "--iters", "2", "--quiet", "-o", out], capsys)
+    assert code == 2
+    line = _one_error_line(err)
+    assert "no space left on the device" in line and "--resume" in line
+    # no results, CSVs or tables: only the checkpoint the message names, so the fit is not lost
+    assert sorted(p.name for p in out.iterdir()) == ["results.checkpoint.h5"]
+    assert str(out / "results.checkpoint.h5") in line
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == before
+    # with room again, --resume finishes the fit and the checkpoint goes
+    monkeypatch.undo()
+    code, _, err = _run(["fit", source, "--fps", "30", "--iters", "2", "--quiet", "-o", out, "--resume"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv", "results_tables"]

@@ -76,9 +76,27 @@ def main(argv=None) -> int:
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         sys.stderr.write(f"ethogram: error: {str(msg).splitlines()[0] if str(msg) else type(exc).__name__}\n")
         return 2
+    except OSError as exc:
+        if debug:
+            raise
+        sys.stderr.write(f"ethogram: error: {_os_error_message(exc)}\n")
+        return 2
     except Exception as exc:  # an unexpected failure: still one line, but say it is one
         if debug:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(f"ethogram: error: {type(exc).__name__}: {first} (run again with --debug for the traceback)\n")
         return 1
+
+
+def _os_error_message(exc: OSError) -> str:
+    """One line for a failure of the file system: what happened, where, and what to do."""
+    import errno
+
+    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
+    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
+        return f"no space left on the device{where}: free some space or write to another folder with -o"
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return f"cannot write there{where}: the folder is read-only or not yours; choose another output folder with -o"
+    return f"{exc.strerror or exc}{where}; check the path and the disk"
+

@@ -51,13 +51,13 @@ def run(args) -> int:
     if args.tolerance < 0:
         raise ValueError(f"--tolerance must be >= 0 frames, got {args.tolerance}")
     results = load_results(path)
-    out = Path(args.out) if args.out else fit_folder(path) / "compare"
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(args.out) if args.out else fit_folder(path) / "compare"  # created once the tables exist
     if _is_annotations(labels_path):
         from ..analysis.annotations import compare_annotations, read_annotations
 
         ann = read_annotations(labels_path, units=args.units, fps=results.fps())
         summary, coverage, confusion = compare_annotations(results.labels(), ann, results.num_states)
+        out.mkdir(parents=True, exist_ok=True)
         summary.to_csv(out / "annotations_summary.csv", index=False)
         coverage.to_csv(out / "annotations_coverage.csv")
         confusion.to_csv(out / "annotations_confusion.csv")
@@ -79,6 +79,7 @@ def run(args) -> int:
 
     table = pd.concat(rows, ignore_index=True)
     table = table[["recording"] + [c for c in table.columns if c != "recording"]]
+    out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "labels_scores.csv", index=False)
     res.confusion.to_csv(out / "labels_confusion.csv")
     pd.DataFrame(sorted(res.mapping.items()), columns=["syllable", "reference"]).to_csv(out / "labels_mapping.csv", index=False)

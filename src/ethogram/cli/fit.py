@@ -116,7 +116,16 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
     t0 = time.perf_counter()
     stale = [path.parent / d for d in DERIVED_FOLDERS if (path.parent / d).is_dir()] if path.is_file() else []
-    write(path, results, args.overwrite)
+    try:
+        write(path, results, args.overwrite)
+    except OSError as exc:  # e.g. a full disk: the results are not written, the fit need not be lost
+        checkpoint = opts["checkpoint"]
+        if checkpoint is None or not checkpoint.is_file():
+            raise
+        from . import CLIError, _os_error_message
+
+        raise CLIError(f"{_os_error_message(exc)}; the fit is kept in {checkpoint}: once there is room, run the "
+                       "same command with --resume") from exc
     timings["write"] = time.perf_counter() - t0
     for folder in stale:  # movies, report, ... of the fit just replaced would show other syllables
         shutil.rmtree(folder, ignore_errors=True)
