@@ -286,3 +286,20 @@ def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monk
     code, _, err = _run(["fit", source, "--fps", "30", "--iters", "2", "--quiet", "-o", out, "--resume"], capsys)
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv", "results_tables"]
+
+
+def test_info_takes_the_output_folder_of_a_fit(tmp_path, capsys):
+    out = tmp_path / "fit"
+    code, _, err = _run(["demo", "-o", out, "--quiet", "--iters", "2", "--no-report"], capsys)
+    assert code == 0, err
+    code, stdout, err = _run(["info", out], capsys)
+    assert code == 0, err
+    assert stdout.startswith(f"ethogram results file {out / 'results.h5'}") and "K = 20 syllables" in stdout
+
+
+@pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/data")
+def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, capsys):
+    code, stdout, err = _run(["fit", DATA / "jabs", "-o", tmp_path / "j", "--quiet", "--iters", "2"], capsys)
+    assert code == 0, err
+    note = next(line for line in stdout.splitlines() if "fewer than half their frames usable" in line)
+    assert "sample_pose_est_v3/id2 (0 of 1800)" in note and "sample_pose_est_v2 " not in note

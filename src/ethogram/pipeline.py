@@ -77,9 +77,10 @@ def default_kappa(num_frames: int, num_states: int, fps: float) -> float:
 def _check_fps(recordings) -> None:
     for rec in recordings:
         if rec.fps is None and rec.timestamps is None:
+            why = ("its file's timestamps are frame numbers 0, 1, 2, ..., not seconds"
+                   if rec.attrs.get("timestamps_were_frame_numbers") else "its file holds no timestamps")
             raise ValueError(
-                f"recording {rec.name!r} has no frame rate (its file holds no timestamps); give fps "
-                "(--fps on the command line)"
+                f"recording {rec.name!r} has no frame rate ({why}); give fps (--fps on the command line)"
             )
 
 

@@ -187,6 +187,15 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
             "each (fewer than 2 frames per parameter): syllables may be fragmented; consider fewer --states or more data",
             file=out,
         )
+    sparse = [(r.name, int((r.syllables >= 0).sum()), r.num_frames) for r in results.recordings
+              if (r.syllables >= 0).sum() < 0.5 * r.num_frames]
+    if sparse:
+        listed = ", ".join(f"{name} ({n} of {T})" for name, n, T in sparse[:5]) + (" ..." if len(sparse) > 5 else "")
+        print(
+            f"note: {len(sparse)} recording(s) have fewer than half their frames usable (low confidence, missing body "
+            f"parts): {listed}; see 'ethogram info' on the input, or lower --confidence or keep fewer --bodyparts",
+            file=out,
+        )
     table = summary_table(results)
     durations = []
     for r in results.recordings:

@@ -88,6 +88,8 @@ def run(args) -> int:
     path = Path(args.file)
     if not path.exists():
         raise FileNotFoundError(f"{args.file!r} does not exist")
+    if path.is_dir() and (path / "results.h5").is_file() and _is_results(path / "results.h5"):
+        path = path / "results.h5"  # the output folder of 'ethogram fit', as report/movies/stats take it
     if path.is_file() and _is_results(path):
         return describe_results(path, out)
     from ..io import describe, read_recordings

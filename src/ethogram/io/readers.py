@@ -35,7 +35,7 @@ def _readers():
 
 
 def _cannot_guess(path, why: str) -> ValueError:
-    return ValueError(f"cannot tell the format of {path} ({why}); give format= (--format) one of {', '.join(FORMATS)}")
+    return ValueError(f"cannot tell the format of {path} ({why}); give the format (format= in Python, --format on the command line) as one of {', '.join(FORMATS)}")
 
 
 def _guess_hdf5(path: Path) -> str:
