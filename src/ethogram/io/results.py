@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+
+from .results_csv import _write_tables, csv_folder, safe_file_names, tables_folder, write_csvs  # noqa: F401
 
 __all__ = [
     "FORMAT",
@@ -243,95 +243,6 @@ def _dumps(obj) -> str:
     return json.dumps(obj, default=_json_default, sort_keys=True)
 
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
-
-
-def safe_file_names(names) -> list:
-    """File names (without extension) for recording names, unique and confined to one folder.
-
-    Parameters
-    ----------
-    names : sequence of str
-        Recording names; may hold slashes, ``..``, control characters or be empty.
-
-    Returns
-    -------
-    list of str
-        Same length and order. Every run of characters other than ASCII letters, digits,
-        ``.``, ``_`` and ``-`` becomes ``_`` (accents are dropped first), leading dots and
-        underscores are removed, names are cut to 100 characters, empty or reserved (Windows
-        device) names become ``recording_<i>``, and duplicates (compared case-insensitively,
-        for case-insensitive file systems) get ``_<n>`` appended.
-    """
-    out, seen = [], set()
-    for i, name in enumerate(names):
-        s = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode("ascii")
-        s = _UNSAFE.sub("_", s).lstrip("._")[:100].rstrip(".")
-        if not s or s.split(".")[0].upper() in _RESERVED:
-            s = f"recording_{i}"
-        base, n = s, 1
-        while s.lower() in seen:
-            n += 1
-            s = f"{base}_{n}"
-        seen.add(s.lower())
-        out.append(s)
-    return out
-
-
-def csv_folder(path) -> Path:
-    """The folder of per-recording CSVs that belongs to the results file ``path``: ``<stem>_csv``."""
-    path = Path(path)
-    return path.with_name(path.stem + "_csv")
-
-
-def _recording_table(rec: RecordingResult):
-    import pandas as pd
-
-    T = rec.num_frames
-    cols = {
-        "frame": np.arange(T, dtype=np.int64),
-        "time_s": rec.times(),
-        "syllable": rec.syllables,
-        "centroid_x": rec.centroid[:, 0] if rec.centroid is not None else np.full(T, np.nan),
-        "centroid_y": rec.centroid[:, 1] if rec.centroid is not None else np.full(T, np.nan),
-        "heading": rec.heading if rec.heading is not None else np.full(T, np.nan),
-    }
-    for j in range(rec.inputs.shape[1]):
-        cols[f"input_{j}"] = rec.inputs[:, j]
-    return pd.DataFrame(cols)
-
-
-def write_csvs(folder, results: Results) -> dict:
-    """Write one CSV per recording into ``folder`` (created; must not exist).
-
-    Columns: ``frame``, ``time_s`` (seconds), ``syllable`` (-1 = masked), ``centroid_x``,
-    ``centroid_y`` (pixels), ``heading`` (radians), ``input_0`` .. ``input_{D-1}``; missing
-    values are empty cells. Floats are written with 17 significant digits (exact round trip).
-
-    Parameters
-    ----------
-    folder : path
-    results : Results
-
-    Returns
-    -------
-    dict
-        ``{recording name: path of its CSV}``.
-    """
-    folder = Path(folder)
-    folder.mkdir(parents=False, exist_ok=False)
-    out = {}
-    for rec, fname in zip(results.recordings, safe_file_names(results.names)):
-        target = folder / f"{fname}.csv"
-        # belt and braces: the sanitised name can only be a plain file inside the folder
-        if target.resolve().parent != folder.resolve():
-            raise ValueError(f"recording name {rec.name!r} would leave the output folder")
-        _recording_table(rec).to_csv(target, index=False, float_format="%.17g")
-        out[rec.name] = target
-    return out
-
-
 def _tmp_name(path: Path) -> Path:
     return path.with_name(f"{path.name}.tmp-{os.getpid()}")
 
@@ -341,18 +252,6 @@ def _remove(path: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists() or path.is_symlink():
         path.unlink(missing_ok=True)
-
-
-def tables_folder(path) -> Path:
-    """The folder of syllable tables that belongs to the results file ``path``: ``<stem>_tables``."""
-    path = Path(path)
-    return path.with_name(path.stem + "_tables")
-
-
-def _write_tables(folder: Path, tables: dict) -> None:
-    folder.mkdir(parents=False, exist_ok=False)
-    for fname, (name, table) in zip(safe_file_names(list(tables)), tables.items()):
-        table.to_csv(folder / f"{fname}.csv", float_format="%.17g")
 
 
 def write_results(path, results: Results, overwrite: bool = False, csv: bool = True, tables: dict | None = None) -> Path:
