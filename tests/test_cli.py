@@ -303,3 +303,21 @@ def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, ca
     assert code == 0, err
     note = next(line for line in stdout.splitlines() if "fewer than half their frames usable" in line)
     assert "sample_pose_est_v3/id2 (0 of 1800)" in note and "sample_pose_est_v2 " not in note
+
+
+def test_a_read_only_output_folder_is_one_clear_line(tmp_path, capsys, monkeypatch):
+    """EROFS when the results are written (root ignores chmod, so the file system's answer is simulated)."""
+    import errno
+
+    import ethogram.io.results as results_module
+
+    def read_only(*args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out"))
+
+    monkeypatch.setattr(results_module, "write_csvs", read_only)
+    code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "--iters", "2", "--quiet",
+                         "--checkpoint-every", "0", "-o", tmp_path / "out"], capsys)
+    assert code == 2
+    line = _one_error_line(err)
+    assert "read-only" in line and "choose another output folder with -o" in line
+    assert not (tmp_path / "out").exists()
