@@ -132,7 +132,7 @@ def whitened_regressions(covs: np.ndarray, weights: np.ndarray) -> tuple[np.ndar
     return M, half_logdet
 
 
-def residual_norms(x: np.ndarray, num_lags: int, M: np.ndarray, out: np.ndarray) -> np.ndarray:
+def residual_norms(x: np.ndarray, num_lags: int, M: np.ndarray, out: np.ndarray, dtype=np.float64) -> np.ndarray:
     """Squared whitened residuals of every frame t >= L under every state, as blocked GEMMs.
 
     Parameters
@@ -144,16 +144,18 @@ def residual_norms(x: np.ndarray, num_lags: int, M: np.ndarray, out: np.ndarray)
         From :func:`whitened_regressions` (public order; a last column is the bias).
     out : ndarray, shape (T - L, K)
         Written in place (C-contiguous rows) and returned.
+    dtype : numpy dtype, default float64
+        Precision of the GEMM (float32: about twice the throughput; ``out`` stays float64).
     """
     K, D, P1 = M.shape
     WD = (num_lags + 1) * D
     cols = window_columns(D, num_lags, P1 > WD)
     # columns of the product ordered (d, k): the squares then sum over contiguous runs of K
-    MT = np.ascontiguousarray(M[:, :, cols].transpose(1, 0, 2).reshape(D * K, P1).T)
+    MT = np.ascontiguousarray(M[:, :, cols].transpose(1, 0, 2).reshape(D * K, P1).T, dtype=dtype)
     V = lag_windows(x, num_lags)
     n = V.shape[0]
-    rows = np.ones((min(SCORE_BLOCK, n), P1))  # a bias column stays at 1
-    buf = np.empty((min(SCORE_BLOCK, n), D * K))
+    rows = np.ones((min(SCORE_BLOCK, n), P1), dtype=dtype)  # a bias column stays at 1
+    buf = np.empty((min(SCORE_BLOCK, n), D * K), dtype=dtype)
     for start in range(0, n, SCORE_BLOCK):
         m = min(SCORE_BLOCK, n - start)
         rows[:m, :WD] = V[start:start + m]

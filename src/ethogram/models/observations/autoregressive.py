@@ -114,6 +114,9 @@ class AutoregressiveObservations(ARStartMixin, ObservationModel):
     first_frames : {"unscored", "standard_normal"}, default "unscored"
         The first L frames of each sequence: conditioned on (not scored), or N(0, I) as in
         the course (see the module docstring).
+    score_dtype : {"float64", "float32"}, default "float64"
+        Precision of the scoring GEMM (statistics stay float64); float32 moves log p(x) by
+        about 1e-7 nats per frame on standardised data (BENCHMARKS.md, "Scale").
 
     Attributes
     ----------
@@ -130,7 +133,7 @@ class AutoregressiveObservations(ARStartMixin, ObservationModel):
     param_names = ("emission_dynamics", "emission_bias", "emission_covs")
     extra_param_names = ("data_center", "data_scale")
 
-    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", prior="default", prior_ridge=None, prior_count=1.0, prior_scale=None, first_frames="unscored"):
+    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", prior="default", prior_ridge=None, prior_count=1.0, prior_scale=None, first_frames="unscored", score_dtype="float64"):
         super().__init__(num_states)
         self.data_dim = check_positive_int(data_dim, "data_dim")
         self.num_lags = check_positive_int(num_lags, "num_lags")
@@ -141,6 +144,9 @@ class AutoregressiveObservations(ARStartMixin, ObservationModel):
         if first_frames not in FIRST_FRAMES:
             raise ValueError(f"first_frames must be one of {FIRST_FRAMES}, got {first_frames!r}")
         self.first_frames = first_frames
+        if score_dtype not in ("float64", "float32"):
+            raise ValueError(f"score_dtype must be 'float64' or 'float32', got {score_dtype!r}")
+        self.score_dtype = score_dtype
         if prior not in ("default", None):
             raise ValueError(f"prior must be 'default' or None, got {prior!r}")
         self.prior = prior
@@ -348,7 +354,7 @@ class AutoregressiveObservations(ARStartMixin, ObservationModel):
             out[:head.shape[0]] = (-0.5 * (self.data_dim * LOG_2PI + np.einsum("ij,ij->i", head, head)))[:, None]
         if T > L:
             M, half_logdet = whitened_regressions(self.emission_covs, W)
-            maha = residual_norms(y, L, M, out[L:])
+            maha = residual_norms(y, L, M, out[L:], dtype=np.dtype(self.score_dtype))
             self._state_log_density(maha, half_logdet)
         if mask is not None and not mask[L:].all():
             out[L:][~mask[L:]] = 0.0
