@@ -10,6 +10,8 @@ states at once (grouped squared norms of whitened residuals, weighted outer-prod
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 from numba import njit
 from scipy.linalg import solve_triangular
@@ -466,3 +468,31 @@ def weighted_outer_sums(w: np.ndarray, x: np.ndarray, chunk: int = 4096) -> np.n
         outer = (xc[:, :, None] * xc[:, None, :]).reshape(xc.shape[0], D * D)
         out += w[start:start + chunk].T @ outer
     return out.reshape(w.shape[1], D, D)
+
+
+_REFERENCE_LOCK = threading.Lock()
+
+
+class DataReferenceMixin:
+    """``data_center`` / ``data_scale``: the training data's mean and per-dimension variance.
+
+    Shared by the Gaussian and autoregressive models, whose statistics are summed about
+    ``data_center`` and whose default priors scale with ``data_scale`` (set once, from the
+    first observed frames, under a lock so that threaded E-steps agree).
+    """
+
+    def _set_reference(self, x: np.ndarray) -> None:
+        """Set ``data_center`` and ``data_scale`` from observed frames (N, D) if not yet set."""
+        with _REFERENCE_LOCK:
+            if self.data_center is None and x.shape[0] > 0:
+                center, scale = data_moments(x)
+                self.data_scale = scale
+                self.data_center = center
+
+    def _check_reference(self, name: str, value) -> np.ndarray:
+        """Validate ``data_center`` (D,) finite or ``data_scale`` (D,) finite and > 0."""
+        arr = check_shape(name, value, (self.data_dim,))
+        if name == "data_scale" and not np.all(arr > 0):
+            raise ValueError(f"data_scale must be > 0 in every dimension, got {arr}")
+        return arr
+

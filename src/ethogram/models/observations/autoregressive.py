@@ -56,10 +56,10 @@ from __future__ import annotations
 
 import numpy as np
 
-import threading
 
 from ._ar_linalg import lag_closure, lagged_rows, map_regression, residual_norms, weighted_grams, whitened_regressions
 from ._common import (
+    DataReferenceMixin,
     LOG_2PI,
     check_covariances,
     check_float_data,
@@ -67,7 +67,6 @@ from ._common import (
     check_shape,
     check_stats_reference,
     reference_stats,
-    data_moments,
     psi_kernel,
     singular_covariance_error,
     singular_states,
@@ -82,11 +81,10 @@ NOISE_TYPES = ("full", "diag", "tied")
 FIRST_FRAMES = ("unscored", "standard_normal")
 #: relative strength of the default prior (ridge and noise scale, times the data's variance)
 DEFAULT_RELATIVE_PRIOR = 1e-4
-_REFERENCE_LOCK = threading.Lock()
 
 
 @register("autoregressive")
-class AutoregressiveObservations(ARStartMixin, ObservationModel):
+class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationModel):
     """Vector autoregressive emissions with state-dependent dynamics, bias and noise.
 
     Parameters
@@ -182,20 +180,9 @@ class AutoregressiveObservations(ARStartMixin, ObservationModel):
             return check_shape(name, value, (K, D))
         if name == "emission_covs":
             return check_covariances(name, value, (K, D, D), self.noise)
-        arr = check_shape(name, value, (D,))
-        if name == "data_scale" and not np.all(arr > 0):
-            raise ValueError(f"data_scale must be > 0 in every dimension, got {arr}")
-        return arr
+        return self._check_reference(name, value)
 
     # ------------------------------------------------------------------ data-derived constants
-    def _set_reference(self, x: np.ndarray) -> None:
-        """Set ``data_center`` / ``data_scale`` from observed frames (N, D) if not yet set."""
-        with _REFERENCE_LOCK:
-            if self.data_center is None and x.shape[0] > 0:
-                center, scale = data_moments(x)
-                self.data_scale = scale
-                self.data_center = center
-
     def _center(self) -> np.ndarray:
         """Reference point c of the statistics and scores (0 without bias or before data)."""
         if not self.bias or self.data_center is None:

@@ -44,16 +44,15 @@ from __future__ import annotations
 
 import numpy as np
 
-import threading
 
 from ._common import (
+    DataReferenceMixin,
     check_covariances,
     check_float_data,
     check_stats_reference,
     reference_stats,
     check_positive_int,
     check_shape,
-    data_moments,
     frame_weights,
     psi_kernel,
     singular_covariance_error,
@@ -73,11 +72,10 @@ from .base import ObservationModel, register
 COVARIANCE_TYPES = ("full", "diag", "tied", "spherical")
 #: relative strength of the default covariance prior: s0_d = DEFAULT_RELATIVE_SCALE * var_d
 DEFAULT_RELATIVE_SCALE = 1e-4
-_REFERENCE_LOCK = threading.Lock()
 
 
 @register("gaussian")
-class GaussianObservations(GaussianStartMixin, ObservationModel):
+class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationModel):
     """Multivariate normal emissions.
 
     Parameters
@@ -143,20 +141,9 @@ class GaussianObservations(GaussianStartMixin, ObservationModel):
             return check_shape(name, value, (K, D))
         if name == "emission_covs":
             return check_covariances(name, value, (K, D, D), self.covariance_type)
-        arr = check_shape(name, value, (D,))
-        if name == "data_scale" and not np.all(arr > 0):
-            raise ValueError(f"data_scale must be > 0 in every dimension, got {arr}")
-        return arr
+        return self._check_reference(name, value)
 
     # ------------------------------------------------------------------ data-derived constants
-    def _set_reference(self, x: np.ndarray) -> None:
-        """Set ``data_center`` and ``data_scale`` from observed frames (N, D) if not yet set."""
-        with _REFERENCE_LOCK:
-            if self.data_center is None and x.shape[0] > 0:
-                center, scale = data_moments(x)
-                self.data_scale = scale
-                self.data_center = center
-
     def effective_mask(self, data, mask):
         """Frames the model scores: the caller's mask itself.
 
