@@ -109,14 +109,9 @@ def run(args) -> int:
         raise FileExistsError(f"{str(final)!r} exists; pass --overwrite to replace it")
     recordings = read_inputs(args)
     prepared = make_preparation(args).fit_transform(recordings)
-    datas, masks = [], []
-    for p in prepared:
-        x = np.array(p.inputs, dtype=np.float64)
-        m = np.asarray(p.mask, dtype=bool)
-        x[~m] = np.nan
-        datas.append(x)
-        masks.append(m)
-    fps_values = [p.fps for p in prepared if p.fps]
+    from ..prep import model_inputs
+
+    datas, masks, fps_values = model_inputs(prepared)
     if not fps_values:
         raise ValueError("the recordings have no frame rate; give --fps")
     fps = float(np.median(fps_values))

@@ -16,6 +16,7 @@ from .keypoints import (
     medoid_outliers,
 )
 from .preparation import Preparation, Prepared
+from .prepared import model_inputs
 
 __all__ = [
     "ANTERIOR_NAMES",
@@ -28,4 +29,5 @@ __all__ = [
     "interpolate_gaps",
     "mask_low_confidence",
     "medoid_outliers",
+    "model_inputs",
 ]

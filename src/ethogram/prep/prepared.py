@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Prepared"]
+__all__ = ["Prepared", "model_inputs"]
 
 
 @dataclass
@@ -47,3 +47,29 @@ class Prepared:
     def num_frames(self) -> int:
         """T, the number of frames."""
         return int(self.inputs.shape[0])
+
+
+def model_inputs(prepared) -> tuple[list, list, list]:
+    """The HMM's inputs from prepared recordings: unusable frames as NaN, with their masks.
+
+    Parameters
+    ----------
+    prepared : list of Prepared
+
+    Returns
+    -------
+    datas : list of ndarray, shape (T_i, D)
+        Float64 copies of the inputs with NaN in every frame the mask rejects.
+    masks : list of ndarray of bool, shape (T_i,)
+    fps_values : list of float
+        The frame rates that are known (empty when none is).
+    """
+    datas, masks = [], []
+    for p in prepared:
+        x = np.array(p.inputs, dtype=np.float64)
+        m = np.asarray(p.mask, dtype=bool)
+        x[~m] = np.nan
+        datas.append(x)
+        masks.append(m)
+    return datas, masks, [p.fps for p in prepared if p.fps]
+

@@ -71,14 +71,9 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     t0 = time.perf_counter()
     recs = recordings if isinstance(recordings, (list, tuple)) else [recordings]
     prepared = copy.deepcopy(settings).fit_transform(list(recs))
-    datas, masks = [], []
-    for p in prepared:
-        x = np.array(p.inputs, dtype=np.float64)
-        m = np.asarray(p.mask, dtype=bool)
-        x[~m] = np.nan
-        datas.append(x)
-        masks.append(m)
-    fps_values = [p.fps for p in prepared if p.fps]
+    from ..prep import model_inputs
+
+    datas, masks, fps_values = model_inputs(prepared)
     if not fps_values:
         raise ValueError("the recordings have no frame rate; give fps when reading them (--fps)")
     fps = float(np.median(fps_values))
