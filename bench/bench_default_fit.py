@@ -165,14 +165,9 @@ def report(after: dict, before: dict | None, before_rev: str | None, choices: di
 
 def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
     """Replace the section (up to the next '## ' heading) or append it."""
-    old = path.read_text() if path.exists() else ""
-    if SECTION in old:
-        start = old.index(SECTION)
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[nxt + 1:] if nxt >= 0 else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
+    from _sections import replace_section
+
+    replace_section(path, SECTION, text)
 
 
 def main(argv=None) -> int:

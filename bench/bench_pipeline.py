@@ -339,15 +339,9 @@ def render(info: dict, rows: list, side: list, args) -> str:
 
 def write_section(text: str) -> None:
     """Replace (or append) our section of BENCHMARKS.md, leaving every other section as it is."""
-    path = ROOT / "BENCHMARKS.md"
-    old = path.read_text() if path.exists() else ""
-    if SECTION in old:
-        start = old.index(SECTION)
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[nxt + 1:] if nxt >= 0 else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
+    from _sections import replace_section
+
+    replace_section(ROOT / "BENCHMARKS.md", SECTION, text)
 
 
 if __name__ == "__main__":

@@ -439,16 +439,10 @@ def report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total, loa
 
 
 def write_section(text: str) -> None:
-    """Replace (or append) ``## Scale`` in BENCHMARKS.md, leaving every other section as it is."""
-    path = ROOT / "BENCHMARKS.md"
-    old = path.read_text() if path.exists() else ""
-    if SECTION + "\n" in old:
-        start = old.index(SECTION + "\n")
-        nxt = old.find("\n## ", start + len(SECTION))
-        new = old[:start] + text + (old[nxt + 1:] if nxt >= 0 else "")
-    else:
-        new = old.rstrip("\n") + "\n\n" + text
-    path.write_text(new)
+    """Replace (or append) our section of BENCHMARKS.md, leaving every other section as it is."""
+    from _sections import replace_section
+
+    replace_section(ROOT / "BENCHMARKS.md", SECTION, text)
 
 
 if __name__ == "__main__":

@@ -184,15 +184,9 @@ def main() -> int:
     text = "\n".join(L)
     print(text)
     if args.write:
-        path = ROOT / "BENCHMARKS.md"
-        old = path.read_text() if path.exists() else ""
-        if SECTION in old:
-            start = old.index(SECTION)
-            nxt = old.find("\n## ", start + len(SECTION))
-            new = old[:start] + text + (old[nxt + 1:] if nxt >= 0 else "")
-        else:
-            new = old.rstrip("\n") + "\n\n" + text
-        path.write_text(new)
+        from _sections import replace_section
+
+        replace_section(ROOT / "BENCHMARKS.md", SECTION, text)
     return 0
 
 

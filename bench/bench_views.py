@@ -210,25 +210,10 @@ def render(info: dict) -> str:
 
 
 def write_subsection(text: str) -> None:
-    """Replace (or add) ``### Report`` inside ``## Views`` of BENCHMARKS.md; nothing else changes."""
-    path = ROOT / "BENCHMARKS.md"
-    old = path.read_text() if path.exists() else "# Benchmarks\n"
-    if SECTION not in old:
-        new = old.rstrip("\n") + f"\n\n{SECTION}\n\n" + text
-    else:
-        start = old.index(SECTION)
-        end = old.find("\n## ", start + len(SECTION))
-        end = len(old) if end < 0 else end + 1
-        section = old[start:end]
-        if SUB in section:
-            s = section.index(SUB)
-            e = section.find("\n### ", s + len(SUB))
-            e = len(section) if e < 0 else e + 1
-            section = section[:s] + text + ("\n" if e < len(section) else "") + section[e:]
-        else:
-            section = section.rstrip("\n") + "\n\n" + text + "\n"
-        new = old[:start] + section + old[end:]
-    path.write_text(new)
+    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md; nothing else changes."""
+    from _sections import replace_subsection
+
+    replace_subsection(ROOT / "BENCHMARKS.md", SECTION, SUB, text)
 
 
 if __name__ == "__main__":
