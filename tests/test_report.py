@@ -116,8 +116,45 @@ def test_report_of_a_results_folder_links_only_to_files_inside_it(fit_dir):
     assert [counts[k] for k in parsed.cards] == sorted(counts[used], reverse=True)
     for k in used:
         assert f"plots/trajectory_{k}.png" in pngs
-    for name in ("summary", "usage_per_recording", "durations", "durations_summary", "transition_probabilities", "bigram_counts"):
+    for name in ("summary", "usage", "durations", "bigrams", "transitions", "durations_summary", "transitions_rows"):
         assert f"tables/{name}.csv" in parsed.links
+
+
+def test_report_tables_are_the_files_beside_the_results(fit_dir, tmp_path):
+    """report/tables/ holds the fit's results_tables/ files under the same names, byte for byte."""
+    import shutil
+
+    import pandas as pd
+
+    from ethogram.cli._common import syllable_tables
+    from ethogram.io.results import load_results, write_results
+
+    src, _ = fit_dir
+    out = tmp_path / "fit"
+    out.mkdir()
+    res = load_results(src / "results.h5")
+    write_results(out / "results.h5", res, tables=syllable_tables(res))  # as 'ethogram fit' writes them
+    index = write_report(out, progress=False)
+    fit_tables = sorted(p.name for p in (out / "results_tables").iterdir())
+    assert fit_tables == ["bigrams.csv", "durations.csv", "summary.csv", "transitions.csv", "usage.csv"]
+    for name in fit_tables:
+        assert (index.parent / "tables" / name).read_bytes() == (out / "results_tables" / name).read_bytes(), name
+    assert sorted(p.name for p in (index.parent / "tables").iterdir()) == sorted(fit_tables + ["durations_summary.csv", "transitions_rows.csv"])
+    # no column of bare row numbers: usage and durations start with the recording
+    labels = {r.name: r.syllables for r in res.recordings}
+    durations = pd.read_csv(out / "results_tables" / "durations.csv")
+    assert list(durations.columns[:2]) == ["recording", "syllable"]
+    brute = [(name, int(z[i])) for name, z in labels.items() for i in range(len(z))
+             if z[i] >= 0 and (i == 0 or z[i] != z[i - 1])]
+    assert list(zip(durations["recording"], durations["syllable"])) == brute
+    usage = pd.read_csv(out / "results_tables" / "usage.csv")
+    assert list(usage.columns[:2]) == ["recording", "syllable"]
+    assert len(usage) == 7 * len(labels)
+    # the rows-normalised table: from each syllable, the next one's probabilities sum to one
+    rows = pd.read_csv(index.parent / "tables" / "transitions_rows.csv", index_col=0)
+    used = [k for k in range(7) if np.isfinite(rows.iloc[k]).any()]
+    np.testing.assert_allclose(rows.iloc[used].sum(axis=1).to_numpy(), 1.0)
+    shutil.rmtree(out)
 
 
 def test_report_tables_hold_the_counts_and_the_summary(fit_dir):

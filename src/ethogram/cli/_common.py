@@ -76,25 +76,12 @@ def check_output(path: Path, overwrite: bool) -> None:
 
 
 def syllable_tables(results) -> dict:
-    """The syllable tables written beside the results (``<stem>_tables/<name>.csv``).
+    """The syllable tables written beside the results (``<stem>_tables/<name>.csv``): those of
+    :func:`ethogram.io.results_csv.syllable_tables` (``summary``, ``usage``, ``durations``,
+    ``bigrams``, ``transitions``), the same files as the report's ``tables/``."""
+    from ..io.results_csv import syllable_tables as tables
 
-    ``summary`` (per syllable: instances, frequency, frames, median duration, mean speed),
-    ``usage`` (per recording and syllable), ``durations`` (one row per syllable instance),
-    ``bigrams`` (counts, from x to) and ``transitions`` (bigram probabilities), all from
-    :mod:`ethogram.analysis`.
-    """
-    from ..analysis import bigram_counts, syllable_durations, syllable_summary, syllable_usage, transition_probabilities
-
-    labels, fps, K = results.labels(), results.fps(), results.num_states
-    cents = {r.name: r.centroid for r in results.recordings}
-    has_centroid = all(c is not None for c in cents.values())
-    return {
-        "summary": syllable_summary(labels, fps=fps, centroid=cents if has_centroid else None, num_states=K),
-        "usage": syllable_usage(labels, K),
-        "durations": syllable_durations(labels, fps=fps),
-        "bigrams": bigram_counts(labels, K),
-        "transitions": transition_probabilities(labels, K),
-    }
+    return tables(results)
 
 
 def missing_folders(path: Path) -> list:

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .results_csv import _write_tables, csv_folder, safe_file_names, tables_folder, write_csvs  # noqa: F401
+from .results_csv import csv_folder, safe_file_names, tables_folder, write_csvs, write_tables  # noqa: F401
 from .results_data import _OPTIONAL_ARRAYS, RecordingResult, Results
 
 __all__ = [
@@ -122,8 +122,8 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
     csv : bool, default True
         Also write ``<stem>_csv/<recording>.csv`` beside it (see :func:`write_csvs`).
     tables : dict of str to pandas.DataFrame, optional
-        Tables to write as ``<stem>_tables/<name>.csv`` (index included), e.g. the syllable
-        tables of :mod:`ethogram.analysis`; replaced together with the results.
+        Tables to write as ``<stem>_tables/<name>.csv`` (:func:`write_tables`), e.g. the syllable
+        tables of :func:`ethogram.io.results_csv.syllable_tables`; replaced together with the results.
 
     Returns
     -------
@@ -163,7 +163,7 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
             if folder == csv_folder(path) and csv:
                 write_csvs(tmp_folder, results)
             else:
-                _write_tables(tmp_folder, tables)
+                write_tables(tmp_folder, tables)
         os.replace(tmp, path)
         for folder, tmp_folder in zip(folders, tmp_folders):
             old = folder.with_name(folder.name + f".old-{os.getpid()}")

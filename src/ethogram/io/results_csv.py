@@ -2,10 +2,11 @@
 
 Beside ``results.h5``, ``<stem>_csv/<recording>.csv`` holds frame, time in seconds, syllable,
 centroid, heading and the model's inputs for users who live in spreadsheets or R, and
-``<stem>_tables/`` the syllable tables of :mod:`ethogram.analysis`. Recording names come from
-inside files, so they are turned into safe file names that can never leave the folder
-(:func:`safe_file_names`). :func:`ethogram.io.results.write_results` writes these folders under
-temporary names and renames them together with the HDF5 file.
+``<stem>_tables/`` the syllable tables of :mod:`ethogram.analysis` (:func:`syllable_tables`,
+written by :func:`write_tables`; the HTML report's ``tables/`` holds the same files). Recording
+names come from inside files, so they are turned into safe file names that can never leave the
+folder (:func:`safe_file_names`). :func:`ethogram.io.results.write_results` writes these folders
+under temporary names and renames them together with the HDF5 file.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["safe_file_names", "csv_folder", "write_csvs", "tables_folder"]
+__all__ = ["safe_file_names", "csv_folder", "write_csvs", "tables_folder", "syllable_tables", "write_tables", "TABLE_NAMES"]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
@@ -113,7 +114,69 @@ def tables_folder(path) -> Path:
     return path.with_name(path.stem + "_tables")
 
 
-def _write_tables(folder: Path, tables: dict) -> None:
+#: the syllable tables of a fit, as files ``<name>.csv`` in ``<stem>_tables/`` and in a report's ``tables/``
+TABLE_NAMES = ("summary", "usage", "durations", "bigrams", "transitions")
+
+
+def syllable_tables(results) -> dict:
+    """The syllable tables of a fit, from :mod:`ethogram.analysis` (one definition for the
+    tables beside the results and those of the HTML report).
+
+    Parameters
+    ----------
+    results : Results
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        In the order of :data:`TABLE_NAMES`: ``summary`` (index ``syllable``: instances,
+        frequency, frames, frame fraction, median duration in frames and seconds, and the mean
+        centroid speed in pixels per second when every recording has a centroid and a frame
+        rate; :func:`ethogram.analysis.syllable_summary`), ``usage`` (one row per recording and
+        syllable), ``durations`` (one row per syllable instance; seconds are NaN for a
+        recording without a frame rate), ``bigrams`` (counts, index ``from``, columns ``to``)
+        and ``transitions`` (bigram probabilities: counts over all transitions,
+        ``normalize="bigram"``).
+    """
+    from ..analysis import bigram_counts, syllable_durations, syllable_summary, syllable_usage, transition_probabilities
+
+    labels, fps, K = results.labels(), results.fps(), results.num_states
+    cents = {r.name: r.centroid for r in results.recordings}
+    with_speed = all(c is not None for c in cents.values()) and all(f is not None for f in fps.values())
+    return {
+        "summary": syllable_summary(labels, fps=fps, centroid=cents if with_speed else None, num_states=K),
+        "usage": syllable_usage(labels, K),
+        "durations": syllable_durations(labels, fps=fps),
+        "bigrams": bigram_counts(labels, K),
+        "transitions": transition_probabilities(labels, K),
+    }
+
+
+def write_tables(folder, tables: dict) -> dict:
+    """Write tables as ``folder/<name>.csv`` (the folder is created and must not exist).
+
+    A named index (``syllable``, ``from``) is written as the first column; a plain row number
+    (an unnamed 0..n-1 index) is not. Floats are written with 17 significant digits (exact
+    round trip); names become safe file names (:func:`safe_file_names`).
+
+    Parameters
+    ----------
+    folder : path
+    tables : dict of str to pandas.DataFrame
+
+    Returns
+    -------
+    dict
+        ``{name: file name}`` (e.g. ``"summary.csv"``).
+    """
+    import pandas as pd
+
+    folder = Path(folder)
     folder.mkdir(parents=False, exist_ok=False)
+    out = {}
     for fname, (name, table) in zip(safe_file_names(list(tables)), tables.items()):
-        table.to_csv(folder / f"{fname}.csv", float_format="%.17g")
+        row_numbers = isinstance(table.index, pd.RangeIndex) and table.index.name is None
+        table.to_csv(folder / f"{fname}.csv", index=not row_numbers, float_format="%.17g")
+        out[name] = f"{fname}.csv"
+    return out
+

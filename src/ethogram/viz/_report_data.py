@@ -122,26 +122,25 @@ def recordings_table(results) -> list:
 def syllable_tables(results, tables_dir: Path) -> dict:
     """The syllable tables (pandas, from :mod:`ethogram.analysis`), written as CSV.
 
-    Returns a dict with DataFrames ``summary``, ``usage`` (recording x syllable),
-    ``durations`` (per-syllable statistics in seconds), ``transitions`` (rows-normalised
-    bigram probabilities, self excluded), ``bigrams`` (counts) and ``csv`` (name -> file name).
+    ``tables_dir`` gets the files of the fit's ``results_tables/``
+    (:func:`ethogram.io.results_csv.syllable_tables`: same names, columns and values) and two
+    of the report's own: ``durations_summary.csv`` and ``transitions_rows.csv``. Returns a dict
+    with DataFrames ``summary``, ``usage`` (recording x syllable), ``durations`` (per-syllable
+    statistics in seconds), ``transitions`` (rows-normalised bigram probabilities, self
+    excluded), ``bigrams`` (counts) and ``csv`` (name -> file name).
     """
     import pandas as pd
 
-    from ..analysis import (bigram_counts, syllable_durations, syllable_summary, syllable_usage,
-                            transition_probabilities)
+    from ..analysis import transition_probabilities
+    from ..io.results_csv import syllable_tables as fit_tables, write_tables
 
     labels = results.labels()
     K = int(results.num_states)
-    fps = {r.name: r.fps for r in results.recordings}
-    fps_arg = fps if all(v is not None for v in fps.values()) else None
-    cents = {r.name: r.centroid for r in results.recordings}
-    cent_arg = cents if fps_arg is not None and all(v is not None for v in cents.values()) else None
-    summary = syllable_summary(labels, fps=fps_arg, centroid=cent_arg, num_states=K)
-    usage_long = syllable_usage(labels, num_states=K)
+    shared = fit_tables(results)
+    fps_known = all(r.fps is not None for r in results.recordings)
+    summary, usage_long, durs = shared["summary"], shared["usage"], shared["durations"]
     usage = usage_long.pivot(index="recording", columns="syllable", values="usage").reindex(list(labels))
-    durs = syllable_durations(labels, fps=fps_arg)
-    col = "duration_s" if fps_arg is not None else "duration_frames"
+    col = "duration_s" if fps_known else "duration_frames"
     g = durs.groupby("syllable")[col]
     dsum = pd.DataFrame({
         "instances": g.size(), "mean": g.mean(), "median": g.median(),
@@ -150,17 +149,9 @@ def syllable_tables(results, tables_dir: Path) -> dict:
     dsum.index.name = "syllable"
     dsum["instances"] = dsum["instances"].fillna(0).astype(int)
     trans = transition_probabilities(labels, num_states=K, normalize="rows")
-    bigrams = bigram_counts(labels, num_states=K)
-    tables_dir.mkdir(parents=True, exist_ok=True)
-    csv = {}
-    for name, df, index in (("summary", summary, True), ("usage_per_recording", usage_long, False),
-                            ("durations_summary", dsum, True), ("durations", durs, False),
-                            ("transition_probabilities", trans, True), ("bigram_counts", bigrams, True)):
-        fn = f"{name}.csv"
-        df.to_csv(tables_dir / fn, index=index)
-        csv[name] = fn
-    return {"summary": summary, "usage": usage, "durations": dsum, "duration_unit": "s" if fps_arg is not None else "frames",
-            "transitions": trans, "bigrams": bigrams, "csv": csv}
+    csv = write_tables(tables_dir, {**shared, "durations_summary": dsum, "transitions_rows": trans})
+    return {"summary": summary, "usage": usage, "durations": dsum, "duration_unit": "s" if fps_known else "frames",
+            "transitions": trans, "bigrams": shared["bigrams"], "csv": csv}
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
