@@ -10,15 +10,53 @@ dropped a state that can occur, a vanished or tiny normaliser, tiny transition
 probabilities; :func:`refit_reachable_kernel` decides the first) and recompute the sequence
 with the kernels below: every quantity in log space, each frame re-centred on its best
 state (:func:`_recentre`) so that O(1) log-probabilities survive next to log-likelihoods of
-size 1e300. Exact for any magnitude, about 100 times slower than the scaled kernels.
+size 1e300. Exact for any magnitude. The sums over states are a matrix-vector product of
+shifted exponentials, with only the entries that product cannot hold recomputed from the
+matrix's nonzeros (:func:`_log_vecmat`), so the path costs a few times the scaled kernels
+(not the hundred times of ``K^2`` exponentials per frame): sparse learned transition
+matrices send whole held-out recordings here.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
-from ._kernels import _JIT, _draw
+from ._kernels import _JIT, _draw, _vecmat
+
+#: :func:`_log_vecmat` recomputes in log space the entries whose scaled sum falls below this
+#: (terms it may have dropped are below exp(-745) times the largest, so 1e-290 leaves them
+#: 1e-30 of the entry at most).
+REPAIR = 1e-290
+
+
+class LogTransitions(NamedTuple):
+    """A transition matrix in the forms the log-space kernels take (:func:`log_transitions`)."""
+
+    A: np.ndarray  # (K, K), C-contiguous
+    log_A: np.ndarray  # log A (-inf where A is 0)
+    A_T: np.ndarray  # A.T, C-contiguous
+    log_A_T: np.ndarray
+    col_ptr: np.ndarray  # col_idx[col_ptr[j]:col_ptr[j + 1]]: rows i with A[i, j] > 0
+    col_idx: np.ndarray
+    row_ptr: np.ndarray  # row_idx[row_ptr[i]:row_ptr[i + 1]]: columns j with A[i, j] > 0
+    row_idx: np.ndarray
+
+
+def log_transitions(transition_matrix: np.ndarray) -> LogTransitions:
+    """The dense, logarithmic and sparse (nonzero lists) forms of ``transition_matrix``."""
+    A = np.ascontiguousarray(transition_matrix, dtype=np.float64)
+    with np.errstate(divide="ignore"):
+        log_A = np.log(A)
+    nz = A > 0
+    ptr = lambda counts: np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)  # noqa: E731
+    return LogTransitions(
+        A, log_A, np.ascontiguousarray(A.T), np.ascontiguousarray(log_A.T),
+        ptr(nz.sum(0)), np.nonzero(nz.T)[1].astype(np.int64),
+        ptr(nz.sum(1)), np.nonzero(nz)[1].astype(np.int64),
+    )
 
 
 @njit(**_JIT)
@@ -123,22 +161,65 @@ def _recentre(log_like_row, add_row, extra_row, out):
 
 
 @njit(**_JIT)
-def log_forward_kernel(log_initial, log_transition, log_likes, log_alphas, log_norms):
-    """Forward filtering in log space: ``log_alphas[t] = log p(z_t | x_{1:t})`` and
-    ``log_norms[t] = log p(x_t | x_{1:t-1})``. Returns -1 on success or the first
-    impossible frame."""
+def _log_vecmat(x, M, log_M, ptr, idx, scratch, out):
+    """``out[j] = log sum_i exp(x[i]) M[i, j]``, exactly, at nearly the cost of a product.
+
+    The fast part shifts ``x`` by its maximum ``m`` and multiplies ``exp(x - m)`` by ``M``
+    (``K^2`` multiply-adds and ``K`` exponentials instead of ``K^2`` exponentials). Every
+    term it drops is below ``exp(-745)`` (relative to ``exp(m)``), so an entry whose sum is
+    at least :data:`REPAIR` is exact to rounding; an entry below that (a state reachable only
+    through states far below the best) is recomputed from its column's nonzeros
+    ``ptr[j]:ptr[j + 1]`` of ``idx`` (row indices with ``M[i, j] > 0``) in log space: cheap
+    for sparse matrices, and the same cost as before for dense ones.
+    """
+    K = x.shape[0]
+    m = -np.inf
+    for i in range(K):
+        if x[i] > m:
+            m = x[i]
+    if m == -np.inf:
+        for j in range(K):
+            out[j] = -np.inf
+        return
+    for i in range(K):
+        scratch[i] = np.exp(x[i] - m)
+    _vecmat(scratch, M, out)
+    for j in range(K):
+        s = out[j]
+        if s >= REPAIR:
+            out[j] = np.log(s) + m
+            continue
+        mm = -np.inf
+        for p in range(ptr[j], ptr[j + 1]):
+            v = x[idx[p]] + log_M[idx[p], j]
+            if v > mm:
+                mm = v
+        if mm == -np.inf:
+            out[j] = -np.inf
+            continue
+        s = 0.0
+        for p in range(ptr[j], ptr[j + 1]):
+            s += np.exp(x[idx[p]] + log_M[idx[p], j] - mm)
+        out[j] = mm + np.log(s)
+
+
+@njit(**_JIT)
+def log_forward_kernel(log_initial, A, log_A, col_ptr, col_idx, log_likes, log_alphas, log_norms, log_preds):
+    """Forward filtering in log space: ``log_alphas[t] = log p(z_t | x_{1:t})``,
+    ``log_norms[t] = log p(x_t | x_{1:t-1})`` and the predictions ``log_preds[t] =
+    log p(z_t | x_{1:t-1})`` (kept for :func:`log_posterior_kernel`). ``col_ptr``/``col_idx``
+    list each column's nonzero rows (:func:`log_transitions`). Returns -1 on success or the
+    first impossible frame."""
     T, K = log_likes.shape
-    col = np.empty(K)
-    pred = np.empty(K)
+    scratch = np.empty(K)
     zeros = np.zeros(K)
     for t in range(T):
-        for j in range(K):
-            if t == 0:
+        pred = log_preds[t]
+        if t == 0:
+            for j in range(K):
                 pred[j] = log_initial[j]
-            else:
-                for i in range(K):
-                    col[i] = log_alphas[t - 1, i] + log_transition[i, j]
-                pred[j] = _lse(col)
+        else:
+            _log_vecmat(log_alphas[t - 1], A, log_A, col_ptr, col_idx, scratch, pred)
         r = _recentre(log_likes[t], pred, zeros, log_alphas[t])
         if r == -np.inf:
             return t
@@ -147,46 +228,60 @@ def log_forward_kernel(log_initial, log_transition, log_likes, log_alphas, log_n
 
 
 @njit(**_JIT)
-def log_backward_kernel(log_transition, log_likes, log_betas, restrict):
+def log_backward_kernel(A_T, log_A_T, row_ptr, row_idx, log_likes, log_betas, restrict):
     """Backward messages in log space, each row normalised (log-sum-exp 0).
 
+    Takes the transposed matrix (C-contiguous) and its logarithm, with ``row_ptr``/``row_idx``
+    listing each row's nonzero columns of the original matrix (:func:`log_transitions`).
     With ``restrict`` True, states with ``log_likes[t, i] = -inf`` get ``log_betas[t, i] =
     -inf`` (for posteriors, where such states cannot occur and must not dominate the
     normalisation). Returns -1 on success or the frame whose message vanished."""
     T, K = log_likes.shape
     v = np.empty(K)
-    row = np.empty(K)
+    scratch = np.empty(K)
     best_in = np.empty(K)  # the most likely way into each state (-inf: none)
     for j in range(K):
         best_in[j] = -np.inf
         for i in range(K):
-            if log_transition[i, j] > best_in[j]:
-                best_in[j] = log_transition[i, j]
+            if log_A_T[j, i] > best_in[j]:
+                best_in[j] = log_A_T[j, i]
     for k in range(K):
         log_betas[T - 1, k] = -np.inf if restrict and log_likes[T - 1, k] == -np.inf else -np.log(K)
     for t in range(T - 2, -1, -1):
         _recentre(log_likes[t + 1], log_betas[t + 1], best_in, v)
-        for i in range(K):
-            if restrict and log_likes[t, i] == -np.inf:
-                log_betas[t, i] = -np.inf
-                continue
-            for j in range(K):
-                row[j] = log_transition[i, j] + v[j]
-            log_betas[t, i] = _lse(row)
-        if _normalize_log(log_betas[t]) == -np.inf:
+        out = log_betas[t]
+        _log_vecmat(v, A_T, log_A_T, row_ptr, row_idx, scratch, out)
+        if restrict:
+            for i in range(K):
+                if log_likes[t, i] == -np.inf:
+                    out[i] = -np.inf
+        if _normalize_log(out) == -np.inf:
             return t
     return -1
 
 
 @njit(**_JIT)
-def log_posterior_kernel(log_alphas, log_betas, log_transition, log_likes, expected_states, expected_transitions):
-    """Posterior marginals and summed two-slice marginals from log-space messages."""
+def log_posterior_kernel(log_alphas, log_preds, log_betas, A, log_A, col_ptr, col_idx, row_ptr, row_idx, log_likes, expected_states, scaled_alphas, weights, exact_transitions):
+    """Posterior marginals and two-slice marginals from log-space messages.
+
+    ``log_alphas`` and ``log_preds`` come from :func:`log_forward_kernel`.
+    Writes ``expected_states``; the two-slice marginals
+    ``xi_t[i, j] = exp(log_alphas[t, i] + log A[i, j] + v_t[j] - c_t)`` (``v_t`` the recentred
+    ``log_likes[t + 1] + log_betas[t + 1]``, ``c_t`` their normaliser) are split so that the
+    caller sums them with one matrix product: ``sum_t xi_t = A * (scaled_alphas.T @ weights)
+    + exact_transitions``. Row ``t`` of ``scaled_alphas`` is ``exp(log_alphas[t] - max)``
+    and of ``weights`` is ``exp(v_t - c_t + max)``; the pairs that product cannot hold (a
+    state whose scaled alpha underflowed, a weight above ``exp(600)``) are summed exactly, in
+    log space over the matrix's nonzeros, into ``exact_transitions``. Every term left out is
+    below ``exp(-700)``; each frame's pairs are scaled to sum to exactly 1.
+    """
     T, K = log_likes.shape
     g = np.empty(K)
     v = np.empty(K)
-    col = np.empty(K)
-    pred = np.empty(K)
-    x = np.empty(K * K)
+    big = np.zeros(K, dtype=np.bool_)
+    pair_i = np.empty(K * K, dtype=np.int64)
+    pair_j = np.empty(K * K, dtype=np.int64)
+    pair_v = np.empty(K * K)
     for t in range(T):
         for k in range(K):
             g[k] = log_alphas[t, k] + log_betas[t, k]
@@ -195,20 +290,56 @@ def log_posterior_kernel(log_alphas, log_betas, log_transition, log_likes, expec
             expected_states[t, k] = np.exp(g[k])
     for i in range(K):
         for j in range(K):
-            expected_transitions[i, j] = 0.0
+            exact_transitions[i, j] = 0.0
     for t in range(T - 1):
-        for j in range(K):
-            for i in range(K):
-                col[i] = log_alphas[t, i] + log_transition[i, j]
-            pred[j] = _lse(col)
+        la = log_alphas[t]
+        pred = log_preds[t + 1]
         _recentre(log_likes[t + 1], log_betas[t + 1], pred, v)
+        for j in range(K):
+            g[j] = pred[j] + v[j]
+        c = _lse(g)
+        ma = -np.inf
         for i in range(K):
-            for j in range(K):
-                x[i * K + j] = log_alphas[t, i] + log_transition[i, j] + v[j]
-        _normalize_log(x)
+            if la[i] > ma:
+                ma = la[i]
+        a = scaled_alphas[t]
+        w = weights[t]
         for i in range(K):
-            for j in range(K):
-                expected_transitions[i, j] += np.exp(x[i * K + j])
+            d = la[i] - ma
+            a[i] = np.exp(d) if d >= -700.0 else 0.0  # no subnormals: their precision is low
+        for j in range(K):
+            e = v[j] - c + ma
+            big[j] = e > 600.0
+            w[j] = 0.0 if big[j] else np.exp(e)
+        n = 0  # this frame's pairs summed exactly: (i, j, value) in pair_*
+        for i in range(K):
+            if la[i] - ma < -700.0 and la[i] > -np.inf:  # (nearly) underflowed: this row exactly
+                for p in range(row_ptr[i], row_ptr[i + 1]):
+                    j = row_idx[p]
+                    pair_i[n], pair_j[n] = i, j
+                    pair_v[n] = np.exp(la[i] + log_A[i, j] + v[j] - c)
+                    n += 1
+        for j in range(K):
+            if big[j]:  # a weight too large to hold: the column's pairs with a held alpha
+                for p in range(col_ptr[j], col_ptr[j + 1]):
+                    i = col_idx[p]
+                    if a[i] > 0.0:
+                        pair_i[n], pair_j[n] = i, j
+                        pair_v[n] = np.exp(la[i] + log_A[i, j] + v[j] - c)
+                        n += 1
+        # the frame's pairs sum to 1 exactly (as one normalised log-space array would): where
+        # log-likelihoods of 1e300 left only their rounding in la + v, this keeps the count
+        _vecmat(a, A, g)
+        total = 0.0
+        for j in range(K):
+            total += g[j] * w[j]
+        for q in range(n):
+            total += pair_v[q]
+        inv = 1.0 / total if total > 0.0 else 0.0
+        for j in range(K):
+            w[j] *= inv
+        for q in range(n):
+            exact_transitions[pair_i[q], pair_j[q]] += pair_v[q] * inv
 
 
 @njit(**_JIT)

@@ -13,8 +13,9 @@ The fast path scales probabilities frame by frame (:mod:`ethogram.inference._ker
 where float64 cannot represent what scaling would need (a state dropped by underflow that
 the transition structure or the data later make necessary, a vanishing normaliser,
 transition probabilities below :data:`TINY_TRANSITION`) the sequence is recomputed in log
-space, exactly but some 100 times slower. Ordinary data never takes that path; fuzzing
-(``tests/test_fuzz_kernels.py``) found the cases that need it.
+space, exactly and some 5 times slower. Fuzzing (``tests/test_fuzz_kernels.py``) found the
+extreme cases that need it; sparse learned transition matrices scoring recordings the model
+was not fitted on are the everyday one (``tests/test_logspace_fallback.py``).
 """
 
 from __future__ import annotations
@@ -151,10 +152,11 @@ class _Exact:
     """A sequence computed in log space (the fallback for what scaling cannot represent)."""
 
     log_pi: np.ndarray
-    log_A: np.ndarray
+    lt: _logspace.LogTransitions
     L: np.ndarray
     log_alphas: np.ndarray
     log_norms: np.ndarray  # log p(x_t | x_{1:t-1})
+    log_preds: np.ndarray  # log p(z_t | x_{1:t-1})
 
     @property
     def alphas(self) -> np.ndarray:
@@ -167,27 +169,36 @@ class _Exact:
     def posterior(self) -> HMMPosterior:
         # states that cannot occur at a frame get -inf there, so that they cannot dominate
         # the normalised backward messages and round away the ones that matter
+        lt = self.lt
         L = np.where(np.isneginf(self.log_alphas), -np.inf, self.L)
         log_betas = np.empty_like(L)
-        status = _logspace.log_backward_kernel(self.log_A, L, log_betas, True)
+        status = _logspace.log_backward_kernel(lt.A_T, lt.log_A_T, lt.row_ptr, lt.row_idx, L, log_betas, True)
         if status >= 0:  # pragma: no cover - a forward path exists, so a backward one does
             raise _impossible(int(status) + 1, "backward pass")
         T, K = L.shape
         expected_states = np.empty((T, K))
-        expected_transitions = np.empty((K, K))
-        _logspace.log_posterior_kernel(self.log_alphas, log_betas, self.log_A, L, expected_states, expected_transitions)
-        return HMMPosterior(expected_states, self.marginal_ll, expected_transitions)
+        scaled_alphas = np.empty((max(T - 1, 1), K))
+        weights = np.empty((max(T - 1, 1), K))
+        exact = np.empty((K, K))
+        _logspace.log_posterior_kernel(
+            self.log_alphas, self.log_preds, log_betas, lt.A, lt.log_A, lt.col_ptr, lt.col_idx, lt.row_ptr, lt.row_idx,
+            L, expected_states, scaled_alphas, weights, exact,
+        )
+        if T > 1:
+            exact += lt.A * np.dot(scaled_alphas.T, weights)
+        return HMMPosterior(expected_states, self.marginal_ll, exact)
 
 
 def _exact_forward(pi, A, L) -> _Exact:
     """Forward pass in log space; raises the impossible-observation error when it is."""
-    log_pi, log_A = _log(pi), _log(A)
+    log_pi, lt = _log(pi), _logspace.log_transitions(A)
     log_alphas = np.empty_like(L)
     log_norms = np.empty(L.shape[0])
-    status = _logspace.log_forward_kernel(log_pi, log_A, L, log_alphas, log_norms)
+    log_preds = np.empty_like(L)
+    status = _logspace.log_forward_kernel(log_pi, lt.A, lt.log_A, lt.col_ptr, lt.col_idx, L, log_alphas, log_norms, log_preds)
     if status >= 0:
         raise _impossible(int(status), "forward pass")
-    return _Exact(log_pi, log_A, L, log_alphas, log_norms)
+    return _Exact(log_pi, lt, L, log_alphas, log_norms, log_preds)
 
 
 # ----------------------------------------------------------------------------- forward
@@ -305,7 +316,8 @@ def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
     # a vanished message, or a rescaled frame whose best state may only have underflowed:
     # recompute in log space, where a vanished message means a truly impossible sequence
     log_betas = np.empty_like(L)
-    status = _logspace.log_backward_kernel(_log(A), L, log_betas, False)
+    lt = _logspace.log_transitions(A)
+    status = _logspace.log_backward_kernel(lt.A_T, lt.log_A_T, lt.row_ptr, lt.row_idx, L, log_betas, False)
     if status >= 0:
         raise _impossible(int(status) + 1, "backward pass")
     return np.exp(log_betas)
@@ -475,7 +487,7 @@ def _sample_one(pi, A, L, uniforms):
     samples = np.empty(uniforms.shape, dtype=np.intp)
     if fast is None:
         exact = _exact_forward(pi, A, L)
-        _logspace.log_backward_sample_kernel(exact.log_A, exact.log_alphas, uniforms, samples)
+        _logspace.log_backward_sample_kernel(exact.lt.log_A, exact.log_alphas, uniforms, samples)
         return samples
     _kernels.backward_sample_kernel(A, fast[0], uniforms, samples)
     return samples
