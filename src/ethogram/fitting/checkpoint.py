@@ -5,7 +5,7 @@ A fit (restarts, each a few short starts then EM continued to convergence, as in
 ``checkpoint_every`` EM iterations; after each chunk, after the short starts and after each
 restart, the state needed to continue is written to one HDF5 file: the model's parameters
 and description, the EM history of the current restart (objectives, log-likelihoods,
-iterations, converged), the statistics at the current parameters (so the next M-step needs
+iterations, converged, the dead states re-seeded), the statistics at the current parameters (so the next M-step needs
 no E-step), where the fit is (restart index, running or done), the final objectives and the
 parameters of the best restart so far, and the seed's entropy (every random generator of the
 fit derives from it). A fingerprint (settings, model description, a hash of the data and
@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .em import EMRun, run_em, spawn_seeds
+from .reseed import ReseedEvent, Reseeding
 from .starts import best_start
 from .stats import SufficientStats
 
@@ -104,6 +105,8 @@ def _put_run(group, run: EMRun) -> None:
     group.create_dataset("marginal_lls", data=np.asarray(run.marginal_lls, dtype=np.float64))
     group.attrs["num_iters"] = int(run.num_iters)
     group.attrs["converged"] = bool(run.converged)
+    if run.reseeds:
+        group.attrs["reseeds"] = json.dumps([e.to_dict() for e in run.reseeds])
     s = run.last_stats
     if s is not None:
         g = group.create_group("last_stats")
@@ -123,9 +126,10 @@ def _get_run(group) -> EMRun:
             float(g.attrs["marginal_ll"]), g["expected_initial"][()], g["expected_transitions"][()],
             _get_dict(g["observations"]), int(g.attrs["num_sequences"]), int(g.attrs["num_frames"]),
         )
+    reseeds = [ReseedEvent.from_dict(d) for d in json.loads(group.attrs["reseeds"])] if "reseeds" in group.attrs else []
     return EMRun(
         [float(x) for x in group["objectives"][()]], [float(x) for x in group["marginal_lls"][()]],
-        bool(group.attrs["converged"]), int(group.attrs["num_iters"]), stats,
+        bool(group.attrs["converged"]), int(group.attrs["num_iters"]), stats, reseeds,
     )
 
 
@@ -225,7 +229,7 @@ def load_checkpoint(path) -> dict:
 
 
 # ---------------------------------------------------------------------- the fit
-def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_every: int = 10, resume: bool = False, num_iters: int, tol: float, num_restarts: int = 1, init: str = "kmeans", seed=None, num_starts: int = 1, start_iters: int = 1, progress=None, executor=None):
+def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_every: int = 10, resume: bool = False, num_iters: int, tol: float, num_restarts: int = 1, init: str = "kmeans", seed=None, num_starts: int = 1, start_iters: int = 1, progress=None, executor=None, reseed_dead: bool = False):
     """:meth:`ethogram.HMM.fit`'s restarts and EM, checkpointed, optionally resumed.
 
     Parameters
@@ -242,8 +246,10 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
         EM iterations between checkpoints (>= 1).
     resume : bool, default False
         Continue from ``path`` when it exists (else start, and write it).
-    num_iters, tol, num_restarts, init, seed, num_starts, start_iters, progress, executor
-        As in :meth:`ethogram.HMM.fit`.
+    num_iters, tol, num_restarts, init, seed, num_starts, start_iters, progress, executor, reseed_dead
+        As in :meth:`ethogram.HMM.fit` (the re-seeds of a run are saved with its history, and
+        the seed frames derive from the saved seed entropy, so a resumed fit re-seeds as the
+        uninterrupted one does).
 
     Returns
     -------
@@ -266,6 +272,8 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
         num_iters=int(num_iters), tol=float(tol), num_restarts=int(num_restarts), init=str(init),
         num_starts=int(num_starts), start_iters=int(start_iters),
     )
+    if reseed_dead:  # only when on, so checkpoints of fits without it keep their fingerprint
+        settings["reseed_dead"] = True
     state = None
     if resume and path.exists():
         state = load_checkpoint(path)
@@ -300,18 +308,19 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
         if state is not None and (r < state["restart"] or (r == state["restart"] and state["phase"] == "done")):
             continue
         desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
+        rs = Reseeding(int(num_iters), entropy, r) if reseed_dead else None
         run = None
         if state is not None and r == state["restart"]:
             run = state["run"]  # the restart in progress, where it stopped
         elif init == "params":
-            run = run_em(model, datas, masks, min(int(checkpoint_every), int(num_iters)), float(tol), progress, desc=desc, executor=executor)
+            run = run_em(model, datas, masks, min(int(checkpoint_every), int(num_iters)), float(tol), progress, desc=desc, executor=executor, reseed=rs)
             save(r, "running", run)
         else:
-            run = best_start(model, datas, masks, initialize, spawn_seeds(rng, int(num_starts)), int(start_iters), float(tol), progress, executor, desc)
+            run = best_start(model, datas, masks, initialize, spawn_seeds(rng, int(num_starts)), int(start_iters), float(tol), progress, executor, desc, reseed=rs)
             save(r, "running", run)
         while not run.converged and run.num_iters < num_iters:
             n = min(int(checkpoint_every), int(num_iters) - run.num_iters)
-            run = run_em(model, datas, masks, n, float(tol), progress, desc=desc, executor=executor, resume=run)
+            run = run_em(model, datas, masks, n, float(tol), progress, desc=desc, executor=executor, resume=run, reseed=rs)
             save(r, "running", run)
         finals.append(run.objectives[-1])
         if best is None or run.objectives[-1] > best[1].objectives[-1]:

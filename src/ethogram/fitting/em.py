@@ -24,6 +24,15 @@ recorded and checked to never decrease beyond round-off (a decrease raises
 nats per scored frame (frames the observation model scores, summed over sequences), an
 absolute measure that constants in the objective (e.g. large offsets in the data) cannot
 inflate; a tqdm progress bar shows the objective.
+
+Optionally (``reseed``, a :class:`~ethogram.fitting.reseed.Reseeding`) dead states are
+re-seeded after an E-step (:mod:`ethogram.fitting.reseed`, in this process, from the summed
+statistics and the data): the E-step is then computed again, the objective of the re-seeded
+parameters replaces the iteration's entry in the history (it may be lower than the previous
+one: the monotonicity check is waived at exactly these iterations, and convergence is not
+declared there), and the run records a :class:`~ethogram.fitting.reseed.ReseedEvent` per
+state in ``EMRun.reseeds``. Re-seeding uses ``model.observations``, ``describe`` and
+``from_description`` besides the protocol above.
 """
 
 from __future__ import annotations
@@ -35,6 +44,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .executors import SerialExecutor, ThreadExecutor, resolve_executor, run_job
+from .reseed import reseed_dead_states
 from .stats import SufficientStats, sum_stats
 
 #: relative size of an objective decrease that is still attributed to round-off
@@ -139,6 +149,9 @@ class EMRun:
     last_stats : SufficientStats or None
         Statistics at the returned parameters (so a run can be continued without
         recomputing them).
+    reseeds : list of ReseedEvent
+        Dead states re-seeded (only with ``run_em(..., reseed=...)``), in order; at such an
+        ``iteration`` the objective may be lower than the one before.
     """
 
     objectives: list = field(default_factory=list)
@@ -146,9 +159,10 @@ class EMRun:
     converged: bool = False
     num_iters: int = 0
     last_stats: SufficientStats | None = None
+    reseeds: list = field(default_factory=list)
 
 
-def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None, num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None, keep_posteriors: bool = False) -> EMRun:
+def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None, num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None, keep_posteriors: bool = False, reseed=None) -> EMRun:
     """Run EM from the model's current parameters.
 
     Parameters
@@ -175,17 +189,21 @@ def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progre
     keep_posteriors : bool, default False
         Keep the posteriors of each E-step in its statistics (in-process executors only),
         so ``last_stats.posteriors`` are those of the returned parameters.
+    reseed : Reseeding, optional
+        Re-seed dead states after E-steps (:mod:`ethogram.fitting.reseed`); None (default):
+        never, and the run is exactly plain EM.
 
     Returns
     -------
     EMRun
-        ``objectives[i]`` is the MAP objective of the parameters after ``i`` M-steps; the
-        last entry belongs to the returned parameters.
+        ``objectives[i]`` is the MAP objective of the parameters after ``i`` M-steps (after
+        the re-seed, at an iteration listed in ``reseeds``); the last entry belongs to the
+        returned parameters.
 
     Raises
     ------
     EMDecreaseError
-        If the objective decreases by more than round-off.
+        If the objective decreases by more than round-off (other than by a re-seed).
     FloatingPointError
         If the objective is not finite.
     """
@@ -216,7 +234,15 @@ def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progre
                 frames = max(int(stats.num_frames), 1)
                 if obj < prev - MONOTONE_RTOL * max(1.0, abs(prev)):
                     raise EMDecreaseError(_decrease_message(prev, obj, step, frames, num_states))
-                if step > 0 and obj - prev <= tol * frames:
+                events = [] if reseed is None else reseed_dead_states(model, datas, masks, stats, reseed, step, obj, run.reseeds)
+                if events:  # new parameters: their statistics and objective replace this iteration's
+                    stats = e_step(model, datas, masks, executor=ex, keep_posteriors=keep_posteriors)
+                    obj = stats.marginal_ll + model.log_prior()
+                    run.objectives[-1], run.marginal_lls[-1], run.last_stats = obj, stats.marginal_ll, stats
+                    run.reseeds.extend(events)
+                    if not np.isfinite(obj):
+                        raise FloatingPointError(f"EM objective is {obj} after re-seeding states {[e.state for e in events]} at iteration {step}")
+                elif step > 0 and obj - prev <= tol * frames:
                     run.converged = True
                     break
             if it == num_iters:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
@@ -33,6 +33,9 @@ class FitResult:
         Final objective of every restart.
     posterior : HMMPosterior or list of HMMPosterior
         Posterior of the data under the fitted model (a list for a list input).
+    reseeds : list of ethogram.fitting.reseed.ReseedEvent
+        Dead states re-seeded during the chosen restart (``fit(..., reseed_dead=True)``;
+        empty otherwise): iteration, state, expected frames and objective before, seed frame.
 
     Unpacking gives the course's pair: ``lls, posterior = model.fit(data, num_iters)``.
     """
@@ -44,6 +47,7 @@ class FitResult:
     chosen_restart: int
     restart_objectives: np.ndarray
     posterior: object
+    reseeds: list = field(default_factory=list)
 
     @property
     def lls(self) -> np.ndarray:

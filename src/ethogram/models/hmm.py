@@ -325,7 +325,7 @@ class HMM(HMMInferenceMixin):
         # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
         self.observations.permute(np.argsort(best))
 
-    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True) -> FitResult:
+    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True, reseed_dead: bool = False) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
 
         Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
@@ -385,6 +385,13 @@ class HMM(HMMInferenceMixin):
         posterior : bool, default True
             Compute ``FitResult.posterior`` (the posterior of every sequence, T x K each, held
             at once); False leaves it None.
+        reseed_dead : bool, default False
+            Re-seed dead states during EM (:mod:`ethogram.fitting.reseed`): a state with
+            fewer than 1 expected frame gets the parameters of the frames the model explains
+            worst, at most 3 times per state and not in the last 20% of ``num_iters``; the
+            objective may drop at those iterations (``FitResult.reseeds`` lists them). The
+            seed frames derive from ``seed``; a fit in which no state dies is the fit
+            without re-seeding, bit for bit.
 
         Returns
         -------
@@ -415,6 +422,15 @@ class HMM(HMMInferenceMixin):
         else:
             datas, ms, batch = self._prepare(data, masks, mask_nan)
         start_iters = min(int(start_iters), int(num_iters))
+        if not isinstance(reseed_dead, (bool, np.bool_)):
+            raise TypeError(f"reseed_dead must be True or False, got {reseed_dead!r}")
+        policy = None
+        if reseed_dead:  # one integer entropy: spawn_seeds(entropy) gives the generators spawn_seeds(seed) would
+            from ..fitting.checkpoint import resolve_seed
+            from ..fitting.reseed import Reseeding
+
+            seed = resolve_seed(seed)
+            policy = lambda r: Reseeding(int(num_iters), seed, r)  # noqa: E731
         best = None
         finals = []
         if resume and checkpoint is None:
@@ -425,21 +441,22 @@ class HMM(HMMInferenceMixin):
             best, finals = fit_with_checkpoints(
                 self, datas, ms, lambda g: self._initialize(datas, ms, init, g), path=checkpoint, checkpoint_every=checkpoint_every,
                 resume=resume, num_iters=int(num_iters), tol=float(tol), num_restarts=int(num_restarts), init=init, seed=seed,
-                num_starts=int(num_starts), start_iters=start_iters, progress=progress, executor=executor,
+                num_starts=int(num_starts), start_iters=start_iters, progress=progress, executor=executor, reseed_dead=bool(reseed_dead),
             )
         restarts = [] if checkpoint is not None else enumerate(fitting.spawn_seeds(seed, int(num_restarts)))
         keep = bool(posterior) and not on_disk  # the last E-step's posteriors are the fit's
         for r, rng in restarts:
             desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
+            rs = None if policy is None else policy(r)
             if init == "params":
-                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor, keep_posteriors=keep)
+                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor, keep_posteriors=keep, reseed=rs)
             else:
                 run = fitting.best_start(
                     self, datas, ms, lambda g: self._initialize(datas, ms, init, g), fitting.spawn_seeds(rng, int(num_starts)),
-                    start_iters, float(tol), progress, executor, desc, keep_posteriors=keep,
+                    start_iters, float(tol), progress, executor, desc, keep_posteriors=keep, reseed=rs,
                 )
                 if not run.converged and run.num_iters < num_iters:
-                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run, keep_posteriors=keep)
+                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run, keep_posteriors=keep, reseed=rs)
             finals.append(run.objectives[-1])
             if best is None or run.objectives[-1] > best[1].objectives[-1]:
                 best = (r, run, self.get_params() if num_restarts > 1 else None)
@@ -447,7 +464,7 @@ class HMM(HMMInferenceMixin):
         if params is not None:
             self.set_params(params)
         if on_disk or not posterior:  # no posterior of every recording at once
-            return FitResult(np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters, r, np.asarray(finals), None)
+            return FitResult(np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters, r, np.asarray(finals), None, list(run.reseeds))
         kept = None if run.last_stats is None else run.last_stats.posteriors
         if kept is not None and len(kept) == len(datas):  # computed at these parameters by the last E-step
             posts = kept
@@ -458,5 +475,5 @@ class HMM(HMMInferenceMixin):
             posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
         return FitResult(
             np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters,
-            r, np.asarray(finals), posts if batch else posts[0],
+            r, np.asarray(finals), posts if batch else posts[0], list(run.reseeds),
         )
