@@ -234,7 +234,7 @@ def test_a_second_report_in_the_same_folder_leaves_nothing_stale(fit_dir, tmp_pa
     index = write_report(out, tmp_path / "again", progress=False)
     (index.parent / "plots" / "trajectory_99.png").write_bytes(b"stale")
     (tmp_path / "again" / "notes.txt").write_text("mine")
-    index = write_report(out, tmp_path / "again", progress=False)
+    index = write_report(out, tmp_path / "again", progress=False, overwrite=True)
     assert not (index.parent / "plots" / "trajectory_99.png").exists()
     assert (tmp_path / "again" / "notes.txt").read_text() == "mine"  # only the report's own folders are cleared
     check_links(index, parse(index))

@@ -34,7 +34,12 @@ def add_output_arguments(parser, required: bool = True, default=None) -> None:
         "-o", "--output", required=required, default=default, metavar="OUT",
         help=f"output: a folder (gets {RESULTS_NAME} and results_csv/) or a file ending in .h5",
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace existing results")
+    add_overwrite_argument(parser, "replace existing results")
+
+
+def add_overwrite_argument(parser, help: str) -> None:
+    """``--overwrite``: an existing output is refused without it (every command that writes)."""
+    parser.add_argument("--overwrite", action="store_true", help=help)
 
 
 def read_inputs(args, timings: dict | None = None) -> list:

@@ -14,10 +14,11 @@ def add_parser(subparsers, parents) -> None:
         "apply", parents=parents, help="label recordings with a saved model",
         description="Prepare recordings exactly as the model's training recordings and label them with the saved model.",
     )
-    p.add_argument("model", metavar="MODEL", help="a results file written by 'ethogram fit'")
+    p.add_argument("model", metavar="MODEL", help="the output folder of 'ethogram fit' (or its results .h5 file)")
     add_input_arguments(p)
     add_output_arguments(p)
     p.add_argument("--expected-states", action="store_true", help="also store the state probabilities")
+    p.add_argument("--quiet", action="store_true", help="no progress bar (as 'ethogram fit --quiet'; the summary is still printed)")
     p.set_defaults(run=run)
 
 
@@ -28,7 +29,7 @@ def run(args) -> int:
 
     path = results_path(args.output)
     check_output(path, args.overwrite)
-    fitted = load_results(args.model, recordings=False)
+    fitted = load_results(results_path(args.model), recordings=False)
     timings = {}
     recordings = read_inputs(args, timings)
     t0 = time.perf_counter()

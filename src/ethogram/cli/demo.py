@@ -75,9 +75,9 @@ def _views(args, path, out) -> int:
     syllables = used[: args.movies]  # syllable 0 is the most frequent
     if syllables:
         make_movies(results, kind="grid", video=data_path("openfield/video.mp4"), syllables=syllables,
-                    seed=args.seed, num_workers=2, progress=not args.quiet)
+                    seed=args.seed, num_workers=2, progress=not args.quiet, overwrite=args.overwrite)
     t1 = time.perf_counter()
-    index = write_report(path, progress=not args.quiet)
+    index = write_report(path, progress=not args.quiet, overwrite=args.overwrite)
     t2 = time.perf_counter()
     print(f"grid movies of syllables {syllables}: {t1 - t0:.1f} s; report: {t2 - t1:.1f} s", file=out)
     print(f"open the report: {index.resolve()}", file=out)

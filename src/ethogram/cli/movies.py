@@ -8,11 +8,14 @@ from pathlib import Path
 
 def add_parser(subparsers, parents) -> None:
     """Register ``movies``."""
+    from ._common import add_overwrite_argument
+
     p = subparsers.add_parser(
         "movies", parents=parents, help="movies of the syllables (crowd, grid or skeleton)",
         description=(
             "Write one movie per syllable under OUT/movies/: crowd movies from MoSeq depth frames, grid movies "
-            "from keypoints and the tracked video, skeleton movies from keypoints alone."
+            "from keypoints and the tracked video, skeleton movies from keypoints alone. Movies already there are "
+            "replaced only with --overwrite; other syllables or kinds are added beside them."
         ),
     )
     p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
@@ -30,6 +33,7 @@ def add_parser(subparsers, parents) -> None:
                    help="body parts to join, e.g. snout-leftear,snout-rightear,leftear-tailbase (default: guessed)")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="movies rendered at the same time (default 1)")
     p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/movies)")
+    add_overwrite_argument(p, "replace movies of the same kind and syllables already there (refused without it)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -56,7 +60,8 @@ def run(args) -> int:
         skeleton = [tuple(p.strip() for p in pair.split("-")) for pair in args.skeleton.split(",") if pair.strip()]
     manifest = make_movies(results, out, syllables=syllables, kind=args.kind, video=args.video,
                            num_instances=args.instances, seed=args.seed, num_workers=args.workers,
-                           progress=not args.quiet, rows=args.rows, cols=args.cols, skeleton=skeleton)
+                           progress=not args.quiet, rows=args.rows, cols=args.cols, skeleton=skeleton,
+                           overwrite=args.overwrite)
     skipped = manifest.attrs.get("skipped", [])
     kinds = ", ".join(sorted(set(manifest["kind"]))) or "no"
     print(f"{len(manifest)} {kinds} movie(s) in {out}/ (manifest: movies.csv, instances shown: instances.csv)", file=sys.stdout)

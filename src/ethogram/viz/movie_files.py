@@ -6,7 +6,10 @@ the recording's own reader; grid movies from keypoints and the tracked video; sk
 from keypoints alone), checks that a video has as many frames as the recording (or aligns
 them by timestamps, never silently), samples instances per syllable with a seed, renders the
 syllables in parallel threads and writes a manifest ``movies.csv`` (one row per movie) and
-``instances.csv`` (the instances each movie shows) beside the movies.
+``instances.csv`` (the instances each movie shows) beside the movies. The movies are rendered
+in a hidden folder beside the destination and moved in only when all are done, so a failure
+leaves the folder as it was; a movie already there is replaced only with ``overwrite=True``
+(``--overwrite``), and runs for other syllables or kinds add to the folder and its manifests.
 
 Headings in results files follow their source: keypoint recordings have the pixel convention
 of :mod:`ethogram.prep`; MoSeq recordings (``format`` ``"moseq2"``/``"moseq-nwb"``) keep
@@ -15,6 +18,8 @@ MoSeq's ``angle``, counter-clockwise on screen, which is negated here.
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -123,7 +128,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
                 num_instances: int | None = None, seed: int = 0, num_workers: int = 1,
                 progress: bool = False, pre_s: float = 1.0, post_s: float | None = None,
                 min_duration: int = 3, rows: int = 4, cols: int = 6, tile_size: int = 128,
-                align_timestamps: bool = True, skeleton=None):
+                align_timestamps: bool = True, skeleton=None, overwrite: bool = False):
     """Write one movie per syllable for a fit.
 
     Parameters
@@ -161,6 +166,10 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     skeleton : list of (str, str), optional
         Body-part pairs to join in grid and skeleton movies; default
         :func:`ethogram.viz.movies.guess_skeleton` of the first recording.
+    overwrite : bool, default False
+        Replace movies of the same kind and syllable already in ``out_dir`` (their rows in the
+        manifests too); without it they are refused before anything is rendered. Movies of
+        other syllables or kinds in ``out_dir`` are kept either way.
 
     Returns
     -------
@@ -176,6 +185,9 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         keypoints for grid/skeleton, a video whose frame count does not match).
     FileNotFoundError
         When the results file or a video is missing.
+    FileExistsError
+        When a movie to write exists in ``out_dir`` and ``overwrite`` is False (nothing is
+        written).
     """
     import pandas as pd
 
@@ -250,6 +262,9 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         raise ValueError(f"syllable(s) {bad} do not exist; the model has syllables 0-{K - 1}")
     chosen = {k: sample_instances(inst[k], n_inst, seed, k) for k in wanted if inst.get(k)}
     skipped = [k for k in wanted if k not in chosen]
+    names = {k: f"{kind}_syllable_{k:02d}.mp4" for k in chosen}
+    _refuse_existing(out_dir, [names[k] for k in sorted(chosen)], overwrite)
+    build = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
 
     def job(k):
         sample = chosen[k]
@@ -266,23 +281,59 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
             finally:
                 for v in (vids or {}).values():
                     v.close()
-        path = write_mp4(out_dir / f"{kind}_syllable_{k:02d}.mp4", movie, fps=fps)
+        path = write_mp4(build / names[k], movie, fps=fps)
         row = {"syllable": k, "kind": kind, "file": path.name, "num_instances": len(sample),
                "num_frames": movie.shape[0], "height": movie.shape[1], "width": movie.shape[2], "fps": fps}
         del movie
         return row
 
-    rows_out = render_movies([lambda k=k: job(k) for k in sorted(chosen)], num_workers=num_workers,
-                             progress=progress, desc=f"{kind} movies")
-    manifest = pd.DataFrame(rows_out, columns=["syllable", "kind", "file", "num_instances", "num_frames", "height", "width", "fps"])
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _merge_csv(out_dir / "movies.csv", manifest, kind)
-    inst_rows = [{"syllable": k, "kind": kind, "instance": i, "recording": n, "start": a, "stop": b}
-                 for k in sorted(chosen) for i, (n, a, b) in enumerate(chosen[k])]
-    _merge_csv(out_dir / "instances.csv",
-               pd.DataFrame(inst_rows, columns=["syllable", "kind", "instance", "recording", "start", "stop"]), kind)
+    created = _missing_folders(out_dir)  # removed again (when empty) on failure
+    try:
+        shutil.rmtree(build, ignore_errors=True)  # left by a killed run of the same process id
+        build.mkdir(parents=True)
+        rows_out = render_movies([lambda k=k: job(k) for k in sorted(chosen)], num_workers=num_workers,
+                                 progress=progress, desc=f"{kind} movies")
+        manifest = pd.DataFrame(rows_out, columns=["syllable", "kind", "file", "num_instances", "num_frames", "height", "width", "fps"])
+        inst_rows = [{"syllable": k, "kind": kind, "instance": i, "recording": n, "start": a, "stop": b}
+                     for k in sorted(chosen) for i, (n, a, b) in enumerate(chosen[k])]
+        instances = pd.DataFrame(inst_rows, columns=["syllable", "kind", "instance", "recording", "start", "stop"])
+        out_dir.mkdir(exist_ok=True)
+        for k in sorted(chosen):  # every movie is complete: move them in, then the manifests that list them
+            os.replace(build / names[k], out_dir / names[k])
+        _merge_csv(out_dir / "movies.csv", manifest, kind)
+        _merge_csv(out_dir / "instances.csv", instances, kind)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        for folder in created:  # folders this call created and left empty
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        raise
+    shutil.rmtree(build, ignore_errors=True)
     manifest.attrs["skipped"] = skipped
     return manifest
+
+
+def _missing_folders(path: Path) -> list:
+    """``path`` and the folders above it that do not exist yet, deepest first."""
+    out, p = [], Path(path)
+    while not p.exists():
+        out.append(p)
+        p = p.parent
+    return out
+
+
+def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:
+    """FileExistsError naming the movies of ``names`` already in ``out_dir`` (unless ``overwrite``)."""
+    if overwrite:
+        return
+    existing = [n for n in names if (out_dir / n).exists()]
+    if existing:
+        listed = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
+        raise FileExistsError(
+            f"{str(out_dir)!r} already holds {listed} from an earlier run; pass --overwrite to replace them, or "
+            "write elsewhere with --out DIR (overwrite=True or another out_dir in Python)")
 
 
 def _merge_csv(path: Path, new, kind: str) -> None:

@@ -5,7 +5,10 @@ every plot of :mod:`ethogram.viz` as PNG (in worker processes when asked), write
 syllable tables of :mod:`ethogram.analysis` as CSV, copies the movies and the comparison and
 statistics outputs found in the fit's folder, and renders ``index.html`` with Jinja2 from
 the package's ``templates/``. Every link is relative and points inside the report folder, so
-the folder can be zipped and sent. Syllables appear in usage order throughout.
+the folder can be zipped and sent. Syllables appear in usage order throughout. The report is
+built in a hidden folder beside its destination and moved in only when complete; an earlier
+report there is replaced only with ``overwrite=True`` (``--overwrite``), and stays whole when the
+new one fails.
 """
 
 from __future__ import annotations
@@ -20,12 +23,14 @@ import numpy as np
 
 from ._common import frequency_order, syllable_colors
 
-__all__ = ["write_report", "plot_jobs"]
+__all__ = ["write_report", "plot_jobs", "existing_report"]
 
 #: at most this many recordings get their own time-series plots
 MAX_RECORDING_PLOTS = 4
 #: the report's own folders, replaced as a whole when a report is written again
 REPORT_FOLDERS = ("plots", "tables", "movies", "extra")
+#: everything a report writes into its folder (other files there are the user's and are kept)
+REPORT_ITEMS = ("index.html",) + REPORT_FOLDERS
 #: window of the time-series plots, seconds (frames when fps is unknown: 30 x this)
 WINDOW_SECONDS = 60.0
 
@@ -244,8 +249,25 @@ def _table_rows(df, order):
     return [[_cell(v, i) for v, i in zip(df.loc[k].tolist(), ints)] for k in order]
 
 
+def existing_report(out_dir) -> list:
+    """The parts of an earlier report in ``out_dir``: ``index.html`` and its folders, as found.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+
+    Returns
+    -------
+    list of Path
+        Empty when ``out_dir`` holds no report (or does not exist).
+    """
+    out_dir = Path(out_dir).expanduser()
+    return [out_dir / name for name in REPORT_ITEMS if os.path.lexists(out_dir / name)]
+
+
 def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=None, trajectories: bool = True,
-                 pre: int = 5, post: int = 15, num_samples: int = 40, seed: int = 0, extras: bool = True) -> Path:
+                 pre: int = 5, post: int = 15, num_samples: int = 40, seed: int = 0, extras: bool = True,
+                 overwrite: bool = False) -> Path:
     """Write the HTML report of a fit.
 
     Parameters
@@ -255,9 +277,8 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         only ``.h5`` file), or a :class:`ethogram.io.results.Results` already loaded.
     out_dir : str or Path, optional
         Report folder (default: ``report/`` beside the results file). The report is built in
-        a hidden folder beside it and moved in only when complete (a failure leaves nothing);
-        the report's own ``plots/``, ``tables/``, ``movies/`` and ``extra/`` folders and
-        ``index.html`` are then replaced, other files there are kept.
+        a hidden folder beside it and moved in only when complete (a failure leaves nothing
+        new and an earlier report whole); other files in the folder are kept.
     num_workers : int, default 1
         Processes drawing the plots (1 = in this process).
     progress : bool, optional
@@ -270,6 +291,9 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     extras : bool, default True
         Copy in and show the movies and the comparison/statistics outputs found in
         sub-folders of the results' folder.
+    overwrite : bool, default False
+        Replace an earlier report in ``out_dir`` (its ``index.html``, ``plots/``, ``tables/``,
+        ``movies/`` and ``extra/``); without it an earlier report is refused before any work.
 
     Returns
     -------
@@ -282,6 +306,8 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         If no results file is found at ``results_path``.
     ValueError
         If ``num_workers`` is not a positive integer or ``out_dir`` is a file.
+    FileExistsError
+        If ``out_dir`` holds an earlier report and ``overwrite`` is False.
     """
     from . import _report_data as rd
 
@@ -292,10 +318,8 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         results = results_path
         rfile = Path(results.path) if getattr(results, "path", None) else None
     else:
-        from ..io.results import load_results
-
+        results = None
         rfile = rd.find_results_file(results_path)
-        results = load_results(rfile)
     if out_dir is None:
         if rfile is None:
             raise ValueError("out_dir is needed when results_path is a Results object without a path")
@@ -303,31 +327,76 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     final = Path(out_dir).expanduser()
     if final.exists() and not final.is_dir():
         raise ValueError(f"out_dir {str(final)!r} is a file; give a folder for the report")
+    earlier = existing_report(final)
+    if earlier and not overwrite:
+        raise FileExistsError(
+            f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass --overwrite to "
+            "replace it, or write elsewhere with --out DIR (overwrite=True or another out_dir in Python)")
+    if results is None:
+        from ..io.results import load_results
+
+        results = load_results(rfile)
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     # built in a hidden folder beside the destination, moved in only when complete: a failed
-    # report leaves nothing half-written
+    # report leaves nothing half-written, and an earlier report whole
+    created = []
+    parent = final.parent
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
     final.parent.mkdir(parents=True, exist_ok=True)
-    out_dir = final.parent / f".{final.name}.tmp-{os.getpid()}"
-    shutil.rmtree(out_dir, ignore_errors=True)
-    out_dir.mkdir()
+    build = final.parent / f".{final.name}.tmp-{os.getpid()}"
+    shutil.rmtree(build, ignore_errors=True)
+    build.mkdir()
     try:
-        html = _build(results, rfile, out_dir, num_workers, progress, trajectories, pre, post, num_samples, seed,
+        html = _build(results, rfile, build, num_workers, progress, trajectories, pre, post, num_samples, seed,
                       extras, t_start)
+        (build / "index.html").write_text(html, encoding="utf-8")
+        _move_in(build, final)
     except BaseException:
-        shutil.rmtree(out_dir, ignore_errors=True)
+        shutil.rmtree(build, ignore_errors=True)
+        for folder in created:  # folders made for this report, left empty
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
         raise
-    final.mkdir(exist_ok=True)
-    for sub in REPORT_FOLDERS:  # an earlier report's files go, so none is left stale; others stay
-        shutil.rmtree(final / sub, ignore_errors=True)
-    for item in sorted(out_dir.iterdir()):
-        os.replace(item, final / item.name)
-    out_dir.rmdir()
-    index = final / "index.html"
-    tmp = final / f".index.html.tmp-{os.getpid()}"
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(index)  # last: the page appears only with everything it links to
-    return index
+    return final / "index.html"
+
+
+def _move_in(build: Path, final: Path) -> None:
+    """Move a complete report from ``build`` into ``final``, replacing an earlier report there.
+
+    A new folder is one rename. Otherwise the earlier report's items are renamed aside (its
+    page first, so it never links to a missing file), the new ones renamed in (the page last,
+    so it appears only with everything it links to), and the earlier ones deleted; if a rename
+    fails, the earlier report is put back.
+    """
+    if not final.exists():
+        os.replace(build, final)
+        return
+    aside = final.parent / f".{final.name}.old-{os.getpid()}"
+    shutil.rmtree(aside, ignore_errors=True)
+    aside.mkdir()
+    moved_aside, moved_in = [], []
+    try:
+        for name in REPORT_ITEMS:
+            if os.path.lexists(final / name):
+                os.replace(final / name, aside / name)
+                moved_aside.append(name)
+        for name in sorted((p.name for p in build.iterdir()), key=lambda n: n == "index.html"):
+            os.replace(build / name, final / name)
+            moved_in.append(name)
+    except BaseException:
+        for name in moved_in:
+            os.replace(final / name, build / name)
+        for name in moved_aside:
+            os.replace(aside / name, final / name)
+        shutil.rmtree(aside, ignore_errors=True)
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+    build.rmdir()
 
 
 def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, pre, post, num_samples, seed,

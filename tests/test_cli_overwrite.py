@@ -1,0 +1,253 @@
+"""An existing output is never replaced without --overwrite: `ethogram report` and `ethogram movies`.
+
+A second run refuses (exit code 2, one line on stderr naming the earlier output and both fixes)
+and leaves every byte of the earlier output as it was; with --overwrite it replaces it, and a
+run that fails half-way leaves the earlier output whole and no temporary folder behind. Movies
+of other syllables or kinds are added beside earlier ones without --overwrite (nothing is
+replaced). The fits are planted (``synthetic_results``) so these tests run in seconds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from ethogram.cli import main
+from ethogram.io.results import write_results
+from ethogram.viz._synthetic import synthetic_results
+
+
+def _run(argv, capsys):
+    code = main([str(a) for a in argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def _one_error_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("ethogram: error: ") and "Traceback" not in err
+    return lines[0]
+
+
+def _snapshot(folder: Path) -> dict:
+    """Every file under ``folder``: relative path -> bytes."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _hidden(folder: Path) -> list:
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+@pytest.fixture()
+def fit_dir(tmp_path):
+    out = tmp_path / "fit"
+    out.mkdir()
+    res = synthetic_results(num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=1)
+    write_results(out / "results.h5", res)
+    return out
+
+
+# --------------------------------------------------------------------------- report
+def test_a_second_report_is_refused_and_the_first_left_as_it_was(fit_dir, capsys):
+    code, out, err = _run(["report", fit_dir, "--quiet", "--no-trajectories"], capsys)
+    assert code == 0, err
+    report = fit_dir / "report"
+    before = _snapshot(report)
+    assert "index.html" in before and any(k.startswith("tables/") for k in before)
+    code, out, err = _run(["report", fit_dir, "--quiet", "--no-trajectories"], capsys)
+    assert code == 2
+    line = _one_error_line(err)
+    assert repr(str(report)) in line and "earlier report" in line
+    assert "--overwrite" in line and "--out DIR" in line
+    assert _snapshot(report) == before
+    assert _hidden(fit_dir) == []
+    # another folder is not refused, and -o/--output name the same option as --out
+    code, _, err = _run(["report", fit_dir, "--quiet", "--no-trajectories", "--out", fit_dir / "report2"], capsys)
+    assert code == 0, err
+    code, _, err = _run(["report", fit_dir, "--quiet", "--no-trajectories", "-o", fit_dir / "report2"], capsys)
+    assert code == 2 and repr(str(fit_dir / "report2")) in _one_error_line(err)
+
+
+def test_overwrite_replaces_the_report_and_keeps_other_files(fit_dir, capsys):
+    assert _run(["report", fit_dir, "--quiet", "--no-trajectories"], capsys)[0] == 0
+    report = fit_dir / "report"
+    fresh = (report / "index.html").read_bytes()
+    (report / "index.html").write_bytes(b"<html>an earlier report</html>")
+    (report / "plots" / "stale.png").write_bytes(b"stale")
+    (report / "notes.txt").write_text("mine")
+    code, _, err = _run(["report", fit_dir, "--quiet", "--no-trajectories", "--overwrite"], capsys)
+    assert code == 0, err
+    page = (report / "index.html").read_bytes()
+    assert page != b"<html>an earlier report</html>" and b'href="tables/summary.csv"' in page
+    assert len(page) == pytest.approx(len(fresh), abs=50)  # the page anew (only its times may differ)
+    assert not (report / "plots" / "stale.png").exists()
+    assert (report / "notes.txt").read_text() == "mine"
+    assert _hidden(fit_dir) == []
+
+
+def test_a_failing_overwrite_leaves_the_earlier_report_whole(fit_dir, capsys, monkeypatch):
+    import ethogram.viz.plots as plots_module
+
+    assert _run(["report", fit_dir, "--quiet", "--no-trajectories"], capsys)[0] == 0
+    report = fit_dir / "report"
+    before = _snapshot(report)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(plots_module, "plot_durations", broken)
+    code, _, err = _run(["report", fit_dir, "--quiet", "--no-trajectories", "--overwrite"], capsys)
+    assert code == 1 and "plot failed" in err.strip().splitlines()[-1]
+    assert _snapshot(report) == before
+    assert _hidden(fit_dir) == []
+
+
+def test_a_failing_report_into_new_folders_creates_none(fit_dir, tmp_path, capsys, monkeypatch):
+    import ethogram.viz.plots as plots_module
+
+    monkeypatch.setattr(plots_module, "plot_durations", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("plot failed")))
+    code, _, _ = _run(["report", fit_dir, "--quiet", "--no-trajectories", "--out", tmp_path / "a" / "b" / "rep"], capsys)
+    assert code == 1
+    assert not (tmp_path / "a").exists()
+
+
+def test_the_library_refuses_too(fit_dir):
+    from ethogram.viz.report import existing_report, write_report
+
+    index = write_report(fit_dir, progress=False, trajectories=False)
+    assert [p.name for p in existing_report(index.parent)] == ["index.html", "plots", "tables"]
+    before = _snapshot(index.parent)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_report(fit_dir, progress=False, trajectories=False)
+    assert _snapshot(index.parent) == before
+    assert write_report(fit_dir, progress=False, trajectories=False, overwrite=True) == index
+
+
+# --------------------------------------------------------------------------- movies
+def _movies(fit_dir, *extra):
+    return ["movies", fit_dir, "--kind", "skeleton", "--instances", "4", "--rows", "2", "--cols", "2", "--quiet", *extra]
+
+
+def test_a_second_movie_run_is_refused_and_the_movies_left_as_they_were(fit_dir, capsys):
+    code, _, err = _run(_movies(fit_dir, "--syllables", "0,1"), capsys)
+    assert code == 0, err
+    movies = fit_dir / "movies"
+    before = _snapshot(movies)
+    assert sorted(before) == ["instances.csv", "movies.csv", "skeleton_syllable_00.mp4", "skeleton_syllable_01.mp4"]
+    code, _, err = _run(_movies(fit_dir, "--syllables", "1,2", "--seed", "5"), capsys)
+    assert code == 2
+    line = _one_error_line(err)
+    assert repr(str(movies)) in line and "skeleton_syllable_01.mp4" in line and "skeleton_syllable_00.mp4" not in line
+    assert "--overwrite" in line and "--out DIR" in line
+    assert _snapshot(movies) == before  # syllable 2 was not added either: nothing was done
+    assert _hidden(fit_dir) == []
+
+
+def test_many_existing_movies_are_named_a_few_then_counted(fit_dir, capsys):
+    assert _run(_movies(fit_dir), capsys)[0] == 0
+    files = sorted(p.name for p in (fit_dir / "movies").glob("*.mp4"))
+    assert len(files) == 4
+    code, _, err = _run(_movies(fit_dir), capsys)
+    line = _one_error_line(err)
+    assert code == 2 and ", ".join(files[:3]) + " and 1 more" in line
+
+
+def test_other_syllables_and_kinds_are_added_beside_earlier_movies(fit_dir, capsys):
+    assert _run(_movies(fit_dir, "--syllables", "0"), capsys)[0] == 0
+    first = (fit_dir / "movies" / "skeleton_syllable_00.mp4").read_bytes()
+    code, _, err = _run(_movies(fit_dir, "--syllables", "2"), capsys)
+    assert code == 0, err
+    manifest = pd.read_csv(fit_dir / "movies" / "movies.csv")
+    assert manifest["syllable"].tolist() == [0, 2]
+    assert (fit_dir / "movies" / "skeleton_syllable_00.mp4").read_bytes() == first
+
+
+def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, capsys):
+    assert _run(_movies(fit_dir, "--syllables", "0,1"), capsys)[0] == 0
+    movies = fit_dir / "movies"
+    old = _snapshot(movies)
+    old_instances = pd.read_csv(movies / "instances.csv")
+    code, _, err = _run(_movies(fit_dir, "--syllables", "1", "--seed", "7", "--instances", "3", "--overwrite"), capsys)
+    assert code == 0, err
+    new = _snapshot(movies)
+    assert new["skeleton_syllable_00.mp4"] == old["skeleton_syllable_00.mp4"]
+    assert new["skeleton_syllable_01.mp4"] != old["skeleton_syllable_01.mp4"]
+    manifest = pd.read_csv(movies / "movies.csv")
+    assert manifest["syllable"].tolist() == [0, 1] and manifest["num_instances"].tolist() == [4, 3]
+    instances = pd.read_csv(movies / "instances.csv")
+    pd.testing.assert_frame_equal(instances[instances["syllable"] == 0].reset_index(drop=True),
+                                  old_instances[old_instances["syllable"] == 0].reset_index(drop=True))
+    assert (instances["syllable"] == 1).sum() == 3
+    assert _hidden(fit_dir) == []
+
+
+def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, monkeypatch):
+    import ethogram.viz.movies as movies_module
+
+    assert _run(_movies(fit_dir, "--syllables", "0,1"), capsys)[0] == 0
+    movies = fit_dir / "movies"
+    before = _snapshot(movies)
+    real, calls = movies_module.grid_movie, []
+
+    def second_fails(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("render failed")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(movies_module, "grid_movie", second_fails)
+    code, _, err = _run(_movies(fit_dir, "--syllables", "0,1", "--seed", "9", "--overwrite"), capsys)
+    assert code == 1 and "render failed" in err and len(calls) == 2
+    assert _snapshot(movies) == before
+    assert _hidden(fit_dir) == []
+
+
+def test_a_failing_movie_run_into_new_folders_creates_none(fit_dir, tmp_path, capsys, monkeypatch):
+    import ethogram.viz.movies as movies_module
+
+    monkeypatch.setattr(movies_module, "grid_movie", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("render failed")))
+    code, _, _ = _run(_movies(fit_dir, "--syllables", "0", "--out", tmp_path / "x" / "y"), capsys)
+    assert code == 1 and not (tmp_path / "x").exists()
+
+
+# --------------------------------------------------------------------------- apply --quiet
+def test_apply_takes_quiet_like_fit_and_the_fit_folder_as_model(tmp_path, capsys):
+    """apply --quiet: no progress bar, nothing on stderr; the summary on stdout, as fit --quiet."""
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "x.npy", np.cumsum(rng.normal(size=(400, 3)), axis=0))
+    code, _, err = _run(["fit", tmp_path / "x.npy", "--fps", "30", "-o", tmp_path / "fit", "--states", "3",
+                         "--iters", "2", "--quiet"], capsys)
+    assert code == 0, err
+    code, out, err = _run(["apply", tmp_path / "fit", tmp_path / "x.npy", "--fps", "30", "-o", tmp_path / "ap",
+                           "--quiet"], capsys)
+    assert code == 0 and err == ""
+    assert f"results: {tmp_path / 'ap' / 'results.h5'}" in out
+    from ethogram.io.results import load_results
+
+    fitted, applied = load_results(tmp_path / "fit" / "results.h5"), load_results(tmp_path / "ap" / "results.h5")
+    np.testing.assert_array_equal(applied.recordings[0].syllables, fitted.recordings[0].syllables)
+    # a second apply is refused like a second fit, with the same one line
+    code, _, err = _run(["apply", tmp_path / "fit", tmp_path / "x.npy", "--fps", "30", "-o", tmp_path / "ap", "--quiet"], capsys)
+    assert code == 2 and "--overwrite" in _one_error_line(err)
+
+
+# --------------------------------------------------------------------------- demo
+def test_a_second_demo_with_overwrite_remakes_movies_and_report(tmp_path, capsys):
+    """`make demo` runs `ethogram demo --overwrite`: the second run replaces the fit, its movies and report."""
+    out = tmp_path / "demo"
+    argv = ["demo", "-o", out, "--iters", "3", "--movies", "1", "--quiet"]
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    (out / "report" / "plots" / "stale.png").write_bytes(b"stale")
+    code, _, err = _run(argv, capsys)
+    assert code == 2 and "--overwrite" in _one_error_line(err)
+    assert (out / "report" / "plots" / "stale.png").read_bytes() == b"stale"
+    code, stdout, err = _run(argv + ["--overwrite"], capsys)
+    assert code == 0, err
+    assert not (out / "report" / "plots" / "stale.png").exists()
+    assert (out / "report" / "index.html").is_file() and (out / "movies" / "grid_syllable_00.mp4").is_file()
+    assert f"open the report: {(out / 'report' / 'index.html').resolve()}" in stdout
