@@ -93,3 +93,95 @@ def test_log_space_posterior_counts_every_transition():
     post = eg.forward_backward(pi, A, L, mask=mask)
     assert post.expected_transitions.sum() == pytest.approx(399, rel=1e-12)
     assert np.all(post.expected_states[100, :5] == 0)
+
+
+# ----------------------------------------------------------------------------- regressions
+# Problems the fuzzing found (each failed before the kernels fell back to log space when a
+# state dropped by underflow turned out to be needed), checked against brute-force
+# enumeration of every state path.
+
+def _lse(x, axis):
+    """log-sum-exp along ``axis``, exact for rows of -inf (giving -inf, no warning)."""
+    return _normalize(x, axis)[1]
+
+
+def _normalize(x, axis):
+    """``(x - logsumexp(x), logsumexp(x))``, the maximum removed first so that entries of
+    size 1e300 keep their O(1) differences."""
+    m = np.max(x, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    y = x - m
+    with np.errstate(divide="ignore"):
+        c = np.log(np.sum(np.exp(y), axis=axis, keepdims=True))
+    return y - c, np.squeeze(m + c, axis)
+
+
+def _path_log_joint(pi, A, L, z):
+    """log p(x, z) of a state path."""
+    pi, A, L = np.asarray(pi, float), np.asarray(A, float), np.asarray(L, float)
+    with np.errstate(divide="ignore"):
+        return np.log(pi[z[0]]) + np.log(A[z[:-1], z[1:]]).sum() + L[np.arange(len(z)), z].sum()
+
+
+_E = np.eye(2)
+REGRESSIONS = {
+    # the only state that explains frame 1 underflowed at frame 0: was refused as impossible
+    "lost state needed": ([0.5, 0.5], _E, [[0.0, -800.0], [-np.inf, 0.0]]),
+    # the lost state explains frame 1 by 1000 nats: marginal_ll was 200 nats too low
+    "lost state revived": ([0.5, 0.5], _E, [[0.0, -800.0], [0.0, 1000.0]]),
+    # two equally likely paths, one lost at frame 0: marginal_ll was off by log 2
+    "lost twin": ([0.5, 0.5], _E, [[0.0, -800.0], [-800.0, 0.0]]),
+    # a lost state, tiny transitions, a subnormal-free but 1e-144 normaliser
+    "tiny transitions": (
+        [0.3163, 0.6837], [[1.0, 1.7719e-252], [3.9263e-144, 1.0]],
+        [[-800.0, 800.0], [0.0, -800.0], [-800.0, 800.0], [-800.0, 0.0], [0.0, 0.0], [-np.inf, 0.0]],
+    ),
+    # a cycle where the state 1e300 more likely at frame 0 cannot continue
+    "permutation chain": (
+        [0.0, 0.0, 0.7879, 0.2121],
+        [[0, 0, 0, 1.0], [1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0]],
+        [[5.1577e299, -7.4572e299, 1.0193e300, -8.1326e298], [5.4350e299, -3.6279e299, 8.3398e299, 1.3588e300]],
+    ),
+}
+
+
+def _brute_force(pi, A, L):
+    """Every K^T path: marginal_ll, expected_states, expected_transitions, best score."""
+    import itertools
+
+    pi, A, L = np.asarray(pi, float), np.asarray(A, float), np.asarray(L, float)
+    T, K = L.shape
+    paths = np.array(list(itertools.product(range(K), repeat=T)))
+    lj = np.array([_path_log_joint(pi, A, L, z) for z in paths])
+    w = np.exp(_normalize(lj, axis=0)[0])
+    gamma = np.zeros((T, K))
+    xi = np.zeros((K, K))
+    for z, wz in zip(paths, w):
+        gamma[np.arange(T), z] += wz
+        np.add.at(xi, (z[:-1], z[1:]), wz)
+    return _lse(lj, axis=0), gamma, xi, lj.max()
+
+
+@pytest.mark.parametrize("name", list(REGRESSIONS))
+def test_found_by_fuzzing(name):
+    pi, A, L = (np.asarray(x, dtype=float) for x in REGRESSIONS[name])
+    marginal, gamma, xi, best = _brute_force(pi, A, L)
+    post = eg.forward_backward(pi, A, L)
+    rtol = 1e-12
+    np.testing.assert_allclose(post.marginal_ll, marginal, rtol=rtol)
+    np.testing.assert_allclose(post.expected_states, gamma, atol=1e-12)
+    np.testing.assert_allclose(post.expected_transitions, xi, atol=1e-12)
+    np.testing.assert_allclose(eg.forward_pass(pi, A, L)[1], marginal, rtol=rtol)
+    np.testing.assert_allclose(eg.predictive_log_likes(pi, A, L).sum(), marginal, rtol=rtol)
+    states, score = eg.viterbi(pi, A, L, return_score=True)
+    np.testing.assert_allclose(score, best, rtol=rtol)
+    np.testing.assert_allclose(_path_log_joint(pi, A, L, states), best, rtol=rtol)
+    for z in eg.sample_posterior(pi, A, L, num_samples=20, seed=0):
+        assert np.isfinite(_path_log_joint(pi, A, L, z))
+
+
+def test_viterbi_keeps_initial_probabilities_next_to_huge_log_likelihoods():
+    """Equal log-likelihoods of -2e299: the initial distribution decides (it was rounded away)."""
+    states, score = eg.viterbi([0.25, 0.75], np.full((2, 2), 0.5), [[-2e299, -2e299]], return_score=True)
+    assert states.tolist() == [1]
+    assert score == -2e299  # log 0.75 is below the resolution of -2e299
