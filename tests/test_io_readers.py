@@ -63,8 +63,11 @@ def test_missing_paths_raise_file_not_found(tmp_path):
 
 @needs_data
 def test_folder_glob_and_list_give_the_same_sorted_recordings():
-    folder = read_recordings(OPENFIELD, fps=30)
-    # the hand-labelled images table and the video are skipped in a folder
+    from ethogram.io.readers import SkippedFilesWarning
+
+    with pytest.warns(SkippedFilesWarning, match=r"skipped 1 file\(s\) .*: \S*human_labels_other_video\.csv \("):
+        folder = read_recordings(OPENFIELD, fps=30)
+    # the hand-labelled images table is skipped in a folder (named in a warning); the video has another suffix
     assert [r.name for r in folder] == ["keypoints", "keypoints_missingdata", "keypoints_ndx_pose"]
     globbed = read_recordings(str(OPENFIELD / "keypoints*"), fps=30)
     listed = read_recordings([OPENFIELD / "keypoints_ndx_pose.nwb", str(OPENFIELD / "keypoints.csv"),
@@ -73,7 +76,8 @@ def test_folder_glob_and_list_give_the_same_sorted_recordings():
         assert [r.name for r in other] == [r.name for r in folder]
         for a, b in zip(folder, other):
             np.testing.assert_array_equal(a.data, b.data)
-    only_dlc = read_recordings(OPENFIELD, format="dlc")  # a folder with format: only those files
+    with pytest.warns(SkippedFilesWarning, match="human_labels_other_video"):
+        only_dlc = read_recordings(OPENFIELD, format="dlc")  # a folder with format: only those files
     assert [r.name for r in only_dlc] == ["keypoints", "keypoints_missingdata"]
     with pytest.raises(FileNotFoundError, match="'jabs'"):
         read_recordings(OPENFIELD, format="jabs")

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -42,12 +45,30 @@ def add_overwrite_argument(parser, help: str) -> None:
     parser.add_argument("--overwrite", action="store_true", help=help)
 
 
+@contextlib.contextmanager
+def one_line_warnings():
+    """Inside, a warning is one line on stderr, ``ethogram: warning: <message>`` (no source line).
+
+    The warning filters are left as they are (``python -W error`` still turns them into errors).
+    """
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        text = str(message).splitlines()[0] if str(message) else category.__name__
+        (file or sys.stderr).write(f"ethogram: warning: {text}\n")
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
 def read_inputs(args, timings: dict | None = None) -> list:
-    """Read the recordings named on the command line (``args.inputs``, ``args.format``, ``args.fps``)."""
+    """Read the recordings named on the command line (``args.inputs``, ``args.format``, ``args.fps``);
+    files skipped in folders are named in one warning line on stderr."""
     from ..io import read_recordings
 
     t0 = time.perf_counter()
-    recordings = read_recordings(list(args.inputs), format=args.format, fps=args.fps)
+    with one_line_warnings():
+        recordings = read_recordings(list(args.inputs), format=args.format, fps=args.fps)
     if timings is not None:
         timings["read"] = time.perf_counter() - t0
     if not recordings:

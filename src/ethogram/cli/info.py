@@ -93,8 +93,10 @@ def run(args) -> int:
     if path.is_file() and _is_results(path):
         return describe_results(path, out)
     from ..io import describe, read_recordings
+    from ._common import one_line_warnings
 
-    recordings = read_recordings([str(path)], format=args.format, fps=args.fps)
+    with one_line_warnings():
+        recordings = read_recordings([str(path)], format=args.format, fps=args.fps)
     for rec in recordings:
         print(describe(rec), file=out)
     return 0

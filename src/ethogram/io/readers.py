@@ -3,26 +3,37 @@
 :func:`read_recordings` expands paths (files, globs, folders), guesses each file's format
 (:func:`guess_format`, from its suffix and, for HDF5 files, the datasets inside), calls the
 format's reader, names the recordings ``<file stem>`` or ``<file stem>/<animal>`` (prefixing
-parent folders where two files share a stem), and keeps only the body parts asked for.
-:func:`describe` is the short text ``ethogram info`` prints for a recording.
+parent folders where two files share a stem), and keeps only the body parts asked for. In a
+folder, files with a known suffix that are not recordings (a ``notes.csv``, a broken ``.h5``,
+a moseq2 PCA file) are skipped with one :class:`SkippedFilesWarning` naming them; a file named
+on its own is read or refused with an error naming it. :func:`describe` is the short text
+``ethogram info`` prints for a recording.
 """
 
 from __future__ import annotations
 
+import csv
 import glob
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .recording import Recording
 
-__all__ = ["FORMATS", "guess_format", "read_recordings", "read_file", "describe"]
+__all__ = ["FORMATS", "SkippedFilesWarning", "guess_format", "read_recordings", "read_file", "describe"]
 
 #: reader names accepted by ``format=`` (``--format`` on the command line)
 FORMATS = ("dlc", "sleap", "nwb-pose", "jabs", "moseq-nwb", "moseq2", "npy", "csv")
 
 _SUFFIXES = (".csv", ".h5", ".hdf5", ".nwb", ".slp", ".npy", ".npz")
+#: skipped files named in a warning before "and N more"
+_MAX_NAMED = 3
+
+
+class SkippedFilesWarning(UserWarning):
+    """Files in a folder that have a recording's suffix but are not recordings were skipped."""
 
 
 def _readers():
@@ -131,34 +142,66 @@ def _has_magic(s: str) -> bool:
     return any(c in s for c in "*?[")
 
 
+def _plain_csv_problem(path: Path, rows: int = 6) -> str | None:
+    """Why a csv guessed as a plain numeric table is not one (text below the header), else None."""
+    from .arrays import _is_number
+
+    with open(path, newline="", errors="replace") as fh:
+        head = [r for _, r in zip(range(rows), csv.reader(fh))]
+    if not head:
+        return "empty"
+    data = head[1:] if not all(_is_number(x) for x in head[0]) else head
+    if not data:
+        return "a header and no rows"
+    for row in data:
+        if not all(_is_number(x) for x in row):
+            return "text where numbers should be"
+    return None
+
+
+def _skipped_message(skipped: list) -> str:
+    listed = ", ".join(str(p) for p in skipped[:_MAX_NAMED])
+    if len(skipped) > _MAX_NAMED:
+        listed += f" and {len(skipped) - _MAX_NAMED} more"
+    return (f"skipped {len(skipped)} file(s) that are not recordings of a known format: {listed} "
+            "('ethogram info FILE' or guess_format(FILE) says why)")
+
+
 def _expand(paths, format=None) -> list[Path]:
     """Files named by paths, globs and folders (folders: known formats inside, not recursive;
-    only files of ``format`` when it is given)."""
+    only files of ``format`` when it is given). Files in a folder with a known suffix that are
+    not recordings are skipped with one :class:`SkippedFilesWarning` for all folders."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = list(paths)
     if not paths:
         raise ValueError("paths is empty; give at least one file, folder or glob")
-    files = []
+    files, skipped = [], []
     for p in paths:
         p = os.fspath(p)
         q = Path(p).expanduser()
         if q.is_file():
             files.append(q)
         elif q.is_dir():
-            found = []
+            found, bad = [], []
             for c in sorted(q.iterdir()):
                 if c.is_file() and c.suffix.lower() in _SUFFIXES:
                     try:
                         guessed = guess_format(c)
                     except ValueError:
+                        bad.append(c)
+                        continue
+                    if guessed == "csv" and _plain_csv_problem(c) is not None:
+                        bad.append(c)
                         continue
                     if format is None or guessed == format:
                         found.append(c)
             if not found:
                 what = f"{format!r} recordings" if format else "recordings of a known format"
-                raise FileNotFoundError(f"no {what} in folder {q} (suffixes {', '.join(_SUFFIXES)})")
+                extra = f"; {_skipped_message(bad)}" if bad else ""
+                raise FileNotFoundError(f"no {what} in folder {q} (suffixes {', '.join(_SUFFIXES)}){extra}")
             files += found
+            skipped += bad
         elif _has_magic(p):
             hits = sorted(Path(h) for h in glob.glob(os.path.expanduser(p)) if Path(h).is_file())
             if not hits:
@@ -166,6 +209,8 @@ def _expand(paths, format=None) -> list[Path]:
             files += hits
         else:
             raise FileNotFoundError(f"no such file or folder: {p}")
+    if skipped:
+        warnings.warn(_skipped_message(skipped), SkippedFilesWarning, stacklevel=3)
     seen, out = set(), []
     for f in sorted(files, key=lambda x: str(x.resolve())):
         r = f.resolve()
@@ -261,8 +306,9 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
     ----------
     paths : str, Path, or list of them
         Files, globs (``"data/*.csv"``) and folders (every file of a known format inside, not
-        recursive; files whose format cannot be guessed, or differs from ``format`` when it is
-        given, are skipped there).
+        recursive; files of another format than ``format``, when it is given, are left out;
+        files with a recording's suffix whose format cannot be guessed, or csv files that are
+        not numeric tables, are skipped with one :class:`SkippedFilesWarning` naming them).
     format : str, optional
         One of :data:`FORMATS` for every file; guessed per file when None (:func:`guess_format`).
     fps : float, optional
@@ -280,9 +326,10 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
     Raises
     ------
     FileNotFoundError
-        A path, glob or folder that names no file.
+        A path, glob or folder that names no file (or a folder with no recording).
     ValueError
-        An unknown or unguessable format (naming the file and the choices), a misspelled body
+        An unknown or unguessable format of a file named on its own (naming the file and the
+        choices; in a folder such files are skipped with a warning), a misspelled body
         part (listing those available), an fps mismatch, or a file its reader cannot read.
     """
     if bodyparts is not None:
