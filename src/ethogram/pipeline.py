@@ -171,6 +171,7 @@ def fit_recordings(
     checkpoint=None,
     checkpoint_every: int = 10,
     resume: bool = False,
+    reseed_dead: bool = False,
 ) -> Results:
     """Fit a sticky AR-HMM jointly on recordings and label every frame.
 
@@ -213,6 +214,12 @@ def fit_recordings(
     checkpoint_every : int, default 10
     resume : bool, default False
         Continue the fit from ``checkpoint`` when it exists (same result as uninterrupted).
+    reseed_dead : bool, default False
+        Re-seed states EM stops using (see :meth:`ethogram.HMM.fit` and
+        :mod:`ethogram.fitting.reseed`); when on, ``config["reseed_dead"]`` is True and
+        ``fit["reseeds"]`` holds one row per re-seed (shape (n, 4)): iteration, syllable
+        (numbered as in the results, by frequency), its expected frames and the objective
+        before the re-seed.
 
     Returns
     -------
@@ -259,7 +266,8 @@ def fit_recordings(
     t0 = time.perf_counter()
     model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags), kappa=kappa_used)
     fit = model.fit(datas, masks=masks, num_iters=num_iters, num_restarts=num_restarts, seed=seed, progress=progress, tol=tol, num_threads=num_threads,
-                    client=client, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, posterior=False)
+                    client=client, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, posterior=False,
+                    reseed_dead=bool(reseed_dead))
     timings["fit"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -294,6 +302,10 @@ def fit_recordings(
         "parameters_per_state": int(D * (D * num_lags + 1) + D * (D + 1) // 2),
         "seconds": timings["fit"],
     }
+    if reseed_dead:  # only then, so results of fits without it are unchanged
+        config["reseed_dead"] = True
+        syllable = np.argsort(order)  # fit state s is syllable syllable[s] after the renumbering
+        fit_info["reseeds"] = np.array([[e.iteration, syllable[e.state], e.expected_frames, e.objective_before] for e in fit.reseeds], dtype=np.float64).reshape(-1, 4)
     return Results(
         model=model,
         preparation=prep,

@@ -71,6 +71,7 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     g.add_argument("--restarts", type=int, default=1, metavar="R", help="independent starts, best kept (default 1)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     g.add_argument("--expected-states", action="store_true", help="also store the state probabilities (T x K per recording)")
+    g.add_argument("--reseed-dead", action="store_true", help="give states EM stops using (< 1 expected frame) the frames the model explains worst, up to 3 times each (ethogram.fitting.reseed)")
     g = p.add_argument_group("preparation")
     v = g.add_mutually_exclusive_group()
     v.add_argument("--variance", type=float, default=None, metavar="FRAC", help="keep PCs explaining this fraction of variance (default 0.9)")
@@ -137,6 +138,10 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         opts["client"].close()
     timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
     print_summary(results, path, out, timings)
+    reseeds = results.fit.get("reseeds")
+    if reseeds is not None and len(reseeds):
+        where = ", ".join(f"syllable {int(s)} at iteration {int(i)}" for i, s, _, _ in reseeds)
+        print(f"re-seeded {len(reseeds)} dead state{'s' if len(reseeds) > 1 else ''} (--reseed-dead): {where}", file=out)
     return 0
 
 
@@ -148,6 +153,8 @@ def _fit(args, recordings, path, prep, timings):
     if getattr(args, "target_duration", None) is not None:  # kappa search first (ethogram.selection)
         if args.kappa is not None:
             raise ValueError("give either --kappa or --target-duration, not both")
+        if getattr(args, "reseed_dead", False):
+            raise ValueError("--reseed-dead does not apply to --target-duration (a kappa search): give --kappa")
         from ..selection import fit_to_target_duration
 
         results, _ = fit_to_target_duration(
@@ -159,7 +166,8 @@ def _fit(args, recordings, path, prep, timings):
         results = fit_recordings(
             recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
             num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
-            progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings, **opts,
+            progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
+            reseed_dead=bool(getattr(args, "reseed_dead", False)), **opts,
         )
     return results, opts
 

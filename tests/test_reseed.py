@@ -1,0 +1,409 @@
+"""Re-seeding dead states during EM (``HMM.fit(..., reseed_dead=True)``, ``ethogram fit --reseed-dead``).
+
+- planted: a state started far from all data dies in plain EM; re-seeded, it takes the
+  cluster (or regime) the other states left uncovered: the true parameters are recovered
+  (checked against the values the data were simulated with), the revived state holds many
+  expected frames and the final objective is far higher (Gaussian, AR, robust AR, Poisson,
+  categorical);
+- the history records it (iteration, state, seed frame, objective before, checked against
+  the objective of the starting parameters computed independently with ``score``);
+- off by default, and a fit in which no state dies is the plain fit bit for bit;
+- the same seed gives the same bits with 1 or 2 threads, a process pool and Dask, and a fit
+  stopped after any of its checkpoints and resumed re-seeds exactly as the uninterrupted one;
+- the limits: no re-seed in the quiet end of a run, at most 3 per state;
+- random problems (hypothesis): never NaN, the objective decreases only at re-seeds;
+- ``ethogram fit --reseed-dead`` end to end on a small synthetic recording.
+"""
+
+import multiprocessing
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ethogram import HMM
+from ethogram.fitting import SerialExecutor
+from ethogram.fitting import checkpoint as ckpt
+from ethogram.fitting.reseed import DEAD_FRAMES, MAX_RESEEDS_PER_STATE, Reseeding, reseed_dead_states
+
+CENTERS = np.array([[-6.0, -6.0], [6.0, -6.0], [-6.0, 6.0], [6.0, 6.0]])
+RATES = np.array([[1.0, 8.0, 2.0], [8.0, 1.0, 2.0], [2.0, 2.0, 10.0]])
+SYMBOLS = np.array([[0.7, 0.1, 0.1, 0.1, 0.0, 0.0], [0.1, 0.7, 0.1, 0.1, 0.0, 0.0], [0.05, 0.05, 0.1, 0.1, 0.7, 0.0]])
+LENGTHS = (400, 500, 300)
+
+
+def _states(rng, T, K, dwell=25):
+    return np.repeat(rng.integers(0, K, T // dwell + 1), dwell)[:T]
+
+
+def _gaussian_data(seed=0):
+    rng = np.random.default_rng(seed)
+    return [CENTERS[z] + rng.normal(size=(T, 2)) for T, z in ((T, _states(rng, T, 4)) for T in LENGTHS)]
+
+
+def _ar_data(seed=0, lengths=LENGTHS):
+    """x_t = 0.7 x_{t-1} + 1.5 (z_t - 1) + noise: regimes with fixed points -5, 0, 5 in each dimension."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for T in lengths:
+        z = _states(rng, T, 3)
+        x = np.zeros((T, 2))
+        for t in range(1, T):
+            x[t] = 0.7 * x[t - 1] + 1.5 * (z[t] - 1.0) + 0.3 * rng.normal(size=2)
+        out.append(x)
+    return out
+
+
+def _poisson_data(seed=0):
+    rng = np.random.default_rng(seed)
+    return [rng.poisson(RATES[_states(rng, T, 3)]).astype(float) for T in LENGTHS]
+
+
+def _categorical_data(seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for T in LENGTHS:
+        z = _states(rng, T, 3)
+        u = rng.random(T)[:, None]
+        out.append((u > np.cumsum(SYMBOLS[z], axis=1)).sum(axis=1).astype(float))
+    return out
+
+
+def _planted(kind):
+    """(model with one state far from every frame, data, the dead state, truth check)."""
+    if kind == "gaussian":
+        datas = _gaussian_data()
+        model = HMM(4, "gaussian", dict(data_dim=2))
+        model.initialize(datas, seed=0)
+        model.observations.emission_means = [[-6.0, -6.0], [6.0, -6.0], [0.0, 6.0], [300.0, 300.0]]
+        model.observations.emission_covs = np.tile(np.eye(2), (4, 1, 1))
+
+        def truth(m):
+            got = np.asarray(m.observations.emission_means)
+            return max(np.abs(got - c).sum(axis=1).min() for c in CENTERS)  # every true centre has a state
+        return model, datas, 3, truth
+    if kind in ("autoregressive", "robust_autoregressive"):
+        datas = _ar_data()
+        model = HMM(3, kind, dict(data_dim=2, num_lags=1), kappa=10.0)
+        model.initialize(datas, seed=0)
+        bias = np.array(model.observations.emission_bias)
+        bias[2] = [500.0, 500.0]
+        model.observations.emission_bias = bias
+
+        def truth(m):
+            A, b = np.asarray(m.observations.emission_dynamics), np.asarray(m.observations.emission_bias)
+            fixed = np.stack([np.linalg.solve(np.eye(2) - A[k], b[k]) for k in range(3)])  # each state's fixed point
+            return max(np.abs(fixed - v).sum(axis=1).min() for v in (-5.0, 0.0, 5.0))
+        return model, datas, 2, truth
+    if kind == "poisson":
+        datas = _poisson_data()
+        model = HMM(3, "poisson", dict(data_dim=3))
+        model.initialize(datas, seed=0)
+        rates = np.array(model.observations.emission_rates)
+        rates[2] = [300.0, 300.0, 300.0]
+        model.observations.emission_rates = rates
+
+        def truth(m):
+            got = np.asarray(m.observations.emission_rates)
+            return max(np.abs(got - r).sum(axis=1).min() for r in RATES)
+        return model, datas, 2, truth
+    datas = _categorical_data()
+    model = HMM(3, "categorical", dict(num_classes=6))
+    model.initialize(datas, seed=0)
+    model.observations.emission_probs = [[0.4, 0.1, 0.2, 0.2, 0.09, 0.01], [0.1, 0.4, 0.2, 0.2, 0.09, 0.01], [0.002] * 5 + [0.99]]
+
+    def truth(m):
+        got = np.asarray(m.observations.emission_probs)
+        return max(np.abs(got - p).sum(axis=1).min() for p in SYMBOLS)
+    return model, datas, 2, truth
+
+
+def _objective(model, datas):
+    """The MAP objective computed without the EM loop: sum of log p(x_n) plus the log prior."""
+    return sum(model.score(d) for d in datas) + model.log_prior()
+
+
+def _expected_frames(result):
+    return sum(p.expected_states.sum(axis=0) for p in result.posterior)
+
+
+def _assert_same(m1, r1, m2, r2):
+    p1, p2 = m1.get_params(), m2.get_params()
+    assert p1.keys() == p2.keys()
+    for k in p1:
+        np.testing.assert_array_equal(p1[k], p2[k], err_msg=k)
+    np.testing.assert_array_equal(r1.objectives, r2.objectives)
+    np.testing.assert_array_equal(r1.marginal_lls, r2.marginal_lls)
+    np.testing.assert_array_equal(r1.restart_objectives, r2.restart_objectives)
+    assert (r1.num_iters, r1.converged, r1.chosen_restart) == (r2.num_iters, r2.converged, r2.chosen_restart)
+    assert r1.reseeds == r2.reseeds
+
+
+def _assert_monotone_except_reseeds(result):
+    at = {e.iteration for e in result.reseeds}
+    obj = np.asarray(result.objectives)
+    assert np.all(np.isfinite(obj))
+    for i in range(1, obj.size):
+        if i not in at:
+            assert obj[i] >= obj[i - 1] - 1e-8 * max(1.0, abs(obj[i - 1])), (i, obj[i - 1], obj[i])
+
+
+# --------------------------------------------------------------------------- planted dead states
+@pytest.mark.parametrize("kind", ["gaussian", "autoregressive", "robust_autoregressive", "poisson", "categorical"])
+def test_a_planted_dead_state_is_revived_and_the_fit_improves(kind):
+    plain, datas, dead, truth = _planted(kind)
+    start = _objective(plain, datas)
+    revived = HMM.from_description(plain.describe(), plain.get_params())
+    r_plain = plain.fit(datas, init="params", num_iters=60, seed=0, progress=False)
+    r_new = revived.fit(datas, init="params", num_iters=60, seed=0, progress=False, reseed_dead=True)
+
+    # plain EM leaves the state dead, and one true cluster has no state of its own
+    assert r_plain.reseeds == []
+    assert _expected_frames(r_plain)[dead] < DEAD_FRAMES
+    miss, hit = (0.5, 0.15) if kind == "categorical" else (2.0, 0.5)  # L1 distances: probabilities sum to 1
+    assert truth(plain) > miss
+    # re-seeded at the first E-step, it takes that cluster: the truth is recovered
+    (event,) = r_new.reseeds
+    assert (event.iteration, event.state) == (0, dead)
+    assert event.expected_frames < DEAD_FRAMES
+    assert event.objective_before == pytest.approx(start, rel=1e-12)
+    assert 0 <= event.sequence < len(datas) and 0 <= event.frame < len(datas[event.sequence])
+    scored = sum(len(d) - getattr(revived.observations, "num_lags", 0) for d in datas)
+    m = -(-scored // revived.num_states)  # an average state's frames (the seed frame may come on top)
+    assert event.num_frames in (m, m + 1)
+    assert r_new.objectives[0] > event.objective_before  # the far state explained nothing
+    n = _expected_frames(r_new)
+    assert n[dead] > 200 and n.sum() == pytest.approx(sum(map(len, datas)))
+    assert truth(revived) < hit, truth(revived)
+    assert r_new.objectives[-1] > r_plain.objectives[-1] + 100.0
+    _assert_monotone_except_reseeds(r_new)
+    assert all(np.all(np.isfinite(v)) for v in revived.get_params().values())
+
+
+def test_off_by_default_and_identical_when_no_state_dies():
+    datas = _gaussian_data(seed=1)
+    runs = []
+    for kwargs in ({}, dict(reseed_dead=False), dict(reseed_dead=True)):
+        model = HMM(4, "gaussian", dict(data_dim=2))
+        runs.append((model, model.fit(datas, num_iters=40, num_restarts=2, seed=3, progress=False, **kwargs)))
+    for model, result in runs[1:]:
+        _assert_same(runs[0][0], runs[0][1], model, result)
+    assert runs[2][1].reseeds == [] and _expected_frames(runs[2][1]).min() > 200
+    # a seed given as a generator: the restarts are those of the same generator without re-seeding
+    a, b = HMM(4, "gaussian", dict(data_dim=2)), HMM(4, "gaussian", dict(data_dim=2))
+    ra = a.fit(datas, num_iters=10, num_restarts=2, seed=np.random.default_rng(5), progress=False)
+    rb = b.fit(datas, num_iters=10, num_restarts=2, seed=np.random.default_rng(5), progress=False, reseed_dead=True)
+    _assert_same(a, ra, b, rb)
+
+
+def test_argument_must_be_a_bool():
+    model, datas, _, _ = _planted("gaussian")
+    with pytest.raises(TypeError, match="reseed_dead must be True or False"):
+        model.fit(datas, init="params", num_iters=2, reseed_dead="yes", progress=False)
+
+
+# --------------------------------------------------------------------------- determinism
+def _ar_fit(**kwargs):
+    model, datas, _, _ = _planted("autoregressive")
+    result = model.fit(datas, init="params", num_iters=20, seed=4, progress=False, reseed_dead=True, **kwargs)
+    assert len(result.reseeds) == 1
+    return model, result
+
+
+def test_same_bits_across_threads_processes_and_dask():
+    base = _ar_fit(executor=SerialExecutor())
+    _assert_same(*base, *_ar_fit(num_threads=1))
+    _assert_same(*base, *_ar_fit(num_threads=2))
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        _assert_same(*base, *_ar_fit(executor=pool))
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            _assert_same(*base, *_ar_fit(client=client))
+
+
+def _sticky_ar():
+    """Six states on three AR regimes with a strong stickiness: state 4 dies three times."""
+    return HMM(6, "autoregressive", dict(data_dim=2, num_lags=1), kappa=3000.0)
+
+
+KW = dict(num_iters=30, seed=2, progress=False, reseed_dead=True)
+
+
+def test_at_most_three_reseeds_per_state_then_it_is_left_dead():
+    model = _sticky_ar()
+    result = model.fit(_ar_data(), **KW)
+    counts = Counter(e.state for e in result.reseeds)
+    assert counts[4] == MAX_RESEEDS_PER_STATE and max(counts.values()) == MAX_RESEEDS_PER_STATE
+    assert _expected_frames(result)[4] < DEAD_FRAMES  # it died again, and is not re-seeded a fourth time
+    assert [e.iteration for e in result.reseeds] == sorted(e.iteration for e in result.reseeds)
+    assert max(e.iteration for e in result.reseeds) >= 3  # re-seeds later in the run, not only at the start
+    _assert_monotone_except_reseeds(result)
+
+
+class _Stop(Exception):
+    pass
+
+
+def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path, monkeypatch):
+    datas = _ar_data()
+    plain = _sticky_ar()
+    r_plain = plain.fit(datas, **KW)
+    saves = []
+    real_save = ckpt.save_checkpoint
+    monkeypatch.setattr(ckpt, "save_checkpoint", lambda p, state: saves.append(state["phase"]) or real_save(p, state))
+    whole = _sticky_ar()
+    _assert_same(plain, r_plain, whole, whole.fit(datas, checkpoint=tmp_path / "whole.h5", checkpoint_every=1, **KW))
+    assert len(saves) >= 6
+    for stop_after in range(1, len(saves) + 1):
+        path, count = tmp_path / f"stop{stop_after}.h5", [0]
+
+        def save_then_stop(p, state):
+            real_save(p, state)
+            count[0] += 1
+            if count[0] == stop_after:
+                raise _Stop
+
+        monkeypatch.setattr(ckpt, "save_checkpoint", save_then_stop)
+        with pytest.raises(_Stop):
+            _sticky_ar().fit(datas, checkpoint=path, checkpoint_every=1, **KW)
+        monkeypatch.setattr(ckpt, "save_checkpoint", real_save)
+        resumed = _sticky_ar()
+        _assert_same(plain, r_plain, resumed, resumed.fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **KW))
+    # a checkpoint of a fit with re-seeding is not continued without it
+    with pytest.raises(ValueError, match="settings differ"):
+        _sticky_ar().fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **dict(KW, reseed_dead=False))
+
+
+# --------------------------------------------------------------------------- limits
+def test_quiet_end_of_a_run():
+    assert Reseeding(100, 0).last_iteration() == 80
+    assert Reseeding(10, 0).last_iteration() == 8
+    assert Reseeding(1, 0).last_iteration() == -1
+    # a one-iteration fit never re-seeds: it is the plain fit
+    a, datas, _, _ = _planted("gaussian")
+    b = HMM.from_description(a.describe(), a.get_params())
+    _assert_same(a, a.fit(datas, init="params", num_iters=1, seed=0, progress=False),
+                 b, b.fit(datas, init="params", num_iters=1, seed=0, progress=False, reseed_dead=True))
+
+
+def test_reseed_function_respects_its_limits_and_leaves_the_model_unchanged():
+    from ethogram.fitting import e_step
+    from ethogram.fitting.reseed import ReseedEvent
+
+    model, datas, dead, _ = _planted("poisson")
+    d, m, _ = model._prepare(datas)
+    stats = e_step(model, d, m)
+    before = model.get_params()
+    policy = Reseeding(50, 0)
+    old = [ReseedEvent(i, dead, 0.0, -1.0, 0, 0, 1) for i in range(MAX_RESEEDS_PER_STATE)]
+    for iteration, history in ((41, ()), (5, old)):  # in the quiet end; the state's re-seeds used up
+        assert reseed_dead_states(model, d, m, stats, policy, iteration, -1.0, history) == []
+        after = model.get_params()
+        assert all(np.array_equal(before[k], after[k]) for k in before)
+    (event,) = reseed_dead_states(model, d, m, stats, policy, 40, -1.0, old[:-1])
+    assert event.state == dead and event.iteration == 40
+    assert np.allclose(model.transition_matrix.sum(axis=1), 1.0) and np.isclose(model.initial_probs.sum(), 1.0)
+    assert model.initial_probs[dead] == pytest.approx(1 / 3)
+    P0, P1 = before["transition_matrix"], model.transition_matrix
+    np.testing.assert_allclose(np.diag(P1)[:dead], np.diag(P0)[:dead])  # the live states keep their stickiness
+    np.testing.assert_allclose(P1[dead, dead], np.diag(P0)[:dead].mean())
+    np.testing.assert_allclose(P1[:dead, dead], (1 - np.diag(P0)[:dead]) / 2)
+
+
+# --------------------------------------------------------------------------- random problems
+KINDS = ["gaussian-full", "gaussian-diag", "gaussian-tied", "gaussian-spherical", "ar-full", "ar-diag", "ar-tied", "robust", "poisson", "categorical"]
+
+
+def _random_problem(kind, K, seed):
+    rng = np.random.default_rng(seed)
+    lengths = [int(n) for n in rng.integers(30, 120, size=rng.integers(1, 4))]
+    if kind.startswith("gaussian") or kind.startswith("ar") or kind == "robust":
+        D = int(rng.integers(1, 4))
+        centres = rng.normal(scale=5.0, size=(3, D))
+        datas = [centres[_states(rng, T, 3, 10)] + rng.normal(size=(T, D)) for T in lengths]
+        if rng.random() < 0.3:  # duplicated frames
+            datas = [np.round(x) for x in datas]
+        if kind.startswith("gaussian"):
+            model = HMM(K, "gaussian", dict(data_dim=D, covariance_type=kind.split("-")[1]))
+            name = "emission_means"
+        else:
+            obs = "robust_autoregressive" if kind == "robust" else "autoregressive"
+            kw = dict(data_dim=D, num_lags=1, noise="full" if kind == "robust" else kind.split("-")[1])
+            model = HMM(K, obs, kw, kappa=float(rng.choice([0.0, 50.0])))
+            name = "emission_bias"
+        model.initialize(datas, seed=seed)
+        value = np.array(getattr(model.observations, name))
+        value[rng.integers(K)] = 1e3  # a state far from every frame
+        setattr(model.observations, name, value)
+    elif kind == "poisson":
+        datas = [rng.poisson(rng.choice([0.5, 4.0, 20.0], size=(3, 2))[_states(rng, T, 3, 10)]).astype(float) for T in lengths]
+        model = HMM(K, "poisson", dict(data_dim=2))
+        model.initialize(datas, seed=seed)
+        rates = np.array(model.observations.emission_rates)
+        rates[rng.integers(K)] = 1e4
+        model.observations.emission_rates = rates
+    else:
+        datas = [rng.integers(0, 3, T).astype(float) for T in lengths]
+        model = HMM(K, "categorical", dict(num_classes=5))
+        model.initialize(datas, seed=seed)
+        probs = np.array(model.observations.emission_probs)
+        probs[rng.integers(K)] = [1e-4, 1e-4, 1e-4, 0.4997, 0.5]  # symbols that never occur
+        model.observations.emission_probs = probs
+    return model, datas
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(kind=st.sampled_from(KINDS), K=st.integers(2, 5), seed=st.integers(0, 2**16))
+def test_random_problems_stay_finite_and_decrease_only_at_reseeds(kind, K, seed):
+    model, datas = _random_problem(kind, K, seed)
+    result = model.fit(datas, init="params", num_iters=12, seed=seed, progress=False, reseed_dead=True)
+    _assert_monotone_except_reseeds(result)
+    assert all(np.all(np.isfinite(v)) for v in model.get_params().values())
+    assert all(np.all(np.isfinite(p.expected_states)) for p in result.posterior)
+    last = Reseeding(12, seed).last_iteration()
+    assert all(e.iteration <= last and e.expected_frames < DEAD_FRAMES for e in result.reseeds)
+    assert max(Counter(e.state for e in result.reseeds).values(), default=0) <= MAX_RESEEDS_PER_STATE
+
+
+# --------------------------------------------------------------------------- the command line
+def test_cli_flag_end_to_end(tmp_path, capsys):
+    from ethogram.cli import main
+    from ethogram.io.results import load_results
+
+    rec = tmp_path / "rec.npy"
+    np.save(rec, _ar_data(lengths=(1500,))[0])  # three regimes, six syllables: one dies at iteration 1
+    common = [str(rec), "--fps", "30", "--states", "6", "--iters", "40", "--quiet"]
+    assert main(["fit", *common, "-o", str(tmp_path / "plain")]) == 0
+    plain_out = capsys.readouterr().out
+    assert main(["fit", *common, "--reseed-dead", "-o", str(tmp_path / "reseed")]) == 0
+    out = capsys.readouterr().out
+    plain, res = load_results(tmp_path / "plain" / "results.h5"), load_results(tmp_path / "reseed" / "results.h5")
+    assert "reseed_dead" not in plain.config and "reseeds" not in plain.fit and "re-seeded" not in plain_out
+    assert res.config["reseed_dead"] is True
+    rows = np.asarray(res.fit["reseeds"])
+    assert rows.ndim == 2 and rows.shape[1] == 4 and rows.shape[0] >= 1
+    assert np.all(rows[:, 2] < DEAD_FRAMES) and np.all((rows[:, 1] >= 0) & (rows[:, 1] < 6))
+    assert f"re-seeded {rows.shape[0]} dead state" in out
+    assert f"syllable {int(rows[0, 1])} at iteration {int(rows[0, 0])}" in out
+    objectives = np.asarray(res.fit["objectives"])
+    assert np.all(np.isfinite(objectives))
+    for i, _, _, before in rows[rows[:, 0] > 0]:  # the objective before a re-seed is EM's step up from the last
+        assert before >= objectives[int(i) - 1] - 1e-8 * abs(objectives[int(i) - 1])
+    # the Python API gives the same fit
+    from ethogram.io import read_recordings
+    from ethogram.pipeline import fit_recordings
+    from ethogram.prep import Preparation
+
+    again = fit_recordings(read_recordings([rec], fps=30), num_states=6, num_iters=40, seed=0, progress=False, reseed_dead=True,
+                           prep=Preparation(confidence_threshold=0.5))
+    np.testing.assert_array_equal(again.fit["reseeds"], rows)
+    np.testing.assert_array_equal(again.labels()["rec"], res.labels()["rec"])
+    # not with a kappa search: one line, exit code 2
+    code = main(["fit", *common, "--reseed-dead", "--target-duration", "0.4", "-o", str(tmp_path / "search")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.strip().startswith("ethogram: error: --reseed-dead does not apply to --target-duration")
+    assert not (tmp_path / "search" / "results.h5").exists()
