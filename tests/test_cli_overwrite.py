@@ -106,6 +106,30 @@ def test_a_failing_overwrite_leaves_the_earlier_report_whole(fit_dir, capsys, mo
     assert _hidden(fit_dir) == []
 
 
+def test_a_rename_failing_while_swapping_puts_the_earlier_report_back(fit_dir, monkeypatch):
+    """The last step (the new page moved in) fails: the earlier report is renamed back, whole."""
+    import os
+
+    from ethogram.viz.report import write_report
+
+    index = write_report(fit_dir, progress=False, trajectories=False)
+    (index.parent / "notes.txt").write_text("mine")
+    before = _snapshot(index.parent)
+    real = os.replace
+
+    def failing(src, dst):
+        if Path(dst) == index and ".tmp-" in str(src):
+            raise OSError(28, "No space left on device", str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", failing)
+    with pytest.raises(OSError, match="No space"):
+        write_report(fit_dir, progress=False, trajectories=False, overwrite=True)
+    monkeypatch.undo()
+    assert _snapshot(index.parent) == before
+    assert _hidden(fit_dir) == []
+
+
 def test_a_failing_report_into_new_folders_creates_none(fit_dir, tmp_path, capsys, monkeypatch):
     import ethogram.viz.plots as plots_module
 
