@@ -7,7 +7,7 @@ import their heavy dependencies when called, so importing this package stays fas
 """
 
 from .recording import KINDS, LazyFrames, Recording
-from .readers import FORMATS, describe, guess_format, read_file, read_recordings
+from .readers import FORMATS, SkippedFilesWarning, describe, guess_format, read_file, read_recordings
 
 
 def write_moseq_nwb(*args, **kwargs):
@@ -17,5 +17,5 @@ def write_moseq_nwb(*args, **kwargs):
     return _write(*args, **kwargs)
 
 
-__all__ = ["FORMATS", "KINDS", "LazyFrames", "Recording", "describe", "guess_format", "read_file",
+__all__ = ["FORMATS", "KINDS", "LazyFrames", "Recording", "SkippedFilesWarning", "describe", "guess_format", "read_file",
            "read_recordings", "write_moseq_nwb"]
