@@ -357,9 +357,9 @@ def test_openfield_snout_ahead_of_tailbase():
 
 @needs_data
 def test_openfield_through_movement_matches_pandas():
-    from movement.io import load_poses
+    from movement.io import load
 
-    ds = load_poses.from_file(DATA / "openfield" / "keypoints.csv", source_software="DeepLabCut", fps=30)
+    ds = load.load_dataset(DATA / "openfield" / "keypoints.csv", source_software="DeepLabCut", fps=30)
     pos = ds.position.transpose("time", "individuals", "keypoints", "space").values[:, 0]
     conf = ds.confidence.transpose("time", "individuals", "keypoints").values[:, 0]
     names = [str(k) for k in ds.keypoints.values]
