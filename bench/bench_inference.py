@@ -60,7 +60,7 @@ from _common import enable_jax_x64, fmt_ratio, fmt_time, machine, md_table, time
 
 import ethogram as eg
 from _inference_impl import (  # noqa: E402
-    Dynamax, estep_check, ethogram_estep, hmmlearn_estep, hmmlearn_estep_log, hmmlearn_viterbi, numpy_estep, path_score, viterbi_check, yes,
+    Dynamax, estep_check, ethogram_estep, hmmlearn_estep, hmmlearn_viterbi, numpy_estep, path_score, viterbi_check, yes,
 )
 
 HAVE_JAX = enable_jax_x64()
@@ -374,62 +374,6 @@ def memory(res: dict) -> list[str]:
     return lines
 
 
-def sparse_problem(T: int, K: int, seed: int = 0):
-    """A learned-looking sparse matrix (0.9 self, 3 exits per state: 2350 of 2500 zeros at
-    K = 50) and sharp log-likelihoods whose best state jumps anywhere, as a recording the
-    model was not fitted on gives: the scaled messages lose needed states to underflow."""
-    rng = np.random.default_rng(seed)
-    A = np.eye(K) * 0.9
-    for i in range(K):
-        A[i, rng.choice(np.delete(np.arange(K), i), 3, replace=False)] += 0.1 / 3
-    z = rng.integers(0, K, T)
-    ll = -20.0 * (np.arange(K)[None, :] != z[:, None]) * rng.uniform(20, 60, (T, K))
-    return np.full(K, 1.0 / K), A, ll
-
-
-def logspace_path(res: dict) -> list[str]:
-    """The exact log-space path on the problem that takes it for whole sequences."""
-    from ethogram.inference import core
-
-    log("log-space path")
-    T, K = 50000, K_MAIN
-    pi, A, ll = sparse_problem(T, K)
-    assert core._run_forward(pi, A, ll) is None, "the sparse problem no longer takes the log-space path"
-    ref = ethogram_estep(pi, A, ll)
-    ok_log, d_log = estep_check(ref, hmmlearn_estep_log(pi, A, ll))
-    funcs = {
-        "log": lambda: eg.forward_backward(pi, A, ll),
-        "scaled": lambda: eg.forward_backward(opi, oA, oll),
-        "hl_log": lambda: hmmlearn_estep_log(pi, A, ll),
-        "hl_scaling": lambda: hmmlearn_estep(pi, A, ll),
-    }
-    try:
-        ok_sc, d_sc = estep_check(ref, hmmlearn_estep(pi, A, ll))
-    except ValueError as exc:  # hmmlearn refuses: "forward pass failed with underflow"
-        ok_sc, d_sc = False, f"refused: {exc}"
-        del funcs["hl_scaling"]
-    opi, oA, oll = problem(T, K)
-    med = {k: v.median for k, v in time_interleaved(funcs, repeats=5).items()}
-    res["logspace"] = {"T": T, "K": K, "median_s": med, "hmmlearn_log_agrees": ok_log, "hmmlearn_scaling_agrees": ok_sc}
-    base = med["log"]
-    rows = [
-        ["`ethogram.forward_backward`, sparse problem (log-space path)", fmt_time(base), "1.00", "—"],
-        ["`ethogram.forward_backward`, ordinary problem of the same size (scaled path)", fmt_time(med["scaled"]), fmt_ratio(med["scaled"] / base), "—"],
-        ["hmmlearn log-space path, sparse problem", fmt_time(med["hl_log"]), fmt_ratio(med["hl_log"] / base), f"{yes(ok_log)} ({d_log})"],
-        ["hmmlearn scaling path (its default), sparse problem", fmt_time(med["hl_scaling"]) if "hl_scaling" in med else "—",
-         fmt_ratio(med["hl_scaling"] / base) if "hl_scaling" in med else "—", f"{yes(ok_sc)} ({d_sc})"],
-    ]
-    lines = ["", f"### The exact log-space path (T = {T}, K = {K}, sparse learned-looking matrix, off-model data)", ""]
-    lines += md_table(["call", "median", "time / ethogram log-space", "agrees with ethogram"], rows)
-    lines += ["", "A sparse transition matrix (3 exits per state) with data whose best state jumps anywhere makes the "
-              "scaled messages drop states that are later needed, so ethogram recomputes the whole sequence in log space "
-              "(`ethogram.inference._logspace`), exactly. Until 2026-11-29 that path spent K^2 exponentials per frame: on "
-              "this very problem it took 3.76 s (measured once on this machine that day, same answer to 6e-14), and 3.3 s on "
-              "a milder one (held-out data of `bench_scale`'s generator) that now takes 0.2 s. hmmlearn's log-space path "
-              "returns NaN here (log 0 - log 0 where the matrix has zeros) and its scaling path refuses."]
-    return lines
-
-
 def header(info: dict) -> list[str]:
     v = info["versions"]
     blas = "; ".join(f"{p['internal_api']} {p['version']} ({p['architecture']}): {p['num_threads']} thread(s)" for p in info["threadpools"] if p["user_api"] == "blas")
@@ -466,7 +410,6 @@ def main() -> str:
     body += batch(res)
     body += compile_times(res)
     body += memory(res)
-    body += logspace_path(res)
     info = machine() | {"load_start": load_start}
     blas = [p["num_threads"] for p in info["threadpools"] if p["user_api"] == "blas"]
     anomalies = []

@@ -12,9 +12,10 @@ with the kernels below: every quantity in log space, each frame re-centred on it
 state (:func:`_recentre`) so that O(1) log-probabilities survive next to log-likelihoods of
 size 1e300. Exact for any magnitude. The sums over states are a matrix-vector product of
 shifted exponentials, with only the entries that product cannot hold recomputed from the
-matrix's nonzeros (:func:`_log_vecmat`), so the path costs a few times the scaled kernels
-(not the hundred times of ``K^2`` exponentials per frame): sparse learned transition
-matrices send whole held-out recordings here.
+matrix's nonzeros (:func:`_log_vecmat`), and terms below exp(-746) skip the exponential,
+so the path costs 5 to 20 times the scaled kernels rather than the hundred times of ``K^2``
+exponentials per frame: sparse learned transition matrices send whole held-out recordings
+here (BENCHMARKS.md, "The exact log-space path").
 """
 
 from __future__ import annotations
@@ -95,6 +96,13 @@ def refit_reachable_kernel(initial_probs, transition_matrix, log_likes, offsets,
 
 
 @njit(**_JIT)
+def _exp(x):
+    """``exp(x)``, skipping the call where it underflows to 0 anyway (most of the log-space
+    path's terms lie hundreds of nats below the best: comparing is far cheaper than exp)."""
+    return np.exp(x) if x > -746.0 else 0.0
+
+
+@njit(**_JIT)
 def _lse(x):
     m = -np.inf
     for v in x:
@@ -104,7 +112,7 @@ def _lse(x):
         return m
     s = 0.0
     for v in x:
-        s += np.exp(v - m)
+        s += _exp(v - m)
     return m + np.log(s)
 
 
@@ -124,7 +132,7 @@ def _normalize_log(x):
     s = 0.0
     for k in range(x.shape[0]):
         x[k] -= m
-        s += np.exp(x[k])
+        s += _exp(x[k])
     c = np.log(s)
     for k in range(x.shape[0]):
         x[k] -= c
@@ -182,7 +190,7 @@ def _log_vecmat(x, M, log_M, ptr, idx, scratch, out):
             out[j] = -np.inf
         return
     for i in range(K):
-        scratch[i] = np.exp(x[i] - m)
+        scratch[i] = _exp(x[i] - m)
     _vecmat(scratch, M, out)
     for j in range(K):
         s = out[j]
@@ -199,8 +207,8 @@ def _log_vecmat(x, M, log_M, ptr, idx, scratch, out):
             continue
         s = 0.0
         for p in range(ptr[j], ptr[j + 1]):
-            s += np.exp(x[idx[p]] + log_M[idx[p], j] - mm)
-        out[j] = mm + np.log(s)
+            s += _exp(x[idx[p]] + log_M[idx[p], j] - mm)
+        out[j] = mm if s == 1.0 else mm + np.log(s)  # one term within 746 nats: no log
 
 
 @njit(**_JIT)
@@ -287,7 +295,7 @@ def log_posterior_kernel(log_alphas, log_preds, log_betas, A, log_A, col_ptr, co
             g[k] = log_alphas[t, k] + log_betas[t, k]
         _normalize_log(g)
         for k in range(K):
-            expected_states[t, k] = np.exp(g[k])
+            expected_states[t, k] = _exp(g[k])
     for i in range(K):
         for j in range(K):
             exact_transitions[i, j] = 0.0
@@ -310,14 +318,14 @@ def log_posterior_kernel(log_alphas, log_preds, log_betas, A, log_A, col_ptr, co
         for j in range(K):
             e = v[j] - c + ma
             big[j] = e > 600.0
-            w[j] = 0.0 if big[j] else np.exp(e)
+            w[j] = 0.0 if big[j] else _exp(e)
         n = 0  # this frame's pairs summed exactly: (i, j, value) in pair_*
         for i in range(K):
             if la[i] - ma < -700.0 and la[i] > -np.inf:  # (nearly) underflowed: this row exactly
                 for p in range(row_ptr[i], row_ptr[i + 1]):
                     j = row_idx[p]
                     pair_i[n], pair_j[n] = i, j
-                    pair_v[n] = np.exp(la[i] + log_A[i, j] + v[j] - c)
+                    pair_v[n] = _exp(la[i] + log_A[i, j] + v[j] - c)
                     n += 1
         for j in range(K):
             if big[j]:  # a weight too large to hold: the column's pairs with a held alpha
@@ -325,7 +333,7 @@ def log_posterior_kernel(log_alphas, log_preds, log_betas, A, log_A, col_ptr, co
                     i = col_idx[p]
                     if a[i] > 0.0:
                         pair_i[n], pair_j[n] = i, j
-                        pair_v[n] = np.exp(la[i] + log_A[i, j] + v[j] - c)
+                        pair_v[n] = _exp(la[i] + log_A[i, j] + v[j] - c)
                         n += 1
         # the frame's pairs sum to 1 exactly (as one normalised log-space array would): where
         # log-likelihoods of 1e300 left only their rounding in la + v, this keeps the count
@@ -360,6 +368,6 @@ def log_backward_sample_kernel(log_transition, log_alphas, uniforms, samples):
                     m = w[k]
             total = 0.0
             for k in range(K):
-                weights[k] = np.exp(w[k] - m)
+                weights[k] = _exp(w[k] - m)
                 total += weights[k]
             samples[n, t] = _draw(weights, total, uniforms[n, t])
