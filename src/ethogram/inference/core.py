@@ -13,9 +13,10 @@ The fast path scales probabilities frame by frame (:mod:`ethogram.inference._ker
 where float64 cannot represent what scaling would need (a state dropped by underflow that
 the transition structure or the data later make necessary, a vanishing normaliser,
 transition probabilities below :data:`TINY_TRANSITION`) the sequence is recomputed in log
-space, exactly and 5 to 20 times slower (see BENCHMARKS.md). Fuzzing (``tests/test_fuzz_kernels.py``) found the
-extreme cases that need it; sparse learned transition matrices scoring recordings the model
-was not fitted on are the everyday one (``tests/test_logspace_fallback.py``).
+space, exactly and 5 to 20 times slower (see BENCHMARKS.md). Fuzzing
+(``tests/test_fuzz_kernels.py``) found the extreme cases that need it; sparse learned
+transition matrices scoring recordings the model was not fitted on are the everyday one
+(``tests/test_logspace_fallback.py``).
 """
 
 from __future__ import annotations
