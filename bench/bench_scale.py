@@ -183,7 +183,7 @@ def case_disk_write(a) -> dict:
     from ethogram.fitting.ondisk import write_sequences
 
     t0 = time.perf_counter()
-    write_sequences(a.file, make_data(a.n, a.T, 10, a.K, seed=1))
+    write_sequences(a.file, make_data(a.n, a.T, 10, a.K, seed=1), overwrite=True)
     return dict(seconds=time.perf_counter() - t0, file_mb=Path(a.file).stat().st_size / 2**20)
 
 

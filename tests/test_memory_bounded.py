@@ -188,3 +188,37 @@ def test_on_disk_on_a_process_pool(tmp_path):
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         rb = b.fit(seqs, masks=masks, num_iters=5, seed=0, progress=False, executor=pool)
     _same(a, ra, b, rb)
+
+
+def test_sequences_file_is_versioned_and_never_replaced_silently(tmp_path):
+    path = tmp_path / "recs.h5"
+    x = np.arange(12.0).reshape(6, 2)
+    write_sequences(path, [x])
+    with h5py.File(path, "r") as f:
+        assert f.attrs["format"] == od.FORMAT and int(f.attrs["format_version"]) == od.FORMAT_VERSION
+    before = path.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        write_sequences(path, [x + 1])
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["recs.h5"]  # no temporary file left
+    np.testing.assert_array_equal(write_sequences(path, [x + 1], overwrite=True)[0].read_sequence(), x + 1)
+    # a file of a newer format version is refused, naming the fix
+    with h5py.File(path, "a") as f:
+        f.attrs["format_version"] = od.FORMAT_VERSION + 1
+    with pytest.raises(ValueError, match="newer than this ethogram reads.*upgrade"):
+        OnDiskSequences(path)
+    with pytest.raises(ValueError, match="newer than this ethogram reads"):
+        OnDiskSequence(path, "seq0")
+
+
+@pytest.mark.parametrize("content", [b"", b"not an hdf5 file at all", None])
+def test_truncated_or_foreign_sequences_file_is_refused(tmp_path, content):
+    path = tmp_path / "recs.h5"
+    if content is None:  # a real file cut in half
+        write_sequences(path, [np.zeros((1000, 3))])
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    else:
+        path.write_bytes(content)
+    with pytest.raises(ValueError, match="not a readable HDF5 file.*write_sequences"):
+        OnDiskSequences(path)

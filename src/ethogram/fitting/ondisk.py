@@ -24,7 +24,32 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["OnDiskSequence", "OnDiskSequences", "write_sequences"]
+__all__ = ["FORMAT", "FORMAT_VERSION", "OnDiskSequence", "OnDiskSequences", "write_sequences"]
+
+#: format name and version written by :func:`write_sequences` (file attributes ``format``,
+#: ``format_version``); other HDF5 files (no such attributes) are read as they are
+FORMAT = "ethogram-sequences"
+FORMAT_VERSION = 1
+
+
+def _open(path):
+    """``h5py.File(path, "r")``, with a clear error for a missing, foreign, truncated or newer file."""
+    import h5py
+
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"path {str(path)!r} does not exist; give an HDF5 file of recordings")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ValueError(
+            f"path {str(path)!r} is not a readable HDF5 file (truncated, damaged or another format: {exc}); "
+            "give an HDF5 file of recordings, e.g. one written by ethogram.fitting.write_sequences") from None
+    if f.attrs.get("format") == FORMAT and int(f.attrs.get("format_version", 0)) > FORMAT_VERSION:
+        version = int(f.attrs["format_version"])
+        f.close()
+        raise ValueError(f"path {str(path)!r} was written in sequences format version {version}, newer than this "
+                         f"ethogram reads ({FORMAT_VERSION}); upgrade ethogram (pip install -U ethogram)")
+    return f
 
 
 class OnDiskSequence:
@@ -47,6 +72,8 @@ class OnDiskSequence:
     ------
     FileNotFoundError
         If the file does not exist.
+    ValueError
+        If it is not a readable HDF5 file, or was written by a newer ethogram.
     KeyError
         If the file has no such dataset.
     """
@@ -56,9 +83,7 @@ class OnDiskSequence:
 
         self.path = str(Path(path).expanduser().resolve())
         self.dataset = str(dataset)
-        if not os.path.isfile(self.path):
-            raise FileNotFoundError(f"path {self.path!r} does not exist; give an HDF5 file of recordings")
-        with h5py.File(self.path, "r") as f:
+        with _open(self.path) as f:
             node = f.get(self.dataset)
             if not isinstance(node, h5py.Dataset):
                 raise KeyError(f"{self.path!r} has no dataset {self.dataset!r}; datasets: {_datasets(f)[:20]}")
@@ -124,16 +149,12 @@ class OnDiskSequences(Sequence):
     FileNotFoundError, KeyError
         As :class:`OnDiskSequence`.
     ValueError
-        If the file holds no dataset.
+        If the file holds no dataset, is not a readable HDF5 file or is of a newer version.
     """
 
     def __init__(self, path, datasets=None):
-        import h5py
-
         if datasets is None:
-            if not Path(path).expanduser().is_file():
-                raise FileNotFoundError(f"path {str(path)!r} does not exist; give an HDF5 file of recordings")
-            with h5py.File(Path(path).expanduser(), "r") as f:
+            with _open(Path(path).expanduser()) as f:
                 datasets = sorted(_datasets(f), key=_natural)
         datasets = [datasets] if isinstance(datasets, str) else list(datasets)
         if not datasets:
@@ -152,9 +173,7 @@ class OnDiskSequences(Sequence):
     @classmethod
     def from_results(cls, path) -> "OnDiskSequences":
         """The model inputs (``/recordings/<i>/inputs``, NaN where masked) of an ethogram results file."""
-        import h5py
-
-        with h5py.File(Path(path).expanduser(), "r") as f:
+        with _open(Path(path).expanduser()) as f:
             if "recordings" not in f:
                 raise ValueError(f"{str(path)!r} is not an ethogram results file (no /recordings group)")
             names = sorted(f["recordings"], key=_natural)
@@ -175,21 +194,33 @@ class OnDiskSequences(Sequence):
         return f"OnDiskSequences({len(self)} sequences, {self.num_frames} frames)"
 
 
-def write_sequences(path, arrays, names=None) -> OnDiskSequences:
+def write_sequences(path, arrays, names=None, overwrite=False) -> OnDiskSequences:
     """Write arrays to an HDF5 file (one dataset each, atomically) and return the handles.
+
+    The file carries ``format = "ethogram-sequences"`` and ``format_version`` attributes,
+    checked when it is read.
 
     Parameters
     ----------
     path : str or Path
-        The file to create (replaced if it exists).
+        The file to create.
     arrays : list of array_like
         One (T_i, D) array per recording.
     names : list of str, optional
         Dataset names (default ``seq0, seq1, ...``).
+    overwrite : bool, default False
+        Replace ``path`` if it exists.
 
     Returns
     -------
     OnDiskSequences
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    ValueError
+        If ``names`` are not one distinct name per array.
     """
     import h5py
 
@@ -197,9 +228,16 @@ def write_sequences(path, arrays, names=None) -> OnDiskSequences:
     names = [f"seq{i}" for i in range(len(arrays))] if names is None else [str(n) for n in names]
     if len(names) != len(arrays) or len(set(names)) != len(names):
         raise ValueError(f"names must be {len(arrays)} distinct names, one per array, got {names!r}")
-    tmp = path.with_name(path.name + ".tmp")
-    with h5py.File(tmp, "w") as f:
-        for n, a in zip(names, arrays):
-            f.create_dataset(n, data=np.asarray(a))
-    os.replace(tmp, path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"path {str(path)!r} exists; pass overwrite=True to replace it, or choose another path")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with h5py.File(tmp, "w") as f:
+            f.attrs["format"] = FORMAT
+            f.attrs["format_version"] = FORMAT_VERSION
+            for n, a in zip(names, arrays):
+                f.create_dataset(n, data=np.asarray(a))
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
     return OnDiskSequences(path, names)
