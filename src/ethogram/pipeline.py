@@ -26,6 +26,7 @@ from .io.results import RecordingResult, Results, library_versions, load_results
 __all__ = [
     "DEFAULT_NUM_ITERS",
     "DEFAULT_NUM_STATES",
+    "SYLLABLE_PRIOR",
     "TARGET_DURATION_S",
     "apply_model",
     "default_kappa",
@@ -38,6 +39,16 @@ DEFAULT_NUM_STATES = 20
 DEFAULT_NUM_ITERS = 100
 #: the syllable duration (seconds) the default stickiness aims at: MoSeq's median, about 400 ms
 TARGET_DURATION_S = 0.4
+#: the AR prior of syllable models, on the standardized model inputs (so relative to each
+#: input's variance): a ridge of 1 pseudo-frame on the dynamics and bias, and a noise prior of 1
+#: pseudo-frame at 0.1 of the variance. The library's default (1e-4 of the variance, nearly
+#: maximum likelihood) over-fits syllable data: on held-out frames (bench/study_ar_prior.py,
+#: bench/results/ar_prior.md) this setting scored better than it on the open-field mouse
+#: (+0.08 nats per frame), the flies (-19 against -1201), moseq2 depth PCs (-51 against -346)
+#: and lost 0.28 on JABS (within about one standard error), with fewer 1-frame syllables and
+#: kappa acting on the durations. keypoint-moseq and moseq2 use a ridge of 0.1 (K_0_scale 10)
+#: and a noise scale of 0.01 on whitened inputs, shrinking towards a random walk.
+SYLLABLE_PRIOR = {"prior_ridge": 1.0, "prior_scale": 0.1}
 
 
 def default_kappa(num_frames: int, num_states: int, fps: float) -> float:
@@ -264,7 +275,7 @@ def fit_recordings(
     D = datas[0].shape[1]
 
     t0 = time.perf_counter()
-    model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags), kappa=kappa_used)
+    model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags, **SYLLABLE_PRIOR), kappa=kappa_used)
     fit = model.fit(datas, masks=masks, num_iters=num_iters, num_restarts=num_restarts, seed=seed, progress=progress, tol=tol, num_threads=num_threads,
                     client=client, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, posterior=False,
                     reseed_dead=bool(reseed_dead))

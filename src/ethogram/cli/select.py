@@ -96,7 +96,7 @@ def run(args) -> int:
     """Run ``ethogram select``."""
     import pandas as pd
 
-    from ..pipeline import default_kappa
+    from ..pipeline import SYLLABLE_PRIOR, default_kappa
     from ..selection import changepoint_durations, cross_validate, find_kappa, run_lengths, stability
     from ..selection._common import viterbi_labels
     from ..selection.plots import plot_cross_validation, plot_durations, plot_kappa_search, plot_stability
@@ -116,7 +116,8 @@ def run(args) -> int:
         raise ValueError("the recordings have no frame rate; give --fps")
     fps = float(np.median(fps_values))
     usable = int(sum(m.sum() for m in masks))
-    obs_kw = {"num_lags": args.lags} if args.model != "gaussian" else {}
+    # the fit's AR prior (pipeline.SYLLABLE_PRIOR), so that the K and kappa chosen here are the fit's
+    obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
     kappa = args.kappa if args.kappa is not None else (lambda K: default_kappa(usable, K, fps))
     progress = False if args.quiet else None
     common = dict(model=args.model, observation_kwargs=obs_kw, num_iters=args.iters, seed=args.seed, num_workers=args.workers, progress=progress)

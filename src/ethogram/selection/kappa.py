@@ -44,6 +44,14 @@ ARHMM with K = 20 and 3 lags:
    so one curve is one seed's; :func:`ethogram.selection.stability` says how much the
    syllables themselves vary.
 
+Since then the application fits syllables with a ridge prior on the AR weights
+(:data:`ethogram.pipeline.SYLLABLE_PRIOR`, a ridge of 1 and a noise prior at 0.1 of the
+variance, chosen on held-out frames of four data sets by ``bench/study_ar_prior.py``), which
+``ethogram fit --target-duration`` and ``ethogram select`` pass here: on the shipped open-field
+mouse the median syllable then goes from 10.5 frames at the default kappa to 28 at 100 times
+it (``tests/test_syllable_prior.py``). Called directly, this function uses the library's AR
+default unless ``observation_kwargs`` say otherwise.
+
 The search brackets as far as it must (up to ``kappa_max``), and its ``message`` says so
 when kappa exceeds a thousand times the number of frames, where the emissions rather than
 the prior set the durations (then cross-validate a stronger AR prior or fewer states:
@@ -264,6 +272,7 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
     if best["kappa"] > 1e3 * total:
         msg += (f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
                 "not the transition prior, set the durations here; a stronger AR prior (observation_kwargs "
-                "prior_ridge, e.g. 10 on standardized inputs) or fewer states make kappa work again "
+                "prior_ridge, e.g. 1 to 10 on standardized inputs, as ethogram.pipeline.SYLLABLE_PRIOR) or fewer "
+                "states make kappa work again "
                 "(see ethogram.selection.kappa)")
     return KappaSearch(float(best["kappa"]), float(best["median_duration"]), target, reached, curve, best["params"], spec, msg)

@@ -56,7 +56,7 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     ValueError
         If ``kappa`` is given too, or the recordings have no frame rate.
     """
-    from ..pipeline import DEFAULT_NUM_ITERS, DEFAULT_NUM_STATES, fit_recordings
+    from ..pipeline import DEFAULT_NUM_ITERS, DEFAULT_NUM_STATES, SYLLABLE_PRIOR, fit_recordings
     from ..prep import Preparation
     from .kappa import find_kappa
 
@@ -81,7 +81,7 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     import inspect
 
     tol = fit_kwargs.get("tol", inspect.signature(fit_recordings).parameters["tol"].default)
-    search = find_kappa(datas, num_states, target_duration=target_duration, fps=fps, observation_kwargs={"num_lags": int(num_lags)},
+    search = find_kappa(datas, num_states, target_duration=target_duration, fps=fps, observation_kwargs={"num_lags": int(num_lags), **SYLLABLE_PRIOR},
                         masks=masks, num_iters=num_iters, tol=tol, seed=seed, num_workers=num_workers, executor=executor,
                         progress=progress, **(search_kwargs or {}))
     timings["kappa_search"] = time.perf_counter() - t0
