@@ -24,24 +24,13 @@ import numpy as np
 from _util import fmt_ms, median_time
 
 import ethogram as eg
+from _inference_impl import hmmlearn_estep  # noqa: E402  (hmmlearn's compiled scaling path, as its fit runs it)
+from _inference_impl import numpy_estep as numpy_reference  # noqa: E402  (a plain NumPy loop, for scale)
 
 
 def problem(T, K, seed=0):
     rng = np.random.default_rng(seed)
     return np.full(K, 1.0 / K), rng.dirichlet(np.ones(K), K), rng.standard_normal((T, K)) * 5
-
-
-def hmmlearn_estep(pi, A, ll):
-    """hmmlearn's compiled scaling path: the work its fit() does per sequence."""
-    from hmmlearn import _hmmc
-
-    frame = np.exp(ll)
-    log_prob, fwd, scaling = _hmmc.forward_scaling(pi, A, frame)
-    bwd = _hmmc.backward_scaling(pi, A, frame, scaling)
-    post = fwd * bwd
-    post /= post.sum(axis=1, keepdims=True)
-    xi = _hmmc.compute_scaling_xi_sum(fwd, A, bwd, frame)
-    return log_prob, post, xi
 
 
 def dynamax_funcs():
@@ -70,32 +59,6 @@ def dynamax_funcs():
         return jax.block_until_ready(mode(jnp.asarray(pi), jnp.asarray(A), jnp.asarray(ll)))
 
     return run_estep, run_mode
-
-
-def numpy_reference(pi, A, ll):
-    """A plain NumPy scaled forward-backward loop, for scale (as in a course notebook)."""
-    T, K = ll.shape
-    m = ll.max(1, keepdims=True)
-    lik = np.exp(ll - m)
-    alphas = np.empty((T, K))
-    c = np.empty(T)
-    a = pi * lik[0]
-    c[0] = a.sum()
-    alphas[0] = a / c[0]
-    for t in range(1, T):
-        a = (alphas[t - 1] @ A) * lik[t]
-        c[t] = a.sum()
-        alphas[t] = a / c[t]
-    betas = np.empty((T, K))
-    betas[-1] = 1.0
-    xi = np.zeros((K, K))
-    for t in range(T - 2, -1, -1):
-        v = lik[t + 1] * betas[t + 1]
-        xi += np.outer(alphas[t], v / c[t + 1]) * A
-        b = A @ v
-        betas[t] = b / c[t + 1]
-    gamma = alphas * betas
-    return np.log(c).sum() + m.sum(), gamma / gamma.sum(1, keepdims=True), xi
 
 
 def headline(lines):
@@ -208,7 +171,7 @@ def memory(lines):
 
 def logspace(lines):
     """The exact log-space path, on the problem that sends whole sequences to it."""
-    from _inference_impl import estep_check, ethogram_estep, hmmlearn_estep, hmmlearn_estep_log, sparse_problem
+    from _inference_impl import estep_check, ethogram_estep, hmmlearn_estep_log, sparse_problem
     from ethogram.inference import core
 
     T, K = 50000, 50
