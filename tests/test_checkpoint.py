@@ -26,6 +26,7 @@ import pytest
 
 from ethogram import HMM
 from ethogram.fitting import checkpoint as ckpt
+from _same_fit import assert_same_fit
 
 
 def _sequences(seed=0, lengths=(300, 420, 180), D=2):
@@ -46,17 +47,6 @@ CASES = {
 }
 
 
-def _same(m1, r1, m2, r2):
-    p1, p2 = m1.get_params(), m2.get_params()
-    assert p1.keys() == p2.keys()
-    for k in p1:
-        np.testing.assert_array_equal(p1[k], p2[k], err_msg=k)
-    np.testing.assert_array_equal(r1.objectives, r2.objectives)
-    np.testing.assert_array_equal(r1.marginal_lls, r2.marginal_lls)
-    np.testing.assert_array_equal(r1.restart_objectives, r2.restart_objectives)
-    assert (r1.num_iters, r1.converged, r1.chosen_restart) == (r2.num_iters, r2.converged, r2.chosen_restart)
-
-
 class _Stop(Exception):
     pass
 
@@ -75,7 +65,7 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
     monkeypatch.setattr(ckpt, "save_checkpoint", lambda path, state: saves.append(state["phase"]) or real_save(path, state))
     whole = make()
     r_whole = whole.fit(datas, progress=False, checkpoint=tmp_path / "whole.h5", checkpoint_every=3, **kw)
-    _same(plain, r_plain, whole, r_whole)
+    assert_same_fit(plain, r_plain, whole, r_whole)
     n = len(saves)
     assert n >= 4 and saves.count("done") == kw["num_restarts"]
     for stop_after in range(1, n + 1):
@@ -95,7 +85,7 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
         monkeypatch.setattr(ckpt, "save_checkpoint", lambda p, state: later.append(state["phase"]) or real_save(p, state))
         resumed = make()
         r_resumed = resumed.fit(datas, progress=False, checkpoint=path, checkpoint_every=3, resume=True, **kw)
-        _same(plain, r_plain, resumed, r_resumed)
+        assert_same_fit(plain, r_plain, resumed, r_resumed)
         assert later == saves[stop_after:]  # it went on from the checkpoint, not from the start
 
 
@@ -106,7 +96,7 @@ def test_generator_seed_gives_the_same_fit(tmp_path):
     a, b = make(), make()
     ra = a.fit(datas, progress=False, seed=np.random.default_rng(7), **{k: v for k, v in kw.items() if k != "seed"})
     rb = b.fit(datas, progress=False, seed=np.random.default_rng(7), checkpoint=tmp_path / "c.h5", **{k: v for k, v in kw.items() if k != "seed"})
-    _same(a, ra, b, rb)
+    assert_same_fit(a, ra, b, rb)
 
 
 def _walk(group, out):
@@ -140,7 +130,7 @@ def test_file_contents_and_refusals(tmp_path):
     # resuming a finished fit does no EM and gives the result again
     again = make()
     r_again = again.fit(datas, progress=False, checkpoint=path, resume=True, **kw)
-    _same(model, res, again, r_again)
+    assert_same_fit(model, res, again, r_again)
     # another fit's checkpoint is refused, naming what differs
     with pytest.raises(ValueError, match="data differ"):
         make().fit(_sequences(seed=5), progress=False, checkpoint=path, resume=True, **kw)

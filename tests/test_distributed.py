@@ -19,6 +19,7 @@ distributed = pytest.importorskip("distributed")
 from ethogram import HMM  # noqa: E402
 from ethogram.fitting import e_step  # noqa: E402
 from ethogram.fitting.distributed import DaskExecutor, connect  # noqa: E402
+from _same_fit import assert_same_fit
 
 
 @pytest.fixture(scope="module")
@@ -42,15 +43,6 @@ def _sequences(seed=0, lengths=(400, 250, 600, 150, 350), D=3):
     return datas, masks
 
 
-def _assert_same(m1, r1, m2, r2):
-    p1, p2 = m1.get_params(), m2.get_params()
-    assert p1.keys() == p2.keys()
-    for k in p1:
-        np.testing.assert_array_equal(p1[k], p2[k], err_msg=k)
-    np.testing.assert_array_equal(r1.objectives, r2.objectives)
-    assert r1.num_iters == r2.num_iters and r1.chosen_restart == r2.chosen_restart
-
-
 @pytest.mark.parametrize(
     "obs,kwargs",
     [("autoregressive", dict(data_dim=3, num_lags=2)), ("gaussian", dict(data_dim=3, covariance_type="full"))],
@@ -62,11 +54,11 @@ def test_cluster_fit_is_bit_identical_to_local(client, obs, kwargs):
     remote = HMM(4, obs, kwargs, kappa=50.0)
     r_remote = remote.fit(datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False, client=client)
     assert r_local.num_iters > 2  # EM really iterated
-    _assert_same(local, r_local, remote, r_remote)
+    assert_same_fit(local, r_local, remote, r_remote)
     # and the serial loop, one sequence after the other, agrees too
     serial = HMM(4, obs, kwargs, kappa=50.0)
     r_serial = serial.fit(datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False, num_threads=1)
-    _assert_same(serial, r_serial, remote, r_remote)
+    assert_same_fit(serial, r_serial, remote, r_remote)
 
 
 def _worker_keys(dask_worker):
@@ -126,7 +118,7 @@ def test_on_disk_sequences_on_the_cluster(client, tmp_path):
     r_local = local.fit(datas, masks=masks, num_iters=8, seed=0, progress=False)
     remote = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
     r_remote = remote.fit(seqs, masks=masks, num_iters=8, seed=0, progress=False, client=client)
-    _assert_same(local, r_local, remote, r_remote)
+    assert_same_fit(local, r_local, remote, r_remote)
 
 
 def test_cli_fit_with_scheduler_matches_local(client, tmp_path):

@@ -22,6 +22,7 @@ from ethogram import HMM
 from ethogram.fitting import SerialExecutor, e_step
 from ethogram.fitting import ondisk as od
 from ethogram.fitting.ondisk import OnDiskSequence, OnDiskSequences, write_sequences
+from _same_fit import assert_same_fit
 
 
 def _sequences(n=4, seed=0, D=3):
@@ -39,14 +40,6 @@ def _sequences(n=4, seed=0, D=3):
     return datas, masks
 
 
-def _same(m1, r1, m2, r2):
-    p1, p2 = m1.get_params(), m2.get_params()
-    assert p1.keys() == p2.keys()
-    for k in p1:
-        np.testing.assert_array_equal(p1[k], p2[k], err_msg=k)
-    np.testing.assert_array_equal(r1.objectives, r2.objectives)
-
-
 @pytest.mark.parametrize("num_threads", [1, 2])
 def test_on_disk_fit_equals_in_memory_fit(tmp_path, num_threads):
     datas, masks = _sequences()
@@ -57,13 +50,13 @@ def test_on_disk_fit_equals_in_memory_fit(tmp_path, num_threads):
     disk = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2), kappa=30.0)
     r_disk = disk.fit(seqs, masks=masks, **kw)
     assert r_mem.num_iters > 2
-    _same(mem, r_mem, disk, r_disk)
+    assert_same_fit(mem, r_mem, disk, r_disk)
     assert r_disk.posterior is None
     # initialised on two recordings, then fitted from those parameters: the bounded workflow
     a = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2))
     a.initialize(datas[:2], masks[:2], seed=1)
     b = HMM.from_description(a.describe(), a.get_params())
-    _same(a, a.fit(datas, masks=masks, init="params", num_iters=5, progress=False), b, b.fit(seqs, masks=masks, init="params", num_iters=5, progress=False))
+    assert_same_fit(a, a.fit(datas, masks=masks, init="params", num_iters=5, progress=False), b, b.fit(seqs, masks=masks, init="params", num_iters=5, progress=False))
 
 
 class _Counted(OnDiskSequence):
@@ -173,7 +166,7 @@ def test_fit_without_posterior():
     a, b = (HMM(3, "gaussian", dict(data_dim=3)) for _ in range(2))
     ra = a.fit(datas, masks=masks, num_iters=6, seed=0, progress=False)
     rb = b.fit(datas, masks=masks, num_iters=6, seed=0, progress=False, posterior=False)
-    _same(a, ra, b, rb)
+    assert_same_fit(a, ra, b, rb)
     assert rb.posterior is None and len(ra.posterior) == 3
 
 
@@ -187,7 +180,7 @@ def test_on_disk_on_a_process_pool(tmp_path):
     ra = a.fit(datas, masks=masks, num_iters=5, seed=0, progress=False, num_threads=1)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         rb = b.fit(seqs, masks=masks, num_iters=5, seed=0, progress=False, executor=pool)
-    _same(a, ra, b, rb)
+    assert_same_fit(a, ra, b, rb)
 
 
 def test_sequences_file_is_versioned_and_never_replaced_silently(tmp_path):

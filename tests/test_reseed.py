@@ -28,6 +28,7 @@ from ethogram import HMM
 from ethogram.fitting import SerialExecutor
 from ethogram.fitting import checkpoint as ckpt
 from ethogram.fitting.reseed import DEAD_FRAMES, MAX_RESEEDS_PER_STATE, Reseeding, reseed_dead_states
+from _same_fit import assert_same_fit
 
 CENTERS = np.array([[-6.0, -6.0], [6.0, -6.0], [-6.0, 6.0], [6.0, 6.0]])
 RATES = np.array([[1.0, 8.0, 2.0], [8.0, 1.0, 2.0], [2.0, 2.0, 10.0]])
@@ -130,18 +131,6 @@ def _expected_frames(result):
     return sum(p.expected_states.sum(axis=0) for p in result.posterior)
 
 
-def _assert_same(m1, r1, m2, r2):
-    p1, p2 = m1.get_params(), m2.get_params()
-    assert p1.keys() == p2.keys()
-    for k in p1:
-        np.testing.assert_array_equal(p1[k], p2[k], err_msg=k)
-    np.testing.assert_array_equal(r1.objectives, r2.objectives)
-    np.testing.assert_array_equal(r1.marginal_lls, r2.marginal_lls)
-    np.testing.assert_array_equal(r1.restart_objectives, r2.restart_objectives)
-    assert (r1.num_iters, r1.converged, r1.chosen_restart) == (r2.num_iters, r2.converged, r2.chosen_restart)
-    assert r1.reseeds == r2.reseeds
-
-
 def _assert_monotone_except_reseeds(result):
     at = {e.iteration for e in result.reseeds}
     obj = np.asarray(result.objectives)
@@ -190,13 +179,13 @@ def test_off_by_default_and_identical_when_no_state_dies():
         model = HMM(4, "gaussian", dict(data_dim=2))
         runs.append((model, model.fit(datas, num_iters=40, num_restarts=2, seed=3, progress=False, **kwargs)))
     for model, result in runs[1:]:
-        _assert_same(runs[0][0], runs[0][1], model, result)
+        assert_same_fit(runs[0][0], runs[0][1], model, result)
     assert runs[2][1].reseeds == [] and _expected_frames(runs[2][1]).min() > 200
     # a seed given as a generator: the restarts are those of the same generator without re-seeding
     a, b = HMM(4, "gaussian", dict(data_dim=2)), HMM(4, "gaussian", dict(data_dim=2))
     ra = a.fit(datas, num_iters=10, num_restarts=2, seed=np.random.default_rng(5), progress=False)
     rb = b.fit(datas, num_iters=10, num_restarts=2, seed=np.random.default_rng(5), progress=False, reseed_dead=True)
-    _assert_same(a, ra, b, rb)
+    assert_same_fit(a, ra, b, rb)
 
 
 def test_argument_must_be_a_bool():
@@ -215,14 +204,14 @@ def _ar_fit(**kwargs):
 
 def test_same_bits_across_threads_processes_and_dask():
     base = _ar_fit(executor=SerialExecutor())
-    _assert_same(*base, *_ar_fit(num_threads=1))
-    _assert_same(*base, *_ar_fit(num_threads=2))
+    assert_same_fit(*base, *_ar_fit(num_threads=1))
+    assert_same_fit(*base, *_ar_fit(num_threads=2))
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        _assert_same(*base, *_ar_fit(executor=pool))
+        assert_same_fit(*base, *_ar_fit(executor=pool))
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         with distributed.Client(cluster) as client:
-            _assert_same(*base, *_ar_fit(client=client))
+            assert_same_fit(*base, *_ar_fit(client=client))
 
 
 def _sticky_ar():
@@ -256,7 +245,7 @@ def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path
     real_save = ckpt.save_checkpoint
     monkeypatch.setattr(ckpt, "save_checkpoint", lambda p, state: saves.append(state["phase"]) or real_save(p, state))
     whole = _sticky_ar()
-    _assert_same(plain, r_plain, whole, whole.fit(datas, checkpoint=tmp_path / "whole.h5", checkpoint_every=1, **KW))
+    assert_same_fit(plain, r_plain, whole, whole.fit(datas, checkpoint=tmp_path / "whole.h5", checkpoint_every=1, **KW))
     assert len(saves) >= 6
     for stop_after in range(1, len(saves) + 1):
         path, count = tmp_path / f"stop{stop_after}.h5", [0]
@@ -272,7 +261,7 @@ def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path
             _sticky_ar().fit(datas, checkpoint=path, checkpoint_every=1, **KW)
         monkeypatch.setattr(ckpt, "save_checkpoint", real_save)
         resumed = _sticky_ar()
-        _assert_same(plain, r_plain, resumed, resumed.fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **KW))
+        assert_same_fit(plain, r_plain, resumed, resumed.fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **KW))
     # a checkpoint of a fit with re-seeding is not continued without it
     with pytest.raises(ValueError, match="settings differ"):
         _sticky_ar().fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **dict(KW, reseed_dead=False))
@@ -286,7 +275,7 @@ def test_quiet_end_of_a_run():
     # a one-iteration fit never re-seeds: it is the plain fit
     a, datas, _, _ = _planted("gaussian")
     b = HMM.from_description(a.describe(), a.get_params())
-    _assert_same(a, a.fit(datas, init="params", num_iters=1, seed=0, progress=False),
+    assert_same_fit(a, a.fit(datas, init="params", num_iters=1, seed=0, progress=False),
                  b, b.fit(datas, init="params", num_iters=1, seed=0, progress=False, reseed_dead=True))
 
 
