@@ -28,6 +28,7 @@ import numpy as np
 import pytest
 
 import ethogram as eg
+from _log_reference import _lse, _normalize, _path_log_joint
 
 SEEDS = [int(os.environ["ETHOGRAM_FUZZ_SEED"])] if "ETHOGRAM_FUZZ_SEED" in os.environ else [0, 1]
 NUM_MODELS = 250  # per K and seed
@@ -38,26 +39,6 @@ MAX_T = 7
 
 ATOL_P = 1e-9  # probabilities (expected states, messages): a float64 log-space reference
 RTOL_LL = 1e-10  # log-likelihoods, relative to the size of what was summed
-
-
-def _lse(x, axis):
-    """log-sum-exp along ``axis`` that is exact for rows of -inf (giving -inf, no warning)."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-    return np.squeeze(out, axis)
-
-
-def _normalize(x, axis):
-    """``(x - logsumexp(x), logsumexp(x))`` along ``axis``, the maximum removed first so that
-    rows of size 1e300 are still normalised exactly (their O(1) part is not rounded away)."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    y = x - m
-    with np.errstate(divide="ignore"):
-        c = np.log(np.sum(np.exp(y), axis=axis, keepdims=True))
-    return y - c, np.squeeze(m + c, axis)
 
 
 def _recentre(L, add, extra):
@@ -228,12 +209,6 @@ def _references(pi, A, Lm, lengths):
         # backward messages concern every state, possible or not
         ref["betas"] = _reference(pi, A, np.where(possible[:, None, None], Lm, 0.0), lengths)["betas"]
     return possible, rowmax, L0, ref, support
-
-
-def _path_log_joint(pi, A, L, z):
-    """log p(x, z) of a state path (row-max-free log_likes)."""
-    with np.errstate(divide="ignore"):
-        return np.log(pi[z[0]]) + np.log(A[z[:-1], z[1:]]).sum() + L[np.arange(len(z)), z].sum()
 
 
 # ----------------------------------------------------------------------------- the fuzz

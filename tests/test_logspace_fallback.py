@@ -16,6 +16,7 @@ from scipy.special import logsumexp
 
 import ethogram as eg
 from ethogram.inference import core
+from _log_reference import _lse, _normalize, _path_log_joint
 
 
 def _sparse_problem(seed, K=12, T=600, nnz=2):
@@ -99,28 +100,6 @@ def test_log_space_posterior_counts_every_transition():
 # Problems the fuzzing found (each failed before the kernels fell back to log space when a
 # state dropped by underflow turned out to be needed), checked against brute-force
 # enumeration of every state path.
-
-def _lse(x, axis):
-    """log-sum-exp along ``axis``, exact for rows of -inf (giving -inf, no warning)."""
-    return _normalize(x, axis)[1]
-
-
-def _normalize(x, axis):
-    """``(x - logsumexp(x), logsumexp(x))``, the maximum removed first so that entries of
-    size 1e300 keep their O(1) differences."""
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0.0)
-    y = x - m
-    with np.errstate(divide="ignore"):
-        c = np.log(np.sum(np.exp(y), axis=axis, keepdims=True))
-    return y - c, np.squeeze(m + c, axis)
-
-
-def _path_log_joint(pi, A, L, z):
-    """log p(x, z) of a state path."""
-    pi, A, L = np.asarray(pi, float), np.asarray(A, float), np.asarray(L, float)
-    with np.errstate(divide="ignore"):
-        return np.log(pi[z[0]]) + np.log(A[z[:-1], z[1:]]).sum() + L[np.arange(len(z)), z].sum()
 
 
 _E = np.eye(2)
