@@ -195,9 +195,19 @@ def test_failed_overwrite_keeps_the_old_results(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5", "r_csv"]
 
 
-def test_missing_output_folder(tmp_path):
-    with pytest.raises(FileNotFoundError, match="does not exist"):
-        write_results(tmp_path / "no" / "r.h5", _results())
+def test_missing_output_folders_are_created_and_removed_on_failure(tmp_path):
+    """As the command line does (and the README's Python example expects): missing folders
+    are made; a failed write removes the folders it made and leaves nothing else."""
+    path = write_results(tmp_path / "new" / "deeper" / "r.h5", _results())
+    assert load_results(path).names == _results().names
+    res = _results()
+    res.config["bad"] = object()  # cannot be stored as JSON
+    with pytest.raises(TypeError):
+        write_results(tmp_path / "other" / "deeper" / "r.h5", res)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError, match="is a file; choose another path"):
+        write_results(tmp_path / "file" / "r.h5", _results())
 
 
 def test_foreign_files_are_refused(tmp_path):

@@ -115,7 +115,8 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
     Parameters
     ----------
     path : str or Path
-        The HDF5 file to write (``.h5`` is usual). Its folder must exist.
+        The HDF5 file to write (``.h5`` is usual). Missing folders are created (and removed
+        again if the write fails).
     results : Results
     overwrite : bool, default False
         Replace an existing file (and its CSV folder).
@@ -134,8 +135,8 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
     ------
     FileExistsError
         When ``path`` (or its CSV folder) exists and ``overwrite`` is False.
-    FileNotFoundError
-        When the folder of ``path`` does not exist.
+    NotADirectoryError
+        When a parent of ``path`` is a file.
 
     Notes
     -----
@@ -146,8 +147,10 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
     import h5py
 
     path = Path(path)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"output folder {str(path.parent)!r} does not exist; create it first")
+    created = [p for p in reversed(path.parents) if not p.exists()]
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        raise NotADirectoryError(f"cannot write {str(path)!r}: {str(existing)!r} is a file; choose another path")
     folders = ([csv_folder(path)] if csv else []) + ([tables_folder(path)] if tables else [])
     if not overwrite:
         for p in [path] + folders:
@@ -156,6 +159,7 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
     tmp = _tmp_name(path)
     tmp_folders = [_tmp_name(folder) for folder in folders]
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         with h5py.File(tmp, "w") as f:
             _write_h5(f, results)
         for folder, tmp_folder in zip(folders, tmp_folders):
@@ -175,6 +179,9 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
         _remove(tmp)
         for tmp_folder in tmp_folders:
             _remove(tmp_folder)
+        for p in reversed(created):  # the folders this call made, if still empty
+            if p.is_dir() and not any(p.iterdir()):
+                p.rmdir()
         raise
     results.path = str(path)
     return path
