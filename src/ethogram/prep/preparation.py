@@ -22,10 +22,14 @@ from ..io.recording import Recording
 from ._keypoint_path import KeypointPathMixin
 from .prepared import Prepared
 
-__all__ = ["Preparation", "Prepared", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["Preparation", "Prepared", "DEFAULT_SCORE_PCS", "FORMAT", "FORMAT_VERSION", "PC_SCORE_FORMATS"]
 
 FORMAT = "ethogram-preparation"
 FORMAT_VERSION = 1
+#: PC scores kept by default from MoSeq formats (moseq2-model ``learn-model --npcs 10``)
+DEFAULT_SCORE_PCS = 10
+#: formats whose features are principal-component scores ordered by explained variance
+PC_SCORE_FORMATS = ("moseq2", "moseq-nwb")
 _SETTINGS = ("confidence_threshold", "outlier_distance", "max_gap", "anterior", "posterior",
              "bodyparts", "variance", "num_pcs", "standardize")
 
@@ -84,7 +88,10 @@ class Preparation(KeypointPathMixin):
         fraction (keypoint-moseq advises choosing ``latent_dim`` to explain about 90%).
     num_pcs : int, optional
         Keypoints: number of principal components (overrides ``variance``). Features: keep the
-        first ``num_pcs`` columns, all when None (moseq2's classic model uses 10).
+        first ``num_pcs`` columns. When None, MoSeq PC scores (formats ``"moseq2"`` and
+        ``"moseq-nwb"``, ordered by explained variance) keep the first
+        :data:`DEFAULT_SCORE_PCS` (10, moseq2-model's and keypoint-moseq's default: 50 depth PCs
+        give an AR syllable thousands of parameters), other features all their columns.
     standardize : bool, default True
         Subtract the training mean and divide by the training standard deviation (ddof 0) of
         each input; directions with no variance in training are only centred.
@@ -332,6 +339,8 @@ class Preparation(KeypointPathMixin):
             raise ValueError(f"num_pcs={self.num_pcs} but the recordings have only {D} feature columns")
         self.num_features_in_ = D
         n = D if self.num_pcs is None else self.num_pcs
+        if self.num_pcs is None and all(r.format in PC_SCORE_FORMATS for r in recs):
+            n = min(D, DEFAULT_SCORE_PCS)
         self.input_mean_, self.input_scale_ = np.zeros(n), np.ones(n)
         raw = [self._features(r) for r in recs]
         rows = np.concatenate([p.inputs[p.mask] for p in raw])
