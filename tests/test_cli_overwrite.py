@@ -1,4 +1,4 @@
-"""An existing output is never replaced without --overwrite: `ethogram report` and `ethogram movies`.
+"""An existing output is never replaced without --overwrite: `report`, `movies`, `compare` and `stats`.
 
 A second run refuses (exit code 2, one line on stderr naming the earlier output and both fixes)
 and leaves every byte of the earlier output as it was; with --overwrite it replaces it, and a
@@ -275,3 +275,119 @@ def test_a_second_demo_with_overwrite_remakes_movies_and_report(tmp_path, capsys
     assert not (out / "report" / "plots" / "stale.png").exists()
     assert (out / "report" / "index.html").is_file() and (out / "movies" / "grid_syllable_00.mp4").is_file()
     assert f"open the report: {(out / 'report' / 'index.html').resolve()}" in stdout
+
+
+# --------------------------------------------------------------------------- compare and stats
+def _labels_csv(fit_dir, path):
+    from ethogram.io.results import load_results
+
+    rec = load_results(fit_dir / "results.h5").recordings[0]
+    pd.DataFrame({"recording": rec.name, "frame": np.arange(rec.num_frames), "label": rec.syllables}).to_csv(path, index=False)
+    return rec
+
+
+def test_a_second_compare_is_refused_and_the_first_left_as_it_was(fit_dir, tmp_path, capsys):
+    rec = _labels_csv(fit_dir, tmp_path / "ref.csv")
+    argv = ["compare", fit_dir, "--labels", tmp_path / "ref.csv"]
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    compare = fit_dir / "compare"
+    before = _snapshot(compare)
+    assert sorted(before) == ["labels_confusion.csv", "labels_mapping.csv", "labels_scores.csv"]
+    assert pd.read_csv(compare / "labels_scores.csv")["accuracy"].tolist() == [1.0]
+    # another reference: refused before any work, every byte left as it was
+    other = rec.syllables.copy()
+    other[:100] = np.where(other[:100] >= 0, 9, -1)
+    pd.DataFrame({"recording": rec.name, "frame": np.arange(rec.num_frames), "label": other}).to_csv(
+        tmp_path / "ref2.csv", index=False)
+    code, out, err = _run(["compare", fit_dir, "--labels", tmp_path / "ref2.csv"], capsys)
+    assert code == 2 and out == ""
+    line = _one_error_line(err)
+    assert line == (f"ethogram: error: {str(compare)!r} already holds labels_scores.csv, labels_confusion.csv, "
+                    "labels_mapping.csv from an earlier 'ethogram compare'; pass --overwrite to replace them, "
+                    "or write elsewhere with --out DIR")
+    assert _snapshot(compare) == before
+    assert _hidden(fit_dir) == []
+    # with --overwrite the new tables replace the old ones
+    code, out, err = _run(["compare", fit_dir, "--labels", tmp_path / "ref2.csv", "--overwrite"], capsys)
+    assert code == 0, err
+    valid = rec.syllables >= 0
+    expected = 1 - valid[:100].sum() / valid.sum()
+    assert pd.read_csv(compare / "labels_scores.csv")["accuracy"].iloc[0] == pytest.approx(expected)
+    assert sorted(_snapshot(compare)) == sorted(before) and _hidden(fit_dir) == []
+
+
+def test_annotations_are_added_beside_label_tables_and_refused_the_second_time(fit_dir, tmp_path, capsys):
+    rec = _labels_csv(fit_dir, tmp_path / "ref.csv")
+    assert _run(["compare", fit_dir, "--labels", tmp_path / "ref.csv"], capsys)[0] == 0
+    labels_tables = _snapshot(fit_dir / "compare")
+    pd.DataFrame({"recording": [rec.name], "start": [0], "stop": [90], "behavior": ["groom"], "units": ["frames"]}).to_csv(
+        tmp_path / "ann.csv", index=False)
+    code, _, err = _run(["compare", fit_dir, "--labels", tmp_path / "ann.csv"], capsys)
+    assert code == 0, err
+    now = _snapshot(fit_dir / "compare")
+    assert {k: now[k] for k in labels_tables} == labels_tables
+    assert sorted(set(now) - set(labels_tables)) == ["annotations_confusion.csv", "annotations_coverage.csv",
+                                                      "annotations_summary.csv"]
+    code, _, err = _run(["compare", fit_dir, "--labels", tmp_path / "ann.csv"], capsys)
+    assert code == 2 and "annotations_summary.csv" in _one_error_line(err) and _snapshot(fit_dir / "compare") == now
+
+
+def test_a_failing_compare_overwrite_leaves_the_earlier_tables_whole(fit_dir, tmp_path, capsys, monkeypatch):
+    _labels_csv(fit_dir, tmp_path / "ref.csv")
+    assert _run(["compare", fit_dir, "--labels", tmp_path / "ref.csv"], capsys)[0] == 0
+    before = _snapshot(fit_dir / "compare")
+    real = pd.DataFrame.to_csv
+
+    def failing(self, path=None, *args, **kwargs):
+        if path is not None and str(path).endswith("labels_mapping.csv"):
+            raise OSError(28, "No space left on device", str(path))
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", failing)
+    code, _, err = _run(["compare", fit_dir, "--labels", tmp_path / "ref.csv", "--overwrite"], capsys)
+    assert code == 2 and "no space left" in _one_error_line(err)
+    assert _snapshot(fit_dir / "compare") == before
+    assert _hidden(fit_dir) == []
+
+
+@pytest.fixture()
+def cohort_dir(tmp_path):
+    out = tmp_path / "cohort"
+    out.mkdir()
+    res = synthetic_results(num_states=3, num_recordings=4, num_frames=300, expected_states=False, seed=2)
+    write_results(out / "results.h5", res, csv=False)
+    pd.DataFrame({"recording": res.names, "group": ["a", "a", "b", "b"]}).to_csv(out / "index.csv", index=False)
+    return out
+
+
+def test_a_second_stats_is_refused_and_the_first_left_as_it_was(cohort_dir, capsys):
+    argv = ["stats", cohort_dir, "--groups", cohort_dir / "index.csv"]
+    code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    stats = cohort_dir / "stats"
+    before = _snapshot(stats)
+    assert sorted(before) == ["duration.png", "group_stats.csv", "per_recording.csv", "usage.png"]
+    code, out, err = _run(argv + ["--alpha", "0.1"], capsys)
+    assert code == 2 and out == ""
+    line = _one_error_line(err)
+    assert line == (f"ethogram: error: {str(stats)!r} already holds group_stats.csv, per_recording.csv, usage.png and "
+                    "1 more from an earlier 'ethogram stats'; pass --overwrite to replace them, or write elsewhere "
+                    "with --out DIR")
+    assert _snapshot(stats) == before
+    code, _, err = _run(argv + ["--overwrite"], capsys)
+    assert code == 0, err
+    after = _snapshot(stats)
+    assert sorted(after) == sorted(before)
+    assert after["group_stats.csv"] == before["group_stats.csv"]  # the same inputs give the same table
+    assert _hidden(cohort_dir) == []
+
+
+def test_a_failing_stats_run_into_a_new_folder_leaves_nothing(cohort_dir, tmp_path, capsys, monkeypatch):
+    import ethogram.analysis.groups as groups_module
+
+    monkeypatch.setattr(groups_module, "plot_group_stats",
+                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("plot failed")))
+    code, _, err = _run(["stats", cohort_dir, "--groups", cohort_dir / "index.csv", "--out", tmp_path / "n" / "s"], capsys)
+    assert code == 1 and "plot failed" in err
+    assert not (tmp_path / "n").exists() and _hidden(tmp_path) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -229,3 +230,74 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
     print(f"results: {path}", file=out)
     print(f"per-recording CSVs: {csv_folder(path)}/", file=out)
     print(f"syllable tables: {tables_folder(path)}/", file=out)
+
+
+def listed(names, limit: int = 3) -> str:
+    """``"a, b, c and 4 more"``: the first ``limit`` names, then how many others."""
+    names = [str(n) for n in names]
+    more = len(names) - limit
+    return ", ".join(names[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def refuse_existing(folder: Path, names, overwrite: bool, command: str) -> None:
+    """FileExistsError (one line: what exists, and both fixes) when any of ``names`` is in ``folder``.
+
+    Called before any work, so a refused run changes nothing.
+    """
+    if overwrite:
+        return
+    folder = Path(folder)
+    existing = [n for n in names if os.path.lexists(folder / n)]
+    if existing:
+        raise FileExistsError(
+            f"{str(folder)!r} already holds {listed(existing)} from an earlier 'ethogram {command}'; pass --overwrite "
+            "to replace them, or write elsewhere with --out DIR")
+
+
+@contextlib.contextmanager
+def files_swapped_in(folder: Path, names):
+    """Write ``names`` into the yielded hidden folder; on leaving, they replace those in ``folder``.
+
+    The new files are built beside ``folder`` (``.<name>.tmp-<pid>``) and moved in only when the
+    block ends without error: earlier files of the same names are renamed aside, the new ones
+    renamed in, the earlier ones deleted; if a rename fails, the earlier files are put back. A
+    failure leaves ``folder`` as it was (and removes the folders this call would have created).
+    Other files in ``folder`` are kept.
+    """
+    folder = Path(folder)
+    created = [folder] + missing_folders(folder) if not folder.exists() else []
+    build = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    aside = folder.parent / f".{folder.name}.old-{os.getpid()}"
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(build, ignore_errors=True)  # left by a killed run of the same process id
+        build.mkdir()
+        yield build
+        missing = [n for n in names if not (build / n).exists()]
+        if missing:
+            raise RuntimeError(f"internal error: {listed(missing)} not written")
+        folder.mkdir(exist_ok=True)
+        shutil.rmtree(aside, ignore_errors=True)
+        aside.mkdir()
+        moved_aside, moved_in = [], []
+        try:
+            for n in names:
+                if os.path.lexists(folder / n):
+                    os.replace(folder / n, aside / n)
+                    moved_aside.append(n)
+            for n in names:
+                os.replace(build / n, folder / n)
+                moved_in.append(n)
+        except BaseException:
+            for n in moved_in:
+                os.replace(folder / n, build / n)
+            for n in moved_aside:
+                os.replace(aside / n, folder / n)
+            raise
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        shutil.rmtree(aside, ignore_errors=True)
+        remove_if_empty(created)
+        raise
+    shutil.rmtree(build, ignore_errors=True)
+    shutil.rmtree(aside, ignore_errors=True)

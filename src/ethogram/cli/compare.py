@@ -8,13 +8,16 @@ from pathlib import Path
 
 def add_parser(subparsers, parents) -> None:
     """Register ``compare``."""
+    from ._common import add_overwrite_argument
+
     p = subparsers.add_parser(
         "compare", parents=parents, help="compare syllables with reference labels or human annotations",
         description=(
             "Score the syllables of a fit against reference labels of the same frames (MoSeq labels_clean, another "
             "results file, a CSV of labels: Hungarian matched accuracy, NMI, ARI, boundary precision/recall) or "
             "against human annotations (a CSV with recording, start, stop, behavior: the best syllable set per "
-            "behavior with precision/recall/F1, and a confusion table). Writes OUT/compare/."
+            "behavior with precision/recall/F1, and a confusion table). Writes OUT/compare/; tables of an earlier "
+            "comparison of the same kind there are replaced only with --overwrite."
         ),
     )
     p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
@@ -24,7 +27,13 @@ def add_parser(subparsers, parents) -> None:
                    help="units of annotation start/stop (when the CSV has no units column)")
     p.add_argument("--tolerance", type=int, default=2, metavar="FRAMES", help="boundary tolerance in frames (default 2)")
     p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/compare)")
+    add_overwrite_argument(p, "replace the tables of an earlier comparison of the same kind there (refused without it)")
     p.set_defaults(run=run)
+
+
+#: the files one comparison writes (and an earlier one of the same kind is refused for)
+ANNOTATION_TABLES = ("annotations_summary.csv", "annotations_coverage.csv", "annotations_confusion.csv")
+LABEL_TABLES = ("labels_scores.csv", "labels_confusion.csv", "labels_mapping.csv")
 
 
 def _is_annotations(path: Path) -> bool:
@@ -40,7 +49,7 @@ def run(args) -> int:
     """Run ``ethogram compare``."""
     from ..io.results import load_results
     from ..viz.movie_files import fit_folder
-    from ._common import results_path
+    from ._common import files_swapped_in, refuse_existing, results_path
 
     path = results_path(args.results)
     if not path.is_file():
@@ -50,22 +59,25 @@ def run(args) -> int:
         raise FileNotFoundError(f"--labels {str(labels_path)!r} not found")
     if args.tolerance < 0:
         raise ValueError(f"--tolerance must be >= 0 frames, got {args.tolerance}")
+    annotations = _is_annotations(labels_path)
+    names = ANNOTATION_TABLES if annotations else LABEL_TABLES
+    out = Path(args.out).expanduser() if args.out else fit_folder(path) / "compare"
+    refuse_existing(out, names, args.overwrite, "compare")  # before any work: a refused run changes nothing
     results = load_results(path)
-    out = Path(args.out) if args.out else fit_folder(path) / "compare"  # created once the tables exist
-    if _is_annotations(labels_path):
+    if annotations:
         from ..analysis.annotations import compare_annotations, read_annotations
 
         ann = read_annotations(labels_path, units=args.units, fps=results.fps())
         summary, coverage, confusion = compare_annotations(results.labels(), ann, results.num_states)
-        out.mkdir(parents=True, exist_ok=True)
-        summary.to_csv(out / "annotations_summary.csv", index=False)
-        coverage.to_csv(out / "annotations_coverage.csv")
-        confusion.to_csv(out / "annotations_confusion.csv")
+        with files_swapped_in(out, names) as build:
+            summary.to_csv(build / "annotations_summary.csv", index=False)
+            coverage.to_csv(build / "annotations_coverage.csv")
+            confusion.to_csv(build / "annotations_confusion.csv")
         print(f"{len(summary)} behavior(s) in {labels_path.name} against {results.num_states} syllables", file=sys.stdout)
         for r in summary.itertuples():
             print(f"  {r.behavior:<20} syllables {r.syllables or '-':<12} precision {r.precision:.3f}  "
                   f"recall {r.recall:.3f}  F1 {r.f1:.3f}", file=sys.stdout)
-        print(f"tables: {out}/ (annotations_summary.csv, annotations_coverage.csv, annotations_confusion.csv)", file=sys.stdout)
+        print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
         return 0
     from ..analysis.labels_compare import compare_labels, pair_labels, read_labels
 
@@ -79,13 +91,14 @@ def run(args) -> int:
 
     table = pd.concat(rows, ignore_index=True)
     table = table[["recording"] + [c for c in table.columns if c != "recording"]]
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "labels_scores.csv", index=False)
-    res.confusion.to_csv(out / "labels_confusion.csv")
-    pd.DataFrame(sorted(res.mapping.items()), columns=["syllable", "reference"]).to_csv(out / "labels_mapping.csv", index=False)
+    with files_swapped_in(out, names) as build:
+        table.to_csv(build / "labels_scores.csv", index=False)
+        res.confusion.to_csv(build / "labels_confusion.csv")
+        pd.DataFrame(sorted(res.mapping.items()), columns=["syllable", "reference"]).to_csv(
+            build / "labels_mapping.csv", index=False)
     print(f"{res.num_frames} frames of {len(ref)} recording(s) compared with {labels_path.name}", file=sys.stdout)
     print(f"  matched accuracy {res.accuracy:.3f}   NMI {res.nmi:.3f}   ARI {res.ari:.3f}", file=sys.stdout)
     print(f"  boundaries within {res.tolerance} frames: precision {res.boundary_precision:.3f}   "
           f"recall {res.boundary_recall:.3f}   F1 {res.boundary_f1:.3f}", file=sys.stdout)
-    print(f"tables: {out}/ (labels_scores.csv, labels_confusion.csv, labels_mapping.csv)", file=sys.stdout)
+    print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
     return 0

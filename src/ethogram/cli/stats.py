@@ -8,18 +8,26 @@ from pathlib import Path
 
 def add_parser(subparsers, parents) -> None:
     """Register ``stats``."""
+    from ._common import add_overwrite_argument
+
     p = subparsers.add_parser(
         "stats", parents=parents, help="compare syllable usage and duration between groups",
         description=(
             "Test every syllable's usage and mean duration across groups of recordings (Mann-Whitney for two "
-            "groups, Kruskal-Wallis and Dunn's test for more; Benjamini-Hochberg corrected). Writes OUT/stats/."
+            "groups, Kruskal-Wallis and Dunn's test for more; Benjamini-Hochberg corrected). Writes OUT/stats/; an earlier "
+            "result there is replaced only with --overwrite."
         ),
     )
     p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
     p.add_argument("--groups", required=True, metavar="CSV", help="index with columns recording, group")
     p.add_argument("--alpha", type=float, default=0.05, help="level on corrected p-values (default 0.05)")
     p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/stats)")
+    add_overwrite_argument(p, "replace an earlier result in that folder (refused without it)")
     p.set_defaults(run=run)
+
+
+#: the files ``stats`` writes (an earlier run's are refused without --overwrite)
+OUTPUTS = ("group_stats.csv", "per_recording.csv", "usage.png", "duration.png")
 
 
 def run(args) -> int:
@@ -29,26 +37,27 @@ def run(args) -> int:
     from ..analysis.groups import compare_groups, group_table, plot_group_stats, read_groups
     from ..io.results import load_results
     from ..viz.movie_files import fit_folder
-    from ._common import results_path
+    from ._common import files_swapped_in, refuse_existing, results_path
 
     path = results_path(args.results)
     if not path.is_file():
         raise FileNotFoundError(f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'")
     if not 0 < args.alpha < 1:
         raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha}")
+    out = Path(args.out).expanduser() if args.out else fit_folder(path) / "stats"
+    refuse_existing(out, OUTPUTS, args.overwrite, "stats")  # before any work: a refused run changes nothing
     results = load_results(path)
     groups = read_groups(args.groups, results.names)
     table = group_table(results.labels(), groups, fps=results.fps(), num_states=results.num_states)
-    out = Path(args.out) if args.out else fit_folder(path) / "stats"
-    out.mkdir(parents=True, exist_ok=True)
-    parts = []
-    for stat, png in (("usage", "usage.png"), ("duration_s", "duration.png")):
-        res = compare_groups(table, stat, alpha=args.alpha)
-        parts.append(res)
-        plot_group_stats(table, res, stat, path=out / png)
-    allres = pd.concat(parts, ignore_index=True)
-    table.to_csv(out / "per_recording.csv", index=False)
-    allres.to_csv(out / "group_stats.csv", index=False)
+    with files_swapped_in(out, OUTPUTS) as build:
+        parts = []
+        for stat, png in (("usage", "usage.png"), ("duration_s", "duration.png")):
+            res = compare_groups(table, stat, alpha=args.alpha)
+            parts.append(res)
+            plot_group_stats(table, res, stat, path=build / png)
+        allres = pd.concat(parts, ignore_index=True)
+        table.to_csv(build / "per_recording.csv", index=False)
+        allres.to_csv(build / "group_stats.csv", index=False)
     n_groups = len(set(groups.values()))
     test = "Mann-Whitney U" if n_groups == 2 else "Kruskal-Wallis + Dunn"
     print(f"{len(groups)} recordings in {n_groups} groups; {test}, Benjamini-Hochberg corrected", file=sys.stdout)
@@ -61,5 +70,5 @@ def run(args) -> int:
             print(f"  {what} differs for syllable(s): {items}", file=sys.stdout)
         else:
             print(f"  {what}: no syllable differs at alpha={args.alpha}", file=sys.stdout)
-    print(f"tables and plots: {out}/ (group_stats.csv, per_recording.csv, usage.png, duration.png)", file=sys.stdout)
+    print(f"tables and plots: {out}/ ({', '.join(OUTPUTS)})", file=sys.stdout)
     return 0
