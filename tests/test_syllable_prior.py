@@ -84,3 +84,32 @@ def test_select_command_fits_with_the_syllable_prior(monkeypatch, tmp_path, caps
                  "--quiet", "-o", str(tmp_path / "out")])
     assert code == 0, capsys.readouterr().err
     assert {k: seen[k] for k in SYLLABLE_PRIOR} == SYLLABLE_PRIOR
+
+
+def test_prior_ridge_can_be_raised_from_python_and_the_command_line(openfield, tmp_path, capsys):
+    from ethogram.cli import main
+
+    res = fit_recordings(openfield, num_iters=3, progress=False, seed=0, prior_ridge=10)
+    assert res.model.observations.prior_ridge == 10.0 and res.config["prior_ridge"] == 10.0
+    assert res.model.observations.prior_scale == SYLLABLE_PRIOR["prior_scale"]
+    with pytest.raises(ValueError, match=r"prior_ridge \(--prior-ridge\) must be a non-negative number"):
+        fit_recordings(openfield, num_iters=3, progress=False, prior_ridge=-1)
+    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--iters", "3", "--prior-ridge", "10", "--quiet",
+                 "-o", str(tmp_path / "out")])
+    assert code == 0, capsys.readouterr().err
+    assert load_results(tmp_path / "out" / "results.h5").model.observations.prior_ridge == 10.0
+    assert fit_recordings(openfield, num_iters=3, progress=False).config["prior_ridge"] == SYLLABLE_PRIOR["prior_ridge"]
+
+
+def test_a_kappa_search_that_misses_its_target_says_so_and_how_to_fix_it(tmp_path, capsys):
+    """A 3 s median is out of reach on the open-field mouse: the search stops at kappa_max, and
+    even --quiet prints one warning line naming --prior-ridge and --states."""
+    from ethogram.cli import main
+
+    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--target-duration", "3", "--iters", "20", "--quiet",
+                 "-o", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 0
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("ethogram: warning: kappa search: median duration")
+    assert "not within 10%" in lines[0] and "--prior-ridge 10" in lines[0] and "--states" in lines[0]

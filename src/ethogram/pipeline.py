@@ -183,6 +183,7 @@ def fit_recordings(
     checkpoint_every: int = 10,
     resume: bool = False,
     reseed_dead: bool = False,
+    prior_ridge: float | None = None,
 ) -> Results:
     """Fit a sticky AR-HMM jointly on recordings and label every frame.
 
@@ -231,6 +232,10 @@ def fit_recordings(
         ``fit["reseeds"]`` holds one row per re-seed (shape (n, 4)): iteration, syllable
         (numbered as in the results, by frequency), its expected frames and the objective
         before the re-seed.
+    prior_ridge : float, optional
+        Ridge on the AR weights in pseudo-frames of the standardized inputs (default
+        ``SYLLABLE_PRIOR["prior_ridge"]``, 1); raise it (e.g. to 10) when kappa does not
+        lengthen the syllables: the emissions then over-fit. Stored as ``config["prior_ridge"]``.
 
     Returns
     -------
@@ -254,6 +259,11 @@ def fit_recordings(
         raise ValueError(f"num_lags must be a positive integer, got {num_lags!r}")
     if kappa is not None and not (np.isfinite(kappa) and kappa >= 0):
         raise ValueError(f"kappa must be a non-negative number or None, got {kappa!r}")
+    ar_prior = dict(SYLLABLE_PRIOR)
+    if prior_ridge is not None:
+        if isinstance(prior_ridge, bool) or not (np.isfinite(prior_ridge) and prior_ridge >= 0):
+            raise ValueError(f"prior_ridge (--prior-ridge) must be a non-negative number of pseudo-frames, e.g. 1 or 10, got {prior_ridge!r}")
+        ar_prior["prior_ridge"] = float(prior_ridge)
     num_states, num_lags = int(num_states), int(num_lags)
     timings = {} if timings is None else timings
 
@@ -275,7 +285,7 @@ def fit_recordings(
     D = datas[0].shape[1]
 
     t0 = time.perf_counter()
-    model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags, **SYLLABLE_PRIOR), kappa=kappa_used)
+    model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags, **ar_prior), kappa=kappa_used)
     fit = model.fit(datas, masks=masks, num_iters=num_iters, num_restarts=num_restarts, seed=seed, progress=progress, tol=tol, num_threads=num_threads,
                     client=client, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, posterior=False,
                     reseed_dead=bool(reseed_dead))
@@ -295,6 +305,7 @@ def fit_recordings(
         "num_lags": num_lags,
         "kappa": kappa,
         "kappa_used": kappa_used,
+        "prior_ridge": ar_prior["prior_ridge"],
         "num_iters": int(num_iters),
         "num_restarts": int(num_restarts),
         "seed": seed if seed is None or isinstance(seed, (int, np.integer)) else str(seed),

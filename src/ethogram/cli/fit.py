@@ -71,6 +71,7 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     g.add_argument("--restarts", type=int, default=1, metavar="R", help="independent starts, best kept (default 1)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     g.add_argument("--expected-states", action="store_true", help="also store the state probabilities (T x K per recording)")
+    g.add_argument("--prior-ridge", type=float, default=None, metavar="R", help="ridge on the AR weights, in pseudo-frames of the standardized inputs (default 1); raise it (e.g. 10) when raising kappa does not lengthen the syllables")
     g.add_argument("--reseed-dead", action="store_true", help="give states EM stops using (< 1 expected frame) the frames the model explains worst, up to 3 times each (ethogram.fitting.reseed)")
     g = p.add_argument_group("preparation")
     v = g.add_mutually_exclusive_group()
@@ -157,17 +158,20 @@ def _fit(args, recordings, path, prep, timings):
             raise ValueError("--reseed-dead does not apply to --target-duration (a kappa search): give --kappa")
         from ..selection import fit_to_target_duration
 
-        results, _ = fit_to_target_duration(
+        results, search = fit_to_target_duration(
             recordings, args.target_duration, num_states=args.states, num_lags=args.lags, prep=prep, num_iters=args.iters,
             seed=args.seed, progress=False if args.quiet else None, num_workers=None, timings=timings,
-            num_restarts=args.restarts, expected_states=args.expected_states,
+            num_restarts=args.restarts, expected_states=args.expected_states, prior_ridge=getattr(args, "prior_ridge", None),
         )
+        warn = not search.reached or "times the number of frames" in search.message
+        if warn or not args.quiet:  # a search that missed its target is not chatter
+            print(f"{'ethogram: warning: ' if warn else ''}kappa search: {search.message}", file=sys.stderr if warn else sys.stdout)
     else:
         results = fit_recordings(
             recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
             num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
             progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
-            reseed_dead=bool(getattr(args, "reseed_dead", False)), **opts,
+            reseed_dead=bool(getattr(args, "reseed_dead", False)), prior_ridge=getattr(args, "prior_ridge", None), **opts,
         )
     return results, opts
 

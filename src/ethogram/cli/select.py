@@ -56,6 +56,7 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--folds", type=int, default=1, metavar="F", help="folds (default 1)")
     g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
     g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: the pipeline's default for each K)")
+    g.add_argument("--prior-ridge", type=float, default=None, metavar="R", help="ridge on the AR weights in pseudo-frames of the standardized inputs (default 1, as 'ethogram fit')")
     g.add_argument("--prune", type=float, default=None, metavar="USAGE", help="after each fit, drop states used for at most this fraction of frames and refit (e.g. 0.005)")
     g.add_argument("--target-duration", type=float, default=None, metavar="S", help="also search kappa for this median syllable duration (seconds) at the chosen K")
     g.add_argument("--stability", type=int, default=0, metavar="N", help="also fit the chosen K N times and measure agreement")
@@ -89,6 +90,8 @@ def _check_args(args) -> list:
         raise ValueError(f"--prune must be a fraction in [0, 1), got {args.prune}")
     if args.kappa is not None and not args.kappa >= 0:
         raise ValueError(f"--kappa must be >= 0, got {args.kappa}")
+    if args.prior_ridge is not None and not (np.isfinite(args.prior_ridge) and args.prior_ridge >= 0):
+        raise ValueError(f"--prior-ridge must be a number >= 0 (pseudo-frames, e.g. 1 or 10), got {args.prior_ridge}")
     return Ks
 
 
@@ -118,6 +121,8 @@ def run(args) -> int:
     usable = int(sum(m.sum() for m in masks))
     # the fit's AR prior (pipeline.SYLLABLE_PRIOR), so that the K and kappa chosen here are the fit's
     obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
+    if args.prior_ridge is not None and obs_kw:
+        obs_kw["prior_ridge"] = args.prior_ridge
     kappa = args.kappa if args.kappa is not None else (lambda K: default_kappa(usable, K, fps))
     progress = False if args.quiet else None
     common = dict(model=args.model, observation_kwargs=obs_kw, num_iters=args.iters, seed=args.seed, num_workers=args.workers, progress=progress)

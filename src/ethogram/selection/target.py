@@ -81,7 +81,8 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     import inspect
 
     tol = fit_kwargs.get("tol", inspect.signature(fit_recordings).parameters["tol"].default)
-    search = find_kappa(datas, num_states, target_duration=target_duration, fps=fps, observation_kwargs={"num_lags": int(num_lags), **SYLLABLE_PRIOR},
+    ridge = {} if fit_kwargs.get("prior_ridge") is None else {"prior_ridge": float(fit_kwargs["prior_ridge"])}
+    search = find_kappa(datas, num_states, target_duration=target_duration, fps=fps, observation_kwargs={"num_lags": int(num_lags), **SYLLABLE_PRIOR, **ridge},
                         masks=masks, num_iters=num_iters, tol=tol, seed=seed, num_workers=num_workers, executor=executor,
                         progress=progress, **(search_kwargs or {}))
     timings["kappa_search"] = time.perf_counter() - t0
