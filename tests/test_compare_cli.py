@@ -35,7 +35,7 @@ def test_permuted_reference_scores_one(fit, tmp_path, capsys):
     ref = np.where(lab >= 0, perm[np.clip(lab, 0, None)] + 100, -1)
     pd.DataFrame({"recording": name, "frame": np.arange(lab.size)[::-1], "label": ref[::-1]}).to_csv(
         tmp_path / "ref.csv", index=False)  # rows in reverse: sorted by frame on reading
-    assert main(["compare", str(fit), "--labels", str(tmp_path / "ref.csv")]) == 0
+    assert main(["compare", str(fit), "--overwrite", "--labels", str(tmp_path / "ref.csv")]) == 0
     out = capsys.readouterr().out
     assert "matched accuracy 1.000" in out and "NMI 1.000" in out and "ARI 1.000" in out
     scores = pd.read_csv(fit / "compare" / "labels_scores.csv")
@@ -57,7 +57,7 @@ def test_known_disagreement_and_results_file_reference(fit, tmp_path, capsys):
     ref = lab.copy()
     ref[500:600] = np.where(ref[500:600] >= 0, 7, -1)  # a label the fit does not have
     pd.DataFrame({"label": ref}).to_csv(tmp_path / "other.csv", index=False)  # no recording column: the only one
-    assert main(["compare", str(fit), "--labels", str(tmp_path / "other.csv"), "--tolerance", "0"]) == 0
+    assert main(["compare", str(fit), "--overwrite", "--labels", str(tmp_path / "other.csv"), "--tolerance", "0"]) == 0
     row = pd.read_csv(fit / "compare" / "labels_scores.csv").iloc[0]
     valid = lab >= 0
     changed = int(valid[500:600].sum())
@@ -65,7 +65,7 @@ def test_known_disagreement_and_results_file_reference(fit, tmp_path, capsys):
     direct = compare_labels(ref, lab, tolerance=0)
     assert row["nmi"] == pytest.approx(direct.nmi) and row["ari"] == pytest.approx(direct.ari)
     # another results file as the reference: the same fit agrees with itself
-    assert main(["compare", str(fit), "--labels", str(fit / "results.h5")]) == 0
+    assert main(["compare", str(fit), "--overwrite", "--labels", str(fit / "results.h5")]) == 0
     assert "matched accuracy 1.000" in capsys.readouterr().out
 
 
@@ -98,7 +98,7 @@ def test_annotations(fit, tmp_path, capsys):
     rows = [(name, s / 30, e / 30, "A") for s, e in zip(starts, stops) if lab[s] == 0 and e <= 1200]
     ann = pd.DataFrame(rows, columns=["recording", "start", "stop", "behavior"])
     ann.to_csv(tmp_path / "ann.csv", index=False)
-    assert main(["compare", str(fit), "--labels", str(tmp_path / "ann.csv"), "--units", "seconds"]) == 0
+    assert main(["compare", str(fit), "--overwrite", "--labels", str(tmp_path / "ann.csv"), "--units", "seconds"]) == 0
     out = capsys.readouterr().out
     assert "A" in out
     summary = pd.read_csv(fit / "compare" / "annotations_summary.csv")
@@ -112,5 +112,5 @@ def test_annotations(fit, tmp_path, capsys):
     assert saved.to_numpy().tolist() == confusion.to_numpy().tolist()
     # without units anywhere: a one-line error
     ann.to_csv(tmp_path / "ann2.csv", index=False)
-    assert main(["compare", str(fit), "--labels", str(tmp_path / "ann2.csv")]) == 2
+    assert main(["compare", str(fit), "--overwrite", "--labels", str(tmp_path / "ann2.csv")]) == 2
     assert "units" in capsys.readouterr().err

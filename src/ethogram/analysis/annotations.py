@@ -26,6 +26,28 @@ _FRAMES = {"frame", "frames", "f"}
 NONE_ROW = "(none)"
 
 
+def _units_name(value) -> str:
+    """``"seconds"``, ``"frames"`` or ``""`` (not a known spelling)."""
+    v = str(value).strip().lower()
+    return "seconds" if v in _SECONDS else "frames" if v in _FRAMES else ""
+
+
+def _names(names, limit: int = 5) -> str:
+    """``'a', 'b' and 3 more``: a few names, then how many others."""
+    names = list(names)
+    more = len(names) - limit
+    return ", ".join(repr(str(n)) for n in names[:limit]) + (f" and {more} more" if more > 0 else "")
+
+
+def _check_known(recordings, known, where: str) -> None:
+    """ValueError naming annotated recordings that are not among ``known`` (and a few known ones)."""
+    unknown = sorted(set(map(str, recordings)) - set(map(str, known)))
+    if unknown:
+        raise ValueError(
+            f"{where} names recording(s) {_names(unknown)} that are not in the results; the results hold "
+            f"{len(known)} recording(s): {_names(sorted(map(str, known)))} (the recording column must use these names)")
+
+
 def read_annotations(path_or_frame, units: str | None = None, fps=None):
     """Read behavior intervals and convert them to frames.
 
@@ -37,7 +59,8 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
     units : {"seconds", "frames"}, optional
         Units of ``start`` and ``stop`` for rows without a ``units`` column value.
     fps : float or mapping of str to float, optional
-        Frames per second (one for all recordings or per recording), needed for seconds.
+        Frames per second (one for all recordings or per recording), needed for seconds. A
+        mapping also names the known recordings: others are refused.
 
     Returns
     -------
@@ -50,8 +73,9 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
     Raises
     ------
     ValueError
-        When a column is missing, units are unknown or missing, fps is missing for seconds,
-        or ``stop < start``.
+        When a column is missing, units are unknown or missing (no units column and no
+        ``units``; an empty or unknown value in the column), a recording is not among the keys
+        of a mapping ``fps``, fps is missing for seconds, or ``stop < start``.
     """
     import pandas as pd
 
@@ -66,29 +90,50 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
     missing = [c for c in ("recording", "start", "stop", "behavior") if c not in df.columns]
     if missing:
         raise ValueError(f"{where}: missing column(s) {missing}; need recording, start, stop, behavior (and optionally units)")
+    recs = df["recording"].astype(str).to_numpy()
+    if isinstance(fps, Mapping):  # the recordings are known: name the unknown ones before anything else
+        _check_known(recs, fps, where)
+    given = _units_name(units) if units is not None else ""
+    if units is not None and not given:
+        raise ValueError(f"units must be 'seconds' or 'frames' (--units on the command line), got {units!r}")
+    accepted = "'seconds' (or s, sec, second) or 'frames' (or frame, f)"
     if "units" in df.columns:
-        u = df["units"].astype("string").str.strip().str.lower().fillna(units.lower() if units else "")
+        u = df["units"].astype("string").str.strip().str.lower().fillna("").map(_units_name)
+        u = u.where(u != "", given)
     else:
-        u = pd.Series([units.lower() if units else ""] * len(df), index=df.index)
-    bad = ~u.isin(_SECONDS | _FRAMES)
-    if bad.any():
+        if not given:
+            raise ValueError(
+                f"{where} has no units column, so start/stop could be seconds or frames; add a units column with "
+                f"{accepted} on every row, or give units for all rows (--units seconds or --units frames on the "
+                "command line, units= in Python)")
+        u = pd.Series([given] * len(df), index=df.index)
+    bad = np.flatnonzero((u == "").to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raw = str(df["units"].iloc[i]) if pd.notna(df["units"].iloc[i]) else ""
+        row = f"row {i + 1} (line {i + 2})" if where != "annotations" else f"row {i}"
+        more = f" ({bad.size - 1} more row(s) with an empty or unknown unit)" if bad.size > 1 else ""
+        what = "is empty" if not raw.strip() else f"is {raw.strip()!r}"
         raise ValueError(
-            f"{where}: units of row {int(np.flatnonzero(bad.to_numpy())[0])} are {u[bad].iloc[0]!r}; "
-            "say 'seconds' or 'frames' in a units column or with --units"
-        )
+            f"{where}: the units column {what} in {row}{more}; accepted values are {accepted}"
+            + (" (or give units for the rows left empty: --units on the command line, units= in Python)" if not raw.strip() else ""))
     start = df["start"].to_numpy(dtype=np.float64)
     stop = df["stop"].to_numpy(dtype=np.float64)
     if np.any(~np.isfinite(start) | ~np.isfinite(stop)) or np.any(stop < start):
         raise ValueError(f"{where}: every interval needs finite start <= stop")
-    recs = df["recording"].astype(str).to_numpy()
-    is_sec = u.isin(_SECONDS).to_numpy()
+    is_sec = (u == "seconds").to_numpy()
     s_frame = np.empty(len(df), dtype=np.int64)
     e_frame = np.empty(len(df), dtype=np.int64)
     for i in range(len(df)):
         if is_sec[i]:
             rate = fps.get(recs[i]) if isinstance(fps, Mapping) else fps
             if rate is None:
-                raise ValueError(f"{where}: recording {recs[i]!r} is annotated in seconds but its fps is unknown; give fps")
+                if isinstance(fps, Mapping):
+                    raise ValueError(
+                        f"{where}: recording {recs[i]!r} is annotated in seconds but has no frame rate in the results; "
+                        "give its start/stop in frames (units 'frames')")
+                raise ValueError(f"{where}: recording {recs[i]!r} is annotated in seconds but fps is not given; "
+                                 "give fps= (frames per second), or start/stop in frames")
             s_frame[i] = int(np.ceil(start[i] * float(rate) - 1e-9))
             e_frame[i] = int(np.ceil(stop[i] * float(rate) - 1e-9))
         else:
@@ -116,9 +161,7 @@ def annotation_masks(annotations, lengths: Mapping) -> dict[str, dict[str, np.nd
     ValueError
         When an annotated recording is not among ``lengths``.
     """
-    unknown = sorted(set(annotations["recording"]) - set(lengths))
-    if unknown:
-        raise ValueError(f"annotations name recording(s) {unknown[:5]} that are not in the results; known: {sorted(lengths)[:10]}")
+    _check_known(annotations["recording"], lengths, "annotations")
     out: dict = {}
     for row in annotations.itertuples(index=False):
         T = int(lengths[row.recording])
