@@ -64,3 +64,22 @@ def test_fit_with_target_duration_reproduces_the_search(tmp_path, capsys):
     assert np.median(run_lengths(labels)) == chosen["median_duration"].iloc[0]
     assert main(["fit", str(KEYPOINTS), "--fps", "30", "--kappa", "10", "--target-duration", "0.4", "-o", str(tmp_path / "x")]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_select_notes_a_best_k_at_the_edge_of_the_grid(tmp_path, capsys):
+    from ethogram.data import openfield_keypoints
+
+    code = main(["select", str(openfield_keypoints()), "--fps", "30", "--states", "1,2", "--restarts", "1", "--iters", "5",
+                 "--workers", "1", "--quiet", "-o", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0
+    summary = pd.read_csv(tmp_path / "out" / "selection" / "selection_summary.csv")
+    best = int(summary.loc[summary["mean"].idxmax(), "num_states"])  # with two values, always at an edge
+    side, other = ("largest", "larger") if best == 2 else ("smallest", "smaller")
+    assert f"note: the best K is the {side} one tried" in out and f"try {other} values of --states" in out
+    code = main(["select", str(openfield_keypoints()), "--fps", "30", "--states", "1,2,3", "--restarts", "1", "--iters", "5",
+                 "--workers", "1", "--quiet", "--overwrite", "-o", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    summary = pd.read_csv(tmp_path / "out" / "selection" / "selection_summary.csv")
+    inside = int(summary.loc[summary["mean"].idxmax(), "num_states"]) == 2
+    assert ("note: the best K" in out) != inside

@@ -139,6 +139,11 @@ def run(args) -> int:
                  f"best K = {cv.best_num_states} (held-out {cv.summary.set_index('num_states').loc[cv.best_num_states, 'mean']:.4f} nats/frame); "
                  f"smallest K within one standard error: {chosen} "
                  f"({cv.summary.set_index('num_states').loc[chosen, 'states_used']:.3g} states used on average)"]
+        if len(Ks) > 1 and cv.best_num_states in (min(Ks), max(Ks)):  # the optimum may lie outside the grid
+            side = "largest" if cv.best_num_states == max(Ks) else "smallest"
+            other = "larger" if side == "largest" else "smaller"
+            lines.append(f"note: the best K is the {side} one tried; held-out fit may improve further: try {other} "
+                         "values of --states")
         kappa_chosen = kappa(chosen) if callable(kappa) else kappa
         if args.target_duration is not None:
             search = find_kappa(datas, chosen, target_duration=args.target_duration, fps=fps, **common)
