@@ -113,3 +113,4 @@ def test_a_kappa_search_that_misses_its_target_says_so_and_how_to_fix_it(tmp_pat
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("ethogram: warning: kappa search: median duration")
     assert "not within 10%" in lines[0] and "--prior-ridge 10" in lines[0] and "--states" in lines[0]
+

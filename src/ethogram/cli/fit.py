@@ -6,6 +6,8 @@ import shutil
 import sys
 import time
 
+import numpy as np
+
 from ._common import (add_input_arguments, add_output_arguments, check_output, missing_folders, names_list, print_summary, read_inputs,
                       remove_if_empty, results_path, write)
 
@@ -143,6 +145,12 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     if reseeds is not None and len(reseeds):
         where = ", ".join(f"syllable {int(s)} at iteration {int(i)}" for i, s, _, _ in reseeds)
         print(f"re-seeded {len(reseeds)} dead state{'s' if len(reseeds) > 1 else ''} (--reseed-dead): {where}", file=out)
+    elif getattr(args, "reseed_dead", False):
+        print("--reseed-dead: no state died, nothing re-seeded", file=out)
+    objectives = np.asarray(results.fit.get("restart_objectives", []), dtype=float)
+    if objectives.size > 1:
+        kept = int(results.fit["chosen_restart"])
+        print(f"restarts: final objectives {', '.join(f'{o:.2f}' for o in objectives)}; kept restart {kept} (the highest)", file=out)
     return 0
 
 

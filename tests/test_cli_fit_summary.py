@@ -1,0 +1,26 @@
+"""What ``ethogram fit`` prints beyond the syllable table: every restart's final objective and
+which was kept, and whether --reseed-dead re-seeded anything."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ethogram.data import openfield_keypoints
+from ethogram.io.results import load_results
+
+
+def test_fit_reports_restarts_and_an_idle_reseed(tmp_path, capsys):
+    from ethogram.cli import main
+
+    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--iters", "5", "--restarts", "2", "--reseed-dead", "--quiet",
+                 "-o", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 0
+    fit = load_results(tmp_path / "out" / "results.h5").fit
+    objectives, kept = np.asarray(fit["restart_objectives"]), int(fit["chosen_restart"])
+    assert kept == int(np.argmax(objectives))
+    assert f"restarts: final objectives {objectives[0]:.2f}, {objectives[1]:.2f}; kept restart {kept}" in out
+    if len(fit.get("reseeds", [])) == 0:
+        assert "--reseed-dead: no state died, nothing re-seeded" in out
+    else:
+        assert "re-seeded" in out
