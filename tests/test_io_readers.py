@@ -184,3 +184,16 @@ def test_describe_summarises_a_recording():
     assert "frames (908, 80, 80)" in text and "centroid" in text and "heading" in text
     (nofps,) = read_recordings(OPENFIELD / "keypoints.csv")
     assert "give --fps" in describe(nofps)
+
+
+def test_describe_reports_points_below_the_default_confidence():
+    import inspect
+
+    from ethogram.io import Recording, describe
+    from ethogram.io.readers import CONFIDENCE_DEFAULT
+    from ethogram.prep import Preparation
+
+    assert CONFIDENCE_DEFAULT == inspect.signature(Preparation).parameters["confidence_threshold"].default
+    conf = np.array([[0.9, 0.2], [0.4, 0.95], [0.7, 0.8], [0.1, 0.99]])
+    rec = Recording("m", np.zeros((4, 2, 2)), "keypoints", fps=30.0, bodyparts=["a", "b"], confidence=conf)
+    assert "  low confidence: 37.5% of points below 0.5 (masked by default; --confidence)" in describe(rec).splitlines()

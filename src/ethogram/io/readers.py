@@ -403,6 +403,10 @@ def describe(recording: Recording) -> str:
     if r.confidence is not None:
         c = r.confidence[np.isfinite(r.confidence)]
         extras.append(f"confidence ({'median %.3g' % np.median(c) if c.size else 'all NaN'})")
+        if r.kind == "keypoints" and c.size:
+            # what preparation will mask: points below the default confidence threshold
+            low = float(np.mean(c < CONFIDENCE_DEFAULT))
+            lines.append(f"  low confidence: {low:.1%} of points below {CONFIDENCE_DEFAULT:g} (masked by default; --confidence)")
     for k in ("timestamps", "centroid", "heading"):
         if getattr(r, k) is not None:
             extras.append(k)
@@ -414,3 +418,7 @@ def describe(recording: Recording) -> str:
         extras.append(f"video {r.video_path}")
     lines.append(f"  extras: {', '.join(extras) if extras else 'none'}")
     return "\n".join(lines)
+
+
+#: the preparation's default confidence threshold (``Preparation(confidence_threshold=0.5)``)
+CONFIDENCE_DEFAULT = 0.5
