@@ -288,3 +288,12 @@ def test_tables_are_written_and_replaced_with_the_results(tmp_path):
     write_results(path, _results(), overwrite=True, tables={"other": t1})
     assert sorted(p.name for p in folder.iterdir()) == ["other.csv"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5", "r_csv", "r_tables"]
+
+
+def test_repr_is_a_summary_not_the_arrays(tmp_path):
+    res = _results()
+    text = repr(res)
+    assert text.startswith("Results(") and "K = " in text and len(text) < 300
+    rec = res.recordings[0]
+    assert repr(rec) == (f"RecordingResult({rec.name!r}: {rec.num_frames} frames, {int((rec.syllables >= 0).sum())} labelled, "
+                         + ("fps unknown" if rec.fps is None else f"{rec.fps:g} fps") + ")")

@@ -105,6 +105,11 @@ class RecordingResult:
             return np.full(self.num_frames, np.nan)
         return np.arange(self.num_frames) / self.fps
 
+    def __repr__(self) -> str:
+        used = int(np.sum(self.syllables >= 0))
+        fps = "fps unknown" if self.fps is None else f"{self.fps:g} fps"
+        return f"RecordingResult({self.name!r}: {self.num_frames} frames, {used} labelled, {fps})"
+
 
 @dataclass
 class Results:
@@ -150,6 +155,12 @@ class Results:
     def names(self) -> list:
         """Recording names in order."""
         return [r.name for r in self.recordings]
+
+    def __repr__(self) -> str:
+        command = self.config.get("command", "?")
+        where = f", path={self.path!r}" if self.path else ""
+        return (f"Results({command}: {len(self.recordings)} recording(s) {self.names[:3]}"
+                f"{' ...' if len(self.recordings) > 3 else ''}, K = {self.num_states}{where})")
 
     def __getitem__(self, name: str) -> RecordingResult:
         for r in self.recordings:
