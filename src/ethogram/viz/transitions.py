@@ -95,10 +95,14 @@ def plot_transition_matrix(transition_matrix, order=None, exclude_self: bool = F
     ax.set_yticks(ticks)
     ax.set_yticklabels([str(order[t]) for t in ticks], fontsize=8)
     colors = syllable_colors(K)
-    for t, lab in zip(ticks, ax.get_yticklabels()):
-        lab.set_color(colors[order[t]])
-    for t, lab in zip(ticks, ax.get_xticklabels()):
-        lab.set_color(colors[order[t]])
+    from matplotlib.colors import to_rgb
+
+    for t, lab in zip(np.concatenate([ticks, ticks]), ax.get_yticklabels() + ax.get_xticklabels()):
+        # the syllable's colour as the label's background, the text black or white by luminance
+        # (pale palette colours as text were unreadable on white)
+        r, g, b = to_rgb(colors[order[t]])
+        lab.set_bbox(dict(facecolor=(r, g, b), edgecolor="none", boxstyle="square,pad=0.2"))
+        lab.set_color("black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
     ax.set_xlabel("to syllable")
     ax.set_ylabel("from syllable")
     ax.set_title(title if title is not None else ("transitions (self excluded)" if exclude_self else "transition matrix"))
