@@ -62,9 +62,52 @@ def run(args) -> int:
                            num_instances=args.instances, seed=args.seed, num_workers=args.workers,
                            progress=not args.quiet, rows=args.rows, cols=args.cols, skeleton=skeleton,
                            overwrite=args.overwrite)
-    skipped = manifest.attrs.get("skipped", [])
-    kinds = ", ".join(sorted(set(manifest["kind"]))) or "no"
-    print(f"{len(manifest)} {kinds} movie(s) in {out}/ (manifest: movies.csv, instances shown: instances.csv)", file=sys.stdout)
-    if skipped:
-        print(f"syllable(s) without a usable instance, no movie: {' '.join(map(str, skipped))}", file=sys.stdout)
+    for line in movie_lines(manifest, out):
+        print(line, file=sys.stdout)  # also with --quiet: a syllable without a movie is a result, not chatter
     return 0
+
+
+def movie_lines(manifest, out) -> list:
+    """What ``ethogram movies`` prints: the movies made, syllables shown with fewer instances than
+    asked for (and why), syllables without a movie (and why)."""
+    attrs = manifest.attrs
+    counts, rule, requested = attrs.get("instance_counts", {}), attrs.get("rule", ""), attrs.get("requested")
+    skipped = list(attrs.get("skipped", []))
+    shortest = attrs.get("min_duration", 3)
+    lines = []
+    if len(manifest):
+        kinds = ", ".join(sorted(set(manifest["kind"])))
+        lines.append(f"{len(manifest)} {kinds} movie(s) in {out}/ (manifest: movies.csv, instances shown: instances.csv)")
+    few = [(int(row.syllable), int(row.num_instances)) for row in manifest.itertuples()
+           if requested and row.num_instances < requested and int(row.syllable) in counts]
+    if few:
+        lines.append(f"fewer than {requested} instances per movie for {len(few)} syllable(s); an instance is shown when "
+                     f"it is {rule}:")
+        for k, shown in few:
+            c = counts[k]
+            why = _why(c, shortest)
+            lines.append(f"  syllable {k}: {shown} of {c['all']} instances shown" + (f" ({why})" if why else ""))
+    if skipped:
+        never = [k for k in skipped if counts.get(k, {}).get("all", 0) == 0]
+        unusable = [k for k in skipped if k not in never]
+        made = len(manifest) > 0
+        if len(unusable) == 1:
+            k = unusable[0]
+            head = f"no movie for syllable {k}: it has" if made else f"no movie made: syllable {k} has"
+            lines.append(f"{head} no instance {rule} (of its {counts[k]['all']} instances, {_why(counts[k], shortest)})")
+        elif unusable:
+            each = "; ".join(f"syllable {k}: of its {counts[k]['all']} instances, {_why(counts[k], shortest)}" for k in unusable)
+            lines.append(f"no movie {'' if made else 'made '}for syllables {', '.join(map(str, unusable))}: none has an "
+                         f"instance {rule} ({each})")
+        if never:
+            one = len(never) == 1
+            lines.append(f"no movie {'' if made else 'made '}for syllable{'' if one else 's'} {', '.join(map(str, never))}: "
+                         f"{'it does' if one else 'they do'} not occur in the recordings")
+    return lines
+
+
+def _why(c: dict, min_duration: int) -> str:
+    """``"8 shorter than 3 frames, 2 too close to the recording's start or end"``, from instance counts."""
+    parts = ([f"{c['short']} shorter than {min_duration} frames"] if c["short"] else []) + (
+        [f"{c['edge']} too close to the recording's start or end"] if c["edge"] else [])
+    return ", ".join(parts)

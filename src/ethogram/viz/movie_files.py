@@ -24,9 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["make_movies", "fit_folder", "KINDS", "MOSEQ_FORMATS"]
+__all__ = ["make_movies", "fit_folder", "usable_rule", "KINDS", "MOSEQ_FORMATS", "MANIFEST_COLUMNS"]
 
 KINDS = ("crowd", "grid", "skeleton")
+#: columns of ``movies.csv``, one row per movie
+MANIFEST_COLUMNS = ["syllable", "kind", "file", "num_instances", "usable_instances", "all_instances", "num_frames",
+                    "height", "width", "fps"]
 #: formats whose heading is MoSeq's on-screen angle and whose frames are depth crops
 MOSEQ_FORMATS = ("moseq2", "moseq-nwb")
 
@@ -137,7 +140,8 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     out_dir : str or Path, optional
         Where the movies go; default ``<fit folder>/movies``.
     syllables : list of int, optional
-        Default: every syllable of the model that has an instance.
+        Default: every syllable that occurs in the recordings (those without a usable instance
+        are listed in ``manifest.attrs["skipped"]``).
     kind : {"auto", "crowd", "grid", "skeleton"}, default "auto"
         ``auto``: crowd for MoSeq depth recordings, grid when every keypoint recording has
         a video (``video`` or the one its reader found), else skeleton.
@@ -157,7 +161,10 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         Crowd: seconds after the end of the longest instance (default 0; instances are cut
         at 2 s); grid/skeleton: seconds from onset (default 2).
     min_duration : int, default 3
-        Shortest instance shown, in frames.
+        Shortest instance shown, in frames. An instance is *usable* when it lasts at least
+        ``min_duration`` frames and the recording holds the movie's window around it:
+        ``pre_s`` before its onset and, for grid and skeleton movies, ``post_s`` after its end
+        (:func:`ethogram.viz._instances.syllable_instances`).
     rows, cols, tile_size : int, default 4, 6, 128
         Grid layout and tile side in pixels.
     align_timestamps : bool, default True
@@ -175,8 +182,14 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     -------
     pandas.DataFrame
         The manifest (also written to ``movies.csv``): ``syllable``, ``kind``, ``file``
-        (relative to ``out_dir``), ``num_instances``, ``num_frames``, ``height``, ``width``,
-        ``fps``.
+        (relative to ``out_dir``), ``num_instances`` (shown), ``usable_instances``,
+        ``all_instances`` (every run of the syllable), ``num_frames``, ``height``, ``width``,
+        ``fps``. Its ``attrs`` hold ``skipped`` (syllables asked for without a usable
+        instance: no movie), ``instance_counts`` (syllable -> dict of ``all``, ``short``
+        (fewer than ``min_duration`` frames), ``edge`` (long enough, but the window leaves the
+        recording) and ``usable``, for every syllable asked for), ``requested`` (instances
+        wanted per movie), ``min_duration`` and ``rule`` (the usability rule in words). When no syllable has a
+        usable instance nothing is written.
 
     Raises
     ------
@@ -256,13 +269,25 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         inst = syllable_instances(labels, pre=pre, post=post, min_duration=min_duration)
         n_inst = min(num_instances or rows * cols, rows * cols)
 
-    wanted = sorted(inst) if syllables is None else [int(k) for k in syllables]
+    every = syllable_instances(labels, min_duration=1, require_window=False)
+    long_enough = syllable_instances(labels, min_duration=min_duration, require_window=False)
+    wanted = sorted(every) if syllables is None else [int(k) for k in syllables]
     bad = [k for k in wanted if k < 0 or k >= K]
     if bad:
         raise ValueError(f"syllable(s) {bad} do not exist; the model has syllables 0-{K - 1}")
+    counts = {}
+    for k in wanted:
+        n_all, n_long, n_ok = len(every.get(k, ())), len(long_enough.get(k, ())), len(inst.get(k, ()))
+        counts[k] = {"all": n_all, "short": n_all - n_long, "edge": n_long - n_ok, "usable": n_ok}
     chosen = {k: sample_instances(inst[k], n_inst, seed, k) for k in wanted if inst.get(k)}
     skipped = [k for k in wanted if k not in chosen]
     names = {k: f"{kind}_syllable_{k:02d}.mp4" for k in chosen}
+    attrs = {"skipped": skipped, "instance_counts": counts, "requested": n_inst, "min_duration": int(min_duration),
+             "rule": usable_rule(min_duration, pre, post if kind != "crowd" else 0, fps if fps_all else None)}
+    if not chosen:  # nothing to render: write nothing (no folder, no manifest)
+        manifest = pd.DataFrame(columns=MANIFEST_COLUMNS)
+        manifest.attrs.update(attrs)
+        return manifest
     _refuse_existing(out_dir, [names[k] for k in sorted(chosen)], overwrite)
     build = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
 
@@ -283,7 +308,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
                     v.close()
         path = write_mp4(build / names[k], movie, fps=fps)
         row = {"syllable": k, "kind": kind, "file": path.name, "num_instances": len(sample),
-               "num_frames": movie.shape[0], "height": movie.shape[1], "width": movie.shape[2], "fps": fps}
+               "usable_instances": counts[k]["usable"], "all_instances": counts[k]["all"], "num_frames": movie.shape[0], "height": movie.shape[1], "width": movie.shape[2], "fps": fps}
         del movie
         return row
 
@@ -293,7 +318,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         build.mkdir(parents=True)
         rows_out = render_movies([lambda k=k: job(k) for k in sorted(chosen)], num_workers=num_workers,
                                  progress=progress, desc=f"{kind} movies")
-        manifest = pd.DataFrame(rows_out, columns=["syllable", "kind", "file", "num_instances", "num_frames", "height", "width", "fps"])
+        manifest = pd.DataFrame(rows_out, columns=MANIFEST_COLUMNS)
         inst_rows = [{"syllable": k, "kind": kind, "instance": i, "recording": n, "start": a, "stop": b}
                      for k in sorted(chosen) for i, (n, a, b) in enumerate(chosen[k])]
         instances = pd.DataFrame(inst_rows, columns=["syllable", "kind", "instance", "recording", "start", "stop"])
@@ -311,8 +336,24 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
                 pass
         raise
     shutil.rmtree(build, ignore_errors=True)
-    manifest.attrs["skipped"] = skipped
+    manifest.attrs.update(attrs)
     return manifest
+
+
+def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> str:
+    """The rule an instance must meet to be shown, in words (frames, and seconds when ``fps`` is known).
+
+    E.g. ``"at least 3 frames long, with 1 s (30 frames) of recording before its onset and 2 s
+    (60 frames) after its end"``.
+    """
+
+    def span(n):
+        return f"{n / fps:g} s ({n} frames)" if fps else f"{n} frames"
+
+    text = f"at least {int(min_duration)} frames long"
+    window = ([f"{span(pre)} of recording before its onset"] if pre > 0 else []) + (
+        [f"{span(post)} after its end"] if post > 0 else [])
+    return text + (", with " + " and ".join(window) if window else "")
 
 
 def _missing_folders(path: Path) -> list:
@@ -346,7 +387,8 @@ def _merge_csv(path: Path, new, kind: str) -> None:
             old = pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError):
             old = None
-        if old is not None and {"syllable", "kind"} <= set(old.columns) and list(old.columns) == list(new.columns):
+        if old is not None and {"syllable", "kind"} <= set(old.columns) and set(old.columns) <= set(new.columns):
+            old = old.reindex(columns=new.columns)  # a manifest of an earlier version: its rows kept, new columns empty
             done = set(zip(new["syllable"], new["kind"]))
             keep = [(s, k) not in done for s, k in zip(old["syllable"], old["kind"])]
             table = pd.concat([old[keep], new], ignore_index=True).sort_values(["kind", "syllable"], kind="stable")
