@@ -336,3 +336,19 @@ def test_errors_name_the_argument():
         viz.plot_usage([])
     with pytest.raises(ValueError, match="fps"):
         viz.plot_syllables_and_data(np.zeros((4, 2)), np.zeros(4, dtype=int), fps=0)
+
+
+def test_trajectory_limits_hold_every_point_of_every_syllable():
+    """Shared limits of the report's trajectory plots: no syllable's pose is clipped (the widest
+    one included), with a margin on every side."""
+    from ethogram.viz.trajectories import _limits
+
+    rng = np.random.default_rng(0)
+    trajs = rng.normal(size=(6, 20, 4, 2)) * 10
+    trajs[3] *= 8  # one syllable that moves far more than the others
+    trajs[1, 5, 2] = np.nan
+    (x0, x1), (y0, y1) = _limits(trajs)
+    pts = trajs.reshape(-1, 2)
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    assert x0 < pts[:, 0].min() and pts[:, 0].max() < x1 and y0 < pts[:, 1].min() and pts[:, 1].max() < y1
+    assert np.isclose(x1 - x0, y1 - y0)  # square, as the plots are

@@ -178,8 +178,10 @@ def _limits(trajs):
     pts = pts[np.isfinite(pts).all(axis=1)]
     if pts.size == 0:
         return (-1.0, 1.0), (-1.0, 1.0)
-    lo, hi = np.percentile(pts, 1, axis=0), np.percentile(pts, 99, axis=0)
-    half = 0.6 * max(float((hi - lo).max()), 1e-9)
+    # the whole extent: trajectories are averages (no tracking outliers to ignore), and limits
+    # from the 1st-99th percentiles clipped the widest syllables when they were shared
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    half = 0.55 * max(float((hi - lo).max()), 1e-9)
     mid = 0.5 * (lo + hi)
     return (mid[0] - half, mid[0] + half), (mid[1] - half, mid[1] + half)
 
