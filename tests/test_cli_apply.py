@@ -1,0 +1,63 @@
+"""`ethogram apply` warns (one line) when the recordings run at another frame rate than the model's.
+
+The model's stickiness and AR dynamics are per frame, so labelling 60 fps recordings with a
+model fitted at 30 fps gives syllables whose durations in seconds mean something else. The
+warning names the recording, both rates and the model file; within 1% there is none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ethogram.cli import main
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("apply")
+    rng = np.random.default_rng(0)
+    np.save(tmp / "x.npy", np.cumsum(rng.normal(size=(400, 3)), axis=0))
+    assert main(["fit", str(tmp / "x.npy"), "--fps", "30", "-o", str(tmp / "fit"), "--states", "3", "--iters", "2",
+                 "--quiet"]) == 0
+    return tmp
+
+
+def _apply(model, out, fps, capsys):
+    code = main(["apply", str(model / "fit"), str(model / "x.npy"), "--fps", str(fps), "-o", str(out), "--quiet"])
+    cap = capsys.readouterr()
+    return code, cap.out, cap.err
+
+
+def test_another_frame_rate_is_one_warning_line(model, tmp_path, capsys):
+    code, out, err = _apply(model, tmp_path / "ap", 60, capsys)
+    assert code == 0 and (tmp_path / "ap" / "results.h5").is_file()
+    assert err.splitlines() == [
+        f"ethogram: warning: recording 'x' is at 60 fps, but the model ({model / 'fit' / 'results.h5'}) was fitted on "
+        "recordings at 30 fps: its syllables' stickiness and dynamics are per frame, so their durations mean something "
+        "else here; resample the recordings to the model's frame rate, check --fps, or fit a model at this frame rate"]
+    assert "results:" in out
+
+
+def test_within_one_percent_there_is_no_warning(model, tmp_path, capsys):
+    for i, fps in enumerate((30, 30.29, 29.71)):
+        code, _, err = _apply(model, tmp_path / f"ap{i}", fps, capsys)
+        assert code == 0 and err == "", (fps, err)
+    code, _, err = _apply(model, tmp_path / "ap9", 30.31, capsys)
+    assert code == 0 and "at 30.31 fps" in err
+
+
+def test_training_fps_from_attributes_or_timestamps(tmp_path):
+    from ethogram.cli.apply import training_fps
+    from ethogram.io.results import write_results
+    from ethogram.viz._synthetic import synthetic_results
+
+    res = synthetic_results(num_states=2, num_recordings=3, num_frames=60, fps=25.0, expected_states=False)
+    res.recordings[0].fps = None  # its timestamps say 25 fps
+    res.recordings[1].fps = 24.0
+    write_results(tmp_path / "r.h5", res, csv=False)
+    assert training_fps(tmp_path / "r.h5") == pytest.approx(25.0)  # median of 25 (timestamps), 24, 25
+    for r in res.recordings:
+        r.fps, r.timestamps = None, None
+    write_results(tmp_path / "none.h5", res, csv=False)
+    assert training_fps(tmp_path / "none.h5") is None
