@@ -58,8 +58,35 @@ def _finite(x):
     return x if np.isfinite(x) else None
 
 
+def applied_model(results) -> dict | None:
+    """For the results of ``ethogram apply`` (``config["command"] == "apply"``): the training
+    recordings (``fitted_on``: names, a few then how many more) and ``model_file``; None for a fit."""
+    cfg = dict(results.config or {})
+    if cfg.get("command") != "apply":
+        return None
+    names = [str(r.get("name", "?")) if isinstance(r, dict) else str(r) for r in (cfg.get("fitted_on") or [])]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return {"fitted_on": shown or "recordings not recorded in the file", "num_fitted_on": len(names),
+            "model_file": str(cfg.get("model_file") or "")}
+
+
+def objective_frames(results) -> int | None:
+    """The frames the EM objective was summed over: the fit's ``usable_frames``; for a fit
+    without it, the usable frames of its recordings; None for applied results without it (their
+    recordings are not the ones the model was fitted on)."""
+    fit = dict(results.fit or {})
+    if fit.get("usable_frames"):
+        return int(fit["usable_frames"])
+    if applied_model(results) is not None:
+        return None
+    return sum(int(np.count_nonzero(r.mask)) for r in results.recordings)
+
+
 def fit_summary(results) -> list:
-    """(label, value) rows describing the fit, as strings."""
+    """(label, value) rows describing the fit, as strings.
+
+    For applied results (``ethogram apply``) the EM rows are the training fit's, labelled so, and
+    the objective per frame is over the training fit's frames (left out when unknown)."""
     recs = results.recordings
     frames = sum(r.num_frames for r in recs)
     usable = sum(int(np.count_nonzero(r.mask)) for r in recs)
@@ -88,14 +115,22 @@ def fit_summary(results) -> list:
         rows.append(("autoregressive lags", f"{obs_kwargs}"))
     D = recs[0].inputs.shape[1] if recs else 0
     rows.append(("input dimensions", f"{D}"))
+    applied = applied_model(results)
+    training = " (training fit)" if applied else ""
+    if applied:
+        rows.append(("model", f"fitted on {applied['fitted_on']} by 'ethogram fit', applied to these recordings by "
+                              f"'ethogram apply'" + (f" from {applied['model_file']}" if applied["model_file"] else "")
+                     + "; the EM numbers below are the training fit's"))
     if "num_iters" in fit:
         conv = fit.get("converged")
-        rows.append(("EM iterations", f"{int(fit['num_iters'])}" + ("" if conv is None else (" (converged)" if conv else " (not converged)"))))
+        rows.append((f"EM iterations{training}", f"{int(fit['num_iters'])}" + ("" if conv is None else (" (converged)" if conv else " (not converged)"))))
     if obj.size:
-        rows.append(("final objective", f"{obj[-1]:,.2f} ({obj[-1] / max(usable, 1):.4f} per usable frame)"))
+        n_obj = objective_frames(results)
+        per = f" ({obj[-1] / n_obj:.4f} per usable {'training ' if applied else ''}frame)" if n_obj else ""
+        rows.append((f"final objective{training}", f"{obj[-1]:,.2f}{per}"))
     ro = np.asarray(fit.get("restart_objectives", []), dtype=float)
     if ro.size > 1:
-        rows.append(("restarts", f"{ro.size} (kept #{int(fit.get('chosen_restart', int(np.argmax(ro))))}; finals {', '.join(f'{v:,.1f}' for v in ro)})"))
+        rows.append((f"restarts{training}", f"{ro.size} (kept #{int(fit.get('chosen_restart', int(np.argmax(ro))))}; finals {', '.join(f'{v:,.1f}' for v in ro)})"))
     if results.created:
         rows.append(("created", str(results.created)))
     if cfg.get("command"):

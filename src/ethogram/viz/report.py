@@ -115,10 +115,13 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
                  "plots/transition_graph.png"))
     obj = np.asarray((results.fit or {}).get("objectives", []), dtype=float)
     if obj.size:
-        usable = sum(int(np.count_nonzero(r.mask)) for r in results.recordings)
+        from ._report_data import applied_model, objective_frames
+
         mll = (results.fit or {}).get("marginal_lls")
         jobs.append(("log_likelihood", dict(objectives=obj, marginal_lls=None if mll is None else np.asarray(mll, dtype=float),
-                                            per_frame=max(usable, 1)), "plots/log_likelihood.png"))
+                                            per_frame=objective_frames(results),
+                                            title="EM objective of the training fit" if applied_model(results) else None),
+                     "plots/log_likelihood.png"))
     for i, rec in enumerate(results.recordings[:MAX_RECORDING_PLOTS]):
         a, b = _window(rec)
         # only the window travels to the worker (a = 0: the window opens the recording)
@@ -440,6 +443,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         "title": f"ethogram report: {rfile.parent.name if rfile is not None else 'fit'}",
         "results_name": rfile.name if rfile is not None else "",
         "summary": rd.fit_summary(results),
+        "applied": rd.applied_model(results),
         "recordings": rd.recordings_table(results),
         "order": order,
         "colors": {k: _hex(colors[k]) for k in range(K)},
