@@ -57,14 +57,28 @@ def main(argv=None) -> int:
     Returns
     -------
     int
-        0 on success, 2 for bad input (a one-line message on stderr), 130 when interrupted.
+        0 on success, 2 for bad input (a one-line message on stderr), 130 when interrupted, 1
+        without a message when the reader of standard output went away (``ethogram fit ... |
+        head``: whatever was to be written is written, only the rest of the printout is lost).
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser().parse_args(argv)
     args.argv = [str(a) for a in argv]
     debug = bool(getattr(args, "debug", False))
     try:
-        return int(args.run(args))
+        code = int(args.run(args))
+        sys.stdout.flush()  # a reader that went away (``ethogram fit ... | head``) shows here, not at exit
+        return code
+    except BrokenPipeError as exc:
+        if debug or not _stdout_closed():  # another pipe broke: an error like any other
+            if debug:
+                raise
+            sys.stderr.write(f"ethogram: error: {_os_error_message(exc)}\n")
+            return 2
+        # the reader of our output went away; the work is done: exit quietly, as Python's docs
+        # advise (https://docs.python.org/3/library/signal.html#note-on-sigpipe)
+        _stdout_to_devnull()
+        return 1
     except KeyboardInterrupt:
         if debug:
             raise
@@ -87,6 +101,33 @@ def main(argv=None) -> int:
         first = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(f"ethogram: error: {type(exc).__name__}: {first} (run again with --debug for the traceback)\n")
         return 1
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (poll reports an error on it)."""
+    try:
+        import select
+
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        events = poller.poll(0)
+    except (AttributeError, OSError, ValueError):  # no poll (Windows) or no real file: the usual cause
+        return True
+    return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in events)
+
+
+def _stdout_to_devnull() -> None:
+    """Point standard output at /dev/null, so that Python's flush at exit does not fail again."""
+    import os
+
+    try:
+        fd = sys.stdout.fileno()
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except (AttributeError, OSError, ValueError):
+        return
+    os.dup2(devnull, fd)
+    os.close(devnull)
 
 
 def _os_error_message(exc: OSError) -> str:
