@@ -61,6 +61,11 @@ def csv_folder(path) -> Path:
     return path.with_name(path.stem + "_csv")
 
 
+def _f64(values) -> np.ndarray:
+    """float64, so that a CSV cell (the shortest text that reads back as this float64) is the exact value."""
+    return np.asarray(values, dtype=np.float64)
+
+
 def _recording_table(rec):
     import pandas as pd
 
@@ -69,12 +74,12 @@ def _recording_table(rec):
         "frame": np.arange(T, dtype=np.int64),
         "time_s": rec.times(),
         "syllable": rec.syllables,
-        "centroid_x": rec.centroid[:, 0] if rec.centroid is not None else np.full(T, np.nan),
-        "centroid_y": rec.centroid[:, 1] if rec.centroid is not None else np.full(T, np.nan),
-        "heading": rec.heading if rec.heading is not None else np.full(T, np.nan),
+        "centroid_x": _f64(rec.centroid[:, 0]) if rec.centroid is not None else np.full(T, np.nan),
+        "centroid_y": _f64(rec.centroid[:, 1]) if rec.centroid is not None else np.full(T, np.nan),
+        "heading": _f64(rec.heading) if rec.heading is not None else np.full(T, np.nan),
     }
     for j in range(rec.inputs.shape[1]):
-        cols[f"input_{j}"] = rec.inputs[:, j]
+        cols[f"input_{j}"] = _f64(rec.inputs[:, j])
     return pd.DataFrame(cols)
 
 
@@ -83,7 +88,8 @@ def write_csvs(folder, results) -> dict:
 
     Columns: ``frame``, ``time_s`` (seconds), ``syllable`` (-1 = masked), ``centroid_x``,
     ``centroid_y`` (pixels), ``heading`` (radians), ``input_0`` .. ``input_{D-1}``; missing
-    values are empty cells. Floats are written with 17 significant digits (exact round trip).
+    values are empty cells. Floats are written as float64 in their shortest form that reads back
+    exactly (Python's ``repr``: ``0.6``, not ``0.59999999999999998``).
 
     Parameters
     ----------
@@ -103,7 +109,7 @@ def write_csvs(folder, results) -> dict:
         # belt and braces: the sanitised name can only be a plain file inside the folder
         if target.resolve().parent != folder.resolve():
             raise ValueError(f"recording name {rec.name!r} would leave the output folder")
-        _recording_table(rec).to_csv(target, index=False, float_format="%.17g")
+        _recording_table(rec).to_csv(target, index=False)  # floats: shortest exact text (repr)
         out[rec.name] = target
     return out
 
@@ -156,8 +162,8 @@ def write_tables(folder, tables: dict) -> dict:
     """Write tables as ``folder/<name>.csv`` (the folder is created and must not exist).
 
     A named index (``syllable``, ``from``) is written as the first column; a plain row number
-    (an unnamed 0..n-1 index) is not. Floats are written with 17 significant digits (exact
-    round trip); names become safe file names (:func:`safe_file_names`).
+    (an unnamed 0..n-1 index) is not. Floats are written in their shortest form that reads back
+    exactly (Python's ``repr``); names become safe file names (:func:`safe_file_names`).
 
     Parameters
     ----------
@@ -176,7 +182,7 @@ def write_tables(folder, tables: dict) -> dict:
     out = {}
     for fname, (name, table) in zip(safe_file_names(list(tables)), tables.items()):
         row_numbers = isinstance(table.index, pd.RangeIndex) and table.index.name is None
-        table.to_csv(folder / f"{fname}.csv", index=not row_numbers, float_format="%.17g")
+        table.to_csv(folder / f"{fname}.csv", index=not row_numbers)  # floats: shortest exact text (repr)
         out[name] = f"{fname}.csv"
     return out
 
