@@ -87,8 +87,11 @@ def main(argv=None) -> int:
     except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError, KeyError) as exc:
         if debug:
             raise
+        from ._common import cli_wording
+
         msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        sys.stderr.write(f"ethogram: error: {str(msg).splitlines()[0] if str(msg) else type(exc).__name__}\n")
+        line = cli_wording(str(msg).splitlines()[0], getattr(args, "command", None)) if str(msg) else type(exc).__name__
+        sys.stderr.write(f"ethogram: error: {line}\n")  # library wording (bodyparts=[...]) as options (--bodyparts)
         return 2
     except OSError as exc:
         if debug:

@@ -301,3 +301,34 @@ def files_swapped_in(folder: Path, names):
         raise
     shutil.rmtree(build, ignore_errors=True)
     shutil.rmtree(aside, ignore_errors=True)
+
+
+#: commands whose preparation options (--bodyparts, --anterior, --posterior, --confidence) exist
+PREP_COMMANDS = ("fit", "select")
+
+
+def cli_wording(message: str, command: str | None) -> str:
+    """A library message in the words of the command line: Python arguments become options.
+
+    ``bodyparts=[...]`` -> ``--bodyparts NAMES`` (for ``apply``, whose body parts were fixed by
+    the fit: fitting again with ``ethogram fit --bodyparts NAMES``), ``anterior=[...]`` and
+    ``posterior=[...]`` -> ``--anterior NAMES`` / ``--posterior NAMES`` (for ``fit`` and
+    ``select``, which have these options), ``confidence_threshold`` -> ``--confidence``, ``overwrite=True`` -> ``--overwrite``; a parenthesis that only repeated
+    the option for the command line goes away. Other text is left as it is.
+    """
+    import re
+
+    text = str(message)
+    if command in PREP_COMMANDS:
+        text = re.sub(r"\bbodyparts=\[\.\.\.\]", "--bodyparts NAMES", text)
+        text = re.sub(r"\b(anterior|posterior)=\[\.\.\.\]", r"--\1 NAMES", text)
+    elif command == "apply":  # the body parts and the threshold were fixed by the fit
+        again = "the model again with 'ethogram fit --bodyparts NAMES'"
+        text = re.sub(r"\bpass bodyparts=\[\.\.\.\]", f"fit {again}", text)
+        text = re.sub(r"\bwith bodyparts=\[\.\.\.\]", f"by fitting {again}", text)
+        text = re.sub(r"\bconfidence_threshold=", "the model's --confidence ", text)
+    text = re.sub(r"\bconfidence_threshold=(\S+?)([),;]|$)", r"--confidence \1\2", text)
+    text = re.sub(r"\bconfidence_threshold\b", "--confidence", text)
+    text = re.sub(r"\boverwrite=True\b", "--overwrite", text)
+    text = re.sub(r" \((--[\w-]+(?:/--[\w-]+)?) on the command line\)", lambda m: "" if m.group(1).split("/")[0] in text[:m.start()] else m.group(0), text)
+    return text
