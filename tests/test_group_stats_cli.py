@@ -69,8 +69,8 @@ def test_stats_errors_are_one_line(cohort, tmp_path, capsys):
     from ethogram.cli import main
 
     pd.DataFrame({"recording": ["control_0"], "group": ["a"]}).to_csv(tmp_path / "short.csv", index=False)
-    assert main(["stats", str(cohort), "--groups", str(tmp_path / "short.csv")]) == 2
+    assert main(["stats", str(cohort), "--overwrite", "--groups", str(tmp_path / "short.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no group for recording" in err
-    assert main(["stats", str(cohort), "--groups", str(tmp_path / "missing.csv")]) == 2
+    assert main(["stats", str(cohort), "--overwrite", "--groups", str(tmp_path / "missing.csv")]) == 2
     assert "not found" in capsys.readouterr().err
