@@ -313,8 +313,20 @@ def cli_wording(message: str, command: str | None) -> str:
     ``bodyparts=[...]`` -> ``--bodyparts NAMES`` (for ``apply``, whose body parts were fixed by
     the fit: fitting again with ``ethogram fit --bodyparts NAMES``), ``anterior=[...]`` and
     ``posterior=[...]`` -> ``--anterior NAMES`` / ``--posterior NAMES`` (for ``fit`` and
-    ``select``, which have these options), ``confidence_threshold`` -> ``--confidence``, ``overwrite=True`` -> ``--overwrite``; a parenthesis that only repeated
-    the option for the command line goes away. Other text is left as it is.
+    ``select``, which have these options), ``confidence_threshold`` -> ``--confidence``,
+    ``overwrite=True`` -> ``--overwrite``; a parenthesis that only repeated the option for the
+    command line goes away. Other text is left as it is.
+
+    Parameters
+    ----------
+    message : str
+        One line of an error raised by the library.
+    command : str or None
+        The subcommand (``args.command``).
+
+    Returns
+    -------
+    str
     """
     import re
 
@@ -330,5 +342,9 @@ def cli_wording(message: str, command: str | None) -> str:
     text = re.sub(r"\bconfidence_threshold=(\S+?)([),;]|$)", r"--confidence \1\2", text)
     text = re.sub(r"\bconfidence_threshold\b", "--confidence", text)
     text = re.sub(r"\boverwrite=True\b", "--overwrite", text)
-    text = re.sub(r" \((--[\w-]+(?:/--[\w-]+)?) on the command line\)", lambda m: "" if m.group(1).split("/")[0] in text[:m.start()] else m.group(0), text)
+
+    def said_before(m):  # "(--x on the command line)" after --x itself: only a repetition
+        return "" if m.group(1).split("/")[0] in text[:m.start()] else m.group(0)
+
+    text = re.sub(r" \((--[\w-]+(?:/--[\w-]+)?) on the command line\)", said_before, text)
     return text

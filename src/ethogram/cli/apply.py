@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import sys
 import time
-
 import warnings
 
 import numpy as np
 
-from ._common import (add_input_arguments, add_output_arguments, check_output, one_line_warnings, print_summary, read_inputs,
-                      results_path, write)
+from ._common import (add_input_arguments, add_output_arguments, check_output, one_line_warnings, print_summary,
+                      read_inputs, results_path, write)
 
 #: relative difference of frame rates above which ``apply`` warns
 FPS_TOLERANCE = 0.01

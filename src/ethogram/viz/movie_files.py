@@ -308,7 +308,8 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
                     v.close()
         path = write_mp4(build / names[k], movie, fps=fps)
         row = {"syllable": k, "kind": kind, "file": path.name, "num_instances": len(sample),
-               "usable_instances": counts[k]["usable"], "all_instances": counts[k]["all"], "num_frames": movie.shape[0], "height": movie.shape[1], "width": movie.shape[2], "fps": fps}
+               "usable_instances": counts[k]["usable"], "all_instances": counts[k]["all"], "num_frames": movie.shape[0],
+               "height": movie.shape[1], "width": movie.shape[2], "fps": fps}
         del movie
         return row
 
