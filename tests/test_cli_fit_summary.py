@@ -24,3 +24,18 @@ def test_fit_reports_restarts_and_an_idle_reseed(tmp_path, capsys):
         assert "--reseed-dead: no state died, nothing re-seeded" in out
     else:
         assert "re-seeded" in out
+
+
+def test_fit_names_the_heading_body_parts_and_whether_they_were_guessed(tmp_path, capsys):
+    from ethogram.cli import main
+
+    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--iters", "3", "--quiet", "-o", str(tmp_path / "a")])
+    out = capsys.readouterr().out
+    prep = load_results(tmp_path / "a" / "results.h5").preparation
+    assert code == 0 and (prep.anterior_, prep.posterior_) == (("snout",), ("tailbase",))
+    assert (f"heading: from tailbase to snout (guessed from the names; --anterior/--posterior); {prep.num_inputs} inputs "
+            "from 4 body parts") in out
+    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--iters", "3", "--quiet", "--anterior", "leftear,rightear",
+                 "--posterior", "tailbase", "-o", str(tmp_path / "b")])
+    out = capsys.readouterr().out
+    assert code == 0 and "heading: from tailbase to leftear+rightear;" in out and "guessed" not in out

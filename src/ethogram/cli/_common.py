@@ -194,6 +194,11 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
             f"final objective {float(np.asarray(fit['objectives'])[-1]):.6g}",
             file=out,
         )
+    prep = results.preparation
+    if cfg.get("command") == "fit" and getattr(prep, "kind", None) == "keypoints" and getattr(prep, "anterior_", None):
+        guessed = "" if prep.anterior is not None and prep.posterior is not None else " (guessed from the names; --anterior/--posterior)"
+        print(f"heading: from {'+'.join(prep.posterior_)} to {'+'.join(prep.anterior_)}{guessed}; "
+              f"{prep.num_inputs} inputs from {len(prep.bodyparts_)} body parts", file=out)
     per_state = fit.get("parameters_per_state")
     if cfg.get("command") == "fit" and per_state and fit["usable_frames"] < 2 * per_state * results.num_states:
         print(
