@@ -371,13 +371,15 @@ def test_cli_flag_end_to_end(tmp_path, capsys):
     assert main(["fit", *common, "--reseed-dead", "-o", str(tmp_path / "reseed")]) == 0
     out = capsys.readouterr().out
     plain, res = load_results(tmp_path / "plain" / "results.h5"), load_results(tmp_path / "reseed" / "results.h5")
-    assert "reseed_dead" not in plain.config and "reseeds" not in plain.fit and "re-seeded" not in plain_out
+    assert "reseed_dead" not in plain.config and "reseeds" not in plain.fit and "re-seed" not in plain_out
     assert res.config["reseed_dead"] is True
     rows = np.asarray(res.fit["reseeds"])
     assert rows.ndim == 2 and rows.shape[1] == 4 and rows.shape[0] >= 1
     assert np.all(rows[:, 2] < DEAD_FRAMES) and np.all((rows[:, 1] >= 0) & (rows[:, 1] < 6))
-    assert f"re-seeded {rows.shape[0]} dead state" in out
-    assert f"syllable {int(rows[0, 1])} at iteration {int(rows[0, 0])}" in out
+    assert f"--reseed-dead: {rows.shape[0]} re-seed" in out and "(syllables numbered as in the results)" in out
+    for syl in np.unique(rows[:, 1]).astype(int):  # one entry per syllable, listing its iterations
+        its = [str(int(i)) for i in rows[rows[:, 1] == syl, 0]]
+        assert f"syllable {syl} at iteration{'s' if len(its) > 1 else ''} {', '.join(its)}" in out
     objectives = np.asarray(res.fit["objectives"])
     assert np.all(np.isfinite(objectives))
     for i, _, _, before in rows[rows[:, 0] > 0]:  # the objective before a re-seed is EM's step up from the last

@@ -112,5 +112,16 @@ def test_a_kappa_search_that_misses_its_target_says_so_and_how_to_fix_it(tmp_pat
     assert code == 0
     lines = [ln for ln in err.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("ethogram: warning: kappa search: median duration")
-    assert "not within 10%" in lines[0] and "--prior-ridge 10" in lines[0] and "--states" in lines[0]
+    assert "not within 10%" in lines[0] and "raise --prior-ridge tenfold" in lines[0] and "--states" in lines[0]
 
+
+
+def test_a_kappa_search_that_meets_its_target_is_quiet(tmp_path, capsys):
+    from ethogram.cli import main
+
+    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--target-duration", "0.4", "--iters", "20", "--quiet",
+                 "-o", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 0 and captured.err == ""
+    msg = load_results(tmp_path / "out" / "results.h5").config["kappa_search_message"]
+    assert "not within" not in msg  # the search did meet the 0.4 s target here

@@ -143,8 +143,12 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     print_summary(results, path, out, timings)
     reseeds = results.fit.get("reseeds")
     if reseeds is not None and len(reseeds):
-        where = ", ".join(f"syllable {int(s)} at iteration {int(i)}" for i, s, _, _ in reseeds)
-        print(f"re-seeded {len(reseeds)} dead state{'s' if len(reseeds) > 1 else ''} (--reseed-dead): {where}", file=out)
+        its = {}
+        for i, syl, _, _ in reseeds:
+            its.setdefault(int(syl), []).append(str(int(i)))
+        where = "; ".join(f"syllable {syl} at iteration{'s' if len(v) > 1 else ''} {', '.join(v)}" for syl, v in its.items())
+        print(f"--reseed-dead: {len(reseeds)} re-seed{'s' if len(reseeds) > 1 else ''} of dead states (syllables numbered "
+              f"as in the results): {where}", file=out)
     elif getattr(args, "reseed_dead", False):
         print("--reseed-dead: no state died, nothing re-seeded", file=out)
     objectives = np.asarray(results.fit.get("restart_objectives", []), dtype=float)
@@ -171,7 +175,7 @@ def _fit(args, recordings, path, prep, timings):
             seed=args.seed, progress=False if args.quiet else None, num_workers=None, timings=timings,
             num_restarts=args.restarts, expected_states=args.expected_states, prior_ridge=getattr(args, "prior_ridge", None),
         )
-        warn = not search.reached or "times the number of frames" in search.message
+        warn = not search.reached
         if warn or not args.quiet:  # a search that missed its target is not chatter
             print(f"{'ethogram: warning: ' if warn else ''}kappa search: {search.message}", file=sys.stderr if warn else sys.stdout)
     else:

@@ -271,8 +271,8 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
         msg += f"; not within {rel_tol:.0%} after {rnd} rounds" + (f" (stopped at {where})" if limit_hit else "")
     if best["kappa"] > 1e3 * total:
         msg += (f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
-                "not the transition prior, set the durations here; a stronger AR prior (--prior-ridge 10 on the "
-                "command line, prior_ridge in observation_kwargs or fit_recordings) or fewer states (--states) make "
-                "kappa work again "
+                "not the transition prior, set the durations here: fewer states (--states) and a stronger AR prior "
+                "(raise --prior-ridge tenfold; prior_ridge in observation_kwargs or fit_recordings) let kappa act "
+                "again "
                 "(see ethogram.selection.kappa)")
     return KappaSearch(float(best["kappa"]), float(best["median_duration"]), target, reached, curve, best["params"], spec, msg)
