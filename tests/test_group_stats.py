@@ -144,3 +144,19 @@ def test_plot_group_stats_png(tmp_path):
     assert img[..., :3].std() > 0.05  # not a blank image
     texts = [t.get_text() for t in fig.axes[0].texts]
     assert "*" in "".join(texts)
+
+
+def test_an_empty_group_leaves_a_recording_out_and_long_lists_are_shortened(tmp_path):
+    import pandas as pd
+
+    from ethogram.analysis.groups import read_groups
+
+    names = [f"m{i}" for i in range(9)]
+    df = pd.DataFrame({"recording": names, "group": ["a", "b"] * 4 + [""]})
+    df.to_csv(tmp_path / "index.csv", index=False)
+    groups = read_groups(tmp_path / "index.csv", names)
+    assert "m8" not in groups and len(groups) == 8 and set(groups.values()) == {"a", "b"}
+    with pytest.raises(ValueError, match=r"no group for recording\(s\) 'x0', 'x1', 'x2', 'x3', 'x4' and 2 more; add them"):
+        read_groups(tmp_path / "index.csv", names + [f"x{i}" for i in range(7)])
+    with pytest.raises(ValueError, match=r"recording\(s\) 'm0' are not in the results \(known: 'm1', 'm2', 'm3', 'm4', 'm5' and 3 more\)"):
+        read_groups(tmp_path / "index.csv", names[1:])

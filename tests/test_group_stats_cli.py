@@ -74,3 +74,16 @@ def test_stats_errors_are_one_line(cohort, tmp_path, capsys):
     assert err.count("\n") == 1 and "no group for recording" in err
     assert main(["stats", str(cohort), "--overwrite", "--groups", str(tmp_path / "missing.csv")]) == 2
     assert "not found" in capsys.readouterr().err
+
+
+def test_stats_leaves_out_empty_groups_and_recordings_without_labels(cohort, tmp_path, capsys):
+    from ethogram.cli import main
+
+    index = pd.read_csv(cohort / "index.csv")
+    index.loc[index["recording"] == "control_0", "group"] = ""
+    index.to_csv(tmp_path / "index.csv", index=False)
+    out = tmp_path / "stats"
+    assert main(["stats", str(cohort), "--groups", str(tmp_path / "index.csv"), "--out", str(out)]) == 0
+    assert "15 recordings in 2 groups (1 left out)" in capsys.readouterr().out
+    per = pd.read_csv(out / "per_recording.csv")
+    assert "control_0" not in set(per["recording"]) and per["recording"].nunique() == 15

@@ -35,7 +35,8 @@ def read_groups(path_or_frame, recordings=None) -> dict[str, str]:
         CSV (or table) with columns ``recording`` and ``group``.
     recordings : iterable of str, optional
         Recording names of the results; every one must be in the index (a ValueError names
-        those missing), and index rows for other recordings are an error too.
+        those missing), and index rows for other recordings are an error too. A row with an
+        empty group leaves its recording out of the comparison.
 
     Returns
     -------
@@ -58,22 +59,32 @@ def read_groups(path_or_frame, recordings=None) -> dict[str, str]:
         cols = {str(c).strip().lower(): c for c in df.columns}
         if "recording" not in cols or "group" not in cols:
             raise ValueError(f"{where}: needs columns 'recording' and 'group', got {list(df.columns)}")
-        rec, grp = df[cols["recording"]].astype(str).str.strip(), df[cols["group"]].astype(str).str.strip()
+        rec = df[cols["recording"]].astype(str).str.strip()
+        grp = df[cols["group"]].fillna("").astype(str).str.strip()
         dup = rec[rec.duplicated()]
         if len(dup):
             raise ValueError(f"{where}: recording {dup.iloc[0]!r} appears twice; give each recording one group")
-        groups = dict(zip(rec, grp))
+        listed = set(rec)
+        groups = {r: g for r, g in zip(rec, grp) if g}  # an empty group leaves the recording out
     if recordings is not None:
         recordings = [str(r) for r in recordings]
-        missing = [r for r in recordings if r not in groups]
-        extra = [r for r in groups if r not in set(recordings)]
+        listed = listed if not isinstance(path_or_frame, Mapping) else set(groups)
+        missing = [r for r in recordings if r not in listed]
+        extra = [r for r in listed if r not in set(recordings)]
         if missing:
-            raise ValueError(f"{where}: no group for recording(s) {missing[:5]}; add them to the index")
+            raise ValueError(f"{where}: no group for recording(s) {_names(missing)}; add them to the index "
+                             "(an empty group leaves a recording out)")
         if extra:
-            raise ValueError(f"{where}: recording(s) {extra[:5]} are not in the results (known: {recordings[:5]})")
+            raise ValueError(f"{where}: recording(s) {_names(extra)} are not in the results (known: {_names(recordings)})")
     if len(set(groups.values())) < 2:
         raise ValueError(f"{where}: comparing groups needs at least two groups, got {sorted(set(groups.values()))}")
     return groups
+
+
+def _names(names, limit: int = 5) -> str:
+    """``'a', 'b', 'c' and 4 more``."""
+    more = len(names) - limit
+    return ", ".join(repr(n) for n in names[:limit]) + (f" and {more} more" if more > 0 else "")
 
 
 def group_table(labels: Mapping, groups: Mapping, fps=None, num_states: int | None = None):

@@ -48,6 +48,14 @@ def run(args) -> int:
     refuse_existing(out, OUTPUTS, args.overwrite, "stats")  # before any work: a refused run changes nothing
     results = load_results(path)
     groups = read_groups(args.groups, results.names)
+    empty = [n for n in groups if not (results[n].syllables >= 0).any()]
+    if empty:  # an animal with no labelled frame has no usage to compare, not a usage of 0
+        groups = {n: g for n, g in groups.items() if n not in empty}
+        print(f"ethogram: warning: left out {len(empty)} recording(s) without a labelled frame: "
+              f"{', '.join(empty[:5])}{' ...' if len(empty) > 5 else ''}", file=sys.stderr)
+        if len(set(groups.values())) < 2:
+            raise ValueError("fewer than two groups keep a recording with labelled frames; nothing to compare")
+    left_out = len(results.names) - len(groups)
     table = group_table(results.labels(), groups, fps=results.fps(), num_states=results.num_states)
     with files_swapped_in(out, OUTPUTS) as build:
         parts = []
@@ -60,7 +68,8 @@ def run(args) -> int:
         allres.to_csv(build / "group_stats.csv", index=False)
     n_groups = len(set(groups.values()))
     test = "Mann-Whitney U" if n_groups == 2 else "Kruskal-Wallis + Dunn"
-    print(f"{len(groups)} recordings in {n_groups} groups; {test}, Benjamini-Hochberg corrected", file=sys.stdout)
+    skipped = f" ({left_out} left out)" if left_out else ""
+    print(f"{len(groups)} recordings in {n_groups} groups{skipped}; {test}, Benjamini-Hochberg corrected", file=sys.stdout)
     omni = allres[allres["comparison"] == "all"]
     for stat in ("usage", "duration_s"):
         sig = omni[(omni["stat"] == stat) & omni["significant"]]
