@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import swap_items
+
 RESULTS_NAME = "results.h5"
 
 
@@ -272,7 +274,6 @@ def files_swapped_in(folder: Path, names):
     folder = Path(folder)
     created = [folder] + missing_folders(folder) if not folder.exists() else []
     build = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
-    aside = folder.parent / f".{folder.name}.old-{os.getpid()}"
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(build, ignore_errors=True)  # left by a killed run of the same process id
@@ -282,30 +283,12 @@ def files_swapped_in(folder: Path, names):
         if missing:
             raise RuntimeError(f"internal error: {listed(missing)} not written")
         folder.mkdir(exist_ok=True)
-        shutil.rmtree(aside, ignore_errors=True)
-        aside.mkdir()
-        moved_aside, moved_in = [], []
-        try:
-            for n in names:
-                if os.path.lexists(folder / n):
-                    os.replace(folder / n, aside / n)
-                    moved_aside.append(n)
-            for n in names:
-                os.replace(build / n, folder / n)
-                moved_in.append(n)
-        except BaseException:
-            for n in moved_in:
-                os.replace(folder / n, build / n)
-            for n in moved_aside:
-                os.replace(aside / n, folder / n)
-            raise
+        swap_items(build, folder, names, names)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
-        shutil.rmtree(aside, ignore_errors=True)
         remove_if_empty(created)
         raise
     shutil.rmtree(build, ignore_errors=True)
-    shutil.rmtree(aside, ignore_errors=True)
 
 
 #: commands whose preparation options (--bodyparts, --anterior, --posterior, --confidence) exist

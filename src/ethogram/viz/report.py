@@ -379,26 +379,9 @@ def _move_in(build: Path, final: Path) -> None:
     if not final.exists():
         os.replace(build, final)
         return
-    aside = final.parent / f".{final.name}.old-{os.getpid()}"
-    shutil.rmtree(aside, ignore_errors=True)
-    aside.mkdir()
-    moved_aside, moved_in = [], []
-    try:
-        for name in REPORT_ITEMS:
-            if os.path.lexists(final / name):
-                os.replace(final / name, aside / name)
-                moved_aside.append(name)
-        for name in sorted((p.name for p in build.iterdir()), key=lambda n: n == "index.html"):
-            os.replace(build / name, final / name)
-            moved_in.append(name)
-    except BaseException:
-        for name in moved_in:
-            os.replace(final / name, build / name)
-        for name in moved_aside:
-            os.replace(aside / name, final / name)
-        shutil.rmtree(aside, ignore_errors=True)
-        raise
-    shutil.rmtree(aside, ignore_errors=True)
+    from .._files import swap_items
+
+    swap_items(build, final, REPORT_ITEMS, sorted((p.name for p in build.iterdir()), key=lambda n: n == "index.html"))
     build.rmdir()
 
 
