@@ -197,3 +197,12 @@ def test_describe_reports_points_below_the_default_confidence():
     conf = np.array([[0.9, 0.2], [0.4, 0.95], [0.7, 0.8], [0.1, 0.99]])
     rec = Recording("m", np.zeros((4, 2, 2)), "keypoints", fps=30.0, bodyparts=["a", "b"], confidence=conf)
     assert "  low confidence: 37.5% of points below 0.5 (masked by default; --confidence)" in describe(rec).splitlines()
+
+
+def test_describe_says_why_the_frame_rate_is_unknown():
+    from ethogram.io import Recording, describe
+
+    rec = Recording("m", np.zeros((4, 2, 2)), "keypoints", bodyparts=["a", "b"], attrs={"timestamps_were_frame_numbers": True})
+    assert "  fps: unknown (its timestamps are frame numbers 0, 1, 2, ..., not seconds); give --fps" in describe(rec).splitlines()
+    plain = Recording("m", np.zeros((4, 2, 2)), "keypoints", bodyparts=["a", "b"])
+    assert "  fps: unknown; give --fps" in describe(plain).splitlines()

@@ -387,7 +387,9 @@ def describe(recording: Recording) -> str:
     else:
         lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions")
     if r.fps is None:
-        lines.append("  fps: unknown (give --fps)")
+        why = (" (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
+               if (r.attrs or {}).get("timestamps_were_frame_numbers") else "")
+        lines.append(f"  fps: unknown{why}; give --fps")
     else:
         lines.append(f"  fps: {r.fps:.6g}, duration {r.duration:.2f} s")
     if r.kind == "keypoints":
