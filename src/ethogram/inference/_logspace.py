@@ -103,11 +103,18 @@ def _exp(x):
 
 
 @njit(**_JIT)
-def _lse(x):
+def _max(x):
+    """The largest entry of ``x`` (-inf for an empty vector or one of -inf only)."""
     m = -np.inf
     for v in x:
         if v > m:
             m = v
+    return m
+
+
+@njit(**_JIT)
+def _lse(x):
+    m = _max(x)
     if m == -np.inf:
         return m
     s = 0.0
@@ -123,10 +130,7 @@ def _normalize_log(x):
     The maximum is removed first: with entries of size 1e300, ``x - logsumexp(x)`` would lose
     the O(1) part of the normaliser to rounding and leave the row unnormalised.
     """
-    m = -np.inf
-    for v in x:
-        if v > m:
-            m = v
+    m = _max(x)
     if m == -np.inf:
         return m
     s = 0.0
@@ -181,10 +185,7 @@ def _log_vecmat(x, M, log_M, ptr, idx, scratch, out):
     for sparse matrices, and the same cost as before for dense ones.
     """
     K = x.shape[0]
-    m = -np.inf
-    for i in range(K):
-        if x[i] > m:
-            m = x[i]
+    m = _max(x)
     if m == -np.inf:
         for j in range(K):
             out[j] = -np.inf
@@ -306,10 +307,7 @@ def log_posterior_kernel(log_alphas, log_preds, log_betas, A, log_A, col_ptr, co
         for j in range(K):
             g[j] = pred[j] + v[j]
         c = _lse(g)
-        ma = -np.inf
-        for i in range(K):
-            if la[i] > ma:
-                ma = la[i]
+        ma = _max(la)
         a = scaled_alphas[t]
         w = weights[t]
         for i in range(K):
@@ -362,10 +360,7 @@ def log_backward_sample_kernel(log_transition, log_alphas, uniforms, samples):
         for t in range(T - 1, -1, -1):
             for k in range(K):
                 w[k] = log_alphas[t, k] if t == T - 1 else log_alphas[t, k] + log_transition[k, samples[n, t + 1]]
-            m = -np.inf
-            for k in range(K):
-                if w[k] > m:
-                    m = w[k]
+            m = _max(w)
             total = 0.0
             for k in range(K):
                 weights[k] = _exp(w[k] - m)
