@@ -24,6 +24,19 @@ def openfield():
     return read_recordings(openfield_keypoints(), fps=30)
 
 
+def _spy_observation_kwargs(monkeypatch, module, name) -> dict:
+    """Wrap ``module.name`` so that the returned dict receives the ``observation_kwargs`` it is called with."""
+    seen = {}
+    real = getattr(module, name)
+
+    def spy(*args, **kwargs):
+        seen.update(kwargs["observation_kwargs"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, spy)
+    return seen
+
+
 def _prior(model):
     obs = model.observations
     return {"prior_ridge": obs.prior_ridge, "prior_scale": obs.prior_scale}
@@ -41,14 +54,7 @@ def test_kappa_search_fits_with_the_syllable_prior(openfield, monkeypatch):
     import ethogram.selection.kappa as kappa
     from ethogram.selection.target import fit_to_target_duration
 
-    seen = {}
-    real = kappa.find_kappa
-
-    def spy(*args, **kwargs):
-        seen.update(kwargs["observation_kwargs"])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(kappa, "find_kappa", spy)
+    seen = _spy_observation_kwargs(monkeypatch, kappa, "find_kappa")
     fit_to_target_duration(openfield, target_duration=0.4, num_iters=5, progress=False, seed=0)
     assert {k: seen[k] for k in SYLLABLE_PRIOR} == SYLLABLE_PRIOR
 
@@ -72,14 +78,7 @@ def test_select_command_fits_with_the_syllable_prior(monkeypatch, tmp_path, caps
     import ethogram.selection as selection
     from ethogram.cli import main
 
-    seen = {}
-    real = selection.cross_validate
-
-    def spy(*args, **kwargs):
-        seen.update(kwargs["observation_kwargs"])
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(selection, "cross_validate", spy)
+    seen = _spy_observation_kwargs(monkeypatch, selection, "cross_validate")
     code = main(["select", str(openfield_keypoints()), "--fps", "30", "--states", "2", "--iters", "3", "--restarts", "1",
                  "--quiet", "-o", str(tmp_path / "out")])
     assert code == 0, capsys.readouterr().err
