@@ -95,15 +95,34 @@ def _check_fps(recordings) -> None:
             )
 
 
+def frame_rate(fps, timestamps) -> float | None:
+    """Frames per second: ``fps`` when it is a positive number, else 1 / the median step of
+    ``timestamps`` (seconds), else None.
+
+    Parameters
+    ----------
+    fps : float or None
+    timestamps : array_like, shape (T,), or None
+
+    Returns
+    -------
+    float or None
+    """
+    if fps is not None and np.isfinite(fps) and fps > 0:
+        return float(fps)
+    if timestamps is None:
+        return None
+    dt = np.diff(np.asarray(timestamps, dtype=np.float64))
+    dt = dt[np.isfinite(dt) & (dt > 0)]
+    return float(1.0 / np.median(dt)) if dt.size else None
+
+
 def _rate(rec) -> float:
     """Frame rate of a recording: its fps, else from its timestamps."""
-    if rec.fps is not None:
-        return float(rec.fps)
-    dt = np.diff(np.asarray(rec.timestamps, dtype=np.float64))
-    dt = dt[np.isfinite(dt) & (dt > 0)]
-    if dt.size == 0:
+    rate = frame_rate(rec.fps, rec.timestamps)
+    if rate is None:
         raise ValueError(f"recording {rec.name!r}: cannot tell its frame rate from its timestamps; give fps (--fps)")
-    return float(1.0 / np.median(dt))
+    return rate
 
 
 def _check_recordings(recordings) -> list:

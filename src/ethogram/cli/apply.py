@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ..pipeline import frame_rate
 from ._common import (add_input_arguments, add_output_arguments, check_output, one_line_warnings, print_summary,
                       read_inputs, results_path, write)
 
@@ -53,17 +54,6 @@ def run(args) -> int:
     return 0
 
 
-def _rate(fps, timestamps) -> float | None:
-    """Frames per second: ``fps``, else from the median step of ``timestamps`` (seconds), else None."""
-    if fps is not None and np.isfinite(fps) and fps > 0:
-        return float(fps)
-    if timestamps is None:
-        return None
-    dt = np.diff(np.asarray(timestamps, dtype=np.float64))
-    dt = dt[np.isfinite(dt) & (dt > 0)]
-    return float(1.0 / np.median(dt)) if dt.size else None
-
-
 def training_fps(path) -> float | None:
     """The frame rate of the recordings a results file holds (for a fit: its training recordings).
 
@@ -78,7 +68,7 @@ def training_fps(path) -> float | None:
         for i in range(int(group.attrs.get("count", 0)) if group is not None else 0):
             g = group[str(i)]
             ts = g["timestamps"][()] if "timestamps" in g and np.isnan(float(g.attrs.get("fps", np.nan))) else None
-            rate = _rate(float(g.attrs.get("fps", np.nan)), ts)
+            rate = frame_rate(float(g.attrs.get("fps", np.nan)), ts)
             if rate is not None:
                 rates.append(rate)
     return float(np.median(rates)) if rates else None
@@ -91,7 +81,7 @@ def warn_other_frame_rate(recordings, trained_at: float | None, model_path) -> N
     if not trained_at:
         return
     other = [(r.name, rate) for r in recordings
-             if (rate := _rate(r.fps, r.timestamps)) is not None and abs(rate - trained_at) > FPS_TOLERANCE * trained_at]
+             if (rate := frame_rate(r.fps, r.timestamps)) is not None and abs(rate - trained_at) > FPS_TOLERANCE * trained_at]
     if not other:
         return
     rates = " / ".join(f"{v:g}" for v in sorted({round(rate, 3) for _, rate in other}))
