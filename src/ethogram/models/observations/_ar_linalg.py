@@ -68,7 +68,11 @@ def lag_windows(x: np.ndarray, num_lags: int) -> np.ndarray:
     x = np.ascontiguousarray(x)
     T, D = x.shape
     n = max(T - num_lags, 0)
-    return as_strided(x, shape=(n, (num_lags + 1) * D), strides=(x.strides[0], x.strides[1]), writeable=False)
+    # strides from the item size, not x.strides: numpy calls an array C-contiguous whatever
+    # the stride of a length-1 axis, and x[:, None] of a 1-D series has stride 0 there, which
+    # would repeat x_{t-L} across the whole window
+    step = x.itemsize
+    return as_strided(x, shape=(n, (num_lags + 1) * D), strides=(D * step, step), writeable=False)
 
 
 def window_columns(data_dim: int, num_lags: int, bias: bool) -> np.ndarray:
