@@ -18,6 +18,7 @@ import numpy as np
 from ._pose_common import _from_dataset, _movement_dataset, _video_path
 from .dlc import read_dlc
 from .jabs import JABS_BODYPARTS, JABS_FPS, read_jabs
+from .notes import note
 from .recording import Recording
 from .sleap import read_sleap
 
@@ -91,6 +92,17 @@ def _strip_prefix(names: tuple) -> tuple:
     return names
 
 
+def _animals_only(info: list, path) -> list:
+    """Containers with as many frames as the longest one; the others (static objects, objects
+    sampled now and then) are left out with one note."""
+    most = max(n for *_, n in info)
+    others = [f"{c.split('/')[-1]!r} ({n} frames)" for c, *_, n in info if n < most]
+    if others:
+        note(path, f"PoseEstimation container(s) {', '.join(others)} have fewer frames than the animals ({most}): "
+                   "objects, not animals; left out")
+    return [i for i in info if i[-1] == most]
+
+
 def read_nwb_pose(path, fps=None) -> list[Recording]:
     """Read an NWB file with ndx-pose ``PoseEstimation`` containers (one animal each).
 
@@ -105,7 +117,9 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
     -------
     list of Recording
         One per ``PoseEstimation`` container (named after the container when there are
-        several): keypoints (T, B, 2 or 3) in the file's units (pixels), confidences,
+        several; containers with fewer frames than the longest, such as the arena corners
+        and lixit JABS writes as static objects of two frames, are left out with a note):
+        keypoints (T, B, 2 or 3) in the file's units (pixels), confidences,
         timestamps (s) and fps from the timestamps; body parts named as the file's
         ``PoseEstimationSeries`` less a prefix common to all (``ind1_snout`` -> ``snout``).
         Timestamps equal to 0, 1, 2, ... are frame numbers written by a converter that did not
@@ -134,9 +148,11 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
             if "original_videos" in g and len(g["original_videos"]):
                 v = g["original_videos"][0]
                 video = v.decode() if isinstance(v, bytes) else str(v)
-            info.append((c, ts, video))
+            n = g[series[0]]["data"].shape[0] if series else 0
+            info.append((c, ts, video, n))
+    info = _animals_only(info, path)
     out = []
-    for c, ts, video in info:
+    for c, ts, video, _ in info:
         parts = c.split("/")
         if len(parts) != 3 or parts[0] != "processing":
             raise ValueError(f"{path}: PoseEstimation at {c!r} is not in a processing module; cannot read it")

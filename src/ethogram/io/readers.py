@@ -33,7 +33,8 @@ FORMATS = ("dlc", "sleap", "nwb-pose", "jabs", "moseq-nwb", "moseq2", "npy", "cs
 
 _SUFFIXES = (".csv", ".h5", ".hdf5", ".nwb", ".slp", ".npy", ".npz")
 #: an animal of a multi-animal file tracked in fewer than this fraction of the file's frames, or
-#: in fewer than :data:`GHOST_FRAMES` frames, is a "ghost" (a spurious track): kept, with a note
+#: in fewer than :data:`GHOST_FRAMES` frames that are under 10% of them, is a "ghost" (a spurious
+#: track of the tracker): kept, with a note
 GHOST_FRACTION = 0.01
 GHOST_FRAMES = 10
 
@@ -271,8 +272,9 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
     list of Recording
         The animals of a multi-animal file that hold no tracked point (every coordinate NaN)
         are left out with one :class:`ReadNoteWarning`; those tracked in fewer than
-        :data:`GHOST_FRACTION` of the frames or fewer than :data:`GHOST_FRAMES` frames (a
-        spurious "ghost" track) are kept and named in another.
+        :data:`GHOST_FRACTION` (1%) of the frames, or in fewer than :data:`GHOST_FRAMES` (10)
+        frames that are under 10% of them (a spurious "ghost" track), are kept and named in
+        another.
 
     Raises
     ------
@@ -325,7 +327,7 @@ def _tracked_only(recs: list, path: Path) -> list:
                    "another video, or never used); left out")
     if len(recs) > 1:
         ghosts = [f"{r.name!r} ({n} frames)" for r, n in zip(recs, counts)
-                  if 0 < n and (n < GHOST_FRAMES or n < GHOST_FRACTION * T)]
+                  if 0 < n and (n < GHOST_FRACTION * T or (n < GHOST_FRAMES and n < 0.1 * T))]
         if ghosts:
             note(path, f"{', '.join(ghosts)} tracked in only a few of the {T} frames (a ghost track of the "
                        "tracker?); kept, though it adds almost nothing to a fit")
