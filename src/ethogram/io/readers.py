@@ -335,8 +335,12 @@ def _tracked_only(recs: list, path: Path) -> list:
 
 
 def _unique_names(files: list[Path]) -> dict:
-    """Base name per file: the stem, with parent folders prefixed where stems collide."""
-    base = {f: f.stem for f in files}
+    """Base name per file: the stem, with parent folders prefixed where stems collide; files of one
+    folder that share a stem (``clip.slp`` and its export ``clip.csv``) keep their suffix."""
+    stems = {}
+    for f in files:
+        stems.setdefault((f.resolve().parent, f.stem), []).append(f)
+    base = {f: f.name if len(stems[(f.resolve().parent, f.stem)]) > 1 else f.stem for f in files}
     depth = 1
     while True:
         counts = {}
@@ -347,8 +351,9 @@ def _unique_names(files: list[Path]) -> dict:
             break
         for group in clashes:
             for f in group:
-                parts = f.resolve().with_suffix("").parts
-                base[f] = "/".join(parts[-1 - depth:]) if len(parts) > depth else str(f.resolve())
+                r = f.resolve()
+                parts = (r if base[f] == f.name else r.with_suffix("")).parts
+                base[f] = "/".join(parts[-1 - depth:]) if len(parts) > depth else str(r)
         depth += 1
     return base
 
@@ -392,7 +397,8 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
     -------
     list of Recording
         Sorted by file path, then animal; named ``<file stem>`` or ``<file stem>/<animal>``
-        (a parent folder is prefixed when two files share a stem), unique within the call.
+        (a parent folder is prefixed when two files share a stem; two files of one folder that
+        share a stem keep their suffix, ``clip.slp/male``), unique within the call.
 
     Raises
     ------
