@@ -98,17 +98,18 @@ def _h5_table(path: Path):
     import pandas as pd
 
     try:
-        with warnings.catch_warnings(), pd.HDFStore(path, "r") as store:
+        with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # PyTables on HDF5 files pandas did not write (NWB)
-            keys = list(store.keys())
-            found = {}
-            for key in keys:
-                try:
-                    obj = store[key]
-                except (TypeError, ValueError, KeyError, OSError):
-                    continue
-                if isinstance(obj, pd.DataFrame) and _frame_columns(obj) is not None:
-                    found[key] = obj
+            with pd.HDFStore(path, "r") as store:
+                keys = list(store.keys())
+                found = {}
+                for key in keys:
+                    try:
+                        obj = store[key]
+                    except (TypeError, ValueError, KeyError, OSError):
+                        continue
+                    if isinstance(obj, pd.DataFrame) and _frame_columns(obj) is not None:
+                        found[key] = obj
     except (OSError, ValueError) as e:
         raise ValueError(f"{path}: not a pandas HDF5 file ({' '.join(str(e).split())[:120]})") from None
     if "/df_with_missing" in found:  # DeepLabCut's own key wins over copies beside it
