@@ -22,8 +22,18 @@ T = 303
 
 
 def simba_table(path, rng) -> pd.DataFrame:
-    parts = ["Ear_left_1", "Ear_right_1", "Nose_1", "Center_1", "Tail_base_1",
-             "Ear_left_2", "Ear_right_2", "Nose_2", "Center_2", "Tail_base_2"]
+    parts = [
+        "Ear_left_1",
+        "Ear_right_1",
+        "Nose_1",
+        "Center_1",
+        "Tail_base_1",
+        "Ear_left_2",
+        "Ear_right_2",
+        "Nose_2",
+        "Center_2",
+        "Tail_base_2",
+    ]
     cols = {}
     for p in parts:
         cols[f"{p}_x"] = rng.uniform(0, 600, T)
@@ -45,12 +55,17 @@ def test_index_and_label_columns_of_a_simba_table_are_left_out_with_a_note(tmp_p
     with pytest.warns(ReadNoteWarning) as record:
         (rec,) = read_recordings(tmp_path / "Video1.csv", fps=30)
     assert [str(w.message) for w in record] == [
-        f"{tmp_path / 'Video1.csv'}: frame index/time column(s) 'Unnamed: 0', 'frame' and 0/1 label column(s) "
-        "'Attack', 'Sniffing' left out of the features (not measurements of the animal); 548 feature column(s) kept"]
+        f"{tmp_path / 'Video1.csv'}: frame index/time column(s) 'Unnamed: 0', 'frame' and 0/1 "
+        "label column(s) 'Attack', 'Sniffing' left out of the features (not measurements of the "
+        "animal); 548 feature column(s) kept"
+    ]
     kept = [c for c in df.columns if c not in ("frame", "Attack", "Sniffing")]
     assert rec.attrs["columns"] == kept and rec.data.shape == (T, 548)
     np.testing.assert_array_equal(rec.data, df[kept].to_numpy(dtype=float))
-    assert rec.attrs["index_columns"] == ["Unnamed: 0", "frame"] and rec.attrs["label_columns"] == ["Attack", "Sniffing"]
+    assert rec.attrs["index_columns"] == ["Unnamed: 0", "frame"] and rec.attrs["label_columns"] == [
+        "Attack",
+        "Sniffing",
+    ]
     assert "  left out as 0/1 label column(s): Attack, Sniffing" in describe(rec).splitlines()
 
 
@@ -68,8 +83,10 @@ def test_a_model_larger_than_the_frames_is_refused_before_fitting(tmp_path, monk
     with pytest.raises(ValueError) as info:
         fit_recordings(recs)
     msg = str(info.value)
-    assert msg.startswith(f"the model would have {parameters_per_syllable(548, 3):,} parameters per syllable (548 input "
-                          "columns x 3 lags) but the recordings hold only 303 usable frames")
+    assert msg.startswith(
+        f"the model would have {parameters_per_syllable(548, 3):,} parameters per syllable "
+        "(548 input columns x 3 lags) but the recordings hold only 303 usable frames"
+    )
     assert "Preparation(num_pcs=1)" in msg and "num_states=K" in msg
 
 
@@ -77,14 +94,45 @@ def test_the_command_line_names_pcs_and_states(tmp_path, capsys):
     from ethogram.cli import main
 
     simba_table(tmp_path / "Video1.csv", np.random.default_rng(2))
-    assert main(["fit", str(tmp_path / "Video1.csv"), "--fps", "30", "-o", str(tmp_path / "out"), "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp_path / "Video1.csv"),
+                "--fps",
+                "30",
+                "-o",
+                str(tmp_path / "out"),
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     err = capsys.readouterr().err.splitlines()
-    assert err[0].startswith(f"ethogram: warning: {tmp_path / 'Video1.csv'}: frame index/time column(s)")
-    assert err[1].startswith("ethogram: error: the model would have 1,051,886 parameters per syllable")
+    assert err[0].startswith(
+        f"ethogram: warning: {tmp_path / 'Video1.csv'}: frame index/time column(s)"
+    )
+    assert err[1].startswith(
+        "ethogram: error: the model would have 1,051,886 parameters per syllable"
+    )
     assert "keep at most 1 input(s) with --pcs 1" in err[1] and "--states K" in err[1]
     assert not (tmp_path / "out").exists()
-    assert main(["select", str(tmp_path / "Video1.csv"), "--fps", "30", "-o", str(tmp_path / "sel"), "--states", "5,10",
-                 "--quiet"]) == 2
+    assert (
+        main(
+            [
+                "select",
+                str(tmp_path / "Video1.csv"),
+                "--fps",
+                "30",
+                "-o",
+                str(tmp_path / "sel"),
+                "--states",
+                "5,10",
+                "--quiet",
+            ]
+        )
+        == 2
+    )
     assert "keep at most 2 input(s) with --pcs 2" in capsys.readouterr().err
 
 
@@ -96,7 +144,10 @@ def test_parameters_per_syllable_counts_the_model_arrays(D, L):
     m.fit(np.random.default_rng(0).normal(size=(60, D)), num_iters=1)
     o = m.observations
     free_cov = D * (D + 1) // 2  # symmetric
-    assert parameters_per_syllable(D, L) == o.emission_dynamics[0].size + o.emission_bias[0].size + free_cov
+    assert (
+        parameters_per_syllable(D, L)
+        == o.emission_dynamics[0].size + o.emission_bias[0].size + free_cov
+    )
 
 
 def test_the_suggested_number_of_inputs_is_the_largest_that_fits():
@@ -106,14 +157,27 @@ def test_the_suggested_number_of_inputs_is_the_largest_that_fits():
         n = int(str(info.value).split("Preparation(num_pcs=")[1].split(")")[0])
         assert parameters_per_syllable(n, 3) * K <= frames or n == 1
         assert parameters_per_syllable(n + 1, 3) * K > frames
-    check_model_size(10, 3, 20, parameters_per_syllable(10, 3))  # as many frames as parameters: allowed
+    check_model_size(
+        10, 3, 20, parameters_per_syllable(10, 3)
+    )  # as many frames as parameters: allowed
 
 
 def test_non_feature_columns_by_content_and_name():
     rng = np.random.default_rng(3)
-    x = np.column_stack([np.arange(1, 11), rng.normal(size=10), rng.integers(0, 2, 10), np.arange(0, 20, 2),
-                         np.linspace(0, 0.3, 10), rng.normal(size=10)])
-    assert non_feature_columns(x) == ([0], [2])  # 0, 2, 4, ... and increasing times are measurements here
+    x = np.column_stack(
+        [
+            np.arange(1, 11),
+            rng.normal(size=10),
+            rng.integers(0, 2, 10),
+            np.arange(0, 20, 2),
+            np.linspace(0, 0.3, 10),
+            rng.normal(size=10),
+        ]
+    )
+    assert non_feature_columns(x) == (
+        [0],
+        [2],
+    )  # 0, 2, 4, ... and increasing times are measurements here
     assert non_feature_columns(x, ["a", "b", "c", "frame_idx", "time_s", "f"]) == ([0, 3, 4], [2])
     assert non_feature_columns(x[:2]) == ([], [])  # too few rows to tell
 
@@ -121,8 +185,13 @@ def test_non_feature_columns_by_content_and_name():
 def test_plain_arrays_drop_index_and_labels_and_4d_arrays_are_poses(tmp_path):
     rng = np.random.default_rng(4)
     pcs = rng.normal(size=(50, 3))
-    np.save(tmp_path / "with_index.npy", np.column_stack([np.arange(50), pcs, rng.integers(0, 2, 50)]))
-    with pytest.warns(ReadNoteWarning, match=r"with_index\.npy: frame index/time column\(s\) 0 and 0/1 label column\(s\) 4"):
+    np.save(
+        tmp_path / "with_index.npy", np.column_stack([np.arange(50), pcs, rng.integers(0, 2, 50)])
+    )
+    with pytest.warns(
+        ReadNoteWarning,
+        match=r"with_index\.npy: frame index/time column\(s\) 0 and 0/1 label column\(s\) 4",
+    ):
         (rec,) = read_recordings(tmp_path / "with_index.npy")
     np.testing.assert_array_equal(rec.data, pcs)
     np.save(tmp_path / "labels.npy", rng.integers(0, 2, 50))
@@ -138,6 +207,10 @@ def test_plain_arrays_drop_index_and_labels_and_4d_arrays_are_poses(tmp_path):
     recs = read_recordings(tmp_path / "pair.npy")
     assert [r.name for r in recs] == ["pair/animal0", "pair/animal1"]
     np.testing.assert_array_equal(recs[1].data, two[:, 1])
-    np.save(tmp_path / "movement_order.npy", rng.normal(size=(40, 2, 6, 4)))  # (time, space, keypoints, individuals)
-    with pytest.raises(ValueError, match=r"movement_order\.npy: expected .* got \(40, 2, 6, 4\) .*transpose"):
+    np.save(
+        tmp_path / "movement_order.npy", rng.normal(size=(40, 2, 6, 4))
+    )  # (time, space, keypoints, individuals)
+    with pytest.raises(
+        ValueError, match=r"movement_order\.npy: expected .* got \(40, 2, 6, 4\) .*transpose"
+    ):
         read_recordings(tmp_path / "movement_order.npy")

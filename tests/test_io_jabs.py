@@ -41,15 +41,17 @@ def write_jabs_v5(path, rng, version_attribute=(3, 0), with_identities=True):
     """
     xy = np.round(_mice(rng))
     present = rng.random((T, MICE)) > 0.015  # each mouse missed in about 1.5% of the frames
-    spurious = rng.random(T) < 0.03          # a fourth, spurious detection in 3% of the frames
+    spurious = rng.random(T) < 0.03  # a fourth, spurious detection in 3% of the frames
     points = np.zeros((T, SLOTS, 12, 2), np.uint16)
     conf = np.zeros((T, SLOTS, 12), np.float32)
     count = np.zeros(T, np.uint8)
     track = np.zeros((T, SLOTS), np.uint32)
     embed = np.zeros((T, SLOTS), np.uint32)
     id_mask = np.ones((T, SLOTS), bool)
-    # tracklets are unbroken runs: a mouse's track gets a new id after each gap and at 4 random frames
-    breaks = {m: set(rng.choice(np.arange(50, T), size=4, replace=False).tolist()) for m in range(MICE)}
+    # tracklets are unbroken runs: a mouse's track gets a new id after each gap and at 4 frames
+    breaks = {
+        m: set(rng.choice(np.arange(50, T), size=4, replace=False).tolist()) for m in range(MICE)
+    }
     tracklet, next_id = {}, 1
     for t in range(T):
         for m in range(MICE):
@@ -83,8 +85,10 @@ def write_jabs_v5(path, rng, version_attribute=(3, 0), with_identities=True):
             g["instance_embed_id"], g["id_mask"] = embed, id_mask
             g["identity_embeds"] = rng.normal(size=(T, SLOTS, 16)).astype(np.float32)
             g["instance_id_center"] = rng.normal(size=(MICE, 16)).astype(np.float32)
-        f.create_dataset("static_objects/corners", data=np.array([[10, 10], [690, 10], [690, 690], [10, 690]],
-                                                                 dtype=np.uint16))
+        f.create_dataset(
+            "static_objects/corners",
+            data=np.array([[10, 10], [690, 10], [690, 690], [10, 690]], dtype=np.uint16),
+        )
     return xy, present
 
 
@@ -102,11 +106,17 @@ def test_a_v5_file_whose_version_attribute_says_3_is_read_by_its_long_term_ident
         np.testing.assert_array_equal(r.data[present[:, m]], xy[present[:, m], m])
         assert r.bodyparts == JABS_BODYPARTS and r.fps == 30.0
         assert r.attrs["jabs_version"] == 5 and r.attrs["jabs_identities"] == "instance_embed_id"
-        assert r.attrs["jabs_version_from"] == "file name _pose_est_v5; its version attribute says 3.0"
-        assert r.attrs["cm_per_pixel"] == pytest.approx(0.0795) and r.attrs["static_objects"] == ["corners"]
+        assert (
+            r.attrs["jabs_version_from"] == "file name _pose_est_v5; its version attribute says 3.0"
+        )
+        assert r.attrs["cm_per_pixel"] == pytest.approx(0.0795) and r.attrs["static_objects"] == [
+            "corners"
+        ]
     text = describe(recs[0])
-    assert ("  JABS pose v5 (from the file name _pose_est_v5; its version attribute says 3.0); animals: long-term "
-            "identities (instance_embed_id)") in text.splitlines()
+    assert (
+        "  JABS pose v5 (from the file name _pose_est_v5; its version attribute says 3.0); "
+        "animals: long-term identities (instance_embed_id)"
+    ) in text.splitlines()
 
 
 def test_info_says_which_version_was_used(tmp_path, capsys):
@@ -116,7 +126,10 @@ def test_info_says_which_version_was_used(tmp_path, capsys):
     write_jabs_v5(path, np.random.default_rng(1))
     assert main(["info", str(path)]) == 0
     out = capsys.readouterr().out
-    assert out.count("JABS pose v5 (from the file name _pose_est_v5; its version attribute says 3.0)") == MICE
+    assert (
+        out.count("JABS pose v5 (from the file name _pose_est_v5; its version attribute says 3.0)")
+        == MICE
+    )
 
 
 def test_a_file_name_that_contradicts_the_contents_is_noted_and_the_contents_win(tmp_path):
@@ -126,16 +139,24 @@ def test_a_file_name_that_contradicts_the_contents_is_noted_and_the_contents_win
     with pytest.warns(ReadNoteWarning) as record:
         recs = read_recordings(named_v3)
     [msg] = [str(w.message) for w in record]
-    assert msg == (f"{named_v3}: the file name says v3 but the file holds long-term identities (instance_embed_id); "
-                   "read as v5 from its contents")
+    assert msg == (
+        f"{named_v3}: the file name says v3 but the file holds long-term identities "
+        "(instance_embed_id); read as v5 from its contents"
+    )
     assert len(recs) == MICE and recs[0].attrs["jabs_version"] == 5
     np.testing.assert_array_equal(recs[1].data[present[:, 1]], xy[present[:, 1], 1])
     # a file named v5 without identities: its tracklets, as v3, with a note
     no_ids = tmp_path / "b_pose_est_v5.h5"
     write_jabs_v5(no_ids, np.random.default_rng(3), version_attribute=None, with_identities=False)
-    with pytest.warns(ReadNoteWarning, match=r"b_pose_est_v5.h5: the file name says v5 but the file holds tracklets"):
+    with pytest.warns(
+        ReadNoteWarning,
+        match=r"b_pose_est_v5.h5: the file name says v5 but the file holds tracklets",
+    ):
         recs = read_recordings(no_ids)
-    assert all(r.attrs["jabs_version"] == 3 and r.attrs["jabs_identities"] == "instance_track_id" for r in recs)
+    assert all(
+        r.attrs["jabs_version"] == 3 and r.attrs["jabs_identities"] == "instance_track_id"
+        for r in recs
+    )
     assert recs[0].attrs["jabs_version_from"] == "contents"
 
 
@@ -143,8 +164,16 @@ def test_a_file_name_that_contradicts_the_contents_is_noted_and_the_contents_win
 def test_the_real_v2_and_v3_files_name_their_version():
     (v2,) = read_recordings(DATA / "jabs" / "sample_pose_est_v2.h5")
     assert v2.attrs["jabs_version"] == 2 and v2.attrs["jabs_version_attribute"] is None
-    assert "  JABS pose v2 (from the file name _pose_est_v2); animals: one mouse" in describe(v2).splitlines()
-    with pytest.warns(ReadNoteWarning, match=r"'id4' \(16 frames\) tracked in only a few of the 1800 frames"):
+    assert (
+        "  JABS pose v2 (from the file name _pose_est_v2); animals: one mouse"
+        in describe(v2).splitlines()
+    )
+    with pytest.warns(
+        ReadNoteWarning, match=r"'id4' \(16 frames\) tracked in only a few of the 1800 frames"
+    ):
         v3 = read_recordings(DATA / "jabs" / "sample_pose_est_v3.h5")
     assert {r.attrs["jabs_version"] for r in v3} == {3}
-    assert v3[0].attrs["jabs_version_from"] == "file name _pose_est_v3" and v3[0].attrs["jabs_version_attribute"] == "3.0"
+    assert (
+        v3[0].attrs["jabs_version_from"] == "file name _pose_est_v3"
+        and v3[0].attrs["jabs_version_attribute"] == "3.0"
+    )

@@ -122,7 +122,8 @@ def run(args) -> int:
     usable = int(sum(m.sum() for m in masks))
     from ..prep.model_size import check_model_size
 
-    check_model_size(datas[0].shape[1], args.lags if args.model != "gaussian" else 0, max(Ks), usable, prep.kind)
+    lags = args.lags if args.model != "gaussian" else 0
+    check_model_size(datas[0].shape[1], lags, max(Ks), usable, prep.kind)
     # the fit's AR prior (pipeline.SYLLABLE_PRIOR), so that the K and kappa chosen here are the fit's
     obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
     if args.prior_ridge is not None and obs_kw:

@@ -26,8 +26,26 @@ from .recording import Recording
 __all__ = ["read_npy", "read_csv_array", "non_feature_columns"]
 
 #: column names (lower case) of a frame index or a time stamp
-INDEX_NAMES = frozenset({"", "unnamed: 0", "index", "frame", "frames", "frame_idx", "frame_index", "frame_number",
-                         "frame_no", "frameno", "time", "times", "timestamp", "timestamps", "time_s", "seconds"})
+INDEX_NAMES = frozenset(
+    {
+        "",
+        "unnamed: 0",
+        "index",
+        "frame",
+        "frames",
+        "frame_idx",
+        "frame_index",
+        "frame_number",
+        "frame_no",
+        "frameno",
+        "time",
+        "times",
+        "timestamp",
+        "timestamps",
+        "time_s",
+        "seconds",
+    }
+)
 #: rows needed before a column's content says it is an index or a 0/1 label
 _MIN_ROWS = 3
 
@@ -40,8 +58,12 @@ def _is_index(col: np.ndarray, name: str | None) -> bool:
     integers = bool(np.all(finite == np.round(finite)))
     if integers and np.all(steps == 1):
         return True
-    return name is not None and name.strip().lower() in INDEX_NAMES and bool(np.all(steps > 0)) and (
-        integers or "time" in name.lower() or name.strip().lower() == "seconds")
+    return (
+        name is not None
+        and name.strip().lower() in INDEX_NAMES
+        and bool(np.all(steps > 0))
+        and (integers or "time" in name.lower() or name.strip().lower() == "seconds")
+    )
 
 
 def _is_label(col: np.ndarray) -> bool:
@@ -92,12 +114,18 @@ def _features_only(arr: np.ndarray, names, path, label: str) -> tuple[np.ndarray
     keep = [j for j in range(arr.shape[1]) if j not in set(index) | set(labels)]
     where = f"{path}{label}"
     if not keep:
-        raise ValueError(f"{where}: no feature column left: every column is a frame index or a 0/1 label "
-                         f"(index {idx_names}, labels {lab_names})")
+        raise ValueError(
+            f"{where}: no feature column left: every column is a frame index or a 0/1 label "
+            f"(index {idx_names}, labels {lab_names})"
+        )
     parts = ([f"frame index/time column(s) {_listed(idx_names)}"] if index else []) + (
-        [f"0/1 label column(s) {_listed(lab_names)}"] if labels else [])
-    note(where, f"{' and '.join(parts)} left out of the features (not measurements of the animal); "
-                f"{len(keep)} feature column(s) kept")
+        [f"0/1 label column(s) {_listed(lab_names)}"] if labels else []
+    )
+    note(
+        where,
+        f"{' and '.join(parts)} left out of the features (not measurements of the animal); "
+        f"{len(keep)} feature column(s) kept",
+    )
     attrs = {"index_columns": idx_names, "label_columns": lab_names}
     return arr[:, keep], None if names is None else [names[j] for j in keep], attrs
 
@@ -112,24 +140,68 @@ def _recordings(name, arr, path, fmt, fps, attrs=None, names=None) -> list[Recor
         arr = arr[:, None]
     if arr.ndim == 4 and arr.shape[3] in (2, 3):  # (T, animals, body parts, coordinates)
         if arr.shape[1] == 1:
-            return [Recording(name=name, data=arr[:, 0].astype(np.float64), kind="keypoints", fps=fps,
-                              source=str(path), format=fmt, attrs=attrs)]
-        return [Recording(name=f"{name}/animal{i}" if name else f"animal{i}", data=arr[:, i].astype(np.float64),
-                          kind="keypoints", fps=fps, source=str(path), format=fmt, attrs={**attrs, "individual": i})
-                for i in range(arr.shape[1])]
+            return [
+                Recording(
+                    name=name,
+                    data=arr[:, 0].astype(np.float64),
+                    kind="keypoints",
+                    fps=fps,
+                    source=str(path),
+                    format=fmt,
+                    attrs=attrs,
+                )
+            ]
+        return [
+            Recording(
+                name=f"{name}/animal{i}" if name else f"animal{i}",
+                data=arr[:, i].astype(np.float64),
+                kind="keypoints",
+                fps=fps,
+                source=str(path),
+                format=fmt,
+                attrs={**attrs, "individual": i},
+            )
+            for i in range(arr.shape[1])
+        ]
     if arr.ndim == 3 and arr.shape[2] in (2, 3):
-        return [Recording(name=name, data=arr.astype(np.float64), kind="keypoints", fps=fps, source=str(path),
-                          format=fmt, attrs=attrs)]
+        return [
+            Recording(
+                name=name,
+                data=arr.astype(np.float64),
+                kind="keypoints",
+                fps=fps,
+                source=str(path),
+                format=fmt,
+                attrs=attrs,
+            )
+        ]
     if arr.ndim != 2:
-        hint = (" (movement's position array is (time, space, keypoints, individuals): save "
-                "position.transpose('time', 'individuals', 'keypoints', 'space'))") if arr.ndim == 4 else ""
-        raise ValueError(f"{path}{label}: expected an array of shape (T, D) features, (T, B, 2|3) keypoints or "
-                         f"(T, animals, B, 2|3) keypoints, got {arr.shape}{hint}")
+        hint = (
+            (
+                " (movement's position array is (time, space, keypoints, individuals): save "
+                "position.transpose('time', 'individuals', 'keypoints', 'space'))"
+            )
+            if arr.ndim == 4
+            else ""
+        )
+        raise ValueError(
+            f"{path}{label}: expected an array of shape (T, D) features, (T, B, 2|3) keypoints or "
+            f"(T, animals, B, 2|3) keypoints, got {arr.shape}{hint}"
+        )
     arr, names, extra = _features_only(arr.astype(np.float64), names, path, label)
     if names is not None:
         attrs["columns"] = [str(c) for c in names]
-    return [Recording(name=name, data=arr, kind="features", fps=fps, source=str(path), format=fmt,
-                      attrs={**attrs, **extra})]
+    return [
+        Recording(
+            name=name,
+            data=arr,
+            kind="features",
+            fps=fps,
+            source=str(path),
+            format=fmt,
+            attrs={**attrs, **extra},
+        )
+    ]
 
 
 def read_npy(path, fps=None) -> list[Recording]:
@@ -158,8 +230,10 @@ def read_npy(path, fps=None) -> list[Recording]:
     try:
         obj = np.load(path, allow_pickle=False)
     except ValueError as e:
-        raise ValueError(f"{path}: not a plain numeric .npy/.npz file (numpy: {e}); pickled objects are refused, "
-                         "save numeric arrays") from None
+        raise ValueError(
+            f"{path}: not a plain numeric .npy/.npz file (numpy: {e}); pickled objects are "
+            "refused, save numeric arrays"
+        ) from None
     if isinstance(obj, np.lib.npyio.NpzFile):
         with obj:
             keys = sorted(obj.files)
@@ -213,7 +287,11 @@ def read_csv_array(path, fps=None) -> list[Recording]:
     df = pd.read_csv(path, header=0 if header else None)
     bad = [str(c) for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     if bad:
-        raise ValueError(f"{path}: column(s) {bad} are not numeric; a plain csv must hold one number per cell "
-                         "(for DeepLabCut tables use --format dlc)")
+        raise ValueError(
+            f"{path}: column(s) {bad} are not numeric; a plain csv must hold one number per cell "
+            "(for DeepLabCut tables use --format dlc)"
+        )
     names = [str(c) for c in df.columns]
-    return _recordings("", df.to_numpy(dtype=np.float64), path, "csv", fps, names=names if header else None)
+    return _recordings(
+        "", df.to_numpy(dtype=np.float64), path, "csv", fps, names=names if header else None
+    )

@@ -82,9 +82,11 @@ def _how_read(r: Recording) -> list:
     lines = []
     if "jabs_version" in a:
         ids = {"instance_embed_id": "long-term identities (instance_embed_id)",
-               "instance_track_id": "tracklets joined into identity slots (instance_track_id), as JABS does",
+               "instance_track_id": "tracklets joined into identity slots (instance_track_id), "
+                                    "as JABS does",
                "one mouse": "one mouse"}.get(a.get("jabs_identities"), a.get("jabs_identities"))
-        lines.append(f"  JABS pose v{a['jabs_version']} (from the {a.get('jabs_version_from', 'file')}); "
+        source = a.get("jabs_version_from", "file")
+        lines.append(f"  JABS pose v{a['jabs_version']} (from the {source}); "
                      f"animals: {ids}")
     for what, key in (("frame index", "index_columns"), ("0/1 label", "label_columns")):
         if a.get(key):

@@ -43,15 +43,26 @@ def _csv_header(path: Path) -> tuple[list, int]:
             levels.append(row[0].strip().lower())
         else:
             break
-    if levels not in (["scorer", "bodyparts", "coords"], ["scorer", "individuals", "bodyparts", "coords"]):
+    if levels not in (
+        ["scorer", "bodyparts", "coords"],
+        ["scorer", "individuals", "bodyparts", "coords"],
+    ):
         found = [r[0] for r in head if r][:4]
-        raise ValueError(f"{path}: not a DeepLabCut predictions table: its header rows start {found}, "
-                         "expected scorer, (individuals,) bodyparts, coords")
+        raise ValueError(
+            f"{path}: not a DeepLabCut predictions table: its header rows start {found}, "
+            "expected scorer, (individuals,) bodyparts, coords"
+        )
     cells = {lv: [c.strip() for c in head[k][1:]] for k, lv in enumerate(levels)}
     ncol = len(cells["coords"])
-    if ncol == 0 or any(len(c) != ncol for c in cells.values()) or any("" in c for c in cells.values()):
-        raise ValueError(f"{path}: the DeepLabCut header rows have blank or missing cells; this is not a "
-                         "table of tracked frames (hand-labelled images have several index columns)")
+    if (
+        ncol == 0
+        or any(len(c) != ncol for c in cells.values())
+        or any("" in c for c in cells.values())
+    ):
+        raise ValueError(
+            f"{path}: the DeepLabCut header rows have blank or missing cells; this is not a "
+            "table of tracked frames (hand-labelled images have several index columns)"
+        )
     return cells, len(levels)
 
 
@@ -63,12 +74,18 @@ def _csv_table(path: Path):
     columns = list(zip(ind, cells["bodyparts"], cells["coords"]))
     body = pd.read_csv(path, header=None, skiprows=n_header, skip_blank_lines=True)
     if len(body) and not pd.api.types.is_numeric_dtype(body.iloc[:, 0]):
-        raise ValueError(f"{path}: rows are indexed by {body.iloc[0, 0]!r}, not by frame number: a table of "
-                         "hand-labelled images, not a tracked recording")
+        raise ValueError(
+            f"{path}: rows are indexed by {body.iloc[0, 0]!r}, not by frame number: a table of "
+            "hand-labelled images, not a tracked recording"
+        )
     body = body.iloc[:, 1:]  # the first column is the frame index
     if body.shape[1] != len(columns):
-        raise ValueError(f"{path}: rows have {body.shape[1]} values but the header names {len(columns)} columns")
-    text = [str(c) for c, k in zip(columns, body.columns) if not pd.api.types.is_numeric_dtype(body[k])]
+        raise ValueError(
+            f"{path}: rows have {body.shape[1]} values but the header names {len(columns)} columns"
+        )
+    text = [
+        str(c) for c, k in zip(columns, body.columns) if not pd.api.types.is_numeric_dtype(body[k])
+    ]
     if text:
         raise ValueError(f"{path}: column(s) {text[:3]} hold text, not coordinates")
     scorers = list(dict.fromkeys(cells["scorer"]))
@@ -76,7 +93,8 @@ def _csv_table(path: Path):
 
 
 def _frame_columns(df):
-    """(columns as (individual, body part, coordinate), scorer) of a DeepLabCut DataFrame, or None."""
+    """(columns as (individual, body part, coordinate), scorer) of a DeepLabCut DataFrame, or
+    None when it has not DeepLabCut's column levels."""
     cols = df.columns
     names = [str(n).lower() if n is not None else None for n in getattr(cols, "names", [None])]
     if getattr(cols, "nlevels", 1) not in (3, 4):
@@ -87,7 +105,10 @@ def _frame_columns(df):
     if not {"x", "y"} <= coords or not coords <= set(_COORDS):
         return None
     ind = cols.get_level_values(1) if cols.nlevels == 4 else [SINGLE_ANIMAL] * len(cols)
-    columns = [(str(a), str(b), str(c)) for a, b, c in zip(ind, cols.get_level_values(-2), cols.get_level_values(-1))]
+    columns = [
+        (str(a), str(b), str(c))
+        for a, b, c in zip(ind, cols.get_level_values(-2), cols.get_level_values(-1))
+    ]
     scorers = list(dict.fromkeys(str(s) for s in cols.get_level_values(0)))
     return columns, scorers[0] if len(scorers) == 1 else None
 
@@ -111,15 +132,20 @@ def _h5_table(path: Path):
                     if isinstance(obj, pd.DataFrame) and _frame_columns(obj) is not None:
                         found[key] = obj
     except (OSError, ValueError) as e:
-        raise ValueError(f"{path}: not a pandas HDF5 file ({' '.join(str(e).split())[:120]})") from None
+        raise ValueError(
+            f"{path}: not a pandas HDF5 file ({' '.join(str(e).split())[:120]})"
+        ) from None
     if "/df_with_missing" in found:  # DeepLabCut's own key wins over copies beside it
         found = {"/df_with_missing": found["/df_with_missing"]}
     if len(found) != 1:
-        what = (f"several DeepLabCut tables ({', '.join(found)}); save one table per file"
-                if found else f"no DeepLabCut table (pandas keys: {', '.join(keys) or 'none'}); DeepLabCut "
-                "writes one under 'df_with_missing' with columns scorer/(individuals/)bodyparts/coords")
+        what = (
+            f"several DeepLabCut tables ({', '.join(found)}); save one table per file"
+            if found
+            else f"no DeepLabCut table (pandas keys: {', '.join(keys) or 'none'}); DeepLabCut "
+            "writes one under 'df_with_missing' with columns scorer/(individuals/)bodyparts/coords"
+        )
         raise ValueError(f"{path}: {what}")
-    (key, df), = found.items()
+    ((key, df),) = found.items()
     columns, scorer = _frame_columns(df)
     values = df.apply(pd.to_numeric, errors="coerce").to_numpy(dtype=np.float64)
     return columns, values, scorer, key
@@ -192,13 +218,22 @@ def split_individuals(columns, values, path="the table") -> list[dict]:
         dims = {bp: [c for c in ("x", "y", "z") if (ind, bp, c) in index] for bp in bps}
         bad = [bp for bp, d in dims.items() if d[:2] != ["x", "y"]]
         if bad:
-            raise ValueError(f"{path}: individual {ind!r}: body part(s) {bad} lack an x or y column")
+            raise ValueError(
+                f"{path}: individual {ind!r}: body part(s) {bad} lack an x or y column"
+            )
         if len({len(d) for d in dims.values()}) > 1:
             raise ValueError(f"{path}: individual {ind!r} mixes 2-D and 3-D body parts")
         coords = next(iter(dims.values()))
         pos = np.stack([values[:, [index[(ind, bp, c)] for c in coords]] for bp in bps], axis=1)
-        conf = np.stack([values[:, index[(ind, bp, "likelihood")]] if (ind, bp, "likelihood") in index
-                         else np.full(len(values), np.nan) for bp in bps], axis=1)
+        conf = np.stack(
+            [
+                values[:, index[(ind, bp, "likelihood")]]
+                if (ind, bp, "likelihood") in index
+                else np.full(len(values), np.nan)
+                for bp in bps
+            ],
+            axis=1,
+        )
         out.append({"individual": ind, "bodyparts": list(bps), "position": pos, "confidence": conf})
     return out
 
@@ -242,13 +277,30 @@ def read_dlc(path, fps=None, unique_bodyparts: bool = False) -> list[Recording]:
     if unique and not unique_bodyparts:
         animals = [a for a in animals if a not in unique]
         if not animals:
-            raise ValueError(f"{path}: the table holds only the unique body parts of individual 'single'")
-        note(path, f"unique body parts {unique[0]['bodyparts']} (DeepLabCut individual 'single') left out: they "
-                   "are not an animal; read them with ethogram.io.dlc.read_dlc(path, unique_bodyparts=True)")
+            raise ValueError(
+                f"{path}: the table holds only the unique body parts of individual 'single'"
+            )
+        note(
+            path,
+            f"unique body parts {unique[0]['bodyparts']} (DeepLabCut individual 'single') left "
+            "out: they are not an animal; read them with "
+            "ethogram.io.dlc.read_dlc(path, unique_bodyparts=True)",
+        )
     # DeepLabCut names its output <video stem>DLC_<network>_<project>...
     video = _video_beside(path, path.stem.split("DLC_")[0]) if "DLC_" in path.stem else None
     attrs = {k: v for k, v in info.items() if v is not None}
-    return [Recording(name="" if len(animals) == 1 else a["individual"], data=a["position"], kind="keypoints",
-                      fps=fps, bodyparts=tuple(a["bodyparts"]), confidence=a["confidence"], source=str(path),
-                      format="dlc", video_path=video, attrs={"individual": a["individual"], **attrs})
-            for a in animals]
+    return [
+        Recording(
+            name="" if len(animals) == 1 else a["individual"],
+            data=a["position"],
+            kind="keypoints",
+            fps=fps,
+            bodyparts=tuple(a["bodyparts"]),
+            confidence=a["confidence"],
+            source=str(path),
+            format="dlc",
+            video_path=video,
+            attrs={"individual": a["individual"], **attrs},
+        )
+        for a in animals
+    ]

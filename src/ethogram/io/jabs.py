@@ -30,8 +30,18 @@ __all__ = ["read_jabs", "jabs_version", "JABS_BODYPARTS", "JABS_FPS"]
 
 #: the 12 JABS keypoints in file order (KumarLabJax pose format, ``KeypointIndex``)
 JABS_BODYPARTS = (
-    "nose", "left_ear", "right_ear", "base_neck", "left_front_paw", "right_front_paw",
-    "center_spine", "left_rear_paw", "right_rear_paw", "base_tail", "mid_tail", "tip_tail",
+    "nose",
+    "left_ear",
+    "right_ear",
+    "base_neck",
+    "left_front_paw",
+    "right_front_paw",
+    "center_spine",
+    "left_rear_paw",
+    "right_rear_paw",
+    "base_tail",
+    "mid_tail",
+    "tip_tail",
 )
 #: JABS videos are recorded at 30 frames per second; the pose files do not store it
 JABS_FPS = 30.0
@@ -64,7 +74,12 @@ def _content_version(f) -> int:
         return 2
     if not _has_identities(g):
         return 3
-    for version, key in ((8, "poseest/bbox"), (7, "dynamic_objects"), (6, "poseest/seg_data"), (5, "static_objects")):
+    for version, key in (
+        (8, "poseest/bbox"),
+        (7, "dynamic_objects"),
+        (6, "poseest/seg_data"),
+        (5, "static_objects"),
+    ):
         if key in f:
             return version
     return 4
@@ -98,15 +113,24 @@ def jabs_version(f, path) -> dict:
     else:
         version, why = content, "contents"
         if named is not None:
-            held = {2: "one mouse (points of 3 dimensions)", 3: "tracklets but no long-term identities "
-                    "(instance_embed_id)"}.get(content, "long-term identities (instance_embed_id)")
-            conflict = (f"the file name says v{named} but the file holds {held}; read as v{content} "
-                        f"from its contents")
+            held = {
+                2: "one mouse (points of 3 dimensions)",
+                3: "tracklets but no long-term identities (instance_embed_id)",
+            }.get(content, "long-term identities (instance_embed_id)")
+            conflict = (
+                f"the file name says v{named} but the file holds {held}; read as v{content} "
+                f"from its contents"
+            )
     if attr is not None and attr.split(".")[0] != str(version):
         why += f"; its version attribute says {attr}"
     identities = {2: "one mouse", 3: "instance_track_id"}.get(content, "instance_embed_id")
-    return {"jabs_version": int(version), "jabs_version_from": why, "jabs_version_attribute": attr,
-            "jabs_identities": identities, "conflict": conflict}
+    return {
+        "jabs_version": int(version),
+        "jabs_version_from": why,
+        "jabs_version_attribute": attr,
+        "jabs_identities": identities,
+        "conflict": conflict,
+    }
 
 
 def _jabs_v3_identities(instance_count, track_id) -> dict:
@@ -143,7 +167,9 @@ def _tracklet_slots(g) -> dict:
         keys = np.array(sorted(ident), dtype=np.int64)
         vals = np.array([ident[k] for k in keys.tolist()], dtype=np.int64)
         pos = np.clip(np.searchsorted(keys, track), 0, len(keys) - 1)
-        slot = np.where(inst, vals[pos], -1)  # every instance within instance_count has a tracklet in ident
+        slot = np.where(
+            inst, vals[pos], -1
+        )  # every instance within instance_count has a tracklet in ident
     return {f"id{k}": (slot == k).astype(int) for k in sorted(set(ident.values()))}
 
 
@@ -158,11 +184,16 @@ def _identity_slots(g) -> dict:
         n_id = int(valid.max()) if valid.size else 0
     names = None
     if "external_identity_mapping" in g:
-        names = [x.decode() if isinstance(x, bytes) else str(x) for x in g["external_identity_mapping"][()].tolist()]
+        names = [
+            x.decode() if isinstance(x, bytes) else str(x)
+            for x in g["external_identity_mapping"][()].tolist()
+        ]
     ok = (~id_mask) & (embed >= 1) & (embed <= n_id)
     slot = np.where(ok, embed - 1, -1)
-    return {(names[k] if names is not None and k < len(names) else f"id{k}"): (slot == k).astype(int)
-            for k in range(n_id)}
+    return {
+        (names[k] if names is not None and k < len(names) else f"id{k}"): (slot == k).astype(int)
+        for k in range(n_id)
+    }
 
 
 def _file_attrs(f, g) -> dict:
@@ -227,8 +258,10 @@ def read_jabs(path, fps=None) -> list[Recording]:
         elif "instance_count" in g and "instance_track_id" in g:
             groups = _tracklet_slots(g)
         else:
-            raise ValueError(f"{path}: a JABS file of several instances per frame without identities "
-                             "(neither instance_embed_id nor instance_count and instance_track_id)")
+            raise ValueError(
+                f"{path}: a JABS file of several instances per frame without identities "
+                "(neither instance_embed_id nor instance_count and instance_track_id)"
+            )
     if how["conflict"]:
         note(path, how["conflict"])
     if fps is None:
@@ -236,13 +269,19 @@ def read_jabs(path, fps=None) -> list[Recording]:
     # JABS names a pose file <video stem>_pose_est_v<N>.h5
     m = re.match(r"(.+)_pose_est_v\d+$", path.stem)
     video = _video_beside(path, m.group(1)) if m else None
-    return [_one_mouse(path, label, sel, points, conf, fps, video, attrs) for label, sel in groups.items()]
+    return [
+        _one_mouse(path, label, sel, points, conf, fps, video, attrs)
+        for label, sel in groups.items()
+    ]
 
 
 def _one_mouse(path, label, sel, points, conf, fps, video, attrs) -> Recording:
     sel = sel.astype(bool)
     if sel.sum(axis=1).max(initial=0) > 1:
-        raise ValueError(f"{path}: identity {label!r} appears twice in one frame; the file's identity fields are inconsistent")
+        raise ValueError(
+            f"{path}: identity {label!r} appears twice in one frame; the file's identity fields "
+            "are inconsistent"
+        )
     T = points.shape[0]
     data = np.full((T, len(JABS_BODYPARTS), 2), np.nan)
     c = np.full((T, len(JABS_BODYPARTS)), np.nan)
@@ -253,5 +292,15 @@ def _one_mouse(path, label, sel, points, conf, fps, video, attrs) -> Recording:
     a = dict(attrs)
     if label:
         a["identity"] = label
-    return Recording(name=label, data=data, kind="keypoints", fps=fps, bodyparts=JABS_BODYPARTS, confidence=c,
-                     source=str(path), format="jabs", video_path=video, attrs=a)
+    return Recording(
+        name=label,
+        data=data,
+        kind="keypoints",
+        fps=fps,
+        bodyparts=JABS_BODYPARTS,
+        confidence=c,
+        source=str(path),
+        format="jabs",
+        video_path=video,
+        attrs=a,
+    )

@@ -60,5 +60,5 @@ def reason(exc: BaseException, path) -> str:
     msg = " ".join(str(exc).split()) or type(exc).__name__
     p = str(path)
     if msg.startswith(p + ": "):
-        return msg[len(p) + 2:]
+        return msg[len(p) + 2 :]
     return msg.replace(p, "the file")

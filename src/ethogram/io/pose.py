@@ -22,8 +22,8 @@ from .notes import note
 from .recording import Recording
 from .sleap import read_sleap
 
-__all__ = ["read_dlc", "read_sleap", "read_nwb_pose", "read_jabs", "fps_from_timestamps", "JABS_BODYPARTS",
-           "JABS_FPS"]
+__all__ = ["read_dlc", "read_sleap", "read_nwb_pose", "read_jabs", "fps_from_timestamps",
+           "JABS_BODYPARTS", "JABS_FPS"]
 
 
 def _nwb_series_times(group) -> np.ndarray | None:
@@ -98,8 +98,8 @@ def _animals_only(info: list, path) -> list:
     most = max(n for *_, n in info)
     others = [f"{c.split('/')[-1]!r} ({n} frames)" for c, *_, n in info if n < most]
     if others:
-        note(path, f"PoseEstimation container(s) {', '.join(others)} have fewer frames than the animals ({most}): "
-                   "objects, not animals; left out")
+        note(path, f"PoseEstimation container(s) {', '.join(others)} have fewer frames than the "
+                   f"animals ({most}): objects, not animals; left out")
     return [i for i in info if i[-1] == most]
 
 

@@ -21,12 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .describe import CONFIDENCE_DEFAULT, describe  # noqa: F401 (CONFIDENCE_DEFAULT: kept importable from here)
+from .describe import CONFIDENCE_DEFAULT, describe  # noqa: F401 (CONFIDENCE_DEFAULT importable here)
 from .notes import ReadNoteWarning, SkippedFilesWarning, note, reason
 from .recording import Recording
 
-__all__ = ["FORMATS", "SkippedFilesWarning", "ReadNoteWarning", "guess_format", "read_recordings", "read_file",
-           "describe", "GHOST_FRACTION", "GHOST_FRAMES"]
+__all__ = ["FORMATS", "SkippedFilesWarning", "ReadNoteWarning", "guess_format", "read_recordings",
+           "read_file", "describe", "GHOST_FRACTION", "GHOST_FRAMES"]
 
 #: reader names accepted by ``format=`` (``--format`` on the command line)
 FORMATS = ("dlc", "sleap", "nwb-pose", "jabs", "moseq-nwb", "moseq2", "npy", "csv")
@@ -57,8 +57,8 @@ def _readers():
 
 
 def _cannot_guess(path, why: str) -> ValueError:
-    return _FormatError(f"cannot tell the format of {path} ({why}); give the format (format= in Python, --format on "
-                        f"the command line) as one of {', '.join(FORMATS)}",
+    return _FormatError(f"cannot tell the format of {path} ({why}); give the format (format= in "
+                        f"Python, --format on the command line) as one of {', '.join(FORMATS)}",
                         f"not a recording of a known format ({why})")
 
 
@@ -99,7 +99,7 @@ def _guess_hdf5(path: Path) -> str:
             return "sleap"
         if is_moseq2_scores(f) or is_moseq2_extraction(f):
             return "moseq2"
-        if _is_pandas_table(f):  # a DeepLabCut table under another key (df, tracks); read_dlc checks its columns
+        if _is_pandas_table(f):  # DeepLabCut's table under another key (df, tracks): read_dlc checks it
             return "dlc"
         keys = ", ".join(sorted(f.keys())[:8])
     raise _cannot_guess(path, f"an HDF5 file with top-level entries [{keys}] that match no known layout")
@@ -145,7 +145,8 @@ def guess_format(path) -> str:
         if head[0][0].strip().strip('"').lower() != "scorer":
             from .sleap import is_sleap_csv_header
 
-            return "sleap" if is_sleap_csv_header([c.strip().strip('"') for c in head[0]]) else "csv"
+            names = [c.strip().strip('"') for c in head[0]]
+            return "sleap" if is_sleap_csv_header(names) else "csv"
         rows = {r[0].strip().lower(): i for i, r in enumerate(head) if r and r[0]}
         if "coords" in rows and "likelihood" not in head[rows["coords"]]:
             data_row = head[rows["coords"] + 1] if rows["coords"] + 1 < len(head) else [""]
@@ -300,11 +301,20 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
     except FileNotFoundError:
         raise
     except ValueError as e:
-        if str(path) in str(e) or path.name in str(e):
+        msg = " ".join(str(e).split())
+        if msg.startswith(f"{path}: "):  # our readers' errors: the path, then why
+            e.why = msg[len(str(path)) + 2:]
             raise
-        raise ValueError(f"cannot read {path} as {format!r}: {e}") from None
+        if str(path) in msg or path.name in msg:  # a library's error naming the file
+            e.why = f"cannot be read as {format!r}: {msg.replace(str(path), path.name)}"
+            raise
+        err = ValueError(f"cannot read {path} as {format!r}: {e}")
+        err.why = f"cannot be read as {format!r}: {msg}"
+        raise err from None
     except (OSError, KeyError, IndexError, TypeError, AttributeError, RuntimeError, EOFError) as e:
-        raise ValueError(f"cannot read {path} as {format!r}: {type(e).__name__}: {e}") from None
+        err = ValueError(f"cannot read {path} as {format!r}: {type(e).__name__}: {e}")
+        err.why = f"cannot be read as {format!r}: {type(e).__name__}: {' '.join(str(e).split())}"
+        raise err from None
     return _tracked_only(recs, path)
 
 
@@ -323,14 +333,14 @@ def _tracked_only(recs: list, path: Path) -> list:
     T = recs[0].num_frames
     empty = [repr(r.name) for r, n in zip(recs, counts) if n == 0]
     if empty:
-        note(path, f"{', '.join(empty)} hold(s) no tracked point in any of the {T} frames (a track made in "
-                   "another video, or never used); left out")
+        note(path, f"{', '.join(empty)} hold(s) no tracked point in any of the {T} frames (a track "
+                   "made in another video, or never used); left out")
     if len(recs) > 1:
         ghosts = [f"{r.name!r} ({n} frames)" for r, n in zip(recs, counts)
                   if 0 < n and (n < GHOST_FRACTION * T or (n < GHOST_FRAMES and n < 0.1 * T))]
         if ghosts:
-            note(path, f"{', '.join(ghosts)} tracked in only a few of the {T} frames (a ghost track of the "
-                       "tracker?); kept, though it adds almost nothing to a fit")
+            note(path, f"{', '.join(ghosts)} tracked in only a few of the {T} frames (a ghost "
+                       "track of the tracker?); kept, though it adds almost nothing to a fit")
     return kept
 
 
@@ -447,8 +457,8 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
                 _select_bodyparts(r, bodyparts)
             out.append(r)
     if not out:
-        raise ValueError(f"none of the {len(unread)} file(s) could be read; the warnings above say why "
-                         f"('ethogram info FILE' or read_file(FILE) on one of them shows the error)")
+        raise ValueError(f"none of the {len(unread)} file(s) could be read; the warnings above say "
+                         "why ('ethogram info FILE' or read_file(FILE) on one of them shows the error)")
     names = [r.name for r in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:

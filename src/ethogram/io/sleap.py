@@ -68,13 +68,21 @@ def read_sleap(path, fps=None) -> list[Recording]:
         return read_sleap_csv(path, fps=fps)
     ds = _movement_dataset(path, "SLEAP", fps=fps)
     video = _video_named_in(path)
-    return _from_dataset(ds, path, "sleap", fps, video=_video_path(video, path.parent),
-                         attrs={"video": video} if video else {})
+    return _from_dataset(
+        ds,
+        path,
+        "sleap",
+        fps,
+        video=_video_path(video, path.parent),
+        attrs={"video": video} if video else {},
+    )
 
 
 def _node_names(columns) -> list[str]:
     cols = [str(c) for c in columns]
-    return [c[:-2] for c in cols if c.endswith(".x") and c[:-2] + ".y" in cols and c[:-2] != "instance"]
+    return [
+        c[:-2] for c in cols if c.endswith(".x") and c[:-2] + ".y" in cols and c[:-2] != "instance"
+    ]
 
 
 def is_sleap_csv_header(columns) -> bool:
@@ -95,8 +103,11 @@ def _track_rows(df, path: Path) -> dict:
     names = list(dict.fromkeys(track.tolist()))
     if "" in names and len(names) > 1:
         n = int((track == "").sum())
-        note(path, f"{n} instance(s) without a track left out (the other rows belong to tracks "
-                   f"{[t for t in names if t][:5]})")
+        note(
+            path,
+            f"{n} instance(s) without a track left out (the other rows belong to tracks "
+            f"{[t for t in names if t][:5]})",
+        )
         names.remove("")
     return {t: np.flatnonzero(track == t) for t in names}
 
@@ -132,30 +143,53 @@ def read_sleap_csv(path, fps=None) -> list[Recording]:
     df.columns = [str(c).strip() for c in df.columns]
     nodes = _node_names(df.columns)
     if "frame_idx" not in df.columns or not nodes:
-        raise ValueError(f"{path}: not a SLEAP analysis CSV (needs frame_idx and <node>.x, <node>.y columns)")
+        raise ValueError(
+            f"{path}: not a SLEAP analysis CSV (needs frame_idx and <node>.x, <node>.y columns)"
+        )
     frame = pd.to_numeric(df["frame_idx"], errors="coerce").to_numpy()
     if not (np.isfinite(frame).all() and (frame == np.round(frame)).all() and (frame >= 0).all()):
         raise ValueError(f"{path}: frame_idx must hold frame numbers 0, 1, 2, ...")
     frame = frame.astype(np.int64)
     T = int(frame.max()) + 1 if len(frame) else 0
     xy = np.stack([df[[f"{n}.x", f"{n}.y"]].to_numpy(dtype=np.float64) for n in nodes], axis=1)
-    score = np.stack([df[f"{n}.score"].to_numpy(dtype=np.float64) if f"{n}.score" in df.columns
-                      else np.full(len(df), np.nan) for n in nodes], axis=1)
+    score = np.stack(
+        [
+            df[f"{n}.score"].to_numpy(dtype=np.float64)
+            if f"{n}.score" in df.columns
+            else np.full(len(df), np.nan)
+            for n in nodes
+        ],
+        axis=1,
+    )
     out = []
     for name, rows in _track_rows(df, path).items():
         f = frame[rows]
         frames, counts = np.unique(f, return_counts=True)
         if (counts > 1).any():
-            who = f"track {name!r}" if name else "the file (no track names: SLEAP's tracker was off)"
-            raise ValueError(f"{path}: {who} holds two instances in one frame (first at frame "
-                             f"{int(frames[counts > 1][0])}); run SLEAP's tracker so that each animal is "
-                             "one track, then export again")
+            who = (
+                f"track {name!r}" if name else "the file (no track names: SLEAP's tracker was off)"
+            )
+            raise ValueError(
+                f"{path}: {who} holds two instances in one frame (first at frame "
+                f"{int(frames[counts > 1][0])}); run SLEAP's tracker so that each animal is "
+                "one track, then export again"
+            )
         data = np.full((T, len(nodes), 2), np.nan)
         conf = np.full((T, len(nodes)), np.nan)
         data[f], conf[f] = xy[rows], score[rows]
-        out.append(Recording(name=name, data=data, kind="keypoints", fps=fps, bodyparts=tuple(nodes),
-                             confidence=conf, source=str(path), format="sleap",
-                             attrs={"individual": name} if name else {}))
+        out.append(
+            Recording(
+                name=name,
+                data=data,
+                kind="keypoints",
+                fps=fps,
+                bodyparts=tuple(nodes),
+                confidence=conf,
+                source=str(path),
+                format="sleap",
+                attrs={"individual": name} if name else {},
+            )
+        )
     if len(out) == 1 and out[0].name:
         out[0].name = ""  # one animal: the recording is named after the file, as for .slp and .h5
     return out

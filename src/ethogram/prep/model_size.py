@@ -27,7 +27,9 @@ def _largest_dim(num_lags: int, frames_per_syllable: float) -> int:
     return D
 
 
-def check_model_size(data_dim: int, num_lags: int, num_states: int, usable_frames: int, kind=None) -> None:
+def check_model_size(
+    data_dim: int, num_lags: int, num_states: int, usable_frames: int, kind=None
+) -> None:
     """Refuse a model whose syllables have more parameters than the recordings have frames.
 
     Parameters
@@ -58,15 +60,20 @@ def check_model_size(data_dim: int, num_lags: int, num_states: int, usable_frame
     best = _largest_dim(num_lags, usable_frames / max(int(num_states), 1))
     inputs = "principal components" if kind == "keypoints" else "input columns"
     if best >= 1:
-        advice = (f"keep at most {best} input(s) with Preparation(num_pcs={best}) (then each of the {num_states} "
-                  "syllables has as many frames as parameters)")
+        advice = (
+            f"keep at most {best} input(s) with Preparation(num_pcs={best}) (then each of the "
+            f"{num_states} syllables has as many frames as parameters)"
+        )
         if kind == "keypoints":
             advice += " or a lower Preparation(variance=F)"
         else:
-            advice += " (of a feature table that keeps its first columns: better reduce the table first, e.g. by PCA)"
+            advice += (" (of a feature table that keeps its first columns: better reduce the "
+                       "table first, e.g. by PCA)")
     else:
-        advice = f"even 1 input leaves the {num_states} syllables fewer frames than parameters: use Preparation(num_pcs=1)"
+        advice = (f"even 1 input leaves the {num_states} syllables fewer frames than parameters: "
+                  "use Preparation(num_pcs=1)")
     raise ValueError(
-        f"the model would have {per:,} parameters per syllable ({data_dim} {inputs} x {num_lags} lags) but the "
-        f"recordings hold only {usable_frames:,} usable frames, so no syllable could be learned; {advice}; "
-        f"fewer syllables (num_states=K) or more frames also help")
+        f"the model would have {per:,} parameters per syllable ({data_dim} {inputs} x {num_lags} "
+        f"lags) but the recordings hold only {usable_frames:,} usable frames, so no syllable "
+        f"could be learned; {advice}; fewer syllables (num_states=K) or more frames also help"
+    )

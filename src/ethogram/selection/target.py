@@ -77,7 +77,8 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     datas, masks, fps_values = model_inputs(prepared)
     from ..prep.model_size import check_model_size
 
-    check_model_size(datas[0].shape[1], num_lags, num_states, int(sum(m.sum() for m in masks)), fitted.kind)
+    usable = int(sum(m.sum() for m in masks))
+    check_model_size(datas[0].shape[1], num_lags, num_states, usable, fitted.kind)
     if not fps_values:
         raise ValueError("the recordings have no frame rate; give fps when reading them (--fps)")
     fps = float(np.median(fps_values))
