@@ -1,9 +1,10 @@
 """Folders as inputs: files that are not recordings are skipped out loud, never silently.
 
-A ``notes.csv`` or a broken ``.h5`` dropped beside the recordings is skipped with one
-``SkippedFilesWarning`` naming it (a few names, then "and N more"); the command line prints it
-as one line on stderr. A folder of good recordings gives no warning; a file named on its own
-that is not readable is an error naming it. The real folders of ../shared/data still read.
+A ``notes.csv`` or a broken ``.h5`` dropped beside the recordings, or a file its reader cannot
+read, is skipped with one ``SkippedFilesWarning`` line naming it and why; the command line
+prints each as one line on stderr. A folder of good recordings gives no warning; a file named
+on its own that is not readable is an error naming it. The real folders of ../shared/data still
+read.
 """
 
 from __future__ import annotations
@@ -43,18 +44,20 @@ def _skipped_warnings(record) -> list:
     return [w for w in record if issubclass(w.category, SkippedFilesWarning)]
 
 
-def test_files_that_are_not_recordings_are_skipped_with_one_warning_naming_them(tmp_path):
+def test_files_that_are_not_recordings_are_skipped_with_one_line_each_naming_them(tmp_path):
     raw = _good(tmp_path / "d", np.random.default_rng(0))
     _bad(tmp_path / "d")
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
         recs = read_recordings(tmp_path / "d")
-    [w] = _skipped_warnings(record)
-    msg = str(w.message)
-    assert msg.count("\n") == 0 and "skipped 2 file(s)" in msg
-    assert f"{tmp_path / 'd' / 'broken.h5'}, {tmp_path / 'd' / 'notes.csv'}" in msg
-    assert "README.txt" not in msg and "a.npy" not in msg and "b.csv" not in msg
-    assert Path(w.filename).name == Path(__file__).name  # points at the caller, not at ethogram's code
+    found = _skipped_warnings(record)
+    msgs = [str(w.message) for w in found]
+    assert msgs == [f"{tmp_path / 'd' / 'broken.h5'}: skipped: not a recording of a known format (not a readable "
+                    f"HDF5 file: {msgs[0].split('not a readable HDF5 file: ')[1]}",
+                    f"{tmp_path / 'd' / 'notes.csv'}: skipped: not a recording of a known format (csv: text where "
+                    "numbers should be)"]
+    assert all(m.count("\n") == 0 for m in msgs)
+    assert all(Path(w.filename).name == Path(__file__).name for w in found)  # the caller's line, not ethogram's
     # the good recordings are read, with their raw values
     assert [r.name for r in recs] == ["a", "b"]
     np.testing.assert_array_equal(recs[0].data, np.load(tmp_path / "d" / "a.npy"))
@@ -79,7 +82,7 @@ def test_files_of_another_format_than_asked_are_left_out_quietly(tmp_path):
     assert [r.name for r in recs] == ["a"]
 
 
-def test_many_skipped_files_are_named_a_few_then_counted_in_one_warning_over_all_folders(tmp_path):
+def test_every_skipped_file_of_every_folder_gets_its_own_line(tmp_path):
     _good(tmp_path / "d1", np.random.default_rng(3))
     _good(tmp_path / "d2", np.random.default_rng(4))
     _bad(tmp_path / "d1")
@@ -88,11 +91,12 @@ def test_many_skipped_files_are_named_a_few_then_counted_in_one_warning_over_all
     (tmp_path / "d2" / "header_only.csv").write_text("x,y\n")
     with pytest.warns(SkippedFilesWarning) as record:
         recs = read_recordings([tmp_path / "d1", tmp_path / "d2"])
-    assert len(_skipped_warnings(record)) == 1
-    msg = str(_skipped_warnings(record)[0].message)
-    assert "skipped 6 file(s)" in msg and msg.endswith("and 3 more ('ethogram info FILE' or guess_format(FILE) says why)")
-    named = [tmp_path / "d1" / "broken.h5", tmp_path / "d1" / "notes.csv", tmp_path / "d2" / "broken.h5"]
-    assert ": " + ", ".join(map(str, named)) + " and 3 more" in msg
+    named = [str(w.message).split(": skipped: ")[0] for w in _skipped_warnings(record)]
+    assert named == [str(tmp_path / d / f) for d, f in (("d1", "broken.h5"), ("d1", "notes.csv"), ("d2", "broken.h5"),
+                                                       ("d2", "empty.csv"), ("d2", "header_only.csv"), ("d2", "notes.csv"))]
+    why = {Path(n).name: str(w.message).split(": skipped: ")[1] for n, w in zip(named, _skipped_warnings(record))}
+    assert why["empty.csv"] == "not a recording of a known format (csv: empty)"
+    assert why["header_only.csv"] == "not a recording of a known format (csv: a header and no rows)"
     assert len(recs) == 4  # a and b of each folder (names prefixed by the folder where stems clash)
 
 
@@ -114,7 +118,7 @@ def test_a_folder_with_nothing_but_skipped_files_says_so(tmp_path):
         read_recordings(tmp_path / "d")
     msg = str(info.value)
     assert f"no recordings of a known format in folder {tmp_path / 'd'}" in msg
-    assert "skipped 2 file(s)" in msg and "notes.csv" in msg and "broken.h5" in msg
+    assert f"skipped {tmp_path / 'd' / 'notes.csv'}: not a recording" in msg and "broken.h5" in msg
 
 
 def test_the_command_line_prints_the_warning_as_one_line(tmp_path, capsys):
@@ -123,14 +127,14 @@ def test_the_command_line_prints_the_warning_as_one_line(tmp_path, capsys):
     code = main(["info", str(tmp_path / "d")])
     err = capsys.readouterr().err
     assert code == 0
-    assert err.splitlines() == [
-        f"ethogram: warning: skipped 2 file(s) that are not recordings of a known format: {tmp_path / 'd' / 'broken.h5'}, "
-        f"{tmp_path / 'd' / 'notes.csv'} ('ethogram info FILE' or guess_format(FILE) says why)"]
+    lines = err.splitlines()
+    assert [line.split(": skipped: ")[0] for line in lines] == [
+        f"ethogram: warning: {tmp_path / 'd' / 'broken.h5'}", f"ethogram: warning: {tmp_path / 'd' / 'notes.csv'}"]
     code = main(["fit", str(tmp_path / "d"), "--fps", "30", "-o", str(tmp_path / "out"), "--states", "2", "--iters", "2",
                  "--pcs", "2", "--quiet"])
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert len(out.err.splitlines()) == 1 and out.err.startswith("ethogram: warning: skipped 2 file(s)")
+    assert out.err.splitlines() == lines
     assert out.out.startswith("2 recording(s), 90 frames")
 
 
@@ -146,12 +150,7 @@ def test_the_real_data_folders_read_and_name_what_they_skip(folder, skipped, nam
         warnings.simplefilter("always")
         recs = read_recordings(DATA / folder, fps=30.0 if folder in ("openfield", "moseq2") else None)
     found = _skipped_warnings(record)
-    if skipped:
-        [w] = found
-        assert f"skipped {len(skipped)} file(s)" in str(w.message)
-        assert ": " + ", ".join(str(DATA / folder / s) for s in skipped) + " (" in str(w.message)
-    else:
-        assert found == []
+    assert [str(w.message).split(": skipped: ")[0] for w in found] == [str(DATA / folder / s) for s in skipped]
     if names is not None:
         assert [r.name for r in recs] == names
     else:

@@ -375,21 +375,28 @@ def _movement_arrays(path):
             [str(k) for k in ds["keypoints"].values], [str(i) for i in ds["individuals"].values])
 
 
-def test_direct_dlc_csv_parser_agrees_with_movement(tmp_path):
-    from ethogram.io.dlc_csv import parse_dlc_csv
+def test_dlc_reader_agrees_with_movement_on_plain_tables(tmp_path):
+    """Where movement reads a table right (every individual with the same body parts), our
+    column-by-name reader gives the same arrays, csv and h5."""
+    from movement.io import load_poses, save_poses
+
+    from ethogram.io.dlc import dlc_table, split_individuals
 
     raw, names, T = _slp_raw(FLIES)
     tracks = {a: (raw[a], np.where(np.isnan(raw[a][..., 0]), np.nan, 0.5)) for a in raw}
     _write_multi_animal_dlc_csv(tmp_path / "ma.csv", tracks, names)
-    files = [OPENFIELD / "keypoints.csv", OPENFIELD / "keypoints_missingdata.csv", tmp_path / "ma.csv"]
+    save_poses.to_dlc_file(load_poses.from_dlc_file(tmp_path / "ma.csv"), tmp_path / "ma.h5", split_individuals=False)
+    files = [OPENFIELD / "keypoints.csv", OPENFIELD / "keypoints_missingdata.csv", tmp_path / "ma.csv", tmp_path / "ma.h5"]
     for path in files:
-        ours = parse_dlc_csv(path)
+        ours = split_individuals(*dlc_table(path)[:2])
         pos, conf, kp, ind = _movement_arrays(path)
-        assert ours["bodyparts"] == kp and ours["individuals"] == ind
-        np.testing.assert_array_equal(ours["position"], pos)
-        np.testing.assert_array_equal(ours["confidence"], conf)
-    # a table of another shape is left to movement
-    assert parse_dlc_csv(OPENFIELD / "human_labels_other_video.csv") is None
+        assert [a["individual"] for a in ours] == ind
+        for j, a in enumerate(ours):
+            assert a["bodyparts"] == kp
+            np.testing.assert_array_equal(a["position"], pos[:, j])
+            np.testing.assert_array_equal(a["confidence"], conf[:, j])
+    with pytest.raises(ValueError, match="hand-labelled images"):  # indexed by image: not a recording
+        dlc_table(OPENFIELD / "human_labels_other_video.csv")
 
 
 def test_video_beside_dlc_and_jabs_files_by_their_naming_rules(tmp_path):

@@ -270,6 +270,7 @@ def fit_recordings(
     from .analysis import relabel_by_frequency
     from .models import HMM
     from .prep import Preparation
+    from .prep.model_size import check_model_size
 
     recordings = _check_recordings(recordings)
     if isinstance(num_states, bool) or int(num_states) != num_states or num_states < 1:
@@ -302,6 +303,7 @@ def fit_recordings(
     fps = float(np.median([p.fps if p.fps is not None else _rate(r) for p, r in zip(prepared, recordings)]))
     kappa_used = default_kappa(usable, num_states, fps) if kappa is None else float(kappa)
     D = datas[0].shape[1]
+    check_model_size(D, num_lags, num_states, usable, prep.kind)  # refuse what cannot be learned
 
     t0 = time.perf_counter()
     model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags, **ar_prior), kappa=kappa_used)

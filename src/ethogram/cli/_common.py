@@ -300,8 +300,10 @@ def cli_wording(message: str, command: str | None) -> str:
 
     ``bodyparts=[...]`` -> ``--bodyparts NAMES`` (for ``apply``, whose body parts were fixed by
     the fit: fitting again with ``ethogram fit --bodyparts NAMES``), ``anterior=[...]`` and
-    ``posterior=[...]`` -> ``--anterior NAMES`` / ``--posterior NAMES`` (for ``fit`` and
-    ``select``, which have these options), ``confidence_threshold`` -> ``--confidence``,
+    ``posterior=[...]`` -> ``--anterior NAMES`` / ``--posterior NAMES``,
+    ``Preparation(num_pcs=N)`` -> ``--pcs N``, ``Preparation(variance=F)`` -> ``--variance F``
+    and ``num_states=K`` -> ``--states K`` (for ``fit`` and ``select``, which have these
+    options), ``confidence_threshold`` -> ``--confidence``,
     ``overwrite=True`` -> ``--overwrite``; a parenthesis that only repeated the option for the
     command line goes away. Other text is left as it is.
 
@@ -322,6 +324,9 @@ def cli_wording(message: str, command: str | None) -> str:
     if command in PREP_COMMANDS:
         text = re.sub(r"\bbodyparts=\[\.\.\.\]", "--bodyparts NAMES", text)
         text = re.sub(r"\b(anterior|posterior)=\[\.\.\.\]", r"--\1 NAMES", text)
+        text = re.sub(r"\bPreparation\(num_pcs=(\w+)\)", r"--pcs \1", text)
+        text = re.sub(r"\bPreparation\(variance=(\w+)\)", r"--variance \1", text)
+        text = re.sub(r"\bnum_states=K\b", "--states K", text)
     elif command == "apply":  # the body parts and the threshold were fixed by the fit
         again = "the model again with 'ethogram fit --bodyparts NAMES'"
         text = re.sub(r"\bpass bodyparts=\[\.\.\.\]", f"fit {again}", text)

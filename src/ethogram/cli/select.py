@@ -111,7 +111,8 @@ def run(args) -> int:
     if final.exists() and not args.overwrite:
         raise FileExistsError(f"{str(final)!r} exists; pass --overwrite to replace it")
     recordings = read_inputs(args)
-    prepared = make_preparation(args).fit_transform(recordings)
+    prep = make_preparation(args)
+    prepared = prep.fit_transform(recordings)
     from ..prep import model_inputs
 
     datas, masks, fps_values = model_inputs(prepared)
@@ -119,6 +120,10 @@ def run(args) -> int:
         raise ValueError("the recordings have no frame rate; give --fps")
     fps = float(np.median(fps_values))
     usable = int(sum(m.sum() for m in masks))
+    from ..prep.model_size import check_model_size
+
+    lags = args.lags if args.model != "gaussian" else 0
+    check_model_size(datas[0].shape[1], lags, max(Ks), usable, prep.kind)
     # the fit's AR prior (pipeline.SYLLABLE_PRIOR), so that the K and kappa chosen here are the fit's
     obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
     if args.prior_ridge is not None and obs_kw:

@@ -1,13 +1,14 @@
 """Reading recordings: every supported file becomes a list of :class:`Recording`.
 
 ``read_recordings(paths, format=None, fps=None, bodyparts=None)`` is the entry point; the
-formats (:data:`FORMATS`) are DeepLabCut, SLEAP and NWB ndx-pose (through ``movement``), JABS,
+formats (:data:`FORMATS`) are DeepLabCut, SLEAP, NWB ndx-pose, JABS,
 the MoSeq NWB layout and moseq2 output, and plain ``.npy``/``.npz``/``.csv`` arrays. Readers
 import their heavy dependencies when called, so importing this package stays fast.
 """
 
 from .recording import KINDS, LazyFrames, Recording
-from .readers import FORMATS, SkippedFilesWarning, describe, guess_format, read_file, read_recordings
+from .notes import ReadNoteWarning, SkippedFilesWarning
+from .readers import FORMATS, describe, guess_format, read_file, read_recordings
 
 
 def write_moseq_nwb(*args, **kwargs):
@@ -17,5 +18,5 @@ def write_moseq_nwb(*args, **kwargs):
     return _write(*args, **kwargs)
 
 
-__all__ = ["FORMATS", "KINDS", "LazyFrames", "Recording", "SkippedFilesWarning", "describe", "guess_format", "read_file",
+__all__ = ["FORMATS", "KINDS", "LazyFrames", "ReadNoteWarning", "Recording", "SkippedFilesWarning", "describe", "guess_format", "read_file",
            "read_recordings", "write_moseq_nwb"]

@@ -4,10 +4,12 @@
 (:func:`guess_format`, from its suffix and, for HDF5 files, the datasets inside), calls the
 format's reader, names the recordings ``<file stem>`` or ``<file stem>/<animal>`` (prefixing
 parent folders where two files share a stem), and keeps only the body parts asked for. In a
-folder, files with a known suffix that are not recordings (a ``notes.csv``, a broken ``.h5``,
-a moseq2 PCA file) are skipped with one :class:`SkippedFilesWarning` naming them; a file named
-on its own is read or refused with an error naming it. :func:`describe` is the short text
-``ethogram info`` prints for a recording.
+folder, a file with a known suffix that is not a recording (a ``notes.csv``, a broken ``.h5``,
+a moseq2 PCA file) or that its reader cannot read is skipped with one
+:class:`SkippedFilesWarning` line naming it and why; a file named on its own is read or refused
+with an error naming it. :func:`read_file` leaves out the animals of a file that hold no
+tracked point (a SLEAP track made in another video of the project) and notes the ones tracked
+in only a few frames. :func:`describe` is the short text ``ethogram info`` prints.
 """
 
 from __future__ import annotations
@@ -15,25 +17,34 @@ from __future__ import annotations
 import csv
 import glob
 import os
-import warnings
 from pathlib import Path
 
 import numpy as np
 
+from .describe import CONFIDENCE_DEFAULT, describe  # noqa: F401 (CONFIDENCE_DEFAULT importable here)
+from .notes import ReadNoteWarning, SkippedFilesWarning, note, reason
 from .recording import Recording
 
-__all__ = ["FORMATS", "SkippedFilesWarning", "guess_format", "read_recordings", "read_file", "describe"]
+__all__ = ["FORMATS", "SkippedFilesWarning", "ReadNoteWarning", "guess_format", "read_recordings",
+           "read_file", "describe", "GHOST_FRACTION", "GHOST_FRAMES"]
 
 #: reader names accepted by ``format=`` (``--format`` on the command line)
 FORMATS = ("dlc", "sleap", "nwb-pose", "jabs", "moseq-nwb", "moseq2", "npy", "csv")
 
 _SUFFIXES = (".csv", ".h5", ".hdf5", ".nwb", ".slp", ".npy", ".npz")
-#: skipped files named in a warning before "and N more"
-_MAX_NAMED = 3
+#: an animal of a multi-animal file tracked in fewer than this fraction of the file's frames, or
+#: in fewer than :data:`GHOST_FRAMES` frames that are under 10% of them, is a "ghost" (a spurious
+#: track of the tracker): kept, with a note
+GHOST_FRACTION = 0.01
+GHOST_FRAMES = 10
 
 
-class SkippedFilesWarning(UserWarning):
-    """Files in a folder that have a recording's suffix but are not recordings were skipped."""
+class _FormatError(ValueError):
+    """A file whose format cannot be told; ``why`` is the reason without the path."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
 
 
 def _readers():
@@ -46,7 +57,18 @@ def _readers():
 
 
 def _cannot_guess(path, why: str) -> ValueError:
-    return ValueError(f"cannot tell the format of {path} ({why}); give the format (format= in Python, --format on the command line) as one of {', '.join(FORMATS)}")
+    return _FormatError(f"cannot tell the format of {path} ({why}); give the format (format= in "
+                        f"Python, --format on the command line) as one of {', '.join(FORMATS)}",
+                        f"not a recording of a known format ({why})")
+
+
+def _is_pandas_table(f) -> bool:
+    """Whether an HDF5 file holds a pandas DataFrame at its top level (how DeepLabCut saves)."""
+    for key in f:
+        obj = f.get(key, getlink=False)
+        if obj is not None and "pandas_type" in obj.attrs:
+            return True
+    return False
 
 
 def _guess_hdf5(path: Path) -> str:
@@ -77,6 +99,8 @@ def _guess_hdf5(path: Path) -> str:
             return "sleap"
         if is_moseq2_scores(f) or is_moseq2_extraction(f):
             return "moseq2"
+        if _is_pandas_table(f):  # DeepLabCut's table under another key (df, tracks): read_dlc checks it
+            return "dlc"
         keys = ", ".join(sorted(f.keys())[:8])
     raise _cannot_guess(path, f"an HDF5 file with top-level entries [{keys}] that match no known layout")
 
@@ -95,8 +119,10 @@ def guess_format(path) -> str:
         the first cell is ``scorer`` (DeepLabCut header), else csv; ``.nwb`` (or HDF5 with
         ``nwb_version``) -> moseq-nwb with ``processing/MoSeq``, nwb-pose with an ndx-pose
         ``PoseEstimation``; ``.h5`` -> jabs (``poseest/points``), sleap (analysis file:
-        ``tracks``, ``node_names``), dlc (``df_with_missing``), moseq2 (``scores`` and
-        ``scores_idx``, or ``frames``, ``scalars``, ``timestamps``).
+        ``tracks``, ``node_names``), dlc (``df_with_missing``, or a pandas table under another
+        key), moseq2 (``scores`` and ``scores_idx``, or ``frames``, ``scalars``,
+        ``timestamps``); ``.csv`` with ``frame_idx`` and ``<node>.x``/``<node>.y`` columns ->
+        sleap (SLEAP's analysis CSV).
 
     Raises
     ------
@@ -117,7 +143,10 @@ def guess_format(path) -> str:
         with open(path, newline="", errors="replace") as fh:
             head = [fh.readline().rstrip("\r\n").split(",") for _ in range(5)]
         if head[0][0].strip().strip('"').lower() != "scorer":
-            return "csv"
+            from .sleap import is_sleap_csv_header
+
+            names = [c.strip().strip('"') for c in head[0]]
+            return "sleap" if is_sleap_csv_header(names) else "csv"
         rows = {r[0].strip().lower(): i for i, r in enumerate(head) if r and r[0]}
         if "coords" in rows and "likelihood" not in head[rows["coords"]]:
             data_row = head[rows["coords"] + 1] if rows["coords"] + 1 < len(head) else [""]
@@ -159,65 +188,74 @@ def _plain_csv_problem(path: Path, rows: int = 6) -> str | None:
     return None
 
 
-def _skipped_message(skipped: list) -> str:
-    listed = ", ".join(str(p) for p in skipped[:_MAX_NAMED])
-    if len(skipped) > _MAX_NAMED:
-        listed += f" and {len(skipped) - _MAX_NAMED} more"
-    return (f"skipped {len(skipped)} file(s) that are not recordings of a known format: {listed} "
-            "('ethogram info FILE' or guess_format(FILE) says why)")
+def _skip(path, why: str) -> None:
+    """One warning line: a file in a folder was skipped, and why."""
+    note(path, f"skipped: {why}", SkippedFilesWarning)
 
 
-def _expand(paths, format=None) -> list[Path]:
+def _folder_files(folder: Path, format=None) -> tuple[list, list]:
+    """Files of a known format in ``folder`` (only ``format`` when given) and (file, why) of the
+    files with a recording's suffix that are not recordings."""
+    found, bad = [], []
+    for c in sorted(folder.iterdir()):
+        if not (c.is_file() and c.suffix.lower() in _SUFFIXES):
+            continue
+        try:
+            guessed = guess_format(c)
+        except ValueError as e:
+            bad.append((c, reason(e, c)))
+            continue
+        problem = _plain_csv_problem(c) if guessed == "csv" else None
+        if problem is not None:
+            bad.append((c, f"not a recording of a known format (csv: {problem})"))
+        elif format is None or guessed == format:
+            found.append(c)
+    return found, bad
+
+
+def _expand(paths, format=None) -> tuple[list, set]:
     """Files named by paths, globs and folders (folders: known formats inside, not recursive;
-    only files of ``format`` when it is given). Files in a folder with a known suffix that are
-    not recordings are skipped with one :class:`SkippedFilesWarning` for all folders."""
+    only files of ``format`` when it is given), and the set of those found in folders. Files in
+    a folder with a known suffix that are not recordings are skipped with one
+    :class:`SkippedFilesWarning` line each."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     paths = list(paths)
     if not paths:
         raise ValueError("paths is empty; give at least one file, folder or glob")
-    files, skipped = [], []
+    files, in_folders, named, skipped = [], set(), set(), []
     for p in paths:
         p = os.fspath(p)
         q = Path(p).expanduser()
         if q.is_file():
             files.append(q)
+            named.add(q.resolve())
         elif q.is_dir():
-            found, bad = [], []
-            for c in sorted(q.iterdir()):
-                if c.is_file() and c.suffix.lower() in _SUFFIXES:
-                    try:
-                        guessed = guess_format(c)
-                    except ValueError:
-                        bad.append(c)
-                        continue
-                    if guessed == "csv" and _plain_csv_problem(c) is not None:
-                        bad.append(c)
-                        continue
-                    if format is None or guessed == format:
-                        found.append(c)
+            found, bad = _folder_files(q, format)
             if not found:
                 what = f"{format!r} recordings" if format else "recordings of a known format"
-                extra = f"; {_skipped_message(bad)}" if bad else ""
+                extra = "".join(f"; skipped {c}: {why}" for c, why in bad)
                 raise FileNotFoundError(f"no {what} in folder {q} (suffixes {', '.join(_SUFFIXES)}){extra}")
             files += found
+            in_folders.update(c.resolve() for c in found)
             skipped += bad
         elif _has_magic(p):
             hits = sorted(Path(h) for h in glob.glob(os.path.expanduser(p)) if Path(h).is_file())
             if not hits:
                 raise FileNotFoundError(f"no file matches {p!r}")
             files += hits
+            named.update(h.resolve() for h in hits)
         else:
             raise FileNotFoundError(f"no such file or folder: {p}")
-    if skipped:
-        warnings.warn(_skipped_message(skipped), SkippedFilesWarning, stacklevel=3)
+    for c, why in skipped:
+        _skip(c, why)
     seen, out = set(), []
     for f in sorted(files, key=lambda x: str(x.resolve())):
         r = f.resolve()
         if r not in seen:
             seen.add(r)
             out.append(f)
-    return out
+    return out, in_folders - named  # a file also named on its own is read or refused
 
 
 def read_file(path, format=None, fps=None) -> list[Recording]:
@@ -233,11 +271,17 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
     Returns
     -------
     list of Recording
+        The animals of a multi-animal file that hold no tracked point (every coordinate NaN)
+        are left out with one :class:`ReadNoteWarning`; those tracked in fewer than
+        :data:`GHOST_FRACTION` (1%) of the frames, or in fewer than :data:`GHOST_FRAMES` (10)
+        frames that are under 10% of them (a spurious "ghost" track), are kept and named in
+        another.
 
     Raises
     ------
     ValueError
-        Unknown ``format`` or a file the reader cannot read (the message names the file).
+        Unknown ``format``, a file the reader cannot read, or a file without any tracked point
+        (the message names the file).
     FileNotFoundError
     """
     path = Path(path)
@@ -253,20 +297,60 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
         if not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number of frames per second, got {fps!r}")
     try:
-        return readers[format](path, fps=fps)
+        recs = readers[format](path, fps=fps)
     except FileNotFoundError:
         raise
     except ValueError as e:
-        if str(path) in str(e) or path.name in str(e):
+        msg = " ".join(str(e).split())
+        if msg.startswith(f"{path}: "):  # our readers' errors: the path, then why
+            e.why = msg[len(str(path)) + 2:]
             raise
-        raise ValueError(f"cannot read {path} as {format!r}: {e}") from None
-    except (OSError, KeyError, IndexError, TypeError) as e:
-        raise ValueError(f"cannot read {path} as {format!r}: {type(e).__name__}: {e}") from None
+        if str(path) in msg or path.name in msg:  # a library's error naming the file
+            e.why = f"cannot be read as {format!r}: {msg.replace(str(path), path.name)}"
+            raise
+        err = ValueError(f"cannot read {path} as {format!r}: {e}")
+        err.why = f"cannot be read as {format!r}: {msg}"
+        raise err from None
+    except (OSError, KeyError, IndexError, TypeError, AttributeError, RuntimeError, EOFError) as e:
+        err = ValueError(f"cannot read {path} as {format!r}: {type(e).__name__}: {e}")
+        err.why = f"cannot be read as {format!r}: {type(e).__name__}: {' '.join(str(e).split())}"
+        raise err from None
+    return _tracked_only(recs, path)
+
+
+def _tracked_frames(r: Recording) -> int:
+    finite = np.isfinite(r.data)
+    per_frame = finite.all(axis=2).any(axis=1) if r.kind == "keypoints" else finite.any(axis=1)
+    return int(per_frame.sum())
+
+
+def _tracked_only(recs: list, path: Path) -> list:
+    """Leave out the animals without any tracked frame, with a note; note the ghost tracks."""
+    counts = [_tracked_frames(r) for r in recs]
+    kept = [r for r, n in zip(recs, counts) if n > 0]
+    if not kept:
+        raise ValueError(f"{path}: no frame holds a tracked point (every coordinate is missing)")
+    T = recs[0].num_frames
+    empty = [repr(r.name) for r, n in zip(recs, counts) if n == 0]
+    if empty:
+        note(path, f"{', '.join(empty)} hold(s) no tracked point in any of the {T} frames (a track "
+                   "made in another video, or never used); left out")
+    if len(recs) > 1:
+        ghosts = [f"{r.name!r} ({n} frames)" for r, n in zip(recs, counts)
+                  if 0 < n and (n < GHOST_FRACTION * T or (n < GHOST_FRAMES and n < 0.1 * T))]
+        if ghosts:
+            note(path, f"{', '.join(ghosts)} tracked in only a few of the {T} frames (a ghost "
+                       "track of the tracker?); kept, though it adds almost nothing to a fit")
+    return kept
 
 
 def _unique_names(files: list[Path]) -> dict:
-    """Base name per file: the stem, with parent folders prefixed where stems collide."""
-    base = {f: f.stem for f in files}
+    """Base name per file: the stem, with parent folders prefixed where stems collide; files of one
+    folder that share a stem (``clip.slp`` and its export ``clip.csv``) keep their suffix."""
+    stems = {}
+    for f in files:
+        stems.setdefault((f.resolve().parent, f.stem), []).append(f)
+    base = {f: f.name if len(stems[(f.resolve().parent, f.stem)]) > 1 else f.stem for f in files}
     depth = 1
     while True:
         counts = {}
@@ -277,8 +361,9 @@ def _unique_names(files: list[Path]) -> dict:
             break
         for group in clashes:
             for f in group:
-                parts = f.resolve().with_suffix("").parts
-                base[f] = "/".join(parts[-1 - depth:]) if len(parts) > depth else str(f.resolve())
+                r = f.resolve()
+                parts = (r if base[f] == f.name else r.with_suffix("")).parts
+                base[f] = "/".join(parts[-1 - depth:]) if len(parts) > depth else str(r)
         depth += 1
     return base
 
@@ -307,8 +392,9 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
     paths : str, Path, or list of them
         Files, globs (``"data/*.csv"``) and folders (every file of a known format inside, not
         recursive; files of another format than ``format``, when it is given, are left out;
-        files with a recording's suffix whose format cannot be guessed, or csv files that are
-        not numeric tables, are skipped with one :class:`SkippedFilesWarning` naming them).
+        files with a recording's suffix whose format cannot be guessed, csv files that are not
+        numeric tables, and files their reader cannot read are skipped with one
+        :class:`SkippedFilesWarning` line each, naming the file and why).
     format : str, optional
         One of :data:`FORMATS` for every file; guessed per file when None (:func:`guess_format`).
     fps : float, optional
@@ -321,7 +407,8 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
     -------
     list of Recording
         Sorted by file path, then animal; named ``<file stem>`` or ``<file stem>/<animal>``
-        (a parent folder is prefixed when two files share a stem), unique within the call.
+        (a parent folder is prefixed when two files share a stem; two files of one folder that
+        share a stem keep their suffix, ``clip.slp/male``), unique within the call.
 
     Raises
     ------
@@ -330,7 +417,9 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
     ValueError
         An unknown or unguessable format of a file named on its own (naming the file and the
         choices; in a folder such files are skipped with a warning), a misspelled body
-        part (listing those available), an fps mismatch, or a file its reader cannot read.
+        part (listing those available), an fps mismatch or a file its reader cannot read
+        (named on its own; in a folder: skipped with a warning), or folders none of whose
+        files could be read.
     """
     if bodyparts is not None:
         if isinstance(bodyparts, str):
@@ -342,11 +431,19 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
             raise ValueError(f"bodyparts lists a body part twice: {bodyparts}")
     if format is not None and format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
-    files = _expand(paths, format)
+    files, in_folders = _expand(paths, format)
     base = _unique_names(files)
-    out, seen_moseq2 = [], set()
+    out, seen_moseq2, unread = [], set(), []
     for f in files:
-        recs = read_file(f, format=format, fps=fps)
+        try:
+            recs = read_file(f, format=format, fps=fps)
+        except Exception as e:  # noqa: BLE001 - in a folder, any failure of one file is that file's
+            if f.resolve() not in in_folders or isinstance(e, (MemoryError, FileNotFoundError)):
+                raise
+            why = reason(e, f)
+            _skip(f, why if isinstance(e, ValueError) else f"{type(e).__name__}: {why}")
+            unread.append(f)
+            continue
         for r in recs:
             if r.format == "moseq2" and r.attrs.get("extraction"):
                 key = (r.attrs["uuid"], r.attrs["extraction"])
@@ -359,68 +456,11 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
             if bodyparts is not None:
                 _select_bodyparts(r, bodyparts)
             out.append(r)
+    if not out:
+        raise ValueError(f"none of the {len(unread)} file(s) could be read; the warnings above say "
+                         "why ('ethogram info FILE' or read_file(FILE) on one of them shows the error)")
     names = [r.name for r in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise ValueError(f"recording names {dup} occur twice; rename the files or read them in separate calls")
     return out
-
-
-def describe(recording: Recording) -> str:
-    """A short multi-line summary of a recording (what ``ethogram info FILE`` prints).
-
-    Parameters
-    ----------
-    recording : Recording
-
-    Returns
-    -------
-    str
-        Name, format and source, kind and shape, fps and duration, body parts, the fraction of
-        missing values (NaN coordinates, or NaN rows for features) and the extras present.
-    """
-    r = recording
-    T = r.num_frames
-    lines = [f"{r.name}  ({r.format or 'unknown format'}: {r.source})"]
-    if r.kind == "keypoints":
-        lines.append(f"  keypoints: {T} frames x {r.data.shape[1]} body parts x {r.data.shape[2]} coordinates")
-    else:
-        lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions")
-    if r.fps is None:
-        why = (" (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
-               if (r.attrs or {}).get("timestamps_were_frame_numbers") else "")
-        lines.append(f"  fps: unknown{why}; give --fps")
-    else:
-        lines.append(f"  fps: {r.fps:.6g}, duration {r.duration:.2f} s")
-    if r.kind == "keypoints":
-        lines.append(f"  body parts: {', '.join(r.bodyparts)}")
-        missing = np.isnan(r.data).any(axis=2)
-        per = missing.mean(axis=0) if T else np.zeros(len(r.bodyparts))
-        detail = ", ".join(f"{b} {p:.1%}" for b, p in zip(r.bodyparts, per))
-        lines.append(f"  missing: {missing.mean() if missing.size else 0:.1%} of points ({detail})")
-    else:
-        dropped = np.isnan(r.data).any(axis=1)
-        lines.append(f"  missing: {dropped.mean() if T else 0:.1%} of frames ({int(dropped.sum())} frames with NaN)")
-    extras = []
-    if r.confidence is not None:
-        c = r.confidence[np.isfinite(r.confidence)]
-        extras.append(f"confidence ({'median %.3g' % np.median(c) if c.size else 'all NaN'})")
-        if r.kind == "keypoints" and c.size:
-            # what preparation will mask: points below the default confidence threshold
-            low = float(np.mean(c < CONFIDENCE_DEFAULT))
-            lines.append(f"  low confidence: {low:.1%} of points below {CONFIDENCE_DEFAULT:g} (masked by default; --confidence)")
-    for k in ("timestamps", "centroid", "heading"):
-        if getattr(r, k) is not None:
-            extras.append(k)
-    if r.labels is not None:
-        extras.append(f"labels ({len(np.unique(r.labels[r.labels >= 0]))} syllables)")
-    if r.frames is not None:
-        extras.append(f"frames {tuple(r.frames.shape)}")
-    if r.video_path:
-        extras.append(f"video {r.video_path}")
-    lines.append(f"  extras: {', '.join(extras) if extras else 'none'}")
-    return "\n".join(lines)
-
-
-#: the preparation's default confidence threshold (``Preparation(confidence_threshold=0.5)``)
-CONFIDENCE_DEFAULT = 0.5

@@ -1,0 +1,94 @@
+"""The short text ``ethogram info FILE`` prints for a recording: :func:`describe`.
+
+Besides shape, frame rate, body parts and missing values it says how the reader read the file
+where that was a choice: the JABS version used and why, and the columns of a feature table left
+out as a frame index or as 0/1 labels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .recording import Recording
+
+__all__ = ["describe", "CONFIDENCE_DEFAULT"]
+
+
+def describe(recording: Recording) -> str:
+    """A short multi-line summary of a recording (what ``ethogram info FILE`` prints).
+
+    Parameters
+    ----------
+    recording : Recording
+
+    Returns
+    -------
+    str
+        Name, format and source, kind and shape, fps and duration, body parts, the fraction of
+        missing values (NaN coordinates, or NaN rows for features), choices the reader made
+        (the JABS version and why; feature columns left out) and the extras present.
+    """
+    r = recording
+    T = r.num_frames
+    lines = [f"{r.name}  ({r.format or 'unknown format'}: {r.source})"]
+    if r.kind == "keypoints":
+        lines.append(f"  keypoints: {T} frames x {r.data.shape[1]} body parts x {r.data.shape[2]} coordinates")
+    else:
+        lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions")
+    if r.fps is None:
+        why = (" (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
+               if (r.attrs or {}).get("timestamps_were_frame_numbers") else "")
+        lines.append(f"  fps: unknown{why}; give --fps")
+    else:
+        lines.append(f"  fps: {r.fps:.6g}, duration {r.duration:.2f} s")
+    if r.kind == "keypoints":
+        lines.append(f"  body parts: {', '.join(r.bodyparts)}")
+        missing = np.isnan(r.data).any(axis=2)
+        per = missing.mean(axis=0) if T else np.zeros(len(r.bodyparts))
+        detail = ", ".join(f"{b} {p:.1%}" for b, p in zip(r.bodyparts, per))
+        lines.append(f"  missing: {missing.mean() if missing.size else 0:.1%} of points ({detail})")
+    else:
+        dropped = np.isnan(r.data).any(axis=1)
+        lines.append(f"  missing: {dropped.mean() if T else 0:.1%} of frames ({int(dropped.sum())} frames with NaN)")
+    lines += _how_read(r)
+    extras = []
+    if r.confidence is not None:
+        c = r.confidence[np.isfinite(r.confidence)]
+        extras.append(f"confidence ({'median %.3g' % np.median(c) if c.size else 'all NaN'})")
+        if r.kind == "keypoints" and c.size:
+            # what preparation will mask: points below the default confidence threshold
+            low = float(np.mean(c < CONFIDENCE_DEFAULT))
+            lines.append(f"  low confidence: {low:.1%} of points below {CONFIDENCE_DEFAULT:g} (masked by default; --confidence)")
+    for k in ("timestamps", "centroid", "heading"):
+        if getattr(r, k) is not None:
+            extras.append(k)
+    if r.labels is not None:
+        extras.append(f"labels ({len(np.unique(r.labels[r.labels >= 0]))} syllables)")
+    if r.frames is not None:
+        extras.append(f"frames {tuple(r.frames.shape)}")
+    if r.video_path:
+        extras.append(f"video {r.video_path}")
+    lines.append(f"  extras: {', '.join(extras) if extras else 'none'}")
+    return "\n".join(lines)
+
+
+#: the preparation's default confidence threshold (``Preparation(confidence_threshold=0.5)``)
+CONFIDENCE_DEFAULT = 0.5
+
+
+def _how_read(r: Recording) -> list:
+    """Lines on choices the reader made: the JABS version, feature columns left out."""
+    a = r.attrs or {}
+    lines = []
+    if "jabs_version" in a:
+        ids = {"instance_embed_id": "long-term identities (instance_embed_id)",
+               "instance_track_id": "tracklets joined into identity slots (instance_track_id), "
+                                    "as JABS does",
+               "one mouse": "one mouse"}.get(a.get("jabs_identities"), a.get("jabs_identities"))
+        source = a.get("jabs_version_from", "file")
+        lines.append(f"  JABS pose v{a['jabs_version']} (from the {source}); "
+                     f"animals: {ids}")
+    for what, key in (("frame index", "index_columns"), ("0/1 label", "label_columns")):
+        if a.get(key):
+            lines.append(f"  left out as {what} column(s): {', '.join(map(str, a[key]))}")
+    return lines
