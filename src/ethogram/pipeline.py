@@ -21,10 +21,12 @@ from pathlib import Path
 
 import numpy as np
 
+from .analysis.diagnostics import FitQualityWarning, warn_fit_quality
 from .io.results import RecordingResult, Results, library_versions, load_results, now_iso
 
 __all__ = [
     "DEFAULT_NUM_ITERS",
+    "FitQualityWarning",
     "DEFAULT_NUM_STATES",
     "SYLLABLE_PRIOR",
     "TARGET_DURATION_S",
@@ -266,6 +268,15 @@ def fit_recordings(
     ValueError
         Empty input, repeated names, a recording without frame rate ("give fps"), or a
         preparation that cannot run (e.g. unknown body parts).
+
+    Warns
+    -----
+    FitQualityWarning
+        One line each when EM did not converge in ``num_iters`` iterations, when the median
+        syllable is shorter than a third of ``TARGET_DURATION_S``, or when two frequent
+        syllables flicker (:func:`ethogram.analysis.diagnostics.fit_quality_warnings` defines
+        each); the message names the arguments to change, also kept as the warning's
+        ``arguments``.
     """
     from .analysis import relabel_by_frequency
     from .models import HMM
@@ -347,7 +358,7 @@ def fit_recordings(
         config["reseed_dead"] = True
         syllable = np.argsort(order)  # fit state s is syllable syllable[s] after the renumbering
         fit_info["reseeds"] = np.array([[e.iteration, syllable[e.state], e.expected_frames, e.objective_before] for e in fit.reseeds], dtype=np.float64).reshape(-1, 4)
-    return Results(
+    results = Results(
         model=model,
         preparation=prep,
         recordings=_recording_results(recordings, prepared, labels, posts, keep_keypoints),
@@ -356,6 +367,8 @@ def fit_recordings(
         versions=library_versions(),
         created=now_iso(),
     )
+    warn_fit_quality(results, stacklevel=2)  # EM not converged, syllables too short, flicker pairs
+    return results
 
 
 def apply_model(results_or_path, recordings, expected_states: bool = False, keep_keypoints: bool = True, num_threads: int | None = None) -> Results:
@@ -383,6 +396,12 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
     ValueError
         When the recordings do not match the preparation (e.g. other body parts) or lack a
         frame rate.
+
+    Warns
+    -----
+    FitQualityWarning
+        As :func:`fit_recordings`, for these labels: syllables too short or flickering (the
+        advice is then for a refit). EM's convergence was the fit's to warn about.
     """
     if isinstance(results_or_path, (str, Path)):
         fitted = load_results(results_or_path, recordings=False)
@@ -402,7 +421,7 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
         recordings=[{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
         expected_states=bool(expected_states),
     )
-    return Results(
+    results = Results(
         model=fitted.model,
         preparation=fitted.preparation,
         recordings=_recording_results(recordings, prepared, labels, posts, keep_keypoints),
@@ -411,3 +430,5 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
         versions=library_versions(),
         created=now_iso(),
     )
+    warn_fit_quality(results, stacklevel=2)  # on these labels; the training fit's convergence
+    return results

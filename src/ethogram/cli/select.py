@@ -103,7 +103,7 @@ def run(args) -> int:
     from ..selection import changepoint_durations, cross_validate, find_kappa, run_lengths, stability
     from ..selection._common import viterbi_labels
     from ..selection.plots import plot_cross_validation, plot_durations, plot_kappa_search, plot_stability
-    from ._common import read_inputs
+    from ._common import read_inputs, warning_line
     from .fit import make_preparation
 
     Ks = _check_args(args)
@@ -162,14 +162,17 @@ def run(args) -> int:
             plot_stability(st, tmp / "stability.png")
             lines.append(f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over {args.stability} fits")
         fitted = st.model() if args.stability else (search.model() if args.target_duration is not None else None)
+        quality = []
         if fitted is not None:  # syllables of the chosen model by their dynamics (and mean egocentric pose)
             from ..selection import mean_poses, syllable_distances, syllable_linkage
             from ..selection.plots import plot_dendrogram
 
+            fitted_labels = viterbi_labels(fitted, datas, masks)
             poses = None
             if all(p.aligned is not None for p in prepared):
-                poses = mean_poses(viterbi_labels(fitted, datas, masks), [np.asarray(p.aligned) for p in prepared], chosen)
+                poses = mean_poses(fitted_labels, [np.asarray(p.aligned) for p in prepared], chosen)
             plot_dendrogram(syllable_linkage(syllable_distances(fitted, mean_poses=poses)), tmp / "dendrogram.png")
+            quality = _chosen_model_warnings(fitted_labels, fps, chosen, args.target_duration, kappa_chosen)
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
@@ -179,4 +182,21 @@ def run(args) -> int:
     for line in lines:
         print(line, file=sys.stdout)
     print(f"wrote {final}", file=sys.stdout)
+    sys.stdout.flush()
+    for w in quality:  # under --quiet too, as 'ethogram fit'
+        print(warning_line(w), file=sys.stderr)
     return 0
+
+
+def _chosen_model_warnings(labels, fps: float, num_states: int, target_duration, kappa) -> list:
+    """The label checks of :mod:`ethogram.analysis.diagnostics` (syllables too short, flicker
+    pairs) on the model select hands back (kappa search or stability), saying which model.
+
+    Its convergence is not checked: the search and stability fits do not keep it, and
+    'ethogram fit' at the chosen K and kappa checks it."""
+    from ..analysis.diagnostics import FitQualityWarning, label_warnings
+
+    found = label_warnings(labels, [fps] * len(labels), num_states=num_states, target_duration=target_duration,
+                           kappa=kappa)
+    return [FitQualityWarning(w.kind, f"the chosen model (K = {num_states}): " + w.template, w.arguments)
+            for w in found]
