@@ -35,15 +35,19 @@ __all__ = [
 ]
 
 #: (b): warn when the median syllable is shorter than this fraction of the target duration
+#: (133 ms for MoSeq's 400 ms: a syllable a third as long as the timescale aimed at)
 SHORT_FRACTION = 1.0 / 3.0
 #: (c) "frequent": each syllable of a flicker pair holds at least this share of all instances
-#: (the share of an average syllable at the default K = 20)
+#: (the share of an average syllable at the default K = 20), so the pair holds a tenth of them
 FLICKER_MIN_SHARE = 0.05
-#: (c) "most": more than this share of each syllable's exits go to the other one
+#: (c) "most": more than this share of each syllable's exits go to the other one (the plain
+#: meaning of "most"; an exit chosen at random among K = 20 syllables goes to one of them 1 in 19)
 FLICKER_MIN_EXIT_SHARE = 0.5
-#: (c) at least this many exits of each syllable, so that "most" is not a coin toss
+#: (c) at least this many exits of each syllable: a syllable that sends a quarter of its exits to
+#: the other shows a majority of 10 with probability 0.02 (binomial), both of a pair 0.0004
 FLICKER_MIN_EXITS = 10
 #: (c) "a few frames": the median instance of each syllable lasts at most this many frames
+#: (100 ms at 30 fps, a quarter of MoSeq's 400 ms; movies leave out instances shorter than 3)
 FLICKER_MAX_FRAMES = 3
 
 #: the ``ethogram`` command's option for each argument a :class:`FitQualityWarning` names
@@ -88,7 +92,9 @@ class FitQualityWarning(UserWarning):
         self.arguments = tuple(arguments)
         fields = {f for _, f, _, _ in string.Formatter().parse(self.template) if f}
         if fields != set(self.arguments):
-            raise ValueError(f"template fields {sorted(fields)} must be the arguments {sorted(self.arguments)}")
+            raise ValueError(
+                f"template fields {sorted(fields)} must be the arguments {sorted(self.arguments)}"
+            )
         super().__init__(self.worded())
 
     def worded(self, names: dict | None = None) -> str:
@@ -131,11 +137,13 @@ def median_duration(labels, fps) -> float:
     labels : list of ndarray of int, shape (T_i,)
         Syllables per recording, -1 = none (breaks an instance).
     fps : list of float or None
-        Frame rate of each recording; NaN when one is unknown or there is no instance.
+        Frame rate of each recording (None when unknown).
 
     Returns
     -------
     float
+        Seconds; NaN when a recording with instances has no frame rate, or there is no
+        instance.
     """
     parts = []
     for z, rate in zip(labels, fps):
@@ -170,6 +178,11 @@ def flicker_pairs(labels, num_states: int | None = None) -> list:
         One per pair, ``i < j``: ``syllables`` (i, j), ``exit_shares`` (share of i's exits that
         go to j, and of j's that go to i), ``median_frames`` (of i and j), ``shares`` (of all
         instances), ordered by the pair's instances, most first.
+
+    Raises
+    ------
+    ValueError
+        If a label is ``num_states`` or more.
     """
     runs = [_runs(z) for z in labels]
     syl = np.concatenate([s for s, _ in runs]) if runs else np.zeros(0, dtype=np.int64)
@@ -177,6 +190,9 @@ def flicker_pairs(labels, num_states: int | None = None) -> list:
     if syl.size == 0:
         return []
     K = int(syl.max()) + 1 if num_states is None else int(num_states)
+    if syl.max() >= K:
+        top = int(syl.max())
+        raise ValueError(f"labels hold syllable {top} but num_states={K}; give num_states > {top}")
     counts = np.zeros((K, K), dtype=np.int64)
     for z in labels:  # consecutive instances that touch: no -1 frame between them
         z = np.asarray(z, dtype=np.int64)
@@ -194,12 +210,17 @@ def flicker_pairs(labels, num_states: int | None = None) -> list:
         j = int(np.argmax(counts[i]))
         if i >= j or not _flickers(i, j, share, exits, exit_share, syl, lengths):
             continue
-        pairs.append({
-            "syllables": (i, j),
-            "exit_shares": (float(exit_share[i, j]), float(exit_share[j, i])),
-            "median_frames": (float(np.median(lengths[syl == i])), float(np.median(lengths[syl == j]))),
-            "shares": (float(share[i]), float(share[j])),
-        })
+        pairs.append(
+            {
+                "syllables": (i, j),
+                "exit_shares": (float(exit_share[i, j]), float(exit_share[j, i])),
+                "median_frames": (
+                    float(np.median(lengths[syl == i])),
+                    float(np.median(lengths[syl == j])),
+                ),
+                "shares": (float(share[i]), float(share[j])),
+            }
+        )
     return sorted(pairs, key=lambda p: -(p["shares"][0] + p["shares"][1]))
 
 
@@ -218,51 +239,70 @@ def _flickers(i, j, share, exits, exit_share, syl, lengths) -> bool:
 def _not_converged(num_iters: int, rise_per_frame: float | None, tol: float | None):
     how = ""
     if rise_per_frame is not None and np.isfinite(rise_per_frame):
-        how = f" (its last iteration still raised the objective by {rise_per_frame:.2g} nats per frame"
-        how += f"; the tolerance is {tol:.2g})" if tol else ")"
+        how = f" (its last iteration still raised the objective by {rise_per_frame:.2g} nats"
+        how += f" per frame; the tolerance is {tol:.2g})" if tol else " per frame)"
+    iterations = f"{num_iters} iteration{'' if num_iters == 1 else 's'}"
     suggested = max(3 * int(num_iters), 100)
     return FitQualityWarning(
         "not_converged",
-        f"EM did not converge in {num_iters} iteration{'' if num_iters == 1 else 's'}{how}: raise {{num_iters}} (e.g. to {suggested}); "
+        f"EM did not converge in {iterations}{how}: raise {{num_iters}} (e.g. to {suggested}); "
         "fewer {num_states} also help (states the data do not need make EM crawl)",
-        ("num_iters", "num_states"))
+        ("num_iters", "num_states"),
+    )
 
 
 def _too_short(median_s: float, target_s: float, target_given: bool, kappa, applied: bool):
-    whose = f"the target of {1000 * target_s:.0f} ms" if target_given else f"MoSeq's {1000 * target_s:.0f} ms"
-    head = f"the median syllable lasts {1000 * median_s:.0f} ms, under a third of {whose}"
+    target = f"{1000 * target_s:.0f} ms"
+    whose = f"the target of {target}" if target_given else f"MoSeq's {target}"
+    head = f"the median syllable lasts {1000 * median_s:.0f} ms, under a third of {whose}: "
     when = "when refitting, " if applied else ""
-    now = ""
-    if kappa is not None and np.isfinite(kappa):
-        now = f" ({float(kappa):.4g} now; try 10x)" if kappa > 0 else " (0 now)"
     if target_given:  # kappa was searched for the target and could not reach it
         return FitQualityWarning(
             "short_syllables",
-            head + f": kappa alone does not lengthen them; {when}fit fewer {{num_states}} and raise {{prior_ridge}} "
-            "(e.g. to 10)", ("num_states", "prior_ridge"))
+            head + f"kappa alone does not lengthen them; {when}fit fewer {{num_states}} and raise "
+            "{prior_ridge} (e.g. to 10)",
+            ("num_states", "prior_ridge"),
+        )
+    now = ""
+    if kappa is not None and np.isfinite(kappa):
+        now = f" ({float(kappa):.4g} now; try 10x)" if kappa > 0 else " (0 now)"
     return FitQualityWarning(
         "short_syllables",
-        head + f": {when}raise {{kappa}}{now} or search it with {{target_duration}}, fit fewer {{num_states}}, "
-        "or raise {prior_ridge} (e.g. to 10)", ("kappa", "target_duration", "num_states", "prior_ridge"))
+        head + f"{when}raise {{kappa}}{now} or search it with {{target_duration}}, fit fewer "
+        "{num_states}, or raise {prior_ridge} (e.g. to 10)",
+        ("kappa", "target_duration", "num_states", "prior_ridge"),
+    )
 
 
 def _flicker(pairs: list, applied: bool):
     def one(p):
         (i, j), (a, b), (m, n) = p["syllables"], p["exit_shares"], p["median_frames"]
-        return (f"{i} and {j} ({100 * a:.0f}% and {100 * b:.0f}% of their exits go to each other; "
-                f"median {m:g} and {n:g} frames)")
+        return (
+            f"{i} and {j} ({100 * a:.0f}% and {100 * b:.0f}% of their exits go to each other; "
+            f"median {m:g} and {n:g} frames)"
+        )
 
-    shown = "; ".join(one(p) for p in pairs[:3]) + (f"; and {len(pairs) - 3} more pairs" if len(pairs) > 3 else "")
+    shown = "; ".join(one(p) for p in pairs[:3])
+    if len(pairs) > 3:
+        shown += f"; and {len(pairs) - 3} more pairs"
+    split = "they likely split" if len(pairs) == 1 else "each pair likely splits"
     when = "when refitting, " if applied else ""
     return FitQualityWarning(
         "flicker_pair",
-        f"syllables {shown} flicker: {'they likely split' if len(pairs) == 1 else 'each pair likely splits'} one "
-        f"behavior; {when}raise {{kappa}}, fit fewer "
-        "{num_states} or raise {prior_ridge} (e.g. to 10)", ("kappa", "num_states", "prior_ridge"))
+        f"syllables {shown} flicker: {split} one behavior; {when}raise {{kappa}}, fit fewer "
+        "{num_states} or raise {prior_ridge} (e.g. to 10)",
+        ("kappa", "num_states", "prior_ridge"),
+    )
 
 
-def label_warnings(labels, fps, num_states: int | None = None, target_duration: float | None = None,
-                   kappa: float | None = None, applied: bool = False) -> list:
+def label_warnings(
+    labels,
+    fps,
+    num_states: int | None = None,
+    target_duration: float | None = None,
+    kappa: float | None = None,
+    applied: bool = False,
+) -> list:
     """Warnings (b) and (c) of :func:`fit_quality_warnings` from labels alone.
 
     Parameters
@@ -298,10 +338,20 @@ def label_warnings(labels, fps, num_states: int | None = None, target_duration: 
     return out
 
 
-def fit_quality_warnings(labels, fps, *, converged: bool | None = None, num_iters: int | None = None,
-                         objectives=None, num_frames: int | None = None, tol: float | None = None,
-                         num_states: int | None = None, target_duration: float | None = None,
-                         kappa: float | None = None, applied: bool = False) -> list:
+def fit_quality_warnings(
+    labels,
+    fps,
+    *,
+    converged: bool | None = None,
+    num_iters: int | None = None,
+    objectives=None,
+    num_frames: int | None = None,
+    tol: float | None = None,
+    num_states: int | None = None,
+    target_duration: float | None = None,
+    kappa: float | None = None,
+    applied: bool = False,
+) -> list:
     """The warnings a fit deserves: EM not converged, syllables too short, flicker pairs.
 
     (a) ``converged`` is False: EM stopped after ``num_iters`` iterations without its
@@ -374,10 +424,16 @@ def results_quality_warnings(results) -> list:
     return fit_quality_warnings(
         [np.asarray(r.syllables) for r in results.recordings],
         [frame_rate(r.fps, r.timestamps) for r in results.recordings],
-        converged=None if converged is None else bool(converged), num_iters=fit.get("num_iters"),
-        objectives=fit.get("objectives"), num_frames=fit.get("usable_frames"), tol=cfg.get("tol"),
-        num_states=int(results.num_states), target_duration=None if target is None else float(target),
-        kappa=None if kappa is None else float(kappa), applied=cfg.get("command") == "apply")
+        converged=None if converged is None else bool(converged),
+        num_iters=fit.get("num_iters"),
+        objectives=fit.get("objectives"),
+        num_frames=fit.get("usable_frames"),
+        tol=cfg.get("tol"),
+        num_states=int(results.num_states),
+        target_duration=None if target is None else float(target),
+        kappa=None if kappa is None else float(kappa),
+        applied=cfg.get("command") == "apply",
+    )
 
 
 def warn_fit_quality(results, stacklevel: int = 2) -> list:

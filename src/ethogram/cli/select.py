@@ -103,7 +103,7 @@ def run(args) -> int:
     from ..selection import changepoint_durations, cross_validate, find_kappa, run_lengths, stability
     from ..selection._common import viterbi_labels
     from ..selection.plots import plot_cross_validation, plot_durations, plot_kappa_search, plot_stability
-    from ._common import read_inputs, warning_line
+    from ._common import read_inputs
     from .fit import make_preparation
 
     Ks = _check_args(args)
@@ -179,13 +179,20 @@ def run(args) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _say(lines + [f"wrote {final}"], quality)
+    return 0
+
+
+def _say(lines, quality) -> None:
+    """The outcome on stdout, then the chosen model's warnings on stderr (under --quiet too, as
+    'ethogram fit')."""
+    from ._common import warning_line
+
     for line in lines:
         print(line, file=sys.stdout)
-    print(f"wrote {final}", file=sys.stdout)
     sys.stdout.flush()
-    for w in quality:  # under --quiet too, as 'ethogram fit'
+    for w in quality:
         print(warning_line(w), file=sys.stderr)
-    return 0
 
 
 def _chosen_model_warnings(labels, fps: float, num_states: int, target_duration, kappa) -> list:
