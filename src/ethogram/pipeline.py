@@ -21,7 +21,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .analysis.diagnostics import FitQualityWarning, warn_fit_quality
 from .io.results import RecordingResult, Results, library_versions, load_results, now_iso
 
 __all__ = [
@@ -34,6 +33,16 @@ __all__ = [
     "default_kappa",
     "fit_recordings",
 ]
+
+def __getattr__(name: str):
+    """``FitQualityWarning`` (:mod:`ethogram.analysis.diagnostics`), imported when asked for, so
+    that importing the pipeline does not import the analysis (and SciPy)."""
+    if name == "FitQualityWarning":
+        from .analysis.diagnostics import FitQualityWarning
+
+        return FitQualityWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: default number of syllables (states) of a fit
 DEFAULT_NUM_STATES = 20
@@ -367,6 +376,8 @@ def fit_recordings(
         versions=library_versions(),
         created=now_iso(),
     )
+    from .analysis.diagnostics import warn_fit_quality
+
     warn_fit_quality(results, stacklevel=2)  # EM not converged, syllables too short, flicker pairs
     return results
 
@@ -430,5 +441,7 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
         versions=library_versions(),
         created=now_iso(),
     )
-    warn_fit_quality(results, stacklevel=2)  # on these labels; the training fit's convergence
+    from .analysis.diagnostics import warn_fit_quality
+
+    warn_fit_quality(results, stacklevel=2)  # on these labels (the training fit warned about EM)
     return results
