@@ -121,6 +121,9 @@ def test_a_kappa_search_that_meets_its_target_is_quiet(tmp_path, capsys):
     code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--target-duration", "0.4", "--iters", "20", "--quiet",
                  "-o", str(tmp_path / "out")])
     captured = capsys.readouterr()
-    assert code == 0 and captured.err == ""
+    # the search says nothing; a line about the fit itself may follow (20 iterations are few for EM)
+    lines = captured.err.splitlines()
+    assert code == 0 and not [ln for ln in lines if "kappa search" in ln], lines
+    assert all(ln.startswith("ethogram: warning: EM did not converge in 20 iterations") for ln in lines), lines
     msg = load_results(tmp_path / "out" / "results.h5").config["kappa_search_message"]
     assert "not within" not in msg  # the search did meet the 0.4 s target here

@@ -25,6 +25,7 @@ from .io.results import RecordingResult, Results, library_versions, load_results
 
 __all__ = [
     "DEFAULT_NUM_ITERS",
+    "FitQualityWarning",
     "DEFAULT_NUM_STATES",
     "SYLLABLE_PRIOR",
     "TARGET_DURATION_S",
@@ -32,6 +33,16 @@ __all__ = [
     "default_kappa",
     "fit_recordings",
 ]
+
+def __getattr__(name: str):
+    """``FitQualityWarning`` (:mod:`ethogram.analysis.diagnostics`), imported when asked for, so
+    that importing the pipeline does not import the analysis (and SciPy)."""
+    if name == "FitQualityWarning":
+        from .analysis.diagnostics import FitQualityWarning
+
+        return FitQualityWarning
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: default number of syllables (states) of a fit
 DEFAULT_NUM_STATES = 20
@@ -266,6 +277,15 @@ def fit_recordings(
     ValueError
         Empty input, repeated names, a recording without frame rate ("give fps"), or a
         preparation that cannot run (e.g. unknown body parts).
+
+    Warns
+    -----
+    FitQualityWarning
+        One line each when EM did not converge in ``num_iters`` iterations, when the median
+        syllable is shorter than a third of ``TARGET_DURATION_S``, or when two frequent
+        syllables flicker (:func:`ethogram.analysis.diagnostics.fit_quality_warnings` defines
+        each); the message names the arguments to change, also kept as the warning's
+        ``arguments``.
     """
     from .analysis import relabel_by_frequency
     from .models import HMM
@@ -349,7 +369,7 @@ def fit_recordings(
         config["reseed_dead"] = True
         syllable = np.argsort(order)  # fit state s is syllable syllable[s] after the renumbering
         fit_info["reseeds"] = np.array([[e.iteration, syllable[e.state], e.expected_frames, e.objective_before] for e in fit.reseeds], dtype=np.float64).reshape(-1, 4)
-    return Results(
+    results = Results(
         model=model,
         preparation=prep,
         recordings=_recording_results(recordings, prepared, labels, posts, keep_keypoints),
@@ -358,6 +378,10 @@ def fit_recordings(
         versions=library_versions(),
         created=now_iso(),
     )
+    from .analysis.diagnostics import warn_fit_quality
+
+    warn_fit_quality(results, stacklevel=2)  # EM not converged, syllables too short, flicker pairs
+    return results
 
 
 def apply_model(results_or_path, recordings, expected_states: bool = False, keep_keypoints: bool = True, num_threads: int | None = None) -> Results:
@@ -385,6 +409,12 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
     ValueError
         When the recordings do not match the preparation (e.g. other body parts) or lack a
         frame rate.
+
+    Warns
+    -----
+    FitQualityWarning
+        As :func:`fit_recordings`, for these labels: syllables too short or flickering (the
+        advice is then for a refit). EM's convergence was the fit's to warn about.
     """
     if isinstance(results_or_path, (str, Path)):
         fitted = load_results(results_or_path, recordings=False)
@@ -404,7 +434,7 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
         recordings=[{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
         expected_states=bool(expected_states),
     )
-    return Results(
+    results = Results(
         model=fitted.model,
         preparation=fitted.preparation,
         recordings=_recording_results(recordings, prepared, labels, posts, keep_keypoints),
@@ -413,3 +443,7 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
         versions=library_versions(),
         created=now_iso(),
     )
+    from .analysis.diagnostics import warn_fit_quality
+
+    warn_fit_quality(results, stacklevel=2)  # on these labels (the training fit warned about EM)
+    return results

@@ -48,6 +48,17 @@ def add_overwrite_argument(parser, help: str) -> None:
     parser.add_argument("--overwrite", action="store_true", help=help)
 
 
+def warning_line(message, category=None) -> str:
+    """``ethogram: warning: <first line>``; a warning that carries the arguments it advises
+    changing (:class:`ethogram.analysis.diagnostics.FitQualityWarning`) names them as options."""
+    from ..analysis.diagnostics import COMMAND_LINE_OPTIONS
+
+    worded = getattr(message, "worded", None)
+    text = worded(COMMAND_LINE_OPTIONS) if callable(worded) else str(message)
+    text = text.splitlines()[0] if text else getattr(category, "__name__", "warning")
+    return f"ethogram: warning: {text}"
+
+
 @contextlib.contextmanager
 def one_line_warnings():
     """Inside, a warning is one line on stderr, ``ethogram: warning: <message>`` (no source line).
@@ -56,12 +67,32 @@ def one_line_warnings():
     """
 
     def show(message, category, filename, lineno, file=None, line=None):
-        text = str(message).splitlines()[0] if str(message) else category.__name__
-        (file or sys.stderr).write(f"ethogram: warning: {text}\n")
+        (file or sys.stderr).write(warning_line(message, category) + "\n")
 
     with warnings.catch_warnings():
         warnings.showwarning = show
         yield
+
+
+@contextlib.contextmanager
+def held_warnings():
+    """Keep the warnings of the block (a fit's) in the yielded list, to say after the summary
+    with :func:`show_warnings`; the filters still apply (``-W error`` still raises)."""
+    with warnings.catch_warnings(record=True) as caught:
+        yield caught
+
+
+def show_warnings(caught, out=None) -> None:
+    """Print held warnings, one line each (:func:`warning_line`), on stderr after stdout.
+
+    Printed under ``--quiet`` too: ``--quiet`` drops the progress bars, not what is wrong with
+    a fit (as a kappa search that missed its target).
+    """
+    if not caught:
+        return
+    sys.stdout.flush()  # after the summary in a terminal
+    for w in caught:
+        (out or sys.stderr).write(warning_line(w.message, w.category) + "\n")
 
 
 def read_inputs(args, timings: dict | None = None) -> list:

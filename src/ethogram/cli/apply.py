@@ -9,8 +9,8 @@ import warnings
 import numpy as np
 
 from ..pipeline import frame_rate
-from ._common import (add_input_arguments, add_output_arguments, check_output, one_line_warnings, print_summary,
-                      read_inputs, results_path, write)
+from ._common import (add_input_arguments, add_output_arguments, check_output, held_warnings, one_line_warnings,
+                      print_summary, read_inputs, results_path, show_warnings, write)
 
 #: relative difference of frame rates above which ``apply`` warns
 FPS_TOLERANCE = 0.01
@@ -44,13 +44,15 @@ def run(args) -> int:
     with one_line_warnings():
         warn_other_frame_rate(recordings, training_fps(model_path), model_path)
     t0 = time.perf_counter()
-    results = apply_model(fitted, recordings, expected_states=args.expected_states)
+    with held_warnings() as caught:  # said after the summary
+        results = apply_model(fitted, recordings, expected_states=args.expected_states)
     timings["label"] = time.perf_counter() - t0
     results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
     t0 = time.perf_counter()
     write(path, results, args.overwrite)
     timings["write"] = time.perf_counter() - t0
     print_summary(results, path, sys.stdout, timings)
+    show_warnings(caught)
     return 0
 
 

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from ._common import (add_input_arguments, add_output_arguments, check_output, missing_folders, names_list, print_summary, read_inputs,
-                      remove_if_empty, results_path, write)
+from ._common import (add_input_arguments, add_output_arguments, check_output, held_warnings, missing_folders, names_list, print_summary,
+                      read_inputs, remove_if_empty, results_path, show_warnings, write)
 
 
 def add_parser(subparsers, parents) -> None:
@@ -113,7 +113,8 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     prep = make_preparation(args)
     created = missing_folders(path)  # the checkpoint may create them before the fit
     try:
-        results, opts = _fit(args, recordings, path, prep, timings)
+        with held_warnings() as caught:  # said after the summary (fit quality: pipeline.FitQualityWarning)
+            results, opts = _fit(args, recordings, path, prep, timings)
     except BaseException:
         remove_if_empty(created)  # a checkpoint written for --resume stays; an empty folder does not
         raise
@@ -155,6 +156,7 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     if objectives.size > 1:
         kept = int(results.fit["chosen_restart"])
         print(f"restarts: final objectives {', '.join(f'{o:.2f}' for o in objectives)}; kept restart {kept} (the highest)", file=out)
+    show_warnings(caught)
     return 0
 
 

@@ -167,21 +167,48 @@ def run(args) -> int:
             plot_stability(st, tmp / "stability.png")
             lines.append(f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over {args.stability} fits")
         fitted = st.model() if args.stability else (search.model() if args.target_duration is not None else None)
+        quality = []
         if fitted is not None:  # syllables of the chosen model by their dynamics (and mean egocentric pose)
             from ..selection import mean_poses, syllable_distances, syllable_linkage
             from ..selection.plots import plot_dendrogram
 
+            fitted_labels = viterbi_labels(fitted, datas, masks)
             poses = None
             if all(p.aligned is not None for p in prepared):
-                poses = mean_poses(viterbi_labels(fitted, datas, masks), [np.asarray(p.aligned) for p in prepared], chosen)
+                poses = mean_poses(fitted_labels, [np.asarray(p.aligned) for p in prepared], chosen)
             plot_dendrogram(syllable_linkage(syllable_distances(fitted, mean_poses=poses)), tmp / "dendrogram.png")
+            quality = _chosen_model_warnings(fitted_labels, fps, chosen, args.target_duration, kappa_chosen)
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    _say(lines + [f"wrote {final}"], quality)
+    return 0
+
+
+def _say(lines, quality) -> None:
+    """The outcome on stdout, then the chosen model's warnings on stderr (under --quiet too, as
+    'ethogram fit')."""
+    from ._common import warning_line
+
     for line in lines:
         print(line, file=sys.stdout)
-    print(f"wrote {final}", file=sys.stdout)
-    return 0
+    sys.stdout.flush()
+    for w in quality:
+        print(warning_line(w), file=sys.stderr)
+
+
+def _chosen_model_warnings(labels, fps: float, num_states: int, target_duration, kappa) -> list:
+    """The label checks of :mod:`ethogram.analysis.diagnostics` (syllables too short, flicker
+    pairs) on the model select hands back (kappa search or stability), saying which model.
+
+    Its convergence is not checked: the search and stability fits do not keep it, and
+    'ethogram fit' at the chosen K and kappa checks it."""
+    from ..analysis.diagnostics import FitQualityWarning, label_warnings
+
+    found = label_warnings(labels, [fps] * len(labels), num_states=num_states, target_duration=target_duration,
+                           kappa=kappa)
+    return [FitQualityWarning(w.kind, f"the chosen model (K = {num_states}): " + w.template, w.arguments)
+            for w in found]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import time
+import warnings
 
 import numpy as np
 
@@ -55,7 +56,13 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     ------
     ValueError
         If ``kappa`` is given too, or the recordings have no frame rate.
+
+    Warns
+    -----
+    FitQualityWarning
+        As :func:`ethogram.pipeline.fit_recordings`, with ``target_duration`` as the target.
     """
+    from ..analysis.diagnostics import FitQualityWarning, warn_fit_quality
     from ..pipeline import DEFAULT_NUM_ITERS, DEFAULT_NUM_STATES, SYLLABLE_PRIOR, fit_recordings
     from ..prep import Preparation
     from .kappa import find_kappa
@@ -91,12 +98,15 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
                         masks=masks, num_iters=num_iters, tol=tol, seed=seed, num_workers=num_workers, executor=executor,
                         progress=progress, **(search_kwargs or {}))
     timings["kappa_search"] = time.perf_counter() - t0
-    results = fit_recordings(recs, num_states=num_states, num_lags=num_lags, kappa=search.kappa, prep=settings,
-                             num_iters=num_iters, seed=seed, progress=progress, timings=timings, **fit_kwargs)
+    with warnings.catch_warnings():  # said below, once the target is in the configuration
+        warnings.simplefilter("ignore", FitQualityWarning)
+        results = fit_recordings(recs, num_states=num_states, num_lags=num_lags, kappa=search.kappa, prep=settings,
+                                 num_iters=num_iters, seed=seed, progress=progress, timings=timings, **fit_kwargs)
     results.config["target_duration"] = float(target_duration)
     results.config["kappa_search"] = [
         {k: (None if isinstance(v, float) and not np.isfinite(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
         for row in search.curve.to_dict(orient="records")
     ]
     results.config["kappa_search_message"] = search.message
+    warn_fit_quality(results, stacklevel=2)
     return results, search

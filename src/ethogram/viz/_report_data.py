@@ -138,6 +138,16 @@ def fit_summary(results) -> list:
     return rows
 
 
+def quality_warnings(results) -> list:
+    """The fit's warnings (:func:`ethogram.analysis.diagnostics.results_quality_warnings`), one
+    string each, naming the command line's options when the results came from the ``ethogram``
+    command (their configuration holds its ``argv``) and the Python arguments otherwise."""
+    from ..analysis.diagnostics import COMMAND_LINE_OPTIONS, results_quality_warnings
+
+    names = COMMAND_LINE_OPTIONS if "argv" in (results.config or {}) else None
+    return [w.worded(names) for w in results_quality_warnings(results)]
+
+
 def recordings_table(results) -> list:
     """One dict per recording: name, frames, fps, duration, usable share, source."""
     out = []

@@ -234,6 +234,16 @@ def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok)
     return cards
 
 
+def _options_markup(text: str):
+    """``text`` escaped, each command-line option (``--target-duration S``) in a ``<code>`` that
+    does not break at its hyphens."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"(--[a-z][\w-]*(?: S)?)", r'<code class="opt">\1</code>', str(escape(text))))
+
+
 def _cell(v, integer: bool) -> str:
     if integer:
         return f"{int(v):,}"
@@ -426,6 +436,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         "title": f"ethogram report: {rfile.parent.name if rfile is not None else 'fit'}",
         "results_name": rfile.name if rfile is not None else "",
         "summary": rd.fit_summary(results),
+        "warnings": rd.quality_warnings(results),
         "applied": rd.applied_model(results),
         "recordings": rd.recordings_table(results),
         "order": order,
@@ -459,4 +470,5 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
     }
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
                              autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env.filters["options"] = _options_markup
     return env.get_template("report.html.j2").render(**ctx, seconds=time.perf_counter() - t_start)

@@ -1,0 +1,456 @@
+"""A word when a fit is poor: the three signs of a syllable fit gone wrong, as one-line warnings.
+
+After a fit, :func:`fit_quality_warnings` looks for (a) EM stopped by its iteration limit
+before meeting its tolerance, (b) a median syllable shorter than a third of the target
+duration (MoSeq's 400 ms unless the fit was given one) and (c) flicker pairs: two frequent
+syllables that mostly hand over to each other and each last a few frames, the signature of
+one behavior split between two states. Each sign becomes one :class:`FitQualityWarning`
+that carries the names of the arguments it advises changing (``num_iters``, ``kappa``, ...),
+so the library can say them in Python and the ``ethogram`` command as its options
+(:data:`COMMAND_LINE_OPTIONS`). The checks read only what a results file keeps (labels, frame
+rates, the EM history and configuration), so a report of an older results file shows them too.
+"""
+
+from __future__ import annotations
+
+import string
+import warnings
+
+import numpy as np
+
+__all__ = [
+    "COMMAND_LINE_OPTIONS",
+    "FLICKER_MAX_FRAMES",
+    "FLICKER_MIN_EXITS",
+    "FLICKER_MIN_EXIT_SHARE",
+    "FLICKER_MIN_SHARE",
+    "SHORT_FRACTION",
+    "FitQualityWarning",
+    "fit_quality_warnings",
+    "flicker_pairs",
+    "label_warnings",
+    "median_duration",
+    "results_quality_warnings",
+    "warn_fit_quality",
+]
+
+#: (b): warn when the median syllable is shorter than this fraction of the target duration
+#: (133 ms for MoSeq's 400 ms: a syllable a third as long as the timescale aimed at)
+SHORT_FRACTION = 1.0 / 3.0
+#: (c) "frequent": each syllable of a flicker pair holds at least this share of all instances
+#: (the share of an average syllable at the default K = 20), so the pair holds a tenth of them
+FLICKER_MIN_SHARE = 0.05
+#: (c) "most": more than this share of each syllable's exits go to the other one (the plain
+#: meaning of "most"; an exit chosen at random among K = 20 syllables goes to one of them 1 in 19)
+FLICKER_MIN_EXIT_SHARE = 0.5
+#: (c) at least this many exits of each syllable: a syllable that sends a quarter of its exits to
+#: the other shows a majority of 10 with probability 0.02 (binomial), both of a pair 0.0004
+FLICKER_MIN_EXITS = 10
+#: (c) "a few frames": the median instance of each syllable lasts at most this many frames
+#: (100 ms at 30 fps, a quarter of MoSeq's 400 ms; movies leave out instances shorter than 3)
+FLICKER_MAX_FRAMES = 3
+
+#: the ``ethogram`` command's option for each argument a :class:`FitQualityWarning` names
+COMMAND_LINE_OPTIONS = {
+    "num_iters": "--iters",
+    "num_states": "--states",
+    "kappa": "--kappa",
+    "prior_ridge": "--prior-ridge",
+    "target_duration": "--target-duration S",
+}
+#: how the Python wording names an argument that is not one of the function that warned
+_PYTHON_NAMES = {"target_duration": "target_duration (ethogram.selection.fit_to_target_duration)"}
+
+
+class FitQualityWarning(UserWarning):
+    """A fit that is probably poor, in one line, with the arguments to change.
+
+    Parameters
+    ----------
+    kind : {"not_converged", "short_syllables", "flicker_pair"}
+        Which sign of a poor fit.
+    template : str
+        The message, with a ``{name}`` field for every argument it advises changing.
+    arguments : sequence of str
+        Those arguments' Python names (``num_iters``, ``num_states``, ``kappa``,
+        ``prior_ridge``, ``target_duration``).
+
+    Attributes
+    ----------
+    kind, template, arguments
+        As given (``arguments`` a tuple).
+
+    Notes
+    -----
+    ``str(warning)`` is the message in Python's words; :meth:`worded` says it with other names
+    for the arguments (the command line's options: ``warning.worded(COMMAND_LINE_OPTIONS)``).
+    """
+
+    def __init__(self, kind: str, template: str, arguments=()):
+        self.kind = str(kind)
+        self.template = str(template)
+        self.arguments = tuple(arguments)
+        fields = {f for _, f, _, _ in string.Formatter().parse(self.template) if f}
+        if fields != set(self.arguments):
+            raise ValueError(
+                f"template fields {sorted(fields)} must be the arguments {sorted(self.arguments)}"
+            )
+        super().__init__(self.worded())
+
+    def worded(self, names: dict | None = None) -> str:
+        """The message with each argument named by ``names`` (default: its Python name).
+
+        Parameters
+        ----------
+        names : dict of str -> str, optional
+            Argument -> the words to show for it, e.g. :data:`COMMAND_LINE_OPTIONS`; an
+            argument missing there keeps its Python name.
+
+        Returns
+        -------
+        str
+            One line.
+        """
+        names = {**_PYTHON_NAMES, **(names or {})}
+        return self.template.format(**{a: names.get(a, a) for a in self.arguments})
+
+    def __reduce__(self):  # picklable across processes like any warning
+        return (type(self), (self.kind, self.template, self.arguments))
+
+
+def _runs(z: np.ndarray):
+    """(syllables, lengths) of the runs of ``z`` that are syllables (-1 breaks runs)."""
+    z = np.asarray(z, dtype=np.int64)
+    if z.size == 0:
+        return z, z
+    starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
+    lengths = np.diff(np.r_[starts, z.size])
+    keep = z[starts] >= 0
+    return z[starts][keep], lengths[keep]
+
+
+def median_duration(labels, fps) -> float:
+    """Median syllable instance duration in seconds, over all recordings (NaN if unknown).
+
+    Parameters
+    ----------
+    labels : list of ndarray of int, shape (T_i,)
+        Syllables per recording, -1 = none (breaks an instance).
+    fps : list of float or None
+        Frame rate of each recording (None when unknown).
+
+    Returns
+    -------
+    float
+        Seconds; NaN when a recording with instances has no frame rate, or there is no
+        instance.
+    """
+    parts = []
+    for z, rate in zip(labels, fps):
+        _, lengths = _runs(z)
+        if lengths.size and not (rate and np.isfinite(rate) and rate > 0):
+            return float("nan")
+        parts.append(lengths / float(rate) if lengths.size else np.zeros(0))
+    d = np.concatenate(parts) if parts else np.zeros(0)
+    return float(np.median(d)) if d.size else float("nan")
+
+
+def flicker_pairs(labels, num_states: int | None = None) -> list:
+    """Pairs of frequent syllables that mostly hand over to each other and last a few frames.
+
+    A pair (i, j) flickers when both syllables hold at least :data:`FLICKER_MIN_SHARE` (5%) of
+    all syllable instances, each has at least :data:`FLICKER_MIN_EXITS` (10) exits (an instance
+    directly followed by another syllable, no masked frame between), more than
+    :data:`FLICKER_MIN_EXIT_SHARE` (half) of the exits of each go to the other, and the median
+    instance of each lasts at most :data:`FLICKER_MAX_FRAMES` (3) frames. Since "more than
+    half" names one syllable, a syllable is in at most one pair.
+
+    Parameters
+    ----------
+    labels : list of ndarray of int, shape (T_i,)
+        Syllables per recording, -1 = none.
+    num_states : int, optional
+        K (default: the largest syllable + 1).
+
+    Returns
+    -------
+    list of dict
+        One per pair, ``i < j``: ``syllables`` (i, j), ``exit_shares`` (share of i's exits that
+        go to j, and of j's that go to i), ``median_frames`` (of i and j), ``shares`` (of all
+        instances), ordered by the pair's instances, most first.
+
+    Raises
+    ------
+    ValueError
+        If a label is ``num_states`` or more.
+    """
+    runs = [_runs(z) for z in labels]
+    syl = np.concatenate([s for s, _ in runs]) if runs else np.zeros(0, dtype=np.int64)
+    lengths = np.concatenate([n for _, n in runs]) if runs else np.zeros(0, dtype=np.int64)
+    if syl.size == 0:
+        return []
+    K = int(syl.max()) + 1 if num_states is None else int(num_states)
+    if syl.max() >= K:
+        top = int(syl.max())
+        raise ValueError(f"labels hold syllable {top} but num_states={K}; give num_states > {top}")
+    counts = np.zeros((K, K), dtype=np.int64)
+    for z in labels:  # consecutive instances that touch: no -1 frame between them
+        z = np.asarray(z, dtype=np.int64)
+        change = np.flatnonzero(z[1:] != z[:-1])
+        a, b = z[change], z[change + 1]
+        keep = (a >= 0) & (b >= 0)
+        np.add.at(counts, (a[keep], b[keep]), 1)
+    exits = counts.sum(axis=1)
+    instances = np.bincount(syl, minlength=K)
+    share = instances / syl.size
+    with np.errstate(invalid="ignore", divide="ignore"):
+        exit_share = counts / exits[:, None]
+    pairs = []
+    for i in range(K):
+        j = int(np.argmax(counts[i]))
+        if i >= j or not _flickers(i, j, share, exits, exit_share, syl, lengths):
+            continue
+        pairs.append(
+            {
+                "syllables": (i, j),
+                "exit_shares": (float(exit_share[i, j]), float(exit_share[j, i])),
+                "median_frames": (
+                    float(np.median(lengths[syl == i])),
+                    float(np.median(lengths[syl == j])),
+                ),
+                "shares": (float(share[i]), float(share[j])),
+            }
+        )
+    return sorted(pairs, key=lambda p: -(p["shares"][0] + p["shares"][1]))
+
+
+def _flickers(i, j, share, exits, exit_share, syl, lengths) -> bool:
+    """Whether syllables i and j meet every condition of :func:`flicker_pairs`."""
+    for a, b in ((i, j), (j, i)):
+        if share[a] < FLICKER_MIN_SHARE or exits[a] < FLICKER_MIN_EXITS:
+            return False
+        if not exit_share[a, b] > FLICKER_MIN_EXIT_SHARE:
+            return False
+        if np.median(lengths[syl == a]) > FLICKER_MAX_FRAMES:
+            return False
+    return True
+
+
+def _not_converged(num_iters: int, rise_per_frame: float | None, tol: float | None):
+    how = ""
+    if rise_per_frame is not None and np.isfinite(rise_per_frame):
+        how = f" (its last iteration still raised the objective by {rise_per_frame:.2g} nats"
+        how += f" per frame; the tolerance is {tol:.2g})" if tol else " per frame)"
+    iterations = f"{num_iters} iteration{'' if num_iters == 1 else 's'}"
+    suggested = max(3 * int(num_iters), 100)
+    return FitQualityWarning(
+        "not_converged",
+        f"EM did not converge in {iterations}{how}: raise {{num_iters}} (e.g. to {suggested}); "
+        "fewer {num_states} also help (states the data do not need make EM crawl)",
+        ("num_iters", "num_states"),
+    )
+
+
+def _too_short(median_s: float, target_s: float, target_given: bool, kappa, applied: bool):
+    target = f"{1000 * target_s:.0f} ms"
+    whose = f"the target of {target}" if target_given else f"MoSeq's {target}"
+    head = f"the median syllable lasts {1000 * median_s:.0f} ms, under a third of {whose}: "
+    when = "when refitting, " if applied else ""
+    if target_given:  # kappa was searched for the target and could not reach it
+        return FitQualityWarning(
+            "short_syllables",
+            head + f"kappa alone does not lengthen them; {when}fit fewer {{num_states}} and raise "
+            "{prior_ridge} (e.g. to 10)",
+            ("num_states", "prior_ridge"),
+        )
+    now = ""
+    if kappa is not None and np.isfinite(kappa):
+        now = f" ({float(kappa):.4g} now; try 10x)" if kappa > 0 else " (0 now)"
+    return FitQualityWarning(
+        "short_syllables",
+        head + f"{when}raise {{kappa}}{now} or search it with {{target_duration}}, fit fewer "
+        "{num_states}, or raise {prior_ridge} (e.g. to 10)",
+        ("kappa", "target_duration", "num_states", "prior_ridge"),
+    )
+
+
+def _flicker(pairs: list, applied: bool):
+    def one(p):
+        (i, j), (a, b), (m, n) = p["syllables"], p["exit_shares"], p["median_frames"]
+        return (
+            f"{i} and {j} ({100 * a:.0f}% and {100 * b:.0f}% of their exits go to each other; "
+            f"median {m:g} and {n:g} frames)"
+        )
+
+    shown = "; ".join(one(p) for p in pairs[:3])
+    if len(pairs) > 3:
+        shown += f"; and {len(pairs) - 3} more pairs"
+    split = "they likely split" if len(pairs) == 1 else "each pair likely splits"
+    when = "when refitting, " if applied else ""
+    return FitQualityWarning(
+        "flicker_pair",
+        f"syllables {shown} flicker: {split} one behavior; {when}raise {{kappa}}, fit fewer "
+        "{num_states} or raise {prior_ridge} (e.g. to 10)",
+        ("kappa", "num_states", "prior_ridge"),
+    )
+
+
+def label_warnings(
+    labels,
+    fps,
+    num_states: int | None = None,
+    target_duration: float | None = None,
+    kappa: float | None = None,
+    applied: bool = False,
+) -> list:
+    """Warnings (b) and (c) of :func:`fit_quality_warnings` from labels alone.
+
+    Parameters
+    ----------
+    labels : list of ndarray of int, shape (T_i,)
+        Syllables per recording, -1 = none.
+    fps : list of float or None
+        Frame rate per recording (the duration check is skipped when one is unknown).
+    num_states : int, optional
+        K.
+    target_duration : float, optional
+        Target median duration in seconds; None: MoSeq's, ``ethogram.pipeline.TARGET_DURATION_S``
+        (0.4 s), and the advice then includes searching kappa for it.
+    kappa : float, optional
+        The stickiness used (quoted in the advice).
+    applied : bool, default False
+        The labels come from a saved model applied to new recordings: the advice is for a refit.
+
+    Returns
+    -------
+    list of FitQualityWarning
+    """
+    from ..pipeline import TARGET_DURATION_S
+
+    out = []
+    target = TARGET_DURATION_S if target_duration is None else float(target_duration)
+    median = median_duration(labels, fps)
+    if np.isfinite(median) and median < SHORT_FRACTION * target:
+        out.append(_too_short(median, target, target_duration is not None, kappa, applied))
+    pairs = flicker_pairs(labels, num_states)
+    if pairs:
+        out.append(_flicker(pairs, applied))
+    return out
+
+
+def fit_quality_warnings(
+    labels,
+    fps,
+    *,
+    converged: bool | None = None,
+    num_iters: int | None = None,
+    objectives=None,
+    num_frames: int | None = None,
+    tol: float | None = None,
+    num_states: int | None = None,
+    target_duration: float | None = None,
+    kappa: float | None = None,
+    applied: bool = False,
+) -> list:
+    """The warnings a fit deserves: EM not converged, syllables too short, flicker pairs.
+
+    (a) ``converged`` is False: EM stopped after ``num_iters`` iterations without its
+    objective's rise falling to the tolerance. (b) The median syllable instance (all recordings,
+    seconds) is shorter than :data:`SHORT_FRACTION` (a third) of ``target_duration``. (c) At
+    least one flicker pair (:func:`flicker_pairs`: both syllables hold at least 5% of the
+    instances, more than half of the at least 10 exits of each go to the other, and the median
+    instance of each lasts at most 3 frames).
+
+    Parameters
+    ----------
+    labels : list of ndarray of int, shape (T_i,)
+        Syllables per recording, -1 = none.
+    fps : list of float or None
+        Frame rate per recording.
+    converged : bool, optional
+        Whether EM met its tolerance (None: not checked).
+    num_iters : int, optional
+        EM iterations done.
+    objectives : array_like, optional
+        The EM objective per iteration, to say how fast it was still rising.
+    num_frames : int, optional
+        Frames the objective is summed over (the rise is said per frame).
+    tol : float, optional
+        EM's tolerance in nats per frame.
+    num_states, target_duration, kappa
+        See :func:`label_warnings`.
+    applied : bool, default False
+        The labels come from a saved model applied to new recordings: (a) is left out (it is
+        the training fit's, said when it was fitted) and the advice is for a refit.
+
+    Returns
+    -------
+    list of FitQualityWarning
+        In the order (a), (b), (c); empty for a fit that shows none of the signs.
+    """
+    out = []
+    if converged is not None and not converged and not applied:
+        rise = None
+        obj = np.asarray(objectives if objectives is not None else [], dtype=np.float64)
+        if obj.size >= 2 and num_frames:
+            rise = float(obj[-1] - obj[-2]) / int(num_frames)
+        out.append(_not_converged(int(num_iters or 0), rise, tol))
+    return out + label_warnings(labels, fps, num_states, target_duration, kappa, applied)
+
+
+def results_quality_warnings(results) -> list:
+    """:func:`fit_quality_warnings` of a fit's or an applied model's results.
+
+    Reads only what a results file keeps: the labels and frame rates of the recordings, the
+    EM history (``results.fit``: ``converged``, ``num_iters``, ``objectives``,
+    ``usable_frames``) and configuration (``tol``, ``kappa_used``, ``target_duration``); a key
+    that is missing (an older file) skips what needs it. For ``ethogram apply`` results only
+    the labels are checked (the EM history is the training fit's) and the advice is for a refit.
+
+    Parameters
+    ----------
+    results : ethogram.io.results.Results
+
+    Returns
+    -------
+    list of FitQualityWarning
+    """
+    from ..pipeline import frame_rate
+
+    cfg, fit = dict(results.config or {}), dict(results.fit or {})
+    converged = fit.get("converged")
+    target = cfg.get("target_duration")
+    kappa = cfg.get("kappa_used", cfg.get("kappa"))
+    return fit_quality_warnings(
+        [np.asarray(r.syllables) for r in results.recordings],
+        [frame_rate(r.fps, r.timestamps) for r in results.recordings],
+        converged=None if converged is None else bool(converged),
+        num_iters=fit.get("num_iters"),
+        objectives=fit.get("objectives"),
+        num_frames=fit.get("usable_frames"),
+        tol=cfg.get("tol"),
+        num_states=int(results.num_states),
+        target_duration=None if target is None else float(target),
+        kappa=None if kappa is None else float(kappa),
+        applied=cfg.get("command") == "apply",
+    )
+
+
+def warn_fit_quality(results, stacklevel: int = 2) -> list:
+    """Issue :func:`results_quality_warnings` as :class:`FitQualityWarning` warnings.
+
+    Parameters
+    ----------
+    results : ethogram.io.results.Results
+    stacklevel : int, default 2
+        As :func:`warnings.warn`'s, counted from the caller of this function.
+
+    Returns
+    -------
+    list of FitQualityWarning
+        The warnings issued.
+    """
+    found = results_quality_warnings(results)
+    for w in found:
+        warnings.warn(w, stacklevel=stacklevel + 1)
+    return found
