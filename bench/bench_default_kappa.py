@@ -27,7 +27,13 @@ from __future__ import annotations
 
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "ETHOGRAM_NUM_THREADS", "NUMBA_NUM_THREADS"):
+for _var in (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "ETHOGRAM_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+):
     os.environ.setdefault(_var, "1")
 
 import argparse  # noqa: E402
@@ -54,7 +60,7 @@ def _recordings(name):
 
 
 def _old_kappa(recs, K=20):
-    """The old default of ``fit_recordings`` for these recordings: the reference kappa of their usable frames."""
+    """The old default of ``fit_recordings``: the reference kappa of the usable frames."""
     from ethogram.prep import Preparation, model_inputs
     from ethogram.stickiness import reference_kappa
 
@@ -78,7 +84,9 @@ def bench_fit(rounds: int) -> list:
     for name in ("open field", "flies"):
         recs = _recordings(name)
         old = _old_kappa(recs)
-        fit_recordings(recs, num_iters=3, progress=False, kappa=old)  # warm-up: numba cache, imports
+        fit_recordings(
+            recs, num_iters=3, progress=False, kappa=old
+        )  # warm-up: numba cache, imports
         runs = {"before": [], "after": []}
         for _ in range(rounds):
             for rule, kw in (("before", {"kappa": old}), ("after", {})):
@@ -86,13 +94,20 @@ def bench_fit(rounds: int) -> list:
                 runs[rule].append((res, wall, cpu))
         for rule, got in runs.items():
             res = got[0][0]
-            fps = res.fps()
-            rows.append({
-                "data": name, "rule": rule, "wall": float(np.median([g[1] for g in got])), "cpu": float(np.median([g[2] for g in got])),
-                "fits": len(res.config.get("kappa_search", [None])), "kappa": res.config["kappa_used"],
-                "median_ms": 1000 * median_run_length(list(res.labels().values())) / fps,
-                "curve": res.config.get("kappa_search"),
-            })
+            fps = float(np.median(list(res.fps().values())))
+            rows.append(
+                {
+                    "data": name,
+                    "rule": rule,
+                    "wall": float(np.median([g[1] for g in got])),
+                    "cpu": float(np.median([g[2] for g in got])),
+                    "fits": len(res.config.get("kappa_search", [None])),
+                    "kappa": res.config["kappa_used"],
+                    "median_ms": 1000 * median_run_length(list(res.labels().values())) / fps,
+                    "curve": res.config.get("kappa_search"),
+                }
+            )
+            print({k: v for k, v in rows[-1].items() if k != "curve"}, file=sys.stderr, flush=True)
     return rows
 
 
@@ -104,7 +119,7 @@ def _select_inputs(recs):
 
 
 def bench_select(rounds: int) -> list:
-    """Per data set and rule: seconds of ``cross_validate`` as ``ethogram select`` runs it, and its choice."""
+    """Per data set and rule: seconds of ``cross_validate`` as ``select`` runs it, its choice."""
     from ethogram.pipeline import SYLLABLE_PRIOR
     from ethogram.selection import cross_validate
     from ethogram.stickiness import reference_kappa
@@ -113,19 +128,48 @@ def bench_select(rounds: int) -> list:
     for name in ("open field", "flies"):
         datas, masks, fps = _select_inputs(_recordings(name))
         usable = int(sum(m.sum() for m in masks))
-        common = dict(model="arhmm", observation_kwargs={"num_lags": 3, **SYLLABLE_PRIOR}, masks=masks, num_restarts=3, seed=0, num_workers=1)
-        for rule, kappa in (("before", lambda K: reference_kappa(usable, K, 0.4 * fps)), ("after", "auto")):
-            got = [_timed(lambda: cross_validate(datas, SELECT_STATES, kappa=kappa, fps=fps, **common)) for _ in range(rounds)]
+        common = dict(
+            model="arhmm",
+            observation_kwargs={"num_lags": 3, **SYLLABLE_PRIOR},
+            masks=masks,
+            num_restarts=3,
+            seed=0,
+            num_workers=1,
+        )
+        for rule, kappa in (
+            ("before", lambda K: reference_kappa(usable, K, 0.4 * fps)),
+            ("after", "auto"),
+        ):
+            got = [
+                _timed(lambda: cross_validate(datas, SELECT_STATES, kappa=kappa, fps=fps, **common))
+                for _ in range(rounds)
+            ]
             cv = got[0][0]
             s = cv.summary.set_index("num_states")
-            kappas = ({K: v["kappa"] for (K, f), v in sorted(cv.kappa_searches.items())} if cv.kappa_searches else
-                      {K: kappa(K) for K in SELECT_STATES})
-            reached = {K: v["reached"] for (K, f), v in cv.kappa_searches.items()} if cv.kappa_searches else {}
-            rows.append({
-                "data": name, "rule": rule, "wall": float(np.median([g[1] for g in got])), "cpu": float(np.median([g[2] for g in got])),
-                "best": cv.best_num_states, "one_se": cv.one_se_num_states, "heldout": {K: float(s.loc[K, "mean"]) for K in SELECT_STATES},
-                "kappas": kappas, "reached": reached,
-            })
+            kappas = (
+                {K: v["kappa"] for (K, f), v in sorted(cv.kappa_searches.items())}
+                if cv.kappa_searches
+                else {K: kappa(K) for K in SELECT_STATES}
+            )
+            reached = (
+                {K: v["reached"] for (K, f), v in cv.kappa_searches.items()}
+                if cv.kappa_searches
+                else {}
+            )
+            rows.append(
+                {
+                    "data": name,
+                    "rule": rule,
+                    "wall": float(np.median([g[1] for g in got])),
+                    "cpu": float(np.median([g[2] for g in got])),
+                    "best": cv.best_num_states,
+                    "one_se": cv.one_se_num_states,
+                    "heldout": {K: float(s.loc[K, "mean"]) for K in SELECT_STATES},
+                    "kappas": kappas,
+                    "reached": reached,
+                }
+            )
+            print(rows[-1], file=sys.stderr, flush=True)
     return rows
 
 
@@ -139,19 +183,62 @@ def bench_synthetic() -> list:
     from ethogram.stickiness import reference_kappa
 
     rows = []
-    cases = (("Gaussian, 5 states, 3 x 3000 frames", "gaussian", {}, gaussian_recordings(0, num_recordings=3, num_frames=3000), 5),
-             ("AR(1), 4 states, 3 x 3000 frames", "arhmm", {"num_lags": 3, **SYLLABLE_PRIOR}, ar_recordings(0, num_recordings=3, num_frames=3000), 4))
+    cases = (
+        (
+            "Gaussian, 5 states, 3 x 3000 frames",
+            "gaussian",
+            {},
+            gaussian_recordings(0, num_recordings=3, num_frames=3000),
+            5,
+        ),
+        (
+            "AR(1), 4 states, 3 x 3000 frames",
+            "arhmm",
+            {"num_lags": 3, **SYLLABLE_PRIOR},
+            ar_recordings(0, num_recordings=3, num_frames=3000),
+            4,
+        ),
+    )
     for label, model, obs, datas, true_K in cases:
         x = np.concatenate(datas)
-        datas = [(d - x.mean(0)) / x.std(0) for d in datas]  # as the preparation standardizes features
+        datas = [
+            (d - x.mean(0)) / x.std(0) for d in datas
+        ]  # as the preparation standardizes features
         usable = 0.8 * x.shape[0]
-        for rule, kappa in (("before", lambda K: reference_kappa(usable, K, 12.0)), ("after", "auto"), ("kappa 0", 0.0)):
-            cv, wall, cpu = _timed(lambda: cross_validate(datas, SYNTHETIC_STATES, model=model, observation_kwargs=obs, kappa=kappa, fps=30.0,
-                                                          num_restarts=3, seed=0, num_workers=1))
+        for rule, kappa in (
+            ("before", lambda K: reference_kappa(usable, K, 12.0)),
+            ("after", "auto"),
+            ("kappa 0", 0.0),
+        ):
+            cv, wall, cpu = _timed(
+                lambda: cross_validate(
+                    datas,
+                    SYNTHETIC_STATES,
+                    model=model,
+                    observation_kwargs=obs,
+                    kappa=kappa,
+                    fps=30.0,
+                    num_restarts=3,
+                    seed=0,
+                    num_workers=1,
+                )
+            )
             s = cv.summary.set_index("num_states")
-            rows.append({"case": label, "rule": rule, "best": cv.best_num_states, "one_se": cv.one_se_num_states, "true": true_K,
-                         "heldout_true": float(s.loc[true_K, "mean"]), "cpu": cpu,
-                         "kappa_true": float(cv.table.loc[cv.table.num_states == true_K, "kappa"].iloc[0])})
+            rows.append(
+                {
+                    "case": label,
+                    "rule": rule,
+                    "best": cv.best_num_states,
+                    "one_se": cv.one_se_num_states,
+                    "true": true_K,
+                    "heldout_true": float(s.loc[true_K, "mean"]),
+                    "cpu": cpu,
+                    "kappa_true": float(
+                        cv.table.loc[cv.table.num_states == true_K, "kappa"].iloc[0]
+                    ),
+                }
+            )
+            print(rows[-1], file=sys.stderr, flush=True)
     return rows
 
 
@@ -159,43 +246,158 @@ def _fmt_curve(curve) -> str:
     return ", ".join(f"{r['kappa']:.3g} -> {r['median_duration']:g}" for r in curve)
 
 
-def report(fit_rows, select_rows, synth_rows, info, rounds, select_rounds) -> str:
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+def _row(*cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _ratio(r, by) -> str:
+    return f"{r['cpu'] / by[(r['data'], 'before')]['cpu']:.1f}x" if r["rule"] == "after" else ""
+
+
+def _header(info) -> str:
+    git = ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"]
+    commit = subprocess.run(git, capture_output=True, text=True).stdout.strip()
     v = info["versions"]
-    lines = [SECTION, "",
-             f"Generated by `bench/bench_default_kappa.py` ({info['date']}, commit {commit}; {info['cpu']}, {info['cores']} cores shared with "
-             f"other work; Python {info['python']}, numpy {v['numpy']}, scipy {v['scipy']}, numba {v['numba']}, scikit-learn "
-             f"{v['scikit-learn']}; one thread: ETHOGRAM_NUM_THREADS=1, {info['blas']}). Before: `kappa = (0.4 s x fps - 1) x "
-             "usable frames / K` (now `ethogram.stickiness.reference_kappa`); after: the smallest kappa whose fit gives a median "
-             "syllable of at least 90% of 0.4 s, kappa 0 when the fit without stickiness does (`ethogram.stickiness`). Same code, "
-             "same process, only the rule differs.", "",
-             f"### `fit_recordings` with its defaults (K = 20; medians of {rounds} alternating rounds)", "",
-             "| data | rule | fits | kappa | median syllable | wall s | CPU s | CPU after / before |", "|---|---|---|---|---|---|---|---|"]
+    return (
+        f"Generated by `bench/bench_default_kappa.py` ({info['date']}, commit {commit}; "
+        f"{info['cpu']}, {info['cores']} cores shared with other work; Python {info['python']}, "
+        f"numpy {v['numpy']}, scipy {v['scipy']}, numba {v['numba']}, scikit-learn "
+        f"{v['scikit-learn']}; one thread: ETHOGRAM_NUM_THREADS=1, {info['blas']}). Before: "
+        "`kappa = (0.4 s x fps - 1) x usable frames / K` (now "
+        "`ethogram.stickiness.reference_kappa`); after: the smallest kappa whose fit gives a "
+        "median syllable of at least 90% of 0.4 s, kappa 0 when the fit without stickiness does "
+        "(`ethogram.stickiness`). Same code, same process, only the rule differs (the "
+        "one-standard-error K of both uses the paired standard error of "
+        "`ethogram.selection.crossval.paired_se`)."
+    )
+
+
+def _fit_table(fit_rows, rounds) -> list:
+    lines = [
+        f"### `fit_recordings` with its defaults (K = 20; medians of {rounds} alternating rounds)",
+        "",
+        _row(
+            "data",
+            "rule",
+            "fits",
+            "kappa",
+            "median syllable",
+            "wall s",
+            "CPU s",
+            "CPU after / before",
+        ),
+        _row(*["---"] * 8),
+    ]
     by = {(r["data"], r["rule"]): r for r in fit_rows}
     for r in fit_rows:
-        ratio = f"{r['cpu'] / by[(r['data'], 'before')]['cpu']:.1f}x" if r["rule"] == "after" else ""
-        lines.append(f"| {r['data']} | {r['rule']} | {r['fits']} | {r['kappa']:.4g} | {r['median_ms']:.0f} ms | {r['wall']:.2f} | {r['cpu']:.2f} | {ratio} |")
+        lines.append(
+            _row(
+                r["data"],
+                r["rule"],
+                r["fits"],
+                f"{r['kappa']:.4g}",
+                f"{r['median_ms']:.0f} ms",
+                f"{r['wall']:.2f}",
+                f"{r['cpu']:.2f}",
+                _ratio(r, by),
+            )
+        )
     lines.append("")
     for r in fit_rows:
         if r["curve"]:
-            lines.append(f"Search on the {r['data']} (kappa -> median frames, in the order fitted): {_fmt_curve(r['curve'])}.")
-    lines += ["", f"### `ethogram select` with its defaults (K in {', '.join(map(str, SELECT_STATES))}, 3 restarts, one worker; "
-              f"{select_rounds} round{'s' if select_rounds > 1 else ''})", "",
-              "| data | rule | wall s | CPU s | CPU after / before | best K | one-SE K | kappa per K |", "|---|---|---|---|---|---|---|---|"]
+            lines.append(
+                f"Search on the {r['data']} (kappa -> median frames, in the order fitted): "
+                f"{_fmt_curve(r['curve'])}."
+            )
+    return lines
+
+
+def _select_table(select_rows, select_rounds) -> list:
+    rounds = f"{select_rounds} round{'s' if select_rounds > 1 else ''}"
+    lines = [
+        f"### `ethogram select` with its defaults (K in {', '.join(map(str, SELECT_STATES))}, "
+        f"3 restarts, one worker; {rounds})",
+        "",
+        _row(
+            "data",
+            "rule",
+            "wall s",
+            "CPU s",
+            "CPU after / before",
+            "best K",
+            "one-SE K",
+            "kappa per K",
+        ),
+        _row(*["---"] * 8),
+    ]
     by = {(r["data"], r["rule"]): r for r in select_rows}
     for r in select_rows:
-        ratio = f"{r['cpu'] / by[(r['data'], 'before')]['cpu']:.1f}x" if r["rule"] == "after" else ""
-        ks = ", ".join(f"{K}: {k:.3g}{'' if r['reached'].get(K, True) else ' (missed)'}" for K, k in r["kappas"].items())
-        lines.append(f"| {r['data']} | {r['rule']} | {r['wall']:.0f} | {r['cpu']:.0f} | {ratio} | {r['best']} | {r['one_se']} | {ks} |")
+        ks = ", ".join(
+            f"{K}: {k:.3g}{'' if r['reached'].get(K, True) else ' (missed)'}"
+            for K, k in r["kappas"].items()
+        )
+        lines.append(
+            _row(
+                r["data"],
+                r["rule"],
+                f"{r['wall']:.0f}",
+                f"{r['cpu']:.0f}",
+                _ratio(r, by),
+                r["best"],
+                r["one_se"],
+                ks,
+            )
+        )
     lines += ["", "Held-out log-likelihood per frame by K (before / after):", ""]
     for name in ("open field", "flies"):
         b, a = by.get((name, "before")), by.get((name, "after"))
         if b and a:
-            lines.append(f"- {name}: " + "; ".join(f"K = {K}: {b['heldout'][K]:.3f} / {a['heldout'][K]:.3f}" for K in SELECT_STATES))
-    lines += ["", "### Sticky synthetic HMMs (generating seed 0; `cross_validate` as `select` runs it)", "",
-              "| data | rule | best K | one-SE K | true K | kappa at the true K | held-out at the true K | CPU s |", "|---|---|---|---|---|---|---|---|"]
+            scores = (
+                f"K = {K}: {b['heldout'][K]:.3f} / {a['heldout'][K]:.3f}" for K in SELECT_STATES
+            )
+            lines.append(f"- {name}: " + "; ".join(scores))
+    return lines
+
+
+def _synthetic_table(synth_rows) -> list:
+    lines = [
+        "### Sticky synthetic HMMs (generating seed 0; `cross_validate` as `select` runs it)",
+        "",
+        _row(
+            "data",
+            "rule",
+            "best K",
+            "one-SE K",
+            "true K",
+            "kappa at the true K",
+            "held-out at the true K",
+            "CPU s",
+        ),
+        _row(*["---"] * 8),
+    ]
     for r in synth_rows:
-        lines.append(f"| {r['case']} | {r['rule']} | {r['best']} | {r['one_se']} | {r['true']} | {r['kappa_true']:.4g} | {r['heldout_true']:.4f} | {r['cpu']:.0f} |")
+        lines.append(
+            _row(
+                r["case"],
+                r["rule"],
+                r["best"],
+                r["one_se"],
+                r["true"],
+                f"{r['kappa_true']:.4g}",
+                f"{r['heldout_true']:.4f}",
+                f"{r['cpu']:.0f}",
+            )
+        )
+    return lines
+
+
+def report(fit_rows, select_rows, synth_rows, info, rounds, select_rounds) -> str:
+    """The section's Markdown."""
+    lines = [SECTION, "", _header(info), ""]
+    lines += _fit_table(fit_rows, rounds) + [""]
+    if select_rows:
+        lines += _select_table(select_rows, select_rounds) + [""]
+    lines += _synthetic_table(synth_rows)
     return "\n".join(lines) + "\n"
 
 

@@ -15,8 +15,8 @@ then ``NUM_FOLDS`` time folds: fold f holds out the f-th quarter of every record
 during the fit) and trains on the rest. Model: the pipeline's
 (``ethogram.pipeline.fit_recordings``) sticky AR-HMM, K = ``DEFAULT_NUM_STATES`` (20), 3 lags,
 at most ``DEFAULT_NUM_ITERS`` EM iterations, k-means start, kappa = ``reference_kappa(training
-frames, K, 0.4 s x fps)`` (the default kappa until issue 15) and that kappa x10 and x100; seeds 0, 1, 2 (the same seeds and folds for
-every r). ``fit_recordings`` takes no observation options, so the fit is built here as it
+frames, K, 0.4 s x fps)`` (the default kappa until issue 15) and that kappa x10 and x100;
+seeds 0, 1, 2 (the same seeds and folds for every r). ``fit_recordings`` takes no observation options, so the fit is built here as it
 builds it, plus ``prior_ridge``. Measured per fit:
 
 * held-out log-likelihood per frame: ``sum log p(x_t | x_{1:t-1})`` over the scored held-out
@@ -341,7 +341,8 @@ def markdown(results, rec, meta) -> str:
          f"{meta['total_seconds'] / 60:.0f} min). K = {meta['K']}, {NUM_LAGS} lags, inputs standardized by `Preparation`; "
          f"{NUM_FOLDS} time folds (each quarter of every recording held out once, the other three train) x seeds "
          f"0..{meta['seeds'] - 1}, the same for every r. r = `prior_ridge` on standardized inputs (r = 1e-4 is today's "
-         "default). kappa = `ethogram.stickiness.reference_kappa` of the training frames (x1; the default kappa until issue 15), and x10, x100.", "",
+         "default). kappa = `ethogram.stickiness.reference_kappa` of the training frames (x1; the "
+         "default kappa until issue 15), and x10, x100.", "",
          "Columns: held-out and train = log-likelihood per scored frame (nats; held-out is the predictive "
          "log p(x_t | x_1..t-1) of the held-out block); Δ = held-out minus r = 1e-4's, paired per fold, ± its "
          "standard error over the folds; used = syllables with usage > 0.5%; s = median seconds per fit "

@@ -26,7 +26,13 @@ def sticky_states(rng, num_states: int, num_frames: int, stay: float) -> np.ndar
     return z
 
 
-def gaussian_recordings(seed: int, num_recordings: int = 2, num_frames: int = 1500, num_states: int = 5, stay: float = 0.96) -> list:
+def gaussian_recordings(
+    seed: int,
+    num_recordings: int = 2,
+    num_frames: int = 1500,
+    num_states: int = 5,
+    stay: float = 0.96,
+) -> list:
     """Recordings (T, 2) of a sticky Gaussian HMM: means 2.5 apart on a circle, variance 0.5."""
     rng = np.random.default_rng(seed)
     K = num_states
@@ -40,7 +46,13 @@ def gaussian_recordings(seed: int, num_recordings: int = 2, num_frames: int = 15
     return out
 
 
-def ar_recordings(seed: int, num_recordings: int = 2, num_frames: int = 1500, num_states: int = 4, stay: float = 0.96) -> list:
+def ar_recordings(
+    seed: int,
+    num_recordings: int = 2,
+    num_frames: int = 1500,
+    num_states: int = 4,
+    stay: float = 0.96,
+) -> list:
     """Recordings (T, 2) of a sticky AR(1) HMM: ``x_t = A_z x_{t-1} + b_z + noise``."""
     rng = np.random.default_rng(seed)
     K = num_states

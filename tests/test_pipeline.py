@@ -70,9 +70,11 @@ def test_masked_frames_are_minus_one_and_shapes(fitted):
         assert r.bodyparts == rec.bodyparts and r.fps == 30.0
     assert res.config["num_states"] == 6 and res.config["seed"] == 3
     assert res.config["kappa"] is None
-    # the default kappa is searched (ethogram.stickiness): kappa 0 first, the chosen one among those fitted
+    # the default kappa is searched (ethogram.stickiness): kappa 0 first, the chosen one among
+    # those fitted
     kappas = [row["kappa"] for row in res.config["kappa_search"]]
-    assert kappas[0] == 0.0 and res.config["kappa_used"] in kappas and res.config["target_duration"] == 0.4
+    assert kappas[0] == 0.0 and res.config["kappa_used"] in kappas
+    assert res.config["target_duration"] == 0.4
     assert res.fit["usable_frames"] == sum(int(r.mask.sum()) for r in res.recordings)
     obj = res.fit["objectives"]
     assert len(obj) == res.fit["num_iters"] + 1 and np.all(np.diff(obj) >= -1e-8 * np.abs(obj[:-1]))

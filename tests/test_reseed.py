@@ -393,8 +393,10 @@ def test_cli_flag_end_to_end(tmp_path, capsys):
                            prep=Preparation(confidence_threshold=0.5))
     np.testing.assert_array_equal(again.fit["reseeds"], rows)
     np.testing.assert_array_equal(again.labels()["rec"], res.labels()["rec"])
-    # with a target duration too: the kappa search fits without re-seeding, the fit at its kappa re-seeds
-    assert main(["fit", *common, "--reseed-dead", "--target-duration", "0.3", "-o", str(tmp_path / "search")]) == 0
+    # with a target duration too: the kappa search fits without re-seeding, the fit at its kappa
+    # re-seeds
+    out = tmp_path / "search"
+    assert main(["fit", *common, "--reseed-dead", "--target-duration", "0.3", "-o", str(out)]) == 0
     searched = load_results(tmp_path / "search" / "results.h5")
     assert searched.config["reseed_dead"] is True and searched.config["target_duration"] == 0.3
-    assert searched.config["kappa_used"] in [row["kappa"] for row in searched.config["kappa_search"]]
+    assert searched.config["kappa_used"] in [r["kappa"] for r in searched.config["kappa_search"]]

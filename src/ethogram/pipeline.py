@@ -163,36 +163,59 @@ def kappa_checkpoints(checkpoint) -> list:
     return sorted(checkpoint.parent.glob(f"{checkpoint.stem}.kappa-*{checkpoint.suffix}"))
 
 
-def _search_kappa(make, datas, masks, fit_kw: dict, target_frames: float, usable: int, num_states: int, timings: dict,
-                  checkpoint=None):
+def _search_kappa(make, datas, masks, fit_kw: dict, target_frames: float, num_states: int,
+                  ck_kw: dict, timings: dict):
     """The default kappa (:func:`ethogram.stickiness.smallest_kappa`), fitting in this process.
 
     Each fit is ``make(kappa).fit(datas, masks=masks, **fit_kw)``, checkpointed when
-    ``fit_kw`` holds a ``checkpoint`` (the i-th in ``<stem>.kappa-<i>.h5``, so that a resumed
-    search finds each fit where it stopped); the chosen one's model, :class:`~ethogram.FitResult`
-    and checkpoint are in ``search.chosen``. ``timings["fit"]`` gets the chosen fit's seconds
-    and ``timings["kappa_search"]`` the others'.
+    ``ck_kw["checkpoint"]`` is given (the i-th fit in ``<stem>.kappa-<i>.h5`` beside it, so
+    that a resumed search finds each fit where it stopped); the chosen one's model,
+    :class:`~ethogram.FitResult` and checkpoint are in ``search.chosen``. ``timings["fit"]``
+    gets the chosen fit's seconds and ``timings["kappa_search"]`` the others'.
     """
     from .stickiness import median_run_length, reference_kappa, smallest_kappa
 
     done = []
+    path = None if ck_kw["checkpoint"] is None else Path(ck_kw["checkpoint"])
 
     def evaluate(k):
         t0 = time.perf_counter()
         model = make(k)
-        ck = None if checkpoint is None else Path(checkpoint).with_name(f"{Path(checkpoint).stem}.kappa-{len(done)}{Path(checkpoint).suffix}")
+        ck = None if path is None else path.with_name(f"{path.stem}.kappa-{len(done)}{path.suffix}")
         done.append(ck)
-        fit = model.fit(datas, masks=masks, checkpoint=ck, **fit_kw)
+        fit = model.fit(datas, masks=masks, **fit_kw, **dict(ck_kw, checkpoint=ck))
         labels, _ = _label_arrays(model, datas, masks, False, fit_kw.get("num_threads"))
-        return {"median_duration": median_run_length(labels), "objective": float(fit.objectives[-1]),
-                "num_iters": int(fit.num_iters), "seconds": time.perf_counter() - t0, "model": model, "fit": fit,
-                "checkpoint": ck}
+        return {"median_duration": median_run_length(labels),
+                "objective": float(fit.objectives[-1]),
+                "num_iters": int(fit.num_iters), "seconds": time.perf_counter() - t0,
+                "model": model, "fit": fit, "checkpoint": ck}
 
-    search = smallest_kappa(evaluate, target_frames, reference_kappa(usable, num_states, target_frames))
-    seconds = [row["seconds"] for row in search.curve]
+    usable = int(sum(m.sum() for m in masks))
+    reference = reference_kappa(usable, num_states, target_frames)
+    search = smallest_kappa(evaluate, target_frames, reference)
     timings["fit"] = float(search.chosen["seconds"])
-    timings["kappa_search"] = float(sum(seconds)) - timings["fit"]
+    timings["kappa_search"] = float(sum(row["seconds"] for row in search.curve)) - timings["fit"]
     return search
+
+
+def _fit_at(make, datas, masks, kappa: float, search, fit_kw: dict, ck_kw: dict, timings: dict,
+            num_restarts: int, reseed_dead: bool):
+    """The fit at ``kappa``: the search's chosen fit when it is the same fit (one restart, no
+    re-seeding; its checkpoint becomes the fit's), else a fit made here."""
+    if search is not None and int(num_restarts) == 1 and not reseed_dead:
+        if ck_kw["checkpoint"] is not None:
+            import shutil
+
+            shutil.copyfile(search.chosen["checkpoint"], ck_kw["checkpoint"])
+        return search.chosen["model"], search.chosen["fit"]
+    t0 = time.perf_counter()
+    model = make(kappa)
+    fit = model.fit(datas, masks=masks, num_restarts=num_restarts, reseed_dead=bool(reseed_dead),
+                    **fit_kw, **ck_kw)
+    if search is not None:  # the search's chosen fit was not kept: all its fits were the search's
+        timings["kappa_search"] += timings["fit"]
+    timings["fit"] = time.perf_counter() - t0
+    return model, fit
 
 
 def fit_recordings(
@@ -309,7 +332,8 @@ def fit_recordings(
     if kappa is not None and target_duration is not None:
         raise ValueError("give either kappa or target_duration, not both")
     if target_duration is not None and not (np.isfinite(target_duration) and target_duration > 0):
-        raise ValueError(f"target_duration must be a positive number of seconds, e.g. 0.4, got {target_duration!r}")
+        raise ValueError(f"target_duration must be a positive number of seconds, e.g. 0.4, "
+                         f"got {target_duration!r}")
     ar_prior = dict(SYLLABLE_PRIOR)
     if prior_ridge is not None:
         if isinstance(prior_ridge, bool) or not (np.isfinite(prior_ridge) and prior_ridge >= 0):
@@ -335,32 +359,27 @@ def fit_recordings(
     D = datas[0].shape[1]
 
     def make(k):
-        return HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags, **ar_prior), kappa=k)
+        obs = dict(data_dim=D, num_lags=num_lags, **ar_prior)
+        return HMM(num_states, "autoregressive", obs, kappa=k)
 
-    fit_kw = dict(num_iters=num_iters, tol=tol, progress=progress, num_threads=num_threads, client=client, posterior=False)
     search = None
+    ck_kw = dict(checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
     if kappa is None:
         from .fitting.checkpoint import resolve_seed
 
-        seed = resolve_seed(seed)  # every fit of the search starts alike: the chosen one is the fit at its kappa
+        seed = resolve_seed(seed)  # every fit of the search starts alike: its chosen fit is the fit
         target_s = TARGET_DURATION_S if target_duration is None else float(target_duration)
-        search = _search_kappa(make, datas, masks, dict(fit_kw, seed=seed, checkpoint_every=checkpoint_every, resume=resume),
-                               target_s * fps, usable, num_states, timings, checkpoint)
+        if target_s * fps <= 1:
+            raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame "
+                             f"({1 / fps:.3g} s at {fps:g} fps)")
+    fit_kw = dict(num_iters=num_iters, tol=tol, progress=progress, num_threads=num_threads,
+                  client=client, posterior=False, seed=seed)
+    if kappa is None:
+        search = _search_kappa(make, datas, masks, fit_kw, target_s * fps, num_states, ck_kw,
+                               timings)
     kappa_used = float(kappa) if search is None else search.kappa
-    if search is not None and int(num_restarts) == 1 and not reseed_dead:
-        model, fit = search.chosen["model"], search.chosen["fit"]  # the search's fit at kappa_used is this fit
-        if checkpoint is not None:  # the fit's checkpoint is the chosen search fit's
-            import shutil
-
-            shutil.copyfile(search.chosen["checkpoint"], checkpoint)
-    else:
-        t0 = time.perf_counter()
-        model = make(kappa_used)
-        fit = model.fit(datas, masks=masks, num_restarts=num_restarts, seed=seed, checkpoint=checkpoint, checkpoint_every=checkpoint_every,
-                        resume=resume, reseed_dead=bool(reseed_dead), **fit_kw)
-        if search is not None:  # the search's chosen fit was not kept: all its fits were the search's
-            timings["kappa_search"] += timings["fit"]
-        timings["fit"] = time.perf_counter() - t0
+    model, fit = _fit_at(make, datas, masks, kappa_used, search, fit_kw, ck_kw, timings,
+                         num_restarts, reseed_dead)
 
     t0 = time.perf_counter()
     labels, _ = _label(model, prepared, False, num_threads)
@@ -385,8 +404,8 @@ def fit_recordings(
         "recordings": [{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
     }
     if search is not None:
-        config.update(target_duration=target_s, kappa_search=search.curve, kappa_search_message=search.message,
-                      kappa_search_reached=search.reached)
+        config.update(target_duration=target_s, kappa_search=search.curve,
+                      kappa_search_message=search.message, kappa_search_reached=search.reached)
     fit_info = {
         "objectives": np.asarray(fit.objectives, dtype=np.float64),
         "marginal_lls": np.asarray(fit.marginal_lls, dtype=np.float64),

@@ -15,11 +15,12 @@ same seed, so the search's fit at the chosen kappa is the fit at that kappa.
 Relation to MoSeq's kappa: in MoSeq's weak-limit sticky HDP-HMM (Fox et al. 2011; Wiltschko
 et al. 2015) each transition row is ``pi_k ~ Dir(alpha beta + kappa e_k)``, so ``kappa`` is a
 Dirichlet pseudo-count on the self-transition and the posterior mean of ``p_kk`` is
-``(n_kk + alpha beta_k + kappa) / (n_k + alpha + kappa)`` for ``n_k`` frames leaving state
-``k``. Ethogram's ``kappa`` is the same pseudo-count on the same row in a MAP fit
-(``p_kk = (n_kk + alpha - 1 + kappa) / (n_k + K (alpha - 1) + kappa)``, ``alpha = 1`` by
-default), so a value means the same thing in both; MoSeq and keypoint-moseq tune it by hand
-until the median syllable lasts about 400 ms, and this rule automates that tuning, one-sided.
+``(n_kk + alpha beta_k + kappa) / (n_k + alpha + kappa)`` for ``n_k`` transitions out of
+state ``k``, ``n_kk`` of them to itself. Ethogram's ``kappa`` is the same pseudo-count on the
+same row in a MAP fit (``p_kk = (n_kk + alpha - 1 + kappa) / (n_k + K (alpha - 1) + kappa)``,
+``alpha = 1`` by default), so a value means the same thing in both; MoSeq and keypoint-moseq
+tune it by hand until the median syllable lasts about 400 ms, and this rule automates that
+tuning, one-sided.
 """
 
 from __future__ import annotations
@@ -119,7 +120,9 @@ class KappaChoice:
 
 def _check(target_frames, reference, rel_tol, max_factor, max_fits) -> None:
     if not (np.isfinite(target_frames) and target_frames > 1):
-        raise ValueError(f"the target median duration must be more than one frame, got {target_frames!r} frames")
+        raise ValueError(
+            f"the target median duration must be more than one frame, got {target_frames!r} frames"
+        )
     if not (np.isfinite(reference) and reference > 0):
         raise ValueError(f"reference (kappa) must be a positive number, got {reference!r}")
     if not 0 <= rel_tol < 1:
@@ -139,7 +142,14 @@ def _between(lo: tuple, hi: tuple, target: float) -> float:
     return float(np.exp(np.log(k_lo) + f * (np.log(k_hi) - np.log(k_lo))))
 
 
-def smallest_kappa(evaluate: Callable, target_frames: float, reference: float, rel_tol: float = 0.1, max_factor: float = 100.0, max_fits: int = 8) -> KappaChoice:
+def smallest_kappa(
+    evaluate: Callable,
+    target_frames: float,
+    reference: float,
+    rel_tol: float = 0.1,
+    max_factor: float = 100.0,
+    max_fits: int = 8,
+) -> KappaChoice:
     """The smallest kappa whose fit's median syllable reaches the target (the default rule).
 
     Fits at kappa 0 first; if its median is at least ``(1 - rel_tol) * target_frames``, kappa
@@ -217,10 +227,18 @@ def _next(lo, hi, target, reference, max_factor):
     return _between(lo, hi, target) if hi[0] / lo[0] > 1.25 else None
 
 
+def _numbers(result: dict) -> dict:
+    """The plain numbers of an evaluation (no models, arrays or flags)."""
+    return {n: v for n, v in result.items()
+            if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)}
+
+
 def _choice(done, lo, hi, target, rel_tol, reference, max_factor) -> KappaChoice:
-    curve = [{"kappa": k, **{n: v for n, v in r.items() if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)}}
-             for k, r in done.items()]
-    reached = hi is not None or (lo[0] == 0.0 and done[0.0]["median_duration"] >= (1 - rel_tol) * target)
+    """The kept kappa (see :func:`smallest_kappa`) and the sentence that says why."""
+    curve = [{"kappa": k, **_numbers(r)} for k, r in done.items()]
+    reached = hi is not None or (
+        lo[0] == 0.0 and done[0.0]["median_duration"] >= (1 - rel_tol) * target
+    )
     if reached:
         k = 0.0 if hi is None else hi[0]
     else:  # the longest median, the smallest kappa among equals
@@ -232,8 +250,10 @@ def _choice(done, lo, hi, target, rel_tol, reference, max_factor) -> KappaChoice
     elif reached:
         msg += f"; the smallest kappa tried that reaches {1 - rel_tol:.0%} of it ({len(done)} fits)"
     else:
-        msg += (f"; not within {rel_tol:.0%} up to kappa {reference * max_factor:.4g} ({max_factor:g} times the reference "
-                "kappa): the emission likelihoods, not the transition prior, set the durations here: fewer states "
-                "(--states) and a stronger AR prior (raise --prior-ridge tenfold; prior_ridge in fit_recordings) let "
-                "kappa act again")
+        msg += (
+            f"; not within {rel_tol:.0%} up to kappa {reference * max_factor:.4g} ({max_factor:g} "
+            "times the reference kappa): the emission likelihoods, not the transition prior, set "
+            "the durations here: fewer states (--states) and a stronger AR prior (raise "
+            "--prior-ridge tenfold; prior_ridge in fit_recordings) let kappa act again"
+        )
     return KappaChoice(float(k), m, target, bool(reached), curve, msg, done[k])

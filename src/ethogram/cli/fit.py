@@ -53,9 +53,10 @@ def scale_options(args, path) -> dict:
         if resume:
             from ..pipeline import kappa_checkpoints
 
-            found = [ck] if ck.exists() else kappa_checkpoints(ck)  # the fit's, else those of its kappa search
-            print(f"resuming from {', '.join(map(str, found))}" if found else f"no checkpoint at {ck}: starting from the beginning",
-                  file=sys.stderr)
+            # the fit's checkpoint, else those of its kappa search
+            found = [ck] if ck.exists() else kappa_checkpoints(ck)
+            print(f"resuming from {', '.join(map(str, found))}" if found
+                  else f"no checkpoint at {ck}: starting from the beginning", file=sys.stderr)
     client = None
     if scheduler:
         from ..fitting.distributed import connect
@@ -69,8 +70,12 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--states", type=int, default=num_states, metavar="K", help=f"number of syllables (default {num_states})")
     g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
-    g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: the smallest kappa whose fit gives a median syllable of at least --target-duration; 0 when the data's own syllables are that long)")
-    g.add_argument("--target-duration", type=float, default=None, metavar="S", help="median syllable duration in seconds that the default kappa reaches (default 0.4, MoSeq's)")
+    g.add_argument("--kappa", type=float, default=None, metavar="X",
+                   help="stickiness (default: the smallest kappa whose fit gives a median syllable "
+                   "of at least --target-duration; 0 when the data's own syllables are that long)")
+    g.add_argument("--target-duration", type=float, default=None, metavar="S",
+                   help="median syllable duration in seconds that the default kappa reaches "
+                   "(default 0.4, MoSeq's)")
     g.add_argument("--iters", type=int, default=num_iters, metavar="N", help=f"maximum EM iterations (default {num_iters})")
     g.add_argument("--restarts", type=int, default=1, metavar="R", help="independent starts, best kept (default 1)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
@@ -164,27 +169,29 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
 
 
 def _fit(args, recordings, path, prep, timings):
-    """The fit itself (the default kappa searched first unless --kappa); returns (results, scale options)."""
+    """The fit (the default kappa searched first unless --kappa): (results, scale options)."""
     from ..pipeline import fit_recordings
 
     target = getattr(args, "target_duration", None)
     if target is not None and args.kappa is not None:
         raise ValueError("give either --kappa or --target-duration, not both")
     if target is not None and not target > 0:
-        raise ValueError(f"--target-duration must be a positive number of seconds, e.g. 0.4, got {target}")
+        raise ValueError(f"--target-duration must be a positive number of seconds, e.g. 0.4, "
+                         f"got {target}")
     opts = scale_options(args, path)
     results = fit_recordings(
         recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
         num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
-        progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
-        reseed_dead=bool(getattr(args, "reseed_dead", False)), prior_ridge=getattr(args, "prior_ridge", None),
-        target_duration=target, **opts,
+        progress=False if args.quiet else None, expected_states=args.expected_states,
+        timings=timings, reseed_dead=bool(getattr(args, "reseed_dead", False)),
+        prior_ridge=getattr(args, "prior_ridge", None), target_duration=target, **opts,
     )
     message = results.config.get("kappa_search_message")
     if message is not None:
         reached = bool(results.config.get("kappa_search_reached", True))
         if not reached or not args.quiet:  # a search that missed its target is not chatter
-            print(f"{'' if reached else 'ethogram: warning: '}kappa search: {message}", file=sys.stdout if reached else sys.stderr)
+            print(f"{'' if reached else 'ethogram: warning: '}kappa search: {message}",
+                  file=sys.stdout if reached else sys.stderr)
     return results, opts
 
 

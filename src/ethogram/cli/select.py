@@ -58,10 +58,14 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--heldout", type=float, default=0.2, metavar="FRAC", help="fraction held out per fold (default 0.2)")
     g.add_argument("--folds", type=int, default=1, metavar="F", help="folds (default 1)")
     g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
-    g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: as 'ethogram fit', per K the smallest kappa whose fit gives a median syllable of at least --target-duration)")
+    g.add_argument("--kappa", type=float, default=None, metavar="X",
+                   help="stickiness (default: as 'ethogram fit', per K the smallest kappa whose fit "
+                   "gives a median syllable of at least --target-duration)")
     g.add_argument("--prior-ridge", type=float, default=None, metavar="R", help="ridge on the AR weights in pseudo-frames of the standardized inputs (default 1, as 'ethogram fit')")
     g.add_argument("--prune", type=float, default=None, metavar="USAGE", help="after each fit, drop states used for at most this fraction of frames and refit (e.g. 0.005)")
-    g.add_argument("--target-duration", type=float, default=None, metavar="S", help="median syllable duration (seconds) of the default kappa (default 0.4); given, also search the kappa closest to it at the chosen K and plot the search")
+    g.add_argument("--target-duration", type=float, default=None, metavar="S",
+                   help="median syllable duration (seconds) of the default kappa (default 0.4); "
+                   "given, also search the kappa closest to it at the chosen K and plot the search")
     g.add_argument("--stability", type=int, default=0, metavar="N", help="also fit the chosen K N times and measure agreement")
     g.add_argument("--iters", type=int, default=100, metavar="N", help="maximum EM iterations per fit (default 100)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
@@ -102,11 +106,13 @@ def _kappa_line(searches: dict, target_s: float, fps: float) -> str:
     """One line: the default kappa of every K (fold 0) and where it missed the target."""
     rows = {K: s for (K, f), s in sorted(searches.items()) if f == 0}
     shown = ", ".join(f"K = {K}: {s['kappa']:.3g}" for K, s in rows.items())
-    line = f"kappa (per K, the smallest whose fit gives a median syllable of at least {target_s:g} s on the training frames): {shown}"
-    missed = [f"K = {K} ({s['median_duration'] / fps:.3g} s)" for K, s in rows.items() if not s["reached"]]
+    line = (f"kappa (per K, the smallest whose fit gives a median syllable of at least "
+            f"{target_s:g} s on the training frames): {shown}")
+    missed = [f"K = {K} ({s['median_duration'] / fps:.3g} s)"
+              for K, s in rows.items() if not s["reached"]]
     if missed:
-        line += (f"; not reached at {', '.join(missed)}: there kappa barely acts (fewer --states or a larger --prior-ridge "
-                 "let it act)")
+        line += (f"; not reached at {', '.join(missed)}: there kappa barely acts (fewer --states "
+                 "or a larger --prior-ridge let it act)")
     return line
 
 
@@ -145,8 +151,10 @@ def run(args) -> int:
     tmp = final.parent / f"{final.name}.tmp-{__import__('os').getpid()}"
     tmp.mkdir(parents=True, exist_ok=False)
     try:
-        cv = cross_validate(datas, Ks, kappa=kappa, num_restarts=args.restarts, split=args.split, heldout_fraction=args.heldout, num_folds=args.folds,
-                            prune_usage=args.prune, fps=fps, target_duration=args.target_duration, **common)
+        cv = cross_validate(datas, Ks, kappa=kappa, num_restarts=args.restarts, split=args.split,
+                            heldout_fraction=args.heldout, num_folds=args.folds,
+                            prune_usage=args.prune, fps=fps, target_duration=args.target_duration,
+                            **common)
         cv.table.to_csv(tmp / "selection.csv", index=False)
         cv.summary.to_csv(tmp / "selection_summary.csv", index=False)
         plot_cross_validation(cv, tmp / "heldout_ll.png")
@@ -161,7 +169,8 @@ def run(args) -> int:
             lines.append(f"note: the best K is the {side} one tried; held-out fit may improve further: try {other} "
                          "values of --states")
         if cv.kappa_searches:
-            lines.append(_kappa_line(cv.kappa_searches, args.target_duration or TARGET_DURATION_S, fps))
+            target_s = args.target_duration or TARGET_DURATION_S
+            lines.append(_kappa_line(cv.kappa_searches, target_s, fps))
         kappa_chosen = cv.kappa_searches[(chosen, 0)]["kappa"] if cv.kappa_searches else kappa
         if args.target_duration is not None:
             search = find_kappa(datas, chosen, target_duration=args.target_duration, fps=fps, **common)

@@ -62,18 +62,22 @@ def _search_task(task: dict) -> dict:
     so the chosen fit is restart 0's fit at that kappa (returned for reuse)."""
     from ..stickiness import median_run_length, reference_kappa, smallest_kappa
 
+    train, masks = task["train"], task["train_masks"]
+
     def evaluate(k):
         rng = task_seed(task["seed"], *task["key"])
-        model, objective, iters = fit_model(dict(task["spec"], kappa=float(k)), task["train"], task["train_masks"], task["num_iters"],
-                                            task["tol"], rng=rng, num_threads=task["num_threads"])
-        labels = viterbi_labels(model, task["train"], task["train_masks"])
-        return {"median_duration": median_run_length(labels), "objective": objective, "num_iters": iters, "params": model.get_params()}
+        spec = dict(task["spec"], kappa=float(k))
+        model, objective, iters = fit_model(spec, train, masks, task["num_iters"], task["tol"],
+                                            rng=rng, num_threads=task["num_threads"])
+        return {"median_duration": median_run_length(viterbi_labels(model, train, masks)),
+                "objective": objective, "num_iters": iters, "params": model.get_params()}
 
-    frames = sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(task["train"], task["train_masks"]))
+    frames = sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(train, masks))
     target = task["target_frames"]
-    c = smallest_kappa(evaluate, target, reference_kappa(frames, task["spec"]["num_states"], target))
-    return {"kappa": c.kappa, "reached": c.reached, "median_duration": c.median_duration, "target_frames": target,
-            "message": c.message, "curve": c.curve,
+    reference = reference_kappa(frames, task["spec"]["num_states"], target)
+    c = smallest_kappa(evaluate, target, reference)
+    return {"kappa": c.kappa, "reached": c.reached, "median_duration": c.median_duration,
+            "target_frames": target, "message": c.message, "curve": c.curve,
             "fitted": (c.chosen["params"], c.chosen["objective"], c.chosen["num_iters"])}
 
 
@@ -83,7 +87,8 @@ def _cv_task(task: dict) -> dict:
         model = restore_model(task["spec"], params, task["train"], task["train_masks"])
     else:
         rng = task_seed(task["seed"], *task["key"])
-        model, objective, iters = fit_model(task["spec"], task["train"], task["train_masks"], task["num_iters"], task["tol"], rng=rng,
+        model, objective, iters = fit_model(task["spec"], task["train"], task["train_masks"],
+                                            task["num_iters"], task["tol"], rng=rng,
                                             num_threads=task["num_threads"])
     if task.get("prune_usage") is not None:
         from .states import prune_states
@@ -94,10 +99,12 @@ def _cv_task(task: dict) -> dict:
     train_ll = model.score(task["train"], masks=task["train_masks"])
     frames = model.score(task["score"], masks=task["score_masks"], per_frame=True)
     held = task["heldout"] if task["split"] == "time" else [None] * len(frames)
-    pointwise = np.concatenate([f[scored_mask(model, d, m) & (True if h is None else h)]
-                                for f, d, m, h in zip(frames, task["score"], task["score_masks"], held)])
+    pointwise = np.concatenate([
+        f[scored_mask(model, d, m) & (True if h is None else h)]
+        for f, d, m, h in zip(frames, task["score"], task["score_masks"], held)
+    ])
     heldout, n_held = float(pointwise.sum()), int(pointwise.size)
-    if task["split"] != "time":  # whole recordings: their marginal likelihood, first frames included
+    if task["split"] != "time":  # whole recordings: their marginal likelihood, first frames too
         heldout = model.score(task["score"], masks=task["score_masks"])
     p = model.num_parameters()
     labels = model.predict(task["train"], masks=task["train_masks"])
@@ -201,14 +208,22 @@ def summarize(table, pointwise=None):
     ib = int(np.nanargmax(summary["mean"].to_numpy()))
     best_K = int(summary["num_states"].iloc[ib])
     pointwise = pointwise or {}
-    summary["se_diff"] = [0.0 if K == best_K else paired_se(pointwise[best_K], pointwise[K]) if K in pointwise and best_K in pointwise
-                          else np.nan for K in summary["num_states"]]
+
+    def se_diff(K):
+        if K == best_K:
+            return 0.0
+        known = K in pointwise and best_K in pointwise
+        return paired_se(pointwise[best_K], pointwise[K]) if known else np.nan
+
+    summary["se_diff"] = [se_diff(K) for K in summary["num_states"]]
     se = np.sqrt(summary["sem"].iloc[ib] ** 2 + np.nan_to_num(summary["se_diff"].to_numpy()) ** 2)
-    one_se = int(summary.loc[summary["mean"].to_numpy() >= summary["mean"].iloc[ib] - se, "num_states"].min())
+    within = summary["mean"].to_numpy() >= summary["mean"].iloc[ib] - se
+    one_se = int(summary.loc[within, "num_states"].min())
     return summary, best_K, one_se
 
 
-def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, prune_usage=None, fps=None, target_duration=None) -> CrossValidation:
+def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, prune_usage=None,
+                   fps=None, target_duration=None) -> CrossValidation:
     """Held-out log-likelihood per frame for every K, over restarts and folds.
 
     Parameters
@@ -317,30 +332,43 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
             te = sorted(out)
             folds.append({"train": [datas[i] for i in tr], "train_masks": [masks[i] for i in tr],
                           "score": [datas[i] for i in te], "score_masks": [masks[i] for i in te], "heldout": None})
+    def spec_of(K, kap):
+        return model_spec(K, model, observation_kwargs, D, float(kap), hmm_kwargs)
+
+    common = dict(seed=seed, num_iters=int(num_iters), tol=tol, num_threads=None)
     searches = None
-    if isinstance(kappa, str):
+    if isinstance(kappa, str):  # "auto": the default kappa of every K and fold first
         target = _auto_target(kappa, fps, target_duration)
-        jobs = [dict(fold, spec=model_spec(K, model, observation_kwargs, D, 0.0, hmm_kwargs), seed=seed, key=(K, f, 0), num_iters=int(num_iters),
-                     tol=tol, num_threads=None, target_frames=target) for K in Ks for f, fold in enumerate(folds)]
+        jobs = [dict(fold, spec=spec_of(K, 0.0), key=(K, f, 0), target_frames=target, **common)
+                for K in Ks for f, fold in enumerate(folds)]
         found = run_tasks(_search_task, jobs, num_workers, executor, progress, desc="kappa search")
         searches = {job["key"][:2]: res for job, res in zip(jobs, found)}
     tasks, keys = [], []
     for K in Ks:
-        kap = 0.0 if searches else kappa(K) if callable(kappa) else (kappa[K] if isinstance(kappa, dict) else kappa)
         for f, fold in enumerate(folds):
             found = searches[(K, f)] if searches else None
-            spec = model_spec(K, model, observation_kwargs, D, float(found["kappa"] if found else kap), hmm_kwargs)
+            spec = spec_of(K, found["kappa"] if found else _kappa_of(kappa, K))
             for r in range(int(num_restarts)):
-                tasks.append(dict(fold, spec=spec, split=split, seed=seed, key=(K, f, r), num_iters=int(num_iters), tol=tol, num_threads=None,
-                                  prune_usage=prune_usage, fitted=found["fitted"] if found and r == 0 else None))
+                fitted = found["fitted"] if found and r == 0 else None  # the search's fit: restart 0
+                tasks.append(dict(fold, spec=spec, split=split, key=(K, f, r),
+                                  prune_usage=prune_usage, fitted=fitted, **common))
                 keys.append((K, f, r))
     results = run_tasks(_cv_task, tasks, num_workers, executor, progress, desc="cross-validation")
     pointwise = _pointwise(keys, [res.pop("pointwise") for res in results])
-    table = pd.DataFrame([{"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res} for (K, f, r), t, res in zip(keys, tasks, results)])
+    table = pd.DataFrame([
+        {"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res}
+        for (K, f, r), t, res in zip(keys, tasks, results)
+    ])
     summary, best, one_se = summarize(table, pointwise)
     if searches:
-        searches = {key: {k: v for k, v in res.items() if k != "fitted"} for key, res in searches.items()}
+        searches = {key: {k: v for k, v in res.items() if k != "fitted"}
+                    for key, res in searches.items()}
     return CrossValidation(table, summary, best, one_se, searches)
+
+
+def _kappa_of(kappa, K) -> float:
+    """The kappa of K: one number, a dict's entry or a function's value."""
+    return kappa(K) if callable(kappa) else (kappa[K] if isinstance(kappa, dict) else kappa)
 
 
 def _pointwise(keys, frames) -> dict:
@@ -361,10 +389,13 @@ def _auto_target(kappa: str, fps, target_duration) -> float:
     from ..pipeline import TARGET_DURATION_S
 
     if kappa != "auto":
-        raise ValueError(f"kappa must be a number, a dict, a function of K or 'auto', got {kappa!r}")
+        raise ValueError(f"kappa must be a number, a dict, a function of K or 'auto', "
+                         f"got {kappa!r}")
     if fps is None or not (np.isfinite(fps) and fps > 0):
-        raise ValueError(f"kappa='auto' needs fps, the frame rate of the data (frames per second), got {fps!r}")
+        raise ValueError(f"kappa='auto' needs fps, the frame rate of the data (frames per second), "
+                         f"got {fps!r}")
     seconds = TARGET_DURATION_S if target_duration is None else float(target_duration)
     if not (np.isfinite(seconds) and seconds * float(fps) > 1):
-        raise ValueError(f"target_duration must be a positive number of seconds longer than one frame, got {target_duration!r}")
+        raise ValueError(f"target_duration must be a positive number of seconds longer than one "
+                         f"frame, got {target_duration!r}")
     return seconds * float(fps)
