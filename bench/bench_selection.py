@@ -121,12 +121,13 @@ def main() -> int:
         print(f"shared data not found at {DATA}", file=sys.stderr)
         return 1
     import ethogram
-    from ethogram.pipeline import default_kappa
+    from ethogram.stickiness import reference_kappa
     from ethogram.selection import changepoint_durations, cross_validate, find_kappa
 
     datas, fps = load()
     usable = int(sum((~np.isnan(d).any(axis=1)).sum() for d in datas))
-    kappa_of = lambda K: default_kappa(usable, K, fps)  # noqa: E731
+    # the default kappa until issue 15
+    kappa_of = lambda K: reference_kappa(usable, K, 0.4 * fps)  # noqa: E731
     find_kappa(datas, 3, 0.4, fps=fps, num_iters=3)  # warm-up: numba cache, imports
     cv = {1: [], 2: []}
     ks = {1: [], 2: []}

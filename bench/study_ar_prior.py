@@ -14,9 +14,9 @@ also with ``num_pcs=10``, moseq2's own setting; at most ``MAX_FRAMES`` frames pe
 then ``NUM_FOLDS`` time folds: fold f holds out the f-th quarter of every recording (masked
 during the fit) and trains on the rest. Model: the pipeline's
 (``ethogram.pipeline.fit_recordings``) sticky AR-HMM, K = ``DEFAULT_NUM_STATES`` (20), 3 lags,
-at most ``DEFAULT_NUM_ITERS`` EM iterations, k-means start, kappa = ``default_kappa(training
-frames, K, fps)`` and that kappa x10 and x100; seeds 0, 1, 2 (the same seeds and folds for
-every r). ``fit_recordings`` takes no observation options, so the fit is built here as it
+at most ``DEFAULT_NUM_ITERS`` EM iterations, k-means start, kappa = ``reference_kappa(training
+frames, K, 0.4 s x fps)`` (the default kappa until issue 15) and that kappa x10 and x100;
+seeds 0, 1, 2 (the same seeds and folds for every r). ``fit_recordings`` takes no observation options, so the fit is built here as it
 builds it, plus ``prior_ridge``. Measured per fit:
 
 * held-out log-likelihood per frame: ``sum log p(x_t | x_{1:t-1})`` over the scored held-out
@@ -219,14 +219,14 @@ def one_fit(datas, masks, train, held, fps, K, ridge, kappa, seed, noise=None) -
 def study(name, loader, K, seeds, log, noise=True) -> dict:
     """Every (ridge, kappa factor, fold, seed) fit of one data set, and with ``noise`` every
     (noise prior, ridge in NOISE_RIDGES, fold, seed) fit at kappa x1 (``noise_rows``)."""
-    from ethogram.pipeline import default_kappa
+    from ethogram.stickiness import reference_kappa
 
     datas, masks, fps, D, names = prepare(loader)
     rows, kappas, noise_rows = [], [], []
     for fold in range(NUM_FOLDS):
         train, held = split(masks, fold)
         usable = int(sum(int(m.sum()) for m in train))
-        kappa0 = default_kappa(usable, K, fps)
+        kappa0 = reference_kappa(usable, K, 0.4 * fps)  # the default kappa when this study ran
         kappas.append(kappa0)
         for ridge in RIDGES:
             for factor in KAPPA_FACTORS:
@@ -341,7 +341,8 @@ def markdown(results, rec, meta) -> str:
          f"{meta['total_seconds'] / 60:.0f} min). K = {meta['K']}, {NUM_LAGS} lags, inputs standardized by `Preparation`; "
          f"{NUM_FOLDS} time folds (each quarter of every recording held out once, the other three train) x seeds "
          f"0..{meta['seeds'] - 1}, the same for every r. r = `prior_ridge` on standardized inputs (r = 1e-4 is today's "
-         "default). kappa = the pipeline's `default_kappa` of the training frames (x1), and x10, x100.", "",
+         "default). kappa = `ethogram.stickiness.reference_kappa` of the training frames (x1; the "
+         "default kappa until issue 15), and x10, x100.", "",
          "Columns: held-out and train = log-likelihood per scored frame (nats; held-out is the predictive "
          "log p(x_t | x_1..t-1) of the held-out block); Δ = held-out minus r = 1e-4's, paired per fold, ± its "
          "standard error over the folds; used = syllables with usage > 0.5%; s = median seconds per fit "

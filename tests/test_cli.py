@@ -278,8 +278,11 @@ def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monk
     assert code == 2
     line = _one_error_line(err)
     assert "no space left on the device" in line and "--resume" in line
-    # no results, CSVs or tables: only the checkpoint the message names, so the fit is not lost
-    assert sorted(p.name for p in out.iterdir()) == ["results.checkpoint.h5"]
+    # no results, CSVs or tables: only the checkpoint the message names, so the fit is not lost, and
+    # those of the default kappa's search beside it (so that --resume need not search again)
+    names = sorted(p.name for p in out.iterdir())
+    assert names[0] == "results.checkpoint.h5"
+    assert all(n.startswith("results.checkpoint.kappa-") for n in names[1:])
     assert str(out / "results.checkpoint.h5") in line
     assert hashlib.sha256(source.read_bytes()).hexdigest() == before
     # with room again, --resume finishes the fit and the checkpoint goes

@@ -109,14 +109,24 @@ def test_a_good_fit_gives_no_warning():
 
 
 def test_one_frame_syllables_are_too_short():
+    """With kappa searched (the default) and the target missed, kappa is not the advice."""
     res, found = _fit("fast", num_states=4)
     assert [w.kind for w in found] == ["short_syllables"]
-    kappa = res.config["kappa_used"]
+    assert res.config["kappa_search_reached"] is False
+    assert str(found[0]) == (
+        "the median syllable lasts 33 ms, under a third of the target of 400 ms: kappa alone does "
+        "not lengthen them; fit fewer num_states and raise prior_ridge (e.g. to 10)"
+    )
+    assert found[0].arguments == ("num_states", "prior_ridge")
+
+
+def test_one_frame_syllables_with_a_given_kappa_advise_raising_it():
+    res, found = _fit("fast", num_states=4, kappa=100.0)
+    assert [w.kind for w in found] == ["short_syllables"]
     assert str(found[0]) == (
         "the median syllable lasts 33 ms, under a third of MoSeq's 400 ms: "
-        f"raise kappa ({kappa:.4g} now; try 10x) or search it with target_duration "
-        "(ethogram.selection.fit_to_target_duration), fit fewer num_states, or raise prior_ridge "
-        "(e.g. to 10)"
+        "raise kappa (100 now; try 10x) or search it with target_duration, fit fewer num_states, "
+        "or raise prior_ridge (e.g. to 10)"
     )
     assert found[0].arguments == ("kappa", "target_duration", "num_states", "prior_ridge")
 
@@ -145,7 +155,7 @@ def test_applying_a_model_checks_the_new_labels_not_the_training_fit():
         warnings.simplefilter("always")
         apply_model(fitted, _recordings("good"))
     assert [w for w in caught if issubclass(w.category, FitQualityWarning)] == []
-    fast, _ = _fit("fast", num_states=4)
+    fast, _ = _fit("fast", num_states=4, kappa=100.0)
     with pytest.warns(
         FitQualityWarning, match=r"^the median syllable lasts 33 ms.*: when refitting, raise kappa"
     ):

@@ -9,7 +9,7 @@ from ethogram.analysis import syllable_usage
 from ethogram.data import openfield_keypoints
 from ethogram.io import Recording, read_recordings
 from ethogram.io.results import load_model, load_results, write_results
-from ethogram.pipeline import apply_model, default_kappa, fit_recordings
+from ethogram.pipeline import apply_model, fit_recordings
 from ethogram.prep import Preparation
 
 from conftest import DATA
@@ -70,7 +70,11 @@ def test_masked_frames_are_minus_one_and_shapes(fitted):
         assert r.bodyparts == rec.bodyparts and r.fps == 30.0
     assert res.config["num_states"] == 6 and res.config["seed"] == 3
     assert res.config["kappa"] is None
-    assert res.config["kappa_used"] == pytest.approx(default_kappa(res.fit["usable_frames"], 6, 30.0))
+    # the default kappa is searched (ethogram.stickiness): kappa 0 first, the chosen one among
+    # those fitted
+    kappas = [row["kappa"] for row in res.config["kappa_search"]]
+    assert kappas[0] == 0.0 and res.config["kappa_used"] in kappas
+    assert res.config["target_duration"] == 0.4
     assert res.fit["usable_frames"] == sum(int(r.mask.sum()) for r in res.recordings)
     obj = res.fit["objectives"]
     assert len(obj) == res.fit["num_iters"] + 1 and np.all(np.diff(obj) >= -1e-8 * np.abs(obj[:-1]))

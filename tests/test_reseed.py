@@ -393,8 +393,10 @@ def test_cli_flag_end_to_end(tmp_path, capsys):
                            prep=Preparation(confidence_threshold=0.5))
     np.testing.assert_array_equal(again.fit["reseeds"], rows)
     np.testing.assert_array_equal(again.labels()["rec"], res.labels()["rec"])
-    # not with a kappa search: one line, exit code 2
-    code = main(["fit", *common, "--reseed-dead", "--target-duration", "0.4", "-o", str(tmp_path / "search")])
-    err = capsys.readouterr().err
-    assert code == 2 and err.strip().startswith("ethogram: error: --reseed-dead does not apply to --target-duration")
-    assert not (tmp_path / "search" / "results.h5").exists()
+    # with a target duration too: the kappa search fits without re-seeding, the fit at its kappa
+    # re-seeds
+    out = tmp_path / "search"
+    assert main(["fit", *common, "--reseed-dead", "--target-duration", "0.3", "-o", str(out)]) == 0
+    searched = load_results(tmp_path / "search" / "results.h5")
+    assert searched.config["reseed_dead"] is True and searched.config["target_duration"] == 0.3
+    assert searched.config["kappa_used"] in [r["kappa"] for r in searched.config["kappa_search"]]

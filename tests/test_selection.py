@@ -283,3 +283,35 @@ def test_mean_poses_by_hand():
     np.testing.assert_allclose(m[1], [6, 8])
     np.testing.assert_allclose(m[2], [0, 1])
     assert np.isnan(m[3]).all()
+
+
+def test_one_standard_error_rule_counts_the_held_out_frames():
+    """Restarts that agree to the last digit give a standard error of 0 over restarts; two K
+    that score alike on the held-out frames (a tie of 1e-5 nats per frame, as a dead extra
+    state gives) are then told apart by the paired standard error of their difference
+    (batch means over the frames), and the smaller K is chosen."""
+    import pandas as pd
+
+    from ethogram.selection.crossval import NUM_BATCHES, paired_se
+
+    rng = np.random.default_rng(0)
+    base = rng.normal(-1.4, 1.0, size=600)
+    jitter = rng.normal(0, 1e-3, size=600)
+    pointwise = {4: base, 6: base + 1e-5 + jitter - jitter.mean(),
+                 2: base - 0.5 + rng.normal(0, 0.1, size=600)}
+    t = pd.DataFrame({"num_states": [2, 2, 4, 4, 6, 6], "fold": 0, "restart": [0, 1] * 3,
+                      "heldout_ll_per_frame": np.repeat([pointwise[K].mean() for K in (2, 4, 6)], 2),
+                      "train_objective": 0.0, "train_ll_per_frame": 0.0, "aic": 0.0, "bic": 0.0,
+                      "num_parameters": 1})
+    without = summarize(t)
+    assert without[1] == 6 and without[2] == 6  # the restarts' spread alone: no margin at all
+    summary, best, one_se = summarize(t, pointwise)
+    assert best == 6 and one_se == 4
+    # the paired standard error by hand: means of 10 contiguous batches of the differences
+    d = pointwise[6] - pointwise[4]
+    means = d.reshape(NUM_BATCHES, -1).mean(axis=1)
+    se = summary.set_index("num_states")["se_diff"]
+    by_hand = means.std(ddof=1) / np.sqrt(NUM_BATCHES)
+    assert se[4] == pytest.approx(by_hand) == paired_se(pointwise[6], pointwise[4])
+    assert se[6] == 0.0 and se[2] > 0
+    assert np.isnan(paired_se(base, base[:-1])) and np.isnan(paired_se(base[:5], base[:5]))

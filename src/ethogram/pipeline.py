@@ -10,8 +10,9 @@ preparation, unchanged, without refitting. Both return :class:`ethogram.io.resul
 which :func:`ethogram.io.results.write_results` saves.
 
 Defaults (see ``docs/usage.md``, "Choosing K and kappa"): ``num_states=DEFAULT_NUM_STATES``
-(20) syllables and a stickiness ``kappa`` set from the data and frame rate when not given
-(:func:`default_kappa`), aiming at MoSeq's timescale (syllables of about 400 ms).
+(20) syllables and, when no ``kappa`` is given, the smallest stickiness whose fit gives a
+median syllable of at least ``TARGET_DURATION_S`` (MoSeq's timescale, about 400 ms), kappa 0
+when the data's own syllables are already that long (:mod:`ethogram.stickiness`).
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ __all__ = [
     "SYLLABLE_PRIOR",
     "TARGET_DURATION_S",
     "apply_model",
-    "default_kappa",
     "fit_recordings",
+    "kappa_checkpoints",
 ]
 
 def __getattr__(name: str):
@@ -48,7 +49,8 @@ def __getattr__(name: str):
 DEFAULT_NUM_STATES = 20
 #: default maximum number of EM iterations per restart
 DEFAULT_NUM_ITERS = 100
-#: the syllable duration (seconds) the default stickiness aims at: MoSeq's median, about 400 ms
+#: the median syllable duration (seconds) the default stickiness brings the syllables up to:
+#: MoSeq's median, about 400 ms (:mod:`ethogram.stickiness`)
 TARGET_DURATION_S = 0.4
 #: the AR prior of syllable models, on the standardized model inputs (so relative to each
 #: input's variance): a ridge of 1 pseudo-frame on the dynamics and bias, and a noise prior of 1
@@ -60,40 +62,6 @@ TARGET_DURATION_S = 0.4
 #: kappa acting on the durations. keypoint-moseq and moseq2 use a ridge of 0.1 (K_0_scale 10)
 #: and a noise scale of 0.01 on whitened inputs, shrinking towards a random walk.
 SYLLABLE_PRIOR = {"prior_ridge": 1.0, "prior_scale": 0.1}
-
-
-def default_kappa(num_frames: int, num_states: int, fps: float) -> float:
-    """The stickiness used when none is given: ``(TARGET_DURATION_S * fps - 1) * num_frames / num_states``.
-
-    Parameters
-    ----------
-    num_frames : int
-        Usable training frames (all recordings).
-    num_states : int
-        K.
-    fps : float
-        Frame rate (the median over recordings).
-
-    Returns
-    -------
-    float
-        At least 0.
-
-    Notes
-    -----
-    In a MAP fit, ``kappa`` adds ``kappa`` pseudo-counts to every self-transition
-    (``ethogram.HMM``'s ``kappa``, MoSeq's stickiness), so its effect is relative to the frames a
-    state holds, about ``N / K``. With ``kappa = (d - 1) N / K`` the prior alone gives a state of
-    average size a self-transition probability of at least ``(d - 1) / d``, i.e. an expected
-    duration of at least ``d`` frames, ``d = 0.4 s * fps`` (12 frames at 30 fps): MoSeq's
-    timescale (Wiltschko et al. 2015; keypoint-moseq tunes kappa to a median syllable duration
-    near 400 ms). The data then shorten or lengthen syllables. A fixed number, as in MoSeq's
-    Gibbs samplers (1e4 to 1e6 for hours of data), would mean different timescales for short
-    and long data sets. Check the median durations that ``ethogram fit`` prints and raise kappa
-    if syllables are much shorter than you expect, lower it if longer.
-    """
-    d = TARGET_DURATION_S * float(fps)
-    return float(max(d - 1.0, 0.0) * num_frames / max(int(num_states), 1))
 
 
 def _check_fps(recordings) -> None:
@@ -185,12 +153,80 @@ def _recording_results(recordings, prepared, labels, posts, keep_keypoints: bool
 def _label(model, prepared, expected_states: bool, num_threads=None):
     datas = [p.inputs for p in prepared]
     masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+    return _label_arrays(model, datas, masks, expected_states, num_threads)
+
+
+def _label_arrays(model, datas, masks, expected_states: bool, num_threads=None):
+    """Viterbi labels (-1 at masked frames) and, when asked, posteriors of model inputs."""
     labels = []
     for i in range(0, len(datas), 8):  # 8 recordings at a time: their log-likelihoods, not all, in memory
         labels += model.predict(datas[i:i + 8], masks=masks[i:i + 8], num_threads=num_threads)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
     posts = model.posterior(datas, masks=masks, num_threads=num_threads) if expected_states else None
     return labels, posts
+
+
+def kappa_checkpoints(checkpoint) -> list:
+    """The checkpoints of the default kappa's search beside ``checkpoint``: ``<stem>.kappa-<i>.h5``
+    for its i-th fit (``ethogram fit`` removes them with the fit's own once the results are
+    written)."""
+    checkpoint = Path(checkpoint)
+    return sorted(checkpoint.parent.glob(f"{checkpoint.stem}.kappa-*{checkpoint.suffix}"))
+
+
+def _search_kappa(make, datas, masks, fit_kw: dict, target_frames: float, num_states: int,
+                  ck_kw: dict, timings: dict):
+    """The default kappa (:func:`ethogram.stickiness.smallest_kappa`), fitting in this process.
+
+    Each fit is ``make(kappa).fit(datas, masks=masks, **fit_kw)``, checkpointed when
+    ``ck_kw["checkpoint"]`` is given (the i-th fit in ``<stem>.kappa-<i>.h5`` beside it, so
+    that a resumed search finds each fit where it stopped); the chosen one's model,
+    :class:`~ethogram.FitResult` and checkpoint are in ``search.chosen``. ``timings["fit"]``
+    gets the chosen fit's seconds and ``timings["kappa_search"]`` the others'.
+    """
+    from .stickiness import median_run_length, reference_kappa, smallest_kappa
+
+    done = []
+    path = None if ck_kw["checkpoint"] is None else Path(ck_kw["checkpoint"])
+
+    def evaluate(k):
+        t0 = time.perf_counter()
+        model = make(k)
+        ck = None if path is None else path.with_name(f"{path.stem}.kappa-{len(done)}{path.suffix}")
+        done.append(ck)
+        fit = model.fit(datas, masks=masks, **fit_kw, **dict(ck_kw, checkpoint=ck))
+        labels, _ = _label_arrays(model, datas, masks, False, fit_kw.get("num_threads"))
+        return {"median_duration": median_run_length(labels),
+                "objective": float(fit.objectives[-1]),
+                "num_iters": int(fit.num_iters), "seconds": time.perf_counter() - t0,
+                "model": model, "fit": fit, "checkpoint": ck}
+
+    usable = int(sum(m.sum() for m in masks))
+    reference = reference_kappa(usable, num_states, target_frames)
+    search = smallest_kappa(evaluate, target_frames, reference)
+    timings["fit"] = float(search.chosen["seconds"])
+    timings["kappa_search"] = float(sum(row["seconds"] for row in search.curve)) - timings["fit"]
+    return search
+
+
+def _fit_at(make, datas, masks, kappa: float, search, fit_kw: dict, ck_kw: dict, timings: dict,
+            num_restarts: int, reseed_dead: bool):
+    """The fit at ``kappa``: the search's chosen fit when it is the same fit (one restart, no
+    re-seeding; its checkpoint becomes the fit's), else a fit made here."""
+    if search is not None and int(num_restarts) == 1 and not reseed_dead:
+        if ck_kw["checkpoint"] is not None:
+            import shutil
+
+            shutil.copyfile(search.chosen["checkpoint"], ck_kw["checkpoint"])
+        return search.chosen["model"], search.chosen["fit"]
+    t0 = time.perf_counter()
+    model = make(kappa)
+    fit = model.fit(datas, masks=masks, num_restarts=num_restarts, reseed_dead=bool(reseed_dead),
+                    **fit_kw, **ck_kw)
+    if search is not None:  # the search's chosen fit was not kept: all its fits were the search's
+        timings["kappa_search"] += timings["fit"]
+    timings["fit"] = time.perf_counter() - t0
+    return model, fit
 
 
 def fit_recordings(
@@ -214,6 +250,7 @@ def fit_recordings(
     resume: bool = False,
     reseed_dead: bool = False,
     prior_ridge: float | None = None,
+    target_duration: float | None = None,
 ) -> Results:
     """Fit a sticky AR-HMM jointly on recordings and label every frame.
 
@@ -226,8 +263,12 @@ def fit_recordings(
     num_lags : int, default 3
         Autoregressive order L (frames of the past each frame is predicted from).
     kappa : float or None
-        Stickiness: extra pseudo-counts on every self-transition. None: :func:`default_kappa`
-        of the usable training frames (aims at syllables of about 400 ms).
+        Stickiness: extra pseudo-counts on every self-transition (a Dirichlet pseudo-count, as
+        MoSeq's kappa). None: the smallest kappa whose fit gives a median syllable (Viterbi
+        run) of at least 90% of ``target_duration``, kappa 0 when the fit without stickiness
+        already does (:func:`ethogram.stickiness.smallest_kappa`: up to 8 fits from the same
+        seed; the fit at the chosen kappa is kept, so the result is the fit with
+        ``kappa=config["kappa_used"]``).
     prep : ethogram.prep.Preparation, optional
         Unfitted preparation with the settings to use (``Preparation()`` when None); it is
         fitted here on ``recordings``.
@@ -252,7 +293,9 @@ def fit_recordings(
     client : distributed.Client, optional
         Run EM's E-steps on this Dask cluster (same result as a local fit).
     checkpoint : str or Path, optional
-        Checkpoint file of the EM fit, written every ``checkpoint_every`` iterations.
+        Checkpoint file of the EM fit, written every ``checkpoint_every`` iterations. The fits
+        of the default kappa's search are checkpointed beside it (:func:`kappa_checkpoints`),
+        so ``resume`` continues an interrupted search too.
     checkpoint_every : int, default 10
     resume : bool, default False
         Continue the fit from ``checkpoint`` when it exists (same result as uninterrupted).
@@ -266,6 +309,13 @@ def fit_recordings(
         Ridge on the AR weights in pseudo-frames of the standardized inputs (default
         ``SYLLABLE_PRIOR["prior_ridge"]``, 1); raise it (e.g. to 10) when kappa does not
         lengthen the syllables: the emissions then over-fit. Stored as ``config["prior_ridge"]``.
+    target_duration : float, optional
+        Median syllable duration in seconds that the default kappa reaches (default
+        ``TARGET_DURATION_S``, 0.4 s); only when ``kappa`` is None. The search is recorded in
+        ``config["target_duration"]``, ``config["kappa_search"]`` (one dict per fit: kappa,
+        median_duration in frames, objective, num_iters, seconds),
+        ``config["kappa_search_message"]`` and ``config["kappa_search_reached"]``;
+        ``timings["kappa_search"]`` is the time of the search's other fits.
 
     Returns
     -------
@@ -275,14 +325,15 @@ def fit_recordings(
     Raises
     ------
     ValueError
-        Empty input, repeated names, a recording without frame rate ("give fps"), or a
-        preparation that cannot run (e.g. unknown body parts).
+        Empty input, repeated names, a recording without frame rate ("give fps"), both
+        ``kappa`` and ``target_duration``, or a preparation that cannot run (e.g. unknown
+        body parts).
 
     Warns
     -----
     FitQualityWarning
         One line each when EM did not converge in ``num_iters`` iterations, when the median
-        syllable is shorter than a third of ``TARGET_DURATION_S``, or when two frequent
+        syllable is shorter than a third of the target duration, or when two frequent
         syllables flicker (:func:`ethogram.analysis.diagnostics.fit_quality_warnings` defines
         each); the message names the arguments to change, also kept as the warning's
         ``arguments``.
@@ -299,6 +350,11 @@ def fit_recordings(
         raise ValueError(f"num_lags must be a positive integer, got {num_lags!r}")
     if kappa is not None and not (np.isfinite(kappa) and kappa >= 0):
         raise ValueError(f"kappa must be a non-negative number or None, got {kappa!r}")
+    if kappa is not None and target_duration is not None:
+        raise ValueError("give either kappa or target_duration, not both")
+    if target_duration is not None and not (np.isfinite(target_duration) and target_duration > 0):
+        raise ValueError(f"target_duration must be a positive number of seconds, e.g. 0.4, "
+                         f"got {target_duration!r}")
     ar_prior = dict(SYLLABLE_PRIOR)
     if prior_ridge is not None:
         if isinstance(prior_ridge, bool) or not (np.isfinite(prior_ridge) and prior_ridge >= 0):
@@ -321,16 +377,31 @@ def fit_recordings(
             "threshold and body parts"
         )
     fps = float(np.median([p.fps if p.fps is not None else _rate(r) for p, r in zip(prepared, recordings)]))
-    kappa_used = default_kappa(usable, num_states, fps) if kappa is None else float(kappa)
     D = datas[0].shape[1]
     check_model_size(D, num_lags, num_states, usable, prep.kind)  # refuse what cannot be learned
 
-    t0 = time.perf_counter()
-    model = HMM(num_states, "autoregressive", dict(data_dim=D, num_lags=num_lags, **ar_prior), kappa=kappa_used)
-    fit = model.fit(datas, masks=masks, num_iters=num_iters, num_restarts=num_restarts, seed=seed, progress=progress, tol=tol, num_threads=num_threads,
-                    client=client, checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume, posterior=False,
-                    reseed_dead=bool(reseed_dead))
-    timings["fit"] = time.perf_counter() - t0
+    def make(k):
+        obs = dict(data_dim=D, num_lags=num_lags, **ar_prior)
+        return HMM(num_states, "autoregressive", obs, kappa=k)
+
+    search = None
+    ck_kw = dict(checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+    if kappa is None:
+        from .fitting.checkpoint import resolve_seed
+
+        seed = resolve_seed(seed)  # every fit of the search starts alike: its chosen fit is the fit
+        target_s = TARGET_DURATION_S if target_duration is None else float(target_duration)
+        if target_s * fps <= 1:
+            raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame "
+                             f"({1 / fps:.3g} s at {fps:g} fps)")
+    fit_kw = dict(num_iters=num_iters, tol=tol, progress=progress, num_threads=num_threads,
+                  client=client, posterior=False, seed=seed)
+    if kappa is None:
+        search = _search_kappa(make, datas, masks, fit_kw, target_s * fps, num_states, ck_kw,
+                               timings)
+    kappa_used = float(kappa) if search is None else search.kappa
+    model, fit = _fit_at(make, datas, masks, kappa_used, search, fit_kw, ck_kw, timings,
+                         num_restarts, reseed_dead)
 
     t0 = time.perf_counter()
     labels, _ = _label(model, prepared, False, num_threads)
@@ -354,6 +425,9 @@ def fit_recordings(
         "expected_states": bool(expected_states),
         "recordings": [{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
     }
+    if search is not None:
+        config.update(target_duration=target_s, kappa_search=search.curve,
+                      kappa_search_message=search.message, kappa_search_reached=search.reached)
     fit_info = {
         "objectives": np.asarray(fit.objectives, dtype=np.float64),
         "marginal_lls": np.asarray(fit.marginal_lls, dtype=np.float64),

@@ -59,7 +59,8 @@ COMMAND_LINE_OPTIONS = {
     "target_duration": "--target-duration S",
 }
 #: how the Python wording names an argument that is not one of the function that warned
-_PYTHON_NAMES = {"target_duration": "target_duration (ethogram.selection.fit_to_target_duration)"}
+#: (every argument named today is one of ``fit_recordings``)
+_PYTHON_NAMES: dict = {}
 
 
 class FitQualityWarning(UserWarning):

@@ -47,13 +47,16 @@ def scale_options(args, path) -> dict:
         raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or a positive number of iterations, got {every}")
     if resume and every == 0:
         raise ValueError("--resume continues from a checkpoint: drop --checkpoint-every 0")
-    if getattr(args, "target_duration", None) is not None and (resume or scheduler):
-        raise ValueError("--resume and --scheduler do not apply to --target-duration (a kappa search): give --kappa")
     ck = checkpoint_path(path) if every else None
     if ck is not None:
         ck.parent.mkdir(parents=True, exist_ok=True)
         if resume:
-            print(f"resuming from {ck}" if ck.exists() else f"no checkpoint at {ck}: starting from the beginning", file=sys.stderr)
+            from ..pipeline import kappa_checkpoints
+
+            # the fit's checkpoint, else those of its kappa search
+            found = [ck] if ck.exists() else kappa_checkpoints(ck)
+            print(f"resuming from {', '.join(map(str, found))}" if found
+                  else f"no checkpoint at {ck}: starting from the beginning", file=sys.stderr)
     client = None
     if scheduler:
         from ..fitting.distributed import connect
@@ -67,8 +70,12 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     g = p.add_argument_group("model")
     g.add_argument("--states", type=int, default=num_states, metavar="K", help=f"number of syllables (default {num_states})")
     g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
-    g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: set from the data for syllables of about 400 ms)")
-    g.add_argument("--target-duration", type=float, default=None, metavar="S", help="search kappa first for this median syllable duration in seconds, e.g. 0.4 (ethogram.selection)")
+    g.add_argument("--kappa", type=float, default=None, metavar="X",
+                   help="stickiness (default: the smallest kappa whose fit gives a median syllable "
+                   "of at least --target-duration; 0 when the data's own syllables are that long)")
+    g.add_argument("--target-duration", type=float, default=None, metavar="S",
+                   help="median syllable duration in seconds that the default kappa reaches "
+                   "(default 0.4, MoSeq's)")
     g.add_argument("--iters", type=int, default=num_iters, metavar="N", help=f"maximum EM iterations (default {num_iters})")
     g.add_argument("--restarts", type=int, default=1, metavar="R", help="independent starts, best kept (default 1)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
@@ -137,7 +144,10 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     if stale:
         print(f"removed the previous fit's {', '.join(f.name + '/' for f in stale)} (made from the replaced results)", file=out)
     if opts["checkpoint"] is not None:  # the results hold the fit now
-        opts["checkpoint"].unlink(missing_ok=True)
+        from ..pipeline import kappa_checkpoints
+
+        for ck in [opts["checkpoint"], *kappa_checkpoints(opts["checkpoint"])]:
+            ck.unlink(missing_ok=True)
     if opts["client"] is not None:
         opts["client"].close()
     timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
@@ -161,32 +171,29 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
 
 
 def _fit(args, recordings, path, prep, timings):
-    """The fit itself (kappa search first with --target-duration); returns (results, scale options)."""
+    """The fit (the default kappa searched first unless --kappa): (results, scale options)."""
     from ..pipeline import fit_recordings
 
+    target = getattr(args, "target_duration", None)
+    if target is not None and args.kappa is not None:
+        raise ValueError("give either --kappa or --target-duration, not both")
+    if target is not None and not target > 0:
+        raise ValueError(f"--target-duration must be a positive number of seconds, e.g. 0.4, "
+                         f"got {target}")
     opts = scale_options(args, path)
-    if getattr(args, "target_duration", None) is not None:  # kappa search first (ethogram.selection)
-        if args.kappa is not None:
-            raise ValueError("give either --kappa or --target-duration, not both")
-        if getattr(args, "reseed_dead", False):
-            raise ValueError("--reseed-dead does not apply to --target-duration (a kappa search): give --kappa")
-        from ..selection import fit_to_target_duration
-
-        results, search = fit_to_target_duration(
-            recordings, args.target_duration, num_states=args.states, num_lags=args.lags, prep=prep, num_iters=args.iters,
-            seed=args.seed, progress=False if args.quiet else None, num_workers=None, timings=timings,
-            num_restarts=args.restarts, expected_states=args.expected_states, prior_ridge=getattr(args, "prior_ridge", None),
-        )
-        warn = not search.reached
-        if warn or not args.quiet:  # a search that missed its target is not chatter
-            print(f"{'ethogram: warning: ' if warn else ''}kappa search: {search.message}", file=sys.stderr if warn else sys.stdout)
-    else:
-        results = fit_recordings(
-            recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
-            num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
-            progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
-            reseed_dead=bool(getattr(args, "reseed_dead", False)), prior_ridge=getattr(args, "prior_ridge", None), **opts,
-        )
+    results = fit_recordings(
+        recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
+        num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
+        progress=False if args.quiet else None, expected_states=args.expected_states,
+        timings=timings, reseed_dead=bool(getattr(args, "reseed_dead", False)),
+        prior_ridge=getattr(args, "prior_ridge", None), target_duration=target, **opts,
+    )
+    message = results.config.get("kappa_search_message")
+    if message is not None:
+        reached = bool(results.config.get("kappa_search_reached", True))
+        if not reached or not args.quiet:  # a search that missed its target is not chatter
+            print(f"{'' if reached else 'ethogram: warning: '}kappa search: {message}",
+                  file=sys.stdout if reached else sys.stderr)
     return results, opts
 
 

@@ -1,7 +1,10 @@
 """``ethogram select``: choose the number of syllables (and optionally kappa) from the data.
 
 Reads and prepares recordings as ``ethogram fit`` does, cross-validates an ARHMM (or another
-observation model) over a list of K with restarts, and writes under ``OUT/selection/``:
+observation model) over a list of K with restarts, each K at ``ethogram fit``'s default kappa
+(the smallest whose fit on the training frames gives a median syllable of at least 90% of
+``--target-duration``, 0.4 s; ``cross_validate(kappa="auto")``) unless ``--kappa`` is given,
+and writes under ``OUT/selection/``:
 ``selection.csv`` (one row per K, fold and restart: ``num_states``, ``heldout_ll_per_frame``,
 ``train_ll_per_frame``, ``aic``, ``bic``, ...), ``selection_summary.csv`` (per K) and
 ``heldout_ll.png``; with ``--target-duration`` also the kappa search at the chosen K
@@ -55,10 +58,14 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--heldout", type=float, default=0.2, metavar="FRAC", help="fraction held out per fold (default 0.2)")
     g.add_argument("--folds", type=int, default=1, metavar="F", help="folds (default 1)")
     g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
-    g.add_argument("--kappa", type=float, default=None, metavar="X", help="stickiness (default: the pipeline's default for each K)")
+    g.add_argument("--kappa", type=float, default=None, metavar="X",
+                   help="stickiness (default: as 'ethogram fit', per K the smallest kappa whose fit "
+                   "gives a median syllable of at least --target-duration)")
     g.add_argument("--prior-ridge", type=float, default=None, metavar="R", help="ridge on the AR weights in pseudo-frames of the standardized inputs (default 1, as 'ethogram fit')")
     g.add_argument("--prune", type=float, default=None, metavar="USAGE", help="after each fit, drop states used for at most this fraction of frames and refit (e.g. 0.005)")
-    g.add_argument("--target-duration", type=float, default=None, metavar="S", help="also search kappa for this median syllable duration (seconds) at the chosen K")
+    g.add_argument("--target-duration", type=float, default=None, metavar="S",
+                   help="median syllable duration (seconds) of the default kappa (default 0.4); "
+                   "given, also search the kappa closest to it at the chosen K and plot the search")
     g.add_argument("--stability", type=int, default=0, metavar="N", help="also fit the chosen K N times and measure agreement")
     g.add_argument("--iters", type=int, default=100, metavar="N", help="maximum EM iterations per fit (default 100)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
@@ -95,11 +102,25 @@ def _check_args(args) -> list:
     return Ks
 
 
+def _kappa_line(searches: dict, target_s: float, fps: float) -> str:
+    """One line: the default kappa of every K (fold 0) and where it missed the target."""
+    rows = {K: s for (K, f), s in sorted(searches.items()) if f == 0}
+    shown = ", ".join(f"K = {K}: {s['kappa']:.3g}" for K, s in rows.items())
+    line = (f"kappa (per K, the smallest whose fit gives a median syllable of at least "
+            f"{target_s:g} s on the training frames): {shown}")
+    missed = [f"K = {K} ({s['median_duration'] / fps:.3g} s)"
+              for K, s in rows.items() if not s["reached"]]
+    if missed:
+        line += (f"; not reached at {', '.join(missed)}: there kappa barely acts (fewer --states "
+                 "or a larger --prior-ridge let it act)")
+    return line
+
+
 def run(args) -> int:
     """Run ``ethogram select``."""
     import pandas as pd
 
-    from ..pipeline import SYLLABLE_PRIOR, default_kappa
+    from ..pipeline import SYLLABLE_PRIOR, TARGET_DURATION_S
     from ..selection import changepoint_durations, cross_validate, find_kappa, run_lengths, stability
     from ..selection._common import viterbi_labels
     from ..selection.plots import plot_cross_validation, plot_durations, plot_kappa_search, plot_stability
@@ -128,14 +149,17 @@ def run(args) -> int:
     obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
     if args.prior_ridge is not None and obs_kw:
         obs_kw["prior_ridge"] = args.prior_ridge
-    kappa = args.kappa if args.kappa is not None else (lambda K: default_kappa(usable, K, fps))
+    kappa = args.kappa if args.kappa is not None else "auto"
     progress = False if args.quiet else None
     common = dict(model=args.model, observation_kwargs=obs_kw, num_iters=args.iters, seed=args.seed, num_workers=args.workers, progress=progress)
 
     tmp = final.parent / f"{final.name}.tmp-{__import__('os').getpid()}"
     tmp.mkdir(parents=True, exist_ok=False)
     try:
-        cv = cross_validate(datas, Ks, kappa=kappa, num_restarts=args.restarts, split=args.split, heldout_fraction=args.heldout, num_folds=args.folds, prune_usage=args.prune, **common)
+        cv = cross_validate(datas, Ks, kappa=kappa, num_restarts=args.restarts, split=args.split,
+                            heldout_fraction=args.heldout, num_folds=args.folds,
+                            prune_usage=args.prune, fps=fps, target_duration=args.target_duration,
+                            **common)
         cv.table.to_csv(tmp / "selection.csv", index=False)
         cv.summary.to_csv(tmp / "selection_summary.csv", index=False)
         plot_cross_validation(cv, tmp / "heldout_ll.png")
@@ -149,7 +173,10 @@ def run(args) -> int:
             other = "larger" if side == "largest" else "smaller"
             lines.append(f"note: the best K is the {side} one tried; held-out fit may improve further: try {other} "
                          "values of --states")
-        kappa_chosen = kappa(chosen) if callable(kappa) else kappa
+        if cv.kappa_searches:
+            target_s = args.target_duration or TARGET_DURATION_S
+            lines.append(_kappa_line(cv.kappa_searches, target_s, fps))
+        kappa_chosen = cv.kappa_searches[(chosen, 0)]["kappa"] if cv.kappa_searches else kappa
         if args.target_duration is not None:
             search = find_kappa(datas, chosen, target_duration=args.target_duration, fps=fps, **common)
             search.curve.to_csv(tmp / "kappa_search.csv", index=False)

@@ -124,15 +124,24 @@ def fit_model(spec, datas, masks, num_iters, tol, rng=None, params=None, num_thr
     num_iters : int
         EM iterations done.
     """
-    model = build_model(spec)
     extra = {} if tol is None else {"tol": float(tol)}
     if params is not None:
-        model.initialize(datas, masks, seed=0)  # sets data-relative extras; parameters overwritten next
-        model.set_params(params)
+        model = restore_model(spec, params, datas, masks)
         res = model.fit(datas, num_iters=num_iters, init="params", masks=masks, progress=False, num_threads=num_threads, **extra)
     else:
+        model = build_model(spec)
         res = model.fit(datas, num_iters=num_iters, seed=rng, masks=masks, progress=False, num_threads=num_threads, **extra)
     return model, float(res.objectives[-1]), int(res.num_iters)
+
+
+def restore_model(spec, params, datas, masks):
+    """The model of ``spec`` with fitted ``params`` (from ``HMM.get_params``) on the data it was
+    fitted to: initialised on them first for the data-relative extras (the AR models' data
+    centre and scale), then given the parameters."""
+    model = build_model(spec)
+    model.initialize(datas, masks, seed=0)
+    model.set_params(params)
+    return model
 
 
 def scored_mask(model, data, mask) -> np.ndarray:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import check_datas, fit_model, model_spec, scored_mask
+from ._common import check_datas, fit_model, model_spec, restore_model, scored_mask, viterbi_labels
 from ._parallel import run_tasks, task_seed
 
 
@@ -44,17 +44,52 @@ class CrossValidation:
         K with the highest mean held-out log-likelihood per frame.
     one_se_num_states : int
         Smallest K whose mean is within one standard error (of the best K) of the best.
+    kappa_searches : dict or None
+        With ``kappa="auto"``: per ``(num_states, fold)`` the search on the training frames,
+        a dict with ``kappa``, ``reached``, ``median_duration`` (frames), ``target_frames``,
+        ``message`` and ``curve`` (one dict per fit); None otherwise.
     """
 
     table: object
     summary: object
     best_num_states: int
     one_se_num_states: int
+    kappa_searches: dict | None = None
+
+
+def _search_task(task: dict) -> dict:
+    """The default kappa of one (K, fold) on its training frames: every fit seeded as restart 0,
+    so the chosen fit is restart 0's fit at that kappa (returned for reuse)."""
+    from ..stickiness import median_run_length, reference_kappa, smallest_kappa
+
+    train, masks = task["train"], task["train_masks"]
+
+    def evaluate(k):
+        rng = task_seed(task["seed"], *task["key"])
+        spec = dict(task["spec"], kappa=float(k))
+        model, objective, iters = fit_model(spec, train, masks, task["num_iters"], task["tol"],
+                                            rng=rng, num_threads=task["num_threads"])
+        return {"median_duration": median_run_length(viterbi_labels(model, train, masks)),
+                "objective": objective, "num_iters": iters, "params": model.get_params()}
+
+    frames = sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(train, masks))
+    target = task["target_frames"]
+    reference = reference_kappa(frames, task["spec"]["num_states"], target)
+    c = smallest_kappa(evaluate, target, reference)
+    return {"kappa": c.kappa, "reached": c.reached, "median_duration": c.median_duration,
+            "target_frames": target, "message": c.message, "curve": c.curve,
+            "fitted": (c.chosen["params"], c.chosen["objective"], c.chosen["num_iters"])}
 
 
 def _cv_task(task: dict) -> dict:
-    rng = task_seed(task["seed"], *task["key"])
-    model, objective, iters = fit_model(task["spec"], task["train"], task["train_masks"], task["num_iters"], task["tol"], rng=rng, num_threads=task["num_threads"])
+    if task.get("fitted") is not None:  # restart 0, fitted by the kappa search at this kappa
+        params, objective, iters = task["fitted"]
+        model = restore_model(task["spec"], params, task["train"], task["train_masks"])
+    else:
+        rng = task_seed(task["seed"], *task["key"])
+        model, objective, iters = fit_model(task["spec"], task["train"], task["train_masks"],
+                                            task["num_iters"], task["tol"], rng=rng,
+                                            num_threads=task["num_threads"])
     if task.get("prune_usage") is not None:
         from .states import prune_states
 
@@ -62,16 +97,15 @@ def _cv_task(task: dict) -> dict:
         objective = float(model.score(task["train"], masks=task["train_masks"]) + model.log_prior())
     train_scored = sum(int(scored_mask(model, d, m).sum()) for d, m in zip(task["train"], task["train_masks"]))
     train_ll = model.score(task["train"], masks=task["train_masks"])
-    heldout, n_held = 0.0, 0
-    if task["split"] == "time":
-        frames = model.score(task["score"], masks=task["score_masks"], per_frame=True)
-        for f, d, m, h in zip(frames, task["score"], task["score_masks"], task["heldout"]):
-            use = h & scored_mask(model, d, m)
-            heldout += float(f[use].sum())
-            n_held += int(use.sum())
-    else:
+    frames = model.score(task["score"], masks=task["score_masks"], per_frame=True)
+    held = task["heldout"] if task["split"] == "time" else [None] * len(frames)
+    pointwise = np.concatenate([
+        f[scored_mask(model, d, m) & (True if h is None else h)]
+        for f, d, m, h in zip(frames, task["score"], task["score_masks"], held)
+    ])
+    heldout, n_held = float(pointwise.sum()), int(pointwise.size)
+    if task["split"] != "time":  # whole recordings: their marginal likelihood, first frames too
         heldout = model.score(task["score"], masks=task["score_masks"])
-        n_held = sum(int(scored_mask(model, d, m).sum()) for d, m in zip(task["score"], task["score_masks"]))
     p = model.num_parameters()
     labels = model.predict(task["train"], masks=task["train_masks"])
     used = np.unique(np.concatenate([np.asarray(z)[scored_mask(model, d, m)] for z, d, m in zip(labels, task["train"], task["train_masks"])]))
@@ -86,6 +120,7 @@ def _cv_task(task: dict) -> dict:
         "num_heldout_frames": n_held,
         "num_train_frames": train_scored,
         "num_iters": iters,
+        "pointwise": pointwise,
     }
 
 
@@ -97,17 +132,58 @@ def _time_blocks(T: int, heldout_fraction: float, num_folds: int) -> list[tuple[
     return [(int(round(s)), int(round(s)) + n) for s in starts]
 
 
-def summarize(table):
+#: contiguous batches of held-out frames whose means give the standard error of a difference
+NUM_BATCHES = 10
+
+
+def paired_se(a, b) -> float:
+    """Standard error of ``mean(a - b)`` for per-frame scores of the same held-out frames.
+
+    Batch means (e.g. Flegal and Jones 2010): the differences, in time order, are cut into
+    ``NUM_BATCHES`` contiguous batches and the standard error is that of the batch means, so
+    frames that depend on each other (a syllable spans many) are not counted as independent.
+
+    Parameters
+    ----------
+    a, b : ndarray, shape (n,)
+        Held-out log-likelihoods per frame of two models on the same frames, in time order.
+
+    Returns
+    -------
+    float
+        NaN when the shapes differ or there are fewer than two frames per batch.
+    """
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.size < 2 * NUM_BATCHES:
+        return float("nan")
+    means = np.array([c.mean() for c in np.array_split(a - b, NUM_BATCHES)])
+    return float(means.std(ddof=1) / np.sqrt(NUM_BATCHES))
+
+
+def summarize(table, pointwise=None):
     """Per-K summary of a cross-validation table and the chosen K (see :class:`CrossValidation`).
+
+    The best K has the highest mean held-out log-likelihood per frame; the one-standard-error
+    K is the smallest whose mean is at most ``sqrt(sem_best**2 + se_diff**2)`` below the
+    best's: ``sem_best`` is the standard error of the best K's mean over restarts and folds
+    (how much the fit varies), ``se_diff`` the standard error of the difference between the
+    two K's scores over the held-out frames (:func:`paired_se`; how much the held-out data
+    decide), so that K which score alike on the data are not told apart by their restarts
+    agreeing to the last digit.
 
     Parameters
     ----------
     table : pandas.DataFrame
         As in :attr:`CrossValidation.table`.
+    pointwise : dict, optional
+        Per K, the held-out log-likelihood of every held-out frame (averaged over restarts,
+        folds one after the other), as :func:`cross_validate` computes; without it
+        ``se_diff`` is NaN and only ``sem_best`` counts.
 
     Returns
     -------
     summary : pandas.DataFrame
+        Per K, with ``se_diff`` (against the best K).
     best_num_states : int
     one_se_num_states : int
     """
@@ -131,12 +207,23 @@ def summarize(table):
     summary = pd.DataFrame(rows)
     ib = int(np.nanargmax(summary["mean"].to_numpy()))
     best_K = int(summary["num_states"].iloc[ib])
-    bar = summary["mean"].iloc[ib] - summary["sem"].iloc[ib]
-    one_se = int(summary.loc[summary["mean"] >= bar, "num_states"].min())
+    pointwise = pointwise or {}
+
+    def se_diff(K):
+        if K == best_K:
+            return 0.0
+        known = K in pointwise and best_K in pointwise
+        return paired_se(pointwise[best_K], pointwise[K]) if known else np.nan
+
+    summary["se_diff"] = [se_diff(K) for K in summary["num_states"]]
+    se = np.sqrt(summary["sem"].iloc[ib] ** 2 + np.nan_to_num(summary["se_diff"].to_numpy()) ** 2)
+    within = summary["mean"].to_numpy() >= summary["mean"].iloc[ib] - se
+    one_se = int(summary.loc[within, "num_states"].min())
     return summary, best_K, one_se
 
 
-def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, prune_usage=None) -> CrossValidation:
+def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, prune_usage=None,
+                   fps=None, target_duration=None) -> CrossValidation:
     """Held-out log-likelihood per frame for every K, over restarts and folds.
 
     Parameters
@@ -150,9 +237,13 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
         ``"robust_autoregressive"``, ...).
     observation_kwargs : dict, optional
         E.g. ``{"num_lags": 3}``; ``data_dim`` is taken from the data.
-    kappa : float, dict or callable, default 0
-        Stickiness: one number for every K, a dict ``{K: kappa}``, or a function of K
-        (e.g. ``lambda K: 11 * num_frames / K`` to keep the prior per state alike).
+    kappa : float, dict, callable or "auto", default 0
+        Stickiness: one number for every K, a dict ``{K: kappa}``, a function of K, or
+        ``"auto"``: the default of ``ethogram fit`` and ``ethogram select``, per K and fold the
+        smallest kappa whose fit on the training frames gives a median syllable of at least
+        90% of ``target_duration`` (kappa 0 when the fit without stickiness does;
+        :func:`ethogram.stickiness.smallest_kappa`, fits seeded as restart 0, whose fit it
+        then is). Needs ``fps``.
     num_restarts : int, default 3
         Fits per K and fold, from different seeds.
     split : {"time", "recordings"}, default "time"
@@ -185,6 +276,11 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
         After each fit, remove states used for at most this fraction of the training frames
         and keep fitting (:func:`ethogram.selection.prune_states`) before scoring; the table's
         ``states_used`` and ``num_parameters`` are then the pruned model's.
+    fps : float, optional
+        Frame rate (frames per second) of the data; needed by ``kappa="auto"``.
+    target_duration : float, optional
+        Target median syllable duration of ``kappa="auto"`` in seconds (default
+        :data:`ethogram.pipeline.TARGET_DURATION_S`, 0.4 s).
 
     Returns
     -------
@@ -194,7 +290,8 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
     ------
     ValueError
         On an empty or invalid ``num_states_list``, an unknown ``split``, a fraction outside
-        (0, 1), or ``split="recordings"`` with fewer than two recordings.
+        (0, 1), ``split="recordings"`` with fewer than two recordings, or ``kappa="auto"``
+        without a positive ``fps`` or target.
     """
     import pandas as pd
 
@@ -235,15 +332,70 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
             te = sorted(out)
             folds.append({"train": [datas[i] for i in tr], "train_masks": [masks[i] for i in tr],
                           "score": [datas[i] for i in te], "score_masks": [masks[i] for i in te], "heldout": None})
+    def spec_of(K, kap):
+        return model_spec(K, model, observation_kwargs, D, float(kap), hmm_kwargs)
+
+    common = dict(seed=seed, num_iters=int(num_iters), tol=tol, num_threads=None)
+    searches = None
+    if isinstance(kappa, str):  # "auto": the default kappa of every K and fold first
+        target = _auto_target(kappa, fps, target_duration)
+        jobs = [dict(fold, spec=spec_of(K, 0.0), key=(K, f, 0), target_frames=target, **common)
+                for K in Ks for f, fold in enumerate(folds)]
+        found = run_tasks(_search_task, jobs, num_workers, executor, progress, desc="kappa search")
+        searches = {job["key"][:2]: res for job, res in zip(jobs, found)}
     tasks, keys = [], []
     for K in Ks:
-        kap = kappa(K) if callable(kappa) else (kappa[K] if isinstance(kappa, dict) else kappa)
-        spec = model_spec(K, model, observation_kwargs, D, float(kap), hmm_kwargs)
         for f, fold in enumerate(folds):
+            found = searches[(K, f)] if searches else None
+            spec = spec_of(K, found["kappa"] if found else _kappa_of(kappa, K))
             for r in range(int(num_restarts)):
-                tasks.append(dict(fold, spec=spec, split=split, seed=seed, key=(K, f, r), num_iters=int(num_iters), tol=tol, num_threads=None, prune_usage=prune_usage))
+                fitted = found["fitted"] if found and r == 0 else None  # the search's fit: restart 0
+                tasks.append(dict(fold, spec=spec, split=split, key=(K, f, r),
+                                  prune_usage=prune_usage, fitted=fitted, **common))
                 keys.append((K, f, r))
     results = run_tasks(_cv_task, tasks, num_workers, executor, progress, desc="cross-validation")
-    table = pd.DataFrame([{"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res} for (K, f, r), t, res in zip(keys, tasks, results)])
-    summary, best, one_se = summarize(table)
-    return CrossValidation(table, summary, best, one_se)
+    pointwise = _pointwise(keys, [res.pop("pointwise") for res in results])
+    table = pd.DataFrame([
+        {"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res}
+        for (K, f, r), t, res in zip(keys, tasks, results)
+    ])
+    summary, best, one_se = summarize(table, pointwise)
+    if searches:
+        searches = {key: {k: v for k, v in res.items() if k != "fitted"}
+                    for key, res in searches.items()}
+    return CrossValidation(table, summary, best, one_se, searches)
+
+
+def _kappa_of(kappa, K) -> float:
+    """The kappa of K: one number, a dict's entry or a function's value."""
+    return kappa(K) if callable(kappa) else (kappa[K] if isinstance(kappa, dict) else kappa)
+
+
+def _pointwise(keys, frames) -> dict:
+    """Per K, the held-out scores per frame averaged over restarts, folds one after the other
+    (a K whose restarts scored different numbers of frames is left out)."""
+    by = {}
+    for (K, f, _), x in zip(keys, frames):
+        by.setdefault(K, {}).setdefault(f, []).append(x)
+    out = {}
+    for K, folds in by.items():
+        if all(len({x.size for x in xs}) == 1 for xs in folds.values()):
+            out[K] = np.concatenate([np.mean(folds[f], axis=0) for f in sorted(folds)])
+    return out
+
+
+def _auto_target(kappa: str, fps, target_duration) -> float:
+    """Target median duration in frames of ``kappa="auto"``."""
+    from ..pipeline import TARGET_DURATION_S
+
+    if kappa != "auto":
+        raise ValueError(f"kappa must be a number, a dict, a function of K or 'auto', "
+                         f"got {kappa!r}")
+    if fps is None or not (np.isfinite(fps) and fps > 0):
+        raise ValueError(f"kappa='auto' needs fps, the frame rate of the data (frames per second), "
+                         f"got {fps!r}")
+    seconds = TARGET_DURATION_S if target_duration is None else float(target_duration)
+    if not (np.isfinite(seconds) and seconds * float(fps) > 1):
+        raise ValueError(f"target_duration must be a positive number of seconds longer than one "
+                         f"frame, got {target_duration!r}")
+    return seconds * float(fps)

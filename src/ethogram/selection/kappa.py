@@ -47,10 +47,12 @@ ARHMM with K = 20 and 3 lags:
 Since then the application fits syllables with a ridge prior on the AR weights
 (:data:`ethogram.pipeline.SYLLABLE_PRIOR`, a ridge of 1 and a noise prior at 0.1 of the
 variance, chosen on held-out frames of four data sets by ``bench/study_ar_prior.py``), which
-``ethogram fit --target-duration`` and ``ethogram select`` pass here: on the shipped open-field
-mouse the median syllable then goes from 10.5 frames at the default kappa to 28 at 100 times
-it (``tests/test_syllable_prior.py``). Called directly, this function uses the library's AR
-default unless ``observation_kwargs`` say otherwise.
+:func:`~ethogram.selection.fit_to_target_duration` and ``ethogram select --target-duration``
+pass here: on the shipped open-field mouse the median syllable then goes from 10.5 frames at
+the reference kappa (:func:`ethogram.stickiness.reference_kappa`) to 28 at 100 times it
+(``tests/test_syllable_prior.py``). Called directly, this function uses the library's AR
+default unless ``observation_kwargs`` say otherwise. The default kappa of ``ethogram fit`` is
+the one-sided search of :mod:`ethogram.stickiness` (the smallest kappa reaching the target).
 
 The search brackets as far as it must (up to ``kappa_max``), and its ``message`` says so
 when kappa exceeds a thousand times the number of frames, where the emissions rather than

@@ -3,10 +3,13 @@
 :func:`fit_to_target_duration` prepares the recordings as :func:`ethogram.pipeline.fit_recordings`
 will, searches kappa for the target median duration (:func:`ethogram.selection.find_kappa`),
 then runs the pipeline at that kappa and records the search in the results' configuration
-(``target_duration``, ``kappa_search``: the curve of kappa against median duration), so that
-``ethogram fit ... --target-duration 0.4`` writes the same results file as a fit with that
-kappa, plus how kappa was chosen. It lives here, not in the pipeline, because selection sits
-above the pipeline (arrows point down).
+(``target_duration``, ``kappa_search``: the curve of kappa against median duration). It is the
+two-sided search (the kappa whose median is closest to the target, warm starts and parallel
+candidates available); ``ethogram fit`` and :func:`ethogram.pipeline.fit_recordings` with no
+kappa use the one-sided default instead (the smallest kappa that reaches the target,
+:mod:`ethogram.stickiness`), which gives the same kappa where the data need stickiness and
+kappa 0 where they do not. It lives here, not in the pipeline, because selection sits above
+the pipeline (arrows point down).
 """
 
 from __future__ import annotations
