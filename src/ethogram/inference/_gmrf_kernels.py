@@ -2,16 +2,17 @@
 
 A chain of ``num_blocks`` vector blocks of size ``m`` whose joint precision is block banded
 with ``w`` blocks below the diagonal (``w = num_lags`` for an AR(L) latent written frame by
-frame, ``w = 1`` for a first-order chain). ``band[t, k]`` holds the block ``(t, t - k)`` of
-the precision (for ``k = 0`` only its lower triangle is used) and, after
-:func:`factor_band`, the same block of its lower block-banded Cholesky factor. A posterior
-draw is ``x = L^-T (L^-1 h + eps)`` (Rue 2001, "Fast sampling of Gaussian Markov random
-fields", J. R. Stat. Soc. B 63; Rue & Held 2005, ch. 2), which is forward filtering
-backward sampling written with the factor: row ``t`` of the back substitution draws block
-``t`` from its conditional given the later blocks, so a ``jitter`` added to that conditional
-covariance reproduces dynamax's serial ``lgssm_posterior_sample(jitter=...)``. Randomness
-comes in as arrays of standard normals, so a draw never depends on threads. Kernels do no
-input checking (:mod:`ethogram.inference.kalman` does); they release the GIL and are cached.
+frame, ``w = 1`` for a first-order chain). It is stored **transposed**: ``band[t, k]`` holds
+the block ``(t - k, t)`` of the precision (for ``k = 0`` only its upper triangle is used) and,
+after :func:`factor_band`, the same block of ``U = L^T``, the transpose of the lower
+block-banded Cholesky factor, so that every inner loop runs along a row. A posterior draw is
+``x = L^-T (L^-1 h + eps)`` (Rue 2001, "Fast sampling of Gaussian Markov random fields",
+J. R. Stat. Soc. B 63; Rue & Held 2005, ch. 2), which is forward filtering backward sampling
+written with the factor: row ``t`` of the back substitution draws block ``t`` from its
+conditional given the later blocks, so a ``jitter`` added to that conditional covariance
+reproduces dynamax's serial ``lgssm_posterior_sample(jitter=...)``. Randomness comes in as
+arrays of standard normals, so a draw never depends on threads. Kernels do no input checking
+(:mod:`ethogram.inference.kalman` does); they release the GIL and are cached on disk.
 """
 
 from __future__ import annotations
@@ -23,65 +24,63 @@ _JIT = dict(cache=True, nogil=True, fastmath=False, error_model="numpy")
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
-# The block operations below keep their innermost loop free of a running sum (each
-# iteration updates a different entry), so that the CPU overlaps them: with fastmath off a
-# dot-product loop would wait for every addition in turn. The order of the additions into
-# each entry is still fixed, so results do not depend on the machine's vector width.
+# The loops below keep their innermost loop along a row and free of a running sum where the
+# work is cubic (each iteration updates a different entry), so that the CPU overlaps them;
+# the order of the additions into each entry is fixed, so results do not depend on the
+# machine's vector width.
 
 
 @njit(**_JIT)
-def _sub_abt(G, t, k, u, q, v, r, m):
-    """G[t, k] -= G[u, q] @ G[v, r].T (blocks of the band, addressed by index: no views)."""
-    for i in range(m):
-        for c in range(m):
-            a = G[u, q, i, c]
-            for j in range(m):
-                G[t, k, i, j] -= a * G[v, r, j, c]
+def _sub_ztY(G, t, k, j, r, q, m):
+    """G[t, k] -= G[j, r].T @ G[t, q] (blocks addressed by index: no views)."""
+    for c in range(m):
+        for a in range(m):
+            z = G[j, r, c, a]
+            for b in range(m):
+                G[t, k, a, b] -= z * G[t, q, c, b]
 
 
 @njit(**_JIT)
-def _sub_aat_lower(G, t, q, m):
-    """Lower triangle of G[t, 0] -= G[t, q] @ G[t, q].T."""
-    for i in range(m):
-        for c in range(m):
-            a = G[t, q, i, c]
-            for j in range(i + 1):
-                G[t, 0, i, j] -= a * G[t, q, j, c]
+def _sub_yty_upper(G, t, q, m):
+    """Upper triangle of G[t, 0] -= G[t, q].T @ G[t, q]."""
+    for c in range(m):
+        for a in range(m):
+            y = G[t, q, c, a]
+            for b in range(a, m):
+                G[t, 0, a, b] -= y * G[t, q, c, b]
 
 
 @njit(**_JIT)
-def _solve_right_lt(G, t, k, d, inv_diag, m):
-    """G[t, k] <- G[t, k] @ L^-T with L = G[d, 0] lower triangular, column by column;
-    ``inv_diag[d]`` holds the reciprocals of L's diagonal."""
-    for j in range(m):
-        r = inv_diag[d, j]
-        for i in range(m):
-            G[t, k, i, j] *= r
-        for jj in range(j + 1, m):
-            a = G[d, 0, jj, j]
-            for i in range(m):
-                G[t, k, i, jj] -= a * G[t, k, i, j]
+def _solve_upper_t(G, t, k, d, inv_diag, m):
+    """G[t, k] <- U^-T G[t, k] with U = G[d, 0] upper triangular (forward, row by row)."""
+    for c in range(m):
+        r0 = inv_diag[d, c]
+        for b in range(m):
+            G[t, k, c, b] *= r0
+        for r in range(c + 1, m):
+            u = G[d, 0, c, r]
+            for b in range(m):
+                G[t, k, r, b] -= u * G[t, k, c, b]
 
 
 @njit(**_JIT)
-def _chol_lower(G, t, inv_diag, m):
-    """In-place Cholesky of the lower triangle of G[t, 0] (reciprocals of its diagonal to
+def _chol_upper(G, t, inv_diag, m):
+    """In-place ``G[t, 0] = U^T U`` on the upper triangle (reciprocals of U's diagonal to
     ``inv_diag[t]``); False if the block is not positive definite."""
     for j in range(m):
         s = G[t, 0, j, j]
-        for c in range(j):
-            s -= G[t, 0, j, c] * G[t, 0, j, c]
         if not s > 0.0 or not np.isfinite(s):
             return False
         d = np.sqrt(s)
-        G[t, 0, j, j] = d
         r = 1.0 / d
+        G[t, 0, j, j] = d
         inv_diag[t, j] = r
-        for i in range(j + 1, m):
-            s = G[t, 0, i, j]
-            for c in range(j):
-                s -= G[t, 0, i, c] * G[t, 0, j, c]
-            G[t, 0, i, j] = s * r
+        for b in range(j + 1, m):
+            G[t, 0, j, b] *= r
+        for a in range(j + 1, m):
+            u = G[t, 0, j, a]
+            for b in range(a, m):
+                G[t, 0, a, b] -= u * G[t, 0, j, b]
     return True
 
 
@@ -111,28 +110,29 @@ def assemble_band(band, lin, frame_prec, frame_lin, frame_block, frame_pos, prio
         pos = frame_pos[f]
         for i in range(M):
             lin[t, pos + i] += frame_lin[f, i]
-            for j in range(i + 1):
+            for j in range(i, M):
                 band[t, 0, pos + i, pos + j] += frame_prec[f, i, j]
     for t in range(nb):
         s = factor_index[t]
         if s < 0:
             continue
         const += factor_const[s]
-        for a in range(W1):
+        for a in range(W1):  # block row t - w + a of the precision
             ta = t - w + a
             for i in range(m):
                 lin[ta, i] += factor_lin[s, a * m + i]
-                for b in range(a + 1):
-                    jmax = i + 1 if a == b else m
-                    for j in range(jmax):
-                        band[ta, a - b, i, j] += factor_prec[s, a * m + i, b * m + j]
+            for b in range(a + 1):  # block (tb, ta) with tb = t - w + b <= ta, stored at [ta, a - b]
+                for i in range(m):
+                    j0 = i if a == b else 0
+                    for j in range(j0, m):
+                        band[ta, a - b, i, j] += factor_prec[s, b * m + i, a * m + j]
     return const
 
 
 @njit(**_JIT)
 def factor_band(band, inv_diag):
-    """Block-banded Cholesky in place (reciprocals of the diagonal to ``inv_diag`` (nb, m));
-    returns -1, or the first block that is not positive definite."""
+    """Block-banded Cholesky in place (``U = L^T``, reciprocals of its diagonal to
+    ``inv_diag`` (nb, m)); returns -1, or the first block that is not positive definite."""
     nb, W1, m, _ = band.shape
     w = W1 - 1
     for t in range(nb):
@@ -140,11 +140,11 @@ def factor_band(band, inv_diag):
         for k in range(kmax, 0, -1):
             j = t - k
             for q in range(k + 1, kmax + 1):
-                _sub_abt(band, t, k, t, q, j, q - k, m)
-            _solve_right_lt(band, t, k, j, inv_diag, m)
+                _sub_ztY(band, t, k, j, q - k, q, m)
+            _solve_upper_t(band, t, k, j, inv_diag, m)
         for q in range(1, kmax + 1):
-            _sub_aat_lower(band, t, q, m)
-        if not _chol_lower(band, t, inv_diag, m):
+            _sub_yty_upper(band, t, q, m)
+        if not _chol_upper(band, t, inv_diag, m):
             return t
     return -1
 
@@ -162,12 +162,12 @@ def forward_solve(band, inv_diag, lin, out):
             for c in range(m):
                 u = out[t - q, c]
                 for i in range(m):
-                    out[t, i] -= band[t, q, i, c] * u
+                    out[t, i] -= band[t, q, c, i] * u
         for c in range(m):
             out[t, c] *= inv_diag[t, c]
             u = out[t, c]
             for i in range(c + 1, m):
-                out[t, i] -= band[t, 0, i, c] * u
+                out[t, i] -= band[t, 0, c, i] * u
             logdet += np.log(band[t, 0, c, c])
     return logdet
 
@@ -180,16 +180,15 @@ def backward_sample(band, inv_diag, rhs, jitter_normals, jitter_sd, out):
     w = W1 - 1
     for t in range(nb - 1, -1, -1):
         for i in range(m):
-            out[t, i] = rhs[t, i]
-        for q in range(1, min(w, nb - 1 - t) + 1):
-            for c in range(m):
-                u = out[t + q, c]
-                for i in range(m):
-                    out[t, i] -= band[t + q, q, c, i] * u
+            s = rhs[t, i]
+            for q in range(1, min(w, nb - 1 - t) + 1):
+                for c in range(m):
+                    s -= band[t + q, q, i, c] * out[t + q, c]
+            out[t, i] = s
         for i in range(m - 1, -1, -1):
             s = out[t, i]
             for c in range(i + 1, m):
-                s -= band[t, 0, c, i] * out[t, c]
+                s -= band[t, 0, i, c] * out[t, c]
             out[t, i] = s * inv_diag[t, i]
         if jitter_sd > 0.0 and t < nb - 1:
             for i in range(m):

@@ -64,13 +64,15 @@ def ar_log_likes(x, ar_weights, ar_covs) -> np.ndarray:
             f"ar_weights must be (S, {M}, {M}*L + 1) and ar_covs (S, {M}, {M}) with T > L; got "
             f"{Ab.shape}, {Q.shape}, T={T}"
         )
-    U = np.concatenate([x[lag:T - L + lag] for lag in range(L)] + [np.ones((T - L, 1))], axis=1)
-    resid = x[L:][None] - U @ np.swapaxes(Ab, 1, 2)  # (S, T-L, M)
+    S = Ab.shape[0]
+    U = np.concatenate([x[L:]] + [x[lag:T - L + lag] for lag in range(L)] + [np.ones((T - L, 1))],
+                       axis=1)  # rows [x_t, u_t]
     chol = np.linalg.cholesky(Q)
-    white = np.linalg.solve(chol, np.swapaxes(resid, 1, 2))  # (S, M, T-L)
+    # whitened residual of every syllable in one product: L_s^-1 (x_t - Ab_s u_t)
+    W = np.linalg.solve(chol, np.concatenate([np.broadcast_to(np.eye(M), (S, M, M)), -Ab], axis=2))
+    white = (U @ W.reshape(S * M, -1).T).reshape(T - L, S, M)
     half_logdet = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
-    ll = -0.5 * np.sum(white**2, axis=1) - half_logdet[:, None] - 0.5 * M * LOG_2PI
-    return ll.T
+    return -0.5 * np.einsum("tsm,tsm->ts", white, white) - half_logdet - 0.5 * M * LOG_2PI
 
 
 def log_prob_syllables(syllables, transition_matrix, num_lags: int, mask=None) -> float:
