@@ -35,9 +35,15 @@ def problem(T, M, L, p, S=100, used=20, seed=0):
     Ab = np.concatenate([A, rng.normal(size=(S, M, 1)) * 0.1], axis=2)
     Q = np.broadcast_to(0.05 * np.eye(M), (S, M, M)).copy()
     z = np.repeat(rng.integers(0, used, size=T // 10 + 1), 10)[: T - L]
-    return dict(obs=rng.normal(size=(T, p)) * 10, obs_var=rng.uniform(1, 5, size=(T, p)),
-                emission_matrix=rng.normal(size=(p, M)) * 10, emission_offset=np.zeros(p),
-                ar_weights=Ab, ar_covs=Q, syllables=z)
+    return dict(
+        obs=rng.normal(size=(T, p)) * 10,
+        obs_var=rng.uniform(1, 5, size=(T, p)),
+        emission_matrix=rng.normal(size=(p, M)) * 10,
+        emission_offset=np.zeros(p),
+        ar_weights=Ab,
+        ar_covs=Q,
+        syllables=z,
+    )
 
 
 def median_time(fn, repeats=30):
@@ -97,12 +103,16 @@ def sweep_pieces(T=2330, K=4, D=2, M=4, L=3, S=100, seed=0):
         e = G.squared_errors(Y, G.estimate_keypoints(x, v, h, C, d))
         return G.sample_noise_scales(rng, e, s0, 5.0, D)
 
-    return [("beta, pi (table counts, Dirichlet)", transitions),
-            ("Ab, Q (statistics, MNIW draws)", ar_params),
-            ("z (AR log-likelihoods, FFBS)", syllables),
-            ("x companion (jax-moseq)", lambda: latent()),
-            ("x exact", lambda: latent(lag_noise=0.0, jitter=0.0)),
-            ("h (von Mises)", heading), ("v (random walk)", centroid), ("s (inverse gamma)", scales)]
+    return [
+        ("beta, pi (table counts, Dirichlet)", transitions),
+        ("Ab, Q (statistics, MNIW draws)", ar_params),
+        ("z (AR log-likelihoods, FFBS)", syllables),
+        ("x companion (jax-moseq)", lambda: latent()),
+        ("x exact", lambda: latent(lag_noise=0.0, jitter=0.0)),
+        ("h (von Mises)", heading),
+        ("v (random walk)", centroid),
+        ("s (inverse gamma)", scales),
+    ]
 
 
 def main():
@@ -111,9 +121,11 @@ def main():
     rows = []
     for M, L, p in [(4, 3, 8), (6, 3, 8), (10, 3, 26)]:
         pr = problem(T, M, L, p)
-        for name, opts in [("companion (jax-moseq: lag_noise 1e-2, jitter 1e-3)", {}),
-                           ("exact (lag_noise 0, jitter 0)", dict(lag_noise=0.0, jitter=0.0))]:
-            sec = median_time(lambda: kalman.sample_ar_lds(rng, **pr, **opts))
+        for name, opts in [
+            ("companion (jax-moseq: lag_noise 1e-2, jitter 1e-3)", {}),
+            ("exact (lag_noise 0, jitter 0)", dict(lag_noise=0.0, jitter=0.0)),
+        ]:
+            sec = median_time(lambda pr=pr, opts=opts: kalman.sample_ar_lds(rng, **pr, **opts))
             rows.append((f"sample_ar_lds {name}", f"({M}, {L}, {p})", sec))
     y = rng.normal(size=(T, 2))
     sec = median_time(lambda: kalman.sample_random_walk(rng, y, rng.uniform(0.5, 2, T), 0.5))
@@ -125,7 +137,9 @@ def main():
     print("|---|---|---|---|---|")
     for name, shape, (wall, cpu) in rows:
         print(f"| {name} | {shape} | {wall * 1e3:.2f} | {cpu * 1e3:.2f} | {cpu / T * 1e6:.2f} |")
-    print("\nOne sweep, piece by piece (T = 2330, 4 keypoints in 2-D, M = 4, L = 3, 100 syllables)\n")
+    print(
+        "\nOne sweep, piece by piece (T = 2330, 4 keypoints in 2-D, M = 4, L = 3, 100 syllables)\n"
+    )
     print("| update | wall ms | CPU ms |")
     print("|---|---|---|")
     for name, (wall, cpu) in pieces:
@@ -134,8 +148,10 @@ def main():
     ar_only = sum(cost[k] for k in list(cost)[:3])
     rest = sum(cost[k] for k in list(cost)[5:])
     for label, xname in (("companion", "x companion (jax-moseq)"), ("exact", "x exact")):
-        print(f"\nsum, CPU: AR-only {ar_only * 1e3:.2f} ms; full with x {label} "
-              f"{(ar_only + cost[xname] + rest) * 1e3:.2f} ms")
+        print(
+            f"\nsum, CPU: AR-only {ar_only * 1e3:.2f} ms; full with x {label} "
+            f"{(ar_only + cost[xname] + rest) * 1e3:.2f} ms"
+        )
 
 
 if __name__ == "__main__":

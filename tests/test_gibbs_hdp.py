@@ -81,14 +81,18 @@ def test_diagonal_tables_and_override(n, c, kappa):
         m = G.sample_table_counts(rng, np.full((S, S), n), np.full(S, c), kappa)
         diag.append(np.diag(m).copy())
         kept.append(np.diag(G.override_tables(rng, m, np.full(S, c), kappa)))
-        np.testing.assert_array_equal(G.override_tables(rng, m, np.full(S, c), kappa)[~np.eye(S, dtype=bool)],
-                                      m[~np.eye(S, dtype=bool)])
+        np.testing.assert_array_equal(
+            G.override_tables(rng, m, np.full(S, c), kappa)[~np.eye(S, dtype=bool)],
+            m[~np.eye(S, dtype=bool)],
+        )
     diag, kept = np.concatenate(diag), np.concatenate(kept)
     pm = _table_pmf(n, c + kappa)
     assert _gof(diag, pm) > 1e-3
     # m_bar = Binomial(m, c / (c + kappa)) mixed over the law of m
     p = c / (c + kappa)
-    mix = np.array([sum(pm[m] * stats.binom(m, p).pmf(a) for m in range(n + 1)) for a in range(n + 1)])
+    mix = np.array(
+        [sum(pm[m] * stats.binom(m, p).pmf(a) for m in range(n + 1)) for a in range(n + 1)]
+    )
     assert _gof(kept, mix) > 1e-3
 
 
@@ -159,7 +163,9 @@ def test_global_weights_and_rows_moments():
     assert np.all(np.abs(beta.mean(0) - conc / conc.sum()) < 5 * beta.std(0) / np.sqrt(n))
     counts = np.array([[10, 1, 0], [2, 3, 4], [0, 0, 0]])
     b = np.array([0.2, 0.5, 0.3])
-    pis = np.array([G.sample_transition_matrix(rng, counts, b, alpha=2.0, kappa=4.0) for _ in range(n)])
+    pis = np.array(
+        [G.sample_transition_matrix(rng, counts, b, alpha=2.0, kappa=4.0) for _ in range(n)]
+    )
     conc = counts + 2.0 * b + 4.0 * np.eye(S)
     expected = conc / conc.sum(1, keepdims=True)
     assert np.all(np.abs(pis.mean(0) - expected) < 5 * pis.std(0) / np.sqrt(n))

@@ -1,14 +1,15 @@
-"""Keypoint-SLDS geometry and conditionals (``ethogram.models.gibbs.keypoints``), checked independently.
+"""Keypoint-SLDS geometry and conditionals (``ethogram.models.gibbs.keypoints``), checked
+independently.
 
 The centring matrix satisfies its identities and equals minus scipy's Helmert matrix transposed.
 The pose sampler's inputs reproduce the model exactly (``egocentric(Yhat) = H x + d``). The
 heading's von Mises conditional equals, on a fine grid, the normalised product of the keypoint
 likelihoods as a function of the angle (2-D and 3-D), and 20000 draws pass a KS test against
-that numerically integrated law. The noise scale and noise variance conditionals are proportional to
-prior x likelihood on a grid (scipy densities), and their draws pass KS tests against scipy's inverse
-gamma; jax-moseq's "+3" on 2-D data is a different law that the same test rejects. The
-confidence map, and the centroid pseudo-observations (the product of the keypoint likelihoods in
-``v``), are checked against their closed forms.
+that numerically integrated law. The noise scale and noise variance conditionals are
+proportional to prior x likelihood on a grid (scipy densities), and their draws pass KS tests
+against scipy's inverse gamma; jax-moseq's "+3" on 2-D data is a different law that the same
+test rejects. The confidence map, and the centroid pseudo-observations (the product of the
+keypoint likelihoods in ``v``), are checked against their closed forms.
 """
 
 import numpy as np
@@ -115,8 +116,9 @@ def test_noise_scale_conditional(D):
     grid = np.geomspace(1e-2, 1e3, 2001)
     prior = stats.invgamma(nu / 2, scale=nu * s0 / 2)
     law = stats.invgamma((nu + D) / 2, scale=(nu * s0 + e / sig) / 2)
-    _assert_proportional(grid, prior.logpdf,
-                         lambda s: stats.norm(0, np.sqrt(s[:, None] * sig)).logpdf(r).sum(1), law)
+    _assert_proportional(
+        grid, prior.logpdf, lambda s: stats.norm(0, np.sqrt(s[:, None] * sig)).logpdf(r).sum(1), law
+    )
     draws = G.sample_noise_scales(np.random.default_rng(1), np.full((200, 100), e), s0, nu, D, sig)
     assert draws.shape == (200, 100)
     assert stats.kstest(draws.ravel(), law.cdf).pvalue > 1e-3
@@ -124,7 +126,9 @@ def test_noise_scale_conditional(D):
 
 def test_moseq_plus_three_is_another_law_on_2d():
     nu, s0, e = 5.0, 3.0, 4.0
-    quirk = G.sample_noise_scales(np.random.default_rng(2), np.full(20000, e), s0, nu, 2, added_dof=3)
+    quirk = G.sample_noise_scales(
+        np.random.default_rng(2), np.full(20000, e), s0, nu, 2, added_dof=3
+    )
     assert stats.kstest(quirk, stats.invgamma(4.0, scale=(nu * s0 + e) / 2).cdf).pvalue > 1e-3
     assert stats.kstest(quirk, stats.invgamma(3.5, scale=(nu * s0 + e) / 2).cdf).pvalue < 1e-6
 
@@ -148,9 +152,20 @@ def test_noise_variance_conditional(D):
     n = mask.sum()
     law = stats.invgamma((nu + D * n) / 2, scale=(nu * s2_0 + np.sum(e[mask] / s[mask])) / 2)
     _assert_proportional(grid, prior.logpdf, loglik, law)
-    draws = np.concatenate([G.sample_noise_variances(np.random.default_rng(k), e[:, None].repeat(50, 1),
-                                                     s[:, None].repeat(50, 1), nu, s2_0, D, mask)
-                            for k in range(400)])
+    draws = np.concatenate(
+        [
+            G.sample_noise_variances(
+                np.random.default_rng(k),
+                e[:, None].repeat(50, 1),
+                s[:, None].repeat(50, 1),
+                nu,
+                s2_0,
+                D,
+                mask,
+            )
+            for k in range(400)
+        ]
+    )
     assert stats.kstest(draws, law.cdf).pvalue > 1e-3
 
 
@@ -161,8 +176,11 @@ def test_noise_prior_from_confidence():
     np.testing.assert_allclose(s0[0], 10 ** (2 * (-0.5 * np.log10(c + 1e-6) + 0.25)), rtol=1e-14)
     assert s0[0, 0] == pytest.approx(np.sqrt(10), rel=1e-3)  # "about 3.16 at conf = 1"
     assert s0[0, 1] == pytest.approx(np.sqrt(10) / 1e-3, rel=1e-2)  # "about 3.16e3 at conf = 0"
-    np.testing.assert_allclose(G.noise_prior_from_confidence(conf, -1.0, 0.5, 0.0)[0, 2],
-                               (10**0.5 * (0.5 + 1e-6) ** -1.0) ** 2, rtol=1e-12)
+    np.testing.assert_allclose(
+        G.noise_prior_from_confidence(conf, -1.0, 0.5, 0.0)[0, 2],
+        (10**0.5 * (0.5 + 1e-6) ** -1.0) ** 2,
+        rtol=1e-12,
+    )
 
 
 @pytest.mark.parametrize("D", [2, 3])

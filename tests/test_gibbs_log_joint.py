@@ -23,13 +23,22 @@ def _model(D, seed=0, T=9, K=4, M=2, L=2, S=3):
     Q = B @ B.transpose(0, 2, 1) + 0.3 * np.eye(M)
     pi = rng.dirichlet(np.ones(S), size=S)
     return dict(
-        keypoints=rng.normal(size=(T, K, D)) * 3, x=rng.normal(size=(T, M)),
-        centroid=rng.normal(size=(T, D)) * 5, heading=rng.uniform(-np.pi, np.pi, T),
-        scales=rng.uniform(0.5, 4, (T, K)), syllables=rng.integers(0, S, T - L),
-        transition_matrix=pi, ar_weights=Ab, ar_covs=Q,
-        loadings=rng.normal(size=((K - 1) * D, M)), offset=rng.normal(size=(K - 1) * D),
-        noise_prior=rng.uniform(1, 5, (T, K)), nu_s=5.0, sigmasq_loc=0.7,
-        sigmasq=rng.uniform(0.5, 2, K), mask=np.array([1, 1, 1, 0, 1, 1, 0, 1, 1], bool),
+        keypoints=rng.normal(size=(T, K, D)) * 3,
+        x=rng.normal(size=(T, M)),
+        centroid=rng.normal(size=(T, D)) * 5,
+        heading=rng.uniform(-np.pi, np.pi, T),
+        scales=rng.uniform(0.5, 4, (T, K)),
+        syllables=rng.integers(0, S, T - L),
+        transition_matrix=pi,
+        ar_weights=Ab,
+        ar_covs=Q,
+        loadings=rng.normal(size=((K - 1) * D, M)),
+        offset=rng.normal(size=(K - 1) * D),
+        noise_prior=rng.uniform(1, 5, (T, K)),
+        nu_s=5.0,
+        sigmasq_loc=0.7,
+        sigmasq=rng.uniform(0.5, 2, K),
+        mask=np.array([1, 1, 1, 0, 1, 1, 0, 1, 1], bool),
     )
 
 
@@ -59,19 +68,26 @@ def _reference(m):
         ref["z"] += mask[t] * np.log(m["transition_matrix"][z[t - L - 1], z[t - L]])
     for t in range(L, T):
         Ab = m["ar_weights"][z[t - L]]
-        ref["x"] += mask[t] * stats.multivariate_normal(Ab @ _u(x, t, L), m["ar_covs"][z[t - L]]).logpdf(x[t])
+        ref["x"] += mask[t] * stats.multivariate_normal(
+            Ab @ _u(x, t, L), m["ar_covs"][z[t - L]]
+        ).logpdf(x[t])
     Yhat = _predicted(m)
     nu = m["nu_s"]
     for t in range(T):
         for k in range(K):
             var = m["scales"][t, k] * m["sigmasq"][k]
-            ref["Y"] += mask[t] * stats.multivariate_normal(Yhat[t, k], var * np.eye(D)).logpdf(m["keypoints"][t, k])
+            ref["Y"] += mask[t] * stats.multivariate_normal(Yhat[t, k], var * np.eye(D)).logpdf(
+                m["keypoints"][t, k]
+            )
             s0 = m["noise_prior"][t, k]
             const = 0.5 * nu * np.log(nu * s0 / 2) - gammaln(nu / 2)
-            ref["s"] += mask[t] * (stats.invgamma(nu / 2, scale=nu * s0 / 2).logpdf(m["scales"][t, k]) - const)
+            ref["s"] += mask[t] * (
+                stats.invgamma(nu / 2, scale=nu * s0 / 2).logpdf(m["scales"][t, k]) - const
+            )
     for t in range(1, T):
-        ref["v"] += mask[t] * stats.multivariate_normal(m["centroid"][t - 1], m["sigmasq_loc"] * np.eye(D)
-                                                        ).logpdf(m["centroid"][t])
+        ref["v"] += mask[t] * stats.multivariate_normal(
+            m["centroid"][t - 1], m["sigmasq_loc"] * np.eye(D)
+        ).logpdf(m["centroid"][t])
     return ref, Yhat
 
 
@@ -79,14 +95,18 @@ def _reference(m):
 def test_every_group_matches_scipy(D):
     m = _model(D)
     ref, Yhat = _reference(m)
-    np.testing.assert_allclose(G.estimate_keypoints(m["x"], m["centroid"], m["heading"], m["loadings"],
-                                                    m["offset"]), Yhat, atol=1e-12)
+    np.testing.assert_allclose(
+        G.estimate_keypoints(m["x"], m["centroid"], m["heading"], m["loadings"], m["offset"]),
+        Yhat,
+        atol=1e-12,
+    )
     got = G.log_joint_keypoint_slds(**m)
     assert set(got) == {"z", "x", "Y", "s", "v"}
     for key in ref:
         assert got[key] == pytest.approx(ref[key], rel=1e-12), key
-    arhmm = G.log_joint_arhmm(m["x"], m["syllables"], m["transition_matrix"], m["ar_weights"],
-                              m["ar_covs"], m["mask"])
+    arhmm = G.log_joint_arhmm(
+        m["x"], m["syllables"], m["transition_matrix"], m["ar_weights"], m["ar_covs"], m["mask"]
+    )
     assert arhmm == pytest.approx({"z": ref["z"], "x": ref["x"]}, rel=1e-12)
 
 
@@ -96,14 +116,20 @@ def test_ar_log_likes_every_state():
     assert ll.shape == (9 - 2, 3)
     for t in range(2, 9):
         for s in range(3):
-            want = stats.multivariate_normal(m["ar_weights"][s] @ _u(m["x"], t, 2), m["ar_covs"][s]).logpdf(m["x"][t])
+            want = stats.multivariate_normal(
+                m["ar_weights"][s] @ _u(m["x"], t, 2), m["ar_covs"][s]
+            ).logpdf(m["x"][t])
             assert ll[t - 2, s] == pytest.approx(want, rel=1e-12)
 
 
 def test_normalised_scale_prior_is_scipys():
     m = _model(2, seed=2)
-    want = sum(m["mask"][t] * stats.invgamma(2.5, scale=2.5 * m["noise_prior"][t, k]).logpdf(m["scales"][t, k])
-               for t in range(9) for k in range(4))
+    want = sum(
+        m["mask"][t]
+        * stats.invgamma(2.5, scale=2.5 * m["noise_prior"][t, k]).logpdf(m["scales"][t, k])
+        for t in range(9)
+        for k in range(4)
+    )
     got = G.log_prob_noise_scales(m["scales"], m["noise_prior"], 5.0, m["mask"], normalized=True)
     assert got == pytest.approx(want, rel=1e-12)
 

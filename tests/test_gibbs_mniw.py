@@ -40,7 +40,7 @@ def test_stats_match_loops():
         ref[1][s] += np.outer(x[t], u)
         ref[2][s] += np.outer(x[t], x[t])
         ref[3][s] += 1
-    for got, want in zip(st, ref):
+    for got, want in zip(st, ref, strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     assert st.counts[2] == 0
     both = st + st
@@ -52,8 +52,9 @@ def _prior(M, L, seed=1):
     P = M * L + 1
     A = rng.normal(size=(P, P))
     B = rng.normal(size=(M, M))
-    return dict(M_0=rng.normal(size=(M, P)), K_0=A @ A.T + np.eye(P), S_0=B @ B.T + np.eye(M),
-                nu_0=M + 2.5)
+    return dict(
+        M_0=rng.normal(size=(M, P)), K_0=A @ A.T + np.eye(P), S_0=B @ B.T + np.eye(M), nu_0=M + 2.5
+    )
 
 
 def _vec(A):
@@ -141,7 +142,7 @@ def test_draws_match_posterior_moments():
     post = G.mniw_posterior(G.ar_regression_stats(x, z, 3, L, mask), **pr)
     rng = np.random.default_rng(10)
     n = 20000
-    Ab, Q = zip(*(G.sample_ar_params(rng, post) for _ in range(n)))
+    Ab, Q = zip(*(G.sample_ar_params(rng, post) for _ in range(n)), strict=True)
     Ab, Q = np.array(Ab), np.array(Q)
     for s in range(3):
         EQ = post.S[s] / (post.nu[s] - M - 1)
@@ -159,8 +160,11 @@ def test_invwishart_against_scipy(M, nu):
     scale = B @ B.T + np.eye(M)
     ours = G.sample_invwishart(rng, np.full(20000, nu), np.broadcast_to(scale, (20000, M, M)))
     ref = stats.invwishart(df=nu, scale=scale).rvs(20000, random_state=12).reshape(20000, M, M)
-    feats = [lambda q: np.log(q[:, 0, 0]), lambda q: np.linalg.slogdet(q)[1],
-             lambda q: np.trace(q, axis1=1, axis2=2)]
+    feats = [
+        lambda q: np.log(q[:, 0, 0]),
+        lambda q: np.linalg.slogdet(q)[1],
+        lambda q: np.trace(q, axis1=1, axis2=2),
+    ]
     if M > 1:
         feats.append(lambda q: q[:, 0, 1] / np.sqrt(q[:, 0, 0] * q[:, 1, 1]))
     for f in feats:

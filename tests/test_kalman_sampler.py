@@ -31,8 +31,15 @@ def _problem(seed, T=7, M=2, L=3, p=3, S=2):
     y = rng.normal(size=(T, p)) * 2
     r = rng.uniform(0.3, 2.0, size=(T, p))
     z = rng.integers(0, S, size=T - L)
-    return dict(obs=y, obs_var=r, emission_matrix=H, emission_offset=d, ar_weights=Ab, ar_covs=Q,
-                syllables=z)
+    return dict(
+        obs=y,
+        obs_var=r,
+        emission_matrix=H,
+        emission_offset=d,
+        ar_weights=Ab,
+        ar_covs=Q,
+        syllables=z,
+    )
 
 
 # ------------------------------------------------------------------- dense references
@@ -59,18 +66,18 @@ def _dense_exact(pr, mask, initial_var=10.0, masked_obs_var=10.0, masked_dyn=10.
     n = T * M
     Lam0, h0 = np.zeros((n, n)), np.zeros(n)
     for t in range(L):
-        Lam0[t * M:(t + 1) * M, t * M:(t + 1) * M] += np.eye(M) / initial_var
+        Lam0[t * M : (t + 1) * M, t * M : (t + 1) * M] += np.eye(M) / initial_var
     for t in range(L, T):
         B = np.zeros((M, n))
         if masked_dyn is not None and not mask[t - 1]:
-            B[:, (t - 1) * M:t * M] = -np.eye(M)
-            B[:, t * M:(t + 1) * M] = np.eye(M)
+            B[:, (t - 1) * M : t * M] = -np.eye(M)
+            B[:, t * M : (t + 1) * M] = np.eye(M)
             _add_factor(Lam0, h0, B, np.zeros(M), masked_dyn * np.eye(M))
             continue
         s = z[t - L]
         for lag in range(L):  # A_{lag} multiplies x_{t-L+lag}
-            B[:, (t - L + lag) * M:(t - L + lag + 1) * M] = -Ab[s, :, lag * M:(lag + 1) * M]
-        B[:, t * M:(t + 1) * M] = np.eye(M)
+            B[:, (t - L + lag) * M : (t - L + lag + 1) * M] = -Ab[s, :, lag * M : (lag + 1) * M]
+        B[:, t * M : (t + 1) * M] = np.eye(M)
         _add_factor(Lam0, h0, B, Ab[s, :, -1], Q[s])
     E, R, yy = [], [], []
     for t in range(T):
@@ -78,11 +85,13 @@ def _dense_exact(pr, mask, initial_var=10.0, masked_obs_var=10.0, masked_dyn=10.
         if np.isinf(var).any():
             continue
         Et = np.zeros((r.shape[1], n))
-        Et[:, t * M:(t + 1) * M] = H
+        Et[:, t * M : (t + 1) * M] = H
         E.append(Et), R.append(var), yy.append(y[t] - d)
     E, R, yy = np.vstack(E), np.concatenate(R), np.concatenate(yy)
     prior_mean, prior_cov = _gaussian(Lam0, h0)
-    log_norm = stats.multivariate_normal(E @ prior_mean, E @ prior_cov @ E.T + np.diag(R)).logpdf(yy)
+    log_norm = stats.multivariate_normal(E @ prior_mean, E @ prior_cov @ E.T + np.diag(R)).logpdf(
+        yy
+    )
     mean, cov = _gaussian(Lam0 + E.T @ (E / R[:, None]), h0 + E.T @ (yy / R))
     return mean, cov, log_norm
 
@@ -98,7 +107,7 @@ def _companion_pieces(pr, mask, lag_noise, initial_var=10.0, masked_obs_var=10.0
     m0, P0 = np.zeros(N), initial_var * np.eye(N)
     for b in range(L - 1):  # the prior is conditioned on the first L-1 frames, unmasked
         C0 = np.zeros((H.shape[0], N))
-        C0[:, b * M:(b + 1) * M] = H
+        C0[:, b * M : (b + 1) * M] = H
         S = C0 @ P0 @ C0.T + np.diag(r[b])
         Kg = P0 @ C0.T @ np.linalg.inv(S)
         m0, P0 = m0 + Kg @ (y[b] - d - C0 @ m0), P0 - Kg @ S @ Kg.T
@@ -113,13 +122,13 @@ def _companion_pieces(pr, mask, lag_noise, initial_var=10.0, masked_obs_var=10.0
             continue
         s = z[i]
         F = np.zeros((N, N))
-        F[:N - M, M:] = np.eye(N - M)
-        F[N - M:] = Ab[s, :, :-1]
+        F[: N - M, M:] = np.eye(N - M)
+        F[N - M :] = Ab[s, :, :-1]
         c = np.zeros(N)
         c[-M:] = Ab[s, :, -1]
         Sig = np.zeros((N, N))
-        Sig[:N - M, :N - M] = lag_noise * np.eye(N - M)
-        Sig[N - M:, N - M:] = Q[s]
+        Sig[: N - M, : N - M] = lag_noise * np.eye(N - M)
+        Sig[N - M :, N - M :] = Q[s]
         dyn.append((F, c, Sig))
     ems = []
     for i in range(steps):
@@ -139,17 +148,19 @@ def _dense_companion(pr, mask, lag_noise, **kw):
     _add_factor(Lam, h, np.eye(n)[:N], m0, P0)
     for i, (F, c, Sig) in enumerate(dyn):
         B = np.zeros((N, n))
-        B[:, i * N:(i + 1) * N] = -F
-        B[:, (i + 1) * N:(i + 2) * N] = np.eye(N)
+        B[:, i * N : (i + 1) * N] = -F
+        B[:, (i + 1) * N : (i + 2) * N] = np.eye(N)
         _add_factor(Lam, h, B, c, Sig)
     prior_mean, prior_cov = _gaussian(Lam, h)
     E = np.zeros((steps * C.shape[0], n))
     for i in range(steps):
-        E[i * C.shape[0]:(i + 1) * C.shape[0], i * N:(i + 1) * N] = C
+        E[i * C.shape[0] : (i + 1) * C.shape[0], i * N : (i + 1) * N] = C
     yy = np.concatenate([e[0] - d for e in ems])
     R = np.concatenate([e[1] for e in ems])
     # the first L-1 frames entered m0, P0; their marginal likelihood is added separately
-    log_norm = stats.multivariate_normal(E @ prior_mean, E @ prior_cov @ E.T + np.diag(R)).logpdf(yy)
+    log_norm = stats.multivariate_normal(E @ prior_mean, E @ prior_cov @ E.T + np.diag(R)).logpdf(
+        yy
+    )
     log_norm += _first_frames_loglik(pr, L, M)
     mean, cov = _gaussian(Lam + E.T @ (E / R[:, None]), h + E.T @ (yy / R))
     Rd = _readout(T, M, L)
@@ -158,8 +169,10 @@ def _dense_companion(pr, mask, lag_noise, **kw):
 
 def _first_frames_loglik(pr, L, M, initial_var=10.0):
     y, r, H, d = pr["obs"], pr["obs_var"], pr["emission_matrix"], pr["emission_offset"]
-    return sum(stats.multivariate_normal(d, initial_var * H @ H.T + np.diag(r[b])).logpdf(y[b])
-               for b in range(L - 1))
+    return sum(
+        stats.multivariate_normal(d, initial_var * H @ H.T + np.diag(r[b])).logpdf(y[b])
+        for b in range(L - 1)
+    )
 
 
 def _readout(T, M, L):
@@ -167,10 +180,10 @@ def _readout(T, M, L):
     steps = T - L + 1
     Rd = np.zeros((T * M, steps * N))
     for t in range(L - 1):
-        Rd[t * M:(t + 1) * M, t * M:(t + 1) * M] = np.eye(M)
+        Rd[t * M : (t + 1) * M, t * M : (t + 1) * M] = np.eye(M)
     for i in range(steps):
         t = i + L - 1
-        Rd[t * M:(t + 1) * M, i * N + N - M:(i + 1) * N] = np.eye(M)
+        Rd[t * M : (t + 1) * M, i * N + N - M : (i + 1) * N] = np.eye(M)
     return Rd
 
 
@@ -215,8 +228,9 @@ def _affine_moments(fn, shape):
 # ------------------------------------------------------------------------- exact model
 
 
-@pytest.mark.parametrize("seed, T, M, L, p", [(0, 7, 2, 3, 3), (1, 5, 1, 1, 2), (2, 8, 3, 2, 4),
-                                              (3, 6, 2, 1, 1)])
+@pytest.mark.parametrize(
+    "seed, T, M, L, p", [(0, 7, 2, 3, 3), (1, 5, 1, 1, 2), (2, 8, 3, 2, 4), (3, 6, 2, 1, 1)]
+)
 @pytest.mark.parametrize("masked", [False, True])
 def test_exact_mean_cov_and_normaliser(seed, T, M, L, p, masked):
     pr = _problem(seed, T=T, M=M, L=L, p=p)
@@ -240,23 +254,29 @@ def test_exact_unobserved_masked_frames_and_no_hold():
     pr = _problem(4, T=8, M=2, L=2, p=3)
     mask = np.array([1, 1, 0, 0, 1, 1, 0, 1], bool)
     mean, cov, log_norm = _dense_exact(pr, mask, masked_obs_var=np.inf, masked_dyn=None)
-    opts = dict(mask=mask, lag_noise=0.0, jitter=0.0, masked_obs_var=np.inf, masked_dynamics_var=None)
-    got_mean, got_cov = _affine_moments(lambda e: K.ar_lds_from_normals(e, **pr, **opts).states,
-                                        (8, 2))
+    opts = dict(
+        mask=mask, lag_noise=0.0, jitter=0.0, masked_obs_var=np.inf, masked_dynamics_var=None
+    )
+    got_mean, got_cov = _affine_moments(
+        lambda e: K.ar_lds_from_normals(e, **pr, **opts).states, (8, 2)
+    )
     np.testing.assert_allclose(got_mean, mean, rtol=1e-9, atol=1e-9)
     np.testing.assert_allclose(got_cov, cov, rtol=1e-9, atol=1e-10)
-    assert K.ar_lds_posterior_mean(**pr, **{k: v for k, v in opts.items() if k != "jitter"}
-                                   ).log_normalizer == pytest.approx(log_norm, rel=1e-10)
+    assert K.ar_lds_posterior_mean(
+        **pr, **{k: v for k, v in opts.items() if k != "jitter"}
+    ).log_normalizer == pytest.approx(log_norm, rel=1e-10)
 
 
 def test_exact_sampler_chi_square():
-    """20000 draws through the Generator: Mahalanobis distances ~ chi-square(T*M)."""
+    """20000 draws (one factorisation): Mahalanobis distances ~ chi-square(T*M)."""
     pr = _problem(5, T=6, M=2, L=2, p=3)
     mask = np.array([1, 1, 1, 0, 1, 1], bool)
     mean, cov, _ = _dense_exact(pr, mask)
     rng = np.random.default_rng(123)
-    draws = np.array([K.sample_ar_lds(rng, **pr, mask=mask, lag_noise=0.0, jitter=0.0).states.ravel()
-                      for _ in range(20000)])
+    normals = rng.standard_normal((20000,) + K.ar_lds_noise_shape(6, 2, 2, 0.0))
+    draws = K.ar_lds_from_normals(
+        normals, **pr, mask=mask, lag_noise=0.0, jitter=0.0
+    ).states.reshape(20000, -1)
     resid = draws - mean
     d2 = np.einsum("ni,ij,nj->n", resid, np.linalg.inv(cov), resid)
     assert stats.kstest(d2, stats.chi2(df=mean.size).cdf).pvalue > 1e-3
@@ -335,10 +355,30 @@ def test_companion_sampler_chi_square():
     pr = _problem(9, T=T, M=M, L=L, p=3)
     mean, cov, _ = _dense_companion(pr, np.ones(T, bool), 1e-2)
     rng = np.random.default_rng(321)
-    draws = np.array([K.sample_ar_lds(rng, **pr, jitter=0.0).states.ravel() for _ in range(20000)])
+    normals = rng.standard_normal((20000,) + K.ar_lds_noise_shape(T, M, L))
+    draws = K.ar_lds_from_normals(normals, **pr, jitter=0.0).states.reshape(20000, -1)
     resid = draws - mean
     d2 = np.einsum("ni,ij,nj->n", resid, np.linalg.inv(cov), resid)
     assert stats.kstest(d2, stats.chi2(df=mean.size).cdf).pvalue > 1e-3
+
+
+@pytest.mark.parametrize("lag_noise", [0.0, 1e-2])
+def test_generator_path_is_the_map_of_its_normals(lag_noise):
+    """sample_ar_lds draws the normals, then the jitter normals, and applies the same map;
+    a batch of normals gives the draws one by one."""
+    pr = _problem(12)
+    shape = K.ar_lds_noise_shape(7, 2, 3, lag_noise)
+    got = K.sample_ar_lds(np.random.default_rng(3), **pr, lag_noise=lag_noise).states
+    rng = np.random.default_rng(3)
+    e, j = rng.standard_normal(shape), rng.standard_normal(shape)
+    want = K.ar_lds_from_normals(e, **pr, lag_noise=lag_noise, jitter_normals=j).states
+    np.testing.assert_array_equal(got, want)
+    batch = K.ar_lds_from_normals(
+        np.stack([e, 2 * e]), **pr, lag_noise=lag_noise, jitter_normals=np.stack([j, j])
+    ).states
+    np.testing.assert_array_equal(batch[0], want)
+    two = K.ar_lds_from_normals(2 * e, **pr, lag_noise=lag_noise, jitter_normals=j).states
+    np.testing.assert_allclose(batch[1], two, rtol=1e-13, atol=1e-13)
 
 
 def test_same_seed_same_draw():
@@ -385,7 +425,8 @@ def test_random_walk_mean_cov_normaliser(masked, D):
         mask[[0, 4]] = False
     mean, cov, log_norm = _dense_random_walk(y, g, q, mask)
     got_mean, got_cov = _affine_moments(
-        lambda e: K.random_walk_from_normals(e, y, g, q, mask).states, (T, D))
+        lambda e: K.random_walk_from_normals(e, y, g, q, mask).states, (T, D)
+    )
     np.testing.assert_allclose(got_mean.reshape(T, D), mean, rtol=1e-9, atol=1e-9)
     full = np.kron(cov, np.eye(D))  # coordinates independent, frame-major flattening
     np.testing.assert_allclose(got_cov, full, rtol=1e-9, atol=1e-10)
@@ -399,8 +440,12 @@ def test_random_walk_unobserved_frames_and_chi_square():
     y = rng.normal(size=(T, D))
     mask = np.array([1, 0, 0, 1, 1, 1], bool)
     mean, cov, _ = _dense_random_walk(y, 0.5, np.full(T - 1, 0.3), mask, masked_obs_var=np.inf)
-    draws = np.array([K.sample_random_walk(rng, y, 0.5, 0.3, mask, masked_obs_var=np.inf).states
-                      for _ in range(20000)])
+    draws = np.array(
+        [
+            K.sample_random_walk(rng, y, 0.5, 0.3, mask, masked_obs_var=np.inf).states
+            for _ in range(20000)
+        ]
+    )
     prec = np.linalg.inv(cov)
     resid = draws - mean
     d2 = np.einsum("nti,ts,nsi->n", resid, prec, resid)
@@ -410,13 +455,16 @@ def test_random_walk_unobserved_frames_and_chi_square():
 # ------------------------------------------------------------------------------ errors
 
 
-@pytest.mark.parametrize("change, word", [
-    (dict(obs_var=-1.0), "obs_var"),
-    (dict(syllables=np.array([0, 5, 1, 0])), "syllables"),
-    (dict(syllables=np.zeros(3, int)), "syllables"),
-    (dict(ar_covs=-np.ones((2, 2, 2))), "ar_covs"),
-    (dict(emission_offset=np.zeros(4)), "emission_offset"),
-])
+@pytest.mark.parametrize(
+    "change, word",
+    [
+        (dict(obs_var=-1.0), "obs_var"),
+        (dict(syllables=np.array([0, 5, 1, 0])), "syllables"),
+        (dict(syllables=np.zeros(3, int)), "syllables"),
+        (dict(ar_covs=-np.ones((2, 2, 2))), "ar_covs"),
+        (dict(emission_offset=np.zeros(4)), "emission_offset"),
+    ],
+)
 def test_bad_inputs_name_the_argument(change, word):
     pr = _problem(0)
     if "obs_var" in change:

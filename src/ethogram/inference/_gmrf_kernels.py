@@ -85,8 +85,19 @@ def _chol_upper(G, t, inv_diag, m):
 
 
 @njit(**_JIT)
-def assemble_band(band, lin, frame_prec, frame_lin, frame_block, frame_pos, prior_prec,
-                  factor_index, factor_prec, factor_lin, factor_const):
+def assemble_band(
+    band,
+    lin,
+    frame_prec,
+    frame_lin,
+    frame_block,
+    frame_pos,
+    prior_prec,
+    factor_index,
+    factor_prec,
+    factor_lin,
+    factor_const,
+):
     """Fill ``band`` (zeroed, (nb, w+1, m, m)) and ``lin`` (zeroed, (nb, m)); return the constant.
 
     Frame ``f`` adds its emission's precision ``frame_prec[f]`` (M, M) and linear term
@@ -121,7 +132,9 @@ def assemble_band(band, lin, frame_prec, frame_lin, frame_block, frame_pos, prio
             ta = t - w + a
             for i in range(m):
                 lin[ta, i] += factor_lin[s, a * m + i]
-            for b in range(a + 1):  # block (tb, ta) with tb = t - w + b <= ta, stored at [ta, a - b]
+            for b in range(
+                a + 1
+            ):  # block (tb, ta) with tb = t - w + b <= ta, stored at [ta, a - b]
                 for i in range(m):
                     j0 = i if a == b else 0
                     for j in range(j0, m):

@@ -74,15 +74,16 @@ def transition_counts(syllables, num_states: int, num_lags: int = 0, mask=None) 
     """
     z = np.asarray(syllables)
     S = int(num_states)
-    if z.ndim != 1 or (z.size and (not np.issubdtype(z.dtype, np.integer) or z.min() < 0
-                                   or z.max() >= S)):
+    if z.ndim != 1 or (
+        z.size and (not np.issubdtype(z.dtype, np.integer) or z.min() < 0 or z.max() >= S)
+    ):
         raise ValueError(f"syllables must be a 1-D array of integers in [0, {S})")
     keep = np.ones(max(len(z) - 1, 0), bool)
     if mask is not None:
         m = np.asarray(mask, bool)
         if m.shape != (len(z) + int(num_lags),):
             raise ValueError(f"mask must have shape ({len(z) + int(num_lags)},), got {m.shape}")
-        keep = m[int(num_lags) + 1:]
+        keep = m[int(num_lags) + 1 :]
     flat = z[:-1][keep].astype(np.int64) * S + z[1:][keep]
     return np.bincount(flat, minlength=S * S).reshape(S, S)
 
@@ -112,7 +113,9 @@ def _check_counts(counts) -> np.ndarray:
     return n.astype(np.int64)
 
 
-def sample_table_counts(rng: np.random.Generator, counts, concentrations, kappa: float) -> np.ndarray:
+def sample_table_counts(
+    rng: np.random.Generator, counts, concentrations, kappa: float
+) -> np.ndarray:
     """Table counts ``m_ij`` of the sticky Chinese restaurant franchise given ``n_ij``.
 
     ``m_ij`` is the number of tables among ``n_ij`` customers seated with concentration
@@ -146,7 +149,9 @@ def sample_table_counts(rng: np.random.Generator, counts, concentrations, kappa:
     return out
 
 
-def override_tables(rng: np.random.Generator, table_counts, concentrations, kappa: float) -> np.ndarray:
+def override_tables(
+    rng: np.random.Generator, table_counts, concentrations, kappa: float
+) -> np.ndarray:
     """Remove the diagonal's override tables: ``m_bar_ii ~ Binomial(m_ii, c_i / (c_i + kappa))``.
 
     Keeps the tables that were served from ``beta`` rather than by the sticky override
@@ -197,16 +202,18 @@ def sample_global_weights(rng: np.random.Generator, table_counts, gamma: float) 
     return dirichlet_rows(rng, m.sum(axis=0) + float(gamma) / m.shape[0])
 
 
-def sample_transition_matrix(rng: np.random.Generator, counts, global_weights, alpha: float,
-                             kappa: float) -> np.ndarray:
+def sample_transition_matrix(
+    rng: np.random.Generator, counts, global_weights, alpha: float, kappa: float
+) -> np.ndarray:
     """Rows ``pi_i ~ Dir(n_i. + alpha beta + kappa e_i)`` (jax-moseq ``sample_pi``; no floor)."""
     n = np.asarray(counts, dtype=float)
     beta = np.asarray(global_weights, dtype=float)
     return dirichlet_rows(rng, n + float(alpha) * beta + float(kappa) * np.eye(n.shape[0]))
 
 
-def sample_hdp_transitions(rng: np.random.Generator, counts, global_weights, alpha: float,
-                           kappa: float, gamma: float) -> HDPDraw:
+def sample_hdp_transitions(
+    rng: np.random.Generator, counts, global_weights, alpha: float, kappa: float, gamma: float
+) -> HDPDraw:
     """One Gibbs update of ``(beta, pi)`` given transition counts (section 3.1, steps 2-5).
 
     Tables are drawn with the current ``beta`` (``global_weights``), then ``beta`` is redrawn
@@ -234,8 +241,9 @@ def sample_hdp_transitions(rng: np.random.Generator, counts, global_weights, alp
     return HDPDraw(beta_new, pi, tables)
 
 
-def init_hdp_transitions(rng: np.random.Generator, num_states: int, alpha: float, kappa: float,
-                         gamma: float) -> HDPDraw:
+def init_hdp_transitions(
+    rng: np.random.Generator, num_states: int, alpha: float, kappa: float, gamma: float
+) -> HDPDraw:
     """Initial ``(beta, pi)`` from the prior, as jax-moseq ``init_hdp_transitions``.
 
     ``beta_0 ~ Dir(gamma/S)``, then one update with zero counts, then

@@ -40,7 +40,9 @@ def centering_matrix(num_keypoints: int) -> np.ndarray:
     """
     K = int(num_keypoints)
     if K < 2:
-        raise ValueError(f"num_keypoints must be >= 2 (a pose needs two points), got {num_keypoints}")
+        raise ValueError(
+            f"num_keypoints must be >= 2 (a pose needs two points), got {num_keypoints}"
+        )
     j = np.arange(K - 1)
     G = np.zeros((K, K - 1))
     rows = np.arange(K)[:, None]
@@ -90,7 +92,9 @@ def estimate_keypoints(x, centroid, heading, loadings, offset) -> np.ndarray:
 def egocentric(keypoints, centroid, heading) -> np.ndarray:
     """``R(-h_t)(Y_t - v_t)``, shape (T, K, D): the keypoints in the animal's frame."""
     Y = np.asarray(keypoints, dtype=float)
-    return rotate(Y - np.asarray(centroid, dtype=float)[:, None, :], -np.asarray(heading, dtype=float))
+    return rotate(
+        Y - np.asarray(centroid, dtype=float)[:, None, :], -np.asarray(heading, dtype=float)
+    )
 
 
 def slds_emission(loadings, offset, num_keypoints: int, num_dims: int):
@@ -157,8 +161,15 @@ def _added_dof(added_dof, num_dims):
     return D if added_dof is None else float(added_dof)
 
 
-def sample_noise_scales(rng: np.random.Generator, sq_errors, noise_prior, nu_s: float,
-                        num_dims: int, sigmasq=1.0, added_dof=None) -> np.ndarray:
+def sample_noise_scales(
+    rng: np.random.Generator,
+    sq_errors,
+    noise_prior,
+    nu_s: float,
+    num_dims: int,
+    sigmasq=1.0,
+    added_dof=None,
+) -> np.ndarray:
     """Per-frame, per-keypoint noise scales ``s_tk`` from their conjugate conditional.
 
     With prior ``s ~ Scaled-Inv-chi2(nu_s, s0)`` and D coordinates of residual
@@ -188,12 +199,22 @@ def sample_noise_scales(rng: np.random.Generator, sq_errors, noise_prior, nu_s: 
     """
     e = np.asarray(sq_errors, dtype=float)
     shape = 0.5 * (float(nu_s) + _added_dof(added_dof, num_dims))
-    rate = 0.5 * (float(nu_s) * np.asarray(noise_prior, dtype=float) + e / np.asarray(sigmasq, dtype=float))
+    rate = 0.5 * (
+        float(nu_s) * np.asarray(noise_prior, dtype=float) + e / np.asarray(sigmasq, dtype=float)
+    )
     return rate / rng.standard_gamma(shape, size=np.broadcast(rate, e).shape)
 
 
-def sample_noise_variances(rng: np.random.Generator, sq_errors, scales, nu_sigma: float,
-                           sigmasq_0: float, num_dims: int, mask=None, added_dof=None) -> np.ndarray:
+def sample_noise_variances(
+    rng: np.random.Generator,
+    sq_errors,
+    scales,
+    nu_sigma: float,
+    sigmasq_0: float,
+    num_dims: int,
+    mask=None,
+    added_dof=None,
+) -> np.ndarray:
     """Per-keypoint noise multipliers ``sigmasq_k`` (off in keypoint-MoSeq by default).
 
     ``sigmasq_k ~ InvGamma((nu_sigma + D n)/2, (nu_sigma sigmasq_0 + sum_t e_tk / s_tk)/2)``
@@ -207,13 +228,16 @@ def sample_noise_variances(rng: np.random.Generator, sq_errors, scales, nu_sigma
     e = np.asarray(sq_errors, dtype=float)
     w = np.ones(e.shape[0]) if mask is None else np.asarray(mask, dtype=float)
     shape = 0.5 * (float(nu_sigma) + _added_dof(added_dof, num_dims) * w.sum())
-    rate = 0.5 * (float(nu_sigma) * float(sigmasq_0)
-                  + np.sum(w[:, None] * e / np.asarray(scales, dtype=float), axis=0))
+    rate = 0.5 * (
+        float(nu_sigma) * float(sigmasq_0)
+        + np.sum(w[:, None] * e / np.asarray(scales, dtype=float), axis=0)
+    )
     return rate / rng.standard_gamma(shape, size=rate.shape)
 
 
-def noise_prior_from_confidence(confidence, slope: float = -0.5, intercept: float = 0.25,
-                                conf_pseudocount: float = 1e-3) -> np.ndarray:
+def noise_prior_from_confidence(
+    confidence, slope: float = -0.5, intercept: float = 0.25, conf_pseudocount: float = 1e-3
+) -> np.ndarray:
     """keypoint-MoSeq's prior noise scale from tracker confidences (section 6).
 
     ``c = max(conf, 0) + conf_pseudocount`` (keypoint-moseq ``format_data``; NaN counts as

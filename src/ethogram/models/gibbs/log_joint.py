@@ -1,4 +1,4 @@
-"""The log joint of the sticky HDP-ARHMM and the keypoint SLDS, group by group, as jax-moseq sums it.
+"""Log joint of the sticky HDP-ARHMM and the keypoint SLDS, group by group, as jax-moseq sums it.
 
 Section 4 of ../shared/models/keypoint_moseq_model.md (jax-moseq ``models/arhmm/log_prob.py``,
 ``models/slds/log_prob.py``, ``models/keypoint_slds/log_prob.py``, ``model_likelihood``): the
@@ -65,8 +65,9 @@ def ar_log_likes(x, ar_weights, ar_covs) -> np.ndarray:
             f"{Ab.shape}, {Q.shape}, T={T}"
         )
     S = Ab.shape[0]
-    U = np.concatenate([x[L:]] + [x[lag:T - L + lag] for lag in range(L)] + [np.ones((T - L, 1))],
-                       axis=1)  # rows [x_t, u_t]
+    U = np.concatenate(
+        [x[L:]] + [x[lag : T - L + lag] for lag in range(L)] + [np.ones((T - L, 1))], axis=1
+    )  # rows [x_t, u_t]
     chol = np.linalg.cholesky(Q)
     # whitened residual of every syllable in one product: L_s^-1 (x_t - Ab_s u_t)
     W = np.linalg.solve(chol, np.concatenate([np.broadcast_to(np.eye(M), (S, M, M)), -Ab], axis=2))
@@ -83,7 +84,7 @@ def log_prob_syllables(syllables, transition_matrix, num_lags: int, mask=None) -
     """
     z = np.asarray(syllables)
     pi = np.asarray(transition_matrix, dtype=float)
-    m = _mask(mask, len(z) + int(num_lags))[int(num_lags) + 1:]
+    m = _mask(mask, len(z) + int(num_lags))[int(num_lags) + 1 :]
     keep = m > 0
     with np.errstate(divide="ignore"):
         logp = np.log(pi[z[:-1][keep], z[1:][keep]])
@@ -94,7 +95,7 @@ def log_prob_latents(x, syllables, ar_weights, ar_covs, mask=None) -> float:
     """``sum_{t>=L} mask_t log N(x_t; A_{z_t} u_t + b_{z_t}, Q_{z_t})`` (normalised)."""
     ll = ar_log_likes(x, ar_weights, ar_covs)
     z = np.asarray(syllables)
-    m = _mask(mask, np.asarray(x).shape[0])[np.asarray(x).shape[0] - len(z):]
+    m = _mask(mask, np.asarray(x).shape[0])[np.asarray(x).shape[0] - len(z) :]
     return float(np.sum(m * ll[np.arange(len(z)), z]))
 
 
@@ -107,8 +108,9 @@ def log_prob_keypoints(keypoints, predicted, noise_var, mask=None) -> float:
     return float(np.sum(_mask(mask, Y.shape[0])[:, None] * per))
 
 
-def log_prob_noise_scales(scales, noise_prior, nu_s: float, mask=None,
-                          normalized: bool = False) -> float:
+def log_prob_noise_scales(
+    scales, noise_prior, nu_s: float, mask=None, normalized: bool = False
+) -> float:
     """Scaled-inverse-chi-square log prior of the noise scales ``s``.
 
     jax-moseq's ``scale_log_prob`` drops the constant: ``-nu s0 / (2 s) - (1 + nu/2) log s``
@@ -138,14 +140,32 @@ def log_joint_arhmm(x, syllables, transition_matrix, ar_weights, ar_covs, mask=N
     x = np.asarray(x, dtype=float)
     Ab = np.asarray(ar_weights)
     L = (Ab.shape[2] - 1) // x.shape[1]
-    return {"z": log_prob_syllables(syllables, transition_matrix, L, mask),
-            "x": log_prob_latents(x, syllables, ar_weights, ar_covs, mask)}
+    return {
+        "z": log_prob_syllables(syllables, transition_matrix, L, mask),
+        "x": log_prob_latents(x, syllables, ar_weights, ar_covs, mask),
+    }
 
 
-def log_joint_keypoint_slds(keypoints, x, centroid, heading, scales, syllables, transition_matrix,
-                            ar_weights, ar_covs, loadings, offset, noise_prior, nu_s: float,
-                            sigmasq_loc: float, sigmasq=1.0, mask=None) -> dict:
-    """``{"z", "x", "Y", "s", "v"}`` of one sequence (jax-moseq ``keypoint_slds.log_joint_likelihood``).
+def log_joint_keypoint_slds(
+    keypoints,
+    x,
+    centroid,
+    heading,
+    scales,
+    syllables,
+    transition_matrix,
+    ar_weights,
+    ar_covs,
+    loadings,
+    offset,
+    noise_prior,
+    nu_s: float,
+    sigmasq_loc: float,
+    sigmasq=1.0,
+    mask=None,
+) -> dict:
+    """``{"z", "x", "Y", "s", "v"}`` of one sequence (jax-moseq ``keypoint_slds``
+    ``log_joint_likelihood``).
 
     Parameters
     ----------

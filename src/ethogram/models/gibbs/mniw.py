@@ -48,7 +48,7 @@ class ARStats(NamedTuple):
     counts: np.ndarray
 
     def __add__(self, other):  # statistics of two sequences add entry by entry
-        return ARStats(*(a + b for a, b in zip(self, other)))
+        return ARStats(*(a + b for a, b in zip(self, other, strict=True)))
 
 
 class MNIWPosterior(NamedTuple):
@@ -68,8 +68,9 @@ class MNIWPosterior(NamedTuple):
     nu: np.ndarray
 
 
-def moseq_ar_prior(latent_dim: int, num_lags: int, S_0_scale: float = 0.01,
-                   K_0_scale: float = 10.0) -> dict:
+def moseq_ar_prior(
+    latent_dim: int, num_lags: int, S_0_scale: float = 0.01, K_0_scale: float = 10.0
+) -> dict:
     """keypoint-MoSeq's MNIW prior (jax-moseq ``arhmm/initialize.py``, ``init_hyperparams``).
 
     Parameters
@@ -91,15 +92,18 @@ def moseq_ar_prior(latent_dim: int, num_lags: int, S_0_scale: float = 0.01,
     if M < 1 or L < 1:
         raise ValueError(f"latent_dim and num_lags must be >= 1, got {latent_dim}, {num_lags}")
     M_0 = np.zeros((M, M * L + 1))
-    M_0[:, M * (L - 1):M * L] = np.eye(M)
-    return dict(M_0=M_0, K_0=K_0_scale * np.eye(M * L + 1), S_0=S_0_scale * np.eye(M),
-                nu_0=float(M + 2))
+    M_0[:, M * (L - 1) : M * L] = np.eye(M)
+    return dict(
+        M_0=M_0, K_0=K_0_scale * np.eye(M * L + 1), S_0=S_0_scale * np.eye(M), nu_0=float(M + 2)
+    )
 
 
 def _lag_matrix(x: np.ndarray, L: int) -> np.ndarray:
     """Rows ``u_t = [x_{t-L}, ..., x_{t-1}, 1]`` for t = L .. T-1, shape (T-L, ML+1)."""
     T = x.shape[0]
-    return np.concatenate([x[lag:T - L + lag] for lag in range(L)] + [np.ones((T - L, 1))], axis=1)
+    return np.concatenate(
+        [x[lag : T - L + lag] for lag in range(L)] + [np.ones((T - L, 1))], axis=1
+    )
 
 
 def ar_regression_stats(x, syllables, num_states: int, num_lags: int, mask=None) -> ARStats:
@@ -146,7 +150,7 @@ def ar_regression_stats(x, syllables, num_states: int, num_lags: int, mask=None)
     counts = np.bincount(z, minlength=S)
     start = 0
     for s in np.flatnonzero(counts):
-        idx = order[start:start + counts[s]]
+        idx = order[start : start + counts[s]]
         start += counts[s]
         Us, Xs = U[idx], X[idx]
         out.S_ii[s], out.S_oi[s], out.S_oo[s] = Us.T @ Us, Xs.T @ Us, Xs.T @ Xs
@@ -163,7 +167,9 @@ def _psd_inv(A, boost):
     return _sym(np.linalg.inv(A))
 
 
-def mniw_posterior(stats: ARStats, M_0, K_0, S_0, nu_0, diagonal_boost: float = 0.0) -> MNIWPosterior:
+def mniw_posterior(
+    stats: ARStats, M_0, K_0, S_0, nu_0, diagonal_boost: float = 0.0
+) -> MNIWPosterior:
     """Conjugate MNIW posterior of each syllable's ``(Ab, Q)`` given its statistics.
 
     ``K_n^-1 = K_0^-1 + S_ii``, ``M_n = (M_0 K_0^-1 + S_oi) K_n``,
