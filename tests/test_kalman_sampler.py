@@ -96,7 +96,9 @@ def _dense_exact(pr, mask, initial_var=10.0, masked_obs_var=10.0, masked_dyn=10.
     return mean, cov, log_norm
 
 
-def _companion_pieces(pr, mask, lag_noise, initial_var=10.0, masked_obs_var=10.0, masked_dyn=10.0):
+def _companion_pieces(
+    pr, mask, lag_noise, observe_first=False, initial_var=10.0, masked_obs_var=10.0, masked_dyn=10.0
+):
     """Per-step LGSSM of jax-moseq over xi_i = [x_i .. x_{i+L-1}] (section 3.5)."""
     y, r, H, d = pr["obs"], pr["obs_var"], pr["emission_matrix"], pr["emission_offset"]
     Ab, Q, z = pr["ar_weights"], pr["ar_covs"], pr["syllables"]
@@ -105,7 +107,7 @@ def _companion_pieces(pr, mask, lag_noise, initial_var=10.0, masked_obs_var=10.0
     N = M * L
     steps = T - L + 1
     m0, P0 = np.zeros(N), initial_var * np.eye(N)
-    for b in range(L - 1):  # the prior is conditioned on the first L-1 frames, unmasked
+    for b in range(L - 1 if observe_first else 0):  # the prior conditioned on them, unmasked
         C0 = np.zeros((H.shape[0], N))
         C0[:, b * M : (b + 1) * M] = H
         S = C0 @ P0 @ C0.T + np.diag(r[b])
@@ -161,7 +163,8 @@ def _dense_companion(pr, mask, lag_noise, **kw):
     log_norm = stats.multivariate_normal(E @ prior_mean, E @ prior_cov @ E.T + np.diag(R)).logpdf(
         yy
     )
-    log_norm += _first_frames_loglik(pr, L, M)
+    if kw.get("observe_first"):
+        log_norm += _first_frames_loglik(pr, L, M)
     mean, cov = _gaussian(Lam + E.T @ (E / R[:, None]), h + E.T @ (yy / R))
     Rd = _readout(T, M, L)
     return Rd @ mean, Rd @ cov @ Rd.T, log_norm
@@ -290,20 +293,23 @@ def test_exact_sampler_chi_square():
 
 @pytest.mark.parametrize("seed, T, M, L, p", [(0, 7, 2, 3, 3), (2, 8, 3, 2, 4), (6, 6, 1, 2, 2)])
 @pytest.mark.parametrize("masked", [False, True])
-def test_companion_mean_cov_and_normaliser(seed, T, M, L, p, masked):
+@pytest.mark.parametrize("observe_first", [None, True])
+def test_companion_mean_cov_and_normaliser(seed, T, M, L, p, masked, observe_first):
+    """None: jax-moseq's code (first L-1 frames unobserved); True: section 3.5's conditioning."""
     pr = _problem(seed, T=T, M=M, L=L, p=p)
     mask = np.ones(T, bool)
     if masked:
         mask[[0, T - 3]] = False  # frame 0 is among the first L-1 frames for L > 1
-    mean, cov, log_norm = _dense_companion(pr, mask, 1e-2)
+    mean, cov, log_norm = _dense_companion(pr, mask, 1e-2, observe_first=bool(observe_first))
+    opts = dict(mask=mask, observe_first_frames=observe_first)
 
     def draw(e):
-        return K.ar_lds_from_normals(e, **pr, mask=mask, jitter=0.0).states
+        return K.ar_lds_from_normals(e, **pr, **opts, jitter=0.0).states
 
     got_mean, got_cov = _affine_moments(draw, K.ar_lds_noise_shape(T, M, L))
     np.testing.assert_allclose(got_mean, mean, rtol=1e-8, atol=1e-9)
     np.testing.assert_allclose(got_cov, cov, rtol=1e-8, atol=1e-10)
-    out = K.ar_lds_posterior_mean(**pr, mask=mask)
+    out = K.ar_lds_posterior_mean(**pr, **opts)
     np.testing.assert_allclose(out.log_normalizer, log_norm, rtol=1e-10)
 
 
@@ -338,11 +344,13 @@ def ref_nojit(pr, mask, e):
     return _dynamax_serial(pr, mask, 1e-2, 0.0, e)
 
 
-def test_companion_approaches_exact_as_lag_noise_vanishes():
+@pytest.mark.parametrize("observe_first", [False, True])
+def test_companion_approaches_exact_as_lag_noise_vanishes(observe_first):
     pr = _problem(8, T=8, M=2, L=3, p=3)
-    exact = K.ar_lds_posterior_mean(**pr, lag_noise=0.0)
-    near = K.ar_lds_posterior_mean(**pr, lag_noise=1e-7)
-    far = K.ar_lds_posterior_mean(**pr, lag_noise=1e-2)
+    opts = dict(observe_first_frames=observe_first)
+    exact = K.ar_lds_posterior_mean(**pr, lag_noise=0.0, **opts)
+    near = K.ar_lds_posterior_mean(**pr, lag_noise=1e-7, **opts)
+    far = K.ar_lds_posterior_mean(**pr, lag_noise=1e-2, **opts)
     np.testing.assert_allclose(near.states, exact.states, rtol=0, atol=1e-5)
     assert np.max(np.abs(far.states - exact.states)) > 1e-3
     # the copies are integrated out of p(y), so the normaliser converges to the exact one

@@ -221,6 +221,7 @@ def _ar_problem(
     initial_var=10.0,
     masked_obs_var=10.0,
     masked_dynamics_var=10.0,
+    observe_first_frames=None,
 ):
     y, r, H, d = _check_obs(obs, obs_var, emission_matrix, emission_offset)
     T, M = y.shape[0], H.shape[1]
@@ -242,6 +243,11 @@ def _ar_problem(
     if hold is not None:
         dyn[source_masked] = len(used)
     prec = np.where(mask[:, None], 1.0 / r, masked_prec)
+    observe_first = lag_noise == 0.0 if observe_first_frames is None else bool(observe_first_frames)
+    if not observe_first:
+        prec[: L - 1] = 0.0
+    elif lag_noise > 0.0:
+        prec[: L - 1] = 1.0 / r[: L - 1]  # the conditioned prior of section 3.5 ignores the mask
     if lag_noise == 0.0:
         tables = _exact_tables(Ab, Q, used, L, hold)
         nb, m, w = T, M, L
@@ -255,7 +261,6 @@ def _ar_problem(
     else:
         tables = _companion_tables(Ab, Q, used, L, lag_noise, hold)
         nb, m, w = T - L + 1, M * L, 1
-        prec[: L - 1] = 1.0 / r[: L - 1]  # jax-moseq conditions the prior on them unmasked
         frames = np.arange(T)
         block = np.maximum(frames - (L - 1), 0).astype(np.int64)
         pos = np.where(frames < L - 1, frames * M, (L - 1) * M).astype(np.int64)
