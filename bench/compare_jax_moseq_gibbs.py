@@ -147,7 +147,7 @@ def check_latent(p):
         )  # fmt: skip
         shape = (2,) + kalman.ar_lds_noise_shape(T, M, L)
 
-        def ours(e, jitter=jitter):
+        def ours(e, jitter=jitter, shape=shape):
             e = e.reshape(shape)
             return kalman.ar_lds_from_normals(
                 e[0], obs, var, H, off, p["Ab"], p["Q"], p["z"], p["mask"], jitter=jitter,
@@ -198,8 +198,8 @@ def check_scales_and_heading(p):
     )  # fmt: skip
     kc, ks = G.heading_concentrations(G.aligned_pose(p["x"], p["C"], p["d"], K),
                                       p["Y"] - p["v"][:, None], p["s"] * p["sigmasq"])  # fmt: skip
-    ph = [stats.kstest(np.asarray(h)[:, t], stats.vonmises(np.hypot(kc[t], ks[t]),
-                       loc=np.arctan2(ks[t], kc[t])).cdf).pvalue for t in (0, 6, T - 1)]  # fmt: skip
+    laws = [stats.vonmises(np.hypot(kc[t], ks[t]), loc=np.arctan2(ks[t], kc[t])) for t in range(T)]
+    ph = [stats.kstest(np.asarray(h)[:, t], laws[t].cdf).pvalue for t in (0, 6, T - 1)]
     return [("noise scales s (+3), 3 entries: min KS p", f"{min(ps):.3f}", min(ps) > 1e-3),
             ("heading h, 3 frames: min KS p", f"{min(ph):.3f}", min(ph) > 1e-3)]  # fmt: skip
 
