@@ -177,7 +177,9 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         ``pre_s`` before its onset and, for grid and skeleton movies, ``post_s`` after its end
         (:func:`ethogram.viz._instances.syllable_instances`).
     rows, cols, tile_size : int, default 4, 6, 128
-        Grid layout and tile side in pixels.
+        Grid layout and tile side in pixels; a movie of fewer than ``rows * cols`` instances
+        has only the rows it fills (and fewer columns when it has fewer instances than
+        ``cols``).
     align_timestamps : bool, default True
         When a video's frame count differs from the recording's and the recording has
         timestamps, align by them (else refuse).
@@ -231,7 +233,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     found = {}
     if kind in (None, "auto", "grid") and not all(r.format in MOSEQ_FORMATS for r in recs):
         found = resolve_videos(recs, video)
-    kind = _choose_kind(recs, kind, any(v is not None for v in found.values()))
+    kind = _choose_kind(recs, kind, video is not None or any(v is not None for v in found.values()))
     no_video = []
     if kind == "grid":
         no_video = [r.name for r in recs if found.get(r.name) is None]
@@ -323,7 +325,9 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
                 vids = {n: VideoReader(p) for n, p in videos.items() if n in {s[0] for s in sample}}
             window, offset = tile_window(kps, cents, heads, sample, post=post)
             try:
-                movie = grid_movie(vids, cents, heads, sample, keypoints=kps, edges=edges, rows=rows, cols=cols,
+                n_cols = min(cols, len(sample))  # fewer instances than tiles: fewer rows, no black band
+                movie = grid_movie(vids, cents, heads, sample, keypoints=kps, edges=edges,
+                                   rows=-(-len(sample) // n_cols), cols=n_cols,
                                    window_size=window, window_offset=offset, tile_size=tile_size, pre=pre,
                                    post=post, frame_index=index or None)
             finally:

@@ -199,18 +199,43 @@ def guess_skeleton(keypoints, centroids=None, headings=None) -> list[tuple[int, 
     return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col))
 
 
-def tile_window(keypoints: Mapping, centroids: Mapping, headings: Mapping, instances, *, post: int,
-                percentile: float = 98, margin: float = 0.15, block: int = 8,
-                min_size: int = 16) -> tuple[int, np.ndarray]:
-    """The video window of a grid movie's tiles: large enough for the whole body, and where.
+def _instance_boxes(keypoints, centroids, headings, name, start, stop, post):
+    """Egocentric boxes (xmin, xmax, ymin, ymax) of one instance: of its body at onset, and of
+    everything (keypoints and centroid) from onset to its end (at most ``post`` frames); None
+    when the onset pose or the points are missing."""
+    cen = np.asarray(centroids[name], dtype=np.float64)
+    c0, h = _onset_pose(cen, np.asarray(headings[name], dtype=np.float64), start, stop)
+    if c0 is None:
+        return None
+    hi = min(max(stop, start + 1), start + max(int(post), 1), len(cen))
+    pts = np.concatenate([np.asarray(keypoints[name], dtype=np.float64)[start:hi, :, :2], cen[start:hi, None, :]],
+                         axis=1) - c0
+    cos, sin = np.cos(h), np.sin(h)
+    x = cos * pts[..., 0] + sin * pts[..., 1]
+    y = -sin * pts[..., 0] + cos * pts[..., 1]
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return None
+    first = int(np.flatnonzero(ok.any(axis=1))[0])
 
-    Every instance's keypoints and centroid, from its onset to its end (at most ``post``
-    frames), are turned into the frame of the tile: centred on the onset centroid, rotated to
-    face right (the transform of :func:`grid_movie`). The window is the square around the
-    ``percentile``-th extent of those points over the frames of all instances (the farthest
-    point of each frame, in each of the four directions), widened by ``margin``. Its centre
-    is offset from the centroid when the body is: a mouse's centroid from snout, ears and
-    tail base sits near its head, and a window centred there cut the tail off.
+    def box(xs, ys):
+        return np.array([xs.min(), xs.max(), ys.min(), ys.max()])
+
+    return box(x[first][ok[first]], y[first][ok[first]]), box(x[ok], y[ok])
+
+
+def tile_window(keypoints: Mapping, centroids: Mapping, headings: Mapping, instances, *, post: int,
+                margin: float = 0.25, block: int = 8, min_size: int = 16) -> tuple[int, np.ndarray]:
+    """The video window of a grid movie's tiles: the whole body at onset, and room to move.
+
+    Each instance is seen in the frame of its tile (centred on the onset centroid, turned to
+    face right: :func:`tile_transform`). The window is the square around the union of (1) every
+    instance's body at onset (all keypoints of the first frame that has them) and (2) where the
+    median instance goes while the syllable lasts (the median over instances of each side of
+    the box of its keypoints and centroid from onset to its end, at most ``post`` frames),
+    widened by ``margin``. Its centre is offset from the centroid when the body is: a mouse's
+    centroid from snout, ears and tail base sits near its head, and a window centred on it cut
+    the tail off.
 
     Parameters
     ----------
@@ -220,10 +245,8 @@ def tile_window(keypoints: Mapping, centroids: Mapping, headings: Mapping, insta
     instances : list of (str, int, int)
         ``(recording, start, stop)`` of the tiles.
     post : int
-        Frames from onset shown (the instance's frames beyond it are not).
-    percentile : float, default 98
-        Extent kept over frames (a tracking jump in a few frames does not shrink the animals).
-    margin : float, default 0.15
+        Frames from onset shown (later frames of an instance are not).
+    margin : float, default 0.25
         Fraction added to the side.
     block, min_size : int, default 8, 16
         The side is rounded up to a multiple of ``block``, and at least ``min_size``.
@@ -231,7 +254,7 @@ def tile_window(keypoints: Mapping, centroids: Mapping, headings: Mapping, insta
     Returns
     -------
     size : int
-        Side of the window in video pixels.
+        Side of the window in video pixels (64 when no instance has a pose).
     offset : ndarray, shape (2,)
         Centre of the window in the tile's frame (pixels ahead of and beside the onset
         centroid); the tile's centre shows the point ``centroid + R(heading) offset``.
@@ -239,35 +262,21 @@ def tile_window(keypoints: Mapping, centroids: Mapping, headings: Mapping, insta
     Notes
     -----
     keypoint-moseq's ``get_grid_movie_window_size`` takes a percentile of the keypoints'
-    distances from the onset centroid over the whole clip, centred on the centroid; here the
-    box is fitted to where the body is while the syllable lasts (a running animal gets the
-    room it runs into, and the clip's context before onset and after the end may leave it).
+    distances from the onset centroid over the whole clip, centred on the centroid: one
+    animal running across the arena then shrinks every animal of the movie. Here an instance
+    that runs farther than the median one may leave its tile; its body at onset never does.
     """
-    boxes = []  # per frame: (xmin, xmax, ymin, ymax) in the tile's frame
+    onset, moving = [], []
     for name, start, stop in instances:
-        cen = np.asarray(centroids[name], dtype=np.float64)
-        c0, h = _onset_pose(cen, np.asarray(headings[name], dtype=np.float64), start, stop)
-        if c0 is None:
-            continue
-        hi = min(max(stop, start + 1), start + max(int(post), 1), len(cen))
-        pts = np.asarray(keypoints[name], dtype=np.float64)[start:hi, :, :2]
-        pts = np.concatenate([pts, cen[start:hi, None, :]], axis=1) - c0
-        cos, sin = np.cos(h), np.sin(h)
-        x = cos * pts[..., 0] + sin * pts[..., 1]
-        y = -sin * pts[..., 0] + cos * pts[..., 1]
-        ok = np.isfinite(x) & np.isfinite(y)
-        rows = ok.any(axis=1)
-        if not rows.any():
-            continue
-        x, y, ok = x[rows], y[rows], ok[rows]
-        boxes.append(np.column_stack([np.where(ok, x, np.inf).min(axis=1), np.where(ok, x, -np.inf).max(axis=1),
-                                      np.where(ok, y, np.inf).min(axis=1), np.where(ok, y, -np.inf).max(axis=1)]))
-    if not boxes:
+        boxes = _instance_boxes(keypoints, centroids, headings, name, start, stop, post)
+        if boxes is not None:
+            onset.append(boxes[0])
+            moving.append(boxes[1])
+    if not onset:
         return 64, np.zeros(2)
-    b = np.concatenate(boxes)
-    q = float(percentile)
-    x0, x1 = np.percentile(b[:, 0], 100 - q), np.percentile(b[:, 1], q)
-    y0, y1 = np.percentile(b[:, 2], 100 - q), np.percentile(b[:, 3], q)
+    onset, typical = np.array(onset), np.median(np.array(moving), axis=0)
+    x0, x1 = min(onset[:, 0].min(), typical[0]), max(onset[:, 1].max(), typical[1])
+    y0, y1 = min(onset[:, 2].min(), typical[2]), max(onset[:, 3].max(), typical[3])
     side = max(x1 - x0, y1 - y0, 1.0) * (1.0 + float(margin))
     size = int(max(min_size, np.ceil(side / block) * block))
     return size, np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
@@ -462,11 +471,14 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
             t = t_rows[k]
             img = np.ascontiguousarray(tile[k])
             if kp is not None:
-                _draw_pose(img, kp[t] @ A.T + M[:, 2], edges, keypoint_radius)
+                with np.errstate(invalid="ignore", over="ignore"):  # inf keypoints: not drawn
+                    pts = kp[t] @ A.T + M[:, 2]
+                _draw_pose(img, pts, edges, keypoint_radius)
             p = A @ cen[t] + M[:, 2]
             if dot_radius > 0 and start <= t < stop and np.all(np.abs(p - S / 2.0) <= S / 2.0 + dot_radius):
                 cv2.circle(img, (int(round(p[0])), int(round(p[1]))), int(dot_radius), (255, 255, 255), -1, cv2.LINE_AA)
             tile[k] = img
+        tile[:, [0, -1]] = tile[:, :, [0, -1]] = 128  # a grey frame tells neighbouring tiles apart
     return out
 
 
