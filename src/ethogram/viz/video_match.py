@@ -18,8 +18,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["VIDEO_EXTENSIONS", "find_matching_videos", "parse_video_args", "resolve_videos", "check_video",
-           "recording_keys"]
+__all__ = [
+    "VIDEO_EXTENSIONS",
+    "find_matching_videos",
+    "parse_video_args",
+    "resolve_videos",
+    "check_video",
+    "recording_keys",
+]
 
 #: file extensions searched for in a video folder (FFmpeg reads them all)
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv", ".webm")
@@ -34,13 +40,17 @@ def _is_prefix(video_stem: str, key: str) -> bool:
 
 
 def list_videos(folder, recursive: bool = True) -> list[Path]:
-    """Video files in ``folder`` (and its sub-folders), sorted; hidden files and folders left out."""
+    """Video files in ``folder`` (and its sub-folders), sorted; hidden ones left out."""
     folder = Path(folder)
     found = folder.rglob("*") if recursive else folder.iterdir()
     out = []
     for p in found:
         rel = p.relative_to(folder).parts
-        if p.suffix.lower() in VIDEO_EXTENSIONS and not any(s.startswith(".") for s in rel) and p.is_file():
+        if (
+            p.suffix.lower() in VIDEO_EXTENSIONS
+            and not any(s.startswith(".") for s in rel)
+            and p.is_file()
+        ):
             out.append(p)
     return sorted(out)
 
@@ -95,8 +105,11 @@ def find_matching_videos(keys, video_dir, recursive: bool = True) -> dict:
             best = [v for v in hits if len(v.stem) == longest]
             if len(best) > 1:
                 listed = ", ".join(str(v.relative_to(video_dir)) for v in best)
-                raise ValueError(f"recording {name!r} matches {len(best)} videos in {str(video_dir)!r} ({listed}); "
-                                 f"give its video with --video {name.split('/')[0]}=PATH")
+                raise ValueError(
+                    f"recording {name!r} matches {len(best)} videos in {str(video_dir)!r} "
+                    f"({listed}); "
+                    f"give its video with --video {name.split('/')[0]}=PATH"
+                )
             out[name] = best[0]
             break
     return out
@@ -131,7 +144,9 @@ def parse_video_args(values) -> list:
     for v in values:
         if hasattr(v, "items"):
             for name, path in v.items():
-                items.append(("named", str(name), _existing(Path(path).expanduser(), f"--video {name}=PATH")))
+                items.append(
+                    ("named", str(name), _existing(Path(path).expanduser(), f"--video {name}=PATH"))
+                )
             continue
         text = str(v)
         p = Path(text).expanduser()
@@ -141,11 +156,17 @@ def parse_video_args(values) -> list:
             name, path = text.split("=", 1)
             name, path = name.strip(), path.strip()
             if not name or not path:
-                raise ValueError(f"--video {text!r}: give NAME=PATH, the recording's name and its video")
-            items.append(("named", name, _existing(Path(path).expanduser(), f"--video {name}=PATH")))
+                raise ValueError(
+                    f"--video {text!r}: give NAME=PATH, the recording's name and its video"
+                )
+            items.append(
+                ("named", name, _existing(Path(path).expanduser(), f"--video {name}=PATH"))
+            )
         else:
-            raise FileNotFoundError(f"--video {text!r} not found: give a video file, a folder of videos, or "
-                                    "NAME=PATH for one recording")
+            raise FileNotFoundError(
+                f"--video {text!r} not found: give a video file, a folder of videos, or "
+                "NAME=PATH for one recording"
+            )
     return items
 
 
@@ -153,12 +174,14 @@ def _existing(path: Path, what: str) -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{what}: video {str(path)!r} not found")
     if path.is_dir():
-        raise IsADirectoryError(f"{what}: {str(path)!r} is a folder; after NAME= give the video file")
+        raise IsADirectoryError(
+            f"{what}: {str(path)!r} is a folder; after NAME= give the video file"
+        )
     return path
 
 
 def recording_keys(rec) -> list[str]:
-    """Names a recording's video may be found by: its name up to ``/``, its file's name without extension."""
+    """Names a recording's video may be found by: its name up to ``/``, its file's stem."""
     keys = [str(rec.name).split("/")[0]]
     if getattr(rec, "source", None):
         stem = Path(str(rec.source)).stem
@@ -194,14 +217,20 @@ def resolve_videos(recordings, video) -> dict:
     out = {r.name: None for r in recs}
     files = [it[1] for it in items if it[0] == "file"]
     if len(files) > 1:
-        raise ValueError(f"--video names {len(files)} video files without saying whose; give a folder of videos named "
-                         "like the recordings, or NAME=PATH for each")
+        raise ValueError(
+            f"--video names {len(files)} video files without saying whose; give a folder of "
+            "videos named "
+            "like the recordings, or NAME=PATH for each"
+        )
     if files:
         sources = {str(r.name).split("/")[0] for r in recs}
         if len(sources) > 1:
             listed = ", ".join(sorted(sources)[:4]) + (" ..." if len(sources) > 4 else "")
-            raise ValueError(f"--video names one video but the results hold {len(recs)} recordings of {len(sources)} "
-                             f"files ({listed}); give a folder of videos named like them, or NAME=PATH for each")
+            raise ValueError(
+                f"--video names one video but the results hold {len(recs)} recordings of "
+                f"{len(sources)} "
+                f"files ({listed}); give a folder of videos named like them, or NAME=PATH for each"
+            )
         out = {r.name: files[0] for r in recs}
     for folder in [it[1] for it in items if it[0] == "folder"]:
         todo = {r.name: recording_keys(r) for r in recs if out[r.name] is None}
@@ -209,11 +238,17 @@ def resolve_videos(recordings, video) -> dict:
             out[name] = path
     named = [it for it in items if it[0] == "named"]
     for _, name, path in named:
-        hit = [r.name for r in recs if r.name == name] or [r.name for r in recs if name in recording_keys(r)]
+        hit = [r.name for r in recs if r.name == name] or [
+            r.name for r in recs if name in recording_keys(r)
+        ]
         if not hit:
-            shown = ", ".join(r.name for r in recs[:6]) + (f" and {len(recs) - 6} more" if len(recs) > 6 else "")
-            raise ValueError(f"--video {name}=PATH: no recording is named {name!r}; the recordings are {shown} "
-                             "(a file name gives the video of all its animals)")
+            shown = ", ".join(r.name for r in recs[:6]) + (
+                f" and {len(recs) - 6} more" if len(recs) > 6 else ""
+            )
+            raise ValueError(
+                f"--video {name}=PATH: no recording is named {name!r}; the recordings are {shown} "
+                "(a file name gives the video of all its animals)"
+            )
         for n in hit:
             out[n] = path
     for r in recs:
@@ -248,7 +283,9 @@ def check_video(path, recording: str | None = None):
     path = Path(path).expanduser()
     whose = f" for recording {recording!r}" if recording else ""
     if not path.is_file():
-        raise FileNotFoundError(f"video {str(path)!r}{whose} not found; give an existing file with --video")
+        raise FileNotFoundError(
+            f"video {str(path)!r}{whose} not found; give an existing file with --video"
+        )
     cap = cv2.VideoCapture(str(path))
     try:
         ok = cap.isOpened() and cap.read()[0]
@@ -257,6 +294,9 @@ def check_video(path, recording: str | None = None):
     finally:
         cap.release()
     if not ok or min(size) < 1:
-        raise ValueError(f"{str(path)!r}{whose} is not a video FFmpeg can read (no frame could be decoded); give the "
-                         "video the keypoints were tracked on with --video")
+        raise ValueError(
+            f"{str(path)!r}{whose} is not a video FFmpeg can read (no frame could be decoded); "
+            "give the "
+            "video the keypoints were tracked on with --video"
+        )
     return size[0], size[1], (fps if fps > 0 else None)
