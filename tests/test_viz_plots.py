@@ -358,7 +358,8 @@ def test_trajectory_limits_hold_every_point_of_every_syllable():
 def test_scale_bar_lengths_are_round():
     from ethogram.viz.trajectories import nice_length
 
-    assert [nice_length(s) for s in (200.0, 7.0, 0.3, 40.0, 1000.0)] == [50.0, 1.0, 0.05, 10.0, 200.0]
+    spans = (200.0, 7.0, 0.3, 40.0, 1000.0)
+    assert [nice_length(s) for s in spans] == [50.0, 1.0, 0.05, 10.0, 200.0]
 
 
 @pytest.mark.parametrize("units", ["px", "mm"])
@@ -367,7 +368,8 @@ def test_trajectory_plot_has_axes_a_scale_bar_and_a_body_part_legend(units):
 
     kps, cents, heads, labels, expected = _straight_walkers()
     traj, _ = viz.syllable_trajectories(kps, cents, heads, labels, num_states=2)
-    fig = viz.plot_trajectory(traj[1], syllable=1, pre=5, bodyparts=_synthetic.BODYPARTS, units=units)
+    fig = viz.plot_trajectory(traj[1], syllable=1, pre=5, bodyparts=_synthetic.BODYPARTS,
+                              units=units)
     ax = fig.axes[0]
     assert ax.get_xlabel() == f"forward ({units})" and ax.get_ylabel() == f"sideways ({units})"
     assert ax.axison and len(ax.get_xticks()) >= 3  # real axes with ticks, no longer switched off
@@ -406,8 +408,8 @@ def test_trajectory_grid_names_its_axes_once_and_shows_the_legend():
 def test_ar_dynamics_panels_have_titles_named_axes_and_readable_ticks():
     K = 3
     A = np.tile(np.hstack([0.9 * np.eye(3)]), (K, 1, 1))
-    fig = viz.plot_ar_dynamics(A, np.zeros((K, 3)), syllables=[2, 0, 1], input_names=["PC 1", "PC 2", "PC 3"],
-                               ncols=2)
+    fig = viz.plot_ar_dynamics(A, np.zeros((K, 3)), syllables=[2, 0, 1],
+                               input_names=["PC 1", "PC 2", "PC 3"], ncols=2)
     assert [ax.get_title() for ax in fig.axes] == ["syllable 2", "syllable 0", "syllable 1"]
     fig.canvas.draw()
     for ax in fig.axes:
@@ -416,7 +418,8 @@ def test_ar_dynamics_panels_have_titles_named_axes_and_readable_ticks():
         assert len(labels) >= 4 and min(t.get_fontsize() for t in labels) >= 9
     assert "plane of PC 1 and PC 2 (others at 0)" in fig._suptitle.get_text()
     two = viz.plot_ar_dynamics(A[:, :2, :2], None)
-    assert two._suptitle.get_text().startswith("AR dynamics") and "others" not in two._suptitle.get_text()
+    title = two._suptitle.get_text()
+    assert title.startswith("AR dynamics") and "others" not in title
     assert two.axes[0].get_xlabel() == "input 0"
     with pytest.raises(ValueError, match="input_names has 2 names for 3 inputs"):
         viz.plot_ar_dynamics(A, None, input_names=["a", "b"])
@@ -428,5 +431,6 @@ def test_ar_dynamics_on_one_scale_draws_equal_changes_equally_long():
     scales = {ax.collections[-1].scale for ax in fig.axes}
     assert len(scales) == 1 and fig.axes[0].collections[-1].scale_units == "xy"
     # the 95th percentile arrow (of both panels) spans 90% of a grid step (1.0)
-    lengths = np.concatenate([np.hypot(ax.collections[-1].U, ax.collections[-1].V) for ax in fig.axes])
+    quivers = [ax.collections[-1] for ax in fig.axes]
+    lengths = np.concatenate([np.hypot(q.U, q.V) for q in quivers])
     assert np.percentile(lengths, 95) / scales.pop() == pytest.approx(0.9)

@@ -1,9 +1,10 @@
 """What the report says, gathered from a results object: summary, tables, files found beside it.
 
 Kept apart from the rendering (:mod:`ethogram.viz.report`): here are the fit summary, the
-syllable tables (from :mod:`ethogram.analysis`, also written as CSV), and the discovery of the
-outputs other commands left in the fit's folder (movies; comparison and statistics tables and
-plots), which are copied into the report so that the folder stands alone.
+syllable tables (from :mod:`ethogram.analysis`, also written as CSV), the preparation and units
+in words, and the discovery of the outputs other commands left in the fit's folder (movies and
+why a syllable has none; comparison and statistics tables and plots), which are copied into the
+report so that the folder stands alone.
 """
 
 from __future__ import annotations
@@ -230,7 +231,7 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
         else:
             other.append((str(rel_src), dst_rel.as_posix()))
     for src_dir, dst_dir in sorted(folders):
-        for name in ("movies.csv", "instances.csv", "skipped.csv"):  # the manifests ``ethogram movies`` writes
+        for name in ("movies.csv", "instances.csv", "skipped.csv"):  # written by ethogram movies
             if (src_dir / name).is_file():
                 _link_or_copy(src_dir / name, report_dir / dst_dir / name)
                 manifests.append(((dst_dir / name).as_posix(), (dst_dir / name).as_posix()))
@@ -334,7 +335,7 @@ def _fps_text(recs) -> str:
     unknown = sum(1 for r in recs if not r.fps)
     text = ", ".join(f"{f:g}" for f in rates) + " fps" if rates else ""
     if unknown:
-        text += (f"; unknown for {unknown} recording(s)" if text else "unknown (durations in frames)")
+        text += f"; unknown for {unknown} recording(s)" if text else "unknown (durations in frames)"
     return text
 
 
@@ -363,24 +364,26 @@ def preparation_rows(results) -> list:
                      f"{thr:g}: keypoints tracked with a lower confidence are missing"))
         out = prep.outlier_distance
         rows.append(("outliers", "not removed" if out is None else
-                     f"keypoints farther than {out:g} body lengths ({out * prep.body_length_:.1f} px) from the "
-                     "frame's medoid are missing"))
+                     f"keypoints farther than {out:g} body lengths "
+                     f"({out * prep.body_length_:.1f} px) from the frame's medoid are missing"))
         rows.append(("gaps", f"up to {prep.max_gap} frames interpolated; longer gaps masked"))
         rows.append(("body parts", f"{len(prep.bodyparts_)}: {', '.join(prep.bodyparts_)}"))
-        rows.append(("heading", f"from {' + '.join(prep.posterior_)} to {' + '.join(prep.anterior_)} "
-                                f"(body length {prep.body_length_:.1f} px, median)"))
+        back, front = " + ".join(prep.posterior_), " + ".join(prep.anterior_)
+        length = f"body length {prep.body_length_:.1f} px, median"
+        rows.append(("heading", f"from {back} to {front} ({length})"))
         D = prep.num_inputs
         kept = float(np.sum(prep.explained_variance_ratio_[:D]))
-        asked = f"{prep.num_pcs} asked for" if prep.num_pcs else f"the fewest above {100 * prep.variance:g}%"
-        rows.append(("principal components", f"{D} of the egocentric pose, keeping {100 * kept:.1f}% of its "
-                                             f"variance ({asked})"))
+        asked = (f"{prep.num_pcs} asked for" if prep.num_pcs
+                 else f"the fewest above {100 * prep.variance:g}%")
+        rows.append(("principal components", f"{D} of the egocentric pose, keeping "
+                                             f"{100 * kept:.1f}% of its variance ({asked})"))
     elif prep is not None and getattr(prep, "kind", None) == "features":
         D = prep.num_inputs
         rows.append(("inputs", f"the first {D} of {prep.num_features_in_} feature columns"
                                + (f" ({prep.num_pcs} asked for)" if prep.num_pcs else "")))
     if prep is not None and getattr(prep, "kind", None):
-        rows.append(("standardized", "yes: each input centred and scaled by its training standard deviation"
-                     if prep.standardize else "no"))
+        rows.append(("standardized", "yes: each input centred and scaled by its training standard "
+                     "deviation" if prep.standardize else "no"))
     rows.append(("frame rate", _fps_text(recs)))
     rows.append(("units", _units_text(results)))
     return rows
@@ -414,10 +417,12 @@ def movie_notes(fit_dir: Path, movies: dict, order) -> dict:
             out[k] = f"No movie: {reasons[k]}."
         elif made:
             grid = any(kind == "grid" for v in movies["by_syllable"].values() for kind, _ in v)
+            video = " --video ..." if grid else ""
             out[k] = (f"No movie: not asked for (movies were made for syllables {_ranges(made)}); "
-                      f"'ethogram movies {fit_dir.name} --syllables {k}{' --video ...' if grid else ''}' makes one.")
+                      f"'ethogram movies {fit_dir.name} --syllables {k}{video}' makes one.")
         else:
-            out[k] = f"No movie: none made for this fit; 'ethogram movies {fit_dir.name}' makes them."
+            out[k] = (f"No movie: none made for this fit; 'ethogram movies {fit_dir.name}' "
+                      "makes them.")
     return out
 
 

@@ -67,8 +67,8 @@ def ar_vector_field(dynamics, bias, points, dims=(0, 1)):
 
 
 def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, num_grid: int = 13,
-                     dims=(0, 1), ncols: int = 5, panel_size: float = 2.6, dpi: int = 100, path=None, axes=None,
-                     input_names=None, shared_scale: bool = False):
+                     dims=(0, 1), ncols: int = 5, panel_size: float = 2.6, dpi: int = 100,
+                     path=None, axes=None, input_names=None, shared_scale: bool = False):
     """One quiver plot per syllable of its AR dynamics in a plane.
 
     Parameters
@@ -119,7 +119,7 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
     pts = np.column_stack([gx.ravel(), gy.ravel()])
     field = ar_vector_field(A, b, pts, dims)
     colors = syllable_colors(K)
-    names = [f"input {d}" for d in range(D)] if input_names is None else [str(n) for n in input_names]
+    names = [f"input {d}" for d in range(D)] if input_names is None else list(map(str, input_names))
     if len(names) != D:
         raise ValueError(f"input_names has {len(names)} names for {D} inputs")
     scale = None
@@ -161,10 +161,12 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
         ax.locator_params(nbins=5)
         ax.set_xlabel(names[dims[0]], fontsize=9, labelpad=1)
         ax.set_ylabel(names[dims[1]], fontsize=9, labelpad=0)
-        ax.set_title(f"syllable {k}", fontsize=11, y=1.0, pad=4)  # fixed position: no overlap search
+        ax.set_title(f"syllable {k}", fontsize=11, y=1.0, pad=4)  # fixed: no overlap search
     others = " (others at 0)" if D > 2 else ""
-    fig.suptitle(f"AR dynamics: expected one-step change in the plane of {names[dims[0]]} and {names[dims[1]]}"
-                 f"{others}" + (", arrows on one scale" if scale else ""), fontsize=12, y=1 - 0.12 / fig.get_figheight())
+    one_scale = ", arrows on one scale" if scale else ""
+    fig.suptitle(f"AR dynamics: expected one-step change in the plane of {names[dims[0]]} and "
+                 f"{names[dims[1]]}{others}{one_scale}", fontsize=12,
+                 y=1 - 0.12 / fig.get_figheight())
     if own:  # fixed margins: tight_layout over many panels is the slow part
         h, w = fig.get_figheight(), fig.get_figwidth()
         fig.subplots_adjust(left=0.55 / w, right=1 - 0.1 / w, bottom=0.5 / h, top=1 - 0.75 / h,

@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["make_movies", "fit_folder", "usable_rule", "why_no_movie", "KINDS", "MOSEQ_FORMATS", "MANIFEST_COLUMNS",
-           "INSTANCE_COLUMNS"]
+__all__ = ["make_movies", "fit_folder", "usable_rule", "why_no_movie", "KINDS", "MOSEQ_FORMATS",
+           "MANIFEST_COLUMNS", "INSTANCE_COLUMNS"]
 
 KINDS = ("crowd", "grid", "skeleton")
 #: columns of ``movies.csv``, one row per movie
@@ -98,12 +98,12 @@ def _video_for(rec, path, align_timestamps: bool):
     from .video_match import check_video
 
     path = Path(path if path is not None else rec.video_path).expanduser()
-    check_video(path, rec.name)  # one line for a CSV, a folder or a truncated file, not an FFmpeg code
+    check_video(path, rec.name)  # one line for a CSV or a truncated file, not an FFmpeg code
     try:
         n_video = count_frames(path)
     except RuntimeError as exc:
-        raise ValueError(f"video {str(path)!r} for recording {rec.name!r} cannot be decoded to its end "
-                         f"({str(exc).splitlines()[0][:80]}); give a complete video") from None
+        raise ValueError(f"video {str(path)!r} for recording {rec.name!r} cannot be decoded to its "
+                         f"end ({str(exc).splitlines()[0][:80]}); give a complete video") from None
     vts = None
     if n_video != rec.num_frames and rec.timestamps is not None and align_timestamps:
         vts = read_video_timestamps(path)
@@ -239,7 +239,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         no_video = [r.name for r in recs if found.get(r.name) is None]
         if len(no_video) == len(recs):
             raise ValueError(_no_video_message(recs, video))
-        recs = [r for r in recs if found.get(r.name) is not None]  # instances from recordings with a video
+        recs = [r for r in recs if found.get(r.name) is not None]  # the recordings with a video
     fps_all = [r.fps for r in recs if r.fps]
     fps = float(fps_all[0]) if fps_all else 30.0
     pre = int(round(pre_s * fps))
@@ -305,7 +305,8 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     skipped = [k for k in wanted if k not in chosen]
     names = {k: f"{kind}_syllable_{k:02d}.mp4" for k in chosen}
     attrs = {"skipped": skipped, "instance_counts": counts, "requested": n_inst, "min_duration": int(min_duration),
-             "rule": usable_rule(min_duration, pre, post if kind != "crowd" else 0, fps if fps_all else None),
+             "rule": usable_rule(min_duration, pre, post if kind != "crowd" else 0,
+                                 fps if fps_all else None),
              "no_video": no_video, "num_recordings": len(res.recordings)}
     if not chosen:  # nothing to render: write nothing (no folder, no manifest)
         manifest = pd.DataFrame(columns=MANIFEST_COLUMNS)
@@ -325,11 +326,11 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
                 vids = {n: VideoReader(p) for n, p in videos.items() if n in {s[0] for s in sample}}
             window, offset = tile_window(kps, cents, heads, sample, post=post)
             try:
-                n_cols = min(cols, len(sample))  # fewer instances than tiles: fewer rows, no black band
+                n_cols = min(cols, len(sample))  # fewer instances than tiles: no black band
                 movie = grid_movie(vids, cents, heads, sample, keypoints=kps, edges=edges,
-                                   rows=-(-len(sample) // n_cols), cols=n_cols,
-                                   window_size=window, window_offset=offset, tile_size=tile_size, pre=pre,
-                                   post=post, frame_index=index or None)
+                                   rows=-(-len(sample) // n_cols), cols=n_cols, window_size=window,
+                                   window_offset=offset, tile_size=tile_size, pre=pre, post=post,
+                                   frame_index=index or None)
             finally:
                 for v in (vids or {}).values():
                     v.close()
@@ -348,11 +349,10 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         rows_out = render_movies([lambda k=k: job(k) for k in sorted(chosen)], num_workers=num_workers,
                                  progress=progress, desc=f"{kind} movies")
         manifest = pd.DataFrame(rows_out, columns=MANIFEST_COLUMNS)
-        inst_rows = [{"syllable": k, "kind": kind, "instance": i, "recording": n, "start": a, "stop": b,
-                      "video": videos.get(n, "") if kind == "grid" else ""}
+        inst_rows = [(k, kind, i, n, a, b, videos.get(n, "") if kind == "grid" else "")
                      for k in sorted(chosen) for i, (n, a, b) in enumerate(chosen[k])]
         instances = pd.DataFrame(inst_rows, columns=INSTANCE_COLUMNS)
-        why = pd.DataFrame([{"syllable": k, "kind": kind, "reason": why_no_movie(counts[k], attrs["rule"], min_duration)}
+        why = pd.DataFrame([(k, kind, why_no_movie(counts[k], attrs["rule"], min_duration))
                             for k in skipped], columns=["syllable", "kind", "reason"])
         out_dir.mkdir(exist_ok=True)
         for k in sorted(chosen):  # every movie is complete: move them in, then the manifests that list them
@@ -381,19 +381,23 @@ def why_no_movie(counts: dict, rule: str, min_duration: int) -> str:
     """
     if not counts.get("all"):
         return "it does not occur in the recordings shown"
-    parts = ([f"{counts['short']} shorter than {min_duration} frames"] if counts.get("short") else []) + (
-        [f"{counts['edge']} too close to the recording's start or end"] if counts.get("edge") else [])
+    parts = []
+    if counts.get("short"):
+        parts.append(f"{counts['short']} shorter than {min_duration} frames")
+    if counts.get("edge"):
+        parts.append(f"{counts['edge']} too close to the recording's start or end")
     return f"no instance {rule} (of its {counts['all']} instances, {', '.join(parts)})"
 
 
 def _no_video_message(recs, video) -> str:
     """Why no recording has a video, and what to give."""
     if video is None:
-        return ("the recordings name no video; give --video FILE (one recording), --video FOLDER (videos named like "
-                "the recordings) or --video NAME=PATH, or use --kind skeleton")
-    names = ", ".join(repr(r.name.split("/")[0]) for r in recs[:3]) + (" ..." if len(recs) > 3 else "")
-    return (f"no video given matches a recording: a video's file name must begin the recording's ({names}); give "
-            "--video NAME=PATH for each, or use --kind skeleton")
+        return ("the recordings name no video; give --video FILE (one recording), --video FOLDER "
+                "(videos named like the recordings) or --video NAME=PATH, or use --kind skeleton")
+    names = ", ".join(repr(r.name.split("/")[0]) for r in recs[:3])
+    names += " ..." if len(recs) > 3 else ""
+    return (f"no video given matches a recording: a video's file name must begin the recording's "
+            f"({names}); give --video NAME=PATH for each, or use --kind skeleton")
 
 
 def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> str:

@@ -24,8 +24,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["crowd_movie", "grid_movie", "skeleton_movie", "guess_skeleton", "tile_window", "tile_transform",
-           "render_movies", "make_movies"]
+__all__ = ["crowd_movie", "grid_movie", "skeleton_movie", "guess_skeleton", "tile_window",
+           "tile_transform", "render_movies", "make_movies"]
 
 _COLORS = [(255, 99, 71), (255, 215, 0), (50, 205, 50), (30, 144, 255), (238, 130, 238), (0, 206, 209),
            (255, 140, 0), (173, 255, 47), (255, 105, 180), (135, 206, 250)]
@@ -208,8 +208,8 @@ def _instance_boxes(keypoints, centroids, headings, name, start, stop, post):
     if c0 is None:
         return None
     hi = min(max(stop, start + 1), start + max(int(post), 1), len(cen))
-    pts = np.concatenate([np.asarray(keypoints[name], dtype=np.float64)[start:hi, :, :2], cen[start:hi, None, :]],
-                         axis=1) - c0
+    kp = np.asarray(keypoints[name], dtype=np.float64)[start:hi, :, :2]
+    pts = np.concatenate([kp, cen[start:hi, None, :]], axis=1) - c0
     cos, sin = np.cos(h), np.sin(h)
     x = cos * pts[..., 0] + sin * pts[..., 1]
     y = -sin * pts[..., 0] + cos * pts[..., 1]
@@ -308,7 +308,8 @@ def tile_transform(centroid, heading: float, window_size: float, tile_size: int,
     h = float(heading)
     scale = float(tile_size) / float(window_size)
     A = np.array([[np.cos(h), np.sin(h)], [-np.sin(h), np.cos(h)]]) * scale
-    b = tile_size / 2.0 - A @ np.asarray(centroid, dtype=np.float64) - scale * np.asarray(offset, dtype=np.float64)
+    c, o = np.asarray(centroid, dtype=np.float64), np.asarray(offset, dtype=np.float64)
+    b = tile_size / 2.0 - A @ c - scale * o
     return A, np.hstack([A, b[:, None]])
 
 
@@ -343,19 +344,19 @@ def _draw_pose(tile, pts, edges, radius: int):
         if ok[a] and ok[b]:
             seg = _clip_segment(pts[a], pts[b], S - 1)
             if seg is not None:
-                cv2.line(tile, tuple(int(round(v)) for v in seg[0]), tuple(int(round(v)) for v in seg[1]),
-                         (200, 200, 200), 1, cv2.LINE_AA)
+                p, q = (tuple(int(round(v)) for v in end) for end in seg)
+                cv2.line(tile, p, q, (200, 200, 200), 1, cv2.LINE_AA)
     with np.errstate(invalid="ignore"):
         inside = ok & np.all((pts >= -radius) & (pts <= S - 1 + radius), axis=1)
     for j in np.flatnonzero(inside):
-        p = pts[j]
-        cv2.circle(tile, (int(round(p[0])), int(round(p[1]))), radius, _COLORS[j % len(_COLORS)], -1, cv2.LINE_AA)
+        centre = (int(round(pts[j, 0])), int(round(pts[j, 1])))
+        cv2.circle(tile, centre, radius, _COLORS[j % len(_COLORS)], -1, cv2.LINE_AA)
 
 
 def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, instances, *,
                keypoints: Mapping | None = None, edges=None, rows: int = 4, cols: int = 6,
-               window_size: int | None = None, window_offset=None, tile_size: int | None = 128, pre: int = 30,
-               post: int = 60, dot_radius: int = 4, keypoint_radius: int = 2,
+               window_size: int | None = None, window_offset=None, tile_size: int | None = 128,
+               pre: int = 30, post: int = 60, dot_radius: int = 4, keypoint_radius: int = 2,
                frame_index: Mapping | None = None) -> np.ndarray:
     """A grid movie: one tile per instance, each showing the animal turned to face right at onset.
 
@@ -475,7 +476,8 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
                     pts = kp[t] @ A.T + M[:, 2]
                 _draw_pose(img, pts, edges, keypoint_radius)
             p = A @ cen[t] + M[:, 2]
-            if dot_radius > 0 and start <= t < stop and np.all(np.abs(p - S / 2.0) <= S / 2.0 + dot_radius):
+            near = np.all(np.abs(p - S / 2.0) <= S / 2.0 + dot_radius)  # finite, touches the tile
+            if dot_radius > 0 and start <= t < stop and near:
                 cv2.circle(img, (int(round(p[0])), int(round(p[1]))), int(dot_radius), (255, 255, 255), -1, cv2.LINE_AA)
             tile[k] = img
         tile[:, [0, -1]] = tile[:, :, [0, -1]] = 128  # a grey frame tells neighbouring tiles apart

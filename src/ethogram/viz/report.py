@@ -68,7 +68,8 @@ def _window(rec):
     return 0, min(rec.num_frames, n)
 
 
-def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 5, units: str = "px") -> list:
+def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 5,
+              units: str = "px") -> list:
     """The report's plots as ``(function name, keyword arguments, relative PNG path)`` jobs.
 
     Parameters
@@ -150,8 +151,8 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
         shown = [k for k in order if num_instances is None or num_instances[k] > 0]
         if shown:
             bodyparts = rd.shared_bodyparts(results, trajectories.shape[2])
-            jobs.append(("trajectories", dict(trajectories=trajectories, syllables=shown, pre=pre, ncols=6,
-                                              bodyparts=bodyparts, units=units),
+            jobs.append(("trajectories", dict(trajectories=trajectories, syllables=shown, pre=pre,
+                                              ncols=6, bodyparts=bodyparts, units=units),
                          "plots/trajectories.png"))
             from .trajectories import _limits
 
@@ -160,9 +161,9 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
             lims = _limits(trajectories[shown, pre:])
             edges = skeleton_edges(trajectories[shown])
             for k in shown:
-                jobs.append(("trajectory", dict(trajectory=trajectories[k], syllable=k, num_states=K, pre=pre,
-                                                edges=edges, lims=lims, bodyparts=bodyparts, units=units),
-                             f"plots/trajectory_{k}.png"))
+                kw = dict(trajectory=trajectories[k], syllable=k, num_states=K, pre=pre,
+                          edges=edges, lims=lims, bodyparts=bodyparts, units=units)
+                jobs.append(("trajectory", kw, f"plots/trajectory_{k}.png"))
     return jobs
 
 
@@ -420,10 +421,11 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         # in millimetres when every recording has a scale (averaged across recordings of
         # different scales), else in pixels
         per = scales or [1.0] * len(recs)
-        traj, counts = syllable_trajectories([np.asarray(r.keypoints, dtype=float) / s for r, s in zip(recs, per)],
-                                             [np.asarray(r.centroid, dtype=float) / s for r, s in zip(recs, per)],
-                                             [r.heading for r in recs], [r.syllables for r in recs], num_states=K,
-                                             pre=pre, post=post, num_samples=num_samples, seed=seed)
+        kps = [np.asarray(r.keypoints, dtype=float) / s for r, s in zip(recs, per)]
+        cents = [np.asarray(r.centroid, dtype=float) / s for r, s in zip(recs, per)]
+        traj, counts = syllable_trajectories(kps, cents, [r.heading for r in recs],
+                                             [r.syllables for r in recs], num_states=K, pre=pre,
+                                             post=post, num_samples=num_samples, seed=seed)
     jobs = plot_jobs(results, order, traj, counts, pre=pre, units=unit)
     _run_jobs(jobs, out_dir, int(num_workers), bool(progress))
     done = {rel for _, _, rel in jobs}
@@ -435,6 +437,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         extra_sections = rd.collect_extras(rfile.parent, out_dir, rfile, skip=movies["folders"])
 
     colors = syllable_colors(K)
+    notes = rd.movie_notes(rfile.parent, movies, order) if extras and rfile is not None else None
     dsum = tables["durations"]
     trans = tables["transitions"]
     usage = tables["usage"]
@@ -460,8 +463,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
                             for i, rec in enumerate(recs[:MAX_RECORDING_PLOTS])],
         "more_recordings": max(0, len(recs) - MAX_RECORDING_PLOTS),
         "window_seconds": WINDOW_SECONDS,
-        "cards": _syllable_cards(results, tables, order, done, movies, traj is not None,
-                                 rd.movie_notes(rfile.parent, movies, order) if extras and rfile is not None else None),
+        "cards": _syllable_cards(results, tables, order, done, movies, traj is not None, notes),
         "units": unit,
         "preparation": rd.preparation_rows(results),
         "other_movies": movies["other"],

@@ -187,7 +187,7 @@ def _limits(trajs):
 
 
 def nice_length(span: float, fraction: float = 0.25) -> float:
-    """A round length (1, 2 or 5 times a power of ten) near ``fraction`` of ``span``, for a scale bar."""
+    """A round length (1, 2 or 5 times a power of ten) near ``fraction`` of ``span``."""
     target = max(float(span) * fraction, 1e-12)
     base = 10.0 ** np.floor(np.log10(target))
     for m in (5.0, 2.0, 1.0):
@@ -203,15 +203,16 @@ def _scale_bar(ax, units: str, color="black"):
 
     x0, x1 = ax.get_xlim()
     length = nice_length(abs(x1 - x0))
-    bar = AnchoredSizeBar(ax.transData, length, f"{length:g} {units}", "lower left", pad=0.3, borderpad=0.2,
-                          sep=2, frameon=False, color=color, size_vertical=0, fontproperties=FontProperties(size=8))
+    bar = AnchoredSizeBar(ax.transData, length, f"{length:g} {units}", "lower left", pad=0.3,
+                          borderpad=0.2, sep=2, frameon=False, color=color, size_vertical=0,
+                          fontproperties=FontProperties(size=8))
     bar.set_zorder(50)
     ax.add_artist(bar)
     return length
 
 
 def bodypart_colors(num_bodyparts: int) -> np.ndarray:
-    """RGBA colour of each body part in the trajectory plots (matplotlib's plasma, dark to light)."""
+    """RGBA colour of each body part in the trajectory plots (matplotlib's plasma)."""
     from matplotlib import colormaps
 
     return colormaps["plasma"](np.linspace(0.05, 0.85, int(num_bodyparts)))
@@ -222,12 +223,12 @@ def bodypart_legend(target, bodyparts, ncol=None, fontsize: float = 8, **kwargs)
     from matplotlib.lines import Line2D
 
     colors = bodypart_colors(len(bodyparts))
-    handles = [Line2D([], [], ls="", marker="o", markersize=5, markerfacecolor=c, markeredgecolor="black",
-                      markeredgewidth=0.4, label=str(n)) for n, c in zip(bodyparts, colors)]
+    handles = [Line2D([], [], ls="", marker="o", markersize=5, markerfacecolor=c,
+                      markeredgecolor="black", markeredgewidth=0.4, label=str(n))
+               for n, c in zip(bodyparts, colors)]
     ncol = ncol or min(len(handles), 4)
-    return target.legend(handles=handles, ncol=ncol, fontsize=fontsize, frameon=False, handletextpad=0.2,
-                         columnspacing=0.8, **kwargs)
-
+    return target.legend(handles=handles, ncol=ncol, fontsize=fontsize, frameon=False,
+                         handletextpad=0.2, columnspacing=0.8, **kwargs)
 
 def legend_columns(bodyparts, width_inches: float, fontsize: float = 8, most: int = 8) -> int:
     """Columns of a body-part legend that fit ``width_inches`` (its longest name sets the width)."""
@@ -241,8 +242,8 @@ def _legend_rows(bodyparts, ncol: int) -> int:
 
 def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5, num_poses: int = 5,
                     edges=None, bodyparts=None, lims=None, ax=None, title=None, figsize=None,
-                    dpi: int = 100, path=None, units: str = "px", legend=None, scale_bar: bool = True,
-                    axis_labels: bool = True):
+                    dpi: int = 100, path=None, units: str = "px", legend=None,
+                    scale_bar: bool = True, axis_labels: bool = True):
     """One syllable's average pose sequence: ``num_poses`` poses from onset, earlier ones fainter.
 
     Parameters
@@ -299,7 +300,7 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     color = syllable_colors(K)[int(syllable)]
     kp_colors = bodypart_colors(B)
     own = ax is None
-    legend = own and bodyparts is not None if legend is None else bool(legend and bodyparts is not None)
+    legend = (own if legend is None else bool(legend)) and bodyparts is not None
     width = 3.0 if figsize is None else float(figsize[0])
     ncol = legend_columns(bodyparts, width) if legend else 0
     rows = _legend_rows(bodyparts, ncol) if legend else 0
@@ -314,8 +315,8 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
         P = X[t, :, :2]
         z = 2 + 3 * n
         for i, j in E:
-            ax.plot([P[i][0], P[j][0]], [P[i][1], P[j][1]], color=color[:3], alpha=a, lw=2.0, zorder=z,
-                    solid_capstyle="round")
+            ax.plot([P[i][0], P[j][0]], [P[i][1], P[j][1]], color=color[:3], alpha=a, lw=2.0,
+                    zorder=z, solid_capstyle="round")
         ax.scatter(P[:, 0], P[:, 1], s=28, c=kp_colors, alpha=a, edgecolors="black", linewidths=0.4, zorder=z + 1)
     if lims is None:
         lims = _limits(X[pre:])
@@ -339,13 +340,13 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
         bottom = (0.42 + 0.17 * rows + (0.1 if rows else 0)) / h
         fig.subplots_adjust(left=0.2, right=0.97, bottom=bottom, top=1 - 0.3 / h)
         if legend:
-            bodypart_legend(fig, bodyparts, ncol=ncol, loc="lower center", bbox_to_anchor=(0.5, 0.0))
+            bodypart_legend(fig, bodyparts, ncol=ncol, loc="lower center", bbox_to_anchor=(0.5, 0))
     return finish(fig, path, layout=False)
 
 
-def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int = 5, edges=None, bodyparts=None,
-                      ncols: int = 5, panel_size: float = 2.4, titles=None, dpi: int = 100, path=None,
-                      units: str = "px"):
+def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int = 5, edges=None,
+                      bodyparts=None, ncols: int = 5, panel_size: float = 2.4, titles=None,
+                      dpi: int = 100, path=None, units: str = "px"):
     """A grid of trajectory plots, one panel per syllable, on shared axis limits.
 
     Parameters
@@ -387,8 +388,10 @@ def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int
     n = len(syllables)
     ncols = max(1, min(int(ncols), n))
     nrows = int(np.ceil(n / ncols))
-    ncol_legend = legend_columns(bodyparts, ncols * panel_size, fontsize=8, most=10) if bodyparts is not None else 0
-    legend_rows = _legend_rows(bodyparts, ncol_legend) if bodyparts is not None else 0
+    ncol_legend = legend_rows = 0
+    if bodyparts is not None:
+        ncol_legend = legend_columns(bodyparts, ncols * panel_size, fontsize=8, most=10)
+        legend_rows = _legend_rows(bodyparts, ncol_legend)
     extra = 0.2 * legend_rows + (0.15 if legend_rows else 0.0)  # inches for the legend
     H = nrows * panel_size * 1.08 + extra
     fig = Figure(figsize=(ncols * panel_size, H), dpi=dpi)
@@ -399,17 +402,18 @@ def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int
         ax = fig.add_subplot(nrows, ncols, i + 1)
         row, col = divmod(i, ncols)
         plot_trajectory(T[k], syllable=k, num_states=K, pre=pre, num_poses=num_poses, edges=edges,
-                        bodyparts=bodyparts, lims=lims, ax=ax, title=None if titles is None else titles[i],
-                        units=units, legend=False, axis_labels=False, scale_bar=True)
+                        bodyparts=bodyparts, lims=lims, ax=ax, units=units, legend=False,
+                        title=None if titles is None else titles[i], axis_labels=False)
         if col:  # the same limits everywhere: tick labels on the outer panels only
             ax.tick_params(labelleft=False)
         if i + ncols < n:
             ax.tick_params(labelbottom=False)
-    fig.supxlabel(f"forward, along the heading at onset ({units})", fontsize=9, y=(extra + 0.02) / H)
+    fig.supxlabel(f"forward, along the heading at onset ({units})", fontsize=9,
+                  y=(extra + 0.02) / H)
     fig.supylabel(f"sideways ({units})", fontsize=9, x=0.005)
     if legend_rows:
         bodypart_legend(fig, bodyparts, ncol=ncol_legend, fontsize=8, loc="lower center",
                         bbox_to_anchor=(0.5, 0.0))
-    fig.subplots_adjust(left=0.35 / fig.get_figwidth() + 0.03, right=0.99, bottom=(extra + 0.45) / H,
-                        top=1 - 0.3 / H, wspace=0.12, hspace=0.3)
+    fig.subplots_adjust(left=0.35 / fig.get_figwidth() + 0.03, right=0.99,
+                        bottom=(extra + 0.45) / H, top=1 - 0.3 / H, wspace=0.12, hspace=0.3)
     return finish(fig, path, layout=False)
