@@ -320,4 +320,112 @@ def test_report_of_a_real_openfield_fit(tmp_path):
     assert sorted(parsed.cards) == used
     assert all(f"plots/trajectory_{k}.png" in parsed.links for k in used)
     assert "plots/probabilities_0.png" in parsed.links
-    assert "keypoints" in index.read_text(encoding="utf-8")
+    html = index.read_text(encoding="utf-8")
+    assert "keypoints" in html
+    # the configuration says how the keypoints became the model's inputs
+    prep = res.preparation
+    D = prep.num_inputs
+    kept = 100 * prep.explained_variance_ratio_[:D].sum()
+    config = html[html.index('id="config"'):]
+    for row in ("<td>confidence threshold</td><td>0.5: keypoints tracked with a lower confidence "
+                "are missing</td>",
+                "<td>body parts</td><td>4: snout, leftear, rightear, tailbase</td>",
+                f"<td>principal components</td><td>{D} of the egocentric pose, keeping {kept:.1f}% "
+                "of its variance (the fewest above 90%)</td>",
+                "<td>frame rate</td><td>30 fps</td>", "<td>outliers</td><td>not removed</td>"):
+        assert row in config, row
+    assert kept > 90 and 100 * prep.explained_variance_ratio_[:D - 1].sum() <= 90
+
+
+# ------------------------------------------------------------------------ as a scientist reads it
+def _card(html: str, k: int) -> str:
+    card = html[html.index(f'id="syllable-{k}"'):]
+    return card[:card.index("</dl>")]
+
+
+@pytest.fixture()
+def movie_fit(tmp_path):
+    """One planted recording: syllable 1 has instances to show, syllable 2 only runs of 1-2 frames,
+    syllable 3 never occurs; skeleton movies asked for syllables 1 and 2."""
+    from ethogram.io.results import write_results
+
+    out = tmp_path / "fit"
+    res = synthetic_results(num_states=4, num_recordings=1, num_frames=600, expected_states=False,
+                            seed=3)
+    z = np.zeros(600, dtype=np.int64)
+    for a, b in [(100, 110), (300, 310), (150, 152), (250, 251)]:
+        z[a:b] = 1 if b - a == 10 else 2
+    z[400:402] = 3
+    res.recordings[0].syllables = z
+    write_results(out / "results.h5", res, csv=False)
+    return out
+
+
+def test_a_syllable_without_a_movie_says_why_on_its_card(movie_fit):
+    from ethogram.viz.movie_files import make_movies
+
+    index = write_report(movie_fit, progress=False, trajectories=False)
+    html = index.read_text(encoding="utf-8")
+    for k in (0, 1, 2, 3):  # no movie made at all
+        assert ("No movie: none made for this fit; &#39;ethogram movies fit&#39; makes them."
+                in _card(html, k))
+    small = dict(kind="skeleton", num_instances=4, rows=2, cols=2, tile_size=32)
+    man = make_movies(movie_fit, syllables=[1, 2], **small)
+    assert man["syllable"].tolist() == [1] and man.attrs["skipped"] == [2]
+    index = write_report(movie_fit, progress=False, trajectories=False, overwrite=True)
+    html = index.read_text(encoding="utf-8")
+    check_links(index, parse(index))
+    assert "movies/skeleton_syllable_01.mp4" in _card(html, 1) and "No movie" not in _card(html, 1)
+    assert ("No movie: skeleton movie: no instance at least 3 frames long, with 1 s (30 frames) of "
+            "recording before its onset and 2 s (60 frames) after its end (of its 2 instances, 2 "
+            "shorter than 3 frames)." in _card(html, 2))
+    for k in (0, 3):
+        assert ("No movie: not asked for (movies were made for syllables 1); &#39;ethogram movies "
+                f"fit --syllables {k}&#39; makes one." in _card(html, k))
+    assert "movies/skipped.csv" in parse(index).links
+    # a later run that makes syllable 2's movie takes it off the list of skipped syllables
+    import pandas as pd
+
+    make_movies(movie_fit, syllables=[0], **small)
+    assert pd.read_csv(movie_fit / "movies" / "skipped.csv")["syllable"].tolist() == [2]
+
+
+def test_the_configuration_lists_the_preparation_and_the_units(fit_dir, tmp_path, monkeypatch):
+    from ethogram.viz import report as report_module
+
+    import copy
+
+    res = copy.deepcopy(fit_dir[1])  # the module's fixture stays as it was
+    index = write_report(res, tmp_path / "px", progress=False, trajectories=False)
+    html = index.read_text(encoding="utf-8")
+    config = html[html.index('id="config"'):]
+    assert "<td>frame rate</td><td>30 fps</td>" in config
+    assert ("<td>units</td><td>pixels (no scale in the files; give --px-per-mm to &#39;ethogram "
+            "fit&#39;)" in config)
+    # with a scale for every recording: trajectories averaged in mm, axes and scale bar in mm
+    for r, s in zip(res.recordings, (2.0, 4.0)):
+        r.px_per_mm = s
+    jobs = []
+    monkeypatch.setattr(report_module, "_run_jobs", lambda j, *a: jobs.extend(j))
+    index = write_report(res, tmp_path / "mm", progress=False)
+    config = index.read_text(encoding="utf-8")
+    assert "<td>units</td><td>millimetres (2, 4 pixels per mm)" in config
+    assert "Axes and scale bar in millimetres" in config
+    grid = next(kw for name, kw, _ in jobs if name == "trajectories")
+    one = [kw for name, kw, _ in jobs if name == "trajectory"]
+    assert grid["units"] == "mm" and all(kw["units"] == "mm" for kw in one)
+    assert grid["bodyparts"] == list(res.recordings[0].bodyparts)
+    from ethogram.viz import syllable_trajectories
+
+    recs = res.recordings
+    want, _ = syllable_trajectories([r.keypoints / s for r, s in zip(recs, (2.0, 4.0))],
+                                    [r.centroid / s for r, s in zip(recs, (2.0, 4.0))],
+                                    [r.heading for r in recs], [r.syllables for r in recs],
+                                    num_states=7, pre=5, post=15, num_samples=40, seed=0)
+    np.testing.assert_allclose(grid["trajectories"], want)
+    # a scale for only one recording: pixels, and why
+    recs[1].px_per_mm = None
+    jobs.clear()
+    config = write_report(res, tmp_path / "some", progress=False).read_text(encoding="utf-8")
+    assert "<td>units</td><td>pixels (only 1 of 2 recordings have a scale)" in config
+    assert next(kw for name, kw, _ in jobs if name == "trajectories")["units"] == "px"

@@ -352,3 +352,85 @@ def test_trajectory_limits_hold_every_point_of_every_syllable():
     pts = pts[np.isfinite(pts).all(axis=1)]
     assert x0 < pts[:, 0].min() and pts[:, 0].max() < x1 and y0 < pts[:, 1].min() and pts[:, 1].max() < y1
     assert np.isclose(x1 - x0, y1 - y0)  # square, as the plots are
+
+
+# ------------------------------------------------------------------ read as a scientist reads them
+def test_scale_bar_lengths_are_round():
+    from ethogram.viz.trajectories import nice_length
+
+    spans = (200.0, 7.0, 0.3, 40.0, 1000.0)
+    assert [nice_length(s) for s in spans] == [50.0, 1.0, 0.05, 10.0, 200.0]
+
+
+@pytest.mark.parametrize("units", ["px", "mm"])
+def test_trajectory_plot_has_axes_a_scale_bar_and_a_body_part_legend(units):
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    kps, cents, heads, labels, expected = _straight_walkers()
+    traj, _ = viz.syllable_trajectories(kps, cents, heads, labels, num_states=2)
+    fig = viz.plot_trajectory(traj[1], syllable=1, pre=5, bodyparts=_synthetic.BODYPARTS,
+                              units=units)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == f"forward ({units})" and ax.get_ylabel() == f"sideways ({units})"
+    assert ax.axison and len(ax.get_xticks()) >= 3  # real axes with ticks, no longer switched off
+    bars = [a for a in ax.artists if isinstance(a, AnchoredSizeBar)]
+    assert len(bars) == 1
+    width = abs(np.diff(ax.get_xlim())[0])
+    label = bars[0].txt_label.get_text()
+    length = float(label.split()[0])
+    assert label == f"{length:g} {units}" and 0.1 * width <= length <= 0.3 * width
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == list(_synthetic.BODYPARTS)
+    # the legend's markers have the colours of the body parts' dots
+    dots = ax.collections[-1].get_facecolors()[:, :3]
+    marks = [h.get_markerfacecolor()[:3] for h in fig.legends[0].legend_handles]
+    assert np.allclose(dots, marks)
+    # the legend lies below the axes, inside the figure
+    fig.canvas.draw()
+    box, axbox = fig.legends[0].get_window_extent(), ax.get_window_extent()
+    W, H = fig.bbox.width, fig.bbox.height
+    assert box.y1 <= axbox.y0 and box.x0 >= 0 and box.x1 <= W + 1 and box.y0 >= 0
+    assert H > fig.dpi * 3.0  # taller than the axes alone by the legend
+    with pytest.raises(ValueError, match="bodyparts names 3 body parts"):
+        viz.plot_trajectory(traj[1], bodyparts=["a", "b", "c"])
+
+
+def test_trajectory_grid_names_its_axes_once_and_shows_the_legend():
+    kps, cents, heads, labels, _ = _straight_walkers()
+    traj, _ = viz.syllable_trajectories(kps, cents, heads, labels, num_states=2)
+    fig = viz.plot_trajectories(traj, bodyparts=_synthetic.BODYPARTS, units="mm", ncols=2)
+    assert fig._supxlabel.get_text() == "forward, along the heading at onset (mm)"
+    assert fig._supylabel.get_text() == "sideways (mm)"
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == list(_synthetic.BODYPARTS)
+    assert all(any(type(a).__name__ == "AnchoredSizeBar" for a in ax.artists) for ax in fig.axes)
+    assert [ax.get_xlim() for ax in fig.axes] == [fig.axes[0].get_xlim()] * 2  # one scale
+
+
+def test_ar_dynamics_panels_have_titles_named_axes_and_readable_ticks():
+    K = 3
+    A = np.tile(np.hstack([0.9 * np.eye(3)]), (K, 1, 1))
+    fig = viz.plot_ar_dynamics(A, np.zeros((K, 3)), syllables=[2, 0, 1],
+                               input_names=["PC 1", "PC 2", "PC 3"], ncols=2)
+    assert [ax.get_title() for ax in fig.axes] == ["syllable 2", "syllable 0", "syllable 1"]
+    fig.canvas.draw()
+    for ax in fig.axes:
+        assert ax.get_xlabel() == "PC 1" and ax.get_ylabel() == "PC 2"
+        labels = [t for t in ax.get_xticklabels() + ax.get_yticklabels() if t.get_text()]
+        assert len(labels) >= 4 and min(t.get_fontsize() for t in labels) >= 9
+    assert "plane of PC 1 and PC 2 (others at 0)" in fig._suptitle.get_text()
+    two = viz.plot_ar_dynamics(A[:, :2, :2], None)
+    title = two._suptitle.get_text()
+    assert title.startswith("AR dynamics") and "others" not in title
+    assert two.axes[0].get_xlabel() == "input 0"
+    with pytest.raises(ValueError, match="input_names has 2 names for 3 inputs"):
+        viz.plot_ar_dynamics(A, None, input_names=["a", "b"])
+
+
+def test_ar_dynamics_on_one_scale_draws_equal_changes_equally_long():
+    A = np.stack([0.5 * np.eye(2), 0.9 * np.eye(2)])  # one-step change -0.5 x and -0.1 x
+    fig = viz.plot_ar_dynamics(A, None, lims=((-2, 2), (-2, 2)), num_grid=5, shared_scale=True)
+    scales = {ax.collections[-1].scale for ax in fig.axes}
+    assert len(scales) == 1 and fig.axes[0].collections[-1].scale_units == "xy"
+    # the 95th percentile arrow (of both panels) spans 90% of a grid step (1.0)
+    quivers = [ax.collections[-1] for ax in fig.axes]
+    lengths = np.concatenate([np.hypot(q.U, q.V) for q in quivers])
+    assert np.percentile(lengths, 95) / scales.pop() == pytest.approx(0.9)

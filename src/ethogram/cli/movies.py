@@ -23,7 +23,10 @@ def add_parser(subparsers, parents) -> None:
                    help="syllables: a range like 0-9, a list like 1,4,7, or 'all' (default: every syllable used)")
     p.add_argument("--kind", choices=("auto", "crowd", "grid", "skeleton"), default="auto",
                    help="crowd (depth frames), grid (video + keypoints), skeleton (keypoints); auto picks what the data allow")
-    p.add_argument("--video", default=None, metavar="PATH", help="the video of the recording (grid movies)")
+    p.add_argument("--video", action="append", default=None, metavar="PATH",
+                   help="grid movies: a folder of videos named like the recordings (video.mp4 for "
+                        "videoDLC_resnet50_...csv), NAME=PATH for one recording (a file name: all "
+                        "its animals), or the video of a single recording; repeat for more")
     p.add_argument("--instances", type=int, default=None, metavar="N",
                    help="instances per movie (default 40 for crowd, rows x cols for grid/skeleton)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the instance sampling (default 0)")
@@ -75,6 +78,13 @@ def movie_lines(manifest, out) -> list:
     skipped = list(attrs.get("skipped", []))
     shortest = attrs.get("min_duration", 3)
     lines = []
+    no_video = list(attrs.get("no_video", []))
+    if no_video:
+        more = f" and {len(no_video) - 5} more" if len(no_video) > 5 else ""
+        shown = ", ".join(no_video[:5]) + more
+        total = attrs.get("num_recordings", "?")
+        lines.append(f"no video for {len(no_video)} of {total} recordings ({shown}): their "
+                     "instances are not in the grid movies (give --video FOLDER or NAME=PATH)")
     if len(manifest):
         kinds = ", ".join(sorted(set(manifest["kind"])))
         lines.append(f"{len(manifest)} {kinds} movie(s) in {out}/ (manifest: movies.csv, instances shown: instances.csv)")

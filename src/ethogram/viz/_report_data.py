@@ -1,9 +1,10 @@
 """What the report says, gathered from a results object: summary, tables, files found beside it.
 
 Kept apart from the rendering (:mod:`ethogram.viz.report`): here are the fit summary, the
-syllable tables (from :mod:`ethogram.analysis`, also written as CSV), and the discovery of the
-outputs other commands left in the fit's folder (movies; comparison and statistics tables and
-plots), which are copied into the report so that the folder stands alone.
+syllable tables (from :mod:`ethogram.analysis`, also written as CSV), the preparation and units
+in words, and the discovery of the outputs other commands left in the fit's folder (movies and
+why a syllable has none; comparison and statistics tables and plots), which are copied into the
+report so that the folder stands alone.
 """
 
 from __future__ import annotations
@@ -240,7 +241,7 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
         else:
             other.append((str(rel_src), dst_rel.as_posix()))
     for src_dir, dst_dir in sorted(folders):
-        for name in ("movies.csv", "instances.csv"):  # the manifests ``ethogram movies`` writes
+        for name in ("movies.csv", "instances.csv", "skipped.csv"):  # written by ethogram movies
             if (src_dir / name).is_file():
                 _link_or_copy(src_dir / name, report_dir / dst_dir / name)
                 manifests.append(((dst_dir / name).as_posix(), (dst_dir / name).as_posix()))
@@ -327,3 +328,144 @@ def config_rows(results) -> list:
 def version_rows(results) -> list:
     """(library, version) rows."""
     return [(str(k), str(v)) for k, v in sorted((results.versions or {}).items())]
+
+
+def length_scales(results):
+    """``(scales, unit)``: pixels per millimetre of each recording and ``"mm"`` when every
+    recording has a scale (``px_per_mm``), else ``(None, "px")`` (distances stay in pixels:
+    recordings of different scales cannot be averaged in pixels, nor pixels mixed with mm)."""
+    scales = [getattr(r, "px_per_mm", None) for r in results.recordings]
+    if scales and all(s is not None and np.isfinite(s) and s > 0 for s in scales):
+        return [float(s) for s in scales], "mm"
+    return None, "px"
+
+
+def _fps_text(recs) -> str:
+    rates = sorted({r.fps for r in recs if r.fps})
+    unknown = sum(1 for r in recs if not r.fps)
+    text = ", ".join(f"{f:g}" for f in rates) + " fps" if rates else ""
+    if unknown:
+        text += f"; unknown for {unknown} recording(s)" if text else "unknown (durations in frames)"
+    return text
+
+
+def _units_text(results) -> str:
+    scales, unit = length_scales(results)
+    if unit == "mm":
+        vals = sorted(set(scales))
+        shown = ", ".join(f"{v:.4g}" for v in vals[:4]) + (" ..." if len(vals) > 4 else "")
+        return f"millimetres ({shown} pixels per mm); angles in radians, time in seconds"
+    some = [r.name for r in results.recordings if getattr(r, "px_per_mm", None)]
+    why = (f"only {len(some)} of {len(results.recordings)} recordings have a scale" if some
+           else "no scale in the files; give --px-per-mm to 'ethogram fit'")
+    return f"pixels ({why}); angles in radians, time in seconds"
+
+
+def preparation_rows(results) -> list:
+    """(label, value) rows saying how the recordings were prepared for the model: confidence
+    threshold, outliers, gaps, body parts, heading, principal components and the variance they
+    keep, standardization, frame rate and units. Empty when the results hold no preparation."""
+    prep = getattr(results, "preparation", None)
+    recs = results.recordings
+    rows = []
+    if prep is not None and getattr(prep, "kind", None) == "keypoints":
+        thr = prep.confidence_threshold
+        rows.append(("confidence threshold", "none (every point kept)" if not thr else
+                     f"{thr:g}: keypoints tracked with a lower confidence are missing"))
+        out = prep.outlier_distance
+        rows.append(("outliers", "not removed" if out is None else
+                     f"keypoints farther than {out:g} body lengths "
+                     f"({out * prep.body_length_:.1f} px) from the frame's medoid are missing"))
+        rows.append(("gaps", f"up to {prep.max_gap} frames interpolated; longer gaps masked"))
+        rows.append(("body parts", f"{len(prep.bodyparts_)}: {', '.join(prep.bodyparts_)}"))
+        back, front = " + ".join(prep.posterior_), " + ".join(prep.anterior_)
+        length = f"body length {prep.body_length_:.1f} px, median"
+        rows.append(("heading", f"from {back} to {front} ({length})"))
+        D = prep.num_inputs
+        kept = float(np.sum(prep.explained_variance_ratio_[:D]))
+        asked = (f"{prep.num_pcs} asked for" if prep.num_pcs
+                 else f"the fewest above {100 * prep.variance:g}%")
+        rows.append(("principal components", f"{D} of the egocentric pose, keeping "
+                                             f"{100 * kept:.1f}% of its variance ({asked})"))
+    elif prep is not None and getattr(prep, "kind", None) == "features":
+        D = prep.num_inputs
+        rows.append(("inputs", f"the first {D} of {prep.num_features_in_} feature columns"
+                               + (f" ({prep.num_pcs} asked for)" if prep.num_pcs else "")))
+    if prep is not None and getattr(prep, "kind", None):
+        rows.append(("standardized", "yes: each input centred and scaled by its training standard "
+                     "deviation" if prep.standardize else "no"))
+    rows.append(("frame rate", _fps_text(recs)))
+    rows.append(("units", _units_text(results)))
+    return rows
+
+
+def movie_notes(fit_dir: Path, movies: dict, order) -> dict:
+    """Why each syllable of ``order`` without a movie has none: ``{syllable: sentence}``.
+
+    From the ``skipped.csv`` that ``ethogram movies`` writes beside its movies (no instance
+    long enough, or none in the recordings with a video); otherwise the syllable was not asked
+    for, or no movie was made for this fit at all.
+    """
+    import pandas as pd
+
+    reasons = {}
+    for folder in sorted({Path(d) for d in movies.get("folders", ())}):
+        f = folder / "skipped.csv"
+        if f.is_file():
+            try:
+                t = pd.read_csv(f)
+            except (pd.errors.ParserError, pd.errors.EmptyDataError):
+                continue
+            for row in t.itertuples():
+                reasons.setdefault(int(row.syllable), f"{row.kind} movie: {row.reason}")
+    made = sorted(movies.get("by_syllable", {}))
+    out = {}
+    for k in order:
+        if k in made:
+            continue
+        if k in reasons:
+            out[k] = f"No movie: {reasons[k]}."
+        elif made:
+            grid = any(kind == "grid" for v in movies["by_syllable"].values() for kind, _ in v)
+            video = " --video ..." if grid else ""
+            out[k] = (f"No movie: not asked for (movies were made for syllables {_ranges(made)}); "
+                      f"'ethogram movies {fit_dir.name} --syllables {k}{video}' makes one.")
+        else:
+            out[k] = (f"No movie: none made for this fit; 'ethogram movies {fit_dir.name}' "
+                      "makes them.")
+    return out
+
+
+def _ranges(values) -> str:
+    """``[0, 1, 2, 3, 7]`` -> ``"0-3, 7"``."""
+    vals = sorted(int(v) for v in values)
+    parts, start = [], None
+    for i, v in enumerate(vals):
+        if start is None:
+            start = v
+        if i + 1 == len(vals) or vals[i + 1] != v + 1:
+            parts.append(f"{start}" if start == v else f"{start}-{v}")
+            start = None
+    return ", ".join(parts)
+
+
+def shared_bodyparts(results, num_bodyparts: int):
+    """The body-part names every recording shares (for the legends), or None."""
+    names = {tuple(r.bodyparts) for r in results.recordings if r.bodyparts is not None}
+    if len(names) == 1:
+        (only,) = names
+        if len(only) == num_bodyparts:
+            return list(only)
+    return None
+
+
+def input_names(results, num_inputs: int) -> list:
+    """Names of the model inputs for axis labels: standardized principal components of the
+    egocentric pose (keypoints) or of MoSeq's depth crops, else the input columns."""
+    from ..prep.preparation import PC_SCORE_FORMATS
+
+    prep = getattr(results, "preparation", None)
+    kind = getattr(prep, "kind", None)
+    pcs = kind == "keypoints" or all(r.format in PC_SCORE_FORMATS for r in results.recordings)
+    std = " (std.)" if prep is not None and getattr(prep, "standardize", False) else ""
+    return [f"PC {d + 1}{std}" if pcs else f"input {d}{std}" for d in range(num_inputs)]

@@ -67,7 +67,8 @@ def ar_vector_field(dynamics, bias, points, dims=(0, 1)):
 
 
 def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, num_grid: int = 13,
-                     dims=(0, 1), ncols: int = 5, panel_size: float = 2.6, dpi: int = 100, path=None, axes=None):
+                     dims=(0, 1), ncols: int = 5, panel_size: float = 2.6, dpi: int = 100,
+                     path=None, axes=None, input_names=None, shared_scale: bool = False):
     """One quiver plot per syllable of its AR dynamics in a plane.
 
     Parameters
@@ -87,6 +88,13 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
     ncols, panel_size, dpi, path : layout (inches per panel), resolution and PNG output.
     axes : sequence of Axes, optional
         One per shown syllable, to draw into instead of a new figure.
+    input_names : sequence of str, optional
+        Names of the D inputs, for the axis labels (default ``input 0``, ``input 1``, ...).
+    shared_scale : bool, default False
+        Arrows on one scale in every panel (the 95th percentile of the arrow lengths over
+        all shown syllables spans 90% of a grid step), so that lengths compare across
+        panels; by default matplotlib scales each panel on its own, which shows the shape of
+        a weak field as well as of a strong one (lengths compare within a panel only).
 
     Returns
     -------
@@ -111,6 +119,15 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
     pts = np.column_stack([gx.ravel(), gy.ravel()])
     field = ar_vector_field(A, b, pts, dims)
     colors = syllable_colors(K)
+    names = [f"input {d}" for d in range(D)] if input_names is None else list(map(str, input_names))
+    if len(names) != D:
+        raise ValueError(f"input_names has {len(names)} names for {D} inputs")
+    scale = None
+    if shared_scale:
+        lengths = np.hypot(field[syllables, :, 0], field[syllables, :, 1])
+        big = float(np.percentile(lengths, 95)) if lengths.size else 0.0
+        step = min(np.ptp(gx[0]), np.ptp(gy[:, 0])) / max(num_grid - 1, 1)
+        scale = big / (0.9 * step) if big > 0 and step > 0 else None
     own = axes is None
     if axes is None:
         from matplotlib.figure import Figure
@@ -135,17 +152,23 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
         if cloud is not None:
             ax.plot(cloud[:, 0], cloud[:, 1], ".", color="#e2e2e2", ms=1.0, zorder=0)
         ax.quiver(pts[:, 0], pts[:, 1], field[k, :, 0], field[k, :, 1], color=colors[k], angles="xy", zorder=2,
-                  width=0.007, headwidth=3.5, headlength=4.0)
+                  width=0.007, headwidth=3.5, headlength=4.0,
+                  **({"scale": scale, "scale_units": "xy"} if scale else {}))
         ax.set_xlim(*lims[0])
         ax.set_ylim(*lims[1])
         ax.set_aspect("equal", adjustable="box")
-        ax.tick_params(labelsize=7)
-        ax.locator_params(nbins=4)
-        ax.set_title(f"syllable {k}", fontsize=10, y=1.0, pad=4)  # fixed position: no overlap search
-    if D > 2:
-        fig.suptitle(f"AR dynamics in the plane of inputs {dims[0]} and {dims[1]} (others at 0)", fontsize=11)
+        ax.tick_params(labelsize=9, length=3, pad=2)
+        ax.locator_params(nbins=5)
+        ax.set_xlabel(names[dims[0]], fontsize=9, labelpad=1)
+        ax.set_ylabel(names[dims[1]], fontsize=9, labelpad=0)
+        ax.set_title(f"syllable {k}", fontsize=11, y=1.0, pad=4)  # fixed: no overlap search
+    others = " (others at 0)" if D > 2 else ""
+    one_scale = ", arrows on one scale" if scale else ""
+    fig.suptitle(f"AR dynamics: expected one-step change in the plane of {names[dims[0]]} and "
+                 f"{names[dims[1]]}{others}{one_scale}", fontsize=12,
+                 y=1 - 0.12 / fig.get_figheight())
     if own:  # fixed margins: tight_layout over many panels is the slow part
-        h = fig.get_figheight()
-        fig.subplots_adjust(left=0.05, right=0.98, bottom=0.35 / h, top=1 - (0.75 if D > 2 else 0.4) / h,
-                            wspace=0.3, hspace=0.35)
+        h, w = fig.get_figheight(), fig.get_figwidth()
+        fig.subplots_adjust(left=0.55 / w, right=1 - 0.1 / w, bottom=0.5 / h, top=1 - 0.75 / h,
+                            wspace=0.35, hspace=0.5)
     return finish(fig, path, layout=False)

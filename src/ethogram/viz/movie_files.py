@@ -2,14 +2,16 @@
 
 This room wires :mod:`ethogram.viz.movies` to :mod:`ethogram.io.results`: it picks the kind
 of movie the recordings allow (crowd movies from MoSeq depth frames, re-read lazily through
-the recording's own reader; grid movies from keypoints and the tracked video; skeleton movies
-from keypoints alone), checks that a video has as many frames as the recording (or aligns
-them by timestamps, never silently), samples instances per syllable with a seed, renders the
-syllables in parallel threads and writes a manifest ``movies.csv`` (one row per movie) and
-``instances.csv`` (the instances each movie shows) beside the movies. The movies are rendered
-in a hidden folder beside the destination and moved in only when all are done, so a failure
-leaves the folder as it was; a movie already there is replaced only with ``overwrite=True``
-(``--overwrite``), and runs for other syllables or kinds add to the folder and its manifests.
+the recording's own reader; grid movies from keypoints and the tracked videos, found by name
+in a folder or named per recording by :mod:`ethogram.viz.video_match`; skeleton movies from
+keypoints alone), checks that a video has as many frames as the recording (or aligns them by
+timestamps, never silently), samples instances per syllable with a seed, renders the
+syllables in parallel threads and writes a manifest ``movies.csv`` (one row per movie),
+``instances.csv`` (the instances each movie shows) and ``skipped.csv`` (syllables without a
+movie, and why) beside the movies. The movies are rendered in a hidden folder beside the
+destination and moved in only when all are done, so a failure leaves the folder as it was; a
+movie already there is replaced only with ``overwrite=True`` (``--overwrite``), and runs for
+other syllables or kinds add to the folder and its manifests.
 
 Headings in results files follow their source: keypoint recordings have the pixel convention
 of :mod:`ethogram.prep`; MoSeq recordings (``format`` ``"moseq2"``/``"moseq-nwb"``) keep
@@ -24,12 +26,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["make_movies", "fit_folder", "usable_rule", "KINDS", "MOSEQ_FORMATS", "MANIFEST_COLUMNS"]
+__all__ = ["make_movies", "fit_folder", "usable_rule", "why_no_movie", "KINDS", "MOSEQ_FORMATS",
+           "MANIFEST_COLUMNS", "INSTANCE_COLUMNS"]
 
 KINDS = ("crowd", "grid", "skeleton")
 #: columns of ``movies.csv``, one row per movie
 MANIFEST_COLUMNS = ["syllable", "kind", "file", "num_instances", "usable_instances", "all_instances", "num_frames",
-                    "height", "width", "fps"]
+                    "height", "width", "fps", "window"]
+#: columns of ``instances.csv``, one row per instance shown (``video``: its file, grid movies)
+INSTANCE_COLUMNS = ["syllable", "kind", "instance", "recording", "start", "stop", "video"]
 #: formats whose heading is MoSeq's on-screen angle and whose frames are depth crops
 MOSEQ_FORMATS = ("moseq2", "moseq-nwb")
 
@@ -86,22 +91,24 @@ def _depth_vmax(frames, min_height: int = 10, num: int = 100) -> float | None:
     return float(np.percentile(v, 99.5)) if v.size else None
 
 
-def _video_for(rec, video, align_timestamps: bool):
-    """(VideoReader factory args, frame index) for a recording, or (None, None)."""
-    from ._video import VideoReader, align_video_frames, count_frames, read_video_timestamps
+def _video_for(rec, path, align_timestamps: bool):
+    """(video path, frame index) for a recording: the file checked to be a video whose frames
+    go with the recording's (same count, or aligned by timestamps)."""
+    from ._video import align_video_frames, count_frames, read_video_timestamps
+    from .video_match import check_video
 
-    path = video if video is not None else rec.video_path
-    if path is None:
-        return None, None
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"video {str(path)!r} for recording {rec.name!r} not found; give --video")
-    n_video = count_frames(path)
+    path = Path(path if path is not None else rec.video_path).expanduser()
+    check_video(path, rec.name)  # one line for a CSV or a truncated file, not an FFmpeg code
+    try:
+        n_video = count_frames(path)
+    except RuntimeError as exc:
+        raise ValueError(f"video {str(path)!r} for recording {rec.name!r} cannot be decoded to its "
+                         f"end ({str(exc).splitlines()[0][:80]}); give a complete video") from None
     vts = None
     if n_video != rec.num_frames and rec.timestamps is not None and align_timestamps:
         vts = read_video_timestamps(path)
-    index = align_video_frames(rec.num_frames, n_video, rec.timestamps, vts, video_path=f"video {str(path)!r}")
-    VideoReader(path)  # fails early on an unreadable file
+    where = f"video {str(path)!r}" + (f" (for recording {rec.name!r})" if rec.name else "")
+    index = align_video_frames(rec.num_frames, n_video, rec.timestamps, vts, video_path=where)
     return str(path), index
 
 
@@ -115,12 +122,12 @@ def _edges_from_names(pairs, bodyparts) -> list[tuple[int, int]]:
     return edges
 
 
-def _choose_kind(recs, kind, video):
+def _choose_kind(recs, kind, has_video: bool):
     if kind in (None, "auto"):
         if all(r.format in MOSEQ_FORMATS for r in recs):
             return "crowd"
         if all(r.keypoints is not None for r in recs):
-            return "grid" if (video is not None or all(r.video_path for r in recs)) else "skeleton"
+            return "grid" if has_video else "skeleton"
         raise ValueError("the recordings have neither depth frames nor keypoints; no movie can be made")
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -143,10 +150,14 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         Default: every syllable that occurs in the recordings (those without a usable instance
         are listed in ``manifest.attrs["skipped"]``).
     kind : {"auto", "crowd", "grid", "skeleton"}, default "auto"
-        ``auto``: crowd for MoSeq depth recordings, grid when every keypoint recording has
-        a video (``video`` or the one its reader found), else skeleton.
-    video : str or Path, optional
-        The video of the (single) recording, overriding the one stored in the results.
+        ``auto``: crowd for MoSeq depth recordings, grid when a keypoint recording has a
+        video (from ``video`` or the one its reader found), else skeleton.
+    video : str, Path, mapping, or a list of them, optional
+        Where the videos are (:func:`ethogram.viz.video_match.resolve_videos`): a video file
+        (a single recording, or the animals of a single file), a folder whose videos are
+        matched to the recordings by name, ``{name: path}`` or ``"NAME=PATH"`` strings (a
+        recording's name, or a file name for all its animals). Recordings without a video
+        are left out of grid movies and listed in ``attrs["no_video"]``.
     num_instances : int, optional
         Instances per movie: default 40 for crowd movies, ``rows * cols`` for grid and
         skeleton movies (at most that).
@@ -166,7 +177,9 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         ``pre_s`` before its onset and, for grid and skeleton movies, ``post_s`` after its end
         (:func:`ethogram.viz._instances.syllable_instances`).
     rows, cols, tile_size : int, default 4, 6, 128
-        Grid layout and tile side in pixels.
+        Grid layout and tile side in pixels; a movie of fewer than ``rows * cols`` instances
+        has only the rows it fills (and fewer columns when it has fewer instances than
+        ``cols``).
     align_timestamps : bool, default True
         When a video's frame count differs from the recording's and the recording has
         timestamps, align by them (else refuse).
@@ -188,14 +201,18 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         instance: no movie), ``instance_counts`` (syllable -> dict of ``all``, ``short``
         (fewer than ``min_duration`` frames), ``edge`` (long enough, but the window leaves the
         recording) and ``usable``, for every syllable asked for), ``requested`` (instances
-        wanted per movie), ``min_duration`` and ``rule`` (the usability rule in words). When no syllable has a
-        usable instance nothing is written.
+        wanted per movie), ``min_duration``, ``rule`` (the usability rule in words),
+        ``no_video`` (recordings left out of grid movies for want of a video) and
+        ``num_recordings``. Beside it, ``instances.csv`` lists the instances shown (with their
+        video) and ``skipped.csv`` the syllables asked for without a movie and why. When no
+        syllable has a usable instance nothing is written.
 
     Raises
     ------
     ValueError
         When the recordings cannot give the movie asked for (no depth frames for crowd, no
-        keypoints for grid/skeleton, a video whose frame count does not match).
+        keypoints for grid/skeleton, no recording with a video for grid), a video is not one
+        FFmpeg reads, its frame count does not match, or ``video`` names no recording.
     FileNotFoundError
         When the results file or a video is missing.
     FileExistsError
@@ -206,15 +223,23 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
 
     from ._instances import sample_instances, syllable_instances
     from ._video import VideoReader, write_mp4
-    from .movies import crowd_movie, grid_movie, guess_skeleton, render_movies
+    from .movies import crowd_movie, grid_movie, guess_skeleton, render_movies, tile_window
+    from .video_match import resolve_videos
 
     res = _results(results)
     recs = list(res.recordings)
     if not recs:
         raise ValueError("the results hold no recording")
-    if video is not None and len(recs) > 1:
-        raise ValueError(f"--video names one video but the results hold {len(recs)} recordings; the videos they name are used without it")
-    kind = _choose_kind(recs, kind, video)
+    found = {}
+    if kind in (None, "auto", "grid") and not all(r.format in MOSEQ_FORMATS for r in recs):
+        found = resolve_videos(recs, video)
+    kind = _choose_kind(recs, kind, video is not None or any(v is not None for v in found.values()))
+    no_video = []
+    if kind == "grid":
+        no_video = [r.name for r in recs if found.get(r.name) is None]
+        if len(no_video) == len(recs):
+            raise ValueError(_no_video_message(recs, video))
+        recs = [r for r in recs if found.get(r.name) is not None]  # the recordings with a video
     fps_all = [r.fps for r in recs if r.fps]
     fps = float(fps_all[0]) if fps_all else 30.0
     pre = int(round(pre_s * fps))
@@ -257,10 +282,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         index = {}
         if kind == "grid":
             for r in recs:
-                path, idx = _video_for(r, video, align_timestamps)
-                if path is None:
-                    raise ValueError(f"recording {r.name!r} has no video; give --video PATH (or use --kind skeleton)")
-                videos[r.name], index[r.name] = path, idx
+                videos[r.name], index[r.name] = _video_for(r, found[r.name], align_timestamps)
         first = recs[0].name
         if skeleton is None:
             edges = guess_skeleton(kps[first], cents[first], heads[first])
@@ -283,7 +305,9 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     skipped = [k for k in wanted if k not in chosen]
     names = {k: f"{kind}_syllable_{k:02d}.mp4" for k in chosen}
     attrs = {"skipped": skipped, "instance_counts": counts, "requested": n_inst, "min_duration": int(min_duration),
-             "rule": usable_rule(min_duration, pre, post if kind != "crowd" else 0, fps if fps_all else None)}
+             "rule": usable_rule(min_duration, pre, post if kind != "crowd" else 0,
+                                 fps if fps_all else None),
+             "no_video": no_video, "num_recordings": len(res.recordings)}
     if not chosen:  # nothing to render: write nothing (no folder, no manifest)
         manifest = pd.DataFrame(columns=MANIFEST_COLUMNS)
         manifest.attrs.update(attrs)
@@ -292,7 +316,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     build = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
 
     def job(k):
-        sample = chosen[k]
+        sample, window = chosen[k], None
         if kind == "crowd":
             movie = crowd_movie(frames, cents, heads, sample, canvas_shape=(H, W), pre=pre, post=post, max_duration=max_dur,
                                 vmax=vmax)
@@ -300,16 +324,21 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
             vids = None
             if kind == "grid":
                 vids = {n: VideoReader(p) for n, p in videos.items() if n in {s[0] for s in sample}}
+            window, offset = tile_window(kps, cents, heads, sample, post=post)
             try:
-                movie = grid_movie(vids, cents, heads, sample, keypoints=kps, edges=edges, rows=rows, cols=cols,
-                                   tile_size=tile_size, pre=pre, post=post, frame_index=index or None)
+                n_cols = min(cols, len(sample))  # fewer instances than tiles: no black band
+                movie = grid_movie(vids, cents, heads, sample, keypoints=kps, edges=edges,
+                                   rows=-(-len(sample) // n_cols), cols=n_cols, window_size=window,
+                                   window_offset=offset, tile_size=tile_size, pre=pre, post=post,
+                                   frame_index=index or None)
             finally:
                 for v in (vids or {}).values():
                     v.close()
         path = write_mp4(build / names[k], movie, fps=fps)
         row = {"syllable": k, "kind": kind, "file": path.name, "num_instances": len(sample),
                "usable_instances": counts[k]["usable"], "all_instances": counts[k]["all"], "num_frames": movie.shape[0],
-               "height": movie.shape[1], "width": movie.shape[2], "fps": fps}
+               "height": movie.shape[1], "width": movie.shape[2], "fps": fps,
+               "window": window}
         del movie
         return row
 
@@ -320,14 +349,17 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         rows_out = render_movies([lambda k=k: job(k) for k in sorted(chosen)], num_workers=num_workers,
                                  progress=progress, desc=f"{kind} movies")
         manifest = pd.DataFrame(rows_out, columns=MANIFEST_COLUMNS)
-        inst_rows = [{"syllable": k, "kind": kind, "instance": i, "recording": n, "start": a, "stop": b}
+        inst_rows = [(k, kind, i, n, a, b, videos.get(n, "") if kind == "grid" else "")
                      for k in sorted(chosen) for i, (n, a, b) in enumerate(chosen[k])]
-        instances = pd.DataFrame(inst_rows, columns=["syllable", "kind", "instance", "recording", "start", "stop"])
+        instances = pd.DataFrame(inst_rows, columns=INSTANCE_COLUMNS)
+        why = pd.DataFrame([(k, kind, why_no_movie(counts[k], attrs["rule"], min_duration))
+                            for k in skipped], columns=["syllable", "kind", "reason"])
         out_dir.mkdir(exist_ok=True)
         for k in sorted(chosen):  # every movie is complete: move them in, then the manifests that list them
             os.replace(build / names[k], out_dir / names[k])
         _merge_csv(out_dir / "movies.csv", manifest, kind)
         _merge_csv(out_dir / "instances.csv", instances, kind)
+        _merge_csv(out_dir / "skipped.csv", why, kind, drop={(k, kind) for k in chosen})
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
         for folder in created:  # folders this call created and left empty
@@ -339,6 +371,33 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     shutil.rmtree(build, ignore_errors=True)
     manifest.attrs.update(attrs)
     return manifest
+
+
+def why_no_movie(counts: dict, rule: str, min_duration: int) -> str:
+    """Why a syllable has no movie, in words, from its ``instance_counts`` entry.
+
+    E.g. ``"no instance at least 3 frames long, with ... (of its 2 instances, 2 shorter than 3
+    frames)"`` or ``"it does not occur in the recordings shown"``.
+    """
+    if not counts.get("all"):
+        return "it does not occur in the recordings shown"
+    parts = []
+    if counts.get("short"):
+        parts.append(f"{counts['short']} shorter than {min_duration} frames")
+    if counts.get("edge"):
+        parts.append(f"{counts['edge']} too close to the recording's start or end")
+    return f"no instance {rule} (of its {counts['all']} instances, {', '.join(parts)})"
+
+
+def _no_video_message(recs, video) -> str:
+    """Why no recording has a video, and what to give."""
+    if video is None:
+        return ("the recordings name no video; give --video FILE (one recording), --video FOLDER "
+                "(videos named like the recordings) or --video NAME=PATH, or use --kind skeleton")
+    names = ", ".join(repr(r.name.split("/")[0]) for r in recs[:3])
+    names += " ..." if len(recs) > 3 else ""
+    return (f"no video given matches a recording: a video's file name must begin the recording's "
+            f"({names}); give --video NAME=PATH for each, or use --kind skeleton")
 
 
 def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> str:
@@ -378,11 +437,13 @@ def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:
             "write elsewhere with --out DIR (overwrite=True or another out_dir in Python)")
 
 
-def _merge_csv(path: Path, new, kind: str) -> None:
-    """Write ``new`` to ``path``, keeping the rows of earlier runs for other (syllable, kind) pairs."""
+def _merge_csv(path: Path, new, kind: str, drop=()) -> None:
+    """Write ``new`` to ``path``, keeping the rows of earlier runs for other (syllable, kind) pairs
+    (and not in ``drop``); an empty table removes the file."""
     import pandas as pd
 
     table = new
+    drop = set(drop)
     if path.is_file():
         try:
             old = pd.read_csv(path)
@@ -390,9 +451,13 @@ def _merge_csv(path: Path, new, kind: str) -> None:
             old = None
         if old is not None and {"syllable", "kind"} <= set(old.columns) and set(old.columns) <= set(new.columns):
             old = old.reindex(columns=new.columns)  # a manifest of an earlier version: its rows kept, new columns empty
-            done = set(zip(new["syllable"], new["kind"]))
+            done = set(zip(new["syllable"], new["kind"])) | drop
             keep = [(s, k) not in done for s, k in zip(old["syllable"], old["kind"])]
             table = pd.concat([old[keep], new], ignore_index=True).sort_values(["kind", "syllable"], kind="stable")
+    if table.empty:
+        if path.is_file():
+            path.unlink()
+        return
     tmp = path.with_name(path.name + ".tmp")
     table.to_csv(tmp, index=False)
     tmp.replace(path)

@@ -1,16 +1,17 @@
 """Crowd, grid and skeleton movies: many instances of one syllable, side by side or on top.
 
-Crowd movies follow moseq2-viz's ``make_crowd_matrix``: each instance's egocentric depth crops
-are rotated back by the heading and pasted at the centroid on one arena canvas, overlapping
-pixels blended half and half, pixels below ``min_height`` treated as floor, with a white dot
-at the animal's centre while the syllable lasts. Grid movies follow keypoint-moseq's
-``grid_movie``: one tile per instance, the video warped so that the animal at onset sits in
-the tile's centre facing right, keypoints and skeleton drawn on top, the dot while the
-syllable lasts; without a video the tiles show only the keypoints (a skeleton movie). The
-functions here take plain arrays (and lazily indexed frame sources) and return uint8 arrays;
-:func:`render_movies` writes many movies in parallel threads, each worker holding one movie at
-a time, so memory does not grow with the number of syllables. ``ethogram.viz.movie_files``
-wires them to a results file (:func:`make_movies`, re-exported here).
+Crowd movies follow moseq2-viz's ``make_crowd_matrix``: each instance's egocentric depth
+crops are rotated back by the heading and pasted at the centroid on one arena canvas,
+overlapping pixels blended half and half, pixels below ``min_height`` treated as floor, with
+a white dot at the animal's centre while the syllable lasts. Grid movies follow keypoint-
+moseq's ``grid_movie``: one tile per instance, the video warped so that the animal at onset
+faces right with its whole body in the tile (:func:`tile_window`), keypoints and skeleton
+drawn on top (clipped to the tile), the dot while the syllable lasts; without a video the
+tiles show only the keypoints (a skeleton movie). The functions here take plain arrays (and
+lazily indexed frame sources) and return uint8 arrays; :func:`render_movies` writes many
+movies in parallel threads, each worker holding one movie at a time, so memory does not grow
+with the number of syllables. ``ethogram.viz.movie_files`` wires them to a results file
+(:func:`make_movies`, re-exported here).
 
 Heading convention: radians, the animal faces ``(cos h, sin h)`` in pixel coordinates (x to
 the right, y down), as :func:`ethogram.prep.centroid_and_heading` computes it. MoSeq's
@@ -23,8 +24,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["crowd_movie", "grid_movie", "skeleton_movie", "guess_skeleton", "auto_window_size", "render_movies",
-           "make_movies"]
+__all__ = ["crowd_movie", "grid_movie", "skeleton_movie", "guess_skeleton", "tile_window",
+           "tile_transform", "render_movies", "make_movies"]
 
 _COLORS = [(255, 99, 71), (255, 215, 0), (50, 205, 50), (30, 144, 255), (238, 130, 238), (0, 206, 209),
            (255, 140, 0), (173, 255, 47), (255, 105, 180), (135, 206, 250)]
@@ -198,48 +199,166 @@ def guess_skeleton(keypoints, centroids=None, headings=None) -> list[tuple[int, 
     return sorted((int(min(a, b)), int(max(a, b))) for a, b in zip(tree.row, tree.col))
 
 
-def auto_window_size(keypoints: Mapping, centroids: Mapping, instances, *, pre: int, post: int,
-                     percentile: float = 90, fudge: float = 1.25, block: int = 16) -> int:
-    """Size of the video window around the animal (pixels) so that its body fits.
+def _instance_boxes(keypoints, centroids, headings, name, start, stop, post):
+    """Egocentric boxes (xmin, xmax, ymin, ymax) of one instance: of its body at onset, and of
+    everything (keypoints and centroid) from onset to its end (at most ``post`` frames); None
+    when the onset pose or the points are missing."""
+    cen = np.asarray(centroids[name], dtype=np.float64)
+    c0, h = _onset_pose(cen, np.asarray(headings[name], dtype=np.float64), start, stop)
+    if c0 is None:
+        return None
+    hi = min(max(stop, start + 1), start + max(int(post), 1), len(cen))
+    kp = np.asarray(keypoints[name], dtype=np.float64)[start:hi, :, :2]
+    pts = np.concatenate([kp, cen[start:hi, None, :]], axis=1) - c0
+    cos, sin = np.cos(h), np.sin(h)
+    x = cos * pts[..., 0] + sin * pts[..., 1]
+    y = -sin * pts[..., 0] + cos * pts[..., 1]
+    ok = np.isfinite(x) & np.isfinite(y)
+    if not ok.any():
+        return None
+    first = int(np.flatnonzero(ok.any(axis=1))[0])
 
-    Twice the ``percentile`` of the largest keypoint distance from the frame's centroid over
-    the frames shown, times ``fudge``, rounded up to a multiple of ``block``; 64 when nothing
-    is known. (keypoint-moseq's ``get_grid_movie_window_size`` measures from the onset
-    centroid instead, which for a running animal gives windows several bodies wide.)
+    def box(xs, ys):
+        return np.array([xs.min(), xs.max(), ys.min(), ys.max()])
+
+    return box(x[first][ok[first]], y[first][ok[first]]), box(x[ok], y[ok])
+
+
+def tile_window(keypoints: Mapping, centroids: Mapping, headings: Mapping, instances, *, post: int,
+                margin: float = 0.25, block: int = 8, min_size: int = 16) -> tuple[int, np.ndarray]:
+    """The video window of a grid movie's tiles: the whole body at onset, and room to move.
+
+    Each instance is seen in the frame of its tile (centred on the onset centroid, turned to
+    face right: :func:`tile_transform`). The window is the square around the union of (1) every
+    instance's body at onset (all keypoints of the first frame that has them) and (2) where the
+    median instance goes while the syllable lasts (the median over instances of each side of
+    the box of its keypoints and centroid from onset to its end, at most ``post`` frames),
+    widened by ``margin``. Its centre is offset from the centroid when the body is: a mouse's
+    centroid from snout, ears and tail base sits near its head, and a window centred on it cut
+    the tail off.
+
+    Parameters
+    ----------
+    keypoints, centroids, headings : mapping of str to ndarray
+        Per recording: (T, B, 2 or 3) keypoints, (T, 2) centroid and (T,) heading, pixels and
+        radians (module docstring).
+    instances : list of (str, int, int)
+        ``(recording, start, stop)`` of the tiles.
+    post : int
+        Frames from onset shown (later frames of an instance are not).
+    margin : float, default 0.25
+        Fraction added to the side.
+    block, min_size : int, default 8, 16
+        The side is rounded up to a multiple of ``block``, and at least ``min_size``.
+
+    Returns
+    -------
+    size : int
+        Side of the window in video pixels (64 when no instance has a pose).
+    offset : ndarray, shape (2,)
+        Centre of the window in the tile's frame (pixels ahead of and beside the onset
+        centroid); the tile's centre shows the point ``centroid + R(heading) offset``.
+
+    Notes
+    -----
+    keypoint-moseq's ``get_grid_movie_window_size`` takes a percentile of the keypoints'
+    distances from the onset centroid over the whole clip, centred on the centroid: one
+    animal running across the arena then shrinks every animal of the movie. Here an instance
+    that runs farther than the median one may leave its tile; its body at onset never does.
     """
-    dists = []
+    onset, moving = [], []
     for name, start, stop in instances:
-        kp = np.asarray(keypoints[name], dtype=np.float64)[..., :2]
-        cen = np.asarray(centroids[name], dtype=np.float64)
-        lo, hi = max(start - pre, 0), min(start + post, len(kp))
-        with np.errstate(all="ignore"):
-            d = np.nanmax(np.abs(kp[lo:hi] - cen[lo:hi, None, :]), axis=(1, 2))
-        dists.append(d[np.isfinite(d)])
-    d = np.concatenate(dists) if dists else np.zeros(0)
-    if d.size == 0:
-        return 64
-    size = np.percentile(d, percentile) * fudge * 2
-    return int(max(block, np.ceil(size / block) * block))
+        boxes = _instance_boxes(keypoints, centroids, headings, name, start, stop, post)
+        if boxes is not None:
+            onset.append(boxes[0])
+            moving.append(boxes[1])
+    if not onset:
+        return 64, np.zeros(2)
+    onset, typical = np.array(onset), np.median(np.array(moving), axis=0)
+    x0, x1 = min(onset[:, 0].min(), typical[0]), max(onset[:, 1].max(), typical[1])
+    y0, y1 = min(onset[:, 2].min(), typical[2]), max(onset[:, 3].max(), typical[3])
+    side = max(x1 - x0, y1 - y0, 1.0) * (1.0 + float(margin))
+    size = int(max(min_size, np.ceil(side / block) * block))
+    return size, np.array([(x0 + x1) / 2.0, (y0 + y1) / 2.0])
+
+
+def tile_transform(centroid, heading: float, window_size: float, tile_size: int, offset=(0.0, 0.0)):
+    """The affine map from video pixels to a tile's pixels (:func:`grid_movie`).
+
+    Parameters
+    ----------
+    centroid : (float, float)
+        Onset centroid, video pixels.
+    heading : float
+        Onset heading, radians (module docstring).
+    window_size : float
+        Side of the video window shown, video pixels.
+    tile_size : int
+        Side of the tile, pixels.
+    offset : (float, float), default (0, 0)
+        Centre of the window relative to the centroid, in the rotated frame (video pixels).
+
+    Returns
+    -------
+    A : ndarray, shape (2, 2)
+        Rotation by minus the heading, times ``tile_size / window_size``.
+    M : ndarray, shape (2, 3)
+        ``[A | b]``: a video point ``p`` lands at ``A @ p + b`` (OpenCV's ``warpAffine`` matrix).
+    """
+    h = float(heading)
+    scale = float(tile_size) / float(window_size)
+    A = np.array([[np.cos(h), np.sin(h)], [-np.sin(h), np.cos(h)]]) * scale
+    c, o = np.asarray(centroid, dtype=np.float64), np.asarray(offset, dtype=np.float64)
+    b = tile_size / 2.0 - A @ c - scale * o
+    return A, np.hstack([A, b[:, None]])
+
+
+def _clip_segment(p, q, size: int):
+    """The part of segment p-q inside the square [0, size]^2 (Liang-Barsky), or None."""
+    d = q - p
+    t0, t1 = 0.0, 1.0
+    for pk, qk in ((-d[0], p[0]), (d[0], size - p[0]), (-d[1], p[1]), (d[1], size - p[1])):
+        if pk == 0:
+            if qk < 0:
+                return None
+            continue
+        r = qk / pk
+        if pk < 0:
+            t0 = max(t0, r)
+        else:
+            t1 = min(t1, r)
+        if t0 > t1:
+            return None
+    return p + t0 * d, p + t1 * d
 
 
 def _draw_pose(tile, pts, edges, radius: int):
+    """Skeleton and keypoints on one tile, clipped to it: lines are cut at the tile's edge
+    (in floating point, so a keypoint thousands of pixels away draws no stray line), and a
+    keypoint whose dot would not touch the tile is not drawn."""
     import cv2
 
+    S = tile.shape[0]
     ok = np.all(np.isfinite(pts), axis=1)
     for a, b in edges:
         if ok[a] and ok[b]:
-            cv2.line(tile, tuple(int(round(v)) for v in pts[a]), tuple(int(round(v)) for v in pts[b]),
-                     (200, 200, 200), 1, cv2.LINE_AA)
-    for j, p in enumerate(pts):
-        if ok[j]:
-            cv2.circle(tile, (int(round(p[0])), int(round(p[1]))), radius, _COLORS[j % len(_COLORS)], -1, cv2.LINE_AA)
+            seg = _clip_segment(pts[a], pts[b], S - 1)
+            if seg is not None:
+                p, q = (tuple(int(round(v)) for v in end) for end in seg)
+                cv2.line(tile, p, q, (200, 200, 200), 1, cv2.LINE_AA)
+    with np.errstate(invalid="ignore"):
+        inside = ok & np.all((pts >= -radius) & (pts <= S - 1 + radius), axis=1)
+    for j in np.flatnonzero(inside):
+        centre = (int(round(pts[j, 0])), int(round(pts[j, 1])))
+        cv2.circle(tile, centre, radius, _COLORS[j % len(_COLORS)], -1, cv2.LINE_AA)
 
 
 def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, instances, *,
                keypoints: Mapping | None = None, edges=None, rows: int = 4, cols: int = 6,
-               window_size: int | None = None, tile_size: int | None = 128, pre: int = 30, post: int = 60, dot_radius: int = 4,
-               keypoint_radius: int = 2, frame_index: Mapping | None = None) -> np.ndarray:
-    """A grid movie: one tile per instance, each centred on the animal and turned to face right.
+               window_size: int | None = None, window_offset=None, tile_size: int | None = 128,
+               pre: int = 30, post: int = 60, dot_radius: int = 4, keypoint_radius: int = 2,
+               frame_index: Mapping | None = None) -> np.ndarray:
+    """A grid movie: one tile per instance, each showing the animal turned to face right at onset.
 
     Parameters
     ----------
@@ -259,8 +378,13 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
         Skeleton; :func:`guess_skeleton` of the first recording when None.
     rows, cols : int, default 4, 6
     window_size : int, optional
-        Side of the video window around the animal, in video pixels;
-        :func:`auto_window_size` when None.
+        Side of the video window around the animal, in video pixels; when None,
+        :func:`tile_window` sizes it (and places it, unless ``window_offset`` is given) from
+        the keypoints, else 128.
+    window_offset : (float, float), optional
+        Centre of the window relative to the onset centroid in the tile's frame (pixels
+        ahead, pixels beside); default (0, 0) with a ``window_size``, else
+        :func:`tile_window`'s.
     tile_size : int or None, default 128
         Side of each tile in the movie, in pixels (the window is scaled to it, which bounds
         the memory of a movie: ``(pre + post) * rows * cols * tile_size**2 * 3`` bytes);
@@ -297,10 +421,14 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
         raise ValueError("a grid movie needs videos or keypoints (or both)")
     videos, keypoints = _as_map(videos, "videos"), _as_map(keypoints, "keypoints")
     centroids, headings = _as_map(centroids, "centroids"), _as_map(headings, "headings")
-    if window_size is None:
-        window_size = auto_window_size(keypoints, centroids, instances, pre=pre, post=post) if keypoints else 128
+    offset = np.zeros(2)
+    if window_size is None and keypoints:
+        window_size, offset = tile_window(keypoints, centroids, headings, instances, post=post)
+    elif window_size is None:
+        window_size = 128
+    if window_offset is not None:
+        offset = np.asarray(window_offset, dtype=np.float64).reshape(2)
     S = int(window_size) if tile_size is None else int(tile_size)
-    scale = S / float(window_size)
     if edges is None and keypoints:
         first = next(iter(keypoints))
         edges = guess_skeleton(keypoints[first], centroids.get(first), headings.get(first))
@@ -317,8 +445,7 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
         if c0 is None:
             plans.append(None)
             continue
-        A = np.array([[np.cos(h), np.sin(h)], [-np.sin(h), np.cos(h)]]) * scale
-        M = np.hstack([A, (S / 2.0 - A @ c0)[:, None]])
+        A, M = tile_transform(c0, h, window_size, S, offset)
         t_rows = np.arange(start - pre, start + post)
         ok = (t_rows >= 0) & (t_rows < len(cen))
         plans.append((tile, A, M, t_rows, ok))
@@ -345,11 +472,15 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
             t = t_rows[k]
             img = np.ascontiguousarray(tile[k])
             if kp is not None:
-                _draw_pose(img, kp[t] @ A.T + M[:, 2], edges, keypoint_radius)
-            if dot_radius > 0 and start <= t < stop and np.all(np.isfinite(cen[t])):
-                p = A @ cen[t] + M[:, 2]
+                with np.errstate(invalid="ignore", over="ignore"):  # inf keypoints: not drawn
+                    pts = kp[t] @ A.T + M[:, 2]
+                _draw_pose(img, pts, edges, keypoint_radius)
+            p = A @ cen[t] + M[:, 2]
+            near = np.all(np.abs(p - S / 2.0) <= S / 2.0 + dot_radius)  # finite, touches the tile
+            if dot_radius > 0 and start <= t < stop and near:
                 cv2.circle(img, (int(round(p[0])), int(round(p[1]))), int(dot_radius), (255, 255, 255), -1, cv2.LINE_AA)
             tile[k] = img
+        tile[:, [0, -1]] = tile[:, :, [0, -1]] = 128  # a grey frame tells neighbouring tiles apart
     return out
 
 

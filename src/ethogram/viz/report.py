@@ -68,7 +68,8 @@ def _window(rec):
     return 0, min(rec.num_frames, n)
 
 
-def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 5) -> list:
+def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 5,
+              units: str = "px") -> list:
     """The report's plots as ``(function name, keyword arguments, relative PNG path)`` jobs.
 
     Parameters
@@ -82,11 +83,15 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
         Instances behind each trajectory (syllables without any are skipped).
     pre : int
         Onset index in ``trajectories``.
+    units : str, default "px"
+        Unit of ``trajectories`` ("mm" when scaled by the recordings' pixels per mm).
 
     Returns
     -------
     list of tuple
     """
+    from . import _report_data as rd
+
     K = int(results.num_states)
     labels = [r.syllables for r in results.recordings]
     fps = [r.fps for r in results.recordings]
@@ -139,11 +144,15 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
         if data.shape[0] > 20000:  # enough for the extent and the grey cloud; less to send to a worker
             data = data[np.linspace(0, data.shape[0] - 1, 20000).astype(int)]
         jobs.append(("ar_dynamics", dict(dynamics=params["emission_dynamics"], bias=params.get("emission_bias"),
-                                         syllables=list(order), data=data, ncols=5), "plots/ar_dynamics.png"))
+                                         syllables=list(order), data=data, ncols=4, panel_size=3.0,
+                                         input_names=rd.input_names(results, data.shape[1])),
+                     "plots/ar_dynamics.png"))
     if trajectories is not None:
         shown = [k for k in order if num_instances is None or num_instances[k] > 0]
         if shown:
-            jobs.append(("trajectories", dict(trajectories=trajectories, syllables=shown, pre=pre, ncols=6),
+            bodyparts = rd.shared_bodyparts(results, trajectories.shape[2])
+            jobs.append(("trajectories", dict(trajectories=trajectories, syllables=shown, pre=pre,
+                                              ncols=6, bodyparts=bodyparts, units=units),
                          "plots/trajectories.png"))
             from .trajectories import _limits
 
@@ -152,9 +161,9 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
             lims = _limits(trajectories[shown, pre:])
             edges = skeleton_edges(trajectories[shown])
             for k in shown:
-                jobs.append(("trajectory", dict(trajectory=trajectories[k], syllable=k, num_states=K, pre=pre,
-                                                edges=edges, lims=lims, figsize=(3.0, 3.0)),
-                             f"plots/trajectory_{k}.png"))
+                kw = dict(trajectory=trajectories[k], syllable=k, num_states=K, pre=pre,
+                          edges=edges, lims=lims, bodyparts=bodyparts, units=units)
+                jobs.append(("trajectory", kw, f"plots/trajectory_{k}.png"))
     return jobs
 
 
@@ -202,7 +211,7 @@ def _hex(c) -> str:
     return "#%02x%02x%02x" % tuple(int(round(255 * v)) for v in c[:3])
 
 
-def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok):
+def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok, movie_notes=None):
     summ = tables["summary"]
     trans = tables["transitions"].to_numpy()
     colors = syllable_colors(int(results.num_states))
@@ -222,7 +231,9 @@ def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok)
             facts.append(("median duration", f"{float(row['median_duration_s']):.2f} s"))
         else:
             facts.append(("median duration", f"{float(row['median_duration_frames']):.0f} frames"))
-        if "mean_speed_px_s" in row and np.isfinite(row["mean_speed_px_s"]):
+        if "mean_speed_mm_s" in row and np.isfinite(row["mean_speed_mm_s"]):
+            facts.append(("mean speed", f"{float(row['mean_speed_mm_s']):.1f} mm/s"))
+        elif "mean_speed_px_s" in row and np.isfinite(row["mean_speed_px_s"]):
             facts.append(("mean speed", f"{float(row['mean_speed_px_s']):.0f} px/s"))
         traj = f"plots/trajectory_{k}.png"
         cards.append({
@@ -230,6 +241,7 @@ def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok)
             "trajectory": traj if traj in plots_done else None,
             "no_trajectory": trajectories_ok and traj not in plots_done,
             "movies": movies["by_syllable"].get(int(k), []),
+            "no_movie": (movie_notes or {}).get(int(k)),
         })
     return cards
 
@@ -412,13 +424,19 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
 
     traj = counts = None
     recs = results.recordings
+    scales, unit = rd.length_scales(results)
     if trajectories and recs and all(r.keypoints is not None and r.centroid is not None and r.heading is not None for r in recs):
         from .trajectories import syllable_trajectories
 
-        traj, counts = syllable_trajectories([r.keypoints for r in recs], [r.centroid for r in recs],
-                                             [r.heading for r in recs], [r.syllables for r in recs], num_states=K,
-                                             pre=pre, post=post, num_samples=num_samples, seed=seed)
-    jobs = plot_jobs(results, order, traj, counts, pre=pre)
+        # in millimetres when every recording has a scale (averaged across recordings of
+        # different scales), else in pixels
+        per = scales or [1.0] * len(recs)
+        kps = [np.asarray(r.keypoints, dtype=float) / s for r, s in zip(recs, per)]
+        cents = [np.asarray(r.centroid, dtype=float) / s for r, s in zip(recs, per)]
+        traj, counts = syllable_trajectories(kps, cents, [r.heading for r in recs],
+                                             [r.syllables for r in recs], num_states=K, pre=pre,
+                                             post=post, num_samples=num_samples, seed=seed)
+    jobs = plot_jobs(results, order, traj, counts, pre=pre, units=unit)
     _run_jobs(jobs, out_dir, int(num_workers), bool(progress))
     done = {rel for _, _, rel in jobs}
 
@@ -429,6 +447,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         extra_sections = rd.collect_extras(rfile.parent, out_dir, rfile, skip=movies["folders"])
 
     colors = syllable_colors(K)
+    notes = rd.movie_notes(rfile.parent, movies, order) if extras and rfile is not None else None
     dsum = tables["durations"]
     trans = tables["transitions"]
     usage = tables["usage"]
@@ -455,7 +474,9 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
                             for i, rec in enumerate(recs[:MAX_RECORDING_PLOTS])],
         "more_recordings": max(0, len(recs) - MAX_RECORDING_PLOTS),
         "window_seconds": WINDOW_SECONDS,
-        "cards": _syllable_cards(results, tables, order, done, movies, traj is not None),
+        "cards": _syllable_cards(results, tables, order, done, movies, traj is not None, notes),
+        "units": unit,
+        "preparation": rd.preparation_rows(results),
         "other_movies": movies["other"],
         "movie_manifests": movies["manifests"],
         "num_movies": sum(len(v) for v in movies["by_syllable"].values()) + len(movies["other"]),

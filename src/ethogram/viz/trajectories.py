@@ -186,15 +186,70 @@ def _limits(trajs):
     return (mid[0] - half, mid[0] + half), (mid[1] - half, mid[1] + half)
 
 
+def nice_length(span: float, fraction: float = 0.25) -> float:
+    """A round length (1, 2 or 5 times a power of ten) near ``fraction`` of ``span``."""
+    target = max(float(span) * fraction, 1e-12)
+    base = 10.0 ** np.floor(np.log10(target))
+    for m in (5.0, 2.0, 1.0):
+        if m * base <= target:
+            return m * base
+    return base
+
+
+def _scale_bar(ax, units: str, color="black"):
+    """A bar of a round length in the lower left corner of ``ax``, labelled with it."""
+    from matplotlib.font_manager import FontProperties
+    from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+
+    x0, x1 = ax.get_xlim()
+    length = nice_length(abs(x1 - x0))
+    bar = AnchoredSizeBar(ax.transData, length, f"{length:g} {units}", "lower left", pad=0.3,
+                          borderpad=0.2, sep=2, frameon=False, color=color, size_vertical=0,
+                          fontproperties=FontProperties(size=8))
+    bar.set_zorder(50)
+    ax.add_artist(bar)
+    return length
+
+
+def bodypart_colors(num_bodyparts: int) -> np.ndarray:
+    """RGBA colour of each body part in the trajectory plots (matplotlib's plasma)."""
+    from matplotlib import colormaps
+
+    return colormaps["plasma"](np.linspace(0.05, 0.85, int(num_bodyparts)))
+
+
+def bodypart_legend(target, bodyparts, ncol=None, fontsize: float = 8, **kwargs):
+    """A legend of the body parts' colours on ``target`` (a Figure or Axes); returns it."""
+    from matplotlib.lines import Line2D
+
+    colors = bodypart_colors(len(bodyparts))
+    handles = [Line2D([], [], ls="", marker="o", markersize=5, markerfacecolor=c,
+                      markeredgecolor="black", markeredgewidth=0.4, label=str(n))
+               for n, c in zip(bodyparts, colors)]
+    ncol = ncol or min(len(handles), 4)
+    return target.legend(handles=handles, ncol=ncol, fontsize=fontsize, frameon=False,
+                         handletextpad=0.2, columnspacing=0.8, **kwargs)
+
+def legend_columns(bodyparts, width_inches: float, fontsize: float = 8, most: int = 8) -> int:
+    """Columns of a body-part legend that fit ``width_inches`` (its longest name sets the width)."""
+    entry = max(len(str(b)) for b in bodyparts) * 0.58 * fontsize + 1.9 * fontsize  # points
+    return int(max(1, min(len(bodyparts), most, (0.95 * width_inches * 72) // entry)))
+
+
+def _legend_rows(bodyparts, ncol: int) -> int:
+    return int(np.ceil(len(bodyparts) / max(1, ncol)))
+
+
 def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5, num_poses: int = 5,
-                    edges=None, bodyparts=None, lims=None, ax=None, title=None, figsize=(3.0, 3.0),
-                    dpi: int = 100, path=None):
+                    edges=None, bodyparts=None, lims=None, ax=None, title=None, figsize=None,
+                    dpi: int = 100, path=None, units: str = "px", legend=None,
+                    scale_bar: bool = True, axis_labels: bool = True):
     """One syllable's average pose sequence: ``num_poses`` poses from onset, earlier ones fainter.
 
     Parameters
     ----------
     trajectory : array_like, shape (L, B, 2)
-        One row of :func:`syllable_trajectories` (pixels, egocentric at onset).
+        One row of :func:`syllable_trajectories` (egocentric at onset, in ``units``).
     syllable : int, default 0
         Which syllable it is (colour and title).
     num_states : int, optional
@@ -207,17 +262,29 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
         Skeleton as pairs of body-part indices or names (needs ``bodyparts``); default:
         :func:`skeleton_edges` of the trajectory's mean pose.
     bodyparts : list of str, optional
+        Names of the B body parts, shown in a legend of their colours.
     lims : ((xmin, xmax), (ymin, ymax)), optional
-        Axis limits in pixels (shared across panels by :func:`plot_trajectories`).
-    ax, title, figsize, dpi, path : as in :func:`ethogram.viz.plot_usage`.
+        Axis limits (shared across panels by :func:`plot_trajectories`).
+    ax, title, dpi, path : as in :func:`ethogram.viz.plot_usage`.
+    figsize : (float, float), optional
+        Default 3 x 3 inches, taller by the legend's rows.
+    units : str, default "px"
+        Unit of the coordinates, on the axes and the scale bar ("mm" for trajectories scaled
+        by the recordings' pixels per mm).
+    legend : bool, optional
+        Body-part legend below the axes; default: when ``bodyparts`` are given and the figure
+        is this plot's own.
+    scale_bar : bool, default True
+        A bar of a round length (1, 2 or 5 times a power of ten, about a quarter of the width)
+        in the lower left corner.
+    axis_labels : bool, default True
+        Name the axes: forward (along the heading at onset) and sideways.
 
     Returns
     -------
     matplotlib.figure.Figure
         The ``num_poses`` pose markers are ``ax.collections`` in time order.
     """
-    from matplotlib import colormaps
-
     from ._common import new_figure
 
     X = np.asarray(trajectory, dtype=float)
@@ -226,11 +293,19 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     L, B = X.shape[:2]
     if not 0 <= pre < L:
         raise ValueError(f"pre={pre} must index a frame of the {L}-frame trajectory")
+    if bodyparts is not None and len(bodyparts) != B:
+        raise ValueError(f"bodyparts names {len(bodyparts)} body parts but the trajectory has {B}")
     E = _edges(edges, bodyparts, B) if edges is not None else skeleton_edges(X)
     K = int(num_states) if num_states is not None else int(syllable) + 1
     color = syllable_colors(K)[int(syllable)]
-    kp_colors = colormaps["plasma"](np.linspace(0.05, 0.85, B))
+    kp_colors = bodypart_colors(B)
     own = ax is None
+    legend = (own if legend is None else bool(legend)) and bodyparts is not None
+    width = 3.0 if figsize is None else float(figsize[0])
+    ncol = legend_columns(bodyparts, width) if legend else 0
+    rows = _legend_rows(bodyparts, ncol) if legend else 0
+    if figsize is None:
+        figsize = (width, 3.0 + 0.17 * rows)
     fig, ax = new_figure(ax, figsize, dpi)
     times = np.unique(np.round(np.linspace(pre, L - 1, max(int(num_poses), 1))).astype(int))
     alphas = np.linspace(0.25, 1.0, times.size)
@@ -239,31 +314,39 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     for n, (t, a) in enumerate(zip(times, alphas)):
         P = X[t, :, :2]
         z = 2 + 3 * n
-        segs = [(P[i], P[j]) for i, j in E]
-        for p, q in segs:
-            ax.plot([p[0], q[0]], [p[1], q[1]], color=color[:3], alpha=a, lw=2.0, zorder=z,
-                    solid_capstyle="round")
+        for i, j in E:
+            ax.plot([P[i][0], P[j][0]], [P[i][1], P[j][1]], color=color[:3], alpha=a, lw=2.0,
+                    zorder=z, solid_capstyle="round")
         ax.scatter(P[:, 0], P[:, 1], s=28, c=kp_colors, alpha=a, edgecolors="black", linewidths=0.4, zorder=z + 1)
     if lims is None:
         lims = _limits(X[pre:])
     ax.set_xlim(*lims[0])
     ax.set_ylim(lims[1][1], lims[1][0])  # y down, as in the video
     ax.set_aspect("equal")
-    # no axis machinery (ticks are the slow part of drawing many small panels): a coloured frame
-    from matplotlib.patches import Rectangle
-
-    ax.set_axis_off()
-    ax.add_patch(Rectangle((0, 0), 1, 1, transform=ax.transAxes, fill=False, edgecolor=color[:3], lw=1.5,
-                           clip_on=False, zorder=0))
+    for spine in ax.spines.values():  # the syllable's colour frames the panel
+        spine.set_edgecolor(color[:3])
+        spine.set_linewidth(1.5)
+    ax.tick_params(labelsize=8, length=2, pad=1)
+    ax.locator_params(nbins=4)
+    if axis_labels:
+        ax.set_xlabel(f"forward ({units})", fontsize=9, labelpad=1)
+        ax.set_ylabel(f"sideways ({units})", fontsize=9, labelpad=1)
+    if scale_bar:
+        _scale_bar(ax, units)
     # a fixed title position (y given) skips matplotlib's search for overlaps, slow on many panels
     ax.set_title(title if title is not None else f"syllable {syllable}", color="black", fontsize=10, y=1.0, pad=4)
     if own:
-        fig.subplots_adjust(left=0.04, right=0.96, bottom=0.04, top=0.88)
+        h = fig.get_figheight()
+        bottom = (0.42 + 0.17 * rows + (0.1 if rows else 0)) / h
+        fig.subplots_adjust(left=0.2, right=0.97, bottom=bottom, top=1 - 0.3 / h)
+        if legend:
+            bodypart_legend(fig, bodyparts, ncol=ncol, loc="lower center", bbox_to_anchor=(0.5, 0))
     return finish(fig, path, layout=False)
 
 
-def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int = 5, edges=None, bodyparts=None,
-                      ncols: int = 5, panel_size: float = 2.4, titles=None, dpi: int = 100, path=None):
+def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int = 5, edges=None,
+                      bodyparts=None, ncols: int = 5, panel_size: float = 2.4, titles=None,
+                      dpi: int = 100, path=None, units: str = "px"):
     """A grid of trajectory plots, one panel per syllable, on shared axis limits.
 
     Parameters
@@ -273,7 +356,8 @@ def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int
     syllables : sequence of int, optional
         Which syllables and in which order (default: every syllable with a finite trajectory,
         in numeric order, which is usage order for renumbered models).
-    pre, num_poses, edges, bodyparts : as in :func:`plot_trajectory`.
+    pre, num_poses, edges, bodyparts, units : as in :func:`plot_trajectory`; with
+        ``bodyparts`` one legend below the panels (and the figure taller by its rows).
     ncols : int, default 5
     panel_size : float, default 2.4
         Inches per panel; the figure is ``ncols * panel_size`` wide.
@@ -304,14 +388,32 @@ def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int
     n = len(syllables)
     ncols = max(1, min(int(ncols), n))
     nrows = int(np.ceil(n / ncols))
-    fig = Figure(figsize=(ncols * panel_size, nrows * panel_size * 1.08), dpi=dpi)
+    ncol_legend = legend_rows = 0
+    if bodyparts is not None:
+        ncol_legend = legend_columns(bodyparts, ncols * panel_size, fontsize=8, most=10)
+        legend_rows = _legend_rows(bodyparts, ncol_legend)
+    extra = 0.2 * legend_rows + (0.15 if legend_rows else 0.0)  # inches for the legend
+    H = nrows * panel_size * 1.08 + extra
+    fig = Figure(figsize=(ncols * panel_size, H), dpi=dpi)
     lims = _limits(T[syllables, pre:])
     if edges is None:
         edges = skeleton_edges(T[syllables])
     for i, k in enumerate(syllables):
         ax = fig.add_subplot(nrows, ncols, i + 1)
+        row, col = divmod(i, ncols)
         plot_trajectory(T[k], syllable=k, num_states=K, pre=pre, num_poses=num_poses, edges=edges,
-                        bodyparts=bodyparts, lims=lims, ax=ax, title=None if titles is None else titles[i])
-    fig.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=1 - 0.3 / (nrows * panel_size * 1.08),
-                        wspace=0.08, hspace=0.25)
+                        bodyparts=bodyparts, lims=lims, ax=ax, units=units, legend=False,
+                        title=None if titles is None else titles[i], axis_labels=False)
+        if col:  # the same limits everywhere: tick labels on the outer panels only
+            ax.tick_params(labelleft=False)
+        if i + ncols < n:
+            ax.tick_params(labelbottom=False)
+    fig.supxlabel(f"forward, along the heading at onset ({units})", fontsize=9,
+                  y=(extra + 0.02) / H)
+    fig.supylabel(f"sideways ({units})", fontsize=9, x=0.005)
+    if legend_rows:
+        bodypart_legend(fig, bodyparts, ncol=ncol_legend, fontsize=8, loc="lower center",
+                        bbox_to_anchor=(0.5, 0.0))
+    fig.subplots_adjust(left=0.35 / fig.get_figwidth() + 0.03, right=0.99,
+                        bottom=(extra + 0.45) / H, top=1 - 0.3 / H, wspace=0.12, hspace=0.3)
     return finish(fig, path, layout=False)
