@@ -260,7 +260,8 @@ def _too_short(median_s: float, target_s: float, target_given: bool, kappa, appl
     if target_given:  # kappa was searched for the target and could not reach it
         return FitQualityWarning(
             "short_syllables",
-            head + f"kappa alone does not lengthen them; {when}fit fewer {{num_states}} and raise "
+            head + "the searched stickiness alone does not lengthen them; "
+            f"{when}fit fewer {{num_states}} and raise "
             "{prior_ridge} (e.g. to 10)",
             ("num_states", "prior_ridge"),
         )

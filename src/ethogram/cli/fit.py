@@ -122,6 +122,7 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     try:
         with held_warnings() as caught:  # said after the summary (fit quality: pipeline.FitQualityWarning)
             results, opts = _fit(args, recordings, path, prep, timings)
+        _say_kappa_search(results, caught, args.quiet)
     except BaseException:
         remove_if_empty(created)  # a checkpoint written for --resume stays; an empty folder does not
         raise
@@ -188,13 +189,25 @@ def _fit(args, recordings, path, prep, timings):
         timings=timings, reseed_dead=bool(getattr(args, "reseed_dead", False)),
         prior_ridge=getattr(args, "prior_ridge", None), target_duration=target, **opts,
     )
-    message = results.config.get("kappa_search_message")
-    if message is not None:
-        reached = bool(results.config.get("kappa_search_reached", True))
-        if not reached or not args.quiet:  # a search that missed its target is not chatter
-            print(f"{'' if reached else 'ethogram: warning: '}kappa search: {message}",
-                  file=sys.stdout if reached else sys.stderr)
     return results, opts
+
+
+def _say_kappa_search(results, caught, quiet: bool) -> None:
+    """One line on the kappa search: on stdout when it met its target (not under --quiet), as
+    a warning when it missed it, unless a fit-quality warning already says the syllables are
+    too short (the same advice twice would be one line too many)."""
+    message = results.config.get("kappa_search_message")
+    if message is None:
+        return
+    reached = bool(results.config.get("kappa_search_reached", True))
+    if reached:
+        if not quiet:
+            print(f"kappa search: {message}")
+        return
+    said = any(getattr(w.message, "kind", None) == "short_syllables" for w in caught)
+    if not said:  # a search that missed its target is not chatter: said under --quiet too
+        sys.stdout.flush()
+        print(f"ethogram: warning: kappa search: {message}", file=sys.stderr)
 
 
 def run(args) -> int:
