@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LabelComparison", "compare_labels", "label_boundaries", "boundary_scores", "read_labels", "pair_labels"]
+__all__ = ["LabelComparison", "compare_labels", "compare_durations", "label_boundaries", "boundary_scores",
+           "read_labels", "pair_labels"]
 
 
 @dataclass
@@ -57,6 +58,20 @@ class LabelComparison:
     num_frames: int
     mapping: dict
     confusion: object
+
+    def matched_confusion(self):
+        """The confusion table with matched pairs on the diagonal: rows the reference labels,
+        columns the predicted syllables, each row's matched syllable in the same position
+        (matched pairs first, by reference label), the unmatched ones after.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        matched = sorted(self.mapping.items(), key=lambda kv: kv[1])
+        rows = [r for _, r in matched] + [r for r in self.confusion.index if r not in self.mapping.values()]
+        cols = [c for c, _ in matched] + [c for c in self.confusion.columns if c not in self.mapping]
+        return self.confusion.loc[rows, cols]
 
     def scores(self):
         """One-row pandas DataFrame of the scalar scores."""
@@ -219,7 +234,9 @@ def read_labels(path) -> dict[str, np.ndarray]:
     Parameters
     ----------
     path : str or Path
-        One of: an ethogram results file (its syllables); a CSV with a label column
+        One of: an ethogram results file (its syllables); keypoint-moseq's ``results.h5`` or
+        the folder of CSVs its ``save_results_as_csv`` writes (:mod:`ethogram.io.kpms`); an NWB
+        file written by ``ethogram export --nwb``; a CSV with a label column
         (``label``, ``syllable``, ``labels_clean`` or ``state``), optionally ``recording`` and
         ``frame`` columns (rows sorted by frame; -1 or empty = none), e.g. the per-recording
         CSVs ethogram writes; or any recording file ethogram reads that stores labels (MoSeq
@@ -238,6 +255,10 @@ def read_labels(path) -> dict[str, np.ndarray]:
     from pathlib import Path
 
     p = Path(path).expanduser()
+    if p.is_dir():  # keypoint-moseq's save_results_as_csv folder
+        from ..io.kpms import read_kpms_csvs
+
+        return read_kpms_csvs(p)
     if not p.is_file():
         raise FileNotFoundError(f"labels file {str(p)!r} not found")
     if p.suffix.lower() == ".csv":
@@ -268,6 +289,15 @@ def read_labels(path) -> dict[str, np.ndarray]:
         from ..io.results import load_results
 
         return {k: np.asarray(v, dtype=np.int64) for k, v in load_results(p).labels().items()}
+    from ..io.kpms import is_kpms_results, read_kpms_results
+
+    if is_kpms_results(p):
+        return {k: v["syllable"] for k, v in read_kpms_results(p).items()}
+    from ..io.nwb_export import read_nwb_syllables
+
+    exported = read_nwb_syllables(p) if p.suffix.lower() == ".nwb" else {}
+    if exported:  # syllables written by 'ethogram export --nwb'
+        return {p.stem + ("/" + k[len("syllable_"):] if k != "syllable" else ""): v for k, v in exported.items()}
     from ..io import read_recordings
 
     recs = read_recordings(p)
@@ -277,16 +307,50 @@ def read_labels(path) -> dict[str, np.ndarray]:
     return out
 
 
-def pair_labels(reference: Mapping, predicted: Mapping) -> tuple[dict, dict]:
+def _canonical(name: str) -> str:
+    """A name as other tools spell it: lower case, every run of other characters than letters
+    and digits one ``_`` (``clip/male`` and keypoint-moseq's ``clip_male`` or ``clip-male``)."""
+    import re
+
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
+def pair_labels(reference: Mapping, predicted: Mapping, unpaired: list | None = None) -> tuple[dict, dict]:
     """Pair reference and predicted recordings by name (or the only one with the only one).
 
-    Returns the two mappings restricted to the paired recordings, keyed by the predicted
-    names; a ValueError names what could not be paired or has another length.
+    Names pair when equal, else when equal after :func:`_canonical` (one candidate only), so
+    keypoint-moseq's ``<stem>_<individual>`` pairs with ethogram's ``<stem>/<individual>``.
+
+    Parameters
+    ----------
+    reference, predicted : mapping of str to ndarray (T,)
+    unpaired : list, optional
+        When given, the predicted names without a reference are appended to it.
+
+    Returns
+    -------
+    reference, predicted : dict
+        Both restricted to the paired recordings, keyed by the predicted names.
+
+    Raises
+    ------
+    ValueError
+        No name in common (both sides' names shown), or a pair of different lengths.
     """
     if len(reference) == 1 and len(predicted) == 1:
         pairs = [(next(iter(predicted)), next(iter(reference)))]
     else:
-        pairs = [(k, k) for k in predicted if k in reference]
+        canon = {}
+        for k in reference:
+            canon.setdefault(_canonical(k), []).append(k)
+        pairs = []
+        for k in predicted:
+            if k in reference:
+                pairs.append((k, k))
+            elif len(canon.get(_canonical(k), [])) == 1:
+                pairs.append((k, canon[_canonical(k)][0]))
+            elif unpaired is not None:
+                unpaired.append(k)
         if not pairs:
             raise ValueError(f"no recording names in common: results {list(predicted)[:5]}, labels {list(reference)[:5]}")
     ref, pred = {}, {}
@@ -296,3 +360,46 @@ def pair_labels(reference: Mapping, predicted: Mapping) -> tuple[dict, dict]:
             raise ValueError(f"recording {kp!r}: {b.size} frames in the results but {a.size} reference labels")
         ref[kp], pred[kp] = a, b
     return ref, pred
+
+
+def compare_durations(reference: Mapping, predicted: Mapping, mapping: dict, fps=None):
+    """Syllable durations under two labellings of the same recordings.
+
+    Parameters
+    ----------
+    reference, predicted : mapping of str to ndarray of int (T,)
+        The same recordings (e.g. from :func:`pair_labels`); -1 = none. Each labelling's
+        instances are its own runs (frames labelled on one side only count on that side).
+    mapping : dict of int to int
+        Predicted syllable -> matched reference label (:attr:`LabelComparison.mapping`).
+    fps : float or mapping of str to float, optional
+        For durations in seconds (NaN without).
+
+    Returns
+    -------
+    pandas.DataFrame
+        First row ``reference = syllable = "all"`` (every instance), then one row per matched
+        pair: ``reference``, ``syllable``, ``reference_instances``, ``syllable_instances``,
+        ``reference_median_frames``, ``syllable_median_frames``, ``reference_median_s``,
+        ``syllable_median_s`` (medians over instances).
+    """
+    import pandas as pd
+
+    from .tables import syllable_durations
+
+    rates = {k: (fps.get(k) if isinstance(fps, Mapping) else fps) for k in predicted}
+    ref = syllable_durations({k: np.asarray(reference[k]) for k in predicted}, rates)
+    pred = syllable_durations(dict(predicted), rates)
+
+    def row(a, b, ref_label, syllable):
+        return {"reference": ref_label, "syllable": syllable,
+                "reference_instances": len(a), "syllable_instances": len(b),
+                "reference_median_frames": float(a["duration_frames"].median()) if len(a) else np.nan,
+                "syllable_median_frames": float(b["duration_frames"].median()) if len(b) else np.nan,
+                "reference_median_s": float(a["duration_s"].median()) if len(a) else np.nan,
+                "syllable_median_s": float(b["duration_s"].median()) if len(b) else np.nan}
+
+    rows = [row(ref, pred, "all", "all")]
+    for syl, lab in sorted(mapping.items(), key=lambda kv: kv[1]):
+        rows.append(row(ref[ref["syllable"] == lab], pred[pred["syllable"] == syl], str(lab), str(syl)))
+    return pd.DataFrame(rows)
