@@ -29,8 +29,16 @@ def mouse(num_frames: int, seed: int = 0) -> np.ndarray:
     return pts + rng.normal(0, 0.5, pts.shape)
 
 
-def write_pose_nwb(path, keypoints, timestamps, video=None, unit="pixels", animals=None,
-                   bodyparts=BODYPARTS, source_video=False) -> None:
+def write_pose_nwb(
+    path,
+    keypoints,
+    timestamps,
+    video=None,
+    unit="pixels",
+    animals=None,
+    bodyparts=BODYPARTS,
+    source_video=False,
+) -> None:
     """An ndx-pose NWB file as dlc2nwb writes it.
 
     Parameters
@@ -55,33 +63,61 @@ def write_pose_nwb(path, keypoints, timestamps, video=None, unit="pixels", anima
 
     arrays = keypoints if isinstance(keypoints, list) else [keypoints]
     names = animals or ["PoseEstimation"]
-    nwb = NWBFile(session_description="open field", identifier="session-1",
-                  session_start_time=datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc))
+    nwb = NWBFile(
+        session_description="open field",
+        identifier="session-1",
+        session_start_time=datetime(2024, 5, 1, 10, 0, tzinfo=timezone.utc),
+    )
     module = nwb.create_processing_module("behavior", "processed behavioral data")
     skeletons, poses = [], []
     for name, kp in zip(names, arrays):
-        sk = Skeleton(name=f"skeleton_{name}", nodes=list(bodyparts),
-                      edges=np.array([[0, 1], [0, 2], [1, 3], [2, 3]], dtype="uint8"))
+        sk = Skeleton(
+            name=f"skeleton_{name}",
+            nodes=list(bodyparts),
+            edges=np.array([[0, 1], [0, 2], [1, 3], [2, 3]], dtype="uint8"),
+        )
         skeletons.append(sk)
         conf = np.full(kp.shape[:2], 0.99)
-        series = [PoseEstimationSeries(name=b, data=kp[:, j], confidence=conf[:, j], unit=unit,
-                                       reference_frame="(0,0) is the top left corner",
-                                       timestamps=np.asarray(timestamps, dtype=np.float64))
-                  for j, b in enumerate(bodyparts)]
+        series = [
+            PoseEstimationSeries(
+                name=b,
+                data=kp[:, j],
+                confidence=conf[:, j],
+                unit=unit,
+                reference_frame="(0,0) is the top left corner",
+                timestamps=np.asarray(timestamps, dtype=np.float64),
+            )
+            for j, b in enumerate(bodyparts)
+        ]
         videos = {}
         if video and source_video:
             from pynwb.image import ImageSeries
 
-            movie = ImageSeries(name=f"video_{name}", external_file=[video], format="external",
-                                starting_frame=[0], timestamps=np.asarray(timestamps, dtype=np.float64))
+            movie = ImageSeries(
+                name=f"video_{name}",
+                external_file=[video],
+                format="external",
+                starting_frame=[0],
+                timestamps=np.asarray(timestamps, dtype=np.float64),
+            )
             nwb.add_acquisition(movie)
             videos = dict(source_video=movie)
         elif video:
             videos = dict(original_videos=[video])
-        with warnings.catch_warnings():  # ndx-pose 0.4 deprecates original_videos; dlc2nwb writes it
+        with (
+            warnings.catch_warnings()
+        ):  # ndx-pose 0.4 deprecates original_videos; dlc2nwb writes it
             warnings.simplefilter("ignore", DeprecationWarning)
-            poses.append(PoseEstimation(name=name, pose_estimation_series=series, skeleton=sk,
-                                        source_software="DeepLabCut", scorer="DLC_resnet50", **videos))
+            poses.append(
+                PoseEstimation(
+                    name=name,
+                    pose_estimation_series=series,
+                    skeleton=sk,
+                    source_software="DeepLabCut",
+                    scorer="DLC_resnet50",
+                    **videos,
+                )
+            )
     module.add(Skeletons(skeletons=skeletons))
     for p in poses:
         module.add(p)
@@ -93,8 +129,15 @@ def write_video(path, num_frames: int, fps: float) -> None:
     """A small grey h264 video (32 x 32) of ``num_frames`` frames at ``fps``."""
     import imageio_ffmpeg
 
-    w = imageio_ffmpeg.write_frames(str(path), (32, 32), fps=fps, codec="libx264", pix_fmt_in="gray",
-                                    macro_block_size=1, output_params=["-loglevel", "error"])
+    w = imageio_ffmpeg.write_frames(
+        str(path),
+        (32, 32),
+        fps=fps,
+        codec="libx264",
+        pix_fmt_in="gray",
+        macro_block_size=1,
+        output_params=["-loglevel", "error"],
+    )
     w.send(None)
     for i in range(num_frames):
         w.send(np.full((32, 32), i % 256, dtype=np.uint8).tobytes())

@@ -27,7 +27,9 @@ def write_kpms_results(path, recordings: dict, latent_dim: int = 4, seed: int = 
             g.attrs["type"] = "dict"
             T = len(z)
             g.create_dataset("syllable", data=np.asarray(z, dtype=np.int32))
-            g.create_dataset("latent_state", data=rng.normal(size=(T, latent_dim)).astype(np.float32))
+            g.create_dataset(
+                "latent_state", data=rng.normal(size=(T, latent_dim)).astype(np.float32)
+            )
             g.create_dataset("centroid", data=rng.uniform(0, 500, (T, 2)).astype(np.float32))
             g.create_dataset("heading", data=rng.uniform(-np.pi, np.pi, T).astype(np.float32))
 
@@ -56,7 +58,7 @@ def _kpms_labels(z, perm, seed):
     rng = np.random.default_rng(seed)
     k = np.where(z >= 0, perm[np.clip(z, 0, None)], perm[0])
     start = rng.integers(50, len(z) - 70)
-    k[start:start + 60] = perm[-1]
+    k[start : start + 60] = perm[-1]
     k[:NLAGS] = k[NLAGS]
     return k
 
@@ -64,16 +66,36 @@ def _kpms_labels(z, perm, seed):
 @pytest.fixture(scope="module")
 def fit(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("kpms")
-    write_pose_nwb(tmp / "pair.nwb", [mouse(400, 0), mouse(400, 1)], np.arange(400) / 30.0,
-                   animals=["male", "female"])
-    assert main(["fit", str(tmp / "pair.nwb"), "-o", str(tmp / "out"), "--states", "4", "--iters", "5",
-                 "--quiet"]) == 0
+    write_pose_nwb(
+        tmp / "pair.nwb",
+        [mouse(400, 0), mouse(400, 1)],
+        np.arange(400) / 30.0,
+        animals=["male", "female"],
+    )
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp / "pair.nwb"),
+                "-o",
+                str(tmp / "out"),
+                "--states",
+                "4",
+                "--iters",
+                "5",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     from ethogram.io.results import load_results
 
     ours = load_results(tmp / "out" / "results.h5").labels()
     perm = np.array([2, 0, 3, 1, 4])
     # keypoint-moseq names a DeepLabCut individual <stem>_<individual>
-    kpms = {name.replace("/", "_"): _kpms_labels(z, perm, i) for i, (name, z) in enumerate(ours.items())}
+    kpms = {
+        name.replace("/", "_"): _kpms_labels(z, perm, i) for i, (name, z) in enumerate(ours.items())
+    }
     write_kpms_results(tmp / "results.h5", kpms)
     write_kpms_csvs(tmp / "results", tmp / "results.h5")
     return tmp, ours, kpms
@@ -106,7 +128,9 @@ def test_keypoint_moseq_results_as_a_second_labelling(fit, which, capsys):
     direct = compare_labels(ref, ours)
     scores = pd.read_csv(tmp / "out" / "compare" / "labels_scores.csv")
     row = scores[scores["recording"] == "all"].iloc[0]
-    assert row["accuracy"] == pytest.approx(direct.accuracy) and row["nmi"] == pytest.approx(direct.nmi)
+    assert row["accuracy"] == pytest.approx(direct.accuracy) and row["nmi"] == pytest.approx(
+        direct.nmi
+    )
     assert sorted(scores["recording"]) == ["all", "pair/female", "pair/male"]
     assert f"matched accuracy {direct.accuracy:.3f}" in cap.out
     # the matched confusion: each matched pair on the diagonal, all agreeing frames there
@@ -121,8 +145,10 @@ def test_keypoint_moseq_results_as_a_second_labelling(fit, which, capsys):
     assert first["reference_median_frames"] == _median_run(ref)
     assert first["syllable_median_frames"] == _median_run(ours)
     assert first["syllable_median_s"] == pytest.approx(_median_run(ours) / 30.0)
-    assert (f"median duration (ms): syllables {1000 * _median_run(ours) / 30:.0f}" in cap.out
-            and f"reference {1000 * _median_run(ref) / 30:.0f}" in cap.out)
+    assert (
+        f"median duration (ms): syllables {1000 * _median_run(ours) / 30:.0f}" in cap.out
+        and f"reference {1000 * _median_run(ref) / 30:.0f}" in cap.out
+    )
 
 
 def test_the_layout_is_read_exactly(fit):
@@ -134,21 +160,48 @@ def test_the_layout_is_read_exactly(fit):
     assert list(read) == sorted(kpms)
     for name, z in kpms.items():
         np.testing.assert_array_equal(read[name]["syllable"], z)
-        assert read[name]["latent_state"].shape == (len(z), 4) and read[name]["centroid"].shape == (len(z), 2)
+        assert read[name]["latent_state"].shape == (len(z), 4) and read[name]["centroid"].shape == (
+            len(z),
+            2,
+        )
     csvs = read_kpms_csvs(tmp / "results")
     assert sorted(csvs) == sorted(kpms) and all(np.array_equal(csvs[k], kpms[k]) for k in kpms)
 
 
-def test_recordings_without_labels_are_named_and_names_that_never_match_refused(fit, tmp_path, capsys):
+def test_recordings_without_labels_are_named_and_names_that_never_match_refused(
+    fit, tmp_path, capsys
+):
     tmp, ours, kpms = fit
     write_kpms_results(tmp_path / "one.h5", {"pair_male": kpms["pair_male"]})
-    code = main(["compare", str(tmp / "out"), "--labels", str(tmp_path / "one.h5"), "--out", str(tmp_path / "c")])
+    code = main(
+        [
+            "compare",
+            str(tmp / "out"),
+            "--labels",
+            str(tmp_path / "one.h5"),
+            "--out",
+            str(tmp_path / "c"),
+        ]
+    )
     cap = capsys.readouterr()
     assert code == 0
-    assert cap.err.splitlines() == ["ethogram: warning: no labels in one.h5 for 1 recording(s) of the fit "
-                                    "(pair/female); compared the other 1"]
-    write_kpms_results(tmp_path / "other.h5", {"cage_a": kpms["pair_male"], "cage_b": kpms["pair_female"]})
-    code = main(["compare", str(tmp / "out"), "--labels", str(tmp_path / "other.h5"), "--out", str(tmp_path / "d")])
+    assert cap.err.splitlines() == [
+        "ethogram: warning: no labels in one.h5 for 1 recording(s) of the fit "
+        "(pair/female); compared the other 1"
+    ]
+    write_kpms_results(
+        tmp_path / "other.h5", {"cage_a": kpms["pair_male"], "cage_b": kpms["pair_female"]}
+    )
+    code = main(
+        [
+            "compare",
+            str(tmp / "out"),
+            "--labels",
+            str(tmp_path / "other.h5"),
+            "--out",
+            str(tmp_path / "d"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "no recording names in common" in err
     assert not (tmp_path / "d").exists()

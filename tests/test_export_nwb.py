@@ -34,11 +34,28 @@ def fitted(tmp_path_factory):
     """A fit on a two-animal NWB file (seconds as timestamps), a one-animal one with a delayed
     clock, and a DeepLabCut-like array file that has no NWB to join."""
     tmp = tmp_path_factory.mktemp("export")
-    write_pose_nwb(tmp / "pair.nwb", [mouse(300, 0), mouse(300, 1)], np.arange(300) / 30.0, animals=["male", "female"])
+    write_pose_nwb(
+        tmp / "pair.nwb",
+        [mouse(300, 0), mouse(300, 1)],
+        np.arange(300) / 30.0,
+        animals=["male", "female"],
+    )
     write_pose_nwb(tmp / "solo.nwb", mouse(300, 2), 100.0 + np.arange(300) / 30.0)
     np.save(tmp / "plain.npy", mouse(300, 3))
-    code = main(["fit", str(tmp / "pair.nwb"), str(tmp / "solo.nwb"), "-o", str(tmp / "out"), "--states", "4",
-                 "--iters", "5", "--quiet"])
+    code = main(
+        [
+            "fit",
+            str(tmp / "pair.nwb"),
+            str(tmp / "solo.nwb"),
+            "-o",
+            str(tmp / "out"),
+            "--states",
+            "4",
+            "--iters",
+            "5",
+            "--quiet",
+        ]
+    )
     assert code == 0
     return tmp
 
@@ -54,7 +71,10 @@ def test_export_writes_syllables_into_copies_of_the_nwb_files(fitted, capsys):
     res = load_results(fitted / "out" / "results.h5")
     with NWBHDF5IO(str(fitted / "out" / "nwb" / "pair.nwb"), "r", load_namespaces=True) as io:
         nwb = io.read()
-        assert set(nwb.processing["behavior"].data_interfaces) >= {"male", "female"}  # the pose data kept
+        assert set(nwb.processing["behavior"].data_interfaces) >= {
+            "male",
+            "female",
+        }  # the pose data kept
         module = nwb.processing["ethogram"]
         assert "K = 4 syllables" in module.description
         for animal in ("male", "female"):
@@ -63,8 +83,12 @@ def test_export_writes_syllables_into_copies_of_the_nwb_files(fitted, capsys):
             table = module[f"syllables_{animal}"].to_dataframe()
             want = _runs(z)
             assert list(zip(table["start_frame"], table["stop_frame"], table["syllable"])) == want
-            np.testing.assert_allclose(table["start_time"], [a / 30.0 for a, _, _ in want], atol=1e-12)
-            np.testing.assert_allclose(table["stop_time"], [b / 30.0 for _, b, _ in want], atol=1e-12)
+            np.testing.assert_allclose(
+                table["start_time"], [a / 30.0 for a, _, _ in want], atol=1e-12
+            )
+            np.testing.assert_allclose(
+                table["stop_time"], [b / 30.0 for _, b, _ in want], atol=1e-12
+            )
     with NWBHDF5IO(str(fitted / "out" / "nwb" / "solo.nwb"), "r", load_namespaces=True) as io:
         module = io.read().processing["ethogram"]
         table = module["syllables"].to_dataframe()
@@ -91,7 +115,10 @@ def test_info_and_compare_read_the_exported_syllables_back(fitted, capsys):
     # the copy is still a recording ethogram reads, with its animals
     from ethogram.io import read_recordings
 
-    assert [r.name for r in read_recordings(fitted / "out" / "nwb" / "pair.nwb")] == ["pair/female", "pair/male"]
+    assert [r.name for r in read_recordings(fitted / "out" / "nwb" / "pair.nwb")] == [
+        "pair/female",
+        "pair/male",
+    ]
 
 
 def test_a_second_export_is_refused_without_overwrite(fitted, capsys):
@@ -110,14 +137,35 @@ def test_recordings_from_other_formats_are_named_and_left_out(fitted, tmp_path, 
     write_results(tmp_path / "part" / "results.h5", res, csv=False)
     code, out, err = _run(["export", tmp_path / "part", "--nwb"], capsys)
     assert code == 0
-    assert err.splitlines() == [f"ethogram: warning: {res.recordings[0].name}: not exported: read from a dlc file, "
-                                "not NWB: convert it to NWB (DeepLabCut: dlc2nwb; SLEAP: sleap-io) and fit that "
-                                "file to export its syllables"]
+    assert err.splitlines() == [
+        f"ethogram: warning: {res.recordings[0].name}: not exported: read from a dlc file, "
+        "not NWB: convert it to NWB (DeepLabCut: dlc2nwb; SLEAP: sleap-io) and fit that "
+        "file to export its syllables"
+    ]
     assert sorted(p.name for p in (tmp_path / "part" / "nwb").iterdir()) == ["pair.nwb", "solo.nwb"]
     # nothing from NWB at all: one line, nothing written
-    assert main(["fit", str(fitted / "plain.npy"), "--fps", "30", "-o", str(tmp_path / "npy"), "--states", "3",
-                 "--anterior", "bodypart0", "--posterior", "bodypart3",
-                 "--iters", "2", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(fitted / "plain.npy"),
+                "--fps",
+                "30",
+                "-o",
+                str(tmp_path / "npy"),
+                "--states",
+                "3",
+                "--anterior",
+                "bodypart0",
+                "--posterior",
+                "bodypart3",
+                "--iters",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     code, out, err = _run(["export", tmp_path / "npy", "--nwb"], capsys)
     assert code == 2 and err.count("\n") == 1

@@ -61,14 +61,23 @@ def test_moseq2_extraction_scale_from_its_mm_and_px_centroids(data_dir):
 # --------------------------------------------------------------------------- from the user
 def test_a_given_scale_wins_over_the_file_with_a_note(tmp_path):
     write_jabs_v5(tmp_path / "cage_pose_est_v5.h5", np.random.default_rng(0))
-    with pytest.warns(UserWarning, match=r"2 px/mm given \(px_per_mm\) instead of 1\.258 px/mm from the file's"):
+    with pytest.warns(
+        UserWarning, match=r"2 px/mm given \(px_per_mm\) instead of 1\.258 px/mm from the file's"
+    ):
         recs = read_recordings(tmp_path / "cage_pose_est_v5.h5", px_per_mm=2.0)
     assert all(r.px_per_mm == 2.0 for r in recs)
 
 
 def test_scales_csv_by_recording_or_file_name(tmp_path):
-    recs = [Recording(n, mouse(50), "keypoints", fps=30, bodyparts=BODYPARTS, source=str(tmp_path / s))
-            for n, s in (("a", "a.csv"), ("clip/male", "clip.slp"), ("clip/female", "clip.slp"), ("b", "b.csv"))]
+    recs = [
+        Recording(n, mouse(50), "keypoints", fps=30, bodyparts=BODYPARTS, source=str(tmp_path / s))
+        for n, s in (
+            ("a", "a.csv"),
+            ("clip/male", "clip.slp"),
+            ("clip/female", "clip.slp"),
+            ("b", "b.csv"),
+        )
+    ]
     (tmp_path / "scales.csv").write_text("recording,px_per_mm\na,2.5\nclip,4\nother,9\n")
     assert read_scales_csv(tmp_path / "scales.csv") == {"a": 2.5, "clip": 4.0, "other": 9.0}
     set_scales(recs, tmp_path / "scales.csv")
@@ -105,17 +114,21 @@ def test_summary_speed_in_mm_per_second_and_distances_in_cm_against_loops():
     cents["b"][50] = np.nan
     scales = {"a": 2.0, "b": 5.0}
     s = syllable_summary(labels, fps=30, centroid=cents, num_states=3, px_per_mm=scales)
-    np.testing.assert_allclose(s["mean_speed_mm_s"], _brute_speed_mm(labels, cents, scales, 30, 3), rtol=1e-12)
+    np.testing.assert_allclose(
+        s["mean_speed_mm_s"], _brute_speed_mm(labels, cents, scales, 30, 3), rtol=1e-12
+    )
     assert "mean_speed_mm_s" not in syllable_summary(labels, fps=30, centroid=cents, num_states=3)
     d = syllable_durations(labels, fps=30, centroid=cents, px_per_mm=scales)
     for row in d.itertuples():
-        c = cents[row.recording][row.start:row.start + row.duration_frames]
+        c = cents[row.recording][row.start : row.start + row.duration_frames]
         want = np.sum(np.linalg.norm(np.diff(c, axis=0), axis=1))  # NaN when a centroid is missing
         if np.isnan(want):
             assert np.isnan(row.distance_px) and np.isnan(row.distance_cm)
         else:
             assert row.distance_px == pytest.approx(want, rel=1e-12, abs=1e-12)
-            assert row.distance_cm == pytest.approx(want / scales[row.recording] / 10, rel=1e-12, abs=1e-12)
+            assert row.distance_cm == pytest.approx(
+                want / scales[row.recording] / 10, rel=1e-12, abs=1e-12
+            )
     assert "distance_cm" not in syllable_durations(labels, fps=30, centroid=cents)
 
 
@@ -129,16 +142,35 @@ def two_sessions(tmp_path_factory):
 
 def test_fit_with_px_per_mm_reports_mm_and_stores_the_scale(two_sessions, tmp_path, capsys):
     out = tmp_path / "fit"
-    code, stdout, err = _run(["fit", two_sessions / "s1.nwb", two_sessions / "s2.nwb", "--px-per-mm", "2.5",
-                              "-o", out, "--states", "3", "--iters", "3", "--quiet"], capsys)
+    code, stdout, err = _run(
+        [
+            "fit",
+            two_sessions / "s1.nwb",
+            two_sessions / "s2.nwb",
+            "--px-per-mm",
+            "2.5",
+            "-o",
+            out,
+            "--states",
+            "3",
+            "--iters",
+            "3",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "mean speed mm/s" in stdout and "px/s" not in stdout
     with h5py.File(out / "results.h5", "r") as f:
         assert [float(f[f"recordings/{i}"].attrs["px_per_mm"]) for i in range(2)] == [2.5, 2.5]
     summary = pd.read_csv(out / "results_tables" / "summary.csv")
-    np.testing.assert_allclose(summary["mean_speed_mm_s"], summary["mean_speed_px_s"] / 2.5, rtol=1e-12)
+    np.testing.assert_allclose(
+        summary["mean_speed_mm_s"], summary["mean_speed_px_s"] / 2.5, rtol=1e-12
+    )
     durations = pd.read_csv(out / "results_tables" / "durations.csv")
-    np.testing.assert_allclose(durations["distance_cm"], durations["distance_px"] / 25.0, rtol=1e-12)
+    np.testing.assert_allclose(
+        durations["distance_cm"], durations["distance_px"] / 25.0, rtol=1e-12
+    )
     code, stdout, _ = _run(["info", out], capsys)
     assert code == 0 and stdout.count("2.5 px/mm") == 2
 
@@ -146,12 +178,30 @@ def test_fit_with_px_per_mm_reports_mm_and_stores_the_scale(two_sessions, tmp_pa
 def test_a_recording_without_scale_keeps_pixels_for_all_and_says_so(two_sessions, tmp_path, capsys):
     (tmp_path / "scales.csv").write_text("recording,px_per_mm\ns1,2.5\n")
     out = tmp_path / "fit"
-    code, stdout, err = _run(["fit", two_sessions / "s1.nwb", two_sessions / "s2.nwb", "--px-per-mm",
-                              tmp_path / "scales.csv", "-o", out, "--states", "3", "--iters", "3", "--quiet"], capsys)
+    code, stdout, err = _run(
+        [
+            "fit",
+            two_sessions / "s1.nwb",
+            two_sessions / "s2.nwb",
+            "--px-per-mm",
+            tmp_path / "scales.csv",
+            "-o",
+            out,
+            "--states",
+            "3",
+            "--iters",
+            "3",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 0, err
     assert "mean speed px/s" in stdout
-    assert ("note: 1 of 2 recordings have no scale (s2): speeds and distances stay in pixels; give --px-per-mm "
-            "(a number, or a CSV of recording,px_per_mm)") in stdout
+    assert (
+        "note: 1 of 2 recordings have no scale (s2): speeds and distances stay in pixels; "
+        "give --px-per-mm "
+        "(a number, or a CSV of recording,px_per_mm)"
+    ) in stdout
     summary = pd.read_csv(out / "results_tables" / "summary.csv")
     assert "mean_speed_mm_s" not in summary and "mean_speed_px_s" in summary
     from ethogram.io.results import load_results
@@ -160,18 +210,30 @@ def test_a_recording_without_scale_keeps_pixels_for_all_and_says_so(two_sessions
 
 
 def test_a_missing_scales_file_is_one_line_before_reading(tmp_path, capsys):
-    code, _, err = _run(["fit", tmp_path / "nothing.nwb", "--px-per-mm", tmp_path / "scales.csv", "-o",
-                         tmp_path / "o"], capsys)
-    assert code == 2 and err.count("\n") == 1 and "--px-per-mm" in err and "recording,px_per_mm" in err
+    code, _, err = _run(
+        [
+            "fit",
+            tmp_path / "nothing.nwb",
+            "--px-per-mm",
+            tmp_path / "scales.csv",
+            "-o",
+            tmp_path / "o",
+        ],
+        capsys,
+    )
+    assert (
+        code == 2 and err.count("\n") == 1 and "--px-per-mm" in err and "recording,px_per_mm" in err
+    )
 
 
 def test_results_written_before_the_scale_existed_read_as_unknown(tmp_path):
     from ethogram.io.results import load_results, write_results
     from ethogram.viz._synthetic import synthetic_results
 
-    res = synthetic_results(num_states=2, num_recordings=1, num_frames=60, fps=25.0, expected_states=False)
+    res = synthetic_results(
+        num_states=2, num_recordings=1, num_frames=60, fps=25.0, expected_states=False
+    )
     write_results(tmp_path / "r.h5", res, csv=False)
     with h5py.File(tmp_path / "r.h5", "r+") as f:
         del f["recordings/0"].attrs["px_per_mm"]
     assert load_results(tmp_path / "r.h5").recordings[0].px_per_mm is None
-

@@ -21,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .io.rates import (common_frame_rate, fill_model_rate, frame_rate,  # noqa: F401 (frame_rate: kept here)
-                       require_frame_rate, warn_other_frame_rate)
+from .io.rates import frame_rate  # noqa: F401 (importable from here, as before)
+from .io.rates import (common_frame_rate, fill_model_rate, require_frame_rate,
+                       warn_other_frame_rate)
 from .io.results import (RecordingResult, Results, library_versions, load_results, model_frame_rate,
                          now_iso)
 

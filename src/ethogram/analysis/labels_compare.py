@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LabelComparison", "compare_labels", "compare_durations", "label_boundaries", "boundary_scores",
-           "read_labels", "pair_labels"]
+__all__ = ["LabelComparison", "compare_labels", "compare_durations", "label_boundaries",
+           "boundary_scores", "read_labels", "pair_labels"]
 
 
 @dataclass
@@ -69,8 +69,10 @@ class LabelComparison:
         pandas.DataFrame
         """
         matched = sorted(self.mapping.items(), key=lambda kv: kv[1])
-        rows = [r for _, r in matched] + [r for r in self.confusion.index if r not in self.mapping.values()]
-        cols = [c for c, _ in matched] + [c for c in self.confusion.columns if c not in self.mapping]
+        refs = set(self.mapping.values())
+        rows = [r for _, r in matched] + [r for r in self.confusion.index if r not in refs]
+        cols = [c for c, _ in matched] + [c for c in self.confusion.columns
+                                          if c not in self.mapping]
         return self.confusion.loc[rows, cols]
 
     def scores(self):
@@ -278,6 +280,21 @@ def read_labels(path) -> dict[str, np.ndarray]:
         if "recording" in cols:
             return {str(k): g["_label"].to_numpy() for k, g in df.groupby(cols["recording"], sort=False)}
         return {p.stem: df["_label"].to_numpy()}
+    found = _labels_of_other_tools(p)
+    if found is not None:
+        return found
+    from ..io import read_recordings
+
+    recs = read_recordings(p)
+    out = {r.name: np.asarray(r.labels, dtype=np.int64) for r in recs if r.labels is not None}
+    if not out:
+        raise ValueError(f"{p}: holds no syllable labels (MoSeq labels_clean, an ethogram results file or a CSV)")
+    return out
+
+
+def _labels_of_other_tools(p):
+    """Labels of an ethogram results file, keypoint-moseq's results.h5 or an NWB file written by
+    ``ethogram export --nwb``; None for any other file."""
     import h5py
 
     try:
@@ -296,15 +313,10 @@ def read_labels(path) -> dict[str, np.ndarray]:
     from ..io.nwb_export import read_nwb_syllables
 
     exported = read_nwb_syllables(p) if p.suffix.lower() == ".nwb" else {}
-    if exported:  # syllables written by 'ethogram export --nwb'
-        return {p.stem + ("/" + k[len("syllable_"):] if k != "syllable" else ""): v for k, v in exported.items()}
-    from ..io import read_recordings
-
-    recs = read_recordings(p)
-    out = {r.name: np.asarray(r.labels, dtype=np.int64) for r in recs if r.labels is not None}
-    if not out:
-        raise ValueError(f"{p}: holds no syllable labels (MoSeq labels_clean, an ethogram results file or a CSV)")
-    return out
+    if exported:  # one entry per animal: syllable, syllable_<animal>
+        return {p.stem + ("/" + k[len("syllable_"):] if k != "syllable" else ""): v
+                for k, v in exported.items()}
+    return None
 
 
 def _canonical(name: str) -> str:
@@ -315,7 +327,8 @@ def _canonical(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
 
 
-def pair_labels(reference: Mapping, predicted: Mapping, unpaired: list | None = None) -> tuple[dict, dict]:
+def pair_labels(reference: Mapping, predicted: Mapping,
+                unpaired: list | None = None) -> tuple[dict, dict]:
     """Pair reference and predicted recordings by name (or the only one with the only one).
 
     Names pair when equal, else when equal after :func:`_canonical` (one candidate only), so
@@ -391,15 +404,19 @@ def compare_durations(reference: Mapping, predicted: Mapping, mapping: dict, fps
     ref = syllable_durations({k: np.asarray(reference[k]) for k in predicted}, rates)
     pred = syllable_durations(dict(predicted), rates)
 
+    def median(table, column):
+        return float(table[column].median()) if len(table) else np.nan
+
     def row(a, b, ref_label, syllable):
         return {"reference": ref_label, "syllable": syllable,
                 "reference_instances": len(a), "syllable_instances": len(b),
-                "reference_median_frames": float(a["duration_frames"].median()) if len(a) else np.nan,
-                "syllable_median_frames": float(b["duration_frames"].median()) if len(b) else np.nan,
-                "reference_median_s": float(a["duration_s"].median()) if len(a) else np.nan,
-                "syllable_median_s": float(b["duration_s"].median()) if len(b) else np.nan}
+                "reference_median_frames": median(a, "duration_frames"),
+                "syllable_median_frames": median(b, "duration_frames"),
+                "reference_median_s": median(a, "duration_s"),
+                "syllable_median_s": median(b, "duration_s")}
 
     rows = [row(ref, pred, "all", "all")]
     for syl, lab in sorted(mapping.items(), key=lambda kv: kv[1]):
-        rows.append(row(ref[ref["syllable"] == lab], pred[pred["syllable"] == syl], str(lab), str(syl)))
+        rows.append(row(ref[ref["syllable"] == lab], pred[pred["syllable"] == syl],
+                        str(lab), str(syl)))
     return pd.DataFrame(rows)

@@ -74,7 +74,8 @@ def _per_recording(value, names, what):
         if missing:
             raise ValueError(f"{what} has no entry for recording(s) {missing}")
         vals = [value[n] for n in names]
-    elif what in ("fps", "px_per_mm") and np.ndim(value) == 1 or what == "centroid" and isinstance(value, (list, tuple)):
+    elif (what in ("fps", "px_per_mm") and np.ndim(value) == 1
+          or what == "centroid" and isinstance(value, (list, tuple))):
         if len(value) != len(names):
             raise ValueError(f"{what} has {len(value)} entries for {len(names)} recordings")
         vals = list(value)
@@ -418,7 +419,8 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None, px_per_mm
         if centroid is not None:
             out["mean_speed_px_s"] = np.where(speed_n > 0, speed_sum / np.maximum(speed_n, 1), np.nan)
             if scales is not None:
-                out["mean_speed_mm_s"] = np.where(speed_n > 0, mm_sum / np.maximum(speed_n, 1), np.nan)
+                out["mean_speed_mm_s"] = np.where(speed_n > 0, mm_sum / np.maximum(speed_n, 1),
+                                                  np.nan)
     return out
 
 

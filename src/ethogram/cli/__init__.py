@@ -110,8 +110,8 @@ def _interrupted(args) -> str:
     """The line for Ctrl-C: for a fit with a checkpoint, where it is and how to carry it on."""
     ck = getattr(args, "checkpoint_file", None)
     if ck is not None and ck.is_file():
-        return (f"interrupted; the fit so far is kept in {ck}: run the same command with --resume to carry "
-                "it on (or with --overwrite to start over)")
+        return (f"interrupted; the fit so far is kept in {ck}: run the same command with --resume "
+                "to carry it on (or with --overwrite to start over)")
     return "interrupted"
 
 

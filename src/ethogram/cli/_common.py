@@ -33,8 +33,9 @@ def add_input_arguments(parser) -> None:
     parser.add_argument("--format", choices=FORMATS, default=None, help="file format (guessed from each file when left out)")
     parser.add_argument("--fps", type=float, default=None, metavar="HZ", help="frame rate, for files without timestamps")
     parser.add_argument("--px-per-mm", default=None, metavar="X|CSV",
-                        help="pixels per millimetre (speeds in mm/s, distances in cm): one number, or a CSV of "
-                             "recording,px_per_mm; wins over a scale the file holds (JABS cm_per_pixel)")
+                        help="pixels per millimetre (speeds in mm/s, distances in cm): one number, "
+                             "or a CSV of recording,px_per_mm; wins over a scale the file holds "
+                             "(JABS cm_per_pixel)")
 
 
 def add_output_arguments(parser, required: bool = True, default=None) -> None:
@@ -75,10 +76,11 @@ def read_inputs(args, timings: dict | None = None) -> list:
     t0 = time.perf_counter()
     scales = getattr(args, "px_per_mm", None)
     if scales is not None and _not_a_number(scales) and not Path(scales).expanduser().is_file():
-        raise FileNotFoundError(f"--px-per-mm {scales!r} is neither a number of pixels per millimetre nor a CSV "
-                                "file of recording,px_per_mm")
+        raise FileNotFoundError(f"--px-per-mm {scales!r} is neither a number of pixels per "
+                                "millimetre nor a CSV file of recording,px_per_mm")
     with one_line_warnings():
-        recordings = read_recordings(list(args.inputs), format=args.format, fps=args.fps, px_per_mm=scales)
+        recordings = read_recordings(list(args.inputs), format=args.format, fps=args.fps,
+                                     px_per_mm=scales)
     if timings is not None:
         timings["read"] = time.perf_counter() - t0
     if not recordings:
@@ -140,10 +142,10 @@ def check_writable(folder) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".ethogram-write-test-", dir=folder)
     except OSError as exc:
-        why = {errno.EROFS: "it is on a read-only file system", errno.ENOSPC: "the disk is full"}.get(
-            exc.errno, "it is read-only or not yours")
-        raise PermissionError(f"cannot write to the output folder {str(folder)!r}: {why} ({exc.strerror or exc}); "
-                              "choose another output with -o") from None
+        why = {errno.EROFS: "it is on a read-only file system",
+               errno.ENOSPC: "the disk is full"}.get(exc.errno, "it is read-only or not yours")
+        raise PermissionError(f"cannot write to the output folder {str(folder)!r}: {why} "
+                              f"({exc.strerror or exc}); choose another output with -o") from None
     os.close(fd)
     os.unlink(probe)
 
@@ -210,8 +212,10 @@ def summary_table(results):
 
     cents = {r.name: r.centroid for r in results.recordings}
     has_centroid = all(c is not None for c in cents.values())
-    table = syllable_summary(results.labels(), fps=results.fps(), centroid=cents if has_centroid else None,
-                             num_states=results.num_states, px_per_mm=common_scale(results.px_per_mm()))
+    table = syllable_summary(results.labels(), fps=results.fps(),
+                             centroid=cents if has_centroid else None,
+                             num_states=results.num_states,
+                             px_per_mm=common_scale(results.px_per_mm()))
     table = table[table["frames"] > 0]
     out = pd.DataFrame(index=table.index)
     out["frequency %"] = (100 * table["frequency"]).round(1)
@@ -270,9 +274,10 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
     scales = results.px_per_mm()
     unscaled = [n for n, v in scales.items() if v is None]
     if unscaled and len(unscaled) < len(scales):
-        names = ", ".join(unscaled[:3]) + (f" and {len(unscaled) - 3} more" if len(unscaled) > 3 else "")
-        print(f"note: {len(unscaled)} of {len(scales)} recordings have no scale ({names}): speeds and "
-              "distances stay in pixels; give --px-per-mm (a number, or a CSV of recording,px_per_mm)", file=out)
+        more = f" and {len(unscaled) - 3} more" if len(unscaled) > 3 else ""
+        print(f"note: {len(unscaled)} of {len(scales)} recordings have no scale "
+              f"({', '.join(unscaled[:3])}{more}): speeds and distances stay in pixels; give "
+              "--px-per-mm (a number, or a CSV of recording,px_per_mm)", file=out)
     table = summary_table(results)
     durations = []
     for r in results.recordings:
@@ -393,7 +398,8 @@ def cli_wording(message: str, command: str | None) -> str:
     text = re.sub(r"\bconfidence_threshold\b", "--confidence", text)
     text = re.sub(r"\boverwrite=True\b", "--overwrite", text)
     text = re.sub(r"\bgive fps=([0-9.]+)", r"give --fps \1", text)
-    text = text.replace("(or resume=False) to start again", "(or run with --overwrite instead of --resume) to start over")
+    text = text.replace("(or resume=False) to start again",
+                        "(or run with --overwrite instead of --resume) to start over")
 
     def said_before(m):  # "(--x on the command line)" after --x itself: only a repetition
         return "" if m.group(1).split("/")[0] in text[:m.start()] else m.group(0)

@@ -15,9 +15,10 @@ def add_parser(subparsers, parents) -> None:
     p = subparsers.add_parser(
         "compare", parents=parents, help="compare syllables with reference labels or human annotations",
         description=(
-            "Score the syllables of a fit against reference labels of the same frames (MoSeq labels_clean, another "
-            "results file, keypoint-moseq's results.h5 or CSVs, a CSV of labels: Hungarian matched accuracy, NMI, "
-            "ARI, boundary precision/recall, the matched confusion table and syllable durations on both sides) or "
+            "Score the syllables of a fit against reference labels of the same frames (MoSeq "
+            "labels_clean, another results file, keypoint-moseq's results.h5 or CSVs, a CSV of "
+            "labels: Hungarian matched accuracy, NMI, ARI, boundary precision/recall, the matched "
+            "confusion table and syllable durations on both sides) or "
             "against human annotations (a CSV with recording, start, stop, behavior: the best syllable set per "
             "behavior with precision/recall/F1, and a confusion table). Writes OUT/compare/; tables of an earlier "
             "comparison of the same kind there are replaced only with --overwrite."
@@ -25,8 +26,9 @@ def add_parser(subparsers, parents) -> None:
     )
     p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
     p.add_argument("--labels", required=True, metavar="FILE",
-                   help="reference labels (results .h5, keypoint-moseq results.h5 or its CSV folder, MoSeq NWB, an "
-                        "NWB file of 'ethogram export', CSV with a label column) or annotations CSV")
+                   help="reference labels (results .h5, keypoint-moseq results.h5 or its CSV "
+                        "folder, MoSeq NWB, an NWB file of 'ethogram export', CSV with a label "
+                        "column) or annotations CSV")
     p.add_argument("--units", choices=("seconds", "frames"), default=None,
                    help="units of annotation start/stop (when the CSV has no units column)")
     p.add_argument("--tolerance", type=int, default=2, metavar="FRAMES", help="boundary tolerance in frames (default 2)")
@@ -37,7 +39,8 @@ def add_parser(subparsers, parents) -> None:
 
 #: the files one comparison writes (and an earlier one of the same kind is refused for)
 ANNOTATION_TABLES = ("annotations_summary.csv", "annotations_coverage.csv", "annotations_confusion.csv")
-LABEL_TABLES = ("labels_scores.csv", "labels_confusion.csv", "labels_mapping.csv", "labels_durations.csv")
+LABEL_TABLES = ("labels_scores.csv", "labels_confusion.csv", "labels_mapping.csv",
+                "labels_durations.csv")
 
 
 def _is_annotations(path: Path) -> bool:
@@ -83,13 +86,16 @@ def run(args) -> int:
                   f"recall {r.recall:.3f}  F1 {r.f1:.3f}", file=sys.stdout)
         print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
         return 0
-    from ..analysis.labels_compare import compare_durations, compare_labels, pair_labels, read_labels
+    from ..analysis.labels_compare import (compare_durations, compare_labels, pair_labels,
+                                           read_labels)
 
     unpaired = []
     ref, pred = pair_labels(read_labels(labels_path), results.labels(), unpaired)
     if unpaired:
-        print(f"ethogram: warning: no labels in {labels_path.name} for {len(unpaired)} recording(s) of the fit "
-              f"({', '.join(unpaired[:3])}{' ...' if len(unpaired) > 3 else ''}); compared the other {len(pred)}",
+        more = " ..." if len(unpaired) > 3 else ""
+        print(f"ethogram: warning: no labels in {labels_path.name} for {len(unpaired)} "
+              f"recording(s) of the fit ({', '.join(unpaired[:3])}{more}); compared the other "
+              f"{len(pred)}",
               file=sys.stderr)
     res = compare_labels(ref, pred, tolerance=args.tolerance)
     durations = compare_durations(ref, pred, res.mapping, fps=results.fps())
@@ -117,7 +123,8 @@ def run(args) -> int:
     def median(side):
         return f"{d[f'{side}_median_s'] * f:.0f}" if f else f"{d[f'{side}_median_frames']:g}"
 
-    print(f"  median duration ({unit}): syllables {median('syllable')} ({int(d['syllable_instances'])} instances), "
-          f"reference {median('reference')} ({int(d['reference_instances'])} instances)", file=sys.stdout)
+    print(f"  median duration ({unit}): syllables {median('syllable')} "
+          f"({int(d['syllable_instances'])} instances), reference {median('reference')} "
+          f"({int(d['reference_instances'])} instances)", file=sys.stdout)
     print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
     return 0

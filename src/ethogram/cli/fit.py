@@ -32,8 +32,10 @@ def add_scale_arguments(p) -> None:
     g = p.add_argument_group("scale")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run EM on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install 'ethogram[dask]')")
     g.add_argument("--checkpoint-every", type=int, default=10, metavar="N", help="save the fit's state beside the results every N EM iterations (default 10; 0: never)")
-    g.add_argument("--resume", action="store_true", help="continue an interrupted fit from its checkpoint (same result as an uninterrupted fit); "
-                   "without it a checkpoint found is refused unless --overwrite starts over")
+    g.add_argument("--resume", action="store_true",
+                   help="continue an interrupted fit from its checkpoint (same result as an "
+                        "uninterrupted fit); without it a checkpoint found is refused unless "
+                        "--overwrite starts over")
 
 
 def checkpoint_path(path):
@@ -49,8 +51,8 @@ def check_checkpoint(args, path) -> None:
     if (getattr(args, "checkpoint_every", 0) and ck.is_file() and not getattr(args, "resume", False)
             and not getattr(args, "overwrite", False)):
         raise FileExistsError(
-            f"{str(ck)!r} holds the checkpoint of an interrupted fit: pass --resume to carry it on (same "
-            "inputs and options), or --overwrite to start over and replace it")
+            f"{str(ck)!r} holds the checkpoint of an interrupted fit: pass --resume to carry it on "
+            "(same inputs and options), or --overwrite to start over and replace it")
 
 
 def scale_options(args, path) -> dict:
@@ -118,7 +120,8 @@ def make_preparation(args):
     return Preparation(**kwargs)
 
 
-#: folders that 'ethogram movies|report|compare|stats|export' write beside a results file: derived from
+#: folders that 'ethogram movies|report|compare|stats|export' write beside a results file: derived
+#: from
 #: it, so they are removed when --overwrite replaces the results
 DERIVED_FOLDERS = ("movies", "report", "compare", "stats", "nwb")
 

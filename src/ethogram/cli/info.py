@@ -16,7 +16,8 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument("file", nargs="?", metavar="FILE", help="a recording or a results file")
     p.add_argument("--format", default=None, help="recording format (guessed when left out)")
     p.add_argument("--fps", type=float, default=None, metavar="HZ", help="frame rate, for files without timestamps")
-    p.add_argument("--px-per-mm", default=None, metavar="X|CSV", help="pixels per millimetre (a number or a CSV of recording,px_per_mm)")
+    p.add_argument("--px-per-mm", default=None, metavar="X|CSV",
+                   help="pixels per millimetre (a number or a CSV of recording,px_per_mm)")
     p.set_defaults(run=run)
 
 
@@ -98,7 +99,8 @@ def run(args) -> int:
     from ._common import one_line_warnings
 
     with one_line_warnings():
-        recordings = read_recordings([str(path)], format=args.format, fps=args.fps, px_per_mm=args.px_per_mm)
+        recordings = read_recordings([str(path)], format=args.format, fps=args.fps,
+                                     px_per_mm=args.px_per_mm)
     for rec in recordings:
         print(describe(rec), file=out)
     if path.is_file() and path.suffix.lower() == ".nwb":

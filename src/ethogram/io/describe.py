@@ -38,22 +38,7 @@ def describe(recording: Recording) -> str:
         lines.append(f"  keypoints: {T} frames x {r.data.shape[1]} body parts x {r.data.shape[2]} coordinates")
     else:
         lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions")
-    a = r.attrs or {}
-    if r.fps is None:
-        why = (" (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
-               if a.get("timestamps_were_frame_numbers") else "")
-        if a.get("video_fps"):
-            why += (f"; its video {a.get('video_name')} runs at {a['video_fps']:g} fps but has "
-                    f"{a.get('video_frames')} frames")
-        lines.append(f"  fps: unknown{why}; give --fps")
-    else:
-        source = {"video": f" (from its video {Path(r.video_path or '').name})",
-                  "model": " (the model's)"}.get(a.get("fps_from"), "")
-        lines.append(f"  fps: {r.fps:.6g}{source}, duration {r.duration:.2f} s")
-    if r.px_per_mm is None:
-        lines.append("  scale: unknown (speeds in pixels; give --px-per-mm)")
-    else:
-        lines.append(f"  scale: {r.px_per_mm:.4g} px/mm (from {a.get('px_per_mm_from') or 'the caller'})")
+    lines += _rate_and_scale(r)
     if r.kind == "keypoints":
         lines.append(f"  body parts: {', '.join(r.bodyparts)}")
         missing = np.isnan(r.data).any(axis=2)
@@ -83,6 +68,26 @@ def describe(recording: Recording) -> str:
         extras.append(f"video {r.video_path}")
     lines.append(f"  extras: {', '.join(extras) if extras else 'none'}")
     return "\n".join(lines)
+
+
+def _rate_and_scale(r: Recording) -> list:
+    """The fps line (where the rate came from, or why there is none) and the scale line."""
+    a = r.attrs or {}
+    if r.fps is None:
+        why = (" (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
+               if a.get("timestamps_were_frame_numbers") else "")
+        if a.get("video_fps"):
+            why += (f"; its video {a.get('video_name')} runs at {a['video_fps']:g} fps but has "
+                    f"{a.get('video_frames')} frames")
+        fps = f"  fps: unknown{why}; give --fps"
+    else:
+        source = {"video": f" (from its video {Path(r.video_path or '').name})",
+                  "model": " (the model's)"}.get(a.get("fps_from"), "")
+        fps = f"  fps: {r.fps:.6g}{source}, duration {r.duration:.2f} s"
+    if r.px_per_mm is None:
+        return [fps, "  scale: unknown (speeds in pixels; give --px-per-mm)"]
+    source = a.get("px_per_mm_from") or "the caller"
+    return [fps, f"  scale: {r.px_per_mm:.4g} px/mm (from {source})"]
 
 
 #: the preparation's default confidence threshold (``Preparation(confidence_threshold=0.5)``)

@@ -81,15 +81,19 @@ def read_kpms_results(path) -> dict:
     with h5py.File(path, "r") as f:
         groups = _recording_groups(f)
         if not groups:
-            raise ValueError(f"{path}: not a keypoint-moseq results file (no group holds a 'syllable' dataset)")
+            raise ValueError(
+                f"{path}: not a keypoint-moseq results file (no group holds a 'syllable' dataset)"
+            )
         for name, g in groups.items():
             rec = {k: g[k][()] for k in _FIELDS if isinstance(g.get(k), h5py.Dataset)}
             rec["syllable"] = np.asarray(rec["syllable"]).astype(np.int64)
             T = rec["syllable"].shape[0]
             bad = [k for k, v in rec.items() if np.shape(v)[:1] != (T,)]
             if bad:
-                raise ValueError(f"{path}: recording {name!r}: {', '.join(bad)} do not have the {T} frames of "
-                                 "'syllable'")
+                raise ValueError(
+                    f"{path}: recording {name!r}: {', '.join(bad)} do not have the {T} frames of "
+                    "'syllable'"
+                )
             out[name] = rec
     return out
 
@@ -129,6 +133,8 @@ def read_kpms_csvs(path) -> dict:
             raise ValueError(f"{file}: the syllable column must hold integers")
         out[file.stem] = z.astype(np.int64)
     if not out:
-        raise ValueError(f"{path}: no CSV with a 'syllable' column (keypoint-moseq's save_results_as_csv writes "
-                         "one per recording)")
+        raise ValueError(
+            f"{path}: no CSV with a 'syllable' column (keypoint-moseq's save_results_as_csv writes "
+            "one per recording)"
+        )
     return out

@@ -28,7 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["MODULE", "export_nwb", "read_nwb_syllables", "describe_nwb_syllables", "nwb_sources"]
+__all__ = [
+    "MODULE",
+    "export_nwb",
+    "read_nwb_syllables",
+    "describe_nwb_syllables",
+    "nwb_sources",
+    "copy_names",
+]
 
 #: the processing module the syllables are written to
 MODULE = "ethogram"
@@ -50,13 +57,29 @@ def nwb_sources(results) -> tuple[dict, list]:
         src = Path(rec.source) if rec.source else None
         if rec.format not in _NWB_FORMATS or src is None:
             what = f"a {rec.format} file" if rec.format else "no file"
-            skipped.append((rec.name, f"read from {what}, not NWB: convert it to NWB (DeepLabCut: dlc2nwb; "
-                                      "SLEAP: sleap-io) and fit that file to export its syllables"))
+            skipped.append(
+                (
+                    rec.name,
+                    f"read from {what}, not NWB: convert it to NWB (DeepLabCut: dlc2nwb; "
+                    "SLEAP: sleap-io) and fit that file to export its syllables",
+                )
+            )
         elif not src.is_file():
             skipped.append((rec.name, f"its NWB file {src} is no longer there"))
         else:
             sources.setdefault(src, []).append(rec)
     return sources, skipped
+
+
+def copy_names(sources) -> dict:
+    """The file name of each source's copy: its own name; a second source of the same name
+    gets its parent folder's name as prefix."""
+    names, used = {}, set()
+    for src in sources:
+        name = src.name if src.name not in used else f"{src.parent.name}_{src.name}"
+        used.add(name)
+        names[src] = name
+    return names
 
 
 def _runs(z: np.ndarray):
@@ -88,33 +111,55 @@ def _add_recording(module, rec, suffix: str) -> None:
     z = np.asarray(rec.syllables, dtype=np.int64)
     t, step = _frame_times(rec)
     if not np.isfinite(t).all():
-        raise ValueError(f"recording {rec.name!r} has no frame rate; fit it with --fps to export syllables")
+        raise ValueError(
+            f"recording {rec.name!r} has no frame rate; fit it with --fps to export syllables"
+        )
     starts, stops, syl = _runs(z)
-    table = TimeIntervals(name=f"syllables{suffix}",
-                          description=f"syllable instances of {rec.name} (ethogram): one row per instance, "
-                                      "stop_frame exclusive, syllable 0 = the most frequent of the fit")
+    table = TimeIntervals(
+        name=f"syllables{suffix}",
+        description=f"syllable instances of {rec.name} (ethogram): one row per instance, "
+        "stop_frame exclusive, syllable 0 = the most frequent of the fit",
+    )
     table.add_column("syllable", "syllable label (0 = the fit's most frequent)")
     table.add_column("start_frame", "first frame of the instance")
     table.add_column("stop_frame", "frame after the last frame of the instance")
     stop_times = np.r_[t, t[-1] + step] if t.size else t
     for a, b, k in zip(starts, stops, syl):
-        table.add_row(start_time=float(t[a]), stop_time=float(stop_times[b]), syllable=int(k),
-                      start_frame=int(a), stop_frame=int(b))
+        table.add_row(
+            start_time=float(t[a]),
+            stop_time=float(stop_times[b]),
+            syllable=int(k),
+            start_frame=int(a),
+            stop_frame=int(b),
+        )
     module.add(table)
-    timing = dict(timestamps=t) if rec.timestamps is not None else dict(rate=float(rec.fps), starting_time=0.0)
-    module.add(TimeSeries(name=f"syllable{suffix}", data=z, unit="n.a.", **timing,
-                          description=f"syllable of every frame of {rec.name} (ethogram), -1 where the "
-                                      "frame was not usable (masked)",
-                          comments="labels: 0 .. K-1, numbered by frequency in the fit"))
+    timing = (
+        dict(timestamps=t)
+        if rec.timestamps is not None
+        else dict(rate=float(rec.fps), starting_time=0.0)
+    )
+    module.add(
+        TimeSeries(
+            name=f"syllable{suffix}",
+            data=z,
+            unit="n.a.",
+            **timing,
+            description=f"syllable of every frame of {rec.name} (ethogram), -1 where the "
+            "frame was not usable (masked)",
+            comments="labels: 0 .. K-1, numbered by frequency in the fit",
+        )
+    )
 
 
 def _describe_fit(results) -> str:
     cfg = results.config
     kappa = cfg.get("kappa_used", cfg.get("kappa"))
-    return (f"behavioral syllables from ethogram {results.versions.get('ethogram', '?')}: sticky "
-            f"autoregressive HMM, K = {results.num_states} syllables, {cfg.get('num_lags')} lags, kappa = "
-            f"{kappa if kappa is None else f'{kappa:.4g}'}, fitted {results.created}"
-            f"{'; results file ' + str(results.path) if results.path else ''}")
+    return (
+        f"behavioral syllables from ethogram {results.versions.get('ethogram', '?')}: sticky "
+        f"autoregressive HMM, K = {results.num_states} syllables, {cfg.get('num_lags')} lags, "
+        f"kappa = {kappa if kappa is None else f'{kappa:.4g}'}, fitted {results.created}"
+        f"{'; results file ' + str(results.path) if results.path else ''}"
+    )
 
 
 def _write_copy(src: Path, target: Path, recs: list, description: str) -> None:
@@ -122,7 +167,9 @@ def _write_copy(src: Path, target: Path, recs: list, description: str) -> None:
     from pynwb import NWBHDF5IO
 
     shutil.copyfile(src, target)
-    with h5py.File(target, "r+") as f:  # a file exported before and fitted again: replace its syllables
+    with h5py.File(
+        target, "r+"
+    ) as f:  # a file exported before and fitted again: replace its syllables
         if f"processing/{MODULE}" in f:
             del f[f"processing/{MODULE}"]
     many = len(recs) > 1
@@ -161,16 +208,13 @@ def export_nwb(results, folder) -> tuple[list, list]:
     folder = Path(folder)
     sources, skipped = nwb_sources(results)
     if not sources:
-        why = skipped[0][1] if skipped else "the results hold no recording"
-        raise ValueError(f"no recording of the fit was read from an NWB file ({skipped[0][0] if skipped else ''}: "
-                         f"{why})")
+        why = f"{skipped[0][0]}: {skipped[0][1]}" if skipped else "the results hold no recording"
+        raise ValueError(f"no recording of the fit was read from an NWB file ({why})")
     description = _describe_fit(results)
-    written, used = [], set()
-    for src, recs in sources.items():
-        name = src.name if src.name not in used else f"{src.parent.name}_{src.name}"
-        used.add(name)
-        _write_copy(src, folder / name, recs, description)
-        written.append((folder / name, [r.name for r in recs]))
+    written = []
+    for src, name in copy_names(sources).items():
+        _write_copy(src, folder / name, sources[src], description)
+        written.append((folder / name, [r.name for r in sources[src]]))
     return written, skipped
 
 
@@ -213,12 +257,17 @@ def describe_nwb_syllables(path) -> list:
     with h5py.File(path, "r") as f:
         desc = f[f"processing/{MODULE}"].attrs.get("description", "")
         desc = desc.decode() if isinstance(desc, bytes) else str(desc)
-        rows = {k: len(f[f"processing/{MODULE}/{k}/id"]) for k in f[f"processing/{MODULE}"]
-                if "id" in f[f"processing/{MODULE}/{k}"]}
+        rows = {
+            k: len(f[f"processing/{MODULE}/{k}/id"])
+            for k in f[f"processing/{MODULE}"]
+            if "id" in f[f"processing/{MODULE}/{k}"]
+        }
     lines = [f"syllables (processing/{MODULE}): {desc}"]
     for key, z in labels.items():
         used = np.unique(z[z >= 0])
-        table = "syllables" + key[len("syllable"):]
-        lines.append(f"  {key}: {z.size} frames, {int((z >= 0).sum())} labelled, {used.size} syllables used, "
-                     f"{rows.get(table, 0)} instances in {table}")
+        table = "syllables" + key[len("syllable") :]
+        lines.append(
+            f"  {key}: {z.size} frames, {int((z >= 0).sum())} labelled, {used.size} syllables "
+            f"used, {rows.get(table, 0)} instances in {table}"
+        )
     return lines

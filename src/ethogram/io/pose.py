@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._pose_common import _from_dataset, _movement_dataset, _video_path
+from ._pose_common import _from_dataset, _movement_dataset, _video_beside, _video_path
 from .dlc import read_dlc
 from .jabs import JABS_BODYPARTS, JABS_FPS, read_jabs
 from .notes import note
@@ -45,7 +45,7 @@ def _named_video(g) -> str | None:
     v = None
     if "original_videos" in g and len(g["original_videos"]):
         v = g["original_videos"][0]
-    elif "source_video" in g and "external_file" in g["source_video"] and len(g["source_video/external_file"]):
+    elif "source_video" in g and len(g["source_video"].get("external_file", ())):
         v = g["source_video/external_file"][0]
     return None if v is None else (v.decode() if isinstance(v, bytes) else str(v))
 
@@ -113,6 +113,9 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
         Timestamps equal to 0, 1, 2, ... are frame numbers written by a converter that did not
         know the frame rate (DeepLabCut's dlc2nwb): they are dropped (``timestamps=None``,
         ``attrs["timestamps_were_frame_numbers"]``) and ``fps`` is the one given, if any.
+        ``video_path`` is the video the file names (``original_videos``, or ``source_video``'s
+        external file; relative names resolved beside the file) when it exists, else
+        ``<file stem>.mp4|.avi|.mov|.mkv`` beside the file.
 
     Notes
     -----
@@ -155,7 +158,8 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
             ts = None
         name = "" if len(info) == 1 else parts[2]
         recs = _from_dataset(ds, path, "nwb-pose", file_fps if file_fps is not None else fps,
-                             timestamps=ts, video=_video_path(video, path.parent),
+                             timestamps=ts,
+                             video=_video_path(video, path.parent) or _video_beside(path, path.stem),
                              attrs={"container": c, **extra, **({"video": video} if video else {}),
                                     **({"unit": str(unit)} if unit else {})},
                              animal_names=[name])

@@ -17,10 +17,19 @@ import warnings
 
 import numpy as np
 
-__all__ = ["FrameRateWarning", "RATE_TOLERANCE", "fps_from_timestamps", "frame_rate",
-           "recording_rate", "require_frame_rate", "common_frame_rate", "warn_other_frame_rate",
-           "fill_model_rate",
-           "video_frame_rate", "rate_from_video"]
+__all__ = [
+    "FrameRateWarning",
+    "RATE_TOLERANCE",
+    "fps_from_timestamps",
+    "frame_rate",
+    "recording_rate",
+    "require_frame_rate",
+    "common_frame_rate",
+    "warn_other_frame_rate",
+    "fill_model_rate",
+    "video_frame_rate",
+    "rate_from_video",
+]
 
 #: relative difference of two frame rates above which they are different rates (1%: 29.97 and
 #: 30 fps are one rate, 25 and 30 are not)
@@ -87,12 +96,17 @@ def recording_rate(recording) -> float | None:
 
 def _why_no_rate(rec) -> str:
     a = rec.attrs or {}
-    why = ("its file's timestamps are frame numbers 0, 1, 2, ..., not seconds"
-           if a.get("timestamps_were_frame_numbers") else "its file holds no timestamps")
+    why = (
+        "its file's timestamps are frame numbers 0, 1, 2, ..., not seconds"
+        if a.get("timestamps_were_frame_numbers")
+        else "its file holds no timestamps"
+    )
     vfps, vframes = a.get("video_fps"), a.get("video_frames")
     if vfps:
-        why += (f"; its video {a.get('video_name', rec.video_path)} runs at {vfps:g} fps but has "
-                f"{vframes} frames against the recording's {rec.num_frames}")
+        why += (
+            f"; its video {a.get('video_name', rec.video_path)} runs at {vfps:g} fps but has "
+            f"{vframes} frames against the recording's {rec.num_frames}"
+        )
     return why
 
 
@@ -103,8 +117,10 @@ def require_frame_rate(recordings) -> None:
         if recording_rate(rec) is None:
             vfps = (rec.attrs or {}).get("video_fps")
             advice = f"give fps={vfps:g} if that video is the tracked one" if vfps else "give fps"
-            raise ValueError(f"recording {rec.name!r} has no frame rate ({_why_no_rate(rec)}); {advice} "
-                             "(--fps on the command line)")
+            raise ValueError(
+                f"recording {rec.name!r} has no frame rate ({_why_no_rate(rec)}); {advice} "
+                "(--fps on the command line)"
+            )
 
 
 def _rate_groups(named_rates) -> list:
@@ -160,10 +176,12 @@ def common_frame_rate(recordings) -> float:
     if len(groups) > 1:
         parts = "; ".join(f"{_names(names)} at {label} fps" for label, names in groups)
         raise ValueError(
-            f"the recordings run at {len(groups)} frame rates ({parts}): one model cannot fit them "
-            "together, since a syllable's stickiness and dynamics are per frame; fit each frame rate "
-            "separately, or resample the recordings to one rate first (e.g. keep every 4th frame of "
-            "120 fps recordings to join 30 fps ones), and check fps (--fps) if a rate is wrong")
+            f"the recordings run at {len(groups)} frame rates ({parts}): one model cannot fit "
+            "them together, since a syllable's stickiness and dynamics are per frame; fit each "
+            "frame rate separately, or resample the recordings to one rate first (e.g. keep every "
+            "4th frame of 120 fps recordings to join 30 fps ones), and check fps (--fps) if a "
+            "rate is wrong"
+        )
     return float(np.median([rate for _, rate in named]))
 
 
@@ -181,19 +199,28 @@ def warn_other_frame_rate(recordings, trained_at, model_name) -> None:
     """
     if not trained_at:
         return
-    other = [(r.name, rate) for r in recordings
-             if (rate := recording_rate(r)) is not None
-             and abs(rate - trained_at) > RATE_TOLERANCE * trained_at]
+    other = [
+        (r.name, rate)
+        for r in recordings
+        if (rate := recording_rate(r)) is not None
+        and abs(rate - trained_at) > RATE_TOLERANCE * trained_at
+    ]
     if not other:
         return
     rates = " / ".join(f"{v:g}" for v in sorted({round(rate, 3) for _, rate in other}))
-    which = (f"recording {other[0][0]!r} is" if len(other) == 1 else
-             f"{len(other)} recordings ({_names([n for n, _ in other])}) are")
+    which = (
+        f"recording {other[0][0]!r} is"
+        if len(other) == 1
+        else f"{len(other)} recordings ({_names([n for n, _ in other])}) are"
+    )
     warnings.warn(
         f"{which} at {rates} fps, but the model ({model_name}) was fitted on recordings at "
         f"{trained_at:g} fps: its syllables' stickiness and dynamics are per frame, so their "
         "durations mean something else here; resample the recordings to the model's frame rate, "
-        "check --fps, or fit a model at this frame rate", FrameRateWarning, stacklevel=3)
+        "check --fps, or fit a model at this frame rate",
+        FrameRateWarning,
+        stacklevel=3,
+    )
 
 
 def fill_model_rate(recordings, trained_at, model_name) -> list:
@@ -228,11 +255,17 @@ def fill_model_rate(recordings, trained_at, model_name) -> list:
             filled.append(r.name)
         out.append(r)
     if filled:
-        which = (f"recording {filled[0]!r} has" if len(filled) == 1 else
-                 f"{len(filled)} recordings ({_names(filled)}) have")
-        warnings.warn(f"{which} no frame rate; labelled at the model's {trained_at:g} fps "
-                      f"({model_name}); give fps (--fps) if the recording runs at another rate",
-                      FrameRateWarning, stacklevel=3)
+        which = (
+            f"recording {filled[0]!r} has"
+            if len(filled) == 1
+            else f"{len(filled)} recordings ({_names(filled)}) have"
+        )
+        warnings.warn(
+            f"{which} no frame rate; labelled at the model's {trained_at:g} fps "
+            f"({model_name}); give fps (--fps) if the recording runs at another rate",
+            FrameRateWarning,
+            stacklevel=3,
+        )
     return out
 
 
@@ -320,6 +353,8 @@ def rate_from_video(recording, note=None) -> bool:
     rec.fps = float(fps)
     rec.attrs["fps_from"] = "video"
     if note is not None:
-        note(f"no frame rate in the file; {fps:g} fps taken from its video {name} "
-             f"(the same {n} frames)")
+        note(
+            f"no frame rate in the file; {fps:g} fps taken from its video {name} "
+            f"(the same {n} frames)"
+        )
     return True

@@ -404,7 +404,8 @@ def _select_bodyparts(rec: Recording, bodyparts) -> Recording:
     return rec
 
 
-def read_recordings(paths, format=None, fps=None, bodyparts=None, px_per_mm=None) -> list[Recording]:
+def read_recordings(paths, format=None, fps=None, bodyparts=None,
+                    px_per_mm=None) -> list[Recording]:
     """Read every recording named by ``paths``.
 
     Parameters

@@ -157,8 +157,8 @@ def syllable_tables(results) -> dict:
     with_speed = with_centroid and all(f is not None for f in fps.values())
     scales = common_scale(results.px_per_mm())  # mm only when every recording has a scale
     return {
-        "summary": syllable_summary(labels, fps=fps, centroid=cents if with_speed else None, num_states=K,
-                                    px_per_mm=scales),
+        "summary": syllable_summary(labels, fps=fps, centroid=cents if with_speed else None,
+                                    num_states=K, px_per_mm=scales),
         "usage": syllable_usage(labels, K),
         "durations": syllable_durations(labels, fps=fps, centroid=cents if with_centroid else None,
                                         px_per_mm=scales),

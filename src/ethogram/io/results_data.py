@@ -134,7 +134,8 @@ class RecordingResult:
         used = int(np.sum(self.syllables >= 0))
         fps = "fps unknown" if self.fps is None else f"{self.fps:g} fps"
         scale = "" if self.px_per_mm is None else f", {self.px_per_mm:g} px/mm"
-        return f"RecordingResult({self.name!r}: {self.num_frames} frames, {used} labelled, {fps}{scale})"
+        return (f"RecordingResult({self.name!r}: {self.num_frames} frames, {used} labelled, "
+                f"{fps}{scale})")
 
 
 @dataclass

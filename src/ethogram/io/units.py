@@ -22,10 +22,23 @@ from .notes import note
 __all__ = ["scale_from_file", "scale_from_unit", "read_scales_csv", "set_scales", "common_scale"]
 
 #: length units a coordinate may be stored in, in millimetres
-_UNIT_MM = {"m": 1000.0, "meter": 1000.0, "meters": 1000.0, "metre": 1000.0, "metres": 1000.0,
-            "cm": 10.0, "centimeter": 10.0, "centimeters": 10.0, "centimetre": 10.0,
-            "centimetres": 10.0, "mm": 1.0, "millimeter": 1.0, "millimeters": 1.0,
-            "millimetre": 1.0, "millimetres": 1.0}
+_UNIT_MM = {
+    "m": 1000.0,
+    "meter": 1000.0,
+    "meters": 1000.0,
+    "metre": 1000.0,
+    "metres": 1000.0,
+    "cm": 10.0,
+    "centimeter": 10.0,
+    "centimeters": 10.0,
+    "centimetre": 10.0,
+    "centimetres": 10.0,
+    "mm": 1.0,
+    "millimeter": 1.0,
+    "millimeters": 1.0,
+    "millimetre": 1.0,
+    "millimetres": 1.0,
+}
 
 
 def scale_from_unit(unit) -> float | None:
@@ -100,14 +113,18 @@ def read_scales_csv(path) -> dict:
         raise ValueError(f"{path}: not a CSV of recording,px_per_mm ({e})") from None
     cols = {str(c).strip().lower(): c for c in table.columns}
     if "recording" not in cols or "px_per_mm" not in cols:
-        raise ValueError(f"{path}: needs the columns recording,px_per_mm (one row per recording, "
-                         f"pixels per millimetre); found {list(table.columns)}")
+        raise ValueError(
+            f"{path}: needs the columns recording,px_per_mm (one row per recording, "
+            f"pixels per millimetre); found {list(table.columns)}"
+        )
     out = {}
     for i, (name, value) in enumerate(zip(table[cols["recording"]], table[cols["px_per_mm"]])):
         v = _positive(pd.to_numeric(value, errors="coerce"))
         if v is None:
-            raise ValueError(f"{path}: row {i + 2} ({name!r}): px_per_mm must be a positive number "
-                             f"of pixels per millimetre, got {value!r}")
+            raise ValueError(
+                f"{path}: row {i + 2} ({name!r}): px_per_mm must be a positive number "
+                f"of pixels per millimetre, got {value!r}"
+            )
         name = str(name).strip()
         if name in out and out[name] != v:
             raise ValueError(f"{path}: recording {name!r} has two scales ({out[name]:g} and {v:g})")
@@ -169,16 +186,21 @@ def set_scales(recordings, px_per_mm=None) -> list:
         if given is not None:
             matched += 1
             if from_file is not None and abs(from_file[0] - given) > 0.01 * given:
-                note(rec.source or rec.name, f"{rec.name!r}: {given:g} px/mm given ({where}) "
-                     f"instead of {from_file[0]:.4g} px/mm from {from_file[1]}")
+                note(
+                    rec.source or rec.name,
+                    f"{rec.name!r}: {given:g} px/mm given ({where}) "
+                    f"instead of {from_file[0]:.4g} px/mm from {from_file[1]}",
+                )
             rec.px_per_mm, rec.attrs["px_per_mm_from"] = given, where
         elif from_file is not None:
             rec.px_per_mm, rec.attrs["px_per_mm_from"] = from_file
     if isinstance(scales, dict) and scales and not matched:
         names = ", ".join(repr(n) for n in list(scales)[:3])
         recs = ", ".join(repr(r.name) for r in recordings[:3])
-        raise ValueError(f"no recording is named in the scales ({where}: {names} ...); the "
-                         f"recordings are {recs} ...: use their names, or their files' names")
+        raise ValueError(
+            f"no recording is named in the scales ({where}: {names} ...); the "
+            f"recordings are {recs} ...: use their names, or their files' names"
+        )
     return recordings
 
 
@@ -190,8 +212,10 @@ def _given(px_per_mm):
         out = {}
         for k, v in px_per_mm.items():
             if _positive(v) is None:
-                raise ValueError(f"px_per_mm[{k!r}] must be a positive number of pixels per "
-                                 f"millimetre, got {v!r}")
+                raise ValueError(
+                    f"px_per_mm[{k!r}] must be a positive number of pixels per "
+                    f"millimetre, got {v!r}"
+                )
             out[str(k)] = float(v)
         return out, "px_per_mm"
     if isinstance(px_per_mm, (str, os.PathLike)):
@@ -202,8 +226,10 @@ def _given(px_per_mm):
         px_per_mm = number
     v = _positive(px_per_mm)
     if v is None or isinstance(px_per_mm, bool):
-        raise ValueError(f"px_per_mm (--px-per-mm) must be a positive number of pixels per "
-                         f"millimetre, a dict of them or a CSV of recording,px_per_mm; got {px_per_mm!r}")
+        raise ValueError(
+            f"px_per_mm (--px-per-mm) must be a positive number of pixels per "
+            f"millimetre, a dict of them or a CSV of recording,px_per_mm; got {px_per_mm!r}"
+        )
     return v, "px_per_mm"
 
 

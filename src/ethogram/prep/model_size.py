@@ -126,8 +126,9 @@ def check_model_size(
     """
     per = parameters_per_syllable(data_dim, num_lags)
     if int(num_states) > usable_frames:
-        raise ValueError(f"{int(num_states):,} syllables but only {usable_frames:,} usable frames: each "
-                         "syllable needs frames to be learned from; lower num_states=K (a few dozen is usual)")
+        raise ValueError(f"{int(num_states):,} syllables but only {usable_frames:,} usable frames: "
+                         "each syllable needs frames to be learned from; lower num_states=K (a few "
+                         "dozen is usual)")
     _check_memory(data_dim, num_lags, num_states, usable_frames,
                   available_memory() if memory == "available" else memory)
     if per <= usable_frames:
