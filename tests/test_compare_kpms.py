@@ -205,3 +205,14 @@ def test_recordings_without_labels_are_named_and_names_that_never_match_refused(
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "no recording names in common" in err
     assert not (tmp_path / "d").exists()
+
+
+def test_names_as_keypoint_moseq_gives_them():
+    from ethogram.analysis.labels_compare import pair_labels
+
+    z = np.zeros(5, int)
+    ours = {"clip/female": z, "clip/male": z + 1, "solo": z + 2, "cage/id0": z + 3}
+    kpms = {"clip_track0": z, "clip_track1": z + 1, "solo": z + 2, "cage-id0": z + 3}
+    ref, pred = pair_labels(kpms, ours)
+    assert sorted(ref) == sorted(ours)
+    assert all(np.array_equal(ref[k], pred[k]) for k in ours)  # each paired with its own

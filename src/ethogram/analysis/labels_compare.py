@@ -319,6 +319,19 @@ def _labels_of_other_tools(p):
     return None
 
 
+def _track_names(predicted) -> dict:
+    """``{"<stem>/<animal>": "<stem>_track<i>" (canonical)}``: the i-th animal of each file in
+    order, as keypoint-moseq names SLEAP tracks."""
+    seen, out = {}, {}
+    for k in predicted:
+        if "/" in k:
+            stem = k.rsplit("/", 1)[0]
+            i = seen.get(stem, 0)
+            seen[stem] = i + 1
+            out[k] = _canonical(f"{stem}_track{i}")
+    return out
+
+
 def _canonical(name: str) -> str:
     """A name as other tools spell it: lower case, every run of other characters than letters
     and digits one ``_`` (``clip/male`` and keypoint-moseq's ``clip_male`` or ``clip-male``)."""
@@ -332,7 +345,8 @@ def pair_labels(reference: Mapping, predicted: Mapping,
     """Pair reference and predicted recordings by name (or the only one with the only one).
 
     Names pair when equal, else when equal after :func:`_canonical` (one candidate only), so
-    keypoint-moseq's ``<stem>_<individual>`` pairs with ethogram's ``<stem>/<individual>``.
+    keypoint-moseq's ``<stem>_<individual>`` pairs with ethogram's ``<stem>/<individual>``, else
+    keypoint-moseq's ``<stem>_track<i>`` (its SLEAP names) with the i-th animal of ``<stem>``.
 
     Parameters
     ----------
@@ -356,16 +370,17 @@ def pair_labels(reference: Mapping, predicted: Mapping,
         canon = {}
         for k in reference:
             canon.setdefault(_canonical(k), []).append(k)
+        tracks = _track_names(predicted)
         pairs = []
         for k in predicted:
-            if k in reference:
-                pairs.append((k, k))
-            elif len(canon.get(_canonical(k), [])) == 1:
-                pairs.append((k, canon[_canonical(k)][0]))
+            found = [k] if k in reference else canon.get(_canonical(k)) or canon.get(tracks.get(k))
+            if found and len(found) == 1:
+                pairs.append((k, found[0]))
             elif unpaired is not None:
                 unpaired.append(k)
         if not pairs:
-            raise ValueError(f"no recording names in common: results {list(predicted)[:5]}, labels {list(reference)[:5]}")
+            raise ValueError(f"no recording names in common: results {list(predicted)[:5]}, "
+                             f"labels {list(reference)[:5]}")
     ref, pred = {}, {}
     for kp, kr in pairs:
         a, b = np.asarray(reference[kr]), np.asarray(predicted[kp])
