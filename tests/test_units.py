@@ -237,3 +237,21 @@ def test_results_written_before_the_scale_existed_read_as_unknown(tmp_path):
     with h5py.File(tmp_path / "r.h5", "r+") as f:
         del f["recordings/0"].attrs["px_per_mm"]
     assert load_results(tmp_path / "r.h5").recordings[0].px_per_mm is None
+
+
+def test_moseq2_speed_in_mm_agrees_with_moseq2s_own_velocity(data_dir):
+    """The scale read from the extraction turns our pixel speed into moseq2's mm speed: the mean
+    of ``velocity_2d_mm`` (mm per frame, forward differences of its mm centroid) times the frame
+    rate is within 15% of ours (central differences, ``numpy.gradient``, which average the
+    tracking noise of two steps and so come out a little lower)."""
+    from ethogram.analysis import syllable_summary
+
+    path = data_dir / "moseq2" / "proc" / "results_00.h5"
+    (rec,) = read_recordings(path)
+    with h5py.File(path, "r") as f:
+        theirs = float(np.nanmean(f["scalars/velocity_2d_mm"][()])) * rec.fps
+    labels = {rec.name: np.where(np.isfinite(rec.centroid).all(axis=1), 0, -1)}
+    s = syllable_summary(labels, fps=rec.fps, centroid={rec.name: rec.centroid}, num_states=1,
+                         px_per_mm={rec.name: rec.px_per_mm})
+    assert s["mean_speed_mm_s"].iloc[0] == pytest.approx(theirs, rel=0.15)
+    assert s["mean_speed_mm_s"].iloc[0] < theirs
