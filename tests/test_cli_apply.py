@@ -48,16 +48,21 @@ def test_within_one_percent_there_is_no_warning(model, tmp_path, capsys):
 
 
 def test_training_fps_from_attributes_or_timestamps(tmp_path):
-    from ethogram.cli.apply import training_fps
-    from ethogram.io.results import write_results
+    from ethogram.io.results import load_results, model_frame_rate, write_results
     from ethogram.viz._synthetic import synthetic_results
 
     res = synthetic_results(num_states=2, num_recordings=3, num_frames=60, fps=25.0, expected_states=False)
+    res.config.pop("fps", None)  # a file written before the fit stored its rate
     res.recordings[0].fps = None  # its timestamps say 25 fps
     res.recordings[1].fps = 24.0
     write_results(tmp_path / "r.h5", res, csv=False)
-    assert training_fps(tmp_path / "r.h5") == pytest.approx(25.0)  # median of 25 (timestamps), 24, 25
+    # median of 25 (timestamps), 24, 25, read from the file without loading the recordings
+    header_only = load_results(tmp_path / "r.h5", recordings=False)
+    assert model_frame_rate(header_only) == pytest.approx(25.0)
+    assert model_frame_rate(load_results(tmp_path / "r.h5")) == pytest.approx(25.0)
     for r in res.recordings:
         r.fps, r.timestamps = None, None
     write_results(tmp_path / "none.h5", res, csv=False)
-    assert training_fps(tmp_path / "none.h5") is None
+    assert model_frame_rate(load_results(tmp_path / "none.h5", recordings=False)) is None
+    res.config["fps"] = 30.0  # what a fit stores now wins
+    assert model_frame_rate(res) == 30.0

@@ -293,7 +293,8 @@ def test_a_second_compare_is_refused_and_the_first_left_as_it_was(fit_dir, tmp_p
     assert code == 0, err
     compare = fit_dir / "compare"
     before = _snapshot(compare)
-    assert sorted(before) == ["labels_confusion.csv", "labels_mapping.csv", "labels_scores.csv"]
+    assert sorted(before) == ["labels_confusion.csv", "labels_durations.csv", "labels_mapping.csv",
+                              "labels_scores.csv"]
     assert pd.read_csv(compare / "labels_scores.csv")["accuracy"].tolist() == [1.0]
     # another reference: refused before any work, every byte left as it was
     other = rec.syllables.copy()
@@ -304,7 +305,8 @@ def test_a_second_compare_is_refused_and_the_first_left_as_it_was(fit_dir, tmp_p
     assert code == 2 and out == ""
     line = _one_error_line(err)
     assert line == (f"ethogram: error: {str(compare)!r} already holds labels_scores.csv, labels_confusion.csv, "
-                    "labels_mapping.csv from an earlier 'ethogram compare'; pass --overwrite to replace them, "
+                    "labels_mapping.csv and 1 more from an earlier 'ethogram compare'; pass --overwrite "
+                    "to replace them, "
                     "or write elsewhere with --out DIR")
     assert _snapshot(compare) == before
     assert _hidden(fit_dir) == []

@@ -22,7 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .io.results import RecordingResult, Results, library_versions, load_results, now_iso
+from .io.rates import frame_rate  # noqa: F401 (importable from here, as before)
+from .io.rates import (common_frame_rate, fill_model_rate, require_frame_rate,
+                       warn_other_frame_rate)
+from .io.results import (RecordingResult, Results, library_versions, load_results, model_frame_rate,
+                         now_iso)
 
 __all__ = [
     "DEFAULT_NUM_ITERS",
@@ -64,44 +68,6 @@ TARGET_DURATION_S = 0.4
 SYLLABLE_PRIOR = {"prior_ridge": 1.0, "prior_scale": 0.1}
 
 
-def _check_fps(recordings) -> None:
-    for rec in recordings:
-        if rec.fps is None and rec.timestamps is None:
-            why = ("its file's timestamps are frame numbers 0, 1, 2, ..., not seconds"
-                   if rec.attrs.get("timestamps_were_frame_numbers") else "its file holds no timestamps")
-            raise ValueError(
-                f"recording {rec.name!r} has no frame rate ({why}); give fps (--fps on the command line)"
-            )
-
-
-def frame_rate(fps, timestamps) -> float | None:
-    """Frames per second: ``fps`` when it is a positive number, else 1 / the median step of
-    ``timestamps`` (seconds), else None.
-
-    Parameters
-    ----------
-    fps : float or None
-    timestamps : array_like, shape (T,), or None
-
-    Returns
-    -------
-    float or None
-    """
-    if fps is not None and np.isfinite(fps) and fps > 0:
-        return float(fps)
-    if timestamps is None:
-        return None
-    dt = np.diff(np.asarray(timestamps, dtype=np.float64))
-    dt = dt[np.isfinite(dt) & (dt > 0)]
-    return float(1.0 / np.median(dt)) if dt.size else None
-
-
-def _rate(rec) -> float:
-    """Frame rate of a recording: its fps, else from its timestamps."""
-    rate = frame_rate(rec.fps, rec.timestamps)
-    if rate is None:
-        raise ValueError(f"recording {rec.name!r}: cannot tell its frame rate from its timestamps; give fps (--fps)")
-    return rate
 
 
 def _check_recordings(recordings) -> list:
@@ -119,7 +85,7 @@ def _check_recordings(recordings) -> list:
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
         raise ValueError(f"recording names must be unique; repeated: {dup}")
-    _check_fps(recordings)
+    require_frame_rate(recordings)
     return recordings
 
 
@@ -145,6 +111,7 @@ def _recording_results(recordings, prepared, labels, posts, keep_keypoints: bool
                 source=rec.source,
                 format=rec.format,
                 video_path=rec.video_path,
+                px_per_mm=rec.px_per_mm,
             )
         )
     return out
@@ -325,9 +292,10 @@ def fit_recordings(
     Raises
     ------
     ValueError
-        Empty input, repeated names, a recording without frame rate ("give fps"), both
-        ``kappa`` and ``target_duration``, or a preparation that cannot run (e.g. unknown
-        body parts).
+        Empty input, repeated names, a recording without frame rate ("give fps"), recordings
+        at different frame rates (:func:`ethogram.io.rates.common_frame_rate`: fit each rate
+        separately or resample first), both ``kappa`` and ``target_duration``, or a
+        preparation that cannot run (e.g. unknown body parts).
 
     Warns
     -----
@@ -344,6 +312,7 @@ def fit_recordings(
     from .prep.model_size import check_model_size
 
     recordings = _check_recordings(recordings)
+    fps = common_frame_rate(recordings)  # one rate: recordings at different rates are refused
     if isinstance(num_states, bool) or int(num_states) != num_states or num_states < 1:
         raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
     if isinstance(num_lags, bool) or int(num_lags) != num_lags or num_lags < 1:
@@ -376,7 +345,6 @@ def fit_recordings(
             f"only {usable} usable frames in the recordings after preparation; check the confidence "
             "threshold and body parts"
         )
-    fps = float(np.median([p.fps if p.fps is not None else _rate(r) for p, r in zip(prepared, recordings)]))
     D = datas[0].shape[1]
     check_model_size(D, num_lags, num_states, usable, prep.kind)  # refuse what cannot be learned
 
@@ -423,6 +391,7 @@ def fit_recordings(
         "seed": seed if seed is None or isinstance(seed, (int, np.integer)) else str(seed),
         "tol": float(tol),
         "expected_states": bool(expected_states),
+        "fps": fps,
         "recordings": [{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
     }
     if search is not None:
@@ -476,19 +445,31 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
     Results
         The same model and preparation; ``config["command"] == "apply"`` and
         ``config["model_file"]`` names the file when one was given. Applied to the training
-        recordings it reproduces the fit's labels.
+        recordings it reproduces the fit's labels. A recording without a frame rate (no fps,
+        no timestamps) is labelled at the model's rate (the rate of its training recordings),
+        said in one :class:`ethogram.io.rates.FrameRateWarning`.
+
+    Warns
+    -----
+    ethogram.io.rates.FrameRateWarning
+        When recordings run at another frame rate than the model's training recordings (more
+        than 1% apart): the model's stickiness and dynamics are per frame; and when a
+        recording takes the model's rate.
 
     Raises
     ------
     ValueError
-        When the recordings do not match the preparation (e.g. other body parts) or lack a
-        frame rate.
+        When the recordings do not match the preparation (e.g. other body parts), or lack a
+        frame rate and the model knows none either.
 
     Warns
     -----
     FitQualityWarning
         As :func:`fit_recordings`, for these labels: syllables too short or flickering (the
         advice is then for a refit). EM's convergence was the fit's to warn about.
+    FrameRateWarning
+        Recordings at another frame rate than the model's, or a model's rate taken for
+        recordings without one.
     """
     if isinstance(results_or_path, (str, Path)):
         fitted = load_results(results_or_path, recordings=False)
@@ -497,7 +478,10 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
         fitted, model_file = results_or_path, results_or_path.path
     else:
         raise TypeError(f"results_or_path must be Results or a path, got {type(results_or_path).__name__}")
+    trained_at = model_frame_rate(fitted)
+    recordings = fill_model_rate(recordings, trained_at, model_file or "the model")
     recordings = _check_recordings(recordings)
+    warn_other_frame_rate(recordings, trained_at, model_file or "the model")
     prepared = fitted.preparation.transform(recordings)
     labels, posts = _label(fitted.model, prepared, expected_states, num_threads)
     config = dict(fitted.config)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_groups", "group_table", "dunn_test", "compare_groups", "plot_group_stats", "STATS"]
+__all__ = ["read_groups", "group_table", "dunn_test", "compare_groups", "plot_group_stats",
+           "smallest_p_value", "STATS"]
 
 #: the per-recording measures that can be tested
 STATS = ("usage", "frame_usage", "duration_s")
@@ -199,6 +200,12 @@ def compare_groups(table, stat: str = "usage", alpha: float = 0.05):
         ``significant``, and the mean, SEM and n of each group (``mean_<group>``, ...).
         Recordings where the syllable is unused have NaN duration and are left out of the
         duration tests; a syllable with fewer than one value per group gets NaN p-values.
+
+    Raises
+    ------
+    ValueError
+        Fewer than two groups, or every group with one recording (no test is possible:
+        Mann-Whitney's p is 1 whatever the data).
     """
     import pandas as pd
     from scipy.stats import kruskal, mannwhitneyu
@@ -208,6 +215,7 @@ def compare_groups(table, stat: str = "usage", alpha: float = 0.05):
     groups = list(dict.fromkeys(table["group"]))
     if len(groups) < 2:
         raise ValueError(f"comparing groups needs at least two groups, got {groups}")
+    _check_group_sizes(table)
     rows, pair_rows = [], []
     for k, sub in table.groupby("syllable", sort=True):
         samples = [sub.loc[sub["group"] == g, stat].to_numpy(dtype=np.float64) for g in groups]
@@ -243,6 +251,43 @@ def compare_groups(table, stat: str = "usage", alpha: float = 0.05):
     out["significant"] = out["p_adjusted"] < alpha
     first = ["syllable", "stat", "test", "comparison", "statistic", "p_value", "p_adjusted", "significant"]
     return out[first + [c for c in out.columns if c not in first]].sort_values(["syllable", "test"], kind="stable").reset_index(drop=True)
+
+
+def _check_group_sizes(table) -> None:
+    """Refuse groups of one recording each: no rank test can say anything then."""
+    members = table.groupby("group", sort=False)["recording"].unique()
+    if members.map(len).max() > 1:
+        return
+    shown = ", ".join(f"{g}: {list(r)[0]!r}" for g, r in list(members.items())[:4])
+    raise ValueError(
+        f"every group holds one recording ({shown}{' ...' if len(members) > 4 else ''}): with one "
+        "animal per group no test is possible (a rank test compares the differences between groups "
+        "with those between animals of a group; Mann-Whitney's p would be 1 whatever the data); "
+        "add animals to the groups (at least 4 per group for a two-group test at 0.05)")
+
+
+def smallest_p_value(sizes) -> float:
+    """The smallest two-sided p-value a rank test can reach with these group sizes (no ties).
+
+    Two groups: Mann-Whitney's exact ``2 / C(n1 + n2, n1)`` (every ordering of the pooled
+    values is equally likely under the null, and only the two extreme ones reach the minimum).
+    More groups: NaN (Kruskal-Wallis's p is asymptotic).
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        Recordings per group.
+
+    Returns
+    -------
+    float
+    """
+    from math import comb
+
+    sizes = [int(n) for n in sizes]
+    if len(sizes) != 2 or min(sizes) < 1:
+        return float("nan")
+    return min(1.0, 2.0 / comb(sizes[0] + sizes[1], sizes[0]))
 
 
 def _stars(p: float) -> str:

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LabelComparison", "compare_labels", "label_boundaries", "boundary_scores", "read_labels", "pair_labels"]
+__all__ = ["LabelComparison", "compare_labels", "compare_durations", "label_boundaries",
+           "boundary_scores", "read_labels", "pair_labels"]
 
 
 @dataclass
@@ -57,6 +58,22 @@ class LabelComparison:
     num_frames: int
     mapping: dict
     confusion: object
+
+    def matched_confusion(self):
+        """The confusion table with matched pairs on the diagonal: rows the reference labels,
+        columns the predicted syllables, each row's matched syllable in the same position
+        (matched pairs first, by reference label), the unmatched ones after.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
+        matched = sorted(self.mapping.items(), key=lambda kv: kv[1])
+        refs = set(self.mapping.values())
+        rows = [r for _, r in matched] + [r for r in self.confusion.index if r not in refs]
+        cols = [c for c, _ in matched] + [c for c in self.confusion.columns
+                                          if c not in self.mapping]
+        return self.confusion.loc[rows, cols]
 
     def scores(self):
         """One-row pandas DataFrame of the scalar scores."""
@@ -219,7 +236,9 @@ def read_labels(path) -> dict[str, np.ndarray]:
     Parameters
     ----------
     path : str or Path
-        One of: an ethogram results file (its syllables); a CSV with a label column
+        One of: an ethogram results file (its syllables); keypoint-moseq's ``results.h5`` or
+        the folder of CSVs its ``save_results_as_csv`` writes (:mod:`ethogram.io.kpms`); an NWB
+        file written by ``ethogram export --nwb``; a CSV with a label column
         (``label``, ``syllable``, ``labels_clean`` or ``state``), optionally ``recording`` and
         ``frame`` columns (rows sorted by frame; -1 or empty = none), e.g. the per-recording
         CSVs ethogram writes; or any recording file ethogram reads that stores labels (MoSeq
@@ -238,6 +257,10 @@ def read_labels(path) -> dict[str, np.ndarray]:
     from pathlib import Path
 
     p = Path(path).expanduser()
+    if p.is_dir():  # keypoint-moseq's save_results_as_csv folder
+        from ..io.kpms import read_kpms_csvs
+
+        return read_kpms_csvs(p)
     if not p.is_file():
         raise FileNotFoundError(f"labels file {str(p)!r} not found")
     if p.suffix.lower() == ".csv":
@@ -257,6 +280,21 @@ def read_labels(path) -> dict[str, np.ndarray]:
         if "recording" in cols:
             return {str(k): g["_label"].to_numpy() for k, g in df.groupby(cols["recording"], sort=False)}
         return {p.stem: df["_label"].to_numpy()}
+    found = _labels_of_other_tools(p)
+    if found is not None:
+        return found
+    from ..io import read_recordings
+
+    recs = read_recordings(p)
+    out = {r.name: np.asarray(r.labels, dtype=np.int64) for r in recs if r.labels is not None}
+    if not out:
+        raise ValueError(f"{p}: holds no syllable labels (MoSeq labels_clean, an ethogram results file or a CSV)")
+    return out
+
+
+def _labels_of_other_tools(p):
+    """Labels of an ethogram results file, keypoint-moseq's results.h5 or an NWB file written by
+    ``ethogram export --nwb``; None for any other file."""
     import h5py
 
     try:
@@ -268,27 +306,81 @@ def read_labels(path) -> dict[str, np.ndarray]:
         from ..io.results import load_results
 
         return {k: np.asarray(v, dtype=np.int64) for k, v in load_results(p).labels().items()}
-    from ..io import read_recordings
+    from ..io.kpms import is_kpms_results, read_kpms_results
 
-    recs = read_recordings(p)
-    out = {r.name: np.asarray(r.labels, dtype=np.int64) for r in recs if r.labels is not None}
-    if not out:
-        raise ValueError(f"{p}: holds no syllable labels (MoSeq labels_clean, an ethogram results file or a CSV)")
+    if is_kpms_results(p):
+        return {k: v["syllable"] for k, v in read_kpms_results(p).items()}
+    from ..io.nwb_export import read_nwb_syllables
+
+    exported = read_nwb_syllables(p) if p.suffix.lower() == ".nwb" else {}
+    if exported:  # one entry per animal: syllable, syllable_<animal>
+        return {p.stem + ("/" + k[len("syllable_"):] if k != "syllable" else ""): v
+                for k, v in exported.items()}
+    return None
+
+
+def _track_names(predicted) -> dict:
+    """``{"<stem>/<animal>": "<stem>_track<i>" (canonical)}``: the i-th animal of each file in
+    order, as keypoint-moseq names SLEAP tracks."""
+    seen, out = {}, {}
+    for k in predicted:
+        if "/" in k:
+            stem = k.rsplit("/", 1)[0]
+            i = seen.get(stem, 0)
+            seen[stem] = i + 1
+            out[k] = _canonical(f"{stem}_track{i}")
     return out
 
 
-def pair_labels(reference: Mapping, predicted: Mapping) -> tuple[dict, dict]:
+def _canonical(name: str) -> str:
+    """A name as other tools spell it: lower case, every run of other characters than letters
+    and digits one ``_`` (``clip/male`` and keypoint-moseq's ``clip_male`` or ``clip-male``)."""
+    import re
+
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
+def pair_labels(reference: Mapping, predicted: Mapping,
+                unpaired: list | None = None) -> tuple[dict, dict]:
     """Pair reference and predicted recordings by name (or the only one with the only one).
 
-    Returns the two mappings restricted to the paired recordings, keyed by the predicted
-    names; a ValueError names what could not be paired or has another length.
+    Names pair when equal, else when equal after :func:`_canonical` (one candidate only), so
+    keypoint-moseq's ``<stem>_<individual>`` pairs with ethogram's ``<stem>/<individual>``, else
+    keypoint-moseq's ``<stem>_track<i>`` (its SLEAP names) with the i-th animal of ``<stem>``.
+
+    Parameters
+    ----------
+    reference, predicted : mapping of str to ndarray (T,)
+    unpaired : list, optional
+        When given, the predicted names without a reference are appended to it.
+
+    Returns
+    -------
+    reference, predicted : dict
+        Both restricted to the paired recordings, keyed by the predicted names.
+
+    Raises
+    ------
+    ValueError
+        No name in common (both sides' names shown), or a pair of different lengths.
     """
     if len(reference) == 1 and len(predicted) == 1:
         pairs = [(next(iter(predicted)), next(iter(reference)))]
     else:
-        pairs = [(k, k) for k in predicted if k in reference]
+        canon = {}
+        for k in reference:
+            canon.setdefault(_canonical(k), []).append(k)
+        tracks = _track_names(predicted)
+        pairs = []
+        for k in predicted:
+            found = [k] if k in reference else canon.get(_canonical(k)) or canon.get(tracks.get(k))
+            if found and len(found) == 1:
+                pairs.append((k, found[0]))
+            elif unpaired is not None:
+                unpaired.append(k)
         if not pairs:
-            raise ValueError(f"no recording names in common: results {list(predicted)[:5]}, labels {list(reference)[:5]}")
+            raise ValueError(f"no recording names in common: results {list(predicted)[:5]}, "
+                             f"labels {list(reference)[:5]}")
     ref, pred = {}, {}
     for kp, kr in pairs:
         a, b = np.asarray(reference[kr]), np.asarray(predicted[kp])
@@ -296,3 +388,50 @@ def pair_labels(reference: Mapping, predicted: Mapping) -> tuple[dict, dict]:
             raise ValueError(f"recording {kp!r}: {b.size} frames in the results but {a.size} reference labels")
         ref[kp], pred[kp] = a, b
     return ref, pred
+
+
+def compare_durations(reference: Mapping, predicted: Mapping, mapping: dict, fps=None):
+    """Syllable durations under two labellings of the same recordings.
+
+    Parameters
+    ----------
+    reference, predicted : mapping of str to ndarray of int (T,)
+        The same recordings (e.g. from :func:`pair_labels`); -1 = none. Each labelling's
+        instances are its own runs (frames labelled on one side only count on that side).
+    mapping : dict of int to int
+        Predicted syllable -> matched reference label (:attr:`LabelComparison.mapping`).
+    fps : float or mapping of str to float, optional
+        For durations in seconds (NaN without).
+
+    Returns
+    -------
+    pandas.DataFrame
+        First row ``reference = syllable = "all"`` (every instance), then one row per matched
+        pair: ``reference``, ``syllable``, ``reference_instances``, ``syllable_instances``,
+        ``reference_median_frames``, ``syllable_median_frames``, ``reference_median_s``,
+        ``syllable_median_s`` (medians over instances).
+    """
+    import pandas as pd
+
+    from .tables import syllable_durations
+
+    rates = {k: (fps.get(k) if isinstance(fps, Mapping) else fps) for k in predicted}
+    ref = syllable_durations({k: np.asarray(reference[k]) for k in predicted}, rates)
+    pred = syllable_durations(dict(predicted), rates)
+
+    def median(table, column):
+        return float(table[column].median()) if len(table) else np.nan
+
+    def row(a, b, ref_label, syllable):
+        return {"reference": ref_label, "syllable": syllable,
+                "reference_instances": len(a), "syllable_instances": len(b),
+                "reference_median_frames": median(a, "duration_frames"),
+                "syllable_median_frames": median(b, "duration_frames"),
+                "reference_median_s": median(a, "duration_s"),
+                "syllable_median_s": median(b, "duration_s")}
+
+    rows = [row(ref, pred, "all", "all")]
+    for syl, lab in sorted(mapping.items(), key=lambda kv: kv[1]):
+        rows.append(row(ref[ref["syllable"] == lab], pred[pred["syllable"] == syl],
+                        str(lab), str(syl)))
+    return pd.DataFrame(rows)

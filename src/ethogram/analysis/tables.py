@@ -74,7 +74,8 @@ def _per_recording(value, names, what):
         if missing:
             raise ValueError(f"{what} has no entry for recording(s) {missing}")
         vals = [value[n] for n in names]
-    elif what == "fps" and np.ndim(value) == 1 or what == "centroid" and isinstance(value, (list, tuple)):
+    elif (what in ("fps", "px_per_mm") and np.ndim(value) == 1
+          or what == "centroid" and isinstance(value, (list, tuple))):
         if len(value) != len(names):
             raise ValueError(f"{what} has {len(value)} entries for {len(names)} recordings")
         vals = list(value)
@@ -86,6 +87,11 @@ def _per_recording(value, names, what):
         for n, v in zip(names, vals):
             if v is not None and not (np.isfinite(float(v)) and float(v) > 0):
                 raise ValueError(f"fps for recording {n!r} must be a positive number of frames per second, got {v!r}")
+    if what == "px_per_mm":
+        for n, v in zip(names, vals):
+            if v is None or not (np.isfinite(float(v)) and float(v) > 0):
+                raise ValueError(f"px_per_mm for recording {n!r} must be a positive number of "
+                                 f"pixels per millimetre, got {v!r}")
     return vals
 
 
@@ -176,8 +182,8 @@ def syllable_usage(labels, num_states=None):
     return pd.concat(parts, ignore_index=True)
 
 
-def syllable_durations(labels, fps=None):
-    """Duration of every syllable instance.
+def syllable_durations(labels, fps=None, centroid=None, px_per_mm=None):
+    """Duration of every syllable instance (and the distance the centroid travelled in it).
 
     Parameters
     ----------
@@ -185,29 +191,57 @@ def syllable_durations(labels, fps=None):
     fps : float, dict of str -> float, or None
         Frames per second, one for all recordings or one per recording; None gives NaN
         seconds.
+    centroid : dict of str -> ndarray (T, 2), optional
+        Centroids in pixels; adds ``distance_px``.
+    px_per_mm : float or dict of str -> float, optional
+        Pixels per millimetre (every recording's); with ``centroid`` adds ``distance_cm``.
 
     Returns
     -------
     pandas.DataFrame
         One row per instance with columns ``recording``, ``syllable``, ``start`` (frame),
-        ``duration_frames`` and ``duration_s`` (= duration_frames / fps). Instances cut by
-        the start or end of a recording or by -1 frames are counted as they are.
+        ``duration_frames`` and ``duration_s`` (= duration_frames / fps); with ``centroid``
+        ``distance_px``, the path length of the centroid from the instance's first to its last
+        frame (NaN when a centroid is missing in it), and with ``px_per_mm`` also
+        ``distance_cm``. Instances cut by the start or end of a recording or by -1 frames
+        are counted as they are.
     """
     import pandas as pd
 
     labs = _as_dict(labels)
     names = list(labs)
     rates = _per_recording(fps, names, "fps")
+    cents = _per_recording(centroid, names, "centroid") if centroid is not None else None
+    scales = _per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
     parts = []
-    for name, rate, a in zip(names, rates, labs.values()):
+    for i, (name, rate, a) in enumerate(zip(names, rates, labs.values())):
         s, e, k = _runs_arrays(a)
         d = e - s
         sec = d / float(rate) if rate is not None else np.full(d.shape, np.nan)
-        parts.append(pd.DataFrame({"recording": name, "syllable": k, "start": s,
-                                   "duration_frames": d, "duration_s": sec}))
+        part = pd.DataFrame({"recording": name, "syllable": k, "start": s,
+                             "duration_frames": d, "duration_s": sec})
+        if cents is not None:
+            part["distance_px"] = _path_lengths(cents[i], s, e, a.shape[0], name)
+            if scales is not None:
+                part["distance_cm"] = part["distance_px"] / (10.0 * float(scales[i]))
+        parts.append(part)
     if not parts:
         return pd.DataFrame(columns=["recording", "syllable", "start", "duration_frames", "duration_s"])
     return pd.concat(parts, ignore_index=True)
+
+
+def _path_lengths(centroid, starts, stops, T: int, name) -> np.ndarray:
+    """Path length (pixels) of the centroid over frames [start, stop) of each run."""
+    c = np.asarray(centroid, dtype=np.float64)
+    if c.shape != (T, 2):
+        raise ValueError(f"centroid[{name!r}] must have shape ({T}, 2), got {c.shape}")
+    step = np.linalg.norm(np.diff(c, axis=0), axis=1) if T > 1 else np.zeros(0)
+    cum = np.concatenate([[0.0], np.cumsum(np.where(np.isfinite(step), step, 0.0))])
+    bad = np.concatenate([[0], np.cumsum(~np.isfinite(step))])
+    last = np.asarray(stops) - 1
+    out = cum[last] - cum[starts]
+    out[(bad[last] - bad[starts]) > 0] = np.nan
+    return out
 
 
 def _bigram_matrix(labs: dict, K: int) -> np.ndarray:
@@ -311,7 +345,7 @@ def frame_speed(centroid, fps) -> np.ndarray:
     return np.linalg.norm(np.gradient(c, axis=0), axis=1) * float(fps)
 
 
-def syllable_summary(labels, fps=None, centroid=None, num_states=None):
+def syllable_summary(labels, fps=None, centroid=None, num_states=None, px_per_mm=None):
     """One row per syllable: how often, how long, how fast.
 
     Parameters
@@ -324,6 +358,8 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None):
         recording).
     num_states : int, optional
         K (default: largest label + 1).
+    px_per_mm : float or dict of str -> float, optional
+        Pixels per millimetre of every recording; with ``centroid`` adds ``mean_speed_mm_s``.
 
     Returns
     -------
@@ -333,7 +369,8 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None):
         (frames / labelled frames), ``median_duration_frames``, ``median_duration_s``
         (median over instances, each in its recording's fps) and, with ``centroid``,
         ``mean_speed_px_s`` (mean of :func:`frame_speed` over the syllable's frames with a
-        finite speed). NaN where a syllable never occurs.
+        finite speed) and, with ``px_per_mm`` too, ``mean_speed_mm_s`` (each frame's speed in
+        its recording's scale). NaN where a syllable never occurs.
     """
     import pandas as pd
 
@@ -347,7 +384,9 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None):
     speed_sum = np.zeros(K)
     speed_n = np.zeros(K, dtype=np.int64)
     cents = _per_recording(centroid, names, "centroid") if centroid is not None else [None] * len(names)
-    for name, rate, cen, a in zip(names, rates, cents, labs.values()):
+    scales = _per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
+    mm_sum = np.zeros(K)
+    for i, (name, rate, cen, a) in enumerate(zip(names, rates, cents, labs.values())):
         s, e, k = _runs_arrays(a)
         inst += np.bincount(k, minlength=K)
         frames += np.bincount(a[a >= 0], minlength=K)
@@ -362,6 +401,8 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None):
             ok = (a >= 0) & np.isfinite(sp)
             speed_sum += np.bincount(a[ok], weights=sp[ok], minlength=K)
             speed_n += np.bincount(a[ok], minlength=K)
+            if scales is not None:
+                mm_sum += np.bincount(a[ok], weights=sp[ok] / float(scales[i]), minlength=K)
     syl_all = np.concatenate(syl_all) if syl_all else np.zeros(0, dtype=np.int64)
     dur_f = np.concatenate(dur_f) if dur_f else np.zeros(0)
     dur_s = np.concatenate(dur_s) if dur_s else np.zeros(0)
@@ -377,6 +418,9 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None):
         )
         if centroid is not None:
             out["mean_speed_px_s"] = np.where(speed_n > 0, speed_sum / np.maximum(speed_n, 1), np.nan)
+            if scales is not None:
+                out["mean_speed_mm_s"] = np.where(speed_n > 0, mm_sum / np.maximum(speed_n, 1),
+                                                  np.nan)
     return out
 
 

@@ -31,7 +31,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ethogram`` command."""
-    from . import apply, compare, demo, fit, info, movies, report, select, stats
+    from . import apply, compare, demo, export, fit, info, movies, report, select, stats
 
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors")
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
-    for module in (fit, apply, info, demo, report, movies, compare, stats, select):
+    for module in (fit, apply, info, demo, report, movies, compare, stats, select, export):
         module.add_parser(sub, [common])
     return parser
 
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         if debug:
             raise
-        sys.stderr.write("ethogram: interrupted\n")
+        sys.stderr.write(f"ethogram: {_interrupted(args)}\n")
         return 130
     except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError, KeyError) as exc:
         if debug:
@@ -104,6 +104,15 @@ def main(argv=None) -> int:
         first = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(f"ethogram: error: {type(exc).__name__}: {first} (run again with --debug for the traceback)\n")
         return 1
+
+
+def _interrupted(args) -> str:
+    """The line for Ctrl-C: for a fit with a checkpoint, where it is and how to carry it on."""
+    ck = getattr(args, "checkpoint_file", None)
+    if ck is not None and ck.is_file():
+        return (f"interrupted; the fit so far is kept in {ck}: run the same command with --resume "
+                "to carry it on (or with --overwrite to start over)")
+    return "interrupted"
 
 
 def _stdout_closed() -> bool:

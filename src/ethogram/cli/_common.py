@@ -32,6 +32,10 @@ def add_input_arguments(parser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="recording files, folders or glob patterns")
     parser.add_argument("--format", choices=FORMATS, default=None, help="file format (guessed from each file when left out)")
     parser.add_argument("--fps", type=float, default=None, metavar="HZ", help="frame rate, for files without timestamps")
+    parser.add_argument("--px-per-mm", default=None, metavar="X|CSV",
+                        help="pixels per millimetre (speeds in mm/s, distances in cm): one number, "
+                             "or a CSV of recording,px_per_mm; wins over a scale the file holds "
+                             "(JABS cm_per_pixel)")
 
 
 def add_output_arguments(parser, required: bool = True, default=None) -> None:
@@ -101,13 +105,26 @@ def read_inputs(args, timings: dict | None = None) -> list:
     from ..io import read_recordings
 
     t0 = time.perf_counter()
+    scales = getattr(args, "px_per_mm", None)
+    if scales is not None and _not_a_number(scales) and not Path(scales).expanduser().is_file():
+        raise FileNotFoundError(f"--px-per-mm {scales!r} is neither a number of pixels per "
+                                "millimetre nor a CSV file of recording,px_per_mm")
     with one_line_warnings():
-        recordings = read_recordings(list(args.inputs), format=args.format, fps=args.fps)
+        recordings = read_recordings(list(args.inputs), format=args.format, fps=args.fps,
+                                     px_per_mm=scales)
     if timings is not None:
         timings["read"] = time.perf_counter() - t0
     if not recordings:
         raise ValueError(f"no recordings found in {' '.join(args.inputs)}")
     return recordings
+
+
+def _not_a_number(text) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
 
 
 def results_path(output) -> Path:
@@ -133,6 +150,35 @@ def check_output(path: Path, overwrite: bool) -> None:
         for p in (path, csv_folder(path), tables_folder(path)):
             if p.exists():
                 raise FileExistsError(f"{str(p)!r} exists; pass --overwrite to replace it")
+    check_writable(path.parent)
+
+
+def check_writable(folder) -> None:
+    """Fail early (before any work) when ``folder``, or the nearest folder above it that exists
+    (where the missing ones would be made), does not take a new file: read-only, not ours, a
+    full disk. Tried by creating and removing a hidden file, which also catches read-only file
+    systems and permissions that ``os.access`` misjudges.
+
+    Raises
+    ------
+    PermissionError
+        One line naming the folder, why, and ``-o``.
+    """
+    import errno
+    import tempfile
+
+    folder = Path(folder)
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".ethogram-write-test-", dir=folder)
+    except OSError as exc:
+        why = {errno.EROFS: "it is on a read-only file system",
+               errno.ENOSPC: "the disk is full"}.get(exc.errno, "it is read-only or not yours")
+        raise PermissionError(f"cannot write to the output folder {str(folder)!r}: {why} "
+                              f"({exc.strerror or exc}); choose another output with -o") from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def syllable_tables(results) -> dict:
@@ -186,15 +232,21 @@ def summary_table(results):
 
     Columns: ``frequency`` (% of syllable instances), ``frames`` (% of labelled frames),
     ``median duration`` (ms, else frames when the frame rate is unknown), ``mean speed``
-    (pixels per second of the centroid, when known); syllables that never occur are dropped.
+    of the centroid (mm/s when every recording has a scale, else pixels per second; when
+    known); syllables that never occur are dropped.
     """
     import pandas as pd
 
     from ..analysis import syllable_summary
 
+    from ..io.units import common_scale
+
     cents = {r.name: r.centroid for r in results.recordings}
     has_centroid = all(c is not None for c in cents.values())
-    table = syllable_summary(results.labels(), fps=results.fps(), centroid=cents if has_centroid else None, num_states=results.num_states)
+    table = syllable_summary(results.labels(), fps=results.fps(),
+                             centroid=cents if has_centroid else None,
+                             num_states=results.num_states,
+                             px_per_mm=common_scale(results.px_per_mm()))
     table = table[table["frames"] > 0]
     out = pd.DataFrame(index=table.index)
     out["frequency %"] = (100 * table["frequency"]).round(1)
@@ -203,7 +255,9 @@ def summary_table(results):
         out["median duration ms"] = (1000 * table["median_duration_s"]).round(0).astype(int)
     else:
         out["median duration frames"] = table["median_duration_frames"]
-    if "mean_speed_px_s" in table:
+    if "mean_speed_mm_s" in table:  # every recording has a scale
+        out["mean speed mm/s"] = table["mean_speed_mm_s"].round(1)
+    elif "mean_speed_px_s" in table:
         out["mean speed px/s"] = table["mean_speed_px_s"].round(1)
     return out
 
@@ -248,6 +302,13 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
             f"parts): {listed}; see 'ethogram info' on the input, or lower --confidence or keep fewer --bodyparts",
             file=out,
         )
+    scales = results.px_per_mm()
+    unscaled = [n for n, v in scales.items() if v is None]
+    if unscaled and len(unscaled) < len(scales):
+        more = f" and {len(unscaled) - 3} more" if len(unscaled) > 3 else ""
+        print(f"note: {len(unscaled)} of {len(scales)} recordings have no scale "
+              f"({', '.join(unscaled[:3])}{more}): speeds and distances stay in pixels; give "
+              "--px-per-mm (a number, or a CSV of recording,px_per_mm)", file=out)
     table = summary_table(results)
     durations = []
     for r in results.recordings:
@@ -335,7 +396,8 @@ def cli_wording(message: str, command: str | None) -> str:
     ``Preparation(num_pcs=N)`` -> ``--pcs N``, ``Preparation(variance=F)`` -> ``--variance F``
     and ``num_states=K`` -> ``--states K`` (for ``fit`` and ``select``, which have these
     options), ``confidence_threshold`` -> ``--confidence``,
-    ``overwrite=True`` -> ``--overwrite``; a parenthesis that only repeated the option for the
+    ``overwrite=True`` -> ``--overwrite``, ``give fps=X`` -> ``give --fps X``; a parenthesis that
+    only repeated the option for the
     command line goes away. Other text is left as it is.
 
     Parameters
@@ -366,6 +428,9 @@ def cli_wording(message: str, command: str | None) -> str:
     text = re.sub(r"\bconfidence_threshold=(\S+?)([),;]|$)", r"--confidence \1\2", text)
     text = re.sub(r"\bconfidence_threshold\b", "--confidence", text)
     text = re.sub(r"\boverwrite=True\b", "--overwrite", text)
+    text = re.sub(r"\bgive fps=([0-9.]+)", r"give --fps \1", text)
+    text = text.replace("(or resume=False) to start again",
+                        "(or run with --overwrite instead of --resume) to start over")
 
     def said_before(m):  # "(--x on the command line)" after --x itself: only a repetition
         return "" if m.group(1).split("/")[0] in text[:m.start()] else m.group(0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+
 
 def add_parser(subparsers, parents) -> None:
     """Register ``compare``."""
@@ -13,8 +15,10 @@ def add_parser(subparsers, parents) -> None:
     p = subparsers.add_parser(
         "compare", parents=parents, help="compare syllables with reference labels or human annotations",
         description=(
-            "Score the syllables of a fit against reference labels of the same frames (MoSeq labels_clean, another "
-            "results file, a CSV of labels: Hungarian matched accuracy, NMI, ARI, boundary precision/recall) or "
+            "Score the syllables of a fit against reference labels of the same frames (MoSeq "
+            "labels_clean, another results file, keypoint-moseq's results.h5 or CSVs, a CSV of "
+            "labels: Hungarian matched accuracy, NMI, ARI, boundary precision/recall, the matched "
+            "confusion table and syllable durations on both sides) or "
             "against human annotations (a CSV with recording, start, stop, behavior: the best syllable set per "
             "behavior with precision/recall/F1, and a confusion table). Writes OUT/compare/; tables of an earlier "
             "comparison of the same kind there are replaced only with --overwrite."
@@ -22,7 +26,9 @@ def add_parser(subparsers, parents) -> None:
     )
     p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
     p.add_argument("--labels", required=True, metavar="FILE",
-                   help="reference labels (results .h5, MoSeq NWB, CSV with a label column) or annotations CSV")
+                   help="reference labels (results .h5, keypoint-moseq results.h5 or its CSV "
+                        "folder, MoSeq NWB, an NWB file of 'ethogram export', CSV with a label "
+                        "column) or annotations CSV")
     p.add_argument("--units", choices=("seconds", "frames"), default=None,
                    help="units of annotation start/stop (when the CSV has no units column)")
     p.add_argument("--tolerance", type=int, default=2, metavar="FRAMES", help="boundary tolerance in frames (default 2)")
@@ -33,7 +39,8 @@ def add_parser(subparsers, parents) -> None:
 
 #: the files one comparison writes (and an earlier one of the same kind is refused for)
 ANNOTATION_TABLES = ("annotations_summary.csv", "annotations_coverage.csv", "annotations_confusion.csv")
-LABEL_TABLES = ("labels_scores.csv", "labels_confusion.csv", "labels_mapping.csv")
+LABEL_TABLES = ("labels_scores.csv", "labels_confusion.csv", "labels_mapping.csv",
+                "labels_durations.csv")
 
 
 def _is_annotations(path: Path) -> bool:
@@ -55,7 +62,7 @@ def run(args) -> int:
     if not path.is_file():
         raise FileNotFoundError(f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'")
     labels_path = Path(args.labels).expanduser()
-    if not labels_path.is_file():
+    if not labels_path.exists():
         raise FileNotFoundError(f"--labels {str(labels_path)!r} not found")
     if args.tolerance < 0:
         raise ValueError(f"--tolerance must be >= 0 frames, got {args.tolerance}")
@@ -79,10 +86,19 @@ def run(args) -> int:
                   f"recall {r.recall:.3f}  F1 {r.f1:.3f}", file=sys.stdout)
         print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
         return 0
-    from ..analysis.labels_compare import compare_labels, pair_labels, read_labels
+    from ..analysis.labels_compare import (compare_durations, compare_labels, pair_labels,
+                                           read_labels)
 
-    ref, pred = pair_labels(read_labels(labels_path), results.labels())
+    unpaired = []
+    ref, pred = pair_labels(read_labels(labels_path), results.labels(), unpaired)
+    if unpaired:
+        more = " ..." if len(unpaired) > 3 else ""
+        print(f"ethogram: warning: no labels in {labels_path.name} for {len(unpaired)} "
+              f"recording(s) of the fit ({', '.join(unpaired[:3])}{more}); compared the other "
+              f"{len(pred)}",
+              file=sys.stderr)
     res = compare_labels(ref, pred, tolerance=args.tolerance)
+    durations = compare_durations(ref, pred, res.mapping, fps=results.fps())
     scores = res.scores()
     rows = [scores.assign(recording="all")]
     if len(ref) > 1:
@@ -93,12 +109,22 @@ def run(args) -> int:
     table = table[["recording"] + [c for c in table.columns if c != "recording"]]
     with files_swapped_in(out, names) as build:
         table.to_csv(build / "labels_scores.csv", index=False)
-        res.confusion.to_csv(build / "labels_confusion.csv")
+        res.matched_confusion().to_csv(build / "labels_confusion.csv")
         pd.DataFrame(sorted(res.mapping.items()), columns=["syllable", "reference"]).to_csv(
             build / "labels_mapping.csv", index=False)
+        durations.to_csv(build / "labels_durations.csv", index=False)
     print(f"{res.num_frames} frames of {len(ref)} recording(s) compared with {labels_path.name}", file=sys.stdout)
     print(f"  matched accuracy {res.accuracy:.3f}   NMI {res.nmi:.3f}   ARI {res.ari:.3f}", file=sys.stdout)
     print(f"  boundaries within {res.tolerance} frames: precision {res.boundary_precision:.3f}   "
           f"recall {res.boundary_recall:.3f}   F1 {res.boundary_f1:.3f}", file=sys.stdout)
+    d = durations.iloc[0]
+    unit, f = ("ms", 1000.0) if np.isfinite(d["syllable_median_s"]) else ("frames", None)
+
+    def median(side):
+        return f"{d[f'{side}_median_s'] * f:.0f}" if f else f"{d[f'{side}_median_frames']:g}"
+
+    print(f"  median duration ({unit}): syllables {median('syllable')} "
+          f"({int(d['syllable_instances'])} instances), reference {median('reference')} "
+          f"({int(d['reference_instances'])} instances)", file=sys.stdout)
     print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
     return 0

@@ -32,12 +32,30 @@ def add_scale_arguments(p) -> None:
     g = p.add_argument_group("scale")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run EM on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install 'ethogram[dask]')")
     g.add_argument("--checkpoint-every", type=int, default=10, metavar="N", help="save the fit's state beside the results every N EM iterations (default 10; 0: never)")
-    g.add_argument("--resume", action="store_true", help="continue an interrupted fit from its checkpoint (same result as an uninterrupted fit)")
+    g.add_argument("--resume", action="store_true",
+                   help="continue an interrupted fit from its checkpoint (same result as an "
+                        "uninterrupted fit); without it a checkpoint found is refused unless "
+                        "--overwrite starts over")
 
 
 def checkpoint_path(path):
     """The checkpoint of a fit writing ``path``: ``<stem>.checkpoint.h5`` beside it."""
     return path.with_name(path.stem + ".checkpoint.h5")
+
+
+def check_checkpoint(args, path) -> None:
+    """Refuse to start a fit over the checkpoint of an interrupted one unless ``--resume`` (carry
+    it on) or ``--overwrite`` (start over) says what to do with it: a plain re-run would
+    silently replace hours of EM."""
+    from ..pipeline import kappa_checkpoints
+
+    ck = checkpoint_path(path)
+    found = [p for p in (ck, *kappa_checkpoints(ck)) if p.is_file()]  # the kappa search's too
+    if (getattr(args, "checkpoint_every", 0) and found and not getattr(args, "resume", False)
+            and not getattr(args, "overwrite", False)):
+        raise FileExistsError(
+            f"{str(found[0])!r} holds the checkpoint of an interrupted fit: pass --resume to carry "
+            "it on (same inputs and options), or --overwrite to start over and replace it")
 
 
 def scale_options(args, path) -> dict:
@@ -47,7 +65,9 @@ def scale_options(args, path) -> dict:
         raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or a positive number of iterations, got {every}")
     if resume and every == 0:
         raise ValueError("--resume continues from a checkpoint: drop --checkpoint-every 0")
+    check_checkpoint(args, path)
     ck = checkpoint_path(path) if every else None
+    args.checkpoint_file = ck  # named by the message of an interrupted fit (ethogram.cli.main)
     if ck is not None:
         ck.parent.mkdir(parents=True, exist_ok=True)
         if resume:
@@ -110,9 +130,10 @@ def make_preparation(args):
     return Preparation(**kwargs)
 
 
-#: folders that 'ethogram movies|report|compare|stats' write beside a results file: derived from
+#: folders that 'ethogram movies|report|compare|stats|export' write beside a results file: derived
+#: from
 #: it, so they are removed when --overwrite replaces the results
-DERIVED_FOLDERS = ("movies", "report", "compare", "stats")
+DERIVED_FOLDERS = ("movies", "report", "compare", "stats", "nwb")
 
 
 def fit_and_write(args, recordings, path, out, timings: dict) -> int:
@@ -214,6 +235,7 @@ def run(args) -> int:
     """Run ``ethogram fit``."""
     path = results_path(args.output)
     check_output(path, args.overwrite)
+    check_checkpoint(args, path)  # before reading: a refused run changes nothing
     timings = {}
     recordings = read_inputs(args, timings)
     return fit_and_write(args, recordings, path, sys.stdout, timings)

@@ -16,6 +16,8 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument("file", nargs="?", metavar="FILE", help="a recording or a results file")
     p.add_argument("--format", default=None, help="recording format (guessed when left out)")
     p.add_argument("--fps", type=float, default=None, metavar="HZ", help="frame rate, for files without timestamps")
+    p.add_argument("--px-per-mm", default=None, metavar="X|CSV",
+                   help="pixels per millimetre (a number or a CSV of recording,px_per_mm)")
     p.set_defaults(run=run)
 
 
@@ -70,9 +72,10 @@ def describe_results(path, out) -> int:
         used = r.syllables[r.syllables >= 0]
         n_used = len(np.unique(used))
         fps = "?" if r.fps is None else f"{r.fps:g}"
+        scale = "scale unknown (pixels)" if r.px_per_mm is None else f"{r.px_per_mm:.4g} px/mm"
         print(
-            f"  {r.name}: {r.num_frames} frames at {fps} fps, {int(r.mask.sum())} usable, {n_used} syllables used"
-            f"{'' if r.source is None else f', from {r.source}'}",
+            f"  {r.name}: {r.num_frames} frames at {fps} fps, {scale}, {int(r.mask.sum())} usable, "
+            f"{n_used} syllables used{'' if r.source is None else f', from {r.source}'}",
             file=out,
         )
     return 0
@@ -96,7 +99,13 @@ def run(args) -> int:
     from ._common import one_line_warnings
 
     with one_line_warnings():
-        recordings = read_recordings([str(path)], format=args.format, fps=args.fps)
+        recordings = read_recordings([str(path)], format=args.format, fps=args.fps,
+                                     px_per_mm=args.px_per_mm)
     for rec in recordings:
         print(describe(rec), file=out)
+    if path.is_file() and path.suffix.lower() == ".nwb":
+        from ..io.nwb_export import describe_nwb_syllables
+
+        for line in describe_nwb_syllables(path):  # syllables written by 'ethogram export --nwb'
+            print(line, file=out)
     return 0

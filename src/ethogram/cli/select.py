@@ -131,15 +131,18 @@ def run(args) -> int:
     final = Path(args.output).expanduser() / "selection"
     if final.exists() and not args.overwrite:
         raise FileExistsError(f"{str(final)!r} exists; pass --overwrite to replace it")
+    from ._common import check_writable
+
+    check_writable(final.parent)  # before the fits: a read-only folder is found now, not after them
     recordings = read_inputs(args)
+    from ..io.rates import common_frame_rate
+
+    fps = common_frame_rate(recordings)  # the fit's rule: one rate, refused when they differ
     prep = make_preparation(args)
     prepared = prep.fit_transform(recordings)
     from ..prep import model_inputs
 
-    datas, masks, fps_values = model_inputs(prepared)
-    if not fps_values:
-        raise ValueError("the recordings have no frame rate; give --fps")
-    fps = float(np.median(fps_values))
+    datas, masks, _ = model_inputs(prepared)
     usable = int(sum(m.sum() for m in masks))
     from ..prep.model_size import check_model_size
 

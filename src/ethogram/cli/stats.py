@@ -34,7 +34,8 @@ def run(args) -> int:
     """Run ``ethogram stats``."""
     import pandas as pd
 
-    from ..analysis.groups import compare_groups, group_table, plot_group_stats, read_groups
+    from ..analysis.groups import (compare_groups, group_table, plot_group_stats, read_groups,
+                                   smallest_p_value)
     from ..io.results import load_results
     from ..viz.movie_files import fit_folder
     from ._common import files_swapped_in, refuse_existing, results_path
@@ -57,6 +58,12 @@ def run(args) -> int:
             raise ValueError("fewer than two groups keep a recording with labelled frames; nothing to compare")
     left_out = len(results.names) - len(groups)
     table = group_table(results.labels(), groups, fps=results.fps(), num_states=results.num_states)
+    sizes = table.groupby("group", sort=False)["recording"].nunique()
+    floor = smallest_p_value(sizes.to_list())
+    if sizes.max() > 1 and floor >= args.alpha:  # one animal per group is refused by compare_groups
+        print(f"ethogram: warning: with {' and '.join(map(str, sizes))} recordings per group no "
+              f"Mann-Whitney p-value can be below {floor:.2g}, so no difference can be significant "
+              f"at alpha={args.alpha:g}; add animals to the groups", file=sys.stderr)
     with files_swapped_in(out, OUTPUTS) as build:
         parts = []
         for stat, png in (("usage", "usage.png"), ("duration_s", "duration.png")):

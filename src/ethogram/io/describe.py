@@ -7,6 +7,8 @@ out as a frame index or as 0/1 labels.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from .recording import Recording
@@ -24,7 +26,8 @@ def describe(recording: Recording) -> str:
     Returns
     -------
     str
-        Name, format and source, kind and shape, fps and duration, body parts, the fraction of
+        Name, format and source, kind and shape, fps (and where it came from when not from
+        the file) and duration, the scale in pixels per mm, body parts, the fraction of
         missing values (NaN coordinates, or NaN rows for features), choices the reader made
         (the JABS version and why; feature columns left out) and the extras present.
     """
@@ -35,12 +38,7 @@ def describe(recording: Recording) -> str:
         lines.append(f"  keypoints: {T} frames x {r.data.shape[1]} body parts x {r.data.shape[2]} coordinates")
     else:
         lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions")
-    if r.fps is None:
-        why = (" (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
-               if (r.attrs or {}).get("timestamps_were_frame_numbers") else "")
-        lines.append(f"  fps: unknown{why}; give --fps")
-    else:
-        lines.append(f"  fps: {r.fps:.6g}, duration {r.duration:.2f} s")
+    lines += _rate_and_scale(r)
     if r.kind == "keypoints":
         lines.append(f"  body parts: {', '.join(r.bodyparts)}")
         missing = np.isnan(r.data).any(axis=2)
@@ -70,6 +68,26 @@ def describe(recording: Recording) -> str:
         extras.append(f"video {r.video_path}")
     lines.append(f"  extras: {', '.join(extras) if extras else 'none'}")
     return "\n".join(lines)
+
+
+def _rate_and_scale(r: Recording) -> list:
+    """The fps line (where the rate came from, or why there is none) and the scale line."""
+    a = r.attrs or {}
+    if r.fps is None:
+        why = (" (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
+               if a.get("timestamps_were_frame_numbers") else "")
+        if a.get("video_fps"):
+            why += (f"; its video {a.get('video_name')} runs at {a['video_fps']:g} fps but has "
+                    f"{a.get('video_frames')} frames")
+        fps = f"  fps: unknown{why}; give --fps"
+    else:
+        source = {"video": f" (from its video {Path(r.video_path or '').name})",
+                  "model": " (the model's)"}.get(a.get("fps_from"), "")
+        fps = f"  fps: {r.fps:.6g}{source}, duration {r.duration:.2f} s"
+    if r.px_per_mm is None:
+        return [fps, "  scale: unknown (speeds in pixels; give --px-per-mm)"]
+    source = a.get("px_per_mm_from") or "the caller"
+    return [fps, f"  scale: {r.px_per_mm:.4g} px/mm (from {source})"]
 
 
 #: the preparation's default confidence threshold (``Preparation(confidence_threshold=0.5)``)

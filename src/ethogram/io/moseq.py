@@ -283,6 +283,24 @@ def _scores_for(extraction: Path, uuid: str) -> Path | None:
     return None
 
 
+def _mm_per_px(scalars) -> float | None:
+    """moseq2's millimetres per pixel: the least-squares slope of ``centroid_*_mm`` on
+    ``centroid_*_px`` (both axes, centred), None without both. moseq2-extract projects through
+    the depth, so this is the scale at the animal's mean distance from the camera."""
+    keys = ("centroid_x_px", "centroid_y_px", "centroid_x_mm", "centroid_y_mm")
+    if not all(k in scalars for k in keys):
+        return None
+    px = np.stack([scalars[k][()] for k in keys[:2]]).astype(np.float64)
+    mm = np.stack([scalars[k][()] for k in keys[2:]]).astype(np.float64)
+    ok = np.isfinite(px).all(axis=0) & np.isfinite(mm).all(axis=0)
+    if ok.sum() < 3:
+        return None
+    px = px[:, ok] - px[:, ok].mean(axis=1, keepdims=True)
+    mm = mm[:, ok] - mm[:, ok].mean(axis=1, keepdims=True)
+    slope = float((px * mm).sum() / max((px * px).sum(), 1e-300))
+    return abs(slope) if np.isfinite(slope) and slope != 0 else None
+
+
 def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps, name: str) -> Recording:
     import h5py
 
@@ -303,6 +321,7 @@ def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps
         cx = np.asarray(sc["centroid_x_px"][()], dtype=np.float64) if "centroid_x_px" in sc else None
         cy = np.asarray(sc["centroid_y_px"][()], dtype=np.float64) if "centroid_y_px" in sc else None
         ang = np.asarray(sc["angle"][()], dtype=np.float64) if "angle" in sc else None
+        mm_per_px = _mm_per_px(sc)
         param_fps = None
         key = "metadata/extraction/parameters/fps"
         if key in f:
@@ -342,6 +361,8 @@ def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps
     # extraction's fps), so that nominal rate is the recording's; the timestamps only without it
     file_fps = param_fps if param_fps is not None else (fps_from_timestamps(ts) if ts is not None else None)
     attrs.update(extraction=str(extraction), extraction_fps=param_fps, dropped_frames=int((~valid).sum()))
+    if mm_per_px is not None:
+        attrs["mm_per_px"] = mm_per_px
     return Recording(
         name=name,
         data=scores,

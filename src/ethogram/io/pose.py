@@ -15,10 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ._pose_common import _from_dataset, _movement_dataset, _video_path
+from ._pose_common import _from_dataset, _movement_dataset, _video_beside, _video_path
 from .dlc import read_dlc
 from .jabs import JABS_BODYPARTS, JABS_FPS, read_jabs
 from .notes import note
+from .rates import fps_from_timestamps
 from .recording import Recording
 from .sleap import read_sleap
 
@@ -38,30 +39,15 @@ def _nwb_series_times(group) -> np.ndarray | None:
     return None
 
 
-def fps_from_timestamps(timestamps) -> float | None:
-    """Frame rate (Hz) from timestamps in seconds: 1 / the mean regular frame interval.
-
-    Regular intervals are those within a factor 1.5 of the median interval, so dropped frames
-    (gaps of several intervals) and pauses do not bias the rate, while clock jitter averages
-    out (the median alone would follow the jitter's rounding, e.g. 33 ms of a 33.3 ms camera).
-
-    Parameters
-    ----------
-    timestamps : array_like, shape (T,)
-
-    Returns
-    -------
-    float or None
-        None when fewer than two finite, increasing timestamps exist.
-    """
-    ts = np.asarray(timestamps, dtype=np.float64)
-    d = np.diff(ts[np.isfinite(ts)])
-    d = d[d > 0]
-    if d.size == 0:
-        return None
-    med = float(np.median(d))
-    regular = d[(d > med / 1.5) & (d < med * 1.5)]
-    return float(1.0 / regular.mean())
+def _named_video(g) -> str | None:
+    """The tracked video a PoseEstimation names: ``original_videos`` (ndx-pose < 0.2, DeepLabCut's
+    dlc2nwb) or the ``external_file`` of its ``source_video`` ImageSeries (ndx-pose >= 0.2)."""
+    v = None
+    if "original_videos" in g and len(g["original_videos"]):
+        v = g["original_videos"][0]
+    elif "source_video" in g and len(g["source_video"].get("external_file", ())):
+        v = g["source_video/external_file"][0]
+    return None if v is None else (v.decode() if isinstance(v, bytes) else str(v))
 
 
 def _find_typed(f, neurodata_type: str) -> list[str]:
@@ -119,12 +105,17 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
         One per ``PoseEstimation`` container (named after the container when there are
         several; containers with fewer frames than the longest, such as the arena corners
         and lixit JABS writes as static objects of two frames, are left out with a note):
-        keypoints (T, B, 2 or 3) in the file's units (pixels), confidences,
+        keypoints (T, B, 2 or 3) in the file's units (pixels; a series stored in m, cm or
+        mm gives ``px_per_mm`` in those units, :func:`ethogram.io.units.scale_from_unit`),
+        confidences,
         timestamps (s) and fps from the timestamps; body parts named as the file's
         ``PoseEstimationSeries`` less a prefix common to all (``ind1_snout`` -> ``snout``).
         Timestamps equal to 0, 1, 2, ... are frame numbers written by a converter that did not
         know the frame rate (DeepLabCut's dlc2nwb): they are dropped (``timestamps=None``,
         ``attrs["timestamps_were_frame_numbers"]``) and ``fps`` is the one given, if any.
+        ``video_path`` is the video the file names (``original_videos``, or ``source_video``'s
+        external file; relative names resolved beside the file) when it exists, else
+        ``<file stem>.mp4|.avi|.mov|.mkv`` beside the file.
 
     Notes
     -----
@@ -144,15 +135,13 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
             g = f[c]
             series = [k for k in g if isinstance(g[k], h5py.Group) and "data" in g[k]]
             ts = _nwb_series_times(g[series[0]]) if series else None
-            video = None
-            if "original_videos" in g and len(g["original_videos"]):
-                v = g["original_videos"][0]
-                video = v.decode() if isinstance(v, bytes) else str(v)
+            video = _named_video(g)
             n = g[series[0]]["data"].shape[0] if series else 0
-            info.append((c, ts, video, n))
+            unit = g[series[0]]["data"].attrs.get("unit") if series else None
+            info.append((c, ts, video, unit.decode() if isinstance(unit, bytes) else unit, n))
     info = _animals_only(info, path)
     out = []
-    for c, ts, video, _ in info:
+    for c, ts, video, unit, _ in info:
         parts = c.split("/")
         if len(parts) != 3 or parts[0] != "processing":
             raise ValueError(f"{path}: PoseEstimation at {c!r} is not in a processing module; cannot read it")
@@ -169,8 +158,10 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
             ts = None
         name = "" if len(info) == 1 else parts[2]
         recs = _from_dataset(ds, path, "nwb-pose", file_fps if file_fps is not None else fps,
-                             timestamps=ts, video=_video_path(video, path.parent),
-                             attrs={"container": c, **extra, **({"video": video} if video else {})},
+                             timestamps=ts,
+                             video=_video_path(video, path.parent) or _video_beside(path, path.stem),
+                             attrs={"container": c, **extra, **({"video": video} if video else {}),
+                                    **({"unit": str(unit)} if unit else {})},
                              animal_names=[name])
         for r in recs:
             r.bodyparts = _strip_prefix(r.bodyparts)

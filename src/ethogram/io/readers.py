@@ -24,6 +24,7 @@ import numpy as np
 from .describe import CONFIDENCE_DEFAULT, describe  # noqa: F401 (CONFIDENCE_DEFAULT importable here)
 from .notes import ReadNoteWarning, SkippedFilesWarning, note, reason
 from .recording import Recording
+from .units import set_scales
 
 __all__ = ["FORMATS", "SkippedFilesWarning", "ReadNoteWarning", "guess_format", "read_recordings",
            "read_file", "describe", "GHOST_FRACTION", "GHOST_FRAMES"]
@@ -271,7 +272,10 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
     Returns
     -------
     list of Recording
-        The animals of a multi-animal file that hold no tracked point (every coordinate NaN)
+        A recording without a frame rate (no ``fps`` given, none in the file) whose tracked
+        video is known (``video_path``) takes the video's rate when the video has as many
+        frames, with one :class:`ReadNoteWarning`. The animals of a multi-animal file that
+        hold no tracked point (every coordinate NaN)
         are left out with one :class:`ReadNoteWarning`; those tracked in fewer than
         :data:`GHOST_FRACTION` (1%) of the frames, or in fewer than :data:`GHOST_FRAMES` (10)
         frames that are under 10% of them (a spurious "ghost" track), are kept and named in
@@ -315,7 +319,23 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
         err = ValueError(f"cannot read {path} as {format!r}: {type(e).__name__}: {e}")
         err.why = f"cannot be read as {format!r}: {type(e).__name__}: {' '.join(str(e).split())}"
         raise err from None
+    if fps is None:
+        _rates_from_video(recs, path)
+    set_scales(recs)  # the file's scale (JABS cm_per_pixel, NWB units), if it holds one
     return _tracked_only(recs, path)
+
+
+def _rates_from_video(recs: list, path: Path) -> None:
+    """Recordings without a frame rate whose tracked video is known take the video's rate when
+    it has as many frames (one note per file); else the video's rate is kept for the error
+    that asks for fps."""
+    from .rates import rate_from_video
+
+    said = []
+    for r in recs:
+        rate_from_video(r, note=None if said else (lambda text: said.append(text)))
+    if said:
+        note(path, said[0])
 
 
 def _tracked_frames(r: Recording) -> int:
@@ -384,7 +404,8 @@ def _select_bodyparts(rec: Recording, bodyparts) -> Recording:
     return rec
 
 
-def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Recording]:
+def read_recordings(paths, format=None, fps=None, bodyparts=None,
+                    px_per_mm=None) -> list[Recording]:
     """Read every recording named by ``paths``.
 
     Parameters
@@ -402,6 +423,11 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
         mismatch of more than 1% with ``fps`` is a ValueError. JABS files default to 30.
     bodyparts : sequence of str, optional
         Keep only these body parts, in this order (keypoint recordings).
+    px_per_mm : float, dict, str or Path, optional
+        Pixels per millimetre: one number for all recordings, ``{recording: scale}``, or a CSV
+        of ``recording,px_per_mm`` (:func:`ethogram.io.units.set_scales`); it wins over a
+        scale the file holds (JABS ``cm_per_pixel``), with a note when they differ. Without
+        it, recordings keep their file's scale, or none (pixels).
 
     Returns
     -------
@@ -456,6 +482,8 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None) -> list[Record
             if bodyparts is not None:
                 _select_bodyparts(r, bodyparts)
             out.append(r)
+    if out and px_per_mm is not None:
+        set_scales(out, px_per_mm)
     if not out:
         raise ValueError(f"none of the {len(unread)} file(s) could be read; the warnings above say "
                          "why ('ethogram info FILE' or read_file(FILE) on one of them shows the error)")

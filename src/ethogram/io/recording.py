@@ -126,6 +126,11 @@ class Recording:
         Depth frames (T, H, W) read lazily (MoSeq formats).
     attrs : dict
         Anything else worth keeping (identity, file version, units), JSON-serialisable.
+    px_per_mm : float or None
+        Physical scale: keypoint (and centroid) units per millimetre, i.e. pixels per mm for
+        pixel coordinates (from the file, e.g. JABS ``cm_per_pixel``, or given by the user:
+        :func:`ethogram.io.units.set_scales`); None when unknown. Speeds and distances are
+        reported in mm/s and cm where it is known, in pixels where not.
     """
 
     name: str
@@ -143,6 +148,7 @@ class Recording:
     video_path: str | None = None
     frames: LazyFrames | None = None
     attrs: dict = field(default_factory=dict)
+    px_per_mm: float | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -173,6 +179,11 @@ class Recording:
             self.fps = float(self.fps)
             if not (np.isfinite(self.fps) and self.fps > 0):
                 raise ValueError(f"recording {self.name!r}: fps must be a positive number, got {self.fps!r}")
+        if self.px_per_mm is not None:
+            self.px_per_mm = float(self.px_per_mm)
+            if not (np.isfinite(self.px_per_mm) and self.px_per_mm > 0):
+                raise ValueError(f"recording {self.name!r}: px_per_mm must be a positive number of "
+                                 f"pixels per millimetre, got {self.px_per_mm!r}")
         T = self.data.shape[0]
         for attr, tail in (("confidence", (self.data.shape[1],) if self.kind == "keypoints" else None), ("timestamps", ()), ("centroid", (2,)), ("heading", ()), ("labels", ())):
             v = getattr(self, attr)

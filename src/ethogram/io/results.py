@@ -15,7 +15,8 @@ of the fit; the EM objective history; library versions. Layout (format ``"ethogr
     /preparation      datasets: Preparation.to_dict()["arrays"]; attrs: state (JSON)
     /recordings/<i>   syllables, mask, inputs, centroid, heading, timestamps, expected_states,
                       keypoints; attrs: name (NUL shown as U+FFFD), name_json (exact), fps,
-                      source, format, bodyparts (JSON), video_path
+                      source, format, bodyparts (JSON), video_path, px_per_mm (NaN: unknown;
+                      absent in files written before it: unknown)
 
 Files are written to a temporary name in the same folder and renamed into place
 (``os.replace``), so a reader never sees half a file and a failure leaves nothing behind. The
@@ -46,6 +47,7 @@ __all__ = [
     "csv_folder",
     "load_model",
     "load_results",
+    "model_frame_rate",
     "safe_file_names",
     "tables_folder",
     "write_csvs",
@@ -240,6 +242,7 @@ def _write_h5(f, results: Results) -> None:
         g.attrs["source"] = rec.source or ""
         g.attrs["format"] = rec.format or ""
         g.attrs["video_path"] = rec.video_path or ""
+        g.attrs["px_per_mm"] = np.nan if rec.px_per_mm is None else float(rec.px_per_mm)
         g.attrs["bodyparts"] = _dumps(None if rec.bodyparts is None else list(rec.bodyparts))
         _put(g, "syllables", rec.syllables.astype(np.int64))
         _put(g, "mask", rec.mask.astype(bool))
@@ -295,6 +298,12 @@ def _attr_str(attrs, key):
     return str(v) or None
 
 
+def _float_attr(attrs, key):
+    """A float attribute, None when absent (files written before it existed) or NaN."""
+    v = float(attrs.get(key, np.nan))
+    return None if np.isnan(v) else v
+
+
 def _read_model(f):
     from ..models import HMM
 
@@ -339,6 +348,7 @@ def _read(f, path, recordings: bool = True) -> Results:
                     source=_attr_str(g.attrs, "source"),
                     format=_attr_str(g.attrs, "format"),
                     video_path=_attr_str(g.attrs, "video_path"),
+                    px_per_mm=_float_attr(g.attrs, "px_per_mm"),
                     **extra,
                 )
             )
@@ -404,3 +414,37 @@ def load_model(path):
     """
     res = load_results(path, recordings=False)
     return res.model, res.preparation
+
+
+def model_frame_rate(results) -> float | None:
+    """The frame rate a model was fitted at: ``config["fps"]``, else the median rate of the
+    recordings the results hold (read from the file's per-recording attributes when the
+    results were loaded without them), else None.
+
+    Parameters
+    ----------
+    results : Results
+
+    Returns
+    -------
+    float or None
+        Frames per second.
+    """
+    import h5py
+
+    from .rates import frame_rate
+
+    fps = results.config.get("fps")
+    if fps:
+        return float(fps)
+    rates = [frame_rate(r.fps, r.timestamps) for r in results.recordings]
+    if not results.recordings and results.path and Path(results.path).is_file():
+        with h5py.File(results.path, "r") as f:
+            group = f.get("recordings")
+            for i in range(int(group.attrs.get("count", 0)) if group is not None else 0):
+                g = group[str(i)]
+                fps_attr = float(g.attrs.get("fps", np.nan))
+                ts = g["timestamps"][()] if np.isnan(fps_attr) and "timestamps" in g else None
+                rates.append(frame_rate(fps_attr, ts))
+    rates = [r for r in rates if r is not None]
+    return float(np.median(rates)) if rates else None

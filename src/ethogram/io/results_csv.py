@@ -138,21 +138,30 @@ def syllable_tables(results) -> dict:
         In the order of :data:`TABLE_NAMES`: ``summary`` (index ``syllable``: instances,
         frequency, frames, frame fraction, median duration in frames and seconds, and the mean
         centroid speed in pixels per second when every recording has a centroid and a frame
-        rate; :func:`ethogram.analysis.syllable_summary`), ``usage`` (one row per recording and
+        rate, ``mean_speed_mm_s`` too when every recording has a scale (``px_per_mm``);
+        :func:`ethogram.analysis.syllable_summary`), ``usage`` (one row per recording and
         syllable), ``durations`` (one row per syllable instance; seconds are NaN for a
-        recording without a frame rate), ``bigrams`` (counts, index ``from``, columns ``to``)
+        recording without a frame rate; the centroid's path in pixels, ``distance_px``, and in
+        centimetres, ``distance_cm``, when every recording has a scale), ``bigrams`` (counts,
+        index ``from``, columns ``to``)
         and ``transitions`` (bigram probabilities: counts over all transitions,
         ``normalize="bigram"``).
     """
     from ..analysis import bigram_counts, syllable_durations, syllable_summary, syllable_usage, transition_probabilities
 
+    from .units import common_scale
+
     labels, fps, K = results.labels(), results.fps(), results.num_states
     cents = {r.name: r.centroid for r in results.recordings}
-    with_speed = all(c is not None for c in cents.values()) and all(f is not None for f in fps.values())
+    with_centroid = all(c is not None for c in cents.values())
+    with_speed = with_centroid and all(f is not None for f in fps.values())
+    scales = common_scale(results.px_per_mm())  # mm only when every recording has a scale
     return {
-        "summary": syllable_summary(labels, fps=fps, centroid=cents if with_speed else None, num_states=K),
+        "summary": syllable_summary(labels, fps=fps, centroid=cents if with_speed else None,
+                                    num_states=K, px_per_mm=scales),
         "usage": syllable_usage(labels, K),
-        "durations": syllable_durations(labels, fps=fps),
+        "durations": syllable_durations(labels, fps=fps, centroid=cents if with_centroid else None,
+                                        px_per_mm=scales),
         "bigrams": bigram_counts(labels, K),
         "transitions": transition_probabilities(labels, K),
     }

@@ -52,6 +52,9 @@ class RecordingResult:
         Names of the B body parts.
     source, format, video_path : str or None
         Where the recording came from, its reader, and the tracked video when known.
+    px_per_mm : float or None
+        Pixels (keypoint units) per millimetre, None when unknown: multiply pixel distances
+        by ``1 / px_per_mm`` for millimetres (:meth:`mm`).
     """
 
     name: str
@@ -68,6 +71,7 @@ class RecordingResult:
     source: str | None = None
     format: str | None = None
     video_path: str | None = None
+    px_per_mm: float | None = None
 
     def __post_init__(self):
         self.syllables = np.asarray(self.syllables, dtype=np.int64)
@@ -91,6 +95,27 @@ class RecordingResult:
             self.bodyparts = tuple(str(b) for b in self.bodyparts)
         if self.fps is not None:
             self.fps = float(self.fps)
+        if self.px_per_mm is not None:
+            self.px_per_mm = float(self.px_per_mm)
+            if not (np.isfinite(self.px_per_mm) and self.px_per_mm > 0):
+                self.px_per_mm = None
+
+    def mm(self, pixels):
+        """Pixel distances (or coordinates) in millimetres; None when the scale is unknown.
+
+        Parameters
+        ----------
+        pixels : array_like
+            Any shape, pixels.
+
+        Returns
+        -------
+        ndarray or None
+            ``pixels / px_per_mm``.
+        """
+        if self.px_per_mm is None:
+            return None
+        return np.asarray(pixels, dtype=np.float64) / self.px_per_mm
 
     @property
     def num_frames(self) -> int:
@@ -108,7 +133,9 @@ class RecordingResult:
     def __repr__(self) -> str:
         used = int(np.sum(self.syllables >= 0))
         fps = "fps unknown" if self.fps is None else f"{self.fps:g} fps"
-        return f"RecordingResult({self.name!r}: {self.num_frames} frames, {used} labelled, {fps})"
+        scale = "" if self.px_per_mm is None else f", {self.px_per_mm:g} px/mm"
+        return (f"RecordingResult({self.name!r}: {self.num_frames} frames, {used} labelled, "
+                f"{fps}{scale})")
 
 
 @dataclass
@@ -175,3 +202,7 @@ class Results:
     def fps(self) -> dict:
         """``{name: fps}`` per recording (None where unknown)."""
         return {r.name: r.fps for r in self.recordings}
+
+    def px_per_mm(self) -> dict:
+        """``{name: pixels per millimetre}`` per recording (None where unknown)."""
+        return {r.name: r.px_per_mm for r in self.recordings}

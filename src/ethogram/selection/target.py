@@ -80,18 +80,18 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     settings = Preparation() if prep is None else prep
     t0 = time.perf_counter()
     recs = recordings if isinstance(recordings, (list, tuple)) else [recordings]
+    from ..io.rates import common_frame_rate
+
+    fps = common_frame_rate(recs)  # the fit's rule: one rate, refused when they differ
     fitted = copy.deepcopy(settings)
     prepared = fitted.fit_transform(list(recs))
     from ..prep import model_inputs
 
-    datas, masks, fps_values = model_inputs(prepared)
+    datas, masks, _ = model_inputs(prepared)
     from ..prep.model_size import check_model_size
 
     usable = int(sum(m.sum() for m in masks))
     check_model_size(datas[0].shape[1], num_lags, num_states, usable, fitted.kind)
-    if not fps_values:
-        raise ValueError("the recordings have no frame rate; give fps when reading them (--fps)")
-    fps = float(np.median(fps_values))
     # the pipeline's tolerance and seed: its fit at the chosen kappa is the search's fit
     import inspect
 
