@@ -8,7 +8,8 @@ Run with the reference environment's Python (``bash bench/make_reference_env.sh`
 
 Each recording set runs in a fresh process pinned to CPU 0 (``taskset -c 0``: XLA sizes its
 thread pool from the affinity, and keypoint-moseq's CRT draws run in numba on the same core),
-following keypoint-moseq's tutorial with its defaults: load_keypoints, format_data,
+following keypoint-moseq's tutorial with its defaults: load_keypoints (cast to float64: 0.8.1's
+init_model refuses the float32 confidences sleap-io returns for .slp files), format_data,
 estimate_sigmasq_loc (filter = fps), fit_pca, latent_dim = PCs for 90% of the variance (at
 most 10), init_model (num_states 100, nlags 3, kappa 1e6), fit_model AR-only with
 ``num_iters=ar_iters`` (it runs ar_iters + 1 sweeps), load_checkpoint of that iteration,
@@ -17,8 +18,9 @@ sweeps), reindex_syllables_in_checkpoint, extract_results, save_results_as_csv. 
 saved every 25 iterations as by default; progress plots are off (``generate_progress_plots=
 False``, a display choice). Every Gibbs sweep is timed inside fit_model (its
 ``_wrapped_resample``, with ``block_until_ready``); the JSON gives per stage the first sweep
-(compilation included), the median of the others with their quartiles, and process CPU time over
-wall time (1 = one busy thread), and per step the wall time, so "time to a fitted model" is
+(compilation included), the median of the others with their quartiles, the median process CPU
+time per sweep and CPU over wall (1 = one busy thread; below 1 when other processes share the
+core), the sweeps that recompiled, and per step the wall time, so "time to a fitted model" is
 measured, not extrapolated. The machine's load average is recorded before and after each set.
 """
 
@@ -67,6 +69,11 @@ def worker(spec: dict) -> dict:
 
     t0 = time.perf_counter()
     coords, confs, bodyparts = kpms.load_keypoints(spec["path"], spec["kind"])
+    # sleap-io gives float32 confidences, which format_data keeps and init_model then refuses
+    # under float64 ("32-bit arrays: data"): cast, as a user has to
+    out["input_dtypes"] = sorted({str(np.asarray(v).dtype) for v in (*coords.values(), *confs.values())})
+    coords = {k: np.asarray(v, dtype=np.float64) for k, v in coords.items()}
+    confs = {k: np.asarray(v, dtype=np.float64) for k, v in confs.items()}
     steps["read"] = time.perf_counter() - t0
 
     project = spec["project"]
@@ -148,6 +155,8 @@ def summary(sweeps: list, label: str) -> dict:
             "q75": float(np.percentile(rest, 75)) if len(rest) else float("nan"),
             "min": float(rest.min()) if len(rest) else float("nan"),
             "cpu_over_wall": float(np.median(cpu[1:] / rest)) if len(rest) else float("nan"),
+            # process CPU seconds per sweep: less sensitive than wall time to other load
+            "cpu_median": float(np.median(cpu[1:])) if len(rest) else float("nan"),
             "sum": float(wall.sum()),
             # sweeps that recompiled (jax-moseq's pmap outputs change the jit input shardings)
             "slow_sweeps": int((wall > 5 * np.median(rest)).sum()) if len(rest) else 0,

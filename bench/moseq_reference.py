@@ -5,8 +5,10 @@ Run with the reference environment's Python (``bash bench/make_reference_env.sh`
 never the project's .venv, which has no jax)::
 
     PY=bench/.venv-moseq/bin/python
-    # 1. log joint per group (jax-moseq model_likelihood) + marginal_log_likelihood, as JSON
+    # 1. log joint per group (jax-moseq model_likelihood) + marginal_log_likelihood, as JSON,
+    #    of an .npz model or of a keypoint-moseq checkpoint.h5 snapshot (optionally dumped as .npz)
     $PY bench/moseq_reference.py loglik model.npz -o loglik.json [--per-segment]
+    $PY bench/moseq_reference.py loglik PROJECT/MODEL/checkpoint.h5 [--iteration 550] [--dump m.npz]
     # 2. keypoint-moseq's data pipeline + jax-moseq's init_model (+ optional Gibbs sweeps),
     #    dumped as .npz in jax-moseq's own names and shapes, with its log joint as JSON
     $PY bench/moseq_reference.py init --keypoints /work/shared/data/openfield/keypoints.csv \\
@@ -165,9 +167,29 @@ def per_segment(data: dict, model: dict) -> list[dict]:
     return out
 
 
+def load_checkpoint(path, iteration=None) -> tuple[dict, dict, int]:
+    """A keypoint-moseq checkpoint.h5 snapshot (the last unless ``iteration``): (data, model, it)."""
+    from keypoint_moseq.io import load_checkpoint as kpms_load
+
+    model, data, _, it = kpms_load(path=str(path), iteration=iteration)
+    data = {k: jnp.asarray(v) for k, v in data.items()}
+    model["states"] = {k: jnp.asarray(v, dtype=jnp.int64 if k == "z" else jnp.float64)
+                       for k, v in model["states"].items()}
+    model["params"] = {k: jnp.asarray(v) for k, v in model["params"].items()}
+    model["noise_prior"] = jnp.asarray(model["noise_prior"])
+    model["seed"] = jnp.asarray(model["seed"], dtype=jnp.uint32)
+    return data, model, int(it)
+
+
 def cmd_loglik(args) -> dict:
-    data, model = load_model(args.model)
-    out = {"versions": versions(), "file": str(args.model), **log_joint(data, model)}
+    if args.model.suffix in (".h5", ".hdf5"):
+        data, model, it = load_checkpoint(args.model, args.iteration)
+        if args.dump:
+            save_model(args.dump, data, model)
+    else:
+        data, model = load_model(args.model)
+        it = None
+    out = {"versions": versions(), "file": str(args.model), "iteration": it, **log_joint(data, model)}
     if args.per_segment:
         out["per_segment"] = per_segment(data, model)
     return out
@@ -405,7 +427,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser("loglik", help="log joint per group + marginal log-likelihood of an .npz model")
-    a.add_argument("model", type=Path)
+    a.add_argument("model", type=Path, help=".npz in the layout above, or a keypoint-moseq checkpoint.h5")
+    a.add_argument("--iteration", type=int, help="checkpoint snapshot (default: the last)")
+    a.add_argument("--dump", type=Path, help="also write the checkpoint snapshot as .npz in the layout above")
     a.add_argument("--per-segment", action="store_true", help="also the numbers of each segment alone")
     a.add_argument("-o", "--output", type=Path, help="JSON file (default: stdout)")
     b = sub.add_parser("init", help="keypoint-moseq data pipeline + jax-moseq init_model, dumped as .npz")
