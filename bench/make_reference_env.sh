@@ -24,7 +24,7 @@ import os
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 from importlib import metadata
 names = ["keypoint-moseq", "jax-moseq", "jax", "jaxlib", "dynamax", "numpy", "scipy", "numba",
-         "scikit-learn", "h5py", "pandas", "sleap-io"]
+         "scikit-learn", "h5py", "pandas", "sleap-io", "tfp-nightly"]
 for n in names:
     try:
         print(f"{n}=={metadata.version(n)}")
