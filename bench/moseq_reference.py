@@ -43,26 +43,22 @@ import os
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from importlib import metadata  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import json
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
 
-import numpy as np  # noqa: E402
-
-import jax  # noqa: E402
+import jax
+import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
-import jax.numpy as jnp  # noqa: E402
-import jax.random as jr  # noqa: E402
+import jax.numpy as jnp
 
 INT_HYPPARAMS = {"num_states", "nlags", "latent_dim", "nu_0"}
-STATE_NAMES = ("z", "x", "v", "h", "s")
-PARAM_NAMES = ("Ab", "Q", "pi", "betas", "Cd", "sigmasq")
 
 
 def versions() -> dict:
@@ -95,8 +91,11 @@ def save_model(path, data: dict, model: dict, extra: dict | None = None) -> None
         _flatten(group, model.get(group), flat)
     if model.get("noise_prior") is not None:
         flat["noise_prior"] = np.asarray(model["noise_prior"], dtype=np.float64)
-    flat["seed"] = np.asarray(jax.random.key_data(model["seed"]) if jnp.issubdtype(
-        jnp.asarray(model["seed"]).dtype, jax.dtypes.prng_key) else model["seed"])
+    flat["seed"] = np.asarray(
+        jax.random.key_data(model["seed"])
+        if jnp.issubdtype(jnp.asarray(model["seed"]).dtype, jax.dtypes.prng_key)
+        else model["seed"]
+    )
     _flatten("", extra or {}, flat)
     np.savez(path, **flat)
 
@@ -140,8 +139,12 @@ def log_joint(data: dict, model: dict) -> dict:
     states, params = model["states"], model["params"]
     if "Y" in data:
         ll = keypoint_slds.model_likelihood(
-            {k: data[k] for k in ("Y", "mask")}, states, params, model["hypparams"],
-            model["noise_prior"])
+            {k: data[k] for k in ("Y", "mask")},
+            states,
+            params,
+            model["hypparams"],
+            model["noise_prior"],
+        )
         x = states["x"]
         kind = "keypoint_slds"
     else:
@@ -150,8 +153,12 @@ def log_joint(data: dict, model: dict) -> dict:
         kind = "arhmm"
     groups = {k: float(v) for k, v in ll.items()}
     mll = arhmm.marginal_log_likelihood(data["mask"], x, params["Ab"], params["Q"], params["pi"])
-    return {"model": kind, "log_joint": groups, "log_joint_total": float(sum(groups.values())),
-            "marginal_loglik": float(mll)}
+    return {
+        "model": kind,
+        "log_joint": groups,
+        "log_joint_total": float(sum(groups.values())),
+        "marginal_loglik": float(mll),
+    }
 
 
 def per_segment(data: dict, model: dict) -> list[dict]:
@@ -159,10 +166,10 @@ def per_segment(data: dict, model: dict) -> list[dict]:
     out = []
     n_seg = data["mask"].shape[0]
     for i in range(n_seg):
-        d = {k: v[i:i + 1] for k, v in data.items() if k != "conf"}
-        m = dict(model, states={k: v[i:i + 1] for k, v in model["states"].items()})
+        d = {k: v[i : i + 1] for k, v in data.items() if k != "conf"}
+        m = dict(model, states={k: v[i : i + 1] for k, v in model["states"].items()})
         if np.ndim(model.get("noise_prior", 1.0)) == 3:
-            m["noise_prior"] = model["noise_prior"][i:i + 1]
+            m["noise_prior"] = model["noise_prior"][i : i + 1]
         out.append(log_joint(d, m))
     return out
 
@@ -173,8 +180,10 @@ def load_checkpoint(path, iteration=None) -> tuple[dict, dict, int]:
 
     model, data, _, it = kpms_load(path=str(path), iteration=iteration)
     data = {k: jnp.asarray(v) for k, v in data.items()}
-    model["states"] = {k: jnp.asarray(v, dtype=jnp.int64 if k == "z" else jnp.float64)
-                       for k, v in model["states"].items()}
+    model["states"] = {
+        k: jnp.asarray(v, dtype=jnp.int64 if k == "z" else jnp.float64)
+        for k, v in model["states"].items()
+    }
     model["params"] = {k: jnp.asarray(v) for k, v in model["params"].items()}
     model["noise_prior"] = jnp.asarray(model["noise_prior"])
     model["seed"] = jnp.asarray(model["seed"], dtype=jnp.uint32)
@@ -189,7 +198,12 @@ def cmd_loglik(args) -> dict:
     else:
         data, model = load_model(args.model)
         it = None
-    out = {"versions": versions(), "file": str(args.model), "iteration": it, **log_joint(data, model)}
+    out = {
+        "versions": versions(),
+        "file": str(args.model),
+        "iteration": it,
+        **log_joint(data, model),
+    }
     if args.per_segment:
         out["per_segment"] = per_segment(data, model)
     return out
@@ -203,9 +217,17 @@ def _project_config(bodyparts: list, anterior: list, posterior: list, fps: float
     import keypoint_moseq as kpms
 
     project = tempfile.mkdtemp(prefix="kpms-ref-")
-    kpms.setup_project(project, overwrite=True, bodyparts=bodyparts, use_bodyparts=bodyparts,
-                       skeleton=[], anterior_bodyparts=anterior, posterior_bodyparts=posterior,
-                       fps=fps, video_dir=project)
+    kpms.setup_project(
+        project,
+        overwrite=True,
+        bodyparts=bodyparts,
+        use_bodyparts=bodyparts,
+        skeleton=[],
+        anterior_bodyparts=anterior,
+        posterior_bodyparts=posterior,
+        fps=fps,
+        video_dir=project,
+    )
     if overrides:
         kpms.update_config(project, **overrides)
     return project, kpms.load_config(project)
@@ -225,7 +247,11 @@ def _read_recordings(args) -> tuple[dict, dict, list]:
             Y, conf = Y[None], (None if conf is None else conf[None])
         names = [f"rec{i}" for i in range(len(Y))]
         coords = dict(zip(names, Y))
-        confs = dict(zip(names, conf)) if conf is not None else {n: np.ones(y.shape[:2]) for n, y in coords.items()}
+        confs = (
+            dict(zip(names, conf))
+            if conf is not None
+            else {n: np.ones(y.shape[:2]) for n, y in coords.items()}
+        )
         bodyparts = [f"bp{k}" for k in range(Y.shape[2])]
     coords = {k: np.asarray(v, dtype=np.float64) for k, v in coords.items()}
     confs = {k: np.asarray(v, dtype=np.float64) for k, v in confs.items()}
@@ -243,8 +269,9 @@ def run_sweeps(model: dict, data: dict, n: int, ar_only: bool) -> dict:
     from jax_moseq.models import keypoint_slds
 
     for _ in range(n):
-        model = keypoint_slds.resample_model(data, **model, ar_only=ar_only, jitter=1e-3,
-                                             parallel_message_passing=False)
+        model = keypoint_slds.resample_model(
+            data, **model, ar_only=ar_only, jitter=1e-3, parallel_message_passing=False
+        )
     return model
 
 
@@ -259,7 +286,8 @@ def cmd_init(args) -> dict:
     data, meta = kpms.format_data(coords, confs, **config)
     if not args.keep_sigmasq_loc:
         config["cen_hypparams"]["sigmasq_loc"] = estimate_sigmasq_loc(
-            data["Y"], data["mask"], filter_size=int(config["fps"]))
+            data["Y"], data["mask"], filter_size=int(config["fps"])
+        )
     pca = kpms.fit_pca(**data, **config)
     config["ar_hypparams"]["latent_dim"] = args.latent_dim or latent_dim_for(pca, args.variance)
     if args.num_states:
@@ -276,25 +304,39 @@ def cmd_init(args) -> dict:
     keys, bounds = meta
     extra = {
         "metadata": {"keys": np.asarray(keys, dtype=str).astype("U"), "bounds": np.asarray(bounds)},
-        "pca": {"components": pca.components_, "mean": pca.mean_,
-                "explained_variance_ratio": pca.explained_variance_ratio_},
-        "config": {"conf_threshold": config["conf_threshold"], "fps": config["fps"],
-                   "added_noise_level": config["added_noise_level"],
-                   "conf_pseudocount": config["conf_pseudocount"],
-                   "error_estimator": config["error_estimator"],
-                   "anterior_idxs": np.asarray(config["anterior_idxs"]),
-                   "posterior_idxs": np.asarray(config["posterior_idxs"]),
-                   "bodyparts": np.asarray(bodyparts, dtype="U")},
+        "pca": {
+            "components": pca.components_,
+            "mean": pca.mean_,
+            "explained_variance_ratio": pca.explained_variance_ratio_,
+        },
+        "config": {
+            "conf_threshold": config["conf_threshold"],
+            "fps": config["fps"],
+            "added_noise_level": config["added_noise_level"],
+            "conf_pseudocount": config["conf_pseudocount"],
+            "error_estimator": config["error_estimator"],
+            "anterior_idxs": np.asarray(config["anterior_idxs"]),
+            "posterior_idxs": np.asarray(config["posterior_idxs"]),
+            "bodyparts": np.asarray(bodyparts, dtype="U"),
+        },
     }
     save_model(args.output, dict(data), model, extra)
     data2, model2 = load_model(args.output)
-    out = {"versions": versions(), "file": str(args.output), "bodyparts": bodyparts,
-           "anterior": anterior, "posterior": posterior,
-           "latent_dim": config["ar_hypparams"]["latent_dim"],
-           "sigmasq_loc": config["cen_hypparams"]["sigmasq_loc"],
-           "segments": list(np.asarray(data["mask"]).shape), "frames": int(np.asarray(data["mask"]).sum()),
-           "ar_iters": args.ar_iters, "full_iters": args.full_iters, "sweep_seconds": sweep_seconds,
-           **log_joint(data2, model2)}
+    out = {
+        "versions": versions(),
+        "file": str(args.output),
+        "bodyparts": bodyparts,
+        "anterior": anterior,
+        "posterior": posterior,
+        "latent_dim": config["ar_hypparams"]["latent_dim"],
+        "sigmasq_loc": config["cen_hypparams"]["sigmasq_loc"],
+        "segments": list(np.asarray(data["mask"]).shape),
+        "frames": int(np.asarray(data["mask"]).sum()),
+        "ar_iters": args.ar_iters,
+        "full_iters": args.full_iters,
+        "sweep_seconds": sweep_seconds,
+        **log_joint(data2, model2),
+    }
     return out
 
 
@@ -336,7 +378,7 @@ def numpy_log_joint(data: dict, model: dict) -> dict:
             out["z"] += mask[n, t] * np.log(pi[z[n, t - L - 1], z[n, t - L]])
         lls = np.zeros((T - L, S))
         for t in range(L, T):
-            u = np.concatenate([x[n, t - L:t].reshape(-1), [1.0]])
+            u = np.concatenate([x[n, t - L : t].reshape(-1), [1.0]])
             for j in range(S):
                 lls[t - L, j] = _mvn_logpdf(x[n, t], Ab[j] @ u, Q[j]) * mask[n, t]
             out["x"] += lls[t - L, z[n, t - L]]
@@ -357,20 +399,29 @@ def numpy_log_joint(data: dict, model: dict) -> dict:
         for n in range(n_seg):
             for t in range(T):
                 R = np.eye(D)
-                R[:2, :2] = [[np.cos(h[n, t]), -np.sin(h[n, t])], [np.sin(h[n, t]), np.cos(h[n, t])]]
+                R[:2, :2] = [
+                    [np.cos(h[n, t]), -np.sin(h[n, t])],
+                    [np.sin(h[n, t]), np.cos(h[n, t])],
+                ]
                 ybar = G @ (C @ x[n, t] + d).reshape(K - 1, D)
                 pred = ybar @ R.T + v[n, t]
                 var = s[n, t] * sig
                 err = ((Y[n, t] - pred) ** 2).sum(-1)
-                out["Y"] += mask[n, t] * np.sum(-0.5 * D * np.log(2 * np.pi * var) - err / (2 * var))
-                out["s"] += mask[n, t] * np.sum(-nu_s * s0[n, t] / (2 * s[n, t]) - (1 + nu_s / 2) * np.log(s[n, t]))
+                out["Y"] += mask[n, t] * np.sum(
+                    -0.5 * D * np.log(2 * np.pi * var) - err / (2 * var)
+                )
+                out["s"] += mask[n, t] * np.sum(
+                    -nu_s * s0[n, t] / (2 * s[n, t]) - (1 + nu_s / 2) * np.log(s[n, t])
+                )
                 if t >= 1:
                     dv = ((v[n, t] - v[n, t - 1]) ** 2).sum()
                     out["v"] += mask[n, t] * (-0.5 * D * np.log(2 * np.pi * sl) - dv / (2 * sl))
     return {"log_joint": out, "marginal_loglik": float(mll)}
 
 
-def synthetic_recordings(seed: int = 0, T: int = 90, K: int = 5, R: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def synthetic_recordings(
+    seed: int = 0, T: int = 90, K: int = 5, R: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
     """R recordings of K body parts in 2-D: a body that turns and walks, with jitter and some
     low-confidence points; small enough for the loop transcription above."""
     rng = np.random.default_rng(seed)
@@ -382,9 +433,16 @@ def synthetic_recordings(seed: int = 0, T: int = 90, K: int = 5, R: int = 2) -> 
         bend = 3 * np.sin(np.arange(T) / 7.0 + r)[:, None] * np.linspace(-1, 1, K)[None]
         body = shape[None].repeat(T, 0)
         body[..., 1] += bend
-        rot = np.stack([np.stack([np.cos(heading), -np.sin(heading)], -1),
-                        np.stack([np.sin(heading), np.cos(heading)], -1)], -2)
-        Y[r] = np.einsum("tij,tkj->tki", rot, body) + centre[:, None] + rng.normal(0, 0.5, (T, K, 2))
+        rot = np.stack(
+            [
+                np.stack([np.cos(heading), -np.sin(heading)], -1),
+                np.stack([np.sin(heading), np.cos(heading)], -1),
+            ],
+            -2,
+        )
+        Y[r] = (
+            np.einsum("tij,tkj->tki", rot, body) + centre[:, None] + rng.normal(0, 0.5, (T, K, 2))
+        )
     conf = rng.uniform(0.6, 1.0, (R, T, K))
     conf[rng.random((R, T, K)) < 0.05] = 0.05
     return Y, conf
@@ -394,30 +452,62 @@ def cmd_selftest(args) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="moseq-ref-selftest-"))
     Y, conf = synthetic_recordings()
     np.savez(tmp / "rec.npz", Y=Y, conf=conf)
-    ns = argparse.Namespace(keypoints=None, format=None, data=tmp / "rec.npz", fps=30.0,
-                            anterior=["bp4"], posterior=["bp0"], keep_sigmasq_loc=False,
-                            latent_dim=3, variance=0.9, num_states=6, kappa_ar=1e2, kappa_full=1e2,
-                            ar_iters=3, full_iters=3, output=tmp / "model.npz")
+    ns = argparse.Namespace(
+        keypoints=None,
+        format=None,
+        data=tmp / "rec.npz",
+        fps=30.0,
+        anterior=["bp4"],
+        posterior=["bp0"],
+        keep_sigmasq_loc=False,
+        latent_dim=3,
+        variance=0.9,
+        num_states=6,
+        kappa_ar=1e2,
+        kappa_full=1e2,
+        ar_iters=3,
+        full_iters=3,
+        output=tmp / "model.npz",
+    )
     init = cmd_init(ns)
     data, model = load_model(ns.output)
     ref = log_joint(data, model)
     mine = numpy_log_joint(data, model)
-    rel = {k: abs(ref["log_joint"][k] - mine["log_joint"][k]) / max(1.0, abs(mine["log_joint"][k]))
-           for k in mine["log_joint"]}
-    rel["marginal_loglik"] = abs(ref["marginal_loglik"] - mine["marginal_loglik"]) / abs(mine["marginal_loglik"])
+    rel = {
+        k: abs(ref["log_joint"][k] - mine["log_joint"][k]) / max(1.0, abs(mine["log_joint"][k]))
+        for k in mine["log_joint"]
+    }
+    rel["marginal_loglik"] = abs(ref["marginal_loglik"] - mine["marginal_loglik"]) / abs(
+        mine["marginal_loglik"]
+    )
     # the same on an ARHMM-only file (x as data)
     ar_file = tmp / "arhmm.npz"
-    np.savez(ar_file, **{"data/x": np.asarray(model["states"]["x"]), "data/mask": np.asarray(data["mask"]),
-                         "states/z": np.asarray(model["states"]["z"]),
-                         **{f"params/{k}": np.asarray(model["params"][k]) for k in ("Ab", "Q", "pi", "betas")}})
+    np.savez(
+        ar_file,
+        **{
+            "data/x": np.asarray(model["states"]["x"]),
+            "data/mask": np.asarray(data["mask"]),
+            "states/z": np.asarray(model["states"]["z"]),
+            **{f"params/{k}": np.asarray(model["params"][k]) for k in ("Ab", "Q", "pi", "betas")},
+        },
+    )
     d_ar, m_ar = load_model(ar_file)
     ref_ar, mine_ar = log_joint(d_ar, m_ar), numpy_log_joint(d_ar, m_ar)
     for k in ("z", "x"):
-        rel[f"arhmm_{k}"] = abs(ref_ar["log_joint"][k] - mine_ar["log_joint"][k]) / max(1.0, abs(mine_ar["log_joint"][k]))
+        rel[f"arhmm_{k}"] = abs(ref_ar["log_joint"][k] - mine_ar["log_joint"][k]) / max(
+            1.0, abs(mine_ar["log_joint"][k])
+        )
     worst = max(rel.values())
-    return {"versions": versions(), "init": init, "jax_moseq": ref, "numpy": mine,
-            "arhmm_file": {"jax_moseq": ref_ar, "numpy": mine_ar}, "relative_difference": rel,
-            "max_relative_difference": worst, "passed": bool(worst < 1e-10)}
+    return {
+        "versions": versions(),
+        "init": init,
+        "jax_moseq": ref,
+        "numpy": mine,
+        "arhmm_file": {"jax_moseq": ref_ar, "numpy": mine_ar},
+        "relative_difference": rel,
+        "max_relative_difference": worst,
+        "passed": bool(worst < 1e-10),
+    }
 
 
 # ----------------------------------------------------------------------------- CLI
@@ -426,32 +516,59 @@ def cmd_selftest(args) -> dict:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = p.add_subparsers(dest="cmd", required=True)
-    a = sub.add_parser("loglik", help="log joint per group + marginal log-likelihood of an .npz model")
-    a.add_argument("model", type=Path, help=".npz in the layout above, or a keypoint-moseq checkpoint.h5")
+    a = sub.add_parser(
+        "loglik", help="log joint per group + marginal log-likelihood of an .npz model"
+    )
+    a.add_argument(
+        "model", type=Path, help=".npz in the layout above, or a keypoint-moseq checkpoint.h5"
+    )
     a.add_argument("--iteration", type=int, help="checkpoint snapshot (default: the last)")
-    a.add_argument("--dump", type=Path, help="also write the checkpoint snapshot as .npz in the layout above")
-    a.add_argument("--per-segment", action="store_true", help="also the numbers of each segment alone")
+    a.add_argument(
+        "--dump", type=Path, help="also write the checkpoint snapshot as .npz in the layout above"
+    )
+    a.add_argument(
+        "--per-segment", action="store_true", help="also the numbers of each segment alone"
+    )
     a.add_argument("-o", "--output", type=Path, help="JSON file (default: stdout)")
-    b = sub.add_parser("init", help="keypoint-moseq data pipeline + jax-moseq init_model, dumped as .npz")
+    b = sub.add_parser(
+        "init", help="keypoint-moseq data pipeline + jax-moseq init_model, dumped as .npz"
+    )
     src = b.add_mutually_exclusive_group(required=True)
     src.add_argument("--keypoints", help="pose file(s) keypoint-moseq's load_keypoints reads")
     src.add_argument("--data", type=Path, help=".npz with Y (R,T,K,D) or (T,K,D) and optional conf")
-    b.add_argument("--format", default="deeplabcut", help="load_keypoints format (deeplabcut, sleap, ...)")
-    b.add_argument("--fps", type=float, default=30.0, help="frames per second (config fps, sigmasq_loc filter)")
+    b.add_argument(
+        "--format", default="deeplabcut", help="load_keypoints format (deeplabcut, sleap, ...)"
+    )
+    b.add_argument(
+        "--fps", type=float, default=30.0, help="frames per second (config fps, sigmasq_loc filter)"
+    )
     b.add_argument("--anterior", nargs="+", help="anterior body parts (default: the first)")
     b.add_argument("--posterior", nargs="+", help="posterior body parts (default: the last)")
-    b.add_argument("--latent-dim", type=int, help="latent_dim (default: PCs for --variance, at most 10)")
+    b.add_argument(
+        "--latent-dim", type=int, help="latent_dim (default: PCs for --variance, at most 10)"
+    )
     b.add_argument("--variance", type=float, default=0.9, help="explained variance for latent_dim")
     b.add_argument("--num-states", type=int, help="num_states (default: the config's 100)")
-    b.add_argument("--keep-sigmasq-loc", action="store_true",
-                   help="keep the config's sigmasq_loc 0.5 instead of estimate_sigmasq_loc (the tutorial's step)")
+    b.add_argument(
+        "--keep-sigmasq-loc",
+        action="store_true",
+        help="keep the config's sigmasq_loc 0.5 instead of estimate_sigmasq_loc (the tutorial's step)",
+    )
     b.add_argument("--kappa-ar", type=float, default=1e6, help="kappa for the AR-only sweeps")
     b.add_argument("--kappa-full", type=float, default=1e4, help="kappa for the full-model sweeps")
     b.add_argument("--ar-iters", type=int, default=0, help="AR-only Gibbs sweeps after init")
     b.add_argument("--full-iters", type=int, default=0, help="full-model Gibbs sweeps after those")
-    b.add_argument("-o", "--output", type=Path, required=True, help=".npz to write (JSON goes to stdout or --json)")
+    b.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help=".npz to write (JSON goes to stdout or --json)",
+    )
     b.add_argument("--json", type=Path, help="JSON file for the summary and log joint")
-    c = sub.add_parser("selftest", help="tiny synthetic problem: jax-moseq against a numpy transcription")
+    c = sub.add_parser(
+        "selftest", help="tiny synthetic problem: jax-moseq against a numpy transcription"
+    )
     c.add_argument("-o", "--output", type=Path, help="JSON file (default: stdout)")
     return p
 
