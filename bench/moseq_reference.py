@@ -1,0 +1,588 @@
+"""Reference numbers from MoSeq's own code: jax-moseq 0.3.7's log joint and ARHMM marginal
+log-likelihood at given values, and jax-moseq's own initialisation dumped for reuse.
+
+Run with the reference environment's Python (``bash bench/make_reference_env.sh`` builds it;
+never the project's .venv, which has no jax)::
+
+    PY=bench/.venv-moseq/bin/python
+    # 1. log joint per group (jax-moseq model_likelihood) + marginal_log_likelihood, as JSON,
+    #    of an .npz model or of a keypoint-moseq checkpoint.h5 snapshot (optionally dumped as .npz)
+    $PY bench/moseq_reference.py loglik model.npz -o loglik.json [--per-segment]
+    $PY bench/moseq_reference.py loglik PROJECT/MODEL/checkpoint.h5 [--iteration 550] [--dump m.npz]
+    # 2. keypoint-moseq's data pipeline + jax-moseq's init_model (+ optional Gibbs sweeps),
+    #    dumped as .npz in jax-moseq's own names and shapes, with its log joint as JSON
+    $PY bench/moseq_reference.py init --keypoints /work/shared/data/openfield/keypoints.csv \\
+        --format deeplabcut --fps 30 --anterior snout --posterior tailbase \\
+        [--ar-iters 5] [--full-iters 5] -o openfield_model.npz
+    $PY bench/moseq_reference.py init --data recordings.npz -o model.npz   # Y (R,T,K,D), conf
+    # 3. self-test on a tiny synthetic problem: init, sweeps, dump, reload, log joint by
+    #    jax-moseq and by an independent numpy transcription of docs/moseq_reference.md
+    $PY bench/moseq_reference.py selftest [-o selftest.json]
+
+The .npz layout (every array float64 or int64, names as in jax-moseq's model dict):
+``data/Y`` (N_seg, T, K, D), ``data/conf`` (N_seg, T, K), ``data/mask`` (N_seg, T);
+``states/z`` (N_seg, T - L) int, ``states/x`` (N_seg, T, M), ``states/v`` (N_seg, T, D),
+``states/h`` (N_seg, T), ``states/s`` (N_seg, T, K); ``params/Ab`` (S, M, M L + 1),
+``params/Q`` (S, M, M), ``params/pi`` (S, S), ``params/betas`` (S,), ``params/Cd``
+((K - 1) D, M + 1), ``params/sigmasq`` (K,); ``noise_prior`` (N_seg, T, K) (s_0);
+``hypparams/<group>/<name>`` for trans_hypparams (num_states, gamma, alpha, kappa),
+ar_hypparams (latent_dim, nlags, S_0_scale, K_0_scale, S_0, K_0, M_0, nu_0, num_states),
+obs_hypparams (sigmasq_0, sigmasq_C, nu_sigma, nu_s), cen_hypparams (sigmasq_loc);
+``seed`` (the JAX key); ``init`` writes also ``metadata/keys``, ``metadata/bounds`` (segment
+(start, end) frames per recording), ``pca/components``, ``pca/mean``,
+``pca/explained_variance_ratio`` and ``config/*`` (conf_threshold, error_estimator slope and
+intercept, anterior_idxs, posterior_idxs, fps, added_noise_level, conf_pseudocount).
+An ARHMM-only file (no ``data/Y``) has ``data/x`` (N_seg, T, M) and ``data/mask``, ``states/z``,
+``params/Ab, Q, pi, betas`` and trans/ar hypparams; its log joint has the groups z and x.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+os.environ.setdefault("JAX_ENABLE_X64", "1")
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+import jax
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+
+import jax.numpy as jnp
+
+INT_HYPPARAMS = {"num_states", "nlags", "latent_dim", "nu_0"}
+
+
+def versions() -> dict:
+    out = {}
+    for name in ("jax-moseq", "keypoint-moseq", "jax", "jaxlib", "dynamax", "numpy"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    out["x64"] = bool(jax.config.jax_enable_x64)
+    return out
+
+
+# ----------------------------------------------------------------------------- .npz model files
+
+
+def _flatten(prefix: str, tree, out: dict) -> None:
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            _flatten(f"{prefix}/{key}" if prefix else str(key), value, out)
+    elif tree is not None:
+        out[prefix] = np.asarray(jax.device_get(tree))
+
+
+def save_model(path, data: dict, model: dict, extra: dict | None = None) -> None:
+    """Write data and a jax-moseq model dict (states, params, hypparams, noise_prior, seed)."""
+    flat: dict = {}
+    _flatten("data", {k: v for k, v in data.items() if v is not None}, flat)
+    for group in ("states", "params", "hypparams"):
+        _flatten(group, model.get(group), flat)
+    if model.get("noise_prior") is not None:
+        flat["noise_prior"] = np.asarray(model["noise_prior"], dtype=np.float64)
+    flat["seed"] = np.asarray(
+        jax.random.key_data(model["seed"])
+        if jnp.issubdtype(jnp.asarray(model["seed"]).dtype, jax.dtypes.prng_key)
+        else model["seed"]
+    )
+    _flatten("", extra or {}, flat)
+    np.savez(path, **flat)
+
+
+def load_model(path) -> tuple[dict, dict]:
+    """Read a file written by :func:`save_model` (or by hand in its layout): (data, model)."""
+    with np.load(path, allow_pickle=False) as f:
+        flat = {k: f[k] for k in f.files}
+    model: dict = {"states": {}, "params": {}, "hypparams": {}}
+    data: dict = {}
+    for key, value in flat.items():
+        parts = key.split("/")
+        if parts[0] == "data":
+            data[parts[1]] = jnp.asarray(value)
+        elif parts[0] in ("states", "params"):
+            dtype = jnp.int64 if parts[1] == "z" else jnp.float64
+            model[parts[0]][parts[1]] = jnp.asarray(value, dtype=dtype)
+        elif parts[0] == "hypparams":
+            group = model["hypparams"].setdefault(parts[1], {})
+            if value.ndim == 0:
+                value = int(value) if parts[2] in INT_HYPPARAMS else float(value)
+            else:
+                value = jnp.asarray(value)
+            group[parts[2]] = value
+        elif key == "noise_prior":
+            model["noise_prior"] = jnp.asarray(value)
+        elif key == "seed":
+            model["seed"] = jnp.asarray(value, dtype=jnp.uint32)
+    if "mask" not in data:
+        raise ValueError(f"{path}: no data/mask array; see this script's docstring for the layout")
+    return data, model
+
+
+# ----------------------------------------------------------------------------- log joint
+
+
+def log_joint(data: dict, model: dict) -> dict:
+    """jax-moseq's model_likelihood per group and the ARHMM marginal log-likelihood."""
+    from jax_moseq.models import arhmm, keypoint_slds
+
+    states, params = model["states"], model["params"]
+    if "Y" in data:
+        ll = keypoint_slds.model_likelihood(
+            {k: data[k] for k in ("Y", "mask")},
+            states,
+            params,
+            model["hypparams"],
+            model["noise_prior"],
+        )
+        x = states["x"]
+        kind = "keypoint_slds"
+    else:
+        ll = arhmm.model_likelihood({"x": data["x"], "mask": data["mask"]}, states, params)
+        x = data["x"]
+        kind = "arhmm"
+    groups = {k: float(v) for k, v in ll.items()}
+    mll = arhmm.marginal_log_likelihood(data["mask"], x, params["Ab"], params["Q"], params["pi"])
+    return {
+        "model": kind,
+        "log_joint": groups,
+        "log_joint_total": float(sum(groups.values())),
+        "marginal_loglik": float(mll),
+    }
+
+
+def per_segment(data: dict, model: dict) -> list[dict]:
+    """The same numbers for each segment alone (slices of every per-segment array)."""
+    out = []
+    n_seg = data["mask"].shape[0]
+    for i in range(n_seg):
+        d = {k: v[i : i + 1] for k, v in data.items() if k != "conf"}
+        m = dict(model, states={k: v[i : i + 1] for k, v in model["states"].items()})
+        if np.ndim(model.get("noise_prior", 1.0)) == 3:
+            m["noise_prior"] = model["noise_prior"][i : i + 1]
+        out.append(log_joint(d, m))
+    return out
+
+
+def load_checkpoint(path, iteration=None) -> tuple[dict, dict, int]:
+    """A keypoint-moseq checkpoint.h5 snapshot (the last unless ``iteration``): (data, model, it)."""
+    from keypoint_moseq.io import load_checkpoint as kpms_load
+
+    model, data, _, it = kpms_load(path=str(path), iteration=iteration)
+    data = {k: jnp.asarray(v) for k, v in data.items()}
+    model["states"] = {
+        k: jnp.asarray(v, dtype=jnp.int64 if k == "z" else jnp.float64)
+        for k, v in model["states"].items()
+    }
+    model["params"] = {k: jnp.asarray(v) for k, v in model["params"].items()}
+    model["noise_prior"] = jnp.asarray(model["noise_prior"])
+    model["seed"] = jnp.asarray(model["seed"], dtype=jnp.uint32)
+    return data, model, int(it)
+
+
+def cmd_loglik(args) -> dict:
+    if args.model.suffix in (".h5", ".hdf5"):
+        data, model, it = load_checkpoint(args.model, args.iteration)
+        if args.dump:
+            save_model(args.dump, data, model)
+    else:
+        data, model = load_model(args.model)
+        it = None
+    out = {
+        "versions": versions(),
+        "file": str(args.model),
+        "iteration": it,
+        **log_joint(data, model),
+    }
+    if args.per_segment:
+        out["per_segment"] = per_segment(data, model)
+    return out
+
+
+# ----------------------------------------------------------------------------- init
+
+
+def _project_config(bodyparts: list, anterior: list, posterior: list, fps: float, **overrides):
+    """keypoint-moseq's config (its generate_config defaults) for these body parts."""
+    import keypoint_moseq as kpms
+
+    project = tempfile.mkdtemp(prefix="kpms-ref-")
+    kpms.setup_project(
+        project,
+        overwrite=True,
+        bodyparts=bodyparts,
+        use_bodyparts=bodyparts,
+        skeleton=[],
+        anterior_bodyparts=anterior,
+        posterior_bodyparts=posterior,
+        fps=fps,
+        video_dir=project,
+    )
+    if overrides:
+        kpms.update_config(project, **overrides)
+    return project, kpms.load_config(project)
+
+
+def _read_recordings(args) -> tuple[dict, dict, list]:
+    """(coordinates, confidences, bodyparts) from a pose file or an .npz of recordings."""
+    import keypoint_moseq as kpms
+
+    if args.keypoints:
+        coords, confs, bodyparts = kpms.load_keypoints(args.keypoints, args.format)
+    else:
+        with np.load(args.data, allow_pickle=False) as f:
+            Y = np.asarray(f["Y"], dtype=np.float64)
+            conf = np.asarray(f["conf"], dtype=np.float64) if "conf" in f.files else None
+        if Y.ndim == 3:
+            Y, conf = Y[None], (None if conf is None else conf[None])
+        names = [f"rec{i}" for i in range(len(Y))]
+        coords = dict(zip(names, Y))
+        confs = (
+            dict(zip(names, conf))
+            if conf is not None
+            else {n: np.ones(y.shape[:2]) for n, y in coords.items()}
+        )
+        bodyparts = [f"bp{k}" for k in range(Y.shape[2])]
+    coords = {k: np.asarray(v, dtype=np.float64) for k, v in coords.items()}
+    confs = {k: np.asarray(v, dtype=np.float64) for k, v in confs.items()}
+    return coords, confs, list(bodyparts)
+
+
+def latent_dim_for(pca, variance: float) -> int:
+    """The tutorial's rule: the number of PCs explaining ``variance`` of the variance, at most 10."""
+    cs = np.cumsum(pca.explained_variance_ratio_)
+    return int(min(10, np.searchsorted(cs, variance) + 1))
+
+
+def run_sweeps(model: dict, data: dict, n: int, ar_only: bool) -> dict:
+    """n Gibbs sweeps of jax-moseq's keypoint_slds.resample_model, as fit_model runs them on CPU."""
+    from jax_moseq.models import keypoint_slds
+
+    for _ in range(n):
+        model = keypoint_slds.resample_model(
+            data, **model, ar_only=ar_only, jitter=1e-3, parallel_message_passing=False
+        )
+    return model
+
+
+def cmd_init(args) -> dict:
+    import keypoint_moseq as kpms
+    from keypoint_moseq.util import estimate_sigmasq_loc
+
+    coords, confs, bodyparts = _read_recordings(args)
+    anterior = args.anterior or [bodyparts[0]]
+    posterior = args.posterior or [bodyparts[-1]]
+    _, config = _project_config(bodyparts, anterior, posterior, args.fps)
+    data, meta = kpms.format_data(coords, confs, **config)
+    if not args.keep_sigmasq_loc:
+        config["cen_hypparams"]["sigmasq_loc"] = estimate_sigmasq_loc(
+            data["Y"], data["mask"], filter_size=int(config["fps"])
+        )
+    pca = kpms.fit_pca(**data, **config)
+    config["ar_hypparams"]["latent_dim"] = args.latent_dim or latent_dim_for(pca, args.variance)
+    if args.num_states:
+        config["trans_hypparams"]["num_states"] = args.num_states
+    model = kpms.init_model(data, pca=pca, **config)
+    model = kpms.update_hypparams(model, kappa=float(args.kappa_ar))
+    t0 = time.perf_counter()
+    if args.ar_iters:
+        model = run_sweeps(model, data, args.ar_iters, ar_only=True)
+    if args.full_iters:
+        model = kpms.update_hypparams(model, kappa=float(args.kappa_full))
+        model = run_sweeps(model, data, args.full_iters, ar_only=False)
+    sweep_seconds = time.perf_counter() - t0
+    keys, bounds = meta
+    extra = {
+        "metadata": {"keys": np.asarray(keys, dtype=str).astype("U"), "bounds": np.asarray(bounds)},
+        "pca": {
+            "components": pca.components_,
+            "mean": pca.mean_,
+            "explained_variance_ratio": pca.explained_variance_ratio_,
+        },
+        "config": {
+            "conf_threshold": config["conf_threshold"],
+            "fps": config["fps"],
+            "added_noise_level": config["added_noise_level"],
+            "conf_pseudocount": config["conf_pseudocount"],
+            "error_estimator": config["error_estimator"],
+            "anterior_idxs": np.asarray(config["anterior_idxs"]),
+            "posterior_idxs": np.asarray(config["posterior_idxs"]),
+            "bodyparts": np.asarray(bodyparts, dtype="U"),
+        },
+    }
+    save_model(args.output, dict(data), model, extra)
+    data2, model2 = load_model(args.output)
+    out = {
+        "versions": versions(),
+        "file": str(args.output),
+        "bodyparts": bodyparts,
+        "anterior": anterior,
+        "posterior": posterior,
+        "latent_dim": config["ar_hypparams"]["latent_dim"],
+        "sigmasq_loc": config["cen_hypparams"]["sigmasq_loc"],
+        "segments": list(np.asarray(data["mask"]).shape),
+        "frames": int(np.asarray(data["mask"]).sum()),
+        "ar_iters": args.ar_iters,
+        "full_iters": args.full_iters,
+        "sweep_seconds": sweep_seconds,
+        **log_joint(data2, model2),
+    }
+    return out
+
+
+# ----------------------------------------------------------------------------- self-test
+
+
+def helmert(k: int) -> np.ndarray:
+    """(k, k-1) centring basis, as docs/moseq_reference.md writes it out."""
+    g = np.zeros((k, k - 1))
+    for j in range(k - 1):
+        g[: j + 1, j] = -1.0 / np.sqrt((j + 1) * (j + 2))
+        g[j + 1, j] = np.sqrt((j + 1) / (j + 2))
+    return g
+
+
+def _mvn_logpdf(x, mu, cov):
+    from scipy.stats import multivariate_normal
+
+    return multivariate_normal(mu, cov).logpdf(x)
+
+
+def numpy_log_joint(data: dict, model: dict) -> dict:
+    """Independent transcription (numpy/scipy, loops) of the log joint and marginal."""
+    from scipy.special import logsumexp
+
+    st = {k: np.asarray(v) for k, v in model["states"].items()}
+    pr = {k: np.asarray(v) for k, v in model["params"].items()}
+    hyp = model["hypparams"]
+    mask = np.asarray(data["mask"])
+    x, z, Ab, Q, pi = st.get("x", np.asarray(data.get("x"))), st["z"], pr["Ab"], pr["Q"], pr["pi"]
+    n_seg, T = mask.shape
+    M = Ab.shape[1]
+    L = Ab.shape[2] // M
+    S = pi.shape[0]
+    out = {"z": 0.0, "x": 0.0}
+    mll = 0.0
+    for n in range(n_seg):
+        for t in range(L + 1, T):
+            out["z"] += mask[n, t] * np.log(pi[z[n, t - L - 1], z[n, t - L]])
+        lls = np.zeros((T - L, S))
+        for t in range(L, T):
+            u = np.concatenate([x[n, t - L : t].reshape(-1), [1.0]])
+            for j in range(S):
+                lls[t - L, j] = _mvn_logpdf(x[n, t], Ab[j] @ u, Q[j]) * mask[n, t]
+            out["x"] += lls[t - L, z[n, t - L]]
+        alpha = np.full(S, -np.log(S)) + lls[0]
+        for i in range(1, T - L):
+            alpha = logsumexp(alpha[:, None] + np.log(pi), axis=0) + lls[i]
+        mll += logsumexp(alpha)
+    if "Y" in data:
+        Y = np.asarray(data["Y"])
+        K, D = Y.shape[-2:]
+        G = helmert(K)
+        C, d = pr["Cd"][:, :-1], pr["Cd"][:, -1]
+        s, v, h, sig = st["s"], st["v"], st["h"], pr["sigmasq"]
+        s0 = np.broadcast_to(np.asarray(model["noise_prior"]), s.shape)
+        nu_s = hyp["obs_hypparams"]["nu_s"]
+        sl = hyp["cen_hypparams"]["sigmasq_loc"]
+        out.update(Y=0.0, s=0.0, v=0.0)
+        for n in range(n_seg):
+            for t in range(T):
+                R = np.eye(D)
+                R[:2, :2] = [
+                    [np.cos(h[n, t]), -np.sin(h[n, t])],
+                    [np.sin(h[n, t]), np.cos(h[n, t])],
+                ]
+                ybar = G @ (C @ x[n, t] + d).reshape(K - 1, D)
+                pred = ybar @ R.T + v[n, t]
+                var = s[n, t] * sig
+                err = ((Y[n, t] - pred) ** 2).sum(-1)
+                out["Y"] += mask[n, t] * np.sum(
+                    -0.5 * D * np.log(2 * np.pi * var) - err / (2 * var)
+                )
+                out["s"] += mask[n, t] * np.sum(
+                    -nu_s * s0[n, t] / (2 * s[n, t]) - (1 + nu_s / 2) * np.log(s[n, t])
+                )
+                if t >= 1:
+                    dv = ((v[n, t] - v[n, t - 1]) ** 2).sum()
+                    out["v"] += mask[n, t] * (-0.5 * D * np.log(2 * np.pi * sl) - dv / (2 * sl))
+    return {"log_joint": out, "marginal_loglik": float(mll)}
+
+
+def synthetic_recordings(
+    seed: int = 0, T: int = 90, K: int = 5, R: int = 2
+) -> tuple[np.ndarray, np.ndarray]:
+    """R recordings of K body parts in 2-D: a body that turns and walks, with jitter and some
+    low-confidence points; small enough for the loop transcription above."""
+    rng = np.random.default_rng(seed)
+    shape = np.stack([np.linspace(-20, 20, K), 4 * np.sin(np.linspace(0, np.pi, K))], axis=1)
+    Y = np.zeros((R, T, K, 2))
+    for r in range(R):
+        heading = np.cumsum(rng.normal(0, 0.05, T))
+        centre = np.cumsum(rng.normal(0, 1.0, (T, 2)), axis=0) + 100
+        bend = 3 * np.sin(np.arange(T) / 7.0 + r)[:, None] * np.linspace(-1, 1, K)[None]
+        body = shape[None].repeat(T, 0)
+        body[..., 1] += bend
+        rot = np.stack(
+            [
+                np.stack([np.cos(heading), -np.sin(heading)], -1),
+                np.stack([np.sin(heading), np.cos(heading)], -1),
+            ],
+            -2,
+        )
+        Y[r] = (
+            np.einsum("tij,tkj->tki", rot, body) + centre[:, None] + rng.normal(0, 0.5, (T, K, 2))
+        )
+    conf = rng.uniform(0.6, 1.0, (R, T, K))
+    conf[rng.random((R, T, K)) < 0.05] = 0.05
+    return Y, conf
+
+
+def cmd_selftest(args) -> dict:
+    tmp = Path(tempfile.mkdtemp(prefix="moseq-ref-selftest-"))
+    Y, conf = synthetic_recordings()
+    np.savez(tmp / "rec.npz", Y=Y, conf=conf)
+    ns = argparse.Namespace(
+        keypoints=None,
+        format=None,
+        data=tmp / "rec.npz",
+        fps=30.0,
+        anterior=["bp4"],
+        posterior=["bp0"],
+        keep_sigmasq_loc=False,
+        latent_dim=3,
+        variance=0.9,
+        num_states=6,
+        kappa_ar=1e2,
+        kappa_full=1e2,
+        ar_iters=3,
+        full_iters=3,
+        output=tmp / "model.npz",
+    )
+    init = cmd_init(ns)
+    data, model = load_model(ns.output)
+    ref = log_joint(data, model)
+    mine = numpy_log_joint(data, model)
+    rel = {
+        k: abs(ref["log_joint"][k] - mine["log_joint"][k]) / max(1.0, abs(mine["log_joint"][k]))
+        for k in mine["log_joint"]
+    }
+    rel["marginal_loglik"] = abs(ref["marginal_loglik"] - mine["marginal_loglik"]) / abs(
+        mine["marginal_loglik"]
+    )
+    # the same on an ARHMM-only file (x as data)
+    ar_file = tmp / "arhmm.npz"
+    np.savez(
+        ar_file,
+        **{
+            "data/x": np.asarray(model["states"]["x"]),
+            "data/mask": np.asarray(data["mask"]),
+            "states/z": np.asarray(model["states"]["z"]),
+            **{f"params/{k}": np.asarray(model["params"][k]) for k in ("Ab", "Q", "pi", "betas")},
+        },
+    )
+    d_ar, m_ar = load_model(ar_file)
+    ref_ar, mine_ar = log_joint(d_ar, m_ar), numpy_log_joint(d_ar, m_ar)
+    for k in ("z", "x"):
+        rel[f"arhmm_{k}"] = abs(ref_ar["log_joint"][k] - mine_ar["log_joint"][k]) / max(
+            1.0, abs(mine_ar["log_joint"][k])
+        )
+    worst = max(rel.values())
+    return {
+        "versions": versions(),
+        "init": init,
+        "jax_moseq": ref,
+        "numpy": mine,
+        "arhmm_file": {"jax_moseq": ref_ar, "numpy": mine_ar},
+        "relative_difference": rel,
+        "max_relative_difference": worst,
+        "passed": bool(worst < 1e-10),
+    }
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    a = sub.add_parser(
+        "loglik", help="log joint per group + marginal log-likelihood of an .npz model"
+    )
+    a.add_argument(
+        "model", type=Path, help=".npz in the layout above, or a keypoint-moseq checkpoint.h5"
+    )
+    a.add_argument("--iteration", type=int, help="checkpoint snapshot (default: the last)")
+    a.add_argument(
+        "--dump", type=Path, help="also write the checkpoint snapshot as .npz in the layout above"
+    )
+    a.add_argument(
+        "--per-segment", action="store_true", help="also the numbers of each segment alone"
+    )
+    a.add_argument("-o", "--output", type=Path, help="JSON file (default: stdout)")
+    b = sub.add_parser(
+        "init", help="keypoint-moseq data pipeline + jax-moseq init_model, dumped as .npz"
+    )
+    src = b.add_mutually_exclusive_group(required=True)
+    src.add_argument("--keypoints", help="pose file(s) keypoint-moseq's load_keypoints reads")
+    src.add_argument("--data", type=Path, help=".npz with Y (R,T,K,D) or (T,K,D) and optional conf")
+    b.add_argument(
+        "--format", default="deeplabcut", help="load_keypoints format (deeplabcut, sleap, ...)"
+    )
+    b.add_argument(
+        "--fps", type=float, default=30.0, help="frames per second (config fps, sigmasq_loc filter)"
+    )
+    b.add_argument("--anterior", nargs="+", help="anterior body parts (default: the first)")
+    b.add_argument("--posterior", nargs="+", help="posterior body parts (default: the last)")
+    b.add_argument(
+        "--latent-dim", type=int, help="latent_dim (default: PCs for --variance, at most 10)"
+    )
+    b.add_argument("--variance", type=float, default=0.9, help="explained variance for latent_dim")
+    b.add_argument("--num-states", type=int, help="num_states (default: the config's 100)")
+    b.add_argument(
+        "--keep-sigmasq-loc",
+        action="store_true",
+        help="keep the config's sigmasq_loc 0.5 instead of estimate_sigmasq_loc (the tutorial's step)",
+    )
+    b.add_argument("--kappa-ar", type=float, default=1e6, help="kappa for the AR-only sweeps")
+    b.add_argument("--kappa-full", type=float, default=1e4, help="kappa for the full-model sweeps")
+    b.add_argument("--ar-iters", type=int, default=0, help="AR-only Gibbs sweeps after init")
+    b.add_argument("--full-iters", type=int, default=0, help="full-model Gibbs sweeps after those")
+    b.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        help=".npz to write (JSON goes to stdout or --json)",
+    )
+    b.add_argument("--json", type=Path, help="JSON file for the summary and log joint")
+    c = sub.add_parser(
+        "selftest", help="tiny synthetic problem: jax-moseq against a numpy transcription"
+    )
+    c.add_argument("-o", "--output", type=Path, help="JSON file (default: stdout)")
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    out = {"loglik": cmd_loglik, "init": cmd_init, "selftest": cmd_selftest}[args.cmd](args)
+    text = json.dumps(out, indent=1, default=lambda o: np.asarray(o).tolist())
+    target = getattr(args, "json", None) or (args.output if args.cmd != "init" else None)
+    if target:
+        Path(target).write_text(text + "\n")
+    print(text)
+    return 0 if out.get("passed", True) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
