@@ -16,7 +16,7 @@ from .. import fitting
 from ..fitting import DEFAULT_TOL, SufficientStats
 from ..inference import forward_backward, sample_states
 from ._hmm_inference import HMMInferenceMixin
-from .fit_result import DEFAULT_START_ITERS, FitResult, check_fit_arguments
+from .fit_result import DEFAULT_START_ITERS, FitResult, check_fit_arguments, restart_start
 from .observations import get_observation_class
 from .observations.base import ObservationModel
 from .portable import describe_model, model_from_description, sequence_stats
@@ -294,12 +294,17 @@ class HMM(HMMInferenceMixin):
         datas, ms, _ = self._prepare(data, masks)
         self._initialize(datas, ms, method, np.random.default_rng(seed))
 
-    def _initialize(self, datas, ms, method, rng) -> None:
+    def _initialize(self, datas, ms, method, rng, restart: int = 0) -> None:
+        """Starting parameters of restart number ``restart`` (:func:`.fit_result.restart_start`
+        says which kind of start it is)."""
+        method, sticky = restart_start(method, restart)
         if self.initial.learn:
             self.initial.initial_probs = np.full(self.num_states, 1.0 / self.num_states)
         if self.transitions.learn:
             self.transitions.transition_matrix = Transitions.default_matrix(self.num_states)
         self.observations.initialize(datas, ms, rng, method)
+        if self.transitions.learn and not sticky:
+            self.transitions.transition_matrix = np.full((self.num_states, self.num_states), 1.0 / self.num_states)
         if not self.transitions.learn and self.num_states > 1:
             self._align_to_fixed_transitions(datas, ms)
 
@@ -325,7 +330,7 @@ class HMM(HMMInferenceMixin):
         # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
         self.observations.permute(np.argsort(best))
 
-    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True, reseed_dead: bool = False) -> FitResult:
+    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True, reseed_dead: bool = False, accelerate: bool = True) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
 
         Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
@@ -392,6 +397,14 @@ class HMM(HMMInferenceMixin):
             objective may drop at those iterations (``FitResult.reseeds`` lists them). The
             seed frames derive from ``seed``; a fit in which no state dies is the fit
             without re-seeding, bit for bit.
+        accelerate : bool, default True
+            SQUAREM (:mod:`ethogram.fitting.squarem`): every second EM step extrapolates
+            from the last two, kept only when it does not lower the objective, and EM stops
+            only when the objective has stopped rising and would rise by at most ``tol`` per
+            scored frame more if EM went on (estimated from how fast the steps shrink), so
+            it does not stop in a slow crawl short of the optimum. False: plain EM, stopped
+            at the first step that gains at most ``tol`` per scored frame (the behaviour
+            before; BENCHMARKS.md, "EM acceleration", compares the two).
 
         Returns
         -------
@@ -422,8 +435,9 @@ class HMM(HMMInferenceMixin):
         else:
             datas, ms, batch = self._prepare(data, masks, mask_nan)
         start_iters = min(int(start_iters), int(num_iters))
-        if not isinstance(reseed_dead, (bool, np.bool_)):
-            raise TypeError(f"reseed_dead must be True or False, got {reseed_dead!r}")
+        for name, flag in (("reseed_dead", reseed_dead), ("accelerate", accelerate)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {flag!r}")
         policy = None
         if reseed_dead:  # one integer entropy: spawn_seeds(entropy) gives the generators spawn_seeds(seed) would
             from ..fitting.checkpoint import resolve_seed
@@ -439,9 +453,10 @@ class HMM(HMMInferenceMixin):
             from ..fitting.checkpoint import fit_with_checkpoints
 
             best, finals = fit_with_checkpoints(
-                self, datas, ms, lambda g: self._initialize(datas, ms, init, g), path=checkpoint, checkpoint_every=checkpoint_every,
+                self, datas, ms, lambda g, restart: self._initialize(datas, ms, init, g, restart), path=checkpoint, checkpoint_every=checkpoint_every,
                 resume=resume, num_iters=int(num_iters), tol=float(tol), num_restarts=int(num_restarts), init=init, seed=seed,
                 num_starts=int(num_starts), start_iters=start_iters, progress=progress, executor=executor, reseed_dead=bool(reseed_dead),
+                accelerate=bool(accelerate),
             )
         restarts = [] if checkpoint is not None else enumerate(fitting.spawn_seeds(seed, int(num_restarts)))
         keep = bool(posterior) and not on_disk  # the last E-step's posteriors are the fit's
@@ -449,14 +464,14 @@ class HMM(HMMInferenceMixin):
             desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
             rs = None if policy is None else policy(r)
             if init == "params":
-                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor, keep_posteriors=keep, reseed=rs)
+                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor, keep_posteriors=keep, reseed=rs, accelerate=accelerate)
             else:
                 run = fitting.best_start(
-                    self, datas, ms, lambda g: self._initialize(datas, ms, init, g), fitting.spawn_seeds(rng, int(num_starts)),
-                    start_iters, float(tol), progress, executor, desc, keep_posteriors=keep, reseed=rs,
+                    self, datas, ms, lambda g, r=r: self._initialize(datas, ms, init, g, r), fitting.spawn_seeds(rng, int(num_starts)),
+                    start_iters, float(tol), progress, executor, desc, keep_posteriors=keep, reseed=rs, accelerate=accelerate,
                 )
                 if not run.converged and run.num_iters < num_iters:
-                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run, keep_posteriors=keep, reseed=rs)
+                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run, keep_posteriors=keep, reseed=rs, accelerate=accelerate)
             finals.append(run.objectives[-1])
             if best is None or run.objectives[-1] > best[1].objectives[-1]:
                 best = (r, run, self.get_params() if num_restarts > 1 else None)
