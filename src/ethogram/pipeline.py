@@ -171,14 +171,34 @@ def _recording_results(recordings, prepared, labels, posts, keep_keypoints: bool
     return out
 
 
-def _label(model, prepared, expected_states: bool, num_threads=None):
-    datas = [p.inputs for p in prepared]
-    masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+def _long_enough(model, prepared, recordings, consequence: str) -> np.ndarray:
+    """Which prepared recordings the model can score a frame of; one warning names the others."""
+    from .models.short_sequences import long_enough, warn_short
+
+    lengths = [p.inputs.shape[0] for p in prepared]
+    keep = long_enough(model.observations, lengths)
+    warn_short(model.observations, lengths, ~keep, consequence, names=[r.name for r in recordings], stacklevel=4)
+    return keep
+
+
+def _label(model, prepared, expected_states: bool, num_threads=None, keep=None):
+    """Syllables (-1 where a frame is masked, and in every frame of a recording not in
+    ``keep``: too short to score) and, optionally, posteriors (NaN for those recordings)."""
+    from .models.short_sequences import expand, no_posterior, subset
+
+    keep = np.ones(len(prepared), dtype=bool) if keep is None else keep
+    kept = subset(prepared, keep)
+    datas = [p.inputs for p in kept]
+    masks = [np.asarray(p.mask, dtype=bool) for p in kept]
     labels = []
     for i in range(0, len(datas), 8):  # 8 recordings at a time: their log-likelihoods, not all, in memory
         labels += model.predict(datas[i:i + 8], masks=masks[i:i + 8], num_threads=num_threads)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
-    posts = model.posterior(datas, masks=masks, num_threads=num_threads) if expected_states else None
+    labels = expand(labels, keep, lambda i: np.full(prepared[i].inputs.shape[0], -1, dtype=np.int64))
+    posts = None
+    if expected_states:
+        posts = model.posterior(datas, masks=masks, num_threads=num_threads) if datas else []
+        posts = expand(posts, keep, lambda i: no_posterior(prepared[i].inputs.shape[0], model.num_states))
     return labels, posts
 
 
@@ -291,8 +311,15 @@ def fit_recordings(
     prepared = prep.fit_transform(recordings)
     timings["prepare"] = time.perf_counter() - t0
 
-    datas = [p.inputs for p in prepared]
-    masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+    from .models.short_sequences import require_long, subset, warn_short
+
+    names = [r.name for r in recordings]
+    lengths = [p.inputs.shape[0] for p in prepared]
+    probe = HMM(1, "autoregressive", dict(data_dim=prepared[0].inputs.shape[1], num_lags=num_lags)).observations
+    keep = require_long(probe, lengths, names)
+    warn_short(probe, lengths, ~keep, "left out of the fit (its frames get the syllable -1)", names=names, stacklevel=2)
+    datas = [p.inputs for p in subset(prepared, keep)]
+    masks = [np.asarray(p.mask, dtype=bool) for p in subset(prepared, keep)]
     usable = int(sum(m.sum() for m in masks))
     if usable <= num_lags:
         raise ValueError(
@@ -311,11 +338,11 @@ def fit_recordings(
     timings["fit"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    labels, _ = _label(model, prepared, False, num_threads)
+    labels, _ = _label(model, prepared, False, num_threads, keep)
     order = relabel_by_frequency({r.name: z for r, z in zip(recordings, labels)}, num_states)
     model.permute(order)
     # label again with the renumbered model: exactly what apply_model computes
-    labels, posts = _label(model, prepared, expected_states, num_threads)
+    labels, posts = _label(model, prepared, expected_states, num_threads, keep)
     timings["label"] = time.perf_counter() - t0
 
     config = {
@@ -393,7 +420,8 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
         raise TypeError(f"results_or_path must be Results or a path, got {type(results_or_path).__name__}")
     recordings = _check_recordings(recordings)
     prepared = fitted.preparation.transform(recordings)
-    labels, posts = _label(fitted.model, prepared, expected_states, num_threads)
+    keep = _long_enough(fitted.model, prepared, recordings, "its frames get the syllable -1")
+    labels, posts = _label(fitted.model, prepared, expected_states, num_threads, keep)
     config = dict(fitted.config)
     config.update(
         command="apply",

@@ -27,10 +27,10 @@ inflate; a tqdm progress bar shows the objective. With ``accelerate`` the steps 
 plain EM step, then a SQUAREM extrapolation from the last two EM steps
 (:mod:`ethogram.fitting.squarem`), kept only when its objective is at least the current one
 (else the plain EM step is taken: the history stays monotone and the decrease check keeps
-its meaning); the run stops only at the end of such a cycle, when the cycle and the two
-iterations before it each gained at most ``tol`` per scored frame and the gain plain EM
-would still make, estimated from how much its second step shrank the first, is below that
-too: a slow crawl, whose small steps a single-step rule takes for convergence, goes on.
+its meaning); the run stops only at the end of such a cycle, when the cycle gained at most a
+quarter of ``tol`` per scored frame and so would plain EM if it went on (its remaining gain
+estimated from how much its second step shrank the first): a slow crawl, whose small steps a
+single-step rule takes for convergence, goes on.
 
 Optionally (``reseed``, a :class:`~ethogram.fitting.reseed.Reseeding`) dead states are
 re-seeded after an E-step (:mod:`ethogram.fitting.reseed`, in this process, from the summed
@@ -61,6 +61,11 @@ MONOTONE_RTOL = 1e-8
 DEFAULT_TOL = 1e-5
 #: relative size of an objective change below which it is round-off (convergence test)
 ROUNDOFF = 1e-13
+#: share of the tolerance that an accelerated run's last cycle and its estimated remaining gain
+#: must each be under for it to stop: the estimate (a geometric tail at the rate the parameter
+#: steps shrink) can be low by a factor of a few where the objective is flat (measured:
+#: BENCHMARKS.md, "EM acceleration")
+TAIL_FRACTION = 0.25
 
 
 class EMDecreaseError(RuntimeError):
@@ -243,12 +248,13 @@ def _check_objective(obj: float, prev: float, step: int, frames: int, num_states
 
 def _crawl_done(objectives: list, rate: float, limit: float) -> bool:
     """Convergence at the end of an acceleration cycle (the last three objectives: before
-    it, after its EM step, after its extrapolation step): this cycle and the two iterations
-    before it each gained at most ``limit`` nats, and so would plain EM from the middle
-    point, whose remaining gain is estimated from the first step's gain and the steps'
-    ``rate`` (a geometric tail: ``gain rate^2 / (1 - rate^2)``)."""
+    it, after its EM step, after its extrapolation step): the cycle gained at most
+    :data:`TAIL_FRACTION` of ``limit`` nats, and so would plain EM from the middle point, its
+    remaining gain estimated from the first step's gain and the steps' ``rate`` (a geometric
+    tail: ``gain rate^2 / (1 - rate^2)``)."""
+    limit = TAIL_FRACTION * limit
     f0, f1, f2 = objectives[-3:]
-    if f2 - f0 > limit or (len(objectives) >= 5 and f0 - objectives[-5] > limit):
+    if f2 - f0 > limit:
         return False
     gain = f1 - f0
     if gain <= ROUNDOFF * max(1.0, abs(f1)):

@@ -20,6 +20,7 @@ from .fit_result import DEFAULT_START_ITERS, FitResult, check_fit_arguments, res
 from .observations import get_observation_class
 from .observations.base import ObservationModel
 from .portable import describe_model, model_from_description, sequence_stats
+from .short_sequences import expand, no_posterior, require_long, subset, warn_short
 from .transitions import InitialDistribution, Transitions, best_relabeling
 
 
@@ -334,25 +335,30 @@ class HMM(HMMInferenceMixin):
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
 
         Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
-        and continues the one with the highest objective (:func:`ethogram.fitting.best_start`):
-        a single k-means start stops in a poor local optimum now and then (about 1 start in 15
-        on the course's spiral ARHMM); two starts make that rare (48 of 48 seeds) at about 1.5
-        times the cost of one (BENCHMARKS.md, "Default fit reliability").
+        and continues the one with the highest objective (:func:`ethogram.fitting.best_start`;
+        why two: BENCHMARKS.md, "Default fit reliability").
 
         Parameters
         ----------
         data : array_like, shape (T, ...), or list of arrays of different lengths
             Or :class:`ethogram.fitting.ondisk.OnDiskSequences`: recordings read from disk
-            by each E-step job (the result's ``posterior`` is then None).
+            by each E-step job (the result's ``posterior`` is then None). A sequence shorter
+            than the observation model's ``min_frames`` (an AR model: ``num_lags + 1``) has
+            no frame to score: it is left out with one ShortSequenceWarning naming it (its
+            posterior is NaN; :mod:`ethogram.models.short_sequences`).
         num_iters : int, default 100
             Maximum EM iterations (M-steps) per restart, short starts included.
         tol : float, default 1e-5
             Stop when the objective improves by at most ``tol`` nats per scored frame
-            (frames the observation model scores, summed over sequences). Absolute per
-            frame, so constants in the objective (data far from 0, the N(0, I) frames
-            before an AR model's lags) cannot stop EM early.
+            (frames the observation model scores, summed over sequences; how this is
+            judged with ``accelerate``: see there). Absolute per frame, so constants in the
+            objective (data far from 0, the N(0, I) frames before an AR model's lags) cannot
+            stop EM early.
         num_restarts : int, default 1
-            Independent runs; the one with the highest final objective is kept.
+            Independent runs; the one with the highest final objective is kept. They start
+            differently (:func:`ethogram.models.fit_result.restart_start`): restart 0 from
+            ``init`` and the sticky matrix ``0.9 I + 0.1 / K``, the next from the flat matrix,
+            and with ``init="kmeans"`` every third from random observations too.
         init : {"kmeans", "random", "params"}
             How to start; "params" starts from the current parameters (one restart, one start).
         seed : int, numpy.random.Generator or None
@@ -372,10 +378,8 @@ class HMM(HMMInferenceMixin):
             Short starts per restart (default 2 for "kmeans" and "random", 1 for "params").
         start_iters : int, default 0
             EM iterations of each short start before the best is chosen (0: the starts are
-            compared by the objective of their starting parameters, which on the course's
-            spiral already separates poor k-means starts by thousands of nats; the chosen
-            start's E-step is reused, so the extra cost is one initialisation and one E-step
-            per extra start).
+            compared by the objective of their starting parameters; the chosen start's
+            E-step is reused).
         client : distributed.Client, optional
             Run the E-steps on this Dask cluster (:class:`ethogram.fitting.distributed.DaskExecutor`:
             each sequence is sent to a worker once and kept there); the same parameters as a
@@ -400,11 +404,12 @@ class HMM(HMMInferenceMixin):
         accelerate : bool, default True
             SQUAREM (:mod:`ethogram.fitting.squarem`): every second EM step extrapolates
             from the last two, kept only when it does not lower the objective, and EM stops
-            only when the objective has stopped rising and would rise by at most ``tol`` per
-            scored frame more if EM went on (estimated from how fast the steps shrink), so
-            it does not stop in a slow crawl short of the optimum. False: plain EM, stopped
-            at the first step that gains at most ``tol`` per scored frame (the behaviour
-            before; BENCHMARKS.md, "EM acceleration", compares the two).
+            only when the last two steps gained at most ``tol / 4`` per scored frame and
+            plain EM would gain at most that much more if it went on (estimated from how
+            fast its steps shrink), so it does not stop in a slow crawl short of the
+            optimum. False: plain EM, stopped at the first step that gains at most ``tol``
+            per scored frame (the behaviour before, bit for bit; BENCHMARKS.md, "EM
+            acceleration", compares the two).
 
         Returns
         -------
@@ -413,7 +418,7 @@ class HMM(HMMInferenceMixin):
         Raises
         ------
         ValueError
-            For a bad argument (named in the message).
+            For a bad argument (named in the message), or when no sequence is long enough.
         EMDecreaseError
             If the objective decreases (lost precision; the message says the likely causes).
         """
@@ -434,6 +439,10 @@ class HMM(HMMInferenceMixin):
             datas, batch = list(data), True
         else:
             datas, ms, batch = self._prepare(data, masks, mask_nan)
+        lengths = [len(d) for d in datas]
+        fitted = require_long(self.observations, lengths)
+        warn_short(self.observations, lengths, ~fitted, "left out of the fit (its frames get no syllable)")
+        datas, ms = subset(datas, fitted), subset(ms, fitted)
         start_iters = min(int(start_iters), int(num_iters))
         for name, flag in (("reseed_dead", reseed_dead), ("accelerate", accelerate)):
             if not isinstance(flag, (bool, np.bool_)):
@@ -488,6 +497,7 @@ class HMM(HMMInferenceMixin):
             lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
             threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
             posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
+        posts = expand(list(posts), fitted, lambda i: no_posterior(lengths[i], self.num_states))
         return FitResult(
             np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters,
             r, np.asarray(finals), posts if batch else posts[0], list(run.reseeds),

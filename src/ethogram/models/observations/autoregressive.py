@@ -215,14 +215,15 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
 
     # ------------------------------------------------------------------ data
     def check_data(self, data) -> np.ndarray:
-        """Validate one sequence: float (T, D) with T > num_lags; NaN allowed (masked), no inf."""
-        x = check_float_data(data, self.data_dim)
-        if x.shape[0] <= self.num_lags:
-            raise ValueError(
-                f"data has {x.shape[0]} frames but num_lags={self.num_lags}: an autoregressive model "
-                f"needs more than num_lags frames per sequence; drop or merge shorter sequences"
-            )
-        return x
+        """Validate one sequence: float (T, D), T >= 1; NaN allowed (masked), no inf. A
+        sequence of at most ``num_lags`` frames is valid but has no frame to score: the HMM
+        leaves it out of a fit (:mod:`ethogram.models.short_sequences`)."""
+        return check_float_data(data, self.data_dim)
+
+    @property
+    def min_frames(self) -> int:
+        """``num_lags + 1``: a frame is scored only after ``num_lags`` earlier ones."""
+        return self.num_lags + 1
 
     def effective_mask(self, data, mask):
         """Frames the model scores.

@@ -153,6 +153,13 @@ class ObservationModel(ABC):
         """Validate one sequence and return it as an array (NaN allowed only in rows that
         the caller will mask). Raises ValueError naming ``data`` on bad shape or dtype."""
 
+    @property
+    def min_frames(self) -> int:
+        """Fewest frames a sequence needs for the model to score one of them (1; an
+        autoregressive model: ``num_lags + 1``). Shorter sequences are left out of a fit
+        (:mod:`ethogram.models.short_sequences`)."""
+        return 1
+
     def effective_mask(self, data: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
         """Frames the model scores (True) given the caller's mask; default: the mask itself."""
         return mask
