@@ -107,6 +107,7 @@ def _put_run(group, run: EMRun) -> None:
     group.attrs["num_iters"] = int(run.num_iters)
     group.attrs["converged"] = bool(run.converged)
     group.attrs["num_e_steps"] = int(run.num_e_steps)
+    group.attrs["cycle_step"] = int(run.cycle_step)
     if run.anchor is not None:
         _put_dict(group.create_group("anchor"), run.anchor)
     if run.reseeds:
@@ -135,6 +136,7 @@ def _get_run(group) -> EMRun:
         [float(x) for x in group["objectives"][()]], [float(x) for x in group["marginal_lls"][()]],
         bool(group.attrs["converged"]), int(group.attrs["num_iters"]), stats, reseeds,
         _get_dict(group["anchor"]) if "anchor" in group else None, int(group.attrs.get("num_e_steps", 0)),
+        int(group.attrs.get("cycle_step", 0)),
     )
 
 

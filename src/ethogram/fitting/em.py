@@ -23,8 +23,8 @@ recorded and checked to never decrease beyond round-off (a decrease raises
 :class:`EMDecreaseError`); plain EM stops when the objective improves by less than ``tol``
 nats per scored frame (frames the observation model scores, summed over sequences), an
 absolute measure that constants in the objective (e.g. large offsets in the data) cannot
-inflate; a tqdm progress bar shows the objective. With ``accelerate`` the steps alternate: a
-plain EM step, then a SQUAREM extrapolation from the last two EM steps
+inflate; a tqdm progress bar shows the objective. With ``accelerate`` the steps come in
+cycles: two plain EM steps, then a SQUAREM extrapolation from them
 (:mod:`ethogram.fitting.squarem`), kept only when its objective is at least the current one
 (else the plain EM step is taken: the history stays monotone and the decrease check keeps
 its meaning); the run stops only at the end of such a cycle, when the cycle gained at most a
@@ -52,7 +52,7 @@ from tqdm.auto import tqdm
 
 from .executors import SerialExecutor, ThreadExecutor, resolve_executor, run_job
 from .reseed import reseed_dead_states
-from .squarem import contraction, set_extrapolated
+from .squarem import contraction, set_extrapolated, step_length
 from .stats import SufficientStats, sum_stats
 
 #: relative size of an objective decrease that is still attributed to round-off
@@ -169,9 +169,11 @@ class EMRun:
         ``iteration`` the objective may be lower than the one before.
     anchor : dict of str to ndarray or None
         With acceleration, the parameters one EM step before the current ones when the next
-        step is an extrapolation (:mod:`ethogram.fitting.squarem`); None otherwise. Part of
-        the run's state, so a run continued with ``resume`` takes the steps an uninterrupted
-        one would.
+        step is an extrapolation (:mod:`ethogram.fitting.squarem`); None otherwise.
+    cycle_step : int
+        With acceleration, the plain EM steps taken in the current cycle (0, 1 or 2; the
+        extrapolation follows the second). With ``anchor`` part of the run's state, so a run
+        continued with ``resume`` takes the steps an uninterrupted one would.
     num_e_steps : int
         E-steps computed by this run, including those of rejected extrapolations (the cost).
     """
@@ -184,6 +186,7 @@ class EMRun:
     reseeds: list = field(default_factory=list)
     anchor: dict | None = None
     num_e_steps: int = 0
+    cycle_step: int = 0
 
 
 @dataclass
@@ -207,24 +210,43 @@ class _Loop:
 
 
 def _em_step(loop: _Loop, stats: SufficientStats, accelerate: bool) -> SufficientStats:
-    """One plain EM step from ``stats`` (an acceleration cycle's first: remember where it began)."""
+    """One plain EM step from ``stats``. In an acceleration cycle the first leads from
+    wherever the last cycle ended (an extrapolated point) to an M-step's output, from which
+    the second starts (remembered as the anchor): extrapolating only from M-step outputs
+    keeps probability rows summing to 1 to round-off, where an extrapolated anchor would
+    pass its own error on, multiplied by ``(1 + a)^2``, cycle after cycle."""
     loop.rate = None
+    run = loop.run
     if accelerate:
-        loop.run.anchor = loop.model.get_params()
+        if run.cycle_step == 1:
+            run.anchor = loop.model.get_params()
+        run.cycle_step += 1
     loop.model.m_step_from_stats(stats)
     return loop.evaluate()[0]
 
 
+def _step_coordinates(model, params: dict) -> dict:
+    """Where the steps are measured: ``model.step_coordinates(params)`` when the model has
+    it (unit-free coordinates, so the fit of ``a x + b`` takes the steps of the fit of ``x``),
+    else the parameters themselves."""
+    coordinates = getattr(model, "step_coordinates", None)
+    return coordinates(params) if callable(coordinates) else params
+
+
 def _squarem_step(loop: _Loop, stats: SufficientStats, objective: float) -> SufficientStats:
-    """The second step of a SQUAREM cycle: the extrapolated point if its objective is at
+    """The last step of a SQUAREM cycle: the extrapolated point if its objective is at
     least ``objective`` (that of the current parameters), else the plain EM step."""
     model, p0 = loop.model, loop.run.anchor
-    loop.run.anchor = None
+    loop.run.anchor, loop.run.cycle_step = None, 0
     p1 = model.get_params()
     model.m_step_from_stats(stats)
     p2 = model.get_params()
-    loop.rate = contraction(p0, p1, p2) if p0.keys() == p1.keys() == p2.keys() else np.inf
-    if set_extrapolated(model, p0, p1, p2) is not None:
+    if not p0.keys() == p1.keys() == p2.keys():  # a parameter appeared (a data reference set)
+        loop.rate = np.inf
+        return loop.evaluate()[0]
+    q0, q1, q2 = (_step_coordinates(model, p) for p in (p0, p1, p2))
+    loop.rate = contraction(q0, q1, q2)
+    if set_extrapolated(model, p0, p1, p2, step_length(q0, q1, q2)) is not None:
         try:
             new, obj = loop.evaluate()
         except (ValueError, FloatingPointError, np.linalg.LinAlgError):
@@ -247,14 +269,14 @@ def _check_objective(obj: float, prev: float, step: int, frames: int, num_states
 
 
 def _crawl_done(objectives: list, rate: float, limit: float) -> bool:
-    """Convergence at the end of an acceleration cycle (the last three objectives: before
-    it, after its EM step, after its extrapolation step): the cycle gained at most
-    :data:`TAIL_FRACTION` of ``limit`` nats, and so would plain EM from the middle point, its
-    remaining gain estimated from the first step's gain and the steps' ``rate`` (a geometric
+    """Convergence at the end of an acceleration cycle (the last four objectives: before
+    it, after its two EM steps, after its extrapolation step): the cycle gained at most
+    :data:`TAIL_FRACTION` of ``limit`` nats, and so would plain EM after its second step, its
+    remaining gain estimated from that step's gain and the steps' ``rate`` (a geometric
     tail: ``gain rate^2 / (1 - rate^2)``)."""
     limit = TAIL_FRACTION * limit
-    f0, f1, f2 = objectives[-3:]
-    if f2 - f0 > limit:
+    start, f0, f1, end = objectives[-4:]
+    if end - start > limit:
         return False
     gain = f1 - f0
     if gain <= ROUNDOFF * max(1.0, abs(f1)):
@@ -270,7 +292,7 @@ def _converged(loop: _Loop, frames: int, tol: float, accelerate: bool) -> bool:
         return False
     if not accelerate:
         return obj[-1] - obj[-2] <= tol * frames
-    return loop.rate is not None and len(obj) >= 3 and _crawl_done(obj, loop.rate, tol * frames)
+    return loop.rate is not None and len(obj) >= 4 and _crawl_done(obj, loop.rate, tol * frames)
 
 
 def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed, accelerate: bool = False) -> bool:
@@ -292,7 +314,7 @@ def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed
     stats, obj = loop.evaluate()
     run.objectives[-1], run.marginal_lls[-1], run.last_stats = obj, stats.marginal_ll, stats
     run.reseeds.extend(events)
-    run.anchor = None
+    run.anchor, run.cycle_step = None, 0
     if not np.isfinite(obj):
         raise FloatingPointError(f"EM objective is {obj} after re-seeding states {[e.state for e in events]} at iteration {step}")
     return False

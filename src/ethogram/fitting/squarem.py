@@ -6,7 +6,8 @@ theta_1 + theta_0``, and the point ``theta_0 - 2 a r + a^2 v`` with the step len
 / |v|`` (Varadhan and Roland 2008, "Simple and globally convergent methods for accelerating
 the convergence of any EM algorithm", Scand. J. Statist. 35, scheme SqS3) lies much nearer the
 optimum; ``a = -1`` gives back ``theta_2``. The parameters are the model's ``get_params()``
-dicts of arrays, extrapolated entry by entry: an affine combination keeps probability rows
+dicts of arrays, extrapolated entry by entry (the step length measured in the model's
+unit-free ``step_coordinates`` when it has them): an affine combination keeps probability rows
 summing to 1 and covariances symmetric, but an entry may leave its domain (a negative
 probability or rate, a covariance that is not positive definite). The model refuses such a
 point where it is written (``set_params`` raises ValueError), and the step is then shortened
@@ -24,6 +25,11 @@ __all__ = ["contraction", "extrapolate", "set_extrapolated", "step_length"]
 
 #: times a step is shortened towards theta_2 when the extrapolated point is infeasible
 MAX_BACKTRACKS = 6
+#: the longest step: near the optimum ``v`` is round-off and ``|r| / |v|`` unbounded, and a step
+#: ``a`` multiplies the round-off of every entry by ``a^2`` (a probability row would then sum to
+#: 1 + 1e-8 and score above any true HMM); at 1000 that is at most ~1e-10 of each entry, while
+#: a crawl at rate 0.999 per step (a step of 1000) is still crossed
+MAX_STEP = 1000.0
 
 
 def _same_keys(*params: dict) -> bool:
@@ -31,7 +37,7 @@ def _same_keys(*params: dict) -> bool:
 
 
 def step_length(p0: dict, p1: dict, p2: dict) -> float:
-    """SqS3 step length ``-|r| / |v|``, at most -1 (-1: no extrapolation).
+    """SqS3 step length ``-|r| / |v|``, between -:data:`MAX_STEP` and -1 (-1: no extrapolation).
 
     Parameters
     ----------
@@ -41,7 +47,8 @@ def step_length(p0: dict, p1: dict, p2: dict) -> float:
     Returns
     -------
     float
-        ``min(-|r| / |v|, -1)`` over all entries; -1 when ``v`` is 0 or a norm is not finite.
+        ``-|r| / |v|`` over all entries, clipped to [-MAX_STEP, -1]; -1 when ``v`` is 0 or a
+        norm is not finite.
     """
     sr2 = sv2 = 0.0
     for k in sorted(p0):  # a fixed order: the same bits whatever order the dicts were built in
@@ -50,7 +57,7 @@ def step_length(p0: dict, p1: dict, p2: dict) -> float:
         sv2 += float(np.sum((a2 - 2.0 * a1 + a0) ** 2))
     if not (sv2 > 0.0 and np.isfinite(sr2) and np.isfinite(sv2)):
         return -1.0
-    return min(-np.sqrt(sr2 / sv2), -1.0)
+    return float(np.clip(-np.sqrt(sr2 / sv2), -MAX_STEP, -1.0))
 
 
 def contraction(p0: dict, p1: dict, p2: dict) -> float:
@@ -100,7 +107,7 @@ def extrapolate(p0: dict, p1: dict, p2: dict, alpha: float) -> dict:
     return out
 
 
-def set_extrapolated(model, p0: dict, p1: dict, p2: dict) -> float | None:
+def set_extrapolated(model, p0: dict, p1: dict, p2: dict, alpha: float | None = None) -> float | None:
     """Set ``model`` to the SQUAREM point of three EM iterates, shortening an infeasible step.
 
     Parameters
@@ -109,6 +116,10 @@ def set_extrapolated(model, p0: dict, p1: dict, p2: dict) -> float | None:
         Its ``set_params`` must raise ValueError for parameters outside their domain.
     p0, p1, p2 : dict of str to ndarray
         ``get_params()`` before, after one and after two EM steps.
+    alpha : float, optional
+        The step length (<= -1); default :func:`step_length` of ``p0, p1, p2`` (give it
+        measured in other coordinates, e.g. unit-free ones: the extrapolation is affine, so
+        it is the same point in any coordinates affine in the parameters).
 
     Returns
     -------
@@ -119,7 +130,7 @@ def set_extrapolated(model, p0: dict, p1: dict, p2: dict) -> float | None:
     if not _same_keys(p0, p1, p2):
         model.set_params(p2)
         return None
-    alpha = step_length(p0, p1, p2)
+    alpha = step_length(p0, p1, p2) if alpha is None else float(np.clip(alpha, -MAX_STEP, -1.0))
     for _ in range(MAX_BACKTRACKS + 1):
         if alpha > -1.0 - 1e-3:
             break

@@ -22,15 +22,16 @@ class HMMInferenceMixin:
     and ``bic`` of :class:`~ethogram.models.hmm.HMM`."""
 
     def _scored(self, data, masks, consequence: str):
-        """Validated sequences, the log-likelihoods of those long enough to score, which
-        those are (bool per sequence), the lengths, and whether the input was a batch; one
-        warning names the others (:mod:`.short_sequences`)."""
+        """The log-likelihoods and effective masks of the sequences long enough to score,
+        which those are (bool per sequence), every length, and whether the input was a
+        batch; one warning names the others (:mod:`.short_sequences`)."""
         datas, ms, batch = self._prepare(data, masks)
         lengths = [d.shape[0] for d in datas]
         keep = long_enough(self.observations, lengths)
         warn_short(self.observations, lengths, ~keep, consequence, stacklevel=4)
-        lls = [self.observations.log_likelihoods(d, m) for d, m, k in zip(datas, ms, keep) if k]
-        return lls, keep, lengths, batch
+        ms = [m for m, k in zip(ms, keep) if k]
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip((d for d, k in zip(datas, keep) if k), ms)]
+        return lls, ms, keep, lengths, batch
 
     def posterior(self, data, masks=None, num_threads=None):
         """Posterior state marginals and expected transitions.
@@ -47,7 +48,7 @@ class HMMInferenceMixin:
             For a sequence shorter than the observation model's ``min_frames`` (no frame
             to score), NaN probabilities and ``marginal_ll``.
         """
-        lls, keep, lengths, batch = self._scored(data, masks, "its posterior is NaN")
+        lls, _, keep, lengths, batch = self._scored(data, masks, "its posterior is NaN")
         posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads) if lls else []
         posts = expand(posts, keep, lambda i: no_posterior(lengths[i], self.num_states))
         return posts if batch else posts[0]
@@ -71,7 +72,7 @@ class HMMInferenceMixin:
         """
         if method not in ("viterbi", "marginal"):
             raise ValueError(f"method must be 'viterbi' or 'marginal', got {method!r}")
-        lls, keep, lengths, batch = self._scored(data, masks, "its frames get the label -1")
+        lls, _, keep, lengths, batch = self._scored(data, masks, "its frames get the label -1")
         if not lls:
             out = []
         elif method == "viterbi":
@@ -100,8 +101,11 @@ class HMMInferenceMixin:
             A sequence shorter than the observation model's ``min_frames`` (no frame to
             score) adds nothing to the total; its per-frame scores are NaN.
         """
-        lls, keep, lengths, batch = self._scored(data, masks, "it adds nothing to the score (NaN per frame)")
+        lls, ms, keep, lengths, batch = self._scored(data, masks, "it adds nothing to the score (NaN per frame)")
         frames = predictive_log_likes(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads) if lls else []
+        for f, m in zip(frames, ms):  # log of the predicted probabilities' sum: 0, not its round-off
+            if m is not None:
+                f[~m] = 0.0
         if per_frame:
             frames = expand(list(frames), keep, lambda i: np.full(lengths[i], np.nan))
             return frames if batch else frames[0]

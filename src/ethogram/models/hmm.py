@@ -97,6 +97,13 @@ class HMM(HMMInferenceMixin):
         out.update(self.observations.get_params())
         return out
 
+    def step_coordinates(self, params: dict) -> dict:
+        """``params`` (from :meth:`get_params`) in unit-free coordinates, for measuring EM's
+        steps (the observation model's ``step_coordinates``; probabilities as they are)."""
+        out = {k: np.asarray(params[k], dtype=np.float64) for k in ("initial_probs", "transition_matrix")}
+        out.update(self.observations.step_coordinates(params))
+        return out
+
     def set_params(self, params: dict) -> None:
         """Set parameters from a dict as returned by :meth:`get_params`."""
         if "initial_probs" in params:

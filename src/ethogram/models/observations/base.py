@@ -234,6 +234,12 @@ class ObservationModel(ABC):
             if k in params:
                 setattr(self, k, params[k])
 
+    def step_coordinates(self, params: dict) -> dict:
+        """The learned parameters of ``params`` in the coordinates EM's steps are measured in
+        (:mod:`ethogram.fitting.squarem`); here the parameters themselves. Models whose
+        parameters carry the data's units override this (an affine map to unit-free ones)."""
+        return {k: np.asarray(params[k], dtype=np.float64) for k in self.param_names}
+
     def state_param_names(self) -> tuple[str, ...]:
         """Parameters with a leading per-state axis (K, ...); shared ones (e.g. a tied
         covariance) are left out by overriding this."""
