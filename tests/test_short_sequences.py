@@ -132,3 +132,21 @@ def test_pipeline_leaves_out_a_recording_shorter_than_num_lags_plus_one(pieces):
         np.testing.assert_array_equal(a.syllables, b.syllables)
     with pytest.raises(ValueError, match=r"num_lags=3.*'fragment' \(3 frames\)"):
         fit_recordings([pieces[1]], num_states=2, num_iters=2, progress=False)
+
+
+def test_cli_fit_and_apply_name_a_short_recording_in_one_line(tmp_path, capsys):
+    from ethogram.cli import main
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    x = _walk(400)
+    np.save(folder / "long.npy", x)
+    np.save(folder / "frag.npy", x[:3])
+    out = tmp_path / "out"
+    assert main(["fit", str(folder), "--fps", "30", "--states", "2", "--iters", "5", "-o", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    (line,) = [e for e in err if "frag" in e]
+    assert line.startswith("ethogram: warning: 'frag' (3 frames)") and "num_lags=3" in line
+    assert main(["apply", str(out / "results.h5"), str(folder), "--fps", "30", "-o", str(tmp_path / "applied"), "--quiet"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len([e for e in err if "frag" in e and e.startswith("ethogram: warning:")]) == 1

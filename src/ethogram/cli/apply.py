@@ -44,7 +44,8 @@ def run(args) -> int:
     with one_line_warnings():
         warn_other_frame_rate(recordings, training_fps(model_path), model_path)
     t0 = time.perf_counter()
-    results = apply_model(fitted, recordings, expected_states=args.expected_states)
+    with one_line_warnings():  # e.g. a recording too short for the model's lags, labelled -1
+        results = apply_model(fitted, recordings, expected_states=args.expected_states)
     timings["label"] = time.perf_counter() - t0
     results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
     t0 = time.perf_counter()

@@ -8,8 +8,8 @@ import time
 
 import numpy as np
 
-from ._common import (add_input_arguments, add_output_arguments, check_output, missing_folders, names_list, print_summary, read_inputs,
-                      remove_if_empty, results_path, write)
+from ._common import (add_input_arguments, add_output_arguments, check_output, missing_folders, names_list, one_line_warnings,
+                      print_summary, read_inputs, remove_if_empty, results_path, write)
 
 
 def add_parser(subparsers, parents) -> None:
@@ -170,21 +170,23 @@ def _fit(args, recordings, path, prep, timings):
             raise ValueError("--reseed-dead does not apply to --target-duration (a kappa search): give --kappa")
         from ..selection import fit_to_target_duration
 
-        results, search = fit_to_target_duration(
-            recordings, args.target_duration, num_states=args.states, num_lags=args.lags, prep=prep, num_iters=args.iters,
-            seed=args.seed, progress=False if args.quiet else None, num_workers=None, timings=timings,
-            num_restarts=args.restarts, expected_states=args.expected_states, prior_ridge=getattr(args, "prior_ridge", None),
-        )
+        with one_line_warnings():
+            results, search = fit_to_target_duration(
+                recordings, args.target_duration, num_states=args.states, num_lags=args.lags, prep=prep, num_iters=args.iters,
+                seed=args.seed, progress=False if args.quiet else None, num_workers=None, timings=timings,
+                num_restarts=args.restarts, expected_states=args.expected_states, prior_ridge=getattr(args, "prior_ridge", None),
+            )
         warn = not search.reached
         if warn or not args.quiet:  # a search that missed its target is not chatter
             print(f"{'ethogram: warning: ' if warn else ''}kappa search: {search.message}", file=sys.stderr if warn else sys.stdout)
     else:
-        results = fit_recordings(
-            recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
-            num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
-            progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
-            reseed_dead=bool(getattr(args, "reseed_dead", False)), prior_ridge=getattr(args, "prior_ridge", None), **opts,
-        )
+        with one_line_warnings():  # e.g. a recording too short for num_lags, left out
+            results = fit_recordings(
+                recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
+                num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
+                progress=False if args.quiet else None, expected_states=args.expected_states, timings=timings,
+                reseed_dead=bool(getattr(args, "reseed_dead", False)), prior_ridge=getattr(args, "prior_ridge", None), **opts,
+            )
     return results, opts
 
 
