@@ -71,7 +71,9 @@ class Meter:
 
         def traced(loop, *args, **kwargs):
             out = record(loop, *args, **kwargs)
-            self.trace.append((time.process_time() - self.t0, self.e_steps, loop.run.objectives[-1]))
+            self.trace.append(
+                (time.process_time() - self.t0, self.e_steps, loop.run.objectives[-1])
+            )
             return out
 
         em._Loop.evaluate, em._record = counted, traced
@@ -113,7 +115,12 @@ def measure_fit(run) -> dict:
         meter.t0 = time.process_time()
         res = run()
         cpu = time.process_time() - meter.t0
-    return {"objective": float(res.objectives[-1]), "iters": int(res.num_iters), "e_steps": meter.e_steps, "cpu": cpu}
+    return {
+        "objective": float(res.objectives[-1]),
+        "iters": int(res.num_iters),
+        "e_steps": meter.e_steps,
+        "cpu": cpu,
+    }
 
 
 def measure_long(run) -> list:
@@ -150,7 +157,9 @@ def _switching_ar(P, dynamics, bias, covs, noise):
 def crawl_cases():
     from ethogram import HMM
 
-    truth = _switching_ar([[0.64, 0.36], [0.13, 0.87]], [0.76, 1.06], [0.72, -0.10], [0.48, 0.48], "tied")
+    truth = _switching_ar(
+        [[0.64, 0.36], [0.13, 0.87]], [0.76, 1.06], [0.72, -0.10], [0.48, 0.48], "tied"
+    )
     for s in range(20):
         x = truth.sample(227, seed=s)[1] + 3.0
         if np.abs(x).max() > 50:
@@ -163,13 +172,21 @@ def two_optima_cases():
     from ethogram import HMM
 
     P = [[0.75, 0.25], [0.68, 0.32]]
-    for name, (dyn, bias, cov, seed) in {"ar-dynamics": ([-0.28, -0.62], [0.43, 0.7], [0.31, 0.52], 9),
-                                         "noise-levels": ([0.89, 0.14], [0.08, -1.43], [0.87, 0.46], 20)}.items():
+    for name, (dyn, bias, cov, seed) in {
+        "ar-dynamics": ([-0.28, -0.62], [0.43, 0.7], [0.31, 0.52], 9),
+        "noise-levels": ([0.89, 0.14], [0.08, -1.43], [0.87, 0.46], 20),
+    }.items():
         truth = _switching_ar(P, dyn, bias, cov, "full")
         x = truth.sample(521, seed=seed)[1]
-        best = truth.fit(x, init="params", tol=1e-12, num_iters=20000, posterior=False).objectives[-1]
+        best = truth.fit(x, init="params", tol=1e-12, num_iters=20000, posterior=False).objectives[
+            -1
+        ]
         make = lambda: HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, noise="full"))  # noqa: E731
-        yield name, (lambda m=make, x=x, **kw: m().fit(x, seed=0, num_restarts=10, posterior=False, **kw)), best
+        yield (
+            name,
+            (lambda m=make, x=x, **kw: m().fit(x, seed=0, num_restarts=10, posterior=False, **kw)),
+            best,
+        )
 
 
 def course_cases(which: str, seeds):
@@ -179,23 +196,61 @@ def course_cases(which: str, seeds):
     for s in seeds:
         if which == "demo gaussian":
             x = course_gaussian_hmm(5).sample(2000, seed=s)[1]
-            yield s, (lambda x=x, s=s, **kw: GaussianHMM(5, 2, seed=s).fit(x, **{"num_iters": 100, "seed": s, **kw})), 1000
+            yield (
+                s,
+                (
+                    lambda x=x, s=s, **kw: GaussianHMM(5, 2, seed=s).fit(
+                        x, **{"num_iters": 100, "seed": s, **kw}
+                    )
+                ),
+                1000,
+            )
         elif which == "test gaussian":
             x = course_gaussian_hmm(5).sample(2000, seed=s)[1]
-            yield s, (lambda x=x, s=s, **kw: GaussianHMM(5, 2, seed=1, learn_initial=False, learn_transitions=False).fit(
-                x, **{"num_iters": 50, "seed": s, **kw})), 1000
+            yield (
+                s,
+                (
+                    lambda x=x, s=s, **kw: GaussianHMM(
+                        5, 2, seed=1, learn_initial=False, learn_transitions=False
+                    ).fit(x, **{"num_iters": 50, "seed": s, **kw})
+                ),
+                1000,
+            )
         elif which == "hw7 gaussian":
             x = course_gaussian_hmm(5).sample(200, seed=s)[1]
-            yield s, (lambda x=x, s=s, **kw: GaussianHMM(5, 2, seed=0).fit(x, **{"num_iters": 100, "seed": s, **kw})), 2000
+            yield (
+                s,
+                (
+                    lambda x=x, s=s, **kw: GaussianHMM(5, 2, seed=0).fit(
+                        x, **{"num_iters": 100, "seed": s, **kw}
+                    )
+                ),
+                2000,
+            )
         elif which == "hw7 arhmm":
             x = course_spiral_arhmm(5).sample(10000, seed=s)[1]
-            yield s, (lambda x=x, s=s, **kw: AutoregressiveHMM(5, 2, num_lags=1, seed=0).fit(x, **{"num_iters": 25, "seed": s, **kw})), 400
+            yield (
+                s,
+                (
+                    lambda x=x, s=s, **kw: AutoregressiveHMM(5, 2, num_lags=1, seed=0).fit(
+                        x, **{"num_iters": 25, "seed": s, **kw}
+                    )
+                ),
+                400,
+            )
         elif which == "demo spiral":
             truth = course_spiral_arhmm(5)
             x = truth.sample(10000, seed=s)[1]
             P = truth.transition_matrix
-            yield s, (lambda x=x, s=s, P=P, **kw: AutoregressiveHMM(5, 2, num_lags=1, transition_matrix=P, seed=s).fit(
-                x, **{"num_iters": 100, "num_restarts": 8, "seed": s, **kw})), None
+            yield (
+                s,
+                (
+                    lambda x=x, s=s, P=P, **kw: AutoregressiveHMM(
+                        5, 2, num_lags=1, transition_matrix=P, seed=s
+                    ).fit(x, **{"num_iters": 100, "num_restarts": 8, "seed": s, **kw})
+                ),
+                None,
+            )
 
 
 def openfield_cases(seeds):
@@ -207,10 +262,12 @@ def openfield_cases(seeds):
         return
     recs = read_recordings([str(path)], format="dlc", fps=30.0)
     for s in seeds:
+
         def run(s=s, **kw):
             with version(False, **kw):
                 res = fit_recordings(recs, seed=s, progress=False)
             return _Fit(res.fit["objectives"], res.fit["num_iters"])
+
         yield s, run, 400
 
 
@@ -225,15 +282,20 @@ def choose_tail_fraction(cases, fractions=(1.0, 0.5, 0.25)) -> list:
     import ethogram.fitting.em as em
 
     cases = list(cases)
-    exact = [run(tol=1e-12, num_iters=20000, accelerate=False).objectives[-1] for _, run, _ in cases]
+    exact = [
+        run(tol=1e-12, num_iters=20000, accelerate=False).objectives[-1] for _, run, _ in cases
+    ]
     rows, kept = [], em.TAIL_FRACTION
     try:
         for frac in fractions:
             em.TAIL_FRACTION = frac
             fits = [measure_fit(run) for _, run, _ in cases]
             gaps = np.array([e - f["objective"] for e, f in zip(exact, fits)])
-            rows.append(f"| {frac:g} | {len(gaps)} | {gaps.max():.2g} | {int((gaps > 1e-3).sum())} | "
-                        f"{_med([f['e_steps'] for f in fits])} | {_med([f['cpu'] * 1e3 for f in fits])} ms |")
+            rows.append(
+                f"| {frac:g} | {len(gaps)} | {gaps.max():.2g} | {int((gaps > 1e-3).sum())} | "
+                f"{_med([f['e_steps'] for f in fits])} | "
+                f"{_med([f['cpu'] * 1e3 for f in fits])} ms |"
+            )
     finally:
         em.TAIL_FRACTION = kept
     return rows
@@ -252,8 +314,13 @@ def run_experiment(cases, long_runs: bool, with_restarts: bool = False) -> dict:
             for v in ("before", "after"):
                 with version(v == "before"):
                     traces[v] = measure_long(lambda: run(tol=0.0, num_iters=extra, num_restarts=1))
-        best = extra if with_restarts else max(
-            [f["objective"] for f in fits.values()] + [t[-1][2] for t in traces.values() if t])
+        best = (
+            extra
+            if with_restarts
+            else max(
+                [f["objective"] for f in fits.values()] + [t[-1][2] for t in traces.values() if t]
+            )
+        )
         for v in ("before", "after"):
             row = dict(fits[v], key=key, gap=best - fits[v]["objective"], measured=v in traces)
             row["to_accuracy"] = to_accuracy(traces[v], best) if v in traces else None
@@ -274,62 +341,73 @@ def summarize(name: str, rows: dict) -> list:
             continue
         acc = [x["to_accuracy"] for x in r if x["measured"]]
         reached = [a for a in acc if a is not None]
-        acc_cell = "—" if not acc else (
-            f"{_med([a[0] for a in reached])} E-steps, {_med([a[1] * 1e3 for a in reached])} ms ({len(reached)}/{len(acc)} reached)")
+        acc_cell = "—"
+        if acc:
+            e_steps, cpu = _med([a[0] for a in reached]), _med([a[1] * 1e3 for a in reached])
+            acc_cell = f"{e_steps} E-steps, {cpu} ms ({len(reached)}/{len(acc)} reached)"
         gaps = [x["gap"] for x in r]
-        out.append(
-            f"| {name} | {v} | {len(r)} | {_med([x['iters'] for x in r])} | {_med([x['e_steps'] for x in r])} | "
-            f"{_med([x['cpu'] * 1e3 for x in r])} ms | {np.median(gaps):.2g} ({max(gaps):.2g}) | {acc_cell} |"
-        )
+        cells = [name, v, str(len(r)), _med([x["iters"] for x in r]),
+                 _med([x["e_steps"] for x in r]), _med([x["cpu"] * 1e3 for x in r]) + " ms",
+                 f"{np.median(gaps):.2g} ({max(gaps):.2g})", acc_cell]
+        out.append("| " + " | ".join(cells) + " |")
     return out
+
+
+INTRO = """Before: plain EM (`accelerate=False`, stopped at the first step that gains at most `tol`
+per scored frame) with every restart starting sticky; after: the defaults (SQUAREM with a
+monotone safeguard and the crawl-aware stop, restarts cycling through sticky, flat and random
+starts). `bench/bench_em_acceleration.py --write` regenerates this section; its docstring says
+what each experiment is."""
+
+LEGEND = """Default fit: medians over seeds of the chosen restart's EM iterations, the E-steps
+of the whole fit (every short start and restart, rejected extrapolations included) and its CPU time;
+gap = nats below the best objective known for the data (median, largest in brackets; for the
+two optima the fast-switching optimum, from a long run from the planted parameters). To
+accuracy: one start run long with `tol=0`, E-steps and CPU time until within {acc:g} nats of
+the best (medians over the seeds that got there)."""
+
+STOP = """Choosing the stop: an accelerated run stops at the end of a cycle that gained at most a
+share of `tol` per scored frame, when plain EM would gain at most that share more (a geometric
+tail at the rate its parameter steps shrink). On the crawl (default fits; gap below plain EM
+run to `tol=1e-12` from the same start):"""
+
+STOP_AFTER = """The default share is 0.25 (`ethogram.fitting.em.TAIL_FRACTION`): the tail estimate
+can be low by a factor of a few where the objective is flat, and the full tolerance lets gaps of
+the tolerance's size through. Where EM crawls toward a saddle and then escapes it (seeds 29
+and 34 of the crawl's generator, not among the seeds above, stop 0.05 and 13 nats short either
+way) no rule that looks at the last steps can tell; restarts can."""
+
+
+def _paragraph(text: str) -> str:
+    return " ".join(text.split())
 
 
 def report(results: dict, tail_rows: list) -> str:
     from _util import machine
 
     m = machine()
+    v = m["versions"]
     lines = [
-        SECTION, "",
-        "Before: plain EM (`accelerate=False`, stopped at the first step that gains at most `tol` per "
-        "scored frame) with every restart starting sticky; after: the defaults (SQUAREM with a "
-        "monotone safeguard and the crawl-aware stop, restarts cycling through sticky, flat and "
-        "random starts). `bench/bench_em_acceleration.py --write` regenerates this section; its "
-        "docstring says what each experiment is.",
-        "",
-        f"- machine: {m['cpu']}, {m['cores']} cores; {m['date']}; python {m['python']}, numpy "
-        f"{m['versions']['numpy']}, ethogram {m['versions']['ethogram']}",
+        SECTION, "", _paragraph(INTRO), "",
+        f"- machine: {m['cpu']}, {m['cores']} cores; {m['date']}; python {m['python']}, "
+        f"numpy {v['numpy']}, ethogram {v['ethogram']}",
         f"- BLAS (threadpoolctl: library, version, kernel, threads): {m['blas']}",
         "- one thread: OMP/OpenBLAS/MKL and ethogram's pool pinned to 1; OPENBLAS_CORETYPE and "
         "OPENBLAS_L2_SIZE unset for this run (OpenBLAS picks its kernel)",
-        "",
-        f"Default fit: medians over seeds of the chosen restart's EM iterations, the E-steps of the whole "
-        f"fit (every short start and restart, rejected extrapolations included) and its CPU time; gap = "
-        f"nats below the best objective known for the data (median, largest in brackets; for the two "
-        f"optima the fast-switching optimum, from a long run from the planted parameters). To accuracy: "
-        f"one start run long with `tol=0`, E-steps and CPU time until within {ACCURACY:g} nats of the "
-        f"best (medians over the seeds that got there).",
-        "",
-        "| experiment | version | seeds | EM iterations | E-steps | CPU time | gap (nats) | to accuracy |",
+        "", _paragraph(LEGEND.format(acc=ACCURACY)), "",
+        "| experiment | version | seeds | EM iterations | E-steps | CPU time | gap (nats) "
+        "| to accuracy |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, rows in results.items():
         lines += summarize(name, rows)
     lines += [
-        "",
-        "Choosing the stop: an accelerated run stops at the end of a cycle that gained at most a share "
-        "of `tol` per scored frame, when plain EM would gain at most that share more (a geometric tail "
-        "at the rate its parameter steps shrink). On the crawl (default fits; gap below plain EM run "
-        "to `tol=1e-12` from the same start):",
-        "",
-        "| share of tol | seeds | largest gap (nats) | gaps > 1e-3 | median E-steps | median CPU time |",
+        "", _paragraph(STOP), "",
+        "| share of tol | seeds | largest gap (nats) | gaps > 1e-3 | median E-steps "
+        "| median CPU time |",
         "|---|---|---|---|---|---|",
         *tail_rows,
-        "",
-        "The default share is 0.25 (`ethogram.fitting.em.TAIL_FRACTION`): the tail estimate can be low "
-        "by a factor of a few where the objective is flat, and the full tolerance lets gaps of the "
-        "tolerance's size through. Where EM crawls toward a saddle and then escapes it (seeds 29 and 34 "
-        "of the crawl's generator, not among the seeds above, stop 0.05 and 13 nats short either way) "
-        "no rule that looks at the last steps can tell; restarts can.",
+        "", _paragraph(STOP_AFTER),
     ]
     return "\n".join(lines) + "\n"
 
@@ -342,15 +420,25 @@ def main(argv=None) -> int:
     from ethogram import GaussianHMM
     from ethogram.models.examples import course_gaussian_hmm
 
-    GaussianHMM(5, 2).fit(course_gaussian_hmm(5).sample(300, seed=0)[1], num_iters=3, seed=0)  # compile
+    GaussianHMM(5, 2).fit(
+        course_gaussian_hmm(5).sample(300, seed=0)[1], num_iters=3, seed=0
+    )  # compile
     seeds = range(2) if args.quick else range(5)
     results = {}
-    results["crawl (226 frames)"] = run_experiment(list(crawl_cases())[: 3 if args.quick else None], True)
-    results["two optima (520 frames, 10 restarts)"] = run_experiment(two_optima_cases(), False, with_restarts=True)
+    results["crawl (226 frames)"] = run_experiment(
+        list(crawl_cases())[: 3 if args.quick else None], True
+    )
+    results["two optima (520 frames, 10 restarts)"] = run_experiment(
+        two_optima_cases(), False, with_restarts=True
+    )
     for which in ("demo gaussian", "test gaussian", "hw7 gaussian", "hw7 arhmm"):
         results[which] = run_experiment(course_cases(which, seeds), True)
-    results["demo spiral (8 restarts)"] = run_experiment(course_cases("demo spiral", range(2 if args.quick else 3)), False)
-    results["open field (fit_recordings)"] = run_experiment(openfield_cases(range(2 if args.quick else 3)), True)
+    results["demo spiral (8 restarts)"] = run_experiment(
+        course_cases("demo spiral", range(2 if args.quick else 3)), False
+    )
+    results["open field (fit_recordings)"] = run_experiment(
+        openfield_cases(range(2 if args.quick else 3)), True
+    )
     tail_rows = choose_tail_fraction(list(crawl_cases())[: 3 if args.quick else None])
     text = report(results, tail_rows)
     print(text)

@@ -16,9 +16,10 @@
 - Two optima: a 2-state AR(1) with full noise that switches fast (staying probabilities
   0.75 and 0.32, 521 frames, the shape of a weekly-returns fit). From the sticky start
   ``0.9 I + 0.1 / K`` EM settles in a sticky optimum (one staying probability above 0.95, both
-  higher than at the better optimum, 2.8 and 19 nats below it); both optima are verified by long runs (``tol=1e-12``): the better from the planted
-  parameters, the sticky one from the sticky start. A default fit (one restart) ends in the
-  sticky one; three restarts, the second of which starts flat, end in the better one.
+  higher than at the better optimum, 2.8 and 19 nats below it); both optima are verified by
+  long runs (``tol=1e-12``): the better from the planted parameters, the sticky one from the
+  sticky start. A default fit (one restart) ends in the sticky one; three restarts, the
+  second of which starts flat, end in the better one.
 """
 
 import numpy as np
@@ -143,7 +144,9 @@ def _switching_ar(P, dynamics, bias, covs, noise):
 
 
 def _rates_series(seed):
-    truth = _switching_ar([[0.64, 0.36], [0.13, 0.87]], [0.76, 1.06], [0.72, -0.10], [0.48, 0.48], "tied")
+    truth = _switching_ar(
+        [[0.64, 0.36], [0.13, 0.87]], [0.76, 1.06], [0.72, -0.10], [0.48, 0.48], "tied"
+    )
     return truth.sample(227, seed=seed)[1] + 3.0  # 226 scored frames
 
 

@@ -57,7 +57,9 @@ def test_predict_posterior_and_score_give_one_output_per_input():
     model = _ar()
     model.fit(x, seed=0)
     batch = [x[:3], x, x[:1]]
-    with pytest.warns(ShortSequenceWarning, match=r"sequence 0 \(3 frames\), sequence 2 \(1 frame\)"):
+    with pytest.warns(
+        ShortSequenceWarning, match=r"sequence 0 \(3 frames\), sequence 2 \(1 frame\)"
+    ):
         labels = model.predict(batch)
     assert [z.shape for z in labels] == [(3,), (60,), (1,)]
     assert (labels[0] == -1).all() and (labels[2] == -1).all()
@@ -68,7 +70,9 @@ def test_predict_posterior_and_score_give_one_output_per_input():
     assert (marginal[0] == -1).all()
     with pytest.warns(ShortSequenceWarning):
         posts = model.posterior(batch)
-    assert np.isnan(posts[0].expected_states).all() and np.isnan(posts[2].expected_transitions).all()
+    assert (
+        np.isnan(posts[0].expected_states).all() and np.isnan(posts[2].expected_transitions).all()
+    )
     np.testing.assert_array_equal(posts[1].expected_states, model.posterior(x).expected_states)
     with pytest.warns(ShortSequenceWarning):
         total = model.score(batch)
@@ -83,7 +87,9 @@ def test_predict_posterior_and_score_give_one_output_per_input():
 
 def test_no_sequence_long_enough_raises_naming_num_lags_and_lengths():
     x = _walk(10)
-    with pytest.raises(ValueError, match=r"num_lags=3.*sequence 0 \(2 frames\), sequence 1 \(3 frames\)"):
+    with pytest.raises(
+        ValueError, match=r"num_lags=3.*sequence 0 \(2 frames\), sequence 1 \(3 frames\)"
+    ):
         _ar().fit([x[:2], x[:3]])
     with pytest.raises(ValueError, match="num_lags"):
         _ar().fit(x[:3])
@@ -107,16 +113,30 @@ def pieces():
     rec = read_recordings([str(openfield_keypoints())], format="dlc", fps=30.0)[0]
 
     def piece(name, sl):
-        return Recording(name=name, data=rec.data[sl], kind="keypoints", fps=rec.fps, bodyparts=rec.bodyparts,
-                         confidence=rec.confidence[sl], source=rec.source, format=rec.format)
+        return Recording(
+            name=name,
+            data=rec.data[sl],
+            kind="keypoints",
+            fps=rec.fps,
+            bodyparts=rec.bodyparts,
+            confidence=rec.confidence[sl],
+            source=rec.source,
+            format=rec.format,
+        )
 
-    return [piece("first", slice(0, 1200)), piece("fragment", slice(1200, 1203)), piece("rest", slice(1203, 2400))]
+    return [
+        piece("first", slice(0, 1200)),
+        piece("fragment", slice(1200, 1203)),
+        piece("rest", slice(1203, 2400)),
+    ]
 
 
 def test_pipeline_leaves_out_a_recording_shorter_than_num_lags_plus_one(pieces):
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        res = fit_recordings(pieces, num_states=4, num_iters=5, seed=0, expected_states=True, progress=False)
+        res = fit_recordings(
+            pieces, num_states=4, num_iters=5, seed=0, expected_states=True, progress=False
+        )
     (message,) = _short_warnings(record)
     assert "'fragment' (3 frames)" in message and "num_lags=3" in message
     frag = res.recordings[1]
@@ -143,10 +163,41 @@ def test_cli_fit_and_apply_name_a_short_recording_in_one_line(tmp_path, capsys):
     np.save(folder / "long.npy", x)
     np.save(folder / "frag.npy", x[:3])
     out = tmp_path / "out"
-    assert main(["fit", str(folder), "--fps", "30", "--states", "2", "--iters", "5", "-o", str(out), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(folder),
+                "--fps",
+                "30",
+                "--states",
+                "2",
+                "--iters",
+                "5",
+                "-o",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err.splitlines()
     (line,) = [e for e in err if "frag" in e]
     assert line.startswith("ethogram: warning: 'frag' (3 frames)") and "num_lags=3" in line
-    assert main(["apply", str(out / "results.h5"), str(folder), "--fps", "30", "-o", str(tmp_path / "applied"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "apply",
+                str(out / "results.h5"),
+                str(folder),
+                "--fps",
+                "30",
+                "-o",
+                str(tmp_path / "applied"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err.splitlines()
     assert len([e for e in err if "frag" in e and e.startswith("ethogram: warning:")]) == 1

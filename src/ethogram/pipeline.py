@@ -177,7 +177,8 @@ def _long_enough(model, prepared, recordings, consequence: str) -> np.ndarray:
 
     lengths = [p.inputs.shape[0] for p in prepared]
     keep = long_enough(model.observations, lengths)
-    warn_short(model.observations, lengths, ~keep, consequence, names=[r.name for r in recordings], stacklevel=4)
+    names = [r.name for r in recordings]
+    warn_short(model.observations, lengths, ~keep, consequence, names=names, stacklevel=4)
     return keep
 
 
@@ -194,11 +195,12 @@ def _label(model, prepared, expected_states: bool, num_threads=None, keep=None):
     for i in range(0, len(datas), 8):  # 8 recordings at a time: their log-likelihoods, not all, in memory
         labels += model.predict(datas[i:i + 8], masks=masks[i:i + 8], num_threads=num_threads)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
-    labels = expand(labels, keep, lambda i: np.full(prepared[i].inputs.shape[0], -1, dtype=np.int64))
+    frames = [p.inputs.shape[0] for p in prepared]
+    labels = expand(labels, keep, lambda i: np.full(frames[i], -1, dtype=np.int64))
     posts = None
     if expected_states:
         posts = model.posterior(datas, masks=masks, num_threads=num_threads) if datas else []
-        posts = expand(posts, keep, lambda i: no_posterior(prepared[i].inputs.shape[0], model.num_states))
+        posts = expand(posts, keep, lambda i: no_posterior(frames[i], model.num_states))
     return labels, posts
 
 
@@ -315,9 +317,11 @@ def fit_recordings(
 
     names = [r.name for r in recordings]
     lengths = [p.inputs.shape[0] for p in prepared]
-    probe = HMM(1, "autoregressive", dict(data_dim=prepared[0].inputs.shape[1], num_lags=num_lags)).observations
-    keep = require_long(probe, lengths, names)
-    warn_short(probe, lengths, ~keep, "left out of the fit (its frames get the syllable -1)", names=names, stacklevel=2)
+    # an AR model of these lags says which recordings are long enough, and words the warning
+    probe = HMM(1, "autoregressive", dict(data_dim=prepared[0].inputs.shape[1], num_lags=num_lags))
+    keep = require_long(probe.observations, lengths, names)
+    warn_short(probe.observations, lengths, ~keep,
+               "left out of the fit (its frames get the syllable -1)", names=names, stacklevel=2)
     datas = [p.inputs for p in subset(prepared, keep)]
     masks = [np.asarray(p.mask, dtype=bool) for p in subset(prepared, keep)]
     usable = int(sum(m.sum() for m in masks))

@@ -204,7 +204,8 @@ class _Loop:
 
     def evaluate(self) -> tuple[SufficientStats, float]:
         """E-step at the model's parameters: statistics and MAP objective."""
-        stats = e_step(self.model, self.datas, self.masks, executor=self.executor, keep_posteriors=self.keep_posteriors)
+        stats = e_step(self.model, self.datas, self.masks, executor=self.executor,
+                       keep_posteriors=self.keep_posteriors)
         self.run.num_e_steps += 1
         return stats, stats.marginal_ll + self.model.log_prior()
 
@@ -295,7 +296,8 @@ def _converged(loop: _Loop, frames: int, tol: float, accelerate: bool) -> bool:
     return loop.rate is not None and len(obj) >= 4 and _crawl_done(obj, loop.rate, tol * frames)
 
 
-def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed, accelerate: bool = False) -> bool:
+def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed,
+            accelerate: bool = False) -> bool:
     """Append the new parameters' objective to the history, check it, re-seed dead states;
     True when EM has converged (:func:`_converged`)."""
     model, run = loop.model, loop.run
@@ -306,7 +308,10 @@ def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed
     step = len(run.objectives) - 1
     frames = max(int(stats.num_frames), 1)
     _check_objective(obj, prev, step, frames, getattr(model, "num_states", None))
-    events = [] if reseed is None else reseed_dead_states(model, loop.datas, loop.masks, stats, reseed, step, obj, run.reseeds)
+    events = []
+    if reseed is not None:
+        events = reseed_dead_states(model, loop.datas, loop.masks, stats, reseed, step, obj,
+                                    run.reseeds)
     if not events:
         return _converged(loop, frames, tol, accelerate)
     # new parameters: their statistics and objective replace this iteration's, and an
@@ -316,11 +321,16 @@ def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed
     run.reseeds.extend(events)
     run.anchor, run.cycle_step = None, 0
     if not np.isfinite(obj):
-        raise FloatingPointError(f"EM objective is {obj} after re-seeding states {[e.state for e in events]} at iteration {step}")
+        raise FloatingPointError(
+            f"EM objective is {obj} after re-seeding states {[e.state for e in events]} at "
+            f"iteration {step}"
+        )
     return False
 
 
-def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None, num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None, keep_posteriors: bool = False, reseed=None, accelerate: bool = False) -> EMRun:
+def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None,
+           num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None,
+           keep_posteriors: bool = False, reseed=None, accelerate: bool = False) -> EMRun:
     """Run EM from the model's current parameters.
 
     Parameters
@@ -351,11 +361,12 @@ def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progre
         Re-seed dead states after E-steps (:mod:`ethogram.fitting.reseed`); None (default):
         never, and the run is exactly plain EM.
     accelerate : bool, default False
-        SQUAREM (:mod:`ethogram.fitting.squarem`): every second step extrapolates from the
-        last two EM steps and keeps the extrapolated point only when its objective is not
+        SQUAREM (:mod:`ethogram.fitting.squarem`): every third step extrapolates from the two
+        EM steps before it and keeps the extrapolated point only when its objective is not
         lower than the current one (else it takes the plain EM step), so the history stays
-        monotone; a rejected point costs one extra E-step (``EMRun.num_e_steps``). Needs
-        ``model.set_params`` to refuse parameters outside their domain with ValueError.
+        monotone; a rejected point costs one extra E-step (``EMRun.num_e_steps``). The run
+        stops by the accelerated rule of the module docstring. Needs ``model.set_params`` to
+        refuse parameters outside their domain with ValueError.
 
     Returns
     -------
@@ -378,7 +389,8 @@ def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progre
         stats = loop.evaluate()[0]
         run.converged = _record(loop, stats, -np.inf, tol, reseed)
         stats = run.last_stats
-    bar = tqdm(total=num_iters, desc=desc, disable=None if progress is None else (not progress), leave=False)
+    disable = None if progress is None else (not progress)
+    bar = tqdm(total=num_iters, desc=desc, disable=disable, leave=False)
     try:
         for _ in range(num_iters):
             if run.converged:

@@ -107,7 +107,9 @@ def extrapolate(p0: dict, p1: dict, p2: dict, alpha: float) -> dict:
     return out
 
 
-def set_extrapolated(model, p0: dict, p1: dict, p2: dict, alpha: float | None = None) -> float | None:
+def set_extrapolated(
+    model, p0: dict, p1: dict, p2: dict, alpha: float | None = None
+) -> float | None:
     """Set ``model`` to the SQUAREM point of three EM iterates, shortening an infeasible step.
 
     Parameters

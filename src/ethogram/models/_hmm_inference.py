@@ -30,7 +30,8 @@ class HMMInferenceMixin:
         keep = long_enough(self.observations, lengths)
         warn_short(self.observations, lengths, ~keep, consequence, stacklevel=4)
         ms = [m for m, k in zip(ms, keep) if k]
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip((d for d, k in zip(datas, keep) if k), ms)]
+        kept = (d for d, k in zip(datas, keep) if k)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(kept, ms)]
         return lls, ms, keep, lengths, batch
 
     def posterior(self, data, masks=None, num_threads=None):
@@ -49,7 +50,8 @@ class HMMInferenceMixin:
             to score), NaN probabilities and ``marginal_ll``.
         """
         lls, _, keep, lengths, batch = self._scored(data, masks, "its posterior is NaN")
-        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads) if lls else []
+        pi, A = self.initial_probs, self.transition_matrix
+        posts = forward_backward(pi, A, lls, num_threads=num_threads) if lls else []
         posts = expand(posts, keep, lambda i: no_posterior(lengths[i], self.num_states))
         return posts if batch else posts[0]
 
@@ -101,9 +103,11 @@ class HMMInferenceMixin:
             A sequence shorter than the observation model's ``min_frames`` (no frame to
             score) adds nothing to the total; its per-frame scores are NaN.
         """
-        lls, ms, keep, lengths, batch = self._scored(data, masks, "it adds nothing to the score (NaN per frame)")
-        frames = predictive_log_likes(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads) if lls else []
-        for f, m in zip(frames, ms):  # log of the predicted probabilities' sum: 0, not its round-off
+        consequence = "it adds nothing to the score (NaN per frame)"
+        lls, ms, keep, lengths, batch = self._scored(data, masks, consequence)
+        pi, A = self.initial_probs, self.transition_matrix
+        frames = predictive_log_likes(pi, A, lls, num_threads=num_threads) if lls else []
+        for f, m in zip(frames, ms):  # log of the predicted probabilities' sum: 0, not round-off
             if m is not None:
                 f[~m] = 0.0
         if per_frame:

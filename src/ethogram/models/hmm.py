@@ -100,7 +100,8 @@ class HMM(HMMInferenceMixin):
     def step_coordinates(self, params: dict) -> dict:
         """``params`` (from :meth:`get_params`) in unit-free coordinates, for measuring EM's
         steps (the observation model's ``step_coordinates``; probabilities as they are)."""
-        out = {k: np.asarray(params[k], dtype=np.float64) for k in ("initial_probs", "transition_matrix")}
+        out = {k: np.asarray(params[k], dtype=np.float64)
+               for k in ("initial_probs", "transition_matrix")}
         out.update(self.observations.step_coordinates(params))
         return out
 
@@ -312,7 +313,8 @@ class HMM(HMMInferenceMixin):
             self.transitions.transition_matrix = Transitions.default_matrix(self.num_states)
         self.observations.initialize(datas, ms, rng, method)
         if self.transitions.learn and not sticky:
-            self.transitions.transition_matrix = np.full((self.num_states, self.num_states), 1.0 / self.num_states)
+            K = self.num_states
+            self.transitions.transition_matrix = np.full((K, K), 1.0 / K)
         if not self.transitions.learn and self.num_states > 1:
             self._align_to_fixed_transitions(datas, ms)
 
@@ -409,12 +411,12 @@ class HMM(HMMInferenceMixin):
             seed frames derive from ``seed``; a fit in which no state dies is the fit
             without re-seeding, bit for bit.
         accelerate : bool, default True
-            SQUAREM (:mod:`ethogram.fitting.squarem`): every second EM step extrapolates
-            from the last two, kept only when it does not lower the objective, and EM stops
-            only when the last two steps gained at most ``tol / 4`` per scored frame and
-            plain EM would gain at most that much more if it went on (estimated from how
-            fast its steps shrink), so it does not stop in a slow crawl short of the
-            optimum. False: plain EM, stopped at the first step that gains at most ``tol``
+            SQUAREM (:mod:`ethogram.fitting.squarem`): every third EM step extrapolates
+            from the two before it, kept only when it does not lower the objective, and EM
+            stops only when such a cycle of three steps gained at most ``tol / 4`` per scored
+            frame and plain EM would gain at most that much more if it went on (estimated
+            from how fast its steps shrink), so it does not stop in a slow crawl short of
+            the optimum. False: plain EM, stopped at the first step that gains at most ``tol``
             per scored frame (the behaviour before, bit for bit; BENCHMARKS.md, "EM
             acceleration", compares the two).
 
@@ -448,7 +450,8 @@ class HMM(HMMInferenceMixin):
             datas, ms, batch = self._prepare(data, masks, mask_nan)
         lengths = [len(d) for d in datas]
         fitted = require_long(self.observations, lengths)
-        warn_short(self.observations, lengths, ~fitted, "left out of the fit (its frames get no syllable)")
+        warn_short(self.observations, lengths, ~fitted,
+                   "left out of the fit (its frames get no syllable)")
         datas, ms = subset(datas, fitted), subset(ms, fitted)
         start_iters = min(int(start_iters), int(num_iters))
         for name, flag in (("reseed_dead", reseed_dead), ("accelerate", accelerate)):

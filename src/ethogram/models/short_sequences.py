@@ -20,7 +20,15 @@ import numpy as np
 
 from ..inference import HMMPosterior
 
-__all__ = ["ShortSequenceWarning", "expand", "long_enough", "no_posterior", "require_long", "subset", "warn_short"]
+__all__ = [
+    "ShortSequenceWarning",
+    "expand",
+    "long_enough",
+    "no_posterior",
+    "require_long",
+    "subset",
+    "warn_short",
+]
 
 
 class ShortSequenceWarning(UserWarning):
@@ -30,7 +38,9 @@ class ShortSequenceWarning(UserWarning):
 def _needs(observations) -> str:
     lags = getattr(observations, "num_lags", None)
     need = observations.min_frames
-    return f"num_lags + 1 = {need} frames (num_lags={lags})" if lags is not None else f"{need} frames"
+    return (
+        f"num_lags + 1 = {need} frames (num_lags={lags})" if lags is not None else f"{need} frames"
+    )
 
 
 def long_enough(observations, lengths) -> np.ndarray:
@@ -41,11 +51,16 @@ def long_enough(observations, lengths) -> np.ndarray:
 def _listing(lengths, short, names=None) -> str:
     idx = np.flatnonzero(short)
     label = (lambda i: repr(names[i])) if names is not None else (lambda i: f"sequence {i}")
-    shown = ", ".join(f"{label(i)} ({int(lengths[i])} frame{'s' if int(lengths[i]) != 1 else ''})" for i in idx[:10])
+    shown = ", ".join(
+        f"{label(i)} ({int(lengths[i])} frame{'s' if int(lengths[i]) != 1 else ''})"
+        for i in idx[:10]
+    )
     return shown + (f" and {idx.size - 10} more" if idx.size > 10 else "")
 
 
-def warn_short(observations, lengths, short, consequence: str, names=None, stacklevel: int = 3) -> None:
+def warn_short(
+    observations, lengths, short, consequence: str, names=None, stacklevel: int = 3
+) -> None:
     """One :class:`ShortSequenceWarning` naming the short sequences and what happens to them.
 
     Parameters
@@ -66,8 +81,8 @@ def warn_short(observations, lengths, short, consequence: str, names=None, stack
     n = int(np.count_nonzero(short))
     what = "is" if n == 1 else "are"
     warnings.warn(
-        f"{_listing(lengths, short, names)} {what} shorter than the {_needs(observations)} the model "
-        f"needs to score a frame: {consequence}",
+        f"{_listing(lengths, short, names)} {what} shorter than the {_needs(observations)} the "
+        f"model needs to score a frame: {consequence}",
         ShortSequenceWarning,
         stacklevel=stacklevel,
     )
@@ -96,7 +111,9 @@ def require_long(observations, lengths, names=None) -> np.ndarray:
 def no_posterior(num_timesteps: int, num_states: int) -> HMMPosterior:
     """The posterior returned for a sequence too short to score: NaN everywhere."""
     return HMMPosterior(
-        np.full((int(num_timesteps), int(num_states)), np.nan), float("nan"), np.full((int(num_states),) * 2, np.nan)
+        np.full((int(num_timesteps), int(num_states)), np.nan),
+        float("nan"),
+        np.full((int(num_states),) * 2, np.nan),
     )
 
 
