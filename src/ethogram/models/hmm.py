@@ -21,7 +21,7 @@ from .observations import get_observation_class
 from .observations.base import ObservationModel
 from .portable import describe_model, model_from_description, sequence_stats
 from .short_sequences import expand, no_posterior, require_long, subset, warn_short
-from .transitions import InitialDistribution, Transitions, best_relabeling
+from .transitions import InitialDistribution, Transitions, fixed_transitions_order
 
 
 class HMM(HMMInferenceMixin):
@@ -319,26 +319,10 @@ class HMM(HMMInferenceMixin):
             self._align_to_fixed_transitions(datas, ms)
 
     def _align_to_fixed_transitions(self, datas, ms) -> None:
-        """Relabel freshly initialised observation states to suit a fixed transition matrix.
-
-        Initial clusters come in arbitrary order, but a transition matrix held fixed (as in
-        the course) is not symmetric under relabeling: a wrong order forces the data through
-        improbable transitions and EM stalls in a poor optimum. Expected transition counts C
-        under a generic sticky chain (0.9 I + 0.1 / K) and the initial emissions are
-        computed; the relabeling maximising
-        ``sum_ij C[i, j] log P[order_i, order_j]`` is found exactly for K <= 8 and by pairwise
-        swaps otherwise.
-        """
-        K = self.num_states
-        sticky = Transitions.default_matrix(K)
+        """Relabel freshly initialised observation states to suit a fixed transition matrix
+        (:func:`.transitions.fixed_transitions_order`)."""
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        posts = forward_backward(np.full(K, 1.0 / K), sticky, lls)
-        C = sum(p.expected_transitions for p in posts)
-        with np.errstate(divide="ignore"):
-            logP = np.maximum(np.log(self.transition_matrix), -1e3)
-        best = best_relabeling(C, logP)
-        # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
-        self.observations.permute(np.argsort(best))
+        self.observations.permute(fixed_transitions_order(lls, self.transition_matrix))
 
     def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True, reseed_dead: bool = False, accelerate: bool = True) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.

@@ -489,45 +489,6 @@ class DataReferenceMixin:
                 self.data_scale = scale
                 self.data_center = center
 
-    def step_coordinates(self, params: dict) -> dict:
-        """The learned parameters in the training data's units, for measuring EM's steps.
-
-        Means and an AR model's (centred) bias relative to ``data_center`` and over the
-        square root of ``data_scale``, covariances over ``sqrt(s_i s_j)``, AR dynamics
-        ``S^-1/2 A_l S^1/2``: an affine map of the parameters under which fitting ``a x + b``
-        takes the steps of fitting ``x`` (SQUAREM's step length, :mod:`ethogram.fitting.squarem`,
-        is measured in them, so an accelerated fit does not depend on the data's units).
-
-        Parameters
-        ----------
-        params : dict of str to ndarray
-            As returned by ``get_params`` (the data-derived constants are left out).
-
-        Returns
-        -------
-        dict of str to ndarray
-        """
-        D = self.data_dim
-        root = np.ones(D) if self.data_scale is None else np.sqrt(self.data_scale)
-        center = np.zeros(D) if self.data_center is None else self.data_center
-        out = {}
-        for k in self.param_names:
-            v = np.asarray(params[k], dtype=np.float64)
-            if k == "emission_means":
-                v = (v - center) / root
-            elif k == "emission_covs":
-                v = v / np.outer(root, root)
-            elif k == "emission_dynamics":
-                v = v / root[:, None] * np.tile(root, v.shape[-1] // D)
-            elif k == "emission_bias":
-                if self.bias:  # the centred bias b - (I - sum_l A_l) c, as the model scores
-                    dyn = np.asarray(params["emission_dynamics"], dtype=np.float64)
-                    lags = dyn.reshape(dyn.shape[0], D, -1, D).sum(axis=2)
-                    v = v - (center - lags @ center)
-                v = v / root
-            out[k] = v
-        return out
-
     def _check_reference(self, name: str, value) -> np.ndarray:
         """Validate ``data_center`` (D,) finite or ``data_scale`` (D,) finite and > 0."""
         arr = check_shape(name, value, (self.data_dim,))

@@ -73,6 +73,7 @@ from ._common import (
     symmetrize,
 )
 from ._ar_start import ARStartMixin
+from ._units import unit_free
 from .base import ObservationModel, register
 
 __all__ = ["AutoregressiveObservations", "lagged_rows"]
@@ -208,6 +209,10 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         if self.prior_scale is not None:
             return np.full(self.data_dim, self.prior_count * self.prior_scale)
         return self.prior_count * DEFAULT_RELATIVE_PRIOR * self._scale()
+
+    def step_coordinates(self, params: dict) -> dict:
+        """Parameters relative to the training data, where EM's steps are measured (:mod:`._units`)."""
+        return unit_free(self, params)
 
     def state_param_names(self):
         """Per-state parameters (a tied noise covariance is shared, so permute leaves it)."""
