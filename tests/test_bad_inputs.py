@@ -2,8 +2,8 @@
 
 Every entry is one mistake a user can make: wrong shapes and dtypes, inf in data, NaN with
 automatic masking switched off, K < 1, more states than frames, non-stochastic or negative
-matrices, negative variances and covariances that are not positive definite, sequences
-shorter than ``num_lags + 1``, an empty recording list, recordings of different dimension,
+matrices, negative variances and covariances that are not positive definite, no sequence
+longer than ``num_lags`` (a shorter one among longer ones is left out with a warning), an empty recording list, recordings of different dimension,
 missing or misspelled body parts, a body part missing in every frame, truncated or foreign
 HDF5 and NWB files, a results file from a newer format version, missing paths, unknown
 formats, a video shorter than its keypoints, and a model applied to recordings with other
@@ -143,7 +143,7 @@ API = [
     ("data of strings", lambda f: _fit(_gauss(), np.array([["a", "b"]] * 10)), T, ["data", "numeric"]),
     ("recordings of different dimension", lambda f: _fit(_gauss(), [f.x, np.ones((20, 3))]), V, ["data", "data_dim"]),
     ("an empty list of sequences", lambda f: _fit(_gauss(), []), V, ["data", ("empty", "at least one")]),
-    ("sequence shorter than num_lags + 1", lambda f: _fit(eg.HMM(2, "autoregressive", dict(data_dim=2, num_lags=3)), [f.x, f.x[:3]]), V, ["num_lags", "frames"]),
+    ("no sequence longer than num_lags", lambda f: _fit(eg.HMM(2, "autoregressive", dict(data_dim=2, num_lags=3)), [f.x[:2], f.x[:3]]), V, ["num_lags", "frames"]),
     ("negative variance", lambda f: _gauss(covariance_type="diag").set_params({"emission_covs": np.array([np.diag([1.0, -1.0]), E])}), V, ["emission_covs", ("positive", "negative")]),
     ("covariance not positive definite", lambda f: _gauss().set_params({"emission_covs": np.array([[[1.0, 2.0], [2.0, 1.0]]] * 2)}), V, ["emission_covs", "positive definite"]),
     ("covariance not symmetric", lambda f: _gauss().set_params({"emission_covs": np.array([[[1.0, 0.5], [0.0, 1.0]]] * 2)}), V, ["emission_covs", "symmetric"]),

@@ -415,8 +415,9 @@ def test_errors_name_the_argument():
     m = cls(2, data_dim=3, num_lags=2)
     with pytest.raises(ValueError, match="data"):
         m.check_data(np.zeros((10, 4)))
-    with pytest.raises(ValueError, match="num_lags"):
-        m.check_data(np.zeros((2, 3)))
+    # a sequence of at most num_lags frames is valid data with no frame to score: the HMM
+    # leaves it out of a fit (tests/test_short_sequences.py), so the check lets it through
+    assert m.check_data(np.zeros((2, 3))).shape == (2, 3) and m.min_frames == 3
     with pytest.raises(ValueError, match="inf"):
         m.check_data(np.full((10, 3), np.inf))
     with pytest.raises(ValueError, match="noise"):

@@ -117,10 +117,32 @@ def _recording_results(recordings, prepared, labels, posts, keep_keypoints: bool
     return out
 
 
-def _label(model, prepared, expected_states: bool, num_threads=None):
-    datas = [p.inputs for p in prepared]
-    masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
-    return _label_arrays(model, datas, masks, expected_states, num_threads)
+def _long_enough(model, prepared, recordings, consequence: str) -> np.ndarray:
+    """Which prepared recordings the model can score a frame of; one warning names the others."""
+    from .models.short_sequences import long_enough, warn_short
+
+    lengths = [p.inputs.shape[0] for p in prepared]
+    keep = long_enough(model.observations, lengths)
+    names = [r.name for r in recordings]
+    warn_short(model.observations, lengths, ~keep, consequence, names=names, stacklevel=4)
+    return keep
+
+
+def _label(model, prepared, expected_states: bool, num_threads=None, keep=None):
+    """Syllables (-1 where a frame is masked, and in every frame of a recording not in
+    ``keep``: too short to score) and, optionally, posteriors (NaN for those recordings)."""
+    from .models.short_sequences import expand, no_posterior, subset
+
+    keep = np.ones(len(prepared), dtype=bool) if keep is None else keep
+    kept = subset(prepared, keep)
+    datas = [p.inputs for p in kept]
+    masks = [np.asarray(p.mask, dtype=bool) for p in kept]
+    labels, posts = _label_arrays(model, datas, masks, expected_states, num_threads)
+    frames = [p.inputs.shape[0] for p in prepared]
+    labels = expand(labels, keep, lambda i: np.full(frames[i], -1, dtype=np.int64))
+    if posts is not None:
+        posts = expand(posts, keep, lambda i: no_posterior(frames[i], model.num_states))
+    return labels, posts
 
 
 def _label_arrays(model, datas, masks, expected_states: bool, num_threads=None):
@@ -129,7 +151,9 @@ def _label_arrays(model, datas, masks, expected_states: bool, num_threads=None):
     for i in range(0, len(datas), 8):  # 8 recordings at a time: their log-likelihoods, not all, in memory
         labels += model.predict(datas[i:i + 8], masks=masks[i:i + 8], num_threads=num_threads)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
-    posts = model.posterior(datas, masks=masks, num_threads=num_threads) if expected_states else None
+    posts = None
+    if expected_states:
+        posts = model.posterior(datas, masks=masks, num_threads=num_threads) if datas else []
     return labels, posts
 
 
@@ -337,8 +361,17 @@ def fit_recordings(
     prepared = prep.fit_transform(recordings)
     timings["prepare"] = time.perf_counter() - t0
 
-    datas = [p.inputs for p in prepared]
-    masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+    from .models.short_sequences import require_long, subset, warn_short
+
+    names = [r.name for r in recordings]
+    lengths = [p.inputs.shape[0] for p in prepared]
+    # an AR model of these lags says which recordings are long enough, and words the warning
+    probe = HMM(1, "autoregressive", dict(data_dim=prepared[0].inputs.shape[1], num_lags=num_lags))
+    keep = require_long(probe.observations, lengths, names)
+    warn_short(probe.observations, lengths, ~keep,
+               "left out of the fit (its frames get the syllable -1)", names=names, stacklevel=2)
+    datas = [p.inputs for p in subset(prepared, keep)]
+    masks = [np.asarray(p.mask, dtype=bool) for p in subset(prepared, keep)]
     usable = int(sum(m.sum() for m in masks))
     if usable <= num_lags:
         raise ValueError(
@@ -372,11 +405,11 @@ def fit_recordings(
                          num_restarts, reseed_dead)
 
     t0 = time.perf_counter()
-    labels, _ = _label(model, prepared, False, num_threads)
+    labels, _ = _label(model, prepared, False, num_threads, keep)
     order = relabel_by_frequency({r.name: z for r, z in zip(recordings, labels)}, num_states)
     model.permute(order)
     # label again with the renumbered model: exactly what apply_model computes
-    labels, posts = _label(model, prepared, expected_states, num_threads)
+    labels, posts = _label(model, prepared, expected_states, num_threads, keep)
     timings["label"] = time.perf_counter() - t0
 
     config = {
@@ -483,7 +516,8 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
     recordings = _check_recordings(recordings)
     warn_other_frame_rate(recordings, trained_at, model_file or "the model")
     prepared = fitted.preparation.transform(recordings)
-    labels, posts = _label(fitted.model, prepared, expected_states, num_threads)
+    keep = _long_enough(fitted.model, prepared, recordings, "its frames get the syllable -1")
+    labels, posts = _label(fitted.model, prepared, expected_states, num_threads, keep)
     config = dict(fitted.config)
     config.update(
         command="apply",

@@ -293,8 +293,10 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
             "each (fewer than 2 frames per parameter): syllables may be fragmented; consider fewer --states or more data",
             file=out,
         )
+    # recordings shorter than the model's least length were named in a warning already
+    least = getattr(getattr(results.model, "observations", None), "min_frames", 1)
     sparse = [(r.name, int((r.syllables >= 0).sum()), r.num_frames) for r in results.recordings
-              if (r.syllables >= 0).sum() < 0.5 * r.num_frames]
+              if (r.syllables >= 0).sum() < 0.5 * r.num_frames and r.num_frames >= least]
     if sparse:
         listed = ", ".join(f"{name} ({n} of {T})" for name, n, T in sparse[:5]) + (" ..." if len(sparse) > 5 else "")
         print(

@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,10 @@ def _put_run(group, run: EMRun) -> None:
     group.create_dataset("marginal_lls", data=np.asarray(run.marginal_lls, dtype=np.float64))
     group.attrs["num_iters"] = int(run.num_iters)
     group.attrs["converged"] = bool(run.converged)
+    group.attrs["num_e_steps"] = int(run.num_e_steps)
+    group.attrs["cycle_step"] = int(run.cycle_step)
+    if run.anchor is not None:
+        _put_dict(group.create_group("anchor"), run.anchor)
     if run.reseeds:
         group.attrs["reseeds"] = json.dumps([e.to_dict() for e in run.reseeds])
     s = run.last_stats
@@ -130,6 +135,8 @@ def _get_run(group) -> EMRun:
     return EMRun(
         [float(x) for x in group["objectives"][()]], [float(x) for x in group["marginal_lls"][()]],
         bool(group.attrs["converged"]), int(group.attrs["num_iters"]), stats, reseeds,
+        _get_dict(group["anchor"]) if "anchor" in group else None, int(group.attrs.get("num_e_steps", 0)),
+        int(group.attrs.get("cycle_step", 0)),
     )
 
 
@@ -229,7 +236,7 @@ def load_checkpoint(path) -> dict:
 
 
 # ---------------------------------------------------------------------- the fit
-def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_every: int = 10, resume: bool = False, num_iters: int, tol: float, num_restarts: int = 1, init: str = "kmeans", seed=None, num_starts: int = 1, start_iters: int = 1, progress=None, executor=None, reseed_dead: bool = False):
+def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_every: int = 10, resume: bool = False, num_iters: int, tol: float, num_restarts: int = 1, init: str = "kmeans", seed=None, num_starts: int = 1, start_iters: int = 1, progress=None, executor=None, reseed_dead: bool = False, accelerate: bool = False):
     """:meth:`ethogram.HMM.fit`'s restarts and EM, checkpointed, optionally resumed.
 
     Parameters
@@ -239,17 +246,19 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
     datas, masks : list
         Validated sequences and effective masks.
     initialize : callable
-        ``initialize(rng)`` sets starting parameters (unused for ``init="params"``).
+        ``initialize(rng, restart)`` sets the starting parameters of restart number
+        ``restart`` (unused for ``init="params"``).
     path : str or Path
         The checkpoint file.
     checkpoint_every : int, default 10
         EM iterations between checkpoints (>= 1).
     resume : bool, default False
         Continue from ``path`` when it exists (else start, and write it).
-    num_iters, tol, num_restarts, init, seed, num_starts, start_iters, progress, executor, reseed_dead
+    num_iters, tol, num_restarts, init, seed, num_starts, start_iters, progress, executor, reseed_dead, accelerate
         As in :meth:`ethogram.HMM.fit` (the re-seeds of a run are saved with its history, and
         the seed frames derive from the saved seed entropy, so a resumed fit re-seeds as the
-        uninterrupted one does).
+        uninterrupted one does; with ``accelerate`` the parameters an extrapolation starts
+        from are saved with the run, so a resumed fit extrapolates as the uninterrupted one).
 
     Returns
     -------
@@ -274,6 +283,8 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
     )
     if reseed_dead:  # only when on, so checkpoints of fits without it keep their fingerprint
         settings["reseed_dead"] = True
+    if accelerate:  # likewise: a plain-EM fit keeps the fingerprint it had before acceleration
+        settings["accelerate"] = True
     state = None
     if resume and path.exists():
         state = load_checkpoint(path)
@@ -313,14 +324,15 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
         if state is not None and r == state["restart"]:
             run = state["run"]  # the restart in progress, where it stopped
         elif init == "params":
-            run = run_em(model, datas, masks, min(int(checkpoint_every), int(num_iters)), float(tol), progress, desc=desc, executor=executor, reseed=rs)
+            run = run_em(model, datas, masks, min(int(checkpoint_every), int(num_iters)), float(tol), progress, desc=desc, executor=executor, reseed=rs, accelerate=accelerate)
             save(r, "running", run)
         else:
-            run = best_start(model, datas, masks, initialize, spawn_seeds(rng, int(num_starts)), int(start_iters), float(tol), progress, executor, desc, reseed=rs)
+            start = partial(initialize, restart=r)
+            run = best_start(model, datas, masks, start, spawn_seeds(rng, int(num_starts)), int(start_iters), float(tol), progress, executor, desc, reseed=rs, accelerate=accelerate)
             save(r, "running", run)
         while not run.converged and run.num_iters < num_iters:
             n = min(int(checkpoint_every), int(num_iters) - run.num_iters)
-            run = run_em(model, datas, masks, n, float(tol), progress, desc=desc, executor=executor, resume=run, reseed=rs)
+            run = run_em(model, datas, masks, n, float(tol), progress, desc=desc, executor=executor, resume=run, reseed=rs, accelerate=accelerate)
             save(r, "running", run)
         finals.append(run.objectives[-1])
         if best is None or run.objectives[-1] > best[1].objectives[-1]:

@@ -20,10 +20,17 @@ object with an order-keeping ``map``, such as a ``concurrent.futures`` executor)
 returned statistics are added in input order (so the result does not depend on the
 executor or the number of workers); the MAP objective ``sum_n log p(x_n) + log p(theta)`` is
 recorded and checked to never decrease beyond round-off (a decrease raises
-:class:`EMDecreaseError`); the loop stops when the objective improves by less than ``tol``
+:class:`EMDecreaseError`); plain EM stops when the objective improves by less than ``tol``
 nats per scored frame (frames the observation model scores, summed over sequences), an
 absolute measure that constants in the objective (e.g. large offsets in the data) cannot
-inflate; a tqdm progress bar shows the objective.
+inflate; a tqdm progress bar shows the objective. With ``accelerate`` the steps come in
+cycles: two plain EM steps, then a SQUAREM extrapolation from them
+(:mod:`ethogram.fitting.squarem`), kept only when its objective is at least the current one
+(else the plain EM step is taken: the history stays monotone and the decrease check keeps
+its meaning); the run stops only at the end of such a cycle, when the cycle gained at most a
+quarter of ``tol`` per scored frame and so would plain EM if it went on (its remaining gain
+estimated from how much its second step shrank the first): a slow crawl, whose small steps a
+single-step rule takes for convergence, goes on.
 
 Optionally (``reseed``, a :class:`~ethogram.fitting.reseed.Reseeding`) dead states are
 re-seeded after an E-step (:mod:`ethogram.fitting.reseed`, in this process, from the summed
@@ -45,12 +52,20 @@ from tqdm.auto import tqdm
 
 from .executors import SerialExecutor, ThreadExecutor, resolve_executor, run_job
 from .reseed import reseed_dead_states
+from .squarem import contraction, set_extrapolated, step_length
 from .stats import SufficientStats, sum_stats
 
 #: relative size of an objective decrease that is still attributed to round-off
 MONOTONE_RTOL = 1e-8
 #: default convergence tolerance: improvement of the objective per scored frame, in nats
 DEFAULT_TOL = 1e-5
+#: relative size of an objective change below which it is round-off (convergence test)
+ROUNDOFF = 1e-13
+#: share of the tolerance that an accelerated run's last cycle and its estimated remaining gain
+#: must each be under for it to stop: the estimate (a geometric tail at the rate the parameter
+#: steps shrink) can be low by a factor of a few where the objective is flat (measured:
+#: BENCHMARKS.md, "EM acceleration")
+TAIL_FRACTION = 0.25
 
 
 class EMDecreaseError(RuntimeError):
@@ -152,6 +167,15 @@ class EMRun:
     reseeds : list of ReseedEvent
         Dead states re-seeded (only with ``run_em(..., reseed=...)``), in order; at such an
         ``iteration`` the objective may be lower than the one before.
+    anchor : dict of str to ndarray or None
+        With acceleration, the parameters one EM step before the current ones when the next
+        step is an extrapolation (:mod:`ethogram.fitting.squarem`); None otherwise.
+    cycle_step : int
+        With acceleration, the plain EM steps taken in the current cycle (0, 1 or 2; the
+        extrapolation follows the second). With ``anchor`` part of the run's state, so a run
+        continued with ``resume`` takes the steps an uninterrupted one would.
+    num_e_steps : int
+        E-steps computed by this run, including those of rejected extrapolations (the cost).
     """
 
     objectives: list = field(default_factory=list)
@@ -160,9 +184,153 @@ class EMRun:
     num_iters: int = 0
     last_stats: SufficientStats | None = None
     reseeds: list = field(default_factory=list)
+    anchor: dict | None = None
+    num_e_steps: int = 0
+    cycle_step: int = 0
 
 
-def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None, num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None, keep_posteriors: bool = False, reseed=None) -> EMRun:
+@dataclass
+class _Loop:
+    """What every step of one :func:`run_em` call needs: the model, the data, where to run."""
+
+    model: object
+    datas: list
+    masks: list
+    executor: object
+    keep_posteriors: bool
+    run: EMRun
+    #: after an extrapolation step, the contraction of its two EM steps (else None)
+    rate: float | None = None
+
+    def evaluate(self) -> tuple[SufficientStats, float]:
+        """E-step at the model's parameters: statistics and MAP objective."""
+        stats = e_step(self.model, self.datas, self.masks, executor=self.executor,
+                       keep_posteriors=self.keep_posteriors)
+        self.run.num_e_steps += 1
+        return stats, stats.marginal_ll + self.model.log_prior()
+
+
+def _em_step(loop: _Loop, stats: SufficientStats, accelerate: bool) -> SufficientStats:
+    """One plain EM step from ``stats``. In an acceleration cycle the first leads from
+    wherever the last cycle ended (an extrapolated point) to an M-step's output, from which
+    the second starts (remembered as the anchor): extrapolating only from M-step outputs
+    keeps probability rows summing to 1 to round-off, where an extrapolated anchor would
+    pass its own error on, multiplied by ``(1 + a)^2``, cycle after cycle."""
+    loop.rate = None
+    run = loop.run
+    if accelerate:
+        if run.cycle_step == 1:
+            run.anchor = loop.model.get_params()
+        run.cycle_step += 1
+    loop.model.m_step_from_stats(stats)
+    return loop.evaluate()[0]
+
+
+def _step_coordinates(model, params: dict) -> dict:
+    """Where the steps are measured: ``model.step_coordinates(params)`` when the model has
+    it (unit-free coordinates, so the fit of ``a x + b`` takes the steps of the fit of ``x``),
+    else the parameters themselves."""
+    coordinates = getattr(model, "step_coordinates", None)
+    return coordinates(params) if callable(coordinates) else params
+
+
+def _squarem_step(loop: _Loop, stats: SufficientStats, objective: float) -> SufficientStats:
+    """The last step of a SQUAREM cycle: the extrapolated point if its objective is at
+    least ``objective`` (that of the current parameters), else the plain EM step."""
+    model, p0 = loop.model, loop.run.anchor
+    loop.run.anchor, loop.run.cycle_step = None, 0
+    p1 = model.get_params()
+    model.m_step_from_stats(stats)
+    p2 = model.get_params()
+    if not p0.keys() == p1.keys() == p2.keys():  # a parameter appeared (a data reference set)
+        loop.rate = np.inf
+        return loop.evaluate()[0]
+    q0, q1, q2 = (_step_coordinates(model, p) for p in (p0, p1, p2))
+    loop.rate = contraction(q0, q1, q2)
+    if set_extrapolated(model, p0, p1, p2, step_length(q0, q1, q2)) is not None:
+        try:
+            new, obj = loop.evaluate()
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+            new, obj = None, -np.inf  # a point the kernels refuse is no better than a lower one
+        if new is not None and obj >= objective:
+            return new
+        model.set_params(p2)
+    return loop.evaluate()[0]
+
+
+def _check_objective(obj: float, prev: float, step: int, frames: int, num_states) -> None:
+    if not np.isfinite(obj):
+        raise FloatingPointError(
+            f"EM objective is {obj} at iteration {step}; the data or parameters are "
+            "degenerate (an observation impossible under every state, or a parameter "
+            "that overflowed)"
+        )
+    if obj < prev - MONOTONE_RTOL * max(1.0, abs(prev)):
+        raise EMDecreaseError(_decrease_message(prev, obj, step, frames, num_states))
+
+
+def _crawl_done(objectives: list, rate: float, limit: float) -> bool:
+    """Convergence at the end of an acceleration cycle (the last four objectives: before
+    it, after its two EM steps, after its extrapolation step): the cycle gained at most
+    :data:`TAIL_FRACTION` of ``limit`` nats, and so would plain EM after its second step, its
+    remaining gain estimated from that step's gain and the steps' ``rate`` (a geometric
+    tail: ``gain rate^2 / (1 - rate^2)``)."""
+    limit = TAIL_FRACTION * limit
+    start, f0, f1, end = objectives[-4:]
+    if end - start > limit:
+        return False
+    gain = f1 - f0
+    if gain <= ROUNDOFF * max(1.0, abs(f1)):
+        return True  # nothing moves the objective any more (the rate is then round-off)
+    return rate < 1.0 and gain * rate**2 / (1.0 - rate**2) <= limit
+
+
+def _converged(loop: _Loop, frames: int, tol: float, accelerate: bool) -> bool:
+    """Stop here? Plain EM: when the last step gained at most ``tol`` nats per scored frame;
+    accelerated: only at the end of a cycle, by :func:`_crawl_done`."""
+    obj = loop.run.objectives
+    if len(obj) < 2:
+        return False
+    if not accelerate:
+        return obj[-1] - obj[-2] <= tol * frames
+    return loop.rate is not None and len(obj) >= 4 and _crawl_done(obj, loop.rate, tol * frames)
+
+
+def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed,
+            accelerate: bool = False) -> bool:
+    """Append the new parameters' objective to the history, check it, re-seed dead states;
+    True when EM has converged (:func:`_converged`)."""
+    model, run = loop.model, loop.run
+    obj = stats.marginal_ll + model.log_prior()
+    run.objectives.append(obj)
+    run.marginal_lls.append(stats.marginal_ll)
+    run.last_stats = stats
+    step = len(run.objectives) - 1
+    frames = max(int(stats.num_frames), 1)
+    _check_objective(obj, prev, step, frames, getattr(model, "num_states", None))
+    events = []
+    if reseed is not None:
+        events = reseed_dead_states(model, loop.datas, loop.masks, stats, reseed, step, obj,
+                                    run.reseeds)
+    if not events:
+        return _converged(loop, frames, tol, accelerate)
+    # new parameters: their statistics and objective replace this iteration's, and an
+    # acceleration cycle starts afresh from them
+    stats, obj = loop.evaluate()
+    run.objectives[-1], run.marginal_lls[-1], run.last_stats = obj, stats.marginal_ll, stats
+    run.reseeds.extend(events)
+    run.anchor, run.cycle_step = None, 0
+    if not np.isfinite(obj):
+        raise FloatingPointError(
+            f"EM objective is {obj} after re-seeding states {[e.state for e in events]} at "
+            f"iteration {step}"
+        )
+    return False
+
+
+def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None,
+           num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None,
+           keep_posteriors: bool = False, reseed=None, accelerate: bool = False) -> EMRun:
     """Run EM from the model's current parameters.
 
     Parameters
@@ -192,6 +360,13 @@ def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progre
     reseed : Reseeding, optional
         Re-seed dead states after E-steps (:mod:`ethogram.fitting.reseed`); None (default):
         never, and the run is exactly plain EM.
+    accelerate : bool, default False
+        SQUAREM (:mod:`ethogram.fitting.squarem`): every third step extrapolates from the two
+        EM steps before it and keeps the extrapolated point only when its objective is not
+        lower than the current one (else it takes the plain EM step), so the history stays
+        monotone; a rejected point costs one extra E-step (``EMRun.num_e_steps``). The run
+        stops by the accelerated rule of the module docstring. Needs ``model.set_params`` to
+        refuse parameters outside their domain with ValueError.
 
     Returns
     -------
@@ -207,52 +382,29 @@ def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progre
     FloatingPointError
         If the objective is not finite.
     """
-    ex = resolve_executor(executor, num_threads)
     run = EMRun() if resume is None else resume
+    loop = _Loop(model, datas, masks, resolve_executor(executor, num_threads), keep_posteriors, run)
     stats = None if resume is None else resume.last_stats
-    prev = run.objectives[-1] if run.objectives else -np.inf
-    num_states = getattr(model, "num_states", None)
+    if stats is None:
+        stats = loop.evaluate()[0]
+        run.converged = _record(loop, stats, -np.inf, tol, reseed)
+        stats = run.last_stats
     disable = None if progress is None else (not progress)
     bar = tqdm(total=num_iters, desc=desc, disable=disable, leave=False)
     try:
-        for it in range(num_iters + 1):
-            fresh = stats is None
-            if fresh:
-                stats = e_step(model, datas, masks, executor=ex, keep_posteriors=keep_posteriors)
-            obj = stats.marginal_ll + model.log_prior()
-            if fresh:
-                run.objectives.append(obj)
-                run.marginal_lls.append(stats.marginal_ll)
-                run.last_stats = stats
-                step = len(run.objectives) - 1
-                if not np.isfinite(obj):
-                    raise FloatingPointError(
-                        f"EM objective is {obj} at iteration {step}; the data or parameters are "
-                        "degenerate (an observation impossible under every state, or a parameter "
-                        "that overflowed)"
-                    )
-                frames = max(int(stats.num_frames), 1)
-                if obj < prev - MONOTONE_RTOL * max(1.0, abs(prev)):
-                    raise EMDecreaseError(_decrease_message(prev, obj, step, frames, num_states))
-                events = [] if reseed is None else reseed_dead_states(model, datas, masks, stats, reseed, step, obj, run.reseeds)
-                if events:  # new parameters: their statistics and objective replace this iteration's
-                    stats = e_step(model, datas, masks, executor=ex, keep_posteriors=keep_posteriors)
-                    obj = stats.marginal_ll + model.log_prior()
-                    run.objectives[-1], run.marginal_lls[-1], run.last_stats = obj, stats.marginal_ll, stats
-                    run.reseeds.extend(events)
-                    if not np.isfinite(obj):
-                        raise FloatingPointError(f"EM objective is {obj} after re-seeding states {[e.state for e in events]} at iteration {step}")
-                elif step > 0 and obj - prev <= tol * frames:
-                    run.converged = True
-                    break
-            if it == num_iters:
+        for _ in range(num_iters):
+            if run.converged:
                 break
-            model.m_step_from_stats(stats)
+            prev = run.objectives[-1]
+            if accelerate and run.anchor is not None:
+                stats = _squarem_step(loop, stats, prev)
+            else:
+                stats = _em_step(loop, stats, accelerate)
             run.num_iters += 1
-            prev = obj
-            stats = None
+            run.converged = _record(loop, stats, prev, tol, reseed, accelerate)
+            stats = run.last_stats  # a re-seed replaced them
             bar.update(1)
-            bar.set_postfix(objective=f"{obj:.6g}")
+            bar.set_postfix(objective=f"{run.objectives[-1]:.6g}")
     finally:
         bar.close()
     return run

@@ -8,6 +8,7 @@ course's classes with the course's attribute names.
 from .course import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 from .hmm import HMM, FitResult
 from .observations import ObservationModel, get_observation_class, register, registered_observations
+from .short_sequences import ShortSequenceWarning
 from .transitions import InitialDistribution, Transitions
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "InitialDistribution",
     "ObservationModel",
     "PoissonHMM",
+    "ShortSequenceWarning",
     "Transitions",
     "get_observation_class",
     "register",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..inference import forward_backward, predictive_log_likes, viterbi
+from .short_sequences import expand, long_enough, no_posterior, warn_short
 
 __all__ = ["HMMInferenceMixin"]
 
@@ -19,6 +20,19 @@ __all__ = ["HMMInferenceMixin"]
 class HMMInferenceMixin:
     """``posterior``, ``predict``, ``score``, ``compute_marginal_ll``, ``log_joint``, ``aic``
     and ``bic`` of :class:`~ethogram.models.hmm.HMM`."""
+
+    def _scored(self, data, masks, consequence: str):
+        """The log-likelihoods and effective masks of the sequences long enough to score,
+        which those are (bool per sequence), every length, and whether the input was a
+        batch; one warning names the others (:mod:`.short_sequences`)."""
+        datas, ms, batch = self._prepare(data, masks)
+        lengths = [d.shape[0] for d in datas]
+        keep = long_enough(self.observations, lengths)
+        warn_short(self.observations, lengths, ~keep, consequence, stacklevel=4)
+        ms = [m for m, k in zip(ms, keep) if k]
+        kept = (d for d, k in zip(datas, keep) if k)
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(kept, ms)]
+        return lls, ms, keep, lengths, batch
 
     def posterior(self, data, masks=None, num_threads=None):
         """Posterior state marginals and expected transitions.
@@ -32,10 +46,13 @@ class HMMInferenceMixin:
         Returns
         -------
         HMMPosterior or list of HMMPosterior
+            For a sequence shorter than the observation model's ``min_frames`` (no frame
+            to score), NaN probabilities and ``marginal_ll``.
         """
-        datas, ms, batch = self._prepare(data, masks)
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        lls, _, keep, lengths, batch = self._scored(data, masks, "its posterior is NaN")
+        pi, A = self.initial_probs, self.transition_matrix
+        posts = forward_backward(pi, A, lls, num_threads=num_threads) if lls else []
+        posts = expand(posts, keep, lambda i: no_posterior(lengths[i], self.num_states))
         return posts if batch else posts[0]
 
     def predict(self, data, method: str = "viterbi", masks=None, num_threads=None):
@@ -52,16 +69,20 @@ class HMMInferenceMixin:
         Returns
         -------
         ndarray of int, shape (T,), or a list of them
+            -1 at every frame of a sequence shorter than the observation model's
+            ``min_frames`` (no frame to score).
         """
         if method not in ("viterbi", "marginal"):
             raise ValueError(f"method must be 'viterbi' or 'marginal', got {method!r}")
-        datas, ms, batch = self._prepare(data, masks)
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        if method == "viterbi":
+        lls, _, keep, lengths, batch = self._scored(data, masks, "its frames get the label -1")
+        if not lls:
+            out = []
+        elif method == "viterbi":
             out = viterbi(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
         else:
             posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
             out = [np.argmax(p.expected_states, axis=1) for p in posts]
+        out = expand(list(out), keep, lambda i: np.full(lengths[i], -1, dtype=np.int64))
         return out if batch else out[0]
 
     def score(self, data, masks=None, per_frame: bool = False, num_threads=None):
@@ -79,11 +100,18 @@ class HMMInferenceMixin:
         Returns
         -------
         float, or ndarray of shape (T,) / list of them when ``per_frame``
+            A sequence shorter than the observation model's ``min_frames`` (no frame to
+            score) adds nothing to the total; its per-frame scores are NaN.
         """
-        datas, ms, batch = self._prepare(data, masks)
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        frames = predictive_log_likes(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+        consequence = "it adds nothing to the score (NaN per frame)"
+        lls, ms, keep, lengths, batch = self._scored(data, masks, consequence)
+        pi, A = self.initial_probs, self.transition_matrix
+        frames = predictive_log_likes(pi, A, lls, num_threads=num_threads) if lls else []
+        for f, m in zip(frames, ms):  # log of the predicted probabilities' sum: 0, not round-off
+            if m is not None:
+                f[~m] = 0.0
         if per_frame:
+            frames = expand(list(frames), keep, lambda i: np.full(lengths[i], np.nan))
             return frames if batch else frames[0]
         return float(sum(float(f.sum()) for f in frames))
 

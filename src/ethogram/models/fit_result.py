@@ -11,6 +11,40 @@ import numpy as np
 DEFAULT_NUM_STARTS = 2
 #: EM iterations of each short start before the best is continued (0: compare the starts' objectives)
 DEFAULT_START_ITERS = 0
+#: the kinds of start the restarts of a fit cycle through, per ``init``: (observations, sticky)
+RESTART_STARTS = {
+    "kmeans": (("kmeans", True), ("kmeans", False), ("random", False)),
+    "random": (("random", True), ("random", False)),
+}
+
+
+def restart_start(init: str, restart: int) -> tuple[str, bool]:
+    """How restart number ``restart`` of a fit with ``init`` starts.
+
+    Restarts that all start alike end alike: from the sticky transition matrix ``0.9 I +
+    0.1 / K`` every k-means start of a fast-switching series can settle in the same sticky
+    optimum. So the restarts cycle through kinds of start (:data:`RESTART_STARTS`): restart
+    0 (the only one of a default fit) starts as before, the observations by ``init`` and the
+    sticky matrix; the next starts from the flat matrix (every entry ``1 / K``: no dwell
+    assumed), and with ``init="kmeans"`` the third also starts the observations at random.
+    On 2-state AR(1) series that switch fast (tests/test_em_acceleration.py) the sticky
+    starts all end in a sticky optimum and the flat ones reach the better one.
+
+    Parameters
+    ----------
+    init : {"kmeans", "random"}
+    restart : int
+        Index of the restart (0, 1, ...).
+
+    Returns
+    -------
+    method : str
+        How the observation model starts (``"kmeans"`` or ``"random"``).
+    sticky : bool
+        True: the sticky matrix; False: the flat one.
+    """
+    kinds = RESTART_STARTS[init]
+    return kinds[int(restart) % len(kinds)]
 
 
 @dataclass

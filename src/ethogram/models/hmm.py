@@ -16,11 +16,12 @@ from .. import fitting
 from ..fitting import DEFAULT_TOL, SufficientStats
 from ..inference import forward_backward, sample_states
 from ._hmm_inference import HMMInferenceMixin
-from .fit_result import DEFAULT_START_ITERS, FitResult, check_fit_arguments
+from .fit_result import DEFAULT_START_ITERS, FitResult, check_fit_arguments, restart_start
 from .observations import get_observation_class
 from .observations.base import ObservationModel
 from .portable import describe_model, model_from_description, sequence_stats
-from .transitions import InitialDistribution, Transitions, best_relabeling
+from .short_sequences import expand, no_posterior, require_long, subset, warn_short
+from .transitions import InitialDistribution, Transitions, fixed_transitions_order
 
 
 class HMM(HMMInferenceMixin):
@@ -94,6 +95,14 @@ class HMM(HMMInferenceMixin):
         """All parameters as a flat dict of arrays (for saving without pickle)."""
         out = {"initial_probs": self.initial_probs.copy(), "transition_matrix": self.transition_matrix.copy()}
         out.update(self.observations.get_params())
+        return out
+
+    def step_coordinates(self, params: dict) -> dict:
+        """``params`` (from :meth:`get_params`) in unit-free coordinates, for measuring EM's
+        steps (the observation model's ``step_coordinates``; probabilities as they are)."""
+        out = {k: np.asarray(params[k], dtype=np.float64)
+               for k in ("initial_probs", "transition_matrix")}
+        out.update(self.observations.step_coordinates(params))
         return out
 
     def set_params(self, params: dict) -> None:
@@ -294,60 +303,55 @@ class HMM(HMMInferenceMixin):
         datas, ms, _ = self._prepare(data, masks)
         self._initialize(datas, ms, method, np.random.default_rng(seed))
 
-    def _initialize(self, datas, ms, method, rng) -> None:
+    def _initialize(self, datas, ms, method, rng, restart: int = 0) -> None:
+        """Starting parameters of restart number ``restart`` (:func:`.fit_result.restart_start`
+        says which kind of start it is)."""
+        method, sticky = restart_start(method, restart)
         if self.initial.learn:
             self.initial.initial_probs = np.full(self.num_states, 1.0 / self.num_states)
         if self.transitions.learn:
             self.transitions.transition_matrix = Transitions.default_matrix(self.num_states)
         self.observations.initialize(datas, ms, rng, method)
+        if self.transitions.learn and not sticky:
+            K = self.num_states
+            self.transitions.transition_matrix = np.full((K, K), 1.0 / K)
         if not self.transitions.learn and self.num_states > 1:
             self._align_to_fixed_transitions(datas, ms)
 
     def _align_to_fixed_transitions(self, datas, ms) -> None:
-        """Relabel freshly initialised observation states to suit a fixed transition matrix.
-
-        Initial clusters come in arbitrary order, but a transition matrix held fixed (as in
-        the course) is not symmetric under relabeling: a wrong order forces the data through
-        improbable transitions and EM stalls in a poor optimum. Expected transition counts C
-        under a generic sticky chain (0.9 I + 0.1 / K) and the initial emissions are
-        computed; the relabeling maximising
-        ``sum_ij C[i, j] log P[order_i, order_j]`` is found exactly for K <= 8 and by pairwise
-        swaps otherwise.
-        """
-        K = self.num_states
-        sticky = Transitions.default_matrix(K)
+        """Relabel freshly initialised observation states to suit a fixed transition matrix
+        (:func:`.transitions.fixed_transitions_order`)."""
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-        posts = forward_backward(np.full(K, 1.0 / K), sticky, lls)
-        C = sum(p.expected_transitions for p in posts)
-        with np.errstate(divide="ignore"):
-            logP = np.maximum(np.log(self.transition_matrix), -1e3)
-        best = best_relabeling(C, logP)
-        # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
-        self.observations.permute(np.argsort(best))
+        self.observations.permute(fixed_transitions_order(lls, self.transition_matrix))
 
-    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True, reseed_dead: bool = False) -> FitResult:
+    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True, reseed_dead: bool = False, accelerate: bool = True) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
 
         Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
-        and continues the one with the highest objective (:func:`ethogram.fitting.best_start`):
-        a single k-means start stops in a poor local optimum now and then (about 1 start in 15
-        on the course's spiral ARHMM); two starts make that rare (48 of 48 seeds) at about 1.5
-        times the cost of one (BENCHMARKS.md, "Default fit reliability").
+        and continues the one with the highest objective (:func:`ethogram.fitting.best_start`;
+        why two: BENCHMARKS.md, "Default fit reliability").
 
         Parameters
         ----------
         data : array_like, shape (T, ...), or list of arrays of different lengths
             Or :class:`ethogram.fitting.ondisk.OnDiskSequences`: recordings read from disk
-            by each E-step job (the result's ``posterior`` is then None).
+            by each E-step job (the result's ``posterior`` is then None). A sequence shorter
+            than the observation model's ``min_frames`` (an AR model: ``num_lags + 1``) has
+            no frame to score: it is left out with one ShortSequenceWarning naming it (its
+            posterior is NaN; :mod:`ethogram.models.short_sequences`).
         num_iters : int, default 100
             Maximum EM iterations (M-steps) per restart, short starts included.
         tol : float, default 1e-5
             Stop when the objective improves by at most ``tol`` nats per scored frame
-            (frames the observation model scores, summed over sequences). Absolute per
-            frame, so constants in the objective (data far from 0, the N(0, I) frames
-            before an AR model's lags) cannot stop EM early.
+            (frames the observation model scores, summed over sequences; how this is
+            judged with ``accelerate``: see there). Absolute per frame, so constants in the
+            objective (data far from 0, the N(0, I) frames before an AR model's lags) cannot
+            stop EM early.
         num_restarts : int, default 1
-            Independent runs; the one with the highest final objective is kept.
+            Independent runs; the one with the highest final objective is kept. They start
+            differently (:func:`ethogram.models.fit_result.restart_start`): restart 0 from
+            ``init`` and the sticky matrix ``0.9 I + 0.1 / K``, the next from the flat matrix,
+            and with ``init="kmeans"`` every third from random observations too.
         init : {"kmeans", "random", "params"}
             How to start; "params" starts from the current parameters (one restart, one start).
         seed : int, numpy.random.Generator or None
@@ -367,10 +371,8 @@ class HMM(HMMInferenceMixin):
             Short starts per restart (default 2 for "kmeans" and "random", 1 for "params").
         start_iters : int, default 0
             EM iterations of each short start before the best is chosen (0: the starts are
-            compared by the objective of their starting parameters, which on the course's
-            spiral already separates poor k-means starts by thousands of nats; the chosen
-            start's E-step is reused, so the extra cost is one initialisation and one E-step
-            per extra start).
+            compared by the objective of their starting parameters; the chosen start's
+            E-step is reused).
         client : distributed.Client, optional
             Run the E-steps on this Dask cluster (:class:`ethogram.fitting.distributed.DaskExecutor`:
             each sequence is sent to a worker once and kept there); the same parameters as a
@@ -392,6 +394,15 @@ class HMM(HMMInferenceMixin):
             objective may drop at those iterations (``FitResult.reseeds`` lists them). The
             seed frames derive from ``seed``; a fit in which no state dies is the fit
             without re-seeding, bit for bit.
+        accelerate : bool, default True
+            SQUAREM (:mod:`ethogram.fitting.squarem`): every third EM step extrapolates
+            from the two before it, kept only when it does not lower the objective, and EM
+            stops only when such a cycle of three steps gained at most ``tol / 4`` per scored
+            frame and plain EM would gain at most that much more if it went on (estimated
+            from how fast its steps shrink), so it does not stop in a slow crawl short of
+            the optimum. False: plain EM, stopped at the first step that gains at most ``tol``
+            per scored frame (the behaviour before, bit for bit; BENCHMARKS.md, "EM
+            acceleration", compares the two).
 
         Returns
         -------
@@ -400,7 +411,7 @@ class HMM(HMMInferenceMixin):
         Raises
         ------
         ValueError
-            For a bad argument (named in the message).
+            For a bad argument (named in the message), or when no sequence is long enough.
         EMDecreaseError
             If the objective decreases (lost precision; the message says the likely causes).
         """
@@ -421,9 +432,15 @@ class HMM(HMMInferenceMixin):
             datas, batch = list(data), True
         else:
             datas, ms, batch = self._prepare(data, masks, mask_nan)
+        lengths = [len(d) for d in datas]
+        fitted = require_long(self.observations, lengths)
+        warn_short(self.observations, lengths, ~fitted,
+                   "left out of the fit (its frames get no syllable)")
+        datas, ms = subset(datas, fitted), subset(ms, fitted)
         start_iters = min(int(start_iters), int(num_iters))
-        if not isinstance(reseed_dead, (bool, np.bool_)):
-            raise TypeError(f"reseed_dead must be True or False, got {reseed_dead!r}")
+        for name, flag in (("reseed_dead", reseed_dead), ("accelerate", accelerate)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {flag!r}")
         policy = None
         if reseed_dead:  # one integer entropy: spawn_seeds(entropy) gives the generators spawn_seeds(seed) would
             from ..fitting.checkpoint import resolve_seed
@@ -439,9 +456,10 @@ class HMM(HMMInferenceMixin):
             from ..fitting.checkpoint import fit_with_checkpoints
 
             best, finals = fit_with_checkpoints(
-                self, datas, ms, lambda g: self._initialize(datas, ms, init, g), path=checkpoint, checkpoint_every=checkpoint_every,
+                self, datas, ms, lambda g, restart: self._initialize(datas, ms, init, g, restart), path=checkpoint, checkpoint_every=checkpoint_every,
                 resume=resume, num_iters=int(num_iters), tol=float(tol), num_restarts=int(num_restarts), init=init, seed=seed,
                 num_starts=int(num_starts), start_iters=start_iters, progress=progress, executor=executor, reseed_dead=bool(reseed_dead),
+                accelerate=bool(accelerate),
             )
         restarts = [] if checkpoint is not None else enumerate(fitting.spawn_seeds(seed, int(num_restarts)))
         keep = bool(posterior) and not on_disk  # the last E-step's posteriors are the fit's
@@ -449,14 +467,14 @@ class HMM(HMMInferenceMixin):
             desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
             rs = None if policy is None else policy(r)
             if init == "params":
-                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor, keep_posteriors=keep, reseed=rs)
+                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor, keep_posteriors=keep, reseed=rs, accelerate=accelerate)
             else:
                 run = fitting.best_start(
-                    self, datas, ms, lambda g: self._initialize(datas, ms, init, g), fitting.spawn_seeds(rng, int(num_starts)),
-                    start_iters, float(tol), progress, executor, desc, keep_posteriors=keep, reseed=rs,
+                    self, datas, ms, lambda g, r=r: self._initialize(datas, ms, init, g, r), fitting.spawn_seeds(rng, int(num_starts)),
+                    start_iters, float(tol), progress, executor, desc, keep_posteriors=keep, reseed=rs, accelerate=accelerate,
                 )
                 if not run.converged and run.num_iters < num_iters:
-                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run, keep_posteriors=keep, reseed=rs)
+                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run, keep_posteriors=keep, reseed=rs, accelerate=accelerate)
             finals.append(run.objectives[-1])
             if best is None or run.objectives[-1] > best[1].objectives[-1]:
                 best = (r, run, self.get_params() if num_restarts > 1 else None)
@@ -473,6 +491,7 @@ class HMM(HMMInferenceMixin):
             lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
             threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
             posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
+        posts = expand(list(posts), fitted, lambda i: no_posterior(lengths[i], self.num_states))
         return FitResult(
             np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters,
             r, np.asarray(finals), posts if batch else posts[0], list(run.reseeds),

@@ -141,6 +141,40 @@ class Transitions:
         self.transition_matrix = self.transition_matrix[np.ix_(order, order)]
 
 
+def fixed_transitions_order(log_likes: list, transition_matrix: np.ndarray) -> np.ndarray:
+    """The order of freshly initialised states that suits a fixed transition matrix.
+
+    Initial clusters come in arbitrary order, but a transition matrix held fixed (as in the
+    course) is not symmetric under relabeling: a wrong order forces the data through
+    improbable transitions and EM stalls in a poor optimum. Expected transition counts C
+    under a generic sticky chain (0.9 I + 0.1 / K) and the initial emissions are computed;
+    the relabeling maximising ``sum_ij C[i, j] log P[order_i, order_j]`` is found by
+    :func:`best_relabeling`.
+
+    Parameters
+    ----------
+    log_likes : list of ndarray, shape (T_i, K)
+        The initial emissions' log-likelihoods of every sequence.
+    transition_matrix : ndarray, shape (K, K)
+        The fixed matrix.
+
+    Returns
+    -------
+    ndarray of int, shape (K,)
+        ``order`` for ``permute``: new state j is old cluster ``order[j]``.
+    """
+    from ..inference import forward_backward
+
+    K = transition_matrix.shape[0]
+    posts = forward_backward(np.full(K, 1.0 / K), Transitions.default_matrix(K), log_likes)
+    C = sum(p.expected_transitions for p in posts)
+    with np.errstate(divide="ignore"):
+        logP = np.maximum(np.log(transition_matrix), -1e3)
+    best = best_relabeling(C, logP)
+    # cluster i takes label best[i]: new label j holds old cluster argsort(best)[j]
+    return np.argsort(best)
+
+
 def best_relabeling(C: np.ndarray, logP: np.ndarray) -> np.ndarray:
     """Relabeling of states that best fits counts ``C`` to a log transition matrix ``logP``.
 

@@ -73,6 +73,7 @@ from ._common import (
     symmetrize,
 )
 from ._ar_start import ARStartMixin
+from ._units import unit_free
 from .base import ObservationModel, register
 
 __all__ = ["AutoregressiveObservations", "lagged_rows"]
@@ -209,20 +210,25 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
             return np.full(self.data_dim, self.prior_count * self.prior_scale)
         return self.prior_count * DEFAULT_RELATIVE_PRIOR * self._scale()
 
+    def step_coordinates(self, params: dict) -> dict:
+        """Parameters relative to the training data, where EM's steps are measured (:mod:`._units`)."""
+        return unit_free(self, params)
+
     def state_param_names(self):
         """Per-state parameters (a tied noise covariance is shared, so permute leaves it)."""
         return self.param_names[:2] if self.noise == "tied" else self.param_names
 
     # ------------------------------------------------------------------ data
     def check_data(self, data) -> np.ndarray:
-        """Validate one sequence: float (T, D) with T > num_lags; NaN allowed (masked), no inf."""
-        x = check_float_data(data, self.data_dim)
-        if x.shape[0] <= self.num_lags:
-            raise ValueError(
-                f"data has {x.shape[0]} frames but num_lags={self.num_lags}: an autoregressive model "
-                f"needs more than num_lags frames per sequence; drop or merge shorter sequences"
-            )
-        return x
+        """Validate one sequence: float (T, D), T >= 1; NaN allowed (masked), no inf. A
+        sequence of at most ``num_lags`` frames is valid but has no frame to score: the HMM
+        leaves it out of a fit (:mod:`ethogram.models.short_sequences`)."""
+        return check_float_data(data, self.data_dim)
+
+    @property
+    def min_frames(self) -> int:
+        """``num_lags + 1``: a frame is scored only after ``num_lags`` earlier ones."""
+        return self.num_lags + 1
 
     def effective_mask(self, data, mask):
         """Frames the model scores.

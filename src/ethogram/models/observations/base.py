@@ -153,6 +153,13 @@ class ObservationModel(ABC):
         """Validate one sequence and return it as an array (NaN allowed only in rows that
         the caller will mask). Raises ValueError naming ``data`` on bad shape or dtype."""
 
+    @property
+    def min_frames(self) -> int:
+        """Fewest frames a sequence needs for the model to score one of them (1; an
+        autoregressive model: ``num_lags + 1``). Shorter sequences are left out of a fit
+        (:mod:`ethogram.models.short_sequences`)."""
+        return 1
+
     def effective_mask(self, data: np.ndarray, mask: np.ndarray | None) -> np.ndarray | None:
         """Frames the model scores (True) given the caller's mask; default: the mask itself."""
         return mask
@@ -226,6 +233,12 @@ class ObservationModel(ABC):
         for k in self.param_names + self.extra_param_names:
             if k in params:
                 setattr(self, k, params[k])
+
+    def step_coordinates(self, params: dict) -> dict:
+        """The learned parameters of ``params`` in the coordinates EM's steps are measured in
+        (:mod:`ethogram.fitting.squarem`); here the parameters themselves. Models whose
+        parameters carry the data's units override this (an affine map to unit-free ones)."""
+        return {k: np.asarray(params[k], dtype=np.float64) for k in self.param_names}
 
     def state_param_names(self) -> tuple[str, ...]:
         """Parameters with a leading per-state axis (K, ...); shared ones (e.g. a tied

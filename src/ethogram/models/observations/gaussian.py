@@ -67,6 +67,7 @@ from ._linalg import (
     observed_frames,
 )
 from ._gaussian_start import GaussianStartMixin
+from ._units import unit_free
 from .base import ObservationModel, register
 
 COVARIANCE_TYPES = ("full", "diag", "tied", "spherical")
@@ -179,6 +180,10 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
             return np.full(self.data_dim, self.prior_count * self.prior_scale)
         scale = np.ones(self.data_dim) if self.data_scale is None else self.data_scale
         return self.prior_count * DEFAULT_RELATIVE_SCALE * scale
+
+    def step_coordinates(self, params: dict) -> dict:
+        """Parameters relative to the training data, where EM's steps are measured (:mod:`._units`)."""
+        return unit_free(self, params)
 
     def state_param_names(self) -> tuple[str, ...]:
         """Per-state parameters (a tied covariance is shared, so permute leaves it alone)."""
