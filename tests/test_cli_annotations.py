@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from ethogram.cli import main
-from ethogram.io.results import write_results
+from ethogram.results import write_results
 from ethogram.viz._synthetic import synthetic_results
 
 

@@ -5,8 +5,7 @@ Three floors, arrows pointing down: ``ethogram.inference`` (array kernels),
 (readers, plots, the ``ethogram`` command). The course's names are exported here.
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .inference import (  # noqa: E402
     HMMPosterior,
     backward_pass,

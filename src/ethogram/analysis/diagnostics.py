@@ -327,7 +327,7 @@ def label_warnings(
     -------
     list of FitQualityWarning
     """
-    from ..pipeline import TARGET_DURATION_S
+    from ..stickiness import TARGET_DURATION_S
 
     out = []
     target = TARGET_DURATION_S if target_duration is None else float(target_duration)
@@ -411,13 +411,13 @@ def results_quality_warnings(results) -> list:
 
     Parameters
     ----------
-    results : ethogram.io.results.Results
+    results : ethogram.results.Results
 
     Returns
     -------
     list of FitQualityWarning
     """
-    from ..pipeline import frame_rate
+    from ..io.rates import frame_rate
 
     cfg, fit = dict(results.config or {}), dict(results.fit or {})
     converged = fit.get("converged")
@@ -443,7 +443,7 @@ def warn_fit_quality(results, stacklevel: int = 2) -> list:
 
     Parameters
     ----------
-    results : ethogram.io.results.Results
+    results : ethogram.results.Results
     stacklevel : int, default 2
         As :func:`warnings.warn`'s, counted from the caller of this function.
 

@@ -137,7 +137,7 @@ def results_path(output) -> Path:
 
 def check_output(path: Path, overwrite: bool) -> None:
     """Fail early (before any work) when the output exists and ``--overwrite`` was not given."""
-    from ..io.results import csv_folder, tables_folder
+    from ..results import csv_folder, tables_folder
 
     if path.exists() and path.is_dir():
         raise IsADirectoryError(f"output {str(path)!r} is a folder; give another name")
@@ -183,9 +183,9 @@ def check_writable(folder) -> None:
 
 def syllable_tables(results) -> dict:
     """The syllable tables written beside the results (``<stem>_tables/<name>.csv``): those of
-    :func:`ethogram.io.results_csv.syllable_tables` (``summary``, ``usage``, ``durations``,
+    :func:`ethogram.results.csv_files.syllable_tables` (``summary``, ``usage``, ``durations``,
     ``bigrams``, ``transitions``), the same files as the report's ``tables/``."""
-    from ..io.results_csv import syllable_tables as tables
+    from ..results.csv_files import syllable_tables as tables
 
     return tables(results)
 
@@ -210,7 +210,7 @@ def remove_if_empty(folders) -> None:
 
 def write(path: Path, results, overwrite: bool) -> Path:
     """Write results, CSVs and tables (atomically); create the output folder, and remove it again on failure."""
-    from ..io.results import write_results
+    from ..results import write_results
 
     created = []
     parent = path.parent
@@ -264,7 +264,7 @@ def summary_table(results):
 
 def print_summary(results, path: Path, out, timings: dict | None = None, max_rows: int = 30) -> None:
     """Print the fit's outcome: recordings, the syllable table, where the results are."""
-    from ..io.results import csv_folder, tables_folder
+    from ..results import csv_folder, tables_folder
 
     total = sum(r.num_frames for r in results.recordings)
     labelled = sum(int((r.syllables >= 0).sum()) for r in results.recordings)

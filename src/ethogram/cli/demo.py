@@ -63,8 +63,8 @@ def _views(args, path, out) -> int:
     import time
 
     from ..data import data_path
-    from ..io.results import load_results
-    from ..viz.movies import make_movies
+    from ..results import load_results
+    from ..viz.movie_files import make_movies
     from ..viz.report import write_report
 
     if args.movies < 0:

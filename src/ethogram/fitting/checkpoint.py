@@ -157,7 +157,7 @@ def save_checkpoint(path, state: dict) -> Path:
     """
     import h5py
 
-    from .. import __version__
+    from .._version import __version__
 
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")

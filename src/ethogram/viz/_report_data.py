@@ -169,7 +169,7 @@ def syllable_tables(results, tables_dir: Path) -> dict:
     """The syllable tables (pandas, from :mod:`ethogram.analysis`), written as CSV.
 
     ``tables_dir`` gets the files of the fit's ``results_tables/``
-    (:func:`ethogram.io.results_csv.syllable_tables`: same names, columns and values) and two
+    (:func:`ethogram.results.csv_files.syllable_tables`: same names, columns and values) and two
     of the report's own: ``durations_summary.csv`` and ``transitions_rows.csv``. Returns a dict
     with DataFrames ``summary``, ``usage`` (recording x syllable), ``durations`` (per-syllable
     statistics in seconds), ``transitions`` (rows-normalised bigram probabilities, self
@@ -178,7 +178,7 @@ def syllable_tables(results, tables_dir: Path) -> dict:
     import pandas as pd
 
     from ..analysis import transition_probabilities
-    from ..io.results_csv import syllable_tables as fit_tables, write_tables
+    from ..results.csv_files import syllable_tables as fit_tables, write_tables
 
     labels = results.labels()
     K = int(results.num_states)

@@ -1,6 +1,6 @@
 """Movies of a fit: from a results file to ``OUT/movies/<kind>_syllable_<k>.mp4``.
 
-This room wires :mod:`ethogram.viz.movies` to :mod:`ethogram.io.results`: it picks the kind
+This room wires :mod:`ethogram.viz.movie_render` to :mod:`ethogram.results`: it picks the kind
 of movie the recordings allow (crowd movies from MoSeq depth frames, re-read lazily through
 the recording's own reader; grid movies from keypoints and the tracked videos, found by name
 in a folder or named per recording by :mod:`ethogram.viz.video_match`; skeleton movies from
@@ -46,7 +46,7 @@ def fit_folder(path) -> Path:
 
 
 def _results(results):
-    from ..io.results import load_results
+    from ..results import load_results
 
     if isinstance(results, (str, Path)):
         p = Path(results).expanduser()
@@ -223,7 +223,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
 
     from ._instances import sample_instances, syllable_instances
     from ._video import VideoReader, write_mp4
-    from .movies import crowd_movie, grid_movie, guess_skeleton, render_movies, tile_window
+    from .movie_render import crowd_movie, grid_movie, guess_skeleton, render_movies, tile_window
     from .video_match import resolve_videos
 
     res = _results(results)

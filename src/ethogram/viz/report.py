@@ -74,7 +74,7 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
 
     Parameters
     ----------
-    results : ethogram.io.results.Results
+    results : ethogram.results.Results
     order : sequence of int
         Used syllables, most used first.
     trajectories : ndarray (K, L, B, 2), optional
@@ -299,7 +299,7 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     ----------
     results_path : str, Path or Results
         A results file, the output folder of ``ethogram fit`` (its ``results.h5``, or its
-        only ``.h5`` file), or a :class:`ethogram.io.results.Results` already loaded.
+        only ``.h5`` file), or a :class:`ethogram.results.Results` already loaded.
     out_dir : str or Path, optional
         Report folder (default: ``report/`` beside the results file). The report is built in
         a hidden folder beside it and moved in only when complete (a failure leaves nothing
@@ -358,7 +358,7 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
             f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass --overwrite to "
             "replace it, or write elsewhere with --out DIR (overwrite=True or another out_dir in Python)")
     if results is None:
-        from ..io.results import load_results
+        from ..results import load_results
 
         results = load_results(rfile)
     if progress is None:
@@ -412,7 +412,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
     """Write tables, plots and copies into ``out_dir``; return the page's HTML."""
     import jinja2
 
-    from .. import __version__
+    from .._version import __version__
     from . import _report_data as rd
 
     K = int(results.num_states)
