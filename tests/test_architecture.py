@@ -30,7 +30,7 @@ def test_the_import_contract_is_kept():
     assert "0 broken" in run.stdout, run.stdout
 
 
-# ----------------------------------------------------------------------- cycles between modules
+# ------------------------------------------------------------------ cycles between modules
 def _modules(package: Path) -> dict:
     """``{dotted name: (path, is_package)}`` of every module under ``package``."""
     out = {}
@@ -53,7 +53,8 @@ def _imported(name: str, modules: dict, node) -> list:
             here = name.split(".") if is_package else name.split(".")[:-1]
             here = here[: len(here) - node.level + 1]
             base = ".".join(here + ([node.module] if node.module else []))
-        targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+        targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
+                   for a in node.names]
     out = []
     for target in targets:
         while target and target not in modules:
@@ -77,41 +78,13 @@ def import_graph(package: Path) -> dict:
 
 
 def strongly_connected(graph: dict) -> list:
-    """The strongly connected components of more than one module (Tarjan, iterative)."""
-    index, low, stack, on_stack, found = {}, {}, [], set(), []
-    for root in graph:
-        if root in index:
-            continue
-        work = [(root, iter(graph[root]))]
-        index[root] = low[root] = len(index)
-        stack.append(root)
-        on_stack.add(root)
-        while work:
-            node, children = work[-1]
-            child = next(children, None)
-            if child is not None:
-                if child not in index:
-                    index[child] = low[child] = len(index)
-                    stack.append(child)
-                    on_stack.add(child)
-                    work.append((child, iter(graph[child])))
-                elif child in on_stack:
-                    low[node] = min(low[node], index[child])
-                continue
-            work.pop()
-            if work:
-                low[work[-1][0]] = min(low[work[-1][0]], low[node])
-            if low[node] == index[node]:
-                component = set()
-                while True:
-                    member = stack.pop()
-                    on_stack.discard(member)
-                    component.add(member)
-                    if member == node:
-                        break
-                if len(component) > 1:
-                    found.append(component)
-    return found
+    """The strongly connected components of more than one module (networkx)."""
+    import networkx as nx
+
+    g = nx.DiGraph()
+    g.add_nodes_from(graph)
+    g.add_edges_from((a, b) for a, targets in graph.items() for b in targets)
+    return [set(c) for c in nx.strongly_connected_components(g) if len(c) > 1]
 
 
 def _described(component: set, graph: dict) -> str:
@@ -144,7 +117,7 @@ def test_imports_are_resolved_as_python_resolves_them(tmp_path):
                      "p.helper": {"p.sub": 1}}
 
 
-# ----------------------------------------------------------------------- what `import ethogram` costs
+# ------------------------------------------------------------------ what `import ethogram` costs
 HEAVY = ("matplotlib", "cv2", "dask", "distributed", "pandas", "h5py", "sklearn", "imageio",
          "jinja2", "networkx", "movement", "pynwb", "xarray")
 

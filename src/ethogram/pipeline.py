@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ArgumentError
 from .io.rates import frame_rate  # noqa: F401 (importable from here, as before)
 from .io.rates import (common_frame_rate, fill_model_rate, require_frame_rate,
                        warn_other_frame_rate)
@@ -349,7 +350,8 @@ def fit_recordings(
     ar_prior = dict(SYLLABLE_PRIOR)
     if prior_ridge is not None:
         if isinstance(prior_ridge, bool) or not (np.isfinite(prior_ridge) and prior_ridge >= 0):
-            raise ValueError(f"prior_ridge (--prior-ridge) must be a non-negative number of pseudo-frames, e.g. 1 or 10, got {prior_ridge!r}")
+            raise ArgumentError(f"{{prior_ridge}} must be a non-negative number of pseudo-frames, e.g. 1 or 10, "
+                                f"got {prior_ridge!r}", "prior_ridge")
         ar_prior["prior_ridge"] = float(prior_ridge)
     num_states, num_lags = int(num_states), int(num_lags)
     timings = {} if timings is None else timings

@@ -85,11 +85,10 @@ def main(argv=None) -> int:
     except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError, KeyError) as exc:
         if debug:
             raise
-        from ._common import cli_wording
+        from ._errors import error_line
 
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        line = cli_wording(str(msg).splitlines()[0], getattr(args, "command", None)) if str(msg) else type(exc).__name__
-        sys.stderr.write(f"ethogram: error: {line}\n")  # library wording (bodyparts=[...]) as options (--bodyparts)
+        line = error_line(exc, getattr(args, "command", None))  # arguments said as options
+        sys.stderr.write(f"ethogram: error: {line}\n")
         return 2
     except OSError as exc:
         if debug:

@@ -157,7 +157,9 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
     if not overwrite:
         for p in [path] + folders:
             if p.exists():
-                raise FileExistsError(f"{str(p)!r} exists; pass overwrite=True (--overwrite on the command line) to replace it")
+                from ..errors import OutputExistsError
+
+                raise OutputExistsError(f"{str(p)!r} exists; pass {{overwrite:True}} to replace it", "overwrite")
     tmp = _tmp_name(path)
     tmp_folders = [_tmp_name(folder) for folder in folders]
     try:

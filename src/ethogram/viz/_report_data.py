@@ -139,13 +139,14 @@ def fit_summary(results) -> list:
     return rows
 
 
-def quality_warnings(results) -> list:
+def quality_warnings(results, names: dict | None = None) -> list:
     """The fit's warnings (:func:`ethogram.analysis.diagnostics.results_quality_warnings`), one
-    string each, naming the command line's options when the results came from the ``ethogram``
-    command (their configuration holds its ``argv``) and the Python arguments otherwise."""
-    from ..analysis.diagnostics import COMMAND_LINE_OPTIONS, results_quality_warnings
+    string each, naming the arguments by ``names`` (the command line's options) when the
+    results came from the ``ethogram`` command (their configuration holds its ``argv``) and by
+    their Python names otherwise."""
+    from ..analysis.diagnostics import results_quality_warnings
 
-    names = COMMAND_LINE_OPTIONS if "argv" in (results.config or {}) else None
+    names = names if "argv" in (results.config or {}) else None
     return [w.worded(names) for w in results_quality_warnings(results)]
 
 

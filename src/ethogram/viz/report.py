@@ -292,7 +292,7 @@ def existing_report(out_dir) -> list:
 
 def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=None, trajectories: bool = True,
                  pre: int = 5, post: int = 15, num_samples: int = 40, seed: int = 0, extras: bool = True,
-                 overwrite: bool = False) -> Path:
+                 overwrite: bool = False, argument_names: dict | None = None) -> Path:
     """Write the HTML report of a fit.
 
     Parameters
@@ -319,6 +319,10 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     overwrite : bool, default False
         Replace an earlier report in ``out_dir`` (its ``index.html``, ``plots/``, ``tables/``,
         ``movies/`` and ``extra/``); without it an earlier report is refused before any work.
+    argument_names : dict of str -> str, optional
+        How the advice of the fit's warnings names the arguments of a fit made by the
+        ``ethogram`` command (its options, which ``ethogram report`` passes; default: their
+        Python names; :class:`ethogram.errors.Worded`).
 
     Returns
     -------
@@ -354,9 +358,11 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         raise ValueError(f"out_dir {str(final)!r} is a file; give a folder for the report")
     earlier = existing_report(final)
     if earlier and not overwrite:
-        raise FileExistsError(
-            f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass --overwrite to "
-            "replace it, or write elsewhere with --out DIR (overwrite=True or another out_dir in Python)")
+        from ..errors import OutputExistsError
+
+        raise OutputExistsError(
+            f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass "
+            "{overwrite:True} to replace it, or write elsewhere with {out_dir}", ("overwrite", "out_dir"))
     if results is None:
         from ..results import load_results
 
@@ -376,7 +382,7 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     build.mkdir()
     try:
         html = _build(results, rfile, build, num_workers, progress, trajectories, pre, post, num_samples, seed,
-                      extras, t_start)
+                      extras, t_start, argument_names)
         (build / "index.html").write_text(html, encoding="utf-8")
         _move_in(build, final)
     except BaseException:
@@ -408,7 +414,7 @@ def _move_in(build: Path, final: Path) -> None:
 
 
 def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, pre, post, num_samples, seed,
-           extras, t_start) -> str:
+           extras, t_start, argument_names=None) -> str:
     """Write tables, plots and copies into ``out_dir``; return the page's HTML."""
     import jinja2
 
@@ -455,7 +461,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         "title": f"ethogram report: {rfile.parent.name if rfile is not None else 'fit'}",
         "results_name": rfile.name if rfile is not None else "",
         "summary": rd.fit_summary(results),
-        "warnings": rd.quality_warnings(results),
+        "warnings": rd.quality_warnings(results, argument_names),
         "applied": rd.applied_model(results),
         "recordings": rd.recordings_table(results),
         "order": order,
