@@ -164,7 +164,7 @@ def test_cli_apply_without_fps_takes_the_models_rate_in_one_line(model, tmp_path
     assert code == 0, cap.err
     assert cap.err.splitlines() == [
         "ethogram: warning: recording 'new' has no frame rate; labelled at the model's "
-        f"30 fps ({model}); give fps (--fps) if the recording runs at another rate"
+        f"30 fps ({model}); give --fps if the recording runs at another rate"
     ]
     from ethogram.results import load_results
 
