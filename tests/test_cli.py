@@ -11,7 +11,7 @@ import pytest
 
 from ethogram.cli import main
 from ethogram.data import openfield_keypoints
-from ethogram.io.results import load_results
+from ethogram.results import load_results
 
 from conftest import DATA
 
@@ -267,7 +267,7 @@ def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monk
     import errno
     import hashlib
 
-    import ethogram.io.results as results_module
+    import ethogram.results.hdf5 as results_module
 
     source = tmp_path / "mouse.csv"
     source.write_bytes(openfield_keypoints().read_bytes())
@@ -317,7 +317,7 @@ def test_a_read_only_output_folder_is_one_clear_line(tmp_path, capsys, monkeypat
     """EROFS when the results are written (root ignores chmod, so the file system's answer is simulated)."""
     import errno
 
-    import ethogram.io.results as results_module
+    import ethogram.results.hdf5 as results_module
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out"))

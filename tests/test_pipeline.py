@@ -8,7 +8,7 @@ import pytest
 from ethogram.analysis import syllable_usage
 from ethogram.data import openfield_keypoints
 from ethogram.io import Recording, read_recordings
-from ethogram.io.results import load_model, load_results, write_results
+from ethogram.results import load_model, load_results, write_results
 from ethogram.pipeline import apply_model, fit_recordings
 from ethogram.prep import Preparation
 

@@ -157,7 +157,7 @@ def save_checkpoint(path, state: dict) -> Path:
     """
     import h5py
 
-    from .. import __version__
+    from .._version import __version__
 
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
@@ -295,9 +295,11 @@ def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_ev
         if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and str(int(seed)) != old["seed_entropy"]:
             differ.append("seed")  # an int seed must be the one the checkpoint was written with
         if differ:
-            raise ValueError(
+            from ..errors import ArgumentError
+
+            raise ArgumentError(
                 f"checkpoint {str(path)!r} belongs to another fit (its {', '.join(differ)} differ); resume with the "
-                "same data and settings, or delete the checkpoint (or resume=False) to start again"
+                "same data and settings, or delete the checkpoint (or {resume:False}) to start over", "resume"
             )
         entropy = int(old["seed_entropy"])
     else:
