@@ -51,9 +51,19 @@ def test_labels_are_numbered_by_frequency_in_model_and_labels(fitted):
     preds = res.model.predict([r.inputs for r in res.recordings], masks=[r.mask for r in res.recordings])
     for r, p in zip(res.recordings, preds):
         np.testing.assert_array_equal(np.where(r.mask, p, -1), r.syllables)
-    # usage table agrees with the labels
+    # usage table agrees with the labels: instances, frames and both fractions, per recording
     usage = syllable_usage(labels, K)
-    assert usage is not None
+    assert len(usage) == K * len(labels)
+    for name, z in labels.items():
+        rows = usage[usage["recording"] == name].sort_values("syllable")
+        assert rows["syllable"].tolist() == list(range(K))
+        starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
+        runs_here = np.array([np.sum(z[starts] == k) for k in range(K)])
+        frames_here = np.array([np.sum(z == k) for k in range(K)])
+        np.testing.assert_array_equal(rows["instances"], runs_here)
+        np.testing.assert_array_equal(rows["frames"], frames_here)
+        np.testing.assert_allclose(rows["usage"], runs_here / runs_here.sum())
+        np.testing.assert_allclose(rows["frame_usage"], frames_here / np.sum(z >= 0))
 
 
 def test_masked_frames_are_minus_one_and_shapes(fitted):
