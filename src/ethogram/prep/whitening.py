@@ -17,6 +17,9 @@ from scipy.linalg import solve_triangular
 
 __all__ = ["Whitening"]
 
+#: smallest Cholesky pivot, relative to the largest standard deviation, of a usable covariance
+SINGULAR_RTOL = 1e-6
+
 
 @dataclass(frozen=True)
 class Whitening:
@@ -61,10 +64,14 @@ class Whitening:
         try:
             chol = np.linalg.cholesky(cov)
         except np.linalg.LinAlgError:
+            chol = np.zeros_like(cov)
+        # a pivot below 1e-6 of the largest standard deviation: a dimension (almost) fixed by
+        # the others, whose whitened values would be round-off amplified
+        if not np.all(np.diag(chol) > SINGULAR_RTOL * np.sqrt(np.max(np.diag(cov)))):
             raise ValueError(
-                "the covariance of the frames is singular (a constant or duplicated dimension): "
-                "drop such dimensions before whitening"
-            ) from None
+                "the covariance of the frames is singular (a constant or duplicated dimension, or "
+                "one that is a combination of others): drop such dimensions before whitening"
+            )
         return cls(mean, chol)
 
     def transform(self, data) -> np.ndarray:
