@@ -51,7 +51,9 @@ KPMS_AR_ONLY_MS = 29.0  # keypoint-moseq 0.8.1, AR-only iteration on this record
 
 
 def openfield():
-    recs = read_recordings([str(DATA if DATA.exists() else "/work/shared/data/openfield/keypoints.csv")])
+    recs = read_recordings(
+        [str(DATA if DATA.exists() else "/work/shared/data/openfield/keypoints.csv")]
+    )
     xs, ms, _ = model_inputs(Preparation(variance=0.9).fit_transform(recs))
     return Whitening.fit(xs, ms).transform(xs[0]), ms[0]
 
@@ -86,17 +88,37 @@ def pieces(model, run, x, mask, repeats):
     return [
         ("global step: beta, pi, Ab, Q", cpu_time(global_step, repeats)),
         ("per-iteration scoring rows (local_params)", cpu_time(model.local_params, repeats)),
-        ("AR log-likelihoods (float64 GEMM)", cpu_time(
-            lambda: sweep.masked_ar_log_likes(X, M, lp["scoring"], lp["half_logdet"], L), repeats)),
-        ("FFBS (fused numba forward, backward)", cpu_time(
-            lambda: ffbs(init, lp["transition_matrix"], ll, rng, transition_T=lp["transition_T"],
-                         check=False), repeats)),
+        (
+            "AR log-likelihoods (float64 GEMM)",
+            cpu_time(
+                lambda: sweep.masked_ar_log_likes(X, M, lp["scoring"], lp["half_logdet"], L),
+                repeats,
+            ),
+        ),
+        (
+            "FFBS (fused numba forward, backward)",
+            cpu_time(
+                lambda: ffbs(
+                    init,
+                    lp["transition_matrix"],
+                    ll,
+                    rng,
+                    transition_T=lp["transition_T"],
+                    check=False,
+                ),
+                repeats,
+            ),
+        ),
         ("AR statistics", cpu_time(lambda: ar_regression_stats(X, z, K, L, M), repeats)),
         ("transition counts", cpu_time(lambda: transition_counts(z, K, L, M), repeats)),
-        ("local step (the job: all of the above but the global step)", cpu_time(
-            lambda: sweep.arhmm_local_step(lp, desc, X, M, None, np.random.SeedSequence(1)),
-            repeats)),
-    ]  # fmt: skip
+        (
+            "local step (the job: all of the above but the global step)",
+            cpu_time(
+                lambda: sweep.arhmm_local_step(lp, desc, X, M, None, np.random.SeedSequence(1)),
+                repeats,
+            ),
+        ),
+    ]
 
 
 def whole_iteration(model, run, x, mask, repeats):
@@ -105,8 +127,15 @@ def whole_iteration(model, run, x, mask, repeats):
 
     def one():
         model.set_params(snapshot)
-        run_gibbs(model, X, M, GibbsSettings(num_iters=run.iteration + 1), start=_copy(run),
-                  executor=SerialExecutor(), progress=False)  # fmt: skip
+        run_gibbs(
+            model,
+            X,
+            M,
+            GibbsSettings(num_iters=run.iteration + 1),
+            start=_copy(run),
+            executor=SerialExecutor(),
+            progress=False,
+        )
 
     return cpu_time(one, repeats)
 
@@ -123,8 +152,12 @@ def jax_moseq_time(python, x, mask, repeats):
         X, M = StickyHDPARHMM(x.shape[1]).clean(x, mask)
         np.savez(path, x=X[0], mask=M[0])
         script = Path(__file__).with_name("jax_moseq_arhmm.py")
-        out = subprocess.run([python, str(script), "time", str(path), str(repeats)],
-                             capture_output=True, text=True, check=True)  # fmt: skip
+        out = subprocess.run(
+            [python, str(script), "time", str(path), str(repeats)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -138,28 +171,43 @@ def main(argv=None):
     rows = []
     for dtype in ("float64", "float32"):
         model = StickyHDPARHMM(x.shape[1], score_dtype=dtype)
-        fit = model.fit(x, mask, GibbsSettings(num_iters=20), seed=0, executor=SerialExecutor(),
-                        progress=False)  # fmt: skip
+        fit = model.fit(
+            x, mask, GibbsSettings(num_iters=20), seed=0, executor=SerialExecutor(), progress=False
+        )
         whole = whole_iteration(model, fit.run, x, mask, args.iters)
-        rows.append((dtype, whole, pieces(model, fit.run, x, mask, args.iters) if dtype == "float64" else []))
+        rows.append(
+            (
+                dtype,
+                whole,
+                pieces(model, fit.run, x, mask, args.iters) if dtype == "float64" else [],
+            )
+        )
     load = os.getloadavg()
-    print(f"open-field mouse: T = {T} frames, D = {x.shape[1]} (whitened PCs, 90% variance), "
-          f"100 states, 3 lags, one thread; load average {load[0]:.1f} on {os.cpu_count()} cores\n")
-    print("| ethogram | CPU ms median / least | wall ms median | us per frame (median CPU) | "
-          f"vs keypoint-moseq's {KPMS_AR_ONLY_MS:.0f} ms |")
+    print(
+        f"open-field mouse: T = {T} frames, D = {x.shape[1]} (whitened PCs, 90% variance), "
+        f"100 states, 3 lags, one thread; load average {load[0]:.1f} on {os.cpu_count()} cores\n"
+    )
+    print(
+        "| ethogram | CPU ms median / least | wall ms median | us per frame (median CPU) | "
+        f"vs keypoint-moseq's {KPMS_AR_ONLY_MS:.0f} ms |"
+    )
     print("|---|---|---|---|---|")
     for dtype, (med, least, wall), _ in rows:
-        print(f"| one iteration, {dtype} scoring | {med:.2f} / {least:.2f} | {wall:.2f} | "
-              f"{1e3 * med / T:.2f} | {KPMS_AR_ONLY_MS / med:.1f}x |")
+        print(
+            f"| one iteration, {dtype} scoring | {med:.2f} / {least:.2f} | {wall:.2f} | "
+            f"{1e3 * med / T:.2f} | {KPMS_AR_ONLY_MS / med:.1f}x |"
+        )
     print("\n| piece (float64) | CPU ms median / least | wall ms median |")
     print("|---|---|---|")
     for name, (med, least, wall) in rows[0][2]:
         print(f"| {name} | {med:.3f} / {least:.3f} | {wall:.3f} |")
     if args.jax_moseq:
         r = jax_moseq_time(args.jax_moseq, x, mask, args.iters)
-        print(f"\njax-moseq {r['jax_moseq']} (jax {r['jax']}) arhmm.resample_model on the same "
-              f"frames: CPU ms median {r['cpu_ms_median']:.1f} / least {r['cpu_ms_least']:.1f}, "
-              f"wall ms median {r['wall_ms_median']:.1f} (load {r['load']:.1f})")
+        print(
+            f"\njax-moseq {r['jax_moseq']} (jax {r['jax']}) arhmm.resample_model on the same "
+            f"frames: CPU ms median {r['cpu_ms_median']:.1f} / least {r['cpu_ms_least']:.1f}, "
+            f"wall ms median {r['wall_ms_median']:.1f} (load {r['load']:.1f})"
+        )
 
 
 if __name__ == "__main__":

@@ -69,14 +69,28 @@ def fixture(path):
     st, pr = model["states"], model["params"]
     lj = arhmm.model_likelihood(data, st, pr)
     mll = arhmm.marginal_log_likelihood(data["mask"], data["x"], pr["Ab"], pr["Q"], pr["pi"])
-    ll = np.stack([np.asarray(jax.vmap(lambda xn, A=A, Q=Q: ar_log_likelihood(xn, (A, Q)))(data["x"]))
-                   for A, Q in zip(pr["Ab"], pr["Q"])], axis=-1)  # fmt: skip
+    ll = np.stack(
+        [
+            np.asarray(jax.vmap(lambda xn, A=A, Q=Q: ar_log_likelihood(xn, (A, Q)))(data["x"]))
+            for A, Q in zip(pr["Ab"], pr["Q"])
+        ],
+        axis=-1,
+    )
     np.savez(
-        path, x=x, mask=mask, z=np.asarray(st["z"]), Ab=np.asarray(pr["Ab"]),
-        Q=np.asarray(pr["Q"]), pi=np.asarray(pr["pi"]), betas=np.asarray(pr["betas"]),
-        log_joint_z=float(lj["z"]), log_joint_x=float(lj["x"]), marginal_ll=float(mll),
-        ar_log_likes=ll, jax_moseq_version=_version(),
-    )  # fmt: skip
+        path,
+        x=x,
+        mask=mask,
+        z=np.asarray(st["z"]),
+        Ab=np.asarray(pr["Ab"]),
+        Q=np.asarray(pr["Q"]),
+        pi=np.asarray(pr["pi"]),
+        betas=np.asarray(pr["betas"]),
+        log_joint_z=float(lj["z"]),
+        log_joint_x=float(lj["x"]),
+        marginal_ll=float(mll),
+        ar_log_likes=ll,
+        jax_moseq_version=_version(),
+    )
     print(f"wrote {path}: z {float(lj['z']):.6f}, x {float(lj['x']):.6f}, mll {float(mll):.6f}")
 
 
@@ -101,11 +115,16 @@ def timing(path, repeats=30):
             wall.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
     out = dict(
-        jax_moseq=_version(), jax=jax.__version__, T=int(x.shape[1]), D=int(x.shape[2]),
-        wall_ms_median=1e3 * float(np.median(wall)), wall_ms_least=1e3 * float(np.min(wall)),
-        cpu_ms_median=1e3 * float(np.median(cpu)), cpu_ms_least=1e3 * float(np.min(cpu)),
+        jax_moseq=_version(),
+        jax=jax.__version__,
+        T=int(x.shape[1]),
+        D=int(x.shape[2]),
+        wall_ms_median=1e3 * float(np.median(wall)),
+        wall_ms_least=1e3 * float(np.min(wall)),
+        cpu_ms_median=1e3 * float(np.median(cpu)),
+        cpu_ms_least=1e3 * float(np.min(cpu)),
         load=os.getloadavg()[0],
-    )  # fmt: skip
+    )
     print(json.dumps(out))
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _arhmm_data import sequences, small_model, true_model
 from scipy.optimize import linear_sum_assignment
 
-from _arhmm_data import sequences, small_model, true_model
 from ethogram.fitting.gibbs import GibbsSettings
 from ethogram.inference import forward_pass
 from ethogram.models.gibbs import arhmm as sweep
@@ -42,8 +42,15 @@ def test_log_joint_equals_jax_moseq():
     N, T, D = f["x"].shape
     K = f["pi"].shape[0]
     model = StickyHDPARHMM(D, num_states=K, num_lags=3)
-    model.set_params(dict(global_weights=f["betas"], transition_matrix=f["pi"], ar_weights=f["Ab"],
-                          ar_covs=f["Q"], S_0=0.01 * np.eye(D)))  # fmt: skip
+    model.set_params(
+        dict(
+            global_weights=f["betas"],
+            transition_matrix=f["pi"],
+            ar_weights=f["Ab"],
+            ar_covs=f["Q"],
+            S_0=0.01 * np.eye(D),
+        )
+    )
     datas, masks = list(f["x"]), [m > 0 for m in f["mask"]]
     ours = model.log_joint(datas, list(f["z"]), masks)
     assert _rel(ours["z"], float(f["log_joint_z"])) < 1e-10
@@ -92,16 +99,21 @@ def matched_accuracy(found, truth) -> float:
 @pytest.mark.parametrize("seed", [0, 1])
 def test_recovers_syllables_with_moseq_defaults(seed):
     datas, truth = _recovery_data()
-    fit = StickyHDPARHMM(3).fit(datas, settings=GibbsSettings(num_iters=100), seed=seed, progress=False)
+    fit = StickyHDPARHMM(3).fit(
+        datas, settings=GibbsSettings(num_iters=100), seed=seed, progress=False
+    )
     assert matched_accuracy([s[3:] for s in fit.syllables], truth) >= 0.9
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed, init", [(s, "prior") for s in range(2, 8)] + [(0, "kmeans"), (2, "kmeans")])
+@pytest.mark.parametrize(
+    "seed, init", [(s, "prior") for s in range(2, 8)] + [(0, "kmeans"), (2, "kmeans")]
+)
 def test_recovers_syllables_more_seeds_and_kmeans_start(seed, init):
     datas, truth = _recovery_data()
-    fit = StickyHDPARHMM(3).fit(datas, settings=GibbsSettings(num_iters=100), seed=seed, init=init,
-                                progress=False)  # fmt: skip
+    fit = StickyHDPARHMM(3).fit(
+        datas, settings=GibbsSettings(num_iters=100), seed=seed, init=init, progress=False
+    )
     assert matched_accuracy([s[3:] for s in fit.syllables], truth) >= 0.9
 
 
@@ -115,7 +127,9 @@ def test_description_and_params_round_trip():
     assert copy.describe() == model.describe() and copy.kappa == 55.0
     for k, v in model.get_params().items():
         np.testing.assert_array_equal(copy.get_params()[k], v)
-    for a, b in zip(copy.predict(datas, masks, seed=4), model.predict(datas, masks, seed=4), strict=True):
+    for a, b in zip(
+        copy.predict(datas, masks, seed=4), model.predict(datas, masks, seed=4), strict=True
+    ):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="StickyHDPARHMM.describe"):
         StickyHDPARHMM.from_description({"kind": "hmm"})

@@ -37,24 +37,38 @@ def _model(D):
 def functionals(params, z, x) -> np.ndarray:
     beta, pi = params["global_weights"], params["transition_matrix"]
     Ab, Q = params["ar_weights"], params["ar_covs"]
-    return np.array([
-        beta[0],
-        np.sum(beta**2),
-        np.mean(np.diag(pi)),
-        pi[0, 1],
-        np.linalg.slogdet(Q[0])[1],
-        Ab[0, 0, -2],  # the newest lag's first coefficient
-        Ab[1, 0, -1],  # a bias
-        np.mean(z[1:] == z[:-1]),
-        len(np.unique(z)),
-        float(z[0] == 0),
-        np.mean(z == 1),
-        np.mean(x[:, 0] ** 2) ** 0.25,
-    ])  # fmt: skip
+    return np.array(
+        [
+            beta[0],
+            np.sum(beta**2),
+            np.mean(np.diag(pi)),
+            pi[0, 1],
+            np.linalg.slogdet(Q[0])[1],
+            Ab[0, 0, -2],  # the newest lag's first coefficient
+            Ab[1, 0, -1],  # a bias
+            np.mean(z[1:] == z[:-1]),
+            len(np.unique(z)),
+            float(z[0] == 0),
+            np.mean(z == 1),
+            np.mean(x[:, 0] ** 2) ** 0.25,
+        ]
+    )
 
 
-NAMES = ["beta_0", "sum beta^2", "mean pi_kk", "pi_01", "log|Q_0|", "A_0 (lag 1)", "b_1",
-         "self-transition rate", "distinct syllables", "z_L == 0", "usage of 1", "(mean x^2)^1/4"]  # fmt: skip
+NAMES = [
+    "beta_0",
+    "sum beta^2",
+    "mean pi_kk",
+    "pi_01",
+    "log|Q_0|",
+    "A_0 (lag 1)",
+    "b_1",
+    "self-transition rate",
+    "distinct syllables",
+    "z_L == 0",
+    "usage of 1",
+    "(mean x^2)^1/4",
+]
 
 
 def _draw_data(model, rng, T):
@@ -122,8 +136,15 @@ def _uniform_transitions_ffbs(monkeypatch):
     def wrong(params, description, data, mask, local_state, seed, collect=None):
         K = int(description["num_states"])
         flat = np.full((K, K), 1.0 / K)
-        return real(dict(params, transition_matrix=flat, transition_T=flat), description, data,
-                    mask, local_state, seed, collect)  # fmt: skip
+        return real(
+            dict(params, transition_matrix=flat, transition_T=flat),
+            description,
+            data,
+            mask,
+            local_state,
+            seed,
+            collect,
+        )
 
     monkeypatch.setattr(sweep, "arhmm_local_step", wrong)
 
@@ -136,12 +157,15 @@ def _no_override_correction(monkeypatch):
 def _one_extra_degree_of_freedom(monkeypatch):
     """The noise covariances' posterior with nu_n = nu_0 + n + 1."""
     real = sweep.mniw_posterior
-    monkeypatch.setattr(sweep, "mniw_posterior", lambda *a, **k: real(*a, **k)._replace(nu=real(*a, **k).nu + 1))
+    monkeypatch.setattr(
+        sweep, "mniw_posterior", lambda *a, **k: real(*a, **k)._replace(nu=real(*a, **k).nu + 1)
+    )
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mutant", [_uniform_transitions_ffbs, _no_override_correction,
-                                    _one_extra_degree_of_freedom])  # fmt: skip
+@pytest.mark.parametrize(
+    "mutant", [_uniform_transitions_ffbs, _no_override_correction, _one_extra_degree_of_freedom]
+)
 def test_geweke_detects_a_wrong_conditional(mutant, monkeypatch):
     """The test has power: one wrong conditional and some functional is far off."""
     mutant(monkeypatch)

@@ -20,8 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 import h5py
 import numpy as np
 import pytest
-
 from _arhmm_data import sequences, small_model
+
 from ethogram.fitting import gibbs_checkpoint as gc
 from ethogram.fitting.executors import SerialExecutor, ThreadExecutor
 from ethogram.fitting.gibbs import GibbsRun, GibbsSettings
@@ -102,10 +102,14 @@ def test_start_continues_a_run_exactly():
     _, ref = _fit(SerialExecutor())
     datas, masks, _ = sequences()
     model = small_model()
-    first = model.fit(datas, masks, GibbsSettings(num_iters=3, marginals_from_last=0), seed=5, progress=False)
+    first = model.fit(
+        datas, masks, GibbsSettings(num_iters=3, marginals_from_last=0), seed=5, progress=False
+    )
     # the marginal window depends on num_iters: continue with the final settings
     again = small_model()
-    part = again.fit(datas, masks, GibbsSettings(num_iters=3, marginals_from_last=0), seed=5, progress=False)
+    part = again.fit(
+        datas, masks, GibbsSettings(num_iters=3, marginals_from_last=0), seed=5, progress=False
+    )
     assert_same_run(first.run, part.run)
     done = again.fit(datas, masks, SETTINGS, start=part.run, progress=False)
     assert_same_run(ref.run, done.run)
@@ -119,7 +123,9 @@ def test_checkpoint_file_content_and_refusals(tmp_path):
         assert int(f.attrs["iteration"]) == SETTINGS.num_iters
         assert json.loads(f.attrs["description"]) == model.describe()
         np.testing.assert_array_equal(f["params/ar_weights"][()], model.ar_weights)
-        np.testing.assert_array_equal(f["local_states/2/syllables"][()], fit.run.local_states[2]["syllables"])
+        np.testing.assert_array_equal(
+            f["local_states/2/syllables"][()], fit.run.local_states[2]["syllables"]
+        )
         np.testing.assert_array_equal(f["log_joint/x"][()], fit.log_joint["x"])
 
         def no_objects(name, obj):
@@ -129,13 +135,19 @@ def test_checkpoint_file_content_and_refusals(tmp_path):
     datas, masks, _ = sequences()
     resume = Checkpointing(path, resume=True)
     with pytest.raises(ValueError, match="data differ"):
-        small_model().fit([d * 2 for d in datas], masks, SETTINGS, seed=5, checkpoint=resume, progress=False)
+        small_model().fit(
+            [d * 2 for d in datas], masks, SETTINGS, seed=5, checkpoint=resume, progress=False
+        )
     with pytest.raises(ValueError, match="settings differ"):
-        small_model().fit(datas, masks, GibbsSettings(num_iters=9), seed=5, checkpoint=resume, progress=False)
+        small_model().fit(
+            datas, masks, GibbsSettings(num_iters=9), seed=5, checkpoint=resume, progress=False
+        )
     with pytest.raises(ValueError, match="seed differ"):
         small_model().fit(datas, masks, SETTINGS, seed=6, checkpoint=resume, progress=False)
     with pytest.raises(ValueError, match="description differ"):
-        small_model(num_states=7).fit(datas, masks, SETTINGS, seed=5, checkpoint=resume, progress=False)
+        small_model(num_states=7).fit(
+            datas, masks, SETTINGS, seed=5, checkpoint=resume, progress=False
+        )
     with h5py.File(path, "r+") as f:
         f.attrs["format_version"] = 99
     with pytest.raises(ValueError, match="format version 99"):
@@ -158,7 +170,9 @@ def test_states_only_smoother_marginals_are_the_exact_posterior():
     model, _ = _fit()
     datas, masks, _ = sequences()
     before = model.get_params()
-    settings = GibbsSettings(num_iters=2, marginals_from_last=3, marginals="smoother", states_only=True)
+    settings = GibbsSettings(
+        num_iters=2, marginals_from_last=3, marginals="smoother", states_only=True
+    )
     xs, ms = model.clean(datas, masks)
     from ethogram.fitting.gibbs import run_gibbs
 

@@ -172,7 +172,16 @@ def _local_steps(model, datas, masks, run, iteration, collect, executor):
     states = run.local_states if run is not None else [None] * len(datas)
     entropy = run.seed_entropy
     jobs = [
-        (fn, params, description, d, m, s, stream_seed(entropy, LOCAL_STREAM, iteration, n), collect)
+        (
+            fn,
+            params,
+            description,
+            d,
+            m,
+            s,
+            stream_seed(entropy, LOCAL_STREAM, iteration, n),
+            collect,
+        )
         for n, (d, m, s) in enumerate(zip(datas, masks, states))
     ]
     return list(executor.map(run_job, jobs))
@@ -312,8 +321,13 @@ def run_gibbs(
             save_run(checkpoint.path, run, fingerprint, model.describe())
     else:
         model.set_params(run.params)
-    bar = tqdm(total=settings.num_iters, initial=run.iteration, desc=desc, leave=False,
-               disable=None if progress is None else not progress)  # fmt: skip
+    bar = tqdm(
+        total=settings.num_iters,
+        initial=run.iteration,
+        desc=desc,
+        leave=False,
+        disable=None if progress is None else not progress,
+    )
     try:
         for it in range(run.iteration + 1, settings.num_iters + 1):
             _sweep(model, datas, masks, settings, run, it, ex)

@@ -84,11 +84,15 @@ def save_run(path, run: GibbsRun, fingerprint: dict, description: dict) -> Path:
         g = f.create_group("local_states")
         for n, state in enumerate(run.local_states):
             put_arrays(g.create_group(str(n)), state)
-        put_arrays(f.create_group("log_joint"), {k: np.asarray(v, np.float64)
-                                                 for k, v in run.log_joint.items()})  # fmt: skip
+        put_arrays(
+            f.create_group("log_joint"),
+            {k: np.asarray(v, np.float64) for k, v in run.log_joint.items()},
+        )
         if run.marginal_sums is not None:
-            put_arrays(f.create_group("marginal_sums"),
-                       {str(n): s for n, s in enumerate(run.marginal_sums)})  # fmt: skip
+            put_arrays(
+                f.create_group("marginal_sums"),
+                {str(n): s for n, s in enumerate(run.marginal_sums)},
+            )
 
     return write_atomically(path, FORMAT, FORMAT_VERSION, fill)
 

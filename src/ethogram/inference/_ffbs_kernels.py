@@ -30,7 +30,10 @@ TINY_PREDICTED = 1e-290
 
 @njit(**_JIT)
 def _predict(prev, A, out):
-    """``out[j] = sum_i prev[i] A[i, j]``, eight rows of ``A`` per pass over ``out``."""
+    """``out[j] = sum_i prev[i] A[i, j]``, eight rows of ``A`` per pass over ``out``.
+
+    Skipping the rows with ``prev[i] == 0`` (exact, and about one in ten at MoSeq's sizes) was
+    measured slower: the gathered rows defeat the compiler's vectorisation."""
     K = prev.shape[0]
     for j in range(K):
         out[j] = 0.0
@@ -54,6 +57,37 @@ def _predict(prev, A, out):
 
 
 @njit(**_JIT)
+def _frame_scale(pred, log_likes_t, first):
+    """The largest log-likelihood among the states with ``pred > 0``; NaN when the caller must
+    use the general path (a state vanished from the prediction after the first frame, or a
+    predicted probability is subnormal or nearly so)."""
+    m = -np.inf
+    for k in range(pred.shape[0]):
+        p = pred[k]
+        if p > 0.0:
+            if p <= TINY_PREDICTED:
+                return np.nan
+            if log_likes_t[k] > m:
+                m = log_likes_t[k]
+        elif not first:
+            return np.nan  # the general path decides whether it truly cannot occur
+    return m
+
+
+@njit(**_JIT)
+def _weigh(pred, log_likes_t, m):
+    """``pred *= exp(log_likes_t - m)`` in place; returns the sum."""
+    s = 0.0
+    for k in range(pred.shape[0]):
+        v = log_likes_t[k] - m
+        # exp(v) rounds to exactly 0 below EXP_ZERO, where libm's exp takes its slow path
+        a = pred[k] * np.exp(v) if v > EXP_ZERO else 0.0
+        pred[k] = a
+        s += a
+    return s
+
+
+@njit(**_JIT)
 def ffbs_forward_kernel(initial_probs, A, log_likes, alphas, offsets, norms):
     """Normalised forward filtering: ``alphas[t] = p(z_t | x_{1:t})``.
 
@@ -65,37 +99,18 @@ def ffbs_forward_kernel(initial_probs, A, log_likes, alphas, offsets, norms):
     for t in range(T):
         out = alphas[t]
         if t == 0:
-            for k in range(K):
-                out[k] = initial_probs[k]
+            out[:] = initial_probs
         else:
             _predict(alphas[t - 1], A, out)
-        m = -np.inf
-        for k in range(K):
-            p = out[k]
-            if p > 0.0:
-                if p <= TINY_PREDICTED:
-                    return t
-                v = log_likes[t, k]
-                if v > m:
-                    m = v
-            elif t > 0:
-                return t  # a state that vanished: the general path decides if it truly can't occur
-        if m == -np.inf:
+        m = _frame_scale(out, log_likes[t], t == 0)
+        if not m > -np.inf:  # NaN: hand over; -inf: no possible state explains the frame
             return t
-        s = 0.0
-        for k in range(K):
-            v = log_likes[t, k] - m
-            # exp(v) rounds to exactly 0 below EXP_ZERO, where libm's exp takes its slow path
-            a = out[k] * np.exp(v) if v > EXP_ZERO else 0.0
-            out[k] = a
-            s += a
+        s = _weigh(out, log_likes[t], m)
         if not s >= LOSSY:
             return t
         offsets[t] = m
         norms[t] = s
-        inv = 1.0 / s
-        for k in range(K):
-            out[k] *= inv
+        out *= 1.0 / s
     return -1
 
 

@@ -15,8 +15,12 @@ import numpy as np
 
 from . import _ffbs_kernels, _kernels, _logspace
 from ._scratch import scratch
-from ._validation import check_all_impossible, check_initial_probs, check_log_likes
-from ._validation import check_transition_matrix
+from ._validation import (
+    check_all_impossible,
+    check_initial_probs,
+    check_log_likes,
+    check_transition_matrix,
+)
 from .core import _exact_forward, _run_forward
 
 __all__ = ["ffbs"]
@@ -28,7 +32,9 @@ def _general(pi, A, L, uniforms):
     fast = _run_forward(pi, A, L)
     if fast is None:
         exact = _exact_forward(pi, A, L)
-        _logspace.log_backward_sample_kernel(exact.lt.log_A, exact.log_alphas, uniforms[None], states)
+        _logspace.log_backward_sample_kernel(
+            exact.lt.log_A, exact.log_alphas, uniforms[None], states
+        )
         return states[0], exact.marginal_ll
     _kernels.backward_sample_kernel(A, fast[0], uniforms[None], states)
     return states[0], fast[3]

@@ -1,4 +1,4 @@
-"""MoSeq's sticky HDP-ARHMM, fitted by Gibbs sampling: the model moseq2-model and keypoint-MoSeq fit.
+"""MoSeq's sticky HDP-ARHMM by Gibbs sampling: the model moseq2-model and keypoint-MoSeq fit.
 
 Weak-limit sticky HDP transitions (``beta ~ Dir(gamma/K)``, ``pi_k ~ Dir(alpha beta + kappa
 e_k)``, redrawn through auxiliary table counts), AR(L) dynamics per syllable under a
@@ -72,7 +72,9 @@ class MoseqPrior:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a positive number, got {v!r}")
-        if not (isinstance(self.kappa, (int, float)) and np.isfinite(self.kappa) and self.kappa >= 0):
+        if not (
+            isinstance(self.kappa, (int, float)) and np.isfinite(self.kappa) and self.kappa >= 0
+        ):
             raise ValueError(f"kappa must be a number >= 0, got {self.kappa!r}")
 
 
@@ -130,8 +132,14 @@ class StickyHDPARHMM:
 
     local_step_function = staticmethod(sweep.arhmm_local_step)
 
-    def __init__(self, data_dim: int, num_states: int = 100, num_lags: int = 3,
-                 prior: MoseqPrior = MoseqPrior(), score_dtype: str = "float64"):  # fmt: skip
+    def __init__(
+        self,
+        data_dim: int,
+        num_states: int = 100,
+        num_lags: int = 3,
+        prior: MoseqPrior = MoseqPrior(),
+        score_dtype: str = "float64",
+    ):
         for name, v in (("data_dim", data_dim), ("num_states", num_states), ("num_lags", num_lags)):
             if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
@@ -139,7 +147,11 @@ class StickyHDPARHMM:
             raise TypeError(f"prior must be a MoseqPrior, got {type(prior).__name__}")
         if score_dtype not in ("float64", "float32"):
             raise ValueError(f"score_dtype must be 'float64' or 'float32', got {score_dtype!r}")
-        self.data_dim, self.num_states, self.num_lags = int(data_dim), int(num_states), int(num_lags)
+        self.data_dim, self.num_states, self.num_lags = (
+            int(data_dim),
+            int(num_states),
+            int(num_lags),
+        )
         self.prior, self.score_dtype = prior, score_dtype
         self.S_0 = prior.S_0_scale * np.eye(self.data_dim)
         self.global_weights = self.transition_matrix = self.ar_weights = self.ar_covs = None
@@ -165,9 +177,14 @@ class StickyHDPARHMM:
 
     def describe(self) -> dict:
         """A plain (JSON-able) description: with :meth:`get_params`, enough to rebuild the model."""
-        return dict(kind=DESCRIPTION_KIND, data_dim=self.data_dim, num_states=self.num_states,
-                    num_lags=self.num_lags, prior=asdict(self.prior),
-                    score_dtype=self.score_dtype)  # fmt: skip
+        return dict(
+            kind=DESCRIPTION_KIND,
+            data_dim=self.data_dim,
+            num_states=self.num_states,
+            num_lags=self.num_lags,
+            prior=asdict(self.prior),
+            score_dtype=self.score_dtype,
+        )
 
     @classmethod
     def from_description(cls, description: dict, params: dict | None = None) -> "StickyHDPARHMM":
@@ -179,9 +196,16 @@ class StickyHDPARHMM:
             If ``description`` is not one of this class.
         """
         if not isinstance(description, dict) or description.get("kind") != DESCRIPTION_KIND:
-            raise ValueError(f"description must come from StickyHDPARHMM.describe(), got {description!r}")
-        model = cls(description["data_dim"], description["num_states"], description["num_lags"],
-                    MoseqPrior(**description["prior"]), description.get("score_dtype", "float64"))  # fmt: skip
+            raise ValueError(
+                f"description must come from StickyHDPARHMM.describe(), got {description!r}"
+            )
+        model = cls(
+            description["data_dim"],
+            description["num_states"],
+            description["num_lags"],
+            MoseqPrior(**description["prior"]),
+            description.get("score_dtype", "float64"),
+        )
         if params is not None:
             model.set_params(params)
         return model
@@ -207,13 +231,20 @@ class StickyHDPARHMM:
             If a key is missing or an array has the wrong shape.
         """
         K, D, L = self.num_states, self.data_dim, self.num_lags
-        shapes = dict(global_weights=(K,), transition_matrix=(K, K), ar_weights=(K, D, D * L + 1),
-                      ar_covs=(K, D, D), S_0=(D, D))  # fmt: skip
+        shapes = dict(
+            global_weights=(K,),
+            transition_matrix=(K, K),
+            ar_weights=(K, D, D * L + 1),
+            ar_covs=(K, D, D),
+            S_0=(D, D),
+        )
         for k, shape in shapes.items():
             if k not in params:
                 raise ValueError(f"params is missing {k!r} (give every key of get_params())")
             if np.shape(params[k]) != shape:
-                raise ValueError(f"params[{k!r}] must have shape {shape}, got {np.shape(params[k])}")
+                raise ValueError(
+                    f"params[{k!r}] must have shape {shape}, got {np.shape(params[k])}"
+                )
         for k in shapes:
             setattr(self, k, np.array(params[k], dtype=np.float64))
 
@@ -231,7 +262,7 @@ class StickyHDPARHMM:
 
     # ------------------------------------------------------------------ initialisation
     def clean(self, datas, masks=None) -> tuple[list, list]:
-        """Validated sequences and scored frames (:func:`~ethogram.models.gibbs.arhmm.clean_sequences`)."""
+        """Validated sequences and scored frames (:func:`.gibbs.arhmm.clean_sequences`)."""
         return sweep.clean_sequences(datas, masks, self.num_lags, self.data_dim)
 
     def initialize(self, datas, masks, rng: np.random.Generator, method: str = "prior") -> None:
@@ -261,14 +292,27 @@ class StickyHDPARHMM:
         draw = init_hdp_transitions(rng, self.num_states, p.alpha, p.kappa, p.gamma)
         self.global_weights, self.transition_matrix = draw.global_weights, draw.transition_matrix
         if method == "prior":
-            self.ar_weights, self.ar_covs = sweep.prior_ar_params(rng, self.ar_prior(), self.num_states)
+            self.ar_weights, self.ar_covs = sweep.prior_ar_params(
+                rng, self.ar_prior(), self.num_states
+            )
         else:
             self.ar_weights, self.ar_covs = _kmeans_ar_params(self, datas, masks, rng)
 
     # ------------------------------------------------------------------ fit, predict
-    def fit(self, datas, masks=None, settings: GibbsSettings = GibbsSettings(), *, seed=None,
-            init: str = "prior", executor=None, num_threads=None, checkpoint=None,
-            progress=None, start: GibbsRun | None = None) -> GibbsFit:  # fmt: skip
+    def fit(
+        self,
+        datas,
+        masks=None,
+        settings: GibbsSettings = GibbsSettings(),
+        *,
+        seed=None,
+        init: str = "prior",
+        executor=None,
+        num_threads=None,
+        checkpoint=None,
+        progress=None,
+        start: GibbsRun | None = None,
+    ) -> GibbsFit:
         """Fit by Gibbs sampling: initialise, then ``settings.num_iters`` sweeps.
 
         Parameters
@@ -299,10 +343,19 @@ class StickyHDPARHMM:
         xs, ms = self.clean(datas, masks)
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
-        run = run_gibbs(self, xs, ms, settings, seed=seed, executor=executor,
-                        initialize=lambda rng: self.initialize(xs, ms, rng, init),
-                        num_threads=num_threads, checkpoint=checkpoint, progress=progress,
-                        start=start)  # fmt: skip
+        run = run_gibbs(
+            self,
+            xs,
+            ms,
+            settings,
+            seed=seed,
+            executor=executor,
+            initialize=lambda rng: self.initialize(xs, ms, rng, init),
+            num_threads=num_threads,
+            checkpoint=checkpoint,
+            progress=progress,
+            start=start,
+        )
         return self._result(run)
 
     def _result(self, run: GibbsRun) -> GibbsFit:
@@ -310,8 +363,17 @@ class StickyHDPARHMM:
         log_joint = {k: np.asarray(v) for k, v in run.log_joint.items()}
         return GibbsFit(syllables, log_joint, run.marginals(), run)
 
-    def predict(self, datas, masks=None, method: str = "sample", *, seed=None, num_iters: int = 0,
-                executor=None, num_threads=None):  # fmt: skip
+    def predict(
+        self,
+        datas,
+        masks=None,
+        method: str = "sample",
+        *,
+        seed=None,
+        num_iters: int = 0,
+        executor=None,
+        num_threads=None,
+    ):
         """Syllables of new data with the parameters fixed (jax-moseq's ``states_only``).
 
         Parameters
@@ -338,13 +400,23 @@ class StickyHDPARHMM:
         xs, ms = self.clean(datas, masks)
         if method == "sample":
             settings = GibbsSettings(num_iters=num_iters, states_only=True)
-            run = run_gibbs(self, xs, ms, settings, seed=seed, executor=executor,
-                            num_threads=num_threads, progress=False)  # fmt: skip
+            run = run_gibbs(
+                self,
+                xs,
+                ms,
+                settings,
+                seed=seed,
+                executor=executor,
+                num_threads=num_threads,
+                progress=False,
+            )
             return self._result(run).syllables
         if method not in ("marginals", "viterbi"):
             raise ValueError(f"method must be 'sample', 'marginals' or 'viterbi', got {method!r}")
         lp = self.local_params()
-        return [sweep.decode(lp, x, m, self.num_states, self.num_lags, method) for x, m in zip(xs, ms)]
+        return [
+            sweep.decode(lp, x, m, self.num_states, self.num_lags, method) for x, m in zip(xs, ms)
+        ]
 
     def log_joint(self, datas, syllables, masks=None) -> dict:
         """jax-moseq's log joint groups ``z`` and ``x`` of sequences with given syllables.

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...inference import forward_backward, sample_states, viterbi
+from ...inference import forward_backward, sample_states, scratch, viterbi
 from ...inference.ffbs import ffbs
-from ...inference import scratch
-from ..observations._ar_linalg import _sum_squares, lag_closure, lag_windows
+from ..observations import lag_closure, lag_windows, squared_norms_by_state
 from .hdp import sample_hdp_transitions, transition_counts
 from .log_joint import LOG_2PI, log_prob_syllables
 from .mniw import ARStats, MNIWPosterior, ar_regression_stats, mniw_posterior, sample_ar_params
@@ -112,8 +111,12 @@ def local_params(params: dict, num_lags: int) -> dict:
     scoring = np.ascontiguousarray(M.transpose(1, 0, 2).reshape(D * K, P + D).T)
     half_logdet = np.log(np.diagonal(chol, axis1=1, axis2=2)).sum(axis=1)
     pi = np.ascontiguousarray(params["transition_matrix"], dtype=np.float64)
-    return dict(transition_matrix=pi, transition_T=np.ascontiguousarray(pi.T), scoring=scoring,
-                half_logdet=half_logdet)  # fmt: skip
+    return dict(
+        transition_matrix=pi,
+        transition_T=np.ascontiguousarray(pi.T),
+        scoring=scoring,
+        half_logdet=half_logdet,
+    )
 
 
 def masked_ar_log_likes(x, mask, scoring, half_logdet, num_lags: int, dtype=np.float64, out=None):
@@ -154,7 +157,7 @@ def masked_ar_log_likes(x, mask, scoring, half_logdet, num_lags: int, dtype=np.f
     for start in range(0, n, block):
         m = min(block, n - start)
         rows[:m, :W] = windows[start : start + m]
-        _sum_squares(np.matmul(rows[:m], MT, out=prod[:m]), K, D, out[start : start + m])
+        squared_norms_by_state(np.matmul(rows[:m], MT, out=prod[:m]), K, D, out[start : start + m])
     out *= -0.5
     out -= half_logdet + 0.5 * D * LOG_2PI
     out[~mask[num_lags:]] = 0.0
@@ -250,7 +253,9 @@ def decode(params, x, mask, num_states: int, num_lags: int, method: str, rng=Non
     init = np.full(num_states, 1.0 / num_states)
     if method == "viterbi":
         return frame_syllables(viterbi(init, params["transition_matrix"], ll), num_lags)
-    return _frame_marginals(forward_backward(init, params["transition_matrix"], ll).expected_states, num_lags)
+    return _frame_marginals(
+        forward_backward(init, params["transition_matrix"], ll).expected_states, num_lags
+    )
 
 
 def prior_ar_params(rng, prior: dict, num_states: int):
@@ -286,15 +291,21 @@ def arhmm_global_step(rng, stats: dict, params: dict, hyper: dict, prior: dict) 
         New ``global_weights``, ``transition_matrix``, ``ar_weights``, ``ar_covs``.
     """
     draw = sample_hdp_transitions(
-        rng, stats["transition_counts"], params["global_weights"],
-        hyper["alpha"], hyper["kappa"], hyper["gamma"],
-    )  # fmt: skip
+        rng,
+        stats["transition_counts"],
+        params["global_weights"],
+        hyper["alpha"],
+        hyper["kappa"],
+        hyper["gamma"],
+    )
     ar = ARStats(stats["S_ii"], stats["S_oi"], stats["S_oo"], stats["counts"])
     Ab, Q = sample_ar_params(rng, mniw_posterior(ar, **prior))
     return dict(
-        global_weights=draw.global_weights, transition_matrix=draw.transition_matrix,
-        ar_weights=Ab, ar_covs=Q,
-    )  # fmt: skip
+        global_weights=draw.global_weights,
+        transition_matrix=draw.transition_matrix,
+        ar_weights=Ab,
+        ar_covs=Q,
+    )
 
 
 def sample_arhmm(rng, params: dict, num_frames: int, num_lags: int, syllables=None):
