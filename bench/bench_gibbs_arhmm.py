@@ -4,7 +4,7 @@ Run from the project root with one thread (``_common`` pins BLAS and OpenMP befo
 imported)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=src .venv/bin/python \
-        bench/bench_gibbs_arhmm.py [--iters 30] [--jax-moseq PYTHON]
+        bench/bench_gibbs_arhmm.py [--iters 30]
 
 The recording keypoint-moseq 0.8.1's AR-only iteration was timed on (2330 frames, 4 body
 parts, 30 fps) is prepared by ethogram (egocentric PCA keeping 90% of the variance: 3 PCs),
@@ -13,11 +13,10 @@ iterations from the prior, so the parameters are those of a running fit). Then, 
 CPU time (the machine is shared: CPU time is the fairer measure of a one-thread call; the
 wall time and the load average are printed too), median and least over ``--iters`` repeats:
 one whole iteration through :func:`ethogram.fitting.gibbs.run_gibbs` (global step, the local
-step as a job on the serial executor, statistics, log joint, the loop's bookkeeping), and each
-piece alone; microseconds per frame; the same with float32 scoring. With ``--jax-moseq`` (a
-Python with jax-moseq 0.3.7, e.g. ``bench/.venv-moseq/bin/python``) jax-moseq's
-``arhmm.resample_model`` is timed on the same whitened frames (``bench/jax_moseq_arhmm.py
-time``). Prints markdown.
+step as a job on the serial executor, statistics, log joint, the loop's bookkeeping; chunks of
+10 iterations), and each piece alone; microseconds per frame; the same with float32 scoring.
+keypoint-moseq's own AR-only iteration is timed by ``bench/bench_moseq_reference.py`` (inside
+its ``fit_model``, in its reference environment); its 29 ms is quoted. Prints markdown.
 """
 
 from __future__ import annotations
@@ -25,11 +24,8 @@ from __future__ import annotations
 import _common  # noqa: F401  (pins threads before numpy is imported)
 
 import argparse
-import json
 import os
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -121,50 +117,26 @@ def pieces(model, run, x, mask, repeats):
     ]
 
 
-def whole_iteration(model, run, x, mask, repeats):
+def whole_iteration(model, run, x, mask, repeats, chunk=10):
+    """CPU ms per iteration of ``run_gibbs`` continuing ``run`` for ``chunk`` iterations (the
+    loop's one-off costs, such as copying ``run``, spread over them): median and least over
+    ``repeats // chunk`` chunks, and the median wall ms."""
     X, M = model.clean(x, mask)
     snapshot = model.get_params()
-
-    def one():
+    settings = GibbsSettings(num_iters=run.iteration + chunk)
+    cpu, wall = [], []
+    for _ in range(max(repeats // chunk, 3)):
         model.set_params(snapshot)
-        run_gibbs(
-            model,
-            X,
-            M,
-            GibbsSettings(num_iters=run.iteration + 1),
-            start=_copy(run),
-            executor=SerialExecutor(),
-            progress=False,
-        )
-
-    return cpu_time(one, repeats)
-
-
-def _copy(run):
-    from dataclasses import replace
-
-    return replace(run, log_joint={k: list(v) for k, v in run.log_joint.items()})
-
-
-def jax_moseq_time(python, x, mask, repeats):
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "x.npz"
-        X, M = StickyHDPARHMM(x.shape[1]).clean(x, mask)
-        np.savez(path, x=X[0], mask=M[0])
-        script = Path(__file__).with_name("jax_moseq_arhmm.py")
-        out = subprocess.run(
-            [python, str(script), "time", str(path), str(repeats)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        t0, c0 = time.perf_counter(), time.process_time()
+        run_gibbs(model, X, M, settings, start=run, executor=SerialExecutor(), progress=False)
+        cpu.append((time.process_time() - c0) / chunk)
+        wall.append((time.perf_counter() - t0) / chunk)
+    return 1e3 * np.median(cpu), 1e3 * np.min(cpu), 1e3 * np.median(wall)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--iters", type=int, default=30)
-    ap.add_argument("--jax-moseq", default=None, help="a Python with jax-moseq 0.3.7")
     args = ap.parse_args(argv)
     x, mask = openfield()
     T = x.shape[0]
@@ -201,13 +173,6 @@ def main(argv=None):
     print("|---|---|---|")
     for name, (med, least, wall) in rows[0][2]:
         print(f"| {name} | {med:.3f} / {least:.3f} | {wall:.3f} |")
-    if args.jax_moseq:
-        r = jax_moseq_time(args.jax_moseq, x, mask, args.iters)
-        print(
-            f"\njax-moseq {r['jax_moseq']} (jax {r['jax']}) arhmm.resample_model on the same "
-            f"frames: CPU ms median {r['cpu_ms_median']:.1f} / least {r['cpu_ms_least']:.1f}, "
-            f"wall ms median {r['wall_ms_median']:.1f} (load {r['load']:.1f})"
-        )
 
 
 if __name__ == "__main__":

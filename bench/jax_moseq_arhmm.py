@@ -1,4 +1,4 @@
-"""jax-moseq 0.3.7's sticky HDP-ARHMM, run from outside ethogram: a test fixture and a timing.
+"""jax-moseq 0.3.7's sticky HDP-ARHMM, run from outside ethogram: the fixture of ethogram's test.
 
 Run with a Python that has jax-moseq 0.3.7 installed (the reference environment of
 ``bench/make_reference_env.sh``), from the project root; it imports only jax-moseq, jax and
@@ -12,19 +12,12 @@ numpy (not ethogram), one thread, float64:
     ``betas`` and jax-moseq's numbers on them: ``model_likelihood`` (groups ``z`` and ``x``),
     ``marginal_log_likelihood`` and the AR log-likelihoods of every syllable. ethogram's
     tests compare its own values with these (tests/test_gibbs_arhmm.py).
-``<venv>/bin/python bench/jax_moseq_arhmm.py time IN.npz [repeats]``
-    Times ``arhmm.resample_model`` (keypoint-moseq's AR-only sweep, what ``fit_model(...,
-    ar_only=True)`` runs per iteration) with keypoint-moseq's defaults (100 states, nlags 3,
-    kappa 1e6, gamma 1e3, alpha 5.7) on ``x`` (T, D) and ``mask`` (T,) from IN.npz; prints
-    JSON: median and least wall and process CPU milliseconds per sweep, after 3 warm-up sweeps.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import sys
-import time
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault(
@@ -100,38 +93,7 @@ def _version():
     return metadata.version("jax-moseq")
 
 
-def timing(path, repeats=30):
-    f = np.load(path)
-    x, mask = f["x"][None], f["mask"].astype(float)[None]
-    trans, ar = hypparams(100, x.shape[2])
-    data = dict(x=jnp.asarray(x), mask=jnp.asarray(mask))
-    model = arhmm.init_model(data, trans_hypparams=trans, ar_hypparams=ar, seed=jr.PRNGKey(0))
-    wall, cpu = [], []
-    for i in range(repeats + 3):
-        t0, c0 = time.perf_counter(), time.process_time()
-        model = arhmm.resample_model(data, **model)
-        jax.block_until_ready(model["states"]["z"])
-        if i >= 3:
-            wall.append(time.perf_counter() - t0)
-            cpu.append(time.process_time() - c0)
-    out = dict(
-        jax_moseq=_version(),
-        jax=jax.__version__,
-        T=int(x.shape[1]),
-        D=int(x.shape[2]),
-        wall_ms_median=1e3 * float(np.median(wall)),
-        wall_ms_least=1e3 * float(np.min(wall)),
-        cpu_ms_median=1e3 * float(np.median(cpu)),
-        cpu_ms_least=1e3 * float(np.min(cpu)),
-        load=os.getloadavg()[0],
-    )
-    print(json.dumps(out))
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "fixture":
-        fixture(sys.argv[2])
-    elif sys.argv[1] == "time":
-        timing(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 30)
-    else:
-        raise SystemExit("usage: jax_moseq_arhmm.py fixture OUT.npz | time IN.npz [repeats]")
+    if len(sys.argv) != 3 or sys.argv[1] != "fixture":
+        raise SystemExit("usage: jax_moseq_arhmm.py fixture OUT.npz")
+    fixture(sys.argv[2])
