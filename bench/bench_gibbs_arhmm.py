@@ -154,6 +154,9 @@ def main(argv=None):
                 pieces(model, fit.run, x, mask, args.iters) if dtype == "float64" else [],
             )
         )
+    t0, c0 = time.perf_counter(), time.process_time()
+    StickyHDPARHMM(x.shape[1]).fit(x, mask, GibbsSettings(num_iters=50), seed=1, progress=False)
+    fit50 = (time.process_time() - c0, time.perf_counter() - t0)
     load = os.getloadavg()
     print(
         f"open-field mouse: T = {T} frames, D = {x.shape[1]} (whitened PCs, 90% variance), "
@@ -169,6 +172,10 @@ def main(argv=None):
             f"| one iteration, {dtype} scoring | {med:.2f} / {least:.2f} | {wall:.2f} | "
             f"{1e3 * med / T:.2f} | {KPMS_AR_ONLY_MS / med:.1f}x |"
         )
+    print(
+        f"\nA fit as keypoint-moseq's AR-only stage is run (init from the prior, 50 iterations), "
+        f"threads as by default: {fit50[0]:.2f} s CPU, {fit50[1]:.2f} s wall"
+    )
     print("\n| piece (float64) | CPU ms median / least | wall ms median |")
     print("|---|---|---|")
     for name, (med, least, wall) in rows[0][2]:
