@@ -148,6 +148,8 @@ def test_checkpoint_file_content_and_refusals(tmp_path):
         small_model(num_states=7).fit(
             datas, masks, SETTINGS, seed=5, checkpoint=resume, progress=False
         )
+    with pytest.raises(ValueError, match="extra differ"):  # another start: not this run
+        small_model().fit(datas, masks, SETTINGS, seed=5, init="kmeans", checkpoint=resume)
     with h5py.File(path, "r+") as f:
         f.attrs["format_version"] = 99
     with pytest.raises(ValueError, match="format version 99"):

@@ -261,6 +261,7 @@ def run_gibbs(
     progress=None,
     start: GibbsRun | None = None,
     desc: str = "Gibbs",
+    fingerprint_extra: dict | None = None,
 ) -> GibbsRun:
     """Run the Gibbs sampler (see the module docstring for the model's protocol).
 
@@ -293,6 +294,9 @@ def run_gibbs(
         copied, not changed.
     desc : str
         Label of the progress bar.
+    fingerprint_extra : dict, optional
+        JSON-able values a checkpoint must match to be resumed, besides the settings, the
+        description, the data and the seed (e.g. how the starting parameters were chosen).
 
     Returns
     -------
@@ -313,7 +317,9 @@ def run_gibbs(
     ex = resolve_executor(executor, num_threads)
     run, fingerprint = (None if start is None else copy.deepcopy(start)), None
     if checkpoint is not None:
-        run, fingerprint = open_or_start(checkpoint, model, datas, masks, settings, seed, run)
+        run, fingerprint = open_or_start(
+            checkpoint, model, datas, masks, settings, seed, run, fingerprint_extra
+        )
     if run is None:
         entropy = int(fingerprint["seed_entropy"]) if fingerprint else resolve_seed(seed)
         run = _start(model, datas, masks, settings, entropy, initialize, ex)

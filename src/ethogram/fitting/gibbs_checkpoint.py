@@ -133,7 +133,7 @@ def load_run(path) -> tuple[GibbsRun, dict]:
 def _differences(saved: dict, fingerprint: dict, seed) -> list:
     differ = [
         k
-        for k in ("settings", "data", "description")
+        for k in ("settings", "data", "description", "extra")
         if json.dumps(saved.get(k), sort_keys=True) != json.dumps(fingerprint[k], sort_keys=True)
     ]
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
@@ -142,7 +142,9 @@ def _differences(saved: dict, fingerprint: dict, seed) -> list:
     return differ
 
 
-def open_or_start(checkpoint: Checkpointing, model, datas, masks, settings, seed, start):
+def open_or_start(
+    checkpoint: Checkpointing, model, datas, masks, settings, seed, start, extra=None
+):
     """The run to continue (from the checkpoint, or ``start``) and the run's fingerprint.
 
     Returns
@@ -150,17 +152,20 @@ def open_or_start(checkpoint: Checkpointing, model, datas, masks, settings, seed
     run : GibbsRun or None
         The checkpoint's run when resuming, else ``start`` (None: start afresh).
     fingerprint : dict
-        Settings, data hash, description and ``seed_entropy`` of the run.
+        Settings, data hash, description, ``extra`` (the caller's, e.g. the starting method)
+        and ``seed_entropy`` of the run.
 
     Raises
     ------
     ValueError
-        If the checkpoint belongs to another run (other data, settings, model or seed).
+        If the checkpoint belongs to another run (other data, settings, model, extra values
+        or seed).
     """
     fingerprint = dict(
         settings=settings.to_dict(),
         data=data_fingerprint(datas, masks),
         description=model.describe(),
+        extra=extra or {},
     )
     path = Path(checkpoint.path)
     if checkpoint.resume and path.exists():

@@ -355,6 +355,7 @@ class StickyHDPARHMM:
             checkpoint=checkpoint,
             progress=progress,
             start=start,
+            fingerprint_extra={"init": init},
         )
         return self._result(run)
 
