@@ -47,6 +47,14 @@ def test_within_one_percent_there_is_no_warning(model, tmp_path, capsys):
     assert code == 0 and "at 30.31 fps" in err
 
 
+def test_the_summary_says_the_numbering_is_the_models(model, tmp_path, capsys):
+    """On new recordings syllable 0 need not be the most frequent: apply keeps the model's
+    numbering and says so (a fresh user read '0 = most frequent' where it was 5%)."""
+    code, out, _ = _apply(model, tmp_path / "ap", 30, capsys)
+    assert code == 0
+    assert "syllables used (the model's numbering: 0 = most frequent in its fit)" in out
+
+
 def test_training_fps_from_attributes_or_timestamps(tmp_path):
     from ethogram.results import load_results, model_frame_rate, write_results
     from ethogram.viz._synthetic import synthetic_results

@@ -222,3 +222,19 @@ def test_sleap_csv_with_scores_untracked_rows_and_broken_tables(tmp_path):
         r"at frame 0\); run SLEAP's tracker",
     ):
         read_recordings(tmp_path / "many.csv")
+
+
+def test_a_given_fps_that_contradicts_the_tracked_video_is_refused():
+    """The flies' video runs at 25 fps with as many frames as the tracking: fps=30 would make
+    every duration 20% short, so it is refused as a file's timestamps refuse it (a fresh user's
+    report); the video's own rate passes."""
+    from ethogram.errors import ArgumentError
+
+    with pytest.raises(ArgumentError) as info:
+        read_recordings(DATA / "flies" / "clip.slp", fps=30)
+    assert str(info.value) == (
+        f"{DATA / 'flies' / 'clip.slp'}: its video clip.mp4 runs at 25 fps (the same 300 frames) "
+        "but fps=30 was given: leave fps out to take the video's rate (if the video's own rate is "
+        "the wrong one, re-encode it at the recording's rate)"
+    )
+    assert [r.fps for r in read_recordings(DATA / "flies" / "clip.slp", fps=25)] == [25.0, 25.0]

@@ -222,3 +222,26 @@ def test_skeleton_by_body_part_names(openfield_fit, capsys):
     assert (openfield_fit / "movies" / "skeleton_syllable_01.mp4").is_file()
     assert main(["movies", str(openfield_fit), "--kind", "skeleton", "--syllables", "1", "--quiet", "--skeleton", "snout-nose"]) == 2
     assert "['snout', 'leftear', 'rightear', 'tailbase']" in capsys.readouterr().err
+
+
+def test_a_video_at_another_rate_than_the_fit_is_named():
+    """Frame for frame the same video at 30 fps against a fit at 60 fps (a wrong --fps given to
+    the fit): the movies are right, but the fit's durations are off by 2x, and that is said
+    (a fresh user's report); at the fit's own rate nothing is said."""
+    import types
+    import warnings
+
+    from ethogram.errors import ArgumentWarning
+    from ethogram.viz.movie_files import _check_video_rate
+
+    video = OPENFIELD / "video.mp4"
+    with pytest.warns(ArgumentWarning) as record:
+        _check_video_rate(types.SimpleNamespace(fps=60.0), video, "video 'v.mp4'")
+    assert str(record[0].message) == (
+        "video 'v.mp4' runs at 30 fps, frame for frame, but the results were fitted at 60 fps: "
+        "the fit's durations and speeds are off by 2x; refit with fps=30 if the video's rate is "
+        "the true one"
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _check_video_rate(types.SimpleNamespace(fps=30.0), video, "video 'v.mp4'")

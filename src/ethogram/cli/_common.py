@@ -319,7 +319,9 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
         durations.append(lengths[keep] / r.fps if r.fps else lengths[keep] * np.nan)
     d = np.concatenate(durations) if durations else np.zeros(0)
     median = f"{1000 * np.median(d):.0f} ms" if d.size and np.isfinite(d).all() else "unknown (no frame rate)"
-    print(f"\n{len(table)} syllables used (0 = most frequent); median syllable duration {median}:", file=out)
+    order = ("0 = most frequent" if results.config.get("command", "fit") == "fit"
+             else "the model's numbering: 0 = most frequent in its fit")
+    print(f"\n{len(table)} syllables used ({order}); median syllable duration {median}:", file=out)
     print(table.head(max_rows).to_string(), file=out)
     if len(table) > max_rows:
         print(f"... {len(table) - max_rows} more syllables", file=out)

@@ -42,7 +42,7 @@ def add_parser(subparsers, parents) -> None:
 
 def add_scale_arguments(p) -> None:
     """``--scheduler``, ``--checkpoint-every``, ``--resume``: where EM runs, how it survives a stop."""
-    g = p.add_argument_group("scale")
+    g = p.add_argument_group("large runs (clusters, checkpoints)")
     g.add_argument("--scheduler", default=None, metavar="ADDRESS", help="run EM on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install 'ethogram[dask]')")
     g.add_argument("--checkpoint-every", type=int, default=10, metavar="N", help="save the fit's state beside the results every N EM iterations (default 10; 0: never)")
     g.add_argument("--resume", action="store_true",

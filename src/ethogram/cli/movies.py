@@ -46,7 +46,7 @@ def run(args) -> int:
     from ..results import load_results
     from ..viz._instances import parse_syllables
     from ..viz.movie_files import fit_folder, make_movies
-    from ._common import results_path
+    from ._common import held_warnings, results_path, show_warnings
 
     path = results_path(args.results)
     if not path.is_file():
@@ -61,12 +61,14 @@ def run(args) -> int:
     skeleton = None
     if args.skeleton:
         skeleton = [tuple(p.strip() for p in pair.split("-")) for pair in args.skeleton.split(",") if pair.strip()]
-    manifest = make_movies(results, out, syllables=syllables, kind=args.kind, video=args.video,
-                           num_instances=args.instances, seed=args.seed, num_workers=args.workers,
-                           progress=not args.quiet, rows=args.rows, cols=args.cols, skeleton=skeleton,
-                           overwrite=args.overwrite)
+    with held_warnings() as caught:  # said after what was made (a video at another rate)
+        manifest = make_movies(results, out, syllables=syllables, kind=args.kind, video=args.video,
+                               num_instances=args.instances, seed=args.seed,
+                               num_workers=args.workers, progress=not args.quiet, rows=args.rows,
+                               cols=args.cols, skeleton=skeleton, overwrite=args.overwrite)
     for line in movie_lines(manifest, out):
         print(line, file=sys.stdout)  # also with --quiet: a syllable without a movie is a result, not chatter
+    show_warnings(caught)
     return 0
 
 

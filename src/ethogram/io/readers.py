@@ -324,6 +324,8 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
         raise err from None
     if fps is None:
         _rates_from_video(recs, path)
+    else:
+        _check_video_rate(recs, path, fps)
     set_scales(recs)  # the file's scale (JABS cm_per_pixel, NWB units), if it holds one
     return _tracked_only(recs, path)
 
@@ -339,6 +341,26 @@ def _rates_from_video(recs: list, path: Path) -> None:
         rate_from_video(r, note=None if said else (lambda text: said.append(text)))
     if said:
         note(path, said[0])
+
+
+def _check_video_rate(recs: list, path: Path, fps: float) -> None:
+    """A given ``fps`` that contradicts the tracked video (as many frames as the recording, so
+    frame for frame the same, at another rate) is refused, as a file's timestamps refuse it:
+    every duration, speed and movie would be off by the ratio."""
+    from ..errors import ArgumentError
+    from .rates import video_frame_rate
+
+    for r in recs:
+        found = video_frame_rate(r.video_path) if r.video_path else None
+        if found is None or found[1] != r.num_frames or abs(found[0] - fps) <= 0.01 * fps:
+            continue
+        name = Path(r.video_path).name
+        raise ArgumentError(
+            f"{path}: its video {name} runs at {found[0]:g} fps (the same {found[1]} frames) but "
+            f"{{fps:{fps:g}}} was given: leave {{fps}} out to take the video's rate (if the video's "
+            "own rate is the wrong one, re-encode it at the recording's rate)",
+            "fps",
+        )
 
 
 def _tracked_frames(r: Recording) -> int:

@@ -111,7 +111,28 @@ def _video_for(rec, path, align_timestamps: bool):
         vts = read_video_timestamps(path)
     where = f"video {str(path)!r}" + (f" (for recording {rec.name!r})" if rec.name else "")
     index = align_video_frames(rec.num_frames, n_video, rec.timestamps, vts, video_path=where)
+    if n_video == rec.num_frames:
+        _check_video_rate(rec, path, where)
     return str(path), index
+
+
+def _check_video_rate(rec, path, where: str) -> None:
+    """Warn when the video shows the recording frame for frame at another rate than the fit's:
+    the movies are right, but every duration of the fit (and the movies' windows in seconds)
+    is off by the ratio."""
+    import warnings
+
+    from ..errors import ArgumentWarning
+    from ..io.rates import video_frame_rate
+
+    found = video_frame_rate(path)
+    if found is None or not rec.fps or abs(found[0] - rec.fps) <= 0.01 * rec.fps:
+        return
+    warnings.warn(ArgumentWarning(
+        f"{where} runs at {found[0]:g} fps, frame for frame, but the results were fitted at "
+        f"{rec.fps:g} fps: the fit's durations and speeds are off by {rec.fps / found[0]:.3g}x; "
+        f"refit with {{fps:{found[0]:g}}} if the video's rate is the true one", "fps"),
+        stacklevel=2)
 
 
 def _edges_from_names(pairs, bodyparts) -> list[tuple[int, int]]:

@@ -240,6 +240,17 @@ def _legend_rows(bodyparts, ncol: int) -> int:
     return int(np.ceil(len(bodyparts) / max(1, ncol)))
 
 
+def _mean_over_parts(xy: np.ndarray) -> np.ndarray:
+    """Per frame, the mean of the body parts seen (L, 2); NaN (a gap in the path) where none is
+    (numpy's "mean of empty slice" warning is that gap, not a fault)."""
+    seen = np.isfinite(xy).all(axis=2)
+    count = seen.sum(axis=1)
+    total = np.where(seen[..., None], xy, 0.0).sum(axis=1)
+    out = np.full((xy.shape[0], 2), np.nan)
+    np.divide(total, count[:, None], out=out, where=count[:, None] > 0)
+    return out
+
+
 def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5, num_poses: int = 5,
                     edges=None, bodyparts=None, lims=None, ax=None, title=None, figsize=None,
                     dpi: int = 100, path=None, units: str = "px", legend=None,
@@ -309,7 +320,7 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     fig, ax = new_figure(ax, figsize, dpi)
     times = np.unique(np.round(np.linspace(pre, L - 1, max(int(num_poses), 1))).astype(int))
     alphas = np.linspace(0.25, 1.0, times.size)
-    path_xy = np.nanmean(X[pre:, :, :2], axis=1) if np.isfinite(X).any() else np.zeros((L - pre, 2))
+    path_xy = _mean_over_parts(X[pre:, :, :2]) if np.isfinite(X).any() else np.zeros((L - pre, 2))
     ax.plot(path_xy[:, 0], path_xy[:, 1], color=color[:3], lw=1.0, ls=":", zorder=1)
     for n, (t, a) in enumerate(zip(times, alphas)):
         P = X[t, :, :2]
