@@ -16,6 +16,7 @@ and why (no segments, no added noise, the exact pose sampler by default, the exa
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -24,10 +25,10 @@ from .gibbs import arhmm as ar
 from .gibbs import keypoint_slds as sweep
 from .gibbs import keypoint_start as start
 from .gibbs.hdp import init_hdp_transitions
-from .gibbs.keypoint_start import estimate_sigmasq_loc
+from .gibbs.keypoint_start import KeypointPrior, estimate_sigmasq_loc
 from .gibbs.keypoints import estimate_keypoints
 from .gibbs.mniw import moseq_ar_prior
-from .moseq_arhmm import MoseqPrior
+from .moseq_arhmm import MoseqPrior, _kmeans_ar_params
 
 __all__ = ["KeypointPrior", "KeypointSLDS", "KeypointSLDSFit", "estimate_sigmasq_loc"]
 
@@ -43,51 +44,7 @@ PARAM_NAMES = (
     "offset",
 )
 SAMPLERS = ("exact", "moseq")
-
-
-@dataclass(frozen=True)
-class KeypointPrior:
-    """Hyperparameters of the keypoint emission, with keypoint-moseq 0.8.1's defaults.
-
-    Attributes
-    ----------
-    nu_s : float, default 5
-        Degrees of freedom of the noise scales' prior (``obs_hypparams.nu_s``).
-    sigmasq_loc : float or None, default None
-        Centroid random-walk variance per frame (squared keypoint units); None: estimated
-        from the data as keypoint-moseq's ``estimate_sigmasq_loc`` (:func:`estimate_sigmasq_loc`).
-    centroid_initial_var : float, default 1e4
-        Prior variance of ``v_0`` (hard-coded in jax-moseq).
-    resample_sigmasq : bool, default False
-        Draw the per-keypoint noise multipliers (keypoint-moseq keeps them at 1).
-    nu_sigma, sigmasq_0 : float, default 1e5, 0.1
-        Their Scaled-Inv-chi2 prior (jax-moseq's, only used when resampled).
-    slope, intercept : float, default -0.5, 0.25
-        Confidence-to-error line (keypoint-moseq's default ``error_estimator``).
-    conf_pseudocount : float, default 1e-3
-    conf_threshold : float, default 0.5
-        Below it a point is interpolated for the alignment that starts the fit (only).
-    """
-
-    nu_s: float = 5.0
-    sigmasq_loc: float | None = None
-    centroid_initial_var: float = 1e4
-    resample_sigmasq: bool = False
-    nu_sigma: float = 1e5
-    sigmasq_0: float = 0.1
-    slope: float = -0.5
-    intercept: float = 0.25
-    conf_pseudocount: float = 1e-3
-    conf_threshold: float = 0.5
-
-    def __post_init__(self):
-        for name in ("nu_s", "centroid_initial_var", "nu_sigma", "sigmasq_0"):
-            v = getattr(self, name)
-            if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
-                raise ValueError(f"{name} must be a positive number, got {v!r}")
-        v = self.sigmasq_loc
-        if v is not None and not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
-            raise ValueError(f"sigmasq_loc must be a positive number or None, got {v!r}")
+INITS = ("prior", "kmeans")
 
 
 @dataclass
@@ -349,14 +306,30 @@ class KeypointSLDS:
         self.latent_dim = self.loadings.shape[1]
         return explained
 
-    def initialize(self, rng: np.random.Generator) -> None:
-        """``(beta, pi)`` and ``(Ab, Q)`` from the prior, ``sigmasq = 1`` (jax-moseq's
-        ``init_params``; the PCA comes first, :meth:`fit_pca`)."""
+    def initialize(self, rng: np.random.Generator, datas=None, method: str = "prior") -> None:
+        """``(beta, pi)`` from the prior, ``(Ab, Q)`` from the prior (``method="prior"``,
+        jax-moseq's ``init_params``) or from ethogram's k-means AR start on the starting latent
+        poses of ``datas`` (``"kmeans"``), ``sigmasq = 1``. The PCA comes first
+        (:meth:`fit_pca`)."""
+        if method not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {method!r}")
         p, M = self.prior, self.latent_dim
         self.S_0 = p.S_0_scale * np.eye(M)
         draw = init_hdp_transitions(rng, self.num_states, p.alpha, p.kappa, p.gamma)
         self.global_weights, self.transition_matrix = draw.global_weights, draw.transition_matrix
-        self.ar_weights, self.ar_covs = ar.prior_ar_params(rng, self.ar_prior(), self.num_states)
+        if method == "prior":
+            self.ar_weights, self.ar_covs = ar.prior_ar_params(
+                rng, self.ar_prior(), self.num_states
+            )
+        else:
+            desc = self.describe()
+            xs = [
+                sweep.initial_pose(self.loadings, self.offset, desc, Y, c)["latent"]
+                for Y, _, c in (start.unpack_recording(d, self.num_dims) for d in datas)
+            ]
+            shape = SimpleNamespace(num_states=self.num_states, data_dim=M, num_lags=self.num_lags)
+            masks = [np.ones(len(x), dtype=bool) for x in xs]
+            self.ar_weights, self.ar_covs = _kmeans_ar_params(shape, xs, masks, rng)
         self.sigmasq = np.ones(self.num_keypoints)
 
     # ------------------------------------------------------------------ fit, apply
@@ -368,6 +341,7 @@ class KeypointSLDS:
         num_ar_iters: int = 50,
         num_full_iters: int = 500,
         kappa_full: float | None = 1e4,
+        init: str = "prior",
         seed=None,
         executor=None,
         num_threads=None,
@@ -387,6 +361,9 @@ class KeypointSLDS:
             Full sweeps (keypoint-moseq's tutorial: 500 more), at ``kappa_full``.
         kappa_full : float or None, default 1e4
             keypoint-moseq's tutorial lowers kappa to 1e4 by hand; None keeps ``prior.kappa``.
+        init : {"prior", "kmeans"}
+            Starting ``(Ab, Q)`` (:meth:`initialize`): keypoint-moseq's prior draw, or
+            ethogram's k-means AR start (escapes merged syllables in fewer sweeps).
         seed : int, Generator or None
         executor, num_threads : optional
             Where the per-recording steps run; the same bits on any.
@@ -412,7 +389,8 @@ class KeypointSLDS:
             masks,
             GibbsSettings(num_iters=int(num_ar_iters)),
             seed=seed,
-            initialize=self.initialize,
+            initialize=lambda rng: self.initialize(rng, datas, init),
+            fingerprint_extra={"init": init},
             desc="AR-only",
             **common,
         )

@@ -47,6 +47,7 @@ from .log_joint import (
 )
 
 __all__ = [
+    "initial_pose",
     "initial_states",
     "keypoint_global_step",
     "keypoint_local_params",
@@ -80,15 +81,26 @@ def _child(seed: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (i,))
 
 
-def initial_states(params, description, Y, s0, conf, rng) -> dict:
-    """jax-moseq's ``init_states`` for one recording: ``x = pinv(C)(flat - d)``, ``v``, ``h``
-    from :func:`align_recording`, ``s`` drawn once from its conditional."""
+def initial_pose(loadings, offset, description, Y, conf):
+    """jax-moseq's start of ``x``, ``v``, ``h``: ``x = pinv(C)(flat - d)`` with ``flat``, ``v``,
+    ``h`` from :func:`.keypoint_start.align_recording`.
+
+    Returns
+    -------
+    dict
+        ``latent`` (T, M), ``centroid`` (T, D), ``heading`` (T,).
+    """
     flat, v, h = align_recording(
         Y, conf, description["conf_threshold"], description["anterior"], description["posterior"]
     )
-    C, d = params["loadings"], params["offset"]
-    x = np.linalg.lstsq(C, (flat - d).T, rcond=None)[0].T
-    state = {"latent": x, "centroid": v, "heading": h}
+    x = np.linalg.lstsq(loadings, (flat - offset).T, rcond=None)[0].T
+    return {"latent": x, "centroid": v, "heading": h}
+
+
+def initial_states(params, description, Y, s0, conf, rng) -> dict:
+    """jax-moseq's ``init_states`` for one recording: :func:`initial_pose`, then ``s`` drawn
+    once from its conditional."""
+    state = initial_pose(params["loadings"], params["offset"], description, Y, conf)
     state["scales"] = _draw_scales(rng, params, description, Y, s0, state)
     return state
 

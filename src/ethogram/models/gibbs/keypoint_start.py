@@ -1,5 +1,5 @@
 """Start of keypoint-MoSeq's keypoint SLDS: recordings as the sampler reads them, the alignment,
-the PCA and the centroid's step variance.
+the PCA, the centroid's step variance, and the hyperparameters of the keypoint emission.
 
 Sections 1.1, 1.4, 2 and 5 of ../shared/models/keypoint_moseq_model.md (keypoint-moseq
 ``util.py`` ``format_data``, ``estimate_sigmasq_loc``; jax-moseq ``models/keypoint_slds/
@@ -9,11 +9,14 @@ keypoints, D = 2 or 3 coordinates, M latent dimensions.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from .keypoints import centering_matrix, egocentric, noise_prior_from_confidence
 
 __all__ = [
+    "KeypointPrior",
     "align_recording",
     "estimate_sigmasq_loc",
     "fill_gaps",
@@ -21,6 +24,51 @@ __all__ = [
     "pack_recording",
     "unpack_recording",
 ]
+
+
+@dataclass(frozen=True)
+class KeypointPrior:
+    """Hyperparameters of the keypoint emission, with keypoint-moseq 0.8.1's defaults.
+
+    Attributes
+    ----------
+    nu_s : float, default 5
+        Degrees of freedom of the noise scales' prior (``obs_hypparams.nu_s``).
+    sigmasq_loc : float or None, default None
+        Centroid random-walk variance per frame (squared keypoint units); None: estimated
+        from the data as keypoint-moseq's ``estimate_sigmasq_loc`` (:func:`estimate_sigmasq_loc`).
+    centroid_initial_var : float, default 1e4
+        Prior variance of ``v_0`` (hard-coded in jax-moseq).
+    resample_sigmasq : bool, default False
+        Draw the per-keypoint noise multipliers (keypoint-moseq keeps them at 1).
+    nu_sigma, sigmasq_0 : float, default 1e5, 0.1
+        Their Scaled-Inv-chi2 prior (jax-moseq's, only used when resampled).
+    slope, intercept : float, default -0.5, 0.25
+        Confidence-to-error line (keypoint-moseq's default ``error_estimator``).
+    conf_pseudocount : float, default 1e-3
+    conf_threshold : float, default 0.5
+        Below it a point is interpolated for the alignment that starts the fit (only).
+    """
+
+    nu_s: float = 5.0
+    sigmasq_loc: float | None = None
+    centroid_initial_var: float = 1e4
+    resample_sigmasq: bool = False
+    nu_sigma: float = 1e5
+    sigmasq_0: float = 0.1
+    slope: float = -0.5
+    intercept: float = 0.25
+    conf_pseudocount: float = 1e-3
+    conf_threshold: float = 0.5
+
+    def __post_init__(self):
+        for name in ("nu_s", "centroid_initial_var", "nu_sigma", "sigmasq_0"):
+            v = getattr(self, name)
+            if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
+        v = self.sigmasq_loc
+        if v is not None and not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
+            raise ValueError(f"sigmasq_loc must be a positive number or None, got {v!r}")
 
 
 def fill_gaps(values, missing) -> np.ndarray:
