@@ -26,6 +26,7 @@ import numpy as np
 from ...inference import forward_backward, sample_states
 from ...inference.ffbs import ffbs
 from ...inference.kalman import sample_ar_lds, sample_random_walk
+from ..observations import lag_windows
 from . import arhmm as ar
 from .keypoint_start import align_recording, unpack_recording
 from .keypoints import (
@@ -40,6 +41,7 @@ from .keypoints import (
     squared_errors,
 )
 from .log_joint import (
+    LOG_2PI,
     log_prob_centroid,
     log_prob_keypoints,
     log_prob_noise_scales,
@@ -188,7 +190,8 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
     -------
     local_state : dict
         ``syllables`` (T - L,), ``latent`` (T, M), ``centroid`` (T, D), ``heading`` (T,),
-        ``scales`` (T, K).
+        ``scales`` (T, K), ``emission_summary`` (3 + K,): the log joint groups ``Y``, ``s``,
+        ``v`` and ``sum_t e_tk / s_tk``.
     stats : dict
         The ARHMM's (:func:`.arhmm.sequence_stats`), ``noise_sq_over_scale`` (K,)
         (``sum_t e_tk / s_tk``) and ``noise_frames`` (the frames summed).
@@ -209,33 +212,62 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
     if local_state is not None and not description["ar_only"]:
         state = _draw_pose_and_place(rngs, params, description, Y, mask, state, z)
         state["scales"] = _draw_scales(rngs[4], params, description, Y, s0, state)
-        ll = ar.masked_ar_log_likes(
-            state["latent"], mask, params["scoring"], params["half_logdet"], L
-        )
+        ll = None  # the new x's log-likelihoods, under the sampled syllables only
+        if collect == "smoother":
+            ll = ar.masked_ar_log_likes(
+                state["latent"], mask, params["scoring"], params["half_logdet"], L
+            )
     state["syllables"] = z
-    return (state, *_summaries(params, description, Y, s0, mask, state, ll, collect))
+    if "emission_summary" not in state or not description["ar_only"]:
+        # in the AR-only stage x, v, h, s and sigmasq stay: their terms are computed once
+        state["emission_summary"] = _emission_summary(params, description, Y, s0, mask, state)
+    return (state, *_summaries(params, description, mask, state, ll, collect))
 
 
-def _summaries(params, description, Y, s0, mask, state, ll, collect):
-    S, L, K = int(description["num_states"]), int(description["num_lags"]), Y.shape[1]
-    z = state["syllables"]
-    stats = ar.sequence_stats(state["latent"], z, mask, S, L)
+def _emission_summary(params, description, Y, s0, mask, state) -> np.ndarray:
+    """``[log joint Y, s, v, sum_t e_tk / s_tk for each k]``: what depends on the emission."""
+    K = Y.shape[1]
     pose = rotate(
         aligned_pose(state["latent"], params["loadings"], params["offset"], K), state["heading"]
     )
     Yhat = pose + state["centroid"][:, None, :]
     e = squared_errors(Y, Yhat)
     w = mask.astype(np.float64)
-    stats["noise_sq_over_scale"] = np.sum(w[:, None] * e / state["scales"], axis=0)
-    stats["noise_frames"] = np.array(w.sum())
     kp = description["keypoint_prior"]
-    var = _noise_var(params, state["scales"])
+    groups = [
+        log_prob_keypoints(Y, Yhat, _noise_var(params, state["scales"]), mask),
+        log_prob_noise_scales(state["scales"], s0, kp["nu_s"], mask),
+        log_prob_centroid(state["centroid"], kp["sigmasq_loc"], mask),
+    ]
+    return np.concatenate([groups, np.sum(w[:, None] * e / state["scales"], axis=0)])
+
+
+def _path_log_like(params, x, z, mask, num_lags: int) -> float:
+    """``sum_t mask_t log N(x_t; Ab_{z_t} u_t, Q_{z_t})`` under the given syllables only (what
+    :func:`.arhmm.masked_ar_log_likes` gives for every syllable, at 1/S of its cost)."""
+    T, D = x.shape
+    K = params["half_logdet"].shape[0]
+    rows = np.concatenate([lag_windows(x, num_lags), np.ones((T - num_lags, 1))], axis=1)
+    W = params["scoring"].reshape(rows.shape[1], D, K)  # column d K + k: row d of state k
+    white = np.einsum("tr,rdt->td", rows, W[:, :, z])
+    per = -0.5 * np.sum(white * white, axis=1) - params["half_logdet"][z] - 0.5 * D * LOG_2PI
+    return float(np.sum(per[mask[num_lags:]]))
+
+
+def _summaries(params, description, mask, state, ll, collect):
+    S, L = int(description["num_states"]), int(description["num_lags"])
+    z, emission = state["syllables"], state["emission_summary"]
+    stats = ar.sequence_stats(state["latent"], z, mask, S, L)
+    stats["noise_sq_over_scale"] = emission[3:].copy()
+    stats["noise_frames"] = np.array(float(mask.sum()))
     log_joint = {
         "z": log_prob_syllables(z, params["transition_matrix"], L, mask),
-        "x": float(ll[np.arange(len(z)), z].sum()),
-        "Y": log_prob_keypoints(Y, Yhat, var, mask),
-        "s": log_prob_noise_scales(state["scales"], s0, kp["nu_s"], mask),
-        "v": log_prob_centroid(state["centroid"], kp["sigmasq_loc"], mask),
+        "x": _path_log_like(params, state["latent"], z, mask, L)
+        if ll is None
+        else float(ll[np.arange(len(z)), z].sum()),
+        "Y": float(emission[0]),
+        "s": float(emission[1]),
+        "v": float(emission[2]),
     }
     marginals = None
     if collect == "samples":

@@ -87,7 +87,9 @@ def aligned_pose(x, loadings, offset, num_keypoints: int) -> np.ndarray:
     if C.shape[0] % (K - 1):
         raise ValueError(f"loadings must have (K-1)*D rows for K={K}, got {C.shape[0]}")
     flat = np.asarray(x, dtype=float) @ C.T + np.asarray(offset, dtype=float)
-    return _centering_matrix(K) @ flat.reshape(flat.shape[0], K - 1, -1)
+    # one (K, K-1) x (K-1, T D) product (a batched matmul would make T tiny ones)
+    pose = np.tensordot(_centering_matrix(K), flat.reshape(flat.shape[0], K - 1, -1), (1, 1))
+    return pose.transpose(1, 0, 2)
 
 
 def estimate_keypoints(x, centroid, heading, loadings, offset) -> np.ndarray:
