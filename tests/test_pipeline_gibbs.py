@@ -72,3 +72,15 @@ def test_cli_fit_method_keypoint_slds(tmp_path, capsys):
                  "--gibbs-iters", "2", "--states", "8", "-o", str(out), "--quiet"])  # fmt: skip
     assert code == 0 and "keypoint-slds: 4 Gibbs sweeps" in capsys.readouterr().out
     assert load_results(out).config["method"] == "keypoint-slds"
+
+
+def test_report_shows_the_log_joint_and_the_estimated_keypoints(recordings, tmp_path):
+    from ethogram.viz.report import write_report
+
+    res = fit_recordings(recordings[1:], method="keypoint-slds", num_states=8, ar_iters=2,
+                         gibbs_iters=2, seed=0, progress=False)  # fmt: skip
+    path = write_results(tmp_path / "fit.h5", res)
+    out = write_report(path, tmp_path / "report", trajectories=False, progress=False)
+    html = (tmp_path / "report" / "index.html").read_text()
+    for png in ("plots/log_joint.png", "plots/keypoint_estimates.png"):
+        assert (tmp_path / "report" / png).is_file() and png in html, (png, out)
