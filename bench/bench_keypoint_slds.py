@@ -19,6 +19,7 @@ quartiles per stage, after a warm-up fit (numba compilation). The load average i
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -32,8 +33,13 @@ sys.path.insert(0, str(ROOT / "src"))
 
 DATA = Path("/work/shared/data")
 DATASETS = {
-    "openfield": dict(path=DATA / "openfield" / "keypoints.csv", fps=30, ant="snout", post="tailbase"),
-    "flies": dict(path=DATA / "flies" / "clip.slp", fps=25, ant="head", post="abdomen"),
+    "openfield": {
+        "path": DATA / "openfield" / "keypoints.csv",
+        "fps": 30,
+        "ant": "snout",
+        "post": "tailbase",
+    },
+    "flies": {"path": DATA / "flies" / "clip.slp", "fps": 25, "ant": "head", "post": "abdomen"},
 }
 
 
@@ -52,7 +58,7 @@ def _stats(values):
     v = np.asarray(values) * 1e3
     q1, med, q3 = np.percentile(v, [25, 50, 75])
     return {"median_ms": round(float(med), 2), "q1_ms": round(float(q1), 2),
-            "q3_ms": round(float(q3), 2), "n": int(len(v))}  # fmt: skip
+            "q3_ms": round(float(q3), 2), "n": len(v)}  # fmt: skip
 
 
 def time_sweeps(name, ar_iters, full_iters, sampler, seed=0):
@@ -78,7 +84,7 @@ def time_sweeps(name, ar_iters, full_iters, sampler, seed=0):
     marks.append((time.perf_counter(), time.process_time(), None))
     wall = {True: [], False: []}
     cpu = {True: [], False: []}
-    for (w0, c0, stage), (w1, c1, _) in zip(marks[:-1], marks[1:]):
+    for (w0, c0, stage), (w1, c1, _) in itertools.pairwise(marks):
         wall[stage].append(w1 - w0)
         cpu[stage].append(c1 - c0)
     frames = int(sum(len(Y) for Y in Ys))
@@ -103,7 +109,7 @@ def main(argv=None) -> int:
         for sampler in ("exact", "moseq"):
             try:
                 res = time_sweeps(name, args.ar_iters, args.full_iters, sampler)
-            except Exception as exc:  # e.g. no SLEAP reader installed
+            except Exception as exc:  # noqa: BLE001 (e.g. no SLEAP reader: said in the JSON)
                 res = {"error": f"{type(exc).__name__}: {exc}"}
             out[f"{name}/{sampler}"] = res
             print(name, sampler, json.dumps(res), flush=True)

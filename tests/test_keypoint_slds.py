@@ -238,7 +238,17 @@ def test_geweke_keypoint_slds_long():
 
 #: an easy problem: ethogram's k-means start (from the prior start, as keypoint-moseq, a few
 #: seeds merge two syllables within these sweeps), kappa 100 in both stages
-EASY = dict(num_ar_iters=30, num_full_iters=20, kappa_full=100.0, init="kmeans", progress=False)
+EASY = {
+    "num_ar_iters": 30,
+    "num_full_iters": 20,
+    "kappa_full": 100.0,
+    "init": "kmeans",
+    "progress": False,
+}
+
+
+def _distances(a, b):
+    return np.concatenate([np.linalg.norm(x - y, axis=-1).ravel() for x, y in zip(a, b)])
 
 
 @pytest.mark.parametrize("D", [2, 3])
@@ -250,10 +260,8 @@ def test_recovers_planted_syllables(D):
     print(f"D={D}: matched accuracy {acc:.3f}")
     assert acc >= 0.9
     assert all(k.shape == Y.shape for k, Y in zip(fit.keypoints, Ys, strict=True))
-    err = np.median(np.concatenate([np.linalg.norm(k - Y, axis=-1).ravel()
-                                    for k, Y in zip(fit.keypoints, planted.clean, strict=True)]))  # fmt: skip
-    noise = np.median(np.concatenate([np.linalg.norm(Y - c, axis=-1).ravel()
-                                      for Y, c in zip(Ys, planted.clean, strict=True)]))  # fmt: skip
+    err = np.median(_distances(fit.keypoints, planted.clean))
+    noise = np.median(_distances(Ys, planted.clean))
     print(f"median distance to the true keypoints: estimated {err:.2f}, tracked {noise:.2f}")
     assert err < 0.7 * noise  # the estimate is closer to the truth than the tracked points
 

@@ -121,8 +121,13 @@ def gibbs_plot_jobs(results) -> list:
             continue
         n = min(rec.num_frames, ESTIMATE_FRAMES)
         nv = None if rec.noise_variance is None else rec.noise_variance[:n]
-        kw = {"raw": rec.keypoints[:n], "estimated": rec.estimated_keypoints[:n], "noise_variance": nv,
-                  "bodyparts": rec.bodyparts, "fps": rec.fps,
-                  "title": f"{rec.name}: tracked (dots; hollow: large noise) and estimated keypoints"}  # fmt: skip
+        kw = {
+            "raw": rec.keypoints[:n],
+            "estimated": rec.estimated_keypoints[:n],
+            "noise_variance": nv,
+            "bodyparts": rec.bodyparts,
+            "fps": rec.fps,
+            "title": f"{rec.name}: tracked (dots; hollow: large noise) and estimated keypoints",
+        }
         jobs.append(("keypoint_estimates", kw, "plots/keypoint_estimates.png"))
     return jobs
