@@ -43,7 +43,6 @@ from .keypoints import (
 from .log_joint import (
     LOG_2PI,
     log_prob_centroid,
-    log_prob_keypoints,
     log_prob_noise_scales,
     log_prob_syllables,
 )
@@ -103,7 +102,7 @@ def initial_states(params, description, Y, s0, conf, rng) -> dict:
     """jax-moseq's ``init_states`` for one recording: :func:`initial_pose`, then ``s`` drawn
     once from its conditional."""
     state = initial_pose(params["loadings"], params["offset"], description, Y, conf)
-    state["scales"] = _draw_scales(rng, params, description, Y, s0, state)
+    state["scales"] = _draw_scales(rng, params, description, _errors(params, Y, state), s0)
     return state
 
 
@@ -111,15 +110,17 @@ def _noise_var(params, scales):
     return scales * np.asarray(params["sigmasq"])[None, :]
 
 
-def _draw_scales(rng, params, description, Y, s0, state):
-    K = Y.shape[1]
-    pose = rotate(
-        aligned_pose(state["latent"], params["loadings"], params["offset"], K), state["heading"]
-    )
-    e = squared_errors(Y, pose + state["centroid"][:, None, :])
+def _errors(params, Y, state):
+    """``e_tk = ||Y_tk - R(h_t) ybar_tk - v_t||^2`` (T, K) of a state."""
+    pose = aligned_pose(state["latent"], params["loadings"], params["offset"], Y.shape[1])
+    return squared_errors(Y, rotate(pose, state["heading"]) + state["centroid"][:, None, :])
+
+
+def _draw_scales(rng, params, description, errors, s0):
     kp = description["keypoint_prior"]
+    D = int(description["num_dims"])
     return sample_noise_scales(
-        rng, e, s0, kp["nu_s"], Y.shape[2], params["sigmasq"], kp.get("added_dof")
+        rng, errors, s0, kp["nu_s"], D, params["sigmasq"], kp.get("added_dof")
     )
 
 
@@ -145,8 +146,9 @@ def _draw_latent(rng, params, description, Y, mask, state, z):
     return draw.states
 
 
-def _draw_pose_and_place(rngs, params, description, Y, mask, state, z) -> dict:
-    """``x``, then ``h`` (with the old ``v``), then ``v``, then ``s`` (jax-moseq's order)."""
+def _draw_pose_and_place(rngs, params, description, Y, mask, state, z):
+    """``x``, then ``h`` (with the old ``v``), then ``v`` (jax-moseq's order); returns the new
+    state and its squared errors (T, K), for ``s``."""
     K = Y.shape[1]
     new = dict(state)
     new["latent"] = _draw_latent(rngs[1], params, description, Y, mask, state, z)
@@ -154,7 +156,8 @@ def _draw_pose_and_place(rngs, params, description, Y, mask, state, z) -> dict:
     var = _noise_var(params, state["scales"])
     kc, ks = heading_concentrations(pose, Y - state["centroid"][:, None, :], var)
     new["heading"] = sample_heading(rngs[2], kc, ks)
-    mu, g = centroid_pseudo_observations(Y, rotate(pose, new["heading"]), var)
+    rotated = rotate(pose, new["heading"])
+    mu, g = centroid_pseudo_observations(Y, rotated, var)
     kp = description["keypoint_prior"]
     new["centroid"] = sample_random_walk(
         rngs[3],
@@ -165,7 +168,7 @@ def _draw_pose_and_place(rngs, params, description, Y, mask, state, z) -> dict:
         initial_var=kp["centroid_initial_var"],
         masked_obs_var=10.0 * float(np.max(params["sigmasq"])),
     ).states
-    return new
+    return new, squared_errors(Y, rotated + new["centroid"][:, None, :])
 
 
 def keypoint_local_step(params, description, data, mask, local_state, seed, collect=None):
@@ -210,32 +213,31 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
     ll = ar.masked_ar_log_likes(state["latent"], mask, params["scoring"], params["half_logdet"], L)
     z = ffbs(init, pi, ll, rngs[0], transition_T=params["transition_T"], check=False)[0]
     if local_state is not None and not description["ar_only"]:
-        state = _draw_pose_and_place(rngs, params, description, Y, mask, state, z)
-        state["scales"] = _draw_scales(rngs[4], params, description, Y, s0, state)
+        state, errors = _draw_pose_and_place(rngs, params, description, Y, mask, state, z)
+        state["scales"] = _draw_scales(rngs[4], params, description, errors, s0)
+        state["emission_summary"] = _emission_summary(params, description, errors, s0, mask, state)
         ll = None  # the new x's log-likelihoods, under the sampled syllables only
         if collect == "smoother":
             ll = ar.masked_ar_log_likes(
                 state["latent"], mask, params["scoring"], params["half_logdet"], L
             )
     state["syllables"] = z
-    if "emission_summary" not in state or not description["ar_only"]:
-        # in the AR-only stage x, v, h, s and sigmasq stay: their terms are computed once
-        state["emission_summary"] = _emission_summary(params, description, Y, s0, mask, state)
+    if "emission_summary" not in state:  # the start; the AR-only stage keeps x, v, h, s, sigmasq
+        errors = _errors(params, Y, state)
+        state["emission_summary"] = _emission_summary(params, description, errors, s0, mask, state)
     return (state, *_summaries(params, description, mask, state, ll, collect))
 
 
-def _emission_summary(params, description, Y, s0, mask, state) -> np.ndarray:
-    """``[log joint Y, s, v, sum_t e_tk / s_tk for each k]``: what depends on the emission."""
-    K = Y.shape[1]
-    pose = rotate(
-        aligned_pose(state["latent"], params["loadings"], params["offset"], K), state["heading"]
-    )
-    Yhat = pose + state["centroid"][:, None, :]
-    e = squared_errors(Y, Yhat)
-    w = mask.astype(np.float64)
+def _emission_summary(params, description, errors, s0, mask, state) -> np.ndarray:
+    """``[log joint Y, s, v, sum_t e_tk / s_tk for each k]``: what depends on the emission
+    (``Y`` as :func:`.log_joint.log_prob_keypoints`, from the squared errors)."""
+    e, w = errors, mask.astype(np.float64)
     kp = description["keypoint_prior"]
+    var = _noise_var(params, state["scales"])
+    D = int(description["num_dims"])
+    per = -0.5 * D * (LOG_2PI + np.log(var)) - 0.5 * e / var
     groups = [
-        log_prob_keypoints(Y, Yhat, _noise_var(params, state["scales"]), mask),
+        float(np.sum(w[:, None] * per)),
         log_prob_noise_scales(state["scales"], s0, kp["nu_s"], mask),
         log_prob_centroid(state["centroid"], kp["sigmasq_loc"], mask),
     ]
