@@ -375,7 +375,8 @@ def fit_recordings(
             recordings, method, Preparation() if prep is None else prep, fps, timings,
             num_states=num_states, num_lags=num_lags, kappa=kappa, seed=seed, progress=progress,
             num_threads=num_threads, keep_keypoints=keep_keypoints,
-            expected_states=expected_states, ar_iters=ar_iters, gibbs_iters=gibbs_iters)
+            expected_states=expected_states, ar_iters=ar_iters, gibbs_iters=gibbs_iters,
+            target_duration=target_duration)
 
     t0 = time.perf_counter()
     prep = Preparation() if prep is None else prep

@@ -19,8 +19,9 @@ the method.
   the fitted parameters (keypoint-moseq's ``apply_model``) from the seed of the fit.
 
 Kappa: given, it is the final stage's (the AR-only stage of the keypoint SLDS runs at 100 x
-it, keypoint-moseq's 1e6 -> 1e4 ratio); None: keypoint-moseq's defaults (1e6 for the ARHMM and
-the AR-only stage, 1e4 for the full keypoint SLDS). No duration-targeted search yet.
+it, keypoint-moseq's 1e6 -> 1e4 ratio). None: for the keypoint SLDS, the EM path's rule, the
+smallest kappa whose short fit gives a median syllable of ``target_duration`` (0.4 s), see
+:func:`_search_slds_kappa`; for the ARHMM keypoint-moseq's 1e6 (no search yet).
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ __all__ = ["GIBBS_METHODS", "applied_results", "apply_gibbs", "fit_recordings_gi
 
 GIBBS_METHODS = ("gibbs-arhmm", "keypoint-slds")
 DEFAULT_AR_ITERS, DEFAULT_GIBBS_ITERS, DEFAULT_APPLY_ITERS = 50, 500, 50
+#: most sweeps per stage of each fit of the kappa search
+SEARCH_ITERS = 50
 
 
 def _keypoint_arrays(recordings, prep):
@@ -105,19 +108,50 @@ def _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_state
     return out
 
 
-def _fit_slds(recordings, prep, kw, timings):
+def _slds_model(prep, kw, kappa_ar):
     from .models import KeypointSLDS
     from .models.moseq_arhmm import MoseqPrior
 
-    Ys, confs = _keypoint_arrays(recordings, prep)
     names = list(prep.bodyparts_)
-    kappa = kw["kappa"]
-    prior = MoseqPrior() if kappa is None else MoseqPrior(kappa=100.0 * kappa)
-    model = KeypointSLDS(
-        num_states=kw["num_states"], num_lags=kw["num_lags"], prior=prior,
+    return KeypointSLDS(
+        num_states=kw["num_states"], num_lags=kw["num_lags"], prior=MoseqPrior(kappa=kappa_ar),
         anterior=[names.index(b) for b in prep.anterior_],
         posterior=[names.index(b) for b in prep.posterior_], fps=kw["fps"],
     )  # fmt: skip
+
+
+def _search_slds_kappa(Ys, confs, prep, kw, timings):
+    """The smallest final-stage kappa whose short fit (at most 50 + 50 sweeps, keypoint-moseq's
+    advice while tuning kappa) gives a median syllable of the target duration
+    (:func:`ethogram.stickiness.smallest_kappa`, the EM path's rule; the ladder around 1e4)."""
+    from .stickiness import TARGET_DURATION_S, median_run_length, smallest_kappa
+
+    target_s = kw.get("target_duration") or TARGET_DURATION_S
+    if target_s * kw["fps"] <= 1:
+        raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame")
+    t0 = time.perf_counter()
+
+    def evaluate(k):
+        model = _slds_model(prep, kw, 100.0 * k)
+        fit = model.fit(
+            Ys, confs, num_ar_iters=min(kw["ar_iters"], SEARCH_ITERS),
+            num_full_iters=min(kw["gibbs_iters"], SEARCH_ITERS), kappa_full=k, seed=kw["seed"],
+            progress=False, num_threads=kw["num_threads"],
+        )  # fmt: skip
+        return {"median_duration": median_run_length(fit.syllables)}
+
+    search = smallest_kappa(evaluate, target_s * kw["fps"], reference=1e4)
+    timings["kappa_search"] = time.perf_counter() - t0
+    return search, target_s
+
+
+def _fit_slds(recordings, prep, kw, timings):
+    Ys, confs = _keypoint_arrays(recordings, prep)
+    kappa, search = kw["kappa"], None
+    if kappa is None and kw.get("search_kappa", True):
+        search, target_s = _search_slds_kappa(Ys, confs, prep, kw, timings)
+        kappa = search.kappa
+    model = _slds_model(prep, kw, 1e6 if kappa is None else 100.0 * kappa)
     t0 = time.perf_counter()
     last = min(kw["gibbs_iters"], 100) if kw["expected_states"] else 0
     fit = model.fit(
@@ -140,6 +174,13 @@ def _fit_slds(recordings, prep, kw, timings):
         "sigmasq": np.asarray(model.sigmasq),
         "kappa_ar": float(model.fit_kappas[0]),
     }
+    if search is not None:  # as the EM path records its search (in the config)
+        info["search"] = {
+            "target_duration": target_s,
+            "kappa_search": search.curve,
+            "kappa_search_message": search.message,
+            "kappa_search_reached": bool(search.reached),
+        }
     return model, fit, recs, info, float(model.fit_kappas[1])
 
 
@@ -226,6 +267,7 @@ def fit_recordings_gibbs(recordings, method: str, prep, fps, timings: dict, **kw
     timings["prepare"] = time.perf_counter() - t0
     run = _fit_slds if method == "keypoint-slds" else _fit_arhmm
     model, fit, recs, info, kappa_used = run(recordings, prep, kw, timings)
+    info.pop("search", None)
     timings["label"] = 0.0
     log_joint = {k: np.asarray(v, dtype=np.float64) for k, v in fit.log_joint.items()}
     info.update(
