@@ -41,6 +41,8 @@ def test_fit_write_load_apply(method, cls, recordings, tmp_path):
                          seed=0, progress=False)  # fmt: skip
     assert isinstance(res.model, cls) and res.config["method"] == method
     assert res.fit["log_joint"].shape == (res.fit["sweeps"] + 1,)
+    if method == "keypoint-slds":  # no kappa given: searched, as the EM path does
+        assert res.config["kappa_search"] and "kappa_search_message" in res.config
     path = write_results(tmp_path / "fit.h5", res)
     with h5py.File(path) as f:
         assert f.attrs["format_version"] == FORMAT_VERSION == 2

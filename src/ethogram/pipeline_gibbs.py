@@ -267,7 +267,7 @@ def fit_recordings_gibbs(recordings, method: str, prep, fps, timings: dict, **kw
     timings["prepare"] = time.perf_counter() - t0
     run = _fit_slds if method == "keypoint-slds" else _fit_arhmm
     model, fit, recs, info, kappa_used = run(recordings, prep, kw, timings)
-    info.pop("search", None)
+    search = info.pop("search", None)
     timings["label"] = 0.0
     log_joint = {k: np.asarray(v, dtype=np.float64) for k, v in fit.log_joint.items()}
     info.update(
@@ -293,6 +293,7 @@ def fit_recordings_gibbs(recordings, method: str, prep, fps, timings: dict, **kw
             {"name": r.name, "source": r.source, "format": r.format} for r in recordings
         ],
     }
+    config.update(search or {})
     return Results(
         model=model, preparation=prep, recordings=recs, config=config, fit=info,
         versions=library_versions(), created=now_iso(),
