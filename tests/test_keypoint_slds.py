@@ -111,8 +111,13 @@ def small_slds(**kw):
 def test_recorded_log_joint_equals_the_reference_log_joint():
     Ys, confs, _ = planted(lengths=(120, 90))
     model = small_slds(keypoint_prior=KeypointPrior(resample_sigmasq=True, nu_sigma=5.0))
-    fit = model.fit(Ys, confs, num_ar_iters=2, num_full_iters=3, seed=3, progress=False)
+    fit = model.fit(
+        Ys, confs, num_ar_iters=2, num_full_iters=3, seed=3, progress=False, marginals_from_last=2
+    )
     assert all(len(v) == 6 for v in fit.log_joint.values())
+    for marg, z in zip(fit.marginals, fit.syllables, strict=True):  # sampled syllables counted
+        assert marg.shape == (len(z), 8) and np.allclose(marg.sum(axis=1), 1.0)
+        assert np.all(marg[np.arange(len(z)), z] >= 0.5)  # the last sample is one of the two
     datas, _ = model.prepare(Ys, confs)
     p = model.get_params()
     total = dict.fromkeys(fit.log_joint, 0.0)
