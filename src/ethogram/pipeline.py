@@ -241,6 +241,9 @@ def fit_recordings(
     reseed_dead: bool = False,
     prior_ridge: float | None = None,
     target_duration: float | None = None,
+    method: str = "em",
+    ar_iters: int | None = None,
+    gibbs_iters: int | None = None,
 ) -> Results:
     """Fit a sticky AR-HMM jointly on recordings and label every frame.
 
@@ -306,6 +309,15 @@ def fit_recordings(
         median_duration in frames, objective, num_iters, seconds),
         ``config["kappa_search_message"]`` and ``config["kappa_search_reached"]``;
         ``timings["kappa_search"]`` is the time of the search's other fits.
+    method : {"em", "gibbs-arhmm", "keypoint-slds"}, default "em"
+        ``"em"``: this MAP AR-HMM fit. The others sample MoSeq's models by Gibbs sampling
+        (:mod:`ethogram.pipeline_gibbs`: the sticky HDP-ARHMM on the preparation's inputs, or
+        keypoint-MoSeq's keypoint SLDS on the raw keypoints); they use ``num_states``,
+        ``num_lags``, ``kappa`` (None: keypoint-moseq's), ``seed``, ``prep`` (body parts,
+        heading), ``expected_states``, ``keep_keypoints``, ``num_threads``, ``progress``.
+    ar_iters, gibbs_iters : int, optional
+        Gibbs methods: AR-only sweeps of the keypoint SLDS (default 50) and sweeps of the
+        full model or the ARHMM (default 500), keypoint-moseq's recommendations.
 
     Returns
     -------
@@ -355,6 +367,16 @@ def fit_recordings(
         ar_prior["prior_ridge"] = float(prior_ridge)
     num_states, num_lags = int(num_states), int(num_lags)
     timings = {} if timings is None else timings
+    if method != "em":  # MoSeq's models by Gibbs sampling
+        from .pipeline_gibbs import fit_recordings_gibbs
+        from .prep import Preparation
+
+        return fit_recordings_gibbs(
+            recordings, method, Preparation() if prep is None else prep, fps, timings,
+            num_states=num_states, num_lags=num_lags, kappa=kappa, seed=seed, progress=progress,
+            num_threads=num_threads, keep_keypoints=keep_keypoints,
+            expected_states=expected_states, ar_iters=ar_iters, gibbs_iters=gibbs_iters,
+            target_duration=target_duration)
 
     t0 = time.perf_counter()
     prep = Preparation() if prep is None else prep
@@ -515,6 +537,11 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
     recordings = fill_model_rate(recordings, trained_at, model_file or "the model")
     recordings = _check_recordings(recordings)
     warn_other_frame_rate(recordings, trained_at, model_file or "the model")
+    if fitted.config.get("method", "em") != "em":  # a Gibbs model: ethogram.pipeline_gibbs
+        from .pipeline_gibbs import applied_results
+
+        return applied_results(fitted, recordings, model_file, expected_states,
+                               keep_keypoints=keep_keypoints, num_threads=num_threads)
     prepared = fitted.preparation.transform(recordings)
     keep = _long_enough(fitted.model, prepared, recordings, "its frames get the syllable -1")
     labels, posts = _label(fitted.model, prepared, expected_states, num_threads, keep)

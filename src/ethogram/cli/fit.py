@@ -114,6 +114,14 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     g.add_argument("--expected-states", action="store_true", help="also store the state probabilities (T x K per recording)")
     g.add_argument("--prior-ridge", type=float, default=None, metavar="R", help="ridge on the AR weights, in pseudo-frames of the standardized inputs (default 1); raise it (e.g. 10) when raising kappa does not lengthen the syllables")
+    g.add_argument("--method", choices=("em", "gibbs-arhmm", "keypoint-slds"), default="em",
+                   help="em (default): MAP AR-HMM by EM on the prepared PCs; gibbs-arhmm: MoSeq's sticky "
+                   "HDP-ARHMM by Gibbs sampling on them; keypoint-slds: keypoint-MoSeq's model on the raw "
+                   "keypoints (noise per point from the confidences, no frame dropped); see docs/keypoint_slds.md")
+    g.add_argument("--ar-iters", type=int, default=None, metavar="N",
+                   help="keypoint-slds: AR-only Gibbs sweeps before the full model (default 50)")
+    g.add_argument("--gibbs-iters", type=int, default=None, metavar="N",
+                   help="gibbs-arhmm, keypoint-slds: Gibbs sweeps (of the full model; default 500)")
     g.add_argument("--reseed-dead", action="store_true", help="give states EM stops using (< 1 expected frame) the frames the model explains worst, up to 3 times each (ethogram.fitting.reseed)")
     g = p.add_argument_group("preparation")
     v = g.add_mutually_exclusive_group()
@@ -187,6 +195,9 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         opts["client"].close()
     timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
     print_summary(results, path, out, timings)
+    if results.config.get("method", "em") != "em":
+        print(f"{results.config['method']}: {results.fit['sweeps']} Gibbs sweeps, final log joint "
+              f"{float(results.fit['log_joint'][-1]):.6g}", file=out)
     reseeds = results.fit.get("reseeds")
     if reseeds is not None and len(reseeds):
         its = {}
@@ -222,6 +233,8 @@ def _fit(args, recordings, path, prep, timings):
         progress=False if args.quiet else None, expected_states=args.expected_states,
         timings=timings, reseed_dead=bool(getattr(args, "reseed_dead", False)),
         prior_ridge=getattr(args, "prior_ridge", None), target_duration=target, **opts,
+        method=getattr(args, "method", "em"), ar_iters=getattr(args, "ar_iters", None),
+        gibbs_iters=getattr(args, "gibbs_iters", None),
     )
     return results, opts
 

@@ -3,7 +3,7 @@
 ``HMM`` is the general model (any registered observation model, fitted by EM);
 ``GaussianHMM``, ``AutoregressiveHMM``, ``CategoricalHMM`` and ``PoissonHMM`` are the
 course's classes with the course's attribute names; ``StickyHDPARHMM`` is MoSeq's sticky
-HDP-ARHMM, fitted by Gibbs sampling.
+HDP-ARHMM, fitted by Gibbs sampling; ``KeypointSLDS`` is keypoint-MoSeq's keypoint SLDS.
 """
 
 from .course import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
@@ -20,6 +20,9 @@ __all__ = [
     "GaussianHMM",
     "GibbsFit",
     "InitialDistribution",
+    "KeypointPrior",
+    "KeypointSLDS",
+    "KeypointSLDSFit",
     "MoseqPrior",
     "ObservationModel",
     "PoissonHMM",
@@ -32,6 +35,7 @@ __all__ = [
 ]
 
 _LAZY = {"GibbsFit", "MoseqPrior", "StickyHDPARHMM"}
+_LAZY_SLDS = {"KeypointPrior", "KeypointSLDS", "KeypointSLDSFit"}
 
 
 def __getattr__(name):
@@ -40,4 +44,8 @@ def __getattr__(name):
         from . import moseq_arhmm
 
         return getattr(moseq_arhmm, name)
+    if name in _LAZY_SLDS:
+        from . import keypoint_slds
+
+        return getattr(keypoint_slds, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,8 @@ import numpy as np
 __all__ = ["RecordingResult", "Results"]
 
 #: per-recording arrays that may be None; each has T frames along its first axis
-_OPTIONAL_ARRAYS = ("centroid", "heading", "timestamps", "expected_states", "keypoints")
+_OPTIONAL_ARRAYS = ("centroid", "heading", "timestamps", "expected_states", "keypoints",
+                    "estimated_keypoints", "noise_variance")
 
 
 @dataclass
@@ -55,6 +56,10 @@ class RecordingResult:
     px_per_mm : float or None
         Pixels (keypoint units) per millimetre, None when unknown: multiply pixel distances
         by ``1 / px_per_mm`` for millimetres (:meth:`mm`).
+    estimated_keypoints : ndarray, shape (T, B, S), or None
+        The keypoint SLDS's estimate of the keypoints (method ``keypoint-slds``), pixels.
+    noise_variance : ndarray, shape (T, B), or None
+        Its noise variance per frame and body part (``s * sigmasq``), pixels squared.
     """
 
     name: str
@@ -72,6 +77,8 @@ class RecordingResult:
     format: str | None = None
     video_path: str | None = None
     px_per_mm: float | None = None
+    estimated_keypoints: np.ndarray | None = None
+    noise_variance: np.ndarray | None = None
 
     def __post_init__(self):
         self.syllables = np.asarray(self.syllables, dtype=np.int64)

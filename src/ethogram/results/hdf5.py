@@ -5,7 +5,7 @@ the model's inputs, centroid, heading, timestamps, optionally the state probabil
 raw keypoints; the fitted model (its JSON description and its parameter arrays, never a
 pickle); the preparation (what :class:`ethogram.prep.Preparation` learned); the configuration
 of the fit; the EM objective history; library versions. Layout (format ``"ethogram-results"``,
-``format_version`` 1, see ``docs/application.md``)::
+``format_version`` 2, see ``docs/application.md`` and ``docs/keypoint_slds.md``)::
 
     /                 attrs: format, format_version, ethogram_version, created, versions (JSON)
     /config           attrs: config (JSON)
@@ -17,6 +17,10 @@ of the fit; the EM objective history; library versions. Layout (format ``"ethogr
                       keypoints; attrs: name (NUL shown as U+FFFD), name_json (exact), fps,
                       source, format, bodyparts (JSON), video_path, px_per_mm (NaN: unknown;
                       absent in files written before it: unknown)
+    added in 2:       /config's ``method`` ("gibbs-arhmm", "keypoint-slds"); /model of a
+                      StickyHDPARHMM or KeypointSLDS (description ``kind``); /fit's
+                      ``log_joint`` and ``log_joint_<group>`` per sweep; /recordings/<i>
+                      ``estimated_keypoints``, ``noise_variance`` (keypoint SLDS)
 
 Files are written to a temporary name in the same folder and renamed into place
 (``os.replace``), so a reader never sees half a file and a failure leaves nothing behind. The
@@ -56,8 +60,11 @@ __all__ = [
 
 #: the value of the root attribute ``format``
 FORMAT = "ethogram-results"
-#: the layout version this code writes and the newest it reads
-FORMAT_VERSION = 1
+#: the layout version this code writes and the newest it reads; 2 added the models fitted by
+#: Gibbs sampling (``config["method"]``, ``/model`` of a ``StickyHDPARHMM`` or ``KeypointSLDS``,
+#: the keypoint SLDS's per-recording ``estimated_keypoints`` and ``noise_variance``); version 1
+#: files (EM only) are read as before
+FORMAT_VERSION = 2
 
 
 # --------------------------------------------------------------------------- helpers
@@ -307,11 +314,13 @@ def _float_attr(attrs, key):
 
 
 def _read_model(f):
-    from ..models import HMM
+    from ..models import HMM, KeypointSLDS, StickyHDPARHMM
 
     g = f["model"]
     description = json.loads(g.attrs["description"])
-    return HMM.from_description(description, {key: g[key][()] for key in g.keys()})
+    kinds = {"keypoint_slds": KeypointSLDS, "sticky_hdp_arhmm": StickyHDPARHMM}
+    cls = kinds.get(description.get("kind"), HMM) if isinstance(description, dict) else HMM
+    return cls.from_description(description, {key: g[key][()] for key in g.keys()})
 
 
 def _read_preparation(f):

@@ -36,9 +36,11 @@ WINDOW_SECONDS = 60.0
 
 
 def _plot_function(name: str):
-    from . import dynamics, plots, trajectories, transitions
+    from . import dynamics, gibbs_plots, plots, trajectories, transitions
 
     return {
+        "log_joint": gibbs_plots.plot_log_joint,
+        "keypoint_estimates": gibbs_plots.plot_keypoint_estimates,
         "syllables_and_data": plots.plot_syllables_and_data,
         "state_probabilities": plots.plot_state_probabilities,
         "usage": plots.plot_usage,
@@ -127,6 +129,9 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
                                             per_frame=objective_frames(results),
                                             title="EM objective of the training fit" if applied_model(results) else None),
                      "plots/log_likelihood.png"))
+    from .gibbs_plots import gibbs_plot_jobs
+
+    jobs += gibbs_plot_jobs(results)  # a Gibbs fit: log joint per sweep, estimated keypoints
     for i, rec in enumerate(results.recordings[:MAX_RECORDING_PLOTS]):
         a, b = _window(rec)
         # only the window travels to the worker (a = 0: the window opens the recording)

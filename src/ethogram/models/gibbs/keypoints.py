@@ -12,6 +12,8 @@ and the centroid's pseudo-observations. Shapes: T frames, K keypoints, D = 2 or 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 __all__ = [
@@ -43,6 +45,12 @@ def centering_matrix(num_keypoints: int) -> np.ndarray:
         raise ValueError(
             f"num_keypoints must be >= 2 (a pose needs two points), got {num_keypoints}"
         )
+    return _centering_matrix(K).copy()
+
+
+@functools.lru_cache(maxsize=16)
+def _centering_matrix(K: int) -> np.ndarray:
+    """:func:`centering_matrix`, computed once per K (the sweep asks for it every frame block)."""
     j = np.arange(K - 1)
     G = np.zeros((K, K - 1))
     rows = np.arange(K)[:, None]
@@ -79,7 +87,9 @@ def aligned_pose(x, loadings, offset, num_keypoints: int) -> np.ndarray:
     if C.shape[0] % (K - 1):
         raise ValueError(f"loadings must have (K-1)*D rows for K={K}, got {C.shape[0]}")
     flat = np.asarray(x, dtype=float) @ C.T + np.asarray(offset, dtype=float)
-    return centering_matrix(K) @ flat.reshape(flat.shape[0], K - 1, -1)
+    # one (K, K-1) x (K-1, T D) product (a batched matmul would make T tiny ones)
+    pose = np.tensordot(_centering_matrix(K), flat.reshape(flat.shape[0], K - 1, -1), (1, 1))
+    return pose.transpose(1, 0, 2)
 
 
 def estimate_keypoints(x, centroid, heading, loadings, offset) -> np.ndarray:

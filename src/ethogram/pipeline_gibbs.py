@@ -1,0 +1,345 @@
+"""The job by Gibbs sampling: MoSeq's sticky HDP-ARHMM and keypoint-MoSeq's keypoint SLDS.
+
+:func:`ethogram.pipeline.fit_recordings` and :func:`ethogram.pipeline.apply_model` hand their
+work here when ``method`` is ``"gibbs-arhmm"`` or ``"keypoint-slds"`` (``"em"``, the default,
+stays in :mod:`ethogram.pipeline`). Both return :class:`ethogram.results.Results` whose model
+is the Gibbs model (renumbered by frequency, 0 = most used, as EM's) and whose ``config`` says
+the method.
+
+- ``gibbs-arhmm``: the preparation's model inputs (PCs of the egocentric keypoints, or the
+  features), whitened (:class:`ethogram.prep.whitening.Whitening`, stored in ``fit``), fitted
+  by :class:`ethogram.models.StickyHDPARHMM` for ``gibbs_iters`` sweeps; every frame is then
+  labelled by Viterbi under the last sample's parameters (moseq2's and jax-moseq 0.3.7's
+  ``stateseq_mode``), so that ``apply`` on the training recordings gives the fit's labels.
+- ``keypoint-slds``: the raw keypoints of the preparation's body parts and their confidences
+  (no frame dropped: missing points are inferred), :class:`ethogram.models.KeypointSLDS`,
+  ``ar_iters`` AR-only then ``gibbs_iters`` full sweeps; the labels are the last sample, and
+  the recordings also get the estimated keypoints, the noise variances, the latent pose (as
+  ``inputs``), the centroid and heading. ``apply`` runs ``apply_iters`` states-only sweeps with
+  the fitted parameters (keypoint-moseq's ``apply_model``) from the seed of the fit.
+
+Kappa: given, it is the final stage's (the AR-only stage of the keypoint SLDS runs at 100 x
+it, keypoint-moseq's 1e6 -> 1e4 ratio). None: for the keypoint SLDS, the EM path's rule, the
+smallest kappa whose short fit gives a median syllable of ``target_duration`` (0.4 s), see
+:func:`_search_slds_kappa`; for the ARHMM keypoint-moseq's 1e6 (no search yet).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from .results import RecordingResult, Results, library_versions, now_iso
+
+__all__ = ["GIBBS_METHODS", "applied_results", "apply_gibbs", "fit_recordings_gibbs"]
+
+GIBBS_METHODS = ("gibbs-arhmm", "keypoint-slds")
+DEFAULT_AR_ITERS, DEFAULT_GIBBS_ITERS, DEFAULT_APPLY_ITERS = 50, 500, 50
+#: most sweeps per stage of each fit of the kappa search
+SEARCH_ITERS = 50
+
+
+def _keypoint_arrays(recordings, prep):
+    """Per recording the keypoints (T, K, D) of the preparation's body parts, NaN = missing,
+    and their confidences (T, K) or None."""
+    Ys, confs = [], []
+    for rec in recordings:
+        if rec.kind != "keypoints":
+            raise ValueError(
+                f"recording {rec.name!r} holds features: method 'keypoint-slds' needs keypoints "
+                "(use method 'gibbs-arhmm' for features)"
+            )
+        idx = [list(rec.bodyparts).index(b) for b in prep.bodyparts_]
+        Ys.append(np.asarray(rec.data[:, idx], dtype=np.float64))
+        confs.append(None if rec.confidence is None else np.asarray(rec.confidence)[:, idx])
+    return Ys, confs
+
+
+def _permute(model, order, states=None) -> None:
+    """Renumber a Gibbs model's syllables: new ``i`` = old ``order[i]`` (and its local states)."""
+    model.global_weights = model.global_weights[order]
+    model.transition_matrix = model.transition_matrix[np.ix_(order, order)]
+    model.ar_weights, model.ar_covs = model.ar_weights[order], model.ar_covs[order]
+    inverse = np.argsort(order)
+    for st in states or []:
+        st["syllables"] = inverse[st["syllables"]]
+
+
+def _order(labels, num_states):
+    from .analysis import relabel_by_frequency
+
+    return relabel_by_frequency(dict(enumerate(labels)), num_states)
+
+
+def _recording(rec, syllables, mask, inputs, fps, keep_keypoints, **extra) -> RecordingResult:
+    return RecordingResult(
+        name=rec.name,
+        syllables=syllables,
+        mask=mask,
+        inputs=inputs,
+        fps=rec.fps if rec.fps is not None else fps,
+        timestamps=rec.timestamps,
+        keypoints=rec.data if (keep_keypoints and rec.kind == "keypoints") else None,
+        bodyparts=rec.bodyparts if rec.kind == "keypoints" else None,
+        source=rec.source,
+        format=rec.format,
+        video_path=rec.video_path,
+        px_per_mm=rec.px_per_mm,
+        **extra,
+    )
+
+
+def _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_states):
+    out = []
+    for i, rec in enumerate(recordings):
+        v = fit.centroid[i]
+        probs = None
+        if expected_states and fit.marginals is not None:
+            probs = fit.marginals[i].astype(np.float32)
+        out.append(
+            _recording(
+                rec, fit.syllables[i], np.ones(len(v), dtype=bool), fit.latent[i], fps,
+                keep_keypoints, centroid=v[:, :2], heading=fit.heading[i],
+                estimated_keypoints=fit.keypoints[i], noise_variance=fit.noise_variance[i],
+                expected_states=probs,
+            )
+        )  # fmt: skip
+    return out
+
+
+def _slds_model(prep, kw, kappa_ar):
+    from .models import KeypointSLDS
+    from .models.moseq_arhmm import MoseqPrior
+
+    names = list(prep.bodyparts_)
+    return KeypointSLDS(
+        num_states=kw["num_states"], num_lags=kw["num_lags"], prior=MoseqPrior(kappa=kappa_ar),
+        anterior=[names.index(b) for b in prep.anterior_],
+        posterior=[names.index(b) for b in prep.posterior_], fps=kw["fps"],
+    )  # fmt: skip
+
+
+def _search_slds_kappa(Ys, confs, prep, kw, timings):
+    """The smallest final-stage kappa whose short fit (at most 50 + 50 sweeps, keypoint-moseq's
+    advice while tuning kappa) gives a median syllable of the target duration
+    (:func:`ethogram.stickiness.smallest_kappa`, the EM path's rule; the ladder around 1e4)."""
+    from .stickiness import TARGET_DURATION_S, median_run_length, smallest_kappa
+
+    target_s = kw.get("target_duration") or TARGET_DURATION_S
+    if target_s * kw["fps"] <= 1:
+        raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame")
+    t0 = time.perf_counter()
+
+    def evaluate(k):
+        model = _slds_model(prep, kw, 100.0 * k)
+        fit = model.fit(
+            Ys, confs, num_ar_iters=min(kw["ar_iters"], SEARCH_ITERS),
+            num_full_iters=min(kw["gibbs_iters"], SEARCH_ITERS), kappa_full=k, seed=kw["seed"],
+            progress=False, num_threads=kw["num_threads"],
+        )  # fmt: skip
+        return {"median_duration": median_run_length(fit.syllables)}
+
+    search = smallest_kappa(evaluate, target_s * kw["fps"], reference=1e4)
+    timings["kappa_search"] = time.perf_counter() - t0
+    return search, target_s
+
+
+def _fit_slds(recordings, prep, kw, timings):
+    Ys, confs = _keypoint_arrays(recordings, prep)
+    kappa, search = kw["kappa"], None
+    if kappa is None and kw.get("search_kappa", True):
+        search, target_s = _search_slds_kappa(Ys, confs, prep, kw, timings)
+        kappa = search.kappa
+    model = _slds_model(prep, kw, 1e6 if kappa is None else 100.0 * kappa)
+    t0 = time.perf_counter()
+    last = min(kw["gibbs_iters"], 100) if kw["expected_states"] else 0
+    fit = model.fit(
+        Ys, confs, num_ar_iters=kw["ar_iters"], num_full_iters=kw["gibbs_iters"],
+        kappa_full=1e4 if kappa is None else kappa, seed=kw["seed"], progress=kw["progress"],
+        num_threads=kw["num_threads"], marginals_from_last=last,
+    )  # fmt: skip
+    timings["fit"] = time.perf_counter() - t0
+    order = _order(fit.syllables, model.num_states)
+    _permute(model, order, fit.run.local_states)
+    fit = model.result(fit.run, None)
+    if fit.marginals is not None:
+        fit.marginals = [m[:, order] for m in fit.marginals]
+    recs = _slds_recordings(
+        model, fit, recordings, kw["keep_keypoints"], kw["fps"], kw["expected_states"]
+    )
+    info = {
+        "ar_iters": int(kw["ar_iters"]),
+        "sigmasq_loc": float(model.sigmasq_loc),
+        "sigmasq": np.asarray(model.sigmasq),
+        "kappa_ar": float(model.fit_kappas[0]),
+    }
+    if search is not None:  # as the EM path records its search (in the config)
+        info["search"] = {
+            "target_duration": target_s,
+            "kappa_search": search.curve,
+            "kappa_search_message": search.message,
+            "kappa_search_reached": bool(search.reached),
+        }
+    return model, fit, recs, info, float(model.fit_kappas[1])
+
+
+def _fit_arhmm(recordings, prep, kw, timings):
+    from .models import StickyHDPARHMM
+    from .models.moseq_arhmm import MoseqPrior
+    from .prep import Whitening
+
+    prepared = prep.fit_transform(recordings)
+    masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+    whiten = Whitening.fit([p.inputs for p in prepared], masks)
+    xs = [whiten.transform(p.inputs) for p in prepared]
+    kappa = 1e6 if kw["kappa"] is None else float(kw["kappa"])
+    model = StickyHDPARHMM(
+        xs[0].shape[1], kw["num_states"], kw["num_lags"], MoseqPrior(kappa=kappa)
+    )
+    from .fitting.gibbs import GibbsSettings
+
+    t0 = time.perf_counter()
+    fit = model.fit(
+        xs, masks, GibbsSettings(num_iters=kw["gibbs_iters"]), seed=kw["seed"],
+        progress=kw["progress"], num_threads=kw["num_threads"],
+    )  # fmt: skip
+    timings["fit"] = time.perf_counter() - t0
+    _permute(model, _order(fit.syllables, model.num_states))
+    recs = _arhmm_recordings(model, whiten, prepared, recordings, kw)
+    info = {"whitening_mean": whiten.mean, "whitening_chol": whiten.chol}
+    return model, fit, recs, info, kappa
+
+
+def _arhmm_recordings(model, whiten, prepared, recordings, kw):
+    xs = [whiten.transform(p.inputs) for p in prepared]
+    masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+    labels = model.predict(xs, masks, method="viterbi")
+    posts = model.predict(xs, masks, method="marginals") if kw["expected_states"] else None
+    out = []
+    for i, (rec, p) in enumerate(zip(recordings, prepared)):
+        z = np.where(masks[i], labels[i], -1)
+        out.append(
+            _recording(
+                rec, z, masks[i], p.inputs, kw["fps"], kw["keep_keypoints"],
+                centroid=p.centroid if p.centroid is not None else rec.centroid,
+                heading=p.heading if p.heading is not None else rec.heading,
+                expected_states=None if posts is None else posts[i].astype(np.float32),
+            )
+        )  # fmt: skip
+    return out
+
+
+def fit_recordings_gibbs(recordings, method: str, prep, fps, timings: dict, **kw) -> Results:
+    """Fit ``recordings`` by Gibbs sampling (called by :func:`ethogram.pipeline.fit_recordings`).
+
+    Parameters
+    ----------
+    recordings : list of Recording
+        Checked by the caller (names, one frame rate ``fps``).
+    method : {"gibbs-arhmm", "keypoint-slds"}
+    prep : ethogram.prep.Preparation
+        Unfitted; fitted here (its body parts and heading ends, and for ``gibbs-arhmm`` the
+        model inputs).
+    fps : float
+    timings : dict
+        Gets ``prepare``, ``fit``, ``label`` seconds.
+    **kw
+        ``num_states``, ``num_lags``, ``kappa``, ``seed``, ``progress``, ``num_threads``,
+        ``keep_keypoints``, ``expected_states``, ``ar_iters``, ``gibbs_iters``.
+
+    Returns
+    -------
+    Results
+        ``config["method"]``; ``fit["log_joint"]`` (per iteration, all groups) and
+        ``fit["log_joint_<group>"]``; ``fit["seconds"]``.
+    """
+    if method not in GIBBS_METHODS:
+        raise ValueError(f"method must be 'em' or one of {GIBBS_METHODS}, got {method!r}")
+    kw = dict(kw, fps=fps)
+    kw["ar_iters"] = DEFAULT_AR_ITERS if kw.get("ar_iters") is None else int(kw["ar_iters"])
+    kw["gibbs_iters"] = (
+        DEFAULT_GIBBS_ITERS if kw.get("gibbs_iters") is None else int(kw["gibbs_iters"])
+    )
+    t0 = time.perf_counter()
+    if method == "keypoint-slds":
+        prep.fit(recordings)
+    timings["prepare"] = time.perf_counter() - t0
+    run = _fit_slds if method == "keypoint-slds" else _fit_arhmm
+    model, fit, recs, info, kappa_used = run(recordings, prep, kw, timings)
+    search = info.pop("search", None)
+    timings["label"] = 0.0
+    log_joint = {k: np.asarray(v, dtype=np.float64) for k, v in fit.log_joint.items()}
+    info.update(
+        method=method,
+        log_joint=np.sum(list(log_joint.values()), axis=0),
+        sweeps=int(len(next(iter(log_joint.values()))) - 1),
+        seconds=timings["fit"],
+        **{f"log_joint_{k}": v for k, v in log_joint.items()},
+    )
+    config = {
+        "command": "fit",
+        "method": method,
+        "num_states": int(kw["num_states"]),
+        "num_lags": int(kw["num_lags"]),
+        "kappa": kw["kappa"],
+        "kappa_used": kappa_used,
+        "ar_iters": kw["ar_iters"] if method == "keypoint-slds" else 0,
+        "gibbs_iters": kw["gibbs_iters"],
+        "seed": kw["seed"] if isinstance(kw["seed"], (int, np.integer)) else str(kw["seed"]),
+        "expected_states": bool(kw["expected_states"]),
+        "fps": fps,
+        "recordings": [
+            {"name": r.name, "source": r.source, "format": r.format} for r in recordings
+        ],
+    }
+    config.update(search or {})
+    return Results(
+        model=model, preparation=prep, recordings=recs, config=config, fit=info,
+        versions=library_versions(), created=now_iso(),
+    )  # fmt: skip
+
+
+def apply_gibbs(fitted: Results, recordings, expected_states, keep_keypoints, num_threads):
+    """Label ``recordings`` with a fitted Gibbs model (called by
+    :func:`ethogram.pipeline.apply_model`): the recording results only.
+
+    ``gibbs-arhmm``: Viterbi under the fitted parameters (the fit's own labels are those).
+    ``keypoint-slds``: ``DEFAULT_APPLY_ITERS`` states-only sweeps (``config["apply_iters"]``
+    when set) from the fit's seed; the last sample.
+    """
+    method = fitted.config.get("method")
+    model, prep, fps = fitted.model, fitted.preparation, fitted.config.get("fps")
+    kw = {"fps": fps, "keep_keypoints": keep_keypoints, "expected_states": expected_states}
+    if method == "gibbs-arhmm":
+        from .prep import Whitening
+
+        whiten = Whitening(fitted.fit["whitening_mean"], fitted.fit["whitening_chol"])
+        return _arhmm_recordings(model, whiten, prep.transform(recordings), recordings, kw)
+    Ys, confs = _keypoint_arrays(recordings, prep)
+    iters = int(fitted.config.get("apply_iters", DEFAULT_APPLY_ITERS))
+    seed = fitted.config.get("seed")
+    fit = model.apply(
+        Ys, confs, num_iters=iters, seed=seed if isinstance(seed, int) else None,
+        num_threads=num_threads, progress=False,
+        marginals_from_last=min(iters + 1, 20) if expected_states else 0,
+    )  # fmt: skip
+    return _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_states)
+
+
+def applied_results(fitted: Results, recordings, model_file, expected_states, **kw) -> Results:
+    """:func:`apply_gibbs`'s recordings as the :class:`Results` of ``apply`` (the fitted
+    model, preparation and fit record; ``config`` as EM's apply writes it)."""
+    recs = apply_gibbs(fitted, recordings, expected_states, **kw)
+    config = dict(fitted.config)
+    config.update(
+        command="apply",
+        model_file=model_file,
+        fitted_on=fitted.config.get("recordings"),
+        recordings=[{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
+        expected_states=bool(expected_states),
+    )
+    return Results(
+        model=fitted.model, preparation=fitted.preparation, recordings=recs, config=config,
+        fit=dict(fitted.fit), versions=library_versions(), created=now_iso(),
+    )  # fmt: skip

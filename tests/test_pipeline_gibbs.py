@@ -1,0 +1,88 @@
+"""``fit_recordings(method=...)`` and ``apply_model`` for the Gibbs methods, and the results file.
+
+On 300 frames of the open-field mouse: both Gibbs methods fit, write a results file (format
+version 2, the method in the config, the Gibbs model rebuilt from its description), and
+``apply`` labels recordings with every method: the sticky HDP-ARHMM by Viterbi (the fit's own
+labels), the keypoint SLDS by states-only sweeps (its estimated keypoints and noise variances
+stored per recording); ``ethogram fit --method keypoint-slds`` runs from the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import h5py
+import numpy as np
+import pytest
+
+from ethogram.analysis import relabel_by_frequency
+from ethogram.io import read_recordings
+from ethogram.models import KeypointSLDS, StickyHDPARHMM
+from ethogram.pipeline import apply_model, fit_recordings
+from ethogram.results import FORMAT_VERSION, load_results, write_results
+
+OPENFIELD = "tests/fixtures/openfield/keypoints.csv"
+
+
+@pytest.fixture(scope="module")
+def recordings():
+    rec = read_recordings(OPENFIELD, fps=30)[0]
+    short = replace(rec, data=rec.data[:300], confidence=rec.confidence[:300], timestamps=None)
+    holes = short.data.copy()
+    holes[100:110, 0] = np.nan  # a lost snout: the keypoint SLDS keeps these frames
+    return [short, replace(short, name="holes", data=holes)]
+
+
+@pytest.mark.parametrize(
+    "method, cls", [("keypoint-slds", KeypointSLDS), ("gibbs-arhmm", StickyHDPARHMM)]
+)
+def test_fit_write_load_apply(method, cls, recordings, tmp_path):
+    res = fit_recordings(recordings, method=method, num_states=10, ar_iters=3, gibbs_iters=4,
+                         seed=0, progress=False)  # fmt: skip
+    assert isinstance(res.model, cls) and res.config["method"] == method
+    assert res.fit["log_joint"].shape == (res.fit["sweeps"] + 1,)
+    if method == "keypoint-slds":  # no kappa given: searched, as the EM path does
+        assert res.config["kappa_search"] and "kappa_search_message" in res.config
+    path = write_results(tmp_path / "fit.h5", res)
+    with h5py.File(path) as f:
+        assert f.attrs["format_version"] == FORMAT_VERSION == 2
+    back = load_results(path)
+    assert isinstance(back.model, cls) and back.config["method"] == method
+    for a, b in zip(res.recordings, back.recordings, strict=True):
+        np.testing.assert_array_equal(a.syllables, b.syllables)
+    applied = apply_model(path, recordings)
+    assert applied.config["command"] == "apply" and applied.config["method"] == method
+    order = relabel_by_frequency(res.labels(), res.num_states)
+    np.testing.assert_array_equal(order, np.arange(res.num_states))  # renumbered by frequency
+    if method == "keypoint-slds":
+        r = back.recordings[1]
+        assert np.all(r.syllables >= 0) and r.mask.all()  # no frame dropped
+        assert r.estimated_keypoints.shape == recordings[1].data.shape
+        assert np.isfinite(r.estimated_keypoints).all() and r.noise_variance.shape == (300, 4)
+        assert r.noise_variance[100:110, 0].mean() > 10 * r.noise_variance[:100, 0].mean()
+        assert applied.recordings[0].estimated_keypoints is not None
+    else:  # Viterbi under the fitted parameters: the fit's own labels
+        for a, b in zip(res.recordings, applied.recordings, strict=True):
+            np.testing.assert_array_equal(a.syllables, b.syllables)
+
+
+def test_cli_fit_method_keypoint_slds(tmp_path, capsys):
+    from ethogram.cli import main
+
+    out = tmp_path / "fit.h5"
+    code = main(["fit", OPENFIELD, "--fps", "30", "--method", "keypoint-slds", "--ar-iters", "2",
+                 "--gibbs-iters", "2", "--states", "8", "-o", str(out), "--quiet"])  # fmt: skip
+    assert code == 0 and "keypoint-slds: 4 Gibbs sweeps" in capsys.readouterr().out
+    assert load_results(out).config["method"] == "keypoint-slds"
+
+
+def test_report_shows_the_log_joint_and_the_estimated_keypoints(recordings, tmp_path):
+    from ethogram.viz.report import write_report
+
+    res = fit_recordings(recordings[1:], method="keypoint-slds", num_states=8, ar_iters=2,
+                         gibbs_iters=2, seed=0, progress=False)  # fmt: skip
+    path = write_results(tmp_path / "fit.h5", res)
+    out = write_report(path, tmp_path / "report", trajectories=False, progress=False)
+    html = (tmp_path / "report" / "index.html").read_text()
+    for png in ("plots/log_joint.png", "plots/keypoint_estimates.png"):
+        assert (tmp_path / "report" / png).is_file() and png in html, (png, out)
