@@ -165,7 +165,7 @@ def test_time_column_from_fps_without_timestamps(tmp_path):
 def test_existing_file_is_refused_then_replaced_with_overwrite(tmp_path):
     path = tmp_path / "r.h5"
     write_results(path, _results(seed=0))
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(FileExistsError, match=r"exists; pass overwrite=True to replace it$"):
         write_results(path, _results(seed=1))
     assert load_results(path).recordings[0].syllables.tolist() == _results(seed=0).recordings[0].syllables.tolist()
     write_results(path, _results(seed=1, names=("only",)), overwrite=True)
