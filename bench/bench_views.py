@@ -46,7 +46,7 @@ K = 25
 
 
 def planted(folder: Path) -> str:
-    from ethogram.io.results import write_results
+    from ethogram.results import write_results
     from ethogram.viz._synthetic import synthetic_results
 
     res = synthetic_results(num_states=K, num_recordings=4, num_frames=9000, seed=0, expected_states=True)
@@ -56,7 +56,7 @@ def planted(folder: Path) -> str:
 
 def openfield(folder: Path) -> str:
     from ethogram.io import read_recordings
-    from ethogram.io.results import write_results
+    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
 
     recs = read_recordings(DATA / "openfield" / "keypoints.csv", fps=30.0)
@@ -83,7 +83,7 @@ def timed_report(folder: Path, workers: int, cores: int) -> float:
 
 def per_kind(folder: Path, repeats: int = 3) -> dict:
     """Seconds per plot kind (serial, median over ``repeats`` passes), and the number of plots of each kind."""
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
     from ethogram.viz import report as rp
     from ethogram.viz._common import frequency_order
     from ethogram.viz.trajectories import syllable_trajectories

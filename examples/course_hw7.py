@@ -128,7 +128,7 @@ def part4_mouse(out: Path | None) -> None:
     table = syllable_summary(results.labels(), fps=results.fps(), centroid={r.name: r.centroid}, num_states=results.num_states)
     print(table[["instances", "frequency", "frame_fraction", "median_duration_s", "mean_speed_px_s"]].round(3).to_string())
     if out is not None:
-        from ethogram.io.results import write_results
+        from ethogram.results import write_results
 
         out.mkdir(parents=True, exist_ok=True)
         write_results(out / "results.h5", results, overwrite=True)

@@ -1,18 +1,37 @@
-"""Shared test fixtures: where the real recordings live, and a marker to skip without them."""
+"""Shared test fixtures: the recordings the tests read, shipped with them or written here.
+
+``DATA`` (tests/fixtures) holds excerpts of the real recordings whose licences allow a copy
+(openfield, jabs, flies; licences and provenance beside them, ``fixtures/PROVENANCE.txt``); its
+``openfield/keypoints.csv`` and ``video.mp4`` link to the copies shipped in the package. The
+moseq2 files may not be copied: ``moseq2_dir`` writes a synthetic project in moseq2's layout
+(tests/_moseq_files.py). The full recordings in ../shared/data are read only by the few tests
+marked ``needs_shared``, which compare with what moseq2 itself computed on its real recording.
+"""
 
 from pathlib import Path
 
 import pytest
 
-#: ../shared/data beside the repository (absent on a fresh machine: tests that need it skip)
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+#: the recordings every test can read (excerpts; see fixtures/PROVENANCE.txt)
+DATA = Path(__file__).resolve().parent / "fixtures"
 
-needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"real recordings not found at {DATA}")
+#: ../shared/data beside the repository (absent on a fresh machine)
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+needs_shared = pytest.mark.skipif(
+    not SHARED.exists(), reason=f"compares with moseq2's real files, not found at {SHARED}"
+)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def data_dir() -> Path:
-    """The shared real-data folder; skips the test when it is absent."""
-    if not DATA.exists():
-        pytest.skip(f"real recordings not found at {DATA}")
+    """The folder of shipped recordings (openfield, jabs, flies)."""
     return DATA
+
+
+@pytest.fixture(scope="session")
+def moseq2_dir(tmp_path_factory) -> Path:
+    """A synthetic moseq2 project in moseq2's layout, written once per session (read only)."""
+    from _moseq_files import write_moseq2_project
+
+    return write_moseq2_project(tmp_path_factory.mktemp("data") / "moseq2")

@@ -211,9 +211,14 @@ def test_inputs_accepted_and_errors():
         syllable_summary(LABELS, 30, centroid=np.zeros((10, 2)))
 
 
-def test_match_states_still_importable_from_behavior():
-    from ethogram.behavior import match_states as old
+def test_match_states_still_importable_from_behavior_with_a_deprecation_warning():
+    with pytest.warns(DeprecationWarning, match="import match_states from ethogram.analysis"):
+        from ethogram.behavior import match_states as old
 
     assert old is match_states
+    with pytest.raises(AttributeError, match="no attribute 'other'"):
+        import ethogram.behavior as behavior
+
+        behavior.other  # noqa: B018
     acc, order = match_states(np.array([0, 0, 1, 1, 2]), np.array([2, 2, 0, 0, 1]))
     assert acc == 1.0 and order.tolist() == [2, 0, 1]

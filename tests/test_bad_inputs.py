@@ -34,7 +34,7 @@ import pytest
 import ethogram as eg
 from ethogram.cli import main as cli_main
 from ethogram.io import read_recordings
-from ethogram.io.results import load_results, write_results
+from ethogram.results import load_results, write_results
 from ethogram.pipeline import apply_model, fit_recordings
 from ethogram.prep import Preparation
 

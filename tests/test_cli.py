@@ -1,6 +1,6 @@
 """The ``ethogram`` command end to end: ``demo`` on the shipped openfield mouse, ``fit`` /
-``apply`` / ``info`` on the real recordings (DeepLabCut, JABS, SLEAP, moseq2; skipped when
-absent), and bad input answered with one line on stderr, exit code 2 and nothing written."""
+``apply`` / ``info`` on the real recordings shipped with the tests (DeepLabCut, JABS, SLEAP) and
+a synthetic project in moseq2's layout, and bad input answered with one line on stderr, exit code 2 and nothing written."""
 
 import csv
 import subprocess
@@ -11,7 +11,7 @@ import pytest
 
 from ethogram.cli import main
 from ethogram.data import openfield_keypoints
-from ethogram.io.results import load_results
+from ethogram.results import load_results
 
 from conftest import DATA
 
@@ -190,11 +190,7 @@ def test_debug_shows_the_traceback(tmp_path):
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
-# --------------------------------------------------------------------------- the shared recordings
-needs = {name: pytest.mark.skipif(not (DATA / name).exists(), reason=f"{DATA / name} absent") for name in ("openfield", "jabs", "flies", "moseq2")}
-
-
-@needs["jabs"]
+# --------------------------------------------------------------------------- the real recordings
 def test_fit_jabs_folder_and_glob(tmp_path, capsys):
     code, out, err = _run(["fit", DATA / "jabs", "-o", tmp_path / "folder", *FAST], capsys)
     assert code == 0, err
@@ -207,19 +203,17 @@ def test_fit_jabs_folder_and_glob(tmp_path, capsys):
     assert load_results(tmp_path / "glob" / "results.h5").names == ["sample_pose_est_v2"]
 
 
-@needs["flies"]
 def test_fit_sleap_flies(tmp_path, capsys):
     code, out, err = _run(["fit", DATA / "flies" / "clip.slp", "--fps", "25", "-o", tmp_path / "flies", *FAST], capsys)
     assert code == 0, err
     res = load_results(tmp_path / "flies" / "results.h5")
-    assert len(res.recordings) == 2 and all(r.num_frames == 1500 for r in res.recordings)
+    assert len(res.recordings) == 2 and all(r.num_frames == 300 for r in res.recordings)
     assert all(r.keypoints.shape[1:] == (13, 2) for r in res.recordings)
     assert len(list((tmp_path / "flies" / "results_csv").iterdir())) == 2
 
 
-@needs["moseq2"]
-def test_fit_moseq2_recording(tmp_path, capsys):
-    code, out, err = _run(["fit", DATA / "moseq2" / "proc" / "results_00.h5", "--pcs", "10", "-o", tmp_path / "m", *FAST], capsys)
+def test_fit_moseq2_recording(tmp_path, capsys, moseq2_dir):
+    code, out, err = _run(["fit", moseq2_dir / "proc" / "results_00.h5", "--pcs", "10", "-o", tmp_path / "m", *FAST], capsys)
     assert code == 0, err
     res = load_results(tmp_path / "m" / "results.h5")
     r = res.recordings[0]
@@ -227,7 +221,6 @@ def test_fit_moseq2_recording(tmp_path, capsys):
     assert r.centroid is not None and np.isfinite(r.centroid[r.mask]).all()
 
 
-@needs["openfield"]
 def test_fit_dlc_with_missing_values_and_nwb(tmp_path, capsys):
     code, _, err = _run(["fit", DATA / "openfield" / "keypoints_missingdata.csv", DATA / "openfield" / "keypoints_ndx_pose.nwb",
                          "--fps", "30", "-o", tmp_path / "o", *FAST], capsys)
@@ -236,13 +229,10 @@ def test_fit_dlc_with_missing_values_and_nwb(tmp_path, capsys):
     assert len(res.recordings) == 2
 
 
-@needs["jabs"]
-def test_apply_to_recordings_the_model_cannot_prepare(tmp_path, capsys):
+def test_apply_to_recordings_the_model_cannot_prepare(tmp_path, capsys, moseq2_dir):
     code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "-o", tmp_path / "m", *FAST], capsys)
     assert code == 0, err
-    for other in (DATA / "jabs" / "sample_pose_est_v2.h5", DATA / "moseq2" / "proc" / "results_00.h5"):
-        if not other.exists():
-            continue
+    for other in (DATA / "jabs" / "sample_pose_est_v2.h5", moseq2_dir / "proc" / "results_00.h5"):
         code, _, err = _run(["apply", tmp_path / "m" / "results.h5", other, "-o", tmp_path / "a"], capsys)
         assert code == 2
         _one_error_line(err)
@@ -267,7 +257,7 @@ def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monk
     import errno
     import hashlib
 
-    import ethogram.io.results as results_module
+    import ethogram.results.hdf5 as results_module
 
     source = tmp_path / "mouse.csv"
     source.write_bytes(openfield_keypoints().read_bytes())
@@ -305,19 +295,18 @@ def test_info_takes_the_output_folder_of_a_fit(tmp_path, capsys):
     assert stdout.startswith(f"ethogram results file {out / 'results.h5'}") and "K = 20 syllables" in stdout
 
 
-@pytest.mark.skipif(not DATA.exists(), reason="needs ../shared/data")
 def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, capsys):
     code, stdout, err = _run(["fit", DATA / "jabs", "-o", tmp_path / "j", "--quiet", "--iters", "2"], capsys)
     assert code == 0, err
     note = next(line for line in stdout.splitlines() if "fewer than half their frames usable" in line)
-    assert "sample_pose_est_v3/id2 (0 of 1800)" in note and "sample_pose_est_v2 " not in note
+    assert "sample_pose_est_v3/id2 (0 of 600)" in note and "sample_pose_est_v2 " not in note
 
 
 def test_a_read_only_output_folder_is_one_clear_line(tmp_path, capsys, monkeypatch):
     """EROFS when the results are written (root ignores chmod, so the file system's answer is simulated)."""
     import errno
 
-    import ethogram.io.results as results_module
+    import ethogram.results.hdf5 as results_module
 
     def read_only(*args, **kwargs):
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out"))

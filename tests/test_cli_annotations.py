@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from ethogram.cli import main
-from ethogram.io.results import write_results
+from ethogram.results import write_results
 from ethogram.viz._synthetic import synthetic_results
 
 
@@ -69,7 +69,7 @@ def test_no_units_column_says_so_and_what_is_accepted(fit_dir, tmp_path, capsys)
     msg = _error(["compare", fit_dir, "--labels", ann], capsys)
     assert msg == (f"{ann} has no units column, so start/stop could be seconds or frames; add a units column with "
                    "'seconds' (or s, sec, second) or 'frames' (or frame, f) on every row, or give units for all rows "
-                   "(--units seconds or --units frames on the command line, units= in Python)")
+                   "(--units seconds or --units frames)")
     assert not (fit_dir / "compare").exists()
 
 
@@ -79,7 +79,7 @@ def test_an_empty_or_unknown_unit_names_its_line(fit_dir, tmp_path, capsys):
     msg = _error(["compare", fit_dir, "--labels", ann], capsys)
     assert msg == (f"{ann}: the units column is empty in row 2 (line 3) (1 more row(s) with an empty or unknown unit); "
                    "accepted values are 'seconds' (or s, sec, second) or 'frames' (or frame, f) (or give units for the "
-                   "rows left empty: --units on the command line, units= in Python)")
+                   "rows left empty: --units)")
     ann = _csv(tmp_path / "ann2.csv", recording=["mouse1"], start=[0], stop=[1], behavior=["groom"], units=["minutes"])
     msg = _error(["compare", fit_dir, "--labels", ann], capsys)
     assert msg == (f"{ann}: the units column is 'minutes' in row 1 (line 2); accepted values are 'seconds' "

@@ -48,7 +48,7 @@ def test_within_one_percent_there_is_no_warning(model, tmp_path, capsys):
 
 
 def test_training_fps_from_attributes_or_timestamps(tmp_path):
-    from ethogram.io.results import load_results, model_frame_rate, write_results
+    from ethogram.results import load_results, model_frame_rate, write_results
     from ethogram.viz._synthetic import synthetic_results
 
     res = synthetic_results(num_states=2, num_recordings=3, num_frames=60, fps=25.0, expected_states=False)

@@ -12,7 +12,7 @@ import csv
 import numpy as np
 
 from ethogram.cli import main
-from ethogram.io.results import write_results
+from ethogram.results import write_results
 from ethogram.viz._synthetic import synthetic_results
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ethogram.data import openfield_keypoints
-from ethogram.io.results import load_results
+from ethogram.results import load_results
 
 
 def test_fit_reports_restarts_and_an_idle_reseed(tmp_path, capsys):

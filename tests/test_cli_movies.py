@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from ethogram.cli import main
-from ethogram.io.results import write_results
+from ethogram.results import write_results
 from ethogram.viz._synthetic import synthetic_results
 
 RULE = ("at least 3 frames long, with 1 s (30 frames) of recording before its onset and 2 s (60 frames) after its end")
@@ -83,7 +83,7 @@ def test_one_syllable_without_movie_says_why_and_writes_nothing(fit_dir, capsys)
 
 
 def test_several_syllables_without_movie(fit_dir, capsys):
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     res = load_results(fit_dir / "results.h5")
     z = res.recordings[0].syllables

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from ethogram.cli import main
-from ethogram.io.results import write_results
+from ethogram.results import write_results
 from ethogram.viz._synthetic import synthetic_results
 
 
@@ -210,7 +210,7 @@ def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, capsys):
 
 
 def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, monkeypatch):
-    import ethogram.viz.movies as movies_module
+    import ethogram.viz.movie_render as movies_module
 
     assert _run(_movies(fit_dir, "--syllables", "0,1"), capsys)[0] == 0
     movies = fit_dir / "movies"
@@ -231,7 +231,7 @@ def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, mo
 
 
 def test_a_failing_movie_run_into_new_folders_creates_none(fit_dir, tmp_path, capsys, monkeypatch):
-    import ethogram.viz.movies as movies_module
+    import ethogram.viz.movie_render as movies_module
 
     monkeypatch.setattr(movies_module, "grid_movie", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("render failed")))
     code, _, _ = _run(_movies(fit_dir, "--syllables", "0", "--out", tmp_path / "x" / "y"), capsys)
@@ -250,7 +250,7 @@ def test_apply_takes_quiet_like_fit_and_the_fit_folder_as_model(tmp_path, capsys
                            "--quiet"], capsys)
     assert code == 0 and err == ""
     assert f"results: {tmp_path / 'ap' / 'results.h5'}" in out
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     fitted, applied = load_results(tmp_path / "fit" / "results.h5"), load_results(tmp_path / "ap" / "results.h5")
     np.testing.assert_array_equal(applied.recordings[0].syllables, fitted.recordings[0].syllables)
@@ -279,7 +279,7 @@ def test_a_second_demo_with_overwrite_remakes_movies_and_report(tmp_path, capsys
 
 # --------------------------------------------------------------------------- compare and stats
 def _labels_csv(fit_dir, path):
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     rec = load_results(fit_dir / "results.h5").recordings[0]
     pd.DataFrame({"recording": rec.name, "frame": np.arange(rec.num_frames), "label": rec.syllables}).to_csv(path, index=False)

@@ -133,7 +133,7 @@ def test_a_read_only_folder_is_found_before_the_fit(features, tmp_path, capsys):
 # --------------------------------------------------------------------------- stats
 @pytest.fixture(scope="module")
 def four_animals(tmp_path_factory):
-    from ethogram.io.results import write_results
+    from ethogram.results import write_results
     from ethogram.viz._synthetic import synthetic_results
 
     tmp = tmp_path_factory.mktemp("groups")
@@ -234,7 +234,7 @@ def test_ctrl_c_names_the_checkpoint_and_resume(features, tmp_path, capsys, monk
     assert code == 0, err
     # the resumed fit is the uninterrupted one
     code, _, err = _run(_fit(features, tmp_path / "whole", "--checkpoint-every", "1"), capsys)
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     a, b = load_results(out / "results.h5"), load_results(tmp_path / "whole" / "results.h5")
     np.testing.assert_array_equal(a.recordings[0].syllables, b.recordings[0].syllables)

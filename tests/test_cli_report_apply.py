@@ -29,7 +29,7 @@ def applied(tmp_path_factory):
 
 
 def test_fit_summary_of_applied_results(applied):
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
     from ethogram.viz._report_data import fit_summary
 
     fit = load_results(applied / "fit" / "results.h5")
@@ -50,7 +50,7 @@ def test_fit_summary_of_applied_results(applied):
 
 
 def test_report_of_applied_results(applied, capsys):
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
     from ethogram.viz.report import plot_jobs
 
     assert main(["report", str(applied / "ap"), "--quiet", "--no-trajectories"]) == 0

@@ -21,7 +21,7 @@ def fit(tmp_path_factory):
 
 
 def _labels(fit):
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     r = load_results(fit / "results.h5").recordings[0]
     return r.name, r.syllables
@@ -70,7 +70,8 @@ def test_known_disagreement_and_results_file_reference(fit, tmp_path, capsys):
 
 
 def test_moseq_nwb_labels_clean_as_reference(tmp_path):
-    from ethogram.analysis.labels_compare import compare_labels, pair_labels, read_labels
+    from ethogram.analysis.labels_compare import compare_labels, pair_labels
+    from ethogram.results import read_labels
     from ethogram.io.moseq import write_moseq_nwb
 
     rng = np.random.default_rng(0)

@@ -88,7 +88,7 @@ def fit(tmp_path_factory):
         )
         == 0
     )
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     ours = load_results(tmp / "out" / "results.h5").labels()
     perm = np.array([2, 0, 3, 1, 4])

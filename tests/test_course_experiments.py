@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from ethogram import AutoregressiveHMM, CategoricalHMM, GaussianHMM, stationary_distribution
-from ethogram.behavior import match_states
+from ethogram.analysis import match_states
 from ethogram.models.examples import course_gaussian_hmm, course_spiral_arhmm
 
 # The worksheet's chain: states (happy, sad); observations (sing, walk, TV).

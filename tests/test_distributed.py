@@ -8,7 +8,8 @@
 - recordings left on disk (OnDiskSequences) are read by the workers: same bits again;
 - ``ethogram fit --scheduler ADDRESS`` writes the same model as ``ethogram fit``;
 - a worker restarted mid-fit loses its sequences: they are sent again, same statistics;
-- the executor keeps input order for plain (non-tuple) jobs and names its errors.
+- the executor keeps input order for plain (non-tuple) jobs and names its errors;
+- the Gibbs loop's local steps on the cluster give the serial run's bits.
 """
 
 import numpy as np
@@ -169,3 +170,17 @@ def test_a_lost_worker_is_survived(client):
     assert after.marginal_ll == before.marginal_ll
     for k in before.observations:
         np.testing.assert_array_equal(after.observations[k], before.observations[k])
+
+
+def test_gibbs_fit_on_the_cluster_is_bit_identical(client):
+    """The Gibbs loop's local steps on the cluster: the serial run's bits."""
+    from _arhmm_data import sequences, small_model
+    from test_gibbs_loop import SETTINGS, assert_same_run
+
+    from ethogram.fitting.executors import SerialExecutor
+
+    datas, masks, _ = sequences()
+    ref = small_model().fit(datas, masks, SETTINGS, seed=5, executor=SerialExecutor(), progress=False)
+    with DaskExecutor(client) as ex:
+        got = small_model().fit(datas, masks, SETTINGS, seed=5, executor=ex, progress=False)
+    assert_same_run(ref.run, got.run)

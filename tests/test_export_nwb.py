@@ -63,7 +63,7 @@ def fitted(tmp_path_factory):
 def test_export_writes_syllables_into_copies_of_the_nwb_files(fitted, capsys):
     from pynwb import NWBHDF5IO
 
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     code, out, err = _run(["export", fitted / "out", "--nwb"], capsys)
     assert code == 0, err
@@ -105,8 +105,8 @@ def test_info_and_compare_read_the_exported_syllables_back(fitted, capsys):
     assert code == 0
     assert "syllables (processing/ethogram): behavioral syllables from ethogram" in out
     assert "  syllable: 300 frames, 300 labelled" in out
-    from ethogram.analysis.labels_compare import read_labels
-    from ethogram.io.results import load_results
+    from ethogram.results import read_labels
+    from ethogram.results import load_results
 
     res = load_results(fitted / "out" / "results.h5")
     back = read_labels(fitted / "out" / "nwb" / "pair.nwb")
@@ -130,7 +130,7 @@ def test_a_second_export_is_refused_without_overwrite(fitted, capsys):
 
 
 def test_recordings_from_other_formats_are_named_and_left_out(fitted, tmp_path, capsys):
-    from ethogram.io.results import load_results, write_results
+    from ethogram.results import load_results, write_results
 
     res = load_results(fitted / "out" / "results.h5")
     res.recordings[0].format, res.recordings[0].source = "dlc", str(fitted / "male.csv")

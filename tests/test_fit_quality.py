@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 
 from ethogram.analysis.diagnostics import (
-    COMMAND_LINE_OPTIONS,
     FitQualityWarning,
     fit_quality_warnings,
     flicker_pairs,
@@ -20,6 +19,7 @@ from ethogram.analysis.diagnostics import (
     results_quality_warnings,
 )
 from ethogram.cli import main
+from ethogram.cli._errors import OPTIONS as COMMAND_LINE_OPTIONS
 from ethogram.io import Recording
 from ethogram.pipeline import FitQualityWarning as exported
 from ethogram.pipeline import apply_model, fit_recordings

@@ -114,7 +114,7 @@ def test_select_and_the_kappa_search_use_the_same_rule():
 # --------------------------------------------------------------------------- a model's rate
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    from ethogram.io.results import write_results
+    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
 
     tmp = tmp_path_factory.mktemp("model")
@@ -164,9 +164,9 @@ def test_cli_apply_without_fps_takes_the_models_rate_in_one_line(model, tmp_path
     assert code == 0, cap.err
     assert cap.err.splitlines() == [
         "ethogram: warning: recording 'new' has no frame rate; labelled at the model's "
-        f"30 fps ({model}); give fps (--fps) if the recording runs at another rate"
+        f"30 fps ({model}); give --fps if the recording runs at another rate"
     ]
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     assert load_results(tmp_path / "ap" / "results.h5").recordings[0].fps == 30.0
 

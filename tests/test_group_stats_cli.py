@@ -23,7 +23,7 @@ def _labels(rng, probs, n_instances=300):
 def cohort(tmp_path_factory):
     """A results file of 16 recordings: group 'treated' uses syllable 0 more and syllable 3 less."""
     from ethogram.cli import main
-    from ethogram.io.results import RecordingResult, Results, load_results, write_results
+    from ethogram.results import RecordingResult, Results, load_results, write_results
 
     base = tmp_path_factory.mktemp("base")
     assert main(["fit", str(DATA / "openfield" / "keypoints.csv"), "--fps", "30", "-o", str(base), "--states", "5",

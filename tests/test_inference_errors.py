@@ -201,18 +201,16 @@ def test_bad_batch_masks(fn, mask, match):
 
 
 @pytest.mark.parametrize("num_threads", [1, 2])
-@pytest.mark.parametrize(
-    "fn", [eg.forward_backward, eg.viterbi, eg.sample_posterior], ids=["forward_backward", "viterbi", "sample_posterior"]
-)
+@all_fns
 def test_batch_errors_name_the_sequence(fn, num_threads):
     bad = np.zeros((5, 2))
     bad[2, 1] = np.nan
     with pytest.raises(ValueError, match=r"log_likes\[1\] contains NaN \(first at frame 2\)"):
-        fn(PI, A, [np.zeros((3, 2)), bad, np.zeros((4, 2))], num_threads=num_threads)
+        fn(ll=[np.zeros((3, 2)), bad, np.zeros((4, 2))], num_threads=num_threads)
     dead = np.zeros((5, 2))
     dead[4] = -np.inf
     with pytest.raises(ValueError, match=r"log_likes\[2\] is -inf for every state at frame 4"):
-        fn(PI, A, [np.zeros((3, 2)), np.zeros((4, 2)), dead], num_threads=num_threads)
+        fn(ll=[np.zeros((3, 2)), np.zeros((4, 2)), dead], num_threads=num_threads)
 
 
 @pytest.mark.parametrize("num_threads", [1, 2])
@@ -285,3 +283,9 @@ def test_non_numeric_input_is_a_type_error(fn, where, value, match):
 def test_non_numeric_initial_probs_is_a_type_error(fn, value, match):
     with pytest.raises(TypeError, match=match):
         fn(pi=value)
+
+
+@all_fns
+def test_non_numeric_sequence_in_a_batch_is_named(fn):
+    with pytest.raises(TypeError, match=r"log_likes\[1\] must be a numeric array"):
+        fn(ll=[LL, np.array([["a", "b"]])])

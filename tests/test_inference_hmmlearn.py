@@ -3,8 +3,9 @@
 The reference is hmmlearn's compiled C++ module ``hmmlearn._hmmc``, called directly with the
 parameters and the per-frame likelihoods of each problem: ``forward_scaling``,
 ``backward_scaling`` and ``compute_scaling_xi_sum`` (the scaling implementation that
-hmmlearn's ``fit`` uses), ``forward_log`` (its independent log-space implementation, a second
-reference for the marginal log-likelihood) and ``viterbi``. Calling the kernels directly
+hmmlearn's ``fit`` uses), ``forward_log``, ``backward_log`` and ``compute_log_xi_sum`` (its
+independent log-space implementation, a second reference for the marginal log-likelihood, the
+posteriors and the expected transitions) and ``viterbi``. Calling the kernels directly
 rather than a model with ``_compute_log_likelihood`` overridden removes every layer between
 the two implementations (no parameter validation, no hidden normalisation, no
 ``lengths`` splitting), so any disagreement is in the message passing itself. Problems are
@@ -17,6 +18,7 @@ Viterbi paths must be identical and their scores agree to 1e-9 relative.
 
 import numpy as np
 import pytest
+from scipy.special import logsumexp
 
 import ethogram as eg
 
@@ -53,7 +55,9 @@ def problem(request):
     post = fwd * bwd
     post /= post.sum(axis=1, keepdims=True)
     xi_sum = hmmc.compute_scaling_xi_sum(fwd, A, bwd, frameprob)
-    log_prob_log, _ = hmmc.forward_log(pi, A, ll)
+    log_prob_log, fwd_log = hmmc.forward_log(pi, A, ll)
+    bwd_log = hmmc.backward_log(pi, A, ll)
+    log_gamma = fwd_log + bwd_log
     vit_score, vit_path = hmmc.viterbi(pi, A, ll)
     ref = dict(
         log_prob=log_prob,
@@ -62,6 +66,8 @@ def problem(request):
         bwd=bwd / bwd.sum(axis=1, keepdims=True),
         posteriors=post,
         xi_sum=xi_sum,
+        posteriors_log=np.exp(log_gamma - logsumexp(log_gamma, axis=1, keepdims=True)),
+        xi_sum_log=np.exp(hmmc.compute_log_xi_sum(fwd_log, A, bwd_log, ll)),
         vit_score=vit_score,
         vit_path=vit_path,
     )
@@ -101,12 +107,16 @@ def test_posteriors(problem):
     pi, A, ll, ref = problem
     post = eg.forward_backward(pi, A, ll)
     np.testing.assert_allclose(post.expected_states, ref["posteriors"], rtol=RTOL, atol=0)
+    # and hmmlearn's log-space implementation, a second reference (its own round-off in log
+    # space leaves ~1e-12 absolute on probabilities near zero)
+    np.testing.assert_allclose(post.expected_states, ref["posteriors_log"], rtol=RTOL, atol=1e-12)
 
 
 def test_expected_transitions(problem):
     pi, A, ll, ref = problem
     post = eg.forward_backward(pi, A, ll)
     np.testing.assert_allclose(post.expected_transitions, ref["xi_sum"], rtol=RTOL, atol=0)
+    np.testing.assert_allclose(post.expected_transitions, ref["xi_sum_log"], rtol=1e-8, atol=1e-9)
     # structural zeros stay exactly zero
     assert np.all(post.expected_transitions[A == 0] == 0.0)
 

@@ -11,7 +11,8 @@ is compared with an independent reference: forward-backward written in log space
 ``scipy.special.logsumexp`` (exact with -inf and any offset), or, for T = 10^6, an HMM whose
 transition rows all equal the initial distribution so that the frames are independent and
 the answers have a closed form. Inputs must not be modified, and array-likes of other
-dtypes and memory layouts give the same results as float64 C-contiguous arrays.
+dtypes and memory layouts (and CPU torch tensors, when torch is installed) give the same
+float64 results as float64 C-contiguous arrays.
 """
 
 import numpy as np
@@ -455,8 +456,19 @@ def test_array_likes_dtypes_and_layouts_give_the_same_results():
         exp = all_outputs(*as64)
         for name in exp:
             np.testing.assert_array_equal(out[name], exp[name], err_msg=name)
+        # float32 (or integer) inputs still give float64 answers
+        for name in ("alphas", "betas", "predictive", "expected_states", "expected_transitions"):
+            assert out[name].dtype == np.float64, name
     # a strided (non-contiguous) view gives the same as its contiguous copy
     wide = np.repeat(ll, 2, axis=1)
     view = wide[:, ::2]
     assert not view.flags.c_contiguous
     np.testing.assert_array_equal(all_outputs(pi, A, view)["expected_states"], ref["expected_states"])
+
+
+def test_cpu_torch_tensors_are_accepted():
+    torch = pytest.importorskip("torch")
+    pi, A, ll = make_problem(300, 4, 0)
+    ref = eg.forward_backward(pi, A, ll)
+    post = eg.forward_backward(torch.tensor(pi), torch.tensor(A), torch.tensor(ll))
+    np.testing.assert_array_equal(post.expected_states, ref.expected_states)

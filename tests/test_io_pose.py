@@ -8,8 +8,6 @@ to identities) and v4/v5 files written here with known identities.
 import csv
 import json
 import shutil
-from pathlib import Path
-
 import h5py
 import numpy as np
 import pytest
@@ -17,8 +15,7 @@ import pytest
 from ethogram.io import read_recordings
 from ethogram.io.pose import JABS_BODYPARTS
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-pytestmark = pytest.mark.skipif(not DATA.exists(), reason=f"real recordings not found at {DATA}")
+from conftest import DATA
 
 OPENFIELD = DATA / "openfield"
 FLIES = DATA / "flies" / "clip.slp"
@@ -156,10 +153,10 @@ def test_sleap_slp_two_flies_match_the_raw_tables():
     assert [r.name for r in recs] == ["clip/female", "clip/male"]
     for r in recs:
         assert r.format == "sleap" and r.fps == 25.0 and r.bodyparts == tuple(names)
-        assert r.data.shape == (T, 13, 2) == (1500, 13, 2)
+        assert r.data.shape == (T, 13, 2) == (300, 13, 2)
         np.testing.assert_array_equal(r.data, raw[r.name.split("/")[1]])
-        assert np.isnan(r.data).any()  # some nodes are missing in this clip
         assert r.video_path == str((DATA / "flies" / "clip.mp4").resolve())
+    assert any(np.isnan(r.data).any() for r in recs)  # some nodes are missing in this clip
     # spot values from the first instance (frame 0, track male): the first row of `points`
     male = recs[1]
     assert tuple(male.data[0, 0]) == (335.25, 444.75)
@@ -188,7 +185,7 @@ def test_nwb_pose_matches_h5py_and_frame_number_timestamps_are_not_seconds():
         raw = {k[len("ind1_"):]: (f[f"{grp}/{k}/data"][()], f[f"{grp}/{k}/confidence"][()])
                for k in f[grp] if k.startswith("ind1_")}
         ts = f[f"{grp}/ind1_snout/timestamps"][()]
-    np.testing.assert_array_equal(ts, np.arange(2330))  # this file stores frame numbers
+    np.testing.assert_array_equal(ts, np.arange(600))  # this file stores frame numbers
     (rec,) = read_recordings(path)
     assert rec.format == "nwb-pose" and rec.name == "keypoints_ndx_pose"
     assert sorted(rec.bodyparts) == sorted(raw) == ["leftear", "rightear", "snout", "tailbase"]
@@ -207,7 +204,7 @@ def test_nwb_pose_with_real_timestamps_takes_fps_from_them(tmp_path):
     with h5py.File(path, "r+") as f:
         for k in f[grp]:
             if k.startswith("ind1_"):
-                f[f"{grp}/{k}/timestamps"][...] = 12.5 + np.arange(2330) / 29.97
+                f[f"{grp}/{k}/timestamps"][...] = 12.5 + np.arange(600) / 29.97
         t = f[f"{grp}/ind1_snout/timestamps"][()]
     (rec,) = read_recordings(path)
     assert rec.fps == pytest.approx(29.97, rel=1e-9)
@@ -321,7 +318,7 @@ def test_nwb_pose_written_by_movement_with_a_frame_rate(tmp_path):
         io.write(nwb)
     (rec,) = read_recordings(tmp_path / "from_dlc.nwb")
     assert rec.fps == pytest.approx(30.0, rel=1e-12)
-    np.testing.assert_allclose(rec.timestamps, np.arange(2330) / 30.0, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(rec.timestamps, np.arange(len(raw)) / 30.0, rtol=0, atol=1e-12)
     assert sorted(rec.bodyparts) == sorted(names)
     for j, b in enumerate(rec.bodyparts):
         k = names.index(b)

@@ -2,7 +2,6 @@
 format guessing and the describe() summary."""
 
 import shutil
-from pathlib import Path
 
 import h5py
 import numpy as np
@@ -10,8 +9,8 @@ import pytest
 
 from ethogram.io import FORMATS, describe, guess_format, read_recordings
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-needs_data = pytest.mark.skipif(not DATA.exists(), reason=f"real recordings not found at {DATA}")
+from conftest import DATA
+
 OPENFIELD = DATA / "openfield"
 
 
@@ -19,7 +18,6 @@ def test_formats_are_the_documented_names():
     assert FORMATS == ("dlc", "sleap", "nwb-pose", "jabs", "moseq-nwb", "moseq2", "npy", "csv")
 
 
-@needs_data
 @pytest.mark.parametrize(
     "rel, fmt",
     [
@@ -28,18 +26,20 @@ def test_formats_are_the_documented_names():
         ("flies/clip.slp", "sleap"),
         ("jabs/sample_pose_est_v2.h5", "jabs"),
         ("jabs/sample_pose_est_v3.h5", "jabs"),
-        ("moseq2/test_scores.h5", "moseq2"),
-        ("moseq2/proc/results_00.h5", "moseq2"),
     ],
 )
 def test_guess_format_on_the_real_files(rel, fmt):
     assert guess_format(DATA / rel) == fmt
 
 
-@needs_data
-def test_unguessable_files_name_the_file_and_the_choices(tmp_path):
+def test_guess_format_on_moseq2s_layout(moseq2_dir):
+    assert guess_format(moseq2_dir / "test_scores.h5") == "moseq2"
+    assert guess_format(moseq2_dir / "proc" / "results_00.h5") == "moseq2"
+
+
+def test_unguessable_files_name_the_file_and_the_choices(tmp_path, moseq2_dir):
     with pytest.raises(ValueError) as e:
-        read_recordings(DATA / "moseq2" / "testh5.h5")  # a PCA model, not a recording
+        read_recordings(moseq2_dir / "testh5.h5")  # a PCA model, not a recording
     assert "testh5.h5" in str(e.value) and "--format" in str(e.value) and "moseq-nwb" in str(e.value)
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(ValueError, match="notes.txt.*--format"):
@@ -61,7 +61,6 @@ def test_missing_paths_raise_file_not_found(tmp_path):
         read_recordings([])
 
 
-@needs_data
 def test_folder_glob_and_list_give_the_same_sorted_recordings():
     from ethogram.io.readers import SkippedFilesWarning
 
@@ -88,7 +87,6 @@ def test_folder_glob_and_list_give_the_same_sorted_recordings():
     assert [r.source for r in mixed] == sorted(r.source for r in mixed)
 
 
-@needs_data
 def test_same_stem_in_two_folders_gets_the_folder_prefixed(tmp_path):
     for sub in ("mouse_a", "mouse_b"):
         (tmp_path / sub).mkdir()
@@ -99,8 +97,7 @@ def test_same_stem_in_two_folders_gets_the_folder_prefixed(tmp_path):
     assert len({r.name for r in recs}) == 3
 
 
-@needs_data
-def test_bodyparts_keeps_only_the_named_points_in_that_order():
+def test_bodyparts_keeps_only_the_named_points_in_that_order(moseq2_dir):
     (full,) = read_recordings(OPENFIELD / "keypoints.csv")
     (sub,) = read_recordings(OPENFIELD / "keypoints.csv", bodyparts=["tailbase", "snout"])
     assert sub.bodyparts == ("tailbase", "snout")
@@ -113,7 +110,7 @@ def test_bodyparts_keeps_only_the_named_points_in_that_order():
     msg = str(e.value)
     assert "tail_base" in msg and all(b in msg for b in ("snout", "leftear", "rightear", "tailbase"))
     with pytest.raises(ValueError, match="features"):
-        read_recordings(DATA / "moseq2" / "test_scores.h5", bodyparts=["snout"])
+        read_recordings(moseq2_dir / "test_scores.h5", bodyparts=["snout"])
 
 
 def test_npy_npz_and_csv_arrays(tmp_path):
@@ -166,19 +163,18 @@ def test_format_argument_overrides_the_guess(tmp_path):
         read_recordings(tmp_path / "odd.h5", format="jabs")
 
 
-@needs_data
-def test_describe_summarises_a_recording():
+def test_describe_summarises_a_recording(moseq2_dir):
     (rec,) = read_recordings(OPENFIELD / "keypoints_missingdata.csv", fps=30)
     text = describe(rec)
     lines = text.splitlines()
     assert lines[0].startswith("keypoints_missingdata") and "dlc" in lines[0]
-    assert "2330 frames x 4 body parts x 2 coordinates" in text
-    assert "fps: 30, duration 77.67 s" in text
+    assert "600 frames x 4 body parts x 2 coordinates" in text  # the excerpt's first 600
+    assert "fps: 30, duration 20.00 s" in text
     assert "snout, leftear, rightear, tailbase" in text
     frac = np.isnan(rec.data).any(axis=2).mean()
     assert f"missing: {frac:.1%} of points" in text
     assert "confidence" in text
-    moseq = [r for r in read_recordings(DATA / "moseq2" / "test_scores.h5")][0]
+    moseq = [r for r in read_recordings(moseq2_dir / "test_scores.h5")][0]
     text = describe(moseq)
     assert "908 frames x 50 dimensions" in text and "8 frames with NaN" in text
     assert "frames (908, 80, 80)" in text and "centroid" in text and "heading" in text

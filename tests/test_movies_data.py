@@ -59,7 +59,7 @@ def test_grid_movies_from_the_openfield_video(openfield_fit, capsys):
     inst = pd.read_csv(openfield_fit / "movies" / "instances.csv")
     assert (inst.groupby("syllable").size() <= 24).all()
     # the instances are real instances of the syllable, whole, with room for the window
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     lab = load_results(openfield_fit / "results.h5").recordings[0].syllables
     for r in inst.itertuples():
@@ -184,7 +184,7 @@ def test_crowd_movies_from_a_moseq_nwb(tmp_path):
 
 def test_grid_tiles_are_centred_on_the_mouse(openfield_fit):
     """In the real video the mouse is dark on a light floor: at onset every tile's centre is dark."""
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
     from ethogram.viz._instances import sample_instances, syllable_instances
     from ethogram.viz._video import VideoReader
     from ethogram.viz.movies import grid_movie

@@ -191,7 +191,7 @@ def test_a_file_that_is_not_a_video_is_one_clear_line(tmp_path):
 def three_mice(tmp_path):
     """A fit of three planted mice; videos (blank, the right length) for two of them, named as
     DeepLabCut names its files."""
-    from ethogram.io.results import write_results
+    from ethogram.results import write_results
     from ethogram.viz._synthetic import synthetic_results
 
     res = synthetic_results(
@@ -440,7 +440,7 @@ def test_notes_csv_given_as_the_video_of_one_recording(openfield_fit, tmp_path, 
 def test_openfield_tiles_hold_the_whole_mouse_at_onset(openfield_fit):
     """The openfield mouse's centroid (snout, ears, tail base) sits near its head; the tail base
     stays in its tile."""
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
     from ethogram.viz._instances import sample_instances, syllable_instances
 
     r = load_results(openfield_fit / "results.h5").recordings[0]

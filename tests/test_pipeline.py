@@ -8,7 +8,7 @@ import pytest
 from ethogram.analysis import syllable_usage
 from ethogram.data import openfield_keypoints
 from ethogram.io import Recording, read_recordings
-from ethogram.io.results import load_model, load_results, write_results
+from ethogram.results import load_model, load_results, write_results
 from ethogram.pipeline import apply_model, fit_recordings
 from ethogram.prep import Preparation
 
@@ -51,9 +51,19 @@ def test_labels_are_numbered_by_frequency_in_model_and_labels(fitted):
     preds = res.model.predict([r.inputs for r in res.recordings], masks=[r.mask for r in res.recordings])
     for r, p in zip(res.recordings, preds):
         np.testing.assert_array_equal(np.where(r.mask, p, -1), r.syllables)
-    # usage table agrees with the labels
+    # usage table agrees with the labels: instances, frames and both fractions, per recording
     usage = syllable_usage(labels, K)
-    assert usage is not None
+    assert len(usage) == K * len(labels)
+    for name, z in labels.items():
+        rows = usage[usage["recording"] == name].sort_values("syllable")
+        assert rows["syllable"].tolist() == list(range(K))
+        starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
+        runs_here = np.array([np.sum(z[starts] == k) for k in range(K)])
+        frames_here = np.array([np.sum(z == k) for k in range(K)])
+        np.testing.assert_array_equal(rows["instances"], runs_here)
+        np.testing.assert_array_equal(rows["frames"], frames_here)
+        np.testing.assert_allclose(rows["usage"], runs_here / runs_here.sum())
+        np.testing.assert_allclose(rows["frame_usage"], frames_here / np.sum(z >= 0))
 
 
 def test_masked_frames_are_minus_one_and_shapes(fitted):

@@ -251,11 +251,11 @@ def test_robust_autoregressive_diag_noise_on_collinear_dimensions():
     p = dict(seed=182186, num_states=1, data_dim=2, num_lags=2, lengths=[46, 28], kind="collinear", nan_frames=0.0, nan_recording=False)
     datas = _make_data(p, "robust_autoregressive", num_classes=4)
     np.testing.assert_allclose(datas[0][:, 1], 2 * datas[0][:, 0])
+    for noise in ("full", "tied"):
+        singular = _model("robust_autoregressive", dict(noise=noise), p, prior=None)
+        with pytest.raises(ValueError, match="prior"):
+            singular.fit(datas, num_iters=30, seed=186, progress=False)
     model = _model("robust_autoregressive", dict(noise="diag"), p, prior=None)
-    try:
-        result = model.fit(datas, num_iters=30, seed=186, progress=False)
-    except ValueError as exc:
-        assert "prior" in str(exc)
-        return
+    result = model.fit(datas, num_iters=30, seed=186, progress=False)
     assert np.all(np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1])))
     _assert_finite_model(model, datas, "robust AR diag, collinear")

@@ -89,7 +89,7 @@ def brute_instances(labels, K):
 
 @pytest.fixture(scope="module")
 def fit_dir(tmp_path_factory):
-    from ethogram.io.results import write_results
+    from ethogram.results import write_results
 
     out = tmp_path_factory.mktemp("fit")
     res = synthetic_results(num_states=7, num_recordings=2, num_frames=900, mask_every=5, seed=4)
@@ -127,7 +127,7 @@ def test_report_tables_are_the_files_beside_the_results(fit_dir, tmp_path):
     import pandas as pd
 
     from ethogram.cli._common import syllable_tables
-    from ethogram.io.results import load_results, write_results
+    from ethogram.results import load_results, write_results
 
     src, _ = fit_dir
     out = tmp_path / "fit"
@@ -306,7 +306,7 @@ def test_cli_report_writes_index_and_fails_cleanly(fit_dir, tmp_path, capsys):
 @needs_data
 def test_report_of_a_real_openfield_fit(tmp_path):
     from ethogram.io import read_recordings
-    from ethogram.io.results import write_results
+    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
 
     recs = read_recordings(DATA / "openfield" / "keypoints.csv", fps=30.0)
@@ -347,7 +347,7 @@ def _card(html: str, k: int) -> str:
 def movie_fit(tmp_path):
     """One planted recording: syllable 1 has instances to show, syllable 2 only runs of 1-2 frames,
     syllable 3 never occurs; skeleton movies asked for syllables 1 and 2."""
-    from ethogram.io.results import write_results
+    from ethogram.results import write_results
 
     out = tmp_path / "fit"
     res = synthetic_results(num_states=4, num_recordings=1, num_frames=600, expected_states=False,

@@ -361,7 +361,7 @@ def test_random_problems_stay_finite_and_decrease_only_at_reseeds(kind, K, seed)
 # --------------------------------------------------------------------------- the command line
 def test_cli_flag_end_to_end(tmp_path, capsys):
     from ethogram.cli import main
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     rec = tmp_path / "rec.npy"
     np.save(rec, _ar_data(lengths=(1500,))[0])  # three regimes, six syllables: one dies at iteration 1

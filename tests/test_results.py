@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from ethogram import HMM
-from ethogram.io.results import (
+from ethogram.results import (
     FORMAT_VERSION,
     RecordingResult,
     Results,
@@ -297,3 +297,20 @@ def test_repr_is_a_summary_not_the_arrays(tmp_path):
     rec = res.recordings[0]
     assert repr(rec) == (f"RecordingResult({rec.name!r}: {rec.num_frames} frames, {int((rec.syllables >= 0).sum())} labelled, "
                          + ("fps unknown" if rec.fps is None else f"{rec.fps:g} fps") + ")")
+
+
+def test_the_old_home_ethogram_io_results_still_imports_with_a_deprecation_warning():
+    """The README's former ``from ethogram.io.results import ...`` finds the same objects and says
+    where they live now; a name the module never had is still an AttributeError."""
+    import ethogram.io.results as old
+    import ethogram.results as new
+
+    for name in ("write_results", "load_results", "load_model", "Results", "RecordingResult",
+                 "FORMAT_VERSION", "csv_folder", "model_frame_rate", "library_versions"):
+        with pytest.warns(DeprecationWarning, match=f"import {name} from ethogram.results"):
+            assert getattr(old, name) is getattr(new, name)
+    with pytest.warns(DeprecationWarning):
+        from ethogram.io.results import load_results as loader
+    assert loader is load_results
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        old.nothing  # noqa: B018

@@ -48,7 +48,7 @@ def test_select_bad_states(tmp_path, capsys):
 def test_fit_with_target_duration_reproduces_the_search(tmp_path, capsys):
     """``ethogram fit --target-duration``: kappa is searched first, the pipeline's fit at that
     kappa is the search's chosen fit (same seed, same tolerance), and the search is recorded."""
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
     from ethogram.selection import run_lengths
 
     out = tmp_path / "fit"

@@ -14,7 +14,7 @@ import pytest
 
 from ethogram.data import openfield_keypoints
 from ethogram.io import read_recordings
-from ethogram.io.results import load_results, write_results
+from ethogram.results import load_results, write_results
 from ethogram.pipeline import SYLLABLE_PRIOR, fit_recordings
 from ethogram.selection import run_lengths
 

@@ -204,7 +204,7 @@ def test_a_recording_without_scale_keeps_pixels_for_all_and_says_so(two_sessions
     ) in stdout
     summary = pd.read_csv(out / "results_tables" / "summary.csv")
     assert "mean_speed_mm_s" not in summary and "mean_speed_px_s" in summary
-    from ethogram.io.results import load_results
+    from ethogram.results import load_results
 
     assert load_results(out / "results.h5").px_per_mm() == {"s1": 2.5, "s2": None}
 
@@ -227,7 +227,7 @@ def test_a_missing_scales_file_is_one_line_before_reading(tmp_path, capsys):
 
 
 def test_results_written_before_the_scale_existed_read_as_unknown(tmp_path):
-    from ethogram.io.results import load_results, write_results
+    from ethogram.results import load_results, write_results
     from ethogram.viz._synthetic import synthetic_results
 
     res = synthetic_results(

@@ -1,12 +1,12 @@
 """ethogram: hidden Markov models and autoregressive HMMs for animal behavior.
 
-Three floors, arrows pointing down: ``ethogram.inference`` (array kernels),
-``ethogram.models`` and ``ethogram.fitting`` (HMMs fitted by EM), and the application
-(readers, plots, the ``ethogram`` command). The course's names are exported here.
+This module is the public face: the course's names (``GaussianHMM``, ``AutoregressiveHMM``,
+...), ``HMM`` and the kernels of ``ethogram.inference`` are exported here. The package is built
+in floors whose imports point down only, from the command (``ethogram.cli``) to the kernels;
+no module inside imports this one (``docs/architecture.md``).
 """
 
-__version__ = "0.1.0"
-
+from ._version import __version__
 from .inference import (  # noqa: E402
     HMMPosterior,
     backward_pass,

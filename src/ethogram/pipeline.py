@@ -6,8 +6,8 @@ sticky autoregressive HMM jointly on all of them by EM (masked frames stay maske
 every frame by Viterbi and renumbers the syllables by frequency *in the model itself*
 (:meth:`ethogram.HMM.permute`), so that syllable 0 is the most used in the model, the labels
 and every later output; :func:`apply_model` labels new recordings with a saved model and its
-preparation, unchanged, without refitting. Both return :class:`ethogram.io.results.Results`,
-which :func:`ethogram.io.results.write_results` saves.
+preparation, unchanged, without refitting. Both return :class:`ethogram.results.Results`,
+which :func:`ethogram.results.write_results` saves.
 
 Defaults (see ``docs/usage.md``, "Choosing K and kappa"): ``num_states=DEFAULT_NUM_STATES``
 (20) syllables and, when no ``kappa`` is given, the smallest stickiness whose fit gives a
@@ -22,11 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ArgumentError
 from .io.rates import frame_rate  # noqa: F401 (importable from here, as before)
 from .io.rates import (common_frame_rate, fill_model_rate, require_frame_rate,
                        warn_other_frame_rate)
-from .io.results import (RecordingResult, Results, library_versions, load_results, model_frame_rate,
-                         now_iso)
+from .results import (RecordingResult, Results, library_versions, load_results, model_frame_rate,
+                      now_iso)
+from .stickiness import TARGET_DURATION_S
 
 __all__ = [
     "DEFAULT_NUM_ITERS",
@@ -53,9 +55,6 @@ def __getattr__(name: str):
 DEFAULT_NUM_STATES = 20
 #: default maximum number of EM iterations per restart
 DEFAULT_NUM_ITERS = 100
-#: the median syllable duration (seconds) the default stickiness brings the syllables up to:
-#: MoSeq's median, about 400 ms (:mod:`ethogram.stickiness`)
-TARGET_DURATION_S = 0.4
 #: the AR prior of syllable models, on the standardized model inputs (so relative to each
 #: input's variance): a ridge of 1 pseudo-frame on the dynamics and bias, and a noise prior of 1
 #: pseudo-frame at 0.1 of the variance. The library's default (1e-4 of the variance, nearly
@@ -351,7 +350,8 @@ def fit_recordings(
     ar_prior = dict(SYLLABLE_PRIOR)
     if prior_ridge is not None:
         if isinstance(prior_ridge, bool) or not (np.isfinite(prior_ridge) and prior_ridge >= 0):
-            raise ValueError(f"prior_ridge (--prior-ridge) must be a non-negative number of pseudo-frames, e.g. 1 or 10, got {prior_ridge!r}")
+            raise ArgumentError(f"{{prior_ridge}} must be a non-negative number of pseudo-frames, e.g. 1 or 10, "
+                                f"got {prior_ridge!r}", "prior_ridge")
         ar_prior["prior_ridge"] = float(prior_ridge)
     num_states, num_lags = int(num_states), int(num_lags)
     timings = {} if timings is None else timings
@@ -466,7 +466,7 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
     Parameters
     ----------
     results_or_path : Results or str or Path
-        The fit (in memory, or a results file written by :func:`ethogram.io.results.write_results`).
+        The fit (in memory, or a results file written by :func:`ethogram.results.write_results`).
     recordings : Recording or list of Recording
     expected_states : bool, default False
         Also keep the posterior state probabilities.

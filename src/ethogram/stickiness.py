@@ -30,7 +30,11 @@ from typing import Callable
 
 import numpy as np
 
-__all__ = ["KappaChoice", "median_run_length", "reference_kappa", "smallest_kappa"]
+__all__ = ["TARGET_DURATION_S", "KappaChoice", "median_run_length", "reference_kappa", "smallest_kappa"]
+
+#: the median syllable duration (seconds) the default stickiness brings the syllables up to:
+#: MoSeq's median, about 400 ms (re-exported by :mod:`ethogram.pipeline`)
+TARGET_DURATION_S = 0.4
 
 
 def reference_kappa(num_frames: int, num_states: int, target_frames: float) -> float:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 __all__ = ["read_annotations", "annotation_masks", "compare_annotations", "best_syllable_set"]
 
 _SECONDS = {"s", "sec", "secs", "second", "seconds"}
@@ -95,17 +97,17 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
         _check_known(recs, fps, where)
     given = _units_name(units) if units is not None else ""
     if units is not None and not given:
-        raise ValueError(f"units must be 'seconds' or 'frames' (--units on the command line), got {units!r}")
+        raise ArgumentError(f"{{units}} must be 'seconds' or 'frames', got {units!r}", "units")
     accepted = "'seconds' (or s, sec, second) or 'frames' (or frame, f)"
     if "units" in df.columns:
         u = df["units"].astype("string").str.strip().str.lower().fillna("").map(_units_name)
         u = u.where(u != "", given)
     else:
         if not given:
-            raise ValueError(
+            raise ArgumentError(
                 f"{where} has no units column, so start/stop could be seconds or frames; add a units column with "
-                f"{accepted} on every row, or give units for all rows (--units seconds or --units frames on the "
-                "command line, units= in Python)")
+                f"{accepted} on every row, or give units for all rows ({{units:seconds}} or {{units:frames}})",
+                "units")
         u = pd.Series([given] * len(df), index=df.index)
     bad = np.flatnonzero((u == "").to_numpy())
     if bad.size:
@@ -114,9 +116,11 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
         row = f"row {i + 1} (line {i + 2})" if where != "annotations" else f"row {i}"
         more = f" ({bad.size - 1} more row(s) with an empty or unknown unit)" if bad.size > 1 else ""
         what = "is empty" if not raw.strip() else f"is {raw.strip()!r}"
-        raise ValueError(
+        empty = not raw.strip()
+        raise ArgumentError(
             f"{where}: the units column {what} in {row}{more}; accepted values are {accepted}"
-            + (" (or give units for the rows left empty: --units on the command line, units= in Python)" if not raw.strip() else ""))
+            + (" (or give units for the rows left empty: {units})" if empty else ""),
+            ("units",) if empty else ())
     start = df["start"].to_numpy(dtype=np.float64)
     stop = df["stop"].to_numpy(dtype=np.float64)
     if np.any(~np.isfinite(start) | ~np.isfinite(stop)) or np.any(stop < start):

@@ -7,7 +7,7 @@ syllables that mostly hand over to each other and each last a few frames, the si
 one behavior split between two states. Each sign becomes one :class:`FitQualityWarning`
 that carries the names of the arguments it advises changing (``num_iters``, ``kappa``, ...),
 so the library can say them in Python and the ``ethogram`` command as its options
-(:data:`COMMAND_LINE_OPTIONS`). The checks read only what a results file keeps (labels, frame
+(:class:`ethogram.errors.Worded`). The checks read only what a results file keeps (labels, frame
 rates, the EM history and configuration), so a report of an older results file shows them too.
 """
 
@@ -18,8 +18,9 @@ import warnings
 
 import numpy as np
 
+from ..errors import Worded
+
 __all__ = [
-    "COMMAND_LINE_OPTIONS",
     "FLICKER_MAX_FRAMES",
     "FLICKER_MIN_EXITS",
     "FLICKER_MIN_EXIT_SHARE",
@@ -50,20 +51,7 @@ FLICKER_MIN_EXITS = 10
 #: (100 ms at 30 fps, a quarter of MoSeq's 400 ms; movies leave out instances shorter than 3)
 FLICKER_MAX_FRAMES = 3
 
-#: the ``ethogram`` command's option for each argument a :class:`FitQualityWarning` names
-COMMAND_LINE_OPTIONS = {
-    "num_iters": "--iters",
-    "num_states": "--states",
-    "kappa": "--kappa",
-    "prior_ridge": "--prior-ridge",
-    "target_duration": "--target-duration S",
-}
-#: how the Python wording names an argument that is not one of the function that warned
-#: (every argument named today is one of ``fit_recordings``)
-_PYTHON_NAMES: dict = {}
-
-
-class FitQualityWarning(UserWarning):
+class FitQualityWarning(Worded, UserWarning):
     """A fit that is probably poor, in one line, with the arguments to change.
 
     Parameters
@@ -84,7 +72,7 @@ class FitQualityWarning(UserWarning):
     Notes
     -----
     ``str(warning)`` is the message in Python's words; :meth:`worded` says it with other names
-    for the arguments (the command line's options: ``warning.worded(COMMAND_LINE_OPTIONS)``).
+    for the arguments (the command line's options: ``warning.worded({"kappa": "--kappa"})``).
     """
 
     def __init__(self, kind: str, template: str, arguments=()):
@@ -97,23 +85,6 @@ class FitQualityWarning(UserWarning):
                 f"template fields {sorted(fields)} must be the arguments {sorted(self.arguments)}"
             )
         super().__init__(self.worded())
-
-    def worded(self, names: dict | None = None) -> str:
-        """The message with each argument named by ``names`` (default: its Python name).
-
-        Parameters
-        ----------
-        names : dict of str -> str, optional
-            Argument -> the words to show for it, e.g. :data:`COMMAND_LINE_OPTIONS`; an
-            argument missing there keeps its Python name.
-
-        Returns
-        -------
-        str
-            One line.
-        """
-        names = {**_PYTHON_NAMES, **(names or {})}
-        return self.template.format(**{a: names.get(a, a) for a in self.arguments})
 
     def __reduce__(self):  # picklable across processes like any warning
         return (type(self), (self.kind, self.template, self.arguments))
@@ -327,7 +298,7 @@ def label_warnings(
     -------
     list of FitQualityWarning
     """
-    from ..pipeline import TARGET_DURATION_S
+    from ..stickiness import TARGET_DURATION_S
 
     out = []
     target = TARGET_DURATION_S if target_duration is None else float(target_duration)
@@ -411,13 +382,13 @@ def results_quality_warnings(results) -> list:
 
     Parameters
     ----------
-    results : ethogram.io.results.Results
+    results : ethogram.results.Results
 
     Returns
     -------
     list of FitQualityWarning
     """
-    from ..pipeline import frame_rate
+    from ..io.rates import frame_rate
 
     cfg, fit = dict(results.config or {}), dict(results.fit or {})
     converged = fit.get("converged")
@@ -443,7 +414,7 @@ def warn_fit_quality(results, stacklevel: int = 2) -> list:
 
     Parameters
     ----------
-    results : ethogram.io.results.Results
+    results : ethogram.results.Results
     stacklevel : int, default 2
         As :func:`warnings.warn`'s, counted from the caller of this function.
 

@@ -14,11 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ._errors import CLIError, os_error_message
+
 __all__ = ["main", "build_parser", "CLIError"]
-
-
-class CLIError(Exception):
-    """A user error the command reports as one line (exit code 2)."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -73,7 +71,7 @@ def main(argv=None) -> int:
         if debug or not _stdout_closed():  # another pipe broke: an error like any other
             if debug:
                 raise
-            sys.stderr.write(f"ethogram: error: {_os_error_message(exc)}\n")
+            sys.stderr.write(f"ethogram: error: {os_error_message(exc)}\n")
             return 2
         # the reader of our output went away; the work is done: exit quietly, as Python's docs
         # advise (https://docs.python.org/3/library/signal.html#note-on-sigpipe)
@@ -87,16 +85,15 @@ def main(argv=None) -> int:
     except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError, KeyError) as exc:
         if debug:
             raise
-        from ._common import cli_wording
+        from ._errors import error_line
 
-        msg = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        line = cli_wording(str(msg).splitlines()[0], getattr(args, "command", None)) if str(msg) else type(exc).__name__
-        sys.stderr.write(f"ethogram: error: {line}\n")  # library wording (bodyparts=[...]) as options (--bodyparts)
+        line = error_line(exc, getattr(args, "command", None))  # arguments said as options
+        sys.stderr.write(f"ethogram: error: {line}\n")
         return 2
     except OSError as exc:
         if debug:
             raise
-        sys.stderr.write(f"ethogram: error: {_os_error_message(exc)}\n")
+        sys.stderr.write(f"ethogram: error: {os_error_message(exc)}\n")
         return 2
     except Exception as exc:  # an unexpected failure: still one line, but say it is one
         if debug:
@@ -140,16 +137,3 @@ def _stdout_to_devnull() -> None:
         return
     os.dup2(devnull, fd)
     os.close(devnull)
-
-
-def _os_error_message(exc: OSError) -> str:
-    """One line for a failure of the file system: what happened, where, and what to do."""
-    import errno
-
-    where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
-    if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return f"no space left on the device{where}: free some space or write to another folder with -o"
-    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"cannot write there{where}: the folder is read-only or not yours; choose another output folder with -o"
-    return f"{exc.strerror or exc}{where}; check the path and the disk"
-

@@ -54,12 +54,10 @@ def add_overwrite_argument(parser, help: str) -> None:
 
 def warning_line(message, category=None) -> str:
     """``ethogram: warning: <first line>``; a warning that carries the arguments it advises
-    changing (:class:`ethogram.analysis.diagnostics.FitQualityWarning`) names them as options."""
-    from ..analysis.diagnostics import COMMAND_LINE_OPTIONS
+    changing (:class:`ethogram.errors.Worded`) names them as options."""
+    from ._errors import command_words
 
-    worded = getattr(message, "worded", None)
-    text = worded(COMMAND_LINE_OPTIONS) if callable(worded) else str(message)
-    text = text.splitlines()[0] if text else getattr(category, "__name__", "warning")
+    text = command_words(message) or getattr(category, "__name__", "warning")
     return f"ethogram: warning: {text}"
 
 
@@ -137,7 +135,7 @@ def results_path(output) -> Path:
 
 def check_output(path: Path, overwrite: bool) -> None:
     """Fail early (before any work) when the output exists and ``--overwrite`` was not given."""
-    from ..io.results import csv_folder, tables_folder
+    from ..results import csv_folder, tables_folder
 
     if path.exists() and path.is_dir():
         raise IsADirectoryError(f"output {str(path)!r} is a folder; give another name")
@@ -183,9 +181,9 @@ def check_writable(folder) -> None:
 
 def syllable_tables(results) -> dict:
     """The syllable tables written beside the results (``<stem>_tables/<name>.csv``): those of
-    :func:`ethogram.io.results_csv.syllable_tables` (``summary``, ``usage``, ``durations``,
+    :func:`ethogram.results.csv_files.syllable_tables` (``summary``, ``usage``, ``durations``,
     ``bigrams``, ``transitions``), the same files as the report's ``tables/``."""
-    from ..io.results_csv import syllable_tables as tables
+    from ..results.csv_files import syllable_tables as tables
 
     return tables(results)
 
@@ -210,7 +208,7 @@ def remove_if_empty(folders) -> None:
 
 def write(path: Path, results, overwrite: bool) -> Path:
     """Write results, CSVs and tables (atomically); create the output folder, and remove it again on failure."""
-    from ..io.results import write_results
+    from ..results import write_results
 
     created = []
     parent = path.parent
@@ -264,7 +262,7 @@ def summary_table(results):
 
 def print_summary(results, path: Path, out, timings: dict | None = None, max_rows: int = 30) -> None:
     """Print the fit's outcome: recordings, the syllable table, where the results are."""
-    from ..io.results import csv_folder, tables_folder
+    from ..results import csv_folder, tables_folder
 
     total = sum(r.num_frames for r in results.recordings)
     labelled = sum(int((r.syllables >= 0).sum()) for r in results.recordings)
@@ -383,59 +381,3 @@ def files_swapped_in(folder: Path, names):
         remove_if_empty(created)
         raise
     shutil.rmtree(build, ignore_errors=True)
-
-
-#: commands whose preparation options (--bodyparts, --anterior, --posterior, --confidence) exist
-PREP_COMMANDS = ("fit", "select")
-
-
-def cli_wording(message: str, command: str | None) -> str:
-    """A library message in the words of the command line: Python arguments become options.
-
-    ``bodyparts=[...]`` -> ``--bodyparts NAMES`` (for ``apply``, whose body parts were fixed by
-    the fit: fitting again with ``ethogram fit --bodyparts NAMES``), ``anterior=[...]`` and
-    ``posterior=[...]`` -> ``--anterior NAMES`` / ``--posterior NAMES``,
-    ``Preparation(num_pcs=N)`` -> ``--pcs N``, ``Preparation(variance=F)`` -> ``--variance F``
-    and ``num_states=K`` -> ``--states K`` (for ``fit`` and ``select``, which have these
-    options), ``confidence_threshold`` -> ``--confidence``,
-    ``overwrite=True`` -> ``--overwrite``, ``give fps=X`` -> ``give --fps X``; a parenthesis that
-    only repeated the option for the
-    command line goes away. Other text is left as it is.
-
-    Parameters
-    ----------
-    message : str
-        One line of an error raised by the library.
-    command : str or None
-        The subcommand (``args.command``).
-
-    Returns
-    -------
-    str
-    """
-    import re
-
-    text = str(message)
-    if command in PREP_COMMANDS:
-        text = re.sub(r"\bbodyparts=\[\.\.\.\]", "--bodyparts NAMES", text)
-        text = re.sub(r"\b(anterior|posterior)=\[\.\.\.\]", r"--\1 NAMES", text)
-        text = re.sub(r"\bPreparation\(num_pcs=(\w+)\)", r"--pcs \1", text)
-        text = re.sub(r"\bPreparation\(variance=(\w+)\)", r"--variance \1", text)
-        text = re.sub(r"\bnum_states=K\b", "--states K", text)
-    elif command == "apply":  # the body parts and the threshold were fixed by the fit
-        again = "the model again with 'ethogram fit --bodyparts NAMES'"
-        text = re.sub(r"\bpass bodyparts=\[\.\.\.\]", f"fit {again}", text)
-        text = re.sub(r"\bwith bodyparts=\[\.\.\.\]", f"by fitting {again}", text)
-        text = re.sub(r"\bconfidence_threshold=", "the model's --confidence ", text)
-    text = re.sub(r"\bconfidence_threshold=(\S+?)([),;]|$)", r"--confidence \1\2", text)
-    text = re.sub(r"\bconfidence_threshold\b", "--confidence", text)
-    text = re.sub(r"\boverwrite=True\b", "--overwrite", text)
-    text = re.sub(r"\bgive fps=([0-9.]+)", r"give --fps \1", text)
-    text = text.replace("(or resume=False) to start again",
-                        "(or run with --overwrite instead of --resume) to start over")
-
-    def said_before(m):  # "(--x on the command line)" after --x itself: only a repetition
-        return "" if m.group(1).split("/")[0] in text[:m.start()] else m.group(0)
-
-    text = re.sub(r" \((--[\w-]+(?:/--[\w-]+)?) on the command line\)", said_before, text)
-    return text

@@ -31,7 +31,7 @@ def add_parser(subparsers, parents) -> None:
 
 def run(args) -> int:
     """Run ``ethogram apply``."""
-    from ..io.results import load_results
+    from ..results import load_results
     from ..pipeline import apply_model
 
     path = results_path(args.output)

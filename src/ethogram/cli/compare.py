@@ -54,7 +54,7 @@ def _is_annotations(path: Path) -> bool:
 
 def run(args) -> int:
     """Run ``ethogram compare``."""
-    from ..io.results import load_results
+    from ..results import load_results
     from ..viz.movie_files import fit_folder
     from ._common import files_swapped_in, refuse_existing, results_path
 
@@ -86,8 +86,8 @@ def run(args) -> int:
                   f"recall {r.recall:.3f}  F1 {r.f1:.3f}", file=sys.stdout)
         print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
         return 0
-    from ..analysis.labels_compare import (compare_durations, compare_labels, pair_labels,
-                                           read_labels)
+    from ..analysis.labels_compare import compare_durations, compare_labels, pair_labels
+    from ..results import read_labels
 
     unpaired = []
     ref, pred = pair_labels(read_labels(labels_path), results.labels(), unpaired)

@@ -63,9 +63,10 @@ def _views(args, path, out) -> int:
     import time
 
     from ..data import data_path
-    from ..io.results import load_results
-    from ..viz.movies import make_movies
+    from ..results import load_results
+    from ..viz.movie_files import make_movies
     from ..viz.report import write_report
+    from ._errors import option_names
 
     if args.movies < 0:
         raise ValueError(f"--movies must be 0 or more, got {args.movies}")
@@ -77,7 +78,8 @@ def _views(args, path, out) -> int:
         make_movies(results, kind="grid", video=data_path("openfield/video.mp4"), syllables=syllables,
                     seed=args.seed, num_workers=2, progress=not args.quiet, overwrite=args.overwrite)
     t1 = time.perf_counter()
-    index = write_report(path, progress=not args.quiet, overwrite=args.overwrite)
+    index = write_report(path, progress=not args.quiet, overwrite=args.overwrite,
+                         argument_names=option_names())
     t2 = time.perf_counter()
     print(f"grid movies of syllables {syllables}: {t1 - t0:.1f} s; report: {t2 - t1:.1f} s", file=out)
     print(f"open the report: {index.resolve()}", file=out)

@@ -39,7 +39,7 @@ def add_parser(subparsers, parents) -> None:
 def run(args) -> int:
     """Run ``ethogram export``."""
     from ..io.nwb_export import copy_names, export_nwb, nwb_sources
-    from ..io.results import load_results
+    from ..results import load_results
     from ..viz.movie_files import fit_folder
     from ._common import check_writable, files_swapped_in, listed, refuse_existing, results_path
 

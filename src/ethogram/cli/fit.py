@@ -156,9 +156,9 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         checkpoint = opts["checkpoint"]
         if checkpoint is None or not checkpoint.is_file():
             raise
-        from . import CLIError, _os_error_message
+        from ._errors import CLIError, os_error_message
 
-        raise CLIError(f"{_os_error_message(exc)}; the fit is kept in {checkpoint}: once there is room, run the "
+        raise CLIError(f"{os_error_message(exc)}; the fit is kept in {checkpoint}: once there is room, run the "
                        "same command with --resume") from exc
     timings["write"] = time.perf_counter() - t0
     for folder in stale:  # movies, report, ... of the fit just replaced would show other syllables

@@ -36,7 +36,7 @@ def versions(out) -> int:
     import numba
     import scipy
 
-    from .. import __version__
+    from .._version import __version__
     from ..inference import get_num_threads
 
     print(f"ethogram {__version__}", file=out)
@@ -47,7 +47,7 @@ def versions(out) -> int:
 
 def describe_results(path, out) -> int:
     """Print what a results file holds: model, fit, recordings."""
-    from ..io.results import load_results
+    from ..results import load_results
 
     res = load_results(path)
     cfg, fit = res.config, res.fit

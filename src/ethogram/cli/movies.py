@@ -43,7 +43,7 @@ def add_parser(subparsers, parents) -> None:
 
 def run(args) -> int:
     """Run ``ethogram movies``."""
-    from ..io.results import load_results
+    from ..results import load_results
     from ..viz._instances import parse_syllables
     from ..viz.movie_files import fit_folder, make_movies
     from ._common import results_path

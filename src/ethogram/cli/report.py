@@ -28,11 +28,12 @@ def add_parser(subparsers, parents) -> None:
 def run(args) -> int:
     """Run ``ethogram report``."""
     from ..viz.report import write_report
+    from ._errors import option_names
 
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
     index = write_report(args.results, args.output, num_workers=args.workers,
                          progress=False if args.quiet else None, trajectories=not args.no_trajectories,
-                         overwrite=args.overwrite)
+                         overwrite=args.overwrite, argument_names=option_names())
     sys.stdout.write(f"report: {index.resolve()}\n")
     return 0

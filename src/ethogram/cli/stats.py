@@ -36,7 +36,7 @@ def run(args) -> int:
 
     from ..analysis.groups import (compare_groups, group_table, plot_group_stats, read_groups,
                                    smallest_p_value)
-    from ..io.results import load_results
+    from ..results import load_results
     from ..viz.movie_files import fit_folder
     from ._common import files_swapped_in, refuse_existing, results_path
 

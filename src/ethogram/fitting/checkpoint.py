@@ -31,7 +31,18 @@ from .em import EMRun
 from .reseed import ReseedEvent
 from .stats import SufficientStats
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "data_fingerprint", "load_checkpoint", "resolve_seed", "save_checkpoint"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "data_fingerprint",
+    "get_arrays",
+    "load_checkpoint",
+    "open_checked",
+    "put_arrays",
+    "resolve_seed",
+    "save_checkpoint",
+    "write_atomically",
+]
 
 #: the value of the root attribute ``format``
 FORMAT = "ethogram-checkpoint"
@@ -90,13 +101,104 @@ def data_fingerprint(datas, masks) -> str:
 
 
 # ---------------------------------------------------------------------- the file
-def _put_dict(group, arrays: dict) -> None:
+def put_arrays(group, arrays: dict) -> None:
+    """Write a dict of arrays as datasets of an HDF5 group (one dataset per key)."""
     for k, v in arrays.items():
         group.create_dataset(k, data=np.asarray(v))
 
 
-def _get_dict(group) -> dict:
+def get_arrays(group) -> dict:
+    """Read every dataset of an HDF5 group into a dict of arrays (keys sorted)."""
     return {k: group[k][()] for k in group}
+
+
+def write_atomically(path, fmt: str, version: int, fill) -> Path:
+    """Write an HDF5 file whole or not at all: ``<path>.tmp``, fsync, ``os.replace``.
+
+    Parameters
+    ----------
+    path : str or Path
+    fmt : str
+        The root attribute ``format`` (e.g. ``"ethogram-checkpoint"``).
+    version : int
+        The root attribute ``format_version``.
+    fill : callable
+        ``fill(f)`` writes the content into the open ``h5py.File`` (the root attributes
+        ``format``, ``format_version`` and ``ethogram_version`` are already set).
+
+    Returns
+    -------
+    Path
+        ``path``; a failure inside ``fill`` leaves any earlier file at ``path`` intact.
+    """
+    import h5py
+
+    from .._version import __version__
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    with h5py.File(tmp, "w") as f:
+        f.attrs["format"] = fmt
+        f.attrs["format_version"] = int(version)
+        f.attrs["ethogram_version"] = __version__
+        fill(f)
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return path
+
+
+def open_checked(path, fmt: str, version: int, what: str = "checkpoint"):
+    """Open an HDF5 file for reading after checking its ``format`` and ``format_version``.
+
+    Parameters
+    ----------
+    path : str or Path
+    fmt : str
+        The expected root attribute ``format``.
+    version : int
+        The only ``format_version`` this code reads.
+    what : str, default "checkpoint"
+        The kind of file, for the messages.
+
+    Returns
+    -------
+    h5py.File
+        Open for reading (use it as a context manager).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If it is not a readable HDF5 file, has another ``format`` or another version.
+    """
+    import h5py
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
+    try:
+        f = h5py.File(path, "r")
+    except OSError as err:
+        raise ValueError(
+            f"{what} {str(path)!r} is not a readable HDF5 file ({err}); delete it to start again"
+        ) from err
+    found = f.attrs.get("format")
+    found = found.decode() if isinstance(found, bytes) else found
+    if found != fmt:
+        f.close()
+        raise ValueError(
+            f"{str(path)!r} is not an ethogram {what} (format {found!r}); give a {what} path"
+        )
+    got = int(f.attrs.get("format_version", -1))
+    if got != int(version):
+        f.close()
+        raise ValueError(
+            f"{what} {str(path)!r} has format version {got}; this ethogram reads {version}: "
+            "finish the fit with the version that wrote it, or delete the file to start again"
+        )
+    return f
 
 
 def _put_run(group, run: EMRun) -> None:
@@ -107,7 +209,7 @@ def _put_run(group, run: EMRun) -> None:
     group.attrs["num_e_steps"] = int(run.num_e_steps)
     group.attrs["cycle_step"] = int(run.cycle_step)
     if run.anchor is not None:
-        _put_dict(group.create_group("anchor"), run.anchor)
+        put_arrays(group.create_group("anchor"), run.anchor)
     if run.reseeds:
         group.attrs["reseeds"] = json.dumps([e.to_dict() for e in run.reseeds])
     s = run.last_stats
@@ -118,7 +220,7 @@ def _put_run(group, run: EMRun) -> None:
         g.attrs["num_frames"] = int(s.num_frames)
         g.create_dataset("expected_initial", data=s.expected_initial)
         g.create_dataset("expected_transitions", data=s.expected_transitions)
-        _put_dict(g.create_group("observations"), s.observations)
+        put_arrays(g.create_group("observations"), s.observations)
 
 
 def _get_run(group) -> EMRun:
@@ -127,13 +229,13 @@ def _get_run(group) -> EMRun:
         g = group["last_stats"]
         stats = SufficientStats(
             float(g.attrs["marginal_ll"]), g["expected_initial"][()], g["expected_transitions"][()],
-            _get_dict(g["observations"]), int(g.attrs["num_sequences"]), int(g.attrs["num_frames"]),
+            get_arrays(g["observations"]), int(g.attrs["num_sequences"]), int(g.attrs["num_frames"]),
         )
     reseeds = [ReseedEvent.from_dict(d) for d in json.loads(group.attrs["reseeds"])] if "reseeds" in group.attrs else []
     return EMRun(
         [float(x) for x in group["objectives"][()]], [float(x) for x in group["marginal_lls"][()]],
         bool(group.attrs["converged"]), int(group.attrs["num_iters"]), stats, reseeds,
-        _get_dict(group["anchor"]) if "anchor" in group else None, int(group.attrs.get("num_e_steps", 0)),
+        get_arrays(group["anchor"]) if "anchor" in group else None, int(group.attrs.get("num_e_steps", 0)),
         int(group.attrs.get("cycle_step", 0)),
     )
 
@@ -153,33 +255,22 @@ def save_checkpoint(path, state: dict) -> Path:
     -------
     Path
     """
-    import h5py
-
-    from .. import __version__
-
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with h5py.File(tmp, "w") as f:
-        f.attrs["format"] = FORMAT
-        f.attrs["format_version"] = FORMAT_VERSION
-        f.attrs["ethogram_version"] = __version__
+    def fill(f):
         f.attrs["fingerprint"] = json.dumps(state["fingerprint"], sort_keys=True)
         f.attrs["description"] = json.dumps(state["description"], sort_keys=True)
         f.attrs["restart"] = int(state["restart"])
         f.attrs["phase"] = str(state["phase"])
-        _put_dict(f.create_group("params"), state["params"])
+        put_arrays(f.create_group("params"), state["params"])
         _put_run(f.create_group("run"), state["run"])
         f.create_dataset("finals", data=np.asarray(state["finals"], dtype=np.float64))
         if state["best"] is not None:
             r, run, params = state["best"]
             g = f.create_group("best")
             g.attrs["restart"] = int(r)
-            _put_dict(g.create_group("params"), params)
+            put_arrays(g.create_group("params"), params)
             _put_run(g.create_group("run"), run)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return path
+
+    return write_atomically(path, FORMAT, FORMAT_VERSION, fill)
 
 
 def load_checkpoint(path) -> dict:
@@ -197,36 +288,17 @@ def load_checkpoint(path) -> dict:
     ValueError
         If the file is not an ethogram checkpoint or has another format version.
     """
-    import h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint {str(path)!r} does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        raise ValueError(f"checkpoint {str(path)!r} is not a readable HDF5 file ({err}); delete it to start again") from err
-    with f:
-        fmt = f.attrs.get("format")
-        fmt = fmt.decode() if isinstance(fmt, bytes) else fmt
-        if fmt != FORMAT:
-            raise ValueError(f"{str(path)!r} is not an ethogram checkpoint (format {fmt!r}); give a checkpoint path")
-        version = int(f.attrs.get("format_version", -1))
-        if version != FORMAT_VERSION:
-            raise ValueError(
-                f"checkpoint {str(path)!r} has format version {version}; this ethogram reads {FORMAT_VERSION}: "
-                "finish the fit with the version that wrote it, or delete the checkpoint to start again"
-            )
+    with open_checked(path, FORMAT, FORMAT_VERSION) as f:
         best = None
         if "best" in f:
             g = f["best"]
-            best = (int(g.attrs["restart"]), _get_run(g["run"]), _get_dict(g["params"]))
+            best = (int(g.attrs["restart"]), _get_run(g["run"]), get_arrays(g["params"]))
         return {
             "fingerprint": json.loads(f.attrs["fingerprint"]),
             "description": json.loads(f.attrs["description"]),
             "restart": int(f.attrs["restart"]),
             "phase": str(f.attrs["phase"]),
-            "params": _get_dict(f["params"]),
+            "params": get_arrays(f["params"]),
             "run": _get_run(f["run"]),
             "finals": [float(x) for x in f["finals"][()]],
             "best": best,

@@ -1,7 +1,7 @@
-"""Where the E-step runs: anything with ``map(fn, iterable)`` that keeps input order.
+"""Where the per-sequence jobs run: anything with ``map(fn, iterable)`` that keeps input order.
 
-The EM loop hands an executor one job per sequence and adds the results in input order, so
-the executor only decides *where* the work happens: :class:`SerialExecutor` (this thread),
+The EM and Gibbs loops hand an executor one job per sequence and use the results in input
+order, so the executor only decides *where* the work happens: :class:`SerialExecutor` (this thread),
 :class:`ThreadExecutor` (the default: a thread pool, since the numba kernels release the GIL),
 or any ``concurrent.futures`` executor, e.g. ``ProcessPoolExecutor`` (jobs are top-level
 functions and plain data, so they travel to other processes; the order of ``map``'s results
@@ -51,17 +51,20 @@ class ThreadExecutor:
 
 
 def run_job(job: tuple) -> Any:
-    """Run one E-step job ``(fn, params, description, data, mask)`` as ``fn(params, description, data, mask)``.
+    """Run one per-sequence job ``(fn, params, description, data, mask, *extra)`` as
+    ``fn(params, description, data, mask, *extra)``.
 
-    A top-level function (no closure), so process pools can send it by reference. A
-    sequence given as a handle with ``read_sequence()`` (e.g.
-    :class:`ethogram.fitting.ondisk.OnDiskSequence`) is read here, where the job runs.
+    EM's E-step jobs have no extra arguments; the Gibbs loop's local steps add the
+    sequence's local state, its seed and what to collect. A top-level function (no
+    closure), so process pools can send it by reference. A sequence given as a handle with
+    ``read_sequence()`` (e.g. :class:`ethogram.fitting.ondisk.OnDiskSequence`) is read here,
+    where the job runs.
     """
-    fn, params, description, data, mask = job
+    fn, params, description, data, mask, *extra = job
     read = getattr(data, "read_sequence", None)
     if callable(read):
         data = read()
-    return fn(params, description, data, mask)
+    return fn(params, description, data, mask, *extra)
 
 
 def resolve_executor(executor=None, num_threads: int | None = None):

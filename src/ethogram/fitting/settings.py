@@ -21,6 +21,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..errors import ArgumentError, ArgumentTypeError
+
 __all__ = [
     "CheckpointSettings",
     "DEFAULT_NUM_STARTS",
@@ -45,12 +47,13 @@ INITS = ("kmeans", "random", "params")
 
 # ---------------------------------------------------------------------- checks, one per kind
 def _error(kind: type, argument: str, template: str) -> Exception:
-    """``kind(template)`` with ``{argument}`` filled in; the name and the template travel
-    with the error (``argument``, ``template``), so a caller can name the argument as its
-    user wrote it (:func:`settings_from_options`)."""
-    err = kind(template.format(argument=argument))
-    err.argument, err.template = argument, template
-    return err
+    """An :class:`~ethogram.errors.ArgumentError` (``kind`` ValueError) or
+    :class:`~ethogram.errors.ArgumentTypeError` (``kind`` TypeError) naming ``argument``:
+    ``{argument}`` in ``template`` becomes the error's field for it, so the command line can
+    say the argument in its own words and :func:`settings_from_options` by its old keyword."""
+    cls = ArgumentTypeError if issubclass(kind, TypeError) else ArgumentError
+    field = "{" + argument
+    return cls(template.replace("{argument", field), argument)
 
 
 def _whole(value, argument: str, low: int, what: str) -> int:
@@ -172,7 +175,7 @@ class EMSettings:
             for name in ("num_restarts", "num_starts"):
                 if getattr(self, name) not in (None, 1):
                     raise _error(ValueError, name, "init='params' starts from the current "
-                                 "parameters; use {argument}=1")
+                                 "parameters; use {argument:1}")
 
     @property
     def starts(self) -> int:
@@ -292,8 +295,8 @@ class CheckpointSettings:
             resume=_flag(self.resume, "resume"),
         )
         if self.resume and self.path is None:
-            raise _error(ValueError, "path", "resume=True needs {argument}=<path of the "
-                         "checkpoint file> to resume from")
+            raise _error(ValueError, "path", "resume=True needs {argument:<path of the "
+                         "checkpoint file>} to resume from")
 
 
 # ---------------------------------------------------------------------- the old keywords
@@ -335,11 +338,14 @@ def _apply(base, changes: dict, group: str):
         return base
     try:
         return dataclasses.replace(base, **changes)
-    except (ValueError, TypeError) as err:
-        field = getattr(err, "argument", None)
-        if (group, field) not in _KEYWORD_OF:
+    except (ArgumentError, ArgumentTypeError) as err:
+        if len(err.arguments) != 1 or (group, err.arguments[0]) not in _KEYWORD_OF:
             raise
-        raise _error(type(err), _KEYWORD_OF[group, field], err.template) from None
+        field, keyword = err.arguments[0], _KEYWORD_OF[group, err.arguments[0]]
+        if field == keyword:
+            raise
+        template = err.template.replace("{" + field, "{" + keyword)
+        raise type(err)(template, keyword) from None
 
 
 def settings_from_options(options: dict, *, em=None, execution=None, checkpoint=None,
@@ -378,8 +384,7 @@ def settings_from_options(options: dict, *, em=None, execution=None, checkpoint=
         From the settings, naming the keyword as given (``checkpoint_every``, not ``every``).
     """
     if isinstance(checkpoint, (str, os.PathLike)):
-        options = {"checkpoint": checkpoint, **options}
-        checkpoint = None
+        checkpoint = CheckpointSettings(path=checkpoint)
     base = {"em": _checked(em, "em", EMSettings()),
             "execution": _checked(execution, "execution", ExecutionSettings()),
             "checkpoint": _checked(checkpoint, "checkpoint", CheckpointSettings())}

@@ -4,6 +4,7 @@ Knows nothing of models, files or plots. Every function accepts one sequence of
 log-likelihoods (T, K) or a list of sequences of different lengths with optional masks.
 """
 
+from ._scratch import scratch
 from ._threads import get_num_threads, parallel_map, set_num_threads
 from ._validation import check_initial_probs, check_mask, check_transition_matrix
 from .core import (
@@ -31,6 +32,7 @@ __all__ = [
     "propagate",
     "sample_posterior",
     "sample_states",
+    "scratch",
     "set_num_threads",
     "stationary_distribution",
     "viterbi",

@@ -82,6 +82,12 @@ def _batch_masks(log_likes: list, mask) -> list:
     return list(mask)
 
 
+def _named_batch(log_likes: list, mask) -> list:
+    """``(log_likes, mask, name)`` per sequence; the name (``log_likes[i]``) goes in errors."""
+    masks = _batch_masks(log_likes, mask)
+    return [(L, m, f"log_likes[{i}]") for i, (L, m) in enumerate(zip(log_likes, masks))]
+
+
 def _prepare(log_likes, num_states: int, mask, name: str = "log_likes") -> np.ndarray:
     L, finite = check_log_likes(log_likes, num_states, name, return_finite=True)
     m = check_mask(mask, L.shape[0])
@@ -232,11 +238,15 @@ def forward_pass(initial_probs, transition_matrix, log_likes, mask=None, num_thr
     A = check_transition_matrix(transition_matrix)
     pi = check_initial_probs(initial_probs, A.shape[0])
     if _is_batch(log_likes):
-        masks = _batch_masks(log_likes, mask)
         return parallel_map(
-            lambda a: forward_pass(pi, A, a[0], a[1]), list(zip(log_likes, masks)), num_threads
+            lambda a: _forward_one(pi, A, _prepare(a[0], A.shape[0], a[1], a[2])),
+            _named_batch(log_likes, mask),
+            num_threads,
         )
-    L = _prepare(log_likes, A.shape[0], mask)
+    return _forward_one(pi, A, _prepare(log_likes, A.shape[0], mask))
+
+
+def _forward_one(pi, A, L):
     fast = _run_forward(pi, A, L)
     if fast is None:
         exact = _exact_forward(pi, A, L)
@@ -271,11 +281,15 @@ def predictive_log_likes(initial_probs, transition_matrix, log_likes, mask=None,
     A = check_transition_matrix(transition_matrix)
     pi = check_initial_probs(initial_probs, A.shape[0])
     if _is_batch(log_likes):
-        masks = _batch_masks(log_likes, mask)
         return parallel_map(
-            lambda a: predictive_log_likes(pi, A, a[0], a[1]), list(zip(log_likes, masks)), num_threads
+            lambda a: _predictive_one(pi, A, _prepare(a[0], A.shape[0], a[1], a[2])),
+            _named_batch(log_likes, mask),
+            num_threads,
         )
-    L = _prepare(log_likes, A.shape[0], mask)
+    return _predictive_one(pi, A, _prepare(log_likes, A.shape[0], mask))
+
+
+def _predictive_one(pi, A, L):
     fast = _run_forward(pi, A, L)
     if fast is None:
         return _exact_forward(pi, A, L).log_norms
@@ -305,9 +319,15 @@ def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
     """
     A = check_transition_matrix(transition_matrix)
     if _is_batch(log_likes):
-        masks = _batch_masks(log_likes, mask)
-        return parallel_map(lambda a: backward_pass(A, a[0], a[1]), list(zip(log_likes, masks)), num_threads)
-    L = _prepare(log_likes, A.shape[0], mask)
+        return parallel_map(
+            lambda a: _backward_one(A, _prepare(a[0], A.shape[0], a[1], a[2])),
+            _named_batch(log_likes, mask),
+            num_threads,
+        )
+    return _backward_one(A, _prepare(log_likes, A.shape[0], mask))
+
+
+def _backward_one(A, L):
     if not _tiny_transitions(A):
         lik, _, best = _scaled_likelihoods(L)
         betas = np.empty_like(lik)
@@ -382,8 +402,7 @@ def forward_backward(initial_probs, transition_matrix, log_likes, mask=None, num
     pi = check_initial_probs(initial_probs, A.shape[0])
     AT = np.ascontiguousarray(A.T)
     if _is_batch(log_likes):
-        masks = _batch_masks(log_likes, mask)
-        items = [(L, m, f"log_likes[{i}]") for i, (L, m) in enumerate(zip(log_likes, masks))]
+        items = _named_batch(log_likes, mask)
         return parallel_map(lambda a: _posterior_one(pi, A, AT, _prepare(a[0], A.shape[0], a[1], a[2])), items, num_threads)
     L = _prepare(log_likes, A.shape[0], mask)
     return _posterior_one(pi, A, AT, L)
@@ -426,8 +445,7 @@ def viterbi(initial_probs, transition_matrix, log_likes, mask=None, return_score
     pi = check_initial_probs(initial_probs, A.shape[0])
     log_pi, log_A = _log(pi), _log(A)
     if _is_batch(log_likes):
-        masks = _batch_masks(log_likes, mask)
-        items = [(L, m, f"log_likes[{i}]") for i, (L, m) in enumerate(zip(log_likes, masks))]
+        items = _named_batch(log_likes, mask)
         return parallel_map(lambda a: _viterbi_one(log_pi, log_A, _prepare(a[0], A.shape[0], a[1], a[2]), return_score), items, num_threads)
     L = _prepare(log_likes, A.shape[0], mask)
     return _viterbi_one(log_pi, log_A, L, return_score)
@@ -473,10 +491,9 @@ def sample_posterior(initial_probs, transition_matrix, log_likes, num_samples=1,
     pi = check_initial_probs(initial_probs, A.shape[0])
     rng = np.random.default_rng(seed)
     if _is_batch(log_likes):
-        masks = _batch_masks(log_likes, mask)
         items = []
-        for i, (L, m) in enumerate(zip(log_likes, masks)):  # draw uniforms in input order
-            L = _prepare(L, A.shape[0], m, f"log_likes[{i}]")
+        for L, m, name in _named_batch(log_likes, mask):  # draw uniforms in input order
+            L = _prepare(L, A.shape[0], m, name)
             items.append((L, rng.random((int(num_samples), L.shape[0]))))
         return parallel_map(lambda a: _sample_one(pi, A, a[0], a[1]), items, num_threads)
     L = _prepare(log_likes, A.shape[0], mask)

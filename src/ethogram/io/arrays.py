@@ -287,9 +287,11 @@ def read_csv_array(path, fps=None) -> list[Recording]:
     df = pd.read_csv(path, header=0 if header else None)
     bad = [str(c) for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     if bad:
-        raise ValueError(
+        from ..errors import ArgumentError
+
+        raise ArgumentError(
             f"{path}: column(s) {bad} are not numeric; a plain csv must hold one number per cell "
-            "(for DeepLabCut tables use --format dlc)"
+            "(for DeepLabCut tables give {format:dlc})", "format"
         )
     names = [str(c) for c in df.columns]
     return _recordings(

@@ -111,8 +111,10 @@ def _add_recording(module, rec, suffix: str) -> None:
     z = np.asarray(rec.syllables, dtype=np.int64)
     t, step = _frame_times(rec)
     if not np.isfinite(t).all():
-        raise ValueError(
-            f"recording {rec.name!r} has no frame rate; fit it with --fps to export syllables"
+        from ..errors import ArgumentError
+
+        raise ArgumentError(
+            f"recording {rec.name!r} has no frame rate; fit it with {{fps}} to export syllables", "fps"
         )
     starts, stops, syl = _runs(z)
     table = TimeIntervals(

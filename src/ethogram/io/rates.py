@@ -17,6 +17,8 @@ import warnings
 
 import numpy as np
 
+from ..errors import ArgumentError, ArgumentWarning
+
 __all__ = [
     "FrameRateWarning",
     "RATE_TOLERANCE",
@@ -36,7 +38,7 @@ __all__ = [
 RATE_TOLERANCE = 0.01
 
 
-class FrameRateWarning(UserWarning):
+class FrameRateWarning(ArgumentWarning):
     """Recordings labelled at another frame rate than the model's, or a rate taken from
     elsewhere than the recording's file (the model's, or the video's)."""
 
@@ -116,11 +118,9 @@ def require_frame_rate(recordings) -> None:
     for rec in recordings:
         if recording_rate(rec) is None:
             vfps = (rec.attrs or {}).get("video_fps")
-            advice = f"give fps={vfps:g} if that video is the tracked one" if vfps else "give fps"
-            raise ValueError(
-                f"recording {rec.name!r} has no frame rate ({_why_no_rate(rec)}); {advice} "
-                "(--fps on the command line)"
-            )
+            advice = f"give {{fps:{vfps:g}}} if that video is the tracked one" if vfps else "give {fps}"
+            raise ArgumentError(f"recording {rec.name!r} has no frame rate ({_why_no_rate(rec)}); {advice}",
+                                "fps")
 
 
 def _rate_groups(named_rates) -> list:
@@ -175,12 +175,12 @@ def common_frame_rate(recordings) -> float:
     groups = _rate_groups(named)
     if len(groups) > 1:
         parts = "; ".join(f"{_names(names)} at {label} fps" for label, names in groups)
-        raise ValueError(
+        raise ArgumentError(
             f"the recordings run at {len(groups)} frame rates ({parts}): one model cannot fit "
             "them together, since a syllable's stickiness and dynamics are per frame; fit each "
             "frame rate separately, or resample the recordings to one rate first (e.g. keep every "
-            "4th frame of 120 fps recordings to join 30 fps ones), and check fps (--fps) if a "
-            "rate is wrong"
+            "4th frame of 120 fps recordings to join 30 fps ones), and check {fps} if a "
+            "rate is wrong", "fps"
         )
     return float(np.median([rate for _, rate in named]))
 
@@ -213,14 +213,11 @@ def warn_other_frame_rate(recordings, trained_at, model_name) -> None:
         if len(other) == 1
         else f"{len(other)} recordings ({_names([n for n, _ in other])}) are"
     )
-    warnings.warn(
+    warnings.warn(FrameRateWarning(
         f"{which} at {rates} fps, but the model ({model_name}) was fitted on recordings at "
         f"{trained_at:g} fps: its syllables' stickiness and dynamics are per frame, so their "
         "durations mean something else here; resample the recordings to the model's frame rate, "
-        "check --fps, or fit a model at this frame rate",
-        FrameRateWarning,
-        stacklevel=3,
-    )
+        "check {fps}, or fit a model at this frame rate", "fps"), stacklevel=3)
 
 
 def fill_model_rate(recordings, trained_at, model_name) -> list:
@@ -260,12 +257,10 @@ def fill_model_rate(recordings, trained_at, model_name) -> list:
             if len(filled) == 1
             else f"{len(filled)} recordings ({_names(filled)}) have"
         )
-        warnings.warn(
+        warnings.warn(FrameRateWarning(
             f"{which} no frame rate; labelled at the model's {trained_at:g} fps "
-            f"({model_name}); give fps (--fps) if the recording runs at another rate",
-            FrameRateWarning,
-            stacklevel=3,
-        )
+            f"({model_name}); give {{fps}} if the recording runs at another rate", "fps"),
+            stacklevel=3)
     return out
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ArgumentError
 from .describe import CONFIDENCE_DEFAULT, describe  # noqa: F401 (CONFIDENCE_DEFAULT importable here)
 from .notes import ReadNoteWarning, SkippedFilesWarning, note, reason
 from .recording import Recording
@@ -40,12 +41,15 @@ GHOST_FRACTION = 0.01
 GHOST_FRAMES = 10
 
 
-class _FormatError(ValueError):
+class _FormatError(ArgumentError):
     """A file whose format cannot be told; ``why`` is the reason without the path."""
 
     def __init__(self, message: str, why: str):
-        super().__init__(message)
+        super().__init__(message, "format")
         self.why = why
+
+    def __reduce__(self):
+        return (type(self), (self.template, self.why))
 
 
 def _readers():
@@ -58,9 +62,8 @@ def _readers():
 
 
 def _cannot_guess(path, why: str) -> ValueError:
-    return _FormatError(f"cannot tell the format of {path} ({why}); give the format (format= in "
-                        f"Python, --format on the command line) as one of {', '.join(FORMATS)}",
-                        f"not a recording of a known format ({why})")
+    return _FormatError(f"cannot tell the format of {path} ({why}); give it as {{format:NAME}}, NAME "
+                        f"one of {', '.join(FORMATS)}", f"not a recording of a known format ({why})")
 
 
 def _is_pandas_table(f) -> bool:

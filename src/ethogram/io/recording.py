@@ -215,7 +215,9 @@ class Recording:
         if self.timestamps is not None:
             return np.asarray(self.timestamps, dtype=np.float64)
         if self.fps is None:
-            raise ValueError(f"recording {self.name!r} has no frame rate; give fps (--fps on the command line)")
+            from ..errors import ArgumentError
+
+            raise ArgumentError(f"recording {self.name!r} has no frame rate; give {{fps}}", "fps")
         return np.arange(self.num_frames) / self.fps
 
     def __repr__(self) -> str:

@@ -226,9 +226,11 @@ def _given(px_per_mm):
         px_per_mm = number
     v = _positive(px_per_mm)
     if v is None or isinstance(px_per_mm, bool):
-        raise ValueError(
-            f"px_per_mm (--px-per-mm) must be a positive number of pixels per "
-            f"millimetre, a dict of them or a CSV of recording,px_per_mm; got {px_per_mm!r}"
+        from ..errors import ArgumentError
+
+        raise ArgumentError(
+            "{px_per_mm} must be a positive number of pixels per millimetre, a dict of them or a "
+            f"CSV of recording,px_per_mm; got {px_per_mm!r}", "px_per_mm"
         )
     return v, "px_per_mm"
 

@@ -2,7 +2,8 @@
 
 ``HMM`` is the general model (any registered observation model, fitted by EM);
 ``GaussianHMM``, ``AutoregressiveHMM``, ``CategoricalHMM`` and ``PoissonHMM`` are the
-course's classes with the course's attribute names.
+course's classes with the course's attribute names; ``StickyHDPARHMM`` is MoSeq's sticky
+HDP-ARHMM, fitted by Gibbs sampling.
 """
 
 from .course import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
@@ -17,12 +18,26 @@ __all__ = [
     "CategoricalHMM",
     "FitResult",
     "GaussianHMM",
+    "GibbsFit",
     "InitialDistribution",
+    "MoseqPrior",
     "ObservationModel",
     "PoissonHMM",
     "ShortSequenceWarning",
+    "StickyHDPARHMM",
     "Transitions",
     "get_observation_class",
     "register",
     "registered_observations",
 ]
+
+_LAZY = {"GibbsFit", "MoseqPrior", "StickyHDPARHMM"}
+
+
+def __getattr__(name):
+    """The Gibbs-sampled model is imported on first use, so ``import ethogram`` stays fast."""
+    if name in _LAZY:
+        from . import moseq_arhmm
+
+        return getattr(moseq_arhmm, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..inference import HMMPosterior, forward_backward
 from .hmm import HMM
+from .portable import register_model_class
 
 
 def _emission_property(name: str, doc: str):
@@ -80,6 +81,7 @@ def _random_rng(seed):
     return np.random.default_rng(seed)
 
 
+@register_model_class
 class GaussianHMM(_CourseMixin, HMM):
     """The course's Gaussian HMM.
 
@@ -109,6 +111,7 @@ class GaussianHMM(_CourseMixin, HMM):
         self.observations.emission_covs = np.tile(np.eye(int(data_dim)), (self.num_states, 1, 1))
 
 
+@register_model_class
 class AutoregressiveHMM(_CourseMixin, HMM):
     """The course's autoregressive HMM: ``x_t ~ N(sum_l A_kl x_{t-l} + b_k, Q_k)``.
 
@@ -151,6 +154,7 @@ class AutoregressiveHMM(_CourseMixin, HMM):
         return self.observations.num_lags
 
 
+@register_model_class
 class CategoricalHMM(_CourseMixin, HMM):
     """The worksheet's discrete HMM: ``x_t | z_t = k ~ Categorical(emission_probs[k])``.
 
@@ -174,6 +178,7 @@ class CategoricalHMM(_CourseMixin, HMM):
         self.observations.emission_probs = rng.dirichlet(np.ones(int(num_classes)), self.num_states)
 
 
+@register_model_class
 class PoissonHMM(_CourseMixin, HMM):
     """HMM with independent Poisson counts per dimension: rates ``emission_rates`` (K, D).
 

@@ -20,11 +20,12 @@ from ._hmm_inference import HMMInferenceMixin
 from .fit_result import FitResult, restart_start
 from .observations import get_observation_class
 from .observations.base import ObservationModel
-from .portable import describe_model, model_from_description, sequence_stats
+from .portable import describe_model, model_from_description, register_model_class, sequence_stats
 from .short_sequences import expand, no_posterior, require_long, subset, warn_short
 from .transitions import InitialDistribution, Transitions, fixed_transitions_order
 
 
+@register_model_class
 class HMM(HMMInferenceMixin):
     """Hidden Markov model built from parts and fitted by EM.
 
@@ -148,6 +149,14 @@ class HMM(HMMInferenceMixin):
             If ``description`` is not one returned by :meth:`describe`.
         """
         return model_from_description(description, params)
+
+    @classmethod
+    def _rebuilt(cls, num_states, observations, observation_kwargs, **hmm_kwargs) -> "HMM":
+        """An instance of ``cls`` made by HMM's constructor (:func:`model_from_description`):
+        the course's classes add names and methods, not state, so it builds them all."""
+        model = cls.__new__(cls)
+        HMM.__init__(model, num_states, observations, observation_kwargs, **hmm_kwargs)
+        return model
 
     # ------------------------------------------------------------------ EM protocol
     #: the per-sequence E-step the EM loop sends to its executor (a top-level function)

@@ -102,11 +102,22 @@ def describe_model(model) -> dict:
     }
 
 
-def _model_classes() -> dict:
-    from .course import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
-    from .hmm import HMM
+#: the HMM classes a description may name, by class name (filled by :func:`register_model_class`)
+_MODEL_CLASSES: dict = {}
 
-    return {c.__name__: c for c in (HMM, GaussianHMM, AutoregressiveHMM, CategoricalHMM, PoissonHMM)}
+
+def register_model_class(cls: type) -> type:
+    """Let descriptions name ``cls``; a class decorator (``HMM`` and the course's classes).
+
+    The class needs a ``_rebuilt(num_states, observations, observation_kwargs, **hmm_kwargs)``
+    classmethod (``HMM``'s), so this module never imports the classes it rebuilds.
+    """
+    _MODEL_CLASSES[cls.__name__] = cls
+    return cls
+
+
+def _model_classes() -> dict:
+    return dict(_MODEL_CLASSES)
 
 
 def model_from_description(description: dict, params: dict | None = None):
@@ -141,12 +152,8 @@ def model_from_description(description: dict, params: dict | None = None):
     cls = classes.get(description["model_class"])
     if cls is None:
         raise ValueError(f"description names model_class {description['model_class']!r}; known: {sorted(classes)}")
-    from .hmm import HMM
-
-    model = cls.__new__(cls)
-    # the course classes add names and methods, not state: HMM's constructor builds them all
-    HMM.__init__(
-        model, description["num_states"], description["observations"], dict(description["observation_kwargs"]),
+    model = cls._rebuilt(
+        description["num_states"], description["observations"], dict(description["observation_kwargs"]),
         **{k: description[k] for k in _HMM_KEYS},
     )
     if params is not None:

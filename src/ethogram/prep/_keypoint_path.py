@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..io.recording import Recording
 from .keypoints import (
     centroid_and_heading,
@@ -36,17 +37,20 @@ class KeypointPathMixin:
         """The kept body parts of ``r`` in the preparation's order, confidence applied."""
         have, want = list(r.bodyparts), self.bodyparts_
         where = "the first training recording" if fitting else "the preparation's training recordings"
+        # the remedy: choose the body parts; on new recordings that means fitting again
+        choose = "pass {bodyparts:[...]}" if fitting else "fit the model again with {bodyparts:[...]}"
         missing = [b for b in want if b not in have]
+        if missing and self.bodyparts is not None:
+            raise ValueError(f"recording {r.name!r} lacks body part(s) {missing}; it has {have}")
         if missing:
-            raise ValueError(
-                f"recording {r.name!r} lacks body part(s) {missing}; it has {have}"
-                + ("" if self.bodyparts is not None else f", {where} had {list(want)}; pass bodyparts=[...] to keep a common subset")
-            )
+            raise ArgumentError(
+                f"recording {r.name!r} lacks body part(s) {missing}; it has {have}, {where} had "
+                f"{list(want)}; {choose} to keep a common subset", "bodyparts")
         if self.bodyparts is None and set(have) != set(want):
-            raise ValueError(
+            raise ArgumentError(
                 f"recording {r.name!r} has body parts {have} but {where} had {list(want)}; "
-                f"use recordings tracked with the same body parts, or pass bodyparts=[...] to keep a common subset"
-            )
+                f"use recordings tracked with the same body parts, or {choose} to keep a common subset",
+                "bodyparts")
         if r.data.shape[2] != self.num_coords_:
             raise ValueError(
                 f"recording {r.name!r} has {r.data.shape[2]}-D keypoints but {where} had {self.num_coords_}-D"
@@ -56,10 +60,11 @@ class KeypointPathMixin:
         coords = mask_low_confidence(r.data[:, idx], conf, self.confidence_threshold)
         absent = [b for b, ok in zip(want, np.isfinite(coords).all(axis=2).any(axis=0)) if not ok]
         if absent:
-            raise ValueError(
-                f"recording {r.name!r}: body part(s) {absent} are missing (or below confidence_threshold="
-                f"{self.confidence_threshold}) in every frame; leave them out with bodyparts=[...]"
-            )
+            leave = "with {bodyparts:[...]}" if fitting else "by fitting the model again with {bodyparts:[...]}"
+            raise ArgumentError(
+                f"recording {r.name!r}: body part(s) {absent} are missing (or below "
+                f"{{confidence_threshold:{self.confidence_threshold}}}) in every frame; leave them out "
+                + leave, ("confidence_threshold", "bodyparts"))
         return coords
 
     def _fit_keypoints(self, recs) -> list[Prepared]:
@@ -82,28 +87,28 @@ class KeypointPathMixin:
             lengths.append(d[np.isfinite(d)])
         lengths = np.concatenate(lengths)
         if lengths.size == 0:
-            raise ValueError(
+            raise ArgumentError(
                 f"no training frame has both an anterior {list(self.anterior_)} and a posterior "
-                f"{list(self.posterior_)} body part; check anterior/posterior and confidence_threshold"
-            )
+                f"{list(self.posterior_)} body part; check {{anterior}}, {{posterior}} and "
+                "{confidence_threshold}", ("anterior", "posterior", "confidence_threshold"))
         self.body_length_ = float(np.median(lengths))
         cleaned = [self._clean(r) for r in recs]
         X = np.concatenate([c["flat"][c["mask"]] for c in cleaned])
         D_in = X.shape[1]
         self.num_features_in_ = D_in
         if X.shape[0] < 2:
-            raise ValueError(
-                f"only {X.shape[0]} training frame(s) have every body part present after cleaning; the PCA needs "
-                f"more: lower confidence_threshold, raise max_gap or keep fewer bodyparts"
-            )
+            raise ArgumentError(
+                f"only {X.shape[0]} training frame(s) have every body part present after cleaning; the PCA "
+                "needs more: lower {confidence_threshold}, raise max_gap or keep fewer body parts "
+                "({bodyparts})", ("confidence_threshold", "bodyparts"))
         pca = PCA(n_components=None, svd_solver="full").fit(X)
         ratio = pca.explained_variance_ratio_
         if self.num_pcs is not None:
             if self.num_pcs > ratio.shape[0]:
-                raise ValueError(
-                    f"num_pcs={self.num_pcs} but only {ratio.shape[0]} components exist "
-                    f"({len(self.bodyparts_)} body parts x {self.num_coords_} coordinates, {X.shape[0]} complete frames)"
-                )
+                raise ArgumentError(
+                    f"{{num_pcs:{self.num_pcs}}} but only {ratio.shape[0]} components exist "
+                    f"({len(self.bodyparts_)} body parts x {self.num_coords_} coordinates, {X.shape[0]} complete frames)",
+                    "num_pcs")
             n = self.num_pcs
         else:  # scikit-learn's rule for a fractional n_components
             n = min(int(np.searchsorted(np.cumsum(ratio), self.variance, side="right")) + 1, ratio.shape[0])

@@ -197,10 +197,11 @@ def guess_axis_bodyparts(bodyparts, anterior=None, posterior=None) -> tuple[tupl
             if found:
                 break
         if not found:
-            raise ValueError(
-                f"cannot guess the {side} body parts from {list(bodyparts)}; give anterior=[...] and "
-                f"posterior=[...] (--anterior/--posterior on the command line), e.g. the nose and the tail base"
-            )
+            from ..errors import ArgumentError
+
+            raise ArgumentError(
+                f"cannot guess the {side} body parts from {list(bodyparts)}; give {{anterior:[...]}} and "
+                "{posterior:[...]}, e.g. the nose and the tail base", ("anterior", "posterior"))
         chosen[side] = found
     both = set(chosen["anterior"]) & set(chosen["posterior"])
     if both:

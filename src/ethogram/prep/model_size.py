@@ -74,11 +74,13 @@ def _check_memory(data_dim, num_lags, num_states, usable_frames, memory) -> None
             lo = mid
         else:
             hi = mid - 1
-    raise ValueError(
+    from ..errors import ArgumentError
+
+    raise ArgumentError(
         f"{K:,} syllables need about {_gb(need)} of memory for the fit ({K:,} x {K:,} transition "
         f"matrices and {usable_frames:,} frames x {K:,} state probabilities), more than the "
-        f"{_gb(memory)} available; lower num_states=K (at most {lo:,} fit in this memory; a few "
-        "dozen is usual)")
+        f"{_gb(memory)} available; lower {{num_states:K}} (at most {lo:,} fit in this memory; a few "
+        "dozen is usual)", "num_states")
 
 
 def _largest_dim(num_lags: int, frames_per_syllable: float) -> int:
@@ -115,41 +117,44 @@ def check_model_size(
         When ``num_states > usable_frames`` (a syllable without frames cannot be learned, and
         k-means cannot start it), or when :func:`fit_memory_bytes` exceeds ``memory``: the
         message says how much is needed and available, and the largest K that fits (in the
-        library's words, ``num_states=K``, that the command line shows as ``--states K``),
+        arguments' Python names, ``num_states=K``, as data: :class:`ethogram.errors.ArgumentError`),
         before anything large is allocated.
     ValueError
         When ``parameters_per_syllable(data_dim, num_lags) > usable_frames``: even one syllable
         using every frame could not be determined. The message gives the largest number of
-        inputs at which each of the K syllables has at least as many frames as parameters, in
-        the library's words (``Preparation(num_pcs=N)``, ``num_states=K``) that the command
-        line shows as ``--pcs N`` and ``--states K``.
+        inputs at which each of the K syllables has at least as many frames as parameters
+        (``num_pcs=N`` of the preparation, ``num_states=K``, as data).
     """
+    from ..errors import ArgumentError
+
     per = parameters_per_syllable(data_dim, num_lags)
     if int(num_states) > usable_frames:
-        raise ValueError(f"{int(num_states):,} syllables but only {usable_frames:,} usable frames: "
-                         "each syllable needs frames to be learned from; lower num_states=K (a few "
-                         "dozen is usual)")
+        raise ArgumentError(f"{int(num_states):,} syllables but only {usable_frames:,} usable frames: "
+                            "each syllable needs frames to be learned from; lower {num_states:K} (a "
+                            "few dozen is usual)", "num_states")
     _check_memory(data_dim, num_lags, num_states, usable_frames,
                   available_memory() if memory == "available" else memory)
     if per <= usable_frames:
         return
     best = _largest_dim(num_lags, usable_frames / max(int(num_states), 1))
     inputs = "principal components" if kind == "keypoints" else "input columns"
+    arguments = ["num_pcs", "num_states"]
     if best >= 1:
         advice = (
-            f"keep at most {best} input(s) with Preparation(num_pcs={best}) (then each of the "
+            f"keep at most {best} input(s) with {{num_pcs:{best}}} (then each of the "
             f"{num_states} syllables has as many frames as parameters)"
         )
         if kind == "keypoints":
-            advice += " or a lower Preparation(variance=F)"
+            advice += " or a lower {variance:F}"
+            arguments.append("variance")
         else:
             advice += (" (of a feature table that keeps its first columns: better reduce the "
                        "table first, e.g. by PCA)")
     else:
         advice = (f"even 1 input leaves the {num_states} syllables fewer frames than parameters: "
-                  "use Preparation(num_pcs=1)")
-    raise ValueError(
+                  "use {num_pcs:1}")
+    raise ArgumentError(
         f"the model would have {per:,} parameters per syllable ({data_dim} {inputs} x {num_lags} "
         f"lags) but the recordings hold only {usable_frames:,} usable frames, so no syllable "
-        f"could be learned; {advice}; fewer syllables (num_states=K) or more frames also help"
-    )
+        f"could be learned; {advice}; fewer syllables ({{num_states:K}}) or more frames also help",
+        arguments)

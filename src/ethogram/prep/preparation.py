@@ -18,6 +18,7 @@ import json
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..io.recording import Recording
 from ._keypoint_path import KeypointPathMixin
 from .prepared import Prepared
@@ -130,9 +131,9 @@ class Preparation(KeypointPathMixin):
         if confidence_threshold is not None:
             confidence_threshold = float(confidence_threshold)
             if not (np.isfinite(confidence_threshold) and 0 <= confidence_threshold <= 1):
-                raise ValueError(
-                    f"confidence_threshold must be between 0 and 1 (tracking confidences are in [0, 1]) or None "
-                    f"to keep every point, got {confidence_threshold!r}"
+                raise ArgumentError(
+                    "{confidence_threshold} must be between 0 and 1 (tracking confidences are in [0, 1]) "
+                    f"or None to keep every point, got {confidence_threshold!r}", "confidence_threshold"
                 )
         if outlier_distance is not None:
             outlier_distance = float(outlier_distance)
@@ -144,9 +145,9 @@ class Preparation(KeypointPathMixin):
             raise ValueError(f"max_gap must be a whole number of frames >= 0, got {max_gap!r}")
         variance = float(variance)
         if not 0 < variance <= 1:
-            raise ValueError(f"variance must be a fraction in (0, 1], got {variance!r}")
+            raise ArgumentError(f"{{variance}} must be a fraction in (0, 1], got {variance!r}", "variance")
         if num_pcs is not None and (isinstance(num_pcs, bool) or int(num_pcs) != num_pcs or num_pcs < 1):
-            raise ValueError(f"num_pcs must be a positive integer or None, got {num_pcs!r}")
+            raise ArgumentError(f"{{num_pcs}} must be a positive integer or None, got {num_pcs!r}", "num_pcs")
         self.confidence_threshold = confidence_threshold
         self.outlier_distance = outlier_distance
         self.max_gap = int(max_gap)
@@ -336,7 +337,8 @@ class Preparation(KeypointPathMixin):
                     f"all training recordings need the same columns"
                 )
         if self.num_pcs is not None and self.num_pcs > D:
-            raise ValueError(f"num_pcs={self.num_pcs} but the recordings have only {D} feature columns")
+            raise ArgumentError(f"{{num_pcs:{self.num_pcs}}} but the recordings have only {D} feature columns",
+                                "num_pcs")
         self.num_features_in_ = D
         n = D if self.num_pcs is None else self.num_pcs
         if self.num_pcs is None and all(r.format in PC_SCORE_FORMATS for r in recs):

@@ -49,7 +49,7 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
 
     Returns
     -------
-    results : ethogram.io.results.Results
+    results : ethogram.results.Results
         ``results.config["kappa_used"]`` is the chosen kappa; ``config["target_duration"]``
         and ``config["kappa_search"]`` (list of dicts: kappa, median_duration in frames,
         ...) record the search.

@@ -14,6 +14,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..errors import ArgumentError
+
 __all__ = ["syllable_instances", "sample_instances", "parse_syllables"]
 
 
@@ -111,7 +113,7 @@ def parse_syllables(text: str, num_states: int | None = None) -> list[int]:
     text = str(text).strip()
     if text.lower() == "all":
         if num_states is None:
-            raise ValueError("--syllables all needs the number of syllables of the model")
+            raise ArgumentError("{syllables} all needs the number of syllables of the model", "syllables")
         return list(range(int(num_states)))
     out = set()
     for part in text.split(","):
@@ -128,11 +130,14 @@ def parse_syllables(text: str, num_states: int | None = None) -> list[int]:
             else:
                 out.add(int(part))
         except ValueError:
-            raise ValueError(f"--syllables: cannot read {part!r}; give a range like 0-9 or a list like 1,4,7") from None
+            raise ArgumentError(f"{{syllables}}: cannot read {part!r}; give a range like 0-9 or a list "
+                                "like 1,4,7", "syllables") from None
     if not out:
-        raise ValueError(f"--syllables: no syllable in {text!r}; give a range like 0-9 or a list like 1,4,7")
+        raise ArgumentError(f"{{syllables}}: no syllable in {text!r}; give a range like 0-9 or a list "
+                            "like 1,4,7", "syllables")
     if min(out) < 0:
-        raise ValueError(f"--syllables: syllables are numbered from 0, got {min(out)}")
+        raise ArgumentError(f"{{syllables}}: syllables are numbered from 0, got {min(out)}", "syllables")
     if num_states is not None and max(out) >= num_states:
-        raise ValueError(f"--syllables: the model has syllables 0-{num_states - 1}, got {max(out)}")
+        raise ArgumentError(f"{{syllables}}: the model has syllables 0-{num_states - 1}, got {max(out)}",
+                            "syllables")
     return sorted(out)

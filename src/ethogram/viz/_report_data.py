@@ -139,13 +139,14 @@ def fit_summary(results) -> list:
     return rows
 
 
-def quality_warnings(results) -> list:
+def quality_warnings(results, names: dict | None = None) -> list:
     """The fit's warnings (:func:`ethogram.analysis.diagnostics.results_quality_warnings`), one
-    string each, naming the command line's options when the results came from the ``ethogram``
-    command (their configuration holds its ``argv``) and the Python arguments otherwise."""
-    from ..analysis.diagnostics import COMMAND_LINE_OPTIONS, results_quality_warnings
+    string each, naming the arguments by ``names`` (the command line's options) when the
+    results came from the ``ethogram`` command (their configuration holds its ``argv``) and by
+    their Python names otherwise."""
+    from ..analysis.diagnostics import results_quality_warnings
 
-    names = COMMAND_LINE_OPTIONS if "argv" in (results.config or {}) else None
+    names = names if "argv" in (results.config or {}) else None
     return [w.worded(names) for w in results_quality_warnings(results)]
 
 
@@ -169,7 +170,7 @@ def syllable_tables(results, tables_dir: Path) -> dict:
     """The syllable tables (pandas, from :mod:`ethogram.analysis`), written as CSV.
 
     ``tables_dir`` gets the files of the fit's ``results_tables/``
-    (:func:`ethogram.io.results_csv.syllable_tables`: same names, columns and values) and two
+    (:func:`ethogram.results.csv_files.syllable_tables`: same names, columns and values) and two
     of the report's own: ``durations_summary.csv`` and ``transitions_rows.csv``. Returns a dict
     with DataFrames ``summary``, ``usage`` (recording x syllable), ``durations`` (per-syllable
     statistics in seconds), ``transitions`` (rows-normalised bigram probabilities, self
@@ -178,7 +179,7 @@ def syllable_tables(results, tables_dir: Path) -> dict:
     import pandas as pd
 
     from ..analysis import transition_probabilities
-    from ..io.results_csv import syllable_tables as fit_tables, write_tables
+    from ..results.csv_files import syllable_tables as fit_tables, write_tables
 
     labels = results.labels()
     K = int(results.num_states)

@@ -4,7 +4,7 @@ Each syllable has its own forward speed and turning rate; syllables follow a sti
 chain; the centroid and heading integrate the movement; four body parts (snout, two ears,
 tail base) are drawn around the centroid at the heading. The inputs are (speed, turning,
 noise) features. :func:`synthetic_results` wraps it all as an
-:class:`ethogram.io.results.Results` (a real, briefly fitted AR-HMM as the model) without
+:class:`ethogram.results.Results` (a real, briefly fitted AR-HMM as the model) without
 going through files, so the report can be built anywhere in a second.
 """
 
@@ -49,13 +49,13 @@ def planted_animal(num_frames: int, num_states: int, seed: int = 0, stay: float 
 
 def synthetic_results(num_states: int = 6, num_recordings: int = 2, num_frames: int = 1500, fps: float = 30.0,
                       seed: int = 0, expected_states: bool = True, fit_iters: int = 3, mask_every: int = 0):
-    """A :class:`~ethogram.io.results.Results` of planted recordings labelled with their true syllables.
+    """A :class:`~ethogram.results.Results` of planted recordings labelled with their true syllables.
 
     The model is an AR-HMM (1 lag) fitted for ``fit_iters`` EM iterations on the inputs;
     labels are the planted ones (so tests know them), with every ``mask_every``-th block
     of 10 frames masked (-1) when ``mask_every`` > 0.
     """
-    from ..io.results import RecordingResult, Results
+    from ..results import RecordingResult, Results
     from ..models import HMM
 
     recs, datas = [], []

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import InputNotFoundError
+
 __all__ = ["VideoReader", "write_mp4", "count_frames", "align_video_frames", "read_video_timestamps"]
 
 #: a forward jump of at most this many frames is decoded through rather than seeked
@@ -44,7 +46,7 @@ def count_frames(path) -> int:
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"video {str(path)!r} not found; give an existing file (--video on the command line)")
+        raise InputNotFoundError(f"video {str(path)!r} not found; give an existing file as {{video}}", "video")
     return int(imageio_ffmpeg.count_frames_and_secs(str(path))[0])
 
 
@@ -67,7 +69,8 @@ class VideoReader:
     def __init__(self, path, gray: bool = True):
         self.path = Path(path)
         if not self.path.is_file():
-            raise FileNotFoundError(f"video {str(self.path)!r} not found; give an existing file (--video on the command line)")
+            raise InputNotFoundError(f"video {str(self.path)!r} not found; give an existing file as {{video}}",
+                                     "video")
         self.gray = bool(gray)
         self._cap = None
         self._next = 0  # index of the frame the next read() returns

@@ -1,6 +1,6 @@
 """Movies of a fit: from a results file to ``OUT/movies/<kind>_syllable_<k>.mp4``.
 
-This room wires :mod:`ethogram.viz.movies` to :mod:`ethogram.io.results`: it picks the kind
+This room wires :mod:`ethogram.viz.movie_render` to :mod:`ethogram.results`: it picks the kind
 of movie the recordings allow (crowd movies from MoSeq depth frames, re-read lazily through
 the recording's own reader; grid movies from keypoints and the tracked videos, found by name
 in a folder or named per recording by :mod:`ethogram.viz.video_match`; skeleton movies from
@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import ArgumentError, OutputExistsError
+
 __all__ = ["make_movies", "fit_folder", "usable_rule", "why_no_movie", "KINDS", "MOSEQ_FORMATS",
            "MANIFEST_COLUMNS", "INSTANCE_COLUMNS"]
 
@@ -46,7 +48,7 @@ def fit_folder(path) -> Path:
 
 
 def _results(results):
-    from ..io.results import load_results
+    from ..results import load_results
 
     if isinstance(results, (str, Path)):
         p = Path(results).expanduser()
@@ -223,7 +225,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
 
     from ._instances import sample_instances, syllable_instances
     from ._video import VideoReader, write_mp4
-    from .movies import crowd_movie, grid_movie, guess_skeleton, render_movies, tile_window
+    from .movie_render import crowd_movie, grid_movie, guess_skeleton, render_movies, tile_window
     from .video_match import resolve_videos
 
     res = _results(results)
@@ -238,7 +240,7 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     if kind == "grid":
         no_video = [r.name for r in recs if found.get(r.name) is None]
         if len(no_video) == len(recs):
-            raise ValueError(_no_video_message(recs, video))
+            raise ArgumentError(_no_video_message(recs, video), ("video", "kind"))
         recs = [r for r in recs if found.get(r.name) is not None]  # the recordings with a video
     fps_all = [r.fps for r in recs if r.fps]
     fps = float(fps_all[0]) if fps_all else 30.0
@@ -261,8 +263,8 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
         for r in recs:
             fr = _depth_frames(r)
             if fr is None:
-                raise ValueError(f"recording {r.name!r} ({r.format}) has no depth frames to read; crowd movies need "
-                                 "MoSeq frames (use --kind grid or skeleton for keypoints)")
+                raise ArgumentError(f"recording {r.name!r} ({r.format}) has no depth frames to read; crowd movies "
+                                    "need MoSeq frames (use {kind:grid} or skeleton for keypoints)", "kind")
             frames[r.name] = fr
         post = int(round((post_s or 0.0) * fps))
         max_dur = int(round(2.0 * fps))
@@ -392,12 +394,12 @@ def why_no_movie(counts: dict, rule: str, min_duration: int) -> str:
 def _no_video_message(recs, video) -> str:
     """Why no recording has a video, and what to give."""
     if video is None:
-        return ("the recordings name no video; give --video FILE (one recording), --video FOLDER "
-                "(videos named like the recordings) or --video NAME=PATH, or use --kind skeleton")
+        return ("the recordings name no video; give {video:FILE} (one recording), a folder (videos "
+                "named like the recordings) or NAME=PATH pairs, or use {kind:skeleton}")
     names = ", ".join(repr(r.name.split("/")[0]) for r in recs[:3])
     names += " ..." if len(recs) > 3 else ""
     return (f"no video given matches a recording: a video's file name must begin the recording's "
-            f"({names}); give --video NAME=PATH for each, or use --kind skeleton")
+            f"({names}); give {{video}} as NAME=PATH for each, or use {{kind:skeleton}}")
 
 
 def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> str:
@@ -432,9 +434,9 @@ def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:
     existing = [n for n in names if (out_dir / n).exists()]
     if existing:
         listed = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
-        raise FileExistsError(
-            f"{str(out_dir)!r} already holds {listed} from an earlier run; pass --overwrite to replace them, or "
-            "write elsewhere with --out DIR (overwrite=True or another out_dir in Python)")
+        raise OutputExistsError(
+            f"{str(out_dir)!r} already holds {listed} from an earlier run; pass {{overwrite:True}} to replace "
+            "them, or write elsewhere with {out_dir}", ("overwrite", "out_dir"))
 
 
 def _merge_csv(path: Path, new, kind: str, drop=()) -> None:

@@ -74,7 +74,7 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
 
     Parameters
     ----------
-    results : ethogram.io.results.Results
+    results : ethogram.results.Results
     order : sequence of int
         Used syllables, most used first.
     trajectories : ndarray (K, L, B, 2), optional
@@ -292,14 +292,14 @@ def existing_report(out_dir) -> list:
 
 def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=None, trajectories: bool = True,
                  pre: int = 5, post: int = 15, num_samples: int = 40, seed: int = 0, extras: bool = True,
-                 overwrite: bool = False) -> Path:
+                 overwrite: bool = False, argument_names: dict | None = None) -> Path:
     """Write the HTML report of a fit.
 
     Parameters
     ----------
     results_path : str, Path or Results
         A results file, the output folder of ``ethogram fit`` (its ``results.h5``, or its
-        only ``.h5`` file), or a :class:`ethogram.io.results.Results` already loaded.
+        only ``.h5`` file), or a :class:`ethogram.results.Results` already loaded.
     out_dir : str or Path, optional
         Report folder (default: ``report/`` beside the results file). The report is built in
         a hidden folder beside it and moved in only when complete (a failure leaves nothing
@@ -319,6 +319,10 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     overwrite : bool, default False
         Replace an earlier report in ``out_dir`` (its ``index.html``, ``plots/``, ``tables/``,
         ``movies/`` and ``extra/``); without it an earlier report is refused before any work.
+    argument_names : dict of str -> str, optional
+        How the advice of the fit's warnings names the arguments of a fit made by the
+        ``ethogram`` command (its options, which ``ethogram report`` passes; default: their
+        Python names; :class:`ethogram.errors.Worded`).
 
     Returns
     -------
@@ -354,11 +358,13 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         raise ValueError(f"out_dir {str(final)!r} is a file; give a folder for the report")
     earlier = existing_report(final)
     if earlier and not overwrite:
-        raise FileExistsError(
-            f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass --overwrite to "
-            "replace it, or write elsewhere with --out DIR (overwrite=True or another out_dir in Python)")
+        from ..errors import OutputExistsError
+
+        raise OutputExistsError(
+            f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass "
+            "{overwrite:True} to replace it, or write elsewhere with {out_dir}", ("overwrite", "out_dir"))
     if results is None:
-        from ..io.results import load_results
+        from ..results import load_results
 
         results = load_results(rfile)
     if progress is None:
@@ -376,7 +382,7 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     build.mkdir()
     try:
         html = _build(results, rfile, build, num_workers, progress, trajectories, pre, post, num_samples, seed,
-                      extras, t_start)
+                      extras, t_start, argument_names)
         (build / "index.html").write_text(html, encoding="utf-8")
         _move_in(build, final)
     except BaseException:
@@ -408,11 +414,11 @@ def _move_in(build: Path, final: Path) -> None:
 
 
 def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, pre, post, num_samples, seed,
-           extras, t_start) -> str:
+           extras, t_start, argument_names=None) -> str:
     """Write tables, plots and copies into ``out_dir``; return the page's HTML."""
     import jinja2
 
-    from .. import __version__
+    from .._version import __version__
     from . import _report_data as rd
 
     K = int(results.num_states)
@@ -455,7 +461,7 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         "title": f"ethogram report: {rfile.parent.name if rfile is not None else 'fit'}",
         "results_name": rfile.name if rfile is not None else "",
         "summary": rd.fit_summary(results),
-        "warnings": rd.quality_warnings(results),
+        "warnings": rd.quality_warnings(results, argument_names),
         "applied": rd.applied_model(results),
         "recordings": rd.recordings_table(results),
         "order": order,

@@ -196,7 +196,7 @@ def resolve_videos(recordings, video) -> dict:
     Parameters
     ----------
     recordings : list of objects with ``name``, ``source`` and ``video_path``
-        :class:`ethogram.io.results.RecordingResult` or :class:`ethogram.io.Recording`.
+        :class:`ethogram.results.RecordingResult` or :class:`ethogram.io.Recording`.
     video : None, str, Path, mapping, or a list of them
         As :func:`parse_video_args` reads them. ``NAME=PATH`` wins, then a single file, then
         folders (in order), then the video the recording's reader found (``video_path``).

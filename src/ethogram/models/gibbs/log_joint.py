@@ -12,7 +12,6 @@ that the syllable sampler needs.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import gammaln
 
 from .keypoints import estimate_keypoints, squared_errors
 
@@ -122,6 +121,8 @@ def log_prob_noise_scales(
     nu = float(nu_s)
     per = -nu * s0 / (2 * s) - (1 + nu / 2) * np.log(s)
     if normalized:
+        from scipy.special import gammaln  # only here: scipy.special is slow to import
+
         per = per + 0.5 * nu * np.log(nu * s0 / 2) - gammaln(nu / 2)
     return float(np.sum(_mask(mask, s.shape[0])[:, None] * per))
 

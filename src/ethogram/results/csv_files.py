@@ -5,7 +5,7 @@ centroid, heading and the model's inputs for users who live in spreadsheets or R
 ``<stem>_tables/`` the syllable tables of :mod:`ethogram.analysis` (:func:`syllable_tables`,
 written by :func:`write_tables`; the HTML report's ``tables/`` holds the same files). Recording
 names come from inside files, so they are turned into safe file names that can never leave the
-folder (:func:`safe_file_names`). :func:`ethogram.io.results.write_results` writes these folders
+folder (:func:`safe_file_names`). :func:`ethogram.results.write_results` writes these folders
 under temporary names and renames them together with the HDF5 file.
 """
 
@@ -149,7 +149,7 @@ def syllable_tables(results) -> dict:
     """
     from ..analysis import bigram_counts, syllable_durations, syllable_summary, syllable_usage, transition_probabilities
 
-    from .units import common_scale
+    from ..io.units import common_scale
 
     labels, fps, K = results.labels(), results.fps(), results.num_states
     cents = {r.name: r.centroid for r in results.recordings}

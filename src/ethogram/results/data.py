@@ -1,12 +1,12 @@
 """What a fit produced, in memory: :class:`Results` and one :class:`RecordingResult` per recording.
 
 This room holds the two dataclasses that :func:`ethogram.pipeline.fit_recordings` and
-:func:`ethogram.pipeline.apply_model` return and that :mod:`ethogram.io.results` writes to and
+:func:`ethogram.pipeline.apply_model` return and that :mod:`ethogram.results` writes to and
 reads from the results file: per recording the syllables, mask, model inputs and the optional
 arrays (centroid, heading, timestamps, state probabilities, raw keypoints), checked for
 consistent frame counts on construction; for the fit the model, preparation, configuration,
 EM history and versions. They know nothing of files; import them from
-:mod:`ethogram.io.results`, which re-exports them.
+:mod:`ethogram.results`, which re-exports them.
 """
 
 from __future__ import annotations

@@ -1,0 +1,301 @@
+"""The Gibbs sampling loop: a global step here, then one local step per sequence on an executor.
+
+The loop knows no model class. A model takes part through a small protocol:
+
+- ``model.describe() -> dict``, ``model.get_params() -> dict`` and
+  ``model.set_params(dict)``: a plain description and the global parameters (dict of arrays);
+- ``model.global_step(stats, rng)``: draw the global parameters from their conditional given
+  the statistics of all sequences (summed), in place;
+- ``model.local_step_function``: a top-level function
+  ``(params, description, data, mask, local_state, seed, collect) -> (local_state, stats,
+  log_joint, marginals)`` that redraws one sequence's local variables (``local_state``, a dict
+  of arrays, None at the start) given the global parameters, with randomness from ``seed`` (a
+  ``numpy.random.SeedSequence``), and returns them with the sequence's statistics (a dict of
+  arrays that add key by key), its log joint by group (a dict of floats) and, when
+  ``collect`` is ``"samples"`` or ``"smoother"``, its per-frame states (an int array (T,)) or
+  state probabilities (T, num_states), else None;
+- optionally ``model.local_params()``: what the jobs receive as ``params`` (default
+  ``get_params()``), e.g. with quantities derived once per iteration rather than per job;
+- ``model.num_states``: needed only to count sampled states (``marginals="samples"``).
+
+Iteration 0 is the initial local step (from the starting parameters); iteration i >= 1 is
+the global step from the statistics of iteration i - 1, then the local steps. Each draw has
+its own generator, ``SeedSequence(entropy, spawn_key=(stream, iteration[, sequence]))`` with
+stream 0 for the global step, 1 for the local steps and 2 for the starting parameters, so a
+seed gives the same bits whatever the executor, the number of threads or workers, and across
+an interruption and resume. Statistics and log joints are added in input order. The log
+joint of iteration i is that of the parameters and local states after it (jax-moseq's
+``model_likelihood`` groups); per-frame marginals are averaged over the last
+``marginals_from_last`` iterations. Checkpoints: :mod:`.gibbs_checkpoint`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .executors import resolve_executor, run_job
+from .gibbs_run import GibbsRun
+
+__all__ = ["GibbsRun", "GibbsSettings", "run_gibbs", "stream_seed", "sum_arrays"]
+
+#: ``spawn_key`` streams of the seed
+GLOBAL_STREAM, LOCAL_STREAM, INIT_STREAM = 0, 1, 2
+MARGINAL_KINDS = ("samples", "smoother")
+
+
+@dataclass(frozen=True)
+class GibbsSettings:
+    """What a Gibbs run does (all of it enters a checkpoint's fingerprint).
+
+    Attributes
+    ----------
+    num_iters : int, default 50
+        Sweeps after the initial local step (keypoint-moseq's ``fit_model(num_iters=n)``
+        makes n + 1).
+    marginals_from_last : int, default 0
+        Average per-frame state marginals over the last this many iterations (0: none;
+        at most ``num_iters + 1``, which includes the initial step).
+    marginals : {"samples", "smoother"}, default "samples"
+        Average the sampled states (counts) or the local steps' posterior marginals
+        (jax-moseq's ``estimate_syllable_marginals`` averages the latter).
+    states_only : bool, default False
+        Skip the global step: local steps only, with fixed parameters (jax-moseq's
+        ``states_only``, as in keypoint-moseq's ``apply_model``).
+    """
+
+    num_iters: int = 50
+    marginals_from_last: int = 0
+    marginals: str = "samples"
+    states_only: bool = False
+
+    def __post_init__(self):
+        for name in ("num_iters", "marginals_from_last"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+                raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+        if self.marginals_from_last > self.num_iters + 1:
+            raise ValueError(
+                f"marginals_from_last ({self.marginals_from_last}) must be at most num_iters + 1 "
+                f"({self.num_iters + 1}): there are no more samples to average"
+            )
+        if self.marginals not in MARGINAL_KINDS:
+            raise ValueError(f"marginals must be one of {MARGINAL_KINDS}, got {self.marginals!r}")
+
+    def collects(self, iteration: int) -> bool:
+        """Whether iteration ``iteration`` adds to the marginals."""
+        return iteration > self.num_iters - self.marginals_from_last
+
+    def to_dict(self) -> dict:
+        """Plain values (for fingerprints)."""
+        return asdict(self)
+
+
+def stream_seed(entropy: int, stream: int, *key: int) -> np.random.SeedSequence:
+    """The seed of one draw: ``SeedSequence(entropy, spawn_key=(stream, *key))``."""
+    return np.random.SeedSequence(int(entropy), spawn_key=(int(stream),) + tuple(map(int, key)))
+
+
+def stream_rng(entropy: int, stream: int, *key: int) -> np.random.Generator:
+    """A generator seeded by :func:`stream_seed`."""
+    return np.random.default_rng(stream_seed(entropy, stream, *key))
+
+
+def sum_arrays(parts) -> dict:
+    """Add dicts of arrays key by key, left to right in the order given (deterministic)."""
+    parts = list(parts)
+    if not parts:
+        raise ValueError("sum_arrays needs at least one dict of statistics (no sequences given)")
+    keys = parts[0].keys()
+    total = {k: np.array(v, copy=True) for k, v in parts[0].items()}
+    for p in parts[1:]:
+        if p.keys() != keys:
+            raise ValueError(f"statistics with different keys: {sorted(keys)} vs {sorted(p)}")
+        for k in keys:
+            total[k] = total[k] + p[k]
+    return total
+
+
+def _local_steps(model, datas, masks, run, iteration, collect, executor):
+    """Run the local step of every sequence as one job each; results in input order."""
+    params = model.local_params() if hasattr(model, "local_params") else model.get_params()
+    description = model.describe()
+    fn = model.local_step_function
+    states = run.local_states if run is not None else [None] * len(datas)
+    entropy = run.seed_entropy
+    jobs = [
+        (
+            fn,
+            params,
+            description,
+            d,
+            m,
+            s,
+            stream_seed(entropy, LOCAL_STREAM, iteration, n),
+            collect,
+        )
+        for n, (d, m, s) in enumerate(zip(datas, masks, states))
+    ]
+    return list(executor.map(run_job, jobs))
+
+
+def _add_marginals(run, model, results) -> None:
+    """Add the iteration's marginals (paths as counts, or probabilities) to the run's sums."""
+    if run.marginal_sums is None:
+        run.marginal_sums = [None] * len(results)
+    for n, (*_, marg) in enumerate(results):
+        marg = np.asarray(marg)
+        if marg.ndim == 1:  # a sampled path: count it
+            hot = np.zeros((marg.shape[0], int(model.num_states)))
+            hot[np.arange(marg.shape[0]), marg] = 1.0
+            marg = hot
+        prev = run.marginal_sums[n]
+        run.marginal_sums[n] = marg.astype(np.float64) if prev is None else prev + marg
+    run.marginal_count += 1
+
+
+def _absorb(run, model, results, iteration: int, collected: bool) -> None:
+    """Store one iteration's local states, summed statistics and log joint in ``run``."""
+    run.local_states = [r[0] for r in results]
+    run.stats = sum_arrays(r[1] for r in results)
+    for group in results[0][2]:
+        total = 0.0
+        for r in results:
+            total += float(r[2][group])
+        run.log_joint.setdefault(group, []).append(total)
+    run.iteration = iteration
+    run.params = model.get_params()
+    if collected:
+        _add_marginals(run, model, results)
+
+
+def _check_sequences(datas, masks) -> None:
+    if not isinstance(datas, (list, tuple)) or not datas:
+        raise ValueError("datas must be a non-empty list of sequences")
+    if not isinstance(masks, (list, tuple)) or len(masks) != len(datas):
+        raise ValueError(
+            f"masks must be a list with one mask (or None) per sequence: got {len(datas)} "
+            f"sequences and {len(masks) if isinstance(masks, (list, tuple)) else masks!r} masks"
+        )
+
+
+def _start(model, datas, masks, settings, entropy, initialize, ex):
+    """Iteration 0: starting parameters (``initialize``), then the first local steps."""
+    if initialize is not None:
+        initialize(stream_rng(entropy, INIT_STREAM, 0))
+    run = GibbsRun(model.get_params(), [None] * len(datas), {}, seed_entropy=entropy)
+    collect = settings.marginals if settings.collects(0) else None
+    results = _local_steps(model, datas, masks, run, 0, collect, ex)
+    _absorb(run, model, results, 0, collect is not None)
+    return run
+
+
+def _sweep(model, datas, masks, settings, run, iteration, ex) -> None:
+    """One iteration: the global step (unless states only), then the local steps."""
+    if not settings.states_only:
+        model.global_step(run.stats, stream_rng(run.seed_entropy, GLOBAL_STREAM, iteration))
+    collect = settings.marginals if settings.collects(iteration) else None
+    results = _local_steps(model, datas, masks, run, iteration, collect, ex)
+    _absorb(run, model, results, iteration, collect is not None)
+
+
+def run_gibbs(
+    model,
+    datas,
+    masks,
+    settings: GibbsSettings = GibbsSettings(),
+    *,
+    seed=None,
+    initialize=None,
+    executor=None,
+    num_threads=None,
+    checkpoint=None,
+    progress=None,
+    start: GibbsRun | None = None,
+    desc: str = "Gibbs",
+    fingerprint_extra: dict | None = None,
+) -> GibbsRun:
+    """Run the Gibbs sampler (see the module docstring for the model's protocol).
+
+    Parameters
+    ----------
+    model : object
+        Follows the protocol of the module docstring; its parameters are updated in place
+        and end as those of the returned run.
+    datas : list of array_like
+        Sequences (anything the model's local step takes), in a fixed order.
+    masks : list of (array_like of bool or None)
+        One per sequence.
+    settings : GibbsSettings
+    seed : int, numpy.random.Generator or None
+        Entropy of every draw (:func:`ethogram.fitting.checkpoint.resolve_seed`).
+    initialize : callable, optional
+        ``initialize(rng)`` sets the starting parameters (not called when resuming); None:
+        start from the model's current parameters.
+    executor : object with ``map``, optional
+        Where the local steps run (see :mod:`.executors`); default a thread pool.
+    num_threads : int, optional
+        Threads of the default executor.
+    checkpoint : Checkpointing, optional
+        Write the run's state every ``checkpoint.every`` iterations (and resume from it
+        with ``checkpoint.resume``); see :mod:`.gibbs_checkpoint`.
+    progress : bool or None
+        A tqdm bar (None: only on an interactive terminal).
+    start : GibbsRun, optional
+        Continue this run (from its iteration, with its seed) instead of starting; it is
+        copied, not changed.
+    desc : str
+        Label of the progress bar.
+    fingerprint_extra : dict, optional
+        JSON-able values a checkpoint must match to be resumed, besides the settings, the
+        description, the data and the seed (e.g. how the starting parameters were chosen).
+
+    Returns
+    -------
+    GibbsRun
+        After ``settings.num_iters`` iterations.
+
+    Raises
+    ------
+    ValueError
+        On inconsistent inputs or a checkpoint of another run.
+    """
+    from .checkpoint import resolve_seed
+    from .gibbs_checkpoint import open_or_start, save_run
+
+    _check_sequences(datas, masks)
+    if not isinstance(settings, GibbsSettings):
+        raise TypeError(f"settings must be a GibbsSettings, got {type(settings).__name__}")
+    ex = resolve_executor(executor, num_threads)
+    run, fingerprint = (None if start is None else copy.deepcopy(start)), None
+    if checkpoint is not None:
+        run, fingerprint = open_or_start(
+            checkpoint, model, datas, masks, settings, seed, run, fingerprint_extra
+        )
+    if run is None:
+        entropy = int(fingerprint["seed_entropy"]) if fingerprint else resolve_seed(seed)
+        run = _start(model, datas, masks, settings, entropy, initialize, ex)
+        if checkpoint is not None:
+            save_run(checkpoint.path, run, fingerprint, model.describe())
+    else:
+        model.set_params(run.params)
+    bar = tqdm(
+        total=settings.num_iters,
+        initial=run.iteration,
+        desc=desc,
+        leave=False,
+        disable=None if progress is None else not progress,
+    )
+    try:
+        for it in range(run.iteration + 1, settings.num_iters + 1):
+            _sweep(model, datas, masks, settings, run, it, ex)
+            bar.update(1)
+            bar.set_postfix(log_joint=f"{run.log_joint_total[-1]:.6g}")
+            if checkpoint is not None and (it % checkpoint.every == 0 or it == settings.num_iters):
+                save_run(checkpoint.path, run, fingerprint, model.describe())
+    finally:
+        bar.close()
+    return run

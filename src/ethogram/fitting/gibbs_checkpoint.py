@@ -1,0 +1,183 @@
+"""Checkpoints of a Gibbs run, and resuming it exactly where it stopped.
+
+:func:`~ethogram.fitting.gibbs.run_gibbs` with a :class:`Checkpointing` writes the whole
+state of the run after the initial step, every ``every`` iterations and at the end: the
+global parameters, every sequence's local state, the summed statistics, the log joint so far,
+the marginals collected so far, the iteration and the seed's entropy. Every draw of iteration
+i derives from ``(entropy, i)`` alone, so a run resumed from any checkpoint ends with the same
+bits as an uninterrupted one. A fingerprint (settings, model description, a hash of the data
+and masks, the seed) is stored and compared on resume, so a checkpoint is never continued on
+other data or settings. One HDF5 file (format ``"ethogram-gibbs-checkpoint"``,
+:data:`FORMAT_VERSION`), written atomically with the helpers of :mod:`.checkpoint`; no pickle.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .checkpoint import (
+    data_fingerprint,
+    get_arrays,
+    open_checked,
+    put_arrays,
+    resolve_seed,
+    write_atomically,
+)
+from .gibbs_run import GibbsRun
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "Checkpointing", "load_run", "open_or_start", "save_run"]
+
+#: the value of the root attribute ``format``
+FORMAT = "ethogram-gibbs-checkpoint"
+#: the layout version this code writes and reads
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Checkpointing:
+    """Where and how often a run is checkpointed.
+
+    Attributes
+    ----------
+    path : str or Path
+        The checkpoint file (HDF5).
+    every : int, default 10
+        Iterations between checkpoints (>= 1); the last iteration is always written.
+    resume : bool, default False
+        Continue from ``path`` when it exists (else start, and write it).
+    """
+
+    path: str | Path
+    every: int = 10
+    resume: bool = False
+
+    def __post_init__(self):
+        e = self.every
+        if isinstance(e, bool) or not isinstance(e, (int, np.integer)) or e < 1:
+            raise ValueError(f"every must be a positive integer (iterations), got {e!r}")
+
+
+def _sorted_groups(group) -> list:
+    return [group[k] for k in sorted(group, key=int)]
+
+
+def save_run(path, run: GibbsRun, fingerprint: dict, description: dict) -> Path:
+    """Write ``run`` atomically to ``path`` (see the module docstring).
+
+    Returns
+    -------
+    Path
+    """
+
+    def fill(f):
+        f.attrs["fingerprint"] = json.dumps(fingerprint, sort_keys=True)
+        f.attrs["description"] = json.dumps(description, sort_keys=True)
+        f.attrs["iteration"] = int(run.iteration)
+        f.attrs["seed_entropy"] = str(run.seed_entropy)
+        f.attrs["marginal_count"] = int(run.marginal_count)
+        put_arrays(f.create_group("params"), run.params)
+        put_arrays(f.create_group("stats"), run.stats)
+        g = f.create_group("local_states")
+        for n, state in enumerate(run.local_states):
+            put_arrays(g.create_group(str(n)), state)
+        put_arrays(
+            f.create_group("log_joint"),
+            {k: np.asarray(v, np.float64) for k, v in run.log_joint.items()},
+        )
+        if run.marginal_sums is not None:
+            put_arrays(
+                f.create_group("marginal_sums"),
+                {str(n): s for n, s in enumerate(run.marginal_sums)},
+            )
+
+    return write_atomically(path, FORMAT, FORMAT_VERSION, fill)
+
+
+def load_run(path) -> tuple[GibbsRun, dict]:
+    """Read a checkpoint written by :func:`save_run`.
+
+    Returns
+    -------
+    run : GibbsRun
+    fingerprint : dict
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If it is not a Gibbs checkpoint of this format version.
+    """
+    with open_checked(path, FORMAT, FORMAT_VERSION, "Gibbs checkpoint") as f:
+        sums = None
+        if "marginal_sums" in f:
+            m = f["marginal_sums"]
+            sums = [m[k][()] for k in sorted(m, key=int)]
+        run = GibbsRun(
+            params=get_arrays(f["params"]),
+            local_states=[get_arrays(g) for g in _sorted_groups(f["local_states"])],
+            stats=get_arrays(f["stats"]),
+            log_joint={k: [float(x) for x in v] for k, v in get_arrays(f["log_joint"]).items()},
+            iteration=int(f.attrs["iteration"]),
+            seed_entropy=int(f.attrs["seed_entropy"]),
+            marginal_sums=sums,
+            marginal_count=int(f.attrs["marginal_count"]),
+        )
+        return run, json.loads(f.attrs["fingerprint"])
+
+
+def _differences(saved: dict, fingerprint: dict, seed) -> list:
+    differ = [
+        k
+        for k in ("settings", "data", "description", "extra")
+        if json.dumps(saved.get(k), sort_keys=True) != json.dumps(fingerprint[k], sort_keys=True)
+    ]
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        if str(int(seed)) != saved["seed_entropy"]:
+            differ.append("seed")
+    return differ
+
+
+def open_or_start(
+    checkpoint: Checkpointing, model, datas, masks, settings, seed, start, extra=None
+):
+    """The run to continue (from the checkpoint, or ``start``) and the run's fingerprint.
+
+    Returns
+    -------
+    run : GibbsRun or None
+        The checkpoint's run when resuming, else ``start`` (None: start afresh).
+    fingerprint : dict
+        Settings, data hash, description, ``extra`` (the caller's, e.g. the starting method)
+        and ``seed_entropy`` of the run.
+
+    Raises
+    ------
+    ValueError
+        If the checkpoint belongs to another run (other data, settings, model, extra values
+        or seed).
+    """
+    fingerprint = dict(
+        settings=settings.to_dict(),
+        data=data_fingerprint(datas, masks),
+        description=model.describe(),
+        extra=extra or {},
+    )
+    path = Path(checkpoint.path)
+    if checkpoint.resume and path.exists():
+        run, saved = load_run(path)
+        differ = _differences(saved, fingerprint, seed)
+        if differ:
+            raise ValueError(
+                f"checkpoint {str(path)!r} belongs to another run (its {', '.join(differ)} "
+                "differ); resume with the same data and settings, or delete the checkpoint "
+                "(or resume=False) to start again"
+            )
+        return run, saved
+    entropy = start.seed_entropy if start is not None else resolve_seed(seed)
+    fingerprint["seed_entropy"] = str(entropy)
+    return start, fingerprint
