@@ -208,7 +208,11 @@ def test_a_plain_rerun_does_not_replace_a_checkpoint(features, tmp_path, capsys)
     assert (out / "results.h5").is_file() and not ck.exists()
 
 
-def test_ctrl_c_names_the_checkpoint_and_resume(features, tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("kappa", [(), ("--kappa", "100")], ids=["kappa search", "given kappa"])
+def test_ctrl_c_names_the_checkpoint_and_resume(features, tmp_path, capsys, monkeypatch, kappa):
+    """Interrupted at the second checkpoint (in the kappa search of a default fit, in the fit
+    itself with a given kappa): the message names the file(s) kept, and --resume then gives the
+    uninterrupted fit's syllables."""
     import ethogram.fitting.checkpoint as checkpoint
 
     real, calls = checkpoint.save_checkpoint, []
@@ -222,18 +226,20 @@ def test_ctrl_c_names_the_checkpoint_and_resume(features, tmp_path, capsys, monk
 
     monkeypatch.setattr(checkpoint, "save_checkpoint", save_then_interrupt)
     out = tmp_path / "out"
-    code, _, err = _run(_fit(features, out, "--checkpoint-every", "1"), capsys)
-    ck = out / "results.checkpoint.h5"
+    code, _, err = _run(_fit(features, out, "--checkpoint-every", "1", *kappa), capsys)
+    ck = out / ("results.checkpoint.h5" if kappa else "results.checkpoint.kappa-0.h5")
     assert code == 130 and ck.is_file() and not (out / "results.h5").exists()
     assert _one_line(err) == (
-        f"ethogram: interrupted; the fit so far is kept in {ck}: run the same command with "
-        "--resume to carry it on (or with --overwrite to start over)"
+        f"ethogram: interrupted; {'the fit' if kappa else 'the kappa search'} so far is kept in "
+        f"{ck}: run the same command with --resume to carry it on (or with --overwrite to start "
+        "over)"
     )
     monkeypatch.setattr(checkpoint, "save_checkpoint", real)
-    code, _, err = _run(_fit(features, out, "--checkpoint-every", "1", "--resume"), capsys)
+    code, _, err = _run(_fit(features, out, "--checkpoint-every", "1", "--resume", *kappa), capsys)
     assert code == 0, err
+    assert sorted(p.name for p in out.glob("*checkpoint*")) == []  # removed once results are written
     # the resumed fit is the uninterrupted one
-    code, _, err = _run(_fit(features, tmp_path / "whole", "--checkpoint-every", "1"), capsys)
+    code, _, err = _run(_fit(features, tmp_path / "whole", "--checkpoint-every", "1", *kappa), capsys)
     from ethogram.results import load_results
 
     a, b = load_results(out / "results.h5"), load_results(tmp_path / "whole" / "results.h5")

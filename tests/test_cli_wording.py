@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, needs_data
+from conftest import DATA
 from ethogram.cli import main
 from ethogram.cli._errors import error_line
 from ethogram.errors import ArgumentError, OutputExistsError
@@ -36,7 +36,6 @@ def _names(quoted) -> str:
     return "[" + ", ".join(quoted) + "]"
 
 
-@needs_data
 def test_fit_with_different_body_parts_names_the_option(tmp_path, capsys):
     msg = _error(["fit", DATA / "openfield" / "keypoints.csv", DATA / "jabs" / "sample_pose_est_v2.h5", "--fps", "30",
                   "-o", tmp_path / "fit", "--quiet"], capsys)
@@ -45,7 +44,6 @@ def test_fit_with_different_body_parts_names_the_option(tmp_path, capsys):
     assert not (tmp_path / "fit").exists()
 
 
-@needs_data
 def test_apply_with_other_body_parts_says_to_fit_again(tmp_path, capsys):
     assert main(["fit", str(DATA / "openfield" / "keypoints.csv"), "--fps", "30", "-o", str(tmp_path / "fit"),
                  "--states", "3", "--iters", "2", "--quiet"]) == 0
@@ -58,7 +56,6 @@ def test_apply_with_other_body_parts_says_to_fit_again(tmp_path, capsys):
     assert not (tmp_path / "ap").exists()
 
 
-@needs_data
 def test_fit_confidence_is_named_as_the_option(tmp_path, capsys):
     msg = _error(["fit", DATA / "openfield" / "keypoints.csv", "--fps", "30", "-o", tmp_path / "fit", "--quiet",
                   "--confidence", "1.5"], capsys)

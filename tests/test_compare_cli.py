@@ -4,9 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA, needs_data
-
-pytestmark = needs_data
+from conftest import DATA
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from ethogram.cli import main
 from ethogram.io import read_recordings
 from ethogram.io.readers import SkippedFilesWarning
 
-from conftest import DATA, needs_data
+from conftest import DATA, SHARED, needs_shared
 
 
 def _good(folder: Path, rng) -> dict:
@@ -140,19 +140,19 @@ def test_the_command_line_prints_the_warning_as_one_line(tmp_path, capsys):
     assert out.out.startswith("2 recording(s), 90 frames")
 
 
-@needs_data
 @pytest.mark.parametrize("folder, skipped, names", [
     ("openfield", ["human_labels_other_video.csv"], ["keypoints", "keypoints_missingdata", "keypoints_ndx_pose"]),
-    ("moseq2", ["changepoints.h5", "testh5.h5"], None),
+    pytest.param("moseq2", ["changepoints.h5", "testh5.h5"], None, marks=needs_shared),
     ("jabs", [], ["sample_pose_est_v2"] + [f"sample_pose_est_v3/id{i}" for i in range(5)]),
     ("flies", [], ["clip/female", "clip/male"]),
 ])
 def test_the_real_data_folders_read_and_name_what_they_skip(folder, skipped, names):
+    root = SHARED if folder == "moseq2" else DATA  # moseq2's files may not be copied
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
-        recs = read_recordings(DATA / folder, fps=30.0 if folder in ("openfield", "moseq2") else None)
+        recs = read_recordings(root / folder, fps=30.0 if folder in ("openfield", "moseq2") else None)
     found = _skipped_warnings(record)
-    assert [str(w.message).split(": skipped: ")[0] for w in found] == [str(DATA / folder / s) for s in skipped]
+    assert [str(w.message).split(": skipped: ")[0] for w in found] == [str(root / folder / s) for s in skipped]
     if names is not None:
         assert [r.name for r in recs] == names
     else:

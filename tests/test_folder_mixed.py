@@ -18,7 +18,7 @@ import numpy as np
 
 from ethogram.io import ReadNoteWarning, SkippedFilesWarning, read_recordings
 
-from conftest import DATA, needs_data
+from conftest import DATA, SHARED, needs_shared
 from test_io_dlc import table as dlc_table
 from test_io_jabs import write_jabs_v5
 from test_io_sleap import NODES, mouse, write_analysis
@@ -43,9 +43,9 @@ def build(d):
         "moseq2/test_scores.h5",
         "moseq2/test_index.yaml",
     ):
-        shutil.copy(DATA / rel, d / rel.split("/")[1])
+        shutil.copy((SHARED if rel.startswith("moseq2") else DATA) / rel, d / rel.split("/")[1])
     (d / "proc").mkdir()
-    shutil.copy(DATA / "moseq2/proc/results_00.h5", d / "proc" / "results_00.h5")
+    shutil.copy(SHARED / "moseq2/proc/results_00.h5", d / "proc" / "results_00.h5")
     # DeepLabCut writes its table to h5 (df_with_missing, pandas table format), the csv from it
     pd.read_csv(DATA / "openfield/keypoints.csv", header=[0, 1, 2], index_col=0).to_hdf(
         d / "single_dlc.h5", key="df_with_missing", format="table", mode="w"
@@ -83,7 +83,7 @@ def build(d):
     return ["broken.h5", "empty.slp", "movement_order.npy", "notes.csv", "two_tables.h5"]
 
 
-@needs_data
+@needs_shared  # the folder holds moseq2's real files, which may not be copied
 def test_a_folder_of_mixed_real_files_reads_every_animal_or_names_the_file(tmp_path):
     skipped = build(tmp_path / "mixed")
     with warnings.catch_warnings(record=True) as record:
@@ -166,7 +166,7 @@ def test_a_folder_of_mixed_real_files_reads_every_animal_or_names_the_file(tmp_p
     assert {by[f"cage_pose_est_v{v}/id0"].attrs["jabs_version"] for v in (4, 5)} == {4, 5}
 
 
-@needs_data
+@needs_shared  # the folder holds moseq2's real files, which may not be copied
 def test_the_command_line_prints_one_line_per_file_and_describes_every_animal(tmp_path, capsys):
     from ethogram.cli import main
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA, needs_data
+from conftest import DATA
 from ethogram.viz._video import write_mp4
 from ethogram.viz.movies import grid_movie, skeleton_movie, tile_transform, tile_window
 from ethogram.viz.video_match import (
@@ -417,7 +417,6 @@ def openfield_fit(tmp_path_factory):
     return out
 
 
-@needs_data
 def test_notes_csv_given_as_the_video_of_one_recording(openfield_fit, tmp_path, capsys):
     from ethogram.cli import main
 
@@ -436,7 +435,6 @@ def test_notes_csv_given_as_the_video_of_one_recording(openfield_fit, tmp_path, 
     assert not (openfield_fit / "movies").exists()
 
 
-@needs_data
 def test_openfield_tiles_hold_the_whole_mouse_at_onset(openfield_fit):
     """The openfield mouse's centroid (snout, ears, tail base) sits near its head; the tail base
     stays in its tile."""

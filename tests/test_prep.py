@@ -14,7 +14,7 @@ from ethogram.prep import (
     medoid_outliers,
 )
 
-from conftest import DATA, needs_data
+from conftest import DATA
 
 BODYPARTS = ("nose", "leftear", "rightear", "spine", "tailbase")
 
@@ -334,7 +334,6 @@ def _read_openfield_csv(path):
     return names, cube
 
 
-@needs_data
 def test_openfield_snout_ahead_of_tailbase():
     names, cube = _read_openfield_csv(DATA / "openfield" / "keypoints.csv")
     assert names == ["snout", "leftear", "rightear", "tailbase"]
@@ -355,7 +354,6 @@ def test_openfield_snout_ahead_of_tailbase():
     _same([out], Preparation.from_dict(prep.to_dict()).transform([r]))
 
 
-@needs_data
 def test_openfield_through_movement_matches_pandas():
     from movement.io import load
 

@@ -16,7 +16,7 @@ import pytest
 from ethogram.viz._synthetic import synthetic_results
 from ethogram.viz.report import write_report
 
-from conftest import DATA, needs_data
+from conftest import DATA
 
 
 class Links(HTMLParser):
@@ -303,7 +303,6 @@ def test_cli_report_writes_index_and_fails_cleanly(fit_dir, tmp_path, capsys):
     assert err.count("\n") == 1 and "does not exist" in err
 
 
-@needs_data
 def test_report_of_a_real_openfield_fit(tmp_path):
     from ethogram.io import read_recordings
     from ethogram.results import write_results

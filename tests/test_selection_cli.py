@@ -4,13 +4,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import DATA, needs_data
+from conftest import DATA
 from ethogram.cli import main
 
 KEYPOINTS = DATA / "openfield" / "keypoints.csv"
 
 
-@needs_data
 def test_select_writes_csv_and_plots(tmp_path, capsys):
     out = tmp_path / "out"
     code = main(["select", str(KEYPOINTS), "--fps", "30", "--pcs", "3", "--states", "3,2", "--restarts", "2", "--iters", "5",
@@ -44,7 +43,6 @@ def test_select_bad_states(tmp_path, capsys):
     assert not (tmp_path / "x").exists()
 
 
-@needs_data
 def test_fit_with_target_duration_reproduces_the_search(tmp_path, capsys):
     """``ethogram fit --target-duration``: kappa is searched first, the pipeline's fit at that
     kappa is the search's chosen fit (same seed, same tolerance), and the search is recorded."""

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from conftest import DATA, needs_data
+from conftest import DATA, SHARED, needs_shared
 from ethogram.selection import changepoints, find_kappa, run_lengths
 from ethogram.selection._common import viterbi_labels
 
 UUID = "5c72bf30-9596-4d4d-ae38-db9a7a28e912"
 
 
-@needs_data
+@needs_shared
 def test_changepoints_match_moseq2():
     """moseq2-pca computed changepoints of this recording from random projections of its depth
     frames; ours from random projections of its 50 PC scores (the same distribution, up to the
@@ -18,9 +18,9 @@ def test_changepoints_match_moseq2():
     moseq2's changepoints are found within one frame, and the block durations agree."""
     import h5py
 
-    with h5py.File(DATA / "moseq2" / "test_scores.h5", "r") as f:
+    with h5py.File(SHARED / "moseq2" / "test_scores.h5", "r") as f:
         scores = f[f"scores/{UUID}"][()].astype(np.float64)
-    with h5py.File(DATA / "moseq2" / "changepoints.h5", "r") as f:
+    with h5py.File(SHARED / "moseq2" / "changepoints.h5", "r") as f:
         their_s = f[f"cps/{UUID}"][()].ravel()
         their_score = f[f"cps_score/{UUID}"][()].astype(np.float64)
         fps = float(f["metadata/fps"][()])
@@ -38,7 +38,6 @@ def test_changepoints_match_moseq2():
     np.testing.assert_array_equal(cp.durations, np.diff(cp.frames))
 
 
-@needs_data
 def test_kappa_search_on_openfield_keypoints():
     """The open-field DLC keypoints, prepared by ethogram.prep (4 PCs), cut into two recordings;
     an ARHMM with 20 states; the search hits 0.4 s at 30 fps (12 frames) within 15%."""

@@ -104,12 +104,19 @@ def main(argv=None) -> int:
 
 
 def _interrupted(args) -> str:
-    """The line for Ctrl-C: for a fit with a checkpoint, where it is and how to carry it on."""
+    """The line for Ctrl-C: for a fit with a checkpoint (its own, or its kappa search's), where
+    the work so far is kept and how to carry it on."""
     ck = getattr(args, "checkpoint_file", None)
-    if ck is not None and ck.is_file():
-        return (f"interrupted; the fit so far is kept in {ck}: run the same command with --resume "
-                "to carry it on (or with --overwrite to start over)")
-    return "interrupted"
+    if ck is None:
+        return "interrupted"
+    from ..pipeline import kappa_checkpoints
+
+    found = [ck] if ck.is_file() else kappa_checkpoints(ck)
+    if not found:
+        return "interrupted"
+    what = "the fit" if found == [ck] else "the kappa search"
+    return (f"interrupted; {what} so far is kept in {', '.join(map(str, found))}: run the same "
+            "command with --resume to carry it on (or with --overwrite to start over)")
 
 
 def _stdout_closed() -> bool:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from ..errors import worded
 
-__all__ = ["CLIError", "OPTIONS", "PREP_COMMANDS", "command_words", "error_line", "option_names",
-           "os_error_message"]
+__all__ = ["CLIError", "OPTIONS", "PREP_COMMANDS", "command_words", "counting", "error_line",
+           "option_names", "os_error_message"]
 
 #: the command's option for each library argument a message may name (Python name -> option,
 #: with its placeholder when it takes a value); ``"name=value"`` words one value
@@ -50,6 +50,24 @@ _COMMAND_OPTIONS = {
     "apply": {"bodyparts": "'ethogram fit --bodyparts NAMES'",
               "confidence_threshold": "the model's --confidence"},
 }
+
+
+def counting(low: int):
+    """An argparse ``type`` for a count of at least ``low`` (``--states``, ``--iters``, ...): a
+    bad value is refused by the parser in the option's own name, with what it accepts."""
+    import argparse
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {value}")
+        return value
+
+    parse.__name__ = f"count >= {low}"
+    return parse
 
 
 def option_names(command: str | None = None) -> dict:

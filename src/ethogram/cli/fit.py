@@ -8,8 +8,21 @@ import time
 
 import numpy as np
 
-from ._common import (add_input_arguments, add_output_arguments, check_output, held_warnings, missing_folders, names_list, print_summary,
-                      read_inputs, remove_if_empty, results_path, show_warnings, write)
+from ._common import (
+    add_input_arguments,
+    add_output_arguments,
+    check_output,
+    held_warnings,
+    missing_folders,
+    names_list,
+    print_summary,
+    read_inputs,
+    remove_if_empty,
+    results_path,
+    show_warnings,
+    write,
+)
+from ._errors import counting
 
 
 def add_parser(subparsers, parents) -> None:
@@ -88,16 +101,16 @@ def scale_options(args, path) -> dict:
 def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     """The fit and preparation options (shared with ``demo``)."""
     g = p.add_argument_group("model")
-    g.add_argument("--states", type=int, default=num_states, metavar="K", help=f"number of syllables (default {num_states})")
-    g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
+    g.add_argument("--states", type=counting(1), default=num_states, metavar="K", help=f"number of syllables (default {num_states})")
+    g.add_argument("--lags", type=counting(1), default=3, metavar="L", help="autoregressive lags (default 3)")
     g.add_argument("--kappa", type=float, default=None, metavar="X",
                    help="stickiness (default: the smallest kappa whose fit gives a median syllable "
                    "of at least --target-duration; 0 when the data's own syllables are that long)")
     g.add_argument("--target-duration", type=float, default=None, metavar="S",
                    help="median syllable duration in seconds that the default kappa reaches "
                    "(default 0.4, MoSeq's)")
-    g.add_argument("--iters", type=int, default=num_iters, metavar="N", help=f"maximum EM iterations (default {num_iters})")
-    g.add_argument("--restarts", type=int, default=1, metavar="R", help="independent starts, best kept (default 1)")
+    g.add_argument("--iters", type=counting(0), default=num_iters, metavar="N", help=f"maximum EM iterations (default {num_iters})")
+    g.add_argument("--restarts", type=counting(1), default=1, metavar="R", help="independent starts, best kept (default 1)")
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     g.add_argument("--expected-states", action="store_true", help="also store the state probabilities (T x K per recording)")
     g.add_argument("--prior-ridge", type=float, default=None, metavar="R", help="ridge on the AR weights, in pseudo-frames of the standardized inputs (default 1); raise it (e.g. 10) when raising kappa does not lengthen the syllables")
