@@ -171,3 +171,69 @@ def test_an_executor_in_the_settings_gives_the_same_fit():
     with ThreadPoolExecutor(2) as pool:
         rb = b.fit(datas, num_iters=8, seed=0, progress=False, execution=ExecutionSettings(executor=pool))
     assert_same_fit(a, ra, b, rb)
+
+
+# --------------------------------------------------------------------------- the pipeline
+def _recordings():
+    from ethogram.io import Recording
+
+    return [Recording(name=f"r{i}", data=x, kind="features", fps=30.0)
+            for i, x in enumerate(_sequences(seed=7, n=2, T=200))]
+
+
+def test_fit_recordings_takes_the_settings_and_its_old_keywords_alike(tmp_path):
+    from ethogram.pipeline import FIT_EM, fit_recordings
+
+    recs = _recordings()
+    old = fit_recordings(recs, num_states=3, num_lags=1, kappa=5.0, num_iters=8, num_restarts=2,
+                         tol=1e-4, num_threads=1, seed=3, progress=False)
+    new = fit_recordings(recs, num_states=3, num_lags=1, kappa=5.0, seed=3, progress=False,
+                         em=dataclasses.replace(FIT_EM, num_iters=8, num_restarts=2, tol=1e-4),
+                         execution=ExecutionSettings(num_threads=1))
+    for a, b in zip(old.recordings, new.recordings):
+        np.testing.assert_array_equal(a.syllables, b.syllables)
+    np.testing.assert_array_equal(old.fit["objectives"], new.fit["objectives"])
+    assert old.config == new.config and new.config["num_restarts"] == 2
+    # a field fit_recordings had no keyword for enters the configuration when not the default
+    plain = fit_recordings(recs, num_states=3, num_lags=1, kappa=5.0, seed=3, progress=False,
+                           em=dataclasses.replace(FIT_EM, num_iters=4, accelerate=False))
+    assert plain.config["accelerate"] is False and "accelerate" not in new.config
+    with pytest.raises(TypeError, match=r"fit_recordings\(\) got an unexpected keyword argument 'num_starts'"):
+        fit_recordings(recs, num_states=3, kappa=1.0, num_starts=3)
+
+
+def test_selection_functions_take_the_settings_and_their_old_keywords_alike():
+    from ethogram.selection import cross_validate, find_kappa, stability
+
+    datas = _sequences(seed=8, n=2, T=120)
+    kw = dict(observation_kwargs={"num_lags": 1}, seed=1)
+    a = cross_validate(datas, [2], num_restarts=1, num_iters=6, tol=1e-4, **kw)
+    b = cross_validate(datas, [2], num_restarts=1, em=EMSettings(num_iters=6, tol=1e-4), **kw)
+    np.testing.assert_array_equal(a.table["heldout_ll_per_frame"], b.table["heldout_ll_per_frame"])
+    a = find_kappa(datas, 2, target_frames=20, num_iters=6, max_rounds=1, **kw)
+    b = find_kappa(datas, 2, target_frames=20, em=EMSettings(num_iters=6), max_rounds=1,
+                   execution=ExecutionSettings(executor=SerialExecutor()), **kw)
+    np.testing.assert_array_equal(a.curve["objective"], b.curve["objective"])
+    a = stability(datas, 2, num_fits=2, num_iters=5, **kw)
+    b = stability(datas, 2, num_fits=2, em=EMSettings(num_iters=5), **kw)
+    np.testing.assert_array_equal(a.objectives, b.objectives)
+
+
+def test_the_gibbs_loop_shares_the_checkpoint_settings():
+    from ethogram.fitting import Checkpointing
+
+    assert Checkpointing is CheckpointSettings
+
+
+def test_fit_and_select_take_the_same_preparation_options():
+    from ethogram.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command" or a.choices)
+
+    def preparation(command):
+        group = next(g for g in sub.choices[command]._action_groups if g.title == "preparation")
+        return {(a.dest, a.help) for a in group._group_actions if a.dest != "quiet"}
+
+    assert preparation("fit") == preparation("select")
+    assert {d for d, _ in preparation("select")} == {"variance", "pcs", "bodyparts", "anterior",
+                                                    "posterior", "confidence"}
