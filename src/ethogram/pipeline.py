@@ -17,12 +17,16 @@ when the data's own syllables are already that long (:mod:`ethogram.stickiness`)
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import time
 from pathlib import Path
 
 import numpy as np
 
 from .errors import ArgumentError
+from .fitting.settings import (CheckpointSettings, EMSettings, ExecutionSettings,
+                               settings_from_options)
 from .io.rates import frame_rate  # noqa: F401 (importable from here, as before)
 from .io.rates import (common_frame_rate, fill_model_rate, require_frame_rate,
                        warn_other_frame_rate)
@@ -32,6 +36,7 @@ from .stickiness import TARGET_DURATION_S
 
 __all__ = [
     "DEFAULT_NUM_ITERS",
+    "FIT_EM",
     "FitQualityWarning",
     "DEFAULT_NUM_STATES",
     "SYLLABLE_PRIOR",
@@ -165,27 +170,29 @@ def kappa_checkpoints(checkpoint) -> list:
 
 
 def _search_kappa(make, datas, masks, fit_kw: dict, target_frames: float, num_states: int,
-                  ck_kw: dict, timings: dict):
+                  checkpoint: CheckpointSettings, timings: dict):
     """The default kappa (:func:`ethogram.stickiness.smallest_kappa`), fitting in this process.
 
     Each fit is ``make(kappa).fit(datas, masks=masks, **fit_kw)``, checkpointed when
-    ``ck_kw["checkpoint"]`` is given (the i-th fit in ``<stem>.kappa-<i>.h5`` beside it, so
-    that a resumed search finds each fit where it stopped); the chosen one's model,
+    ``checkpoint`` has a path (the i-th fit in ``<stem>.kappa-<i>.h5`` beside it, so that a
+    resumed search finds each fit where it stopped); the chosen one's model,
     :class:`~ethogram.FitResult` and checkpoint are in ``search.chosen``. ``timings["fit"]``
     gets the chosen fit's seconds and ``timings["kappa_search"]`` the others'.
     """
     from .stickiness import median_run_length, reference_kappa, smallest_kappa
 
     done = []
-    path = None if ck_kw["checkpoint"] is None else Path(ck_kw["checkpoint"])
+    path = checkpoint.path
+    num_threads = fit_kw["execution"].num_threads
 
     def evaluate(k):
         t0 = time.perf_counter()
         model = make(k)
         ck = None if path is None else path.with_name(f"{path.stem}.kappa-{len(done)}{path.suffix}")
         done.append(ck)
-        fit = model.fit(datas, masks=masks, **fit_kw, **dict(ck_kw, checkpoint=ck))
-        labels, _ = _label_arrays(model, datas, masks, False, fit_kw.get("num_threads"))
+        fit = model.fit(datas, masks=masks, checkpoint=dataclasses.replace(checkpoint, path=ck),
+                        **fit_kw)
+        labels, _ = _label_arrays(model, datas, masks, False, num_threads)
         return {"median_duration": median_run_length(labels),
                 "objective": float(fit.objectives[-1]),
                 "num_iters": int(fit.num_iters), "seconds": time.perf_counter() - t0,
@@ -199,24 +206,169 @@ def _search_kappa(make, datas, masks, fit_kw: dict, target_frames: float, num_st
     return search
 
 
-def _fit_at(make, datas, masks, kappa: float, search, fit_kw: dict, ck_kw: dict, timings: dict,
-            num_restarts: int, reseed_dead: bool):
-    """The fit at ``kappa``: the search's chosen fit when it is the same fit (one restart, no
-    re-seeding; its checkpoint becomes the fit's), else a fit made here."""
-    if search is not None and int(num_restarts) == 1 and not reseed_dead:
-        if ck_kw["checkpoint"] is not None:
+def _fit_at(make, datas, masks, kappa: float, search, fit_kw: dict, checkpoint, timings: dict):
+    """The fit at ``kappa``: the search's chosen fit when it is the same fit (its EM settings,
+    ``fit_kw["em"]``, are the search's; its checkpoint becomes the fit's), else a fit made here."""
+    if search is not None and fit_kw["em"] == _search_settings(fit_kw["em"]):
+        if checkpoint.path is not None:
             import shutil
 
-            shutil.copyfile(search.chosen["checkpoint"], ck_kw["checkpoint"])
+            shutil.copyfile(search.chosen["checkpoint"], checkpoint.path)
         return search.chosen["model"], search.chosen["fit"]
     t0 = time.perf_counter()
     model = make(kappa)
-    fit = model.fit(datas, masks=masks, num_restarts=num_restarts, reseed_dead=bool(reseed_dead),
-                    **fit_kw, **ck_kw)
+    fit = model.fit(datas, masks=masks, checkpoint=checkpoint, **fit_kw)
     if search is not None:  # the search's chosen fit was not kept: all its fits were the search's
         timings["kappa_search"] += timings["fit"]
     timings["fit"] = time.perf_counter() - t0
     return model, fit
+
+
+def _search_settings(em: EMSettings) -> EMSettings:
+    """The EM settings of the kappa search's fits: one restart, no re-seeding."""
+    return dataclasses.replace(em, num_restarts=1, reseed_dead=False)
+
+
+def _check_model_arguments(num_states, num_lags, kappa, target_duration) -> None:
+    if isinstance(num_states, bool) or int(num_states) != num_states or num_states < 1:
+        raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
+    if isinstance(num_lags, bool) or int(num_lags) != num_lags or num_lags < 1:
+        raise ValueError(f"num_lags must be a positive integer, got {num_lags!r}")
+    if kappa is not None and not (np.isfinite(kappa) and kappa >= 0):
+        raise ValueError(f"kappa must be a non-negative number or None, got {kappa!r}")
+    if kappa is not None and target_duration is not None:
+        raise ValueError("give either kappa or target_duration, not both")
+    if target_duration is not None and not (np.isfinite(target_duration) and target_duration > 0):
+        raise ValueError(f"target_duration must be a positive number of seconds, e.g. 0.4, "
+                         f"got {target_duration!r}")
+
+
+def _ar_prior(prior_ridge) -> dict:
+    """:data:`SYLLABLE_PRIOR` with ``prior_ridge`` when given (checked)."""
+    ar_prior = dict(SYLLABLE_PRIOR)
+    if prior_ridge is not None:
+        if isinstance(prior_ridge, bool) or not (np.isfinite(prior_ridge) and prior_ridge >= 0):
+            raise ArgumentError(f"{{prior_ridge}} must be a non-negative number of pseudo-frames, "
+                                f"e.g. 1 or 10, got {prior_ridge!r}", "prior_ridge")
+        ar_prior["prior_ridge"] = float(prior_ridge)
+    return ar_prior
+
+
+def _long_inputs(prepared, recordings, num_lags: int):
+    """The model inputs of the recordings an AR model of ``num_lags`` lags can score (one
+    warning names the others): ``(keep, datas, masks)``."""
+    from .models import HMM
+    from .models.short_sequences import require_long, subset, warn_short
+
+    names = [r.name for r in recordings]
+    lengths = [p.inputs.shape[0] for p in prepared]
+    # an AR model of these lags says which recordings are long enough, and words the warning
+    probe = HMM(1, "autoregressive", dict(data_dim=prepared[0].inputs.shape[1], num_lags=num_lags))
+    keep = require_long(probe.observations, lengths, names)
+    warn_short(probe.observations, lengths, ~keep,
+               "left out of the fit (its frames get the syllable -1)", names=names, stacklevel=4)
+    datas = [p.inputs for p in subset(prepared, keep)]
+    masks = [np.asarray(p.mask, dtype=bool) for p in subset(prepared, keep)]
+    return keep, datas, masks
+
+
+def _usable_frames(masks, num_lags: int) -> int:
+    usable = int(sum(m.sum() for m in masks))
+    if usable <= num_lags:
+        raise ValueError(
+            f"only {usable} usable frames in the recordings after preparation; check the "
+            "confidence threshold and body parts"
+        )
+    return usable
+
+
+def _syllable_model(num_states: int, data_dim: int, num_lags: int, ar_prior: dict, kappa):
+    """An unfitted sticky AR-HMM of the pipeline at stickiness ``kappa``."""
+    from .models import HMM
+
+    obs = dict(data_dim=data_dim, num_lags=num_lags, **ar_prior)
+    return HMM(num_states, "autoregressive", obs, kappa=kappa)
+
+
+def _target_frames(target_duration, fps: float) -> tuple[float, float]:
+    """The default kappa's target: ``(seconds, frames)``; refused when it lasts one frame."""
+    target_s = TARGET_DURATION_S if target_duration is None else float(target_duration)
+    if target_s * fps <= 1:
+        raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame "
+                         f"({1 / fps:.3g} s at {fps:g} fps)")
+    return target_s, target_s * fps
+
+
+def _label_by_frequency(model, recordings, prepared, expected_states, num_threads, keep):
+    """Label, renumber the model's states by frequency, label again with the renumbered model
+    (exactly what :func:`apply_model` computes): ``(labels, posteriors, order)``."""
+    from .analysis import relabel_by_frequency
+
+    labels, _ = _label(model, prepared, False, num_threads, keep)
+    order = relabel_by_frequency({r.name: z for r, z in zip(recordings, labels)}, model.num_states)
+    model.permute(order)
+    labels, posts = _label(model, prepared, expected_states, num_threads, keep)
+    return labels, posts, order
+
+
+def _fit_config(em: EMSettings, seed, kappa, kappa_used, ar_prior, search, target_s,
+                expected_states, fps, recordings, num_states, num_lags) -> dict:
+    """The results' ``config`` of :func:`fit_recordings`."""
+    config = {
+        "command": "fit",
+        "num_states": num_states,
+        "num_lags": num_lags,
+        "kappa": kappa,
+        "kappa_used": kappa_used,
+        "prior_ridge": ar_prior["prior_ridge"],
+        "num_iters": em.num_iters,
+        "num_restarts": em.num_restarts,
+        "seed": seed if seed is None or isinstance(seed, (int, np.integer)) else str(seed),
+        "tol": em.tol,
+        "expected_states": bool(expected_states),
+        "fps": fps,
+        "recordings": [{"name": r.name, "source": r.source, "format": r.format}
+                       for r in recordings],
+    }
+    for name in ("init", "num_starts", "start_iters", "accelerate"):  # only when not the default
+        if getattr(em, name) != getattr(FIT_EM, name):
+            config[name] = getattr(em, name)
+    if search is not None:
+        config.update(target_duration=target_s, kappa_search=search.curve,
+                      kappa_search_message=search.message, kappa_search_reached=search.reached)
+    if em.reseed_dead:  # only then, so results of fits without it are unchanged
+        config["reseed_dead"] = True
+    return config
+
+
+def _fit_info(fit, em: EMSettings, usable: int, data_dim: int, num_lags: int, seconds: float,
+              order) -> dict:
+    """The results' ``fit``: EM's history and outcome (and its re-seeds, renumbered)."""
+    D = data_dim
+    fit_info = {
+        "objectives": np.asarray(fit.objectives, dtype=np.float64),
+        "marginal_lls": np.asarray(fit.marginal_lls, dtype=np.float64),
+        "restart_objectives": np.asarray(fit.restart_objectives, dtype=np.float64),
+        "converged": bool(fit.converged),
+        "num_iters": int(fit.num_iters),
+        "chosen_restart": int(fit.chosen_restart),
+        "usable_frames": usable,
+        "parameters_per_state": int(D * (D * num_lags + 1) + D * (D + 1) // 2),
+        "seconds": seconds,
+    }
+    if em.reseed_dead:
+        syllable = np.argsort(order)  # fit state s is syllable syllable[s] after the renumbering
+        fit_info["reseeds"] = np.array(
+            [[e.iteration, syllable[e.state], e.expected_frames, e.objective_before]
+             for e in fit.reseeds], dtype=np.float64).reshape(-1, 4)
+    return fit_info
+
+
+#: the EM settings of :func:`fit_recordings` by default: 100 iterations, tolerance 1e-6
+FIT_EM = EMSettings(num_iters=DEFAULT_NUM_ITERS, tol=1e-6)
+#: the keyword arguments of the settings :func:`fit_recordings` takes
+_FIT_KEYWORDS = frozenset({"num_iters", "num_restarts", "tol", "reseed_dead", "num_threads",
+                           "client", "checkpoint_every", "resume"})
 
 
 def fit_recordings(
@@ -225,25 +377,21 @@ def fit_recordings(
     num_lags: int = 3,
     kappa: float | None = None,
     prep=None,
-    num_iters: int = DEFAULT_NUM_ITERS,
-    num_restarts: int = 1,
+    *,
+    em: EMSettings | None = None,
+    execution: ExecutionSettings | None = None,
+    checkpoint=None,
     seed=0,
     progress=None,
-    tol: float = 1e-6,
     expected_states: bool = False,
     keep_keypoints: bool = True,
-    num_threads: int | None = None,
     timings: dict | None = None,
-    client=None,
-    checkpoint=None,
-    checkpoint_every: int = 10,
-    resume: bool = False,
-    reseed_dead: bool = False,
     prior_ridge: float | None = None,
     target_duration: float | None = None,
     method: str = "em",
     ar_iters: int | None = None,
     gibbs_iters: int | None = None,
+    **options,
 ) -> Results:
     """Fit a sticky AR-HMM jointly on recordings and label every frame.
 
@@ -265,39 +413,32 @@ def fit_recordings(
     prep : ethogram.prep.Preparation, optional
         Unfitted preparation with the settings to use (``Preparation()`` when None); it is
         fitted here on ``recordings``.
-    num_iters : int, default 100
-        Maximum EM iterations per restart.
-    num_restarts : int, default 1
-        Independent starts; the one with the highest MAP objective is kept.
+    em : ethogram.fitting.EMSettings, optional
+        EM's iterations, tolerance, restarts (the one with the highest MAP objective is kept),
+        starts and re-seeding (default :data:`FIT_EM`: 100 iterations, tolerance 1e-6). With
+        ``reseed_dead`` (:mod:`ethogram.fitting.reseed`) ``config["reseed_dead"]`` is True
+        and ``fit["reseeds"]`` holds one row per re-seed (shape (n, 4)): iteration, syllable
+        (numbered as in the results, by frequency), its expected frames and the objective
+        before the re-seed. Fields other than ``num_iters``, ``num_restarts`` and ``tol``
+        enter ``config`` only when they differ from :data:`FIT_EM`'s.
+    execution : ethogram.fitting.ExecutionSettings, optional
+        Where EM's E-steps run: ``num_threads`` threads (also used to label), an
+        ``executor``, or the Dask cluster of ``client`` (same result as a local fit).
+    checkpoint : ethogram.fitting.CheckpointSettings, str or Path, optional
+        Checkpoint file of the EM fit, written every ``every`` iterations; with ``resume``
+        continue from it when it exists (same result as uninterrupted). The fits of the
+        default kappa's search are checkpointed beside it (:func:`kappa_checkpoints`), so
+        ``resume`` continues an interrupted search too.
     seed : int, default 0
         Same seed, same data, same settings: same labels.
     progress : bool or None
         tqdm progress bar over EM iterations (None: only on an interactive terminal).
-    tol : float, default 1e-6
-        EM stopping tolerance (see :meth:`ethogram.HMM.fit`).
     expected_states : bool, default False
         Also keep the posterior state probabilities (T, K) per recording.
     keep_keypoints : bool, default True
         Keep the raw keypoints (for trajectory plots and grid movies).
-    num_threads : int, optional
-        Threads over recordings.
     timings : dict, optional
         When given, filled with seconds spent per stage (``prepare``, ``fit``, ``label``).
-    client : distributed.Client, optional
-        Run EM's E-steps on this Dask cluster (same result as a local fit).
-    checkpoint : str or Path, optional
-        Checkpoint file of the EM fit, written every ``checkpoint_every`` iterations. The fits
-        of the default kappa's search are checkpointed beside it (:func:`kappa_checkpoints`),
-        so ``resume`` continues an interrupted search too.
-    checkpoint_every : int, default 10
-    resume : bool, default False
-        Continue the fit from ``checkpoint`` when it exists (same result as uninterrupted).
-    reseed_dead : bool, default False
-        Re-seed states EM stops using (see :meth:`ethogram.HMM.fit` and
-        :mod:`ethogram.fitting.reseed`); when on, ``config["reseed_dead"]`` is True and
-        ``fit["reseeds"]`` holds one row per re-seed (shape (n, 4)): iteration, syllable
-        (numbered as in the results, by frequency), its expected frames and the objective
-        before the re-seed.
     prior_ridge : float, optional
         Ridge on the AR weights in pseudo-frames of the standardized inputs (default
         ``SYLLABLE_PRIOR["prior_ridge"]``, 1); raise it (e.g. to 10) when kappa does not
@@ -318,6 +459,11 @@ def fit_recordings(
     ar_iters, gibbs_iters : int, optional
         Gibbs methods: AR-only sweeps of the keypoint SLDS (default 50) and sweeps of the
         full model or the ARHMM (default 500), keypoint-moseq's recommendations.
+    **options
+        The settings' fields under the keywords ``fit_recordings`` took before the settings
+        objects: ``num_iters``, ``num_restarts``, ``tol``, ``reseed_dead``, ``num_threads``,
+        ``client``, ``checkpoint_every``, ``resume``; each replaces that field (the same fit,
+        bit for bit).
 
     Returns
     -------
@@ -341,30 +487,17 @@ def fit_recordings(
         each); the message names the arguments to change, also kept as the warning's
         ``arguments``.
     """
-    from .analysis import relabel_by_frequency
-    from .models import HMM
+    from .fitting.checkpoint import resolve_seed
     from .prep import Preparation
     from .prep.model_size import check_model_size
 
     recordings = _check_recordings(recordings)
     fps = common_frame_rate(recordings)  # one rate: recordings at different rates are refused
-    if isinstance(num_states, bool) or int(num_states) != num_states or num_states < 1:
-        raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
-    if isinstance(num_lags, bool) or int(num_lags) != num_lags or num_lags < 1:
-        raise ValueError(f"num_lags must be a positive integer, got {num_lags!r}")
-    if kappa is not None and not (np.isfinite(kappa) and kappa >= 0):
-        raise ValueError(f"kappa must be a non-negative number or None, got {kappa!r}")
-    if kappa is not None and target_duration is not None:
-        raise ValueError("give either kappa or target_duration, not both")
-    if target_duration is not None and not (np.isfinite(target_duration) and target_duration > 0):
-        raise ValueError(f"target_duration must be a positive number of seconds, e.g. 0.4, "
-                         f"got {target_duration!r}")
-    ar_prior = dict(SYLLABLE_PRIOR)
-    if prior_ridge is not None:
-        if isinstance(prior_ridge, bool) or not (np.isfinite(prior_ridge) and prior_ridge >= 0):
-            raise ArgumentError(f"{{prior_ridge}} must be a non-negative number of pseudo-frames, e.g. 1 or 10, "
-                                f"got {prior_ridge!r}", "prior_ridge")
-        ar_prior["prior_ridge"] = float(prior_ridge)
+    _check_model_arguments(num_states, num_lags, kappa, target_duration)
+    ar_prior = _ar_prior(prior_ridge)
+    em, execution, checkpoint = settings_from_options(
+        options, em=FIT_EM if em is None else em, execution=execution, checkpoint=checkpoint,
+        accepted=_FIT_KEYWORDS, function="fit_recordings")
     num_states, num_lags = int(num_states), int(num_lags)
     timings = {} if timings is None else timings
     if method != "em":  # MoSeq's models by Gibbs sampling
@@ -374,7 +507,7 @@ def fit_recordings(
         return fit_recordings_gibbs(
             recordings, method, Preparation() if prep is None else prep, fps, timings,
             num_states=num_states, num_lags=num_lags, kappa=kappa, seed=seed, progress=progress,
-            num_threads=num_threads, keep_keypoints=keep_keypoints,
+            num_threads=execution.num_threads, keep_keypoints=keep_keypoints,
             expected_states=expected_states, ar_iters=ar_iters, gibbs_iters=gibbs_iters,
             target_duration=target_duration)
 
@@ -382,97 +515,35 @@ def fit_recordings(
     prep = Preparation() if prep is None else prep
     prepared = prep.fit_transform(recordings)
     timings["prepare"] = time.perf_counter() - t0
-
-    from .models.short_sequences import require_long, subset, warn_short
-
-    names = [r.name for r in recordings]
-    lengths = [p.inputs.shape[0] for p in prepared]
-    # an AR model of these lags says which recordings are long enough, and words the warning
-    probe = HMM(1, "autoregressive", dict(data_dim=prepared[0].inputs.shape[1], num_lags=num_lags))
-    keep = require_long(probe.observations, lengths, names)
-    warn_short(probe.observations, lengths, ~keep,
-               "left out of the fit (its frames get the syllable -1)", names=names, stacklevel=2)
-    datas = [p.inputs for p in subset(prepared, keep)]
-    masks = [np.asarray(p.mask, dtype=bool) for p in subset(prepared, keep)]
-    usable = int(sum(m.sum() for m in masks))
-    if usable <= num_lags:
-        raise ValueError(
-            f"only {usable} usable frames in the recordings after preparation; check the confidence "
-            "threshold and body parts"
-        )
+    keep, datas, masks = _long_inputs(prepared, recordings, num_lags)
+    usable = _usable_frames(masks, num_lags)
     D = datas[0].shape[1]
     check_model_size(D, num_lags, num_states, usable, prep.kind)  # refuse what cannot be learned
+    make = functools.partial(_syllable_model, num_states, D, num_lags, ar_prior)
 
-    def make(k):
-        obs = dict(data_dim=D, num_lags=num_lags, **ar_prior)
-        return HMM(num_states, "autoregressive", obs, kappa=k)
-
-    search = None
-    ck_kw = dict(checkpoint=checkpoint, checkpoint_every=checkpoint_every, resume=resume)
+    search = target_s = None
     if kappa is None:
-        from .fitting.checkpoint import resolve_seed
-
         seed = resolve_seed(seed)  # every fit of the search starts alike: its chosen fit is the fit
-        target_s = TARGET_DURATION_S if target_duration is None else float(target_duration)
-        if target_s * fps <= 1:
-            raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame "
-                             f"({1 / fps:.3g} s at {fps:g} fps)")
-    fit_kw = dict(num_iters=num_iters, tol=tol, progress=progress, num_threads=num_threads,
-                  client=client, posterior=False, seed=seed)
-    if kappa is None:
-        search = _search_kappa(make, datas, masks, fit_kw, target_s * fps, num_states, ck_kw,
+        target_s, target_frames = _target_frames(target_duration, fps)
+        fit_kw = dict(em=_search_settings(em), execution=execution, progress=progress,
+                      posterior=False, seed=seed)
+        search = _search_kappa(make, datas, masks, fit_kw, target_frames, num_states, checkpoint,
                                timings)
     kappa_used = float(kappa) if search is None else search.kappa
-    model, fit = _fit_at(make, datas, masks, kappa_used, search, fit_kw, ck_kw, timings,
-                         num_restarts, reseed_dead)
+    fit_kw = dict(em=em, execution=execution, progress=progress, posterior=False, seed=seed)
+    model, fit = _fit_at(make, datas, masks, kappa_used, search, fit_kw, checkpoint, timings)
 
     t0 = time.perf_counter()
-    labels, _ = _label(model, prepared, False, num_threads, keep)
-    order = relabel_by_frequency({r.name: z for r, z in zip(recordings, labels)}, num_states)
-    model.permute(order)
-    # label again with the renumbered model: exactly what apply_model computes
-    labels, posts = _label(model, prepared, expected_states, num_threads, keep)
+    labels, posts, order = _label_by_frequency(model, recordings, prepared, expected_states,
+                                               execution.num_threads, keep)
     timings["label"] = time.perf_counter() - t0
-
-    config = {
-        "command": "fit",
-        "num_states": num_states,
-        "num_lags": num_lags,
-        "kappa": kappa,
-        "kappa_used": kappa_used,
-        "prior_ridge": ar_prior["prior_ridge"],
-        "num_iters": int(num_iters),
-        "num_restarts": int(num_restarts),
-        "seed": seed if seed is None or isinstance(seed, (int, np.integer)) else str(seed),
-        "tol": float(tol),
-        "expected_states": bool(expected_states),
-        "fps": fps,
-        "recordings": [{"name": r.name, "source": r.source, "format": r.format} for r in recordings],
-    }
-    if search is not None:
-        config.update(target_duration=target_s, kappa_search=search.curve,
-                      kappa_search_message=search.message, kappa_search_reached=search.reached)
-    fit_info = {
-        "objectives": np.asarray(fit.objectives, dtype=np.float64),
-        "marginal_lls": np.asarray(fit.marginal_lls, dtype=np.float64),
-        "restart_objectives": np.asarray(fit.restart_objectives, dtype=np.float64),
-        "converged": bool(fit.converged),
-        "num_iters": int(fit.num_iters),
-        "chosen_restart": int(fit.chosen_restart),
-        "usable_frames": usable,
-        "parameters_per_state": int(D * (D * num_lags + 1) + D * (D + 1) // 2),
-        "seconds": timings["fit"],
-    }
-    if reseed_dead:  # only then, so results of fits without it are unchanged
-        config["reseed_dead"] = True
-        syllable = np.argsort(order)  # fit state s is syllable syllable[s] after the renumbering
-        fit_info["reseeds"] = np.array([[e.iteration, syllable[e.state], e.expected_frames, e.objective_before] for e in fit.reseeds], dtype=np.float64).reshape(-1, 4)
     results = Results(
         model=model,
         preparation=prep,
         recordings=_recording_results(recordings, prepared, labels, posts, keep_keypoints),
-        config=config,
-        fit=fit_info,
+        config=_fit_config(em, seed, kappa, kappa_used, ar_prior, search, target_s,
+                           expected_states, fps, recordings, num_states, num_lags),
+        fit=_fit_info(fit, em, usable, D, num_lags, timings["fit"], order),
         versions=library_versions(),
         created=now_iso(),
     )

@@ -28,6 +28,7 @@ OPTIONS = {
     "syllables": "--syllables",
     "units": "--units",
     "num_iters": "--iters",
+    "num_restarts": "--restarts",
     "kappa": "--kappa",
     "prior_ridge": "--prior-ridge",
     "target_duration": "--target-duration S",

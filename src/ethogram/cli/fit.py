@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import sys
 import time
@@ -72,7 +73,11 @@ def check_checkpoint(args, path) -> None:
 
 
 def scale_options(args, path) -> dict:
-    """``fit_recordings``' client and checkpoint arguments from ``--scheduler``, ``--checkpoint-every``, ``--resume``."""
+    """Where EM runs and how it survives a stop, from ``--scheduler``, ``--checkpoint-every``,
+    ``--resume``: ``{"execution": ExecutionSettings, "checkpoint": CheckpointSettings}``
+    (``checkpoint.path`` None under ``--checkpoint-every 0``)."""
+    from ..fitting import CheckpointSettings, ExecutionSettings
+
     every, resume, scheduler = getattr(args, "checkpoint_every", 0), getattr(args, "resume", False), getattr(args, "scheduler", None)
     if every < 0:
         raise ValueError(f"--checkpoint-every must be 0 (no checkpoints) or a positive number of iterations, got {every}")
@@ -84,18 +89,23 @@ def scale_options(args, path) -> dict:
     if ck is not None:
         ck.parent.mkdir(parents=True, exist_ok=True)
         if resume:
-            from ..pipeline import kappa_checkpoints
-
-            # the fit's checkpoint, else those of its kappa search
-            found = [ck] if ck.exists() else kappa_checkpoints(ck)
-            print(f"resuming from {', '.join(map(str, found))}" if found
-                  else f"no checkpoint at {ck}: starting from the beginning", file=sys.stderr)
+            _say_resuming(ck)
     client = None
     if scheduler:
         from ..fitting.distributed import connect
 
         client = connect(scheduler)
-    return dict(client=client, checkpoint=ck, checkpoint_every=max(every, 1), resume=bool(resume))
+    return dict(execution=ExecutionSettings(client=client),
+                checkpoint=CheckpointSettings(ck, every=max(every, 1), resume=bool(resume)))
+
+
+def _say_resuming(ck) -> None:
+    """Say which checkpoint a ``--resume`` continues: the fit's, else its kappa search's."""
+    from ..pipeline import kappa_checkpoints
+
+    found = [ck] if ck.exists() else kappa_checkpoints(ck)
+    print(f"resuming from {', '.join(map(str, found))}" if found
+          else f"no checkpoint at {ck}: starting from the beginning", file=sys.stderr)
 
 
 def add_model_arguments(p, num_states: int, num_iters: int) -> None:
@@ -123,15 +133,27 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     g.add_argument("--gibbs-iters", type=int, default=None, metavar="N",
                    help="gibbs-arhmm, keypoint-slds: Gibbs sweeps (of the full model; default 500)")
     g.add_argument("--reseed-dead", action="store_true", help="give states EM stops using (< 1 expected frame) the frames the model explains worst, up to 3 times each (ethogram.fitting.reseed)")
+    add_preparation_arguments(p).add_argument("--quiet", action="store_true",
+                                              help="no progress bar")
+
+
+def add_preparation_arguments(p):
+    """The preparation's options (``fit``, ``demo`` and ``select``; :func:`make_preparation`
+    reads them); returns their argument group."""
     g = p.add_argument_group("preparation")
     v = g.add_mutually_exclusive_group()
-    v.add_argument("--variance", type=float, default=None, metavar="FRAC", help="keep PCs explaining this fraction of variance (default 0.9)")
+    v.add_argument("--variance", type=float, default=None, metavar="FRAC",
+                   help="keep PCs explaining this fraction of variance (default 0.9)")
     v.add_argument("--pcs", type=int, default=None, metavar="N", help="keep N principal components")
-    g.add_argument("--bodyparts", action="append", metavar="NAMES", help="keep only these body parts (comma-separated)")
-    g.add_argument("--anterior", action="append", metavar="NAMES", help="body parts at the front (heading), e.g. nose")
-    g.add_argument("--posterior", action="append", metavar="NAMES", help="body parts at the back (heading), e.g. tailbase")
-    g.add_argument("--confidence", type=float, default=0.5, metavar="P", help="keypoints below this confidence are missing (default 0.5)")
-    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    g.add_argument("--bodyparts", action="append", metavar="NAMES",
+                   help="keep only these body parts (comma-separated)")
+    g.add_argument("--anterior", action="append", metavar="NAMES",
+                   help="body parts at the front (heading), e.g. nose")
+    g.add_argument("--posterior", action="append", metavar="NAMES",
+                   help="body parts at the back (heading), e.g. tailbase")
+    g.add_argument("--confidence", type=float, default=0.5, metavar="P",
+                   help="keypoints below this confidence are missing (default 0.5)")
+    return g
 
 
 def make_preparation(args):
@@ -169,12 +191,37 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         remove_if_empty(created)  # a checkpoint written for --resume stays; an empty folder does not
         raise
     results.config["argv"] = list(getattr(args, "argv", sys.argv[1:]))
+    checkpoint = opts["checkpoint"].path
+    _write_results(args, path, results, checkpoint, out, timings)
+    if checkpoint is not None:  # the results hold the fit now
+        from ..pipeline import kappa_checkpoints
+
+        for ck in [checkpoint, *kappa_checkpoints(checkpoint)]:
+            ck.unlink(missing_ok=True)
+    if opts["execution"].client is not None:
+        opts["execution"].client.close()
+    timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
+    print_summary(results, path, out, timings)
+    if results.config.get("method", "em") != "em":
+        print(f"{results.config['method']}: {results.fit['sweeps']} Gibbs sweeps, final log joint "
+              f"{float(results.fit['log_joint'][-1]):.6g}", file=out)
+    _say_reseeds(results, getattr(args, "reseed_dead", False), out)
+    objectives = np.asarray(results.fit.get("restart_objectives", []), dtype=float)
+    if objectives.size > 1:
+        kept = int(results.fit["chosen_restart"])
+        print(f"restarts: final objectives {', '.join(f'{o:.2f}' for o in objectives)}; kept restart {kept} (the highest)", file=out)
+    show_warnings(caught)
+    return 0
+
+
+def _write_results(args, path, results, checkpoint, out, timings: dict) -> None:
+    """Write the results to ``path`` (a full disk names the checkpoint that keeps the fit) and
+    remove the folders made from the results it replaces."""
     t0 = time.perf_counter()
     stale = [path.parent / d for d in DERIVED_FOLDERS if (path.parent / d).is_dir()] if path.is_file() else []
     try:
         write(path, results, args.overwrite)
     except OSError as exc:  # e.g. a full disk: the results are not written, the fit need not be lost
-        checkpoint = opts["checkpoint"]
         if checkpoint is None or not checkpoint.is_file():
             raise
         from ._errors import CLIError, os_error_message
@@ -186,18 +233,10 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         shutil.rmtree(folder, ignore_errors=True)
     if stale:
         print(f"removed the previous fit's {', '.join(f.name + '/' for f in stale)} (made from the replaced results)", file=out)
-    if opts["checkpoint"] is not None:  # the results hold the fit now
-        from ..pipeline import kappa_checkpoints
 
-        for ck in [opts["checkpoint"], *kappa_checkpoints(opts["checkpoint"])]:
-            ck.unlink(missing_ok=True)
-    if opts["client"] is not None:
-        opts["client"].close()
-    timings = {k: timings[k] for k in ("read", "kappa_search", "prepare", "fit", "label", "write") if k in timings}
-    print_summary(results, path, out, timings)
-    if results.config.get("method", "em") != "em":
-        print(f"{results.config['method']}: {results.fit['sweeps']} Gibbs sweeps, final log joint "
-              f"{float(results.fit['log_joint'][-1]):.6g}", file=out)
+
+def _say_reseeds(results, asked: bool, out) -> None:
+    """One line on ``--reseed-dead``: the re-seeds of dead states, or that none died."""
     reseeds = results.fit.get("reseeds")
     if reseeds is not None and len(reseeds):
         its = {}
@@ -206,19 +245,13 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         where = "; ".join(f"syllable {syl} at iteration{'s' if len(v) > 1 else ''} {', '.join(v)}" for syl, v in its.items())
         print(f"--reseed-dead: {len(reseeds)} re-seed{'s' if len(reseeds) > 1 else ''} of dead states (syllables numbered "
               f"as in the results): {where}", file=out)
-    elif getattr(args, "reseed_dead", False):
+    elif asked:
         print("--reseed-dead: no state died, nothing re-seeded", file=out)
-    objectives = np.asarray(results.fit.get("restart_objectives", []), dtype=float)
-    if objectives.size > 1:
-        kept = int(results.fit["chosen_restart"])
-        print(f"restarts: final objectives {', '.join(f'{o:.2f}' for o in objectives)}; kept restart {kept} (the highest)", file=out)
-    show_warnings(caught)
-    return 0
 
 
 def _fit(args, recordings, path, prep, timings):
     """The fit (the default kappa searched first unless --kappa): (results, scale options)."""
-    from ..pipeline import fit_recordings
+    from ..pipeline import FIT_EM, fit_recordings
 
     target = getattr(args, "target_duration", None)
     if target is not None and args.kappa is not None:
@@ -227,11 +260,12 @@ def _fit(args, recordings, path, prep, timings):
         raise ValueError(f"--target-duration must be a positive number of seconds, e.g. 0.4, "
                          f"got {target}")
     opts = scale_options(args, path)
+    em = dataclasses.replace(FIT_EM, num_iters=args.iters, num_restarts=args.restarts,
+                             reseed_dead=bool(getattr(args, "reseed_dead", False)))
     results = fit_recordings(
         recordings, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=prep,
-        num_iters=args.iters, num_restarts=args.restarts, seed=args.seed,
-        progress=False if args.quiet else None, expected_states=args.expected_states,
-        timings=timings, reseed_dead=bool(getattr(args, "reseed_dead", False)),
+        em=em, seed=args.seed, progress=False if args.quiet else None,
+        expected_states=args.expected_states, timings=timings,
         prior_ridge=getattr(args, "prior_ridge", None), target_duration=target, **opts,
         method=getattr(args, "method", "em"), ar_iters=getattr(args, "ar_iters", None),
         gibbs_iters=getattr(args, "gibbs_iters", None),

@@ -39,6 +39,7 @@ def _int_list(text: str) -> list:
 def add_parser(subparsers, parents) -> None:
     """Register ``select``."""
     from ._common import add_input_arguments
+    from .fit import add_preparation_arguments
 
     p = subparsers.add_parser(
         "select", parents=parents, help="choose the number of syllables (and kappa) by cross-validation",
@@ -71,14 +72,7 @@ def add_parser(subparsers, parents) -> None:
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     g.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: all CPUs)")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
-    g = p.add_argument_group("preparation")
-    v = g.add_mutually_exclusive_group()
-    v.add_argument("--variance", type=float, default=None, metavar="FRAC", help="keep PCs explaining this fraction of variance (default 0.9)")
-    v.add_argument("--pcs", type=int, default=None, metavar="N", help="keep N principal components")
-    g.add_argument("--bodyparts", action="append", metavar="NAMES", help="keep only these body parts (comma-separated)")
-    g.add_argument("--anterior", action="append", metavar="NAMES", help="body parts at the front (heading)")
-    g.add_argument("--posterior", action="append", metavar="NAMES", help="body parts at the back (heading)")
-    g.add_argument("--confidence", type=float, default=0.5, metavar="P", help="keypoints below this confidence are missing (default 0.5)")
+    add_preparation_arguments(p)
     p.set_defaults(run=run)
 
 
@@ -154,7 +148,11 @@ def run(args) -> int:
         obs_kw["prior_ridge"] = args.prior_ridge
     kappa = args.kappa if args.kappa is not None else "auto"
     progress = False if args.quiet else None
-    common = dict(model=args.model, observation_kwargs=obs_kw, num_iters=args.iters, seed=args.seed, num_workers=args.workers, progress=progress)
+    from ..fitting import EMSettings, ExecutionSettings
+
+    common = dict(model=args.model, observation_kwargs=obs_kw, em=EMSettings(num_iters=args.iters),
+                  execution=ExecutionSettings(num_workers=args.workers), seed=args.seed,
+                  progress=progress)
 
     tmp = final.parent / f"{final.name}.tmp-{__import__('os').getpid()}"
     tmp.mkdir(parents=True, exist_ok=False)

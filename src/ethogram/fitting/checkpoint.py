@@ -1,9 +1,9 @@
-"""Checkpoints of a running fit, and resuming it exactly where it stopped.
+"""Checkpoints of a running fit: the file that lets it resume exactly where it stopped.
 
 A fit (restarts, each a few short starts then EM continued to convergence, as in
-:meth:`ethogram.HMM.fit`) is run by :func:`fit_with_checkpoints` in chunks of
-``checkpoint_every`` EM iterations; after each chunk, after the short starts and after each
-restart, the state needed to continue is written to one HDF5 file: the model's parameters
+:meth:`ethogram.HMM.fit`) is run by :func:`ethogram.fitting.restarts.fit_restarts` in chunks
+of ``CheckpointSettings.every`` EM iterations; after each chunk, after the short starts and
+after each restart, the state needed to continue is written to one HDF5 file: the model's parameters
 and description, the EM history of the current restart (objectives, log-likelihoods,
 iterations, converged, the dead states re-seeded), the statistics at the current parameters (so the next M-step needs
 no E-step), where the fit is (restart index, running or done), the final objectives and the
@@ -23,21 +23,18 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
-from .em import EMRun, run_em, spawn_seeds
-from .reseed import ReseedEvent, Reseeding
-from .starts import best_start
+from .em import EMRun
+from .reseed import ReseedEvent
 from .stats import SufficientStats
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "data_fingerprint",
-    "fit_with_checkpoints",
     "get_arrays",
     "load_checkpoint",
     "open_checked",
@@ -306,111 +303,3 @@ def load_checkpoint(path) -> dict:
             "finals": [float(x) for x in f["finals"][()]],
             "best": best,
         }
-
-
-# ---------------------------------------------------------------------- the fit
-def fit_with_checkpoints(model, datas, masks, initialize, *, path, checkpoint_every: int = 10, resume: bool = False, num_iters: int, tol: float, num_restarts: int = 1, init: str = "kmeans", seed=None, num_starts: int = 1, start_iters: int = 1, progress=None, executor=None, reseed_dead: bool = False, accelerate: bool = False):
-    """:meth:`ethogram.HMM.fit`'s restarts and EM, checkpointed, optionally resumed.
-
-    Parameters
-    ----------
-    model : HMM
-        Fitted in place.
-    datas, masks : list
-        Validated sequences and effective masks.
-    initialize : callable
-        ``initialize(rng, restart)`` sets the starting parameters of restart number
-        ``restart`` (unused for ``init="params"``).
-    path : str or Path
-        The checkpoint file.
-    checkpoint_every : int, default 10
-        EM iterations between checkpoints (>= 1).
-    resume : bool, default False
-        Continue from ``path`` when it exists (else start, and write it).
-    num_iters, tol, num_restarts, init, seed, num_starts, start_iters, progress, executor, reseed_dead, accelerate
-        As in :meth:`ethogram.HMM.fit` (the re-seeds of a run are saved with its history, and
-        the seed frames derive from the saved seed entropy, so a resumed fit re-seeds as the
-        uninterrupted one does; with ``accelerate`` the parameters an extrapolation starts
-        from are saved with the run, so a resumed fit extrapolates as the uninterrupted one).
-
-    Returns
-    -------
-    best : tuple
-        ``(restart index, EMRun, params)`` of the best restart.
-    finals : list of float
-        Final objective of every restart.
-
-    Raises
-    ------
-    ValueError
-        If the checkpoint belongs to another fit (other data, settings, model or integer seed), or
-        ``checkpoint_every`` is not a positive integer.
-    """
-    if isinstance(checkpoint_every, bool) or int(checkpoint_every) != checkpoint_every or checkpoint_every < 1:
-        raise ValueError(f"checkpoint_every must be a positive integer (EM iterations), got {checkpoint_every!r}")
-    path = Path(path)
-    description = model.describe()
-    settings = dict(
-        num_iters=int(num_iters), tol=float(tol), num_restarts=int(num_restarts), init=str(init),
-        num_starts=int(num_starts), start_iters=int(start_iters),
-    )
-    if reseed_dead:  # only when on, so checkpoints of fits without it keep their fingerprint
-        settings["reseed_dead"] = True
-    if accelerate:  # likewise: a plain-EM fit keeps the fingerprint it had before acceleration
-        settings["accelerate"] = True
-    state = None
-    if resume and path.exists():
-        state = load_checkpoint(path)
-        old = state["fingerprint"]
-        fingerprint = dict(old)
-        fingerprint.update(settings=settings, data=data_fingerprint(datas, masks), description=description)
-        differ = [k for k in ("settings", "data", "description") if json.dumps(old.get(k), sort_keys=True) != json.dumps(fingerprint[k], sort_keys=True)]
-        if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and str(int(seed)) != old["seed_entropy"]:
-            differ.append("seed")  # an int seed must be the one the checkpoint was written with
-        if differ:
-            from ..errors import ArgumentError
-
-            raise ArgumentError(
-                f"checkpoint {str(path)!r} belongs to another fit (its {', '.join(differ)} differ); resume with the "
-                "same data and settings, or delete the checkpoint (or {resume:False}) to start over", "resume"
-            )
-        entropy = int(old["seed_entropy"])
-    else:
-        entropy = resolve_seed(seed)
-        fingerprint = dict(settings=settings, data=data_fingerprint(datas, masks), description=description, seed_entropy=str(entropy))
-
-    finals = list(state["finals"]) if state else []
-    best = state["best"] if state else None
-    if state is not None:
-        model.set_params(state["params"])  # the model as it was when the checkpoint was written
-
-    def save(r, phase, run):
-        save_checkpoint(path, dict(
-            fingerprint=fingerprint, description=description, restart=r, phase=phase,
-            params=model.get_params(), run=run, finals=finals, best=best,
-        ))
-
-    for r, rng in enumerate(spawn_seeds(entropy, int(num_restarts))):
-        if state is not None and (r < state["restart"] or (r == state["restart"] and state["phase"] == "done")):
-            continue
-        desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
-        rs = Reseeding(int(num_iters), entropy, r) if reseed_dead else None
-        run = None
-        if state is not None and r == state["restart"]:
-            run = state["run"]  # the restart in progress, where it stopped
-        elif init == "params":
-            run = run_em(model, datas, masks, min(int(checkpoint_every), int(num_iters)), float(tol), progress, desc=desc, executor=executor, reseed=rs, accelerate=accelerate)
-            save(r, "running", run)
-        else:
-            start = partial(initialize, restart=r)
-            run = best_start(model, datas, masks, start, spawn_seeds(rng, int(num_starts)), int(start_iters), float(tol), progress, executor, desc, reseed=rs, accelerate=accelerate)
-            save(r, "running", run)
-        while not run.converged and run.num_iters < num_iters:
-            n = min(int(checkpoint_every), int(num_iters) - run.num_iters)
-            run = run_em(model, datas, masks, n, float(tol), progress, desc=desc, executor=executor, resume=run, reseed=rs, accelerate=accelerate)
-            save(r, "running", run)
-        finals.append(run.objectives[-1])
-        if best is None or run.objectives[-1] > best[1].objectives[-1]:
-            best = (r, run, model.get_params())
-        save(r, "done", run)
-    return best, finals

@@ -52,13 +52,12 @@ from tqdm.auto import tqdm
 
 from .executors import SerialExecutor, ThreadExecutor, resolve_executor, run_job
 from .reseed import reseed_dead_states
+from .settings import DEFAULT_TOL
 from .squarem import contraction, set_extrapolated, step_length
 from .stats import SufficientStats, sum_stats
 
 #: relative size of an objective decrease that is still attributed to round-off
 MONOTONE_RTOL = 1e-8
-#: default convergence tolerance: improvement of the objective per scored frame, in nats
-DEFAULT_TOL = 1e-5
 #: relative size of an objective change below which it is round-off (convergence test)
 ROUNDOFF = 1e-13
 #: share of the tolerance that an accelerated run's last cycle and its estimated remaining gain

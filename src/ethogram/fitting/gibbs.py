@@ -239,7 +239,7 @@ def run_gibbs(
         Where the local steps run (see :mod:`.executors`); default a thread pool.
     num_threads : int, optional
         Threads of the default executor.
-    checkpoint : Checkpointing, optional
+    checkpoint : Checkpointing (CheckpointSettings), optional
         Write the run's state every ``checkpoint.every`` iterations (and resume from it
         with ``checkpoint.resume``); see :mod:`.gibbs_checkpoint`.
     progress : bool or None
@@ -271,6 +271,8 @@ def run_gibbs(
         raise TypeError(f"settings must be a GibbsSettings, got {type(settings).__name__}")
     ex = resolve_executor(executor, num_threads)
     run, fingerprint = (None if start is None else copy.deepcopy(start)), None
+    if checkpoint is not None and checkpoint.path is None:  # CheckpointSettings(): none
+        checkpoint = None
     if checkpoint is not None:
         run, fingerprint = open_or_start(
             checkpoint, model, datas, masks, settings, seed, run, fingerprint_extra

@@ -1,6 +1,7 @@
 """Checkpoints of a Gibbs run, and resuming it exactly where it stopped.
 
-:func:`~ethogram.fitting.gibbs.run_gibbs` with a :class:`Checkpointing` writes the whole
+:func:`~ethogram.fitting.gibbs.run_gibbs` with a :class:`Checkpointing` (EM's
+:class:`~.settings.CheckpointSettings`) writes the whole
 state of the run after the initial step, every ``every`` iterations and at the end: the
 global parameters, every sequence's local state, the summed statistics, the log joint so far,
 the marginals collected so far, the iteration and the seed's entropy. Every draw of iteration
@@ -14,7 +15,6 @@ other data or settings. One HDF5 file (format ``"ethogram-gibbs-checkpoint"``,
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ from .checkpoint import (
     write_atomically,
 )
 from .gibbs_run import GibbsRun
+from .settings import CheckpointSettings
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "Checkpointing", "load_run", "open_or_start", "save_run"]
 
@@ -37,28 +38,9 @@ FORMAT = "ethogram-gibbs-checkpoint"
 FORMAT_VERSION = 1
 
 
-@dataclass(frozen=True)
-class Checkpointing:
-    """Where and how often a run is checkpointed.
-
-    Attributes
-    ----------
-    path : str or Path
-        The checkpoint file (HDF5).
-    every : int, default 10
-        Iterations between checkpoints (>= 1); the last iteration is always written.
-    resume : bool, default False
-        Continue from ``path`` when it exists (else start, and write it).
-    """
-
-    path: str | Path
-    every: int = 10
-    resume: bool = False
-
-    def __post_init__(self):
-        e = self.every
-        if isinstance(e, bool) or not isinstance(e, (int, np.integer)) or e < 1:
-            raise ValueError(f"every must be a positive integer (iterations), got {e!r}")
+#: where and how often a Gibbs run is checkpointed: EM's :class:`~.settings.CheckpointSettings`
+#: (``path``, ``every``, ``resume``; a ``path`` of None means no checkpoints), one class for both
+Checkpointing = CheckpointSettings
 
 
 def _sorted_groups(group) -> list:

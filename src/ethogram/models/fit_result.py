@@ -1,4 +1,4 @@
-"""What :meth:`ethogram.HMM.fit` returns, its defaults for the short starts, and its argument checks."""
+"""What :meth:`ethogram.HMM.fit` returns, and how each of its restarts starts."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ from typing import Iterator
 
 import numpy as np
 
-#: short starts per restart in :meth:`HMM.fit` (measured: BENCHMARKS.md, "Default fit reliability")
-DEFAULT_NUM_STARTS = 2
-#: EM iterations of each short start before the best is continued (0: compare the starts' objectives)
-DEFAULT_START_ITERS = 0
+# the defaults of the short starts, where they were before ethogram.fitting.settings
+from ..fitting.settings import DEFAULT_NUM_STARTS, DEFAULT_START_ITERS  # noqa: F401
 #: the kinds of start the restarts of a fit cycle through, per ``init``: (observations, sticky)
 RESTART_STARTS = {
     "kmeans": (("kmeans", True), ("kmeans", False), ("random", False)),
@@ -91,32 +89,3 @@ class FitResult:
     def __iter__(self) -> Iterator:
         yield self.marginal_lls
         yield self.posterior
-
-
-def check_fit_arguments(num_iters, tol, num_restarts, init, num_starts, start_iters) -> int:
-    """Check :meth:`ethogram.HMM.fit`'s EM arguments; return ``num_starts`` with its default filled in.
-
-    Raises
-    ------
-    ValueError
-        Naming the argument that is wrong and what it must be.
-    """
-    if isinstance(num_iters, bool) or int(num_iters) != num_iters or num_iters < 0:
-        raise ValueError(f"num_iters must be a non-negative integer, got {num_iters!r}")
-    if isinstance(num_restarts, bool) or int(num_restarts) != num_restarts or num_restarts < 1:
-        raise ValueError(f"num_restarts must be a positive integer, got {num_restarts!r}")
-    if not (np.isfinite(tol) and tol >= 0):
-        raise ValueError(f"tol must be a non-negative number (nats per scored frame), got {tol!r}")
-    if init not in ("kmeans", "random", "params"):
-        raise ValueError(f"init must be 'kmeans', 'random' or 'params', got {init!r}")
-    if init == "params" and num_restarts != 1:
-        raise ValueError("init='params' starts from the current parameters; use num_restarts=1")
-    if num_starts is None:
-        num_starts = 1 if init == "params" else DEFAULT_NUM_STARTS
-    if isinstance(num_starts, bool) or int(num_starts) != num_starts or num_starts < 1:
-        raise ValueError(f"num_starts must be a positive integer, got {num_starts!r}")
-    if init == "params" and num_starts != 1:
-        raise ValueError("init='params' starts from the current parameters; use num_starts=1")
-    if isinstance(start_iters, bool) or int(start_iters) != start_iters or start_iters < 0:
-        raise ValueError(f"start_iters must be a non-negative integer, got {start_iters!r}")
-    return int(num_starts)

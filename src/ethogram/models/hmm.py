@@ -13,10 +13,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fitting
-from ..fitting import DEFAULT_TOL, SufficientStats
+from ..fitting import SufficientStats
+from ..fitting.settings import KEYWORDS, EMSettings, ExecutionSettings, settings_from_options
 from ..inference import forward_backward, sample_states
 from ._hmm_inference import HMMInferenceMixin
-from .fit_result import DEFAULT_START_ITERS, FitResult, check_fit_arguments, restart_start
+from .fit_result import FitResult, restart_start
 from .observations import get_observation_class
 from .observations.base import ObservationModel
 from .portable import describe_model, model_from_description, register_model_class, sequence_stats
@@ -333,12 +334,16 @@ class HMM(HMMInferenceMixin):
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
         self.observations.permute(fixed_transitions_order(lls, self.transition_matrix))
 
-    def fit(self, data, num_iters: int = 100, tol: float = DEFAULT_TOL, num_restarts: int = 1, init: str = "kmeans", seed=None, masks=None, mask_nan: bool = True, progress=None, num_threads=None, executor=None, num_starts: int | None = None, start_iters: int = DEFAULT_START_ITERS, client=None, checkpoint=None, checkpoint_every: int = 10, resume: bool = False, posterior: bool = True, reseed_dead: bool = False, accelerate: bool = True) -> FitResult:
-        """Fit by EM (MAP), keeping the best of ``num_restarts`` runs.
+    def fit(self, data, num_iters=None, *, em: EMSettings | None = None,
+            execution: ExecutionSettings | None = None, checkpoint=None, seed=None, masks=None,
+            mask_nan: bool = True, progress=None, posterior: bool = True,
+            **options) -> FitResult:
+        """Fit by EM (MAP), keeping the best of ``em.num_restarts`` runs.
 
-        Each run tries ``num_starts`` initialisations for ``start_iters`` EM iterations each
-        and continues the one with the highest objective (:func:`ethogram.fitting.best_start`;
-        why two: BENCHMARKS.md, "Default fit reliability").
+        Each run tries ``em.num_starts`` initialisations for ``em.start_iters`` EM
+        iterations each and continues the one with the highest objective
+        (:func:`ethogram.fitting.best_start`); the runs are driven by
+        :func:`ethogram.fitting.fit_restarts`.
 
         Parameters
         ----------
@@ -348,21 +353,28 @@ class HMM(HMMInferenceMixin):
             than the observation model's ``min_frames`` (an AR model: ``num_lags + 1``) has
             no frame to score: it is left out with one ShortSequenceWarning naming it (its
             posterior is NaN; :mod:`ethogram.models.short_sequences`).
-        num_iters : int, default 100
-            Maximum EM iterations (M-steps) per restart, short starts included.
-        tol : float, default 1e-5
-            Stop when the objective improves by at most ``tol`` nats per scored frame
-            (frames the observation model scores, summed over sequences; how this is
-            judged with ``accelerate``: see there). Absolute per frame, so constants in the
-            objective (data far from 0, the N(0, I) frames before an AR model's lags) cannot
-            stop EM early.
-        num_restarts : int, default 1
-            Independent runs; the one with the highest final objective is kept. They start
-            differently (:func:`ethogram.models.fit_result.restart_start`): restart 0 from
-            ``init`` and the sticky matrix ``0.9 I + 0.1 / K``, the next from the flat matrix,
-            and with ``init="kmeans"`` every third from random observations too.
-        init : {"kmeans", "random", "params"}
-            How to start; "params" starts from the current parameters (one restart, one start).
+        num_iters : int, optional
+            The course's ``fit(data, num_iters)``: ``em.num_iters``.
+        em : EMSettings, optional
+            Iterations, tolerance, restarts, starts, acceleration, re-seeding
+            (:class:`ethogram.fitting.EMSettings`; default ``EMSettings()``). The restarts
+            start differently (:func:`ethogram.models.fit_result.restart_start`): restart
+            0 from ``init`` and the sticky matrix ``0.9 I + 0.1 / K``, the next from the
+            flat matrix, and with ``init="kmeans"`` every third from random observations
+            too. ``init="params"`` starts from the current parameters. With
+            ``reseed_dead`` the seed frames derive from ``seed``; a fit in which no state
+            dies is the fit without re-seeding, bit for bit.
+        execution : ExecutionSettings, optional
+            Where the per-sequence E-steps run: ``num_threads`` threads (the default), an
+            ``executor`` (e.g. ``concurrent.futures.ProcessPoolExecutor``) or the Dask
+            cluster of ``client`` (each sequence sent to a worker once and kept there). The
+            fitted parameters do not depend on it.
+        checkpoint : CheckpointSettings, str or Path, optional
+            Write the fit's state to this HDF5 file every ``every`` EM iterations
+            (atomically; :mod:`ethogram.fitting.checkpoint`); with ``resume`` continue from
+            it when it exists: the fit ends with the same parameters as an uninterrupted
+            one (the data and settings must be the same). A path stands for
+            ``CheckpointSettings(path)``.
         seed : int, numpy.random.Generator or None
         masks : array_like of bool, shape (T,), or list, optional
             True where a frame is observed.
@@ -370,48 +382,16 @@ class HMM(HMMInferenceMixin):
             Mask frames with any NaN automatically.
         progress : bool or None
             tqdm progress bar (None: shown only on an interactive terminal).
-        num_threads : int, optional
-            Threads over sequences (the default executor); not with ``executor``.
-        executor : object with ``map(fn, iterable)``, optional
-            Runs the per-sequence E-steps and returns results in input order, e.g.
-            ``concurrent.futures.ProcessPoolExecutor``; default a thread pool. The fitted
-            parameters do not depend on it.
-        num_starts : int, optional
-            Short starts per restart (default 2 for "kmeans" and "random", 1 for "params").
-        start_iters : int, default 0
-            EM iterations of each short start before the best is chosen (0: the starts are
-            compared by the objective of their starting parameters; the chosen start's
-            E-step is reused).
-        client : distributed.Client, optional
-            Run the E-steps on this Dask cluster (:class:`ethogram.fitting.distributed.DaskExecutor`:
-            each sequence is sent to a worker once and kept there); the same parameters as a
-            local fit. Not with ``executor``.
-        checkpoint : str or Path, optional
-            Write the fit's state to this HDF5 file every ``checkpoint_every`` EM iterations
-            (atomically; :mod:`ethogram.fitting.checkpoint`).
-        checkpoint_every : int, default 10
-        resume : bool, default False
-            Continue from ``checkpoint`` when it exists: the fit ends with the same parameters
-            as an uninterrupted one (the data and settings must be the same).
         posterior : bool, default True
             Compute ``FitResult.posterior`` (the posterior of every sequence, T x K each, held
             at once); False leaves it None.
-        reseed_dead : bool, default False
-            Re-seed dead states during EM (:mod:`ethogram.fitting.reseed`): a state with
-            fewer than 1 expected frame gets the parameters of the frames the model explains
-            worst, at most 3 times per state and not in the last 20% of ``num_iters``; the
-            objective may drop at those iterations (``FitResult.reseeds`` lists them). The
-            seed frames derive from ``seed``; a fit in which no state dies is the fit
-            without re-seeding, bit for bit.
-        accelerate : bool, default True
-            SQUAREM (:mod:`ethogram.fitting.squarem`): every third EM step extrapolates
-            from the two before it, kept only when it does not lower the objective, and EM
-            stops only when such a cycle of three steps gained at most ``tol / 4`` per scored
-            frame and plain EM would gain at most that much more if it went on (estimated
-            from how fast its steps shrink), so it does not stop in a slow crawl short of
-            the optimum. False: plain EM, stopped at the first step that gains at most ``tol``
-            per scored frame (the behaviour before, bit for bit; BENCHMARKS.md, "EM
-            acceleration", compares the two).
+        **options
+            The settings' fields as keyword arguments, as ``fit`` took them before the
+            settings objects: ``tol``, ``num_restarts``, ``init``, ``num_starts``,
+            ``start_iters``, ``accelerate``, ``reseed_dead``, ``num_threads``, ``executor``,
+            ``client``, ``checkpoint_every``, ``resume``. Each replaces that field of the
+            settings given (or of the defaults), so ``fit(x, num_iters=200, num_restarts=3)``
+            is ``fit(x, em=EMSettings(num_iters=200, num_restarts=3))``, bit for bit.
 
         Returns
         -------
@@ -421,87 +401,57 @@ class HMM(HMMInferenceMixin):
         ------
         ValueError
             For a bad argument (named in the message), or when no sequence is long enough.
+        TypeError
+            For an unknown keyword argument, or settings of the wrong class.
         EMDecreaseError
             If the objective decreases (lost precision; the message says the likely causes).
         """
-        num_starts = check_fit_arguments(num_iters, tol, num_restarts, init, num_starts, start_iters)
-        if client is not None:
-            if executor is not None:
-                raise ValueError("give either client or executor, not both (client makes a Dask executor)")
-            from ..fitting.distributed import DaskExecutor
-
-            executor = DaskExecutor(client)
-        executor = fitting.executors.resolve_executor(executor, num_threads)
-        from ..fitting.ondisk import OnDiskSequences
-
-        on_disk = isinstance(data, OnDiskSequences)
-        if on_disk:  # each recording read once to check it and find its mask, then left on disk
-            mlist = [None] * len(data) if masks is None else list(masks)
-            ms = [self._prepare(d.read_sequence(), m, mask_nan)[1][0] for d, m in zip(data, mlist, strict=True)]
-            datas, batch = list(data), True
-        else:
-            datas, ms, batch = self._prepare(data, masks, mask_nan)
+        em, execution, checkpoint = settings_from_options(
+            dict(options, num_iters=num_iters), em=em, execution=execution, checkpoint=checkpoint,
+            accepted=_FIT_KEYWORDS, function="HMM.fit")
+        executor = execution.sequence_executor()
+        datas, ms, batch, on_disk = self._fit_inputs(data, masks, mask_nan)
         lengths = [len(d) for d in datas]
         fitted = require_long(self.observations, lengths)
         warn_short(self.observations, lengths, ~fitted,
                    "left out of the fit (its frames get no syllable)")
         datas, ms = subset(datas, fitted), subset(ms, fitted)
-        start_iters = min(int(start_iters), int(num_iters))
-        for name, flag in (("reseed_dead", reseed_dead), ("accelerate", accelerate)):
-            if not isinstance(flag, (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {flag!r}")
-        policy = None
-        if reseed_dead:  # one integer entropy: spawn_seeds(entropy) gives the generators spawn_seeds(seed) would
-            from ..fitting.checkpoint import resolve_seed
-            from ..fitting.reseed import Reseeding
+        outcome = fitting.fit_restarts(
+            self, datas, ms, lambda rng, restart: self._initialize(datas, ms, em.init, rng, restart),
+            em, seed=seed, executor=executor, progress=progress,
+            keep_posteriors=bool(posterior) and not on_disk, checkpoint=checkpoint)
+        result = FitResult(
+            np.asarray(outcome.run.objectives), np.asarray(outcome.run.marginal_lls),
+            outcome.run.converged, outcome.run.num_iters, outcome.restart,
+            np.asarray(outcome.finals), None, list(outcome.run.reseeds))
+        if posterior and not on_disk:  # else no posterior of every recording at once
+            posts = self._final_posteriors(outcome.run, datas, ms, executor)
+            posts = expand(list(posts), fitted, lambda i: no_posterior(lengths[i], self.num_states))
+            result.posterior = posts if batch else posts[0]
+        return result
 
-            seed = resolve_seed(seed)
-            policy = lambda r: Reseeding(int(num_iters), seed, r)  # noqa: E731
-        best = None
-        finals = []
-        if resume and checkpoint is None:
-            raise ValueError("resume=True needs checkpoint=<path of the checkpoint file> to resume from")
-        if checkpoint is not None:
-            from ..fitting.checkpoint import fit_with_checkpoints
+    def _fit_inputs(self, data, masks, mask_nan: bool):
+        """Validated sequences, their effective masks, whether the input was a batch, and
+        whether it stays on disk (each recording read once to check it and find its mask)."""
+        from ..fitting.ondisk import OnDiskSequences
 
-            best, finals = fit_with_checkpoints(
-                self, datas, ms, lambda g, restart: self._initialize(datas, ms, init, g, restart), path=checkpoint, checkpoint_every=checkpoint_every,
-                resume=resume, num_iters=int(num_iters), tol=float(tol), num_restarts=int(num_restarts), init=init, seed=seed,
-                num_starts=int(num_starts), start_iters=start_iters, progress=progress, executor=executor, reseed_dead=bool(reseed_dead),
-                accelerate=bool(accelerate),
-            )
-        restarts = [] if checkpoint is not None else enumerate(fitting.spawn_seeds(seed, int(num_restarts)))
-        keep = bool(posterior) and not on_disk  # the last E-step's posteriors are the fit's
-        for r, rng in restarts:
-            desc = "EM" if num_restarts == 1 else f"EM restart {r + 1}/{num_restarts}"
-            rs = None if policy is None else policy(r)
-            if init == "params":
-                run = fitting.run_em(self, datas, ms, int(num_iters), float(tol), progress, desc=desc, executor=executor, keep_posteriors=keep, reseed=rs, accelerate=accelerate)
-            else:
-                run = fitting.best_start(
-                    self, datas, ms, lambda g, r=r: self._initialize(datas, ms, init, g, r), fitting.spawn_seeds(rng, int(num_starts)),
-                    start_iters, float(tol), progress, executor, desc, keep_posteriors=keep, reseed=rs, accelerate=accelerate,
-                )
-                if not run.converged and run.num_iters < num_iters:
-                    run = fitting.run_em(self, datas, ms, int(num_iters) - run.num_iters, float(tol), progress, desc=desc, executor=executor, resume=run, keep_posteriors=keep, reseed=rs, accelerate=accelerate)
-            finals.append(run.objectives[-1])
-            if best is None or run.objectives[-1] > best[1].objectives[-1]:
-                best = (r, run, self.get_params() if num_restarts > 1 else None)
-        r, run, params = best
-        if params is not None:
-            self.set_params(params)
-        if on_disk or not posterior:  # no posterior of every recording at once
-            return FitResult(np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters, r, np.asarray(finals), None, list(run.reseeds))
+        if not isinstance(data, OnDiskSequences):
+            return (*self._prepare(data, masks, mask_nan), False)
+        mlist = [None] * len(data) if masks is None else list(masks)
+        ms = [self._prepare(d.read_sequence(), m, mask_nan)[1][0]
+              for d, m in zip(data, mlist, strict=True)]
+        return list(data), ms, True, True
+
+    def _final_posteriors(self, run, datas, ms, executor) -> list:
+        """The posteriors at the fitted parameters: those the last E-step kept, else computed."""
         kept = None if run.last_stats is None else run.last_stats.posteriors
-        if kept is not None and len(kept) == len(datas):  # computed at these parameters by the last E-step
-            posts = kept
+        if kept is not None and len(kept) == len(datas):  # computed at these parameters
             run.last_stats.posteriors = None
-        else:
-            lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
-            threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
-            posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
-        posts = expand(list(posts), fitted, lambda i: no_posterior(lengths[i], self.num_states))
-        return FitResult(
-            np.asarray(run.objectives), np.asarray(run.marginal_lls), run.converged, run.num_iters,
-            r, np.asarray(finals), posts if batch else posts[0], list(run.reseeds),
-        )
+            return kept
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
+        return forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
+
+
+#: the keyword arguments of the settings that :meth:`HMM.fit` takes (not ``num_workers``)
+_FIT_KEYWORDS = frozenset(KEYWORDS) - {"num_workers"}

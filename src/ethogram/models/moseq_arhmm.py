@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from ..errors import ArgumentError
 from ..fitting.gibbs import GibbsRun, GibbsSettings, run_gibbs
 from .gibbs import arhmm as sweep
 from .gibbs.hdp import init_hdp_transitions
@@ -312,6 +313,7 @@ class StickyHDPARHMM:
         checkpoint=None,
         progress=None,
         start: GibbsRun | None = None,
+        execution=None,
     ) -> GibbsFit:
         """Fit by Gibbs sampling: initialise, then ``settings.num_iters`` sweeps.
 
@@ -329,17 +331,27 @@ class StickyHDPARHMM:
             Starting ``(Ab, Q)`` (:meth:`initialize`); ignored when resuming or with ``start``.
         executor, num_threads : optional
             Where the per-sequence steps run (:mod:`ethogram.fitting.executors`).
-        checkpoint : Checkpointing, optional
-            :class:`ethogram.fitting.gibbs_checkpoint.Checkpointing`.
+        checkpoint : CheckpointSettings, optional
+            :class:`ethogram.fitting.CheckpointSettings` (also known as
+            :class:`~ethogram.fitting.gibbs_checkpoint.Checkpointing`), as EM's.
         progress : bool or None
             A progress bar (None: on an interactive terminal).
         start : GibbsRun, optional
             Continue an earlier run (e.g. ``fit(...).run``) instead of initialising.
+        execution : ExecutionSettings, optional
+            ``executor``, ``client`` and ``num_threads`` in one object, as EM's
+            (:class:`ethogram.fitting.ExecutionSettings`); not with ``executor`` or
+            ``num_threads``.
 
         Returns
         -------
         GibbsFit
         """
+        if execution is not None:
+            if executor is not None or num_threads is not None:
+                raise ArgumentError("give either {execution} or executor and num_threads, not both",
+                                    "execution")
+            executor, num_threads = execution.job_executor(), execution.num_threads
         xs, ms = self.clean(datas, masks)
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")

@@ -10,7 +10,11 @@ so that a fit can be rebuilt in a worker process from arrays and numbers only.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+
+from ..fitting.settings import EMSettings, ExecutionSettings
 
 #: names accepted for ``model`` besides the registered observation-model names
 MODEL_ALIASES = {
@@ -40,6 +44,18 @@ def check_datas(datas, masks=None) -> tuple[list, list]:
     ValueError
         If an array is not 2-D, dimensions differ, it is empty, or a mask does not match.
     """
+    datas = _checked_arrays(datas)
+    if masks is None:
+        masks = [None] * len(datas)
+    elif isinstance(masks, np.ndarray) and len(datas) == 1:
+        masks = [masks]
+    if len(masks) != len(datas):
+        raise ValueError(f"masks must give one mask (or None) per array: {len(masks)} masks for {len(datas)} arrays")
+    return datas, [_nan_masked(i, d, m) for i, (d, m) in enumerate(zip(datas, masks))]
+
+
+def _checked_arrays(datas) -> list:
+    """``datas`` as a list of float64 arrays (T_i, D), T_i >= 2, one D, no inf."""
     if isinstance(datas, np.ndarray) or (isinstance(datas, (list, tuple)) and datas and np.ndim(datas[0]) == 1):
         datas = [datas]
     datas = [np.asarray(d, dtype=np.float64) for d in datas]
@@ -53,24 +69,19 @@ def check_datas(datas, masks=None) -> tuple[list, list]:
     dims = {d.shape[1] for d in datas}
     if len(dims) != 1:
         raise ValueError(f"all arrays in datas must have the same number of columns, got {sorted(dims)}")
-    if masks is None:
-        masks = [None] * len(datas)
-    elif isinstance(masks, np.ndarray) and len(datas) == 1:
-        masks = [masks]
-    if len(masks) != len(datas):
-        raise ValueError(f"masks must give one mask (or None) per array: {len(masks)} masks for {len(datas)} arrays")
-    out = []
-    for i, (d, m) in enumerate(zip(datas, masks)):
-        nan_rows = np.isnan(d).any(axis=1)
-        if m is not None:
-            m = np.asarray(m)
-            if m.shape != (d.shape[0],):
-                raise ValueError(f"masks[{i}] must have shape ({d.shape[0]},), got {m.shape}")
-            m = m.astype(bool) & ~nan_rows
-        elif nan_rows.any():
-            m = ~nan_rows
-        out.append(m)
-    return datas, out
+    return datas
+
+
+def _nan_masked(i: int, d, m):
+    """Mask ``m`` of array ``d`` (number ``i``, for the message) with its NaN rows masked out
+    (None when every frame is observed and no mask was given)."""
+    nan_rows = np.isnan(d).any(axis=1)
+    if m is not None:
+        m = np.asarray(m)
+        if m.shape != (d.shape[0],):
+            raise ValueError(f"masks[{i}] must have shape ({d.shape[0]},), got {m.shape}")
+        return m.astype(bool) & ~nan_rows
+    return ~nan_rows if nan_rows.any() else None
 
 
 def model_spec(num_states, model, observation_kwargs, data_dim, kappa=0.0, hmm_kwargs=None) -> dict:
@@ -113,8 +124,21 @@ def build_model(spec: dict):
     return HMM(spec["num_states"], spec["observations"], dict(spec["observation_kwargs"]), kappa=spec["kappa"], **spec["hmm_kwargs"])
 
 
-def fit_model(spec, datas, masks, num_iters, tol, rng=None, params=None, num_threads=None):
-    """Build and fit one model (one restart), from k-means (``rng``) or warm from ``params``.
+def fit_model(spec, datas, masks, em, tol=None, rng=None, params=None, num_threads=None):
+    """Build and fit one model, from k-means (``rng``) or warm from ``params``.
+
+    Parameters
+    ----------
+    spec : dict
+        From :func:`model_spec`.
+    datas, masks : list
+    em : EMSettings or int
+        The fit's EM settings (warm starts use them with ``init="params"``); an int is
+        ``num_iters`` (with ``tol``, None for :class:`~ethogram.fitting.EMSettings`' default),
+        as this function was called before the settings objects.
+    rng : int, numpy.random.Generator or None
+    params : dict, optional
+    num_threads : int, optional
 
     Returns
     -------
@@ -124,14 +148,40 @@ def fit_model(spec, datas, masks, num_iters, tol, rng=None, params=None, num_thr
     num_iters : int
         EM iterations done.
     """
-    extra = {} if tol is None else {"tol": float(tol)}
+    if not isinstance(em, EMSettings):
+        em = EMSettings(num_iters=em, **({} if tol is None else {"tol": float(tol)}))
+    execution = ExecutionSettings(num_threads=num_threads)
     if params is not None:
         model = restore_model(spec, params, datas, masks)
-        res = model.fit(datas, num_iters=num_iters, init="params", masks=masks, progress=False, num_threads=num_threads, **extra)
+        warm = dataclasses.replace(em, init="params", num_restarts=1, num_starts=None)
+        res = model.fit(datas, em=warm, execution=execution, masks=masks, progress=False)
     else:
         model = build_model(spec)
-        res = model.fit(datas, num_iters=num_iters, seed=rng, masks=masks, progress=False, num_threads=num_threads, **extra)
+        res = model.fit(datas, em=em, execution=execution, seed=rng, masks=masks, progress=False)
     return model, float(res.objectives[-1]), int(res.num_iters)
+
+
+def selection_settings(em=None, execution=None, num_iters=None, tol=None, num_workers=1,
+                       executor=None, default_em: EMSettings | None = None):
+    """The ``(em, execution)`` of a selection function: the settings given (default
+    ``default_em`` or ``EMSettings()``, and ``ExecutionSettings()``), each keyword those
+    functions took before the settings objects replacing its field when it is given
+    (``num_iters`` and ``tol`` not None, ``num_workers`` not 1, ``executor`` not None).
+
+    Raises
+    ------
+    ethogram.errors.ArgumentError, ethogram.errors.ArgumentTypeError
+        Naming a field out of range (:mod:`ethogram.fitting.settings`).
+    """
+    em = (default_em or EMSettings()) if em is None else em
+    execution = ExecutionSettings() if execution is None else execution
+    changes = {k: v for k, v in (("num_iters", num_iters), ("tol", tol)) if v is not None}
+    em = dataclasses.replace(em, **changes) if changes else em
+    changes = {} if num_workers == 1 else {"num_workers": num_workers}
+    if executor is not None:
+        changes["executor"] = executor
+    execution = dataclasses.replace(execution, **changes) if changes else execution
+    return em, execution
 
 
 def restore_model(spec, params, datas, masks):

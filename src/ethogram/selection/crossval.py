@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import check_datas, fit_model, model_spec, restore_model, scored_mask, viterbi_labels
+from ._common import (check_datas, fit_model, model_spec, restore_model, scored_mask,
+                      selection_settings, viterbi_labels)
 from ._parallel import run_tasks, task_seed
 
 
@@ -67,8 +68,8 @@ def _search_task(task: dict) -> dict:
     def evaluate(k):
         rng = task_seed(task["seed"], *task["key"])
         spec = dict(task["spec"], kappa=float(k))
-        model, objective, iters = fit_model(spec, train, masks, task["num_iters"], task["tol"],
-                                            rng=rng, num_threads=task["num_threads"])
+        model, objective, iters = fit_model(spec, train, masks, task["em"], rng=rng,
+                                            num_threads=task["num_threads"])
         return {"median_duration": median_run_length(viterbi_labels(model, train, masks)),
                 "objective": objective, "num_iters": iters, "params": model.get_params()}
 
@@ -88,12 +89,12 @@ def _cv_task(task: dict) -> dict:
     else:
         rng = task_seed(task["seed"], *task["key"])
         model, objective, iters = fit_model(task["spec"], task["train"], task["train_masks"],
-                                            task["num_iters"], task["tol"], rng=rng,
-                                            num_threads=task["num_threads"])
+                                            task["em"], rng=rng, num_threads=task["num_threads"])
     if task.get("prune_usage") is not None:
         from .states import prune_states
 
-        model = prune_states(model, task["train"], task["train_masks"], min_usage=task["prune_usage"], num_iters=task["num_iters"], tol=task["tol"]).model
+        model = prune_states(model, task["train"], task["train_masks"],
+                             min_usage=task["prune_usage"], em=task["em"]).model
         objective = float(model.score(task["train"], masks=task["train_masks"]) + model.log_prior())
     train_scored = sum(int(scored_mask(model, d, m).sum()) for d, m in zip(task["train"], task["train_masks"]))
     train_ll = model.score(task["train"], masks=task["train_masks"])
@@ -222,8 +223,8 @@ def summarize(table, pointwise=None):
     return summary, best_K, one_se
 
 
-def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, prune_usage=None,
-                   fps=None, target_duration=None) -> CrossValidation:
+def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=None, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, prune_usage=None,
+                   fps=None, target_duration=None, *, em=None, execution=None) -> CrossValidation:
     """Held-out log-likelihood per frame for every K, over restarts and folds.
 
     Parameters
@@ -258,16 +259,16 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
     masks : optional
         Boolean masks (True = observed), one per recording.
     num_iters : int, default 100
-        EM iterations per fit at most.
+        EM iterations per fit at most (``em.num_iters``).
     tol : float, optional
-        EM tolerance (default: :meth:`ethogram.HMM.fit`'s).
+        EM tolerance (``em.tol``; default: :meth:`ethogram.HMM.fit`'s).
     seed : int, default 0
         Fit (K, fold, restart) is seeded from ``(seed, K, fold, restart)``, so results do not
         depend on the order, the other K or the number of workers.
     num_workers : int or None, default 1
-        Processes (None or -1: all CPUs).
+        Processes (None or -1: all CPUs; ``execution.num_workers``).
     executor : object with ``map``, optional
-        Runs the fits instead of a process pool.
+        Runs the fits instead of a process pool (``execution.executor``).
     progress : bool or None
         Progress bar over fits.
     hmm_kwargs : dict, optional
@@ -281,6 +282,13 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
     target_duration : float, optional
         Target median syllable duration of ``kappa="auto"`` in seconds (default
         :data:`ethogram.pipeline.TARGET_DURATION_S`, 0.4 s).
+    em : ethogram.fitting.EMSettings, optional
+        EM settings of every fit (default ``EMSettings()``); ``num_iters`` and ``tol``, when
+        given, replace its fields.
+    execution : ethogram.fitting.ExecutionSettings, optional
+        Where the fits run: ``num_workers`` processes, an ``executor`` or the Dask cluster of
+        ``client``, ``num_threads`` per fit; ``num_workers`` (when not 1) and ``executor``
+        replace its fields. Results do not depend on it.
 
     Returns
     -------
@@ -295,53 +303,24 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
     """
     import pandas as pd
 
+    em, execution = selection_settings(em, execution, num_iters, tol, num_workers, executor)
     datas, masks = check_datas(datas, masks)
-    Ks = [int(k) for k in np.atleast_1d(num_states_list)]
-    if not Ks or min(Ks) < 1 or len(set(Ks)) != len(Ks):
-        raise ValueError(f"num_states_list must hold distinct positive integers, got {num_states_list!r}")
-    if split not in ("time", "recordings"):
-        raise ValueError(f"split must be 'time' or 'recordings', got {split!r}")
-    if not 0 < heldout_fraction < 1:
-        raise ValueError(f"heldout_fraction must be in (0, 1), got {heldout_fraction!r}")
-    if isinstance(num_restarts, bool) or int(num_restarts) != num_restarts or num_restarts < 1:
-        raise ValueError(f"num_restarts must be a positive integer, got {num_restarts!r}")
-    if isinstance(num_folds, bool) or int(num_folds) != num_folds or num_folds < 1:
-        raise ValueError(f"num_folds must be a positive integer, got {num_folds!r}")
+    Ks = _check_cv_arguments(num_states_list, split, heldout_fraction, num_restarts, num_folds)
+    folds = _folds(datas, masks, split, heldout_fraction, int(num_folds), seed)
     D = datas[0].shape[1]
-    folds = []
-    if split == "time":
-        blocks = [_time_blocks(d.shape[0], heldout_fraction, int(num_folds)) for d in datas]
-        for f in range(int(num_folds)):
-            train_masks, held = [], []
-            for d, m, bl in zip(datas, masks, blocks):
-                h = np.zeros(d.shape[0], dtype=bool)
-                h[bl[f][0]:bl[f][1]] = True
-                base = np.ones(d.shape[0], dtype=bool) if m is None else m
-                train_masks.append(base & ~h)
-                held.append(h)
-            folds.append({"train": datas, "train_masks": train_masks, "score": datas, "score_masks": masks, "heldout": held})
-    else:
-        N = len(datas)
-        if N < 2:
-            raise ValueError("split='recordings' needs at least two recordings; use split='time' for one")
-        n = min(N - 1, max(1, int(round(heldout_fraction * N))))
-        order = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(2**31,))).permutation(N)
-        for f in range(int(num_folds)):
-            out = {int(order[(f * n + j) % N]) for j in range(n)}
-            tr = [i for i in range(N) if i not in out]
-            te = sorted(out)
-            folds.append({"train": [datas[i] for i in tr], "train_masks": [masks[i] for i in tr],
-                          "score": [datas[i] for i in te], "score_masks": [masks[i] for i in te], "heldout": None})
+
     def spec_of(K, kap):
         return model_spec(K, model, observation_kwargs, D, float(kap), hmm_kwargs)
 
-    common = dict(seed=seed, num_iters=int(num_iters), tol=tol, num_threads=None)
+    common = dict(seed=seed, em=em, num_threads=execution.num_threads)
+    run = dict(num_workers=execution.num_workers, executor=execution.job_executor(),
+               progress=progress)
     searches = None
     if isinstance(kappa, str):  # "auto": the default kappa of every K and fold first
         target = _auto_target(kappa, fps, target_duration)
         jobs = [dict(fold, spec=spec_of(K, 0.0), key=(K, f, 0), target_frames=target, **common)
                 for K in Ks for f, fold in enumerate(folds)]
-        found = run_tasks(_search_task, jobs, num_workers, executor, progress, desc="kappa search")
+        found = run_tasks(_search_task, jobs, desc="kappa search", **run)
         searches = {job["key"][:2]: res for job, res in zip(jobs, found)}
     tasks, keys = [], []
     for K in Ks:
@@ -353,7 +332,7 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
                 tasks.append(dict(fold, spec=spec, split=split, key=(K, f, r),
                                   prune_usage=prune_usage, fitted=fitted, **common))
                 keys.append((K, f, r))
-    results = run_tasks(_cv_task, tasks, num_workers, executor, progress, desc="cross-validation")
+    results = run_tasks(_cv_task, tasks, desc="cross-validation", **run)
     pointwise = _pointwise(keys, [res.pop("pointwise") for res in results])
     table = pd.DataFrame([
         {"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res}
@@ -364,6 +343,61 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
         searches = {key: {k: v for k, v in res.items() if k != "fitted"}
                     for key, res in searches.items()}
     return CrossValidation(table, summary, best, one_se, searches)
+
+
+def _check_cv_arguments(num_states_list, split, heldout_fraction, num_restarts,
+                        num_folds) -> list:
+    """The Ks of :func:`cross_validate`, its other arguments checked."""
+    Ks = [int(k) for k in np.atleast_1d(num_states_list)]
+    if not Ks or min(Ks) < 1 or len(set(Ks)) != len(Ks):
+        raise ValueError(f"num_states_list must hold distinct positive integers, got {num_states_list!r}")
+    if split not in ("time", "recordings"):
+        raise ValueError(f"split must be 'time' or 'recordings', got {split!r}")
+    if not 0 < heldout_fraction < 1:
+        raise ValueError(f"heldout_fraction must be in (0, 1), got {heldout_fraction!r}")
+    if isinstance(num_restarts, bool) or int(num_restarts) != num_restarts or num_restarts < 1:
+        raise ValueError(f"num_restarts must be a positive integer, got {num_restarts!r}")
+    if isinstance(num_folds, bool) or int(num_folds) != num_folds or num_folds < 1:
+        raise ValueError(f"num_folds must be a positive integer, got {num_folds!r}")
+    return Ks
+
+
+def _folds(datas, masks, split: str, heldout_fraction: float, num_folds: int, seed) -> list:
+    """One dict per fold: training and scored sequences and masks, and (time split) the
+    held-out frames of every recording."""
+    if split == "time":
+        return _time_folds(datas, masks, heldout_fraction, num_folds)
+    N = len(datas)
+    if N < 2:
+        raise ValueError("split='recordings' needs at least two recordings; use split='time' for one")
+    n = min(N - 1, max(1, int(round(heldout_fraction * N))))
+    order = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(2**31,))).permutation(N)
+    folds = []
+    for f in range(num_folds):
+        out = {int(order[(f * n + j) % N]) for j in range(n)}
+        tr = [i for i in range(N) if i not in out]
+        te = sorted(out)
+        folds.append({"train": [datas[i] for i in tr], "train_masks": [masks[i] for i in tr],
+                      "score": [datas[i] for i in te], "score_masks": [masks[i] for i in te],
+                      "heldout": None})
+    return folds
+
+
+def _time_folds(datas, masks, heldout_fraction: float, num_folds: int) -> list:
+    """The folds of ``split="time"``: a block of frames of every recording held out."""
+    blocks = [_time_blocks(d.shape[0], heldout_fraction, num_folds) for d in datas]
+    folds = []
+    for f in range(num_folds):
+        train_masks, held = [], []
+        for d, m, bl in zip(datas, masks, blocks):
+            h = np.zeros(d.shape[0], dtype=bool)
+            h[bl[f][0]:bl[f][1]] = True
+            base = np.ones(d.shape[0], dtype=bool) if m is None else m
+            train_masks.append(base & ~h)
+            held.append(h)
+        folds.append({"train": datas, "train_masks": train_masks, "score": datas,
+                      "score_masks": masks, "heldout": held})
+    return folds
 
 
 def _kappa_of(kappa, K) -> float:

@@ -66,7 +66,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._common import build_model, check_datas, fit_model, model_spec, run_lengths, viterbi_labels
+from ._common import (build_model, check_datas, fit_model, model_spec, run_lengths,
+                      selection_settings, viterbi_labels)
 from ._parallel import run_tasks
 
 
@@ -125,7 +126,8 @@ def median_duration(model, datas, masks=None) -> float:
 def _kappa_task(task: dict) -> dict:
     spec = dict(task["spec"], kappa=task["kappa"])
     rng = task["seed"] if task["params"] is None else None  # the seed as HMM.fit and the pipeline take it
-    model, objective, iters = fit_model(spec, task["datas"], task["masks"], task["num_iters"], task["tol"], rng=rng, params=task["params"], num_threads=task["num_threads"])
+    model, objective, iters = fit_model(spec, task["datas"], task["masks"], task["em"], rng=rng,
+                                        params=task["params"], num_threads=task["num_threads"])
     labels = viterbi_labels(model, task["datas"], task["masks"])
     d = run_lengths(labels)
     used = np.unique(np.concatenate(labels))
@@ -137,7 +139,8 @@ def _kappa_task(task: dict) -> dict:
     }
 
 
-def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=None, model="autoregressive", observation_kwargs=None, masks=None, kappa_start=None, kappa_min=1e-2, kappa_max=1e12, factor=10.0, rel_tol=0.1, max_rounds=12, candidates_per_round=2, num_iters=100, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, warm_start: bool = False) -> KappaSearch:
+def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=None, model="autoregressive", observation_kwargs=None, masks=None, kappa_start=None, kappa_min=1e-2, kappa_max=1e12, factor=10.0, rel_tol=0.1, max_rounds=12, candidates_per_round=2, num_iters=None, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, warm_start: bool = False,
+               *, em=None, execution=None) -> KappaSearch:
     """Search log kappa for the stickiness whose median syllable duration hits a target.
 
     Parameters
@@ -167,10 +170,11 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
     candidates_per_round : int, default 2
         Kappas fitted per round (in parallel); fixed, so results do not depend on workers.
     num_iters, tol
-        EM settings of every fit (warm-started fits usually need few iterations).
+        EM settings of every fit (warm-started fits usually need few iterations): as
+        ``em``'s fields, which they replace when given.
     seed : int, default 0
         Seed of the first (k-means) fit.
-    num_workers, executor, progress
+    num_workers, executor, progress, em, execution
         As in :func:`ethogram.selection.cross_validate`.
     warm_start : bool, default False
         Start every fit from a previous fit (faster) instead of from k-means with ``seed``.
@@ -187,17 +191,8 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
     ValueError
         Without ``fps`` or ``target_frames``, or with a non-positive target or bounds.
     """
-    import pandas as pd
-
-    if target_frames is None:
-        if fps is None:
-            raise ValueError("find_kappa needs fps (frames per second) to turn target_duration into frames, or give target_frames")
-        if not (np.isfinite(fps) and fps > 0 and np.isfinite(target_duration) and target_duration > 0):
-            raise ValueError(f"fps and target_duration must be positive, got {fps!r} and {target_duration!r}")
-        target_frames = float(target_duration) * float(fps)
-    target = float(target_frames)
-    if not (np.isfinite(target) and target > 1):
-        raise ValueError(f"the target median duration must be more than one frame, got {target!r} frames")
+    em, execution = selection_settings(em, execution, num_iters, tol, num_workers, executor)
+    target = _target(target_duration, fps, target_frames)
     if not (0 < kappa_min < kappa_max and np.isfinite(kappa_max)) or factor <= 1:
         raise ValueError("need 0 < kappa_min < kappa_max < inf and factor > 1")
     datas, masks = check_datas(datas, masks)
@@ -208,73 +203,126 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
     m = int(candidates_per_round)
     if m < 1:
         raise ValueError(f"candidates_per_round must be a positive integer, got {candidates_per_round!r}")
+    rounds = _Rounds(dict(spec=spec, seed=seed, datas=datas, masks=masks, em=em,
+                          num_threads=execution.num_threads),
+                     execution, progress, target, rel_tol, m, warm_start)
+    first = rounds.run([k0], None)[0]
+    direction = 1 if first["median_duration"] < target else -1
+    limit_hit = rounds.bracket(first, direction, factor, kappa_min, kappa_max, max_rounds)
+    if not limit_hit:
+        rounds.refine(max_rounds)
+    return rounds.outcome(spec, total, fps, direction, limit_hit)
 
-    evaluated: list[dict] = []
 
-    def run(kappas, params, rnd):
+def _target(target_duration, fps, target_frames) -> float:
+    """The target median duration of :func:`find_kappa`, in frames (more than one)."""
+    if target_frames is None:
+        if fps is None:
+            raise ValueError("find_kappa needs fps (frames per second) to turn target_duration into frames, or give target_frames")
+        if not (np.isfinite(fps) and fps > 0 and np.isfinite(target_duration) and target_duration > 0):
+            raise ValueError(f"fps and target_duration must be positive, got {fps!r} and {target_duration!r}")
+        target_frames = float(target_duration) * float(fps)
+    target = float(target_frames)
+    if not (np.isfinite(target) and target > 1):
+        raise ValueError(f"the target median duration must be more than one frame, got {target!r} frames")
+    return target
+
+
+class _Rounds:
+    """The rounds of fits of one :func:`find_kappa` call: every fit evaluated so far, the
+    bracketing and the refinement of the kappas to fit next, and the outcome."""
+
+    def __init__(self, common: dict, execution, progress, target: float, rel_tol: float,
+                 per_round: int, warm_start: bool):
+        self.common, self.progress = common, progress
+        self.num_workers, self.executor = execution.num_workers, execution.job_executor()
+        self.target, self.rel_tol = target, rel_tol
+        self.per_round, self.warm_start = per_round, warm_start
+        self.evaluated: list[dict] = []
+        self.round = 0
+
+    def run(self, kappas, params) -> list:
+        """Fit ``kappas`` (from ``params``: one for all, or one each) as this round."""
         params = params if isinstance(params, list) else [params] * len(kappas)
-        tasks = [dict(spec=spec, kappa=float(k), params=p, seed=seed, datas=datas, masks=masks, num_iters=int(num_iters), tol=tol, num_threads=None) for k, p in zip(kappas, params)]
-        res = run_tasks(_kappa_task, tasks, num_workers, executor, progress, desc=f"kappa round {rnd}")
+        tasks = [dict(self.common, kappa=float(k), params=p) for k, p in zip(kappas, params)]
+        res = run_tasks(_kappa_task, tasks, self.num_workers, self.executor, self.progress,
+                        desc=f"kappa round {self.round}")
         for r in res:
-            r["round"] = rnd
-        evaluated.extend(res)
+            r["round"] = self.round
+        self.evaluated.extend(res)
         return res
 
-    def close(r):
-        return np.isfinite(r["median_duration"]) and abs(r["median_duration"] - target) <= rel_tol * target
+    def close(self, r) -> bool:
+        return (np.isfinite(r["median_duration"])
+                and abs(r["median_duration"] - self.target) <= self.rel_tol * self.target)
 
-    first = run([k0], None, 0)[0]
-    rnd = 0
-    direction = 1 if first["median_duration"] < target else -1
-    last = first
-    bracket = None
-    limit_hit = False
-    # bracketing
-    while not close(last) and bracket is None and rnd < max_rounds:
-        rnd += 1
-        ks = [last["kappa"] * factor ** (direction * (j + 1)) for j in range(m)]
-        ks = [k for k in ks if kappa_min <= k <= kappa_max]
-        if not ks:
-            limit_hit = True
-            break
-        res = run(ks, last["params"] if warm_start else None, rnd)
-        for r in res:
-            if close(r) or (direction > 0 and r["median_duration"] >= target) or (direction < 0 and r["median_duration"] < target):
-                bracket = True
+    def _crossed(self, r, direction: int) -> bool:
+        if direction > 0:
+            return r["median_duration"] >= self.target
+        return r["median_duration"] < self.target
+
+    def bracket(self, first, direction: int, factor: float, kappa_min: float, kappa_max: float,
+                max_rounds: int) -> bool:
+        """Step kappa by ``factor`` from ``first`` towards the target until a fit crosses it;
+        returns whether a bound of kappa stopped the steps first."""
+        last, bracketed, m = first, False, self.per_round
+        while not self.close(last) and not bracketed and self.round < max_rounds:
+            self.round += 1
+            ks = [last["kappa"] * factor ** (direction * (j + 1)) for j in range(m)]
+            ks = [k for k in ks if kappa_min <= k <= kappa_max]
+            if not ks:
+                return True
+            res = self.run(ks, last["params"] if self.warm_start else None)
+            bracketed = any(self.close(r) or self._crossed(r, direction) for r in res)
+            last = res[-1]
+            if len(ks) < m:
+                return not bracketed
+        return False
+
+    def refine(self, max_rounds: int) -> None:
+        """Multisection in log kappa of the bracket around the target."""
+        m = self.per_round
+        while self.round < max_rounds and not any(self.close(r) for r in self.evaluated):
+            srt = sorted(self.evaluated, key=lambda r: r["kappa"])
+            hi_i = next((i for i, r in enumerate(srt) if r["median_duration"] >= self.target), None)
+            if hi_i is None or hi_i == 0:
                 break
-        last = res[-1]
-        if len(ks) < m:
-            limit_hit = bracket is None
-            break
-    # refinement by multisection in log kappa
-    while rnd < max_rounds and not any(close(r) for r in evaluated) and not limit_hit:
-        srt = sorted(evaluated, key=lambda r: r["kappa"])
-        hi_i = next((i for i, r in enumerate(srt) if r["median_duration"] >= target), None)
-        if hi_i is None or hi_i == 0:
-            break
-        lo, hi = srt[hi_i - 1], srt[hi_i]
-        if hi["kappa"] / lo["kappa"] < 1.02:
-            break
-        rnd += 1
-        ks = np.exp(np.linspace(np.log(lo["kappa"]), np.log(hi["kappa"]), m + 2)[1:-1])
-        # each point starts from the nearer end of the bracket: EM has several optima and the
-        # median can jump between them; starting from both sides finds the in-between fits
-        mid = np.sqrt(lo["kappa"] * hi["kappa"])
-        run(list(ks), [(lo["params"] if k <= mid else hi["params"]) if warm_start else None for k in ks], rnd)
-    best = min(evaluated, key=lambda r: (abs(r["median_duration"] - target) if np.isfinite(r["median_duration"]) else np.inf, r["kappa"]))
-    curve = pd.DataFrame([{k: v for k, v in r.items() if k != "params"} for r in evaluated]).sort_values("kappa", kind="stable").reset_index(drop=True)
-    curve["kappa_per_frame"] = curve["kappa"] / total
-    if fps is not None:
-        curve["median_duration_s"] = curve["median_duration"] / float(fps)
-    reached = bool(close(best))
-    msg = f"median duration {best['median_duration']:g} frames at kappa {best['kappa']:.4g} for a target of {target:g} frames"
-    if not reached:
-        where = "kappa_max" if direction > 0 else "kappa_min"
-        msg += f"; not within {rel_tol:.0%} after {rnd} rounds" + (f" (stopped at {where})" if limit_hit else "")
-    if best["kappa"] > 1e3 * total:
-        msg += (f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
-                "not the transition prior, set the durations here: fewer states (--states) and a stronger AR prior "
-                "(raise --prior-ridge tenfold; prior_ridge in observation_kwargs or fit_recordings) let kappa act "
-                "again "
-                "(see ethogram.selection.kappa)")
-    return KappaSearch(float(best["kappa"]), float(best["median_duration"]), target, reached, curve, best["params"], spec, msg)
+            lo, hi = srt[hi_i - 1], srt[hi_i]
+            if hi["kappa"] / lo["kappa"] < 1.02:
+                break
+            self.round += 1
+            ks = np.exp(np.linspace(np.log(lo["kappa"]), np.log(hi["kappa"]), m + 2)[1:-1])
+            # each point starts from the nearer end of the bracket: EM has several optima and the
+            # median can jump between them; starting from both sides finds the in-between fits
+            mid = np.sqrt(lo["kappa"] * hi["kappa"])
+            self.run(list(ks), [(lo["params"] if k <= mid else hi["params"]) if self.warm_start
+                                else None for k in ks])
+
+    def outcome(self, spec: dict, total: int, fps, direction: int,
+                limit_hit: bool) -> KappaSearch:
+        """The evaluated kappa closest to the target, the curve of every fit, and the message."""
+        import pandas as pd
+
+        target = self.target
+
+        def distance(r):
+            md = r["median_duration"]
+            return (abs(md - target) if np.isfinite(md) else np.inf, r["kappa"])
+
+        best = min(self.evaluated, key=distance)
+        curve = pd.DataFrame([{k: v for k, v in r.items() if k != "params"} for r in self.evaluated]).sort_values("kappa", kind="stable").reset_index(drop=True)
+        curve["kappa_per_frame"] = curve["kappa"] / total
+        if fps is not None:
+            curve["median_duration_s"] = curve["median_duration"] / float(fps)
+        reached = bool(self.close(best))
+        msg = f"median duration {best['median_duration']:g} frames at kappa {best['kappa']:.4g} for a target of {target:g} frames"
+        if not reached:
+            where = "kappa_max" if direction > 0 else "kappa_min"
+            msg += f"; not within {self.rel_tol:.0%} after {self.round} rounds" + (f" (stopped at {where})" if limit_hit else "")
+        if best["kappa"] > 1e3 * total:
+            msg += (f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
+                    "not the transition prior, set the durations here: fewer states (--states) and a stronger AR prior "
+                    "(raise --prior-ridge tenfold; prior_ridge in observation_kwargs or fit_recordings) let kappa act "
+                    "again "
+                    "(see ethogram.selection.kappa)")
+        return KappaSearch(float(best["kappa"]), float(best["median_duration"]), target, reached, curve, best["params"], spec, msg)

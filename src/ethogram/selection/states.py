@@ -14,13 +14,25 @@ parameters, the transition counts are summed over merged blocks) and refits.
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import check_datas, usage, viterbi_labels
+from ..fitting.settings import EMSettings
+from ._common import check_datas, selection_settings, usage, viterbi_labels
 from ._parallel import sub_model
+
+#: EM after pruning or merging states: 50 iterations from the kept parameters
+REFIT_EM = EMSettings(num_iters=50, init="params")
+
+
+def _refit_settings(em, num_iters, tol) -> EMSettings:
+    """The EM settings of a refit from kept parameters: ``em`` (default :data:`REFIT_EM`) with
+    ``num_iters`` and ``tol`` on top, from the parameters (one restart, one start)."""
+    em, _ = selection_settings(em, None, num_iters, tol, default_em=REFIT_EM)
+    return dataclasses.replace(em, init="params", num_restarts=1, num_starts=None)
 
 
 @dataclass
@@ -50,7 +62,8 @@ class Pruned:
         return int(self.model.num_states)
 
 
-def prune_states(model, datas, masks=None, min_usage: float = 0.005, num_iters: int = 50, tol=None, max_rounds: int = 10) -> Pruned:
+def prune_states(model, datas, masks=None, min_usage: float = 0.005, num_iters: int | None = None, tol=None, max_rounds: int = 10,
+                 *, em=None) -> Pruned:
     """Remove states used for less than ``min_usage`` of the frames and keep fitting.
 
     Parameters
@@ -63,9 +76,13 @@ def prune_states(model, datas, masks=None, min_usage: float = 0.005, num_iters: 
         Minimum fraction of labelled frames (Viterbi) a state must explain to be kept
         (0: only states that label no frame at all are removed).
     num_iters, tol
-        EM after each pruning (warm start from the kept parameters).
+        EM after each pruning (warm start from the kept parameters): ``em``'s fields, which
+        they replace when given (default 50 iterations, :meth:`ethogram.HMM.fit`'s tolerance).
     max_rounds : int, default 10
         Prune-and-refit rounds at most.
+    em : ethogram.fitting.EMSettings, optional
+        EM after each pruning (default :data:`REFIT_EM`); run from the kept parameters
+        (``init="params"``, one restart).
 
     Returns
     -------
@@ -78,6 +95,7 @@ def prune_states(model, datas, masks=None, min_usage: float = 0.005, num_iters: 
     """
     if not 0 <= min_usage < 1:
         raise ValueError(f"min_usage must be in [0, 1), got {min_usage!r}")
+    em = _refit_settings(em, num_iters, tol)
     datas, masks = check_datas(datas, masks)
     current = model
     kept = np.arange(model.num_states)
@@ -91,7 +109,7 @@ def prune_states(model, datas, masks=None, min_usage: float = 0.005, num_iters: 
             break
         current = sub_model(current, keep)
         kept = kept[keep]
-        current.fit(datas, num_iters=num_iters, init="params", masks=masks, progress=False, **({} if tol is None else {"tol": float(tol)}))
+        current.fit(datas, em=em, masks=masks, progress=False)
         history.append(current.num_states)
     if current is model:
         import copy
@@ -230,7 +248,8 @@ def merge_groups(distances, threshold: float, method: str = "average") -> np.nda
     return np.array([order[lab] for lab in raw], dtype=np.intp)
 
 
-def merge_states(model, datas, groups, masks=None, num_iters: int = 50, tol=None):
+def merge_states(model, datas, groups, masks=None, num_iters: int | None = None, tol=None, *,
+                 em=None):
     """Merge states by group and refit.
 
     The merged model's parameters come from one M-step on the pooled responsibilities
@@ -245,8 +264,8 @@ def merge_states(model, datas, groups, masks=None, num_iters: int = 50, tol=None
     groups : array_like of int, shape (K,)
         Group of every state, labels 0..G-1 (e.g. from :func:`merge_groups`).
     masks : optional
-    num_iters, tol
-        EM after merging.
+    num_iters, tol, em
+        EM after merging, from the merged parameters (as in :func:`prune_states`).
 
     Returns
     -------
@@ -285,5 +304,5 @@ def merge_states(model, datas, groups, masks=None, num_iters: int = 50, tol=None
     merged.observations.m_step(obs_stats)
     merged.transitions.m_step(trans)
     merged.initial.m_step(init)
-    merged.fit(datas, num_iters=num_iters, init="params", masks=masks, progress=False, **({} if tol is None else {"tol": float(tol)}))
+    merged.fit(datas, em=_refit_settings(em, num_iters, tol), masks=masks, progress=False)
     return merged

@@ -15,6 +15,7 @@ the pipeline (arrows point down).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 import warnings
 
@@ -66,7 +67,7 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
         As :func:`ethogram.pipeline.fit_recordings`, with ``target_duration`` as the target.
     """
     from ..analysis.diagnostics import FitQualityWarning, warn_fit_quality
-    from ..pipeline import DEFAULT_NUM_ITERS, DEFAULT_NUM_STATES, SYLLABLE_PRIOR, fit_recordings
+    from ..pipeline import DEFAULT_NUM_STATES, FIT_EM, SYLLABLE_PRIOR, fit_recordings
     from ..prep import Preparation
     from .kappa import find_kappa
 
@@ -75,7 +76,6 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     if not (target_duration is not None and np.isfinite(target_duration) and target_duration > 0):
         raise ValueError(f"target_duration must be a positive number of seconds, got {target_duration!r}")
     num_states = DEFAULT_NUM_STATES if num_states is None else int(num_states)
-    num_iters = DEFAULT_NUM_ITERS if num_iters is None else int(num_iters)
     timings = {} if timings is None else timings
     settings = Preparation() if prep is None else prep
     t0 = time.perf_counter()
@@ -92,13 +92,14 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
 
     usable = int(sum(m.sum() for m in masks))
     check_model_size(datas[0].shape[1], num_lags, num_states, usable, fitted.kind)
-    # the pipeline's tolerance and seed: its fit at the chosen kappa is the search's fit
-    import inspect
-
-    tol = fit_kwargs.get("tol", inspect.signature(fit_recordings).parameters["tol"].default)
+    # the pipeline's EM settings and seed: its fit at the chosen kappa is the search's fit
+    em = FIT_EM if fit_kwargs.get("em") is None else fit_kwargs["em"]
+    tol = em.tol if fit_kwargs.get("tol") is None else fit_kwargs["tol"]
+    num_iters = em.num_iters if num_iters is None else int(num_iters)
+    em = dataclasses.replace(em, num_iters=num_iters, tol=tol, num_restarts=1, reseed_dead=False)
     ridge = {} if fit_kwargs.get("prior_ridge") is None else {"prior_ridge": float(fit_kwargs["prior_ridge"])}
     search = find_kappa(datas, num_states, target_duration=target_duration, fps=fps, observation_kwargs={"num_lags": int(num_lags), **SYLLABLE_PRIOR, **ridge},
-                        masks=masks, num_iters=num_iters, tol=tol, seed=seed, num_workers=num_workers, executor=executor,
+                        masks=masks, em=em, seed=seed, num_workers=num_workers, executor=executor,
                         progress=progress, **(search_kwargs or {}))
     timings["kappa_search"] = time.perf_counter() - t0
     with warnings.catch_warnings():  # said below, once the target is in the configuration
