@@ -212,7 +212,7 @@ def _put_run(group, run: EMRun) -> None:
     group.attrs["num_e_steps"] = int(run.num_e_steps)
     group.attrs["cycle_step"] = int(run.cycle_step)
     if run.anchor is not None:
-        _put_dict(group.create_group("anchor"), run.anchor)
+        put_arrays(group.create_group("anchor"), run.anchor)
     if run.reseeds:
         group.attrs["reseeds"] = json.dumps([e.to_dict() for e in run.reseeds])
     s = run.last_stats
@@ -238,7 +238,7 @@ def _get_run(group) -> EMRun:
     return EMRun(
         [float(x) for x in group["objectives"][()]], [float(x) for x in group["marginal_lls"][()]],
         bool(group.attrs["converged"]), int(group.attrs["num_iters"]), stats, reseeds,
-        _get_dict(group["anchor"]) if "anchor" in group else None, int(group.attrs.get("num_e_steps", 0)),
+        get_arrays(group["anchor"]) if "anchor" in group else None, int(group.attrs.get("num_e_steps", 0)),
         int(group.attrs.get("cycle_step", 0)),
     )
 
