@@ -1,19 +1,58 @@
-"""Replacing a set of files in a folder all at once, or not at all.
-
-The command line's outputs that live inside a folder the user may share with other files
-(``report/``, ``compare/``, ``stats/``) are built in a hidden sibling folder and then swapped
-in with :func:`swap_items`: the earlier items of the same names are renamed aside, the new
-ones renamed in (in the order given, so a page can come last, after everything it links to),
-and the earlier ones deleted; if any rename fails, everything is put back as it was.
+"""Files written whole or not at all: one file under a temporary name in its own folder,
+renamed into place only once complete (:func:`written_atomically`), and a set of items of a
+folder swapped for new ones together, with everything put back if a rename fails
+(:func:`swap_items`, used for the command line's ``report/``, ``compare/`` and ``stats/``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
 
-__all__ = ["swap_items"]
+__all__ = ["swap_items", "written_atomically"]
+
+
+@contextlib.contextmanager
+def written_atomically(path, *, prefix: str = "", suffix: str | None = None, fsync: bool = False):
+    """Yield a temporary path beside ``path``; on leaving the block, rename it to ``path``.
+
+    A reader never sees half a file: the content is written to the temporary path and renamed
+    (:func:`os.replace`) over ``path`` only when the block ends without error. On any error the
+    temporary file is removed and an earlier file at ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    prefix : str, default ""
+        Put before the file's name in the temporary name (``"."`` hides it).
+    suffix : str, optional
+        Ends the temporary name (e.g. ``".mp4"`` for a writer that reads the format from it);
+        default ``.tmp-<process id>`` after the whole name.
+    fsync : bool, default False
+        Flush the file to disk before the rename (so the rename never outlives its content).
+
+    Yields
+    ------
+    Path
+        The temporary path to write.
+    """
+    path = Path(path)
+    if suffix is None:
+        tmp = path.with_name(f"{prefix}{path.name}.tmp-{os.getpid()}")
+    else:
+        tmp = path.with_name(f"{prefix}{path.stem}.tmp-{os.getpid()}{suffix}")
+    try:
+        yield tmp
+        if fsync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.lexists(tmp):
+            tmp.unlink()
 
 
 def swap_items(build: Path, folder: Path, old_names, new_names) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .._files import swap_items
+from .._runs import run_lengths
 
 RESULTS_NAME = "results.h5"
 
@@ -312,11 +313,8 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
     table = summary_table(results)
     durations = []
     for r in results.recordings:
-        z = r.syllables
-        starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
-        lengths = np.diff(np.r_[starts, len(z)])
-        keep = z[starts] >= 0
-        durations.append(lengths[keep] / r.fps if r.fps else lengths[keep] * np.nan)
+        lengths = run_lengths(r.syllables)
+        durations.append(lengths / r.fps if r.fps else lengths * np.nan)
     d = np.concatenate(durations) if durations else np.zeros(0)
     median = f"{1000 * np.median(d):.0f} ms" if d.size and np.isfinite(d).all() else "unknown (no frame rate)"
     print(f"\n{len(table)} syllables used (0 = most frequent); median syllable duration {median}:", file=out)

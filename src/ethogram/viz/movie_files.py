@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import written_atomically
 from ..errors import ArgumentError, OutputExistsError
 
 __all__ = ["make_movies", "fit_folder", "usable_rule", "why_no_movie", "KINDS", "MOSEQ_FORMATS",
@@ -460,6 +461,5 @@ def _merge_csv(path: Path, new, kind: str, drop=()) -> None:
         if path.is_file():
             path.unlink()
         return
-    tmp = path.with_name(path.name + ".tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(path)
+    with written_atomically(path) as tmp:
+        table.to_csv(tmp, index=False)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import as_label_list, finish, infer_num_states, runs, syllable_colors
+from .._runs import label_runs
+from ._common import as_label_list, finish, infer_num_states, syllable_colors
 
 __all__ = ["syllable_trajectories", "plot_trajectory", "plot_trajectories", "skeleton_edges"]
 
@@ -89,7 +90,8 @@ def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=
     # candidate instances per syllable: (recording, onset)
     cand = [[] for _ in range(K)]
     for i, z in enumerate(labels):
-        v, s, d = runs(z)
+        s, e, v = label_runs(z)
+        d = e - s
         T = z.shape[0]
         ok = (v >= 0) & (d >= min_duration) & (s - pre >= 0) & (s + post <= T)
         ok &= np.isfinite(heads[i][s]) & np.isfinite(cents[i][s]).all(axis=1)
