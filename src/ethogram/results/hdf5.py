@@ -109,6 +109,34 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _check_target(path: Path, folders, overwrite: bool) -> None:
+    """Refuse a path under a file, and (without ``overwrite``) a results file or folder that
+    exists."""
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        raise NotADirectoryError(
+            f"cannot write {str(path)!r}: {str(existing)!r} is a file; choose another path"
+        )
+    if not overwrite:
+        for p in [path] + folders:
+            if p.exists():
+                from ..errors import OutputExistsError
+
+                raise OutputExistsError(
+                    f"{str(p)!r} exists; pass {{overwrite:True}} to replace it", "overwrite"
+                )
+
+
+def _replace_folders(folders, tmp_folders) -> None:
+    """Put each complete temporary folder in the place of its folder (the earlier one removed)."""
+    for folder, tmp_folder in zip(folders, tmp_folders):
+        old = folder.with_name(folder.name + f".old-{os.getpid()}")
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp_folder, folder)
+        _remove(old)
+
+
 def write_results(path, results: Results, overwrite: bool = False, csv: bool = True, tables: dict | None = None) -> Path:
     """Write a results file (and its CSV folder) atomically.
 
@@ -148,16 +176,8 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
 
     path = Path(path)
     created = [p for p in reversed(path.parents) if not p.exists()]
-    existing = next(p for p in path.parents if p.exists())
-    if not existing.is_dir():
-        raise NotADirectoryError(f"cannot write {str(path)!r}: {str(existing)!r} is a file; choose another path")
     folders = ([csv_folder(path)] if csv else []) + ([tables_folder(path)] if tables else [])
-    if not overwrite:
-        for p in [path] + folders:
-            if p.exists():
-                from ..errors import OutputExistsError
-
-                raise OutputExistsError(f"{str(p)!r} exists; pass {{overwrite:True}} to replace it", "overwrite")
+    _check_target(path, folders, overwrite)
     tmp_folders = [folder.with_name(f"{folder.name}.tmp-{os.getpid()}") for folder in folders]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -170,12 +190,7 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
                     write_csvs(tmp_folder, results)
                 else:
                     write_tables(tmp_folder, tables)
-        for folder, tmp_folder in zip(folders, tmp_folders):
-            old = folder.with_name(folder.name + f".old-{os.getpid()}")
-            if folder.exists():
-                os.replace(folder, old)
-            os.replace(tmp_folder, folder)
-            _remove(old)
+        _replace_folders(folders, tmp_folders)
     except BaseException:
         for tmp_folder in tmp_folders:
             _remove(tmp_folder)

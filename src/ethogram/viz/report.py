@@ -338,35 +338,10 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     FileExistsError
         If ``out_dir`` holds an earlier report and ``overwrite`` is False.
     """
-    from . import _report_data as rd
-
     t_start = time.perf_counter()
     if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 1:
         raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
-    if hasattr(results_path, "recordings") and hasattr(results_path, "model"):
-        results = results_path
-        rfile = Path(results.path) if getattr(results, "path", None) else None
-    else:
-        results = None
-        rfile = rd.find_results_file(results_path)
-    if out_dir is None:
-        if rfile is None:
-            raise ValueError("out_dir is needed when results_path is a Results object without a path")
-        out_dir = rfile.parent / "report"
-    final = Path(out_dir).expanduser()
-    if final.exists() and not final.is_dir():
-        raise ValueError(f"out_dir {str(final)!r} is a file; give a folder for the report")
-    earlier = existing_report(final)
-    if earlier and not overwrite:
-        from ..errors import OutputExistsError
-
-        raise OutputExistsError(
-            f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass "
-            "{overwrite:True} to replace it, or write elsewhere with {out_dir}", ("overwrite", "out_dir"))
-    if results is None:
-        from ..results import load_results
-
-        results = load_results(rfile)
+    results, rfile, final = _report_target(results_path, out_dir, overwrite)
     if progress is None:
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     # built in a hidden folder beside the destination, moved in only when complete: a failed
@@ -394,6 +369,43 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
                 pass
         raise
     return final / "index.html"
+
+
+def _report_target(results_path, out_dir, overwrite: bool):
+    """``(results, results file, report folder)``: the results loaded (or None when they are
+    not yet), the file they come from, and the folder the report goes to, checked to hold no
+    earlier report unless ``overwrite``."""
+    from . import _report_data as rd
+
+    if hasattr(results_path, "recordings") and hasattr(results_path, "model"):
+        results = results_path
+        rfile = Path(results.path) if getattr(results, "path", None) else None
+    else:
+        results = None
+        rfile = rd.find_results_file(results_path)
+    if out_dir is None:
+        if rfile is None:
+            raise ValueError(
+                "out_dir is needed when results_path is a Results object without a path"
+            )
+        out_dir = rfile.parent / "report"
+    final = Path(out_dir).expanduser()
+    if final.exists() and not final.is_dir():
+        raise ValueError(f"out_dir {str(final)!r} is a file; give a folder for the report")
+    earlier = existing_report(final)
+    if earlier and not overwrite:
+        from ..errors import OutputExistsError
+
+        raise OutputExistsError(
+            f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass "
+            "{overwrite:True} to replace it, or write elsewhere with {out_dir}",
+            ("overwrite", "out_dir"),
+        )
+    if results is None:
+        from ..results import load_results
+
+        results = load_results(rfile)
+    return results, rfile, final
 
 
 def _move_in(build: Path, final: Path) -> None:
