@@ -242,7 +242,7 @@ def summary_table(results):
 
     cents = {r.name: r.centroid for r in results.recordings}
     has_centroid = all(c is not None for c in cents.values())
-    table = syllable_summary(results.labels(), fps=results.fps(),
+    table = syllable_summary(results.syllables(), fps=results.fps(),
                              centroid=cents if has_centroid else None,
                              num_states=results.num_states,
                              px_per_mm=common_scale(results.px_per_mm()))

@@ -104,7 +104,7 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
     ]
     from ..analysis import syllable_usage, transition_probabilities
 
-    labs = results.labels()
+    labs = results.syllables()
     P = transition_probabilities(labs, num_states=K, normalize="rows").to_numpy()
     P = np.nan_to_num(P, nan=0.0)
     inst = syllable_usage(labs, num_states=K).groupby("syllable")["instances"].sum().reindex(range(K)).to_numpy()
