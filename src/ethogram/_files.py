@@ -1,7 +1,8 @@
 """Files written whole or not at all: one file under a temporary name in its own folder,
-renamed into place only once complete (:func:`written_atomically`), and a set of items of a
-folder swapped for new ones together, with everything put back if a rename fails
-(:func:`swap_items`, used for the command line's ``report/``, ``compare/`` and ``stats/``).
+renamed into place only once complete (:func:`written_atomically`); new items of a folder built
+in a hidden folder beside it (:func:`built_beside`, which removes it and the folders it created
+on failure) and swapped in together, with everything put back if a rename fails
+(:func:`swap_items`; the report, the movies and the command line's ``compare/`` and ``stats/``).
 """
 
 from __future__ import annotations
@@ -11,7 +12,57 @@ import os
 import shutil
 from pathlib import Path
 
-__all__ = ["swap_items", "written_atomically"]
+__all__ = ["built_beside", "missing_folders", "remove_if_empty", "swap_items", "written_atomically"]
+
+
+def missing_folders(path) -> list:
+    """``path`` and the folders above it that do not exist yet, deepest first."""
+    out, p = [], Path(path)
+    while not p.exists():
+        out.append(p)
+        p = p.parent
+    return out
+
+
+def remove_if_empty(folders) -> None:
+    """Remove the folders (deepest first) that exist and are empty: what a failed call created."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+@contextlib.contextmanager
+def built_beside(folder):
+    """Yield an empty hidden folder beside ``folder`` (``.<name>.tmp-<process id>``) to build in.
+
+    Move what is complete from it into ``folder`` inside the block. On leaving, the hidden folder
+    is removed; on an error, so are ``folder`` and the folders above it that this call created,
+    when they are left empty.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder the new items are for (it need not exist).
+
+    Yields
+    ------
+    Path
+    """
+    folder = Path(folder)
+    created = missing_folders(folder)  # removed again (when empty) on failure
+    build = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(build, ignore_errors=True)  # left by a killed run of the same process id
+        build.mkdir()
+        yield build
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        remove_if_empty(created)
+        raise
+    shutil.rmtree(build, ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -21,13 +21,12 @@ MoSeq's ``angle``, counter-clockwise on screen, which is negated here.
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .._files import written_atomically
+from .._files import built_beside, written_atomically
 from ..errors import ArgumentError, OutputExistsError
 
 __all__ = ["make_movies", "fit_folder", "usable_rule", "why_no_movie", "KINDS", "MOSEQ_FORMATS",
@@ -434,11 +433,7 @@ def _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progre
     from .movie_render import render_movies
 
     kind = plan.kind
-    build = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
-    created = _missing_folders(out_dir)  # removed again (when empty) on failure
-    try:
-        shutil.rmtree(build, ignore_errors=True)  # left by a killed run of the same process id
-        build.mkdir(parents=True)
+    with built_beside(out_dir) as build:
         jobs = [lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
                 for k in sorted(chosen)]
         rows_out = render_movies(jobs, num_workers=num_workers, progress=progress,
@@ -453,15 +448,6 @@ def _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progre
         _merge_csv(out_dir / "movies.csv", manifest, kind)
         _merge_csv(out_dir / "instances.csv", instances, kind)
         _merge_csv(out_dir / "skipped.csv", why, kind, drop={(k, kind) for k in chosen})
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        for folder in created:  # folders this call created and left empty
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        raise
-    shutil.rmtree(build, ignore_errors=True)
     return manifest
 
 
@@ -506,15 +492,6 @@ def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> st
     window = ([f"{span(pre)} of recording before its onset"] if pre > 0 else []) + (
         [f"{span(post)} after its end"] if post > 0 else [])
     return text + (", with " + " and ".join(window) if window else "")
-
-
-def _missing_folders(path: Path) -> list:
-    """``path`` and the folders above it that do not exist yet, deepest first."""
-    out, p = [], Path(path)
-    while not p.exists():
-        out.append(p)
-        p = p.parent
-    return out
 
 
 def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:

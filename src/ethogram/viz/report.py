@@ -14,13 +14,13 @@ new one fails.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .._files import built_beside
 from ._common import frequency_order, syllable_colors
 
 __all__ = ["write_report", "plot_jobs", "existing_report"]
@@ -346,28 +346,11 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
     # built in a hidden folder beside the destination, moved in only when complete: a failed
     # report leaves nothing half-written, and an earlier report whole
-    created = []
-    parent = final.parent
-    while not parent.exists():
-        created.append(parent)
-        parent = parent.parent
-    final.parent.mkdir(parents=True, exist_ok=True)
-    build = final.parent / f".{final.name}.tmp-{os.getpid()}"
-    shutil.rmtree(build, ignore_errors=True)
-    build.mkdir()
-    try:
-        html = _build(results, rfile, build, num_workers, progress, trajectories, pre, post, num_samples, seed,
-                      extras, t_start, argument_names)
+    with built_beside(final) as build:
+        html = _build(results, rfile, build, num_workers, progress, trajectories, pre, post,
+                      num_samples, seed, extras, t_start, argument_names)
         (build / "index.html").write_text(html, encoding="utf-8")
         _move_in(build, final)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        for folder in created:  # folders made for this report, left empty
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        raise
     return final / "index.html"
 
 
