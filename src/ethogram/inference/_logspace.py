@@ -61,6 +61,19 @@ def log_transitions(transition_matrix: np.ndarray) -> LogTransitions:
 
 
 @njit(**_JIT)
+def _successors(support, transition_matrix, pred):
+    """``pred[j]``: some state of ``support`` moves to ``j`` with a positive probability."""
+    K = support.shape[0]
+    for j in range(K):
+        pred[j] = False
+    for i in range(K):
+        if support[i]:
+            for j in range(K):
+                if transition_matrix[i, j] > 0.0:
+                    pred[j] = True
+
+
+@njit(**_JIT)
 def refit_reachable_kernel(initial_probs, transition_matrix, log_likes, offsets, refitted):
     """Whether a frame rescaled by :func:`forward_kernel` dropped a state that can occur.
 
@@ -79,13 +92,7 @@ def refit_reachable_kernel(initial_probs, transition_matrix, log_likes, offsets,
             for k in range(K):
                 pred[k] = initial_probs[k] > 0.0
         else:
-            for j in range(K):
-                pred[j] = False
-            for i in range(K):
-                if support[i]:
-                    for j in range(K):
-                        if transition_matrix[i, j] > 0.0:
-                            pred[j] = True
+            _successors(support, transition_matrix, pred)
         if refitted[t]:
             for k in range(K):
                 if pred[k] and log_likes[t, k] > offsets[t]:
