@@ -103,7 +103,7 @@ def bench_fit(rounds: int) -> list:
                     "cpu": float(np.median([g[2] for g in got])),
                     "fits": len(res.config.get("kappa_search", [None])),
                     "kappa": res.config["kappa_used"],
-                    "median_ms": 1000 * median_run_length(list(res.labels().values())) / fps,
+                    "median_ms": 1000 * median_run_length(list(res.syllables().values())) / fps,
                     "curve": res.config.get("kappa_search"),
                 }
             )

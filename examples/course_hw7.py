@@ -125,7 +125,7 @@ def part4_mouse(out: Path | None) -> None:
     print(f"  K=8, 3 lags, kappa {results.config['kappa_used']:.4g}: {fit['num_iters']} EM iterations, "
           f"best of 3 restarts, {time.perf_counter() - t0:.2f} s")
     r = results.recordings[0]
-    table = syllable_summary(results.labels(), fps=results.fps(), centroid={r.name: r.centroid}, num_states=results.num_states)
+    table = syllable_summary(results.syllables(), fps=results.fps(), centroid={r.name: r.centroid}, num_states=results.num_states)
     print(table[["instances", "frequency", "frame_fraction", "median_duration_s", "mean_speed_px_s"]].round(3).to_string())
     if out is not None:
         from ethogram.results import write_results

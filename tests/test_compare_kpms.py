@@ -90,7 +90,7 @@ def fit(tmp_path_factory):
     )
     from ethogram.results import load_results
 
-    ours = load_results(tmp / "out" / "results.h5").labels()
+    ours = load_results(tmp / "out" / "results.h5").syllables()
     perm = np.array([2, 0, 3, 1, 4])
     # keypoint-moseq names a DeepLabCut individual <stem>_<individual>
     kpms = {

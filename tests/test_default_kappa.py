@@ -157,7 +157,7 @@ def test_fit_on_syllables_long_enough_keeps_maximum_likelihood_transitions():
     again = fit_recordings(
         recs, num_states=4, num_lags=1, num_iters=30, progress=False, seed=1, kappa=0.0
     )
-    for a, b in zip(res.labels().values(), again.labels().values()):
+    for a, b in zip(res.syllables().values(), again.syllables().values()):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="not both"):
         fit_recordings(recs, kappa=1.0, target_duration=0.4)
@@ -190,7 +190,7 @@ def test_fit_on_the_open_field_mouse_brings_syllables_to_the_target(openfield_de
     curve = res.config["kappa_search"]
     assert curve[0]["kappa"] == 0 and curve[0]["median_duration"] < 0.9 * 12
     assert res.config["kappa_search_reached"] and res.config["kappa_used"] > 0
-    median = median_run_length(list(res.labels().values()))
+    median = median_run_length(list(res.syllables().values()))
     assert 0.9 * 12 <= median <= 12
     chosen = [row for row in curve if row["kappa"] == res.config["kappa_used"]]
     assert len(chosen) == 1 and chosen[0]["median_duration"] == median

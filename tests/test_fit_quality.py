@@ -138,7 +138,7 @@ def test_two_alternating_states_are_a_flicker_pair():
     assert "flicker_pair" in kinds
     w = found[kinds.index("flicker_pair")]
     # the alternating regimes have the most instances: syllables 0 and 1 after renumbering
-    pairs = flicker_pairs(list(res.labels().values()), res.num_states)
+    pairs = flicker_pairs(list(res.syllables().values()), res.num_states)
     assert [p["syllables"] for p in pairs] == [(0, 1)]
     assert str(w).startswith("syllables 0 and 1 (")
     assert str(w).endswith(

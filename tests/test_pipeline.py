@@ -37,7 +37,7 @@ def fitted(openfield):
 
 def test_labels_are_numbered_by_frequency_in_model_and_labels(fitted):
     recs, res = fitted
-    labels = res.labels()
+    labels = res.syllables()
     K = res.num_states
     # instances (runs) per syllable, counted here independently of ethogram.analysis
     inst = np.zeros(K, dtype=int)

@@ -392,7 +392,7 @@ def test_cli_flag_end_to_end(tmp_path, capsys):
     again = fit_recordings(read_recordings([rec], fps=30), num_states=6, num_iters=40, seed=0, progress=False, reseed_dead=True,
                            prep=Preparation(confidence_threshold=0.5))
     np.testing.assert_array_equal(again.fit["reseeds"], rows)
-    np.testing.assert_array_equal(again.labels()["rec"], res.labels()["rec"])
+    np.testing.assert_array_equal(again.syllables()["rec"], res.syllables()["rec"])
     # with a target duration too: the kappa search fits without re-seeding, the fit at its kappa
     # re-seeds
     out = tmp_path / "search"

@@ -314,3 +314,13 @@ def test_the_old_home_ethogram_io_results_still_imports_with_a_deprecation_warni
     assert loader is load_results
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         old.nothing  # noqa: B018
+
+
+def test_labels_is_a_deprecated_alias_of_syllables():
+    res = _results()
+    with pytest.warns(DeprecationWarning, match=r"Results\.syllables\(\)"):
+        old = res.labels()
+    new = res.syllables()
+    assert list(old) == list(new) == res.names
+    assert all(np.array_equal(old[k], new[k]) for k in new)
+    assert all(np.array_equal(new[r.name], r.syllables) for r in res.recordings)

@@ -58,7 +58,7 @@ def test_fit_with_target_duration_reproduces_the_search(tmp_path, capsys):
     assert res.config["target_duration"] == 0.4
     chosen = curve.loc[curve["kappa"] == res.config["kappa_used"]]
     assert len(chosen) == 1
-    labels = list(res.labels().values())
+    labels = list(res.syllables().values())
     assert np.median(run_lengths(labels)) == chosen["median_duration"].iloc[0]
     assert main(["fit", str(KEYPOINTS), "--fps", "30", "--kappa", "10", "--target-duration", "0.4", "-o", str(tmp_path / "x")]) == 2
     assert "not both" in capsys.readouterr().err

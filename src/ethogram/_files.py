@@ -1,19 +1,109 @@
-"""Replacing a set of files in a folder all at once, or not at all.
-
-The command line's outputs that live inside a folder the user may share with other files
-(``report/``, ``compare/``, ``stats/``) are built in a hidden sibling folder and then swapped
-in with :func:`swap_items`: the earlier items of the same names are renamed aside, the new
-ones renamed in (in the order given, so a page can come last, after everything it links to),
-and the earlier ones deleted; if any rename fails, everything is put back as it was.
+"""Files written whole or not at all: one file under a temporary name in its own folder,
+renamed into place only once complete (:func:`written_atomically`); new items of a folder built
+in a hidden folder beside it (:func:`built_beside`, which removes it and the folders it created
+on failure) and swapped in together, with everything put back if a rename fails
+(:func:`swap_items`; the report, the movies and the command line's ``compare/`` and ``stats/``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from pathlib import Path
 
-__all__ = ["swap_items"]
+__all__ = ["built_beside", "missing_folders", "remove_if_empty", "swap_items", "written_atomically"]
+
+
+def missing_folders(path) -> list:
+    """``path`` and the folders above it that do not exist yet, deepest first."""
+    out, p = [], Path(path)
+    while not p.exists():
+        out.append(p)
+        p = p.parent
+    return out
+
+
+def remove_if_empty(folders) -> None:
+    """Remove the folders (deepest first) that exist and are empty: what a failed call created."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
+
+
+@contextlib.contextmanager
+def built_beside(folder):
+    """Yield an empty hidden folder beside ``folder`` (``.<name>.tmp-<process id>``) to build in.
+
+    Move what is complete from it into ``folder`` inside the block. On leaving, the hidden folder
+    is removed; on an error, so are ``folder`` and the folders above it that this call created,
+    when they are left empty.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder the new items are for (it need not exist).
+
+    Yields
+    ------
+    Path
+    """
+    folder = Path(folder)
+    created = missing_folders(folder)  # removed again (when empty) on failure
+    build = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(build, ignore_errors=True)  # left by a killed run of the same process id
+        build.mkdir()
+        yield build
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        remove_if_empty(created)
+        raise
+    shutil.rmtree(build, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def written_atomically(path, *, prefix: str = "", suffix: str | None = None, fsync: bool = False):
+    """Yield a temporary path beside ``path``; on leaving the block, rename it to ``path``.
+
+    A reader never sees half a file: the content is written to the temporary path and renamed
+    (:func:`os.replace`) over ``path`` only when the block ends without error. On any error the
+    temporary file is removed and an earlier file at ``path`` is left as it was.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    prefix : str, default ""
+        Put before the file's name in the temporary name (``"."`` hides it).
+    suffix : str, optional
+        Ends the temporary name (e.g. ``".mp4"`` for a writer that reads the format from it);
+        default ``.tmp-<process id>`` after the whole name.
+    fsync : bool, default False
+        Flush the file to disk before the rename (so the rename never outlives its content).
+
+    Yields
+    ------
+    Path
+        The temporary path to write.
+    """
+    path = Path(path)
+    if suffix is None:
+        tmp = path.with_name(f"{prefix}{path.name}.tmp-{os.getpid()}")
+    else:
+        tmp = path.with_name(f"{prefix}{path.stem}.tmp-{os.getpid()}{suffix}")
+    try:
+        yield tmp
+        if fsync:
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.lexists(tmp):
+            tmp.unlink()
 
 
 def swap_items(build: Path, folder: Path, old_names, new_names) -> None:

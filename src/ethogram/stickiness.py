@@ -30,6 +30,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._runs import run_lengths
+
 __all__ = ["TARGET_DURATION_S", "KappaChoice", "median_run_length", "reference_kappa", "smallest_kappa"]
 
 #: the median syllable duration (seconds) the default stickiness brings the syllables up to:
@@ -77,16 +79,7 @@ def median_run_length(labels) -> float:
     float
         NaN when there is no run.
     """
-    seqs = labels if isinstance(labels, (list, tuple)) else [labels]
-    lengths = []
-    for lab in seqs:
-        lab = np.asarray(lab)
-        if lab.size == 0:
-            continue
-        starts = np.r_[0, np.flatnonzero(lab[1:] != lab[:-1]) + 1]
-        runs = np.diff(np.r_[starts, lab.size])
-        lengths.append(runs[lab[starts] >= 0])
-    d = np.concatenate(lengths) if lengths else np.zeros(0)
+    d = run_lengths(labels)
     return float(np.median(d)) if d.size else float("nan")
 
 

@@ -95,6 +95,20 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
     recs = df["recording"].astype(str).to_numpy()
     if isinstance(fps, Mapping):  # the recordings are known: name the unknown ones before anything else
         _check_known(recs, fps, where)
+    u = _row_units(df, units, where)
+    start = df["start"].to_numpy(dtype=np.float64)
+    stop = df["stop"].to_numpy(dtype=np.float64)
+    if np.any(~np.isfinite(start) | ~np.isfinite(stop)) or np.any(stop < start):
+        raise ValueError(f"{where}: every interval needs finite start <= stop")
+    s_frame, e_frame = _frames(start, stop, (u == "seconds").to_numpy(), recs, fps, where)
+    return pd.DataFrame({"recording": recs, "behavior": df["behavior"].astype(str).to_numpy(),
+                         "start_frame": s_frame, "stop_frame": e_frame})
+
+
+def _row_units(df, units, where):
+    """The unit of each row, ``"seconds"`` or ``"frames"``: its ``units`` column, else ``units``."""
+    import pandas as pd
+
     given = _units_name(units) if units is not None else ""
     if units is not None and not given:
         raise ArgumentError(f"{{units}} must be 'seconds' or 'frames', got {units!r}", "units")
@@ -121,14 +135,14 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
             f"{where}: the units column {what} in {row}{more}; accepted values are {accepted}"
             + (" (or give units for the rows left empty: {units})" if empty else ""),
             ("units",) if empty else ())
-    start = df["start"].to_numpy(dtype=np.float64)
-    stop = df["stop"].to_numpy(dtype=np.float64)
-    if np.any(~np.isfinite(start) | ~np.isfinite(stop)) or np.any(stop < start):
-        raise ValueError(f"{where}: every interval needs finite start <= stop")
-    is_sec = (u == "seconds").to_numpy()
-    s_frame = np.empty(len(df), dtype=np.int64)
-    e_frame = np.empty(len(df), dtype=np.int64)
-    for i in range(len(df)):
+    return u
+
+
+def _frames(start, stop, is_sec, recs, fps, where):
+    """First frames and stop frames (exclusive) of intervals in seconds (``is_sec``) or frames."""
+    s_frame = np.empty(len(recs), dtype=np.int64)
+    e_frame = np.empty(len(recs), dtype=np.int64)
+    for i in range(len(recs)):
         if is_sec[i]:
             rate = fps.get(recs[i]) if isinstance(fps, Mapping) else fps
             if rate is None:
@@ -142,8 +156,7 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
             e_frame[i] = int(np.ceil(stop[i] * float(rate) - 1e-9))
         else:
             s_frame[i], e_frame[i] = int(round(start[i])), int(round(stop[i]))
-    return pd.DataFrame({"recording": recs, "behavior": df["behavior"].astype(str).to_numpy(),
-                         "start_frame": s_frame, "stop_frame": e_frame})
+    return s_frame, e_frame
 
 
 def annotation_masks(annotations, lengths: Mapping) -> dict[str, dict[str, np.ndarray]]:

@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from .._runs import syllable_runs
 from ..errors import Worded
 
 __all__ = [
@@ -92,13 +93,8 @@ class FitQualityWarning(Worded, UserWarning):
 
 def _runs(z: np.ndarray):
     """(syllables, lengths) of the runs of ``z`` that are syllables (-1 breaks runs)."""
-    z = np.asarray(z, dtype=np.int64)
-    if z.size == 0:
-        return z, z
-    starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
-    lengths = np.diff(np.r_[starts, z.size])
-    keep = z[starts] >= 0
-    return z[starts][keep], lengths[keep]
+    starts, stops, values = syllable_runs(np.asarray(z, dtype=np.int64))
+    return values, stops - starts
 
 
 def median_duration(labels, fps) -> float:

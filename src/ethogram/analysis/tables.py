@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._runs import syllable_runs
+
 __all__ = [
     "runs",
     "syllable_usage",
@@ -95,23 +97,9 @@ def _per_recording(value, names, what):
     return vals
 
 
-def _runs_arrays(a: np.ndarray):
-    """(starts, stops, syllables) of the runs of ``a`` that are syllables (not -1)."""
-    T = a.shape[0]
-    if T == 0:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, e
-    change = np.flatnonzero(a[1:] != a[:-1]) + 1
-    starts = np.concatenate(([0], change))
-    stops = np.concatenate((change, [T]))
-    syl = a[starts]
-    keep = syl >= 0
-    return starts[keep], stops[keep], syl[keep]
-
-
 def _transition_pairs(a: np.ndarray):
     """(from, to) syllables of consecutive instances that touch (no -1 frame between)."""
-    starts, stops, syl = _runs_arrays(a)
+    starts, stops, syl = syllable_runs(a)
     touch = stops[:-1] == starts[1:]
     return syl[:-1][touch], syl[1:][touch]
 
@@ -137,7 +125,7 @@ def runs(labels):
     labs = _as_dict(labels)
     parts = []
     for name, a in labs.items():
-        s, e, k = _runs_arrays(a)
+        s, e, k = syllable_runs(a)
         parts.append(pd.DataFrame({"recording": name, "syllable": k, "start": s, "stop": e}))
     if not parts:
         return pd.DataFrame(columns=["recording", "syllable", "start", "stop"])
@@ -171,7 +159,7 @@ def syllable_usage(labels, num_states=None):
     K = _num_states(labs, num_states)
     parts = []
     for name, a in labs.items():
-        _, _, syl = _runs_arrays(a)
+        _, _, syl = syllable_runs(a)
         inst = np.bincount(syl, minlength=K).astype(np.int64)
         frames = np.bincount(a[a >= 0], minlength=K).astype(np.int64)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -215,7 +203,7 @@ def syllable_durations(labels, fps=None, centroid=None, px_per_mm=None):
     scales = _per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
     parts = []
     for i, (name, rate, a) in enumerate(zip(names, rates, labs.values())):
-        s, e, k = _runs_arrays(a)
+        s, e, k = syllable_runs(a)
         d = e - s
         sec = d / float(rate) if rate is not None else np.full(d.shape, np.nan)
         part = pd.DataFrame({"recording": name, "syllable": k, "start": s,
@@ -387,7 +375,7 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None, px_per_mm
     scales = _per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
     mm_sum = np.zeros(K)
     for i, (name, rate, cen, a) in enumerate(zip(names, rates, cents, labs.values())):
-        s, e, k = _runs_arrays(a)
+        s, e, k = syllable_runs(a)
         inst += np.bincount(k, minlength=K)
         frames += np.bincount(a[a >= 0], minlength=K)
         syl_all.append(k)
@@ -446,7 +434,7 @@ def relabel_by_frequency(labels, num_states=None) -> np.ndarray:
     inst = np.zeros(K, dtype=np.int64)
     frames = np.zeros(K, dtype=np.int64)
     for a in labs.values():
-        inst += np.bincount(_runs_arrays(a)[2], minlength=K)
+        inst += np.bincount(syllable_runs(a)[2], minlength=K)
         frames += np.bincount(a[a >= 0], minlength=K)
     return np.lexsort((np.arange(K), -frames, -inst)).astype(np.intp)
 

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .._files import swap_items
+from .._files import built_beside, remove_if_empty, swap_items  # noqa: F401 (cli/fit)
+from .._files import missing_folders as _missing_folders
+from .._runs import run_lengths
 
 RESULTS_NAME = "results.h5"
 
@@ -190,20 +192,7 @@ def syllable_tables(results) -> dict:
 
 def missing_folders(path: Path) -> list:
     """The folders above ``path`` that do not exist yet, deepest first."""
-    out, parent = [], Path(path).parent
-    while not parent.exists():
-        out.append(parent)
-        parent = parent.parent
-    return out
-
-
-def remove_if_empty(folders) -> None:
-    """Remove folders (deepest first) that exist and are empty: what a failed command created."""
-    for folder in folders:
-        try:
-            folder.rmdir()
-        except OSError:
-            pass
+    return _missing_folders(Path(path).parent)
 
 
 def write(path: Path, results, overwrite: bool) -> Path:
@@ -241,7 +230,7 @@ def summary_table(results):
 
     cents = {r.name: r.centroid for r in results.recordings}
     has_centroid = all(c is not None for c in cents.values())
-    table = syllable_summary(results.labels(), fps=results.fps(),
+    table = syllable_summary(results.syllables(), fps=results.fps(),
                              centroid=cents if has_centroid else None,
                              num_states=results.num_states,
                              px_per_mm=common_scale(results.px_per_mm()))
@@ -312,11 +301,8 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
     table = summary_table(results)
     durations = []
     for r in results.recordings:
-        z = r.syllables
-        starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
-        lengths = np.diff(np.r_[starts, len(z)])
-        keep = z[starts] >= 0
-        durations.append(lengths[keep] / r.fps if r.fps else lengths[keep] * np.nan)
+        lengths = run_lengths(r.syllables)
+        durations.append(lengths / r.fps if r.fps else lengths * np.nan)
     d = np.concatenate(durations) if durations else np.zeros(0)
     median = f"{1000 * np.median(d):.0f} ms" if d.size and np.isfinite(d).all() else "unknown (no frame rate)"
     order = ("0 = most frequent" if results.config.get("command", "fit") == "fit"
@@ -366,20 +352,10 @@ def files_swapped_in(folder: Path, names):
     Other files in ``folder`` are kept.
     """
     folder = Path(folder)
-    created = [folder] + missing_folders(folder) if not folder.exists() else []
-    build = folder.parent / f".{folder.name}.tmp-{os.getpid()}"
-    try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
-        shutil.rmtree(build, ignore_errors=True)  # left by a killed run of the same process id
-        build.mkdir()
+    with built_beside(folder) as build:
         yield build
         missing = [n for n in names if not (build / n).exists()]
         if missing:
             raise RuntimeError(f"internal error: {listed(missing)} not written")
         folder.mkdir(exist_ok=True)
         swap_items(build, folder, names, names)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        remove_if_empty(created)
-        raise
-    shutil.rmtree(build, ignore_errors=True)

@@ -75,7 +75,7 @@ def run(args) -> int:
         from ..analysis.annotations import compare_annotations, read_annotations
 
         ann = read_annotations(labels_path, units=args.units, fps=results.fps())
-        summary, coverage, confusion = compare_annotations(results.labels(), ann, results.num_states)
+        summary, coverage, confusion = compare_annotations(results.syllables(), ann, results.num_states)
         with files_swapped_in(out, names) as build:
             summary.to_csv(build / "annotations_summary.csv", index=False)
             coverage.to_csv(build / "annotations_coverage.csv")
@@ -90,7 +90,7 @@ def run(args) -> int:
     from ..results import read_labels
 
     unpaired = []
-    ref, pred = pair_labels(read_labels(labels_path), results.labels(), unpaired)
+    ref, pred = pair_labels(read_labels(labels_path), results.syllables(), unpaired)
     if unpaired:
         more = " ..." if len(unpaired) > 3 else ""
         print(f"ethogram: warning: no labels in {labels_path.name} for {len(unpaired)} "

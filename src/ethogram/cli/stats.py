@@ -57,7 +57,7 @@ def run(args) -> int:
         if len(set(groups.values())) < 2:
             raise ValueError("fewer than two groups keep a recording with labelled frames; nothing to compare")
     left_out = len(results.names) - len(groups)
-    table = group_table(results.labels(), groups, fps=results.fps(), num_states=results.num_states)
+    table = group_table(results.syllables(), groups, fps=results.fps(), num_states=results.num_states)
     sizes = table.groupby("group", sort=False)["recording"].nunique()
     floor = smallest_p_value(sizes.to_list())
     if sizes.max() > 1 and floor >= args.alpha:  # one animal per group is refused by compare_groups

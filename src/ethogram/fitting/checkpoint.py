@@ -10,7 +10,7 @@ no E-step), where the fit is (restart index, running or done), the final objecti
 parameters of the best restart so far, and the seed's entropy (every random generator of the
 fit derives from it). A fingerprint (settings, model description, a hash of the data and
 masks) is kept too, so a checkpoint is never continued on other data or settings. Files are
-written to ``<path>.tmp`` and renamed into place (``os.replace``): a fit killed at any
+written to ``<path>.tmp-<pid>`` and renamed into place (``os.replace``): a fit killed at any
 moment leaves the previous checkpoint intact. No pickle: arrays are datasets, the rest JSON
 or plain attributes (format ``"ethogram-checkpoint"``, :data:`FORMAT_VERSION`).
 
@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .._hdf5 import open_checked, write_atomically
 from .em import EMRun
 from .reseed import ReseedEvent
 from .stats import SufficientStats
@@ -112,95 +112,6 @@ def get_arrays(group) -> dict:
     return {k: group[k][()] for k in group}
 
 
-def write_atomically(path, fmt: str, version: int, fill) -> Path:
-    """Write an HDF5 file whole or not at all: ``<path>.tmp``, fsync, ``os.replace``.
-
-    Parameters
-    ----------
-    path : str or Path
-    fmt : str
-        The root attribute ``format`` (e.g. ``"ethogram-checkpoint"``).
-    version : int
-        The root attribute ``format_version``.
-    fill : callable
-        ``fill(f)`` writes the content into the open ``h5py.File`` (the root attributes
-        ``format``, ``format_version`` and ``ethogram_version`` are already set).
-
-    Returns
-    -------
-    Path
-        ``path``; a failure inside ``fill`` leaves any earlier file at ``path`` intact.
-    """
-    import h5py
-
-    from .._version import __version__
-
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    with h5py.File(tmp, "w") as f:
-        f.attrs["format"] = fmt
-        f.attrs["format_version"] = int(version)
-        f.attrs["ethogram_version"] = __version__
-        fill(f)
-    with open(tmp, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    return path
-
-
-def open_checked(path, fmt: str, version: int, what: str = "checkpoint"):
-    """Open an HDF5 file for reading after checking its ``format`` and ``format_version``.
-
-    Parameters
-    ----------
-    path : str or Path
-    fmt : str
-        The expected root attribute ``format``.
-    version : int
-        The only ``format_version`` this code reads.
-    what : str, default "checkpoint"
-        The kind of file, for the messages.
-
-    Returns
-    -------
-    h5py.File
-        Open for reading (use it as a context manager).
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If it is not a readable HDF5 file, has another ``format`` or another version.
-    """
-    import h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{what} {str(path)!r} does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as err:
-        raise ValueError(
-            f"{what} {str(path)!r} is not a readable HDF5 file ({err}); delete it to start again"
-        ) from err
-    found = f.attrs.get("format")
-    found = found.decode() if isinstance(found, bytes) else found
-    if found != fmt:
-        f.close()
-        raise ValueError(
-            f"{str(path)!r} is not an ethogram {what} (format {found!r}); give a {what} path"
-        )
-    got = int(f.attrs.get("format_version", -1))
-    if got != int(version):
-        f.close()
-        raise ValueError(
-            f"{what} {str(path)!r} has format version {got}; this ethogram reads {version}: "
-            "finish the fit with the version that wrote it, or delete the file to start again"
-        )
-    return f
-
-
 def _put_run(group, run: EMRun) -> None:
     group.create_dataset("objectives", data=np.asarray(run.objectives, dtype=np.float64))
     group.create_dataset("marginal_lls", data=np.asarray(run.marginal_lls, dtype=np.float64))
@@ -241,7 +152,7 @@ def _get_run(group) -> EMRun:
 
 
 def save_checkpoint(path, state: dict) -> Path:
-    """Write a checkpoint atomically (``<path>.tmp``, fsync, ``os.replace``).
+    """Write a checkpoint atomically (``<path>.tmp-<pid>``, fsync, ``os.replace``).
 
     Parameters
     ----------

@@ -18,11 +18,13 @@ None for on-disk data (it would hold every recording's T x K probabilities); use
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from .._files import written_atomically
+from .._hdf5 import open_checked
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "OnDiskSequence", "OnDiskSequences", "write_sequences"]
 
@@ -34,22 +36,9 @@ FORMAT_VERSION = 1
 
 def _open(path):
     """``h5py.File(path, "r")``, with a clear error for a missing, foreign, truncated or newer file."""
-    import h5py
-
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"path {str(path)!r} does not exist; give an HDF5 file of recordings")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise ValueError(
-            f"path {str(path)!r} is not a readable HDF5 file (truncated, damaged or another format: {exc}); "
-            "give an HDF5 file of recordings, e.g. one written by ethogram.fitting.write_sequences") from None
-    if f.attrs.get("format") == FORMAT and int(f.attrs.get("format_version", 0)) > FORMAT_VERSION:
-        version = int(f.attrs["format_version"])
-        f.close()
-        raise ValueError(f"path {str(path)!r} was written in sequences format version {version}, newer than this "
-                         f"ethogram reads ({FORMAT_VERSION}); upgrade ethogram (pip install -U ethogram)")
-    return f
+    return open_checked(path, FORMAT, FORMAT_VERSION, "file of recordings", older=True, foreign=True,
+                        remedy="give an HDF5 file of recordings, e.g. one written by "
+                        "ethogram.fitting.write_sequences")
 
 
 class OnDiskSequence:
@@ -230,14 +219,9 @@ def write_sequences(path, arrays, names=None, overwrite=False) -> OnDiskSequence
         raise ValueError(f"names must be {len(arrays)} distinct names, one per array, got {names!r}")
     if path.exists() and not overwrite:
         raise FileExistsError(f"path {str(path)!r} exists; pass overwrite=True to replace it, or choose another path")
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["format"] = FORMAT
-            f.attrs["format_version"] = FORMAT_VERSION
-            for n, a in zip(names, arrays):
-                f.create_dataset(n, data=np.asarray(a))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with written_atomically(path, prefix=".") as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = FORMAT
+        f.attrs["format_version"] = FORMAT_VERSION
+        for n, a in zip(names, arrays):
+            f.create_dataset(n, data=np.asarray(a))
     return OnDiskSequences(path, names)

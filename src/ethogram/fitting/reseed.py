@@ -1,66 +1,12 @@
 """Re-seeding dead states: a state EM stopped using is given the data the model explains worst.
 
-EM is a local method: a state whose posterior weight falls to (nearly) nothing, because it
-started far from every frame or lost its frames to its neighbours, receives no statistics,
-keeps parameters that explain nothing, and its incoming transition probabilities shrink
-towards zero, so it stays dead for the rest of the fit (``ethogram.selection.prune_states``
-removes such states *after* a fit; this module gives them a second chance *during* it). With
-``HMM.fit(..., reseed_dead=True)`` (``ethogram fit --reseed-dead``) the EM loop
-(:func:`ethogram.fitting.em.run_em`) calls :func:`reseed_dead_states` in the main process
-after every E-step, once the per-sequence statistics are summed; a re-seed changes the
-parameters, so the loop computes the E-step again and records the new objective, which may be
-lower than the previous iteration's (the one place where EM's monotonicity check is waived).
-
-The rule, in order:
-
-1. **Dead**: a state whose expected number of frames over all sequences (``n_k`` of the
-   observation statistics: frames the observation model scores, weighted by the posterior;
-   models without ``n`` use ``p(z_0 = k) + sum_t p(z_t = k)`` from the transition counts) is
-   below :data:`DEAD_FRAMES` (1 frame: a state that explains not even one frame).
-2. **When**: at most :data:`MAX_RESEEDS_PER_STATE` times per state, and never in the last
-   ``max(MIN_QUIET_ITERS, ceil(QUIET_FRACTION * num_iters))`` iterations of a run, so the fit
-   still converges (and a state that dies again and again is left alone).
-3. **Where**: every scored frame gets the log-likelihood of its best *live* state,
-   ``max_k log p(x_t | z_t = k)``; the ``m`` frames with the lowest values are the ones the
-   model explains worst, and the *seed frame* is drawn uniformly among them with a generator
-   seeded by ``(fit seed, restart, iteration, state)`` (so the same seed gives the same bits
-   whatever the executor, the number of threads, or an interruption and ``resume``).
-   ``m = max(ceil(N / K), p + 1)`` with N the scored frames and p the state's parameters
-   (``num_parameters() // K`` of the observation model): the size of an average state.
-4. **From what**: the ``m`` frames nearest the seed frame (the seed included), in the space of
-   the frames as the observation model sees them: the frame and, for autoregressive models,
-   its ``num_lags`` lags, each dimension standardised by the scored frames' mean and standard
-   deviation (one-hot vectors for categorical labels). The state's observation parameters are
-   the model's own M-step on those frames (weight 1 each, every other state weight 0), prior
-   included, so they are as finite as any M-step's; the M-step is repeated (at most
-   :data:`MAX_FIT_PASSES` times) while its statistics depend on the parameters (robust AR:
-   Student-t weights), starting from the parameters of the live state that best explains the
-   seed frame. Shared parameters (a tied covariance) are left as they are.
-5. **Transitions**: when learned, the state's row becomes the average stickiness of the live
-   states on the diagonal and the rest spread evenly, ``P[k, k] = mean_i P[i, i]``,
-   ``P[k, j] = (1 - P[k, k]) / (K - 1)``; every other state enters it with the probability it
-   gives an average other state, ``P[i, k] = (1 - P[i, i]) / (K - 1)``, its other
-   off-diagonal entries scaled to keep the row summing to 1 (its stickiness is kept). When
-   the initial distribution is learned the state gets ``1 / K`` and the others are scaled.
-
-Several dead states at one iteration are re-seeded one after the other, each seeing the ones
-before it as live (so they go to different places, as k-means++ places one centre after the
-other). Nothing is randomised when no state is dead, so a fit with re-seeding on in which no
-state dies is bit for bit the fit without it.
-
-What others do with empty clusters and states, for comparison: scikit-learn's ``KMeans``
-moves each empty cluster's centre onto one of the points farthest from their own centre
-(``_relocate_empty_clusters_dense`` in ``sklearn/cluster/_k_means_common.pyx``), the rule
-this module transposes to likelihoods (k-means++, Arthur and Vassilvitskii 2007, likewise
-places new centres at poorly covered points); scikit-learn's ``GaussianMixture`` only adds
-``10 eps`` to the counts and ``reg_covar`` to the covariances, so an empty component stays
-finite and empty; hmmlearn 0.3 (``BaseHMM.fit`` in ``hmmlearn/base.py``) logs "Some rows of
-transmat_ have zero sum because no transition from the state was ever observed" and goes
-on; keypoint-moseq samples (jax-moseq's ``resample_ar_params``,
-``jax_moseq/models/arhmm/gibbs.py``, draws every state's parameters from its MNIW
-posterior, which for an unused state is the prior), so an unused state gets new random
-parameters at every Gibbs sweep and may be taken up again, a chance a point estimate like
-EM does not have without a rule such as this one.
+With ``HMM.fit(..., reseed_dead=True)`` (``ethogram fit --reseed-dead``) the EM loop
+(:func:`ethogram.fitting.em.run_em`) calls :func:`reseed_dead_states` after every E-step: a
+state whose expected frames fell below :data:`DEAD_FRAMES` gets observation parameters fitted
+(the model's own M-step) to the frames nearest a seeded draw among the worst-explained frames,
+and a transition row like an average state's; a fit in which no state dies is bit for bit the
+fit without re-seeding. The rule in full, why, and what other libraries do:
+``docs/reseeding.md``.
 """
 
 from __future__ import annotations

@@ -87,6 +87,34 @@ def _chol_upper(G, t, inv_diag, m):
 
 
 @njit(**_JIT)
+def _add_priors(band, prior_prec):
+    """Add ``N(0, I / prior_prec[t])`` on each block ``t`` with ``prior_prec[t] > 0``; return
+    the sum of their constants."""
+    nb, _, m, _ = band.shape
+    const = 0.0
+    for t in range(nb):
+        a0 = prior_prec[t]
+        if a0 > 0.0:
+            for i in range(m):
+                band[t, 0, i, i] += a0
+            const += 0.5 * m * (np.log(a0) - LOG_2PI)
+    return const
+
+
+@njit(**_JIT)
+def _add_frames(band, lin, frame_prec, frame_lin, frame_block, frame_pos):
+    """Add each frame's emission precision and linear term at its rows of its block."""
+    M = frame_prec.shape[1]
+    for f in range(frame_prec.shape[0]):
+        t = frame_block[f]
+        pos = frame_pos[f]
+        for i in range(M):
+            lin[t, pos + i] += frame_lin[f, i]
+            for j in range(i, M):
+                band[t, 0, pos + i, pos + j] += frame_prec[f, i, j]
+
+
+@njit(**_JIT)
 def assemble_band(
     band,
     lin,
@@ -110,21 +138,8 @@ def assemble_band(
     """
     nb, W1, m, _ = band.shape
     w = W1 - 1
-    M = frame_prec.shape[1]
-    const = 0.0
-    for t in range(nb):
-        a0 = prior_prec[t]
-        if a0 > 0.0:
-            for i in range(m):
-                band[t, 0, i, i] += a0
-            const += 0.5 * m * (np.log(a0) - LOG_2PI)
-    for f in range(frame_prec.shape[0]):
-        t = frame_block[f]
-        pos = frame_pos[f]
-        for i in range(M):
-            lin[t, pos + i] += frame_lin[f, i]
-            for j in range(i, M):
-                band[t, 0, pos + i, pos + j] += frame_prec[f, i, j]
+    const = _add_priors(band, prior_prec)
+    _add_frames(band, lin, frame_prec, frame_lin, frame_block, frame_pos)
     for t in range(nb):
         s = factor_index[t]
         if s < 0:
@@ -223,15 +238,7 @@ def random_walk_kernel(obs, obs_prec, step_prec, initial_prec, normals, out):
     diag = np.empty(T)
     low = np.empty(T)  # low[t] = L[t, t-1]
     wv = np.empty((T, D))
-    const = 0.5 * D * (np.log(initial_prec) - LOG_2PI)
-    for t in range(T):
-        a = obs_prec[t]
-        if a > 0.0:
-            for d in range(D):
-                const += -0.5 * a * obs[t, d] ** 2
-            const += 0.5 * D * (np.log(a) - LOG_2PI)
-    for t in range(T - 1):
-        const += 0.5 * D * (np.log(step_prec[t]) - LOG_2PI)
+    const = _walk_constant(obs, obs_prec, step_prec, initial_prec)
     logdet = 0.0
     sq = 0.0
     for t in range(T):
@@ -251,10 +258,33 @@ def random_walk_kernel(obs, obs_prec, step_prec, initial_prec, normals, out):
                 s -= low[t] * wv[t - 1, d]
             wv[t, d] = s / diag[t]
             sq += wv[t, d] ** 2
+    _back_substitute(wv, normals, low, diag, out)
+    return -1, const + 0.5 * T * D * LOG_2PI - D * logdet + 0.5 * sq
+
+
+@njit(**_JIT)
+def _walk_constant(obs, obs_prec, step_prec, initial_prec):
+    """The Gaussian constants of the prior, the observations and the steps of a random walk."""
+    T, D = obs.shape
+    const = 0.5 * D * (np.log(initial_prec) - LOG_2PI)
+    for t in range(T):
+        a = obs_prec[t]
+        if a > 0.0:
+            for d in range(D):
+                const += -0.5 * a * obs[t, d] ** 2
+            const += 0.5 * D * (np.log(a) - LOG_2PI)
+    for t in range(T - 1):
+        const += 0.5 * D * (np.log(step_prec[t]) - LOG_2PI)
+    return const
+
+
+@njit(**_JIT)
+def _back_substitute(wv, normals, low, diag, out):
+    """``out = L^-T (wv + normals)`` for the bidiagonal factor (``diag``, ``low``)."""
+    T, D = wv.shape
     for t in range(T - 1, -1, -1):
         for d in range(D):
             s = wv[t, d] + normals[t, d]
             if t < T - 1:
                 s -= low[t + 1] * out[t + 1, d]
             out[t, d] = s / diag[t]
-    return -1, const + 0.5 * T * D * LOG_2PI - D * logdet + 0.5 * sq

@@ -252,7 +252,16 @@ def viterbi_kernel(log_initial, log_transition, log_likes, states):
     for k in range(1, K):
         if deltas[T - 1, k] > deltas[T - 1, last]:
             last = k
-    score = offset + deltas[T - 1, last]
+    _backtrack(deltas, log_transition, last, states)
+    return -1, offset + deltas[T - 1, last]
+
+
+@njit(**_JIT)
+def _backtrack(deltas, log_transition, last, states):
+    """The Viterbi path ending in state ``last``, from the forward sweep's scores ``deltas``:
+    ``states[t - 1] = argmax_i deltas[t - 1, i] + log_transition[i, states[t]]`` (ties to the
+    lowest index), the very operations of the sweep."""
+    T, K = deltas.shape
     states[T - 1] = last
     for t in range(T - 1, 0, -1):
         nxt = states[t]
@@ -265,7 +274,6 @@ def viterbi_kernel(log_initial, log_transition, log_likes, states):
                 top = cand
                 arg = i
         states[t - 1] = arg
-    return -1, score
 
 
 @njit(**_JIT)

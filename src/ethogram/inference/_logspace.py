@@ -61,6 +61,19 @@ def log_transitions(transition_matrix: np.ndarray) -> LogTransitions:
 
 
 @njit(**_JIT)
+def _successors(support, transition_matrix, pred):
+    """``pred[j]``: some state of ``support`` moves to ``j`` with a positive probability."""
+    K = support.shape[0]
+    for j in range(K):
+        pred[j] = False
+    for i in range(K):
+        if support[i]:
+            for j in range(K):
+                if transition_matrix[i, j] > 0.0:
+                    pred[j] = True
+
+
+@njit(**_JIT)
 def refit_reachable_kernel(initial_probs, transition_matrix, log_likes, offsets, refitted):
     """Whether a frame rescaled by :func:`forward_kernel` dropped a state that can occur.
 
@@ -79,13 +92,7 @@ def refit_reachable_kernel(initial_probs, transition_matrix, log_likes, offsets,
             for k in range(K):
                 pred[k] = initial_probs[k] > 0.0
         else:
-            for j in range(K):
-                pred[j] = False
-            for i in range(K):
-                if support[i]:
-                    for j in range(K):
-                        if transition_matrix[i, j] > 0.0:
-                            pred[j] = True
+            _successors(support, transition_matrix, pred)
         if refitted[t]:
             for k in range(K):
                 if pred[k] and log_likes[t, k] > offsets[t]:
@@ -291,12 +298,7 @@ def log_posterior_kernel(log_alphas, log_preds, log_betas, A, log_A, col_ptr, co
     pair_i = np.empty(K * K, dtype=np.int64)
     pair_j = np.empty(K * K, dtype=np.int64)
     pair_v = np.empty(K * K)
-    for t in range(T):
-        for k in range(K):
-            g[k] = log_alphas[t, k] + log_betas[t, k]
-        _normalize_log(g)
-        for k in range(K):
-            expected_states[t, k] = _exp(g[k])
+    _state_marginals(log_alphas, log_betas, g, expected_states)
     for i in range(K):
         for j in range(K):
             exact_transitions[i, j] = 0.0
@@ -317,35 +319,71 @@ def log_posterior_kernel(log_alphas, log_preds, log_betas, A, log_A, col_ptr, co
             e = v[j] - c + ma
             big[j] = e > 600.0
             w[j] = 0.0 if big[j] else _exp(e)
-        n = 0  # this frame's pairs summed exactly: (i, j, value) in pair_*
-        for i in range(K):
-            if la[i] - ma < -700.0 and la[i] > -np.inf:  # (nearly) underflowed: this row exactly
-                for p in range(row_ptr[i], row_ptr[i + 1]):
-                    j = row_idx[p]
-                    pair_i[n], pair_j[n] = i, j
-                    pair_v[n] = _exp(la[i] + log_A[i, j] + v[j] - c)
-                    n += 1
-        for j in range(K):
-            if big[j]:  # a weight too large to hold: the column's pairs with a held alpha
-                for p in range(col_ptr[j], col_ptr[j + 1]):
-                    i = col_idx[p]
-                    if a[i] > 0.0:
-                        pair_i[n], pair_j[n] = i, j
-                        pair_v[n] = _exp(la[i] + log_A[i, j] + v[j] - c)
-                        n += 1
+        # this frame's pairs summed exactly: (i, j, value) in pair_*
+        n = _exact_rows(la, ma, v, c, log_A, row_ptr, row_idx, pair_i, pair_j, pair_v)
+        n = _exact_columns(la, a, v, c, big, log_A, col_ptr, col_idx, n, pair_i, pair_j, pair_v)
         # the frame's pairs sum to 1 exactly (as one normalised log-space array would): where
         # log-likelihoods of 1e300 left only their rounding in la + v, this keeps the count
         _vecmat(a, A, g)
-        total = 0.0
-        for j in range(K):
-            total += g[j] * w[j]
-        for q in range(n):
-            total += pair_v[q]
-        inv = 1.0 / total if total > 0.0 else 0.0
-        for j in range(K):
-            w[j] *= inv
-        for q in range(n):
-            exact_transitions[pair_i[q], pair_j[q]] += pair_v[q] * inv
+        _normalise_pairs(g, w, n, pair_i, pair_j, pair_v, exact_transitions)
+
+
+@njit(**_JIT)
+def _state_marginals(log_alphas, log_betas, g, expected_states):
+    """``expected_states[t] = normalised exp(log_alphas[t] + log_betas[t])`` (``g`` scratch)."""
+    T, K = log_alphas.shape
+    for t in range(T):
+        for k in range(K):
+            g[k] = log_alphas[t, k] + log_betas[t, k]
+        _normalize_log(g)
+        for k in range(K):
+            expected_states[t, k] = _exp(g[k])
+
+
+@njit(**_JIT)
+def _exact_rows(la, ma, v, c, log_A, row_ptr, row_idx, pair_i, pair_j, pair_v):
+    """The pairs of the rows whose scaled alpha (nearly) underflowed, from ``pair_*[0]``;
+    returns their number."""
+    n = 0
+    for i in range(la.shape[0]):
+        if la[i] - ma < -700.0 and la[i] > -np.inf:  # (nearly) underflowed: this row exactly
+            for p in range(row_ptr[i], row_ptr[i + 1]):
+                j = row_idx[p]
+                pair_i[n], pair_j[n] = i, j
+                pair_v[n] = _exp(la[i] + log_A[i, j] + v[j] - c)
+                n += 1
+    return n
+
+
+@njit(**_JIT)
+def _exact_columns(la, a, v, c, big, log_A, col_ptr, col_idx, n, pair_i, pair_j, pair_v):
+    """The pairs of the columns whose weight is too large to hold, with a held alpha, after the
+    ``n`` pairs already in ``pair_*``; returns the new number."""
+    for j in range(big.shape[0]):
+        if big[j]:  # a weight too large to hold: the column's pairs with a held alpha
+            for p in range(col_ptr[j], col_ptr[j + 1]):
+                i = col_idx[p]
+                if a[i] > 0.0:
+                    pair_i[n], pair_j[n] = i, j
+                    pair_v[n] = _exp(la[i] + log_A[i, j] + v[j] - c)
+                    n += 1
+    return n
+
+
+@njit(**_JIT)
+def _normalise_pairs(g, w, n, pair_i, pair_j, pair_v, exact_transitions):
+    """Scale one frame's pairs (``g * w`` held, the ``n`` exact ones) to sum to 1; add the
+    exact ones to ``exact_transitions``."""
+    total = 0.0
+    for j in range(g.shape[0]):
+        total += g[j] * w[j]
+    for q in range(n):
+        total += pair_v[q]
+    inv = 1.0 / total if total > 0.0 else 0.0
+    for j in range(g.shape[0]):
+        w[j] *= inv
+    for q in range(n):
+        exact_transitions[pair_i[q], pair_j[q]] += pair_v[q] * inv
 
 
 @njit(**_JIT)

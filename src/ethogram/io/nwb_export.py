@@ -28,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .._runs import syllable_runs
+from .rates import frame_rate
+
 __all__ = [
     "MODULE",
     "export_nwb",
@@ -82,17 +85,6 @@ def copy_names(sources) -> dict:
     return names
 
 
-def _runs(z: np.ndarray):
-    """(start, stop, syllable) of the runs of syllables (not -1), stop exclusive."""
-    z = np.asarray(z)
-    if z.size == 0:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros(0, int)
-    change = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
-    stops = np.r_[change[1:], z.size]
-    keep = z[change] >= 0
-    return change[keep], stops[keep], z[change][keep]
-
-
 def _suffix(rec, many: bool) -> str:
     return "_" + rec.name.rsplit("/", 1)[-1] if many and "/" in rec.name else ""
 
@@ -100,8 +92,8 @@ def _suffix(rec, many: bool) -> str:
 def _frame_times(rec) -> tuple[np.ndarray, float]:
     """Seconds of each frame and the duration of the last one (for the last stop time)."""
     t = rec.times()
-    step = 1.0 / rec.fps if rec.fps else (float(np.median(np.diff(t))) if t.size > 1 else 1.0)
-    return t, step
+    rate = frame_rate(rec.fps, t)  # the package's one rule (io/rates.py)
+    return t, 1.0 / rate if rate else 1.0
 
 
 def _add_recording(module, rec, suffix: str) -> None:
@@ -116,7 +108,7 @@ def _add_recording(module, rec, suffix: str) -> None:
         raise ArgumentError(
             f"recording {rec.name!r} has no frame rate; fit it with {{fps}} to export syllables", "fps"
         )
-    starts, stops, syl = _runs(z)
+    starts, stops, syl = syllable_runs(z)
     table = TimeIntervals(
         name=f"syllables{suffix}",
         description=f"syllable instances of {rec.name} (ethogram): one row per instance, "

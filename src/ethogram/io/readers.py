@@ -429,6 +429,43 @@ def _select_bodyparts(rec: Recording, bodyparts) -> Recording:
     return rec
 
 
+def _bodypart_list(bodyparts):
+    """``bodyparts`` as a list of distinct names (a string: separated by commas or spaces)."""
+    if bodyparts is None:
+        return None
+    if isinstance(bodyparts, str):
+        bodyparts = [b for b in bodyparts.replace(",", " ").split() if b]
+    bodyparts = [str(b) for b in bodyparts]
+    if not bodyparts:
+        raise ValueError("bodyparts is empty; name at least one body part or give None for all")
+    if len(set(bodyparts)) != len(bodyparts):
+        raise ValueError(f"bodyparts lists a body part twice: {bodyparts}")
+    return bodyparts
+
+
+def _read_or_skip(f, format, fps, in_folders):
+    """The recordings of file ``f``; None when it cannot be read and was found in a folder
+    (skipped with a warning). A file named on its own raises its reader's error."""
+    try:
+        return read_file(f, format=format, fps=fps)
+    except Exception as e:  # noqa: BLE001 - in a folder, any failure of one file is that file's
+        if f.resolve() not in in_folders or isinstance(e, (MemoryError, FileNotFoundError)):
+            raise
+        why = reason(e, f)
+        _skip(f, why if isinstance(e, ValueError) else f"{type(e).__name__}: {why}")
+        return None
+
+
+def _name_and_select(r, f, base: str, bodyparts) -> None:
+    """Name recording ``r`` of file ``f`` (``base`` or ``base/<animal>``), note its source and
+    keep only ``bodyparts`` (when given)."""
+    r.name = base if not r.name else f"{base}/{r.name}"
+    if r.source is None:
+        r.source = str(f)
+    if bodyparts is not None:
+        _select_bodyparts(r, bodyparts)
+
+
 def read_recordings(paths, format=None, fps=None, bodyparts=None,
                     px_per_mm=None) -> list[Recording]:
     """Read every recording named by ``paths``.
@@ -472,27 +509,15 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None,
         (named on its own; in a folder: skipped with a warning), or folders none of whose
         files could be read.
     """
-    if bodyparts is not None:
-        if isinstance(bodyparts, str):
-            bodyparts = [b for b in bodyparts.replace(",", " ").split() if b]
-        bodyparts = [str(b) for b in bodyparts]
-        if not bodyparts:
-            raise ValueError("bodyparts is empty; name at least one body part or give None for all")
-        if len(set(bodyparts)) != len(bodyparts):
-            raise ValueError(f"bodyparts lists a body part twice: {bodyparts}")
+    bodyparts = _bodypart_list(bodyparts)
     if format is not None and format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
     files, in_folders = _expand(paths, format)
     base = _unique_names(files)
     out, seen_moseq2, unread = [], set(), []
     for f in files:
-        try:
-            recs = read_file(f, format=format, fps=fps)
-        except Exception as e:  # noqa: BLE001 - in a folder, any failure of one file is that file's
-            if f.resolve() not in in_folders or isinstance(e, (MemoryError, FileNotFoundError)):
-                raise
-            why = reason(e, f)
-            _skip(f, why if isinstance(e, ValueError) else f"{type(e).__name__}: {why}")
+        recs = _read_or_skip(f, format, fps, in_folders)
+        if recs is None:
             unread.append(f)
             continue
         for r in recs:
@@ -501,11 +526,7 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None,
                 if key in seen_moseq2:  # the same session reached from its scores file and its extraction
                     continue
                 seen_moseq2.add(key)
-            r.name = base[f] if not r.name else f"{base[f]}/{r.name}"
-            if r.source is None:
-                r.source = str(f)
-            if bodyparts is not None:
-                _select_bodyparts(r, bodyparts)
+            _name_and_select(r, f, base[f], bodyparts)
             out.append(r)
     if out and px_per_mm is not None:
         set_scales(out, px_per_mm)

@@ -166,15 +166,26 @@ class Recording:
                 f"recording {self.name!r}: {self.kind} data must have {want} dimensions, got shape {self.data.shape}"
             )
         if self.kind == "keypoints":
-            if self.data.shape[2] not in (2, 3):
-                raise ValueError(f"recording {self.name!r}: keypoints must have 2 or 3 coordinates, got {self.data.shape[2]}")
-            if self.bodyparts is None:
-                self.bodyparts = tuple(f"bodypart{i}" for i in range(self.data.shape[1]))
-            self.bodyparts = tuple(str(b) for b in self.bodyparts)
-            if len(self.bodyparts) != self.data.shape[1]:
-                raise ValueError(
-                    f"recording {self.name!r}: {len(self.bodyparts)} body-part names for {self.data.shape[1]} body parts"
-                )
+            self._check_bodyparts()
+        self._check_rates()
+        self._check_per_frame()
+
+    def _check_bodyparts(self) -> None:
+        """Keypoints: 2 or 3 coordinates, one name per body part (``bodypart<i>`` by default)."""
+        if self.data.shape[2] not in (2, 3):
+            raise ValueError(f"recording {self.name!r}: keypoints must have 2 or 3 coordinates, "
+                             f"got {self.data.shape[2]}")
+        if self.bodyparts is None:
+            self.bodyparts = tuple(f"bodypart{i}" for i in range(self.data.shape[1]))
+        self.bodyparts = tuple(str(b) for b in self.bodyparts)
+        if len(self.bodyparts) != self.data.shape[1]:
+            raise ValueError(
+                f"recording {self.name!r}: {len(self.bodyparts)} body-part names for "
+                f"{self.data.shape[1]} body parts"
+            )
+
+    def _check_rates(self) -> None:
+        """``fps`` and ``px_per_mm`` as floats, positive when given."""
         if self.fps is not None:
             self.fps = float(self.fps)
             if not (np.isfinite(self.fps) and self.fps > 0):
@@ -184,6 +195,10 @@ class Recording:
             if not (np.isfinite(self.px_per_mm) and self.px_per_mm > 0):
                 raise ValueError(f"recording {self.name!r}: px_per_mm must be a positive number of "
                                  f"pixels per millimetre, got {self.px_per_mm!r}")
+
+    def _check_per_frame(self) -> None:
+        """The per-frame arrays (confidence, timestamps, centroid, heading, labels) as arrays of
+        one row per frame."""
         T = self.data.shape[0]
         for attr, tail in (("confidence", (self.data.shape[1],) if self.kind == "keypoints" else None), ("timestamps", ()), ("centroid", (2,)), ("heading", ()), ("labels", ())):
             v = getattr(self, attr)

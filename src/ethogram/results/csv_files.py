@@ -151,7 +151,7 @@ def syllable_tables(results) -> dict:
 
     from ..io.units import common_scale
 
-    labels, fps, K = results.labels(), results.fps(), results.num_states
+    labels, fps, K = results.syllables(), results.fps(), results.num_states
     cents = {r.name: r.centroid for r in results.recordings}
     with_centroid = all(c is not None for c in cents.values())
     with_speed = with_centroid and all(f is not None for f in fps.values())

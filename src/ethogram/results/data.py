@@ -11,6 +11,7 @@ EM history and versions. They know nothing of files; import them from
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -202,9 +203,16 @@ class Results:
                 return r
         raise KeyError(f"no recording named {name!r}; there are {self.names}")
 
-    def labels(self) -> dict:
-        """``{name: syllables (T,) int}`` (-1 = masked), as the tables in :mod:`ethogram.analysis` take them."""
+    def syllables(self) -> dict:
+        """``{name: syllables (T,) int}`` (-1 = masked), as the tables in :mod:`ethogram.analysis`
+        take them."""
         return {r.name: r.syllables for r in self.recordings}
+
+    def labels(self) -> dict:
+        """Deprecated: :meth:`syllables` (one word for the syllables across the results)."""
+        warnings.warn("Results.labels() is deprecated; use Results.syllables() (the same dict)",
+                      DeprecationWarning, stacklevel=2)
+        return self.syllables()
 
     def fps(self) -> dict:
         """``{name: fps}`` per recording (None where unknown)."""

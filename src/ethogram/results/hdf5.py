@@ -40,6 +40,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._files import written_atomically
+from .._hdf5 import open_checked
 from .csv_files import csv_folder, safe_file_names, tables_folder, write_csvs, write_tables  # noqa: F401
 from .data import _OPTIONAL_ARRAYS, RecordingResult, Results
 
@@ -107,15 +109,39 @@ def _dumps(obj) -> str:
     return json.dumps(obj, default=_json_default, sort_keys=True)
 
 
-def _tmp_name(path: Path) -> Path:
-    return path.with_name(f"{path.name}.tmp-{os.getpid()}")
-
-
 def _remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     elif path.exists() or path.is_symlink():
         path.unlink(missing_ok=True)
+
+
+def _check_target(path: Path, folders, overwrite: bool) -> None:
+    """Refuse a path under a file, and (without ``overwrite``) a results file or folder that
+    exists."""
+    existing = next(p for p in path.parents if p.exists())
+    if not existing.is_dir():
+        raise NotADirectoryError(
+            f"cannot write {str(path)!r}: {str(existing)!r} is a file; choose another path"
+        )
+    if not overwrite:
+        for p in [path] + folders:
+            if p.exists():
+                from ..errors import OutputExistsError
+
+                raise OutputExistsError(
+                    f"{str(p)!r} exists; pass {{overwrite:True}} to replace it", "overwrite"
+                )
+
+
+def _replace_folders(folders, tmp_folders) -> None:
+    """Put each complete temporary folder in the place of its folder (the earlier one removed)."""
+    for folder, tmp_folder in zip(folders, tmp_folders):
+        old = folder.with_name(folder.name + f".old-{os.getpid()}")
+        if folder.exists():
+            os.replace(folder, old)
+        os.replace(tmp_folder, folder)
+        _remove(old)
 
 
 def write_results(path, results: Results, overwrite: bool = False, csv: bool = True, tables: dict | None = None) -> Path:
@@ -157,37 +183,22 @@ def write_results(path, results: Results, overwrite: bool = False, csv: bool = T
 
     path = Path(path)
     created = [p for p in reversed(path.parents) if not p.exists()]
-    existing = next(p for p in path.parents if p.exists())
-    if not existing.is_dir():
-        raise NotADirectoryError(f"cannot write {str(path)!r}: {str(existing)!r} is a file; choose another path")
     folders = ([csv_folder(path)] if csv else []) + ([tables_folder(path)] if tables else [])
-    if not overwrite:
-        for p in [path] + folders:
-            if p.exists():
-                from ..errors import OutputExistsError
-
-                raise OutputExistsError(f"{str(p)!r} exists; pass {{overwrite:True}} to replace it", "overwrite")
-    tmp = _tmp_name(path)
-    tmp_folders = [_tmp_name(folder) for folder in folders]
+    _check_target(path, folders, overwrite)
+    tmp_folders = [folder.with_name(f"{folder.name}.tmp-{os.getpid()}") for folder in folders]
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with h5py.File(tmp, "w") as f:
-            _write_h5(f, results)
-        for folder, tmp_folder in zip(folders, tmp_folders):
-            _remove(tmp_folder)
-            if folder == csv_folder(path) and csv:
-                write_csvs(tmp_folder, results)
-            else:
-                write_tables(tmp_folder, tables)
-        os.replace(tmp, path)
-        for folder, tmp_folder in zip(folders, tmp_folders):
-            old = folder.with_name(folder.name + f".old-{os.getpid()}")
-            if folder.exists():
-                os.replace(folder, old)
-            os.replace(tmp_folder, folder)
-            _remove(old)
+        with written_atomically(path) as tmp:
+            with h5py.File(tmp, "w") as f:
+                _write_h5(f, results)
+            for folder, tmp_folder in zip(folders, tmp_folders):
+                _remove(tmp_folder)
+                if folder == csv_folder(path) and csv:
+                    write_csvs(tmp_folder, results)
+                else:
+                    write_tables(tmp_folder, tables)
+        _replace_folders(folders, tmp_folders)
     except BaseException:
-        _remove(tmp)
         for tmp_folder in tmp_folders:
             _remove(tmp_folder)
         for p in reversed(created):  # the folders this call made, if still empty
@@ -266,37 +277,11 @@ def _write_h5(f, results: Results) -> None:
 # --------------------------------------------------------------------------- reading
 def _open(path):
     """Open and check a results file; return the open h5py.File."""
-    import h5py
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"results file {str(path)!r} does not exist")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise ValueError(
-            f"{str(path)!r} is not an ethogram results file: it is not HDF5, or it is damaged or truncated "
-            f"({exc}); give the results file written by 'ethogram fit', or write it again"
-        ) from None
-    try:
-        fmt = f.attrs.get("format")
-        if isinstance(fmt, bytes):
-            fmt = fmt.decode()
-        if fmt != FORMAT:
-            raise ValueError(f"{str(path)!r} is not an ethogram results file (format attribute {fmt!r}, expected {FORMAT!r})")
-        version = int(f.attrs.get("format_version", -1))
-        if version > FORMAT_VERSION:
-            raise ValueError(
-                f"{str(path)!r} has results format version {version}, newer than this ethogram reads "
-                f"({FORMAT_VERSION}); upgrade ethogram to read it"
-            )
-        if version < 1:
-            raise ValueError(f"{str(path)!r} has an invalid results format version {version}")
-        if not f.attrs.get("complete", False):
-            raise ValueError(f"{str(path)!r} is incomplete (the write was cut short); fit again")
-    except BaseException:
+    f = open_checked(path, FORMAT, FORMAT_VERSION, "results file", older=True,
+                     remedy="give the results file written by 'ethogram fit', or write it again")
+    if not f.attrs.get("complete", False):
         f.close()
-        raise
+        raise ValueError(f"{str(path)!r} is incomplete (the write was cut short); fit again")
     return f
 
 

@@ -91,7 +91,7 @@ def _labels_of_other_tools(p):
     if is_results:
         from .hdf5 import load_results
 
-        return {k: np.asarray(v, dtype=np.int64) for k, v in load_results(p).labels().items()}
+        return {k: np.asarray(v, dtype=np.int64) for k, v in load_results(p).syllables().items()}
     from ..io.kpms import is_kpms_results, read_kpms_results
 
     if is_kpms_results(p):

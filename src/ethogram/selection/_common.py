@@ -14,6 +14,7 @@ import dataclasses
 
 import numpy as np
 
+from .._runs import run_lengths  # noqa: F401 (re-exported by ethogram.selection)
 from ..fitting.settings import EMSettings, ExecutionSettings
 
 #: names accepted for ``model`` besides the registered observation-model names
@@ -215,31 +216,6 @@ def viterbi_labels(model, datas, masks) -> list:
             lab[~m] = -1
         out.append(lab)
     return out
-
-
-def run_lengths(labels) -> np.ndarray:
-    """Lengths (frames) of the runs of equal labels, skipping runs of -1 (no syllable).
-
-    Parameters
-    ----------
-    labels : array_like of int, shape (T,), or a list of them
-        Runs never continue across sequences.
-
-    Returns
-    -------
-    ndarray of int
-        One entry per run, in order.
-    """
-    seqs = labels if isinstance(labels, (list, tuple)) else [labels]
-    out = []
-    for lab in seqs:
-        lab = np.asarray(lab)
-        if lab.size == 0:
-            continue
-        starts = np.r_[0, np.flatnonzero(lab[1:] != lab[:-1]) + 1]
-        lengths = np.diff(np.r_[starts, lab.size])
-        out.append(lengths[lab[starts] >= 0])
-    return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
 
 def usage(labels, num_states: int) -> np.ndarray:

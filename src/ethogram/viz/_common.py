@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._runs import label_runs
+
 __all__ = ["syllable_colors", "NO_SYLLABLE_COLOR", "save_figure"]
 
 #: colour of frames without a syllable (masked frames, label -1): light grey, RGBA
@@ -164,22 +166,6 @@ def infer_num_states(labels: list, num_states) -> int:
     return num_states
 
 
-def runs(labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run-length encoding of one label sequence.
-
-    Returns ``(values, starts, lengths)``: each maximal run of equal labels, in frames.
-    Runs of -1 are included (callers drop them).
-    """
-    a = np.asarray(labels)
-    if a.size == 0:
-        e = np.zeros(0, dtype=np.int64)
-        return e, e, e
-    change = np.flatnonzero(a[1:] != a[:-1]) + 1
-    starts = np.concatenate([[0], change])
-    lengths = np.diff(np.concatenate([starts, [a.size]]))
-    return a[starts], starts, lengths
-
-
 def usage_counts(labels: list, num_states: int, count: str = "instances") -> np.ndarray:
     """Per-syllable counts over recordings: runs ("instances") or frames."""
     out = np.zeros(num_states, dtype=np.int64)
@@ -187,7 +173,7 @@ def usage_counts(labels: list, num_states: int, count: str = "instances") -> np.
         if count == "frames":
             v = a[a >= 0]
         else:
-            v, _, _ = runs(a)
+            v = label_runs(a)[2]
             v = v[v >= 0]
         out += np.bincount(v, minlength=num_states)[:num_states]
     return out

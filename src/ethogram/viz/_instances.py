@@ -14,20 +14,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._runs import label_runs
 from ..errors import ArgumentError
 
 __all__ = ["syllable_instances", "sample_instances", "parse_syllables"]
-
-
-def _runs(labels: np.ndarray):
-    """Starts, stops (exclusive) and values of the runs of equal labels."""
-    labels = np.asarray(labels)
-    if labels.size == 0:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, labels.dtype)
-    change = np.flatnonzero(labels[1:] != labels[:-1]) + 1
-    starts = np.concatenate([[0], change])
-    stops = np.concatenate([change, [labels.size]])
-    return starts.astype(np.int64), stops.astype(np.int64), labels[starts]
 
 
 def syllable_instances(syllables: Mapping, *, pre: int = 0, post: int = 0, min_duration: int = 1,
@@ -59,7 +49,7 @@ def syllable_instances(syllables: Mapping, *, pre: int = 0, post: int = 0, min_d
         if labels.ndim != 1:
             raise ValueError(f"syllables[{name!r}] must be 1-D, got shape {labels.shape}")
         T = labels.size
-        starts, stops, values = _runs(labels)
+        starts, stops, values = label_runs(labels)
         keep = (values >= 0) & (stops - starts >= int(min_duration))
         if require_window:
             keep &= (starts - int(pre) >= 0) & (stops + int(post) <= T)

@@ -181,7 +181,7 @@ def syllable_tables(results, tables_dir: Path) -> dict:
     from ..analysis import transition_probabilities
     from ..results.csv_files import syllable_tables as fit_tables, write_tables
 
-    labels = results.labels()
+    labels = results.syllables()
     K = int(results.num_states)
     shared = fit_tables(results)
     fps_known = all(r.fps is not None for r in results.recordings)

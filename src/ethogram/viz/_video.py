@@ -13,11 +13,11 @@ silent shift.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
+from .._files import written_atomically
 from ..errors import InputNotFoundError
 
 __all__ = ["VideoReader", "write_mp4", "count_frames", "align_video_frames", "read_video_timestamps"]
@@ -271,11 +271,19 @@ def write_mp4(path, frames, fps: float, quality: float = 7, preset: str = "veryf
     ValueError
         When there are no frames or their shapes differ.
     """
-    import imageio_ffmpeg
+    import imageio_ffmpeg  # noqa: F401 (missing: fail before making the folder)
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}-{id(frames)}{path.suffix or '.mp4'}")
+    with written_atomically(path, suffix=f"-{id(frames)}{path.suffix or '.mp4'}") as tmp:
+        _write_frames(tmp, path, frames, fps, quality, preset)
+    return path
+
+
+def _write_frames(tmp: Path, path: Path, frames, fps, quality, preset) -> None:
+    """Encode ``frames`` into ``tmp`` (``path`` is named in the messages)."""
+    import imageio_ffmpeg
+
     writer = None
     shape = None
     try:
@@ -303,12 +311,6 @@ def write_mp4(path, frames, fps: float, quality: float = 7, preset: str = "veryf
             writer.send(np.ascontiguousarray(frame))
         if writer is None:
             raise ValueError(f"no frames to write to {str(path)!r}")
-        writer.close()
-        writer = None
-        os.replace(tmp, path)
     finally:
         if writer is not None:
             writer.close()
-        if tmp.exists():
-            tmp.unlink()
-    return path

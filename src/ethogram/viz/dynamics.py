@@ -66,6 +66,40 @@ def ar_vector_field(dynamics, bias, points, dims=(0, 1)):
     return dx[:, :, [d0, d1]]
 
 
+def _plane_limits(data, dims):
+    """The plane's extent: the 1st to 99th percentile of ``data`` (padded by a tenth), else +-3."""
+    if data is None:
+        return ((-3.0, 3.0), (-3.0, 3.0))
+    X = np.asarray(data, dtype=float)[:, list(dims)]
+    X = X[np.isfinite(X).all(axis=1)]
+    lo, hi = np.percentile(X, 1, axis=0), np.percentile(X, 99, axis=0)
+    pad = 0.1 * (hi - lo)
+    return ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
+
+
+def _shared_arrow_scale(field, syllables, gx, gy, num_grid):
+    """The quiver scale at which the 95th percentile of the arrows spans 90% of a grid step."""
+    lengths = np.hypot(field[syllables, :, 0], field[syllables, :, 1])
+    big = float(np.percentile(lengths, 95)) if lengths.size else 0.0
+    step = min(np.ptp(gx[0]), np.ptp(gy[:, 0])) / max(num_grid - 1, 1)
+    return big / (0.9 * step) if big > 0 and step > 0 else None
+
+
+def _panels(axes, n: int, ncols: int, panel_size: float, dpi: int):
+    """``(figure, axes)``: ``n`` panels of a new figure, or the ``axes`` given (one per panel)."""
+    if axes is None:
+        from matplotlib.figure import Figure
+
+        ncols = max(1, min(int(ncols), n))
+        nrows = int(np.ceil(n / ncols))
+        fig = Figure(figsize=(ncols * panel_size, nrows * panel_size), dpi=dpi)
+        return fig, [fig.add_subplot(nrows, ncols, i + 1) for i in range(n)]
+    axes = list(axes)
+    if len(axes) != n:
+        raise ValueError(f"axes has {len(axes)} entries for {n} syllables")
+    return axes[0].figure, axes
+
+
 def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, num_grid: int = 13,
                      dims=(0, 1), ncols: int = 5, panel_size: float = 2.6, dpi: int = 100,
                      path=None, axes=None, input_names=None, shared_scale: bool = False):
@@ -107,14 +141,7 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
         raise ValueError("AR dynamics can be drawn as a vector field only for data with at least 2 dimensions")
     syllables = list(range(K)) if syllables is None else [int(k) for k in syllables]
     if lims is None:
-        if data is not None:
-            X = np.asarray(data, dtype=float)[:, list(dims)]
-            X = X[np.isfinite(X).all(axis=1)]
-            lo, hi = np.percentile(X, 1, axis=0), np.percentile(X, 99, axis=0)
-            pad = 0.1 * (hi - lo)
-            lims = ((lo[0] - pad[0], hi[0] + pad[0]), (lo[1] - pad[1], hi[1] + pad[1]))
-        else:
-            lims = ((-3.0, 3.0), (-3.0, 3.0))
+        lims = _plane_limits(data, dims)
     gx, gy = np.meshgrid(np.linspace(*lims[0], num_grid), np.linspace(*lims[1], num_grid))
     pts = np.column_stack([gx.ravel(), gy.ravel()])
     field = ar_vector_field(A, b, pts, dims)
@@ -122,26 +149,9 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
     names = [f"input {d}" for d in range(D)] if input_names is None else list(map(str, input_names))
     if len(names) != D:
         raise ValueError(f"input_names has {len(names)} names for {D} inputs")
-    scale = None
-    if shared_scale:
-        lengths = np.hypot(field[syllables, :, 0], field[syllables, :, 1])
-        big = float(np.percentile(lengths, 95)) if lengths.size else 0.0
-        step = min(np.ptp(gx[0]), np.ptp(gy[:, 0])) / max(num_grid - 1, 1)
-        scale = big / (0.9 * step) if big > 0 and step > 0 else None
+    scale = _shared_arrow_scale(field, syllables, gx, gy, num_grid) if shared_scale else None
     own = axes is None
-    if axes is None:
-        from matplotlib.figure import Figure
-
-        n = len(syllables)
-        ncols = max(1, min(int(ncols), n))
-        nrows = int(np.ceil(n / ncols))
-        fig = Figure(figsize=(ncols * panel_size, nrows * panel_size), dpi=dpi)
-        axes = [fig.add_subplot(nrows, ncols, i + 1) for i in range(n)]
-    else:
-        axes = list(axes)
-        if len(axes) != len(syllables):
-            raise ValueError(f"axes has {len(axes)} entries for {len(syllables)} syllables")
-        fig = axes[0].figure
+    fig, axes = _panels(axes, len(syllables), ncols, panel_size, dpi)
     cloud = None
     if data is not None:
         cloud = np.asarray(data, dtype=float)[:, list(dims)]

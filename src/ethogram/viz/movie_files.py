@@ -21,11 +21,12 @@ MoSeq's ``angle``, counter-clockwise on screen, which is negated here.
 from __future__ import annotations
 
 import os
-import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from .._files import built_beside, written_atomically
 from ..errors import ArgumentError, OutputExistsError
 
 __all__ = ["make_movies", "fit_folder", "usable_rule", "why_no_movie", "KINDS", "MOSEQ_FORMATS",
@@ -244,155 +245,230 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     """
     import pandas as pd
 
-    from ._instances import sample_instances, syllable_instances
-    from ._video import VideoReader, write_mp4
-    from .movie_render import crowd_movie, grid_movie, guess_skeleton, render_movies, tile_window
-    from .video_match import resolve_videos
+    from ._instances import syllable_instances
 
     res = _results(results)
+    recs, kind, found, no_video = _recordings_for(res, kind, video)
+    fps_all = [r.fps for r in recs if r.fps]
+    fps = float(fps_all[0]) if fps_all else 30.0
+    pre = int(round(pre_s * fps))
+    if out_dir is None:
+        out_dir = fit_folder(res.path) / "movies" if res.path else Path("movies")
+    out_dir = Path(out_dir)
+    plan = _MoviePlan(kind, fps, pre, *_poses(recs), cols=cols, tile_size=tile_size)
+    if kind == "crowd":
+        plan.set_up_crowd(recs, post_s)
+        n_inst = num_instances or 40
+    else:
+        plan.set_up_tiles(recs, found, post_s, align_timestamps, skeleton)
+        n_inst = min(num_instances or rows * cols, rows * cols)
+    post_kept = plan.post if kind != "crowd" else 0
+    inst = syllable_instances(plan.labels, pre=pre, post=post_kept, min_duration=min_duration)
+    counts, chosen, skipped = _choose_instances(
+        plan.labels, inst, syllables, res.num_states, n_inst, seed, min_duration
+    )
+    names = {k: f"{kind}_syllable_{k:02d}.mp4" for k in chosen}
+    rule = usable_rule(min_duration, pre, post_kept, fps if fps_all else None)
+    attrs = {"skipped": skipped, "instance_counts": counts, "requested": n_inst,
+             "min_duration": int(min_duration), "rule": rule, "no_video": no_video,
+             "num_recordings": len(res.recordings)}
+    if not chosen:  # nothing to render: write nothing (no folder, no manifest)
+        manifest = pd.DataFrame(columns=MANIFEST_COLUMNS)
+        manifest.attrs.update(attrs)
+        return manifest
+    _refuse_existing(out_dir, [names[k] for k in sorted(chosen)], overwrite)
+    why = pd.DataFrame([(k, kind, why_no_movie(counts[k], rule, min_duration)) for k in skipped],
+                       columns=["syllable", "kind", "reason"])
+    manifest = _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progress)
+    manifest.attrs.update(attrs)
+    return manifest
+
+
+def _recordings_for(res, kind, video):
+    """The recordings to show, the kind of movie, their videos, and the recordings left out for
+    want of a video: ``(recordings, kind, videos found, names left out)``."""
+    from .video_match import resolve_videos
+
     recs = list(res.recordings)
     if not recs:
         raise ValueError("the results hold no recording")
     found = {}
     if kind in (None, "auto", "grid") and not all(r.format in MOSEQ_FORMATS for r in recs):
         found = resolve_videos(recs, video)
-    kind = _choose_kind(recs, kind, video is not None or any(v is not None for v in found.values()))
+    has_video = video is not None or any(v is not None for v in found.values())
+    kind = _choose_kind(recs, kind, has_video)
     no_video = []
     if kind == "grid":
         no_video = [r.name for r in recs if found.get(r.name) is None]
         if len(no_video) == len(recs):
             raise ArgumentError(_no_video_message(recs, video), ("video", "kind"))
         recs = [r for r in recs if found.get(r.name) is not None]  # the recordings with a video
-    fps_all = [r.fps for r in recs if r.fps]
-    fps = float(fps_all[0]) if fps_all else 30.0
-    pre = int(round(pre_s * fps))
-    K = res.num_states
-    if out_dir is None:
-        out_dir = fit_folder(res.path) / "movies" if res.path else Path("movies")
-    out_dir = Path(out_dir)
+    return recs, kind, found, no_video
 
+
+def _poses(recs) -> tuple[dict, dict, dict]:
+    """Centroids, headings (pixel convention) and syllables of the recordings, by name."""
     cents, heads, labels = {}, {}, {}
     for r in recs:
         if r.centroid is None or r.heading is None:
-            raise ValueError(f"recording {r.name!r} has no centroid/heading in the results; movies need them")
+            raise ValueError(f"recording {r.name!r} has no centroid/heading in the results; "
+                             "movies need them")
         cents[r.name] = np.asarray(r.centroid, dtype=np.float64)
         heads[r.name] = _pixel_heading(r)
         labels[r.name] = r.syllables
+    return cents, heads, labels
 
-    if kind == "crowd":
-        frames = {}
-        for r in recs:
-            fr = _depth_frames(r)
-            if fr is None:
-                raise ArgumentError(f"recording {r.name!r} ({r.format}) has no depth frames to read; crowd movies "
-                                    "need MoSeq frames (use {kind:grid} or skeleton for keypoints)", "kind")
-            frames[r.name] = fr
-        post = int(round((post_s or 0.0) * fps))
-        max_dur = int(round(2.0 * fps))
-        crop = frames[recs[0].name].shape[1:3]
-        R = int(np.ceil(np.hypot(*crop) / 2)) + 1
-        ext = np.nanmax(np.concatenate([cents[n] for n in cents]), axis=0)
-        W, H = (int(np.ceil((v + R) / 16) * 16) for v in ext)
-        inst = syllable_instances(labels, pre=pre, post=0, min_duration=min_duration)
-        n_inst = num_instances or 40
-        vmax = _depth_vmax(frames)
-    else:
-        if any(r.keypoints is None for r in recs):
-            raise ValueError(f"{kind} movies need keypoints; these results have none (crowd movies need depth frames)")
-        kps = {r.name: np.asarray(r.keypoints, dtype=np.float64) for r in recs}
-        post = int(round((2.0 if post_s is None else post_s) * fps))
-        videos = {}
-        index = {}
-        if kind == "grid":
-            for r in recs:
-                videos[r.name], index[r.name] = _video_for(r, found[r.name], align_timestamps)
-        first = recs[0].name
-        if skeleton is None:
-            edges = guess_skeleton(kps[first], cents[first], heads[first])
-        else:
-            edges = _edges_from_names(skeleton, recs[0].bodyparts or ())
-        inst = syllable_instances(labels, pre=pre, post=post, min_duration=min_duration)
-        n_inst = min(num_instances or rows * cols, rows * cols)
+
+def _choose_instances(labels, inst, syllables, num_states, n_inst, seed, min_duration):
+    """``(counts, chosen, skipped)``: the ``instance_counts`` of every syllable asked for, the
+    instances sampled for those that have usable ones, and those that have none."""
+    from ._instances import sample_instances, syllable_instances
 
     every = syllable_instances(labels, min_duration=1, require_window=False)
     long_enough = syllable_instances(labels, min_duration=min_duration, require_window=False)
     wanted = sorted(every) if syllables is None else [int(k) for k in syllables]
-    bad = [k for k in wanted if k < 0 or k >= K]
+    bad = [k for k in wanted if k < 0 or k >= num_states]
     if bad:
-        raise ValueError(f"syllable(s) {bad} do not exist; the model has syllables 0-{K - 1}")
+        raise ValueError(f"syllable(s) {bad} do not exist; the model has syllables "
+                         f"0-{num_states - 1}")
     counts = {}
     for k in wanted:
-        n_all, n_long, n_ok = len(every.get(k, ())), len(long_enough.get(k, ())), len(inst.get(k, ()))
+        n_all, n_long = len(every.get(k, ())), len(long_enough.get(k, ()))
+        n_ok = len(inst.get(k, ()))
         counts[k] = {"all": n_all, "short": n_all - n_long, "edge": n_long - n_ok, "usable": n_ok}
     chosen = {k: sample_instances(inst[k], n_inst, seed, k) for k in wanted if inst.get(k)}
-    skipped = [k for k in wanted if k not in chosen]
-    names = {k: f"{kind}_syllable_{k:02d}.mp4" for k in chosen}
-    attrs = {"skipped": skipped, "instance_counts": counts, "requested": n_inst, "min_duration": int(min_duration),
-             "rule": usable_rule(min_duration, pre, post if kind != "crowd" else 0,
-                                 fps if fps_all else None),
-             "no_video": no_video, "num_recordings": len(res.recordings)}
-    if not chosen:  # nothing to render: write nothing (no folder, no manifest)
-        manifest = pd.DataFrame(columns=MANIFEST_COLUMNS)
-        manifest.attrs.update(attrs)
-        return manifest
-    _refuse_existing(out_dir, [names[k] for k in sorted(chosen)], overwrite)
-    build = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    return counts, chosen, [k for k in wanted if k not in chosen]
 
-    def job(k):
-        sample, window = chosen[k], None
-        if kind == "crowd":
-            movie = crowd_movie(frames, cents, heads, sample, canvas_shape=(H, W), pre=pre, post=post, max_duration=max_dur,
-                                vmax=vmax)
+
+@dataclass
+class _MoviePlan:
+    """What every movie of one call shares: the kind, the window around each instance and the
+    recordings' arrays by name (depth frames for crowd movies; keypoints, videos and the
+    skeleton for grid and skeleton movies)."""
+
+    kind: str
+    fps: float
+    pre: int
+    cents: dict
+    heads: dict
+    labels: dict
+    cols: int = 6
+    tile_size: int = 128
+    post: int = 0
+    frames: dict | None = None
+    canvas: tuple = (0, 0)
+    max_duration: int = 0
+    vmax: float | None = None
+    keypoints: dict | None = None
+    videos: dict = field(default_factory=dict)
+    index: dict = field(default_factory=dict)
+    edges: list = field(default_factory=list)
+
+    def set_up_crowd(self, recs, post_s) -> None:
+        """Read the depth frames; the canvas that holds every animal's position."""
+        frames = {}
+        for r in recs:
+            fr = _depth_frames(r)
+            if fr is None:
+                raise ArgumentError(
+                    f"recording {r.name!r} ({r.format}) has no depth frames to read; crowd movies "
+                    "need MoSeq frames (use {kind:grid} or skeleton for keypoints)",
+                    "kind",
+                )
+            frames[r.name] = fr
+        self.frames = frames
+        self.post = int(round((post_s or 0.0) * self.fps))
+        self.max_duration = int(round(2.0 * self.fps))
+        crop = frames[recs[0].name].shape[1:3]
+        R = int(np.ceil(np.hypot(*crop) / 2)) + 1
+        ext = np.nanmax(np.concatenate([self.cents[n] for n in self.cents]), axis=0)
+        W, H = (int(np.ceil((v + R) / 16) * 16) for v in ext)
+        self.canvas = (H, W)
+        self.vmax = _depth_vmax(frames)
+
+    def set_up_tiles(self, recs, found, post_s, align_timestamps, skeleton) -> None:
+        """Keypoints, the videos (grid movies) and the skeleton's edges."""
+        from .movie_render import guess_skeleton
+
+        if any(r.keypoints is None for r in recs):
+            raise ValueError(f"{self.kind} movies need keypoints; these results have none (crowd "
+                             "movies need depth frames)")
+        self.keypoints = {r.name: np.asarray(r.keypoints, dtype=np.float64) for r in recs}
+        self.post = int(round((2.0 if post_s is None else post_s) * self.fps))
+        if self.kind == "grid":
+            for r in recs:
+                self.videos[r.name], self.index[r.name] = _video_for(r, found[r.name],
+                                                                     align_timestamps)
+        first = recs[0].name
+        if skeleton is None:
+            self.edges = guess_skeleton(self.keypoints[first], self.cents[first], self.heads[first])
         else:
-            vids = None
-            if kind == "grid":
-                vids = {n: VideoReader(p) for n, p in videos.items() if n in {s[0] for s in sample}}
-            window, offset = tile_window(kps, cents, heads, sample, post=post)
-            try:
-                n_cols = min(cols, len(sample))  # fewer instances than tiles: no black band
-                movie = grid_movie(vids, cents, heads, sample, keypoints=kps, edges=edges,
-                                   rows=-(-len(sample) // n_cols), cols=n_cols, window_size=window,
-                                   window_offset=offset, tile_size=tile_size, pre=pre, post=post,
-                                   frame_index=index or None)
-            finally:
-                for v in (vids or {}).values():
-                    v.close()
-        path = write_mp4(build / names[k], movie, fps=fps)
-        row = {"syllable": k, "kind": kind, "file": path.name, "num_instances": len(sample),
-               "usable_instances": counts[k]["usable"], "all_instances": counts[k]["all"], "num_frames": movie.shape[0],
-               "height": movie.shape[1], "width": movie.shape[2], "fps": fps,
-               "window": window}
-        del movie
-        return row
+            self.edges = _edges_from_names(skeleton, recs[0].bodyparts or ())
 
-    created = _missing_folders(out_dir)  # removed again (when empty) on failure
-    try:
-        shutil.rmtree(build, ignore_errors=True)  # left by a killed run of the same process id
-        build.mkdir(parents=True)
-        rows_out = render_movies([lambda k=k: job(k) for k in sorted(chosen)], num_workers=num_workers,
-                                 progress=progress, desc=f"{kind} movies")
+    def render(self, sample):
+        """``(movie, window)``: the frames of the movie of ``sample``'s instances, and the side
+        of the tiles' window (None for crowd movies)."""
+        from ._video import VideoReader
+        from .movie_render import crowd_movie, grid_movie, tile_window
+
+        if self.kind == "crowd":
+            movie = crowd_movie(
+                self.frames, self.cents, self.heads, sample, canvas_shape=self.canvas,
+                pre=self.pre, post=self.post, max_duration=self.max_duration, vmax=self.vmax,
+            )
+            return movie, None
+        vids = None
+        if self.kind == "grid":
+            shown = {s[0] for s in sample}
+            vids = {n: VideoReader(p) for n, p in self.videos.items() if n in shown}
+        window, offset = tile_window(self.keypoints, self.cents, self.heads, sample, post=self.post)
+        try:
+            n_cols = min(self.cols, len(sample))  # fewer instances than tiles: no black band
+            movie = grid_movie(vids, self.cents, self.heads, sample, keypoints=self.keypoints,
+                               edges=self.edges, rows=-(-len(sample) // n_cols), cols=n_cols,
+                               window_size=window, window_offset=offset, tile_size=self.tile_size,
+                               pre=self.pre, post=self.post, frame_index=self.index or None)
+        finally:
+            for v in (vids or {}).values():
+                v.close()
+        return movie, window
+
+    def write(self, k, sample, path, counts) -> dict:
+        """Render and write the movie of syllable ``k``; its row of the manifest."""
+        from ._video import write_mp4
+
+        movie, window = self.render(sample)
+        path = write_mp4(path, movie, fps=self.fps)
+        return {"syllable": k, "kind": self.kind, "file": path.name, "num_instances": len(sample),
+                "usable_instances": counts["usable"], "all_instances": counts["all"],
+                "num_frames": movie.shape[0], "height": movie.shape[1], "width": movie.shape[2],
+                "fps": self.fps, "window": window}
+
+
+def _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progress):
+    """Render the movies in a hidden folder beside ``out_dir``, then move them in and merge the
+    manifests (``movies.csv``, ``instances.csv``, ``skipped.csv``); on failure nothing is left
+    behind. Returns the manifest of the movies written."""
+    import pandas as pd
+
+    from .movie_render import render_movies
+
+    kind = plan.kind
+    with built_beside(out_dir) as build:
+        jobs = [lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
+                for k in sorted(chosen)]
+        rows_out = render_movies(jobs, num_workers=num_workers, progress=progress,
+                                 desc=f"{kind} movies")
         manifest = pd.DataFrame(rows_out, columns=MANIFEST_COLUMNS)
-        inst_rows = [(k, kind, i, n, a, b, videos.get(n, "") if kind == "grid" else "")
+        inst_rows = [(k, kind, i, n, a, b, plan.videos.get(n, "") if kind == "grid" else "")
                      for k in sorted(chosen) for i, (n, a, b) in enumerate(chosen[k])]
         instances = pd.DataFrame(inst_rows, columns=INSTANCE_COLUMNS)
-        why = pd.DataFrame([(k, kind, why_no_movie(counts[k], attrs["rule"], min_duration))
-                            for k in skipped], columns=["syllable", "kind", "reason"])
         out_dir.mkdir(exist_ok=True)
-        for k in sorted(chosen):  # every movie is complete: move them in, then the manifests that list them
+        for k in sorted(chosen):  # every movie is complete: move them in, then the manifests
             os.replace(build / names[k], out_dir / names[k])
         _merge_csv(out_dir / "movies.csv", manifest, kind)
         _merge_csv(out_dir / "instances.csv", instances, kind)
         _merge_csv(out_dir / "skipped.csv", why, kind, drop={(k, kind) for k in chosen})
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        for folder in created:  # folders this call created and left empty
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        raise
-    shutil.rmtree(build, ignore_errors=True)
-    manifest.attrs.update(attrs)
     return manifest
 
 
@@ -439,15 +515,6 @@ def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> st
     return text + (", with " + " and ".join(window) if window else "")
 
 
-def _missing_folders(path: Path) -> list:
-    """``path`` and the folders above it that do not exist yet, deepest first."""
-    out, p = [], Path(path)
-    while not p.exists():
-        out.append(p)
-        p = p.parent
-    return out
-
-
 def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:
     """FileExistsError naming the movies of ``names`` already in ``out_dir`` (unless ``overwrite``)."""
     if overwrite:
@@ -481,6 +548,5 @@ def _merge_csv(path: Path, new, kind: str, drop=()) -> None:
         if path.is_file():
             path.unlink()
         return
-    tmp = path.with_name(path.name + ".tmp")
-    table.to_csv(tmp, index=False)
-    tmp.replace(path)
+    with written_atomically(path) as tmp:
+        table.to_csv(tmp, index=False)

@@ -412,7 +412,7 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
     Source: keypoint-moseq ``grid_movie`` / ``_grid_movie_tile`` (Weinreb et al. 2024): the
     rigid transform is fixed at onset, so the animal is seen moving through its tile.
     """
-    import cv2
+    import cv2  # noqa: F401 (missing: fail before any work)
 
     instances = list(instances)
     if len(instances) > rows * cols:
@@ -436,24 +436,51 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
     L = int(pre) + int(post)
     out = np.zeros((L, rows * S, cols * S, 3), dtype=np.uint8)
     plans = []  # per instance: (tile view, A, M, frames of the recording shown, which movie frames have one)
-    needs: dict = {}  # recording -> video frame -> [(instance, movie frame)]
     for n, (name, start, stop) in enumerate(instances):
         r, c = divmod(n, cols)
         tile = out[:, r * S:(r + 1) * S, c * S:(c + 1) * S]
-        cen = np.asarray(centroids[name], dtype=np.float64)
-        c0, h = _onset_pose(cen, np.asarray(headings[name], dtype=np.float64), start, stop)
-        if c0 is None:
-            plans.append(None)
+        plans.append(_tile_plan(tile, centroids[name], headings[name], start, stop, window_size, S,
+                                offset, pre, post))
+    if videos is not None:
+        _warp_video_frames(videos, instances, plans, frame_index, S)
+    for n, (name, start, stop) in enumerate(instances):
+        if plans[n] is None:
             continue
-        A, M = tile_transform(c0, h, window_size, S, offset)
-        t_rows = np.arange(start - pre, start + post)
-        ok = (t_rows >= 0) & (t_rows < len(cen))
-        plans.append((tile, A, M, t_rows, ok))
-        if videos is not None:
-            fi = t_rows[ok] if frame_index is None or name not in frame_index else np.asarray(frame_index[name])[t_rows[ok]]
-            for k, v in zip(np.flatnonzero(ok), fi):
-                needs.setdefault(name, {}).setdefault(int(v), []).append((n, int(k)))
-    # one forward pass over each video: every needed frame decoded once, warped into every tile showing it
+        kp = None if keypoints is None else np.asarray(keypoints[name], dtype=np.float64)[..., :2]
+        cen = np.asarray(centroids[name], dtype=np.float64)
+        _draw_tile(plans[n], cen, kp, edges, (start, stop), S, dot_radius, keypoint_radius)
+    return out
+
+
+def _tile_plan(tile, centroid, heading, start, stop, window_size, S, offset, pre, post):
+    """``(tile, A, M, recording frames shown, which movie frames have one)`` of one instance, or
+    None when the animal's pose at onset is unknown (the tile stays black)."""
+    cen = np.asarray(centroid, dtype=np.float64)
+    c0, h = _onset_pose(cen, np.asarray(heading, dtype=np.float64), start, stop)
+    if c0 is None:
+        return None
+    A, M = tile_transform(c0, h, window_size, S, offset)
+    t_rows = np.arange(start - pre, start + post)
+    ok = (t_rows >= 0) & (t_rows < len(cen))
+    return tile, A, M, t_rows, ok
+
+
+def _warp_video_frames(videos, instances, plans, frame_index, S) -> None:
+    """One forward pass over each video: every needed frame decoded once, warped into every tile
+    showing it."""
+    import cv2
+
+    needs: dict = {}  # recording -> video frame -> [(instance, movie frame)]
+    for n, (name, _, _) in enumerate(instances):
+        if plans[n] is None:
+            continue
+        t_rows, ok = plans[n][3], plans[n][4]
+        if frame_index is None or name not in frame_index:
+            fi = t_rows[ok]
+        else:
+            fi = np.asarray(frame_index[name])[t_rows[ok]]
+        for k, v in zip(np.flatnonzero(ok), fi):
+            needs.setdefault(name, {}).setdefault(int(v), []).append((n, int(k)))
     for name, by_frame in needs.items():
         source = videos[name]
         for v in sorted(by_frame):
@@ -462,26 +489,29 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
                 tile, _, M, _, _ = plans[n]
                 warped = cv2.warpAffine(frame, M, (S, S), flags=cv2.INTER_LINEAR, borderValue=0)
                 tile[k] = warped if warped.ndim == 3 else warped[..., None]
-    for n, (name, start, stop) in enumerate(instances):
-        if plans[n] is None:
-            continue
-        tile, A, M, t_rows, ok = plans[n]
-        cen = np.asarray(centroids[name], dtype=np.float64)
-        kp = None if keypoints is None else np.asarray(keypoints[name], dtype=np.float64)[..., :2]
-        for k in np.flatnonzero(ok):
-            t = t_rows[k]
-            img = np.ascontiguousarray(tile[k])
-            if kp is not None:
-                with np.errstate(invalid="ignore", over="ignore"):  # inf keypoints: not drawn
-                    pts = kp[t] @ A.T + M[:, 2]
-                _draw_pose(img, pts, edges, keypoint_radius)
-            p = A @ cen[t] + M[:, 2]
-            near = np.all(np.abs(p - S / 2.0) <= S / 2.0 + dot_radius)  # finite, touches the tile
-            if dot_radius > 0 and start <= t < stop and near:
-                cv2.circle(img, (int(round(p[0])), int(round(p[1]))), int(dot_radius), (255, 255, 255), -1, cv2.LINE_AA)
-            tile[k] = img
-        tile[:, [0, -1]] = tile[:, :, [0, -1]] = 128  # a grey frame tells neighbouring tiles apart
-    return out
+
+
+def _draw_tile(plan, cen, kp, edges, span, S, dot_radius, keypoint_radius) -> None:
+    """Draw the pose (keypoints ``kp``, or None) and, while the syllable lasts (``span``: start,
+    stop), a dot at the centroid on each frame of one tile; then its grey frame."""
+    import cv2
+
+    tile, A, M, t_rows, ok = plan
+    start, stop = span
+    for k in np.flatnonzero(ok):
+        t = t_rows[k]
+        img = np.ascontiguousarray(tile[k])
+        if kp is not None:
+            with np.errstate(invalid="ignore", over="ignore"):  # inf keypoints: not drawn
+                pts = kp[t] @ A.T + M[:, 2]
+            _draw_pose(img, pts, edges, keypoint_radius)
+        p = A @ cen[t] + M[:, 2]
+        near = np.all(np.abs(p - S / 2.0) <= S / 2.0 + dot_radius)  # finite, touches the tile
+        if dot_radius > 0 and start <= t < stop and near:
+            centre = (int(round(p[0])), int(round(p[1])))
+            cv2.circle(img, centre, int(dot_radius), (255, 255, 255), -1, cv2.LINE_AA)
+        tile[k] = img
+    tile[:, [0, -1]] = tile[:, :, [0, -1]] = 128  # a grey frame tells neighbouring tiles apart
 
 
 def skeleton_movie(keypoints: Mapping, centroids: Mapping, headings: Mapping, instances, **kwargs) -> np.ndarray:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._runs import label_runs
 from ._common import (
     as_label_list,
     finish,
@@ -19,7 +20,6 @@ from ._common import (
     infer_num_states,
     label_colors,
     new_figure,
-    runs,
     syllable_colors,
     usage_counts,
 )
@@ -259,7 +259,8 @@ def syllable_durations_seconds(syllables, num_states=None, fps=None) -> list:
     rates = [None] * len(labels) if fps is None else (list(np.broadcast_to(np.asarray(fps, dtype=float), (len(labels),))))
     out = [[] for _ in range(K)]
     for a, r in zip(labels, rates):
-        v, _, n = runs(a)
+        s, e, v = label_runs(a)
+        n = e - s
         d = n.astype(float) / (r if r is not None else 1.0)
         for k in np.unique(v[v >= 0]):
             out[int(k)].append(d[v == k])

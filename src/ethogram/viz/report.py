@@ -14,13 +14,13 @@ new one fails.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
+from .._files import built_beside
 from ._common import frequency_order, syllable_colors
 
 __all__ = ["write_report", "plot_jobs", "existing_report"]
@@ -106,7 +106,7 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
     ]
     from ..analysis import syllable_usage, transition_probabilities
 
-    labs = results.labels()
+    labs = results.syllables()
     P = transition_probabilities(labs, num_states=K, normalize="rows").to_numpy()
     P = np.nan_to_num(P, nan=0.0)
     inst = syllable_usage(labs, num_states=K).groupby("syllable")["instances"].sum().reindex(range(K)).to_numpy()
@@ -343,11 +343,28 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     FileExistsError
         If ``out_dir`` holds an earlier report and ``overwrite`` is False.
     """
-    from . import _report_data as rd
-
     t_start = time.perf_counter()
     if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 1:
         raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
+    results, rfile, final = _report_target(results_path, out_dir, overwrite)
+    if progress is None:
+        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
+    # built in a hidden folder beside the destination, moved in only when complete: a failed
+    # report leaves nothing half-written, and an earlier report whole
+    with built_beside(final) as build:
+        html = _build(results, rfile, build, num_workers, progress, trajectories, pre, post,
+                      num_samples, seed, extras, t_start, argument_names)
+        (build / "index.html").write_text(html, encoding="utf-8")
+        _move_in(build, final)
+    return final / "index.html"
+
+
+def _report_target(results_path, out_dir, overwrite: bool):
+    """``(results, results file, report folder)``: the results loaded (or None when they are
+    not yet), the file they come from, and the folder the report goes to, checked to hold no
+    earlier report unless ``overwrite``."""
+    from . import _report_data as rd
+
     if hasattr(results_path, "recordings") and hasattr(results_path, "model"):
         results = results_path
         rfile = Path(results.path) if getattr(results, "path", None) else None
@@ -356,7 +373,9 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         rfile = rd.find_results_file(results_path)
     if out_dir is None:
         if rfile is None:
-            raise ValueError("out_dir is needed when results_path is a Results object without a path")
+            raise ValueError(
+                "out_dir is needed when results_path is a Results object without a path"
+            )
         out_dir = rfile.parent / "report"
     final = Path(out_dir).expanduser()
     if final.exists() and not final.is_dir():
@@ -367,38 +386,14 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
 
         raise OutputExistsError(
             f"{str(final)!r} holds an earlier report ({', '.join(p.name for p in earlier)}); pass "
-            "{overwrite:True} to replace it, or write elsewhere with {out_dir}", ("overwrite", "out_dir"))
+            "{overwrite:True} to replace it, or write elsewhere with {out_dir}",
+            ("overwrite", "out_dir"),
+        )
     if results is None:
         from ..results import load_results
 
         results = load_results(rfile)
-    if progress is None:
-        progress = bool(getattr(sys.stderr, "isatty", lambda: False)())
-    # built in a hidden folder beside the destination, moved in only when complete: a failed
-    # report leaves nothing half-written, and an earlier report whole
-    created = []
-    parent = final.parent
-    while not parent.exists():
-        created.append(parent)
-        parent = parent.parent
-    final.parent.mkdir(parents=True, exist_ok=True)
-    build = final.parent / f".{final.name}.tmp-{os.getpid()}"
-    shutil.rmtree(build, ignore_errors=True)
-    build.mkdir()
-    try:
-        html = _build(results, rfile, build, num_workers, progress, trajectories, pre, post, num_samples, seed,
-                      extras, t_start, argument_names)
-        (build / "index.html").write_text(html, encoding="utf-8")
-        _move_in(build, final)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        for folder in created:  # folders made for this report, left empty
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
-        raise
-    return final / "index.html"
+    return results, rfile, final
 
 
 def _move_in(build: Path, final: Path) -> None:

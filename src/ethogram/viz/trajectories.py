@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import as_label_list, finish, infer_num_states, runs, syllable_colors
+from .._runs import label_runs
+from ._common import as_label_list, finish, infer_num_states, syllable_colors
 
 __all__ = ["syllable_trajectories", "plot_trajectory", "plot_trajectories", "skeleton_edges"]
 
@@ -89,7 +90,8 @@ def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=
     # candidate instances per syllable: (recording, onset)
     cand = [[] for _ in range(K)]
     for i, z in enumerate(labels):
-        v, s, d = runs(z)
+        s, e, v = label_runs(z)
+        d = e - s
         T = z.shape[0]
         ok = (v >= 0) & (d >= min_duration) & (s - pre >= 0) & (s + post <= T)
         ok &= np.isfinite(heads[i][s]) & np.isfinite(cents[i][s]).all(axis=1)
@@ -251,6 +253,41 @@ def _mean_over_parts(xy: np.ndarray) -> np.ndarray:
     return out
 
 
+def _draw_poses(ax, X, pre: int, num_poses: int, edges, color, kp_colors) -> None:
+    """The mean path (dotted) and ``num_poses`` poses from onset, earlier ones fainter."""
+    L = X.shape[0]
+    times = np.unique(np.round(np.linspace(pre, L - 1, max(int(num_poses), 1))).astype(int))
+    alphas = np.linspace(0.25, 1.0, times.size)
+    path_xy = _mean_over_parts(X[pre:, :, :2]) if np.isfinite(X).any() else np.zeros((L - pre, 2))
+    ax.plot(path_xy[:, 0], path_xy[:, 1], color=color[:3], lw=1.0, ls=":", zorder=1)
+    for n, (t, a) in enumerate(zip(times, alphas)):
+        P = X[t, :, :2]
+        z = 2 + 3 * n
+        for i, j in edges:
+            ax.plot([P[i][0], P[j][0]], [P[i][1], P[j][1]], color=color[:3], alpha=a, lw=2.0,
+                    zorder=z, solid_capstyle="round")
+        ax.scatter(P[:, 0], P[:, 1], s=28, c=kp_colors, alpha=a, edgecolors="black", linewidths=0.4,
+                   zorder=z + 1)
+
+
+def _frame_axes(ax, lims, color, units: str, axis_labels: bool, scale_bar: bool) -> None:
+    """Limits (y down, as in the video), equal aspect, a frame in the syllable's colour, ticks,
+    the axes' names and the scale bar."""
+    ax.set_xlim(*lims[0])
+    ax.set_ylim(lims[1][1], lims[1][0])  # y down, as in the video
+    ax.set_aspect("equal")
+    for spine in ax.spines.values():  # the syllable's colour frames the panel
+        spine.set_edgecolor(color[:3])
+        spine.set_linewidth(1.5)
+    ax.tick_params(labelsize=8, length=2, pad=1)
+    ax.locator_params(nbins=4)
+    if axis_labels:
+        ax.set_xlabel(f"forward ({units})", fontsize=9, labelpad=1)
+        ax.set_ylabel(f"sideways ({units})", fontsize=9, labelpad=1)
+    if scale_bar:
+        _scale_bar(ax, units)
+
+
 def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5, num_poses: int = 5,
                     edges=None, bodyparts=None, lims=None, ax=None, title=None, figsize=None,
                     dpi: int = 100, path=None, units: str = "px", legend=None,
@@ -318,32 +355,9 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     if figsize is None:
         figsize = (width, 3.0 + 0.17 * rows)
     fig, ax = new_figure(ax, figsize, dpi)
-    times = np.unique(np.round(np.linspace(pre, L - 1, max(int(num_poses), 1))).astype(int))
-    alphas = np.linspace(0.25, 1.0, times.size)
-    path_xy = _mean_over_parts(X[pre:, :, :2]) if np.isfinite(X).any() else np.zeros((L - pre, 2))
-    ax.plot(path_xy[:, 0], path_xy[:, 1], color=color[:3], lw=1.0, ls=":", zorder=1)
-    for n, (t, a) in enumerate(zip(times, alphas)):
-        P = X[t, :, :2]
-        z = 2 + 3 * n
-        for i, j in E:
-            ax.plot([P[i][0], P[j][0]], [P[i][1], P[j][1]], color=color[:3], alpha=a, lw=2.0,
-                    zorder=z, solid_capstyle="round")
-        ax.scatter(P[:, 0], P[:, 1], s=28, c=kp_colors, alpha=a, edgecolors="black", linewidths=0.4, zorder=z + 1)
-    if lims is None:
-        lims = _limits(X[pre:])
-    ax.set_xlim(*lims[0])
-    ax.set_ylim(lims[1][1], lims[1][0])  # y down, as in the video
-    ax.set_aspect("equal")
-    for spine in ax.spines.values():  # the syllable's colour frames the panel
-        spine.set_edgecolor(color[:3])
-        spine.set_linewidth(1.5)
-    ax.tick_params(labelsize=8, length=2, pad=1)
-    ax.locator_params(nbins=4)
-    if axis_labels:
-        ax.set_xlabel(f"forward ({units})", fontsize=9, labelpad=1)
-        ax.set_ylabel(f"sideways ({units})", fontsize=9, labelpad=1)
-    if scale_bar:
-        _scale_bar(ax, units)
+    _draw_poses(ax, X, pre, num_poses, E, color, kp_colors)
+    lims = _limits(X[pre:]) if lims is None else lims
+    _frame_axes(ax, lims, color, units, axis_labels, scale_bar)
     # a fixed title position (y given) skips matplotlib's search for overlaps, slow on many panels
     ax.set_title(title if title is not None else f"syllable {syllable}", color="black", fontsize=10, y=1.0, pad=4)
     if own:
