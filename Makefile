@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test bench clean venv
+.PHONY: demo test test-all lint bench clean venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,12 +21,23 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/ethogram demo --overwrite
 
+# Lint first (ruff: pycodestyle, pyflakes, imports, complexity <= 12, line length 100, and the
+# format), then the tests on every core (pytest-xdist); the floors' contract (import-linter) runs
+# inside the tests (tests/test_architecture.py). The `slow` tests (five-seed versions of tests
+# that run one seed here) run with `make test-all`.
 # pytest exits 5 when it collects no tests: for us that means the suite went missing,
 # so it is a failure, said out loud, not a silent green.
-test: $(STAMP)
-	@$(PY) -m pytest -q tests; rc=$$?; \
-	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; fi; \
-	exit $$rc
+PYTEST_RUN = rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; fi; exit $$rc
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests
+	$(VENV)/bin/ruff format --check src tests
+
+test: lint
+	@$(PY) -m pytest -q -n auto -m "not slow" tests; $(PYTEST_RUN)
+
+test-all: lint
+	@$(PY) -m pytest -q -n auto tests; $(PYTEST_RUN)
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"

@@ -85,7 +85,9 @@ def _sticky_scores(rng: np.random.Generator, num_rows: int) -> np.ndarray:
         if rng.random() < 1 / 12:
             z = (z + 1 + rng.integers(num_states - 1)) % num_states
         x[t, :dim] = mats[z] @ x[t - 1, :dim] + biases[z] + rng.normal(0, 0.3, dim)
-    x[:, dim:] = rng.normal(0, 1, (num_rows, NUM_PCS - dim)) * np.geomspace(0.5, 0.01, NUM_PCS - dim)
+    x[:, dim:] = rng.normal(0, 1, (num_rows, NUM_PCS - dim)) * np.geomspace(
+        0.5, 0.01, NUM_PCS - dim
+    )
     return x.astype(np.float32)
 
 
@@ -152,9 +154,11 @@ def write_moseq2_project(root) -> Path:
     (root / "proc").mkdir(parents=True, exist_ok=True)
     _write_extraction(root / "proc" / "results_00.h5", rng)
     meta = "\n".join(f"  {k}: {v!r}" for k, v in _ACQUISITION.items() if np.ndim(v) == 0)
-    _write_yaml(root / "proc" / "results_00.yaml",
-                f"complete: true\nskip: false\nuuid: {UUID}\nparameters:\n  fps: {int(FPS)}\n"
-                f"  crop_size: [80, 80]\nmetadata:\n{meta}\n")
+    _write_yaml(
+        root / "proc" / "results_00.yaml",
+        f"complete: true\nskip: false\nuuid: {UUID}\nparameters:\n  fps: {int(FPS)}\n"
+        f"  crop_size: [80, 80]\nmetadata:\n{meta}\n",
+    )
     idx = _scores_index()
     with h5py.File(root / "test_scores.h5", "w") as f:
         for uuid in (UUID, OTHER_UUID):

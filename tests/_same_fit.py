@@ -16,5 +16,9 @@ def assert_same_fit(m1, r1, m2, r2) -> None:
     np.testing.assert_array_equal(r1.objectives, r2.objectives)
     np.testing.assert_array_equal(r1.marginal_lls, r2.marginal_lls)
     np.testing.assert_array_equal(r1.restart_objectives, r2.restart_objectives)
-    assert (r1.num_iters, r1.converged, r1.chosen_restart) == (r2.num_iters, r2.converged, r2.chosen_restart)
+    assert (r1.num_iters, r1.converged, r1.chosen_restart) == (
+        r2.num_iters,
+        r2.converged,
+        r2.chosen_restart,
+    )
     assert r1.reseeds == r2.reseeds

@@ -59,8 +59,13 @@ def test_runs_by_hand():
     df = runs(LABELS)
     assert list(df.columns) == ["recording", "syllable", "start", "stop"]
     assert [tuple(r) for r in df.itertuples(index=False)] == [
-        ("a", 0, 0, 2), ("a", 1, 2, 5), ("a", 1, 6, 7), ("a", 2, 7, 9), ("a", 0, 9, 10),
-        ("b", 2, 0, 3), ("b", 1, 3, 4),
+        ("a", 0, 0, 2),
+        ("a", 1, 2, 5),
+        ("a", 1, 6, 7),
+        ("a", 2, 7, 9),
+        ("a", 0, 9, 10),
+        ("b", 2, 0, 3),
+        ("b", 1, 3, 4),
     ]
     assert len(runs({"x": np.array([-1, -1])})) == 0
     assert len(runs({"x": np.zeros(0, int)})) == 0
@@ -85,7 +90,9 @@ def test_durations_by_hand():
     assert df["start"].tolist() == [0, 2, 6, 7, 9, 0, 3]
     np.testing.assert_allclose(df["duration_s"], [2 / 30, 3 / 30, 1 / 30, 2 / 30, 1 / 30, 0.3, 0.1])
     assert syllable_durations(LABELS)["duration_s"].isna().all()
-    np.testing.assert_allclose(syllable_durations(LABELS, 20)["duration_s"], np.array([2, 3, 1, 2, 1, 3, 1]) / 20)
+    np.testing.assert_allclose(
+        syllable_durations(LABELS, 20)["duration_s"], np.array([2, 3, 1, 2, 1, 3, 1]) / 20
+    )
 
 
 def test_bigrams_and_transition_probabilities_by_hand():
@@ -95,10 +102,14 @@ def test_bigrams_and_transition_probabilities_by_hand():
     np.testing.assert_array_equal(c.to_numpy(), want)
     assert c.index.name == "from" and c.columns.name == "to"
     np.testing.assert_allclose(transition_probabilities(LABELS).to_numpy(), want / 4)
-    np.testing.assert_allclose(transition_probabilities(LABELS, normalize="rows").to_numpy(),
-                               [[0, 1, 0], [0, 0, 1], [0.5, 0.5, 0]])
-    np.testing.assert_allclose(transition_probabilities(LABELS, normalize="columns").to_numpy(),
-                               [[0, 0.5, 0], [0, 0, 1], [1, 0.5, 0]])
+    np.testing.assert_allclose(
+        transition_probabilities(LABELS, normalize="rows").to_numpy(),
+        [[0, 1, 0], [0, 0, 1], [0.5, 0.5, 0]],
+    )
+    np.testing.assert_allclose(
+        transition_probabilities(LABELS, normalize="columns").to_numpy(),
+        [[0, 0.5, 0], [0, 0, 1], [1, 0.5, 0]],
+    )
     p = transition_probabilities(LABELS, num_states=4, normalize="rows").to_numpy()
     assert np.isnan(p[3]).all() and np.isfinite(p[:3]).all()
     with pytest.raises(ValueError, match="normalize"):
@@ -111,7 +122,9 @@ def test_tables_against_loops_on_random_labels():
         labs = random_labels(seed, K=K)
         fps = {n: 10.0 + i for i, n in enumerate(labs)}
         d = syllable_durations(labs, fps)
-        want = [(n, s, b, e - b, (e - b) / fps[n]) for n, x in labs.items() for s, b, e in loop_runs(x)]
+        want = [
+            (n, s, b, e - b, (e - b) / fps[n]) for n, x in labs.items() for s, b, e in loop_runs(x)
+        ]
         got = list(d.itertuples(index=False, name=None))
         assert [g[:4] for g in got] == [w[:4] for w in want]
         np.testing.assert_allclose([g[4] for g in got], [w[4] for w in want])
@@ -122,11 +135,16 @@ def test_tables_against_loops_on_random_labels():
         for n, x in labs.items():
             inst = np.bincount([s for s, _, _ in loop_runs(x)], minlength=K)
             np.testing.assert_array_equal(u[u.recording == n]["instances"], inst)
-            np.testing.assert_array_equal(u[u.recording == n]["frames"], [(x == k).sum() for k in range(K)])
+            np.testing.assert_array_equal(
+                u[u.recording == n]["frames"], [(x == k).sum() for k in range(K)]
+            )
 
 
 def test_summary_by_hand_with_speed():
-    cen_a = np.array([[0, 0], [3, 4], [6, 8], [6, 8], [6, 9], [6, 10], [7, 10], [7, 10], [10, 14], [10, 14]], float)
+    cen_a = np.array(
+        [[0, 0], [3, 4], [6, 8], [6, 8], [6, 9], [6, 10], [7, 10], [7, 10], [10, 14], [10, 14]],
+        float,
+    )
     cen_b = np.array([[0, 0], [1, 0], [3, 0], [6, 0]], float)
     fps = {"a": 30.0, "b": 10.0}
     s = syllable_summary(LABELS, fps, centroid={"a": cen_a, "b": cen_b}, num_states=4)
@@ -138,9 +156,14 @@ def test_summary_by_hand_with_speed():
     np.testing.assert_allclose(s["frame_fraction"], [3 / 13, 5 / 13, 5 / 13, 0])
     np.testing.assert_allclose(s["median_duration_frames"].iloc[:3], [1.5, 1, 2.5])
     # seconds: 0: a 2/30, 1/30; 1: a 3/30, 1/30, b 1/10; 2: a 2/30, b 3/10
-    np.testing.assert_allclose(s["median_duration_s"].iloc[:3],
-                               [statistics.median([2 / 30, 1 / 30]), statistics.median([3 / 30, 1 / 30, 0.1]),
-                                statistics.median([2 / 30, 0.3])])
+    np.testing.assert_allclose(
+        s["median_duration_s"].iloc[:3],
+        [
+            statistics.median([2 / 30, 1 / 30]),
+            statistics.median([3 / 30, 1 / 30, 0.1]),
+            statistics.median([2 / 30, 0.3]),
+        ],
+    )
     assert np.isnan(s.loc[3, "median_duration_s"]) and np.isnan(s.loc[3, "mean_speed_px_s"])
 
     def speeds(c, f):  # central differences inside, one-sided at the ends
@@ -163,7 +186,9 @@ def test_relabel_by_frequency_orders_by_instances_then_frames():
     x = {"x": np.array([1, 2, 2, 2, 0, 1, 2, -1, 2, 0])}
     # 0 has 2 instances (frames 4, 9), 1 has 2 (0, 5), 2 has 3 (1-3, 6, 8)
     order = relabel_by_frequency(x, num_states=4)
-    np.testing.assert_array_equal(order, [2, 0, 1, 3])  # ties (0 and 1: 2 instances, 2 frames) by old label
+    np.testing.assert_array_equal(
+        order, [2, 0, 1, 3]
+    )  # ties (0 and 1: 2 instances, 2 frames) by old label
     new = relabel(x, order)["x"]
     np.testing.assert_array_equal(new, [2, 0, 0, 0, 1, 2, 0, -1, 0, 1])
     u = syllable_usage({"x": new}, 4)["instances"].to_numpy()
@@ -178,7 +203,9 @@ def test_relabel_order_matches_hmm_permute():
     import ethogram as eg
 
     rng = np.random.default_rng(0)
-    data = np.concatenate([rng.normal(m, 0.3, size=(n, 2)) for m, n in ((0, 50), (3, 200), (-3, 20), (3, 80))])
+    data = np.concatenate(
+        [rng.normal(m, 0.3, size=(n, 2)) for m, n in ((0, 50), (3, 200), (-3, 20), (3, 80))]
+    )
     model = eg.HMM(3, "gaussian", dict(data_dim=2))
     model.fit(data, num_iters=5, seed=0)
     before = model.predict(data)

@@ -51,8 +51,12 @@ def layouts(x):
 @pytest.mark.parametrize("num_lags", [1, 2, 3])
 def test_log_likelihoods_match_explicit_regression_in_every_layout(bias, num_lags):
     x = switching_series(3, T=60, D=1)
-    m = get_observation_class("autoregressive")(2, data_dim=1, num_lags=num_lags, bias=bias, prior=None)
-    m.emission_dynamics = np.array([[[0.5] + [0.1] * (num_lags - 1)], [[0.9] + [-0.05] * (num_lags - 1)]])
+    m = get_observation_class("autoregressive")(
+        2, data_dim=1, num_lags=num_lags, bias=bias, prior=None
+    )
+    m.emission_dynamics = np.array(
+        [[[0.5] + [0.1] * (num_lags - 1)], [[0.9] + [-0.05] * (num_lags - 1)]]
+    )
     if bias:
         m.emission_bias = np.array([[0.3], [-0.2]])
     m.emission_covs = np.array([[[0.04]], [[0.1]]])
@@ -75,7 +79,9 @@ def test_multidimensional_layouts_score_alike():
     m.emission_covs = np.stack([np.eye(3) * 0.5, np.eye(3) * 2.0])
     ref = m.log_likelihoods(np.ascontiguousarray(x))
     for name, arr in layouts(x).items():
-        np.testing.assert_allclose(m.log_likelihoods(arr), ref, rtol=1e-12, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            m.log_likelihoods(arr), ref, rtol=1e-12, atol=1e-12, err_msg=name
+        )
 
 
 VARIANTS = [
@@ -84,7 +90,11 @@ VARIANTS = [
     for bias in (True, False)
     for lags in (1, 2, 3)
     for first in ("unscored", "standard_normal")
-] + [("robust_autoregressive", "full", bias, lags, "unscored") for bias in (True, False) for lags in (1, 3)]
+] + [
+    ("robust_autoregressive", "full", bias, lags, "unscored")
+    for bias in (True, False)
+    for lags in (1, 3)
+]
 
 
 @pytest.mark.parametrize("name,noise,bias,num_lags,first_frames", VARIANTS)

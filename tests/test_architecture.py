@@ -22,10 +22,18 @@ def _env() -> dict:
 
 
 def test_the_import_contract_is_kept():
-    code = ("from importlinter.cli import lint_imports; raise SystemExit(lint_imports("
-            f"config_filename={str(ROOT / 'pyproject.toml')!r}, no_cache=True, no_logo=True))")
-    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=_env(), capture_output=True,
-                         text=True, timeout=600)
+    code = (
+        "from importlinter.cli import lint_imports; raise SystemExit(lint_imports("
+        f"config_filename={str(ROOT / 'pyproject.toml')!r}, no_cache=True, no_logo=True))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert run.returncode == 0, run.stdout + run.stderr
     assert "0 broken" in run.stdout, run.stdout
 
@@ -53,8 +61,9 @@ def _imported(name: str, modules: dict, node) -> list:
             here = name.split(".") if is_package else name.split(".")[:-1]
             here = here[: len(here) - node.level + 1]
             base = ".".join(here + ([node.module] if node.module else []))
-        targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base
-                   for a in node.names]
+        targets = [
+            f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names
+        ]
     out = []
     for target in targets:
         while target and target not in modules:
@@ -88,8 +97,12 @@ def strongly_connected(graph: dict) -> list:
 
 
 def _described(component: set, graph: dict) -> str:
-    lines = [f"{a} -> {b} (line {graph[a][b]})" for a in sorted(component)
-             for b in sorted(graph[a]) if b in component]
+    lines = [
+        f"{a} -> {b} (line {graph[a][b]})"
+        for a in sorted(component)
+        for b in sorted(graph[a])
+        if b in component
+    ]
     return "cycle between " + ", ".join(sorted(component)) + ":\n  " + "\n  ".join(lines)
 
 
@@ -113,19 +126,37 @@ def test_imports_are_resolved_as_python_resolves_them(tmp_path):
     (pkg / "sub" / "core.py").write_text("def f():\n    from .. import helper\n")
     (pkg / "helper.py").write_text("import p.sub\nfrom p import sub\n")
     graph = import_graph(pkg)
-    assert graph == {"p": {"p.sub.core": 1}, "p.sub": {}, "p.sub.core": {"p.helper": 2},
-                     "p.helper": {"p.sub": 1}}
+    assert graph == {
+        "p": {"p.sub.core": 1},
+        "p.sub": {},
+        "p.sub.core": {"p.helper": 2},
+        "p.helper": {"p.sub": 1},
+    }
 
 
 # ------------------------------------------------------------------ what `import ethogram` costs
-HEAVY = ("matplotlib", "cv2", "dask", "distributed", "pandas", "h5py", "sklearn", "imageio",
-         "jinja2", "networkx", "movement", "pynwb", "xarray")
+HEAVY = (
+    "matplotlib",
+    "cv2",
+    "dask",
+    "distributed",
+    "pandas",
+    "h5py",
+    "sklearn",
+    "imageio",
+    "jinja2",
+    "networkx",
+    "movement",
+    "pynwb",
+    "xarray",
+)
 
 
 def test_import_ethogram_leaves_the_heavy_libraries_unimported():
-    code = ("import sys, ethogram; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))")
-    run = subprocess.run([sys.executable, "-c", code], env=_env(), capture_output=True, text=True,
-                         timeout=300)
+    code = "import sys, ethogram; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    run = subprocess.run(
+        [sys.executable, "-c", code], env=_env(), capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, run.stderr
     loaded = set(run.stdout.split())
     assert not loaded & set(HEAVY), sorted(loaded & set(HEAVY))

@@ -65,14 +65,22 @@ def test_singular_ml_error_reports_the_expected_frame_count():
     w[:30, 0] = 1.0
     w[30:, 1] = 0.75
     w[30:, 0] = 0.25
-    with pytest.raises(ValueError, match=r"emission_covs\[0\] became singular .* state 0 holds 33.75 expected frames"):
+    with pytest.raises(
+        ValueError,
+        match=r"emission_covs\[0\] became singular .* state 0 holds 33.75 expected frames",
+    ):
         obs.m_step(obs.sufficient_stats(X, w))
 
 
 def test_singular_ml_noise_of_an_ar_model_is_explained():
     x = constant_dim_data(2.5)
-    with pytest.raises(ValueError, match=r"emission_covs\[\d\] became singular .*holds .* expected frames.*prior='default'"):
-        eg.HMM(4, "autoregressive", dict(data_dim=3, num_lags=2, prior=None)).fit(x, num_iters=60, seed=0)
+    with pytest.raises(
+        ValueError,
+        match=r"emission_covs\[\d\] became singular .*holds .* expected frames.*prior='default'",
+    ):
+        eg.HMM(4, "autoregressive", dict(data_dim=3, num_lags=2, prior=None)).fit(
+            x, num_iters=60, seed=0
+        )
 
 
 # ------------------------------------------------------------------ degenerate dimensions
@@ -93,7 +101,9 @@ def test_a_constant_dimension_does_not_change_the_ar_segmentation():
         x = constant_dim_data(value)
         m = eg.HMM(4, "autoregressive", dict(data_dim=3, num_lags=2))
         r = m.fit(x, num_iters=100, seed=0)
-        assert np.isfinite(r.objectives).all() and np.all(np.diff(r.objectives) >= -1e-8 * np.abs(r.objectives[:-1]))
+        assert np.isfinite(r.objectives).all() and np.all(
+            np.diff(r.objectives) >= -1e-8 * np.abs(r.objectives[:-1])
+        )
         assert all(np.linalg.eigvalsh(c).min() > 0 for c in m.get_params()["emission_covs"])
         labels.append(m.predict(x))
     for z in labels[1:]:
@@ -158,14 +168,19 @@ def test_degenerate_dimensions_do_not_change_the_gaussian_segmentation(cov):
     np.add.at(C, (z, z_ref), 1)
     assert C.max(axis=1).sum() >= 0.99 * len(z) and sorted(C.argmax(axis=1)) == [0, 1, 2]
     order = C.argmax(axis=1)
-    np.testing.assert_allclose(m.get_params()["emission_means"], ref.get_params()["emission_means"][order], atol=0.05)
+    np.testing.assert_allclose(
+        m.get_params()["emission_means"], ref.get_params()["emission_means"][order], atol=0.05
+    )
 
 
-@pytest.mark.parametrize("name,kw,frames", [
-    ("gaussian", dict(data_dim=2), np.array([[0.0, 1.0], [5.0, 5.0]])),
-    ("poisson", dict(data_dim=2), np.array([[0.0, 1.0], [5.0, 5.0]])),
-    ("autoregressive", dict(data_dim=2), None),
-])
+@pytest.mark.parametrize(
+    "name,kw,frames",
+    [
+        ("gaussian", dict(data_dim=2), np.array([[0.0, 1.0], [5.0, 5.0]])),
+        ("poisson", dict(data_dim=2), np.array([[0.0, 1.0], [5.0, 5.0]])),
+        ("autoregressive", dict(data_dim=2), None),
+    ],
+)
 def test_fewer_distinct_frames_than_states(name, kw, frames):
     if frames is None:
         x = np.tile([[0.0, 1.0], [1.0, 0.0]], (50, 1))  # a period-2 orbit: two distinct rows
@@ -184,10 +199,17 @@ def test_fewer_distinct_frames_than_states(name, kw, frames):
 def test_scores_at_large_offsets_agree_with_scipy(offset, cov):
     y = offset + RNG(15).standard_normal((2000, 2))
     mu, S = y.mean(0), np.cov(y, rowvar=False, bias=True)
-    C = {"full": S, "tied": S, "diag": np.diag(np.diag(S)), "spherical": np.trace(S) / 2 * np.eye(2)}[cov]
+    C = {
+        "full": S,
+        "tied": S,
+        "diag": np.diag(np.diag(S)),
+        "spherical": np.trace(S) / 2 * np.eye(2),
+    }[cov]
     m = eg.HMM(1, "gaussian", dict(data_dim=2, covariance_type=cov))
     m.set_params({"emission_means": mu[None], "emission_covs": C[None]})
-    np.testing.assert_allclose(m.log_likelihoods(y)[:, 0], multivariate_normal(mu, C).logpdf(y), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        m.log_likelihoods(y)[:, 0], multivariate_normal(mu, C).logpdf(y), rtol=0, atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("cov", ["full", "diag", "tied", "spherical"])
@@ -195,14 +217,28 @@ def test_scores_of_states_far_apart_relative_to_their_spread_agree_with_scipy(co
     """Two places 1 km apart in metres, 1 cm of spread: no expanded square loses precision."""
     rng = RNG(18)
     means = np.array([[4.2e5, 5.1e6], [4.21e5, 5.101e6]])
-    C = 1e-4 * {"full": np.array([[1.0, 0.3], [0.3, 0.5]]), "tied": np.array([[1.0, 0.3], [0.3, 0.5]]),
-                "diag": np.diag([1.0, 0.5]), "spherical": 0.7 * np.eye(2)}[cov]
-    x = np.concatenate([means[0] + 0.01 * rng.standard_normal((500, 2)), means[1] + 0.01 * rng.standard_normal((500, 2))])
+    C = (
+        1e-4
+        * {
+            "full": np.array([[1.0, 0.3], [0.3, 0.5]]),
+            "tied": np.array([[1.0, 0.3], [0.3, 0.5]]),
+            "diag": np.diag([1.0, 0.5]),
+            "spherical": 0.7 * np.eye(2),
+        }[cov]
+    )
+    x = np.concatenate(
+        [
+            means[0] + 0.01 * rng.standard_normal((500, 2)),
+            means[1] + 0.01 * rng.standard_normal((500, 2)),
+        ]
+    )
     m = eg.HMM(2, "gaussian", dict(data_dim=2, covariance_type=cov))
     m.set_params({"emission_means": means, "emission_covs": np.stack([C, C])})
     ll = m.log_likelihoods(x)
     for k in range(2):
-        np.testing.assert_allclose(ll[:, k], multivariate_normal(means[k], C).logpdf(x), rtol=1e-12, atol=1e-7)
+        np.testing.assert_allclose(
+            ll[:, k], multivariate_normal(means[k], C).logpdf(x), rtol=1e-12, atol=1e-7
+        )
 
 
 @pytest.mark.parametrize("offset", [1e6, 1e8])
@@ -248,9 +284,13 @@ def test_poisson_zero_channels_fit_and_score_like_scipy(prior):
     rates = m.get_params()["emission_rates"]
     assert np.all(rates >= 0)
     ll = poisson(rates[None]).logpmf(X[:, None, :]).sum(-1)
-    assert m.score(X) == pytest.approx(forward_score(m.initial_probs, m.transition_matrix, ll), rel=1e-10)
+    assert m.score(X) == pytest.approx(
+        forward_score(m.initial_probs, m.transition_matrix, ll), rel=1e-10
+    )
     bad = np.array([[1.0, 1.0, 1.0, 2.0]])  # a count in the channel that never fired
-    ref = forward_score(m.initial_probs, m.transition_matrix, poisson(rates[None]).logpmf(bad[:, None, :]).sum(-1))
+    ref = forward_score(
+        m.initial_probs, m.transition_matrix, poisson(rates[None]).logpmf(bad[:, None, :]).sum(-1)
+    )
     if prior is None:
         assert ref == -np.inf and np.all(m.log_likelihoods(bad) == -np.inf)
         with pytest.raises(ValueError, match="impossible under every state"):
@@ -271,4 +311,6 @@ def test_categorical_zero_probability_is_minus_inf_not_a_number():
     x = np.array([0, 2, 1, 2])
     with np.errstate(divide="ignore"):
         ll = np.log(m.get_params()["emission_probs"][:, x].T)
-    assert m.score(x) == pytest.approx(forward_score(m.initial_probs, m.transition_matrix, ll), rel=1e-12)
+    assert m.score(x) == pytest.approx(
+        forward_score(m.initial_probs, m.transition_matrix, ll), rel=1e-12
+    )

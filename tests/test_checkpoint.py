@@ -25,9 +25,9 @@ import h5py
 import numpy as np
 import pytest
 
+from _same_fit import assert_same_fit
 from ethogram import HMM
 from ethogram.fitting import checkpoint as ckpt
-from _same_fit import assert_same_fit
 
 
 def _sequences(seed=0, lengths=(300, 420, 180), D=2):
@@ -43,8 +43,14 @@ def _sequences(seed=0, lengths=(300, 420, 180), D=2):
 
 
 CASES = {
-    "arhmm": (lambda: HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=20.0), dict(num_iters=14, num_restarts=2, seed=1, tol=0.0)),
-    "gaussian": (lambda: HMM(3, "gaussian", dict(data_dim=2)), dict(num_iters=60, num_restarts=1, seed=2, tol=1e-4)),
+    "arhmm": (
+        lambda: HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=20.0),
+        dict(num_iters=14, num_restarts=2, seed=1, tol=0.0),
+    ),
+    "gaussian": (
+        lambda: HMM(3, "gaussian", dict(data_dim=2)),
+        dict(num_iters=60, num_restarts=1, seed=2, tol=1e-4),
+    ),
 }
 
 
@@ -63,9 +69,15 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
     # an uninterrupted checkpointed fit is the plain fit; count its checkpoints
     saves = []
     real_save = ckpt.save_checkpoint
-    monkeypatch.setattr(ckpt, "save_checkpoint", lambda path, state: saves.append(state["phase"]) or real_save(path, state))
+    monkeypatch.setattr(
+        ckpt,
+        "save_checkpoint",
+        lambda path, state: saves.append(state["phase"]) or real_save(path, state),
+    )
     whole = make()
-    r_whole = whole.fit(datas, progress=False, checkpoint=tmp_path / "whole.h5", checkpoint_every=3, **kw)
+    r_whole = whole.fit(
+        datas, progress=False, checkpoint=tmp_path / "whole.h5", checkpoint_every=3, **kw
+    )
     assert_same_fit(plain, r_plain, whole, r_whole)
     n = len(saves)
     assert n >= 4 and saves.count("done") == kw["num_restarts"]
@@ -86,9 +98,15 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
         with h5py.File(path, "r") as f:
             mid_cycle.append("anchor" in f["run"])
         later = []
-        monkeypatch.setattr(ckpt, "save_checkpoint", lambda p, state: later.append(state["phase"]) or real_save(p, state))
+        monkeypatch.setattr(
+            ckpt,
+            "save_checkpoint",
+            lambda p, state: later.append(state["phase"]) or real_save(p, state),
+        )
         resumed = make()
-        r_resumed = resumed.fit(datas, progress=False, checkpoint=path, checkpoint_every=3, resume=True, **kw)
+        r_resumed = resumed.fit(
+            datas, progress=False, checkpoint=path, checkpoint_every=3, resume=True, **kw
+        )
         assert_same_fit(plain, r_plain, resumed, r_resumed)
         assert later == saves[stop_after:]  # it went on from the checkpoint, not from the start
     if case == "arhmm":  # some stops fell inside an acceleration cycle (its anchor saved)
@@ -100,8 +118,19 @@ def test_generator_seed_gives_the_same_fit(tmp_path):
     make, kw = CASES["arhmm"]
     kw = dict(kw, seed=None)
     a, b = make(), make()
-    ra = a.fit(datas, progress=False, seed=np.random.default_rng(7), **{k: v for k, v in kw.items() if k != "seed"})
-    rb = b.fit(datas, progress=False, seed=np.random.default_rng(7), checkpoint=tmp_path / "c.h5", **{k: v for k, v in kw.items() if k != "seed"})
+    ra = a.fit(
+        datas,
+        progress=False,
+        seed=np.random.default_rng(7),
+        **{k: v for k, v in kw.items() if k != "seed"},
+    )
+    rb = b.fit(
+        datas,
+        progress=False,
+        seed=np.random.default_rng(7),
+        checkpoint=tmp_path / "c.h5",
+        **{k: v for k, v in kw.items() if k != "seed"},
+    )
     assert_same_fit(a, ra, b, rb)
 
 
@@ -143,9 +172,13 @@ def test_file_contents_and_refusals(tmp_path):
     with pytest.raises(ValueError, match="settings differ"):
         make().fit(datas, progress=False, checkpoint=path, resume=True, **dict(kw, num_iters=15))
     with pytest.raises(ValueError, match="seed differ"):
-        make().fit(datas, progress=False, checkpoint=path, resume=True, **dict(kw, seed=kw["seed"] + 1))
+        make().fit(
+            datas, progress=False, checkpoint=path, resume=True, **dict(kw, seed=kw["seed"] + 1)
+        )
     with pytest.raises(ValueError, match="description differ"):
-        HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=21.0).fit(datas, progress=False, checkpoint=path, resume=True, **kw)
+        HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=21.0).fit(
+            datas, progress=False, checkpoint=path, resume=True, **kw
+        )
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):
         make().fit(datas, progress=False, resume=True, **kw)
     with pytest.raises(ValueError, match="checkpoint_every must be a positive integer"):
@@ -212,18 +245,48 @@ def _env():
 def _model_params(path):
     with h5py.File(path, "r") as f:
         objectives = np.concatenate([f["fit/objectives"][()], f["fit/restart_objectives"][()]])
-        return {k: f["model"][k][()] for k in f["model"] if isinstance(f["model"][k], h5py.Dataset)}, objectives
+        return {
+            k: f["model"][k][()] for k in f["model"] if isinstance(f["model"][k], h5py.Dataset)
+        }, objectives
 
 
 def test_sigkill_then_resume_matches_an_uninterrupted_cli_fit(tmp_path):
     inputs = tmp_path / "in"
     _write_recordings(inputs)
-    common = [inputs, "--format", "npy", "--fps", "30", "--states", "8", "--lags", "1", "--iters", "40", "--restarts", "2", "--quiet", "--checkpoint-every", "1"]
-    whole = subprocess.run(_cli("fit", *common, "-o", tmp_path / "whole"), env=_env(), capture_output=True, text=True, timeout=600)
+    common = [
+        inputs,
+        "--format",
+        "npy",
+        "--fps",
+        "30",
+        "--states",
+        "8",
+        "--lags",
+        "1",
+        "--iters",
+        "40",
+        "--restarts",
+        "2",
+        "--quiet",
+        "--checkpoint-every",
+        "1",
+    ]
+    whole = subprocess.run(
+        _cli("fit", *common, "-o", tmp_path / "whole"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert whole.returncode == 0, whole.stderr
     out = tmp_path / "killed"
     ck = out / "results.checkpoint.h5"
-    proc = subprocess.Popen(_cli("fit", *common, "-o", out), env=_env(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _cli("fit", *common, "-o", out),
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
@@ -231,7 +294,11 @@ def test_sigkill_then_resume_matches_an_uninterrupted_cli_fit(tmp_path):
                 state = ckpt.load_checkpoint(ck)
             except (FileNotFoundError, ValueError, OSError):
                 state = None
-            if state is not None and state["phase"] == "running" and (state["restart"] > 0 or state["run"].num_iters >= 2):
+            if (
+                state is not None
+                and state["phase"] == "running"
+                and (state["restart"] > 0 or state["run"].num_iters >= 2)
+            ):
                 break
             time.sleep(0.02)
         assert proc.poll() is None, "the fit ended before it could be killed"
@@ -245,7 +312,13 @@ def test_sigkill_then_resume_matches_an_uninterrupted_cli_fit(tmp_path):
     assert not (out / "results.h5").exists() and ck.exists()
     killed = ckpt.load_checkpoint(ck)
     assert killed["phase"] == "running"  # work was left: EM had not finished this restart
-    resumed = subprocess.run(_cli("fit", *common, "-o", out, "--resume"), env=_env(), capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        _cli("fit", *common, "-o", out, "--resume"),
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert f"resuming from {ck}" in resumed.stderr
     p_whole, obj_whole = _model_params(tmp_path / "whole" / "results.h5")

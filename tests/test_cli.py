@@ -9,11 +9,10 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import DATA
 from ethogram.cli import main
 from ethogram.data import openfield_keypoints
 from ethogram.results import load_results
-
-from conftest import DATA
 
 FAST = ["--states", "4", "--iters", "5", "--quiet"]
 
@@ -62,7 +61,9 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     res = load_results(out / "results.h5")
     assert res.names == ["keypoints"] and res.num_states == 20
     assert res.recordings[0].num_frames == 2330
-    np.testing.assert_array_equal(_csv_syllables(out / "results_csv" / "keypoints.csv"), res.recordings[0].syllables)
+    np.testing.assert_array_equal(
+        _csv_syllables(out / "results_csv" / "keypoints.csv"), res.recordings[0].syllables
+    )
     # the syllable table counts what the labels say: the first row is the most frequent syllable
     first_row = next(line for line in stdout.splitlines() if line.startswith("0 "))
     z = res.recordings[0].syllables
@@ -75,11 +76,18 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     out = tmp_path / "again"  # (short fits from here: what is checked is replacing, not fitting)
     code, _, err = _run(["demo", "-o", out, "--quiet", "--no-report", "--iters", "3"], capsys)
     assert code == 0, err
-    code, _, err = _run(["demo", "-o", out, "--quiet", "--overwrite", "--no-report", "--iters", "3"], capsys)
+    code, _, err = _run(
+        ["demo", "-o", out, "--quiet", "--overwrite", "--no-report", "--iters", "3"], capsys
+    )
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv", "results_tables"]
     assert sorted(p.name for p in (out / "results_tables").iterdir()) == [
-        "bigrams.csv", "durations.csv", "summary.csv", "transitions.csv", "usage.csv"]
+        "bigrams.csv",
+        "durations.csv",
+        "summary.csv",
+        "transitions.csv",
+        "usage.csv",
+    ]
     res = load_results(out / "results.h5")
     z = res.recordings[0].syllables
     starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
@@ -91,7 +99,12 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
 
 
 def test_course_demo_reports_accuracy():
-    proc = subprocess.run([sys.executable, "-m", "ethogram.cli", "demo", "--course", "--seed", "0"], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "ethogram.cli", "demo", "--course", "--seed", "0"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     lines = [line for line in proc.stdout.splitlines() if "matched accuracy" in line]
     assert len(lines) == 2
@@ -107,12 +120,25 @@ def test_info_versions(capsys):
 
 def test_fit_apply_info_on_shipped_keypoints(tmp_path, capsys):
     src = openfield_keypoints()
-    code, out, err = _run(["fit", src, "--fps", "30", "-o", tmp_path / "fit", *FAST, "--seed", "1"], capsys)
+    code, out, err = _run(
+        ["fit", src, "--fps", "30", "-o", tmp_path / "fit", *FAST, "--seed", "1"], capsys
+    )
     assert code == 0, err
     fitted = load_results(tmp_path / "fit" / "results.h5")
     assert fitted.config["argv"][0] == "fit" and fitted.config["seed"] == 1
     # apply the saved model to the same recording: the fit's labels
-    code, out, err = _run(["apply", tmp_path / "fit" / "results.h5", src, "--fps", "30", "-o", tmp_path / "applied.h5"], capsys)
+    code, out, err = _run(
+        [
+            "apply",
+            tmp_path / "fit" / "results.h5",
+            src,
+            "--fps",
+            "30",
+            "-o",
+            tmp_path / "applied.h5",
+        ],
+        capsys,
+    )
     assert code == 0, err
     applied = load_results(tmp_path / "applied.h5")
     np.testing.assert_array_equal(applied.recordings[0].syllables, fitted.recordings[0].syllables)
@@ -125,8 +151,26 @@ def test_fit_apply_info_on_shipped_keypoints(tmp_path, capsys):
 
 
 def test_pcs_and_bodyparts_options(tmp_path, capsys):
-    code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "--pcs", "2", "--bodyparts", "snout,leftear,rightear",
-                         "--anterior", "snout", "--posterior", "leftear,rightear", "-o", tmp_path / "r.h5", *FAST], capsys)
+    code, _, err = _run(
+        [
+            "fit",
+            openfield_keypoints(),
+            "--fps",
+            "30",
+            "--pcs",
+            "2",
+            "--bodyparts",
+            "snout,leftear,rightear",
+            "--anterior",
+            "snout",
+            "--posterior",
+            "leftear,rightear",
+            "-o",
+            tmp_path / "r.h5",
+            *FAST,
+        ],
+        capsys,
+    )
     assert code == 0, err
     res = load_results(tmp_path / "r.h5")
     assert res.recordings[0].inputs.shape[1] == 2
@@ -141,7 +185,20 @@ def test_missing_fps_is_one_line_and_writes_nothing(tmp_path, capsys):
 
 
 def test_unknown_bodypart_writes_nothing(tmp_path, capsys):
-    code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "--bodyparts", "wing", "-o", tmp_path / "a" / "b", *FAST], capsys)
+    code, _, err = _run(
+        [
+            "fit",
+            openfield_keypoints(),
+            "--fps",
+            "30",
+            "--bodyparts",
+            "wing",
+            "-o",
+            tmp_path / "a" / "b",
+            *FAST,
+        ],
+        capsys,
+    )
     assert code == 2 and "wing" in _one_error_line(err)
     assert list(tmp_path.iterdir()) == []
 
@@ -167,7 +224,12 @@ def test_bad_inputs_exit_2_with_one_line(tmp_path, capsys):
 
 
 def test_usage_errors_are_one_line(capsys):
-    for argv in (["no-such-command"], ["fit"], ["fit", "x.csv"], ["fit", "x", "-o", "y", "--pcs", "2", "--variance", "0.8"]):
+    for argv in (
+        ["no-such-command"],
+        ["fit"],
+        ["fit", "x.csv"],
+        ["fit", "x", "-o", "y", "--pcs", "2", "--variance", "0.8"],
+    ):
         with pytest.raises(SystemExit) as exc:
             main(argv)
         assert exc.value.code == 2
@@ -182,11 +244,38 @@ def test_existing_output_refused_before_any_work(tmp_path, capsys):
 
 
 def test_debug_shows_the_traceback(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "ethogram.cli", "--debug", "fit", str(openfield_keypoints()), "-o", str(tmp_path / "o"), *FAST],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ethogram.cli",
+            "--debug",
+            "fit",
+            str(openfield_keypoints()),
+            "-o",
+            str(tmp_path / "o"),
+            *FAST,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode != 0 and "Traceback" in proc.stderr
-    proc = subprocess.run([sys.executable, "-m", "ethogram.cli", "fit", str(openfield_keypoints()), "-o", str(tmp_path / "o"), *FAST],
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ethogram.cli",
+            "fit",
+            str(openfield_keypoints()),
+            "-o",
+            str(tmp_path / "o"),
+            *FAST,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
 
 
@@ -198,13 +287,17 @@ def test_fit_jabs_folder_and_glob(tmp_path, capsys):
     assert "sample_pose_est_v2" in res.names
     assert any(n.startswith("sample_pose_est_v3/") for n in res.names)  # several mice in one file
     assert all(r.fps == 30.0 for r in res.recordings)
-    code, _, err = _run(["fit", str(DATA / "jabs" / "*v2.h5"), "-o", tmp_path / "glob", *FAST], capsys)
+    code, _, err = _run(
+        ["fit", str(DATA / "jabs" / "*v2.h5"), "-o", tmp_path / "glob", *FAST], capsys
+    )
     assert code == 0, err
     assert load_results(tmp_path / "glob" / "results.h5").names == ["sample_pose_est_v2"]
 
 
 def test_fit_sleap_flies(tmp_path, capsys):
-    code, out, err = _run(["fit", DATA / "flies" / "clip.slp", "--fps", "25", "-o", tmp_path / "flies", *FAST], capsys)
+    code, out, err = _run(
+        ["fit", DATA / "flies" / "clip.slp", "--fps", "25", "-o", tmp_path / "flies", *FAST], capsys
+    )
     assert code == 0, err
     res = load_results(tmp_path / "flies" / "results.h5")
     assert len(res.recordings) == 2 and all(r.num_frames == 300 for r in res.recordings)
@@ -213,7 +306,10 @@ def test_fit_sleap_flies(tmp_path, capsys):
 
 
 def test_fit_moseq2_recording(tmp_path, capsys, moseq2_dir):
-    code, out, err = _run(["fit", moseq2_dir / "proc" / "results_00.h5", "--pcs", "10", "-o", tmp_path / "m", *FAST], capsys)
+    code, out, err = _run(
+        ["fit", moseq2_dir / "proc" / "results_00.h5", "--pcs", "10", "-o", tmp_path / "m", *FAST],
+        capsys,
+    )
     assert code == 0, err
     res = load_results(tmp_path / "m" / "results.h5")
     r = res.recordings[0]
@@ -222,18 +318,33 @@ def test_fit_moseq2_recording(tmp_path, capsys, moseq2_dir):
 
 
 def test_fit_dlc_with_missing_values_and_nwb(tmp_path, capsys):
-    code, _, err = _run(["fit", DATA / "openfield" / "keypoints_missingdata.csv", DATA / "openfield" / "keypoints_ndx_pose.nwb",
-                         "--fps", "30", "-o", tmp_path / "o", *FAST], capsys)
+    code, _, err = _run(
+        [
+            "fit",
+            DATA / "openfield" / "keypoints_missingdata.csv",
+            DATA / "openfield" / "keypoints_ndx_pose.nwb",
+            "--fps",
+            "30",
+            "-o",
+            tmp_path / "o",
+            *FAST,
+        ],
+        capsys,
+    )
     assert code == 0, err
     res = load_results(tmp_path / "o" / "results.h5")
     assert len(res.recordings) == 2
 
 
 def test_apply_to_recordings_the_model_cannot_prepare(tmp_path, capsys, moseq2_dir):
-    code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "-o", tmp_path / "m", *FAST], capsys)
+    code, _, err = _run(
+        ["fit", openfield_keypoints(), "--fps", "30", "-o", tmp_path / "m", *FAST], capsys
+    )
     assert code == 0, err
     for other in (DATA / "jabs" / "sample_pose_est_v2.h5", moseq2_dir / "proc" / "results_00.h5"):
-        code, _, err = _run(["apply", tmp_path / "m" / "results.h5", other, "-o", tmp_path / "a"], capsys)
+        code, _, err = _run(
+            ["apply", tmp_path / "m" / "results.h5", other, "-o", tmp_path / "a"], capsys
+        )
         assert code == 2
         _one_error_line(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
@@ -246,10 +357,17 @@ def test_overwriting_a_fit_removes_the_movies_and_report_made_from_it(tmp_path, 
     assert code == 0, err
     assert (out / "movies").is_dir() and (out / "report" / "index.html").is_file()
     (out / "notes.txt").write_text("mine")
-    code, stdout, err = _run(["demo", "-o", out, "--quiet", "--iters", "2", "--overwrite", "--no-report"], capsys)
+    code, stdout, err = _run(
+        ["demo", "-o", out, "--quiet", "--iters", "2", "--overwrite", "--no-report"], capsys
+    )
     assert code == 0, err
     assert "removed the previous fit's movies/, report/" in stdout
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "results.h5", "results_csv", "results_tables"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notes.txt",
+        "results.h5",
+        "results_csv",
+        "results_tables",
+    ]
 
 
 def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):
@@ -268,7 +386,9 @@ def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monk
 
     monkeypatch.setattr(results_module, "write_csvs", full)
     out = tmp_path / "out"
-    code, _, err = _run(["fit", source, "--fps", "30", "--iters", "2", "--quiet", "-o", out], capsys)
+    code, _, err = _run(
+        ["fit", source, "--fps", "30", "--iters", "2", "--quiet", "-o", out], capsys
+    )
     assert code == 2
     line = _one_error_line(err)
     assert "no space left on the device" in line and "--resume" in line
@@ -281,7 +401,9 @@ def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monk
     assert hashlib.sha256(source.read_bytes()).hexdigest() == before
     # with room again, --resume finishes the fit and the checkpoint goes
     monkeypatch.undo()
-    code, _, err = _run(["fit", source, "--fps", "30", "--iters", "2", "--quiet", "-o", out, "--resume"], capsys)
+    code, _, err = _run(
+        ["fit", source, "--fps", "30", "--iters", "2", "--quiet", "-o", out, "--resume"], capsys
+    )
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv", "results_tables"]
 
@@ -292,13 +414,20 @@ def test_info_takes_the_output_folder_of_a_fit(tmp_path, capsys):
     assert code == 0, err
     code, stdout, err = _run(["info", out], capsys)
     assert code == 0, err
-    assert stdout.startswith(f"ethogram results file {out / 'results.h5'}") and "K = 20 syllables" in stdout
+    assert (
+        stdout.startswith(f"ethogram results file {out / 'results.h5'}")
+        and "K = 20 syllables" in stdout
+    )
 
 
 def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, capsys):
-    code, stdout, err = _run(["fit", DATA / "jabs", "-o", tmp_path / "j", "--quiet", "--iters", "2"], capsys)
+    code, stdout, err = _run(
+        ["fit", DATA / "jabs", "-o", tmp_path / "j", "--quiet", "--iters", "2"], capsys
+    )
     assert code == 0, err
-    note = next(line for line in stdout.splitlines() if "fewer than half their frames usable" in line)
+    note = next(
+        line for line in stdout.splitlines() if "fewer than half their frames usable" in line
+    )
     assert "sample_pose_est_v3/id2 (0 of 600)" in note and "sample_pose_est_v2 " not in note
 
 
@@ -312,8 +441,22 @@ def test_a_read_only_output_folder_is_one_clear_line(tmp_path, capsys, monkeypat
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path / "out"))
 
     monkeypatch.setattr(results_module, "write_csvs", read_only)
-    code, _, err = _run(["fit", openfield_keypoints(), "--fps", "30", "--iters", "2", "--quiet",
-                         "--checkpoint-every", "0", "-o", tmp_path / "out"], capsys)
+    code, _, err = _run(
+        [
+            "fit",
+            openfield_keypoints(),
+            "--fps",
+            "30",
+            "--iters",
+            "2",
+            "--quiet",
+            "--checkpoint-every",
+            "0",
+            "-o",
+            tmp_path / "out",
+        ],
+        capsys,
+    )
     assert code == 2
     line = _one_error_line(err)
     assert "read-only" in line and "choose another output folder with -o" in line

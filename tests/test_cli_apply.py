@@ -18,13 +18,40 @@ def model(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("apply")
     rng = np.random.default_rng(0)
     np.save(tmp / "x.npy", np.cumsum(rng.normal(size=(400, 3)), axis=0))
-    assert main(["fit", str(tmp / "x.npy"), "--fps", "30", "-o", str(tmp / "fit"), "--states", "3", "--iters", "2",
-                 "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp / "x.npy"),
+                "--fps",
+                "30",
+                "-o",
+                str(tmp / "fit"),
+                "--states",
+                "3",
+                "--iters",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return tmp
 
 
 def _apply(model, out, fps, capsys):
-    code = main(["apply", str(model / "fit"), str(model / "x.npy"), "--fps", str(fps), "-o", str(out), "--quiet"])
+    code = main(
+        [
+            "apply",
+            str(model / "fit"),
+            str(model / "x.npy"),
+            "--fps",
+            str(fps),
+            "-o",
+            str(out),
+            "--quiet",
+        ]
+    )
     cap = capsys.readouterr()
     return code, cap.out, cap.err
 
@@ -35,7 +62,8 @@ def test_another_frame_rate_is_one_warning_line(model, tmp_path, capsys):
     assert err.splitlines() == [
         f"ethogram: warning: recording 'x' is at 60 fps, but the model ({model / 'fit' / 'results.h5'}) was fitted on "
         "recordings at 30 fps: its syllables' stickiness and dynamics are per frame, so their durations mean something "
-        "else here; resample the recordings to the model's frame rate, check --fps, or fit a model at this frame rate"]
+        "else here; resample the recordings to the model's frame rate, check --fps, or fit a model at this frame rate"
+    ]
     assert "results:" in out
 
 
@@ -59,7 +87,9 @@ def test_training_fps_from_attributes_or_timestamps(tmp_path):
     from ethogram.results import load_results, model_frame_rate, write_results
     from ethogram.viz._synthetic import synthetic_results
 
-    res = synthetic_results(num_states=2, num_recordings=3, num_frames=60, fps=25.0, expected_states=False)
+    res = synthetic_results(
+        num_states=2, num_recordings=3, num_frames=60, fps=25.0, expected_states=False
+    )
     res.config.pop("fps", None)  # a file written before the fit stored its rate
     res.recordings[0].fps = None  # its timestamps say 25 fps
     res.recordings[1].fps = 24.0

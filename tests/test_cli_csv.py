@@ -34,18 +34,39 @@ def test_recording_csv_cells_are_the_shortest_exact_text(tmp_path):
     assert col["input_0"] == ["0.6"] * 50
     assert col["input_1"][1] == "0.3333333333333333"
     assert col["time_s"][:4] == ["0.0", "0.03333333333333333", "0.06666666666666667", "0.1"]
-    for name, values in (("input_1", rec.inputs[:, 1]), ("heading", rec.heading),
-                         ("centroid_x", rec.centroid[:, 0].astype(np.float64))):
+    for name, values in (
+        ("input_1", rec.inputs[:, 1]),
+        ("heading", rec.heading),
+        ("centroid_x", rec.centroid[:, 0].astype(np.float64)),
+    ):
         assert col[name] == [repr(float(v)) for v in values]
     assert col["centroid_x"][0] == repr(float(np.float32(rec.centroid[0, 0])))
-    assert max(len(v) for vals in col.values() for v in vals) <= 24  # no 17-digit padding of short values
+    assert (
+        max(len(v) for vals in col.values() for v in vals) <= 24
+    )  # no 17-digit padding of short values
 
 
 def test_fit_csvs_and_tables_have_no_17_digit_padding(tmp_path, capsys):
     rng = np.random.default_rng(0)
     np.save(tmp_path / "x.npy", np.cumsum(rng.normal(size=(300, 3)), axis=0))
-    assert main(["fit", str(tmp_path / "x.npy"), "--fps", "30", "-o", str(tmp_path / "fit"), "--states", "2",
-                 "--iters", "2", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp_path / "x.npy"),
+                "--fps",
+                "30",
+                "-o",
+                str(tmp_path / "fit"),
+                "--states",
+                "2",
+                "--iters",
+                "2",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     header, body = _rows(tmp_path / "fit" / "results_csv" / "x.csv")
     times = [r[header.index("time_s")] for r in body]
     assert times[:4] == ["0.0", "0.03333333333333333", "0.06666666666666667", "0.1"]

@@ -12,14 +12,31 @@ from ethogram.results import load_results
 def test_fit_reports_restarts_and_an_idle_reseed(tmp_path, capsys):
     from ethogram.cli import main
 
-    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--iters", "5", "--restarts", "2", "--reseed-dead", "--quiet",
-                 "-o", str(tmp_path / "out")])
+    code = main(
+        [
+            "fit",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--iters",
+            "5",
+            "--restarts",
+            "2",
+            "--reseed-dead",
+            "--quiet",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     fit = load_results(tmp_path / "out" / "results.h5").fit
     objectives, kept = np.asarray(fit["restart_objectives"]), int(fit["chosen_restart"])
     assert kept == int(np.argmax(objectives))
-    assert f"restarts: final objectives {objectives[0]:.2f}, {objectives[1]:.2f}; kept restart {kept}" in out
+    assert (
+        f"restarts: final objectives {objectives[0]:.2f}, {objectives[1]:.2f}; kept restart {kept}"
+        in out
+    )
     if len(fit.get("reseeds", [])) == 0:
         assert "--reseed-dead: no state died, nothing re-seeded" in out
     else:
@@ -29,13 +46,44 @@ def test_fit_reports_restarts_and_an_idle_reseed(tmp_path, capsys):
 def test_fit_names_the_heading_body_parts_and_whether_they_were_guessed(tmp_path, capsys):
     from ethogram.cli import main
 
-    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--iters", "3", "--quiet", "-o", str(tmp_path / "a")])
+    code = main(
+        [
+            "fit",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--iters",
+            "3",
+            "--quiet",
+            "-o",
+            str(tmp_path / "a"),
+        ]
+    )
     out = capsys.readouterr().out
     prep = load_results(tmp_path / "a" / "results.h5").preparation
     assert code == 0 and (prep.anterior_, prep.posterior_) == (("snout",), ("tailbase",))
-    assert (f"heading: from tailbase to snout (guessed from the names; --anterior/--posterior); {prep.num_inputs} inputs "
-            "from 4 body parts") in out
-    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--iters", "3", "--quiet", "--anterior", "leftear,rightear",
-                 "--posterior", "tailbase", "-o", str(tmp_path / "b")])
+    assert (
+        f"heading: from tailbase to snout (guessed from the names; --anterior/--posterior); {prep.num_inputs} inputs "
+        "from 4 body parts"
+    ) in out
+    code = main(
+        [
+            "fit",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--iters",
+            "3",
+            "--quiet",
+            "--anterior",
+            "leftear,rightear",
+            "--posterior",
+            "tailbase",
+            "-o",
+            str(tmp_path / "b"),
+        ]
+    )
     out = capsys.readouterr().out
-    assert code == 0 and "heading: from tailbase to leftear+rightear;" in out and "guessed" not in out
+    assert (
+        code == 0 and "heading: from tailbase to leftear+rightear;" in out and "guessed" not in out
+    )

@@ -35,7 +35,11 @@ def _one_error_line(err: str) -> str:
 
 def _snapshot(folder: Path) -> dict:
     """Every file under ``folder``: relative path -> bytes."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _hidden(folder: Path) -> list:
@@ -46,7 +50,9 @@ def _hidden(folder: Path) -> list:
 def fit_dir(tmp_path):
     out = tmp_path / "fit"
     out.mkdir()
-    res = synthetic_results(num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=1)
+    res = synthetic_results(
+        num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=1
+    )
     write_results(out / "results.h5", res)
     return out
 
@@ -66,9 +72,13 @@ def test_a_second_report_is_refused_and_the_first_left_as_it_was(fit_dir, capsys
     assert _snapshot(report) == before
     assert _hidden(fit_dir) == []
     # another folder is not refused, and -o/--output name the same option as --out
-    code, _, err = _run(["report", fit_dir, "--quiet", "--no-trajectories", "--out", fit_dir / "report2"], capsys)
+    code, _, err = _run(
+        ["report", fit_dir, "--quiet", "--no-trajectories", "--out", fit_dir / "report2"], capsys
+    )
     assert code == 0, err
-    code, _, err = _run(["report", fit_dir, "--quiet", "--no-trajectories", "-o", fit_dir / "report2"], capsys)
+    code, _, err = _run(
+        ["report", fit_dir, "--quiet", "--no-trajectories", "-o", fit_dir / "report2"], capsys
+    )
     assert code == 2 and repr(str(fit_dir / "report2")) in _one_error_line(err)
 
 
@@ -83,7 +93,9 @@ def test_overwrite_replaces_the_report_and_keeps_other_files(fit_dir, capsys):
     assert code == 0, err
     page = (report / "index.html").read_bytes()
     assert page != b"<html>an earlier report</html>" and b'href="tables/summary.csv"' in page
-    assert len(page) == pytest.approx(len(fresh), abs=50)  # the page anew (only its times may differ)
+    assert len(page) == pytest.approx(
+        len(fresh), abs=50
+    )  # the page anew (only its times may differ)
     assert not (report / "plots" / "stale.png").exists()
     assert (report / "notes.txt").read_text() == "mine"
     assert _hidden(fit_dir) == []
@@ -133,8 +145,15 @@ def test_a_rename_failing_while_swapping_puts_the_earlier_report_back(fit_dir, m
 def test_a_failing_report_into_new_folders_creates_none(fit_dir, tmp_path, capsys, monkeypatch):
     import ethogram.viz.plots as plots_module
 
-    monkeypatch.setattr(plots_module, "plot_durations", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("plot failed")))
-    code, _, _ = _run(["report", fit_dir, "--quiet", "--no-trajectories", "--out", tmp_path / "a" / "b" / "rep"], capsys)
+    monkeypatch.setattr(
+        plots_module,
+        "plot_durations",
+        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("plot failed")),
+    )
+    code, _, _ = _run(
+        ["report", fit_dir, "--quiet", "--no-trajectories", "--out", tmp_path / "a" / "b" / "rep"],
+        capsys,
+    )
     assert code == 1
     assert not (tmp_path / "a").exists()
 
@@ -153,7 +172,20 @@ def test_the_library_refuses_too(fit_dir):
 
 # --------------------------------------------------------------------------- movies
 def _movies(fit_dir, *extra):
-    return ["movies", fit_dir, "--kind", "skeleton", "--instances", "4", "--rows", "2", "--cols", "2", "--quiet", *extra]
+    return [
+        "movies",
+        fit_dir,
+        "--kind",
+        "skeleton",
+        "--instances",
+        "4",
+        "--rows",
+        "2",
+        "--cols",
+        "2",
+        "--quiet",
+        *extra,
+    ]
 
 
 def test_a_second_movie_run_is_refused_and_the_movies_left_as_they_were(fit_dir, capsys):
@@ -161,11 +193,20 @@ def test_a_second_movie_run_is_refused_and_the_movies_left_as_they_were(fit_dir,
     assert code == 0, err
     movies = fit_dir / "movies"
     before = _snapshot(movies)
-    assert sorted(before) == ["instances.csv", "movies.csv", "skeleton_syllable_00.mp4", "skeleton_syllable_01.mp4"]
+    assert sorted(before) == [
+        "instances.csv",
+        "movies.csv",
+        "skeleton_syllable_00.mp4",
+        "skeleton_syllable_01.mp4",
+    ]
     code, _, err = _run(_movies(fit_dir, "--syllables", "1,2", "--seed", "5"), capsys)
     assert code == 2
     line = _one_error_line(err)
-    assert repr(str(movies)) in line and "skeleton_syllable_01.mp4" in line and "skeleton_syllable_00.mp4" not in line
+    assert (
+        repr(str(movies)) in line
+        and "skeleton_syllable_01.mp4" in line
+        and "skeleton_syllable_00.mp4" not in line
+    )
     assert "--overwrite" in line and "--out DIR" in line
     assert _snapshot(movies) == before  # syllable 2 was not added either: nothing was done
     assert _hidden(fit_dir) == []
@@ -195,7 +236,10 @@ def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, capsys):
     movies = fit_dir / "movies"
     old = _snapshot(movies)
     old_instances = pd.read_csv(movies / "instances.csv")
-    code, _, err = _run(_movies(fit_dir, "--syllables", "1", "--seed", "7", "--instances", "3", "--overwrite"), capsys)
+    code, _, err = _run(
+        _movies(fit_dir, "--syllables", "1", "--seed", "7", "--instances", "3", "--overwrite"),
+        capsys,
+    )
     assert code == 0, err
     new = _snapshot(movies)
     assert new["skeleton_syllable_00.mp4"] == old["skeleton_syllable_00.mp4"]
@@ -203,8 +247,10 @@ def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, capsys):
     manifest = pd.read_csv(movies / "movies.csv")
     assert manifest["syllable"].tolist() == [0, 1] and manifest["num_instances"].tolist() == [4, 3]
     instances = pd.read_csv(movies / "instances.csv")
-    pd.testing.assert_frame_equal(instances[instances["syllable"] == 0].reset_index(drop=True),
-                                  old_instances[old_instances["syllable"] == 0].reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        instances[instances["syllable"] == 0].reset_index(drop=True),
+        old_instances[old_instances["syllable"] == 0].reset_index(drop=True),
+    )
     assert (instances["syllable"] == 1).sum() == 3
     assert _hidden(fit_dir) == []
 
@@ -224,7 +270,9 @@ def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, mo
         return real(*args, **kwargs)
 
     monkeypatch.setattr(movies_module, "grid_movie", second_fails)
-    code, _, err = _run(_movies(fit_dir, "--syllables", "0,1", "--seed", "9", "--overwrite"), capsys)
+    code, _, err = _run(
+        _movies(fit_dir, "--syllables", "0,1", "--seed", "9", "--overwrite"), capsys
+    )
     assert code == 1 and "render failed" in err and len(calls) == 2
     assert _snapshot(movies) == before
     assert _hidden(fit_dir) == []
@@ -233,7 +281,11 @@ def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, mo
 def test_a_failing_movie_run_into_new_folders_creates_none(fit_dir, tmp_path, capsys, monkeypatch):
     import ethogram.viz.movie_render as movies_module
 
-    monkeypatch.setattr(movies_module, "grid_movie", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("render failed")))
+    monkeypatch.setattr(
+        movies_module,
+        "grid_movie",
+        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("render failed")),
+    )
     code, _, _ = _run(_movies(fit_dir, "--syllables", "0", "--out", tmp_path / "x" / "y"), capsys)
     assert code == 1 and not (tmp_path / "x").exists()
 
@@ -243,19 +295,59 @@ def test_apply_takes_quiet_like_fit_and_the_fit_folder_as_model(tmp_path, capsys
     """apply --quiet: no progress bar, nothing on stderr; the summary on stdout, as fit --quiet."""
     rng = np.random.default_rng(0)
     np.save(tmp_path / "x.npy", np.cumsum(rng.normal(size=(400, 3)), axis=0))
-    code, _, err = _run(["fit", tmp_path / "x.npy", "--fps", "30", "-o", tmp_path / "fit", "--states", "3",
-                         "--iters", "2", "--quiet"], capsys)
+    code, _, err = _run(
+        [
+            "fit",
+            tmp_path / "x.npy",
+            "--fps",
+            "30",
+            "-o",
+            tmp_path / "fit",
+            "--states",
+            "3",
+            "--iters",
+            "2",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 0, err
-    code, out, err = _run(["apply", tmp_path / "fit", tmp_path / "x.npy", "--fps", "30", "-o", tmp_path / "ap",
-                           "--quiet"], capsys)
+    code, out, err = _run(
+        [
+            "apply",
+            tmp_path / "fit",
+            tmp_path / "x.npy",
+            "--fps",
+            "30",
+            "-o",
+            tmp_path / "ap",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 0 and err == ""
     assert f"results: {tmp_path / 'ap' / 'results.h5'}" in out
     from ethogram.results import load_results
 
-    fitted, applied = load_results(tmp_path / "fit" / "results.h5"), load_results(tmp_path / "ap" / "results.h5")
+    fitted, applied = (
+        load_results(tmp_path / "fit" / "results.h5"),
+        load_results(tmp_path / "ap" / "results.h5"),
+    )
     np.testing.assert_array_equal(applied.recordings[0].syllables, fitted.recordings[0].syllables)
     # a second apply is refused like a second fit, with the same one line
-    code, _, err = _run(["apply", tmp_path / "fit", tmp_path / "x.npy", "--fps", "30", "-o", tmp_path / "ap", "--quiet"], capsys)
+    code, _, err = _run(
+        [
+            "apply",
+            tmp_path / "fit",
+            tmp_path / "x.npy",
+            "--fps",
+            "30",
+            "-o",
+            tmp_path / "ap",
+            "--quiet",
+        ],
+        capsys,
+    )
     assert code == 2 and "--overwrite" in _one_error_line(err)
 
 
@@ -273,7 +365,9 @@ def test_a_second_demo_with_overwrite_remakes_movies_and_report(tmp_path, capsys
     code, stdout, err = _run(argv + ["--overwrite"], capsys)
     assert code == 0, err
     assert not (out / "report" / "plots" / "stale.png").exists()
-    assert (out / "report" / "index.html").is_file() and (out / "movies" / "grid_syllable_00.mp4").is_file()
+    assert (out / "report" / "index.html").is_file() and (
+        out / "movies" / "grid_syllable_00.mp4"
+    ).is_file()
     assert f"open the report: {(out / 'report' / 'index.html').resolve()}" in stdout
 
 
@@ -282,7 +376,9 @@ def _labels_csv(fit_dir, path):
     from ethogram.results import load_results
 
     rec = load_results(fit_dir / "results.h5").recordings[0]
-    pd.DataFrame({"recording": rec.name, "frame": np.arange(rec.num_frames), "label": rec.syllables}).to_csv(path, index=False)
+    pd.DataFrame(
+        {"recording": rec.name, "frame": np.arange(rec.num_frames), "label": rec.syllables}
+    ).to_csv(path, index=False)
     return rec
 
 
@@ -293,25 +389,34 @@ def test_a_second_compare_is_refused_and_the_first_left_as_it_was(fit_dir, tmp_p
     assert code == 0, err
     compare = fit_dir / "compare"
     before = _snapshot(compare)
-    assert sorted(before) == ["labels_confusion.csv", "labels_durations.csv", "labels_mapping.csv",
-                              "labels_scores.csv"]
+    assert sorted(before) == [
+        "labels_confusion.csv",
+        "labels_durations.csv",
+        "labels_mapping.csv",
+        "labels_scores.csv",
+    ]
     assert pd.read_csv(compare / "labels_scores.csv")["accuracy"].tolist() == [1.0]
     # another reference: refused before any work, every byte left as it was
     other = rec.syllables.copy()
     other[:100] = np.where(other[:100] >= 0, 9, -1)
-    pd.DataFrame({"recording": rec.name, "frame": np.arange(rec.num_frames), "label": other}).to_csv(
-        tmp_path / "ref2.csv", index=False)
+    pd.DataFrame(
+        {"recording": rec.name, "frame": np.arange(rec.num_frames), "label": other}
+    ).to_csv(tmp_path / "ref2.csv", index=False)
     code, out, err = _run(["compare", fit_dir, "--labels", tmp_path / "ref2.csv"], capsys)
     assert code == 2 and out == ""
     line = _one_error_line(err)
-    assert line == (f"ethogram: error: {str(compare)!r} already holds labels_scores.csv, labels_confusion.csv, "
-                    "labels_mapping.csv and 1 more from an earlier 'ethogram compare'; pass --overwrite "
-                    "to replace them, "
-                    "or write elsewhere with --out DIR")
+    assert line == (
+        f"ethogram: error: {str(compare)!r} already holds labels_scores.csv, labels_confusion.csv, "
+        "labels_mapping.csv and 1 more from an earlier 'ethogram compare'; pass --overwrite "
+        "to replace them, "
+        "or write elsewhere with --out DIR"
+    )
     assert _snapshot(compare) == before
     assert _hidden(fit_dir) == []
     # with --overwrite the new tables replace the old ones
-    code, out, err = _run(["compare", fit_dir, "--labels", tmp_path / "ref2.csv", "--overwrite"], capsys)
+    code, out, err = _run(
+        ["compare", fit_dir, "--labels", tmp_path / "ref2.csv", "--overwrite"], capsys
+    )
     assert code == 0, err
     valid = rec.syllables >= 0
     expected = 1 - valid[:100].sum() / valid.sum()
@@ -319,23 +424,41 @@ def test_a_second_compare_is_refused_and_the_first_left_as_it_was(fit_dir, tmp_p
     assert sorted(_snapshot(compare)) == sorted(before) and _hidden(fit_dir) == []
 
 
-def test_annotations_are_added_beside_label_tables_and_refused_the_second_time(fit_dir, tmp_path, capsys):
+def test_annotations_are_added_beside_label_tables_and_refused_the_second_time(
+    fit_dir, tmp_path, capsys
+):
     rec = _labels_csv(fit_dir, tmp_path / "ref.csv")
     assert _run(["compare", fit_dir, "--labels", tmp_path / "ref.csv"], capsys)[0] == 0
     labels_tables = _snapshot(fit_dir / "compare")
-    pd.DataFrame({"recording": [rec.name], "start": [0], "stop": [90], "behavior": ["groom"], "units": ["frames"]}).to_csv(
-        tmp_path / "ann.csv", index=False)
+    pd.DataFrame(
+        {
+            "recording": [rec.name],
+            "start": [0],
+            "stop": [90],
+            "behavior": ["groom"],
+            "units": ["frames"],
+        }
+    ).to_csv(tmp_path / "ann.csv", index=False)
     code, _, err = _run(["compare", fit_dir, "--labels", tmp_path / "ann.csv"], capsys)
     assert code == 0, err
     now = _snapshot(fit_dir / "compare")
     assert {k: now[k] for k in labels_tables} == labels_tables
-    assert sorted(set(now) - set(labels_tables)) == ["annotations_confusion.csv", "annotations_coverage.csv",
-                                                      "annotations_summary.csv"]
+    assert sorted(set(now) - set(labels_tables)) == [
+        "annotations_confusion.csv",
+        "annotations_coverage.csv",
+        "annotations_summary.csv",
+    ]
     code, _, err = _run(["compare", fit_dir, "--labels", tmp_path / "ann.csv"], capsys)
-    assert code == 2 and "annotations_summary.csv" in _one_error_line(err) and _snapshot(fit_dir / "compare") == now
+    assert (
+        code == 2
+        and "annotations_summary.csv" in _one_error_line(err)
+        and _snapshot(fit_dir / "compare") == now
+    )
 
 
-def test_a_failing_compare_overwrite_leaves_the_earlier_tables_whole(fit_dir, tmp_path, capsys, monkeypatch):
+def test_a_failing_compare_overwrite_leaves_the_earlier_tables_whole(
+    fit_dir, tmp_path, capsys, monkeypatch
+):
     _labels_csv(fit_dir, tmp_path / "ref.csv")
     assert _run(["compare", fit_dir, "--labels", tmp_path / "ref.csv"], capsys)[0] == 0
     before = _snapshot(fit_dir / "compare")
@@ -347,7 +470,9 @@ def test_a_failing_compare_overwrite_leaves_the_earlier_tables_whole(fit_dir, tm
         return real(self, path, *args, **kwargs)
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", failing)
-    code, _, err = _run(["compare", fit_dir, "--labels", tmp_path / "ref.csv", "--overwrite"], capsys)
+    code, _, err = _run(
+        ["compare", fit_dir, "--labels", tmp_path / "ref.csv", "--overwrite"], capsys
+    )
     assert code == 2 and "no space left" in _one_error_line(err)
     assert _snapshot(fit_dir / "compare") == before
     assert _hidden(fit_dir) == []
@@ -357,9 +482,13 @@ def test_a_failing_compare_overwrite_leaves_the_earlier_tables_whole(fit_dir, tm
 def cohort_dir(tmp_path):
     out = tmp_path / "cohort"
     out.mkdir()
-    res = synthetic_results(num_states=3, num_recordings=4, num_frames=300, expected_states=False, seed=2)
+    res = synthetic_results(
+        num_states=3, num_recordings=4, num_frames=300, expected_states=False, seed=2
+    )
     write_results(out / "results.h5", res, csv=False)
-    pd.DataFrame({"recording": res.names, "group": ["a", "a", "b", "b"]}).to_csv(out / "index.csv", index=False)
+    pd.DataFrame({"recording": res.names, "group": ["a", "a", "b", "b"]}).to_csv(
+        out / "index.csv", index=False
+    )
     return out
 
 
@@ -373,23 +502,35 @@ def test_a_second_stats_is_refused_and_the_first_left_as_it_was(cohort_dir, caps
     code, out, err = _run(argv + ["--alpha", "0.1"], capsys)
     assert code == 2 and out == ""
     line = _one_error_line(err)
-    assert line == (f"ethogram: error: {str(stats)!r} already holds group_stats.csv, per_recording.csv, usage.png and "
-                    "1 more from an earlier 'ethogram stats'; pass --overwrite to replace them, or write elsewhere "
-                    "with --out DIR")
+    assert line == (
+        f"ethogram: error: {str(stats)!r} already holds group_stats.csv, per_recording.csv, usage.png and "
+        "1 more from an earlier 'ethogram stats'; pass --overwrite to replace them, or write elsewhere "
+        "with --out DIR"
+    )
     assert _snapshot(stats) == before
     code, _, err = _run(argv + ["--overwrite"], capsys)
     assert code == 0, err
     after = _snapshot(stats)
     assert sorted(after) == sorted(before)
-    assert after["group_stats.csv"] == before["group_stats.csv"]  # the same inputs give the same table
+    assert (
+        after["group_stats.csv"] == before["group_stats.csv"]
+    )  # the same inputs give the same table
     assert _hidden(cohort_dir) == []
 
 
-def test_a_failing_stats_run_into_a_new_folder_leaves_nothing(cohort_dir, tmp_path, capsys, monkeypatch):
+def test_a_failing_stats_run_into_a_new_folder_leaves_nothing(
+    cohort_dir, tmp_path, capsys, monkeypatch
+):
     import ethogram.analysis.groups as groups_module
 
-    monkeypatch.setattr(groups_module, "plot_group_stats",
-                        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("plot failed")))
-    code, _, err = _run(["stats", cohort_dir, "--groups", cohort_dir / "index.csv", "--out", tmp_path / "n" / "s"], capsys)
+    monkeypatch.setattr(
+        groups_module,
+        "plot_group_stats",
+        lambda *a, **k: (_ for _ in ()).throw(RuntimeError("plot failed")),
+    )
+    code, _, err = _run(
+        ["stats", cohort_dir, "--groups", cohort_dir / "index.csv", "--out", tmp_path / "n" / "s"],
+        capsys,
+    )
     assert code == 1 and "plot failed" in err
     assert not (tmp_path / "n").exists() and _hidden(tmp_path) == []

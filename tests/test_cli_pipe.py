@@ -20,9 +20,26 @@ def test_fit_into_a_closed_pipe_exits_quietly_with_its_results_written(tmp_path)
     rng = np.random.default_rng(0)
     np.save(tmp_path / "x.npy", np.cumsum(rng.normal(size=(300, 3)), axis=0))
     out = tmp_path / "fit"
-    proc = subprocess.Popen([sys.executable, "-m", "ethogram.cli", "fit", str(tmp_path / "x.npy"), "--fps", "30", "-o",
-                             str(out), "--states", "2", "--iters", "2", "--quiet"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ethogram.cli",
+            "fit",
+            str(tmp_path / "x.npy"),
+            "--fps",
+            "30",
+            "-o",
+            str(out),
+            "--states",
+            "2",
+            "--iters",
+            "2",
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     proc.stdout.close()  # the reader is gone before the summary is printed (as `| head` after its lines)
     err = proc.stderr.read()
     assert proc.wait(timeout=600) == 1

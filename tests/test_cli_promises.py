@@ -237,9 +237,13 @@ def test_ctrl_c_names_the_checkpoint_and_resume(features, tmp_path, capsys, monk
     monkeypatch.setattr(checkpoint, "save_checkpoint", real)
     code, _, err = _run(_fit(features, out, "--checkpoint-every", "1", "--resume", *kappa), capsys)
     assert code == 0, err
-    assert sorted(p.name for p in out.glob("*checkpoint*")) == []  # removed once results are written
+    assert (
+        sorted(p.name for p in out.glob("*checkpoint*")) == []
+    )  # removed once results are written
     # the resumed fit is the uninterrupted one
-    code, _, err = _run(_fit(features, tmp_path / "whole", "--checkpoint-every", "1", *kappa), capsys)
+    code, _, err = _run(
+        _fit(features, tmp_path / "whole", "--checkpoint-every", "1", *kappa), capsys
+    )
     from ethogram.results import load_results
 
     a, b = load_results(out / "results.h5"), load_results(tmp_path / "whole" / "results.h5")

@@ -22,9 +22,39 @@ def applied(tmp_path_factory):
     rng = np.random.default_rng(1)
     np.save(tmp / "train.npy", np.cumsum(rng.normal(size=(400, 3)), axis=0))
     np.save(tmp / "new.npy", np.cumsum(rng.normal(size=(150, 3)), axis=0))
-    assert main(["fit", str(tmp / "train.npy"), "--fps", "30", "-o", str(tmp / "fit"), "--states", "3", "--iters", "3",
-                 "--quiet"]) == 0
-    assert main(["apply", str(tmp / "fit"), str(tmp / "new.npy"), "--fps", "30", "-o", str(tmp / "ap"), "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp / "train.npy"),
+                "--fps",
+                "30",
+                "-o",
+                str(tmp / "fit"),
+                "--states",
+                "3",
+                "--iters",
+                "3",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "apply",
+                str(tmp / "fit"),
+                str(tmp / "new.npy"),
+                "--fps",
+                "30",
+                "-o",
+                str(tmp / "ap"),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     return tmp
 
 
@@ -39,14 +69,22 @@ def test_fit_summary_of_applied_results(applied):
     assert train_frames != new_frames
     obj = float(np.asarray(fit.fit["objectives"])[-1])
     rows = dict(fit_summary(ap))
-    assert rows["model"] == (f"fitted on train by 'ethogram fit', applied to these recordings by 'ethogram apply' from "
-                             f"{applied / 'fit' / 'results.h5'}; the EM numbers below are the training fit's")
-    assert rows["final objective (training fit)"] == f"{obj:,.2f} ({obj / train_frames:.4f} per usable training frame)"
+    assert rows["model"] == (
+        f"fitted on train by 'ethogram fit', applied to these recordings by 'ethogram apply' from "
+        f"{applied / 'fit' / 'results.h5'}; the EM numbers below are the training fit's"
+    )
+    assert (
+        rows["final objective (training fit)"]
+        == f"{obj:,.2f} ({obj / train_frames:.4f} per usable training frame)"
+    )
     assert rows["EM iterations (training fit)"].startswith(str(int(fit.fit["num_iters"])))
     assert "final objective" not in rows and "EM iterations" not in rows
     # the fit's own report is unchanged in wording, per frame over its own usable frames
     own = dict(fit_summary(fit))
-    assert own["final objective"] == f"{obj:,.2f} ({obj / train_frames:.4f} per usable frame)" and "model" not in own
+    assert (
+        own["final objective"] == f"{obj:,.2f} ({obj / train_frames:.4f} per usable frame)"
+        and "model" not in own
+    )
 
 
 def test_report_of_applied_results(applied, capsys):

@@ -12,8 +12,21 @@ def fit(tmp_path_factory):
     from ethogram.cli import main
 
     out = tmp_path_factory.mktemp("fit")
-    rc = main(["fit", str(DATA / "openfield" / "keypoints.csv"), "--fps", "30", "-o", str(out), "--states", "5",
-               "--iters", "10", "--quiet"])
+    rc = main(
+        [
+            "fit",
+            str(DATA / "openfield" / "keypoints.csv"),
+            "--fps",
+            "30",
+            "-o",
+            str(out),
+            "--states",
+            "5",
+            "--iters",
+            "10",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     return out
 
@@ -31,18 +44,25 @@ def test_permuted_reference_scores_one(fit, tmp_path, capsys):
     name, lab = _labels(fit)
     perm = np.array([3, 0, 4, 1, 2])
     ref = np.where(lab >= 0, perm[np.clip(lab, 0, None)] + 100, -1)
-    pd.DataFrame({"recording": name, "frame": np.arange(lab.size)[::-1], "label": ref[::-1]}).to_csv(
-        tmp_path / "ref.csv", index=False)  # rows in reverse: sorted by frame on reading
+    pd.DataFrame(
+        {"recording": name, "frame": np.arange(lab.size)[::-1], "label": ref[::-1]}
+    ).to_csv(tmp_path / "ref.csv", index=False)  # rows in reverse: sorted by frame on reading
     assert main(["compare", str(fit), "--overwrite", "--labels", str(tmp_path / "ref.csv")]) == 0
     out = capsys.readouterr().out
     assert "matched accuracy 1.000" in out and "NMI 1.000" in out and "ARI 1.000" in out
     scores = pd.read_csv(fit / "compare" / "labels_scores.csv")
     row = scores.iloc[0]
     assert row["recording"] == "all" and row["num_frames"] == int((lab >= 0).sum())
-    assert row["accuracy"] == 1.0 and row["boundary_precision"] == 1.0 and row["boundary_recall"] == 1.0
+    assert (
+        row["accuracy"] == 1.0
+        and row["boundary_precision"] == 1.0
+        and row["boundary_recall"] == 1.0
+    )
     assert row["nmi"] == pytest.approx(1.0) and row["ari"] == pytest.approx(1.0)
     mapping = pd.read_csv(fit / "compare" / "labels_mapping.csv")
-    assert dict(zip(mapping["syllable"], mapping["reference"])) == {k: int(perm[k]) + 100 for k in np.unique(lab[lab >= 0])}
+    assert dict(zip(mapping["syllable"], mapping["reference"])) == {
+        k: int(perm[k]) + 100 for k in np.unique(lab[lab >= 0])
+    }
     conf = pd.read_csv(fit / "compare" / "labels_confusion.csv", index_col=0)
     assert conf.to_numpy().sum() == int((lab >= 0).sum())
 
@@ -54,8 +74,23 @@ def test_known_disagreement_and_results_file_reference(fit, tmp_path, capsys):
     name, lab = _labels(fit)
     ref = lab.copy()
     ref[500:600] = np.where(ref[500:600] >= 0, 7, -1)  # a label the fit does not have
-    pd.DataFrame({"label": ref}).to_csv(tmp_path / "other.csv", index=False)  # no recording column: the only one
-    assert main(["compare", str(fit), "--overwrite", "--labels", str(tmp_path / "other.csv"), "--tolerance", "0"]) == 0
+    pd.DataFrame({"label": ref}).to_csv(
+        tmp_path / "other.csv", index=False
+    )  # no recording column: the only one
+    assert (
+        main(
+            [
+                "compare",
+                str(fit),
+                "--overwrite",
+                "--labels",
+                str(tmp_path / "other.csv"),
+                "--tolerance",
+                "0",
+            ]
+        )
+        == 0
+    )
     row = pd.read_csv(fit / "compare" / "labels_scores.csv").iloc[0]
     valid = lab >= 0
     changed = int(valid[500:600].sum())
@@ -69,15 +104,21 @@ def test_known_disagreement_and_results_file_reference(fit, tmp_path, capsys):
 
 def test_moseq_nwb_labels_clean_as_reference(tmp_path):
     from ethogram.analysis.labels_compare import compare_labels, pair_labels
-    from ethogram.results import read_labels
     from ethogram.io.moseq import write_moseq_nwb
+    from ethogram.results import read_labels
 
     rng = np.random.default_rng(0)
     T = 300
     labels = np.repeat(rng.integers(0, 4, size=30), 10)
     labels[:5] = -1
-    write_moseq_nwb(tmp_path / "s.nwb", pcs=rng.normal(size=(T, 3)), timestamps=np.arange(T) / 30,
-                    centroid=rng.normal(size=(T, 2)) + 100, angle=np.zeros(T), labels=labels)
+    write_moseq_nwb(
+        tmp_path / "s.nwb",
+        pcs=rng.normal(size=(T, 3)),
+        timestamps=np.arange(T) / 30,
+        centroid=rng.normal(size=(T, 2)) + 100,
+        angle=np.zeros(T),
+        labels=labels,
+    )
     ref = read_labels(tmp_path / "s.nwb")
     assert len(ref) == 1 and np.array_equal(next(iter(ref.values())), labels)
     r, p = pair_labels(ref, {"anything": (labels + 1) % 4 * (labels >= 0) - (labels < 0)})
@@ -97,7 +138,20 @@ def test_annotations(fit, tmp_path, capsys):
     rows = [(name, s / 30, e / 30, "A") for s, e in zip(starts, stops) if lab[s] == 0 and e <= 1200]
     ann = pd.DataFrame(rows, columns=["recording", "start", "stop", "behavior"])
     ann.to_csv(tmp_path / "ann.csv", index=False)
-    assert main(["compare", str(fit), "--overwrite", "--labels", str(tmp_path / "ann.csv"), "--units", "seconds"]) == 0
+    assert (
+        main(
+            [
+                "compare",
+                str(fit),
+                "--overwrite",
+                "--labels",
+                str(tmp_path / "ann.csv"),
+                "--units",
+                "seconds",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "A" in out
     summary = pd.read_csv(fit / "compare" / "annotations_summary.csv")
@@ -105,7 +159,9 @@ def test_annotations(fit, tmp_path, capsys):
     assert str(a["syllables"]) == "0" and a["recall"] == 1.0
     inside = sum(e - s for s, e in zip(starts, stops) if lab[s] == 0 and e <= 1200)
     assert a["precision"] == pytest.approx(inside / (lab == 0).sum())
-    direct, _, confusion = compare_annotations({name: lab}, read_annotations(ann, units="seconds", fps=30), 5)
+    direct, _, confusion = compare_annotations(
+        {name: lab}, read_annotations(ann, units="seconds", fps=30), 5
+    )
     assert direct.iloc[0]["f1"] == pytest.approx(a["f1"])
     saved = pd.read_csv(fit / "compare" / "annotations_confusion.csv", index_col=0)
     assert saved.to_numpy().tolist() == confusion.to_numpy().tolist()

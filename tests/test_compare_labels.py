@@ -96,8 +96,15 @@ def test_boundary_tolerance_counts():
 
 # ------------------------------------------------------------------- annotations
 def test_read_annotations_seconds_and_frames():
-    df = pd.DataFrame({"recording": ["r", "r", "r"], "start": [1.0, 10, 0.5], "stop": [2.0, 15, 0.6],
-                       "behavior": ["groom", "rear", "groom"], "units": ["seconds", "frames", "s"]})
+    df = pd.DataFrame(
+        {
+            "recording": ["r", "r", "r"],
+            "start": [1.0, 10, 0.5],
+            "stop": [2.0, 15, 0.6],
+            "behavior": ["groom", "rear", "groom"],
+            "units": ["seconds", "frames", "s"],
+        }
+    )
     ann = read_annotations(df, fps=10)
     # [1.0, 2.0) s at 10 fps -> frames 10..19; frames 10..14; [0.5, 0.6) s -> frame 5
     assert ann["start_frame"].tolist() == [10, 10, 5]
@@ -118,11 +125,22 @@ def test_planted_annotations():
     lab[70:80] = 3
     lab[120:140] = 1
     lab[150:160] = 3
-    ann = pd.DataFrame({"recording": ["r"] * 4, "behavior": ["rear", "rear", "groom", "groom"],
-                        "start_frame": [20, 120, 50, 150], "stop_frame": [40, 140, 80, 160]})
+    ann = pd.DataFrame(
+        {
+            "recording": ["r"] * 4,
+            "behavior": ["rear", "rear", "groom", "groom"],
+            "start_frame": [20, 120, 50, 150],
+            "stop_frame": [40, 140, 80, 160],
+        }
+    )
     summary, coverage, confusion = compare_annotations({"r": lab}, ann, num_states=4)
     rear = summary.set_index("behavior").loc["rear"]
-    assert rear["syllables"] == "1" and rear["precision"] == 1 and rear["recall"] == 1 and rear["f1"] == 1
+    assert (
+        rear["syllables"] == "1"
+        and rear["precision"] == 1
+        and rear["recall"] == 1
+        and rear["f1"] == 1
+    )
     groom = summary.set_index("behavior").loc["groom"]
     assert groom["frames"] == 40
     assert groom["syllables"] == "2 3"  # adding 0 (10 of 150 frames inside) lowers F1
@@ -152,6 +170,8 @@ def test_best_syllable_set_is_exact():
 
 
 def test_annotation_unknown_recording():
-    ann = pd.DataFrame({"recording": ["x"], "behavior": ["b"], "start_frame": [0], "stop_frame": [3]})
+    ann = pd.DataFrame(
+        {"recording": ["x"], "behavior": ["b"], "start_frame": [0], "stop_frame": [3]}
+    )
     with pytest.raises(ValueError, match="not in the results"):
         annotation_masks(ann, {"r": 10})

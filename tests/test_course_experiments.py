@@ -31,7 +31,14 @@ SING, WALK, TV = 0, 1, 2
 
 
 def _worksheet_model():
-    model = CategoricalHMM(2, 3, initial_probs=WORKSHEET_PI, transition_matrix=WORKSHEET_A, learn_initial=False, learn_transitions=False)
+    model = CategoricalHMM(
+        2,
+        3,
+        initial_probs=WORKSHEET_PI,
+        transition_matrix=WORKSHEET_A,
+        learn_initial=False,
+        learn_transitions=False,
+    )
     model.emission_probs = WORKSHEET_B
     return model
 
@@ -63,18 +70,24 @@ def test_worksheet_markov_chain_exercise():
     worksheet's answer (0.75, 0.25) and its s @ A^6 printout from s = (0, 1)."""
     A = np.array([[0.8, 0.2], [0.6, 0.4]])
     np.testing.assert_allclose(stationary_distribution(A), [0.75, 0.25], atol=1e-12)
-    np.testing.assert_allclose(np.array([0.0, 1.0]) @ np.linalg.matrix_power(A, 6), [0.749952, 0.250048], atol=1e-12)
+    np.testing.assert_allclose(
+        np.array([0.0, 1.0]) @ np.linalg.matrix_power(A, 6), [0.749952, 0.250048], atol=1e-12
+    )
 
 
 def test_course_gaussian_experiment():
     K, D, T = 5, 2, 2000
     truth = course_gaussian_hmm(K)
-    np.testing.assert_allclose(truth.emission_means[1], [np.cos(2 * np.pi / 5), np.sin(2 * np.pi / 5)])
+    np.testing.assert_allclose(
+        truth.emission_means[1], [np.cos(2 * np.pi / 5), np.sin(2 * np.pi / 5)]
+    )
     np.testing.assert_allclose(truth.emission_covs[0], 0.0625 * np.eye(2))
     states, data = truth.sample(T, seed=0)
     assert data.shape == (T, D) and states.shape == (T,)
 
-    model = GaussianHMM(K, D, seed=1, learn_initial=False, learn_transitions=False)  # the course's setting
+    model = GaussianHMM(
+        K, D, seed=1, learn_initial=False, learn_transitions=False
+    )  # the course's setting
     result = model.fit(data, num_iters=50)
     lls, posterior = result
     objective = result.objectives
@@ -107,7 +120,9 @@ def test_course_spiral_arhmm():
     np.testing.assert_allclose(P[0, 1], 0.053, atol=5e-4)
     states, data = truth.sample(T, seed=0)
 
-    model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=P, seed=1, learn_initial=False, learn_transitions=False)
+    model = AutoregressiveHMM(
+        K, D, num_lags=1, transition_matrix=P, seed=1, learn_initial=False, learn_transitions=False
+    )
     # ARHMM likelihoods have local optima: restarts (kept by objective) are part of the recipe
     lls, posterior = model.fit(data, num_iters=100, num_restarts=8, seed=0)
     acc, order = match_states(states, np.argmax(posterior.expected_states, axis=1), K)

@@ -52,7 +52,9 @@ def test_where_a_single_start_fails_the_default_succeeds():
         assert default.objectives[-1] > one.objectives[-1] + 1000
         rescued += 1
     if rescued == 0:
-        pytest.skip("every single k-means start succeeded on seeds 0..47: nothing for the second start to rescue")
+        pytest.skip(
+            "every single k-means start succeeded on seeds 0..47: nothing for the second start to rescue"
+        )
 
 
 def test_the_kept_start_has_the_best_starting_objective():
@@ -76,6 +78,10 @@ def test_the_kept_start_has_the_best_starting_objective():
 
 def test_start_argument_errors():
     x = np.random.default_rng(0).normal(size=(100, 2))
-    for kwargs, match in ((dict(num_starts=0), "num_starts"), (dict(start_iters=-1), "start_iters"), (dict(init="params", num_starts=2), "num_starts")):
+    for kwargs, match in (
+        (dict(num_starts=0), "num_starts"),
+        (dict(start_iters=-1), "start_iters"),
+        (dict(init="params", num_starts=2), "num_starts"),
+    ):
         with pytest.raises(ValueError, match=match):
             GaussianHMM(2, 2).fit(x, **kwargs)

@@ -17,15 +17,17 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from _same_fit import assert_same_fit
 from ethogram import HMM  # noqa: E402
 from ethogram.fitting import e_step  # noqa: E402
 from ethogram.fitting.distributed import DaskExecutor, connect  # noqa: E402
-from _same_fit import assert_same_fit
 
 
 @pytest.fixture(scope="module")
 def client():
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster) as c:
             yield c
 
@@ -46,19 +48,26 @@ def _sequences(seed=0, lengths=(400, 250, 600, 150, 350), D=3):
 
 @pytest.mark.parametrize(
     "obs,kwargs",
-    [("autoregressive", dict(data_dim=3, num_lags=2)), ("gaussian", dict(data_dim=3, covariance_type="full"))],
+    [
+        ("autoregressive", dict(data_dim=3, num_lags=2)),
+        ("gaussian", dict(data_dim=3, covariance_type="full")),
+    ],
 )
 def test_cluster_fit_is_bit_identical_to_local(client, obs, kwargs):
     datas, masks = _sequences()
     local = HMM(4, obs, kwargs, kappa=50.0)
     r_local = local.fit(datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False)
     remote = HMM(4, obs, kwargs, kappa=50.0)
-    r_remote = remote.fit(datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False, client=client)
+    r_remote = remote.fit(
+        datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False, client=client
+    )
     assert r_local.num_iters > 2  # EM really iterated
     assert_same_fit(local, r_local, remote, r_remote)
     # and the serial loop, one sequence after the other, agrees too
     serial = HMM(4, obs, kwargs, kappa=50.0)
-    r_serial = serial.fit(datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False, num_threads=1)
+    r_serial = serial.fit(
+        datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False, num_threads=1
+    )
     assert_same_fit(serial, r_serial, remote, r_remote)
 
 
@@ -80,7 +89,10 @@ def test_sequences_sent_once_and_spread_over_workers(client):
     assert len(kept) == 2 * len(datas)
     # each sequence lives on exactly one worker, and both workers hold some
     held = client.run(_worker_keys)
-    holders = {key: [w for w, keys in held.items() if key in keys] for key in (ex._kept[id(d)][1].key for d in datas)}
+    holders = {
+        key: [w for w, keys in held.items() if key in keys]
+        for key in (ex._kept[id(d)][1].key for d in datas)
+    }
     assert all(len(ws) == 1 for ws in holders.values()), holders
     assert len({ws[0] for ws in holders.values()}) == 2
     # the statistics do not change with repetition, and equal the local ones
@@ -138,15 +150,39 @@ def test_cli_fit_with_scheduler_matches_local(client, tmp_path):
         for t in range(1, T):
             x[t] = 0.9 * x[t - 1] + 0.3 * (z[t] - 1.0) + 0.2 * rng.normal(size=3)
         np.save(folder / f"m{i}.npy", x)
-    common = [folder, "--format", "npy", "--fps", "30", "--states", "4", "--lags", "1", "--iters", "10", "--quiet"]
+    common = [
+        folder,
+        "--format",
+        "npy",
+        "--fps",
+        "30",
+        "--states",
+        "4",
+        "--lags",
+        "1",
+        "--iters",
+        "10",
+        "--quiet",
+    ]
     env = dict(os.environ, OMP_NUM_THREADS="1")
     outs = {}
     for name, extra in (("local", []), ("cluster", ["--scheduler", client.scheduler.address])):
-        cmd = [sys.executable, "-m", "ethogram.cli", "fit", *map(str, common), "-o", str(tmp_path / name), *extra]
+        cmd = [
+            sys.executable,
+            "-m",
+            "ethogram.cli",
+            "fit",
+            *map(str, common),
+            "-o",
+            str(tmp_path / name),
+            *extra,
+        ]
         done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr
         with h5py.File(tmp_path / name / "results.h5", "r") as f:
-            outs[name] = {k: f["model"][k][()] for k in f["model"] if isinstance(f["model"][k], h5py.Dataset)}
+            outs[name] = {
+                k: f["model"][k][()] for k in f["model"] if isinstance(f["model"][k], h5py.Dataset)
+            }
             outs[name]["objectives"] = f["fit/objectives"][()]
     assert outs["local"].keys() == outs["cluster"].keys() and len(outs["local"]["objectives"]) > 3
     for k in outs["local"]:
@@ -157,7 +193,10 @@ def test_a_lost_worker_is_survived(client):
     datas, masks = _sequences(seed=3, lengths=(300, 200, 250, 350))
     model = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
     model.initialize(datas, masks, seed=0)
-    ms = [model.observations.effective_mask(model.observations.check_data(d), m) for d, m in zip(datas, masks)]
+    ms = [
+        model.observations.effective_mask(model.observations.check_data(d), m)
+        for d, m in zip(datas, masks)
+    ]
     ex = DaskExecutor(client)
     before = e_step(model, datas, ms, executor=ex)
     workers = sorted(client.scheduler_info()["workers"])
@@ -175,12 +214,13 @@ def test_a_lost_worker_is_survived(client):
 def test_gibbs_fit_on_the_cluster_is_bit_identical(client):
     """The Gibbs loop's local steps on the cluster: the serial run's bits."""
     from _arhmm_data import sequences, small_model
+    from ethogram.fitting.executors import SerialExecutor
     from test_gibbs_loop import SETTINGS, assert_same_run
 
-    from ethogram.fitting.executors import SerialExecutor
-
     datas, masks, _ = sequences()
-    ref = small_model().fit(datas, masks, SETTINGS, seed=5, executor=SerialExecutor(), progress=False)
+    ref = small_model().fit(
+        datas, masks, SETTINGS, seed=5, executor=SerialExecutor(), progress=False
+    )
     with DaskExecutor(client) as ex:
         got = small_model().fit(datas, masks, SETTINGS, seed=5, executor=ex, progress=False)
     assert_same_run(ref.run, got.run)

@@ -60,7 +60,9 @@ def _sample_truth(obs, kwargs, T, seed):
     return truth.sample(T, seed=seed)
 
 
-@pytest.mark.parametrize("obs,kwargs", CASES, ids=[f"{o}-{'-'.join(map(str, k.values()))}" for o, k in CASES])
+@pytest.mark.parametrize(
+    "obs,kwargs", CASES, ids=[f"{o}-{'-'.join(map(str, k.values()))}" for o, k in CASES]
+)
 def test_em_objective_never_decreases(obs, kwargs):
     _, data = _sample_truth(obs, kwargs, 1500, seed=0)
     model = HMM(3, obs, kwargs, kappa=5.0, transition_alpha=1.5, initial_alpha=2.0)
@@ -101,7 +103,9 @@ def test_stops_on_tolerance_per_scored_frame_and_reports_convergence():
     mask = np.ones(1000, bool)
     mask[::4] = False  # 750 scored frames
     tol = 1e-4
-    result = HMM(3, "gaussian", dict(data_dim=3)).fit(data, masks=mask, num_iters=500, tol=tol, seed=0, num_starts=1, accelerate=False)
+    result = HMM(3, "gaussian", dict(data_dim=3)).fit(
+        data, masks=mask, num_iters=500, tol=tol, seed=0, num_starts=1, accelerate=False
+    )
     assert result.converged and result.num_iters < 500
     gains = np.diff(result.objectives)
     assert gains[-1] <= tol * 750  # the stopping step
@@ -122,7 +126,9 @@ def test_large_offset_does_not_stop_an_arhmm_early():
     a = plain.fit(x, num_iters=100, seed=1)
     b = far.fit(x + offset, num_iters=100, seed=1)
     first_gain = b.objectives[1] - b.objectives[0]
-    assert 0 < first_gain < 1e-6 * abs(b.objectives[0])  # what a relative rule would have stopped on
+    assert (
+        0 < first_gain < 1e-6 * abs(b.objectives[0])
+    )  # what a relative rule would have stopped on
     assert b.num_iters > 1 and b.num_iters == a.num_iters
     np.testing.assert_array_equal(far.predict(x + offset), plain.predict(x))
     # the objectives differ by the first frame's N(0, I) term only
@@ -157,8 +163,12 @@ def test_restarts_keep_the_best_and_are_reproducible():
     assert result.restart_objectives.shape == (4,)
     assert result.chosen_restart == int(np.argmax(result.restart_objectives))
     assert result.objectives[-1] == result.restart_objectives.max()
-    assert model.score(data) + model.log_prior() == pytest.approx(result.restart_objectives.max(), rel=1e-10)
-    again = HMM(3, "gaussian", dict(data_dim=3)).fit(data, num_iters=20, num_restarts=4, init="random", seed=7)
+    assert model.score(data) + model.log_prior() == pytest.approx(
+        result.restart_objectives.max(), rel=1e-10
+    )
+    again = HMM(3, "gaussian", dict(data_dim=3)).fit(
+        data, num_iters=20, num_restarts=4, init="random", seed=7
+    )
     np.testing.assert_array_equal(again.restart_objectives, result.restart_objectives)
 
 
@@ -179,7 +189,9 @@ def test_masks_and_nan_rows():
     d2, m2, _ = model._prepare(data, mask)
     s1, s2 = e_step(model, d1, m1), e_step(model, d2, m2)
     for key in s1.observations:
-        np.testing.assert_allclose(s1.observations[key], s2.observations[key], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            s1.observations[key], s2.observations[key], rtol=1e-12, atol=1e-12
+        )
     with pytest.raises(ValueError, match="NaN"):
         model.fit(with_nan, num_iters=1, mask_nan=False)
     result = model.fit(with_nan, num_iters=10, seed=0)
@@ -187,7 +199,9 @@ def test_masks_and_nan_rows():
 
 
 def test_batch_statistics_do_not_depend_on_threads():
-    _, data = _sample_truth("autoregressive", dict(data_dim=2, num_lags=2, noise="full"), 3000, seed=6)
+    _, data = _sample_truth(
+        "autoregressive", dict(data_dim=2, num_lags=2, noise="full"), 3000, seed=6
+    )
     seqs = [data[:700], data[700:1900], data[1900:2300], data[2300:]]
     model = HMM(3, "autoregressive", dict(data_dim=2, num_lags=2))
     model.initialize(seqs, seed=0)
@@ -212,7 +226,14 @@ def test_sticky_prior_lengthens_dwell_times():
 def test_fixed_transitions_stay_fixed():
     _, data = _sample_truth("poisson", dict(data_dim=3), 500, seed=9)
     A = np.full((3, 3), 1 / 3)
-    model = HMM(3, "poisson", dict(data_dim=3), transition_matrix=A, learn_transitions=False, learn_initial=False)
+    model = HMM(
+        3,
+        "poisson",
+        dict(data_dim=3),
+        transition_matrix=A,
+        learn_transitions=False,
+        learn_initial=False,
+    )
     model.fit(data, num_iters=5, seed=0)
     np.testing.assert_array_equal(model.transition_matrix, A)
     np.testing.assert_array_equal(model.initial_probs, np.full(3, 1 / 3))
@@ -222,7 +243,9 @@ def test_fixed_transitions_stay_fixed():
 def test_fit_posterior_is_that_of_the_fitted_parameters(num_restarts):
     """The fit's posterior (kept from its last E-step) equals a fresh forward-backward pass
     at the returned parameters, for one sequence and for a list."""
-    _, data = _sample_truth("autoregressive", dict(data_dim=2, num_lags=1, noise="full"), 1200, seed=12)
+    _, data = _sample_truth(
+        "autoregressive", dict(data_dim=2, num_lags=1, noise="full"), 1200, seed=12
+    )
     for given in (data, [data[:500], data[500:]]):
         model = HMM(3, "autoregressive", dict(data_dim=2))
         result = model.fit(given, num_iters=30, seed=2, num_restarts=num_restarts)
@@ -232,5 +255,7 @@ def test_fit_posterior_is_that_of_the_fitted_parameters(num_restarts):
         assert len(got) == len(want)
         for g, w in zip(got, want):
             np.testing.assert_allclose(g.expected_states, w.expected_states, rtol=1e-12, atol=1e-14)
-            np.testing.assert_allclose(g.expected_transitions, w.expected_transitions, rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(
+                g.expected_transitions, w.expected_transitions, rtol=1e-12, atol=1e-12
+            )
             assert g.marginal_ll == pytest.approx(w.marginal_ll, rel=1e-13)

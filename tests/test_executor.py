@@ -23,7 +23,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ethogram import HMM, AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM, forward_backward
+from ethogram import (
+    HMM,
+    AutoregressiveHMM,
+    CategoricalHMM,
+    GaussianHMM,
+    PoissonHMM,
+    forward_backward,
+)
 from ethogram.fitting import SerialExecutor, SufficientStats, ThreadExecutor, e_step, sum_stats
 from ethogram.models.examples import course_spiral_arhmm
 from ethogram.models.portable import sequence_stats
@@ -43,7 +50,9 @@ MODELS = [
 def _data(obs, kwargs, T, seed):
     rng = np.random.default_rng(seed)
     if obs == "poisson":
-        return rng.poisson(rng.choice([1.0, 6.0], size=(T, 1)), size=(T, kwargs["data_dim"])).astype(float)
+        return rng.poisson(
+            rng.choice([1.0, 6.0], size=(T, 1)), size=(T, kwargs["data_dim"])
+        ).astype(float)
     if obs == "categorical":
         return rng.integers(0, kwargs["num_classes"], T)
     D = kwargs["data_dim"]
@@ -54,7 +63,12 @@ def _data(obs, kwargs, T, seed):
 def _stats(seed, keys=("a", "b")):
     rng = np.random.default_rng(seed)
     return SufficientStats(
-        float(rng.normal()), rng.random(3), rng.random((3, 3)), {k: rng.random((3, 2)) for k in keys}, 1, int(rng.integers(1, 100))
+        float(rng.normal()),
+        rng.random(3),
+        rng.random((3, 3)),
+        {k: rng.random((3, 2)) for k in keys},
+        1,
+        int(rng.integers(1, 100)),
     )
 
 
@@ -62,11 +76,20 @@ def test_stats_add_field_by_field_in_order():
     a, b, c = _stats(0), _stats(1), _stats(2)
     total = a + b + c
     assert total.marginal_ll == (a.marginal_ll + b.marginal_ll) + c.marginal_ll
-    np.testing.assert_array_equal(total.expected_initial, (a.expected_initial + b.expected_initial) + c.expected_initial)
-    np.testing.assert_array_equal(total.expected_transitions, (a.expected_transitions + b.expected_transitions) + c.expected_transitions)
+    np.testing.assert_array_equal(
+        total.expected_initial, (a.expected_initial + b.expected_initial) + c.expected_initial
+    )
+    np.testing.assert_array_equal(
+        total.expected_transitions,
+        (a.expected_transitions + b.expected_transitions) + c.expected_transitions,
+    )
     for k in ("a", "b"):
-        np.testing.assert_array_equal(total.observations[k], (a.observations[k] + b.observations[k]) + c.observations[k])
-    assert total.num_sequences == 3 and total.num_frames == a.num_frames + b.num_frames + c.num_frames
+        np.testing.assert_array_equal(
+            total.observations[k], (a.observations[k] + b.observations[k]) + c.observations[k]
+        )
+    assert (
+        total.num_sequences == 3 and total.num_frames == a.num_frames + b.num_frames + c.num_frames
+    )
     # sum_stats and the built-in sum reduce in the same order; operands are untouched
     for other in (sum_stats([a, b, c]), sum([a, b, c])):
         np.testing.assert_array_equal(other.observations["a"], total.observations["a"])
@@ -78,7 +101,9 @@ def test_stats_add_field_by_field_in_order():
         sum_stats([])
 
 
-@pytest.mark.parametrize("obs,kwargs", MODELS, ids=[m[0] + "-" + str(i) for i, m in enumerate(MODELS)])
+@pytest.mark.parametrize(
+    "obs,kwargs", MODELS, ids=[m[0] + "-" + str(i) for i, m in enumerate(MODELS)]
+)
 def test_description_round_trip_rebuilds_the_same_model(obs, kwargs):
     data = _data(obs, kwargs, 400, seed=1)
     model = HMM(3, obs, kwargs, kappa=3.0, transition_alpha=1.5, learn_initial=False)
@@ -97,7 +122,12 @@ def test_description_round_trip_rebuilds_the_same_model(obs, kwargs):
 
 
 def test_course_classes_are_rebuilt_as_themselves():
-    for model in (GaussianHMM(3, 2, seed=0), AutoregressiveHMM(2, 2, num_lags=2, seed=0), CategoricalHMM(2, 3, seed=0), PoissonHMM(2, 2, seed=0, learn_transitions=False)):
+    for model in (
+        GaussianHMM(3, 2, seed=0),
+        AutoregressiveHMM(2, 2, num_lags=2, seed=0),
+        CategoricalHMM(2, 3, seed=0),
+        PoissonHMM(2, 2, seed=0, learn_transitions=False),
+    ):
         clone = HMM.from_description(model.describe(), model.get_params())
         assert type(clone) is type(model)
         assert clone.describe() == model.describe()
@@ -144,7 +174,11 @@ def test_process_pool_fit_is_bit_identical_to_serial_and_threads():
     fits = {}
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(2, mp_context=ctx) as pool:
-        for name, kwargs in (("serial", dict(executor=SerialExecutor())), ("threads", dict(num_threads=2)), ("processes", dict(executor=pool))):
+        for name, kwargs in (
+            ("serial", dict(executor=SerialExecutor())),
+            ("threads", dict(num_threads=2)),
+            ("processes", dict(executor=pool)),
+        ):
             model = HMM(3, "autoregressive", dict(data_dim=2, num_lags=1), kappa=10.0)
             result = model.fit(seqs, num_iters=15, seed=3, **kwargs)
             fits[name] = (model.get_params(), result.objectives)
@@ -166,7 +200,9 @@ def test_e_step_accepts_any_object_with_map():
         def map(self, fn, iterable):
             items = list(iterable)
             self.calls += len(items)
-            return [fn(x) for x in reversed(items)][::-1]  # computed out of order, returned in order
+            return [fn(x) for x in reversed(items)][
+                ::-1
+            ]  # computed out of order, returned in order
 
     seqs = _spiral_sequences()
     model = HMM(3, "autoregressive", dict(data_dim=2))
@@ -200,7 +236,9 @@ def test_fitting_imports_no_model_and_packages_no_private_modules():
     for path in (SRC / "fitting").glob("*.py"):
         for level, module, _ in _imports(path):
             assert not (level >= 2 and module.startswith("models")), f"{path.name} imports {module}"
-            assert not (level == 0 and module.startswith("ethogram.models")), f"{path.name} imports {module}"
+            assert not (level == 0 and module.startswith("ethogram.models")), (
+                f"{path.name} imports {module}"
+            )
     offenders = []
     floor = [p for pkg in ("inference", "models", "fitting") for p in (SRC / pkg).rglob("*.py")]
     for path in floor:

@@ -105,8 +105,7 @@ def test_info_and_compare_read_the_exported_syllables_back(fitted, capsys):
     assert code == 0
     assert "syllables (processing/ethogram): behavioral syllables from ethogram" in out
     assert "  syllable: 300 frames, 300 labelled" in out
-    from ethogram.results import read_labels
-    from ethogram.results import load_results
+    from ethogram.results import load_results, read_labels
 
     res = load_results(fitted / "out" / "results.h5")
     back = read_labels(fitted / "out" / "nwb" / "pair.nwb")

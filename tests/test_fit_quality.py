@@ -439,7 +439,9 @@ def test_a_missed_kappa_search_with_too_short_syllables_is_said_once(tmp_path, c
     """The default search misses on one-frame syllables: the short-syllable warning names the
     remedy; the search's own miss line would repeat it, so it is left out."""
     files = _save(tmp_path, "fast")
-    code = main(["fit", *files, "--fps", "30", "--states", "4", "--quiet", "-o", str(tmp_path / "f")])
+    code = main(
+        ["fit", *files, "--fps", "30", "--states", "4", "--quiet", "-o", str(tmp_path / "f")]
+    )
     cap = capsys.readouterr()
     assert code == 0, cap.err
     lines = cap.err.splitlines()

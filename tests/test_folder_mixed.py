@@ -16,9 +16,8 @@ import warnings
 
 import numpy as np
 
-from ethogram.io import ReadNoteWarning, SkippedFilesWarning, read_recordings
-
 from conftest import DATA, SHARED, needs_shared
+from ethogram.io import ReadNoteWarning, SkippedFilesWarning, read_recordings
 from test_io_dlc import table as dlc_table
 from test_io_jabs import write_jabs_v5
 from test_io_sleap import NODES, mouse, write_analysis

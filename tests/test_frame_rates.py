@@ -114,8 +114,8 @@ def test_select_and_the_kappa_search_use_the_same_rule():
 # --------------------------------------------------------------------------- a model's rate
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
+    from ethogram.results import write_results
 
     tmp = tmp_path_factory.mktemp("model")
     train = Recording("train", _features(400), "features", fps=30.0)
@@ -198,7 +198,9 @@ def test_nwb_with_frame_numbers_takes_the_rate_of_its_video(tmp_path, capsys, so
 
 def test_a_video_of_the_same_name_beside_the_nwb_file_is_its_video(tmp_path):
     write_video(tmp_path / "mouse3.mp4", 120, 30)
-    write_pose_nwb(tmp_path / "mouse3.nwb", mouse(120), np.arange(120.0), video="C:/lab/fake_path.avi")
+    write_pose_nwb(
+        tmp_path / "mouse3.nwb", mouse(120), np.arange(120.0), video="C:/lab/fake_path.avi"
+    )
     with pytest.warns(UserWarning, match="30 fps taken from its video mouse3.mp4"):
         (rec,) = read_recordings(tmp_path / "mouse3.nwb")
     assert rec.fps == 30.0 and rec.video_path == str((tmp_path / "mouse3.mp4").resolve())

@@ -89,7 +89,9 @@ def _random_models(rng, M, K):
     pz = rng.random((M, K)) < 0.3
     pz[np.arange(M), rng.integers(0, K, size=M)] = False
     pi = np.where((rng.random(M) < 0.5)[:, None] & pz, 0.0, pi)
-    pi = np.where((rng.random(M) < 0.15)[:, None] & pz, 10.0 ** -rng.uniform(50, 300, size=(M, K)), pi)
+    pi = np.where(
+        (rng.random(M) < 0.15)[:, None] & pz, 10.0 ** -rng.uniform(50, 300, size=(M, K)), pi
+    )
     pi /= pi.sum(axis=1, keepdims=True)
     return pi, A
 
@@ -115,7 +117,9 @@ def _random_log_likes(rng, N, K):
     # away; 4 exact ties (small integers); 5 gaps of 690-800 nats (subnormal or zero likelihoods)
     L = np.where((kind == 1)[:, None, None], huge, L)
     L = np.where((kind == 2)[:, None, None], L + offsets, L)
-    L = np.where((kind == 3)[:, None, None] & one_state, L + np.sign(rng.normal(size=(N, 1, 1))) * 1e300, L)
+    L = np.where(
+        (kind == 3)[:, None, None] & one_state, L + np.sign(rng.normal(size=(N, 1, 1))) * 1e300, L
+    )
     L = np.where((kind == 4)[:, None, None], np.round(L / scale), L)
     gap = rng.uniform(690.0, 800.0, size=(N, 1, 1))  # exp(-gap) subnormal or zero
     L = np.where((kind == 5)[:, None, None], np.round(rng.normal(size=L.shape)) * gap, L)
@@ -188,7 +192,14 @@ def _reference(pi, A, L, lengths):
     for t in range(1, T):
         delta = np.max(delta[:, :, None] + log_A, axis=1) + L[:, t]
         score = np.where(t < lengths, delta.max(axis=1), score)
-    return dict(c=c, alphas=np.exp(la), betas=np.exp(_normalize(lb, axis=2)[0]), expected_states=np.exp(g), xi=xi, score=score)
+    return dict(
+        c=c,
+        alphas=np.exp(la),
+        betas=np.exp(_normalize(lb, axis=2)[0]),
+        expected_states=np.exp(g),
+        xi=xi,
+        score=score,
+    )
 
 
 def _references(pi, A, Lm, lengths):
@@ -207,7 +218,9 @@ def _references(pi, A, Lm, lengths):
     with np.errstate(invalid="ignore"):
         ref = _reference(pi, A, np.where(possible[:, None, None], relevant, 0.0), lengths)
         # backward messages concern every state, possible or not
-        ref["betas"] = _reference(pi, A, np.where(possible[:, None, None], Lm, 0.0), lengths)["betas"]
+        ref["betas"] = _reference(pi, A, np.where(possible[:, None, None], Lm, 0.0), lengths)[
+            "betas"
+        ]
     return possible, rowmax, L0, ref, support
 
 
@@ -257,9 +270,14 @@ def _fuzz_one_k(seed, K, fails, counts):
                 ):
                     try:
                         fn()
-                        fails.append(f"seed {seed} K {K} model {m} seq {n}: impossible but no error")
+                        fails.append(
+                            f"seed {seed} K {K} model {m} seq {n}: impossible but no error"
+                        )
                     except ValueError as exc:
-                        fails.check("impossible" in str(exc), f"seed {seed} K {K} seq {n}: unclear error {exc}")
+                        fails.check(
+                            "impossible" in str(exc),
+                            f"seed {seed} K {K} seq {n}: unclear error {exc}",
+                        )
         good = [i for i, n in enumerate(ids) if possible[n]]
         if not good:
             continue
@@ -273,7 +291,9 @@ def _fuzz_one_k(seed, K, fails, counts):
             bwds = eg.backward_pass(A[m], bl, mask=bm, num_threads=threads)
             preds = eg.predictive_log_likes(pi[m], A[m], bl, mask=bm, num_threads=threads)
             vits = eg.viterbi(pi[m], A[m], bl, mask=bm, return_score=True, num_threads=threads)
-            samples = eg.sample_posterior(pi[m], A[m], bl, mask=bm, num_samples=3, seed=m, num_threads=threads)
+            samples = eg.sample_posterior(
+                pi[m], A[m], bl, mask=bm, num_samples=3, seed=m, num_threads=threads
+            )
         except ValueError as exc:
             fails.append(f"seed {seed} K {K} model {m}: possible problem refused: {exc}")
             continue
@@ -281,15 +301,28 @@ def _fuzz_one_k(seed, K, fails, counts):
         i0 = good[0]
         single = eg.forward_backward(pi[m], A[m], seqs[i0], mask=msk[i0])
         fails.check(
-            np.array_equal(single.expected_states, posts[0].expected_states) and single.marginal_ll == posts[0].marginal_ll,
+            np.array_equal(single.expected_states, posts[0].expected_states)
+            and single.marginal_ll == posts[0].marginal_ll,
             f"seed {seed} K {K} model {m}: single and batched forward_backward differ",
         )
         s_states, s_score = eg.viterbi(pi[m], A[m], seqs[i0], mask=msk[i0], return_score=True)
-        fails.check(np.array_equal(s_states, vits[0][0]) and s_score == vits[0][1], f"seed {seed} K {K} model {m}: single viterbi differs")
+        fails.check(
+            np.array_equal(s_states, vits[0][0]) and s_score == vits[0][1],
+            f"seed {seed} K {K} model {m}: single viterbi differs",
+        )
         s_alpha, s_ll = eg.forward_pass(pi[m], A[m], seqs[i0], mask=msk[i0])
-        fails.check(np.array_equal(s_alpha, fwds[0][0]) and s_ll == fwds[0][1], f"seed {seed} K {K} model {m}: single forward differs")
-        fails.check(np.array_equal(eg.backward_pass(A[m], seqs[i0], mask=msk[i0]), bwds[0]), f"seed {seed} K {K} model {m}: single backward differs")
-        fails.check(np.array_equal(eg.predictive_log_likes(pi[m], A[m], seqs[i0], mask=msk[i0]), preds[0]), f"seed {seed} K {K} model {m}: single predictive differs")
+        fails.check(
+            np.array_equal(s_alpha, fwds[0][0]) and s_ll == fwds[0][1],
+            f"seed {seed} K {K} model {m}: single forward differs",
+        )
+        fails.check(
+            np.array_equal(eg.backward_pass(A[m], seqs[i0], mask=msk[i0]), bwds[0]),
+            f"seed {seed} K {K} model {m}: single backward differs",
+        )
+        fails.check(
+            np.array_equal(eg.predictive_log_likes(pi[m], A[m], seqs[i0], mask=msk[i0]), preds[0]),
+            f"seed {seed} K {K} model {m}: single predictive differs",
+        )
         for j, i in enumerate(good):
             n = ids[i]
             T = int(lengths[n])
@@ -297,37 +330,61 @@ def _fuzz_one_k(seed, K, fails, counts):
             tol_ll = 1e-9 + RTOL_LL * big[n]
             marginal = ref["c"][n, :T].sum() + rowmax[n, :T].sum()
             post = posts[j]
-            fails.check(_close(post.marginal_ll, marginal, tol_ll), f"{where}: marginal_ll {post.marginal_ll} vs {marginal}")
-            fails.check(_normalised(post.expected_states, support[n, :T]), f"{where}: expected_states not normalised")
+            fails.check(
+                _close(post.marginal_ll, marginal, tol_ll),
+                f"{where}: marginal_ll {post.marginal_ll} vs {marginal}",
+            )
+            fails.check(
+                _normalised(post.expected_states, support[n, :T]),
+                f"{where}: expected_states not normalised",
+            )
             fails.check(_normalised(fwds[j][0], support[n, :T]), f"{where}: alphas not normalised")
             xi = post.expected_transitions
             fails.check(
-                _close(xi.sum(), T - 1, 1e-9 * T) and np.all(xi >= 0) and np.all(xi[A[m] == 0] == 0),
+                _close(xi.sum(), T - 1, 1e-9 * T)
+                and np.all(xi >= 0)
+                and np.all(xi[A[m] == 0] == 0),
                 f"{where}: expected_transitions not a count of {T - 1} possible transitions",
             )
             if conditioned[n]:
-                fails.check(_close(post.expected_states, ref["expected_states"][n, :T], ATOL_P), f"{where}: expected_states")
+                fails.check(
+                    _close(post.expected_states, ref["expected_states"][n, :T], ATOL_P),
+                    f"{where}: expected_states",
+                )
                 fails.check(_close(xi, ref["xi"][n], ATOL_P * T), f"{where}: expected_transitions")
                 fails.check(_close(fwds[j][0], ref["alphas"][n, :T], ATOL_P), f"{where}: alphas")
             fails.check(_close(fwds[j][1], marginal, tol_ll), f"{where}: forward marginal_ll")
             fails.check(_normalised(bwds[j], None), f"{where}: betas not normalised")
-            fails.check(_close(preds[j].sum(), marginal, tol_ll), f"{where}: predictive_log_likes do not sum")
+            fails.check(
+                _close(preds[j].sum(), marginal, tol_ll),
+                f"{where}: predictive_log_likes do not sum",
+            )
             if conditioned[n]:
                 fails.check(_close(bwds[j], ref["betas"][n, :T], ATOL_P), f"{where}: betas")
                 fails.check(
-                    _close(preds[j], ref["c"][n, :T] + rowmax[n, :T], 1e-9 + RTOL_LL * np.abs(rowmax[n, :T])),
+                    _close(
+                        preds[j],
+                        ref["c"][n, :T] + rowmax[n, :T],
+                        1e-9 + RTOL_LL * np.abs(rowmax[n, :T]),
+                    ),
                     f"{where}: predictive_log_likes",
                 )
             states, score = vits[j]
             best = ref["score"][n] + rowmax[n, :T].sum()
-            fails.check(_close(score, best, tol_ll, 1e-12), f"{where}: viterbi score {score} vs {best}")
             fails.check(
-                states.shape == (T,) and _close(_path_log_joint(pi[m], A[m], L0[n, :T], states), ref["score"][n], 1e-9, 1e-12),
+                _close(score, best, tol_ll, 1e-12), f"{where}: viterbi score {score} vs {best}"
+            )
+            fails.check(
+                states.shape == (T,)
+                and _close(
+                    _path_log_joint(pi[m], A[m], L0[n, :T], states), ref["score"][n], 1e-9, 1e-12
+                ),
                 f"{where}: viterbi path is not a best path",
             )
             z = samples[j]
             fails.check(
-                z.shape == (3, T) and all(np.isfinite(_path_log_joint(pi[m], A[m], L0[n, :T], p)) for p in z),
+                z.shape == (3, T)
+                and all(np.isfinite(_path_log_joint(pi[m], A[m], L0[n, :T], p)) for p in z),
                 f"{where}: sample_posterior drew an impossible path",
             )
 
@@ -370,9 +427,15 @@ def _corrupt(rng, pi, A, L, how):
 
 
 INVALID = {
-    "nan": "log_likes", "posinf": "log_likes", "zero row": "transition_matrix",
-    "negative": "transition_matrix", "not stochastic": "transition_matrix", "pi sum": "initial_probs",
-    "pi length": "initial_probs", "columns": "log_likes", "all -inf frame": "log_likes",
+    "nan": "log_likes",
+    "posinf": "log_likes",
+    "zero row": "transition_matrix",
+    "negative": "transition_matrix",
+    "not stochastic": "transition_matrix",
+    "pi sum": "initial_probs",
+    "pi length": "initial_probs",
+    "columns": "log_likes",
+    "all -inf frame": "log_likes",
 }
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from _arhmm_data import sequences, small_model, true_model
 from scipy.optimize import linear_sum_assignment
 
+from _arhmm_data import sequences, small_model, true_model
 from ethogram.fitting.gibbs import GibbsSettings
 from ethogram.inference import forward_pass
 from ethogram.models.gibbs import arhmm as sweep

@@ -20,8 +20,8 @@ from concurrent.futures import ProcessPoolExecutor
 import h5py
 import numpy as np
 import pytest
-from _arhmm_data import sequences, small_model
 
+from _arhmm_data import sequences, small_model
 from ethogram.fitting import gibbs_checkpoint as gc
 from ethogram.fitting.executors import SerialExecutor, ThreadExecutor
 from ethogram.fitting.gibbs import GibbsRun, GibbsSettings

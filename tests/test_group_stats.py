@@ -5,7 +5,13 @@ import pandas as pd
 import pytest
 from scipy.stats import kruskal, mannwhitneyu, rankdata
 
-from ethogram.analysis.groups import compare_groups, dunn_test, group_table, plot_group_stats, read_groups
+from ethogram.analysis.groups import (
+    compare_groups,
+    dunn_test,
+    group_table,
+    plot_group_stats,
+    read_groups,
+)
 
 
 def _labels(rng, probs, n_instances=400):
@@ -53,7 +59,9 @@ def test_planted_usage_difference_two_groups():
         usage[n] = np.mean(inst == 0)
     a = [usage[n] for n in labels if groups[n] == "control"]
     b = [usage[n] for n in labels if groups[n] == "treated"]
-    assert omni.loc[0, "p_value"] == pytest.approx(mannwhitneyu(a, b, alternative="two-sided").pvalue, rel=1e-12)
+    assert omni.loc[0, "p_value"] == pytest.approx(
+        mannwhitneyu(a, b, alternative="two-sided").pvalue, rel=1e-12
+    )
     assert omni.loc[0, "mean_control"] == pytest.approx(np.mean(a))
 
 
@@ -90,7 +98,7 @@ def test_dunn_matches_kruskal_for_two_groups_with_ties():
     rng = np.random.default_rng(4)
     x = rng.integers(0, 6, size=9).astype(float)  # many ties
     y = rng.integers(2, 8, size=12).astype(float)
-    (_, _, z, p), = dunn_test([x, y])
+    ((_, _, z, p),) = dunn_test([x, y])
     H = kruskal(x, y)
     assert z**2 == pytest.approx(H.statistic, rel=1e-12)
     assert p == pytest.approx(H.pvalue, rel=1e-10)
@@ -106,8 +114,11 @@ def test_dunn_by_hand_three_groups():
     ra, rb, rc = r[:3].mean(), r[3:7].mean(), r[7:].mean()
     from scipy.stats import norm
 
-    expect = {(0, 1): (ra - rb) / np.sqrt(var0 * (1 / 3 + 1 / 4)), (0, 2): (ra - rc) / np.sqrt(var0 * (1 / 3 + 1 / 2)),
-              (1, 2): (rb - rc) / np.sqrt(var0 * (1 / 4 + 1 / 2))}
+    expect = {
+        (0, 1): (ra - rb) / np.sqrt(var0 * (1 / 3 + 1 / 4)),
+        (0, 2): (ra - rc) / np.sqrt(var0 * (1 / 3 + 1 / 2)),
+        (1, 2): (rb - rc) / np.sqrt(var0 * (1 / 4 + 1 / 2)),
+    }
     for i, j, z, p in dunn_test([a, b, c]):
         assert z == pytest.approx(expect[(i, j)], rel=1e-12)
         assert p == pytest.approx(2 * norm.sf(abs(expect[(i, j)])), rel=1e-12)
@@ -156,7 +167,13 @@ def test_an_empty_group_leaves_a_recording_out_and_long_lists_are_shortened(tmp_
     df.to_csv(tmp_path / "index.csv", index=False)
     groups = read_groups(tmp_path / "index.csv", names)
     assert "m8" not in groups and len(groups) == 8 and set(groups.values()) == {"a", "b"}
-    with pytest.raises(ValueError, match=r"no group for recording\(s\) 'x0', 'x1', 'x2', 'x3', 'x4' and 2 more; add them"):
+    with pytest.raises(
+        ValueError,
+        match=r"no group for recording\(s\) 'x0', 'x1', 'x2', 'x3', 'x4' and 2 more; add them",
+    ):
         read_groups(tmp_path / "index.csv", names + [f"x{i}" for i in range(7)])
-    with pytest.raises(ValueError, match=r"recording\(s\) 'm0' are not in the results \(known: 'm1', 'm2', 'm3', 'm4', 'm5' and 3 more\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"recording\(s\) 'm0' are not in the results \(known: 'm1', 'm2', 'm3', 'm4', 'm5' and 3 more\)",
+    ):
         read_groups(tmp_path / "index.csv", names[1:])

@@ -24,8 +24,24 @@ def cohort(tmp_path_factory):
     from ethogram.results import RecordingResult, Results, load_results, write_results
 
     base = tmp_path_factory.mktemp("base")
-    assert main(["fit", str(DATA / "openfield" / "keypoints.csv"), "--fps", "30", "-o", str(base), "--states", "5",
-                 "--iters", "5", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(DATA / "openfield" / "keypoints.csv"),
+                "--fps",
+                "30",
+                "-o",
+                str(base),
+                "--states",
+                "5",
+                "--iters",
+                "5",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     fitted = load_results(base / "results.h5")
     rng = np.random.default_rng(0)
     p0 = np.array([0.3, 0.25, 0.2, 0.15, 0.1])
@@ -34,13 +50,30 @@ def cohort(tmp_path_factory):
     for g, p in (("control", p0), ("treated", p1)):
         for i in range(8):
             lab = _labels(rng, p)
-            recs.append(RecordingResult(name=f"{g}_{i}", syllables=lab, mask=np.ones(lab.size, bool),
-                                        inputs=np.zeros((lab.size, 1)), fps=30.0))
+            recs.append(
+                RecordingResult(
+                    name=f"{g}_{i}",
+                    syllables=lab,
+                    mask=np.ones(lab.size, bool),
+                    inputs=np.zeros((lab.size, 1)),
+                    fps=30.0,
+                )
+            )
             groups.append((f"{g}_{i}", g))
     out = tmp_path_factory.mktemp("cohort")
-    write_results(out / "results.h5", Results(model=fitted.model, preparation=fitted.preparation, recordings=recs,
-                                              config=fitted.config, fit=fitted.fit, versions=fitted.versions,
-                                              created=fitted.created), csv=False)
+    write_results(
+        out / "results.h5",
+        Results(
+            model=fitted.model,
+            preparation=fitted.preparation,
+            recordings=recs,
+            config=fitted.config,
+            fit=fitted.fit,
+            versions=fitted.versions,
+            created=fitted.created,
+        ),
+        csv=False,
+    )
     pd.DataFrame(groups, columns=["recording", "group"]).to_csv(out / "index.csv", index=False)
     return out
 
@@ -60,17 +93,26 @@ def test_stats_finds_the_planted_difference(cohort, capsys):
     assert len(per) == 16 * 5 and set(per["group"]) == {"control", "treated"}
     for png in ("usage.png", "duration.png"):
         img = mpimg.imread(cohort / "stats" / png)
-        assert img.ndim == 3 and img.shape[0] > 100 and img.shape[1] > 100 and img[..., :3].std() > 0.05
+        assert (
+            img.ndim == 3
+            and img.shape[0] > 100
+            and img.shape[1] > 100
+            and img[..., :3].std() > 0.05
+        )
 
 
 def test_stats_errors_are_one_line(cohort, tmp_path, capsys):
     from ethogram.cli import main
 
-    pd.DataFrame({"recording": ["control_0"], "group": ["a"]}).to_csv(tmp_path / "short.csv", index=False)
+    pd.DataFrame({"recording": ["control_0"], "group": ["a"]}).to_csv(
+        tmp_path / "short.csv", index=False
+    )
     assert main(["stats", str(cohort), "--overwrite", "--groups", str(tmp_path / "short.csv")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no group for recording" in err
-    assert main(["stats", str(cohort), "--overwrite", "--groups", str(tmp_path / "missing.csv")]) == 2
+    assert (
+        main(["stats", str(cohort), "--overwrite", "--groups", str(tmp_path / "missing.csv")]) == 2
+    )
     assert "not found" in capsys.readouterr().err
 
 
@@ -81,7 +123,10 @@ def test_stats_leaves_out_empty_groups_and_recordings_without_labels(cohort, tmp
     index.loc[index["recording"] == "control_0", "group"] = ""
     index.to_csv(tmp_path / "index.csv", index=False)
     out = tmp_path / "stats"
-    assert main(["stats", str(cohort), "--groups", str(tmp_path / "index.csv"), "--out", str(out)]) == 0
+    assert (
+        main(["stats", str(cohort), "--groups", str(tmp_path / "index.csv"), "--out", str(out)])
+        == 0
+    )
     assert "15 recordings in 2 groups (1 left out)" in capsys.readouterr().out
     per = pd.read_csv(out / "per_recording.csv")
     assert "control_0" not in set(per["recording"]) and per["recording"].nunique() == 15

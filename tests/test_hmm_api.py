@@ -30,9 +30,13 @@ def test_fit_result_unpacks_to_course_pair(fitted):
 def test_predict_viterbi_and_marginal(fitted):
     model, states, data = fitted
     ll = model.log_likelihoods(data)
-    np.testing.assert_array_equal(model.predict(data), viterbi(model.initial_probs, model.transition_matrix, ll))
+    np.testing.assert_array_equal(
+        model.predict(data), viterbi(model.initial_probs, model.transition_matrix, ll)
+    )
     post = forward_backward(model.initial_probs, model.transition_matrix, ll)
-    np.testing.assert_array_equal(model.predict(data, method="marginal"), post.expected_states.argmax(1))
+    np.testing.assert_array_equal(
+        model.predict(data, method="marginal"), post.expected_states.argmax(1)
+    )
     with pytest.raises(ValueError, match="method"):
         model.predict(data, method="mode")
 
@@ -49,7 +53,9 @@ def test_score_total_and_per_frame(fitted):
 def test_list_input_matches_separate_calls(fitted):
     model, _, data = fitted
     parts = [data[:500], data[500:]]
-    assert model.score(parts) == pytest.approx(model.score(parts[0]) + model.score(parts[1]), rel=1e-12)
+    assert model.score(parts) == pytest.approx(
+        model.score(parts[0]) + model.score(parts[1]), rel=1e-12
+    )
     preds = model.predict(parts)
     np.testing.assert_array_equal(preds[1], model.predict(parts[1]))
     posts = model.posterior(parts)
@@ -67,7 +73,9 @@ def test_permute_relabels_consistently(fitted):
     assert clone.score(data) == pytest.approx(before_score, rel=1e-12)
     inverse = np.argsort(order)
     np.testing.assert_array_equal(clone.predict(data), inverse[before_pred])
-    np.testing.assert_allclose(clone.observations.emission_means, model.observations.emission_means[order])
+    np.testing.assert_allclose(
+        clone.observations.emission_means, model.observations.emission_means[order]
+    )
     with pytest.raises(ValueError, match="permutation"):
         clone.permute([0, 0, 1])
 

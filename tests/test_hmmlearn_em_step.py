@@ -61,12 +61,27 @@ def test_gaussian_one_em_step_matches_hmmlearn(covariance_type, lengths):
     covs = _random_covs(K, D, covariance_type, rng)
     X = rng.normal(size=(sum(lengths), D)) * 1.5 + rng.integers(0, K, sum(lengths))[:, None]
 
-    ref = hmm.GaussianHMM(K, covariance_type=covariance_type, covars_prior=0.0, n_iter=1, tol=-np.inf, init_params="", params="stmc", implementation="scaling")
+    ref = hmm.GaussianHMM(
+        K,
+        covariance_type=covariance_type,
+        covars_prior=0.0,
+        n_iter=1,
+        tol=-np.inf,
+        init_params="",
+        params="stmc",
+        implementation="scaling",
+    )
     ref.startprob_, ref.transmat_, ref.means_ = pi, A, means
     ref.covars_ = _hmmlearn_covars(covs, covariance_type)
     ref.fit(X, lengths)
 
-    ours = HMM(K, "gaussian", dict(data_dim=D, covariance_type=covariance_type, prior=None), initial_probs=pi, transition_matrix=A)
+    ours = HMM(
+        K,
+        "gaussian",
+        dict(data_dim=D, covariance_type=covariance_type, prior=None),
+        initial_probs=pi,
+        transition_matrix=A,
+    )
     ours.observations.emission_means = means.copy()
     ours.observations.emission_covs = covs.copy()
     seqs = np.split(X, np.cumsum(lengths)[:-1])
@@ -76,7 +91,9 @@ def test_gaussian_one_em_step_matches_hmmlearn(covariance_type, lengths):
     np.testing.assert_allclose(ours.initial_probs, ref.startprob_, rtol=RTOL, atol=1e-14)
     np.testing.assert_allclose(ours.transition_matrix, ref.transmat_, rtol=RTOL, atol=1e-14)
     np.testing.assert_allclose(ours.observations.emission_means, ref.means_, rtol=RTOL)
-    np.testing.assert_allclose(ours.observations.emission_covs, _full_covs(ref, K, D), rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(
+        ours.observations.emission_covs, _full_covs(ref, K, D), rtol=RTOL, atol=1e-14
+    )
 
 
 def _full_covs(ref, K, D):
@@ -97,7 +114,9 @@ def test_poisson_one_em_step_matches_hmmlearn(lengths):
     z = rng.integers(0, K, sum(lengths))
     X = rng.poisson(rates[z])
 
-    ref = hmm.PoissonHMM(K, n_iter=1, tol=-np.inf, init_params="", params="stl", implementation="scaling")
+    ref = hmm.PoissonHMM(
+        K, n_iter=1, tol=-np.inf, init_params="", params="stl", implementation="scaling"
+    )
     ref.startprob_, ref.transmat_, ref.lambdas_ = pi, A, rates
     ref.fit(X, lengths)
 
@@ -120,11 +139,21 @@ def test_categorical_one_em_step_matches_hmmlearn(lengths):
     B = rng.dirichlet(np.ones(C), K)
     X = rng.integers(0, C, sum(lengths))
 
-    ref = hmm.CategoricalHMM(K, n_features=C, n_iter=1, tol=-np.inf, init_params="", params="ste", implementation="scaling")
+    ref = hmm.CategoricalHMM(
+        K,
+        n_features=C,
+        n_iter=1,
+        tol=-np.inf,
+        init_params="",
+        params="ste",
+        implementation="scaling",
+    )
     ref.startprob_, ref.transmat_, ref.emissionprob_ = pi, A, B
     ref.fit(X[:, None], lengths)
 
-    ours = HMM(K, "categorical", dict(num_classes=C, prior=None), initial_probs=pi, transition_matrix=A)
+    ours = HMM(
+        K, "categorical", dict(num_classes=C, prior=None), initial_probs=pi, transition_matrix=A
+    )
     ours.observations.emission_probs = B.copy()
     seqs = np.split(X, np.cumsum(lengths)[:-1])
     ll0 = _one_step_ours(ours, seqs if len(lengths) > 1 else X)
@@ -132,4 +161,6 @@ def test_categorical_one_em_step_matches_hmmlearn(lengths):
     np.testing.assert_allclose(ll0, ref.monitor_.history[0], rtol=RTOL)
     np.testing.assert_allclose(ours.initial_probs, ref.startprob_, rtol=RTOL, atol=1e-14)
     np.testing.assert_allclose(ours.transition_matrix, ref.transmat_, rtol=RTOL, atol=1e-14)
-    np.testing.assert_allclose(ours.observations.emission_probs, ref.emissionprob_, rtol=RTOL, atol=1e-14)
+    np.testing.assert_allclose(
+        ours.observations.emission_probs, ref.emissionprob_, rtol=RTOL, atol=1e-14
+    )

@@ -74,10 +74,14 @@ def _assert_same(a, b):
 CALLS = {
     "forward_pass": lambda pi, A, ll, m, **kw: eg.forward_pass(pi, A, ll, mask=m, **kw),
     "backward_pass": lambda pi, A, ll, m, **kw: eg.backward_pass(A, ll, mask=m, **kw),
-    "predictive_log_likes": lambda pi, A, ll, m, **kw: eg.predictive_log_likes(pi, A, ll, mask=m, **kw),
+    "predictive_log_likes": lambda pi, A, ll, m, **kw: eg.predictive_log_likes(
+        pi, A, ll, mask=m, **kw
+    ),
     "forward_backward": lambda pi, A, ll, m, **kw: eg.forward_backward(pi, A, ll, mask=m, **kw),
     "viterbi": lambda pi, A, ll, m, **kw: eg.viterbi(pi, A, ll, mask=m, **kw),
-    "viterbi_score": lambda pi, A, ll, m, **kw: eg.viterbi(pi, A, ll, mask=m, return_score=True, **kw),
+    "viterbi_score": lambda pi, A, ll, m, **kw: eg.viterbi(
+        pi, A, ll, mask=m, return_score=True, **kw
+    ),
 }
 calls = pytest.mark.parametrize("call", list(CALLS.values()), ids=list(CALLS))
 
@@ -98,13 +102,17 @@ def test_batch_equals_one_by_one(batch, call, num_threads):
 @pytest.mark.parametrize("num_threads", [1, 2])
 def test_batch_sampling_equals_one_by_one_with_a_shared_generator(batch, num_threads):
     pi, A, seqs, masks = batch
-    together = eg.sample_posterior(pi, A, seqs, num_samples=3, seed=42, mask=masks, num_threads=num_threads)
+    together = eg.sample_posterior(
+        pi, A, seqs, num_samples=3, seed=42, mask=masks, num_threads=num_threads
+    )
     rng = np.random.default_rng(42)
     for ll, m, res in zip(seqs, masks, together):
         assert res.shape == (3, ll.shape[0])
         _assert_same(res, eg.sample_posterior(pi, A, ll, num_samples=3, seed=rng, mask=m))
     # the first sequence alone with the same integer seed gives the same paths
-    _assert_same(together[0], eg.sample_posterior(pi, A, seqs[0], num_samples=3, seed=42, mask=masks[0]))
+    _assert_same(
+        together[0], eg.sample_posterior(pi, A, seqs[0], num_samples=3, seed=42, mask=masks[0])
+    )
 
 
 def test_tuples_and_nested_lists_are_batches(batch):
@@ -179,7 +187,9 @@ def test_fully_masked_sequence_gives_the_prior_marginals(batch):
     np.testing.assert_allclose(post.expected_states, prior, rtol=1e-12, atol=0)
     np.testing.assert_allclose(post.marginal_ll, 0.0, rtol=0, atol=1e-12)
     # the expected transitions are sum_t p(z_t = i) A[i, j]
-    np.testing.assert_allclose(post.expected_transitions, prior[:-1].sum(axis=0)[:, None] * A, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(
+        post.expected_transitions, prior[:-1].sum(axis=0)[:, None] * A, rtol=1e-12, atol=0
+    )
 
 
 # ----------------------------------------------------------------------------- threads

@@ -89,7 +89,9 @@ class BruteForce:
             suffix = _paths(self.K, self.T - t - 1)
             for k in range(self.K):
                 # a "start" distribution equal to row k of A gives sum_z A[k, z_{t+1}] ...
-                out[t, k] = logsumexp(_log_joint(self.log_A[k], self.log_A, self.ll[t + 1:], suffix))
+                out[t, k] = logsumexp(
+                    _log_joint(self.log_A[k], self.log_A, self.ll[t + 1 :], suffix)
+                )
         return out
 
     def predictive(self):
@@ -126,7 +128,7 @@ def make_problem(K, T, seed, variant):
     zero_A = (rng.random((K, K)) < 0.4) & ~keep_A
     A[zero_A] = 0.0
     A /= A.sum(axis=1, keepdims=True)
-    zero_pi = (rng.random(K) < 0.4)
+    zero_pi = rng.random(K) < 0.4
     zero_pi[witness[0]] = False
     pi[zero_pi] = 0.0
     pi /= pi.sum()
@@ -207,8 +209,12 @@ def test_expected_transitions(case):
     # frames 0..T-2 and columns summing to the occupancy of frames 1..T-1
     np.testing.assert_allclose(post.expected_transitions.sum(), bf.T - 1, rtol=RTOL, atol=0)
     g = post.expected_states
-    np.testing.assert_allclose(post.expected_transitions.sum(axis=1), g[:-1].sum(axis=0), rtol=RTOL, atol=0)
-    np.testing.assert_allclose(post.expected_transitions.sum(axis=0), g[1:].sum(axis=0), rtol=RTOL, atol=0)
+    np.testing.assert_allclose(
+        post.expected_transitions.sum(axis=1), g[:-1].sum(axis=0), rtol=RTOL, atol=0
+    )
+    np.testing.assert_allclose(
+        post.expected_transitions.sum(axis=0), g[1:].sum(axis=0), rtol=RTOL, atol=0
+    )
     if bf.T == 1:
         assert np.array_equal(post.expected_transitions, np.zeros((bf.K, bf.K)))
 
@@ -232,7 +238,9 @@ def test_backward_messages(case):
     # and together with the forward messages they give the smoothed marginals
     alphas, _ = eg.forward_pass(pi, A, ll)
     ab = alphas * betas
-    np.testing.assert_allclose(ab / ab.sum(axis=1, keepdims=True), bf.expected_states(), rtol=RTOL, atol=0)
+    np.testing.assert_allclose(
+        ab / ab.sum(axis=1, keepdims=True), bf.expected_states(), rtol=RTOL, atol=0
+    )
 
 
 def test_viterbi_path_and_score(case):
@@ -251,7 +259,9 @@ def test_viterbi_path_and_score(case):
 def test_viterbi_ties_go_to_the_lowest_state():
     """With all paths equally likely the documented tie-break gives the all-zeros path."""
     K, T = 3, 5
-    states, score = eg.viterbi(np.full(K, 1 / K), np.full((K, K), 1 / K), np.zeros((T, K)), return_score=True)
+    states, score = eg.viterbi(
+        np.full(K, 1 / K), np.full((K, K), 1 / K), np.zeros((T, K)), return_score=True
+    )
     np.testing.assert_array_equal(states, np.zeros(T, dtype=int))
     np.testing.assert_allclose(score, T * np.log(1 / K), rtol=0, atol=LOG_ATOL)
 

@@ -103,9 +103,18 @@ def test_probability_tolerance_is_tight():
         (np.zeros(4), r"log_likes must have 2 dimension"),
         (np.zeros((2, 4, 2)), r"log_likes must have 2 dimension"),
         (np.zeros((0, 2)), r"log_likes has no frames"),
-        (np.array([[0.0, 0.0], [0.0, np.nan], [0.0, 0.0]]), r"log_likes contains NaN \(first at frame 1\)"),
-        (np.array([[0.0, 0.0], [0.0, 0.0], [np.inf, 0.0]]), r"log_likes contains \+inf \(first at frame 2\)"),
-        (np.array([[0.0, 0.0], [0.0, 0.0], [-np.inf, -np.inf]]), r"log_likes is -inf for every state at frame 2"),
+        (
+            np.array([[0.0, 0.0], [0.0, np.nan], [0.0, 0.0]]),
+            r"log_likes contains NaN \(first at frame 1\)",
+        ),
+        (
+            np.array([[0.0, 0.0], [0.0, 0.0], [np.inf, 0.0]]),
+            r"log_likes contains \+inf \(first at frame 2\)",
+        ),
+        (
+            np.array([[0.0, 0.0], [0.0, 0.0], [-np.inf, -np.inf]]),
+            r"log_likes is -inf for every state at frame 2",
+        ),
     ],
 )
 def test_bad_log_likes(fn, bad, match):
@@ -187,7 +196,10 @@ def test_zero_one_integer_masks_are_accepted_as_boolean(fn):
     "mask, match",
     [
         (np.ones(4, dtype=bool), r"mask must be a list with one mask \(or None\) per sequence"),
-        ([np.ones(4, dtype=bool)], r"mask must be a list with one mask \(or None\) per sequence.*2 sequences"),
+        (
+            [np.ones(4, dtype=bool)],
+            r"mask must be a list with one mask \(or None\) per sequence.*2 sequences",
+        ),
         ([None, None, None], r"mask must be a list with one mask"),
         ([None, np.ones(5, dtype=bool)], r"mask must have shape \(6,\)"),
     ],
@@ -278,7 +290,10 @@ def test_non_numeric_input_is_a_type_error(fn, where, value, match):
 @full_fns
 @pytest.mark.parametrize(
     "value, match",
-    [(["0.5", "0.5"], r"initial_probs must be a numeric array"), ({"a": 1}, r"initial_probs must be a numeric array")],
+    [
+        (["0.5", "0.5"], r"initial_probs must be a numeric array"),
+        ({"a": 1}, r"initial_probs must be a numeric array"),
+    ],
 )
 def test_non_numeric_initial_probs_is_a_type_error(fn, value, match):
     with pytest.raises(TypeError, match=match):

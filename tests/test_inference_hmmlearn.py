@@ -42,7 +42,9 @@ SHAPES = [(2000, 10, 0), (500, 30, 1), (5000, 3, 2), (300, 60, 3)]
 CASES = [(T, K, seed, zeros) for (T, K, seed) in SHAPES for zeros in (False, True)]
 
 
-@pytest.fixture(scope="module", params=CASES, ids=lambda c: f"T{c[0]}-K{c[1]}-{'zeros' if c[3] else 'dense'}")
+@pytest.fixture(
+    scope="module", params=CASES, ids=lambda c: f"T{c[0]}-K{c[1]}-{'zeros' if c[3] else 'dense'}"
+)
 def problem(request):
     T, K, seed, zeros = request.param
     pi, A, ll = make_problem(T, K, seed, zeros)

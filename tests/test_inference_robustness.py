@@ -73,7 +73,10 @@ def log_space_reference(pi, A, ll):
         xi += np.exp(lx - _lse(lx))
     f = lambda x: np.asarray(np.exp(x), dtype=np.float64)  # noqa: E731
     return dict(
-        marginal_ll=float(total), alphas=f(la), betas=f(lb), expected_states=f(g),
+        marginal_ll=float(total),
+        alphas=f(la),
+        betas=f(lb),
+        expected_states=f(g),
         expected_transitions=np.asarray(xi, dtype=np.float64),
     )
 
@@ -135,10 +138,14 @@ def assert_all_finite(out, K):
 def assert_matches_reference(out, pi, A, ll):
     ref = log_space_reference(pi, A, ll)
     for name in ("marginal_ll", "forward_ll"):
-        np.testing.assert_allclose(out[name], ref["marginal_ll"], rtol=RTOL, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            out[name], ref["marginal_ll"], rtol=RTOL, atol=1e-12, err_msg=name
+        )
     for name in ("alphas", "betas", "expected_states"):
         np.testing.assert_allclose(out[name], ref[name], rtol=RTOL, atol=0, err_msg=name)
-    np.testing.assert_allclose(out["expected_transitions"], ref["expected_transitions"], rtol=RTOL, atol=0)
+    np.testing.assert_allclose(
+        out["expected_transitions"], ref["expected_transitions"], rtol=RTOL, atol=0
+    )
     path, score = log_space_viterbi(pi, A, ll)
     np.testing.assert_array_equal(out["states"], path)
     np.testing.assert_allclose(out["score"], score, rtol=RTOL, atol=1e-12)
@@ -196,8 +203,12 @@ def test_per_frame_offsets_shift_only_the_marginal(zeros):
     a = all_outputs(pi, A, base)
     b = all_outputs(pi, A, shifted)
     assert_all_finite(b, K)
-    np.testing.assert_allclose(b["marginal_ll"], a["marginal_ll"] + c.sum(), rtol=RTOL, atol=1e-12 * np.abs(c).sum())
-    np.testing.assert_allclose(b["score"], a["score"] + c.sum(), rtol=RTOL, atol=1e-12 * np.abs(c).sum())
+    np.testing.assert_allclose(
+        b["marginal_ll"], a["marginal_ll"] + c.sum(), rtol=RTOL, atol=1e-12 * np.abs(c).sum()
+    )
+    np.testing.assert_allclose(
+        b["score"], a["score"] + c.sum(), rtol=RTOL, atol=1e-12 * np.abs(c).sum()
+    )
     np.testing.assert_allclose(b["predictive"], a["predictive"] + c, rtol=RTOL)
     for name in ("alphas", "betas", "expected_states", "expected_transitions"):
         np.testing.assert_allclose(b[name], a[name], rtol=RTOL, atol=0, err_msg=name)
@@ -234,7 +245,11 @@ def test_only_allowed_start_state_much_less_likely_than_a_forbidden_one(gap):
     out = all_outputs(pi, A, ll)
     assert_all_finite(out, 2)
     assert_matches_reference(out, pi, A, ll)
-    np.testing.assert_allclose(out["marginal_ll"], -gap + np.log(0.5 * (1 + np.exp(-1))) + np.log(0.5 * (np.exp(-2) + 1)), rtol=RTOL)
+    np.testing.assert_allclose(
+        out["marginal_ll"],
+        -gap + np.log(0.5 * (1 + np.exp(-1))) + np.log(0.5 * (np.exp(-2) + 1)),
+        rtol=RTOL,
+    )
 
 
 @needs_extended
@@ -266,7 +281,9 @@ def test_an_unused_state_with_good_likelihoods_over_a_long_sequence():
     post = eg.forward_backward(pi, A, ll)
     p0 = 1.0 / (1.0 + np.exp(-1.0))
     np.testing.assert_allclose(post.marginal_ll, T * np.log(0.5 * (1.0 + np.exp(-1.0))), rtol=RTOL)
-    np.testing.assert_allclose(post.expected_states, np.tile([p0, 1 - p0, 0.0], (T, 1)), rtol=RTOL, atol=0)
+    np.testing.assert_allclose(
+        post.expected_states, np.tile([p0, 1 - p0, 0.0], (T, 1)), rtol=RTOL, atol=0
+    )
     xi = (T - 1) * np.outer([p0, 1 - p0, 0.0], [p0, 1 - p0, 0.0])
     np.testing.assert_allclose(post.expected_transitions, xi, rtol=RTOL, atol=0)
     assert np.all(eg.sample_posterior(pi, A, ll, num_samples=3, seed=0) < 2)
@@ -387,7 +404,9 @@ def test_a_million_independent_frames_have_the_closed_form(million):
     np.testing.assert_allclose(post.marginal_ll, per_frame.sum(), rtol=RTOL)
     np.testing.assert_allclose(post.expected_states, gamma, rtol=1e-12, atol=0)
     np.testing.assert_allclose(post.expected_transitions, gamma[:-1].T @ gamma[1:], rtol=1e-12)
-    np.testing.assert_allclose(eg.predictive_log_likes(pi, A, ll), per_frame, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(
+        eg.predictive_log_likes(pi, A, ll), per_frame, rtol=1e-12, atol=1e-14
+    )
     states, score = eg.viterbi(pi, A, ll, return_score=True)
     np.testing.assert_array_equal(states, np.argmax(lj, axis=1))
     np.testing.assert_allclose(score, lj.max(axis=1).sum(), rtol=RTOL)
@@ -463,7 +482,9 @@ def test_array_likes_dtypes_and_layouts_give_the_same_results():
     wide = np.repeat(ll, 2, axis=1)
     view = wide[:, ::2]
     assert not view.flags.c_contiguous
-    np.testing.assert_array_equal(all_outputs(pi, A, view)["expected_states"], ref["expected_states"])
+    np.testing.assert_array_equal(
+        all_outputs(pi, A, view)["expected_states"], ref["expected_states"]
+    )
 
 
 def test_cpu_torch_tensors_are_accepted():

@@ -18,10 +18,9 @@ import h5py
 import numpy as np
 import pytest
 
+from conftest import DATA
 from ethogram.io import ReadNoteWarning, describe, read_recordings
 from ethogram.io.jabs import JABS_BODYPARTS
-
-from conftest import DATA
 
 T, SLOTS, MICE = 900, 5, 3
 

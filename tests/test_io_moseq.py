@@ -35,7 +35,9 @@ def _raw(uuid=UUID):
 def test_moseq2_scores_file_dropped_frames_are_nan_rows_and_extras_align():
     scores, idx, ts_ms, cx, cy, angle, frames = _raw()
     recs = read_recordings(MOSEQ / "test_scores.h5")
-    assert [r.name for r in recs] == sorted(f"test_scores/{u}" for u in (UUID, "abe92017-1d40-495e-95ef-e420b7f0f4b9"))
+    assert [r.name for r in recs] == sorted(
+        f"test_scores/{u}" for u in (UUID, "abe92017-1d40-495e-95ef-e420b7f0f4b9")
+    )
     rec = next(r for r in recs if r.attrs["uuid"] == UUID)
     assert rec.kind == "features" and rec.format == "moseq2" and rec.data.shape == (908, 50)
     assert rec.fps == 30.0  # the extraction's parameters/fps
@@ -50,7 +52,9 @@ def test_moseq2_scores_file_dropped_frames_are_nan_rows_and_extras_align():
     np.testing.assert_array_equal(rec.heading[~dropped], angle[rows].astype(float))
     assert np.isnan(rec.centroid[dropped]).all() and np.isnan(rec.heading[dropped]).all()
     # seconds from the first frame; kept frames on the camera clock, dropped ones in between
-    np.testing.assert_allclose(rec.timestamps[~dropped], (ts_ms[rows] - ts_ms[0]) / 1000.0, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        rec.timestamps[~dropped], (ts_ms[rows] - ts_ms[0]) / 1000.0, rtol=0, atol=1e-9
+    )
     assert np.all(np.diff(rec.timestamps) > 0)
     assert rec.attrs["start_time_s"] == ts_ms[0] / 1000.0
     # lazy depth frames: the extraction's rows, zeros at dropped frames
@@ -74,9 +78,13 @@ def test_moseq2_folder_and_duplicates():
     from ethogram.io.readers import SkippedFilesWarning
 
     with pytest.warns(SkippedFilesWarning) as record:
-        recs = read_recordings(MOSEQ)  # testh5.h5 (PCA model) and changepoints.h5 are not recordings
-    assert [str(w.message).split(": skipped: ")[0] for w in record] == [str(MOSEQ / "changepoints.h5"),
-                                                                       str(MOSEQ / "testh5.h5")]
+        recs = read_recordings(
+            MOSEQ
+        )  # testh5.h5 (PCA model) and changepoints.h5 are not recordings
+    assert [str(w.message).split(": skipped: ")[0] for w in record] == [
+        str(MOSEQ / "changepoints.h5"),
+        str(MOSEQ / "testh5.h5"),
+    ]
     assert [r.attrs["uuid"] for r in recs] == sorted([UUID, "abe92017-1d40-495e-95ef-e420b7f0f4b9"])
     both = read_recordings([MOSEQ / "proc" / "results_00.h5", MOSEQ / "test_scores.h5"])
     assert len(both) == 2  # the extraction's session is read once
@@ -106,7 +114,9 @@ def test_moseq2_extraction_found_by_uuid_without_an_index(tmp_path):
     recs = read_recordings(tmp_path / "scores.h5")
     found = {r.attrs["uuid"]: r for r in recs}
     assert found[UUID].frames is not None  # matched by metadata/uuid
-    assert found["abe92017-1d40-495e-95ef-e420b7f0f4b9"].frames is None  # no extraction has that uuid
+    assert (
+        found["abe92017-1d40-495e-95ef-e420b7f0f4b9"].frames is None
+    )  # no extraction has that uuid
 
 
 def test_moseq_nwb_round_trip(tmp_path):
@@ -118,8 +128,15 @@ def test_moseq_nwb_round_trip(tmp_path):
     centroid = np.stack([cx, cy], 1)[rows]
     labels = (np.arange(len(rows)) // 13) % 7
     labels[:3] = -1
-    path = write_moseq_nwb(tmp_path / "session_1.nwb", pcs, ts, centroid, angle[rows], labels=labels,
-                           frames=frames[rows])
+    path = write_moseq_nwb(
+        tmp_path / "session_1.nwb",
+        pcs,
+        ts,
+        centroid,
+        angle[rows],
+        labels=labels,
+        frames=frames[rows],
+    )
     with h5py.File(path, "r") as f:  # the course's layout, read raw
         m = f["processing/MoSeq"]
         np.testing.assert_array_equal(m["PCs/pcs_clean/data"][()], pcs)
@@ -127,7 +144,10 @@ def test_moseq_nwb_round_trip(tmp_path):
         np.testing.assert_array_equal(m["Scalars/centroid_x_px/data"][()], cx[rows])
         np.testing.assert_array_equal(m["Scalars/angle/data"][()], angle[rows])
         np.testing.assert_array_equal(m["Labels/labels_clean/data"][()], labels)
-        assert m["Images/frames/data"].shape == (900, 80, 80) and m["Images/frames/data"].dtype == np.uint8
+        assert (
+            m["Images/frames/data"].shape == (900, 80, 80)
+            and m["Images/frames/data"].dtype == np.uint8
+        )
     (rec,) = read_recordings(tmp_path / "*.nwb")
     assert rec.name == "session_1" and rec.format == "moseq-nwb" and rec.kind == "features"
     np.testing.assert_array_equal(rec.data, pcs)
@@ -135,7 +155,9 @@ def test_moseq_nwb_round_trip(tmp_path):
     np.testing.assert_array_equal(rec.centroid, centroid.astype(float))
     np.testing.assert_array_equal(rec.heading, angle[rows].astype(float))
     np.testing.assert_array_equal(rec.labels, labels)
-    d = np.diff(ts)  # 3 gaps of dropped frames; the other intervals are the camera's 1/30 s with jitter
+    d = np.diff(
+        ts
+    )  # 3 gaps of dropped frames; the other intervals are the camera's 1/30 s with jitter
     regular = d[d < 0.05]
     assert len(regular) == len(d) - 3
     assert rec.fps == pytest.approx(1 / regular.mean(), rel=1e-12)
@@ -168,9 +190,15 @@ def test_moseq2_dropped_frames_at_the_start_get_timestamps_one_frame_apart(tmp_p
     first = 5  # idx[5] == 1 is the first kept row
     assert np.isnan(idx2[:first]).all() and idx2[first] == 1
     # times count from row 0; the dropped rows before the first kept one sit 1/30 s apart
-    np.testing.assert_allclose(rec.timestamps[:first + 1], np.arange(first + 1) / 30.0, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(
+        rec.timestamps[: first + 1], np.arange(first + 1) / 30.0, rtol=0, atol=1e-9
+    )
     assert rec.attrs["start_time_s"] == pytest.approx(ts_ms[1] / 1000.0 - first / 30.0, abs=1e-9)
     kept = ~np.isnan(idx2)
-    np.testing.assert_allclose(rec.timestamps[kept] + rec.attrs["start_time_s"],
-                               ts_ms[idx2[kept].astype(int)] / 1000.0, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        rec.timestamps[kept] + rec.attrs["start_time_s"],
+        ts_ms[idx2[kept].astype(int)] / 1000.0,
+        rtol=0,
+        atol=1e-6,
+    )
     assert np.all(np.diff(rec.timestamps) > 0)

@@ -8,14 +8,14 @@ to identities) and v4/v5 files written here with known identities.
 import csv
 import json
 import shutil
+
 import h5py
 import numpy as np
 import pytest
 
+from conftest import DATA
 from ethogram.io import read_recordings
 from ethogram.io.pose import JABS_BODYPARTS
-
-from conftest import DATA
 
 OPENFIELD = DATA / "openfield"
 FLIES = DATA / "flies" / "clip.slp"
@@ -45,7 +45,7 @@ def _slp_raw(path):
     out = {t: np.full((T, B, 2), np.nan) for t in tracks}
     for i in inst:
         t = int(frames[i["frame_id"]]["frame_idx"])
-        p = pts[i["point_id_start"]: i["point_id_end"]]
+        p = pts[i["point_id_start"] : i["point_id_end"]]
         xy = np.stack([p["x"], p["y"]], axis=1)
         xy[~p["visible"]] = np.nan
         out[tracks[i["track"]]][t] = xy
@@ -166,7 +166,9 @@ def test_sleap_analysis_h5_written_by_movement(tmp_path):
     from movement.io import load_poses, save_poses
 
     raw, names, T = _slp_raw(FLIES)
-    save_poses.to_sleap_analysis_file(load_poses.from_sleap_file(FLIES), tmp_path / "clip.analysis.h5")
+    save_poses.to_sleap_analysis_file(
+        load_poses.from_sleap_file(FLIES), tmp_path / "clip.analysis.h5"
+    )
     with h5py.File(tmp_path / "clip.analysis.h5", "r") as f:
         tracks = f["tracks"][()]  # (n_tracks, 2, n_nodes, T)
         track_names = [t.decode() for t in f["track_names"][()]]
@@ -182,8 +184,11 @@ def test_nwb_pose_matches_h5py_and_frame_number_timestamps_are_not_seconds():
     path = OPENFIELD / "keypoints_ndx_pose.nwb"
     grp = "processing/behavior/PoseEstimation"
     with h5py.File(path, "r") as f:
-        raw = {k[len("ind1_"):]: (f[f"{grp}/{k}/data"][()], f[f"{grp}/{k}/confidence"][()])
-               for k in f[grp] if k.startswith("ind1_")}
+        raw = {
+            k[len("ind1_") :]: (f[f"{grp}/{k}/data"][()], f[f"{grp}/{k}/confidence"][()])
+            for k in f[grp]
+            if k.startswith("ind1_")
+        }
         ts = f[f"{grp}/ind1_snout/timestamps"][()]
     np.testing.assert_array_equal(ts, np.arange(600))  # this file stores frame numbers
     (rec,) = read_recordings(path)
@@ -220,7 +225,11 @@ def test_jabs_v2_flips_y_x_to_x_y():
         conf = f["poseest/confidence"][()]
     (rec,) = read_recordings(path)
     assert rec.name == "sample_pose_est_v2" and rec.format == "jabs" and rec.fps == 30.0
-    assert rec.bodyparts == JABS_BODYPARTS and rec.bodyparts[0] == "nose" and rec.bodyparts[11] == "tip_tail"
+    assert (
+        rec.bodyparts == JABS_BODYPARTS
+        and rec.bodyparts[0] == "nose"
+        and rec.bodyparts[11] == "tip_tail"
+    )
     for t, k in [(0, 0), (17, 3), (900, 9), (1799, 11)]:
         assert rec.data[t, k, 0] == pts[t, k, 1]  # x = second stored value
         assert rec.data[t, k, 1] == pts[t, k, 0]  # y = first stored value
@@ -269,7 +278,9 @@ def test_jabs_v4_v5_long_term_identities(tmp_path, version):
     perm = np.array([rng.permutation(n) for _ in range(T)])
     shuffled_pts = np.take_along_axis(pts, perm[:, :, None, None], axis=1)
     shuffled_conf = np.take_along_axis(conf, perm[:, :, None], axis=1)
-    embed = np.where(perm < n_id, perm + 1, n_id + 1 + perm)  # slots >= n_id: tracked, not identified
+    embed = np.where(
+        perm < n_id, perm + 1, n_id + 1 + perm
+    )  # slots >= n_id: tracked, not identified
     id_mask = perm >= n_id
     drop = rng.random((T, n)) < 0.05  # some identified instances masked out anyway
     id_mask |= drop
@@ -291,7 +302,9 @@ def test_jabs_v4_v5_long_term_identities(tmp_path, version):
     labels = ["black", "white", "agouti"] if version == 5 else ["id0", "id1", "id2"]
     assert [r.name for r in recs] == [f"{path.stem}/{lab}" for lab in labels]
     for k, r in enumerate(recs):
-        assert r.attrs["jabs_version"] == version and r.attrs["cm_per_pixel"] == pytest.approx(0.0795)
+        assert r.attrs["jabs_version"] == version and r.attrs["cm_per_pixel"] == pytest.approx(
+            0.0795
+        )
         kept = ~drop[np.arange(T), np.argmax(perm == k, axis=1)]
         ok = (conf[:, k] > 0) & kept[:, None]
         np.testing.assert_array_equal(r.data[ok], pts[:, k][ok][:, ::-1].astype(float))
@@ -313,7 +326,9 @@ def test_nwb_pose_written_by_movement_with_a_frame_rate(tmp_path):
     from pynwb import NWBHDF5IO
 
     raw, names = _dlc_csv_raw(OPENFIELD / "keypoints_missingdata.csv")
-    nwb = save_poses.to_nwb_file(load_poses.from_dlc_file(OPENFIELD / "keypoints_missingdata.csv", fps=30))
+    nwb = save_poses.to_nwb_file(
+        load_poses.from_dlc_file(OPENFIELD / "keypoints_missingdata.csv", fps=30)
+    )
     with NWBHDF5IO(str(tmp_path / "from_dlc.nwb"), "w") as io:
         io.write(nwb)
     (rec,) = read_recordings(tmp_path / "from_dlc.nwb")
@@ -333,20 +348,37 @@ def test_nwb_pose_two_pose_estimation_containers_are_two_animals(tmp_path):
     from pynwb import NWBHDF5IO, NWBFile
 
     raw, names, T = _slp_raw(FLIES)
-    nwb = NWBFile(session_description="two flies", identifier="flies",
-                  session_start_time=datetime(2020, 1, 1, tzinfo=timezone.utc))
+    nwb = NWBFile(
+        session_description="two flies",
+        identifier="flies",
+        session_start_time=datetime(2020, 1, 1, tzinfo=timezone.utc),
+    )
     mod = nwb.create_processing_module("behavior", "pose")
     skeletons, poses = [], []
     rng = np.random.default_rng(3)
     conf = {}
     for animal in ("female", "male"):
-        sk = Skeleton(name=f"skeleton_{animal}", nodes=names, edges=np.array([[0, 1]], dtype="uint8"))
+        sk = Skeleton(
+            name=f"skeleton_{animal}", nodes=names, edges=np.array([[0, 1]], dtype="uint8")
+        )
         skeletons.append(sk)
         conf[animal] = rng.uniform(size=(T, len(names)))
-        series = [PoseEstimationSeries(name=b, data=raw[animal][:, j], confidence=conf[animal][:, j], unit="pixels",
-                                       reference_frame="top left", timestamps=np.arange(T) / 25.0)
-                  for j, b in enumerate(names)]
-        poses.append(PoseEstimation(name=animal, pose_estimation_series=series, skeleton=sk, source_software="SLEAP"))
+        series = [
+            PoseEstimationSeries(
+                name=b,
+                data=raw[animal][:, j],
+                confidence=conf[animal][:, j],
+                unit="pixels",
+                reference_frame="top left",
+                timestamps=np.arange(T) / 25.0,
+            )
+            for j, b in enumerate(names)
+        ]
+        poses.append(
+            PoseEstimation(
+                name=animal, pose_estimation_series=series, skeleton=sk, source_software="SLEAP"
+            )
+        )
     mod.add(Skeletons(skeletons=skeletons))
     for p in poses:
         mod.add(p)
@@ -367,9 +399,12 @@ def _movement_arrays(path):
     from movement.io import load_poses
 
     ds = load_poses.from_dlc_file(path)
-    return (ds["position"].transpose("time", "individuals", "keypoints", "space").values,
-            ds["confidence"].transpose("time", "individuals", "keypoints").values,
-            [str(k) for k in ds["keypoints"].values], [str(i) for i in ds["individuals"].values])
+    return (
+        ds["position"].transpose("time", "individuals", "keypoints", "space").values,
+        ds["confidence"].transpose("time", "individuals", "keypoints").values,
+        [str(k) for k in ds["keypoints"].values],
+        [str(i) for i in ds["individuals"].values],
+    )
 
 
 def test_dlc_reader_agrees_with_movement_on_plain_tables(tmp_path):
@@ -382,8 +417,15 @@ def test_dlc_reader_agrees_with_movement_on_plain_tables(tmp_path):
     raw, names, T = _slp_raw(FLIES)
     tracks = {a: (raw[a], np.where(np.isnan(raw[a][..., 0]), np.nan, 0.5)) for a in raw}
     _write_multi_animal_dlc_csv(tmp_path / "ma.csv", tracks, names)
-    save_poses.to_dlc_file(load_poses.from_dlc_file(tmp_path / "ma.csv"), tmp_path / "ma.h5", split_individuals=False)
-    files = [OPENFIELD / "keypoints.csv", OPENFIELD / "keypoints_missingdata.csv", tmp_path / "ma.csv", tmp_path / "ma.h5"]
+    save_poses.to_dlc_file(
+        load_poses.from_dlc_file(tmp_path / "ma.csv"), tmp_path / "ma.h5", split_individuals=False
+    )
+    files = [
+        OPENFIELD / "keypoints.csv",
+        OPENFIELD / "keypoints_missingdata.csv",
+        tmp_path / "ma.csv",
+        tmp_path / "ma.h5",
+    ]
     for path in files:
         ours = split_individuals(*dlc_table(path)[:2])
         pos, conf, kp, ind = _movement_arrays(path)
@@ -392,12 +434,17 @@ def test_dlc_reader_agrees_with_movement_on_plain_tables(tmp_path):
             assert a["bodyparts"] == kp
             np.testing.assert_array_equal(a["position"], pos[:, j])
             np.testing.assert_array_equal(a["confidence"], conf[:, j])
-    with pytest.raises(ValueError, match="hand-labelled images"):  # indexed by image: not a recording
+    with pytest.raises(
+        ValueError, match="hand-labelled images"
+    ):  # indexed by image: not a recording
         dlc_table(OPENFIELD / "human_labels_other_video.csv")
 
 
 def test_video_beside_dlc_and_jabs_files_by_their_naming_rules(tmp_path):
-    shutil.copy(OPENFIELD / "keypoints.csv", tmp_path / "m3v1mp4DLC_resnet50_openfieldOct30shuffle1_6000.csv")
+    shutil.copy(
+        OPENFIELD / "keypoints.csv",
+        tmp_path / "m3v1mp4DLC_resnet50_openfieldOct30shuffle1_6000.csv",
+    )
     shutil.copy(JABS / "sample_pose_est_v2.h5", tmp_path / "cage7_pose_est_v2.h5")
     shutil.copy(OPENFIELD / "keypoints.csv", tmp_path / "plain.csv")
     (tmp_path / "plain.mp4").write_bytes(b"")  # a csv not named by DeepLabCut's rule: no link
@@ -406,6 +453,8 @@ def test_video_beside_dlc_and_jabs_files_by_their_naming_rules(tmp_path):
     (tmp_path / "m3v1mp4.mp4").write_bytes(b"")
     (tmp_path / "cage7.avi").write_bytes(b"")
     recs = {r.name: r for r in read_recordings(tmp_path)}
-    assert recs["m3v1mp4DLC_resnet50_openfieldOct30shuffle1_6000"].video_path == str(tmp_path / "m3v1mp4.mp4")
+    assert recs["m3v1mp4DLC_resnet50_openfieldOct30shuffle1_6000"].video_path == str(
+        tmp_path / "m3v1mp4.mp4"
+    )
     assert recs["cage7_pose_est_v2"].video_path == str(tmp_path / "cage7.avi")
     assert recs["plain"].video_path is None

@@ -7,9 +7,8 @@ import h5py
 import numpy as np
 import pytest
 
-from ethogram.io import FORMATS, describe, guess_format, read_recordings
-
 from conftest import DATA
+from ethogram.io import FORMATS, describe, guess_format, read_recordings
 
 OPENFIELD = DATA / "openfield"
 
@@ -40,7 +39,9 @@ def test_guess_format_on_moseq2s_layout(moseq2_dir):
 def test_unguessable_files_name_the_file_and_the_choices(tmp_path, moseq2_dir):
     with pytest.raises(ValueError) as e:
         read_recordings(moseq2_dir / "testh5.h5")  # a PCA model, not a recording
-    assert "testh5.h5" in str(e.value) and "--format" in str(e.value) and "moseq-nwb" in str(e.value)
+    assert (
+        "testh5.h5" in str(e.value) and "--format" in str(e.value) and "moseq-nwb" in str(e.value)
+    )
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(ValueError, match="notes.txt.*--format"):
         read_recordings(tmp_path / "notes.txt")
@@ -64,19 +65,31 @@ def test_missing_paths_raise_file_not_found(tmp_path):
 def test_folder_glob_and_list_give_the_same_sorted_recordings():
     from ethogram.io.readers import SkippedFilesWarning
 
-    with pytest.warns(SkippedFilesWarning, match=r"human_labels_other_video\.csv: skipped: not a recording .*labelled"):
+    with pytest.warns(
+        SkippedFilesWarning,
+        match=r"human_labels_other_video\.csv: skipped: not a recording .*labelled",
+    ):
         folder = read_recordings(OPENFIELD, fps=30)
     # the hand-labelled images table is skipped in a folder (named in a warning); the video has another suffix
     assert [r.name for r in folder] == ["keypoints", "keypoints_missingdata", "keypoints_ndx_pose"]
     globbed = read_recordings(str(OPENFIELD / "keypoints*"), fps=30)
-    listed = read_recordings([OPENFIELD / "keypoints_ndx_pose.nwb", str(OPENFIELD / "keypoints.csv"),
-                              OPENFIELD / "keypoints_missingdata.csv", OPENFIELD / "keypoints.csv"], fps=30)
+    listed = read_recordings(
+        [
+            OPENFIELD / "keypoints_ndx_pose.nwb",
+            str(OPENFIELD / "keypoints.csv"),
+            OPENFIELD / "keypoints_missingdata.csv",
+            OPENFIELD / "keypoints.csv",
+        ],
+        fps=30,
+    )
     for other in (globbed, listed):
         assert [r.name for r in other] == [r.name for r in folder]
         for a, b in zip(folder, other):
             np.testing.assert_array_equal(a.data, b.data)
     with pytest.warns(SkippedFilesWarning, match="human_labels_other_video"):
-        only_dlc = read_recordings(OPENFIELD, format="dlc")  # a folder with format: only those files
+        only_dlc = read_recordings(
+            OPENFIELD, format="dlc"
+        )  # a folder with format: only those files
     assert [r.name for r in only_dlc] == ["keypoints", "keypoints_missingdata"]
     with pytest.raises(FileNotFoundError, match="'jabs'"):
         read_recordings(OPENFIELD, format="jabs")
@@ -108,7 +121,9 @@ def test_bodyparts_keeps_only_the_named_points_in_that_order(moseq2_dir):
     with pytest.raises(ValueError) as e:
         read_recordings(OPENFIELD / "keypoints.csv", bodyparts=["snout", "tail_base"])
     msg = str(e.value)
-    assert "tail_base" in msg and all(b in msg for b in ("snout", "leftear", "rightear", "tailbase"))
+    assert "tail_base" in msg and all(
+        b in msg for b in ("snout", "leftear", "rightear", "tailbase")
+    )
     with pytest.raises(ValueError, match="features"):
         read_recordings(moseq2_dir / "test_scores.h5", bodyparts=["snout"])
 
@@ -128,10 +143,14 @@ def test_npy_npz_and_csv_arrays(tmp_path):
     np.testing.assert_array_equal(recs[1].data, a[20:])
     np.testing.assert_array_equal(recs[2].data, a[:20])
     # csv with a header, a pandas index column and a blank cell
-    lines = [",pc0,pc1"] + [f"{t},{float(a[t, 0])!r},{'' if t == 3 else repr(float(a[t, 1]))}" for t in range(10)]
+    lines = [",pc0,pc1"] + [
+        f"{t},{float(a[t, 0])!r},{'' if t == 3 else repr(float(a[t, 1]))}" for t in range(10)
+    ]
     (tmp_path / "feat.csv").write_text("\n".join(lines) + "\n")
     (rec,) = read_recordings(tmp_path / "feat.csv")
-    assert rec.format == "csv" and rec.attrs["columns"] == ["pc0", "pc1"] and rec.data.shape == (10, 2)
+    assert (
+        rec.format == "csv" and rec.attrs["columns"] == ["pc0", "pc1"] and rec.data.shape == (10, 2)
+    )
     expect = a[:10, :2].copy()
     expect[3, 1] = np.nan
     np.testing.assert_array_equal(rec.data, expect)
@@ -189,16 +208,33 @@ def test_describe_reports_points_below_the_default_confidence():
     from ethogram.io.readers import CONFIDENCE_DEFAULT
     from ethogram.prep import Preparation
 
-    assert CONFIDENCE_DEFAULT == inspect.signature(Preparation).parameters["confidence_threshold"].default
+    assert (
+        CONFIDENCE_DEFAULT
+        == inspect.signature(Preparation).parameters["confidence_threshold"].default
+    )
     conf = np.array([[0.9, 0.2], [0.4, 0.95], [0.7, 0.8], [0.1, 0.99]])
-    rec = Recording("m", np.zeros((4, 2, 2)), "keypoints", fps=30.0, bodyparts=["a", "b"], confidence=conf)
-    assert "  low confidence: 37.5% of points below 0.5 (masked by default; --confidence)" in describe(rec).splitlines()
+    rec = Recording(
+        "m", np.zeros((4, 2, 2)), "keypoints", fps=30.0, bodyparts=["a", "b"], confidence=conf
+    )
+    assert (
+        "  low confidence: 37.5% of points below 0.5 (masked by default; --confidence)"
+        in describe(rec).splitlines()
+    )
 
 
 def test_describe_says_why_the_frame_rate_is_unknown():
     from ethogram.io import Recording, describe
 
-    rec = Recording("m", np.zeros((4, 2, 2)), "keypoints", bodyparts=["a", "b"], attrs={"timestamps_were_frame_numbers": True})
-    assert "  fps: unknown (its timestamps are frame numbers 0, 1, 2, ..., not seconds); give --fps" in describe(rec).splitlines()
+    rec = Recording(
+        "m",
+        np.zeros((4, 2, 2)),
+        "keypoints",
+        bodyparts=["a", "b"],
+        attrs={"timestamps_were_frame_numbers": True},
+    )
+    assert (
+        "  fps: unknown (its timestamps are frame numbers 0, 1, 2, ..., not seconds); give --fps"
+        in describe(rec).splitlines()
+    )
     plain = Recording("m", np.zeros((4, 2, 2)), "keypoints", bodyparts=["a", "b"])
     assert "  fps: unknown; give --fps" in describe(plain).splitlines()

@@ -17,10 +17,9 @@ import h5py
 import numpy as np
 import pytest
 
+from conftest import DATA
 from ethogram.io import ReadNoteWarning, guess_format, read_recordings
 from ethogram.pipeline import fit_recordings
-
-from conftest import DATA
 
 NODES = ["nose", "left_ear", "right_ear", "neck", "tail_base"]
 T = 400
@@ -143,7 +142,9 @@ def test_the_fit_command_reads_the_file_with_an_empty_track(sleap_files):
         "tracked point in any of the 400 frames (a track made in another video, "
         "or never used); left out"
     )
-    assert all(x.startswith("ethogram: warning: EM did not converge in 5 iterations") for x in lines[1:])
+    assert all(
+        x.startswith("ethogram: warning: EM did not converge in 5 iterations") for x in lines[1:]
+    )
 
 
 def test_a_ghost_track_of_a_few_frames_is_named_and_kept(sleap_files):

@@ -19,10 +19,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
-from _arhmm_data import true_model
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
+from _arhmm_data import true_model
 from ethogram.fitting.executors import SerialExecutor, ThreadExecutor
 from ethogram.fitting.gibbs import GibbsSettings, run_gibbs
 from ethogram.models.gibbs import arhmm as ar

@@ -15,8 +15,8 @@ import pytest
 from scipy.special import logsumexp
 
 import ethogram as eg
-from ethogram.inference import core
 from _log_reference import _lse, _normalize, _path_log_joint
+from ethogram.inference import core
 
 
 def _sparse_problem(seed, K=12, T=600, nnz=2):
@@ -112,14 +112,25 @@ REGRESSIONS = {
     "lost twin": ([0.5, 0.5], _E, [[0.0, -800.0], [-800.0, 0.0]]),
     # a lost state, tiny transitions, a subnormal-free but 1e-144 normaliser
     "tiny transitions": (
-        [0.3163, 0.6837], [[1.0, 1.7719e-252], [3.9263e-144, 1.0]],
-        [[-800.0, 800.0], [0.0, -800.0], [-800.0, 800.0], [-800.0, 0.0], [0.0, 0.0], [-np.inf, 0.0]],
+        [0.3163, 0.6837],
+        [[1.0, 1.7719e-252], [3.9263e-144, 1.0]],
+        [
+            [-800.0, 800.0],
+            [0.0, -800.0],
+            [-800.0, 800.0],
+            [-800.0, 0.0],
+            [0.0, 0.0],
+            [-np.inf, 0.0],
+        ],
     ),
     # a cycle where the state 1e300 more likely at frame 0 cannot continue
     "permutation chain": (
         [0.0, 0.0, 0.7879, 0.2121],
         [[0, 0, 0, 1.0], [1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0]],
-        [[5.1577e299, -7.4572e299, 1.0193e300, -8.1326e298], [5.4350e299, -3.6279e299, 8.3398e299, 1.3588e300]],
+        [
+            [5.1577e299, -7.4572e299, 1.0193e300, -8.1326e298],
+            [5.4350e299, -3.6279e299, 8.3398e299, 1.3588e300],
+        ],
     ),
 }
 
@@ -161,6 +172,8 @@ def test_found_by_fuzzing(name):
 
 def test_viterbi_keeps_initial_probabilities_next_to_huge_log_likelihoods():
     """Equal log-likelihoods of -2e299: the initial distribution decides (it was rounded away)."""
-    states, score = eg.viterbi([0.25, 0.75], np.full((2, 2), 0.5), [[-2e299, -2e299]], return_score=True)
+    states, score = eg.viterbi(
+        [0.25, 0.75], np.full((2, 2), 0.5), [[-2e299, -2e299]], return_score=True
+    )
     assert states.tolist() == [1]
     assert score == -2e299  # log 0.75 is below the resolution of -2e299

@@ -67,7 +67,9 @@ def test_known_three_state_chain():
 def test_periodic_chain_has_a_unique_stationary_distribution():
     P = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
     np.testing.assert_allclose(eg.stationary_distribution(P), np.full(3, 1 / 3), rtol=1e-12)
-    np.testing.assert_allclose(eg.stationary_distribution([[0.0, 1.0], [1.0, 0.0]]), [0.5, 0.5], rtol=1e-12)
+    np.testing.assert_allclose(
+        eg.stationary_distribution([[0.0, 1.0], [1.0, 0.0]]), [0.5, 0.5], rtol=1e-12
+    )
 
 
 def test_transient_states_get_zero_mass():
@@ -88,7 +90,9 @@ def test_single_state():
     [
         np.eye(2),
         np.eye(4),
-        np.array([[0.5, 0.5, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.1, 0.9], [0.0, 0.0, 0.9, 0.1]]),
+        np.array(
+            [[0.5, 0.5, 0.0, 0.0], [0.5, 0.5, 0.0, 0.0], [0.0, 0.0, 0.1, 0.9], [0.0, 0.0, 0.9, 0.1]]
+        ),
         # two closed classes {0} and {2}, reachable from the transient state 1
         np.array([[1.0, 0.0, 0.0], [0.3, 0.4, 0.3], [0.0, 0.0, 1.0]]),
         # block-diagonal random chain
@@ -97,7 +101,9 @@ def test_single_state():
     ids=["identity2", "identity4", "two-blocks", "two-absorbing", "random-blocks"],
 )
 def test_reducible_chains_raise(P):
-    with pytest.raises(ValueError, match=r"independent stationary distributions \(the chain is reducible\)"):
+    with pytest.raises(
+        ValueError, match=r"independent stationary distributions \(the chain is reducible\)"
+    ):
         eg.stationary_distribution(P)
 
 
@@ -127,21 +133,27 @@ def test_propagate_matches_matrix_powers(K, num_steps):
     p = rng.dirichlet(np.ones(K))
     out = eg.propagate(p, P, num_steps)
     assert out.shape == (K,)
-    np.testing.assert_allclose(out, p @ np.linalg.matrix_power(P, num_steps), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        out, p @ np.linalg.matrix_power(P, num_steps), rtol=1e-12, atol=1e-15
+    )
 
     path = eg.propagate(p, P, num_steps, return_path=True)
     assert path.shape == (num_steps + 1, K)
     np.testing.assert_array_equal(path[0], p)
     np.testing.assert_array_equal(path[-1], out)
     for s in range(num_steps + 1):
-        np.testing.assert_allclose(path[s], p @ np.linalg.matrix_power(P, s), rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            path[s], p @ np.linalg.matrix_power(P, s), rtol=1e-12, atol=1e-15
+        )
     np.testing.assert_allclose(path.sum(axis=1), 1.0, rtol=1e-12)
 
 
 def test_propagate_stationary_is_a_fixed_point():
     P = _ergodic(6, 3)
     pi = eg.stationary_distribution(P)
-    np.testing.assert_allclose(eg.propagate(pi, P, 100, return_path=True), np.tile(pi, (101, 1)), rtol=1e-12)
+    np.testing.assert_allclose(
+        eg.propagate(pi, P, 100, return_path=True), np.tile(pi, (101, 1)), rtol=1e-12
+    )
 
 
 def test_propagate_periodic_chain():
@@ -164,7 +176,10 @@ def test_propagate_does_not_modify_its_inputs():
         (([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], -1), r"num_steps must be a non-negative integer"),
         (([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], 1.5), r"num_steps must be a non-negative integer"),
         (([0.5, 0.5], [[0.9, 0.1], [0.2, 0.8]], True), r"num_steps must be a non-negative integer"),
-        (([0.2, 0.3, 0.5], [[0.9, 0.1], [0.2, 0.8]], 3), r"distribution has 3 entries but transition_matrix has 2 states"),
+        (
+            ([0.2, 0.3, 0.5], [[0.9, 0.1], [0.2, 0.8]], 3),
+            r"distribution has 3 entries but transition_matrix has 2 states",
+        ),
         (([0.5, 0.6], [[0.9, 0.1], [0.2, 0.8]], 3), r"entries of distribution must sum to 1"),
         (([1.5, -0.5], [[0.9, 0.1], [0.2, 0.8]], 3), r"distribution has a negative probability"),
         (([0.5, 0.5], [[0.9, 0.2], [0.2, 0.8]], 3), r"transition_matrix must sum to 1"),

@@ -18,11 +18,11 @@ import h5py
 import numpy as np
 import pytest
 
+from _same_fit import assert_same_fit
 from ethogram import HMM
 from ethogram.fitting import SerialExecutor, e_step
 from ethogram.fitting import ondisk as od
 from ethogram.fitting.ondisk import OnDiskSequence, OnDiskSequences, write_sequences
-from _same_fit import assert_same_fit
 
 
 def _sequences(n=4, seed=0, D=3):
@@ -56,7 +56,12 @@ def test_on_disk_fit_equals_in_memory_fit(tmp_path, num_threads):
     a = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2))
     a.initialize(datas[:2], masks[:2], seed=1)
     b = HMM.from_description(a.describe(), a.get_params())
-    assert_same_fit(a, a.fit(datas, masks=masks, init="params", num_iters=5, progress=False), b, b.fit(seqs, masks=masks, init="params", num_iters=5, progress=False))
+    assert_same_fit(
+        a,
+        a.fit(datas, masks=masks, init="params", num_iters=5, progress=False),
+        b,
+        b.fit(seqs, masks=masks, init="params", num_iters=5, progress=False),
+    )
 
 
 class _Counted(OnDiskSequence):
@@ -86,7 +91,10 @@ def test_one_recording_per_worker_in_memory(tmp_path):
     seqs = _counted(write_sequences(tmp_path / "recs.h5", datas))
     model = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
     model.initialize(datas, masks, seed=0)
-    ms = [model.observations.effective_mask(model.observations.check_data(d), m & ~np.isnan(d).any(1)) for d, m in zip(datas, masks)]
+    ms = [
+        model.observations.effective_mask(model.observations.check_data(d), m & ~np.isnan(d).any(1))
+        for d, m in zip(datas, masks)
+    ]
     _Counted.alive = _Counted.most = 0
     e_step(model, list(seqs), ms, executor=SerialExecutor())
     assert _Counted.most == 1 and _Counted.alive == 0
@@ -113,7 +121,10 @@ def _peak_e_step(model, seqs, ms) -> int:
 def test_e_step_peak_memory_does_not_grow_with_recordings(tmp_path):
     rng = np.random.default_rng(2)
     T, D, K = 6000, 3, 12
-    datas = [np.cumsum(rng.normal(size=(T, D)), axis=0) * 0.05 + rng.normal(size=(T, D)) for _ in range(8)]
+    datas = [
+        np.cumsum(rng.normal(size=(T, D)), axis=0) * 0.05 + rng.normal(size=(T, D))
+        for _ in range(8)
+    ]
     seqs = write_sequences(tmp_path / "recs.h5", datas)
     model = HMM(K, "autoregressive", dict(data_dim=D, num_lags=1))
     model.initialize(datas[:2], seed=0)
@@ -138,8 +149,14 @@ def test_handles_read_what_h5py_reads(tmp_path):
     for s in seqs:
         with h5py.File(path, "r") as f:
             np.testing.assert_array_equal(s.read_sequence(), f[s.dataset][()])
-        assert s.shape == arrays[s.dataset.split("/")[1]].shape and len(s) == s.shape[0] and s.ndim == 2
-        np.testing.assert_array_equal(np.asarray(s, dtype=np.float32), f32 := s.read_sequence().astype(np.float32))
+        assert (
+            s.shape == arrays[s.dataset.split("/")[1]].shape
+            and len(s) == s.shape[0]
+            and s.ndim == 2
+        )
+        np.testing.assert_array_equal(
+            np.asarray(s, dtype=np.float32), f32 := s.read_sequence().astype(np.float32)
+        )
         assert f32.dtype == np.float32
     assert seqs.num_frames == sum(v.shape[0] for v in arrays.values()) and len(seqs) == 3
     with pytest.raises(FileNotFoundError, match="does not exist"):
@@ -188,13 +205,17 @@ def test_sequences_file_is_versioned_and_never_replaced_silently(tmp_path):
     x = np.arange(12.0).reshape(6, 2)
     write_sequences(path, [x])
     with h5py.File(path, "r") as f:
-        assert f.attrs["format"] == od.FORMAT and int(f.attrs["format_version"]) == od.FORMAT_VERSION
+        assert (
+            f.attrs["format"] == od.FORMAT and int(f.attrs["format_version"]) == od.FORMAT_VERSION
+        )
     before = path.read_bytes()
     with pytest.raises(FileExistsError, match="overwrite=True"):
         write_sequences(path, [x + 1])
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["recs.h5"]  # no temporary file left
-    np.testing.assert_array_equal(write_sequences(path, [x + 1], overwrite=True)[0].read_sequence(), x + 1)
+    np.testing.assert_array_equal(
+        write_sequences(path, [x + 1], overwrite=True)[0].read_sequence(), x + 1
+    )
     # a file of a newer format version is refused, naming the fix
     with h5py.File(path, "a") as f:
         f.attrs["format_version"] = od.FORMAT_VERSION + 1

@@ -5,7 +5,13 @@ import pytest
 
 from ethogram.viz._instances import parse_syllables, sample_instances, syllable_instances
 from ethogram.viz._video import VideoReader, align_video_frames, count_frames, write_mp4
-from ethogram.viz.movies import crowd_movie, grid_movie, guess_skeleton, render_movies, skeleton_movie
+from ethogram.viz.movies import (
+    crowd_movie,
+    grid_movie,
+    guess_skeleton,
+    render_movies,
+    skeleton_movie,
+)
 
 
 def _decode(path):
@@ -51,7 +57,9 @@ def test_mp4_errors(tmp_path):
     with pytest.raises(ValueError, match="no frames"):
         write_mp4(tmp_path / "e.mp4", [], fps=30)
     with pytest.raises(ValueError, match="same shape"):
-        write_mp4(tmp_path / "e.mp4", [np.zeros((8, 8), np.uint8), np.zeros((8, 10), np.uint8)], fps=30)
+        write_mp4(
+            tmp_path / "e.mp4", [np.zeros((8, 8), np.uint8), np.zeros((8, 10), np.uint8)], fps=30
+        )
     assert not (tmp_path / "e.mp4").exists() and not list(tmp_path.glob("*.tmp-*"))
 
 
@@ -61,17 +69,30 @@ def test_crowd_crop_lands_at_centroid_and_heading(heading):
     crop = _planted_crop(T)
     cen = np.tile([[201.3, 148.6]], (T, 1))
     head = np.full(T, heading)
-    movie = crowd_movie({"r": crop}, {"r": cen}, {"r": head}, [("r", 50, 60)], canvas_shape=(300, 400),
-                        pre=30, min_height=10)
+    movie = crowd_movie(
+        {"r": crop},
+        {"r": cen},
+        {"r": head},
+        [("r", 50, 60)],
+        canvas_shape=(300, 400),
+        pre=30,
+        min_height=10,
+    )
     assert movie.shape == (30 + 10, 300, 400)
     frame = movie[5]  # before onset: no dot
     ys, xs = np.nonzero(frame > 150)
-    expect = cen[0] + 24.5 * np.array([np.cos(heading), np.sin(heading)]) + (-0.5) * np.array([-np.sin(heading), np.cos(heading)])
+    expect = (
+        cen[0]
+        + 24.5 * np.array([np.cos(heading), np.sin(heading)])
+        + (-0.5) * np.array([-np.sin(heading), np.cos(heading)])
+    )
     assert xs.mean() == pytest.approx(expect[0], abs=0.6)
     assert ys.mean() == pytest.approx(expect[1], abs=0.6)
     # the body (value 60) is centred on the centroid
     ys, xs = np.nonzero((frame > 20) & (frame < 100))
-    body = cen[0] + np.array([[np.cos(heading), -np.sin(heading)], [np.sin(heading), np.cos(heading)]]) @ np.array([-0.5, -0.5])
+    body = cen[0] + np.array(
+        [[np.cos(heading), -np.sin(heading)], [np.sin(heading), np.cos(heading)]]
+    ) @ np.array([-0.5, -0.5])
     assert abs(np.average(xs) - body[0]) < 1.5 and abs(np.average(ys) - body[1]) < 1.5
     # while the syllable lasts, a white dot at the centroid
     c = np.round(cen[0]).astype(int)
@@ -87,12 +108,21 @@ def test_crowd_blends_overlaps_and_skips_missing_frames():
     cen = np.tile([[50.0, 50.0]], (T, 1))
     cen_nan = cen.copy()
     cen_nan[35] = np.nan
-    movie = crowd_movie({"a": a, "b": b}, {"a": cen, "b": cen_nan}, {"a": np.zeros(T), "b": np.zeros(T)},
-                        [("a", 40, 45), ("b", 40, 45)], canvas_shape=(100, 100), pre=10, dot_radius=0)
+    movie = crowd_movie(
+        {"a": a, "b": b},
+        {"a": cen, "b": cen_nan},
+        {"a": np.zeros(T), "b": np.zeros(T)},
+        [("a", 40, 45), ("b", 40, 45)],
+        canvas_shape=(100, 100),
+        pre=10,
+        dot_radius=0,
+    )
     assert movie[0][50, 50] == 150  # half and half where both have the animal
     assert movie[5][50, 50] == 100  # frame 35 of b has no centroid: only a is drawn
     # instances near the start of a recording: frames before 0 stay empty
-    movie = crowd_movie({"a": a}, {"a": cen}, {"a": np.zeros(T)}, [("a", 3, 8)], canvas_shape=(100, 100), pre=10)
+    movie = crowd_movie(
+        {"a": a}, {"a": cen}, {"a": np.zeros(T)}, [("a", 3, 8)], canvas_shape=(100, 100), pre=10
+    )
     assert movie[:7].max() == 0 and movie[7:].max() > 0
     with pytest.raises(ValueError, match="no instances"):
         crowd_movie({"a": a}, {"a": cen}, {"a": np.zeros(T)}, [], canvas_shape=(100, 100))
@@ -100,8 +130,14 @@ def test_crowd_blends_overlaps_and_skips_missing_frames():
 
 def test_crowd_movie_frame_after_mp4_round_trip(tmp_path):
     T = 120
-    movie = crowd_movie({"r": _planted_crop(T)}, {"r": np.tile([[160.0, 120.0]], (T, 1))}, {"r": np.full(T, np.pi / 2)},
-                        [("r", 40, 55)], canvas_shape=(240, 320), pre=30)
+    movie = crowd_movie(
+        {"r": _planted_crop(T)},
+        {"r": np.tile([[160.0, 120.0]], (T, 1))},
+        {"r": np.full(T, np.pi / 2)},
+        [("r", 40, 55)],
+        canvas_shape=(240, 320),
+        pre=30,
+    )
     p = write_mp4(tmp_path / "crowd.mp4", movie, fps=30)
     dec, meta = _decode(p)
     assert dec.shape == (45, 240, 320)
@@ -117,7 +153,7 @@ def _synthetic_scene(T, heading, nose_dist=30.0):
     tail = c - nose_dist * d
     video = np.zeros((T, 480, 640), np.uint8)
     x, y = np.round(nose).astype(int)
-    video[:, y - 4:y + 5, x - 4:x + 5] = 255
+    video[:, y - 4 : y + 5, x - 4 : x + 5] = 255
     kp = np.tile(np.stack([nose, c, tail])[None], (T, 1, 1))
     return video, kp, np.tile(c, (T, 1)), np.full(T, heading)
 
@@ -127,8 +163,21 @@ def test_grid_tile_faces_right_with_keypoints_and_dot(heading):
     T = 200
     video, kp, cen, head = _synthetic_scene(T, heading)
     inst = [("r", 60 + 10 * i, 70 + 10 * i) for i in range(6)]
-    movie = grid_movie({"r": video}, {"r": cen}, {"r": head}, inst, keypoints={"r": kp}, edges=[(0, 1), (1, 2)],
-                       rows=2, cols=3, window_size=128, tile_size=128, pre=30, post=60, keypoint_radius=0)
+    movie = grid_movie(
+        {"r": video},
+        {"r": cen},
+        {"r": head},
+        inst,
+        keypoints={"r": kp},
+        edges=[(0, 1), (1, 2)],
+        rows=2,
+        cols=3,
+        window_size=128,
+        tile_size=128,
+        pre=30,
+        post=60,
+        keypoint_radius=0,
+    )
     assert movie.shape == (90, 256, 384, 3)
     tile = movie[10, 128:256, 256:384]  # instance 5, before onset
     grey = tile.min(axis=-1)
@@ -145,8 +194,21 @@ def test_grid_tile_faces_right_with_keypoints_and_dot(heading):
 def test_grid_tile_scaled_and_empty_tiles():
     T = 200
     video, kp, cen, head = _synthetic_scene(T, 0.0)
-    movie = grid_movie({"r": video}, {"r": cen}, {"r": head}, [("r", 60, 70)], keypoints={"r": kp},
-                       rows=2, cols=2, window_size=128, tile_size=64, pre=30, post=60, keypoint_radius=0, dot_radius=0)
+    movie = grid_movie(
+        {"r": video},
+        {"r": cen},
+        {"r": head},
+        [("r", 60, 70)],
+        keypoints={"r": kp},
+        rows=2,
+        cols=2,
+        window_size=128,
+        tile_size=64,
+        pre=30,
+        post=60,
+        keypoint_radius=0,
+        dot_radius=0,
+    )
     assert movie.shape == (90, 128, 128, 3)
     ys, xs = np.nonzero(movie[5, :64, :64].min(axis=-1) > 200)
     assert xs.mean() == pytest.approx(32 + 15, abs=1.0)
@@ -163,8 +225,19 @@ def test_skeleton_movie_and_guessed_skeleton():
     # openfield-like layout: snout, two ears, tail base
     c = np.array([[30.0, 0.0], [15.0, 12.0], [15.0, -12.0], [-40.0, 1.0]])
     assert guess_skeleton(np.tile(c[None], (5, 1, 1))) == [(0, 1), (0, 2), (1, 3)]
-    movie = skeleton_movie({"r": kp}, {"r": cen}, {"r": head}, [("r", 60, 70)], rows=1, cols=1,
-                           window_size=100, tile_size=100, pre=10, post=20, dot_radius=0)
+    movie = skeleton_movie(
+        {"r": kp},
+        {"r": cen},
+        {"r": head},
+        [("r", 60, 70)],
+        rows=1,
+        cols=1,
+        window_size=100,
+        tile_size=100,
+        pre=10,
+        post=20,
+        dot_radius=0,
+    )
     assert movie.shape == (30, 100, 100, 3)
     frame = movie[0]
     # the nose keypoint (first colour, tomato red) is 30 px right of the centre
@@ -178,10 +251,14 @@ def test_align_video_frames():
     with pytest.raises(ValueError, match="has 90 frames but the recording has 100"):
         align_video_frames(100, 90)
     # tracked at 15 Hz from a 30 Hz video: every other frame, by timestamps
-    idx = align_video_frames(50, 100, timestamps=10 + np.arange(50) / 15, video_timestamps=np.arange(100) / 30)
+    idx = align_video_frames(
+        50, 100, timestamps=10 + np.arange(50) / 15, video_timestamps=np.arange(100) / 30
+    )
     assert idx.tolist() == list(range(0, 100, 2))
     with pytest.raises(ValueError, match="no video frame within half a frame"):
-        align_video_frames(50, 20, timestamps=np.arange(50) / 15, video_timestamps=np.arange(20) / 30)
+        align_video_frames(
+            50, 20, timestamps=np.arange(50) / 15, video_timestamps=np.arange(20) / 30
+        )
 
 
 def test_video_reader_seeks_and_reads_in_any_order(tmp_path):
@@ -189,11 +266,11 @@ def test_video_reader_seeks_and_reads_in_any_order(tmp_path):
     frames = np.zeros((T, 32, 48), np.uint8)
     for t in range(T):  # the frame number written in the pixels: 8 bits of t in 8 blocks
         for bit in range(9):
-            frames[t, :, bit * 5:(bit + 1) * 5] = 255 if (t >> bit) & 1 else 0
+            frames[t, :, bit * 5 : (bit + 1) * 5] = 255 if (t >> bit) & 1 else 0
     p = write_mp4(tmp_path / "v.mp4", frames, fps=30, quality=10)
 
     def number(img):
-        return sum(1 << bit for bit in range(9) if img[:, bit * 5 + 1:bit * 5 + 4].mean() > 128)
+        return sum(1 << bit for bit in range(9) if img[:, bit * 5 + 1 : bit * 5 + 4].mean() > 128)
 
     with VideoReader(p) as r:
         assert len(r) == T and r.shape == (T, 32, 48)
@@ -242,9 +319,16 @@ def test_render_movies_parallel_equals_serial(tmp_path):
 
     def job(k, folder):
         def run():
-            m = crowd_movie({"r": crop}, {"r": cen}, {"r": head}, [("r", 40 + 10 * k, 50 + 10 * k)],
-                            canvas_shape=(300, 300), pre=20)
+            m = crowd_movie(
+                {"r": crop},
+                {"r": cen},
+                {"r": head},
+                [("r", 40 + 10 * k, 50 + 10 * k)],
+                canvas_shape=(300, 300),
+                pre=20,
+            )
             return write_mp4(tmp_path / folder / f"s{k}.mp4", m, fps=30)
+
         return run
 
     serial = render_movies([job(k, "a") for k in range(4)], num_workers=1)
@@ -281,10 +365,18 @@ def test_memory_of_many_movies_is_that_of_one(tmp_path):
     def jobs(n):
         def job(k):
             def run():
-                m = crowd_movie({"r": crop}, {"r": cen}, {"r": np.zeros(T)}, [("r", 40 + 20 * k, 70 + 20 * k)],
-                                canvas_shape=(300, 300), pre=30)
+                m = crowd_movie(
+                    {"r": crop},
+                    {"r": cen},
+                    {"r": np.zeros(T)},
+                    [("r", 40 + 20 * k, 70 + 20 * k)],
+                    canvas_shape=(300, 300),
+                    pre=30,
+                )
                 return write_mp4(tmp_path / f"{n}_{k}.mp4", m, fps=30).name
+
             return run
+
         return [job(k) for k in range(n)]
 
     peaks = {}
@@ -306,7 +398,9 @@ def test_video_aligned_by_timestamps_in_make_movies_wiring(tmp_path):
 
     frames = np.zeros((100, 16, 16), np.uint8)
     video = write_mp4(tmp_path / "v.mp4", frames, fps=30)
-    rec = SimpleNamespace(name="r", num_frames=50, timestamps=100.0 + np.arange(50) / 15, video_path=str(video))
+    rec = SimpleNamespace(
+        name="r", num_frames=50, timestamps=100.0 + np.arange(50) / 15, video_path=str(video)
+    )
     path, index = _video_for(rec, None, align_timestamps=True)
     assert path == str(video) and index.tolist() == list(range(0, 100, 2))
     with pytest.raises(ValueError, match="refusing to guess"):

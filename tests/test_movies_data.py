@@ -22,8 +22,21 @@ def openfield_fit(tmp_path_factory):
     from ethogram.cli import main
 
     out = tmp_path_factory.mktemp("openfield")
-    rc = main(["fit", str(OPENFIELD / "keypoints.csv"), "--fps", "30", "-o", str(out), "--states", "6",
-               "--iters", "15", "--quiet"])
+    rc = main(
+        [
+            "fit",
+            str(OPENFIELD / "keypoints.csv"),
+            "--fps",
+            "30",
+            "-o",
+            str(out),
+            "--states",
+            "6",
+            "--iters",
+            "15",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     return out
 
@@ -33,7 +46,21 @@ def moseq_fit(tmp_path_factory):
     from ethogram.cli import main
 
     out = tmp_path_factory.mktemp("moseq")
-    rc = main(["fit", str(MOSEQ), "-o", str(out), "--states", "6", "--pcs", "10", "--iters", "15", "--quiet"])
+    rc = main(
+        [
+            "fit",
+            str(MOSEQ),
+            "-o",
+            str(out),
+            "--states",
+            "6",
+            "--pcs",
+            "10",
+            "--iters",
+            "15",
+            "--quiet",
+        ]
+    )
     assert rc == 0
     return out
 
@@ -43,8 +70,21 @@ def test_grid_movies_from_the_openfield_video(openfield_fit, capsys):
 
     from ethogram.cli import main
 
-    rc = main(["movies", str(openfield_fit), "--syllables", "0,1", "--video", str(OPENFIELD / "video.mp4"),
-               "--workers", "2", "--quiet", "--seed", "3"])
+    rc = main(
+        [
+            "movies",
+            str(openfield_fit),
+            "--syllables",
+            "0,1",
+            "--video",
+            str(OPENFIELD / "video.mp4"),
+            "--workers",
+            "2",
+            "--quiet",
+            "--seed",
+            "3",
+        ]
+    )
     assert rc == 0
     man = pd.read_csv(openfield_fit / "movies" / "movies.csv")
     assert man["syllable"].tolist() == [0, 1] and (man["kind"] == "grid").all()
@@ -61,7 +101,11 @@ def test_grid_movies_from_the_openfield_video(openfield_fit, capsys):
 
     lab = load_results(openfield_fit / "results.h5").recordings[0].syllables
     for r in inst.itertuples():
-        assert (lab[r.start:r.stop] == r.syllable).all() and r.start >= 30 and r.start + 60 <= lab.size
+        assert (
+            (lab[r.start : r.stop] == r.syllable).all()
+            and r.start >= 30
+            and r.start + 60 <= lab.size
+        )
         assert lab[r.start - 1] != r.syllable and (r.stop == lab.size or lab[r.stop] != r.syllable)
 
 
@@ -71,7 +115,17 @@ def test_a_video_shorter_than_the_keypoints_is_refused(openfield_fit, capsys):
 
     with pytest.raises(ValueError, match=r"has 300 frames but the recording has 2330"):
         make_movies(openfield_fit, syllables=[0], kind="grid", video=DATA / "flies" / "clip.mp4")
-    rc = main(["movies", str(openfield_fit), "--syllables", "0", "--video", str(DATA / "flies" / "clip.mp4"), "--quiet"])
+    rc = main(
+        [
+            "movies",
+            str(openfield_fit),
+            "--syllables",
+            "0",
+            "--video",
+            str(DATA / "flies" / "clip.mp4"),
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "refusing to guess" in err
 
@@ -79,7 +133,9 @@ def test_a_video_shorter_than_the_keypoints_is_refused(openfield_fit, capsys):
 def test_skeleton_movies_without_video(openfield_fit):
     from ethogram.viz.movie_files import make_movies
 
-    man = make_movies(openfield_fit, syllables=[0], kind="skeleton", num_instances=6, rows=2, cols=3, tile_size=96)
+    man = make_movies(
+        openfield_fit, syllables=[0], kind="skeleton", num_instances=6, rows=2, cols=3, tile_size=96
+    )
     n, size = _decode_count(openfield_fit / "movies" / man["file"][0])
     assert n == 90 and size == (3 * 96, 2 * 96)
 
@@ -87,7 +143,9 @@ def test_skeleton_movies_without_video(openfield_fit):
 def test_crowd_movie_cli_refuses_keypoints(openfield_fit, capsys):
     from ethogram.cli import main
 
-    assert main(["movies", str(openfield_fit), "--kind", "crowd", "--syllables", "0", "--quiet"]) == 2
+    assert (
+        main(["movies", str(openfield_fit), "--kind", "crowd", "--syllables", "0", "--quiet"]) == 2
+    )
     assert "depth frames" in capsys.readouterr().err
 
 
@@ -118,24 +176,43 @@ def test_crowd_movie_places_real_crops_as_moseq2_viz(moseq_fit):
 
     with h5py.File(MOSEQ, "r") as f:
         frames = f["frames"][:200]
-        cx, cy = f["scalars/centroid_x_px"][:200].astype(float), f["scalars/centroid_y_px"][:200].astype(float)
+        cx, cy = (
+            f["scalars/centroid_x_px"][:200].astype(float),
+            f["scalars/centroid_y_px"][:200].astype(float),
+        )
         ang = f["scalars/angle"][:200].astype(float)
     cen = np.stack([cx, cy], axis=1)
     t = 120
-    movie = crowd_movie({"r": frames}, {"r": cen}, {"r": -ang}, [("r", t, t + 5)], canvas_shape=(320, 320), pre=0,
-                        dot_radius=0, min_height=0)
+    movie = crowd_movie(
+        {"r": frames},
+        {"r": cen},
+        {"r": -ang},
+        [("r", t, t + 5)],
+        canvas_shape=(320, 320),
+        pre=0,
+        dot_radius=0,
+        min_height=0,
+    )
     got = movie[0].astype(float)
     # moseq2-viz: rotate the 80x80 crop about (40, 40) by +angle degrees, paste its top-left at centroid - 40
-    rot = cv2.warpAffine(frames[t].astype(np.float32), cv2.getRotationMatrix2D((40, 40), np.rad2deg(ang[t]), 1), (80, 80))
+    rot = cv2.warpAffine(
+        frames[t].astype(np.float32),
+        cv2.getRotationMatrix2D((40, 40), np.rad2deg(ang[t]), 1),
+        (80, 80),
+    )
     x0, y0 = int(np.floor(cx[t])) - 40, int(np.floor(cy[t])) - 40
     ref = np.zeros_like(got)
-    ref[y0:y0 + 80, x0:x0 + 80] = rot
+    ref[y0 : y0 + 80, x0 : x0 + 80] = rot
     m = (ref > 10) | (got > 10)
     corr = np.corrcoef(got[m], ref[m])[0, 1]
     assert corr > 0.9
     # the same check with the other rotation sign fails (the test can tell them apart)
-    wrong = cv2.warpAffine(frames[t].astype(np.float32), cv2.getRotationMatrix2D((40, 40), -np.rad2deg(ang[t]), 1), (80, 80))
-    ref[y0:y0 + 80, x0:x0 + 80] = wrong
+    wrong = cv2.warpAffine(
+        frames[t].astype(np.float32),
+        cv2.getRotationMatrix2D((40, 40), -np.rad2deg(ang[t]), 1),
+        (80, 80),
+    )
+    ref[y0 : y0 + 80, x0 : x0 + 80] = wrong
     assert np.corrcoef(got[m], ref[m])[0, 1] < corr - 0.1
 
 
@@ -174,9 +251,26 @@ def test_crowd_movies_from_a_moseq_nwb(tmp_path):
     lens = rng.integers(8, 25, size=len(ts))
     seg = np.repeat(np.arange(lens.size) % 3, lens)[: len(ts)]  # planted switches every 8-24 frames
     pcs = 5.0 * np.eye(3)[seg] + rng.normal(scale=0.3, size=(len(ts), 3))
-    write_moseq_nwb(tmp_path / "session.nwb", pcs=pcs, timestamps=ts, centroid=cen, angle=ang, frames=frames)
+    write_moseq_nwb(
+        tmp_path / "session.nwb", pcs=pcs, timestamps=ts, centroid=cen, angle=ang, frames=frames
+    )
     out = tmp_path / "fit"
-    assert main(["fit", str(tmp_path / "session.nwb"), "-o", str(out), "--states", "3", "--iters", "5", "--quiet"]) == 0
+    assert (
+        main(
+            [
+                "fit",
+                str(tmp_path / "session.nwb"),
+                "-o",
+                str(out),
+                "--states",
+                "3",
+                "--iters",
+                "5",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert main(["movies", str(out), "--syllables", "0", "--instances", "5", "--quiet"]) == 0
     man = pd.read_csv(out / "movies" / "movies.csv")
     assert man["kind"].tolist() == ["crowd"] and man["num_instances"].tolist() == [5]
@@ -196,18 +290,30 @@ def test_grid_tiles_are_centred_on_the_mouse(openfield_fit):
     k = max(inst, key=lambda s: len(inst[s]))
     sample = sample_instances(inst[k], 6, seed=0, syllable=k)
     with VideoReader(OPENFIELD / "video.mp4") as v:
-        movie = grid_movie({"r": v}, {"r": r.centroid}, {"r": r.heading}, sample, keypoints=None, rows=2, cols=3,
-                           window_size=224, tile_size=112, pre=30, post=60, dot_radius=0)
+        movie = grid_movie(
+            {"r": v},
+            {"r": r.centroid},
+            {"r": r.heading},
+            sample,
+            keypoints=None,
+            rows=2,
+            cols=3,
+            window_size=224,
+            tile_size=112,
+            pre=30,
+            post=60,
+            dot_radius=0,
+        )
     frame = movie[30].min(axis=-1).astype(float)
     along, across = [], []
     for n in range(len(sample)):
         row, col = divmod(n, 3)
-        tile = frame[row * 112:(row + 1) * 112, col * 112:(col + 1) * 112]
+        tile = frame[row * 112 : (row + 1) * 112, col * 112 : (col + 1) * 112]
         centre = tile[51:61, 51:61].mean()
         ring = np.r_[tile[:12].ravel(), tile[-12:].ravel()]
         assert centre < 0.5 * np.median(ring[ring > 0])
-        along.append(np.mean([tile[54:59, 56 + d - 2:56 + d + 3].mean() for d in (-18, 18)]))
-        across.append(np.mean([tile[56 + d - 2:56 + d + 3, 54:59].mean() for d in (-18, 18)]))
+        along.append(np.mean([tile[54:59, 56 + d - 2 : 56 + d + 3].mean() for d in (-18, 18)]))
+        across.append(np.mean([tile[56 + d - 2 : 56 + d + 3, 54:59].mean() for d in (-18, 18)]))
     # turned to face right: the body lies along the horizontal axis of the tile
     assert np.median(along) < 0.6 * np.median(across)
 
@@ -216,11 +322,43 @@ def test_skeleton_by_body_part_names(openfield_fit, capsys):
     from ethogram.cli import main
     from ethogram.viz.movie_files import _edges_from_names
 
-    assert _edges_from_names([("snout", "leftear"), ("leftear", "tailbase")], ("snout", "leftear", "rightear", "tailbase")) == [(0, 1), (1, 3)]
-    assert main(["movies", str(openfield_fit), "--kind", "skeleton", "--syllables", "1", "--quiet",
-                 "--skeleton", "snout-leftear,snout-rightear,leftear-tailbase"]) == 0
+    assert _edges_from_names(
+        [("snout", "leftear"), ("leftear", "tailbase")],
+        ("snout", "leftear", "rightear", "tailbase"),
+    ) == [(0, 1), (1, 3)]
+    assert (
+        main(
+            [
+                "movies",
+                str(openfield_fit),
+                "--kind",
+                "skeleton",
+                "--syllables",
+                "1",
+                "--quiet",
+                "--skeleton",
+                "snout-leftear,snout-rightear,leftear-tailbase",
+            ]
+        )
+        == 0
+    )
     assert (openfield_fit / "movies" / "skeleton_syllable_01.mp4").is_file()
-    assert main(["movies", str(openfield_fit), "--kind", "skeleton", "--syllables", "1", "--quiet", "--skeleton", "snout-nose"]) == 2
+    assert (
+        main(
+            [
+                "movies",
+                str(openfield_fit),
+                "--kind",
+                "skeleton",
+                "--syllables",
+                "1",
+                "--quiet",
+                "--skeleton",
+                "snout-nose",
+            ]
+        )
+        == 2
+    )
     assert "['snout', 'leftear', 'rightear', 'tailbase']" in capsys.readouterr().err
 
 

@@ -17,17 +17,37 @@ NOISES = ["full", "diag", "tied"]
 LAGS_BIAS = [(1, True), (1, False), (3, True), (3, False)]
 
 
-def make(K=3, D=3, L=1, bias=True, noise="full", prior="default", seed=0, name="autoregressive", first_frames="standard_normal", **kw):
+def make(
+    K=3,
+    D=3,
+    L=1,
+    bias=True,
+    noise="full",
+    prior="default",
+    seed=0,
+    name="autoregressive",
+    first_frames="standard_normal",
+    **kw,
+):
     """A model with random stable dynamics, biases and covariances of the given noise type
     (the course's N(0, I) first frames unless said otherwise)."""
     rng = RNG(seed)
-    m = get_observation_class(name)(K, data_dim=D, num_lags=L, bias=bias, noise=noise, prior=prior, first_frames=first_frames, **kw)
+    m = get_observation_class(name)(
+        K,
+        data_dim=D,
+        num_lags=L,
+        bias=bias,
+        noise=noise,
+        prior=prior,
+        first_frames=first_frames,
+        **kw,
+    )
     dyn = np.zeros((K, D, L * D))
     for k in range(K):
         Q, _ = np.linalg.qr(rng.normal(size=(D, D)))
         dyn[k, :, :D] = 0.7 * Q
         for lag in range(1, L):
-            dyn[k, :, lag * D:(lag + 1) * D] = 0.1 / lag * rng.normal(size=(D, D)) / np.sqrt(D)
+            dyn[k, :, lag * D : (lag + 1) * D] = 0.1 / lag * rng.normal(size=(D, D)) / np.sqrt(D)
     m.emission_dynamics = dyn
     if bias:
         m.emission_bias = rng.normal(size=(K, D))
@@ -49,14 +69,17 @@ def predictions(m, x):
         for k in range(m.num_states):
             mean = m.emission_bias[k].copy()
             for lag in range(1, L + 1):
-                mean += m.emission_dynamics[k][:, (lag - 1) * m.data_dim:lag * m.data_dim] @ x[t - lag]
+                mean += (
+                    m.emission_dynamics[k][:, (lag - 1) * m.data_dim : lag * m.data_dim]
+                    @ x[t - lag]
+                )
             out[t - L, k] = mean
     return out
 
 
 def regressors(x, L, bias):
     """Rows ``u_t = [x_{t-1}, ..., x_{t-L}, 1]`` for t >= L, built independently of the library."""
-    cols = [x[L - lag:x.shape[0] - lag] for lag in range(1, L + 1)]
+    cols = [x[L - lag : x.shape[0] - lag] for lag in range(1, L + 1)]
     if bias:
         cols.append(np.ones((x.shape[0] - L, 1)))
     return np.hstack(cols)
@@ -83,7 +106,12 @@ def spiral_states(T, seed):
 
 
 def fixed_points(m):
-    return np.stack([np.linalg.solve(np.eye(m.data_dim) - m.emission_dynamics[k], m.emission_bias[k]) for k in range(m.num_states)])
+    return np.stack(
+        [
+            np.linalg.solve(np.eye(m.data_dim) - m.emission_dynamics[k], m.emission_bias[k])
+            for k in range(m.num_states)
+        ]
+    )
 
 
 # ------------------------------------------------------------------ log-likelihoods
@@ -98,7 +126,10 @@ def test_log_likelihoods_match_scipy(noise, L, bias):
     np.testing.assert_allclose(ll[:L], np.reshape(head, (L, 1)) * np.ones((1, 3)), rtol=1e-12)
     means = predictions(m, x)
     for k in range(3):
-        ref = [stats.multivariate_normal(means[t, k], m.emission_covs[k]).logpdf(x[L + t]) for t in range(80 - L)]
+        ref = [
+            stats.multivariate_normal(means[t, k], m.emission_covs[k]).logpdf(x[L + t])
+            for t in range(80 - L)
+        ]
         np.testing.assert_allclose(ll[L:, k], ref, rtol=1e-10)
 
 
@@ -145,7 +176,7 @@ def weighted_least_squares(x, w, L, bias, noise):
         Wk = np.linalg.lstsq(U * s, Y * s, rcond=None)[0].T
         r = Y - U @ Wk.T
         Ws.append(Wk)
-        scatters.append((r * w[:, k:k + 1]).T @ r)
+        scatters.append((r * w[:, k : k + 1]).T @ r)
     n = w.sum(axis=0)
     if noise == "tied":
         covs = np.tile(sum(scatters) / n.sum(), (K, 1, 1))
@@ -164,8 +195,10 @@ def test_mle_m_step_equals_weighted_least_squares(noise, L, bias):
     w = RNG(4).dirichlet(np.ones(3), size=400)
     m.m_step(m.sufficient_stats(x, w))
     W, covs = weighted_least_squares(x, w, L, bias, noise)
-    np.testing.assert_allclose(m.emission_dynamics, W[:, :, :3 * L], rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(m.emission_bias, W[:, :, 3 * L] if bias else 0.0, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(m.emission_dynamics, W[:, :, : 3 * L], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        m.emission_bias, W[:, :, 3 * L] if bias else 0.0, rtol=1e-8, atol=1e-10
+    )
     np.testing.assert_allclose(m.emission_covs, covs, rtol=1e-8, atol=1e-12)
     assert m.log_prior() == 0.0
 
@@ -189,10 +222,14 @@ def test_masked_frames_and_frames_with_masked_lags_get_no_weight(L):
     garbage = x.copy()
     garbage[~raw] = 1e6  # whatever sits in masked rows changes nothing
     for key in got:
-        np.testing.assert_allclose(m.sufficient_stats(garbage, w, eff)[key], got[key], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            m.sufficient_stats(garbage, w, eff)[key], got[key], rtol=1e-12, atol=1e-12
+        )
     # and the NaN guard alone (no mask given) drops the same frames
     for key in got:
-        np.testing.assert_allclose(m.sufficient_stats(dirty, w * raw[:, None])[key], got[key], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            m.sufficient_stats(dirty, w * raw[:, None])[key], got[key], rtol=1e-12, atol=1e-12
+        )
 
 
 def test_stats_are_summable_and_lags_do_not_cross_sequences():
@@ -226,7 +263,9 @@ def test_hmm_e_step_sums_statistics_over_a_list_of_sequences():
     got = e_step(model, datas, [None, None], num_threads=1).observations
     parts = []
     for x in datas:
-        post = forward_backward(model.initial_probs, model.transition_matrix, model.observations.log_likelihoods(x))
+        post = forward_backward(
+            model.initial_probs, model.transition_matrix, model.observations.log_likelihoods(x)
+        )
         parts.append(model.observations.sufficient_stats(x, post.expected_states))
     for key, value in sum_stats(parts).items():
         np.testing.assert_allclose(got[key], value, rtol=1e-12)
@@ -256,7 +295,7 @@ def test_statistics_skip_only_negligible_rows():
 
 # ------------------------------------------------------------------ MAP and prior
 def expected_objective(m, x, w):
-    return float((w[m.num_lags:] * m.log_likelihoods(x)[m.num_lags:]).sum() + m.log_prior())
+    return float((w[m.num_lags :] * m.log_likelihoods(x)[m.num_lags :]).sum() + m.log_prior())
 
 
 @pytest.mark.parametrize("noise", NOISES)
@@ -272,7 +311,9 @@ def test_map_m_step_maximises_expected_objective(noise):
         trial = make(L=2, noise=noise)
         trial.set_params(params)
         scale = 10.0 ** -(i % 3 + 1)
-        trial.emission_dynamics = params["emission_dynamics"] + scale * rng.normal(size=params["emission_dynamics"].shape)
+        trial.emission_dynamics = params["emission_dynamics"] + scale * rng.normal(
+            size=params["emission_dynamics"].shape
+        )
         trial.emission_bias = params["emission_bias"] + scale * rng.normal(size=(3, 3))
         E = scale * rng.normal(size=(3, 3))
         S = np.eye(3) + 0.5 * (E + E.T)
@@ -295,7 +336,9 @@ def test_log_prior_is_the_documented_mniw_density(noise):
         Qinv = np.linalg.inv(m.emission_covs[k])
         want += -0.5 * lam * np.trace(Qinv @ W @ W.T)
         if noise != "tied" or k == 0:  # a tied noise is one matrix, its prior counted once
-            want += -0.5 * n0 * np.linalg.slogdet(m.emission_covs[k])[1] - 0.5 * n0 * s0 * np.trace(Qinv)
+            want += -0.5 * n0 * np.linalg.slogdet(m.emission_covs[k])[1] - 0.5 * n0 * s0 * np.trace(
+                Qinv
+            )
     assert m.log_prior() == pytest.approx(want, rel=1e-12)
 
 
@@ -322,11 +365,17 @@ def test_course_spiral_parameters_recovered_from_true_states():
     U = regressors(x, 1, True)
     for k in range(5):
         rows = U[z[1:] == k]
-        cov_W = np.kron(truth.emission_covs[k], np.linalg.inv(rows.T @ rows))  # OLS covariance of vec(W)
-        err = np.hstack([fit.emission_dynamics[k], fit.emission_bias[k][:, None]]) - np.hstack([truth.emission_dynamics[k], truth.emission_bias[k][:, None]])
+        cov_W = np.kron(
+            truth.emission_covs[k], np.linalg.inv(rows.T @ rows)
+        )  # OLS covariance of vec(W)
+        err = np.hstack([fit.emission_dynamics[k], fit.emission_bias[k][:, None]]) - np.hstack(
+            [truth.emission_dynamics[k], truth.emission_bias[k][:, None]]
+        )
         assert np.max(np.abs(err.ravel() / np.sqrt(np.diag(cov_W)))) < 5  # within 5 standard errors
         n = rows.shape[0]
-        np.testing.assert_allclose(fit.emission_covs[k], truth.emission_covs[k], atol=6 * np.sqrt(2 / n) * 1e-3)
+        np.testing.assert_allclose(
+            fit.emission_covs[k], truth.emission_covs[k], atol=6 * np.sqrt(2 / n) * 1e-3
+        )
     assert np.abs(fixed_points(fit) - fixed_points(truth)).max() < 0.05
     assert np.abs(fit.emission_dynamics - truth.emission_dynamics).max() < 0.005
 
@@ -382,8 +431,14 @@ def test_sample_follows_the_recursion_with_n01_start():
         r = resid[z[2:] == k]
         n = r.shape[0]
         assert np.all(np.abs(r.mean(axis=0)) < 5 * np.sqrt(np.diag(m.emission_covs[k]) / n))
-        np.testing.assert_allclose(np.cov(r, rowvar=False), m.emission_covs[k], atol=6 * np.sqrt(2 / n) * np.abs(m.emission_covs[k]).max())
-    heads = np.stack([m.sample(np.zeros(3, int), RNG(100 + i))[:2] for i in range(400)]).reshape(-1, 3)
+        np.testing.assert_allclose(
+            np.cov(r, rowvar=False),
+            m.emission_covs[k],
+            atol=6 * np.sqrt(2 / n) * np.abs(m.emission_covs[k]).max(),
+        )
+    heads = np.stack([m.sample(np.zeros(3, int), RNG(100 + i))[:2] for i in range(400)]).reshape(
+        -1, 3
+    )
     np.testing.assert_allclose(heads.mean(axis=0), 0.0, atol=5 / np.sqrt(800))
     np.testing.assert_allclose(np.cov(heads, rowvar=False), np.eye(3), atol=6 * np.sqrt(2 / 800))
 
@@ -398,11 +453,17 @@ def test_permute_reorders_states_and_tied_noise_stays(noise):
     m.permute(order)
     np.testing.assert_array_equal(m.emission_dynamics, before["emission_dynamics"][order])
     np.testing.assert_array_equal(m.emission_bias, before["emission_bias"][order])
-    np.testing.assert_array_equal(m.emission_covs, before["emission_covs"][order] if noise != "tied" else before["emission_covs"])
+    np.testing.assert_array_equal(
+        m.emission_covs,
+        before["emission_covs"][order] if noise != "tied" else before["emission_covs"],
+    )
     np.testing.assert_allclose(m.log_likelihoods(x), ll[:, order], rtol=1e-12)
 
 
-@pytest.mark.parametrize("noise,bias,per_noise", [("full", True, 6), ("full", False, 6), ("diag", True, 3), ("tied", True, 6)])
+@pytest.mark.parametrize(
+    "noise,bias,per_noise",
+    [("full", True, 6), ("full", False, 6), ("diag", True, 3), ("tied", True, 6)],
+)
 def test_num_parameters(noise, bias, per_noise):
     K, D, L = 4, 3, 2
     m = get_observation_class("autoregressive")(K, data_dim=D, num_lags=L, bias=bias, noise=noise)

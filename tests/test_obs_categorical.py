@@ -65,8 +65,12 @@ def test_mle_m_step_equals_weighted_frequencies_and_ignores_masked_frames():
     data = labels.astype(float)
     data[~mask] = np.nan
     m.m_step(m.sufficient_stats(data, w, mask))
-    counts = np.stack([np.bincount(labels[mask], weights=w[mask, k], minlength=C) for k in range(K)])
-    np.testing.assert_allclose(m.emission_probs, counts / counts.sum(axis=1, keepdims=True), rtol=1e-12)
+    counts = np.stack(
+        [np.bincount(labels[mask], weights=w[mask, k], minlength=C) for k in range(K)]
+    )
+    np.testing.assert_allclose(
+        m.emission_probs, counts / counts.sum(axis=1, keepdims=True), rtol=1e-12
+    )
     assert m.log_prior() == 0.0
 
 
@@ -98,7 +102,9 @@ def test_map_m_step_maximises_expected_complete_data_objective(alpha):
     stats_ = m.sufficient_stats(labels, w)
     m.m_step(stats_)
     assert np.all(m.emission_probs > 0) and np.isfinite(m.log_prior())
-    expected = (stats_["counts"] + alpha - 1) / (stats_["counts"].sum(1, keepdims=True) + C * (alpha - 1))
+    expected = (stats_["counts"] + alpha - 1) / (
+        stats_["counts"].sum(1, keepdims=True) + C * (alpha - 1)
+    )
     np.testing.assert_allclose(m.emission_probs, expected, rtol=1e-12)
     best, probs = objective(), m.emission_probs.copy()
     for scale in (1e-4, 1e-2, 1e-1):

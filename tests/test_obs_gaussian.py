@@ -124,7 +124,9 @@ def test_mle_m_step_equals_weighted_estimates_and_ignores_masked_frames(cov):
     means = np.stack([np.average(xo, axis=0, weights=wo[:, k]) for k in range(K)])
     covs = np.stack([np.cov(xo, rowvar=False, aweights=wo[:, k], bias=True) for k in range(K)])
     np.testing.assert_allclose(m.emission_means, means, rtol=1e-11, atol=1e-12)
-    np.testing.assert_allclose(m.emission_covs, project(covs, cov, wo.sum(axis=0)), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        m.emission_covs, project(covs, cov, wo.sum(axis=0)), rtol=1e-10, atol=1e-12
+    )
     assert m.log_prior() == 0.0
 
 
@@ -181,7 +183,9 @@ def test_map_m_step_maximises_expected_complete_data_objective(cov):
     # and the closed form of the module docstring; the default prior scale is 1e-4 times
     # the variance of each dimension of the data the model saw
     n = w.sum(axis=0)
-    scatter = np.stack([np.cov(x, rowvar=False, aweights=w[:, k], bias=True) * n[k] for k in range(K)])
+    scatter = np.stack(
+        [np.cov(x, rowvar=False, aweights=w[:, k], bias=True) * n[k] for k in range(K)]
+    )
     psi = np.diag(1e-4 * x.var(axis=0))
     if cov == "tied":
         expected = np.tile((scatter.sum(0) + psi) / (n.sum() + 1), (K, 1, 1))
@@ -212,7 +216,9 @@ def test_log_prior_is_scipy_inverse_wishart_or_gamma_up_to_a_constant(cov):
     def scipy_log_prior(m):
         covs = m.emission_covs
         if cov == "full":
-            return sum(stats.invwishart(df=n0 - D - 1, scale=n0 * s0 * np.eye(D)).logpdf(c) for c in covs)
+            return sum(
+                stats.invwishart(df=n0 - D - 1, scale=n0 * s0 * np.eye(D)).logpdf(c) for c in covs
+            )
         if cov == "tied":
             return stats.invwishart(df=n0 - D - 1, scale=n0 * s0 * np.eye(D)).logpdf(covs[0])
         var = np.diagonal(covs, axis1=1, axis2=2)
@@ -248,7 +254,9 @@ def test_parameter_recovery_from_true_states(cov):
     se_means = np.sqrt(var / n[:, None])
     assert np.all(np.abs(fit.emission_means - truth.emission_means) < 5 * se_means)
     pooled = n.sum() if cov == "tied" else n
-    se_covs = np.sqrt((S**2 + var[:, :, None] * var[:, None, :]) / np.broadcast_to(pooled, (K,))[:, None, None])
+    se_covs = np.sqrt(
+        (S**2 + var[:, :, None] * var[:, None, :]) / np.broadcast_to(pooled, (K,))[:, None, None]
+    )
     if cov == "spherical":
         se_covs = var[:, 0, None, None] * np.sqrt(2.0 / (n * D))[:, None, None] * np.eye(D)
     err = np.abs(fit.emission_covs - S)
@@ -264,7 +272,10 @@ def test_sample_statistics_and_shape():
     assert x.shape == (100_000, 2)
     for k in range(2):
         c = np.cov(x[z == k], rowvar=False)
-        assert np.abs(c - m.emission_covs[k]).max() < 5 * np.sqrt(2 / 50_000) * np.abs(m.emission_covs[k]).max()
+        assert (
+            np.abs(c - m.emission_covs[k]).max()
+            < 5 * np.sqrt(2 / 50_000) * np.abs(m.emission_covs[k]).max()
+        )
     with pytest.raises(ValueError, match="states must lie in"):
         m.sample([0, 2], RNG(0))
 
@@ -284,7 +295,15 @@ def test_permute_reorders_states_and_keeps_tied_covariance(cov):
         assert m.state_param_names() == ("emission_means",)
 
 
-@pytest.mark.parametrize("cov,count", [("full", 3 * 2 + 3 * 3), ("diag", 3 * 2 + 3 * 2), ("tied", 3 * 2 + 3), ("spherical", 3 * 2 + 3)])
+@pytest.mark.parametrize(
+    "cov,count",
+    [
+        ("full", 3 * 2 + 3 * 3),
+        ("diag", 3 * 2 + 3 * 2),
+        ("tied", 3 * 2 + 3),
+        ("spherical", 3 * 2 + 3),
+    ],
+)
 def test_num_parameters(cov, count):
     assert GaussianObservations(3, 2, covariance_type=cov).num_parameters() == count
 
@@ -303,7 +322,10 @@ def test_kmeans_initialisation_finds_separated_clusters_and_skips_masked_frames(
     order = np.argsort(m.emission_means[:, 0] + 2 * m.emission_means[:, 1])
     assert np.abs(m.emission_means[order] - truth.emission_means).max() < 0.3
     # per-cluster covariances (not the global one, which the 20-unit separation would inflate)
-    assert np.abs(m.emission_covs[order] - truth.emission_covs).max() < 0.25 * np.abs(truth.emission_covs).max()
+    assert (
+        np.abs(m.emission_covs[order] - truth.emission_covs).max()
+        < 0.25 * np.abs(truth.emission_covs).max()
+    )
     assert np.all(np.linalg.eigvalsh(m.emission_covs) > 0)
     assert_structure(m.emission_covs, cov)
     assert np.isfinite(m.log_likelihoods(x, mask)).all()
@@ -314,7 +336,9 @@ def test_random_initialisation_uses_observed_frames_and_global_covariance():
     m = GaussianObservations(4, 2)
     m.initialize([x], [None], RNG(36), method="random")
     assert all(any(np.array_equal(mu, row) for row in x) for mu in m.emission_means)
-    np.testing.assert_allclose(m.emission_covs, np.tile(np.cov(x, rowvar=False), (4, 1, 1)), rtol=1e-4)
+    np.testing.assert_allclose(
+        m.emission_covs, np.tile(np.cov(x, rowvar=False), (4, 1, 1)), rtol=1e-4
+    )
 
 
 # ------------------------------------------------------------------ errors
@@ -365,6 +389,10 @@ def test_em_is_monotone_and_its_objective_is_marginal_ll_plus_log_prior(cov):
     obj = res.objectives
     assert np.all(np.diff(obj) >= -1e-9 * np.abs(obj[:-1]))
     assert obj[-1] > obj[0]
-    lls = [hmm.observations.log_likelihoods(d, ~np.isnan(d).any(axis=1)) for d in (x[:800], x[800:])]
-    marginal = sum(p.marginal_ll for p in forward_backward(hmm.initial_probs, hmm.transition_matrix, lls))
+    lls = [
+        hmm.observations.log_likelihoods(d, ~np.isnan(d).any(axis=1)) for d in (x[:800], x[800:])
+    ]
+    marginal = sum(
+        p.marginal_ll for p in forward_backward(hmm.initial_probs, hmm.transition_matrix, lls)
+    )
     assert obj[-1] == pytest.approx(marginal + hmm.log_prior(), rel=1e-10)

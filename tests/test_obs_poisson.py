@@ -27,7 +27,9 @@ def test_log_likelihoods_match_scipy(dtype):
     ll = m.log_likelihoods(x)
     assert ll.shape == (200, 3)
     for k in range(3):
-        np.testing.assert_allclose(ll[:, k], stats.poisson(m.emission_rates[k]).logpmf(x).sum(axis=1), rtol=1e-12)
+        np.testing.assert_allclose(
+            ll[:, k], stats.poisson(m.emission_rates[k]).logpmf(x).sum(axis=1), rtol=1e-12
+        )
 
 
 def test_one_dimensional_data_and_zero_rates():
@@ -75,7 +77,10 @@ def test_sufficient_stats_are_summable_across_sequences():
     w = rng.dirichlet(np.ones(3), 300)
     mask = rng.random(300) > 0.3
     whole = m.sufficient_stats(x, w, mask)
-    a, b = m.sufficient_stats(x[:120], w[:120], mask[:120]), m.sufficient_stats(x[120:], w[120:], mask[120:])
+    a, b = (
+        m.sufficient_stats(x[:120], w[:120], mask[:120]),
+        m.sufficient_stats(x[120:], w[120:], mask[120:]),
+    )
     for key in whole:
         np.testing.assert_allclose(a[key] + b[key], whole[key], rtol=1e-12, atol=1e-12)
 
@@ -94,7 +99,9 @@ def test_map_m_step_maximises_expected_complete_data_objective():
 
     s = m.sufficient_stats(x, w)
     m.m_step(s)
-    np.testing.assert_allclose(m.emission_rates, (s["x"] + 0.01) / (s["n"][:, None] + 0.01), rtol=1e-12)
+    np.testing.assert_allclose(
+        m.emission_rates, (s["x"] + 0.01) / (s["n"][:, None] + 0.01), rtol=1e-12
+    )
     assert np.all(m.emission_rates > 0) and np.isfinite(m.log_prior())
     best, rates = objective(), m.emission_rates.copy()
     for scale in (1e-4, 1e-2, 1e-1):
@@ -105,7 +112,10 @@ def test_map_m_step_maximises_expected_complete_data_objective():
 
 
 def test_log_prior_is_scipy_gamma_up_to_a_constant():
-    a, b = model(seed=12, prior_shape=2.5, prior_rate=0.7), model(seed=13, prior_shape=2.5, prior_rate=0.7)
+    a, b = (
+        model(seed=12, prior_shape=2.5, prior_rate=0.7),
+        model(seed=13, prior_shape=2.5, prior_rate=0.7),
+    )
     ref = lambda m: stats.gamma(2.5, scale=1 / 0.7).logpdf(m.emission_rates).sum()  # noqa: E731
     assert a.log_prior() - b.log_prior() == pytest.approx(ref(a) - ref(b), rel=1e-10)
 
@@ -123,7 +133,9 @@ def test_parameter_recovery_from_true_states():
     fit = PoissonObservations(K, D)
     fit.m_step(fit.sufficient_stats(x, np.eye(K)[z]))
     n = np.bincount(z, minlength=K)[:, None]
-    assert np.all(np.abs(fit.emission_rates - truth.emission_rates) < 5 * np.sqrt(truth.emission_rates / n))
+    assert np.all(
+        np.abs(fit.emission_rates - truth.emission_rates) < 5 * np.sqrt(truth.emission_rates / n)
+    )
 
 
 def test_permute_and_num_parameters():
@@ -167,7 +179,9 @@ def test_errors_name_the_argument():
         PoissonObservations(2, 2, prior_rate=-1.0)
     with pytest.raises(ValueError, match="method"):
         m.initialize([np.zeros((10, 2))], [None], RNG(0), method="spectral")
-    with pytest.raises(ValueError, match=r"emission_rates must be non-negative; emission_rates\[0, 0\] = -1"):
+    with pytest.raises(
+        ValueError, match=r"emission_rates must be non-negative; emission_rates\[0, 0\] = -1"
+    ):
         m.emission_rates = -np.ones((2, 2))  # refused where it is written
     np.testing.assert_array_equal(m.check_data(np.array([[1, 2]], dtype=np.int32)), [[1.0, 2.0]])
 

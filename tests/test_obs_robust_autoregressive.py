@@ -11,7 +11,6 @@ from scipy.special import gammaln
 
 from ethogram import HMM
 from ethogram.models.observations import get_observation_class
-
 from test_obs_autoregressive import LAGS_BIAS, NOISES, make, predictions, regressors
 
 RNG = np.random.default_rng
@@ -26,8 +25,13 @@ def student_t_logpdf(x, mean, scale, nu):
     D = x.shape[-1]
     r = x - mean
     maha = r @ np.linalg.solve(scale, r)
-    return (gammaln((nu + D) / 2) - gammaln(nu / 2) - D / 2 * np.log(nu * np.pi)
-            - 0.5 * np.linalg.slogdet(scale)[1] - (nu + D) / 2 * np.log1p(maha / nu))
+    return (
+        gammaln((nu + D) / 2)
+        - gammaln(nu / 2)
+        - D / 2 * np.log(nu * np.pi)
+        - 0.5 * np.linalg.slogdet(scale)[1]
+        - (nu + D) / 2 * np.log1p(maha / nu)
+    )
 
 
 def heavy_tailed_data(T, nu, seed, L=1):
@@ -48,10 +52,15 @@ def test_log_likelihoods_match_student_t(noise, L, bias):
     np.testing.assert_allclose(ll[:L], np.reshape(head, (L, 1)) * np.ones((1, 3)), rtol=1e-12)
     means = predictions(m, x)
     for k in range(3):
-        ref = [student_t_logpdf(x[L + t], means[t, k], m.emission_covs[k], 3.5) for t in range(60 - L)]
+        ref = [
+            student_t_logpdf(x[L + t], means[t, k], m.emission_covs[k], 3.5) for t in range(60 - L)
+        ]
         np.testing.assert_allclose(ll[L:, k], ref, rtol=1e-10)
         if noise == "full":  # and an independent implementation
-            ref2 = [stats.multivariate_t(means[t, k], m.emission_covs[k], df=3.5).logpdf(x[L + t]) for t in range(60 - L)]
+            ref2 = [
+                stats.multivariate_t(means[t, k], m.emission_covs[k], df=3.5).logpdf(x[L + t])
+                for t in range(60 - L)
+            ]
             np.testing.assert_allclose(ll[L:, k], ref2, rtol=1e-10)
 
 
@@ -117,8 +126,10 @@ def test_m_step_is_least_squares_weighted_by_expected_precisions(noise, L, bias,
             covs = np.einsum("kd,de->kde", np.diagonal(covs, axis1=1, axis2=2), np.eye(3))
     m.m_step(m.sufficient_stats(x, np.vstack([np.full((L, 3), 1 / 3), w])))
     W = np.stack(Ws)
-    np.testing.assert_allclose(m.emission_dynamics, W[:, :, :3 * L], rtol=1e-8, atol=1e-10)
-    np.testing.assert_allclose(m.emission_bias, W[:, :, 3 * L] if bias else 0.0, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(m.emission_dynamics, W[:, :, : 3 * L], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(
+        m.emission_bias, W[:, :, 3 * L] if bias else 0.0, rtol=1e-8, atol=1e-10
+    )
     np.testing.assert_allclose(m.emission_covs, covs, rtol=1e-8, atol=1e-12)
 
 
@@ -150,7 +161,9 @@ def test_hmm_em_with_outliers_is_monotone():
     truth.transition_matrix = 0.95 * np.eye(3) + 0.05 / 3
     _, x = truth.sample(3000, seed=8)
     x[rng.choice(3000, 30, replace=False)] += rng.normal(scale=20.0, size=(30, 2))  # glitches
-    model = HMM(3, "robust_autoregressive", dict(data_dim=2, num_lags=2, noise="diag", nu=3.0), kappa=10.0)
+    model = HMM(
+        3, "robust_autoregressive", dict(data_dim=2, num_lags=2, noise="diag", nu=3.0), kappa=10.0
+    )
     result = model.fit([x[:1800], x[1800:]], num_iters=20, tol=0.0, seed=0)
     obj = result.objectives
     assert np.all(np.isfinite(obj))
@@ -171,7 +184,10 @@ def fit_both(x, nu, iters=30):
 
 
 def regression_error(m, truth):
-    return float(np.sum((m.emission_dynamics - truth.emission_dynamics) ** 2) + np.sum((m.emission_bias - truth.emission_bias) ** 2))
+    return float(
+        np.sum((m.emission_dynamics - truth.emission_dynamics) ** 2)
+        + np.sum((m.emission_bias - truth.emission_bias) ** 2)
+    )
 
 
 def test_robust_beats_gaussian_on_heavy_tailed_noise():
@@ -194,9 +210,14 @@ def test_robust_recovers_parameters_from_student_t_noise():
     _, rob = fit_both(x, 2.5, iters=50)
     assert np.abs(rob.emission_dynamics - truth.emission_dynamics).max() < 0.01
     assert np.abs(rob.emission_bias - truth.emission_bias).max() < 0.02
-    np.testing.assert_allclose(rob.emission_covs, truth.emission_covs, rtol=0.05, atol=0.005)  # the scale matrix
+    np.testing.assert_allclose(
+        rob.emission_covs, truth.emission_covs, rtol=0.05, atol=0.005
+    )  # the scale matrix
     # the fitted model explains the data at least as well as the truth (it is the MLE)
-    assert rob.log_likelihoods(x).sum() + rob.log_prior() >= truth.log_likelihoods(x).sum() + truth.log_prior()
+    assert (
+        rob.log_likelihoods(x).sum() + rob.log_prior()
+        >= truth.log_likelihoods(x).sum() + truth.log_prior()
+    )
 
 
 # ------------------------------------------------------------------ sampling and bookkeeping
@@ -208,7 +229,9 @@ def test_sample_has_student_t_noise():
     cov = np.cov(resid, rowvar=False)
     np.testing.assert_allclose(cov, nu / (nu - 2) * truth.emission_covs[0], rtol=0.1, atol=0.01)
     white = np.linalg.solve(np.linalg.cholesky(truth.emission_covs[0]), resid.T).T
-    kurt = stats.kurtosis(white[:, 0])  # excess kurtosis 6 / (nu - 4) = 6 for nu = 5 (slow to converge)
+    kurt = stats.kurtosis(
+        white[:, 0]
+    )  # excess kurtosis 6 / (nu - 4) = 6 for nu = 5 (slow to converge)
     assert kurt > 2.0
     assert np.abs(resid.mean(axis=0)).max() < 5 * np.sqrt(cov.diagonal().max() / n)
 
@@ -223,7 +246,12 @@ def test_permute_and_tied_noise():
     np.testing.assert_array_equal(m.emission_dynamics, before["emission_dynamics"][order])
     np.testing.assert_array_equal(m.emission_covs, before["emission_covs"])
     np.testing.assert_allclose(m.log_likelihoods(x), ll[:, order], rtol=1e-12)
-    assert m.num_parameters() == get_observation_class("autoregressive")(4, data_dim=3, num_lags=2, noise="tied").num_parameters()
+    assert (
+        m.num_parameters()
+        == get_observation_class("autoregressive")(
+            4, data_dim=3, num_lags=2, noise="tied"
+        ).num_parameters()
+    )
 
 
 @pytest.mark.parametrize("nu", [0.0, -1.0, np.inf, "many"])

@@ -34,14 +34,23 @@ def gaussian(covariance_type, K=3, D=3, seed=0, prior="default"):
 
 def ar(noise="full", K=3, D=2, L=1, bias=True, seed=0, robust=False, prior="default"):
     rng = RNG(seed)
-    m = make("robust_autoregressive" if robust else "autoregressive", K, data_dim=D, num_lags=L, bias=bias, noise=noise, prior=prior, first_frames="standard_normal")
+    m = make(
+        "robust_autoregressive" if robust else "autoregressive",
+        K,
+        data_dim=D,
+        num_lags=L,
+        bias=bias,
+        noise=noise,
+        prior=prior,
+        first_frames="standard_normal",
+    )
     dyn = np.zeros((K, D, L * D))
     for k in range(K):
         th = 0.2 * (k + 1)
         R = np.array([[np.cos(th), -np.sin(th)], [np.sin(th), np.cos(th)]])
         dyn[k, :, :D] = 0.7 * R
         if L > 1:
-            dyn[k, :, D:2 * D] = 0.1 * np.eye(D)
+            dyn[k, :, D : 2 * D] = 0.1 * np.eye(D)
     m.emission_dynamics = dyn
     if bias:
         m.emission_bias = rng.normal(size=(K, D))
@@ -75,7 +84,11 @@ def test_gaussian_log_likelihoods_match_scipy(cov):
     x = RNG(1).normal(size=(50, 3)) * 2
     ll = m.log_likelihoods(x)
     for k in range(3):
-        np.testing.assert_allclose(ll[:, k], stats.multivariate_normal(m.emission_means[k], m.emission_covs[k]).logpdf(x), rtol=1e-10)
+        np.testing.assert_allclose(
+            ll[:, k],
+            stats.multivariate_normal(m.emission_means[k], m.emission_covs[k]).logpdf(x),
+            rtol=1e-10,
+        )
 
 
 def test_poisson_and_categorical_log_likelihoods_match_scipy():
@@ -83,11 +96,17 @@ def test_poisson_and_categorical_log_likelihoods_match_scipy():
     p.emission_rates = RNG(0).uniform(0.1, 5, (3, 4))
     x = RNG(1).poisson(2.0, (40, 4)).astype(float)
     for k in range(3):
-        np.testing.assert_allclose(p.log_likelihoods(x)[:, k], stats.poisson(p.emission_rates[k]).logpmf(x).sum(1), rtol=1e-12)
+        np.testing.assert_allclose(
+            p.log_likelihoods(x)[:, k],
+            stats.poisson(p.emission_rates[k]).logpmf(x).sum(1),
+            rtol=1e-12,
+        )
     c = make("categorical", num_classes=5)
     c.emission_probs = RNG(2).dirichlet(np.ones(5), 3)
     labels = RNG(3).integers(0, 5, 30)
-    np.testing.assert_allclose(c.log_likelihoods(labels.astype(float)), np.log(c.emission_probs[:, labels]).T, rtol=1e-12)
+    np.testing.assert_allclose(
+        c.log_likelihoods(labels.astype(float)), np.log(c.emission_probs[:, labels]).T, rtol=1e-12
+    )
 
 
 @pytest.mark.parametrize("noise", ["full", "diag", "tied"])
@@ -96,12 +115,19 @@ def test_ar_log_likelihoods_match_scipy(noise, L, bias):
     m = ar(noise, L=L, bias=bias)
     x = RNG(4).normal(size=(60, 2))
     ll = m.log_likelihoods(x)
-    np.testing.assert_allclose(ll[:L], np.atleast_1d(stats.multivariate_normal(np.zeros(2), np.eye(2)).logpdf(x[:L]))[:, None] * np.ones(3), rtol=1e-12)
+    np.testing.assert_allclose(
+        ll[:L],
+        np.atleast_1d(stats.multivariate_normal(np.zeros(2), np.eye(2)).logpdf(x[:L]))[:, None]
+        * np.ones(3),
+        rtol=1e-12,
+    )
     for t in range(L, 60):
-        lags = x[t - L:t][::-1].reshape(-1)
+        lags = x[t - L : t][::-1].reshape(-1)
         for k in range(3):
             mean = m.emission_dynamics[k] @ lags + m.emission_bias[k]
-            assert ll[t, k] == pytest.approx(stats.multivariate_normal(mean, m.emission_covs[k]).logpdf(x[t]), rel=1e-10)
+            assert ll[t, k] == pytest.approx(
+                stats.multivariate_normal(mean, m.emission_covs[k]).logpdf(x[t]), rel=1e-10
+            )
 
 
 def test_robust_ar_log_likelihoods_match_student_t():
@@ -160,11 +186,11 @@ def test_ar_mle_m_step_equals_weighted_least_squares(noise, L, bias):
     for k in range(3):
         sw = np.sqrt(w[L:, k])[:, None]
         Wk = np.linalg.lstsq(X * sw, Y * sw, rcond=None)[0].T
-        np.testing.assert_allclose(m.emission_dynamics[k], Wk[:, :2 * L], rtol=1e-7, atol=1e-10)
+        np.testing.assert_allclose(m.emission_dynamics[k], Wk[:, : 2 * L], rtol=1e-7, atol=1e-10)
         if bias:
             np.testing.assert_allclose(m.emission_bias[k], Wk[:, -1], rtol=1e-7, atol=1e-10)
         R = Y - X @ Wk.T
-        resid_covs.append((R * w[L:, k:k + 1]).T @ R / w[L:, k].sum())
+        resid_covs.append((R * w[L:, k : k + 1]).T @ R / w[L:, k].sum())
     covs = np.stack(resid_covs)
     if noise == "diag":
         covs = np.einsum("kd,de->kde", np.diagonal(covs, axis1=1, axis2=2), np.eye(2))
@@ -174,7 +200,14 @@ def test_ar_mle_m_step_equals_weighted_least_squares(noise, L, bias):
 
 
 # ------------------------------------------------------------------ masks and summability
-@pytest.mark.parametrize("name,kw", [("gaussian", dict(data_dim=2)), ("poisson", dict(data_dim=2)), ("categorical", dict(num_classes=3))])
+@pytest.mark.parametrize(
+    "name,kw",
+    [
+        ("gaussian", dict(data_dim=2)),
+        ("poisson", dict(data_dim=2)),
+        ("categorical", dict(num_classes=3)),
+    ],
+)
 def test_iid_stats_are_summable_and_ignore_masked_frames(name, kw):
     m = make(name, **kw)
     rng = RNG(13)
@@ -224,7 +257,18 @@ def test_ar_stats_split_with_overlapping_lags_and_masks():
 
 
 # ------------------------------------------------------------------ MAP optimality
-@pytest.mark.parametrize("name,builder", [("gaussian-full", lambda: gaussian("full")), ("gaussian-diag", lambda: gaussian("diag")), ("gaussian-spherical", lambda: gaussian("spherical")), ("gaussian-tied", lambda: gaussian("tied")), ("ar-full", lambda: ar("full")), ("ar-diag", lambda: ar("diag")), ("ar-tied", lambda: ar("tied"))])
+@pytest.mark.parametrize(
+    "name,builder",
+    [
+        ("gaussian-full", lambda: gaussian("full")),
+        ("gaussian-diag", lambda: gaussian("diag")),
+        ("gaussian-spherical", lambda: gaussian("spherical")),
+        ("gaussian-tied", lambda: gaussian("tied")),
+        ("ar-full", lambda: ar("full")),
+        ("ar-diag", lambda: ar("diag")),
+        ("ar-tied", lambda: ar("tied")),
+    ],
+)
 def test_map_m_step_maximises_expected_complete_objective(name, builder):
     m = builder()
     D = m.data_dim
@@ -240,13 +284,21 @@ def test_map_m_step_maximises_expected_complete_objective(name, builder):
     rng = RNG(18)
     for _ in range(20):
         perturbed = {k: v + 1e-3 * rng.normal(size=v.shape) for k, v in params.items()}
-        perturbed["emission_covs"] = 0.5 * (perturbed["emission_covs"] + np.swapaxes(perturbed["emission_covs"], 1, 2))
+        perturbed["emission_covs"] = 0.5 * (
+            perturbed["emission_covs"] + np.swapaxes(perturbed["emission_covs"], 1, 2)
+        )
         if "tied" in name:
             perturbed["emission_covs"] = np.tile(perturbed["emission_covs"][0], (3, 1, 1))
         if "diag" in name:
-            perturbed["emission_covs"] = np.einsum("kd,de->kde", np.diagonal(perturbed["emission_covs"], axis1=1, axis2=2), np.eye(D))
+            perturbed["emission_covs"] = np.einsum(
+                "kd,de->kde", np.diagonal(perturbed["emission_covs"], axis1=1, axis2=2), np.eye(D)
+            )
         if "spherical" in name:
-            perturbed["emission_covs"] = np.trace(perturbed["emission_covs"], axis1=1, axis2=2)[:, None, None] / D * np.eye(D)
+            perturbed["emission_covs"] = (
+                np.trace(perturbed["emission_covs"], axis1=1, axis2=2)[:, None, None]
+                / D
+                * np.eye(D)
+            )
         m.set_params(perturbed)
         assert objective() <= best + 1e-9
     m.set_params(params)
@@ -290,7 +342,12 @@ def test_ar_recovery_course_spiral():
     from ethogram.models.examples import course_spiral_arhmm
 
     course = course_spiral_arhmm(5)
-    dynamics, bias, covs, P = course.emission_dynamics, course.emission_bias, course.emission_covs, course.transition_matrix
+    dynamics, bias, covs, P = (
+        course.emission_dynamics,
+        course.emission_bias,
+        course.emission_covs,
+        course.transition_matrix,
+    )
     truth = course.observations
     rng = RNG(28)
     z = np.empty(100_000, int)
@@ -313,7 +370,9 @@ def t_noise_ar(T, seed):
     """One-state AR data with Student-t (df = 2) noise, and the true model."""
     truth = ar(K=1, seed=29)
     x = np.zeros((T, 2))
-    noise = stats.multivariate_t(np.zeros(2), truth.emission_covs[0], df=2.0).rvs(T, random_state=seed)
+    noise = stats.multivariate_t(np.zeros(2), truth.emission_covs[0], df=2.0).rvs(
+        T, random_state=seed
+    )
     for t in range(1, T):
         x[t] = truth.emission_dynamics[0] @ x[t - 1] + truth.emission_bias[0] + noise[t]
     return truth, x

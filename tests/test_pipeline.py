@@ -5,14 +5,13 @@ labels, masked frames are -1, and the results file round trip keeps everything n
 import numpy as np
 import pytest
 
+from conftest import DATA
 from ethogram.analysis import syllable_usage
 from ethogram.data import openfield_keypoints
 from ethogram.io import Recording, read_recordings
-from ethogram.results import load_model, load_results, write_results
 from ethogram.pipeline import apply_model, fit_recordings
 from ethogram.prep import Preparation
-
-from conftest import DATA
+from ethogram.results import load_model, load_results, write_results
 
 
 @pytest.fixture(scope="module")
@@ -24,8 +23,18 @@ def _halves(rec):
     T = rec.num_frames // 2
     out = []
     for i, sl in enumerate((slice(0, T), slice(T, None))):
-        out.append(Recording(name=f"half{i}", data=rec.data[sl], kind="keypoints", fps=rec.fps, bodyparts=rec.bodyparts,
-                             confidence=rec.confidence[sl], source=rec.source, format=rec.format))
+        out.append(
+            Recording(
+                name=f"half{i}",
+                data=rec.data[sl],
+                kind="keypoints",
+                fps=rec.fps,
+                bodyparts=rec.bodyparts,
+                confidence=rec.confidence[sl],
+                source=rec.source,
+                format=rec.format,
+            )
+        )
     return out
 
 
@@ -48,7 +57,9 @@ def test_labels_are_numbered_by_frequency_in_model_and_labels(fitted):
                 inst[k] += 1
     assert np.all(np.diff(inst) <= 0), inst
     # the model itself is renumbered: Viterbi with the stored model gives the stored labels
-    preds = res.model.predict([r.inputs for r in res.recordings], masks=[r.mask for r in res.recordings])
+    preds = res.model.predict(
+        [r.inputs for r in res.recordings], masks=[r.mask for r in res.recordings]
+    )
     for r, p in zip(res.recordings, preds):
         np.testing.assert_array_equal(np.where(r.mask, p, -1), r.syllables)
     # usage table agrees with the labels: instances, frames and both fractions, per recording

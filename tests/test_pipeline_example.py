@@ -12,7 +12,12 @@ EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "course_hw7.py"
 
 
 def test_course_hw7_example_runs(tmp_path):
-    proc = subprocess.run([sys.executable, str(EXAMPLE), "--out", str(tmp_path / "hw7")], capture_output=True, text=True, timeout=900)
+    proc = subprocess.run(
+        [sys.executable, str(EXAMPLE), "--out", str(tmp_path / "hw7")],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     m = re.search(r"log p\(x\) (-?[\d.]+), brute force (-?[\d.]+)", out)

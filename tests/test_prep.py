@@ -6,6 +6,7 @@ import json
 import numpy as np
 import pytest
 
+from conftest import DATA
 from ethogram.io import Recording
 from ethogram.prep import (
     Preparation,
@@ -13,8 +14,6 @@ from ethogram.prep import (
     interpolate_gaps,
     medoid_outliers,
 )
-
-from conftest import DATA
 
 BODYPARTS = ("nose", "leftear", "rightear", "spine", "tailbase")
 
@@ -36,7 +35,9 @@ def planted(T=400, seed=0):
     shapes -= shapes.mean(axis=1, keepdims=True)
     h = wrap(np.cumsum(rng.normal(scale=0.3, size=T)) + 2.0)
     c = 300 + np.cumsum(rng.normal(scale=3.0, size=(T, 2)), axis=0)
-    R = np.stack([np.stack([np.cos(h), -np.sin(h)], -1), np.stack([np.sin(h), np.cos(h)], -1)], -2)  # (T, 2, 2)
+    R = np.stack(
+        [np.stack([np.cos(h), -np.sin(h)], -1), np.stack([np.sin(h), np.cos(h)], -1)], -2
+    )  # (T, 2, 2)
     kp = np.einsum("tij,tbj->tbi", R, shapes) + c[:, None, :]
     return kp, shapes, h, c
 
@@ -81,9 +82,9 @@ def test_three_d_keypoints_rotate_in_the_plane_and_keep_z():
 def test_low_confidence_short_gap_interpolated_long_gap_masked():
     kp, _, _, _ = planted(T=200, seed=4)
     conf = np.ones(kp.shape[:2])
-    conf[50:53, 1] = 0.2       # 3 frames: interpolated (max_gap=5)
-    conf[100:110, 2] = 0.49    # 10 frames: stays missing, frames masked
-    conf[150:155, 3] = 0.5     # at the threshold: kept
+    conf[50:53, 1] = 0.2  # 3 frames: interpolated (max_gap=5)
+    conf[100:110, 2] = 0.49  # 10 frames: stays missing, frames masked
+    conf[150:155, 3] = 0.5  # at the threshold: kept
     out = Preparation(confidence_threshold=0.5, max_gap=5).fit_transform([rec(kp, conf=conf)])[0]
     expected_mask = np.ones(200, bool)
     expected_mask[100:110] = False
@@ -96,8 +97,13 @@ def test_low_confidence_short_gap_interpolated_long_gap_masked():
     filled[:, 1] = ear
     np.testing.assert_allclose(out.centroid[50:53], filled.mean(axis=1), atol=1e-9)
     # long gap: centroid of the 4 body parts present, aligned NaN only for the missing one
-    np.testing.assert_allclose(out.centroid[100:110], np.delete(kp[100:110], 2, axis=1).mean(axis=1), atol=1e-9)
-    assert np.isnan(out.aligned[100:110, 2]).all() and np.isfinite(np.delete(out.aligned[100:110], 2, axis=1)).all()
+    np.testing.assert_allclose(
+        out.centroid[100:110], np.delete(kp[100:110], 2, axis=1).mean(axis=1), atol=1e-9
+    )
+    assert (
+        np.isnan(out.aligned[100:110, 2]).all()
+        and np.isfinite(np.delete(out.aligned[100:110], 2, axis=1)).all()
+    )
     np.testing.assert_allclose(out.centroid[150:155], kp[150:155].mean(axis=1), atol=1e-9)
 
 
@@ -106,9 +112,9 @@ def test_interpolate_gaps_against_a_loop():
     T, B = 120, 3
     x = rng.normal(size=(T, B, 2))
     miss = rng.random((T, B)) < 0.25
-    miss[:3, 0] = True       # leading gap: never filled
-    miss[-2:, 1] = True      # trailing gap: never filled
-    x[miss, rng.integers(0, 2, size=miss.sum())] = np.nan   # one coordinate NaN = point missing
+    miss[:3, 0] = True  # leading gap: never filled
+    miss[-2:, 1] = True  # trailing gap: never filled
+    x[miss, rng.integers(0, 2, size=miss.sum())] = np.nan  # one coordinate NaN = point missing
     got = interpolate_gaps(x, max_gap=2)
     want = x.copy()
     for b in range(B):
@@ -128,7 +134,9 @@ def test_interpolate_gaps_against_a_loop():
             t = e
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12)
     assert np.isnan(got[:3, 0]).all() and np.isnan(got[-2:, 1]).all()
-    np.testing.assert_array_equal(np.isnan(interpolate_gaps(x, 0)), np.isnan(want) | np.isnan(x).any(-1, keepdims=True))
+    np.testing.assert_array_equal(
+        np.isnan(interpolate_gaps(x, 0)), np.isnan(want) | np.isnan(x).any(-1, keepdims=True)
+    )
 
 
 def test_outliers_become_missing_and_are_interpolated():
@@ -138,12 +146,16 @@ def test_outliers_become_missing_and_are_interpolated():
     prep = Preparation(outlier_distance=1.5)
     out = prep.fit_transform([rec(bad)])[0]
     # body length: median nose-to-tailbase distance, by hand
-    np.testing.assert_allclose(prep.body_length_, np.median(np.linalg.norm(kp[:, 0] - kp[:, 4], axis=1)))
+    np.testing.assert_allclose(
+        prep.body_length_, np.median(np.linalg.norm(kp[:, 0] - kp[:, 4], axis=1))
+    )
     filled = kp[40].copy()
     filled[3] = (kp[39, 3] + kp[41, 3]) / 2
     np.testing.assert_allclose(out.centroid[40], filled.mean(axis=0), atol=1e-9)
     assert out.mask.all()
-    kept = Preparation().fit_transform([rec(bad)])[0]  # off by default: the jump shifts the centroid
+    kept = Preparation().fit_transform([rec(bad)])[
+        0
+    ]  # off by default: the jump shifts the centroid
     np.testing.assert_allclose(kept.centroid[40], bad[40].mean(axis=0), atol=1e-9)
 
 
@@ -214,16 +226,28 @@ def test_transform_reproduces_fit_transform_and_round_trip_is_exact():
     _same(first, prep.transform(recs))
     state = prep.to_dict()
     assert set(state) == {"arrays", "attrs"}
-    assert all(isinstance(v, np.ndarray) and v.dtype == np.float64 for v in state["arrays"].values())
+    assert all(
+        isinstance(v, np.ndarray) and v.dtype == np.float64 for v in state["arrays"].values()
+    )
     attrs = json.loads(json.dumps(state["attrs"]))  # JSON-able, and survives JSON
-    again = Preparation.from_dict({"arrays": {k: v.copy() for k, v in state["arrays"].items()}, "attrs": attrs})
+    again = Preparation.from_dict(
+        {"arrays": {k: v.copy() for k, v in state["arrays"].items()}, "attrs": attrs}
+    )
     _same(first, again.transform(recs))
     # as HDF5 attributes come back: numpy scalars and arrays, or one JSON string
-    h5ish = {k: (np.array(v) if isinstance(v, list) else np.float64(v) if isinstance(v, float) else v)
-             for k, v in state["attrs"].items() if v is not None}
+    h5ish = {
+        k: (np.array(v) if isinstance(v, list) else np.float64(v) if isinstance(v, float) else v)
+        for k, v in state["attrs"].items()
+        if v is not None
+    }
     h5ish.update({k: None for k, v in state["attrs"].items() if v is None})
     _same(first, Preparation.from_dict({"arrays": state["arrays"], "attrs": h5ish}).transform(recs))
-    _same(first, Preparation.from_dict({"arrays": state["arrays"], "attrs": json.dumps(state["attrs"])}).transform(recs))
+    _same(
+        first,
+        Preparation.from_dict(
+            {"arrays": state["arrays"], "attrs": json.dumps(state["attrs"])}
+        ).transform(recs),
+    )
     s2 = again.to_dict()
     assert s2["attrs"] == state["attrs"]
     for k in state["arrays"]:
@@ -267,7 +291,9 @@ def test_bodyparts_subset_and_errors():
     assert out.aligned.shape == (100, 3, 2) and prep.bodyparts_ == ("nose", "spine", "tailbase")
     np.testing.assert_allclose(out.centroid, kp[:, [0, 3, 4]].mean(1), atol=1e-9)
     prep.transform([rec(kp)])  # the kept ones are there: fine
-    with pytest.raises(ValueError, match=r"\['nose', 'leftear', 'rightear', 'spine', 'tailbase', 'corner'\]"):
+    with pytest.raises(
+        ValueError, match=r"\['nose', 'leftear', 'rightear', 'spine', 'tailbase', 'corner'\]"
+    ):
         Preparation(bodyparts=["nose", "spin"]).fit_transform([rec(extra, bodyparts=names)])
     full = Preparation()
     full.fit_transform([rec(kp)])
@@ -290,11 +316,16 @@ def test_bodyparts_subset_and_errors():
 
 
 def test_anterior_posterior_guesses_and_errors():
-    assert guess_axis_bodyparts(["NOSE", "LEFT_EAR", "BASE_NECK", "BASE_TAIL", "MID_TAIL", "TIP_TAIL"]) == (("NOSE",), ("BASE_TAIL",))
+    assert guess_axis_bodyparts(
+        ["NOSE", "LEFT_EAR", "BASE_NECK", "BASE_TAIL", "MID_TAIL", "TIP_TAIL"]
+    ) == (("NOSE",), ("BASE_TAIL",))
     assert guess_axis_bodyparts(["head", "thorax", "abdomen", "wingL"]) == (("head",), ("abdomen",))
     assert guess_axis_bodyparts(["Snout", "ear", "Tail_Base"]) == (("Snout",), ("Tail_Base",))
     assert guess_axis_bodyparts(["neck", "tail"]) == (("neck",), ("tail",))
-    assert guess_axis_bodyparts(["a", "b", "c"], anterior=["a", "b"], posterior="c") == (("a", "b"), ("c",))
+    assert guess_axis_bodyparts(["a", "b", "c"], anterior=["a", "b"], posterior="c") == (
+        ("a", "b"),
+        ("c",),
+    )
     with pytest.raises(ValueError, match=r"anterior.*\['p1', 'p2', 'p3'\]"):
         guess_axis_bodyparts(["p1", "p2", "p3"])
     with pytest.raises(ValueError, match=r"posterior.*\['nose', 'ear'\]"):
@@ -311,8 +342,13 @@ def test_anterior_posterior_guesses_and_errors():
 
 
 def test_bad_settings_are_named():
-    for kw, word in ((dict(variance=1.5), "variance"), (dict(num_pcs=0), "num_pcs"), (dict(max_gap=-1), "max_gap"),
-                     (dict(outlier_distance=0), "outlier_distance"), (dict(confidence_threshold=-0.1), "confidence_threshold")):
+    for kw, word in (
+        (dict(variance=1.5), "variance"),
+        (dict(num_pcs=0), "num_pcs"),
+        (dict(max_gap=-1), "max_gap"),
+        (dict(outlier_distance=0), "outlier_distance"),
+        (dict(confidence_threshold=-0.1), "confidence_threshold"),
+    ):
         with pytest.raises(ValueError, match=word):
             Preparation(**kw)
     with pytest.raises(ValueError, match="format"):
@@ -329,39 +365,59 @@ def _read_openfield_csv(path):
 
     df = pd.read_csv(path, header=[0, 1, 2], index_col=0)
     names = list(dict.fromkeys(df.columns.get_level_values(1)))
-    cube = np.stack([[df.xs((b, c), axis=1, level=[1, 2]).to_numpy()[:, 0] for c in ("x", "y", "likelihood")]
-                     for b in names]).transpose(2, 0, 1)  # (T, B, 3)
+    cube = np.stack(
+        [
+            [df.xs((b, c), axis=1, level=[1, 2]).to_numpy()[:, 0] for c in ("x", "y", "likelihood")]
+            for b in names
+        ]
+    ).transpose(2, 0, 1)  # (T, B, 3)
     return names, cube
 
 
 def test_openfield_snout_ahead_of_tailbase():
     names, cube = _read_openfield_csv(DATA / "openfield" / "keypoints.csv")
     assert names == ["snout", "leftear", "rightear", "tailbase"]
-    r = Recording("openfield", cube[..., :2], "keypoints", fps=30, bodyparts=names, confidence=cube[..., 2])
+    r = Recording(
+        "openfield", cube[..., :2], "keypoints", fps=30, bodyparts=names, confidence=cube[..., 2]
+    )
     prep = Preparation()
     out = prep.fit_transform([r])[0]
     assert prep.anterior_ == ("snout",) and prep.posterior_ == ("tailbase",)
     assert 1 <= prep.num_inputs <= 8 and out.mask.mean() > 0.9
     al = out.aligned[out.mask]
     assert (al[:, 0, 0] > 0).all() and (al[:, 3, 0] < 0).all()
-    np.testing.assert_allclose(al[:, 0, 1], al[:, 3, 1], atol=1e-9)  # the body axis is parallel to +x
+    np.testing.assert_allclose(
+        al[:, 0, 1], al[:, 3, 1], atol=1e-9
+    )  # the body axis is parallel to +x
     # frames where every point is confident: centroid and heading straight from the file
     sure = (cube[..., 2] >= 0.5).all(axis=1)
     xy = cube[sure, :, :2]
     np.testing.assert_allclose(out.centroid[sure], xy.mean(axis=1), atol=1e-9)
     d = xy[:, 0] - xy[:, 3]
-    np.testing.assert_allclose(wrap(out.heading[sure] - np.arctan2(d[:, 1], d[:, 0])), 0, atol=1e-12)
+    np.testing.assert_allclose(
+        wrap(out.heading[sure] - np.arctan2(d[:, 1], d[:, 0])), 0, atol=1e-12
+    )
     _same([out], Preparation.from_dict(prep.to_dict()).transform([r]))
 
 
 def test_openfield_through_movement_matches_pandas():
     from movement.io import load
 
-    ds = load.load_dataset(DATA / "openfield" / "keypoints.csv", source_software="DeepLabCut", fps=30)
+    ds = load.load_dataset(
+        DATA / "openfield" / "keypoints.csv", source_software="DeepLabCut", fps=30
+    )
     pos = ds.position.transpose("time", "individuals", "keypoints", "space").values[:, 0]
     conf = ds.confidence.transpose("time", "individuals", "keypoints").values[:, 0]
     names = [str(k) for k in ds.keypoints.values]
     _, cube = _read_openfield_csv(DATA / "openfield" / "keypoints.csv")
-    a = Preparation().fit_transform([Recording("m", pos, "keypoints", fps=30, bodyparts=names, confidence=conf)])[0]
-    b = Preparation().fit_transform([Recording("p", cube[..., :2], "keypoints", fps=30, bodyparts=names, confidence=cube[..., 2])])[0]
+    a = Preparation().fit_transform(
+        [Recording("m", pos, "keypoints", fps=30, bodyparts=names, confidence=conf)]
+    )[0]
+    b = Preparation().fit_transform(
+        [
+            Recording(
+                "p", cube[..., :2], "keypoints", fps=30, bodyparts=names, confidence=cube[..., 2]
+            )
+        ]
+    )[0]
     np.testing.assert_allclose(a.inputs, b.inputs, atol=1e-6)

@@ -13,8 +13,16 @@ from ethogram.prep.preparation import DEFAULT_SCORE_PCS
 
 def _recs(fmt, D=50, n=2, T=200):
     rng = np.random.default_rng(0)
-    return [Recording(f"r{i}", rng.normal(size=(T, D)) * np.linspace(5, 0.1, D), "features", fps=30.0, format=fmt)
-            for i in range(n)]
+    return [
+        Recording(
+            f"r{i}",
+            rng.normal(size=(T, D)) * np.linspace(5, 0.1, D),
+            "features",
+            fps=30.0,
+            format=fmt,
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.mark.parametrize("fmt", ["moseq2", "moseq-nwb"])
@@ -28,7 +36,10 @@ def test_pc_scores_keep_the_first_ten_by_default(fmt):
     back = Preparation.from_dict(prep.to_dict())
     np.testing.assert_array_equal(back.transform(recs)[1].inputs, out[1].inputs)
     assert Preparation(num_pcs=20).fit_transform(recs)[0].inputs.shape == (200, 20)
-    assert Preparation().fit_transform(_recs(fmt, D=6))[0].inputs.shape == (200, 6)  # fewer than 10: all
+    assert Preparation().fit_transform(_recs(fmt, D=6))[0].inputs.shape == (
+        200,
+        6,
+    )  # fewer than 10: all
 
 
 @pytest.mark.parametrize("fmt", ["npy", "csv", None])

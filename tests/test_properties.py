@@ -40,7 +40,17 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-CONTINUOUS = ("ordinary", "constant", "duplicated", "collinear", "scaled", "integers", "one cluster", "short", "exact dynamics")
+CONTINUOUS = (
+    "ordinary",
+    "constant",
+    "duplicated",
+    "collinear",
+    "scaled",
+    "integers",
+    "one cluster",
+    "short",
+    "exact dynamics",
+)
 DISCRETE = ("ordinary", "constant", "duplicated", "one cluster", "huge", "short")
 
 VARIANTS = (
@@ -50,7 +60,9 @@ VARIANTS = (
     + [("autoregressive", dict(noise=n)) for n in ("full", "diag", "tied")]
     + [("robust_autoregressive", dict(noise=n)) for n in ("full", "diag", "tied")]
 )
-IDS = [f"{name}-{kw.get('covariance_type', kw.get('noise', ''))}".rstrip("-") for name, kw in VARIANTS]
+IDS = [
+    f"{name}-{kw.get('covariance_type', kw.get('noise', ''))}".rstrip("-") for name, kw in VARIANTS
+]
 
 NUM_STEPS = 4  # single EM steps checked one by one after the initial fit
 
@@ -167,7 +179,9 @@ def _assert_finite_model(model, datas, where):
         np.testing.assert_allclose(post.expected_states.sum(axis=1), 1.0, rtol=1e-10)
         assert np.all(np.isfinite(post.expected_transitions)), where
     for labels, d in zip(model.predict(datas), datas):
-        assert labels.shape == (d.shape[0],) and labels.min() >= 0 and labels.max() < model.num_states
+        assert (
+            labels.shape == (d.shape[0],) and labels.min() >= 0 and labels.max() < model.num_states
+        )
 
 
 def _check_monotone_steps(model, datas, where):
@@ -177,7 +191,9 @@ def _check_monotone_steps(model, datas, where):
         model.fit(datas, num_iters=1, init="params", progress=False)
         obj = _objective(model, datas)
         assert np.isfinite(obj), f"{where}: objective {obj} after step {step}"
-        assert obj >= prev - 1e-8 * max(1.0, abs(prev)), f"{where}: objective fell from {prev!r} to {obj!r} at step {step}"
+        assert obj >= prev - 1e-8 * max(1.0, abs(prev)), (
+            f"{where}: objective fell from {prev!r} to {obj!r} at step {step}"
+        )
         prev = obj
 
 
@@ -191,8 +207,12 @@ def test_fits_stay_finite_and_em_never_decreases(observations, kw):
         model = _model(observations, kw, p)
         result = model.fit(datas, num_iters=5, seed=p["seed"] % 1000, progress=False)
         assert np.all(np.isfinite(result.objectives)), where
-        assert np.all(np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1]))), where
-        np.testing.assert_allclose(result.objectives[-1], _objective(model, datas), rtol=1e-9, atol=1e-9, err_msg=where)
+        assert np.all(
+            np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1]))
+        ), where
+        np.testing.assert_allclose(
+            result.objectives[-1], _objective(model, datas), rtol=1e-9, atol=1e-9, err_msg=where
+        )
         _assert_finite_model(model, datas, where)
         _check_monotone_steps(model, datas, where)
         _assert_finite_model(model, datas, where)
@@ -223,7 +243,11 @@ def test_maximum_likelihood_is_finite_or_asks_for_a_prior(observations, kw):
 #: small integer data (23 frames, 2 dimensions) on which 4 states with 2 lags fit their
 #: frames exactly: the maximum-likelihood noise covariance is singular
 INTEGER_AR_DATA = np.array(
-    [[1.0] * 21 + [0.0, -1.0], [1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]], dtype=float
+    [
+        [1.0] * 21 + [0.0, -1.0],
+        [1, 1, 1, 1, 1, 0, 1, 1, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+    ],
+    dtype=float,
 ).T
 
 
@@ -248,7 +272,16 @@ def test_robust_autoregressive_diag_noise_on_collinear_dimensions():
     reports the singular ML covariance (ValueError saying to use a prior) and plain AR with
     ``noise="diag"`` fits; robust AR with ``noise="diag"`` failed with EMDecreaseError (the
     objective fell by 2.6 nats at iteration 3), which no EM step may do."""
-    p = dict(seed=182186, num_states=1, data_dim=2, num_lags=2, lengths=[46, 28], kind="collinear", nan_frames=0.0, nan_recording=False)
+    p = dict(
+        seed=182186,
+        num_states=1,
+        data_dim=2,
+        num_lags=2,
+        lengths=[46, 28],
+        kind="collinear",
+        nan_frames=0.0,
+        nan_recording=False,
+    )
     datas = _make_data(p, "robust_autoregressive", num_classes=4)
     np.testing.assert_allclose(datas[0][:, 1], 2 * datas[0][:, 0])
     for noise in ("full", "tied"):
@@ -257,5 +290,7 @@ def test_robust_autoregressive_diag_noise_on_collinear_dimensions():
             singular.fit(datas, num_iters=30, seed=186, progress=False)
     model = _model("robust_autoregressive", dict(noise="diag"), p, prior=None)
     result = model.fit(datas, num_iters=30, seed=186, progress=False)
-    assert np.all(np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1])))
+    assert np.all(
+        np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1]))
+    )
     _assert_finite_model(model, datas, "robust AR diag, collinear")

@@ -26,7 +26,9 @@ def _moseq_sessions():
     if not SCORES.exists():
         pytest.skip(f"real data not found at {SCORES}")
     with h5py.File(SCORES, "r") as f:
-        sessions = [np.asarray(f["scores"][k][()], dtype=np.float64)[:, :10] for k in sorted(f["scores"])]
+        sessions = [
+            np.asarray(f["scores"][k][()], dtype=np.float64)[:, :10] for k in sorted(f["scores"])
+        ]
     scale = np.nanstd(np.concatenate(sessions), axis=0)
     return [s / scale for s in sessions]
 

@@ -13,10 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import DATA
 from ethogram.viz._synthetic import synthetic_results
 from ethogram.viz.report import write_report
-
-from conftest import DATA
 
 
 class Links(HTMLParser):
@@ -106,8 +105,20 @@ def test_report_of_a_results_folder_links_only_to_files_inside_it(fit_dir):
     # every plot written is shown, and there is one per kind
     pngs = {p.relative_to(index.parent).as_posix() for p in (index.parent / "plots").glob("*.png")}
     assert pngs == {ln for ln in parsed.links if ln.startswith("plots/")}
-    for name in ("usage", "durations", "transition_probabilities", "transition_graph", "model_transition_matrix",
-                 "log_likelihood", "data_0", "data_1", "probabilities_0", "probabilities_1", "ar_dynamics", "trajectories"):
+    for name in (
+        "usage",
+        "durations",
+        "transition_probabilities",
+        "transition_graph",
+        "model_transition_matrix",
+        "log_likelihood",
+        "data_0",
+        "data_1",
+        "probabilities_0",
+        "probabilities_1",
+        "ar_dynamics",
+        "trajectories",
+    ):
         assert f"plots/{name}.png" in pngs
     # syllable cards in usage order (most instances first), one per used syllable
     counts = brute_instances([r.syllables for r in res.recordings], 7)
@@ -116,7 +127,15 @@ def test_report_of_a_results_folder_links_only_to_files_inside_it(fit_dir):
     assert [counts[k] for k in parsed.cards] == sorted(counts[used], reverse=True)
     for k in used:
         assert f"plots/trajectory_{k}.png" in pngs
-    for name in ("summary", "usage", "durations", "bigrams", "transitions", "durations_summary", "transitions_rows"):
+    for name in (
+        "summary",
+        "usage",
+        "durations",
+        "bigrams",
+        "transitions",
+        "durations_summary",
+        "transitions_rows",
+    ):
         assert f"tables/{name}.csv" in parsed.links
 
 
@@ -133,19 +152,35 @@ def test_report_tables_are_the_files_beside_the_results(fit_dir, tmp_path):
     out = tmp_path / "fit"
     out.mkdir()
     res = load_results(src / "results.h5")
-    write_results(out / "results.h5", res, tables=syllable_tables(res))  # as 'ethogram fit' writes them
+    write_results(
+        out / "results.h5", res, tables=syllable_tables(res)
+    )  # as 'ethogram fit' writes them
     index = write_report(out, progress=False)
     fit_tables = sorted(p.name for p in (out / "results_tables").iterdir())
-    assert fit_tables == ["bigrams.csv", "durations.csv", "summary.csv", "transitions.csv", "usage.csv"]
+    assert fit_tables == [
+        "bigrams.csv",
+        "durations.csv",
+        "summary.csv",
+        "transitions.csv",
+        "usage.csv",
+    ]
     for name in fit_tables:
-        assert (index.parent / "tables" / name).read_bytes() == (out / "results_tables" / name).read_bytes(), name
-    assert sorted(p.name for p in (index.parent / "tables").iterdir()) == sorted(fit_tables + ["durations_summary.csv", "transitions_rows.csv"])
+        assert (index.parent / "tables" / name).read_bytes() == (
+            out / "results_tables" / name
+        ).read_bytes(), name
+    assert sorted(p.name for p in (index.parent / "tables").iterdir()) == sorted(
+        fit_tables + ["durations_summary.csv", "transitions_rows.csv"]
+    )
     # no column of bare row numbers: usage and durations start with the recording
     labels = {r.name: r.syllables for r in res.recordings}
     durations = pd.read_csv(out / "results_tables" / "durations.csv")
     assert list(durations.columns[:2]) == ["recording", "syllable"]
-    brute = [(name, int(z[i])) for name, z in labels.items() for i in range(len(z))
-             if z[i] >= 0 and (i == 0 or z[i] != z[i - 1])]
+    brute = [
+        (name, int(z[i]))
+        for name, z in labels.items()
+        for i in range(len(z))
+        if z[i] >= 0 and (i == 0 or z[i] != z[i - 1])
+    ]
     assert list(zip(durations["recording"], durations["syllable"])) == brute
     usage = pd.read_csv(out / "results_tables" / "usage.csv")
     assert list(usage.columns[:2]) == ["recording", "syllable"]
@@ -199,30 +234,52 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path
     # ... and movies in a folder of their own
     _tiny_mp4(out / "crowd" / "syllable3.mp4")
     (out / "stats").mkdir()
-    (out / "stats" / "usage_stats.csv").write_text("syllable,p_value,significant\n0,0.001,True\n1,0.5,False\n")
+    (out / "stats" / "usage_stats.csv").write_text(
+        "syllable,p_value,significant\n0,0.001,True\n1,0.5,False\n"
+    )
     import matplotlib.image as mimage
 
     mimage.imsave(out / "stats" / "usage_groups.png", np.random.default_rng(0).random((20, 30, 3)))
-    write_report(out, out / "older_report", progress=False)  # another report in the folder is not an output to show
+    write_report(
+        out, out / "older_report", progress=False
+    )  # another report in the folder is not an output to show
     index = write_report(out, progress=False)
     parsed = parse(index)
     check_links(index, parsed)
     assert not any("older_report" in ln for ln in parsed.links)
-    assert sorted(parsed.videos) == sorted(["movies/grid_syllable_03.mp4", "movies/skeleton_syllable_03.mp4",
-                                            "movies/crowd/syllable3.mp4", "movies/overview.mp4"])
+    assert sorted(parsed.videos) == sorted(
+        [
+            "movies/grid_syllable_03.mp4",
+            "movies/skeleton_syllable_03.mp4",
+            "movies/crowd/syllable3.mp4",
+            "movies/overview.mp4",
+        ]
+    )
     html = index.read_text(encoding="utf-8")
-    card3 = html[html.index('id="syllable-3"'):]
-    card3 = card3[:card3.index("</dl>")]
+    card3 = html[html.index('id="syllable-3"') :]
+    card3 = card3[: card3.index("</dl>")]
     # crowd, grid, skeleton: in that order on the syllable's card
-    pos = [card3.index(m) for m in ("movies/crowd/syllable3.mp4", "movies/grid_syllable_03.mp4", "movies/skeleton_syllable_03.mp4")]
+    pos = [
+        card3.index(m)
+        for m in (
+            "movies/crowd/syllable3.mp4",
+            "movies/grid_syllable_03.mp4",
+            "movies/skeleton_syllable_03.mp4",
+        )
+    ]
     assert pos == sorted(pos)
     assert "overview.mp4" not in card3 and "movies/overview.mp4" in html
     assert "movies/movies.csv" in parsed.links
     assert not any(ln.startswith("extra/movies") for ln in parsed.links)
-    assert "extra/stats/usage_stats.csv" in parsed.links and "extra/stats/usage_groups.png" in parsed.links
+    assert (
+        "extra/stats/usage_stats.csv" in parsed.links
+        and "extra/stats/usage_groups.png" in parsed.links
+    )
     assert "<td>0.001</td>" in html
     # the copies are the files
-    assert (index.parent / "movies/grid_syllable_03.mp4").read_bytes() == (out / "movies/grid_syllable_03.mp4").read_bytes()
+    assert (index.parent / "movies/grid_syllable_03.mp4").read_bytes() == (
+        out / "movies/grid_syllable_03.mp4"
+    ).read_bytes()
     # zipped and moved elsewhere, the report still resolves
     moved = tmp_path / "elsewhere"
     shutil.copytree(index.parent, moved)
@@ -236,7 +293,9 @@ def test_a_second_report_in_the_same_folder_leaves_nothing_stale(fit_dir, tmp_pa
     (tmp_path / "again" / "notes.txt").write_text("mine")
     index = write_report(out, tmp_path / "again", progress=False, overwrite=True)
     assert not (index.parent / "plots" / "trajectory_99.png").exists()
-    assert (tmp_path / "again" / "notes.txt").read_text() == "mine"  # only the report's own folders are cleared
+    assert (
+        tmp_path / "again" / "notes.txt"
+    ).read_text() == "mine"  # only the report's own folders are cleared
     check_links(index, parse(index))
 
 
@@ -261,11 +320,15 @@ def test_parallel_report_draws_the_same_pictures(fit_dir, tmp_path):
     pa = sorted(p.name for p in (a.parent / "plots").glob("*.png"))
     assert pa == sorted(p.name for p in (b.parent / "plots").glob("*.png"))
     for name in pa:
-        assert (a.parent / "plots" / name).read_bytes() == (b.parent / "plots" / name).read_bytes(), name
+        assert (a.parent / "plots" / name).read_bytes() == (
+            b.parent / "plots" / name
+        ).read_bytes(), name
 
 
 def test_results_without_keypoints_or_probabilities_still_make_a_report(tmp_path):
-    res = synthetic_results(num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=2)
+    res = synthetic_results(
+        num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=2
+    )
     for r in res.recordings:
         r.keypoints = None
         r.fps = None
@@ -277,7 +340,9 @@ def test_results_without_keypoints_or_probabilities_still_make_a_report(tmp_path
     assert "plots/usage.png" in parsed.links
     html = index.read_text(encoding="utf-8")
     assert "m&lt;1&gt;&amp;x" in html and "m<1>" not in html  # names are escaped
-    assert "median (frames)" in html and "median (s)" not in html  # no frame rate: durations in frames
+    assert (
+        "median (frames)" in html and "median (s)" not in html
+    )  # no frame rate: durations in frames
 
 
 def test_errors_name_what_is_wrong(tmp_path):
@@ -305,11 +370,13 @@ def test_cli_report_writes_index_and_fails_cleanly(fit_dir, tmp_path, capsys):
 
 def test_report_of_a_real_openfield_fit(tmp_path):
     from ethogram.io import read_recordings
-    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
+    from ethogram.results import write_results
 
     recs = read_recordings(DATA / "openfield" / "keypoints.csv", fps=30.0)
-    res = fit_recordings(recs, num_states=10, num_iters=20, seed=0, progress=False, expected_states=True)
+    res = fit_recordings(
+        recs, num_states=10, num_iters=20, seed=0, progress=False, expected_states=True
+    )
     write_results(tmp_path / "results.h5", res)
     index = write_report(tmp_path, progress=False)
     parsed = parse(index)
@@ -325,21 +392,24 @@ def test_report_of_a_real_openfield_fit(tmp_path):
     prep = res.preparation
     D = prep.num_inputs
     kept = 100 * prep.explained_variance_ratio_[:D].sum()
-    config = html[html.index('id="config"'):]
-    for row in ("<td>confidence threshold</td><td>0.5: keypoints tracked with a lower confidence "
-                "are missing</td>",
-                "<td>body parts</td><td>4: snout, leftear, rightear, tailbase</td>",
-                f"<td>principal components</td><td>{D} of the egocentric pose, keeping {kept:.1f}% "
-                "of its variance (the fewest above 90%)</td>",
-                "<td>frame rate</td><td>30 fps</td>", "<td>outliers</td><td>not removed</td>"):
+    config = html[html.index('id="config"') :]
+    for row in (
+        "<td>confidence threshold</td><td>0.5: keypoints tracked with a lower confidence "
+        "are missing</td>",
+        "<td>body parts</td><td>4: snout, leftear, rightear, tailbase</td>",
+        f"<td>principal components</td><td>{D} of the egocentric pose, keeping {kept:.1f}% "
+        "of its variance (the fewest above 90%)</td>",
+        "<td>frame rate</td><td>30 fps</td>",
+        "<td>outliers</td><td>not removed</td>",
+    ):
         assert row in config, row
-    assert kept > 90 and 100 * prep.explained_variance_ratio_[:D - 1].sum() <= 90
+    assert kept > 90 and 100 * prep.explained_variance_ratio_[: D - 1].sum() <= 90
 
 
 # ------------------------------------------------------------------------ as a scientist reads it
 def _card(html: str, k: int) -> str:
-    card = html[html.index(f'id="syllable-{k}"'):]
-    return card[:card.index("</dl>")]
+    card = html[html.index(f'id="syllable-{k}"') :]
+    return card[: card.index("</dl>")]
 
 
 @pytest.fixture()
@@ -349,8 +419,9 @@ def movie_fit(tmp_path):
     from ethogram.results import write_results
 
     out = tmp_path / "fit"
-    res = synthetic_results(num_states=4, num_recordings=1, num_frames=600, expected_states=False,
-                            seed=3)
+    res = synthetic_results(
+        num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=3
+    )
     z = np.zeros(600, dtype=np.int64)
     for a, b in [(100, 110), (300, 310), (150, 152), (250, 251)]:
         z[a:b] = 1 if b - a == 10 else 2
@@ -366,8 +437,10 @@ def test_a_syllable_without_a_movie_says_why_on_its_card(movie_fit):
     index = write_report(movie_fit, progress=False, trajectories=False)
     html = index.read_text(encoding="utf-8")
     for k in (0, 1, 2, 3):  # no movie made at all
-        assert ("No movie: none made for this fit; &#39;ethogram movies fit&#39; makes them."
-                in _card(html, k))
+        assert (
+            "No movie: none made for this fit; &#39;ethogram movies fit&#39; makes them."
+            in _card(html, k)
+        )
     small = dict(kind="skeleton", num_instances=4, rows=2, cols=2, tile_size=32)
     man = make_movies(movie_fit, syllables=[1, 2], **small)
     assert man["syllable"].tolist() == [1] and man.attrs["skipped"] == [2]
@@ -375,12 +448,16 @@ def test_a_syllable_without_a_movie_says_why_on_its_card(movie_fit):
     html = index.read_text(encoding="utf-8")
     check_links(index, parse(index))
     assert "movies/skeleton_syllable_01.mp4" in _card(html, 1) and "No movie" not in _card(html, 1)
-    assert ("No movie: skeleton movie: no instance at least 3 frames long, with 1 s (30 frames) of "
-            "recording before its onset and 2 s (60 frames) after its end (of its 2 instances, 2 "
-            "shorter than 3 frames)." in _card(html, 2))
+    assert (
+        "No movie: skeleton movie: no instance at least 3 frames long, with 1 s (30 frames) of "
+        "recording before its onset and 2 s (60 frames) after its end (of its 2 instances, 2 "
+        "shorter than 3 frames)." in _card(html, 2)
+    )
     for k in (0, 3):
-        assert ("No movie: not asked for (movies were made for syllables 1); &#39;ethogram movies "
-                f"fit --syllables {k}&#39; makes one." in _card(html, k))
+        assert (
+            "No movie: not asked for (movies were made for syllables 1); &#39;ethogram movies "
+            f"fit --syllables {k}&#39; makes one." in _card(html, k)
+        )
     assert "movies/skipped.csv" in parse(index).links
     # a later run that makes syllable 2's movie takes it off the list of skipped syllables
     import pandas as pd
@@ -390,17 +467,19 @@ def test_a_syllable_without_a_movie_says_why_on_its_card(movie_fit):
 
 
 def test_the_configuration_lists_the_preparation_and_the_units(fit_dir, tmp_path, monkeypatch):
-    from ethogram.viz import report as report_module
-
     import copy
+
+    from ethogram.viz import report as report_module
 
     res = copy.deepcopy(fit_dir[1])  # the module's fixture stays as it was
     index = write_report(res, tmp_path / "px", progress=False, trajectories=False)
     html = index.read_text(encoding="utf-8")
-    config = html[html.index('id="config"'):]
+    config = html[html.index('id="config"') :]
     assert "<td>frame rate</td><td>30 fps</td>" in config
-    assert ("<td>units</td><td>pixels (no scale in the files; give --px-per-mm to &#39;ethogram "
-            "fit&#39;)" in config)
+    assert (
+        "<td>units</td><td>pixels (no scale in the files; give --px-per-mm to &#39;ethogram "
+        "fit&#39;)" in config
+    )
     # with a scale for every recording: trajectories averaged in mm, axes and scale bar in mm
     for r, s in zip(res.recordings, (2.0, 4.0)):
         r.px_per_mm = s
@@ -417,10 +496,17 @@ def test_the_configuration_lists_the_preparation_and_the_units(fit_dir, tmp_path
     from ethogram.viz import syllable_trajectories
 
     recs = res.recordings
-    want, _ = syllable_trajectories([r.keypoints / s for r, s in zip(recs, (2.0, 4.0))],
-                                    [r.centroid / s for r, s in zip(recs, (2.0, 4.0))],
-                                    [r.heading for r in recs], [r.syllables for r in recs],
-                                    num_states=7, pre=5, post=15, num_samples=40, seed=0)
+    want, _ = syllable_trajectories(
+        [r.keypoints / s for r, s in zip(recs, (2.0, 4.0))],
+        [r.centroid / s for r, s in zip(recs, (2.0, 4.0))],
+        [r.heading for r in recs],
+        [r.syllables for r in recs],
+        num_states=7,
+        pre=5,
+        post=15,
+        num_samples=40,
+        seed=0,
+    )
     np.testing.assert_allclose(grid["trajectories"], want)
     # a scale for only one recording: pixels, and why
     recs[1].px_per_mm = None

@@ -24,15 +24,26 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from _same_fit import assert_same_fit
 from ethogram import HMM
 from ethogram.fitting import SerialExecutor
 from ethogram.fitting import checkpoint as ckpt
-from ethogram.fitting.reseed import DEAD_FRAMES, MAX_RESEEDS_PER_STATE, Reseeding, reseed_dead_states
-from _same_fit import assert_same_fit
+from ethogram.fitting.reseed import (
+    DEAD_FRAMES,
+    MAX_RESEEDS_PER_STATE,
+    Reseeding,
+    reseed_dead_states,
+)
 
 CENTERS = np.array([[-6.0, -6.0], [6.0, -6.0], [-6.0, 6.0], [6.0, 6.0]])
 RATES = np.array([[1.0, 8.0, 2.0], [8.0, 1.0, 2.0], [2.0, 2.0, 10.0]])
-SYMBOLS = np.array([[0.7, 0.1, 0.1, 0.1, 0.0, 0.0], [0.1, 0.7, 0.1, 0.1, 0.0, 0.0], [0.05, 0.05, 0.1, 0.1, 0.7, 0.0]])
+SYMBOLS = np.array(
+    [
+        [0.7, 0.1, 0.1, 0.1, 0.0, 0.0],
+        [0.1, 0.7, 0.1, 0.1, 0.0, 0.0],
+        [0.05, 0.05, 0.1, 0.1, 0.7, 0.0],
+    ]
+)
 LENGTHS = (400, 500, 300)
 
 
@@ -42,7 +53,9 @@ def _states(rng, T, K, dwell=25):
 
 def _gaussian_data(seed=0):
     rng = np.random.default_rng(seed)
-    return [CENTERS[z] + rng.normal(size=(T, 2)) for T, z in ((T, _states(rng, T, 4)) for T in LENGTHS)]
+    return [
+        CENTERS[z] + rng.normal(size=(T, 2)) for T, z in ((T, _states(rng, T, 4)) for T in LENGTHS)
+    ]
 
 
 def _ar_data(seed=0, lengths=LENGTHS):
@@ -84,7 +97,10 @@ def _planted(kind):
 
         def truth(m):
             got = np.asarray(m.observations.emission_means)
-            return max(np.abs(got - c).sum(axis=1).min() for c in CENTERS)  # every true centre has a state
+            return max(
+                np.abs(got - c).sum(axis=1).min() for c in CENTERS
+            )  # every true centre has a state
+
         return model, datas, 3, truth
     if kind in ("autoregressive", "robust_autoregressive"):
         datas = _ar_data()
@@ -95,9 +111,15 @@ def _planted(kind):
         model.observations.emission_bias = bias
 
         def truth(m):
-            A, b = np.asarray(m.observations.emission_dynamics), np.asarray(m.observations.emission_bias)
-            fixed = np.stack([np.linalg.solve(np.eye(2) - A[k], b[k]) for k in range(3)])  # each state's fixed point
+            A, b = (
+                np.asarray(m.observations.emission_dynamics),
+                np.asarray(m.observations.emission_bias),
+            )
+            fixed = np.stack(
+                [np.linalg.solve(np.eye(2) - A[k], b[k]) for k in range(3)]
+            )  # each state's fixed point
             return max(np.abs(fixed - v).sum(axis=1).min() for v in (-5.0, 0.0, 5.0))
+
         return model, datas, 2, truth
     if kind == "poisson":
         datas = _poisson_data()
@@ -110,15 +132,21 @@ def _planted(kind):
         def truth(m):
             got = np.asarray(m.observations.emission_rates)
             return max(np.abs(got - r).sum(axis=1).min() for r in RATES)
+
         return model, datas, 2, truth
     datas = _categorical_data()
     model = HMM(3, "categorical", dict(num_classes=6))
     model.initialize(datas, seed=0)
-    model.observations.emission_probs = [[0.4, 0.1, 0.2, 0.2, 0.09, 0.01], [0.1, 0.4, 0.2, 0.2, 0.09, 0.01], [0.002] * 5 + [0.99]]
+    model.observations.emission_probs = [
+        [0.4, 0.1, 0.2, 0.2, 0.09, 0.01],
+        [0.1, 0.4, 0.2, 0.2, 0.09, 0.01],
+        [0.002] * 5 + [0.99],
+    ]
 
     def truth(m):
         got = np.asarray(m.observations.emission_probs)
         return max(np.abs(got - p).sum(axis=1).min() for p in SYMBOLS)
+
     return model, datas, 2, truth
 
 
@@ -141,18 +169,24 @@ def _assert_monotone_except_reseeds(result):
 
 
 # --------------------------------------------------------------------------- planted dead states
-@pytest.mark.parametrize("kind", ["gaussian", "autoregressive", "robust_autoregressive", "poisson", "categorical"])
+@pytest.mark.parametrize(
+    "kind", ["gaussian", "autoregressive", "robust_autoregressive", "poisson", "categorical"]
+)
 def test_a_planted_dead_state_is_revived_and_the_fit_improves(kind):
     plain, datas, dead, truth = _planted(kind)
     start = _objective(plain, datas)
     revived = HMM.from_description(plain.describe(), plain.get_params())
     r_plain = plain.fit(datas, init="params", num_iters=60, seed=0, progress=False)
-    r_new = revived.fit(datas, init="params", num_iters=60, seed=0, progress=False, reseed_dead=True)
+    r_new = revived.fit(
+        datas, init="params", num_iters=60, seed=0, progress=False, reseed_dead=True
+    )
 
     # plain EM leaves the state dead, and one true cluster has no state of its own
     assert r_plain.reseeds == []
     assert _expected_frames(r_plain)[dead] < DEAD_FRAMES
-    miss, hit = (0.5, 0.15) if kind == "categorical" else (2.0, 0.5)  # L1 distances: probabilities sum to 1
+    miss, hit = (
+        (0.5, 0.15) if kind == "categorical" else (2.0, 0.5)
+    )  # L1 distances: probabilities sum to 1
     assert truth(plain) > miss
     # re-seeded at the first E-step, it takes that cluster: the truth is recovered
     (event,) = r_new.reseeds
@@ -161,7 +195,9 @@ def test_a_planted_dead_state_is_revived_and_the_fit_improves(kind):
     assert event.objective_before == pytest.approx(start, rel=1e-12)
     assert 0 <= event.sequence < len(datas) and 0 <= event.frame < len(datas[event.sequence])
     scored = sum(len(d) - getattr(revived.observations, "num_lags", 0) for d in datas)
-    m = -(-scored // revived.num_states)  # an average state's frames (the seed frame may come on top)
+    m = -(
+        -scored // revived.num_states
+    )  # an average state's frames (the seed frame may come on top)
     assert event.num_frames in (m, m + 1)
     assert r_new.objectives[0] > event.objective_before  # the far state explained nothing
     n = _expected_frames(r_new)
@@ -177,14 +213,26 @@ def test_off_by_default_and_identical_when_no_state_dies():
     runs = []
     for kwargs in ({}, dict(reseed_dead=False), dict(reseed_dead=True)):
         model = HMM(4, "gaussian", dict(data_dim=2))
-        runs.append((model, model.fit(datas, num_iters=40, num_restarts=2, seed=3, progress=False, **kwargs)))
+        runs.append(
+            (
+                model,
+                model.fit(datas, num_iters=40, num_restarts=2, seed=3, progress=False, **kwargs),
+            )
+        )
     for model, result in runs[1:]:
         assert_same_fit(runs[0][0], runs[0][1], model, result)
     assert runs[2][1].reseeds == [] and _expected_frames(runs[2][1]).min() > 200
     # a seed given as a generator: the restarts are those of the same generator without re-seeding
     a, b = HMM(4, "gaussian", dict(data_dim=2)), HMM(4, "gaussian", dict(data_dim=2))
     ra = a.fit(datas, num_iters=10, num_restarts=2, seed=np.random.default_rng(5), progress=False)
-    rb = b.fit(datas, num_iters=10, num_restarts=2, seed=np.random.default_rng(5), progress=False, reseed_dead=True)
+    rb = b.fit(
+        datas,
+        num_iters=10,
+        num_restarts=2,
+        seed=np.random.default_rng(5),
+        progress=False,
+        reseed_dead=True,
+    )
     assert_same_fit(a, ra, b, rb)
 
 
@@ -197,7 +245,9 @@ def test_argument_must_be_a_bool():
 # --------------------------------------------------------------------------- determinism
 def _ar_fit(**kwargs):
     model, datas, _, _ = _planted("autoregressive")
-    result = model.fit(datas, init="params", num_iters=20, seed=4, progress=False, reseed_dead=True, **kwargs)
+    result = model.fit(
+        datas, init="params", num_iters=20, seed=4, progress=False, reseed_dead=True, **kwargs
+    )
     assert len(result.reseeds) == 1
     return model, result
 
@@ -209,7 +259,9 @@ def test_same_bits_across_threads_processes_and_dask():
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         assert_same_fit(*base, *_ar_fit(executor=pool))
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
         with distributed.Client(cluster) as client:
             assert_same_fit(*base, *_ar_fit(client=client))
 
@@ -227,9 +279,13 @@ def test_at_most_three_reseeds_per_state_then_it_is_left_dead():
     result = model.fit(_ar_data(), **KW)
     counts = Counter(e.state for e in result.reseeds)
     assert counts[4] == MAX_RESEEDS_PER_STATE and max(counts.values()) == MAX_RESEEDS_PER_STATE
-    assert _expected_frames(result)[4] < DEAD_FRAMES  # it died again, and is not re-seeded a fourth time
+    assert (
+        _expected_frames(result)[4] < DEAD_FRAMES
+    )  # it died again, and is not re-seeded a fourth time
     assert [e.iteration for e in result.reseeds] == sorted(e.iteration for e in result.reseeds)
-    assert max(e.iteration for e in result.reseeds) >= 3  # re-seeds later in the run, not only at the start
+    assert (
+        max(e.iteration for e in result.reseeds) >= 3
+    )  # re-seeds later in the run, not only at the start
     _assert_monotone_except_reseeds(result)
 
 
@@ -243,9 +299,18 @@ def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path
     r_plain = plain.fit(datas, **KW)
     saves = []
     real_save = ckpt.save_checkpoint
-    monkeypatch.setattr(ckpt, "save_checkpoint", lambda p, state: saves.append(state["phase"]) or real_save(p, state))
+    monkeypatch.setattr(
+        ckpt,
+        "save_checkpoint",
+        lambda p, state: saves.append(state["phase"]) or real_save(p, state),
+    )
     whole = _sticky_ar()
-    assert_same_fit(plain, r_plain, whole, whole.fit(datas, checkpoint=tmp_path / "whole.h5", checkpoint_every=1, **KW))
+    assert_same_fit(
+        plain,
+        r_plain,
+        whole,
+        whole.fit(datas, checkpoint=tmp_path / "whole.h5", checkpoint_every=1, **KW),
+    )
     assert len(saves) >= 6
     for stop_after in range(1, len(saves) + 1):
         path, count = tmp_path / f"stop{stop_after}.h5", [0]
@@ -261,10 +326,17 @@ def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path
             _sticky_ar().fit(datas, checkpoint=path, checkpoint_every=1, **KW)
         monkeypatch.setattr(ckpt, "save_checkpoint", real_save)
         resumed = _sticky_ar()
-        assert_same_fit(plain, r_plain, resumed, resumed.fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **KW))
+        assert_same_fit(
+            plain,
+            r_plain,
+            resumed,
+            resumed.fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **KW),
+        )
     # a checkpoint of a fit with re-seeding is not continued without it
     with pytest.raises(ValueError, match="settings differ"):
-        _sticky_ar().fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **dict(KW, reseed_dead=False))
+        _sticky_ar().fit(
+            datas, checkpoint=path, checkpoint_every=1, resume=True, **dict(KW, reseed_dead=False)
+        )
 
 
 # --------------------------------------------------------------------------- limits
@@ -275,8 +347,12 @@ def test_quiet_end_of_a_run():
     # a one-iteration fit never re-seeds: it is the plain fit
     a, datas, _, _ = _planted("gaussian")
     b = HMM.from_description(a.describe(), a.get_params())
-    assert_same_fit(a, a.fit(datas, init="params", num_iters=1, seed=0, progress=False),
-                 b, b.fit(datas, init="params", num_iters=1, seed=0, progress=False, reseed_dead=True))
+    assert_same_fit(
+        a,
+        a.fit(datas, init="params", num_iters=1, seed=0, progress=False),
+        b,
+        b.fit(datas, init="params", num_iters=1, seed=0, progress=False, reseed_dead=True),
+    )
 
 
 def test_reseed_function_respects_its_limits_and_leaves_the_model_unchanged():
@@ -289,22 +365,40 @@ def test_reseed_function_respects_its_limits_and_leaves_the_model_unchanged():
     before = model.get_params()
     policy = Reseeding(50, 0)
     old = [ReseedEvent(i, dead, 0.0, -1.0, 0, 0, 1) for i in range(MAX_RESEEDS_PER_STATE)]
-    for iteration, history in ((41, ()), (5, old)):  # in the quiet end; the state's re-seeds used up
+    for iteration, history in (
+        (41, ()),
+        (5, old),
+    ):  # in the quiet end; the state's re-seeds used up
         assert reseed_dead_states(model, d, m, stats, policy, iteration, -1.0, history) == []
         after = model.get_params()
         assert all(np.array_equal(before[k], after[k]) for k in before)
     (event,) = reseed_dead_states(model, d, m, stats, policy, 40, -1.0, old[:-1])
     assert event.state == dead and event.iteration == 40
-    assert np.allclose(model.transition_matrix.sum(axis=1), 1.0) and np.isclose(model.initial_probs.sum(), 1.0)
+    assert np.allclose(model.transition_matrix.sum(axis=1), 1.0) and np.isclose(
+        model.initial_probs.sum(), 1.0
+    )
     assert model.initial_probs[dead] == pytest.approx(1 / 3)
     P0, P1 = before["transition_matrix"], model.transition_matrix
-    np.testing.assert_allclose(np.diag(P1)[:dead], np.diag(P0)[:dead])  # the live states keep their stickiness
+    np.testing.assert_allclose(
+        np.diag(P1)[:dead], np.diag(P0)[:dead]
+    )  # the live states keep their stickiness
     np.testing.assert_allclose(P1[dead, dead], np.diag(P0)[:dead].mean())
     np.testing.assert_allclose(P1[:dead, dead], (1 - np.diag(P0)[:dead]) / 2)
 
 
 # --------------------------------------------------------------------------- random problems
-KINDS = ["gaussian-full", "gaussian-diag", "gaussian-tied", "gaussian-spherical", "ar-full", "ar-diag", "ar-tied", "robust", "poisson", "categorical"]
+KINDS = [
+    "gaussian-full",
+    "gaussian-diag",
+    "gaussian-tied",
+    "gaussian-spherical",
+    "ar-full",
+    "ar-diag",
+    "ar-tied",
+    "robust",
+    "poisson",
+    "categorical",
+]
 
 
 def _random_problem(kind, K, seed):
@@ -321,7 +415,9 @@ def _random_problem(kind, K, seed):
             name = "emission_means"
         else:
             obs = "robust_autoregressive" if kind == "robust" else "autoregressive"
-            kw = dict(data_dim=D, num_lags=1, noise="full" if kind == "robust" else kind.split("-")[1])
+            kw = dict(
+                data_dim=D, num_lags=1, noise="full" if kind == "robust" else kind.split("-")[1]
+            )
             model = HMM(K, obs, kw, kappa=float(rng.choice([0.0, 50.0])))
             name = "emission_bias"
         model.initialize(datas, seed=seed)
@@ -329,7 +425,12 @@ def _random_problem(kind, K, seed):
         value[rng.integers(K)] = 1e3  # a state far from every frame
         setattr(model.observations, name, value)
     elif kind == "poisson":
-        datas = [rng.poisson(rng.choice([0.5, 4.0, 20.0], size=(3, 2))[_states(rng, T, 3, 10)]).astype(float) for T in lengths]
+        datas = [
+            rng.poisson(rng.choice([0.5, 4.0, 20.0], size=(3, 2))[_states(rng, T, 3, 10)]).astype(
+                float
+            )
+            for T in lengths
+        ]
         model = HMM(K, "poisson", dict(data_dim=2))
         model.initialize(datas, seed=seed)
         rates = np.array(model.observations.emission_rates)
@@ -349,13 +450,17 @@ def _random_problem(kind, K, seed):
 @given(kind=st.sampled_from(KINDS), K=st.integers(2, 5), seed=st.integers(0, 2**16))
 def test_random_problems_stay_finite_and_decrease_only_at_reseeds(kind, K, seed):
     model, datas = _random_problem(kind, K, seed)
-    result = model.fit(datas, init="params", num_iters=12, seed=seed, progress=False, reseed_dead=True)
+    result = model.fit(
+        datas, init="params", num_iters=12, seed=seed, progress=False, reseed_dead=True
+    )
     _assert_monotone_except_reseeds(result)
     assert all(np.all(np.isfinite(v)) for v in model.get_params().values())
     assert all(np.all(np.isfinite(p.expected_states)) for p in result.posterior)
     last = Reseeding(12, seed).last_iteration()
     assert all(e.iteration <= last and e.expected_frames < DEAD_FRAMES for e in result.reseeds)
-    assert max(Counter(e.state for e in result.reseeds).values(), default=0) <= MAX_RESEEDS_PER_STATE
+    assert (
+        max(Counter(e.state for e in result.reseeds).values(), default=0) <= MAX_RESEEDS_PER_STATE
+    )
 
 
 # --------------------------------------------------------------------------- the command line
@@ -364,33 +469,54 @@ def test_cli_flag_end_to_end(tmp_path, capsys):
     from ethogram.results import load_results
 
     rec = tmp_path / "rec.npy"
-    np.save(rec, _ar_data(lengths=(1500,))[0])  # three regimes, six syllables: one dies at iteration 1
+    np.save(
+        rec, _ar_data(lengths=(1500,))[0]
+    )  # three regimes, six syllables: one dies at iteration 1
     common = [str(rec), "--fps", "30", "--states", "6", "--iters", "40", "--quiet"]
     assert main(["fit", *common, "-o", str(tmp_path / "plain")]) == 0
     plain_out = capsys.readouterr().out
     assert main(["fit", *common, "--reseed-dead", "-o", str(tmp_path / "reseed")]) == 0
     out = capsys.readouterr().out
-    plain, res = load_results(tmp_path / "plain" / "results.h5"), load_results(tmp_path / "reseed" / "results.h5")
-    assert "reseed_dead" not in plain.config and "reseeds" not in plain.fit and "re-seed" not in plain_out
+    plain, res = (
+        load_results(tmp_path / "plain" / "results.h5"),
+        load_results(tmp_path / "reseed" / "results.h5"),
+    )
+    assert (
+        "reseed_dead" not in plain.config
+        and "reseeds" not in plain.fit
+        and "re-seed" not in plain_out
+    )
     assert res.config["reseed_dead"] is True
     rows = np.asarray(res.fit["reseeds"])
     assert rows.ndim == 2 and rows.shape[1] == 4 and rows.shape[0] >= 1
     assert np.all(rows[:, 2] < DEAD_FRAMES) and np.all((rows[:, 1] >= 0) & (rows[:, 1] < 6))
-    assert f"--reseed-dead: {rows.shape[0]} re-seed" in out and "(syllables numbered as in the results)" in out
+    assert (
+        f"--reseed-dead: {rows.shape[0]} re-seed" in out
+        and "(syllables numbered as in the results)" in out
+    )
     for syl in np.unique(rows[:, 1]).astype(int):  # one entry per syllable, listing its iterations
         its = [str(int(i)) for i in rows[rows[:, 1] == syl, 0]]
         assert f"syllable {syl} at iteration{'s' if len(its) > 1 else ''} {', '.join(its)}" in out
     objectives = np.asarray(res.fit["objectives"])
     assert np.all(np.isfinite(objectives))
-    for i, _, _, before in rows[rows[:, 0] > 0]:  # the objective before a re-seed is EM's step up from the last
+    for i, _, _, before in rows[
+        rows[:, 0] > 0
+    ]:  # the objective before a re-seed is EM's step up from the last
         assert before >= objectives[int(i) - 1] - 1e-8 * abs(objectives[int(i) - 1])
     # the Python API gives the same fit
     from ethogram.io import read_recordings
     from ethogram.pipeline import fit_recordings
     from ethogram.prep import Preparation
 
-    again = fit_recordings(read_recordings([rec], fps=30), num_states=6, num_iters=40, seed=0, progress=False, reseed_dead=True,
-                           prep=Preparation(confidence_threshold=0.5))
+    again = fit_recordings(
+        read_recordings([rec], fps=30),
+        num_states=6,
+        num_iters=40,
+        seed=0,
+        progress=False,
+        reseed_dead=True,
+        prep=Preparation(confidence_threshold=0.5),
+    )
     np.testing.assert_array_equal(again.fit["reseeds"], rows)
     np.testing.assert_array_equal(again.syllables()["rec"], res.syllables()["rec"])
     # with a target duration too: the kappa search fits without re-seeding, the fit at its kappa

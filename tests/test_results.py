@@ -2,8 +2,6 @@
 truncated files, and recording names that cannot escape the CSV folder."""
 
 import csv
-import os
-import shutil
 
 import h5py
 import numpy as np
@@ -64,8 +62,14 @@ def _results(names=("mouse1", "cage/mouse2"), seed=0):
         preparation=None,
         recordings=recs,
         config={"num_states": 3, "num_lags": 2, "kappa": 7.5, "seed": 0, "note": "ünïcode"},
-        fit={"objectives": np.array([-10.0, -5.0, -4.5]), "marginal_lls": np.array([-11.0, -6.0, -5.5]),
-             "restart_objectives": np.array([-4.5]), "converged": False, "num_iters": 2, "chosen_restart": 0},
+        fit={
+            "objectives": np.array([-10.0, -5.0, -4.5]),
+            "marginal_lls": np.array([-11.0, -6.0, -5.5]),
+            "restart_objectives": np.array([-4.5]),
+            "converged": False,
+            "num_iters": 2,
+            "chosen_restart": 0,
+        },
         versions={"ethogram": "0.1.0"},
         created="2026-11-29T18:00:00+00:00",
     )
@@ -76,20 +80,41 @@ def test_hdf5_round_trip_is_exact(tmp_path):
     path = write_results(tmp_path / "r.h5", res)
     back = load_results(path)
     assert back.path == str(path)
-    assert back.config == res.config and back.versions == res.versions and back.created == res.created
+    assert (
+        back.config == res.config and back.versions == res.versions and back.created == res.created
+    )
     for key in ("objectives", "marginal_lls", "restart_objectives"):
         np.testing.assert_array_equal(back.fit[key], res.fit[key])
-    assert back.fit["converged"] is False and back.fit["num_iters"] == 2 and back.fit["chosen_restart"] == 0
+    assert (
+        back.fit["converged"] is False
+        and back.fit["num_iters"] == 2
+        and back.fit["chosen_restart"] == 0
+    )
     assert back.names == res.names
     for a, b in zip(res.recordings, back.recordings):
-        for attr in ("syllables", "mask", "inputs", "centroid", "heading", "timestamps", "expected_states", "keypoints"):
+        for attr in (
+            "syllables",
+            "mask",
+            "inputs",
+            "centroid",
+            "heading",
+            "timestamps",
+            "expected_states",
+            "keypoints",
+        ):
             x, y = getattr(a, attr), getattr(b, attr)
             if x is None:
                 assert y is None
             else:
                 assert y.dtype == np.asarray(x).dtype or attr in ("syllables",)
                 np.testing.assert_array_equal(y, x)
-        assert (a.fps, a.bodyparts, a.source, a.format, a.video_path) == (b.fps, b.bodyparts, b.source, b.format, b.video_path)
+        assert (a.fps, a.bodyparts, a.source, a.format, a.video_path) == (
+            b.fps,
+            b.bodyparts,
+            b.source,
+            b.format,
+            b.video_path,
+        )
     # the model: same class of model, same parameters, same predictions
     params, params_back = res.model.get_params(), back.model.get_params()
     assert params.keys() == params_back.keys()
@@ -114,7 +139,9 @@ def test_layout_follows_the_contract(tmp_path):
     res = _results()
     write_results(tmp_path / "r.h5", res)
     with h5py.File(tmp_path / "r.h5", "r") as f:
-        assert f.attrs["format"] == "ethogram-results" and f.attrs["format_version"] == FORMAT_VERSION
+        assert (
+            f.attrs["format"] == "ethogram-results" and f.attrs["format_version"] == FORMAT_VERSION
+        )
         assert set(f.keys()) == {"config", "model", "fit", "preparation", "recordings"}
         assert f["model"].attrs["num_states"] == 3
         for key in res.model.get_params():
@@ -135,7 +162,16 @@ def test_csv_round_trip_is_exact(tmp_path):
         with open(folder / fname, newline="") as fh:
             rows = list(csv.reader(fh))
         header, body = rows[0], rows[1:]
-        assert header == ["frame", "time_s", "syllable", "centroid_x", "centroid_y", "heading", "input_0", "input_1"]
+        assert header == [
+            "frame",
+            "time_s",
+            "syllable",
+            "centroid_x",
+            "centroid_y",
+            "heading",
+            "input_0",
+            "input_1",
+        ]
         assert len(body) == rec.num_frames
 
         def col(name, conv=float):
@@ -167,12 +203,18 @@ def test_existing_file_is_refused_then_replaced_with_overwrite(tmp_path):
     write_results(path, _results(seed=0))
     with pytest.raises(FileExistsError, match=r"exists; pass overwrite=True to replace it$"):
         write_results(path, _results(seed=1))
-    assert load_results(path).recordings[0].syllables.tolist() == _results(seed=0).recordings[0].syllables.tolist()
+    assert (
+        load_results(path).recordings[0].syllables.tolist()
+        == _results(seed=0).recordings[0].syllables.tolist()
+    )
     write_results(path, _results(seed=1, names=("only",)), overwrite=True)
     back = load_results(path)
     assert back.names == ["only"]
     assert sorted(p.name for p in (tmp_path / "r_csv").iterdir()) == ["only.csv"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5", "r_csv"]  # no temporary files left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "r.h5",
+        "r_csv",
+    ]  # no temporary files left
 
 
 def test_failed_write_leaves_nothing(tmp_path):
@@ -295,8 +337,11 @@ def test_repr_is_a_summary_not_the_arrays(tmp_path):
     text = repr(res)
     assert text.startswith("Results(") and "K = " in text and len(text) < 300
     rec = res.recordings[0]
-    assert repr(rec) == (f"RecordingResult({rec.name!r}: {rec.num_frames} frames, {int((rec.syllables >= 0).sum())} labelled, "
-                         + ("fps unknown" if rec.fps is None else f"{rec.fps:g} fps") + ")")
+    assert repr(rec) == (
+        f"RecordingResult({rec.name!r}: {rec.num_frames} frames, {int((rec.syllables >= 0).sum())} labelled, "
+        + ("fps unknown" if rec.fps is None else f"{rec.fps:g} fps")
+        + ")"
+    )
 
 
 def test_the_old_home_ethogram_io_results_still_imports_with_a_deprecation_warning():
@@ -305,8 +350,17 @@ def test_the_old_home_ethogram_io_results_still_imports_with_a_deprecation_warni
     import ethogram.io.results as old
     import ethogram.results as new
 
-    for name in ("write_results", "load_results", "load_model", "Results", "RecordingResult",
-                 "FORMAT_VERSION", "csv_folder", "model_frame_rate", "library_versions"):
+    for name in (
+        "write_results",
+        "load_results",
+        "load_model",
+        "Results",
+        "RecordingResult",
+        "FORMAT_VERSION",
+        "csv_folder",
+        "model_frame_rate",
+        "library_versions",
+    ):
         with pytest.warns(DeprecationWarning, match=f"import {name} from ethogram.results"):
             assert getattr(old, name) is getattr(new, name)
     with pytest.warns(DeprecationWarning):

@@ -65,10 +65,19 @@ def test_gaussian_samples_follow_the_scored_density(cov):
         xk = x[z == k]
         se = np.sqrt(np.diag(m.emission_covs[k]) / len(xk))
         assert np.all(np.abs(xk.mean(axis=0) - m.emission_means[k]) < 5 * se)
-        np.testing.assert_allclose(np.cov(xk, rowvar=False), m.emission_covs[k], atol=6 * np.abs(m.emission_covs[k]).max() * np.sqrt(2 / len(xk)))
+        np.testing.assert_allclose(
+            np.cov(xk, rowvar=False),
+            m.emission_covs[k],
+            atol=6 * np.abs(m.emission_covs[k]).max() * np.sqrt(2 / len(xk)),
+        )
     # the check has power: frames drawn with twice the covariance fail it
     wide = m.emission_means[z] + np.sqrt(2.0) * (x - m.emission_means[z])
-    assert stats.kstest(maha_from_scores(m.log_likelihoods(wide), z, m.emission_covs, D), stats.chi2(D).cdf).pvalue < 1e-6
+    assert (
+        stats.kstest(
+            maha_from_scores(m.log_likelihoods(wide), z, m.emission_covs, D), stats.chi2(D).cdf
+        ).pvalue
+        < 1e-6
+    )
 
 
 def ar_model(name, noise, K=2, D=2, L=2, **kw):
@@ -96,12 +105,16 @@ def test_ar_samples_follow_the_scored_density(noise, first_frames):
     d2 = maha_from_scores(m.log_likelihoods(x), z, m.emission_covs, D)[L:]
     assert stats.kstest(d2, stats.chi2(D).cdf).pvalue > P_MIN
     # residuals by hand have the noise covariance of their state
-    lags = np.hstack([x[L - lag:T - lag] for lag in range(1, L + 1)])
+    lags = np.hstack([x[L - lag : T - lag] for lag in range(1, L + 1)])
     zz = z[L:]
     resid = x[L:] - np.einsum("tij,tj->ti", m.emission_dynamics[zz], lags) - m.emission_bias[zz]
     for k in range(m.num_states):
         rk = resid[zz == k]
-        np.testing.assert_allclose(np.cov(rk, rowvar=False), m.emission_covs[k], atol=6 * np.abs(m.emission_covs[k]).max() * np.sqrt(2 / len(rk)))
+        np.testing.assert_allclose(
+            np.cov(rk, rowvar=False),
+            m.emission_covs[k],
+            atol=6 * np.abs(m.emission_covs[k]).max() * np.sqrt(2 / len(rk)),
+        )
 
 
 def test_robust_ar_samples_student_t_noise_as_it_scores():
@@ -148,14 +161,22 @@ def test_poisson_samples_follow_the_scored_pmf():
             p = np.exp(ll - ll.max())
             p /= p.sum()
             expected = np.append(p[:top], p[top:].sum()) * len(counts)
-            observed = np.array([np.sum(counts == v) for v in range(top)] + [np.sum(counts >= top)], dtype=float)
+            observed = np.array(
+                [np.sum(counts == v) for v in range(top)] + [np.sum(counts >= top)], dtype=float
+            )
             assert stats.chisquare(observed, expected).pvalue > P_MIN
 
 
 def test_categorical_samples_follow_the_scored_probabilities():
     K, C, T = 3, 5, 30000
     m = get_observation_class("categorical")(K, num_classes=C)
-    m.emission_probs = np.array([[0.5, 0.2, 0.1, 0.1, 0.1], [0.0, 0.25, 0.25, 0.25, 0.25], [0.9, 0.025, 0.025, 0.025, 0.025]])
+    m.emission_probs = np.array(
+        [
+            [0.5, 0.2, 0.1, 0.1, 0.1],
+            [0.0, 0.25, 0.25, 0.25, 0.25],
+            [0.9, 0.025, 0.025, 0.025, 0.025],
+        ]
+    )
     z = state_path(T, K, 11)
     x = m.sample(z, RNG(12))
     p_scored = np.exp(m.log_likelihoods(np.arange(C))).T  # (K, C) from the scores

@@ -6,8 +6,17 @@ import pytest
 
 import ethogram as eg
 from ethogram.selection import (
-    cross_validate, find_kappa, matched_confusion, merge_groups, merge_states, prune_states,
-    run_lengths, stability, summarize, syllable_distances, syllable_linkage,
+    cross_validate,
+    find_kappa,
+    matched_confusion,
+    merge_groups,
+    merge_states,
+    prune_states,
+    run_lengths,
+    stability,
+    summarize,
+    syllable_distances,
+    syllable_linkage,
 )
 from ethogram.selection._common import viterbi_labels
 from ethogram.selection._parallel import sub_model
@@ -18,7 +27,12 @@ def _true_arhmm(K=5, D=2, stay=0.95, noise=0.3, radius=2.0):
     m = eg.HMM(K, "autoregressive", dict(data_dim=D, num_lags=1))
     m.transition_matrix = stay * np.eye(K) + (1 - stay) / K
     th = np.linspace(0, 2 * np.pi, K, endpoint=False)
-    rot = np.stack([0.8 * np.array([[np.cos(t / 4), -np.sin(t / 4)], [np.sin(t / 4), np.cos(t / 4)]]) for t in th])
+    rot = np.stack(
+        [
+            0.8 * np.array([[np.cos(t / 4), -np.sin(t / 4)], [np.sin(t / 4), np.cos(t / 4)]])
+            for t in th
+        ]
+    )
     m.observations.emission_dynamics = rot
     m.observations.emission_bias = radius * np.stack([np.cos(th), np.sin(th)], 1)
     m.observations.emission_covs = np.tile(noise * np.eye(D), (K, 1, 1))
@@ -50,7 +64,16 @@ def test_cross_validation_peaks_near_the_true_number_of_states():
     Ks = [2, 3, 4, 5, 6, 8, 10]
     cv = cross_validate(datas, Ks, model="arhmm", num_restarts=3, num_iters=50, seed=0)
     assert len(cv.table) == len(Ks) * 3
-    assert set(cv.table.columns) >= {"num_states", "restart", "fold", "heldout_ll_per_frame", "train_ll_per_frame", "aic", "bic", "num_parameters"}
+    assert set(cv.table.columns) >= {
+        "num_states",
+        "restart",
+        "fold",
+        "heldout_ll_per_frame",
+        "train_ll_per_frame",
+        "aic",
+        "bic",
+        "num_parameters",
+    }
     assert cv.best_num_states in (4, 5, 6)
     assert cv.one_se_num_states <= cv.best_num_states
     # the held-out score of one fit equals the course's difference of marginal likelihoods
@@ -74,7 +97,9 @@ def test_heldout_score_is_the_course_difference_of_marginal_likelihoods():
 
     mask = np.ones(500, bool)
     mask[400:] = False
-    model, _, _ = fit_model(model_spec(3, "autoregressive", None, 2), [x], [mask], 20, None, rng=task_seed(4, 3, 0, 0))
+    model, _, _ = fit_model(
+        model_spec(3, "autoregressive", None, 2), [x], [mask], 20, None, rng=task_seed(4, 3, 0, 0)
+    )
     expected = (model.score(x) - model.score(x[:400])) / 100
     assert cv.table["heldout_ll_per_frame"].iloc[0] == pytest.approx(expected, rel=1e-10)
 
@@ -82,9 +107,20 @@ def test_heldout_score_is_the_course_difference_of_marginal_likelihoods():
 def test_cross_validation_by_recordings_and_folds():
     true = _true_arhmm(K=3)
     datas = [true.sample(300, seed=s)[1] for s in range(4)]
-    cv = cross_validate(datas, [2, 3], model="autoregressive", split="recordings", heldout_fraction=0.25, num_folds=4, num_restarts=1, num_iters=15)
+    cv = cross_validate(
+        datas,
+        [2, 3],
+        model="autoregressive",
+        split="recordings",
+        heldout_fraction=0.25,
+        num_folds=4,
+        num_restarts=1,
+        num_iters=15,
+    )
     assert len(cv.table) == 2 * 4
-    assert (cv.table["num_heldout_frames"] == 299).all()  # one recording of 300 frames, minus the lag
+    assert (
+        cv.table["num_heldout_frames"] == 299
+    ).all()  # one recording of 300 frames, minus the lag
     with pytest.raises(ValueError, match="at least two recordings"):
         cross_validate(datas[:1], [2], split="recordings")
     with pytest.raises(ValueError, match="split"):
@@ -96,9 +132,19 @@ def test_cross_validation_by_recordings_and_folds():
 def test_summary_one_standard_error_rule():
     import pandas as pd
 
-    t = pd.DataFrame({"num_states": [2, 2, 4, 4, 8, 8], "fold": 0, "restart": [0, 1] * 3,
-                      "heldout_ll_per_frame": [-2.0, -2.2, -1.50, -1.56, -1.48, -1.60],
-                      "train_objective": [0, 1, 0, 1, 0, 1], "train_ll_per_frame": 0.0, "aic": 0.0, "bic": 0.0, "num_parameters": 1})
+    t = pd.DataFrame(
+        {
+            "num_states": [2, 2, 4, 4, 8, 8],
+            "fold": 0,
+            "restart": [0, 1] * 3,
+            "heldout_ll_per_frame": [-2.0, -2.2, -1.50, -1.56, -1.48, -1.60],
+            "train_objective": [0, 1, 0, 1, 0, 1],
+            "train_ll_per_frame": 0.0,
+            "aic": 0.0,
+            "bic": 0.0,
+            "num_parameters": 1,
+        }
+    )
     summary, best, one_se = summarize(t)
     assert best == 4  # means: -2.1, -1.53, -1.54
     assert one_se == 4
@@ -111,10 +157,15 @@ def test_parallel_results_equal_serial():
     datas = [true.sample(300, seed=s)[1] for s in range(2)]
     a = cross_validate(datas, [2, 3], num_restarts=2, num_iters=10, seed=1, num_workers=1)
     b = cross_validate(datas, [2, 3], num_restarts=2, num_iters=10, seed=1, num_workers=2)
-    np.testing.assert_array_equal(a.table["heldout_ll_per_frame"].to_numpy(), b.table["heldout_ll_per_frame"].to_numpy())
+    np.testing.assert_array_equal(
+        a.table["heldout_ll_per_frame"].to_numpy(), b.table["heldout_ll_per_frame"].to_numpy()
+    )
     # a K's fits do not depend on which other K are in the list
     c = cross_validate(datas, [3], num_restarts=2, num_iters=10, seed=1)
-    np.testing.assert_array_equal(c.table["heldout_ll_per_frame"].to_numpy(), a.table.loc[a.table.num_states == 3, "heldout_ll_per_frame"].to_numpy())
+    np.testing.assert_array_equal(
+        c.table["heldout_ll_per_frame"].to_numpy(),
+        a.table.loc[a.table.num_states == 3, "heldout_ll_per_frame"].to_numpy(),
+    )
 
 
 def test_find_kappa_hits_a_known_median_duration():
@@ -125,7 +176,9 @@ def test_find_kappa_hits_a_known_median_duration():
     true = _true_arhmm(K=4, stay=0.95, noise=0.3, radius=2.0)
     states, x = true.sample(4000, seed=7)
     truth = float(np.median(run_lengths(states)))
-    s = find_kappa([x[:2000], x[2000:]], 8, target_frames=truth, kappa_start=0.1, num_iters=60, seed=0)
+    s = find_kappa(
+        [x[:2000], x[2000:]], 8, target_frames=truth, kappa_start=0.1, num_iters=60, seed=0
+    )
     assert abs(s.median_duration - truth) <= 0.15 * truth, (s.message, s.curve)
     assert s.curve["kappa"].is_monotonic_increasing and len(s.curve) >= 2
     assert s.curve["median_duration"].iloc[0] < 0.85 * truth  # it did have to search
@@ -167,7 +220,9 @@ def test_sub_model_renormalises_rows():
     sub = sub_model(model, [2, 0])
     expected = P[np.ix_([2, 0], [2, 0])]
     np.testing.assert_allclose(sub.transition_matrix, expected / expected.sum(1, keepdims=True))
-    np.testing.assert_array_equal(sub.observations.emission_means, model.observations.emission_means[[2, 0]])
+    np.testing.assert_array_equal(
+        sub.observations.emission_means, model.observations.emission_means[[2, 0]]
+    )
 
 
 def test_distances_dendrogram_and_merge_of_duplicated_states():
@@ -180,7 +235,9 @@ def test_distances_dendrogram_and_merge_of_duplicated_states():
     dup.observations.emission_bias[3] += 1e-3
     d = syllable_distances(dup)
     assert d.shape == (4, 4) and np.allclose(d, d.T) and np.allclose(np.diag(d), 0)
-    W = np.concatenate([dup.observations.emission_dynamics.reshape(4, -1), dup.observations.emission_bias], 1)
+    W = np.concatenate(
+        [dup.observations.emission_dynamics.reshape(4, -1), dup.observations.emission_bias], 1
+    )
     assert d[1, 2] == pytest.approx(np.linalg.norm(W[1] - W[2]))
     Z = syllable_linkage(d)
     assert Z.shape == (3, 4) and Z[0, 2] == pytest.approx(np.sqrt(2) * 1e-3)  # the twins join first
@@ -190,7 +247,9 @@ def test_distances_dendrogram_and_merge_of_duplicated_states():
     merged = merge_states(dup, datas, groups, num_iters=20)
     assert merged.num_states == 3
     # merging the twins gives back the 3-state fit (up to EM tolerance)
-    np.testing.assert_allclose(merged.observations.emission_bias, model.observations.emission_bias, atol=0.05)
+    np.testing.assert_allclose(
+        merged.observations.emission_bias, model.observations.emission_bias, atol=0.05
+    )
     # with mean poses the distance includes them
     d2 = syllable_distances(dup, mean_poses=np.arange(8.0).reshape(4, 2))
     assert not np.allclose(d2, d / np.median(d[~np.eye(4, dtype=bool)]))
@@ -236,8 +295,12 @@ def test_find_kappa_parallel_and_executor_equal_serial():
         c = find_kappa(datas, 5, executor=ex, **kw)
     for other in (b, c):
         assert other.kappa == a.kappa
-        np.testing.assert_array_equal(other.curve["median_duration"].to_numpy(), a.curve["median_duration"].to_numpy())
-        np.testing.assert_array_equal(other.curve["objective"].to_numpy(), a.curve["objective"].to_numpy())
+        np.testing.assert_array_equal(
+            other.curve["median_duration"].to_numpy(), a.curve["median_duration"].to_numpy()
+        )
+        np.testing.assert_array_equal(
+            other.curve["objective"].to_numpy(), a.curve["objective"].to_numpy()
+        )
 
 
 def test_changepoints_of_a_piecewise_constant_signal():
@@ -269,7 +332,7 @@ def test_cross_validation_with_pruning_reports_states_used():
     cv = cross_validate(datas, [8], num_restarts=1, num_iters=30, seed=0, prune_usage=0.05)
     row = cv.table.iloc[0]
     assert row["states_used"] < 8
-    p_per_state = (2 * 2 + 2 + 3)  # dynamics, bias, full noise covariance (D = 2, one lag)
+    p_per_state = 2 * 2 + 2 + 3  # dynamics, bias, full noise covariance (D = 2, one lag)
     K = row["states_used"]
     assert row["num_parameters"] == K * p_per_state + (K - 1) + K * (K - 1)
 
@@ -298,12 +361,24 @@ def test_one_standard_error_rule_counts_the_held_out_frames():
     rng = np.random.default_rng(0)
     base = rng.normal(-1.4, 1.0, size=600)
     jitter = rng.normal(0, 1e-3, size=600)
-    pointwise = {4: base, 6: base + 1e-5 + jitter - jitter.mean(),
-                 2: base - 0.5 + rng.normal(0, 0.1, size=600)}
-    t = pd.DataFrame({"num_states": [2, 2, 4, 4, 6, 6], "fold": 0, "restart": [0, 1] * 3,
-                      "heldout_ll_per_frame": np.repeat([pointwise[K].mean() for K in (2, 4, 6)], 2),
-                      "train_objective": 0.0, "train_ll_per_frame": 0.0, "aic": 0.0, "bic": 0.0,
-                      "num_parameters": 1})
+    pointwise = {
+        4: base,
+        6: base + 1e-5 + jitter - jitter.mean(),
+        2: base - 0.5 + rng.normal(0, 0.1, size=600),
+    }
+    t = pd.DataFrame(
+        {
+            "num_states": [2, 2, 4, 4, 6, 6],
+            "fold": 0,
+            "restart": [0, 1] * 3,
+            "heldout_ll_per_frame": np.repeat([pointwise[K].mean() for K in (2, 4, 6)], 2),
+            "train_objective": 0.0,
+            "train_ll_per_frame": 0.0,
+            "aic": 0.0,
+            "bic": 0.0,
+            "num_parameters": 1,
+        }
+    )
     without = summarize(t)
     assert without[1] == 6 and without[2] == 6  # the restarts' spread alone: no margin at all
     summary, best, one_se = summarize(t, pointwise)

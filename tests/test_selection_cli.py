@@ -12,18 +12,54 @@ KEYPOINTS = DATA / "openfield" / "keypoints.csv"
 
 def test_select_writes_csv_and_plots(tmp_path, capsys):
     out = tmp_path / "out"
-    code = main(["select", str(KEYPOINTS), "--fps", "30", "--pcs", "3", "--states", "3,2", "--restarts", "2", "--iters", "5",
-                 "--target-duration", "0.4", "--stability", "2", "--workers", "1", "--quiet", "-o", str(out)])
+    code = main(
+        [
+            "select",
+            str(KEYPOINTS),
+            "--fps",
+            "30",
+            "--pcs",
+            "3",
+            "--states",
+            "3,2",
+            "--restarts",
+            "2",
+            "--iters",
+            "5",
+            "--target-duration",
+            "0.4",
+            "--stability",
+            "2",
+            "--workers",
+            "1",
+            "--quiet",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0
     sel = out / "selection"
     table = pd.read_csv(sel / "selection.csv")
     assert len(table) == 2 * 2
-    assert table["num_states"].tolist() == [2, 2, 3, 3] and table["restart"].tolist() == [0, 1, 0, 1]
+    assert table["num_states"].tolist() == [2, 2, 3, 3] and table["restart"].tolist() == [
+        0,
+        1,
+        0,
+        1,
+    ]
     assert np.isfinite(table["heldout_ll_per_frame"]).all()
     summary = pd.read_csv(sel / "selection_summary.csv")
-    assert summary["mean"].tolist() == pytest.approx(table.groupby("num_states")["heldout_ll_per_frame"].mean().tolist())
+    assert summary["mean"].tolist() == pytest.approx(
+        table.groupby("num_states")["heldout_ll_per_frame"].mean().tolist()
+    )
     assert (table["states_used"] <= table["num_states"]).all()
-    for png in ("heldout_ll.png", "kappa_search.png", "durations.png", "stability.png", "dendrogram.png"):
+    for png in (
+        "heldout_ll.png",
+        "kappa_search.png",
+        "durations.png",
+        "stability.png",
+        "dendrogram.png",
+    ):
         assert (sel / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     curve = pd.read_csv(sel / "kappa_search.csv")
     assert {"kappa", "median_duration", "median_duration_s"} <= set(curve.columns)
@@ -50,8 +86,25 @@ def test_fit_with_target_duration_reproduces_the_search(tmp_path, capsys):
     from ethogram.selection import run_lengths
 
     out = tmp_path / "fit"
-    code = main(["fit", str(KEYPOINTS), "--fps", "30", "--pcs", "3", "--states", "6", "--iters", "30",
-                 "--target-duration", "0.4", "--quiet", "-o", str(out)])
+    code = main(
+        [
+            "fit",
+            str(KEYPOINTS),
+            "--fps",
+            "30",
+            "--pcs",
+            "3",
+            "--states",
+            "6",
+            "--iters",
+            "30",
+            "--target-duration",
+            "0.4",
+            "--quiet",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     res = load_results(out / "results.h5")
     curve = pd.DataFrame(res.config["kappa_search"])
@@ -60,23 +113,79 @@ def test_fit_with_target_duration_reproduces_the_search(tmp_path, capsys):
     assert len(chosen) == 1
     labels = list(res.syllables().values())
     assert np.median(run_lengths(labels)) == chosen["median_duration"].iloc[0]
-    assert main(["fit", str(KEYPOINTS), "--fps", "30", "--kappa", "10", "--target-duration", "0.4", "-o", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            [
+                "fit",
+                str(KEYPOINTS),
+                "--fps",
+                "30",
+                "--kappa",
+                "10",
+                "--target-duration",
+                "0.4",
+                "-o",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
     assert "not both" in capsys.readouterr().err
 
 
 def test_select_notes_a_best_k_at_the_edge_of_the_grid(tmp_path, capsys):
     from ethogram.data import openfield_keypoints
 
-    code = main(["select", str(openfield_keypoints()), "--fps", "30", "--states", "1,2", "--restarts", "1", "--iters", "5",
-                 "--workers", "1", "--quiet", "-o", str(tmp_path / "out")])
+    code = main(
+        [
+            "select",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--states",
+            "1,2",
+            "--restarts",
+            "1",
+            "--iters",
+            "5",
+            "--workers",
+            "1",
+            "--quiet",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     summary = pd.read_csv(tmp_path / "out" / "selection" / "selection_summary.csv")
-    best = int(summary.loc[summary["mean"].idxmax(), "num_states"])  # with two values, always at an edge
+    best = int(
+        summary.loc[summary["mean"].idxmax(), "num_states"]
+    )  # with two values, always at an edge
     side, other = ("largest", "larger") if best == 2 else ("smallest", "smaller")
-    assert f"note: the best K is the {side} one tried" in out and f"try {other} values of --states" in out
-    code = main(["select", str(openfield_keypoints()), "--fps", "30", "--states", "1,2,3", "--restarts", "1", "--iters", "5",
-                 "--workers", "1", "--quiet", "--overwrite", "-o", str(tmp_path / "out")])
+    assert (
+        f"note: the best K is the {side} one tried" in out
+        and f"try {other} values of --states" in out
+    )
+    code = main(
+        [
+            "select",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--states",
+            "1,2,3",
+            "--restarts",
+            "1",
+            "--iters",
+            "5",
+            "--workers",
+            "1",
+            "--quiet",
+            "--overwrite",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
     out = capsys.readouterr().out
     summary = pd.read_csv(tmp_path / "out" / "selection" / "selection_summary.csv")
     inside = int(summary.loc[summary["mean"].idxmax(), "num_states"]) == 2

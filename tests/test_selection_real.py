@@ -50,7 +50,15 @@ def test_kappa_search_on_openfield_keypoints():
     x[~prep.mask] = np.nan
     half = x.shape[0] // 2
     datas = [x[:half], x[half:]]
-    s = find_kappa(datas, 20, target_duration=0.4, fps=prep.fps, observation_kwargs={"num_lags": 3}, num_iters=100, seed=0)
+    s = find_kappa(
+        datas,
+        20,
+        target_duration=0.4,
+        fps=prep.fps,
+        observation_kwargs={"num_lags": 3},
+        num_iters=100,
+        seed=0,
+    )
     assert s.target_frames == pytest.approx(12.0)
     assert abs(s.median_duration - 12.0) <= 0.15 * 12.0, (s.message, s.curve)
     labels = viterbi_labels(s.model(), datas, [~np.isnan(d).any(axis=1) for d in datas])

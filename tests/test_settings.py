@@ -7,12 +7,17 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from ethogram import HMM, AutoregressiveHMM
-from ethogram.fitting import (CheckpointSettings, EMSettings, ExecutionSettings, SerialExecutor,
-                              ThreadExecutor, fit_restarts)
-from ethogram.fitting.settings import KEYWORDS, settings_from_options
-
 from _same_fit import assert_same_fit
+from ethogram import HMM, AutoregressiveHMM
+from ethogram.fitting import (
+    CheckpointSettings,
+    EMSettings,
+    ExecutionSettings,
+    SerialExecutor,
+    ThreadExecutor,
+    fit_restarts,
+)
+from ethogram.fitting.settings import KEYWORDS, settings_from_options
 
 
 def _sequences(seed=0, n=3, T=150):
@@ -28,33 +33,74 @@ def _sequences(seed=0, n=3, T=150):
 
 
 # --------------------------------------------------------------------------- checks
-@pytest.mark.parametrize("cls, kwargs, kind, match", [
-    (EMSettings, dict(num_iters=-1), ValueError, r"^num_iters must be a non-negative integer"),
-    (EMSettings, dict(num_iters=2.5), ValueError, r"^num_iters must be a non-negative integer"),
-    (EMSettings, dict(num_iters=True), ValueError, r"^num_iters must be"),
-    (EMSettings, dict(tol=-1e-3), ValueError, r"^tol must be a non-negative number"),
-    (EMSettings, dict(tol=float("nan")), ValueError, r"^tol must be"),
-    (EMSettings, dict(tol="small"), ValueError, r"^tol must be"),
-    (EMSettings, dict(num_restarts=0), ValueError, r"^num_restarts must be a positive integer"),
-    (EMSettings, dict(init="kmeans++"), ValueError, r"^init must be 'kmeans', 'random' or 'params'"),
-    (EMSettings, dict(num_starts=0), ValueError, r"^num_starts must be a positive integer"),
-    (EMSettings, dict(start_iters=-2), ValueError, r"^start_iters must be a non-negative integer"),
-    (EMSettings, dict(accelerate=1), TypeError, r"^accelerate must be True or False"),
-    (EMSettings, dict(reseed_dead="yes"), TypeError, r"^reseed_dead must be True or False"),
-    (EMSettings, dict(init="params", num_restarts=2), ValueError, r"use num_restarts=1"),
-    (EMSettings, dict(init="params", num_starts=3), ValueError, r"use num_starts=1"),
-    (ExecutionSettings, dict(num_threads=0), ValueError, r"^num_threads must be a positive integer"),
-    (ExecutionSettings, dict(num_workers=0), ValueError, r"^num_workers must be a positive integer"),
-    (ExecutionSettings, dict(executor=object()), TypeError, r"^executor must have a map"),
-    (ExecutionSettings, dict(executor=SerialExecutor(), num_threads=2), ValueError,
-     r"^give either executor or num_threads"),
-    (ExecutionSettings, dict(executor=SerialExecutor(), client=object()), ValueError,
-     r"^give either client or executor"),
-    (CheckpointSettings, dict(path="c.h5", every=0), ValueError, r"^every must be a positive integer"),
-    (CheckpointSettings, dict(path=3), TypeError, r"^path must be a file path"),
-    (CheckpointSettings, dict(path="c.h5", resume="no"), TypeError, r"^resume must be True or False"),
-    (CheckpointSettings, dict(resume=True), ValueError, r"^resume=True needs path="),
-])
+@pytest.mark.parametrize(
+    "cls, kwargs, kind, match",
+    [
+        (EMSettings, dict(num_iters=-1), ValueError, r"^num_iters must be a non-negative integer"),
+        (EMSettings, dict(num_iters=2.5), ValueError, r"^num_iters must be a non-negative integer"),
+        (EMSettings, dict(num_iters=True), ValueError, r"^num_iters must be"),
+        (EMSettings, dict(tol=-1e-3), ValueError, r"^tol must be a non-negative number"),
+        (EMSettings, dict(tol=float("nan")), ValueError, r"^tol must be"),
+        (EMSettings, dict(tol="small"), ValueError, r"^tol must be"),
+        (EMSettings, dict(num_restarts=0), ValueError, r"^num_restarts must be a positive integer"),
+        (
+            EMSettings,
+            dict(init="kmeans++"),
+            ValueError,
+            r"^init must be 'kmeans', 'random' or 'params'",
+        ),
+        (EMSettings, dict(num_starts=0), ValueError, r"^num_starts must be a positive integer"),
+        (
+            EMSettings,
+            dict(start_iters=-2),
+            ValueError,
+            r"^start_iters must be a non-negative integer",
+        ),
+        (EMSettings, dict(accelerate=1), TypeError, r"^accelerate must be True or False"),
+        (EMSettings, dict(reseed_dead="yes"), TypeError, r"^reseed_dead must be True or False"),
+        (EMSettings, dict(init="params", num_restarts=2), ValueError, r"use num_restarts=1"),
+        (EMSettings, dict(init="params", num_starts=3), ValueError, r"use num_starts=1"),
+        (
+            ExecutionSettings,
+            dict(num_threads=0),
+            ValueError,
+            r"^num_threads must be a positive integer",
+        ),
+        (
+            ExecutionSettings,
+            dict(num_workers=0),
+            ValueError,
+            r"^num_workers must be a positive integer",
+        ),
+        (ExecutionSettings, dict(executor=object()), TypeError, r"^executor must have a map"),
+        (
+            ExecutionSettings,
+            dict(executor=SerialExecutor(), num_threads=2),
+            ValueError,
+            r"^give either executor or num_threads",
+        ),
+        (
+            ExecutionSettings,
+            dict(executor=SerialExecutor(), client=object()),
+            ValueError,
+            r"^give either client or executor",
+        ),
+        (
+            CheckpointSettings,
+            dict(path="c.h5", every=0),
+            ValueError,
+            r"^every must be a positive integer",
+        ),
+        (CheckpointSettings, dict(path=3), TypeError, r"^path must be a file path"),
+        (
+            CheckpointSettings,
+            dict(path="c.h5", resume="no"),
+            TypeError,
+            r"^resume must be True or False",
+        ),
+        (CheckpointSettings, dict(resume=True), ValueError, r"^resume=True needs path="),
+    ],
+)
 def test_each_field_is_checked_where_it_is_made(cls, kwargs, kind, match):
     with pytest.raises(kind, match=match) as info:
         cls(**kwargs)
@@ -83,8 +129,10 @@ def test_executors_of_the_execution_settings():
 
 # --------------------------------------------------------------------------- the old keywords
 def test_old_keywords_become_settings():
-    s = settings_from_options(dict(num_iters=5, tol=None, num_threads=2, checkpoint_every=3,
-                                   resume=True), checkpoint="fit.h5")
+    s = settings_from_options(
+        dict(num_iters=5, tol=None, num_threads=2, checkpoint_every=3, resume=True),
+        checkpoint="fit.h5",
+    )
     assert s.em == EMSettings(num_iters=5)  # None: the default
     assert s.execution == ExecutionSettings(num_threads=2)
     assert s.checkpoint == CheckpointSettings("fit.h5", every=3, resume=True)
@@ -92,9 +140,22 @@ def test_old_keywords_become_settings():
     s = settings_from_options(dict(num_restarts=4), em=EMSettings(tol=1e-3, num_iters=9))
     assert s.em == EMSettings(tol=1e-3, num_iters=9, num_restarts=4)
     assert settings_from_options(dict(num_workers=None)).execution.num_workers is None
-    assert set(KEYWORDS) >= {"num_iters", "tol", "num_restarts", "init", "num_starts", "start_iters",
-                             "accelerate", "reseed_dead", "num_threads", "executor", "client",
-                             "checkpoint", "checkpoint_every", "resume"}
+    assert set(KEYWORDS) >= {
+        "num_iters",
+        "tol",
+        "num_restarts",
+        "init",
+        "num_starts",
+        "start_iters",
+        "accelerate",
+        "reseed_dead",
+        "num_threads",
+        "executor",
+        "client",
+        "checkpoint",
+        "checkpoint_every",
+        "resume",
+    }
 
 
 def test_errors_name_the_keyword_as_given():
@@ -108,7 +169,9 @@ def test_errors_name_the_keyword_as_given():
     with pytest.raises(TypeError, match=r"^em must be an ethogram.fitting.EMSettings, got dict"):
         settings_from_options({}, em={"num_iters": 5})
     x = _sequences()[0]
-    with pytest.raises(TypeError, match=r"HMM.fit\(\) got an unexpected keyword argument 'num_workers'"):
+    with pytest.raises(
+        TypeError, match=r"HMM.fit\(\) got an unexpected keyword argument 'num_workers'"
+    ):
         HMM(2, "gaussian", dict(data_dim=2)).fit(x, num_workers=2)
 
 
@@ -119,18 +182,46 @@ def _ar():
 def test_old_calls_and_settings_give_the_same_fit_bit_for_bit(tmp_path):
     datas = _sequences()
     a, b = _ar(), _ar()
-    ra = a.fit(datas, num_iters=25, tol=1e-6, num_restarts=3, num_starts=3, start_iters=1,
-               seed=0, progress=False, num_threads=1, accelerate=False)
-    rb = b.fit(datas, em=EMSettings(num_iters=25, tol=1e-6, num_restarts=3, num_starts=3,
-                                    start_iters=1, accelerate=False),
-               execution=ExecutionSettings(num_threads=1), seed=0, progress=False)
+    ra = a.fit(
+        datas,
+        num_iters=25,
+        tol=1e-6,
+        num_restarts=3,
+        num_starts=3,
+        start_iters=1,
+        seed=0,
+        progress=False,
+        num_threads=1,
+        accelerate=False,
+    )
+    rb = b.fit(
+        datas,
+        em=EMSettings(
+            num_iters=25, tol=1e-6, num_restarts=3, num_starts=3, start_iters=1, accelerate=False
+        ),
+        execution=ExecutionSettings(num_threads=1),
+        seed=0,
+        progress=False,
+    )
     assert_same_fit(a, ra, b, rb)
     # checkpoints: a path and its keywords, or the settings
     c, d = _ar(), _ar()
-    rc = c.fit(datas, num_iters=12, seed=1, progress=False, checkpoint=str(tmp_path / "c.h5"),
-               checkpoint_every=4, reseed_dead=True)
-    rd = d.fit(datas, em=EMSettings(num_iters=12, reseed_dead=True), seed=1, progress=False,
-               checkpoint=CheckpointSettings(tmp_path / "d.h5", every=4))
+    rc = c.fit(
+        datas,
+        num_iters=12,
+        seed=1,
+        progress=False,
+        checkpoint=str(tmp_path / "c.h5"),
+        checkpoint_every=4,
+        reseed_dead=True,
+    )
+    rd = d.fit(
+        datas,
+        em=EMSettings(num_iters=12, reseed_dead=True),
+        seed=1,
+        progress=False,
+        checkpoint=CheckpointSettings(tmp_path / "d.h5", every=4),
+    )
     assert_same_fit(c, rc, d, rd)
     # a keyword on top of the settings replaces that field
     e, f = _ar(), _ar()
@@ -155,8 +246,15 @@ def test_the_driver_is_the_fit():
     a, b = _ar(), _ar()
     ra = a.fit(datas, num_iters=10, num_restarts=2, seed=5, progress=False, num_threads=1)
     datas_b, masks_b, _ = b._prepare(datas)
-    out = fit_restarts(b, datas_b, masks_b, lambda g, r: b._initialize(datas_b, masks_b, "kmeans", g, r),
-                       EMSettings(num_iters=10, num_restarts=2), seed=5, executor=ThreadExecutor(1))
+    out = fit_restarts(
+        b,
+        datas_b,
+        masks_b,
+        lambda g, r: b._initialize(datas_b, masks_b, "kmeans", g, r),
+        EMSettings(num_iters=10, num_restarts=2),
+        seed=5,
+        executor=ThreadExecutor(1),
+    )
     for k, v in a.get_params().items():
         np.testing.assert_array_equal(v, b.get_params()[k])
     np.testing.assert_array_equal(ra.objectives, out.run.objectives)
@@ -169,7 +267,9 @@ def test_an_executor_in_the_settings_gives_the_same_fit():
     a, b = _ar(), _ar()
     ra = a.fit(datas, num_iters=8, seed=0, progress=False, num_threads=1)
     with ThreadPoolExecutor(2) as pool:
-        rb = b.fit(datas, num_iters=8, seed=0, progress=False, execution=ExecutionSettings(executor=pool))
+        rb = b.fit(
+            datas, num_iters=8, seed=0, progress=False, execution=ExecutionSettings(executor=pool)
+        )
     assert_same_fit(a, ra, b, rb)
 
 
@@ -177,28 +277,56 @@ def test_an_executor_in_the_settings_gives_the_same_fit():
 def _recordings():
     from ethogram.io import Recording
 
-    return [Recording(name=f"r{i}", data=x, kind="features", fps=30.0)
-            for i, x in enumerate(_sequences(seed=7, n=2, T=200))]
+    return [
+        Recording(name=f"r{i}", data=x, kind="features", fps=30.0)
+        for i, x in enumerate(_sequences(seed=7, n=2, T=200))
+    ]
 
 
 def test_fit_recordings_takes_the_settings_and_its_old_keywords_alike(tmp_path):
     from ethogram.pipeline import FIT_EM, fit_recordings
 
     recs = _recordings()
-    old = fit_recordings(recs, num_states=3, num_lags=1, kappa=5.0, num_iters=8, num_restarts=2,
-                         tol=1e-4, num_threads=1, seed=3, progress=False)
-    new = fit_recordings(recs, num_states=3, num_lags=1, kappa=5.0, seed=3, progress=False,
-                         em=dataclasses.replace(FIT_EM, num_iters=8, num_restarts=2, tol=1e-4),
-                         execution=ExecutionSettings(num_threads=1))
+    old = fit_recordings(
+        recs,
+        num_states=3,
+        num_lags=1,
+        kappa=5.0,
+        num_iters=8,
+        num_restarts=2,
+        tol=1e-4,
+        num_threads=1,
+        seed=3,
+        progress=False,
+    )
+    new = fit_recordings(
+        recs,
+        num_states=3,
+        num_lags=1,
+        kappa=5.0,
+        seed=3,
+        progress=False,
+        em=dataclasses.replace(FIT_EM, num_iters=8, num_restarts=2, tol=1e-4),
+        execution=ExecutionSettings(num_threads=1),
+    )
     for a, b in zip(old.recordings, new.recordings):
         np.testing.assert_array_equal(a.syllables, b.syllables)
     np.testing.assert_array_equal(old.fit["objectives"], new.fit["objectives"])
     assert old.config == new.config and new.config["num_restarts"] == 2
     # a field fit_recordings had no keyword for enters the configuration when not the default
-    plain = fit_recordings(recs, num_states=3, num_lags=1, kappa=5.0, seed=3, progress=False,
-                           em=dataclasses.replace(FIT_EM, num_iters=4, accelerate=False))
+    plain = fit_recordings(
+        recs,
+        num_states=3,
+        num_lags=1,
+        kappa=5.0,
+        seed=3,
+        progress=False,
+        em=dataclasses.replace(FIT_EM, num_iters=4, accelerate=False),
+    )
     assert plain.config["accelerate"] is False and "accelerate" not in new.config
-    with pytest.raises(TypeError, match=r"fit_recordings\(\) got an unexpected keyword argument 'num_starts'"):
+    with pytest.raises(
+        TypeError, match=r"fit_recordings\(\) got an unexpected keyword argument 'num_starts'"
+    ):
         fit_recordings(recs, num_states=3, kappa=1.0, num_starts=3)
 
 
@@ -211,8 +339,15 @@ def test_selection_functions_take_the_settings_and_their_old_keywords_alike():
     b = cross_validate(datas, [2], num_restarts=1, em=EMSettings(num_iters=6, tol=1e-4), **kw)
     np.testing.assert_array_equal(a.table["heldout_ll_per_frame"], b.table["heldout_ll_per_frame"])
     a = find_kappa(datas, 2, target_frames=20, num_iters=6, max_rounds=1, **kw)
-    b = find_kappa(datas, 2, target_frames=20, em=EMSettings(num_iters=6), max_rounds=1,
-                   execution=ExecutionSettings(executor=SerialExecutor()), **kw)
+    b = find_kappa(
+        datas,
+        2,
+        target_frames=20,
+        em=EMSettings(num_iters=6),
+        max_rounds=1,
+        execution=ExecutionSettings(executor=SerialExecutor()),
+        **kw,
+    )
     np.testing.assert_array_equal(a.curve["objective"], b.curve["objective"])
     a = stability(datas, 2, num_fits=2, num_iters=5, **kw)
     b = stability(datas, 2, num_fits=2, em=EMSettings(num_iters=5), **kw)
@@ -235,5 +370,11 @@ def test_fit_and_select_take_the_same_preparation_options():
         return {(a.dest, a.help) for a in group._group_actions if a.dest != "quiet"}
 
     assert preparation("fit") == preparation("select")
-    assert {d for d, _ in preparation("select")} == {"variance", "pcs", "bodyparts", "anterior",
-                                                    "posterior", "confidence"}
+    assert {d for d, _ in preparation("select")} == {
+        "variance",
+        "pcs",
+        "bodyparts",
+        "anterior",
+        "posterior",
+        "confidence",
+    }

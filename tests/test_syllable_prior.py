@@ -14,8 +14,8 @@ import pytest
 
 from ethogram.data import openfield_keypoints
 from ethogram.io import read_recordings
-from ethogram.results import load_results, write_results
 from ethogram.pipeline import SYLLABLE_PRIOR, fit_recordings
+from ethogram.results import load_results, write_results
 from ethogram.selection import run_lengths
 
 
@@ -82,8 +82,23 @@ def test_select_command_fits_with_the_syllable_prior(monkeypatch, tmp_path, caps
     from ethogram.cli import main
 
     seen = _spy_observation_kwargs(monkeypatch, selection, "cross_validate")
-    code = main(["select", str(openfield_keypoints()), "--fps", "30", "--states", "2", "--iters", "3", "--restarts", "1",
-                 "--quiet", "-o", str(tmp_path / "out")])
+    code = main(
+        [
+            "select",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--states",
+            "2",
+            "--iters",
+            "3",
+            "--restarts",
+            "1",
+            "--quiet",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert {k: seen[k] for k in SYLLABLE_PRIOR} == SYLLABLE_PRIOR
 
@@ -94,13 +109,32 @@ def test_prior_ridge_can_be_raised_from_python_and_the_command_line(openfield, t
     res = fit_recordings(openfield, num_iters=3, progress=False, seed=0, prior_ridge=10)
     assert res.model.observations.prior_ridge == 10.0 and res.config["prior_ridge"] == 10.0
     assert res.model.observations.prior_scale == SYLLABLE_PRIOR["prior_scale"]
-    with pytest.raises(ValueError, match=r"^prior_ridge must be a non-negative number of pseudo-frames, e.g. 1 or 10, got -1$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^prior_ridge must be a non-negative number of pseudo-frames, e.g. 1 or 10, got -1$",
+    ):
         fit_recordings(openfield, num_iters=3, progress=False, prior_ridge=-1)
-    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--iters", "3", "--prior-ridge", "10", "--quiet",
-                 "-o", str(tmp_path / "out")])
+    code = main(
+        [
+            "fit",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--iters",
+            "3",
+            "--prior-ridge",
+            "10",
+            "--quiet",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0, capsys.readouterr().err
     assert load_results(tmp_path / "out" / "results.h5").model.observations.prior_ridge == 10.0
-    assert fit_recordings(openfield, num_iters=3, progress=False).config["prior_ridge"] == SYLLABLE_PRIOR["prior_ridge"]
+    assert (
+        fit_recordings(openfield, num_iters=3, progress=False).config["prior_ridge"]
+        == SYLLABLE_PRIOR["prior_ridge"]
+    )
 
 
 def test_a_kappa_search_that_misses_its_target_says_so_and_how_to_fix_it(tmp_path, capsys):
@@ -108,30 +142,66 @@ def test_a_kappa_search_that_misses_its_target_says_so_and_how_to_fix_it(tmp_pat
     even --quiet prints one warning line naming --prior-ridge and --states."""
     from ethogram.cli import main
 
-    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--target-duration", "3", "--iters", "20", "--quiet",
-                 "-o", str(tmp_path / "out")])
+    code = main(
+        [
+            "fit",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--target-duration",
+            "3",
+            "--iters",
+            "20",
+            "--quiet",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 0
     lines = [ln for ln in err.splitlines() if ln.strip()]
     search = [ln for ln in lines if "kappa search" in ln]
-    assert len(search) == 1 and search[0].startswith("ethogram: warning: kappa search: median duration")
+    assert len(search) == 1 and search[0].startswith(
+        "ethogram: warning: kappa search: median duration"
+    )
     # besides it, at most the fit's own word on 20 iterations
-    assert all(ln.startswith("ethogram: warning: EM did not converge in 20 iterations") for ln in lines
-               if ln != search[0]), lines
+    assert all(
+        ln.startswith("ethogram: warning: EM did not converge in 20 iterations")
+        for ln in lines
+        if ln != search[0]
+    ), lines
     lines = search
-    assert "not within 10%" in lines[0] and "raise --prior-ridge tenfold" in lines[0] and "--states" in lines[0]
-
+    assert (
+        "not within 10%" in lines[0]
+        and "raise --prior-ridge tenfold" in lines[0]
+        and "--states" in lines[0]
+    )
 
 
 def test_a_kappa_search_that_meets_its_target_is_quiet(tmp_path, capsys):
     from ethogram.cli import main
 
-    code = main(["fit", str(openfield_keypoints()), "--fps", "30", "--target-duration", "0.4", "--iters", "20", "--quiet",
-                 "-o", str(tmp_path / "out")])
+    code = main(
+        [
+            "fit",
+            str(openfield_keypoints()),
+            "--fps",
+            "30",
+            "--target-duration",
+            "0.4",
+            "--iters",
+            "20",
+            "--quiet",
+            "-o",
+            str(tmp_path / "out"),
+        ]
+    )
     captured = capsys.readouterr()
     # the search says nothing; a line about the fit itself may follow (20 iterations are few for EM)
     lines = captured.err.splitlines()
     assert code == 0 and not [ln for ln in lines if "kappa search" in ln], lines
-    assert all(ln.startswith("ethogram: warning: EM did not converge in 20 iterations") for ln in lines), lines
+    assert all(
+        ln.startswith("ethogram: warning: EM did not converge in 20 iterations") for ln in lines
+    ), lines
     msg = load_results(tmp_path / "out" / "results.h5").config["kappa_search_message"]
     assert "not within" not in msg  # the search did meet the 0.4 s target here

@@ -251,7 +251,12 @@ def test_moseq2_speed_in_mm_agrees_with_moseq2s_own_velocity(data_dir):
     with h5py.File(path, "r") as f:
         theirs = float(np.nanmean(f["scalars/velocity_2d_mm"][()])) * rec.fps
     labels = {rec.name: np.where(np.isfinite(rec.centroid).all(axis=1), 0, -1)}
-    s = syllable_summary(labels, fps=rec.fps, centroid={rec.name: rec.centroid}, num_states=1,
-                         px_per_mm={rec.name: rec.px_per_mm})
+    s = syllable_summary(
+        labels,
+        fps=rec.fps,
+        centroid={rec.name: rec.centroid},
+        num_states=1,
+        px_per_mm={rec.name: rec.px_per_mm},
+    )
     assert s["mean_speed_mm_s"].iloc[0] == pytest.approx(theirs, rel=0.15)
     assert s["mean_speed_mm_s"].iloc[0] < theirs

@@ -36,7 +36,11 @@ def ar_data():
     for t in range(1, T):
         c, s = np.cos(th[z[t]]), np.sin(th[z[t]])
         A = 0.95 * np.array([[c, -s], [s, c]])
-        x[t] = A @ x[t - 1] + (1.0 if z[t] else -1.0) * np.array([0.2, 0.1]) + 0.1 * rng.standard_normal(D)
+        x[t] = (
+            A @ x[t - 1]
+            + (1.0 if z[t] else -1.0) * np.array([0.2, 0.1])
+            + 0.1 * rng.standard_normal(D)
+        )
     return x
 
 
@@ -63,7 +67,9 @@ def scored_frames(m, x):
 
 
 @pytest.mark.parametrize("a,b", TRANSFORMS)
-@pytest.mark.parametrize("name,kw,data", CASES, ids=[f"{c[0]}-{list(c[1].values())[0]}" for c in CASES])
+@pytest.mark.parametrize(
+    "name,kw,data", CASES, ids=[f"{c[0]}-{list(c[1].values())[0]}" for c in CASES]
+)
 def test_fit_of_transformed_data_is_the_transformed_fit(name, kw, data, a, b):
     x = data()
     K = 3 if name == "gaussian" else 2
@@ -79,15 +85,26 @@ def test_fit_of_transformed_data_is_the_transformed_fit(name, kw, data, a, b):
     np.testing.assert_array_equal(got.predict(y), ref.predict(x))
     p, q = ref.get_params(), got.get_params()
     np.testing.assert_allclose(q["transition_matrix"], p["transition_matrix"], rtol=1e-6, atol=1e-9)
-    np.testing.assert_allclose(q["emission_covs"], a**2 * p["emission_covs"], rtol=1e-6, atol=1e-6 * a**2 * np.abs(p["emission_covs"]).max())
+    np.testing.assert_allclose(
+        q["emission_covs"],
+        a**2 * p["emission_covs"],
+        rtol=1e-6,
+        atol=1e-6 * a**2 * np.abs(p["emission_covs"]).max(),
+    )
     if name == "gaussian":
-        np.testing.assert_allclose(q["emission_means"], a * p["emission_means"] + b, rtol=1e-9, atol=1e-6 * abs(a))
+        np.testing.assert_allclose(
+            q["emission_means"], a * p["emission_means"] + b, rtol=1e-9, atol=1e-6 * abs(a)
+        )
     else:
-        np.testing.assert_allclose(q["emission_dynamics"], p["emission_dynamics"], rtol=1e-6, atol=1e-7)
+        np.testing.assert_allclose(
+            q["emission_dynamics"], p["emission_dynamics"], rtol=1e-6, atol=1e-7
+        )
         D = x.shape[1]
         Asum = p["emission_dynamics"].reshape(K, D, -1, D).sum(axis=2)
         want = a * p["emission_bias"] + np.einsum("kij,j->ki", np.eye(D) - Asum, np.full(D, b))
-        np.testing.assert_allclose(q["emission_bias"], want, rtol=1e-6, atol=1e-6 * abs(a) + 1e-12 * abs(b))
+        np.testing.assert_allclose(
+            q["emission_bias"], want, rtol=1e-6, atol=1e-6 * abs(a) + 1e-12 * abs(b)
+        )
     jacobian = -scored_frames(got, x) * x.shape[1] * np.log(abs(a))
     ll_x, ll_y = ref.score(x), got.score(y)
     assert ll_y == pytest.approx(ll_x + jacobian, abs=1e-7 * (abs(ll_x) + abs(jacobian)))
@@ -117,7 +134,12 @@ def test_ml_m_step_on_a_spread_of_1e7_is_positive_definite_and_exact(cov):
     obs = HMM(1, "gaussian", dict(data_dim=3, prior=None, covariance_type=cov)).observations
     obs.m_step(obs.sufficient_stats(x, np.ones((1000, 1))))
     S = np.cov(x, rowvar=False, bias=True)
-    want = {"full": S, "tied": S, "diag": np.diag(np.diag(S)), "spherical": np.trace(S) / 3 * np.eye(3)}[cov]
+    want = {
+        "full": S,
+        "tied": S,
+        "diag": np.diag(np.diag(S)),
+        "spherical": np.trace(S) / 3 * np.eye(3),
+    }[cov]
     assert np.linalg.eigvalsh(obs.emission_covs[0]).min() > 0
     np.testing.assert_allclose(obs.emission_covs[0], want, rtol=1e-6, atol=1e-6 * np.abs(S).max())
     np.testing.assert_allclose(obs.emission_means[0], x.mean(axis=0), rtol=1e-13)
@@ -135,7 +157,9 @@ def test_ar_ml_m_step_on_transformed_data_is_least_squares(noise, a, b):
     big.m_step(big.sufficient_stats(y, np.ones((x.shape[0], 1))))
     assert np.linalg.eigvalsh(big.emission_covs[0]).min() > 0
     np.testing.assert_allclose(big.emission_covs, a**2 * ref["emission_covs"], rtol=1e-6)
-    np.testing.assert_allclose(big.emission_dynamics, ref["emission_dynamics"], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(
+        big.emission_dynamics, ref["emission_dynamics"], rtol=1e-6, atol=1e-9
+    )
 
 
 def test_ar_first_frames_unscored_by_default_and_course_convention_on_request():
@@ -170,7 +194,9 @@ def test_statistics_about_another_reference_point_are_refused(name):
     fresh = HMM(2, name, dict(data_dim=2)).observations  # a model without one adopts it
     if name == "gaussian":
         fresh.m_step(a.sufficient_stats(x, w))
-        np.testing.assert_allclose(fresh.emission_means, np.tile(x.mean(axis=0), (2, 1)), rtol=1e-12)
+        np.testing.assert_allclose(
+            fresh.emission_means, np.tile(x.mean(axis=0), (2, 1)), rtol=1e-12
+        )
     else:
         with pytest.raises(ValueError, match="does not have"):
             fresh.m_step(a.sufficient_stats(x, w))

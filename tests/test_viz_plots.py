@@ -75,7 +75,11 @@ def test_every_plot_writes_a_png_of_figsize_times_dpi(tmp_path, planted, dpi):
         (viz.plot_durations, dict(syllables=z, fps=30), (8, 3.5)),
         (viz.plot_log_likelihood, dict(objectives=np.log(np.arange(1, 20))), (6, 3.5)),
         (viz.plot_transition_matrix, dict(transition_matrix=P), (6, 5)),
-        (viz.plot_transition_graph, dict(transition_matrix=viz.off_diagonal_probabilities(P), usage=np.arange(1, K + 1)), (6.5, 6.5)),
+        (
+            viz.plot_transition_graph,
+            dict(transition_matrix=viz.off_diagonal_probabilities(P), usage=np.arange(1, K + 1)),
+            (6.5, 6.5),
+        ),
         (viz.plot_trajectory, dict(trajectory=traj[0]), (3, 3)),
     ]
     for i, (fn, kw, (w, h)) in enumerate(calls):
@@ -214,17 +218,20 @@ def test_transition_graph_draws_edges_above_threshold_without_self_loops_and_siz
     from matplotlib.collections import PathCollection
     from matplotlib.patches import FancyArrowPatch
 
-    P = np.array([[0.5, 0.3, 0.2, 0.0],
-                  [0.04, 0.9, 0.06, 0.0],
-                  [0.3, 0.3, 0.3, 0.1],
-                  [0.0, 0.0, 0.5, 0.5]])
+    P = np.array(
+        [[0.5, 0.3, 0.2, 0.0], [0.04, 0.9, 0.06, 0.0], [0.3, 0.3, 0.3, 0.1], [0.0, 0.0, 0.5, 0.5]]
+    )
     usage = np.array([40.0, 10.0, 20.0, 5.0])
-    fig = viz.plot_transition_graph(P, usage, threshold=0.05, max_node_size=1000.0, max_edge_width=5.0)
+    fig = viz.plot_transition_graph(
+        P, usage, threshold=0.05, max_node_size=1000.0, max_edge_width=5.0
+    )
     ax = fig.axes[0]
     arrows = [p for p in ax.patches if isinstance(p, FancyArrowPatch)]
     want = sorted((i, j) for i in range(4) for j in range(4) if i != j and P[i, j] >= 0.05)
     assert len(arrows) == len(want) == 7
-    assert sorted(a.get_linewidth() for a in arrows) == pytest.approx(sorted(5.0 * P[i, j] for i, j in want))
+    assert sorted(a.get_linewidth() for a in arrows) == pytest.approx(
+        sorted(5.0 * P[i, j] for i, j in want)
+    )
     nodes = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(nodes) == 1
     assert np.allclose(nodes[0].get_sizes(), 1000.0 * usage / usage.max())
@@ -252,7 +259,7 @@ def _straight_walkers(v=3.0, pre=5, post=15):
         t, k = 0, 0
         while t < T:
             n = int(rng.integers(2, 12))
-            z[t:t + n] = k
+            z[t : t + n] = k
             t, k = t + n, 1 - k
         kps.append(kp), cents.append(cen), heads.append(np.full(T, h)), labels.append(z)
     expected = np.empty((pre + post, 4, 2))
@@ -263,8 +270,9 @@ def _straight_walkers(v=3.0, pre=5, post=15):
 
 def test_trajectories_are_egocentric_at_onset_and_count_the_eligible_instances():
     kps, cents, heads, labels, expected = _straight_walkers()
-    traj, counts = viz.syllable_trajectories(kps, cents, heads, labels, num_states=3, pre=5, post=15,
-                                             min_duration=3, num_samples=1000)
+    traj, counts = viz.syllable_trajectories(
+        kps, cents, heads, labels, num_states=3, pre=5, post=15, min_duration=3, num_samples=1000
+    )
     assert traj.shape == (3, 20, 4, 2)
     for k in (0, 1):
         assert np.allclose(traj[k], expected, atol=1e-9)
@@ -278,9 +286,13 @@ def test_trajectories_are_egocentric_at_onset_and_count_the_eligible_instances()
                     n += 1
                 t += length
         assert counts[k] == n
-    few, c = viz.syllable_trajectories(kps, cents, heads, labels, num_states=2, num_samples=4, seed=1)
+    few, c = viz.syllable_trajectories(
+        kps, cents, heads, labels, num_states=2, num_samples=4, seed=1
+    )
     assert np.all(c == 4)
-    again, _ = viz.syllable_trajectories(kps, cents, heads, labels, num_states=2, num_samples=4, seed=1)
+    again, _ = viz.syllable_trajectories(
+        kps, cents, heads, labels, num_states=2, num_samples=4, seed=1
+    )
     assert np.array_equal(few, again)
 
 
@@ -304,7 +316,9 @@ def test_trajectory_plot_draws_the_poses_from_onset():
 def test_ar_vector_field_is_the_expected_one_step_change():
     theta = np.pi / 8
     R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
-    A = np.stack([np.hstack([0.5 * R, 0.3 * np.eye(2)]), np.hstack([0.2 * np.eye(2), 0.1 * np.eye(2)])])
+    A = np.stack(
+        [np.hstack([0.5 * R, 0.3 * np.eye(2)]), np.hstack([0.2 * np.eye(2), 0.1 * np.eye(2)])]
+    )
     b = np.array([[1.0, -1.0], [0.0, 0.5]])
     fig = viz.plot_ar_dynamics(A, b, lims=((-2, 2), (-1, 3)), num_grid=5)
     for k, ax in enumerate(fig.axes):
@@ -350,7 +364,12 @@ def test_trajectory_limits_hold_every_point_of_every_syllable():
     (x0, x1), (y0, y1) = _limits(trajs)
     pts = trajs.reshape(-1, 2)
     pts = pts[np.isfinite(pts).all(axis=1)]
-    assert x0 < pts[:, 0].min() and pts[:, 0].max() < x1 and y0 < pts[:, 1].min() and pts[:, 1].max() < y1
+    assert (
+        x0 < pts[:, 0].min()
+        and pts[:, 0].max() < x1
+        and y0 < pts[:, 1].min()
+        and pts[:, 1].max() < y1
+    )
     assert np.isclose(x1 - x0, y1 - y0)  # square, as the plots are
 
 
@@ -368,8 +387,9 @@ def test_trajectory_plot_has_axes_a_scale_bar_and_a_body_part_legend(units):
 
     kps, cents, heads, labels, expected = _straight_walkers()
     traj, _ = viz.syllable_trajectories(kps, cents, heads, labels, num_states=2)
-    fig = viz.plot_trajectory(traj[1], syllable=1, pre=5, bodyparts=_synthetic.BODYPARTS,
-                              units=units)
+    fig = viz.plot_trajectory(
+        traj[1], syllable=1, pre=5, bodyparts=_synthetic.BODYPARTS, units=units
+    )
     ax = fig.axes[0]
     assert ax.get_xlabel() == f"forward ({units})" and ax.get_ylabel() == f"sideways ({units})"
     assert ax.axison and len(ax.get_xticks()) >= 3  # real axes with ticks, no longer switched off
@@ -408,8 +428,9 @@ def test_trajectory_grid_names_its_axes_once_and_shows_the_legend():
 def test_ar_dynamics_panels_have_titles_named_axes_and_readable_ticks():
     K = 3
     A = np.tile(np.hstack([0.9 * np.eye(3)]), (K, 1, 1))
-    fig = viz.plot_ar_dynamics(A, np.zeros((K, 3)), syllables=[2, 0, 1],
-                               input_names=["PC 1", "PC 2", "PC 3"], ncols=2)
+    fig = viz.plot_ar_dynamics(
+        A, np.zeros((K, 3)), syllables=[2, 0, 1], input_names=["PC 1", "PC 2", "PC 3"], ncols=2
+    )
     assert [ax.get_title() for ax in fig.axes] == ["syllable 2", "syllable 0", "syllable 1"]
     fig.canvas.draw()
     for ax in fig.axes:

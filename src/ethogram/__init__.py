@@ -16,8 +16,8 @@ from .inference import (  # noqa: E402
     predictive_log_likes,
     propagate,
     sample_posterior,
-    set_num_threads,
     sample_states,
+    set_num_threads,
     stationary_distribution,
     viterbi,
 )

@@ -13,6 +13,9 @@ def __getattr__(name: str):
         raise AttributeError(f"module 'ethogram.behavior' has no attribute {name!r}")
     from .analysis import match_states
 
-    warnings.warn("ethogram.behavior is deprecated: import match_states from ethogram.analysis",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "ethogram.behavior is deprecated: import match_states from ethogram.analysis",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return match_states

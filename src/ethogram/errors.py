@@ -14,8 +14,15 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["ArgumentError", "ArgumentTypeError", "ArgumentWarning", "InputNotFoundError",
-           "OutputExistsError", "Worded", "worded"]
+__all__ = [
+    "ArgumentError",
+    "ArgumentTypeError",
+    "ArgumentWarning",
+    "InputNotFoundError",
+    "OutputExistsError",
+    "Worded",
+    "worded",
+]
 
 #: a value that stands for any value (``[...]``, ``K``): the command line shows its own
 #: placeholder (``--bodyparts NAMES``) or appends this one (``--states K``)
@@ -63,8 +70,9 @@ class Worded:
         self.arguments = (arguments,) if isinstance(arguments, str) else tuple(arguments)
         missing = [a for a in self.arguments if not self._field(a).search(self.template)]
         if missing:
-            raise ValueError(f"template has no field for the arguments {missing}: "
-                             f"{self.template!r}")
+            raise ValueError(
+                f"template has no field for the arguments {missing}: {self.template!r}"
+            )
 
     @staticmethod
     def _field(argument: str):

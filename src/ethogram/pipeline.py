@@ -25,13 +25,27 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ArgumentError
-from .fitting.settings import (CheckpointSettings, EMSettings, ExecutionSettings,
-                               settings_from_options)
-from .io.rates import frame_rate  # noqa: F401 (importable from here, as before)
-from .io.rates import (common_frame_rate, fill_model_rate, require_frame_rate,
-                       warn_other_frame_rate)
-from .results import (RecordingResult, Results, library_versions, load_results, model_frame_rate,
-                      now_iso)
+from .fitting.settings import (
+    CheckpointSettings,
+    EMSettings,
+    ExecutionSettings,
+    settings_from_options,
+)
+from .io.rates import (
+    common_frame_rate,
+    fill_model_rate,
+    frame_rate,  # noqa: F401 (importable from here, as before)
+    require_frame_rate,
+    warn_other_frame_rate,
+)
+from .results import (
+    RecordingResult,
+    Results,
+    library_versions,
+    load_results,
+    model_frame_rate,
+    now_iso,
+)
 from .stickiness import TARGET_DURATION_S
 
 __all__ = [
@@ -45,6 +59,7 @@ __all__ = [
     "fit_recordings",
     "kappa_checkpoints",
 ]
+
 
 def __getattr__(name: str):
     """``FitQualityWarning`` (:mod:`ethogram.analysis.diagnostics`), imported when asked for, so
@@ -72,8 +87,6 @@ DEFAULT_NUM_ITERS = 100
 SYLLABLE_PRIOR = {"prior_ridge": 1.0, "prior_scale": 0.1}
 
 
-
-
 def _check_recordings(recordings) -> list:
     from .io import Recording
 
@@ -84,7 +97,9 @@ def _check_recordings(recordings) -> list:
         raise ValueError("recordings is empty: give at least one recording")
     for r in recordings:
         if not isinstance(r, Recording):
-            raise TypeError(f"recordings must be ethogram.io.Recording objects, got {type(r).__name__}")
+            raise TypeError(
+                f"recordings must be ethogram.io.Recording objects, got {type(r).__name__}"
+            )
     names = [r.name for r in recordings]
     if len(set(names)) != len(names):
         dup = sorted({n for n in names if names.count(n) > 1})
@@ -109,7 +124,9 @@ def _recording_results(recordings, prepared, labels, posts, keep_keypoints: bool
                 centroid=centroid,
                 heading=heading,
                 timestamps=rec.timestamps,
-                expected_states=None if posts is None else posts[i].expected_states.astype(np.float32),
+                expected_states=None
+                if posts is None
+                else posts[i].expected_states.astype(np.float32),
                 keypoints=keypoints,
                 bodyparts=rec.bodyparts if rec.kind == "keypoints" else None,
                 source=rec.source,
@@ -152,8 +169,10 @@ def _label(model, prepared, expected_states: bool, num_threads=None, keep=None):
 def _label_arrays(model, datas, masks, expected_states: bool, num_threads=None):
     """Viterbi labels (-1 at masked frames) and, when asked, posteriors of model inputs."""
     labels = []
-    for i in range(0, len(datas), 8):  # 8 recordings at a time: their log-likelihoods, not all, in memory
-        labels += model.predict(datas[i:i + 8], masks=masks[i:i + 8], num_threads=num_threads)
+    for i in range(
+        0, len(datas), 8
+    ):  # 8 recordings at a time: their log-likelihoods, not all, in memory
+        labels += model.predict(datas[i : i + 8], masks=masks[i : i + 8], num_threads=num_threads)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
     posts = None
     if expected_states:
@@ -169,8 +188,16 @@ def kappa_checkpoints(checkpoint) -> list:
     return sorted(checkpoint.parent.glob(f"{checkpoint.stem}.kappa-*{checkpoint.suffix}"))
 
 
-def _search_kappa(make, datas, masks, fit_kw: dict, target_frames: float, num_states: int,
-                  checkpoint: CheckpointSettings, timings: dict):
+def _search_kappa(
+    make,
+    datas,
+    masks,
+    fit_kw: dict,
+    target_frames: float,
+    num_states: int,
+    checkpoint: CheckpointSettings,
+    timings: dict,
+):
     """The default kappa (:func:`ethogram.stickiness.smallest_kappa`), fitting in this process.
 
     Each fit is ``make(kappa).fit(datas, masks=masks, **fit_kw)``, checkpointed when
@@ -190,13 +217,19 @@ def _search_kappa(make, datas, masks, fit_kw: dict, target_frames: float, num_st
         model = make(k)
         ck = None if path is None else path.with_name(f"{path.stem}.kappa-{len(done)}{path.suffix}")
         done.append(ck)
-        fit = model.fit(datas, masks=masks, checkpoint=dataclasses.replace(checkpoint, path=ck),
-                        **fit_kw)
+        fit = model.fit(
+            datas, masks=masks, checkpoint=dataclasses.replace(checkpoint, path=ck), **fit_kw
+        )
         labels, _ = _label_arrays(model, datas, masks, False, num_threads)
-        return {"median_duration": median_run_length(labels),
-                "objective": float(fit.objectives[-1]),
-                "num_iters": int(fit.num_iters), "seconds": time.perf_counter() - t0,
-                "model": model, "fit": fit, "checkpoint": ck}
+        return {
+            "median_duration": median_run_length(labels),
+            "objective": float(fit.objectives[-1]),
+            "num_iters": int(fit.num_iters),
+            "seconds": time.perf_counter() - t0,
+            "model": model,
+            "fit": fit,
+            "checkpoint": ck,
+        }
 
     usable = int(sum(m.sum() for m in masks))
     reference = reference_kappa(usable, num_states, target_frames)
@@ -239,8 +272,10 @@ def _check_model_arguments(num_states, num_lags, kappa, target_duration) -> None
     if kappa is not None and target_duration is not None:
         raise ValueError("give either kappa or target_duration, not both")
     if target_duration is not None and not (np.isfinite(target_duration) and target_duration > 0):
-        raise ValueError(f"target_duration must be a positive number of seconds, e.g. 0.4, "
-                         f"got {target_duration!r}")
+        raise ValueError(
+            f"target_duration must be a positive number of seconds, e.g. 0.4, "
+            f"got {target_duration!r}"
+        )
 
 
 def _ar_prior(prior_ridge) -> dict:
@@ -248,8 +283,11 @@ def _ar_prior(prior_ridge) -> dict:
     ar_prior = dict(SYLLABLE_PRIOR)
     if prior_ridge is not None:
         if isinstance(prior_ridge, bool) or not (np.isfinite(prior_ridge) and prior_ridge >= 0):
-            raise ArgumentError(f"{{prior_ridge}} must be a non-negative number of pseudo-frames, "
-                                f"e.g. 1 or 10, got {prior_ridge!r}", "prior_ridge")
+            raise ArgumentError(
+                f"{{prior_ridge}} must be a non-negative number of pseudo-frames, "
+                f"e.g. 1 or 10, got {prior_ridge!r}",
+                "prior_ridge",
+            )
         ar_prior["prior_ridge"] = float(prior_ridge)
     return ar_prior
 
@@ -265,8 +303,14 @@ def _long_inputs(prepared, recordings, num_lags: int):
     # an AR model of these lags says which recordings are long enough, and words the warning
     probe = HMM(1, "autoregressive", dict(data_dim=prepared[0].inputs.shape[1], num_lags=num_lags))
     keep = require_long(probe.observations, lengths, names)
-    warn_short(probe.observations, lengths, ~keep,
-               "left out of the fit (its frames get the syllable -1)", names=names, stacklevel=4)
+    warn_short(
+        probe.observations,
+        lengths,
+        ~keep,
+        "left out of the fit (its frames get the syllable -1)",
+        names=names,
+        stacklevel=4,
+    )
     datas = [p.inputs for p in subset(prepared, keep)]
     masks = [np.asarray(p.mask, dtype=bool) for p in subset(prepared, keep)]
     return keep, datas, masks
@@ -294,8 +338,10 @@ def _target_frames(target_duration, fps: float) -> tuple[float, float]:
     """The default kappa's target: ``(seconds, frames)``; refused when it lasts one frame."""
     target_s = TARGET_DURATION_S if target_duration is None else float(target_duration)
     if target_s * fps <= 1:
-        raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame "
-                         f"({1 / fps:.3g} s at {fps:g} fps)")
+        raise ValueError(
+            f"target_duration ({target_s:g} s) must last more than one frame "
+            f"({1 / fps:.3g} s at {fps:g} fps)"
+        )
     return target_s, target_s * fps
 
 
@@ -311,8 +357,20 @@ def _label_by_frequency(model, recordings, prepared, expected_states, num_thread
     return labels, posts, order
 
 
-def _fit_config(em: EMSettings, seed, kappa, kappa_used, ar_prior, search, target_s,
-                expected_states, fps, recordings, num_states, num_lags) -> dict:
+def _fit_config(
+    em: EMSettings,
+    seed,
+    kappa,
+    kappa_used,
+    ar_prior,
+    search,
+    target_s,
+    expected_states,
+    fps,
+    recordings,
+    num_states,
+    num_lags,
+) -> dict:
     """The results' ``config`` of :func:`fit_recordings`."""
     config = {
         "command": "fit",
@@ -327,22 +385,28 @@ def _fit_config(em: EMSettings, seed, kappa, kappa_used, ar_prior, search, targe
         "tol": em.tol,
         "expected_states": bool(expected_states),
         "fps": fps,
-        "recordings": [{"name": r.name, "source": r.source, "format": r.format}
-                       for r in recordings],
+        "recordings": [
+            {"name": r.name, "source": r.source, "format": r.format} for r in recordings
+        ],
     }
     for name in ("init", "num_starts", "start_iters", "accelerate"):  # only when not the default
         if getattr(em, name) != getattr(FIT_EM, name):
             config[name] = getattr(em, name)
     if search is not None:
-        config.update(target_duration=target_s, kappa_search=search.curve,
-                      kappa_search_message=search.message, kappa_search_reached=search.reached)
+        config.update(
+            target_duration=target_s,
+            kappa_search=search.curve,
+            kappa_search_message=search.message,
+            kappa_search_reached=search.reached,
+        )
     if em.reseed_dead:  # only then, so results of fits without it are unchanged
         config["reseed_dead"] = True
     return config
 
 
-def _fit_info(fit, em: EMSettings, usable: int, data_dim: int, num_lags: int, seconds: float,
-              order) -> dict:
+def _fit_info(
+    fit, em: EMSettings, usable: int, data_dim: int, num_lags: int, seconds: float, order
+) -> dict:
     """The results' ``fit``: EM's history and outcome (and its re-seeds, renumbered)."""
     D = data_dim
     fit_info = {
@@ -359,16 +423,30 @@ def _fit_info(fit, em: EMSettings, usable: int, data_dim: int, num_lags: int, se
     if em.reseed_dead:
         syllable = np.argsort(order)  # fit state s is syllable syllable[s] after the renumbering
         fit_info["reseeds"] = np.array(
-            [[e.iteration, syllable[e.state], e.expected_frames, e.objective_before]
-             for e in fit.reseeds], dtype=np.float64).reshape(-1, 4)
+            [
+                [e.iteration, syllable[e.state], e.expected_frames, e.objective_before]
+                for e in fit.reseeds
+            ],
+            dtype=np.float64,
+        ).reshape(-1, 4)
     return fit_info
 
 
 #: the EM settings of :func:`fit_recordings` by default: 100 iterations, tolerance 1e-6
 FIT_EM = EMSettings(num_iters=DEFAULT_NUM_ITERS, tol=1e-6)
 #: the keyword arguments of the settings :func:`fit_recordings` takes
-_FIT_KEYWORDS = frozenset({"num_iters", "num_restarts", "tol", "reseed_dead", "num_threads",
-                           "client", "checkpoint_every", "resume"})
+_FIT_KEYWORDS = frozenset(
+    {
+        "num_iters",
+        "num_restarts",
+        "tol",
+        "reseed_dead",
+        "num_threads",
+        "client",
+        "checkpoint_every",
+        "resume",
+    }
+)
 
 
 def fit_recordings(
@@ -496,8 +574,13 @@ def fit_recordings(
     _check_model_arguments(num_states, num_lags, kappa, target_duration)
     ar_prior = _ar_prior(prior_ridge)
     em, execution, checkpoint = settings_from_options(
-        options, em=FIT_EM if em is None else em, execution=execution, checkpoint=checkpoint,
-        accepted=_FIT_KEYWORDS, function="fit_recordings")
+        options,
+        em=FIT_EM if em is None else em,
+        execution=execution,
+        checkpoint=checkpoint,
+        accepted=_FIT_KEYWORDS,
+        function="fit_recordings",
+    )
     num_states, num_lags = int(num_states), int(num_lags)
     timings = {} if timings is None else timings
     if method != "em":  # MoSeq's models by Gibbs sampling
@@ -505,11 +588,23 @@ def fit_recordings(
         from .prep import Preparation
 
         return fit_recordings_gibbs(
-            recordings, method, Preparation() if prep is None else prep, fps, timings,
-            num_states=num_states, num_lags=num_lags, kappa=kappa, seed=seed, progress=progress,
-            num_threads=execution.num_threads, keep_keypoints=keep_keypoints,
-            expected_states=expected_states, ar_iters=ar_iters, gibbs_iters=gibbs_iters,
-            target_duration=target_duration)
+            recordings,
+            method,
+            Preparation() if prep is None else prep,
+            fps,
+            timings,
+            num_states=num_states,
+            num_lags=num_lags,
+            kappa=kappa,
+            seed=seed,
+            progress=progress,
+            num_threads=execution.num_threads,
+            keep_keypoints=keep_keypoints,
+            expected_states=expected_states,
+            ar_iters=ar_iters,
+            gibbs_iters=gibbs_iters,
+            target_duration=target_duration,
+        )
 
     t0 = time.perf_counter()
     prep = Preparation() if prep is None else prep
@@ -525,24 +620,43 @@ def fit_recordings(
     if kappa is None:
         seed = resolve_seed(seed)  # every fit of the search starts alike: its chosen fit is the fit
         target_s, target_frames = _target_frames(target_duration, fps)
-        fit_kw = dict(em=_search_settings(em), execution=execution, progress=progress,
-                      posterior=False, seed=seed)
-        search = _search_kappa(make, datas, masks, fit_kw, target_frames, num_states, checkpoint,
-                               timings)
+        fit_kw = dict(
+            em=_search_settings(em),
+            execution=execution,
+            progress=progress,
+            posterior=False,
+            seed=seed,
+        )
+        search = _search_kappa(
+            make, datas, masks, fit_kw, target_frames, num_states, checkpoint, timings
+        )
     kappa_used = float(kappa) if search is None else search.kappa
     fit_kw = dict(em=em, execution=execution, progress=progress, posterior=False, seed=seed)
     model, fit = _fit_at(make, datas, masks, kappa_used, search, fit_kw, checkpoint, timings)
 
     t0 = time.perf_counter()
-    labels, posts, order = _label_by_frequency(model, recordings, prepared, expected_states,
-                                               execution.num_threads, keep)
+    labels, posts, order = _label_by_frequency(
+        model, recordings, prepared, expected_states, execution.num_threads, keep
+    )
     timings["label"] = time.perf_counter() - t0
     results = Results(
         model=model,
         preparation=prep,
         recordings=_recording_results(recordings, prepared, labels, posts, keep_keypoints),
-        config=_fit_config(em, seed, kappa, kappa_used, ar_prior, search, target_s,
-                           expected_states, fps, recordings, num_states, num_lags),
+        config=_fit_config(
+            em,
+            seed,
+            kappa,
+            kappa_used,
+            ar_prior,
+            search,
+            target_s,
+            expected_states,
+            fps,
+            recordings,
+            num_states,
+            num_lags,
+        ),
         fit=_fit_info(fit, em, usable, D, num_lags, timings["fit"], order),
         versions=library_versions(),
         created=now_iso(),
@@ -553,7 +667,13 @@ def fit_recordings(
     return results
 
 
-def apply_model(results_or_path, recordings, expected_states: bool = False, keep_keypoints: bool = True, num_threads: int | None = None) -> Results:
+def apply_model(
+    results_or_path,
+    recordings,
+    expected_states: bool = False,
+    keep_keypoints: bool = True,
+    num_threads: int | None = None,
+) -> Results:
     """Label new recordings with a fitted model and its preparation, without refitting.
 
     Parameters
@@ -603,7 +723,9 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
     elif isinstance(results_or_path, Results):
         fitted, model_file = results_or_path, results_or_path.path
     else:
-        raise TypeError(f"results_or_path must be Results or a path, got {type(results_or_path).__name__}")
+        raise TypeError(
+            f"results_or_path must be Results or a path, got {type(results_or_path).__name__}"
+        )
     trained_at = model_frame_rate(fitted)
     recordings = fill_model_rate(recordings, trained_at, model_file or "the model")
     recordings = _check_recordings(recordings)
@@ -611,8 +733,14 @@ def apply_model(results_or_path, recordings, expected_states: bool = False, keep
     if fitted.config.get("method", "em") != "em":  # a Gibbs model: ethogram.pipeline_gibbs
         from .pipeline_gibbs import applied_results
 
-        return applied_results(fitted, recordings, model_file, expected_states,
-                               keep_keypoints=keep_keypoints, num_threads=num_threads)
+        return applied_results(
+            fitted,
+            recordings,
+            model_file,
+            expected_states,
+            keep_keypoints=keep_keypoints,
+            num_threads=num_threads,
+        )
     prepared = fitted.preparation.transform(recordings)
     keep = _long_enough(fitted.model, prepared, recordings, "its frames get the syllable -1")
     labels, posts = _label(fitted.model, prepared, expected_states, num_threads, keep)

@@ -32,7 +32,13 @@ import numpy as np
 
 from ._runs import run_lengths
 
-__all__ = ["TARGET_DURATION_S", "KappaChoice", "median_run_length", "reference_kappa", "smallest_kappa"]
+__all__ = [
+    "TARGET_DURATION_S",
+    "KappaChoice",
+    "median_run_length",
+    "reference_kappa",
+    "smallest_kappa",
+]
 
 #: the median syllable duration (seconds) the default stickiness brings the syllables up to:
 #: MoSeq's median, about 400 ms (re-exported by :mod:`ethogram.pipeline`)
@@ -226,8 +232,11 @@ def _next(lo, hi, target, reference, max_factor):
 
 def _numbers(result: dict) -> dict:
     """The plain numbers of an evaluation (no models, arrays or flags)."""
-    return {n: v for n, v in result.items()
-            if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)}
+    return {
+        n: v
+        for n, v in result.items()
+        if isinstance(v, (int, float, np.number)) and not isinstance(v, bool)
+    }
 
 
 def _choice(done, lo, hi, target, rel_tol, reference, max_factor) -> KappaChoice:

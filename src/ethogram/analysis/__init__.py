@@ -5,9 +5,14 @@ Tables are pandas DataFrames built from ``labels`` (dict of recording name -> (T
 syllables, -1 = none); pandas is imported only when a table is made.
 """
 
-from .compare import match_states
-from .diagnostics import FitQualityWarning, fit_quality_warnings, flicker_pairs, results_quality_warnings
 from . import annotations, groups, labels_compare  # noqa: F401  comparisons with labels, annotations, groups
+from .compare import match_states
+from .diagnostics import (
+    FitQualityWarning,
+    fit_quality_warnings,
+    flicker_pairs,
+    results_quality_warnings,
+)
 from .tables import (
     bigram_counts,
     frame_speed,

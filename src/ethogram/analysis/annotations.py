@@ -38,7 +38,9 @@ def _names(names, limit: int = 5) -> str:
     """``'a', 'b' and 3 more``: a few names, then how many others."""
     names = list(names)
     more = len(names) - limit
-    return ", ".join(repr(str(n)) for n in names[:limit]) + (f" and {more} more" if more > 0 else "")
+    return ", ".join(repr(str(n)) for n in names[:limit]) + (
+        f" and {more} more" if more > 0 else ""
+    )
 
 
 def _check_known(recordings, known, where: str) -> None:
@@ -47,7 +49,8 @@ def _check_known(recordings, known, where: str) -> None:
     if unknown:
         raise ValueError(
             f"{where} names recording(s) {_names(unknown)} that are not in the results; the results hold "
-            f"{len(known)} recording(s): {_names(sorted(map(str, known)))} (the recording column must use these names)")
+            f"{len(known)} recording(s): {_names(sorted(map(str, known)))} (the recording column must use these names)"
+        )
 
 
 def read_annotations(path_or_frame, units: str | None = None, fps=None):
@@ -91,9 +94,13 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
     df.columns = [str(c).strip().lower() for c in df.columns]
     missing = [c for c in ("recording", "start", "stop", "behavior") if c not in df.columns]
     if missing:
-        raise ValueError(f"{where}: missing column(s) {missing}; need recording, start, stop, behavior (and optionally units)")
+        raise ValueError(
+            f"{where}: missing column(s) {missing}; need recording, start, stop, behavior (and optionally units)"
+        )
     recs = df["recording"].astype(str).to_numpy()
-    if isinstance(fps, Mapping):  # the recordings are known: name the unknown ones before anything else
+    if isinstance(
+        fps, Mapping
+    ):  # the recordings are known: name the unknown ones before anything else
         _check_known(recs, fps, where)
     u = _row_units(df, units, where)
     start = df["start"].to_numpy(dtype=np.float64)
@@ -101,8 +108,14 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
     if np.any(~np.isfinite(start) | ~np.isfinite(stop)) or np.any(stop < start):
         raise ValueError(f"{where}: every interval needs finite start <= stop")
     s_frame, e_frame = _frames(start, stop, (u == "seconds").to_numpy(), recs, fps, where)
-    return pd.DataFrame({"recording": recs, "behavior": df["behavior"].astype(str).to_numpy(),
-                         "start_frame": s_frame, "stop_frame": e_frame})
+    return pd.DataFrame(
+        {
+            "recording": recs,
+            "behavior": df["behavior"].astype(str).to_numpy(),
+            "start_frame": s_frame,
+            "stop_frame": e_frame,
+        }
+    )
 
 
 def _row_units(df, units, where):
@@ -121,20 +134,24 @@ def _row_units(df, units, where):
             raise ArgumentError(
                 f"{where} has no units column, so start/stop could be seconds or frames; add a units column with "
                 f"{accepted} on every row, or give units for all rows ({{units:seconds}} or {{units:frames}})",
-                "units")
+                "units",
+            )
         u = pd.Series([given] * len(df), index=df.index)
     bad = np.flatnonzero((u == "").to_numpy())
     if bad.size:
         i = int(bad[0])
         raw = str(df["units"].iloc[i]) if pd.notna(df["units"].iloc[i]) else ""
         row = f"row {i + 1} (line {i + 2})" if where != "annotations" else f"row {i}"
-        more = f" ({bad.size - 1} more row(s) with an empty or unknown unit)" if bad.size > 1 else ""
+        more = (
+            f" ({bad.size - 1} more row(s) with an empty or unknown unit)" if bad.size > 1 else ""
+        )
         what = "is empty" if not raw.strip() else f"is {raw.strip()!r}"
         empty = not raw.strip()
         raise ArgumentError(
             f"{where}: the units column {what} in {row}{more}; accepted values are {accepted}"
             + (" (or give units for the rows left empty: {units})" if empty else ""),
-            ("units",) if empty else ())
+            ("units",) if empty else (),
+        )
     return u
 
 
@@ -149,9 +166,12 @@ def _frames(start, stop, is_sec, recs, fps, where):
                 if isinstance(fps, Mapping):
                     raise ValueError(
                         f"{where}: recording {recs[i]!r} is annotated in seconds but has no frame rate in the results; "
-                        "give its start/stop in frames (units 'frames')")
-                raise ValueError(f"{where}: recording {recs[i]!r} is annotated in seconds but fps is not given; "
-                                 "give fps= (frames per second), or start/stop in frames")
+                        "give its start/stop in frames (units 'frames')"
+                    )
+                raise ValueError(
+                    f"{where}: recording {recs[i]!r} is annotated in seconds but fps is not given; "
+                    "give fps= (frames per second), or start/stop in frames"
+                )
             s_frame[i] = int(np.ceil(start[i] * float(rate) - 1e-9))
             e_frame[i] = int(np.ceil(stop[i] * float(rate) - 1e-9))
         else:
@@ -183,7 +203,7 @@ def annotation_masks(annotations, lengths: Mapping) -> dict[str, dict[str, np.nd
     for row in annotations.itertuples(index=False):
         T = int(lengths[row.recording])
         m = out.setdefault(row.behavior, {}).setdefault(row.recording, np.zeros(T, dtype=bool))
-        m[max(row.start_frame, 0):min(row.stop_frame, T)] = True
+        m[max(row.start_frame, 0) : min(row.stop_frame, T)] = True
     return out
 
 
@@ -215,7 +235,12 @@ def best_syllable_set(tp, fp, positives: int):
     f1 = 2 * ctp / (ctp + cfp + positives)
     j = int(np.argmax(f1))
     chosen = order[: j + 1]
-    return sorted(int(k) for k in chosen), float(ctp[j] / (ctp[j] + cfp[j])), float(ctp[j] / positives), float(f1[j])
+    return (
+        sorted(int(k) for k in chosen),
+        float(ctp[j] / (ctp[j] + cfp[j])),
+        float(ctp[j] / positives),
+        float(f1[j]),
+    )
 
 
 def compare_annotations(syllables: Mapping, annotations, num_states: int | None = None):
@@ -276,11 +301,22 @@ def compare_annotations(syllables: Mapping, annotations, num_states: int | None 
         chosen, p, r, f = best_syllable_set(counts[i], totals - counts[i], int(positives[i]))
         top = np.argsort(-cover[i])
         top = [k for k in top if cover[i, k] >= 0.1]
-        rows.append({"behavior": b, "frames": int(positives[i]), "syllables": " ".join(map(str, chosen)),
-                     "precision": p, "recall": r, "f1": f,
-                     "top_syllables": " ".join(f"{k}:{cover[i, k]:.2f}" for k in top)})
+        rows.append(
+            {
+                "behavior": b,
+                "frames": int(positives[i]),
+                "syllables": " ".join(map(str, chosen)),
+                "precision": p,
+                "recall": r,
+                "f1": f,
+                "top_syllables": " ".join(f"{k}:{cover[i, k]:.2f}" for k in top),
+            }
+        )
     cols = pd.Index(np.arange(K), name="syllable")
     coverage = pd.DataFrame(cover, index=pd.Index(behaviors, name="behavior"), columns=cols)
-    confusion = pd.DataFrame(np.vstack([counts, none_row[None]]), index=pd.Index(behaviors + [NONE_ROW], name="behavior"),
-                             columns=cols)
+    confusion = pd.DataFrame(
+        np.vstack([counts, none_row[None]]),
+        index=pd.Index(behaviors + [NONE_ROW], name="behavior"),
+        columns=cols,
+    )
     return pd.DataFrame(rows), coverage, confusion

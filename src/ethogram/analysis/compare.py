@@ -39,7 +39,9 @@ def match_states(true_states, pred_states, num_states: int | None = None):
     a = np.asarray(true_states)
     b = np.asarray(pred_states)
     if a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"true_states and pred_states must be 1-D of equal length, got {a.shape} and {b.shape}")
+        raise ValueError(
+            f"true_states and pred_states must be 1-D of equal length, got {a.shape} and {b.shape}"
+        )
     if a.size == 0:
         raise ValueError("true_states is empty")
     for name, x in (("true_states", a), ("pred_states", b)):

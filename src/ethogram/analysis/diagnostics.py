@@ -52,6 +52,7 @@ FLICKER_MIN_EXITS = 10
 #: (100 ms at 30 fps, a quarter of MoSeq's 400 ms; movies leave out instances shorter than 3)
 FLICKER_MAX_FRAMES = 3
 
+
 class FitQualityWarning(Worded, UserWarning):
     """A fit that is probably poor, in one line, with the arguments to change.
 

@@ -20,8 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["read_groups", "group_table", "dunn_test", "compare_groups", "plot_group_stats",
-           "smallest_p_value", "STATS"]
+__all__ = [
+    "read_groups",
+    "group_table",
+    "dunn_test",
+    "compare_groups",
+    "plot_group_stats",
+    "smallest_p_value",
+    "STATS",
+]
 
 #: the per-recording measures that can be tested
 STATS = ("usage", "frame_usage", "duration_s")
@@ -59,12 +66,16 @@ def read_groups(path_or_frame, recordings=None) -> dict[str, str]:
             df, where = pd.read_csv(p, dtype=str), str(p)
         cols = {str(c).strip().lower(): c for c in df.columns}
         if "recording" not in cols or "group" not in cols:
-            raise ValueError(f"{where}: needs columns 'recording' and 'group', got {list(df.columns)}")
+            raise ValueError(
+                f"{where}: needs columns 'recording' and 'group', got {list(df.columns)}"
+            )
         rec = df[cols["recording"]].astype(str).str.strip()
         grp = df[cols["group"]].fillna("").astype(str).str.strip()
         dup = rec[rec.duplicated()]
         if len(dup):
-            raise ValueError(f"{where}: recording {dup.iloc[0]!r} appears twice; give each recording one group")
+            raise ValueError(
+                f"{where}: recording {dup.iloc[0]!r} appears twice; give each recording one group"
+            )
         listed = set(rec)
         groups = {r: g for r, g in zip(rec, grp) if g}  # an empty group leaves the recording out
     if recordings is not None:
@@ -73,12 +84,18 @@ def read_groups(path_or_frame, recordings=None) -> dict[str, str]:
         missing = [r for r in recordings if r not in listed]
         extra = [r for r in listed if r not in set(recordings)]
         if missing:
-            raise ValueError(f"{where}: no group for recording(s) {_names(missing)}; add them to the index "
-                             "(an empty group leaves a recording out)")
+            raise ValueError(
+                f"{where}: no group for recording(s) {_names(missing)}; add them to the index "
+                "(an empty group leaves a recording out)"
+            )
         if extra:
-            raise ValueError(f"{where}: recording(s) {_names(extra)} are not in the results (known: {_names(recordings)})")
+            raise ValueError(
+                f"{where}: recording(s) {_names(extra)} are not in the results (known: {_names(recordings)})"
+            )
     if len(set(groups.values())) < 2:
-        raise ValueError(f"{where}: comparing groups needs at least two groups, got {sorted(set(groups.values()))}")
+        raise ValueError(
+            f"{where}: comparing groups needs at least two groups, got {sorted(set(groups.values()))}"
+        )
     return groups
 
 
@@ -116,7 +133,9 @@ def group_table(labels: Mapping, groups: Mapping, fps=None, num_states: int | No
     rates = {k: (fps.get(k) if isinstance(fps, Mapping) else fps) for k in labs}
     usage = syllable_usage(labs, num_states)
     durs = syllable_durations(labs, rates)
-    mean = durs.groupby(["recording", "syllable"], as_index=False)[["duration_frames", "duration_s"]].mean()
+    mean = durs.groupby(["recording", "syllable"], as_index=False)[
+        ["duration_frames", "duration_s"]
+    ].mean()
     table = usage.merge(mean, on=["recording", "syllable"], how="left")
     table.insert(1, "group", table["recording"].map(dict(groups)))
     return table
@@ -155,7 +174,7 @@ def dunn_test(samples) -> list[tuple[int, int, float, float]]:
     tie_sum = float(np.sum(ties.astype(np.float64) ** 3 - ties))
     base = N * (N + 1) / 12.0 - (tie_sum / (12.0 * (N - 1)) if N > 1 else 0.0)
     bounds = np.cumsum([0] + [s.size for s in samples])
-    means = [ranks[bounds[g]:bounds[g + 1]].mean() for g in range(len(samples))]
+    means = [ranks[bounds[g] : bounds[g + 1]].mean() for g in range(len(samples))]
     out = []
     for i, j in combinations(range(len(samples)), 2):
         var = base * (1.0 / samples[i].size + 1.0 / samples[j].size)
@@ -228,18 +247,47 @@ def compare_groups(table, stat: str = "usage", alpha: float = 0.05):
         ok = all(s.size >= 1 for s in samples) and np.unique(np.concatenate(samples)).size > 1
         if len(groups) == 2:
             res = mannwhitneyu(samples[0], samples[1], alternative="two-sided") if ok else None
-            rows.append({"syllable": int(k), "stat": stat, "test": "mann-whitney", "comparison": "all",
-                         "statistic": float(res.statistic) if res else np.nan,
-                         "p_value": float(res.pvalue) if res else np.nan, **desc})
+            rows.append(
+                {
+                    "syllable": int(k),
+                    "stat": stat,
+                    "test": "mann-whitney",
+                    "comparison": "all",
+                    "statistic": float(res.statistic) if res else np.nan,
+                    "p_value": float(res.pvalue) if res else np.nan,
+                    **desc,
+                }
+            )
         else:
             res = kruskal(*samples) if ok else None
-            rows.append({"syllable": int(k), "stat": stat, "test": "kruskal-wallis", "comparison": "all",
-                         "statistic": float(res.statistic) if res else np.nan,
-                         "p_value": float(res.pvalue) if res else np.nan, **desc})
-            pairs = dunn_test(samples) if ok else [(i, j, np.nan, np.nan) for i, j in combinations(range(len(groups)), 2)]
+            rows.append(
+                {
+                    "syllable": int(k),
+                    "stat": stat,
+                    "test": "kruskal-wallis",
+                    "comparison": "all",
+                    "statistic": float(res.statistic) if res else np.nan,
+                    "p_value": float(res.pvalue) if res else np.nan,
+                    **desc,
+                }
+            )
+            pairs = (
+                dunn_test(samples)
+                if ok
+                else [(i, j, np.nan, np.nan) for i, j in combinations(range(len(groups)), 2)]
+            )
             for i, j, z, p in pairs:
-                pair_rows.append({"syllable": int(k), "stat": stat, "test": "dunn",
-                                  "comparison": f"{groups[i]} vs {groups[j]}", "statistic": z, "p_value": p, **desc})
+                pair_rows.append(
+                    {
+                        "syllable": int(k),
+                        "stat": stat,
+                        "test": "dunn",
+                        "comparison": f"{groups[i]} vs {groups[j]}",
+                        "statistic": z,
+                        "p_value": p,
+                        **desc,
+                    }
+                )
     omni = pd.DataFrame(rows)
     omni["p_adjusted"] = _bh(omni["p_value"].to_numpy())
     parts = [omni]
@@ -249,8 +297,21 @@ def compare_groups(table, stat: str = "usage", alpha: float = 0.05):
         parts.append(pw)
     out = pd.concat(parts, ignore_index=True)
     out["significant"] = out["p_adjusted"] < alpha
-    first = ["syllable", "stat", "test", "comparison", "statistic", "p_value", "p_adjusted", "significant"]
-    return out[first + [c for c in out.columns if c not in first]].sort_values(["syllable", "test"], kind="stable").reset_index(drop=True)
+    first = [
+        "syllable",
+        "stat",
+        "test",
+        "comparison",
+        "statistic",
+        "p_value",
+        "p_adjusted",
+        "significant",
+    ]
+    return (
+        out[first + [c for c in out.columns if c not in first]]
+        .sort_values(["syllable", "test"], kind="stable")
+        .reset_index(drop=True)
+    )
 
 
 def _check_group_sizes(table) -> None:
@@ -263,7 +324,8 @@ def _check_group_sizes(table) -> None:
         f"every group holds one recording ({shown}{' ...' if len(members) > 4 else ''}): with one "
         "animal per group no test is possible (a rank test compares the differences between groups "
         "with those between animals of a group; Mann-Whitney's p would be 1 whatever the data); "
-        "add animals to the groups (at least 4 per group for a two-group test at 0.05)")
+        "add animals to the groups (at least 4 per group for a two-group test at 0.05)"
+    )
 
 
 def smallest_p_value(sizes) -> float:
@@ -320,7 +382,9 @@ def plot_group_stats(table, results, stat: str = "usage", path=None, ax=None):
     groups = list(dict.fromkeys(table["group"]))
     syllables = np.sort(table["syllable"].unique())
     if ax is None:
-        fig = Figure(figsize=(max(6.0, 0.35 * len(syllables) * max(len(groups), 2) / 2 + 2), 4), dpi=100)
+        fig = Figure(
+            figsize=(max(6.0, 0.35 * len(syllables) * max(len(groups), 2) / 2 + 2), 4), dpi=100
+        )
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
@@ -329,10 +393,24 @@ def plot_group_stats(table, results, stat: str = "usage", path=None, ax=None):
         sub = table[table["group"] == g].groupby("syllable")[stat]
         mean = sub.mean().reindex(syllables)
         sem = sub.sem().reindex(syllables)
-        ax.errorbar(syllables + (gi - (len(groups) - 1) / 2) * width, mean.to_numpy(), yerr=sem.to_numpy(),
-                    fmt="o", ms=4, capsize=2, label=str(g), color=f"C{gi}")
-    omni = results[(results["comparison"] == "all") & (results["stat"] == stat)].set_index("syllable")
-    top = np.nanmax(table.groupby(["syllable", "group"])[stat].mean().to_numpy()) if len(table) else 1.0
+        ax.errorbar(
+            syllables + (gi - (len(groups) - 1) / 2) * width,
+            mean.to_numpy(),
+            yerr=sem.to_numpy(),
+            fmt="o",
+            ms=4,
+            capsize=2,
+            label=str(g),
+            color=f"C{gi}",
+        )
+    omni = results[(results["comparison"] == "all") & (results["stat"] == stat)].set_index(
+        "syllable"
+    )
+    top = (
+        np.nanmax(table.groupby(["syllable", "group"])[stat].mean().to_numpy())
+        if len(table)
+        else 1.0
+    )
     for k in syllables:
         if k in omni.index:
             s = _stars(float(omni.loc[k, "p_adjusted"]))
@@ -341,12 +419,23 @@ def plot_group_stats(table, results, stat: str = "usage", path=None, ax=None):
     ax.set_ylim(top=top * 1.2 if np.isfinite(top) and top > 0 else None)
     ax.set_xticks(syllables)
     ax.set_xlabel("syllable")
-    label = {"usage": "usage (fraction of instances)", "frame_usage": "usage (fraction of frames)",
-             "duration_s": "mean duration (s)"}.get(stat, stat)
+    label = {
+        "usage": "usage (fraction of instances)",
+        "frame_usage": "usage (fraction of frames)",
+        "duration_s": "mean duration (s)",
+    }.get(stat, stat)
     ax.set_ylabel(label)
     ax.set_title(f"{label}: mean ± SEM over recordings", fontsize=10)
-    ax.text(1.0, -0.16, "* ** ***: BH-corrected p < 0.05, 0.01, 0.001", transform=ax.transAxes, ha="right",
-            va="top", fontsize=7, color="0.4")
+    ax.text(
+        1.0,
+        -0.16,
+        "* ** ***: BH-corrected p < 0.05, 0.01, 0.001",
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=7,
+        color="0.4",
+    )
     ax.legend(frameon=False, fontsize=8)
     fig.tight_layout()
     if path is not None:

@@ -19,8 +19,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["LabelComparison", "compare_labels", "compare_durations", "label_boundaries",
-           "boundary_scores", "pair_labels"]
+__all__ = [
+    "LabelComparison",
+    "compare_labels",
+    "compare_durations",
+    "label_boundaries",
+    "boundary_scores",
+    "pair_labels",
+]
 
 
 @dataclass
@@ -71,25 +77,39 @@ class LabelComparison:
         matched = sorted(self.mapping.items(), key=lambda kv: kv[1])
         refs = set(self.mapping.values())
         rows = [r for _, r in matched] + [r for r in self.confusion.index if r not in refs]
-        cols = [c for c, _ in matched] + [c for c in self.confusion.columns
-                                          if c not in self.mapping]
+        cols = [c for c, _ in matched] + [
+            c for c in self.confusion.columns if c not in self.mapping
+        ]
         return self.confusion.loc[rows, cols]
 
     def scores(self):
         """One-row pandas DataFrame of the scalar scores."""
         import pandas as pd
 
-        keys = ("accuracy", "nmi", "ari", "boundary_precision", "boundary_recall", "boundary_f1", "tolerance", "num_frames")
+        keys = (
+            "accuracy",
+            "nmi",
+            "ari",
+            "boundary_precision",
+            "boundary_recall",
+            "boundary_f1",
+            "tolerance",
+            "num_frames",
+        )
         return pd.DataFrame([{k: getattr(self, k) for k in keys}])
 
 
 def _pairs(reference, predicted) -> list[tuple[str, np.ndarray, np.ndarray]]:
     if isinstance(reference, Mapping) != isinstance(predicted, Mapping):
-        raise TypeError("reference and predicted must both be arrays or both be mappings of recording name to arrays")
+        raise TypeError(
+            "reference and predicted must both be arrays or both be mappings of recording name to arrays"
+        )
     if isinstance(reference, Mapping):
         missing = [k for k in predicted if k not in reference]
         if missing:
-            raise ValueError(f"reference labels missing for recording(s) {missing[:5]}; give labels for every recording")
+            raise ValueError(
+                f"reference labels missing for recording(s) {missing[:5]}; give labels for every recording"
+            )
         items = [(k, reference[k], predicted[k]) for k in predicted]
     else:
         items = [("0", reference, predicted)]
@@ -104,7 +124,9 @@ def _pairs(reference, predicted) -> list[tuple[str, np.ndarray, np.ndarray]]:
         for what, x in (("reference", a), ("predicted", b)):
             if x.size and not np.issubdtype(x.dtype, np.integer):
                 if not np.all(np.equal(np.mod(x, 1), 0)):
-                    raise ValueError(f"recording {name!r}: {what} labels must be integers (-1 = none)")
+                    raise ValueError(
+                        f"recording {name!r}: {what} labels must be integers (-1 = none)"
+                    )
         out.append((name, a.astype(np.int64), b.astype(np.int64)))
     return out
 
@@ -212,7 +234,11 @@ def compare_labels(reference, predicted, tolerance: int = 2) -> LabelComparison:
     accuracy = float(confusion[rows, cols].sum() / ref.size)
     mapping = {int(pred_ids[c]): int(ref_ids[r]) for r, c in zip(rows, cols)}
     p, r, f = boundary_scores(reference, predicted, tolerance)
-    table = pd.DataFrame(confusion, index=pd.Index(ref_ids, name="reference"), columns=pd.Index(pred_ids, name="syllable"))
+    table = pd.DataFrame(
+        confusion,
+        index=pd.Index(ref_ids, name="reference"),
+        columns=pd.Index(pred_ids, name="syllable"),
+    )
     return LabelComparison(
         accuracy=accuracy,
         nmi=float(normalized_mutual_info_score(ref, pred)),
@@ -248,8 +274,9 @@ def _canonical(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
 
 
-def pair_labels(reference: Mapping, predicted: Mapping,
-                unpaired: list | None = None) -> tuple[dict, dict]:
+def pair_labels(
+    reference: Mapping, predicted: Mapping, unpaired: list | None = None
+) -> tuple[dict, dict]:
     """Pair reference and predicted recordings by name (or the only one with the only one).
 
     Names pair when equal, else when equal after :func:`_canonical` (one candidate only), so
@@ -287,13 +314,17 @@ def pair_labels(reference: Mapping, predicted: Mapping,
             elif unpaired is not None:
                 unpaired.append(k)
         if not pairs:
-            raise ValueError(f"no recording names in common: results {list(predicted)[:5]}, "
-                             f"labels {list(reference)[:5]}")
+            raise ValueError(
+                f"no recording names in common: results {list(predicted)[:5]}, "
+                f"labels {list(reference)[:5]}"
+            )
     ref, pred = {}, {}
     for kp, kr in pairs:
         a, b = np.asarray(reference[kr]), np.asarray(predicted[kp])
         if a.shape != b.shape:
-            raise ValueError(f"recording {kp!r}: {b.size} frames in the results but {a.size} reference labels")
+            raise ValueError(
+                f"recording {kp!r}: {b.size} frames in the results but {a.size} reference labels"
+            )
         ref[kp], pred[kp] = a, b
     return ref, pred
 
@@ -331,15 +362,20 @@ def compare_durations(reference: Mapping, predicted: Mapping, mapping: dict, fps
         return float(table[column].median()) if len(table) else np.nan
 
     def row(a, b, ref_label, syllable):
-        return {"reference": ref_label, "syllable": syllable,
-                "reference_instances": len(a), "syllable_instances": len(b),
-                "reference_median_frames": median(a, "duration_frames"),
-                "syllable_median_frames": median(b, "duration_frames"),
-                "reference_median_s": median(a, "duration_s"),
-                "syllable_median_s": median(b, "duration_s")}
+        return {
+            "reference": ref_label,
+            "syllable": syllable,
+            "reference_instances": len(a),
+            "syllable_instances": len(b),
+            "reference_median_frames": median(a, "duration_frames"),
+            "syllable_median_frames": median(b, "duration_frames"),
+            "reference_median_s": median(a, "duration_s"),
+            "syllable_median_s": median(b, "duration_s"),
+        }
 
     rows = [row(ref, pred, "all", "all")]
     for syl, lab in sorted(mapping.items(), key=lambda kv: kv[1]):
-        rows.append(row(ref[ref["syllable"] == lab], pred[pred["syllable"] == syl],
-                        str(lab), str(syl)))
+        rows.append(
+            row(ref[ref["syllable"] == lab], pred[pred["syllable"] == syl], str(lab), str(syl))
+        )
     return pd.DataFrame(rows)

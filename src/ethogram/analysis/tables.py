@@ -34,14 +34,18 @@ __all__ = [
 def _as_dict(labels) -> dict:
     if isinstance(labels, dict):
         items = list(labels.items())
-    elif isinstance(labels, np.ndarray) and labels.ndim == 1 or (
-        isinstance(labels, (list, tuple)) and labels and np.ndim(labels[0]) == 0
+    elif (
+        isinstance(labels, np.ndarray)
+        and labels.ndim == 1
+        or (isinstance(labels, (list, tuple)) and labels and np.ndim(labels[0]) == 0)
     ):
         items = [("0", labels)]
     elif isinstance(labels, (list, tuple)):
         items = [(str(i), x) for i, x in enumerate(labels)]
     else:
-        raise TypeError(f"labels must be a dict of name -> (T,) int array, got {type(labels).__name__}")
+        raise TypeError(
+            f"labels must be a dict of name -> (T,) int array, got {type(labels).__name__}"
+        )
     out = {}
     for name, x in items:
         a = np.asarray(x)
@@ -49,10 +53,14 @@ def _as_dict(labels) -> dict:
             raise ValueError(f"labels[{name!r}] must be 1-D (T,), got shape {a.shape}")
         if a.size and not np.issubdtype(a.dtype, np.integer):
             if a.dtype == bool or not np.all(np.isfinite(a)) or not np.all(a == np.round(a)):
-                raise ValueError(f"labels[{name!r}] must hold integer syllables (-1 = none), got dtype {a.dtype}")
+                raise ValueError(
+                    f"labels[{name!r}] must hold integer syllables (-1 = none), got dtype {a.dtype}"
+                )
         a = a.astype(np.int64)
         if a.size and a.min() < -1:
-            raise ValueError(f"labels[{name!r}] has {a.min()}; syllables are >= 0 and -1 means no syllable")
+            raise ValueError(
+                f"labels[{name!r}] has {a.min()}; syllables are >= 0 and -1 means no syllable"
+            )
         out[str(name)] = a
     return out
 
@@ -76,24 +84,34 @@ def _per_recording(value, names, what):
         if missing:
             raise ValueError(f"{what} has no entry for recording(s) {missing}")
         vals = [value[n] for n in names]
-    elif (what in ("fps", "px_per_mm") and np.ndim(value) == 1
-          or what == "centroid" and isinstance(value, (list, tuple))):
+    elif (
+        what in ("fps", "px_per_mm")
+        and np.ndim(value) == 1
+        or what == "centroid"
+        and isinstance(value, (list, tuple))
+    ):
         if len(value) != len(names):
             raise ValueError(f"{what} has {len(value)} entries for {len(names)} recordings")
         vals = list(value)
     elif what == "centroid" and len(names) != 1:
-        raise ValueError("centroid must be a dict of name -> (T, 2) array when there are several recordings")
+        raise ValueError(
+            "centroid must be a dict of name -> (T, 2) array when there are several recordings"
+        )
     else:
         vals = [value] * len(names)
     if what == "fps":
         for n, v in zip(names, vals):
             if v is not None and not (np.isfinite(float(v)) and float(v) > 0):
-                raise ValueError(f"fps for recording {n!r} must be a positive number of frames per second, got {v!r}")
+                raise ValueError(
+                    f"fps for recording {n!r} must be a positive number of frames per second, got {v!r}"
+                )
     if what == "px_per_mm":
         for n, v in zip(names, vals):
             if v is None or not (np.isfinite(float(v)) and float(v) > 0):
-                raise ValueError(f"px_per_mm for recording {n!r} must be a positive number of "
-                                 f"pixels per millimetre, got {v!r}")
+                raise ValueError(
+                    f"px_per_mm for recording {n!r} must be a positive number of "
+                    f"pixels per millimetre, got {v!r}"
+                )
     return vals
 
 
@@ -165,8 +183,18 @@ def syllable_usage(labels, num_states=None):
         with np.errstate(invalid="ignore", divide="ignore"):
             usage = inst / inst.sum() if inst.sum() else np.full(K, np.nan)
             fusage = frames / frames.sum() if frames.sum() else np.full(K, np.nan)
-        parts.append(pd.DataFrame({"recording": name, "syllable": np.arange(K), "instances": inst,
-                                   "usage": usage, "frames": frames, "frame_usage": fusage}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "recording": name,
+                    "syllable": np.arange(K),
+                    "instances": inst,
+                    "usage": usage,
+                    "frames": frames,
+                    "frame_usage": fusage,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -206,15 +234,18 @@ def syllable_durations(labels, fps=None, centroid=None, px_per_mm=None):
         s, e, k = syllable_runs(a)
         d = e - s
         sec = d / float(rate) if rate is not None else np.full(d.shape, np.nan)
-        part = pd.DataFrame({"recording": name, "syllable": k, "start": s,
-                             "duration_frames": d, "duration_s": sec})
+        part = pd.DataFrame(
+            {"recording": name, "syllable": k, "start": s, "duration_frames": d, "duration_s": sec}
+        )
         if cents is not None:
             part["distance_px"] = _path_lengths(cents[i], s, e, a.shape[0], name)
             if scales is not None:
                 part["distance_cm"] = part["distance_px"] / (10.0 * float(scales[i]))
         parts.append(part)
     if not parts:
-        return pd.DataFrame(columns=["recording", "syllable", "start", "duration_frames", "duration_s"])
+        return pd.DataFrame(
+            columns=["recording", "syllable", "start", "duration_frames", "duration_s"]
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -262,7 +293,9 @@ def bigram_counts(labels, num_states=None):
     labs = _as_dict(labels)
     K = _num_states(labs, num_states)
     idx = pd.Index(np.arange(K), name="from")
-    return pd.DataFrame(_bigram_matrix(labs, K), index=idx, columns=pd.Index(np.arange(K), name="to"))
+    return pd.DataFrame(
+        _bigram_matrix(labs, K), index=idx, columns=pd.Index(np.arange(K), name="to")
+    )
 
 
 def transition_probabilities(labels, num_states=None, normalize="bigram"):
@@ -306,7 +339,9 @@ def transition_probabilities(labels, num_states=None, normalize="bigram"):
         else:
             s = c.sum(axis=0, keepdims=True)
             p = np.where(s > 0, c / np.where(s > 0, s, 1), np.nan)
-    return pd.DataFrame(p, index=pd.Index(np.arange(K), name="from"), columns=pd.Index(np.arange(K), name="to"))
+    return pd.DataFrame(
+        p, index=pd.Index(np.arange(K), name="from"), columns=pd.Index(np.arange(K), name="to")
+    )
 
 
 def frame_speed(centroid, fps) -> np.ndarray:
@@ -371,7 +406,9 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None, px_per_mm
     dur_f, dur_s, syl_all = [], [], []
     speed_sum = np.zeros(K)
     speed_n = np.zeros(K, dtype=np.int64)
-    cents = _per_recording(centroid, names, "centroid") if centroid is not None else [None] * len(names)
+    cents = (
+        _per_recording(centroid, names, "centroid") if centroid is not None else [None] * len(names)
+    )
     scales = _per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
     mm_sum = np.zeros(K)
     for i, (name, rate, cen, a) in enumerate(zip(names, rates, cents, labs.values())):
@@ -384,7 +421,9 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None, px_per_mm
         if cen is not None:
             cen = np.asarray(cen, dtype=np.float64)
             if cen.shape != (a.shape[0], 2):
-                raise ValueError(f"centroid[{name!r}] must have shape ({a.shape[0]}, 2), got {cen.shape}")
+                raise ValueError(
+                    f"centroid[{name!r}] must have shape ({a.shape[0]}, 2), got {cen.shape}"
+                )
             sp = frame_speed(cen, rate) if rate is not None else np.full(a.shape[0], np.nan)
             ok = (a >= 0) & np.isfinite(sp)
             speed_sum += np.bincount(a[ok], weights=sp[ok], minlength=K)
@@ -394,21 +433,38 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None, px_per_mm
     syl_all = np.concatenate(syl_all) if syl_all else np.zeros(0, dtype=np.int64)
     dur_f = np.concatenate(dur_f) if dur_f else np.zeros(0)
     dur_s = np.concatenate(dur_s) if dur_s else np.zeros(0)
-    df = pd.DataFrame(
-        {"syllable": pd.Series(syl_all), "f": pd.Series(dur_f, dtype=float), "s": pd.Series(dur_s, dtype=float)}
-    ).groupby("syllable")[["f", "s"]].median().reindex(np.arange(K))
+    df = (
+        pd.DataFrame(
+            {
+                "syllable": pd.Series(syl_all),
+                "f": pd.Series(dur_f, dtype=float),
+                "s": pd.Series(dur_s, dtype=float),
+            }
+        )
+        .groupby("syllable")[["f", "s"]]
+        .median()
+        .reindex(np.arange(K))
+    )
     with np.errstate(invalid="ignore", divide="ignore"):
         out = pd.DataFrame(
-            {"instances": inst, "frequency": inst / inst.sum() if inst.sum() else np.full(K, np.nan),
-             "frames": frames, "frame_fraction": frames / frames.sum() if frames.sum() else np.full(K, np.nan),
-             "median_duration_frames": df["f"].to_numpy(), "median_duration_s": df["s"].to_numpy()},
+            {
+                "instances": inst,
+                "frequency": inst / inst.sum() if inst.sum() else np.full(K, np.nan),
+                "frames": frames,
+                "frame_fraction": frames / frames.sum() if frames.sum() else np.full(K, np.nan),
+                "median_duration_frames": df["f"].to_numpy(),
+                "median_duration_s": df["s"].to_numpy(),
+            },
             index=pd.Index(np.arange(K), name="syllable"),
         )
         if centroid is not None:
-            out["mean_speed_px_s"] = np.where(speed_n > 0, speed_sum / np.maximum(speed_n, 1), np.nan)
+            out["mean_speed_px_s"] = np.where(
+                speed_n > 0, speed_sum / np.maximum(speed_n, 1), np.nan
+            )
             if scales is not None:
-                out["mean_speed_mm_s"] = np.where(speed_n > 0, mm_sum / np.maximum(speed_n, 1),
-                                                  np.nan)
+                out["mean_speed_mm_s"] = np.where(
+                    speed_n > 0, mm_sum / np.maximum(speed_n, 1), np.nan
+                )
     return out
 
 

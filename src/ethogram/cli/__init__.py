@@ -32,13 +32,20 @@ def build_parser() -> argparse.ArgumentParser:
     from . import apply, compare, demo, export, fit, info, movies, report, select, stats
 
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show the full traceback on errors")
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback on errors",
+    )
     parser = _Parser(
         prog="ethogram",
         description="Turn recordings of animal behavior into syllables with autoregressive HMMs.",
         parents=[common],
     )
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
+    )
     for module in (fit, apply, info, demo, report, movies, compare, stats, select, export):
         module.add_parser(sub, [common])
     return parser
@@ -82,7 +89,17 @@ def main(argv=None) -> int:
             raise
         sys.stderr.write(f"ethogram: {_interrupted(args)}\n")
         return 130
-    except (CLIError, ValueError, TypeError, FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError, KeyError) as exc:
+    except (
+        CLIError,
+        ValueError,
+        TypeError,
+        FileNotFoundError,
+        FileExistsError,
+        IsADirectoryError,
+        NotADirectoryError,
+        PermissionError,
+        KeyError,
+    ) as exc:
         if debug:
             raise
         from ._errors import error_line
@@ -99,7 +116,9 @@ def main(argv=None) -> int:
         if debug:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
-        sys.stderr.write(f"ethogram: error: {type(exc).__name__}: {first} (run again with --debug for the traceback)\n")
+        sys.stderr.write(
+            f"ethogram: error: {type(exc).__name__}: {first} (run again with --debug for the traceback)\n"
+        )
         return 1
 
 
@@ -115,8 +134,10 @@ def _interrupted(args) -> str:
     if not found:
         return "interrupted"
     what = "the fit" if found == [ck] else "the kappa search"
-    return (f"interrupted; {what} so far is kept in {', '.join(map(str, found))}: run the same "
-            "command with --resume to carry it on (or with --overwrite to start over)")
+    return (
+        f"interrupted; {what} so far is kept in {', '.join(map(str, found))}: run the same "
+        "command with --resume to carry it on (or with --overwrite to start over)"
+    )
 
 
 def _stdout_closed() -> bool:
@@ -128,7 +149,11 @@ def _stdout_closed() -> bool:
         poller = select.poll()
         poller.register(fd, select.POLLOUT)
         events = poller.poll(0)
-    except (AttributeError, OSError, ValueError):  # no poll (Windows) or no real file: the usual cause
+    except (
+        AttributeError,
+        OSError,
+        ValueError,
+    ):  # no poll (Windows) or no real file: the usual cause
         return True
     return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in events)
 

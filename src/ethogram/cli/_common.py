@@ -31,19 +31,40 @@ def add_input_arguments(parser) -> None:
     """``inputs``, ``--format`` and ``--fps``: how recordings are found and read."""
     from ..io import FORMATS
 
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="recording files, folders or glob patterns")
-    parser.add_argument("--format", choices=FORMATS, default=None, help="file format (guessed from each file when left out)")
-    parser.add_argument("--fps", type=float, default=None, metavar="HZ", help="frame rate, for files without timestamps")
-    parser.add_argument("--px-per-mm", default=None, metavar="X|CSV",
-                        help="pixels per millimetre (speeds in mm/s, distances in cm): one number, "
-                             "or a CSV of recording,px_per_mm; wins over a scale the file holds "
-                             "(JABS cm_per_pixel)")
+    parser.add_argument(
+        "inputs", nargs="+", metavar="INPUT", help="recording files, folders or glob patterns"
+    )
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default=None,
+        help="file format (guessed from each file when left out)",
+    )
+    parser.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        metavar="HZ",
+        help="frame rate, for files without timestamps",
+    )
+    parser.add_argument(
+        "--px-per-mm",
+        default=None,
+        metavar="X|CSV",
+        help="pixels per millimetre (speeds in mm/s, distances in cm): one number, "
+        "or a CSV of recording,px_per_mm; wins over a scale the file holds "
+        "(JABS cm_per_pixel)",
+    )
 
 
 def add_output_arguments(parser, required: bool = True, default=None) -> None:
     """``-o/--output`` and ``--overwrite``."""
     parser.add_argument(
-        "-o", "--output", required=required, default=default, metavar="OUT",
+        "-o",
+        "--output",
+        required=required,
+        default=default,
+        metavar="OUT",
         help=f"output: a folder (gets {RESULTS_NAME} and results_csv/) or a file ending in .h5",
     )
     add_overwrite_argument(parser, "replace existing results")
@@ -107,11 +128,14 @@ def read_inputs(args, timings: dict | None = None) -> list:
     t0 = time.perf_counter()
     scales = getattr(args, "px_per_mm", None)
     if scales is not None and _not_a_number(scales) and not Path(scales).expanduser().is_file():
-        raise FileNotFoundError(f"--px-per-mm {scales!r} is neither a number of pixels per "
-                                "millimetre nor a CSV file of recording,px_per_mm")
+        raise FileNotFoundError(
+            f"--px-per-mm {scales!r} is neither a number of pixels per "
+            "millimetre nor a CSV file of recording,px_per_mm"
+        )
     with one_line_warnings():
-        recordings = read_recordings(list(args.inputs), format=args.format, fps=args.fps,
-                                     px_per_mm=scales)
+        recordings = read_recordings(
+            list(args.inputs), format=args.format, fps=args.fps, px_per_mm=scales
+        )
     if timings is not None:
         timings["read"] = time.perf_counter() - t0
     if not recordings:
@@ -144,7 +168,9 @@ def check_output(path: Path, overwrite: bool) -> None:
     for parent in path.parents:
         if parent.exists():
             if not parent.is_dir():
-                raise NotADirectoryError(f"output folder {str(parent)!r} is a file; give another -o")
+                raise NotADirectoryError(
+                    f"output folder {str(parent)!r} is a file; give another -o"
+                )
             break
     if not overwrite:
         for p in (path, csv_folder(path), tables_folder(path)):
@@ -173,10 +199,14 @@ def check_writable(folder) -> None:
     try:
         fd, probe = tempfile.mkstemp(prefix=".ethogram-write-test-", dir=folder)
     except OSError as exc:
-        why = {errno.EROFS: "it is on a read-only file system",
-               errno.ENOSPC: "the disk is full"}.get(exc.errno, "it is read-only or not yours")
-        raise PermissionError(f"cannot write to the output folder {str(folder)!r}: {why} "
-                              f"({exc.strerror or exc}); choose another output with -o") from None
+        why = {
+            errno.EROFS: "it is on a read-only file system",
+            errno.ENOSPC: "the disk is full",
+        }.get(exc.errno, "it is read-only or not yours")
+        raise PermissionError(
+            f"cannot write to the output folder {str(folder)!r}: {why} "
+            f"({exc.strerror or exc}); choose another output with -o"
+        ) from None
     os.close(fd)
     os.unlink(probe)
 
@@ -225,15 +255,17 @@ def summary_table(results):
     import pandas as pd
 
     from ..analysis import syllable_summary
-
     from ..io.units import common_scale
 
     cents = {r.name: r.centroid for r in results.recordings}
     has_centroid = all(c is not None for c in cents.values())
-    table = syllable_summary(results.syllables(), fps=results.fps(),
-                             centroid=cents if has_centroid else None,
-                             num_states=results.num_states,
-                             px_per_mm=common_scale(results.px_per_mm()))
+    table = syllable_summary(
+        results.syllables(),
+        fps=results.fps(),
+        centroid=cents if has_centroid else None,
+        num_states=results.num_states,
+        px_per_mm=common_scale(results.px_per_mm()),
+    )
     table = table[table["frames"] > 0]
     out = pd.DataFrame(index=table.index)
     out["frequency %"] = (100 * table["frequency"]).round(1)
@@ -249,7 +281,9 @@ def summary_table(results):
     return out
 
 
-def print_summary(results, path: Path, out, timings: dict | None = None, max_rows: int = 30) -> None:
+def print_summary(
+    results, path: Path, out, timings: dict | None = None, max_rows: int = 30
+) -> None:
     """Print the fit's outcome: recordings, the syllable table, where the results are."""
     from ..results import csv_folder, tables_folder
 
@@ -269,12 +303,27 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
             file=out,
         )
     prep = results.preparation
-    if cfg.get("command") == "fit" and getattr(prep, "kind", None) == "keypoints" and getattr(prep, "anterior_", None):
-        guessed = "" if prep.anterior is not None and prep.posterior is not None else " (guessed from the names; --anterior/--posterior)"
-        print(f"heading: from {'+'.join(prep.posterior_)} to {'+'.join(prep.anterior_)}{guessed}; "
-              f"{prep.num_inputs} inputs from {len(prep.bodyparts_)} body parts", file=out)
+    if (
+        cfg.get("command") == "fit"
+        and getattr(prep, "kind", None) == "keypoints"
+        and getattr(prep, "anterior_", None)
+    ):
+        guessed = (
+            ""
+            if prep.anterior is not None and prep.posterior is not None
+            else " (guessed from the names; --anterior/--posterior)"
+        )
+        print(
+            f"heading: from {'+'.join(prep.posterior_)} to {'+'.join(prep.anterior_)}{guessed}; "
+            f"{prep.num_inputs} inputs from {len(prep.bodyparts_)} body parts",
+            file=out,
+        )
     per_state = fit.get("parameters_per_state")
-    if cfg.get("command") == "fit" and per_state and fit["usable_frames"] < 2 * per_state * results.num_states:
+    if (
+        cfg.get("command") == "fit"
+        and per_state
+        and fit["usable_frames"] < 2 * per_state * results.num_states
+    ):
         print(
             f"note: {fit['usable_frames']} usable frames for {results.num_states} syllables of {per_state} parameters "
             "each (fewer than 2 frames per parameter): syllables may be fragmented; consider fewer --states or more data",
@@ -282,10 +331,15 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
         )
     # recordings shorter than the model's least length were named in a warning already
     least = getattr(getattr(results.model, "observations", None), "min_frames", 1)
-    sparse = [(r.name, int((r.syllables >= 0).sum()), r.num_frames) for r in results.recordings
-              if (r.syllables >= 0).sum() < 0.5 * r.num_frames and r.num_frames >= least]
+    sparse = [
+        (r.name, int((r.syllables >= 0).sum()), r.num_frames)
+        for r in results.recordings
+        if (r.syllables >= 0).sum() < 0.5 * r.num_frames and r.num_frames >= least
+    ]
     if sparse:
-        listed = ", ".join(f"{name} ({n} of {T})" for name, n, T in sparse[:5]) + (" ..." if len(sparse) > 5 else "")
+        listed = ", ".join(f"{name} ({n} of {T})" for name, n, T in sparse[:5]) + (
+            " ..." if len(sparse) > 5 else ""
+        )
         print(
             f"note: {len(sparse)} recording(s) have fewer than half their frames usable (low confidence, missing body "
             f"parts): {listed}; see 'ethogram info' on the input, or lower --confidence or keep fewer --bodyparts",
@@ -295,18 +349,28 @@ def print_summary(results, path: Path, out, timings: dict | None = None, max_row
     unscaled = [n for n, v in scales.items() if v is None]
     if unscaled and len(unscaled) < len(scales):
         more = f" and {len(unscaled) - 3} more" if len(unscaled) > 3 else ""
-        print(f"note: {len(unscaled)} of {len(scales)} recordings have no scale "
-              f"({', '.join(unscaled[:3])}{more}): speeds and distances stay in pixels; give "
-              "--px-per-mm (a number, or a CSV of recording,px_per_mm)", file=out)
+        print(
+            f"note: {len(unscaled)} of {len(scales)} recordings have no scale "
+            f"({', '.join(unscaled[:3])}{more}): speeds and distances stay in pixels; give "
+            "--px-per-mm (a number, or a CSV of recording,px_per_mm)",
+            file=out,
+        )
     table = summary_table(results)
     durations = []
     for r in results.recordings:
         lengths = run_lengths(r.syllables)
         durations.append(lengths / r.fps if r.fps else lengths * np.nan)
     d = np.concatenate(durations) if durations else np.zeros(0)
-    median = f"{1000 * np.median(d):.0f} ms" if d.size and np.isfinite(d).all() else "unknown (no frame rate)"
-    order = ("0 = most frequent" if results.config.get("command", "fit") == "fit"
-             else "the model's numbering: 0 = most frequent in its fit")
+    median = (
+        f"{1000 * np.median(d):.0f} ms"
+        if d.size and np.isfinite(d).all()
+        else "unknown (no frame rate)"
+    )
+    order = (
+        "0 = most frequent"
+        if results.config.get("command", "fit") == "fit"
+        else "the model's numbering: 0 = most frequent in its fit"
+    )
     print(f"\n{len(table)} syllables used ({order}); median syllable duration {median}:", file=out)
     print(table.head(max_rows).to_string(), file=out)
     if len(table) > max_rows:
@@ -338,7 +402,8 @@ def refuse_existing(folder: Path, names, overwrite: bool, command: str) -> None:
     if existing:
         raise FileExistsError(
             f"{str(folder)!r} already holds {listed(existing)} from an earlier 'ethogram {command}'; pass --overwrite "
-            "to replace them, or write elsewhere with --out DIR")
+            "to replace them, or write elsewhere with --out DIR"
+        )
 
 
 @contextlib.contextmanager

@@ -24,10 +24,16 @@ def _demo_gaussian(seed: int, out) -> None:
     result = model.fit(data, num_iters=100, seed=seed)
     elapsed = time.perf_counter() - t0
     acc, order = match_states(states, model.predict(data), K)
-    print("Gaussian HMM (the course's experiment 1): K=5, D=2, T=2000, means on the unit circle", file=out)
+    print(
+        "Gaussian HMM (the course's experiment 1): K=5, D=2, T=2000, means on the unit circle",
+        file=out,
+    )
     print(f"  EM iterations      {result.num_iters:>10d}   converged: {result.converged}", file=out)
     print(f"  fit time           {elapsed:>10.2f} s", file=out)
-    print(f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: {truth.score(data):.1f})", file=out)
+    print(
+        f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: {truth.score(data):.1f})",
+        file=out,
+    )
     print(f"  matched accuracy   {acc:>10.3f}   (Viterbi states vs. the sampled truth)", file=out)
 
 
@@ -48,15 +54,28 @@ def _demo_spiral(seed: int, out) -> None:
     model.permute(order)
     eye = np.eye(D)
     fixed_true = np.array([np.linalg.solve(eye - dynamics[k], bias[k]) for k in range(K)])
-    fixed_fit = np.array([np.linalg.solve(eye - model.emission_dynamics[k][:, :D], model.emission_bias[k]) for k in range(K)])
+    fixed_fit = np.array(
+        [
+            np.linalg.solve(eye - model.emission_dynamics[k][:, :D], model.emission_bias[k])
+            for k in range(K)
+        ]
+    )
     err = np.linalg.norm(fixed_true - fixed_fit, axis=1).max()
     print("Autoregressive HMM (the course's spiral): K=5, D=2, L=1, T=10000", file=out)
-    print(f"  restarts           {len(result.restart_objectives):>10d}   best: #{result.chosen_restart}", file=out)
+    print(
+        f"  restarts           {len(result.restart_objectives):>10d}   best: #{result.chosen_restart}",
+        file=out,
+    )
     print(f"  EM iterations      {result.num_iters:>10d}   converged: {result.converged}", file=out)
     print(f"  fit time           {elapsed:>10.2f} s", file=out)
-    print(f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: {truth.score(data):.1f})", file=out)
+    print(
+        f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: {truth.score(data):.1f})",
+        file=out,
+    )
     print(f"  matched accuracy   {acc:>10.3f}", file=out)
-    print(f"  fixed points       max error {err:.4f} (each (I - A_k)^-1 b_k vs. the truth)", file=out)
+    print(
+        f"  fixed points       max error {err:.4f} (each (I - A_k)^-1 b_k vs. the truth)", file=out
+    )
 
 
 def run_course_demo(seed: int, out) -> int:

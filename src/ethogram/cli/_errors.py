@@ -10,8 +10,16 @@ from __future__ import annotations
 
 from ..errors import worded
 
-__all__ = ["CLIError", "OPTIONS", "PREP_COMMANDS", "command_words", "counting", "error_line",
-           "option_names", "os_error_message"]
+__all__ = [
+    "CLIError",
+    "OPTIONS",
+    "PREP_COMMANDS",
+    "command_words",
+    "counting",
+    "error_line",
+    "option_names",
+    "os_error_message",
+]
 
 #: the command's option for each library argument a message may name (Python name -> option,
 #: with its placeholder when it takes a value); ``"name=value"`` words one value
@@ -44,12 +52,20 @@ OPTIONS = {
 #: commands whose preparation options (--bodyparts, --anterior, --posterior, --confidence,
 #: --pcs, --variance) exist
 PREP_COMMANDS = ("fit", "select")
-_PREP_ARGUMENTS = ("bodyparts", "anterior", "posterior", "confidence_threshold", "num_pcs",
-                   "variance")
+_PREP_ARGUMENTS = (
+    "bodyparts",
+    "anterior",
+    "posterior",
+    "confidence_threshold",
+    "num_pcs",
+    "variance",
+)
 #: where a command says an argument otherwise: apply's preparation was fixed by the fit
 _COMMAND_OPTIONS = {
-    "apply": {"bodyparts": "'ethogram fit --bodyparts NAMES'",
-              "confidence_threshold": "the model's --confidence"},
+    "apply": {
+        "bodyparts": "'ethogram fit --bodyparts NAMES'",
+        "confidence_threshold": "the model's --confidence",
+    },
 }
 
 
@@ -62,7 +78,9 @@ def counting(low: int):
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a whole number >= {low}, got {text!r}") from None
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number >= {low}, got {text!r}"
+            ) from None
         if value < low:
             raise argparse.ArgumentTypeError(f"must be a whole number >= {low}, got {value}")
         return value
@@ -123,4 +141,3 @@ def os_error_message(exc: OSError) -> str:
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return f"cannot write there{where}: the folder is read-only or not yours; choose another output folder with -o"
     return f"{exc.strerror or exc}{where}; check the path and the disk"
-

@@ -9,30 +9,52 @@ from __future__ import annotations
 import sys
 import time
 
-from ._common import (add_input_arguments, add_output_arguments, check_output, held_warnings,
-                      print_summary, read_inputs, results_path, show_warnings, write)
+from ._common import (
+    add_input_arguments,
+    add_output_arguments,
+    check_output,
+    held_warnings,
+    print_summary,
+    read_inputs,
+    results_path,
+    show_warnings,
+    write,
+)
 
 
 def add_parser(subparsers, parents) -> None:
     """Register ``apply``."""
     p = subparsers.add_parser(
-        "apply", parents=parents, help="label recordings with a saved model",
+        "apply",
+        parents=parents,
+        help="label recordings with a saved model",
         description="Prepare recordings exactly as the model's training recordings and label them with the saved model.",
     )
-    p.add_argument("model", metavar="MODEL", help="the output folder of 'ethogram fit' (or its results .h5 file)")
+    p.add_argument(
+        "model",
+        metavar="MODEL",
+        help="the output folder of 'ethogram fit' (or its results .h5 file)",
+    )
     add_input_arguments(p)
-    p._option_string_actions["--fps"].help = (
-        "frame rate, for files without timestamps (default: the model's, said in one line)")
+    p._option_string_actions[
+        "--fps"
+    ].help = "frame rate, for files without timestamps (default: the model's, said in one line)"
     add_output_arguments(p)
-    p.add_argument("--expected-states", action="store_true", help="also store the state probabilities")
-    p.add_argument("--quiet", action="store_true", help="no progress bar (as 'ethogram fit --quiet'; the summary is still printed)")
+    p.add_argument(
+        "--expected-states", action="store_true", help="also store the state probabilities"
+    )
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (as 'ethogram fit --quiet'; the summary is still printed)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     """Run ``ethogram apply``."""
-    from ..results import load_results
     from ..pipeline import apply_model
+    from ..results import load_results
 
     path = results_path(args.output)
     check_output(path, args.overwrite)

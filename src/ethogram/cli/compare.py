@@ -13,7 +13,9 @@ def add_parser(subparsers, parents) -> None:
     from ._common import add_overwrite_argument
 
     p = subparsers.add_parser(
-        "compare", parents=parents, help="compare syllables with reference labels or human annotations",
+        "compare",
+        parents=parents,
+        help="compare syllables with reference labels or human annotations",
         description=(
             "Score the syllables of a fit against reference labels of the same frames (MoSeq "
             "labels_clean, another results file, keypoint-moseq's results.h5 or CSVs, a CSV of "
@@ -24,23 +26,51 @@ def add_parser(subparsers, parents) -> None:
             "comparison of the same kind there are replaced only with --overwrite."
         ),
     )
-    p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
-    p.add_argument("--labels", required=True, metavar="FILE",
-                   help="reference labels (results .h5, keypoint-moseq results.h5 or its CSV "
-                        "folder, MoSeq NWB, an NWB file of 'ethogram export', CSV with a label "
-                        "column) or annotations CSV")
-    p.add_argument("--units", choices=("seconds", "frames"), default=None,
-                   help="units of annotation start/stop (when the CSV has no units column)")
-    p.add_argument("--tolerance", type=int, default=2, metavar="FRAMES", help="boundary tolerance in frames (default 2)")
-    p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/compare)")
-    add_overwrite_argument(p, "replace the tables of an earlier comparison of the same kind there (refused without it)")
+    p.add_argument(
+        "results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)"
+    )
+    p.add_argument(
+        "--labels",
+        required=True,
+        metavar="FILE",
+        help="reference labels (results .h5, keypoint-moseq results.h5 or its CSV "
+        "folder, MoSeq NWB, an NWB file of 'ethogram export', CSV with a label "
+        "column) or annotations CSV",
+    )
+    p.add_argument(
+        "--units",
+        choices=("seconds", "frames"),
+        default=None,
+        help="units of annotation start/stop (when the CSV has no units column)",
+    )
+    p.add_argument(
+        "--tolerance",
+        type=int,
+        default=2,
+        metavar="FRAMES",
+        help="boundary tolerance in frames (default 2)",
+    )
+    p.add_argument(
+        "--out", default=None, metavar="DIR", help="where to write (default OUT/compare)"
+    )
+    add_overwrite_argument(
+        p, "replace the tables of an earlier comparison of the same kind there (refused without it)"
+    )
     p.set_defaults(run=run)
 
 
 #: the files one comparison writes (and an earlier one of the same kind is refused for)
-ANNOTATION_TABLES = ("annotations_summary.csv", "annotations_coverage.csv", "annotations_confusion.csv")
-LABEL_TABLES = ("labels_scores.csv", "labels_confusion.csv", "labels_mapping.csv",
-                "labels_durations.csv")
+ANNOTATION_TABLES = (
+    "annotations_summary.csv",
+    "annotations_coverage.csv",
+    "annotations_confusion.csv",
+)
+LABEL_TABLES = (
+    "labels_scores.csv",
+    "labels_confusion.csv",
+    "labels_mapping.csv",
+    "labels_durations.csv",
+)
 
 
 def _is_annotations(path: Path) -> bool:
@@ -60,7 +90,9 @@ def run(args) -> int:
 
     path = results_path(args.results)
     if not path.is_file():
-        raise FileNotFoundError(f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'")
+        raise FileNotFoundError(
+            f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'"
+        )
     labels_path = Path(args.labels).expanduser()
     if not labels_path.exists():
         raise FileNotFoundError(f"--labels {str(labels_path)!r} not found")
@@ -69,21 +101,31 @@ def run(args) -> int:
     annotations = _is_annotations(labels_path)
     names = ANNOTATION_TABLES if annotations else LABEL_TABLES
     out = Path(args.out).expanduser() if args.out else fit_folder(path) / "compare"
-    refuse_existing(out, names, args.overwrite, "compare")  # before any work: a refused run changes nothing
+    refuse_existing(
+        out, names, args.overwrite, "compare"
+    )  # before any work: a refused run changes nothing
     results = load_results(path)
     if annotations:
         from ..analysis.annotations import compare_annotations, read_annotations
 
         ann = read_annotations(labels_path, units=args.units, fps=results.fps())
-        summary, coverage, confusion = compare_annotations(results.syllables(), ann, results.num_states)
+        summary, coverage, confusion = compare_annotations(
+            results.syllables(), ann, results.num_states
+        )
         with files_swapped_in(out, names) as build:
             summary.to_csv(build / "annotations_summary.csv", index=False)
             coverage.to_csv(build / "annotations_coverage.csv")
             confusion.to_csv(build / "annotations_confusion.csv")
-        print(f"{len(summary)} behavior(s) in {labels_path.name} against {results.num_states} syllables", file=sys.stdout)
+        print(
+            f"{len(summary)} behavior(s) in {labels_path.name} against {results.num_states} syllables",
+            file=sys.stdout,
+        )
         for r in summary.itertuples():
-            print(f"  {r.behavior:<20} syllables {r.syllables or '-':<12} precision {r.precision:.3f}  "
-                  f"recall {r.recall:.3f}  F1 {r.f1:.3f}", file=sys.stdout)
+            print(
+                f"  {r.behavior:<20} syllables {r.syllables or '-':<12} precision {r.precision:.3f}  "
+                f"recall {r.recall:.3f}  F1 {r.f1:.3f}",
+                file=sys.stdout,
+            )
         print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
         return 0
     from ..analysis.labels_compare import compare_durations, compare_labels, pair_labels
@@ -93,16 +135,21 @@ def run(args) -> int:
     ref, pred = pair_labels(read_labels(labels_path), results.syllables(), unpaired)
     if unpaired:
         more = " ..." if len(unpaired) > 3 else ""
-        print(f"ethogram: warning: no labels in {labels_path.name} for {len(unpaired)} "
-              f"recording(s) of the fit ({', '.join(unpaired[:3])}{more}); compared the other "
-              f"{len(pred)}",
-              file=sys.stderr)
+        print(
+            f"ethogram: warning: no labels in {labels_path.name} for {len(unpaired)} "
+            f"recording(s) of the fit ({', '.join(unpaired[:3])}{more}); compared the other "
+            f"{len(pred)}",
+            file=sys.stderr,
+        )
     res = compare_labels(ref, pred, tolerance=args.tolerance)
     durations = compare_durations(ref, pred, res.mapping, fps=results.fps())
     scores = res.scores()
     rows = [scores.assign(recording="all")]
     if len(ref) > 1:
-        rows += [compare_labels(ref[k], pred[k], tolerance=args.tolerance).scores().assign(recording=k) for k in ref]
+        rows += [
+            compare_labels(ref[k], pred[k], tolerance=args.tolerance).scores().assign(recording=k)
+            for k in ref
+        ]
     import pandas as pd
 
     table = pd.concat(rows, ignore_index=True)
@@ -111,20 +158,33 @@ def run(args) -> int:
         table.to_csv(build / "labels_scores.csv", index=False)
         res.matched_confusion().to_csv(build / "labels_confusion.csv")
         pd.DataFrame(sorted(res.mapping.items()), columns=["syllable", "reference"]).to_csv(
-            build / "labels_mapping.csv", index=False)
+            build / "labels_mapping.csv", index=False
+        )
         durations.to_csv(build / "labels_durations.csv", index=False)
-    print(f"{res.num_frames} frames of {len(ref)} recording(s) compared with {labels_path.name}", file=sys.stdout)
-    print(f"  matched accuracy {res.accuracy:.3f}   NMI {res.nmi:.3f}   ARI {res.ari:.3f}", file=sys.stdout)
-    print(f"  boundaries within {res.tolerance} frames: precision {res.boundary_precision:.3f}   "
-          f"recall {res.boundary_recall:.3f}   F1 {res.boundary_f1:.3f}", file=sys.stdout)
+    print(
+        f"{res.num_frames} frames of {len(ref)} recording(s) compared with {labels_path.name}",
+        file=sys.stdout,
+    )
+    print(
+        f"  matched accuracy {res.accuracy:.3f}   NMI {res.nmi:.3f}   ARI {res.ari:.3f}",
+        file=sys.stdout,
+    )
+    print(
+        f"  boundaries within {res.tolerance} frames: precision {res.boundary_precision:.3f}   "
+        f"recall {res.boundary_recall:.3f}   F1 {res.boundary_f1:.3f}",
+        file=sys.stdout,
+    )
     d = durations.iloc[0]
     unit, f = ("ms", 1000.0) if np.isfinite(d["syllable_median_s"]) else ("frames", None)
 
     def median(side):
         return f"{d[f'{side}_median_s'] * f:.0f}" if f else f"{d[f'{side}_median_frames']:g}"
 
-    print(f"  median duration ({unit}): syllables {median('syllable')} "
-          f"({int(d['syllable_instances'])} instances), reference {median('reference')} "
-          f"({int(d['reference_instances'])} instances)", file=sys.stdout)
+    print(
+        f"  median duration ({unit}): syllables {median('syllable')} "
+        f"({int(d['syllable_instances'])} instances), reference {median('reference')} "
+        f"({int(d['reference_instances'])} instances)",
+        file=sys.stdout,
+    )
     print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)
     return 0

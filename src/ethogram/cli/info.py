@@ -10,14 +10,26 @@ import numpy as np
 def add_parser(subparsers, parents) -> None:
     """Register ``info``."""
     p = subparsers.add_parser(
-        "info", parents=parents, help="describe a recording or results file (or show versions)",
+        "info",
+        parents=parents,
+        help="describe a recording or results file (or show versions)",
         description="Describe a recording file or an ethogram results file; without FILE, print versions and thread settings.",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="a recording or a results file")
     p.add_argument("--format", default=None, help="recording format (guessed when left out)")
-    p.add_argument("--fps", type=float, default=None, metavar="HZ", help="frame rate, for files without timestamps")
-    p.add_argument("--px-per-mm", default=None, metavar="X|CSV",
-                   help="pixels per millimetre (a number or a CSV of recording,px_per_mm)")
+    p.add_argument(
+        "--fps",
+        type=float,
+        default=None,
+        metavar="HZ",
+        help="frame rate, for files without timestamps",
+    )
+    p.add_argument(
+        "--px-per-mm",
+        default=None,
+        metavar="X|CSV",
+        help="pixels per millimetre (a number or a CSV of recording,px_per_mm)",
+    )
     p.set_defaults(run=run)
 
 
@@ -26,7 +38,11 @@ def _is_results(path) -> bool:
 
     try:
         with h5py.File(path, "r") as f:
-            return "format_version" in f.attrs and "format" in f.attrs and "ethogram" in str(f.attrs["format"])
+            return (
+                "format_version" in f.attrs
+                and "format" in f.attrs
+                and "ethogram" in str(f.attrs["format"])
+            )
     except OSError:
         return False
 
@@ -40,8 +56,14 @@ def versions(out) -> int:
     from ..inference import get_num_threads
 
     print(f"ethogram {__version__}", file=out)
-    print(f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}", file=out)
-    print(f"threads for batches: {get_num_threads()} (set ETHOGRAM_NUM_THREADS or ethogram.set_num_threads)", file=out)
+    print(
+        f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}",
+        file=out,
+    )
+    print(
+        f"threads for batches: {get_num_threads()} (set ETHOGRAM_NUM_THREADS or ethogram.set_num_threads)",
+        file=out,
+    )
     return 0
 
 
@@ -51,7 +73,10 @@ def describe_results(path, out) -> int:
 
     res = load_results(path)
     cfg, fit = res.config, res.fit
-    print(f"ethogram results file {path} (created {res.created}, ethogram {res.versions.get('ethogram', '?')})", file=out)
+    print(
+        f"ethogram results file {path} (created {res.created}, ethogram {res.versions.get('ethogram', '?')})",
+        file=out,
+    )
     kappa = cfg.get("kappa_used", cfg.get("kappa"))
     print(
         f"model: sticky AR-HMM, K = {res.num_states} syllables, lags = {cfg.get('num_lags')}, "
@@ -92,15 +117,18 @@ def run(args) -> int:
     if not path.exists():
         raise FileNotFoundError(f"{args.file!r} does not exist")
     if path.is_dir() and (path / "results.h5").is_file() and _is_results(path / "results.h5"):
-        path = path / "results.h5"  # the output folder of 'ethogram fit', as report/movies/stats take it
+        path = (
+            path / "results.h5"
+        )  # the output folder of 'ethogram fit', as report/movies/stats take it
     if path.is_file() and _is_results(path):
         return describe_results(path, out)
     from ..io import describe, read_recordings
     from ._common import one_line_warnings
 
     with one_line_warnings():
-        recordings = read_recordings([str(path)], format=args.format, fps=args.fps,
-                                     px_per_mm=args.px_per_mm)
+        recordings = read_recordings(
+            [str(path)], format=args.format, fps=args.fps, px_per_mm=args.px_per_mm
+        )
     for rec in recordings:
         print(describe(rec), file=out)
     if path.is_file() and path.suffix.lower() == ".nwb":

@@ -10,17 +10,36 @@ def add_parser(subparsers, parents) -> None:
     from ._common import add_overwrite_argument
 
     p = subparsers.add_parser(
-        "report", parents=parents, help="write the HTML report of a fit",
+        "report",
+        parents=parents,
+        help="write the HTML report of a fit",
         description="Write OUT/report/index.html: the fit summary, syllable tables, every plot, the movies and "
-                    "comparison outputs found in OUT, the configuration and versions. Links are relative, so the "
-                    "report folder can be zipped and sent. An earlier report there is replaced only with --overwrite.",
+        "comparison outputs found in OUT, the configuration and versions. Links are relative, so the "
+        "report folder can be zipped and sent. An earlier report there is replaced only with --overwrite.",
     )
-    p.add_argument("results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)")
-    p.add_argument("--out", "-o", "--output", dest="output", default=None, metavar="DIR",
-                   help="report folder (default: OUT/report)")
+    p.add_argument(
+        "results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)"
+    )
+    p.add_argument(
+        "--out",
+        "-o",
+        "--output",
+        dest="output",
+        default=None,
+        metavar="DIR",
+        help="report folder (default: OUT/report)",
+    )
     add_overwrite_argument(p, "replace an earlier report in that folder (refused without it)")
-    p.add_argument("--workers", type=int, default=1, metavar="N", help="processes drawing the plots (default 1)")
-    p.add_argument("--no-trajectories", action="store_true", help="skip the syllable trajectory plots")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="processes drawing the plots (default 1)",
+    )
+    p.add_argument(
+        "--no-trajectories", action="store_true", help="skip the syllable trajectory plots"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(run=run)
 
@@ -32,8 +51,14 @@ def run(args) -> int:
 
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
-    index = write_report(args.results, args.output, num_workers=args.workers,
-                         progress=False if args.quiet else None, trajectories=not args.no_trajectories,
-                         overwrite=args.overwrite, argument_names=option_names())
+    index = write_report(
+        args.results,
+        args.output,
+        num_workers=args.workers,
+        progress=False if args.quiet else None,
+        trajectories=not args.no_trajectories,
+        overwrite=args.overwrite,
+        argument_names=option_names(),
+    )
     sys.stdout.write(f"report: {index.resolve()}\n")
     return 0

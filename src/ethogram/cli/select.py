@@ -30,7 +30,9 @@ def _int_list(text: str) -> list:
     try:
         out = [int(v) for v in str(text).split(",") if v.strip()]
     except ValueError:
-        raise ValueError(f"--states must be comma-separated integers like 5,10,20, got {text!r}") from None
+        raise ValueError(
+            f"--states must be comma-separated integers like 5,10,20, got {text!r}"
+        ) from None
     if not out or min(out) < 1:
         raise ValueError(f"--states must list positive integers, got {text!r}")
     return sorted(set(out))
@@ -42,35 +44,104 @@ def add_parser(subparsers, parents) -> None:
     from .fit import add_preparation_arguments
 
     p = subparsers.add_parser(
-        "select", parents=parents, help="choose the number of syllables (and kappa) by cross-validation",
+        "select",
+        parents=parents,
+        help="choose the number of syllables (and kappa) by cross-validation",
         description=(
             "Cross-validate over the number of syllables K (held-out log-likelihood per frame, restarts, AIC/BIC), "
             "optionally search kappa for a target median duration and measure stability across seeds. Writes OUT/selection/."
         ),
     )
     add_input_arguments(p)
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (gets OUT/selection/)")
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="output folder (gets OUT/selection/)"
+    )
     p.add_argument("--overwrite", action="store_true", help="replace an existing OUT/selection/")
     g = p.add_argument_group("selection")
-    g.add_argument("--model", default="arhmm", choices=("arhmm", "robust_arhmm", "gaussian"), help="observation model (default arhmm)")
-    g.add_argument("--states", default=DEFAULT_STATES, metavar="K,K,...", help=f"numbers of syllables to compare (default {DEFAULT_STATES})")
-    g.add_argument("--restarts", type=int, default=3, metavar="R", help="fits per K and fold from different seeds (default 3)")
-    g.add_argument("--split", choices=("time", "recordings"), default="time", help="hold out the end of every recording, or whole recordings (default time)")
-    g.add_argument("--heldout", type=float, default=0.2, metavar="FRAC", help="fraction held out per fold (default 0.2)")
+    g.add_argument(
+        "--model",
+        default="arhmm",
+        choices=("arhmm", "robust_arhmm", "gaussian"),
+        help="observation model (default arhmm)",
+    )
+    g.add_argument(
+        "--states",
+        default=DEFAULT_STATES,
+        metavar="K,K,...",
+        help=f"numbers of syllables to compare (default {DEFAULT_STATES})",
+    )
+    g.add_argument(
+        "--restarts",
+        type=int,
+        default=3,
+        metavar="R",
+        help="fits per K and fold from different seeds (default 3)",
+    )
+    g.add_argument(
+        "--split",
+        choices=("time", "recordings"),
+        default="time",
+        help="hold out the end of every recording, or whole recordings (default time)",
+    )
+    g.add_argument(
+        "--heldout",
+        type=float,
+        default=0.2,
+        metavar="FRAC",
+        help="fraction held out per fold (default 0.2)",
+    )
     g.add_argument("--folds", type=int, default=1, metavar="F", help="folds (default 1)")
-    g.add_argument("--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)")
-    g.add_argument("--kappa", type=float, default=None, metavar="X",
-                   help="stickiness (default: as 'ethogram fit', per K the smallest kappa whose fit "
-                   "gives a median syllable of at least --target-duration)")
-    g.add_argument("--prior-ridge", type=float, default=None, metavar="R", help="ridge on the AR weights in pseudo-frames of the standardized inputs (default 1, as 'ethogram fit')")
-    g.add_argument("--prune", type=float, default=None, metavar="USAGE", help="after each fit, drop states used for at most this fraction of frames and refit (e.g. 0.005)")
-    g.add_argument("--target-duration", type=float, default=None, metavar="S",
-                   help="median syllable duration (seconds) of the default kappa (default 0.4); "
-                   "given, also search the kappa closest to it at the chosen K and plot the search")
-    g.add_argument("--stability", type=int, default=0, metavar="N", help="also fit the chosen K N times and measure agreement")
-    g.add_argument("--iters", type=int, default=100, metavar="N", help="maximum EM iterations per fit (default 100)")
+    g.add_argument(
+        "--lags", type=int, default=3, metavar="L", help="autoregressive lags (default 3)"
+    )
+    g.add_argument(
+        "--kappa",
+        type=float,
+        default=None,
+        metavar="X",
+        help="stickiness (default: as 'ethogram fit', per K the smallest kappa whose fit "
+        "gives a median syllable of at least --target-duration)",
+    )
+    g.add_argument(
+        "--prior-ridge",
+        type=float,
+        default=None,
+        metavar="R",
+        help="ridge on the AR weights in pseudo-frames of the standardized inputs (default 1, as 'ethogram fit')",
+    )
+    g.add_argument(
+        "--prune",
+        type=float,
+        default=None,
+        metavar="USAGE",
+        help="after each fit, drop states used for at most this fraction of frames and refit (e.g. 0.005)",
+    )
+    g.add_argument(
+        "--target-duration",
+        type=float,
+        default=None,
+        metavar="S",
+        help="median syllable duration (seconds) of the default kappa (default 0.4); "
+        "given, also search the kappa closest to it at the chosen K and plot the search",
+    )
+    g.add_argument(
+        "--stability",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also fit the chosen K N times and measure agreement",
+    )
+    g.add_argument(
+        "--iters",
+        type=int,
+        default=100,
+        metavar="N",
+        help="maximum EM iterations per fit (default 100)",
+    )
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    g.add_argument("--workers", type=int, default=None, metavar="N", help="processes (default: all CPUs)")
+    g.add_argument(
+        "--workers", type=int, default=None, metavar="N", help="processes (default: all CPUs)"
+    )
     g.add_argument("--quiet", action="store_true", help="no progress bars")
     add_preparation_arguments(p)
     p.set_defaults(run=run)
@@ -78,7 +149,13 @@ def add_parser(subparsers, parents) -> None:
 
 def _check_args(args) -> list:
     Ks = _int_list(args.states)
-    for name, value, low in (("--restarts", args.restarts, 1), ("--folds", args.folds, 1), ("--lags", args.lags, 1), ("--iters", args.iters, 1), ("--stability", args.stability, 0)):
+    for name, value, low in (
+        ("--restarts", args.restarts, 1),
+        ("--folds", args.folds, 1),
+        ("--lags", args.lags, 1),
+        ("--iters", args.iters, 1),
+        ("--stability", args.stability, 0),
+    ):
         if value < low:
             raise ValueError(f"{name} must be at least {low}, got {value}")
     if not 0 < args.heldout < 1:
@@ -86,13 +163,19 @@ def _check_args(args) -> list:
     if args.stability == 1:
         raise ValueError("--stability needs at least 2 fits to compare")
     if args.target_duration is not None and not args.target_duration > 0:
-        raise ValueError(f"--target-duration must be positive (seconds), got {args.target_duration}")
+        raise ValueError(
+            f"--target-duration must be positive (seconds), got {args.target_duration}"
+        )
     if args.prune is not None and not 0 <= args.prune < 1:
         raise ValueError(f"--prune must be a fraction in [0, 1), got {args.prune}")
     if args.kappa is not None and not args.kappa >= 0:
         raise ValueError(f"--kappa must be >= 0, got {args.kappa}")
-    if args.prior_ridge is not None and not (np.isfinite(args.prior_ridge) and args.prior_ridge >= 0):
-        raise ValueError(f"--prior-ridge must be a number >= 0 (pseudo-frames, e.g. 1 or 10), got {args.prior_ridge}")
+    if args.prior_ridge is not None and not (
+        np.isfinite(args.prior_ridge) and args.prior_ridge >= 0
+    ):
+        raise ValueError(
+            f"--prior-ridge must be a number >= 0 (pseudo-frames, e.g. 1 or 10), got {args.prior_ridge}"
+        )
     return Ks
 
 
@@ -100,13 +183,18 @@ def _kappa_line(searches: dict, target_s: float, fps: float) -> str:
     """One line: the default kappa of every K (fold 0) and where it missed the target."""
     rows = {K: s for (K, f), s in sorted(searches.items()) if f == 0}
     shown = ", ".join(f"K = {K}: {s['kappa']:.3g}" for K, s in rows.items())
-    line = (f"kappa (per K, the smallest whose fit gives a median syllable of at least "
-            f"{target_s:g} s on the training frames): {shown}")
-    missed = [f"K = {K} ({s['median_duration'] / fps:.3g} s)"
-              for K, s in rows.items() if not s["reached"]]
+    line = (
+        f"kappa (per K, the smallest whose fit gives a median syllable of at least "
+        f"{target_s:g} s on the training frames): {shown}"
+    )
+    missed = [
+        f"K = {K} ({s['median_duration'] / fps:.3g} s)" for K, s in rows.items() if not s["reached"]
+    ]
     if missed:
-        line += (f"; not reached at {', '.join(missed)}: there kappa barely acts (fewer --states "
-                 "or a larger --prior-ridge let it act)")
+        line += (
+            f"; not reached at {', '.join(missed)}: there kappa barely acts (fewer --states "
+            "or a larger --prior-ridge let it act)"
+        )
     return line
 
 
@@ -115,9 +203,20 @@ def run(args) -> int:
     import pandas as pd
 
     from ..pipeline import SYLLABLE_PRIOR, TARGET_DURATION_S
-    from ..selection import changepoint_durations, cross_validate, find_kappa, run_lengths, stability
+    from ..selection import (
+        changepoint_durations,
+        cross_validate,
+        find_kappa,
+        run_lengths,
+        stability,
+    )
     from ..selection._common import viterbi_labels
-    from ..selection.plots import plot_cross_validation, plot_durations, plot_kappa_search, plot_stability
+    from ..selection.plots import (
+        plot_cross_validation,
+        plot_durations,
+        plot_kappa_search,
+        plot_stability,
+    )
     from ._common import read_inputs
     from .fit import make_preparation
 
@@ -150,53 +249,86 @@ def run(args) -> int:
     progress = False if args.quiet else None
     from ..fitting import EMSettings, ExecutionSettings
 
-    common = dict(model=args.model, observation_kwargs=obs_kw, em=EMSettings(num_iters=args.iters),
-                  execution=ExecutionSettings(num_workers=args.workers), seed=args.seed,
-                  progress=progress)
+    common = dict(
+        model=args.model,
+        observation_kwargs=obs_kw,
+        em=EMSettings(num_iters=args.iters),
+        execution=ExecutionSettings(num_workers=args.workers),
+        seed=args.seed,
+        progress=progress,
+    )
 
     tmp = final.parent / f"{final.name}.tmp-{__import__('os').getpid()}"
     tmp.mkdir(parents=True, exist_ok=False)
     try:
-        cv = cross_validate(datas, Ks, kappa=kappa, num_restarts=args.restarts, split=args.split,
-                            heldout_fraction=args.heldout, num_folds=args.folds,
-                            prune_usage=args.prune, fps=fps, target_duration=args.target_duration,
-                            **common)
+        cv = cross_validate(
+            datas,
+            Ks,
+            kappa=kappa,
+            num_restarts=args.restarts,
+            split=args.split,
+            heldout_fraction=args.heldout,
+            num_folds=args.folds,
+            prune_usage=args.prune,
+            fps=fps,
+            target_duration=args.target_duration,
+            **common,
+        )
         cv.table.to_csv(tmp / "selection.csv", index=False)
         cv.summary.to_csv(tmp / "selection_summary.csv", index=False)
         plot_cross_validation(cv, tmp / "heldout_ll.png")
         chosen = cv.one_se_num_states
-        lines = [f"{len(recordings)} recordings, {usable} usable frames at {fps:g} fps; {args.model}, {len(cv.table)} fits",
-                 f"best K = {cv.best_num_states} (held-out {cv.summary.set_index('num_states').loc[cv.best_num_states, 'mean']:.4f} nats/frame); "
-                 f"smallest K within one standard error: {chosen} "
-                 f"({cv.summary.set_index('num_states').loc[chosen, 'states_used']:.3g} states used on average)"]
-        if len(Ks) > 1 and cv.best_num_states in (min(Ks), max(Ks)):  # the optimum may lie outside the grid
+        lines = [
+            f"{len(recordings)} recordings, {usable} usable frames at {fps:g} fps; {args.model}, {len(cv.table)} fits",
+            f"best K = {cv.best_num_states} (held-out {cv.summary.set_index('num_states').loc[cv.best_num_states, 'mean']:.4f} nats/frame); "
+            f"smallest K within one standard error: {chosen} "
+            f"({cv.summary.set_index('num_states').loc[chosen, 'states_used']:.3g} states used on average)",
+        ]
+        if len(Ks) > 1 and cv.best_num_states in (
+            min(Ks),
+            max(Ks),
+        ):  # the optimum may lie outside the grid
             side = "largest" if cv.best_num_states == max(Ks) else "smallest"
             other = "larger" if side == "largest" else "smaller"
-            lines.append(f"note: the best K is the {side} one tried; held-out fit may improve further: try {other} "
-                         "values of --states")
+            lines.append(
+                f"note: the best K is the {side} one tried; held-out fit may improve further: try {other} "
+                "values of --states"
+            )
         if cv.kappa_searches:
             target_s = args.target_duration or TARGET_DURATION_S
             lines.append(_kappa_line(cv.kappa_searches, target_s, fps))
         kappa_chosen = cv.kappa_searches[(chosen, 0)]["kappa"] if cv.kappa_searches else kappa
         if args.target_duration is not None:
-            search = find_kappa(datas, chosen, target_duration=args.target_duration, fps=fps, **common)
+            search = find_kappa(
+                datas, chosen, target_duration=args.target_duration, fps=fps, **common
+            )
             search.curve.to_csv(tmp / "kappa_search.csv", index=False)
             cps = changepoint_durations(datas)
             plot_kappa_search(search, tmp / "kappa_search.png", changepoint_durations=cps, fps=fps)
             labels = viterbi_labels(search.model(), datas, masks)
             plot_durations(run_lengths(labels), cps, tmp / "durations.png", fps=fps)
             kappa_chosen = search.kappa
-            lines.append(f"kappa search at K = {chosen}: {search.message}; model-free changepoint blocks: median "
-                         f"{np.median(cps) / fps if len(cps) else float('nan'):.3g} s")
+            lines.append(
+                f"kappa search at K = {chosen}: {search.message}; model-free changepoint blocks: median "
+                f"{np.median(cps) / fps if len(cps) else float('nan'):.3g} s"
+            )
         if args.stability:
             st = stability(datas, chosen, kappa=kappa_chosen, num_fits=args.stability, **common)
             st.per_syllable.to_csv(tmp / "stability.csv", index=False)
             pd.DataFrame(st.agreement).to_csv(tmp / "stability_agreement.csv", index_label="fit")
             plot_stability(st, tmp / "stability.png")
-            lines.append(f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over {args.stability} fits")
-        fitted = st.model() if args.stability else (search.model() if args.target_duration is not None else None)
+            lines.append(
+                f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over {args.stability} fits"
+            )
+        fitted = (
+            st.model()
+            if args.stability
+            else (search.model() if args.target_duration is not None else None)
+        )
         quality = []
-        if fitted is not None:  # syllables of the chosen model by their dynamics (and mean egocentric pose)
+        if (
+            fitted is not None
+        ):  # syllables of the chosen model by their dynamics (and mean egocentric pose)
             from ..selection import mean_poses, syllable_distances, syllable_linkage
             from ..selection.plots import plot_dendrogram
 
@@ -204,8 +336,13 @@ def run(args) -> int:
             poses = None
             if all(p.aligned is not None for p in prepared):
                 poses = mean_poses(fitted_labels, [np.asarray(p.aligned) for p in prepared], chosen)
-            plot_dendrogram(syllable_linkage(syllable_distances(fitted, mean_poses=poses)), tmp / "dendrogram.png")
-            quality = _chosen_model_warnings(fitted_labels, fps, chosen, args.target_duration, kappa_chosen)
+            plot_dendrogram(
+                syllable_linkage(syllable_distances(fitted, mean_poses=poses)),
+                tmp / "dendrogram.png",
+            )
+            quality = _chosen_model_warnings(
+                fitted_labels, fps, chosen, args.target_duration, kappa_chosen
+            )
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
@@ -236,7 +373,16 @@ def _chosen_model_warnings(labels, fps: float, num_states: int, target_duration,
     'ethogram fit' at the chosen K and kappa checks it."""
     from ..analysis.diagnostics import FitQualityWarning, label_warnings
 
-    found = label_warnings(labels, [fps] * len(labels), num_states=num_states, target_duration=target_duration,
-                           kappa=kappa)
-    return [FitQualityWarning(w.kind, f"the chosen model (K = {num_states}): " + w.template, w.arguments)
-            for w in found]
+    found = label_warnings(
+        labels,
+        [fps] * len(labels),
+        num_states=num_states,
+        target_duration=target_duration,
+        kappa=kappa,
+    )
+    return [
+        FitQualityWarning(
+            w.kind, f"the chosen model (K = {num_states}): " + w.template, w.arguments
+        )
+        for w in found
+    ]

@@ -31,7 +31,9 @@ def data_path(name: str) -> Path:
     """
     path = Path(__file__).resolve().parent / name
     if not path.is_file():
-        raise FileNotFoundError(f"{name!r} is not among ethogram's shipped data files (looked in {path.parent})")
+        raise FileNotFoundError(
+            f"{name!r} is not among ethogram's shipped data files (looked in {path.parent})"
+        )
     return path
 
 

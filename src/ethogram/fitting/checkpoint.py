@@ -76,7 +76,9 @@ def resolve_seed(seed) -> int:
         return int(np.random.SeedSequence().entropy)
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return int(seed)
-    raise TypeError(f"seed must be a non-negative int, a numpy Generator or None to fit with checkpoints, got {seed!r}")
+    raise TypeError(
+        f"seed must be a non-negative int, a numpy Generator or None to fit with checkpoints, got {seed!r}"
+    )
 
 
 def data_fingerprint(datas, masks) -> str:
@@ -139,14 +141,27 @@ def _get_run(group) -> EMRun:
     if "last_stats" in group:
         g = group["last_stats"]
         stats = SufficientStats(
-            float(g.attrs["marginal_ll"]), g["expected_initial"][()], g["expected_transitions"][()],
-            get_arrays(g["observations"]), int(g.attrs["num_sequences"]), int(g.attrs["num_frames"]),
+            float(g.attrs["marginal_ll"]),
+            g["expected_initial"][()],
+            g["expected_transitions"][()],
+            get_arrays(g["observations"]),
+            int(g.attrs["num_sequences"]),
+            int(g.attrs["num_frames"]),
         )
-    reseeds = [ReseedEvent.from_dict(d) for d in json.loads(group.attrs["reseeds"])] if "reseeds" in group.attrs else []
+    reseeds = (
+        [ReseedEvent.from_dict(d) for d in json.loads(group.attrs["reseeds"])]
+        if "reseeds" in group.attrs
+        else []
+    )
     return EMRun(
-        [float(x) for x in group["objectives"][()]], [float(x) for x in group["marginal_lls"][()]],
-        bool(group.attrs["converged"]), int(group.attrs["num_iters"]), stats, reseeds,
-        get_arrays(group["anchor"]) if "anchor" in group else None, int(group.attrs.get("num_e_steps", 0)),
+        [float(x) for x in group["objectives"][()]],
+        [float(x) for x in group["marginal_lls"][()]],
+        bool(group.attrs["converged"]),
+        int(group.attrs["num_iters"]),
+        stats,
+        reseeds,
+        get_arrays(group["anchor"]) if "anchor" in group else None,
+        int(group.attrs.get("num_e_steps", 0)),
         int(group.attrs.get("cycle_step", 0)),
     )
 
@@ -166,6 +181,7 @@ def save_checkpoint(path, state: dict) -> Path:
     -------
     Path
     """
+
     def fill(f):
         f.attrs["fingerprint"] = json.dumps(state["fingerprint"], sort_keys=True)
         f.attrs["description"] = json.dumps(state["description"], sort_keys=True)

@@ -69,7 +69,9 @@ def connect(scheduler):
     if isinstance(scheduler, distributed.Client):
         return scheduler
     if not isinstance(scheduler, str) or not scheduler:
-        raise TypeError(f"scheduler must be an address such as 'tcp://host:8786' or a distributed.Client, got {scheduler!r}")
+        raise TypeError(
+            f"scheduler must be an address such as 'tcp://host:8786' or a distributed.Client, got {scheduler!r}"
+        )
     return distributed.Client(scheduler)
 
 
@@ -113,7 +115,9 @@ class DaskExecutor:
     def _workers(self) -> list:
         workers = sorted(self.client.scheduler_info().get("workers", {}))
         if not workers:
-            raise RuntimeError("the Dask cluster has no workers; start some (or wait for them) and retry")
+            raise RuntimeError(
+                "the Dask cluster has no workers; start some (or wait for them) and retry"
+            )
         return workers
 
     def _keep(self, arrays: list) -> None:
@@ -200,10 +204,21 @@ class DaskExecutor:
 
         def home(j):  # the worker holding the job's largest array: the task runs where its data is
             arrays = [p for p in j if isinstance(p, np.ndarray)]
-            return list(self._where[self._kept[id(max(arrays, key=lambda a: a.nbytes))][1].key]) if arrays else None
+            return (
+                list(self._where[self._kept[id(max(arrays, key=lambda a: a.nbytes))][1].key])
+                if arrays
+                else None
+            )
 
         futures = [
-            client.submit(_apply, fn, *[remote(p) for p in j], workers=home(j), allow_other_workers=True, pure=False)
+            client.submit(
+                _apply,
+                fn,
+                *[remote(p) for p in j],
+                workers=home(j),
+                allow_other_workers=True,
+                pure=False,
+            )
             for j in jobs
         ]
         return client.gather(futures)
@@ -225,4 +240,3 @@ class DaskExecutor:
 
     def __repr__(self) -> str:
         return f"DaskExecutor({self.client!r}, {len(self._kept)} arrays kept)"
-

@@ -85,11 +85,19 @@ def _decrease_message(prev: float, obj: float, it: int, num_frames: int, num_sta
     return (
         f"EM objective decreased from {prev:.10g} to {obj:.10g} at iteration {it} ({drop:.3g} nats, "
         f"{drop / max(num_frames, 1):.3g} per scored frame); an EM step cannot decrease it, so the "
-        "arithmetic lost precision. Likely causes and fixes: " + "; ".join(f"({i + 1}) {f}" for i, f in enumerate(fixes))
+        "arithmetic lost precision. Likely causes and fixes: "
+        + "; ".join(f"({i + 1}) {f}" for i, f in enumerate(fixes))
     )
 
 
-def e_step(model, datas: list, masks: list, num_threads: int | None = None, executor=None, keep_posteriors: bool = False) -> SufficientStats:
+def e_step(
+    model,
+    datas: list,
+    masks: list,
+    num_threads: int | None = None,
+    executor=None,
+    keep_posteriors: bool = False,
+) -> SufficientStats:
     """Expected sufficient statistics of all sequences under the model's current parameters.
 
     Parameters
@@ -115,7 +123,9 @@ def e_step(model, datas: list, masks: list, num_threads: int | None = None, exec
         The per-sequence statistics added in input order.
     """
     if len(datas) != len(masks) or not datas:
-        raise ValueError(f"datas and masks must be non-empty lists of equal length, got {len(datas)} and {len(masks)}")
+        raise ValueError(
+            f"datas and masks must be non-empty lists of equal length, got {len(datas)} and {len(masks)}"
+        )
     ex = resolve_executor(executor, num_threads)
     prepare = getattr(model, "prepare_e_step", None)
     if callable(prepare):
@@ -203,8 +213,13 @@ class _Loop:
 
     def evaluate(self) -> tuple[SufficientStats, float]:
         """E-step at the model's parameters: statistics and MAP objective."""
-        stats = e_step(self.model, self.datas, self.masks, executor=self.executor,
-                       keep_posteriors=self.keep_posteriors)
+        stats = e_step(
+            self.model,
+            self.datas,
+            self.masks,
+            executor=self.executor,
+            keep_posteriors=self.keep_posteriors,
+        )
         self.run.num_e_steps += 1
         return stats, stats.marginal_ll + self.model.log_prior()
 
@@ -295,8 +310,9 @@ def _converged(loop: _Loop, frames: int, tol: float, accelerate: bool) -> bool:
     return loop.rate is not None and len(obj) >= 4 and _crawl_done(obj, loop.rate, tol * frames)
 
 
-def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed,
-            accelerate: bool = False) -> bool:
+def _record(
+    loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed, accelerate: bool = False
+) -> bool:
     """Append the new parameters' objective to the history, check it, re-seed dead states;
     True when EM has converged (:func:`_converged`)."""
     model, run = loop.model, loop.run
@@ -309,8 +325,9 @@ def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed
     _check_objective(obj, prev, step, frames, getattr(model, "num_states", None))
     events = []
     if reseed is not None:
-        events = reseed_dead_states(model, loop.datas, loop.masks, stats, reseed, step, obj,
-                                    run.reseeds)
+        events = reseed_dead_states(
+            model, loop.datas, loop.masks, stats, reseed, step, obj, run.reseeds
+        )
     if not events:
         return _converged(loop, frames, tol, accelerate)
     # new parameters: their statistics and objective replace this iteration's, and an
@@ -327,9 +344,21 @@ def _record(loop: _Loop, stats: SufficientStats, prev: float, tol: float, reseed
     return False
 
 
-def run_em(model, datas, masks, num_iters: int, tol: float = DEFAULT_TOL, progress=None,
-           num_threads=None, desc: str = "EM", executor=None, resume: EMRun | None = None,
-           keep_posteriors: bool = False, reseed=None, accelerate: bool = False) -> EMRun:
+def run_em(
+    model,
+    datas,
+    masks,
+    num_iters: int,
+    tol: float = DEFAULT_TOL,
+    progress=None,
+    num_threads=None,
+    desc: str = "EM",
+    executor=None,
+    resume: EMRun | None = None,
+    keep_posteriors: bool = False,
+    reseed=None,
+    accelerate: bool = False,
+) -> EMRun:
     """Run EM from the model's current parameters.
 
     Parameters

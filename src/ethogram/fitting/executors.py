@@ -91,5 +91,7 @@ def resolve_executor(executor=None, num_threads: int | None = None):
             f"concurrent.futures executor), got {type(executor).__name__}"
         )
     if num_threads is not None:
-        raise ValueError("give either executor or num_threads, not both (the executor decides where jobs run)")
+        raise ValueError(
+            "give either executor or num_threads, not both (the executor decides where jobs run)"
+        )
     return executor

@@ -36,9 +36,16 @@ FORMAT_VERSION = 1
 
 def _open(path):
     """``h5py.File(path, "r")``, with a clear error for a missing, foreign, truncated or newer file."""
-    return open_checked(path, FORMAT, FORMAT_VERSION, "file of recordings", older=True, foreign=True,
-                        remedy="give an HDF5 file of recordings, e.g. one written by "
-                        "ethogram.fitting.write_sequences")
+    return open_checked(
+        path,
+        FORMAT,
+        FORMAT_VERSION,
+        "file of recordings",
+        older=True,
+        foreign=True,
+        remedy="give an HDF5 file of recordings, e.g. one written by "
+        "ethogram.fitting.write_sequences",
+    )
 
 
 class OnDiskSequence:
@@ -75,7 +82,9 @@ class OnDiskSequence:
         with _open(self.path) as f:
             node = f.get(self.dataset)
             if not isinstance(node, h5py.Dataset):
-                raise KeyError(f"{self.path!r} has no dataset {self.dataset!r}; datasets: {_datasets(f)[:20]}")
+                raise KeyError(
+                    f"{self.path!r} has no dataset {self.dataset!r}; datasets: {_datasets(f)[:20]}"
+                )
             self.shape = tuple(int(n) for n in node.shape)
             self.dtype = node.dtype
 
@@ -147,7 +156,9 @@ class OnDiskSequences(Sequence):
                 datasets = sorted(_datasets(f), key=_natural)
         datasets = [datasets] if isinstance(datasets, str) else list(datasets)
         if not datasets:
-            raise ValueError(f"{str(path)!r} holds no dataset; write the recordings with write_sequences")
+            raise ValueError(
+                f"{str(path)!r} holds no dataset; write the recordings with write_sequences"
+            )
         self._items = [OnDiskSequence(path, name) for name in datasets]
 
     @classmethod
@@ -164,7 +175,9 @@ class OnDiskSequences(Sequence):
         """The model inputs (``/recordings/<i>/inputs``, NaN where masked) of an ethogram results file."""
         with _open(Path(path).expanduser()) as f:
             if "recordings" not in f:
-                raise ValueError(f"{str(path)!r} is not an ethogram results file (no /recordings group)")
+                raise ValueError(
+                    f"{str(path)!r} is not an ethogram results file (no /recordings group)"
+                )
             names = sorted(f["recordings"], key=_natural)
         return cls(path, [f"recordings/{n}/inputs" for n in names])
 
@@ -216,9 +229,13 @@ def write_sequences(path, arrays, names=None, overwrite=False) -> OnDiskSequence
     path = Path(path).expanduser()
     names = [f"seq{i}" for i in range(len(arrays))] if names is None else [str(n) for n in names]
     if len(names) != len(arrays) or len(set(names)) != len(names):
-        raise ValueError(f"names must be {len(arrays)} distinct names, one per array, got {names!r}")
+        raise ValueError(
+            f"names must be {len(arrays)} distinct names, one per array, got {names!r}"
+        )
     if path.exists() and not overwrite:
-        raise FileExistsError(f"path {str(path)!r} exists; pass overwrite=True to replace it, or choose another path")
+        raise FileExistsError(
+            f"path {str(path)!r} exists; pass overwrite=True to replace it, or choose another path"
+        )
     with written_atomically(path, prefix=".") as tmp, h5py.File(tmp, "w") as f:
         f.attrs["format"] = FORMAT
         f.attrs["format_version"] = FORMAT_VERSION

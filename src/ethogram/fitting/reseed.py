@@ -77,8 +77,15 @@ class ReseedEvent:
     @classmethod
     def from_dict(cls, d: dict) -> "ReseedEvent":
         """Inverse of :meth:`to_dict`."""
-        return cls(int(d["iteration"]), int(d["state"]), float(d["expected_frames"]), float(d["objective_before"]),
-                   int(d["sequence"]), int(d["frame"]), int(d["num_frames"]))
+        return cls(
+            int(d["iteration"]),
+            int(d["state"]),
+            float(d["expected_frames"]),
+            float(d["objective_before"]),
+            int(d["sequence"]),
+            int(d["frame"]),
+            int(d["num_frames"]),
+        )
 
 
 @dataclass(frozen=True)
@@ -110,7 +117,9 @@ class Reseeding:
 
     def rng(self, iteration: int, state: int) -> np.random.Generator:
         """The generator of one re-seed, a function of (seed, restart, iteration, state) only."""
-        return np.random.default_rng([int(self.seed), int(self.restart), int(iteration), int(state)])
+        return np.random.default_rng(
+            [int(self.seed), int(self.restart), int(iteration), int(state)]
+        )
 
 
 def expected_frames(stats) -> np.ndarray:
@@ -131,7 +140,9 @@ def expected_frames(stats) -> np.ndarray:
     n = stats.observations.get("n") if isinstance(stats.observations, dict) else None
     if n is not None and np.shape(n) == (K,):
         return np.asarray(n, dtype=np.float64)
-    return np.asarray(stats.expected_initial, dtype=np.float64) + np.asarray(stats.expected_transitions, dtype=np.float64).sum(axis=0)
+    return np.asarray(stats.expected_initial, dtype=np.float64) + np.asarray(
+        stats.expected_transitions, dtype=np.float64
+    ).sum(axis=0)
 
 
 def _read(d) -> np.ndarray:
@@ -224,7 +235,11 @@ def _fit_state(model, k: int, donor: int, datas, masks, chosen: dict) -> None:
             w = np.zeros((x.shape[0], K))
             w[chosen[i], k] = 1.0
             s = copy.sufficient_stats(x, w, masks[i])
-            total = s if total is None else {key: np.add(v, s[key], dtype=np.float64) for key, v in total.items()}
+            total = (
+                s
+                if total is None
+                else {key: np.add(v, s[key], dtype=np.float64) for key, v in total.items()}
+            )
         if previous is not None and all(np.array_equal(total[key], previous[key]) for key in total):
             break
         copy.m_step(total)
@@ -235,7 +250,9 @@ def _fit_state(model, k: int, donor: int, datas, masks, chosen: dict) -> None:
         setattr(obs, name, value)
 
 
-def reseed_dead_states(model, datas, masks, stats, policy: Reseeding, iteration: int, objective: float, history=()) -> list:
+def reseed_dead_states(
+    model, datas, masks, stats, policy: Reseeding, iteration: int, objective: float, history=()
+) -> list:
     """Re-seed the dead states of ``model`` in place (see the module docstring for the rule).
 
     Parameters
@@ -292,7 +309,11 @@ def reseed_dead_states(model, datas, masks, stats, policy: Reseeding, iteration:
             break
         per_state = max(int(obs.num_parameters()) // K, 0)
         m_frames = min(N, max(math.ceil(N / K), per_state + 1))
-        worst = np.sort(np.argpartition(best, m_frames - 1)[:m_frames]) if m_frames < N else np.arange(N)
+        worst = (
+            np.sort(np.argpartition(best, m_frames - 1)[:m_frames])
+            if m_frames < N
+            else np.arange(N)
+        )
         pick = int(worst[policy.rng(iteration, k).integers(worst.size)])
         seq, frame = int(where[pick, 0]), int(where[pick, 1])
         x = _read(datas[seq])
@@ -309,10 +330,23 @@ def reseed_dead_states(model, datas, masks, stats, policy: Reseeding, iteration:
         for s, t in where[near]:
             chosen.setdefault(int(s), []).append(int(t))
         try:
-            _fit_state(model, k, int(who[pick]), datas, masks, {s: np.asarray(t) for s, t in chosen.items()})
-        except ValueError:  # the M-step refused these frames (e.g. maximum likelihood, degenerate): try later
+            _fit_state(
+                model,
+                k,
+                int(who[pick]),
+                datas,
+                masks,
+                {s: np.asarray(t) for s, t in chosen.items()},
+            )
+        except (
+            ValueError
+        ):  # the M-step refused these frames (e.g. maximum likelihood, degenerate): try later
             continue
         _revive_transitions(model, k, live)
-        events.append(ReseedEvent(int(iteration), int(k), float(n[k]), float(objective), seq, frame, int(near.size)))
+        events.append(
+            ReseedEvent(
+                int(iteration), int(k), float(n[k]), float(objective), seq, frame, int(near.size)
+            )
+        )
         live = sorted(live + [k])
     return events

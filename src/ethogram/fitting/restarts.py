@@ -93,8 +93,12 @@ class _Plan:
         return Reseeding(em.num_iters, self.entropy, restart) if em.reseed_dead else None
 
     def em_kwargs(self, restart: int) -> dict:
-        return dict(executor=self.executor, keep_posteriors=self.keep_posteriors,
-                    reseed=self.reseeding(restart), accelerate=self.em.accelerate)
+        return dict(
+            executor=self.executor,
+            keep_posteriors=self.keep_posteriors,
+            reseed=self.reseeding(restart),
+            accelerate=self.em.accelerate,
+        )
 
 
 class RestartJournal:
@@ -121,13 +125,17 @@ class RestartJournal:
         If ``resume`` finds a checkpoint of other data, settings, model or integer seed.
     """
 
-    def __init__(self, checkpoint: CheckpointSettings, model, sequences, masks,
-                 em: EMSettings, seed):
+    def __init__(
+        self, checkpoint: CheckpointSettings, model, sequences, masks, em: EMSettings, seed
+    ):
         self.path, self.model = checkpoint.path, model
         self.description = model.describe()
         self.state = None
-        fingerprint = dict(settings=_fingerprint_settings(em),
-                           data=data_fingerprint(sequences, masks), description=self.description)
+        fingerprint = dict(
+            settings=_fingerprint_settings(em),
+            data=data_fingerprint(sequences, masks),
+            description=self.description,
+        )
         if checkpoint.resume and self.path.exists():
             self.state = files.load_checkpoint(self.path)
             old = self.state["fingerprint"]
@@ -152,8 +160,9 @@ class RestartJournal:
     def done(self, restart: int) -> bool:
         """Whether the checkpoint holds restart ``restart`` finished."""
         s = self.state
-        return s is not None and (restart < s["restart"] or
-                                  (restart == s["restart"] and s["phase"] == "done"))
+        return s is not None and (
+            restart < s["restart"] or (restart == s["restart"] and s["phase"] == "done")
+        )
 
     def stopped_run(self, restart: int) -> EMRun | None:
         """The run of restart ``restart`` where the checkpoint stopped it, if it did."""
@@ -162,18 +171,31 @@ class RestartJournal:
 
     def save(self, restart: int, phase: str, run: EMRun, tally: _Tally) -> None:
         """Write the state (``phase`` ``"running"`` or ``"done"``) atomically."""
-        files.save_checkpoint(self.path, dict(
-            fingerprint=self.fingerprint, description=self.description, restart=restart,
-            phase=phase, params=self.model.get_params(), run=run, finals=tally.finals,
-            best=tally.best,
-        ))
+        files.save_checkpoint(
+            self.path,
+            dict(
+                fingerprint=self.fingerprint,
+                description=self.description,
+                restart=restart,
+                phase=phase,
+                params=self.model.get_params(),
+                run=run,
+                finals=tally.finals,
+                best=tally.best,
+            ),
+        )
 
 
 def _fingerprint_settings(em: EMSettings) -> dict:
     """The EM settings a checkpoint must agree on (as written before the settings objects)."""
-    settings = dict(num_iters=em.num_iters, tol=em.tol, num_restarts=em.num_restarts,
-                    init=str(em.init), num_starts=em.starts,
-                    start_iters=min(em.start_iters, em.num_iters))
+    settings = dict(
+        num_iters=em.num_iters,
+        tol=em.tol,
+        num_restarts=em.num_restarts,
+        init=str(em.init),
+        num_starts=em.starts,
+        start_iters=min(em.start_iters, em.num_iters),
+    )
     if em.reseed_dead:  # only when on, so checkpoints of fits without it keep their fingerprint
         settings["reseed_dead"] = True
     if em.accelerate:  # likewise: a plain-EM fit keeps the fingerprint it had before acceleration
@@ -182,10 +204,16 @@ def _fingerprint_settings(em: EMSettings) -> dict:
 
 
 def _refuse_other_fit(path, old: dict, new: dict, seed) -> None:
-    differ = [k for k in ("settings", "data", "description")
-              if json.dumps(old.get(k), sort_keys=True) != json.dumps(new[k], sort_keys=True)]
-    if (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)
-            and str(int(seed)) != old["seed_entropy"]):
+    differ = [
+        k
+        for k in ("settings", "data", "description")
+        if json.dumps(old.get(k), sort_keys=True) != json.dumps(new[k], sort_keys=True)
+    ]
+    if (
+        isinstance(seed, (int, np.integer))
+        and not isinstance(seed, bool)
+        and str(int(seed)) != old["seed_entropy"]
+    ):
         differ.append("seed")  # an int seed must be the one the checkpoint was written with
     if differ:
         raise ArgumentError(
@@ -200,12 +228,27 @@ def _first_steps(plan: _Plan, restart: int, rng) -> EMRun:
     """The short starts of a restart, the best kept (or a first chunk from the parameters)."""
     em, desc = plan.em, plan.label(restart)
     if em.init == "params":
-        return run_em(plan.model, plan.sequences, plan.masks, min(plan.chunk, em.num_iters),
-                      em.tol, plan.progress, desc=desc, **plan.em_kwargs(restart))
+        return run_em(
+            plan.model,
+            plan.sequences,
+            plan.masks,
+            min(plan.chunk, em.num_iters),
+            em.tol,
+            plan.progress,
+            desc=desc,
+            **plan.em_kwargs(restart),
+        )
     return best_start(
-        plan.model, plan.sequences, plan.masks, lambda g: plan.initialize(g, restart),
-        spawn_seeds(rng, em.starts), min(em.start_iters, em.num_iters), em.tol, plan.progress,
-        desc=desc, **plan.em_kwargs(restart),
+        plan.model,
+        plan.sequences,
+        plan.masks,
+        lambda g: plan.initialize(g, restart),
+        spawn_seeds(rng, em.starts),
+        min(em.start_iters, em.num_iters),
+        em.tol,
+        plan.progress,
+        desc=desc,
+        **plan.em_kwargs(restart),
     )
 
 
@@ -218,15 +261,34 @@ def _run_restart(plan: _Plan, restart: int, rng, stopped: EMRun | None) -> EMRun
         plan.save(restart, run)
     while not run.converged and run.num_iters < em.num_iters:
         n = min(plan.chunk, em.num_iters - run.num_iters)
-        run = run_em(plan.model, plan.sequences, plan.masks, n, em.tol, plan.progress,
-                     desc=plan.label(restart), resume=run, **plan.em_kwargs(restart))
+        run = run_em(
+            plan.model,
+            plan.sequences,
+            plan.masks,
+            n,
+            em.tol,
+            plan.progress,
+            desc=plan.label(restart),
+            resume=run,
+            **plan.em_kwargs(restart),
+        )
         plan.save(restart, run)
     return run
 
 
-def fit_restarts(model, sequences, masks, initialize: Callable, em: EMSettings, *, seed=None,
-                 executor=None, progress=None, keep_posteriors: bool = False,
-                 checkpoint: CheckpointSettings | None = None) -> Restarts:
+def fit_restarts(
+    model,
+    sequences,
+    masks,
+    initialize: Callable,
+    em: EMSettings,
+    *,
+    seed=None,
+    executor=None,
+    progress=None,
+    keep_posteriors: bool = False,
+    checkpoint: CheckpointSettings | None = None,
+) -> Restarts:
     """Run the restarts of a fit and leave ``model`` at the best one.
 
     Parameters
@@ -277,8 +339,19 @@ def fit_restarts(model, sequences, masks, initialize: Callable, em: EMSettings, 
         if journal is not None:
             journal.save(restart, "running", run, tally)
 
-    plan = _Plan(model, sequences, masks, initialize, em, executor, progress,
-                 bool(keep_posteriors), entropy, chunk, save)
+    plan = _Plan(
+        model,
+        sequences,
+        masks,
+        initialize,
+        em,
+        executor,
+        progress,
+        bool(keep_posteriors),
+        entropy,
+        chunk,
+        save,
+    )
     keep_params = em.num_restarts > 1 or journal is not None
     for restart, rng in enumerate(spawn_seeds(entropy, em.num_restarts)):
         if journal is not None and journal.done(restart):

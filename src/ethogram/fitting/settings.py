@@ -174,8 +174,11 @@ class EMSettings:
         if self.init == "params":
             for name in ("num_restarts", "num_starts"):
                 if getattr(self, name) not in (None, 1):
-                    raise _error(ValueError, name, "init='params' starts from the current "
-                                 "parameters; use {argument:1}")
+                    raise _error(
+                        ValueError,
+                        name,
+                        "init='params' starts from the current parameters; use {argument:1}",
+                    )
 
     @property
     def starts(self) -> int:
@@ -222,21 +225,42 @@ class ExecutionSettings:
     num_workers: int | None = 1
 
     def __post_init__(self):
-        _set(self, num_threads=_optional_whole(self.num_threads, "num_threads", 1,
-                                               "positive integer"))
+        _set(
+            self,
+            num_threads=_optional_whole(self.num_threads, "num_threads", 1, "positive integer"),
+        )
         if self.num_workers not in (None, -1):
-            _set(self, num_workers=_whole(self.num_workers, "num_workers", 1,
-                                          "positive integer, -1 or None (all CPUs)"))
+            _set(
+                self,
+                num_workers=_whole(
+                    self.num_workers, "num_workers", 1, "positive integer, -1 or None (all CPUs)"
+                ),
+            )
         if self.executor is not None and not callable(getattr(self.executor, "map", None)):
-            raise _error(TypeError, "executor", "{argument} must have a map(fn, iterable) method "
-                         "that keeps input order (e.g. a concurrent.futures executor), got "
-                         + type(self.executor).__name__)
-        _not_both(self.client, self.executor, "client", "executor",
-                  "(client makes a Dask executor)")
-        _not_both(self.executor, self.num_threads, "executor", "num_threads",
-                  "(the executor decides where jobs run)")
-        _not_both(self.client, self.num_threads, "client", "num_threads",
-                  "(the Dask workers decide how jobs run)")
+            raise _error(
+                TypeError,
+                "executor",
+                "{argument} must have a map(fn, iterable) method "
+                "that keeps input order (e.g. a concurrent.futures executor), got "
+                + type(self.executor).__name__,
+            )
+        _not_both(
+            self.client, self.executor, "client", "executor", "(client makes a Dask executor)"
+        )
+        _not_both(
+            self.executor,
+            self.num_threads,
+            "executor",
+            "num_threads",
+            "(the executor decides where jobs run)",
+        )
+        _not_both(
+            self.client,
+            self.num_threads,
+            "client",
+            "num_threads",
+            "(the Dask workers decide how jobs run)",
+        )
 
     def job_executor(self):
         """The executor of this call's jobs: ``executor``, a
@@ -285,18 +309,25 @@ class CheckpointSettings:
 
     def __post_init__(self):
         if self.path is not None and not isinstance(self.path, (str, os.PathLike)):
-            raise _error(TypeError, "path", "{argument} must be a file path (str or Path), got "
-                         + type(self.path).__name__)
+            raise _error(
+                TypeError,
+                "path",
+                "{argument} must be a file path (str or Path), got " + type(self.path).__name__,
+            )
         _set(
             self,
             path=None if self.path is None else Path(self.path),
-            every=_whole(self.every, "every", 1, "positive integer (iterations between "
-                         "checkpoints)"),
+            every=_whole(
+                self.every, "every", 1, "positive integer (iterations between checkpoints)"
+            ),
             resume=_flag(self.resume, "resume"),
         )
         if self.resume and self.path is None:
-            raise _error(ValueError, "path", "resume=True needs {argument:<path of the "
-                         "checkpoint file>} to resume from")
+            raise _error(
+                ValueError,
+                "path",
+                "resume=True needs {argument:<path of the checkpoint file>} to resume from",
+            )
 
 
 # ---------------------------------------------------------------------- the old keywords
@@ -323,8 +354,14 @@ def _checked(value, group: str, default):
     if value is None:
         return default
     if not isinstance(value, _CLASSES[group]):
-        raise _error(TypeError, group, "{argument} must be an ethogram.fitting."
-                     + _CLASSES[group].__name__ + ", got " + type(value).__name__)
+        raise _error(
+            TypeError,
+            group,
+            "{argument} must be an ethogram.fitting."
+            + _CLASSES[group].__name__
+            + ", got "
+            + type(value).__name__,
+        )
     return value
 
 
@@ -348,8 +385,9 @@ def _apply(base, changes: dict, group: str):
         raise type(err)(template, keyword) from None
 
 
-def settings_from_options(options: dict, *, em=None, execution=None, checkpoint=None,
-                          accepted=None, function: str = "fit") -> Settings:
+def settings_from_options(
+    options: dict, *, em=None, execution=None, checkpoint=None, accepted=None, function: str = "fit"
+) -> Settings:
     """The settings of a call that takes ``em``, ``execution`` and ``checkpoint``, with the
     keyword arguments of the calls before them (:data:`KEYWORDS`) applied on top.
 
@@ -385,9 +423,11 @@ def settings_from_options(options: dict, *, em=None, execution=None, checkpoint=
     """
     if isinstance(checkpoint, (str, os.PathLike)):
         checkpoint = CheckpointSettings(path=checkpoint)
-    base = {"em": _checked(em, "em", EMSettings()),
-            "execution": _checked(execution, "execution", ExecutionSettings()),
-            "checkpoint": _checked(checkpoint, "checkpoint", CheckpointSettings())}
+    base = {
+        "em": _checked(em, "em", EMSettings()),
+        "execution": _checked(execution, "execution", ExecutionSettings()),
+        "checkpoint": _checked(checkpoint, "checkpoint", CheckpointSettings()),
+    }
     changes = {group: {} for group in base}
     for name, value in options.items():
         if name not in KEYWORDS or (accepted is not None and name not in accepted):

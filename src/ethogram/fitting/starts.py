@@ -22,7 +22,21 @@ from .em import DEFAULT_TOL, EMRun, run_em
 __all__ = ["best_start"]
 
 
-def best_start(model, datas, masks, initialize: Callable[[np.random.Generator], None], rngs: Iterable[np.random.Generator], start_iters: int, tol: float = DEFAULT_TOL, progress=None, executor=None, desc: str = "EM", keep_posteriors: bool = False, reseed=None, accelerate: bool = False) -> EMRun:
+def best_start(
+    model,
+    datas,
+    masks,
+    initialize: Callable[[np.random.Generator], None],
+    rngs: Iterable[np.random.Generator],
+    start_iters: int,
+    tol: float = DEFAULT_TOL,
+    progress=None,
+    executor=None,
+    desc: str = "EM",
+    keep_posteriors: bool = False,
+    reseed=None,
+    accelerate: bool = False,
+) -> EMRun:
     """Run EM briefly from several starts and leave ``model`` at the best one.
 
     Parameters
@@ -64,7 +78,19 @@ def best_start(model, datas, masks, initialize: Callable[[np.random.Generator], 
     for i, rng in enumerate(rngs):
         initialize(rng)
         label = desc if len(rngs) == 1 else f"{desc} start {i + 1}/{len(rngs)}"
-        run = run_em(model, datas, masks, int(start_iters), tol, progress, desc=label, executor=executor, keep_posteriors=keep_posteriors, reseed=reseed, accelerate=accelerate)
+        run = run_em(
+            model,
+            datas,
+            masks,
+            int(start_iters),
+            tol,
+            progress,
+            desc=label,
+            executor=executor,
+            keep_posteriors=keep_posteriors,
+            reseed=reseed,
+            accelerate=accelerate,
+        )
         if best_run is None or run.objectives[-1] > best_run.objectives[-1]:
             best_run = run
             best_params = model.get_params() if len(rngs) > 1 else None

@@ -75,10 +75,15 @@ class SufficientStats:
             float(self.marginal_ll) + float(other.marginal_ll),
             np.add(self.expected_initial, other.expected_initial, dtype=np.float64),
             np.add(self.expected_transitions, other.expected_transitions, dtype=np.float64),
-            {k: np.add(v, other.observations[k], dtype=np.float64) for k, v in self.observations.items()},
+            {
+                k: np.add(v, other.observations[k], dtype=np.float64)
+                for k, v in self.observations.items()
+            },
             int(self.num_sequences) + int(other.num_sequences),
             int(self.num_frames) + int(other.num_frames),
-            None if self.posteriors is None or other.posteriors is None else self.posteriors + other.posteriors,
+            None
+            if self.posteriors is None or other.posteriors is None
+            else self.posteriors + other.posteriors,
         )
 
     def __radd__(self, other) -> "SufficientStats":

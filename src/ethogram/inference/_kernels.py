@@ -77,7 +77,9 @@ def _refit_frame(weights, log_like_row, lik_row):
 
 
 @njit(**_JIT)
-def forward_kernel(initial_probs, transition_matrix, log_likes, lik, best, offsets, alphas, norms, refitted):
+def forward_kernel(
+    initial_probs, transition_matrix, log_likes, lik, best, offsets, alphas, norms, refitted
+):
     """Normalized forward filtering.
 
     On entry ``lik[t] = exp(log_likes[t] - offsets[t])`` with ``offsets[t]`` the maximum of

@@ -54,9 +54,14 @@ def log_transitions(transition_matrix: np.ndarray) -> LogTransitions:
     nz = A > 0
     ptr = lambda counts: np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)  # noqa: E731
     return LogTransitions(
-        A, log_A, np.ascontiguousarray(A.T), np.ascontiguousarray(log_A.T),
-        ptr(nz.sum(0)), np.nonzero(nz.T)[1].astype(np.int64),
-        ptr(nz.sum(1)), np.nonzero(nz)[1].astype(np.int64),
+        A,
+        log_A,
+        np.ascontiguousarray(A.T),
+        np.ascontiguousarray(log_A.T),
+        ptr(nz.sum(0)),
+        np.nonzero(nz.T)[1].astype(np.int64),
+        ptr(nz.sum(1)),
+        np.nonzero(nz)[1].astype(np.int64),
     )
 
 
@@ -220,7 +225,9 @@ def _log_vecmat(x, M, log_M, ptr, idx, scratch, out):
 
 
 @njit(**_JIT)
-def log_forward_kernel(log_initial, A, log_A, col_ptr, col_idx, log_likes, log_alphas, log_norms, log_preds):
+def log_forward_kernel(
+    log_initial, A, log_A, col_ptr, col_idx, log_likes, log_alphas, log_norms, log_preds
+):
     """Forward filtering in log space: ``log_alphas[t] = log p(z_t | x_{1:t})``,
     ``log_norms[t] = log p(x_t | x_{1:t-1})`` and the predictions ``log_preds[t] =
     log p(z_t | x_{1:t-1})`` (kept for :func:`log_posterior_kernel`). ``col_ptr``/``col_idx``
@@ -277,7 +284,22 @@ def log_backward_kernel(A_T, log_A_T, row_ptr, row_idx, log_likes, log_betas, re
 
 
 @njit(**_JIT)
-def log_posterior_kernel(log_alphas, log_preds, log_betas, A, log_A, col_ptr, col_idx, row_ptr, row_idx, log_likes, expected_states, scaled_alphas, weights, exact_transitions):
+def log_posterior_kernel(
+    log_alphas,
+    log_preds,
+    log_betas,
+    A,
+    log_A,
+    col_ptr,
+    col_idx,
+    row_ptr,
+    row_idx,
+    log_likes,
+    expected_states,
+    scaled_alphas,
+    weights,
+    exact_transitions,
+):
     """Posterior marginals and two-slice marginals from log-space messages.
 
     ``log_alphas`` and ``log_preds`` come from :func:`log_forward_kernel`.
@@ -397,7 +419,11 @@ def log_backward_sample_kernel(log_transition, log_alphas, uniforms, samples):
     for n in range(num_samples):
         for t in range(T - 1, -1, -1):
             for k in range(K):
-                w[k] = log_alphas[t, k] if t == T - 1 else log_alphas[t, k] + log_transition[k, samples[n, t + 1]]
+                w[k] = (
+                    log_alphas[t, k]
+                    if t == T - 1
+                    else log_alphas[t, k] + log_transition[k, samples[n, t + 1]]
+                )
             m = _max(w)
             total = 0.0
             for k in range(K):

@@ -76,7 +76,9 @@ def _check_threads(n, name: str) -> int:
     return int(n)
 
 
-def parallel_map(func: Callable[[T], R], items: Sequence[T], num_threads: int | None = None) -> list[R]:
+def parallel_map(
+    func: Callable[[T], R], items: Sequence[T], num_threads: int | None = None
+) -> list[R]:
     """Apply ``func`` to every item, on up to ``num_threads`` threads, results in input order.
 
     Public as ``ethogram.inference.parallel_map`` (the EM loop's default executor uses it).

@@ -19,9 +19,7 @@ def as_float_array(x, name: str, ndim: int) -> np.ndarray:
         arr = np.asarray(x)
     except Exception as exc:  # pragma: no cover - exotic objects
         raise TypeError(f"{name} could not be converted to a NumPy array: {exc}") from exc
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_
-    ):
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == np.bool_):
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real-valued, got complex dtype {arr.dtype}")
@@ -74,7 +72,9 @@ def _check_probabilities(P: np.ndarray, name: str, what: str) -> None:
         )
 
 
-def check_log_likes(log_likes, num_states: int, name: str = "log_likes", return_finite: bool = False):
+def check_log_likes(
+    log_likes, num_states: int, name: str = "log_likes", return_finite: bool = False
+):
     """Validate log-likelihoods of shape (T, K): no NaN, no +inf, T >= 1.
 
     With ``return_finite`` also return whether every entry is finite (no -inf), which the
@@ -98,7 +98,9 @@ def check_log_likes(log_likes, num_states: int, name: str = "log_likes", return_
         )
     if np.isposinf(L).any():
         t = int(np.argwhere(np.isposinf(L))[0, 0])
-        raise ValueError(f"{name} contains +inf (first at frame {t}); log-likelihoods must be finite or -inf")
+        raise ValueError(
+            f"{name} contains +inf (first at frame {t}); log-likelihoods must be finite or -inf"
+        )
     return (L, False) if return_finite else L
 
 
@@ -111,9 +113,13 @@ def check_mask(mask, num_timesteps: int, name: str = "mask") -> np.ndarray | Non
         if np.issubdtype(m.dtype, np.number) and np.all(np.isin(m, (0, 1))):
             m = m.astype(bool)
         else:
-            raise TypeError(f"{name} must be boolean (True where the frame is observed), got dtype {m.dtype}")
+            raise TypeError(
+                f"{name} must be boolean (True where the frame is observed), got dtype {m.dtype}"
+            )
     if m.shape != (num_timesteps,):
-        raise ValueError(f"{name} must have shape ({num_timesteps},) to match the frames, got {m.shape}")
+        raise ValueError(
+            f"{name} must have shape ({num_timesteps},) to match the frames, got {m.shape}"
+        )
     return m
 
 

@@ -68,7 +68,11 @@ class HMMPosterior:
 
 def _is_batch(log_likes) -> bool:
     """A list or tuple whose items are 2-D (a nested list of numbers is one sequence)."""
-    return isinstance(log_likes, (list, tuple)) and len(log_likes) > 0 and all(np.ndim(x) == 2 for x in log_likes)
+    return (
+        isinstance(log_likes, (list, tuple))
+        and len(log_likes) > 0
+        and all(np.ndim(x) == 2 for x in log_likes)
+    )
 
 
 def _batch_masks(log_likes: list, mask) -> list:
@@ -179,7 +183,9 @@ class _Exact:
         lt = self.lt
         L = np.where(np.isneginf(self.log_alphas), -np.inf, self.L)
         log_betas = np.empty_like(L)
-        status = _logspace.log_backward_kernel(lt.A_T, lt.log_A_T, lt.row_ptr, lt.row_idx, L, log_betas, True)
+        status = _logspace.log_backward_kernel(
+            lt.A_T, lt.log_A_T, lt.row_ptr, lt.row_idx, L, log_betas, True
+        )
         if status >= 0:  # pragma: no cover - a forward path exists, so a backward one does
             raise _impossible(int(status) + 1, "backward pass")
         T, K = L.shape
@@ -188,8 +194,20 @@ class _Exact:
         weights = np.empty((max(T - 1, 1), K))
         exact = np.empty((K, K))
         _logspace.log_posterior_kernel(
-            self.log_alphas, self.log_preds, log_betas, lt.A, lt.log_A, lt.col_ptr, lt.col_idx, lt.row_ptr, lt.row_idx,
-            L, expected_states, scaled_alphas, weights, exact,
+            self.log_alphas,
+            self.log_preds,
+            log_betas,
+            lt.A,
+            lt.log_A,
+            lt.col_ptr,
+            lt.col_idx,
+            lt.row_ptr,
+            lt.row_idx,
+            L,
+            expected_states,
+            scaled_alphas,
+            weights,
+            exact,
         )
         if T > 1:
             exact += lt.A * np.dot(scaled_alphas.T, weights)
@@ -202,7 +220,9 @@ def _exact_forward(pi, A, L) -> _Exact:
     log_alphas = np.empty_like(L)
     log_norms = np.empty(L.shape[0])
     log_preds = np.empty_like(L)
-    status = _logspace.log_forward_kernel(log_pi, lt.A, lt.log_A, lt.col_ptr, lt.col_idx, L, log_alphas, log_norms, log_preds)
+    status = _logspace.log_forward_kernel(
+        log_pi, lt.A, lt.log_A, lt.col_ptr, lt.col_idx, L, log_alphas, log_norms, log_preds
+    )
     if status >= 0:
         raise _impossible(int(status), "forward pass")
     return _Exact(log_pi, lt, L, log_alphas, log_norms, log_preds)
@@ -338,7 +358,9 @@ def _backward_one(A, L):
     # recompute in log space, where a vanished message means a truly impossible sequence
     log_betas = np.empty_like(L)
     lt = _logspace.log_transitions(A)
-    status = _logspace.log_backward_kernel(lt.A_T, lt.log_A_T, lt.row_ptr, lt.row_idx, L, log_betas, False)
+    status = _logspace.log_backward_kernel(
+        lt.A_T, lt.log_A_T, lt.row_ptr, lt.row_idx, L, log_betas, False
+    )
     if status >= 0:
         raise _impossible(int(status) + 1, "backward pass")
     return np.exp(log_betas)
@@ -403,7 +425,11 @@ def forward_backward(initial_probs, transition_matrix, log_likes, mask=None, num
     AT = np.ascontiguousarray(A.T)
     if _is_batch(log_likes):
         items = _named_batch(log_likes, mask)
-        return parallel_map(lambda a: _posterior_one(pi, A, AT, _prepare(a[0], A.shape[0], a[1], a[2])), items, num_threads)
+        return parallel_map(
+            lambda a: _posterior_one(pi, A, AT, _prepare(a[0], A.shape[0], a[1], a[2])),
+            items,
+            num_threads,
+        )
     L = _prepare(log_likes, A.shape[0], mask)
     return _posterior_one(pi, A, AT, L)
 
@@ -416,7 +442,9 @@ def _log(x: np.ndarray) -> np.ndarray:
         return np.log(x)
 
 
-def viterbi(initial_probs, transition_matrix, log_likes, mask=None, return_score=False, num_threads=None):
+def viterbi(
+    initial_probs, transition_matrix, log_likes, mask=None, return_score=False, num_threads=None
+):
     """Most likely state sequence (max-product / Viterbi).
 
     Parameters
@@ -446,7 +474,13 @@ def viterbi(initial_probs, transition_matrix, log_likes, mask=None, return_score
     log_pi, log_A = _log(pi), _log(A)
     if _is_batch(log_likes):
         items = _named_batch(log_likes, mask)
-        return parallel_map(lambda a: _viterbi_one(log_pi, log_A, _prepare(a[0], A.shape[0], a[1], a[2]), return_score), items, num_threads)
+        return parallel_map(
+            lambda a: _viterbi_one(
+                log_pi, log_A, _prepare(a[0], A.shape[0], a[1], a[2]), return_score
+            ),
+            items,
+            num_threads,
+        )
     L = _prepare(log_likes, A.shape[0], mask)
     return _viterbi_one(log_pi, log_A, L, return_score)
 
@@ -460,7 +494,15 @@ def _viterbi_one(log_pi, log_A, L, return_score):
     return (states, float(score)) if return_score else states
 
 
-def sample_posterior(initial_probs, transition_matrix, log_likes, num_samples=1, seed=None, mask=None, num_threads=None):
+def sample_posterior(
+    initial_probs,
+    transition_matrix,
+    log_likes,
+    num_samples=1,
+    seed=None,
+    mask=None,
+    num_threads=None,
+):
     """Draw state paths from ``p(z_{1:T} | x_{1:T})`` by forward filtering, backward sampling.
 
     Parameters

@@ -54,7 +54,9 @@ def stationary_distribution(transition_matrix) -> np.ndarray:
     return np.clip(pi, 0.0, None) / np.clip(pi, 0.0, None).sum()
 
 
-def propagate(distribution, transition_matrix, num_steps: int, return_path: bool = False) -> np.ndarray:
+def propagate(
+    distribution, transition_matrix, num_steps: int, return_path: bool = False
+) -> np.ndarray:
     """Push a state distribution forward through the chain.
 
     Parameters

@@ -6,9 +6,9 @@ the MoSeq NWB layout and moseq2 output, and plain ``.npy``/``.npz``/``.csv`` arr
 import their heavy dependencies when called, so importing this package stays fast.
 """
 
-from .recording import KINDS, LazyFrames, Recording
 from .notes import ReadNoteWarning, SkippedFilesWarning
 from .readers import FORMATS, describe, guess_format, read_file, read_recordings
+from .recording import KINDS, LazyFrames, Recording
 
 
 def write_moseq_nwb(*args, **kwargs):
@@ -18,5 +18,16 @@ def write_moseq_nwb(*args, **kwargs):
     return _write(*args, **kwargs)
 
 
-__all__ = ["FORMATS", "KINDS", "LazyFrames", "ReadNoteWarning", "Recording", "SkippedFilesWarning", "describe", "guess_format", "read_file",
-           "read_recordings", "write_moseq_nwb"]
+__all__ = [
+    "FORMATS",
+    "KINDS",
+    "LazyFrames",
+    "ReadNoteWarning",
+    "Recording",
+    "SkippedFilesWarning",
+    "describe",
+    "guess_format",
+    "read_file",
+    "read_recordings",
+    "write_moseq_nwb",
+]

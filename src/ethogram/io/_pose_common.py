@@ -63,8 +63,19 @@ def _video_beside(path: Path, stem: str) -> str | None:
     return None
 
 
-def _from_arrays(pos, conf, bodyparts, individuals, path: Path, fmt: str, fps, timestamps=None, video=None,
-                 attrs=None, animal_names=None):
+def _from_arrays(
+    pos,
+    conf,
+    bodyparts,
+    individuals,
+    path: Path,
+    fmt: str,
+    fps,
+    timestamps=None,
+    video=None,
+    attrs=None,
+    animal_names=None,
+):
     """One :class:`Recording` per individual from (T, I, B, S) positions and (T, I, B) confidences."""
     out = []
     for j, ind in enumerate(individuals):

@@ -291,7 +291,8 @@ def read_csv_array(path, fps=None) -> list[Recording]:
 
         raise ArgumentError(
             f"{path}: column(s) {bad} are not numeric; a plain csv must hold one number per cell "
-            "(for DeepLabCut tables give {format:dlc})", "format"
+            "(for DeepLabCut tables give {format:dlc})",
+            "format",
         )
     names = [str(c) for c in df.columns]
     return _recordings(

@@ -35,7 +35,9 @@ def describe(recording: Recording) -> str:
     T = r.num_frames
     lines = [f"{r.name}  ({r.format or 'unknown format'}: {r.source})"]
     if r.kind == "keypoints":
-        lines.append(f"  keypoints: {T} frames x {r.data.shape[1]} body parts x {r.data.shape[2]} coordinates")
+        lines.append(
+            f"  keypoints: {T} frames x {r.data.shape[1]} body parts x {r.data.shape[2]} coordinates"
+        )
     else:
         lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions")
     lines += _rate_and_scale(r)
@@ -47,7 +49,9 @@ def describe(recording: Recording) -> str:
         lines.append(f"  missing: {missing.mean() if missing.size else 0:.1%} of points ({detail})")
     else:
         dropped = np.isnan(r.data).any(axis=1)
-        lines.append(f"  missing: {dropped.mean() if T else 0:.1%} of frames ({int(dropped.sum())} frames with NaN)")
+        lines.append(
+            f"  missing: {dropped.mean() if T else 0:.1%} of frames ({int(dropped.sum())} frames with NaN)"
+        )
     lines += _how_read(r)
     extras = []
     if r.confidence is not None:
@@ -56,7 +60,9 @@ def describe(recording: Recording) -> str:
         if r.kind == "keypoints" and c.size:
             # what preparation will mask: points below the default confidence threshold
             low = float(np.mean(c < CONFIDENCE_DEFAULT))
-            lines.append(f"  low confidence: {low:.1%} of points below {CONFIDENCE_DEFAULT:g} (masked by default; --confidence)")
+            lines.append(
+                f"  low confidence: {low:.1%} of points below {CONFIDENCE_DEFAULT:g} (masked by default; --confidence)"
+            )
     for k in ("timestamps", "centroid", "heading"):
         if getattr(r, k) is not None:
             extras.append(k)
@@ -74,15 +80,22 @@ def _rate_and_scale(r: Recording) -> list:
     """The fps line (where the rate came from, or why there is none) and the scale line."""
     a = r.attrs or {}
     if r.fps is None:
-        why = (" (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
-               if a.get("timestamps_were_frame_numbers") else "")
+        why = (
+            " (its timestamps are frame numbers 0, 1, 2, ..., not seconds)"
+            if a.get("timestamps_were_frame_numbers")
+            else ""
+        )
         if a.get("video_fps"):
-            why += (f"; its video {a.get('video_name')} runs at {a['video_fps']:g} fps but has "
-                    f"{a.get('video_frames')} frames")
+            why += (
+                f"; its video {a.get('video_name')} runs at {a['video_fps']:g} fps but has "
+                f"{a.get('video_frames')} frames"
+            )
         fps = f"  fps: unknown{why}; give --fps"
     else:
-        source = {"video": f" (from its video {Path(r.video_path or '').name})",
-                  "model": " (the model's)"}.get(a.get("fps_from"), "")
+        source = {
+            "video": f" (from its video {Path(r.video_path or '').name})",
+            "model": " (the model's)",
+        }.get(a.get("fps_from"), "")
         fps = f"  fps: {r.fps:.6g}{source}, duration {r.duration:.2f} s"
     if r.px_per_mm is None:
         return [fps, "  scale: unknown (speeds in pixels; give --px-per-mm)"]
@@ -99,13 +112,14 @@ def _how_read(r: Recording) -> list:
     a = r.attrs or {}
     lines = []
     if "jabs_version" in a:
-        ids = {"instance_embed_id": "long-term identities (instance_embed_id)",
-               "instance_track_id": "tracklets joined into identity slots (instance_track_id), "
-                                    "as JABS does",
-               "one mouse": "one mouse"}.get(a.get("jabs_identities"), a.get("jabs_identities"))
+        ids = {
+            "instance_embed_id": "long-term identities (instance_embed_id)",
+            "instance_track_id": "tracklets joined into identity slots (instance_track_id), "
+            "as JABS does",
+            "one mouse": "one mouse",
+        }.get(a.get("jabs_identities"), a.get("jabs_identities"))
         source = a.get("jabs_version_from", "file")
-        lines.append(f"  JABS pose v{a['jabs_version']} (from the {source}); "
-                     f"animals: {ids}")
+        lines.append(f"  JABS pose v{a['jabs_version']} (from the {source}); animals: {ids}")
     for what, key in (("frame index", "index_columns"), ("0/1 label", "label_columns")):
         if a.get(key):
             lines.append(f"  left out as {what} column(s): {', '.join(map(str, a[key]))}")

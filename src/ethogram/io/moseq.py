@@ -27,7 +27,13 @@ import numpy as np
 
 from .recording import LazyFrames, Recording
 
-__all__ = ["read_moseq_nwb", "write_moseq_nwb", "read_moseq2", "is_moseq2_scores", "is_moseq2_extraction"]
+__all__ = [
+    "read_moseq_nwb",
+    "write_moseq_nwb",
+    "read_moseq2",
+    "is_moseq2_scores",
+    "is_moseq2_extraction",
+]
 
 _MOSEQ = "processing/MoSeq"
 
@@ -48,7 +54,9 @@ def _series(f, path: str):
 
 def _check_fps(path, file_fps, fps):
     if file_fps is not None and fps is not None and abs(file_fps - fps) > 0.01 * fps:
-        raise ValueError(f"{path}: the file's timestamps give {file_fps:.3f} fps but fps={fps} was given")
+        raise ValueError(
+            f"{path}: the file's timestamps give {file_fps:.3f} fps but fps={fps} was given"
+        )
     return file_fps if file_fps is not None else fps
 
 
@@ -103,14 +111,22 @@ def read_moseq_nwb(path, fps=None) -> list[Recording]:
                 return None
             v = np.asarray(d[()])
             if v.shape[0] != T:
-                raise ValueError(f"{path}: {_MOSEQ}/{key} has {v.shape[0]} frames but the PCs have {T}")
+                raise ValueError(
+                    f"{path}: {_MOSEQ}/{key} has {v.shape[0]} frames but the PCs have {T}"
+                )
             return v
 
-        cx, cy, ang = column("Scalars/centroid_x_px"), column("Scalars/centroid_y_px"), column("Scalars/angle")
+        cx, cy, ang = (
+            column("Scalars/centroid_x_px"),
+            column("Scalars/centroid_y_px"),
+            column("Scalars/angle"),
+        )
         lab = column("Labels/labels_clean")
         _, _, frames_key = _series(f, f"{_MOSEQ}/Images/frames")
         if frames_key is not None and f[frames_key].shape[0] != T:
-            raise ValueError(f"{path}: {_MOSEQ}/Images/frames has {f[frames_key].shape[0]} frames but the PCs have {T}")
+            raise ValueError(
+                f"{path}: {_MOSEQ}/Images/frames has {f[frames_key].shape[0]} frames but the PCs have {T}"
+            )
     centroid = None if cx is None or cy is None else np.stack([cx, cy], axis=1).astype(np.float64)
     labels = None
     if lab is not None:
@@ -135,8 +151,18 @@ def read_moseq_nwb(path, fps=None) -> list[Recording]:
     ]
 
 
-def write_moseq_nwb(path, pcs, timestamps, centroid, angle, labels=None, frames=None,
-                    session_description="MoSeq depth recording", identifier=None, session_start_time=None):
+def write_moseq_nwb(
+    path,
+    pcs,
+    timestamps,
+    centroid,
+    angle,
+    labels=None,
+    frames=None,
+    session_description="MoSeq depth recording",
+    identifier=None,
+    session_start_time=None,
+):
     """Write a recording in the course's MoSeq NWB layout with pynwb.
 
     Parameters
@@ -182,7 +208,11 @@ def write_moseq_nwb(path, pcs, timestamps, centroid, angle, labels=None, frames=
     centroid = np.asarray(centroid, dtype=np.float64)
     angle = np.asarray(angle, dtype=np.float64)
     T = pcs.shape[0]
-    for name, v, shape in (("timestamps", ts, (T,)), ("centroid", centroid, (T, 2)), ("angle", angle, (T,))):
+    for name, v, shape in (
+        ("timestamps", ts, (T,)),
+        ("centroid", centroid, (T, 2)),
+        ("angle", angle, (T,)),
+    ):
         if v.shape != shape:
             raise ValueError(f"{name} must have shape {shape} to match pcs, got {v.shape}")
     if labels is not None and np.shape(labels) != (T,):
@@ -194,8 +224,12 @@ def write_moseq_nwb(path, pcs, timestamps, centroid, angle, labels=None, frames=
         identifier=identifier or path.stem,
         session_start_time=session_start_time or datetime(1970, 1, 1, tzinfo=timezone.utc),
     )
-    mod = nwb.create_processing_module(name="MoSeq", description="MoSeq extraction: PCs, scalars, labels, frames")
-    pcs_ts = TimeSeries(name="pcs_clean", data=pcs, timestamps=ts, unit="n.a.", description="PC scores")
+    mod = nwb.create_processing_module(
+        name="MoSeq", description="MoSeq extraction: PCs, scalars, labels, frames"
+    )
+    pcs_ts = TimeSeries(
+        name="pcs_clean", data=pcs, timestamps=ts, unit="n.a.", description="PC scores"
+    )
     mod.add(BehavioralTimeSeries(time_series=[pcs_ts], name="PCs"))
     scal = [
         TimeSeries(name="centroid_x_px", data=centroid[:, 0], timestamps=pcs_ts, unit="pixels"),
@@ -204,10 +238,17 @@ def write_moseq_nwb(path, pcs, timestamps, centroid, angle, labels=None, frames=
     ]
     mod.add(BehavioralTimeSeries(time_series=scal, name="Scalars"))
     if labels is not None:
-        lab = TimeSeries(name="labels_clean", data=np.asarray(labels, dtype=np.int64), timestamps=pcs_ts, unit="n.a.")
+        lab = TimeSeries(
+            name="labels_clean",
+            data=np.asarray(labels, dtype=np.int64),
+            timestamps=pcs_ts,
+            unit="n.a.",
+        )
         mod.add(BehavioralTimeSeries(time_series=[lab], name="Labels"))
     if frames is not None:
-        img = ImageSeries(name="frames", data=np.asarray(frames), timestamps=pcs_ts, unit="mm", format="raw")
+        img = ImageSeries(
+            name="frames", data=np.asarray(frames), timestamps=pcs_ts, unit="mm", format="raw"
+        )
         mod.add(BehavioralTimeSeries(time_series=[img], name="Images"))
     with NWBHDF5IO(str(path), "w") as io:
         io.write(nwb)
@@ -301,25 +342,42 @@ def _mm_per_px(scalars) -> float | None:
     return abs(slope) if np.isfinite(slope) and slope != 0 else None
 
 
-def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps, name: str) -> Recording:
+def _moseq2_recording(
+    scores_path: Path, uuid: str, extraction: Path | None, fps, name: str
+) -> Recording:
     import h5py
 
     from .pose import fps_from_timestamps
 
     with h5py.File(scores_path, "r") as f:
         scores = np.asarray(f["scores"][uuid][()], dtype=np.float64)
-        idx = np.asarray(f["scores_idx"][uuid][()], dtype=np.float64) if uuid in f["scores_idx"] else None
+        idx = (
+            np.asarray(f["scores_idx"][uuid][()], dtype=np.float64)
+            if uuid in f["scores_idx"]
+            else None
+        )
     T = scores.shape[0]
     attrs = {"uuid": uuid, "scores_file": str(scores_path)}
     if extraction is None:
         attrs["extraction"] = None
-        return Recording(name=name, data=scores, kind="features", fps=fps, source=str(scores_path),
-                         format="moseq2", attrs=attrs)
+        return Recording(
+            name=name,
+            data=scores,
+            kind="features",
+            fps=fps,
+            source=str(scores_path),
+            format="moseq2",
+            attrs=attrs,
+        )
     with h5py.File(extraction, "r") as f:
         ts_ms = np.asarray(f["timestamps"][()], dtype=np.float64)
         sc = f["scalars"]
-        cx = np.asarray(sc["centroid_x_px"][()], dtype=np.float64) if "centroid_x_px" in sc else None
-        cy = np.asarray(sc["centroid_y_px"][()], dtype=np.float64) if "centroid_y_px" in sc else None
+        cx = (
+            np.asarray(sc["centroid_x_px"][()], dtype=np.float64) if "centroid_x_px" in sc else None
+        )
+        cy = (
+            np.asarray(sc["centroid_y_px"][()], dtype=np.float64) if "centroid_y_px" in sc else None
+        )
         ang = np.asarray(sc["angle"][()], dtype=np.float64) if "angle" in sc else None
         mm_per_px = _mm_per_px(sc)
         param_fps = None
@@ -329,7 +387,9 @@ def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps
     n_ext = len(ts_ms)
     if idx is None:  # no index: scores rows are extraction rows
         if T != n_ext:
-            raise ValueError(f"{scores_path}: scores/{uuid} has {T} rows, {extraction} {n_ext} frames, and no scores_idx")
+            raise ValueError(
+                f"{scores_path}: scores/{uuid} has {T} rows, {extraction} {n_ext} frames, and no scores_idx"
+            )
         idx = np.arange(T, dtype=np.float64)
     if idx.shape != (T,):
         raise ValueError(f"{scores_path}: scores_idx/{uuid} has shape {idx.shape}, expected {(T,)}")
@@ -337,7 +397,9 @@ def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps
     rows = np.full(T, -1, dtype=np.int64)
     rows[valid] = idx[valid].astype(np.int64)
     if valid.any() and (rows[valid].max() >= n_ext or rows[valid].min() < 0):
-        raise ValueError(f"{scores_path}: scores_idx/{uuid} points past the {n_ext} frames of {extraction}")
+        raise ValueError(
+            f"{scores_path}: scores_idx/{uuid} points past the {n_ext} frames of {extraction}"
+        )
 
     def take(v):
         out = np.full(T, np.nan)
@@ -351,7 +413,11 @@ def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps
     if valid.sum() >= 2:
         ts = np.interp(pos, pos[valid], t_valid)
         # dropped frames before the first / after the last kept one: one frame interval apart
-        step = 1.0 / param_fps if param_fps else (t_valid[-1] - t_valid[0]) / (pos[valid][-1] - pos[valid][0])
+        step = (
+            1.0 / param_fps
+            if param_fps
+            else (t_valid[-1] - t_valid[0]) / (pos[valid][-1] - pos[valid][0])
+        )
         first, last = pos[valid][0], pos[valid][-1]
         ts[pos < first] = t_valid[0] - (first - pos[pos < first]) * step
         ts[pos > last] = t_valid[-1] + (pos[pos > last] - last) * step
@@ -359,8 +425,14 @@ def _moseq2_recording(scores_path: Path, uuid: str, extraction: Path | None, fps
         ts = ts - ts[0]
     # the score rows lie on moseq2's grid of 1 / fps seconds (dropped frames were inserted at the
     # extraction's fps), so that nominal rate is the recording's; the timestamps only without it
-    file_fps = param_fps if param_fps is not None else (fps_from_timestamps(ts) if ts is not None else None)
-    attrs.update(extraction=str(extraction), extraction_fps=param_fps, dropped_frames=int((~valid).sum()))
+    file_fps = (
+        param_fps
+        if param_fps is not None
+        else (fps_from_timestamps(ts) if ts is not None else None)
+    )
+    attrs.update(
+        extraction=str(extraction), extraction_fps=param_fps, dropped_frames=int((~valid).sum())
+    )
     if mm_per_px is not None:
         attrs["mm_per_px"] = mm_per_px
     return Recording(
@@ -418,7 +490,9 @@ def read_moseq2(path, fps=None) -> list[Recording]:
         elif is_moseq2_extraction(f):
             kind = "extraction"
         else:
-            raise ValueError(f"{path}: neither a moseq2 scores file (scores/, scores_idx/) nor an extraction (frames, scalars/, timestamps)")
+            raise ValueError(
+                f"{path}: neither a moseq2 scores file (scores/, scores_idx/) nor an extraction (frames, scalars/, timestamps)"
+            )
     if kind == "scores":
         out = []
         for u in uuids:

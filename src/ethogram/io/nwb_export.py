@@ -106,7 +106,8 @@ def _add_recording(module, rec, suffix: str) -> None:
         from ..errors import ArgumentError
 
         raise ArgumentError(
-            f"recording {rec.name!r} has no frame rate; fit it with {{fps}} to export syllables", "fps"
+            f"recording {rec.name!r} has no frame rate; fit it with {{fps}} to export syllables",
+            "fps",
         )
     starts, stops, syl = syllable_runs(z)
     table = TimeIntervals(

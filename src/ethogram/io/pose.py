@@ -23,8 +23,15 @@ from .rates import fps_from_timestamps
 from .recording import Recording
 from .sleap import read_sleap
 
-__all__ = ["read_dlc", "read_sleap", "read_nwb_pose", "read_jabs", "fps_from_timestamps",
-           "JABS_BODYPARTS", "JABS_FPS"]
+__all__ = [
+    "read_dlc",
+    "read_sleap",
+    "read_nwb_pose",
+    "read_jabs",
+    "fps_from_timestamps",
+    "JABS_BODYPARTS",
+    "JABS_FPS",
+]
 
 
 def _nwb_series_times(group) -> np.ndarray | None:
@@ -72,7 +79,7 @@ def _strip_prefix(names: tuple) -> tuple:
 
     prefix = os.path.commonprefix(list(names))
     prefix = prefix[: prefix.rfind("_") + 1]
-    stripped = tuple(n[len(prefix):] for n in names)
+    stripped = tuple(n[len(prefix) :] for n in names)
     if prefix and all(stripped) and len(set(stripped)) == len(stripped):
         return stripped
     return names
@@ -84,8 +91,11 @@ def _animals_only(info: list, path) -> list:
     most = max(n for *_, n in info)
     others = [f"{c.split('/')[-1]!r} ({n} frames)" for c, *_, n in info if n < most]
     if others:
-        note(path, f"PoseEstimation container(s) {', '.join(others)} have fewer frames than the "
-                   f"animals ({most}): objects, not animals; left out")
+        note(
+            path,
+            f"PoseEstimation container(s) {', '.join(others)} have fewer frames than the "
+            f"animals ({most}): objects, not animals; left out",
+        )
     return [i for i in info if i[-1] == most]
 
 
@@ -144,8 +154,12 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
     for c, ts, video, unit, _ in info:
         parts = c.split("/")
         if len(parts) != 3 or parts[0] != "processing":
-            raise ValueError(f"{path}: PoseEstimation at {c!r} is not in a processing module; cannot read it")
-        ds = _movement_dataset(path, "NWB", processing_module_key=parts[1], pose_estimation_key=parts[2])
+            raise ValueError(
+                f"{path}: PoseEstimation at {c!r} is not in a processing module; cannot read it"
+            )
+        ds = _movement_dataset(
+            path, "NWB", processing_module_key=parts[1], pose_estimation_key=parts[2]
+        )
         extra = {}
         if ts is not None and len(ts) > 1 and np.array_equal(ts, np.arange(len(ts))):
             # 0, 1, 2, ... "seconds": frame numbers written where the frame rate was unknown
@@ -153,16 +167,27 @@ def read_nwb_pose(path, fps=None) -> list[Recording]:
             ts, extra = None, {"timestamps_were_frame_numbers": True}
         file_fps = fps_from_timestamps(ts) if ts is not None else None
         if file_fps is not None and fps is not None and abs(file_fps - fps) > 0.01 * fps:
-            raise ValueError(f"{path}: the file's timestamps give {file_fps:.3f} fps but fps={fps} was given")
+            raise ValueError(
+                f"{path}: the file's timestamps give {file_fps:.3f} fps but fps={fps} was given"
+            )
         if ts is not None and len(ts) != ds.sizes["time"]:
             ts = None
         name = "" if len(info) == 1 else parts[2]
-        recs = _from_dataset(ds, path, "nwb-pose", file_fps if file_fps is not None else fps,
-                             timestamps=ts,
-                             video=_video_path(video, path.parent) or _video_beside(path, path.stem),
-                             attrs={"container": c, **extra, **({"video": video} if video else {}),
-                                    **({"unit": str(unit)} if unit else {})},
-                             animal_names=[name])
+        recs = _from_dataset(
+            ds,
+            path,
+            "nwb-pose",
+            file_fps if file_fps is not None else fps,
+            timestamps=ts,
+            video=_video_path(video, path.parent) or _video_beside(path, path.stem),
+            attrs={
+                "container": c,
+                **extra,
+                **({"video": video} if video else {}),
+                **({"unit": str(unit)} if unit else {}),
+            },
+            animal_names=[name],
+        )
         for r in recs:
             r.bodyparts = _strip_prefix(r.bodyparts)
         out += recs

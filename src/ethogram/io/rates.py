@@ -118,9 +118,12 @@ def require_frame_rate(recordings) -> None:
     for rec in recordings:
         if recording_rate(rec) is None:
             vfps = (rec.attrs or {}).get("video_fps")
-            advice = f"give {{fps:{vfps:g}}} if that video is the tracked one" if vfps else "give {fps}"
-            raise ArgumentError(f"recording {rec.name!r} has no frame rate ({_why_no_rate(rec)}); {advice}",
-                                "fps")
+            advice = (
+                f"give {{fps:{vfps:g}}} if that video is the tracked one" if vfps else "give {fps}"
+            )
+            raise ArgumentError(
+                f"recording {rec.name!r} has no frame rate ({_why_no_rate(rec)}); {advice}", "fps"
+            )
 
 
 def _rate_groups(named_rates) -> list:
@@ -180,7 +183,8 @@ def common_frame_rate(recordings) -> float:
             "them together, since a syllable's stickiness and dynamics are per frame; fit each "
             "frame rate separately, or resample the recordings to one rate first (e.g. keep every "
             "4th frame of 120 fps recordings to join 30 fps ones), and check {fps} if a "
-            "rate is wrong", "fps"
+            "rate is wrong",
+            "fps",
         )
     return float(np.median([rate for _, rate in named]))
 
@@ -213,11 +217,16 @@ def warn_other_frame_rate(recordings, trained_at, model_name) -> None:
         if len(other) == 1
         else f"{len(other)} recordings ({_names([n for n, _ in other])}) are"
     )
-    warnings.warn(FrameRateWarning(
-        f"{which} at {rates} fps, but the model ({model_name}) was fitted on recordings at "
-        f"{trained_at:g} fps: its syllables' stickiness and dynamics are per frame, so their "
-        "durations mean something else here; resample the recordings to the model's frame rate, "
-        "check {fps}, or fit a model at this frame rate", "fps"), stacklevel=3)
+    warnings.warn(
+        FrameRateWarning(
+            f"{which} at {rates} fps, but the model ({model_name}) was fitted on recordings at "
+            f"{trained_at:g} fps: its syllables' stickiness and dynamics are per frame, so their "
+            "durations mean something else here; resample the recordings to the model's frame rate, "
+            "check {fps}, or fit a model at this frame rate",
+            "fps",
+        ),
+        stacklevel=3,
+    )
 
 
 def fill_model_rate(recordings, trained_at, model_name) -> list:
@@ -257,10 +266,14 @@ def fill_model_rate(recordings, trained_at, model_name) -> list:
             if len(filled) == 1
             else f"{len(filled)} recordings ({_names(filled)}) have"
         )
-        warnings.warn(FrameRateWarning(
-            f"{which} no frame rate; labelled at the model's {trained_at:g} fps "
-            f"({model_name}); give {{fps}} if the recording runs at another rate", "fps"),
-            stacklevel=3)
+        warnings.warn(
+            FrameRateWarning(
+                f"{which} no frame rate; labelled at the model's {trained_at:g} fps "
+                f"({model_name}); give {{fps}} if the recording runs at another rate",
+                "fps",
+            ),
+            stacklevel=3,
+        )
     return out
 
 

@@ -27,8 +27,17 @@ from .notes import ReadNoteWarning, SkippedFilesWarning, note, reason
 from .recording import Recording
 from .units import set_scales
 
-__all__ = ["FORMATS", "SkippedFilesWarning", "ReadNoteWarning", "guess_format", "read_recordings",
-           "read_file", "describe", "GHOST_FRACTION", "GHOST_FRAMES"]
+__all__ = [
+    "FORMATS",
+    "SkippedFilesWarning",
+    "ReadNoteWarning",
+    "guess_format",
+    "read_recordings",
+    "read_file",
+    "describe",
+    "GHOST_FRACTION",
+    "GHOST_FRAMES",
+]
 
 #: reader names accepted by ``format=`` (``--format`` on the command line)
 FORMATS = ("dlc", "sleap", "nwb-pose", "jabs", "moseq-nwb", "moseq2", "npy", "csv")
@@ -57,13 +66,24 @@ def _readers():
     from .moseq import read_moseq2, read_moseq_nwb
     from .pose import read_dlc, read_jabs, read_nwb_pose, read_sleap
 
-    return {"dlc": read_dlc, "sleap": read_sleap, "nwb-pose": read_nwb_pose, "jabs": read_jabs,
-            "moseq-nwb": read_moseq_nwb, "moseq2": read_moseq2, "npy": read_npy, "csv": read_csv_array}
+    return {
+        "dlc": read_dlc,
+        "sleap": read_sleap,
+        "nwb-pose": read_nwb_pose,
+        "jabs": read_jabs,
+        "moseq-nwb": read_moseq_nwb,
+        "moseq2": read_moseq2,
+        "npy": read_npy,
+        "csv": read_csv_array,
+    }
 
 
 def _cannot_guess(path, why: str) -> ValueError:
-    return _FormatError(f"cannot tell the format of {path} ({why}); give it as {{format:NAME}}, NAME "
-                        f"one of {', '.join(FORMATS)}", f"not a recording of a known format ({why})")
+    return _FormatError(
+        f"cannot tell the format of {path} ({why}); give it as {{format:NAME}}, NAME "
+        f"one of {', '.join(FORMATS)}",
+        f"not a recording of a known format ({why})",
+    )
 
 
 def _is_pandas_table(f) -> bool:
@@ -92,7 +112,9 @@ def _guess_hdf5(path: Path) -> str:
 
             if _find_typed(f, "PoseEstimation"):
                 return "nwb-pose"
-            raise _cannot_guess(path, "an NWB file with neither processing/MoSeq nor an ndx-pose PoseEstimation")
+            raise _cannot_guess(
+                path, "an NWB file with neither processing/MoSeq nor an ndx-pose PoseEstimation"
+            )
         if "poseest/points" in f:
             return "jabs"
         if "tracks" in f and "node_names" in f:
@@ -103,10 +125,14 @@ def _guess_hdf5(path: Path) -> str:
             return "sleap"
         if is_moseq2_scores(f) or is_moseq2_extraction(f):
             return "moseq2"
-        if _is_pandas_table(f):  # DeepLabCut's table under another key (df, tracks): read_dlc checks it
+        if _is_pandas_table(
+            f
+        ):  # DeepLabCut's table under another key (df, tracks): read_dlc checks it
             return "dlc"
         keys = ", ".join(sorted(f.keys())[:8])
-    raise _cannot_guess(path, f"an HDF5 file with top-level entries [{keys}] that match no known layout")
+    raise _cannot_guess(
+        path, f"an HDF5 file with top-level entries [{keys}] that match no known layout"
+    )
 
 
 def guess_format(path) -> str:
@@ -155,8 +181,11 @@ def guess_format(path) -> str:
         if "coords" in rows and "likelihood" not in head[rows["coords"]]:
             data_row = head[rows["coords"] + 1] if rows["coords"] + 1 < len(head) else [""]
             if not _is_float(data_row[0]):
-                raise _cannot_guess(path, "a DeepLabCut table of hand-labelled images (x, y without likelihood, "
-                                    "indexed by image), not a tracked recording")
+                raise _cannot_guess(
+                    path,
+                    "a DeepLabCut table of hand-labelled images (x, y without likelihood, "
+                    "indexed by image), not a tracked recording",
+                )
         return "dlc"
     if suffix in (".h5", ".hdf5", ".nwb"):
         return _guess_hdf5(path)
@@ -239,7 +268,9 @@ def _expand(paths, format=None) -> tuple[list, set]:
             if not found:
                 what = f"{format!r} recordings" if format else "recordings of a known format"
                 extra = "".join(f"; skipped {c}: {why}" for c, why in bad)
-                raise FileNotFoundError(f"no {what} in folder {q} (suffixes {', '.join(_SUFFIXES)}){extra}")
+                raise FileNotFoundError(
+                    f"no {what} in folder {q} (suffixes {', '.join(_SUFFIXES)}){extra}"
+                )
             files += found
             in_folders.update(c.resolve() for c in found)
             skipped += bad
@@ -310,7 +341,7 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
     except ValueError as e:
         msg = " ".join(str(e).split())
         if msg.startswith(f"{path}: "):  # our readers' errors: the path, then why
-            e.why = msg[len(str(path)) + 2:]
+            e.why = msg[len(str(path)) + 2 :]
             raise
         if str(path) in msg or path.name in msg:  # a library's error naming the file
             e.why = f"cannot be read as {format!r}: {msg.replace(str(path), path.name)}"
@@ -378,14 +409,23 @@ def _tracked_only(recs: list, path: Path) -> list:
     T = recs[0].num_frames
     empty = [repr(r.name) for r, n in zip(recs, counts) if n == 0]
     if empty:
-        note(path, f"{', '.join(empty)} hold(s) no tracked point in any of the {T} frames (a track "
-                   "made in another video, or never used); left out")
+        note(
+            path,
+            f"{', '.join(empty)} hold(s) no tracked point in any of the {T} frames (a track "
+            "made in another video, or never used); left out",
+        )
     if len(recs) > 1:
-        ghosts = [f"{r.name!r} ({n} frames)" for r, n in zip(recs, counts)
-                  if 0 < n and (n < GHOST_FRACTION * T or (n < GHOST_FRAMES and n < 0.1 * T))]
+        ghosts = [
+            f"{r.name!r} ({n} frames)"
+            for r, n in zip(recs, counts)
+            if 0 < n and (n < GHOST_FRACTION * T or (n < GHOST_FRAMES and n < 0.1 * T))
+        ]
         if ghosts:
-            note(path, f"{', '.join(ghosts)} tracked in only a few of the {T} frames (a ghost "
-                       "track of the tracker?); kept, though it adds almost nothing to a fit")
+            note(
+                path,
+                f"{', '.join(ghosts)} tracked in only a few of the {T} frames (a ghost "
+                "track of the tracker?); kept, though it adds almost nothing to a fit",
+            )
     return kept
 
 
@@ -408,14 +448,16 @@ def _unique_names(files: list[Path]) -> dict:
             for f in group:
                 r = f.resolve()
                 parts = (r if base[f] == f.name else r.with_suffix("")).parts
-                base[f] = "/".join(parts[-1 - depth:]) if len(parts) > depth else str(r)
+                base[f] = "/".join(parts[-1 - depth :]) if len(parts) > depth else str(r)
         depth += 1
     return base
 
 
 def _select_bodyparts(rec: Recording, bodyparts) -> Recording:
     if rec.kind != "keypoints":
-        raise ValueError(f"bodyparts={list(bodyparts)} given but recording {rec.name!r} holds {rec.kind}, not body parts")
+        raise ValueError(
+            f"bodyparts={list(bodyparts)} given but recording {rec.name!r} holds {rec.kind}, not body parts"
+        )
     missing = [b for b in bodyparts if b not in rec.bodyparts]
     if missing:
         raise ValueError(
@@ -466,8 +508,9 @@ def _name_and_select(r, f, base: str, bodyparts) -> None:
         _select_bodyparts(r, bodyparts)
 
 
-def read_recordings(paths, format=None, fps=None, bodyparts=None,
-                    px_per_mm=None) -> list[Recording]:
+def read_recordings(
+    paths, format=None, fps=None, bodyparts=None, px_per_mm=None
+) -> list[Recording]:
     """Read every recording named by ``paths``.
 
     Parameters
@@ -523,7 +566,9 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None,
         for r in recs:
             if r.format == "moseq2" and r.attrs.get("extraction"):
                 key = (r.attrs["uuid"], r.attrs["extraction"])
-                if key in seen_moseq2:  # the same session reached from its scores file and its extraction
+                if (
+                    key in seen_moseq2
+                ):  # the same session reached from its scores file and its extraction
                     continue
                 seen_moseq2.add(key)
             _name_and_select(r, f, base[f], bodyparts)
@@ -531,10 +576,14 @@ def read_recordings(paths, format=None, fps=None, bodyparts=None,
     if out and px_per_mm is not None:
         set_scales(out, px_per_mm)
     if not out:
-        raise ValueError(f"none of the {len(unread)} file(s) could be read; the warnings above say "
-                         "why ('ethogram info FILE' or read_file(FILE) on one of them shows the error)")
+        raise ValueError(
+            f"none of the {len(unread)} file(s) could be read; the warnings above say "
+            "why ('ethogram info FILE' or read_file(FILE) on one of them shows the error)"
+        )
     names = [r.name for r in out]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ValueError(f"recording names {dup} occur twice; rename the files or read them in separate calls")
+        raise ValueError(
+            f"recording names {dup} occur twice; rename the files or read them in separate calls"
+        )
     return out

@@ -173,8 +173,10 @@ class Recording:
     def _check_bodyparts(self) -> None:
         """Keypoints: 2 or 3 coordinates, one name per body part (``bodypart<i>`` by default)."""
         if self.data.shape[2] not in (2, 3):
-            raise ValueError(f"recording {self.name!r}: keypoints must have 2 or 3 coordinates, "
-                             f"got {self.data.shape[2]}")
+            raise ValueError(
+                f"recording {self.name!r}: keypoints must have 2 or 3 coordinates, "
+                f"got {self.data.shape[2]}"
+            )
         if self.bodyparts is None:
             self.bodyparts = tuple(f"bodypart{i}" for i in range(self.data.shape[1]))
         self.bodyparts = tuple(str(b) for b in self.bodyparts)
@@ -189,24 +191,36 @@ class Recording:
         if self.fps is not None:
             self.fps = float(self.fps)
             if not (np.isfinite(self.fps) and self.fps > 0):
-                raise ValueError(f"recording {self.name!r}: fps must be a positive number, got {self.fps!r}")
+                raise ValueError(
+                    f"recording {self.name!r}: fps must be a positive number, got {self.fps!r}"
+                )
         if self.px_per_mm is not None:
             self.px_per_mm = float(self.px_per_mm)
             if not (np.isfinite(self.px_per_mm) and self.px_per_mm > 0):
-                raise ValueError(f"recording {self.name!r}: px_per_mm must be a positive number of "
-                                 f"pixels per millimetre, got {self.px_per_mm!r}")
+                raise ValueError(
+                    f"recording {self.name!r}: px_per_mm must be a positive number of "
+                    f"pixels per millimetre, got {self.px_per_mm!r}"
+                )
 
     def _check_per_frame(self) -> None:
         """The per-frame arrays (confidence, timestamps, centroid, heading, labels) as arrays of
         one row per frame."""
         T = self.data.shape[0]
-        for attr, tail in (("confidence", (self.data.shape[1],) if self.kind == "keypoints" else None), ("timestamps", ()), ("centroid", (2,)), ("heading", ()), ("labels", ())):
+        for attr, tail in (
+            ("confidence", (self.data.shape[1],) if self.kind == "keypoints" else None),
+            ("timestamps", ()),
+            ("centroid", (2,)),
+            ("heading", ()),
+            ("labels", ()),
+        ):
             v = getattr(self, attr)
             if v is None or tail is None and attr == "confidence":
                 continue
             v = np.asarray(v)
             if v.shape != (T,) + tail:
-                raise ValueError(f"recording {self.name!r}: {attr} must have shape {(T,) + tail}, got {v.shape}")
+                raise ValueError(
+                    f"recording {self.name!r}: {attr} must have shape {(T,) + tail}, got {v.shape}"
+                )
             setattr(self, attr, v)
 
     @property
@@ -237,6 +251,4 @@ class Recording:
 
     def __repr__(self) -> str:
         extra = f", bodyparts={list(self.bodyparts)}" if self.kind == "keypoints" else ""
-        return (
-            f"Recording({self.name!r}, {self.kind} {self.data.shape}, fps={self.fps}, format={self.format!r}{extra})"
-        )
+        return f"Recording({self.name!r}, {self.kind} {self.data.shape}, fps={self.fps}, format={self.format!r}{extra})"

@@ -20,6 +20,9 @@ def __getattr__(name: str):
     if not hasattr(hdf5, name):
         raise AttributeError(f"module 'ethogram.io.results' has no attribute {name!r}")
     value = getattr(hdf5, name)
-    warnings.warn(f"ethogram.io.results is deprecated: import {name} from ethogram.results",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        f"ethogram.io.results is deprecated: import {name} from ethogram.results",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return value

@@ -230,7 +230,8 @@ def _given(px_per_mm):
 
         raise ArgumentError(
             "{px_per_mm} must be a positive number of pixels per millimetre, a dict of them or a "
-            f"CSV of recording,px_per_mm; got {px_per_mm!r}", "px_per_mm"
+            f"CSV of recording,px_per_mm; got {px_per_mm!r}",
+            "px_per_mm",
         )
     return v, "px_per_mm"
 

@@ -80,7 +80,9 @@ class HMMInferenceMixin:
         elif method == "viterbi":
             out = viterbi(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
         else:
-            posts = forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=num_threads)
+            posts = forward_backward(
+                self.initial_probs, self.transition_matrix, lls, num_threads=num_threads
+            )
             out = [np.argmax(p.expected_states, axis=1) for p in posts]
         out = expand(list(out), keep, lambda i: np.full(lengths[i], -1, dtype=np.int64))
         return out if batch else out[0]
@@ -133,11 +135,21 @@ class HMMInferenceMixin:
         """
         (d,), (m,), _ = self._prepare(data)
         z = np.asarray(states)
-        if z.shape != (d.shape[0],) or not np.issubdtype(z.dtype, np.integer) or z.min() < 0 or z.max() >= self.num_states:
-            raise ValueError(f"states must be integers in [0, {self.num_states}) of shape ({d.shape[0]},)")
+        if (
+            z.shape != (d.shape[0],)
+            or not np.issubdtype(z.dtype, np.integer)
+            or z.min() < 0
+            or z.max() >= self.num_states
+        ):
+            raise ValueError(
+                f"states must be integers in [0, {self.num_states}) of shape ({d.shape[0]},)"
+            )
         ll = self.observations.log_likelihoods(d, m)
         with np.errstate(divide="ignore"):
-            out = np.log(self.initial_probs[z[0]]) + np.log(self.transition_matrix[z[:-1], z[1:]]).sum()
+            out = (
+                np.log(self.initial_probs[z[0]])
+                + np.log(self.transition_matrix[z[:-1], z[1:]]).sum()
+            )
         return float(out + ll[np.arange(len(z)), z].sum())
 
     def _num_scored_frames(self, data, masks=None) -> int:

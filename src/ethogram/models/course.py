@@ -52,7 +52,9 @@ class _CourseMixin:
             ``expected_states`` (T, K), ``marginal_ll``, ``expected_transitions`` (K, K).
         """
         (d,), (m,), _ = self._prepare(data, mask)
-        return forward_backward(self.initial_probs, self.transition_matrix, self.observations.log_likelihoods(d, m))
+        return forward_backward(
+            self.initial_probs, self.transition_matrix, self.observations.log_likelihoods(d, m)
+        )
 
     def m_step(self, data, posterior: HMMPosterior, mask=None) -> None:
         """Update the parameters from one sequence and its posterior (closed-form MAP).
@@ -104,8 +106,25 @@ class GaussianHMM(_CourseMixin, HMM):
     emission_means = _emission_property("emission_means", "Means, shape (K, D).")
     emission_covs = _emission_property("emission_covs", "Covariances, shape (K, D, D).")
 
-    def __init__(self, num_states, data_dim, covariance_type="full", learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
-        super().__init__(num_states, "gaussian", dict(data_dim=data_dim, covariance_type=covariance_type, prior=prior), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
+    def __init__(
+        self,
+        num_states,
+        data_dim,
+        covariance_type="full",
+        learn_initial=True,
+        learn_transitions=True,
+        seed=None,
+        prior="default",
+        **kwargs,
+    ):
+        super().__init__(
+            num_states,
+            "gaussian",
+            dict(data_dim=data_dim, covariance_type=covariance_type, prior=prior),
+            learn_initial=learn_initial,
+            learn_transitions=learn_transitions,
+            **kwargs,
+        )
         rng = _random_rng(seed)
         self.observations.emission_means = rng.standard_normal((self.num_states, int(data_dim)))
         self.observations.emission_covs = np.tile(np.eye(int(data_dim)), (self.num_states, 1, 1))
@@ -132,13 +151,41 @@ class AutoregressiveHMM(_CourseMixin, HMM):
         Passed on to :class:`HMM`.
     """
 
-    emission_dynamics = _emission_property("emission_dynamics", "Dynamics [A_1 ... A_L], shape (K, D, L*D).")
+    emission_dynamics = _emission_property(
+        "emission_dynamics", "Dynamics [A_1 ... A_L], shape (K, D, L*D)."
+    )
     emission_bias = _emission_property("emission_bias", "Biases, shape (K, D).")
     emission_covs = _emission_property("emission_covs", "Noise covariances, shape (K, D, D).")
     emission_cov = emission_covs
 
-    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
-        super().__init__(num_states, "autoregressive", dict(data_dim=data_dim, num_lags=num_lags, bias=bias, noise=noise, prior=prior, first_frames="standard_normal"), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
+    def __init__(
+        self,
+        num_states,
+        data_dim,
+        num_lags=1,
+        bias=True,
+        noise="full",
+        learn_initial=True,
+        learn_transitions=True,
+        seed=None,
+        prior="default",
+        **kwargs,
+    ):
+        super().__init__(
+            num_states,
+            "autoregressive",
+            dict(
+                data_dim=data_dim,
+                num_lags=num_lags,
+                bias=bias,
+                noise=noise,
+                prior=prior,
+                first_frames="standard_normal",
+            ),
+            learn_initial=learn_initial,
+            learn_transitions=learn_transitions,
+            **kwargs,
+        )
         rng = _random_rng(seed)
         K, D, L = self.num_states, int(data_dim), int(num_lags)
         dyn = np.zeros((K, D, L * D))
@@ -172,8 +219,24 @@ class CategoricalHMM(_CourseMixin, HMM):
 
     emission_probs = _emission_property("emission_probs", "Emission probabilities, shape (K, C).")
 
-    def __init__(self, num_states, num_classes, learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
-        super().__init__(num_states, "categorical", dict(num_classes=num_classes, prior=prior), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
+    def __init__(
+        self,
+        num_states,
+        num_classes,
+        learn_initial=True,
+        learn_transitions=True,
+        seed=None,
+        prior="default",
+        **kwargs,
+    ):
+        super().__init__(
+            num_states,
+            "categorical",
+            dict(num_classes=num_classes, prior=prior),
+            learn_initial=learn_initial,
+            learn_transitions=learn_transitions,
+            **kwargs,
+        )
         rng = _random_rng(seed)
         self.observations.emission_probs = rng.dirichlet(np.ones(int(num_classes)), self.num_states)
 
@@ -196,7 +259,23 @@ class PoissonHMM(_CourseMixin, HMM):
 
     emission_rates = _emission_property("emission_rates", "Poisson rates, shape (K, D).")
 
-    def __init__(self, num_states, data_dim, learn_initial=True, learn_transitions=True, seed=None, prior="default", **kwargs):
-        super().__init__(num_states, "poisson", dict(data_dim=data_dim, prior=prior), learn_initial=learn_initial, learn_transitions=learn_transitions, **kwargs)
+    def __init__(
+        self,
+        num_states,
+        data_dim,
+        learn_initial=True,
+        learn_transitions=True,
+        seed=None,
+        prior="default",
+        **kwargs,
+    ):
+        super().__init__(
+            num_states,
+            "poisson",
+            dict(data_dim=data_dim, prior=prior),
+            learn_initial=learn_initial,
+            learn_transitions=learn_transitions,
+            **kwargs,
+        )
         rng = _random_rng(seed)
         self.observations.emission_rates = rng.gamma(1.0, 1.0, (self.num_states, int(data_dim)))

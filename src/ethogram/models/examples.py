@@ -59,7 +59,14 @@ def course_spiral_arhmm(num_states: int = 5) -> AutoregressiveHMM:
     K, D = num_states, 2
     theta = -np.pi / 25
     R = np.array([[np.cos(theta), -np.sin(theta)], [np.sin(theta), np.cos(theta)]])
-    model = AutoregressiveHMM(K, D, num_lags=1, transition_matrix=spiral_transition_matrix(K), learn_initial=False, learn_transitions=False)
+    model = AutoregressiveHMM(
+        K,
+        D,
+        num_lags=1,
+        transition_matrix=spiral_transition_matrix(K),
+        learn_initial=False,
+        learn_transitions=False,
+    )
     angles = 2 * np.pi * np.arange(K) / K
     model.emission_dynamics = np.tile(0.8 * R, (K, 1, 1))
     model.emission_bias = np.column_stack([np.cos(angles), np.sin(angles)])

@@ -9,6 +9,7 @@ import numpy as np
 
 # the defaults of the short starts, where they were before ethogram.fitting.settings
 from ..fitting.settings import DEFAULT_NUM_STARTS, DEFAULT_START_ITERS  # noqa: F401
+
 #: the kinds of start the restarts of a fit cycle through, per ``init``: (observations, sticky)
 RESTART_STARTS = {
     "kmeans": (("kmeans", True), ("kmeans", False), ("random", False)),

@@ -52,13 +52,31 @@ class HMM(HMMInferenceMixin):
         Hold a part fixed with False.
     """
 
-    def __init__(self, num_states: int, observations="gaussian", observation_kwargs=None, initial_probs=None, transition_matrix=None, initial_alpha=1.0, transition_alpha=1.0, kappa=0.0, learn_initial=True, learn_transitions=True):
-        if isinstance(num_states, bool) or not isinstance(num_states, (int, np.integer)) or num_states < 1:
+    def __init__(
+        self,
+        num_states: int,
+        observations="gaussian",
+        observation_kwargs=None,
+        initial_probs=None,
+        transition_matrix=None,
+        initial_alpha=1.0,
+        transition_alpha=1.0,
+        kappa=0.0,
+        learn_initial=True,
+        learn_transitions=True,
+    ):
+        if (
+            isinstance(num_states, bool)
+            or not isinstance(num_states, (int, np.integer))
+            or num_states < 1
+        ):
             raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
         self.num_states = int(num_states)
         if isinstance(observations, ObservationModel):
             if observation_kwargs:
-                raise ValueError("observation_kwargs cannot be used with an ObservationModel instance")
+                raise ValueError(
+                    "observation_kwargs cannot be used with an ObservationModel instance"
+                )
             if observations.num_states != self.num_states:
                 raise ValueError(
                     f"observations has {observations.num_states} states but num_states is {self.num_states}"
@@ -67,8 +85,12 @@ class HMM(HMMInferenceMixin):
         else:
             cls = get_observation_class(observations)
             self.observations = cls(self.num_states, **(observation_kwargs or {}))
-        self.initial = InitialDistribution(self.num_states, initial_alpha, learn_initial, initial_probs)
-        self.transitions = Transitions(self.num_states, transition_alpha, kappa, learn_transitions, transition_matrix)
+        self.initial = InitialDistribution(
+            self.num_states, initial_alpha, learn_initial, initial_probs
+        )
+        self.transitions = Transitions(
+            self.num_states, transition_alpha, kappa, learn_transitions, transition_matrix
+        )
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -78,7 +100,9 @@ class HMM(HMMInferenceMixin):
 
     @initial_probs.setter
     def initial_probs(self, value):
-        self.initial.initial_probs = InitialDistribution(self.num_states, initial_probs=value).initial_probs
+        self.initial.initial_probs = InitialDistribution(
+            self.num_states, initial_probs=value
+        ).initial_probs
 
     @property
     def transition_matrix(self) -> np.ndarray:
@@ -87,23 +111,32 @@ class HMM(HMMInferenceMixin):
 
     @transition_matrix.setter
     def transition_matrix(self, value):
-        self.transitions.transition_matrix = Transitions(self.num_states, transition_matrix=value).transition_matrix
+        self.transitions.transition_matrix = Transitions(
+            self.num_states, transition_matrix=value
+        ).transition_matrix
 
     def log_prior(self) -> float:
         """Log prior density of all learned parameters (up to a constant)."""
-        return self.initial.log_prior() + self.transitions.log_prior() + self.observations.log_prior()
+        return (
+            self.initial.log_prior() + self.transitions.log_prior() + self.observations.log_prior()
+        )
 
     def get_params(self) -> dict:
         """All parameters as a flat dict of arrays (for saving without pickle)."""
-        out = {"initial_probs": self.initial_probs.copy(), "transition_matrix": self.transition_matrix.copy()}
+        out = {
+            "initial_probs": self.initial_probs.copy(),
+            "transition_matrix": self.transition_matrix.copy(),
+        }
         out.update(self.observations.get_params())
         return out
 
     def step_coordinates(self, params: dict) -> dict:
         """``params`` (from :meth:`get_params`) in unit-free coordinates, for measuring EM's
         steps (the observation model's ``step_coordinates``; probabilities as they are)."""
-        out = {k: np.asarray(params[k], dtype=np.float64)
-               for k in ("initial_probs", "transition_matrix")}
+        out = {
+            k: np.asarray(params[k], dtype=np.float64)
+            for k in ("initial_probs", "transition_matrix")
+        }
         out.update(self.observations.step_coordinates(params))
         return out
 
@@ -162,7 +195,9 @@ class HMM(HMMInferenceMixin):
     #: the per-sequence E-step the EM loop sends to its executor (a top-level function)
     e_step_function = staticmethod(sequence_stats)
 
-    def expected_stats(self, data: np.ndarray, mask: np.ndarray | None, keep_posterior: bool = False) -> SufficientStats:
+    def expected_stats(
+        self, data: np.ndarray, mask: np.ndarray | None, keep_posterior: bool = False
+    ) -> SufficientStats:
         """Expected sufficient statistics of one validated sequence under the current parameters.
 
         Parameters
@@ -185,7 +220,12 @@ class HMM(HMMInferenceMixin):
         obs = self.observations.sufficient_stats(data, post.expected_states, mask)
         frames = data.shape[0] if mask is None else int(np.count_nonzero(mask))
         return SufficientStats(
-            float(post.marginal_ll), post.expected_states[0].copy(), post.expected_transitions, obs, 1, frames,
+            float(post.marginal_ll),
+            post.expected_states[0].copy(),
+            post.expected_transitions,
+            obs,
+            1,
+            frames,
             [post] if keep_posterior else None,
         )
 
@@ -206,7 +246,9 @@ class HMM(HMMInferenceMixin):
             if callable(read):
                 first = read()
             T = first.shape[0]
-            obs.sufficient_stats(first, np.full((T, self.num_states), 1.0 / self.num_states), masks[0])
+            obs.sufficient_stats(
+                first, np.full((T, self.num_states), 1.0 / self.num_states), masks[0]
+            )
 
     def m_step_from_stats(self, stats: SufficientStats) -> None:
         """Closed-form MAP update of every learned part from summed statistics."""
@@ -216,7 +258,11 @@ class HMM(HMMInferenceMixin):
 
     def num_parameters(self) -> int:
         """Number of free (learned) parameters."""
-        return self.initial.num_parameters() + self.transitions.num_parameters() + self.observations.num_parameters()
+        return (
+            self.initial.num_parameters()
+            + self.transitions.num_parameters()
+            + self.observations.num_parameters()
+        )
 
     def permute(self, order) -> None:
         """Relabel states in place: new state ``i`` is old state ``order[i]``.
@@ -227,8 +273,12 @@ class HMM(HMMInferenceMixin):
             A permutation of ``range(K)``.
         """
         order = np.asarray(order)
-        if order.shape != (self.num_states,) or not np.array_equal(np.sort(order), np.arange(self.num_states)):
-            raise ValueError(f"order must be a permutation of range({self.num_states}), got {order!r}")
+        if order.shape != (self.num_states,) or not np.array_equal(
+            np.sort(order), np.arange(self.num_states)
+        ):
+            raise ValueError(
+                f"order must be a permutation of range({self.num_states}), got {order!r}"
+            )
         self.initial.initial_probs = self.initial_probs[order]
         self.transitions.permute(order)
         self.observations.permute(order)
@@ -237,12 +287,18 @@ class HMM(HMMInferenceMixin):
     def _is_batch(self, data) -> bool:
         """A list/tuple of sequences (vs. one sequence given as a nested list)."""
         nd = self.observations.sequence_ndim
-        return isinstance(data, (list, tuple)) and len(data) > 0 and all(np.ndim(x) == nd for x in data)
+        return (
+            isinstance(data, (list, tuple))
+            and len(data) > 0
+            and all(np.ndim(x) == nd for x in data)
+        )
 
     def _prepare(self, data, masks=None, mask_nan=True):
         """Validate data into (list of arrays, list of effective masks, was_batch)."""
         if isinstance(data, (list, tuple)) and len(data) == 0:
-            raise ValueError("data is an empty list: give at least one sequence (an array of frames x features)")
+            raise ValueError(
+                "data is an empty list: give at least one sequence (an array of frames x features)"
+            )
         batch = self._is_batch(data)
         datas = list(data) if batch else [data]
         if masks is None:
@@ -334,10 +390,21 @@ class HMM(HMMInferenceMixin):
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
         self.observations.permute(fixed_transitions_order(lls, self.transition_matrix))
 
-    def fit(self, data, num_iters=None, *, em: EMSettings | None = None,
-            execution: ExecutionSettings | None = None, checkpoint=None, seed=None, masks=None,
-            mask_nan: bool = True, progress=None, posterior: bool = True,
-            **options) -> FitResult:
+    def fit(
+        self,
+        data,
+        num_iters=None,
+        *,
+        em: EMSettings | None = None,
+        execution: ExecutionSettings | None = None,
+        checkpoint=None,
+        seed=None,
+        masks=None,
+        mask_nan: bool = True,
+        progress=None,
+        posterior: bool = True,
+        **options,
+    ) -> FitResult:
         """Fit by EM (MAP), keeping the best of ``em.num_restarts`` runs.
 
         Each run tries ``em.num_starts`` initialisations for ``em.start_iters`` EM
@@ -407,23 +474,43 @@ class HMM(HMMInferenceMixin):
             If the objective decreases (lost precision; the message says the likely causes).
         """
         em, execution, checkpoint = settings_from_options(
-            dict(options, num_iters=num_iters), em=em, execution=execution, checkpoint=checkpoint,
-            accepted=_FIT_KEYWORDS, function="HMM.fit")
+            dict(options, num_iters=num_iters),
+            em=em,
+            execution=execution,
+            checkpoint=checkpoint,
+            accepted=_FIT_KEYWORDS,
+            function="HMM.fit",
+        )
         executor = execution.sequence_executor()
         datas, ms, batch, on_disk = self._fit_inputs(data, masks, mask_nan)
         lengths = [len(d) for d in datas]
         fitted = require_long(self.observations, lengths)
-        warn_short(self.observations, lengths, ~fitted,
-                   "left out of the fit (its frames get no syllable)")
+        warn_short(
+            self.observations, lengths, ~fitted, "left out of the fit (its frames get no syllable)"
+        )
         datas, ms = subset(datas, fitted), subset(ms, fitted)
         outcome = fitting.fit_restarts(
-            self, datas, ms, lambda rng, restart: self._initialize(datas, ms, em.init, rng, restart),
-            em, seed=seed, executor=executor, progress=progress,
-            keep_posteriors=bool(posterior) and not on_disk, checkpoint=checkpoint)
+            self,
+            datas,
+            ms,
+            lambda rng, restart: self._initialize(datas, ms, em.init, rng, restart),
+            em,
+            seed=seed,
+            executor=executor,
+            progress=progress,
+            keep_posteriors=bool(posterior) and not on_disk,
+            checkpoint=checkpoint,
+        )
         result = FitResult(
-            np.asarray(outcome.run.objectives), np.asarray(outcome.run.marginal_lls),
-            outcome.run.converged, outcome.run.num_iters, outcome.restart,
-            np.asarray(outcome.finals), None, list(outcome.run.reseeds))
+            np.asarray(outcome.run.objectives),
+            np.asarray(outcome.run.marginal_lls),
+            outcome.run.converged,
+            outcome.run.num_iters,
+            outcome.restart,
+            np.asarray(outcome.finals),
+            None,
+            list(outcome.run.reseeds),
+        )
         if posterior and not on_disk:  # else no posterior of every recording at once
             posts = self._final_posteriors(outcome.run, datas, ms, executor)
             posts = expand(list(posts), fitted, lambda i: no_posterior(lengths[i], self.num_states))
@@ -438,8 +525,10 @@ class HMM(HMMInferenceMixin):
         if not isinstance(data, OnDiskSequences):
             return (*self._prepare(data, masks, mask_nan), False)
         mlist = [None] * len(data) if masks is None else list(masks)
-        ms = [self._prepare(d.read_sequence(), m, mask_nan)[1][0]
-              for d, m in zip(data, mlist, strict=True)]
+        ms = [
+            self._prepare(d.read_sequence(), m, mask_nan)[1][0]
+            for d, m in zip(data, mlist, strict=True)
+        ]
         return list(data), ms, True, True
 
     def _final_posteriors(self, run, datas, ms, executor) -> list:
@@ -450,7 +539,9 @@ class HMM(HMMInferenceMixin):
             return kept
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
         threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
-        return forward_backward(self.initial_probs, self.transition_matrix, lls, num_threads=threads)
+        return forward_backward(
+            self.initial_probs, self.transition_matrix, lls, num_threads=threads
+        )
 
 
 #: the keyword arguments of the settings that :meth:`HMM.fit` takes (not ``num_workers``)

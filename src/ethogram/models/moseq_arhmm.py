@@ -349,8 +349,9 @@ class StickyHDPARHMM:
         """
         if execution is not None:
             if executor is not None or num_threads is not None:
-                raise ArgumentError("give either {execution} or executor and num_threads, not both",
-                                    "execution")
+                raise ArgumentError(
+                    "give either {execution} or executor and num_threads, not both", "execution"
+                )
             executor, num_threads = execution.job_executor(), execution.num_threads
         xs, ms = self.clean(datas, masks)
         if init not in INITS:

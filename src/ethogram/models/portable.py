@@ -45,7 +45,11 @@ def _init_arguments(cls) -> tuple:
         if init is None:
             continue
         for name, p in inspect.signature(init).parameters.items():
-            if name in ("self", "num_states") or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) or name in names:
+            if (
+                name in ("self", "num_states")
+                or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+                or name in names
+            ):
                 continue
             names.append(name)
     return tuple(names)
@@ -70,7 +74,11 @@ def observation_config(observations) -> dict:
     if callable(getter):
         raw = dict(getter())
     else:
-        raw = {name: getattr(observations, name) for name in _init_arguments(type(observations)) if hasattr(observations, name)}
+        raw = {
+            name: getattr(observations, name)
+            for name in _init_arguments(type(observations))
+            if hasattr(observations, name)
+        }
     return {k: _plain(v, f"observation setting {k!r}") for k, v in raw.items()}
 
 
@@ -140,8 +148,14 @@ def model_from_description(description: dict, params: dict | None = None):
         If the description is not one (missing keys, unknown class or format).
     """
     if not isinstance(description, dict):
-        raise TypeError(f"description must be a dict as returned by HMM.describe(), got {type(description).__name__}")
-    missing = [k for k in ("model_class", "num_states", "observations", "observation_kwargs", *_HMM_KEYS) if k not in description]
+        raise TypeError(
+            f"description must be a dict as returned by HMM.describe(), got {type(description).__name__}"
+        )
+    missing = [
+        k
+        for k in ("model_class", "num_states", "observations", "observation_kwargs", *_HMM_KEYS)
+        if k not in description
+    ]
     if missing:
         raise ValueError(f"description lacks {missing}; pass the dict returned by HMM.describe()")
     if description.get("format", DESCRIPTION_FORMAT) != DESCRIPTION_FORMAT:
@@ -151,9 +165,13 @@ def model_from_description(description: dict, params: dict | None = None):
     classes = _model_classes()
     cls = classes.get(description["model_class"])
     if cls is None:
-        raise ValueError(f"description names model_class {description['model_class']!r}; known: {sorted(classes)}")
+        raise ValueError(
+            f"description names model_class {description['model_class']!r}; known: {sorted(classes)}"
+        )
     model = cls._rebuilt(
-        description["num_states"], description["observations"], dict(description["observation_kwargs"]),
+        description["num_states"],
+        description["observations"],
+        dict(description["observation_kwargs"]),
         **{k: description[k] for k in _HMM_KEYS},
     )
     if params is not None:

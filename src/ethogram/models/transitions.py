@@ -84,7 +84,14 @@ class Transitions:
         Starting value (default: ``0.9 I + 0.1 / K``, a sticky start suited to behavior).
     """
 
-    def __init__(self, num_states: int, alpha: float = 1.0, kappa: float = 0.0, learn: bool = True, transition_matrix=None):
+    def __init__(
+        self,
+        num_states: int,
+        alpha: float = 1.0,
+        kappa: float = 0.0,
+        learn: bool = True,
+        transition_matrix=None,
+    ):
         self.num_states = int(num_states)
         self.alpha = _check_concentration(alpha, "transition_alpha")
         kappa = float(kappa)
@@ -108,7 +115,9 @@ class Transitions:
 
     def concentration(self) -> np.ndarray:
         """Dirichlet concentration of every row, shape (K, K)."""
-        return np.full((self.num_states, self.num_states), self.alpha) + self.kappa * np.eye(self.num_states)
+        return np.full((self.num_states, self.num_states), self.alpha) + self.kappa * np.eye(
+            self.num_states
+        )
 
     def m_step(self, expected_transitions: np.ndarray) -> None:
         """MAP update from ``expected_transitions`` (K, K), summed over sequences."""

@@ -36,21 +36,28 @@ class KeypointPathMixin:
     def _select(self, r: Recording, fitting: bool) -> np.ndarray:
         """The kept body parts of ``r`` in the preparation's order, confidence applied."""
         have, want = list(r.bodyparts), self.bodyparts_
-        where = "the first training recording" if fitting else "the preparation's training recordings"
+        where = (
+            "the first training recording" if fitting else "the preparation's training recordings"
+        )
         # the remedy: choose the body parts; on new recordings that means fitting again
-        choose = "pass {bodyparts:[...]}" if fitting else "fit the model again with {bodyparts:[...]}"
+        choose = (
+            "pass {bodyparts:[...]}" if fitting else "fit the model again with {bodyparts:[...]}"
+        )
         missing = [b for b in want if b not in have]
         if missing and self.bodyparts is not None:
             raise ValueError(f"recording {r.name!r} lacks body part(s) {missing}; it has {have}")
         if missing:
             raise ArgumentError(
                 f"recording {r.name!r} lacks body part(s) {missing}; it has {have}, {where} had "
-                f"{list(want)}; {choose} to keep a common subset", "bodyparts")
+                f"{list(want)}; {choose} to keep a common subset",
+                "bodyparts",
+            )
         if self.bodyparts is None and set(have) != set(want):
             raise ArgumentError(
                 f"recording {r.name!r} has body parts {have} but {where} had {list(want)}; "
                 f"use recordings tracked with the same body parts, or {choose} to keep a common subset",
-                "bodyparts")
+                "bodyparts",
+            )
         if r.data.shape[2] != self.num_coords_:
             raise ValueError(
                 f"recording {r.name!r} has {r.data.shape[2]}-D keypoints but {where} had {self.num_coords_}-D"
@@ -60,11 +67,17 @@ class KeypointPathMixin:
         coords = mask_low_confidence(r.data[:, idx], conf, self.confidence_threshold)
         absent = [b for b, ok in zip(want, np.isfinite(coords).all(axis=2).any(axis=0)) if not ok]
         if absent:
-            leave = "with {bodyparts:[...]}" if fitting else "by fitting the model again with {bodyparts:[...]}"
+            leave = (
+                "with {bodyparts:[...]}"
+                if fitting
+                else "by fitting the model again with {bodyparts:[...]}"
+            )
             raise ArgumentError(
                 f"recording {r.name!r}: body part(s) {absent} are missing (or below "
                 f"{{confidence_threshold:{self.confidence_threshold}}}) in every frame; leave them out "
-                + leave, ("confidence_threshold", "bodyparts"))
+                + leave,
+                ("confidence_threshold", "bodyparts"),
+            )
         return coords
 
     def _fit_keypoints(self, recs) -> list[Prepared]:
@@ -74,23 +87,33 @@ class KeypointPathMixin:
         if self.bodyparts is not None:
             unknown = [b for b in self.bodyparts if b not in first.bodyparts]
             if unknown:
-                raise ValueError(f"bodyparts {unknown} not found in {first.name!r}; its body parts are {list(first.bodyparts)}")
-        self.bodyparts_ = tuple(self.bodyparts) if self.bodyparts is not None else tuple(first.bodyparts)
+                raise ValueError(
+                    f"bodyparts {unknown} not found in {first.name!r}; its body parts are {list(first.bodyparts)}"
+                )
+        self.bodyparts_ = (
+            tuple(self.bodyparts) if self.bodyparts is not None else tuple(first.bodyparts)
+        )
         self.num_coords_ = first.data.shape[2]
-        self.anterior_, self.posterior_ = guess_axis_bodyparts(self.bodyparts_, self.anterior, self.posterior)
+        self.anterior_, self.posterior_ = guess_axis_bodyparts(
+            self.bodyparts_, self.anterior, self.posterior
+        )
         ai = [self.bodyparts_.index(b) for b in self.anterior_]
         pi = [self.bodyparts_.index(b) for b in self.posterior_]
         lengths = []
         for r in recs:
             xy = self._select(r, fitting=True)[..., :2]
-            d = np.linalg.norm(present_mean(xy[:, ai], axis=1) - present_mean(xy[:, pi], axis=1), axis=1)
+            d = np.linalg.norm(
+                present_mean(xy[:, ai], axis=1) - present_mean(xy[:, pi], axis=1), axis=1
+            )
             lengths.append(d[np.isfinite(d)])
         lengths = np.concatenate(lengths)
         if lengths.size == 0:
             raise ArgumentError(
                 f"no training frame has both an anterior {list(self.anterior_)} and a posterior "
                 f"{list(self.posterior_)} body part; check {{anterior}}, {{posterior}} and "
-                "{confidence_threshold}", ("anterior", "posterior", "confidence_threshold"))
+                "{confidence_threshold}",
+                ("anterior", "posterior", "confidence_threshold"),
+            )
         self.body_length_ = float(np.median(lengths))
         cleaned = [self._clean(r) for r in recs]
         X = np.concatenate([c["flat"][c["mask"]] for c in cleaned])
@@ -100,7 +123,9 @@ class KeypointPathMixin:
             raise ArgumentError(
                 f"only {X.shape[0]} training frame(s) have every body part present after cleaning; the PCA "
                 "needs more: lower {confidence_threshold}, raise max_gap or keep fewer body parts "
-                "({bodyparts})", ("confidence_threshold", "bodyparts"))
+                "({bodyparts})",
+                ("confidence_threshold", "bodyparts"),
+            )
         pca = PCA(n_components=None, svd_solver="full").fit(X)
         ratio = pca.explained_variance_ratio_
         if self.num_pcs is not None:
@@ -108,16 +133,22 @@ class KeypointPathMixin:
                 raise ArgumentError(
                     f"{{num_pcs:{self.num_pcs}}} but only {ratio.shape[0]} components exist "
                     f"({len(self.bodyparts_)} body parts x {self.num_coords_} coordinates, {X.shape[0]} complete frames)",
-                    "num_pcs")
+                    "num_pcs",
+                )
             n = self.num_pcs
         else:  # scikit-learn's rule for a fractional n_components
-            n = min(int(np.searchsorted(np.cumsum(ratio), self.variance, side="right")) + 1, ratio.shape[0])
+            n = min(
+                int(np.searchsorted(np.cumsum(ratio), self.variance, side="right")) + 1,
+                ratio.shape[0],
+            )
         self.components_ = np.array(pca.components_[:n], dtype=np.float64)
         self.pca_mean_ = np.array(pca.mean_, dtype=np.float64)
         self.explained_variance_ratio_ = np.array(ratio, dtype=np.float64)
         self.input_mean_, self.input_scale_ = np.zeros(n), np.ones(n)
         raw = [self._project(c) for c in cleaned]
-        self.input_mean_, self.input_scale_ = self._standardization(np.concatenate([p.inputs[p.mask] for p in raw]))
+        self.input_mean_, self.input_scale_ = self._standardization(
+            np.concatenate([p.inputs[p.mask] for p in raw])
+        )
         self.kind = "keypoints"
         return [self._project(c) for c in cleaned]
 
@@ -133,8 +164,15 @@ class KeypointPathMixin:
         aligned = egocentric(coords, centroid, heading)
         flat = aligned.reshape(aligned.shape[0], -1)
         mask = np.isfinite(flat).all(axis=1)
-        return {"name": r.name, "fps": r.fps, "centroid": centroid, "heading": heading, "aligned": aligned,
-                "flat": flat, "mask": mask}
+        return {
+            "name": r.name,
+            "fps": r.fps,
+            "centroid": centroid,
+            "heading": heading,
+            "aligned": aligned,
+            "flat": flat,
+            "mask": mask,
+        }
 
     def _project(self, c: dict) -> Prepared:
         T = c["flat"].shape[0]

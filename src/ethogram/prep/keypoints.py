@@ -178,11 +178,16 @@ def guess_axis_bodyparts(bodyparts, anterior=None, posterior=None) -> tuple[tupl
     """
     bodyparts = tuple(bodyparts)
     chosen = {}
-    for side, given, tiers in (("anterior", anterior, ANTERIOR_NAMES), ("posterior", posterior, POSTERIOR_NAMES)):
+    for side, given, tiers in (
+        ("anterior", anterior, ANTERIOR_NAMES),
+        ("posterior", posterior, POSTERIOR_NAMES),
+    ):
         if given is not None:
             names = (given,) if isinstance(given, str) else tuple(given)
             if not names:
-                raise ValueError(f"{side} is empty; name at least one body part of {list(bodyparts)}")
+                raise ValueError(
+                    f"{side} is empty; name at least one body part of {list(bodyparts)}"
+                )
             unknown = [n for n in names if n not in bodyparts]
             if unknown:
                 raise ValueError(
@@ -201,15 +206,21 @@ def guess_axis_bodyparts(bodyparts, anterior=None, posterior=None) -> tuple[tupl
 
             raise ArgumentError(
                 f"cannot guess the {side} body parts from {list(bodyparts)}; give {{anterior:[...]}} and "
-                "{posterior:[...]}, e.g. the nose and the tail base", ("anterior", "posterior"))
+                "{posterior:[...]}, e.g. the nose and the tail base",
+                ("anterior", "posterior"),
+            )
         chosen[side] = found
     both = set(chosen["anterior"]) & set(chosen["posterior"])
     if both:
-        raise ValueError(f"body part(s) {sorted(both)} are both anterior and posterior; the heading needs two ends")
+        raise ValueError(
+            f"body part(s) {sorted(both)} are both anterior and posterior; the heading needs two ends"
+        )
     return chosen["anterior"], chosen["posterior"]
 
 
-def centroid_and_heading(coords: np.ndarray, anterior_idx, posterior_idx) -> tuple[np.ndarray, np.ndarray]:
+def centroid_and_heading(
+    coords: np.ndarray, anterior_idx, posterior_idx
+) -> tuple[np.ndarray, np.ndarray]:
     """Centroid and heading of each frame.
 
     Parameters

@@ -30,8 +30,11 @@ def fit_memory_bytes(data_dim: int, num_lags: int, num_states: int, num_frames: 
     """Bytes a fit of K syllables on ``num_frames`` frames needs at least (float64): K x K
     arrays, T x K arrays and K sets of syllable parameters."""
     K, T = float(num_states), float(num_frames)
-    return 8.0 * (_KK_ARRAYS * K * K + _TK_ARRAYS * T * K
-                  + 3 * K * parameters_per_syllable(data_dim, num_lags))
+    return 8.0 * (
+        _KK_ARRAYS * K * K
+        + _TK_ARRAYS * T * K
+        + 3 * K * parameters_per_syllable(data_dim, num_lags)
+    )
 
 
 def available_memory() -> float | None:
@@ -80,7 +83,9 @@ def _check_memory(data_dim, num_lags, num_states, usable_frames, memory) -> None
         f"{K:,} syllables need about {_gb(need)} of memory for the fit ({K:,} x {K:,} transition "
         f"matrices and {usable_frames:,} frames x {K:,} state probabilities), more than the "
         f"{_gb(memory)} available; lower {{num_states:K}} (at most {lo:,} fit in this memory; a few "
-        "dozen is usual)", "num_states")
+        "dozen is usual)",
+        "num_states",
+    )
 
 
 def _largest_dim(num_lags: int, frames_per_syllable: float) -> int:
@@ -129,11 +134,19 @@ def check_model_size(
 
     per = parameters_per_syllable(data_dim, num_lags)
     if int(num_states) > usable_frames:
-        raise ArgumentError(f"{int(num_states):,} syllables but only {usable_frames:,} usable frames: "
-                            "each syllable needs frames to be learned from; lower {num_states:K} (a "
-                            "few dozen is usual)", "num_states")
-    _check_memory(data_dim, num_lags, num_states, usable_frames,
-                  available_memory() if memory == "available" else memory)
+        raise ArgumentError(
+            f"{int(num_states):,} syllables but only {usable_frames:,} usable frames: "
+            "each syllable needs frames to be learned from; lower {num_states:K} (a "
+            "few dozen is usual)",
+            "num_states",
+        )
+    _check_memory(
+        data_dim,
+        num_lags,
+        num_states,
+        usable_frames,
+        available_memory() if memory == "available" else memory,
+    )
     if per <= usable_frames:
         return
     best = _largest_dim(num_lags, usable_frames / max(int(num_states), 1))
@@ -148,13 +161,18 @@ def check_model_size(
             advice += " or a lower {variance:F}"
             arguments.append("variance")
         else:
-            advice += (" (of a feature table that keeps its first columns: better reduce the "
-                       "table first, e.g. by PCA)")
+            advice += (
+                " (of a feature table that keeps its first columns: better reduce the "
+                "table first, e.g. by PCA)"
+            )
     else:
-        advice = (f"even 1 input leaves the {num_states} syllables fewer frames than parameters: "
-                  "use {num_pcs:1}")
+        advice = (
+            f"even 1 input leaves the {num_states} syllables fewer frames than parameters: "
+            "use {num_pcs:1}"
+        )
     raise ArgumentError(
         f"the model would have {per:,} parameters per syllable ({data_dim} {inputs} x {num_lags} "
         f"lags) but the recordings hold only {usable_frames:,} usable frames, so no syllable "
         f"could be learned; {advice}; fewer syllables ({{num_states:K}}) or more frames also help",
-        arguments)
+        arguments,
+    )

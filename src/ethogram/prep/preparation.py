@@ -23,7 +23,14 @@ from ..io.recording import Recording
 from ._keypoint_path import KeypointPathMixin
 from .prepared import Prepared
 
-__all__ = ["Preparation", "Prepared", "DEFAULT_SCORE_PCS", "FORMAT", "FORMAT_VERSION", "PC_SCORE_FORMATS"]
+__all__ = [
+    "Preparation",
+    "Prepared",
+    "DEFAULT_SCORE_PCS",
+    "FORMAT",
+    "FORMAT_VERSION",
+    "PC_SCORE_FORMATS",
+]
 
 FORMAT = "ethogram-preparation"
 FORMAT_VERSION = 1
@@ -31,8 +38,17 @@ FORMAT_VERSION = 1
 DEFAULT_SCORE_PCS = 10
 #: formats whose features are principal-component scores ordered by explained variance
 PC_SCORE_FORMATS = ("moseq2", "moseq-nwb")
-_SETTINGS = ("confidence_threshold", "outlier_distance", "max_gap", "anterior", "posterior",
-             "bodyparts", "variance", "num_pcs", "standardize")
+_SETTINGS = (
+    "confidence_threshold",
+    "outlier_distance",
+    "max_gap",
+    "anterior",
+    "posterior",
+    "bodyparts",
+    "variance",
+    "num_pcs",
+    "standardize",
+)
 
 
 def _plain(v):
@@ -126,14 +142,25 @@ class Preparation(KeypointPathMixin):
     >>> same = Preparation.from_dict(prep.to_dict()).transform(recordings)   # doctest: +SKIP
     """
 
-    def __init__(self, confidence_threshold=0.5, outlier_distance=None, max_gap=5, anterior=None,
-                 posterior=None, bodyparts=None, variance=0.9, num_pcs=None, standardize=True):
+    def __init__(
+        self,
+        confidence_threshold=0.5,
+        outlier_distance=None,
+        max_gap=5,
+        anterior=None,
+        posterior=None,
+        bodyparts=None,
+        variance=0.9,
+        num_pcs=None,
+        standardize=True,
+    ):
         if confidence_threshold is not None:
             confidence_threshold = float(confidence_threshold)
             if not (np.isfinite(confidence_threshold) and 0 <= confidence_threshold <= 1):
                 raise ArgumentError(
                     "{confidence_threshold} must be between 0 and 1 (tracking confidences are in [0, 1]) "
-                    f"or None to keep every point, got {confidence_threshold!r}", "confidence_threshold"
+                    f"or None to keep every point, got {confidence_threshold!r}",
+                    "confidence_threshold",
                 )
         if outlier_distance is not None:
             outlier_distance = float(outlier_distance)
@@ -145,9 +172,15 @@ class Preparation(KeypointPathMixin):
             raise ValueError(f"max_gap must be a whole number of frames >= 0, got {max_gap!r}")
         variance = float(variance)
         if not 0 < variance <= 1:
-            raise ArgumentError(f"{{variance}} must be a fraction in (0, 1], got {variance!r}", "variance")
-        if num_pcs is not None and (isinstance(num_pcs, bool) or int(num_pcs) != num_pcs or num_pcs < 1):
-            raise ArgumentError(f"{{num_pcs}} must be a positive integer or None, got {num_pcs!r}", "num_pcs")
+            raise ArgumentError(
+                f"{{variance}} must be a fraction in (0, 1], got {variance!r}", "variance"
+            )
+        if num_pcs is not None and (
+            isinstance(num_pcs, bool) or int(num_pcs) != num_pcs or num_pcs < 1
+        ):
+            raise ArgumentError(
+                f"{{num_pcs}} must be a positive integer or None, got {num_pcs!r}", "num_pcs"
+            )
         self.confidence_threshold = confidence_threshold
         self.outlier_distance = outlier_distance
         self.max_gap = int(max_gap)
@@ -229,8 +262,12 @@ class Preparation(KeypointPathMixin):
         out = []
         for r in recs:
             if r.kind != self.kind:
-                raise ValueError(f"recording {r.name!r} holds {r.kind} but the preparation was fitted on {self.kind}")
-            out.append(self._project(self._clean(r)) if self.kind == "keypoints" else self._features(r))
+                raise ValueError(
+                    f"recording {r.name!r} holds {r.kind} but the preparation was fitted on {self.kind}"
+                )
+            out.append(
+                self._project(self._clean(r)) if self.kind == "keypoints" else self._features(r)
+            )
         return out
 
     def to_dict(self) -> dict:
@@ -242,15 +279,28 @@ class Preparation(KeypointPathMixin):
         """
         self._check_fitted()
         attrs = {"format": FORMAT, "format_version": FORMAT_VERSION, "kind": self.kind}
-        attrs.update({k: (list(v) if isinstance(v, tuple) else v) for k in _SETTINGS for v in [getattr(self, k)]})
+        attrs.update(
+            {
+                k: (list(v) if isinstance(v, tuple) else v)
+                for k in _SETTINGS
+                for v in [getattr(self, k)]
+            }
+        )
         attrs["num_features_in"] = int(self.num_features_in_)
         arrays = {"input_mean": self.input_mean_.copy(), "input_scale": self.input_scale_.copy()}
         if self.kind == "keypoints":
-            attrs.update(bodyparts_kept=list(self.bodyparts_), anterior_used=list(self.anterior_),
-                         posterior_used=list(self.posterior_), num_coords=int(self.num_coords_),
-                         body_length=float(self.body_length_))
-            arrays.update(components=self.components_.copy(), pca_mean=self.pca_mean_.copy(),
-                          explained_variance_ratio=self.explained_variance_ratio_.copy())
+            attrs.update(
+                bodyparts_kept=list(self.bodyparts_),
+                anterior_used=list(self.anterior_),
+                posterior_used=list(self.posterior_),
+                num_coords=int(self.num_coords_),
+                body_length=float(self.body_length_),
+            )
+            arrays.update(
+                components=self.components_.copy(),
+                pca_mean=self.pca_mean_.copy(),
+                explained_variance_ratio=self.explained_variance_ratio_.copy(),
+            )
         return {"arrays": arrays, "attrs": attrs}
 
     @classmethod
@@ -269,9 +319,13 @@ class Preparation(KeypointPathMixin):
                 attrs = json.loads(attrs)
             attrs = {str(k): _plain(v) for k, v in dict(attrs).items()}
         except (KeyError, TypeError, ValueError):
-            raise ValueError("state must be a dict with 'arrays' and 'attrs' (from Preparation.to_dict())") from None
+            raise ValueError(
+                "state must be a dict with 'arrays' and 'attrs' (from Preparation.to_dict())"
+            ) from None
         if attrs.get("format") != FORMAT:
-            raise ValueError(f"state is not an ethogram preparation (format={attrs.get('format')!r})")
+            raise ValueError(
+                f"state is not an ethogram preparation (format={attrs.get('format')!r})"
+            )
         if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
             raise ValueError(
                 f"preparation format version {attrs['format_version']} is newer than this ethogram reads "
@@ -290,7 +344,9 @@ class Preparation(KeypointPathMixin):
             prep.body_length_ = float(attrs["body_length"])
             prep.components_ = np.array(arrays["components"], dtype=np.float64)
             prep.pca_mean_ = np.array(arrays["pca_mean"], dtype=np.float64)
-            prep.explained_variance_ratio_ = np.array(arrays["explained_variance_ratio"], dtype=np.float64)
+            prep.explained_variance_ratio_ = np.array(
+                arrays["explained_variance_ratio"], dtype=np.float64
+            )
         return prep
 
     def __repr__(self) -> str:
@@ -311,12 +367,16 @@ class Preparation(KeypointPathMixin):
             raise ValueError("recordings is empty: give at least one Recording")
         for r in recs:
             if not isinstance(r, Recording):
-                raise TypeError(f"recordings must be Recording objects (ethogram.io), got {type(r).__name__}")
+                raise TypeError(
+                    f"recordings must be Recording objects (ethogram.io), got {type(r).__name__}"
+                )
         return recs
 
     def _check_fitted(self):
         if not self.fitted:
-            raise ValueError("the preparation is not fitted: call fit or fit_transform on training recordings first")
+            raise ValueError(
+                "the preparation is not fitted: call fit or fit_transform on training recordings first"
+            )
 
     def _standardization(self, rows: np.ndarray):
         D = rows.shape[1]
@@ -337,8 +397,10 @@ class Preparation(KeypointPathMixin):
                     f"all training recordings need the same columns"
                 )
         if self.num_pcs is not None and self.num_pcs > D:
-            raise ArgumentError(f"{{num_pcs:{self.num_pcs}}} but the recordings have only {D} feature columns",
-                                "num_pcs")
+            raise ArgumentError(
+                f"{{num_pcs:{self.num_pcs}}} but the recordings have only {D} feature columns",
+                "num_pcs",
+            )
         self.num_features_in_ = D
         n = D if self.num_pcs is None else self.num_pcs
         if self.num_pcs is None and all(r.format in PC_SCORE_FORMATS for r in recs):
@@ -347,7 +409,9 @@ class Preparation(KeypointPathMixin):
         raw = [self._features(r) for r in recs]
         rows = np.concatenate([p.inputs[p.mask] for p in raw])
         if rows.shape[0] == 0:
-            raise ValueError("no training frame has all its features finite; nothing to learn the standardization from")
+            raise ValueError(
+                "no training frame has all its features finite; nothing to learn the standardization from"
+            )
         self.input_mean_, self.input_scale_ = self._standardization(rows)
         self.kind = "features"
         return [self._features(r) for r in recs]

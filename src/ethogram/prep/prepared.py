@@ -72,4 +72,3 @@ def model_inputs(prepared) -> tuple[list, list, list]:
         datas.append(x)
         masks.append(m)
     return datas, masks, [p.fps for p in prepared if p.fps]
-

@@ -9,11 +9,26 @@ file that holds them (ours, keypoint-moseq's, NWB, CSV). ``ethogram.io.results``
 home, still imports with a :class:`DeprecationWarning`.
 """
 
-from .csv_files import (TABLE_NAMES, csv_folder, safe_file_names, syllable_tables, tables_folder,
-                        write_csvs, write_tables)
+from .csv_files import (
+    TABLE_NAMES,
+    csv_folder,
+    safe_file_names,
+    syllable_tables,
+    tables_folder,
+    write_csvs,
+    write_tables,
+)
 from .data import RecordingResult, Results
-from .hdf5 import (FORMAT, FORMAT_VERSION, library_versions, load_model, load_results,
-                   model_frame_rate, now_iso, write_results)
+from .hdf5 import (
+    FORMAT,
+    FORMAT_VERSION,
+    library_versions,
+    load_model,
+    load_results,
+    model_frame_rate,
+    now_iso,
+    write_results,
+)
 from .labels import read_labels
 
 __all__ = [

@@ -17,10 +17,25 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["safe_file_names", "csv_folder", "write_csvs", "tables_folder", "syllable_tables", "write_tables", "TABLE_NAMES"]
+__all__ = [
+    "safe_file_names",
+    "csv_folder",
+    "write_csvs",
+    "tables_folder",
+    "syllable_tables",
+    "write_tables",
+    "TABLE_NAMES",
+]
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(10)), *(f"LPT{i}" for i in range(10))}
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(10)),
+    *(f"LPT{i}" for i in range(10)),
+}
 
 
 def safe_file_names(names) -> list:
@@ -147,8 +162,13 @@ def syllable_tables(results) -> dict:
         and ``transitions`` (bigram probabilities: counts over all transitions,
         ``normalize="bigram"``).
     """
-    from ..analysis import bigram_counts, syllable_durations, syllable_summary, syllable_usage, transition_probabilities
-
+    from ..analysis import (
+        bigram_counts,
+        syllable_durations,
+        syllable_summary,
+        syllable_usage,
+        transition_probabilities,
+    )
     from ..io.units import common_scale
 
     labels, fps, K = results.syllables(), results.fps(), results.num_states
@@ -157,11 +177,13 @@ def syllable_tables(results) -> dict:
     with_speed = with_centroid and all(f is not None for f in fps.values())
     scales = common_scale(results.px_per_mm())  # mm only when every recording has a scale
     return {
-        "summary": syllable_summary(labels, fps=fps, centroid=cents if with_speed else None,
-                                    num_states=K, px_per_mm=scales),
+        "summary": syllable_summary(
+            labels, fps=fps, centroid=cents if with_speed else None, num_states=K, px_per_mm=scales
+        ),
         "usage": syllable_usage(labels, K),
-        "durations": syllable_durations(labels, fps=fps, centroid=cents if with_centroid else None,
-                                        px_per_mm=scales),
+        "durations": syllable_durations(
+            labels, fps=fps, centroid=cents if with_centroid else None, px_per_mm=scales
+        ),
         "bigrams": bigram_counts(labels, K),
         "transitions": transition_probabilities(labels, K),
     }
@@ -191,7 +213,8 @@ def write_tables(folder, tables: dict) -> dict:
     out = {}
     for fname, (name, table) in zip(safe_file_names(list(tables)), tables.items()):
         row_numbers = isinstance(table.index, pd.RangeIndex) and table.index.name is None
-        table.to_csv(folder / f"{fname}.csv", index=not row_numbers)  # floats: shortest exact text (repr)
+        table.to_csv(
+            folder / f"{fname}.csv", index=not row_numbers
+        )  # floats: shortest exact text (repr)
         out[name] = f"{fname}.csv"
     return out
-

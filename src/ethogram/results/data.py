@@ -19,8 +19,15 @@ import numpy as np
 __all__ = ["RecordingResult", "Results"]
 
 #: per-recording arrays that may be None; each has T frames along its first axis
-_OPTIONAL_ARRAYS = ("centroid", "heading", "timestamps", "expected_states", "keypoints",
-                    "estimated_keypoints", "noise_variance")
+_OPTIONAL_ARRAYS = (
+    "centroid",
+    "heading",
+    "timestamps",
+    "expected_states",
+    "keypoints",
+    "estimated_keypoints",
+    "noise_variance",
+)
 
 
 @dataclass
@@ -84,20 +91,28 @@ class RecordingResult:
     def __post_init__(self):
         self.syllables = np.asarray(self.syllables, dtype=np.int64)
         if self.syllables.ndim != 1:
-            raise ValueError(f"recording {self.name!r}: syllables must have shape (T,), got {self.syllables.shape}")
+            raise ValueError(
+                f"recording {self.name!r}: syllables must have shape (T,), got {self.syllables.shape}"
+            )
         T = self.syllables.shape[0]
         self.mask = np.asarray(self.mask, dtype=bool)
         self.inputs = np.asarray(self.inputs, dtype=np.float64)
         if self.mask.shape != (T,):
-            raise ValueError(f"recording {self.name!r}: mask must have shape ({T},), got {self.mask.shape}")
+            raise ValueError(
+                f"recording {self.name!r}: mask must have shape ({T},), got {self.mask.shape}"
+            )
         if self.inputs.ndim != 2 or self.inputs.shape[0] != T:
-            raise ValueError(f"recording {self.name!r}: inputs must have shape ({T}, D), got {self.inputs.shape}")
+            raise ValueError(
+                f"recording {self.name!r}: inputs must have shape ({T}, D), got {self.inputs.shape}"
+            )
         for attr in _OPTIONAL_ARRAYS:
             v = getattr(self, attr)
             if v is not None:
                 v = np.asarray(v)
                 if v.shape[:1] != (T,):
-                    raise ValueError(f"recording {self.name!r}: {attr} must have {T} frames, got shape {v.shape}")
+                    raise ValueError(
+                        f"recording {self.name!r}: {attr} must have {T} frames, got shape {v.shape}"
+                    )
                 setattr(self, attr, v)
         if self.bodyparts is not None:
             self.bodyparts = tuple(str(b) for b in self.bodyparts)
@@ -142,8 +157,10 @@ class RecordingResult:
         used = int(np.sum(self.syllables >= 0))
         fps = "fps unknown" if self.fps is None else f"{self.fps:g} fps"
         scale = "" if self.px_per_mm is None else f", {self.px_per_mm:g} px/mm"
-        return (f"RecordingResult({self.name!r}: {self.num_frames} frames, {used} labelled, "
-                f"{fps}{scale})")
+        return (
+            f"RecordingResult({self.name!r}: {self.num_frames} frames, {used} labelled, "
+            f"{fps}{scale})"
+        )
 
 
 @dataclass
@@ -194,8 +211,10 @@ class Results:
     def __repr__(self) -> str:
         command = self.config.get("command", "?")
         where = f", path={self.path!r}" if self.path else ""
-        return (f"Results({command}: {len(self.recordings)} recording(s) {self.names[:3]}"
-                f"{' ...' if len(self.recordings) > 3 else ''}, K = {self.num_states}{where})")
+        return (
+            f"Results({command}: {len(self.recordings)} recording(s) {self.names[:3]}"
+            f"{' ...' if len(self.recordings) > 3 else ''}, K = {self.num_states}{where})"
+        )
 
     def __getitem__(self, name: str) -> RecordingResult:
         for r in self.recordings:
@@ -210,8 +229,11 @@ class Results:
 
     def labels(self) -> dict:
         """Deprecated: :meth:`syllables` (one word for the syllables across the results)."""
-        warnings.warn("Results.labels() is deprecated; use Results.syllables() (the same dict)",
-                      DeprecationWarning, stacklevel=2)
+        warnings.warn(
+            "Results.labels() is deprecated; use Results.syllables() (the same dict)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
         return self.syllables()
 
     def fps(self) -> dict:

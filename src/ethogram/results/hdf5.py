@@ -76,7 +76,16 @@ def library_versions() -> dict:
     from importlib import metadata
 
     out = {"python": platform.python_version()}
-    for name in ("ethogram", "numpy", "scipy", "numba", "scikit-learn", "h5py", "pandas", "movement"):
+    for name in (
+        "ethogram",
+        "numpy",
+        "scipy",
+        "numba",
+        "scikit-learn",
+        "h5py",
+        "pandas",
+        "movement",
+    ):
         try:
             out[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
@@ -144,7 +153,9 @@ def _replace_folders(folders, tmp_folders) -> None:
         _remove(old)
 
 
-def write_results(path, results: Results, overwrite: bool = False, csv: bool = True, tables: dict | None = None) -> Path:
+def write_results(
+    path, results: Results, overwrite: bool = False, csv: bool = True, tables: dict | None = None
+) -> Path:
     """Write a results file (and its CSV folder) atomically.
 
     Parameters
@@ -277,8 +288,14 @@ def _write_h5(f, results: Results) -> None:
 # --------------------------------------------------------------------------- reading
 def _open(path):
     """Open and check a results file; return the open h5py.File."""
-    f = open_checked(path, FORMAT, FORMAT_VERSION, "results file", older=True,
-                     remedy="give the results file written by 'ethogram fit', or write it again")
+    f = open_checked(
+        path,
+        FORMAT,
+        FORMAT_VERSION,
+        "results file",
+        older=True,
+        remedy="give the results file written by 'ethogram fit', or write it again",
+    )
     if not f.attrs.get("complete", False):
         f.close()
         raise ValueError(f"{str(path)!r} is incomplete (the write was cut short); fit again")
@@ -314,7 +331,9 @@ def _read_preparation(f):
         return None
     from ..prep import Preparation
 
-    return Preparation.from_dict({"arrays": {k: g[k][()] for k in g.keys()}, "attrs": json.loads(g.attrs["state"])})
+    return Preparation.from_dict(
+        {"arrays": {k: g[k][()] for k in g.keys()}, "attrs": json.loads(g.attrs["state"])}
+    )
 
 
 def _read(f, path, recordings: bool = True) -> Results:
@@ -388,7 +407,9 @@ def load_results(path, recordings: bool = True) -> Results:
         with f:
             return _read(f, path, recordings)
     except (KeyError, OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{str(path)!r} is a damaged or truncated ethogram results file ({exc})") from None
+        raise ValueError(
+            f"{str(path)!r} is a damaged or truncated ethogram results file ({exc})"
+        ) from None
 
 
 def load_model(path):

@@ -56,7 +56,9 @@ def read_labels(path) -> dict[str, np.ndarray]:
         cols = {str(c).strip().lower(): c for c in df.columns}
         col = next((cols[c] for c in _LABEL_COLUMNS if c in cols), None)
         if col is None:
-            raise ValueError(f"{p}: no label column; name one of {_LABEL_COLUMNS} (or give an annotations CSV with start, stop, behavior)")
+            raise ValueError(
+                f"{p}: no label column; name one of {_LABEL_COLUMNS} (or give an annotations CSV with start, stop, behavior)"
+            )
         vals = pd.to_numeric(df[col], errors="coerce").fillna(-1)
         if not np.all(np.equal(np.mod(vals, 1), 0)):
             raise ValueError(f"{p}: labels in column {col!r} must be integers")
@@ -64,7 +66,9 @@ def read_labels(path) -> dict[str, np.ndarray]:
         if "frame" in cols:
             df = df.sort_values(cols["frame"], kind="stable")
         if "recording" in cols:
-            return {str(k): g["_label"].to_numpy() for k, g in df.groupby(cols["recording"], sort=False)}
+            return {
+                str(k): g["_label"].to_numpy() for k, g in df.groupby(cols["recording"], sort=False)
+            }
         return {p.stem: df["_label"].to_numpy()}
     found = _labels_of_other_tools(p)
     if found is not None:
@@ -74,7 +78,9 @@ def read_labels(path) -> dict[str, np.ndarray]:
     recs = read_recordings(p)
     out = {r.name: np.asarray(r.labels, dtype=np.int64) for r in recs if r.labels is not None}
     if not out:
-        raise ValueError(f"{p}: holds no syllable labels (MoSeq labels_clean, an ethogram results file or a CSV)")
+        raise ValueError(
+            f"{p}: holds no syllable labels (MoSeq labels_clean, an ethogram results file or a CSV)"
+        )
     return out
 
 
@@ -100,6 +106,8 @@ def _labels_of_other_tools(p):
 
     exported = read_nwb_syllables(p) if p.suffix.lower() == ".nwb" else {}
     if exported:  # one entry per animal: syllable, syllable_<animal>
-        return {p.stem + ("/" + k[len("syllable_"):] if k != "syllable" else ""): v
-                for k, v in exported.items()}
+        return {
+            p.stem + ("/" + k[len("syllable_") :] if k != "syllable" else ""): v
+            for k, v in exported.items()
+        }
     return None

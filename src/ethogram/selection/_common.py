@@ -51,25 +51,35 @@ def check_datas(datas, masks=None) -> tuple[list, list]:
     elif isinstance(masks, np.ndarray) and len(datas) == 1:
         masks = [masks]
     if len(masks) != len(datas):
-        raise ValueError(f"masks must give one mask (or None) per array: {len(masks)} masks for {len(datas)} arrays")
+        raise ValueError(
+            f"masks must give one mask (or None) per array: {len(masks)} masks for {len(datas)} arrays"
+        )
     return datas, [_nan_masked(i, d, m) for i, (d, m) in enumerate(zip(datas, masks))]
 
 
 def _checked_arrays(datas) -> list:
     """``datas`` as a list of float64 arrays (T_i, D), T_i >= 2, one D, no inf."""
-    if isinstance(datas, np.ndarray) or (isinstance(datas, (list, tuple)) and datas and np.ndim(datas[0]) == 1):
+    if isinstance(datas, np.ndarray) or (
+        isinstance(datas, (list, tuple)) and datas and np.ndim(datas[0]) == 1
+    ):
         datas = [datas]
     datas = [np.asarray(d, dtype=np.float64) for d in datas]
     if not datas:
         raise ValueError("datas is empty: give one array (T, D) or a list of them")
     for i, d in enumerate(datas):
         if d.ndim != 2 or d.shape[0] < 2:
-            raise ValueError(f"datas[{i}] must be a 2-D array (T, D) with T >= 2, got shape {d.shape}")
+            raise ValueError(
+                f"datas[{i}] must be a 2-D array (T, D) with T >= 2, got shape {d.shape}"
+            )
         if np.isinf(d).any():
-            raise ValueError(f"datas[{i}] holds infinite values; replace them by NaN to mask those frames")
+            raise ValueError(
+                f"datas[{i}] holds infinite values; replace them by NaN to mask those frames"
+            )
     dims = {d.shape[1] for d in datas}
     if len(dims) != 1:
-        raise ValueError(f"all arrays in datas must have the same number of columns, got {sorted(dims)}")
+        raise ValueError(
+            f"all arrays in datas must have the same number of columns, got {sorted(dims)}"
+        )
     return datas
 
 
@@ -111,18 +121,32 @@ def model_spec(num_states, model, observation_kwargs, data_dim, kappa=0.0, hmm_k
     kw = dict(observation_kwargs or {})
     kw.setdefault("data_dim", int(data_dim))
     if int(kw["data_dim"]) != int(data_dim):
-        raise ValueError(f"observation_kwargs['data_dim']={kw['data_dim']} but the data have {data_dim} columns")
+        raise ValueError(
+            f"observation_kwargs['data_dim']={kw['data_dim']} but the data have {data_dim} columns"
+        )
     hk = dict(hmm_kwargs or {})
     if "kappa" in hk:
         raise ValueError("give kappa as its own argument, not inside hmm_kwargs")
-    return {"num_states": int(num_states), "observations": name, "observation_kwargs": kw, "kappa": float(kappa), "hmm_kwargs": hk}
+    return {
+        "num_states": int(num_states),
+        "observations": name,
+        "observation_kwargs": kw,
+        "kappa": float(kappa),
+        "hmm_kwargs": hk,
+    }
 
 
 def build_model(spec: dict):
     """An unfitted :class:`ethogram.HMM` from a spec made by :func:`model_spec`."""
     from ..models.hmm import HMM
 
-    return HMM(spec["num_states"], spec["observations"], dict(spec["observation_kwargs"]), kappa=spec["kappa"], **spec["hmm_kwargs"])
+    return HMM(
+        spec["num_states"],
+        spec["observations"],
+        dict(spec["observation_kwargs"]),
+        kappa=spec["kappa"],
+        **spec["hmm_kwargs"],
+    )
 
 
 def fit_model(spec, datas, masks, em, tol=None, rng=None, params=None, num_threads=None):
@@ -162,8 +186,15 @@ def fit_model(spec, datas, masks, em, tol=None, rng=None, params=None, num_threa
     return model, float(res.objectives[-1]), int(res.num_iters)
 
 
-def selection_settings(em=None, execution=None, num_iters=None, tol=None, num_workers=1,
-                       executor=None, default_em: EMSettings | None = None):
+def selection_settings(
+    em=None,
+    execution=None,
+    num_iters=None,
+    tol=None,
+    num_workers=1,
+    executor=None,
+    default_em: EMSettings | None = None,
+):
     """The ``(em, execution)`` of a selection function: the settings given (default
     ``default_em`` or ``EMSettings()``, and ``ExecutionSettings()``), each keyword those
     functions took before the settings objects replacing its field when it is given
@@ -220,7 +251,9 @@ def viterbi_labels(model, datas, masks) -> list:
 
 def usage(labels, num_states: int) -> np.ndarray:
     """Fraction of labelled frames (label >= 0) in each state, shape (num_states,)."""
-    lab = np.concatenate([np.asarray(x) for x in (labels if isinstance(labels, (list, tuple)) else [labels])])
+    lab = np.concatenate(
+        [np.asarray(x) for x in (labels if isinstance(labels, (list, tuple)) else [labels])]
+    )
     lab = lab[lab >= 0]
     counts = np.bincount(lab, minlength=num_states).astype(np.float64)
     return counts / max(1.0, counts.sum())

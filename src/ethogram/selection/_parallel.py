@@ -32,7 +32,9 @@ def resolve_workers(num_workers) -> int:
         except AttributeError:  # pragma: no cover - not Linux
             return max(1, os.cpu_count() or 1)
     if isinstance(num_workers, bool) or int(num_workers) != num_workers or num_workers < 1:
-        raise ValueError(f"num_workers must be a positive integer, -1 or None (all CPUs), got {num_workers!r}")
+        raise ValueError(
+            f"num_workers must be a positive integer, -1 or None (all CPUs), got {num_workers!r}"
+        )
     return int(num_workers)
 
 
@@ -54,7 +56,9 @@ def _context(mp):
     return mp.get_context("fork" if sys.platform.startswith("linux") else "spawn")
 
 
-def run_tasks(fn: Callable, tasks: Sequence, num_workers=1, executor=None, progress=None, desc: str = "fits") -> list:
+def run_tasks(
+    fn: Callable, tasks: Sequence, num_workers=1, executor=None, progress=None, desc: str = "fits"
+) -> list:
     """Run ``fn`` on every task and return the results in task order.
 
     Parameters
@@ -94,7 +98,9 @@ def run_tasks(fn: Callable, tasks: Sequence, num_workers=1, executor=None, progr
                 import multiprocessing as mp
                 from concurrent.futures import ProcessPoolExecutor
 
-                pool = ProcessPoolExecutor(workers, mp_context=_context(mp), initializer=_init_worker)
+                pool = ProcessPoolExecutor(
+                    workers, mp_context=_context(mp), initializer=_init_worker
+                )
                 with pool:
                     for r in pool.map(fn, tasks):
                         out.append(r)
@@ -155,8 +161,13 @@ def sub_model(model, keep) -> object:
     rows[bad] = 1.0
     P = P / rows
     return HMM(
-        int(keep.size), obs, initial_probs=pi, transition_matrix=P,
-        initial_alpha=model.initial.alpha, transition_alpha=model.transitions.alpha,
-        kappa=model.transitions.kappa, learn_initial=model.initial.learn,
+        int(keep.size),
+        obs,
+        initial_probs=pi,
+        transition_matrix=P,
+        initial_alpha=model.initial.alpha,
+        transition_alpha=model.transitions.alpha,
+        kappa=model.transitions.kappa,
+        learn_initial=model.initial.learn,
         learn_transitions=model.transitions.learn,
     )

@@ -51,7 +51,9 @@ def _moseq_kernel(sigma: float) -> np.ndarray:
     return kernel / kernel.sum()
 
 
-def change_score(data, mask=None, k: int = 6, sigma: float = 3.5, num_projections: int | None = 300, seed=0) -> np.ndarray:
+def change_score(
+    data, mask=None, k: int = 6, sigma: float = 3.5, num_projections: int | None = 300, seed=0
+) -> np.ndarray:
     """Model-free change score per frame (moseq2's ``cps_score``).
 
     Parameters
@@ -88,7 +90,9 @@ def change_score(data, mask=None, k: int = 6, sigma: float = 3.5, num_projection
     if x.ndim != 2:
         raise ValueError(f"data must be (T, D), got shape {x.shape}")
     if int(k) != k or k < 1 or not sigma > 0:
-        raise ValueError(f"k must be a positive integer and sigma positive, got k={k!r}, sigma={sigma!r}")
+        raise ValueError(
+            f"k must be a positive integer and sigma positive, got k={k!r}, sigma={sigma!r}"
+        )
     k = int(k)
     T = x.shape[0]
     obs = ~np.isnan(x).any(axis=1)
@@ -96,7 +100,9 @@ def change_score(data, mask=None, k: int = 6, sigma: float = 3.5, num_projection
         obs &= np.asarray(mask, dtype=bool)
     y = x[obs]
     if y.shape[0] <= max(k, int(12 * sigma)):
-        raise ValueError(f"only {y.shape[0]} observed frames: too few for a change score with k={k}, sigma={sigma}")
+        raise ValueError(
+            f"only {y.shape[0]} observed frames: too few for a change score with k={k}, sigma={sigma}"
+        )
     if num_projections is not None:
         rng = np.random.default_rng(seed)
         y = y @ rng.standard_normal((y.shape[1], int(num_projections)))
@@ -106,7 +112,7 @@ def change_score(data, mask=None, k: int = 6, sigma: float = 3.5, num_projection
     kern = _moseq_kernel(float(sigma))
     sm = np.stack([convolve(row, kern, mode="same", method="direct") for row in z])
     d = sm.copy()
-    d[:, k // 2:-k // 2] = (sm[:, k:] - sm[:, :-k]) ** 2
+    d[:, k // 2 : -k // 2] = (sm[:, k:] - sm[:, :-k]) ** 2
     edge = int(6 * sigma)
     d[:, :edge] = np.nan
     d[:, -edge:] = np.nan
@@ -119,7 +125,16 @@ def change_score(data, mask=None, k: int = 6, sigma: float = 3.5, num_projection
     return out
 
 
-def changepoints(data, mask=None, k: int = 6, sigma: float = 3.5, threshold: float = 0.5, neighbors: int = 1, num_projections: int | None = 300, seed=0) -> Changepoints:
+def changepoints(
+    data,
+    mask=None,
+    k: int = 6,
+    sigma: float = 3.5,
+    threshold: float = 0.5,
+    neighbors: int = 1,
+    num_projections: int | None = 300,
+    seed=0,
+) -> Changepoints:
     """Model-free changepoints (peaks of :func:`change_score`) and the block durations.
 
     Parameters

@@ -20,8 +20,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._common import (check_datas, fit_model, model_spec, restore_model, scored_mask,
-                      selection_settings, viterbi_labels)
+from ._common import (
+    check_datas,
+    fit_model,
+    model_spec,
+    restore_model,
+    scored_mask,
+    selection_settings,
+    viterbi_labels,
+)
 from ._parallel import run_tasks, task_seed
 
 
@@ -68,18 +75,29 @@ def _search_task(task: dict) -> dict:
     def evaluate(k):
         rng = task_seed(task["seed"], *task["key"])
         spec = dict(task["spec"], kappa=float(k))
-        model, objective, iters = fit_model(spec, train, masks, task["em"], rng=rng,
-                                            num_threads=task["num_threads"])
-        return {"median_duration": median_run_length(viterbi_labels(model, train, masks)),
-                "objective": objective, "num_iters": iters, "params": model.get_params()}
+        model, objective, iters = fit_model(
+            spec, train, masks, task["em"], rng=rng, num_threads=task["num_threads"]
+        )
+        return {
+            "median_duration": median_run_length(viterbi_labels(model, train, masks)),
+            "objective": objective,
+            "num_iters": iters,
+            "params": model.get_params(),
+        }
 
     frames = sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(train, masks))
     target = task["target_frames"]
     reference = reference_kappa(frames, task["spec"]["num_states"], target)
     c = smallest_kappa(evaluate, target, reference)
-    return {"kappa": c.kappa, "reached": c.reached, "median_duration": c.median_duration,
-            "target_frames": target, "message": c.message, "curve": c.curve,
-            "fitted": (c.chosen["params"], c.chosen["objective"], c.chosen["num_iters"])}
+    return {
+        "kappa": c.kappa,
+        "reached": c.reached,
+        "median_duration": c.median_duration,
+        "target_frames": target,
+        "message": c.message,
+        "curve": c.curve,
+        "fitted": (c.chosen["params"], c.chosen["objective"], c.chosen["num_iters"]),
+    }
 
 
 def _cv_task(task: dict) -> dict:
@@ -88,28 +106,46 @@ def _cv_task(task: dict) -> dict:
         model = restore_model(task["spec"], params, task["train"], task["train_masks"])
     else:
         rng = task_seed(task["seed"], *task["key"])
-        model, objective, iters = fit_model(task["spec"], task["train"], task["train_masks"],
-                                            task["em"], rng=rng, num_threads=task["num_threads"])
+        model, objective, iters = fit_model(
+            task["spec"],
+            task["train"],
+            task["train_masks"],
+            task["em"],
+            rng=rng,
+            num_threads=task["num_threads"],
+        )
     if task.get("prune_usage") is not None:
         from .states import prune_states
 
-        model = prune_states(model, task["train"], task["train_masks"],
-                             min_usage=task["prune_usage"], em=task["em"]).model
+        model = prune_states(
+            model, task["train"], task["train_masks"], min_usage=task["prune_usage"], em=task["em"]
+        ).model
         objective = float(model.score(task["train"], masks=task["train_masks"]) + model.log_prior())
-    train_scored = sum(int(scored_mask(model, d, m).sum()) for d, m in zip(task["train"], task["train_masks"]))
+    train_scored = sum(
+        int(scored_mask(model, d, m).sum()) for d, m in zip(task["train"], task["train_masks"])
+    )
     train_ll = model.score(task["train"], masks=task["train_masks"])
     frames = model.score(task["score"], masks=task["score_masks"], per_frame=True)
     held = task["heldout"] if task["split"] == "time" else [None] * len(frames)
-    pointwise = np.concatenate([
-        f[scored_mask(model, d, m) & (True if h is None else h)]
-        for f, d, m, h in zip(frames, task["score"], task["score_masks"], held)
-    ])
+    pointwise = np.concatenate(
+        [
+            f[scored_mask(model, d, m) & (True if h is None else h)]
+            for f, d, m, h in zip(frames, task["score"], task["score_masks"], held)
+        ]
+    )
     heldout, n_held = float(pointwise.sum()), int(pointwise.size)
     if task["split"] != "time":  # whole recordings: their marginal likelihood, first frames too
         heldout = model.score(task["score"], masks=task["score_masks"])
     p = model.num_parameters()
     labels = model.predict(task["train"], masks=task["train_masks"])
-    used = np.unique(np.concatenate([np.asarray(z)[scored_mask(model, d, m)] for z, d, m in zip(labels, task["train"], task["train_masks"])]))
+    used = np.unique(
+        np.concatenate(
+            [
+                np.asarray(z)[scored_mask(model, d, m)]
+                for z, d, m in zip(labels, task["train"], task["train_masks"])
+            ]
+        )
+    )
     return {
         "states_used": int(used.size),
         "heldout_ll_per_frame": heldout / n_held if n_held else np.nan,
@@ -196,15 +232,23 @@ def summarize(table, pointwise=None):
         n = int(np.isfinite(h).sum())
         std = float(np.nanstd(h, ddof=1)) if n > 1 else 0.0
         best = g.loc[g.groupby("fold")["train_objective"].idxmax(), "heldout_ll_per_frame"]
-        rows.append({
-            "num_states": int(K), "n": n, "mean": float(np.nanmean(h)), "std": std,
-            "sem": std / np.sqrt(n) if n > 1 else 0.0, "min": float(np.nanmin(h)), "max": float(np.nanmax(h)),
-            "best_restart_heldout": float(best.mean()),
-            "train_ll_per_frame": float(g["train_ll_per_frame"].mean()),
-            "aic": float(g["aic"].mean()), "bic": float(g["bic"].mean()),
-            "states_used": float(g["states_used"].mean()) if "states_used" in g else np.nan,
-            "num_parameters": int(g["num_parameters"].iloc[0]),
-        })
+        rows.append(
+            {
+                "num_states": int(K),
+                "n": n,
+                "mean": float(np.nanmean(h)),
+                "std": std,
+                "sem": std / np.sqrt(n) if n > 1 else 0.0,
+                "min": float(np.nanmin(h)),
+                "max": float(np.nanmax(h)),
+                "best_restart_heldout": float(best.mean()),
+                "train_ll_per_frame": float(g["train_ll_per_frame"].mean()),
+                "aic": float(g["aic"].mean()),
+                "bic": float(g["bic"].mean()),
+                "states_used": float(g["states_used"].mean()) if "states_used" in g else np.nan,
+                "num_parameters": int(g["num_parameters"].iloc[0]),
+            }
+        )
     summary = pd.DataFrame(rows)
     ib = int(np.nanargmax(summary["mean"].to_numpy()))
     best_K = int(summary["num_states"].iloc[ib])
@@ -223,8 +267,31 @@ def summarize(table, pointwise=None):
     return summary, best_K, one_se
 
 
-def cross_validate(datas, num_states_list, model="autoregressive", observation_kwargs=None, kappa=0.0, num_restarts=3, split="time", heldout_fraction=0.2, num_folds=1, masks=None, num_iters=None, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, prune_usage=None,
-                   fps=None, target_duration=None, *, em=None, execution=None) -> CrossValidation:
+def cross_validate(
+    datas,
+    num_states_list,
+    model="autoregressive",
+    observation_kwargs=None,
+    kappa=0.0,
+    num_restarts=3,
+    split="time",
+    heldout_fraction=0.2,
+    num_folds=1,
+    masks=None,
+    num_iters=None,
+    tol=None,
+    seed=0,
+    num_workers=1,
+    executor=None,
+    progress=None,
+    hmm_kwargs=None,
+    prune_usage=None,
+    fps=None,
+    target_duration=None,
+    *,
+    em=None,
+    execution=None,
+) -> CrossValidation:
     """Held-out log-likelihood per frame for every K, over restarts and folds.
 
     Parameters
@@ -313,13 +380,17 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
         return model_spec(K, model, observation_kwargs, D, float(kap), hmm_kwargs)
 
     common = dict(seed=seed, em=em, num_threads=execution.num_threads)
-    run = dict(num_workers=execution.num_workers, executor=execution.job_executor(),
-               progress=progress)
+    run = dict(
+        num_workers=execution.num_workers, executor=execution.job_executor(), progress=progress
+    )
     searches = None
     if isinstance(kappa, str):  # "auto": the default kappa of every K and fold first
         target = _auto_target(kappa, fps, target_duration)
-        jobs = [dict(fold, spec=spec_of(K, 0.0), key=(K, f, 0), target_frames=target, **common)
-                for K in Ks for f, fold in enumerate(folds)]
+        jobs = [
+            dict(fold, spec=spec_of(K, 0.0), key=(K, f, 0), target_frames=target, **common)
+            for K in Ks
+            for f, fold in enumerate(folds)
+        ]
         found = run_tasks(_search_task, jobs, desc="kappa search", **run)
         searches = {job["key"][:2]: res for job, res in zip(jobs, found)}
     tasks, keys = [], []
@@ -328,29 +399,44 @@ def cross_validate(datas, num_states_list, model="autoregressive", observation_k
             found = searches[(K, f)] if searches else None
             spec = spec_of(K, found["kappa"] if found else _kappa_of(kappa, K))
             for r in range(int(num_restarts)):
-                fitted = found["fitted"] if found and r == 0 else None  # the search's fit: restart 0
-                tasks.append(dict(fold, spec=spec, split=split, key=(K, f, r),
-                                  prune_usage=prune_usage, fitted=fitted, **common))
+                fitted = (
+                    found["fitted"] if found and r == 0 else None
+                )  # the search's fit: restart 0
+                tasks.append(
+                    dict(
+                        fold,
+                        spec=spec,
+                        split=split,
+                        key=(K, f, r),
+                        prune_usage=prune_usage,
+                        fitted=fitted,
+                        **common,
+                    )
+                )
                 keys.append((K, f, r))
     results = run_tasks(_cv_task, tasks, desc="cross-validation", **run)
     pointwise = _pointwise(keys, [res.pop("pointwise") for res in results])
-    table = pd.DataFrame([
-        {"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res}
-        for (K, f, r), t, res in zip(keys, tasks, results)
-    ])
+    table = pd.DataFrame(
+        [
+            {"num_states": K, "fold": f, "restart": r, "kappa": t["spec"]["kappa"], **res}
+            for (K, f, r), t, res in zip(keys, tasks, results)
+        ]
+    )
     summary, best, one_se = summarize(table, pointwise)
     if searches:
-        searches = {key: {k: v for k, v in res.items() if k != "fitted"}
-                    for key, res in searches.items()}
+        searches = {
+            key: {k: v for k, v in res.items() if k != "fitted"} for key, res in searches.items()
+        }
     return CrossValidation(table, summary, best, one_se, searches)
 
 
-def _check_cv_arguments(num_states_list, split, heldout_fraction, num_restarts,
-                        num_folds) -> list:
+def _check_cv_arguments(num_states_list, split, heldout_fraction, num_restarts, num_folds) -> list:
     """The Ks of :func:`cross_validate`, its other arguments checked."""
     Ks = [int(k) for k in np.atleast_1d(num_states_list)]
     if not Ks or min(Ks) < 1 or len(set(Ks)) != len(Ks):
-        raise ValueError(f"num_states_list must hold distinct positive integers, got {num_states_list!r}")
+        raise ValueError(
+            f"num_states_list must hold distinct positive integers, got {num_states_list!r}"
+        )
     if split not in ("time", "recordings"):
         raise ValueError(f"split must be 'time' or 'recordings', got {split!r}")
     if not 0 < heldout_fraction < 1:
@@ -369,17 +455,27 @@ def _folds(datas, masks, split: str, heldout_fraction: float, num_folds: int, se
         return _time_folds(datas, masks, heldout_fraction, num_folds)
     N = len(datas)
     if N < 2:
-        raise ValueError("split='recordings' needs at least two recordings; use split='time' for one")
+        raise ValueError(
+            "split='recordings' needs at least two recordings; use split='time' for one"
+        )
     n = min(N - 1, max(1, int(round(heldout_fraction * N))))
-    order = np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(2**31,))).permutation(N)
+    order = np.random.default_rng(
+        np.random.SeedSequence(int(seed), spawn_key=(2**31,))
+    ).permutation(N)
     folds = []
     for f in range(num_folds):
         out = {int(order[(f * n + j) % N]) for j in range(n)}
         tr = [i for i in range(N) if i not in out]
         te = sorted(out)
-        folds.append({"train": [datas[i] for i in tr], "train_masks": [masks[i] for i in tr],
-                      "score": [datas[i] for i in te], "score_masks": [masks[i] for i in te],
-                      "heldout": None})
+        folds.append(
+            {
+                "train": [datas[i] for i in tr],
+                "train_masks": [masks[i] for i in tr],
+                "score": [datas[i] for i in te],
+                "score_masks": [masks[i] for i in te],
+                "heldout": None,
+            }
+        )
     return folds
 
 
@@ -391,12 +487,19 @@ def _time_folds(datas, masks, heldout_fraction: float, num_folds: int) -> list:
         train_masks, held = [], []
         for d, m, bl in zip(datas, masks, blocks):
             h = np.zeros(d.shape[0], dtype=bool)
-            h[bl[f][0]:bl[f][1]] = True
+            h[bl[f][0] : bl[f][1]] = True
             base = np.ones(d.shape[0], dtype=bool) if m is None else m
             train_masks.append(base & ~h)
             held.append(h)
-        folds.append({"train": datas, "train_masks": train_masks, "score": datas,
-                      "score_masks": masks, "heldout": held})
+        folds.append(
+            {
+                "train": datas,
+                "train_masks": train_masks,
+                "score": datas,
+                "score_masks": masks,
+                "heldout": held,
+            }
+        )
     return folds
 
 
@@ -423,13 +526,17 @@ def _auto_target(kappa: str, fps, target_duration) -> float:
     from ..pipeline import TARGET_DURATION_S
 
     if kappa != "auto":
-        raise ValueError(f"kappa must be a number, a dict, a function of K or 'auto', "
-                         f"got {kappa!r}")
+        raise ValueError(
+            f"kappa must be a number, a dict, a function of K or 'auto', got {kappa!r}"
+        )
     if fps is None or not (np.isfinite(fps) and fps > 0):
-        raise ValueError(f"kappa='auto' needs fps, the frame rate of the data (frames per second), "
-                         f"got {fps!r}")
+        raise ValueError(
+            f"kappa='auto' needs fps, the frame rate of the data (frames per second), got {fps!r}"
+        )
     seconds = TARGET_DURATION_S if target_duration is None else float(target_duration)
     if not (np.isfinite(seconds) and seconds * float(fps) > 1):
-        raise ValueError(f"target_duration must be a positive number of seconds longer than one "
-                         f"frame, got {target_duration!r}")
+        raise ValueError(
+            f"target_duration must be a positive number of seconds longer than one "
+            f"frame, got {target_duration!r}"
+        )
     return seconds * float(fps)

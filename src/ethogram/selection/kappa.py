@@ -66,8 +66,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._common import (build_model, check_datas, fit_model, model_spec, run_lengths,
-                      selection_settings, viterbi_labels)
+from ._common import (
+    build_model,
+    check_datas,
+    fit_model,
+    model_spec,
+    run_lengths,
+    selection_settings,
+    viterbi_labels,
+)
 from ._parallel import run_tasks
 
 
@@ -125,22 +132,61 @@ def median_duration(model, datas, masks=None) -> float:
 
 def _kappa_task(task: dict) -> dict:
     spec = dict(task["spec"], kappa=task["kappa"])
-    rng = task["seed"] if task["params"] is None else None  # the seed as HMM.fit and the pipeline take it
-    model, objective, iters = fit_model(spec, task["datas"], task["masks"], task["em"], rng=rng,
-                                        params=task["params"], num_threads=task["num_threads"])
+    rng = (
+        task["seed"] if task["params"] is None else None
+    )  # the seed as HMM.fit and the pipeline take it
+    model, objective, iters = fit_model(
+        spec,
+        task["datas"],
+        task["masks"],
+        task["em"],
+        rng=rng,
+        params=task["params"],
+        num_threads=task["num_threads"],
+    )
     labels = viterbi_labels(model, task["datas"], task["masks"])
     d = run_lengths(labels)
     used = np.unique(np.concatenate(labels))
     return {
-        "kappa": task["kappa"], "median_duration": float(np.median(d)) if d.size else np.nan,
-        "mean_duration": float(d.mean()) if d.size else np.nan, "num_runs": int(d.size),
-        "states_used": int((used >= 0).sum()), "objective": objective, "num_iters": iters,
+        "kappa": task["kappa"],
+        "median_duration": float(np.median(d)) if d.size else np.nan,
+        "mean_duration": float(d.mean()) if d.size else np.nan,
+        "num_runs": int(d.size),
+        "states_used": int((used >= 0).sum()),
+        "objective": objective,
+        "num_iters": iters,
         "params": model.get_params(),
     }
 
 
-def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=None, model="autoregressive", observation_kwargs=None, masks=None, kappa_start=None, kappa_min=1e-2, kappa_max=1e12, factor=10.0, rel_tol=0.1, max_rounds=12, candidates_per_round=2, num_iters=None, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, warm_start: bool = False,
-               *, em=None, execution=None) -> KappaSearch:
+def find_kappa(
+    datas,
+    num_states,
+    target_duration=0.4,
+    fps=None,
+    target_frames=None,
+    model="autoregressive",
+    observation_kwargs=None,
+    masks=None,
+    kappa_start=None,
+    kappa_min=1e-2,
+    kappa_max=1e12,
+    factor=10.0,
+    rel_tol=0.1,
+    max_rounds=12,
+    candidates_per_round=2,
+    num_iters=None,
+    tol=None,
+    seed=0,
+    num_workers=1,
+    executor=None,
+    progress=None,
+    hmm_kwargs=None,
+    warm_start: bool = False,
+    *,
+    em=None,
+    execution=None,
+) -> KappaSearch:
     """Search log kappa for the stickiness whose median syllable duration hits a target.
 
     Parameters
@@ -202,10 +248,20 @@ def find_kappa(datas, num_states, target_duration=0.4, fps=None, target_frames=N
     k0 = float(np.clip(k0, kappa_min, kappa_max))
     m = int(candidates_per_round)
     if m < 1:
-        raise ValueError(f"candidates_per_round must be a positive integer, got {candidates_per_round!r}")
-    rounds = _Rounds(dict(spec=spec, seed=seed, datas=datas, masks=masks, em=em,
-                          num_threads=execution.num_threads),
-                     execution, progress, target, rel_tol, m, warm_start)
+        raise ValueError(
+            f"candidates_per_round must be a positive integer, got {candidates_per_round!r}"
+        )
+    rounds = _Rounds(
+        dict(
+            spec=spec, seed=seed, datas=datas, masks=masks, em=em, num_threads=execution.num_threads
+        ),
+        execution,
+        progress,
+        target,
+        rel_tol,
+        m,
+        warm_start,
+    )
     first = rounds.run([k0], None)[0]
     direction = 1 if first["median_duration"] < target else -1
     limit_hit = rounds.bracket(first, direction, factor, kappa_min, kappa_max, max_rounds)
@@ -218,13 +274,21 @@ def _target(target_duration, fps, target_frames) -> float:
     """The target median duration of :func:`find_kappa`, in frames (more than one)."""
     if target_frames is None:
         if fps is None:
-            raise ValueError("find_kappa needs fps (frames per second) to turn target_duration into frames, or give target_frames")
-        if not (np.isfinite(fps) and fps > 0 and np.isfinite(target_duration) and target_duration > 0):
-            raise ValueError(f"fps and target_duration must be positive, got {fps!r} and {target_duration!r}")
+            raise ValueError(
+                "find_kappa needs fps (frames per second) to turn target_duration into frames, or give target_frames"
+            )
+        if not (
+            np.isfinite(fps) and fps > 0 and np.isfinite(target_duration) and target_duration > 0
+        ):
+            raise ValueError(
+                f"fps and target_duration must be positive, got {fps!r} and {target_duration!r}"
+            )
         target_frames = float(target_duration) * float(fps)
     target = float(target_frames)
     if not (np.isfinite(target) and target > 1):
-        raise ValueError(f"the target median duration must be more than one frame, got {target!r} frames")
+        raise ValueError(
+            f"the target median duration must be more than one frame, got {target!r} frames"
+        )
     return target
 
 
@@ -232,8 +296,16 @@ class _Rounds:
     """The rounds of fits of one :func:`find_kappa` call: every fit evaluated so far, the
     bracketing and the refinement of the kappas to fit next, and the outcome."""
 
-    def __init__(self, common: dict, execution, progress, target: float, rel_tol: float,
-                 per_round: int, warm_start: bool):
+    def __init__(
+        self,
+        common: dict,
+        execution,
+        progress,
+        target: float,
+        rel_tol: float,
+        per_round: int,
+        warm_start: bool,
+    ):
         self.common, self.progress = common, progress
         self.num_workers, self.executor = execution.num_workers, execution.job_executor()
         self.target, self.rel_tol = target, rel_tol
@@ -245,24 +317,39 @@ class _Rounds:
         """Fit ``kappas`` (from ``params``: one for all, or one each) as this round."""
         params = params if isinstance(params, list) else [params] * len(kappas)
         tasks = [dict(self.common, kappa=float(k), params=p) for k, p in zip(kappas, params)]
-        res = run_tasks(_kappa_task, tasks, self.num_workers, self.executor, self.progress,
-                        desc=f"kappa round {self.round}")
+        res = run_tasks(
+            _kappa_task,
+            tasks,
+            self.num_workers,
+            self.executor,
+            self.progress,
+            desc=f"kappa round {self.round}",
+        )
         for r in res:
             r["round"] = self.round
         self.evaluated.extend(res)
         return res
 
     def close(self, r) -> bool:
-        return (np.isfinite(r["median_duration"])
-                and abs(r["median_duration"] - self.target) <= self.rel_tol * self.target)
+        return (
+            np.isfinite(r["median_duration"])
+            and abs(r["median_duration"] - self.target) <= self.rel_tol * self.target
+        )
 
     def _crossed(self, r, direction: int) -> bool:
         if direction > 0:
             return r["median_duration"] >= self.target
         return r["median_duration"] < self.target
 
-    def bracket(self, first, direction: int, factor: float, kappa_min: float, kappa_max: float,
-                max_rounds: int) -> bool:
+    def bracket(
+        self,
+        first,
+        direction: int,
+        factor: float,
+        kappa_min: float,
+        kappa_max: float,
+        max_rounds: int,
+    ) -> bool:
         """Step kappa by ``factor`` from ``first`` towards the target until a fit crosses it;
         returns whether a bound of kappa stopped the steps first."""
         last, bracketed, m = first, False, self.per_round
@@ -295,11 +382,15 @@ class _Rounds:
             # each point starts from the nearer end of the bracket: EM has several optima and the
             # median can jump between them; starting from both sides finds the in-between fits
             mid = np.sqrt(lo["kappa"] * hi["kappa"])
-            self.run(list(ks), [(lo["params"] if k <= mid else hi["params"]) if self.warm_start
-                                else None for k in ks])
+            self.run(
+                list(ks),
+                [
+                    (lo["params"] if k <= mid else hi["params"]) if self.warm_start else None
+                    for k in ks
+                ],
+            )
 
-    def outcome(self, spec: dict, total: int, fps, direction: int,
-                limit_hit: bool) -> KappaSearch:
+    def outcome(self, spec: dict, total: int, fps, direction: int, limit_hit: bool) -> KappaSearch:
         """The evaluated kappa closest to the target, the curve of every fit, and the message."""
         import pandas as pd
 
@@ -310,7 +401,11 @@ class _Rounds:
             return (abs(md - target) if np.isfinite(md) else np.inf, r["kappa"])
 
         best = min(self.evaluated, key=distance)
-        curve = pd.DataFrame([{k: v for k, v in r.items() if k != "params"} for r in self.evaluated]).sort_values("kappa", kind="stable").reset_index(drop=True)
+        curve = (
+            pd.DataFrame([{k: v for k, v in r.items() if k != "params"} for r in self.evaluated])
+            .sort_values("kappa", kind="stable")
+            .reset_index(drop=True)
+        )
         curve["kappa_per_frame"] = curve["kappa"] / total
         if fps is not None:
             curve["median_duration_s"] = curve["median_duration"] / float(fps)
@@ -318,11 +413,24 @@ class _Rounds:
         msg = f"median duration {best['median_duration']:g} frames at kappa {best['kappa']:.4g} for a target of {target:g} frames"
         if not reached:
             where = "kappa_max" if direction > 0 else "kappa_min"
-            msg += f"; not within {self.rel_tol:.0%} after {self.round} rounds" + (f" (stopped at {where})" if limit_hit else "")
+            msg += f"; not within {self.rel_tol:.0%} after {self.round} rounds" + (
+                f" (stopped at {where})" if limit_hit else ""
+            )
         if best["kappa"] > 1e3 * total:
-            msg += (f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
-                    "not the transition prior, set the durations here: fewer states (--states) and a stronger AR prior "
-                    "(raise --prior-ridge tenfold; prior_ridge in observation_kwargs or fit_recordings) let kappa act "
-                    "again "
-                    "(see ethogram.selection.kappa)")
-        return KappaSearch(float(best["kappa"]), float(best["median_duration"]), target, reached, curve, best["params"], spec, msg)
+            msg += (
+                f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
+                "not the transition prior, set the durations here: fewer states (--states) and a stronger AR prior "
+                "(raise --prior-ridge tenfold; prior_ridge in observation_kwargs or fit_recordings) let kappa act "
+                "again "
+                "(see ethogram.selection.kappa)"
+            )
+        return KappaSearch(
+            float(best["kappa"]),
+            float(best["median_duration"]),
+            target,
+            reached,
+            curve,
+            best["params"],
+            spec,
+            msg,
+        )

@@ -37,12 +37,33 @@ def plot_cross_validation(cv, path) -> Path:
     plt, fig = _figure()
     ax = fig.add_subplot(111)
     t, s = cv.table, cv.summary
-    ax.scatter(t["num_states"], t["heldout_ll_per_frame"], s=10, color="0.6", label="fits (restarts, folds)")
+    ax.scatter(
+        t["num_states"],
+        t["heldout_ll_per_frame"],
+        s=10,
+        color="0.6",
+        label="fits (restarts, folds)",
+    )
     ax.plot(s["num_states"], s["mean"], "o-", color="C0", label="mean")
-    ax.fill_between(s["num_states"], s["mean"] - s["sem"], s["mean"] + s["sem"], color="C0", alpha=0.2, label="+- 1 s.e.")
-    ax.axvline(cv.best_num_states, color="C3", ls="--", lw=1, label=f"best K = {cv.best_num_states}")
+    ax.fill_between(
+        s["num_states"],
+        s["mean"] - s["sem"],
+        s["mean"] + s["sem"],
+        color="C0",
+        alpha=0.2,
+        label="+- 1 s.e.",
+    )
+    ax.axvline(
+        cv.best_num_states, color="C3", ls="--", lw=1, label=f"best K = {cv.best_num_states}"
+    )
     if cv.one_se_num_states != cv.best_num_states:
-        ax.axvline(cv.one_se_num_states, color="C2", ls=":", lw=1, label=f"1-s.e. K = {cv.one_se_num_states}")
+        ax.axvline(
+            cv.one_se_num_states,
+            color="C2",
+            ls=":",
+            lw=1,
+            label=f"1-s.e. K = {cv.one_se_num_states}",
+        )
     ax.set_xlabel("number of states K")
     ax.set_ylabel("held-out log-likelihood per frame")
     ax.legend(fontsize=7)
@@ -58,13 +79,20 @@ def plot_kappa_search(search, path, changepoint_durations=None, fps=None) -> Pat
     c = search.curve
     scale = 1.0 if fps is None else 1.0 / float(fps)
     unit = "frames" if fps is None else "s"
-    ax.plot(c["kappa"], c["median_duration"] * scale, "o-", color="C0", label="median syllable duration")
+    ax.plot(
+        c["kappa"], c["median_duration"] * scale, "o-", color="C0", label="median syllable duration"
+    )
     tgt = search.target_frames * scale
     ax.axhline(tgt, color="C3", lw=1, label="target")
     ax.axhspan(0.85 * tgt, 1.15 * tgt, color="C3", alpha=0.1)
     ax.axvline(search.kappa, color="k", ls="--", lw=1, label=f"chosen kappa = {search.kappa:.3g}")
     if changepoint_durations is not None and len(changepoint_durations):
-        ax.axhline(float(np.median(changepoint_durations)) * scale, color="C2", ls=":", label="median changepoint block")
+        ax.axhline(
+            float(np.median(changepoint_durations)) * scale,
+            color="C2",
+            ls=":",
+            label="median changepoint block",
+        )
     ax.set_xscale("log")
     ax.set_xlabel("kappa (stickiness)")
     ax.set_ylabel(f"median duration ({unit})")
@@ -81,8 +109,20 @@ def plot_durations(syllable_durations, changepoint_durations, path, fps=None) ->
     b = np.asarray(changepoint_durations) * scale
     hi = max(a.max() if a.size else 1, b.max() if b.size else 1)
     bins = np.linspace(0, hi, 40)
-    ax.hist(a, bins=bins, alpha=0.6, density=True, label=f"syllables (median {np.median(a) if a.size else np.nan:.3g})")
-    ax.hist(b, bins=bins, alpha=0.6, density=True, label=f"changepoints (median {np.median(b) if b.size else np.nan:.3g})")
+    ax.hist(
+        a,
+        bins=bins,
+        alpha=0.6,
+        density=True,
+        label=f"syllables (median {np.median(a) if a.size else np.nan:.3g})",
+    )
+    ax.hist(
+        b,
+        bins=bins,
+        alpha=0.6,
+        density=True,
+        label=f"changepoints (median {np.median(b) if b.size else np.nan:.3g})",
+    )
     ax.set_xlabel("duration (" + ("frames" if fps is None else "s") + ")")
     ax.set_ylabel("density")
     ax.legend(fontsize=7)
@@ -98,7 +138,9 @@ def plot_stability(stab, path) -> Path:
     N = stab.agreement.shape[0]
     for i in range(N):
         for j in range(N):
-            ax.text(j, i, f"{stab.agreement[i, j]:.2f}", ha="center", va="center", fontsize=7, color="w")
+            ax.text(
+                j, i, f"{stab.agreement[i, j]:.2f}", ha="center", va="center", fontsize=7, color="w"
+            )
     ax.set_title(f"matched agreement (mean {stab.mean_agreement:.2f})", fontsize=9)
     ax.set_xlabel("fit")
     ax.set_ylabel("fit")

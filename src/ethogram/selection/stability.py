@@ -16,8 +16,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._common import (build_model, check_datas, fit_model, model_spec, selection_settings, usage,
-                      viterbi_labels)
+from ._common import (
+    build_model,
+    check_datas,
+    fit_model,
+    model_spec,
+    selection_settings,
+    usage,
+    viterbi_labels,
+)
 from ._parallel import run_tasks, task_seed
 
 
@@ -70,9 +77,19 @@ class Stability:
 
 def _stability_task(task: dict) -> dict:
     rng = task_seed(task["seed"], task["index"])
-    model, objective, _ = fit_model(task["spec"], task["datas"], task["masks"], task["em"], rng=rng,
-                                num_threads=task["num_threads"])
-    return {"objective": objective, "params": model.get_params(), "labels": viterbi_labels(model, task["datas"], task["masks"])}
+    model, objective, _ = fit_model(
+        task["spec"],
+        task["datas"],
+        task["masks"],
+        task["em"],
+        rng=rng,
+        num_threads=task["num_threads"],
+    )
+    return {
+        "objective": objective,
+        "params": model.get_params(),
+        "labels": viterbi_labels(model, task["datas"], task["masks"]),
+    }
 
 
 def matched_confusion(a, b, num_states: int):
@@ -107,8 +124,25 @@ def matched_confusion(a, b, num_states: int):
     return (float(C[rows, cols].sum() / n) if n else np.nan), C[:, order], order
 
 
-def stability(datas, num_states, model="autoregressive", observation_kwargs=None, kappa=0.0, num_fits=5, masks=None, num_iters=None, tol=None, seed=0, num_workers=1, executor=None, progress=None, hmm_kwargs=None, *,
-              em=None, execution=None) -> Stability:
+def stability(
+    datas,
+    num_states,
+    model="autoregressive",
+    observation_kwargs=None,
+    kappa=0.0,
+    num_fits=5,
+    masks=None,
+    num_iters=None,
+    tol=None,
+    seed=0,
+    num_workers=1,
+    executor=None,
+    progress=None,
+    hmm_kwargs=None,
+    *,
+    em=None,
+    execution=None,
+) -> Stability:
     """Fit ``num_fits`` times from different seeds and measure how alike the syllables are.
 
     Parameters
@@ -134,14 +168,32 @@ def stability(datas, num_states, model="autoregressive", observation_kwargs=None
     import pandas as pd
 
     if isinstance(num_fits, bool) or int(num_fits) != num_fits or num_fits < 2:
-        raise ValueError(f"num_fits must be an integer >= 2 (pairs of fits are compared), got {num_fits!r}")
+        raise ValueError(
+            f"num_fits must be an integer >= 2 (pairs of fits are compared), got {num_fits!r}"
+        )
     em, execution = selection_settings(em, execution, num_iters, tol, num_workers, executor)
     datas, masks = check_datas(datas, masks)
     spec = model_spec(num_states, model, observation_kwargs, datas[0].shape[1], kappa, hmm_kwargs)
-    tasks = [dict(spec=spec, datas=datas, masks=masks, em=em, seed=seed, index=i,
-                  num_threads=execution.num_threads) for i in range(int(num_fits))]
-    res = run_tasks(_stability_task, tasks, execution.num_workers, execution.job_executor(),
-                    progress, desc="stability fits")
+    tasks = [
+        dict(
+            spec=spec,
+            datas=datas,
+            masks=masks,
+            em=em,
+            seed=seed,
+            index=i,
+            num_threads=execution.num_threads,
+        )
+        for i in range(int(num_fits))
+    ]
+    res = run_tasks(
+        _stability_task,
+        tasks,
+        execution.num_workers,
+        execution.job_executor(),
+        progress,
+        desc="stability fits",
+    )
     N, K = len(res), int(num_states)
     labels = [np.concatenate(r["labels"]) for r in res]
     agreement = np.eye(N)
@@ -167,6 +219,21 @@ def stability(datas, num_states, model="autoregressive", observation_kwargs=None
         col += 1
     u = usage(labels[c], K)
     with np.errstate(invalid="ignore"):
-        per = pd.DataFrame({"syllable": np.arange(K), "usage": u, "recurrence_mean": np.nanmean(rec, axis=1) if N > 1 else np.nan,
-                            "recurrence_min": np.nanmin(rec, axis=1)})
-    return Stability(agreement, confusions, objectives, c, per, [r["labels"] for r in res], [r["params"] for r in res], spec)
+        per = pd.DataFrame(
+            {
+                "syllable": np.arange(K),
+                "usage": u,
+                "recurrence_mean": np.nanmean(rec, axis=1) if N > 1 else np.nan,
+                "recurrence_min": np.nanmin(rec, axis=1),
+            }
+        )
+    return Stability(
+        agreement,
+        confusions,
+        objectives,
+        c,
+        per,
+        [r["labels"] for r in res],
+        [r["params"] for r in res],
+        spec,
+    )

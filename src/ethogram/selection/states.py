@@ -62,8 +62,17 @@ class Pruned:
         return int(self.model.num_states)
 
 
-def prune_states(model, datas, masks=None, min_usage: float = 0.005, num_iters: int | None = None, tol=None, max_rounds: int = 10,
-                 *, em=None) -> Pruned:
+def prune_states(
+    model,
+    datas,
+    masks=None,
+    min_usage: float = 0.005,
+    num_iters: int | None = None,
+    tol=None,
+    max_rounds: int = 10,
+    *,
+    em=None,
+) -> Pruned:
     """Remove states used for less than ``min_usage`` of the frames and keep fitting.
 
     Parameters
@@ -156,7 +165,9 @@ def syllable_distances(model, mean_poses=None, pose_weight: float = 1.0) -> np.n
     elif hasattr(obs, "emission_means"):
         feats = np.asarray(obs.emission_means).reshape(K, -1)
     else:
-        raise ValueError(f"syllable_distances needs an autoregressive or Gaussian model, got {type(obs).__name__}")
+        raise ValueError(
+            f"syllable_distances needs an autoregressive or Gaussian model, got {type(obs).__name__}"
+        )
     dist = cdist(feats, feats)
     if mean_poses is not None:
         poses = np.asarray(mean_poses, dtype=np.float64).reshape(np.shape(mean_poses)[0], -1)
@@ -197,7 +208,9 @@ def mean_poses(labels, poses, num_states: int) -> np.ndarray:
     labs = labels if isinstance(labels, (list, tuple)) else [labels]
     ps = poses if isinstance(poses, (list, tuple)) else [poses]
     if len(labs) != len(ps) or any(np.shape(z)[0] != np.shape(x)[0] for z, x in zip(labs, ps)):
-        raise ValueError("labels and poses must be given per recording with the same number of frames")
+        raise ValueError(
+            "labels and poses must be given per recording with the same number of frames"
+        )
     z = np.concatenate([np.asarray(v) for v in labs])
     x = np.concatenate([np.asarray(v, dtype=np.float64) for v in ps])
     out = np.full((int(num_states),) + x.shape[1:], np.nan)
@@ -248,8 +261,9 @@ def merge_groups(distances, threshold: float, method: str = "average") -> np.nda
     return np.array([order[lab] for lab in raw], dtype=np.intp)
 
 
-def merge_states(model, datas, groups, masks=None, num_iters: int | None = None, tol=None, *,
-                 em=None):
+def merge_states(
+    model, datas, groups, masks=None, num_iters: int | None = None, tol=None, *, em=None
+):
     """Merge states by group and refit.
 
     The merged model's parameters come from one M-step on the pooled responsibilities
@@ -283,7 +297,9 @@ def merge_states(model, datas, groups, masks=None, num_iters: int | None = None,
     K = model.num_states
     G = int(groups.max()) + 1 if groups.size else 0
     if groups.shape != (K,) or groups.min() < 0 or set(np.unique(groups)) != set(range(G)):
-        raise ValueError(f"groups must give every one of the {K} states a group in 0..G-1 with none empty, got {groups!r}")
+        raise ValueError(
+            f"groups must give every one of the {K} states a group in 0..G-1 with none empty, got {groups!r}"
+        )
     datas, masks = check_datas(datas, masks)
     reps = np.array([np.flatnonzero(groups == g)[0] for g in range(G)])
     merged = sub_model(model, reps)

@@ -22,7 +22,21 @@ import warnings
 import numpy as np
 
 
-def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states: int | None = None, num_lags: int = 3, prep=None, num_iters: int | None = None, seed=0, progress=None, num_workers=1, executor=None, search_kwargs=None, timings: dict | None = None, **fit_kwargs):
+def fit_to_target_duration(
+    recordings,
+    target_duration: float = 0.4,
+    num_states: int | None = None,
+    num_lags: int = 3,
+    prep=None,
+    num_iters: int | None = None,
+    seed=0,
+    progress=None,
+    num_workers=1,
+    executor=None,
+    search_kwargs=None,
+    timings: dict | None = None,
+    **fit_kwargs,
+):
     """Search kappa for a target median syllable duration, then fit the recordings with it.
 
     Parameters
@@ -74,7 +88,9 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     if "kappa" in fit_kwargs:
         raise ValueError("give either kappa or target_duration, not both")
     if not (target_duration is not None and np.isfinite(target_duration) and target_duration > 0):
-        raise ValueError(f"target_duration must be a positive number of seconds, got {target_duration!r}")
+        raise ValueError(
+            f"target_duration must be a positive number of seconds, got {target_duration!r}"
+        )
     num_states = DEFAULT_NUM_STATES if num_states is None else int(num_states)
     timings = {} if timings is None else timings
     settings = Preparation() if prep is None else prep
@@ -97,18 +113,50 @@ def fit_to_target_duration(recordings, target_duration: float = 0.4, num_states:
     tol = em.tol if fit_kwargs.get("tol") is None else fit_kwargs["tol"]
     num_iters = em.num_iters if num_iters is None else int(num_iters)
     em = dataclasses.replace(em, num_iters=num_iters, tol=tol, num_restarts=1, reseed_dead=False)
-    ridge = {} if fit_kwargs.get("prior_ridge") is None else {"prior_ridge": float(fit_kwargs["prior_ridge"])}
-    search = find_kappa(datas, num_states, target_duration=target_duration, fps=fps, observation_kwargs={"num_lags": int(num_lags), **SYLLABLE_PRIOR, **ridge},
-                        masks=masks, em=em, seed=seed, num_workers=num_workers, executor=executor,
-                        progress=progress, **(search_kwargs or {}))
+    ridge = (
+        {}
+        if fit_kwargs.get("prior_ridge") is None
+        else {"prior_ridge": float(fit_kwargs["prior_ridge"])}
+    )
+    search = find_kappa(
+        datas,
+        num_states,
+        target_duration=target_duration,
+        fps=fps,
+        observation_kwargs={"num_lags": int(num_lags), **SYLLABLE_PRIOR, **ridge},
+        masks=masks,
+        em=em,
+        seed=seed,
+        num_workers=num_workers,
+        executor=executor,
+        progress=progress,
+        **(search_kwargs or {}),
+    )
     timings["kappa_search"] = time.perf_counter() - t0
     with warnings.catch_warnings():  # said below, once the target is in the configuration
         warnings.simplefilter("ignore", FitQualityWarning)
-        results = fit_recordings(recs, num_states=num_states, num_lags=num_lags, kappa=search.kappa, prep=settings,
-                                 num_iters=num_iters, seed=seed, progress=progress, timings=timings, **fit_kwargs)
+        results = fit_recordings(
+            recs,
+            num_states=num_states,
+            num_lags=num_lags,
+            kappa=search.kappa,
+            prep=settings,
+            num_iters=num_iters,
+            seed=seed,
+            progress=progress,
+            timings=timings,
+            **fit_kwargs,
+        )
     results.config["target_duration"] = float(target_duration)
     results.config["kappa_search"] = [
-        {k: (None if isinstance(v, float) and not np.isfinite(v) else (v.item() if hasattr(v, "item") else v)) for k, v in row.items()}
+        {
+            k: (
+                None
+                if isinstance(v, float) and not np.isfinite(v)
+                else (v.item() if hasattr(v, "item") else v)
+            )
+            for k, v in row.items()
+        }
         for row in search.curve.to_dict(orient="records")
     ]
     results.config["kappa_search_message"] = search.message

@@ -25,15 +25,31 @@ NO_SYLLABLE_COLOR = np.array([0.85, 0.85, 0.85, 1.0])
 # those palettes are replaced (navy and gold from tab20b) so that no syllable looks like the
 # grey of masked frames.
 _BASE = [
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
-    "#8c564b", "#e377c2", "#393b79", "#bcbd22", "#17becf",
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
-    "#c49c94", "#f7b6d2", "#bd9e39", "#dbdb8d", "#9edae5",
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#393b79",
+    "#bcbd22",
+    "#17becf",
+    "#aec7e8",
+    "#ffbb78",
+    "#98df8a",
+    "#ff9896",
+    "#c5b0d5",
+    "#c49c94",
+    "#f7b6d2",
+    "#bd9e39",
+    "#dbdb8d",
+    "#9edae5",
 ]
 
 
 def _hex_to_rgba(h: str) -> np.ndarray:
-    return np.array([int(h[i:i + 2], 16) / 255.0 for i in (1, 3, 5)] + [1.0])
+    return np.array([int(h[i : i + 2], 16) / 255.0 for i in (1, 3, 5)] + [1.0])
 
 
 def _hls_to_rgb(h: float, l: float, s: float) -> tuple:
@@ -64,7 +80,11 @@ def syllable_colors(num_states: int) -> np.ndarray:
     ValueError
         If ``num_states`` is not a positive integer.
     """
-    if isinstance(num_states, bool) or not isinstance(num_states, (int, np.integer)) or num_states < 1:
+    if (
+        isinstance(num_states, bool)
+        or not isinstance(num_states, (int, np.integer))
+        or num_states < 1
+    ):
         raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
     out = np.empty((int(num_states), 4))
     for k in range(int(num_states)):
@@ -162,7 +182,9 @@ def infer_num_states(labels: list, num_states) -> int:
         return max(top + 1, 1)
     num_states = int(num_states)
     if top >= num_states:
-        raise ValueError(f"syllables hold label {top} but num_states is {num_states}; give num_states > {top}")
+        raise ValueError(
+            f"syllables hold label {top} but num_states is {num_states}; give num_states > {top}"
+        )
     return num_states
 
 

@@ -20,8 +20,14 @@ from ..errors import ArgumentError
 __all__ = ["syllable_instances", "sample_instances", "parse_syllables"]
 
 
-def syllable_instances(syllables: Mapping, *, pre: int = 0, post: int = 0, min_duration: int = 1,
-                       require_window: bool = True) -> dict[int, list[tuple[str, int, int]]]:
+def syllable_instances(
+    syllables: Mapping,
+    *,
+    pre: int = 0,
+    post: int = 0,
+    min_duration: int = 1,
+    require_window: bool = True,
+) -> dict[int, list[tuple[str, int, int]]]:
     """Every instance of every syllable.
 
     Parameters
@@ -42,7 +48,9 @@ def syllable_instances(syllables: Mapping, *, pre: int = 0, post: int = 0, min_d
         Syllable -> instances ``(recording, start, stop)`` in recording order, then time.
     """
     if not isinstance(syllables, Mapping):
-        raise TypeError(f"syllables must be a mapping of recording name to labels, got {type(syllables).__name__}")
+        raise TypeError(
+            f"syllables must be a mapping of recording name to labels, got {type(syllables).__name__}"
+        )
     out: dict[int, list] = {}
     for name, labels in syllables.items():
         labels = np.asarray(labels)
@@ -58,7 +66,9 @@ def syllable_instances(syllables: Mapping, *, pre: int = 0, post: int = 0, min_d
     return out
 
 
-def sample_instances(instances, num: int, seed: int = 0, syllable: int = 0) -> list[tuple[str, int, int]]:
+def sample_instances(
+    instances, num: int, seed: int = 0, syllable: int = 0
+) -> list[tuple[str, int, int]]:
     """A reproducible sample of at most ``num`` instances, in time order.
 
     Parameters
@@ -103,7 +113,9 @@ def parse_syllables(text: str, num_states: int | None = None) -> list[int]:
     text = str(text).strip()
     if text.lower() == "all":
         if num_states is None:
-            raise ArgumentError("{syllables} all needs the number of syllables of the model", "syllables")
+            raise ArgumentError(
+                "{syllables} all needs the number of syllables of the model", "syllables"
+            )
         return list(range(int(num_states)))
     out = set()
     for part in text.split(","):
@@ -120,14 +132,22 @@ def parse_syllables(text: str, num_states: int | None = None) -> list[int]:
             else:
                 out.add(int(part))
         except ValueError:
-            raise ArgumentError(f"{{syllables}}: cannot read {part!r}; give a range like 0-9 or a list "
-                                "like 1,4,7", "syllables") from None
+            raise ArgumentError(
+                f"{{syllables}}: cannot read {part!r}; give a range like 0-9 or a list like 1,4,7",
+                "syllables",
+            ) from None
     if not out:
-        raise ArgumentError(f"{{syllables}}: no syllable in {text!r}; give a range like 0-9 or a list "
-                            "like 1,4,7", "syllables")
+        raise ArgumentError(
+            f"{{syllables}}: no syllable in {text!r}; give a range like 0-9 or a list like 1,4,7",
+            "syllables",
+        )
     if min(out) < 0:
-        raise ArgumentError(f"{{syllables}}: syllables are numbered from 0, got {min(out)}", "syllables")
+        raise ArgumentError(
+            f"{{syllables}}: syllables are numbered from 0, got {min(out)}", "syllables"
+        )
     if num_states is not None and max(out) >= num_states:
-        raise ArgumentError(f"{{syllables}}: the model has syllables 0-{num_states - 1}, got {max(out)}",
-                            "syllables")
+        raise ArgumentError(
+            f"{{syllables}}: the model has syllables 0-{num_states - 1}, got {max(out)}",
+            "syllables",
+        )
     return sorted(out)

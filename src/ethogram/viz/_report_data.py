@@ -22,8 +22,11 @@ _SKIP_DIRS = {"report", "__pycache__"}  # (and hidden folders: reports being bui
 _MOVIE_RE = re.compile(r"(?:syllable|syl)[ _\-]?(\d+)", re.IGNORECASE)
 _KINDS = ("crowd", "grid", "skeleton")
 #: headings for the folders the other commands write (``ethogram compare``, ``ethogram stats``)
-_TITLES = {"compare": "Comparison with reference labels and annotations", "stats": "Group statistics",
-           "select": "Model selection"}
+_TITLES = {
+    "compare": "Comparison with reference labels and annotations",
+    "stats": "Group statistics",
+    "select": "Model selection",
+}
 
 
 def find_results_file(path) -> Path:
@@ -40,14 +43,22 @@ def find_results_file(path) -> Path:
     if p.is_file():
         return p
     if not p.exists():
-        raise FileNotFoundError(f"results path {str(p)!r} does not exist; give the output folder of 'ethogram fit' or its results file")
+        raise FileNotFoundError(
+            f"results path {str(p)!r} does not exist; give the output folder of 'ethogram fit' or its results file"
+        )
     if (p / "results.h5").is_file():
         return p / "results.h5"
-    cands = sorted(q for q in p.glob("*.h5") if q.is_file()) + sorted(q for q in p.glob("*.hdf5") if q.is_file())
+    cands = sorted(q for q in p.glob("*.h5") if q.is_file()) + sorted(
+        q for q in p.glob("*.hdf5") if q.is_file()
+    )
     if not cands:
-        raise FileNotFoundError(f"no results file (.h5) in {str(p)!r}; run 'ethogram fit ... -o {p}' first")
+        raise FileNotFoundError(
+            f"no results file (.h5) in {str(p)!r}; run 'ethogram fit ... -o {p}' first"
+        )
     if len(cands) > 1:
-        raise ValueError(f"{str(p)!r} holds several .h5 files ({', '.join(q.name for q in cands)}); give the results file itself")
+        raise ValueError(
+            f"{str(p)!r} holds several .h5 files ({', '.join(q.name for q in cands)}); give the results file itself"
+        )
     return cands[0]
 
 
@@ -65,10 +76,16 @@ def applied_model(results) -> dict | None:
     cfg = dict(results.config or {})
     if cfg.get("command") != "apply":
         return None
-    names = [str(r.get("name", "?")) if isinstance(r, dict) else str(r) for r in (cfg.get("fitted_on") or [])]
+    names = [
+        str(r.get("name", "?")) if isinstance(r, dict) else str(r)
+        for r in (cfg.get("fitted_on") or [])
+    ]
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    return {"fitted_on": shown or "recordings not recorded in the file", "num_fitted_on": len(names),
-            "model_file": str(cfg.get("model_file") or "")}
+    return {
+        "fitted_on": shown or "recordings not recorded in the file",
+        "num_fitted_on": len(names),
+        "model_file": str(cfg.get("model_file") or ""),
+    }
 
 
 def objective_frames(results) -> int | None:
@@ -119,19 +136,40 @@ def fit_summary(results) -> list:
     applied = applied_model(results)
     training = " (training fit)" if applied else ""
     if applied:
-        rows.append(("model", f"fitted on {applied['fitted_on']} by 'ethogram fit', applied to these recordings by "
-                              f"'ethogram apply'" + (f" from {applied['model_file']}" if applied["model_file"] else "")
-                     + "; the EM numbers below are the training fit's"))
+        rows.append(
+            (
+                "model",
+                f"fitted on {applied['fitted_on']} by 'ethogram fit', applied to these recordings by "
+                f"'ethogram apply'"
+                + (f" from {applied['model_file']}" if applied["model_file"] else "")
+                + "; the EM numbers below are the training fit's",
+            )
+        )
     if "num_iters" in fit:
         conv = fit.get("converged")
-        rows.append((f"EM iterations{training}", f"{int(fit['num_iters'])}" + ("" if conv is None else (" (converged)" if conv else " (not converged)"))))
+        rows.append(
+            (
+                f"EM iterations{training}",
+                f"{int(fit['num_iters'])}"
+                + ("" if conv is None else (" (converged)" if conv else " (not converged)")),
+            )
+        )
     if obj.size:
         n_obj = objective_frames(results)
-        per = f" ({obj[-1] / n_obj:.4f} per usable {'training ' if applied else ''}frame)" if n_obj else ""
+        per = (
+            f" ({obj[-1] / n_obj:.4f} per usable {'training ' if applied else ''}frame)"
+            if n_obj
+            else ""
+        )
         rows.append((f"final objective{training}", f"{obj[-1]:,.2f}{per}"))
     ro = np.asarray(fit.get("restart_objectives", []), dtype=float)
     if ro.size > 1:
-        rows.append((f"restarts{training}", f"{ro.size} (kept #{int(fit.get('chosen_restart', int(np.argmax(ro))))}; finals {', '.join(f'{v:,.1f}' for v in ro)})"))
+        rows.append(
+            (
+                f"restarts{training}",
+                f"{ro.size} (kept #{int(fit.get('chosen_restart', int(np.argmax(ro))))}; finals {', '.join(f'{v:,.1f}' for v in ro)})",
+            )
+        )
     if results.created:
         rows.append(("created", str(results.created)))
     if cfg.get("command"):
@@ -155,14 +193,16 @@ def recordings_table(results) -> list:
     out = []
     for r in results.recordings:
         usable = int(np.count_nonzero(r.mask))
-        out.append({
-            "name": r.name,
-            "frames": r.num_frames,
-            "fps": "" if r.fps is None else f"{r.fps:g}",
-            "duration": "" if not r.fps else f"{r.num_frames / r.fps:,.1f} s",
-            "usable": f"{100.0 * usable / max(r.num_frames, 1):.1f}%",
-            "source": os.path.basename(r.source) if r.source else "",
-        })
+        out.append(
+            {
+                "name": r.name,
+                "frames": r.num_frames,
+                "fps": "" if r.fps is None else f"{r.fps:g}",
+                "duration": "" if not r.fps else f"{r.num_frames / r.fps:,.1f} s",
+                "usable": f"{100.0 * usable / max(r.num_frames, 1):.1f}%",
+                "source": os.path.basename(r.source) if r.source else "",
+            }
+        )
     return out
 
 
@@ -179,26 +219,43 @@ def syllable_tables(results, tables_dir: Path) -> dict:
     import pandas as pd
 
     from ..analysis import transition_probabilities
-    from ..results.csv_files import syllable_tables as fit_tables, write_tables
+    from ..results.csv_files import syllable_tables as fit_tables
+    from ..results.csv_files import write_tables
 
     labels = results.syllables()
     K = int(results.num_states)
     shared = fit_tables(results)
     fps_known = all(r.fps is not None for r in results.recordings)
     summary, usage_long, durs = shared["summary"], shared["usage"], shared["durations"]
-    usage = usage_long.pivot(index="recording", columns="syllable", values="usage").reindex(list(labels))
+    usage = usage_long.pivot(index="recording", columns="syllable", values="usage").reindex(
+        list(labels)
+    )
     col = "duration_s" if fps_known else "duration_frames"
     g = durs.groupby("syllable")[col]
-    dsum = pd.DataFrame({
-        "instances": g.size(), "mean": g.mean(), "median": g.median(),
-        "q25": g.quantile(0.25), "q75": g.quantile(0.75), "min": g.min(), "max": g.max(),
-    }).reindex(np.arange(K))
+    dsum = pd.DataFrame(
+        {
+            "instances": g.size(),
+            "mean": g.mean(),
+            "median": g.median(),
+            "q25": g.quantile(0.25),
+            "q75": g.quantile(0.75),
+            "min": g.min(),
+            "max": g.max(),
+        }
+    ).reindex(np.arange(K))
     dsum.index.name = "syllable"
     dsum["instances"] = dsum["instances"].fillna(0).astype(int)
     trans = transition_probabilities(labels, num_states=K, normalize="rows")
     csv = write_tables(tables_dir, {**shared, "durations_summary": dsum, "transitions_rows": trans})
-    return {"summary": summary, "usage": usage, "durations": dsum, "duration_unit": "s" if fps_known else "frames",
-            "transitions": trans, "bigrams": shared["bigrams"], "csv": csv}
+    return {
+        "summary": summary,
+        "usage": usage,
+        "durations": dsum,
+        "duration_unit": "s" if fps_known else "frames",
+        "transitions": trans,
+        "bigrams": shared["bigrams"],
+        "csv": csv,
+    }
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
@@ -226,12 +283,17 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
     for src in sorted(fit_dir.rglob("*.mp4")):
         rs = src.resolve()
         rel_parts = src.relative_to(fit_dir).parts[:-1]
-        if report_dir in rs.parents or any(p.startswith(".") for p in rel_parts) or any(
-                (p / "index.html").exists() for p in src.parents if fit_dir in p.parents):
+        if (
+            report_dir in rs.parents
+            or any(p.startswith(".") for p in rel_parts)
+            or any((p / "index.html").exists() for p in src.parents if fit_dir in p.parents)
+        ):
             continue  # this report's own copies, another report's, or hidden folders
         rel_src = src.relative_to(fit_dir)
         parts = [_safe(p) for p in rel_src.parts]
-        dst_rel = Path(*parts) if parts[0] == "movies" and len(parts) > 1 else Path("movies", *parts)
+        dst_rel = (
+            Path(*parts) if parts[0] == "movies" and len(parts) > 1 else Path("movies", *parts)
+        )
         _link_or_copy(src, report_dir / dst_rel)
         folders.add((src.parent, dst_rel.parent))
         low = str(rel_src).lower()
@@ -247,8 +309,15 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
                 _link_or_copy(src_dir / name, report_dir / dst_dir / name)
                 manifests.append(((dst_dir / name).as_posix(), (dst_dir / name).as_posix()))
     for k in by_syl:
-        by_syl[k].sort(key=lambda kp: (_KINDS.index(kp[0]) if kp[0] in _KINDS else len(_KINDS), kp[1]))
-    return {"by_syllable": by_syl, "other": other, "manifests": manifests, "folders": {str(d) for d, _ in folders}}
+        by_syl[k].sort(
+            key=lambda kp: (_KINDS.index(kp[0]) if kp[0] in _KINDS else len(_KINDS), kp[1])
+        )
+    return {
+        "by_syllable": by_syl,
+        "other": other,
+        "manifests": manifests,
+        "folders": {str(d) for d, _ in folders},
+    }
 
 
 def _safe(part: str) -> str:
@@ -256,7 +325,9 @@ def _safe(part: str) -> str:
     return s
 
 
-def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows: int = 60, skip=()) -> list:
+def collect_extras(
+    fit_dir: Path, report_dir: Path, results_file: Path, max_rows: int = 60, skip=()
+) -> list:
     """Comparison and statistics outputs beside the results: PNG plots and CSV tables.
 
     Every sub-folder of the fit's folder except the report itself and the results' own CSV
@@ -269,12 +340,23 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
     """
     import pandas as pd
 
-    own_csv = {f"{results_file.stem}_csv", f"{results_file.stem}_tables", "results_csv", "results_tables"}
+    own_csv = {
+        f"{results_file.stem}_csv",
+        f"{results_file.stem}_tables",
+        "results_csv",
+        "results_tables",
+    }
     sections = []
     report_dir = report_dir.resolve()
     for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir()):
-        if sub.name in _SKIP_DIRS or sub.name.startswith(".") or sub.name in own_csv or sub.resolve() == report_dir or (sub / "index.html").exists() or any(
-                Path(f) == sub or sub in Path(f).parents for f in skip):
+        if (
+            sub.name in _SKIP_DIRS
+            or sub.name.startswith(".")
+            or sub.name in own_csv
+            or sub.resolve() == report_dir
+            or (sub / "index.html").exists()
+            or any(Path(f) == sub or sub in Path(f).parents for f in skip)
+        ):
             continue
         images, tables = [], []
         for src in sorted(sub.rglob("*")):
@@ -293,12 +375,27 @@ def collect_extras(fit_dir: Path, report_dir: Path, results_file: Path, max_rows
                     tables.append((str(rel), dst_rel.as_posix(), [], [], False))
                     continue
                 rows = [[_fmt(v) for v in row] for row in df.head(max_rows).itertuples(index=False)]
-                tables.append((str(rel), dst_rel.as_posix(), [str(c) for c in df.columns], rows, len(df) > max_rows))
+                tables.append(
+                    (
+                        str(rel),
+                        dst_rel.as_posix(),
+                        [str(c) for c in df.columns],
+                        rows,
+                        len(df) > max_rows,
+                    )
+                )
             else:
                 images.append((str(rel), dst_rel.as_posix()))
         if images or tables:
             title = f"{_TITLES[sub.name]} ({sub.name}/)" if sub.name in _TITLES else f"{sub.name}/"
-            sections.append({"title": title, "anchor": "extra-" + _safe(sub.name), "images": images, "tables": tables})
+            sections.append(
+                {
+                    "title": title,
+                    "anchor": "extra-" + _safe(sub.name),
+                    "images": images,
+                    "tables": tables,
+                }
+            )
     return sections
 
 
@@ -357,8 +454,11 @@ def _units_text(results) -> str:
         shown = ", ".join(f"{v:.4g}" for v in vals[:4]) + (" ..." if len(vals) > 4 else "")
         return f"millimetres ({shown} pixels per mm); angles in radians, time in seconds"
     some = [r.name for r in results.recordings if getattr(r, "px_per_mm", None)]
-    why = (f"only {len(some)} of {len(results.recordings)} recordings have a scale" if some
-           else "no scale in the files; give --px-per-mm to 'ethogram fit'")
+    why = (
+        f"only {len(some)} of {len(results.recordings)} recordings have a scale"
+        if some
+        else "no scale in the files; give --px-per-mm to 'ethogram fit'"
+    )
     return f"pixels ({why}); angles in radians, time in seconds"
 
 
@@ -371,12 +471,24 @@ def preparation_rows(results) -> list:
     rows = []
     if prep is not None and getattr(prep, "kind", None) == "keypoints":
         thr = prep.confidence_threshold
-        rows.append(("confidence threshold", "none (every point kept)" if not thr else
-                     f"{thr:g}: keypoints tracked with a lower confidence are missing"))
+        rows.append(
+            (
+                "confidence threshold",
+                "none (every point kept)"
+                if not thr
+                else f"{thr:g}: keypoints tracked with a lower confidence are missing",
+            )
+        )
         out = prep.outlier_distance
-        rows.append(("outliers", "not removed" if out is None else
-                     f"keypoints farther than {out:g} body lengths "
-                     f"({out * prep.body_length_:.1f} px) from the frame's medoid are missing"))
+        rows.append(
+            (
+                "outliers",
+                "not removed"
+                if out is None
+                else f"keypoints farther than {out:g} body lengths "
+                f"({out * prep.body_length_:.1f} px) from the frame's medoid are missing",
+            )
+        )
         rows.append(("gaps", f"up to {prep.max_gap} frames interpolated; longer gaps masked"))
         rows.append(("body parts", f"{len(prep.bodyparts_)}: {', '.join(prep.bodyparts_)}"))
         back, front = " + ".join(prep.posterior_), " + ".join(prep.anterior_)
@@ -384,17 +496,35 @@ def preparation_rows(results) -> list:
         rows.append(("heading", f"from {back} to {front} ({length})"))
         D = prep.num_inputs
         kept = float(np.sum(prep.explained_variance_ratio_[:D]))
-        asked = (f"{prep.num_pcs} asked for" if prep.num_pcs
-                 else f"the fewest above {100 * prep.variance:g}%")
-        rows.append(("principal components", f"{D} of the egocentric pose, keeping "
-                                             f"{100 * kept:.1f}% of its variance ({asked})"))
+        asked = (
+            f"{prep.num_pcs} asked for"
+            if prep.num_pcs
+            else f"the fewest above {100 * prep.variance:g}%"
+        )
+        rows.append(
+            (
+                "principal components",
+                f"{D} of the egocentric pose, keeping {100 * kept:.1f}% of its variance ({asked})",
+            )
+        )
     elif prep is not None and getattr(prep, "kind", None) == "features":
         D = prep.num_inputs
-        rows.append(("inputs", f"the first {D} of {prep.num_features_in_} feature columns"
-                               + (f" ({prep.num_pcs} asked for)" if prep.num_pcs else "")))
+        rows.append(
+            (
+                "inputs",
+                f"the first {D} of {prep.num_features_in_} feature columns"
+                + (f" ({prep.num_pcs} asked for)" if prep.num_pcs else ""),
+            )
+        )
     if prep is not None and getattr(prep, "kind", None):
-        rows.append(("standardized", "yes: each input centred and scaled by its training standard "
-                     "deviation" if prep.standardize else "no"))
+        rows.append(
+            (
+                "standardized",
+                "yes: each input centred and scaled by its training standard deviation"
+                if prep.standardize
+                else "no",
+            )
+        )
     rows.append(("frame rate", _fps_text(recs)))
     rows.append(("units", _units_text(results)))
     return rows
@@ -429,11 +559,14 @@ def movie_notes(fit_dir: Path, movies: dict, order) -> dict:
         elif made:
             grid = any(kind == "grid" for v in movies["by_syllable"].values() for kind, _ in v)
             video = " --video ..." if grid else ""
-            out[k] = (f"No movie: not asked for (movies were made for syllables {_ranges(made)}); "
-                      f"'ethogram movies {fit_dir.name} --syllables {k}{video}' makes one.")
+            out[k] = (
+                f"No movie: not asked for (movies were made for syllables {_ranges(made)}); "
+                f"'ethogram movies {fit_dir.name} --syllables {k}{video}' makes one."
+            )
         else:
-            out[k] = (f"No movie: none made for this fit; 'ethogram movies {fit_dir.name}' "
-                      "makes them.")
+            out[k] = (
+                f"No movie: none made for this fit; 'ethogram movies {fit_dir.name}' makes them."
+            )
     return out
 
 

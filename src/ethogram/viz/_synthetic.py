@@ -17,7 +17,9 @@ BODY = np.array([[20.0, 0.0], [8.0, -6.0], [8.0, 6.0], [-20.0, 0.0]])
 BODYPARTS = ("snout", "leftear", "rightear", "tailbase")
 
 
-def planted_animal(num_frames: int, num_states: int, seed: int = 0, stay: float = 0.93, fps: float = 30.0):
+def planted_animal(
+    num_frames: int, num_states: int, seed: int = 0, stay: float = 0.93, fps: float = 30.0
+):
     """Labels, centroid (T, 2), heading (T,), keypoints (T, 4, 2) and inputs (T, 3) of a planted animal.
 
     Syllable k moves forward at ``2 + 6 * (k % 4) / 3`` px/frame and turns at
@@ -47,16 +49,24 @@ def planted_animal(num_frames: int, num_states: int, seed: int = 0, stay: float 
     return z, centroid, heading, kp, inputs
 
 
-def synthetic_results(num_states: int = 6, num_recordings: int = 2, num_frames: int = 1500, fps: float = 30.0,
-                      seed: int = 0, expected_states: bool = True, fit_iters: int = 3, mask_every: int = 0):
+def synthetic_results(
+    num_states: int = 6,
+    num_recordings: int = 2,
+    num_frames: int = 1500,
+    fps: float = 30.0,
+    seed: int = 0,
+    expected_states: bool = True,
+    fit_iters: int = 3,
+    mask_every: int = 0,
+):
     """A :class:`~ethogram.results.Results` of planted recordings labelled with their true syllables.
 
     The model is an AR-HMM (1 lag) fitted for ``fit_iters`` EM iterations on the inputs;
     labels are the planted ones (so tests know them), with every ``mask_every``-th block
     of 10 frames masked (-1) when ``mask_every`` > 0.
     """
-    from ..results import RecordingResult, Results
     from ..models import HMM
+    from ..results import RecordingResult, Results
 
     recs, datas = [], []
     for i in range(num_recordings):
@@ -64,25 +74,53 @@ def synthetic_results(num_states: int = 6, num_recordings: int = 2, num_frames: 
         mask = np.ones(num_frames, dtype=bool)
         if mask_every:
             for a in range(0, num_frames, 10 * mask_every):
-                mask[a:a + 10] = False
+                mask[a : a + 10] = False
         z = np.where(mask, z, -1)
         xin = np.where(mask[:, None], x, np.nan)
         p = np.zeros((num_frames, num_states), dtype=np.float32)
         p[np.arange(num_frames), np.maximum(z, 0)] = 0.9
         p += 0.1 / num_states
         p[~mask] = np.nan
-        recs.append(RecordingResult(
-            name=f"mouse{i}", syllables=z, mask=mask, inputs=xin, fps=fps, centroid=cen, heading=head,
-            timestamps=np.arange(num_frames) / fps, expected_states=p if expected_states else None,
-            keypoints=kp, bodyparts=BODYPARTS, source=f"/data/mouse{i}.csv", format="dlc"))
+        recs.append(
+            RecordingResult(
+                name=f"mouse{i}",
+                syllables=z,
+                mask=mask,
+                inputs=xin,
+                fps=fps,
+                centroid=cen,
+                heading=head,
+                timestamps=np.arange(num_frames) / fps,
+                expected_states=p if expected_states else None,
+                keypoints=kp,
+                bodyparts=BODYPARTS,
+                source=f"/data/mouse{i}.csv",
+                format="dlc",
+            )
+        )
         datas.append(xin)
     model = HMM(num_states, "autoregressive", dict(data_dim=3, num_lags=1), kappa=100.0)
     fit = model.fit(datas, num_iters=fit_iters, seed=seed)
     return Results(
-        model=model, preparation=None, recordings=recs,
-        config={"command": "fit", "num_states": num_states, "num_lags": 1, "kappa": 100.0, "seed": seed,
-                "recordings": [{"name": r.name} for r in recs]},
-        fit={"objectives": np.asarray(fit.objectives), "marginal_lls": np.asarray(fit.marginal_lls),
-             "restart_objectives": np.asarray(fit.restart_objectives), "converged": bool(fit.converged),
-             "num_iters": int(fit.num_iters), "chosen_restart": int(fit.chosen_restart)},
-        versions={"ethogram": "test", "numpy": np.__version__}, created="2026-01-01T00:00:00Z")
+        model=model,
+        preparation=None,
+        recordings=recs,
+        config={
+            "command": "fit",
+            "num_states": num_states,
+            "num_lags": 1,
+            "kappa": 100.0,
+            "seed": seed,
+            "recordings": [{"name": r.name} for r in recs],
+        },
+        fit={
+            "objectives": np.asarray(fit.objectives),
+            "marginal_lls": np.asarray(fit.marginal_lls),
+            "restart_objectives": np.asarray(fit.restart_objectives),
+            "converged": bool(fit.converged),
+            "num_iters": int(fit.num_iters),
+            "chosen_restart": int(fit.chosen_restart),
+        },
+        versions={"ethogram": "test", "numpy": np.__version__},
+        created="2026-01-01T00:00:00Z",
+    )

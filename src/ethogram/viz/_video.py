@@ -20,7 +20,13 @@ import numpy as np
 from .._files import written_atomically
 from ..errors import InputNotFoundError
 
-__all__ = ["VideoReader", "write_mp4", "count_frames", "align_video_frames", "read_video_timestamps"]
+__all__ = [
+    "VideoReader",
+    "write_mp4",
+    "count_frames",
+    "align_video_frames",
+    "read_video_timestamps",
+]
 
 #: a forward jump of at most this many frames is decoded through rather than seeked
 _MAX_SKIP = 120
@@ -46,7 +52,9 @@ def count_frames(path) -> int:
 
     path = Path(path)
     if not path.is_file():
-        raise InputNotFoundError(f"video {str(path)!r} not found; give an existing file as {{video}}", "video")
+        raise InputNotFoundError(
+            f"video {str(path)!r} not found; give an existing file as {{video}}", "video"
+        )
     return int(imageio_ffmpeg.count_frames_and_secs(str(path))[0])
 
 
@@ -69,8 +77,9 @@ class VideoReader:
     def __init__(self, path, gray: bool = True):
         self.path = Path(path)
         if not self.path.is_file():
-            raise InputNotFoundError(f"video {str(self.path)!r} not found; give an existing file as {{video}}",
-                                     "video")
+            raise InputNotFoundError(
+                f"video {str(self.path)!r} not found; give an existing file as {{video}}", "video"
+            )
         self.gray = bool(gray)
         self._cap = None
         self._next = 0  # index of the frame the next read() returns
@@ -144,7 +153,9 @@ class VideoReader:
             idx = np.arange(*idx.indices(len(self)))
         single = np.ndim(idx) == 0
         rows = np.atleast_1d(np.asarray(idx, dtype=np.int64))
-        out = np.empty((len(rows), self.height, self.width) + (() if self.gray else (3,)), dtype=np.uint8)
+        out = np.empty(
+            (len(rows), self.height, self.width) + (() if self.gray else (3,)), dtype=np.uint8
+        )
         for k in np.argsort(rows, kind="stable"):
             i = int(rows[k])
             if i < 0:
@@ -187,8 +198,13 @@ def read_video_timestamps(path) -> np.ndarray:
     return t - t[0] if t.size else t
 
 
-def align_video_frames(num_frames: int, num_video_frames: int, timestamps=None, video_timestamps=None,
-                       video_path: str = "the video") -> np.ndarray:
+def align_video_frames(
+    num_frames: int,
+    num_video_frames: int,
+    timestamps=None,
+    video_timestamps=None,
+    video_path: str = "the video",
+) -> np.ndarray:
     """Which video frame shows each tracked frame.
 
     Parameters
@@ -226,7 +242,9 @@ def align_video_frames(num_frames: int, num_video_frames: int, timestamps=None, 
     t = np.asarray(timestamps, dtype=np.float64)
     v = np.asarray(video_timestamps, dtype=np.float64)
     if t.shape != (num_frames,) or v.shape != (num_video_frames,):
-        raise ValueError(f"timestamps must have shape ({num_frames},) and video_timestamps ({num_video_frames},)")
+        raise ValueError(
+            f"timestamps must have shape ({num_frames},) and video_timestamps ({num_video_frames},)"
+        )
     t = t - t[0]
     pos = np.clip(np.searchsorted(v, t), 1, max(len(v) - 1, 1))
     left = np.clip(pos - 1, 0, len(v) - 1)
@@ -298,8 +316,14 @@ def _write_frames(tmp: Path, path: Path, frames, fps, quality, preset) -> None:
                 H, W = frame.shape[:2]
                 size = (W + W % 2, H + H % 2)
                 writer = imageio_ffmpeg.write_frames(
-                    str(tmp), size, pix_fmt_in="gray" if frame.ndim == 2 else "rgb24", fps=float(fps),
-                    quality=quality, codec="libx264", macro_block_size=1, ffmpeg_log_level="error",
+                    str(tmp),
+                    size,
+                    pix_fmt_in="gray" if frame.ndim == 2 else "rgb24",
+                    fps=float(fps),
+                    quality=quality,
+                    codec="libx264",
+                    macro_block_size=1,
+                    ffmpeg_log_level="error",
                     output_params=["-preset", str(preset)],
                 )
                 writer.send(None)

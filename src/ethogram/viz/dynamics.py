@@ -21,7 +21,9 @@ __all__ = ["ar_vector_field", "plot_ar_dynamics"]
 def _check_dynamics(dynamics, bias):
     A = np.asarray(dynamics, dtype=float)
     if A.ndim != 3 or A.shape[2] % A.shape[1] != 0:
-        raise ValueError(f"dynamics must have shape (K, D, L * D) (ethogram's emission_dynamics), got {A.shape}")
+        raise ValueError(
+            f"dynamics must have shape (K, D, L * D) (ethogram's emission_dynamics), got {A.shape}"
+        )
     K, D, LD = A.shape
     b = np.zeros((K, D)) if bias is None else np.asarray(bias, dtype=float)
     if b.shape != (K, D):
@@ -100,9 +102,22 @@ def _panels(axes, n: int, ncols: int, panel_size: float, dpi: int):
     return axes[0].figure, axes
 
 
-def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, num_grid: int = 13,
-                     dims=(0, 1), ncols: int = 5, panel_size: float = 2.6, dpi: int = 100,
-                     path=None, axes=None, input_names=None, shared_scale: bool = False):
+def plot_ar_dynamics(
+    dynamics,
+    bias=None,
+    syllables=None,
+    lims=None,
+    data=None,
+    num_grid: int = 13,
+    dims=(0, 1),
+    ncols: int = 5,
+    panel_size: float = 2.6,
+    dpi: int = 100,
+    path=None,
+    axes=None,
+    input_names=None,
+    shared_scale: bool = False,
+):
     """One quiver plot per syllable of its AR dynamics in a plane.
 
     Parameters
@@ -138,7 +153,9 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
     A, b = _check_dynamics(dynamics, bias)
     K, D, _ = A.shape
     if D < 2:
-        raise ValueError("AR dynamics can be drawn as a vector field only for data with at least 2 dimensions")
+        raise ValueError(
+            "AR dynamics can be drawn as a vector field only for data with at least 2 dimensions"
+        )
     syllables = list(range(K)) if syllables is None else [int(k) for k in syllables]
     if lims is None:
         lims = _plane_limits(data, dims)
@@ -161,9 +178,19 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
     for ax, k in zip(axes, syllables):
         if cloud is not None:
             ax.plot(cloud[:, 0], cloud[:, 1], ".", color="#e2e2e2", ms=1.0, zorder=0)
-        ax.quiver(pts[:, 0], pts[:, 1], field[k, :, 0], field[k, :, 1], color=colors[k], angles="xy", zorder=2,
-                  width=0.007, headwidth=3.5, headlength=4.0,
-                  **({"scale": scale, "scale_units": "xy"} if scale else {}))
+        ax.quiver(
+            pts[:, 0],
+            pts[:, 1],
+            field[k, :, 0],
+            field[k, :, 1],
+            color=colors[k],
+            angles="xy",
+            zorder=2,
+            width=0.007,
+            headwidth=3.5,
+            headlength=4.0,
+            **({"scale": scale, "scale_units": "xy"} if scale else {}),
+        )
         ax.set_xlim(*lims[0])
         ax.set_ylim(*lims[1])
         ax.set_aspect("equal", adjustable="box")
@@ -174,11 +201,20 @@ def plot_ar_dynamics(dynamics, bias=None, syllables=None, lims=None, data=None, 
         ax.set_title(f"syllable {k}", fontsize=11, y=1.0, pad=4)  # fixed: no overlap search
     others = " (others at 0)" if D > 2 else ""
     one_scale = ", arrows on one scale" if scale else ""
-    fig.suptitle(f"AR dynamics: expected one-step change in the plane of {names[dims[0]]} and "
-                 f"{names[dims[1]]}{others}{one_scale}", fontsize=12,
-                 y=1 - 0.12 / fig.get_figheight())
+    fig.suptitle(
+        f"AR dynamics: expected one-step change in the plane of {names[dims[0]]} and "
+        f"{names[dims[1]]}{others}{one_scale}",
+        fontsize=12,
+        y=1 - 0.12 / fig.get_figheight(),
+    )
     if own:  # fixed margins: tight_layout over many panels is the slow part
         h, w = fig.get_figheight(), fig.get_figwidth()
-        fig.subplots_adjust(left=0.55 / w, right=1 - 0.1 / w, bottom=0.5 / h, top=1 - 0.75 / h,
-                            wspace=0.35, hspace=0.5)
+        fig.subplots_adjust(
+            left=0.55 / w,
+            right=1 - 0.1 / w,
+            bottom=0.5 / h,
+            top=1 - 0.75 / h,
+            wspace=0.35,
+            hspace=0.5,
+        )
     return finish(fig, path, layout=False)

@@ -29,13 +29,32 @@ import numpy as np
 from .._files import built_beside, written_atomically
 from ..errors import ArgumentError, OutputExistsError
 
-__all__ = ["make_movies", "fit_folder", "usable_rule", "why_no_movie", "KINDS", "MOSEQ_FORMATS",
-           "MANIFEST_COLUMNS", "INSTANCE_COLUMNS"]
+__all__ = [
+    "make_movies",
+    "fit_folder",
+    "usable_rule",
+    "why_no_movie",
+    "KINDS",
+    "MOSEQ_FORMATS",
+    "MANIFEST_COLUMNS",
+    "INSTANCE_COLUMNS",
+]
 
 KINDS = ("crowd", "grid", "skeleton")
 #: columns of ``movies.csv``, one row per movie
-MANIFEST_COLUMNS = ["syllable", "kind", "file", "num_instances", "usable_instances", "all_instances", "num_frames",
-                    "height", "width", "fps", "window"]
+MANIFEST_COLUMNS = [
+    "syllable",
+    "kind",
+    "file",
+    "num_instances",
+    "usable_instances",
+    "all_instances",
+    "num_frames",
+    "height",
+    "width",
+    "fps",
+    "window",
+]
 #: columns of ``instances.csv``, one row per instance shown (``video``: its file, grid movies)
 INSTANCE_COLUMNS = ["syllable", "kind", "instance", "recording", "start", "stop", "video"]
 #: formats whose heading is MoSeq's on-screen angle and whose frames are depth crops
@@ -56,7 +75,9 @@ def _results(results):
         if p.is_dir():
             p = p / "results.h5"
         if not p.is_file():
-            raise FileNotFoundError(f"results file {str(p)!r} not found; give the output folder of 'ethogram fit' or its .h5 file")
+            raise FileNotFoundError(
+                f"results file {str(p)!r} not found; give the output folder of 'ethogram fit' or its .h5 file"
+            )
         return load_results(p)
     return results
 
@@ -75,8 +96,11 @@ def _depth_frames(rec):
     from ..io import read_recordings
 
     found = read_recordings(rec.source, format=rec.format)
-    match = ([r for r in found if r.name == rec.name] or [r for r in found if rec.name.endswith(r.name)]
-             or (found if len(found) == 1 else []))
+    match = (
+        [r for r in found if r.name == rec.name]
+        or [r for r in found if rec.name.endswith(r.name)]
+        or (found if len(found) == 1 else [])
+    )
     for r in match[:1]:
         if r.frames is not None and len(r.frames) == rec.num_frames:
             return r.frames
@@ -105,8 +129,10 @@ def _video_for(rec, path, align_timestamps: bool):
     try:
         n_video = count_frames(path)
     except RuntimeError as exc:
-        raise ValueError(f"video {str(path)!r} for recording {rec.name!r} cannot be decoded to its "
-                         f"end ({str(exc).splitlines()[0][:80]}); give a complete video") from None
+        raise ValueError(
+            f"video {str(path)!r} for recording {rec.name!r} cannot be decoded to its "
+            f"end ({str(exc).splitlines()[0][:80]}); give a complete video"
+        ) from None
     vts = None
     if n_video != rec.num_frames and rec.timestamps is not None and align_timestamps:
         vts = read_video_timestamps(path)
@@ -129,11 +155,15 @@ def _check_video_rate(rec, path, where: str) -> None:
     found = video_frame_rate(path)
     if found is None or not rec.fps or abs(found[0] - rec.fps) <= 0.01 * rec.fps:
         return
-    warnings.warn(ArgumentWarning(
-        f"{where} runs at {found[0]:g} fps, frame for frame, but the results were fitted at "
-        f"{rec.fps:g} fps: the fit's durations and speeds are off by {rec.fps / found[0]:.3g}x; "
-        f"refit with {{fps:{found[0]:g}}} if the video's rate is the true one", "fps"),
-        stacklevel=2)
+    warnings.warn(
+        ArgumentWarning(
+            f"{where} runs at {found[0]:g} fps, frame for frame, but the results were fitted at "
+            f"{rec.fps:g} fps: the fit's durations and speeds are off by {rec.fps / found[0]:.3g}x; "
+            f"refit with {{fps:{found[0]:g}}} if the video's rate is the true one",
+            "fps",
+        ),
+        stacklevel=2,
+    )
 
 
 def _edges_from_names(pairs, bodyparts) -> list[tuple[int, int]]:
@@ -141,7 +171,9 @@ def _edges_from_names(pairs, bodyparts) -> list[tuple[int, int]]:
     edges = []
     for pair in pairs:
         if len(pair) != 2 or any(p not in names for p in pair):
-            raise ValueError(f"skeleton pair {tuple(pair)} must join two body parts of the recording: {names}")
+            raise ValueError(
+                f"skeleton pair {tuple(pair)} must join two body parts of the recording: {names}"
+            )
         edges.append((names.index(pair[0]), names.index(pair[1])))
     return edges
 
@@ -152,17 +184,35 @@ def _choose_kind(recs, kind, has_video: bool):
             return "crowd"
         if all(r.keypoints is not None for r in recs):
             return "grid" if has_video else "skeleton"
-        raise ValueError("the recordings have neither depth frames nor keypoints; no movie can be made")
+        raise ValueError(
+            "the recordings have neither depth frames nor keypoints; no movie can be made"
+        )
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     return kind
 
 
-def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", video=None,
-                num_instances: int | None = None, seed: int = 0, num_workers: int = 1,
-                progress: bool = False, pre_s: float = 1.0, post_s: float | None = None,
-                min_duration: int = 3, rows: int = 4, cols: int = 6, tile_size: int = 128,
-                align_timestamps: bool = True, skeleton=None, overwrite: bool = False):
+def make_movies(
+    results,
+    out_dir=None,
+    *,
+    syllables=None,
+    kind: str = "auto",
+    video=None,
+    num_instances: int | None = None,
+    seed: int = 0,
+    num_workers: int = 1,
+    progress: bool = False,
+    pre_s: float = 1.0,
+    post_s: float | None = None,
+    min_duration: int = 3,
+    rows: int = 4,
+    cols: int = 6,
+    tile_size: int = 128,
+    align_timestamps: bool = True,
+    skeleton=None,
+    overwrite: bool = False,
+):
     """Write one movie per syllable for a fit.
 
     Parameters
@@ -269,16 +319,24 @@ def make_movies(results, out_dir=None, *, syllables=None, kind: str = "auto", vi
     )
     names = {k: f"{kind}_syllable_{k:02d}.mp4" for k in chosen}
     rule = usable_rule(min_duration, pre, post_kept, fps if fps_all else None)
-    attrs = {"skipped": skipped, "instance_counts": counts, "requested": n_inst,
-             "min_duration": int(min_duration), "rule": rule, "no_video": no_video,
-             "num_recordings": len(res.recordings)}
+    attrs = {
+        "skipped": skipped,
+        "instance_counts": counts,
+        "requested": n_inst,
+        "min_duration": int(min_duration),
+        "rule": rule,
+        "no_video": no_video,
+        "num_recordings": len(res.recordings),
+    }
     if not chosen:  # nothing to render: write nothing (no folder, no manifest)
         manifest = pd.DataFrame(columns=MANIFEST_COLUMNS)
         manifest.attrs.update(attrs)
         return manifest
     _refuse_existing(out_dir, [names[k] for k in sorted(chosen)], overwrite)
-    why = pd.DataFrame([(k, kind, why_no_movie(counts[k], rule, min_duration)) for k in skipped],
-                       columns=["syllable", "kind", "reason"])
+    why = pd.DataFrame(
+        [(k, kind, why_no_movie(counts[k], rule, min_duration)) for k in skipped],
+        columns=["syllable", "kind", "reason"],
+    )
     manifest = _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progress)
     manifest.attrs.update(attrs)
     return manifest
@@ -311,8 +369,9 @@ def _poses(recs) -> tuple[dict, dict, dict]:
     cents, heads, labels = {}, {}, {}
     for r in recs:
         if r.centroid is None or r.heading is None:
-            raise ValueError(f"recording {r.name!r} has no centroid/heading in the results; "
-                             "movies need them")
+            raise ValueError(
+                f"recording {r.name!r} has no centroid/heading in the results; movies need them"
+            )
         cents[r.name] = np.asarray(r.centroid, dtype=np.float64)
         heads[r.name] = _pixel_heading(r)
         labels[r.name] = r.syllables
@@ -329,8 +388,9 @@ def _choose_instances(labels, inst, syllables, num_states, n_inst, seed, min_dur
     wanted = sorted(every) if syllables is None else [int(k) for k in syllables]
     bad = [k for k in wanted if k < 0 or k >= num_states]
     if bad:
-        raise ValueError(f"syllable(s) {bad} do not exist; the model has syllables "
-                         f"0-{num_states - 1}")
+        raise ValueError(
+            f"syllable(s) {bad} do not exist; the model has syllables 0-{num_states - 1}"
+        )
     counts = {}
     for k in wanted:
         n_all, n_long = len(every.get(k, ())), len(long_enough.get(k, ()))
@@ -391,14 +451,17 @@ class _MoviePlan:
         from .movie_render import guess_skeleton
 
         if any(r.keypoints is None for r in recs):
-            raise ValueError(f"{self.kind} movies need keypoints; these results have none (crowd "
-                             "movies need depth frames)")
+            raise ValueError(
+                f"{self.kind} movies need keypoints; these results have none (crowd "
+                "movies need depth frames)"
+            )
         self.keypoints = {r.name: np.asarray(r.keypoints, dtype=np.float64) for r in recs}
         self.post = int(round((2.0 if post_s is None else post_s) * self.fps))
         if self.kind == "grid":
             for r in recs:
-                self.videos[r.name], self.index[r.name] = _video_for(r, found[r.name],
-                                                                     align_timestamps)
+                self.videos[r.name], self.index[r.name] = _video_for(
+                    r, found[r.name], align_timestamps
+                )
         first = recs[0].name
         if skeleton is None:
             self.edges = guess_skeleton(self.keypoints[first], self.cents[first], self.heads[first])
@@ -413,8 +476,15 @@ class _MoviePlan:
 
         if self.kind == "crowd":
             movie = crowd_movie(
-                self.frames, self.cents, self.heads, sample, canvas_shape=self.canvas,
-                pre=self.pre, post=self.post, max_duration=self.max_duration, vmax=self.vmax,
+                self.frames,
+                self.cents,
+                self.heads,
+                sample,
+                canvas_shape=self.canvas,
+                pre=self.pre,
+                post=self.post,
+                max_duration=self.max_duration,
+                vmax=self.vmax,
             )
             return movie, None
         vids = None
@@ -424,10 +494,22 @@ class _MoviePlan:
         window, offset = tile_window(self.keypoints, self.cents, self.heads, sample, post=self.post)
         try:
             n_cols = min(self.cols, len(sample))  # fewer instances than tiles: no black band
-            movie = grid_movie(vids, self.cents, self.heads, sample, keypoints=self.keypoints,
-                               edges=self.edges, rows=-(-len(sample) // n_cols), cols=n_cols,
-                               window_size=window, window_offset=offset, tile_size=self.tile_size,
-                               pre=self.pre, post=self.post, frame_index=self.index or None)
+            movie = grid_movie(
+                vids,
+                self.cents,
+                self.heads,
+                sample,
+                keypoints=self.keypoints,
+                edges=self.edges,
+                rows=-(-len(sample) // n_cols),
+                cols=n_cols,
+                window_size=window,
+                window_offset=offset,
+                tile_size=self.tile_size,
+                pre=self.pre,
+                post=self.post,
+                frame_index=self.index or None,
+            )
         finally:
             for v in (vids or {}).values():
                 v.close()
@@ -439,10 +521,19 @@ class _MoviePlan:
 
         movie, window = self.render(sample)
         path = write_mp4(path, movie, fps=self.fps)
-        return {"syllable": k, "kind": self.kind, "file": path.name, "num_instances": len(sample),
-                "usable_instances": counts["usable"], "all_instances": counts["all"],
-                "num_frames": movie.shape[0], "height": movie.shape[1], "width": movie.shape[2],
-                "fps": self.fps, "window": window}
+        return {
+            "syllable": k,
+            "kind": self.kind,
+            "file": path.name,
+            "num_instances": len(sample),
+            "usable_instances": counts["usable"],
+            "all_instances": counts["all"],
+            "num_frames": movie.shape[0],
+            "height": movie.shape[1],
+            "width": movie.shape[2],
+            "fps": self.fps,
+            "window": window,
+        }
 
 
 def _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progress):
@@ -455,13 +546,19 @@ def _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progre
 
     kind = plan.kind
     with built_beside(out_dir) as build:
-        jobs = [lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
-                for k in sorted(chosen)]
-        rows_out = render_movies(jobs, num_workers=num_workers, progress=progress,
-                                 desc=f"{kind} movies")
+        jobs = [
+            lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
+            for k in sorted(chosen)
+        ]
+        rows_out = render_movies(
+            jobs, num_workers=num_workers, progress=progress, desc=f"{kind} movies"
+        )
         manifest = pd.DataFrame(rows_out, columns=MANIFEST_COLUMNS)
-        inst_rows = [(k, kind, i, n, a, b, plan.videos.get(n, "") if kind == "grid" else "")
-                     for k in sorted(chosen) for i, (n, a, b) in enumerate(chosen[k])]
+        inst_rows = [
+            (k, kind, i, n, a, b, plan.videos.get(n, "") if kind == "grid" else "")
+            for k in sorted(chosen)
+            for i, (n, a, b) in enumerate(chosen[k])
+        ]
         instances = pd.DataFrame(inst_rows, columns=INSTANCE_COLUMNS)
         out_dir.mkdir(exist_ok=True)
         for k in sorted(chosen):  # every movie is complete: move them in, then the manifests
@@ -491,12 +588,16 @@ def why_no_movie(counts: dict, rule: str, min_duration: int) -> str:
 def _no_video_message(recs, video) -> str:
     """Why no recording has a video, and what to give."""
     if video is None:
-        return ("the recordings name no video; give {video:FILE} (one recording), a folder (videos "
-                "named like the recordings) or NAME=PATH pairs, or use {kind:skeleton}")
+        return (
+            "the recordings name no video; give {video:FILE} (one recording), a folder (videos "
+            "named like the recordings) or NAME=PATH pairs, or use {kind:skeleton}"
+        )
     names = ", ".join(repr(r.name.split("/")[0]) for r in recs[:3])
     names += " ..." if len(recs) > 3 else ""
-    return (f"no video given matches a recording: a video's file name must begin the recording's "
-            f"({names}); give {{video}} as NAME=PATH for each, or use {{kind:skeleton}}")
+    return (
+        f"no video given matches a recording: a video's file name must begin the recording's "
+        f"({names}); give {{video}} as NAME=PATH for each, or use {{kind:skeleton}}"
+    )
 
 
 def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> str:
@@ -511,7 +612,8 @@ def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> st
 
     text = f"at least {int(min_duration)} frames long"
     window = ([f"{span(pre)} of recording before its onset"] if pre > 0 else []) + (
-        [f"{span(post)} after its end"] if post > 0 else [])
+        [f"{span(post)} after its end"] if post > 0 else []
+    )
     return text + (", with " + " and ".join(window) if window else "")
 
 
@@ -521,10 +623,14 @@ def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:
         return
     existing = [n for n in names if (out_dir / n).exists()]
     if existing:
-        listed = ", ".join(existing[:3]) + (f" and {len(existing) - 3} more" if len(existing) > 3 else "")
+        listed = ", ".join(existing[:3]) + (
+            f" and {len(existing) - 3} more" if len(existing) > 3 else ""
+        )
         raise OutputExistsError(
             f"{str(out_dir)!r} already holds {listed} from an earlier run; pass {{overwrite:True}} to replace "
-            "them, or write elsewhere with {out_dir}", ("overwrite", "out_dir"))
+            "them, or write elsewhere with {out_dir}",
+            ("overwrite", "out_dir"),
+        )
 
 
 def _merge_csv(path: Path, new, kind: str, drop=()) -> None:
@@ -539,11 +645,19 @@ def _merge_csv(path: Path, new, kind: str, drop=()) -> None:
             old = pd.read_csv(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError):
             old = None
-        if old is not None and {"syllable", "kind"} <= set(old.columns) and set(old.columns) <= set(new.columns):
-            old = old.reindex(columns=new.columns)  # a manifest of an earlier version: its rows kept, new columns empty
+        if (
+            old is not None
+            and {"syllable", "kind"} <= set(old.columns)
+            and set(old.columns) <= set(new.columns)
+        ):
+            old = old.reindex(
+                columns=new.columns
+            )  # a manifest of an earlier version: its rows kept, new columns empty
             done = set(zip(new["syllable"], new["kind"])) | drop
             keep = [(s, k) not in done for s, k in zip(old["syllable"], old["kind"])]
-            table = pd.concat([old[keep], new], ignore_index=True).sort_values(["kind", "syllable"], kind="stable")
+            table = pd.concat([old[keep], new], ignore_index=True).sort_values(
+                ["kind", "syllable"], kind="stable"
+            )
     if table.empty:
         if path.is_file():
             path.unlink()

@@ -24,18 +24,37 @@ from collections.abc import Mapping
 
 import numpy as np
 
-__all__ = ["crowd_movie", "grid_movie", "skeleton_movie", "guess_skeleton", "tile_window",
-           "tile_transform", "render_movies"]
+__all__ = [
+    "crowd_movie",
+    "grid_movie",
+    "skeleton_movie",
+    "guess_skeleton",
+    "tile_window",
+    "tile_transform",
+    "render_movies",
+]
 
-_COLORS = [(255, 99, 71), (255, 215, 0), (50, 205, 50), (30, 144, 255), (238, 130, 238), (0, 206, 209),
-           (255, 140, 0), (173, 255, 47), (255, 105, 180), (135, 206, 250)]
+_COLORS = [
+    (255, 99, 71),
+    (255, 215, 0),
+    (50, 205, 50),
+    (30, 144, 255),
+    (238, 130, 238),
+    (0, 206, 209),
+    (255, 140, 0),
+    (173, 255, 47),
+    (255, 105, 180),
+    (135, 206, 250),
+]
 
 
 def _as_map(x, name: str):
     if x is None:
         return None
     if not isinstance(x, Mapping):
-        raise TypeError(f"{name} must be a mapping of recording name to arrays (like syllables), got {type(x).__name__}")
+        raise TypeError(
+            f"{name} must be a mapping of recording name to arrays (like syllables), got {type(x).__name__}"
+        )
     return x
 
 
@@ -48,9 +67,20 @@ def _onset_pose(centroid, heading, start: int, stop: int):
     return None, None
 
 
-def crowd_movie(frames: Mapping, centroids: Mapping, headings: Mapping, instances, *, canvas_shape,
-                pre: int = 30, post: int = 0, max_duration: int | None = 60, dot_radius: int = 3,
-                min_height: int = 10, vmax: float | None = None) -> np.ndarray:
+def crowd_movie(
+    frames: Mapping,
+    centroids: Mapping,
+    headings: Mapping,
+    instances,
+    *,
+    canvas_shape,
+    pre: int = 30,
+    post: int = 0,
+    max_duration: int | None = 60,
+    dot_radius: int = 3,
+    min_height: int = 10,
+    vmax: float | None = None,
+) -> np.ndarray:
     """A crowd movie of depth crops: every instance on one arena canvas.
 
     Parameters
@@ -105,13 +135,20 @@ def crowd_movie(frames: Mapping, centroids: Mapping, headings: Mapping, instance
     H, W = (int(v) for v in canvas_shape)
     if H < 1 or W < 1:
         raise ValueError(f"canvas_shape must be (height, width) in pixels, got {canvas_shape}")
-    frames, centroids, headings = _as_map(frames, "frames"), _as_map(centroids, "centroids"), _as_map(headings, "headings")
+    frames, centroids, headings = (
+        _as_map(frames, "frames"),
+        _as_map(centroids, "centroids"),
+        _as_map(headings, "headings"),
+    )
     lengths = [b - a for _, a, b in instances]
     shown = [min(d, max_duration) if max_duration else d for d in lengths]
     L = int(pre) + max(shown) + int(post)
     canvas = np.zeros((L, H, W), dtype=np.uint8)
     for (name, start, stop), dur in zip(instances, shown):
-        cen, head = np.asarray(centroids[name], dtype=np.float64), np.asarray(headings[name], dtype=np.float64)
+        cen, head = (
+            np.asarray(centroids[name], dtype=np.float64),
+            np.asarray(headings[name], dtype=np.float64),
+        )
         T = len(cen)
         rows = np.arange(start - pre, start - pre + L)
         ok = (rows >= 0) & (rows < T)
@@ -132,19 +169,28 @@ def crowd_movie(frames: Mapping, centroids: Mapping, headings: Mapping, instance
             A = np.array([[np.cos(h), -np.sin(h)], [np.sin(h), np.cos(h)]])
             local = c - (ox, oy)
             M = np.hstack([A, (local - A @ ccrop)[:, None]])
-            patch = cv2.warpAffine(crop.astype(np.float32), M, (S, S), flags=cv2.INTER_LINEAR, borderValue=0)
+            patch = cv2.warpAffine(
+                crop.astype(np.float32), M, (S, S), flags=cv2.INTER_LINEAR, borderValue=0
+            )
             patch[patch < min_height] = 0
             if vmax:
                 patch *= 255.0 / float(vmax)
             patch = np.clip(patch, 0, 255).astype(np.uint8)
             if dot_radius > 0 and pre <= k < pre + dur:
-                cv2.circle(patch, (int(round(local[0])), int(round(local[1]))), int(dot_radius), 255, -1, cv2.LINE_AA)
+                cv2.circle(
+                    patch,
+                    (int(round(local[0])), int(round(local[1]))),
+                    int(dot_radius),
+                    255,
+                    -1,
+                    cv2.LINE_AA,
+                )
             # intersect the patch with the canvas
             y0, x0 = max(oy, 0), max(ox, 0)
             y1, x1 = min(oy + S, H), min(ox + S, W)
             if y0 >= y1 or x0 >= x1:
                 continue
-            new = patch[y0 - oy:y1 - oy, x0 - ox:x1 - ox]
+            new = patch[y0 - oy : y1 - oy, x0 - ox : x1 - ox]
             old = canvas[k, y0:y1, x0:x1]
             new_nz, old_nz = new > 0, old > 0
             both = new_nz & old_nz
@@ -188,7 +234,9 @@ def guess_skeleton(keypoints, centroids=None, headings=None) -> list[tuple[int, 
         h = np.asarray(headings, dtype=np.float64)
         d = kp - c
         cos, sin = np.cos(h)[:, None], np.sin(h)[:, None]
-        kp = np.stack([cos * d[..., 0] + sin * d[..., 1], -sin * d[..., 0] + cos * d[..., 1]], axis=-1)
+        kp = np.stack(
+            [cos * d[..., 0] + sin * d[..., 1], -sin * d[..., 0] + cos * d[..., 1]], axis=-1
+        )
     with np.errstate(all="ignore"):
         mean = np.nanmean(kp, axis=0)
     if not np.all(np.isfinite(mean)):
@@ -224,8 +272,17 @@ def _instance_boxes(keypoints, centroids, headings, name, start, stop, post):
     return box(x[first][ok[first]], y[first][ok[first]]), box(x[ok], y[ok])
 
 
-def tile_window(keypoints: Mapping, centroids: Mapping, headings: Mapping, instances, *, post: int,
-                margin: float = 0.25, block: int = 8, min_size: int = 16) -> tuple[int, np.ndarray]:
+def tile_window(
+    keypoints: Mapping,
+    centroids: Mapping,
+    headings: Mapping,
+    instances,
+    *,
+    post: int,
+    margin: float = 0.25,
+    block: int = 8,
+    min_size: int = 16,
+) -> tuple[int, np.ndarray]:
     """The video window of a grid movie's tiles: the whole body at onset, and room to move.
 
     Each instance is seen in the frame of its tile (centred on the onset centroid, turned to
@@ -353,11 +410,25 @@ def _draw_pose(tile, pts, edges, radius: int):
         cv2.circle(tile, centre, radius, _COLORS[j % len(_COLORS)], -1, cv2.LINE_AA)
 
 
-def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, instances, *,
-               keypoints: Mapping | None = None, edges=None, rows: int = 4, cols: int = 6,
-               window_size: int | None = None, window_offset=None, tile_size: int | None = 128,
-               pre: int = 30, post: int = 60, dot_radius: int = 4, keypoint_radius: int = 2,
-               frame_index: Mapping | None = None) -> np.ndarray:
+def grid_movie(
+    videos: Mapping | None,
+    centroids: Mapping,
+    headings: Mapping,
+    instances,
+    *,
+    keypoints: Mapping | None = None,
+    edges=None,
+    rows: int = 4,
+    cols: int = 6,
+    window_size: int | None = None,
+    window_offset=None,
+    tile_size: int | None = 128,
+    pre: int = 30,
+    post: int = 60,
+    dot_radius: int = 4,
+    keypoint_radius: int = 2,
+    frame_index: Mapping | None = None,
+) -> np.ndarray:
     """A grid movie: one tile per instance, each showing the animal turned to face right at onset.
 
     Parameters
@@ -416,7 +487,9 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
 
     instances = list(instances)
     if len(instances) > rows * cols:
-        raise ValueError(f"{len(instances)} instances do not fit in a {rows} x {cols} grid; sample at most {rows * cols}")
+        raise ValueError(
+            f"{len(instances)} instances do not fit in a {rows} x {cols} grid; sample at most {rows * cols}"
+        )
     if videos is None and keypoints is None:
         raise ValueError("a grid movie needs videos or keypoints (or both)")
     videos, keypoints = _as_map(videos, "videos"), _as_map(keypoints, "keypoints")
@@ -438,9 +511,21 @@ def grid_movie(videos: Mapping | None, centroids: Mapping, headings: Mapping, in
     plans = []  # per instance: (tile view, A, M, frames of the recording shown, which movie frames have one)
     for n, (name, start, stop) in enumerate(instances):
         r, c = divmod(n, cols)
-        tile = out[:, r * S:(r + 1) * S, c * S:(c + 1) * S]
-        plans.append(_tile_plan(tile, centroids[name], headings[name], start, stop, window_size, S,
-                                offset, pre, post))
+        tile = out[:, r * S : (r + 1) * S, c * S : (c + 1) * S]
+        plans.append(
+            _tile_plan(
+                tile,
+                centroids[name],
+                headings[name],
+                start,
+                stop,
+                window_size,
+                S,
+                offset,
+                pre,
+                post,
+            )
+        )
     if videos is not None:
         _warp_video_frames(videos, instances, plans, frame_index, S)
     for n, (name, start, stop) in enumerate(instances):
@@ -514,7 +599,9 @@ def _draw_tile(plan, cen, kp, edges, span, S, dot_radius, keypoint_radius) -> No
     tile[:, [0, -1]] = tile[:, :, [0, -1]] = 128  # a grey frame tells neighbouring tiles apart
 
 
-def skeleton_movie(keypoints: Mapping, centroids: Mapping, headings: Mapping, instances, **kwargs) -> np.ndarray:
+def skeleton_movie(
+    keypoints: Mapping, centroids: Mapping, headings: Mapping, instances, **kwargs
+) -> np.ndarray:
     """A grid movie without video: the keypoints and skeleton of each instance, egocentric.
 
     Same parameters and result as :func:`grid_movie` with ``videos=None``.
@@ -571,4 +658,3 @@ def render_movies(jobs, num_workers: int = 1, progress: bool = False, desc: str 
     finally:
         bar.close()
     return results
-

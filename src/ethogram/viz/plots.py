@@ -43,9 +43,21 @@ def _time_axis(num_frames: int, start: int, fps):
     return (start + np.arange(num_frames + 1)) / fps, "time (s)"
 
 
-def plot_syllables_and_data(data, syllables, fps=None, num_states=None, start: int = 0, stop=None,
-                            max_dims: int = 10, dim_names=None, ax=None, title=None,
-                            figsize=(10.0, 5.0), dpi: int = 100, path=None):
+def plot_syllables_and_data(
+    data,
+    syllables,
+    fps=None,
+    num_states=None,
+    start: int = 0,
+    stop=None,
+    max_dims: int = 10,
+    dim_names=None,
+    ax=None,
+    title=None,
+    figsize=(10.0, 5.0),
+    dpi: int = 100,
+    path=None,
+):
     """The model's inputs over time with each frame's syllable as a coloured band behind them.
 
     Parameters
@@ -93,12 +105,16 @@ def plot_syllables_and_data(data, syllables, fps=None, num_states=None, start: i
         raise ValueError(f"data must have shape (T, D), got {x.shape}")
     (z,) = as_label_list(np.asarray(syllables), "syllables")
     if z.shape[0] != x.shape[0]:
-        raise ValueError(f"syllables has {z.shape[0]} frames but data has {x.shape[0]}; they must match")
+        raise ValueError(
+            f"syllables has {z.shape[0]} frames but data has {x.shape[0]}; they must match"
+        )
     K = infer_num_states([z], num_states)
     stop = x.shape[0] if stop is None else min(int(stop), x.shape[0])
     start = int(start)
     if not 0 <= start < stop:
-        raise ValueError(f"the frame window start={start}, stop={stop} is empty for {x.shape[0]} frames")
+        raise ValueError(
+            f"the frame window start={start}, stop={stop} is empty for {x.shape[0]} frames"
+        )
     x, z = x[start:stop, :max_dims], z[start:stop]
     T, D = x.shape
     edges, xlabel = _time_axis(T, start, fps)
@@ -107,7 +123,9 @@ def plot_syllables_and_data(data, syllables, fps=None, num_states=None, start: i
     finite = x[np.isfinite(x).all(axis=1)]
     if finite.shape[0]:
         center = np.median(finite, axis=0)
-        spread = float(np.max(np.percentile(finite, 99.5, axis=0) - np.percentile(finite, 0.5, axis=0)))
+        spread = float(
+            np.max(np.percentile(finite, 99.5, axis=0) - np.percentile(finite, 0.5, axis=0))
+        )
     else:
         center, spread = np.zeros(D), 0.0
     spacing = 1.1 * spread if spread > 0 else 1.0
@@ -116,8 +134,13 @@ def plot_syllables_and_data(data, syllables, fps=None, num_states=None, start: i
     fig, ax = new_figure(ax, figsize, dpi)
     band = label_colors(z, K)[None, :, :].copy()
     band[..., 3] = 0.45
-    ax.imshow(band, aspect="auto", interpolation="nearest",
-              extent=(edges[0], edges[-1], -spacing * (D - 0.5), spacing * 0.5), zorder=0)
+    ax.imshow(
+        band,
+        aspect="auto",
+        interpolation="nearest",
+        extent=(edges[0], edges[-1], -spacing * (D - 0.5), spacing * 0.5),
+        zorder=0,
+    )
     for d in range(D):
         ax.plot(centers, x[:, d] - spacing * d, color="white", lw=2.4, zorder=1)
         ax.plot(centers, x[:, d] - spacing * d, color="#222222", lw=1.1, zorder=2)
@@ -131,8 +154,17 @@ def plot_syllables_and_data(data, syllables, fps=None, num_states=None, start: i
     return finish(fig, path)
 
 
-def plot_state_probabilities(expected_states, fps=None, start: int = 0, stop=None, ax=None, title=None,
-                             figsize=(10.0, 4.0), dpi: int = 100, path=None):
+def plot_state_probabilities(
+    expected_states,
+    fps=None,
+    start: int = 0,
+    stop=None,
+    ax=None,
+    title=None,
+    figsize=(10.0, 4.0),
+    dpi: int = 100,
+    path=None,
+):
     """Posterior probability of each syllable over time: row k in syllable k's colour, opacity = p.
 
     Parameters
@@ -168,7 +200,9 @@ def plot_state_probabilities(expected_states, fps=None, start: int = 0, stop=Non
     stop = p.shape[0] if stop is None else min(int(stop), p.shape[0])
     start = int(start)
     if not 0 <= start < stop:
-        raise ValueError(f"the frame window start={start}, stop={stop} is empty for {p.shape[0]} frames")
+        raise ValueError(
+            f"the frame window start={start}, stop={stop} is empty for {p.shape[0]} frames"
+        )
     p = p[start:stop]
     T, K = p.shape
     edges, xlabel = _time_axis(T, start, fps)
@@ -177,7 +211,9 @@ def plot_state_probabilities(expected_states, fps=None, start: int = 0, stop=Non
     img[:, :, 3] = np.clip(np.nan_to_num(p.T, nan=0.0), 0.0, 1.0)
     fig, ax = new_figure(ax, figsize, dpi)
     ax.set_facecolor("white")
-    ax.imshow(img, aspect="auto", interpolation="nearest", extent=(edges[0], edges[-1], K - 0.5, -0.5))
+    ax.imshow(
+        img, aspect="auto", interpolation="nearest", extent=(edges[0], edges[-1], K - 0.5, -0.5)
+    )
     step = max(1, int(np.ceil(K / 25)))
     ax.set_yticks(np.arange(0, K, step))
     ax.set_xlabel(xlabel)
@@ -186,8 +222,18 @@ def plot_state_probabilities(expected_states, fps=None, start: int = 0, stop=Non
     return finish(fig, path)
 
 
-def plot_usage(syllables, num_states=None, count: str = "instances", normalize: bool = False,
-               min_fraction: float = 0.0, ax=None, title=None, figsize=(8.0, 3.5), dpi: int = 100, path=None):
+def plot_usage(
+    syllables,
+    num_states=None,
+    count: str = "instances",
+    normalize: bool = False,
+    min_fraction: float = 0.0,
+    ax=None,
+    title=None,
+    figsize=(8.0, 3.5),
+    dpi: int = 100,
+    path=None,
+):
     """Syllable usage as a bar chart in decreasing frequency.
 
     Parameters
@@ -225,7 +271,9 @@ def plot_usage(syllables, num_states=None, count: str = "instances", normalize: 
     order = [int(k) for k in frequency_order(counts) if frac[k] >= min_fraction]
     heights = (frac if normalize else counts)[order]
     fig, ax = new_figure(ax, figsize, dpi)
-    ax.bar(np.arange(len(order)), heights, color=syllable_colors(K)[order], width=0.8, edgecolor="none")
+    ax.bar(
+        np.arange(len(order)), heights, color=syllable_colors(K)[order], width=0.8, edgecolor="none"
+    )
     ax.set_xticks(np.arange(len(order)))
     ax.set_xticklabels([str(k) for k in order], fontsize=8 if len(order) > 30 else 10)
     ax.set_xlim(-0.6, max(len(order), 1) - 0.4)
@@ -256,7 +304,11 @@ def syllable_durations_seconds(syllables, num_states=None, fps=None) -> list:
     """
     labels = as_label_list(syllables)
     K = infer_num_states(labels, num_states)
-    rates = [None] * len(labels) if fps is None else (list(np.broadcast_to(np.asarray(fps, dtype=float), (len(labels),))))
+    rates = (
+        [None] * len(labels)
+        if fps is None
+        else (list(np.broadcast_to(np.asarray(fps, dtype=float), (len(labels),))))
+    )
     out = [[] for _ in range(K)]
     for a, r in zip(labels, rates):
         s, e, v = label_runs(a)
@@ -267,8 +319,18 @@ def syllable_durations_seconds(syllables, num_states=None, fps=None) -> list:
     return [np.concatenate(x) if x else np.zeros(0) for x in out]
 
 
-def plot_durations(syllables, fps=None, num_states=None, order=None, max_syllables=None, ax=None, title=None,
-                   figsize=(8.0, 3.5), dpi: int = 100, path=None):
+def plot_durations(
+    syllables,
+    fps=None,
+    num_states=None,
+    order=None,
+    max_syllables=None,
+    ax=None,
+    title=None,
+    figsize=(8.0, 3.5),
+    dpi: int = 100,
+    path=None,
+):
     """Duration distribution of each syllable as coloured box plots (seconds when ``fps`` is given).
 
     Parameters
@@ -303,8 +365,14 @@ def plot_durations(syllables, fps=None, num_states=None, order=None, max_syllabl
     fig, ax = new_figure(ax, figsize, dpi)
     shown = [k for k in order if durs[k].size > 0]
     if shown:
-        bp = ax.boxplot([durs[k] for k in shown], positions=np.arange(len(shown)), widths=0.65,
-                        patch_artist=True, showfliers=False, medianprops=dict(color="black", lw=1.5, label="_median"))
+        bp = ax.boxplot(
+            [durs[k] for k in shown],
+            positions=np.arange(len(shown)),
+            widths=0.65,
+            patch_artist=True,
+            showfliers=False,
+            medianprops=dict(color="black", lw=1.5, label="_median"),
+        )
         colors = syllable_colors(K)
         for patch, k in zip(bp["boxes"], shown):
             patch.set_facecolor(colors[k])
@@ -321,8 +389,16 @@ def plot_durations(syllables, fps=None, num_states=None, order=None, max_syllabl
     return finish(fig, path)
 
 
-def plot_log_likelihood(objectives, marginal_lls=None, per_frame=None, ax=None, title=None,
-                        figsize=(6.0, 3.5), dpi: int = 100, path=None):
+def plot_log_likelihood(
+    objectives,
+    marginal_lls=None,
+    per_frame=None,
+    ax=None,
+    title=None,
+    figsize=(6.0, 3.5),
+    dpi: int = 100,
+    path=None,
+):
     """The EM objective over iterations (it must never go down).
 
     Parameters

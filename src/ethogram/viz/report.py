@@ -70,8 +70,9 @@ def _window(rec):
     return 0, min(rec.num_frames, n)
 
 
-def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 5,
-              units: str = "px") -> list:
+def plot_jobs(
+    results, order, trajectories=None, num_instances=None, pre: int = 5, units: str = "px"
+) -> list:
     """The report's plots as ``(function name, keyword arguments, relative PNG path)`` jobs.
 
     Parameters
@@ -101,79 +102,188 @@ def plot_jobs(results, order, trajectories=None, num_instances=None, pre: int = 
     n = max(len(order), 1)
     wide = (max(6.0, 0.32 * n + 2.5), 3.6)
     jobs = [
-        ("usage", dict(syllables=labels, num_states=K, normalize=True, figsize=wide), "plots/usage.png"),
-        ("durations", dict(syllables=labels, fps=fps_arg, num_states=K, order=list(order), figsize=wide), "plots/durations.png"),
+        (
+            "usage",
+            dict(syllables=labels, num_states=K, normalize=True, figsize=wide),
+            "plots/usage.png",
+        ),
+        (
+            "durations",
+            dict(syllables=labels, fps=fps_arg, num_states=K, order=list(order), figsize=wide),
+            "plots/durations.png",
+        ),
     ]
     from ..analysis import syllable_usage, transition_probabilities
 
     labs = results.syllables()
     P = transition_probabilities(labs, num_states=K, normalize="rows").to_numpy()
     P = np.nan_to_num(P, nan=0.0)
-    inst = syllable_usage(labs, num_states=K).groupby("syllable")["instances"].sum().reindex(range(K)).to_numpy()
+    inst = (
+        syllable_usage(labs, num_states=K)
+        .groupby("syllable")["instances"]
+        .sum()
+        .reindex(range(K))
+        .to_numpy()
+    )
     side = max(5.0, min(11.0, 0.28 * n + 3.0))
-    jobs.append(("transition_matrix", dict(transition_matrix=P, order=list(order), figsize=(side + 1.0, side),
-                                           title="transition probabilities (from labels, self excluded)"),
-                 "plots/transition_probabilities.png"))
-    jobs.append(("transition_matrix", dict(transition_matrix=np.asarray(results.model.transition_matrix), order=list(order),
-                                           log_scale=True, figsize=(side + 1.0, side), title="model transition matrix (log10)"),
-                 "plots/model_transition_matrix.png"))
-    jobs.append(("transition_graph", dict(transition_matrix=P, usage=inst.astype(float), order=list(order),
-                                          threshold=0.05 if n <= 30 else 0.1, figsize=(7.0, 7.0)),
-                 "plots/transition_graph.png"))
+    jobs.append(
+        (
+            "transition_matrix",
+            dict(
+                transition_matrix=P,
+                order=list(order),
+                figsize=(side + 1.0, side),
+                title="transition probabilities (from labels, self excluded)",
+            ),
+            "plots/transition_probabilities.png",
+        )
+    )
+    jobs.append(
+        (
+            "transition_matrix",
+            dict(
+                transition_matrix=np.asarray(results.model.transition_matrix),
+                order=list(order),
+                log_scale=True,
+                figsize=(side + 1.0, side),
+                title="model transition matrix (log10)",
+            ),
+            "plots/model_transition_matrix.png",
+        )
+    )
+    jobs.append(
+        (
+            "transition_graph",
+            dict(
+                transition_matrix=P,
+                usage=inst.astype(float),
+                order=list(order),
+                threshold=0.05 if n <= 30 else 0.1,
+                figsize=(7.0, 7.0),
+            ),
+            "plots/transition_graph.png",
+        )
+    )
     obj = np.asarray((results.fit or {}).get("objectives", []), dtype=float)
     if obj.size:
         from ._report_data import applied_model, objective_frames
 
         mll = (results.fit or {}).get("marginal_lls")
-        jobs.append(("log_likelihood", dict(objectives=obj, marginal_lls=None if mll is None else np.asarray(mll, dtype=float),
-                                            per_frame=objective_frames(results),
-                                            title="EM objective of the training fit" if applied_model(results) else None),
-                     "plots/log_likelihood.png"))
+        jobs.append(
+            (
+                "log_likelihood",
+                dict(
+                    objectives=obj,
+                    marginal_lls=None if mll is None else np.asarray(mll, dtype=float),
+                    per_frame=objective_frames(results),
+                    title="EM objective of the training fit" if applied_model(results) else None,
+                ),
+                "plots/log_likelihood.png",
+            )
+        )
     from .gibbs_plots import gibbs_plot_jobs
 
     jobs += gibbs_plot_jobs(results)  # a Gibbs fit: log joint per sweep, estimated keypoints
     for i, rec in enumerate(results.recordings[:MAX_RECORDING_PLOTS]):
         a, b = _window(rec)
         # only the window travels to the worker (a = 0: the window opens the recording)
-        jobs.append(("syllables_and_data", dict(data=rec.inputs[:b], syllables=rec.syllables[:b], fps=rec.fps, num_states=K,
-                                                start=a, stop=b, title=f"{rec.name}: inputs and syllables"),
-                     f"plots/data_{i}.png"))
+        jobs.append(
+            (
+                "syllables_and_data",
+                dict(
+                    data=rec.inputs[:b],
+                    syllables=rec.syllables[:b],
+                    fps=rec.fps,
+                    num_states=K,
+                    start=a,
+                    stop=b,
+                    title=f"{rec.name}: inputs and syllables",
+                ),
+                f"plots/data_{i}.png",
+            )
+        )
         if rec.expected_states is not None:
-            jobs.append(("state_probabilities", dict(expected_states=np.asarray(rec.expected_states[:b], dtype=float), fps=rec.fps,
-                                                     start=a, stop=b, title=f"{rec.name}: state probabilities",
-                                                     figsize=(10.0, max(3.0, 0.12 * K + 1.5))),
-                         f"plots/probabilities_{i}.png"))
+            jobs.append(
+                (
+                    "state_probabilities",
+                    dict(
+                        expected_states=np.asarray(rec.expected_states[:b], dtype=float),
+                        fps=rec.fps,
+                        start=a,
+                        stop=b,
+                        title=f"{rec.name}: state probabilities",
+                        figsize=(10.0, max(3.0, 0.12 * K + 1.5)),
+                    ),
+                    f"plots/probabilities_{i}.png",
+                )
+            )
     params = results.model.get_params()
     if "emission_dynamics" in params and params["emission_dynamics"].shape[1] >= 2:
         data = np.concatenate([r.inputs for r in results.recordings])
-        if data.shape[0] > 20000:  # enough for the extent and the grey cloud; less to send to a worker
+        if (
+            data.shape[0] > 20000
+        ):  # enough for the extent and the grey cloud; less to send to a worker
             data = data[np.linspace(0, data.shape[0] - 1, 20000).astype(int)]
-        jobs.append(("ar_dynamics", dict(dynamics=params["emission_dynamics"], bias=params.get("emission_bias"),
-                                         syllables=list(order), data=data, ncols=4, panel_size=3.0,
-                                         input_names=rd.input_names(results, data.shape[1])),
-                     "plots/ar_dynamics.png"))
+        jobs.append(
+            (
+                "ar_dynamics",
+                dict(
+                    dynamics=params["emission_dynamics"],
+                    bias=params.get("emission_bias"),
+                    syllables=list(order),
+                    data=data,
+                    ncols=4,
+                    panel_size=3.0,
+                    input_names=rd.input_names(results, data.shape[1]),
+                ),
+                "plots/ar_dynamics.png",
+            )
+        )
     if trajectories is not None:
         shown = [k for k in order if num_instances is None or num_instances[k] > 0]
         if shown:
             bodyparts = rd.shared_bodyparts(results, trajectories.shape[2])
-            jobs.append(("trajectories", dict(trajectories=trajectories, syllables=shown, pre=pre,
-                                              ncols=6, bodyparts=bodyparts, units=units),
-                         "plots/trajectories.png"))
-            from .trajectories import _limits
-
-            from .trajectories import skeleton_edges
+            jobs.append(
+                (
+                    "trajectories",
+                    dict(
+                        trajectories=trajectories,
+                        syllables=shown,
+                        pre=pre,
+                        ncols=6,
+                        bodyparts=bodyparts,
+                        units=units,
+                    ),
+                    "plots/trajectories.png",
+                )
+            )
+            from .trajectories import _limits, skeleton_edges
 
             lims = _limits(trajectories[shown, pre:])
             edges = skeleton_edges(trajectories[shown])
             for k in shown:
-                kw = dict(trajectory=trajectories[k], syllable=k, num_states=K, pre=pre,
-                          edges=edges, lims=lims, bodyparts=bodyparts, units=units)
+                kw = dict(
+                    trajectory=trajectories[k],
+                    syllable=k,
+                    num_states=K,
+                    pre=pre,
+                    edges=edges,
+                    lims=lims,
+                    bodyparts=bodyparts,
+                    units=units,
+                )
                 jobs.append(("trajectory", kw, f"plots/trajectory_{k}.png"))
     return jobs
 
 
 #: plots drawn first in parallel runs (the big multi-panel figures), so no worker waits on one at the end
-_SLOW_FIRST = ("ar_dynamics", "trajectories", "transition_graph", "transition_matrix", "state_probabilities")
+_SLOW_FIRST = (
+    "ar_dynamics",
+    "trajectories",
+    "transition_graph",
+    "transition_matrix",
+    "state_probabilities",
+)
 
 
 def _start_method() -> str:
@@ -204,8 +314,12 @@ def _run_jobs(jobs, out_dir: Path, num_workers: int, progress: bool) -> None:
 
     rank = {name: i for i, name in enumerate(_SLOW_FIRST)}
     ordered = sorted(jobs, key=lambda j: rank.get(j[0], len(rank)))
-    with ProcessPoolExecutor(max_workers=min(num_workers, len(jobs)), mp_context=mp.get_context(_start_method())) as pool:
-        futures = [pool.submit(_render, job, str(out_dir)) for job in ordered]  # workers start before the bar's thread
+    with ProcessPoolExecutor(
+        max_workers=min(num_workers, len(jobs)), mp_context=mp.get_context(_start_method())
+    ) as pool:
+        futures = [
+            pool.submit(_render, job, str(out_dir)) for job in ordered
+        ]  # workers start before the bar's thread
         with tqdm(total=len(jobs), desc="report plots", unit="plot", disable=not progress) as bar:
             for fut in as_completed(futures):
                 fut.result()
@@ -229,9 +343,18 @@ def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok,
             for j in np.argsort(-p, kind="stable")[:3]:
                 if p[j] > 0:
                     lum = 0.299 * colors[j][0] + 0.587 * colors[j][1] + 0.114 * colors[j][2]
-                    nxt.append({"syllable": int(j), "p": f"{100 * p[j]:.0f}%", "color": _hex(colors[j]),
-                                "text": "#111" if lum > 0.6 else "#fff"})
-        facts = [("instances", f"{int(row['instances'])}"), ("frequency", f"{100 * float(row['frequency']):.1f}%")]
+                    nxt.append(
+                        {
+                            "syllable": int(j),
+                            "p": f"{100 * p[j]:.0f}%",
+                            "color": _hex(colors[j]),
+                            "text": "#111" if lum > 0.6 else "#fff",
+                        }
+                    )
+        facts = [
+            ("instances", f"{int(row['instances'])}"),
+            ("frequency", f"{100 * float(row['frequency']):.1f}%"),
+        ]
         if np.isfinite(row.get("median_duration_s", np.nan)):
             facts.append(("median duration", f"{float(row['median_duration_s']):.2f} s"))
         else:
@@ -241,13 +364,18 @@ def _syllable_cards(results, tables, order, plots_done, movies, trajectories_ok,
         elif "mean_speed_px_s" in row and np.isfinite(row["mean_speed_px_s"]):
             facts.append(("mean speed", f"{float(row['mean_speed_px_s']):.0f} px/s"))
         traj = f"plots/trajectory_{k}.png"
-        cards.append({
-            "k": int(k), "color": _hex(colors[k]), "facts": facts, "next": nxt,
-            "trajectory": traj if traj in plots_done else None,
-            "no_trajectory": trajectories_ok and traj not in plots_done,
-            "movies": movies["by_syllable"].get(int(k), []),
-            "no_movie": (movie_notes or {}).get(int(k)),
-        })
+        cards.append(
+            {
+                "k": int(k),
+                "color": _hex(colors[k]),
+                "facts": facts,
+                "next": nxt,
+                "trajectory": traj if traj in plots_done else None,
+                "no_trajectory": trajectories_ok and traj not in plots_done,
+                "movies": movies["by_syllable"].get(int(k), []),
+                "no_movie": (movie_notes or {}).get(int(k)),
+            }
+        )
     return cards
 
 
@@ -258,7 +386,9 @@ def _options_markup(text: str):
 
     from markupsafe import Markup, escape
 
-    return Markup(re.sub(r"(--[a-z][\w-]*(?: S)?)", r'<code class="opt">\1</code>', str(escape(text))))
+    return Markup(
+        re.sub(r"(--[a-z][\w-]*(?: S)?)", r'<code class="opt">\1</code>', str(escape(text)))
+    )
 
 
 def _cell(v, integer: bool) -> str:
@@ -295,9 +425,21 @@ def existing_report(out_dir) -> list:
     return [out_dir / name for name in REPORT_ITEMS if os.path.lexists(out_dir / name)]
 
 
-def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=None, trajectories: bool = True,
-                 pre: int = 5, post: int = 15, num_samples: int = 40, seed: int = 0, extras: bool = True,
-                 overwrite: bool = False, argument_names: dict | None = None) -> Path:
+def write_report(
+    results_path,
+    out_dir=None,
+    *,
+    num_workers: int = 1,
+    progress=None,
+    trajectories: bool = True,
+    pre: int = 5,
+    post: int = 15,
+    num_samples: int = 40,
+    seed: int = 0,
+    extras: bool = True,
+    overwrite: bool = False,
+    argument_names: dict | None = None,
+) -> Path:
     """Write the HTML report of a fit.
 
     Parameters
@@ -344,7 +486,11 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
         If ``out_dir`` holds an earlier report and ``overwrite`` is False.
     """
     t_start = time.perf_counter()
-    if isinstance(num_workers, bool) or not isinstance(num_workers, (int, np.integer)) or num_workers < 1:
+    if (
+        isinstance(num_workers, bool)
+        or not isinstance(num_workers, (int, np.integer))
+        or num_workers < 1
+    ):
         raise ValueError(f"num_workers must be a positive integer, got {num_workers!r}")
     results, rfile, final = _report_target(results_path, out_dir, overwrite)
     if progress is None:
@@ -352,8 +498,21 @@ def write_report(results_path, out_dir=None, *, num_workers: int = 1, progress=N
     # built in a hidden folder beside the destination, moved in only when complete: a failed
     # report leaves nothing half-written, and an earlier report whole
     with built_beside(final) as build:
-        html = _build(results, rfile, build, num_workers, progress, trajectories, pre, post,
-                      num_samples, seed, extras, t_start, argument_names)
+        html = _build(
+            results,
+            rfile,
+            build,
+            num_workers,
+            progress,
+            trajectories,
+            pre,
+            post,
+            num_samples,
+            seed,
+            extras,
+            t_start,
+            argument_names,
+        )
         (build / "index.html").write_text(html, encoding="utf-8")
         _move_in(build, final)
     return final / "index.html"
@@ -409,12 +568,30 @@ def _move_in(build: Path, final: Path) -> None:
         return
     from .._files import swap_items
 
-    swap_items(build, final, REPORT_ITEMS, sorted((p.name for p in build.iterdir()), key=lambda n: n == "index.html"))
+    swap_items(
+        build,
+        final,
+        REPORT_ITEMS,
+        sorted((p.name for p in build.iterdir()), key=lambda n: n == "index.html"),
+    )
     build.rmdir()
 
 
-def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, pre, post, num_samples, seed,
-           extras, t_start, argument_names=None) -> str:
+def _build(
+    results,
+    rfile,
+    out_dir: Path,
+    num_workers,
+    progress,
+    trajectories,
+    pre,
+    post,
+    num_samples,
+    seed,
+    extras,
+    t_start,
+    argument_names=None,
+) -> str:
     """Write tables, plots and copies into ``out_dir``; return the page's HTML."""
     import jinja2
 
@@ -431,7 +608,14 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
     traj = counts = None
     recs = results.recordings
     scales, unit = rd.length_scales(results)
-    if trajectories and recs and all(r.keypoints is not None and r.centroid is not None and r.heading is not None for r in recs):
+    if (
+        trajectories
+        and recs
+        and all(
+            r.keypoints is not None and r.centroid is not None and r.heading is not None
+            for r in recs
+        )
+    ):
         from .trajectories import syllable_trajectories
 
         # in millimetres when every recording has a scale (averaged across recordings of
@@ -439,9 +623,17 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         per = scales or [1.0] * len(recs)
         kps = [np.asarray(r.keypoints, dtype=float) / s for r, s in zip(recs, per)]
         cents = [np.asarray(r.centroid, dtype=float) / s for r, s in zip(recs, per)]
-        traj, counts = syllable_trajectories(kps, cents, [r.heading for r in recs],
-                                             [r.syllables for r in recs], num_states=K, pre=pre,
-                                             post=post, num_samples=num_samples, seed=seed)
+        traj, counts = syllable_trajectories(
+            kps,
+            cents,
+            [r.heading for r in recs],
+            [r.syllables for r in recs],
+            num_states=K,
+            pre=pre,
+            post=post,
+            num_samples=num_samples,
+            seed=seed,
+        )
     jobs = plot_jobs(results, order, traj, counts, pre=pre, units=unit)
     _run_jobs(jobs, out_dir, int(num_workers), bool(progress))
     done = {rel for _, _, rel in jobs}
@@ -472,12 +664,23 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         "durations_header": list(dsum.columns),
         "durations_rows": list(zip(order, _table_rows(dsum, order))),
         "transition_cols": order,
-        "transition_rows": [(k, [(j, float(np.nan_to_num(trans.loc[k, j], nan=0.0))) for j in order]) for k in order],
-        "usage_rows": [(name, [float(np.nan_to_num(usage.loc[name, k], nan=0.0)) for k in order]) for name in usage.index],
+        "transition_rows": [
+            (k, [(j, float(np.nan_to_num(trans.loc[k, j], nan=0.0))) for j in order]) for k in order
+        ],
+        "usage_rows": [
+            (name, [float(np.nan_to_num(usage.loc[name, k], nan=0.0)) for k in order])
+            for name in usage.index
+        ],
         "csv": {k: "tables/" + v for k, v in tables["csv"].items()},
         "plots": done,
-        "recording_plots": [(rec.name, f"plots/data_{i}.png", f"plots/probabilities_{i}.png" if f"plots/probabilities_{i}.png" in done else None)
-                            for i, rec in enumerate(recs[:MAX_RECORDING_PLOTS])],
+        "recording_plots": [
+            (
+                rec.name,
+                f"plots/data_{i}.png",
+                f"plots/probabilities_{i}.png" if f"plots/probabilities_{i}.png" in done else None,
+            )
+            for i, rec in enumerate(recs[:MAX_RECORDING_PLOTS])
+        ],
         "more_recordings": max(0, len(recs) - MAX_RECORDING_PLOTS),
         "window_seconds": WINDOW_SECONDS,
         "cards": _syllable_cards(results, tables, order, done, movies, traj is not None, notes),
@@ -495,7 +698,11 @@ def _build(results, rfile, out_dir: Path, num_workers, progress, trajectories, p
         "trajectory_window": (pre, post),
         "trajectory_samples": num_samples,
     }
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True, lstrip_blocks=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
     env.filters["options"] = _options_markup
     return env.get_template("report.html.j2").render(**ctx, seconds=time.perf_counter() - t_start)

@@ -26,15 +26,27 @@ def _as_list(x, n, name, ndim):
         x = [x]
     x = [np.asarray(a, dtype=float) for a in x]
     if len(x) != n:
-        raise ValueError(f"{name} has {len(x)} recordings but syllables has {n}; give one per recording")
+        raise ValueError(
+            f"{name} has {len(x)} recordings but syllables has {n}; give one per recording"
+        )
     for i, a in enumerate(x):
         if a.ndim != ndim:
             raise ValueError(f"{name}[{i}] must have {ndim} dimensions, got shape {a.shape}")
     return x
 
 
-def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=None, pre: int = 5,
-                          post: int = 15, min_duration: int = 3, num_samples: int = 40, seed: int = 0):
+def syllable_trajectories(
+    keypoints,
+    centroids,
+    headings,
+    syllables,
+    num_states=None,
+    pre: int = 5,
+    post: int = 15,
+    min_duration: int = 3,
+    num_samples: int = 40,
+    seed: int = 0,
+):
     """Average egocentric keypoint trajectory around the onset of each syllable.
 
     Parameters
@@ -82,9 +94,13 @@ def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=
     for i in range(n):
         T = labels[i].shape[0]
         if kps[i].shape[0] != T or cents[i].shape[0] != T or heads[i].shape[0] != T:
-            raise ValueError(f"recording {i}: syllables, keypoints, centroids and headings must all have {T} frames")
+            raise ValueError(
+                f"recording {i}: syllables, keypoints, centroids and headings must all have {T} frames"
+            )
         if kps[i].shape[2] < 2 or cents[i].shape[1] != 2:
-            raise ValueError(f"recording {i}: keypoints need x and y (S >= 2) and centroids shape (T, 2)")
+            raise ValueError(
+                f"recording {i}: keypoints need x and y (S >= 2) and centroids shape (T, 2)"
+            )
     K = infer_num_states(labels, num_states)
     B = kps[0].shape[1]
     # candidate instances per syllable: (recording, onset)
@@ -109,7 +125,7 @@ def syllable_trajectories(keypoints, centroids, headings, syllables, num_states=
         stack = np.empty((len(pick), L, B, 2))
         for j, p in enumerate(pick):
             i, onset = c[p]
-            X = kps[i][onset - pre:onset + post, :, :2] - cents[i][onset]
+            X = kps[i][onset - pre : onset + post, :, :2] - cents[i][onset]
             h = heads[i][onset]
             c_, s_ = np.cos(h), np.sin(h)
             # rotate by -h: [x, y] -> [c x + s y, -s x + c y]
@@ -205,9 +221,19 @@ def _scale_bar(ax, units: str, color="black"):
 
     x0, x1 = ax.get_xlim()
     length = nice_length(abs(x1 - x0))
-    bar = AnchoredSizeBar(ax.transData, length, f"{length:g} {units}", "lower left", pad=0.3,
-                          borderpad=0.2, sep=2, frameon=False, color=color, size_vertical=0,
-                          fontproperties=FontProperties(size=8))
+    bar = AnchoredSizeBar(
+        ax.transData,
+        length,
+        f"{length:g} {units}",
+        "lower left",
+        pad=0.3,
+        borderpad=0.2,
+        sep=2,
+        frameon=False,
+        color=color,
+        size_vertical=0,
+        fontproperties=FontProperties(size=8),
+    )
     bar.set_zorder(50)
     ax.add_artist(bar)
     return length
@@ -225,12 +251,31 @@ def bodypart_legend(target, bodyparts, ncol=None, fontsize: float = 8, **kwargs)
     from matplotlib.lines import Line2D
 
     colors = bodypart_colors(len(bodyparts))
-    handles = [Line2D([], [], ls="", marker="o", markersize=5, markerfacecolor=c,
-                      markeredgecolor="black", markeredgewidth=0.4, label=str(n))
-               for n, c in zip(bodyparts, colors)]
+    handles = [
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker="o",
+            markersize=5,
+            markerfacecolor=c,
+            markeredgecolor="black",
+            markeredgewidth=0.4,
+            label=str(n),
+        )
+        for n, c in zip(bodyparts, colors)
+    ]
     ncol = ncol or min(len(handles), 4)
-    return target.legend(handles=handles, ncol=ncol, fontsize=fontsize, frameon=False,
-                         handletextpad=0.2, columnspacing=0.8, **kwargs)
+    return target.legend(
+        handles=handles,
+        ncol=ncol,
+        fontsize=fontsize,
+        frameon=False,
+        handletextpad=0.2,
+        columnspacing=0.8,
+        **kwargs,
+    )
+
 
 def legend_columns(bodyparts, width_inches: float, fontsize: float = 8, most: int = 8) -> int:
     """Columns of a body-part legend that fit ``width_inches`` (its longest name sets the width)."""
@@ -264,10 +309,25 @@ def _draw_poses(ax, X, pre: int, num_poses: int, edges, color, kp_colors) -> Non
         P = X[t, :, :2]
         z = 2 + 3 * n
         for i, j in edges:
-            ax.plot([P[i][0], P[j][0]], [P[i][1], P[j][1]], color=color[:3], alpha=a, lw=2.0,
-                    zorder=z, solid_capstyle="round")
-        ax.scatter(P[:, 0], P[:, 1], s=28, c=kp_colors, alpha=a, edgecolors="black", linewidths=0.4,
-                   zorder=z + 1)
+            ax.plot(
+                [P[i][0], P[j][0]],
+                [P[i][1], P[j][1]],
+                color=color[:3],
+                alpha=a,
+                lw=2.0,
+                zorder=z,
+                solid_capstyle="round",
+            )
+        ax.scatter(
+            P[:, 0],
+            P[:, 1],
+            s=28,
+            c=kp_colors,
+            alpha=a,
+            edgecolors="black",
+            linewidths=0.4,
+            zorder=z + 1,
+        )
 
 
 def _frame_axes(ax, lims, color, units: str, axis_labels: bool, scale_bar: bool) -> None:
@@ -288,10 +348,25 @@ def _frame_axes(ax, lims, color, units: str, axis_labels: bool, scale_bar: bool)
         _scale_bar(ax, units)
 
 
-def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5, num_poses: int = 5,
-                    edges=None, bodyparts=None, lims=None, ax=None, title=None, figsize=None,
-                    dpi: int = 100, path=None, units: str = "px", legend=None,
-                    scale_bar: bool = True, axis_labels: bool = True):
+def plot_trajectory(
+    trajectory,
+    syllable: int = 0,
+    num_states=None,
+    pre: int = 5,
+    num_poses: int = 5,
+    edges=None,
+    bodyparts=None,
+    lims=None,
+    ax=None,
+    title=None,
+    figsize=None,
+    dpi: int = 100,
+    path=None,
+    units: str = "px",
+    legend=None,
+    scale_bar: bool = True,
+    axis_labels: bool = True,
+):
     """One syllable's average pose sequence: ``num_poses`` poses from onset, earlier ones fainter.
 
     Parameters
@@ -359,7 +434,13 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     lims = _limits(X[pre:]) if lims is None else lims
     _frame_axes(ax, lims, color, units, axis_labels, scale_bar)
     # a fixed title position (y given) skips matplotlib's search for overlaps, slow on many panels
-    ax.set_title(title if title is not None else f"syllable {syllable}", color="black", fontsize=10, y=1.0, pad=4)
+    ax.set_title(
+        title if title is not None else f"syllable {syllable}",
+        color="black",
+        fontsize=10,
+        y=1.0,
+        pad=4,
+    )
     if own:
         h = fig.get_figheight()
         bottom = (0.42 + 0.17 * rows + (0.1 if rows else 0)) / h
@@ -369,9 +450,20 @@ def plot_trajectory(trajectory, syllable: int = 0, num_states=None, pre: int = 5
     return finish(fig, path, layout=False)
 
 
-def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int = 5, edges=None,
-                      bodyparts=None, ncols: int = 5, panel_size: float = 2.4, titles=None,
-                      dpi: int = 100, path=None, units: str = "px"):
+def plot_trajectories(
+    trajectories,
+    syllables=None,
+    pre: int = 5,
+    num_poses: int = 5,
+    edges=None,
+    bodyparts=None,
+    ncols: int = 5,
+    panel_size: float = 2.4,
+    titles=None,
+    dpi: int = 100,
+    path=None,
+    units: str = "px",
+):
     """A grid of trajectory plots, one panel per syllable, on shared axis limits.
 
     Parameters
@@ -426,19 +518,44 @@ def plot_trajectories(trajectories, syllables=None, pre: int = 5, num_poses: int
     for i, k in enumerate(syllables):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         row, col = divmod(i, ncols)
-        plot_trajectory(T[k], syllable=k, num_states=K, pre=pre, num_poses=num_poses, edges=edges,
-                        bodyparts=bodyparts, lims=lims, ax=ax, units=units, legend=False,
-                        title=None if titles is None else titles[i], axis_labels=False)
+        plot_trajectory(
+            T[k],
+            syllable=k,
+            num_states=K,
+            pre=pre,
+            num_poses=num_poses,
+            edges=edges,
+            bodyparts=bodyparts,
+            lims=lims,
+            ax=ax,
+            units=units,
+            legend=False,
+            title=None if titles is None else titles[i],
+            axis_labels=False,
+        )
         if col:  # the same limits everywhere: tick labels on the outer panels only
             ax.tick_params(labelleft=False)
         if i + ncols < n:
             ax.tick_params(labelbottom=False)
-    fig.supxlabel(f"forward, along the heading at onset ({units})", fontsize=9,
-                  y=(extra + 0.02) / H)
+    fig.supxlabel(
+        f"forward, along the heading at onset ({units})", fontsize=9, y=(extra + 0.02) / H
+    )
     fig.supylabel(f"sideways ({units})", fontsize=9, x=0.005)
     if legend_rows:
-        bodypart_legend(fig, bodyparts, ncol=ncol_legend, fontsize=8, loc="lower center",
-                        bbox_to_anchor=(0.5, 0.0))
-    fig.subplots_adjust(left=0.35 / fig.get_figwidth() + 0.03, right=0.99,
-                        bottom=(extra + 0.45) / H, top=1 - 0.3 / H, wspace=0.12, hspace=0.3)
+        bodypart_legend(
+            fig,
+            bodyparts,
+            ncol=ncol_legend,
+            fontsize=8,
+            loc="lower center",
+            bbox_to_anchor=(0.5, 0.0),
+        )
+    fig.subplots_adjust(
+        left=0.35 / fig.get_figwidth() + 0.03,
+        right=0.99,
+        bottom=(extra + 0.45) / H,
+        top=1 - 0.3 / H,
+        wspace=0.12,
+        hspace=0.3,
+    )
     return finish(fig, path, layout=False)

@@ -43,8 +43,17 @@ def off_diagonal_probabilities(transition_matrix) -> np.ndarray:
     return np.divide(P, s, out=np.zeros_like(P), where=s > 0)
 
 
-def plot_transition_matrix(transition_matrix, order=None, exclude_self: bool = False, log_scale: bool = False,
-                           ax=None, title=None, figsize=(6.0, 5.0), dpi: int = 100, path=None):
+def plot_transition_matrix(
+    transition_matrix,
+    order=None,
+    exclude_self: bool = False,
+    log_scale: bool = False,
+    ax=None,
+    title=None,
+    figsize=(6.0, 5.0),
+    dpi: int = 100,
+    path=None,
+):
     """Heat map of a transition matrix, rows = from, columns = to.
 
     Parameters
@@ -71,10 +80,19 @@ def plot_transition_matrix(transition_matrix, order=None, exclude_self: bool = F
         If the matrix is not square with finite non-negative entries, or ``order`` is not a
         list of distinct syllables.
     """
-    P = off_diagonal_probabilities(transition_matrix) if exclude_self else _check_square(transition_matrix)
+    P = (
+        off_diagonal_probabilities(transition_matrix)
+        if exclude_self
+        else _check_square(transition_matrix)
+    )
     K = P.shape[0]
     order = np.arange(K) if order is None else np.asarray(order, dtype=int)
-    if order.ndim != 1 or len(set(order.tolist())) != order.size or order.min(initial=0) < 0 or order.max(initial=0) >= K:
+    if (
+        order.ndim != 1
+        or len(set(order.tolist())) != order.size
+        or order.min(initial=0) < 0
+        or order.max(initial=0) >= K
+    ):
         raise ValueError(f"order must list distinct syllables in 0..{K - 1}")
     M = P[np.ix_(order, order)]
     fig, ax = new_figure(ax, figsize, dpi)
@@ -83,7 +101,9 @@ def plot_transition_matrix(transition_matrix, order=None, exclude_self: bool = F
         im = ax.imshow(shown, cmap="magma_r", vmin=-4, vmax=0, interpolation="nearest")
         label = "log10 probability"
     else:
-        im = ax.imshow(M, cmap="Greys", vmin=0, vmax=max(float(M.max()), 1e-12), interpolation="nearest")
+        im = ax.imshow(
+            M, cmap="Greys", vmin=0, vmax=max(float(M.max()), 1e-12), interpolation="nearest"
+        )
         label = "probability"
     cb = fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04)
     cb.set_label(label)
@@ -105,13 +125,29 @@ def plot_transition_matrix(transition_matrix, order=None, exclude_self: bool = F
         lab.set_color("black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "white")
     ax.set_xlabel("to syllable")
     ax.set_ylabel("from syllable")
-    ax.set_title(title if title is not None else ("transitions (self excluded)" if exclude_self else "transition matrix"))
+    ax.set_title(
+        title
+        if title is not None
+        else ("transitions (self excluded)" if exclude_self else "transition matrix")
+    )
     return finish(fig, path)
 
 
-def plot_transition_graph(transition_matrix, usage, threshold: float = 0.05, order=None, layout: str = "circular",
-                          seed: int = 0, max_node_size: float = 1500.0, max_edge_width: float = 6.0,
-                          ax=None, title=None, figsize=(6.5, 6.5), dpi: int = 100, path=None):
+def plot_transition_graph(
+    transition_matrix,
+    usage,
+    threshold: float = 0.05,
+    order=None,
+    layout: str = "circular",
+    seed: int = 0,
+    max_node_size: float = 1500.0,
+    max_edge_width: float = 6.0,
+    ax=None,
+    title=None,
+    figsize=(6.5, 6.5),
+    dpi: int = 100,
+    path=None,
+):
     """Syllables as nodes (area ~ usage), transitions as arrows (width ~ probability).
 
     Parameters
@@ -181,15 +217,36 @@ def plot_transition_graph(transition_matrix, usage, threshold: float = 0.05, ord
     edges = list(G.edges())
     widths = [max_edge_width * G.edges[e]["weight"] for e in edges]
     if edges:
-        nx.draw_networkx_edges(G, pos, edgelist=edges, width=widths, ax=ax, edge_color=[colors[i] for i, _ in edges],
-                               alpha=0.75, arrows=True, arrowsize=10, node_size=sizes, nodelist=nodes,
-                               connectionstyle="arc3,rad=0.12")
-    nx.draw_networkx_nodes(G, pos, nodelist=nodes, node_size=sizes, node_color=[colors[k] for k in nodes],
-                           edgecolors="#333333", linewidths=0.8, ax=ax)
+        nx.draw_networkx_edges(
+            G,
+            pos,
+            edgelist=edges,
+            width=widths,
+            ax=ax,
+            edge_color=[colors[i] for i, _ in edges],
+            alpha=0.75,
+            arrows=True,
+            arrowsize=10,
+            node_size=sizes,
+            nodelist=nodes,
+            connectionstyle="arc3,rad=0.12",
+        )
+    nx.draw_networkx_nodes(
+        G,
+        pos,
+        nodelist=nodes,
+        node_size=sizes,
+        node_color=[colors[k] for k in nodes],
+        edgecolors="#333333",
+        linewidths=0.8,
+        ax=ax,
+    )
     nx.draw_networkx_labels(G, pos, labels={k: str(k) for k in nodes}, font_size=9, ax=ax)
     ax.set_xlim(-1.25, 1.25)
     ax.set_ylim(-1.25, 1.25)
     ax.set_aspect("equal")
     ax.axis("off")
-    ax.set_title(title if title is not None else f"transition graph (p >= {threshold:g}, self excluded)")
+    ax.set_title(
+        title if title is not None else f"transition graph (p >= {threshold:g}, self excluded)"
+    )
     return finish(fig, path)

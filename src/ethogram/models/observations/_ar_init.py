@@ -44,7 +44,9 @@ def local_log_energy(e: np.ndarray, lengths: list, window: int) -> np.ndarray:
     start = 0
     for n in lengths:
         if n:
-            out[start:start + n] = uniform_filter1d(e2[start:start + n], window, axis=0, mode="nearest")
+            out[start : start + n] = uniform_filter1d(
+                e2[start : start + n], window, axis=0, mode="nearest"
+            )
         start += n
     return np.log(out + 1e-12 * e2.mean(axis=0) + 1e-300)
 
@@ -64,7 +66,7 @@ def init_rows(model, datas, masks) -> tuple[np.ndarray, list, np.ndarray]:
         rows.append(Z if eff is None else Z[eff[L:]])
         if x.shape[0] > L + 1:
             dZ = lagged_rows(np.diff(x, axis=0), L, False)
-            diffs.append(dZ if eff is None else dZ[eff[L + 1:] & eff[L:-1]])
+            diffs.append(dZ if eff is None else dZ[eff[L + 1 :] & eff[L:-1]])
     lengths = [r.shape[0] for r in rows]
     Z = np.concatenate(rows) if rows else np.empty((0, D + L * D + int(model.bias)))
     dZ = np.concatenate(diffs) if diffs else np.empty((0, D * (L + 1)))
@@ -76,7 +78,9 @@ def init_rows(model, datas, masks) -> tuple[np.ndarray, list, np.ndarray]:
     return Z, lengths, np.linalg.solve(gram, U.T @ Y).T
 
 
-def kmeans_features(Z: np.ndarray, lengths: list, Abar: np.ndarray, data_dim: int, num_lags: int) -> np.ndarray:
+def kmeans_features(
+    Z: np.ndarray, lengths: list, Abar: np.ndarray, data_dim: int, num_lags: int
+) -> np.ndarray:
     """Per-frame k-means features ``[e_t, y_t, y_t - y_{t-1}]`` and ``log mean_w e_t^2``.
 
     Parameters
@@ -95,12 +99,14 @@ def kmeans_features(Z: np.ndarray, lengths: list, Abar: np.ndarray, data_dim: in
         constant columns left out).
     """
     D, L = data_dim, num_lags
-    innovation = Z[:, :D] - Z[:, D:D + L * D] @ Abar.T
-    velocity = Z[:, :D] - Z[:, D:2 * D]
-    return np.hstack([
-        standardize_columns(np.hstack([innovation, Z[:, :D], velocity])),
-        standardize_columns(local_log_energy(innovation, lengths, LOCAL_WINDOW)),
-    ])
+    innovation = Z[:, :D] - Z[:, D : D + L * D] @ Abar.T
+    velocity = Z[:, :D] - Z[:, D : 2 * D]
+    return np.hstack(
+        [
+            standardize_columns(np.hstack([innovation, Z[:, :D], velocity])),
+            standardize_columns(local_log_energy(innovation, lengths, LOCAL_WINDOW)),
+        ]
+    )
 
 
 def random_start(model, Z: np.ndarray, rng: np.random.Generator) -> None:
@@ -108,7 +114,7 @@ def random_start(model, Z: np.ndarray, rng: np.random.Generator) -> None:
     regression rows ``Z`` of :func:`init_rows` (centred frames)."""
     K, D, L = model.num_states, model.data_dim, model.num_lags
     scale = model._scale()
-    velocity = Z[:, :D] - Z[:, D:2 * D]
+    velocity = Z[:, :D] - Z[:, D : 2 * D]
     dyn = np.zeros((K, D, L * D))
     dyn[:, :, :D] = 0.9 * np.eye(D) + 0.05 * rng.standard_normal((K, D, D)) / np.sqrt(D)
     centers = Z[rng.choice(Z.shape[0], K, replace=False), :D] + model._center()

@@ -54,7 +54,7 @@ def lagged_rows(x: np.ndarray, num_lags: int, bias: bool) -> np.ndarray:
     n = max(T - L, 0)
     Z = np.empty((n, D * (L + 1) + int(bias)))
     for lag in range(L + 1):
-        Z[:, lag * D:(lag + 1) * D] = x[L - lag:T - lag]
+        Z[:, lag * D : (lag + 1) * D] = x[L - lag : T - lag]
     if bias:
         Z[:, -1] = 1.0
     return Z
@@ -104,7 +104,7 @@ def lag_closure(observed: np.ndarray, num_lags: int) -> np.ndarray:
     T = eff.shape[0]
     for lag in range(1, num_lags + 1):
         if T > num_lags:
-            eff[num_lags:] &= observed[num_lags - lag:T - lag]
+            eff[num_lags:] &= observed[num_lags - lag : T - lag]
     return eff
 
 
@@ -131,12 +131,16 @@ def whitened_regressions(covs: np.ndarray, weights: np.ndarray) -> tuple[np.ndar
     M = np.empty((K, D, D + weights.shape[2]))
     eye = np.eye(D)
     for k in range(K):
-        M[k] = solve_triangular(chols[k], np.hstack([eye, -weights[k]]), lower=True, check_finite=False)
+        M[k] = solve_triangular(
+            chols[k], np.hstack([eye, -weights[k]]), lower=True, check_finite=False
+        )
     half_logdet = np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
     return M, half_logdet
 
 
-def residual_norms(x: np.ndarray, num_lags: int, M: np.ndarray, out: np.ndarray, dtype=np.float64) -> np.ndarray:
+def residual_norms(
+    x: np.ndarray, num_lags: int, M: np.ndarray, out: np.ndarray, dtype=np.float64
+) -> np.ndarray:
     """Squared whitened residuals of every frame t >= L under every state, as blocked GEMMs.
 
     Parameters
@@ -162,8 +166,8 @@ def residual_norms(x: np.ndarray, num_lags: int, M: np.ndarray, out: np.ndarray,
     buf = np.empty((min(SCORE_BLOCK, n), D * K), dtype=dtype)
     for start in range(0, n, SCORE_BLOCK):
         m = min(SCORE_BLOCK, n - start)
-        rows[:m, :WD] = V[start:start + m]
-        _sum_squares(np.matmul(rows[:m], MT, out=buf[:m]), K, D, out[start:start + m])
+        rows[:m, :WD] = V[start : start + m]
+        _sum_squares(np.matmul(rows[:m], MT, out=buf[:m]), K, D, out[start : start + m])
     return out
 
 
@@ -221,7 +225,9 @@ def _gather_windows(x, frames, scale, num_lags, out):  # pragma: no cover - comp
         out[i, c] = s
 
 
-def entry_residual_norms(x: np.ndarray, num_lags: int, M: np.ndarray, starts: np.ndarray, frames: np.ndarray) -> np.ndarray:
+def entry_residual_norms(
+    x: np.ndarray, num_lags: int, M: np.ndarray, starts: np.ndarray, frames: np.ndarray
+) -> np.ndarray:
     """Squared whitened residuals of selected (frame, state) entries.
 
     Parameters
@@ -260,7 +266,14 @@ def entry_residual_norms(x: np.ndarray, num_lags: int, M: np.ndarray, starts: np
     return out
 
 
-def weighted_grams(x: np.ndarray, num_lags: int, bias: bool, w: np.ndarray, rescale=None, skip_tol: float = GRAM_SKIP_TOL) -> np.ndarray:
+def weighted_grams(
+    x: np.ndarray,
+    num_lags: int,
+    bias: bool,
+    w: np.ndarray,
+    rescale=None,
+    skip_tol: float = GRAM_SKIP_TOL,
+) -> np.ndarray:
     """``G_k = sum_t w_tk z_t z_t^T`` for every state (public order), with BLAS rank-k updates.
 
     Posteriors are usually concentrated: most frames carry a negligible weight for most
@@ -305,7 +318,9 @@ def weighted_grams(x: np.ndarray, num_lags: int, bias: bool, w: np.ndarray, resc
         threshold = skip_tol * (r @ w) / n
         if skip_tol > 0:
             threshold = np.maximum(threshold, TINY_CONTRIBUTION)
-        starts, frames, weights = _kept_entries(np.ascontiguousarray(w, dtype=np.float64), r, threshold)
+        starts, frames, weights = _kept_entries(
+            np.ascontiguousarray(w, dtype=np.float64), r, threshold
+        )
         if rescale is not None:
             weights = rescale(x, starts, frames, weights)
         np.sqrt(weights, out=weights)
@@ -313,12 +328,12 @@ def weighted_grams(x: np.ndarray, num_lags: int, bias: bool, w: np.ndarray, resc
         for k in range(K):
             for start in range(starts[k], starts[k + 1], GRAM_BLOCK):
                 stop = min(start + GRAM_BLOCK, starts[k + 1])
-                rows = buf[:stop - start]
+                rows = buf[: stop - start]
                 _gather_windows(x, frames[start:stop], weights[start:stop], L, rows)
                 # np.dot, not @: numpy's matmul keeps the GIL on these tall-skinny products, so
                 # threads over sequences did not scale (1.14x on 2 threads; 1.79x with dot, same bits)
                 G[k] += np.dot(rows.T, rows)
-    cols = window_columns(D, L, True)[:WD + int(bias)]
+    cols = window_columns(D, L, True)[: WD + int(bias)]
     return np.ascontiguousarray(G[:, cols[:, None], cols[None, :]])
 
 

@@ -51,15 +51,19 @@ class ARStartMixin:
             matrix is singular) plus one draw of its noise.
         """
         states = np.asarray(states)
-        if states.ndim != 1 or (states.size and (states.min() < 0 or states.max() >= self.num_states)):
-            raise ValueError(f"states must be a 1-D array of integers in [0, {self.num_states}), got shape {states.shape}")
+        if states.ndim != 1 or (
+            states.size and (states.min() < 0 or states.max() >= self.num_states)
+        ):
+            raise ValueError(
+                f"states must be a 1-D array of integers in [0, {self.num_states}), got shape {states.shape}"
+            )
         T, D, L = states.shape[0], self.data_dim, self.num_lags
         K = self.num_states
         W = self._centred_weights()
         c = self._center()
         y = np.zeros((T, D))
         noise = self._noise(states, rng)
-        A = W[:, :, :L * D]
+        A = W[:, :, : L * D]
         b = W[:, :, L * D] if self.bias else np.zeros((K, D))
         head = min(L, T)
         if self.first_frames == "standard_normal":
@@ -75,7 +79,7 @@ class ARStartMixin:
                 y[t] = fixed + noise[t]
         for t in range(L, T):
             k = states[t]
-            y[t] = A[k] @ y[t - L:t][::-1].reshape(-1) + b[k] + noise[t]
+            y[t] = A[k] @ y[t - L : t][::-1].reshape(-1) + b[k] + noise[t]
         return y + c
 
     def initialize(self, datas, masks, rng, method="kmeans") -> None:
@@ -133,11 +137,15 @@ class ARStartMixin:
         scale = self._scale()
         Z, lengths, Abar = init_rows(self, datas, masks)
         if Z.shape[0] < K:
-            raise ValueError(f"initialisation needs at least num_states={K} frames with all {L} lags observed, got {Z.shape[0]}")
+            raise ValueError(
+                f"initialisation needs at least num_states={K} frames with all {L} lags observed, got {Z.shape[0]}"
+            )
         if method == "random":
             random_start(self, Z, rng)
             return
-        labels = kmeans_labels(kmeans_features(Z, lengths, Abar, D, L), K, rng, max_rows=_KMEANS_ROWS)
+        labels = kmeans_labels(
+            kmeans_features(Z, lengths, Abar, D, L), K, rng, max_rows=_KMEANS_ROWS
+        )
         G = np.stack([Z[labels == k].T @ Z[labels == k] for k in range(K)])
         # a ridge of 1% of each regressor's mean square keeps small clusters well posed
         mean_sq = np.diagonal(G.sum(axis=0))[D:] / Z.shape[0]

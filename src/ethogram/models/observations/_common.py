@@ -46,11 +46,15 @@ def check_float_data(data, data_dim: int, name: str = "data") -> np.ndarray:
         raise ValueError(f"{name} has no frames; give at least one time step")
     if np.isinf(x).any():
         t = int(np.argwhere(np.isinf(x))[0, 0])
-        raise ValueError(f"{name} contains inf at frame {t}; use NaN (or a mask) for missing values")
+        raise ValueError(
+            f"{name} contains inf at frame {t}; use NaN (or a mask) for missing values"
+        )
     return np.ascontiguousarray(x)
 
 
-def frame_weights(expected_states: np.ndarray, mask: np.ndarray | None, num_timesteps: int, num_states: int) -> np.ndarray:
+def frame_weights(
+    expected_states: np.ndarray, mask: np.ndarray | None, num_timesteps: int, num_states: int
+) -> np.ndarray:
     """Posterior weights with masked frames zeroed, shape (T, K)."""
     w = np.asarray(expected_states, dtype=np.float64)
     if w.shape != (num_timesteps, num_states):
@@ -106,7 +110,9 @@ def psi_kernel(covs: np.ndarray, count: float, psi: np.ndarray) -> float:
     covs = np.asarray(covs, dtype=np.float64)
     _, logdet = np.linalg.slogdet(covs)
     inv_diag = np.diagonal(np.linalg.inv(covs), axis1=-2, axis2=-1)
-    return float(np.sum(-0.5 * count * logdet - inv_diag @ (0.5 * np.asarray(psi, dtype=np.float64))))
+    return float(
+        np.sum(-0.5 * count * logdet - inv_diag @ (0.5 * np.asarray(psi, dtype=np.float64)))
+    )
 
 
 def symmetrize(m: np.ndarray) -> np.ndarray:
@@ -155,7 +161,13 @@ def standardize_columns(points: np.ndarray) -> np.ndarray:
     return (points[:, keep] - mean[keep]) / sd[keep]
 
 
-def kmeans_labels(points: np.ndarray, num_clusters: int, rng: np.random.Generator, standardize: bool = False, max_rows: int | None = None) -> np.ndarray:
+def kmeans_labels(
+    points: np.ndarray,
+    num_clusters: int,
+    rng: np.random.Generator,
+    standardize: bool = False,
+    max_rows: int | None = None,
+) -> np.ndarray:
     """k-means labels (scikit-learn) of ``points`` (N, P), reproducible from ``rng``.
 
     Parameters
@@ -243,11 +255,15 @@ def check_shape(name: str, value, shape: tuple) -> np.ndarray:
     try:
         arr = np.array(value, dtype=np.float64, copy=True)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a numeric array of shape {shape}, got {type(value).__name__}") from None
+        raise ValueError(
+            f"{name} must be a numeric array of shape {shape}, got {type(value).__name__}"
+        ) from None
     if arr.shape != tuple(shape):
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} non-finite entries")
+        raise ValueError(
+            f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} non-finite entries"
+        )
     return arr
 
 
@@ -291,7 +307,9 @@ def check_covariances(name: str, covs, shape: tuple, kind: str = "full") -> np.n
             )
         var = np.diagonal(c, axis1=-2, axis2=-1)
         if kind == "spherical" and not np.allclose(var, var[..., :1], rtol=1e-10, atol=0.0):
-            raise ValueError(f"{name} must be v_k * I (equal diagonal entries) for covariance type 'spherical'")
+            raise ValueError(
+                f"{name} must be v_k * I (equal diagonal entries) for covariance type 'spherical'"
+            )
     if kind == "tied" and not np.allclose(c, c[:1], rtol=1e-10, atol=0.0):
         raise ValueError(f"{name} must be the same matrix for every state for the 'tied' type")
     for k in range(c.shape[0]):
@@ -351,7 +369,9 @@ def reference_stats(center: np.ndarray, num_frames: float) -> dict:
     return {"center": center * float(num_frames), "frames": np.array(float(num_frames))}
 
 
-def check_stats_reference(stats: dict, center: np.ndarray | None, data_dim: int) -> np.ndarray | None:
+def check_stats_reference(
+    stats: dict, center: np.ndarray | None, data_dim: int
+) -> np.ndarray | None:
     """The reference point summed statistics were accumulated about, checked against the model's.
 
     Statistics carry ``center`` (each sequence's reference times its frames, summed) and
@@ -464,9 +484,9 @@ def weighted_outer_sums(w: np.ndarray, x: np.ndarray, chunk: int = 4096) -> np.n
     T, D = x.shape
     out = np.zeros((w.shape[1], D * D))
     for start in range(0, T, chunk):
-        xc = x[start:start + chunk]
+        xc = x[start : start + chunk]
         outer = (xc[:, :, None] * xc[:, None, :]).reshape(xc.shape[0], D * D)
-        out += w[start:start + chunk].T @ outer
+        out += w[start : start + chunk].T @ outer
     return out.reshape(w.shape[1], D, D)
 
 
@@ -495,4 +515,3 @@ class DataReferenceMixin:
         if name == "data_scale" and not np.all(arr > 0):
             raise ValueError(f"data_scale must be > 0 in every dimension, got {arr}")
         return arr
-

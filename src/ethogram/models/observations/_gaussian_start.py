@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import cholesky, data_moments, kmeans_labels, observed_rows, singular_states, symmetrize
+from ._common import (
+    cholesky,
+    data_moments,
+    kmeans_labels,
+    observed_rows,
+    singular_states,
+    symmetrize,
+)
 from ._linalg import check_init_method, check_states
 
 __all__ = ["GaussianStartMixin"]
@@ -80,7 +87,9 @@ class GaussianStartMixin:
         x = observed_rows(datas, masks)
         K, D = self.num_states, self.data_dim
         if x.shape[0] < K:
-            raise ValueError(f"initialisation needs at least num_states={K} observed frames, got {x.shape[0]}")
+            raise ValueError(
+                f"initialisation needs at least num_states={K} observed frames, got {x.shape[0]}"
+            )
         center, scale = data_moments(x)
         self.data_center, self.data_scale = center, scale
         y = x - center
@@ -97,7 +106,11 @@ class GaussianStartMixin:
             for k in range(K):
                 pts = y[labels == k]
                 means[k] = center + pts.mean(axis=0) if len(pts) else x[rng.integers(x.shape[0])]
-                covs[k] = symmetrize(np.cov(pts, rowvar=False).reshape(D, D)) + reg if len(pts) > D else glob
+                covs[k] = (
+                    symmetrize(np.cov(pts, rowvar=False).reshape(D, D)) + reg
+                    if len(pts) > D
+                    else glob
+                )
             if self.covariance_type == "tied":
                 resid = x - means[labels]
                 covs = np.tile(symmetrize(resid.T @ resid) / x.shape[0] + reg, (K, 1, 1))

@@ -60,9 +60,13 @@ def check_states(states, num_states: int) -> np.ndarray:
     """A state path as an int (T,) array with values in [0, K), error naming ``states``."""
     z = np.asarray(states)
     if z.ndim != 1 or not (np.issubdtype(z.dtype, np.integer) or z.size == 0):
-        raise ValueError(f"states must be a 1-D array of integer state indices, got shape {z.shape}, dtype {z.dtype}")
+        raise ValueError(
+            f"states must be a 1-D array of integer state indices, got shape {z.shape}, dtype {z.dtype}"
+        )
     if z.size and (z.min() < 0 or z.max() >= num_states):
-        raise ValueError(f"states must lie in [0, {num_states}), got values from {z.min()} to {z.max()}")
+        raise ValueError(
+            f"states must lie in [0, {num_states}), got values from {z.min()} to {z.max()}"
+        )
     return z.astype(np.intp, copy=False)
 
 
@@ -104,8 +108,8 @@ def gaussian_log_likes_full(x: np.ndarray, means: np.ndarray, covs: np.ndarray) 
     xa[:, D] = 1.0
     for start in range(0, T, BLOCK):
         n = min(BLOCK, T - start)
-        np.subtract(x[start:start + n], c, out=xa[:n, :D])
-        grouped_squares(xa[:n] @ W, K, D, out[start:start + n])
+        np.subtract(x[start : start + n], c, out=xa[:n, :D])
+        grouped_squares(xa[:n] @ W, K, D, out[start : start + n])
     half_logdet = np.log(np.diagonal(chols, axis1=1, axis2=2)).sum(axis=1)
     out *= -0.5
     out -= 0.5 * D * LOG_2PI + half_logdet
@@ -161,5 +165,10 @@ def gaussian_log_likes_diag(x: np.ndarray, means: np.ndarray, variances: np.ndar
         raise ValueError("emission_covs must have strictly positive variances on the diagonal")
     D = x.shape[1]
     maha = np.empty((x.shape[0], means.shape[0]))
-    scaled_sq_dists(np.ascontiguousarray(x), np.ascontiguousarray(means.T), np.ascontiguousarray(1.0 / np.sqrt(variances).T), maha)
+    scaled_sq_dists(
+        np.ascontiguousarray(x),
+        np.ascontiguousarray(means.T),
+        np.ascontiguousarray(1.0 / np.sqrt(variances).T),
+        maha,
+    )
     return -0.5 * (D * LOG_2PI + np.log(variances).sum(axis=1) + maha)

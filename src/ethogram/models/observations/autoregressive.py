@@ -56,23 +56,29 @@ from __future__ import annotations
 
 import numpy as np
 
-
-from ._ar_linalg import lag_closure, lagged_rows, map_regression, residual_norms, weighted_grams, whitened_regressions
+from ._ar_linalg import (
+    lag_closure,
+    lagged_rows,
+    map_regression,
+    residual_norms,
+    weighted_grams,
+    whitened_regressions,
+)
+from ._ar_start import ARStartMixin
 from ._common import (
-    DataReferenceMixin,
     LOG_2PI,
+    DataReferenceMixin,
     check_covariances,
     check_float_data,
     check_positive_int,
     check_shape,
     check_stats_reference,
-    reference_stats,
     psi_kernel,
+    reference_stats,
     singular_covariance_error,
     singular_states,
     symmetrize,
 )
-from ._ar_start import ARStartMixin
 from ._units import unit_free
 from .base import ObservationModel, register
 
@@ -132,7 +138,20 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
     param_names = ("emission_dynamics", "emission_bias", "emission_covs")
     extra_param_names = ("data_center", "data_scale")
 
-    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", prior="default", prior_ridge=None, prior_count=1.0, prior_scale=None, first_frames="unscored", score_dtype="float64"):
+    def __init__(
+        self,
+        num_states,
+        data_dim,
+        num_lags=1,
+        bias=True,
+        noise="full",
+        prior="default",
+        prior_ridge=None,
+        prior_count=1.0,
+        prior_scale=None,
+        first_frames="unscored",
+        score_dtype="float64",
+    ):
         super().__init__(num_states)
         self.data_dim = check_positive_int(data_dim, "data_dim")
         self.num_lags = check_positive_int(num_lags, "num_lags")
@@ -149,17 +168,27 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         if prior not in ("default", None):
             raise ValueError(f"prior must be 'default' or None, got {prior!r}")
         self.prior = prior
-        for name, value in (("prior_ridge", prior_ridge), ("prior_count", prior_count), ("prior_scale", prior_scale)):
+        for name, value in (
+            ("prior_ridge", prior_ridge),
+            ("prior_count", prior_count),
+            ("prior_scale", prior_scale),
+        ):
             if prior is not None and not (value is None and name != "prior_count"):
                 try:
                     ok = np.isfinite(float(value)) and float(value) > 0
                 except (TypeError, ValueError):
                     ok = False
                 if not ok:
-                    raise ValueError(f"{name} must be a finite number > 0 (or None for relative defaults, or prior=None), got {value!r}")
-        self.prior_ridge = 0.0 if prior is None else (None if prior_ridge is None else float(prior_ridge))
+                    raise ValueError(
+                        f"{name} must be a finite number > 0 (or None for relative defaults, or prior=None), got {value!r}"
+                    )
+        self.prior_ridge = (
+            0.0 if prior is None else (None if prior_ridge is None else float(prior_ridge))
+        )
         self.prior_count = 0.0 if prior is None else float(prior_count)
-        self.prior_scale = 0.0 if prior is None else (None if prior_scale is None else float(prior_scale))
+        self.prior_scale = (
+            0.0 if prior is None else (None if prior_scale is None else float(prior_scale))
+        )
         K, D, L = self.num_states, self.data_dim, self.num_lags
         self.data_center = None
         self.data_scale = None
@@ -199,7 +228,9 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         if self.prior_ridge is not None:
             return np.full(P, self.prior_ridge)
         lam = DEFAULT_RELATIVE_PRIOR
-        out = np.concatenate([np.tile(lam * self._scale(), self.num_lags), [lam] if self.bias else []])
+        out = np.concatenate(
+            [np.tile(lam * self._scale(), self.num_lags), [lam] if self.bias else []]
+        )
         return out
 
     def prior_psi(self) -> np.ndarray:
@@ -256,10 +287,16 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         if nan_rows is not None:
             observed = ~nan_rows if observed is None else observed & ~nan_rows
         if self.data_center is None:  # a model never initialised: this sequence sets the reference
-            self._set_reference(np.asarray(data, dtype=np.float64) if observed is None else np.asarray(data, dtype=np.float64)[observed])
+            self._set_reference(
+                np.asarray(data, dtype=np.float64)
+                if observed is None
+                else np.asarray(data, dtype=np.float64)[observed]
+            )
         if self.first_frames == "unscored":
-            eff = lag_closure(np.ones(data.shape[0], bool) if observed is None else observed, self.num_lags)
-            eff[:self.num_lags] = False
+            eff = lag_closure(
+                np.ones(data.shape[0], bool) if observed is None else observed, self.num_lags
+            )
+            eff[: self.num_lags] = False
             return eff
         if observed is None or observed.all():
             return None
@@ -276,9 +313,9 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
             closure = lag_closure(finite, self.num_lags)
             mask = closure if mask is None else mask & closure
             x = np.nan_to_num(x, nan=0.0)
-        if self.first_frames == "unscored" and mask is not None and mask[:self.num_lags].any():
+        if self.first_frames == "unscored" and mask is not None and mask[: self.num_lags].any():
             mask = mask.copy()  # (mask None: callers leave out the first L frames themselves)
-            mask[:self.num_lags] = False
+            mask[: self.num_lags] = False
         c = self._center()
         if np.any(c != 0.0):
             x = x - c
@@ -287,12 +324,20 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
     def _weights_matrix(self) -> np.ndarray:
         """``W_k = [A_k1 ... A_kL b_k]`` stacked, shape (K, D, L*D + bias), after checking shapes."""
         K, D, L = self.num_states, self.data_dim, self.num_lags
-        for name, shape in (("emission_dynamics", (K, D, L * D)), ("emission_bias", (K, D)), ("emission_covs", (K, D, D))):
+        for name, shape in (
+            ("emission_dynamics", (K, D, L * D)),
+            ("emission_bias", (K, D)),
+            ("emission_covs", (K, D, D)),
+        ):
             if np.shape(getattr(self, name)) != shape:
-                raise ValueError(f"{name} must have shape {shape}, got {np.shape(getattr(self, name))}")
+                raise ValueError(
+                    f"{name} must have shape {shape}, got {np.shape(getattr(self, name))}"
+                )
         dyn = np.asarray(self.emission_dynamics, dtype=np.float64)
         if self.bias:
-            return np.concatenate([dyn, np.asarray(self.emission_bias, dtype=np.float64)[:, :, None]], axis=2)
+            return np.concatenate(
+                [dyn, np.asarray(self.emission_bias, dtype=np.float64)[:, :, None]], axis=2
+            )
         return dyn
 
     def _centred_weights(self) -> np.ndarray:
@@ -302,7 +347,7 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         if not self.bias or not np.any(c != 0.0):
             return W
         D, L = self.data_dim, self.num_lags
-        Asum = W[:, :, :L * D].reshape(self.num_states, D, L, D).sum(axis=2)
+        Asum = W[:, :, : L * D].reshape(self.num_states, D, L, D).sum(axis=2)
         W = W.copy()
         W[:, :, -1] -= c - Asum @ c
         return W
@@ -311,7 +356,7 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         """Raw bias ``b_k = b^c_k + (I - sum_l A_kl) c`` from centred weights (K, D, P)."""
         D, L = self.data_dim, self.num_lags
         c = self._center()
-        Asum = Wc[:, :, :L * D].reshape(Wc.shape[0], D, L, D).sum(axis=2)
+        Asum = Wc[:, :, : L * D].reshape(Wc.shape[0], D, L, D).sum(axis=2)
         return Wc[:, :, L * D] + (c - Asum @ c)
 
     # ------------------------------------------------------------------ likelihoods
@@ -343,8 +388,10 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         W = self._centred_weights()
         out = np.zeros((T, K))
         if self.first_frames == "standard_normal":
-            head = np.nan_to_num(np.asarray(data, dtype=np.float64)[:min(L, T)], nan=0.0)
-            out[:head.shape[0]] = (-0.5 * (self.data_dim * LOG_2PI + np.einsum("ij,ij->i", head, head)))[:, None]
+            head = np.nan_to_num(np.asarray(data, dtype=np.float64)[: min(L, T)], nan=0.0)
+            out[: head.shape[0]] = (
+                -0.5 * (self.data_dim * LOG_2PI + np.einsum("ij,ij->i", head, head))
+            )[:, None]
         if T > L:
             M, half_logdet = whitened_regressions(self.emission_covs, W)
             maha = residual_norms(y, L, M, out[L:], dtype=np.dtype(self.score_dtype))
@@ -399,12 +446,18 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         low = w.min(initial=0.0)
         if not low >= 0.0:
             if not low >= -1e-9:
-                raise ValueError("expected_states must be finite and non-negative (posterior probabilities)")
+                raise ValueError(
+                    "expected_states must be finite and non-negative (posterior probabilities)"
+                )
             w = np.maximum(w, 0.0)
         if mask is not None and not mask[L:].all():
             w = w * mask[L:, None]
         n = w.sum(axis=0)
-        return {"n": n, "G": weighted_grams(x, L, self.bias, w, self._rescaler()), **reference_stats(self._center(), n.sum())}
+        return {
+            "n": n,
+            "G": weighted_grams(x, L, self.bias, w, self._rescaler()),
+            **reference_stats(self._center(), n.sum()),
+        }
 
     def m_step(self, stats) -> None:
         """Set dynamics, bias and noise to their MAP (or least-squares) values.
@@ -423,12 +476,19 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
             collinear dimensions, a noise-free stretch, too few frames): names the state,
             its expected frames and the remedies.
         """
-        n, G = np.asarray(stats["n"], dtype=np.float64), symmetrize(np.asarray(stats["G"], dtype=np.float64))
+        n, G = (
+            np.asarray(stats["n"], dtype=np.float64),
+            symmetrize(np.asarray(stats["G"], dtype=np.float64)),
+        )
         K, D = self.num_states, self.data_dim
         P1 = D + self.num_lags * D + int(self.bias)
         if G.shape != (K, P1, P1) or n.shape != (K,):
-            raise ValueError(f"stats must hold 'n' of shape ({K},) and 'G' of shape ({K}, {P1}, {P1}), got {n.shape} and {G.shape}")
-        ref = check_stats_reference(stats, self._center() if self.data_center is not None or not self.bias else None, D)
+            raise ValueError(
+                f"stats must hold 'n' of shape ({K},) and 'G' of shape ({K}, {P1}, {P1}), got {n.shape} and {G.shape}"
+            )
+        ref = check_stats_reference(
+            stats, self._center() if self.data_center is not None or not self.bias else None, D
+        )
         if self.bias and self.data_center is None and ref is not None:
             raise ValueError(
                 "stats were accumulated about a reference point (data_center) this model does not have; "
@@ -458,7 +518,11 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         covs = symmetrize(covs)
         check = covs[:1] if self.noise == "tied" else covs
         if n0 == 0.0:
-            bad = [k for k in singular_states(check, self.data_scale) if self.noise == "tied" or (ok[k] and n[k] > 0)]
+            bad = [
+                k
+                for k in singular_states(check, self.data_scale)
+                if self.noise == "tied" or (ok[k] and n[k] > 0)
+            ]
         else:
             bad = [k for k in range(check.shape[0]) if np.any(np.linalg.eigvalsh(check[k]) <= 0)]
         if bad:

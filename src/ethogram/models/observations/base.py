@@ -109,7 +109,9 @@ class ObservationModel(ABC):
     extra_param_names: ClassVar[tuple[str, ...]] = ()
 
     def __setattr__(self, name, value):
-        if name in type(self).param_names or (name in type(self).extra_param_names and value is not None):
+        if name in type(self).param_names or (
+            name in type(self).extra_param_names and value is not None
+        ):
             value = self.validate_param(name, value)
         object.__setattr__(self, name, value)
 
@@ -137,9 +139,13 @@ class ObservationModel(ABC):
         try:
             arr = np.array(value, dtype=np.float64, copy=True)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} must be a numeric array, got {type(value).__name__}") from None
+            raise ValueError(
+                f"{name} must be a numeric array, got {type(value).__name__}"
+            ) from None
         if not np.all(np.isfinite(arr)):
-            raise ValueError(f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} non-finite entries")
+            raise ValueError(
+                f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} non-finite entries"
+            )
         return arr
 
     def __init__(self, num_states: int):
@@ -181,7 +187,9 @@ class ObservationModel(ABC):
         """
 
     @abstractmethod
-    def sufficient_stats(self, data: np.ndarray, expected_states: np.ndarray, mask: np.ndarray | None = None) -> Stats:
+    def sufficient_stats(
+        self, data: np.ndarray, expected_states: np.ndarray, mask: np.ndarray | None = None
+    ) -> Stats:
         """Expected sufficient statistics of one sequence (summable across sequences).
 
         Parameters
@@ -209,7 +217,13 @@ class ObservationModel(ABC):
         """Draw one observation sequence given a state path ``states`` (T,)."""
 
     @abstractmethod
-    def initialize(self, datas: list[np.ndarray], masks: list[np.ndarray | None], rng: np.random.Generator, method: str = "kmeans") -> None:
+    def initialize(
+        self,
+        datas: list[np.ndarray],
+        masks: list[np.ndarray | None],
+        rng: np.random.Generator,
+        method: str = "kmeans",
+    ) -> None:
         """Set starting parameters from data (``method`` is ``"kmeans"`` or ``"random"``)."""
 
     # -- bookkeeping ---------------------------------------------------------------------

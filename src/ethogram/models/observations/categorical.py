@@ -55,7 +55,9 @@ class CategoricalObservations(ObservationModel):
             raise ValueError(f"prior must be 'default' or None, got {prior!r}")
         self.prior = prior
         if prior is not None and not (np.isfinite(concentration) and concentration >= 1.0):
-            raise ValueError(f"concentration must be a finite number >= 1 for the MAP to exist, got {concentration!r}")
+            raise ValueError(
+                f"concentration must be a finite number >= 1 for the MAP to exist, got {concentration!r}"
+            )
         self.concentration = 1.0 if prior is None else float(concentration)
         self.emission_probs = np.full((self.num_states, self.num_classes), 1.0 / self.num_classes)
 
@@ -70,7 +72,9 @@ class CategoricalObservations(ObservationModel):
         sums = p.sum(axis=1)
         if np.any(np.abs(sums - 1.0) > 1e-8):
             k = int(np.argmax(np.abs(sums - 1.0)))
-            raise ValueError(f"{name} rows must sum to 1 (probabilities over the {self.num_classes} classes); row {k} sums to {sums[k]:.12g}")
+            raise ValueError(
+                f"{name} rows must sum to 1 (probabilities over the {self.num_classes} classes); row {k} sums to {sums[k]:.12g}"
+            )
         return p
 
     # ------------------------------------------------------------------ data
@@ -90,8 +94,14 @@ class CategoricalObservations(ObservationModel):
         if x.ndim == 2 and x.shape[1] == 1:
             x = x[:, 0]
         if x.ndim != 1 or x.shape[0] == 0:
-            raise ValueError(f"data must be a non-empty 1-D array of class labels (or shape (T, 1)), got shape {x.shape}")
-        if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating) or x.dtype == bool):
+            raise ValueError(
+                f"data must be a non-empty 1-D array of class labels (or shape (T, 1)), got shape {x.shape}"
+            )
+        if not (
+            np.issubdtype(x.dtype, np.integer)
+            or np.issubdtype(x.dtype, np.floating)
+            or x.dtype == bool
+        ):
             raise TypeError(f"data must hold integer class labels, got dtype {x.dtype}")
         xf = x.astype(np.float64)
         finite = xf[~np.isnan(xf)]
@@ -122,7 +132,9 @@ class CategoricalObservations(ObservationModel):
             xf = np.asarray(x, dtype=np.float64)
             if np.isnan(xf).any():
                 t = int(np.flatnonzero(np.isnan(xf))[0])
-                raise ValueError(f"data has NaN at frame {t}, which the mask marks as observed; mask that frame")
+                raise ValueError(
+                    f"data has NaN at frame {t}, which the mask marks as observed; mask that frame"
+                )
             labels = xf.astype(np.intp)
             if np.any(labels != xf):
                 raise ValueError("data must hold whole-number class labels")
@@ -147,7 +159,9 @@ class CategoricalObservations(ObservationModel):
         labels, mask = self._labels(data, mask)
         probs = np.asarray(self.emission_probs, dtype=np.float64)
         if probs.shape != (self.num_states, self.num_classes):
-            raise ValueError(f"emission_probs must have shape ({self.num_states}, {self.num_classes}), got {probs.shape}")
+            raise ValueError(
+                f"emission_probs must have shape ({self.num_states}, {self.num_classes}), got {probs.shape}"
+            )
         with np.errstate(divide="ignore"):
             log_probs_t = np.ascontiguousarray(np.log(probs).T)  # (C, K)
         out = log_probs_t[labels]
@@ -173,7 +187,12 @@ class CategoricalObservations(ObservationModel):
         """
         labels, mask = self._labels(data, mask)
         w = frame_weights(expected_states, mask, labels.shape[0], self.num_states)
-        counts = np.stack([np.bincount(labels, weights=w[:, k], minlength=self.num_classes) for k in range(self.num_states)])
+        counts = np.stack(
+            [
+                np.bincount(labels, weights=w[:, k], minlength=self.num_classes)
+                for k in range(self.num_states)
+            ]
+        )
         return {"counts": counts}
 
     def m_step(self, stats) -> None:
@@ -190,7 +209,9 @@ class CategoricalObservations(ObservationModel):
             raise ValueError("stats lacks 'counts'; pass the (summed) output of sufficient_stats")
         counts = np.asarray(stats["counts"], dtype=np.float64)
         if counts.shape != (self.num_states, self.num_classes):
-            raise ValueError(f"stats['counts'] must have shape ({self.num_states}, {self.num_classes}), got {counts.shape}")
+            raise ValueError(
+                f"stats['counts'] must have shape ({self.num_states}, {self.num_classes}), got {counts.shape}"
+            )
         w = counts + (self.concentration - 1.0)
         sums = w.sum(axis=1)
         ok = sums > 0
@@ -257,21 +278,26 @@ class CategoricalObservations(ObservationModel):
             d = np.asarray(d, dtype=np.float64).reshape(-1)
             keep = ~np.isnan(d) if m is None else (np.asarray(m, bool) & ~np.isnan(d))
             lab = np.full(d.shape[0] + 2 * h, -1, dtype=np.intp)
-            lab[h:h + d.shape[0]][keep] = d[keep].astype(np.intp)
+            lab[h : h + d.shape[0]][keep] = d[keep].astype(np.intp)
             padded.append(lab)
             frames.append(np.flatnonzero(keep))
         total = sum(f.shape[0] for f in frames)
         if total < K:
-            raise ValueError(f"initialisation needs at least num_states={K} observed frames, got {total}")
+            raise ValueError(
+                f"initialisation needs at least num_states={K} observed frames, got {total}"
+            )
         seq = np.repeat(np.arange(len(frames)), [f.shape[0] for f in frames])
         t = np.concatenate(frames)
         if total > _MAX_INIT_WINDOWS:
             pick = np.sort(rng.choice(total, _MAX_INIT_WINDOWS, replace=False))
             seq, t = seq[pick], t[pick]
         # windows of 2h + 1 labels around each chosen frame (centre at column h)
-        win = np.concatenate([
-            np.lib.stride_tricks.sliding_window_view(padded[i], 2 * h + 1)[t[seq == i]] for i in range(len(padded))
-        ])
+        win = np.concatenate(
+            [
+                np.lib.stride_tricks.sliding_window_view(padded[i], 2 * h + 1)[t[seq == i]]
+                for i in range(len(padded))
+            ]
+        )
         rows = np.broadcast_to(np.arange(win.shape[0])[:, None], win.shape)
         valid = win >= 0
         hist = np.zeros((win.shape[0], C))

@@ -44,29 +44,28 @@ from __future__ import annotations
 
 import numpy as np
 
-
 from ._common import (
     DataReferenceMixin,
     check_covariances,
     check_float_data,
-    check_stats_reference,
-    reference_stats,
     check_positive_int,
     check_shape,
+    check_stats_reference,
     frame_weights,
     psi_kernel,
+    reference_stats,
     singular_covariance_error,
     singular_states,
     symmetrize,
     weighted_outer_sums,
 )
+from ._gaussian_start import GaussianStartMixin
 from ._linalg import (
     gaussian_log_likes_diag,
     gaussian_log_likes_full,
     gaussian_log_likes_tied,
     observed_frames,
 )
-from ._gaussian_start import GaussianStartMixin
 from ._units import unit_free
 from .base import ObservationModel, register
 
@@ -110,20 +109,38 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
     param_names = ("emission_means", "emission_covs")
     extra_param_names = ("data_center", "data_scale")
 
-    def __init__(self, num_states, data_dim, covariance_type="full", prior="default", prior_count=1.0, prior_scale=None):
+    def __init__(
+        self,
+        num_states,
+        data_dim,
+        covariance_type="full",
+        prior="default",
+        prior_count=1.0,
+        prior_scale=None,
+    ):
         super().__init__(num_states)
         self.data_dim = check_positive_int(data_dim, "data_dim")
         if covariance_type not in COVARIANCE_TYPES:
-            raise ValueError(f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}")
+            raise ValueError(
+                f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}"
+            )
         self.covariance_type = covariance_type
         if prior not in ("default", None):
             raise ValueError(f"prior must be 'default' or None, got {prior!r}")
         self.prior = prior
         for name, value in (("prior_count", prior_count), ("prior_scale", prior_scale)):
-            if prior is not None and not (value is None and name == "prior_scale") and not (np.isfinite(value) and value > 0):
-                raise ValueError(f"{name} must be a finite number > 0 (or use prior=None), got {value!r}")
+            if (
+                prior is not None
+                and not (value is None and name == "prior_scale")
+                and not (np.isfinite(value) and value > 0)
+            ):
+                raise ValueError(
+                    f"{name} must be a finite number > 0 (or use prior=None), got {value!r}"
+                )
         self.prior_count = 0.0 if prior is None else float(prior_count)
-        self.prior_scale = 0.0 if prior is None else (None if prior_scale is None else float(prior_scale))
+        self.prior_scale = (
+            0.0 if prior is None else (None if prior_scale is None else float(prior_scale))
+        )
         K, D = self.num_states, self.data_dim
         self.data_center = None
         self.data_scale = None
@@ -225,7 +242,9 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
                 )
             var = np.diagonal(covs, axis1=1, axis2=2)
             if ct == "spherical" and not np.allclose(var, var[:, :1], rtol=1e-10, atol=0.0):
-                raise ValueError("covariance_type='spherical' needs emission_covs[k] = v_k * I (equal diagonal entries)")
+                raise ValueError(
+                    "covariance_type='spherical' needs emission_covs[k] = v_k * I (equal diagonal entries)"
+                )
         elif ct == "tied" and not np.allclose(covs, covs[:1], rtol=1e-10, atol=0.0):
             raise ValueError("covariance_type='tied' needs all emission_covs[k] equal")
         return means, covs
@@ -299,17 +318,21 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
         elif self.data_dim <= 16:
             xx = weighted_outer_sums(w, x)
         else:  # one (D, T) x (T, D) GEMM per state beats the (T, D^2) outer products
-            xx = np.stack([(x * w[:, k:k + 1]).T @ x for k in range(self.num_states)])
+            xx = np.stack([(x * w[:, k : k + 1]).T @ x for k in range(self.num_states)])
         n = w.sum(axis=0)
         return {"n": n, "x": w.T @ x, "xx": xx, **reference_stats(center, n.sum())}
 
     def _checked_stats(self, stats) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         K, D = self.num_states, self.data_dim
-        xx_shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K, D)}[self.covariance_type]
+        xx_shape = {"full": (K, D, D), "tied": (D, D), "diag": (K, D), "spherical": (K, D)}[
+            self.covariance_type
+        ]
         out = []
         for key, shape in (("n", (K,)), ("x", (K, D)), ("xx", xx_shape)):
             if key not in stats:
-                raise ValueError(f"stats lacks {key!r}; pass the (summed) output of sufficient_stats")
+                raise ValueError(
+                    f"stats lacks {key!r}; pass the (summed) output of sufficient_stats"
+                )
             value = np.asarray(stats[key], dtype=np.float64)
             if value.shape != shape:
                 raise ValueError(
@@ -348,7 +371,11 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
         if self.prior_scale is None and self.data_scale is None and n.sum() > 0:
             # relative prior on a model that saw no data yet: the scale of these statistics
             tot = sx.sum(axis=0) / n.sum()
-            diag_xx = xx.sum(axis=0) if self.covariance_type in ("diag", "spherical") else np.diagonal(xx.reshape(-1, D, D).sum(axis=0))
+            diag_xx = (
+                xx.sum(axis=0)
+                if self.covariance_type in ("diag", "spherical")
+                else np.diagonal(xx.reshape(-1, D, D).sum(axis=0))
+            )
             var = np.maximum(diag_xx / n.sum() - tot**2, 0.0)
             real = var > 0
             self.data_scale = np.where(real, var, var[real].min() if real.any() else 1.0)
@@ -381,7 +408,11 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
         covs = symmetrize(covs)
         check = covs[:1] if self.covariance_type == "tied" else covs
         if n0 == 0.0:  # maximum likelihood: a degenerate scatter is the data's fault
-            bad = [k for k in singular_states(check, self.data_scale) if self.covariance_type == "tied" or ok[k]]
+            bad = [
+                k
+                for k in singular_states(check, self.data_scale)
+                if self.covariance_type == "tied" or ok[k]
+            ]
         else:  # the prior keeps covariances positive definite; only round-off can break it
             bad = [k for k in range(check.shape[0]) if np.any(np.linalg.eigvalsh(check[k]) <= 0)]
         if bad:
@@ -432,5 +463,10 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
             or ``K`` (spherical).
         """
         K, D = self.num_states, self.data_dim
-        cov = {"full": K * D * (D + 1) // 2, "diag": K * D, "tied": D * (D + 1) // 2, "spherical": K}
+        cov = {
+            "full": K * D * (D + 1) // 2,
+            "diag": K * D,
+            "tied": D * (D + 1) // 2,
+            "spherical": K,
+        }
         return K * D + cov[self.covariance_type]

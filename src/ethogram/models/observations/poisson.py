@@ -13,7 +13,14 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-from ._common import check_float_data, check_positive_int, check_shape, frame_weights, kmeans_labels, observed_rows
+from ._common import (
+    check_float_data,
+    check_positive_int,
+    check_shape,
+    frame_weights,
+    kmeans_labels,
+    observed_rows,
+)
 from ._linalg import check_init_method, check_states, observed_frames
 from .base import ObservationModel, register
 
@@ -50,7 +57,9 @@ class PoissonObservations(ObservationModel):
         self.prior = prior
         if prior is not None:
             if not (np.isfinite(prior_shape) and prior_shape >= 1.0):
-                raise ValueError(f"prior_shape must be a finite number >= 1 for the MAP to exist, got {prior_shape!r}")
+                raise ValueError(
+                    f"prior_shape must be a finite number >= 1 for the MAP to exist, got {prior_shape!r}"
+                )
             if not (np.isfinite(prior_rate) and prior_rate >= 0.0):
                 raise ValueError(f"prior_rate must be a finite number >= 0, got {prior_rate!r}")
         self.prior_shape = 1.0 if prior is None else float(prior_shape)
@@ -86,13 +95,17 @@ class PoissonObservations(ObservationModel):
         finite = x[~np.isnan(x)]
         if np.any(finite < 0) or np.any(finite != np.round(finite)):
             bad = finite[(finite < 0) | (finite != np.round(finite))][0]
-            raise ValueError(f"data must hold non-negative whole-number counts (NaN marks a missing frame); found {bad:g}")
+            raise ValueError(
+                f"data must hold non-negative whole-number counts (NaN marks a missing frame); found {bad:g}"
+            )
         return x
 
     def _rates(self) -> np.ndarray:
         r = np.asarray(self.emission_rates, dtype=np.float64)
         if r.shape != (self.num_states, self.data_dim):
-            raise ValueError(f"emission_rates must have shape ({self.num_states}, {self.data_dim}), got {r.shape}")
+            raise ValueError(
+                f"emission_rates must have shape ({self.num_states}, {self.data_dim}), got {r.shape}"
+            )
         if not (np.all(np.isfinite(r)) and np.all(r >= 0)):
             raise ValueError("emission_rates must be finite and non-negative")
         return r
@@ -157,9 +170,13 @@ class PoissonObservations(ObservationModel):
         K, D = self.num_states, self.data_dim
         for key, shape in (("n", (K,)), ("x", (K, D))):
             if key not in stats:
-                raise ValueError(f"stats lacks {key!r}; pass the (summed) output of sufficient_stats")
+                raise ValueError(
+                    f"stats lacks {key!r}; pass the (summed) output of sufficient_stats"
+                )
             if np.shape(stats[key]) != shape:
-                raise ValueError(f"stats[{key!r}] must have shape {shape}, got {np.shape(stats[key])}")
+                raise ValueError(
+                    f"stats[{key!r}] must have shape {shape}, got {np.shape(stats[key])}"
+                )
         num = np.asarray(stats["x"], dtype=np.float64) + (self.prior_shape - 1.0)
         den = np.asarray(stats["n"], dtype=np.float64) + self.prior_rate
         ok = den > 0
@@ -217,7 +234,9 @@ class PoissonObservations(ObservationModel):
         x = observed_rows(datas, masks)
         K = self.num_states
         if x.shape[0] < K:
-            raise ValueError(f"initialisation needs at least num_states={K} observed frames, got {x.shape[0]}")
+            raise ValueError(
+                f"initialisation needs at least num_states={K} observed frames, got {x.shape[0]}"
+            )
         if method == "random":
             self.emission_rates = x.mean(axis=0) * rng.gamma(4.0, 0.25, (K, self.data_dim)) + 1e-3
             return

@@ -40,12 +40,24 @@ class RobustAutoregressiveObservations(AutoregressiveObservations):
         Degrees of freedom (> 0, held fixed; large values approach the Gaussian model).
     """
 
-    def __init__(self, num_states, data_dim, num_lags=1, bias=True, noise="full", prior="default", nu=4.0, **kwargs):
+    def __init__(
+        self,
+        num_states,
+        data_dim,
+        num_lags=1,
+        bias=True,
+        noise="full",
+        prior="default",
+        nu=4.0,
+        **kwargs,
+    ):
         super().__init__(num_states, data_dim, num_lags, bias, noise, prior, **kwargs)
         try:
             nu = float(nu)
         except (TypeError, ValueError):
-            raise ValueError(f"nu (degrees of freedom) must be a positive number, got {nu!r}") from None
+            raise ValueError(
+                f"nu (degrees of freedom) must be a positive number, got {nu!r}"
+            ) from None
         if not np.isfinite(nu) or nu <= 0:
             raise ValueError(f"nu (degrees of freedom) must be a positive number, got {nu!r}")
         self.nu = nu
