@@ -56,8 +56,10 @@ def test_an_unknown_recording_is_named_with_the_known_ones(fit_dir, tmp_path, ca
     )
     msg = _error(["compare", fit_dir, "--labels", ann], capsys)
     assert msg == (
-        f"{ann} names recording(s) 'rat1' that are not in the results; the results hold 7 recording(s): "
-        "'mouse0', 'mouse1', 'mouse2', 'mouse3', 'mouse4' and 2 more (the recording column must use these names)"
+        f"{ann} names recording(s) 'rat1' that are not in the results; "
+        "the results hold 7 recording(s): "
+        "'mouse0', 'mouse1', 'mouse2', 'mouse3', 'mouse4' and 2 more "
+        "(the recording column must use these names)"
     )
     assert not (fit_dir / "compare").exists()
 
@@ -72,7 +74,8 @@ def test_an_unknown_recording_without_units_is_still_named_first(fit_dir, tmp_pa
     ann = _csv(tmp_path / "ann.csv", recording=["mouse1"], start=[0], stop=[10], behavior=["groom"])
     msg = _error(["compare", tmp_path / "one.h5", "--labels", ann], capsys)
     assert msg == (
-        f"{ann} names recording(s) 'mouse1' that are not in the results; the results hold 1 recording(s): "
+        f"{ann} names recording(s) 'mouse1' that are not in the results; "
+        "the results hold 1 recording(s): "
         "'keypoints' (the recording column must use these names)"
     )
     assert "fps" not in msg
@@ -82,8 +85,10 @@ def test_no_units_column_says_so_and_what_is_accepted(fit_dir, tmp_path, capsys)
     ann = _csv(tmp_path / "ann.csv", recording=["mouse1"], start=[0], stop=[1], behavior=["groom"])
     msg = _error(["compare", fit_dir, "--labels", ann], capsys)
     assert msg == (
-        f"{ann} has no units column, so start/stop could be seconds or frames; add a units column with "
-        "'seconds' (or s, sec, second) or 'frames' (or frame, f) on every row, or give units for all rows "
+        f"{ann} has no units column, so start/stop could be seconds or frames; "
+        "add a units column with "
+        "'seconds' (or s, sec, second) or 'frames' (or frame, f) on every row, "
+        "or give units for all rows "
         "(--units seconds or --units frames)"
     )
     assert not (fit_dir / "compare").exists()
@@ -100,8 +105,10 @@ def test_an_empty_or_unknown_unit_names_its_line(fit_dir, tmp_path, capsys):
     )
     msg = _error(["compare", fit_dir, "--labels", ann], capsys)
     assert msg == (
-        f"{ann}: the units column is empty in row 2 (line 3) (1 more row(s) with an empty or unknown unit); "
-        "accepted values are 'seconds' (or s, sec, second) or 'frames' (or frame, f) (or give units for the "
+        f"{ann}: the units column is empty in row 2 (line 3) "
+        "(1 more row(s) with an empty or unknown unit); "
+        "accepted values are 'seconds' (or s, sec, second) or 'frames' (or frame, f) "
+        "(or give units for the "
         "rows left empty: --units)"
     )
     ann = _csv(

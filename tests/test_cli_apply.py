@@ -60,9 +60,12 @@ def test_another_frame_rate_is_one_warning_line(model, tmp_path, capsys):
     code, out, err = _apply(model, tmp_path / "ap", 60, capsys)
     assert code == 0 and (tmp_path / "ap" / "results.h5").is_file()
     assert err.splitlines() == [
-        f"ethogram: warning: recording 'x' is at 60 fps, but the model ({model / 'fit' / 'results.h5'}) was fitted on "
-        "recordings at 30 fps: its syllables' stickiness and dynamics are per frame, so their durations mean something "
-        "else here; resample the recordings to the model's frame rate, check --fps, or fit a model at this frame rate"
+        f"ethogram: warning: recording 'x' is at 60 fps, "
+        f"but the model ({model / 'fit' / 'results.h5'}) was fitted on "
+        "recordings at 30 fps: its syllables' stickiness and dynamics are per frame, "
+        "so their durations mean something "
+        "else here; resample the recordings to the model's frame rate, check --fps, "
+        "or fit a model at this frame rate"
     ]
     assert "results:" in out
 

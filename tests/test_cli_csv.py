@@ -1,4 +1,5 @@
-"""CSV outputs hold each float in its shortest text that reads back exactly (0.6, not 0.59999999999999998).
+"""CSV outputs hold each float in its shortest text that reads back exactly (0.6, not
+0.59999999999999998).
 
 The per-recording CSVs and the syllable tables beside a results file: every cell is Python's
 ``repr`` of the float64 value (so reading it back gives the same bits), including float32 arrays,

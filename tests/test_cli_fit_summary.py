@@ -63,7 +63,8 @@ def test_fit_names_the_heading_body_parts_and_whether_they_were_guessed(tmp_path
     prep = load_results(tmp_path / "a" / "results.h5").preparation
     assert code == 0 and (prep.anterior_, prep.posterior_) == (("snout",), ("tailbase",))
     assert (
-        f"heading: from tailbase to snout (guessed from the names; --anterior/--posterior); {prep.num_inputs} inputs "
+        "heading: from tailbase to snout (guessed from the names; --anterior/--posterior); "
+        f"{prep.num_inputs} inputs "
         "from 4 body parts"
     ) in out
     code = main(

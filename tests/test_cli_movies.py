@@ -17,9 +17,13 @@ from ethogram.cli import main
 from ethogram.results import write_results
 from ethogram.viz._synthetic import synthetic_results
 
-RULE = "at least 3 frames long, with 1 s (30 frames) of recording before its onset and 2 s (60 frames) after its end"
-#: syllable 1: [10, 20) too close to the start, [100, 110) and [300, 310) shown, [200, 202) too short,
-#: [560, 570) too close to the end (570 + 60 > 600); syllable 2: only runs of 1 and 2 frames; 3 never occurs
+RULE = (
+    "at least 3 frames long, with 1 s (30 frames) of recording before its onset "
+    "and 2 s (60 frames) after its end"
+)
+#: syllable 1: [10, 20) too close to the start, [100, 110) and [300, 310) shown, [200, 202) too
+#: short, [560, 570) too close to the end (570 + 60 > 600); syllable 2: only runs of 1 and 2
+#: frames; 3 never occurs
 RUNS = {1: [(10, 20), (100, 110), (200, 202), (300, 310), (560, 570)], 2: [(150, 152), (250, 251)]}
 
 
@@ -66,10 +70,22 @@ def test_fewer_instances_and_a_skipped_syllable_are_explained_with_quiet(fit_dir
     code, out, err = _run(_movies(fit_dir), capsys)
     assert code == 0 and err == ""
     assert out.splitlines() == [
-        f"2 skeleton movie(s) in {fit_dir / 'movies'}/ (manifest: movies.csv, instances shown: instances.csv)",
-        f"fewer than 4 instances per movie for 1 syllable(s); an instance is shown when it is {RULE}:",
-        "  syllable 1: 2 of 5 instances shown (1 shorter than 3 frames, 2 too close to the recording's start or end)",
-        f"no movie for syllable 2: it has no instance {RULE} (of its 2 instances, 2 shorter than 3 frames)",
+        (
+            f"2 skeleton movie(s) in {fit_dir / 'movies'}/ "
+            "(manifest: movies.csv, instances shown: instances.csv)"
+        ),
+        (
+            "fewer than 4 instances per movie for 1 syllable(s); "
+            f"an instance is shown when it is {RULE}:"
+        ),
+        (
+            "  syllable 1: 2 of 5 instances shown "
+            "(1 shorter than 3 frames, 2 too close to the recording's start or end)"
+        ),
+        (
+            f"no movie for syllable 2: it has no instance {RULE} "
+            "(of its 2 instances, 2 shorter than 3 frames)"
+        ),
     ]
     manifest = pd.read_csv(fit_dir / "movies" / "movies.csv")
     assert manifest["syllable"].tolist() == [0, 1]
@@ -88,12 +104,16 @@ def test_one_syllable_without_movie_says_why_and_writes_nothing(fit_dir, capsys)
     code, out, err = _run(_movies(fit_dir, "--syllables", "2"), capsys)
     assert code == 0 and err == ""
     assert out.splitlines() == [
-        f"no movie made: syllable 2 has no instance {RULE} (of its 2 instances, 2 shorter than 3 frames)"
+        f"no movie made: syllable 2 has no instance {RULE} "
+        "(of its 2 instances, 2 shorter than 3 frames)"
     ]
     assert not (fit_dir / "movies").exists()
     code, out, err = _run(_movies(fit_dir, "--syllables", "2,3"), capsys)
     assert code == 0 and out.splitlines() == [
-        f"no movie made: syllable 2 has no instance {RULE} (of its 2 instances, 2 shorter than 3 frames)",
+        (
+            f"no movie made: syllable 2 has no instance {RULE} "
+            "(of its 2 instances, 2 shorter than 3 frames)"
+        ),
         "no movie made for syllable 3: it does not occur in the recordings",
     ]
     assert not (fit_dir / "movies").exists()
@@ -109,7 +129,8 @@ def test_several_syllables_without_movie(fit_dir, capsys):
     code, out, _ = _run(_movies(fit_dir, "--syllables", "1-3"), capsys)
     assert code == 0
     assert out.splitlines()[-1] == (
-        f"no movie for syllables 2, 3: none has an instance {RULE} (syllable 2: of its 2 instances, 2 shorter than 3 "
+        f"no movie for syllables 2, 3: none has an instance {RULE} "
+        "(syllable 2: of its 2 instances, 2 shorter than 3 "
         "frames; syllable 3: of its 1 instances, 1 shorter than 3 frames)"
     )
 

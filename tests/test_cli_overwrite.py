@@ -1,4 +1,5 @@
-"""An existing output is never replaced without --overwrite: `report`, `movies`, `compare` and `stats`.
+"""An existing output is never replaced without --overwrite: `report`, `movies`, `compare` and
+`stats`.
 
 A second run refuses (exit code 2, one line on stderr naming the earlier output and both fixes)
 and leaves every byte of the earlier output as it was; with --overwrite it replaces it, and a
@@ -353,7 +354,8 @@ def test_apply_takes_quiet_like_fit_and_the_fit_folder_as_model(tmp_path, capsys
 
 # --------------------------------------------------------------------------- demo
 def test_a_second_demo_with_overwrite_remakes_movies_and_report(tmp_path, capsys):
-    """`make demo` runs `ethogram demo --overwrite`: the second run replaces the fit, its movies and report."""
+    """`make demo` runs `ethogram demo --overwrite`: the second run replaces the fit, its movies and
+    report."""
     out = tmp_path / "demo"
     argv = ["demo", "-o", out, "--iters", "3", "--movies", "1", "--quiet"]
     code, _, err = _run(argv, capsys)
@@ -503,8 +505,10 @@ def test_a_second_stats_is_refused_and_the_first_left_as_it_was(cohort_dir, caps
     assert code == 2 and out == ""
     line = _one_error_line(err)
     assert line == (
-        f"ethogram: error: {str(stats)!r} already holds group_stats.csv, per_recording.csv, usage.png and "
-        "1 more from an earlier 'ethogram stats'; pass --overwrite to replace them, or write elsewhere "
+        f"ethogram: error: {str(stats)!r} already holds group_stats.csv, per_recording.csv, "
+        "usage.png and "
+        "1 more from an earlier 'ethogram stats'; pass --overwrite to replace them, "
+        "or write elsewhere "
         "with --out DIR"
     )
     assert _snapshot(stats) == before

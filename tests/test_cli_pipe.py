@@ -40,7 +40,8 @@ def test_fit_into_a_closed_pipe_exits_quietly_with_its_results_written(tmp_path)
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    proc.stdout.close()  # the reader is gone before the summary is printed (as `| head` after its lines)
+    # the reader is gone before the summary is printed (as `| head` after its lines)
+    proc.stdout.close()
     err = proc.stderr.read()
     assert proc.wait(timeout=600) == 1
     assert err == b""

@@ -63,8 +63,11 @@ def test_fit_with_different_body_parts_names_the_option(tmp_path, capsys):
         capsys,
     )
     assert msg == (
-        f"recording 'keypoints' lacks body part(s) {_names(JABS)}; it has {_names(OPENFIELD)}, the first "
-        f"training recording had {_names(JABS)}; pass --bodyparts NAMES to keep a common subset"
+        # the recordings in the order given: the open field's is the first
+        f"recording 'sample_pose_est_v2' lacks body part(s) {_names(OPENFIELD)}; "
+        f"it has {_names(JABS)}, the first "
+        f"training recording had {_names(OPENFIELD)}; "
+        "pass --bodyparts NAMES to keep a common subset"
     )
     assert not (tmp_path / "fit").exists()
 
@@ -103,7 +106,8 @@ def test_apply_with_other_body_parts_says_to_fit_again(tmp_path, capsys):
         capsys,
     )
     assert msg == (
-        f"recording 'sample_pose_est_v2' lacks body part(s) {_names(OPENFIELD)}; it has {_names(JABS)}, the "
+        f"recording 'sample_pose_est_v2' lacks body part(s) {_names(OPENFIELD)}; "
+        f"it has {_names(JABS)}, the "
         f"preparation's training recordings had {_names(OPENFIELD)}; fit the model again with "
         "'ethogram fit --bodyparts NAMES' to keep a common subset"
     )
@@ -134,26 +138,32 @@ def test_fit_confidence_is_named_as_the_option(tmp_path, capsys):
 CASES = [
     (
         "fit",
-        "recording 'r': body part(s) ['a'] are missing (or below {confidence_threshold:0.5}) in every "
+        "recording 'r': body part(s) ['a'] are missing "
+        "(or below {confidence_threshold:0.5}) in every "
         "frame; leave them out with {bodyparts:[...]}",
         ("confidence_threshold", "bodyparts"),
-        "recording 'r': body part(s) ['a'] are missing (or below --confidence 0.5) in every frame; leave them out with "
+        "recording 'r': body part(s) ['a'] are missing (or below --confidence 0.5) in every frame; "
+        "leave them out with "
         "--bodyparts NAMES",
     ),
     (
         "apply",
-        "recording 'r': body part(s) ['a'] are missing (or below {confidence_threshold:0.5}) in every "
+        "recording 'r': body part(s) ['a'] are missing "
+        "(or below {confidence_threshold:0.5}) in every "
         "frame; leave them out by fitting the model again with {bodyparts:[...]}",
         ("confidence_threshold", "bodyparts"),
-        "recording 'r': body part(s) ['a'] are missing (or below the model's --confidence 0.5) in every frame; leave them "
+        "recording 'r': body part(s) ['a'] are missing (or below the model's --confidence 0.5) "
+        "in every frame; leave them "
         "out by fitting the model again with 'ethogram fit --bodyparts NAMES'",
     ),
     (
         "select",
-        "cannot guess the anterior body parts from ['a', 'b']; give {anterior:[...]} and {posterior:[...]}, "
+        "cannot guess the anterior body parts from ['a', 'b']; "
+        "give {anterior:[...]} and {posterior:[...]}, "
         "e.g. the nose and the tail base",
         ("anterior", "posterior"),
-        "cannot guess the anterior body parts from ['a', 'b']; give --anterior NAMES and --posterior NAMES, e.g. the nose "
+        "cannot guess the anterior body parts from ['a', 'b']; "
+        "give --anterior NAMES and --posterior NAMES, e.g. the nose "
         "and the tail base",
     ),
     (

@@ -1,4 +1,5 @@
-"""``ethogram compare`` on a real fit: reference labels (CSV, results file, MoSeq NWB) and annotations."""
+"""``ethogram compare`` on a real fit: reference labels (CSV, results file, MoSeq NWB) and
+annotations."""
 
 import numpy as np
 import pandas as pd

@@ -53,7 +53,8 @@ def test_where_a_single_start_fails_the_default_succeeds():
         rescued += 1
     if rescued == 0:
         pytest.skip(
-            "every single k-means start succeeded on seeds 0..47: nothing for the second start to rescue"
+            "every single k-means start succeeded on seeds 0..47: "
+            "nothing for the second start to rescue"
         )
 
 

@@ -15,9 +15,10 @@
 import numpy as np
 import pytest
 
+from _same_fit import assert_same_fit
+
 distributed = pytest.importorskip("distributed")
 
-from _same_fit import assert_same_fit
 from ethogram import HMM  # noqa: E402
 from ethogram.fitting import e_step  # noqa: E402
 from ethogram.fitting.distributed import DaskExecutor, connect  # noqa: E402

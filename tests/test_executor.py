@@ -243,8 +243,9 @@ def test_fitting_imports_no_model_and_packages_no_private_modules():
     floor = [p for pkg in ("inference", "models", "fitting") for p in (SRC / pkg).rglob("*.py")]
     for path in floor:
         for level, module, _ in _imports(path):
-            # from ..pkg._private import x, or from .._private import x: another package's private module
-            # (the shared utilities at the bottom of the floors, ethogram._files and _version, excepted)
+            # from ..pkg._private import x, or from .._private import x: another package's private
+            # module (the shared utilities at the bottom of the floors, ethogram._files and
+            # _version, excepted)
             if module in ("_files", "_version"):
                 continue
             if level >= 2 and any(part.startswith("_") for part in module.split(".") if part):

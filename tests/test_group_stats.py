@@ -1,4 +1,5 @@
-"""Group statistics: a planted usage difference is found, a null one is not; Dunn's test is right."""
+"""Group statistics: a planted usage difference is found, a null one is not; Dunn's test is
+right."""
 
 import numpy as np
 import pandas as pd
@@ -174,6 +175,9 @@ def test_an_empty_group_leaves_a_recording_out_and_long_lists_are_shortened(tmp_
         read_groups(tmp_path / "index.csv", names + [f"x{i}" for i in range(7)])
     with pytest.raises(
         ValueError,
-        match=r"recording\(s\) 'm0' are not in the results \(known: 'm1', 'm2', 'm3', 'm4', 'm5' and 3 more\)",
+        match=(
+            r"recording\(s\) 'm0' are not in the results "
+            r"\(known: 'm1', 'm2', 'm3', 'm4', 'm5' and 3 more\)"
+        ),
     ):
         read_groups(tmp_path / "index.csv", names[1:])

@@ -89,7 +89,7 @@ def test_a_model_larger_than_the_frames_is_refused_before_fitting(tmp_path, monk
         f"the model would have {parameters_per_syllable(548, 3):,} parameters per syllable "
         "(548 input columns x 3 lags) but the recordings hold only 303 usable frames"
     )
-    assert "use num_pcs=1" in msg and "num_states=K" in msg
+    assert "keep at most 1 input(s) with num_pcs=1" in msg and "num_states=K" in msg
 
 
 def test_the_command_line_names_pcs_and_states(tmp_path, capsys):

@@ -1,4 +1,5 @@
-"""MoSeq readers: moseq2 scores + extraction (dropped frames as NaN rows) and the course's NWB layout.
+"""MoSeq readers: moseq2 scores + extraction (dropped frames as NaN rows) and the course's NWB
+layout.
 
 The NWB file is written here with :func:`ethogram.io.write_moseq_nwb` from the real moseq2
 recording, then read back; every value is compared with the raw datasets read with h5py.

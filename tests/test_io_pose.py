@@ -94,7 +94,8 @@ def test_dlc_h5_written_by_movement_reads_back_the_csv_values(tmp_path):
 
 
 def _write_multi_animal_dlc_csv(path, tracks, names, scorer="DLC_test"):
-    """A DeepLabCut multi-animal csv (scorer/individuals/bodyparts/coords header) with the csv module."""
+    """A DeepLabCut multi-animal csv (scorer/individuals/bodyparts/coords header) with the csv
+    module."""
     animals = list(tracks)
     T = next(iter(tracks.values()))[0].shape[0]
     header = [["scorer"], ["individuals"], ["bodyparts"], ["coords"]]

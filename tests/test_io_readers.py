@@ -40,10 +40,12 @@ def test_unguessable_files_name_the_file_and_the_choices(tmp_path, moseq2_dir):
     with pytest.raises(ValueError) as e:
         read_recordings(moseq2_dir / "testh5.h5")  # a PCA model, not a recording
     assert (
-        "testh5.h5" in str(e.value) and "--format" in str(e.value) and "moseq-nwb" in str(e.value)
+        "testh5.h5" in str(e.value)
+        and "give it as format=NAME" in str(e.value)
+        and "moseq-nwb" in str(e.value)
     )
     (tmp_path / "notes.txt").write_text("hello")
-    with pytest.raises(ValueError, match="notes.txt.*--format"):
+    with pytest.raises(ValueError, match="notes.txt.*format=NAME"):
         read_recordings(tmp_path / "notes.txt")
     with pytest.raises(ValueError, match="labelled"):
         read_recordings(OPENFIELD / "human_labels_other_video.csv")
@@ -70,7 +72,8 @@ def test_folder_glob_and_list_give_the_same_sorted_recordings():
         match=r"human_labels_other_video\.csv: skipped: not a recording .*labelled",
     ):
         folder = read_recordings(OPENFIELD, fps=30)
-    # the hand-labelled images table is skipped in a folder (named in a warning); the video has another suffix
+    # the hand-labelled images table is skipped in a folder (named in a warning); the video has
+    # another suffix
     assert [r.name for r in folder] == ["keypoints", "keypoints_missingdata", "keypoints_ndx_pose"]
     globbed = read_recordings(str(OPENFIELD / "keypoints*"), fps=30)
     listed = read_recordings(

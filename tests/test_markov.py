@@ -1,15 +1,15 @@
 """Markov chain utilities: ``stationary_distribution``, ``propagate`` and ``sample_states``.
 
-The stationary distribution of the worksheet's Markov-chain exercise [[0.8, 0.2], [0.6, 0.4]]
-is (0.75, 0.25), and that of the worksheet's HMM chain (Alice: P(happy | happy) = 4/5,
-P(happy | sad) = 1/2, i.e. [[0.8, 0.2], [0.5, 0.5]]) is (5/7, 2/7); random ergodic chains (Dirichlet rows, K from 2 to 40, also sparse ones) give a
-probability vector with pi P = pi to 1e-12; chains with a unique closed class but transient
-states, and periodic chains, give their unique answer; reducible chains with several closed
-classes (so several stationary distributions) raise ValueError. ``propagate`` must equal
-``p @ matrix_power(P, n)`` and, with ``return_path``, return shape (num_steps + 1, K)
-starting at ``p``; ``sample_states`` must follow the chain (only allowed transitions,
-empirical transition frequencies within binomial error of P, reproducible with a seed).
-Bad arguments raise ValueError naming the argument.
+The stationary distribution of the worksheet's Markov-chain exercise [[0.8, 0.2], [0.6, 0.4]] is
+(0.75, 0.25), and that of the worksheet's HMM chain (Alice: P(happy | happy) = 4/5, P(happy | sad) =
+1/2, i.e. [[0.8, 0.2], [0.5, 0.5]]) is (5/7, 2/7); random ergodic chains (Dirichlet rows, K from 2
+to 40, also sparse ones) give a probability vector with pi P = pi to 1e-12; chains with a unique
+closed class but transient states, and periodic chains, give their unique answer; reducible chains
+with several closed classes (so several stationary distributions) raise ValueError. ``propagate``
+must equal ``p @ matrix_power(P, n)`` and, with ``return_path``, return shape (num_steps + 1, K)
+starting at ``p``; ``sample_states`` must follow the chain (only allowed transitions, empirical
+transition frequencies within binomial error of P, reproducible with a seed). Bad arguments raise
+ValueError naming the argument.
 """
 
 import numpy as np

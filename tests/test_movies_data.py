@@ -1,4 +1,5 @@
-"""Movies of real fits: grid movies from the openfield video, crowd movies from MoSeq depth frames, CLI."""
+"""Movies of real fits: grid movies from the openfield video, crowd movies from MoSeq depth frames,
+CLI."""
 
 import numpy as np
 import pytest
@@ -151,7 +152,8 @@ def test_crowd_movie_cli_refuses_keypoints(openfield_fit, capsys):
 
 @needs_shared
 def test_moseq_heading_is_the_on_screen_angle():
-    """MoSeq's angle is counter-clockwise on screen: the animal moves along (cos a, -sin a) in pixels."""
+    """MoSeq's angle is counter-clockwise on screen: the animal moves along (cos a, -sin a) in
+    pixels."""
     import h5py
 
     with h5py.File(MOSEQ, "r") as f:
@@ -168,7 +170,8 @@ def test_moseq_heading_is_the_on_screen_angle():
 
 @needs_shared
 def test_crowd_movie_places_real_crops_as_moseq2_viz(moseq_fit):
-    """Each pasted crop equals the crop rotated by MoSeq's angle about its centre (moseq2-viz's way)."""
+    """Each pasted crop equals the crop rotated by MoSeq's angle about its centre (moseq2-viz's
+    way)."""
     import cv2
     import h5py
 
@@ -194,7 +197,8 @@ def test_crowd_movie_places_real_crops_as_moseq2_viz(moseq_fit):
         min_height=0,
     )
     got = movie[0].astype(float)
-    # moseq2-viz: rotate the 80x80 crop about (40, 40) by +angle degrees, paste its top-left at centroid - 40
+    # moseq2-viz: rotate the 80x80 crop about (40, 40) by +angle degrees, paste its top-left at
+    # centroid - 40
     rot = cv2.warpAffine(
         frames[t].astype(np.float32),
         cv2.getRotationMatrix2D((40, 40), np.rad2deg(ang[t]), 1),
@@ -235,7 +239,8 @@ def test_crowd_movies_from_a_moseq_fit(moseq_fit):
 
 @needs_shared
 def test_crowd_movies_from_a_moseq_nwb(tmp_path):
-    """The course's NWB layout: depth frames re-read lazily from Images/frames for the crowd movie."""
+    """The course's NWB layout: depth frames re-read lazily from Images/frames for the crowd
+    movie."""
     import h5py
     import pandas as pd
 
@@ -279,7 +284,8 @@ def test_crowd_movies_from_a_moseq_nwb(tmp_path):
 
 
 def test_grid_tiles_are_centred_on_the_mouse(openfield_fit):
-    """In the real video the mouse is dark on a light floor: at onset every tile's centre is dark."""
+    """In the real video the mouse is dark on a light floor: at onset every tile's centre is
+    dark."""
     from ethogram.results import load_results
     from ethogram.viz._instances import sample_instances, syllable_instances
     from ethogram.viz._video import VideoReader

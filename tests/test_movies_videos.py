@@ -281,7 +281,7 @@ def test_a_folder_matching_nothing_says_how_to_name_the_videos(three_mice, tmp_p
     err = capsys.readouterr().err
     assert (
         "no video given matches a recording" in err
-        and "--video NAME=PATH" in err
+        and "give --video as NAME=PATH for each" in err
         and "--kind skeleton" in err
     )
 

@@ -166,7 +166,8 @@ def test_masked_frames_score_zero_and_nan_does_not_leak(L):
 
 # ------------------------------------------------------------------ maximum likelihood
 def weighted_least_squares(x, w, L, bias, noise):
-    """Reference M-step: ``lstsq`` on sqrt-weighted rows per state; weighted residual covariances."""
+    """Reference M-step: ``lstsq`` on sqrt-weighted rows per state; weighted residual
+    covariances."""
     U, Y = regressors(x, L, bias), x[L:]
     w = w[L:]
     K, D = w.shape[1], x.shape[1]

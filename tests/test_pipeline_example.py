@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import DATA
+from conftest import SHARED
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "course_hw7.py"
 
@@ -24,7 +24,7 @@ def test_course_hw7_example_runs(tmp_path):
     assert m and abs(float(m.group(1)) - float(m.group(2))) < 1e-9
     acc = float(re.search(r"25 EM iterations .* matched accuracy ([\d.]+)", out).group(1))
     assert acc >= 0.95
-    if (DATA / "moseq2" / "proc" / "results_00.h5").exists():
+    if (SHARED / "moseq2" / "proc" / "results_00.h5").exists():
         assert "median_duration_s" in out and (tmp_path / "hw7" / "results.h5").is_file()
     else:
         assert "skipped" in out

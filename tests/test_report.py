@@ -61,7 +61,8 @@ def parse(index: Path) -> Links:
 
 
 def check_links(index: Path, parsed: Links) -> None:
-    """Tags are balanced; every link is relative, stays inside the report folder and names a file."""
+    """Tags are balanced; every link is relative, stays inside the report folder and names a
+    file."""
     assert not parsed.misnested and not parsed.stack, (parsed.misnested[:3], parsed.stack)
     root = index.parent.resolve()
     assert parsed.links, "the report links to nothing"

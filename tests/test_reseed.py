@@ -1,4 +1,5 @@
-"""Re-seeding dead states during EM (``HMM.fit(..., reseed_dead=True)``, ``ethogram fit --reseed-dead``).
+"""Re-seeding dead states during EM (``HMM.fit(..., reseed_dead=True)``,
+``ethogram fit --reseed-dead``).
 
 - planted: a state started far from all data dies in plain EM; re-seeded, it takes the
   cluster (or regime) the other states left uncovered: the true parameters are recovered
@@ -59,7 +60,8 @@ def _gaussian_data(seed=0):
 
 
 def _ar_data(seed=0, lengths=LENGTHS):
-    """x_t = 0.7 x_{t-1} + 1.5 (z_t - 1) + noise: regimes with fixed points -5, 0, 5 in each dimension."""
+    """x_t = 0.7 x_{t-1} + 1.5 (z_t - 1) + noise: regimes with fixed points -5, 0, 5 in each
+    dimension."""
     rng = np.random.default_rng(seed)
     out = []
     for T in lengths:

@@ -338,7 +338,8 @@ def test_repr_is_a_summary_not_the_arrays(tmp_path):
     assert text.startswith("Results(") and "K = " in text and len(text) < 300
     rec = res.recordings[0]
     assert repr(rec) == (
-        f"RecordingResult({rec.name!r}: {rec.num_frames} frames, {int((rec.syllables >= 0).sum())} labelled, "
+        f"RecordingResult({rec.name!r}: {rec.num_frames} frames, "
+        f"{int((rec.syllables >= 0).sum())} labelled, "
         + ("fps unknown" if rec.fps is None else f"{rec.fps:g} fps")
         + ")"
     )

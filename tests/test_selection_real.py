@@ -1,4 +1,5 @@
-"""Model selection on real recordings: moseq2's own changepoints, and kappa on open-field keypoints."""
+"""Model selection on real recordings: moseq2's own changepoints, and kappa on open-field
+keypoints."""
 
 import numpy as np
 import pytest

@@ -25,7 +25,8 @@ def openfield():
 
 
 def _spy_observation_kwargs(monkeypatch, module, name) -> dict:
-    """Wrap ``module.name`` so that the returned dict receives the ``observation_kwargs`` it is called with."""
+    """Wrap ``module.name`` so that the returned dict receives the ``observation_kwargs`` it is
+    called with."""
     seen = {}
     real = getattr(module, name)
 

@@ -1,4 +1,5 @@
-"""Plots of ethogram.viz: valid PNGs of the expected size, and planted data drawn where it should be.
+"""Plots of ethogram.viz: valid PNGs of the expected size, and planted data drawn where it should
+be.
 
 Each check reads back what matplotlib drew (bar heights, box medians, image arrays, quiver
 vectors, line data) and compares it with values computed here independently (loops over

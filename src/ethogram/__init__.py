@@ -6,7 +6,7 @@ in floors whose imports point down only, from the command (``ethogram.cli``) to 
 no module inside imports this one (``docs/architecture.md``).
 """
 
-from ._version import __version__
+from ._version import __version__ as __version__
 from .inference import (  # noqa: E402
     HMMPosterior,
     backward_pass,

@@ -51,7 +51,7 @@ from .stickiness import TARGET_DURATION_S
 __all__ = [
     "DEFAULT_NUM_ITERS",
     "FIT_EM",
-    "FitQualityWarning",
+    "FitQualityWarning",  # noqa: F822 (provided lazily by the module __getattr__)
     "DEFAULT_NUM_STATES",
     "SYLLABLE_PRIOR",
     "TARGET_DURATION_S",

@@ -44,12 +44,14 @@ def _names(names, limit: int = 5) -> str:
 
 
 def _check_known(recordings, known, where: str) -> None:
-    """ValueError naming annotated recordings that are not among ``known`` (and a few known ones)."""
+    """ValueError naming annotated recordings that are not among ``known`` (and a few known
+    ones)."""
     unknown = sorted(set(map(str, recordings)) - set(map(str, known)))
     if unknown:
         raise ValueError(
-            f"{where} names recording(s) {_names(unknown)} that are not in the results; the results hold "
-            f"{len(known)} recording(s): {_names(sorted(map(str, known)))} (the recording column must use these names)"
+            f"{where} names recording(s) {_names(unknown)} that are not in the results; the "
+            f"results hold {len(known)} recording(s): {_names(sorted(map(str, known)))} (the "
+            "recording column must use these names)"
         )
 
 
@@ -95,7 +97,8 @@ def read_annotations(path_or_frame, units: str | None = None, fps=None):
     missing = [c for c in ("recording", "start", "stop", "behavior") if c not in df.columns]
     if missing:
         raise ValueError(
-            f"{where}: missing column(s) {missing}; need recording, start, stop, behavior (and optionally units)"
+            f"{where}: missing column(s) {missing}; need recording, start, stop, behavior (and "
+            "optionally units)"
         )
     recs = df["recording"].astype(str).to_numpy()
     if isinstance(
@@ -132,8 +135,9 @@ def _row_units(df, units, where):
     else:
         if not given:
             raise ArgumentError(
-                f"{where} has no units column, so start/stop could be seconds or frames; add a units column with "
-                f"{accepted} on every row, or give units for all rows ({{units:seconds}} or {{units:frames}})",
+                f"{where} has no units column, so start/stop could be seconds or frames; add a "
+                f"units column with {accepted} on every row, or give units for all rows "
+                "({units:seconds} or {units:frames})",
                 "units",
             )
         u = pd.Series([given] * len(df), index=df.index)
@@ -165,8 +169,9 @@ def _frames(start, stop, is_sec, recs, fps, where):
             if rate is None:
                 if isinstance(fps, Mapping):
                     raise ValueError(
-                        f"{where}: recording {recs[i]!r} is annotated in seconds but has no frame rate in the results; "
-                        "give its start/stop in frames (units 'frames')"
+                        f"{where}: recording {recs[i]!r} is annotated in seconds but has no "
+                        "frame rate in the results; give its start/stop in frames (units "
+                        "'frames')"
                     )
                 raise ValueError(
                     f"{where}: recording {recs[i]!r} is annotated in seconds but fps is not given; "

@@ -90,11 +90,13 @@ def read_groups(path_or_frame, recordings=None) -> dict[str, str]:
             )
         if extra:
             raise ValueError(
-                f"{where}: recording(s) {_names(extra)} are not in the results (known: {_names(recordings)})"
+                f"{where}: recording(s) {_names(extra)} are not in the results (known: "
+                f"{_names(recordings)})"
             )
     if len(set(groups.values())) < 2:
         raise ValueError(
-            f"{where}: comparing groups needs at least two groups, got {sorted(set(groups.values()))}"
+            f"{where}: comparing groups needs at least two groups, got "
+            f"{sorted(set(groups.values()))}"
         )
     return groups
 

@@ -102,13 +102,15 @@ class LabelComparison:
 def _pairs(reference, predicted) -> list[tuple[str, np.ndarray, np.ndarray]]:
     if isinstance(reference, Mapping) != isinstance(predicted, Mapping):
         raise TypeError(
-            "reference and predicted must both be arrays or both be mappings of recording name to arrays"
+            "reference and predicted must both be arrays or both be mappings of recording name "
+            "to arrays"
         )
     if isinstance(reference, Mapping):
         missing = [k for k in predicted if k not in reference]
         if missing:
             raise ValueError(
-                f"reference labels missing for recording(s) {missing[:5]}; give labels for every recording"
+                f"reference labels missing for recording(s) {missing[:5]}; give labels for every "
+                "recording"
             )
         items = [(k, reference[k], predicted[k]) for k in predicted]
     else:
@@ -118,8 +120,8 @@ def _pairs(reference, predicted) -> list[tuple[str, np.ndarray, np.ndarray]]:
         a, b = np.asarray(a), np.asarray(b)
         if a.ndim != 1 or a.shape != b.shape:
             raise ValueError(
-                f"recording {name!r}: reference and predicted labels must be 1-D of the same length, "
-                f"got {a.shape} and {b.shape}"
+                f"recording {name!r}: reference and predicted labels must be 1-D of the same "
+                f"length, got {a.shape} and {b.shape}"
             )
         for what, x in (("reference", a), ("predicted", b)):
             if x.size and not np.issubdtype(x.dtype, np.integer):

@@ -103,7 +103,8 @@ def _per_recording(value, names, what):
         for n, v in zip(names, vals):
             if v is not None and not (np.isfinite(float(v)) and float(v) > 0):
                 raise ValueError(
-                    f"fps for recording {n!r} must be a positive number of frames per second, got {v!r}"
+                    f"fps for recording {n!r} must be a positive number of frames per second, "
+                    f"got {v!r}"
                 )
     if what == "px_per_mm":
         for n, v in zip(names, vals):

@@ -72,7 +72,8 @@ def main(argv=None) -> int:
     debug = bool(getattr(args, "debug", False))
     try:
         code = int(args.run(args))
-        sys.stdout.flush()  # a reader that went away (``ethogram fit ... | head``) shows here, not at exit
+        # a reader that went away (``ethogram fit ... | head``) shows here, not at exit
+        sys.stdout.flush()
         return code
     except BrokenPipeError as exc:
         if debug or not _stdout_closed():  # another pipe broke: an error like any other
@@ -117,7 +118,8 @@ def main(argv=None) -> int:
             raise
         first = str(exc).splitlines()[0] if str(exc) else ""
         sys.stderr.write(
-            f"ethogram: error: {type(exc).__name__}: {first} (run again with --debug for the traceback)\n"
+            f"ethogram: error: {type(exc).__name__}: {first} (run again with --debug for the "
+            "traceback)\n"
         )
         return 1
 

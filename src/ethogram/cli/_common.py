@@ -20,7 +20,8 @@ RESULTS_NAME = "results.h5"
 
 
 def names_list(values) -> list | None:
-    """``["a,b", "c"]`` (repeated or comma-separated options) -> ``["a", "b", "c"]``; None stays None."""
+    """``["a,b", "c"]`` (repeated or comma-separated options) -> ``["a", "b", "c"]``; None stays
+    None."""
     if not values:
         return None
     out = [v.strip() for value in values for v in str(value).split(",") if v.strip()]
@@ -121,7 +122,8 @@ def show_warnings(caught, out=None) -> None:
 
 
 def read_inputs(args, timings: dict | None = None) -> list:
-    """Read the recordings named on the command line (``args.inputs``, ``args.format``, ``args.fps``);
+    """Read the recordings named on the command line (``args.inputs``, ``args.format``,
+    ``args.fps``);
     files skipped in folders are named in one warning line on stderr."""
     from ..io import read_recordings
 
@@ -152,7 +154,8 @@ def _not_a_number(text) -> bool:
 
 
 def results_path(output) -> Path:
-    """The results file for ``-o OUT``: OUT itself when it ends in .h5/.hdf5, else OUT/results.h5."""
+    """The results file for ``-o OUT``: OUT itself when it ends in .h5/.hdf5, else
+    OUT/results.h5."""
     out = Path(output).expanduser()
     if out.suffix.lower() in (".h5", ".hdf5"):
         return out
@@ -226,7 +229,8 @@ def missing_folders(path: Path) -> list:
 
 
 def write(path: Path, results, overwrite: bool) -> Path:
-    """Write results, CSVs and tables (atomically); create the output folder, and remove it again on failure."""
+    """Write results, CSVs and tables (atomically); create the output folder, and remove it again on
+    failure."""
     from ..results import write_results
 
     created = []
@@ -291,8 +295,9 @@ def print_summary(
     labelled = sum(int((r.syllables >= 0).sum()) for r in results.recordings)
     cfg = results.config
     print(
-        f"{len(results.recordings)} recording(s), {total} frames ({labelled} labelled); "
-        f"K = {results.num_states}, lags = {cfg.get('num_lags')}, kappa = {cfg.get('kappa_used', cfg.get('kappa')):.4g}",
+        f"{len(results.recordings)} recording(s), {total} frames ({labelled} labelled); K = "
+        f"{results.num_states}, lags = {cfg.get('num_lags')}, kappa = "
+        f"{cfg.get('kappa_used', cfg.get('kappa')):.4g}",
         file=out,
     )
     fit = results.fit
@@ -325,8 +330,9 @@ def print_summary(
         and fit["usable_frames"] < 2 * per_state * results.num_states
     ):
         print(
-            f"note: {fit['usable_frames']} usable frames for {results.num_states} syllables of {per_state} parameters "
-            "each (fewer than 2 frames per parameter): syllables may be fragmented; consider fewer --states or more data",
+            f"note: {fit['usable_frames']} usable frames for {results.num_states} syllables of "
+            f"{per_state} parameters each (fewer than 2 frames per parameter): syllables may be "
+            "fragmented; consider fewer --states or more data",
             file=out,
         )
     # recordings shorter than the model's least length were named in a warning already
@@ -341,8 +347,9 @@ def print_summary(
             " ..." if len(sparse) > 5 else ""
         )
         print(
-            f"note: {len(sparse)} recording(s) have fewer than half their frames usable (low confidence, missing body "
-            f"parts): {listed}; see 'ethogram info' on the input, or lower --confidence or keep fewer --bodyparts",
+            f"note: {len(sparse)} recording(s) have fewer than half their frames usable (low "
+            f"confidence, missing body parts): {listed}; see 'ethogram info' on the input, or "
+            "lower --confidence or keep fewer --bodyparts",
             file=out,
         )
     scales = results.px_per_mm()
@@ -391,7 +398,8 @@ def listed(names, limit: int = 3) -> str:
 
 
 def refuse_existing(folder: Path, names, overwrite: bool, command: str) -> None:
-    """FileExistsError (one line: what exists, and both fixes) when any of ``names`` is in ``folder``.
+    """FileExistsError (one line: what exists, and both fixes) when any of ``names`` is in
+    ``folder``.
 
     Called before any work, so a refused run changes nothing.
     """
@@ -401,8 +409,8 @@ def refuse_existing(folder: Path, names, overwrite: bool, command: str) -> None:
     existing = [n for n in names if os.path.lexists(folder / n)]
     if existing:
         raise FileExistsError(
-            f"{str(folder)!r} already holds {listed(existing)} from an earlier 'ethogram {command}'; pass --overwrite "
-            "to replace them, or write elsewhere with --out DIR"
+            f"{str(folder)!r} already holds {listed(existing)} from an earlier 'ethogram "
+            f"{command}'; pass --overwrite to replace them, or write elsewhere with --out DIR"
         )
 
 

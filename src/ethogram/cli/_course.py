@@ -31,7 +31,8 @@ def _demo_gaussian(seed: int, out) -> None:
     print(f"  EM iterations      {result.num_iters:>10d}   converged: {result.converged}", file=out)
     print(f"  fit time           {elapsed:>10.2f} s", file=out)
     print(
-        f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: {truth.score(data):.1f})",
+        f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: "
+        f"{truth.score(data):.1f})",
         file=out,
     )
     print(f"  matched accuracy   {acc:>10.3f}   (Viterbi states vs. the sampled truth)", file=out)
@@ -63,13 +64,15 @@ def _demo_spiral(seed: int, out) -> None:
     err = np.linalg.norm(fixed_true - fixed_fit, axis=1).max()
     print("Autoregressive HMM (the course's spiral): K=5, D=2, L=1, T=10000", file=out)
     print(
-        f"  restarts           {len(result.restart_objectives):>10d}   best: #{result.chosen_restart}",
+        f"  restarts           {len(result.restart_objectives):>10d}   best: "
+        f"#{result.chosen_restart}",
         file=out,
     )
     print(f"  EM iterations      {result.num_iters:>10d}   converged: {result.converged}", file=out)
     print(f"  fit time           {elapsed:>10.2f} s", file=out)
     print(
-        f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: {truth.score(data):.1f})",
+        f"  log p(x) fitted    {result.marginal_lls[-1]:>10.1f}   (true parameters: "
+        f"{truth.score(data):.1f})",
         file=out,
     )
     print(f"  matched accuracy   {acc:>10.3f}", file=out)

@@ -137,7 +137,13 @@ def os_error_message(exc: OSError) -> str:
 
     where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
-        return f"no space left on the device{where}: free some space or write to another folder with -o"
+        return (
+            f"no space left on the device{where}: free some space or write to another folder "
+            "with -o"
+        )
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"cannot write there{where}: the folder is read-only or not yours; choose another output folder with -o"
+        return (
+            f"cannot write there{where}: the folder is read-only or not yours; choose another "
+            "output folder with -o"
+        )
     return f"{exc.strerror or exc}{where}; check the path and the disk"

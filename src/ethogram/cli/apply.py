@@ -28,7 +28,8 @@ def add_parser(subparsers, parents) -> None:
         "apply",
         parents=parents,
         help="label recordings with a saved model",
-        description="Prepare recordings exactly as the model's training recordings and label them with the saved model.",
+        description="Prepare recordings exactly as the model's training recordings and label "
+        "them with the saved model.",
     )
     p.add_argument(
         "model",

@@ -19,11 +19,12 @@ def add_parser(subparsers, parents) -> None:
         description=(
             "Score the syllables of a fit against reference labels of the same frames (MoSeq "
             "labels_clean, another results file, keypoint-moseq's results.h5 or CSVs, a CSV of "
-            "labels: Hungarian matched accuracy, NMI, ARI, boundary precision/recall, the matched "
-            "confusion table and syllable durations on both sides) or "
-            "against human annotations (a CSV with recording, start, stop, behavior: the best syllable set per "
-            "behavior with precision/recall/F1, and a confusion table). Writes OUT/compare/; tables of an earlier "
-            "comparison of the same kind there are replaced only with --overwrite."
+            "labels: Hungarian matched accuracy, NMI, ARI, boundary precision/recall, the "
+            "matched confusion table and syllable durations on both sides) or against human "
+            "annotations (a CSV with recording, start, stop, behavior: the best syllable set per "
+            "behavior with precision/recall/F1, and a confusion table). Writes OUT/compare/; "
+            "tables of an earlier comparison of the same kind there are replaced only with "
+            "--overwrite."
         ),
     )
     p.add_argument(
@@ -117,13 +118,14 @@ def run(args) -> int:
             coverage.to_csv(build / "annotations_coverage.csv")
             confusion.to_csv(build / "annotations_confusion.csv")
         print(
-            f"{len(summary)} behavior(s) in {labels_path.name} against {results.num_states} syllables",
+            f"{len(summary)} behavior(s) in {labels_path.name} against {results.num_states} "
+            "syllables",
             file=sys.stdout,
         )
         for r in summary.itertuples():
             print(
-                f"  {r.behavior:<20} syllables {r.syllables or '-':<12} precision {r.precision:.3f}  "
-                f"recall {r.recall:.3f}  F1 {r.f1:.3f}",
+                f"  {r.behavior:<20} syllables {r.syllables or '-':<12} precision "
+                f"{r.precision:.3f}  recall {r.recall:.3f}  F1 {r.f1:.3f}",
                 file=sys.stdout,
             )
         print(f"tables: {out}/ ({', '.join(names)})", file=sys.stdout)

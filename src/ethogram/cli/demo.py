@@ -22,8 +22,9 @@ def add_parser(subparsers, parents) -> None:
         "demo",
         parents=parents,
         help="fit syllables to the openfield mouse shipped with ethogram",
-        description="Fit syllables to the openfield mouse shipped with ethogram (DeepLabCut, 4 body parts, 2330 "
-        "frames at 30 fps) and write the results into ./ethogram-demo/. --course runs the course's synthetic experiments instead.",
+        description="Fit syllables to the openfield mouse shipped with ethogram (DeepLabCut, 4 "
+        "body parts, 2330 frames at 30 fps) and write the results into ./ethogram-demo/. "
+        "--course runs the course's synthetic experiments instead.",
     )
     p.add_argument(
         "--course",
@@ -63,7 +64,8 @@ def run(args) -> int:
     check_output(path, args.overwrite)
     source = openfield_keypoints()
     print(
-        f"ethogram demo: syllables of one mouse in an open field ({source.name}, DeepLabCut, shipped with ethogram)",
+        f"ethogram demo: syllables of one mouse in an open field ({source.name}, DeepLabCut, "
+        "shipped with ethogram)",
         file=out,
     )
     t0 = time.perf_counter()

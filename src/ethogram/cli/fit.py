@@ -34,7 +34,8 @@ def add_parser(subparsers, parents) -> None:
         "fit",
         parents=parents,
         help="fit syllables to recordings",
-        description="Fit one sticky autoregressive HMM jointly on all recordings and label every frame.",
+        description="Fit one sticky autoregressive HMM jointly on all recordings and label every "
+        "frame.",
     )
     add_input_arguments(p)
     add_output_arguments(p)
@@ -44,13 +45,15 @@ def add_parser(subparsers, parents) -> None:
 
 
 def add_scale_arguments(p) -> None:
-    """``--scheduler``, ``--checkpoint-every``, ``--resume``: where EM runs, how it survives a stop."""
+    """``--scheduler``, ``--checkpoint-every``, ``--resume``: where EM runs, how it survives a
+    stop."""
     g = p.add_argument_group("large runs (clusters, checkpoints)")
     g.add_argument(
         "--scheduler",
         default=None,
         metavar="ADDRESS",
-        help="run EM on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install 'ethogram[dask]')",
+        help="run EM on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install "
+        "'ethogram[dask]')",
     )
     g.add_argument(
         "--checkpoint-every",
@@ -106,7 +109,8 @@ def scale_options(args, path) -> dict:
     )
     if every < 0:
         raise ValueError(
-            f"--checkpoint-every must be 0 (no checkpoints) or a positive number of iterations, got {every}"
+            "--checkpoint-every must be 0 (no checkpoints) or a positive number of iterations, "
+            f"got {every}"
         )
     if resume and every == 0:
         raise ValueError("--resume continues from a checkpoint: drop --checkpoint-every 0")
@@ -195,7 +199,8 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
         type=float,
         default=None,
         metavar="R",
-        help="ridge on the AR weights, in pseudo-frames of the standardized inputs (default 1); raise it (e.g. 10) when raising kappa does not lengthen the syllables",
+        help="ridge on the AR weights, in pseudo-frames of the standardized inputs (default 1); "
+        "raise it (e.g. 10) when raising kappa does not lengthen the syllables",
     )
     g.add_argument(
         "--method",
@@ -203,7 +208,8 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
         default="em",
         help="em (default): MAP AR-HMM by EM on the prepared PCs; gibbs-arhmm: MoSeq's sticky "
         "HDP-ARHMM by Gibbs sampling on them; keypoint-slds: keypoint-MoSeq's model on the raw "
-        "keypoints (noise per point from the confidences, no frame dropped); see docs/keypoint_slds.md",
+        "keypoints (noise per point from the confidences, no frame dropped); see "
+        "docs/keypoint_slds.md",
     )
     g.add_argument(
         "--ar-iters",
@@ -222,7 +228,8 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     g.add_argument(
         "--reseed-dead",
         action="store_true",
-        help="give states EM stops using (< 1 expected frame) the frames the model explains worst, up to 3 times each (ethogram.fitting.reseed)",
+        help="give states EM stops using (< 1 expected frame) the frames the model explains "
+        "worst, up to 3 times each (ethogram.fitting.reseed)",
     )
     add_preparation_arguments(p).add_argument(
         "--quiet", action="store_true", help="no progress bar"
@@ -335,7 +342,8 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
     if objectives.size > 1:
         kept = int(results.fit["chosen_restart"])
         print(
-            f"restarts: final objectives {', '.join(f'{o:.2f}' for o in objectives)}; kept restart {kept} (the highest)",
+            f"restarts: final objectives {', '.join(f'{o:.2f}' for o in objectives)}; kept "
+            f"restart {kept} (the highest)",
             file=out,
         )
     show_warnings(caught)
@@ -361,15 +369,16 @@ def _write_results(args, path, results, checkpoint, out, timings: dict) -> None:
         from ._errors import CLIError, os_error_message
 
         raise CLIError(
-            f"{os_error_message(exc)}; the fit is kept in {checkpoint}: once there is room, run the "
-            "same command with --resume"
+            f"{os_error_message(exc)}; the fit is kept in {checkpoint}: once there is room, run "
+            "the same command with --resume"
         ) from exc
     timings["write"] = time.perf_counter() - t0
     for folder in stale:  # movies, report, ... of the fit just replaced would show other syllables
         shutil.rmtree(folder, ignore_errors=True)
     if stale:
         print(
-            f"removed the previous fit's {', '.join(f.name + '/' for f in stale)} (made from the replaced results)",
+            f"removed the previous fit's {', '.join(f.name + '/' for f in stale)} (made from the "
+            "replaced results)",
             file=out,
         )
 
@@ -386,8 +395,8 @@ def _say_reseeds(results, asked: bool, out) -> None:
             for syl, v in its.items()
         )
         print(
-            f"--reseed-dead: {len(reseeds)} re-seed{'s' if len(reseeds) > 1 else ''} of dead states (syllables numbered "
-            f"as in the results): {where}",
+            f"--reseed-dead: {len(reseeds)} re-seed{'s' if len(reseeds) > 1 else ''} of dead "
+            f"states (syllables numbered as in the results): {where}",
             file=out,
         )
     elif asked:

@@ -13,7 +13,8 @@ def add_parser(subparsers, parents) -> None:
         "info",
         parents=parents,
         help="describe a recording or results file (or show versions)",
-        description="Describe a recording file or an ethogram results file; without FILE, print versions and thread settings.",
+        description="Describe a recording file or an ethogram results file; without FILE, print "
+        "versions and thread settings.",
     )
     p.add_argument("file", nargs="?", metavar="FILE", help="a recording or a results file")
     p.add_argument("--format", default=None, help="recording format (guessed when left out)")
@@ -57,11 +58,13 @@ def versions(out) -> int:
 
     print(f"ethogram {__version__}", file=out)
     print(
-        f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}",
+        f"python {sys.version.split()[0]}, numpy {np.__version__}, scipy {scipy.__version__}, "
+        f"numba {numba.__version__}",
         file=out,
     )
     print(
-        f"threads for batches: {get_num_threads()} (set ETHOGRAM_NUM_THREADS or ethogram.set_num_threads)",
+        f"threads for batches: {get_num_threads()} (set ETHOGRAM_NUM_THREADS or "
+        "ethogram.set_num_threads)",
         file=out,
     )
     return 0
@@ -74,20 +77,23 @@ def describe_results(path, out) -> int:
     res = load_results(path)
     cfg, fit = res.config, res.fit
     print(
-        f"ethogram results file {path} (created {res.created}, ethogram {res.versions.get('ethogram', '?')})",
+        f"ethogram results file {path} (created {res.created}, ethogram "
+        f"{res.versions.get('ethogram', '?')})",
         file=out,
     )
     kappa = cfg.get("kappa_used", cfg.get("kappa"))
     print(
         f"model: sticky AR-HMM, K = {res.num_states} syllables, lags = {cfg.get('num_lags')}, "
-        f"kappa = {kappa if kappa is None else f'{kappa:.4g}'}, inputs D = {res.recordings[0].inputs.shape[1] if res.recordings else '?'}",
+        f"kappa = {kappa if kappa is None else f'{kappa:.4g}'}, inputs D = "
+        f"{res.recordings[0].inputs.shape[1] if res.recordings else '?'}",
         file=out,
     )
     if "objectives" in fit:
         obj = np.asarray(fit["objectives"])
         print(
-            f"fit: {fit.get('num_iters')} EM iterations, converged: {fit.get('converged')}, final objective {obj[-1]:.6g}, "
-            f"restarts: {len(np.atleast_1d(fit.get('restart_objectives', [])))}, seed {cfg.get('seed')}",
+            f"fit: {fit.get('num_iters')} EM iterations, converged: {fit.get('converged')}, "
+            f"final objective {obj[-1]:.6g}, restarts: "
+            f"{len(np.atleast_1d(fit.get('restart_objectives', [])))}, seed {cfg.get('seed')}",
             file=out,
         )
     if cfg.get("command") == "apply":

@@ -1,4 +1,5 @@
-"""``ethogram movies``: crowd, grid or skeleton movies of a fit's syllables, one mp4 per syllable."""
+"""``ethogram movies``: crowd, grid or skeleton movies of a fit's syllables, one mp4 per
+syllable."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ def add_parser(subparsers, parents) -> None:
         parents=parents,
         help="movies of the syllables (crowd, grid or skeleton)",
         description=(
-            "Write one movie per syllable under OUT/movies/: crowd movies from MoSeq depth frames, grid movies "
-            "from keypoints and the tracked video, skeleton movies from keypoints alone. Movies already there are "
-            "replaced only with --overwrite; other syllables or kinds are added beside them."
+            "Write one movie per syllable under OUT/movies/: crowd movies from MoSeq depth "
+            "frames, grid movies from keypoints and the tracked video, skeleton movies from "
+            "keypoints alone. Movies already there are replaced only with --overwrite; other "
+            "syllables or kinds are added beside them."
         ),
     )
     p.add_argument(
@@ -27,13 +29,15 @@ def add_parser(subparsers, parents) -> None:
         "--syllables",
         default=None,
         metavar="LIST",
-        help="syllables: a range like 0-9, a list like 1,4,7, or 'all' (default: every syllable used)",
+        help="syllables: a range like 0-9, a list like 1,4,7, or 'all' (default: every syllable "
+        "used)",
     )
     p.add_argument(
         "--kind",
         choices=("auto", "crowd", "grid", "skeleton"),
         default="auto",
-        help="crowd (depth frames), grid (video + keypoints), skeleton (keypoints); auto picks what the data allow",
+        help="crowd (depth frames), grid (video + keypoints), skeleton (keypoints); auto picks "
+        "what the data allow",
     )
     p.add_argument(
         "--video",
@@ -60,7 +64,8 @@ def add_parser(subparsers, parents) -> None:
         "--skeleton",
         default=None,
         metavar="PAIRS",
-        help="body parts to join, e.g. snout-leftear,snout-rightear,leftear-tailbase (default: guessed)",
+        help="body parts to join, e.g. snout-leftear,snout-rightear,leftear-tailbase (default: "
+        "guessed)",
     )
     p.add_argument(
         "--workers",
@@ -153,7 +158,8 @@ def movie_lines(manifest, out) -> list:
     if len(manifest):
         kinds = ", ".join(sorted(set(manifest["kind"])))
         lines.append(
-            f"{len(manifest)} {kinds} movie(s) in {out}/ (manifest: movies.csv, instances shown: instances.csv)"
+            f"{len(manifest)} {kinds} movie(s) in {out}/ (manifest: movies.csv, instances shown: "
+            "instances.csv)"
         )
     few = [
         (int(row.syllable), int(row.num_instances))
@@ -162,8 +168,8 @@ def movie_lines(manifest, out) -> list:
     ]
     if few:
         lines.append(
-            f"fewer than {requested} instances per movie for {len(few)} syllable(s); an instance is shown when "
-            f"it is {rule}:"
+            f"fewer than {requested} instances per movie for {len(few)} syllable(s); an instance "
+            f"is shown when it is {rule}:"
         )
         for k, shown in few:
             c = counts[k]
@@ -182,7 +188,8 @@ def movie_lines(manifest, out) -> list:
                 f"no movie for syllable {k}: it has" if made else f"no movie made: syllable {k} has"
             )
             lines.append(
-                f"{head} no instance {rule} (of its {counts[k]['all']} instances, {_why(counts[k], shortest)})"
+                f"{head} no instance {rule} (of its {counts[k]['all']} instances, "
+                f"{_why(counts[k], shortest)})"
             )
         elif unusable:
             each = "; ".join(
@@ -190,20 +197,22 @@ def movie_lines(manifest, out) -> list:
                 for k in unusable
             )
             lines.append(
-                f"no movie {'' if made else 'made '}for syllables {', '.join(map(str, unusable))}: none has an "
-                f"instance {rule} ({each})"
+                f"no movie {'' if made else 'made '}for syllables "
+                f"{', '.join(map(str, unusable))}: none has an instance {rule} ({each})"
             )
         if never:
             one = len(never) == 1
             lines.append(
-                f"no movie {'' if made else 'made '}for syllable{'' if one else 's'} {', '.join(map(str, never))}: "
-                f"{'it does' if one else 'they do'} not occur in the recordings"
+                f"no movie {'' if made else 'made '}for syllable{'' if one else 's'} "
+                f"{', '.join(map(str, never))}: {'it does' if one else 'they do'} not occur in "
+                "the recordings"
             )
     return lines
 
 
 def _why(c: dict, min_duration: int) -> str:
-    """``"8 shorter than 3 frames, 2 too close to the recording's start or end"``, from instance counts."""
+    """``"8 shorter than 3 frames, 2 too close to the recording's start or end"``, from instance
+    counts."""
     parts = ([f"{c['short']} shorter than {min_duration} frames"] if c["short"] else []) + (
         [f"{c['edge']} too close to the recording's start or end"] if c["edge"] else []
     )

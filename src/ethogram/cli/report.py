@@ -13,9 +13,10 @@ def add_parser(subparsers, parents) -> None:
         "report",
         parents=parents,
         help="write the HTML report of a fit",
-        description="Write OUT/report/index.html: the fit summary, syllable tables, every plot, the movies and "
-        "comparison outputs found in OUT, the configuration and versions. Links are relative, so the "
-        "report folder can be zipped and sent. An earlier report there is replaced only with --overwrite.",
+        description="Write OUT/report/index.html: the fit summary, syllable tables, every plot, "
+        "the movies and comparison outputs found in OUT, the configuration and versions. Links "
+        "are relative, so the report folder can be zipped and sent. An earlier report there is "
+        "replaced only with --overwrite.",
     )
     p.add_argument(
         "results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)"

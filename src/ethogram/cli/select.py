@@ -48,8 +48,9 @@ def add_parser(subparsers, parents) -> None:
         parents=parents,
         help="choose the number of syllables (and kappa) by cross-validation",
         description=(
-            "Cross-validate over the number of syllables K (held-out log-likelihood per frame, restarts, AIC/BIC), "
-            "optionally search kappa for a target median duration and measure stability across seeds. Writes OUT/selection/."
+            "Cross-validate over the number of syllables K (held-out log-likelihood per frame, "
+            "restarts, AIC/BIC), optionally search kappa for a target median duration and "
+            "measure stability across seeds. Writes OUT/selection/."
         ),
     )
     add_input_arguments(p)
@@ -107,14 +108,16 @@ def add_parser(subparsers, parents) -> None:
         type=float,
         default=None,
         metavar="R",
-        help="ridge on the AR weights in pseudo-frames of the standardized inputs (default 1, as 'ethogram fit')",
+        help="ridge on the AR weights in pseudo-frames of the standardized inputs (default 1, as "
+        "'ethogram fit')",
     )
     g.add_argument(
         "--prune",
         type=float,
         default=None,
         metavar="USAGE",
-        help="after each fit, drop states used for at most this fraction of frames and refit (e.g. 0.005)",
+        help="after each fit, drop states used for at most this fraction of frames and refit "
+        "(e.g. 0.005)",
     )
     g.add_argument(
         "--target-duration",
@@ -174,7 +177,8 @@ def _check_args(args) -> list:
         np.isfinite(args.prior_ridge) and args.prior_ridge >= 0
     ):
         raise ValueError(
-            f"--prior-ridge must be a number >= 0 (pseudo-frames, e.g. 1 or 10), got {args.prior_ridge}"
+            "--prior-ridge must be a number >= 0 (pseudo-frames, e.g. 1 or 10), got "
+            f"{args.prior_ridge}"
         )
     return Ks
 
@@ -241,7 +245,8 @@ def run(args) -> int:
 
     lags = args.lags if args.model != "gaussian" else 0
     check_model_size(datas[0].shape[1], lags, max(Ks), usable, prep.kind)
-    # the fit's AR prior (pipeline.SYLLABLE_PRIOR), so that the K and kappa chosen here are the fit's
+    # the fit's AR prior (pipeline.SYLLABLE_PRIOR), so that the K and kappa chosen here are the
+    # fit's
     obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
     if args.prior_ridge is not None and obs_kw:
         obs_kw["prior_ridge"] = args.prior_ridge
@@ -279,10 +284,13 @@ def run(args) -> int:
         plot_cross_validation(cv, tmp / "heldout_ll.png")
         chosen = cv.one_se_num_states
         lines = [
-            f"{len(recordings)} recordings, {usable} usable frames at {fps:g} fps; {args.model}, {len(cv.table)} fits",
-            f"best K = {cv.best_num_states} (held-out {cv.summary.set_index('num_states').loc[cv.best_num_states, 'mean']:.4f} nats/frame); "
-            f"smallest K within one standard error: {chosen} "
-            f"({cv.summary.set_index('num_states').loc[chosen, 'states_used']:.3g} states used on average)",
+            f"{len(recordings)} recordings, {usable} usable frames at {fps:g} fps; {args.model}, "
+            f"{len(cv.table)} fits",
+            f"best K = {cv.best_num_states} (held-out "
+            f"{cv.summary.set_index('num_states').loc[cv.best_num_states, 'mean']:.4f} "
+            f"nats/frame); smallest K within one standard error: {chosen} "
+            f"({cv.summary.set_index('num_states').loc[chosen, 'states_used']:.3g} states used "
+            "on average)",
         ]
         if len(Ks) > 1 and cv.best_num_states in (
             min(Ks),
@@ -291,8 +299,8 @@ def run(args) -> int:
             side = "largest" if cv.best_num_states == max(Ks) else "smallest"
             other = "larger" if side == "largest" else "smaller"
             lines.append(
-                f"note: the best K is the {side} one tried; held-out fit may improve further: try {other} "
-                "values of --states"
+                f"note: the best K is the {side} one tried; held-out fit may improve further: "
+                f"try {other} values of --states"
             )
         if cv.kappa_searches:
             target_s = args.target_duration or TARGET_DURATION_S
@@ -309,8 +317,8 @@ def run(args) -> int:
             plot_durations(run_lengths(labels), cps, tmp / "durations.png", fps=fps)
             kappa_chosen = search.kappa
             lines.append(
-                f"kappa search at K = {chosen}: {search.message}; model-free changepoint blocks: median "
-                f"{np.median(cps) / fps if len(cps) else float('nan'):.3g} s"
+                f"kappa search at K = {chosen}: {search.message}; model-free changepoint blocks: "
+                f"median {np.median(cps) / fps if len(cps) else float('nan'):.3g} s"
             )
         if args.stability:
             st = stability(datas, chosen, kappa=kappa_chosen, num_fits=args.stability, **common)
@@ -318,7 +326,8 @@ def run(args) -> int:
             pd.DataFrame(st.agreement).to_csv(tmp / "stability_agreement.csv", index_label="fit")
             plot_stability(st, tmp / "stability.png")
             lines.append(
-                f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over {args.stability} fits"
+                f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over "
+                f"{args.stability} fits"
             )
         fitted = (
             st.model()

@@ -15,9 +15,10 @@ def add_parser(subparsers, parents) -> None:
         parents=parents,
         help="compare syllable usage and duration between groups",
         description=(
-            "Test every syllable's usage and mean duration across groups of recordings (Mann-Whitney for two "
-            "groups, Kruskal-Wallis and Dunn's test for more; Benjamini-Hochberg corrected). Writes OUT/stats/; an earlier "
-            "result there is replaced only with --overwrite."
+            "Test every syllable's usage and mean duration across groups of recordings "
+            "(Mann-Whitney for two groups, Kruskal-Wallis and Dunn's test for more; "
+            "Benjamini-Hochberg corrected). Writes OUT/stats/; an earlier result there is "
+            "replaced only with --overwrite."
         ),
     )
     p.add_argument(
@@ -104,7 +105,8 @@ def run(args) -> int:
     test = "Mann-Whitney U" if n_groups == 2 else "Kruskal-Wallis + Dunn"
     skipped = f" ({left_out} left out)" if left_out else ""
     print(
-        f"{len(groups)} recordings in {n_groups} groups{skipped}; {test}, Benjamini-Hochberg corrected",
+        f"{len(groups)} recordings in {n_groups} groups{skipped}; {test}, Benjamini-Hochberg "
+        "corrected",
         file=sys.stdout,
     )
     omni = allres[allres["comparison"] == "all"]

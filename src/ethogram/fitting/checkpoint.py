@@ -5,14 +5,14 @@ A fit (restarts, each a few short starts then EM continued to convergence, as in
 of ``CheckpointSettings.every`` EM iterations; after each chunk, after the short starts and
 after each restart, the state needed to continue is written to one HDF5 file: the model's parameters
 and description, the EM history of the current restart (objectives, log-likelihoods,
-iterations, converged, the dead states re-seeded), the statistics at the current parameters (so the next M-step needs
-no E-step), where the fit is (restart index, running or done), the final objectives and the
-parameters of the best restart so far, and the seed's entropy (every random generator of the
-fit derives from it). A fingerprint (settings, model description, a hash of the data and
-masks) is kept too, so a checkpoint is never continued on other data or settings. Files are
-written to ``<path>.tmp-<pid>`` and renamed into place (``os.replace``): a fit killed at any
-moment leaves the previous checkpoint intact. No pickle: arrays are datasets, the rest JSON
-or plain attributes (format ``"ethogram-checkpoint"``, :data:`FORMAT_VERSION`).
+iterations, converged, the dead states re-seeded), the statistics at the current parameters (so the
+next M-step needs no E-step), where the fit is (restart index, running or done), the final
+objectives and the parameters of the best restart so far, and the seed's entropy (every random
+generator of the fit derives from it). A fingerprint (settings, model description, a hash of the
+data and masks) is kept too, so a checkpoint is never continued on other data or settings. Files are
+written to ``<path>.tmp-<pid>`` and renamed into place (``os.replace``): a fit killed at any moment
+leaves the previous checkpoint intact. No pickle: arrays are datasets, the rest JSON or plain
+attributes (format ``"ethogram-checkpoint"``, :data:`FORMAT_VERSION`).
 
 A resumed fit ends with the same bits as an uninterrupted one: EM continued from saved
 statistics is the same computation, and the chunks add up to the same iterations.
@@ -77,7 +77,8 @@ def resolve_seed(seed) -> int:
     if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
         return int(seed)
     raise TypeError(
-        f"seed must be a non-negative int, a numpy Generator or None to fit with checkpoints, got {seed!r}"
+        "seed must be a non-negative int, a numpy Generator or None to fit with checkpoints, "
+        f"got {seed!r}"
     )
 
 

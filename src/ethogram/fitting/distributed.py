@@ -70,7 +70,8 @@ def connect(scheduler):
         return scheduler
     if not isinstance(scheduler, str) or not scheduler:
         raise TypeError(
-            f"scheduler must be an address such as 'tcp://host:8786' or a distributed.Client, got {scheduler!r}"
+            "scheduler must be an address such as 'tcp://host:8786' or a distributed.Client, "
+            f"got {scheduler!r}"
         )
     return distributed.Client(scheduler)
 
@@ -104,7 +105,8 @@ class DaskExecutor:
         distributed = _import_distributed()
         if not isinstance(client, distributed.Client):
             raise TypeError(
-                f"client must be a distributed.Client (e.g. distributed.Client('tcp://host:8786')), got {type(client).__name__}"
+                "client must be a distributed.Client (e.g. "
+                f"distributed.Client('tcp://host:8786')), got {type(client).__name__}"
             )
         self.client = client
         self._kept: dict[int, tuple] = {}  # id(array) -> (array, future)
@@ -160,7 +162,8 @@ class DaskExecutor:
         Parameters
         ----------
         fn : callable
-            A top-level function (sent by reference), e.g. :func:`~ethogram.fitting.executors.run_job`.
+            A top-level function (sent by reference), e.g.
+            :func:`~ethogram.fitting.executors.run_job`.
         iterable : iterable
             Jobs; tuples have their parts handled as in the class notes.
 

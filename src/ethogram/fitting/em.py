@@ -83,9 +83,9 @@ def _decrease_message(prev: float, obj: float, it: int, num_frames: int, num_sta
     if num_states is not None and num_states > 1:
         fixes.append(f"more states ({num_states}) than the data support: fit fewer states")
     return (
-        f"EM objective decreased from {prev:.10g} to {obj:.10g} at iteration {it} ({drop:.3g} nats, "
-        f"{drop / max(num_frames, 1):.3g} per scored frame); an EM step cannot decrease it, so the "
-        "arithmetic lost precision. Likely causes and fixes: "
+        f"EM objective decreased from {prev:.10g} to {obj:.10g} at iteration {it} ({drop:.3g} "
+        f"nats, {drop / max(num_frames, 1):.3g} per scored frame); an EM step cannot decrease "
+        "it, so the arithmetic lost precision. Likely causes and fixes: "
         + "; ".join(f"({i + 1}) {f}" for i, f in enumerate(fixes))
     )
 
@@ -124,7 +124,8 @@ def e_step(
     """
     if len(datas) != len(masks) or not datas:
         raise ValueError(
-            f"datas and masks must be non-empty lists of equal length, got {len(datas)} and {len(masks)}"
+            f"datas and masks must be non-empty lists of equal length, got {len(datas)} and "
+            f"{len(masks)}"
         )
     ex = resolve_executor(executor, num_threads)
     prepare = getattr(model, "prepare_e_step", None)

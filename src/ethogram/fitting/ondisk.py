@@ -10,10 +10,11 @@ memory bounded by the number of workers, not the number of recordings. ``HMM.fit
 an ``OnDiskSequences`` where it takes a list of arrays: it reads each recording once to
 check it and to compute its mask (kept: T booleans per recording). One step reads all
 recordings together: the default initialisation (``init="kmeans"`` or ``"random"``
-concatenates the observed frames and their lags); to stay bounded there too, initialise on a few recordings and fit from those parameters
-(``model.initialize([...]); model.fit(seqs, init="params")``). The fit's ``posterior`` is
-None for on-disk data (it would hold every recording's T x K probabilities); use
-``predict`` / ``posterior`` on the recordings one at a time.
+concatenates the observed frames and their lags); to stay bounded there too, initialise on a few
+recordings and fit from those parameters
+(``model.initialize([...]); model.fit(seqs, init="params")``). The fit's ``posterior`` is None
+for on-disk data (it would hold every recording's T x K probabilities); use ``predict`` /
+``posterior`` on the recordings one at a time.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ FORMAT_VERSION = 1
 
 
 def _open(path):
-    """``h5py.File(path, "r")``, with a clear error for a missing, foreign, truncated or newer file."""
+    """``h5py.File(path, "r")``, with a clear error for a missing, foreign, truncated or newer
+    file."""
     return open_checked(
         path,
         FORMAT,
@@ -172,7 +174,8 @@ class OnDiskSequences(Sequence):
 
     @classmethod
     def from_results(cls, path) -> "OnDiskSequences":
-        """The model inputs (``/recordings/<i>/inputs``, NaN where masked) of an ethogram results file."""
+        """The model inputs (``/recordings/<i>/inputs``, NaN where masked) of an ethogram results
+        file."""
         with _open(Path(path).expanduser()) as f:
             if "recordings" not in f:
                 raise ValueError(

@@ -163,7 +163,7 @@ def _features(obs, x: np.ndarray, frames: np.ndarray, mean, sd) -> np.ndarray:
         return np.eye(C)[np.asarray(x, dtype=np.float64)[frames].astype(np.intp)]
     x2 = np.asarray(x, dtype=np.float64).reshape(x.shape[0], -1)
     L = int(getattr(obs, "num_lags", 0))
-    cols = [(x2[np.maximum(frames - l, 0)] - mean) / sd for l in range(L + 1)]
+    cols = [(x2[np.maximum(frames - lag, 0)] - mean) / sd for lag in range(L + 1)]
     return np.concatenate(cols, axis=1)
 
 

@@ -6,9 +6,9 @@ matched accuracy of 0.83-0.85 instead of 1.0. Its objective tells at once (the s
 parameters of a poor start score thousands of nats below a good one), so :func:`best_start`
 runs a few starts for ``start_iters`` EM iterations each (0: just the E-step of the starting
 parameters) and keeps the one with the highest objective, which the caller then continues to
-convergence from the kept statistics (no E-step is repeated). With failures independent across starts of
-probability p, n starts fail together with probability p^n (see BENCHMARKS.md, "Default fit
-reliability", for the measurement behind the default of :meth:`ethogram.HMM.fit`).
+convergence from the kept statistics (no E-step is repeated). With failures independent across
+starts of probability p, n starts fail together with probability p^n (see BENCHMARKS.md, "Default
+fit reliability", for the measurement behind the default of :meth:`ethogram.HMM.fit`).
 """
 
 from __future__ import annotations

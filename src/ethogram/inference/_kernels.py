@@ -112,9 +112,9 @@ def forward_kernel(
         s = 0.0
         for k in range(K):
             p = out[k]
-            l = lik[t, k] if p > 0.0 else 0.0  # a state that cannot occur explains nothing
-            lik[t, k] = l
-            a = p * l
+            lk = lik[t, k] if p > 0.0 else 0.0  # a state that cannot occur explains nothing
+            lik[t, k] = lk
+            a = p * lk
             out[k] = a
             s += a
         norms[t] = s

@@ -59,8 +59,8 @@ def _check_probabilities(P: np.ndarray, name: str, what: str) -> None:
     if np.any(P < 0):
         i = np.argwhere(P < 0)[0]
         raise ValueError(
-            f"{name} has a negative probability ({P[tuple(i)]:.3g} at index {tuple(int(j) for j in i)}); "
-            "probabilities must be >= 0"
+            f"{name} has a negative probability ({P[tuple(i)]:.3g} at index "
+            f"{tuple(int(j) for j in i)}); probabilities must be >= 0"
         )
     sums = P.sum(axis=1)
     bad = np.flatnonzero(np.abs(sums - 1.0) > PROB_ATOL)

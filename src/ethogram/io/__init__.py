@@ -12,7 +12,8 @@ from .recording import KINDS, LazyFrames, Recording
 
 
 def write_moseq_nwb(*args, **kwargs):
-    """Write a recording in the course's MoSeq NWB layout; see :func:`ethogram.io.moseq.write_moseq_nwb`."""
+    """Write a recording in the course's MoSeq NWB layout; see
+    :func:`ethogram.io.moseq.write_moseq_nwb`."""
     from .moseq import write_moseq_nwb as _write
 
     return _write(*args, **kwargs)

@@ -76,7 +76,8 @@ def _from_arrays(
     attrs=None,
     animal_names=None,
 ):
-    """One :class:`Recording` per individual from (T, I, B, S) positions and (T, I, B) confidences."""
+    """One :class:`Recording` per individual from (T, I, B, S) positions and (T, I, B)
+    confidences."""
     out = []
     for j, ind in enumerate(individuals):
         name = "" if len(individuals) == 1 else ind

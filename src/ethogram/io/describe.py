@@ -36,7 +36,8 @@ def describe(recording: Recording) -> str:
     lines = [f"{r.name}  ({r.format or 'unknown format'}: {r.source})"]
     if r.kind == "keypoints":
         lines.append(
-            f"  keypoints: {T} frames x {r.data.shape[1]} body parts x {r.data.shape[2]} coordinates"
+            f"  keypoints: {T} frames x {r.data.shape[1]} body parts x {r.data.shape[2]} "
+            "coordinates"
         )
     else:
         lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions")
@@ -50,7 +51,8 @@ def describe(recording: Recording) -> str:
     else:
         dropped = np.isnan(r.data).any(axis=1)
         lines.append(
-            f"  missing: {dropped.mean() if T else 0:.1%} of frames ({int(dropped.sum())} frames with NaN)"
+            f"  missing: {dropped.mean() if T else 0:.1%} of frames ({int(dropped.sum())} frames "
+            "with NaN)"
         )
     lines += _how_read(r)
     extras = []
@@ -61,7 +63,8 @@ def describe(recording: Recording) -> str:
             # what preparation will mask: points below the default confidence threshold
             low = float(np.mean(c < CONFIDENCE_DEFAULT))
             lines.append(
-                f"  low confidence: {low:.1%} of points below {CONFIDENCE_DEFAULT:g} (masked by default; --confidence)"
+                f"  low confidence: {low:.1%} of points below {CONFIDENCE_DEFAULT:g} (masked by "
+                "default; --confidence)"
             )
     for k in ("timestamps", "centroid", "heading"):
         if getattr(r, k) is not None:

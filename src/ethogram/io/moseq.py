@@ -125,7 +125,8 @@ def read_moseq_nwb(path, fps=None) -> list[Recording]:
         _, _, frames_key = _series(f, f"{_MOSEQ}/Images/frames")
         if frames_key is not None and f[frames_key].shape[0] != T:
             raise ValueError(
-                f"{path}: {_MOSEQ}/Images/frames has {f[frames_key].shape[0]} frames but the PCs have {T}"
+                f"{path}: {_MOSEQ}/Images/frames has {f[frames_key].shape[0]} frames but the PCs "
+                f"have {T}"
             )
     centroid = None if cx is None or cy is None else np.stack([cx, cy], axis=1).astype(np.float64)
     labels = None
@@ -256,12 +257,14 @@ def write_moseq_nwb(
 
 
 def is_moseq2_scores(f) -> bool:
-    """True for an open h5py file written by moseq2-pca's apply step (``scores``, ``scores_idx``)."""
+    """True for an open h5py file written by moseq2-pca's apply step (``scores``,
+    ``scores_idx``)."""
     return "scores" in f and "scores_idx" in f
 
 
 def is_moseq2_extraction(f) -> bool:
-    """True for an open h5py file written by moseq2-extract (``frames``, ``scalars``, ``timestamps``)."""
+    """True for an open h5py file written by moseq2-extract (``frames``, ``scalars``,
+    ``timestamps``)."""
     return "scalars" in f and "timestamps" in f and "frames" in f
 
 
@@ -388,7 +391,8 @@ def _moseq2_recording(
     if idx is None:  # no index: scores rows are extraction rows
         if T != n_ext:
             raise ValueError(
-                f"{scores_path}: scores/{uuid} has {T} rows, {extraction} {n_ext} frames, and no scores_idx"
+                f"{scores_path}: scores/{uuid} has {T} rows, {extraction} {n_ext} frames, and no "
+                "scores_idx"
             )
         idx = np.arange(T, dtype=np.float64)
     if idx.shape != (T,):
@@ -406,7 +410,8 @@ def _moseq2_recording(
         out[valid] = v[rows[valid]]
         return out
 
-    # timestamps (ms on the camera clock) -> seconds from the first frame; dropped frames interpolated
+    # timestamps (ms on the camera clock) -> seconds from the first frame; dropped frames
+    # interpolated
     pos = np.arange(T, dtype=np.float64)
     t_valid = ts_ms[rows[valid]] / 1000.0
     ts = None
@@ -491,7 +496,8 @@ def read_moseq2(path, fps=None) -> list[Recording]:
             kind = "extraction"
         else:
             raise ValueError(
-                f"{path}: neither a moseq2 scores file (scores/, scores_idx/) nor an extraction (frames, scalars/, timestamps)"
+                f"{path}: neither a moseq2 scores file (scores/, scores_idx/) nor an extraction "
+                "(frames, scalars/, timestamps)"
             )
     if kind == "scores":
         out = []
@@ -503,8 +509,9 @@ def read_moseq2(path, fps=None) -> list[Recording]:
     scores = _scores_for(path, uuid) if uuid else None
     if scores is None:
         raise ValueError(
-            f"{path}: no PC scores found for this extraction (uuid {uuid}); run moseq2-pca and give its scores file "
-            "(e.g. _pca/pca_scores.h5), or put the scores file beside the extraction"
+            f"{path}: no PC scores found for this extraction (uuid {uuid}); run moseq2-pca and "
+            "give its scores file (e.g. _pca/pca_scores.h5), or put the scores file beside the "
+            "extraction"
         )
     rec = _moseq2_recording(scores, uuid, path, fps, "")
     rec.source = str(path)

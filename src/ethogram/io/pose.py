@@ -72,7 +72,8 @@ def _find_typed(f, neurodata_type: str) -> list[str]:
 
 
 def _strip_prefix(names: tuple) -> tuple:
-    """Drop a common ``<individual>_`` prefix (``ind1_snout`` -> ``snout``) when names stay unique."""
+    """Drop a common ``<individual>_`` prefix (``ind1_snout`` -> ``snout``) when names stay
+    unique."""
     if len(names) < 2:
         return names
     import os

@@ -221,7 +221,8 @@ def warn_other_frame_rate(recordings, trained_at, model_name) -> None:
         FrameRateWarning(
             f"{which} at {rates} fps, but the model ({model_name}) was fitted on recordings at "
             f"{trained_at:g} fps: its syllables' stickiness and dynamics are per frame, so their "
-            "durations mean something else here; resample the recordings to the model's frame rate, "
+            "durations mean something else here; resample the recordings to the model's frame "
+            "rate, "
             "check {fps}, or fit a model at this frame rate",
             "fps",
         ),

@@ -388,8 +388,8 @@ def _check_video_rate(recs: list, path: Path, fps: float) -> None:
         name = Path(r.video_path).name
         raise ArgumentError(
             f"{path}: its video {name} runs at {found[0]:g} fps (the same {found[1]} frames) but "
-            f"{{fps:{fps:g}}} was given: leave {{fps}} out to take the video's rate (if the video's "
-            "own rate is the wrong one, re-encode it at the recording's rate)",
+            f"{{fps:{fps:g}}} was given: leave {{fps}} out to take the video's rate (if the "
+            "video's own rate is the wrong one, re-encode it at the recording's rate)",
             "fps",
         )
 
@@ -456,12 +456,14 @@ def _unique_names(files: list[Path]) -> dict:
 def _select_bodyparts(rec: Recording, bodyparts) -> Recording:
     if rec.kind != "keypoints":
         raise ValueError(
-            f"bodyparts={list(bodyparts)} given but recording {rec.name!r} holds {rec.kind}, not body parts"
+            f"bodyparts={list(bodyparts)} given but recording {rec.name!r} holds {rec.kind}, not "
+            "body parts"
         )
     missing = [b for b in bodyparts if b not in rec.bodyparts]
     if missing:
         raise ValueError(
-            f"bodyparts {missing} not in recording {rec.name!r} ({rec.source}); it has: {', '.join(rec.bodyparts)}"
+            f"bodyparts {missing} not in recording {rec.name!r} ({rec.source}); it has: "
+            f"{', '.join(rec.bodyparts)}"
         )
     idx = [rec.bodyparts.index(b) for b in bodyparts]
     rec.data = rec.data[:, idx]

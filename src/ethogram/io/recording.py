@@ -157,13 +157,14 @@ class Recording:
         if np.isinf(self.data).any():
             t = int(np.argwhere(np.isinf(self.data))[0, 0])
             raise ValueError(
-                f"recording {self.name!r}: data contains inf (first at frame {t}); mark missing values "
-                "with NaN (they are masked), or fix the file"
+                f"recording {self.name!r}: data contains inf (first at frame {t}); mark missing "
+                "values with NaN (they are masked), or fix the file"
             )
         want = 3 if self.kind == "keypoints" else 2
         if self.data.ndim != want:
             raise ValueError(
-                f"recording {self.name!r}: {self.kind} data must have {want} dimensions, got shape {self.data.shape}"
+                f"recording {self.name!r}: {self.kind} data must have {want} dimensions, got shape "
+                f"{self.data.shape}"
             )
         if self.kind == "keypoints":
             self._check_bodyparts()
@@ -251,4 +252,7 @@ class Recording:
 
     def __repr__(self) -> str:
         extra = f", bodyparts={list(self.bodyparts)}" if self.kind == "keypoints" else ""
-        return f"Recording({self.name!r}, {self.kind} {self.data.shape}, fps={self.fps}, format={self.format!r}{extra})"
+        return (
+            f"Recording({self.name!r}, {self.kind} {self.data.shape}, fps={self.fps}, "
+            f"format={self.format!r}{extra})"
+        )

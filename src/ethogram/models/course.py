@@ -70,7 +70,8 @@ class _CourseMixin:
         es = np.asarray(posterior.expected_states, dtype=np.float64)
         if es.shape != (d.shape[0], self.num_states):
             raise ValueError(
-                f"posterior.expected_states has shape {es.shape}, expected ({d.shape[0]}, {self.num_states})"
+                f"posterior.expected_states has shape {es.shape}, expected ({d.shape[0]}, "
+                f"{self.num_states})"
             )
         self.observations.m_step(self.observations.sufficient_stats(d, es, m))
         self.initial.m_step(es[0])

@@ -34,7 +34,8 @@ def course_gaussian_hmm(num_states: int = 5) -> GaussianHMM:
 
 
 def spiral_transition_matrix(num_states: int = 5) -> np.ndarray:
-    """Cyclic ``P[k, (k + j) % K] = p_j`` with ``p = (4^10, 3^10, 2^10, 1, 0) / sum``, shape (K, K)."""
+    """Cyclic ``P[k, (k + j) % K] = p_j`` with ``p = (4^10, 3^10, 2^10, 1, 0) / sum``, shape
+    (K, K)."""
     p = np.array([4.0**10, 3.0**10, 2.0**10, 1.0, 0.0])[:num_states]
     p /= p.sum()
     K = num_states

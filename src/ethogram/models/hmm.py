@@ -79,7 +79,8 @@ class HMM(HMMInferenceMixin):
                 )
             if observations.num_states != self.num_states:
                 raise ValueError(
-                    f"observations has {observations.num_states} states but num_states is {self.num_states}"
+                    f"observations has {observations.num_states} states but num_states is "
+                    f"{self.num_states}"
                 )
             self.observations = observations
         else:
@@ -320,8 +321,8 @@ class HMM(HMMInferenceMixin):
                 m = np.asarray(m)
                 if m.shape != (T,) or not (m.dtype == bool or np.isin(m, (0, 1)).all()):
                     raise ValueError(
-                        f"mask of sequence {i} must be boolean of shape ({T},) (True = observed), got "
-                        f"dtype {m.dtype} shape {m.shape}"
+                        f"mask of sequence {i} must be boolean of shape ({T},) (True = observed), "
+                        f"got dtype {m.dtype} shape {m.shape}"
                     )
                 m = m.astype(bool)
             if np.issubdtype(d.dtype, np.floating):

@@ -149,7 +149,8 @@ def model_from_description(description: dict, params: dict | None = None):
     """
     if not isinstance(description, dict):
         raise TypeError(
-            f"description must be a dict as returned by HMM.describe(), got {type(description).__name__}"
+            "description must be a dict as returned by HMM.describe(), got "
+            f"{type(description).__name__}"
         )
     missing = [
         k
@@ -160,13 +161,15 @@ def model_from_description(description: dict, params: dict | None = None):
         raise ValueError(f"description lacks {missing}; pass the dict returned by HMM.describe()")
     if description.get("format", DESCRIPTION_FORMAT) != DESCRIPTION_FORMAT:
         raise ValueError(
-            f"description has format {description['format']!r}; this version of ethogram reads format {DESCRIPTION_FORMAT}"
+            f"description has format {description['format']!r}; this version of ethogram reads "
+            f"format {DESCRIPTION_FORMAT}"
         )
     classes = _model_classes()
     cls = classes.get(description["model_class"])
     if cls is None:
         raise ValueError(
-            f"description names model_class {description['model_class']!r}; known: {sorted(classes)}"
+            f"description names model_class {description['model_class']!r}; known: "
+            f"{sorted(classes)}"
         )
     model = cls._rebuilt(
         description["num_states"],

@@ -49,7 +49,8 @@ class InitialDistribution:
         self.initial_probs = check_initial_probs(initial_probs, self.num_states)
 
     def m_step(self, expected_initial: np.ndarray) -> None:
-        """MAP update from ``expected_initial`` (K,), the summed ``p(z_0 = k | x)`` over sequences."""
+        """MAP update from ``expected_initial`` (K,), the summed ``p(z_0 = k | x)`` over
+        sequences."""
         if not self.learn:
             return
         w = np.asarray(expected_initial, dtype=np.float64) + (self.alpha - 1.0)
@@ -104,7 +105,8 @@ class Transitions:
         self.transition_matrix = check_transition_matrix(transition_matrix)
         if self.transition_matrix.shape[0] != self.num_states:
             raise ValueError(
-                f"transition_matrix has {self.transition_matrix.shape[0]} states, expected {self.num_states}"
+                f"transition_matrix has {self.transition_matrix.shape[0]} states, expected "
+                f"{self.num_states}"
             )
 
     @staticmethod

@@ -54,13 +54,14 @@ class KeypointPathMixin:
             )
         if self.bodyparts is None and set(have) != set(want):
             raise ArgumentError(
-                f"recording {r.name!r} has body parts {have} but {where} had {list(want)}; "
-                f"use recordings tracked with the same body parts, or {choose} to keep a common subset",
+                f"recording {r.name!r} has body parts {have} but {where} had {list(want)}; use "
+                f"recordings tracked with the same body parts, or {choose} to keep a common subset",
                 "bodyparts",
             )
         if r.data.shape[2] != self.num_coords_:
             raise ValueError(
-                f"recording {r.name!r} has {r.data.shape[2]}-D keypoints but {where} had {self.num_coords_}-D"
+                f"recording {r.name!r} has {r.data.shape[2]}-D keypoints but {where} had "
+                f"{self.num_coords_}-D"
             )
         idx = [have.index(b) for b in want]
         conf = None if r.confidence is None else np.asarray(r.confidence, dtype=np.float64)[:, idx]
@@ -74,8 +75,8 @@ class KeypointPathMixin:
             )
             raise ArgumentError(
                 f"recording {r.name!r}: body part(s) {absent} are missing (or below "
-                f"{{confidence_threshold:{self.confidence_threshold}}}) in every frame; leave them out "
-                + leave,
+                f"{{confidence_threshold:{self.confidence_threshold}}}) in every frame; leave them "
+                "out " + leave,
                 ("confidence_threshold", "bodyparts"),
             )
         return coords
@@ -88,7 +89,8 @@ class KeypointPathMixin:
             unknown = [b for b in self.bodyparts if b not in first.bodyparts]
             if unknown:
                 raise ValueError(
-                    f"bodyparts {unknown} not found in {first.name!r}; its body parts are {list(first.bodyparts)}"
+                    f"bodyparts {unknown} not found in {first.name!r}; its body parts are "
+                    f"{list(first.bodyparts)}"
                 )
         self.bodyparts_ = (
             tuple(self.bodyparts) if self.bodyparts is not None else tuple(first.bodyparts)
@@ -121,9 +123,9 @@ class KeypointPathMixin:
         self.num_features_in_ = D_in
         if X.shape[0] < 2:
             raise ArgumentError(
-                f"only {X.shape[0]} training frame(s) have every body part present after cleaning; the PCA "
-                "needs more: lower {confidence_threshold}, raise max_gap or keep fewer body parts "
-                "({bodyparts})",
+                f"only {X.shape[0]} training frame(s) have every body part present after cleaning; "
+                "the PCA needs more: lower {confidence_threshold}, raise max_gap or keep fewer "
+                "body parts ({bodyparts})",
                 ("confidence_threshold", "bodyparts"),
             )
         pca = PCA(n_components=None, svd_solver="full").fit(X)
@@ -132,7 +134,8 @@ class KeypointPathMixin:
             if self.num_pcs > ratio.shape[0]:
                 raise ArgumentError(
                     f"{{num_pcs:{self.num_pcs}}} but only {ratio.shape[0]} components exist "
-                    f"({len(self.bodyparts_)} body parts x {self.num_coords_} coordinates, {X.shape[0]} complete frames)",
+                    f"({len(self.bodyparts_)} body parts x {self.num_coords_} coordinates, "
+                    f"{X.shape[0]} complete frames)",
                     "num_pcs",
                 )
             n = self.num_pcs

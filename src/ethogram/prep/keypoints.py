@@ -191,7 +191,8 @@ def guess_axis_bodyparts(bodyparts, anterior=None, posterior=None) -> tuple[tupl
             unknown = [n for n in names if n not in bodyparts]
             if unknown:
                 raise ValueError(
-                    f"{side} body part(s) {unknown} not found; the body parts kept are {list(bodyparts)}"
+                    f"{side} body part(s) {unknown} not found; the body parts kept are "
+                    f"{list(bodyparts)}"
                 )
             chosen[side] = tuple(names)
             continue
@@ -205,7 +206,8 @@ def guess_axis_bodyparts(bodyparts, anterior=None, posterior=None) -> tuple[tupl
             from ..errors import ArgumentError
 
             raise ArgumentError(
-                f"cannot guess the {side} body parts from {list(bodyparts)}; give {{anterior:[...]}} and "
+                f"cannot guess the {side} body parts from {list(bodyparts)}; give "
+                f"{{anterior:[...]}} and "
                 "{posterior:[...]}, e.g. the nose and the tail base",
                 ("anterior", "posterior"),
             )
@@ -213,7 +215,8 @@ def guess_axis_bodyparts(bodyparts, anterior=None, posterior=None) -> tuple[tupl
     both = set(chosen["anterior"]) & set(chosen["posterior"])
     if both:
         raise ValueError(
-            f"body part(s) {sorted(both)} are both anterior and posterior; the heading needs two ends"
+            f"body part(s) {sorted(both)} are both anterior and posterior; the heading needs two "
+            "ends"
         )
     return chosen["anterior"], chosen["posterior"]
 
@@ -235,8 +238,9 @@ def centroid_and_heading(
     centroid : ndarray, shape (T, 2)
         Mean (x, y) of the body parts present, pixels; NaN where none is.
     heading : ndarray, shape (T,)
-        Angle in radians in [-pi, pi] (``numpy.arctan2``), counter-clockwise from +x, of (mean anterior - mean
-        posterior), each mean over the parts present; NaN where either end is absent. This is
+        Angle in radians in [-pi, pi] (``numpy.arctan2``), counter-clockwise from +x, of (mean
+        anterior - mean posterior), each mean over the parts present; NaN where either end is
+        absent. This is
         keypoint-moseq's ``align_egocentric`` heading (``vector_to_angle``).
     """
     xy = coords[..., :2]

@@ -82,8 +82,8 @@ def _check_memory(data_dim, num_lags, num_states, usable_frames, memory) -> None
     raise ArgumentError(
         f"{K:,} syllables need about {_gb(need)} of memory for the fit ({K:,} x {K:,} transition "
         f"matrices and {usable_frames:,} frames x {K:,} state probabilities), more than the "
-        f"{_gb(memory)} available; lower {{num_states:K}} (at most {lo:,} fit in this memory; a few "
-        "dozen is usual)",
+        f"{_gb(memory)} available; lower {{num_states:K}} (at most {lo:,} fit in this memory; a "
+        "few dozen is usual)",
         "num_states",
     )
 

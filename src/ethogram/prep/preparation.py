@@ -8,8 +8,9 @@ standardizes; for features (MoSeq PC scores) it keeps the first columns and stan
 Everything learned is exported by :meth:`Preparation.to_dict` (arrays and JSON-able values, no
 pickle), so ``ethogram apply`` prepares new recordings exactly as the training ones. The method
 follows keypoint-moseq (egocentric alignment, PCA of the aligned keypoints, PCs keeping ~90% of
-the variance) and moseq2 (10 standardized PCs of depth crops). The keypoint steps of the class are in
-:mod:`ethogram.prep._keypoint_path`; :class:`Prepared` is defined in :mod:`ethogram.prep.prepared`.
+the variance) and moseq2 (10 standardized PCs of depth crops). The keypoint steps of the class are
+in :mod:`ethogram.prep._keypoint_path`; :class:`Prepared` is defined in
+:mod:`ethogram.prep.prepared`.
 """
 
 from __future__ import annotations
@@ -158,15 +159,16 @@ class Preparation(KeypointPathMixin):
             confidence_threshold = float(confidence_threshold)
             if not (np.isfinite(confidence_threshold) and 0 <= confidence_threshold <= 1):
                 raise ArgumentError(
-                    "{confidence_threshold} must be between 0 and 1 (tracking confidences are in [0, 1]) "
-                    f"or None to keep every point, got {confidence_threshold!r}",
+                    "{confidence_threshold} must be between 0 and 1 (tracking confidences are in "
+                    f"[0, 1]) or None to keep every point, got {confidence_threshold!r}",
                     "confidence_threshold",
                 )
         if outlier_distance is not None:
             outlier_distance = float(outlier_distance)
             if not (np.isfinite(outlier_distance) and outlier_distance > 0):
                 raise ValueError(
-                    f"outlier_distance must be a positive number of body lengths or None (off), got {outlier_distance!r}"
+                    "outlier_distance must be a positive number of body lengths or None (off), got "
+                    f"{outlier_distance!r}"
                 )
         if isinstance(max_gap, bool) or int(max_gap) != max_gap or max_gap < 0:
             raise ValueError(f"max_gap must be a whole number of frames >= 0, got {max_gap!r}")
@@ -232,7 +234,8 @@ class Preparation(KeypointPathMixin):
         kinds = {r.kind for r in recs}
         if len(kinds) > 1:
             raise ValueError(
-                f"recordings mix kinds {sorted(kinds)}: fit keypoint and feature recordings separately"
+                f"recordings mix kinds {sorted(kinds)}: fit keypoint and feature recordings "
+                "separately"
             )
         kind = kinds.pop()
         self.kind = None  # a failed refit must not leave a half-updated, "fitted" preparation
@@ -263,7 +266,8 @@ class Preparation(KeypointPathMixin):
         for r in recs:
             if r.kind != self.kind:
                 raise ValueError(
-                    f"recording {r.name!r} holds {r.kind} but the preparation was fitted on {self.kind}"
+                    f"recording {r.name!r} holds {r.kind} but the preparation was fitted on "
+                    f"{self.kind}"
                 )
             out.append(
                 self._project(self._clean(r)) if self.kind == "keypoints" else self._features(r)
@@ -328,8 +332,8 @@ class Preparation(KeypointPathMixin):
             )
         if int(attrs.get("format_version", 0)) > FORMAT_VERSION:
             raise ValueError(
-                f"preparation format version {attrs['format_version']} is newer than this ethogram reads "
-                f"({FORMAT_VERSION}); upgrade ethogram"
+                f"preparation format version {attrs['format_version']} is newer than this ethogram "
+                f"reads ({FORMAT_VERSION}); upgrade ethogram"
             )
         prep = cls(**{k: attrs.get(k) for k in _SETTINGS})
         prep.kind = attrs["kind"]
@@ -375,7 +379,8 @@ class Preparation(KeypointPathMixin):
     def _check_fitted(self):
         if not self.fitted:
             raise ValueError(
-                "the preparation is not fitted: call fit or fit_transform on training recordings first"
+                "the preparation is not fitted: call fit or fit_transform on training recordings "
+                "first"
             )
 
     def _standardization(self, rows: np.ndarray):
@@ -393,8 +398,8 @@ class Preparation(KeypointPathMixin):
         for r in recs:
             if r.data.shape[1] != D:
                 raise ValueError(
-                    f"recording {r.name!r} has {r.data.shape[1]} feature columns but {recs[0].name!r} has {D}; "
-                    f"all training recordings need the same columns"
+                    f"recording {r.name!r} has {r.data.shape[1]} feature columns but "
+                    f"{recs[0].name!r} has {D}; all training recordings need the same columns"
                 )
         if self.num_pcs is not None and self.num_pcs > D:
             raise ArgumentError(
@@ -410,7 +415,8 @@ class Preparation(KeypointPathMixin):
         rows = np.concatenate([p.inputs[p.mask] for p in raw])
         if rows.shape[0] == 0:
             raise ValueError(
-                "no training frame has all its features finite; nothing to learn the standardization from"
+                "no training frame has all its features finite; nothing to learn the "
+                "standardization from"
             )
         self.input_mean_, self.input_scale_ = self._standardization(rows)
         self.kind = "features"

@@ -71,13 +71,15 @@ def safe_file_names(names) -> list:
 
 
 def csv_folder(path) -> Path:
-    """The folder of per-recording CSVs that belongs to the results file ``path``: ``<stem>_csv``."""
+    """The folder of per-recording CSVs that belongs to the results file ``path``:
+    ``<stem>_csv``."""
     path = Path(path)
     return path.with_name(path.stem + "_csv")
 
 
 def _f64(values) -> np.ndarray:
-    """float64, so that a CSV cell (the shortest text that reads back as this float64) is the exact value."""
+    """float64, so that a CSV cell (the shortest text that reads back as this float64) is the
+    exact value."""
     return np.asarray(values, dtype=np.float64)
 
 
@@ -130,12 +132,14 @@ def write_csvs(folder, results) -> dict:
 
 
 def tables_folder(path) -> Path:
-    """The folder of syllable tables that belongs to the results file ``path``: ``<stem>_tables``."""
+    """The folder of syllable tables that belongs to the results file ``path``:
+    ``<stem>_tables``."""
     path = Path(path)
     return path.with_name(path.stem + "_tables")
 
 
-#: the syllable tables of a fit, as files ``<name>.csv`` in ``<stem>_tables/`` and in a report's ``tables/``
+#: the syllable tables of a fit, as files ``<name>.csv`` in ``<stem>_tables/`` and in a report's
+#: ``tables/``
 TABLE_NAMES = ("summary", "usage", "durations", "bigrams", "transitions")
 
 

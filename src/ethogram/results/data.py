@@ -92,7 +92,8 @@ class RecordingResult:
         self.syllables = np.asarray(self.syllables, dtype=np.int64)
         if self.syllables.ndim != 1:
             raise ValueError(
-                f"recording {self.name!r}: syllables must have shape (T,), got {self.syllables.shape}"
+                f"recording {self.name!r}: syllables must have shape (T,), got "
+                f"{self.syllables.shape}"
             )
         T = self.syllables.shape[0]
         self.mask = np.asarray(self.mask, dtype=bool)

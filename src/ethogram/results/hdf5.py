@@ -170,7 +170,8 @@ def write_results(
         Also write ``<stem>_csv/<recording>.csv`` beside it (see :func:`write_csvs`).
     tables : dict of str to pandas.DataFrame, optional
         Tables to write as ``<stem>_tables/<name>.csv`` (:func:`write_tables`), e.g. the syllable
-        tables of :func:`ethogram.results.csv_files.syllable_tables`; replaced together with the results.
+        tables of :func:`ethogram.results.csv_files.syllable_tables`; replaced together with the
+        results.
 
     Returns
     -------

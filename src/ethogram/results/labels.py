@@ -57,7 +57,8 @@ def read_labels(path) -> dict[str, np.ndarray]:
         col = next((cols[c] for c in _LABEL_COLUMNS if c in cols), None)
         if col is None:
             raise ValueError(
-                f"{p}: no label column; name one of {_LABEL_COLUMNS} (or give an annotations CSV with start, stop, behavior)"
+                f"{p}: no label column; name one of {_LABEL_COLUMNS} (or give an annotations CSV "
+                "with start, stop, behavior)"
             )
         vals = pd.to_numeric(df[col], errors="coerce").fillna(-1)
         if not np.all(np.equal(np.mod(vals, 1), 0)):

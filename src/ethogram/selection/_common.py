@@ -52,7 +52,8 @@ def check_datas(datas, masks=None) -> tuple[list, list]:
         masks = [masks]
     if len(masks) != len(datas):
         raise ValueError(
-            f"masks must give one mask (or None) per array: {len(masks)} masks for {len(datas)} arrays"
+            f"masks must give one mask (or None) per array: {len(masks)} masks for {len(datas)} "
+            "arrays"
         )
     return datas, [_nan_masked(i, d, m) for i, (d, m) in enumerate(zip(datas, masks))]
 

@@ -4,8 +4,9 @@ Restarts, folds and kappa candidates are independent EM fits; each is a task (a 
 arrays and numbers) given to a pure function, seeded from its own key, so its result does
 not depend on which worker ran it or how many there were. Tasks run serially
 (``num_workers=1``), on a process pool of ``num_workers`` processes (forked on Linux,
-spawned elsewhere; one BLAS and one ethogram thread each), or through any ``executor`` with a ``map(fn, iterable)`` method
-(``concurrent.futures`` executors, the EM loop's executors); results come back in task order
+spawned elsewhere; one BLAS and one ethogram thread each), or through any ``executor`` with a
+``map(fn, iterable)`` method (``concurrent.futures`` executors, the EM loop's executors); results
+come back in task order
 and a tqdm bar counts finished tasks.
 """
 

@@ -101,7 +101,8 @@ def change_score(
     y = x[obs]
     if y.shape[0] <= max(k, int(12 * sigma)):
         raise ValueError(
-            f"only {y.shape[0]} observed frames: too few for a change score with k={k}, sigma={sigma}"
+            f"only {y.shape[0]} observed frames: too few for a change score with k={k}, "
+            f"sigma={sigma}"
         )
     if num_projections is not None:
         rng = np.random.default_rng(seed)

@@ -275,7 +275,8 @@ def _target(target_duration, fps, target_frames) -> float:
     if target_frames is None:
         if fps is None:
             raise ValueError(
-                "find_kappa needs fps (frames per second) to turn target_duration into frames, or give target_frames"
+                "find_kappa needs fps (frames per second) to turn target_duration into frames, or "
+                "give target_frames"
             )
         if not (
             np.isfinite(fps) and fps > 0 and np.isfinite(target_duration) and target_duration > 0
@@ -410,7 +411,10 @@ class _Rounds:
         if fps is not None:
             curve["median_duration_s"] = curve["median_duration"] / float(fps)
         reached = bool(self.close(best))
-        msg = f"median duration {best['median_duration']:g} frames at kappa {best['kappa']:.4g} for a target of {target:g} frames"
+        msg = (
+            f"median duration {best['median_duration']:g} frames at kappa {best['kappa']:.4g} for "
+            f"a target of {target:g} frames"
+        )
         if not reached:
             where = "kappa_max" if direction > 0 else "kappa_min"
             msg += f"; not within {self.rel_tol:.0%} after {self.round} rounds" + (
@@ -418,11 +422,11 @@ class _Rounds:
             )
         if best["kappa"] > 1e3 * total:
             msg += (
-                f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission likelihoods, "
-                "not the transition prior, set the durations here: fewer states (--states) and a stronger AR prior "
-                "(raise --prior-ridge tenfold; prior_ridge in observation_kwargs or fit_recordings) let kappa act "
-                "again "
-                "(see ethogram.selection.kappa)"
+                f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission "
+                "likelihoods, not the transition prior, set the durations here: fewer states "
+                "(--states) and a stronger AR prior (raise --prior-ridge tenfold; prior_ridge in "
+                "observation_kwargs or fit_recordings) let kappa act again (see "
+                "ethogram.selection.kappa)"
             )
         return KappaSearch(
             float(best["kappa"]),

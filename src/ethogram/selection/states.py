@@ -166,7 +166,8 @@ def syllable_distances(model, mean_poses=None, pose_weight: float = 1.0) -> np.n
         feats = np.asarray(obs.emission_means).reshape(K, -1)
     else:
         raise ValueError(
-            f"syllable_distances needs an autoregressive or Gaussian model, got {type(obs).__name__}"
+            "syllable_distances needs an autoregressive or Gaussian model, "
+            f"got {type(obs).__name__}"
         )
     dist = cdist(feats, feats)
     if mean_poses is not None:
@@ -298,7 +299,8 @@ def merge_states(
     G = int(groups.max()) + 1 if groups.size else 0
     if groups.shape != (K,) or groups.min() < 0 or set(np.unique(groups)) != set(range(G)):
         raise ValueError(
-            f"groups must give every one of the {K} states a group in 0..G-1 with none empty, got {groups!r}"
+            f"groups must give every one of the {K} states a group in 0..G-1 with none empty, "
+            f"got {groups!r}"
         )
     datas, masks = check_datas(datas, masks)
     reps = np.array([np.flatnonzero(groups == g)[0] for g in range(G)])

@@ -52,10 +52,10 @@ def _hex_to_rgba(h: str) -> np.ndarray:
     return np.array([int(h[i : i + 2], 16) / 255.0 for i in (1, 3, 5)] + [1.0])
 
 
-def _hls_to_rgb(h: float, l: float, s: float) -> tuple:
+def _hls_to_rgb(h: float, lightness: float, s: float) -> tuple:
     import colorsys
 
-    return colorsys.hls_to_rgb(h, l, s)
+    return colorsys.hls_to_rgb(h, lightness, s)
 
 
 def syllable_colors(num_states: int) -> np.ndarray:

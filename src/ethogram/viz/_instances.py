@@ -49,7 +49,8 @@ def syllable_instances(
     """
     if not isinstance(syllables, Mapping):
         raise TypeError(
-            f"syllables must be a mapping of recording name to labels, got {type(syllables).__name__}"
+            "syllables must be a mapping of recording name to labels, "
+            f"got {type(syllables).__name__}"
         )
     out: dict[int, list] = {}
     for name, labels in syllables.items():

@@ -44,7 +44,8 @@ def find_results_file(path) -> Path:
         return p
     if not p.exists():
         raise FileNotFoundError(
-            f"results path {str(p)!r} does not exist; give the output folder of 'ethogram fit' or its results file"
+            f"results path {str(p)!r} does not exist; "
+            "give the output folder of 'ethogram fit' or its results file"
         )
     if (p / "results.h5").is_file():
         return p / "results.h5"
@@ -57,7 +58,8 @@ def find_results_file(path) -> Path:
         )
     if len(cands) > 1:
         raise ValueError(
-            f"{str(p)!r} holds several .h5 files ({', '.join(q.name for q in cands)}); give the results file itself"
+            f"{str(p)!r} holds several .h5 files ({', '.join(q.name for q in cands)}); "
+            "give the results file itself"
         )
     return cands[0]
 
@@ -72,7 +74,8 @@ def _finite(x):
 
 def applied_model(results) -> dict | None:
     """For the results of ``ethogram apply`` (``config["command"] == "apply"``): the training
-    recordings (``fitted_on``: names, a few then how many more) and ``model_file``; None for a fit."""
+    recordings (``fitted_on``: names, a few then how many more) and ``model_file``; None for a
+    fit."""
     cfg = dict(results.config or {})
     if cfg.get("command") != "apply":
         return None
@@ -139,8 +142,8 @@ def fit_summary(results) -> list:
         rows.append(
             (
                 "model",
-                f"fitted on {applied['fitted_on']} by 'ethogram fit', applied to these recordings by "
-                f"'ethogram apply'"
+                f"fitted on {applied['fitted_on']} by 'ethogram fit', "
+                "applied to these recordings by 'ethogram apply'"
                 + (f" from {applied['model_file']}" if applied["model_file"] else "")
                 + "; the EM numbers below are the training fit's",
             )
@@ -167,7 +170,8 @@ def fit_summary(results) -> list:
         rows.append(
             (
                 f"restarts{training}",
-                f"{ro.size} (kept #{int(fit.get('chosen_restart', int(np.argmax(ro))))}; finals {', '.join(f'{v:,.1f}' for v in ro)})",
+                f"{ro.size} (kept #{int(fit.get('chosen_restart', int(np.argmax(ro))))}; "
+                f"finals {', '.join(f'{v:,.1f}' for v in ro)})",
             )
         )
     if results.created:
@@ -331,12 +335,12 @@ def collect_extras(
     """Comparison and statistics outputs beside the results: PNG plots and CSV tables.
 
     Every sub-folder of the fit's folder except the report itself and the results' own CSV
-    and tables folders is scanned (not the fit folder's top level, where the results live). PNG and SVG
-    files are copied into ``report_dir/extra``; CSV files are copied too and shown as tables
-    (at most ``max_rows`` rows). Folders in ``skip`` (e.g. the movies' folder) and other
-    reports (folders with an ``index.html``) are left out. Returns one dict per folder: ``title``, ``images`` (list of
-    (name, relative path)), ``tables`` (list of (name, relative path, header, rows,
-    truncated)).
+    and tables folders is scanned (not the fit folder's top level, where the results live). PNG
+    and SVG files are copied into ``report_dir/extra``; CSV files are copied too and shown as
+    tables (at most ``max_rows`` rows). Folders in ``skip`` (e.g. the movies' folder) and other
+    reports (folders with an ``index.html``) are left out. Returns one dict per folder:
+    ``title``, ``images`` (list of (name, relative path)), ``tables`` (list of (name, relative
+    path, header, rows, truncated)).
     """
     import pandas as pd
 

@@ -20,7 +20,8 @@ BODYPARTS = ("snout", "leftear", "rightear", "tailbase")
 def planted_animal(
     num_frames: int, num_states: int, seed: int = 0, stay: float = 0.93, fps: float = 30.0
 ):
-    """Labels, centroid (T, 2), heading (T,), keypoints (T, 4, 2) and inputs (T, 3) of a planted animal.
+    """Labels, centroid (T, 2), heading (T,), keypoints (T, 4, 2) and inputs (T, 3) of a planted
+    animal.
 
     Syllable k moves forward at ``2 + 6 * (k % 4) / 3`` px/frame and turns at
     ``0.12 * ((k % 5) - 2)`` rad/frame (y down: positive turns clockwise on screen).
@@ -59,7 +60,8 @@ def synthetic_results(
     fit_iters: int = 3,
     mask_every: int = 0,
 ):
-    """A :class:`~ethogram.results.Results` of planted recordings labelled with their true syllables.
+    """A :class:`~ethogram.results.Results` of planted recordings labelled with their true
+    syllables.
 
     The model is an AR-HMM (1 lag) fitted for ``fit_iters`` EM iterations on the inputs;
     labels are the planted ones (so tests know them), with every ``mask_every``-th block

@@ -236,8 +236,9 @@ def align_video_frames(
         return np.arange(num_frames, dtype=np.int64)
     if timestamps is None or video_timestamps is None:
         raise ValueError(
-            f"{video_path} has {num_video_frames} frames but the recording has {num_frames}: refusing to guess "
-            "which frames go together; give the matching video (or a recording with timestamps to align by)"
+            f"{video_path} has {num_video_frames} frames but the recording has {num_frames}: "
+            "refusing to guess which frames go together; give the matching video "
+            "(or a recording with timestamps to align by)"
         )
     t = np.asarray(timestamps, dtype=np.float64)
     v = np.asarray(video_timestamps, dtype=np.float64)
@@ -255,7 +256,8 @@ def align_video_frames(
     if np.any(err > step / 2 + 1e-9):
         bad = int(np.argmax(err > step / 2 + 1e-9))
         raise ValueError(
-            f"{video_path}: tracked frame {bad} at {t[bad]:.3f} s has no video frame within half a frame "
+            f"{video_path}: tracked frame {bad} at {t[bad]:.3f} s has no video frame "
+            "within half a frame "
             f"({num_video_frames} video frames, {num_frames} tracked); give the matching video"
         )
     return nearest.astype(np.int64)

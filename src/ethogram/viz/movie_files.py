@@ -62,7 +62,8 @@ MOSEQ_FORMATS = ("moseq2", "moseq-nwb")
 
 
 def fit_folder(path) -> Path:
-    """The output folder of a fit: ``OUT`` itself, or the folder of ``OUT`` when it is a .h5 file."""
+    """The output folder of a fit: ``OUT`` itself, or the folder of ``OUT`` when it is a .h5
+    file."""
     p = Path(path).expanduser()
     return p.parent if p.suffix.lower() in (".h5", ".hdf5") else p
 
@@ -76,7 +77,8 @@ def _results(results):
             p = p / "results.h5"
         if not p.is_file():
             raise FileNotFoundError(
-                f"results file {str(p)!r} not found; give the output folder of 'ethogram fit' or its .h5 file"
+                f"results file {str(p)!r} not found; "
+                "give the output folder of 'ethogram fit' or its .h5 file"
             )
         return load_results(p)
     return results
@@ -108,7 +110,8 @@ def _depth_frames(rec):
 
 
 def _depth_vmax(frames, min_height: int = 10, num: int = 100) -> float | None:
-    """The 99.5th percentile of the animal's heights in up to ``num`` frames spread over each recording."""
+    """The 99.5th percentile of the animal's heights in up to ``num`` frames spread over each
+    recording."""
     vals = []
     for fr in frames.values():
         idx = np.unique(np.linspace(0, len(fr) - 1, min(num, len(fr))).astype(int))
@@ -158,7 +161,8 @@ def _check_video_rate(rec, path, where: str) -> None:
     warnings.warn(
         ArgumentWarning(
             f"{where} runs at {found[0]:g} fps, frame for frame, but the results were fitted at "
-            f"{rec.fps:g} fps: the fit's durations and speeds are off by {rec.fps / found[0]:.3g}x; "
+            f"{rec.fps:g} fps: the fit's durations and speeds are off by "
+            f"{rec.fps / found[0]:.3g}x; "
             f"refit with {{fps:{found[0]:g}}} if the video's rate is the true one",
             "fps",
         ),
@@ -601,7 +605,8 @@ def _no_video_message(recs, video) -> str:
 
 
 def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> str:
-    """The rule an instance must meet to be shown, in words (frames, and seconds when ``fps`` is known).
+    """The rule an instance must meet to be shown, in words (frames, and seconds when ``fps`` is
+    known).
 
     E.g. ``"at least 3 frames long, with 1 s (30 frames) of recording before its onset and 2 s
     (60 frames) after its end"``.
@@ -618,7 +623,8 @@ def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> st
 
 
 def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:
-    """FileExistsError naming the movies of ``names`` already in ``out_dir`` (unless ``overwrite``)."""
+    """FileExistsError naming the movies of ``names`` already in ``out_dir`` (unless
+    ``overwrite``)."""
     if overwrite:
         return
     existing = [n for n in names if (out_dir / n).exists()]
@@ -627,7 +633,8 @@ def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:
             f" and {len(existing) - 3} more" if len(existing) > 3 else ""
         )
         raise OutputExistsError(
-            f"{str(out_dir)!r} already holds {listed} from an earlier run; pass {{overwrite:True}} to replace "
+            f"{str(out_dir)!r} already holds {listed} from an earlier run; "
+            "pass {overwrite:True} to replace "
             "them, or write elsewhere with {out_dir}",
             ("overwrite", "out_dir"),
         )

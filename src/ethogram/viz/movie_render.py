@@ -1,4 +1,5 @@
-"""Crowd, grid and skeleton movies from arrays: many instances of one syllable, side by side or on top.
+"""Crowd, grid and skeleton movies from arrays: many instances of one syllable, side by side or on
+top.
 
 Crowd movies follow moseq2-viz's ``make_crowd_matrix``: each instance's egocentric depth
 crops are rotated back by the heading and pasted at the centroid on one arena canvas,
@@ -53,7 +54,8 @@ def _as_map(x, name: str):
         return None
     if not isinstance(x, Mapping):
         raise TypeError(
-            f"{name} must be a mapping of recording name to arrays (like syllables), got {type(x).__name__}"
+            f"{name} must be a mapping of recording name to arrays (like syllables), "
+            f"got {type(x).__name__}"
         )
     return x
 
@@ -488,7 +490,8 @@ def grid_movie(
     instances = list(instances)
     if len(instances) > rows * cols:
         raise ValueError(
-            f"{len(instances)} instances do not fit in a {rows} x {cols} grid; sample at most {rows * cols}"
+            f"{len(instances)} instances do not fit in a {rows} x {cols} grid; "
+            f"sample at most {rows * cols}"
         )
     if videos is None and keypoints is None:
         raise ValueError("a grid movie needs videos or keypoints (or both)")
@@ -508,7 +511,8 @@ def grid_movie(
     edges = list(edges or [])
     L = int(pre) + int(post)
     out = np.zeros((L, rows * S, cols * S, 3), dtype=np.uint8)
-    plans = []  # per instance: (tile view, A, M, frames of the recording shown, which movie frames have one)
+    # per instance: (tile view, A, M, frames of the recording shown, which movie frames have one)
+    plans = []
     for n, (name, start, stop) in enumerate(instances):
         r, c = divmod(n, cols)
         tile = out[:, r * S : (r + 1) * S, c * S : (c + 1) * S]

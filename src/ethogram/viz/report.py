@@ -276,7 +276,8 @@ def plot_jobs(
     return jobs
 
 
-#: plots drawn first in parallel runs (the big multi-panel figures), so no worker waits on one at the end
+#: plots drawn first in parallel runs (the big multi-panel figures), so no worker waits on one at
+#: the end
 _SLOW_FIRST = (
     "ar_dynamics",
     "trajectories",
@@ -287,7 +288,8 @@ _SLOW_FIRST = (
 
 
 def _start_method() -> str:
-    """fork when this process runs no other thread (workers then inherit the imports), else forkserver/spawn."""
+    """fork when this process runs no other thread (workers then inherit the imports), else
+    forkserver/spawn."""
     import multiprocessing as mp
     import threading
 

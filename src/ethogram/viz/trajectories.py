@@ -95,7 +95,8 @@ def syllable_trajectories(
         T = labels[i].shape[0]
         if kps[i].shape[0] != T or cents[i].shape[0] != T or heads[i].shape[0] != T:
             raise ValueError(
-                f"recording {i}: syllables, keypoints, centroids and headings must all have {T} frames"
+                f"recording {i}: syllables, keypoints, centroids and headings "
+                f"must all have {T} frames"
             )
         if kps[i].shape[2] < 2 or cents[i].shape[1] != 2:
             raise ValueError(

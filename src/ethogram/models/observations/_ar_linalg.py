@@ -331,7 +331,8 @@ def weighted_grams(
                 rows = buf[: stop - start]
                 _gather_windows(x, frames[start:stop], weights[start:stop], L, rows)
                 # np.dot, not @: numpy's matmul keeps the GIL on these tall-skinny products, so
-                # threads over sequences did not scale (1.14x on 2 threads; 1.79x with dot, same bits)
+                # threads over sequences did not scale (1.14x on 2 threads; 1.79x with dot, same
+                # bits)
                 G[k] += np.dot(rows.T, rows)
     cols = window_columns(D, L, True)[: WD + int(bias)]
     return np.ascontiguousarray(G[:, cols[:, None], cols[None, :]])

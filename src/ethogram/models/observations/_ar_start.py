@@ -55,7 +55,8 @@ class ARStartMixin:
             states.size and (states.min() < 0 or states.max() >= self.num_states)
         ):
             raise ValueError(
-                f"states must be a 1-D array of integers in [0, {self.num_states}), got shape {states.shape}"
+                f"states must be a 1-D array of integers in [0, {self.num_states}), got shape "
+                f"{states.shape}"
             )
         T, D, L = states.shape[0], self.data_dim, self.num_lags
         K = self.num_states
@@ -138,7 +139,8 @@ class ARStartMixin:
         Z, lengths, Abar = init_rows(self, datas, masks)
         if Z.shape[0] < K:
             raise ValueError(
-                f"initialisation needs at least num_states={K} frames with all {L} lags observed, got {Z.shape[0]}"
+                f"initialisation needs at least num_states={K} frames with all {L} lags observed, "
+                f"got {Z.shape[0]}"
             )
         if method == "random":
             random_start(self, Z, rng)

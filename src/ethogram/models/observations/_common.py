@@ -39,8 +39,9 @@ def check_float_data(data, data_dim: int, name: str = "data") -> np.ndarray:
         x = x[:, None]
     if x.ndim != 2 or x.shape[1] != data_dim:
         raise ValueError(
-            f"{name} must have shape (num_timesteps, {data_dim}), got {x.shape}; the model was built "
-            f"with data_dim={data_dim} (pass one array of frames x features, or a list of them)"
+            f"{name} must have shape (num_timesteps, {data_dim}), got {x.shape}; the model was "
+            f"built with data_dim={data_dim} (pass one array of frames x features, or a list of "
+            "them)"
         )
     if x.shape[0] == 0:
         raise ValueError(f"{name} has no frames; give at least one time step")
@@ -93,7 +94,8 @@ def gaussian_log_density(resid: np.ndarray, chol: np.ndarray) -> np.ndarray:
 
 
 def iw_penalty(covs: np.ndarray, count: float, scale: float) -> float:
-    """Weak inverse-Wishart-shaped log prior: ``sum_k -count/2 log|S_k| - count*scale/2 tr(S_k^-1)``."""
+    """Weak inverse-Wishart-shaped log prior:
+    ``sum_k -count/2 log|S_k| - count*scale/2 tr(S_k^-1)``."""
     if count == 0.0:
         return 0.0
     covs = np.asarray(covs)
@@ -195,7 +197,8 @@ def kmeans_labels(
 
     if points.shape[0] < num_clusters:
         raise ValueError(
-            f"initialisation needs at least num_states={num_clusters} observed frames, got {points.shape[0]}"
+            f"initialisation needs at least num_states={num_clusters} observed frames, got "
+            f"{points.shape[0]}"
         )
     feats = standardize_columns(points) if standardize else np.asarray(points, dtype=np.float64)
     if feats.shape[1] == 0:
@@ -262,7 +265,8 @@ def check_shape(name: str, value, shape: tuple) -> np.ndarray:
         raise ValueError(f"{name} must have shape {tuple(shape)}, got {arr.shape}")
     if not np.all(np.isfinite(arr)):
         raise ValueError(
-            f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} non-finite entries"
+            f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} "
+            "non-finite entries"
         )
     return arr
 
@@ -302,8 +306,8 @@ def check_covariances(name: str, covs, shape: tuple, kind: str = "full") -> np.n
         off = c * (1.0 - np.eye(D))
         if np.any(off != 0.0):
             raise ValueError(
-                f"{name} must be diagonal for covariance type {kind!r}; got off-diagonal entries up to "
-                f"{np.abs(off).max():.3g} (give diag(variances), or use the 'full' type)"
+                f"{name} must be diagonal for covariance type {kind!r}; got off-diagonal entries "
+                f"up to {np.abs(off).max():.3g} (give diag(variances), or use the 'full' type)"
             )
         var = np.diagonal(c, axis1=-2, axis2=-1)
         if kind == "spherical" and not np.allclose(var, var[..., :1], rtol=1e-10, atol=0.0):

@@ -61,7 +61,8 @@ def check_states(states, num_states: int) -> np.ndarray:
     z = np.asarray(states)
     if z.ndim != 1 or not (np.issubdtype(z.dtype, np.integer) or z.size == 0):
         raise ValueError(
-            f"states must be a 1-D array of integer state indices, got shape {z.shape}, dtype {z.dtype}"
+            f"states must be a 1-D array of integer state indices, got shape {z.shape}, dtype "
+            f"{z.dtype}"
         )
     if z.size and (z.min() < 0 or z.max() >= num_states):
         raise ValueError(

@@ -35,8 +35,9 @@ lam v, lam)`` (one ``v`` block per lag, ``lam`` on the bias) with lam = 1e-4, an
 n0 s0 diag(v)`` with n0 = ``prior_count`` = 1, s0 = 1e-4: equally weak in any units, so that
 fitting ``a x + b`` gives the fit of ``x`` transformed. ``data_center`` and ``data_scale`` are
 set by :meth:`~AutoregressiveObservations.initialize` from all training frames (or, on a model
-never initialised, by the first sequence it sees in ``effective_mask`` or ``sufficient_stats``) and returned by
-``get_params``; a constant dimension gets the smallest variance of the others. Numbers given
+never initialised, by the first sequence it sees in ``effective_mask`` or ``sufficient_stats``)
+and returned by ``get_params``; a constant dimension gets the smallest variance of the others.
+Numbers given
 as ``prior_ridge`` / ``prior_scale`` are absolute instead (``Lam = lam I``, ``Psi = n0 s0 I``).
 The exact MAP is ``W^c_k = S_yx (S_xx + Lam)^-1`` and ``Q_k = (S_yy - W^c_k S_yx^T + Psi) /
 (n_k + n0)`` (diag: its diagonal; tied: the scatters and counts summed over states, the IW
@@ -180,7 +181,8 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
                     ok = False
                 if not ok:
                     raise ValueError(
-                        f"{name} must be a finite number > 0 (or None for relative defaults, or prior=None), got {value!r}"
+                        f"{name} must be a finite number > 0 (or None for relative defaults, or "
+                        f"prior=None), got {value!r}"
                     )
         self.prior_ridge = (
             0.0 if prior is None else (None if prior_ridge is None else float(prior_ridge))
@@ -242,7 +244,8 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         return self.prior_count * DEFAULT_RELATIVE_PRIOR * self._scale()
 
     def step_coordinates(self, params: dict) -> dict:
-        """Parameters relative to the training data, where EM's steps are measured (:mod:`._units`)."""
+        """Parameters relative to the training data, where EM's steps are measured
+        (:mod:`._units`)."""
         return unit_free(self, params)
 
     def state_param_names(self):
@@ -322,7 +325,8 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         return x, mask
 
     def _weights_matrix(self) -> np.ndarray:
-        """``W_k = [A_k1 ... A_kL b_k]`` stacked, shape (K, D, L*D + bias), after checking shapes."""
+        """``W_k = [A_k1 ... A_kL b_k]`` stacked, shape (K, D, L*D + bias), after checking
+        shapes."""
         K, D, L = self.num_states, self.data_dim, self.num_lags
         for name, shape in (
             ("emission_dynamics", (K, D, L * D)),
@@ -484,15 +488,16 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         P1 = D + self.num_lags * D + int(self.bias)
         if G.shape != (K, P1, P1) or n.shape != (K,):
             raise ValueError(
-                f"stats must hold 'n' of shape ({K},) and 'G' of shape ({K}, {P1}, {P1}), got {n.shape} and {G.shape}"
+                f"stats must hold 'n' of shape ({K},) and 'G' of shape ({K}, {P1}, {P1}), got "
+                f"{n.shape} and {G.shape}"
             )
         ref = check_stats_reference(
             stats, self._center() if self.data_center is not None or not self.bias else None, D
         )
         if self.bias and self.data_center is None and ref is not None:
             raise ValueError(
-                "stats were accumulated about a reference point (data_center) this model does not have; "
-                "compute them with this model, or set its data_center (set_params) first"
+                "stats were accumulated about a reference point (data_center) this model does not "
+                "have; compute them with this model, or set its data_center (set_params) first"
             )
         self._m_step(n, G, self.prior_ridge_vector())
 
@@ -531,9 +536,9 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
             if n0 == 0.0:
                 raise singular_covariance_error("emission_covs", k, count, D)
             raise ValueError(
-                f"emission_covs[{k}] is not positive definite after the M-step although the prior is on "
-                f"(state {k} holds {count:.4g} expected frames); raise prior_count, leave prior_scale at "
-                "None (relative to the data), or drop constant dimensions"
+                f"emission_covs[{k}] is not positive definite after the M-step although the prior "
+                f"is on (state {k} holds {count:.4g} expected frames); raise prior_count, leave "
+                "prior_scale at None (relative to the data), or drop constant dimensions"
             )
         LD = self.num_lags * D
         self.emission_dynamics = W[:, :, :LD].copy()

@@ -144,7 +144,8 @@ class ObservationModel(ABC):
             ) from None
         if not np.all(np.isfinite(arr)):
             raise ValueError(
-                f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} non-finite entries"
+                f"{name} must be finite (no NaN or inf); got {int((~np.isfinite(arr)).sum())} "
+                "non-finite entries"
             )
         return arr
 

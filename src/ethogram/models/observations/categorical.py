@@ -56,7 +56,8 @@ class CategoricalObservations(ObservationModel):
         self.prior = prior
         if prior is not None and not (np.isfinite(concentration) and concentration >= 1.0):
             raise ValueError(
-                f"concentration must be a finite number >= 1 for the MAP to exist, got {concentration!r}"
+                "concentration must be a finite number >= 1 for the MAP to exist, got "
+                f"{concentration!r}"
             )
         self.concentration = 1.0 if prior is None else float(concentration)
         self.emission_probs = np.full((self.num_states, self.num_classes), 1.0 / self.num_classes)
@@ -73,7 +74,8 @@ class CategoricalObservations(ObservationModel):
         if np.any(np.abs(sums - 1.0) > 1e-8):
             k = int(np.argmax(np.abs(sums - 1.0)))
             raise ValueError(
-                f"{name} rows must sum to 1 (probabilities over the {self.num_classes} classes); row {k} sums to {sums[k]:.12g}"
+                f"{name} rows must sum to 1 (probabilities over the {self.num_classes} classes); "
+                f"row {k} sums to {sums[k]:.12g}"
             )
         return p
 
@@ -95,7 +97,8 @@ class CategoricalObservations(ObservationModel):
             x = x[:, 0]
         if x.ndim != 1 or x.shape[0] == 0:
             raise ValueError(
-                f"data must be a non-empty 1-D array of class labels (or shape (T, 1)), got shape {x.shape}"
+                "data must be a non-empty 1-D array of class labels (or shape (T, 1)), got shape "
+                f"{x.shape}"
             )
         if not (
             np.issubdtype(x.dtype, np.integer)
@@ -113,7 +116,8 @@ class CategoricalObservations(ObservationModel):
     def _check_range(self, labels: np.ndarray) -> None:
         if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
             raise ValueError(
-                f"data labels must lie in [0, {self.num_classes}); got values from {labels.min():g} to {labels.max():g}"
+                f"data labels must lie in [0, {self.num_classes}); got values from "
+                f"{labels.min():g} to {labels.max():g}"
             )
 
     def _labels(self, data, mask) -> tuple[np.ndarray, np.ndarray | None]:
@@ -160,7 +164,8 @@ class CategoricalObservations(ObservationModel):
         probs = np.asarray(self.emission_probs, dtype=np.float64)
         if probs.shape != (self.num_states, self.num_classes):
             raise ValueError(
-                f"emission_probs must have shape ({self.num_states}, {self.num_classes}), got {probs.shape}"
+                f"emission_probs must have shape ({self.num_states}, {self.num_classes}), got "
+                f"{probs.shape}"
             )
         with np.errstate(divide="ignore"):
             log_probs_t = np.ascontiguousarray(np.log(probs).T)  # (C, K)
@@ -210,7 +215,8 @@ class CategoricalObservations(ObservationModel):
         counts = np.asarray(stats["counts"], dtype=np.float64)
         if counts.shape != (self.num_states, self.num_classes):
             raise ValueError(
-                f"stats['counts'] must have shape ({self.num_states}, {self.num_classes}), got {counts.shape}"
+                f"stats['counts'] must have shape ({self.num_states}, {self.num_classes}), got "
+                f"{counts.shape}"
             )
         w = counts + (self.concentration - 1.0)
         sums = w.sum(axis=1)

@@ -1,4 +1,5 @@
-"""Gaussian emissions ``x_t | z_t = k ~ N(emission_means[k], emission_covs[k])``, the course's model.
+"""Gaussian emissions ``x_t | z_t = k ~ N(emission_means[k], emission_covs[k])``, the course's
+model.
 
 Covariance types: ``full`` (one matrix per state), ``diag`` (diagonal per state), ``tied``
 (one full matrix shared by all states) and ``spherical`` (``v_k I`` per state);
@@ -199,7 +200,8 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
         return self.prior_count * DEFAULT_RELATIVE_SCALE * scale
 
     def step_coordinates(self, params: dict) -> dict:
-        """Parameters relative to the training data, where EM's steps are measured (:mod:`._units`)."""
+        """Parameters relative to the training data, where EM's steps are measured
+        (:mod:`._units`)."""
         return unit_free(self, params)
 
     def state_param_names(self) -> tuple[str, ...]:
@@ -243,7 +245,8 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
             var = np.diagonal(covs, axis1=1, axis2=2)
             if ct == "spherical" and not np.allclose(var, var[:, :1], rtol=1e-10, atol=0.0):
                 raise ValueError(
-                    "covariance_type='spherical' needs emission_covs[k] = v_k * I (equal diagonal entries)"
+                    "covariance_type='spherical' needs emission_covs[k] = v_k * I (equal diagonal "
+                    "entries)"
                 )
         elif ct == "tied" and not np.allclose(covs, covs[:1], rtol=1e-10, atol=0.0):
             raise ValueError("covariance_type='tied' needs all emission_covs[k] equal")
@@ -422,9 +425,9 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
                 raise singular_covariance_error("emission_covs", k, float(count), D)
             raise ValueError(
                 f"emission_covs[{k}] is not positive definite after the M-step although the prior "
-                f"is on (state {k} holds {count:.4g} expected frames): the prior is too weak for the "
-                "data's units; raise prior_count, leave prior_scale at None (relative to the data), "
-                "or drop constant dimensions"
+                f"is on (state {k} holds {count:.4g} expected frames): the prior is too weak for "
+                "the data's units; raise prior_count, leave prior_scale at None (relative to the "
+                "data), or drop constant dimensions"
             )
         self.emission_means = means
         self.emission_covs = covs

@@ -58,7 +58,8 @@ class PoissonObservations(ObservationModel):
         if prior is not None:
             if not (np.isfinite(prior_shape) and prior_shape >= 1.0):
                 raise ValueError(
-                    f"prior_shape must be a finite number >= 1 for the MAP to exist, got {prior_shape!r}"
+                    "prior_shape must be a finite number >= 1 for the MAP to exist, got "
+                    f"{prior_shape!r}"
                 )
             if not (np.isfinite(prior_rate) and prior_rate >= 0.0):
                 raise ValueError(f"prior_rate must be a finite number >= 0, got {prior_rate!r}")
@@ -96,7 +97,8 @@ class PoissonObservations(ObservationModel):
         if np.any(finite < 0) or np.any(finite != np.round(finite)):
             bad = finite[(finite < 0) | (finite != np.round(finite))][0]
             raise ValueError(
-                f"data must hold non-negative whole-number counts (NaN marks a missing frame); found {bad:g}"
+                "data must hold non-negative whole-number counts (NaN marks a missing frame); "
+                f"found {bad:g}"
             )
         return x
 
@@ -104,7 +106,8 @@ class PoissonObservations(ObservationModel):
         r = np.asarray(self.emission_rates, dtype=np.float64)
         if r.shape != (self.num_states, self.data_dim):
             raise ValueError(
-                f"emission_rates must have shape ({self.num_states}, {self.data_dim}), got {r.shape}"
+                f"emission_rates must have shape ({self.num_states}, {self.data_dim}), got "
+                f"{r.shape}"
             )
         if not (np.all(np.isfinite(r)) and np.all(r >= 0)):
             raise ValueError("emission_rates must be finite and non-negative")

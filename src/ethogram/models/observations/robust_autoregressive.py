@@ -109,7 +109,8 @@ class RobustAutoregressiveObservations(AutoregressiveObservations):
         return tau
 
     def _noise(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Student-t noise: Gaussian draws divided by ``sqrt(g)``, ``g ~ Gamma(nu/2, rate nu/2)``."""
+        """Student-t noise: Gaussian draws divided by ``sqrt(g)``,
+        ``g ~ Gamma(nu/2, rate nu/2)``."""
         gauss = super()._noise(states, rng)
         g = rng.gamma(0.5 * self.nu, 2.0 / self.nu, size=states.shape[0])
         return gauss / np.sqrt(g)[:, None]
