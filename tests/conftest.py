@@ -8,9 +8,22 @@ moseq2 files may not be copied: ``moseq2_dir`` writes a synthetic project in mos
 marked ``needs_shared``, which compare with what moseq2 itself computed on its real recording.
 """
 
+import os
 from pathlib import Path
 
-import pytest
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make test` runs one worker per core: each worker computes on one thread (ethogram's pool,
+    # OpenBLAS, OpenMP), set before numpy loads, else the workers' threads fight for the cores
+    # (3x slower on 2 cores). Tests of threading pass num_threads themselves.
+    for _name in (
+        "ETHOGRAM_NUM_THREADS",
+        "OMP_NUM_THREADS",
+        "OPENBLAS_NUM_THREADS",
+        "MKL_NUM_THREADS",
+    ):
+        os.environ.setdefault(_name, "1")
+
+import pytest  # noqa: E402
 
 #: the recordings every test can read (excerpts; see fixtures/PROVENANCE.txt)
 DATA = Path(__file__).resolve().parent / "fixtures"

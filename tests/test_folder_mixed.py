@@ -42,7 +42,7 @@ def build(d):
         "moseq2/test_scores.h5",
         "moseq2/test_index.yaml",
     ):
-        shutil.copy((SHARED if rel.startswith("moseq2") else DATA) / rel, d / rel.split("/")[1])
+        shutil.copy(SHARED / rel, d / rel.split("/")[1])  # the full recordings (needs_shared)
     (d / "proc").mkdir()
     shutil.copy(SHARED / "moseq2/proc/results_00.h5", d / "proc" / "results_00.h5")
     # DeepLabCut writes its table to h5 (df_with_missing, pandas table format), the csv from it

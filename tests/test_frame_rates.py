@@ -190,7 +190,8 @@ def test_nwb_with_frame_numbers_takes_the_rate_of_its_video(tmp_path, capsys, so
     ):
         (rec,) = read_recordings(tmp_path / "session.nwb")
     assert rec.fps == 25.0 and rec.timestamps is None and rec.attrs["fps_from"] == "video"
-    (given,) = read_recordings(tmp_path / "session.nwb", fps=30)  # a given rate wins, no video read
+    with pytest.warns(UserWarning, match=r"runs at 25 fps \(the same 300 frames\) but fps=30"):
+        (given,) = read_recordings(tmp_path / "session.nwb", fps=30)  # a given rate wins, said
     assert given.fps == 30.0
     assert main(["info", str(tmp_path / "session.nwb")]) == 0
     assert "fps: 25 (from its video session.mp4)" in capsys.readouterr().out

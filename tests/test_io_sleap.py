@@ -225,17 +225,22 @@ def test_sleap_csv_with_scores_untracked_rows_and_broken_tables(tmp_path):
         read_recordings(tmp_path / "many.csv")
 
 
-def test_a_given_fps_that_contradicts_the_tracked_video_is_refused():
+def test_a_given_fps_that_contradicts_the_tracked_video_is_said():
     """The flies' video runs at 25 fps with as many frames as the tracking: fps=30 would make
-    every duration 20% short, so it is refused as a file's timestamps refuse it (a fresh user's
-    report); the video's own rate passes."""
-    from ethogram.errors import ArgumentError
+    every duration 20% short, so it is said in one warning (a fresh user's report: it used to
+    pass without a word); the given rate is still used, as a video's header can be wrong; the
+    video's own rate passes quietly."""
+    from ethogram.errors import ArgumentWarning
 
-    with pytest.raises(ArgumentError) as info:
-        read_recordings(DATA / "flies" / "clip.slp", fps=30)
-    assert str(info.value) == (
+    with pytest.warns(ArgumentWarning) as record:
+        recs = read_recordings(DATA / "flies" / "clip.slp", fps=30)
+    said = [str(w.message) for w in record if isinstance(w.message, ArgumentWarning)]
+    assert said == [
         f"{DATA / 'flies' / 'clip.slp'}: its video clip.mp4 runs at 25 fps (the same 300 frames) "
-        "but fps=30 was given: leave fps out to take the video's rate (if the video's own rate is "
-        "the wrong one, re-encode it at the recording's rate)"
-    )
-    assert [r.fps for r in read_recordings(DATA / "flies" / "clip.slp", fps=25)] == [25.0, 25.0]
+        "but fps=30 was given; the given rate is used: if the video's rate is the true one, "
+        "leave fps out"
+    ]
+    assert [r.fps for r in recs] == [30.0, 30.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [r.fps for r in read_recordings(DATA / "flies" / "clip.slp", fps=25)] == [25.0] * 2

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from _pose_files import BODYPARTS, mouse, write_pose_nwb
+from conftest import SHARED, needs_shared
 from ethogram.cli import main
 from ethogram.io import Recording, read_recordings
 from ethogram.io.units import read_scales_csv, set_scales
@@ -45,7 +46,9 @@ def test_nwb_series_in_centimetres_are_physical_coordinates(tmp_path):
     assert cm.px_per_mm == pytest.approx(0.1) and px.px_per_mm is None
 
 
-def test_moseq2_extraction_scale_from_its_mm_and_px_centroids(data_dir):
+@needs_shared  # moseq2's real extraction may not be copied into the repository
+def test_moseq2_extraction_scale_from_its_mm_and_px_centroids():
+    data_dir = SHARED
     (rec,) = read_recordings(data_dir / "moseq2" / "proc" / "results_00.h5")
     with h5py.File(data_dir / "moseq2" / "proc" / "results_00.h5", "r") as f:
         sc = f["scalars"]
@@ -239,11 +242,13 @@ def test_results_written_before_the_scale_existed_read_as_unknown(tmp_path):
     assert load_results(tmp_path / "r.h5").recordings[0].px_per_mm is None
 
 
-def test_moseq2_speed_in_mm_agrees_with_moseq2s_own_velocity(data_dir):
+@needs_shared
+def test_moseq2_speed_in_mm_agrees_with_moseq2s_own_velocity():
     """The scale read from the extraction turns our pixel speed into moseq2's mm speed: the mean
     of ``velocity_2d_mm`` (mm per frame, forward differences of its mm centroid) times the frame
     rate is within 15% of ours (central differences, ``numpy.gradient``, which average the
     tracking noise of two steps and so come out a little lower)."""
+    data_dir = SHARED
     from ethogram.analysis import syllable_summary
 
     path = data_dir / "moseq2" / "proc" / "results_00.h5"

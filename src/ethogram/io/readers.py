@@ -375,10 +375,12 @@ def _rates_from_video(recs: list, path: Path) -> None:
 
 
 def _check_video_rate(recs: list, path: Path, fps: float) -> None:
-    """A given ``fps`` that contradicts the tracked video (as many frames as the recording, so
-    frame for frame the same, at another rate) is refused, as a file's timestamps refuse it:
-    every duration, speed and movie would be off by the ratio."""
-    from ..errors import ArgumentError
+    """Warn when a given ``fps`` contradicts the tracked video (as many frames as the recording,
+    so frame for frame the same, at another rate): the given rate is used (a video's header can
+    be the wrong one), but every duration and speed would be off by the ratio if it is not."""
+    import warnings
+
+    from ..errors import ArgumentWarning
     from .rates import video_frame_rate
 
     for r in recs:
@@ -386,12 +388,16 @@ def _check_video_rate(recs: list, path: Path, fps: float) -> None:
         if found is None or found[1] != r.num_frames or abs(found[0] - fps) <= 0.01 * fps:
             continue
         name = Path(r.video_path).name
-        raise ArgumentError(
-            f"{path}: its video {name} runs at {found[0]:g} fps (the same {found[1]} frames) but "
-            f"{{fps:{fps:g}}} was given: leave {{fps}} out to take the video's rate (if the "
-            "video's own rate is the wrong one, re-encode it at the recording's rate)",
-            "fps",
+        warnings.warn(
+            ArgumentWarning(
+                f"{path}: its video {name} runs at {found[0]:g} fps (the same {found[1]} "
+                f"frames) but {{fps:{fps:g}}} was given; the given rate is used: if the video's "
+                "rate is the true one, leave {fps} out",
+                "fps",
+            ),
+            stacklevel=3,
         )
+        return
 
 
 def _tracked_frames(r: Recording) -> int:
