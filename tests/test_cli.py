@@ -75,10 +75,11 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     code, _, err = _run(["demo", "-o", out, "--quiet", "--no-report"], capsys)
     assert code == 2 and "--overwrite" in _one_error_line(err)
     out = tmp_path / "again"  # (short fits from here: what is checked is replacing, not fitting)
-    code, _, err = _run(["demo", "-o", out, "--quiet", "--no-report", "--iters", "3"], capsys)
+    short = ["--iters", "3", "--kappa", "1000"]  # no kappa search either
+    code, _, err = _run(["demo", "-o", out, "--quiet", "--no-report", *short], capsys)
     assert code == 0, err
     code, _, err = _run(
-        ["demo", "-o", out, "--quiet", "--overwrite", "--no-report", "--iters", "3"], capsys
+        ["demo", "-o", out, "--quiet", "--overwrite", "--no-report", *short], capsys
     )
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv", "results_tables"]
@@ -354,12 +355,13 @@ def test_apply_to_recordings_the_model_cannot_prepare(tmp_path, capsys, moseq2_d
 def test_overwriting_a_fit_removes_the_movies_and_report_made_from_it(tmp_path, capsys):
     """Movies and a report beside replaced results would show another fit's syllables."""
     out = tmp_path / "fit"
-    code, _, err = _run(["demo", "-o", out, "--quiet", "--iters", "2", "--movies", "1"], capsys)
+    short = ["--iters", "2", "--kappa", "1000"]  # what is checked is replacing, not fitting
+    code, _, err = _run(["demo", "-o", out, "--quiet", *short, "--movies", "1"], capsys)
     assert code == 0, err
     assert (out / "movies").is_dir() and (out / "report" / "index.html").is_file()
     (out / "notes.txt").write_text("mine")
     code, stdout, err = _run(
-        ["demo", "-o", out, "--quiet", "--iters", "2", "--overwrite", "--no-report"], capsys
+        ["demo", "-o", out, "--quiet", *short, "--overwrite", "--no-report"], capsys
     )
     assert code == 0, err
     assert "removed the previous fit's movies/, report/" in stdout

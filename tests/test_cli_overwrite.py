@@ -357,7 +357,7 @@ def test_a_second_demo_with_overwrite_remakes_movies_and_report(tmp_path, capsys
     """`make demo` runs `ethogram demo --overwrite`: the second run replaces the fit, its movies and
     report."""
     out = tmp_path / "demo"
-    argv = ["demo", "-o", out, "--iters", "3", "--movies", "1", "--quiet"]
+    argv = ["demo", "-o", out, "--iters", "3", "--kappa", "1000", "--movies", "1", "--quiet"]
     code, _, err = _run(argv, capsys)
     assert code == 0, err
     (out / "report" / "plots" / "stale.png").write_bytes(b"stale")

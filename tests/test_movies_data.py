@@ -35,6 +35,8 @@ def openfield_fit(tmp_path_factory):
             "6",
             "--iters",
             "15",
+            "--kappa",
+            "1000",  # the movies are checked, not the kappa search
             "--quiet",
         ]
     )
