@@ -15,6 +15,8 @@ and 3.7 describe what jax-moseq does; the docstrings say where these functions f
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from . import _gmrf_kernels as _k
@@ -50,6 +52,18 @@ def ar_lds_noise_shape(num_frames: int, latent_dim: int, num_lags: int, lag_nois
     if lag_noise == 0:
         return (int(num_frames), int(latent_dim))
     return (int(num_frames) - int(num_lags) + 1, int(latent_dim) * int(num_lags))
+
+
+def _with_parameters(parameters: str):
+    """Put the shared parameter descriptions in a function's docstring at its
+    ``<<... parameters>>`` marker (the samplers and their ``*_from_normals`` twins share them)."""
+
+    def put(function):
+        if function.__doc__:  # None under python -OO
+            function.__doc__ = re.sub(r"<<\w+ parameters>>", lambda _: parameters, function.__doc__)
+        return function
+
+    return put
 
 
 _AR_DOC_PARAMS = """
@@ -96,6 +110,7 @@ _AR_DOC_PARAMS = """
         True with ``lag_noise > 0`` gives the conditioning section 3.5 describes (mask ignored)."""
 
 
+@_with_parameters(_AR_DOC_PARAMS)
 def ar_lds_from_normals(
     normals,
     obs,
@@ -115,8 +130,7 @@ def ar_lds_from_normals(
     masked_dynamics_var=10.0,
     observe_first_frames=None,
 ) -> LatentDraw:
-    (
-        """Posterior draw of the latent pose of an SLDS with AR(L) dynamics, from given normals.
+    """Posterior draw of the latent pose of an SLDS with AR(L) dynamics, from given normals.
 
     A deterministic, affine map from standard normals to a draw: ``normals`` (shape from
     :func:`ar_lds_noise_shape`) drive the draw, ``jitter_normals`` (same shape) the jitter.
@@ -128,9 +142,7 @@ def ar_lds_from_normals(
     normals : array_like
         Standard normal draws, shape ``ar_lds_noise_shape(T, latent_dim, num_lags, lag_noise)``,
         or ``(num_draws, *that)``.
-    """
-        + _AR_DOC_PARAMS
-        + """
+    <<ar parameters>>
     jitter_normals : array_like, optional
         Standard normals for the jitter (required for it to act when ``jitter > 0``).
 
@@ -146,7 +158,6 @@ def ar_lds_from_normals(
         On a shape, a non-finite value, a non-positive variance or covariance, or syllables
         out of range, naming the argument.
     """
-    )
     problem = _ar_problem(
         obs,
         obs_var,
@@ -166,6 +177,7 @@ def ar_lds_from_normals(
     return _run(problem, normals, jitter_normals)
 
 
+@_with_parameters(_AR_DOC_PARAMS)
 def sample_ar_lds(
     rng,
     obs,
@@ -184,8 +196,7 @@ def sample_ar_lds(
     masked_dynamics_var=10.0,
     observe_first_frames=None,
 ) -> LatentDraw:
-    (
-        """Draw the latent pose ``x`` of an SLDS with AR(L) dynamics from its posterior.
+    """Draw the latent pose ``x`` of an SLDS with AR(L) dynamics from its posterior.
 
     Keypoint-MoSeq's update of ``x`` (section 3.5 of the model notes; jax-moseq
     ``slds.gibbs.resample_continuous_stateseqs`` on its serial path) with its defaults.
@@ -195,16 +206,13 @@ def sample_ar_lds(
     Parameters
     ----------
     rng : numpy.random.Generator
-    """
-        + _AR_DOC_PARAMS
-        + """
+    <<ar parameters>>
 
     Returns
     -------
     LatentDraw
         ``states`` (T, latent_dim) and the log normaliser ``log p(obs | syllables, params)``.
     """
-    )
     problem = _ar_problem(
         obs,
         obs_var,
@@ -308,6 +316,7 @@ _RW_DOC_PARAMS = """
     masked_step_scale : float, default 10"""
 
 
+@_with_parameters(_RW_DOC_PARAMS)
 def random_walk_from_normals(
     normals,
     obs,
@@ -319,8 +328,7 @@ def random_walk_from_normals(
     masked_obs_var=10.0,
     masked_step_scale=10.0,
 ) -> LatentDraw:
-    (
-        """Posterior draw of a Gaussian random walk from given standard normals (shape (T, D)).
+    """Posterior draw of a Gaussian random walk from given standard normals (shape (T, D)).
 
     The model of keypoint-MoSeq's centroid (section 3.7 of the model notes; jax-moseq
     ``keypoint_slds.gibbs.resample_location``): ``v_0 ~ N(0, initial_var I)``,
@@ -331,9 +339,7 @@ def random_walk_from_normals(
     Parameters
     ----------
     normals : array_like, shape (T, D)
-    """
-        + _RW_DOC_PARAMS
-        + """
+    <<rw parameters>>
 
     Returns
     -------
@@ -345,7 +351,6 @@ def random_walk_from_normals(
     ValueError
         On a shape, a non-finite value or a non-positive variance, naming the argument.
     """
-    )
     y, obs_prec, step_prec, initial_prec = _rw_problem(
         obs, obs_var, step_var, mask, initial_var, masked_obs_var, masked_step_scale
     )
@@ -361,6 +366,7 @@ def random_walk_from_normals(
     return LatentDraw(out, float(log_norm))
 
 
+@_with_parameters(_RW_DOC_PARAMS)
 def sample_random_walk(
     rng,
     obs,
@@ -372,23 +378,19 @@ def sample_random_walk(
     masked_obs_var=10.0,
     masked_step_scale=10.0,
 ) -> LatentDraw:
-    (
-        """Draw a Gaussian random walk (keypoint-MoSeq's centroid) from its posterior.
+    """Draw a Gaussian random walk (keypoint-MoSeq's centroid) from its posterior.
 
     See :func:`random_walk_from_normals`; the normals are ``rng.standard_normal((T, D))``.
 
     Parameters
     ----------
     rng : numpy.random.Generator
-    """
-        + _RW_DOC_PARAMS
-        + """
+    <<rw parameters>>
 
     Returns
     -------
     LatentDraw
     """
-    )
     y = np.asarray(obs)
     normals = rng.standard_normal(y.shape) if y.ndim == 2 else np.zeros((0, 0))
     return random_walk_from_normals(
