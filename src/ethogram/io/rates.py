@@ -31,6 +31,7 @@ __all__ = [
     "fill_model_rate",
     "video_frame_rate",
     "rate_from_video",
+    "video_rate_against",
 ]
 
 #: relative difference of two frame rates above which they are different rates (1%: 29.97 and
@@ -367,3 +368,26 @@ def rate_from_video(recording, note=None) -> bool:
             f"(the same {n} frames)"
         )
     return True
+
+
+def video_rate_against(video_path, num_frames, fps) -> float | None:
+    """The rate of a video that shows a recording frame for frame (as many frames) at another
+    rate than ``fps`` (more than :data:`RATE_TOLERANCE` apart); None when it agrees, has
+    another frame count, or cannot be read.
+
+    Parameters
+    ----------
+    video_path : str or Path or None
+    num_frames : int or None
+        Frames of the recording (None: the caller has matched the counts already).
+    fps : float or None
+        The rate the recording was given or fitted at (None: nothing to compare).
+
+    Returns
+    -------
+    float or None
+    """
+    found = video_frame_rate(video_path) if video_path and fps else None
+    if found is None or (num_frames is not None and found[1] != int(num_frames)):
+        return None
+    return found[0] if abs(found[0] - fps) > RATE_TOLERANCE * fps else None

@@ -380,19 +380,17 @@ def _check_video_rate(recs: list, path: Path, fps: float) -> None:
     be the wrong one), but every duration and speed would be off by the ratio if it is not."""
     import warnings
 
-    from ..errors import ArgumentWarning
-    from .rates import video_frame_rate
+    from .rates import FrameRateWarning, video_rate_against
 
     for r in recs:
-        found = video_frame_rate(r.video_path) if r.video_path else None
-        if found is None or found[1] != r.num_frames or abs(found[0] - fps) <= 0.01 * fps:
+        video_fps = video_rate_against(r.video_path, r.num_frames, fps)
+        if video_fps is None:
             continue
-        name = Path(r.video_path).name
         warnings.warn(
-            ArgumentWarning(
-                f"{path}: its video {name} runs at {found[0]:g} fps (the same {found[1]} "
-                f"frames) but {{fps:{fps:g}}} was given; the given rate is used: if the video's "
-                "rate is the true one, leave {fps} out",
+            FrameRateWarning(
+                f"{path}: its video {Path(r.video_path).name} runs at {video_fps:g} fps (the same "
+                f"{r.num_frames} frames) but {{fps:{fps:g}}} was given; the given rate is used: "
+                "if the video's rate is the true one, leave {fps} out",
                 "fps",
             ),
             stacklevel=3,

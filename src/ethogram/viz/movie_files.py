@@ -152,18 +152,17 @@ def _check_video_rate(rec, path, where: str) -> None:
     is off by the ratio."""
     import warnings
 
-    from ..errors import ArgumentWarning
-    from ..io.rates import video_frame_rate
+    from ..io.rates import FrameRateWarning, video_rate_against
 
-    found = video_frame_rate(path)
-    if found is None or not rec.fps or abs(found[0] - rec.fps) <= 0.01 * rec.fps:
+    video_fps = video_rate_against(path, None, rec.fps)  # the caller matched the counts
+    if video_fps is None:
         return
     warnings.warn(
-        ArgumentWarning(
-            f"{where} runs at {found[0]:g} fps, frame for frame, but the results were fitted at "
+        FrameRateWarning(
+            f"{where} runs at {video_fps:g} fps, frame for frame, but the results were fitted at "
             f"{rec.fps:g} fps: the fit's durations and speeds are off by "
-            f"{rec.fps / found[0]:.3g}x; "
-            f"refit with {{fps:{found[0]:g}}} if the video's rate is the true one",
+            f"{rec.fps / video_fps:.3g}x; "
+            f"refit with {{fps:{video_fps:g}}} if the video's rate is the true one",
             "fps",
         ),
         stacklevel=2,
