@@ -58,6 +58,7 @@ __all__ = [
     "apply_model",
     "fit_recordings",
     "kappa_checkpoints",
+    "resumable_checkpoints",
 ]
 
 
@@ -186,6 +187,13 @@ def kappa_checkpoints(checkpoint) -> list:
     written)."""
     checkpoint = Path(checkpoint)
     return sorted(checkpoint.parent.glob(f"{checkpoint.stem}.kappa-*{checkpoint.suffix}"))
+
+
+def resumable_checkpoints(checkpoint) -> list:
+    """What a resumed fit continues from: the fit's own checkpoint when it exists, else those
+    of its kappa search (:func:`kappa_checkpoints`); empty when there is none."""
+    checkpoint = Path(checkpoint)
+    return [checkpoint] if checkpoint.is_file() else kappa_checkpoints(checkpoint)
 
 
 def _search_kappa(

@@ -130,9 +130,9 @@ def _interrupted(args) -> str:
     ck = getattr(args, "checkpoint_file", None)
     if ck is None:
         return "interrupted"
-    from ..pipeline import kappa_checkpoints
+    from ..pipeline import resumable_checkpoints
 
-    found = [ck] if ck.is_file() else kappa_checkpoints(ck)
+    found = resumable_checkpoints(ck)
     if not found:
         return "interrupted"
     what = "the fit" if found == [ck] else "the kappa search"

@@ -134,9 +134,9 @@ def scale_options(args, path) -> dict:
 
 def _say_resuming(ck) -> None:
     """Say which checkpoint a ``--resume`` continues: the fit's, else its kappa search's."""
-    from ..pipeline import kappa_checkpoints
+    from ..pipeline import resumable_checkpoints
 
-    found = [ck] if ck.exists() else kappa_checkpoints(ck)
+    found = resumable_checkpoints(ck)
     print(
         f"resuming from {', '.join(map(str, found))}"
         if found
