@@ -1,33 +1,9 @@
-"""The results file: one HDF5 file per fit, and one CSV per recording beside it.
-
-This room writes and reads what a fit produced: per recording the syllable labels, the mask,
-the model's inputs, centroid, heading, timestamps, optionally the state probabilities and the
-raw keypoints; the fitted model (its JSON description and its parameter arrays, never a
-pickle); the preparation (what :class:`ethogram.prep.Preparation` learned); the configuration
-of the fit; the EM objective history; library versions. Layout (format ``"ethogram-results"``,
-``format_version`` 2, see ``docs/application.md`` and ``docs/keypoint_slds.md``)::
-
-    /                 attrs: format, format_version, ethogram_version, created, versions (JSON)
-    /config           attrs: config (JSON)
-    /model            attrs: description (JSON), num_states, observations, observation_kwargs
-                      (JSON), kappa; datasets: every entry of HMM.get_params()
-    /fit              datasets: objectives, marginal_lls, restart_objectives; attrs: the rest
-    /preparation      datasets: Preparation.to_dict()["arrays"]; attrs: state (JSON)
-    /recordings/<i>   syllables, mask, inputs, centroid, heading, timestamps, expected_states,
-                      keypoints; attrs: name (NUL shown as U+FFFD), name_json (exact), fps,
-                      source, format, bodyparts (JSON), video_path, px_per_mm (NaN: unknown;
-                      absent in files written before it: unknown)
-    added in 2:       /config's ``method`` ("gibbs-arhmm", "keypoint-slds"); /model of a
-                      StickyHDPARHMM or KeypointSLDS (description ``kind``); /fit's
-                      ``log_joint`` and ``log_joint_<group>`` per sweep; /recordings/<i>
-                      ``estimated_keypoints``, ``noise_variance`` (keypoint SLDS)
-
-Files are written to a temporary name in the same folder and renamed into place
-(``os.replace``), so a reader never sees half a file and a failure leaves nothing behind. The
-CSV folder ``<stem>_csv/`` (and ``<stem>_tables/`` when tables are given) is written the same
-way; recording names become safe file names that cannot leave that folder. The in-memory
-:class:`Results` and :class:`RecordingResult` live in :mod:`ethogram.results.data` and are
-re-exported by :mod:`ethogram.results`.
+"""The results file: one HDF5 file per fit (syllables, mask, inputs, centroid, heading,
+timestamps and optional state probabilities and keypoints per recording; the fitted model as JSON
+and arrays, never a pickle; the preparation, configuration, fit history and library versions),
+written atomically beside one CSV per recording, and read back. The layout and its format
+versions are in ``docs/application.md`` ("Layout"); the in-memory :class:`Results` and
+:class:`RecordingResult` live in :mod:`ethogram.results.data`.
 """
 
 from __future__ import annotations
