@@ -52,7 +52,7 @@ def _is_pandas_table(f) -> bool:
 def _guess_hdf5(path: Path) -> str:
     import h5py
 
-    from .moseq import is_moseq2_extraction, is_moseq2_scores
+    from .moseq2 import is_moseq2_extraction, is_moseq2_scores
 
     try:
         f = h5py.File(path, "r")
