@@ -80,8 +80,17 @@ def plot_jobs(
     -------
     list of tuple
     """
-    from . import _report_data as rd
+    jobs = _syllable_jobs(results, order)
+    jobs += _fit_jobs(results)
+    jobs += _recording_jobs(results)
+    jobs += _dynamics_jobs(results, order)
+    if trajectories is not None:
+        jobs += _trajectory_jobs(results, order, trajectories, num_instances, pre, units)
+    return jobs
 
+
+def _syllable_jobs(results, order) -> list:
+    """Usage, durations, the transition matrices (from the labels and the model's) and graph."""
     K = int(results.num_states)
     labels = [r.syllables for r in results.recordings]
     fps = [r.fps for r in results.recordings]
@@ -151,6 +160,12 @@ def plot_jobs(
             "plots/transition_graph.png",
         )
     )
+    return jobs
+
+
+def _fit_jobs(results) -> list:
+    """EM's objective per iteration (when the results hold it), and a Gibbs fit's own plots."""
+    jobs = []
     obj = np.asarray((results.fit or {}).get("objectives", []), dtype=float)
     if obj.size:
         from ._report_data import applied_model, objective_frames
@@ -171,6 +186,13 @@ def plot_jobs(
     from .gibbs_plots import gibbs_plot_jobs
 
     jobs += gibbs_plot_jobs(results)  # a Gibbs fit: log joint per sweep, estimated keypoints
+    return jobs
+
+
+def _recording_jobs(results) -> list:
+    """Inputs and syllables (and state probabilities, when kept) of the first recordings."""
+    K = int(results.num_states)
+    jobs = []
     for i, rec in enumerate(results.recordings[:MAX_RECORDING_PLOTS]):
         a, b = _window(rec)
         # only the window travels to the worker (a = 0: the window opens the recording)
@@ -204,6 +226,14 @@ def plot_jobs(
                     f"plots/probabilities_{i}.png",
                 )
             )
+    return jobs
+
+
+def _dynamics_jobs(results, order) -> list:
+    """The AR dynamics of each syllable, when the model has them in two dimensions or more."""
+    from . import _report_data as rd
+
+    jobs = []
     params = results.model.get_params()
     if "emission_dynamics" in params and params["emission_dynamics"].shape[1] >= 2:
         data = np.concatenate([r.inputs for r in results.recordings])
@@ -226,40 +256,48 @@ def plot_jobs(
                 "plots/ar_dynamics.png",
             )
         )
-    if trajectories is not None:
-        shown = [k for k in order if num_instances is None or num_instances[k] > 0]
-        if shown:
-            bodyparts = rd.shared_bodyparts(results, trajectories.shape[2])
-            jobs.append(
-                (
-                    "trajectories",
-                    dict(
-                        trajectories=trajectories,
-                        syllables=shown,
-                        pre=pre,
-                        ncols=6,
-                        bodyparts=bodyparts,
-                        units=units,
-                    ),
-                    "plots/trajectories.png",
-                )
-            )
-            from .trajectories import _limits, skeleton_edges
+    return jobs
 
-            lims = _limits(trajectories[shown, pre:])
-            edges = skeleton_edges(trajectories[shown])
-            for k in shown:
-                kw = dict(
-                    trajectory=trajectories[k],
-                    syllable=k,
-                    num_states=K,
+
+def _trajectory_jobs(results, order, trajectories, num_instances, pre, units) -> list:
+    """The syllables' trajectories on shared axes, and one plot per syllable."""
+    from . import _report_data as rd
+
+    K = int(results.num_states)
+    jobs = []
+    shown = [k for k in order if num_instances is None or num_instances[k] > 0]
+    if shown:
+        bodyparts = rd.shared_bodyparts(results, trajectories.shape[2])
+        jobs.append(
+            (
+                "trajectories",
+                dict(
+                    trajectories=trajectories,
+                    syllables=shown,
                     pre=pre,
-                    edges=edges,
-                    lims=lims,
+                    ncols=6,
                     bodyparts=bodyparts,
                     units=units,
-                )
-                jobs.append(("trajectory", kw, f"plots/trajectory_{k}.png"))
+                ),
+                "plots/trajectories.png",
+            )
+        )
+        from .trajectories import _limits, skeleton_edges
+
+        lims = _limits(trajectories[shown, pre:])
+        edges = skeleton_edges(trajectories[shown])
+        for k in shown:
+            kw = dict(
+                trajectory=trajectories[k],
+                syllable=k,
+                num_states=K,
+                pre=pre,
+                edges=edges,
+                lims=lims,
+                bodyparts=bodyparts,
+                units=units,
+            )
+            jobs.append(("trajectory", kw, f"plots/trajectory_{k}.png"))
     return jobs
 
 
