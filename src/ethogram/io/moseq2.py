@@ -111,6 +111,71 @@ def _mm_per_px(scalars) -> float | None:
     return abs(slope) if np.isfinite(slope) and slope != 0 else None
 
 
+def _extraction_arrays(extraction: Path) -> dict:
+    """What a moseq2 extraction gives a recording: its timestamps (ms), centroid, angle, scale
+    and the fps of its parameters (None when absent)."""
+    import h5py
+
+    with h5py.File(extraction, "r") as f:
+        sc = f["scalars"]
+
+        def scalar(key):
+            return np.asarray(sc[key][()], dtype=np.float64) if key in sc else None
+
+        key = "metadata/extraction/parameters/fps"
+        return {
+            "ts_ms": np.asarray(f["timestamps"][()], dtype=np.float64),
+            "cx": scalar("centroid_x_px"),
+            "cy": scalar("centroid_y_px"),
+            "angle": scalar("angle"),
+            "mm_per_px": _mm_per_px(sc),
+            "param_fps": float(np.asarray(f[key][()]).item()) if key in f else None,
+        }
+
+
+def _score_rows(idx, T: int, n_ext: int, scores_path, uuid, extraction):
+    """``(valid, rows)``: which score rows have an extraction frame, and its index (-1 where
+    dropped); without ``scores_idx`` the score rows are the extraction's rows."""
+    if idx is None:  # no index: scores rows are extraction rows
+        if T != n_ext:
+            raise ValueError(
+                f"{scores_path}: scores/{uuid} has {T} rows, {extraction} {n_ext} frames, and no "
+                "scores_idx"
+            )
+        idx = np.arange(T, dtype=np.float64)
+    if idx.shape != (T,):
+        raise ValueError(f"{scores_path}: scores_idx/{uuid} has shape {idx.shape}, expected {(T,)}")
+    valid = np.isfinite(idx)
+    rows = np.full(T, -1, dtype=np.int64)
+    rows[valid] = idx[valid].astype(np.int64)
+    if valid.any() and (rows[valid].max() >= n_ext or rows[valid].min() < 0):
+        raise ValueError(
+            f"{scores_path}: scores_idx/{uuid} points past the {n_ext} frames of {extraction}"
+        )
+    return valid, rows
+
+
+def _score_times(ts_ms, valid, rows, param_fps):
+    """``(timestamps, start)``: seconds from the first score row (dropped frames interpolated,
+    those before the first or after the last kept one a frame interval apart) and the first
+    row's time on the camera clock; ``(None, None)`` with fewer than two kept frames."""
+    T = rows.shape[0]
+    pos = np.arange(T, dtype=np.float64)
+    t_valid = ts_ms[rows[valid]] / 1000.0
+    if valid.sum() < 2:
+        return None, None
+    ts = np.interp(pos, pos[valid], t_valid)
+    step = (
+        1.0 / param_fps
+        if param_fps
+        else (t_valid[-1] - t_valid[0]) / (pos[valid][-1] - pos[valid][0])
+    )
+    first, last = pos[valid][0], pos[valid][-1]
+    ts[pos < first] = t_valid[0] - (first - pos[pos < first]) * step
+    ts[pos > last] = t_valid[-1] + (pos[pos > last] - last) * step
+    return ts - ts[0], float(ts[0])
+
+
 def _moseq2_recording(
     scores_path: Path, uuid: str, extraction: Path | None, fps, name: str
 ) -> Recording:
@@ -138,62 +203,19 @@ def _moseq2_recording(
             format="moseq2",
             attrs=attrs,
         )
-    with h5py.File(extraction, "r") as f:
-        ts_ms = np.asarray(f["timestamps"][()], dtype=np.float64)
-        sc = f["scalars"]
-        cx = (
-            np.asarray(sc["centroid_x_px"][()], dtype=np.float64) if "centroid_x_px" in sc else None
-        )
-        cy = (
-            np.asarray(sc["centroid_y_px"][()], dtype=np.float64) if "centroid_y_px" in sc else None
-        )
-        ang = np.asarray(sc["angle"][()], dtype=np.float64) if "angle" in sc else None
-        mm_per_px = _mm_per_px(sc)
-        param_fps = None
-        key = "metadata/extraction/parameters/fps"
-        if key in f:
-            param_fps = float(np.asarray(f[key][()]).item())
-    n_ext = len(ts_ms)
-    if idx is None:  # no index: scores rows are extraction rows
-        if T != n_ext:
-            raise ValueError(
-                f"{scores_path}: scores/{uuid} has {T} rows, {extraction} {n_ext} frames, and no "
-                "scores_idx"
-            )
-        idx = np.arange(T, dtype=np.float64)
-    if idx.shape != (T,):
-        raise ValueError(f"{scores_path}: scores_idx/{uuid} has shape {idx.shape}, expected {(T,)}")
-    valid = np.isfinite(idx)
-    rows = np.full(T, -1, dtype=np.int64)
-    rows[valid] = idx[valid].astype(np.int64)
-    if valid.any() and (rows[valid].max() >= n_ext or rows[valid].min() < 0):
-        raise ValueError(
-            f"{scores_path}: scores_idx/{uuid} points past the {n_ext} frames of {extraction}"
-        )
+    ext = _extraction_arrays(extraction)
+    param_fps = ext["param_fps"]
+    valid, rows = _score_rows(idx, T, len(ext["ts_ms"]), scores_path, uuid, extraction)
 
     def take(v):
         out = np.full(T, np.nan)
         out[valid] = v[rows[valid]]
         return out
 
-    # timestamps (ms on the camera clock) -> seconds from the first frame; dropped frames
-    # interpolated
-    pos = np.arange(T, dtype=np.float64)
-    t_valid = ts_ms[rows[valid]] / 1000.0
-    ts = None
-    if valid.sum() >= 2:
-        ts = np.interp(pos, pos[valid], t_valid)
-        # dropped frames before the first / after the last kept one: one frame interval apart
-        step = (
-            1.0 / param_fps
-            if param_fps
-            else (t_valid[-1] - t_valid[0]) / (pos[valid][-1] - pos[valid][0])
-        )
-        first, last = pos[valid][0], pos[valid][-1]
-        ts[pos < first] = t_valid[0] - (first - pos[pos < first]) * step
-        ts[pos > last] = t_valid[-1] + (pos[pos > last] - last) * step
-        attrs["start_time_s"] = float(ts[0])
-        ts = ts - ts[0]
+    # timestamps (ms on the camera clock) -> seconds from the first frame
+    ts, start = _score_times(ext["ts_ms"], valid, rows, param_fps)
+    if start is not None:
+        attrs["start_time_s"] = start
     # the score rows lie on moseq2's grid of 1 / fps seconds (dropped frames were inserted at the
     # extraction's fps), so that nominal rate is the recording's; the timestamps only without it
     file_fps = (
@@ -204,8 +226,9 @@ def _moseq2_recording(
     attrs.update(
         extraction=str(extraction), extraction_fps=param_fps, dropped_frames=int((~valid).sum())
     )
-    if mm_per_px is not None:
-        attrs["mm_per_px"] = mm_per_px
+    if ext["mm_per_px"] is not None:
+        attrs["mm_per_px"] = ext["mm_per_px"]
+    cx, cy, ang = ext["cx"], ext["cy"], ext["angle"]
     return Recording(
         name=name,
         data=scores,
