@@ -168,6 +168,31 @@ def _fit_info(
     return fit_info
 
 
+def _fit_model(
+    make, sequences, masks, kappa, target_duration, fps, num_states, em, run, checkpoint, timings
+):
+    """The fitted model at ``kappa``, or at the default kappa found first by a search
+    (:mod:`ethogram.pipeline.kappa_search`): ``(model, fit, search, target seconds)``, the last
+    two None without a search. ``run`` holds the fits' other arguments (execution, progress,
+    posterior, seed); a search resolves its seed there, so that its chosen fit is the fit."""
+    from ..fitting.checkpoint import resolve_seed
+
+    search = target_s = None
+    if kappa is None:
+        run["seed"] = resolve_seed(run["seed"])  # every fit of the search starts alike
+        target_s, target_frames = kappa_target(target_duration, fps)
+        fit_kw = dict(em=search_settings(em), **run)
+        search = search_kappa(
+            make, sequences, masks, fit_kw, target_frames, num_states, checkpoint, timings
+        )
+    kappa_used = float(kappa) if search is None else search.kappa
+    fit_kw = dict(em=em, **run)
+    model, fit = fit_at_kappa(
+        make, sequences, masks, kappa_used, search, fit_kw, checkpoint, timings
+    )
+    return model, fit, search, target_s
+
+
 #: the EM settings of :func:`fit_recordings` by default: 100 iterations, tolerance 1e-6
 FIT_EM = EMSettings(num_iters=DEFAULT_NUM_ITERS, tol=1e-6)
 #: the keyword arguments of the settings :func:`fit_recordings` takes
@@ -301,7 +326,6 @@ def fit_recordings(
         each); the message names the arguments to change, also kept as the warning's
         ``arguments``.
     """
-    from ..fitting.checkpoint import resolve_seed
     from ..prep import Preparation
     from ..prep.model_size import check_model_size
 
@@ -352,25 +376,22 @@ def fit_recordings(
     check_model_size(D, num_lags, num_states, usable, prep.kind)  # refuse what cannot be learned
     make = functools.partial(_syllable_model, num_states, D, num_lags, ar_prior)
 
-    search = target_s = None
-    if kappa is None:
-        seed = resolve_seed(seed)  # every fit of the search starts alike: its chosen fit is the fit
-        target_s, target_frames = kappa_target(target_duration, fps)
-        fit_kw = dict(
-            em=search_settings(em),
-            execution=execution,
-            progress=progress,
-            posterior=False,
-            seed=seed,
-        )
-        search = search_kappa(
-            make, sequences, masks, fit_kw, target_frames, num_states, checkpoint, timings
-        )
-    kappa_used = float(kappa) if search is None else search.kappa
-    fit_kw = dict(em=em, execution=execution, progress=progress, posterior=False, seed=seed)
-    model, fit = fit_at_kappa(
-        make, sequences, masks, kappa_used, search, fit_kw, checkpoint, timings
+    run = dict(execution=execution, progress=progress, posterior=False, seed=seed)
+    model, fit, search, target_s = _fit_model(
+        make,
+        sequences,
+        masks,
+        kappa,
+        target_duration,
+        fps,
+        num_states,
+        em,
+        run,
+        checkpoint,
+        timings,
     )
+    seed = run["seed"]  # resolved when a kappa search ran
+    kappa_used = float(kappa) if search is None else search.kappa
 
     t0 = time.perf_counter()
     labels, posts, order = label_by_frequency(
