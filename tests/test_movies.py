@@ -400,7 +400,7 @@ def test_video_aligned_by_timestamps_in_make_movies_wiring(tmp_path):
     shift."""
     from types import SimpleNamespace
 
-    from ethogram.viz.movie_files import _video_for
+    from ethogram.viz._movie_plan import _video_for
 
     frames = np.zeros((100, 16, 16), np.uint8)
     video = write_mp4(tmp_path / "v.mp4", frames, fps=30)

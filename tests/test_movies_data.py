@@ -328,7 +328,7 @@ def test_grid_tiles_are_centred_on_the_mouse(openfield_fit):
 
 def test_skeleton_by_body_part_names(openfield_fit, capsys):
     from ethogram.cli import main
-    from ethogram.viz.movie_files import _edges_from_names
+    from ethogram.viz._movie_plan import _edges_from_names
 
     assert _edges_from_names(
         [("snout", "leftear"), ("leftear", "tailbase")],
@@ -378,7 +378,7 @@ def test_a_video_at_another_rate_than_the_fit_is_named():
     import warnings
 
     from ethogram.errors import ArgumentWarning
-    from ethogram.viz.movie_files import _check_video_rate
+    from ethogram.viz._movie_plan import _check_video_rate
 
     video = OPENFIELD / "video.mp4"
     with pytest.warns(ArgumentWarning) as record:

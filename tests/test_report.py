@@ -485,7 +485,7 @@ def test_the_configuration_lists_the_preparation_and_the_units(fit_dir, tmp_path
     for r, s in zip(res.recordings, (2.0, 4.0)):
         r.px_per_mm = s
     jobs = []
-    monkeypatch.setattr(report_module, "_run_jobs", lambda j, *a: jobs.extend(j))
+    monkeypatch.setattr(report_module, "run_plot_jobs", lambda j, *a: jobs.extend(j))
     index = write_report(res, tmp_path / "mm", progress=False)
     config = index.read_text(encoding="utf-8")
     assert "<td>units</td><td>millimetres (2, 4 pixels per mm)" in config

@@ -8,7 +8,9 @@ runs, so ``[2, 2, -1, 2]`` holds two instances of syllable 2 and no transition. 
 instances rather than frames is MoSeq's convention (keypoint-moseq's ``get_frequencies`` and
 ``compute_stats_df``, moseq2-viz's usage); frame-based columns are given beside them.
 Transitions are between consecutive instances (self-transitions never occur, as in MoSeq's
-``get_transition_matrix``), and only between instances that touch.
+``get_transition_matrix``), and only between instances that touch: they are counted in
+:mod:`ethogram.analysis.transitions`, and the labels checked and renumbered in
+:mod:`ethogram.analysis._labels` (all importable from here).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._runs import syllable_runs
+from ._labels import as_label_dict, count_states, per_recording, relabel, relabel_by_frequency
+from .transitions import bigram_counts, transition_probabilities
 
 __all__ = [
     "runs",
@@ -30,100 +34,6 @@ __all__ = [
 ]
 
 
-# ---------------------------------------------------------------------- inputs
-def _as_dict(labels) -> dict:
-    if isinstance(labels, dict):
-        items = list(labels.items())
-    elif (
-        isinstance(labels, np.ndarray)
-        and labels.ndim == 1
-        or (isinstance(labels, (list, tuple)) and labels and np.ndim(labels[0]) == 0)
-    ):
-        items = [("0", labels)]
-    elif isinstance(labels, (list, tuple)):
-        items = [(str(i), x) for i, x in enumerate(labels)]
-    else:
-        raise TypeError(
-            f"labels must be a dict of name -> (T,) int array, got {type(labels).__name__}"
-        )
-    out = {}
-    for name, x in items:
-        a = np.asarray(x)
-        if a.ndim != 1:
-            raise ValueError(f"labels[{name!r}] must be 1-D (T,), got shape {a.shape}")
-        if a.size and not np.issubdtype(a.dtype, np.integer):
-            if a.dtype == bool or not np.all(np.isfinite(a)) or not np.all(a == np.round(a)):
-                raise ValueError(
-                    f"labels[{name!r}] must hold integer syllables (-1 = none), got dtype {a.dtype}"
-                )
-        a = a.astype(np.int64)
-        if a.size and a.min() < -1:
-            raise ValueError(
-                f"labels[{name!r}] has {a.min()}; syllables are >= 0 and -1 means no syllable"
-            )
-        out[str(name)] = a
-    return out
-
-
-def _num_states(labs: dict, num_states) -> int:
-    top = max((int(a.max()) for a in labs.values() if a.size), default=-1)
-    if num_states is None:
-        return top + 1
-    K = int(num_states)
-    if K < 1 or K != num_states:
-        raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
-    if top >= K:
-        raise ValueError(f"labels hold syllable {top} but num_states={K}; give num_states > {top}")
-    return K
-
-
-def _per_recording(value, names, what):
-    """fps or centroid given once, per name (dict) or as a list in the labels' order."""
-    if isinstance(value, dict):
-        missing = [n for n in names if n not in value]
-        if missing:
-            raise ValueError(f"{what} has no entry for recording(s) {missing}")
-        vals = [value[n] for n in names]
-    elif (
-        what in ("fps", "px_per_mm")
-        and np.ndim(value) == 1
-        or what == "centroid"
-        and isinstance(value, (list, tuple))
-    ):
-        if len(value) != len(names):
-            raise ValueError(f"{what} has {len(value)} entries for {len(names)} recordings")
-        vals = list(value)
-    elif what == "centroid" and len(names) != 1:
-        raise ValueError(
-            "centroid must be a dict of name -> (T, 2) array when there are several recordings"
-        )
-    else:
-        vals = [value] * len(names)
-    if what == "fps":
-        for n, v in zip(names, vals):
-            if v is not None and not (np.isfinite(float(v)) and float(v) > 0):
-                raise ValueError(
-                    f"fps for recording {n!r} must be a positive number of frames per second, "
-                    f"got {v!r}"
-                )
-    if what == "px_per_mm":
-        for n, v in zip(names, vals):
-            if v is None or not (np.isfinite(float(v)) and float(v) > 0):
-                raise ValueError(
-                    f"px_per_mm for recording {n!r} must be a positive number of "
-                    f"pixels per millimetre, got {v!r}"
-                )
-    return vals
-
-
-def _transition_pairs(a: np.ndarray):
-    """(from, to) syllables of consecutive instances that touch (no -1 frame between)."""
-    starts, stops, syl = syllable_runs(a)
-    touch = stops[:-1] == starts[1:]
-    return syl[:-1][touch], syl[1:][touch]
-
-
-# ---------------------------------------------------------------------- tables
 def runs(labels):
     """Every syllable instance: where it starts and stops.
 
@@ -141,7 +51,7 @@ def runs(labels):
     """
     import pandas as pd
 
-    labs = _as_dict(labels)
+    labs = as_label_dict(labels)
     parts = []
     for name, a in labs.items():
         s, e, k = syllable_runs(a)
@@ -174,8 +84,8 @@ def syllable_usage(labels, num_states=None):
     """
     import pandas as pd
 
-    labs = _as_dict(labels)
-    K = _num_states(labs, num_states)
+    labs = as_label_dict(labels)
+    K = count_states(labs, num_states)
     parts = []
     for name, a in labs.items():
         _, _, syl = syllable_runs(a)
@@ -225,11 +135,11 @@ def syllable_durations(labels, fps=None, centroid=None, px_per_mm=None):
     """
     import pandas as pd
 
-    labs = _as_dict(labels)
+    labs = as_label_dict(labels)
     names = list(labs)
-    rates = _per_recording(fps, names, "fps")
-    cents = _per_recording(centroid, names, "centroid") if centroid is not None else None
-    scales = _per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
+    rates = per_recording(fps, names, "fps")
+    cents = per_recording(centroid, names, "centroid") if centroid is not None else None
+    scales = per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
     parts = []
     for i, (name, rate, a) in enumerate(zip(names, rates, labs.values())):
         s, e, k = syllable_runs(a)
@@ -262,87 +172,6 @@ def _path_lengths(centroid, starts, stops, T: int, name) -> np.ndarray:
     out = cum[last] - cum[starts]
     out[(bad[last] - bad[starts]) > 0] = np.nan
     return out
-
-
-def _bigram_matrix(labs: dict, K: int) -> np.ndarray:
-    counts = np.zeros((K, K), dtype=np.int64)
-    for a in labs.values():
-        i, j = _transition_pairs(a)
-        np.add.at(counts, (i, j), 1)
-    return counts
-
-
-def bigram_counts(labels, num_states=None):
-    """How often syllable ``i`` is directly followed by syllable ``j``, over all recordings.
-
-    Parameters
-    ----------
-    labels : dict of str -> ndarray of int, shape (T,)
-        Pass a one-recording dict for one recording's counts.
-    num_states : int, optional
-        K (default: largest label + 1).
-
-    Returns
-    -------
-    pandas.DataFrame, shape (K, K)
-        Integer counts; index ``from`` syllable, columns ``to`` syllable. The diagonal is zero
-        (a syllable followed by itself is the same instance), and instances separated by -1
-        frames are not counted.
-    """
-    import pandas as pd
-
-    labs = _as_dict(labels)
-    K = _num_states(labs, num_states)
-    idx = pd.Index(np.arange(K), name="from")
-    return pd.DataFrame(
-        _bigram_matrix(labs, K), index=idx, columns=pd.Index(np.arange(K), name="to")
-    )
-
-
-def transition_probabilities(labels, num_states=None, normalize="bigram"):
-    """Transition probabilities between consecutive syllable instances.
-
-    Parameters
-    ----------
-    labels : dict of str -> ndarray of int, shape (T,)
-    num_states : int, optional
-        K (default: largest label + 1).
-    normalize : {"bigram", "rows", "columns"}, default "bigram"
-        As in MoSeq's ``get_transition_matrix`` (moseq2-viz, keypoint-moseq; "bigram" is their
-        default): "bigram" divides the counts by their total (probability of the pair),
-        "rows" by each row sum (probability of the next syllable given the current one),
-        "columns" by each column sum (of the previous given the next).
-
-    Returns
-    -------
-    pandas.DataFrame, shape (K, K)
-        Index ``from``, columns ``to``; zero diagonal. Rows (columns) without any transition
-        are NaN under "rows" ("columns"); all entries are NaN when there is no transition.
-
-    Raises
-    ------
-    ValueError
-        For another ``normalize``.
-    """
-    import pandas as pd
-
-    if normalize not in ("bigram", "rows", "columns"):
-        raise ValueError(f"normalize must be 'bigram', 'rows' or 'columns', got {normalize!r}")
-    labs = _as_dict(labels)
-    K = _num_states(labs, num_states)
-    c = _bigram_matrix(labs, K).astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if normalize == "bigram":
-            p = c / c.sum() if c.sum() else np.full_like(c, np.nan)
-        elif normalize == "rows":
-            s = c.sum(axis=1, keepdims=True)
-            p = np.where(s > 0, c / np.where(s > 0, s, 1), np.nan)
-        else:
-            s = c.sum(axis=0, keepdims=True)
-            p = np.where(s > 0, c / np.where(s > 0, s, 1), np.nan)
-    return pd.DataFrame(
-        p, index=pd.Index(np.arange(K), name="from"), columns=pd.Index(np.arange(K), name="to")
-    )
 
 
 def frame_speed(centroid, fps) -> np.ndarray:
@@ -398,19 +227,19 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None, px_per_mm
     """
     import pandas as pd
 
-    labs = _as_dict(labels)
-    K = _num_states(labs, num_states)
+    labs = as_label_dict(labels)
+    K = count_states(labs, num_states)
     names = list(labs)
-    rates = _per_recording(fps, names, "fps")
+    rates = per_recording(fps, names, "fps")
     inst = np.zeros(K, dtype=np.int64)
     frames = np.zeros(K, dtype=np.int64)
     dur_f, dur_s, syl_all = [], [], []
     speed_sum = np.zeros(K)
     speed_n = np.zeros(K, dtype=np.int64)
     cents = (
-        _per_recording(centroid, names, "centroid") if centroid is not None else [None] * len(names)
+        per_recording(centroid, names, "centroid") if centroid is not None else [None] * len(names)
     )
-    scales = _per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
+    scales = per_recording(px_per_mm, names, "px_per_mm") if px_per_mm is not None else None
     mm_sum = np.zeros(K)
     for i, (name, rate, cen, a) in enumerate(zip(names, rates, cents, labs.values())):
         s, e, k = syllable_runs(a)
@@ -467,63 +296,3 @@ def syllable_summary(labels, fps=None, centroid=None, num_states=None, px_per_mm
                     speed_n > 0, mm_sum / np.maximum(speed_n, 1), np.nan
                 )
     return out
-
-
-def relabel_by_frequency(labels, num_states=None) -> np.ndarray:
-    """The order that renumbers syllables from most to least used.
-
-    Parameters
-    ----------
-    labels : dict of str -> ndarray of int, shape (T,)
-    num_states : int, optional
-        K (default: largest label + 1).
-
-    Returns
-    -------
-    order : ndarray of int, shape (K,)
-        ``order[i]`` is the old syllable that becomes syllable ``i``: sorted by number of
-        instances (MoSeq's frequency, as keypoint-moseq's ``reindex_syllables``), then by
-        frames, then by old label, most used first. Feed it to ``HMM.permute`` and to
-        :func:`relabel`.
-    """
-    labs = _as_dict(labels)
-    K = _num_states(labs, num_states)
-    inst = np.zeros(K, dtype=np.int64)
-    frames = np.zeros(K, dtype=np.int64)
-    for a in labs.values():
-        inst += np.bincount(syllable_runs(a)[2], minlength=K)
-        frames += np.bincount(a[a >= 0], minlength=K)
-    return np.lexsort((np.arange(K), -frames, -inst)).astype(np.intp)
-
-
-def relabel(labels, order):
-    """Apply an ``order`` (new ``i`` = old ``order[i]``) to labels; -1 stays -1.
-
-    Parameters
-    ----------
-    labels : dict of str -> ndarray of int, shape (T,), or one ndarray
-    order : array_like of int, shape (K,)
-        A permutation of ``range(K)``, e.g. from :func:`relabel_by_frequency`.
-
-    Returns
-    -------
-    dict of str -> ndarray, or ndarray
-        Same structure as ``labels``.
-    """
-    order = np.asarray(order, dtype=np.int64)
-    K = order.shape[0]
-    if order.ndim != 1 or not np.array_equal(np.sort(order), np.arange(K)):
-        raise ValueError(f"order must be a permutation of range(K), got {order!r}")
-    inverse = np.empty(K + 1, dtype=np.int64)
-    inverse[order] = np.arange(K)
-    inverse[K] = -1  # index -1 maps here
-
-    def one(a):
-        a = np.asarray(a)
-        if a.size and a.max() >= K:
-            raise ValueError(f"labels hold syllable {a.max()} but order has only {K} entries")
-        return inverse[np.where(a < 0, K, a)]
-
-    if isinstance(labels, dict):
-        return {k: one(v) for k, v in labels.items()}
-    return one(labels)

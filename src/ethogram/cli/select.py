@@ -239,12 +239,12 @@ def run(args) -> int:
     prepared = prep.fit_transform(recordings)
     from ..prep import model_inputs
 
-    datas, masks, _ = model_inputs(prepared)
+    sequences, masks, _ = model_inputs(prepared)
     usable = int(sum(m.sum() for m in masks))
     from ..prep.model_size import check_model_size
 
     lags = args.lags if args.model != "gaussian" else 0
-    check_model_size(datas[0].shape[1], lags, max(Ks), usable, prep.kind)
+    check_model_size(sequences[0].shape[1], lags, max(Ks), usable, prep.kind)
     # the fit's AR prior (pipeline.SYLLABLE_PRIOR), so that the K and kappa chosen here are the
     # fit's
     obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
@@ -267,7 +267,7 @@ def run(args) -> int:
     tmp.mkdir(parents=True, exist_ok=False)
     try:
         cv = cross_validate(
-            datas,
+            sequences,
             Ks,
             kappa=kappa,
             num_restarts=args.restarts,
@@ -308,12 +308,12 @@ def run(args) -> int:
         kappa_chosen = cv.kappa_searches[(chosen, 0)]["kappa"] if cv.kappa_searches else kappa
         if args.target_duration is not None:
             search = find_kappa(
-                datas, chosen, target_duration=args.target_duration, fps=fps, **common
+                sequences, chosen, target_duration=args.target_duration, fps=fps, **common
             )
             search.curve.to_csv(tmp / "kappa_search.csv", index=False)
-            cps = changepoint_durations(datas)
+            cps = changepoint_durations(sequences)
             plot_kappa_search(search, tmp / "kappa_search.png", changepoint_durations=cps, fps=fps)
-            labels = viterbi_labels(search.model(), datas, masks)
+            labels = viterbi_labels(search.model(), sequences, masks)
             plot_durations(run_lengths(labels), cps, tmp / "durations.png", fps=fps)
             kappa_chosen = search.kappa
             lines.append(
@@ -321,7 +321,7 @@ def run(args) -> int:
                 f"median {np.median(cps) / fps if len(cps) else float('nan'):.3g} s"
             )
         if args.stability:
-            st = stability(datas, chosen, kappa=kappa_chosen, num_fits=args.stability, **common)
+            st = stability(sequences, chosen, kappa=kappa_chosen, num_fits=args.stability, **common)
             st.per_syllable.to_csv(tmp / "stability.csv", index=False)
             pd.DataFrame(st.agreement).to_csv(tmp / "stability_agreement.csv", index_label="fit")
             plot_stability(st, tmp / "stability.png")
@@ -341,7 +341,7 @@ def run(args) -> int:
             from ..selection import mean_poses, syllable_distances, syllable_linkage
             from ..selection.plots import plot_dendrogram
 
-            fitted_labels = viterbi_labels(fitted, datas, masks)
+            fitted_labels = viterbi_labels(fitted, sequences, masks)
             poses = None
             if all(p.aligned is not None for p in prepared):
                 poses = mean_poses(fitted_labels, [np.asarray(p.aligned) for p in prepared], chosen)

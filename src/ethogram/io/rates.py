@@ -32,6 +32,7 @@ __all__ = [
     "video_frame_rate",
     "rate_from_video",
     "video_rate_against",
+    "file_rate_against",
 ]
 
 #: relative difference of two frame rates above which they are different rates (1%: 29.97 and
@@ -391,3 +392,26 @@ def video_rate_against(video_path, num_frames, fps) -> float | None:
     if found is None or (num_frames is not None and found[1] != int(num_frames)):
         return None
     return found[0] if abs(found[0] - fps) > RATE_TOLERANCE * fps else None
+
+
+def file_rate_against(path, file_fps, fps) -> float | None:
+    """The rate a file's timestamps give (``file_fps``), else the ``fps`` given; refused when both
+    are known and more than 1% apart.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, named in the error.
+    file_fps, fps : float or None
+        Frames per second from the file's timestamps, and as given by the user.
+
+    Raises
+    ------
+    ValueError
+        When ``file_fps`` and ``fps`` differ by more than 1% of ``fps``.
+    """
+    if file_fps is not None and fps is not None and abs(file_fps - fps) > 0.01 * fps:
+        raise ValueError(
+            f"{path}: the file's timestamps give {file_fps:.3f} fps but fps={fps} was given"
+        )
+    return file_fps if file_fps is not None else fps

@@ -1,9 +1,10 @@
 """The front door of ``ethogram.io``: paths in, a sorted list of uniquely named recordings out.
 
-:func:`read_recordings` expands paths (files, globs, folders), guesses each file's format
-(:func:`guess_format`, from its suffix and, for HDF5 files, the datasets inside), calls the
-format's reader, names the recordings ``<file stem>`` or ``<file stem>/<animal>`` (prefixing
-parent folders where two files share a stem), and keeps only the body parts asked for. In a
+:func:`read_recordings` expands paths (files, globs, folders: :mod:`ethogram.io.paths`),
+guesses each file's format (:func:`guess_format`, :mod:`ethogram.io.formats`), calls the
+format's reader (one module per format family: :mod:`~ethogram.io.pose`, ``moseq``,
+``arrays``), names the recordings ``<file stem>`` or ``<file stem>/<animal>`` (prefixing parent
+folders where two files share a stem), and keeps only the body parts asked for. In a
 folder, a file with a known suffix that is not a recording (a ``notes.csv``, a broken ``.h5``,
 a moseq2 PCA file) or that its reader cannot read is skipped with one
 :class:`SkippedFilesWarning` line naming it and why; a file named on its own is read or refused
@@ -14,16 +15,14 @@ in only a few frames. :func:`describe` is the short text ``ethogram info`` print
 
 from __future__ import annotations
 
-import csv
-import glob
-import os
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ArgumentError
 from .describe import CONFIDENCE_DEFAULT, describe  # noqa: F401 (CONFIDENCE_DEFAULT importable here)
+from .formats import FORMATS, guess_format
 from .notes import ReadNoteWarning, SkippedFilesWarning, note, reason
+from .paths import expand_paths, skip_file, unique_names
 from .recording import Recording
 from .units import set_scales
 
@@ -39,26 +38,12 @@ __all__ = [
     "GHOST_FRAMES",
 ]
 
-#: reader names accepted by ``format=`` (``--format`` on the command line)
-FORMATS = ("dlc", "sleap", "nwb-pose", "jabs", "moseq-nwb", "moseq2", "npy", "csv")
 
-_SUFFIXES = (".csv", ".h5", ".hdf5", ".nwb", ".slp", ".npy", ".npz")
 #: an animal of a multi-animal file tracked in fewer than this fraction of the file's frames, or
 #: in fewer than :data:`GHOST_FRAMES` frames that are under 10% of them, is a "ghost" (a spurious
 #: track of the tracker): kept, with a note
 GHOST_FRACTION = 0.01
 GHOST_FRAMES = 10
-
-
-class _FormatError(ArgumentError):
-    """A file whose format cannot be told; ``why`` is the reason without the path."""
-
-    def __init__(self, message: str, why: str):
-        super().__init__(message, "format")
-        self.why = why
-
-    def __reduce__(self):
-        return (type(self), (self.template, self.why))
 
 
 def _readers():
@@ -76,221 +61,6 @@ def _readers():
         "npy": read_npy,
         "csv": read_csv_array,
     }
-
-
-def _cannot_guess(path, why: str) -> ValueError:
-    return _FormatError(
-        f"cannot tell the format of {path} ({why}); give it as {{format:NAME}}, NAME "
-        f"one of {', '.join(FORMATS)}",
-        f"not a recording of a known format ({why})",
-    )
-
-
-def _is_pandas_table(f) -> bool:
-    """Whether an HDF5 file holds a pandas DataFrame at its top level (how DeepLabCut saves)."""
-    for key in f:
-        obj = f.get(key, getlink=False)
-        if obj is not None and "pandas_type" in obj.attrs:
-            return True
-    return False
-
-
-def _guess_hdf5(path: Path) -> str:
-    import h5py
-
-    from .moseq import is_moseq2_extraction, is_moseq2_scores
-
-    try:
-        f = h5py.File(path, "r")
-    except OSError as e:
-        raise _cannot_guess(path, f"not a readable HDF5 file: {e}") from None
-    with f:
-        if "nwb_version" in f.attrs or ("processing" in f and "acquisition" in f):
-            if "processing/MoSeq" in f:
-                return "moseq-nwb"
-            from .pose import _find_typed
-
-            if _find_typed(f, "PoseEstimation"):
-                return "nwb-pose"
-            raise _cannot_guess(
-                path, "an NWB file with neither processing/MoSeq nor an ndx-pose PoseEstimation"
-            )
-        if "poseest/points" in f:
-            return "jabs"
-        if "tracks" in f and "node_names" in f:
-            return "sleap"
-        if "df_with_missing" in f:
-            return "dlc"
-        if "frames" in f and "instances" in f and "points" in f:
-            return "sleap"
-        if is_moseq2_scores(f) or is_moseq2_extraction(f):
-            return "moseq2"
-        if _is_pandas_table(
-            f
-        ):  # DeepLabCut's table under another key (df, tracks): read_dlc checks it
-            return "dlc"
-        keys = ", ".join(sorted(f.keys())[:8])
-    raise _cannot_guess(
-        path, f"an HDF5 file with top-level entries [{keys}] that match no known layout"
-    )
-
-
-def guess_format(path) -> str:
-    """Guess the reader of a file from its suffix and, for HDF5, its content.
-
-    Parameters
-    ----------
-    path : str or Path
-
-    Returns
-    -------
-    str
-        One of :data:`FORMATS`: ``.slp`` -> sleap; ``.npy``/``.npz`` -> npy; ``.csv`` -> dlc when
-        the first cell is ``scorer`` (DeepLabCut header), else csv; ``.nwb`` (or HDF5 with
-        ``nwb_version``) -> moseq-nwb with ``processing/MoSeq``, nwb-pose with an ndx-pose
-        ``PoseEstimation``; ``.h5`` -> jabs (``poseest/points``), sleap (analysis file:
-        ``tracks``, ``node_names``), dlc (``df_with_missing``, or a pandas table under another
-        key), moseq2 (``scores`` and ``scores_idx``, or ``frames``, ``scalars``,
-        ``timestamps``); ``.csv`` with ``frame_idx`` and ``<node>.x``/``<node>.y`` columns ->
-        sleap (SLEAP's analysis CSV).
-
-    Raises
-    ------
-    FileNotFoundError
-        When the file does not exist.
-    ValueError
-        When the format cannot be told, naming the file and the ``--format`` choices.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no such file: {path}")
-    suffix = path.suffix.lower()
-    if suffix == ".slp":
-        return "sleap"
-    if suffix in (".npy", ".npz"):
-        return "npy"
-    if suffix == ".csv":
-        with open(path, newline="", errors="replace") as fh:
-            head = [fh.readline().rstrip("\r\n").split(",") for _ in range(5)]
-        if head[0][0].strip().strip('"').lower() != "scorer":
-            from .sleap import is_sleap_csv_header
-
-            names = [c.strip().strip('"') for c in head[0]]
-            return "sleap" if is_sleap_csv_header(names) else "csv"
-        rows = {r[0].strip().lower(): i for i, r in enumerate(head) if r and r[0]}
-        if "coords" in rows and "likelihood" not in head[rows["coords"]]:
-            data_row = head[rows["coords"] + 1] if rows["coords"] + 1 < len(head) else [""]
-            if not _is_float(data_row[0]):
-                raise _cannot_guess(
-                    path,
-                    "a DeepLabCut table of hand-labelled images (x, y without likelihood, "
-                    "indexed by image), not a tracked recording",
-                )
-        return "dlc"
-    if suffix in (".h5", ".hdf5", ".nwb"):
-        return _guess_hdf5(path)
-    raise _cannot_guess(path, f"unknown suffix {suffix!r}")
-
-
-def _is_float(s: str) -> bool:
-    try:
-        float(s)
-        return True
-    except ValueError:
-        return False
-
-
-def _has_magic(s: str) -> bool:
-    return any(c in s for c in "*?[")
-
-
-def _plain_csv_problem(path: Path, rows: int = 6) -> str | None:
-    """Why a csv guessed as a plain numeric table is not one (text below the header), else None."""
-    from .arrays import _is_number
-
-    with open(path, newline="", errors="replace") as fh:
-        head = [r for _, r in zip(range(rows), csv.reader(fh))]
-    if not head:
-        return "empty"
-    data = head[1:] if not all(_is_number(x) for x in head[0]) else head
-    if not data:
-        return "a header and no rows"
-    for row in data:
-        if not all(_is_number(x) for x in row):
-            return "text where numbers should be"
-    return None
-
-
-def _skip(path, why: str) -> None:
-    """One warning line: a file in a folder was skipped, and why."""
-    note(path, f"skipped: {why}", SkippedFilesWarning)
-
-
-def _folder_files(folder: Path, format=None) -> tuple[list, list]:
-    """Files of a known format in ``folder`` (only ``format`` when given) and (file, why) of the
-    files with a recording's suffix that are not recordings."""
-    found, bad = [], []
-    for c in sorted(folder.iterdir()):
-        if not (c.is_file() and c.suffix.lower() in _SUFFIXES):
-            continue
-        try:
-            guessed = guess_format(c)
-        except ValueError as e:
-            bad.append((c, reason(e, c)))
-            continue
-        problem = _plain_csv_problem(c) if guessed == "csv" else None
-        if problem is not None:
-            bad.append((c, f"not a recording of a known format (csv: {problem})"))
-        elif format is None or guessed == format:
-            found.append(c)
-    return found, bad
-
-
-def _expand(paths, format=None) -> tuple[list, set]:
-    """Files named by paths, globs and folders (folders: known formats inside, not recursive;
-    only files of ``format`` when it is given), and the set of those found in folders. Files in
-    a folder with a known suffix that are not recordings are skipped with one
-    :class:`SkippedFilesWarning` line each."""
-    if isinstance(paths, (str, os.PathLike)):
-        paths = [paths]
-    paths = list(paths)
-    if not paths:
-        raise ValueError("paths is empty; give at least one file, folder or glob")
-    files, in_folders, named, skipped = [], set(), set(), []
-    for p in paths:
-        p = os.fspath(p)
-        q = Path(p).expanduser()
-        if q.is_file():
-            files.append(q)
-            named.add(q.resolve())
-        elif q.is_dir():
-            found, bad = _folder_files(q, format)
-            if not found:
-                what = f"{format!r} recordings" if format else "recordings of a known format"
-                extra = "".join(f"; skipped {c}: {why}" for c, why in bad)
-                raise FileNotFoundError(
-                    f"no {what} in folder {q} (suffixes {', '.join(_SUFFIXES)}){extra}"
-                )
-            files += found
-            in_folders.update(c.resolve() for c in found)
-            skipped += bad
-        elif _has_magic(p):
-            hits = sorted(Path(h) for h in glob.glob(os.path.expanduser(p)) if Path(h).is_file())
-            if not hits:
-                raise FileNotFoundError(f"no file matches {p!r}")
-            files += hits
-            named.update(h.resolve() for h in hits)
-        else:
-            raise FileNotFoundError(f"no such file or folder: {p}")
-    for c, why in skipped:
-        _skip(c, why)
-    seen, out = set(), []
-    for f in sorted(files, key=lambda x: str(x.resolve())):
-        r = f.resolve()
-        if r not in seen:
-            seen.add(r)
-            out.append(f)
-    return out, in_folders - named  # a file also named on its own is read or refused
 
 
 def read_file(path, format=None, fps=None) -> list[Recording]:
@@ -433,30 +203,6 @@ def _tracked_only(recs: list, path: Path) -> list:
     return kept
 
 
-def _unique_names(files: list[Path]) -> dict:
-    """Base name per file: the stem, with parent folders prefixed where stems collide; files of one
-    folder that share a stem (``clip.slp`` and its export ``clip.csv``) keep their suffix."""
-    stems = {}
-    for f in files:
-        stems.setdefault((f.resolve().parent, f.stem), []).append(f)
-    base = {f: f.name if len(stems[(f.resolve().parent, f.stem)]) > 1 else f.stem for f in files}
-    depth = 1
-    while True:
-        counts = {}
-        for f in files:
-            counts.setdefault(base[f], []).append(f)
-        clashes = [group for group in counts.values() if len(group) > 1]
-        if not clashes or depth > 50:
-            break
-        for group in clashes:
-            for f in group:
-                r = f.resolve()
-                parts = (r if base[f] == f.name else r.with_suffix("")).parts
-                base[f] = "/".join(parts[-1 - depth :]) if len(parts) > depth else str(r)
-        depth += 1
-    return base
-
-
 def _select_bodyparts(rec: Recording, bodyparts) -> Recording:
     if rec.kind != "keypoints":
         raise ValueError(
@@ -500,7 +246,7 @@ def _read_or_skip(f, format, fps, in_folders):
         if f.resolve() not in in_folders or isinstance(e, (MemoryError, FileNotFoundError)):
             raise
         why = reason(e, f)
-        _skip(f, why if isinstance(e, ValueError) else f"{type(e).__name__}: {why}")
+        skip_file(f, why if isinstance(e, ValueError) else f"{type(e).__name__}: {why}")
         return None
 
 
@@ -561,8 +307,8 @@ def read_recordings(
     bodyparts = _bodypart_list(bodyparts)
     if format is not None and format not in FORMATS:
         raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {format!r}")
-    files, in_folders = _expand(paths, format)
-    base = _unique_names(files)
+    files, in_folders = expand_paths(paths, format)
+    base = unique_names(files)
     out, seen_moseq2, unread = [], set(), []
     for f in files:
         recs = _read_or_skip(f, format, fps, in_folders)

@@ -70,7 +70,7 @@ def synthetic_results(
     from ..models import HMM
     from ..results import RecordingResult, Results
 
-    recs, datas = [], []
+    recs, sequences = [], []
     for i in range(num_recordings):
         z, cen, head, kp, x = planted_animal(num_frames, num_states, seed=seed + i, fps=fps)
         mask = np.ones(num_frames, dtype=bool)
@@ -100,9 +100,9 @@ def synthetic_results(
                 format="dlc",
             )
         )
-        datas.append(xin)
+        sequences.append(xin)
     model = HMM(num_states, "autoregressive", dict(data_dim=3, num_lags=1), kappa=100.0)
-    fit = model.fit(datas, num_iters=fit_iters, seed=seed)
+    fit = model.fit(sequences, num_iters=fit_iters, seed=seed)
     return Results(
         model=model,
         preparation=None,

@@ -1,33 +1,26 @@
 """Movies of a fit: from a results file to ``OUT/movies/<kind>_syllable_<k>.mp4``.
 
-This room wires :mod:`ethogram.viz.movie_render` to :mod:`ethogram.results`: it picks the kind
-of movie the recordings allow (crowd movies from MoSeq depth frames, re-read lazily through
-the recording's own reader; grid movies from keypoints and the tracked videos, found by name
-in a folder or named per recording by :mod:`ethogram.viz.video_match`; skeleton movies from
-keypoints alone), checks that a video has as many frames as the recording (or aligns them by
-timestamps, never silently), samples instances per syllable with a seed, renders the
-syllables in parallel threads and writes a manifest ``movies.csv`` (one row per movie),
-``instances.csv`` (the instances each movie shows) and ``skipped.csv`` (syllables without a
-movie, and why) beside the movies. The movies are rendered in a hidden folder beside the
-destination and moved in only when all are done, so a failure leaves the folder as it was; a
-movie already there is replaced only with ``overwrite=True`` (``--overwrite``), and runs for
-other syllables or kinds add to the folder and its manifests.
-
-Headings in results files follow their source: keypoint recordings have the pixel convention
-of :mod:`ethogram.prep`; MoSeq recordings (``format`` ``"moseq2"``/``"moseq-nwb"``) keep
-MoSeq's ``angle``, counter-clockwise on screen, which is negated here.
+This room chooses what the movies show: :func:`make_movies` reads the results, picks the kind
+of movie the recordings allow (crowd movies from MoSeq depth frames; grid movies from keypoints
+and the tracked videos, found by name in a folder or named per recording by
+:mod:`ethogram.viz.video_match`; skeleton movies from keypoints alone), takes the headings in
+the pixel convention (MoSeq recordings, ``format`` ``"moseq2"``/``"moseq-nwb"``, keep MoSeq's
+``angle``, counter-clockwise on screen, which is negated here), and samples instances per
+syllable with a seed, saying in words (:func:`usable_rule`, :func:`why_no_movie`) why a syllable
+has none. The recordings' frames and videos are read and the movies rendered by
+:mod:`ethogram.viz._movie_plan`; they are written, atomically, with their manifests
+``movies.csv``, ``instances.csv`` and ``skipped.csv``, by :mod:`ethogram.viz._movie_output`.
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .._files import built_beside, written_atomically
-from ..errors import ArgumentError, OutputExistsError
+from ..errors import ArgumentError
+from ._movie_output import INSTANCE_COLUMNS, MANIFEST_COLUMNS, refuse_existing, write_movies
+from ._movie_plan import MOSEQ_FORMATS, MoviePlan
 
 __all__ = [
     "make_movies",
@@ -41,24 +34,6 @@ __all__ = [
 ]
 
 KINDS = ("crowd", "grid", "skeleton")
-#: columns of ``movies.csv``, one row per movie
-MANIFEST_COLUMNS = [
-    "syllable",
-    "kind",
-    "file",
-    "num_instances",
-    "usable_instances",
-    "all_instances",
-    "num_frames",
-    "height",
-    "width",
-    "fps",
-    "window",
-]
-#: columns of ``instances.csv``, one row per instance shown (``video``: its file, grid movies)
-INSTANCE_COLUMNS = ["syllable", "kind", "instance", "recording", "start", "stop", "video"]
-#: formats whose heading is MoSeq's on-screen angle and whose frames are depth crops
-MOSEQ_FORMATS = ("moseq2", "moseq-nwb")
 
 
 def fit_folder(path) -> Path:
@@ -89,96 +64,6 @@ def _pixel_heading(rec) -> np.ndarray | None:
         return None
     h = np.asarray(rec.heading, dtype=np.float64)
     return -h if rec.format in MOSEQ_FORMATS else h
-
-
-def _depth_frames(rec):
-    """The recording's depth frames (lazy), re-read through its reader; None when it has none."""
-    if rec.format not in MOSEQ_FORMATS or not rec.source or not Path(rec.source).exists():
-        return None
-    from ..io import read_recordings
-
-    found = read_recordings(rec.source, format=rec.format)
-    match = (
-        [r for r in found if r.name == rec.name]
-        or [r for r in found if rec.name.endswith(r.name)]
-        or (found if len(found) == 1 else [])
-    )
-    for r in match[:1]:
-        if r.frames is not None and len(r.frames) == rec.num_frames:
-            return r.frames
-    return None
-
-
-def _depth_vmax(frames, min_height: int = 10, num: int = 100) -> float | None:
-    """The 99.5th percentile of the animal's heights in up to ``num`` frames spread over each
-    recording."""
-    vals = []
-    for fr in frames.values():
-        idx = np.unique(np.linspace(0, len(fr) - 1, min(num, len(fr))).astype(int))
-        x = np.asarray(fr[idx])
-        vals.append(x[x >= min_height])
-    v = np.concatenate(vals) if vals else np.zeros(0)
-    return float(np.percentile(v, 99.5)) if v.size else None
-
-
-def _video_for(rec, path, align_timestamps: bool):
-    """(video path, frame index) for a recording: the file checked to be a video whose frames
-    go with the recording's (same count, or aligned by timestamps)."""
-    from ._video import align_video_frames, count_frames, read_video_timestamps
-    from .video_match import check_video
-
-    path = Path(path if path is not None else rec.video_path).expanduser()
-    check_video(path, rec.name)  # one line for a CSV or a truncated file, not an FFmpeg code
-    try:
-        n_video = count_frames(path)
-    except RuntimeError as exc:
-        raise ValueError(
-            f"video {str(path)!r} for recording {rec.name!r} cannot be decoded to its "
-            f"end ({str(exc).splitlines()[0][:80]}); give a complete video"
-        ) from None
-    vts = None
-    if n_video != rec.num_frames and rec.timestamps is not None and align_timestamps:
-        vts = read_video_timestamps(path)
-    where = f"video {str(path)!r}" + (f" (for recording {rec.name!r})" if rec.name else "")
-    index = align_video_frames(rec.num_frames, n_video, rec.timestamps, vts, video_path=where)
-    if n_video == rec.num_frames:
-        _check_video_rate(rec, path, where)
-    return str(path), index
-
-
-def _check_video_rate(rec, path, where: str) -> None:
-    """Warn when the video shows the recording frame for frame at another rate than the fit's:
-    the movies are right, but every duration of the fit (and the movies' windows in seconds)
-    is off by the ratio."""
-    import warnings
-
-    from ..io.rates import FrameRateWarning, video_rate_against
-
-    video_fps = video_rate_against(path, None, rec.fps)  # the caller matched the counts
-    if video_fps is None:
-        return
-    warnings.warn(
-        FrameRateWarning(
-            f"{where} runs at {video_fps:g} fps, frame for frame, but the results were fitted at "
-            f"{rec.fps:g} fps: the fit's durations and speeds are off by "
-            f"{rec.fps / video_fps:.3g}x; "
-            f"refit with {{fps:{video_fps:g}}} if the video's rate is the true one",
-            "fps",
-        ),
-        stacklevel=2,
-    )
-
-
-def _edges_from_names(pairs, bodyparts) -> list[tuple[int, int]]:
-    names = list(bodyparts)
-    edges = []
-    for pair in pairs:
-        if len(pair) != 2 or any(p not in names for p in pair):
-            raise ValueError(
-                f"skeleton pair {tuple(pair)} must join two body parts of the recording: {names}"
-            )
-        edges.append((names.index(pair[0]), names.index(pair[1])))
-    return edges
 
 
 def _choose_kind(recs, kind, has_video: bool):
@@ -308,7 +193,7 @@ def make_movies(
     if out_dir is None:
         out_dir = fit_folder(res.path) / "movies" if res.path else Path("movies")
     out_dir = Path(out_dir)
-    plan = _MoviePlan(kind, fps, pre, *_poses(recs), cols=cols, tile_size=tile_size)
+    plan = MoviePlan(kind, fps, pre, *_poses(recs), cols=cols, tile_size=tile_size)
     if kind == "crowd":
         plan.set_up_crowd(recs, post_s)
         n_inst = num_instances or 40
@@ -335,12 +220,12 @@ def make_movies(
         manifest = pd.DataFrame(columns=MANIFEST_COLUMNS)
         manifest.attrs.update(attrs)
         return manifest
-    _refuse_existing(out_dir, [names[k] for k in sorted(chosen)], overwrite)
+    refuse_existing(out_dir, [names[k] for k in sorted(chosen)], overwrite)
     why = pd.DataFrame(
         [(k, kind, why_no_movie(counts[k], rule, min_duration)) for k in skipped],
         columns=["syllable", "kind", "reason"],
     )
-    manifest = _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progress)
+    manifest = write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progress)
     manifest.attrs.update(attrs)
     return manifest
 
@@ -403,175 +288,6 @@ def _choose_instances(labels, inst, syllables, num_states, n_inst, seed, min_dur
     return counts, chosen, [k for k in wanted if k not in chosen]
 
 
-@dataclass
-class _MoviePlan:
-    """What every movie of one call shares: the kind, the window around each instance and the
-    recordings' arrays by name (depth frames for crowd movies; keypoints, videos and the
-    skeleton for grid and skeleton movies)."""
-
-    kind: str
-    fps: float
-    pre: int
-    cents: dict
-    heads: dict
-    labels: dict
-    cols: int = 6
-    tile_size: int = 128
-    post: int = 0
-    frames: dict | None = None
-    canvas: tuple = (0, 0)
-    max_duration: int = 0
-    vmax: float | None = None
-    keypoints: dict | None = None
-    videos: dict = field(default_factory=dict)
-    index: dict = field(default_factory=dict)
-    edges: list = field(default_factory=list)
-
-    def set_up_crowd(self, recs, post_s) -> None:
-        """Read the depth frames; the canvas that holds every animal's position."""
-        frames = {}
-        for r in recs:
-            fr = _depth_frames(r)
-            if fr is None:
-                raise ArgumentError(
-                    f"recording {r.name!r} ({r.format}) has no depth frames to read; crowd movies "
-                    "need MoSeq frames (use {kind:grid} or skeleton for keypoints)",
-                    "kind",
-                )
-            frames[r.name] = fr
-        self.frames = frames
-        self.post = int(round((post_s or 0.0) * self.fps))
-        self.max_duration = int(round(2.0 * self.fps))
-        crop = frames[recs[0].name].shape[1:3]
-        R = int(np.ceil(np.hypot(*crop) / 2)) + 1
-        ext = np.nanmax(np.concatenate([self.cents[n] for n in self.cents]), axis=0)
-        W, H = (int(np.ceil((v + R) / 16) * 16) for v in ext)
-        self.canvas = (H, W)
-        self.vmax = _depth_vmax(frames)
-
-    def set_up_tiles(self, recs, found, post_s, align_timestamps, skeleton) -> None:
-        """Keypoints, the videos (grid movies) and the skeleton's edges."""
-        from .movie_render import guess_skeleton
-
-        if any(r.keypoints is None for r in recs):
-            raise ValueError(
-                f"{self.kind} movies need keypoints; these results have none (crowd "
-                "movies need depth frames)"
-            )
-        self.keypoints = {r.name: np.asarray(r.keypoints, dtype=np.float64) for r in recs}
-        self.post = int(round((2.0 if post_s is None else post_s) * self.fps))
-        if self.kind == "grid":
-            for r in recs:
-                self.videos[r.name], self.index[r.name] = _video_for(
-                    r, found[r.name], align_timestamps
-                )
-        first = recs[0].name
-        if skeleton is None:
-            self.edges = guess_skeleton(self.keypoints[first], self.cents[first], self.heads[first])
-        else:
-            self.edges = _edges_from_names(skeleton, recs[0].bodyparts or ())
-
-    def render(self, sample):
-        """``(movie, window)``: the frames of the movie of ``sample``'s instances, and the side
-        of the tiles' window (None for crowd movies)."""
-        from ._video import VideoReader
-        from .movie_render import crowd_movie, grid_movie, tile_window
-
-        if self.kind == "crowd":
-            movie = crowd_movie(
-                self.frames,
-                self.cents,
-                self.heads,
-                sample,
-                canvas_shape=self.canvas,
-                pre=self.pre,
-                post=self.post,
-                max_duration=self.max_duration,
-                vmax=self.vmax,
-            )
-            return movie, None
-        vids = None
-        if self.kind == "grid":
-            shown = {s[0] for s in sample}
-            vids = {n: VideoReader(p) for n, p in self.videos.items() if n in shown}
-        window, offset = tile_window(self.keypoints, self.cents, self.heads, sample, post=self.post)
-        try:
-            n_cols = min(self.cols, len(sample))  # fewer instances than tiles: no black band
-            movie = grid_movie(
-                vids,
-                self.cents,
-                self.heads,
-                sample,
-                keypoints=self.keypoints,
-                edges=self.edges,
-                rows=-(-len(sample) // n_cols),
-                cols=n_cols,
-                window_size=window,
-                window_offset=offset,
-                tile_size=self.tile_size,
-                pre=self.pre,
-                post=self.post,
-                frame_index=self.index or None,
-            )
-        finally:
-            for v in (vids or {}).values():
-                v.close()
-        return movie, window
-
-    def write(self, k, sample, path, counts) -> dict:
-        """Render and write the movie of syllable ``k``; its row of the manifest."""
-        from ._video import write_mp4
-
-        movie, window = self.render(sample)
-        path = write_mp4(path, movie, fps=self.fps)
-        return {
-            "syllable": k,
-            "kind": self.kind,
-            "file": path.name,
-            "num_instances": len(sample),
-            "usable_instances": counts["usable"],
-            "all_instances": counts["all"],
-            "num_frames": movie.shape[0],
-            "height": movie.shape[1],
-            "width": movie.shape[2],
-            "fps": self.fps,
-            "window": window,
-        }
-
-
-def _write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progress):
-    """Render the movies in a hidden folder beside ``out_dir``, then move them in and merge the
-    manifests (``movies.csv``, ``instances.csv``, ``skipped.csv``); on failure nothing is left
-    behind. Returns the manifest of the movies written."""
-    import pandas as pd
-
-    from .movie_render import render_movies
-
-    kind = plan.kind
-    with built_beside(out_dir) as build:
-        jobs = [
-            lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
-            for k in sorted(chosen)
-        ]
-        rows_out = render_movies(
-            jobs, num_workers=num_workers, progress=progress, desc=f"{kind} movies"
-        )
-        manifest = pd.DataFrame(rows_out, columns=MANIFEST_COLUMNS)
-        inst_rows = [
-            (k, kind, i, n, a, b, plan.videos.get(n, "") if kind == "grid" else "")
-            for k in sorted(chosen)
-            for i, (n, a, b) in enumerate(chosen[k])
-        ]
-        instances = pd.DataFrame(inst_rows, columns=INSTANCE_COLUMNS)
-        out_dir.mkdir(exist_ok=True)
-        for k in sorted(chosen):  # every movie is complete: move them in, then the manifests
-            os.replace(build / names[k], out_dir / names[k])
-        _merge_csv(out_dir / "movies.csv", manifest, kind)
-        _merge_csv(out_dir / "instances.csv", instances, kind)
-        _merge_csv(out_dir / "skipped.csv", why, kind, drop={(k, kind) for k in chosen})
-    return manifest
-
-
 def why_no_movie(counts: dict, rule: str, min_duration: int) -> str:
     """Why a syllable has no movie, in words, from its ``instance_counts`` entry.
 
@@ -619,54 +335,3 @@ def usable_rule(min_duration: int, pre: int, post: int, fps: float | None) -> st
         [f"{span(post)} after its end"] if post > 0 else []
     )
     return text + (", with " + " and ".join(window) if window else "")
-
-
-def _refuse_existing(out_dir: Path, names, overwrite: bool) -> None:
-    """FileExistsError naming the movies of ``names`` already in ``out_dir`` (unless
-    ``overwrite``)."""
-    if overwrite:
-        return
-    existing = [n for n in names if (out_dir / n).exists()]
-    if existing:
-        listed = ", ".join(existing[:3]) + (
-            f" and {len(existing) - 3} more" if len(existing) > 3 else ""
-        )
-        raise OutputExistsError(
-            f"{str(out_dir)!r} already holds {listed} from an earlier run; "
-            "pass {overwrite:True} to replace "
-            "them, or write elsewhere with {out_dir}",
-            ("overwrite", "out_dir"),
-        )
-
-
-def _merge_csv(path: Path, new, kind: str, drop=()) -> None:
-    """Write ``new`` to ``path``, keeping the rows of earlier runs for other (syllable, kind) pairs
-    (and not in ``drop``); an empty table removes the file."""
-    import pandas as pd
-
-    table = new
-    drop = set(drop)
-    if path.is_file():
-        try:
-            old = pd.read_csv(path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError):
-            old = None
-        if (
-            old is not None
-            and {"syllable", "kind"} <= set(old.columns)
-            and set(old.columns) <= set(new.columns)
-        ):
-            old = old.reindex(
-                columns=new.columns
-            )  # a manifest of an earlier version: its rows kept, new columns empty
-            done = set(zip(new["syllable"], new["kind"])) | drop
-            keep = [(s, k) not in done for s, k in zip(old["syllable"], old["kind"])]
-            table = pd.concat([old[keep], new], ignore_index=True).sort_values(
-                ["kind", "syllable"], kind="stable"
-            )
-    if table.empty:
-        if path.is_file():
-            path.unlink()
-        return
-    with written_atomically(path) as tmp:
-        table.to_csv(tmp, index=False)
