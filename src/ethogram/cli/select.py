@@ -203,27 +203,11 @@ def _kappa_line(searches: dict, target_s: float, fps: float) -> str:
 
 
 def run(args) -> int:
-    """Run ``ethogram select``."""
-    import pandas as pd
+    """Run ``ethogram select``: prepare, cross-validate K, then the optional steps at the chosen K.
 
-    from ..pipeline import SYLLABLE_PRIOR, TARGET_DURATION_S
-    from ..selection import (
-        changepoint_durations,
-        cross_validate,
-        find_kappa,
-        run_lengths,
-        stability,
-    )
-    from ..selection._common import viterbi_labels
-    from ..selection.plots import (
-        plot_cross_validation,
-        plot_durations,
-        plot_kappa_search,
-        plot_stability,
-    )
-    from ._common import read_inputs
-    from .fit import make_preparation
-
+    The folder is built under a temporary name and renamed into place only when every step
+    succeeded; the steps each write their files into it and return the lines they say.
+    """
     Ks = _check_args(args)
     final = Path(args.output).expanduser() / "selection"
     if final.exists() and not args.overwrite:
@@ -231,127 +215,22 @@ def run(args) -> int:
     from ._common import check_writable
 
     check_writable(final.parent)  # before the fits: a read-only folder is found now, not after them
-    recordings = read_inputs(args)
-    from ..io.rates import common_frame_rate
-
-    fps = common_frame_rate(recordings)  # the fit's rule: one rate, refused when they differ
-    prep = make_preparation(args)
-    prepared = prep.fit_transform(recordings)
-    from ..prep import model_inputs
-
-    sequences, masks, _ = model_inputs(prepared)
-    usable = int(sum(m.sum() for m in masks))
-    from ..prep.model_size import check_model_size
-
-    lags = args.lags if args.model != "gaussian" else 0
-    check_model_size(sequences[0].shape[1], lags, max(Ks), usable, prep.kind)
-    # the fit's AR prior (pipeline.SYLLABLE_PRIOR), so that the K and kappa chosen here are the
-    # fit's
-    obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
-    if args.prior_ridge is not None and obs_kw:
-        obs_kw["prior_ridge"] = args.prior_ridge
-    kappa = args.kappa if args.kappa is not None else "auto"
-    progress = False if args.quiet else None
-    from ..fitting import EMSettings, ExecutionSettings
-
-    common = dict(
-        model=args.model,
-        observation_kwargs=obs_kw,
-        em=EMSettings(num_iters=args.iters),
-        execution=ExecutionSettings(num_workers=args.workers),
-        seed=args.seed,
-        progress=progress,
-    )
-
+    inputs = _prepared_inputs(args, Ks)
+    common = _fit_settings(args)
     tmp = final.parent / f"{final.name}.tmp-{__import__('os').getpid()}"
     tmp.mkdir(parents=True, exist_ok=False)
     try:
-        cv = cross_validate(
-            sequences,
-            Ks,
-            kappa=kappa,
-            num_restarts=args.restarts,
-            split=args.split,
-            heldout_fraction=args.heldout,
-            num_folds=args.folds,
-            prune_usage=args.prune,
-            fps=fps,
-            target_duration=args.target_duration,
-            **common,
-        )
-        cv.table.to_csv(tmp / "selection.csv", index=False)
-        cv.summary.to_csv(tmp / "selection_summary.csv", index=False)
-        plot_cross_validation(cv, tmp / "heldout_ll.png")
+        cv, lines = _cross_validation(args, Ks, inputs, common, tmp)
         chosen = cv.one_se_num_states
-        lines = [
-            f"{len(recordings)} recordings, {usable} usable frames at {fps:g} fps; {args.model}, "
-            f"{len(cv.table)} fits",
-            f"best K = {cv.best_num_states} (held-out "
-            f"{cv.summary.set_index('num_states').loc[cv.best_num_states, 'mean']:.4f} "
-            f"nats/frame); smallest K within one standard error: {chosen} "
-            f"({cv.summary.set_index('num_states').loc[chosen, 'states_used']:.3g} states used "
-            "on average)",
-        ]
-        if len(Ks) > 1 and cv.best_num_states in (
-            min(Ks),
-            max(Ks),
-        ):  # the optimum may lie outside the grid
-            side = "largest" if cv.best_num_states == max(Ks) else "smallest"
-            other = "larger" if side == "largest" else "smaller"
-            lines.append(
-                f"note: the best K is the {side} one tried; held-out fit may improve further: "
-                f"try {other} values of --states"
-            )
-        if cv.kappa_searches:
-            target_s = args.target_duration or TARGET_DURATION_S
-            lines.append(_kappa_line(cv.kappa_searches, target_s, fps))
-        kappa_chosen = cv.kappa_searches[(chosen, 0)]["kappa"] if cv.kappa_searches else kappa
+        kappa = cv.kappa_searches[(chosen, 0)]["kappa"] if cv.kappa_searches else _kappa(args)
+        fitted = None
         if args.target_duration is not None:
-            search = find_kappa(
-                sequences, chosen, target_duration=args.target_duration, fps=fps, **common
-            )
-            search.curve.to_csv(tmp / "kappa_search.csv", index=False)
-            cps = changepoint_durations(sequences)
-            plot_kappa_search(search, tmp / "kappa_search.png", changepoint_durations=cps, fps=fps)
-            labels = viterbi_labels(search.model(), sequences, masks)
-            plot_durations(run_lengths(labels), cps, tmp / "durations.png", fps=fps)
-            kappa_chosen = search.kappa
-            lines.append(
-                f"kappa search at K = {chosen}: {search.message}; model-free changepoint blocks: "
-                f"median {np.median(cps) / fps if len(cps) else float('nan'):.3g} s"
-            )
+            fitted, kappa, line = _kappa_search(args, chosen, inputs, common, tmp)
+            lines.append(line)
         if args.stability:
-            st = stability(sequences, chosen, kappa=kappa_chosen, num_fits=args.stability, **common)
-            st.per_syllable.to_csv(tmp / "stability.csv", index=False)
-            pd.DataFrame(st.agreement).to_csv(tmp / "stability_agreement.csv", index_label="fit")
-            plot_stability(st, tmp / "stability.png")
-            lines.append(
-                f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over "
-                f"{args.stability} fits"
-            )
-        fitted = (
-            st.model()
-            if args.stability
-            else (search.model() if args.target_duration is not None else None)
-        )
-        quality = []
-        if (
-            fitted is not None
-        ):  # syllables of the chosen model by their dynamics (and mean egocentric pose)
-            from ..selection import mean_poses, syllable_distances, syllable_linkage
-            from ..selection.plots import plot_dendrogram
-
-            fitted_labels = viterbi_labels(fitted, sequences, masks)
-            poses = None
-            if all(p.aligned is not None for p in prepared):
-                poses = mean_poses(fitted_labels, [np.asarray(p.aligned) for p in prepared], chosen)
-            plot_dendrogram(
-                syllable_linkage(syllable_distances(fitted, mean_poses=poses)),
-                tmp / "dendrogram.png",
-            )
-            quality = _chosen_model_warnings(
-                fitted_labels, fps, chosen, args.target_duration, kappa_chosen
-            )
+            fitted, line = _stability(args, chosen, kappa, inputs, common, tmp)
+            lines.append(line)
+        quality = [] if fitted is None else _chosen_model(args, fitted, chosen, kappa, inputs, tmp)
         if final.exists():
             shutil.rmtree(final)
         tmp.rename(final)
@@ -360,6 +239,172 @@ def run(args) -> int:
         raise
     _say(lines + [f"wrote {final}"], quality)
     return 0
+
+
+def _kappa(args):
+    """The kappa of the cross-validation's fits: the one given, else each K's own search."""
+    return args.kappa if args.kappa is not None else "auto"
+
+
+def _prepared_inputs(args, Ks) -> dict:
+    """Read and prepare the recordings as ``ethogram fit`` does, and refuse a model too large.
+
+    Returns a dict with ``recordings``, ``prepared``, ``sequences`` and ``masks`` (lists, one
+    per recording), ``fps`` (the one frame rate, refused when they differ) and ``usable``
+    (frames the model scores).
+    """
+    from ..io.rates import common_frame_rate
+    from ..prep import model_inputs
+    from ..prep.model_size import check_model_size
+    from ._common import read_inputs
+    from .fit import make_preparation
+
+    recordings = read_inputs(args)
+    fps = common_frame_rate(recordings)  # the fit's rule: one rate, refused when they differ
+    prep = make_preparation(args)
+    prepared = prep.fit_transform(recordings)
+    sequences, masks, _ = model_inputs(prepared)
+    usable = int(sum(m.sum() for m in masks))
+    lags = args.lags if args.model != "gaussian" else 0
+    check_model_size(sequences[0].shape[1], lags, max(Ks), usable, prep.kind)
+    return dict(
+        recordings=recordings,
+        prepared=prepared,
+        sequences=sequences,
+        masks=masks,
+        fps=fps,
+        usable=usable,
+    )
+
+
+def _fit_settings(args) -> dict:
+    """The keywords every fit of ``select`` shares: the fit's AR prior (``pipeline.SYLLABLE_PRIOR``,
+    so that the K and kappa chosen here are the fit's), EM and execution settings, seed."""
+    from ..fitting import EMSettings, ExecutionSettings
+    from ..pipeline import SYLLABLE_PRIOR
+
+    obs_kw = {"num_lags": args.lags, **SYLLABLE_PRIOR} if args.model != "gaussian" else {}
+    if args.prior_ridge is not None and obs_kw:
+        obs_kw["prior_ridge"] = args.prior_ridge
+    return dict(
+        model=args.model,
+        observation_kwargs=obs_kw,
+        em=EMSettings(num_iters=args.iters),
+        execution=ExecutionSettings(num_workers=args.workers),
+        seed=args.seed,
+        progress=False if args.quiet else None,
+    )
+
+
+def _cross_validation(args, Ks, inputs, common, tmp):
+    """Cross-validate the Ks; write ``selection.csv``, its summary and ``heldout_ll.png``.
+
+    Returns the :class:`~ethogram.selection.CrossValidation` and the lines to say.
+    """
+    from ..pipeline import TARGET_DURATION_S
+    from ..selection import cross_validate
+    from ..selection.plots import plot_cross_validation
+
+    fps = inputs["fps"]
+    cv = cross_validate(
+        inputs["sequences"],
+        Ks,
+        kappa=_kappa(args),
+        num_restarts=args.restarts,
+        split=args.split,
+        heldout_fraction=args.heldout,
+        num_folds=args.folds,
+        prune_usage=args.prune,
+        fps=fps,
+        target_duration=args.target_duration,
+        **common,
+    )
+    cv.table.to_csv(tmp / "selection.csv", index=False)
+    cv.summary.to_csv(tmp / "selection_summary.csv", index=False)
+    plot_cross_validation(cv, tmp / "heldout_ll.png")
+    chosen = cv.one_se_num_states
+    summary = cv.summary.set_index("num_states")
+    lines = [
+        f"{len(inputs['recordings'])} recordings, {inputs['usable']} usable frames at {fps:g} "
+        f"fps; {args.model}, {len(cv.table)} fits",
+        f"best K = {cv.best_num_states} (held-out "
+        f"{summary.loc[cv.best_num_states, 'mean']:.4f} nats/frame); smallest K within one "
+        f"standard error: {chosen} ({summary.loc[chosen, 'states_used']:.3g} states used on "
+        "average)",
+    ]
+    if len(Ks) > 1 and cv.best_num_states in (min(Ks), max(Ks)):  # the optimum may lie outside
+        side = "largest" if cv.best_num_states == max(Ks) else "smallest"
+        other = "larger" if side == "largest" else "smaller"
+        lines.append(
+            f"note: the best K is the {side} one tried; held-out fit may improve further: "
+            f"try {other} values of --states"
+        )
+    if cv.kappa_searches:
+        target_s = args.target_duration or TARGET_DURATION_S
+        lines.append(_kappa_line(cv.kappa_searches, target_s, fps))
+    return cv, lines
+
+
+def _kappa_search(args, chosen, inputs, common, tmp):
+    """The kappa search at the chosen K (``--target-duration``); writes ``kappa_search.csv``,
+    ``kappa_search.png`` and ``durations.png`` (against model-free changepoint blocks).
+
+    Returns the fitted model at the kappa found, that kappa and the line to say.
+    """
+    from ..selection import changepoint_durations, find_kappa, run_lengths
+    from ..selection._common import viterbi_labels
+    from ..selection.plots import plot_durations, plot_kappa_search
+
+    sequences, fps = inputs["sequences"], inputs["fps"]
+    search = find_kappa(sequences, chosen, target_duration=args.target_duration, fps=fps, **common)
+    search.curve.to_csv(tmp / "kappa_search.csv", index=False)
+    cps = changepoint_durations(sequences)
+    plot_kappa_search(search, tmp / "kappa_search.png", changepoint_durations=cps, fps=fps)
+    model = search.model()
+    labels = viterbi_labels(model, sequences, inputs["masks"])
+    plot_durations(run_lengths(labels), cps, tmp / "durations.png", fps=fps)
+    line = (
+        f"kappa search at K = {chosen}: {search.message}; model-free changepoint blocks: "
+        f"median {np.median(cps) / fps if len(cps) else float('nan'):.3g} s"
+    )
+    return model, search.kappa, line
+
+
+def _stability(args, chosen, kappa, inputs, common, tmp):
+    """``--stability N`` fits at the chosen K and kappa; writes ``stability.csv``,
+    ``stability_agreement.csv`` and ``stability.png``. Returns the chosen fit and the line."""
+    import pandas as pd
+
+    from ..selection import stability
+    from ..selection.plots import plot_stability
+
+    st = stability(inputs["sequences"], chosen, kappa=kappa, num_fits=args.stability, **common)
+    st.per_syllable.to_csv(tmp / "stability.csv", index=False)
+    pd.DataFrame(st.agreement).to_csv(tmp / "stability_agreement.csv", index_label="fit")
+    plot_stability(st, tmp / "stability.png")
+    line = (
+        f"stability at K = {chosen}: mean matched agreement {st.mean_agreement:.3f} over "
+        f"{args.stability} fits"
+    )
+    return st.model(), line
+
+
+def _chosen_model(args, fitted, chosen, kappa, inputs, tmp) -> list:
+    """The chosen model's syllables by their dynamics (and mean egocentric pose) in
+    ``dendrogram.png``; returns the warnings about its fit quality."""
+    from ..selection import mean_poses, syllable_distances, syllable_linkage
+    from ..selection._common import viterbi_labels
+    from ..selection.plots import plot_dendrogram
+
+    prepared = inputs["prepared"]
+    labels = viterbi_labels(fitted, inputs["sequences"], inputs["masks"])
+    poses = None
+    if all(p.aligned is not None for p in prepared):
+        poses = mean_poses(labels, [np.asarray(p.aligned) for p in prepared], chosen)
+    plot_dendrogram(
+        syllable_linkage(syllable_distances(fitted, mean_poses=poses)), tmp / "dendrogram.png"
+    )
+    return _chosen_model_warnings(labels, inputs["fps"], chosen, args.target_duration, kappa)
 
 
 def _say(lines, quality) -> None:
