@@ -30,7 +30,15 @@ from .checkpoint import (
 from .gibbs_run import GibbsRun
 from .settings import CheckpointSettings
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Checkpointing", "load_run", "open_or_start", "save_run"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "Checkpointing",
+    "load_run",
+    "open_or_start",
+    "read_fingerprint",
+    "save_run",
+]
 
 #: the value of the root attribute ``format``
 FORMAT = "ethogram-gibbs-checkpoint"
@@ -110,6 +118,19 @@ def load_run(path) -> tuple[GibbsRun, dict]:
             marginal_count=int(f.attrs["marginal_count"]),
         )
         return run, json.loads(f.attrs["fingerprint"])
+
+
+def read_fingerprint(path) -> dict:
+    """The fingerprint of a checkpoint written by :func:`save_run`, without reading its arrays
+    (e.g. the stage of a run in stages, :mod:`.gibbs_stages`).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`load_run`.
+    """
+    with open_checked(path, FORMAT, FORMAT_VERSION, "Gibbs checkpoint") as f:
+        return json.loads(f.attrs["fingerprint"])
 
 
 def _differences(saved: dict, fingerprint: dict, seed) -> list:
