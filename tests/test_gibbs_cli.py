@@ -185,3 +185,28 @@ def test_options_of_another_method_are_refused(extra, words, tmp_path, capsys):
     code, _, err = _run(["fit", OPENFIELD, "--fps", "30", "-o", str(tmp_path / "o"), *extra],
                         capsys)  # fmt: skip
     assert code == 2 and words in err and not (tmp_path / "o" / "results.h5").exists()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [("--method", "gibbs-arhmm", "--kappa", "1000"), ("--method", "keypoint-slds", "--kappa",
+                                                       "1000", "--ar-iters", "2")],
+    ids=["gibbs-arhmm", "keypoint-slds"],
+)  # fmt: skip
+def test_scheduler_gives_the_local_bits(options, tmp_path, capsys, monkeypatch):
+    """``--scheduler`` runs the local sweeps on a Dask cluster (here in-process): same results."""
+    distributed = pytest.importorskip("distributed")
+    from ethogram.fitting.distributed import DaskExecutor
+
+    real, calls = DaskExecutor.map, []
+    monkeypatch.setattr(DaskExecutor, "map", lambda self, *a: calls.append(1) or real(self, *a))
+    code, _, err = _run(_fit(tmp_path / "local", *options), capsys)
+    assert code == 0, err
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=":0"
+    ) as cluster:
+        argv = _fit(tmp_path / "dask", *options, "--scheduler", cluster.scheduler_address)
+        code, _, err = _run(argv, capsys)
+    assert code == 0, err
+    assert len(calls) >= 5  # every sweep's local steps went to the cluster
+    assert_same_results(tmp_path / "dask" / "results.h5", tmp_path / "local" / "results.h5")
