@@ -210,3 +210,34 @@ def test_scheduler_gives_the_local_bits(options, tmp_path, capsys, monkeypatch):
     assert code == 0, err
     assert len(calls) >= 5  # every sweep's local steps went to the cluster
     assert_same_results(tmp_path / "dask" / "results.h5", tmp_path / "local" / "results.h5")
+
+
+def test_the_staged_keypoint_slds_is_the_models_own_fit():
+    """The pipeline runs the keypoint SLDS's two stages itself (to checkpoint both in one
+    file): the same bits as :meth:`KeypointSLDS.fit` with the same seed and sweeps."""
+    from dataclasses import replace
+
+    from ethogram.fitting.settings import CheckpointSettings, ExecutionSettings
+    from ethogram.io import read_recordings
+    from ethogram.pipeline_gibbs import _keypoint_arrays, _slds_fitter, _slds_model
+    from ethogram.prep import Preparation
+
+    rec = read_recordings(OPENFIELD, fps=30)[0]
+    rec = replace(rec, data=rec.data[:300], confidence=rec.confidence[:300], timestamps=None)
+    prep = Preparation().fit([rec])
+    Ys, confs = _keypoint_arrays([rec], prep)
+    kw = dict(num_states=6, num_lags=3, fps=30.0, seed=3, progress=False,
+              execution=ExecutionSettings())  # fmt: skip
+    own = _slds_model(prep, kw, 2000.0)
+    ref = own.fit(Ys, confs, num_ar_iters=2, num_full_iters=3, kappa_full=20.0, seed=3,
+                  progress=False, marginals_from_last=2)  # fmt: skip
+    got = _slds_fitter(Ys, confs, prep, kw)(20.0, (2, 3), CheckpointSettings(), last=2)
+    run = got["run"]
+    assert run.iteration == ref.run.iteration == 5
+    assert run.log_joint == ref.run.log_joint
+    for k, v in ref.run.params.items():
+        np.testing.assert_array_equal(run.params[k], v, err_msg=k)
+    for a, b in zip(run.marginals(), ref.marginals, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(got["labels"][0], ref.syllables[0])
+    assert got["model"].fit_kappas == own.fit_kappas == (2000.0, 20.0)

@@ -154,6 +154,7 @@ def _slds_fitter(Ys, confs, prep, kw):
     sweeps, is continued instead of starting afresh."""
     from .fitting.gibbs import GibbsSettings
     from .fitting.gibbs_stages import Stage, run_stages
+    from .models.gibbs.arhmm import frame_syllables
     from .models.gibbs.keypoint_start import unpack_recording
     from .models.keypoint_slds import estimate_sigmasq_loc
 
@@ -176,10 +177,11 @@ def _slds_fitter(Ys, confs, prep, kw):
         def full_stage():
             model.ar_only, model.kappa = False, kappa
 
-        stages = [Stage(GibbsSettings(num_iters=ar_iters), ar_stage, "AR-only")]
+        at = f" (kappa {kappa:.3g})"
+        stages = [Stage(GibbsSettings(num_iters=ar_iters), ar_stage, "AR-only" + at)]
         if full_iters > 0:
             full = GibbsSettings(num_iters=ar_iters + full_iters, marginals_from_last=last)
-            stages.append(Stage(full, full_stage, "keypoint SLDS"))
+            stages.append(Stage(full, full_stage, "keypoint SLDS" + at))
         run = run_stages(
             model, datas, masks, stages, seed=kw["seed"],
             initialize=lambda rng: model.initialize(rng, datas, "prior"),
@@ -189,9 +191,10 @@ def _slds_fitter(Ys, confs, prep, kw):
         )  # fmt: skip
         full_stage()  # as KeypointSLDS.fit leaves the model
         model.fit_kappas = (kappa_ar, kappa)
-        fit = model.result(run, None)
-        return {"model": model, "run": run, "fit": fit, "labels": fit.syllables,
-                "datas": datas, "masks": masks, "sweeps": sweeps}  # fmt: skip
+        # the last sample's syllables only: the estimated keypoints are the final fit's
+        labels = [frame_syllables(st["syllables"], model.num_lags) for st in run.local_states]
+        return {"model": model, "run": run, "labels": labels, "datas": datas, "masks": masks,
+                "sweeps": sweeps}  # fmt: skip
 
     return fit_at
 
@@ -212,10 +215,10 @@ def _fit_slds(recordings, prep, kw, timings):
     reuse = reuse and sum(search.chosen["probe"]["sweeps"]) <= ar + full - last
     got = _final_fit(fit_at, 1e4 if kappa is None else kappa, (ar, full), search, reuse,
                      kw, timings, last=last)  # fmt: skip
-    model, fit = got["model"], got["fit"]
-    order = _order(fit.syllables, model.num_states)
-    _permute(model, order, fit.run.local_states)
-    fit = model.result(fit.run, None)
+    model = got["model"]
+    order = _order(got["labels"], model.num_states)
+    _permute(model, order, got["run"].local_states)
+    fit = model.result(got["run"], None)
     if fit.marginals is not None:
         fit.marginals = [m[:, order] for m in fit.marginals]
     recs = _slds_recordings(
@@ -352,7 +355,8 @@ def _fit_arhmm(recordings, prep, kw, timings):
     kappa = ARHMM_DEFAULT_KAPPA if kappa is None else float(kappa)
     got = _final_fit(fit_at, kappa, kw["gibbs_iters"], search, search is not None, kw, timings)
     model, fit = got["model"], got["fit"]
-    _permute(model, _order(fit.syllables, model.num_states))
+    # by the frequency of the labels written (Viterbi's), as EM's; not the last sample's
+    _permute(model, _order(got["labels"], model.num_states))
     recs = _arhmm_recordings(model, whiten, prepared, recordings, kw)
     info = {"whitening_mean": whiten.mean, "whitening_chol": whiten.chol}
     info.update(_search_record(search, target_s))
