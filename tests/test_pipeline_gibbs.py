@@ -52,7 +52,7 @@ def test_fit_write_load_apply(method, cls, recordings, tmp_path):
         np.testing.assert_array_equal(a.syllables, b.syllables)
     applied = apply_model(path, recordings)
     assert applied.config["command"] == "apply" and applied.config["method"] == method
-    order = relabel_by_frequency(res.labels(), res.num_states)
+    order = relabel_by_frequency(res.syllables(), res.num_states)
     np.testing.assert_array_equal(order, np.arange(res.num_states))  # renumbered by frequency
     if method == "keypoint-slds":
         r = back.recordings[1]

@@ -19,9 +19,17 @@ the method.
   the fitted parameters (keypoint-moseq's ``apply_model``) from the seed of the fit.
 
 Kappa: given, it is the final stage's (the AR-only stage of the keypoint SLDS runs at 100 x
-it, keypoint-moseq's 1e6 -> 1e4 ratio). None: for the keypoint SLDS, the EM path's rule, the
-smallest kappa whose short fit gives a median syllable of ``target_duration`` (0.4 s), see
-:func:`_search_slds_kappa`; for the ARHMM keypoint-moseq's 1e6 (no search yet).
+it, keypoint-moseq's 1e6 -> 1e4 ratio). None: the EM path's rule, the smallest kappa whose
+fit gives a median syllable of 90% of ``target_duration`` (0.4 s), found by
+:func:`ethogram.stickiness.smallest_kappa` with short Gibbs runs from the fit's seed
+(:func:`_search_kappa`, at most :data:`SEARCH_ITERS` sweeps per stage: on the open-field
+mouse the ARHMM's median syllable at 50 sweeps is within 20% of its median at 200, at 25
+sweeps 20% shorter); the run at the chosen kappa is then continued to the fit's sweeps, which
+gives the bits of a fit at that kappa from the start (every draw depends on the seed and the
+sweep alone). Checkpoints (``checkpoint``) and resume work as the EM path's: the fit's file,
+and the search's ``<stem>.kappa-<i>.h5`` beside it; both stages of the keypoint SLDS in one
+file (:mod:`ethogram.fitting.gibbs_stages`). The local steps run on ``execution``'s executor
+(threads, processes, a Dask client), with the same bits on each.
 """
 
 from __future__ import annotations
@@ -36,8 +44,20 @@ __all__ = ["GIBBS_METHODS", "applied_results", "apply_gibbs", "fit_recordings_gi
 
 GIBBS_METHODS = ("gibbs-arhmm", "keypoint-slds")
 DEFAULT_AR_ITERS, DEFAULT_GIBBS_ITERS, DEFAULT_APPLY_ITERS = 50, 500, 50
-#: most sweeps per stage of each fit of the kappa search
+#: most sweeps per stage of each fit of the kappa search (keypoint-moseq's advice while tuning
+#: kappa; see the module docstring)
 SEARCH_ITERS = 50
+#: the kappa search's ladder scale for the keypoint SLDS (keypoint-moseq's full-model kappa);
+#: the ARHMM's is the EM path's :func:`ethogram.stickiness.reference_kappa`
+SLDS_REFERENCE_KAPPA = 1e4
+#: the ARHMM's kappa when neither given nor searched (keypoint-moseq's AR-only kappa)
+ARHMM_DEFAULT_KAPPA = 1e6
+#: what a search that misses its target advises (the Gibbs methods' options)
+GIBBS_REMEDY = (
+    "the AR likelihoods, not the transition prior, set the durations here: give --kappa to fit "
+    "at a kappa of your choice, fewer states (--states), or --method em, whose AR prior lets "
+    "kappa act (--prior-ridge)"
+)
 
 
 def _keypoint_arrays(recordings, prep):
@@ -120,49 +140,85 @@ def _slds_model(prep, kw, kappa_ar):
     )  # fmt: skip
 
 
-def _search_slds_kappa(Ys, confs, prep, kw, timings):
-    """The smallest final-stage kappa whose short fit (at most 50 + 50 sweeps, keypoint-moseq's
-    advice while tuning kappa) gives a median syllable of the target duration
-    (:func:`ethogram.stickiness.smallest_kappa`, the EM path's rule; the ladder around 1e4)."""
-    from .stickiness import TARGET_DURATION_S, median_run_length, smallest_kappa
+def _executor(kw) -> dict:
+    """``executor`` and ``num_threads`` of the Gibbs loop from ``kw["execution"]``."""
+    ex = kw["execution"]
+    return {"executor": ex.job_executor(), "num_threads": ex.num_threads}
 
-    target_s = kw.get("target_duration") or TARGET_DURATION_S
-    if target_s * kw["fps"] <= 1:
-        raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame")
-    t0 = time.perf_counter()
 
-    def evaluate(k):
-        model = _slds_model(prep, kw, 100.0 * k)
-        fit = model.fit(
-            Ys, confs, num_ar_iters=min(kw["ar_iters"], SEARCH_ITERS),
-            num_full_iters=min(kw["gibbs_iters"], SEARCH_ITERS), kappa_full=k, seed=kw["seed"],
-            progress=False, num_threads=kw["num_threads"],
+def _slds_fitter(Ys, confs, prep, kw):
+    """``fit_at(kappa, (ar_iters, full_iters), checkpoint, previous=None, last=0)``: the keypoint
+    SLDS as :meth:`ethogram.models.KeypointSLDS.fit` makes it (AR-only sweeps at 100 x kappa,
+    then full sweeps at kappa), both stages in one checkpoint (:mod:`ethogram.fitting
+    .gibbs_stages`); ``previous``, an earlier ``fit_at``'s output with the same AR-only
+    sweeps, is continued instead of starting afresh."""
+    from .fitting.gibbs import GibbsSettings
+    from .fitting.gibbs_stages import Stage, run_stages
+    from .models.gibbs.arhmm import frame_syllables
+    from .models.gibbs.keypoint_start import unpack_recording
+    from .models.keypoint_slds import estimate_sigmasq_loc
+
+    def fit_at(kappa, sweeps, checkpoint, previous=None, last=0):
+        ar_iters, full_iters = sweeps
+        if previous is None:
+            model = _slds_model(prep, kw, 100.0 * kappa)
+            datas, masks = model.prepare(Ys, confs)
+            model.fit_pca(datas)  # as KeypointSLDS.fit: PCA and noise scale, then the stages
+            if model.sigmasq_loc is None:
+                Y = [unpack_recording(d, model.num_dims)[0] for d in datas]
+                model.sigmasq_loc = estimate_sigmasq_loc(Y, round(model.fps))
+        else:
+            model, datas, masks = previous["model"], previous["datas"], previous["masks"]
+        kappa_ar = 100.0 * kappa
+
+        def ar_stage():
+            model.ar_only, model.kappa = True, kappa_ar
+
+        def full_stage():
+            model.ar_only, model.kappa = False, kappa
+
+        at = f" (kappa {kappa:.3g})"
+        stages = [Stage(GibbsSettings(num_iters=ar_iters), ar_stage, "AR-only" + at)]
+        if full_iters > 0:
+            full = GibbsSettings(num_iters=ar_iters + full_iters, marginals_from_last=last)
+            stages.append(Stage(full, full_stage, "keypoint SLDS" + at))
+        run = run_stages(
+            model, datas, masks, stages, seed=kw["seed"],
+            initialize=lambda rng: model.initialize(rng, datas, "prior"),
+            checkpoint=checkpoint, progress=kw["progress"],
+            start=None if previous is None else previous["run"],
+            fingerprint_extra={"init": "prior"}, **_executor(kw),
         )  # fmt: skip
-        return {"median_duration": median_run_length(fit.syllables)}
+        full_stage()  # as KeypointSLDS.fit leaves the model
+        model.fit_kappas = (kappa_ar, kappa)
+        # the last sample's syllables only: the estimated keypoints are the final fit's
+        labels = [frame_syllables(st["syllables"], model.num_lags) for st in run.local_states]
+        return {"model": model, "run": run, "labels": labels, "datas": datas, "masks": masks,
+                "sweeps": sweeps}  # fmt: skip
 
-    search = smallest_kappa(evaluate, target_s * kw["fps"], reference=1e4)
-    timings["kappa_search"] = time.perf_counter() - t0
-    return search, target_s
+    return fit_at
 
 
 def _fit_slds(recordings, prep, kw, timings):
     Ys, confs = _keypoint_arrays(recordings, prep)
-    kappa, search = kw["kappa"], None
+    fit_at = _slds_fitter(Ys, confs, prep, kw)
+    ar, full = kw["ar_iters"], kw["gibbs_iters"]
+    last = min(full, 100) if kw["expected_states"] else 0
+    search, target_s = None, None
+    kappa = kw["kappa"]
     if kappa is None and kw.get("search_kappa", True):
-        search, target_s = _search_slds_kappa(Ys, confs, prep, kw, timings)
+        probe = (min(ar, SEARCH_ITERS), min(full, SEARCH_ITERS))
+        search, target_s = _search_kappa(fit_at, probe, SLDS_REFERENCE_KAPPA, kw, timings)
         kappa = search.kappa
-    model = _slds_model(prep, kw, 1e6 if kappa is None else 100.0 * kappa)
-    t0 = time.perf_counter()
-    last = min(kw["gibbs_iters"], 100) if kw["expected_states"] else 0
-    fit = model.fit(
-        Ys, confs, num_ar_iters=kw["ar_iters"], num_full_iters=kw["gibbs_iters"],
-        kappa_full=1e4 if kappa is None else kappa, seed=kw["seed"], progress=kw["progress"],
-        num_threads=kw["num_threads"], marginals_from_last=last,
-    )  # fmt: skip
-    timings["fit"] = time.perf_counter() - t0
-    order = _order(fit.syllables, model.num_states)
-    _permute(model, order, fit.run.local_states)
-    fit = model.result(fit.run, None)
+    # the search's fit at the chosen kappa continues to the fit's sweeps when it is their start
+    reuse = search is not None and search.chosen["probe"]["sweeps"][0] == ar
+    reuse = reuse and sum(search.chosen["probe"]["sweeps"]) <= ar + full - last
+    got = _final_fit(fit_at, 1e4 if kappa is None else kappa, (ar, full), search, reuse,
+                     kw, timings, last=last)  # fmt: skip
+    model = got["model"]
+    order = _order(got["labels"], model.num_states)
+    _permute(model, order, got["run"].local_states)
+    fit = model.result(got["run"], None)
     if fit.marginals is not None:
         fit.marginals = [m[:, order] for m in fit.marginals]
     recs = _slds_recordings(
@@ -174,40 +230,136 @@ def _fit_slds(recordings, prep, kw, timings):
         "sigmasq": np.asarray(model.sigmasq),
         "kappa_ar": float(model.fit_kappas[0]),
     }
-    if search is not None:  # as the EM path records its search (in the config)
-        info["search"] = {
+    info.update(_search_record(search, target_s))
+    return model, fit, recs, info, float(model.fit_kappas[1])
+
+
+def _final_fit(fit_at, kappa, sweeps, search, reuse, kw, timings, **extra):
+    """The fit at ``kappa``: the search's chosen fit continued (``reuse``: the same bits as a
+    fit at that kappa from the start, the draws depending on the seed and sweep alone), else
+    a fit made here; checkpointed in ``kw["checkpoint"]``. Sets ``timings["fit"]``."""
+    t0 = time.perf_counter()
+    previous = search.chosen["probe"] if reuse else None
+    got = fit_at(kappa, sweeps, kw["checkpoint"], previous=previous, **extra)
+    timings["fit"] = time.perf_counter() - t0
+    if reuse:  # the chosen probe's sweeps are the fit's first ones
+        timings["fit"] += float(search.chosen["seconds"])
+        timings["kappa_search"] -= float(search.chosen["seconds"])
+    return got
+
+
+def _probe_checkpoint(checkpoint, i: int):
+    """The checkpoint of the search's ``i``-th fit: ``<stem>.kappa-<i>.h5`` beside the fit's
+    (:func:`ethogram.pipeline.kappa_checkpoints`, as the EM path names them)."""
+    from dataclasses import replace as _replace
+
+    path = checkpoint.path
+    if path is None:
+        return checkpoint
+    return _replace(checkpoint, path=path.with_name(f"{path.stem}.kappa-{i}{path.suffix}"))
+
+
+def _search_kappa(fit_at, sweeps, reference, kw, timings):
+    """The default kappa by the EM path's rule (:func:`ethogram.stickiness.smallest_kappa`:
+    the smallest kappa whose fit gives a median syllable of 90% of ``target_duration``), each
+    fit a short Gibbs run of ``sweeps`` (:data:`SEARCH_ITERS` at most per stage) from the
+    fit's seed, checkpointed beside the fit's checkpoint (``<stem>.kappa-<i>.h5``) so that
+    ``resume`` continues an interrupted search. Returns ``(search, target seconds)``;
+    ``search.chosen["probe"]`` is the chosen fit (``fit_at``'s output)."""
+    from .stickiness import TARGET_DURATION_S, median_run_length, smallest_kappa
+
+    target_s = kw.get("target_duration") or TARGET_DURATION_S
+    if target_s * kw["fps"] <= 1:
+        raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame")
+    t0 = time.perf_counter()
+    done = []
+
+    def evaluate(k):
+        t1 = time.perf_counter()
+        probe = fit_at(k, sweeps, _probe_checkpoint(kw["checkpoint"], len(done)))
+        done.append(k)
+        return {
+            "median_duration": median_run_length(probe["labels"]),
+            "sweeps": int(probe["run"].iteration),
+            "log_joint": float(probe["run"].log_joint_total[-1]),
+            "seconds": time.perf_counter() - t1,
+            "probe": probe,
+        }
+
+    search = smallest_kappa(evaluate, target_s * kw["fps"], reference, remedy=GIBBS_REMEDY)
+    timings["kappa_search"] = time.perf_counter() - t0
+    return search, target_s
+
+
+def _search_record(search, target_s) -> dict:
+    """The search as the EM path records it in the config (nothing without a search)."""
+    if search is None:
+        return {}
+    return {
+        "search": {
             "target_duration": target_s,
             "kappa_search": search.curve,
             "kappa_search_message": search.message,
             "kappa_search_reached": bool(search.reached),
         }
-    return model, fit, recs, info, float(model.fit_kappas[1])
+    }
+
+
+def _arhmm_fitter(xs, masks, kw):
+    """``fit_at(kappa, sweeps, checkpoint, previous=None)``: the sticky HDP-ARHMM by Gibbs
+    sampling from the fit's seed, labelled by Viterbi (the pipeline's labels); ``previous``,
+    an earlier ``fit_at``'s output, is continued instead of starting afresh."""
+    from .fitting.gibbs import GibbsSettings
+    from .models import StickyHDPARHMM
+    from .models.moseq_arhmm import MoseqPrior
+
+    def fit_at(kappa, sweeps, checkpoint, previous=None):
+        if previous is None:
+            model = StickyHDPARHMM(
+                xs[0].shape[1], kw["num_states"], kw["num_lags"], MoseqPrior(kappa=kappa)
+            )
+        else:
+            model = previous["model"]
+        fit = model.fit(
+            xs, masks, GibbsSettings(num_iters=sweeps), seed=kw["seed"], progress=kw["progress"],
+            checkpoint=checkpoint, start=None if previous is None else previous["run"],
+            **_executor(kw),
+        )  # fmt: skip
+        labels = model.predict(xs, masks, method="viterbi")
+        labels = [np.where(m, z, -1) for z, m in zip(labels, masks)]
+        return {"model": model, "run": fit.run, "fit": fit, "labels": labels, "sweeps": sweeps}
+
+    return fit_at
 
 
 def _fit_arhmm(recordings, prep, kw, timings):
-    from .models import StickyHDPARHMM
-    from .models.moseq_arhmm import MoseqPrior
     from .prep import Whitening
+    from .stickiness import TARGET_DURATION_S, reference_kappa
 
+    t0 = time.perf_counter()
     prepared = prep.fit_transform(recordings)
     masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
     whiten = Whitening.fit([p.inputs for p in prepared], masks)
     xs = [whiten.transform(p.inputs) for p in prepared]
-    kappa = 1e6 if kw["kappa"] is None else float(kw["kappa"])
-    model = StickyHDPARHMM(
-        xs[0].shape[1], kw["num_states"], kw["num_lags"], MoseqPrior(kappa=kappa)
-    )
-    from .fitting.gibbs import GibbsSettings
-
-    t0 = time.perf_counter()
-    fit = model.fit(
-        xs, masks, GibbsSettings(num_iters=kw["gibbs_iters"]), seed=kw["seed"],
-        progress=kw["progress"], num_threads=kw["num_threads"],
-    )  # fmt: skip
-    timings["fit"] = time.perf_counter() - t0
-    _permute(model, _order(fit.syllables, model.num_states))
+    timings["prepare"] = time.perf_counter() - t0
+    fit_at = _arhmm_fitter(xs, masks, kw)
+    search, target_s = None, None
+    kappa = kw["kappa"]
+    if kappa is None and kw.get("search_kappa", True):
+        target = (kw.get("target_duration") or TARGET_DURATION_S) * kw["fps"]
+        usable = int(sum(m.sum() for m in masks))
+        reference = reference_kappa(usable, kw["num_states"], target)
+        probe = min(kw["gibbs_iters"], SEARCH_ITERS)
+        search, target_s = _search_kappa(fit_at, probe, reference, kw, timings)
+        kappa = search.kappa
+    kappa = ARHMM_DEFAULT_KAPPA if kappa is None else float(kappa)
+    got = _final_fit(fit_at, kappa, kw["gibbs_iters"], search, search is not None, kw, timings)
+    model, fit = got["model"], got["fit"]
+    # by the frequency of the labels written (Viterbi's), as EM's; not the last sample's
+    _permute(model, _order(got["labels"], model.num_states))
     recs = _arhmm_recordings(model, whiten, prepared, recordings, kw)
     info = {"whitening_mean": whiten.mean, "whitening_chol": whiten.chol}
+    info.update(_search_record(search, target_s))
     return model, fit, recs, info, kappa
 
 
@@ -230,7 +382,9 @@ def _arhmm_recordings(model, whiten, prepared, recordings, kw):
     return out
 
 
-def fit_recordings_gibbs(recordings, method: str, prep, fps, timings: dict, **kw) -> Results:
+def fit_recordings_gibbs(
+    recordings, method: str, prep, fps, timings: dict, *, execution=None, checkpoint=None, **kw
+) -> Results:
     """Fit ``recordings`` by Gibbs sampling (called by :func:`ethogram.pipeline.fit_recordings`).
 
     Parameters
@@ -244,9 +398,15 @@ def fit_recordings_gibbs(recordings, method: str, prep, fps, timings: dict, **kw
     fps : float
     timings : dict
         Gets ``prepare``, ``fit``, ``label`` seconds.
+    execution : ethogram.fitting.ExecutionSettings, optional
+        Where the local steps run (threads, an executor, a Dask client): the same bits on each.
+    checkpoint : ethogram.fitting.CheckpointSettings, optional
+        The fit's checkpoint file, every ``every`` sweeps, and ``resume`` (see the module
+        docstring); the search's fits are checkpointed beside it.
     **kw
-        ``num_states``, ``num_lags``, ``kappa``, ``seed``, ``progress``, ``num_threads``,
-        ``keep_keypoints``, ``expected_states``, ``ar_iters``, ``gibbs_iters``.
+        ``num_states``, ``num_lags``, ``kappa``, ``seed``, ``progress``, ``num_threads``
+        (without ``execution``), ``keep_keypoints``, ``expected_states``, ``ar_iters``,
+        ``gibbs_iters``, ``target_duration``.
 
     Returns
     -------
@@ -256,7 +416,16 @@ def fit_recordings_gibbs(recordings, method: str, prep, fps, timings: dict, **kw
     """
     if method not in GIBBS_METHODS:
         raise ValueError(f"method must be 'em' or one of {GIBBS_METHODS}, got {method!r}")
-    kw = dict(kw, fps=fps)
+    from .fitting.settings import CheckpointSettings, ExecutionSettings
+
+    if execution is None:
+        execution = ExecutionSettings(num_threads=kw.get("num_threads"))
+    kw = dict(kw, fps=fps, execution=execution)
+    kw["checkpoint"] = CheckpointSettings() if checkpoint is None else checkpoint
+    if kw.get("kappa") is None:  # every fit of the search from the same seed (as EM's search)
+        from .fitting.checkpoint import resolve_seed
+
+        kw["seed"] = resolve_seed(kw.get("seed"))
     kw["ar_iters"] = DEFAULT_AR_ITERS if kw.get("ar_iters") is None else int(kw["ar_iters"])
     kw["gibbs_iters"] = (
         DEFAULT_GIBBS_ITERS if kw.get("gibbs_iters") is None else int(kw["gibbs_iters"])

@@ -43,6 +43,12 @@ __all__ = [
 #: the median syllable duration (seconds) the default stickiness brings the syllables up to:
 #: MoSeq's median, about 400 ms (re-exported by :mod:`ethogram.pipeline`)
 TARGET_DURATION_S = 0.4
+#: the advice of a search that misses its target (EM's fit: its options)
+REMEDY = (
+    "the emission likelihoods, not the transition prior, set the durations here: fewer states "
+    "(--states) and a stronger AR prior (raise --prior-ridge tenfold; prior_ridge in "
+    "fit_recordings) let kappa act again"
+)
 
 
 def reference_kappa(num_frames: int, num_states: int, target_frames: float) -> float:
@@ -152,6 +158,7 @@ def smallest_kappa(
     rel_tol: float = 0.1,
     max_factor: float = 100.0,
     max_fits: int = 8,
+    remedy: str | None = None,
 ) -> KappaChoice:
     """The smallest kappa whose fit's median syllable reaches the target (the default rule).
 
@@ -183,6 +190,9 @@ def smallest_kappa(
         The ladder spans ``reference / max_factor`` to ``reference * max_factor``.
     max_fits : int, default 8
         Fits at most, kappa 0 included.
+    remedy : str, optional
+        What the message advises when the target is not reached (default :data:`REMEDY`,
+        the EM fit's options).
 
     Returns
     -------
@@ -218,7 +228,7 @@ def smallest_kappa(
         else:
             lo = (k, m)
         k = _next(lo, hi, target, reference, max_factor)
-    return _choice(done, lo, hi, target, rel_tol, reference, max_factor)
+    return _choice(done, lo, hi, target, rel_tol, reference, max_factor, remedy or REMEDY)
 
 
 def _next(lo, hi, target, reference, max_factor):
@@ -239,7 +249,7 @@ def _numbers(result: dict) -> dict:
     }
 
 
-def _choice(done, lo, hi, target, rel_tol, reference, max_factor) -> KappaChoice:
+def _choice(done, lo, hi, target, rel_tol, reference, max_factor, remedy) -> KappaChoice:
     """The kept kappa (see :func:`smallest_kappa`) and the sentence that says why."""
     curve = [{"kappa": k, **_numbers(r)} for k, r in done.items()]
     reached = hi is not None or (
@@ -258,8 +268,6 @@ def _choice(done, lo, hi, target, rel_tol, reference, max_factor) -> KappaChoice
     else:
         msg += (
             f"; not within {rel_tol:.0%} up to kappa {reference * max_factor:.4g} ({max_factor:g} "
-            "times the reference kappa): the emission likelihoods, not the transition prior, set "
-            "the durations here: fewer states (--states) and a stronger AR prior (raise "
-            "--prior-ridge tenfold; prior_ridge in fit_recordings) let kappa act again"
+            f"times the reference kappa): {remedy}"
         )
     return KappaChoice(float(k), m, target, bool(reached), curve, msg, done[k])

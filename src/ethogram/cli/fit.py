@@ -52,15 +52,17 @@ def add_scale_arguments(p) -> None:
         "--scheduler",
         default=None,
         metavar="ADDRESS",
-        help="run EM on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install "
-        "'ethogram[dask]')",
+        help="run the fit's per-recording steps (EM's E-steps, the Gibbs methods' local "
+        "sweeps) on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install "
+        "'ethogram[dask]'); the same result as a local fit",
     )
     g.add_argument(
         "--checkpoint-every",
         type=int,
         default=10,
         metavar="N",
-        help="save the fit's state beside the results every N EM iterations (default 10; 0: never)",
+        help="save the fit's state beside the results every N EM iterations or Gibbs sweeps "
+        "(default 10; 0: never)",
     )
     g.add_argument(
         "--resume",
@@ -160,11 +162,12 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     )
     g.add_argument(
         "--kappa",
-        type=float,
+        type=kappa_value,
         default=None,
         metavar="X",
-        help="stickiness (default: the smallest kappa whose fit gives a median syllable "
-        "of at least --target-duration; 0 when the data's own syllables are that long)",
+        help="stickiness, or 'auto' (the default): the smallest kappa whose fit gives a median "
+        "syllable of at least --target-duration; 0 when the data's own syllables are that long "
+        "(gibbs-arhmm, keypoint-slds: searched with short Gibbs runs)",
     )
     g.add_argument(
         "--target-duration",
@@ -213,14 +216,14 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     )
     g.add_argument(
         "--ar-iters",
-        type=int,
+        type=counting(0),
         default=None,
         metavar="N",
         help="keypoint-slds: AR-only Gibbs sweeps before the full model (default 50)",
     )
     g.add_argument(
         "--gibbs-iters",
-        type=int,
+        type=counting(1),
         default=None,
         metavar="N",
         help="gibbs-arhmm, keypoint-slds: Gibbs sweeps (of the full model; default 500)",
@@ -234,6 +237,41 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     add_preparation_arguments(p).add_argument(
         "--quiet", action="store_true", help="no progress bar"
     )
+
+
+def kappa_value(text: str):
+    """An argparse ``type`` for ``--kappa``: a number >= 0, or ``auto`` (None: searched)."""
+    import argparse
+
+    if text.strip().lower() == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a number >= 0 or 'auto', got {text!r}"
+        ) from None
+    if not (np.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0 or 'auto', got {text!r}")
+    return value
+
+
+kappa_value.__name__ = "kappa"
+
+
+def _check_method_options(args) -> None:
+    """Refuse the Gibbs sweeps' options where the method has no such sweeps."""
+    method = getattr(args, "method", "em")
+    if getattr(args, "ar_iters", None) is not None and method != "keypoint-slds":
+        raise ValueError(
+            f"--ar-iters sets the AR-only sweeps of --method keypoint-slds, not of --method "
+            f"{method}: drop it, or add --method keypoint-slds"
+        )
+    if getattr(args, "gibbs_iters", None) is not None and method == "em":
+        raise ValueError(
+            "--gibbs-iters sets the Gibbs sweeps of --method gibbs-arhmm or keypoint-slds; EM's "
+            "iterations are --iters"
+        )
 
 
 def add_preparation_arguments(p):
@@ -414,6 +452,7 @@ def _fit(args, recordings, path, prep, timings):
         raise ValueError(
             f"--target-duration must be a positive number of seconds, e.g. 0.4, got {target}"
         )
+    _check_method_options(args)
     opts = scale_options(args, path)
     em = dataclasses.replace(
         FIT_EM,

@@ -30,7 +30,15 @@ from .checkpoint import (
 from .gibbs_run import GibbsRun
 from .settings import CheckpointSettings
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "Checkpointing", "load_run", "open_or_start", "save_run"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "Checkpointing",
+    "load_run",
+    "open_or_start",
+    "read_fingerprint",
+    "save_run",
+]
 
 #: the value of the root attribute ``format``
 FORMAT = "ethogram-gibbs-checkpoint"
@@ -61,6 +69,8 @@ def save_run(path, run: GibbsRun, fingerprint: dict, description: dict) -> Path:
         f.attrs["iteration"] = int(run.iteration)
         f.attrs["seed_entropy"] = str(run.seed_entropy)
         f.attrs["marginal_count"] = int(run.marginal_count)
+        # HDF5 lists groups by name: keep the log joint's order, in which its groups are added
+        f.attrs["log_joint_groups"] = json.dumps(list(run.log_joint))
         put_arrays(f.create_group("params"), run.params)
         put_arrays(f.create_group("stats"), run.stats)
         g = f.create_group("local_states")
@@ -77,6 +87,13 @@ def save_run(path, run: GibbsRun, fingerprint: dict, description: dict) -> Path:
             )
 
     return write_atomically(path, FORMAT, FORMAT_VERSION, fill)
+
+
+def _log_joint(f) -> dict:
+    """The log joint per group, in the order the run had them (their total is added in it)."""
+    groups = get_arrays(f["log_joint"])
+    order = json.loads(f.attrs.get("log_joint_groups", "[]")) or sorted(groups)
+    return {k: [float(x) for x in groups[k]] for k in order}
 
 
 def load_run(path) -> tuple[GibbsRun, dict]:
@@ -103,13 +120,26 @@ def load_run(path) -> tuple[GibbsRun, dict]:
             params=get_arrays(f["params"]),
             local_states=[get_arrays(g) for g in _sorted_groups(f["local_states"])],
             stats=get_arrays(f["stats"]),
-            log_joint={k: [float(x) for x in v] for k, v in get_arrays(f["log_joint"]).items()},
+            log_joint=_log_joint(f),
             iteration=int(f.attrs["iteration"]),
             seed_entropy=int(f.attrs["seed_entropy"]),
             marginal_sums=sums,
             marginal_count=int(f.attrs["marginal_count"]),
         )
         return run, json.loads(f.attrs["fingerprint"])
+
+
+def read_fingerprint(path) -> dict:
+    """The fingerprint of a checkpoint written by :func:`save_run`, without reading its arrays
+    (e.g. the stage of a run in stages, :mod:`.gibbs_stages`).
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        As :func:`load_run`.
+    """
+    with open_checked(path, FORMAT, FORMAT_VERSION, "Gibbs checkpoint") as f:
+        return json.loads(f.attrs["fingerprint"])
 
 
 def _differences(saved: dict, fingerprint: dict, seed) -> list:
