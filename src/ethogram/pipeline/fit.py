@@ -293,8 +293,9 @@ def fit_recordings(
         ``"em"``: this MAP AR-HMM fit. The others sample MoSeq's models by Gibbs sampling
         (:mod:`ethogram.pipeline_gibbs`: the sticky HDP-ARHMM on the preparation's inputs, or
         keypoint-MoSeq's keypoint SLDS on the raw keypoints); they use ``num_states``,
-        ``num_lags``, ``kappa`` (None: keypoint-moseq's), ``seed``, ``prep`` (body parts,
-        heading), ``expected_states``, ``keep_keypoints``, ``num_threads``, ``progress``.
+        ``num_lags``, ``kappa`` (None: searched as here, with short Gibbs runs), ``seed``,
+        ``prep`` (body parts, heading), ``expected_states``, ``keep_keypoints``,
+        ``execution``, ``checkpoint``, ``progress``, ``target_duration``.
     ar_iters, gibbs_iters : int, optional
         Gibbs methods: AR-only sweeps of the keypoint SLDS (default 50) and sweeps of the
         full model or the ARHMM (default 500), keypoint-moseq's recommendations.
@@ -358,7 +359,8 @@ def fit_recordings(
             kappa=kappa,
             seed=seed,
             progress=progress,
-            num_threads=execution.num_threads,
+            execution=execution,
+            checkpoint=checkpoint,
             keep_keypoints=keep_keypoints,
             expected_states=expected_states,
             ar_iters=ar_iters,
