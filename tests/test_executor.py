@@ -42,7 +42,7 @@ MODELS = [
     ("gaussian", dict(data_dim=3, covariance_type="diag", prior=None)),
     ("poisson", dict(data_dim=3)),
     ("categorical", dict(num_classes=4)),
-    ("autoregressive", dict(data_dim=2, num_lags=2, noise="diag")),
+    ("autoregressive", dict(data_dim=2, num_lags=2, covariance_type="diag")),
     ("robust_autoregressive", dict(data_dim=2, num_lags=1, nu=6.0)),
 ]
 

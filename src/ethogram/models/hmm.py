@@ -4,7 +4,7 @@
 of arrays of different lengths (with masks, and NaN rows masked automatically), runs EM with
 restarts and a progress bar, and returns a :class:`FitResult`; ``predict``, ``score``,
 ``posterior``, ``sample``, ``permute``, ``num_parameters``, ``aic`` and ``bic`` work on the
-fitted model. The course's classes (:mod:`ethogram.models.course`) are thin subclasses. The
+fitted model. The course's classes (:mod:`ethogram.models.families`) are thin subclasses. The
 inference methods (posterior, predict, score, aic, bic) are in :mod:`._hmm_inference`.
 """
 
