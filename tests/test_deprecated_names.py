@@ -102,3 +102,36 @@ def test_models_course_module_is_models_families():
         from ethogram.models.course import GaussianHMM  # noqa: F401
     with pytest.raises(AttributeError):
         course.no_such_name  # noqa: B018
+
+
+def test_fitting_sum_stats_is_sum_sufficient_stats():
+    from ethogram.fitting import SufficientStats, sum_stats, sum_sufficient_stats
+
+    rng = RNG(4)
+    parts = [
+        SufficientStats(
+            float(rng.normal()), rng.random(3), rng.random((3, 3)), {"x": rng.random((3, 2))}
+        )
+        for _ in range(3)
+    ]
+    new = sum_sufficient_stats(parts)
+    with pytest.warns(DeprecationWarning, match="sum_sufficient_stats"):
+        old = sum_stats(parts)
+    assert old.marginal_ll == new.marginal_ll
+    assert np.array_equal(old.expected_transitions, new.expected_transitions)
+    assert np.array_equal(old.observations["x"], new.observations["x"])
+
+
+def test_observations_sum_stats_is_sum_observation_stats():
+    from ethogram.models.observations import sum_observation_stats, sum_stats
+
+    m = get_observation_class("gaussian")(2, data_dim=2)
+    x = _ar_data(seed=5)
+    w = [RNG(i).dirichlet([1, 1], size=len(d)) for i, d in enumerate(x)]
+    parts = [m.sufficient_stats(d, p) for d, p in zip(x, w)]
+    new = sum_observation_stats(parts)
+    with pytest.warns(DeprecationWarning, match="sum_observation_stats"):
+        old = sum_stats(parts)
+    assert old.keys() == new.keys()
+    for key in new:
+        assert np.array_equal(old[key], new[key]), key

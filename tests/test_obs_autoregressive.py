@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
-from ethogram.models.observations import get_observation_class, sum_stats
+from ethogram.models.observations import get_observation_class, sum_observation_stats
 from ethogram.models.observations._ar_linalg import lagged_rows
 
 RNG = np.random.default_rng
@@ -238,7 +238,7 @@ def test_stats_are_summable_and_lags_do_not_cross_sequences():
     rng = RNG(6)
     x1, x2 = rng.normal(size=(120, 3)), rng.normal(size=(90, 3))
     w1, w2 = rng.dirichlet(np.ones(3), 120), rng.dirichlet(np.ones(3), 90)
-    total = sum_stats([m.sufficient_stats(x1, w1), m.sufficient_stats(x2, w2)])
+    total = sum_observation_stats([m.sufficient_stats(x1, w1), m.sufficient_stats(x2, w2)])
     # by hand from each sequence's own lagged rows (frames 0, 1 of each contribute nothing),
     # about the reference point the first sequence fixed (its mean frame)
     c = m.data_center
@@ -268,7 +268,7 @@ def test_hmm_e_step_sums_statistics_over_a_list_of_sequences():
             model.initial_probs, model.transition_matrix, model.observations.log_likelihoods(x)
         )
         parts.append(model.observations.sufficient_stats(x, post.expected_states))
-    for key, value in sum_stats(parts).items():
+    for key, value in sum_observation_stats(parts).items():
         np.testing.assert_allclose(got[key], value, rtol=1e-12)
 
 

@@ -54,7 +54,7 @@ from .executors import SerialExecutor, ThreadExecutor, resolve_executor, run_job
 from .reseed import reseed_dead_states
 from .settings import DEFAULT_TOL
 from .squarem import contraction, set_extrapolated, step_length
-from .stats import SufficientStats, sum_stats
+from .stats import SufficientStats, sum_sufficient_stats
 
 #: relative size of an objective decrease that is still attributed to round-off
 MONOTONE_RTOL = 1e-8
@@ -140,7 +140,7 @@ def e_step(
     else:
         fn, params, description = model.e_step_function, model.get_params(), model.describe()
         jobs = [(fn, params, description, d, m) for d, m in zip(datas, masks)]
-    return sum_stats(ex.map(run_job, jobs))
+    return sum_sufficient_stats(ex.map(run_job, jobs))
 
 
 def _live_stats(model, _description, data, mask) -> SufficientStats:
