@@ -135,3 +135,227 @@ def test_observations_sum_stats_is_sum_observation_stats():
     assert old.keys() == new.keys()
     for key in new:
         assert np.array_equal(old[key], new[key]), key
+
+
+# ---------------------------------------------------------------- masks= -> mask= (HMM methods)
+def _fitted_gaussian():
+    model = HMM(3, "gaussian", dict(data_dim=2))
+    data = _ar_data(seed=6)
+    mask = [np.arange(len(d)) % 7 != 0 for d in data]
+    model.fit(data, num_iters=5, seed=0, progress=False)
+    return model, data, mask
+
+
+def _same(a, b):
+    if isinstance(a, list):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            _same(x, y)
+    elif hasattr(a, "expected_states"):
+        assert np.array_equal(a.expected_states, b.expected_states)
+        assert np.array_equal(a.expected_transitions, b.expected_transitions)
+    else:
+        assert np.array_equal(np.asarray(a), np.asarray(b))
+
+
+@pytest.mark.parametrize(
+    "method", ["posterior", "predict", "score", "compute_marginal_ll", "aic", "bic"]
+)
+def test_hmm_inference_masks_keyword_is_mask(method):
+    model, data, mask = _fitted_gaussian()
+    new = getattr(model, method)(data, mask=mask)
+    with pytest.warns(DeprecationWarning, match="mask="):
+        old = getattr(model, method)(data, masks=mask)
+    _same(new, old)
+
+
+def test_hmm_fit_masks_keyword_is_mask():
+    data = _ar_data(seed=7)
+    mask = [np.arange(len(d)) % 5 != 0 for d in data]
+    new = HMM(3, "autoregressive", dict(data_dim=2))
+    old = HMM(3, "autoregressive", dict(data_dim=2))
+    a = new.fit(data, mask=mask, num_iters=6, seed=1, progress=False)
+    with pytest.warns(DeprecationWarning, match="mask="):
+        b = old.fit(data, masks=mask, num_iters=6, seed=1, progress=False)
+    assert np.array_equal(a.objectives, b.objectives)
+    _same_params(new.get_params(), old.get_params())
+
+
+def test_hmm_initialize_masks_keyword_is_mask():
+    data = _ar_data(seed=8)
+    mask = [np.arange(len(d)) % 3 != 0 for d in data]
+    new, old = HMM(3, "gaussian", dict(data_dim=2)), HMM(3, "gaussian", dict(data_dim=2))
+    new.initialize(data, mask=mask, seed=2)
+    with pytest.warns(DeprecationWarning, match="mask="):
+        old.initialize(data, masks=mask, seed=2)
+    _same_params(new.get_params(), old.get_params())
+
+
+# ---------------------------------------------------------------- selection: datas=, masks=
+def _selection_call(name, **keywords):
+    import ethogram.selection as sel
+
+    model, _, _ = _fitted_gaussian()
+    common = dict(num_iters=3, seed=0)
+    calls = {
+        "median_duration": lambda: sel.median_duration(model, **keywords),
+        "changepoint_durations": lambda: sel.changepoint_durations(**keywords),
+        "prune_states": lambda: (
+            sel.prune_states(model, **keywords, min_usage=0.3, num_iters=3).kept
+        ),
+        "merge_states": lambda: sel.merge_states(
+            model, **keywords, groups=[0, 0, 1], num_iters=3
+        ).get_params()["transition_matrix"],
+        "stability": lambda: (
+            sel.stability(**keywords, num_states=2, model="hmm", num_fits=2, **common).agreement
+        ),
+        "cross_validate": lambda: (
+            sel.cross_validate(
+                **keywords, num_states_list=[2], model="hmm", num_restarts=1, **common
+            )
+            .table["heldout_ll_per_frame"]
+            .to_numpy()
+        ),
+        "find_kappa": lambda: (
+            sel.find_kappa(
+                **keywords, num_states=2, model="hmm", target_frames=5, max_rounds=1, **common
+            ).kappa
+        ),
+    }
+    return calls[name]()
+
+
+SELECTION = [
+    "median_duration",
+    "changepoint_durations",
+    "prune_states",
+    "merge_states",
+    "stability",
+    "cross_validate",
+    "find_kappa",
+]
+
+
+@pytest.mark.parametrize("name", SELECTION)
+def test_selection_datas_and_masks_keywords_are_data_and_mask(name):
+    data = _ar_data(seed=9)
+    mask = [np.arange(len(d)) % 11 != 0 for d in data]
+    new = _selection_call(name, data=data, mask=mask)
+    with pytest.warns(DeprecationWarning) as caught:
+        old = _selection_call(name, datas=data, masks=mask)
+    said = " ".join(str(w.message) for w in caught)
+    assert "data=" in said and "mask=" in said
+    _same(new, old)
+
+
+def test_whitening_fit_datas_and_masks_keywords():
+    from ethogram.prep.whitening import Whitening
+
+    data = _ar_data(seed=10)
+    mask = [np.arange(len(d)) % 4 != 0 for d in data]
+    new = Whitening.fit(data=data, mask=mask)
+    with pytest.warns(DeprecationWarning, match="data="):
+        old = Whitening.fit(datas=data, masks=mask)
+    assert np.array_equal(new.mean, old.mean) and np.array_equal(new.chol, old.chol)
+
+
+# ---------------------------------------------------------------- fitting: datas= -> sequences=
+def _em_inputs():
+    model = HMM(3, "gaussian", dict(data_dim=2))
+    sequences, masks, _ = model._prepare(_ar_data(seed=11))
+    model.initialize(sequences, seed=0)
+    return model, sequences, masks
+
+
+def test_e_step_datas_keyword_is_sequences():
+    from ethogram.fitting import e_step
+
+    model, sequences, masks = _em_inputs()
+    new = e_step(model, sequences=sequences, masks=masks)
+    with pytest.warns(DeprecationWarning, match="sequences="):
+        old = e_step(model, datas=sequences, masks=masks)
+    assert new.marginal_ll == old.marginal_ll
+    assert np.array_equal(new.expected_transitions, old.expected_transitions)
+
+
+def test_run_em_datas_keyword_is_sequences():
+    import copy
+
+    from ethogram.fitting import run_em
+
+    model, sequences, masks = _em_inputs()
+    twin = copy.deepcopy(model)
+    new = run_em(model, sequences=sequences, masks=masks, num_iters=4, progress=False)
+    with pytest.warns(DeprecationWarning, match="sequences="):
+        old = run_em(twin, datas=sequences, masks=masks, num_iters=4, progress=False)
+    assert np.array_equal(new.objectives, old.objectives)
+    _same_params(model.get_params(), twin.get_params())
+
+
+def test_best_start_datas_keyword_is_sequences():
+    import copy
+
+    from ethogram.fitting import best_start
+
+    model, sequences, masks = _em_inputs()
+    twin = copy.deepcopy(model)
+
+    def run(m, **kw):
+        rngs = [RNG(0), RNG(1)]
+        return best_start(
+            m,
+            **kw,
+            masks=masks,
+            initialize=lambda r: m.initialize(sequences, seed=r),
+            rngs=rngs,
+            start_iters=2,
+            progress=False,
+        )
+
+    new = run(model, sequences=sequences)
+    with pytest.warns(DeprecationWarning, match="sequences="):
+        old = run(twin, datas=sequences)
+    assert np.array_equal(new.objectives, old.objectives)
+
+
+def test_data_fingerprint_datas_keyword_is_sequences():
+    from ethogram.fitting.checkpoint import data_fingerprint
+
+    _, sequences, masks = _em_inputs()
+    new = data_fingerprint(sequences=sequences, masks=masks)
+    with pytest.warns(DeprecationWarning, match="sequences="):
+        assert data_fingerprint(datas=sequences, masks=masks) == new
+
+
+def test_reseed_dead_states_datas_keyword_is_sequences():
+    import copy
+
+    from ethogram.fitting import e_step
+    from ethogram.fitting.reseed import Reseeding, reseed_dead_states
+
+    model, sequences, masks = _em_inputs()
+    stats = e_step(model, sequences, masks)
+    n = np.sort(stats.expected_initial * 0 + stats.expected_transitions.sum(axis=1))
+    policy = Reseeding(num_iters=10, seed=0, min_frames=float(n[0] + n[1]) / 2)  # one is "dead"
+    twin = copy.deepcopy(model)
+    new = reseed_dead_states(
+        model,
+        sequences=sequences,
+        masks=masks,
+        stats=stats,
+        policy=policy,
+        iteration=0,
+        objective=0.0,
+    )
+    with pytest.warns(DeprecationWarning, match="sequences="):
+        old = reseed_dead_states(
+            twin,
+            datas=sequences,
+            masks=masks,
+            stats=stats,
+            policy=policy,
+            iteration=0,
+            objective=0.0,
+        )
+    assert len(new) == len(old) == 1
+    _same_params(model.get_params(), twin.get_params())

@@ -104,7 +104,7 @@ def test_stops_on_tolerance_per_scored_frame_and_reports_convergence():
     mask[::4] = False  # 750 scored frames
     tol = 1e-4
     result = HMM(3, "gaussian", dict(data_dim=3)).fit(
-        data, masks=mask, num_iters=500, tol=tol, seed=0, num_starts=1, accelerate=False
+        data, mask=mask, num_iters=500, tol=tol, seed=0, num_starts=1, accelerate=False
     )
     assert result.converged and result.num_iters < 500
     gains = np.diff(result.objectives)
@@ -180,7 +180,7 @@ def test_masks_and_nan_rows():
     mask[100:150] = False
     with_nan = data.copy()
     with_nan[100:150] = np.nan
-    a = model.score(data, masks=mask)
+    a = model.score(data, mask=mask)
     b = model.score(with_nan)  # NaN rows are masked automatically
     assert a == pytest.approx(b, rel=1e-12)
     assert np.isfinite(b)

@@ -173,11 +173,11 @@ def _label_arrays(model, datas, masks, expected_states: bool, num_threads=None):
     for i in range(
         0, len(datas), 8
     ):  # 8 recordings at a time: their log-likelihoods, not all, in memory
-        labels += model.predict(datas[i : i + 8], masks=masks[i : i + 8], num_threads=num_threads)
+        labels += model.predict(datas[i : i + 8], mask=masks[i : i + 8], num_threads=num_threads)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
     posts = None
     if expected_states:
-        posts = model.posterior(datas, masks=masks, num_threads=num_threads) if datas else []
+        posts = model.posterior(datas, mask=masks, num_threads=num_threads) if datas else []
     return labels, posts
 
 
@@ -208,7 +208,7 @@ def _search_kappa(
 ):
     """The default kappa (:func:`ethogram.stickiness.smallest_kappa`), fitting in this process.
 
-    Each fit is ``make(kappa).fit(datas, masks=masks, **fit_kw)``, checkpointed when
+    Each fit is ``make(kappa).fit(datas, mask=masks, **fit_kw)``, checkpointed when
     ``checkpoint`` has a path (the i-th fit in ``<stem>.kappa-<i>.h5`` beside it, so that a
     resumed search finds each fit where it stopped); the chosen one's model,
     :class:`~ethogram.FitResult` and checkpoint are in ``search.chosen``. ``timings["fit"]``
@@ -226,7 +226,7 @@ def _search_kappa(
         ck = None if path is None else path.with_name(f"{path.stem}.kappa-{len(done)}{path.suffix}")
         done.append(ck)
         fit = model.fit(
-            datas, masks=masks, checkpoint=dataclasses.replace(checkpoint, path=ck), **fit_kw
+            datas, mask=masks, checkpoint=dataclasses.replace(checkpoint, path=ck), **fit_kw
         )
         labels, _ = _label_arrays(model, datas, masks, False, num_threads)
         return {
@@ -258,7 +258,7 @@ def _fit_at(make, datas, masks, kappa: float, search, fit_kw: dict, checkpoint, 
         return search.chosen["model"], search.chosen["fit"]
     t0 = time.perf_counter()
     model = make(kappa)
-    fit = model.fit(datas, masks=masks, checkpoint=checkpoint, **fit_kw)
+    fit = model.fit(datas, mask=masks, checkpoint=checkpoint, **fit_kw)
     if search is not None:  # the search's chosen fit was not kept: all its fits were the search's
         timings["kappa_search"] += timings["fit"]
     timings["fit"] = time.perf_counter() - t0

@@ -227,7 +227,7 @@ class ObservationModel(ABC):
     @abstractmethod
     def initialize(
         self,
-        datas: list[np.ndarray],
+        sequences: list[np.ndarray],
         masks: list[np.ndarray | None],
         rng: np.random.Generator,
         method: str = "kmeans",
