@@ -359,3 +359,30 @@ def test_reseed_dead_states_datas_keyword_is_sequences():
         )
     assert len(new) == len(old) == 1
     _same_params(model.get_params(), twin.get_params())
+
+
+def test_checkpoint_written_with_noise_resumes(tmp_path):
+    """A checkpoint written before the rename holds ``noise`` in its model description: resuming
+    it is the same fit (not "another fit"), with the same bits."""
+    import json
+
+    import h5py
+
+    data = _ar_data(seed=12)
+    path = tmp_path / "fit.h5"
+
+    def model():
+        return HMM(2, "autoregressive", dict(data_dim=2, covariance_type="diag"))
+
+    first = model()
+    kw = dict(num_iters=4, seed=0, progress=False, checkpoint_every=1)
+    a = first.fit(data, checkpoint=path, **kw)
+    with h5py.File(path, "r+") as f:
+        fingerprint = json.loads(f.attrs["fingerprint"])
+        kwargs = fingerprint["description"]["observation_kwargs"]
+        kwargs["noise"] = kwargs.pop("covariance_type")
+        f.attrs["fingerprint"] = json.dumps(fingerprint, sort_keys=True)
+    again = model()
+    b = again.fit(data, checkpoint=path, resume=True, **kw)
+    assert np.array_equal(a.objectives, b.objectives)
+    _same_params(first.get_params(), again.get_params())
