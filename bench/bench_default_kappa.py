@@ -131,7 +131,7 @@ def bench_select(rounds: int) -> list:
         common = dict(
             model="arhmm",
             observation_kwargs={"num_lags": 3, **SYLLABLE_PRIOR},
-            masks=masks,
+            mask=masks,
             num_restarts=3,
             seed=0,
             num_workers=1,

@@ -145,7 +145,7 @@ def to_accuracy(trace: list, best: float) -> tuple:
 def _switching_ar(P, dynamics, bias, covs, noise):
     from ethogram import HMM
 
-    m = HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, noise=noise))
+    m = HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type=noise))
     m.transition_matrix = np.asarray(P)
     m.initial_probs = np.array([0.5, 0.5])
     m.observations.emission_dynamics = np.reshape(dynamics, (2, 1, 1))
@@ -164,7 +164,7 @@ def crawl_cases():
         x = truth.sample(227, seed=s)[1] + 3.0
         if np.abs(x).max() > 50:
             continue
-        make = lambda: HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, noise="tied"))  # noqa: E731
+        make = lambda: HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="tied"))  # noqa: E731
         yield s, (lambda m=make, x=x, **kw: m().fit(x, seed=0, posterior=False, **kw)), 1000
 
 
@@ -181,7 +181,7 @@ def two_optima_cases():
         best = truth.fit(x, init="params", tol=1e-12, num_iters=20000, posterior=False).objectives[
             -1
         ]
-        make = lambda: HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, noise="full"))  # noqa: E731
+        make = lambda: HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="full"))  # noqa: E731
         yield (
             name,
             (lambda m=make, x=x, **kw: m().fit(x, seed=0, num_restarts=10, posterior=False, **kw)),

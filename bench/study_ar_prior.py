@@ -184,20 +184,20 @@ def one_fit(datas, masks, train, held, fps, K, ridge, kappa, seed, noise=None) -
     D = datas[0].shape[1]
     model = HMM(K, "autoregressive", dict(data_dim=D, num_lags=NUM_LAGS, prior_ridge=ridge, **(noise or {})), kappa=kappa)
     t0 = time.perf_counter()
-    fit = model.fit(datas, masks=train, num_iters=DEFAULT_NUM_ITERS, seed=seed, progress=False, posterior=False)
+    fit = model.fit(datas, mask=train, num_iters=DEFAULT_NUM_ITERS, seed=seed, progress=False, posterior=False)
     seconds = time.perf_counter() - t0
     obs = model.observations
     scored_train = [obs.effective_mask(d, m) for d, m in zip(datas, train)]
     n_train = sum(int(s.sum()) if s is not None else d.shape[0] for s, d in zip(scored_train, datas))
-    train_ll = model.score(datas, masks=train) / n_train
-    frames = model.score(datas, masks=masks, per_frame=True)
+    train_ll = model.score(datas, mask=train) / n_train
+    frames = model.score(datas, mask=masks, per_frame=True)
     ll, n_held = 0.0, 0
     for f, d, m, h in zip(frames, datas, masks, held):
         eff = obs.effective_mask(d, m)
         use = h & (np.ones(d.shape[0], bool) if eff is None else eff)
         ll += float(f[use].sum())
         n_held += int(use.sum())
-    labels = model.predict(datas, masks=train)
+    labels = model.predict(datas, mask=train)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, train)]
     runs, med_state = run_lengths_by_state(labels, K)
     lab = np.concatenate(labels)

@@ -107,7 +107,7 @@ def test_em_objective_never_decreases(name, noise, bias, num_lags, first_frames,
     for prior in (None, "default"):
         kw = dict(data_dim=D, num_lags=num_lags, bias=bias, prior=prior, first_frames=first_frames)
         if name == "autoregressive":
-            kw["noise"] = noise
+            kw["covariance_type"] = noise
         model = eg.HMM(2, name, kw)
         result = model.fit(x, num_iters=60, seed=1)  # raises EMDecreaseError on a decrease
         h = np.asarray(result.objectives)

@@ -118,11 +118,11 @@ def test_default_ar_fit_is_not_worse_than_em_from_the_planted_split(noise, seed)
     x = constant_dim_data(2.5)
     lab = np.zeros(300, int)
     lab[:100], lab[200:250], lab[250:] = 1, 2, 3
-    mp = eg.HMM(4, "autoregressive", dict(data_dim=3, num_lags=2, noise=noise))
+    mp = eg.HMM(4, "autoregressive", dict(data_dim=3, num_lags=2, covariance_type=noise))
     mp.initialize(x, seed=0)
     mp.observations.m_step(mp.observations.sufficient_stats(x, np.eye(4)[lab]))
     planted = mp.fit(x, num_iters=100, init="params").objectives[-1]
-    m = eg.HMM(4, "autoregressive", dict(data_dim=3, num_lags=2, noise=noise))
+    m = eg.HMM(4, "autoregressive", dict(data_dim=3, num_lags=2, covariance_type=noise))
     assert m.fit(x, num_iters=100, seed=seed).objectives[-1] >= planted - 1.0
 
 

@@ -57,17 +57,17 @@ def _sequences(seed=0, lengths=(400, 250, 600, 150, 350), D=3):
 def test_cluster_fit_is_bit_identical_to_local(client, obs, kwargs):
     datas, masks = _sequences()
     local = HMM(4, obs, kwargs, kappa=50.0)
-    r_local = local.fit(datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False)
+    r_local = local.fit(datas, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False)
     remote = HMM(4, obs, kwargs, kappa=50.0)
     r_remote = remote.fit(
-        datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False, client=client
+        datas, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False, client=client
     )
     assert r_local.num_iters > 2  # EM really iterated
     assert_same_fit(local, r_local, remote, r_remote)
     # and the serial loop, one sequence after the other, agrees too
     serial = HMM(4, obs, kwargs, kappa=50.0)
     r_serial = serial.fit(
-        datas, masks=masks, num_iters=12, num_restarts=2, seed=3, progress=False, num_threads=1
+        datas, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False, num_threads=1
     )
     assert_same_fit(serial, r_serial, remote, r_remote)
 
@@ -129,9 +129,9 @@ def test_on_disk_sequences_on_the_cluster(client, tmp_path):
     datas, masks = _sequences(seed=2, lengths=(300, 450, 200))
     seqs = write_sequences(tmp_path / "recs.h5", datas)
     local = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
-    r_local = local.fit(datas, masks=masks, num_iters=8, seed=0, progress=False)
+    r_local = local.fit(datas, mask=masks, num_iters=8, seed=0, progress=False)
     remote = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
-    r_remote = remote.fit(seqs, masks=masks, num_iters=8, seed=0, progress=False, client=client)
+    r_remote = remote.fit(seqs, mask=masks, num_iters=8, seed=0, progress=False, client=client)
     assert_same_fit(local, r_local, remote, r_remote)
 
 

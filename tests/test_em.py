@@ -25,9 +25,9 @@ CASES = [
     ("gaussian", dict(data_dim=3, covariance_type="spherical")),
     ("poisson", dict(data_dim=3)),
     ("categorical", dict(num_classes=5)),
-    ("autoregressive", dict(data_dim=2, num_lags=1, noise="full")),
-    ("autoregressive", dict(data_dim=2, num_lags=2, noise="diag")),
-    ("autoregressive", dict(data_dim=2, num_lags=3, noise="tied", bias=False)),
+    ("autoregressive", dict(data_dim=2, num_lags=1, covariance_type="full")),
+    ("autoregressive", dict(data_dim=2, num_lags=2, covariance_type="diag")),
+    ("autoregressive", dict(data_dim=2, num_lags=3, covariance_type="tied", bias=False)),
     ("robust_autoregressive", dict(data_dim=2, num_lags=1)),
 ]
 
@@ -104,7 +104,7 @@ def test_stops_on_tolerance_per_scored_frame_and_reports_convergence():
     mask[::4] = False  # 750 scored frames
     tol = 1e-4
     result = HMM(3, "gaussian", dict(data_dim=3)).fit(
-        data, masks=mask, num_iters=500, tol=tol, seed=0, num_starts=1, accelerate=False
+        data, mask=mask, num_iters=500, tol=tol, seed=0, num_starts=1, accelerate=False
     )
     assert result.converged and result.num_iters < 500
     gains = np.diff(result.objectives)
@@ -180,7 +180,7 @@ def test_masks_and_nan_rows():
     mask[100:150] = False
     with_nan = data.copy()
     with_nan[100:150] = np.nan
-    a = model.score(data, masks=mask)
+    a = model.score(data, mask=mask)
     b = model.score(with_nan)  # NaN rows are masked automatically
     assert a == pytest.approx(b, rel=1e-12)
     assert np.isfinite(b)
@@ -200,7 +200,7 @@ def test_masks_and_nan_rows():
 
 def test_batch_statistics_do_not_depend_on_threads():
     _, data = _sample_truth(
-        "autoregressive", dict(data_dim=2, num_lags=2, noise="full"), 3000, seed=6
+        "autoregressive", dict(data_dim=2, num_lags=2, covariance_type="full"), 3000, seed=6
     )
     seqs = [data[:700], data[700:1900], data[1900:2300], data[2300:]]
     model = HMM(3, "autoregressive", dict(data_dim=2, num_lags=2))
@@ -244,7 +244,7 @@ def test_fit_posterior_is_that_of_the_fitted_parameters(num_restarts):
     """The fit's posterior (kept from its last E-step) equals a fresh forward-backward pass
     at the returned parameters, for one sequence and for a list."""
     _, data = _sample_truth(
-        "autoregressive", dict(data_dim=2, num_lags=1, noise="full"), 1200, seed=12
+        "autoregressive", dict(data_dim=2, num_lags=1, covariance_type="full"), 1200, seed=12
     )
     for given in (data, [data[:500], data[500:]]):
         model = HMM(3, "autoregressive", dict(data_dim=2))

@@ -134,7 +134,7 @@ def test_accelerated_history_is_monotone_and_counts_rejected_points():
 
 # ---------------------------------------------------------------------- the crawl
 def _switching_ar(P, dynamics, bias, covs, noise):
-    m = HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, noise=noise))
+    m = HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type=noise))
     m.transition_matrix = np.asarray(P)
     m.initial_probs = np.array([0.5, 0.5])
     m.observations.emission_dynamics = np.reshape(dynamics, (2, 1, 1))
@@ -151,7 +151,7 @@ def _rates_series(seed):
 
 
 def _tied_ar():
-    return HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, noise="tied"))
+    return HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="tied"))
 
 
 @pytest.mark.parametrize("seed", [6, 7, 18])
@@ -175,7 +175,7 @@ FAST_SWITCHING = {
 
 
 def _full_ar():
-    return HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, noise="full"))
+    return HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="full"))
 
 
 def _polish(model, x):

@@ -31,7 +31,13 @@ from ethogram import (
     PoissonHMM,
     forward_backward,
 )
-from ethogram.fitting import SerialExecutor, SufficientStats, ThreadExecutor, e_step, sum_stats
+from ethogram.fitting import (
+    SerialExecutor,
+    SufficientStats,
+    ThreadExecutor,
+    e_step,
+    sum_sufficient_stats,
+)
 from ethogram.models.examples import course_spiral_arhmm
 from ethogram.models.portable import sequence_stats
 
@@ -42,7 +48,7 @@ MODELS = [
     ("gaussian", dict(data_dim=3, covariance_type="diag", prior=None)),
     ("poisson", dict(data_dim=3)),
     ("categorical", dict(num_classes=4)),
-    ("autoregressive", dict(data_dim=2, num_lags=2, noise="diag")),
+    ("autoregressive", dict(data_dim=2, num_lags=2, covariance_type="diag")),
     ("robust_autoregressive", dict(data_dim=2, num_lags=1, nu=6.0)),
 ]
 
@@ -90,15 +96,15 @@ def test_stats_add_field_by_field_in_order():
     assert (
         total.num_sequences == 3 and total.num_frames == a.num_frames + b.num_frames + c.num_frames
     )
-    # sum_stats and the built-in sum reduce in the same order; operands are untouched
-    for other in (sum_stats([a, b, c]), sum([a, b, c])):
+    # sum_sufficient_stats and the built-in sum reduce in the same order; operands are untouched
+    for other in (sum_sufficient_stats([a, b, c]), sum([a, b, c])):
         np.testing.assert_array_equal(other.observations["a"], total.observations["a"])
         assert other.marginal_ll == total.marginal_ll
     np.testing.assert_array_equal(a.observations["a"], _stats(0).observations["a"])
     with pytest.raises(ValueError, match="different observation models"):
         a + _stats(3, keys=("a", "c"))
     with pytest.raises(ValueError, match="at least one"):
-        sum_stats([])
+        sum_sufficient_stats([])
 
 
 @pytest.mark.parametrize(
@@ -244,9 +250,9 @@ def test_fitting_imports_no_model_and_packages_no_private_modules():
     for path in floor:
         for level, module, _ in _imports(path):
             # from ..pkg._private import x, or from .._private import x: another package's private
-            # module (the shared utilities at the bottom of the floors, ethogram._files and
-            # _version, _hdf5 and _runs, excepted)
-            if module in ("_files", "_version", "_hdf5", "_runs"):
+            # module (the shared utilities at the bottom of the floors, ethogram._files,
+            # _version, _hdf5, _runs and _deprecation, excepted)
+            if module in ("_files", "_version", "_hdf5", "_runs", "_deprecation"):
                 continue
             if level >= 2 and any(part.startswith("_") for part in module.split(".") if part):
                 offenders.append(f"{path.relative_to(SRC)}: from {'.' * level}{module}")

@@ -15,7 +15,7 @@ def _spiral(seed=0, T=5000):
 @pytest.mark.parametrize("noise", ["full", "diag", "tied"])
 def test_float32_log_likelihoods_are_within_round_off_of_float64(noise):
     _, data = _spiral()
-    m64 = eg.HMM(5, "autoregressive", dict(data_dim=2, num_lags=2, noise=noise))
+    m64 = eg.HMM(5, "autoregressive", dict(data_dim=2, num_lags=2, covariance_type=noise))
     m64.fit(data, num_iters=5, seed=0)
     m32 = eg.HMM.from_description({**m64.describe()})
     m32.observations.score_dtype = "float32"

@@ -133,9 +133,9 @@ def test_constructor_errors():
 def test_mask_errors(fitted):
     model, _, data = fitted
     with pytest.raises(ValueError, match="mask"):
-        model.score(data, masks=np.ones(10, bool))
-    with pytest.raises(ValueError, match="masks"):
-        model.score([data[:10], data[10:20]], masks=[np.ones(10, bool)])
+        model.score(data, mask=np.ones(10, bool))
+    with pytest.raises(ValueError, match="mask must be a list"):
+        model.score([data[:10], data[10:20]], mask=[np.ones(10, bool)])
 
 
 def test_progress_bar_shows_objective(fitted, capsys):

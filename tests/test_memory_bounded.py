@@ -46,9 +46,9 @@ def test_on_disk_fit_equals_in_memory_fit(tmp_path, num_threads):
     seqs = write_sequences(tmp_path / "recs.h5", datas)
     kw = dict(num_iters=10, seed=4, num_restarts=2, progress=False, num_threads=num_threads)
     mem = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2), kappa=30.0)
-    r_mem = mem.fit(datas, masks=masks, **kw)
+    r_mem = mem.fit(datas, mask=masks, **kw)
     disk = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2), kappa=30.0)
-    r_disk = disk.fit(seqs, masks=masks, **kw)
+    r_disk = disk.fit(seqs, mask=masks, **kw)
     assert r_mem.num_iters > 2
     assert_same_fit(mem, r_mem, disk, r_disk)
     assert r_disk.posterior is None
@@ -58,9 +58,9 @@ def test_on_disk_fit_equals_in_memory_fit(tmp_path, num_threads):
     b = HMM.from_description(a.describe(), a.get_params())
     assert_same_fit(
         a,
-        a.fit(datas, masks=masks, init="params", num_iters=5, progress=False),
+        a.fit(datas, mask=masks, init="params", num_iters=5, progress=False),
         b,
-        b.fit(seqs, masks=masks, init="params", num_iters=5, progress=False),
+        b.fit(seqs, mask=masks, init="params", num_iters=5, progress=False),
     )
 
 
@@ -181,8 +181,8 @@ def test_handles_read_what_h5py_reads(tmp_path):
 def test_fit_without_posterior():
     datas, masks = _sequences(n=3, seed=5)
     a, b = (HMM(3, "gaussian", dict(data_dim=3)) for _ in range(2))
-    ra = a.fit(datas, masks=masks, num_iters=6, seed=0, progress=False)
-    rb = b.fit(datas, masks=masks, num_iters=6, seed=0, progress=False, posterior=False)
+    ra = a.fit(datas, mask=masks, num_iters=6, seed=0, progress=False)
+    rb = b.fit(datas, mask=masks, num_iters=6, seed=0, progress=False, posterior=False)
     assert_same_fit(a, ra, b, rb)
     assert rb.posterior is None and len(ra.posterior) == 3
 
@@ -194,9 +194,9 @@ def test_on_disk_on_a_process_pool(tmp_path):
     datas, masks = _sequences(n=3, seed=6)
     seqs = write_sequences(tmp_path / "recs.h5", datas)
     a, b = (HMM(3, "autoregressive", dict(data_dim=3, num_lags=1)) for _ in range(2))
-    ra = a.fit(datas, masks=masks, num_iters=5, seed=0, progress=False, num_threads=1)
+    ra = a.fit(datas, mask=masks, num_iters=5, seed=0, progress=False, num_threads=1)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-        rb = b.fit(seqs, masks=masks, num_iters=5, seed=0, progress=False, executor=pool)
+        rb = b.fit(seqs, mask=masks, num_iters=5, seed=0, progress=False, executor=pool)
     assert_same_fit(a, ra, b, rb)
 
 

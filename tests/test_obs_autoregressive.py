@@ -9,7 +9,7 @@ import pytest
 from scipy import stats
 from scipy.optimize import linear_sum_assignment
 
-from ethogram.models.observations import get_observation_class, sum_stats
+from ethogram.models.observations import get_observation_class, sum_observation_stats
 from ethogram.models.observations._ar_linalg import lagged_rows
 
 RNG = np.random.default_rng
@@ -22,14 +22,14 @@ def make(
     D=3,
     L=1,
     bias=True,
-    noise="full",
+    covariance_type="full",
     prior="default",
     seed=0,
     name="autoregressive",
     first_frames="standard_normal",
     **kw,
 ):
-    """A model with random stable dynamics, biases and covariances of the given noise type
+    """A model with random stable dynamics, biases and covariances of the given covariance_type type
     (the course's N(0, I) first frames unless said otherwise)."""
     rng = RNG(seed)
     m = get_observation_class(name)(
@@ -37,7 +37,7 @@ def make(
         data_dim=D,
         num_lags=L,
         bias=bias,
-        noise=noise,
+        covariance_type=covariance_type,
         prior=prior,
         first_frames=first_frames,
         **kw,
@@ -53,9 +53,9 @@ def make(
         m.emission_bias = rng.normal(size=(K, D))
     B = rng.normal(size=(K, D, D))
     covs = 0.2 * np.einsum("kij,klj->kil", B, B) / D + 0.05 * np.eye(D)
-    if noise == "diag":
+    if covariance_type == "diag":
         covs = np.einsum("kd,de->kde", np.diagonal(covs, axis1=1, axis2=2), np.eye(D))
-    elif noise == "tied":
+    elif covariance_type == "tied":
         covs = np.tile(covs[0], (K, 1, 1))
     m.emission_covs = covs
     return m
@@ -118,7 +118,7 @@ def fixed_points(m):
 @pytest.mark.parametrize("noise", NOISES)
 @pytest.mark.parametrize("L,bias", LAGS_BIAS)
 def test_log_likelihoods_match_scipy(noise, L, bias):
-    m = make(L=L, bias=bias, noise=noise)
+    m = make(L=L, bias=bias, covariance_type=noise)
     x = RNG(1).normal(size=(80, 3))
     ll = m.log_likelihoods(x)
     assert ll.shape == (80, 3)
@@ -191,7 +191,7 @@ def weighted_least_squares(x, w, L, bias, noise):
 @pytest.mark.parametrize("noise", NOISES)
 @pytest.mark.parametrize("L,bias", LAGS_BIAS)
 def test_mle_m_step_equals_weighted_least_squares(noise, L, bias):
-    m = make(L=L, bias=bias, noise=noise, prior=None)
+    m = make(L=L, bias=bias, covariance_type=noise, prior=None)
     x = RNG(3).normal(size=(400, 3)).cumsum(axis=0) * 0.1
     w = RNG(4).dirichlet(np.ones(3), size=400)
     m.m_step(m.sufficient_stats(x, w))
@@ -238,7 +238,7 @@ def test_stats_are_summable_and_lags_do_not_cross_sequences():
     rng = RNG(6)
     x1, x2 = rng.normal(size=(120, 3)), rng.normal(size=(90, 3))
     w1, w2 = rng.dirichlet(np.ones(3), 120), rng.dirichlet(np.ones(3), 90)
-    total = sum_stats([m.sufficient_stats(x1, w1), m.sufficient_stats(x2, w2)])
+    total = sum_observation_stats([m.sufficient_stats(x1, w1), m.sufficient_stats(x2, w2)])
     # by hand from each sequence's own lagged rows (frames 0, 1 of each contribute nothing),
     # about the reference point the first sequence fixed (its mean frame)
     c = m.data_center
@@ -268,7 +268,7 @@ def test_hmm_e_step_sums_statistics_over_a_list_of_sequences():
             model.initial_probs, model.transition_matrix, model.observations.log_likelihoods(x)
         )
         parts.append(model.observations.sufficient_stats(x, post.expected_states))
-    for key, value in sum_stats(parts).items():
+    for key, value in sum_observation_stats(parts).items():
         np.testing.assert_allclose(got[key], value, rtol=1e-12)
 
 
@@ -301,7 +301,7 @@ def expected_objective(m, x, w):
 
 @pytest.mark.parametrize("noise", NOISES)
 def test_map_m_step_maximises_expected_objective(noise):
-    m = make(L=2, noise=noise)
+    m = make(L=2, covariance_type=noise)
     rng = RNG(9)
     x = rng.normal(size=(60, 3))  # few frames: the prior matters
     w = rng.dirichlet(np.ones(3), size=60)
@@ -309,7 +309,7 @@ def test_map_m_step_maximises_expected_objective(noise):
     best = expected_objective(m, x, w)
     params = m.get_params()
     for i in range(30):
-        trial = make(L=2, noise=noise)
+        trial = make(L=2, covariance_type=noise)
         trial.set_params(params)
         scale = 10.0 ** -(i % 3 + 1)
         trial.emission_dynamics = params["emission_dynamics"] + scale * rng.normal(
@@ -329,7 +329,7 @@ def test_map_m_step_maximises_expected_objective(noise):
 
 @pytest.mark.parametrize("noise", NOISES)
 def test_log_prior_is_the_documented_mniw_density(noise):
-    m = make(L=2, noise=noise, prior_ridge=0.3, prior_count=2.0, prior_scale=0.5)
+    m = make(L=2, covariance_type=noise, prior_ridge=0.3, prior_count=2.0, prior_scale=0.5)
     lam, n0, s0 = 0.3, 2.0, 0.5
     want = 0.0
     for k in range(3):
@@ -422,7 +422,7 @@ def test_initialize_gives_finite_well_posed_parameters(method):
 
 # ------------------------------------------------------------------ sampling
 def test_sample_follows_the_recursion_with_n01_start():
-    m = make(L=2, noise="full")
+    m = make(L=2, covariance_type="full")
     rng = RNG(12)
     z = rng.integers(0, 3, 20000)
     x = m.sample(z, rng)
@@ -447,7 +447,7 @@ def test_sample_follows_the_recursion_with_n01_start():
 # ------------------------------------------------------------------ bookkeeping
 @pytest.mark.parametrize("noise", NOISES)
 def test_permute_reorders_states_and_tied_noise_stays(noise):
-    m = make(K=4, L=2, noise=noise)
+    m = make(K=4, L=2, covariance_type=noise)
     x = RNG(13).normal(size=(50, 3))
     before, ll = m.get_params(), m.log_likelihoods(x)
     order = np.array([2, 0, 3, 1])
@@ -467,7 +467,9 @@ def test_permute_reorders_states_and_tied_noise_stays(noise):
 )
 def test_num_parameters(noise, bias, per_noise):
     K, D, L = 4, 3, 2
-    m = get_observation_class("autoregressive")(K, data_dim=D, num_lags=L, bias=bias, noise=noise)
+    m = get_observation_class("autoregressive")(
+        K, data_dim=D, num_lags=L, bias=bias, covariance_type=noise
+    )
     expected = K * (D * L * D + D * bias) + (per_noise if noise == "tied" else K * per_noise)
     assert m.num_parameters() == expected
 
@@ -482,8 +484,8 @@ def test_errors_name_the_argument():
     assert m.check_data(np.zeros((2, 3))).shape == (2, 3) and m.min_frames == 3
     with pytest.raises(ValueError, match="inf"):
         m.check_data(np.full((10, 3), np.inf))
-    with pytest.raises(ValueError, match="noise"):
-        cls(2, data_dim=3, noise="spherical")
+    with pytest.raises(ValueError, match="covariance_type"):
+        cls(2, data_dim=3, covariance_type="spherical")
     with pytest.raises(ValueError, match="num_lags"):
         cls(2, data_dim=3, num_lags=0)
     with pytest.raises(ValueError, match="data_dim"):
@@ -523,13 +525,17 @@ def test_ml_m_step_with_collinear_regressors_is_the_least_squares_fit():
     rng = RNG(30)
     base = np.cumsum(rng.normal(size=300)) * 0.1
     x = np.column_stack([base, 2 * base])
-    m = get_observation_class("autoregressive")(1, data_dim=2, num_lags=2, noise="diag", prior=None)
+    m = get_observation_class("autoregressive")(
+        1, data_dim=2, num_lags=2, covariance_type="diag", prior=None
+    )
     m.m_step(m.sufficient_stats(x, np.ones((300, 1))))
     U = np.hstack([x[1:-1], x[:-2], np.ones((298, 1))])
     coef, *_ = np.linalg.lstsq(U, x[2:], rcond=None)
     resid = x[2:] - U @ coef
     np.testing.assert_allclose(np.diag(m.emission_covs[0]), (resid**2).mean(axis=0), rtol=1e-6)
-    robust = HMM(1, "robust_autoregressive", dict(data_dim=2, num_lags=2, noise="diag", prior=None))
+    robust = HMM(
+        1, "robust_autoregressive", dict(data_dim=2, num_lags=2, covariance_type="diag", prior=None)
+    )
     try:
         obj = robust.fit(x, num_iters=20, seed=0).objectives
     except ValueError as exc:  # a degenerate noise may be reported instead

@@ -45,7 +45,7 @@ def heavy_tailed_data(T, nu, seed, L=1):
 @pytest.mark.parametrize("noise", NOISES)
 @pytest.mark.parametrize("L,bias", LAGS_BIAS)
 def test_log_likelihoods_match_student_t(noise, L, bias):
-    m = robust(nu=3.5, L=L, bias=bias, noise=noise)
+    m = robust(nu=3.5, L=L, bias=bias, covariance_type=noise)
     x = RNG(1).normal(size=(60, 3)) * 2
     ll = m.log_likelihoods(x)
     head = stats.multivariate_normal(np.zeros(3), np.eye(3)).logpdf(x[:L])
@@ -100,7 +100,7 @@ def test_masked_frames_score_zero_and_nan_does_not_leak():
 @pytest.mark.parametrize("L,bias", [(1, True), (3, False)])
 @pytest.mark.parametrize("weights", ["spread", "concentrated"])
 def test_m_step_is_least_squares_weighted_by_expected_precisions(noise, L, bias, weights):
-    m = robust(nu=3.0, L=L, bias=bias, noise=noise, prior=None)
+    m = robust(nu=3.0, L=L, bias=bias, covariance_type=noise, prior=None)
     rng = RNG(5)
     x = rng.standard_t(3.0, size=(400, 3)).cumsum(axis=0) * 0.1
     w = rng.dirichlet(np.ones(3), size=400)[L:]
@@ -139,11 +139,11 @@ def test_em_never_decreases_the_weighted_observed_objective(noise, prior):
     """With the state weights held fixed, repeated M-steps are EM for the Student-t
     likelihood: ``sum_tk w_tk log t(x_t; k) + log_prior`` must not decrease."""
     rng = RNG(6)
-    truth = robust(nu=2.5, L=2, noise=noise, seed=1)
+    truth = robust(nu=2.5, L=2, covariance_type=noise, seed=1)
     z = rng.integers(0, 3, 3000)
     x = truth.sample(z, rng)
     w = 0.7 * np.eye(3)[z] + 0.3 * rng.dirichlet(np.ones(3), 3000)
-    m = robust(nu=2.5, L=2, noise=noise, prior=prior, seed=2)
+    m = robust(nu=2.5, L=2, covariance_type=noise, prior=prior, seed=2)
     objectives = []
     for _ in range(15):
         objectives.append(float((w[2:] * m.log_likelihoods(x)[2:]).sum() + m.log_prior()))
@@ -156,13 +156,20 @@ def test_em_never_decreases_the_weighted_observed_objective(noise, prior):
 
 def test_hmm_em_with_outliers_is_monotone():
     rng = RNG(7)
-    truth = HMM(3, "robust_autoregressive", dict(data_dim=2, num_lags=2, noise="diag", nu=3.0))
-    truth.observations.set_params(robust(nu=3.0, K=3, D=2, L=2, noise="diag", seed=3).get_params())
+    truth = HMM(
+        3, "robust_autoregressive", dict(data_dim=2, num_lags=2, covariance_type="diag", nu=3.0)
+    )
+    truth.observations.set_params(
+        robust(nu=3.0, K=3, D=2, L=2, covariance_type="diag", seed=3).get_params()
+    )
     truth.transition_matrix = 0.95 * np.eye(3) + 0.05 / 3
     _, x = truth.sample(3000, seed=8)
     x[rng.choice(3000, 30, replace=False)] += rng.normal(scale=20.0, size=(30, 2))  # glitches
     model = HMM(
-        3, "robust_autoregressive", dict(data_dim=2, num_lags=2, noise="diag", nu=3.0), kappa=10.0
+        3,
+        "robust_autoregressive",
+        dict(data_dim=2, num_lags=2, covariance_type="diag", nu=3.0),
+        kappa=10.0,
     )
     result = model.fit([x[:1800], x[1800:]], num_iters=20, tol=0.0, seed=0)
     obj = result.objectives
@@ -237,7 +244,7 @@ def test_sample_has_student_t_noise():
 
 
 def test_permute_and_tied_noise():
-    m = robust(K=4, L=2, noise="tied")
+    m = robust(K=4, L=2, covariance_type="tied")
     order = np.array([3, 1, 0, 2])
     before = m.get_params()
     x = RNG(12).normal(size=(40, 3))
@@ -249,7 +256,7 @@ def test_permute_and_tied_noise():
     assert (
         m.num_parameters()
         == get_observation_class("autoregressive")(
-            4, data_dim=3, num_lags=2, noise="tied"
+            4, data_dim=3, num_lags=2, covariance_type="tied"
         ).num_parameters()
     )
 

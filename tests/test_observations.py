@@ -32,7 +32,7 @@ def gaussian(covariance_type, K=3, D=3, seed=0, prior="default"):
     return m
 
 
-def ar(noise="full", K=3, D=2, L=1, bias=True, seed=0, robust=False, prior="default"):
+def ar(covariance_type="full", K=3, D=2, L=1, bias=True, seed=0, robust=False, prior="default"):
     rng = RNG(seed)
     m = make(
         "robust_autoregressive" if robust else "autoregressive",
@@ -40,7 +40,7 @@ def ar(noise="full", K=3, D=2, L=1, bias=True, seed=0, robust=False, prior="defa
         data_dim=D,
         num_lags=L,
         bias=bias,
-        noise=noise,
+        covariance_type=covariance_type,
         prior=prior,
         first_frames="standard_normal",
     )
@@ -55,9 +55,9 @@ def ar(noise="full", K=3, D=2, L=1, bias=True, seed=0, robust=False, prior="defa
     if bias:
         m.emission_bias = rng.normal(size=(K, D))
     covs = np.stack([np.array([[0.1, 0.03], [0.03, 0.05]]) * (k + 1) for k in range(K)])
-    if noise == "diag":
+    if covariance_type == "diag":
         covs = np.einsum("kd,de->kde", np.diagonal(covs, axis1=1, axis2=2), np.eye(D))
-    if noise == "tied":
+    if covariance_type == "tied":
         covs = np.tile(covs[0], (K, 1, 1))
     m.emission_covs = covs
     return m
@@ -423,8 +423,8 @@ def test_data_errors_name_the_argument():
         make("categorical", num_classes=3).check_data([0, 1, 3])
     with pytest.raises(ValueError, match="covariance_type"):
         make("gaussian", data_dim=2, covariance_type="banded")
-    with pytest.raises(ValueError, match="noise"):
-        make("autoregressive", data_dim=2, noise="isotropic")
+    with pytest.raises(ValueError, match="covariance_type"):
+        make("autoregressive", data_dim=2, covariance_type="isotropic")
     with pytest.raises(ValueError, match="num_lags"):
         make("autoregressive", data_dim=2, num_lags=0)
     with pytest.raises(ValueError, match="nu"):

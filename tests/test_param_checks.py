@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from ethogram import HMM
-from ethogram.models.course import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from ethogram.models.families import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 from ethogram.models.observations import get_observation_class
 
 K, D = 2, 3
@@ -27,8 +27,10 @@ def gaussian(cov="full"):
     return get_observation_class("gaussian")(K, data_dim=D, covariance_type=cov)
 
 
-def ar(noise="full"):
-    return get_observation_class("autoregressive")(K, data_dim=D, num_lags=2, noise=noise)
+def ar(covariance_type="full"):
+    return get_observation_class("autoregressive")(
+        K, data_dim=D, num_lags=2, covariance_type=covariance_type
+    )
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_labels_are_numbered_by_frequency_in_model_and_labels(fitted):
     assert np.all(np.diff(inst) <= 0), inst
     # the model itself is renumbered: Viterbi with the stored model gives the stored labels
     preds = res.model.predict(
-        [r.inputs for r in res.recordings], masks=[r.mask for r in res.recordings]
+        [r.inputs for r in res.recordings], mask=[r.mask for r in res.recordings]
     )
     for r, p in zip(res.recordings, preds):
         np.testing.assert_array_equal(np.where(r.mask, p, -1), r.syllables)

@@ -57,8 +57,8 @@ VARIANTS = (
     [("categorical", {})]
     + [("poisson", {})]
     + [("gaussian", dict(covariance_type=c)) for c in ("full", "diag", "tied", "spherical")]
-    + [("autoregressive", dict(noise=n)) for n in ("full", "diag", "tied")]
-    + [("robust_autoregressive", dict(noise=n)) for n in ("full", "diag", "tied")]
+    + [("autoregressive", dict(covariance_type=n)) for n in ("full", "diag", "tied")]
+    + [("robust_autoregressive", dict(covariance_type=n)) for n in ("full", "diag", "tied")]
 )
 IDS = [
     f"{name}-{kw.get('covariance_type', kw.get('noise', ''))}".rstrip("-") for name, kw in VARIANTS
@@ -253,14 +253,17 @@ INTEGER_AR_DATA = np.array(
 
 @pytest.mark.parametrize("noise", ["full", "diag", "tied"])
 def test_singular_maximum_likelihood_noise_asks_for_a_prior(noise):
-    """Found by the property search: with ``noise="full"`` or ``"diag"`` the singular ML
-    covariance is reported (a ValueError saying to use a prior); with ``noise="tied"`` it was
-    kept (eigenvalues ~1e-17) and EM then failed with EMDecreaseError."""
-    model = eg.HMM(4, "autoregressive", dict(data_dim=2, num_lags=2, noise=noise, prior=None))
+    """Found by the property search: with ``covariance_type="full"`` or ``"diag"`` the singular
+    ML covariance is reported (a ValueError saying to use a prior); with
+    ``covariance_type="tied"`` it was kept (eigenvalues ~1e-17) and EM then failed with
+    EMDecreaseError."""
+    model = eg.HMM(
+        4, "autoregressive", dict(data_dim=2, num_lags=2, covariance_type=noise, prior=None)
+    )
     with pytest.raises(ValueError, match="prior"):
         model.fit(INTEGER_AR_DATA, num_iters=20, seed=126, progress=False)
     # the default prior fits the same data
-    model = eg.HMM(4, "autoregressive", dict(data_dim=2, num_lags=2, noise=noise))
+    model = eg.HMM(4, "autoregressive", dict(data_dim=2, num_lags=2, covariance_type=noise))
     result = model.fit(INTEGER_AR_DATA, num_iters=20, seed=126, progress=False)
     assert np.all(np.isfinite(result.objectives))
     _assert_finite_model(model, [INTEGER_AR_DATA], noise)
@@ -268,10 +271,10 @@ def test_singular_maximum_likelihood_noise_asks_for_a_prior(noise):
 
 def test_robust_autoregressive_diag_noise_on_collinear_dimensions():
     """Found by the property search: one state, two exactly collinear dimensions (the second
-    is twice the first), two lags, prior=None. Robust AR with ``noise="full"`` or ``"tied"``
-    reports the singular ML covariance (ValueError saying to use a prior) and plain AR with
-    ``noise="diag"`` fits; robust AR with ``noise="diag"`` failed with EMDecreaseError (the
-    objective fell by 2.6 nats at iteration 3), which no EM step may do."""
+    is twice the first), two lags, prior=None. Robust AR with ``covariance_type="full"`` or
+    ``"tied"`` reports the singular ML covariance (ValueError saying to use a prior) and plain AR
+    with ``covariance_type="diag"`` fits; robust AR with ``covariance_type="diag"`` failed with
+    EMDecreaseError (the objective fell by 2.6 nats at iteration 3), which no EM step may do."""
     p = dict(
         seed=182186,
         num_states=1,
@@ -285,10 +288,10 @@ def test_robust_autoregressive_diag_noise_on_collinear_dimensions():
     datas = _make_data(p, "robust_autoregressive", num_classes=4)
     np.testing.assert_allclose(datas[0][:, 1], 2 * datas[0][:, 0])
     for noise in ("full", "tied"):
-        singular = _model("robust_autoregressive", dict(noise=noise), p, prior=None)
+        singular = _model("robust_autoregressive", dict(covariance_type=noise), p, prior=None)
         with pytest.raises(ValueError, match="prior"):
             singular.fit(datas, num_iters=30, seed=186, progress=False)
-    model = _model("robust_autoregressive", dict(noise="diag"), p, prior=None)
+    model = _model("robust_autoregressive", dict(covariance_type="diag"), p, prior=None)
     result = model.fit(datas, num_iters=30, seed=186, progress=False)
     assert np.all(
         np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1]))

@@ -418,7 +418,9 @@ def _random_problem(kind, K, seed):
         else:
             obs = "robust_autoregressive" if kind == "robust" else "autoregressive"
             kw = dict(
-                data_dim=D, num_lags=1, noise="full" if kind == "robust" else kind.split("-")[1]
+                data_dim=D,
+                num_lags=1,
+                covariance_type="full" if kind == "robust" else kind.split("-")[1],
             )
             model = HMM(K, obs, kw, kappa=float(rng.choice([0.0, 50.0])))
             name = "emission_bias"

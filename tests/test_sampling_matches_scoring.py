@@ -82,7 +82,7 @@ def test_gaussian_samples_follow_the_scored_density(cov):
 
 def ar_model(name, noise, K=2, D=2, L=2, **kw):
     rng = RNG(4)
-    m = get_observation_class(name)(K, data_dim=D, num_lags=L, noise=noise, **kw)
+    m = get_observation_class(name)(K, data_dim=D, num_lags=L, covariance_type=noise, **kw)
     dyn = np.zeros((K, D, L * D))
     for k in range(K):
         th = 0.3 * (k + 1)

@@ -49,10 +49,10 @@ CASES = [
     ("gaussian", dict(covariance_type="diag"), gaussian_data),
     ("gaussian", dict(covariance_type="tied"), gaussian_data),
     ("gaussian", dict(covariance_type="spherical"), gaussian_data),
-    ("autoregressive", dict(noise="full"), ar_data),
-    ("autoregressive", dict(noise="diag"), ar_data),
-    ("autoregressive", dict(noise="tied"), ar_data),
-    ("robust_autoregressive", dict(noise="full"), ar_data),
+    ("autoregressive", dict(covariance_type="full"), ar_data),
+    ("autoregressive", dict(covariance_type="diag"), ar_data),
+    ("autoregressive", dict(covariance_type="tied"), ar_data),
+    ("robust_autoregressive", dict(covariance_type="full"), ar_data),
 ]
 
 
@@ -149,10 +149,10 @@ def test_ml_m_step_on_a_spread_of_1e7_is_positive_definite_and_exact(cov):
 @pytest.mark.parametrize("noise", ["full", "diag", "tied"])
 def test_ar_ml_m_step_on_transformed_data_is_least_squares(noise, a, b):
     x = ar_data()
-    obs = HMM(1, "autoregressive", dict(data_dim=2, prior=None, noise=noise)).observations
+    obs = HMM(1, "autoregressive", dict(data_dim=2, prior=None, covariance_type=noise)).observations
     obs.m_step(obs.sufficient_stats(x, np.ones((x.shape[0], 1))))
     ref = obs.get_params()
-    big = HMM(1, "autoregressive", dict(data_dim=2, prior=None, noise=noise)).observations
+    big = HMM(1, "autoregressive", dict(data_dim=2, prior=None, covariance_type=noise)).observations
     y = a * x + b
     big.m_step(big.sufficient_stats(y, np.ones((x.shape[0], 1))))
     assert np.linalg.eigvalsh(big.emission_covs[0]).min() > 0
@@ -174,7 +174,7 @@ def test_ar_first_frames_unscored_by_default_and_course_convention_on_request():
     head = course.log_likelihoods(x)[:2]
     want = -0.5 * (2 * np.log(2 * np.pi) + (x[:2] ** 2).sum(axis=1))  # N(0, I) of the raw frames
     np.testing.assert_allclose(head, np.repeat(want[:, None], 2, axis=1), rtol=1e-12)
-    from ethogram.models.course import AutoregressiveHMM
+    from ethogram.models.families import AutoregressiveHMM
 
     assert AutoregressiveHMM(2, 2).observations.first_frames == "standard_normal"
 

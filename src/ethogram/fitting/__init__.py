@@ -14,7 +14,8 @@ from .gibbs_checkpoint import Checkpointing
 from .restarts import Restarts, fit_restarts
 from .settings import CheckpointSettings, EMSettings, ExecutionSettings
 from .starts import best_start
-from .stats import SufficientStats, sum_stats
+from .stats import SufficientStats, sum_sufficient_stats
+from .stats import sum_stats as sum_stats  # deprecated name, kept importable
 
 __all__ = [
     "Checkpointing",
@@ -39,5 +40,5 @@ __all__ = [
     "run_gibbs",
     "run_job",
     "spawn_seeds",
-    "sum_stats",
+    "sum_sufficient_stats",
 ]

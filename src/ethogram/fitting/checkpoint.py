@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from .._hdf5 import open_checked, write_atomically
 from .em import EMRun
 from .reseed import ReseedEvent
@@ -82,12 +83,13 @@ def resolve_seed(seed) -> int:
     )
 
 
-def data_fingerprint(datas, masks) -> str:
+@renamed_keywords(datas="sequences")
+def data_fingerprint(sequences, masks) -> str:
     """A hash (BLAKE2b, 128 bits, hex) of the sequences and masks: shapes, dtypes and bytes.
 
     Parameters
     ----------
-    datas : list of array_like
+    sequences : list of array_like
     masks : list of (array_like of bool or None)
 
     Returns
@@ -95,7 +97,7 @@ def data_fingerprint(datas, masks) -> str:
     str
     """
     h = hashlib.blake2b(digest_size=16)
-    for d, m in zip(datas, masks):
+    for d, m in zip(sequences, masks):
         d = np.ascontiguousarray(np.asarray(d))
         h.update(f"{d.shape}{d.dtype.str}".encode())
         h.update(d.view(np.uint8).reshape(-1) if d.size else b"")

@@ -1,45 +1,14 @@
 """The EM loop: E-step per sequence on an executor, statistics summed in order, closed-form M-step.
-
-The loop knows no model class: it talks to a model through a small protocol,
-
-- ``model.get_params() -> dict`` and ``model.describe() -> dict``: the parameters and a plain
-  description from which the model can be rebuilt anywhere (another process, machine);
-- ``model.e_step_function``: a top-level function ``(params, description, data, mask) ->
-  SufficientStats`` for one sequence (no closure, so a process pool sends it by reference);
-- ``model.m_step_from_stats(stats)``: the closed-form M-step from summed statistics;
-- ``model.log_prior() -> float``;
-- optionally ``model.prepare_e_step(datas, masks)``, called before the jobs are sent (to fix
-  anything the copies must share, such as a reference point of the data);
-- optionally ``model.expected_stats(data, mask)``: the same E-step on the live model, used
-  when the executor runs in this process (:class:`SerialExecutor`, :class:`ThreadExecutor`),
-  which spares rebuilding and re-checking the model for every job. The results are the same
-  bits (tests/test_executor.py compares serial, threads and a process pool).
-
-Per iteration every sequence becomes one job on the executor (a thread pool by default; any
-object with an order-keeping ``map``, such as a ``concurrent.futures`` executor); the
-returned statistics are added in input order (so the result does not depend on the
-executor or the number of workers); the MAP objective ``sum_n log p(x_n) + log p(theta)`` is
-recorded and checked to never decrease beyond round-off (a decrease raises
-:class:`EMDecreaseError`); plain EM stops when the objective improves by less than ``tol``
-nats per scored frame (frames the observation model scores, summed over sequences), an
-absolute measure that constants in the objective (e.g. large offsets in the data) cannot
-inflate; a tqdm progress bar shows the objective. With ``accelerate`` the steps come in
-cycles: two plain EM steps, then a SQUAREM extrapolation from them
-(:mod:`ethogram.fitting.squarem`), kept only when its objective is at least the current one
-(else the plain EM step is taken: the history stays monotone and the decrease check keeps
-its meaning); the run stops only at the end of such a cycle, when the cycle gained at most a
-quarter of ``tol`` per scored frame and so would plain EM if it went on (its remaining gain
-estimated from how much its second step shrank the first): a slow crawl, whose small steps a
-single-step rule takes for convergence, goes on.
-
-Optionally (``reseed``, a :class:`~ethogram.fitting.reseed.Reseeding`) dead states are
-re-seeded after an E-step (:mod:`ethogram.fitting.reseed`, in this process, from the summed
-statistics and the data): the E-step is then computed again, the objective of the re-seeded
-parameters replaces the iteration's entry in the history (it may be lower than the previous
-one: the monotonicity check is waived at exactly these iterations, and convergence is not
-declared there), and the run records a :class:`~ethogram.fitting.reseed.ReseedEvent` per
-state in ``EMRun.reseeds``. Re-seeding uses ``model.observations``, ``describe`` and
-``from_description`` besides the protocol above.
+The loop knows no model class: it talks to a model through a small protocol (``get_params``,
+``describe``, a top-level ``e_step_function``, ``m_step_from_stats``, ``log_prior``; optionally
+``prepare_e_step`` and ``expected_stats``). Each iteration sends one job per sequence to the
+executor (threads by default, or any order-keeping ``map``), adds the returned statistics in
+input order (the same bits whatever the executor), records the MAP objective, raises
+:class:`EMDecreaseError` if it decreases beyond round-off, and stops when it improves by less
+than ``tol`` nats per scored frame; ``accelerate`` adds SQUAREM cycles
+(:mod:`ethogram.fitting.squarem`) and ``reseed`` re-seeds dead states
+(:mod:`ethogram.fitting.reseed`). The protocol, the stopping rules and re-seeding in full:
+``docs/em.md``.
 """
 
 from __future__ import annotations
@@ -50,11 +19,12 @@ from typing import Iterator
 import numpy as np
 from tqdm.auto import tqdm
 
+from .._deprecation import renamed_keywords
 from .executors import SerialExecutor, ThreadExecutor, resolve_executor, run_job
 from .reseed import reseed_dead_states
 from .settings import DEFAULT_TOL
 from .squarem import contraction, set_extrapolated, step_length
-from .stats import SufficientStats, sum_stats
+from .stats import SufficientStats, sum_sufficient_stats
 
 #: relative size of an objective decrease that is still attributed to round-off
 MONOTONE_RTOL = 1e-8
@@ -90,9 +60,10 @@ def _decrease_message(prev: float, obj: float, it: int, num_frames: int, num_sta
     )
 
 
+@renamed_keywords(datas="sequences")
 def e_step(
     model,
-    datas: list,
+    sequences: list,
     masks: list,
     num_threads: int | None = None,
     executor=None,
@@ -104,7 +75,7 @@ def e_step(
     ----------
     model : HMM
         Anything following the protocol in the module docstring.
-    datas : list of ndarray
+    sequences : list of ndarray
         Validated sequences.
     masks : list of (ndarray of bool or None)
         Effective masks (frames the observation model scores).
@@ -122,25 +93,25 @@ def e_step(
     SufficientStats
         The per-sequence statistics added in input order.
     """
-    if len(datas) != len(masks) or not datas:
+    if len(sequences) != len(masks) or not sequences:
         raise ValueError(
-            f"datas and masks must be non-empty lists of equal length, got {len(datas)} and "
-            f"{len(masks)}"
+            "sequences and masks must be non-empty lists of equal length, got "
+            f"{len(sequences)} and {len(masks)}"
         )
     ex = resolve_executor(executor, num_threads)
     prepare = getattr(model, "prepare_e_step", None)
     if callable(prepare):
-        prepare(datas, masks)
+        prepare(sequences, masks)
     live = getattr(model, "expected_stats", None)
     if isinstance(ex, (SerialExecutor, ThreadExecutor)) and callable(live):
         # in this process: the live model computes what a copy rebuilt from (params,
         # description) would, without rebuilding and re-checking it for every job
         fn = _live_stats_and_posterior if keep_posteriors else _live_stats
-        jobs = [(fn, model, None, d, m) for d, m in zip(datas, masks)]
+        jobs = [(fn, model, None, d, m) for d, m in zip(sequences, masks)]
     else:
         fn, params, description = model.e_step_function, model.get_params(), model.describe()
-        jobs = [(fn, params, description, d, m) for d, m in zip(datas, masks)]
-    return sum_stats(ex.map(run_job, jobs))
+        jobs = [(fn, params, description, d, m) for d, m in zip(sequences, masks)]
+    return sum_sufficient_stats(ex.map(run_job, jobs))
 
 
 def _live_stats(model, _description, data, mask) -> SufficientStats:
@@ -204,7 +175,7 @@ class _Loop:
     """What every step of one :func:`run_em` call needs: the model, the data, where to run."""
 
     model: object
-    datas: list
+    sequences: list
     masks: list
     executor: object
     keep_posteriors: bool
@@ -216,7 +187,7 @@ class _Loop:
         """E-step at the model's parameters: statistics and MAP objective."""
         stats = e_step(
             self.model,
-            self.datas,
+            self.sequences,
             self.masks,
             executor=self.executor,
             keep_posteriors=self.keep_posteriors,
@@ -327,7 +298,7 @@ def _record(
     events = []
     if reseed is not None:
         events = reseed_dead_states(
-            model, loop.datas, loop.masks, stats, reseed, step, obj, run.reseeds
+            model, loop.sequences, loop.masks, stats, reseed, step, obj, run.reseeds
         )
     if not events:
         return _converged(loop, frames, tol, accelerate)
@@ -345,9 +316,10 @@ def _record(
     return False
 
 
+@renamed_keywords(datas="sequences")
 def run_em(
     model,
-    datas,
+    sequences,
     masks,
     num_iters: int,
     tol: float = DEFAULT_TOL,
@@ -366,7 +338,7 @@ def run_em(
     ----------
     model : HMM
         Fitted in place (see the protocol in the module docstring).
-    datas, masks : list
+    sequences, masks : list
         Validated sequences and their effective masks.
     num_iters : int
         Maximum number of M-steps (in this call).
@@ -412,7 +384,9 @@ def run_em(
         If the objective is not finite.
     """
     run = EMRun() if resume is None else resume
-    loop = _Loop(model, datas, masks, resolve_executor(executor, num_threads), keep_posteriors, run)
+    loop = _Loop(
+        model, sequences, masks, resolve_executor(executor, num_threads), keep_posteriors, run
+    )
     stats = None if resume is None else resume.last_stats
     if stats is None:
         stats = loop.evaluate()[0]

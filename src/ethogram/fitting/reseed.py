@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
+
 __all__ = [
     "DEAD_FRAMES",
     "MAX_FIT_PASSES",
@@ -167,12 +169,12 @@ def _features(obs, x: np.ndarray, frames: np.ndarray, mean, sd) -> np.ndarray:
     return np.concatenate(cols, axis=1)
 
 
-def _moments(obs, datas, masks):
+def _moments(obs, sequences, masks):
     """Mean and standard deviation (constant dimensions: 1) of the scored frames."""
     if getattr(obs, "sequence_ndim", 2) == 1:
         return None, None
     total, sq, count = 0.0, 0.0, 0
-    for d, m in zip(datas, masks):
+    for d, m in zip(sequences, masks):
         x = _read(d)
         rows = np.asarray(x, dtype=np.float64).reshape(x.shape[0], -1)[_scored(m, x.shape[0])]
         total = total + rows.sum(axis=0)
@@ -210,7 +212,7 @@ def _revive_transitions(model, k: int, live: list) -> None:
         model.initial_probs = pi / pi.sum()
 
 
-def _fit_state(model, k: int, donor: int, datas, masks, chosen: dict) -> None:
+def _fit_state(model, k: int, donor: int, sequences, masks, chosen: dict) -> None:
     """Set state ``k``'s observation parameters by the model's M-step on the chosen frames.
 
     ``chosen`` maps a sequence index to the frames (indices) of state ``k``. A copy of the
@@ -231,7 +233,7 @@ def _fit_state(model, k: int, donor: int, datas, masks, chosen: dict) -> None:
     for _ in range(MAX_FIT_PASSES):
         total = None
         for i in sorted(chosen):
-            x = _read(datas[i])
+            x = _read(sequences[i])
             w = np.zeros((x.shape[0], K))
             w[chosen[i], k] = 1.0
             s = copy.sufficient_stats(x, w, masks[i])
@@ -250,8 +252,9 @@ def _fit_state(model, k: int, donor: int, datas, masks, chosen: dict) -> None:
         setattr(obs, name, value)
 
 
+@renamed_keywords(datas="sequences")
 def reseed_dead_states(
-    model, datas, masks, stats, policy: Reseeding, iteration: int, objective: float, history=()
+    model, sequences, masks, stats, policy: Reseeding, iteration: int, objective: float, history=()
 ) -> list:
     """Re-seed the dead states of ``model`` in place (see the module docstring for the rule).
 
@@ -262,7 +265,7 @@ def reseed_dead_states(
         ``state_param_names``, ``num_parameters``), ``transition_matrix``,
         ``initial_probs``, ``transitions.learn``, ``initial.learn``, ``describe`` and
         ``from_description`` are used.
-    datas, masks : list
+    sequences, masks : list
         The validated sequences (or on-disk handles, read one at a time) and their
         effective masks.
     stats : SufficientStats
@@ -291,12 +294,12 @@ def reseed_dead_states(
         return []
     obs = model.observations
     live = [k for k in range(K) if n[k] >= policy.min_frames]
-    mean, sd = _moments(obs, datas, masks)
+    mean, sd = _moments(obs, sequences, masks)
     events = []
     for k in dead:
         # the best live state's log-likelihood of every scored frame, and which state it is
         best, who, where = [], [], []
-        for i, (d, m) in enumerate(zip(datas, masks)):
+        for i, (d, m) in enumerate(zip(sequences, masks)):
             x = _read(d)
             frames = _scored(m, x.shape[0])
             ll = obs.log_likelihoods(x, m)[frames][:, live]
@@ -316,10 +319,10 @@ def reseed_dead_states(
         )
         pick = int(worst[policy.rng(iteration, k).integers(worst.size)])
         seq, frame = int(where[pick, 0]), int(where[pick, 1])
-        x = _read(datas[seq])
+        x = _read(sequences[seq])
         target = _features(obs, x, np.array([frame]), mean, sd)[0]
         dist = []
-        for d, m in zip(datas, masks):
+        for d, m in zip(sequences, masks):
             x = _read(d)
             f = _features(obs, x, _scored(m, x.shape[0]), mean, sd)
             dist.append(((f - target) ** 2).sum(axis=1))
@@ -334,7 +337,7 @@ def reseed_dead_states(
                 model,
                 k,
                 int(who[pick]),
-                datas,
+                sequences,
                 masks,
                 {s: np.asarray(t) for s, t in chosen.items()},
             )

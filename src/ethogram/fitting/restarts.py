@@ -138,7 +138,7 @@ class RestartJournal:
         )
         if checkpoint.resume and self.path.exists():
             self.state = files.load_checkpoint(self.path)
-            old = self.state["fingerprint"]
+            old = _described_now(model, self.state["fingerprint"])
             _refuse_other_fit(self.path, old, fingerprint, seed)
             self.fingerprint = {**old, **fingerprint}
             self.entropy = int(old["seed_entropy"])
@@ -201,6 +201,19 @@ def _fingerprint_settings(em: EMSettings) -> dict:
     if em.accelerate:  # likewise: a plain-EM fit keeps the fingerprint it had before acceleration
         settings["accelerate"] = True
     return settings
+
+
+def _described_now(model, fingerprint: dict) -> dict:
+    """``fingerprint`` with its model description as this version writes it: a checkpoint
+    written before a setting was renamed (an AR model's ``noise``, now ``covariance_type``)
+    still resumes. The description is rebuilt by the model's own class (this module imports
+    none); one that does not rebuild is left as it is, and compared as it is."""
+    description = fingerprint.get("description")
+    try:
+        now = type(model).from_description(description).describe()
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return fingerprint
+    return {**fingerprint, "description": now}
 
 
 def _refuse_other_fit(path, old: dict, new: dict, seed) -> None:

@@ -17,14 +17,16 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from .em import DEFAULT_TOL, EMRun, run_em
 
 __all__ = ["best_start"]
 
 
+@renamed_keywords(datas="sequences")
 def best_start(
     model,
-    datas,
+    sequences,
     masks,
     initialize: Callable[[np.random.Generator], None],
     rngs: Iterable[np.random.Generator],
@@ -44,7 +46,7 @@ def best_start(
     model : HMM
         Follows the protocol of :mod:`ethogram.fitting.em`, plus ``get_params`` /
         ``set_params``.
-    datas, masks : list
+    sequences, masks : list
         Validated sequences and their effective masks.
     initialize : callable
         ``initialize(rng)`` sets the model's starting parameters.
@@ -80,7 +82,7 @@ def best_start(
         label = desc if len(rngs) == 1 else f"{desc} start {i + 1}/{len(rngs)}"
         run = run_em(
             model,
-            datas,
+            sequences,
             masks,
             int(start_iters),
             tol,

@@ -6,7 +6,7 @@ the marginal log-likelihood, the expected initial state and transition counts, t
 observation model's dict of arrays, and the number of sequences and of scored frames.
 ``a + b`` adds field by field (the observation dicts key by key) and returns a new object,
 so a list of per-sequence statistics is reduced left to right in input order by
-:func:`sum_stats`: the total is the same bits whatever executor (threads, processes, a
+:func:`sum_sufficient_stats`: the total is the same bits whatever executor (threads, processes, a
 cluster) produced the parts, as long as they come back in input order.
 """
 
@@ -19,7 +19,9 @@ from typing import Iterable
 
 import numpy as np
 
-__all__ = ["SufficientStats", "sum_stats"]
+from .._deprecation import renamed_function
+
+__all__ = ["SufficientStats", "sum_sufficient_stats"]
 
 
 @dataclass
@@ -93,8 +95,9 @@ class SufficientStats:
         return NotImplemented
 
 
-def sum_stats(parts: Iterable[SufficientStats]) -> SufficientStats:
-    """Sum statistics left to right in the order given (deterministic).
+def sum_sufficient_stats(parts: Iterable[SufficientStats]) -> SufficientStats:
+    """Sum the E-step's statistics of several sequences left to right in the order given
+    (deterministic).
 
     Parameters
     ----------
@@ -112,5 +115,11 @@ def sum_stats(parts: Iterable[SufficientStats]) -> SufficientStats:
     """
     parts = list(parts)
     if not parts:
-        raise ValueError("sum_stats needs at least one SufficientStats (no sequences were given)")
+        raise ValueError(
+            "sum_sufficient_stats needs at least one SufficientStats (no sequences were given)"
+        )
     return reduce(add, parts)
+
+
+#: deprecated name of :func:`sum_sufficient_stats`
+sum_stats = renamed_function(sum_sufficient_stats, "sum_stats")

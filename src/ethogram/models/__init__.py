@@ -6,7 +6,7 @@ course's classes with the course's attribute names; ``StickyHDPARHMM`` is MoSeq'
 HDP-ARHMM, fitted by Gibbs sampling; ``KeypointSLDS`` is keypoint-MoSeq's keypoint SLDS.
 """
 
-from .course import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
+from .families import AutoregressiveHMM, CategoricalHMM, GaussianHMM, PoissonHMM
 from .hmm import HMM, FitResult
 from .observations import ObservationModel, get_observation_class, register, registered_observations
 from .short_sequences import ShortSequenceWarning

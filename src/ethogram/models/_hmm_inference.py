@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from ..inference import forward_backward, predictive_log_likes, viterbi
 from .short_sequences import expand, long_enough, no_posterior, warn_short
 
@@ -21,26 +22,28 @@ class HMMInferenceMixin:
     """``posterior``, ``predict``, ``score``, ``compute_marginal_ll``, ``log_joint``, ``aic``
     and ``bic`` of :class:`~ethogram.models.hmm.HMM`."""
 
-    def _scored(self, data, masks, consequence: str):
+    def _scored(self, data, mask, consequence: str):
         """The log-likelihoods and effective masks of the sequences long enough to score,
         which those are (bool per sequence), every length, and whether the input was a
         batch; one warning names the others (:mod:`.short_sequences`)."""
-        datas, ms, batch = self._prepare(data, masks)
-        lengths = [d.shape[0] for d in datas]
+        sequences, ms, batch = self._prepare(data, mask)
+        lengths = [d.shape[0] for d in sequences]
         keep = long_enough(self.observations, lengths)
         warn_short(self.observations, lengths, ~keep, consequence, stacklevel=4)
         ms = [m for m, k in zip(ms, keep) if k]
-        kept = (d for d, k in zip(datas, keep) if k)
+        kept = (d for d, k in zip(sequences, keep) if k)
         lls = [self.observations.log_likelihoods(d, m) for d, m in zip(kept, ms)]
         return lls, ms, keep, lengths, batch
 
-    def posterior(self, data, masks=None, num_threads=None):
+    @renamed_keywords(masks="mask")
+    def posterior(self, data, mask=None, num_threads=None):
         """Posterior state marginals and expected transitions.
 
         Parameters
         ----------
         data : array_like, shape (T, ...), or list of such arrays
-        masks : array_like of bool, shape (T,), or list, optional
+        mask : array_like of bool, shape (T,), or list, optional
+            True where a frame is observed (``masks=`` is its deprecated former name).
         num_threads : int, optional
 
         Returns
@@ -49,13 +52,14 @@ class HMMInferenceMixin:
             For a sequence shorter than the observation model's ``min_frames`` (no frame
             to score), NaN probabilities and ``marginal_ll``.
         """
-        lls, _, keep, lengths, batch = self._scored(data, masks, "its posterior is NaN")
+        lls, _, keep, lengths, batch = self._scored(data, mask, "its posterior is NaN")
         pi, A = self.initial_probs, self.transition_matrix
         posts = forward_backward(pi, A, lls, num_threads=num_threads) if lls else []
         posts = expand(posts, keep, lambda i: no_posterior(lengths[i], self.num_states))
         return posts if batch else posts[0]
 
-    def predict(self, data, method: str = "viterbi", masks=None, num_threads=None):
+    @renamed_keywords(masks="mask")
+    def predict(self, data, method: str = "viterbi", mask=None, num_threads=None):
         """Most likely states.
 
         Parameters
@@ -63,7 +67,8 @@ class HMMInferenceMixin:
         data : array_like, shape (T, ...), or list of such arrays
         method : {"viterbi", "marginal"}
             Jointly most likely path, or the most likely state frame by frame.
-        masks : optional
+        mask : array_like of bool, shape (T,), or list, optional
+            True where a frame is observed (``masks=`` is its deprecated former name).
         num_threads : int, optional
 
         Returns
@@ -74,7 +79,7 @@ class HMMInferenceMixin:
         """
         if method not in ("viterbi", "marginal"):
             raise ValueError(f"method must be 'viterbi' or 'marginal', got {method!r}")
-        lls, _, keep, lengths, batch = self._scored(data, masks, "its frames get the label -1")
+        lls, _, keep, lengths, batch = self._scored(data, mask, "its frames get the label -1")
         if not lls:
             out = []
         elif method == "viterbi":
@@ -87,13 +92,15 @@ class HMMInferenceMixin:
         out = expand(list(out), keep, lambda i: np.full(lengths[i], -1, dtype=np.int64))
         return out if batch else out[0]
 
-    def score(self, data, masks=None, per_frame: bool = False, num_threads=None):
+    @renamed_keywords(masks="mask")
+    def score(self, data, mask=None, per_frame: bool = False, num_threads=None):
         """Marginal log-likelihood ``log p(x)`` summed over sequences.
 
         Parameters
         ----------
         data : array_like, shape (T, ...), or list of such arrays
-        masks : optional
+        mask : array_like of bool, shape (T,), or list, optional
+            True where a frame is observed (``masks=`` is its deprecated former name).
         per_frame : bool, default False
             Instead return ``log p(x_t | x_{1:t-1})`` per frame, shape (T,) (a list for a
             list input); they sum to the total. Masked frames contribute 0.
@@ -106,7 +113,7 @@ class HMMInferenceMixin:
             score) adds nothing to the total; its per-frame scores are NaN.
         """
         consequence = "it adds nothing to the score (NaN per frame)"
-        lls, ms, keep, lengths, batch = self._scored(data, masks, consequence)
+        lls, ms, keep, lengths, batch = self._scored(data, mask, consequence)
         pi, A = self.initial_probs, self.transition_matrix
         frames = predictive_log_likes(pi, A, lls, num_threads=num_threads) if lls else []
         for f, m in zip(frames, ms):  # log of the predicted probabilities' sum: 0, not round-off
@@ -117,9 +124,10 @@ class HMMInferenceMixin:
             return frames if batch else frames[0]
         return float(sum(float(f.sum()) for f in frames))
 
-    def compute_marginal_ll(self, data, masks=None) -> float:
+    @renamed_keywords(masks="mask")
+    def compute_marginal_ll(self, data, mask=None) -> float:
         """The course's name for :meth:`score`: ``log p(x)``."""
-        return self.score(data, masks)
+        return self.score(data, mask)
 
     def log_joint(self, states, data) -> float:
         """``log p(z, x)`` of a given state path and data (the worksheet's joint probability).
@@ -152,15 +160,17 @@ class HMMInferenceMixin:
             )
         return float(out + ll[np.arange(len(z)), z].sum())
 
-    def _num_scored_frames(self, data, masks=None) -> int:
-        datas, ms, _ = self._prepare(data, masks)
-        return int(sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(datas, ms)))
+    def _num_scored_frames(self, data, mask=None) -> int:
+        sequences, ms, _ = self._prepare(data, mask)
+        return int(sum(d.shape[0] if m is None else int(m.sum()) for d, m in zip(sequences, ms)))
 
-    def aic(self, data, masks=None) -> float:
+    @renamed_keywords(masks="mask")
+    def aic(self, data, mask=None) -> float:
         """Akaike information criterion ``-2 log p(x) + 2 p`` (lower is better)."""
-        return -2.0 * self.score(data, masks) + 2.0 * self.num_parameters()
+        return -2.0 * self.score(data, mask) + 2.0 * self.num_parameters()
 
-    def bic(self, data, masks=None) -> float:
+    @renamed_keywords(masks="mask")
+    def bic(self, data, mask=None) -> float:
         """Bayesian information criterion ``-2 log p(x) + p log N`` with N scored frames."""
-        n = self._num_scored_frames(data, masks)
-        return -2.0 * self.score(data, masks) + self.num_parameters() * np.log(n)
+        n = self._num_scored_frames(data, mask)
+        return -2.0 * self.score(data, mask) + self.num_parameters() * np.log(n)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .course import AutoregressiveHMM, GaussianHMM
+from .families import AutoregressiveHMM, GaussianHMM
 
 
 def course_gaussian_hmm(num_states: int = 5) -> GaussianHMM:

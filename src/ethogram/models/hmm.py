@@ -4,7 +4,7 @@
 of arrays of different lengths (with masks, and NaN rows masked automatically), runs EM with
 restarts and a progress bar, and returns a :class:`FitResult`; ``predict``, ``score``,
 ``posterior``, ``sample``, ``permute``, ``num_parameters``, ``aic`` and ``bic`` work on the
-fitted model. The course's classes (:mod:`ethogram.models.course`) are thin subclasses. The
+fitted model. The course's classes (:mod:`ethogram.models.families`) are thin subclasses. The
 inference methods (posterior, predict, score, aic, bic) are in :mod:`._hmm_inference`.
 """
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import fitting
+from .._deprecation import renamed_keywords
 from ..fitting import SufficientStats
 from ..fitting.settings import KEYWORDS, EMSettings, ExecutionSettings, settings_from_options
 from ..inference import forward_backward, sample_states
@@ -230,7 +231,7 @@ class HMM(HMMInferenceMixin):
             [post] if keep_posterior else None,
         )
 
-    def prepare_e_step(self, datas: list, masks: list) -> None:
+    def prepare_e_step(self, sequences: list, masks: list) -> None:
         """Set the observation model's data-derived constants before E-steps run elsewhere.
 
         Continuous models accumulate statistics about a reference point of the training data
@@ -241,8 +242,8 @@ class HMM(HMMInferenceMixin):
         """
         obs = self.observations
         names = getattr(type(obs), "extra_param_names", ())
-        if any(getattr(obs, k, None) is None for k in names) and datas:
-            first = datas[0]
+        if any(getattr(obs, k, None) is None for k in names) and sequences:
+            first = sequences[0]
             read = getattr(first, "read_sequence", None)  # a sequence kept on disk
             if callable(read):
                 first = read()
@@ -294,27 +295,27 @@ class HMM(HMMInferenceMixin):
             and all(np.ndim(x) == nd for x in data)
         )
 
-    def _prepare(self, data, masks=None, mask_nan=True):
+    def _prepare(self, data, mask=None, mask_nan=True):
         """Validate data into (list of arrays, list of effective masks, was_batch)."""
         if isinstance(data, (list, tuple)) and len(data) == 0:
             raise ValueError(
                 "data is an empty list: give at least one sequence (an array of frames x features)"
             )
         batch = self._is_batch(data)
-        datas = list(data) if batch else [data]
-        if masks is None:
-            mlist = [None] * len(datas)
+        sequences = list(data) if batch else [data]
+        if mask is None:
+            mlist = [None] * len(sequences)
         elif batch:
-            if not isinstance(masks, (list, tuple)) or len(masks) != len(datas):
+            if not isinstance(mask, (list, tuple)) or len(mask) != len(sequences):
                 raise ValueError(
-                    f"masks must be a list with one boolean mask (or None) per sequence; got "
-                    f"{type(masks).__name__} for {len(datas)} sequences"
+                    f"mask must be a list with one boolean mask (or None) per sequence; got "
+                    f"{type(mask).__name__} for {len(sequences)} sequences"
                 )
-            mlist = list(masks)
+            mlist = list(mask)
         else:
-            mlist = [masks]
+            mlist = [mask]
         out_d, out_m = [], []
-        for i, (d, m) in enumerate(zip(datas, mlist)):
+        for i, (d, m) in enumerate(zip(sequences, mlist)):
             d = self.observations.check_data(d)
             T = d.shape[0]
             if m is not None:
@@ -363,14 +364,15 @@ class HMM(HMMInferenceMixin):
         return states, self.observations.sample(states, rng)
 
     # ------------------------------------------------------------------ learning
-    def initialize(self, data, masks=None, method: str = "kmeans", seed=None) -> None:
+    @renamed_keywords(masks="mask")
+    def initialize(self, data, mask=None, method: str = "kmeans", seed=None) -> None:
         """Set starting parameters from data (observations) and defaults (initial, transitions)."""
         if method not in ("kmeans", "random"):
             raise ValueError(f"init must be 'kmeans', 'random' or 'params', got {method!r}")
-        datas, ms, _ = self._prepare(data, masks)
-        self._initialize(datas, ms, method, np.random.default_rng(seed))
+        sequences, ms, _ = self._prepare(data, mask)
+        self._initialize(sequences, ms, method, np.random.default_rng(seed))
 
-    def _initialize(self, datas, ms, method, rng, restart: int = 0) -> None:
+    def _initialize(self, sequences, ms, method, rng, restart: int = 0) -> None:
         """Starting parameters of restart number ``restart`` (:func:`.fit_result.restart_start`
         says which kind of start it is)."""
         method, sticky = restart_start(method, restart)
@@ -378,19 +380,20 @@ class HMM(HMMInferenceMixin):
             self.initial.initial_probs = np.full(self.num_states, 1.0 / self.num_states)
         if self.transitions.learn:
             self.transitions.transition_matrix = Transitions.default_matrix(self.num_states)
-        self.observations.initialize(datas, ms, rng, method)
+        self.observations.initialize(sequences, ms, rng, method)
         if self.transitions.learn and not sticky:
             K = self.num_states
             self.transitions.transition_matrix = np.full((K, K), 1.0 / K)
         if not self.transitions.learn and self.num_states > 1:
-            self._align_to_fixed_transitions(datas, ms)
+            self._align_to_fixed_transitions(sequences, ms)
 
-    def _align_to_fixed_transitions(self, datas, ms) -> None:
+    def _align_to_fixed_transitions(self, sequences, ms) -> None:
         """Relabel freshly initialised observation states to suit a fixed transition matrix
         (:func:`.transitions.fixed_transitions_order`)."""
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(sequences, ms)]
         self.observations.permute(fixed_transitions_order(lls, self.transition_matrix))
 
+    @renamed_keywords(masks="mask")
     def fit(
         self,
         data,
@@ -400,7 +403,7 @@ class HMM(HMMInferenceMixin):
         execution: ExecutionSettings | None = None,
         checkpoint=None,
         seed=None,
-        masks=None,
+        mask=None,
         mask_nan: bool = True,
         progress=None,
         posterior: bool = True,
@@ -444,8 +447,8 @@ class HMM(HMMInferenceMixin):
             one (the data and settings must be the same). A path stands for
             ``CheckpointSettings(path)``.
         seed : int, numpy.random.Generator or None
-        masks : array_like of bool, shape (T,), or list, optional
-            True where a frame is observed.
+        mask : array_like of bool, shape (T,), or list, optional
+            True where a frame is observed (``masks=`` is its deprecated former name).
         mask_nan : bool, default True
             Mask frames with any NaN automatically.
         progress : bool or None
@@ -483,18 +486,18 @@ class HMM(HMMInferenceMixin):
             function="HMM.fit",
         )
         executor = execution.sequence_executor()
-        datas, ms, batch, on_disk = self._fit_inputs(data, masks, mask_nan)
-        lengths = [len(d) for d in datas]
+        sequences, ms, batch, on_disk = self._fit_inputs(data, mask, mask_nan)
+        lengths = [len(d) for d in sequences]
         fitted = require_long(self.observations, lengths)
         warn_short(
             self.observations, lengths, ~fitted, "left out of the fit (its frames get no syllable)"
         )
-        datas, ms = subset(datas, fitted), subset(ms, fitted)
+        sequences, ms = subset(sequences, fitted), subset(ms, fitted)
         outcome = fitting.fit_restarts(
             self,
-            datas,
+            sequences,
             ms,
-            lambda rng, restart: self._initialize(datas, ms, em.init, rng, restart),
+            lambda rng, restart: self._initialize(sequences, ms, em.init, rng, restart),
             em,
             seed=seed,
             executor=executor,
@@ -513,32 +516,32 @@ class HMM(HMMInferenceMixin):
             list(outcome.run.reseeds),
         )
         if posterior and not on_disk:  # else no posterior of every recording at once
-            posts = self._final_posteriors(outcome.run, datas, ms, executor)
+            posts = self._final_posteriors(outcome.run, sequences, ms, executor)
             posts = expand(list(posts), fitted, lambda i: no_posterior(lengths[i], self.num_states))
             result.posterior = posts if batch else posts[0]
         return result
 
-    def _fit_inputs(self, data, masks, mask_nan: bool):
-        """Validated sequences, their effective masks, whether the input was a batch, and
+    def _fit_inputs(self, data, mask, mask_nan: bool):
+        """Validated sequences, their effective mask, whether the input was a batch, and
         whether it stays on disk (each recording read once to check it and find its mask)."""
         from ..fitting.ondisk import OnDiskSequences
 
         if not isinstance(data, OnDiskSequences):
-            return (*self._prepare(data, masks, mask_nan), False)
-        mlist = [None] * len(data) if masks is None else list(masks)
+            return (*self._prepare(data, mask, mask_nan), False)
+        mlist = [None] * len(data) if mask is None else list(mask)
         ms = [
             self._prepare(d.read_sequence(), m, mask_nan)[1][0]
             for d, m in zip(data, mlist, strict=True)
         ]
         return list(data), ms, True, True
 
-    def _final_posteriors(self, run, datas, ms, executor) -> list:
+    def _final_posteriors(self, run, sequences, ms, executor) -> list:
         """The posteriors at the fitted parameters: those the last E-step kept, else computed."""
         kept = None if run.last_stats is None else run.last_stats.posteriors
-        if kept is not None and len(kept) == len(datas):  # computed at these parameters
+        if kept is not None and len(kept) == len(sequences):  # computed at these parameters
             run.last_stats.posteriors = None
             return kept
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(datas, ms)]
+        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(sequences, ms)]
         threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
         return forward_backward(
             self.initial_probs, self.transition_matrix, lls, num_threads=threads

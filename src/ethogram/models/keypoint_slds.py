@@ -20,6 +20,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from ..fitting.gibbs import GibbsRun, GibbsSettings, run_gibbs
 from .gibbs import arhmm as ar
 from .gibbs import keypoint_slds as sweep
@@ -270,11 +271,11 @@ class KeypointSLDS:
         if len(confs) != len(Ys):
             raise ValueError(f"give one confidence array per recording ({len(Ys)})")
         kp = self.keypoint_prior
-        datas = [
+        sequences = [
             start.pack_recording(Y, c, kp.slope, kp.intercept, kp.conf_pseudocount)
             for Y, c in zip(Ys, confs)
         ]
-        for n, d in enumerate(datas):
+        for n, d in enumerate(sequences):
             known = self.num_keypoints is not None
             if known and d.shape[1:] != (self.num_keypoints, self.num_dims + 2):
                 raise ValueError(
@@ -283,9 +284,10 @@ class KeypointSLDS:
                 )
             if d.shape[0] <= self.num_lags + 1:
                 raise ValueError(f"keypoints[{n}] has {d.shape[0]} frames; need > num_lags + 1")
-        return datas, [np.ones(d.shape[0], dtype=bool) for d in datas]
+        return sequences, [np.ones(d.shape[0], dtype=bool) for d in sequences]
 
-    def fit_pca(self, datas, max_frames: int = 1_000_000) -> np.ndarray:
+    @renamed_keywords(datas="sequences")
+    def fit_pca(self, sequences, max_frames: int = 1_000_000) -> np.ndarray:
         """PCA of the aligned keypoints, whitening, ``loadings`` and ``offset``.
 
         Returns
@@ -293,23 +295,24 @@ class KeypointSLDS:
         ndarray
             Fraction of variance explained by each PC.
         """
-        K, D = datas[0].shape[1], datas[0].shape[2] - 2
+        K, D = sequences[0].shape[1], sequences[0].shape[2] - 2
         self.num_keypoints, self.num_dims = K, D
         th = self.keypoint_prior.conf_threshold
         flat = np.concatenate(
             [
                 start.align_recording(Y, c, th, self.anterior, self.posterior)[0]
-                for Y, _, c in (start.unpack_recording(d, D) for d in datas)
+                for Y, _, c in (start.unpack_recording(d, D) for d in sequences)
             ]
         )
         self.loadings, self.offset, explained = start.fit_pca(flat, self.latent_dim, max_frames)
         self.latent_dim = self.loadings.shape[1]
         return explained
 
-    def initialize(self, rng: np.random.Generator, datas=None, method: str = "prior") -> None:
+    @renamed_keywords(datas="sequences")
+    def initialize(self, rng: np.random.Generator, sequences=None, method: str = "prior") -> None:
         """``(beta, pi)`` from the prior, ``(Ab, Q)`` from the prior (``method="prior"``,
         jax-moseq's ``init_params``) or from ethogram's k-means AR start on the starting latent
-        poses of ``datas`` (``"kmeans"``), ``sigmasq = 1``. The PCA comes first
+        poses of ``sequences`` (``"kmeans"``), ``sigmasq = 1``. The PCA comes first
         (:meth:`fit_pca`)."""
         if method not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {method!r}")
@@ -325,7 +328,7 @@ class KeypointSLDS:
             desc = self.describe()
             xs = [
                 sweep.initial_pose(self.loadings, self.offset, desc, Y, c)["latent"]
-                for Y, _, c in (start.unpack_recording(d, self.num_dims) for d in datas)
+                for Y, _, c in (start.unpack_recording(d, self.num_dims) for d in sequences)
             ]
             shape = SimpleNamespace(num_states=self.num_states, data_dim=M, num_lags=self.num_lags)
             masks = [np.ones(len(x), dtype=bool) for x in xs]
@@ -375,21 +378,21 @@ class KeypointSLDS:
         -------
         KeypointSLDSFit
         """
-        datas, masks = self.prepare(keypoints, confidences)
-        self.fit_pca(datas)
+        sequences, masks = self.prepare(keypoints, confidences)
+        self.fit_pca(sequences)
         if self.sigmasq_loc is None:
-            Ys = [start.unpack_recording(d, self.num_dims)[0] for d in datas]
+            Ys = [start.unpack_recording(d, self.num_dims)[0] for d in sequences]
             self.sigmasq_loc = estimate_sigmasq_loc(Ys, round(self.fps))
         kappa_ar = self.kappa
         self.ar_only = True
         common = {"executor": executor, "num_threads": num_threads, "progress": progress}
         run = run_gibbs(
             self,
-            datas,
+            sequences,
             masks,
             GibbsSettings(num_iters=int(num_ar_iters)),
             seed=seed,
-            initialize=lambda rng: self.initialize(rng, datas, init),
+            initialize=lambda rng: self.initialize(rng, sequences, init),
             fingerprint_extra={"init": init},
             desc="AR-only",
             **common,
@@ -400,9 +403,11 @@ class KeypointSLDS:
         total = int(num_ar_iters) + int(num_full_iters)
         settings = GibbsSettings(num_iters=total, marginals_from_last=int(marginals_from_last))
         if num_full_iters > 0:
-            run = run_gibbs(self, datas, masks, settings, start=run, desc="keypoint SLDS", **common)
+            run = run_gibbs(
+                self, sequences, masks, settings, start=run, desc="keypoint SLDS", **common
+            )
         self.fit_kappas = (kappa_ar, self.kappa)
-        return self.result(run, datas)
+        return self.result(run, sequences)
 
     def apply(
         self,
@@ -423,7 +428,7 @@ class KeypointSLDS:
         returned. keypoint-moseq makes 500; the syllables of a fitted model usually settle in
         tens (the latent pose starts at the data's projection).
         """
-        datas, masks = self.prepare(keypoints, confidences)
+        sequences, masks = self.prepare(keypoints, confidences)
         was, self.ar_only = self.ar_only, False
         settings = GibbsSettings(
             num_iters=int(num_iters), states_only=True, marginals_from_last=marginals_from_last
@@ -431,7 +436,7 @@ class KeypointSLDS:
         try:
             run = run_gibbs(
                 self,
-                datas,
+                sequences,
                 masks,
                 settings,
                 seed=seed,
@@ -442,9 +447,10 @@ class KeypointSLDS:
             )
         finally:
             self.ar_only = was
-        return self.result(run, datas)
+        return self.result(run, sequences)
 
-    def result(self, run: GibbsRun, datas) -> KeypointSLDSFit:
+    @renamed_keywords(datas="sequences")
+    def result(self, run: GibbsRun, sequences) -> KeypointSLDSFit:
         """The outputs of the run's last sample (:class:`KeypointSLDSFit`)."""
         L = self.num_lags
         out = {

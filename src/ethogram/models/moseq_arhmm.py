@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from ..errors import ArgumentError
 from ..fitting.gibbs import GibbsRun, GibbsSettings, run_gibbs
 from .gibbs import arhmm as sweep
@@ -262,11 +263,12 @@ class StickyHDPARHMM:
             setattr(self, k, v)
 
     # ------------------------------------------------------------------ initialisation
-    def clean(self, datas, masks=None) -> tuple[list, list]:
+    @renamed_keywords(datas="data", masks="mask")
+    def clean(self, data, mask=None) -> tuple[list, list]:
         """Validated sequences and scored frames (:func:`.gibbs.arhmm.clean_sequences`)."""
-        return sweep.clean_sequences(datas, masks, self.num_lags, self.data_dim)
+        return sweep.clean_sequences(data, mask, self.num_lags, self.data_dim)
 
-    def initialize(self, datas, masks, rng: np.random.Generator, method: str = "prior") -> None:
+    def initialize(self, sequences, masks, rng: np.random.Generator, method: str = "prior") -> None:
         """Starting parameters, as jax-moseq's ``init_params`` (the syllables come after, from
         one forward-filtering backward-sampling draw: the loop's iteration 0).
 
@@ -280,7 +282,7 @@ class StickyHDPARHMM:
 
         Parameters
         ----------
-        datas, masks : list
+        sequences, masks : list
             Cleaned sequences and scored frames (:meth:`clean`).
         rng : numpy.random.Generator
         method : {"prior", "kmeans"}
@@ -288,7 +290,7 @@ class StickyHDPARHMM:
         if method not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {method!r}")
         if self.prior.empirical_bayes:
-            self.S_0 = _empirical_S_0(datas, masks, self.num_lags, self.nu_0)
+            self.S_0 = _empirical_S_0(sequences, masks, self.num_lags, self.nu_0)
         p = self.prior
         draw = init_hdp_transitions(rng, self.num_states, p.alpha, p.kappa, p.gamma)
         self.global_weights, self.transition_matrix = draw.global_weights, draw.transition_matrix
@@ -297,13 +299,14 @@ class StickyHDPARHMM:
                 rng, self.ar_prior(), self.num_states
             )
         else:
-            self.ar_weights, self.ar_covs = _kmeans_ar_params(self, datas, masks, rng)
+            self.ar_weights, self.ar_covs = _kmeans_ar_params(self, sequences, masks, rng)
 
     # ------------------------------------------------------------------ fit, predict
+    @renamed_keywords(datas="data", masks="mask")
     def fit(
         self,
-        datas,
-        masks=None,
+        data,
+        mask=None,
         settings: GibbsSettings = GibbsSettings(),
         *,
         seed=None,
@@ -319,10 +322,11 @@ class StickyHDPARHMM:
 
         Parameters
         ----------
-        datas : array_like (T, D) or list of such
+        data : array_like (T, D) or list of such
             Whitened sequences; NaN rows are treated as masked.
-        masks : None, array_like of bool (T,), or list of those
-            Frames to use (True); jax-moseq's padding mask.
+        mask : None, array_like of bool (T,), or list of those
+            Frames to use (True); jax-moseq's padding mask. (``datas=`` and ``masks=`` are the
+            deprecated former names of ``data`` and ``mask``.)
         settings : GibbsSettings
             Iterations and marginals (:class:`ethogram.fitting.gibbs.GibbsSettings`).
         seed : int, numpy.random.Generator or None
@@ -353,7 +357,7 @@ class StickyHDPARHMM:
                     "give either {execution} or executor and num_threads, not both", "execution"
                 )
             executor, num_threads = execution.job_executor(), execution.num_threads
-        xs, ms = self.clean(datas, masks)
+        xs, ms = self.clean(data, mask)
         if init not in INITS:
             raise ValueError(f"init must be one of {INITS}, got {init!r}")
         run = run_gibbs(
@@ -377,10 +381,11 @@ class StickyHDPARHMM:
         log_joint = {k: np.asarray(v) for k, v in run.log_joint.items()}
         return GibbsFit(syllables, log_joint, run.marginals(), run)
 
+    @renamed_keywords(datas="data", masks="mask")
     def predict(
         self,
-        datas,
-        masks=None,
+        data,
+        mask=None,
         method: str = "sample",
         *,
         seed=None,
@@ -392,7 +397,7 @@ class StickyHDPARHMM:
 
         Parameters
         ----------
-        datas, masks
+        data, mask
             As in :meth:`fit` (whitened the same way as the training data).
         method : {"sample", "marginals", "viterbi"}
             ``"sample"``: the last of ``num_iters + 1`` draws from ``p(z | x, theta)`` (what
@@ -411,7 +416,7 @@ class StickyHDPARHMM:
         list of ndarray
             Per sequence: syllables per frame (T,), or probabilities (T, K).
         """
-        xs, ms = self.clean(datas, masks)
+        xs, ms = self.clean(data, mask)
         if method == "sample":
             settings = GibbsSettings(num_iters=num_iters, states_only=True)
             run = run_gibbs(
@@ -432,12 +437,13 @@ class StickyHDPARHMM:
             sweep.decode(lp, x, m, self.num_states, self.num_lags, method) for x, m in zip(xs, ms)
         ]
 
-    def log_joint(self, datas, syllables, masks=None) -> dict:
+    @renamed_keywords(datas="data", masks="mask")
+    def log_joint(self, data, syllables, mask=None) -> dict:
         """jax-moseq's log joint groups ``z`` and ``x`` of sequences with given syllables.
 
         Parameters
         ----------
-        datas, masks
+        data, mask
             As in :meth:`fit`.
         syllables : list of array_like of int, shape (T_n - L,)
             ``syllables[n][i]`` labels frame ``i + L`` (jax-moseq's ``z``).
@@ -447,7 +453,7 @@ class StickyHDPARHMM:
         dict of float
             Sums over sequences.
         """
-        xs, ms = self.clean(datas, masks)
+        xs, ms = self.clean(data, mask)
         out = {"z": 0.0, "x": 0.0}
         for x, z, m in zip(xs, syllables, ms):
             g = log_joint_arhmm(x, z, self.transition_matrix, self.ar_weights, self.ar_covs, m)
@@ -466,13 +472,13 @@ class StickyHDPARHMM:
         return sweep.sample_arhmm(rng, self.get_params(), num_frames, self.num_lags, syllables)
 
 
-def _empirical_S_0(datas, masks, num_lags: int, nu_0: float) -> np.ndarray:
+def _empirical_S_0(sequences, masks, num_lags: int, nu_0: float) -> np.ndarray:
     """moseq2-model's empirical Bayes: ``S_0 = Sigma_ML (nu_0 - D - 1)`` with ``Sigma_ML`` the
     residual covariance of one least-squares AR(L) fit (with bias) to every scored frame."""
     from .gibbs.mniw import ar_regression_stats
 
     stats = None
-    for x, m in zip(datas, masks):
+    for x, m in zip(sequences, masks):
         s = ar_regression_stats(x, np.zeros(len(x) - num_lags, np.int64), 1, num_lags, m)
         stats = s if stats is None else stats + s
     S_ii, S_oi, S_oo, n = stats.S_ii[0], stats.S_oi[0], stats.S_oo[0], stats.counts[0]
@@ -482,13 +488,13 @@ def _empirical_S_0(datas, masks, num_lags: int, nu_0: float) -> np.ndarray:
     return 0.5 * (sigma + sigma.T) * (nu_0 - D - 1)
 
 
-def _kmeans_ar_params(model: StickyHDPARHMM, datas, masks, rng):
+def _kmeans_ar_params(model: StickyHDPARHMM, sequences, masks, rng):
     """``(Ab, Q)`` from ethogram's k-means AR start, in jax-moseq's layout."""
     from .observations.autoregressive import AutoregressiveObservations
 
     K, D, L = model.num_states, model.data_dim, model.num_lags
     obs = AutoregressiveObservations(K, D, num_lags=L)
-    obs.initialize(datas, masks, rng, method="kmeans")
+    obs.initialize(sequences, masks, rng, method="kmeans")
     dyn = obs.emission_dynamics  # (K, D, L D), lag 1 first
     blocks = [dyn[:, :, (L - 1 - j) * D : (L - j) * D] for j in range(L)]
     Ab = np.concatenate(blocks + [obs.emission_bias[:, :, None]], axis=2)

@@ -18,6 +18,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from .._deprecation import current_keywords
+
 #: version of the description layout (bump when a key changes meaning)
 DESCRIPTION_FORMAT = 1
 
@@ -174,12 +176,27 @@ def model_from_description(description: dict, params: dict | None = None):
     model = cls._rebuilt(
         description["num_states"],
         description["observations"],
-        dict(description["observation_kwargs"]),
+        _current_observation_kwargs(description),
         **{k: description[k] for k in _HMM_KEYS},
     )
     if params is not None:
         model.set_params(params)
     return model
+
+
+def _current_observation_kwargs(description: dict) -> dict:
+    """The description's observation settings, any renamed since the description was written
+    (e.g. an AR model's ``noise``, now ``covariance_type``) under the present name."""
+    from .observations import get_observation_class
+
+    kwargs = dict(description["observation_kwargs"])
+    if not isinstance(description["observations"], str):
+        return kwargs
+    try:
+        cls = get_observation_class(description["observations"])
+    except ValueError:
+        return kwargs  # the constructor reports the unknown name
+    return current_keywords(cls, kwargs)
 
 
 #: per-thread cache of the last rebuilt model (see _cached_stats)

@@ -49,7 +49,7 @@ def search_kappa(
 ):
     """The default kappa (:func:`ethogram.stickiness.smallest_kappa`), fitting in this process.
 
-    Each fit is ``make(kappa).fit(sequences, masks=masks, **fit_kw)``, checkpointed when
+    Each fit is ``make(kappa).fit(sequences, mask=masks, **fit_kw)``, checkpointed when
     ``checkpoint`` has a path (the i-th fit in ``<stem>.kappa-<i>.h5`` beside it, so that a
     resumed search finds each fit where it stopped); the chosen one's model,
     :class:`~ethogram.FitResult` and checkpoint are in ``search.chosen``. ``timings["fit"]``
@@ -67,7 +67,7 @@ def search_kappa(
         ck = None if path is None else path.with_name(f"{path.stem}.kappa-{len(done)}{path.suffix}")
         done.append(ck)
         fit = model.fit(
-            sequences, masks=masks, checkpoint=dataclasses.replace(checkpoint, path=ck), **fit_kw
+            sequences, mask=masks, checkpoint=dataclasses.replace(checkpoint, path=ck), **fit_kw
         )
         labels, _ = label_arrays(model, sequences, masks, False, num_threads)
         return {
@@ -101,7 +101,7 @@ def fit_at_kappa(
         return search.chosen["model"], search.chosen["fit"]
     t0 = time.perf_counter()
     model = make(kappa)
-    fit = model.fit(sequences, masks=masks, checkpoint=checkpoint, **fit_kw)
+    fit = model.fit(sequences, mask=masks, checkpoint=checkpoint, **fit_kw)
     if search is not None:  # the search's chosen fit was not kept: all its fits were the search's
         timings["kappa_search"] += timings["fit"]
     timings["fit"] = time.perf_counter() - t0

@@ -105,13 +105,13 @@ def label_arrays(model, sequences, masks, expected_states: bool, num_threads=Non
     labels = []
     for i in range(0, len(sequences), 8):  # 8 at a time: their log-likelihoods, not all, in memory
         labels += model.predict(
-            sequences[i : i + 8], masks=masks[i : i + 8], num_threads=num_threads
+            sequences[i : i + 8], mask=masks[i : i + 8], num_threads=num_threads
         )
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
     posts = None
     if expected_states:
         posts = (
-            model.posterior(sequences, masks=masks, num_threads=num_threads) if sequences else []
+            model.posterior(sequences, mask=masks, num_threads=num_threads) if sequences else []
         )
     return labels, posts
 

@@ -58,17 +58,17 @@ def model_inputs(prepared) -> tuple[list, list, list]:
 
     Returns
     -------
-    datas : list of ndarray, shape (T_i, D)
+    sequences : list of ndarray, shape (T_i, D)
         Float64 copies of the inputs with NaN in every frame the mask rejects.
     masks : list of ndarray of bool, shape (T_i,)
     fps_values : list of float
         The frame rates that are known (empty when none is).
     """
-    datas, masks = [], []
+    sequences, masks = [], []
     for p in prepared:
         x = np.array(p.inputs, dtype=np.float64)
         m = np.asarray(p.mask, dtype=bool)
         x[~m] = np.nan
-        datas.append(x)
+        sequences.append(x)
         masks.append(m)
-    return datas, masks, [p.fps for p in prepared if p.fps]
+    return sequences, masks, [p.fps for p in prepared if p.fps]

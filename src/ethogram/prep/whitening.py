@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import solve_triangular
 
+from .._deprecation import renamed_keywords
+
 __all__ = ["Whitening"]
 
 #: smallest Cholesky pivot, relative to the largest standard deviation, of a usable covariance
@@ -36,14 +38,16 @@ class Whitening:
     chol: np.ndarray
 
     @classmethod
-    def fit(cls, datas, masks=None) -> "Whitening":
+    @renamed_keywords(datas="data", masks="mask")
+    def fit(cls, data, mask=None) -> "Whitening":
         """Learn the mean and covariance of every usable frame of the sequences.
 
         Parameters
         ----------
-        datas : array_like (T, D) or list of such
-        masks : None, array_like of bool (T,), or list of those
-            Frames to use (with all values finite).
+        data : array_like (T, D) or list of such
+            (``datas=`` is its deprecated former name.)
+        mask : None, array_like of bool (T,), or list of those
+            Frames to use (with all values finite; ``masks=`` is its deprecated former name).
 
         Returns
         -------
@@ -55,7 +59,7 @@ class Whitening:
             With fewer than D + 1 usable frames, or a singular covariance (a constant or
             duplicated dimension: drop it first).
         """
-        rows = np.concatenate([x[m] for x, m in _usable(datas, masks)])
+        rows = np.concatenate([x[m] for x, m in _usable(data, mask)])
         D = rows.shape[1]
         if rows.shape[0] <= D:
             raise ValueError(f"whitening needs more than {D} usable frames, got {rows.shape[0]}")
@@ -95,13 +99,15 @@ class Whitening:
         return cls(np.asarray(d["mean"], dtype=np.float64), np.asarray(d["chol"], dtype=np.float64))
 
 
-def _usable(datas, masks):
-    if not isinstance(datas, (list, tuple)):
-        datas, masks = [datas], (None if masks is None else [masks])
-    masks = [None] * len(datas) if masks is None else list(masks)
-    if len(masks) != len(datas):
-        raise ValueError(f"masks must be None or one per sequence ({len(datas)}), got {len(masks)}")
-    for x, m in zip(datas, masks):
+def _usable(sequences, masks):
+    if not isinstance(sequences, (list, tuple)):
+        sequences, masks = [sequences], (None if masks is None else [masks])
+    masks = [None] * len(sequences) if masks is None else list(masks)
+    if len(masks) != len(sequences):
+        raise ValueError(
+            f"mask must be None or one per sequence ({len(sequences)}), got {len(masks)}"
+        )
+    for x, m in zip(sequences, masks):
         x = np.asarray(x, dtype=np.float64)
         if x.ndim != 2:
             raise ValueError(f"every sequence must be a (T, D) array, got shape {x.shape}")

@@ -27,17 +27,17 @@ MODEL_ALIASES = {
 }
 
 
-def check_datas(datas, masks=None) -> tuple[list, list]:
+def check_sequences(sequences, masks=None) -> tuple[list, list]:
     """Validate model inputs into a list of float arrays (T_i, D) and a list of masks.
 
     Parameters
     ----------
-    datas : array_like (T, D) or list of them
+    sequences : array_like (T, D) or list of them
     masks : array_like of bool (T,), list of them (or None entries), or None
 
     Returns
     -------
-    datas : list of ndarray, float64, shape (T_i, D)
+    sequences : list of ndarray, float64, shape (T_i, D)
     masks : list of (ndarray of bool (T_i,) or None), NaN rows already masked out
 
     Raises
@@ -45,43 +45,43 @@ def check_datas(datas, masks=None) -> tuple[list, list]:
     ValueError
         If an array is not 2-D, dimensions differ, it is empty, or a mask does not match.
     """
-    datas = _checked_arrays(datas)
+    sequences = _checked_arrays(sequences)
     if masks is None:
-        masks = [None] * len(datas)
-    elif isinstance(masks, np.ndarray) and len(datas) == 1:
+        masks = [None] * len(sequences)
+    elif isinstance(masks, np.ndarray) and len(sequences) == 1:
         masks = [masks]
-    if len(masks) != len(datas):
+    if len(masks) != len(sequences):
         raise ValueError(
-            f"masks must give one mask (or None) per array: {len(masks)} masks for {len(datas)} "
-            "arrays"
+            f"mask must give one mask (or None) per array: {len(masks)} masks for "
+            f"{len(sequences)} arrays"
         )
-    return datas, [_nan_masked(i, d, m) for i, (d, m) in enumerate(zip(datas, masks))]
+    return sequences, [_nan_masked(i, d, m) for i, (d, m) in enumerate(zip(sequences, masks))]
 
 
-def _checked_arrays(datas) -> list:
-    """``datas`` as a list of float64 arrays (T_i, D), T_i >= 2, one D, no inf."""
-    if isinstance(datas, np.ndarray) or (
-        isinstance(datas, (list, tuple)) and datas and np.ndim(datas[0]) == 1
+def _checked_arrays(sequences) -> list:
+    """``sequences`` as a list of float64 arrays (T_i, D), T_i >= 2, one D, no inf."""
+    if isinstance(sequences, np.ndarray) or (
+        isinstance(sequences, (list, tuple)) and sequences and np.ndim(sequences[0]) == 1
     ):
-        datas = [datas]
-    datas = [np.asarray(d, dtype=np.float64) for d in datas]
-    if not datas:
-        raise ValueError("datas is empty: give one array (T, D) or a list of them")
-    for i, d in enumerate(datas):
+        sequences = [sequences]
+    sequences = [np.asarray(d, dtype=np.float64) for d in sequences]
+    if not sequences:
+        raise ValueError("sequences is empty: give one array (T, D) or a list of them")
+    for i, d in enumerate(sequences):
         if d.ndim != 2 or d.shape[0] < 2:
             raise ValueError(
-                f"datas[{i}] must be a 2-D array (T, D) with T >= 2, got shape {d.shape}"
+                f"sequences[{i}] must be a 2-D array (T, D) with T >= 2, got shape {d.shape}"
             )
         if np.isinf(d).any():
             raise ValueError(
-                f"datas[{i}] holds infinite values; replace them by NaN to mask those frames"
+                f"sequences[{i}] holds infinite values; replace them by NaN to mask those frames"
             )
-    dims = {d.shape[1] for d in datas}
+    dims = {d.shape[1] for d in sequences}
     if len(dims) != 1:
         raise ValueError(
-            f"all arrays in datas must have the same number of columns, got {sorted(dims)}"
+            f"all arrays in sequences must have the same number of columns, got {sorted(dims)}"
         )
-    return datas
+    return sequences
 
 
 def _nan_masked(i: int, d, m):
@@ -150,14 +150,14 @@ def build_model(spec: dict):
     )
 
 
-def fit_model(spec, datas, masks, em, tol=None, rng=None, params=None, num_threads=None):
+def fit_model(spec, sequences, masks, em, tol=None, rng=None, params=None, num_threads=None):
     """Build and fit one model, from k-means (``rng``) or warm from ``params``.
 
     Parameters
     ----------
     spec : dict
         From :func:`model_spec`.
-    datas, masks : list
+    sequences, masks : list
     em : EMSettings or int
         The fit's EM settings (warm starts use them with ``init="params"``); an int is
         ``num_iters`` (with ``tol``, None for :class:`~ethogram.fitting.EMSettings`' default),
@@ -178,12 +178,12 @@ def fit_model(spec, datas, masks, em, tol=None, rng=None, params=None, num_threa
         em = EMSettings(num_iters=em, **({} if tol is None else {"tol": float(tol)}))
     execution = ExecutionSettings(num_threads=num_threads)
     if params is not None:
-        model = restore_model(spec, params, datas, masks)
+        model = restore_model(spec, params, sequences, masks)
         warm = dataclasses.replace(em, init="params", num_restarts=1, num_starts=None)
-        res = model.fit(datas, em=warm, execution=execution, masks=masks, progress=False)
+        res = model.fit(sequences, em=warm, execution=execution, mask=masks, progress=False)
     else:
         model = build_model(spec)
-        res = model.fit(datas, em=em, execution=execution, seed=rng, masks=masks, progress=False)
+        res = model.fit(sequences, em=em, execution=execution, seed=rng, mask=masks, progress=False)
     return model, float(res.objectives[-1]), int(res.num_iters)
 
 
@@ -217,12 +217,12 @@ def selection_settings(
     return em, execution
 
 
-def restore_model(spec, params, datas, masks):
+def restore_model(spec, params, sequences, masks):
     """The model of ``spec`` with fitted ``params`` (from ``HMM.get_params``) on the data it was
     fitted to: initialised on them first for the data-relative extras (the AR models' data
     centre and scale), then given the parameters."""
     model = build_model(spec)
-    model.initialize(datas, masks, seed=0)
+    model.initialize(sequences, masks, seed=0)
     model.set_params(params)
     return model
 
@@ -233,14 +233,14 @@ def scored_mask(model, data, mask) -> np.ndarray:
     return np.ones(data.shape[0], dtype=bool) if eff is None else np.asarray(eff, dtype=bool)
 
 
-def viterbi_labels(model, datas, masks) -> list:
+def viterbi_labels(model, sequences, masks) -> list:
     """Viterbi labels per sequence with -1 at frames that are not observed.
 
     Returns
     -------
     list of ndarray of int, shape (T_i,)
     """
-    labels = model.predict(list(datas), masks=list(masks))
+    labels = model.predict(list(sequences), mask=list(masks))
     out = []
     for lab, m in zip(labels, masks):
         lab = np.asarray(lab, dtype=np.int64).copy()

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
+
 
 @dataclass
 class Changepoints:
@@ -160,13 +162,15 @@ def changepoints(
     return Changepoints(peaks, score, np.diff(peaks))
 
 
-def changepoint_durations(datas, masks=None, **kwargs) -> np.ndarray:
+@renamed_keywords(datas="data", masks="mask")
+def changepoint_durations(data, mask=None, **kwargs) -> np.ndarray:
     """Frames between successive changepoints, pooled over recordings.
 
     Parameters
     ----------
-    datas : array_like (T, D) or list of them
-    masks : optional
+    data : array_like (T, D) or list of them
+    mask : array_like of bool (T,), or list of them, optional
+        True where a frame is observed (``masks=`` is its deprecated former name).
     **kwargs
         Passed to :func:`changepoints`.
 
@@ -174,8 +178,8 @@ def changepoint_durations(datas, masks=None, **kwargs) -> np.ndarray:
     -------
     ndarray of int
     """
-    from ._common import check_datas
+    from ._common import check_sequences
 
-    datas, masks = check_datas(datas, masks)
-    out = [changepoints(d, m, **kwargs).durations for d, m in zip(datas, masks)]
+    sequences, masks = check_sequences(data, mask)
+    out = [changepoints(d, m, **kwargs).durations for d, m in zip(sequences, masks)]
     return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from ._common import (
-    check_datas,
+    check_sequences,
     fit_model,
     model_spec,
     restore_model,
@@ -120,12 +121,12 @@ def _cv_task(task: dict) -> dict:
         model = prune_states(
             model, task["train"], task["train_masks"], min_usage=task["prune_usage"], em=task["em"]
         ).model
-        objective = float(model.score(task["train"], masks=task["train_masks"]) + model.log_prior())
+        objective = float(model.score(task["train"], mask=task["train_masks"]) + model.log_prior())
     train_scored = sum(
         int(scored_mask(model, d, m).sum()) for d, m in zip(task["train"], task["train_masks"])
     )
-    train_ll = model.score(task["train"], masks=task["train_masks"])
-    frames = model.score(task["score"], masks=task["score_masks"], per_frame=True)
+    train_ll = model.score(task["train"], mask=task["train_masks"])
+    frames = model.score(task["score"], mask=task["score_masks"], per_frame=True)
     held = task["heldout"] if task["split"] == "time" else [None] * len(frames)
     pointwise = np.concatenate(
         [
@@ -135,9 +136,9 @@ def _cv_task(task: dict) -> dict:
     )
     heldout, n_held = float(pointwise.sum()), int(pointwise.size)
     if task["split"] != "time":  # whole recordings: their marginal likelihood, first frames too
-        heldout = model.score(task["score"], masks=task["score_masks"])
+        heldout = model.score(task["score"], mask=task["score_masks"])
     p = model.num_parameters()
-    labels = model.predict(task["train"], masks=task["train_masks"])
+    labels = model.predict(task["train"], mask=task["train_masks"])
     used = np.unique(
         np.concatenate(
             [
@@ -267,8 +268,9 @@ def summarize(table, pointwise=None):
     return summary, best_K, one_se
 
 
+@renamed_keywords(datas="data", masks="mask")
 def cross_validate(
-    datas,
+    data,
     num_states_list,
     model="autoregressive",
     observation_kwargs=None,
@@ -277,7 +279,7 @@ def cross_validate(
     split="time",
     heldout_fraction=0.2,
     num_folds=1,
-    masks=None,
+    mask=None,
     num_iters=None,
     tol=None,
     seed=0,
@@ -296,7 +298,7 @@ def cross_validate(
 
     Parameters
     ----------
-    datas : array_like (T, D) or list of them
+    data : array_like (T, D) or list of them
         Model inputs (e.g. PCs), one array per recording; NaN rows are masked.
     num_states_list : sequence of int
         Values of K to compare.
@@ -323,7 +325,8 @@ def cross_validate(
         Folds. Time: fold 0 holds out the last block, other folds blocks spread evenly
         towards the start. Recordings: fold f holds out recordings ``f*n .. f*n+n-1``
         (cyclically) of a seeded permutation.
-    masks : optional
+    mask : array_like of bool (T,), or list of them, optional
+        True where a frame is observed (``masks=`` is its deprecated former name).
         Boolean masks (True = observed), one per recording.
     num_iters : int, default 100
         EM iterations per fit at most (``em.num_iters``).
@@ -371,10 +374,10 @@ def cross_validate(
     import pandas as pd
 
     em, execution = selection_settings(em, execution, num_iters, tol, num_workers, executor)
-    datas, masks = check_datas(datas, masks)
+    sequences, masks = check_sequences(data, mask)
     Ks = _check_cv_arguments(num_states_list, split, heldout_fraction, num_restarts, num_folds)
-    folds = _folds(datas, masks, split, heldout_fraction, int(num_folds), seed)
-    D = datas[0].shape[1]
+    folds = _folds(sequences, masks, split, heldout_fraction, int(num_folds), seed)
+    D = sequences[0].shape[1]
 
     def spec_of(K, kap):
         return model_spec(K, model, observation_kwargs, D, float(kap), hmm_kwargs)
@@ -448,12 +451,12 @@ def _check_cv_arguments(num_states_list, split, heldout_fraction, num_restarts, 
     return Ks
 
 
-def _folds(datas, masks, split: str, heldout_fraction: float, num_folds: int, seed) -> list:
+def _folds(sequences, masks, split: str, heldout_fraction: float, num_folds: int, seed) -> list:
     """One dict per fold: training and scored sequences and masks, and (time split) the
     held-out frames of every recording."""
     if split == "time":
-        return _time_folds(datas, masks, heldout_fraction, num_folds)
-    N = len(datas)
+        return _time_folds(sequences, masks, heldout_fraction, num_folds)
+    N = len(sequences)
     if N < 2:
         raise ValueError(
             "split='recordings' needs at least two recordings; use split='time' for one"
@@ -469,9 +472,9 @@ def _folds(datas, masks, split: str, heldout_fraction: float, num_folds: int, se
         te = sorted(out)
         folds.append(
             {
-                "train": [datas[i] for i in tr],
+                "train": [sequences[i] for i in tr],
                 "train_masks": [masks[i] for i in tr],
-                "score": [datas[i] for i in te],
+                "score": [sequences[i] for i in te],
                 "score_masks": [masks[i] for i in te],
                 "heldout": None,
             }
@@ -479,13 +482,13 @@ def _folds(datas, masks, split: str, heldout_fraction: float, num_folds: int, se
     return folds
 
 
-def _time_folds(datas, masks, heldout_fraction: float, num_folds: int) -> list:
+def _time_folds(sequences, masks, heldout_fraction: float, num_folds: int) -> list:
     """The folds of ``split="time"``: a block of frames of every recording held out."""
-    blocks = [_time_blocks(d.shape[0], heldout_fraction, num_folds) for d in datas]
+    blocks = [_time_blocks(d.shape[0], heldout_fraction, num_folds) for d in sequences]
     folds = []
     for f in range(num_folds):
         train_masks, held = [], []
-        for d, m, bl in zip(datas, masks, blocks):
+        for d, m, bl in zip(sequences, masks, blocks):
             h = np.zeros(d.shape[0], dtype=bool)
             h[bl[f][0] : bl[f][1]] = True
             base = np.ones(d.shape[0], dtype=bool) if m is None else m
@@ -493,9 +496,9 @@ def _time_folds(datas, masks, heldout_fraction: float, num_folds: int) -> list:
             held.append(h)
         folds.append(
             {
-                "train": datas,
+                "train": sequences,
                 "train_masks": train_masks,
-                "score": datas,
+                "score": sequences,
                 "score_masks": masks,
                 "heldout": held,
             }

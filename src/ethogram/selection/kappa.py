@@ -1,63 +1,15 @@
 """Stickiness to a target duration: the kappa that makes the median syllable last as long as asked.
-
-The search runs over log kappa: a first fit at ``kappa_start`` (default: the number of
-frames per state, where the prior starts to matter, see below), then brackets of
-``candidates_per_round`` kappas, each ``factor`` times the previous, upward while the median
-Viterbi run is shorter than the target (downward while longer) until the target is crossed
-or ``kappa_max`` (``kappa_min``) is passed; then rounds of ``candidates_per_round`` points
-spaced evenly in log kappa inside the bracket (a multisection: bisection with several points
-per round, so that they run in parallel) until a median lands within ``rel_tol`` of the
-target. Every fit starts from k-means with the same seed (``warm_start=True`` starts each
-from the previous fit instead, see below), so the curve is a function of kappa alone and the
-pipeline, fitting with that seed at the chosen kappa, reproduces the chosen fit. Rounds have
-a fixed size, so the result does not depend on the number of workers.
-
-Why durations seemed "not to move" (the issue measured 6 to 8 frames for kappa 1e3 to 1e5 on
-open-field keypoints, where keypoint-moseq settled near 26). Measured by
-``bench/bench_selection.py`` (BENCHMARKS.md, "Selection") on the open-field DeepLabCut
-keypoints of ``../shared/data/openfield`` (2330 frames at 30 fps, 4 body parts, prepared by
-:class:`ethogram.prep.Preparation` into 4 standardized PCs, two recordings of 1165 frames),
-ARHMM with K = 20 and 3 lags:
-
-1. Kappa acts on the log scale. The MAP transition row is ``p_kk = (n_kk + kappa) / (N_k +
-   kappa)``, ``p_kj = n_kj / (N_k + kappa)`` (``transition_alpha = 1``): once kappa exceeds
-   the frames per state (~116), a switch costs ``log(p_kk / p_kj) ~ log(kappa / n_kj)``, only
-   2.3 nats more per tenfold kappa (median switching cost 7.0, 9.2, 11.5, 13.8 nats at kappa
-   1e3 to 1e6), and 75 to 83% of the off-diagonal transitions are exactly zero (unseen
-   transitions get no mass when alpha = 1). The median run went 6, 7, 11.5, 12 frames.
-2. The emissions outweigh it because the AR states over-fit: 20 states of 62 parameters (3 x 4
-   x 4 dynamics, 4 biases, 10 noise entries) on ~116 frames each. Training log-likelihood
-   -0.99 nats per frame against -3.50 held out (time split, 3 folds x 3 restarts, kappa 1e3):
-   2.5 nats per frame of evidence that does not generalise; a run carried a median 18.5 to
-   29.4 nats over the best other single state, more than its switching cost. A ridge prior on
-   the AR weights (``observation_kwargs={"prior_ridge": 10}`` on standardized inputs) lowered
-   the training and raised the held-out log-likelihood (-1.56 and -2.96), and then the search
-   hit 12 frames already at kappa 117 (frames per state), where kappa is meant to act.
-3. Warm starts keep EM in the optimum of the smaller kappa. A chain of fits, each started from
-   the previous one at a tenfold smaller kappa, gave medians of 6, 6, 7, 8 frames at kappa
-   1.2e3 to 1.2e6 where cold k-means fits (seeds 0, 1, 2) gave 6 to 7, 7 to 8, 9 to 11 and 11
-   to 13, and at kappa 1.2e5 the chain's objective (-3027) was below all three cold fits
-   (-2884 to -2967). Earlier in development a warm chain needed kappa 1.2e10 for 12 frames.
-   So every fit of this search starts cold (``warm_start=False``); it found 11 frames at
-   kappa 1.2e5 (50 times the number of frames; 5, 7, 7, 11, 13 frames at 1.2e2 to 1.2e6).
-4. At a fixed kappa the median still varies between seeds (above: 9 to 11 frames at 1.2e5),
-   so one curve is one seed's; :func:`ethogram.selection.stability` says how much the
-   syllables themselves vary.
-
-Since then the application fits syllables with a ridge prior on the AR weights
-(:data:`ethogram.pipeline.SYLLABLE_PRIOR`, a ridge of 1 and a noise prior at 0.1 of the
-variance, chosen on held-out frames of four data sets by ``bench/study_ar_prior.py``), which
-:func:`~ethogram.selection.fit_to_target_duration` and ``ethogram select --target-duration``
-pass here: on the shipped open-field mouse the median syllable then goes from 10.5 frames at
-the reference kappa (:func:`ethogram.stickiness.reference_kappa`) to 28 at 100 times it
-(``tests/test_syllable_prior.py``). Called directly, this function uses the library's AR
-default unless ``observation_kwargs`` say otherwise. The default kappa of ``ethogram fit`` is
-the one-sided search of :mod:`ethogram.stickiness` (the smallest kappa reaching the target).
-
-The search brackets as far as it must (up to ``kappa_max``), and its ``message`` says so
-when kappa exceeds a thousand times the number of frames, where the emissions rather than
-the prior set the durations (then cross-validate a stronger AR prior or fewer states:
-:func:`ethogram.selection.cross_validate` takes ``observation_kwargs``).
+The search runs over log kappa: a first fit at ``kappa_start`` (default: the number of frames
+per state, where the prior starts to matter), then brackets of ``candidates_per_round`` kappas,
+each ``factor`` times the previous, until the target median Viterbi run is crossed (or
+``kappa_min``/``kappa_max`` passed), then rounds of points spaced evenly in log kappa inside the
+bracket (a multisection that runs in parallel) until a median lands within ``rel_tol`` of the
+target. Every fit starts cold from k-means with the same seed, so the curve is a function of
+kappa alone, the pipeline's fit at the chosen kappa reproduces the chosen fit, and the result
+does not depend on the number of workers; ``message`` says when kappa exceeds a thousand times
+the number of frames (the emissions rather than the prior then set the durations). Why kappa
+acts on the log scale, why over-fitted AR states outweigh it, why warm starts are off, and the
+measurements behind them: ``docs/kappa_search.md``.
 """
 
 from __future__ import annotations
@@ -66,9 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from ._common import (
     build_model,
-    check_datas,
+    check_sequences,
     fit_model,
     model_spec,
     run_lengths,
@@ -120,13 +73,14 @@ class KappaSearch:
         return m
 
 
-def median_duration(model, datas, masks=None) -> float:
-    """Median length (frames) of the Viterbi runs of ``model`` on ``datas`` (NaN if none).
+@renamed_keywords(datas="data", masks="mask")
+def median_duration(model, data, mask=None) -> float:
+    """Median length (frames) of the Viterbi runs of ``model`` on ``data`` (NaN if none).
 
     Runs are split at unobserved frames and at the ends of recordings.
     """
-    datas, masks = check_datas(datas, masks)
-    d = run_lengths(viterbi_labels(model, datas, masks))
+    sequences, masks = check_sequences(data, mask)
+    d = run_lengths(viterbi_labels(model, sequences, masks))
     return float(np.median(d)) if d.size else np.nan
 
 
@@ -137,14 +91,14 @@ def _kappa_task(task: dict) -> dict:
     )  # the seed as HMM.fit and the pipeline take it
     model, objective, iters = fit_model(
         spec,
-        task["datas"],
+        task["sequences"],
         task["masks"],
         task["em"],
         rng=rng,
         params=task["params"],
         num_threads=task["num_threads"],
     )
-    labels = viterbi_labels(model, task["datas"], task["masks"])
+    labels = viterbi_labels(model, task["sequences"], task["masks"])
     d = run_lengths(labels)
     used = np.unique(np.concatenate(labels))
     return {
@@ -159,15 +113,16 @@ def _kappa_task(task: dict) -> dict:
     }
 
 
+@renamed_keywords(datas="data", masks="mask")
 def find_kappa(
-    datas,
+    data,
     num_states,
     target_duration=0.4,
     fps=None,
     target_frames=None,
     model="autoregressive",
     observation_kwargs=None,
-    masks=None,
+    mask=None,
     kappa_start=None,
     kappa_min=1e-2,
     kappa_max=1e12,
@@ -191,7 +146,7 @@ def find_kappa(
 
     Parameters
     ----------
-    datas : array_like (T, D) or list of them
+    data : array_like (T, D) or list of them
         Model inputs, one array per recording (NaN rows masked).
     num_states : int
         K.
@@ -241,9 +196,9 @@ def find_kappa(
     target = _target(target_duration, fps, target_frames)
     if not (0 < kappa_min < kappa_max and np.isfinite(kappa_max)) or factor <= 1:
         raise ValueError("need 0 < kappa_min < kappa_max < inf and factor > 1")
-    datas, masks = check_datas(datas, masks)
-    spec = model_spec(num_states, model, observation_kwargs, datas[0].shape[1], 0.0, hmm_kwargs)
-    total = sum(d.shape[0] for d in datas)
+    sequences, masks = check_sequences(data, mask)
+    spec = model_spec(num_states, model, observation_kwargs, sequences[0].shape[1], 0.0, hmm_kwargs)
+    total = sum(d.shape[0] for d in sequences)
     k0 = float(kappa_start) if kappa_start is not None else total / int(num_states)
     k0 = float(np.clip(k0, kappa_min, kappa_max))
     m = int(candidates_per_round)
@@ -253,7 +208,12 @@ def find_kappa(
         )
     rounds = _Rounds(
         dict(
-            spec=spec, seed=seed, datas=datas, masks=masks, em=em, num_threads=execution.num_threads
+            spec=spec,
+            seed=seed,
+            sequences=sequences,
+            masks=masks,
+            em=em,
+            num_threads=execution.num_threads,
         ),
         execution,
         progress,

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from ._common import (
     build_model,
-    check_datas,
+    check_sequences,
     fit_model,
     model_spec,
     selection_settings,
@@ -79,7 +80,7 @@ def _stability_task(task: dict) -> dict:
     rng = task_seed(task["seed"], task["index"])
     model, objective, _ = fit_model(
         task["spec"],
-        task["datas"],
+        task["sequences"],
         task["masks"],
         task["em"],
         rng=rng,
@@ -88,7 +89,7 @@ def _stability_task(task: dict) -> dict:
     return {
         "objective": objective,
         "params": model.get_params(),
-        "labels": viterbi_labels(model, task["datas"], task["masks"]),
+        "labels": viterbi_labels(model, task["sequences"], task["masks"]),
     }
 
 
@@ -124,14 +125,15 @@ def matched_confusion(a, b, num_states: int):
     return (float(C[rows, cols].sum() / n) if n else np.nan), C[:, order], order
 
 
+@renamed_keywords(datas="data", masks="mask")
 def stability(
-    datas,
+    data,
     num_states,
     model="autoregressive",
     observation_kwargs=None,
     kappa=0.0,
     num_fits=5,
-    masks=None,
+    mask=None,
     num_iters=None,
     tol=None,
     seed=0,
@@ -147,9 +149,9 @@ def stability(
 
     Parameters
     ----------
-    datas : array_like (T, D) or list of them
+    data : array_like (T, D) or list of them
     num_states : int
-    model, observation_kwargs, kappa, masks, num_iters, tol, hmm_kwargs
+    model, observation_kwargs, kappa, mask, num_iters, tol, hmm_kwargs
         As in :func:`ethogram.selection.cross_validate`.
     num_fits : int, default 5
         Fits, seeded from ``(seed, i)``.
@@ -172,12 +174,14 @@ def stability(
             f"num_fits must be an integer >= 2 (pairs of fits are compared), got {num_fits!r}"
         )
     em, execution = selection_settings(em, execution, num_iters, tol, num_workers, executor)
-    datas, masks = check_datas(datas, masks)
-    spec = model_spec(num_states, model, observation_kwargs, datas[0].shape[1], kappa, hmm_kwargs)
+    sequences, masks = check_sequences(data, mask)
+    spec = model_spec(
+        num_states, model, observation_kwargs, sequences[0].shape[1], kappa, hmm_kwargs
+    )
     tasks = [
         dict(
             spec=spec,
-            datas=datas,
+            sequences=sequences,
             masks=masks,
             em=em,
             seed=seed,

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._deprecation import renamed_keywords
 from ..fitting.settings import EMSettings
-from ._common import check_datas, selection_settings, usage, viterbi_labels
+from ._common import check_sequences, selection_settings, usage, viterbi_labels
 from ._parallel import sub_model
 
 #: EM after pruning or merging states: 50 iterations from the kept parameters
@@ -62,10 +63,11 @@ class Pruned:
         return int(self.model.num_states)
 
 
+@renamed_keywords(datas="data", masks="mask")
 def prune_states(
     model,
-    datas,
-    masks=None,
+    data,
+    mask=None,
     min_usage: float = 0.005,
     num_iters: int | None = None,
     tol=None,
@@ -79,8 +81,9 @@ def prune_states(
     ----------
     model : HMM
         A fitted model (left unchanged).
-    datas : array_like (T, D) or list of them
-    masks : optional
+    data : array_like (T, D) or list of them
+    mask : array_like of bool (T,), or list of them, optional
+        True where a frame is observed (``masks=`` is its deprecated former name).
     min_usage : float, default 0.005
         Minimum fraction of labelled frames (Viterbi) a state must explain to be kept
         (0: only states that label no frame at all are removed).
@@ -105,12 +108,12 @@ def prune_states(
     if not 0 <= min_usage < 1:
         raise ValueError(f"min_usage must be in [0, 1), got {min_usage!r}")
     em = _refit_settings(em, num_iters, tol)
-    datas, masks = check_datas(datas, masks)
+    sequences, masks = check_sequences(data, mask)
     current = model
     kept = np.arange(model.num_states)
     history = [model.num_states]
     for _ in range(int(max_rounds)):
-        u = usage(viterbi_labels(current, datas, masks), current.num_states)
+        u = usage(viterbi_labels(current, sequences, masks), current.num_states)
         keep = np.flatnonzero((u > min_usage) if min_usage > 0 else (u > 0))
         if keep.size == 0:
             keep = np.array([int(np.argmax(u))])
@@ -118,13 +121,13 @@ def prune_states(
             break
         current = sub_model(current, keep)
         kept = kept[keep]
-        current.fit(datas, em=em, masks=masks, progress=False)
+        current.fit(sequences, em=em, mask=masks, progress=False)
         history.append(current.num_states)
     if current is model:
         import copy
 
         current = copy.deepcopy(model)
-    u = usage(viterbi_labels(current, datas, masks), current.num_states)
+    u = usage(viterbi_labels(current, sequences, masks), current.num_states)
     return Pruned(current, kept, u, history)
 
 
@@ -262,8 +265,9 @@ def merge_groups(distances, threshold: float, method: str = "average") -> np.nda
     return np.array([order[lab] for lab in raw], dtype=np.intp)
 
 
+@renamed_keywords(datas="data", masks="mask")
 def merge_states(
-    model, datas, groups, masks=None, num_iters: int | None = None, tol=None, *, em=None
+    model, data, groups, mask=None, num_iters: int | None = None, tol=None, *, em=None
 ):
     """Merge states by group and refit.
 
@@ -275,10 +279,11 @@ def merge_states(
     ----------
     model : HMM
         Fitted model (left unchanged).
-    datas : array_like (T, D) or list of them
+    data : array_like (T, D) or list of them
     groups : array_like of int, shape (K,)
         Group of every state, labels 0..G-1 (e.g. from :func:`merge_groups`).
-    masks : optional
+    mask : array_like of bool (T,), or list of them, optional
+        True where a frame is observed (``masks=`` is its deprecated former name).
     num_iters, tol, em
         EM after merging, from the merged parameters (as in :func:`prune_states`).
 
@@ -302,7 +307,7 @@ def merge_states(
             f"groups must give every one of the {K} states a group in 0..G-1 with none empty, "
             f"got {groups!r}"
         )
-    datas, masks = check_datas(datas, masks)
+    sequences, masks = check_sequences(data, mask)
     reps = np.array([np.flatnonzero(groups == g)[0] for g in range(G)])
     merged = sub_model(model, reps)
     onehot = np.zeros((K, G))
@@ -310,7 +315,7 @@ def merge_states(
     obs_stats = None
     trans = np.zeros((G, G))
     init = np.zeros(G)
-    for d, m in zip(datas, masks):
+    for d, m in zip(sequences, masks):
         eff = model.observations.effective_mask(d, m)
         ll = model.observations.log_likelihoods(d, eff)
         post = forward_backward(model.initial_probs, model.transition_matrix, ll)
@@ -322,5 +327,5 @@ def merge_states(
     merged.observations.m_step(obs_stats)
     merged.transitions.m_step(trans)
     merged.initial.m_step(init)
-    merged.fit(datas, em=_refit_settings(em, num_iters, tol), masks=masks, progress=False)
+    merged.fit(sequences, em=_refit_settings(em, num_iters, tol), mask=masks, progress=False)
     return merged

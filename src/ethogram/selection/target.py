@@ -103,11 +103,11 @@ def fit_to_target_duration(
     prepared = fitted.fit_transform(list(recs))
     from ..prep import model_inputs
 
-    datas, masks, _ = model_inputs(prepared)
+    sequences, masks, _ = model_inputs(prepared)
     from ..prep.model_size import check_model_size
 
     usable = int(sum(m.sum() for m in masks))
-    check_model_size(datas[0].shape[1], num_lags, num_states, usable, fitted.kind)
+    check_model_size(sequences[0].shape[1], num_lags, num_states, usable, fitted.kind)
     # the pipeline's EM settings and seed: its fit at the chosen kappa is the search's fit
     em = FIT_EM if fit_kwargs.get("em") is None else fit_kwargs["em"]
     tol = em.tol if fit_kwargs.get("tol") is None else fit_kwargs["tol"]
@@ -119,12 +119,12 @@ def fit_to_target_duration(
         else {"prior_ridge": float(fit_kwargs["prior_ridge"])}
     )
     search = find_kappa(
-        datas,
+        sequences,
         num_states,
         target_duration=target_duration,
         fps=fps,
         observation_kwargs={"num_lags": int(num_lags), **SYLLABLE_PRIOR, **ridge},
-        masks=masks,
+        mask=masks,
         em=em,
         seed=seed,
         num_workers=num_workers,

@@ -38,7 +38,7 @@ __all__ = [
 ]
 
 
-def clean_sequences(datas, masks, num_lags: int, data_dim: int) -> tuple[list, list]:
+def clean_sequences(sequences, masks, num_lags: int, data_dim: int) -> tuple[list, list]:
     """Validated float64 sequences with finite values and the frames the AR model scores.
 
     A frame is scored when it is observed (mask True, all values finite) and, for t >= L,
@@ -47,13 +47,13 @@ def clean_sequences(datas, masks, num_lags: int, data_dim: int) -> tuple[list, l
 
     Parameters
     ----------
-    datas : array_like (T, D) or list of such
+    sequences : array_like (T, D) or list of such
     masks : None, array_like of bool (T,), or list of those (one per sequence)
     num_lags, data_dim : int
 
     Returns
     -------
-    datas : list of ndarray (T_n, D)
+    sequences : list of ndarray (T_n, D)
     masks : list of ndarray of bool (T_n,)
 
     Raises
@@ -62,17 +62,19 @@ def clean_sequences(datas, masks, num_lags: int, data_dim: int) -> tuple[list, l
         If a sequence is not (T, data_dim) with T > num_lags, a mask has the wrong shape, or
         no frame is scored.
     """
-    if not isinstance(datas, (list, tuple)):
-        datas, masks = [datas], (None if masks is None else [masks])
-    masks = [None] * len(datas) if masks is None else list(masks)
-    if len(masks) != len(datas) or not datas:
-        raise ValueError(f"masks must be None or one per sequence ({len(datas)}), got {len(masks)}")
+    if not isinstance(sequences, (list, tuple)):
+        sequences, masks = [sequences], (None if masks is None else [masks])
+    masks = [None] * len(sequences) if masks is None else list(masks)
+    if len(masks) != len(sequences) or not sequences:
+        raise ValueError(
+            f"masks must be None or one per sequence ({len(sequences)}), got {len(masks)}"
+        )
     out_x, out_m = [], []
-    for n, (x, m) in enumerate(zip(datas, masks)):
+    for n, (x, m) in enumerate(zip(sequences, masks)):
         x = np.array(x, dtype=np.float64)
         if x.ndim != 2 or x.shape[1] != data_dim or x.shape[0] <= num_lags:
             raise ValueError(
-                f"datas[{n}] must have shape (T, {data_dim}) with T > num_lags = {num_lags}, "
+                f"sequences[{n}] must have shape (T, {data_dim}) with T > num_lags = {num_lags}, "
                 f"got {x.shape}"
             )
         seen = np.isfinite(x).all(axis=1)

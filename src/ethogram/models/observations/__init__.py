@@ -13,8 +13,9 @@ from .base import (
     get_observation_class,
     register,
     registered_observations,
-    sum_stats,
+    sum_observation_stats,
 )
+from .base import sum_stats as sum_stats  # deprecated name, kept importable
 
 __all__ = [
     "ObservationModel",
@@ -24,5 +25,5 @@ __all__ = [
     "register",
     "registered_observations",
     "squared_norms_by_state",
-    "sum_stats",
+    "sum_observation_stats",
 ]

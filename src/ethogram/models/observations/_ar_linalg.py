@@ -6,9 +6,10 @@ which frames an L-lag model can score given which are observed; the whitened reg
 ``L_k^-1 [I, -W_k]`` that score all K states with one BLAS product per block of frames; the
 per-state weighted Gram matrices ``sum_t w_tk z_t z_t^T`` that carry every regression
 statistic, accumulated only over the (frame, state) entries whose weight is not negligible
-(small numba kernels select and gather them, BLAS does the products); and the closed-form
-matrix-normal MAP solve. Kept apart from the model classes so that the Gaussian and
-Student-t models share one tested implementation of each step.
+(small numba kernels select and gather them, BLAS does the products); the closed-form
+matrix-normal MAP solve; and the simulation of frames along a state path. Kept apart from the
+model classes so that the Gaussian and Student-t models share one tested implementation of each
+step.
 """
 
 from __future__ import annotations
@@ -383,3 +384,57 @@ def map_regression(G: np.ndarray, data_dim: int, ridge: float) -> tuple[np.ndarr
         W = (s[:, None] * (Vk @ ((Vk.T @ Bs) / lam[keep, None]))).T
     scatter = Syy - W @ Syx.T
     return W, 0.5 * (scatter + scatter.T)
+
+
+def simulate(
+    W: np.ndarray,
+    center: np.ndarray,
+    noise: np.ndarray,
+    states: np.ndarray,
+    num_lags: int,
+    bias: bool,
+    standard_normal_head: bool,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Frames ``x_t = W_{z_t} u_t + noise_t`` for a state path, about ``center``.
+
+    Parameters
+    ----------
+    W : ndarray, shape (K, D, L*D + bias)
+        Centred weights ``[A_k1 ... A_kL b^c_k]``.
+    center : ndarray, shape (D,)
+    noise : ndarray, shape (T, D)
+        One noise draw per frame.
+    states : ndarray of int, shape (T,)
+    num_lags : int
+    bias : bool
+    standard_normal_head : bool
+        The first L frames N(0, I) (drawn from ``rng``); else each at its state's fixed point
+        ``(I - sum_l A_kl)^-1 b^c_k`` (0 when that matrix is singular) plus its noise.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray, shape (T, D)
+    """
+    T, L = states.shape[0], num_lags
+    K, D = W.shape[0], W.shape[1]
+    y = np.zeros((T, D))
+    A = W[:, :, : L * D]
+    b = W[:, :, L * D] if bias else np.zeros((K, D))
+    head = min(L, T)
+    if standard_normal_head:
+        y[:head] = rng.standard_normal((head, D)) - center
+    else:
+        Asum = A.reshape(K, D, L, D).sum(axis=2)
+        for t in range(head):
+            k = states[t]
+            try:
+                fixed = np.linalg.solve(np.eye(D) - Asum[k], b[k])
+            except np.linalg.LinAlgError:
+                fixed = np.zeros(D)
+            y[t] = fixed + noise[t]
+    for t in range(L, T):
+        k = states[t]
+        y[t] = A[k] @ y[t - L : t][::-1].reshape(-1) + b[k] + noise[t]
+    return y + center

@@ -1,166 +1,199 @@
-"""Sampling and starting values of the autoregressive models: the methods of
-:class:`~.autoregressive.AutoregressiveObservations` that run outside the EM loop.
+"""Starting values of the autoregressive models: k-means on per-frame features, or random.
 
-:class:`ARStartMixin` holds ``sample`` (a state path to frames, about ``data_center``) and
-``initialize`` (k-means or random starting parameters; the choices and their measured
-effect are in its docstring), kept apart from the scoring and EM of
-:mod:`.autoregressive`, which mixes them in. They rely only on the model's own attributes
-and helpers (``_centred_weights``, ``_center``, ``_scale``, ``_set_reference``,
-``_m_step``, ``prior_ridge_vector``); the regression rows, k-means features and random
-start they use are in :mod:`._ar_init`.
+:func:`start_parameters` is :meth:`~.autoregressive.AutoregressiveObservations.initialize`
+(which documents the choices and their measured effect): it sets the reference frames, builds
+the regression rows of every scored frame and the shared difference dynamics ``Abar``
+(:func:`regression_rows`), then either clusters the per-frame features of
+:func:`kmeans_features` (innovation under ``Abar``, position, velocity and the local log energy
+of the innovation, each standardised with constant columns left out) and fits each cluster's
+regression (:func:`kmeans_start`), or draws the ``"random"`` start (:func:`random_start`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._ar_init import init_rows, kmeans_features, random_start
-from ._common import cholesky, kmeans_labels, symmetrize
+from ._ar_linalg import lagged_rows
+from ._ar_stats import map_parameters, psi_diagonal
+from ._common import kmeans_labels, singular_states, standardize_columns, symmetrize
+from ._linalg import check_init_method
 
-__all__ = ["ARStartMixin"]
+#: frames of the window over which the local innovation energy of the k-means start is averaged
+LOCAL_WINDOW = 11
+#: at most this many frames feed the k-means start
+KMEANS_ROWS = 20000
 
-#: at most this many frames feed the k-means initialisation
-_KMEANS_ROWS = 20000
 
+def local_log_energy(e: np.ndarray, lengths: list, window: int) -> np.ndarray:
+    """``log`` of the mean of ``e_t^2`` over a centred window of frames, per column.
 
-class ARStartMixin:
-    """``sample`` and ``initialize`` of the autoregressive models (mixed into
-    :class:`~.autoregressive.AutoregressiveObservations`)."""
+    Parameters
+    ----------
+    e : ndarray, shape (n, D)
+        Rows of consecutive sequences, stacked.
+    lengths : list of int
+        Rows per sequence (windows never cross a sequence boundary).
+    window : int
+        Window length in frames (shortened at the ends of a sequence by repeating the end).
 
-    def _noise(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Noise draws (T, D) for the given states."""
-        chols = cholesky(self.emission_covs)
-        eps = rng.standard_normal((states.shape[0], self.data_dim))
-        return np.einsum("tij,tj->ti", chols[states], eps)
+    Returns
+    -------
+    ndarray, shape (n, D)
+        Shifted by ``1e-12`` of each column's mean square (so a column of zeros gives a
+        constant, and the result changes only by a constant when ``e`` is scaled).
+    """
+    from scipy.ndimage import uniform_filter1d
 
-    def sample(self, states, rng) -> np.ndarray:
-        """Draw one sequence given a state path.
-
-        Parameters
-        ----------
-        states : array_like of int, shape (T,)
-        rng : numpy.random.Generator
-
-        Returns
-        -------
-        ndarray, shape (T, D)
-            ``x_t = W_{z_t} u_t + noise`` for t >= L (noise Gaussian, or Student-t for the
-            robust model), computed about ``data_center``. The first L frames, which the
-            model does not score: N(0, I) with ``first_frames="standard_normal"``, else
-            state z_t's fixed point ``(I - sum_l A_kl)^-1 b_k`` (``data_center`` when that
-            matrix is singular) plus one draw of its noise.
-        """
-        states = np.asarray(states)
-        if states.ndim != 1 or (
-            states.size and (states.min() < 0 or states.max() >= self.num_states)
-        ):
-            raise ValueError(
-                f"states must be a 1-D array of integers in [0, {self.num_states}), got shape "
-                f"{states.shape}"
+    e2 = e**2
+    out = np.empty_like(e2)
+    start = 0
+    for n in lengths:
+        if n:
+            out[start : start + n] = uniform_filter1d(
+                e2[start : start + n], window, axis=0, mode="nearest"
             )
-        T, D, L = states.shape[0], self.data_dim, self.num_lags
-        K = self.num_states
-        W = self._centred_weights()
-        c = self._center()
-        y = np.zeros((T, D))
-        noise = self._noise(states, rng)
-        A = W[:, :, : L * D]
-        b = W[:, :, L * D] if self.bias else np.zeros((K, D))
-        head = min(L, T)
-        if self.first_frames == "standard_normal":
-            y[:head] = rng.standard_normal((head, D)) - c
-        else:
-            Asum = A.reshape(K, D, L, D).sum(axis=2)
-            for t in range(head):
-                k = states[t]
-                try:
-                    fixed = np.linalg.solve(np.eye(D) - Asum[k], b[k])
-                except np.linalg.LinAlgError:
-                    fixed = np.zeros(D)
-                y[t] = fixed + noise[t]
-        for t in range(L, T):
-            k = states[t]
-            y[t] = A[k] @ y[t - L : t][::-1].reshape(-1) + b[k] + noise[t]
-        return y + c
+        start += n
+    return np.log(out + 1e-12 * e2.mean(axis=0) + 1e-300)
 
-    def initialize(self, datas, masks, rng, method="kmeans") -> None:
-        """Starting parameters from data.
 
-        Both set ``data_center`` and ``data_scale`` from all observed frames (the reference
-        of the statistics and the scale of the default prior).
-        ``"kmeans"``: k-means (scikit-learn, 3 k-means++ starts, up to 20,000 frames) on
-        per-frame features ``[e_t, x_t, x_t - x_{t-1}, log mean_w e^2]`` centred and scaled
-        per column, with numerically constant features left out
-        (:func:`._common.standardize_columns`: a body part that never moves, units and
-        offsets do not change the clusters), then a ridge regression of ``x_t`` on its lags
-        per cluster (ridge 1% of each regressor's mean square, so small clusters stay well
-        posed) and the noise from its residuals (with the default relative noise prior even
-        under ``prior=None``, so the start is positive definite).
-        ``e_t = x_t - sum_l Abar_l x_{t-l}`` is the innovation under one linear dynamics
-        fitted to frame-to-frame differences (differencing removes every state's bias, so
-        the fit is not pulled by switches in the fixed point): where regimes share dynamics
-        ``e_t`` is ``b_{z_t}`` plus noise, so frames cluster by regime wherever they are on
-        the trajectory; position and velocity separate regimes that differ in dynamics
-        only; ``log mean_w e^2``, the log energy of the innovation averaged over 11 frames
-        (per dimension, within each sequence), separates regimes that differ in noise level
-        (a still or noise-free stretch). Measured: the course spiral is recovered (matched
-        accuracy 1.0) from 12 of 12 seeds with and without the energy feature; on 3-D data
-        with a noise-free AR(2) stretch and a constant dimension (the failing case of
-        issue 6; seeds 0-7, full and diagonal noise) every one of 16 default fits reaches
-        a higher objective than EM started from the planted segmentation (full noise) with
-        it, against 1 of 16 without it (most of which merged the noise-free stretch).
-        ``"random"``: lag-1 dynamics ``0.9 I`` plus a small random perturbation, biases
-        placing each state's fixed point at a random frame, noise the covariance of
-        frame-to-frame differences.
+def regression_rows(model, sequences, masks) -> tuple[np.ndarray, list, np.ndarray]:
+    """Regression rows ``[y_t, u_t]`` (n, D + P) of every scored frame t >= L, the number
+    of such rows per sequence, and the shared difference dynamics ``Abar`` (D, L*D)
+    fitted to ``dx_t ~ sum_l Abar_l dx_{t-l}`` on frames whose L + 1 lags are scored
+    (zeros if too few)."""
+    D, L = model.data_dim, model.num_lags
+    rows, diffs = [], []
+    for d, m in zip(sequences, masks):
+        x, eff = model._prepare(d, m)
+        if x.shape[0] <= L:
+            continue
+        Z = lagged_rows(x, L, model.bias)
+        rows.append(Z if eff is None else Z[eff[L:]])
+        if x.shape[0] > L + 1:
+            dZ = lagged_rows(np.diff(x, axis=0), L, False)
+            diffs.append(dZ if eff is None else dZ[eff[L + 1 :] & eff[L:-1]])
+    lengths = [r.shape[0] for r in rows]
+    Z = np.concatenate(rows) if rows else np.empty((0, D + L * D + int(model.bias)))
+    dZ = np.concatenate(diffs) if diffs else np.empty((0, D * (L + 1)))
+    if dZ.shape[0] <= 2 * L * D:
+        return Z, lengths, np.zeros((D, L * D))
+    U, Y = dZ[:, D:], dZ[:, :D]
+    gram = U.T @ U
+    gram[np.diag_indices_from(gram)] += 1e-6 * np.trace(gram) / gram.shape[0] + 1e-300
+    return Z, lengths, np.linalg.solve(gram, U.T @ Y).T
 
-        Parameters
-        ----------
-        datas : list of ndarray, shape (T_i, D)
-        masks : list of (ndarray of bool, shape (T_i,), or None)
-            Frames scored (as for :meth:`log_likelihoods`).
-        rng : numpy.random.Generator
-        method : {"kmeans", "random"}
-        """
-        if method not in ("kmeans", "random"):
-            raise ValueError(f"method must be 'kmeans' or 'random', got {method!r}")
-        K, D, L = self.num_states, self.data_dim, self.num_lags
-        frames = []
-        for d, m in zip(datas, masks):
-            d = np.asarray(d, dtype=np.float64)
-            keep = ~np.isnan(d).any(axis=1)
-            if m is not None:  # the first L frames are observed even where they are unscored
-                keep &= np.asarray(m, dtype=bool) | (np.arange(d.shape[0]) < L)
-            frames.append(d[keep])
-        allx = np.concatenate(frames) if frames else np.empty((0, D))
-        if allx.shape[0] > 0:
-            self.data_scale, self.data_center = None, None
-            self._set_reference(allx)
-        scale = self._scale()
-        Z, lengths, Abar = init_rows(self, datas, masks)
-        if Z.shape[0] < K:
-            raise ValueError(
-                f"initialisation needs at least num_states={K} frames with all {L} lags observed, "
-                f"got {Z.shape[0]}"
-            )
-        if method == "random":
-            random_start(self, Z, rng)
-            return
-        labels = kmeans_labels(
-            kmeans_features(Z, lengths, Abar, D, L), K, rng, max_rows=_KMEANS_ROWS
+
+def kmeans_features(
+    Z: np.ndarray, lengths: list, Abar: np.ndarray, data_dim: int, num_lags: int
+) -> np.ndarray:
+    """Per-frame k-means features ``[e_t, y_t, y_t - y_{t-1}]`` and ``log mean_w e_t^2``.
+
+    Parameters
+    ----------
+    Z : ndarray, shape (n, D + P)
+        Regression rows of :func:`regression_rows`.
+    lengths : list of int
+        Rows per sequence.
+    Abar : ndarray, shape (D, L*D)
+    data_dim, num_lags : int
+
+    Returns
+    -------
+    ndarray, shape (n, F)
+        The two groups standardised by :func:`._common.standardize_columns` (numerically
+        constant columns left out).
+    """
+    D, L = data_dim, num_lags
+    innovation = Z[:, :D] - Z[:, D : D + L * D] @ Abar.T
+    velocity = Z[:, :D] - Z[:, D : 2 * D]
+    return np.hstack(
+        [
+            standardize_columns(np.hstack([innovation, Z[:, :D], velocity])),
+            standardize_columns(local_log_energy(innovation, lengths, LOCAL_WINDOW)),
+        ]
+    )
+
+
+def random_start(model, Z: np.ndarray, rng: np.random.Generator) -> None:
+    """The ``"random"`` start of :meth:`AutoregressiveObservations.initialize` from the
+    regression rows ``Z`` of :func:`regression_rows` (centred frames)."""
+    K, D, L = model.num_states, model.data_dim, model.num_lags
+    scale = model._scale()
+    velocity = Z[:, :D] - Z[:, D : 2 * D]
+    dyn = np.zeros((K, D, L * D))
+    dyn[:, :, :D] = 0.9 * np.eye(D) + 0.05 * rng.standard_normal((K, D, D)) / np.sqrt(D)
+    centers = Z[rng.choice(Z.shape[0], K, replace=False), :D] + model._center()
+    model.emission_dynamics = dyn
+    if model.bias:
+        model.emission_bias = np.einsum("kij,kj->ki", np.eye(D) - dyn[:, :, :D], centers)
+    cov = np.atleast_2d(np.cov(velocity, rowvar=False)) if Z.shape[0] > 1 else np.diag(scale)
+    cov = symmetrize(cov) + np.diag(1e-6 * scale)
+    if singular_states(cov[None]):
+        cov = cov + np.diag(1e-4 * scale)
+    if model.covariance_type == "diag":
+        cov = np.diag(np.diag(cov))
+    model.emission_covs = np.tile(cov, (K, 1, 1))
+
+
+def kmeans_start(model, Z: np.ndarray, lengths: list, Abar: np.ndarray, rng) -> None:
+    """The ``"kmeans"`` start: k-means on :func:`kmeans_features`, then each cluster's ridge
+    regression (ridge 1% of each regressor's mean square, so small clusters stay well posed)
+    with the default relative noise prior even under ``prior=None`` (a definite start)."""
+    K, D, L = model.num_states, model.data_dim, model.num_lags
+    labels = kmeans_labels(kmeans_features(Z, lengths, Abar, D, L), K, rng, max_rows=KMEANS_ROWS)
+    G = np.stack([Z[labels == k].T @ Z[labels == k] for k in range(K)])
+    # a ridge of 1% of each regressor's mean square keeps small clusters well posed
+    mean_sq = np.diagonal(G.sum(axis=0))[D:] / Z.shape[0]
+    ridge = np.maximum(model.prior_ridge_vector(), 1e-2 * mean_sq)
+    n = np.bincount(labels, minlength=K).astype(np.float64)
+    if model.prior_count == 0.0:  # the start must be well posed even for maximum likelihood
+        n0, psi = 1.0, psi_diagonal(1.0, None, model._scale())
+    else:
+        n0, psi = model.prior_count, model.prior_psi()
+    W, covs = map_parameters(
+        n,
+        symmetrize(G),
+        ridge,
+        psi,
+        n0,
+        model.covariance_type,
+        model._centred_weights(),
+        model.emission_covs,
+        model.data_scale,
+    )
+    model._set_centred(W, covs)
+    model.emission_covs = model.emission_covs + np.diag(1e-8 * model._scale())
+
+
+def _observed_frames(sequences, masks, num_lags: int, data_dim: int) -> np.ndarray:
+    """All observed frames (N, D): rows without NaN, in the mask (the first L frames count as
+    observed even where they are unscored)."""
+    frames = []
+    for d, m in zip(sequences, masks):
+        d = np.asarray(d, dtype=np.float64)
+        keep = ~np.isnan(d).any(axis=1)
+        if m is not None:
+            keep &= np.asarray(m, dtype=bool) | (np.arange(d.shape[0]) < num_lags)
+        frames.append(d[keep])
+    return np.concatenate(frames) if frames else np.empty((0, data_dim))
+
+
+def start_parameters(model, sequences, masks, rng, method: str) -> None:
+    """Set ``data_center``, ``data_scale`` and starting parameters of an AR model (see
+    :meth:`~.autoregressive.AutoregressiveObservations.initialize`, which this is)."""
+    check_init_method(method)
+    K, L = model.num_states, model.num_lags
+    allx = _observed_frames(sequences, masks, L, model.data_dim)
+    if allx.shape[0] > 0:
+        model.data_scale, model.data_center = None, None
+        model._set_reference(allx)
+    Z, lengths, Abar = regression_rows(model, sequences, masks)
+    if Z.shape[0] < K:
+        raise ValueError(
+            f"initialisation needs at least num_states={K} frames with all {L} lags observed, "
+            f"got {Z.shape[0]}"
         )
-        G = np.stack([Z[labels == k].T @ Z[labels == k] for k in range(K)])
-        # a ridge of 1% of each regressor's mean square keeps small clusters well posed
-        mean_sq = np.diagonal(G.sum(axis=0))[D:] / Z.shape[0]
-        ridge = np.maximum(self.prior_ridge_vector(), 1e-2 * mean_sq)
-        n = np.bincount(labels, minlength=K).astype(np.float64)
-        count = self.prior_count
-        try:  # the start must be well posed even for maximum-likelihood fits
-            if count == 0.0:
-                self.prior_count = 1.0
-                psi_scale = self.prior_scale
-                self.prior_scale = None
-            self._m_step(n, symmetrize(G), ridge)
-        finally:
-            if count == 0.0:
-                self.prior_count, self.prior_scale = 0.0, psi_scale
-        self.emission_covs = self.emission_covs + np.diag(1e-8 * scale)
+    if method == "random":
+        random_start(model, Z, rng)
+    else:
+        kmeans_start(model, Z, lengths, Abar, rng)

@@ -122,10 +122,10 @@ def symmetrize(m: np.ndarray) -> np.ndarray:
     return 0.5 * (m + np.swapaxes(m, -1, -2))
 
 
-def observed_rows(datas: list[np.ndarray], masks: list) -> np.ndarray:
+def observed_rows(sequences: list[np.ndarray], masks: list) -> np.ndarray:
     """Concatenate the observed, finite rows of all sequences (for initialisation)."""
     rows = []
-    for d, m in zip(datas, masks):
+    for d, m in zip(sequences, masks):
         d2 = d.reshape(d.shape[0], -1)
         keep = np.isfinite(d2).all(axis=1)
         if m is not None:

@@ -61,7 +61,7 @@ class GaussianStartMixin:
             return (np.trace(covs, axis1=1, axis2=2) / D)[:, None, None] * np.eye(D)
         return covs
 
-    def initialize(self, datas, masks, rng, method="kmeans") -> None:
+    def initialize(self, sequences, masks, rng, method="kmeans") -> None:
         """Set starting parameters from the observed frames of all sequences.
 
         ``"kmeans"``: scikit-learn k-means (3 starts, seeded from ``rng``) on the observed
@@ -78,13 +78,13 @@ class GaussianStartMixin:
 
         Parameters
         ----------
-        datas : list of ndarray, each of shape (T_n, D)
+        sequences : list of ndarray, each of shape (T_n, D)
         masks : list of (ndarray of bool, shape (T_n,), or None)
         rng : numpy.random.Generator
         method : {"kmeans", "random"}
         """
         check_init_method(method)
-        x = observed_rows(datas, masks)
+        x = observed_rows(sequences, masks)
         K, D = self.num_states, self.data_dim
         if x.shape[0] < K:
             raise ValueError(

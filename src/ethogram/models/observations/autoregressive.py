@@ -1,71 +1,39 @@
-"""Autoregressive emissions ``x_t | z_t = k ~ N(sum_l A_kl x_{t-l} + b_k, Q_k)`` (MoSeq's ARHMM).
-
-``emission_dynamics`` is (K, D, L*D) with the lag blocks in order [A_1 ... A_L] (lag 1 first),
-so that with ``emission_bias`` (K, D) it forms the course's ``W_k = [A_k1 ... A_kL b_k]``;
-``emission_covs`` is (K, D, D), full, diagonal or tied (``noise``).
-
-The first L frames of a sequence (``first_frames``). They have no L lags, so an AR model
-cannot score them under a state. ``"unscored"`` (the default of the general ``HMM``) conditions
-on them, as regression packages (statsmodels' VAR, ssm's conditional likelihood) do: they are
-left out by :meth:`AutoregressiveObservations.effective_mask`, carry zero log-likelihood and no
-statistics, so the objective counts only frames the model explains and does not depend on the
-data's units or offset through them. ``"standard_normal"`` is the course's convention (the
-course classes keep it): the first L frames are N(0, I) whatever the state, a term equal
-across states that adds nothing to the statistics but a constant (huge for data far from the
-origin) to the objective. Either way a frame t >= L is scored only if it and its L lags are
-observed.
-
-Statistics. With ``u_t = [x_{t-1}, ..., x_{t-L}, 1]`` (P entries; no 1 when ``bias=False``)
-the statistics per state are ``n_k = sum_t w_tk`` and the Gram matrix of ``[x_t, u_t]``,
-i.e. ``S_yy, S_yx, S_xx``, accumulated about the reference point ``c = data_center`` (the
-mean training frame; with ``bias=True`` only, since a model without bias is not translation
-invariant): the frames enter as ``y_t = x_t - c`` and the regression is ``y_t = sum_l A_kl
-y_{t-l} + b^c_k`` with the centred bias ``b^c_k = b_k - (I - sum_l A_kl) c``. Scores use the
-same centred form, so data far from the origin lose no precision; all sequences share c, so
-statistics add with ``+``.
-
-Prior (``prior="default"``), conjugate and weak, on the centred weights ``W^c_k = [A_k1 ...
-A_kL b^c_k]``: ``log p(W_k, Q_k) = -1/2 tr(Q_k^-1 W^c_k Lam W^c_k^T) - n0/2 log|Q_k| - 1/2
-tr(Psi Q_k^-1)``, a matrix-normal ``W^c_k ~ MN(0, Q_k, Lam^-1)`` times an inverse-Wishart on
-``Q_k`` with scale ``Psi`` and ``nu0 = n0 - D - 1 - P`` degrees of freedom (formally improper
-for small n0; the penalised objective still has a unique maximum, even for a state without
-data: ``W^c_k = 0, Q_k = Psi / n0``). Defaults, relative to the scale of the training data
-(``v_d``, the variance of dimension d, stored as ``data_scale``): ``Lam = diag(lam v, ...,
-lam v, lam)`` (one ``v`` block per lag, ``lam`` on the bias) with lam = 1e-4, and ``Psi =
-n0 s0 diag(v)`` with n0 = ``prior_count`` = 1, s0 = 1e-4: equally weak in any units, so that
-fitting ``a x + b`` gives the fit of ``x`` transformed. ``data_center`` and ``data_scale`` are
-set by :meth:`~AutoregressiveObservations.initialize` from all training frames (or, on a model
-never initialised, by the first sequence it sees in ``effective_mask`` or ``sufficient_stats``)
-and returned by ``get_params``; a constant dimension gets the smallest variance of the others.
-Numbers given
-as ``prior_ridge`` / ``prior_scale`` are absolute instead (``Lam = lam I``, ``Psi = n0 s0 I``).
-The exact MAP is ``W^c_k = S_yx (S_xx + Lam)^-1`` and ``Q_k = (S_yy - W^c_k S_yx^T + Psi) /
-(n_k + n0)`` (diag: its diagonal; tied: the scatters and counts summed over states, the IW
-term counted once), and :meth:`~AutoregressiveObservations.log_prior` returns that same
-expression, so EM increases ``sum marginal_ll + log_prior`` monotonically. ``prior=None`` is
-exact weighted least squares (``log_prior() == 0``); a noise covariance that becomes singular
-under it raises a ValueError naming the state, its frames and the remedies. All states are
-scored with one BLAS product per block of frames (whitened rows ``L_k^-1 [I, -W^c_k]`` applied
-to ``[y_t, u_t]``); the statistics are per-state weighted Gram matrices over the (frame,
-state) pairs whose contribution is not negligible (what is skipped is bounded by 1e-13 of each
-state's total, see :func:`._ar_linalg.weighted_grams`), so their cost follows how
-concentrated the posterior is. Sampling and starting values (``sample``, ``initialize``) are in
-:mod:`._ar_start`.
+"""Autoregressive emissions ``x_t | z_t = k ~ N(sum_l A_kl x_{t-l} + b_k, Q_k)`` (MoSeq's ARHMM):
+the model class, its scores and statistics. ``emission_dynamics`` is (K, D, L*D) with the lag
+blocks in order [A_1 ... A_L] (lag 1 first), so that with ``emission_bias`` (K, D) it forms the
+course's ``W_k = [A_k1 ... A_kL b_k]``; ``emission_covs`` is (K, D, D), full, diagonal or tied
+(``covariance_type``). The first L frames of a sequence are conditioned on (``"unscored"``) or
+N(0, I) (the course's ``"standard_normal"``); statistics are accumulated about the training
+data's mean so that data far from the origin lose no precision; the weak conjugate prior is
+relative to the data's variance. Its prior and M-step are in :mod:`._ar_stats`, its starting
+values in :mod:`._ar_start`, its linear algebra in :mod:`._ar_linalg`; the derivations, the
+defaults and their reasons are in ``docs/autoregressive.md``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ..._deprecation import renamed_attribute, renamed_keywords
 from ._ar_linalg import (
     lag_closure,
     lagged_rows,
-    map_regression,
     residual_norms,
+    simulate,
     weighted_grams,
     whitened_regressions,
 )
-from ._ar_start import ARStartMixin
+from ._ar_start import start_parameters
+from ._ar_stats import (
+    COVARIANCE_TYPES,
+    DEFAULT_RELATIVE_PRIOR,
+    centre_bias,
+    map_parameters,
+    prior_settings,
+    psi_diagonal,
+    ridge_diagonal,
+    uncentre_bias,
+)
 from ._common import (
     LOG_2PI,
     DataReferenceMixin,
@@ -74,25 +42,22 @@ from ._common import (
     check_positive_int,
     check_shape,
     check_stats_reference,
+    cholesky,
     psi_kernel,
     reference_stats,
-    singular_covariance_error,
-    singular_states,
     symmetrize,
 )
+from ._linalg import check_states
 from ._units import unit_free
 from .base import ObservationModel, register
 
-__all__ = ["AutoregressiveObservations", "lagged_rows"]
+__all__ = ["DEFAULT_RELATIVE_PRIOR", "AutoregressiveObservations", "lagged_rows"]
 
-NOISE_TYPES = ("full", "diag", "tied")
 FIRST_FRAMES = ("unscored", "standard_normal")
-#: relative strength of the default prior (ridge and noise scale, times the data's variance)
-DEFAULT_RELATIVE_PRIOR = 1e-4
 
 
 @register("autoregressive")
-class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationModel):
+class AutoregressiveObservations(DataReferenceMixin, ObservationModel):
     """Vector autoregressive emissions with state-dependent dynamics, bias and noise.
 
     Parameters
@@ -105,12 +70,13 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         Number of lags L.
     bias : bool, default True
         Learn a bias ``b_k`` per state (else it is held at 0).
-    noise : {"full", "diag", "tied"}, default "full"
-        Noise covariance per state, diagonal per state, or one shared full matrix.
+    covariance_type : {"full", "diag", "tied"}, default "full"
+        Noise covariance per state, diagonal per state, or one shared full matrix (spelled as
+        the Gaussian model's; ``noise=`` is its deprecated former name).
     prior : {"default", None}, default "default"
-        Weak conjugate prior (see the module docstring) or None for maximum likelihood.
+        Weak conjugate prior (``docs/autoregressive.md``) or None for maximum likelihood.
     prior_ridge : float or None, default None
-        None: lam = 1e-4 relative to the data's variance (see the module docstring). A
+        None: lam = 1e-4 relative to the data's variance (``docs/autoregressive.md``). A
         number: an absolute ridge ``lam I`` on the (centred) dynamics and bias.
     prior_count : float, default 1.0
         n0, pseudo-observations of the noise prior.
@@ -119,7 +85,7 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         towards ``s0 I`` (data units squared).
     first_frames : {"unscored", "standard_normal"}, default "unscored"
         The first L frames of each sequence: conditioned on (not scored), or N(0, I) as in
-        the course (see the module docstring).
+        the course (``docs/autoregressive.md``).
     score_dtype : {"float64", "float32"}, default "float64"
         Precision of the scoring GEMM (statistics stay float64); float32 moves log p(x) by
         about 1e-7 nats per frame on standardised data (BENCHMARKS.md, "Scale").
@@ -129,7 +95,7 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
     emission_dynamics : ndarray, shape (K, D, L*D)
     emission_bias : ndarray, shape (K, D)
     emission_covs : ndarray, shape (K, D, D)
-        Checked where written: symmetric positive definite, diagonal for ``noise="diag"``
+        Checked where written: symmetric positive definite, diagonal for ``covariance_type="diag"``
         (a full matrix is refused), equal across states for ``"tied"``.
     data_center, data_scale : ndarray, shape (D,), or None
         Mean and per-dimension variance of the training frames (reference point of the
@@ -139,13 +105,14 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
     param_names = ("emission_dynamics", "emission_bias", "emission_covs")
     extra_param_names = ("data_center", "data_scale")
 
+    @renamed_keywords(noise="covariance_type")
     def __init__(
         self,
         num_states,
         data_dim,
         num_lags=1,
         bias=True,
-        noise="full",
+        covariance_type="full",
         prior="default",
         prior_ridge=None,
         prior_count=1.0,
@@ -157,39 +124,20 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         self.data_dim = check_positive_int(data_dim, "data_dim")
         self.num_lags = check_positive_int(num_lags, "num_lags")
         self.bias = bool(bias)
-        if noise not in NOISE_TYPES:
-            raise ValueError(f"noise must be one of {NOISE_TYPES}, got {noise!r}")
-        self.noise = noise
+        if covariance_type not in COVARIANCE_TYPES:
+            raise ValueError(
+                f"covariance_type must be one of {COVARIANCE_TYPES}, got {covariance_type!r}"
+            )
+        self.covariance_type = covariance_type
         if first_frames not in FIRST_FRAMES:
             raise ValueError(f"first_frames must be one of {FIRST_FRAMES}, got {first_frames!r}")
         self.first_frames = first_frames
         if score_dtype not in ("float64", "float32"):
             raise ValueError(f"score_dtype must be 'float64' or 'float32', got {score_dtype!r}")
         self.score_dtype = score_dtype
-        if prior not in ("default", None):
-            raise ValueError(f"prior must be 'default' or None, got {prior!r}")
         self.prior = prior
-        for name, value in (
-            ("prior_ridge", prior_ridge),
-            ("prior_count", prior_count),
-            ("prior_scale", prior_scale),
-        ):
-            if prior is not None and not (value is None and name != "prior_count"):
-                try:
-                    ok = np.isfinite(float(value)) and float(value) > 0
-                except (TypeError, ValueError):
-                    ok = False
-                if not ok:
-                    raise ValueError(
-                        f"{name} must be a finite number > 0 (or None for relative defaults, or "
-                        f"prior=None), got {value!r}"
-                    )
-        self.prior_ridge = (
-            0.0 if prior is None else (None if prior_ridge is None else float(prior_ridge))
-        )
-        self.prior_count = 0.0 if prior is None else float(prior_count)
-        self.prior_scale = (
-            0.0 if prior is None else (None if prior_scale is None else float(prior_scale))
+        self.prior_ridge, self.prior_count, self.prior_scale = prior_settings(
+            prior, prior_ridge, prior_count, prior_scale
         )
         K, D, L = self.num_states, self.data_dim, self.num_lags
         self.data_center = None
@@ -211,7 +159,7 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         if name == "emission_bias":
             return check_shape(name, value, (K, D))
         if name == "emission_covs":
-            return check_covariances(name, value, (K, D, D), self.noise)
+            return check_covariances(name, value, (K, D, D), self.covariance_type)
         return self._check_reference(name, value)
 
     # ------------------------------------------------------------------ data-derived constants
@@ -224,24 +172,16 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
     def _scale(self) -> np.ndarray:
         return np.ones(self.data_dim) if self.data_scale is None else self.data_scale
 
+    #: deprecated name of :attr:`covariance_type`
+    noise = renamed_attribute("noise", "covariance_type")
+
     def prior_ridge_vector(self) -> np.ndarray:
         """Diagonal of ``Lam`` (P,): ridge on each column of the centred weights."""
-        P = self.num_lags * self.data_dim + int(self.bias)
-        if self.prior_ridge is not None:
-            return np.full(P, self.prior_ridge)
-        lam = DEFAULT_RELATIVE_PRIOR
-        out = np.concatenate(
-            [np.tile(lam * self._scale(), self.num_lags), [lam] if self.bias else []]
-        )
-        return out
+        return ridge_diagonal(self.prior_ridge, self._scale(), self.num_lags, self.bias)
 
     def prior_psi(self) -> np.ndarray:
         """Diagonal of the inverse-Wishart scale ``Psi`` (D,)."""
-        if self.prior_count == 0.0:
-            return np.zeros(self.data_dim)
-        if self.prior_scale is not None:
-            return np.full(self.data_dim, self.prior_count * self.prior_scale)
-        return self.prior_count * DEFAULT_RELATIVE_PRIOR * self._scale()
+        return psi_diagonal(self.prior_count, self.prior_scale, self._scale())
 
     def step_coordinates(self, params: dict) -> dict:
         """Parameters relative to the training data, where EM's steps are measured
@@ -250,7 +190,7 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
 
     def state_param_names(self):
         """Per-state parameters (a tied noise covariance is shared, so permute leaves it)."""
-        return self.param_names[:2] if self.noise == "tied" else self.param_names
+        return self.param_names[:2] if self.covariance_type == "tied" else self.param_names
 
     # ------------------------------------------------------------------ data
     def check_data(self, data) -> np.ndarray:
@@ -346,22 +286,13 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
 
     def _centred_weights(self) -> np.ndarray:
         """``W^c_k = [A_k1 ... A_kL b^c_k]`` with ``b^c_k = b_k - (I - sum_l A_kl) c``."""
-        W = self._weights_matrix()
-        c = self._center()
-        if not self.bias or not np.any(c != 0.0):
-            return W
-        D, L = self.data_dim, self.num_lags
-        Asum = W[:, :, : L * D].reshape(self.num_states, D, L, D).sum(axis=2)
-        W = W.copy()
-        W[:, :, -1] -= c - Asum @ c
-        return W
+        if not self.bias:
+            return self._weights_matrix()
+        return centre_bias(self._weights_matrix(), self._center(), self.num_lags)
 
     def _uncentre_bias(self, Wc: np.ndarray) -> np.ndarray:
         """Raw bias ``b_k = b^c_k + (I - sum_l A_kl) c`` from centred weights (K, D, P)."""
-        D, L = self.data_dim, self.num_lags
-        c = self._center()
-        Asum = Wc[:, :, : L * D].reshape(Wc.shape[0], D, L, D).sum(axis=2)
-        return Wc[:, :, L * D] + (c - Asum @ c)
+        return uncentre_bias(Wc, self._center(), self.num_lags)
 
     # ------------------------------------------------------------------ likelihoods
     def _state_log_density(self, maha: np.ndarray, half_logdet: np.ndarray) -> np.ndarray:
@@ -499,49 +430,22 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
                 "stats were accumulated about a reference point (data_center) this model does not "
                 "have; compute them with this model, or set its data_center (set_params) first"
             )
-        self._m_step(n, G, self.prior_ridge_vector())
+        W, covs = map_parameters(
+            n,
+            G,
+            self.prior_ridge_vector(),
+            self.prior_psi(),
+            self.prior_count,
+            self.covariance_type,
+            self._centred_weights(),
+            self.emission_covs,
+            self.data_scale,
+        )
+        self._set_centred(W, covs)
 
-    def _m_step(self, n: np.ndarray, G: np.ndarray, ridge: np.ndarray) -> None:
-        K, D = self.num_states, self.data_dim
-        n0 = self.prior_count
-        psi = self.prior_psi()
-        W = self._centred_weights().copy()
-        scatter = np.zeros((K, D, D))
-        # under prior=None a state needs data (a Gram of zeros: all its weights negligible)
-        ok = ((n > 0) & (np.trace(G, axis1=1, axis2=2) > 0)) | np.any(ridge > 0)
-        for k in np.flatnonzero(ok):
-            W[k], scatter[k] = map_regression(G[k], D, ridge)
-        Psi = np.diag(psi)
-        covs = np.array(self.emission_covs, dtype=np.float64, copy=True)
-        if self.noise == "tied":
-            if n[ok].sum() + n0 > 0:
-                covs[:] = (scatter[ok].sum(axis=0) + Psi) / (n[ok].sum() + n0)
-        else:
-            for k in np.flatnonzero(ok & (n + n0 > 0)):
-                Q = (scatter[k] + Psi) / (n[k] + n0)
-                covs[k] = np.diag(np.diag(Q)) if self.noise == "diag" else Q
-        covs = symmetrize(covs)
-        check = covs[:1] if self.noise == "tied" else covs
-        if n0 == 0.0:
-            bad = [
-                k
-                for k in singular_states(check, self.data_scale)
-                if self.noise == "tied" or (ok[k] and n[k] > 0)
-            ]
-        else:
-            bad = [k for k in range(check.shape[0]) if np.any(np.linalg.eigvalsh(check[k]) <= 0)]
-        if bad:
-            k = bad[0]
-            count = float(n.sum() if self.noise == "tied" else n[k])
-            if n0 == 0.0:
-                raise singular_covariance_error("emission_covs", k, count, D)
-            raise ValueError(
-                f"emission_covs[{k}] is not positive definite after the M-step although the prior "
-                f"is on (state {k} holds {count:.4g} expected frames); raise prior_count, leave "
-                "prior_scale at None (relative to the data), or drop constant dimensions"
-            )
-        LD = self.num_lags * D
-        self.emission_dynamics = W[:, :, :LD].copy()
+    def _set_centred(self, W: np.ndarray, covs: np.ndarray) -> None:
+        """Set dynamics, bias and covariances from centred weights ``W^c`` (K, D, P)."""
+        self.emission_dynamics = W[:, :, : self.num_lags * self.data_dim].copy()
         if self.bias:
             self.emission_bias = self._uncentre_bias(W)
         self.emission_covs = covs
@@ -557,11 +461,72 @@ class AutoregressiveObservations(ARStartMixin, DataReferenceMixin, ObservationMo
         W = self._centred_weights()
         Qinv = np.linalg.inv(self.emission_covs)
         ridge = -0.5 * np.einsum("kij,kjp,p,kip->", Qinv, W, self.prior_ridge_vector(), W)
-        covs = self.emission_covs[:1] if self.noise == "tied" else self.emission_covs
+        covs = self.emission_covs[:1] if self.covariance_type == "tied" else self.emission_covs
         return float(ridge) + psi_kernel(covs, self.prior_count, self.prior_psi())
 
     def num_parameters(self) -> int:
         """Free parameters: ``K (D L D + D bias)`` plus the noise entries by type."""
         K, D, L = self.num_states, self.data_dim, self.num_lags
-        noise = {"full": K * D * (D + 1) // 2, "diag": K * D, "tied": D * (D + 1) // 2}[self.noise]
+        noise = {"full": K * D * (D + 1) // 2, "diag": K * D, "tied": D * (D + 1) // 2}[
+            self.covariance_type
+        ]
         return K * (D * L * D + D * int(self.bias)) + noise
+
+    # ------------------------------------------------------------------ outside EM
+    def _noise(self, states: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Noise draws (T, D) for the given states."""
+        chols = cholesky(self.emission_covs)
+        eps = rng.standard_normal((states.shape[0], self.data_dim))
+        return np.einsum("tij,tj->ti", chols[states], eps)
+
+    def sample(self, states, rng) -> np.ndarray:
+        """Draw one sequence given a state path.
+
+        Parameters
+        ----------
+        states : array_like of int, shape (T,)
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        ndarray, shape (T, D)
+            ``x_t = W_{z_t} u_t + noise`` for t >= L (noise Gaussian, or Student-t for the
+            robust model), computed about ``data_center``. The first L frames, which the
+            model does not score: N(0, I) with ``first_frames="standard_normal"``, else
+            state z_t's fixed point ``(I - sum_l A_kl)^-1 b_k`` (``data_center`` when that
+            matrix is singular) plus one draw of its noise.
+        """
+        states = check_states(states, self.num_states)
+        noise = self._noise(states, rng)
+        return simulate(
+            self._centred_weights(),
+            self._center(),
+            noise,
+            states,
+            self.num_lags,
+            self.bias,
+            self.first_frames == "standard_normal",
+            rng,
+        )
+
+    def initialize(self, sequences, masks, rng, method="kmeans") -> None:
+        """Starting parameters from data.
+
+        Both set ``data_center`` and ``data_scale`` from all observed frames (the reference
+        of the statistics and the scale of the default prior). ``"kmeans"``: k-means on
+        per-frame features (the innovation under one linear dynamics fitted to frame-to-frame
+        differences, position, velocity, and the innovation's local log energy), then a ridge
+        regression per cluster (:func:`._ar_start.kmeans_start`). ``"random"``: lag-1
+        dynamics ``0.9 I`` plus a small random perturbation, biases placing each state's
+        fixed point at a random frame, noise the covariance of frame-to-frame differences.
+        The choices and their measured effect: ``docs/autoregressive.md``, "Starting values".
+
+        Parameters
+        ----------
+        sequences : list of ndarray, shape (T_i, D)
+        masks : list of (ndarray of bool, shape (T_i,), or None)
+            Frames scored (as for :meth:`log_likelihoods`).
+        rng : numpy.random.Generator
+        method : {"kmeans", "random"}
+        """
+        start_parameters(self, sequences, masks, rng, method)

@@ -35,6 +35,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from ..._deprecation import renamed_function
+
 Stats = dict  # str -> ndarray; summable key by key
 
 _REGISTRY: dict[str, type["ObservationModel"]] = {}
@@ -80,15 +82,20 @@ def registered_observations() -> list[str]:
     return sorted(set(_REGISTRY) | set(_BUILTIN))
 
 
-def sum_stats(stats_list: list[Stats]) -> Stats:
-    """Sum a list of statistics dicts key by key, in list order (deterministic)."""
+def sum_observation_stats(stats_list: list[Stats]) -> Stats:
+    """Sum an observation model's statistics dicts (one per sequence) key by key, in list order
+    (deterministic); whole E-steps add with ``ethogram.fitting.sum_sufficient_stats``."""
     if not stats_list:
-        raise ValueError("sum_stats needs at least one statistics dict")
+        raise ValueError("sum_observation_stats needs at least one statistics dict")
     out = {k: np.array(v, dtype=np.float64, copy=True) for k, v in stats_list[0].items()}
     for s in stats_list[1:]:
         for k in out:
             out[k] += s[k]
     return out
+
+
+#: deprecated name of :func:`sum_observation_stats`
+sum_stats = renamed_function(sum_observation_stats, "sum_stats")
 
 
 class ObservationModel(ABC):
@@ -220,7 +227,7 @@ class ObservationModel(ABC):
     @abstractmethod
     def initialize(
         self,
-        datas: list[np.ndarray],
+        sequences: list[np.ndarray],
         masks: list[np.ndarray | None],
         rng: np.random.Generator,
         method: str = "kmeans",

@@ -256,7 +256,7 @@ class CategoricalObservations(ObservationModel):
         u = rng.random(z.shape[0]) * cdf[z, -1]
         return (u[:, None] >= cdf[z]).sum(axis=1).clip(0, self.num_classes - 1)
 
-    def initialize(self, datas, masks, rng, method="kmeans") -> None:
+    def initialize(self, sequences, masks, rng, method="kmeans") -> None:
         """Set starting ``emission_probs`` from the observed labels.
 
         ``"kmeans"``: each observed frame is described by the histogram of the labels in a
@@ -268,7 +268,7 @@ class CategoricalObservations(ObservationModel):
 
         Parameters
         ----------
-        datas : list of ndarray, each of shape (T_n,)
+        sequences : list of ndarray, each of shape (T_n,)
         masks : list of (ndarray of bool, shape (T_n,), or None)
         rng : numpy.random.Generator
         method : {"kmeans", "random"}
@@ -280,7 +280,7 @@ class CategoricalObservations(ObservationModel):
             return
         h = _HALF_WINDOW
         padded, frames = [], []  # labels padded by h with -1 (missing); observed frames
-        for d, m in zip(datas, masks):
+        for d, m in zip(sequences, masks):
             d = np.asarray(d, dtype=np.float64).reshape(-1)
             keep = ~np.isnan(d) if m is None else (np.asarray(m, bool) & ~np.isnan(d))
             lab = np.full(d.shape[0] + 2 * h, -1, dtype=np.intp)

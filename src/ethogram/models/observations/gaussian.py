@@ -1,44 +1,13 @@
 """Gaussian emissions ``x_t | z_t = k ~ N(emission_means[k], emission_covs[k])``, the course's
-model.
-
-Covariance types: ``full`` (one matrix per state), ``diag`` (diagonal per state), ``tied``
-(one full matrix shared by all states) and ``spherical`` (``v_k I`` per state);
-``emission_covs`` is always stored as full (K, D, D) matrices. The default prior turns the
-course's regulariser ``0.5 (S + S^T) + 1e-4 I`` into a true MAP estimate: flat on the means
-(normal-inverse-Wishart with kappa0 = 0) and, on each covariance, the inverse-Wishart kernel
-``log p(S) = -n0/2 log|S| - n0 s0/2 tr(S^-1)`` (scale ``n0 s0 I``, ``nu0 = n0 - D - 1``
-degrees of freedom); for ``diag`` the inverse-gamma kernel ``-n0/2 log v - n0 s0 / (2 v)``
-per dimension, for ``spherical`` the IW kernel at ``v I`` (D times that), for ``tied`` one
-kernel for the shared matrix. With N_k the expected count and S_k the weighted scatter about
-the weighted mean, the M-step is the exact maximiser ``mu_k = xbar_k``,
-``Sigma_k = (S_k + n0 s0 I) / (N_k + n0)`` (its diagonal, trace / D or pooled versions for
-the other types) and :meth:`GaussianObservations.log_prior` returns exactly the kernel, so
-EM never decreases ``sum marginal_ll + log_prior``. Defaults n0 = 1 and, per dimension d,
-``s0_d = 1e-4 v_d`` with ``v_d`` the variance of dimension d of the training data (the scale
-``n0 diag(s0)`` replaces ``n0 s0 I`` in the formulas above): one pseudo-frame whose spread is
-1% of the data's standard deviation in every dimension, so the prior is equally weak in
-pixels, metres or normalised units and a fit of ``a x + b`` is the fit of ``x`` transformed.
-``v`` is set by :meth:`~GaussianObservations.initialize` from all training frames (or, on a
-model never initialised, by the first sequence it sees in ``effective_mask`` or
-``sufficient_stats``) and stored as
-``data_scale`` (returned by ``get_params``, so a saved model reproduces its prior); a
-constant dimension gets the smallest variance of the others. An empty state gets
-``diag(s0)``, a state collapsing onto one frame half that; every covariance stays positive
-definite and the objective bounded, while a state with N frames is shrunk only by
-``N / (N + 1)``. A number given as ``prior_scale`` is an absolute scale ``s0 I`` in data
-units squared instead. The IW is improper (nu0 < D - 1), as the flat prior on the means is
-anyway; EM needs only a bounded objective and an exact M-step. ``prior_count = 2 D + 3``
-gives a proper IW (nu0 = D + 2) at the price of shrinking by ``N / (N + 2 D + 3)``.
-``prior=None`` is pure maximum likelihood (for hmmlearn comparisons), ``log_prior() == 0``;
-a covariance that becomes singular under it raises a ValueError saying which state, how
-many frames it holds and what to do.
-
-Numerics: statistics are accumulated about a reference point ``data_center`` (the mean
-training frame, set with ``data_scale``), never as raw ``E[x x^T] - mu mu^T``, so data far
-from the origin (UTM coordinates ~1e6 m) or with tiny spreads (1e-7) keep full precision;
-all sequences use the same reference, so statistics still add with ``+``. Scores form each
-residual before squaring it (see :mod:`._linalg`). Sampling and starting values (``sample``,
-``initialize``) are in :mod:`._gaussian_start`.
+model, with covariance types ``full``, ``diag``, ``tied`` and ``spherical`` (always stored as
+full (K, D, D) matrices). The default prior, flat on the means and a weak inverse-Wishart
+kernel on the covariances relative to the data's variance (``data_scale``), turns the
+course's regulariser into an exact MAP M-step, so EM never decreases ``sum marginal_ll +
+log_prior`` and a fit of ``a x + b`` is the fit of ``x`` transformed; ``prior=None`` is
+maximum likelihood. Statistics are accumulated about the mean training frame
+(``data_center``), so data far from the origin keep full precision. Sampling and starting
+values are in :mod:`._gaussian_start`; the prior's kernels, defaults and numerics in full:
+``docs/gaussian.md``.
 """
 
 from __future__ import annotations

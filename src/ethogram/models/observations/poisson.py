@@ -217,7 +217,7 @@ class PoissonObservations(ObservationModel):
         z = check_states(states, self.num_states)
         return rng.poisson(self._rates()[z]).astype(np.float64)
 
-    def initialize(self, datas, masks, rng, method="kmeans") -> None:
+    def initialize(self, sequences, masks, rng, method="kmeans") -> None:
         """Set starting ``emission_rates`` from the observed frames of all sequences.
 
         ``"kmeans"``: scikit-learn k-means (seeded from ``rng``) on square-root counts
@@ -228,13 +228,13 @@ class PoissonObservations(ObservationModel):
 
         Parameters
         ----------
-        datas : list of ndarray, each of shape (T_n, D)
+        sequences : list of ndarray, each of shape (T_n, D)
         masks : list of (ndarray of bool, shape (T_n,), or None)
         rng : numpy.random.Generator
         method : {"kmeans", "random"}
         """
         check_init_method(method)
-        x = observed_rows(datas, masks)
+        x = observed_rows(sequences, masks)
         K = self.num_states
         if x.shape[0] < K:
             raise ValueError(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
+from ..._deprecation import renamed_keywords
 from ._ar_linalg import entry_residual_norms, residual_norms, whitened_regressions
 from .autoregressive import AutoregressiveObservations
 from .base import register
@@ -32,7 +33,8 @@ class RobustAutoregressiveObservations(AutoregressiveObservations):
 
     Parameters
     ----------
-    num_states, data_dim, num_lags, bias, noise, prior, prior_ridge, prior_count, prior_scale
+    num_states, data_dim, num_lags, bias, covariance_type, prior, prior_ridge, prior_count,
+    prior_scale
         As :class:`~ethogram.models.observations.autoregressive.AutoregressiveObservations`;
         ``emission_covs`` holds the Student-t scale matrices (the covariance is
         ``nu / (nu - 2)`` times larger for nu > 2).
@@ -40,18 +42,19 @@ class RobustAutoregressiveObservations(AutoregressiveObservations):
         Degrees of freedom (> 0, held fixed; large values approach the Gaussian model).
     """
 
+    @renamed_keywords(noise="covariance_type")
     def __init__(
         self,
         num_states,
         data_dim,
         num_lags=1,
         bias=True,
-        noise="full",
+        covariance_type="full",
         prior="default",
         nu=4.0,
         **kwargs,
     ):
-        super().__init__(num_states, data_dim, num_lags, bias, noise, prior, **kwargs)
+        super().__init__(num_states, data_dim, num_lags, bias, covariance_type, prior, **kwargs)
         try:
             nu = float(nu)
         except (TypeError, ValueError):
