@@ -110,9 +110,7 @@ def label_arrays(model, sequences, masks, expected_states: bool, num_threads=Non
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, masks)]
     posts = None
     if expected_states:
-        posts = (
-            model.posterior(sequences, mask=masks, num_threads=num_threads) if sequences else []
-        )
+        posts = model.posterior(sequences, mask=masks, num_threads=num_threads) if sequences else []
     return labels, posts
 
 
