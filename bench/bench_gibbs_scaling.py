@@ -224,6 +224,109 @@ def measure(label: str) -> dict:
     return out
 
 
+# ----------------------------------------------------------------------------- who allocates
+#: (module, function) pairs whose allocations :func:`breakdown` attributes
+TRACED = (
+    ("ethogram.fitting.gibbs", "_sweep"),
+    ("ethogram.models.gibbs.arhmm", "masked_ar_log_likes"),
+    ("ethogram.models.gibbs.arhmm", "sequence_stats"),
+    ("ethogram.models.gibbs.keypoint_slds", "ffbs"),
+    ("ethogram.models.gibbs.keypoint_slds", "_draw_latent"),
+    ("ethogram.models.gibbs.keypoint_slds", "_draw_pose_and_place"),
+    ("ethogram.models.gibbs.keypoint_slds", "_path_log_like"),
+    ("ethogram.models.gibbs.keypoint_slds", "_emission_summary"),
+    ("ethogram.inference.kalman", "_ar_problem"),
+    ("ethogram.inference.kalman", "_run"),
+)
+
+
+def _traced_calls(record: dict, seconds: dict):
+    """Wrap :data:`TRACED`: each call's tracemalloc peak above what was traced at its entry
+    (nested calls keep their callers' peaks), the largest over calls, in ``record``; its
+    process CPU seconds (inclusive), summed over calls, in ``seconds``."""
+    import importlib
+
+    stack = []
+
+    def lift():
+        peak = tracemalloc.get_traced_memory()[1]
+        for frame in stack:
+            frame[1] = max(frame[1], peak)
+
+    def wrap(name, f):
+        def g(*args, **kwargs):
+            lift()
+            tracemalloc.reset_peak()
+            stack.append([tracemalloc.get_traced_memory()[0], 0])
+            c0 = time.process_time()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                seconds[name] = seconds.get(name, 0.0) + time.process_time() - c0
+                lift()
+                base, peak = stack.pop()
+                record[name] = max(record.get(name, 0), peak - base)
+
+        return g
+
+    for mod_name, name in TRACED:
+        mod = importlib.import_module(mod_name)
+        setattr(mod, name, wrap(name, getattr(mod, name)))
+
+
+def breakdown(label: str) -> dict:
+    """Per-function working memory (tracemalloc, one sweep) and process CPU seconds (another
+    sweep, untraced; user and system time of the whole sweep) of the AR-only and the full
+    sweep of configuration ``label``."""
+    from ethogram.fitting import gibbs
+    from ethogram.fitting.executors import SerialExecutor
+    from ethogram.fitting.gibbs import GibbsSettings, _start
+    from ethogram.models import KeypointSLDS
+    from ethogram.models.gibbs.keypoint_start import KeypointPrior
+
+    lengths = {**CONFIGS, **SMOKE}[label]
+    recs = [synthetic_recording(T, seed=n) for n, T in enumerate(lengths)]
+    model = KeypointSLDS(
+        num_states=NUM_STATES, num_lags=NUM_LAGS, latent_dim=LATENT_DIM,
+        keypoint_prior=KeypointPrior(sigmasq_loc=0.5), anterior=[0], posterior=[1], fps=30,
+    )  # fmt: skip
+    datas, masks = model.prepare([Y for Y, _ in recs], [c for _, c in recs])
+    del recs
+    model.fit_pca(datas)
+    model.initialize(np.random.default_rng(0))
+    model.ar_only = True
+    ex, settings = SerialExecutor(), GibbsSettings(num_iters=10**6)
+    run = _start(model, datas, masks, settings, 0, None, ex)
+    frames, record, seconds = max(lengths), {}, {}
+    _traced_calls(record, seconds)
+    out = {"label": label, "frames_per_recording": frames, "memory": {}, "cpu_s": {}}
+    it = 1
+
+    def sweep(i):  # through the module, so the wrapped _sweep (the whole sweep) is counted
+        gibbs._sweep(model, datas, masks, settings, run, i, ex)
+
+    for stage in ("ar_only", "full"):
+        model.ar_only = stage == "ar_only"
+        sweep(it)  # warm-up
+        seconds.clear()
+        t0 = os.times()
+        sweep(it + 1)
+        t1 = os.times()
+        seconds["_sweep user"] = t1.user - t0.user
+        seconds["_sweep system"] = t1.system - t0.system
+        out["cpu_s"][stage] = {k: round(v, 3) for k, v in seconds.items()}
+        record.clear()
+        tracemalloc.start()
+        sweep(it + 2)
+        tracemalloc.stop()
+        out["memory"][stage] = {
+            k: {"MB": round(v / 2**20, 1), "bytes_per_frame": round(v / frames)}
+            for k, v in record.items()
+        }
+        it += 3
+    return out
+
+
 # ----------------------------------------------------------------------------- report
 def _mb(x) -> str:
     return "—" if x is None else f"{x:,.0f}"
@@ -406,12 +509,20 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--one", choices=sorted({**CONFIGS, **SMOKE}))
     p.add_argument("--machine", action="store_true")
+    p.add_argument("--breakdown", choices=sorted({**CONFIGS, **SMOKE}))
     p.add_argument("--only", choices=sorted(CONFIGS), action="append")
     p.add_argument("--report", action="store_true", help="write the md and png from the JSON")
     p.add_argument("-o", "--output", type=Path, default=RESULTS / "gibbs_scaling.json")
     args = p.parse_args(argv)
     if args.machine:
         print(json.dumps(_machine()))
+        return 0
+    if args.breakdown:
+        res = breakdown(args.breakdown)
+        print(json.dumps(res), flush=True)
+        path = RESULTS / "gibbs_scaling.breakdown.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**old, args.breakdown: res}, indent=1))
         return 0
     if args.one:
         print(json.dumps(measure(args.one)), flush=True)
