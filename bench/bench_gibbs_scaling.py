@@ -447,12 +447,14 @@ def write_report(data: dict, outdir: Path) -> str:
     ]
     if big:
         text += ["Held between sweeps, 1M frames in one recording:", ""] + _held_lines(big) + [""]
-    (outdir / "gibbs_scaling.md").write_text("\n".join(text) + NOTES)
+    notes = NOTES.read_text().split("\n", 1)[1] if NOTES.exists() else ""
+    (outdir / "gibbs_scaling.md").write_text("\n".join(text) + "\n" + notes)
     return table
 
 
-#: what the numbers mean (the analysis of the sweep's arrays; see the module docstring)
-NOTES = ""
+#: the analysis of the sweep's arrays (hand-written, with the figures of the 2026-12-07 run and
+#: of ``--breakdown 100k`` / ``--breakdown 1M``), appended to the generated tables
+NOTES = RESULTS / "gibbs_scaling.notes.md"
 
 
 # ----------------------------------------------------------------------------- driver
