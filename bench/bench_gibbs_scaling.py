@@ -7,6 +7,7 @@ memory does not mask another's)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/bench_gibbs_scaling.py
     .venv/bin/python bench/bench_gibbs_scaling.py --report   # md + png from the JSON
+    .venv/bin/python bench/bench_gibbs_scaling.py --breakdown 1M   # who allocates, CPU split
 
 Data: keypoints from a switching AR(1) latent pose (10 true syllables, M = 5, geometric
 durations of mean 10 frames) through a random PCA-like basis to 8 body parts in 2-D, with a
