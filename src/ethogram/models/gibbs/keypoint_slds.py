@@ -213,10 +213,13 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
     ll = ar.masked_ar_log_likes(state["latent"], mask, params["scoring"], params["half_logdet"], L)
     z = ffbs(init, pi, ll, rngs[0], transition_T=params["transition_T"], check=False)[0]
     if local_state is not None and not description["ar_only"]:
+        # the old x's (T, S) log-likelihoods are not needed past the syllables' draw: free them
+        # before the pose draw's own (T, ...) arrays (the sweep's peak memory); the new x's are
+        # scored under the sampled syllables only
+        ll = None
         state, errors = _draw_pose_and_place(rngs, params, description, Y, mask, state, z)
         state["scales"] = _draw_scales(rngs[4], params, description, errors, s0)
         state["emission_summary"] = _emission_summary(params, description, errors, s0, mask, state)
-        ll = None  # the new x's log-likelihoods, under the sampled syllables only
         if collect == "smoother":
             ll = ar.masked_ar_log_likes(
                 state["latent"], mask, params["scoring"], params["half_logdet"], L

@@ -1,0 +1,540 @@
+"""Gibbs sweeps of the keypoint SLDS against the number of frames, 10k to 1M (issue 17: "time
+per iteration linear in frames up to 1M frames, memory O(T x latent dimension) per recording in
+flight, never T x K x K; recordings streamed as the EM path does").
+
+Run from the project root (one thread; each size in a fresh subprocess, so that one size's
+memory does not mask another's)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/bench_gibbs_scaling.py
+    .venv/bin/python bench/bench_gibbs_scaling.py --report   # md + png from the JSON
+    .venv/bin/python bench/bench_gibbs_scaling.py --breakdown 1M   # who allocates, CPU split
+
+Data: keypoints from a switching AR(1) latent pose (10 true syllables, M = 5, geometric
+durations of mean 10 frames) through a random PCA-like basis to 8 body parts in 2-D, with a
+turning heading, a wandering centroid, confidences U(0.4, 1) and noise whose variance follows
+them (as the keypoint SLDS's own law). The fitted model is keypoint-moseq's: 100 states, 3
+lags, latent dimension 5, kappa 1e6 AR-only then 1e4 full, prior start, sigmasq_loc given.
+Per size: iteration 0 (start), one warm-up sweep, then timed sweeps (process CPU and wall,
+each of :func:`ethogram.fitting.gibbs._sweep`: global step + local steps on a serial
+executor) of the AR-only stage and then the full model; the peak resident memory of each
+stage's timed sweeps (``VmHWM`` after resetting it through ``/proc/self/clear_refs``), the
+tracemalloc peak of one more sweep (what the sweep allocates beyond what is already held),
+the arrays held between sweeps (data, local states, per-thread scratch buffers) with their
+shapes, and the process's ``ru_maxrss`` at the end (setup included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+RESULTS = ROOT / "bench" / "results"
+CONFIGS = {  # label -> recording lengths
+    "10k": [10_000],
+    "30k": [30_000],
+    "100k": [100_000],
+    "300k": [300_000],
+    "1M": [1_000_000],
+    "10x100k": [100_000] * 10,
+}
+SMOKE = {"smoke": [3_000, 2_000]}  # a quick check of the script, not in the default run
+THREAD_ENV = {
+    k: "1"
+    for k in ("ETHOGRAM_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+}
+NUM_STATES, NUM_LAGS, LATENT_DIM, BODYPARTS, TRUE_STATES = 100, 3, 5, 8, 10
+#: stop timing a stage after this many seconds (at least MIN_SWEEPS sweeps)
+BUDGET_S, MAX_SWEEPS, MIN_SWEEPS = 60.0, 5, 2
+
+
+# ----------------------------------------------------------------------------- data
+def _ar_path(z, A, b, chol, e):
+    import numba
+
+    @numba.njit(cache=False)
+    def run(z, A, b, chol, e):
+        T, M = e.shape
+        x = np.zeros((T, M))
+        for t in range(1, T):
+            k = z[t]
+            for i in range(M):
+                s = b[k, i]
+                for j in range(M):
+                    s += A[k, i, j] * x[t - 1, j] + chol[k, i, j] * e[t, j]
+                x[t, i] = s
+        return x
+
+    return run(z, A, b, chol, e)
+
+
+def synthetic_recording(T: int, seed: int):
+    """Keypoints (T, 8, 2) and confidences (T, 8) of one synthetic recording (module doc)."""
+    from ethogram.models.gibbs.keypoints import centering_matrix, estimate_keypoints
+
+    geo = np.random.default_rng(12345)  # the same body and syllables for every recording
+    K, D, M, S = BODYPARTS, 2, LATENT_DIM, TRUE_STATES
+    A = np.empty((S, M, M))
+    for k in range(S):
+        Q = np.linalg.qr(geo.normal(size=(M, M)))[0]
+        A[k] = Q @ np.diag(geo.uniform(0.8, 0.97, M)) @ Q.T
+    b = geo.normal(scale=0.3, size=(S, M))
+    chol = np.broadcast_to(0.3 * np.eye(M), (S, M, M)).copy()
+    offset = geo.normal(size=(K, D)) * 6.0
+    offset[0], offset[1] = (12.0, 0.0), (-12.0, 0.0)
+    basis = geo.normal(size=(K, D, M)) * 2.0
+    basis[:2] = 0.0
+    G = centering_matrix(K)
+    C = np.einsum("kj,kdm->jdm", G, basis).reshape((K - 1) * D, M)
+    d = (G.T @ offset).reshape(-1)
+
+    rng = np.random.default_rng(seed)
+    runs = rng.geometric(0.1, size=T // 5 + 10)
+    z = np.repeat(rng.integers(S, size=runs.size), runs)[:T].astype(np.int64)
+    x = _ar_path(z, A, b, chol, rng.standard_normal((T, M)))
+    h = np.cumsum(rng.normal(scale=0.05, size=T))
+    v = np.cumsum(rng.normal(scale=0.7, size=(T, D)), axis=0) + 100.0
+    conf = rng.uniform(0.4, 1.0, size=(T, K))
+    s0 = 10 ** (2 * (-0.5 * np.log10(conf + 1e-3) + 0.25))
+    s = 5 * s0 / rng.chisquare(5, size=(T, K))
+    Y = estimate_keypoints(x, v, h, C, d)
+    Y += np.sqrt(s)[..., None] * rng.standard_normal((T, K, D))
+    return Y, conf
+
+
+# ----------------------------------------------------------------------------- memory
+def _status(field: str) -> float:
+    """A field of /proc/self/status in MB (VmRSS, VmHWM)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024.0
+    return float("nan")
+
+
+def _reset_peak_rss() -> bool:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return True
+    except OSError:
+        return False
+
+
+def _held(datas, run) -> dict:
+    """The arrays kept between sweeps: shapes and MB, per kind."""
+    from ethogram.inference import _scratch
+
+    def arr(a):
+        return {"shape": list(a.shape), "dtype": str(a.dtype), "MB": round(a.nbytes / 2**20, 2)}
+
+    first = run.local_states[0]
+    buffers = getattr(_scratch._local, "buffers", {})
+    return {
+        "data_per_recording": arr(datas[0]),
+        "data_total_MB": round(sum(d.nbytes for d in datas) / 2**20, 2),
+        "local_state_per_recording": {k: arr(np.asarray(v)) for k, v in first.items()},
+        "local_states_total_MB": round(
+            sum(np.asarray(v).nbytes for s in run.local_states for v in s.values()) / 2**20, 2
+        ),
+        "scratch_buffers": {k: round(v.nbytes / 2**20, 2) for k, v in buffers.items()},
+        "stats_total_MB": round(sum(np.asarray(v).nbytes for v in run.stats.values()) / 2**20, 3),
+    }
+
+
+# ----------------------------------------------------------------------------- one size
+def _time_stage(sweep, first_iteration: int) -> tuple[dict, int]:
+    """Warm-up sweep, then timed sweeps, then one tracemalloc sweep; returns (record, next it)."""
+    it = first_iteration
+    sweep(it)  # warm-up (the first full sweep compiles the pose sampler's kernels)
+    it += 1
+    reset = _reset_peak_rss()
+    rss_before = _status("VmRSS")
+    cpu, wall = [], []
+    while len(cpu) < MAX_SWEEPS and (len(cpu) < MIN_SWEEPS or sum(wall) < BUDGET_S):
+        w0, c0 = time.perf_counter(), time.process_time()
+        sweep(it)
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+        it += 1
+    hwm = _status("VmHWM")
+    tracemalloc.start()
+    sweep(it)
+    traced = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    it += 1
+    rec = {
+        "cpu_s": [round(c, 4) for c in cpu],
+        "wall_s": [round(w, 4) for w in wall],
+        "cpu_median_s": float(np.median(cpu)),
+        "wall_median_s": float(np.median(wall)),
+        "rss_before_MB": round(rss_before, 1),
+        "peak_rss_MB": round(hwm, 1) if reset else None,
+        "tracemalloc_peak_MB": round(traced / 2**20, 1),
+    }
+    return rec, it
+
+
+def measure(label: str) -> dict:
+    """Everything for one configuration of :data:`CONFIGS`, in this process."""
+    from ethogram.fitting.executors import SerialExecutor
+    from ethogram.fitting.gibbs import GibbsSettings, _start, _sweep
+    from ethogram.models import KeypointSLDS
+    from ethogram.models.gibbs.keypoint_start import KeypointPrior
+
+    lengths = {**CONFIGS, **SMOKE}[label]
+    t0 = time.perf_counter()
+    recs = [synthetic_recording(T, seed=n) for n, T in enumerate(lengths)]
+    gen_s = time.perf_counter() - t0
+    model = KeypointSLDS(
+        num_states=NUM_STATES, num_lags=NUM_LAGS, latent_dim=LATENT_DIM,
+        keypoint_prior=KeypointPrior(sigmasq_loc=0.5), anterior=[0], posterior=[1], fps=30,
+    )  # fmt: skip
+    datas, masks = model.prepare([Y for Y, _ in recs], [c for _, c in recs])
+    del recs
+    model.fit_pca(datas)
+    model.initialize(np.random.default_rng(0))
+    model.ar_only = True
+    ex = SerialExecutor()
+    settings = GibbsSettings(num_iters=10**6)
+    t0 = time.perf_counter()
+    run = _start(model, datas, masks, settings, 0, None, ex)
+    start_s = time.perf_counter() - t0
+
+    def sweep(it):
+        _sweep(model, datas, masks, settings, run, it, ex)
+
+    out = {"label": label, "recordings": len(lengths), "frames": int(sum(lengths))}
+    out["generate_s"], out["start_s"] = round(gen_s, 2), round(start_s, 2)
+    out["ar_only"], it = _time_stage(sweep, 1)
+    out["held_ar_only"] = _held(datas, run)
+    model.ar_only, model.kappa = False, 1e4
+    out["full"], it = _time_stage(sweep, it)
+    out["held_full"] = _held(datas, run)
+    out["ru_maxrss_MB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
+    out["loadavg"] = os.getloadavg()
+    return out
+
+
+# ----------------------------------------------------------------------------- who allocates
+#: (module, function) pairs whose allocations :func:`breakdown` attributes
+TRACED = (
+    ("ethogram.fitting.gibbs", "_sweep"),
+    ("ethogram.models.gibbs.arhmm", "masked_ar_log_likes"),
+    ("ethogram.models.gibbs.arhmm", "sequence_stats"),
+    ("ethogram.models.gibbs.keypoint_slds", "ffbs"),
+    ("ethogram.models.gibbs.keypoint_slds", "_draw_latent"),
+    ("ethogram.models.gibbs.keypoint_slds", "_draw_pose_and_place"),
+    ("ethogram.models.gibbs.keypoint_slds", "_path_log_like"),
+    ("ethogram.models.gibbs.keypoint_slds", "_emission_summary"),
+    ("ethogram.inference.kalman", "_ar_problem"),
+    ("ethogram.inference.kalman", "_run"),
+)
+
+
+def _traced_calls(record: dict, seconds: dict):
+    """Wrap :data:`TRACED`: each call's tracemalloc peak above what was traced at its entry
+    (nested calls keep their callers' peaks), the largest over calls, in ``record``; its
+    process CPU seconds (inclusive), summed over calls, in ``seconds``."""
+    import importlib
+
+    stack = []
+
+    def lift():
+        peak = tracemalloc.get_traced_memory()[1]
+        for frame in stack:
+            frame[1] = max(frame[1], peak)
+
+    def wrap(name, f):
+        def g(*args, **kwargs):
+            lift()
+            tracemalloc.reset_peak()
+            stack.append([tracemalloc.get_traced_memory()[0], 0])
+            c0 = time.process_time()
+            try:
+                return f(*args, **kwargs)
+            finally:
+                seconds[name] = seconds.get(name, 0.0) + time.process_time() - c0
+                lift()
+                base, peak = stack.pop()
+                record[name] = max(record.get(name, 0), peak - base)
+
+        return g
+
+    for mod_name, name in TRACED:
+        mod = importlib.import_module(mod_name)
+        setattr(mod, name, wrap(name, getattr(mod, name)))
+
+
+def breakdown(label: str) -> dict:
+    """Per-function working memory (tracemalloc, one sweep) and process CPU seconds (another
+    sweep, untraced; user and system time of the whole sweep) of the AR-only and the full
+    sweep of configuration ``label``."""
+    from ethogram.fitting import gibbs
+    from ethogram.fitting.executors import SerialExecutor
+    from ethogram.fitting.gibbs import GibbsSettings, _start
+    from ethogram.models import KeypointSLDS
+    from ethogram.models.gibbs.keypoint_start import KeypointPrior
+
+    lengths = {**CONFIGS, **SMOKE}[label]
+    recs = [synthetic_recording(T, seed=n) for n, T in enumerate(lengths)]
+    model = KeypointSLDS(
+        num_states=NUM_STATES, num_lags=NUM_LAGS, latent_dim=LATENT_DIM,
+        keypoint_prior=KeypointPrior(sigmasq_loc=0.5), anterior=[0], posterior=[1], fps=30,
+    )  # fmt: skip
+    datas, masks = model.prepare([Y for Y, _ in recs], [c for _, c in recs])
+    del recs
+    model.fit_pca(datas)
+    model.initialize(np.random.default_rng(0))
+    model.ar_only = True
+    ex, settings = SerialExecutor(), GibbsSettings(num_iters=10**6)
+    run = _start(model, datas, masks, settings, 0, None, ex)
+    frames, record, seconds = max(lengths), {}, {}
+    _traced_calls(record, seconds)
+    out = {"label": label, "frames_per_recording": frames, "memory": {}, "cpu_s": {}}
+    it = 1
+
+    def sweep(i):  # through the module, so the wrapped _sweep (the whole sweep) is counted
+        gibbs._sweep(model, datas, masks, settings, run, i, ex)
+
+    for stage in ("ar_only", "full"):
+        model.ar_only = stage == "ar_only"
+        sweep(it)  # warm-up
+        seconds.clear()
+        t0 = os.times()
+        sweep(it + 1)
+        t1 = os.times()
+        seconds["_sweep user"] = t1.user - t0.user
+        seconds["_sweep system"] = t1.system - t0.system
+        out["cpu_s"][stage] = {k: round(v, 3) for k, v in seconds.items()}
+        record.clear()
+        tracemalloc.start()
+        sweep(it + 2)
+        tracemalloc.stop()
+        out["memory"][stage] = {
+            k: {"MB": round(v / 2**20, 1), "bytes_per_frame": round(v / frames)}
+            for k, v in record.items()
+        }
+        it += 3
+    return out
+
+
+# ----------------------------------------------------------------------------- report
+def _mb(x) -> str:
+    return "—" if x is None else f"{x:,.0f}"
+
+
+def _rows(runs: dict) -> list[dict]:
+    """One row per configuration: medians, per-frame times and their ratio to the first."""
+    order = [k for k in CONFIGS if k in runs]
+    base = runs[order[0]]
+    rows = []
+    for label in order:
+        r = runs[label]
+        row = {"label": label, "frames": r["frames"], "recordings": r["recordings"]}
+        for stage in ("ar_only", "full"):
+            st, b = r[stage], base[stage]
+            per = st["cpu_median_s"] / r["frames"]
+            row[stage] = {
+                "cpu": st["cpu_median_s"], "wall": st["wall_median_s"], "n": len(st["cpu_s"]),
+                "us_per_frame": 1e6 * per,
+                "ratio": per / (b["cpu_median_s"] / base["frames"]),
+                "wall_ratio": (st["wall_median_s"] / r["frames"])
+                / (b["wall_median_s"] / base["frames"]),
+                "rss": st["peak_rss_MB"], "traced": st["tracemalloc_peak_MB"],
+            }  # fmt: skip
+        row["maxrss"] = r["ru_maxrss_MB"]
+        row["load"] = r["loadavg"]
+        rows.append(row)
+    return rows
+
+
+def _plot(rows, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    single = [r for r in rows if r["recordings"] == 1]
+    many = [r for r in rows if r["recordings"] > 1]
+    fig, ax = plt.subplots(figsize=(5.0, 3.8), dpi=110)
+    for stage, colour, name in (("ar_only", "C0", "AR-only"), ("full", "C3", "full model")):
+        T = np.array([r["frames"] for r in single])
+        y = np.array([r[stage]["cpu"] for r in single])
+        ax.plot(T, y, "o-", color=colour, label=f"{name}, one recording")
+        if many:
+            ax.plot([r["frames"] for r in many], [r[stage]["cpu"] for r in many], "s",
+                    mfc="none", color=colour, ms=9, label=f"{name}, 10 x 100k")  # fmt: skip
+        ref = y[0] * T / T[0]
+        ax.plot(T, ref, ":", color=colour, lw=1)
+    ax.plot([], [], ":", color="grey", label="slope 1 (from 10k)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("frames")
+    ax.set_ylabel("seconds per sweep (process CPU)")
+    ax.set_title("keypoint SLDS Gibbs sweep, K = 100, one thread", fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(True, which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _held_lines(run: dict) -> list[str]:
+    held = run["held_full"]
+    lines = [f"- data per recording: {held['data_per_recording']['shape']} float64 "
+             f"({held['data_per_recording']['MB']} MB; keypoints, s0, confidence)"]  # fmt: skip
+    for k, v in held["local_state_per_recording"].items():
+        lines.append(f"- local state `{k}`: {v['shape']} {v['dtype']} ({v['MB']} MB)")
+    for k, v in held["scratch_buffers"].items():
+        lines.append(f"- per-thread scratch buffer `{k}`: {v} MB")
+    lines.append(f"- summed statistics (K x K counts, AR statistics): {held['stats_total_MB']} MB")
+    return lines
+
+
+def write_report(data: dict, outdir: Path) -> str:
+    """Write gibbs_scaling.md and gibbs_scaling.png; return the markdown table text."""
+    rows = _rows(data["runs"])
+    _plot(rows, outdir / "gibbs_scaling.png")
+    m = data["machine"]
+    blas = "; ".join(
+        f"{p['internal_api']} {p['version']} ({p['architecture']}, {p['num_threads']} thread)"
+        for p in m["threadpools"]
+    )
+    head = [
+        "| frames (recordings) | AR-only s/sweep CPU (wall) | per frame, ratio to 10k | "
+        "full s/sweep CPU (wall) | per frame, ratio to 10k | peak RSS MB, AR-only / full | "
+        "tracemalloc peak MB, AR-only / full | load |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        a, f = r["ar_only"], r["full"]
+        head.append(
+            f"| {r['label']} ({r['recordings']}) | {a['cpu']:.3g} ({a['wall']:.3g}) | "
+            f"{a['us_per_frame']:.2f} us, {a['ratio']:.2f}x | {f['cpu']:.3g} ({f['wall']:.3g}) | "
+            f"{f['us_per_frame']:.2f} us, {f['ratio']:.2f}x | {_mb(a['rss'])} / {_mb(f['rss'])} | "
+            f"{_mb(a['traced'])} / {_mb(f['traced'])} | {r['load'][0]:.1f} |"
+        )
+    table = "\n".join(head)
+    big = data["runs"].get("1M")
+    text = [
+        "# Gibbs sweeps of the keypoint SLDS: scaling to 1M frames",
+        "",
+        f"`bench/bench_gibbs_scaling.py`, {m['date']}, {m['cpu']} ({m['cores']} cores, shared "
+        f"with other sessions' test runs: loaded), Python {m['python']}, "
+        + ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+        + f"; BLAS (threadpoolctl): {blas}; thread variables {m['env']}.",
+        "",
+        "Synthetic keypoints (8 body parts, 2-D; latent dimension 5; 10 true syllables) fitted "
+        "with K = 100 states, 3 lags, kappa 1e6 (AR-only) and 1e4 (full), serial executor. "
+        "Medians over the timed sweeps after one warm-up sweep (counts in gibbs_scaling.json); "
+        "each size in a fresh process. Peak RSS: VmHWM over the timed sweeps (reset before "
+        "them), so everything resident (Python, numba, data, states, buffers); tracemalloc "
+        "peak: what one sweep allocates beyond what is already held.",
+        "",
+        table,
+        "",
+        "![seconds per sweep against frames](gibbs_scaling.png)",
+        "",
+    ]
+    if big:
+        text += ["Held between sweeps, 1M frames in one recording:", ""] + _held_lines(big) + [""]
+    notes = NOTES.read_text().split("\n", 1)[1] if NOTES.exists() else ""
+    (outdir / "gibbs_scaling.md").write_text("\n".join(text) + "\n" + notes)
+    return table
+
+
+#: the analysis of the sweep's arrays (hand-written, with the figures of the 2026-12-07 run and
+#: of ``--breakdown 100k`` / ``--breakdown 1M``), appended to the generated tables
+NOTES = RESULTS / "gibbs_scaling.notes.md"
+
+
+# ----------------------------------------------------------------------------- driver
+def _machine() -> dict:
+    import platform
+    from importlib import metadata
+
+    from threadpoolctl import threadpool_info
+
+    np.ones((64, 64)) @ np.ones((64, 64))  # load the BLAS
+    keys = ("user_api", "internal_api", "version", "num_threads", "architecture")
+    cpu = platform.processor()
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "versions": {p: metadata.version(p) for p in ("numpy", "scipy", "numba", "threadpoolctl")},
+        "threadpools": [{k: i.get(k) for k in keys} for i in threadpool_info()],
+        "env": {k: os.environ.get(k) for k in (*THREAD_ENV, "OPENBLAS_CORETYPE")},
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def run_all(labels, output: Path) -> dict:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+    }
+    env.update(THREAD_ENV)
+    me = [sys.executable, str(Path(__file__).resolve())]
+    machine = json.loads(subprocess.run(me + ["--machine"], env=env, capture_output=True,
+                                        text=True, check=True).stdout)  # fmt: skip
+    out = {"machine": machine, "runs": {}}
+    if output.exists():
+        out["runs"] = json.loads(output.read_text()).get("runs", {})
+    for label in labels:
+        proc = subprocess.run(me + ["--one", label], env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(label, "failed:", proc.stderr[-2000:], flush=True)
+            continue
+        rec = json.loads(proc.stdout.strip().splitlines()[-1])
+        out["runs"][label] = rec
+        ar, full = rec["ar_only"], rec["full"]
+        print(f"{label}: AR-only {ar['cpu_median_s']:.3f} s CPU, full {full['cpu_median_s']:.3f}"
+              f" s CPU, peak RSS {full['peak_rss_MB']} MB, load {rec['loadavg']}")  # fmt: skip
+        output.write_text(json.dumps(out, indent=1))
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--one", choices=sorted({**CONFIGS, **SMOKE}))
+    p.add_argument("--machine", action="store_true")
+    p.add_argument("--breakdown", choices=sorted({**CONFIGS, **SMOKE}))
+    p.add_argument("--only", choices=sorted(CONFIGS), action="append")
+    p.add_argument("--report", action="store_true", help="write the md and png from the JSON")
+    p.add_argument("-o", "--output", type=Path, default=RESULTS / "gibbs_scaling.json")
+    args = p.parse_args(argv)
+    if args.machine:
+        print(json.dumps(_machine()))
+        return 0
+    if args.breakdown:
+        res = breakdown(args.breakdown)
+        print(json.dumps(res), flush=True)
+        path = RESULTS / "gibbs_scaling.breakdown.json"
+        old = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps({**old, args.breakdown: res}, indent=1))
+        return 0
+    if args.one:
+        print(json.dumps(measure(args.one)), flush=True)
+        return 0
+    if not args.report:
+        run_all(args.only or list(CONFIGS), args.output)
+    write_report(json.loads(args.output.read_text()), RESULTS)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
