@@ -221,7 +221,10 @@ def test_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------------- SIGKILL, real processes
-def _write_recordings(folder: Path, n=3, T=20000, D=4, seed=0):
+def _write_recordings(folder: Path, n=3, T=5000, D=4, seed=0):
+    # 3 x 5000 frames: the kappa search and 2 restarts of up to 40 iterations leave the poll
+    # below a long window to kill the fit in the middle of EM (3 x 20000 frames took 4x longer
+    # for the same check)
     rng = np.random.default_rng(seed)
     folder.mkdir()
     for i in range(n):

@@ -71,18 +71,37 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
     inst = np.bincount(z[starts][z[starts] >= 0], minlength=20)
     assert float(first_row.split()[1]) == pytest.approx(100 * inst[0] / inst.sum(), abs=0.051)
-    # a second run refuses to replace without --overwrite, and replaces with it
+    # a second run refuses to replace without --overwrite and leaves the first as it was
+    (out / "report" / "plots" / "stale.png").write_bytes(b"stale")
+    (out / "notes.txt").write_text("mine")
     code, _, err = _run(["demo", "-o", out, "--quiet", "--no-report"], capsys)
     assert code == 2 and "--overwrite" in _one_error_line(err)
-    out = tmp_path / "again"  # (short fits from here: what is checked is replacing, not fitting)
+    assert (out / "report" / "plots" / "stale.png").read_bytes() == b"stale"
+    # `make demo` runs `ethogram demo --overwrite`: the second run replaces the fit, its movies
+    # and report (short fits from here: what is checked is replacing, not fitting; the two
+    # replacing runs below were once tests of their own, each making its own first demo)
     short = ["--iters", "3", "--kappa", "1000"]  # no kappa search either
-    code, _, err = _run(["demo", "-o", out, "--quiet", "--no-report", *short], capsys)
-    assert code == 0, err
-    code, _, err = _run(
-        ["demo", "-o", out, "--quiet", "--overwrite", "--no-report", *short], capsys
+    code, stdout, err = _run(
+        ["demo", "-o", out, "--quiet", *short, "--movies", "1", "--overwrite"], capsys
     )
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["results.h5", "results_csv", "results_tables"]
+    assert not (out / "report" / "plots" / "stale.png").exists()
+    assert (out / "report" / "index.html").is_file()
+    assert (out / "movies" / "grid_syllable_00.mp4").is_file()
+    assert f"open the report: {(out / 'report' / 'index.html').resolve()}" in stdout
+    # movies and a report beside replaced results would show another fit's syllables: a run
+    # without them removes them, and leaves the user's own files
+    code, stdout, err = _run(
+        ["demo", "-o", out, "--quiet", *short, "--overwrite", "--no-report"], capsys
+    )
+    assert code == 0, err
+    assert "removed the previous fit's movies/, report/" in stdout
+    assert sorted(p.name for p in out.iterdir()) == [
+        "notes.txt",
+        "results.h5",
+        "results_csv",
+        "results_tables",
+    ]
     assert sorted(p.name for p in (out / "results_tables").iterdir()) == [
         "bigrams.csv",
         "durations.csv",
@@ -350,27 +369,6 @@ def test_apply_to_recordings_the_model_cannot_prepare(tmp_path, capsys, moseq2_d
         assert code == 2
         _one_error_line(err)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
-
-
-def test_overwriting_a_fit_removes_the_movies_and_report_made_from_it(tmp_path, capsys):
-    """Movies and a report beside replaced results would show another fit's syllables."""
-    out = tmp_path / "fit"
-    short = ["--iters", "2", "--kappa", "1000"]  # what is checked is replacing, not fitting
-    code, _, err = _run(["demo", "-o", out, "--quiet", *short, "--movies", "1"], capsys)
-    assert code == 0, err
-    assert (out / "movies").is_dir() and (out / "report" / "index.html").is_file()
-    (out / "notes.txt").write_text("mine")
-    code, stdout, err = _run(
-        ["demo", "-o", out, "--quiet", *short, "--overwrite", "--no-report"], capsys
-    )
-    assert code == 0, err
-    assert "removed the previous fit's movies/, report/" in stdout
-    assert sorted(p.name for p in out.iterdir()) == [
-        "notes.txt",
-        "results.h5",
-        "results_csv",
-        "results_tables",
-    ]
 
 
 def test_a_full_disk_is_one_clear_line_and_leaves_nothing(tmp_path, capsys, monkeypatch):

@@ -352,27 +352,6 @@ def test_apply_takes_quiet_like_fit_and_the_fit_folder_as_model(tmp_path, capsys
     assert code == 2 and "--overwrite" in _one_error_line(err)
 
 
-# --------------------------------------------------------------------------- demo
-def test_a_second_demo_with_overwrite_remakes_movies_and_report(tmp_path, capsys):
-    """`make demo` runs `ethogram demo --overwrite`: the second run replaces the fit, its movies and
-    report."""
-    out = tmp_path / "demo"
-    argv = ["demo", "-o", out, "--iters", "3", "--kappa", "1000", "--movies", "1", "--quiet"]
-    code, _, err = _run(argv, capsys)
-    assert code == 0, err
-    (out / "report" / "plots" / "stale.png").write_bytes(b"stale")
-    code, _, err = _run(argv, capsys)
-    assert code == 2 and "--overwrite" in _one_error_line(err)
-    assert (out / "report" / "plots" / "stale.png").read_bytes() == b"stale"
-    code, stdout, err = _run(argv + ["--overwrite"], capsys)
-    assert code == 0, err
-    assert not (out / "report" / "plots" / "stale.png").exists()
-    assert (out / "report" / "index.html").is_file() and (
-        out / "movies" / "grid_syllable_00.mp4"
-    ).is_file()
-    assert f"open the report: {(out / 'report' / 'index.html').resolve()}" in stdout
-
-
 # --------------------------------------------------------------------------- compare and stats
 def _labels_csv(fit_dir, path):
     from ethogram.results import load_results

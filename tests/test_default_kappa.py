@@ -205,12 +205,23 @@ def test_fit_on_the_open_field_mouse_brings_syllables_to_the_target(openfield_de
     assert set(timings) >= {"kappa_search", "fit"} and timings["kappa_search"] > 0
 
 
-def test_restarts_refit_at_the_chosen_kappa(openfield_default):
+def test_restarts_refit_at_the_chosen_kappa():
+    from ethogram.data import openfield_keypoints
+    from ethogram.io import read_recordings
     from ethogram.pipeline import fit_recordings
 
-    recs, res, _ = openfield_default
+    # (the recordings only: the module's default fit is not needed, nor computed again on a
+    # second worker)
+    recs = read_recordings([str(openfield_keypoints())], format="dlc", fps=30.0)
+    # 6 states, not the default 20: what is checked is where the restarts run, not the fit
     two = fit_recordings(
-        recs, progress=False, seed=0, num_restarts=2, num_iters=10, target_duration=0.3
+        recs,
+        progress=False,
+        seed=0,
+        num_states=6,
+        num_restarts=2,
+        num_iters=10,
+        target_duration=0.3,
     )
     assert two.config["kappa_used"] == next(
         r["kappa"] for r in two.config["kappa_search"] if r["kappa"] == two.config["kappa_used"]

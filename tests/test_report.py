@@ -97,9 +97,17 @@ def fit_dir(tmp_path_factory):
     return out, res
 
 
-def test_report_of_a_results_folder_links_only_to_files_inside_it(fit_dir):
+@pytest.fixture(scope="module")
+def fit_report(fit_dir):
+    """The report of ``fit_dir`` in its default place, written once for the tests that read it
+    (read only: a test that changes a report changes a copy)."""
+    out, _ = fit_dir
+    return write_report(out, progress=False)
+
+
+def test_report_of_a_results_folder_links_only_to_files_inside_it(fit_dir, fit_report):
     out, res = fit_dir
-    index = write_report(out, progress=False)
+    index = fit_report
     assert index == out / "report" / "index.html"
     parsed = parse(index)
     check_links(index, parsed)
@@ -193,11 +201,11 @@ def test_report_tables_are_the_files_beside_the_results(fit_dir, tmp_path):
     shutil.rmtree(out)
 
 
-def test_report_tables_hold_the_counts_and_the_summary(fit_dir):
+def test_report_tables_hold_the_counts_and_the_summary(fit_dir, fit_report):
     import pandas as pd
 
     out, res = fit_dir
-    index = write_report(out, out / "rep2", progress=False)
+    index = fit_report
     summ = pd.read_csv(index.parent / "tables" / "summary.csv", index_col=0)
     counts = brute_instances([r.syllables for r in res.recordings], 7)
     assert np.array_equal(summ["instances"].to_numpy(), counts)
@@ -220,7 +228,7 @@ def _tiny_mp4(path: Path, frames: int = 12):
             w.append_data(np.full((32, 32, 3), 20 * i % 255, dtype=np.uint8))
 
 
-def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path):
+def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, fit_report, tmp_path):
     import shutil
 
     src, res = fit_dir
@@ -241,9 +249,9 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path
     import matplotlib.image as mimage
 
     mimage.imsave(out / "stats" / "usage_groups.png", np.random.default_rng(0).random((20, 30, 3)))
-    write_report(
-        out, out / "older_report", progress=False
-    )  # another report in the folder is not an output to show
+    # another report in the folder (with movies of its own) is not an output to show
+    shutil.copytree(fit_report.parent, out / "older_report")
+    _tiny_mp4(out / "older_report" / "movies" / "grid_syllable_03.mp4")
     index = write_report(out, progress=False)
     parsed = parse(index)
     check_links(index, parsed)
@@ -287,9 +295,12 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, tmp_path
     check_links(moved / "index.html", parse(moved / "index.html"))
 
 
-def test_a_second_report_in_the_same_folder_leaves_nothing_stale(fit_dir, tmp_path):
+def test_a_second_report_in_the_same_folder_leaves_nothing_stale(fit_dir, fit_report, tmp_path):
+    import shutil
+
     out, _ = fit_dir
-    index = write_report(out, tmp_path / "again", progress=False)
+    shutil.copytree(fit_report.parent, tmp_path / "again")  # a first report there
+    index = tmp_path / "again" / "index.html"
     (index.parent / "plots" / "trajectory_99.png").write_bytes(b"stale")
     (tmp_path / "again" / "notes.txt").write_text("mine")
     index = write_report(out, tmp_path / "again", progress=False, overwrite=True)
@@ -314,9 +325,9 @@ def test_a_failing_report_leaves_nothing_behind(fit_dir, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_parallel_report_draws_the_same_pictures(fit_dir, tmp_path):
+def test_parallel_report_draws_the_same_pictures(fit_dir, fit_report, tmp_path):
     out, _ = fit_dir
-    a = write_report(out, tmp_path / "serial", progress=False)
+    a = fit_report  # drawn serially
     b = write_report(out, tmp_path / "parallel", num_workers=2, progress=False)
     pa = sorted(p.name for p in (a.parent / "plots").glob("*.png"))
     assert pa == sorted(p.name for p in (b.parent / "plots").glob("*.png"))
@@ -375,8 +386,9 @@ def test_report_of_a_real_openfield_fit(tmp_path):
     from ethogram.results import write_results
 
     recs = read_recordings(DATA / "openfield" / "keypoints.csv", fps=30.0)
+    # at a given kappa: what is checked is the report of a real fit, not the kappa search
     res = fit_recordings(
-        recs, num_states=10, num_iters=20, seed=0, progress=False, expected_states=True
+        recs, num_states=10, num_iters=20, kappa=1000, seed=0, progress=False, expected_states=True
     )
     write_results(tmp_path / "results.h5", res)
     index = write_report(tmp_path, progress=False)
@@ -473,6 +485,10 @@ def test_the_configuration_lists_the_preparation_and_the_units(fit_dir, tmp_path
     from ethogram.viz import report as report_module
 
     res = copy.deepcopy(fit_dir[1])  # the module's fixture stays as it was
+    # what is checked is the configuration's text and the jobs' arguments: the plots are not
+    # drawn (other tests draw them)
+    jobs = []
+    monkeypatch.setattr(report_module, "run_plot_jobs", lambda j, *a: jobs.extend(j))
     index = write_report(res, tmp_path / "px", progress=False, trajectories=False)
     html = index.read_text(encoding="utf-8")
     config = html[html.index('id="config"') :]
@@ -484,8 +500,7 @@ def test_the_configuration_lists_the_preparation_and_the_units(fit_dir, tmp_path
     # with a scale for every recording: trajectories averaged in mm, axes and scale bar in mm
     for r, s in zip(res.recordings, (2.0, 4.0)):
         r.px_per_mm = s
-    jobs = []
-    monkeypatch.setattr(report_module, "run_plot_jobs", lambda j, *a: jobs.extend(j))
+    jobs.clear()
     index = write_report(res, tmp_path / "mm", progress=False)
     config = index.read_text(encoding="utf-8")
     assert "<td>units</td><td>millimetres (2, 4 pixels per mm)" in config
