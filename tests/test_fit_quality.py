@@ -15,6 +15,7 @@ from ethogram.analysis.diagnostics import (
     FitQualityWarning,
     fit_quality_warnings,
     flicker_pairs,
+    label_warnings,
     median_duration,
     results_quality_warnings,
 )
@@ -198,6 +199,31 @@ def _alternating(frames_a, frames_b, cycles, long_runs=0):
     return np.array(z)
 
 
+def test_one_syllable_holding_most_frames_is_a_collapsed_fit():
+    """(d): more than 80% of the labelled frames in one syllable (the keypoint SLDS at kappa 1e6
+    on the open-field mouse put 93% in one); long syllables, so (b) and (c) stay silent."""
+    z = np.repeat([0, 1, 0, 2, 0], [400, 30, 400, 30, 100])  # 900 of 960 frames: 93.75%
+    masked = np.concatenate([z, -np.ones(500, int)])  # frames without a syllable do not count
+    found = label_warnings([masked], [30.0], num_states=3, kappa=1e6)
+    assert [w.kind for w in found] == ["dominant_syllable"]
+    assert str(found[0]) == (
+        "syllable 0 holds 94% of the labelled frames: unless the animal did one thing most of "
+        "the time, the fit collapsed onto one state; lower kappa (1e+06 now) or give it, or fit "
+        "with another method"
+    )
+    assert found[0].arguments == ("kappa", "method")
+    assert found[0].worded(COMMAND_LINE_OPTIONS).endswith("or fit with another --method")
+
+
+def test_a_dominant_syllable_means_more_than_four_fifths_of_the_frames():
+    at = np.repeat([0, 1], [80, 20])  # exactly 80%: not more than the share
+    assert label_warnings([at], [30.0], num_states=2) == []
+    over = np.repeat([0, 1], [81, 19])
+    found = label_warnings([at[:50], over], [30.0, 30.0], num_states=2)  # pooled: 131 of 150
+    assert [w.kind for w in found] == ["dominant_syllable"]
+    assert "syllable 0 holds 87%" in str(found[0])
+
+
 def test_a_pair_flickers_exactly_when_every_condition_holds():
     base = _alternating(3, 3, 20, long_runs=10)  # 20 instances each of 0 and 1, 10 of the others
     (pair,) = flicker_pairs([base])
@@ -272,12 +298,17 @@ def test_the_warning_carries_its_arguments_and_says_them_either_way():
 def test_every_argument_a_warning_names_has_a_command_line_option():
     _, found = _fit("flicker", num_states=4, num_iters=2)
     found += fit_quality_warnings([np.zeros(10, int)], [30.0], converged=False, num_iters=2)
-    assert {w.kind for w in found} == {"not_converged", "short_syllables", "flicker_pair"}
+    assert {w.kind for w in found} == {
+        "not_converged",
+        "short_syllables",
+        "flicker_pair",
+        "dominant_syllable",
+    }
     for w in found:
         assert set(w.arguments) <= set(COMMAND_LINE_OPTIONS)
         cli = w.worded(COMMAND_LINE_OPTIONS)
         assert not re.search(
-            r"(?<![-\w])(num_iters|num_states|kappa|prior_ridge|target_duration)\b", cli
+            r"(?<![-\w])(num_iters|num_states|kappa|prior_ridge|target_duration|method)\b", cli
         ), cli
 
 

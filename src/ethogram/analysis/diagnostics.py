@@ -1,12 +1,13 @@
-"""A word when a fit is poor: the three signs of a syllable fit gone wrong, as one-line warnings.
+"""A word when a fit is poor: the four signs of a syllable fit gone wrong, as one-line warnings.
 
-After a fit, :func:`fit_quality_warnings` looks for (a) EM stopped by its iteration limit
-before meeting its tolerance, (b) a median syllable shorter than a third of the target
-duration (MoSeq's 400 ms unless the fit was given one) and (c) flicker pairs: two frequent
-syllables that mostly hand over to each other and each last a few frames, the signature of
-one behavior split between two states. Each sign becomes one :class:`FitQualityWarning`
-that carries the names of the arguments it advises changing (``num_iters``, ``kappa``, ...),
-so the library can say them in Python and the ``ethogram`` command as its options
+After a fit, :func:`fit_quality_warnings` looks for (a) EM stopped by its iteration limit before
+meeting its tolerance, (b) a median syllable shorter than a third of the target duration
+(MoSeq's 400 ms unless the fit was given one), (c) flicker pairs: two frequent syllables that
+mostly hand over to each other and each last a few frames, the signature of one behavior split
+between two states, and (d) one syllable holding most of the labelled frames, the signature of a
+fit collapsed onto one state. Each sign becomes one :class:`FitQualityWarning` that carries the
+names of the arguments it advises changing (``num_iters``, ``kappa``, ...), so the library can
+say them in Python and the ``ethogram`` command as its options
 (:class:`ethogram.errors.Worded`). The checks read only what a results file keeps (labels, frame
 rates, the EM history and configuration), so a report of an older results file shows them too.
 """
@@ -26,6 +27,7 @@ __all__ = [
     "FLICKER_MIN_EXITS",
     "FLICKER_MIN_EXIT_SHARE",
     "FLICKER_MIN_SHARE",
+    "DOMINANT_SHARE",
     "SHORT_FRACTION",
     "FitQualityWarning",
     "fit_quality_warnings",
@@ -51,6 +53,10 @@ FLICKER_MIN_EXITS = 10
 #: (c) "a few frames": the median instance of each syllable lasts at most this many frames
 #: (100 ms at 30 fps, a quarter of MoSeq's 400 ms; movies leave out instances shorter than 3)
 FLICKER_MAX_FRAMES = 3
+#: (d): warn when one syllable holds more than this share of the labelled frames (four fifths:
+#: an animal doing one thing most of the time is rare in the sessions syllables are fitted to;
+#: the keypoint SLDS at kappa 1e6 on the open-field mouse put 93% of the frames in one)
+DOMINANT_SHARE = 0.8
 
 
 class FitQualityWarning(Worded, UserWarning):
@@ -58,7 +64,7 @@ class FitQualityWarning(Worded, UserWarning):
 
     Parameters
     ----------
-    kind : {"not_converged", "short_syllables", "flicker_pair"}
+    kind : {"not_converged", "short_syllables", "flicker_pair", "dominant_syllable"}
         Which sign of a poor fit.
     template : str
         The message, with a ``{name}`` field for every argument it advises changing.
@@ -265,6 +271,32 @@ def _flicker(pairs: list, applied: bool):
     )
 
 
+def _dominant(labels, applied: bool, kappa):
+    """(d): the warning when one syllable holds more than :data:`DOMINANT_SHARE` of the labelled
+    frames (all recordings pooled), else None."""
+    every = np.concatenate([np.asarray(z).ravel() for z in labels]) if len(labels) else []
+    every = np.asarray(every, dtype=np.int64)
+    every = every[every >= 0]
+    if every.size == 0:
+        return None
+    counts = np.bincount(every)
+    top = int(np.argmax(counts))
+    share = counts[top] / every.size
+    if not share > DOMINANT_SHARE:
+        return None
+    now = ""
+    if kappa is not None and np.isfinite(kappa) and kappa > 0:
+        now = f" ({float(kappa):.4g} now)"
+    when = "when refitting, " if applied else ""
+    return FitQualityWarning(
+        "dominant_syllable",
+        f"syllable {top} holds {100 * share:.0f}% of the labelled frames: unless the animal did "
+        f"one thing most of the time, the fit collapsed onto one state; {when}lower {{kappa}}"
+        f"{now} or give it, or fit with another {{method}}",
+        ("kappa", "method"),
+    )
+
+
 def label_warnings(
     labels,
     fps,
@@ -273,7 +305,7 @@ def label_warnings(
     kappa: float | None = None,
     applied: bool = False,
 ) -> list:
-    """Warnings (b) and (c) of :func:`fit_quality_warnings` from labels alone.
+    """Warnings (b), (c) and (d) of :func:`fit_quality_warnings` from labels alone.
 
     Parameters
     ----------
@@ -305,6 +337,9 @@ def label_warnings(
     pairs = flicker_pairs(labels, num_states)
     if pairs:
         out.append(_flicker(pairs, applied))
+    dominant = _dominant(labels, applied, kappa)
+    if dominant is not None:
+        out.append(dominant)
     return out
 
 
@@ -322,14 +357,16 @@ def fit_quality_warnings(
     kappa: float | None = None,
     applied: bool = False,
 ) -> list:
-    """The warnings a fit deserves: EM not converged, syllables too short, flicker pairs.
+    """The warnings a fit deserves: EM not converged, syllables too short, flicker pairs, one
+    syllable holding most frames.
 
     (a) ``converged`` is False: EM stopped after ``num_iters`` iterations without its
     objective's rise falling to the tolerance. (b) The median syllable instance (all recordings,
     seconds) is shorter than :data:`SHORT_FRACTION` (a third) of ``target_duration``. (c) At
     least one flicker pair (:func:`flicker_pairs`: both syllables hold at least 5% of the
     instances, more than half of the at least 10 exits of each go to the other, and the median
-    instance of each lasts at most 3 frames).
+    instance of each lasts at most 3 frames). (d) One syllable holds more than
+    :data:`DOMINANT_SHARE` (80%) of the labelled frames.
 
     Parameters
     ----------
@@ -356,7 +393,7 @@ def fit_quality_warnings(
     Returns
     -------
     list of FitQualityWarning
-        In the order (a), (b), (c); empty for a fit that shows none of the signs.
+        In the order (a), (b), (c), (d); empty for a fit that shows none of the signs.
     """
     out = []
     if converged is not None and not converged and not applied:

@@ -41,6 +41,7 @@ OPTIONS = {
     "prior_ridge": "--prior-ridge",
     "target_duration": "--target-duration S",
     "num_states": "--states",
+    "method": "--method",
     # the preparation's: options of the commands that prepare recordings (PREP_COMMANDS)
     "bodyparts": "--bodyparts NAMES",
     "anterior": "--anterior NAMES",
