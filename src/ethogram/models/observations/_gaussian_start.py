@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (
-    cholesky,
-    data_moments,
-    kmeans_labels,
-    observed_rows,
-    singular_states,
-    symmetrize,
-)
+from ._checks import singular_states
+from ._common import cholesky, symmetrize
+from ._kmeans import kmeans_labels, observed_rows
 from ._linalg import check_init_method
+from ._reference import data_moments
 
 __all__ = ["project_covariances", "sample_frames", "start_parameters"]
 

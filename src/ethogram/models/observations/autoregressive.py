@@ -33,20 +33,10 @@ from ._ar_stats import (
     ridge_diagonal,
     uncentre_bias,
 )
-from ._common import (
-    LOG_2PI,
-    DataReferenceMixin,
-    check_covariances,
-    check_float_data,
-    check_positive_int,
-    check_shape,
-    check_stats_reference,
-    cholesky,
-    psi_kernel,
-    reference_stats,
-    symmetrize,
-)
+from ._checks import check_covariances, check_float_data, check_positive_int, check_shape
+from ._common import LOG_2PI, cholesky, psi_kernel, symmetrize
 from ._linalg import check_states
+from ._reference import DataReferenceMixin, check_stats_reference, reference_stats
 from ._units import unit_free
 from .base import ObservationModel, register
 

@@ -14,21 +14,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (
-    DataReferenceMixin,
+from ._checks import (
     check_covariances,
     check_float_data,
     check_positive_int,
     check_shape,
-    check_stats_reference,
-    frame_weights,
-    psi_kernel,
-    reference_stats,
     singular_covariance_error,
     singular_states,
-    symmetrize,
-    weighted_outer_sums,
 )
+from ._common import frame_weights, psi_kernel, symmetrize, weighted_outer_sums
 from ._gaussian_start import sample_frames, start_parameters
 from ._linalg import (
     check_states,
@@ -37,6 +31,7 @@ from ._linalg import (
     gaussian_log_likes_tied,
     observed_frames,
 )
+from ._reference import DataReferenceMixin, check_stats_reference, reference_stats
 from ._units import unit_free
 from .base import ObservationModel, register
 
@@ -244,7 +239,7 @@ class GaussianObservations(DataReferenceMixin, ObservationModel):
 
         ``"kmeans"``: scikit-learn k-means (3 starts, seeded from ``rng``) on the observed
         frames, centred and scaled robustly per dimension with numerically constant
-        dimensions left out (:func:`._common.standardize_columns`: units, offsets and a body
+        dimensions left out (:func:`._kmeans.standardize_columns`: units, offsets and a body
         part that never moves do not change the clusters); means are the cluster means,
         covariances the per-cluster sample covariances (pooled within-cluster for ``tied``;
         the global covariance for a cluster with fewer than D + 1 frames, and a random
