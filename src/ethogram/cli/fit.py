@@ -1,5 +1,4 @@
 """``ethogram fit``: read recordings, prepare them, fit a sticky AR-HMM, write results and CSVs.
-
 Its options are declared in :mod:`._fit_options`, its checkpoints and cluster set up in
 :mod:`._fit_checkpoints`.
 """

@@ -8,7 +8,6 @@ returns a list of results in the same order, computed on several threads (see
 :func:`ethogram.inference.set_num_threads`). A mask is boolean of shape (T,), True where the
 frame is observed; a masked frame contributes no likelihood but the chain still runs through
 it. Inputs are validated and every problem raises a ``ValueError`` naming the argument.
-
 Each sequence is computed by :mod:`._one_sequence`: scaled kernels, with an exact
 log-space recomputation where scaling cannot represent what it needs.
 """
