@@ -16,7 +16,7 @@ from scipy.special import logsumexp
 
 import ethogram as eg
 from _log_reference import _lse, _normalize, _path_log_joint
-from ethogram.inference import core
+from ethogram.inference import _one_sequence as one_sequence
 
 
 def _sparse_problem(seed, K=12, T=600, nnz=2):
@@ -55,7 +55,7 @@ def _reference(pi, A, L):
 @pytest.mark.parametrize("seed", range(4))
 def test_sparse_transitions_off_model_data_are_exact(seed):
     pi, A, L = _sparse_problem(seed)
-    assert core._run_forward(pi, A, L) is None  # the problem does take the log-space path
+    assert one_sequence._run_forward(pi, A, L) is None  # the problem does take the log-space path
     ll, gamma, xi = _reference(pi, A, L)
     post = eg.forward_backward(pi, A, L)
     np.testing.assert_allclose(post.marginal_ll, ll, rtol=1e-12)
@@ -75,7 +75,7 @@ def test_dense_matrix_with_tiny_entries_is_exact():
     pi, A, L = _sparse_problem(7, K=8, T=300, nnz=5)
     A = A + 1e-150
     A /= A.sum(axis=1, keepdims=True)
-    assert core._tiny_transitions(A)
+    assert one_sequence._tiny_transitions(A)
     ll, gamma, xi = _reference(pi, A, L)
     post = eg.forward_backward(pi, A, L)
     np.testing.assert_allclose(post.marginal_ll, ll, rtol=1e-12)

@@ -19,17 +19,11 @@ the method.
   the fitted parameters (keypoint-moseq's ``apply_model``) from the seed of the fit.
 
 Kappa: given, it is the final stage's (the AR-only stage of the keypoint SLDS runs at 100 x
-it, keypoint-moseq's 1e6 -> 1e4 ratio). None: the EM path's rule, the smallest kappa whose
-fit gives a median syllable of 90% of ``target_duration`` (0.4 s), found by
-:func:`ethogram.stickiness.smallest_kappa` with short Gibbs runs from the fit's seed
-(:func:`_search_kappa`, at most :data:`SEARCH_ITERS` sweeps per stage: on the open-field
-mouse the ARHMM's median syllable at 50 sweeps is within 20% of its median at 200, at 25
-sweeps 20% shorter); the run at the chosen kappa is then continued to the fit's sweeps, which
-gives the bits of a fit at that kappa from the start (every draw depends on the seed and the
-sweep alone). Checkpoints (``checkpoint``) and resume work as the EM path's: the fit's file,
-and the search's ``<stem>.kappa-<i>.h5`` beside it; both stages of the keypoint SLDS in one
-file (:mod:`ethogram.fitting.gibbs_stages`). The local steps run on ``execution``'s executor
-(threads, processes, a Dask client), with the same bits on each.
+it, keypoint-moseq's 1e6 -> 1e4 ratio). None: searched by the EM path's rule with short Gibbs
+runs (:mod:`ethogram.gibbs_kappa`). Checkpoints (``checkpoint``) and resume work as the EM
+path's: the fit's file, and the search's ``<stem>.kappa-<i>.h5`` beside it; both stages of the
+keypoint SLDS in one file (:mod:`ethogram.fitting.gibbs_stages`). The local steps run on
+``execution``'s executor (threads, processes, a Dask client), with the same bits on each.
 """
 
 from __future__ import annotations
@@ -38,26 +32,28 @@ import time
 
 import numpy as np
 
+from .gibbs_kappa import (
+    GIBBS_REMEDY,
+    SEARCH_ITERS,
+    SLDS_REFERENCE_KAPPA,
+    final_fit,
+    search_kappa,
+    search_record,
+)
 from .results import RecordingResult, Results, library_versions, now_iso
 
-__all__ = ["GIBBS_METHODS", "applied_results", "apply_gibbs", "fit_recordings_gibbs"]
+__all__ = [
+    "GIBBS_METHODS",
+    "GIBBS_REMEDY",
+    "applied_results",
+    "apply_gibbs",
+    "fit_recordings_gibbs",
+]
 
 GIBBS_METHODS = ("gibbs-arhmm", "keypoint-slds")
 DEFAULT_AR_ITERS, DEFAULT_GIBBS_ITERS, DEFAULT_APPLY_ITERS = 50, 500, 50
-#: most sweeps per stage of each fit of the kappa search (keypoint-moseq's advice while tuning
-#: kappa; see the module docstring)
-SEARCH_ITERS = 50
-#: the kappa search's ladder scale for the keypoint SLDS (keypoint-moseq's full-model kappa);
-#: the ARHMM's is the EM path's :func:`ethogram.stickiness.reference_kappa`
-SLDS_REFERENCE_KAPPA = 1e4
 #: the ARHMM's kappa when neither given nor searched (keypoint-moseq's AR-only kappa)
 ARHMM_DEFAULT_KAPPA = 1e6
-#: what a search that misses its target advises (the Gibbs methods' options)
-GIBBS_REMEDY = (
-    "the AR likelihoods, not the transition prior, set the durations here: give --kappa to fit "
-    "at a kappa of your choice, fewer states (--states), or --method em, whose AR prior lets "
-    "kappa act (--prior-ridge)"
-)
 
 
 def _keypoint_arrays(recordings, prep):
@@ -208,12 +204,12 @@ def _fit_slds(recordings, prep, kw, timings):
     kappa = kw["kappa"]
     if kappa is None and kw.get("search_kappa", True):
         probe = (min(ar, SEARCH_ITERS), min(full, SEARCH_ITERS))
-        search, target_s = _search_kappa(fit_at, probe, SLDS_REFERENCE_KAPPA, kw, timings)
+        search, target_s = search_kappa(fit_at, probe, SLDS_REFERENCE_KAPPA, kw, timings)
         kappa = search.kappa
     # the search's fit at the chosen kappa continues to the fit's sweeps when it is their start
     reuse = search is not None and search.chosen["probe"]["sweeps"][0] == ar
     reuse = reuse and sum(search.chosen["probe"]["sweeps"]) <= ar + full - last
-    got = _final_fit(fit_at, 1e4 if kappa is None else kappa, (ar, full), search, reuse,
+    got = final_fit(fit_at, 1e4 if kappa is None else kappa, (ar, full), search, reuse,
                      kw, timings, last=last)  # fmt: skip
     model = got["model"]
     order = _order(got["labels"], model.num_states)
@@ -230,79 +226,8 @@ def _fit_slds(recordings, prep, kw, timings):
         "sigmasq": np.asarray(model.sigmasq),
         "kappa_ar": float(model.fit_kappas[0]),
     }
-    info.update(_search_record(search, target_s))
+    info.update(search_record(search, target_s))
     return model, fit, recs, info, float(model.fit_kappas[1])
-
-
-def _final_fit(fit_at, kappa, sweeps, search, reuse, kw, timings, **extra):
-    """The fit at ``kappa``: the search's chosen fit continued (``reuse``: the same bits as a
-    fit at that kappa from the start, the draws depending on the seed and sweep alone), else
-    a fit made here; checkpointed in ``kw["checkpoint"]``. Sets ``timings["fit"]``."""
-    t0 = time.perf_counter()
-    previous = search.chosen["probe"] if reuse else None
-    got = fit_at(kappa, sweeps, kw["checkpoint"], previous=previous, **extra)
-    timings["fit"] = time.perf_counter() - t0
-    if reuse:  # the chosen probe's sweeps are the fit's first ones
-        timings["fit"] += float(search.chosen["seconds"])
-        timings["kappa_search"] -= float(search.chosen["seconds"])
-    return got
-
-
-def _probe_checkpoint(checkpoint, i: int):
-    """The checkpoint of the search's ``i``-th fit: ``<stem>.kappa-<i>.h5`` beside the fit's
-    (:func:`ethogram.pipeline.kappa_checkpoints`, as the EM path names them)."""
-    from dataclasses import replace as _replace
-
-    path = checkpoint.path
-    if path is None:
-        return checkpoint
-    return _replace(checkpoint, path=path.with_name(f"{path.stem}.kappa-{i}{path.suffix}"))
-
-
-def _search_kappa(fit_at, sweeps, reference, kw, timings):
-    """The default kappa by the EM path's rule (:func:`ethogram.stickiness.smallest_kappa`:
-    the smallest kappa whose fit gives a median syllable of 90% of ``target_duration``), each
-    fit a short Gibbs run of ``sweeps`` (:data:`SEARCH_ITERS` at most per stage) from the
-    fit's seed, checkpointed beside the fit's checkpoint (``<stem>.kappa-<i>.h5``) so that
-    ``resume`` continues an interrupted search. Returns ``(search, target seconds)``;
-    ``search.chosen["probe"]`` is the chosen fit (``fit_at``'s output)."""
-    from .stickiness import TARGET_DURATION_S, median_run_length, smallest_kappa
-
-    target_s = kw.get("target_duration") or TARGET_DURATION_S
-    if target_s * kw["fps"] <= 1:
-        raise ValueError(f"target_duration ({target_s:g} s) must last more than one frame")
-    t0 = time.perf_counter()
-    done = []
-
-    def evaluate(k):
-        t1 = time.perf_counter()
-        probe = fit_at(k, sweeps, _probe_checkpoint(kw["checkpoint"], len(done)))
-        done.append(k)
-        return {
-            "median_duration": median_run_length(probe["labels"]),
-            "sweeps": int(probe["run"].iteration),
-            "log_joint": float(probe["run"].log_joint_total[-1]),
-            "seconds": time.perf_counter() - t1,
-            "probe": probe,
-        }
-
-    search = smallest_kappa(evaluate, target_s * kw["fps"], reference, remedy=GIBBS_REMEDY)
-    timings["kappa_search"] = time.perf_counter() - t0
-    return search, target_s
-
-
-def _search_record(search, target_s) -> dict:
-    """The search as the EM path records it in the config (nothing without a search)."""
-    if search is None:
-        return {}
-    return {
-        "search": {
-            "target_duration": target_s,
-            "kappa_search": search.curve,
-            "kappa_search_message": search.message,
-            "kappa_search_reached": bool(search.reached),
-        }
-    }
 
 
 def _arhmm_fitter(xs, masks, kw):
@@ -350,16 +275,16 @@ def _fit_arhmm(recordings, prep, kw, timings):
         usable = int(sum(m.sum() for m in masks))
         reference = reference_kappa(usable, kw["num_states"], target)
         probe = min(kw["gibbs_iters"], SEARCH_ITERS)
-        search, target_s = _search_kappa(fit_at, probe, reference, kw, timings)
+        search, target_s = search_kappa(fit_at, probe, reference, kw, timings)
         kappa = search.kappa
     kappa = ARHMM_DEFAULT_KAPPA if kappa is None else float(kappa)
-    got = _final_fit(fit_at, kappa, kw["gibbs_iters"], search, search is not None, kw, timings)
+    got = final_fit(fit_at, kappa, kw["gibbs_iters"], search, search is not None, kw, timings)
     model, fit = got["model"], got["fit"]
     # by the frequency of the labels written (Viterbi's), as EM's; not the last sample's
     _permute(model, _order(got["labels"], model.num_states))
     recs = _arhmm_recordings(model, whiten, prepared, recordings, kw)
     info = {"whitening_mean": whiten.mean, "whitening_chol": whiten.chol}
-    info.update(_search_record(search, target_s))
+    info.update(search_record(search, target_s))
     return model, fit, recs, info, kappa
 
 

@@ -16,7 +16,7 @@ def add_parser(subparsers, parents) -> None:
     """Register ``demo``."""
     from ..pipeline import DEFAULT_NUM_ITERS, DEFAULT_NUM_STATES
     from ._common import add_output_arguments
-    from .fit import add_model_arguments
+    from ._fit_options import add_model_arguments
 
     p = subparsers.add_parser(
         "demo",

@@ -1,4 +1,7 @@
-"""``ethogram fit``: read recordings, prepare them, fit a sticky AR-HMM, write results and CSVs."""
+"""``ethogram fit``: read recordings, prepare them, fit a sticky AR-HMM, write results and CSVs.
+Its options are declared in :mod:`._fit_options`, its checkpoints and cluster set up in
+:mod:`._fit_checkpoints`.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,6 @@ from ._common import (
     check_output,
     held_warnings,
     missing_folders,
-    names_list,
     print_summary,
     read_inputs,
     remove_if_empty,
@@ -23,7 +25,24 @@ from ._common import (
     show_warnings,
     write,
 )
-from ._errors import counting
+from ._fit_checkpoints import check_checkpoint, checkpoint_path, scale_options
+from ._fit_options import (
+    add_model_arguments,
+    add_preparation_arguments,
+    add_scale_arguments,
+    check_method_options,
+    make_preparation,
+)
+
+__all__ = [
+    "add_model_arguments",
+    "add_parser",
+    "add_preparation_arguments",
+    "checkpoint_path",
+    "fit_and_write",
+    "make_preparation",
+    "run",
+]
 
 
 def add_parser(subparsers, parents) -> None:
@@ -42,294 +61,6 @@ def add_parser(subparsers, parents) -> None:
     add_model_arguments(p, DEFAULT_NUM_STATES, DEFAULT_NUM_ITERS)
     add_scale_arguments(p)
     p.set_defaults(run=run)
-
-
-def add_scale_arguments(p) -> None:
-    """``--scheduler``, ``--checkpoint-every``, ``--resume``: where EM runs, how it survives a
-    stop."""
-    g = p.add_argument_group("large runs (clusters, checkpoints)")
-    g.add_argument(
-        "--scheduler",
-        default=None,
-        metavar="ADDRESS",
-        help="run the fit's per-recording steps (EM's E-steps, the Gibbs methods' local "
-        "sweeps) on the Dask cluster of this scheduler, e.g. tcp://host:8786 (pip install "
-        "'ethogram[dask]'); the same result as a local fit",
-    )
-    g.add_argument(
-        "--checkpoint-every",
-        type=int,
-        default=10,
-        metavar="N",
-        help="save the fit's state beside the results every N EM iterations or Gibbs sweeps "
-        "(default 10; 0: never)",
-    )
-    g.add_argument(
-        "--resume",
-        action="store_true",
-        help="continue an interrupted fit from its checkpoint (same result as an "
-        "uninterrupted fit); without it a checkpoint found is refused unless "
-        "--overwrite starts over",
-    )
-
-
-def checkpoint_path(path):
-    """The checkpoint of a fit writing ``path``: ``<stem>.checkpoint.h5`` beside it."""
-    return path.with_name(path.stem + ".checkpoint.h5")
-
-
-def check_checkpoint(args, path) -> None:
-    """Refuse to start a fit over the checkpoint of an interrupted one unless ``--resume`` (carry
-    it on) or ``--overwrite`` (start over) says what to do with it: a plain re-run would
-    silently replace hours of EM."""
-    from ..pipeline import kappa_checkpoints
-
-    ck = checkpoint_path(path)
-    found = [p for p in (ck, *kappa_checkpoints(ck)) if p.is_file()]  # the kappa search's too
-    if (
-        getattr(args, "checkpoint_every", 0)
-        and found
-        and not getattr(args, "resume", False)
-        and not getattr(args, "overwrite", False)
-    ):
-        raise FileExistsError(
-            f"{str(found[0])!r} holds the checkpoint of an interrupted fit: pass --resume to carry "
-            "it on (same inputs and options), or --overwrite to start over and replace it"
-        )
-
-
-def scale_options(args, path) -> dict:
-    """Where EM runs and how it survives a stop, from ``--scheduler``, ``--checkpoint-every``,
-    ``--resume``: ``{"execution": ExecutionSettings, "checkpoint": CheckpointSettings}``
-    (``checkpoint.path`` None under ``--checkpoint-every 0``)."""
-    from ..fitting import CheckpointSettings, ExecutionSettings
-
-    every, resume, scheduler = (
-        getattr(args, "checkpoint_every", 0),
-        getattr(args, "resume", False),
-        getattr(args, "scheduler", None),
-    )
-    if every < 0:
-        raise ValueError(
-            "--checkpoint-every must be 0 (no checkpoints) or a positive number of iterations, "
-            f"got {every}"
-        )
-    if resume and every == 0:
-        raise ValueError("--resume continues from a checkpoint: drop --checkpoint-every 0")
-    check_checkpoint(args, path)
-    ck = checkpoint_path(path) if every else None
-    args.checkpoint_file = ck  # named by the message of an interrupted fit (ethogram.cli.main)
-    if ck is not None:
-        ck.parent.mkdir(parents=True, exist_ok=True)
-        if resume:
-            _say_resuming(ck)
-    client = None
-    if scheduler:
-        from ..fitting.distributed import connect
-
-        client = connect(scheduler)
-    return dict(
-        execution=ExecutionSettings(client=client),
-        checkpoint=CheckpointSettings(ck, every=max(every, 1), resume=bool(resume)),
-    )
-
-
-def _say_resuming(ck) -> None:
-    """Say which checkpoint a ``--resume`` continues: the fit's, else its kappa search's."""
-    from ..pipeline import resumable_checkpoints
-
-    found = resumable_checkpoints(ck)
-    print(
-        f"resuming from {', '.join(map(str, found))}"
-        if found
-        else f"no checkpoint at {ck}: starting from the beginning",
-        file=sys.stderr,
-    )
-
-
-def add_model_arguments(p, num_states: int, num_iters: int) -> None:
-    """The fit and preparation options (shared with ``demo``)."""
-    g = p.add_argument_group("model")
-    g.add_argument(
-        "--states",
-        type=counting(1),
-        default=num_states,
-        metavar="K",
-        help=f"number of syllables (default {num_states})",
-    )
-    g.add_argument(
-        "--lags", type=counting(1), default=3, metavar="L", help="autoregressive lags (default 3)"
-    )
-    g.add_argument(
-        "--kappa",
-        type=kappa_value,
-        default=None,
-        metavar="X",
-        help="stickiness, or 'auto' (the default): the smallest kappa whose fit gives a median "
-        "syllable of at least --target-duration; 0 when the data's own syllables are that long "
-        "(gibbs-arhmm, keypoint-slds: searched with short Gibbs runs)",
-    )
-    g.add_argument(
-        "--target-duration",
-        type=float,
-        default=None,
-        metavar="S",
-        help="median syllable duration in seconds that the default kappa reaches "
-        "(default 0.4, MoSeq's)",
-    )
-    g.add_argument(
-        "--iters",
-        type=counting(0),
-        default=num_iters,
-        metavar="N",
-        help=f"maximum EM iterations (default {num_iters})",
-    )
-    g.add_argument(
-        "--restarts",
-        type=counting(1),
-        default=1,
-        metavar="R",
-        help="independent starts, best kept (default 1)",
-    )
-    g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
-    g.add_argument(
-        "--expected-states",
-        action="store_true",
-        help="also store the state probabilities (T x K per recording)",
-    )
-    g.add_argument(
-        "--prior-ridge",
-        type=float,
-        default=None,
-        metavar="R",
-        help="ridge on the AR weights, in pseudo-frames of the standardized inputs (default 1); "
-        "raise it (e.g. 10) when raising kappa does not lengthen the syllables",
-    )
-    g.add_argument(
-        "--method",
-        choices=("em", "gibbs-arhmm", "keypoint-slds"),
-        default="em",
-        help="em (default): MAP AR-HMM by EM on the prepared PCs; gibbs-arhmm: MoSeq's sticky "
-        "HDP-ARHMM by Gibbs sampling on them; keypoint-slds: keypoint-MoSeq's model on the raw "
-        "keypoints (noise per point from the confidences, no frame dropped); see "
-        "docs/keypoint_slds.md",
-    )
-    g.add_argument(
-        "--ar-iters",
-        type=counting(0),
-        default=None,
-        metavar="N",
-        help="keypoint-slds: AR-only Gibbs sweeps before the full model (default 50)",
-    )
-    g.add_argument(
-        "--gibbs-iters",
-        type=counting(1),
-        default=None,
-        metavar="N",
-        help="gibbs-arhmm, keypoint-slds: Gibbs sweeps (of the full model; default 500)",
-    )
-    g.add_argument(
-        "--reseed-dead",
-        action="store_true",
-        help="give states EM stops using (< 1 expected frame) the frames the model explains "
-        "worst, up to 3 times each (ethogram.fitting.reseed)",
-    )
-    add_preparation_arguments(p).add_argument(
-        "--quiet", action="store_true", help="no progress bar"
-    )
-
-
-def kappa_value(text: str):
-    """An argparse ``type`` for ``--kappa``: a number >= 0, or ``auto`` (None: searched)."""
-    import argparse
-
-    if text.strip().lower() == "auto":
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number >= 0 or 'auto', got {text!r}"
-        ) from None
-    if not (np.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0 or 'auto', got {text!r}")
-    return value
-
-
-kappa_value.__name__ = "kappa"
-
-
-def _check_method_options(args) -> None:
-    """Refuse the Gibbs sweeps' options where the method has no such sweeps."""
-    method = getattr(args, "method", "em")
-    if getattr(args, "ar_iters", None) is not None and method != "keypoint-slds":
-        raise ValueError(
-            f"--ar-iters sets the AR-only sweeps of --method keypoint-slds, not of --method "
-            f"{method}: drop it, or add --method keypoint-slds"
-        )
-    if getattr(args, "gibbs_iters", None) is not None and method == "em":
-        raise ValueError(
-            "--gibbs-iters sets the Gibbs sweeps of --method gibbs-arhmm or keypoint-slds; EM's "
-            "iterations are --iters"
-        )
-
-
-def add_preparation_arguments(p):
-    """The preparation's options (``fit``, ``demo`` and ``select``; :func:`make_preparation`
-    reads them); returns their argument group."""
-    g = p.add_argument_group("preparation")
-    v = g.add_mutually_exclusive_group()
-    v.add_argument(
-        "--variance",
-        type=float,
-        default=None,
-        metavar="FRAC",
-        help="keep PCs explaining this fraction of variance (default 0.9)",
-    )
-    v.add_argument("--pcs", type=int, default=None, metavar="N", help="keep N principal components")
-    g.add_argument(
-        "--bodyparts",
-        action="append",
-        metavar="NAMES",
-        help="keep only these body parts (comma-separated)",
-    )
-    g.add_argument(
-        "--anterior",
-        action="append",
-        metavar="NAMES",
-        help="body parts at the front (heading), e.g. nose",
-    )
-    g.add_argument(
-        "--posterior",
-        action="append",
-        metavar="NAMES",
-        help="body parts at the back (heading), e.g. tailbase",
-    )
-    g.add_argument(
-        "--confidence",
-        type=float,
-        default=0.5,
-        metavar="P",
-        help="keypoints below this confidence are missing (default 0.5)",
-    )
-    return g
-
-
-def make_preparation(args):
-    """The :class:`ethogram.prep.Preparation` the options ask for."""
-    from ..prep import Preparation
-
-    kwargs = dict(
-        confidence_threshold=args.confidence,
-        bodyparts=names_list(args.bodyparts),
-        anterior=names_list(args.anterior),
-        posterior=names_list(args.posterior),
-    )
-    if args.pcs is not None:
-        kwargs.update(num_pcs=args.pcs)
-    elif args.variance is not None:
-        kwargs.update(variance=args.variance)
-    return Preparation(**kwargs)
 
 
 #: folders that 'ethogram movies|report|compare|stats|export' write beside a results file: derived
@@ -452,7 +183,7 @@ def _fit(args, recordings, path, prep, timings):
         raise ValueError(
             f"--target-duration must be a positive number of seconds, e.g. 0.4, got {target}"
         )
-    _check_method_options(args)
+    check_method_options(args)
     opts = scale_options(args, path)
     em = dataclasses.replace(
         FIT_EM,

@@ -41,7 +41,7 @@ def _int_list(text: str) -> list:
 def add_parser(subparsers, parents) -> None:
     """Register ``select``."""
     from ._common import add_input_arguments
-    from .fit import add_preparation_arguments
+    from ._fit_options import add_preparation_arguments
 
     p = subparsers.add_parser(
         "select",
@@ -257,7 +257,7 @@ def _prepared_inputs(args, Ks) -> dict:
     from ..prep import model_inputs
     from ..prep.model_size import check_model_size
     from ._common import read_inputs
-    from .fit import make_preparation
+    from ._fit_options import make_preparation
 
     recordings = read_inputs(args)
     fps = common_frame_rate(recordings)  # the fit's rule: one rate, refused when they differ

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _ffbs_kernels, _kernels, _logspace
+from ._one_sequence import _exact_forward, _run_forward
 from ._scratch import scratch
 from ._validation import (
     check_all_impossible,
@@ -21,7 +22,6 @@ from ._validation import (
     check_log_likes,
     check_transition_matrix,
 )
-from .core import _exact_forward, _run_forward
 
 __all__ = ["ffbs"]
 

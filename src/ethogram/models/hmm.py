@@ -5,7 +5,8 @@ of arrays of different lengths (with masks, and NaN rows masked automatically), 
 restarts and a progress bar, and returns a :class:`FitResult`; ``predict``, ``score``,
 ``posterior``, ``sample``, ``permute``, ``num_parameters``, ``aic`` and ``bic`` work on the
 fitted model. The course's classes (:mod:`ethogram.models.families`) are thin subclasses. The
-inference methods (posterior, predict, score, aic, bic) are in :mod:`._hmm_inference`.
+inference methods (posterior, predict, score, aic, bic) are in :mod:`._hmm_inference`; the
+checks that turn inputs into sequences and masks in :mod:`._hmm_data`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .._deprecation import renamed_keywords
 from ..fitting import SufficientStats
 from ..fitting.settings import KEYWORDS, EMSettings, ExecutionSettings, settings_from_options
 from ..inference import forward_backward, sample_states
+from ._hmm_data import fit_inputs, is_batch, prepare_sequences
 from ._hmm_inference import HMMInferenceMixin
 from .fit_result import FitResult, restart_start
 from .observations import get_observation_class
@@ -288,56 +290,11 @@ class HMM(HMMInferenceMixin):
     # ------------------------------------------------------------------ data
     def _is_batch(self, data) -> bool:
         """A list/tuple of sequences (vs. one sequence given as a nested list)."""
-        nd = self.observations.sequence_ndim
-        return (
-            isinstance(data, (list, tuple))
-            and len(data) > 0
-            and all(np.ndim(x) == nd for x in data)
-        )
+        return is_batch(self.observations, data)
 
     def _prepare(self, data, mask=None, mask_nan=True):
         """Validate data into (list of arrays, list of effective masks, was_batch)."""
-        if isinstance(data, (list, tuple)) and len(data) == 0:
-            raise ValueError(
-                "data is an empty list: give at least one sequence (an array of frames x features)"
-            )
-        batch = self._is_batch(data)
-        sequences = list(data) if batch else [data]
-        if mask is None:
-            mlist = [None] * len(sequences)
-        elif batch:
-            if not isinstance(mask, (list, tuple)) or len(mask) != len(sequences):
-                raise ValueError(
-                    f"mask must be a list with one boolean mask (or None) per sequence; got "
-                    f"{type(mask).__name__} for {len(sequences)} sequences"
-                )
-            mlist = list(mask)
-        else:
-            mlist = [mask]
-        out_d, out_m = [], []
-        for i, (d, m) in enumerate(zip(sequences, mlist)):
-            d = self.observations.check_data(d)
-            T = d.shape[0]
-            if m is not None:
-                m = np.asarray(m)
-                if m.shape != (T,) or not (m.dtype == bool or np.isin(m, (0, 1)).all()):
-                    raise ValueError(
-                        f"mask of sequence {i} must be boolean of shape ({T},) (True = observed), "
-                        f"got dtype {m.dtype} shape {m.shape}"
-                    )
-                m = m.astype(bool)
-            if np.issubdtype(d.dtype, np.floating):
-                nan_rows = np.isnan(d.reshape(T, -1)).any(axis=1)
-                if nan_rows.any():
-                    if not mask_nan:
-                        raise ValueError(
-                            f"data (sequence {i}) has NaN in {int(nan_rows.sum())} frames; pass "
-                            "mask_nan=True to ignore them or give a mask"
-                        )
-                    m = ~nan_rows if m is None else (m & ~nan_rows)
-            out_d.append(d)
-            out_m.append(self.observations.effective_mask(d, m))
-        return out_d, out_m, batch
+        return prepare_sequences(self.observations, data, mask, mask_nan)
 
     def log_likelihoods(self, data, mask=None) -> np.ndarray:
         """Observation log-likelihoods of one sequence, shape (T, K) (zero rows where masked)."""
@@ -523,17 +480,8 @@ class HMM(HMMInferenceMixin):
 
     def _fit_inputs(self, data, mask, mask_nan: bool):
         """Validated sequences, their effective mask, whether the input was a batch, and
-        whether it stays on disk (each recording read once to check it and find its mask)."""
-        from ..fitting.ondisk import OnDiskSequences
-
-        if not isinstance(data, OnDiskSequences):
-            return (*self._prepare(data, mask, mask_nan), False)
-        mlist = [None] * len(data) if mask is None else list(mask)
-        ms = [
-            self._prepare(d.read_sequence(), m, mask_nan)[1][0]
-            for d, m in zip(data, mlist, strict=True)
-        ]
-        return list(data), ms, True, True
+        whether it stays on disk (:func:`._hmm_data.fit_inputs`)."""
+        return fit_inputs(self.observations, data, mask, mask_nan)
 
     def _final_posteriors(self, run, sequences, ms, executor) -> list:
         """The posteriors at the fitted parameters: those the last E-step kept, else computed."""

@@ -10,8 +10,8 @@ before the block, which equals the course's ``log p(x_{1:dev}) - log p(x_{1:trai
 row per K, fold and restart (held-out and training log-likelihood per frame, AIC, BIC on
 the training data, number of parameters); the summary gives per K the mean, standard
 deviation and standard error, the best K (highest mean) and the smallest K within one
-standard error of it (the one-standard-error rule of Hastie, Tibshirani and Friedman, *The
-Elements of Statistical Learning*, section 7.10).
+standard error of it. The folds are made in :mod:`._cv_folds`, the summary in
+:mod:`._cv_summary`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,11 @@ from ._common import (
     selection_settings,
     viterbi_labels,
 )
+from ._cv_folds import _check_cv_arguments, _folds
+from ._cv_summary import NUM_BATCHES, _pointwise, paired_se, summarize
 from ._parallel import run_tasks, task_seed
+
+__all__ = ["NUM_BATCHES", "CrossValidation", "cross_validate", "paired_se", "summarize"]
 
 
 @dataclass
@@ -160,112 +164,6 @@ def _cv_task(task: dict) -> dict:
         "num_iters": iters,
         "pointwise": pointwise,
     }
-
-
-def _time_blocks(T: int, heldout_fraction: float, num_folds: int) -> list[tuple[int, int]]:
-    """Held-out block [start, stop) of each fold: fold 0 is the last block of the recording,
-    later folds are spread evenly towards its start."""
-    n = max(1, int(round(heldout_fraction * T)))
-    starts = np.linspace(T - n, 0, num_folds) if num_folds > 1 else np.array([T - n])
-    return [(int(round(s)), int(round(s)) + n) for s in starts]
-
-
-#: contiguous batches of held-out frames whose means give the standard error of a difference
-NUM_BATCHES = 10
-
-
-def paired_se(a, b) -> float:
-    """Standard error of ``mean(a - b)`` for per-frame scores of the same held-out frames.
-
-    Batch means (e.g. Flegal and Jones 2010): the differences, in time order, are cut into
-    ``NUM_BATCHES`` contiguous batches and the standard error is that of the batch means, so
-    frames that depend on each other (a syllable spans many) are not counted as independent.
-
-    Parameters
-    ----------
-    a, b : ndarray, shape (n,)
-        Held-out log-likelihoods per frame of two models on the same frames, in time order.
-
-    Returns
-    -------
-    float
-        NaN when the shapes differ or there are fewer than two frames per batch.
-    """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.shape != b.shape or a.size < 2 * NUM_BATCHES:
-        return float("nan")
-    means = np.array([c.mean() for c in np.array_split(a - b, NUM_BATCHES)])
-    return float(means.std(ddof=1) / np.sqrt(NUM_BATCHES))
-
-
-def summarize(table, pointwise=None):
-    """Per-K summary of a cross-validation table and the chosen K (see :class:`CrossValidation`).
-
-    The best K has the highest mean held-out log-likelihood per frame; the one-standard-error
-    K is the smallest whose mean is at most ``sqrt(sem_best**2 + se_diff**2)`` below the
-    best's: ``sem_best`` is the standard error of the best K's mean over restarts and folds
-    (how much the fit varies), ``se_diff`` the standard error of the difference between the
-    two K's scores over the held-out frames (:func:`paired_se`; how much the held-out data
-    decide), so that K which score alike on the data are not told apart by their restarts
-    agreeing to the last digit.
-
-    Parameters
-    ----------
-    table : pandas.DataFrame
-        As in :attr:`CrossValidation.table`.
-    pointwise : dict, optional
-        Per K, the held-out log-likelihood of every held-out frame (averaged over restarts,
-        folds one after the other), as :func:`cross_validate` computes; without it
-        ``se_diff`` is NaN and only ``sem_best`` counts.
-
-    Returns
-    -------
-    summary : pandas.DataFrame
-        Per K, with ``se_diff`` (against the best K).
-    best_num_states : int
-    one_se_num_states : int
-    """
-    import pandas as pd
-
-    rows = []
-    for K, g in table.groupby("num_states", sort=True):
-        h = g["heldout_ll_per_frame"].to_numpy(dtype=float)
-        n = int(np.isfinite(h).sum())
-        std = float(np.nanstd(h, ddof=1)) if n > 1 else 0.0
-        best = g.loc[g.groupby("fold")["train_objective"].idxmax(), "heldout_ll_per_frame"]
-        rows.append(
-            {
-                "num_states": int(K),
-                "n": n,
-                "mean": float(np.nanmean(h)),
-                "std": std,
-                "sem": std / np.sqrt(n) if n > 1 else 0.0,
-                "min": float(np.nanmin(h)),
-                "max": float(np.nanmax(h)),
-                "best_restart_heldout": float(best.mean()),
-                "train_ll_per_frame": float(g["train_ll_per_frame"].mean()),
-                "aic": float(g["aic"].mean()),
-                "bic": float(g["bic"].mean()),
-                "states_used": float(g["states_used"].mean()) if "states_used" in g else np.nan,
-                "num_parameters": int(g["num_parameters"].iloc[0]),
-            }
-        )
-    summary = pd.DataFrame(rows)
-    ib = int(np.nanargmax(summary["mean"].to_numpy()))
-    best_K = int(summary["num_states"].iloc[ib])
-    pointwise = pointwise or {}
-
-    def se_diff(K):
-        if K == best_K:
-            return 0.0
-        known = K in pointwise and best_K in pointwise
-        return paired_se(pointwise[best_K], pointwise[K]) if known else np.nan
-
-    summary["se_diff"] = [se_diff(K) for K in summary["num_states"]]
-    se = np.sqrt(summary["sem"].iloc[ib] ** 2 + np.nan_to_num(summary["se_diff"].to_numpy()) ** 2)
-    within = summary["mean"].to_numpy() >= summary["mean"].iloc[ib] - se
-    one_se = int(summary.loc[within, "num_states"].min())
-    return summary, best_K, one_se
 
 
 @renamed_keywords(datas="data", masks="mask")
@@ -433,95 +331,9 @@ def cross_validate(
     return CrossValidation(table, summary, best, one_se, searches)
 
 
-def _check_cv_arguments(num_states_list, split, heldout_fraction, num_restarts, num_folds) -> list:
-    """The Ks of :func:`cross_validate`, its other arguments checked."""
-    Ks = [int(k) for k in np.atleast_1d(num_states_list)]
-    if not Ks or min(Ks) < 1 or len(set(Ks)) != len(Ks):
-        raise ValueError(
-            f"num_states_list must hold distinct positive integers, got {num_states_list!r}"
-        )
-    if split not in ("time", "recordings"):
-        raise ValueError(f"split must be 'time' or 'recordings', got {split!r}")
-    if not 0 < heldout_fraction < 1:
-        raise ValueError(f"heldout_fraction must be in (0, 1), got {heldout_fraction!r}")
-    if isinstance(num_restarts, bool) or int(num_restarts) != num_restarts or num_restarts < 1:
-        raise ValueError(f"num_restarts must be a positive integer, got {num_restarts!r}")
-    if isinstance(num_folds, bool) or int(num_folds) != num_folds or num_folds < 1:
-        raise ValueError(f"num_folds must be a positive integer, got {num_folds!r}")
-    return Ks
-
-
-def _folds(sequences, masks, split: str, heldout_fraction: float, num_folds: int, seed) -> list:
-    """One dict per fold: training and scored sequences and masks, and (time split) the
-    held-out frames of every recording."""
-    if split == "time":
-        return _time_folds(sequences, masks, heldout_fraction, num_folds)
-    N = len(sequences)
-    if N < 2:
-        raise ValueError(
-            "split='recordings' needs at least two recordings; use split='time' for one"
-        )
-    n = min(N - 1, max(1, int(round(heldout_fraction * N))))
-    order = np.random.default_rng(
-        np.random.SeedSequence(int(seed), spawn_key=(2**31,))
-    ).permutation(N)
-    folds = []
-    for f in range(num_folds):
-        out = {int(order[(f * n + j) % N]) for j in range(n)}
-        tr = [i for i in range(N) if i not in out]
-        te = sorted(out)
-        folds.append(
-            {
-                "train": [sequences[i] for i in tr],
-                "train_masks": [masks[i] for i in tr],
-                "score": [sequences[i] for i in te],
-                "score_masks": [masks[i] for i in te],
-                "heldout": None,
-            }
-        )
-    return folds
-
-
-def _time_folds(sequences, masks, heldout_fraction: float, num_folds: int) -> list:
-    """The folds of ``split="time"``: a block of frames of every recording held out."""
-    blocks = [_time_blocks(d.shape[0], heldout_fraction, num_folds) for d in sequences]
-    folds = []
-    for f in range(num_folds):
-        train_masks, held = [], []
-        for d, m, bl in zip(sequences, masks, blocks):
-            h = np.zeros(d.shape[0], dtype=bool)
-            h[bl[f][0] : bl[f][1]] = True
-            base = np.ones(d.shape[0], dtype=bool) if m is None else m
-            train_masks.append(base & ~h)
-            held.append(h)
-        folds.append(
-            {
-                "train": sequences,
-                "train_masks": train_masks,
-                "score": sequences,
-                "score_masks": masks,
-                "heldout": held,
-            }
-        )
-    return folds
-
-
 def _kappa_of(kappa, K) -> float:
     """The kappa of K: one number, a dict's entry or a function's value."""
     return kappa(K) if callable(kappa) else (kappa[K] if isinstance(kappa, dict) else kappa)
-
-
-def _pointwise(keys, frames) -> dict:
-    """Per K, the held-out scores per frame averaged over restarts, folds one after the other
-    (a K whose restarts scored different numbers of frames is left out)."""
-    by = {}
-    for (K, f, _), x in zip(keys, frames):
-        by.setdefault(K, {}).setdefault(f, []).append(x)
-    out = {}
-    for K, folds in by.items():
-        if all(len({x.size for x in xs}) == 1 for xs in folds.values()):
-            out[K] = np.concatenate([np.mean(folds[f], axis=0) for f in sorted(folds)])
-    return out
 
 
 def _auto_target(kappa: str, fps, target_duration) -> float:

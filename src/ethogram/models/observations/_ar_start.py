@@ -15,7 +15,9 @@ import numpy as np
 
 from ._ar_linalg import lagged_rows
 from ._ar_stats import map_parameters, psi_diagonal
-from ._common import kmeans_labels, singular_states, standardize_columns, symmetrize
+from ._checks import singular_states
+from ._common import symmetrize
+from ._kmeans import kmeans_labels, standardize_columns
 from ._linalg import check_init_method
 
 #: frames of the window over which the local innovation energy of the k-means start is averaged
@@ -100,7 +102,7 @@ def kmeans_features(
     Returns
     -------
     ndarray, shape (n, F)
-        The two groups standardised by :func:`._common.standardize_columns` (numerically
+        The two groups standardised by :func:`._kmeans.standardize_columns` (numerically
         constant columns left out).
     """
     D, L = data_dim, num_lags

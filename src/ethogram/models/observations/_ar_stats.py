@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from ._ar_linalg import map_regression
-from ._common import singular_covariance_error, singular_states, symmetrize
+from ._checks import singular_covariance_error, singular_states
+from ._common import symmetrize
 
 #: the covariance types of the AR noise, spelled as the Gaussian model's ``covariance_type``
 COVARIANCE_TYPES = ("full", "diag", "tied")

@@ -1,13 +1,14 @@
 """Autoregressive emissions ``x_t | z_t = k ~ N(sum_l A_kl x_{t-l} + b_k, Q_k)`` (MoSeq's ARHMM):
-the model class, its scores and statistics. ``emission_dynamics`` is (K, D, L*D) with the lag
+the model class, its parameters and statistics. ``emission_dynamics`` is (K, D, L*D) with the lag
 blocks in order [A_1 ... A_L] (lag 1 first), so that with ``emission_bias`` (K, D) it forms the
 course's ``W_k = [A_k1 ... A_kL b_k]``; ``emission_covs`` is (K, D, D), full, diagonal or tied
 (``covariance_type``). The first L frames of a sequence are conditioned on (``"unscored"``) or
 N(0, I) (the course's ``"standard_normal"``); statistics are accumulated about the training
 data's mean so that data far from the origin lose no precision; the weak conjugate prior is
-relative to the data's variance. Its prior and M-step are in :mod:`._ar_stats`, its starting
-values in :mod:`._ar_start`, its linear algebra in :mod:`._ar_linalg`; the derivations, the
-defaults and their reasons are in ``docs/autoregressive.md``.
+relative to the data's variance. Its scores are computed in :mod:`._ar_scores`, its prior and
+M-step in :mod:`._ar_stats`, its starting values in :mod:`._ar_start`, its linear algebra in
+:mod:`._ar_linalg`; the derivations, the defaults and their reasons are in
+``docs/autoregressive.md``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,11 @@ import numpy as np
 
 from ..._deprecation import renamed_attribute, renamed_keywords
 from ._ar_linalg import (
-    lag_closure,
     lagged_rows,
-    residual_norms,
     simulate,
     weighted_grams,
-    whitened_regressions,
 )
+from ._ar_scores import centred_frames, frame_log_likes, scored_mask
 from ._ar_start import start_parameters
 from ._ar_stats import (
     COVARIANCE_TYPES,
@@ -34,20 +33,10 @@ from ._ar_stats import (
     ridge_diagonal,
     uncentre_bias,
 )
-from ._common import (
-    LOG_2PI,
-    DataReferenceMixin,
-    check_covariances,
-    check_float_data,
-    check_positive_int,
-    check_shape,
-    check_stats_reference,
-    cholesky,
-    psi_kernel,
-    reference_stats,
-    symmetrize,
-)
+from ._checks import check_covariances, check_float_data, check_positive_int, check_shape
+from ._common import LOG_2PI, cholesky, psi_kernel, symmetrize
 from ._linalg import check_states
+from ._reference import DataReferenceMixin, check_stats_reference, reference_stats
 from ._units import unit_free
 from .base import ObservationModel, register
 
@@ -235,34 +224,13 @@ class AutoregressiveObservations(DataReferenceMixin, ObservationModel):
                 if observed is None
                 else np.asarray(data, dtype=np.float64)[observed]
             )
-        if self.first_frames == "unscored":
-            eff = lag_closure(
-                np.ones(data.shape[0], bool) if observed is None else observed, self.num_lags
-            )
-            eff[: self.num_lags] = False
-            return eff
-        if observed is None or observed.all():
-            return None
-        return lag_closure(observed, self.num_lags)
+        return scored_mask(observed, data.shape[0], self.num_lags, self.first_frames)
 
     def _prepare(self, data, mask) -> tuple[np.ndarray, np.ndarray | None]:
         """Centred finite data ``x - c`` (NaN -> 0) and the frames to score: the caller's
         mask, minus any frame whose own row or a lag row holds NaN (so NaN never leaks into
         a scored frame), minus the first L frames when they are unscored."""
-        x = np.asarray(data, dtype=np.float64)
-        mask = None if mask is None else np.asarray(mask, dtype=bool)
-        if np.isnan(x).any():
-            finite = ~np.isnan(x).any(axis=1)
-            closure = lag_closure(finite, self.num_lags)
-            mask = closure if mask is None else mask & closure
-            x = np.nan_to_num(x, nan=0.0)
-        if self.first_frames == "unscored" and mask is not None and mask[: self.num_lags].any():
-            mask = mask.copy()  # (mask None: callers leave out the first L frames themselves)
-            mask[: self.num_lags] = False
-        c = self._center()
-        if np.any(c != 0.0):
-            x = x - c
-        return x, mask
+        return centred_frames(data, mask, self.num_lags, self.first_frames, self._center())
 
     def _weights_matrix(self) -> np.ndarray:
         """``W_k = [A_k1 ... A_kL b_k]`` stacked, shape (K, D, L*D + bias), after checking
@@ -319,25 +287,17 @@ class AutoregressiveObservations(DataReferenceMixin, ObservationModel):
             not scored.
         """
         y, mask = self._prepare(data, mask)
-        T, K, L = y.shape[0], self.num_states, self.num_lags
-        W = self._centred_weights()
-        out = np.zeros((T, K))
-        if self.first_frames == "standard_normal":
-            head = np.nan_to_num(np.asarray(data, dtype=np.float64)[: min(L, T)], nan=0.0)
-            out[: head.shape[0]] = (
-                -0.5 * (self.data_dim * LOG_2PI + np.einsum("ij,ij->i", head, head))
-            )[:, None]
-        if T > L:
-            M, half_logdet = whitened_regressions(self.emission_covs, W)
-            maha = residual_norms(y, L, M, out[L:], dtype=np.dtype(self.score_dtype))
-            self._state_log_density(maha, half_logdet)
-        if mask is not None and not mask[L:].all():
-            out[L:][~mask[L:]] = 0.0
-        if self.first_frames == "unscored":
-            out[:L] = 0.0
-        elif mask is not None and not mask[:L].all():
-            out[:L][~mask[:L]] = 0.0
-        return out
+        return frame_log_likes(
+            data,
+            y,
+            mask,
+            self._centred_weights(),
+            self.emission_covs,
+            self.num_lags,
+            self.first_frames,
+            self.score_dtype,
+            self._state_log_density,
+        )
 
     # ------------------------------------------------------------------ EM
     def _rescaler(self):

@@ -14,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...inference import check_mask
-from ._common import check_positive_int, check_shape, frame_weights, kmeans_labels
+from ._checks import check_positive_int, check_shape
+from ._common import frame_weights
+from ._kmeans import kmeans_labels
 from ._linalg import check_init_method, check_states
 from .base import ObservationModel, register
 

@@ -6,7 +6,7 @@ course's regulariser into an exact MAP M-step, so EM never decreases ``sum margi
 log_prior`` and a fit of ``a x + b`` is the fit of ``x`` transformed; ``prior=None`` is
 maximum likelihood. Statistics are accumulated about the mean training frame
 (``data_center``), so data far from the origin keep full precision. Sampling and starting
-values are in :mod:`._gaussian_start`; the prior's kernels, defaults and numerics in full:
+values are computed by :mod:`._gaussian_start`; the prior's kernels, defaults and numerics in full:
 ``docs/gaussian.md``.
 """
 
@@ -14,28 +14,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import (
-    DataReferenceMixin,
+from ._checks import (
     check_covariances,
     check_float_data,
     check_positive_int,
     check_shape,
-    check_stats_reference,
-    frame_weights,
-    psi_kernel,
-    reference_stats,
     singular_covariance_error,
     singular_states,
-    symmetrize,
-    weighted_outer_sums,
 )
-from ._gaussian_start import GaussianStartMixin
+from ._common import frame_weights, psi_kernel, symmetrize, weighted_outer_sums
+from ._gaussian_start import sample_frames, start_parameters
 from ._linalg import (
+    check_states,
     gaussian_log_likes_diag,
     gaussian_log_likes_full,
     gaussian_log_likes_tied,
     observed_frames,
 )
+from ._reference import DataReferenceMixin, check_stats_reference, reference_stats
 from ._units import unit_free
 from .base import ObservationModel, register
 
@@ -45,7 +41,7 @@ DEFAULT_RELATIVE_SCALE = 1e-4
 
 
 @register("gaussian")
-class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationModel):
+class GaussianObservations(DataReferenceMixin, ObservationModel):
     """Multivariate normal emissions.
 
     Parameters
@@ -222,6 +218,52 @@ class GaussianObservations(GaussianStartMixin, DataReferenceMixin, ObservationMo
         return means, covs
 
     # ------------------------------------------------------------------ likelihoods
+    def sample(self, states, rng) -> np.ndarray:
+        """Draw observations given a state path.
+
+        Parameters
+        ----------
+        states : array_like of int, shape (T,)
+        rng : numpy.random.Generator
+
+        Returns
+        -------
+        data : ndarray, shape (T, D)
+        """
+        z = check_states(states, self.num_states)
+        means, covs = self._checked_params()
+        return sample_frames(z, means, covs, rng)
+
+    def initialize(self, sequences, masks, rng, method="kmeans") -> None:
+        """Set starting parameters from the observed frames of all sequences.
+
+        ``"kmeans"``: scikit-learn k-means (3 starts, seeded from ``rng``) on the observed
+        frames, centred and scaled robustly per dimension with numerically constant
+        dimensions left out (:func:`._kmeans.standardize_columns`: units, offsets and a body
+        part that never moves do not change the clusters); means are the cluster means,
+        covariances the per-cluster sample covariances (pooled within-cluster for ``tied``;
+        the global covariance for a cluster with fewer than D + 1 frames, and a random
+        frame as the mean of an empty cluster, e.g. when there are fewer distinct frames
+        than states), plus ``1e-6`` of each dimension's variance on the diagonal.
+        ``"random"``: means are distinct random observed frames, covariances the global one.
+        Both set ``data_center`` and ``data_scale`` (mean and per-dimension variance of all
+        observed frames): the reference of the statistics and the scale of the default prior.
+        Computed by :func:`._gaussian_start.start_parameters`.
+
+        Parameters
+        ----------
+        sequences : list of ndarray, each of shape (T_n, D)
+        masks : list of (ndarray of bool, shape (T_n,), or None)
+        rng : numpy.random.Generator
+        method : {"kmeans", "random"}
+        """
+        center, scale, means, covs = start_parameters(
+            sequences, masks, self.num_states, self.covariance_type, rng, method
+        )
+        self.data_center, self.data_scale = center, scale
+        self.emission_means = means
+        self.emission_covs = covs
+
     def log_likelihoods(self, data, mask=None) -> np.ndarray:
         """``log N(x_t; emission_means[k], emission_covs[k])`` for every frame and state.
 

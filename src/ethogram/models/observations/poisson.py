@@ -13,14 +13,9 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
-from ._common import (
-    check_float_data,
-    check_positive_int,
-    check_shape,
-    frame_weights,
-    kmeans_labels,
-    observed_rows,
-)
+from ._checks import check_float_data, check_positive_int, check_shape
+from ._common import frame_weights
+from ._kmeans import kmeans_labels, observed_rows
 from ._linalg import check_init_method, check_states, observed_frames
 from .base import ObservationModel, register
 
