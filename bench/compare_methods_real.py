@@ -100,12 +100,13 @@ def main(argv=None) -> int:
     from ethogram.results import load_results
 
     kpms = {"openfield": args.kpms_openfield, "flies": args.kpms_flies}
-    rows = []
+    rows, durations = [], {}
     with tempfile.TemporaryDirectory() as tmp:
         for name, (path, rate) in SETS.items():
             ref = None
             if kpms[name] is not None:
                 ref = {k: v["syllable"] for k, v in read_kpms_results(kpms[name]).items()}
+                durations[(name, "keypoint-moseq")] = _durations_ms(ref, rate)
             em_labels = None
             for method in METHODS:
                 out = Path(tmp) / name / method
@@ -113,6 +114,7 @@ def main(argv=None) -> int:
                 results = load_results(out / "results.h5")
                 fps = float(results.recordings[0].fps)
                 row, labels = _summary(results, fps)
+                durations[(name, method)] = _durations_ms(labels, fps)
                 row.update(recordings=name, method=method, seconds=round(seconds, 1))
                 if ref is not None:
                     row["vs_kpms"] = _agreement(ref, labels)
@@ -125,7 +127,42 @@ def main(argv=None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps({"rows": rows, "load": os.getloadavg()}, indent=1))
     print(_markdown(rows))
+    _plot_durations(durations, args.output.with_name(args.output.stem + "_durations.png"))
     return 0
+
+
+def _durations_ms(labels: dict, fps: float) -> np.ndarray:
+    from ethogram._runs import run_lengths
+
+    return 1000.0 * run_lengths([np.asarray(z) for z in labels.values()]) / fps
+
+
+def _plot_durations(durations: dict, path: Path) -> None:
+    """Empirical distribution functions of the syllable durations, one panel per recording set
+    (log time axis; the 400 ms target marked)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(dict.fromkeys(n for n, _ in durations))
+    fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 3.6), squeeze=False)
+    for ax, name in zip(axes[0], names):
+        for (n, method), d in durations.items():
+            if n != name or len(d) == 0:
+                continue
+            x = np.sort(d)
+            style = "k--" if method == "keypoint-moseq" else "-"
+            ax.step(x, np.arange(1, len(x) + 1) / len(x), style, where="post", label=method)
+        ax.axvline(400, color="grey", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xlabel("syllable duration (ms)")
+        ax.set_ylabel("fraction of syllable instances")
+        ax.set_title(name)
+        ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _markdown(rows) -> str:

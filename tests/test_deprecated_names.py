@@ -388,3 +388,29 @@ def test_checkpoint_written_with_noise_resumes(tmp_path):
     b = again.fit(data, checkpoint=path, resume=True, **kw)
     assert np.array_equal(a.objectives, b.objectives)
     _same_params(first.get_params(), again.get_params())
+
+
+def test_run_gibbs_datas_keyword_is_sequences():
+    """run_gibbs(datas=...) is run_gibbs(sequences=...), with a DeprecationWarning."""
+    from ethogram.fitting import GibbsSettings
+    from ethogram.fitting.gibbs import run_gibbs
+    from ethogram.models import StickyHDPARHMM
+
+    rng = np.random.default_rng(0)
+    settings = GibbsSettings(num_iters=3)
+
+    def run(**data):
+        model = StickyHDPARHMM(data_dim=2, num_states=4)
+        xs, ms = model.clean([rng_data], None)
+        init = lambda r: model.initialize(xs, ms, r, "prior")  # noqa: E731
+        key = "sequences" if "sequences" in data else "datas"
+        return run_gibbs(model, masks=ms, settings=settings, seed=1, initialize=init,
+                         progress=False, **{key: xs})  # fmt: skip
+
+    rng_data = rng.standard_normal((60, 2))
+    new = run(sequences=True)
+    with pytest.warns(DeprecationWarning, match="sequences"):
+        old = run(datas=True)
+    assert np.array_equal(new.log_joint, old.log_joint)
+    for a, b in zip(new.local_states, old.local_states):
+        assert np.array_equal(a["syllables"], b["syllables"])

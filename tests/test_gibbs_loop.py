@@ -204,7 +204,7 @@ def test_loop_arguments_are_checked():
     from ethogram.fitting.gibbs import run_gibbs
 
     model = small_model()
-    with pytest.raises(ValueError, match="datas must be a non-empty list"):
+    with pytest.raises(ValueError, match="sequences must be a non-empty list"):
         run_gibbs(model, [], [], SETTINGS)
     with pytest.raises(ValueError, match="one mask"):
         run_gibbs(model, [np.zeros((5, 2))], [None, None], SETTINGS)

@@ -158,13 +158,13 @@ def _slds_fitter(Ys, confs, prep, kw):
         ar_iters, full_iters = sweeps
         if previous is None:
             model = _slds_model(prep, kw, 100.0 * kappa)
-            datas, masks = model.prepare(Ys, confs)
-            model.fit_pca(datas)  # as KeypointSLDS.fit: PCA and noise scale, then the stages
+            sequences, masks = model.prepare(Ys, confs)
+            model.fit_pca(sequences)  # as KeypointSLDS.fit: PCA and noise scale, then the stages
             if model.sigmasq_loc is None:
-                Y = [unpack_recording(d, model.num_dims)[0] for d in datas]
+                Y = [unpack_recording(d, model.num_dims)[0] for d in sequences]
                 model.sigmasq_loc = estimate_sigmasq_loc(Y, round(model.fps))
         else:
-            model, datas, masks = previous["model"], previous["datas"], previous["masks"]
+            model, sequences, masks = previous["model"], previous["sequences"], previous["masks"]
         kappa_ar = 100.0 * kappa
 
         def ar_stage():
@@ -179,8 +179,8 @@ def _slds_fitter(Ys, confs, prep, kw):
             full = GibbsSettings(num_iters=ar_iters + full_iters, marginals_from_last=last)
             stages.append(Stage(full, full_stage, "keypoint SLDS" + at))
         run = run_stages(
-            model, datas, masks, stages, seed=kw["seed"],
-            initialize=lambda rng: model.initialize(rng, datas, "prior"),
+            model, sequences, masks, stages, seed=kw["seed"],
+            initialize=lambda rng: model.initialize(rng, sequences, "prior"),
             checkpoint=checkpoint, progress=kw["progress"],
             start=None if previous is None else previous["run"],
             fingerprint_extra={"init": "prior"}, **_executor(kw),
@@ -189,8 +189,8 @@ def _slds_fitter(Ys, confs, prep, kw):
         model.fit_kappas = (kappa_ar, kappa)
         # the last sample's syllables only: the estimated keypoints are the final fit's
         labels = [frame_syllables(st["syllables"], model.num_lags) for st in run.local_states]
-        return {"model": model, "run": run, "labels": labels, "datas": datas, "masks": masks,
-                "sweeps": sweeps}  # fmt: skip
+        return {"model": model, "run": run, "labels": labels, "sequences": sequences,
+                "masks": masks, "sweeps": sweeps}  # fmt: skip
 
     return fit_at
 

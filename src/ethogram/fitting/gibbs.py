@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from tqdm.auto import tqdm
 
+from .._deprecation import renamed_keywords
 from .executors import resolve_executor, run_job
 from .gibbs_run import GibbsRun
 
@@ -119,12 +120,12 @@ def sum_arrays(parts) -> dict:
     return total
 
 
-def _local_steps(model, datas, masks, run, iteration, collect, executor):
+def _local_steps(model, sequences, masks, run, iteration, collect, executor):
     """Run the local step of every sequence as one job each; results in input order."""
     params = model.local_params() if hasattr(model, "local_params") else model.get_params()
     description = model.describe()
     fn = model.local_step_function
-    states = run.local_states if run is not None else [None] * len(datas)
+    states = run.local_states if run is not None else [None] * len(sequences)
     entropy = run.seed_entropy
     jobs = [
         (
@@ -137,7 +138,7 @@ def _local_steps(model, datas, masks, run, iteration, collect, executor):
             stream_seed(entropy, LOCAL_STREAM, iteration, n),
             collect,
         )
-        for n, (d, m, s) in enumerate(zip(datas, masks, states))
+        for n, (d, m, s) in enumerate(zip(sequences, masks, states))
     ]
     return list(executor.map(run_job, jobs))
 
@@ -172,39 +173,40 @@ def _absorb(run, model, results, iteration: int, collected: bool) -> None:
         _add_marginals(run, model, results)
 
 
-def _check_sequences(datas, masks) -> None:
-    if not isinstance(datas, (list, tuple)) or not datas:
-        raise ValueError("datas must be a non-empty list of sequences")
-    if not isinstance(masks, (list, tuple)) or len(masks) != len(datas):
+def _check_sequences(sequences, masks) -> None:
+    if not isinstance(sequences, (list, tuple)) or not sequences:
+        raise ValueError("sequences must be a non-empty list of arrays")
+    if not isinstance(masks, (list, tuple)) or len(masks) != len(sequences):
         raise ValueError(
-            f"masks must be a list with one mask (or None) per sequence: got {len(datas)} "
+            f"masks must be a list with one mask (or None) per sequence: got {len(sequences)} "
             f"sequences and {len(masks) if isinstance(masks, (list, tuple)) else masks!r} masks"
         )
 
 
-def _start(model, datas, masks, settings, entropy, initialize, ex):
+def _start(model, sequences, masks, settings, entropy, initialize, ex):
     """Iteration 0: starting parameters (``initialize``), then the first local steps."""
     if initialize is not None:
         initialize(stream_rng(entropy, INIT_STREAM, 0))
-    run = GibbsRun(model.get_params(), [None] * len(datas), {}, seed_entropy=entropy)
+    run = GibbsRun(model.get_params(), [None] * len(sequences), {}, seed_entropy=entropy)
     collect = settings.marginals if settings.collects(0) else None
-    results = _local_steps(model, datas, masks, run, 0, collect, ex)
+    results = _local_steps(model, sequences, masks, run, 0, collect, ex)
     _absorb(run, model, results, 0, collect is not None)
     return run
 
 
-def _sweep(model, datas, masks, settings, run, iteration, ex) -> None:
+def _sweep(model, sequences, masks, settings, run, iteration, ex) -> None:
     """One iteration: the global step (unless states only), then the local steps."""
     if not settings.states_only:
         model.global_step(run.stats, stream_rng(run.seed_entropy, GLOBAL_STREAM, iteration))
     collect = settings.marginals if settings.collects(iteration) else None
-    results = _local_steps(model, datas, masks, run, iteration, collect, ex)
+    results = _local_steps(model, sequences, masks, run, iteration, collect, ex)
     _absorb(run, model, results, iteration, collect is not None)
 
 
+@renamed_keywords(datas="sequences")
 def run_gibbs(
     model,
-    datas,
+    sequences,
     masks,
     settings: GibbsSettings = GibbsSettings(),
     *,
@@ -225,7 +227,7 @@ def run_gibbs(
     model : object
         Follows the protocol of the module docstring; its parameters are updated in place
         and end as those of the returned run.
-    datas : list of array_like
+    sequences : list of array_like
         Sequences (anything the model's local step takes), in a fixed order.
     masks : list of (array_like of bool or None)
         One per sequence.
@@ -266,7 +268,7 @@ def run_gibbs(
     from .checkpoint import resolve_seed
     from .gibbs_checkpoint import open_or_start, save_run
 
-    _check_sequences(datas, masks)
+    _check_sequences(sequences, masks)
     if not isinstance(settings, GibbsSettings):
         raise TypeError(f"settings must be a GibbsSettings, got {type(settings).__name__}")
     ex = resolve_executor(executor, num_threads)
@@ -275,11 +277,11 @@ def run_gibbs(
         checkpoint = None
     if checkpoint is not None:
         run, fingerprint = open_or_start(
-            checkpoint, model, datas, masks, settings, seed, run, fingerprint_extra
+            checkpoint, model, sequences, masks, settings, seed, run, fingerprint_extra
         )
     if run is None:
         entropy = int(fingerprint["seed_entropy"]) if fingerprint else resolve_seed(seed)
-        run = _start(model, datas, masks, settings, entropy, initialize, ex)
+        run = _start(model, sequences, masks, settings, entropy, initialize, ex)
         if checkpoint is not None:
             save_run(checkpoint.path, run, fingerprint, model.describe())
     else:
@@ -293,7 +295,7 @@ def run_gibbs(
     )
     try:
         for it in range(run.iteration + 1, settings.num_iters + 1):
-            _sweep(model, datas, masks, settings, run, it, ex)
+            _sweep(model, sequences, masks, settings, run, it, ex)
             bar.update(1)
             bar.set_postfix(log_joint=f"{run.log_joint_total[-1]:.6g}")
             if checkpoint is not None and (it % checkpoint.every == 0 or it == settings.num_iters):

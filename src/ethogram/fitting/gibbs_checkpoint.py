@@ -155,7 +155,7 @@ def _differences(saved: dict, fingerprint: dict, seed) -> list:
 
 
 def open_or_start(
-    checkpoint: Checkpointing, model, datas, masks, settings, seed, start, extra=None
+    checkpoint: Checkpointing, model, sequences, masks, settings, seed, start, extra=None
 ):
     """The run to continue (from the checkpoint, or ``start``) and the run's fingerprint.
 
@@ -175,7 +175,7 @@ def open_or_start(
     """
     fingerprint = dict(
         settings=settings.to_dict(),
-        data=data_fingerprint(datas, masks),
+        data=data_fingerprint(sequences, masks),
         description=model.describe(),
         extra=extra or {},
     )

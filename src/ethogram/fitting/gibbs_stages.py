@@ -56,7 +56,7 @@ def _saved_stage(checkpoint) -> int | None:
 
 def run_stages(
     model,
-    datas,
+    sequences,
     masks,
     stages,
     *,
@@ -73,7 +73,7 @@ def run_stages(
 
     Parameters
     ----------
-    model, datas, masks, seed, initialize, executor, num_threads, progress
+    model, sequences, masks, seed, initialize, executor, num_threads, progress
         As :func:`~ethogram.fitting.gibbs.run_gibbs` (``initialize`` only for a run that
         starts afresh).
     stages : list of Stage
@@ -115,7 +115,7 @@ def run_stages(
             ck = dataclasses.replace(ck, resume=False)
         run = run_gibbs(
             model,
-            datas,
+            sequences,
             masks,
             stage.settings,
             seed=seed,
