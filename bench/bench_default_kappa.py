@@ -64,7 +64,7 @@ def _old_kappa(recs, K=20):
     from ethogram.prep import Preparation, model_inputs
     from ethogram.stickiness import reference_kappa
 
-    datas, masks, fps = model_inputs(Preparation().fit_transform(recs))
+    sequences, masks, fps = model_inputs(Preparation().fit_transform(recs))
     usable = int(sum(m.sum() for m in masks))
     return reference_kappa(usable, K, 0.4 * float(np.median(fps)))
 
@@ -114,8 +114,8 @@ def bench_fit(rounds: int) -> list:
 def _select_inputs(recs):
     from ethogram.prep import Preparation, model_inputs
 
-    datas, masks, fps = model_inputs(Preparation().fit_transform(recs))
-    return datas, masks, float(np.median(fps))
+    sequences, masks, fps = model_inputs(Preparation().fit_transform(recs))
+    return sequences, masks, float(np.median(fps))
 
 
 def bench_select(rounds: int) -> list:
@@ -126,7 +126,7 @@ def bench_select(rounds: int) -> list:
 
     rows = []
     for name in ("open field", "flies"):
-        datas, masks, fps = _select_inputs(_recordings(name))
+        sequences, masks, fps = _select_inputs(_recordings(name))
         usable = int(sum(m.sum() for m in masks))
         common = dict(
             model="arhmm",
@@ -141,7 +141,7 @@ def bench_select(rounds: int) -> list:
             ("after", "auto"),
         ):
             got = [
-                _timed(lambda: cross_validate(datas, SELECT_STATES, kappa=kappa, fps=fps, **common))
+                _timed(lambda: cross_validate(sequences, SELECT_STATES, kappa=kappa, fps=fps, **common))
                 for _ in range(rounds)
             ]
             cv = got[0][0]
@@ -199,10 +199,10 @@ def bench_synthetic() -> list:
             4,
         ),
     )
-    for label, model, obs, datas, true_K in cases:
-        x = np.concatenate(datas)
-        datas = [
-            (d - x.mean(0)) / x.std(0) for d in datas
+    for label, model, obs, sequences, true_K in cases:
+        x = np.concatenate(sequences)
+        sequences = [
+            (d - x.mean(0)) / x.std(0) for d in sequences
         ]  # as the preparation standardizes features
         usable = 0.8 * x.shape[0]
         for rule, kappa in (
@@ -212,7 +212,7 @@ def bench_synthetic() -> list:
         ):
             cv, wall, cpu = _timed(
                 lambda: cross_validate(
-                    datas,
+                    sequences,
                     SYNTHETIC_STATES,
                     model=model,
                     observation_kwargs=obs,

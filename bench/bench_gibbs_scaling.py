@@ -130,7 +130,7 @@ def _reset_peak_rss() -> bool:
         return False
 
 
-def _held(datas, run) -> dict:
+def _held(sequences, run) -> dict:
     """The arrays kept between sweeps: shapes and MB, per kind."""
     from ethogram.inference import _scratch
 
@@ -140,8 +140,8 @@ def _held(datas, run) -> dict:
     first = run.local_states[0]
     buffers = getattr(_scratch._local, "buffers", {})
     return {
-        "data_per_recording": arr(datas[0]),
-        "data_total_MB": round(sum(d.nbytes for d in datas) / 2**20, 2),
+        "data_per_recording": arr(sequences[0]),
+        "data_total_MB": round(sum(d.nbytes for d in sequences) / 2**20, 2),
         "local_state_per_recording": {k: arr(np.asarray(v)) for k, v in first.items()},
         "local_states_total_MB": round(
             sum(np.asarray(v).nbytes for s in run.local_states for v in s.values()) / 2**20, 2
@@ -199,27 +199,27 @@ def measure(label: str) -> dict:
         num_states=NUM_STATES, num_lags=NUM_LAGS, latent_dim=LATENT_DIM,
         keypoint_prior=KeypointPrior(sigmasq_loc=0.5), anterior=[0], posterior=[1], fps=30,
     )  # fmt: skip
-    datas, masks = model.prepare([Y for Y, _ in recs], [c for _, c in recs])
+    sequences, masks = model.prepare([Y for Y, _ in recs], [c for _, c in recs])
     del recs
-    model.fit_pca(datas)
+    model.fit_pca(sequences)
     model.initialize(np.random.default_rng(0))
     model.ar_only = True
     ex = SerialExecutor()
     settings = GibbsSettings(num_iters=10**6)
     t0 = time.perf_counter()
-    run = _start(model, datas, masks, settings, 0, None, ex)
+    run = _start(model, sequences, masks, settings, 0, None, ex)
     start_s = time.perf_counter() - t0
 
     def sweep(it):
-        _sweep(model, datas, masks, settings, run, it, ex)
+        _sweep(model, sequences, masks, settings, run, it, ex)
 
     out = {"label": label, "recordings": len(lengths), "frames": int(sum(lengths))}
     out["generate_s"], out["start_s"] = round(gen_s, 2), round(start_s, 2)
     out["ar_only"], it = _time_stage(sweep, 1)
-    out["held_ar_only"] = _held(datas, run)
+    out["held_ar_only"] = _held(sequences, run)
     model.ar_only, model.kappa = False, 1e4
     out["full"], it = _time_stage(sweep, it)
-    out["held_full"] = _held(datas, run)
+    out["held_full"] = _held(sequences, run)
     out["ru_maxrss_MB"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0, 1)
     out["loadavg"] = os.getloadavg()
     return out
@@ -291,20 +291,20 @@ def breakdown(label: str) -> dict:
         num_states=NUM_STATES, num_lags=NUM_LAGS, latent_dim=LATENT_DIM,
         keypoint_prior=KeypointPrior(sigmasq_loc=0.5), anterior=[0], posterior=[1], fps=30,
     )  # fmt: skip
-    datas, masks = model.prepare([Y for Y, _ in recs], [c for _, c in recs])
+    sequences, masks = model.prepare([Y for Y, _ in recs], [c for _, c in recs])
     del recs
-    model.fit_pca(datas)
+    model.fit_pca(sequences)
     model.initialize(np.random.default_rng(0))
     model.ar_only = True
     ex, settings = SerialExecutor(), GibbsSettings(num_iters=10**6)
-    run = _start(model, datas, masks, settings, 0, None, ex)
+    run = _start(model, sequences, masks, settings, 0, None, ex)
     frames, record, seconds = max(lengths), {}, {}
     _traced_calls(record, seconds)
     out = {"label": label, "frames_per_recording": frames, "memory": {}, "cpu_s": {}}
     it = 1
 
     def sweep(i):  # through the module, so the wrapped _sweep (the whole sweep) is counted
-        gibbs._sweep(model, datas, masks, settings, run, i, ex)
+        gibbs._sweep(model, sequences, masks, settings, run, i, ex)
 
     for stage in ("ar_only", "full"):
         model.ar_only = stage == "ar_only"

@@ -50,10 +50,10 @@ def ar_data(seed=0):
 
 
 def ethogram_iteration(model, data):
-    datas, masks, _ = model._prepare(data)
+    sequences, masks, _ = model._prepare(data)
 
     def step():
-        stats = e_step(model, datas, masks, num_threads=1)
+        stats = e_step(model, sequences, masks, num_threads=1)
         m_step(model, stats)
 
     return median_time(step, repeats=5)

@@ -68,11 +68,11 @@ def make_data(n: int, T: int, D: int, K: int, seed: int = 0) -> list:
     return out
 
 
-def make_model(datas, K: int, L: int, seed: int = 0):
+def make_model(sequences, K: int, L: int, seed: int = 0):
     from ethogram import HMM
 
-    model = HMM(K, "autoregressive", dict(data_dim=datas[0].shape[1], num_lags=L), kappa=1e4)
-    model.initialize(datas[:2], seed=seed)  # k-means on two recordings: bounded, as in docs/scale.md
+    model = HMM(K, "autoregressive", dict(data_dim=sequences[0].shape[1], num_lags=L), kappa=1e4)
+    model.initialize(sequences[:2], seed=seed)  # k-means on two recordings: bounded, as in docs/scale.md
     return model
 
 
@@ -95,11 +95,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
-def one_iteration(model, datas, ms, executor, params):
+def one_iteration(model, sequences, ms, executor, params):
     from ethogram.fitting import e_step
 
     model.set_params(params)
-    stats = e_step(model, datas, ms, executor=executor)
+    stats = e_step(model, sequences, ms, executor=executor)
     model.m_step_from_stats(stats)
     return stats
 
@@ -117,26 +117,26 @@ def timed(fn, repeats: int) -> list:
 def case_em(a) -> dict:
     from ethogram.fitting import ThreadExecutor
 
-    datas = make_data(a.n, a.T, 10, a.K)
-    model = make_model(datas, a.K, 1)
-    ms = [model.observations.effective_mask(d, None) for d in datas]
+    sequences = make_data(a.n, a.T, 10, a.K)
+    model = make_model(sequences, a.K, 1)
+    ms = [model.observations.effective_mask(d, None) for d in sequences]
     params = model.get_params()
     ex = ThreadExecutor(a.threads)
     if a.fit:
         from ethogram import HMM
 
         fresh = HMM.from_description(model.describe(), params)
-        fresh.fit(datas[:1], init="params", num_iters=1, progress=False, num_threads=a.threads)  # compile
+        fresh.fit(sequences[:1], init="params", num_iters=1, progress=False, num_threads=a.threads)  # compile
         rss0 = peak_rss_mb()
         fresh = HMM.from_description(model.describe(), params)
         t0 = time.perf_counter()
-        fresh.fit(datas, init="params", num_iters=1, progress=False, num_threads=a.threads)
+        fresh.fit(sequences, init="params", num_iters=1, progress=False, num_threads=a.threads)
         return dict(seconds=time.perf_counter() - t0, peak_rss_mb=peak_rss_mb(), rss_before_mb=rss0, blas=blas())
-    one_iteration(model, datas, ms, ex, params)  # warm-up (numba cache, rebuilt models)
-    times = timed(lambda: one_iteration(model, datas, ms, ex, params), 3)
-    out = dict(seconds=times, peak_rss_mb=peak_rss_mb(), blas=blas(), data_mb=sum(d.nbytes for d in datas) / 2**20)
+    one_iteration(model, sequences, ms, ex, params)  # warm-up (numba cache, rebuilt models)
+    times = timed(lambda: one_iteration(model, sequences, ms, ex, params), 3)
+    out = dict(seconds=times, peak_rss_mb=peak_rss_mb(), blas=blas(), data_mb=sum(d.nbytes for d in sequences) / 2**20)
     if a.params_out:
-        one_iteration(model, datas, ms, ex, params)
+        one_iteration(model, sequences, ms, ex, params)
         np.savez(a.params_out, **model.get_params())
     return out
 
@@ -158,16 +158,16 @@ def case_dask(a) -> dict:
 
     from ethogram.fitting.distributed import DaskExecutor
 
-    datas = make_data(a.n, a.T, 10, a.K)
-    model = make_model(datas, a.K, 1)
-    ms = [model.observations.effective_mask(d, None) for d in datas]
+    sequences = make_data(a.n, a.T, 10, a.K)
+    model = make_model(sequences, a.K, 1)
+    ms = [model.observations.effective_mask(d, None) for d in sequences]
     params = model.get_params()
     with LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
         ex = DaskExecutor(client)
         t0 = time.perf_counter()
-        one_iteration(model, datas, ms, ex, params)
+        one_iteration(model, sequences, ms, ex, params)
         first = time.perf_counter() - t0
-        times = timed(lambda: one_iteration(model, datas, ms, ex, params), 3)
+        times = timed(lambda: one_iteration(model, sequences, ms, ex, params), 3)
         same = None
         if a.params_in:
             ref = np.load(a.params_in)
@@ -213,14 +213,14 @@ def case_float32(a) -> dict:
     """float32 log-likelihoods against float64 on a fitted model (accuracy only)."""
     from ethogram import forward_backward, viterbi
 
-    datas = make_data(a.n, a.T, 10, a.K)
-    model = make_model(datas, a.K, 1)
-    model.fit(datas, init="params", num_iters=5, progress=False)
+    sequences = make_data(a.n, a.T, 10, a.K)
+    model = make_model(sequences, a.K, 1)
+    model.fit(sequences, init="params", num_iters=5, progress=False)
     obs = model.observations
     p = model.get_params()
     A, b, S = p["emission_dynamics"], p["emission_bias"], p["emission_covs"]
     out = dict(objective_diff=[], per_frame_diff=[], label_mismatch=[], max_abs_ll_diff=[])
-    for x in datas[: a.float32_recordings]:
+    for x in sequences[: a.float32_recordings]:
         ll64 = obs.log_likelihoods(x, None)
         ll32 = _ar_log_likes_float32(x, A, b, S, ll64)
         post64 = forward_backward(model.initial_probs, model.transition_matrix, ll64)

@@ -58,29 +58,29 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
-def warm_vs_cold(datas, K, kappas, seeds=(0, 1, 2)):
+def warm_vs_cold(sequences, K, kappas, seeds=(0, 1, 2)):
     """A chain of fits, each started from the previous (smaller) kappa's fit, against cold
     k-means fits from several seeds at the same kappa."""
     from ethogram.selection import run_lengths
     from ethogram.selection._common import check_datas, fit_model, model_spec, viterbi_labels
 
-    datas, masks = check_datas(datas)
+    sequences, masks = check_datas(sequences)
     rows, params = [], None
     for kappa in kappas:
-        spec = model_spec(K, "autoregressive", {"num_lags": 3}, datas[0].shape[1], kappa)
-        m, obj, _ = fit_model(spec, datas, masks, 100, None, rng=0 if params is None else None, params=params)
+        spec = model_spec(K, "autoregressive", {"num_lags": 3}, sequences[0].shape[1], kappa)
+        m, obj, _ = fit_model(spec, sequences, masks, 100, None, rng=0 if params is None else None, params=params)
         params = m.get_params()
-        warm = float(np.median(run_lengths(viterbi_labels(m, datas, masks))))
+        warm = float(np.median(run_lengths(viterbi_labels(m, sequences, masks))))
         cold_obj, cold_med = [], []
         for s in seeds:
-            c, o, _ = fit_model(spec, datas, masks, 100, None, rng=s)
+            c, o, _ = fit_model(spec, sequences, masks, 100, None, rng=s)
             cold_obj.append(o)
-            cold_med.append(float(np.median(run_lengths(viterbi_labels(c, datas, masks)))))
+            cold_med.append(float(np.median(run_lengths(viterbi_labels(c, sequences, masks)))))
         rows.append((kappa, warm, obj, cold_med, cold_obj))
     return rows
 
 
-def evidence(datas, K, kappas, seed=0):
+def evidence(sequences, K, kappas, seed=0):
     """Per kappa (cold fit from ``seed``): the median switching cost log(p_kk / p_kj) over
     nonzero off-diagonal entries, the fraction of exactly-zero off-diagonal entries, and the
     median over Viterbi runs of the run's log-likelihood under its state minus the best
@@ -88,18 +88,18 @@ def evidence(datas, K, kappas, seed=0):
     from ethogram.selection import run_lengths
     from ethogram.selection._common import check_datas, fit_model, model_spec, scored_mask, viterbi_labels
 
-    datas, masks = check_datas(datas)
+    sequences, masks = check_datas(sequences)
     rows = []
     for kappa in kappas:
-        spec = model_spec(K, "autoregressive", {"num_lags": 3}, datas[0].shape[1], kappa)
-        m, _, _ = fit_model(spec, datas, masks, 100, None, rng=seed)
-        labels = viterbi_labels(m, datas, masks)
+        spec = model_spec(K, "autoregressive", {"num_lags": 3}, sequences[0].shape[1], kappa)
+        m, _, _ = fit_model(spec, sequences, masks, 100, None, rng=seed)
+        labels = viterbi_labels(m, sequences, masks)
         P = m.transition_matrix
         off = P[~np.eye(K, dtype=bool)]
         cost = np.log(np.diag(P))[:, None] - np.log(np.where(P > 0, P, np.nan))
         cost = cost[~np.eye(K, dtype=bool)]
         seg = []
-        for d, mk, z in zip(datas, masks, labels):
+        for d, mk, z in zip(sequences, masks, labels):
             ll = m.observations.log_likelihoods(d, m.observations.effective_mask(d, mk))
             ok = scored_mask(m, d, mk)
             b = np.r_[0, np.flatnonzero(np.diff(z)) + 1, len(z)]
@@ -124,31 +124,31 @@ def main() -> int:
     from ethogram.stickiness import reference_kappa
     from ethogram.selection import changepoint_durations, cross_validate, find_kappa
 
-    datas, fps = load()
-    usable = int(sum((~np.isnan(d).any(axis=1)).sum() for d in datas))
+    sequences, fps = load()
+    usable = int(sum((~np.isnan(d).any(axis=1)).sum() for d in sequences))
     # the default kappa until issue 15
     kappa_of = lambda K: reference_kappa(usable, K, 0.4 * fps)  # noqa: E731
-    find_kappa(datas, 3, 0.4, fps=fps, num_iters=3)  # warm-up: numba cache, imports
+    find_kappa(sequences, 3, 0.4, fps=fps, num_iters=3)  # warm-up: numba cache, imports
     cv = {1: [], 2: []}
     ks = {1: [], 2: []}
     for _ in range(REPEATS):  # interleaved, so that load from other processes hits both alike
         for w in (1, 2):
-            cv[w].append(timed(lambda: cross_validate(datas, KS, observation_kwargs={"num_lags": 3}, kappa=kappa_of, num_restarts=3, seed=0, num_workers=w)))
-            ks[w].append(timed(lambda: find_kappa(datas, 20, 0.4, fps=fps, observation_kwargs={"num_lags": 3}, seed=0, num_workers=w)))
+            cv[w].append(timed(lambda: cross_validate(sequences, KS, observation_kwargs={"num_lags": 3}, kappa=kappa_of, num_restarts=3, seed=0, num_workers=w)))
+            ks[w].append(timed(lambda: find_kappa(sequences, 20, 0.4, fps=fps, observation_kwargs={"num_lags": 3}, seed=0, num_workers=w)))
     loadavg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     cv = {w: (v[0][0], float(np.median([t for _, t in v])), float(np.min([t for _, t in v]))) for w, v in cv.items()}
     ks = {w: (v[0][0], float(np.median([t for _, t in v])), float(np.min([t for _, t in v]))) for w, v in ks.items()}
     same_cv = cv[1][0].table["heldout_ll_per_frame"].equals(cv[2][0].table["heldout_ll_per_frame"])
     same_ks = ks[1][0].curve["median_duration"].equals(ks[2][0].curve["median_duration"]) and ks[1][0].kappa == ks[2][0].kappa
     search = ks[1][0]
-    chain = warm_vs_cold(datas, 20, [1.165e2, 1.165e3, 1.165e4, 1.165e5, 1.165e6])
-    ev = evidence(datas, 20, [1e3, 1e4, 1e5, 1e6])
+    chain = warm_vs_cold(sequences, 20, [1.165e2, 1.165e3, 1.165e4, 1.165e5, 1.165e6])
+    ev = evidence(sequences, 20, [1e3, 1e4, 1e5, 1e6])
     gaps = {}
     for label, kw in (("default", {"num_lags": 3}), ("prior_ridge = 10", {"num_lags": 3, "prior_ridge": 10.0})):
-        g = cross_validate(datas, [20], observation_kwargs=kw, kappa=1e3, num_restarts=3, num_folds=3, seed=0, num_workers=2).summary.iloc[0]
+        g = cross_validate(sequences, [20], observation_kwargs=kw, kappa=1e3, num_restarts=3, num_folds=3, seed=0, num_workers=2).summary.iloc[0]
         gaps[label] = (g["train_ll_per_frame"], g["mean"], g["sem"])
-    ridge = find_kappa(datas, 20, 0.4, fps=fps, observation_kwargs={"num_lags": 3, "prior_ridge": 10.0}, seed=0, num_workers=2)
-    cps = changepoint_durations(datas)
+    ridge = find_kappa(sequences, 20, 0.4, fps=fps, observation_kwargs={"num_lags": 3, "prior_ridge": 10.0}, seed=0, num_workers=2)
+    cps = changepoint_durations(sequences)
 
     s = cv[1][0].summary
     L = [SECTION, "",

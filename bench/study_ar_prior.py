@@ -131,16 +131,16 @@ def prepare(loader):
 
     recs, prep_kwargs = loader()
     prepared = Preparation(**prep_kwargs).fit_transform(recs)
-    datas, masks, fps_values = model_inputs(prepared)
+    sequences, masks, fps_values = model_inputs(prepared)
     out_d, out_m, total = [], [], 0
-    for d, m in zip(datas, masks):  # at most MAX_FRAMES frames in all
+    for d, m in zip(sequences, masks):  # at most MAX_FRAMES frames in all
         n = min(d.shape[0], MAX_FRAMES - total)
         if n <= 4 * NUM_LAGS or m[:n].sum() <= 4 * NUM_LAGS:
             continue
         out_d.append(d[:n])
         out_m.append(m[:n])
         total += n
-    return out_d, out_m, float(np.median(fps_values)), datas[0].shape[1], [r.name for r in recs]
+    return out_d, out_m, float(np.median(fps_values)), sequences[0].shape[1], [r.name for r in recs]
 
 
 def split(masks, fold: int):
@@ -175,29 +175,29 @@ def run_lengths_by_state(labels, K):
     return runs, med
 
 
-def one_fit(datas, masks, train, held, fps, K, ridge, kappa, seed, noise=None) -> dict:
+def one_fit(sequences, masks, train, held, fps, K, ridge, kappa, seed, noise=None) -> dict:
     """Fit on the training frames at (ridge, kappa, seed) and noise prior ``noise`` (observation
     kwargs, today's default when None); score and label (see the module docstring)."""
     from ethogram.models import HMM
     from ethogram.pipeline import DEFAULT_NUM_ITERS
 
-    D = datas[0].shape[1]
+    D = sequences[0].shape[1]
     model = HMM(K, "autoregressive", dict(data_dim=D, num_lags=NUM_LAGS, prior_ridge=ridge, **(noise or {})), kappa=kappa)
     t0 = time.perf_counter()
-    fit = model.fit(datas, mask=train, num_iters=DEFAULT_NUM_ITERS, seed=seed, progress=False, posterior=False)
+    fit = model.fit(sequences, mask=train, num_iters=DEFAULT_NUM_ITERS, seed=seed, progress=False, posterior=False)
     seconds = time.perf_counter() - t0
     obs = model.observations
-    scored_train = [obs.effective_mask(d, m) for d, m in zip(datas, train)]
-    n_train = sum(int(s.sum()) if s is not None else d.shape[0] for s, d in zip(scored_train, datas))
-    train_ll = model.score(datas, mask=train) / n_train
-    frames = model.score(datas, mask=masks, per_frame=True)
+    scored_train = [obs.effective_mask(d, m) for d, m in zip(sequences, train)]
+    n_train = sum(int(s.sum()) if s is not None else d.shape[0] for s, d in zip(scored_train, sequences))
+    train_ll = model.score(sequences, mask=train) / n_train
+    frames = model.score(sequences, mask=masks, per_frame=True)
     ll, n_held = 0.0, 0
-    for f, d, m, h in zip(frames, datas, masks, held):
+    for f, d, m, h in zip(frames, sequences, masks, held):
         eff = obs.effective_mask(d, m)
         use = h & (np.ones(d.shape[0], bool) if eff is None else eff)
         ll += float(f[use].sum())
         n_held += int(use.sum())
-    labels = model.predict(datas, mask=train)
+    labels = model.predict(sequences, mask=train)
     labels = [np.where(m, np.asarray(z, dtype=np.int64), -1) for z, m in zip(labels, train)]
     runs, med_state = run_lengths_by_state(labels, K)
     lab = np.concatenate(labels)
@@ -221,7 +221,7 @@ def study(name, loader, K, seeds, log, noise=True) -> dict:
     (noise prior, ridge in NOISE_RIDGES, fold, seed) fit at kappa x1 (``noise_rows``)."""
     from ethogram.stickiness import reference_kappa
 
-    datas, masks, fps, D, names = prepare(loader)
+    sequences, masks, fps, D, names = prepare(loader)
     rows, kappas, noise_rows = [], [], []
     for fold in range(NUM_FOLDS):
         train, held = split(masks, fold)
@@ -231,7 +231,7 @@ def study(name, loader, K, seeds, log, noise=True) -> dict:
         for ridge in RIDGES:
             for factor in KAPPA_FACTORS:
                 for seed in range(seeds):
-                    row = one_fit(datas, masks, train, held, fps, K, ridge, kappa0 * factor, seed)
+                    row = one_fit(sequences, masks, train, held, fps, K, ridge, kappa0 * factor, seed)
                     row.update(kappa_factor=factor, fold=fold)
                     rows.append(row)
             r = [x for x in rows if x["fold"] == fold and x["ridge"] == ridge and x["kappa_factor"] == 1]
@@ -242,12 +242,12 @@ def study(name, loader, K, seeds, log, noise=True) -> dict:
         for label, kw in list(NOISE_PRIORS.items())[1:] if noise else []:  # today's prior: the rows above
             for ridge in NOISE_RIDGES:
                 for seed in range(seeds):
-                    row = one_fit(datas, masks, train, held, fps, K, ridge, kappa0, seed, noise=kw)
+                    row = one_fit(sequences, masks, train, held, fps, K, ridge, kappa0, seed, noise=kw)
                     row.update(kappa_factor=1, fold=fold, noise=label)
                     noise_rows.append(row)
             log(f"{name} fold {fold} noise prior {label}: done")
     return {"name": name, "fps": fps, "input_dim": D, "recordings": names,
-            "frames": [int(d.shape[0]) for d in datas], "usable_frames": int(sum(int(m.sum()) for m in masks)),
+            "frames": [int(d.shape[0]) for d in sequences], "usable_frames": int(sum(int(m.sum()) for m in masks)),
             "kappa_default_per_fold": kappas, "rows": rows, "noise_rows": noise_rows}
 
 

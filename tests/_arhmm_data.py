@@ -28,18 +28,18 @@ def true_model(num_states=4, data_dim=2, num_lags=2, stay=0.98, seed=0) -> Stick
     return model
 
 
-def sequences(lengths=(200, 150, 90), seed=1, **kw):
+def draw_sequences(lengths=(200, 150, 90), seed=1, **kw):
     """Sequences with their true syllables (T - L,), one with NaN rows and one with a mask."""
     model = true_model(**kw)
     rng = np.random.default_rng(seed)
-    datas, truth = [], []
+    sequences, truth = [], []
     for T in lengths:
         x, z = model.sample(T, rng)
-        datas.append(x)
+        sequences.append(x)
         truth.append(z)
-    datas[0][40:43] = np.nan
+    sequences[0][40:43] = np.nan
     masks = [None, np.arange(lengths[1]) < lengths[1] - 12, None]
-    return datas, masks, truth
+    return sequences, masks, truth
 
 
 def small_model(num_states=6, **kw) -> StickyHDPARHMM:

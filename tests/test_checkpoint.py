@@ -61,9 +61,9 @@ class _Stop(Exception):
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypatch):
     make, kw = CASES[case]
-    datas = _sequences()
+    sequences = _sequences()
     plain = make()
-    r_plain = plain.fit(datas, progress=False, **kw)
+    r_plain = plain.fit(sequences, progress=False, **kw)
     if case == "gaussian":
         assert r_plain.converged and r_plain.num_iters < kw["num_iters"]  # stops by tolerance
     # an uninterrupted checkpointed fit is the plain fit; count its checkpoints
@@ -76,7 +76,7 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
     )
     whole = make()
     r_whole = whole.fit(
-        datas, progress=False, checkpoint=tmp_path / "whole.h5", checkpoint_every=3, **kw
+        sequences, progress=False, checkpoint=tmp_path / "whole.h5", checkpoint_every=3, **kw
     )
     assert_same_fit(plain, r_plain, whole, r_whole)
     n = len(saves)
@@ -94,7 +94,7 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
 
         monkeypatch.setattr(ckpt, "save_checkpoint", save_then_stop)
         with pytest.raises(_Stop):
-            make().fit(datas, progress=False, checkpoint=path, checkpoint_every=3, **kw)
+            make().fit(sequences, progress=False, checkpoint=path, checkpoint_every=3, **kw)
         with h5py.File(path, "r") as f:
             mid_cycle.append("anchor" in f["run"])
         later = []
@@ -105,7 +105,7 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
         )
         resumed = make()
         r_resumed = resumed.fit(
-            datas, progress=False, checkpoint=path, checkpoint_every=3, resume=True, **kw
+            sequences, progress=False, checkpoint=path, checkpoint_every=3, resume=True, **kw
         )
         assert_same_fit(plain, r_plain, resumed, r_resumed)
         assert later == saves[stop_after:]  # it went on from the checkpoint, not from the start
@@ -114,18 +114,18 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
 
 
 def test_generator_seed_gives_the_same_fit(tmp_path):
-    datas = _sequences(seed=3)
+    sequences = _sequences(seed=3)
     make, kw = CASES["arhmm"]
     kw = dict(kw, seed=None)
     a, b = make(), make()
     ra = a.fit(
-        datas,
+        sequences,
         progress=False,
         seed=np.random.default_rng(7),
         **{k: v for k, v in kw.items() if k != "seed"},
     )
     rb = b.fit(
-        datas,
+        sequences,
         progress=False,
         seed=np.random.default_rng(7),
         checkpoint=tmp_path / "c.h5",
@@ -143,11 +143,11 @@ def _walk(group, out):
 
 
 def test_file_contents_and_refusals(tmp_path):
-    datas = _sequences(seed=4)
+    sequences = _sequences(seed=4)
     make, kw = CASES["arhmm"]
     path = tmp_path / "c.h5"
     model = make()
-    res = model.fit(datas, progress=False, checkpoint=path, checkpoint_every=5, **kw)
+    res = model.fit(sequences, progress=False, checkpoint=path, checkpoint_every=5, **kw)
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == "ethogram-checkpoint" and f.attrs["format_version"] == 1
         assert f.attrs["phase"] == "done" and f.attrs["restart"] == kw["num_restarts"] - 1
@@ -164,25 +164,29 @@ def test_file_contents_and_refusals(tmp_path):
                 assert node.dtype.kind in "fiub", node.name
     # resuming a finished fit does no EM and gives the result again
     again = make()
-    r_again = again.fit(datas, progress=False, checkpoint=path, resume=True, **kw)
+    r_again = again.fit(sequences, progress=False, checkpoint=path, resume=True, **kw)
     assert_same_fit(model, res, again, r_again)
     # another fit's checkpoint is refused, naming what differs
     with pytest.raises(ValueError, match="data differ"):
         make().fit(_sequences(seed=5), progress=False, checkpoint=path, resume=True, **kw)
     with pytest.raises(ValueError, match="settings differ"):
-        make().fit(datas, progress=False, checkpoint=path, resume=True, **dict(kw, num_iters=15))
+        make().fit(
+            sequences, progress=False, checkpoint=path, resume=True, **dict(kw, num_iters=15)
+        )
     with pytest.raises(ValueError, match="seed differ"):
         make().fit(
-            datas, progress=False, checkpoint=path, resume=True, **dict(kw, seed=kw["seed"] + 1)
+            sequences, progress=False, checkpoint=path, resume=True, **dict(kw, seed=kw["seed"] + 1)
         )
     with pytest.raises(ValueError, match="description differ"):
         HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=21.0).fit(
-            datas, progress=False, checkpoint=path, resume=True, **kw
+            sequences, progress=False, checkpoint=path, resume=True, **kw
         )
     with pytest.raises(ValueError, match="resume=True needs checkpoint"):
-        make().fit(datas, progress=False, resume=True, **kw)
+        make().fit(sequences, progress=False, resume=True, **kw)
     with pytest.raises(ValueError, match="checkpoint_every must be a positive integer"):
-        make().fit(datas, progress=False, checkpoint=tmp_path / "x.h5", checkpoint_every=0, **kw)
+        make().fit(
+            sequences, progress=False, checkpoint=tmp_path / "x.h5", checkpoint_every=0, **kw
+        )
     with h5py.File(path, "a") as f:
         f.attrs["format_version"] = 99
     with pytest.raises(ValueError, match="format version 99"):
@@ -196,10 +200,10 @@ def test_file_contents_and_refusals(tmp_path):
 
 
 def test_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
-    datas = _sequences(seed=6)
+    sequences = _sequences(seed=6)
     make, kw = CASES["arhmm"]
     path = tmp_path / "c.h5"
-    make().fit(datas, progress=False, checkpoint=path, **kw)
+    make().fit(sequences, progress=False, checkpoint=path, **kw)
     before = ckpt.load_checkpoint(path)
     calls = [0]
     real = ckpt._put_run

@@ -136,11 +136,11 @@ def test_reference_kappa_and_median_run_length():
 
 
 # ------------------------------------------------------------------ the pipeline's default
-def _recordings(datas, fps=30.0):
+def _recordings(sequences, fps=30.0):
     from ethogram.io import Recording
 
     return [
-        Recording(name=f"rec{i}", data=x, kind="features", fps=fps) for i, x in enumerate(datas)
+        Recording(name=f"rec{i}", data=x, kind="features", fps=fps) for i, x in enumerate(sequences)
     ]
 
 
@@ -230,7 +230,7 @@ def test_restarts_refit_at_the_chosen_kappa():
 
 
 # ------------------------------------------------------------------ select on sticky HMMs
-def _select(tmp_path, capsys, datas, model, states):
+def _select(tmp_path, capsys, sequences, model, states):
     """``ethogram select`` with its defaults on .npy recordings: (best K, chosen K, table)."""
     import re
 
@@ -239,7 +239,7 @@ def _select(tmp_path, capsys, datas, model, states):
     from ethogram.cli import main
 
     paths = []
-    for i, x in enumerate(datas):
+    for i, x in enumerate(sequences):
         paths.append(tmp_path / f"rec{i}.npy")
         np.save(paths[-1], x)
     out = tmp_path / "out"
@@ -267,23 +267,25 @@ def _select(tmp_path, capsys, datas, model, states):
     return best, chosen, pd.read_csv(out / "selection" / "selection.csv")
 
 
-def _heldout_gap(datas, model, K, grid_size):
+def _heldout_gap(sequences, model, K, grid_size):
     """Held-out log-likelihood per frame of the default kappa, and of the best of a grid, at K
     (the first ``grid_size`` kappas of the grid)."""
     from ethogram.pipeline import SYLLABLE_PRIOR
     from ethogram.selection import cross_validate
 
-    x = np.concatenate(datas)
-    datas = [(d - x.mean(0)) / x.std(0) for d in datas]  # as the preparation standardizes them
+    x = np.concatenate(sequences)
+    sequences = [
+        (d - x.mean(0)) / x.std(0) for d in sequences
+    ]  # as the preparation standardizes them
     obs = {} if model == "gaussian" else {"num_lags": 3, **SYLLABLE_PRIOR}
     default = cross_validate(
-        datas, [K], model=model, observation_kwargs=obs, kappa="auto", fps=30.0
+        sequences, [K], model=model, observation_kwargs=obs, kappa="auto", fps=30.0
     )
-    train = 0.8 * sum(d.shape[0] for d in datas)
+    train = 0.8 * sum(d.shape[0] for d in sequences)
     ref = reference_kappa(train, K, 12)  # the default kappa before issue 15
     grid = [0, 10, 1e3, ref, 100, 1, 1e4, 10 * ref]
     scores = [
-        cross_validate(datas, [K], model=model, observation_kwargs=obs, kappa=k)
+        cross_validate(sequences, [K], model=model, observation_kwargs=obs, kappa=k)
         .summary["mean"]
         .iloc[0]
         for k in grid[:grid_size]
@@ -295,12 +297,12 @@ CASES = [("gaussian", gaussian_recordings, 5), ("arhmm", ar_recordings, 4)]
 
 
 def _check_select(tmp_path, capsys, model, generate, true_K, seed, num_frames=1500, grid_size=8):
-    datas = generate(seed, num_frames=num_frames)
-    best, chosen, table = _select(tmp_path, capsys, datas, model, "2,3,4,5,6,8")
+    sequences = generate(seed, num_frames=num_frames)
+    best, chosen, table = _select(tmp_path, capsys, sequences, model, "2,3,4,5,6,8")
     assert abs(chosen - true_K) <= 1 and abs(best - true_K) <= 1, (best, chosen)
     # syllables of 17 frames: no stickiness is needed at the true K
     assert (table.loc[table["num_states"] == true_K, "kappa"] == 0).all()
-    default, best_of_grid = _heldout_gap(datas, model, true_K, grid_size)
+    default, best_of_grid = _heldout_gap(sequences, model, true_K, grid_size)
     assert default >= best_of_grid - 0.01
 
 

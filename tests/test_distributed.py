@@ -35,16 +35,16 @@ def client():
 
 def _sequences(seed=0, lengths=(400, 250, 600, 150, 350), D=3):
     rng = np.random.default_rng(seed)
-    datas, masks = [], []
+    sequences, masks = [], []
     for T in lengths:
         z = np.repeat(rng.integers(0, 3, T // 25 + 1), 25)[:T]
         x = np.zeros((T, D))
         for t in range(1, T):
             x[t] = 0.8 * x[t - 1] + (z[t] - 1.0) + 0.3 * rng.normal(size=D)
         m = rng.random(T) > 0.05
-        datas.append(x)
+        sequences.append(x)
         masks.append(m)
-    return datas, masks
+    return sequences, masks
 
 
 @pytest.mark.parametrize(
@@ -55,19 +55,19 @@ def _sequences(seed=0, lengths=(400, 250, 600, 150, 350), D=3):
     ],
 )
 def test_cluster_fit_is_bit_identical_to_local(client, obs, kwargs):
-    datas, masks = _sequences()
+    sequences, masks = _sequences()
     local = HMM(4, obs, kwargs, kappa=50.0)
-    r_local = local.fit(datas, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False)
+    r_local = local.fit(sequences, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False)
     remote = HMM(4, obs, kwargs, kappa=50.0)
     r_remote = remote.fit(
-        datas, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False, client=client
+        sequences, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False, client=client
     )
     assert r_local.num_iters > 2  # EM really iterated
     assert_same_fit(local, r_local, remote, r_remote)
     # and the serial loop, one sequence after the other, agrees too
     serial = HMM(4, obs, kwargs, kappa=50.0)
     r_serial = serial.fit(
-        datas, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False, num_threads=1
+        sequences, mask=masks, num_iters=12, num_restarts=2, seed=3, progress=False, num_threads=1
     )
     assert_same_fit(serial, r_serial, remote, r_remote)
 
@@ -77,27 +77,27 @@ def _worker_keys(dask_worker):
 
 
 def test_sequences_sent_once_and_spread_over_workers(client):
-    datas, masks = _sequences(seed=1, lengths=(500, 480, 300, 310))
+    sequences, masks = _sequences(seed=1, lengths=(500, 480, 300, 310))
     model = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
-    model.initialize(datas, masks, seed=0)
+    model.initialize(sequences, masks, seed=0)
     ex = DaskExecutor(client)
-    stats_before = e_step(model, datas, masks, executor=ex)
+    stats_before = e_step(model, sequences, masks, executor=ex)
     kept = {id(a): f.key for a, f in ex._kept.values()}
     for _ in range(3):
-        stats = e_step(model, datas, masks, executor=ex)
+        stats = e_step(model, sequences, masks, executor=ex)
     # nothing new was sent: the same futures, one per array (data and effective mask)
     assert {id(a): f.key for a, f in ex._kept.values()} == kept
-    assert len(kept) == 2 * len(datas)
+    assert len(kept) == 2 * len(sequences)
     # each sequence lives on exactly one worker, and both workers hold some
     held = client.run(_worker_keys)
     holders = {
         key: [w for w, keys in held.items() if key in keys]
-        for key in (ex._kept[id(d)][1].key for d in datas)
+        for key in (ex._kept[id(d)][1].key for d in sequences)
     }
     assert all(len(ws) == 1 for ws in holders.values()), holders
     assert len({ws[0] for ws in holders.values()}) == 2
     # the statistics do not change with repetition, and equal the local ones
-    local = e_step(model, datas, masks, num_threads=1)
+    local = e_step(model, sequences, masks, num_threads=1)
     assert stats.marginal_ll == stats_before.marginal_ll == local.marginal_ll
     for k in local.observations:
         np.testing.assert_array_equal(stats.observations[k], local.observations[k])
@@ -126,10 +126,10 @@ def test_plain_jobs_keep_order_and_errors_are_named(client):
 def test_on_disk_sequences_on_the_cluster(client, tmp_path):
     from ethogram.fitting.ondisk import write_sequences
 
-    datas, masks = _sequences(seed=2, lengths=(300, 450, 200))
-    seqs = write_sequences(tmp_path / "recs.h5", datas)
+    sequences, masks = _sequences(seed=2, lengths=(300, 450, 200))
+    seqs = write_sequences(tmp_path / "recs.h5", sequences)
     local = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
-    r_local = local.fit(datas, mask=masks, num_iters=8, seed=0, progress=False)
+    r_local = local.fit(sequences, mask=masks, num_iters=8, seed=0, progress=False)
     remote = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
     r_remote = remote.fit(seqs, mask=masks, num_iters=8, seed=0, progress=False, client=client)
     assert_same_fit(local, r_local, remote, r_remote)
@@ -191,21 +191,21 @@ def test_cli_fit_with_scheduler_matches_local(client, tmp_path):
 
 
 def test_a_lost_worker_is_survived(client):
-    datas, masks = _sequences(seed=3, lengths=(300, 200, 250, 350))
+    sequences, masks = _sequences(seed=3, lengths=(300, 200, 250, 350))
     model = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
-    model.initialize(datas, masks, seed=0)
+    model.initialize(sequences, masks, seed=0)
     ms = [
         model.observations.effective_mask(model.observations.check_data(d), m)
-        for d, m in zip(datas, masks)
+        for d, m in zip(sequences, masks)
     ]
     ex = DaskExecutor(client)
-    before = e_step(model, datas, ms, executor=ex)
+    before = e_step(model, sequences, ms, executor=ex)
     workers = sorted(client.scheduler_info()["workers"])
     on_first = [a for a, f in ex._kept.values() if ex._where[f.key] == (workers[0],)]
     assert on_first  # the restarted worker held some sequences
     client.restart_workers([workers[0]])
     assert any(f.status != "finished" for _, f in ex._kept.values())  # their copies are gone
-    after = e_step(model, datas, ms, executor=ex)  # sent again, retried once
+    after = e_step(model, sequences, ms, executor=ex)  # sent again, retried once
     assert all(f.status == "finished" for _, f in ex._kept.values())
     assert after.marginal_ll == before.marginal_ll
     for k in before.observations:
@@ -214,14 +214,14 @@ def test_a_lost_worker_is_survived(client):
 
 def test_gibbs_fit_on_the_cluster_is_bit_identical(client):
     """The Gibbs loop's local steps on the cluster: the serial run's bits."""
-    from _arhmm_data import sequences, small_model
+    from _arhmm_data import draw_sequences, small_model
     from ethogram.fitting.executors import SerialExecutor
     from test_gibbs_loop import SETTINGS, assert_same_run
 
-    datas, masks, _ = sequences()
+    sequences, masks, _ = draw_sequences()
     ref = small_model().fit(
-        datas, masks, SETTINGS, seed=5, executor=SerialExecutor(), progress=False
+        sequences, masks, SETTINGS, seed=5, executor=SerialExecutor(), progress=False
     )
     with DaskExecutor(client) as ex:
-        got = small_model().fit(datas, masks, SETTINGS, seed=5, executor=ex, progress=False)
+        got = small_model().fit(sequences, masks, SETTINGS, seed=5, executor=ex, progress=False)
     assert_same_run(ref.run, got.run)

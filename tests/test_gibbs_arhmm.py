@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 from scipy.optimize import linear_sum_assignment
 
-from _arhmm_data import sequences, small_model, true_model
+from _arhmm_data import draw_sequences, small_model, true_model
 from ethogram.fitting.gibbs import GibbsSettings
 from ethogram.inference import forward_pass
 from ethogram.models.gibbs import arhmm as sweep
@@ -51,13 +51,13 @@ def test_log_joint_equals_jax_moseq():
             S_0=0.01 * np.eye(D),
         )
     )
-    datas, masks = list(f["x"]), [m > 0 for m in f["mask"]]
-    ours = model.log_joint(datas, list(f["z"]), masks)
+    sequences, masks = list(f["x"]), [m > 0 for m in f["mask"]]
+    ours = model.log_joint(sequences, list(f["z"]), masks)
     assert _rel(ours["z"], float(f["log_joint_z"])) < 1e-10
     assert _rel(ours["x"], float(f["log_joint_x"])) < 1e-10
     lp = model.local_params()
     mll = 0.0
-    for x, m, ref in zip(datas, masks, f["ar_log_likes"], strict=True):
+    for x, m, ref in zip(sequences, masks, f["ar_log_likes"], strict=True):
         ll = sweep.masked_ar_log_likes(x, m, lp["scoring"], lp["half_logdet"], 3)
         scored = m[3:]
         np.testing.assert_allclose(ll[scored], ref[scored], rtol=1e-12)
@@ -66,11 +66,11 @@ def test_log_joint_equals_jax_moseq():
 
 
 def test_recorded_log_joint_equals_recomputation():
-    datas, masks, _ = sequences()
+    sequences, masks, _ = draw_sequences()
     model = small_model()
-    fit = model.fit(datas, masks, GibbsSettings(num_iters=5), seed=2, progress=False)
+    fit = model.fit(sequences, masks, GibbsSettings(num_iters=5), seed=2, progress=False)
     zs = [s["syllables"] for s in fit.run.local_states]
-    again = model.log_joint(datas, zs, masks)
+    again = model.log_joint(sequences, zs, masks)
     for g in ("z", "x"):
         assert _rel(fit.log_joint[g][-1], again[g]) < 1e-12
     assert len(fit.log_joint["x"]) == 6
@@ -79,13 +79,13 @@ def test_recorded_log_joint_equals_recomputation():
 def _recovery_data():
     model = true_model(num_states=5, data_dim=3, num_lags=3, stay=0.98, seed=0)
     rng = np.random.default_rng(1)
-    datas, truth = [], []
+    sequences, truth = [], []
     for T in (1800, 1500):
         x, z = model.sample(T, rng)
-        datas.append(x)
+        sequences.append(x)
         truth.append(z)
-    w = Whitening.fit(datas)
-    return [w.transform(x) for x in datas], truth
+    w = Whitening.fit(sequences)
+    return [w.transform(x) for x in sequences], truth
 
 
 def matched_accuracy(found, truth) -> float:
@@ -98,9 +98,9 @@ def matched_accuracy(found, truth) -> float:
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_recovers_syllables_with_moseq_defaults(seed):
-    datas, truth = _recovery_data()
+    sequences, truth = _recovery_data()
     fit = StickyHDPARHMM(3).fit(
-        datas, settings=GibbsSettings(num_iters=100), seed=seed, progress=False
+        sequences, settings=GibbsSettings(num_iters=100), seed=seed, progress=False
     )
     assert matched_accuracy([s[3:] for s in fit.syllables], truth) >= 0.9
 
@@ -110,9 +110,9 @@ def test_recovers_syllables_with_moseq_defaults(seed):
     "seed, init", [(s, "prior") for s in range(2, 8)] + [(0, "kmeans"), (2, "kmeans")]
 )
 def test_recovers_syllables_more_seeds_and_kmeans_start(seed, init):
-    datas, truth = _recovery_data()
+    sequences, truth = _recovery_data()
     fit = StickyHDPARHMM(3).fit(
-        datas, settings=GibbsSettings(num_iters=100), seed=seed, init=init, progress=False
+        sequences, settings=GibbsSettings(num_iters=100), seed=seed, init=init, progress=False
     )
     assert matched_accuracy([s[3:] for s in fit.syllables], truth) >= 0.9
 
@@ -120,15 +120,15 @@ def test_recovers_syllables_more_seeds_and_kmeans_start(seed, init):
 def test_description_and_params_round_trip():
     model = small_model(score_dtype="float32")
     model.kappa = 55.0
-    datas, masks, _ = sequences()
-    model.fit(datas, masks, GibbsSettings(num_iters=2), seed=0, progress=False)
+    sequences, masks, _ = draw_sequences()
+    model.fit(sequences, masks, GibbsSettings(num_iters=2), seed=0, progress=False)
     desc = json.loads(json.dumps(model.describe()))
     copy = StickyHDPARHMM.from_description(desc, model.get_params())
     assert copy.describe() == model.describe() and copy.kappa == 55.0
     for k, v in model.get_params().items():
         np.testing.assert_array_equal(copy.get_params()[k], v)
     for a, b in zip(
-        copy.predict(datas, masks, seed=4), model.predict(datas, masks, seed=4), strict=True
+        copy.predict(sequences, masks, seed=4), model.predict(sequences, masks, seed=4), strict=True
     ):
         np.testing.assert_array_equal(a, b)
     with pytest.raises(ValueError, match="StickyHDPARHMM.describe"):
@@ -143,21 +143,21 @@ def test_description_and_params_round_trip():
 
 def test_predict_methods():
     model = true_model()
-    datas, masks, truth = sequences()
-    vit = model.predict(datas, masks, method="viterbi")
-    marg = model.predict(datas, masks, method="marginals")
-    draw = model.predict(datas, masks, method="sample", seed=3)
-    for v, m, d, x, z in zip(vit, marg, draw, datas, truth, strict=True):
+    sequences, masks, truth = draw_sequences()
+    vit = model.predict(sequences, masks, method="viterbi")
+    marg = model.predict(sequences, masks, method="marginals")
+    draw = model.predict(sequences, masks, method="sample", seed=3)
+    for v, m, d, x, z in zip(vit, marg, draw, sequences, truth, strict=True):
         assert v.shape == d.shape == (len(x),) and m.shape == (len(x), model.num_states)
         np.testing.assert_allclose(m.sum(axis=1), 1.0, atol=1e-12)
         assert np.mean(v[2:] == z) > 0.95 and np.mean(d[2:] == z) > 0.9
         assert np.all(v[:2] == v[2])  # the first L frames take frame L's syllable
-    again = model.predict(datas, masks, method="sample", seed=3)
+    again = model.predict(sequences, masks, method="sample", seed=3)
     assert all(np.array_equal(a, b) for a, b in zip(draw, again))
-    longer = model.predict(datas, masks, method="sample", seed=3, num_iters=2)
+    longer = model.predict(sequences, masks, method="sample", seed=3, num_iters=2)
     assert all(a.shape == b.shape for a, b in zip(draw, longer))
     with pytest.raises(ValueError, match="method must be"):
-        model.predict(datas, masks, method="mode")
+        model.predict(sequences, masks, method="mode")
 
 
 def test_sample_given_syllables_and_shapes():
@@ -169,10 +169,10 @@ def test_sample_given_syllables_and_shapes():
 
 
 def test_empirical_bayes_S_0_is_the_least_squares_noise_covariance():
-    datas, masks, _ = sequences()
+    sequences, masks, _ = draw_sequences()
     model = small_model()
     model.prior = MoseqPrior(kappa=100.0, empirical_bayes=True, nu_0=7.0)
-    xs, ms = model.clean(datas, masks)
+    xs, ms = model.clean(sequences, masks)
     model.initialize(xs, ms, np.random.default_rng(0))
     U, Y = [], []
     for x, m in zip(xs, ms):
@@ -214,7 +214,7 @@ def test_clean_sequences_masks_missing_frames_and_their_lags():
 
 
 @pytest.mark.parametrize(
-    "datas, masks, match",
+    "sequences, masks, match",
     [
         (np.zeros((2, 2)), None, "T > num_lags"),
         (np.zeros((10, 3)), None, r"shape \(T, 2\)"),
@@ -224,9 +224,9 @@ def test_clean_sequences_masks_missing_frames_and_their_lags():
         ([np.zeros((10, 2))], [None, None], "one per sequence"),
     ],
 )
-def test_input_checks(datas, masks, match):
+def test_input_checks(sequences, masks, match):
     with pytest.raises(ValueError, match=match):
-        small_model().fit(datas, masks, GibbsSettings(num_iters=1), progress=False)
+        small_model().fit(sequences, masks, GibbsSettings(num_iters=1), progress=False)
 
 
 @pytest.mark.parametrize(

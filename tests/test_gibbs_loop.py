@@ -21,7 +21,7 @@ import h5py
 import numpy as np
 import pytest
 
-from _arhmm_data import sequences, small_model
+from _arhmm_data import draw_sequences, small_model
 from ethogram.fitting import gibbs_checkpoint as gc
 from ethogram.fitting.executors import SerialExecutor, ThreadExecutor
 from ethogram.fitting.gibbs import GibbsRun, GibbsSettings
@@ -31,9 +31,9 @@ SETTINGS = GibbsSettings(num_iters=8, marginals_from_last=3)
 
 
 def _fit(executor=None, settings=SETTINGS, seed=5, **kw):
-    datas, masks, _ = sequences()
+    sequences, masks, _ = draw_sequences()
     model = small_model()
-    fit = model.fit(datas, masks, settings, seed=seed, executor=executor, progress=False, **kw)
+    fit = model.fit(sequences, masks, settings, seed=seed, executor=executor, progress=False, **kw)
     return model, fit
 
 
@@ -100,18 +100,18 @@ def test_resume_after_each_checkpoint_is_bit_identical(every, tmp_path, monkeypa
 
 def test_start_continues_a_run_exactly():
     _, ref = _fit(SerialExecutor())
-    datas, masks, _ = sequences()
+    sequences, masks, _ = draw_sequences()
     model = small_model()
     first = model.fit(
-        datas, masks, GibbsSettings(num_iters=3, marginals_from_last=0), seed=5, progress=False
+        sequences, masks, GibbsSettings(num_iters=3, marginals_from_last=0), seed=5, progress=False
     )
     # the marginal window depends on num_iters: continue with the final settings
     again = small_model()
     part = again.fit(
-        datas, masks, GibbsSettings(num_iters=3, marginals_from_last=0), seed=5, progress=False
+        sequences, masks, GibbsSettings(num_iters=3, marginals_from_last=0), seed=5, progress=False
     )
     assert_same_run(first.run, part.run)
-    done = again.fit(datas, masks, SETTINGS, start=part.run, progress=False)
+    done = again.fit(sequences, masks, SETTINGS, start=part.run, progress=False)
     assert_same_run(ref.run, done.run)
 
 
@@ -132,24 +132,24 @@ def test_checkpoint_file_content_and_refusals(tmp_path):
             assert not (isinstance(obj, h5py.Dataset) and obj.dtype.kind == "O"), name
 
         f.visititems(no_objects)
-    datas, masks, _ = sequences()
+    sequences, masks, _ = draw_sequences()
     resume = Checkpointing(path, resume=True)
     with pytest.raises(ValueError, match="data differ"):
         small_model().fit(
-            [d * 2 for d in datas], masks, SETTINGS, seed=5, checkpoint=resume, progress=False
+            [d * 2 for d in sequences], masks, SETTINGS, seed=5, checkpoint=resume, progress=False
         )
     with pytest.raises(ValueError, match="settings differ"):
         small_model().fit(
-            datas, masks, GibbsSettings(num_iters=9), seed=5, checkpoint=resume, progress=False
+            sequences, masks, GibbsSettings(num_iters=9), seed=5, checkpoint=resume, progress=False
         )
     with pytest.raises(ValueError, match="seed differ"):
-        small_model().fit(datas, masks, SETTINGS, seed=6, checkpoint=resume, progress=False)
+        small_model().fit(sequences, masks, SETTINGS, seed=6, checkpoint=resume, progress=False)
     with pytest.raises(ValueError, match="description differ"):
         small_model(num_states=7).fit(
-            datas, masks, SETTINGS, seed=5, checkpoint=resume, progress=False
+            sequences, masks, SETTINGS, seed=5, checkpoint=resume, progress=False
         )
     with pytest.raises(ValueError, match="extra differ"):  # another start: not this run
-        small_model().fit(datas, masks, SETTINGS, seed=5, init="kmeans", checkpoint=resume)
+        small_model().fit(sequences, masks, SETTINGS, seed=5, init="kmeans", checkpoint=resume)
     with h5py.File(path, "r+") as f:
         f.attrs["format_version"] = 99
     with pytest.raises(ValueError, match="format version 99"):
@@ -170,18 +170,18 @@ def test_marginals_are_averages_over_the_last_iterations():
 
 def test_states_only_smoother_marginals_are_the_exact_posterior():
     model, _ = _fit()
-    datas, masks, _ = sequences()
+    sequences, masks, _ = draw_sequences()
     before = model.get_params()
     settings = GibbsSettings(
         num_iters=2, marginals_from_last=3, marginals="smoother", states_only=True
     )
-    xs, ms = model.clean(datas, masks)
+    xs, ms = model.clean(sequences, masks)
     from ethogram.fitting.gibbs import run_gibbs
 
     run = run_gibbs(model, xs, ms, settings, seed=1, progress=False)
     for k, v in before.items():
         np.testing.assert_array_equal(model.get_params()[k], v)  # parameters fixed
-    exact = model.predict(datas, masks, method="marginals")
+    exact = model.predict(sequences, masks, method="marginals")
     for a, b in zip(run.marginals(), exact, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
 

@@ -118,10 +118,10 @@ def test_recorded_log_joint_equals_the_reference_log_joint():
     for marg, z in zip(fit.marginals, fit.syllables, strict=True):  # sampled syllables counted
         assert marg.shape == (len(z), 8) and np.allclose(marg.sum(axis=1), 1.0)
         assert np.all(marg[np.arange(len(z)), z] >= 0.5)  # the last sample is one of the two
-    datas, _ = model.prepare(Ys, confs)
+    sequences, _ = model.prepare(Ys, confs)
     p = model.get_params()
     total = dict.fromkeys(fit.log_joint, 0.0)
-    for data, st in zip(datas, fit.run.local_states, strict=True):
+    for data, st in zip(sequences, fit.run.local_states, strict=True):
         Y, s0, _ = sweep.unpack_recording(data, 2)
         ref = log_joint_keypoint_slds(
             Y, st["latent"], st["centroid"], st["heading"], st["scales"], st["syllables"],
@@ -279,8 +279,8 @@ def test_noise_variances_inside_their_posterior_intervals():
     Ys, confs, _ = planted(lengths=(300, 300), sigmasq=true, seed=8)
     kp = KeypointPrior(resample_sigmasq=True, nu_sigma=1.0, sigmasq_0=1.0, sigmasq_loc=0.49)
     model = small_slds(keypoint_prior=kp)
-    datas, masks = model.prepare(Ys, confs)
-    model.fit_pca(datas)
+    sequences, masks = model.prepare(Ys, confs)
+    model.fit_pca(sequences)
     model.loadings, model.offset = planted.geometry
     draws = []
     real = model.global_step
@@ -290,8 +290,8 @@ def test_noise_variances_inside_their_posterior_intervals():
         draws.append(model.sigmasq.copy())
 
     model.global_step = global_step
-    run_gibbs(model, datas, masks, GibbsSettings(num_iters=50), seed=2, progress=False,
-              initialize=lambda rng: model.initialize(rng, datas, "kmeans"))  # fmt: skip
+    run_gibbs(model, sequences, masks, GibbsSettings(num_iters=50), seed=2, progress=False,
+              initialize=lambda rng: model.initialize(rng, sequences, "kmeans"))  # fmt: skip
     draws = np.array(draws[20:])
     mean, sd = draws.mean(axis=0), draws.std(axis=0, ddof=1)
     print("sigmasq posterior mean", np.round(mean, 2), "sd", np.round(sd, 2), "true", true)

@@ -27,7 +27,7 @@ from ethogram.fitting.ondisk import OnDiskSequence, OnDiskSequences, write_seque
 
 def _sequences(n=4, seed=0, D=3):
     rng = np.random.default_rng(seed)
-    datas, masks = [], []
+    sequences, masks = [], []
     for i in range(n):
         T = int(rng.integers(200, 500))
         z = np.repeat(rng.integers(0, 3, T // 25 + 1), 25)[:T]
@@ -35,18 +35,18 @@ def _sequences(n=4, seed=0, D=3):
         for t in range(1, T):
             x[t] = 0.8 * x[t - 1] + (z[t] - 1.0) + 0.3 * rng.normal(size=D)
         x[rng.random(T) < 0.02] = np.nan
-        datas.append(x)
+        sequences.append(x)
         masks.append(rng.random(T) > 0.03)
-    return datas, masks
+    return sequences, masks
 
 
 @pytest.mark.parametrize("num_threads", [1, 2])
 def test_on_disk_fit_equals_in_memory_fit(tmp_path, num_threads):
-    datas, masks = _sequences()
-    seqs = write_sequences(tmp_path / "recs.h5", datas)
+    sequences, masks = _sequences()
+    seqs = write_sequences(tmp_path / "recs.h5", sequences)
     kw = dict(num_iters=10, seed=4, num_restarts=2, progress=False, num_threads=num_threads)
     mem = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2), kappa=30.0)
-    r_mem = mem.fit(datas, mask=masks, **kw)
+    r_mem = mem.fit(sequences, mask=masks, **kw)
     disk = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2), kappa=30.0)
     r_disk = disk.fit(seqs, mask=masks, **kw)
     assert r_mem.num_iters > 2
@@ -54,11 +54,11 @@ def test_on_disk_fit_equals_in_memory_fit(tmp_path, num_threads):
     assert r_disk.posterior is None
     # initialised on two recordings, then fitted from those parameters: the bounded workflow
     a = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2))
-    a.initialize(datas[:2], masks[:2], seed=1)
+    a.initialize(sequences[:2], masks[:2], seed=1)
     b = HMM.from_description(a.describe(), a.get_params())
     assert_same_fit(
         a,
-        a.fit(datas, mask=masks, init="params", num_iters=5, progress=False),
+        a.fit(sequences, mask=masks, init="params", num_iters=5, progress=False),
         b,
         b.fit(seqs, mask=masks, init="params", num_iters=5, progress=False),
     )
@@ -87,13 +87,13 @@ def _counted(seqs):
 
 
 def test_one_recording_per_worker_in_memory(tmp_path):
-    datas, masks = _sequences(n=6, seed=1)
-    seqs = _counted(write_sequences(tmp_path / "recs.h5", datas))
+    sequences, masks = _sequences(n=6, seed=1)
+    seqs = _counted(write_sequences(tmp_path / "recs.h5", sequences))
     model = HMM(3, "autoregressive", dict(data_dim=3, num_lags=1))
-    model.initialize(datas, masks, seed=0)
+    model.initialize(sequences, masks, seed=0)
     ms = [
         model.observations.effective_mask(model.observations.check_data(d), m & ~np.isnan(d).any(1))
-        for d, m in zip(datas, masks)
+        for d, m in zip(sequences, masks)
     ]
     _Counted.alive = _Counted.most = 0
     e_step(model, list(seqs), ms, executor=SerialExecutor())
@@ -102,7 +102,7 @@ def test_one_recording_per_worker_in_memory(tmp_path):
     stats = e_step(model, list(seqs), ms, num_threads=2)
     assert 1 <= _Counted.most <= 2 and _Counted.alive == 0
     # and the statistics are those of the arrays in memory
-    ref = e_step(model, datas, ms, num_threads=1)
+    ref = e_step(model, sequences, ms, num_threads=1)
     assert stats.marginal_ll == ref.marginal_ll
     for k in ref.observations:
         np.testing.assert_array_equal(stats.observations[k], ref.observations[k])
@@ -121,14 +121,14 @@ def _peak_e_step(model, seqs, ms) -> int:
 def test_e_step_peak_memory_does_not_grow_with_recordings(tmp_path):
     rng = np.random.default_rng(2)
     T, D, K = 6000, 3, 12
-    datas = [
+    sequences = [
         np.cumsum(rng.normal(size=(T, D)), axis=0) * 0.05 + rng.normal(size=(T, D))
         for _ in range(8)
     ]
-    seqs = write_sequences(tmp_path / "recs.h5", datas)
+    seqs = write_sequences(tmp_path / "recs.h5", sequences)
     model = HMM(K, "autoregressive", dict(data_dim=D, num_lags=1))
-    model.initialize(datas[:2], seed=0)
-    ms = [model.observations.effective_mask(d, None) for d in datas]
+    model.initialize(sequences[:2], seed=0)
+    ms = [model.observations.effective_mask(d, None) for d in sequences]
     two = _peak_e_step(model, list(seqs)[:2], ms[:2])
     eight = _peak_e_step(model, list(seqs), ms)
     one_posterior = T * K * 8
@@ -179,10 +179,10 @@ def test_handles_read_what_h5py_reads(tmp_path):
 
 
 def test_fit_without_posterior():
-    datas, masks = _sequences(n=3, seed=5)
+    sequences, masks = _sequences(n=3, seed=5)
     a, b = (HMM(3, "gaussian", dict(data_dim=3)) for _ in range(2))
-    ra = a.fit(datas, mask=masks, num_iters=6, seed=0, progress=False)
-    rb = b.fit(datas, mask=masks, num_iters=6, seed=0, progress=False, posterior=False)
+    ra = a.fit(sequences, mask=masks, num_iters=6, seed=0, progress=False)
+    rb = b.fit(sequences, mask=masks, num_iters=6, seed=0, progress=False, posterior=False)
     assert_same_fit(a, ra, b, rb)
     assert rb.posterior is None and len(ra.posterior) == 3
 
@@ -191,10 +191,10 @@ def test_on_disk_on_a_process_pool(tmp_path):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    datas, masks = _sequences(n=3, seed=6)
-    seqs = write_sequences(tmp_path / "recs.h5", datas)
+    sequences, masks = _sequences(n=3, seed=6)
+    seqs = write_sequences(tmp_path / "recs.h5", sequences)
     a, b = (HMM(3, "autoregressive", dict(data_dim=3, num_lags=1)) for _ in range(2))
-    ra = a.fit(datas, mask=masks, num_iters=5, seed=0, progress=False, num_threads=1)
+    ra = a.fit(sequences, mask=masks, num_iters=5, seed=0, progress=False, num_threads=1)
     with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
         rb = b.fit(seqs, mask=masks, num_iters=5, seed=0, progress=False, executor=pool)
     assert_same_fit(a, ra, b, rb)

@@ -260,10 +260,10 @@ def test_hmm_e_step_sums_statistics_over_a_list_of_sequences():
     model = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2))
     model.observations.set_params(make(L=2).get_params())
     rng = RNG(7)
-    datas = [rng.normal(size=(150, 3)), rng.normal(size=(80, 3))]
-    got = e_step(model, datas, [None, None], num_threads=1).observations
+    sequences = [rng.normal(size=(150, 3)), rng.normal(size=(80, 3))]
+    got = e_step(model, sequences, [None, None], num_threads=1).observations
     parts = []
-    for x in datas:
+    for x in sequences:
         post = forward_backward(
             model.initial_probs, model.transition_matrix, model.observations.log_likelihoods(x)
         )

@@ -101,7 +101,7 @@ def _make_data(p, observations, num_classes):
     lengths = p["lengths"]
     if kind == "short":  # many recordings of a few frames (an AR model needs num_lags + 1)
         lengths = list(rng.integers(p["num_lags"] + 1, p["num_lags"] + 4, size=12))
-    datas = []
+    sequences = []
     for T in lengths:
         z = _segments(rng, T, K if kind != "one cluster" else 1)
         if observations == "categorical":
@@ -144,13 +144,13 @@ def _make_data(p, observations, num_classes):
                     x[t] = rotation @ x[t - 1]
         if p["nan_frames"]:
             x[rng.random(T) < p["nan_frames"]] = np.nan
-        datas.append(x)
+        sequences.append(x)
     if p["nan_recording"]:
-        datas.insert(1 if len(datas) > 1 else 0, np.full_like(datas[0], np.nan))
+        sequences.insert(1 if len(sequences) > 1 else 0, np.full_like(sequences[0], np.nan))
     # a recording must keep at least one scored frame overall for a fit to mean anything
-    if all(np.isnan(d).all() for d in datas):
-        datas.append(np.nan_to_num(datas[0]))
-    return datas
+    if all(np.isnan(d).all() for d in sequences):
+        sequences.append(np.nan_to_num(sequences[0]))
+    return sequences
 
 
 def _model(observations, kw, p, prior="default"):
@@ -165,31 +165,31 @@ def _model(observations, kw, p, prior="default"):
     return eg.HMM(p["num_states"], observations, kw)
 
 
-def _objective(model, datas):
-    return model.score(datas) + model.log_prior()
+def _objective(model, sequences):
+    return model.score(sequences) + model.log_prior()
 
 
-def _assert_finite_model(model, datas, where):
+def _assert_finite_model(model, sequences, where):
     for name, value in model.get_params().items():
         assert np.all(np.isfinite(value)), f"{where}: parameter {name} is not finite: {value}"
-    posts = model.posterior(datas)
+    posts = model.posterior(sequences)
     for post in posts:
         assert np.isfinite(post.marginal_ll), where
         assert np.all(np.isfinite(post.expected_states)), where
         np.testing.assert_allclose(post.expected_states.sum(axis=1), 1.0, rtol=1e-10)
         assert np.all(np.isfinite(post.expected_transitions)), where
-    for labels, d in zip(model.predict(datas), datas):
+    for labels, d in zip(model.predict(sequences), sequences):
         assert (
             labels.shape == (d.shape[0],) and labels.min() >= 0 and labels.max() < model.num_states
         )
 
 
-def _check_monotone_steps(model, datas, where):
-    prev = _objective(model, datas)
+def _check_monotone_steps(model, sequences, where):
+    prev = _objective(model, sequences)
     assert np.isfinite(prev), where
     for step in range(NUM_STEPS):
-        model.fit(datas, num_iters=1, init="params", progress=False)
-        obj = _objective(model, datas)
+        model.fit(sequences, num_iters=1, init="params", progress=False)
+        obj = _objective(model, sequences)
         assert np.isfinite(obj), f"{where}: objective {obj} after step {step}"
         assert obj >= prev - 1e-8 * max(1.0, abs(prev)), (
             f"{where}: objective fell from {prev!r} to {obj!r} at step {step}"
@@ -202,20 +202,20 @@ def test_fits_stay_finite_and_em_never_decreases(observations, kw):
     @SETTINGS
     @given(problems(observations))
     def check(p):
-        datas = _make_data(p, observations, num_classes=4)
+        sequences = _make_data(p, observations, num_classes=4)
         where = f"{observations} {kw} {p}"
         model = _model(observations, kw, p)
-        result = model.fit(datas, num_iters=5, seed=p["seed"] % 1000, progress=False)
+        result = model.fit(sequences, num_iters=5, seed=p["seed"] % 1000, progress=False)
         assert np.all(np.isfinite(result.objectives)), where
         assert np.all(
             np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1]))
         ), where
         np.testing.assert_allclose(
-            result.objectives[-1], _objective(model, datas), rtol=1e-9, atol=1e-9, err_msg=where
+            result.objectives[-1], _objective(model, sequences), rtol=1e-9, atol=1e-9, err_msg=where
         )
-        _assert_finite_model(model, datas, where)
-        _check_monotone_steps(model, datas, where)
-        _assert_finite_model(model, datas, where)
+        _assert_finite_model(model, sequences, where)
+        _check_monotone_steps(model, sequences, where)
+        _assert_finite_model(model, sequences, where)
 
     check()
 
@@ -225,15 +225,15 @@ def test_maximum_likelihood_is_finite_or_asks_for_a_prior(observations, kw):
     @settings(SETTINGS, max_examples=8)
     @given(problems(observations))
     def check(p):
-        datas = _make_data(p, observations, num_classes=4)
+        sequences = _make_data(p, observations, num_classes=4)
         where = f"{observations} {kw} {p}"
         model = _model(observations, kw, p, prior=None)
         try:
-            model.fit(datas, num_iters=5, seed=p["seed"] % 1000, progress=False)
+            model.fit(sequences, num_iters=5, seed=p["seed"] % 1000, progress=False)
         except ValueError as exc:
             assert "prior" in str(exc), f"{where}: {exc}"
             return
-        _assert_finite_model(model, datas, where)
+        _assert_finite_model(model, sequences, where)
 
     check()
 
@@ -285,15 +285,15 @@ def test_robust_autoregressive_diag_noise_on_collinear_dimensions():
         nan_frames=0.0,
         nan_recording=False,
     )
-    datas = _make_data(p, "robust_autoregressive", num_classes=4)
-    np.testing.assert_allclose(datas[0][:, 1], 2 * datas[0][:, 0])
+    sequences = _make_data(p, "robust_autoregressive", num_classes=4)
+    np.testing.assert_allclose(sequences[0][:, 1], 2 * sequences[0][:, 0])
     for noise in ("full", "tied"):
         singular = _model("robust_autoregressive", dict(covariance_type=noise), p, prior=None)
         with pytest.raises(ValueError, match="prior"):
-            singular.fit(datas, num_iters=30, seed=186, progress=False)
+            singular.fit(sequences, num_iters=30, seed=186, progress=False)
     model = _model("robust_autoregressive", dict(covariance_type="diag"), p, prior=None)
-    result = model.fit(datas, num_iters=30, seed=186, progress=False)
+    result = model.fit(sequences, num_iters=30, seed=186, progress=False)
     assert np.all(
         np.diff(result.objectives) >= -1e-8 * np.maximum(1.0, np.abs(result.objectives[:-1]))
     )
-    _assert_finite_model(model, datas, "robust AR diag, collinear")
+    _assert_finite_model(model, sequences, "robust AR diag, collinear")

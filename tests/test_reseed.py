@@ -91,9 +91,9 @@ def _categorical_data(seed=0):
 def _planted(kind):
     """(model with one state far from every frame, data, the dead state, truth check)."""
     if kind == "gaussian":
-        datas = _gaussian_data()
+        sequences = _gaussian_data()
         model = HMM(4, "gaussian", dict(data_dim=2))
-        model.initialize(datas, seed=0)
+        model.initialize(sequences, seed=0)
         model.observations.emission_means = [[-6.0, -6.0], [6.0, -6.0], [0.0, 6.0], [300.0, 300.0]]
         model.observations.emission_covs = np.tile(np.eye(2), (4, 1, 1))
 
@@ -103,11 +103,11 @@ def _planted(kind):
                 np.abs(got - c).sum(axis=1).min() for c in CENTERS
             )  # every true centre has a state
 
-        return model, datas, 3, truth
+        return model, sequences, 3, truth
     if kind in ("autoregressive", "robust_autoregressive"):
-        datas = _ar_data()
+        sequences = _ar_data()
         model = HMM(3, kind, dict(data_dim=2, num_lags=1), kappa=10.0)
-        model.initialize(datas, seed=0)
+        model.initialize(sequences, seed=0)
         bias = np.array(model.observations.emission_bias)
         bias[2] = [500.0, 500.0]
         model.observations.emission_bias = bias
@@ -122,11 +122,11 @@ def _planted(kind):
             )  # each state's fixed point
             return max(np.abs(fixed - v).sum(axis=1).min() for v in (-5.0, 0.0, 5.0))
 
-        return model, datas, 2, truth
+        return model, sequences, 2, truth
     if kind == "poisson":
-        datas = _poisson_data()
+        sequences = _poisson_data()
         model = HMM(3, "poisson", dict(data_dim=3))
-        model.initialize(datas, seed=0)
+        model.initialize(sequences, seed=0)
         rates = np.array(model.observations.emission_rates)
         rates[2] = [300.0, 300.0, 300.0]
         model.observations.emission_rates = rates
@@ -135,10 +135,10 @@ def _planted(kind):
             got = np.asarray(m.observations.emission_rates)
             return max(np.abs(got - r).sum(axis=1).min() for r in RATES)
 
-        return model, datas, 2, truth
-    datas = _categorical_data()
+        return model, sequences, 2, truth
+    sequences = _categorical_data()
     model = HMM(3, "categorical", dict(num_classes=6))
-    model.initialize(datas, seed=0)
+    model.initialize(sequences, seed=0)
     model.observations.emission_probs = [
         [0.4, 0.1, 0.2, 0.2, 0.09, 0.01],
         [0.1, 0.4, 0.2, 0.2, 0.09, 0.01],
@@ -149,12 +149,12 @@ def _planted(kind):
         got = np.asarray(m.observations.emission_probs)
         return max(np.abs(got - p).sum(axis=1).min() for p in SYMBOLS)
 
-    return model, datas, 2, truth
+    return model, sequences, 2, truth
 
 
-def _objective(model, datas):
+def _objective(model, sequences):
     """The MAP objective computed without the EM loop: sum of log p(x_n) plus the log prior."""
-    return sum(model.score(d) for d in datas) + model.log_prior()
+    return sum(model.score(d) for d in sequences) + model.log_prior()
 
 
 def _expected_frames(result):
@@ -175,12 +175,12 @@ def _assert_monotone_except_reseeds(result):
     "kind", ["gaussian", "autoregressive", "robust_autoregressive", "poisson", "categorical"]
 )
 def test_a_planted_dead_state_is_revived_and_the_fit_improves(kind):
-    plain, datas, dead, truth = _planted(kind)
-    start = _objective(plain, datas)
+    plain, sequences, dead, truth = _planted(kind)
+    start = _objective(plain, sequences)
     revived = HMM.from_description(plain.describe(), plain.get_params())
-    r_plain = plain.fit(datas, init="params", num_iters=60, seed=0, progress=False)
+    r_plain = plain.fit(sequences, init="params", num_iters=60, seed=0, progress=False)
     r_new = revived.fit(
-        datas, init="params", num_iters=60, seed=0, progress=False, reseed_dead=True
+        sequences, init="params", num_iters=60, seed=0, progress=False, reseed_dead=True
     )
 
     # plain EM leaves the state dead, and one true cluster has no state of its own
@@ -195,15 +195,17 @@ def test_a_planted_dead_state_is_revived_and_the_fit_improves(kind):
     assert (event.iteration, event.state) == (0, dead)
     assert event.expected_frames < DEAD_FRAMES
     assert event.objective_before == pytest.approx(start, rel=1e-12)
-    assert 0 <= event.sequence < len(datas) and 0 <= event.frame < len(datas[event.sequence])
-    scored = sum(len(d) - getattr(revived.observations, "num_lags", 0) for d in datas)
+    assert 0 <= event.sequence < len(sequences) and 0 <= event.frame < len(
+        sequences[event.sequence]
+    )
+    scored = sum(len(d) - getattr(revived.observations, "num_lags", 0) for d in sequences)
     m = -(
         -scored // revived.num_states
     )  # an average state's frames (the seed frame may come on top)
     assert event.num_frames in (m, m + 1)
     assert r_new.objectives[0] > event.objective_before  # the far state explained nothing
     n = _expected_frames(r_new)
-    assert n[dead] > 200 and n.sum() == pytest.approx(sum(map(len, datas)))
+    assert n[dead] > 200 and n.sum() == pytest.approx(sum(map(len, sequences)))
     assert truth(revived) < hit, truth(revived)
     assert r_new.objectives[-1] > r_plain.objectives[-1] + 100.0
     _assert_monotone_except_reseeds(r_new)
@@ -211,14 +213,16 @@ def test_a_planted_dead_state_is_revived_and_the_fit_improves(kind):
 
 
 def test_off_by_default_and_identical_when_no_state_dies():
-    datas = _gaussian_data(seed=1)
+    sequences = _gaussian_data(seed=1)
     runs = []
     for kwargs in ({}, dict(reseed_dead=False), dict(reseed_dead=True)):
         model = HMM(4, "gaussian", dict(data_dim=2))
         runs.append(
             (
                 model,
-                model.fit(datas, num_iters=40, num_restarts=2, seed=3, progress=False, **kwargs),
+                model.fit(
+                    sequences, num_iters=40, num_restarts=2, seed=3, progress=False, **kwargs
+                ),
             )
         )
     for model, result in runs[1:]:
@@ -226,9 +230,11 @@ def test_off_by_default_and_identical_when_no_state_dies():
     assert runs[2][1].reseeds == [] and _expected_frames(runs[2][1]).min() > 200
     # a seed given as a generator: the restarts are those of the same generator without re-seeding
     a, b = HMM(4, "gaussian", dict(data_dim=2)), HMM(4, "gaussian", dict(data_dim=2))
-    ra = a.fit(datas, num_iters=10, num_restarts=2, seed=np.random.default_rng(5), progress=False)
+    ra = a.fit(
+        sequences, num_iters=10, num_restarts=2, seed=np.random.default_rng(5), progress=False
+    )
     rb = b.fit(
-        datas,
+        sequences,
         num_iters=10,
         num_restarts=2,
         seed=np.random.default_rng(5),
@@ -239,16 +245,16 @@ def test_off_by_default_and_identical_when_no_state_dies():
 
 
 def test_argument_must_be_a_bool():
-    model, datas, _, _ = _planted("gaussian")
+    model, sequences, _, _ = _planted("gaussian")
     with pytest.raises(TypeError, match="reseed_dead must be True or False"):
-        model.fit(datas, init="params", num_iters=2, reseed_dead="yes", progress=False)
+        model.fit(sequences, init="params", num_iters=2, reseed_dead="yes", progress=False)
 
 
 # --------------------------------------------------------------------------- determinism
 def _ar_fit(**kwargs):
-    model, datas, _, _ = _planted("autoregressive")
+    model, sequences, _, _ = _planted("autoregressive")
     result = model.fit(
-        datas, init="params", num_iters=20, seed=4, progress=False, reseed_dead=True, **kwargs
+        sequences, init="params", num_iters=20, seed=4, progress=False, reseed_dead=True, **kwargs
     )
     assert len(result.reseeds) == 1
     return model, result
@@ -296,9 +302,9 @@ class _Stop(Exception):
 
 
 def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path, monkeypatch):
-    datas = _ar_data()
+    sequences = _ar_data()
     plain = _sticky_ar()
-    r_plain = plain.fit(datas, **KW)
+    r_plain = plain.fit(sequences, **KW)
     saves = []
     real_save = ckpt.save_checkpoint
     monkeypatch.setattr(
@@ -311,7 +317,7 @@ def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path
         plain,
         r_plain,
         whole,
-        whole.fit(datas, checkpoint=tmp_path / "whole.h5", checkpoint_every=1, **KW),
+        whole.fit(sequences, checkpoint=tmp_path / "whole.h5", checkpoint_every=1, **KW),
     )
     assert len(saves) >= 6
     for stop_after in range(1, len(saves) + 1):
@@ -325,19 +331,23 @@ def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path
 
         monkeypatch.setattr(ckpt, "save_checkpoint", save_then_stop)
         with pytest.raises(_Stop):
-            _sticky_ar().fit(datas, checkpoint=path, checkpoint_every=1, **KW)
+            _sticky_ar().fit(sequences, checkpoint=path, checkpoint_every=1, **KW)
         monkeypatch.setattr(ckpt, "save_checkpoint", real_save)
         resumed = _sticky_ar()
         assert_same_fit(
             plain,
             r_plain,
             resumed,
-            resumed.fit(datas, checkpoint=path, checkpoint_every=1, resume=True, **KW),
+            resumed.fit(sequences, checkpoint=path, checkpoint_every=1, resume=True, **KW),
         )
     # a checkpoint of a fit with re-seeding is not continued without it
     with pytest.raises(ValueError, match="settings differ"):
         _sticky_ar().fit(
-            datas, checkpoint=path, checkpoint_every=1, resume=True, **dict(KW, reseed_dead=False)
+            sequences,
+            checkpoint=path,
+            checkpoint_every=1,
+            resume=True,
+            **dict(KW, reseed_dead=False),
         )
 
 
@@ -347,13 +357,13 @@ def test_quiet_end_of_a_run():
     assert Reseeding(10, 0).last_iteration() == 8
     assert Reseeding(1, 0).last_iteration() == -1
     # a one-iteration fit never re-seeds: it is the plain fit
-    a, datas, _, _ = _planted("gaussian")
+    a, sequences, _, _ = _planted("gaussian")
     b = HMM.from_description(a.describe(), a.get_params())
     assert_same_fit(
         a,
-        a.fit(datas, init="params", num_iters=1, seed=0, progress=False),
+        a.fit(sequences, init="params", num_iters=1, seed=0, progress=False),
         b,
-        b.fit(datas, init="params", num_iters=1, seed=0, progress=False, reseed_dead=True),
+        b.fit(sequences, init="params", num_iters=1, seed=0, progress=False, reseed_dead=True),
     )
 
 
@@ -361,8 +371,8 @@ def test_reseed_function_respects_its_limits_and_leaves_the_model_unchanged():
     from ethogram.fitting import e_step
     from ethogram.fitting.reseed import ReseedEvent
 
-    model, datas, dead, _ = _planted("poisson")
-    d, m, _ = model._prepare(datas)
+    model, sequences, dead, _ = _planted("poisson")
+    d, m, _ = model._prepare(sequences)
     stats = e_step(model, d, m)
     before = model.get_params()
     policy = Reseeding(50, 0)
@@ -409,9 +419,9 @@ def _random_problem(kind, K, seed):
     if kind.startswith("gaussian") or kind.startswith("ar") or kind == "robust":
         D = int(rng.integers(1, 4))
         centres = rng.normal(scale=5.0, size=(3, D))
-        datas = [centres[_states(rng, T, 3, 10)] + rng.normal(size=(T, D)) for T in lengths]
+        sequences = [centres[_states(rng, T, 3, 10)] + rng.normal(size=(T, D)) for T in lengths]
         if rng.random() < 0.3:  # duplicated frames
-            datas = [np.round(x) for x in datas]
+            sequences = [np.round(x) for x in sequences]
         if kind.startswith("gaussian"):
             model = HMM(K, "gaussian", dict(data_dim=D, covariance_type=kind.split("-")[1]))
             name = "emission_means"
@@ -424,38 +434,38 @@ def _random_problem(kind, K, seed):
             )
             model = HMM(K, obs, kw, kappa=float(rng.choice([0.0, 50.0])))
             name = "emission_bias"
-        model.initialize(datas, seed=seed)
+        model.initialize(sequences, seed=seed)
         value = np.array(getattr(model.observations, name))
         value[rng.integers(K)] = 1e3  # a state far from every frame
         setattr(model.observations, name, value)
     elif kind == "poisson":
-        datas = [
+        sequences = [
             rng.poisson(rng.choice([0.5, 4.0, 20.0], size=(3, 2))[_states(rng, T, 3, 10)]).astype(
                 float
             )
             for T in lengths
         ]
         model = HMM(K, "poisson", dict(data_dim=2))
-        model.initialize(datas, seed=seed)
+        model.initialize(sequences, seed=seed)
         rates = np.array(model.observations.emission_rates)
         rates[rng.integers(K)] = 1e4
         model.observations.emission_rates = rates
     else:
-        datas = [rng.integers(0, 3, T).astype(float) for T in lengths]
+        sequences = [rng.integers(0, 3, T).astype(float) for T in lengths]
         model = HMM(K, "categorical", dict(num_classes=5))
-        model.initialize(datas, seed=seed)
+        model.initialize(sequences, seed=seed)
         probs = np.array(model.observations.emission_probs)
         probs[rng.integers(K)] = [1e-4, 1e-4, 1e-4, 0.4997, 0.5]  # symbols that never occur
         model.observations.emission_probs = probs
-    return model, datas
+    return model, sequences
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(kind=st.sampled_from(KINDS), K=st.integers(2, 5), seed=st.integers(0, 2**16))
 def test_random_problems_stay_finite_and_decrease_only_at_reseeds(kind, K, seed):
-    model, datas = _random_problem(kind, K, seed)
+    model, sequences = _random_problem(kind, K, seed)
     result = model.fit(
-        datas, init="params", num_iters=12, seed=seed, progress=False, reseed_dead=True
+        sequences, init="params", num_iters=12, seed=seed, progress=False, reseed_dead=True
     )
     _assert_monotone_except_reseeds(result)
     assert all(np.all(np.isfinite(v)) for v in model.get_params().values())

@@ -60,9 +60,9 @@ def test_run_lengths_against_a_loop():
 
 def test_cross_validation_peaks_near_the_true_number_of_states():
     true = _true_arhmm(K=5)
-    datas = [true.sample(1200, seed=s)[1] for s in range(2)]
+    sequences = [true.sample(1200, seed=s)[1] for s in range(2)]
     Ks = [2, 3, 4, 5, 6, 8, 10]
-    cv = cross_validate(datas, Ks, model="arhmm", num_restarts=3, num_iters=50, seed=0)
+    cv = cross_validate(sequences, Ks, model="arhmm", num_restarts=3, num_iters=50, seed=0)
     assert len(cv.table) == len(Ks) * 3
     assert set(cv.table.columns) >= {
         "num_states",
@@ -106,9 +106,9 @@ def test_heldout_score_is_the_course_difference_of_marginal_likelihoods():
 
 def test_cross_validation_by_recordings_and_folds():
     true = _true_arhmm(K=3)
-    datas = [true.sample(300, seed=s)[1] for s in range(4)]
+    sequences = [true.sample(300, seed=s)[1] for s in range(4)]
     cv = cross_validate(
-        datas,
+        sequences,
         [2, 3],
         model="autoregressive",
         split="recordings",
@@ -122,11 +122,11 @@ def test_cross_validation_by_recordings_and_folds():
         cv.table["num_heldout_frames"] == 299
     ).all()  # one recording of 300 frames, minus the lag
     with pytest.raises(ValueError, match="at least two recordings"):
-        cross_validate(datas[:1], [2], split="recordings")
+        cross_validate(sequences[:1], [2], split="recordings")
     with pytest.raises(ValueError, match="split"):
-        cross_validate(datas, [2], split="folds")
+        cross_validate(sequences, [2], split="folds")
     with pytest.raises(ValueError, match="num_states_list"):
-        cross_validate(datas, [])
+        cross_validate(sequences, [])
 
 
 def test_summary_one_standard_error_rule():
@@ -154,14 +154,14 @@ def test_summary_one_standard_error_rule():
 
 def test_parallel_results_equal_serial():
     true = _true_arhmm(K=3)
-    datas = [true.sample(300, seed=s)[1] for s in range(2)]
-    a = cross_validate(datas, [2, 3], num_restarts=2, num_iters=10, seed=1, num_workers=1)
-    b = cross_validate(datas, [2, 3], num_restarts=2, num_iters=10, seed=1, num_workers=2)
+    sequences = [true.sample(300, seed=s)[1] for s in range(2)]
+    a = cross_validate(sequences, [2, 3], num_restarts=2, num_iters=10, seed=1, num_workers=1)
+    b = cross_validate(sequences, [2, 3], num_restarts=2, num_iters=10, seed=1, num_workers=2)
     np.testing.assert_array_equal(
         a.table["heldout_ll_per_frame"].to_numpy(), b.table["heldout_ll_per_frame"].to_numpy()
     )
     # a K's fits do not depend on which other K are in the list
-    c = cross_validate(datas, [3], num_restarts=2, num_iters=10, seed=1)
+    c = cross_validate(sequences, [3], num_restarts=2, num_iters=10, seed=1)
     np.testing.assert_array_equal(
         c.table["heldout_ll_per_frame"].to_numpy(),
         a.table.loc[a.table.num_states == 3, "heldout_ll_per_frame"].to_numpy(),
@@ -200,12 +200,12 @@ def test_find_kappa_errors():
 
 def test_prune_states_removes_unused_states():
     true = _true_arhmm(K=3)
-    datas = [true.sample(600, seed=s)[1] for s in range(2)]
+    sequences = [true.sample(600, seed=s)[1] for s in range(2)]
     model = eg.HMM(6, "autoregressive", dict(data_dim=2, num_lags=1))
-    model.fit(datas, num_iters=30, seed=0, progress=False)
+    model.fit(sequences, num_iters=30, seed=0, progress=False)
     # make two states useless: push their bias far from the data
     model.observations.emission_bias[4:] = 1e3
-    pr = prune_states(model, datas, min_usage=0.01, num_iters=20)
+    pr = prune_states(model, sequences, min_usage=0.01, num_iters=20)
     assert pr.num_states_used <= 4 and 4 not in pr.kept and 5 not in pr.kept
     assert (pr.usage > 0.01).all() and pr.usage.sum() == pytest.approx(1.0)
     assert pr.history[0] == 6 and pr.history[-1] == pr.num_states_used
@@ -227,9 +227,9 @@ def test_sub_model_renormalises_rows():
 
 def test_distances_dendrogram_and_merge_of_duplicated_states():
     true = _true_arhmm(K=3)
-    datas = [true.sample(600, seed=s)[1] for s in range(2)]
+    sequences = [true.sample(600, seed=s)[1] for s in range(2)]
     model = eg.HMM(3, "autoregressive", dict(data_dim=2, num_lags=1))
-    model.fit(datas, num_iters=40, seed=0, progress=False)
+    model.fit(sequences, num_iters=40, seed=0, progress=False)
     # duplicate state 0 with a tiny change: 4 states, two of them twins
     dup = sub_model(model, [0, 1, 2, 0])
     dup.observations.emission_bias[3] += 1e-3
@@ -244,7 +244,7 @@ def test_distances_dendrogram_and_merge_of_duplicated_states():
     assert sorted(Z[0, :2]) == [0, 3]
     groups = merge_groups(d, threshold=0.01)
     assert groups.tolist() == [0, 1, 2, 0]
-    merged = merge_states(dup, datas, groups, num_iters=20)
+    merged = merge_states(dup, sequences, groups, num_iters=20)
     assert merged.num_states == 3
     # merging the twins gives back the 3-state fit (up to EM tolerance)
     np.testing.assert_allclose(
@@ -271,8 +271,8 @@ def test_matched_confusion_against_brute_force():
 
 def test_stability_of_a_clear_model():
     true = _true_arhmm(K=3, noise=0.1, radius=3.0)
-    datas = [true.sample(500, seed=s)[1] for s in range(2)]
-    st = stability(datas, 3, num_fits=3, num_iters=30, seed=0)
+    sequences = [true.sample(500, seed=s)[1] for s in range(2)]
+    st = stability(sequences, 3, num_fits=3, num_iters=30, seed=0)
     assert st.agreement.shape == (3, 3) and np.allclose(np.diag(st.agreement), 1)
     assert st.mean_agreement > 0.95
     assert st.consensus == int(np.argmax(st.objectives))
@@ -280,19 +280,19 @@ def test_stability_of_a_clear_model():
     C = st.confusions[(0, 1)]
     assert C.sum() == 2 * 499 or C.sum() == 1000  # every labelled frame counted once
     with pytest.raises(ValueError, match="num_fits"):
-        stability(datas, 3, num_fits=1)
+        stability(sequences, 3, num_fits=1)
 
 
 def test_find_kappa_parallel_and_executor_equal_serial():
     from concurrent.futures import ThreadPoolExecutor
 
     true = _true_arhmm(K=3)
-    datas = [true.sample(400, seed=s)[1] for s in range(2)]
+    sequences = [true.sample(400, seed=s)[1] for s in range(2)]
     kw = dict(target_frames=15, kappa_start=1.0, num_iters=15, seed=3, max_rounds=3)
-    a = find_kappa(datas, 5, num_workers=1, **kw)
-    b = find_kappa(datas, 5, num_workers=2, **kw)
+    a = find_kappa(sequences, 5, num_workers=1, **kw)
+    b = find_kappa(sequences, 5, num_workers=2, **kw)
     with ThreadPoolExecutor(2) as ex:
-        c = find_kappa(datas, 5, executor=ex, **kw)
+        c = find_kappa(sequences, 5, executor=ex, **kw)
     for other in (b, c):
         assert other.kappa == a.kappa
         np.testing.assert_array_equal(
@@ -328,8 +328,8 @@ def test_changepoints_of_a_piecewise_constant_signal():
 
 def test_cross_validation_with_pruning_reports_states_used():
     true = _true_arhmm(K=3, noise=0.1, radius=3.0)
-    datas = [true.sample(500, seed=s)[1] for s in range(2)]
-    cv = cross_validate(datas, [8], num_restarts=1, num_iters=30, seed=0, prune_usage=0.05)
+    sequences = [true.sample(500, seed=s)[1] for s in range(2)]
+    cv = cross_validate(sequences, [8], num_restarts=1, num_iters=30, seed=0, prune_usage=0.05)
     row = cv.table.iloc[0]
     assert row["states_used"] < 8
     p_per_state = 2 * 2 + 2 + 3  # dynamics, bias, full noise covariance (D = 2, one lag)

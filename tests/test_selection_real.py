@@ -50,9 +50,9 @@ def test_kappa_search_on_openfield_keypoints():
     x = prep.inputs.copy()
     x[~prep.mask] = np.nan
     half = x.shape[0] // 2
-    datas = [x[:half], x[half:]]
+    sequences = [x[:half], x[half:]]
     s = find_kappa(
-        datas,
+        sequences,
         20,
         target_duration=0.4,
         fps=prep.fps,
@@ -62,5 +62,5 @@ def test_kappa_search_on_openfield_keypoints():
     )
     assert s.target_frames == pytest.approx(12.0)
     assert abs(s.median_duration - 12.0) <= 0.15 * 12.0, (s.message, s.curve)
-    labels = viterbi_labels(s.model(), datas, [~np.isnan(d).any(axis=1) for d in datas])
+    labels = viterbi_labels(s.model(), sequences, [~np.isnan(d).any(axis=1) for d in sequences])
     assert np.median(run_lengths(labels)) == s.median_duration

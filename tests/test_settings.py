@@ -180,10 +180,10 @@ def _ar():
 
 
 def test_old_calls_and_settings_give_the_same_fit_bit_for_bit(tmp_path):
-    datas = _sequences()
+    sequences = _sequences()
     a, b = _ar(), _ar()
     ra = a.fit(
-        datas,
+        sequences,
         num_iters=25,
         tol=1e-6,
         num_restarts=3,
@@ -195,7 +195,7 @@ def test_old_calls_and_settings_give_the_same_fit_bit_for_bit(tmp_path):
         accelerate=False,
     )
     rb = b.fit(
-        datas,
+        sequences,
         em=EMSettings(
             num_iters=25, tol=1e-6, num_restarts=3, num_starts=3, start_iters=1, accelerate=False
         ),
@@ -207,7 +207,7 @@ def test_old_calls_and_settings_give_the_same_fit_bit_for_bit(tmp_path):
     # checkpoints: a path and its keywords, or the settings
     c, d = _ar(), _ar()
     rc = c.fit(
-        datas,
+        sequences,
         num_iters=12,
         seed=1,
         progress=False,
@@ -216,7 +216,7 @@ def test_old_calls_and_settings_give_the_same_fit_bit_for_bit(tmp_path):
         reseed_dead=True,
     )
     rd = d.fit(
-        datas,
+        sequences,
         em=EMSettings(num_iters=12, reseed_dead=True),
         seed=1,
         progress=False,
@@ -225,8 +225,10 @@ def test_old_calls_and_settings_give_the_same_fit_bit_for_bit(tmp_path):
     assert_same_fit(c, rc, d, rd)
     # a keyword on top of the settings replaces that field
     e, f = _ar(), _ar()
-    re_ = e.fit(datas, em=EMSettings(num_iters=40, tol=1e-3), num_iters=6, seed=2, progress=False)
-    rf = f.fit(datas, em=EMSettings(num_iters=6, tol=1e-3), seed=2, progress=False)
+    re_ = e.fit(
+        sequences, em=EMSettings(num_iters=40, tol=1e-3), num_iters=6, seed=2, progress=False
+    )
+    rf = f.fit(sequences, em=EMSettings(num_iters=6, tol=1e-3), seed=2, progress=False)
     assert_same_fit(e, re_, f, rf)
     assert re_.num_iters <= 6
 
@@ -242,10 +244,10 @@ def test_the_course_calls_keep_working():
 
 
 def test_the_driver_is_the_fit():
-    datas = _sequences(seed=4)
+    sequences = _sequences(seed=4)
     a, b = _ar(), _ar()
-    ra = a.fit(datas, num_iters=10, num_restarts=2, seed=5, progress=False, num_threads=1)
-    datas_b, masks_b, _ = b._prepare(datas)
+    ra = a.fit(sequences, num_iters=10, num_restarts=2, seed=5, progress=False, num_threads=1)
+    datas_b, masks_b, _ = b._prepare(sequences)
     out = fit_restarts(
         b,
         datas_b,
@@ -263,12 +265,16 @@ def test_the_driver_is_the_fit():
 
 
 def test_an_executor_in_the_settings_gives_the_same_fit():
-    datas = _sequences(seed=6)
+    sequences = _sequences(seed=6)
     a, b = _ar(), _ar()
-    ra = a.fit(datas, num_iters=8, seed=0, progress=False, num_threads=1)
+    ra = a.fit(sequences, num_iters=8, seed=0, progress=False, num_threads=1)
     with ThreadPoolExecutor(2) as pool:
         rb = b.fit(
-            datas, num_iters=8, seed=0, progress=False, execution=ExecutionSettings(executor=pool)
+            sequences,
+            num_iters=8,
+            seed=0,
+            progress=False,
+            execution=ExecutionSettings(executor=pool),
         )
     assert_same_fit(a, ra, b, rb)
 
@@ -333,14 +339,14 @@ def test_fit_recordings_takes_the_settings_and_its_old_keywords_alike(tmp_path):
 def test_selection_functions_take_the_settings_and_their_old_keywords_alike():
     from ethogram.selection import cross_validate, find_kappa, stability
 
-    datas = _sequences(seed=8, n=2, T=120)
+    sequences = _sequences(seed=8, n=2, T=120)
     kw = dict(observation_kwargs={"num_lags": 1}, seed=1)
-    a = cross_validate(datas, [2], num_restarts=1, num_iters=6, tol=1e-4, **kw)
-    b = cross_validate(datas, [2], num_restarts=1, em=EMSettings(num_iters=6, tol=1e-4), **kw)
+    a = cross_validate(sequences, [2], num_restarts=1, num_iters=6, tol=1e-4, **kw)
+    b = cross_validate(sequences, [2], num_restarts=1, em=EMSettings(num_iters=6, tol=1e-4), **kw)
     np.testing.assert_array_equal(a.table["heldout_ll_per_frame"], b.table["heldout_ll_per_frame"])
-    a = find_kappa(datas, 2, target_frames=20, num_iters=6, max_rounds=1, **kw)
+    a = find_kappa(sequences, 2, target_frames=20, num_iters=6, max_rounds=1, **kw)
     b = find_kappa(
-        datas,
+        sequences,
         2,
         target_frames=20,
         em=EMSettings(num_iters=6),
@@ -349,8 +355,8 @@ def test_selection_functions_take_the_settings_and_their_old_keywords_alike():
         **kw,
     )
     np.testing.assert_array_equal(a.curve["objective"], b.curve["objective"])
-    a = stability(datas, 2, num_fits=2, num_iters=5, **kw)
-    b = stability(datas, 2, num_fits=2, em=EMSettings(num_iters=5), **kw)
+    a = stability(sequences, 2, num_fits=2, num_iters=5, **kw)
+    b = stability(sequences, 2, num_fits=2, em=EMSettings(num_iters=5), **kw)
     np.testing.assert_array_equal(a.objectives, b.objectives)
 
 
