@@ -1,29 +1,11 @@
-"""The job by Gibbs sampling: MoSeq's sticky HDP-ARHMM and keypoint-MoSeq's keypoint SLDS.
-
-:func:`ethogram.pipeline.fit_recordings` and :func:`ethogram.pipeline.apply_model` hand their
-work here when ``method`` is ``"gibbs-arhmm"`` or ``"keypoint-slds"`` (``"em"``, the default,
-stays in :mod:`ethogram.pipeline`). Both return :class:`ethogram.results.Results` whose model
-is the Gibbs model (renumbered by frequency, 0 = most used, as EM's) and whose ``config`` says
-the method.
-
-- ``gibbs-arhmm``: the preparation's model inputs (PCs of the egocentric keypoints, or the
-  features), whitened (:class:`ethogram.prep.whitening.Whitening`, stored in ``fit``), fitted
-  by :class:`ethogram.models.StickyHDPARHMM` for ``gibbs_iters`` sweeps; every frame is then
-  labelled by Viterbi under the last sample's parameters (moseq2's and jax-moseq 0.3.7's
-  ``stateseq_mode``), so that ``apply`` on the training recordings gives the fit's labels.
-- ``keypoint-slds``: the raw keypoints of the preparation's body parts and their confidences
-  (no frame dropped: missing points are inferred), :class:`ethogram.models.KeypointSLDS`,
-  ``ar_iters`` AR-only then ``gibbs_iters`` full sweeps; the labels are the last sample, and
-  the recordings also get the estimated keypoints, the noise variances, the latent pose (as
-  ``inputs``), the centroid and heading. ``apply`` runs ``apply_iters`` states-only sweeps with
-  the fitted parameters (keypoint-moseq's ``apply_model``) from the seed of the fit.
-
-Kappa: given, it is the final stage's (the AR-only stage of the keypoint SLDS runs at 100 x
-it, keypoint-moseq's 1e6 -> 1e4 ratio). None: searched by the EM path's rule with short Gibbs
-runs (:mod:`ethogram.gibbs_kappa`). Checkpoints (``checkpoint``) and resume work as the EM
-path's: the fit's file, and the search's ``<stem>.kappa-<i>.h5`` beside it; both stages of the
-keypoint SLDS in one file (:mod:`ethogram.fitting.gibbs_stages`). The local steps run on
-``execution``'s executor (threads, processes, a Dask client), with the same bits on each.
+"""The job by Gibbs sampling: :func:`ethogram.pipeline.fit_recordings` and
+:func:`~ethogram.pipeline.apply_model` hand their work here when ``method`` is ``"gibbs-arhmm"``
+(MoSeq's sticky HDP-ARHMM on the preparation's whitened PCs, frames labelled by Viterbi under the
+last sample's parameters) or ``"keypoint-slds"`` (keypoint-MoSeq's model on the raw keypoints and
+confidences, AR-only then full sweeps, no frame dropped, estimated keypoints, noise, latent pose,
+centroid and heading kept); kappa given or searched (:mod:`ethogram.gibbs_kappa`), checkpoints and
+the executor as the EM path's, results whose ``config`` names the method. Every choice is in
+``docs/keypoint_slds.md`` ("From the command line and the pipeline").
 """
 
 from __future__ import annotations
