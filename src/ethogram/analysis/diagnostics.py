@@ -271,7 +271,7 @@ def _flicker(pairs: list, applied: bool):
     )
 
 
-def _dominant(labels, applied: bool, kappa):
+def _dominant(labels, kappa):
     """(d): the warning when one syllable holds more than :data:`DOMINANT_SHARE` of the labelled
     frames (all recordings pooled), else None."""
     every = np.concatenate([np.asarray(z).ravel() for z in labels]) if len(labels) else []
@@ -287,11 +287,10 @@ def _dominant(labels, applied: bool, kappa):
     now = ""
     if kappa is not None and np.isfinite(kappa) and kappa > 0:
         now = f" ({float(kappa):.4g} now)"
-    when = "when refitting, " if applied else ""
     return FitQualityWarning(
         "dominant_syllable",
         f"syllable {top} holds {100 * share:.0f}% of the labelled frames: unless the animal did "
-        f"one thing most of the time, the fit collapsed onto one state; {when}lower {{kappa}}"
+        f"one thing most of the time, the fit collapsed onto one state; lower {{kappa}}"
         f"{now} or give it, or fit with another {{method}}",
         ("kappa", "method"),
     )
@@ -337,7 +336,8 @@ def label_warnings(
     pairs = flicker_pairs(labels, num_states)
     if pairs:
         out.append(_flicker(pairs, applied))
-    dominant = _dominant(labels, applied, kappa)
+    # (d) is the fit's: a new recording the model is applied to may truly be one behavior
+    dominant = None if applied else _dominant(labels, kappa)
     if dominant is not None:
         out.append(dominant)
     return out
@@ -366,7 +366,8 @@ def fit_quality_warnings(
     least one flicker pair (:func:`flicker_pairs`: both syllables hold at least 5% of the
     instances, more than half of the at least 10 exits of each go to the other, and the median
     instance of each lasts at most 3 frames). (d) One syllable holds more than
-    :data:`DOMINANT_SHARE` (80%) of the labelled frames.
+    :data:`DOMINANT_SHARE` (80%) of the labelled frames (fits only: a recording a model is
+    applied to may truly show one behavior).
 
     Parameters
     ----------
