@@ -86,3 +86,24 @@ def test_report_shows_the_log_joint_and_the_estimated_keypoints(recordings, tmp_
     html = (tmp_path / "report" / "index.html").read_text()
     for png in ("plots/log_joint.png", "plots/keypoint_estimates.png"):
         assert (tmp_path / "report" / png).is_file() and png in html, (png, out)
+
+
+def test_gibbs_fits_and_their_apply_say_when_the_fit_is_poor(recordings):
+    """fit_recordings and apply_model warn for the Gibbs methods as for EM (a fresh user's
+    gibbs-arhmm fit at kappa 100 gave 100 ms syllables without a word); their advice names EM
+    for a prior that lets kappa act, not prior_ridge, which the Gibbs methods do not have."""
+    from ethogram.analysis.diagnostics import FitQualityWarning
+
+    with pytest.warns(FitQualityWarning) as caught:
+        res = fit_recordings(recordings, method="gibbs-arhmm", num_states=10, kappa=1.0,
+                             gibbs_iters=4, seed=0, progress=False)  # fmt: skip
+    found = [w.message for w in caught if isinstance(w.message, FitQualityWarning)]
+    assert "short_syllables" in [w.kind for w in found]
+    for w in found:
+        assert "prior_ridge" not in w.arguments and "prior_ridge" not in str(w)
+    short = next(w for w in found if w.kind == "short_syllables")
+    assert "method" in short.arguments and "fit with method=em" in str(short)
+    with pytest.warns(FitQualityWarning) as applied:
+        apply_model(res, recordings[:1])
+    kinds = [w.message.kind for w in applied if isinstance(w.message, FitQualityWarning)]
+    assert "short_syllables" in kinds and "dominant_syllable" not in kinds

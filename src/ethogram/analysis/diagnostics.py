@@ -226,7 +226,18 @@ def _not_converged(num_iters: int, rise_per_frame: float | None, tol: float | No
     )
 
 
-def _too_short(median_s: float, target_s: float, target_given: bool, kappa, applied: bool):
+#: the last remedy of (b) and (c): EM's AR prior lets kappa act (the Gibbs methods have MoSeq's
+#: priors and no prior_ridge: for them, the other method)
+_PRIOR_REMEDY = {
+    True: (" raise {prior_ridge} (e.g. to 10)", "prior_ridge"),
+    False: (" fit with {method:em}, whose AR prior lets kappa act", "method"),
+}
+
+
+def _too_short(
+    median_s: float, target_s: float, target_given: bool, kappa, applied: bool, em: bool = True
+):
+    remedy, name = _PRIOR_REMEDY[em]
     target = f"{1000 * target_s:.0f} ms"
     whose = f"the target of {target}" if target_given else f"MoSeq's {target}"
     head = f"the median syllable lasts {1000 * median_s:.0f} ms, under a third of {whose}: "
@@ -235,9 +246,8 @@ def _too_short(median_s: float, target_s: float, target_given: bool, kappa, appl
         return FitQualityWarning(
             "short_syllables",
             head + "the searched stickiness alone does not lengthen them; "
-            f"{when}fit fewer {{num_states}} and raise "
-            "{prior_ridge} (e.g. to 10)",
-            ("num_states", "prior_ridge"),
+            f"{when}fit fewer {{num_states}} and" + remedy,
+            ("num_states", name),
         )
     now = ""
     if kappa is not None and np.isfinite(kappa):
@@ -245,12 +255,12 @@ def _too_short(median_s: float, target_s: float, target_given: bool, kappa, appl
     return FitQualityWarning(
         "short_syllables",
         head + f"{when}raise {{kappa}}{now} or search it with {{target_duration}}, fit fewer "
-        "{num_states}, or raise {prior_ridge} (e.g. to 10)",
-        ("kappa", "target_duration", "num_states", "prior_ridge"),
+        "{num_states}, or" + remedy,
+        ("kappa", "target_duration", "num_states", name),
     )
 
 
-def _flicker(pairs: list, applied: bool):
+def _flicker(pairs: list, applied: bool, em: bool = True):
     def one(p):
         (i, j), (a, b), (m, n) = p["syllables"], p["exit_shares"], p["median_frames"]
         return (
@@ -266,8 +276,8 @@ def _flicker(pairs: list, applied: bool):
     return FitQualityWarning(
         "flicker_pair",
         f"syllables {shown} flicker: {split} one behavior; {when}raise {{kappa}}, fit fewer "
-        "{num_states} or raise {prior_ridge} (e.g. to 10)",
-        ("kappa", "num_states", "prior_ridge"),
+        "{num_states} or" + _PRIOR_REMEDY[em][0],
+        ("kappa", "num_states", _PRIOR_REMEDY[em][1]),
     )
 
 
@@ -303,6 +313,7 @@ def label_warnings(
     target_duration: float | None = None,
     kappa: float | None = None,
     applied: bool = False,
+    method: str = "em",
 ) -> list:
     """Warnings (b), (c) and (d) of :func:`fit_quality_warnings` from labels alone.
 
@@ -321,6 +332,9 @@ def label_warnings(
         The stickiness used (quoted in the advice).
     applied : bool, default False
         The labels come from a saved model applied to new recordings: the advice is for a refit.
+    method : str, default "em"
+        The fitting method (``ethogram fit --method``): the Gibbs methods have no
+        ``prior_ridge``, so their advice names EM instead.
 
     Returns
     -------
@@ -328,14 +342,16 @@ def label_warnings(
     """
     from ..stickiness import TARGET_DURATION_S
 
+    em = method == "em"
+
     out = []
     target = TARGET_DURATION_S if target_duration is None else float(target_duration)
     median = median_duration(labels, fps)
     if np.isfinite(median) and median < SHORT_FRACTION * target:
-        out.append(_too_short(median, target, target_duration is not None, kappa, applied))
+        out.append(_too_short(median, target, target_duration is not None, kappa, applied, em))
     pairs = flicker_pairs(labels, num_states)
     if pairs:
-        out.append(_flicker(pairs, applied))
+        out.append(_flicker(pairs, applied, em))
     # (d) is the fit's: a new recording the model is applied to may truly be one behavior
     dominant = None if applied else _dominant(labels, kappa)
     if dominant is not None:
@@ -356,6 +372,7 @@ def fit_quality_warnings(
     target_duration: float | None = None,
     kappa: float | None = None,
     applied: bool = False,
+    method: str = "em",
 ) -> list:
     """The warnings a fit deserves: EM not converged, syllables too short, flicker pairs, one
     syllable holding most frames.
@@ -391,6 +408,9 @@ def fit_quality_warnings(
         The labels come from a saved model applied to new recordings: (a) is left out (it is
         the training fit's, said when it was fitted) and the advice is for a refit.
 
+    method : str, default "em"
+        See :func:`label_warnings`.
+
     Returns
     -------
     list of FitQualityWarning
@@ -403,7 +423,7 @@ def fit_quality_warnings(
         if obj.size >= 2 and num_frames:
             rise = float(obj[-1] - obj[-2]) / int(num_frames)
         out.append(_not_converged(int(num_iters or 0), rise, tol))
-    return out + label_warnings(labels, fps, num_states, target_duration, kappa, applied)
+    return out + label_warnings(labels, fps, num_states, target_duration, kappa, applied, method)
 
 
 def results_quality_warnings(results) -> list:
@@ -441,6 +461,7 @@ def results_quality_warnings(results) -> list:
         target_duration=None if target is None else float(target),
         kappa=None if kappa is None else float(kappa),
         applied=cfg.get("command") == "apply",
+        method=str(cfg.get("method", "em")),
     )
 
 

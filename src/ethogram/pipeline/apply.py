@@ -89,9 +89,10 @@ def apply_model(
     recordings = check_recordings(recordings)
     warn_other_frame_rate(recordings, trained_at, model_file or "the model")
     if fitted.config.get("method", "em") != "em":  # a Gibbs model: ethogram.pipeline_gibbs
+        from ..analysis.diagnostics import warn_fit_quality
         from ..pipeline_gibbs import applied_results
 
-        return applied_results(
+        results = applied_results(
             fitted,
             recordings,
             model_file,
@@ -99,6 +100,8 @@ def apply_model(
             keep_keypoints=keep_keypoints,
             num_threads=num_threads,
         )
+        warn_fit_quality(results, stacklevel=2)  # on these labels, as for EM
+        return results
     prepared = fitted.preparation.transform(recordings)
     keep = recordings_long_enough(
         fitted.model, prepared, recordings, "its frames get the syllable -1"

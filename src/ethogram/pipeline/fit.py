@@ -345,10 +345,11 @@ def fit_recordings(
     num_states, num_lags = int(num_states), int(num_lags)
     timings = {} if timings is None else timings
     if method != "em":  # MoSeq's models by Gibbs sampling
+        from ..analysis.diagnostics import warn_fit_quality
         from ..pipeline_gibbs import fit_recordings_gibbs
         from ..prep import Preparation
 
-        return fit_recordings_gibbs(
+        results = fit_recordings_gibbs(
             recordings,
             method,
             Preparation() if prep is None else prep,
@@ -367,6 +368,8 @@ def fit_recordings(
             gibbs_iters=gibbs_iters,
             target_duration=target_duration,
         )
+        warn_fit_quality(results, stacklevel=2)  # syllables too short, flicker, one syllable
+        return results
 
     t0 = time.perf_counter()
     prep = Preparation() if prep is None else prep
