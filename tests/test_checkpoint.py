@@ -167,17 +167,20 @@ def test_file_contents_and_refusals(tmp_path):
     r_again = again.fit(sequences, progress=False, checkpoint=path, resume=True, **kw)
     assert_same_fit(model, res, again, r_again)
     # another fit's checkpoint is refused, naming what differs
-    with pytest.raises(ValueError, match="data differ"):
+    with pytest.raises(ValueError, match="its data differ from"):
         make().fit(_sequences(seed=5), progress=False, checkpoint=path, resume=True, **kw)
-    with pytest.raises(ValueError, match="settings differ"):
+    with pytest.raises(
+        ValueError,
+        match=r"its fitting settings \(.*\) differ from",
+    ):
         make().fit(
             sequences, progress=False, checkpoint=path, resume=True, **dict(kw, num_iters=15)
         )
-    with pytest.raises(ValueError, match="seed differ"):
+    with pytest.raises(ValueError, match="its seed differs from"):
         make().fit(
             sequences, progress=False, checkpoint=path, resume=True, **dict(kw, seed=kw["seed"] + 1)
         )
-    with pytest.raises(ValueError, match="description differ"):
+    with pytest.raises(ValueError, match=r"its model \(states, lags, kappa, priors\) differs"):
         HMM(4, "autoregressive", dict(data_dim=2, num_lags=1), kappa=21.0).fit(
             sequences, progress=False, checkpoint=path, resume=True, **kw
         )
@@ -335,3 +338,21 @@ def test_sigkill_then_resume_matches_an_uninterrupted_cli_fit(tmp_path):
     for k in p_whole:
         np.testing.assert_array_equal(p_res[k], p_whole[k], err_msg=k)
     assert not ck.exists()  # removed once the results are written
+
+
+def test_another_fit_s_checkpoint_is_refused_in_words():
+    """Which parts of a checkpoint differ, in a user's words, with the verb agreeing, and how to
+    go on: --overwrite on the command line, resume=False in Python."""
+    from ethogram.cli._errors import OPTIONS
+    from ethogram.fitting.checkpoint import another_run_error
+
+    one = another_run_error("fit.ckpt.h5", ["description"])
+    assert str(one) == (
+        "checkpoint 'fit.ckpt.h5' belongs to another fit: its model (states, lags, kappa, "
+        "priors) differs from this one's; resume with the same data and settings, or delete the "
+        "checkpoint (or resume=False) to start over"
+    )
+    assert "(or run with --overwrite instead of --resume)" in one.worded(OPTIONS)
+    two = another_run_error("fit.ckpt.h5", ["settings", "data", "extra"])
+    assert "its fitting settings (iterations, sweeps, tolerance, restarts), data and method or " \
+        "stage differ from this one's" in str(two)  # fmt: skip

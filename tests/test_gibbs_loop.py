@@ -134,21 +134,26 @@ def test_checkpoint_file_content_and_refusals(tmp_path):
         f.visititems(no_objects)
     sequences, masks, _ = draw_sequences()
     resume = Checkpointing(path, resume=True)
-    with pytest.raises(ValueError, match="data differ"):
+    with pytest.raises(ValueError, match="its data differ from"):
         small_model().fit(
             [d * 2 for d in sequences], masks, SETTINGS, seed=5, checkpoint=resume, progress=False
         )
-    with pytest.raises(ValueError, match="settings differ"):
+    with pytest.raises(
+        ValueError,
+        match=r"its fitting settings \(.*\) differ from",
+    ):
         small_model().fit(
             sequences, masks, GibbsSettings(num_iters=9), seed=5, checkpoint=resume, progress=False
         )
-    with pytest.raises(ValueError, match="seed differ"):
+    with pytest.raises(ValueError, match="its seed differs from"):
         small_model().fit(sequences, masks, SETTINGS, seed=6, checkpoint=resume, progress=False)
-    with pytest.raises(ValueError, match="description differ"):
+    with pytest.raises(ValueError, match=r"its model \(states, lags, kappa, priors\) differs"):
         small_model(num_states=7).fit(
             sequences, masks, SETTINGS, seed=5, checkpoint=resume, progress=False
         )
-    with pytest.raises(ValueError, match="extra differ"):  # another start: not this run
+    with pytest.raises(
+        ValueError, match="its method or stage differs from"
+    ):  # another start: not this run
         small_model().fit(sequences, masks, SETTINGS, seed=5, init="kmeans", checkpoint=resume)
     with h5py.File(path, "r+") as f:
         f.attrs["format_version"] = 99

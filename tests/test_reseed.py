@@ -341,7 +341,7 @@ def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path
             resumed.fit(sequences, checkpoint=path, checkpoint_every=1, resume=True, **KW),
         )
     # a checkpoint of a fit with re-seeding is not continued without it
-    with pytest.raises(ValueError, match="settings differ"):
+    with pytest.raises(ValueError, match=r"its fitting settings \(.*\) differ from"):
         _sticky_ar().fit(
             sequences,
             checkpoint=path,

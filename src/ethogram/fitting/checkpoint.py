@@ -233,3 +233,47 @@ def load_checkpoint(path) -> dict:
             "finals": [float(x) for x in f["finals"][()]],
             "best": best,
         }
+
+
+#: what each part of a checkpoint's fingerprint is, in a user's words
+_FINGERPRINT_WORDS = {
+    "settings": "fitting settings (iterations, sweeps, tolerance, restarts)",
+    "data": "data",
+    "description": "model (states, lags, kappa, priors)",
+    "extra": "method or stage",
+    "seed": "seed",
+}
+
+
+def another_run_error(path, differ) -> Exception:
+    """The error for a checkpoint written by another fit: which parts differ, in words, and the
+    two ways on (resume with the same data and settings, or start over).
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint.
+    differ : list of str
+        Parts of its fingerprint that differ: "settings", "data", "description", "extra",
+        "seed".
+
+    Returns
+    -------
+    ethogram.errors.ArgumentError
+        Naming ``resume`` (the command says ``--overwrite`` for ``resume=False``).
+    """
+    from ..errors import ArgumentError
+
+    words = [_FINGERPRINT_WORDS.get(k, k) for k in differ]
+    parts = words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    verb = (
+        "differs"
+        if len(differ) == 1 and differ[0] in ("description", "extra", "seed")
+        else "differ"
+    )
+    return ArgumentError(
+        f"checkpoint {str(path)!r} belongs to another fit: its {parts} {verb} from this one's; "
+        "resume with the same data and settings, or delete the checkpoint (or {resume:False}) "
+        "to start over",
+        "resume",
+    )

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoint import (
+    another_run_error,
     data_fingerprint,
     get_arrays,
     open_checked,
@@ -184,11 +185,7 @@ def open_or_start(
         run, saved = load_run(path)
         differ = _differences(saved, fingerprint, seed)
         if differ:
-            raise ValueError(
-                f"checkpoint {str(path)!r} belongs to another run (its {', '.join(differ)} "
-                "differ); resume with the same data and settings, or delete the checkpoint "
-                "(or resume=False) to start again"
-            )
+            raise another_run_error(path, differ)
         return run, saved
     entropy = start.seed_entropy if start is not None else resolve_seed(seed)
     fingerprint["seed_entropy"] = str(entropy)

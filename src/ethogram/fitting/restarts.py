@@ -24,7 +24,6 @@ from typing import Callable
 
 import numpy as np
 
-from ..errors import ArgumentError
 from . import checkpoint as files  # the module, so its functions can be swapped in tests
 from .checkpoint import data_fingerprint, resolve_seed
 from .em import EMRun, run_em, spawn_seeds
@@ -229,12 +228,7 @@ def _refuse_other_fit(path, old: dict, new: dict, seed) -> None:
     ):
         differ.append("seed")  # an int seed must be the one the checkpoint was written with
     if differ:
-        raise ArgumentError(
-            f"checkpoint {str(path)!r} belongs to another fit (its {', '.join(differ)} differ); "
-            "resume with the same data and settings, or delete the checkpoint (or "
-            "{resume:False}) to start over",
-            "resume",
-        )
+        raise files.another_run_error(path, differ)
 
 
 def _first_steps(plan: _Plan, restart: int, rng) -> EMRun:
