@@ -86,17 +86,6 @@ def _prepare(log_likes, num_states: int, mask, name: str = "log_likes") -> np.nd
     return apply_mask(L, m)
 
 
-__all__ = [
-    "HMMPosterior",
-    "backward_pass",
-    "forward_backward",
-    "forward_pass",
-    "predictive_log_likes",
-    "sample_posterior",
-    "viterbi",
-]
-
-
 # ----------------------------------------------------------------------------- forward
 
 
@@ -197,17 +186,6 @@ def backward_pass(transition_matrix, log_likes, mask=None, num_threads=None):
             num_threads,
         )
     return _backward_one(A, _prepare(log_likes, A.shape[0], mask))
-
-
-__all__ = [
-    "HMMPosterior",
-    "backward_pass",
-    "forward_backward",
-    "forward_pass",
-    "predictive_log_likes",
-    "sample_posterior",
-    "viterbi",
-]
 
 
 # ----------------------------------------------------------------------------- smoothing
