@@ -142,3 +142,16 @@ def write_video(path, num_frames: int, fps: float) -> None:
     for i in range(num_frames):
         w.send(np.full((32, 32), i % 256, dtype=np.uint8).tobytes())
     w.close()
+
+
+def renamed_bodyparts_csv(source, path, names: dict, num_frames: int | None = None):
+    """Copy the DeepLabCut CSV ``source`` to ``path`` with body parts renamed (``{old: new}``)
+    and, when given, only its first ``num_frames`` frames: a recording tracked under other
+    names. Returns ``path``."""
+    from pathlib import Path
+
+    lines = Path(source).read_text().splitlines(keepends=True)
+    head = lines[1].rstrip("\n").split(",")
+    lines[1] = ",".join([head[0], *(names.get(b, b) for b in head[1:])]) + "\n"
+    Path(path).write_text("".join(lines[: None if num_frames is None else 3 + num_frames]))
+    return Path(path)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from _pose_files import renamed_bodyparts_csv
 from conftest import DATA
 from ethogram.cli import main
 from ethogram.cli._errors import error_line
@@ -63,11 +64,27 @@ def test_fit_with_different_body_parts_names_the_option(tmp_path, capsys):
         capsys,
     )
     assert msg == (
-        # the recordings in the order given: the open field's is the first
-        f"recording 'sample_pose_est_v2' lacks body part(s) {_names(OPENFIELD)}; "
-        f"it has {_names(JABS)}, the first "
-        f"training recording had {_names(OPENFIELD)}; "
-        "pass --bodyparts NAMES to keep a common subset"
+        # the recordings in the order given: the open field's is the first; they share no body
+        # part, so no subset of them is advised
+        f"recording 'sample_pose_est_v2' shares no body part with the first training "
+        f"recording: it has {_names(JABS)}, that one has {_names(OPENFIELD)}; fit recordings "
+        "tracked with the same body parts together"
+    )
+    assert not (tmp_path / "fit").exists()
+    # a recording that shares some of them: the option keeps those
+    some = renamed_bodyparts_csv(DATA / "openfield" / "keypoints.csv", tmp_path / "some.csv",
+                                 {"tailbase": "tail"}, num_frames=50)  # fmt: skip
+    msg = _error(
+        ["fit", DATA / "openfield" / "keypoints.csv", some, "--fps", "30", "-o", tmp_path / "fit"],
+        capsys,
+    )
+    assert (
+        msg
+        == (  # the files by path: some.csv, in tmp_path, is the first
+            f"recording 'keypoints' lacks body part(s) ['tail']; it has {_names(OPENFIELD)}, the "
+            "first training recording had ['snout', 'leftear', 'rightear', 'tail']; pass "
+            f"--bodyparts NAMES to keep the body parts they share, {_names(OPENFIELD[:3])}"
+        )
     )
     assert not (tmp_path / "fit").exists()
 
@@ -105,11 +122,21 @@ def test_apply_with_other_body_parts_says_to_fit_again(tmp_path, capsys):
         ],
         capsys,
     )
+    assert msg == (  # no body part in common: both lists, and no subset to keep
+        f"recording 'sample_pose_est_v2' shares no body part with the preparation's (the "
+        f"model's) training recordings: it has {_names(JABS)}, they had {_names(OPENFIELD)}; if "
+        "these are the same points under other names, rename them in the file to the model's, "
+        "else fit a model on recordings tracked like it"
+    )
+    assert not (tmp_path / "ap").exists()
+    some = renamed_bodyparts_csv(DATA / "openfield" / "keypoints.csv", tmp_path / "some.csv",
+                                 {"tailbase": "tail"}, num_frames=50)  # fmt: skip
+    msg = _error(["apply", tmp_path / "fit", some, "--fps", "30", "-o", tmp_path / "ap"], capsys)
     assert msg == (
-        f"recording 'sample_pose_est_v2' lacks body part(s) {_names(OPENFIELD)}; "
-        f"it has {_names(JABS)}, the "
-        f"preparation's training recordings had {_names(OPENFIELD)}; fit the model again with "
-        "'ethogram fit --bodyparts NAMES' to keep a common subset"
+        f"recording 'some' lacks body part(s) ['tailbase']; it has ['snout', 'leftear', "
+        f"'rightear', 'tail'], the preparation's training recordings had {_names(OPENFIELD)}; "
+        "fit the model again with 'ethogram fit --bodyparts NAMES' to keep the body parts they "
+        f"share, {_names(OPENFIELD[:3])}"
     )
     assert not (tmp_path / "ap").exists()
 

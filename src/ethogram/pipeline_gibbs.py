@@ -48,6 +48,7 @@ def _keypoint_arrays(recordings, prep):
                 f"recording {rec.name!r} holds features: method 'keypoint-slds' needs keypoints "
                 "(use method 'gibbs-arhmm' for features)"
             )
+        prep.check_bodyparts(rec)  # a new recording without the model's body parts: in words
         idx = [list(rec.bodyparts).index(b) for b in prep.bodyparts_]
         Ys.append(np.asarray(rec.data[:, idx], dtype=np.float64))
         confs.append(None if rec.confidence is None else np.asarray(rec.confidence)[:, idx])

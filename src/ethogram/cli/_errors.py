@@ -42,6 +42,10 @@ OPTIONS = {
     "target_duration": "--target-duration S",
     "num_states": "--states",
     "method": "--method",
+    "seed": "--seed",
+    "gibbs_iters": "--gibbs-iters",
+    "ar_iters": "--ar-iters",
+    "reseed_dead": "--reseed-dead",
     # the preparation's: options of the commands that prepare recordings (PREP_COMMANDS)
     "bodyparts": "--bodyparts NAMES",
     "anterior": "--anterior NAMES",
@@ -52,7 +56,7 @@ OPTIONS = {
 }
 #: commands whose preparation options (--bodyparts, --anterior, --posterior, --confidence,
 #: --pcs, --variance) exist
-PREP_COMMANDS = ("fit", "select")
+PREP_COMMANDS = ("fit", "select", "demo")
 _PREP_ARGUMENTS = (
     "bodyparts",
     "anterior",

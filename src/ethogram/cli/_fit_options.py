@@ -71,19 +71,21 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
         help="median syllable duration in seconds that the default kappa reaches "
         "(default 0.4, MoSeq's)",
     )
+    # EM's options default to None, so that one given with a Gibbs method is told from its
+    # default and refused (check_method_options)
     g.add_argument(
         "--iters",
         type=counting(0),
-        default=num_iters,
+        default=None,
         metavar="N",
         help=f"maximum EM iterations (default {num_iters})",
     )
     g.add_argument(
         "--restarts",
         type=counting(1),
-        default=1,
+        default=None,
         metavar="R",
-        help="independent starts, best kept (default 1)",
+        help="EM's independent starts, best kept (default 1)",
     )
     g.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     g.add_argument(
@@ -153,19 +155,35 @@ def kappa_value(text: str):
 kappa_value.__name__ = "kappa"
 
 
+#: the options of one method only (as ``args`` attributes), by their library argument's name;
+#: each is None (store_true: False) unless typed
+_METHOD_OPTIONS = {
+    "num_iters": "iters",
+    "num_restarts": "restarts",
+    "prior_ridge": "prior_ridge",
+    "reseed_dead": "reseed_dead",
+    "ar_iters": "ar_iters",
+    "gibbs_iters": "gibbs_iters",
+    "num_pcs": "pcs",
+    "variance": "variance",
+}
+
+
+def method_options_given(args) -> list:
+    """The library names of the options of one method only that were typed (defaults left
+    out): what :func:`ethogram.pipeline.methods.check_method_arguments` checks."""
+    values = {name: getattr(args, attr, None) for name, attr in _METHOD_OPTIONS.items()}
+    return [name for name, v in values.items() if v is not None and v is not False]
+
+
 def check_method_options(args) -> None:
-    """Refuse the Gibbs sweeps' options where the method has no such sweeps."""
-    method = getattr(args, "method", "em")
-    if getattr(args, "ar_iters", None) is not None and method != "keypoint-slds":
-        raise ValueError(
-            f"--ar-iters sets the AR-only sweeps of --method keypoint-slds, not of --method "
-            f"{method}: drop it, or add --method keypoint-slds"
-        )
-    if getattr(args, "gibbs_iters", None) is not None and method == "em":
-        raise ValueError(
-            "--gibbs-iters sets the Gibbs sweeps of --method gibbs-arhmm or keypoint-slds; EM's "
-            "iterations are --iters"
-        )
+    """Refuse an option typed with a ``--method`` that does not use it (EM's iterations,
+    restarts, ridge and re-seeding with a Gibbs method, the Gibbs sweeps with EM, ``--pcs`` and
+    ``--variance`` with the keypoint SLDS): one line naming it and what to use instead
+    (:func:`ethogram.pipeline.methods.check_method_arguments`)."""
+    from ..pipeline.methods import check_method_arguments
+
+    check_method_arguments(getattr(args, "method", "em"), method_options_given(args))
 
 
 def add_preparation_arguments(p):

@@ -5,7 +5,6 @@ Its options are declared in :mod:`._fit_options`, its checkpoints and cluster se
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import sys
 import time
@@ -100,9 +99,12 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
         if k in timings
     }
     print_summary(results, path, out, timings)
-    if results.config.get("method", "em") != "em":
+    from ..pipeline.methods import sweeps_text
+
+    sweeps = sweeps_text(results.config, results.fit)
+    if sweeps is not None:
         print(
-            f"{results.config['method']}: {results.fit['sweeps']} Gibbs sweeps, final log joint "
+            f"{results.config['method']}: {sweeps}, final log joint "
             f"{float(results.fit['log_joint'][-1]):.6g}",
             file=out,
         )
@@ -174,7 +176,7 @@ def _say_reseeds(results, asked: bool, out) -> None:
 
 def _fit(args, recordings, path, prep, timings):
     """The fit (the default kappa searched first unless --kappa): (results, scale options)."""
-    from ..pipeline import FIT_EM, fit_recordings
+    from ..pipeline import fit_recordings
 
     target = getattr(args, "target_duration", None)
     if target is not None and args.kappa is not None:
@@ -185,11 +187,11 @@ def _fit(args, recordings, path, prep, timings):
         )
     check_method_options(args)
     opts = scale_options(args, path)
-    em = dataclasses.replace(
-        FIT_EM,
+    # EM's options as typed (None: FIT_EM's), so that a Gibbs method gets none it did not ask for
+    em = dict(
         num_iters=args.iters,
         num_restarts=args.restarts,
-        reseed_dead=bool(getattr(args, "reseed_dead", False)),
+        reseed_dead=True if getattr(args, "reseed_dead", False) else None,
     )
     results = fit_recordings(
         recordings,
@@ -197,7 +199,6 @@ def _fit(args, recordings, path, prep, timings):
         num_lags=args.lags,
         kappa=args.kappa,
         prep=prep,
-        em=em,
         seed=args.seed,
         progress=False if args.quiet else None,
         expected_states=args.expected_states,
@@ -205,6 +206,7 @@ def _fit(args, recordings, path, prep, timings):
         prior_ridge=getattr(args, "prior_ridge", None),
         target_duration=target,
         **opts,
+        **em,
         method=getattr(args, "method", "em"),
         ar_iters=getattr(args, "ar_iters", None),
         gibbs_iters=getattr(args, "gibbs_iters", None),
@@ -234,6 +236,7 @@ def run(args) -> int:
     """Run ``ethogram fit``."""
     path = results_path(args.output)
     check_output(path, args.overwrite)
+    check_method_options(args)  # before reading: an option of another method is refused
     check_checkpoint(args, path)  # before reading: a refused run changes nothing
     timings = {}
     recordings = read_inputs(args, timings)

@@ -72,6 +72,7 @@ def versions(out) -> int:
 
 def describe_results(path, out) -> int:
     """Print what a results file holds: model, fit, recordings."""
+    from ..pipeline.methods import MODEL_NAMES, sweeps_text
     from ..results import load_results
 
     res = load_results(path)
@@ -82,12 +83,22 @@ def describe_results(path, out) -> int:
         file=out,
     )
     kappa = cfg.get("kappa_used", cfg.get("kappa"))
+    method = cfg.get("method", "em")
     print(
-        f"model: sticky AR-HMM, K = {res.num_states} syllables, lags = {cfg.get('num_lags')}, "
-        f"kappa = {kappa if kappa is None else f'{kappa:.4g}'}, inputs D = "
+        f"model: {MODEL_NAMES.get(method, method)}, K = {res.num_states} syllables, lags = "
+        f"{cfg.get('num_lags')}, kappa = {kappa if kappa is None else f'{kappa:.4g}'}"
+        + (f" (AR-only stage {fit['kappa_ar']:.4g})" if "kappa_ar" in fit else "")
+        + f", {'latent pose' if method == 'keypoint-slds' else 'inputs'} D = "
         f"{res.recordings[0].inputs.shape[1] if res.recordings else '?'}",
         file=out,
     )
+    sweeps = sweeps_text(cfg, fit)
+    if sweeps is not None:
+        print(
+            f"fit: {sweeps}, final log joint {float(np.asarray(fit['log_joint'])[-1]):.6g}, "
+            f"seed {cfg.get('seed')}",
+            file=out,
+        )
     if "objectives" in fit:
         obj = np.asarray(fit["objectives"])
         print(

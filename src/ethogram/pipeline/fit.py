@@ -38,6 +38,7 @@ from .labels import (
     recording_results,
     usable_frames,
 )
+from .methods import check_method_arguments
 
 #: default number of syllables (states) of a fit
 DEFAULT_NUM_STATES = 20
@@ -193,6 +194,21 @@ def _fit_model(
     return model, fit, search, target_s
 
 
+def _arguments_given(em, options, prior_ridge, prep, ar_iters, gibbs_iters) -> list:
+    """The names of the method-specific arguments of :func:`fit_recordings` that were set
+    (:func:`ethogram.pipeline.methods.check_method_arguments`): not None (``reseed_dead``: true),
+    and the preparation's ``num_pcs`` and ``variance`` when not its defaults."""
+    given = [n for n in ("num_iters", "num_restarts", "tol") if options.get(n) is not None]
+    given += ["reseed_dead"] if options.get("reseed_dead") else []
+    named = {"em": em, "prior_ridge": prior_ridge, "ar_iters": ar_iters, "gibbs_iters": gibbs_iters}
+    given += [n for n, v in named.items() if v is not None]
+    if getattr(prep, "num_pcs", None) is not None:
+        given.append("num_pcs")
+    if getattr(prep, "variance", 0.9) != 0.9:  # Preparation's default
+        given.append("variance")
+    return given
+
+
 #: the EM settings of :func:`fit_recordings` by default: 100 iterations, tolerance 1e-6
 FIT_EM = EMSettings(num_iters=DEFAULT_NUM_ITERS, tol=1e-6)
 #: the keyword arguments of the settings :func:`fit_recordings` takes
@@ -317,6 +333,12 @@ def fit_recordings(
         at different frame rates (:func:`ethogram.io.rates.common_frame_rate`: fit each rate
         separately or resample first), both ``kappa`` and ``target_duration``, or a
         preparation that cannot run (e.g. unknown body parts).
+    ethogram.errors.ArgumentError
+        An argument of another method than ``method``: EM's (``em``, ``num_iters``,
+        ``num_restarts``, ``tol``, ``reseed_dead``, ``prior_ridge``) with a Gibbs method,
+        ``gibbs_iters`` with ``"em"``, ``ar_iters`` without ``"keypoint-slds"``, or a ``prep``
+        with ``num_pcs`` or ``variance`` set with ``"keypoint-slds"``
+        (:func:`ethogram.pipeline.methods.check_method_arguments`).
 
     Warns
     -----
@@ -330,6 +352,8 @@ def fit_recordings(
     from ..prep import Preparation
     from ..prep.model_size import check_model_size
 
+    given = _arguments_given(em, options, prior_ridge, prep, ar_iters, gibbs_iters)
+    check_method_arguments(method, given)  # an argument of another method is refused
     recordings = check_recordings(recordings)
     fps = common_frame_rate(recordings)  # one rate: recordings at different rates are refused
     _check_model_arguments(num_states, num_lags, kappa, target_duration)

@@ -33,9 +33,39 @@ class KeypointPathMixin:
     """Keypoint methods of :class:`~ethogram.prep.preparation.Preparation` (select, fit, clean,
     project); they read the settings and learned attributes of the preparation."""
 
-    def _select(self, r: Recording, fitting: bool) -> np.ndarray:
-        """The kept body parts of ``r`` in the preparation's order, confidence applied."""
-        have, want = list(r.bodyparts), self.bodyparts_
+    def check_bodyparts(self, r: Recording, fitting: bool = False) -> None:
+        """Refuse a keypoint recording without the preparation's body parts.
+
+        Parameters
+        ----------
+        r : Recording
+            Keypoints, with ``bodyparts``.
+        fitting : bool, default False
+            True while fitting (``r`` is compared with the first training recording), False
+            for a recording the fitted preparation (a saved model) is applied to.
+
+        Raises
+        ------
+        ValueError
+            ``r`` shares no body part with them (both lists named; renaming or another model is
+            the remedy), or lacks some of the body parts chosen with ``bodyparts``.
+        ArgumentError
+            ``r`` lacks some of them, or has others, and ``bodyparts`` was not chosen: the
+            shared ones named, ``bodyparts`` the remedy.
+        """
+        have, want = list(r.bodyparts), list(self.bodyparts_)
+        shared = [b for b in want if b in have]
+        if not shared:
+            raise ValueError(
+                f"recording {r.name!r} shares no body part with the first training recording: "
+                f"it has {have}, that one has {want}; fit recordings tracked with the same body "
+                "parts together"
+                if fitting
+                else f"recording {r.name!r} shares no body part with the preparation's (the "
+                f"model's) training recordings: it has {have}, they had {want}; if these are the "
+                "same points under other names, rename them in the file to the model's, else fit "
+                "a model on recordings tracked like it"
+            )
         where = (
             "the first training recording" if fitting else "the preparation's training recordings"
         )
@@ -49,15 +79,23 @@ class KeypointPathMixin:
         if missing:
             raise ArgumentError(
                 f"recording {r.name!r} lacks body part(s) {missing}; it has {have}, {where} had "
-                f"{list(want)}; {choose} to keep a common subset",
+                f"{want}; {choose} to keep the body parts they share, {shared}",
                 "bodyparts",
             )
         if self.bodyparts is None and set(have) != set(want):
             raise ArgumentError(
-                f"recording {r.name!r} has body parts {have} but {where} had {list(want)}; use "
+                f"recording {r.name!r} has body parts {have} but {where} had {want}; use "
                 f"recordings tracked with the same body parts, or {choose} to keep a common subset",
                 "bodyparts",
             )
+
+    def _select(self, r: Recording, fitting: bool) -> np.ndarray:
+        """The kept body parts of ``r`` in the preparation's order, confidence applied."""
+        self.check_bodyparts(r, fitting)
+        have, want = list(r.bodyparts), self.bodyparts_
+        where = (  # said by the 3-D check below
+            "the first training recording" if fitting else "the preparation's training recordings"
+        )
         if r.data.shape[2] != self.num_coords_:
             raise ValueError(
                 f"recording {r.name!r} has {r.data.shape[2]}-D keypoints but {where} had "

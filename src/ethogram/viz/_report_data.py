@@ -99,6 +99,7 @@ def fit_summary(results) -> list:
                 + "; the EM numbers below are the training fit's",
             )
         )
+    rows += _method_rows(cfg, fit, training)
     if "num_iters" in fit:
         conv = fit.get("converged")
         rows.append(
@@ -130,6 +131,53 @@ def fit_summary(results) -> list:
     if cfg.get("command"):
         rows.append(("command", str(cfg["command"])))
     return rows
+
+
+def _method_rows(cfg: dict, fit: dict, training: str) -> list:
+    """The rows naming a Gibbs fit's model and its sweeps (none for EM's, whose rows follow)."""
+    from ..pipeline.methods import MODEL_NAMES, sweeps_text
+
+    method = cfg.get("method", "em")
+    sweeps = sweeps_text(cfg, fit)
+    if sweeps is None:
+        return []
+    rows = [("method", f"{method}: {MODEL_NAMES.get(method, method)}")]
+    final = np.asarray(fit.get("log_joint", []), dtype=float)
+    last = f"; final log joint {final[-1]:,.2f}" if final.size else ""
+    return rows + [(f"sampling{training}", sweeps + last)]
+
+
+#: the captions of the report's figures whose words depend on the fitting method
+_CAPTIONS = {
+    "log_joint": {
+        "gibbs-arhmm": "Gibbs sampling of the sticky HDP-ARHMM: the log joint after each sweep, "
+        "the syllables' (z) and the inputs' under their syllables' AR models (x) summed "
+        "(jax-moseq's model_likelihood groups).",
+        "keypoint-slds": "Gibbs sampling of the keypoint SLDS: the log joint after each sweep, "
+        "jax-moseq's model_likelihood groups (syllables z, latent pose x, keypoints Y, noise "
+        "scales s, centroid v) summed; shaded: the AR-only stage, which samples the syllables "
+        "and AR parameters only (the pose, centroid, heading and noise keep their start, so "
+        "their terms are constant there).",
+    },
+    "over_time": {
+        "em": "The model's inputs (standardized principal components)",
+        "gibbs-arhmm": "The preparation's inputs (standardized principal components; the model "
+        "sees them whitened)",
+        "keypoint-slds": "The keypoint SLDS's latent pose (the last sample; no frame is masked)",
+    },
+}
+
+
+def method_captions(results) -> dict:
+    """The captions that depend on the fitting method (``config["method"]``): ``log_joint``
+    (the Gibbs trace; ``""`` for EM, which has none) and ``over_time`` (what the inputs plot
+    draws, without its end)."""
+    method = (results.config or {}).get("method", "em")
+    log_joint = _CAPTIONS["log_joint"].get(method, "")
+    if log_joint and applied_model(results) is not None:
+        log_joint += " From the training fit ('ethogram fit'); these recordings were only labelled."
+    over_time = _CAPTIONS["over_time"].get(method, _CAPTIONS["over_time"]["em"])
+    return {"log_joint": log_joint, "over_time": over_time}
 
 
 def quality_warnings(results, names: dict | None = None) -> list:

@@ -220,14 +220,29 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def movie_notes(fit_dir: Path, movies: dict, order) -> dict:
+def movies_argument(results_file: Path) -> str:
+    """What to give ``ethogram movies`` for the fit in ``results_file``, usable from any folder:
+    the absolute path of its folder (of the file itself when it is not ``results.h5``, which
+    the command finds alone), in double quotes when the shell would split it."""
+    import shlex
+
+    path = Path(results_file).resolve()
+    text = str(path.parent if path.name == "results.h5" else path)
+    return text if shlex.quote(text) == text else '"' + text.replace('"', '\\"') + '"'
+
+
+def movie_notes(fit_dir: Path, movies: dict, order, results_file: Path | None = None) -> dict:
     """Why each syllable of ``order`` without a movie has none: ``{syllable: sentence}``.
 
     From the ``skipped.csv`` that ``ethogram movies`` writes beside its movies (no instance
     long enough, or none in the recordings with a video); otherwise the syllable was not asked
-    for, or no movie was made for this fit at all.
+    for, or no movie was made for this fit at all. The command that makes them names the fit by
+    its full path (:func:`movies_argument` of ``results_file``; default
+    ``fit_dir/results.h5``).
     """
     import pandas as pd
+
+    target = movies_argument(Path(fit_dir) / "results.h5" if results_file is None else results_file)
 
     reasons = {}
     for folder in sorted({Path(d) for d in movies.get("folders", ())}):
@@ -251,12 +266,10 @@ def movie_notes(fit_dir: Path, movies: dict, order) -> dict:
             video = " --video ..." if grid else ""
             out[k] = (
                 f"No movie: not asked for (movies were made for syllables {_ranges(made)}); "
-                f"'ethogram movies {fit_dir.name} --syllables {k}{video}' makes one."
+                f"'ethogram movies {target} --syllables {k}{video}' makes one."
             )
         else:
-            out[k] = (
-                f"No movie: none made for this fit; 'ethogram movies {fit_dir.name}' makes them."
-            )
+            out[k] = f"No movie: none made for this fit; 'ethogram movies {target}' makes them."
     return out
 
 

@@ -244,7 +244,9 @@ def _build(
         extra_sections = rf.collect_extras(rfile.parent, out_dir, rfile, skip=movies["folders"])
 
     colors = syllable_colors(K)
-    notes = rf.movie_notes(rfile.parent, movies, order) if extras and rfile is not None else None
+    notes = (
+        rf.movie_notes(rfile.parent, movies, order, rfile) if extras and rfile is not None else None
+    )
     dsum = tables["durations"]
     trans = tables["transitions"]
     usage = tables["usage"]
@@ -252,6 +254,7 @@ def _build(
         "title": f"ethogram report: {rfile.parent.name if rfile is not None else 'fit'}",
         "results_name": rfile.name if rfile is not None else "",
         "summary": rd.fit_summary(results),
+        "captions": rd.method_captions(results),
         "warnings": rd.quality_warnings(results, argument_names),
         "applied": rd.applied_model(results),
         "recordings": rd.recordings_table(results),
