@@ -98,8 +98,8 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
         type=float,
         default=None,
         metavar="R",
-        help="ridge on the AR weights, in pseudo-frames of the standardized inputs (default 1); "
-        "raise it (e.g. 10) when raising kappa does not lengthen the syllables",
+        help="EM's ridge on the AR weights, in pseudo-frames of the standardized inputs "
+        "(default 1); raise it (e.g. 10) when raising kappa does not lengthen the syllables",
     )
     g.add_argument(
         "--method",
