@@ -222,8 +222,8 @@ def _fmt(v) -> str:
 
 def movies_argument(results_file: Path) -> str:
     """What to give ``ethogram movies`` for the fit in ``results_file``, usable from any folder:
-    the absolute path of its folder (of the file itself when it is not ``results.h5``, which
-    the command finds alone), in double quotes when the shell would split it."""
+    the absolute path of its folder when the file is ``results.h5`` (which the command finds
+    there), else of the file; in double quotes when the shell would split it."""
     import shlex
 
     path = Path(results_file).resolve()
