@@ -80,7 +80,8 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     # `make demo` runs `ethogram demo --overwrite`: the second run replaces the fit, its movies
     # and report (short fits from here: what is checked is replacing, not fitting; the two
     # replacing runs below were once tests of their own, each making its own first demo)
-    short = ["--iters", "3", "--kappa", "1000"]  # no kappa search either
+    # 4 states: the report and movies replaced are a few plots and one movie, not 20 syllables
+    short = ["--states", "4", "--iters", "3", "--kappa", "1000"]  # no kappa search either
     code, stdout, err = _run(
         ["demo", "-o", out, "--quiet", *short, "--movies", "1", "--overwrite"], capsys
     )

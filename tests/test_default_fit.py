@@ -34,13 +34,20 @@ def test_default_fit_recovers_the_states_for_every_seed(experiment):
     assert min(accuracies) >= 0.95, accuracies
 
 
-def test_where_a_single_start_fails_the_default_succeeds():
-    """Seeds 0..47 of the spiral: wherever one k-means start stops in a poor optimum (seeds
-    24, 26 and 39 with today's k-means start), the default's best of two starts finds the
-    answer, at an objective thousands of nats higher."""
+@pytest.mark.parametrize(
+    "seeds",
+    [
+        pytest.param((24, 26, 39), id="the-seeds-one-start-fails"),
+        pytest.param(range(48), id="seeds-0-47", marks=pytest.mark.slow),
+    ],
+)
+def test_where_a_single_start_fails_the_default_succeeds(seeds):
+    """Seeds 0..47 of the spiral (`make test-all`): wherever one k-means start stops in a poor
+    optimum (seeds 24, 26 and 39 with today's k-means start, which `make test` runs), the
+    default's best of two starts finds the answer, at an objective thousands of nats higher."""
     truth = course_spiral_arhmm(5)
     rescued = 0
-    for s in range(48):
+    for s in seeds:
         states, data = truth.sample(10000, seed=s)
         one = AutoregressiveHMM(5, 2).fit(data, num_iters=100, seed=s, num_starts=1)
         acc_one, _ = match_states(states, np.argmax(one.posterior.expected_states, axis=1), 5)
@@ -53,8 +60,8 @@ def test_where_a_single_start_fails_the_default_succeeds():
         rescued += 1
     if rescued == 0:
         pytest.skip(
-            "every single k-means start succeeded on seeds 0..47: "
-            "nothing for the second start to rescue"
+            f"every single k-means start succeeded on seeds {list(seeds)}: "
+            "nothing for the second start to rescue (look for the seeds it fails on now)"
         )
 
 

@@ -164,7 +164,7 @@ def test_report_tables_are_the_files_beside_the_results(fit_dir, tmp_path):
     write_results(
         out / "results.h5", res, tables=syllable_tables(res)
     )  # as 'ethogram fit' writes them
-    index = write_report(out, progress=False)
+    index = write_report(out, progress=False, trajectories=False)  # the tables are the subject
     fit_tables = sorted(p.name for p in (out / "results_tables").iterdir())
     assert fit_tables == [
         "bigrams.csv",
@@ -252,7 +252,7 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, fit_repo
     # another report in the folder (with movies of its own) is not an output to show
     shutil.copytree(fit_report.parent, out / "older_report")
     _tiny_mp4(out / "older_report" / "movies" / "grid_syllable_03.mp4")
-    index = write_report(out, progress=False)
+    index = write_report(out, progress=False, trajectories=False)  # the outputs are the subject
     parsed = parse(index)
     check_links(index, parsed)
     assert not any("older_report" in ln for ln in parsed.links)
@@ -303,8 +303,11 @@ def test_a_second_report_in_the_same_folder_leaves_nothing_stale(fit_dir, fit_re
     index = tmp_path / "again" / "index.html"
     (index.parent / "plots" / "trajectory_99.png").write_bytes(b"stale")
     (tmp_path / "again" / "notes.txt").write_text("mine")
-    index = write_report(out, tmp_path / "again", progress=False, overwrite=True)
-    assert not (index.parent / "plots" / "trajectory_99.png").exists()
+    # no trajectories this time: the first report's trajectory plots must go too
+    index = write_report(
+        out, tmp_path / "again", progress=False, overwrite=True, trajectories=False
+    )
+    assert not list((index.parent / "plots").glob("trajectory*.png"))
     assert (
         tmp_path / "again" / "notes.txt"
     ).read_text() == "mine"  # only the report's own folders are cleared

@@ -43,8 +43,13 @@ def _prior(model):
     return {"prior_ridge": obs.prior_ridge, "prior_scale": obs.prior_scale}
 
 
+#: kappa given where the prior, not the search, is the subject (the search's own fits are
+#: checked for the prior by test_kappa_search_fits_with_the_syllable_prior)
+KAPPA = 2000.0
+
+
 def test_fit_uses_the_syllable_prior_and_saves_it(openfield, tmp_path):
-    res = fit_recordings(openfield, num_iters=5, progress=False, seed=0)
+    res = fit_recordings(openfield, kappa=KAPPA, num_iters=5, progress=False, seed=0)
     assert SYLLABLE_PRIOR == {"prior_ridge": 1.0, "prior_scale": 0.1}
     assert _prior(res.model) == SYLLABLE_PRIOR
     path = write_results(tmp_path / "results.h5", res)
@@ -107,14 +112,16 @@ def test_select_command_fits_with_the_syllable_prior(monkeypatch, tmp_path, caps
 def test_prior_ridge_can_be_raised_from_python_and_the_command_line(openfield, tmp_path, capsys):
     from ethogram.cli import main
 
-    res = fit_recordings(openfield, num_iters=3, progress=False, seed=0, prior_ridge=10)
+    res = fit_recordings(
+        openfield, kappa=KAPPA, num_iters=3, progress=False, seed=0, prior_ridge=10
+    )
     assert res.model.observations.prior_ridge == 10.0 and res.config["prior_ridge"] == 10.0
     assert res.model.observations.prior_scale == SYLLABLE_PRIOR["prior_scale"]
     with pytest.raises(
         ValueError,
         match=r"^prior_ridge must be a non-negative number of pseudo-frames, e.g. 1 or 10, got -1$",
     ):
-        fit_recordings(openfield, num_iters=3, progress=False, prior_ridge=-1)
+        fit_recordings(openfield, kappa=KAPPA, num_iters=3, progress=False, prior_ridge=-1)
     code = main(
         [
             "fit",
@@ -125,6 +132,8 @@ def test_prior_ridge_can_be_raised_from_python_and_the_command_line(openfield, t
             "3",
             "--prior-ridge",
             "10",
+            "--kappa",
+            str(KAPPA),
             "--quiet",
             "-o",
             str(tmp_path / "out"),
@@ -133,7 +142,7 @@ def test_prior_ridge_can_be_raised_from_python_and_the_command_line(openfield, t
     assert code == 0, capsys.readouterr().err
     assert load_results(tmp_path / "out" / "results.h5").model.observations.prior_ridge == 10.0
     assert (
-        fit_recordings(openfield, num_iters=3, progress=False).config["prior_ridge"]
+        fit_recordings(openfield, kappa=KAPPA, num_iters=3, progress=False).config["prior_ridge"]
         == SYLLABLE_PRIOR["prior_ridge"]
     )
 
