@@ -452,9 +452,10 @@ def test_a_syllable_without_a_movie_says_why_on_its_card(movie_fit):
 
     index = write_report(movie_fit, progress=False, trajectories=False)
     html = index.read_text(encoding="utf-8")
+    fit = movie_fit.resolve()  # the command names the fit by a path usable from any folder
     for k in (0, 1, 2, 3):  # no movie made at all
         assert (
-            "No movie: none made for this fit; &#39;ethogram movies fit&#39; makes them."
+            f"No movie: none made for this fit; &#39;ethogram movies {fit}&#39; makes them."
             in _card(html, k)
         )
     small = dict(kind="skeleton", num_instances=4, rows=2, cols=2, tile_size=32)
@@ -472,7 +473,7 @@ def test_a_syllable_without_a_movie_says_why_on_its_card(movie_fit):
     for k in (0, 3):
         assert (
             "No movie: not asked for (movies were made for syllables 1); &#39;ethogram movies "
-            f"fit --syllables {k}&#39; makes one." in _card(html, k)
+            f"{fit} --syllables {k}&#39; makes one." in _card(html, k)
         )
     assert "movies/skipped.csv" in parse(index).links
     # a later run that makes syllable 2's movie takes it off the list of skipped syllables
