@@ -339,8 +339,9 @@ def _start_method() -> str:
 
 def _tasks(jobs, num_workers: int) -> list:
     """Jobs in tasks (lists of jobs drawn by one call of :func:`_run_task`): each job alone but
-    the "trajectory" ones, in ``2 * num_workers`` chunks that redraw one figure (the big
-    multi-panel figures first when ``num_workers > 1``, so no worker waits on one at the end)."""
+    the "trajectory" ones, which redraw one figure: all in one task in this process, in
+    ``2 * num_workers`` tasks for a pool (and there the big multi-panel figures first, so that
+    no worker waits on one at the end)."""
     if num_workers > 1:
         rank = {name: i for i, name in enumerate(_SLOW_FIRST)}
         jobs = sorted(jobs, key=lambda j: rank.get(j[0], len(rank)))
