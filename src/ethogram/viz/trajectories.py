@@ -135,10 +135,13 @@ def _draw_poses(ax, X, pre: int, num_poses: int, edges, color, kp_colors) -> Non
     for n, (t, a) in enumerate(zip(times, alphas)):
         P = X[t, :, :2]
         z = 2 + 3 * n
-        for i, j in edges:
+        if len(edges):  # one line per pose, its edges apart (NaN between them)
+            seg = np.full((len(edges), 3, 2), np.nan)
+            seg[:, 0], seg[:, 1] = P[[i for i, _ in edges]], P[[j for _, j in edges]]
+            seg = seg.reshape(-1, 2)[:-1]
             ax.plot(
-                [P[i][0], P[j][0]],
-                [P[i][1], P[j][1]],
+                seg[:, 0],
+                seg[:, 1],
                 color=color[:3],
                 alpha=a,
                 lw=2.0,
@@ -275,6 +278,54 @@ def plot_trajectory(
         if legend:
             bodypart_legend(fig, bodyparts, ncol=ncol, loc="lower center", bbox_to_anchor=(0.5, 0))
     return finish(fig, path, layout=False)
+
+
+#: arguments of :func:`plot_trajectory` that :func:`_redraw_trajectory` changes (the others set
+#: the figure's frame: limits, ticks, legend, scale bar)
+_SWAPPABLE = ("trajectory", "syllable")
+
+
+def _same(a, b) -> bool:
+    if a is b:
+        return True
+    try:
+        return bool(np.array_equal(np.asarray(a), np.asarray(b)))
+    except (TypeError, ValueError):  # ragged or incomparable: treated as different
+        return False
+
+
+def _redraw_trajectory(fig, first: dict, kwargs: dict) -> bool:
+    """Redraw ``fig``, drawn by ``plot_trajectory(**first)`` on its own figure, for another
+    syllable: the poses, the frame's colour and the title change, the rest (ticks, legend, scale
+    bar) is kept, so the PNG is the one ``plot_trajectory(**kwargs)`` draws at a fraction of the
+    cost. Returns False, changing nothing, unless ``kwargs`` differ from ``first`` only in
+    ``trajectory`` and ``syllable`` and the limits are given (the report's trajectory plots)."""
+    rest = {k: v for k, v in kwargs.items() if k not in _SWAPPABLE}
+    if set(rest) != set(first) - set(_SWAPPABLE) or not all(
+        _same(v, first[k]) for k, v in rest.items()
+    ):
+        return False
+    if rest.get("lims") is None or rest.get("ax") is not None or rest.get("path") is not None:
+        return False
+    if rest.get("num_states") is None or rest.get("title") is not None:
+        return False
+    X = np.asarray(kwargs["trajectory"], dtype=float)
+    if X.shape != np.shape(first["trajectory"]):
+        return False
+    ax = fig.axes[0]
+    for artist in [*ax.lines, *ax.collections]:
+        artist.remove()
+    syllable = int(kwargs.get("syllable", 0))
+    color = syllable_colors(int(rest["num_states"]))[syllable]
+    B = X.shape[1]
+    edges, bodyparts = rest.get("edges"), rest.get("bodyparts")
+    E = check_edges(edges, bodyparts, B) if edges is not None else skeleton_edges(X)
+    pre, num_poses = rest.get("pre", 5), rest.get("num_poses", 5)
+    _draw_poses(ax, X, pre, num_poses, E, color, bodypart_colors(B))
+    for spine in ax.spines.values():
+        spine.set_edgecolor(color[:3])
+    ax.title.set_text(f"syllable {syllable}")
+    return True
 
 
 def plot_trajectories(
