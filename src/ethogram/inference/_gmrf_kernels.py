@@ -53,70 +53,60 @@ def band_kernels(m: int) -> BandKernels:
     return BandKernels(_assemble(m), _factor(m), _forward(m), _backward(m))
 
 
-@functools.cache
-def _block_ops(m: int):
-    """The block products of the factorisation, for blocks of size m."""
-
-    @njit(**_JIT)
-    def _sub_ztY(G, t, k, j, r, q):
-        """G[t, k] -= G[j, r].T @ G[t, q] (blocks addressed by index: no views)."""
-        for c in range(m):
-            for a in range(m):
-                z = G[j, r, c, a]
-                for b in range(m):
-                    G[t, k, a, b] -= z * G[t, q, c, b]
-
-    @njit(**_JIT)
-    def _sub_yty_upper(G, t, q):
-        """Upper triangle of G[t, 0] -= G[t, q].T @ G[t, q]. The whole block is updated:
-        loops of full length run about three times faster than triangular ones, and the
-        lower triangle of a diagonal block is never read."""
-        for c in range(m):
-            for a in range(m):
-                y = G[t, q, c, a]
-                for b in range(m):
-                    G[t, 0, a, b] -= y * G[t, q, c, b]
-
-    return _sub_ztY, _sub_yty_upper
-
-
-@functools.cache
-def _chol(m: int):
-    """The Cholesky factorisation of one diagonal block of size m and the solve with it."""
-
-    @njit(**_JIT)
-    def _solve_upper_t(G, t, k, d, inv_diag):
-        """G[t, k] <- U^-T G[t, k] with U = G[d, 0] upper triangular (forward, row by row)."""
-        for c in range(m):
-            r0 = inv_diag[d, c]
+@njit(**_JIT)
+def _sub_ztY(G, t, k, j, r, q, m):
+    """G[t, k] -= G[j, r].T @ G[t, q] (blocks addressed by index: no views)."""
+    for c in range(m):
+        for a in range(m):
+            z = G[j, r, c, a]
             for b in range(m):
-                G[t, k, c, b] *= r0
-            for r in range(c + 1, m):
-                u = G[d, 0, c, r]
-                for b in range(m):
-                    G[t, k, r, b] -= u * G[t, k, c, b]
+                G[t, k, a, b] -= z * G[t, q, c, b]
 
-    @njit(**_JIT)
-    def _chol_upper(G, t, inv_diag):
-        """In-place ``G[t, 0] = U^T U`` on the upper triangle (reciprocals of U's diagonal to
-        ``inv_diag[t]``); False if the block is not positive definite."""
-        for j in range(m):
-            s = G[t, 0, j, j]
-            if not s > 0.0 or not np.isfinite(s):
-                return False
-            d = np.sqrt(s)
-            r = 1.0 / d
-            G[t, 0, j, j] = d
-            inv_diag[t, j] = r
+
+@njit(**_JIT)
+def _sub_yty_upper(G, t, q, m):
+    """Upper triangle of G[t, 0] -= G[t, q].T @ G[t, q]. The whole block is updated: loops
+    of full length run about three times faster than triangular ones, and the lower
+    triangle of a diagonal block is never read."""
+    for c in range(m):
+        for a in range(m):
+            y = G[t, q, c, a]
+            for b in range(m):
+                G[t, 0, a, b] -= y * G[t, q, c, b]
+
+
+@njit(**_JIT)
+def _solve_upper_t(G, t, k, d, inv_diag, m):
+    """G[t, k] <- U^-T G[t, k] with U = G[d, 0] upper triangular (forward, row by row)."""
+    for c in range(m):
+        r0 = inv_diag[d, c]
+        for b in range(m):
+            G[t, k, c, b] *= r0
+        for r in range(c + 1, m):
+            u = G[d, 0, c, r]
+            for b in range(m):
+                G[t, k, r, b] -= u * G[t, k, c, b]
+
+
+@njit(**_JIT)
+def _chol_upper(G, t, inv_diag, m):
+    """In-place ``G[t, 0] = U^T U`` on the upper triangle (reciprocals of U's diagonal to
+    ``inv_diag[t]``); False if the block is not positive definite."""
+    for j in range(m):
+        s = G[t, 0, j, j]
+        if not s > 0.0 or not np.isfinite(s):
+            return False
+        d = np.sqrt(s)
+        r = 1.0 / d
+        G[t, 0, j, j] = d
+        inv_diag[t, j] = r
+        for b in range(j + 1, m):
+            G[t, 0, j, b] *= r
+        for a in range(j + 1, m):  # (the lower triangle gets harmless updates too)
+            u = G[t, 0, j, a]
             for b in range(j + 1, m):
-                G[t, 0, j, b] *= r
-            for a in range(j + 1, m):  # (the lower triangle gets harmless updates too)
-                u = G[t, 0, j, a]
-                for b in range(j + 1, m):
-                    G[t, 0, a, b] -= u * G[t, 0, j, b]
-        return True
-
-    return _chol_upper, _solve_upper_t
+                G[t, 0, a, b] -= u * G[t, 0, j, b]
+    return True
 
 
 def _assemble(m: int):
@@ -147,9 +137,6 @@ def _assemble(m: int):
 
 
 def _factor(m: int):
-    _sub_ztY, _sub_yty_upper = _block_ops(m)
-    _chol_upper, _solve_upper_t = _chol(m)
-
     @njit(**_JIT)
     def factor(band, inv_diag):
         w = band.shape[1] - 1
@@ -158,11 +145,11 @@ def _factor(m: int):
             for k in range(kmax, 0, -1):
                 j = t - k
                 for q in range(k + 1, kmax + 1):
-                    _sub_ztY(band, t, k, j, q - k, q)
-                _solve_upper_t(band, t, k, j, inv_diag)
+                    _sub_ztY(band, t, k, j, q - k, q, m)
+                _solve_upper_t(band, t, k, j, inv_diag, m)
             for q in range(1, kmax + 1):
-                _sub_yty_upper(band, t, q)
-            if not _chol_upper(band, t, inv_diag):
+                _sub_yty_upper(band, t, q, m)
+            if not _chol_upper(band, t, inv_diag, m):
                 return t
         return -1
 
