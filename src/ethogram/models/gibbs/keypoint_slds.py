@@ -31,6 +31,7 @@ from . import arhmm as ar
 from .keypoint_start import align_recording, unpack_recording
 from .keypoints import (
     aligned_pose,
+    centred,
     centroid_pseudo_observations,
     egocentric,
     heading_concentrations,
@@ -113,7 +114,7 @@ def _noise_var(params, scales):
 def _errors(params, Y, state):
     """``e_tk = ||Y_tk - R(h_t) ybar_tk - v_t||^2`` (T, K) of a state."""
     pose = aligned_pose(state["latent"], params["loadings"], params["offset"], Y.shape[1])
-    return squared_errors(Y, rotate(pose, state["heading"]) + state["centroid"][:, None, :])
+    return squared_errors(Y, rotate(pose, state["heading"]), state["centroid"])
 
 
 def _draw_scales(rng, params, description, errors, s0):
@@ -154,7 +155,7 @@ def _draw_pose_and_place(rngs, params, description, Y, mask, state, z):
     new["latent"] = _draw_latent(rngs[1], params, description, Y, mask, state, z)
     pose = aligned_pose(new["latent"], params["loadings"], params["offset"], K)
     var = _noise_var(params, state["scales"])
-    kc, ks = heading_concentrations(pose, Y - state["centroid"][:, None, :], var)
+    kc, ks = heading_concentrations(pose, centred(Y, state["centroid"]), var)
     new["heading"] = sample_heading(rngs[2], kc, ks)
     rotated = rotate(pose, new["heading"])
     mu, g = centroid_pseudo_observations(Y, rotated, var)
@@ -168,7 +169,7 @@ def _draw_pose_and_place(rngs, params, description, Y, mask, state, z):
         initial_var=kp["centroid_initial_var"],
         masked_obs_var=10.0 * float(np.max(params["sigmasq"])),
     ).states
-    return new, squared_errors(Y, rotated + new["centroid"][:, None, :])
+    return new, squared_errors(Y, rotated, new["centroid"])
 
 
 def keypoint_local_step(params, description, data, mask, local_state, seed, collect=None):
