@@ -83,6 +83,19 @@ def _child(seed: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (i,))
 
 
+class _Streams:
+    """The generators of one local step, ``streams[i]`` seeded by child ``i`` of the job's
+    seed, each made when first asked for (the AR-only stage uses one of the five)."""
+
+    def __init__(self, seed: np.random.SeedSequence):
+        self.seed, self.made = seed, {}
+
+    def __getitem__(self, i: int) -> np.random.Generator:
+        if i not in self.made:
+            self.made[i] = np.random.default_rng(_child(self.seed, i))
+        return self.made[i]
+
+
 def initial_pose(loadings, offset, description, Y, conf):
     """jax-moseq's start of ``x``, ``v``, ``h``: ``x = pinv(C)(flat - d)`` with ``flat``, ``v``,
     ``h`` from :func:`.keypoint_start.align_recording`.
@@ -205,7 +218,7 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
     """
     S, L = int(description["num_states"]), int(description["num_lags"])
     Y, s0, conf = unpack_recording(data, description["num_dims"])
-    rngs = [np.random.default_rng(_child(seed, i)) for i in range(5)]
+    rngs = _Streams(seed)
     if local_state is None:
         state = initial_states(params, description, Y, s0, conf, rngs[4])
     else:
