@@ -133,7 +133,7 @@ def egocentric(keypoints, centroid, heading) -> np.ndarray:
     Y = np.asarray(keypoints, dtype=float)
     v = np.asarray(centroid, dtype=float)
     h = -np.asarray(heading, dtype=float)
-    if h.ndim == 1 and v.ndim == 2 and _frames(Y, v, h):
+    if h.ndim == 1 and v.shape == (len(Y), Y.shape[-1]) and _frames(Y, h):
         out = np.empty(Y.shape)
         _kk.centre_and_rotate(_c(Y), _c(v), np.cos(h), np.sin(h), out)
         return out
@@ -144,7 +144,7 @@ def centred(keypoints, centroid) -> np.ndarray:
     """``Y_t - v_t``, shape (T, K, D)."""
     Y = np.asarray(keypoints, dtype=float)
     v = np.asarray(centroid, dtype=float)
-    if v.ndim == 2 and _frames(Y, v):
+    if v.shape == (len(Y), Y.shape[-1]) and _frames(Y):
         out = np.empty(Y.shape)
         _kk.centre_points(_c(Y), _c(v), out)
         return out
@@ -211,15 +211,16 @@ def squared_errors(keypoints, predicted, centroid=None) -> np.ndarray:
     (T, D), ``Yhat_tk = predicted_tk + centroid_t``."""
     Y = np.asarray(keypoints, dtype=float)
     P = np.asarray(predicted, dtype=float)
-    if P.shape == Y.shape and _frames(Y, *(() if centroid is None else (centroid,))):
+    v = None if centroid is None else np.asarray(centroid, dtype=float)
+    if P.shape == Y.shape and _frames(Y) and (v is None or v.shape == (len(Y), Y.shape[-1])):
         out = np.empty(Y.shape[:2])
         if centroid is None:
             _kk.squared_errors_kernel(_c(Y), _c(P), out)
         else:
-            _kk.placed_squared_errors(_c(Y), _c(P), _c(centroid), out)
+            _kk.placed_squared_errors(_c(Y), _c(P), _c(v), out)
         return out
-    if centroid is not None:
-        P = P + np.asarray(centroid, dtype=float)[:, None, :]
+    if v is not None:
+        P = P + v[:, None, :]
     r = Y - P
     return np.sum(r * r, axis=-1)
 
