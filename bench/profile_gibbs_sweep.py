@@ -26,6 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+import ethogram  # noqa: E402, F401  (first: the ethogram on PYTHONPATH, e.g. an older commit's)
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_keypoint_slds import _load  # noqa: E402
 
@@ -139,7 +141,7 @@ def main(argv=None) -> int:
     p.add_argument("--only", action="append")
     p.add_argument("-o", "--output", type=Path)
     args = p.parse_args(argv)
-    out = {"load_before": os.getloadavg()}
+    out = {"load_before": os.getloadavg(), "ethogram": ethogram.__file__}
     profile("openfield", 2, False)  # warm-up: numba compilation
     for name in args.only or ["openfield", "flies"]:
         out[name] = profile(name, args.iters, args.cprofile)

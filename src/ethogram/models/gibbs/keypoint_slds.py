@@ -156,6 +156,7 @@ def _draw_latent(rng, params, description, Y, mask, state, z):
         lag_noise=1e-2 if moseq else 0.0,
         jitter=1e-3 if moseq else 0.0,
         initial_var=description["latent_initial_var"],
+        log_normalizer=False,  # not read: the log joint scores x under the AR model
     )
     return draw.states
 

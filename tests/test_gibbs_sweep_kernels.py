@@ -1,10 +1,12 @@
-"""The keypoint geometry's numba kernels give the numpy expressions' bits (the sweep's draws
-must not change with them): rotation, egocentric view, centring, squared errors (2-D and 3-D),
-the heading's concentrations and numpy's row-sum order."""
+"""What the Gibbs sweep's faster paths must keep: the keypoint geometry's numba kernels give the
+numpy expressions' bits (rotation, egocentric view, centring, squared errors in 2-D and 3-D,
+the heading's concentrations, numpy's row-sum order), and the pose sampler without its log
+normaliser draws the same latent."""
 
 import numpy as np
 import pytest
 
+from ethogram.inference.kalman import sample_ar_lds
 from ethogram.models.gibbs import keypoints as kp
 
 
@@ -65,3 +67,17 @@ def test_aligned_pose_is_frames_first_and_unchanged():
     ref = np.tensordot(kp.centering_matrix(K), flat.reshape(T, K - 1, D), (1, 1)).transpose(1, 0, 2)
     got = kp.aligned_pose(x, C, d, K)
     assert got.flags.c_contiguous and got.tobytes() == np.ascontiguousarray(ref).tobytes()
+
+
+@pytest.mark.parametrize("lag_noise", [0.0, 1e-2])
+def test_pose_draw_without_log_normalizer_is_the_same_draw(lag_noise):
+    rng = np.random.default_rng(2)
+    T, p, M, L, S = 120, 6, 3, 2, 4
+    Ab = 0.3 * rng.normal(size=(S, M, M * L + 1))
+    Q = np.broadcast_to(np.eye(M), (S, M, M)) * rng.uniform(0.5, 2.0, size=(S, 1, 1))
+    args = (rng.normal(size=(T, p)), rng.uniform(0.5, 2.0, (T, p)), rng.normal(size=(p, M)),
+            rng.normal(size=p), Ab, Q, rng.integers(0, S, T - L))  # fmt: skip
+    full = sample_ar_lds(np.random.default_rng(5), *args, lag_noise=lag_noise)
+    fast = sample_ar_lds(np.random.default_rng(5), *args, lag_noise=lag_noise, log_normalizer=False)
+    assert fast.states.tobytes() == full.states.tobytes()
+    assert np.isfinite(full.log_normalizer) and np.isnan(fast.log_normalizer)
