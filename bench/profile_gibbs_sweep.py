@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import itertools
 import json
 import os
 import pstats
