@@ -184,13 +184,16 @@ def _companion_tables(Ab, Q, used, L, lag_noise, masked_var):
 # ---------------------------------------------------------------------------- the sampler
 
 
-def _emission_terms(y, prec, H, d):
-    """Per-frame precision ``H^T diag(prec_t) H`` (T, M, M), linear term and total constant."""
+def _emission_terms(y, prec, H, d, with_const=True):
+    """Per-frame precision ``H^T diag(prec_t) H`` (T, M, M), linear term and total constant
+    (NaN unless ``with_const``: only the log normaliser reads it)."""
     M = H.shape[1]
     outer = (H[:, :, None] * H[:, None, :]).reshape(H.shape[0], M * M)
     resid = y - d
     frame_prec = (prec @ outer).reshape(-1, M, M)
     frame_lin = (prec * resid) @ H
+    if not with_const:
+        return frame_prec, frame_lin, float("nan")
     seen = prec > 0
     const = -0.5 * float(np.sum(prec * resid**2)) + 0.5 * float(
         np.sum(np.log(prec[seen])) - seen.sum() * _k.LOG_2PI
@@ -222,6 +225,7 @@ def _ar_problem(
     masked_obs_var=10.0,
     masked_dynamics_var=10.0,
     observe_first_frames=None,
+    log_normalizer=True,
 ):
     y, r, H, d = _check_obs(obs, obs_var, emission_matrix, emission_offset)
     T, M = y.shape[0], H.shape[1]
@@ -272,7 +276,7 @@ def _ar_problem(
             first = blocks[..., 0, : (L - 1) * M].reshape(blocks.shape[:-2] + (L - 1, M))
             return np.concatenate([first, blocks[..., -M:]], axis=-2)
 
-    frame_prec, frame_lin, em_const = _emission_terms(y, prec, H, d)
+    frame_prec, frame_lin, em_const = _emission_terms(y, prec, H, d, log_normalizer)
     args = (
         frame_prec,
         frame_lin,

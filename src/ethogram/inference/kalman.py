@@ -195,6 +195,7 @@ def sample_ar_lds(
     masked_obs_var=10.0,
     masked_dynamics_var=10.0,
     observe_first_frames=None,
+    log_normalizer=True,
 ) -> LatentDraw:
     """Draw the latent pose ``x`` of an SLDS with AR(L) dynamics from its posterior.
 
@@ -207,6 +208,10 @@ def sample_ar_lds(
     ----------
     rng : numpy.random.Generator
     <<ar parameters>>
+    log_normalizer : bool, default True
+        False skips the emission's constants (a logarithm per observed coordinate and frame)
+        and returns NaN as the log normaliser; the draw is the same (a Gibbs sweep that never
+        reads it).
 
     Returns
     -------
@@ -228,6 +233,7 @@ def sample_ar_lds(
         masked_obs_var=masked_obs_var,
         masked_dynamics_var=masked_dynamics_var,
         observe_first_frames=observe_first_frames,
+        log_normalizer=bool(log_normalizer),
     )
     nb, _, m, _ = problem.band_shape
     normals = rng.standard_normal((nb, m))

@@ -31,6 +31,7 @@ from . import arhmm as ar
 from .keypoint_start import align_recording, unpack_recording
 from .keypoints import (
     aligned_pose,
+    centred,
     centroid_pseudo_observations,
     egocentric,
     heading_concentrations,
@@ -82,6 +83,19 @@ def _child(seed: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
     return np.random.SeedSequence(seed.entropy, spawn_key=tuple(seed.spawn_key) + (i,))
 
 
+class _Streams:
+    """The generators of one local step, ``streams[i]`` seeded by child ``i`` of the job's
+    seed, each made when first asked for (the AR-only stage uses one of the five)."""
+
+    def __init__(self, seed: np.random.SeedSequence):
+        self.seed, self.made = seed, {}
+
+    def __getitem__(self, i: int) -> np.random.Generator:
+        if i not in self.made:
+            self.made[i] = np.random.default_rng(_child(self.seed, i))
+        return self.made[i]
+
+
 def initial_pose(loadings, offset, description, Y, conf):
     """jax-moseq's start of ``x``, ``v``, ``h``: ``x = pinv(C)(flat - d)`` with ``flat``, ``v``,
     ``h`` from :func:`.keypoint_start.align_recording`.
@@ -113,7 +127,7 @@ def _noise_var(params, scales):
 def _errors(params, Y, state):
     """``e_tk = ||Y_tk - R(h_t) ybar_tk - v_t||^2`` (T, K) of a state."""
     pose = aligned_pose(state["latent"], params["loadings"], params["offset"], Y.shape[1])
-    return squared_errors(Y, rotate(pose, state["heading"]) + state["centroid"][:, None, :])
+    return squared_errors(Y, rotate(pose, state["heading"]), state["centroid"])
 
 
 def _draw_scales(rng, params, description, errors, s0):
@@ -142,6 +156,7 @@ def _draw_latent(rng, params, description, Y, mask, state, z):
         lag_noise=1e-2 if moseq else 0.0,
         jitter=1e-3 if moseq else 0.0,
         initial_var=description["latent_initial_var"],
+        log_normalizer=False,  # not read: the log joint scores x under the AR model
     )
     return draw.states
 
@@ -154,7 +169,7 @@ def _draw_pose_and_place(rngs, params, description, Y, mask, state, z):
     new["latent"] = _draw_latent(rngs[1], params, description, Y, mask, state, z)
     pose = aligned_pose(new["latent"], params["loadings"], params["offset"], K)
     var = _noise_var(params, state["scales"])
-    kc, ks = heading_concentrations(pose, Y - state["centroid"][:, None, :], var)
+    kc, ks = heading_concentrations(pose, centred(Y, state["centroid"]), var)
     new["heading"] = sample_heading(rngs[2], kc, ks)
     rotated = rotate(pose, new["heading"])
     mu, g = centroid_pseudo_observations(Y, rotated, var)
@@ -168,7 +183,7 @@ def _draw_pose_and_place(rngs, params, description, Y, mask, state, z):
         initial_var=kp["centroid_initial_var"],
         masked_obs_var=10.0 * float(np.max(params["sigmasq"])),
     ).states
-    return new, squared_errors(Y, rotated + new["centroid"][:, None, :])
+    return new, squared_errors(Y, rotated, new["centroid"])
 
 
 def keypoint_local_step(params, description, data, mask, local_state, seed, collect=None):
@@ -204,7 +219,7 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
     """
     S, L = int(description["num_states"]), int(description["num_lags"])
     Y, s0, conf = unpack_recording(data, description["num_dims"])
-    rngs = [np.random.default_rng(_child(seed, i)) for i in range(5)]
+    rngs = _Streams(seed)
     if local_state is None:
         state = initial_states(params, description, Y, s0, conf, rngs[4])
     else:

@@ -16,9 +16,12 @@ import functools
 
 import numpy as np
 
+from . import _keypoint_kernels as _kk
+
 __all__ = [
     "aligned_pose",
     "centering_matrix",
+    "centred",
     "centroid_pseudo_observations",
     "egocentric",
     "estimate_keypoints",
@@ -59,11 +62,35 @@ def _centering_matrix(K: int) -> np.ndarray:
     return G
 
 
+def _frames(P, *per_frame) -> bool:
+    """Whether the kernels of :mod:`._keypoint_kernels` take these: P (T, K, D = 2 or 3) and
+    arrays whose first axis is T."""
+    return P.ndim == 3 and P.shape[2] in (2, 3) and all(len(a) == len(P) for a in per_frame)
+
+
+def _c(a) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _row_sums(q) -> np.ndarray:
+    """``np.sum(q, axis=-1)`` of a (T, K) float64 array, the same bits, without numpy's
+    per-row overhead when K is small."""
+    if q.ndim != 2 or q.shape[1] > 128:
+        return np.sum(q, axis=-1)
+    out = np.empty(q.shape[0])
+    _kk.row_sums(_c(q), out)
+    return out
+
+
 def rotate(points, heading) -> np.ndarray:
     """Rotate points (..., K, D) by ``heading`` (...) radians in the x-y plane (about z in 3-D)."""
     P = np.asarray(points, dtype=float)
     h = np.asarray(heading, dtype=float)[..., None]
     c, s = np.cos(h), np.sin(h)
+    if h.ndim == 2 and _frames(P, h):  # one heading per frame: the sweep's case
+        out = np.empty(P.shape)
+        _kk.rotate_points(_c(P), _c(c[:, 0]), _c(s[:, 0]), out)
+        return out
     out = P.copy()
     out[..., 0] = c * P[..., 0] - s * P[..., 1]
     out[..., 1] = s * P[..., 0] + c * P[..., 1]
@@ -89,7 +116,9 @@ def aligned_pose(x, loadings, offset, num_keypoints: int) -> np.ndarray:
     flat = np.asarray(x, dtype=float) @ C.T + np.asarray(offset, dtype=float)
     # one (K, K-1) x (K-1, T D) product (a batched matmul would make T tiny ones)
     pose = np.tensordot(_centering_matrix(K), flat.reshape(flat.shape[0], K - 1, -1), (1, 1))
-    return pose.transpose(1, 0, 2)
+    out = np.empty((pose.shape[1], K, pose.shape[2]))  # (T, K, D) in memory order: every
+    _kk.frames_first(_c(pose), out)  # later elementwise step runs along it
+    return out
 
 
 def estimate_keypoints(x, centroid, heading, loadings, offset) -> np.ndarray:
@@ -102,9 +131,24 @@ def estimate_keypoints(x, centroid, heading, loadings, offset) -> np.ndarray:
 def egocentric(keypoints, centroid, heading) -> np.ndarray:
     """``R(-h_t)(Y_t - v_t)``, shape (T, K, D): the keypoints in the animal's frame."""
     Y = np.asarray(keypoints, dtype=float)
-    return rotate(
-        Y - np.asarray(centroid, dtype=float)[:, None, :], -np.asarray(heading, dtype=float)
-    )
+    v = np.asarray(centroid, dtype=float)
+    h = -np.asarray(heading, dtype=float)
+    if h.ndim == 1 and v.shape == (len(Y), Y.shape[-1]) and _frames(Y, h):
+        out = np.empty(Y.shape)
+        _kk.centre_and_rotate(_c(Y), _c(v), np.cos(h), np.sin(h), out)
+        return out
+    return rotate(Y - v[:, None, :], h)
+
+
+def centred(keypoints, centroid) -> np.ndarray:
+    """``Y_t - v_t``, shape (T, K, D)."""
+    Y = np.asarray(keypoints, dtype=float)
+    v = np.asarray(centroid, dtype=float)
+    if v.shape == (len(Y), Y.shape[-1]) and _frames(Y):
+        out = np.empty(Y.shape)
+        _kk.centre_points(_c(Y), _c(v), out)
+        return out
+    return Y - v[:, None, :]
 
 
 def slds_emission(loadings, offset, num_keypoints: int, num_dims: int):
@@ -141,6 +185,10 @@ def heading_concentrations(aligned, centred, noise_var):
     a = np.asarray(aligned, dtype=float)
     c = np.asarray(centred, dtype=float)
     w = 1.0 / np.asarray(noise_var, dtype=float)
+    if a.shape == c.shape and w.shape == a.shape[:2] and _frames(a):
+        qc, qs = np.empty(w.shape), np.empty(w.shape)
+        _kk.heading_terms(_c(a), _c(c), _c(w), qc, qs)
+        return _row_sums(qc), _row_sums(qs)
     kc = np.sum(w * (a[..., 0] * c[..., 0] + a[..., 1] * c[..., 1]), axis=-1)
     ks = np.sum(w * (a[..., 0] * c[..., 1] - a[..., 1] * c[..., 0]), axis=-1)
     return kc, ks
@@ -158,9 +206,22 @@ def sample_heading(rng: np.random.Generator, kappa_cos, kappa_sin) -> np.ndarray
     return np.where(h <= -np.pi, h + 2 * np.pi, h)
 
 
-def squared_errors(keypoints, predicted) -> np.ndarray:
-    """``e_tk = ||Y_tk - Yhat_tk||^2`` summed over coordinates, shape (T, K)."""
-    r = np.asarray(keypoints, dtype=float) - np.asarray(predicted, dtype=float)
+def squared_errors(keypoints, predicted, centroid=None) -> np.ndarray:
+    """``e_tk = ||Y_tk - Yhat_tk||^2`` summed over coordinates, shape (T, K); with ``centroid``
+    (T, D), ``Yhat_tk = predicted_tk + centroid_t``."""
+    Y = np.asarray(keypoints, dtype=float)
+    P = np.asarray(predicted, dtype=float)
+    v = None if centroid is None else np.asarray(centroid, dtype=float)
+    if P.shape == Y.shape and _frames(Y) and (v is None or v.shape == (len(Y), Y.shape[-1])):
+        out = np.empty(Y.shape[:2])
+        if centroid is None:
+            _kk.squared_errors_kernel(_c(Y), _c(P), out)
+        else:
+            _kk.placed_squared_errors(_c(Y), _c(P), _c(v), out)
+        return out
+    if v is not None:
+        P = P + v[:, None, :]
+    r = Y - P
     return np.sum(r * r, axis=-1)
 
 
@@ -292,6 +353,6 @@ def centroid_pseudo_observations(keypoints, rotated_pose, noise_var):
     g : ndarray, shape (T,)
     """
     w = 1.0 / np.asarray(noise_var, dtype=float)
-    g = 1.0 / w.sum(axis=-1)
+    g = 1.0 / _row_sums(w)
     resid = np.asarray(keypoints, dtype=float) - np.asarray(rotated_pose, dtype=float)
     return np.einsum("tkd,tk->td", resid, w) * g[:, None], g
