@@ -17,9 +17,6 @@ arrays of standard normals, so a draw never depends on threads. Kernels do no in
 
 from __future__ import annotations
 
-import functools
-from typing import NamedTuple
-
 import numpy as np
 from numba import njit
 
@@ -30,27 +27,7 @@ LOG_2PI = float(np.log(2.0 * np.pi))
 # The loops below keep their innermost loop along a row and free of a running sum where the
 # work is cubic (each iteration updates a different entry), so that the CPU overlaps them;
 # the order of the additions into each entry is fixed, so results do not depend on the
-# machine's vector width. The block size ``m`` is a constant of each compiled kernel
-# (:func:`band_kernels`): loops of a known short length are unrolled and vectorised (the
-# latent pose's m = 3 to 10), 1.4-3x faster than loops of a run-time length, with the same
-# operations in the same order, so the same bits.
-
-
-class BandKernels(NamedTuple):
-    """The banded kernels compiled for one block size (see :func:`band_kernels`)."""
-
-    assemble_band: object
-    factor_band: object
-    forward_solve: object
-    backward_sample: object
-
-
-@functools.cache
-def band_kernels(m: int) -> BandKernels:
-    """:func:`assemble_band`, :func:`factor_band`, :func:`forward_solve` and
-    :func:`backward_sample` compiled for blocks of size ``m`` (cached on disk per ``m``)."""
-    m = int(m)
-    return BandKernels(_assemble(m), _factor(m), _forward(m), _backward(m))
+# machine's vector width.
 
 
 @njit(**_JIT)
@@ -109,101 +86,6 @@ def _chol_upper(G, t, inv_diag, m):
     return True
 
 
-def _assemble(m: int):
-    @njit(**_JIT)
-    def assemble(band, lin, frame_prec, frame_lin, frame_block, frame_pos, prior_prec,
-                 factor_index, factor_prec, factor_lin, factor_const):  # fmt: skip
-        W1 = band.shape[1]
-        w = W1 - 1
-        const = _add_priors(band, prior_prec)
-        _add_frames(band, lin, frame_prec, frame_lin, frame_block, frame_pos)
-        for t in range(band.shape[0]):
-            s = factor_index[t]
-            if s < 0:
-                continue
-            const += factor_const[s]
-            for a in range(W1):  # block row t - w + a of the precision
-                ta = t - w + a
-                for i in range(m):
-                    lin[ta, i] += factor_lin[s, a * m + i]
-                for b in range(a + 1):  # block (tb, ta), tb = t - w + b <= ta, at [ta, a - b]
-                    for i in range(m):
-                        j0 = i if a == b else 0
-                        for j in range(j0, m):
-                            band[ta, a - b, i, j] += factor_prec[s, b * m + i, a * m + j]
-        return const
-
-    return assemble
-
-
-def _factor(m: int):
-    @njit(**_JIT)
-    def factor(band, inv_diag):
-        w = band.shape[1] - 1
-        for t in range(band.shape[0]):
-            kmax = min(w, t)
-            for k in range(kmax, 0, -1):
-                j = t - k
-                for q in range(k + 1, kmax + 1):
-                    _sub_ztY(band, t, k, j, q - k, q, m)
-                _solve_upper_t(band, t, k, j, inv_diag, m)
-            for q in range(1, kmax + 1):
-                _sub_yty_upper(band, t, q, m)
-            if not _chol_upper(band, t, inv_diag, m):
-                return t
-        return -1
-
-    return factor
-
-
-def _forward(m: int):
-    @njit(**_JIT)
-    def forward(band, inv_diag, lin, out):
-        w = band.shape[1] - 1
-        logdet = 0.0
-        for t in range(band.shape[0]):
-            for i in range(m):
-                out[t, i] = lin[t, i]
-            for q in range(1, min(w, t) + 1):
-                for c in range(m):
-                    u = out[t - q, c]
-                    for i in range(m):
-                        out[t, i] -= band[t, q, c, i] * u
-            for c in range(m):
-                out[t, c] *= inv_diag[t, c]
-                u = out[t, c]
-                for i in range(c + 1, m):
-                    out[t, i] -= band[t, 0, c, i] * u
-                logdet += np.log(band[t, 0, c, c])
-        return logdet
-
-    return forward
-
-
-def _backward(m: int):
-    @njit(**_JIT)
-    def backward(band, inv_diag, rhs, jitter_normals, jitter_sd, out):
-        nb, W1 = band.shape[0], band.shape[1]
-        w = W1 - 1
-        for t in range(nb - 1, -1, -1):
-            for i in range(m):
-                s = rhs[t, i]
-                for q in range(1, min(w, nb - 1 - t) + 1):
-                    for c in range(m):
-                        s -= band[t + q, q, i, c] * out[t + q, c]
-                out[t, i] = s
-            for i in range(m - 1, -1, -1):
-                s = out[t, i]
-                for c in range(i + 1, m):
-                    s -= band[t, 0, i, c] * out[t, c]
-                out[t, i] = s * inv_diag[t, i]
-            if jitter_sd > 0.0 and t < nb - 1:
-                for i in range(m):
-                    out[t, i] += jitter_sd * jitter_normals[t, i]
-
-    return backward
-
-
 @njit(**_JIT)
 def _add_priors(band, prior_prec):
     """Add ``N(0, I / prior_prec[t])`` on each block ``t`` with ``prior_prec[t] > 0``; return
@@ -232,35 +114,115 @@ def _add_frames(band, lin, frame_prec, frame_lin, frame_block, frame_pos):
                 band[t, 0, pos + i, pos + j] += frame_prec[f, i, j]
 
 
-def assemble_band(band, lin, *args):
+@njit(**_JIT)
+def assemble_band(
+    band,
+    lin,
+    frame_prec,
+    frame_lin,
+    frame_block,
+    frame_pos,
+    prior_prec,
+    factor_index,
+    factor_prec,
+    factor_lin,
+    factor_const,
+):
     """Fill ``band`` (zeroed, (nb, w+1, m, m)) and ``lin`` (zeroed, (nb, m)); return the constant.
 
-    ``args``: ``frame_prec, frame_lin, frame_block, frame_pos, prior_prec, factor_index,
-    factor_prec, factor_lin, factor_const``. Frame ``f`` adds its emission's precision
-    ``frame_prec[f]`` (M, M) and linear term ``frame_lin[f]`` (M,) at rows
-    ``frame_pos[f]:frame_pos[f]+M`` of block ``frame_block[f]``. ``prior_prec[t]`` adds
-    ``N(0, I / prior_prec[t])`` on block ``t`` (0: none), with its constant.
-    ``factor_index[t] >= 0`` adds the quadratic factor ``factor_prec[s]`` ((w+1)m square, over
-    blocks ``t-w .. t``), linear term ``factor_lin[s]``, constant ``factor_const[s]``.
+    Frame ``f`` adds its emission's precision ``frame_prec[f]`` (M, M) and linear term
+    ``frame_lin[f]`` (M,) at rows ``frame_pos[f]:frame_pos[f]+M`` of block ``frame_block[f]``.
+    ``prior_prec[t]`` adds ``N(0, I / prior_prec[t])`` on block ``t`` (0: none), with its
+    constant. ``factor_index[t] >= 0`` adds the quadratic factor ``factor_prec[s]`` ((w+1)m
+    square, over blocks ``t-w .. t``), linear term ``factor_lin[s]``, constant ``factor_const[s]``.
     """
-    return band_kernels(band.shape[2]).assemble_band(band, lin, *args)
+    nb, W1, m, _ = band.shape
+    w = W1 - 1
+    const = _add_priors(band, prior_prec)
+    _add_frames(band, lin, frame_prec, frame_lin, frame_block, frame_pos)
+    for t in range(nb):
+        s = factor_index[t]
+        if s < 0:
+            continue
+        const += factor_const[s]
+        for a in range(W1):  # block row t - w + a of the precision
+            ta = t - w + a
+            for i in range(m):
+                lin[ta, i] += factor_lin[s, a * m + i]
+            for b in range(
+                a + 1
+            ):  # block (tb, ta) with tb = t - w + b <= ta, stored at [ta, a - b]
+                for i in range(m):
+                    j0 = i if a == b else 0
+                    for j in range(j0, m):
+                        band[ta, a - b, i, j] += factor_prec[s, b * m + i, a * m + j]
+    return const
 
 
+@njit(**_JIT)
 def factor_band(band, inv_diag):
     """Block-banded Cholesky in place (``U = L^T``, reciprocals of its diagonal to
     ``inv_diag`` (nb, m)); returns -1, or the first block that is not positive definite."""
-    return band_kernels(band.shape[2]).factor_band(band, inv_diag)
+    nb, W1, m, _ = band.shape
+    w = W1 - 1
+    for t in range(nb):
+        kmax = min(w, t)
+        for k in range(kmax, 0, -1):
+            j = t - k
+            for q in range(k + 1, kmax + 1):
+                _sub_ztY(band, t, k, j, q - k, q, m)
+            _solve_upper_t(band, t, k, j, inv_diag, m)
+        for q in range(1, kmax + 1):
+            _sub_yty_upper(band, t, q, m)
+        if not _chol_upper(band, t, inv_diag, m):
+            return t
+    return -1
 
 
+@njit(**_JIT)
 def forward_solve(band, inv_diag, lin, out):
     """out = L^-1 lin (block forward substitution); returns sum of log diag(L)."""
-    return band_kernels(band.shape[2]).forward_solve(band, inv_diag, lin, out)
+    nb, W1, m, _ = band.shape
+    w = W1 - 1
+    logdet = 0.0
+    for t in range(nb):
+        for i in range(m):
+            out[t, i] = lin[t, i]
+        for q in range(1, min(w, t) + 1):
+            for c in range(m):
+                u = out[t - q, c]
+                for i in range(m):
+                    out[t, i] -= band[t, q, c, i] * u
+        for c in range(m):
+            out[t, c] *= inv_diag[t, c]
+            u = out[t, c]
+            for i in range(c + 1, m):
+                out[t, i] -= band[t, 0, c, i] * u
+            logdet += np.log(band[t, 0, c, c])
+    return logdet
 
 
+@njit(**_JIT)
 def backward_sample(band, inv_diag, rhs, jitter_normals, jitter_sd, out):
     """out = L^-T rhs by block back substitution, adding ``jitter_sd * jitter_normals[t]``
     to every block but the last once it is solved (the later blocks condition on it)."""
-    band_kernels(band.shape[2]).backward_sample(band, inv_diag, rhs, jitter_normals, jitter_sd, out)
+    nb, W1, m, _ = band.shape
+    w = W1 - 1
+    for t in range(nb - 1, -1, -1):
+        for i in range(m):
+            s = rhs[t, i]
+            for q in range(1, min(w, nb - 1 - t) + 1):
+                for c in range(m):
+                    s -= band[t + q, q, i, c] * out[t + q, c]
+            out[t, i] = s
+        for i in range(m - 1, -1, -1):
+            s = out[t, i]
+            for c in range(i + 1, m):
+                s -= band[t, 0, i, c] * out[t, c]
+            out[t, i] = s * inv_diag[t, i]
+        if jitter_sd > 0.0 and t < nb - 1:
+            for i in range(m):
+                out[t, i] += jitter_sd * jitter_normals[t, i]
 
 
 @njit(**_JIT)
