@@ -305,3 +305,22 @@ def test_apply_to_a_recording_without_the_models_body_parts(method, fits, tmp_pa
         f"share, [{', '.join(NAMES[:3])}]"
     )
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize("method", ["gibbs-arhmm", "keypoint-slds"])
+def test_more_syllables_than_frames_is_refused_before_sampling(method, tmp_path, capsys):
+    """As EM refuses it: a fresh user's --states 5000 on 300 frames ran silently for minutes
+    and left a 400 MB checkpoint of the kappa search behind."""
+    short = renamed_bodyparts_csv(OPENFIELD, tmp_path / "mouse.csv", {}, num_frames=300)
+    out = tmp_path / "fit"
+    msg = _error(
+        ["fit", short, "--fps", "30", "--method", method, "--states", "5000", "-o", out], capsys
+    )
+    # the SLDS keeps every frame; the ARHMM's preparation keeps the frames with every point
+    # above the confidence threshold (263 of these 300)
+    usable = 300 if method == "keypoint-slds" else 263
+    assert msg == (
+        f"5,000 syllables but only {usable} usable frames: each syllable needs frames to be "
+        "learned from; lower --states K (a few dozen is usual)"
+    )
+    assert not out.exists()

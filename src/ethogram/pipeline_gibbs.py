@@ -179,7 +179,11 @@ def _slds_fitter(Ys, confs, prep, kw):
 
 
 def _fit_slds(recordings, prep, kw, timings):
+    from .prep.model_size import check_states_have_frames
+
     Ys, confs = _keypoint_arrays(recordings, prep)
+    # every frame is kept (missing points are inferred): all of them are usable
+    check_states_have_frames(kw["num_states"], sum(len(y) for y in Ys))
     fit_at = _slds_fitter(Ys, confs, prep, kw)
     ar, full = kw["ar_iters"], kw["gibbs_iters"]
     last = min(full, 100) if kw["expected_states"] else 0
@@ -242,11 +246,13 @@ def _arhmm_fitter(xs, masks, kw):
 
 def _fit_arhmm(recordings, prep, kw, timings):
     from .prep import Whitening
+    from .prep.model_size import check_states_have_frames
     from .stickiness import TARGET_DURATION_S, reference_kappa
 
     t0 = time.perf_counter()
     prepared = prep.fit_transform(recordings)
     masks = [np.asarray(p.mask, dtype=bool) for p in prepared]
+    check_states_have_frames(kw["num_states"], int(sum(m.sum() for m in masks)))
     whiten = Whitening.fit([p.inputs for p in prepared], masks)
     xs = [whiten.transform(p.inputs) for p in prepared]
     timings["prepare"] = time.perf_counter() - t0

@@ -95,6 +95,25 @@ def _largest_dim(num_lags: int, frames_per_syllable: float) -> int:
     return D
 
 
+def check_states_have_frames(num_states: int, usable_frames: int) -> None:
+    """Refuse more syllables than usable frames (every fitting method, EM and Gibbs).
+
+    Raises
+    ------
+    ethogram.errors.ArgumentError
+        When ``num_states > usable_frames``, naming ``num_states`` as data.
+    """
+    from ..errors import ArgumentError
+
+    if int(num_states) > int(usable_frames):
+        raise ArgumentError(
+            f"{int(num_states):,} syllables but only {int(usable_frames):,} usable frames: "
+            "each syllable needs frames to be learned from; lower {num_states:K} (a "
+            "few dozen is usual)",
+            "num_states",
+        )
+
+
 def check_model_size(
     data_dim: int, num_lags: int, num_states: int, usable_frames: int, kind=None, memory="available"
 ) -> None:
@@ -133,13 +152,7 @@ def check_model_size(
     from ..errors import ArgumentError
 
     per = parameters_per_syllable(data_dim, num_lags)
-    if int(num_states) > usable_frames:
-        raise ArgumentError(
-            f"{int(num_states):,} syllables but only {usable_frames:,} usable frames: "
-            "each syllable needs frames to be learned from; lower {num_states:K} (a "
-            "few dozen is usual)",
-            "num_states",
-        )
+    check_states_have_frames(num_states, usable_frames)
     _check_memory(
         data_dim,
         num_lags,
