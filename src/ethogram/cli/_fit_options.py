@@ -43,6 +43,8 @@ def add_scale_arguments(p) -> None:
 
 def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     """The fit and preparation options (shared with ``demo``)."""
+    from ..pipeline.methods import METHODS
+
     g = p.add_argument_group("model")
     g.add_argument(
         "--states",
@@ -103,7 +105,7 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     )
     g.add_argument(
         "--method",
-        choices=("em", "gibbs-arhmm", "keypoint-slds"),
+        choices=METHODS,
         default="em",
         help="em (default): MAP AR-HMM by EM on the prepared PCs; gibbs-arhmm: MoSeq's sticky "
         "HDP-ARHMM by Gibbs sampling on them; keypoint-slds: keypoint-MoSeq's model on the raw "

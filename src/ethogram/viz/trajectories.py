@@ -178,6 +178,15 @@ def _frame_axes(ax, lims, color, units: str, axis_labels: bool, scale_bar: bool)
         _scale_bar(ax, units)
 
 
+def _pose_style(X, syllable, num_states, edges, bodyparts):
+    """The skeleton's edges, the syllable's colour and the body parts' colours of one
+    trajectory plot (drawn afresh or redrawn)."""
+    B = X.shape[1]
+    E = check_edges(edges, bodyparts, B) if edges is not None else skeleton_edges(X)
+    K = int(num_states) if num_states is not None else int(syllable) + 1
+    return E, syllable_colors(K)[int(syllable)], bodypart_colors(B)
+
+
 def plot_trajectory(
     trajectory,
     syllable: int = 0,
@@ -248,10 +257,7 @@ def plot_trajectory(
         raise ValueError(f"pre={pre} must index a frame of the {L}-frame trajectory")
     if bodyparts is not None and len(bodyparts) != B:
         raise ValueError(f"bodyparts names {len(bodyparts)} body parts but the trajectory has {B}")
-    E = check_edges(edges, bodyparts, B) if edges is not None else skeleton_edges(X)
-    K = int(num_states) if num_states is not None else int(syllable) + 1
-    color = syllable_colors(K)[int(syllable)]
-    kp_colors = bodypart_colors(B)
+    E, color, kp_colors = _pose_style(X, syllable, num_states, edges, bodyparts)
     own = ax is None
     legend = (own if legend is None else bool(legend)) and bodyparts is not None
     width = 3.0 if figsize is None else float(figsize[0])
@@ -316,12 +322,11 @@ def _redraw_trajectory(fig, first: dict, kwargs: dict) -> bool:
     for artist in [*ax.lines, *ax.collections]:
         artist.remove()
     syllable = int(kwargs.get("syllable", 0))
-    color = syllable_colors(int(rest["num_states"]))[syllable]
-    B = X.shape[1]
-    edges, bodyparts = rest.get("edges"), rest.get("bodyparts")
-    E = check_edges(edges, bodyparts, B) if edges is not None else skeleton_edges(X)
-    pre, num_poses = rest.get("pre", 5), rest.get("num_poses", 5)
-    _draw_poses(ax, X, pre, num_poses, E, color, bodypart_colors(B))
+    E, color, kp_colors = _pose_style(
+        X, syllable, rest["num_states"], rest.get("edges"), rest.get("bodyparts")
+    )
+    pre, num_poses = rest.get("pre", 5), rest.get("num_poses", 5)  # plot_trajectory's defaults
+    _draw_poses(ax, X, pre, num_poses, E, color, kp_colors)
     for spine in ax.spines.values():
         spine.set_edgecolor(color[:3])
     ax.title.set_text(f"syllable {syllable}")
