@@ -389,7 +389,9 @@ def apply_gibbs(fitted: Results, recordings, expected_states, keep_keypoints, nu
 
     ``gibbs-arhmm``: Viterbi under the fitted parameters (the fit's own labels are those).
     ``keypoint-slds``: ``DEFAULT_APPLY_ITERS`` states-only sweeps (``config["apply_iters"]``
-    when set) from the fit's seed; the last sample.
+    when set) from the fit's seed, the first half tempered (:meth:`ethogram.models.KeypointSLDS
+    .apply`, ``config["apply_temper"]`` when set); the last sample. The expected states count
+    the sampled syllables of the last (at most 20) untempered sweeps.
     """
     method = fitted.config.get("method")
     model, prep, fps = fitted.model, fitted.preparation, fitted.config.get("fps")
@@ -400,12 +402,15 @@ def apply_gibbs(fitted: Results, recordings, expected_states, keep_keypoints, nu
         whiten = Whitening(fitted.fit["whitening_mean"], fitted.fit["whitening_chol"])
         return _arhmm_recordings(model, whiten, prep.transform(recordings), recordings, kw)
     Ys, confs = _keypoint_arrays(recordings, prep)
+    from .models.gibbs.keypoint_start import APPLY_TEMPER, untempered_sweeps
+
     iters = int(fitted.config.get("apply_iters", DEFAULT_APPLY_ITERS))
+    temper = float(fitted.config.get("apply_temper", APPLY_TEMPER))
     seed = fitted.config.get("seed")
     fit = model.apply(
         Ys, confs, num_iters=iters, seed=seed if isinstance(seed, int) else None,
-        num_threads=num_threads, progress=False,
-        marginals_from_last=min(iters + 1, 20) if expected_states else 0,
+        num_threads=num_threads, progress=False, temper=temper,
+        marginals_from_last=min(untempered_sweeps(iters, temper), 20) if expected_states else 0,
     )  # fmt: skip
     return _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_states)
 

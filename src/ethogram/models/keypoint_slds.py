@@ -26,7 +26,7 @@ from .gibbs import arhmm as ar
 from .gibbs import keypoint_slds as sweep
 from .gibbs import keypoint_start as start
 from .gibbs.hdp import init_hdp_transitions
-from .gibbs.keypoint_start import KeypointPrior, estimate_sigmasq_loc
+from .gibbs.keypoint_start import APPLY_TEMPER, KeypointPrior, estimate_sigmasq_loc
 from .gibbs.keypoints import estimate_keypoints
 from .gibbs.mniw import moseq_ar_prior
 from .moseq_arhmm import MoseqPrior, _kmeans_ar_params
@@ -142,6 +142,7 @@ class KeypointSLDS:
         self.num_keypoints = self.num_dims = None
         self.ar_only = False
         self.sigmasq_loc = keypoint_prior.sigmasq_loc
+        self._temperature = 1.0  # of Q in the local steps: > 1 only in apply's tempered start
         for k in PARAM_NAMES:
             setattr(self, k, None)
 
@@ -235,9 +236,10 @@ class KeypointSLDS:
 
     # ------------------------------------------------------------------ the loop's protocol
     def local_params(self) -> dict:
-        return sweep.keypoint_local_params(
-            self.get_params(), self.num_lags, self.num_keypoints, self.num_dims
-        )
+        params = self.get_params()
+        if self._temperature != 1.0:
+            params["ar_covs"] = params["ar_covs"] * self._temperature
+        return sweep.keypoint_local_params(params, self.num_lags, self.num_keypoints, self.num_dims)
 
     def global_step(self, stats: dict, rng: np.random.Generator) -> None:
         """``(beta, pi)``, ``(Ab, Q)``, then ``sigmasq`` (full stage, when resampled)."""
@@ -420,47 +422,66 @@ class KeypointSLDS:
         num_threads=None,
         progress=None,
         marginals_from_last: int = 0,
+        temper: float = APPLY_TEMPER,
     ) -> KeypointSLDSFit:
         """Label new recordings with the parameters fixed (keypoint-moseq's ``apply_model``).
 
-        The recordings start as in :meth:`fit` (trained PCA, new alignment), then
-        ``num_iters`` full sweeps of the local variables (``states_only``); the last sample is
-        returned. keypoint-moseq makes 500; the syllables of a fitted model usually settle in
-        tens (the latent pose starts at the data's projection).
+        The recordings start as in :meth:`fit` (trained PCA; the latent pose is the keypoints'
+        projection, tracking noise included), then ``num_iters`` states-only sweeps; the last
+        sample is returned. Unlike keypoint-moseq, the first half of the sweeps multiply the AR
+        noise covariances ``Q`` by a temperature falling from ``temper`` to 1
+        (:func:`.gibbs.keypoint_start.apply_schedule`; their log joint is the tempered model's):
+        untempered, the fitted small ``Q`` explains the projection's noise by short bouts of the
+        noisiest syllables, often ones the fit never used, for hundreds of sweeps
+        (docs/keypoint_slds.md, "apply").
+
+        Parameters
+        ----------
+        keypoints, confidences
+            As :meth:`prepare`.
+        num_iters : int, default 50
+        seed, executor, num_threads, progress
+            As :meth:`fit`.
+        marginals_from_last : int, default 0
+            Count the sampled syllables of the last this many untempered sweeps.
+        temper : float, default 100
+            Starting temperature, >= 1; 1: keypoint-moseq's untempered sweeps.
+
+        Raises
+        ------
+        ValueError
+            Other keypoints than the model's, ``temper`` < 1, or ``marginals_from_last`` above
+            the untempered sweeps (with the start when ``temper`` is 1).
         """
-        sequences, masks = self.prepare(keypoints, confidences)
-        was, self.ar_only = self.ar_only, False
-        settings = GibbsSettings(
-            num_iters=int(num_iters), states_only=True, marginals_from_last=marginals_from_last
+        stages, most = (
+            start.apply_schedule(num_iters, temper),
+            start.untempered_sweeps(num_iters, temper),
         )
-        try:
-            run = run_gibbs(
-                self,
-                sequences,
-                masks,
-                settings,
-                seed=seed,
-                executor=executor,
-                num_threads=num_threads,
-                progress=progress,
-                desc="apply",
+        if marginals_from_last > most:
+            raise ValueError(
+                f"marginals_from_last ({marginals_from_last}) exceeds the {most} untempered sweeps"
             )
+        sequences, masks = self.prepare(keypoints, confidences)
+        common = {"executor": executor, "num_threads": num_threads, "progress": progress}
+        was, self.ar_only, run = self.ar_only, False, None
+        try:
+            for last, temperature in stages:
+                self._temperature = temperature
+                n = marginals_from_last if temperature == 1.0 else 0
+                settings = GibbsSettings(num_iters=last, states_only=True, marginals_from_last=n)
+                run = run_gibbs(
+                    self, sequences, masks, settings, seed=seed, start=run, desc="apply", **common
+                )
         finally:
-            self.ar_only = was
+            self.ar_only, self._temperature = was, 1.0
         return self.result(run, sequences)
 
     @renamed_keywords(datas="sequences")
     def result(self, run: GibbsRun, sequences) -> KeypointSLDSFit:
         """The outputs of the run's last sample (:class:`KeypointSLDSFit`)."""
         L = self.num_lags
-        out = {
-            "syllables": [],
-            "latent": [],
-            "centroid": [],
-            "heading": [],
-            "keypoints": [],
-            "noise_variance": [],
-        }
+        keys = ("syllables", "latent", "centroid", "heading", "keypoints", "noise_variance")
+        out = {k: [] for k in keys}
         for st in run.local_states:
             out["syllables"].append(ar.frame_syllables(st["syllables"], L))
             out["latent"].append(st["latent"])

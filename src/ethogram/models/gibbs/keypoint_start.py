@@ -1,5 +1,6 @@
 """Start of keypoint-MoSeq's keypoint SLDS: recordings as the sampler reads them, the alignment,
-the PCA, the centroid's step variance, and the hyperparameters of the keypoint emission.
+the PCA, the centroid's step variance, the hyperparameters of the keypoint emission, and the
+tempered start of ``apply`` (:func:`apply_schedule`, ethogram's, not keypoint-moseq's).
 
 Sections 1.1, 1.4, 2 and 5 of ../shared/models/keypoint_moseq_model.md (keypoint-moseq
 ``util.py`` ``format_data``, ``estimate_sigmasq_loc``; jax-moseq ``models/keypoint_slds/
@@ -15,9 +16,16 @@ import numpy as np
 
 from .keypoints import centering_matrix, egocentric, noise_prior_from_confidence
 
+#: ``apply``'s default starting temperature of the AR noise covariances (1: keypoint-moseq's start)
+APPLY_TEMPER = 100.0
+#: geometric steps of the tempered sweeps
+TEMPER_LEVELS = 4
+
 __all__ = [
     "KeypointPrior",
     "align_recording",
+    "apply_schedule",
+    "untempered_sweeps",
     "estimate_sigmasq_loc",
     "fill_gaps",
     "fit_pca",
@@ -248,3 +256,55 @@ def estimate_sigmasq_loc(keypoints, filter_size: int = 30) -> float:
         c = median_filter(np.median(Y, axis=1), size=(max(int(filter_size), 1), 1), mode="nearest")
         dists.append(np.linalg.norm(np.diff(c, axis=0), axis=1))
     return float(max(np.mean(np.concatenate(dists)) ** 2, 1e-6))
+
+
+def apply_schedule(num_iters: int, temper: float = APPLY_TEMPER) -> list[tuple[int, float]]:
+    """The stages of ``apply``'s sweeps: ``(last iteration, temperature)`` in order.
+
+    The AR noise covariances ``Q_k`` are multiplied by the temperature. With ``temper > 1``
+    the first ``num_iters // 2`` iterations (0 = the start) run at ``temper``, then
+    ``temper^(3/4)``, ``temper^(1/2)``, ``temper^(1/4)`` (:data:`TEMPER_LEVELS` equal
+    parts), the rest at the fitted ``Q`` (temperature 1): the new recordings' latent pose
+    starts at the projection of their keypoints, whose tracking noise a fitted model's small
+    ``Q`` explains only with short bouts of its noisiest (often unused) syllables; a fit
+    reached its state as ``Q`` shrank from values fitted to that projection, and the tempered
+    sweeps give ``apply`` the same path.
+
+    Parameters
+    ----------
+    num_iters : int
+        Sweeps after the start, >= 0.
+    temper : float, default :data:`APPLY_TEMPER`
+        Starting temperature, >= 1; 1: every sweep at the fitted ``Q`` (keypoint-moseq's
+        ``apply_model``).
+
+    Returns
+    -------
+    list of (int, float)
+        The last stage is ``(num_iters, 1.0)``.
+
+    Raises
+    ------
+    ValueError
+        On a negative ``num_iters`` or ``temper`` < 1 (or not finite).
+    """
+    if isinstance(num_iters, bool) or not isinstance(num_iters, (int, np.integer)) or num_iters < 0:
+        raise ValueError(f"num_iters must be a non-negative integer, got {num_iters!r}")
+    if not np.isfinite(temper) or temper < 1:
+        raise ValueError(f"temper must be a finite number >= 1, got {temper!r}")
+    hot = int(num_iters) // 2 if temper > 1 else 0
+    stages: list[tuple[int, float]] = []
+    for it in range(hot):
+        level = it * TEMPER_LEVELS // hot
+        t = float(temper) ** (1.0 - level / TEMPER_LEVELS)
+        if stages and stages[-1][1] == t:
+            stages[-1] = (it, t)
+        else:
+            stages.append((it, t))
+    return stages + [(int(num_iters), 1.0)]
+
+
+def untempered_sweeps(num_iters: int, temper: float = APPLY_TEMPER) -> int:
+    """Iterations of :func:`apply_schedule` at temperature 1 (the start counted when it is)."""
+    stages = apply_schedule(num_iters, temper)
+    return stages[-1][0] - (stages[-2][0] if len(stages) > 1 else -1)
