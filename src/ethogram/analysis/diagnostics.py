@@ -293,10 +293,8 @@ def _dominant_remedy(kappa, searched: bool | None):
     if kappa is not None and np.isfinite(kappa) and kappa > 0:
         now = f" ({float(kappa):.4g} now)"
     if searched is None:  # kappa given (or the search unknown)
-        return f"lower {{kappa}}{now} or give it, or fit with another {{method}}", (
-            "kappa",
-            "method",
-        )
+        lower = f"lower {{kappa}}{now} or give it, or fit with another {{method}}"
+        return lower, ("kappa", "method")
     if searched:  # the smallest kappa found to reach the target: a lower one misses it
         return (
             f"its kappa{now} is the smallest the kappa search found to reach the target "
