@@ -170,20 +170,15 @@ _CAPTIONS = {
 
 
 def method_captions(results) -> dict:
-    """The captions that depend on the fitting method (``config["method"]``) and the data:
-    ``log_joint`` (the Gibbs trace; ``""`` for EM, which has none), ``over_time`` (what the
-    inputs plot draws, without its end) and ``masked`` (whether a frame the inputs plots draw has
-    no syllable, drawn grey: the caption says so only then)."""
-    from ._report_plots import MAX_RECORDING_PLOTS, _window
-
+    """The captions that depend on the fitting method (``config["method"]``): ``log_joint``
+    (the Gibbs trace; ``""`` for EM, which has none) and ``over_time`` (what the inputs plot
+    draws, without its end)."""
     method = (results.config or {}).get("method", "em")
     log_joint = _CAPTIONS["log_joint"].get(method, "")
     if log_joint and applied_model(results) is not None:
         log_joint += " From the training fit ('ethogram fit'); these recordings were only labelled."
     over_time = _CAPTIONS["over_time"].get(method, _CAPTIONS["over_time"]["em"])
-    drawn = results.recordings[:MAX_RECORDING_PLOTS]
-    masked = any(bool((np.asarray(r.syllables[: _window(r)[1]]) < 0).any()) for r in drawn)
-    return {"log_joint": log_joint, "over_time": over_time, "masked": masked}
+    return {"log_joint": log_joint, "over_time": over_time}
 
 
 def quality_warnings(results, names: dict | None = None) -> list:
