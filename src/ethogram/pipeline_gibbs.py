@@ -38,9 +38,32 @@ DEFAULT_AR_ITERS, DEFAULT_GIBBS_ITERS, DEFAULT_APPLY_ITERS = 50, 500, 50
 ARHMM_DEFAULT_KAPPA = 1e6
 
 
+def _confidences(rec, idx):
+    """The confidences (T, K) of ``rec``'s body parts ``idx``, or None when it has none; all NaN
+    is no confidence either (said in a warning): the keypoint SLDS would read NaN as
+    confidence 0, every point unsure, where the tracker gave no score at all."""
+    if rec.confidence is None:
+        return None
+    conf = np.asarray(rec.confidence)[:, idx]
+    if conf.size and np.isnan(conf).all():
+        import warnings
+
+        where = "" if rec.source is None else f" ({rec.source})"
+        warnings.warn(
+            f"recording {rec.name!r}{where} has no confidence for its body parts (all NaN): "
+            "read as a file without confidences, every point as sure as the tracker's best "
+            "(confidence 1, keypoint-moseq's default); give the tracker's scores in the file "
+            "to let unsure points count less",
+            UserWarning,
+            stacklevel=4,
+        )
+        return None
+    return conf
+
+
 def _keypoint_arrays(recordings, prep):
     """Per recording the keypoints (T, K, D) of the preparation's body parts, NaN = missing,
-    and their confidences (T, K) or None."""
+    and their confidences (T, K) or None (:func:`_confidences`)."""
     Ys, confs = [], []
     for rec in recordings:
         if rec.kind != "keypoints":
@@ -51,7 +74,7 @@ def _keypoint_arrays(recordings, prep):
         prep.check_bodyparts(rec)  # a new recording without the model's body parts: in words
         idx = [list(rec.bodyparts).index(b) for b in prep.bodyparts_]
         Ys.append(np.asarray(rec.data[:, idx], dtype=np.float64))
-        confs.append(None if rec.confidence is None else np.asarray(rec.confidence)[:, idx])
+        confs.append(_confidences(rec, idx))
     return Ys, confs
 
 

@@ -1,15 +1,19 @@
-"""A word when a fit is poor: the four signs of a syllable fit gone wrong, as one-line warnings.
+"""A word when a fit is poor: the five signs of a syllable fit gone wrong, as one-line warnings.
 
 After a fit, :func:`fit_quality_warnings` looks for (a) EM stopped by its iteration limit before
 meeting its tolerance, (b) a median syllable shorter than a third of the target duration
 (MoSeq's 400 ms unless the fit was given one), (c) flicker pairs: two frequent syllables that
 mostly hand over to each other and each last a few frames, the signature of one behavior split
-between two states, and (d) one syllable holding most of the labelled frames, the signature of a
-fit collapsed onto one state. Each sign becomes one :class:`FitQualityWarning` that carries the
-names of the arguments it advises changing (``num_iters``, ``kappa``, ...), so the library can
-say them in Python and the ``ethogram`` command as its options
-(:class:`ethogram.errors.Worded`). The checks read only what a results file keeps (labels, frame
-rates, the EM history and configuration), so a report of an older results file shows them too.
+between two states, (d) one syllable holding most of the labelled frames, the signature of a
+fit collapsed onto one state, and (e) a kappa search that missed its target duration (every
+method's; said by (b) instead when the syllables are that short). Each sign becomes one
+:class:`FitQualityWarning` that carries the names of the arguments it advises changing
+(``num_iters``, ``kappa``, ...), so the library can say them in Python and the ``ethogram``
+command as its options (:class:`ethogram.errors.Worded`). The checks read only what a results
+file keeps (labels, frame rates, the EM history and configuration), so a report of an older
+results file shows them too; the advice of (d) follows the kappa search's finding when kappa was
+searched (it never says "lower kappa" after a search that found lower kappas give shorter
+syllables).
 """
 
 from __future__ import annotations
@@ -64,8 +68,9 @@ class FitQualityWarning(Worded, UserWarning):
 
     Parameters
     ----------
-    kind : {"not_converged", "short_syllables", "flicker_pair", "dominant_syllable"}
-        Which sign of a poor fit.
+    kind : str
+        Which sign of a poor fit: ``"not_converged"``, ``"short_syllables"``,
+        ``"flicker_pair"``, ``"dominant_syllable"`` or ``"kappa_target_missed"``.
     template : str
         The message, with a ``{name}`` field for every argument it advises changing.
     arguments : sequence of str
@@ -281,9 +286,34 @@ def _flicker(pairs: list, applied: bool, em: bool = True):
     )
 
 
-def _dominant(labels, kappa):
+def _dominant_remedy(kappa, searched: bool | None):
+    """The advice of (d): lower kappa when it was given; when it was searched, what the search
+    found (``searched``: whether it reached its target)."""
+    now = ""
+    if kappa is not None and np.isfinite(kappa) and kappa > 0:
+        now = f" ({float(kappa):.4g} now)"
+    if searched is None:  # kappa given (or the search unknown)
+        lower = f"lower {{kappa}}{now} or give it, or fit with another {{method}}"
+        return lower, ("kappa", "method")
+    if searched:  # the smallest kappa found to reach the target: a lower one misses it
+        return (
+            f"its kappa{now} is the smallest the kappa search found to reach the target "
+            "duration: a lower {kappa} may split that state, with shorter syllables; or fit with "
+            "another {method}",
+            ("kappa", "method"),
+        )
+    # the search kept its longest syllables, short of the target: lower kappas gave shorter ones
+    at = "" if kappa is None or not np.isfinite(kappa) else f" {float(kappa):.4g}"
+    return (
+        f"the kappa search kept kappa{at} for its longest syllables, still short of its target, "
+        "so a lower {kappa} would shorten them further: fit with another {method}",
+        ("kappa", "method"),
+    )
+
+
+def _dominant(labels, kappa, searched: bool | None = None):
     """(d): the warning when one syllable holds more than :data:`DOMINANT_SHARE` of the labelled
-    frames (all recordings pooled), else None."""
+    frames (all recordings pooled), else None; ``searched`` as :func:`_dominant_remedy`'s."""
     every = np.concatenate([np.asarray(z).ravel() for z in labels]) if len(labels) else []
     every = np.asarray(every, dtype=np.int64)
     every = every[every >= 0]
@@ -294,16 +324,20 @@ def _dominant(labels, kappa):
     share = counts[top] / every.size
     if not share > DOMINANT_SHARE:
         return None
-    now = ""
-    if kappa is not None and np.isfinite(kappa) and kappa > 0:
-        now = f" ({float(kappa):.4g} now)"
+    remedy, arguments = _dominant_remedy(kappa, searched)
     return FitQualityWarning(
         "dominant_syllable",
         f"syllable {top} holds {100 * share:.0f}% of the labelled frames: unless the animal did "
-        f"one thing most of the time, the fit collapsed onto one state; lower {{kappa}}"
-        f"{now} or give it, or fit with another {{method}}",
-        ("kappa", "method"),
+        f"one thing most of the time, the fit collapsed onto one state; {remedy}",
+        arguments,
     )
+
+
+def _target_missed(message: str):
+    """(e): the kappa search's own sentence (its remedy in the command's words, as the search
+    wrote it into the results' config)."""
+    text = str(message).replace("{", "{{").replace("}", "}}")
+    return FitQualityWarning("kappa_target_missed", f"kappa search: {text}", ())
 
 
 def label_warnings(
@@ -314,8 +348,10 @@ def label_warnings(
     kappa: float | None = None,
     applied: bool = False,
     method: str = "em",
+    search: dict | None = None,
 ) -> list:
-    """Warnings (b), (c) and (d) of :func:`fit_quality_warnings` from labels alone.
+    """Warnings (b), (c), (d) and (e) of :func:`fit_quality_warnings` from labels (and the kappa
+    search's record).
 
     Parameters
     ----------
@@ -335,6 +371,10 @@ def label_warnings(
     method : str, default "em"
         The fitting method (``ethogram fit --method``): the Gibbs methods have no
         ``prior_ridge``, so their advice names EM instead.
+    search : dict, optional
+        The kappa search of the fit, as its results' config records it (``reached``: bool,
+        ``message``: its sentence); None when kappa was given. (e) is said when it missed its
+        target and (b) does not already say so; (d)'s advice follows its finding.
 
     Returns
     -------
@@ -347,15 +387,20 @@ def label_warnings(
     out = []
     target = TARGET_DURATION_S if target_duration is None else float(target_duration)
     median = median_duration(labels, fps)
-    if np.isfinite(median) and median < SHORT_FRACTION * target:
+    short = np.isfinite(median) and median < SHORT_FRACTION * target
+    if short:
         out.append(_too_short(median, target, target_duration is not None, kappa, applied, em))
     pairs = flicker_pairs(labels, num_states)
     if pairs:
         out.append(_flicker(pairs, applied, em))
-    # (d) is the fit's: a new recording the model is applied to may truly be one behavior
-    dominant = None if applied else _dominant(labels, kappa)
+    searched = None if search is None else bool(search.get("reached", True))
+    # (d) and (e) are the fit's: a new recording the model is applied to may truly be one
+    # behavior, and the search was the training fit's
+    dominant = None if applied else _dominant(labels, kappa, searched)
     if dominant is not None:
         out.append(dominant)
+    if searched is False and not applied and not short and search.get("message"):
+        out.append(_target_missed(search["message"]))
     return out
 
 
@@ -373,9 +418,10 @@ def fit_quality_warnings(
     kappa: float | None = None,
     applied: bool = False,
     method: str = "em",
+    search: dict | None = None,
 ) -> list:
     """The warnings a fit deserves: EM not converged, syllables too short, flicker pairs, one
-    syllable holding most frames.
+    syllable holding most frames, a kappa search that missed its target.
 
     (a) ``converged`` is False: EM stopped after ``num_iters`` iterations without its
     objective's rise falling to the tolerance. (b) The median syllable instance (all recordings,
@@ -384,7 +430,8 @@ def fit_quality_warnings(
     instances, more than half of the at least 10 exits of each go to the other, and the median
     instance of each lasts at most 3 frames). (d) One syllable holds more than
     :data:`DOMINANT_SHARE` (80%) of the labelled frames (fits only: a recording a model is
-    applied to may truly show one behavior).
+    applied to may truly show one behavior). (e) The fit's kappa search missed its target
+    (fits only; not when (b) says the syllables are too short, which says so).
 
     Parameters
     ----------
@@ -408,13 +455,13 @@ def fit_quality_warnings(
         The labels come from a saved model applied to new recordings: (a) is left out (it is
         the training fit's, said when it was fitted) and the advice is for a refit.
 
-    method : str, default "em"
+    method, search
         See :func:`label_warnings`.
 
     Returns
     -------
     list of FitQualityWarning
-        In the order (a), (b), (c), (d); empty for a fit that shows none of the signs.
+        In the order (a), (b), (c), (d), (e); empty for a fit that shows none of the signs.
     """
     out = []
     if converged is not None and not converged and not applied:
@@ -423,7 +470,9 @@ def fit_quality_warnings(
         if obj.size >= 2 and num_frames:
             rise = float(obj[-1] - obj[-2]) / int(num_frames)
         out.append(_not_converged(int(num_iters or 0), rise, tol))
-    return out + label_warnings(labels, fps, num_states, target_duration, kappa, applied, method)
+    return out + label_warnings(
+        labels, fps, num_states, target_duration, kappa, applied, method, search
+    )
 
 
 def results_quality_warnings(results) -> list:
@@ -431,7 +480,8 @@ def results_quality_warnings(results) -> list:
 
     Reads only what a results file keeps: the labels and frame rates of the recordings, the
     EM history (``results.fit``: ``converged``, ``num_iters``, ``objectives``,
-    ``usable_frames``) and configuration (``tol``, ``kappa_used``, ``target_duration``); a key
+    ``usable_frames``) and configuration (``tol``, ``kappa_used``, ``target_duration``, the
+    kappa search's ``kappa_search_reached`` and ``kappa_search_message``, every method's); a key
     that is missing (an older file) skips what needs it. For ``ethogram apply`` results only
     the labels are checked (the EM history is the training fit's) and the advice is for a refit.
 
@@ -449,6 +499,12 @@ def results_quality_warnings(results) -> list:
     converged = fit.get("converged")
     target = cfg.get("target_duration")
     kappa = cfg.get("kappa_used", cfg.get("kappa"))
+    search = None
+    if "kappa_search_reached" in cfg:
+        search = {
+            "reached": bool(cfg["kappa_search_reached"]),
+            "message": cfg.get("kappa_search_message"),
+        }
     return fit_quality_warnings(
         [np.asarray(r.syllables) for r in results.recordings],
         [frame_rate(r.fps, r.timestamps) for r in results.recordings],
@@ -462,6 +518,7 @@ def results_quality_warnings(results) -> list:
         kappa=None if kappa is None else float(kappa),
         applied=cfg.get("command") == "apply",
         method=str(cfg.get("method", "em")),
+        search=search,
     )
 
 

@@ -288,7 +288,9 @@ def summary_table(results):
 def print_summary(
     results, path: Path, out, timings: dict | None = None, max_rows: int = 30
 ) -> None:
-    """Print the fit's outcome: recordings, the syllable table, where the results are."""
+    """Print the fit's outcome: the model, recordings, the syllable table, where the results
+    are."""
+    from ..pipeline.methods import MODEL_NAMES
     from ..results import csv_folder, tables_folder
 
     total = sum(r.num_frames for r in results.recordings)
@@ -300,6 +302,8 @@ def print_summary(
         f"{cfg.get('kappa_used', cfg.get('kappa')):.4g}",
         file=out,
     )
+    method = cfg.get("method", "em")
+    print(f"model: {MODEL_NAMES.get(method, method)}", file=out)  # as 'ethogram info' names it
     fit = results.fit
     if cfg.get("command") == "fit" and "num_iters" in fit:
         print(
@@ -320,7 +324,7 @@ def print_summary(
         )
         print(
             f"heading: from {'+'.join(prep.posterior_)} to {'+'.join(prep.anterior_)}{guessed}; "
-            f"{prep.num_inputs} inputs from {len(prep.bodyparts_)} body parts",
+            f"{_inputs_words(results)} from {len(prep.bodyparts_)} body parts",
             file=out,
         )
     per_state = fit.get("parameters_per_state")
@@ -388,6 +392,15 @@ def print_summary(
     print(f"results: {path}", file=out)
     print(f"per-recording CSVs: {csv_folder(path)}/", file=out)
     print(f"syllable tables: {tables_folder(path)}/", file=out)
+
+
+def _inputs_words(results) -> str:
+    """What the model got from the body parts: the preparation's PCs (``"3 inputs"``), or for
+    the keypoint SLDS its latent pose (its own PCA; the preparation's is not used)."""
+    if results.config.get("method") == "keypoint-slds":
+        dim = getattr(results.model, "latent_dim", None)
+        return f"latent pose D = {dim} (the keypoint SLDS's own PCA of the aligned keypoints)"
+    return f"{results.preparation.num_inputs} inputs"
 
 
 def listed(names, limit: int = 3) -> str:

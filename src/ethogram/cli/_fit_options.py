@@ -43,6 +43,7 @@ def add_scale_arguments(p) -> None:
 
 def add_model_arguments(p, num_states: int, num_iters: int) -> None:
     """The fit and preparation options (shared with ``demo``)."""
+    from ..gibbs_kappa import SEARCH_ITERS
     from ..pipeline.methods import METHODS
 
     g = p.add_argument_group("model")
@@ -63,7 +64,8 @@ def add_model_arguments(p, num_states: int, num_iters: int) -> None:
         metavar="X",
         help="stickiness, or 'auto' (the default): the smallest kappa whose fit gives a median "
         "syllable of at least --target-duration; 0 when the data's own syllables are that long "
-        "(gibbs-arhmm, keypoint-slds: searched with short Gibbs runs)",
+        f"(gibbs-arhmm, keypoint-slds: searched with short Gibbs runs of at most {SEARCH_ITERS} "
+        f"sweeps per stage, fewer when --gibbs-iters or --ar-iters is fewer)",
     )
     g.add_argument(
         "--target-duration",

@@ -77,7 +77,7 @@ def fit_and_write(args, recordings, path, out, timings: dict) -> int:
             held_warnings() as caught
         ):  # said after the summary (fit quality: pipeline.FitQualityWarning)
             results, opts = _fit(args, recordings, path, prep, timings)
-        _say_kappa_search(results, caught, args.quiet)
+        _say_kappa_search(results, args.quiet)
     except BaseException:
         remove_if_empty(
             created
@@ -214,22 +214,15 @@ def _fit(args, recordings, path, prep, timings):
     return results, opts
 
 
-def _say_kappa_search(results, caught, quiet: bool) -> None:
-    """One line on the kappa search: on stdout when it met its target (not under --quiet), as
-    a warning when it missed it, unless a fit-quality warning already says the syllables are
-    too short (the same advice twice would be one line too many)."""
+def _say_kappa_search(results, quiet: bool) -> None:
+    """One line on stdout on a kappa search that met its target (not under --quiet); one that
+    missed it is a fit-quality warning (``kappa_target_missed``, said after the summary under
+    --quiet too, and in the report), unless the one on too-short syllables already says so."""
     message = results.config.get("kappa_search_message")
-    if message is None:
+    if message is None or not bool(results.config.get("kappa_search_reached", True)):
         return
-    reached = bool(results.config.get("kappa_search_reached", True))
-    if reached:
-        if not quiet:
-            print(f"kappa search: {message}")
-        return
-    said = any(getattr(w.message, "kind", None) == "short_syllables" for w in caught)
-    if not said:  # a search that missed its target is not chatter: said under --quiet too
-        sys.stdout.flush()
-        print(f"ethogram: warning: kappa search: {message}", file=sys.stderr)
+    if not quiet:
+        print(f"kappa search: {message}")
 
 
 def run(args) -> int:

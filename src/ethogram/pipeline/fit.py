@@ -344,10 +344,10 @@ def fit_recordings(
     -----
     FitQualityWarning
         One line each when EM did not converge in ``num_iters`` iterations, when the median
-        syllable is shorter than a third of the target duration, or when two frequent
-        syllables flicker (:func:`ethogram.analysis.diagnostics.fit_quality_warnings` defines
-        each); the message names the arguments to change, also kept as the warning's
-        ``arguments``.
+        syllable is shorter than a third of the target duration, when two frequent syllables
+        flicker, when one syllable holds most frames, or when the kappa search missed its
+        target (:func:`ethogram.analysis.diagnostics.fit_quality_warnings` defines each); the
+        message names the arguments to change, also kept as the warning's ``arguments``.
     """
     from ..prep import Preparation
     from ..prep.model_size import check_model_size

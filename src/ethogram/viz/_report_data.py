@@ -86,7 +86,7 @@ def fit_summary(results) -> list:
     if obs_kwargs is not None:
         rows.append(("autoregressive lags", f"{obs_kwargs}"))
     D = recs[0].inputs.shape[1] if recs else 0
-    rows.append(("input dimensions", f"{D}"))
+    rows.append(("latent pose dimensions" if _is_slds(results) else "input dimensions", f"{D}"))
     applied = applied_model(results)
     training = " (training fit)" if applied else ""
     if applied:
@@ -134,14 +134,15 @@ def fit_summary(results) -> list:
 
 
 def _method_rows(cfg: dict, fit: dict, training: str) -> list:
-    """The rows naming a Gibbs fit's model and its sweeps (none for EM's, whose rows follow)."""
+    """The rows naming the fit's model (every method's) and a Gibbs fit's sweeps (EM's
+    iterations follow)."""
     from ..pipeline.methods import MODEL_NAMES, sweeps_text
 
     method = cfg.get("method", "em")
+    rows = [("method", f"{method}: {MODEL_NAMES.get(method, method)}")]
     sweeps = sweeps_text(cfg, fit)
     if sweeps is None:
-        return []
-    rows = [("method", f"{method}: {MODEL_NAMES.get(method, method)}")]
+        return rows
     final = np.asarray(fit.get("log_joint", []), dtype=float)
     last = f"; final log joint {final[-1]:,.2f}" if final.size else ""
     return rows + [(f"sampling{training}", sweeps + last)]
@@ -320,7 +321,9 @@ def preparation_rows(results) -> list:
     prep = getattr(results, "preparation", None)
     recs = results.recordings
     rows = []
-    if prep is not None and getattr(prep, "kind", None) == "keypoints":
+    if _is_slds(results) and prep is not None:
+        rows = _slds_preparation_rows(results, prep)
+    elif prep is not None and getattr(prep, "kind", None) == "keypoints":
         thr = prep.confidence_threshold
         rows.append(
             (
@@ -367,7 +370,7 @@ def preparation_rows(results) -> list:
                 + (f" ({prep.num_pcs} asked for)" if prep.num_pcs else ""),
             )
         )
-    if prep is not None and getattr(prep, "kind", None):
+    if prep is not None and getattr(prep, "kind", None) and not _is_slds(results):
         rows.append(
             (
                 "standardized",
@@ -379,6 +382,34 @@ def preparation_rows(results) -> list:
     rows.append(("frame rate", _fps_text(recs)))
     rows.append(("units", _units_text(results)))
     return rows
+
+
+def _is_slds(results) -> bool:
+    return (results.config or {}).get("method") == "keypoint-slds"
+
+
+def _slds_preparation_rows(results, prep) -> list:
+    """The keypoint SLDS's rows of :func:`preparation_rows`: it gets the raw keypoints and
+    confidences of the preparation's body parts and heading ends, and its own latent pose (not
+    the preparation's threshold, gaps, PCs or standardization)."""
+    dim = getattr(results.model, "latent_dim", None)
+    if dim is None and results.recordings:
+        dim = results.recordings[0].inputs.shape[1]
+    back, front = " + ".join(prep.posterior_), " + ".join(prep.anterior_)
+    return [
+        (
+            "keypoints",
+            "as tracked, with their confidences: every point kept, a missing or unsure one "
+            "inferred (its noise set by its confidence); no frame masked",
+        ),
+        ("body parts", f"{len(prep.bodyparts_)}: {', '.join(prep.bodyparts_)}"),
+        ("heading", f"from {back} to {front} (the start of the model's heading)"),
+        (
+            "latent pose",
+            f"{dim} dimensions: the keypoint SLDS's own PCA of the aligned keypoints (the fewest "
+            "components explaining 90% of their variance, at most 10)",
+        ),
+    ]
 
 
 def shared_bodyparts(results, num_bodyparts: int):

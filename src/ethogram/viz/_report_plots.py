@@ -70,6 +70,15 @@ def _window(rec):
     return 0, min(rec.num_frames, n)
 
 
+def masked_in_plots(results) -> bool:
+    """Whether a frame drawn by the inputs-and-syllables plots has no syllable (label -1, drawn
+    grey): their caption names grey frames only then."""
+    return any(
+        bool((np.asarray(r.syllables[: _window(r)[1]]) < 0).any())
+        for r in results.recordings[:MAX_RECORDING_PLOTS]
+    )
+
+
 def plot_jobs(
     results, order, trajectories=None, num_instances=None, pre: int = 5, units: str = "px"
 ) -> list:

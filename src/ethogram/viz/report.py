@@ -24,7 +24,13 @@ import numpy as np
 from .._files import built_beside
 from ._common import frequency_order, syllable_colors
 from ._report_markup import hex_color, options_markup, syllable_cards, table_rows
-from ._report_plots import MAX_RECORDING_PLOTS, WINDOW_SECONDS, plot_jobs, run_plot_jobs
+from ._report_plots import (
+    MAX_RECORDING_PLOTS,
+    WINDOW_SECONDS,
+    masked_in_plots,
+    plot_jobs,
+    run_plot_jobs,
+)
 
 __all__ = ["write_report", "plot_jobs", "existing_report"]
 
@@ -254,7 +260,7 @@ def _build(
         "title": f"ethogram report: {rfile.parent.name if rfile is not None else 'fit'}",
         "results_name": rfile.name if rfile is not None else "",
         "summary": rd.fit_summary(results),
-        "captions": rd.method_captions(results),
+        "captions": dict(rd.method_captions(results), masked=masked_in_plots(results)),
         "warnings": rd.quality_warnings(results, argument_names),
         "applied": rd.applied_model(results),
         "recordings": rd.recordings_table(results),

@@ -17,6 +17,10 @@ from ._trajectory_data import check_edges, skeleton_edges, syllable_trajectories
 
 __all__ = ["syllable_trajectories", "plot_trajectory", "plot_trajectories", "skeleton_edges"]
 
+#: frames before onset in a trajectory, and poses drawn from onset: the defaults of
+#: :func:`plot_trajectory` and :func:`plot_trajectories` (and of a redrawn plot's)
+DEFAULT_PRE, DEFAULT_NUM_POSES = 5, 5
+
 
 def _limits(trajs):
     pts = np.asarray(trajs)[..., :2].reshape(-1, 2)
@@ -191,8 +195,8 @@ def plot_trajectory(
     trajectory,
     syllable: int = 0,
     num_states=None,
-    pre: int = 5,
-    num_poses: int = 5,
+    pre: int = DEFAULT_PRE,
+    num_poses: int = DEFAULT_NUM_POSES,
     edges=None,
     bodyparts=None,
     lims=None,
@@ -325,7 +329,8 @@ def _redraw_trajectory(fig, first: dict, kwargs: dict) -> bool:
     E, color, kp_colors = _pose_style(
         X, syllable, rest["num_states"], rest.get("edges"), rest.get("bodyparts")
     )
-    pre, num_poses = rest.get("pre", 5), rest.get("num_poses", 5)  # plot_trajectory's defaults
+    pre = rest.get("pre", DEFAULT_PRE)  # plot_trajectory's defaults when not given
+    num_poses = rest.get("num_poses", DEFAULT_NUM_POSES)
     _draw_poses(ax, X, pre, num_poses, E, color, kp_colors)
     for spine in ax.spines.values():
         spine.set_edgecolor(color[:3])
@@ -336,8 +341,8 @@ def _redraw_trajectory(fig, first: dict, kwargs: dict) -> bool:
 def plot_trajectories(
     trajectories,
     syllables=None,
-    pre: int = 5,
-    num_poses: int = 5,
+    pre: int = DEFAULT_PRE,
+    num_poses: int = DEFAULT_NUM_POSES,
     edges=None,
     bodyparts=None,
     ncols: int = 5,
