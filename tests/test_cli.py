@@ -14,6 +14,7 @@ from conftest import DATA
 from ethogram.cli import main
 from ethogram.data import openfield_keypoints
 from ethogram.results import load_results
+from ethogram.stickiness import median_run_length
 
 FAST = ["--states", "4", "--iters", "5", "--quiet"]
 
@@ -62,6 +63,22 @@ def test_demo_end_to_end_and_again(tmp_path, capsys):
     res = load_results(out / "results.h5")
     assert res.names == ["keypoints"] and res.num_states == 20
     assert res.recordings[0].num_frames == 2330
+    # the default kappa search (stickiness.smallest_kappa): without stickiness the mouse's
+    # syllables last 4 frames; the demo's fit is the search's fit at the smallest kappa whose
+    # median syllable reaches 90% of 0.4 s (12 frames; measured: kappa 2264, median 11.5)
+    curve = res.config["kappa_search"]
+    assert curve[0]["kappa"] == 0 and curve[0]["median_duration"] < 0.9 * 12
+    assert res.config["kappa_search_reached"] and res.config["kappa_used"] > 0
+    median = median_run_length([r.syllables for r in res.recordings])
+    assert 0.9 * 12 <= median <= 12
+    chosen = [row for row in curve if row["kappa"] == res.config["kappa_used"]]
+    assert len(chosen) == 1 and chosen[0]["median_duration"] == median
+    # the smaller kappas tried did not reach the target
+    assert all(
+        row["median_duration"] < 0.9 * 12
+        for row in curve
+        if row["kappa"] < res.config["kappa_used"]
+    )
     np.testing.assert_array_equal(
         _csv_syllables(out / "results_csv" / "keypoints.csv"), res.recordings[0].syllables
     )

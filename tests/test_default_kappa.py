@@ -5,9 +5,9 @@ The rule is checked on known curves of median duration against kappa; the pipeli
 fit is the fit at the kappa it reports; on sticky synthetic HMMs whose syllables already last
 longer than 0.4 s, ``ethogram select`` with its defaults finds the number of states (within
 one) and the default's held-out log-likelihood is within 0.01 nats per frame of the best kappa
-of a grid; on the open-field mouse, whose syllables are short without stickiness, the default
-brings them to 0.4 s. The full five seeds per model are marked ``slow``; two seeds run by
-default.
+of a grid. That on the open-field mouse, whose syllables are short without stickiness, the default
+brings them to 0.4 s is checked on the demo's fit (test_cli.py). The full five seeds per model
+are marked ``slow``; two seeds run by default.
 """
 
 from __future__ import annotations
@@ -169,38 +169,26 @@ def test_fit_on_syllables_long_enough_keeps_maximum_likelihood_transitions():
         fit_recordings(recs, target_duration=0.02)
 
 
-@pytest.fixture(scope="module")
-def openfield_default():
+def test_the_search_hands_back_its_fit_at_the_chosen_kappa():
+    """The fit a search hands back is the fit at the kappa it chose, bit for bit, and its time
+    is counted. (20 iterations: what is checked is that the search's fit is kept, not its
+    quality; the default search on the open-field mouse, 100 iterations, is checked on the demo's
+    fit in test_cli.py, test_demo_end_to_end_and_again.)"""
     from ethogram.data import openfield_keypoints
     from ethogram.io import read_recordings
     from ethogram.pipeline import fit_recordings
 
     recs = read_recordings([str(openfield_keypoints())], format="dlc", fps=30.0)
     timings = {}
-    return recs, fit_recordings(recs, progress=False, seed=0, timings=timings), timings
-
-
-def test_fit_on_the_open_field_mouse_brings_syllables_to_the_target(openfield_default):
-    """Without stickiness the mouse's syllables last 4 frames; the default finds the smallest
-    kappa for 0.4 s (measured: 2179, 1.8 times the reference kappa, median 12 frames) and
-    its fit is the fit at that kappa."""
-    from ethogram.pipeline import fit_recordings
-
-    recs, res, timings = openfield_default
+    res = fit_recordings(recs, progress=False, seed=0, num_iters=20, timings=timings)
     curve = res.config["kappa_search"]
-    assert curve[0]["kappa"] == 0 and curve[0]["median_duration"] < 0.9 * 12
-    assert res.config["kappa_search_reached"] and res.config["kappa_used"] > 0
+    assert res.config["kappa_search_reached"] and res.config["kappa_used"] > 0 and len(curve) > 1
     median = median_run_length(list(res.syllables().values()))
-    assert 0.9 * 12 <= median <= 12
     chosen = [row for row in curve if row["kappa"] == res.config["kappa_used"]]
     assert len(chosen) == 1 and chosen[0]["median_duration"] == median
-    # smaller kappas tried did not reach the target
-    assert all(
-        row["median_duration"] < 0.9 * 12
-        for row in curve
-        if row["kappa"] < res.config["kappa_used"]
+    again = fit_recordings(
+        recs, progress=False, seed=0, num_iters=20, kappa=res.config["kappa_used"]
     )
-    again = fit_recordings(recs, progress=False, seed=0, kappa=res.config["kappa_used"])
     np.testing.assert_array_equal(again.recordings[0].syllables, res.recordings[0].syllables)
     assert set(timings) >= {"kappa_search", "fit"} and timings["kappa_search"] > 0
 
@@ -210,8 +198,6 @@ def test_restarts_refit_at_the_chosen_kappa():
     from ethogram.io import read_recordings
     from ethogram.pipeline import fit_recordings
 
-    # (the recordings only: the module's default fit is not needed, nor computed again on a
-    # second worker)
     recs = read_recordings([str(openfield_keypoints())], format="dlc", fps=30.0)
     # 6 states, not the default 20: what is checked is where the restarts run, not the fit
     two = fit_recordings(
