@@ -414,3 +414,19 @@ def test_video_aligned_by_timestamps_in_make_movies_wiring(tmp_path):
     rec.timestamps = None
     with pytest.raises(ValueError, match="has 100 frames but the recording has 50"):
         _video_for(rec, None, align_timestamps=True)
+
+
+def test_a_video_counted_again_is_decoded_once_and_a_rewritten_one_again(tmp_path, monkeypatch):
+    """count_frames keeps its count per file, size, inode and modification time."""
+    import imageio_ffmpeg
+
+    calls = []
+    decode = imageio_ffmpeg.count_frames_and_secs
+    monkeypatch.setattr(
+        imageio_ffmpeg, "count_frames_and_secs", lambda p: calls.append(p) or decode(p)
+    )
+    frames = np.zeros((12, 16, 16), dtype=np.uint8)
+    p = write_mp4(tmp_path / "v.mp4", frames, fps=30)
+    assert count_frames(p) == count_frames(str(p)) == 12 and len(calls) == 1
+    write_mp4(tmp_path / "v.mp4", frames[:7], fps=30)  # the same name, another video
+    assert count_frames(p) == 7 and len(calls) == 2

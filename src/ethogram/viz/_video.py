@@ -13,6 +13,7 @@ silent shift.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,10 @@ _MAX_SKIP = 120
 def count_frames(path) -> int:
     """Exact number of frames of a video file (decoded by FFmpeg, not read from the header).
 
+    The count is kept for this process per file, size, inode and modification time: a video
+    counted again (movies of several syllables, the report after them) is decoded once, a
+    changed or replaced file again.
+
     Parameters
     ----------
     path : str or Path
@@ -48,14 +53,21 @@ def count_frames(path) -> int:
     FileNotFoundError
         When the file does not exist.
     """
-    import imageio_ffmpeg
-
     path = Path(path)
     if not path.is_file():
         raise InputNotFoundError(
             f"video {str(path)!r} not found; give an existing file as {{video}}", "video"
         )
-    return int(imageio_ffmpeg.count_frames_and_secs(str(path))[0])
+    st = path.stat()
+    return _decoded_count(str(path.resolve()), st.st_size, st.st_ino, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _decoded_count(path: str, size: int, inode: int, mtime_ns: int) -> int:
+    """Frames FFmpeg decodes from ``path`` (the other arguments key the cache)."""
+    import imageio_ffmpeg
+
+    return int(imageio_ffmpeg.count_frames_and_secs(path)[0])
 
 
 class VideoReader:
