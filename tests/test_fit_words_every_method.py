@@ -329,3 +329,27 @@ def test_trajectory_plots_and_their_redraw_share_their_defaults():
     source = inspect.getsource(tr._redraw_trajectory)
     assert 'rest.get("pre", DEFAULT_PRE)' in source
     assert 'rest.get("num_poses", DEFAULT_NUM_POSES)' in source
+
+
+# ------------------------------------- the preparation's confidence threshold reaches the model
+def test_the_keypoint_slds_aligns_its_start_at_the_preparations_confidence_threshold(tmp_path):
+    """``--confidence`` (``Preparation(confidence_threshold=...)``) sets the threshold under
+    which the keypoint SLDS interpolates a point for the alignment that starts the fit; it was
+    ignored (always 0.5)."""
+    from ethogram.io import read_recordings
+    from ethogram.pipeline import fit_recordings
+    from ethogram.prep import Preparation
+    from ethogram.results import load_results, write_results
+
+    recs = read_recordings(
+        renamed_bodyparts_csv(OPENFIELD, tmp_path / "mouse.csv", {}, 120), fps=30
+    )
+    kw = dict(method="keypoint-slds", num_states=3, kappa=100.0, ar_iters=1, gibbs_iters=1,
+              seed=0, progress=False)  # fmt: skip
+    for th, want in ((0.9, 0.9), (None, 0.0)):
+        res = fit_recordings(recs, prep=Preparation(confidence_threshold=th), **kw)
+        assert res.model.keypoint_prior.conf_threshold == want
+        write_results(tmp_path / f"{th}.h5", res)
+        assert load_results(tmp_path / f"{th}.h5").model.keypoint_prior.conf_threshold == want
+    default = fit_recordings(recs, **kw)
+    assert default.model.keypoint_prior.conf_threshold == 0.5

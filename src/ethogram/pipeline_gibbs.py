@@ -131,12 +131,17 @@ def _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_state
 
 
 def _slds_model(prep, kw, kappa_ar):
+    """The keypoint SLDS of a fit: the preparation's body parts, heading ends and confidence
+    threshold (below it a point is interpolated for the alignment that starts the fit)."""
     from .models import KeypointSLDS
+    from .models.gibbs.keypoint_start import KeypointPrior
     from .models.moseq_arhmm import MoseqPrior
 
     names = list(prep.bodyparts_)
+    th = prep.confidence_threshold
     return KeypointSLDS(
         num_states=kw["num_states"], num_lags=kw["num_lags"], prior=MoseqPrior(kappa=kappa_ar),
+        keypoint_prior=KeypointPrior(conf_threshold=0.0 if th is None else float(th)),
         anterior=[names.index(b) for b in prep.anterior_],
         posterior=[names.index(b) for b in prep.posterior_], fps=kw["fps"],
     )  # fmt: skip
