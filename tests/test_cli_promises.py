@@ -87,9 +87,34 @@ def test_a_fit_larger_than_memory_is_refused_naming_what_fits(
     assert (
         line.startswith("ethogram: error: 300 syllables need about ") and "lower --states K" in line
     )
-    with pytest.raises(ValueError, match="more than the"):
+    with pytest.raises(ValueError, match="of memory for the fit"):
         model_size.check_model_size(3, 3, 300, 400, memory=need - 1)
-    model_size.check_model_size(3, 3, 300, 400, memory=need)  # enough: no error
+    # enough memory: no memory error (on 4,000 frames, whose 12,000 values can hold the 300
+    # syllables' 10,800 parameters)
+    model_size.check_model_size(
+        3, 3, 300, 4000, memory=model_size.fit_memory_bytes(3, 3, 300, 4000)
+    )
+
+
+def test_syllables_with_more_parameters_than_the_recordings_have_values_are_refused(
+    features, tmp_path, capsys
+):
+    """2,000 syllables on the shipped mouse's 2,228 frames ran for more than ten minutes without
+    a word: K syllables of 36 parameters (3 inputs, 3 lags) need K x 36 <= frames x 3."""
+    from ethogram.prep import model_size
+
+    code, out, err = _run(
+        ["fit", features, "--fps", "30", "-o", tmp_path / "o", "--states", "150"], capsys
+    )
+    assert code == 2 and out == "" and not (tmp_path / "o").exists()
+    assert _one_line(err) == (
+        "ethogram: error: 150 syllables of 36 parameters each are 5,400 parameters, more than "
+        "the 1,200 values of the recordings (400 usable frames x 3 inputs), so they cannot be "
+        "learned; lower --states K (at most 33; a few dozen is usual) or give more recordings"
+    )
+    model_size.check_model_size(3, 3, 33, 400, memory=None)  # 1,188 parameters: fits
+    with pytest.raises(ValueError, match="34 syllables of 36 parameters"):
+        model_size.check_model_size(3, 3, 34, 400, memory=None)
 
 
 # --------------------------------------------------------------------------- the output folder

@@ -159,9 +159,11 @@ def test_the_suggested_number_of_inputs_is_the_largest_that_fits():
         n = int(re.search(r"\bnum_pcs=(\d+)", str(info.value)).group(1))
         assert parameters_per_syllable(n, 3) * K <= frames or n == 1
         assert parameters_per_syllable(n + 1, 3) * K > frames
-    check_model_size(
-        10, 3, 20, parameters_per_syllable(10, 3)
-    )  # as many frames as parameters: allowed
+    per = parameters_per_syllable(10, 3)
+    check_model_size(10, 3, 1, per)  # as many frames as parameters: allowed
+    # 20 such syllables hold 20 x 365 parameters, more than the 365 x 10 values: refused
+    with pytest.raises(ValueError, match=r"7,300 parameters, more than the 3,650 values"):
+        check_model_size(10, 3, 20, per)
 
 
 def test_non_feature_columns_by_content_and_name():

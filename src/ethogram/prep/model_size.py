@@ -114,6 +114,25 @@ def check_states_have_frames(num_states: int, usable_frames: int) -> None:
         )
 
 
+def _check_values(data_dim: int, num_states: int, per: int, usable_frames: int) -> None:
+    """Refuse K syllables whose parameters together outnumber the values of the recordings
+    (usable frames x D): no fit can determine them, and EM's time grows as K^2 per frame (2,000
+    syllables on 2,228 frames of the shipped mouse ran for more than ten minutes, silently)."""
+    from ..errors import ArgumentError
+
+    K, values = int(num_states), int(usable_frames) * int(data_dim)
+    if K * per <= values:
+        return
+    most = max(values // per, 1)
+    raise ArgumentError(
+        f"{K:,} syllables of {per:,} parameters each are {K * per:,} parameters, more than the "
+        f"{values:,} values of the recordings ({int(usable_frames):,} usable frames x "
+        f"{int(data_dim)} inputs), so they cannot be learned; lower {{num_states:K}} (at most "
+        f"{most:,}; a few dozen is usual) or give more recordings",
+        "num_states",
+    )
+
+
 def check_model_size(
     data_dim: int, num_lags: int, num_states: int, usable_frames: int, kind=None, memory="available"
 ) -> None:
@@ -144,6 +163,9 @@ def check_model_size(
         arguments' Python names, ``num_states=K``, as data: :class:`ethogram.errors.ArgumentError`),
         before anything large is allocated.
     ValueError
+        When the K syllables' parameters together outnumber the recordings' values
+        (``usable_frames * data_dim``), naming ``num_states`` (and the largest K that does not).
+    ValueError
         When ``parameters_per_syllable(data_dim, num_lags) > usable_frames``: even one syllable
         using every frame could not be determined. The message gives the largest number of
         inputs at which each of the K syllables has at least as many frames as parameters
@@ -161,6 +183,7 @@ def check_model_size(
         available_memory() if memory == "available" else memory,
     )
     if per <= usable_frames:
+        _check_values(data_dim, num_states, per, usable_frames)
         return
     best = _largest_dim(num_lags, usable_frames / max(int(num_states), 1))
     inputs = "principal components" if kind == "keypoints" else "input columns"
