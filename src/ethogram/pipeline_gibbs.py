@@ -11,6 +11,7 @@ the executor as the EM path's, results whose ``config`` names the method. Every 
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from .gibbs_kappa import (
     search_kappa,
     search_record,
 )
+from .prep.keypoints import NO_CONFIDENCE
 from .results import RecordingResult, Results, library_versions, now_iso
 
 __all__ = [
@@ -42,23 +44,14 @@ def _confidences(rec, idx):
     """The confidences (T, K) of ``rec``'s body parts ``idx``, or None when it has none; all NaN
     is no confidence either (said in a warning): the keypoint SLDS would read NaN as
     confidence 0, every point unsure, where the tracker gave no score at all."""
-    if rec.confidence is None:
-        return None
-    conf = np.asarray(rec.confidence)[:, idx]
-    if conf.size and np.isnan(conf).all():
-        import warnings
+    from .prep.keypoints import chosen_confidence
 
-        where = "" if rec.source is None else f" ({rec.source})"
-        warnings.warn(
-            f"recording {rec.name!r}{where} has no confidence for its body parts (all NaN): "
-            "read as a file without confidences, every point as sure as the tracker's best "
-            "(confidence 1, keypoint-moseq's default); give the tracker's scores in the file "
-            "to let unsure points count less",
-            UserWarning,
-            stacklevel=4,
-        )
-        return None
-    return conf
+    return chosen_confidence(
+        rec,
+        idx,
+        "every point as sure as the tracker's best (confidence 1, keypoint-moseq's default); "
+        "give the tracker's scores in the file to let unsure points count less",
+    )
 
 
 def _keypoint_arrays(recordings, prep):
@@ -374,7 +367,9 @@ def fit_recordings_gibbs(
     )
     t0 = time.perf_counter()
     if method == "keypoint-slds":
-        prep.fit(recordings)
+        with warnings.catch_warnings():  # the model says all-NaN confidences in its own words
+            warnings.filterwarnings("ignore", NO_CONFIDENCE, UserWarning)
+            prep.fit(recordings)
     timings["prepare"] = time.perf_counter() - t0
     run = _fit_slds if method == "keypoint-slds" else _fit_arhmm
     model, fit, recs, info, kappa_used = run(recordings, prep, kw, timings)

@@ -99,7 +99,10 @@ def ffbs_forward_kernel(initial_probs, A, log_likes, alphas, offsets, norms):
     for t in range(T):
         out = alphas[t]
         if t == 0:
-            out[:] = initial_probs
+            # element loops, not ``out[:] = initial_probs`` / ``out *= inv``: the same bits, and
+            # the slice assignment's shape-mismatch error would cost numba 4 s of CPU to compile
+            for k in range(K):
+                out[k] = initial_probs[k]
         else:
             _predict(alphas[t - 1], A, out)
         m = _frame_scale(out, log_likes[t], t == 0)
@@ -110,7 +113,9 @@ def ffbs_forward_kernel(initial_probs, A, log_likes, alphas, offsets, norms):
             return t
         offsets[t] = m
         norms[t] = s
-        out *= 1.0 / s
+        inv = 1.0 / s
+        for k in range(K):
+            out[k] *= inv
     return -1
 
 

@@ -250,20 +250,21 @@ def viterbi_kernel(log_initial, log_transition, log_likes, states):
         cur = deltas[t]
         for j in range(K):
             cur[j] = (log_likes[t, j] - lref) + (best[j] - bref)
+    return -1, offset + _backtrack(deltas, log_transition, states)
+
+
+@njit(**_JIT)
+def _backtrack(deltas, log_transition, states):
+    """The Viterbi path from the forward sweep's scores ``deltas``: ``states[T - 1]`` the best
+    last state, ``states[t - 1] = argmax_i deltas[t - 1, i] + log_transition[i, states[t]]``
+    (ties to the lowest index), the very operations of the sweep. Returns the best last score
+    ``deltas[T - 1, states[T - 1]]``. (The last state is chosen here, not by the caller: a
+    caller's ``last = 0`` made numba type this call twice, once with a literal 0.)"""
+    T, K = deltas.shape
     last = 0
     for k in range(1, K):
         if deltas[T - 1, k] > deltas[T - 1, last]:
             last = k
-    _backtrack(deltas, log_transition, last, states)
-    return -1, offset + deltas[T - 1, last]
-
-
-@njit(**_JIT)
-def _backtrack(deltas, log_transition, last, states):
-    """The Viterbi path ending in state ``last``, from the forward sweep's scores ``deltas``:
-    ``states[t - 1] = argmax_i deltas[t - 1, i] + log_transition[i, states[t]]`` (ties to the
-    lowest index), the very operations of the sweep."""
-    T, K = deltas.shape
     states[T - 1] = last
     for t in range(T - 1, 0, -1):
         nxt = states[t]
@@ -276,6 +277,7 @@ def _backtrack(deltas, log_transition, last, states):
                 top = cand
                 arg = i
         states[t - 1] = arg
+    return deltas[T - 1, last]
 
 
 @njit(**_JIT)

@@ -17,6 +17,7 @@ from ..errors import ArgumentError
 from ..io.recording import Recording
 from .keypoints import (
     centroid_and_heading,
+    chosen_confidence,
     egocentric,
     guess_axis_bodyparts,
     interpolate_gaps,
@@ -102,22 +103,37 @@ class KeypointPathMixin:
                 f"{self.num_coords_}-D"
             )
         idx = [have.index(b) for b in want]
-        conf = None if r.confidence is None else np.asarray(r.confidence, dtype=np.float64)[:, idx]
+        conf = chosen_confidence(
+            r,
+            idx,
+            "every point with coordinates kept whatever the confidence threshold; give the "
+            "tracker's scores in the file to leave unsure points out",
+        )
         coords = mask_low_confidence(r.data[:, idx], conf, self.confidence_threshold)
         absent = [b for b, ok in zip(want, np.isfinite(coords).all(axis=2).any(axis=0)) if not ok]
         if absent:
-            leave = (
-                "with {bodyparts:[...]}"
-                if fitting
-                else "by fitting the model again with {bodyparts:[...]}"
-            )
-            raise ArgumentError(
-                f"recording {r.name!r}: body part(s) {absent} are missing (or below "
-                f"{{confidence_threshold:{self.confidence_threshold}}}) in every frame; leave them "
-                "out " + leave,
-                ("confidence_threshold", "bodyparts"),
-            )
+            raise self._absent_error(r, absent, fitting, np.isfinite(r.data[:, idx]).all(axis=2))
         return coords
+
+    def _absent_error(self, r: Recording, absent, fitting: bool, tracked) -> ArgumentError:
+        """Body parts missing in every frame: leave them out; when the tracker placed them
+        but the confidence threshold removed them, lowering it is said first."""
+        leave = (
+            "with {bodyparts:[...]}"
+            if fitting
+            else "by fitting the model again with {bodyparts:[...]}"
+        )
+        th = f"{{confidence_threshold:{self.confidence_threshold}}}"
+        cut = [b for b, ok in zip(self.bodyparts_, tracked.any(axis=0)) if ok and b in absent]
+        if cut:  # tracked somewhere, every frame under the threshold
+            fix = f"lower {th} (their confidences are all below it), or leave them out {leave}"
+        else:
+            fix = f"leave them out {leave}"
+        return ArgumentError(
+            f"recording {r.name!r}: body part(s) {absent} are missing (or below {th}) in every "
+            f"frame; {fix}",
+            ("confidence_threshold", "bodyparts"),
+        )
 
     def _fit_keypoints(self, recs) -> list[Prepared]:
         from sklearn.decomposition import PCA

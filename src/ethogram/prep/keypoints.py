@@ -20,6 +20,8 @@ import numpy as np
 __all__ = [
     "ANTERIOR_NAMES",
     "POSTERIOR_NAMES",
+    "NO_CONFIDENCE",
+    "chosen_confidence",
     "mask_low_confidence",
     "medoid_outliers",
     "interpolate_gaps",
@@ -56,6 +58,49 @@ def present_mean(x: np.ndarray, axis: int) -> np.ndarray:
     total = np.where(ok, x, 0.0).sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
+#: the start of :func:`chosen_confidence`'s warning, as a ``warnings`` filter's message pattern
+NO_CONFIDENCE = r"recording .* has no confidence for its body parts \(all NaN\)"
+
+
+def chosen_confidence(recording, idx, instead: str):
+    """The confidences of a recording's body parts ``idx``, or None when it has none.
+
+    A recording whose confidences of these body parts are all NaN (a SLEAP file of proofread
+    or user-labelled instances, a column left empty) has none either: said in a
+    ``UserWarning`` naming the recording, its file and ``instead`` (what is done without them).
+
+    Parameters
+    ----------
+    recording : ethogram.io.Recording
+        With ``confidence`` (T, B) or None.
+    idx : list of int
+        The body parts' columns.
+    instead : str
+        The end of the warning's sentence: how the points are read without confidences. The
+        warning is raised from here, so the same recording is said once per process (Python's
+        default filter), not once per pass of the preparation.
+
+    Returns
+    -------
+    ndarray, shape (T, len(idx)), float64, or None
+    """
+    if recording.confidence is None:
+        return None
+    conf = np.asarray(recording.confidence, dtype=np.float64)[:, idx]
+    if conf.size and np.isnan(conf).all():
+        import warnings
+
+        where = "" if recording.source is None else f" ({recording.source})"
+        warnings.warn(
+            f"recording {recording.name!r}{where} has no confidence for its body parts (all "
+            f"NaN): read as a file without confidences, {instead}",
+            UserWarning,
+            stacklevel=1,
+        )
+        return None
+    return conf
 
 
 def mask_low_confidence(coords: np.ndarray, confidence, threshold) -> np.ndarray:
