@@ -16,7 +16,6 @@ in :mod:`ethogram.prep._keypoint_path`; :class:`Prepared` is defined in
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 
@@ -242,13 +241,7 @@ class Preparation(KeypointPathMixin):
         kind = kinds.pop()
         self.kind = None  # a failed refit must not leave a half-updated, "fitted" preparation
         if kind == "keypoints":
-            try:
-                return self._fit_keypoints(recs)
-            except ArgumentError as err:
-                fixed = _with_pcs_fix(err)
-                if fixed is err:
-                    raise
-                raise fixed from None
+            return self._fit_keypoints(recs)
         return self._fit_features(recs)
 
     def transform(self, recordings) -> list[Prepared]:
@@ -446,20 +439,3 @@ class Preparation(KeypointPathMixin):
         centroid = None if r.centroid is None else np.asarray(r.centroid, dtype=np.float64)
         heading = None if r.heading is None else np.asarray(r.heading, dtype=np.float64)
         return Prepared(r.name, x, mask, centroid, heading, None, r.fps)
-
-
-#: the keypoint PCA's refusal of more components than exist (:mod:`._keypoint_path`)
-_TOO_MANY_PCS = re.compile(r"only (\d+) components exist")
-
-
-def _with_pcs_fix(err: ArgumentError) -> ArgumentError:
-    """The keypoint PCA's refusal of ``num_pcs`` with its fix (at most the components there
-    are, or ``variance``); any other error as it is."""
-    found = _TOO_MANY_PCS.search(err.template)
-    if found is None or err.arguments != ("num_pcs",):
-        return err
-    return ArgumentError(
-        f"{err.template}; give {{num_pcs:{found.group(1)}}} or fewer, or {{variance}} to keep "
-        "a fraction of the variance",
-        ("num_pcs", "variance"),
-    )
