@@ -97,7 +97,7 @@ class Worded:
 
             def say(match, argument=argument):
                 value = match.group(1)
-                if names and f"{argument}={value}" in names:
+                if names and value is not None and f"{argument}={value}" in names:
                     return names[f"{argument}={value}"]
                 if names and argument in names:
                     return _other_words(names[argument], value)

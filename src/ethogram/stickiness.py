@@ -31,9 +31,12 @@ from typing import Callable
 import numpy as np
 
 from ._runs import run_lengths
+from .errors import ArgumentWarning
 
 __all__ = [
     "TARGET_DURATION_S",
+    "REMEDY",
+    "REMEDY_TEMPLATE",
     "KappaChoice",
     "median_run_length",
     "reference_kappa",
@@ -43,12 +46,16 @@ __all__ = [
 #: the median syllable duration (seconds) the default stickiness brings the syllables up to:
 #: MoSeq's median, about 400 ms (re-exported by :mod:`ethogram.pipeline`)
 TARGET_DURATION_S = 0.4
-#: the advice of a search that misses its target (EM's fit: its options)
-REMEDY = (
+#: the advice of a search that misses its target (EM's fit), with a field for each argument it
+#: names (:mod:`ethogram.errors`): the fit-quality warning that repeats it says them in the
+#: command's words on the command line and in the report of a command's fit
+REMEDY_TEMPLATE = (
     "the emission likelihoods, not the transition prior, set the durations here: fewer states "
-    "(--states) and a stronger AR prior (raise --prior-ridge tenfold; prior_ridge in "
-    "fit_recordings) let kappa act again"
+    "({num_states}) and a stronger AR prior (raise {prior_ridge} tenfold) let kappa act again",
+    ("num_states", "prior_ridge"),
 )
+#: :data:`REMEDY_TEMPLATE` in Python's words, as the search's message says it
+REMEDY = ArgumentWarning(*REMEDY_TEMPLATE).worded()
 
 
 def reference_kappa(num_frames: int, num_states: int, target_frames: float) -> float:

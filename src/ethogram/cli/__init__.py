@@ -26,6 +26,21 @@ class _Parser(argparse.ArgumentParser):
         sys.stderr.write(f"ethogram: error: {message} (see '{self.prog} --help')\n")
         sys.exit(2)
 
+    def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse's
+        # argparse refuses a subcommand's unknown options in the top parser's name: refuse them
+        # in the subcommand's, so that the line points to 'ethogram apply --help'
+        args, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self._command_parser(args).error(f"unrecognized arguments: {' '.join(extras)}")
+        return args
+
+    def _command_parser(self, args) -> argparse.ArgumentParser:
+        """The parser of the subcommand ``args`` ran (this one when there is none)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(getattr(args, action.dest, None), self)
+        return self
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ethogram`` command."""

@@ -162,6 +162,27 @@ def results_path(output) -> Path:
     return out / RESULTS_NAME
 
 
+def fitted_results_path(given, what: str) -> Path:
+    """The results file a command reads, given as ``what`` (``MODEL``, ``OUT``): the output
+    folder of ``ethogram fit`` or its results .h5 file (:func:`results_path`).
+
+    Raises
+    ------
+    CLIError
+        When ``given`` is a file that is not a results file (a recording given as the model),
+        rather than looking for ``results.h5`` inside it.
+    """
+    from ._errors import CLIError
+
+    path = Path(given).expanduser()
+    if path.is_file() and path.suffix.lower() not in (".h5", ".hdf5"):
+        raise CLIError(
+            f"{what} {str(path)!r} is a file but not a results file: give the results .h5 file "
+            "that 'ethogram fit' wrote, or its output folder"
+        )
+    return results_path(path)
+
+
 def check_output(path: Path, overwrite: bool) -> None:
     """Fail early (before any work) when the output exists and ``--overwrite`` was not given."""
     from ..results import csv_folder, tables_folder

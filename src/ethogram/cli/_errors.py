@@ -26,6 +26,7 @@ __all__ = [
 OPTIONS = {
     "fps": "--fps",
     "format": "--format",
+    "format=None": "leave --format out",
     "px_per_mm": "--px-per-mm",
     "overwrite": "--overwrite",
     "resume": "--resume",
@@ -51,6 +52,7 @@ OPTIONS = {
     "anterior": "--anterior NAMES",
     "posterior": "--posterior NAMES",
     "confidence_threshold": "--confidence",
+    "confidence_threshold=None": "--confidence 0",
     "num_pcs": "--pcs",
     "variance": "--variance",
 }
@@ -110,7 +112,8 @@ def option_names(command: str | None = None) -> dict:
     names = dict(OPTIONS)
     if command is not None and command not in PREP_COMMANDS:
         for argument in _PREP_ARGUMENTS:
-            names.pop(argument)
+            for name in [n for n in names if n == argument or n.startswith(f"{argument}=")]:
+                names.pop(name)
     names.update(_COMMAND_OPTIONS.get(command, {}))
     return names
 

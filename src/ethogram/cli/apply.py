@@ -13,6 +13,7 @@ from ._common import (
     add_input_arguments,
     add_output_arguments,
     check_output,
+    fitted_results_path,
     held_warnings,
     print_summary,
     read_inputs,
@@ -59,7 +60,7 @@ def run(args) -> int:
 
     path = results_path(args.output)
     check_output(path, args.overwrite)
-    model_path = results_path(args.model)
+    model_path = fitted_results_path(args.model, "MODEL")
     fitted = load_results(model_path, recordings=False)
     timings = {}
     recordings = read_inputs(args, timings)

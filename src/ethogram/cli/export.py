@@ -41,13 +41,19 @@ def run(args) -> int:
     from ..io.nwb_export import copy_names, export_nwb, nwb_sources
     from ..results import load_results
     from ..viz.movie_files import fit_folder
-    from ._common import check_writable, files_swapped_in, listed, refuse_existing, results_path
+    from ._common import (
+        check_writable,
+        files_swapped_in,
+        fitted_results_path,
+        listed,
+        refuse_existing,
+    )
 
     if not args.nwb:
         raise ValueError(
             "say what to export: --nwb (syllables into copies of the recordings' NWB files)"
         )
-    path = results_path(args.results)
+    path = fitted_results_path(args.results, "OUT")
     if not path.is_file():
         raise FileNotFoundError(
             f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'"

@@ -87,9 +87,9 @@ def run(args) -> int:
     from ..results import load_results
     from ..viz._instances import parse_syllables
     from ..viz.movie_files import fit_folder, make_movies
-    from ._common import held_warnings, results_path, show_warnings
+    from ._common import fitted_results_path, held_warnings, show_warnings
 
-    path = results_path(args.results)
+    path = fitted_results_path(args.results, "OUT")
     if not path.is_file():
         raise FileNotFoundError(
             f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'"

@@ -52,9 +52,9 @@ def run(args) -> int:
     )
     from ..results import load_results
     from ..viz.movie_files import fit_folder
-    from ._common import files_swapped_in, refuse_existing, results_path
+    from ._common import files_swapped_in, fitted_results_path, refuse_existing
 
-    path = results_path(args.results)
+    path = fitted_results_path(args.results, "OUT")
     if not path.is_file():
         raise FileNotFoundError(
             f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'"

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from .describe import CONFIDENCE_DEFAULT, describe  # noqa: F401 (CONFIDENCE_DEFAULT importable here)
-from .formats import FORMATS, guess_format
+from .formats import FORMATS, FormatError, guess_format
 from .notes import ReadNoteWarning, SkippedFilesWarning, note, reason
 from .paths import expand_paths, skip_file, unique_names
 from .recording import Recording
@@ -95,6 +95,7 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no such file: {path}")
+    asked = format is not None
     if format is None:
         format = guess_format(path)
     readers = _readers()
@@ -105,7 +106,29 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
         if not (np.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number of frames per second, got {fps!r}")
     try:
-        recs = readers[format](path, fps=fps)
+        recs = _read_as(readers[format], format, path, fps)
+    except ValueError:
+        other = _detected_format(path) if asked else None
+        if other is None or other == format:  # the file's own format: its reader's error
+            raise
+        raise FormatError(
+            f"cannot read {path} as {format!r} (by its content it is a {other!r} file): give "
+            f"{{format:{other}}}, or {{format:None}} to detect the format",
+            f"cannot be read as {format!r}: it is a {other!r} file",
+        ) from None
+    if fps is None:
+        _rates_from_video(recs, path)
+    else:
+        _check_video_rate(recs, path, fps)
+    set_scales(recs)  # the file's scale (JABS cm_per_pixel, NWB units), if it holds one
+    return _tracked_only(recs, path)
+
+
+def _read_as(reader, format: str, path: Path, fps) -> list:
+    """``reader``'s recordings of ``path``; its failure a ValueError naming the file (``why``:
+    the reason without the path, for the folder's skipped-files line)."""
+    try:
+        return reader(path, fps=fps)
     except FileNotFoundError:
         raise
     except ValueError as e:
@@ -123,12 +146,15 @@ def read_file(path, format=None, fps=None) -> list[Recording]:
         err = ValueError(f"cannot read {path} as {format!r}: {type(e).__name__}: {e}")
         err.why = f"cannot be read as {format!r}: {type(e).__name__}: {' '.join(str(e).split())}"
         raise err from None
-    if fps is None:
-        _rates_from_video(recs, path)
-    else:
-        _check_video_rate(recs, path, fps)
-    set_scales(recs)  # the file's scale (JABS cm_per_pixel, NWB units), if it holds one
-    return _tracked_only(recs, path)
+
+
+def _detected_format(path: Path) -> str | None:
+    """The format :func:`guess_format` tells from ``path``'s suffix and content; None when it
+    cannot tell."""
+    try:
+        return guess_format(path)
+    except (ValueError, OSError):
+        return None
 
 
 def _rates_from_video(recs: list, path: Path) -> None:

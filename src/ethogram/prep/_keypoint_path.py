@@ -189,8 +189,9 @@ class KeypointPathMixin:
                 raise ArgumentError(
                     f"{{num_pcs:{self.num_pcs}}} but only {ratio.shape[0]} components exist "
                     f"({len(self.bodyparts_)} body parts x {self.num_coords_} coordinates, "
-                    f"{X.shape[0]} complete frames)",
-                    "num_pcs",
+                    f"{X.shape[0]} complete frames); give {{num_pcs:{ratio.shape[0]}}} or fewer, "
+                    "or {variance} to keep a fraction of the variance",
+                    ("num_pcs", "variance"),
                 )
             n = self.num_pcs
         else:  # scikit-learn's rule for a fractional n_components

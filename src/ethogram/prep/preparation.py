@@ -160,7 +160,8 @@ class Preparation(KeypointPathMixin):
             if not (np.isfinite(confidence_threshold) and 0 <= confidence_threshold <= 1):
                 raise ArgumentError(
                     "{confidence_threshold} must be between 0 and 1 (tracking confidences are in "
-                    f"[0, 1]) or None to keep every point, got {confidence_threshold!r}",
+                    "[0, 1]; {confidence_threshold:None} keeps every point), got "
+                    f"{confidence_threshold!r}",
                     "confidence_threshold",
                 )
         if outlier_distance is not None:
@@ -403,7 +404,8 @@ class Preparation(KeypointPathMixin):
                 )
         if self.num_pcs is not None and self.num_pcs > D:
             raise ArgumentError(
-                f"{{num_pcs:{self.num_pcs}}} but the recordings have only {D} feature columns",
+                f"{{num_pcs:{self.num_pcs}}} but the recordings have only {D} feature columns; "
+                f"give {{num_pcs:{D}}} or fewer",
                 "num_pcs",
             )
         self.num_features_in_ = D
