@@ -364,7 +364,8 @@ def _kappa_search(args, chosen, inputs, common, tmp):
     labels = viterbi_labels(model, sequences, inputs["masks"])
     plot_durations(run_lengths(labels), cps, tmp / "durations.png", fps=fps)
     line = (
-        f"kappa search at K = {chosen}: {search.message}; model-free changepoint blocks: "
+        f"kappa search at K = {chosen}: {_in_flags(search.message)}; model-free changepoint "
+        "blocks: "
         f"median {np.median(cps) / fps if len(cps) else float('nan'):.3g} s"
     )
     return model, search.kappa, line
@@ -440,3 +441,13 @@ def _chosen_model_warnings(labels, fps: float, num_states: int, target_duration,
         )
         for w in found
     ]
+
+
+def _in_flags(message: str) -> str:
+    """A kappa search's message with its remedy (:data:`ethogram.stickiness.REMEDY`, in Python's
+    words) said in ``ethogram select``'s options."""
+    from ..errors import ArgumentWarning
+    from ..stickiness import REMEDY, REMEDY_TEMPLATE
+    from ._errors import command_words
+
+    return message.replace(REMEDY, command_words(ArgumentWarning(*REMEDY_TEMPLATE), "select"))

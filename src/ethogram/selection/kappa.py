@@ -381,12 +381,11 @@ class _Rounds:
                 f" (stopped at {where})" if limit_hit else ""
             )
         if best["kappa"] > 1e3 * total:
+            from ..stickiness import REMEDY  # Python's words; `ethogram select` says its flags
+
             msg += (
-                f"; kappa is {best['kappa'] / total:.3g} times the number of frames: the emission "
-                "likelihoods, not the transition prior, set the durations here: fewer states "
-                "(--states) and a stronger AR prior (raise --prior-ridge tenfold; prior_ridge in "
-                "observation_kwargs or fit_recordings) let kappa act again (see "
-                "ethogram.selection.kappa)"
+                f"; kappa is {best['kappa'] / total:.3g} times the number of frames: {REMEDY} "
+                "(see ethogram.selection.kappa)"
             )
         return KappaSearch(
             float(best["kappa"]),
