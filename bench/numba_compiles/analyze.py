@@ -6,6 +6,8 @@ import glob
 import collections
 import os
 
+from _logs import exclusive_cpu
+
 d = sys.argv[1]
 files = sorted(glob.glob(os.path.join(d, "_meas", "*.json")))
 tot_cpu_top = 0
@@ -18,16 +20,7 @@ dup = collections.Counter()
 for f in files:
     j = json.load(open(f))
     recs = j["records"]
-    # exclusive cpu: subtract direct children. records appended at finish; children finish before parent.
-    stack = []  # approximate: compute exclusive by depth ordering
-    excl = [r["cpu"] for r in recs]
-    # children of record i: records with depth = d+1 appearing before i and after previous record of depth <= d
-    for i, r in enumerate(recs):
-        k = i - 1
-        while k >= 0 and recs[k]["depth"] > r["depth"]:
-            if recs[k]["depth"] == r["depth"] + 1:
-                excl[i] -= recs[k]["cpu"]
-            k -= 1
+    excl = exclusive_cpu(recs)
     top = sum(r["cpu"] for r in recs if r["depth"] == 0)
     misses = sum(e for r, e in zip(recs, excl) if r["miss"])
     hits = sum(e for r, e in zip(recs, excl) if r["hit"])

@@ -5,16 +5,12 @@ import glob
 import collections
 import sys
 
+from _logs import exclusive_cpu
+
 d = collections.defaultdict(list)
 for f in glob.glob(sys.argv[1] + "/_meas/*.json"):
     recs = json.load(open(f))["records"]
-    excl = [r["cpu"] for r in recs]
-    for i, r in enumerate(recs):
-        k = i - 1
-        while k >= 0 and recs[k]["depth"] > r["depth"]:
-            if recs[k]["depth"] == r["depth"] + 1:
-                excl[i] -= recs[k]["cpu"]
-            k -= 1
+    excl = exclusive_cpu(recs)
     for r, e in zip(recs, excl):
         if r["miss"]:
             d[(r["f"], r["sig"])].append(e)

@@ -390,8 +390,9 @@ def _is_slds(results) -> bool:
 
 def _slds_preparation_rows(results, prep) -> list:
     """The keypoint SLDS's rows of :func:`preparation_rows`: it gets the raw keypoints and
-    confidences of the preparation's body parts and heading ends, and its own latent pose (not
-    the preparation's threshold, gaps, PCs or standardization)."""
+    confidences of the preparation's body parts and heading ends, and its own latent pose (the
+    preparation's threshold only for the alignment that starts the fit; not its gaps, PCs or
+    standardization)."""
     dim = getattr(results.model, "latent_dim", None)
     if dim is None and results.recordings:
         dim = results.recordings[0].inputs.shape[1]
