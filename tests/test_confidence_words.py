@@ -1,6 +1,7 @@
 """What the preparation says of the tracker's confidences, as a fresh user's trial found them
 wanting: a file whose confidences are all NaN is read as one without confidences, said in one
-warning for every method (EM kept every point without a word); body parts the tracker placed
+warning for every method in its own words (EM kept every point without a word; the keypoint
+SLDS read NaN as confidence 0); body parts the tracker placed
 but whose confidences are all under the threshold are missing because of the threshold, and
 the fix said first is to lower it (not to leave out every body part)."""
 
@@ -27,25 +28,51 @@ def mouse(tmp_path):
     return rec
 
 
-def test_all_nan_confidences_are_said_for_em_and_read_as_none(mouse):
+def _nan_and_none_fits(rec, **kw):
+    """The same fit of ``rec`` with all-NaN confidences and with none: (the no-confidence
+    warnings of the first, its results, the second's results); the second must say none."""
     from ethogram.pipeline import fit_recordings
 
-    nan = dataclasses.replace(mouse, confidence=np.full_like(mouse.confidence, np.nan))
-    none = dataclasses.replace(mouse, confidence=None)
-    kw = dict(num_states=3, kappa=100.0, num_iters=3, seed=0, progress=False)
+    nan = dataclasses.replace(rec, confidence=np.full_like(rec.confidence, np.nan))
+    none = dataclasses.replace(rec, confidence=None)
     with pytest.warns(UserWarning, match="has no confidence") as caught:
         got = fit_recordings([nan], **kw)
-    said = {str(w.message) for w in caught if "has no confidence" in str(w.message)}
-    assert said == {
-        f"recording 'mouse' ({mouse.source}) has no confidence for its body parts (all NaN): "
-        "read as a file without confidences, every point with coordinates kept whatever the "
-        "confidence threshold; give the tracker's scores in the file to leave unsure points out"
-    }
+    said = [str(w.message) for w in caught if "has no confidence" in str(w.message)]
     with warnings.catch_warnings(record=True) as quiet:
         warnings.simplefilter("always")
         want = fit_recordings([none], **kw)
     assert not any("has no confidence" in str(w.message) for w in quiet)
+    return said, got, want
+
+
+def test_all_nan_confidences_are_said_for_em_and_read_as_none(mouse):
+    kw = dict(num_states=3, kappa=100.0, num_iters=3, seed=0, progress=False)
+    said, got, want = _nan_and_none_fits(mouse, **kw)
+    assert set(said) == {
+        f"recording 'mouse' ({mouse.source}) has no confidence for its body parts (all NaN): "
+        "read as a file without confidences, every point with coordinates kept whatever the "
+        "confidence threshold; give the tracker's scores in the file to leave unsure points out"
+    }
     np.testing.assert_array_equal(got.recordings[0].syllables, want.recordings[0].syllables)
+
+
+def test_all_nan_confidences_are_read_as_none_and_said_by_the_keypoint_slds(tmp_path):
+    (rec,) = read_recordings(
+        renamed_bodyparts_csv(OPENFIELD, tmp_path / "mouse.csv", {}, 120), fps=30
+    )
+    kw = dict(method="keypoint-slds", num_states=3, kappa=100.0, ar_iters=1, gibbs_iters=1,
+              seed=0, progress=False)  # fmt: skip
+    said, got, want = _nan_and_none_fits(rec, **kw)
+    assert said == [
+        f"recording 'mouse' ({rec.source}) has no confidence for its body parts (all NaN): read "
+        "as a file without confidences, every point as sure as the tracker's best (confidence "
+        "1, keypoint-moseq's default); give the tracker's scores in the file to let unsure "
+        "points count less"
+    ]
+    np.testing.assert_array_equal(got.recordings[0].syllables, want.recordings[0].syllables)
+    np.testing.assert_array_equal(
+        got.recordings[0].estimated_keypoints, want.recordings[0].estimated_keypoints
+    )
 
 
 def test_a_fit_says_all_nan_confidences_once_on_the_command_line(mouse, tmp_path, capsys):

@@ -7,10 +7,11 @@ trial of the Gibbs methods found them wanting.
   search whose lower kappas gave shorter syllables);
 - the fit's summary names the model, and the report's summary table has its row, for every method;
 - the Gibbs kappa search's sweeps are said as the code runs them (at most ``SEARCH_ITERS``);
-- the keypoint SLDS reads all-NaN confidences as none (said in a warning naming the recording
-  and its file), its summary and the report's preparation table speak of its latent pose, not
+- the keypoint SLDS's summary and the report's preparation table speak of its latent pose, not
   of the preparation's PCs, and a report caption names grey masked frames only when there are;
 - trajectory plots and their redraw share their defaults.
+
+(All-NaN confidences, for the keypoint SLDS as for EM: test_confidence_words.py.)
 
 On the first 300 frames of the open-field mouse with a few iterations or sweeps.
 """
@@ -22,7 +23,6 @@ import html as html_lib
 import inspect
 import io
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -282,39 +282,6 @@ def test_the_help_says_the_search_sweeps_the_code_runs(capsys):
         f"a short Gibbs run per kappa tried of {SEARCH_ITERS} sweeps, or of `--gibbs-iters` when "
         f"fewer (the keypoint SLDS's of at most {SEARCH_ITERS} AR-only then {SEARCH_ITERS} full "
         "sweeps, fewer when `--ar-iters` or `--gibbs-iters` is fewer)" in readme
-    )
-
-
-# ------------------------------------------------------ 6: all-NaN confidences are none at all
-def test_all_nan_confidences_are_read_as_none_and_said(tmp_path):
-    import dataclasses
-
-    from ethogram.io import read_recordings
-    from ethogram.pipeline import fit_recordings
-
-    (rec,) = read_recordings(
-        renamed_bodyparts_csv(OPENFIELD, tmp_path / "mouse.csv", {}, 120), fps=30
-    )
-    nan = dataclasses.replace(rec, confidence=np.full_like(rec.confidence, np.nan))
-    none = dataclasses.replace(rec, confidence=None)
-    kw = dict(method="keypoint-slds", num_states=3, kappa=100.0, ar_iters=1, gibbs_iters=1,
-              seed=0, progress=False)  # fmt: skip
-    with pytest.warns(UserWarning, match="has no confidence") as caught:
-        got = fit_recordings([nan], **kw)
-    said = [str(w.message) for w in caught if "has no confidence" in str(w.message)]
-    assert said == [
-        f"recording 'mouse' ({rec.source}) has no confidence for its body parts (all NaN): read "
-        "as a file without confidences, every point as sure as the tracker's best (confidence "
-        "1, keypoint-moseq's default); give the tracker's scores in the file to let unsure "
-        "points count less"
-    ]
-    with warnings.catch_warnings(record=True) as quiet:
-        warnings.simplefilter("always")
-        want = fit_recordings([none], **kw)
-    assert not any("has no confidence" in str(w.message) for w in quiet)
-    np.testing.assert_array_equal(got.recordings[0].syllables, want.recordings[0].syllables)
-    np.testing.assert_array_equal(
-        got.recordings[0].estimated_keypoints, want.recordings[0].estimated_keypoints
     )
 
 
