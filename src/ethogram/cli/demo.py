@@ -58,10 +58,12 @@ def run(args) -> int:
     from ..data import openfield_keypoints
     from ..io import read_recordings
     from ._common import check_output, results_path
+    from ._fit_options import check_method_options
     from .fit import fit_and_write
 
     path = results_path(args.output)
     check_output(path, args.overwrite)
+    check_method_options(args)  # as `ethogram fit`: before reading
     source = openfield_keypoints()
     print(
         f"ethogram demo: syllables of one mouse in an open field ({source.name}, DeepLabCut, "

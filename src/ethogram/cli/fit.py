@@ -185,7 +185,6 @@ def _fit(args, recordings, path, prep, timings):
         raise ValueError(
             f"--target-duration must be a positive number of seconds, e.g. 0.4, got {target}"
         )
-    check_method_options(args)
     opts = scale_options(args, path)
     # EM's options as typed (None: FIT_EM's), so that a Gibbs method gets none it did not ask for
     em = dict(
