@@ -194,6 +194,15 @@ def _fit_model(
     return model, fit, search, target_s
 
 
+def _default_variance() -> float:
+    """``Preparation``'s default ``variance`` (read from its signature, not repeated here)."""
+    import inspect
+
+    from ..prep import Preparation
+
+    return inspect.signature(Preparation).parameters["variance"].default
+
+
 def _arguments_given(em, options, prior_ridge, prep, ar_iters, gibbs_iters) -> list:
     """The names of the method-specific arguments of :func:`fit_recordings` that were set
     (:func:`ethogram.pipeline.methods.check_method_arguments`): not None (``reseed_dead``: true),
@@ -202,9 +211,9 @@ def _arguments_given(em, options, prior_ridge, prep, ar_iters, gibbs_iters) -> l
     given += ["reseed_dead"] if options.get("reseed_dead") else []
     named = {"em": em, "prior_ridge": prior_ridge, "ar_iters": ar_iters, "gibbs_iters": gibbs_iters}
     given += [n for n, v in named.items() if v is not None]
-    if getattr(prep, "num_pcs", None) is not None:
+    if prep is not None and prep.num_pcs is not None:
         given.append("num_pcs")
-    if getattr(prep, "variance", 0.9) != 0.9:  # Preparation's default
+    if prep is not None and prep.variance != _default_variance():
         given.append("variance")
     return given
 
