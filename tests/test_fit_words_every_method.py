@@ -30,6 +30,7 @@ import pytest
 
 from _pose_files import renamed_bodyparts_csv
 from ethogram.cli import build_parser, main
+from ethogram.stickiness import GIBBS_REMEDY
 
 OPENFIELD = "tests/fixtures/openfield/keypoints.csv"
 MODELS = {
@@ -37,9 +38,17 @@ MODELS = {
     "gibbs-arhmm": "sticky HDP-ARHMM by Gibbs sampling (MoSeq's model)",
     "keypoint-slds": "keypoint SLDS by Gibbs sampling (keypoint-MoSeq's model)",
 }
-SEARCH_MESSAGE = (
+SEARCH_HEAD = (
     "median duration 6 frames at kappa 1e+06 for a target of 12 frames; not within 10% up to "
-    "kappa 1e+06 (100 times the reference kappa): give --kappa to fit at a kappa of your choice"
+    "kappa 1e+06 (100 times the reference kappa): "
+)
+#: a Gibbs search's message as the library writes it (its remedy in Python's words) ...
+SEARCH_MESSAGE = SEARCH_HEAD + GIBBS_REMEDY
+#: ... and as a command says it
+SEARCH_SAID = SEARCH_HEAD + (
+    "the AR likelihoods, not the transition prior, set the durations here: set --kappa "
+    "yourself, fit fewer states (--states), or fit with --method em, whose AR prior lets kappa "
+    "act (--prior-ridge)"
 )
 
 
@@ -177,7 +186,7 @@ def test_a_missed_kappa_search_reaches_the_may_be_poor_box(method, fits, tmp_pat
     assert main(["report", str(path), "--no-trajectories", "--quiet"]) == 0
     capsys.readouterr()
     box = _box(tmp_path / "fit" / "report" / "index.html")
-    assert f"kappa search: {SEARCH_MESSAGE}" in box
+    assert f"kappa search: {SEARCH_SAID}" in box
     assert sum(w.startswith("kappa search:") for w in box) == 1, box
 
 
@@ -236,7 +245,18 @@ def test_collapse_advice_after_a_search_that_missed_does_not_say_lower_kappa():
     )
     assert "lower kappa (" not in str(found[0]) and "raise" not in str(found[0])
     assert str(found[1]) == f"kappa search: {SEARCH_MESSAGE}"
-    assert found[1].arguments == ()
+    assert found[1].arguments == ("kappa", "num_states", "method", "prior_ridge")
+
+
+def test_a_search_message_without_a_known_remedy_is_said_as_written():
+    """A results file of an older ethogram holds its own words: said as they are, no fields."""
+    from ethogram.analysis.diagnostics import label_warnings
+
+    old = SEARCH_HEAD + "give --kappa to fit at a kappa of your choice"
+    search = {"reached": False, "message": old}
+    labels = [np.repeat(np.arange(4) % 2, 6)]
+    found = label_warnings(labels, [30.0], num_states=2, search=search)
+    assert [str(w) for w in found] == [f"kappa search: {old}"] and found[0].arguments == ()
 
 
 def test_collapse_advice_after_a_search_that_reached_its_target():

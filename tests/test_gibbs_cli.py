@@ -155,7 +155,19 @@ def test_a_search_that_misses_names_the_gibbs_remedy():
 
     search = smallest_kappa(lambda k: {"median_duration": 2.0}, 12.0, 1e4, remedy=GIBBS_REMEDY)
     assert not search.reached and search.message.endswith(GIBBS_REMEDY)
-    assert "--kappa" in GIBBS_REMEDY and "--prior-ridge tenfold" not in search.message
+    assert "prior_ridge tenfold" not in search.message  # EM's remedy, not the Gibbs methods'
+    # the library says the arguments in Python's words; the command in its options
+    assert "set kappa yourself" in GIBBS_REMEDY and "method=em" in GIBBS_REMEDY
+    assert "--" not in GIBBS_REMEDY
+    from ethogram.analysis.diagnostics import _target_missed
+    from ethogram.cli._errors import command_words
+
+    said = command_words(_target_missed(search.message), "fit")
+    assert said.startswith("kappa search: median duration 2 frames at kappa 0")
+    assert said.endswith(
+        "set --kappa yourself, fit fewer states (--states), or fit with --method em, whose AR "
+        "prior lets kappa act (--prior-ridge)"
+    )
 
 
 @pytest.mark.parametrize(

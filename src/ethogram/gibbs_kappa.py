@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import time
 
+from .stickiness import GIBBS_REMEDY
+
 __all__ = [
     "GIBBS_REMEDY",
     "SEARCH_ITERS",
@@ -34,14 +36,6 @@ SEARCH_ITERS = 50
 #: the kappa search's ladder scale for the keypoint SLDS (keypoint-moseq's full-model kappa);
 #: the ARHMM's is the EM path's :func:`ethogram.stickiness.reference_kappa`
 SLDS_REFERENCE_KAPPA = 1e4
-
-
-#: what a search that misses its target advises (the Gibbs methods' options)
-GIBBS_REMEDY = (
-    "the AR likelihoods, not the transition prior, set the durations here: give --kappa to fit "
-    "at a kappa of your choice, fewer states (--states), or --method em, whose AR prior lets "
-    "kappa act (--prior-ridge)"
-)
 
 
 def final_fit(fit_at, kappa, sweeps, search, reuse, kw, timings, **extra):

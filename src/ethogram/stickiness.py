@@ -37,6 +37,9 @@ __all__ = [
     "TARGET_DURATION_S",
     "REMEDY",
     "REMEDY_TEMPLATE",
+    "GIBBS_REMEDY",
+    "GIBBS_REMEDY_TEMPLATE",
+    "REMEDIES",
     "KappaChoice",
     "median_run_length",
     "reference_kappa",
@@ -56,6 +59,18 @@ REMEDY_TEMPLATE = (
 )
 #: :data:`REMEDY_TEMPLATE` in Python's words, as the search's message says it
 REMEDY = ArgumentWarning(*REMEDY_TEMPLATE).worded()
+#: the advice of a search that misses its target with a Gibbs method (MoSeq's priors: no
+#: ``prior_ridge`` of their own, so the last remedy is EM's), fields as :data:`REMEDY_TEMPLATE`'s
+GIBBS_REMEDY_TEMPLATE = (
+    "the AR likelihoods, not the transition prior, set the durations here: set {kappa} "
+    "yourself, fit fewer states ({num_states}), or fit with {method:em}, whose AR prior lets "
+    "kappa act ({prior_ridge})",
+    ("kappa", "num_states", "method", "prior_ridge"),
+)
+#: :data:`GIBBS_REMEDY_TEMPLATE` in Python's words, as the search's message says it
+GIBBS_REMEDY = ArgumentWarning(*GIBBS_REMEDY_TEMPLATE).worded()
+#: every remedy a search's message may end with, and its template
+REMEDIES = ((REMEDY, REMEDY_TEMPLATE), (GIBBS_REMEDY, GIBBS_REMEDY_TEMPLATE))
 
 
 def reference_kappa(num_frames: int, num_states: int, target_frames: float) -> float:

@@ -335,21 +335,24 @@ def _dominant(labels, kappa, searched: bool | None = None):
 
 def _target_missed(message: str):
     """(e): the kappa search's own sentence, as the search wrote it into the results' config;
-    its remedy (:data:`ethogram.stickiness.REMEDY`, in Python's words there) with the arguments
-    it names as fields, so that the command says them as its options."""
-    from ..stickiness import REMEDY, REMEDY_TEMPLATE
+    its remedy (:data:`ethogram.stickiness.REMEDY`, or the Gibbs methods'
+    :data:`~ethogram.stickiness.GIBBS_REMEDY`, in Python's words there) with the arguments it
+    names as fields, so that the command says them as its options."""
+    from ..stickiness import REMEDIES
 
     def kept(text: str) -> str:
         return text.replace("{", "{{").replace("}", "}}")
 
     text = str(message)
-    if REMEDY not in text:
-        return FitQualityWarning("kappa_target_missed", f"kappa search: {kept(text)}", ())
-    head, _, tail = text.partition(REMEDY)
-    template, arguments = REMEDY_TEMPLATE
-    return FitQualityWarning(
-        "kappa_target_missed", f"kappa search: {kept(head)}{template}{kept(tail)}", arguments
-    )
+    for remedy, (template, arguments) in REMEDIES:
+        if remedy in text:
+            head, _, tail = text.partition(remedy)
+            return FitQualityWarning(
+                "kappa_target_missed",
+                f"kappa search: {kept(head)}{template}{kept(tail)}",
+                arguments,
+            )
+    return FitQualityWarning("kappa_target_missed", f"kappa search: {kept(text)}", ())
 
 
 def label_warnings(
