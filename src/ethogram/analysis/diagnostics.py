@@ -18,13 +18,20 @@ syllables).
 
 from __future__ import annotations
 
-import string
 import warnings
 
 import numpy as np
 
 from .._runs import syllable_runs
-from ..errors import Worded
+from ._fit_advice import (
+    DOMINANT_SHARE,
+    FitQualityWarning,
+    _dominant,
+    _flicker,
+    _not_converged,
+    _target_missed,
+    _too_short,
+)
 
 __all__ = [
     "FLICKER_MAX_FRAMES",
@@ -57,50 +64,6 @@ FLICKER_MIN_EXITS = 10
 #: (c) "a few frames": the median instance of each syllable lasts at most this many frames
 #: (100 ms at 30 fps, a quarter of MoSeq's 400 ms; movies leave out instances shorter than 3)
 FLICKER_MAX_FRAMES = 3
-#: (d): warn when one syllable holds more than this share of the labelled frames (four fifths:
-#: an animal doing one thing most of the time is rare in the sessions syllables are fitted to;
-#: the keypoint SLDS at kappa 1e6 on the open-field mouse put 93% of the frames in one)
-DOMINANT_SHARE = 0.8
-
-
-class FitQualityWarning(Worded, UserWarning):
-    """A fit that is probably poor, in one line, with the arguments to change.
-
-    Parameters
-    ----------
-    kind : str
-        Which sign of a poor fit: ``"not_converged"``, ``"short_syllables"``,
-        ``"flicker_pair"``, ``"dominant_syllable"`` or ``"kappa_target_missed"``.
-    template : str
-        The message, with a ``{name}`` field for every argument it advises changing.
-    arguments : sequence of str
-        Those arguments' Python names (``num_iters``, ``num_states``, ``kappa``,
-        ``prior_ridge``, ``target_duration``).
-
-    Attributes
-    ----------
-    kind, template, arguments
-        As given (``arguments`` a tuple).
-
-    Notes
-    -----
-    ``str(warning)`` is the message in Python's words; :meth:`worded` says it with other names
-    for the arguments (the command line's options: ``warning.worded({"kappa": "--kappa"})``).
-    """
-
-    def __init__(self, kind: str, template: str, arguments=()):
-        self.kind = str(kind)
-        self.template = str(template)
-        self.arguments = tuple(arguments)
-        fields = {f for _, f, _, _ in string.Formatter().parse(self.template) if f}
-        if fields != set(self.arguments):
-            raise ValueError(
-                f"template fields {sorted(fields)} must be the arguments {sorted(self.arguments)}"
-            )
-        super().__init__(self.worded())
-
-    def __reduce__(self):  # picklable across processes like any warning
-        return (type(self), (self.kind, self.template, self.arguments))
 
 
 def _runs(z: np.ndarray):
@@ -214,145 +177,6 @@ def _flickers(i, j, share, exits, exit_share, syl, lengths) -> bool:
         if np.median(lengths[syl == a]) > FLICKER_MAX_FRAMES:
             return False
     return True
-
-
-def _not_converged(num_iters: int, rise_per_frame: float | None, tol: float | None):
-    how = ""
-    if rise_per_frame is not None and np.isfinite(rise_per_frame):
-        how = f" (its last iteration still raised the objective by {rise_per_frame:.2g} nats"
-        how += f" per frame; the tolerance is {tol:.2g})" if tol else " per frame)"
-    iterations = f"{num_iters} iteration{'' if num_iters == 1 else 's'}"
-    suggested = max(3 * int(num_iters), 100)
-    return FitQualityWarning(
-        "not_converged",
-        f"EM did not converge in {iterations}{how}: raise {{num_iters}} (e.g. to {suggested}); "
-        "fewer {num_states} also help (states the data do not need make EM crawl)",
-        ("num_iters", "num_states"),
-    )
-
-
-#: the last remedy of (b) and (c): EM's AR prior lets kappa act (the Gibbs methods have MoSeq's
-#: priors and no prior_ridge: for them, the other method)
-_PRIOR_REMEDY = {
-    True: (" raise {prior_ridge} (e.g. to 10)", "prior_ridge"),
-    False: (" fit with {method:em}, whose AR prior lets kappa act", "method"),
-}
-
-
-def _too_short(
-    median_s: float, target_s: float, target_given: bool, kappa, applied: bool, em: bool = True
-):
-    remedy, name = _PRIOR_REMEDY[em]
-    target = f"{1000 * target_s:.0f} ms"
-    whose = f"the target of {target}" if target_given else f"MoSeq's {target}"
-    head = f"the median syllable lasts {1000 * median_s:.0f} ms, under a third of {whose}: "
-    when = "when refitting, " if applied else ""
-    if target_given:  # kappa was searched for the target and could not reach it
-        return FitQualityWarning(
-            "short_syllables",
-            head + "the searched stickiness alone does not lengthen them; "
-            f"{when}fit fewer {{num_states}} and" + remedy,
-            ("num_states", name),
-        )
-    now = ""
-    if kappa is not None and np.isfinite(kappa):
-        now = f" ({float(kappa):.4g} now; try 10x)" if kappa > 0 else " (0 now)"
-    return FitQualityWarning(
-        "short_syllables",
-        head + f"{when}raise {{kappa}}{now} or search it with {{target_duration}}, fit fewer "
-        "{num_states}, or" + remedy,
-        ("kappa", "target_duration", "num_states", name),
-    )
-
-
-def _flicker(pairs: list, applied: bool, em: bool = True):
-    def one(p):
-        (i, j), (a, b), (m, n) = p["syllables"], p["exit_shares"], p["median_frames"]
-        return (
-            f"{i} and {j} ({100 * a:.0f}% and {100 * b:.0f}% of their exits go to each other; "
-            f"median {m:g} and {n:g} frames)"
-        )
-
-    shown = "; ".join(one(p) for p in pairs[:3])
-    if len(pairs) > 3:
-        shown += f"; and {len(pairs) - 3} more pairs"
-    split = "they likely split" if len(pairs) == 1 else "each pair likely splits"
-    when = "when refitting, " if applied else ""
-    return FitQualityWarning(
-        "flicker_pair",
-        f"syllables {shown} flicker: {split} one behavior; {when}raise {{kappa}}, fit fewer "
-        "{num_states} or" + _PRIOR_REMEDY[em][0],
-        ("kappa", "num_states", _PRIOR_REMEDY[em][1]),
-    )
-
-
-def _dominant_remedy(kappa, searched: bool | None):
-    """The advice of (d): lower kappa when it was given; when it was searched, what the search
-    found (``searched``: whether it reached its target)."""
-    now = ""
-    if kappa is not None and np.isfinite(kappa) and kappa > 0:
-        now = f" ({float(kappa):.4g} now)"
-    if searched is None:  # kappa given (or the search unknown)
-        lower = f"lower {{kappa}}{now} or give it, or fit with another {{method}}"
-        return lower, ("kappa", "method")
-    if searched:  # the smallest kappa found to reach the target: a lower one misses it
-        return (
-            f"its kappa{now} is the smallest the kappa search found to reach the target "
-            "duration: a lower {kappa} may split that state, with shorter syllables; or fit with "
-            "another {method}",
-            ("kappa", "method"),
-        )
-    # the search kept its longest syllables, short of the target: lower kappas gave shorter ones
-    at = "" if kappa is None or not np.isfinite(kappa) else f" {float(kappa):.4g}"
-    return (
-        f"the kappa search kept kappa{at} for its longest syllables, still short of its target, "
-        "so a lower {kappa} would shorten them further: fit with another {method}",
-        ("kappa", "method"),
-    )
-
-
-def _dominant(labels, kappa, searched: bool | None = None):
-    """(d): the warning when one syllable holds more than :data:`DOMINANT_SHARE` of the labelled
-    frames (all recordings pooled), else None; ``searched`` as :func:`_dominant_remedy`'s."""
-    every = np.concatenate([np.asarray(z).ravel() for z in labels]) if len(labels) else []
-    every = np.asarray(every, dtype=np.int64)
-    every = every[every >= 0]
-    if every.size == 0:
-        return None
-    counts = np.bincount(every)
-    top = int(np.argmax(counts))
-    share = counts[top] / every.size
-    if not share > DOMINANT_SHARE:
-        return None
-    remedy, arguments = _dominant_remedy(kappa, searched)
-    return FitQualityWarning(
-        "dominant_syllable",
-        f"syllable {top} holds {100 * share:.0f}% of the labelled frames: unless the animal did "
-        f"one thing most of the time, the fit collapsed onto one state; {remedy}",
-        arguments,
-    )
-
-
-def _target_missed(message: str):
-    """(e): the kappa search's own sentence, as the search wrote it into the results' config;
-    its remedy (:data:`ethogram.stickiness.REMEDY`, or the Gibbs methods'
-    :data:`~ethogram.stickiness.GIBBS_REMEDY`, in Python's words there) with the arguments it
-    names as fields, so that the command says them as its options."""
-    from ..stickiness import REMEDIES
-
-    def kept(text: str) -> str:
-        return text.replace("{", "{{").replace("}", "}}")
-
-    text = str(message)
-    for remedy, (template, arguments) in REMEDIES:
-        if remedy in text:
-            head, _, tail = text.partition(remedy)
-            return FitQualityWarning(
-                "kappa_target_missed",
-                f"kappa search: {kept(head)}{template}{kept(tail)}",
-                arguments,
-            )
-    return FitQualityWarning("kappa_target_missed", f"kappa search: {kept(text)}", ())
 
 
 def label_warnings(
