@@ -199,7 +199,7 @@ def _fit(args, recordings, path, prep, timings):
         kappa=args.kappa,
         prep=prep,
         seed=args.seed,
-        progress=False if args.quiet else None,
+        progress=not args.quiet,
         expected_states=args.expected_states,
         timings=timings,
         prior_ridge=getattr(args, "prior_ridge", None),

@@ -56,7 +56,7 @@ def run(args) -> int:
         args.results,
         args.output,
         num_workers=args.workers,
-        progress=False if args.quiet else None,
+        progress=not args.quiet,
         trajectories=not args.no_trajectories,
         overwrite=args.overwrite,
         argument_names=option_names(),

@@ -292,7 +292,7 @@ def _fit_settings(args) -> dict:
         em=EMSettings(num_iters=args.iters),
         execution=ExecutionSettings(num_workers=args.workers),
         seed=args.seed,
-        progress=False if args.quiet else None,
+        progress=not args.quiet,
     )
 
 

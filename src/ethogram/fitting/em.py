@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from typing import Iterator
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .._deprecation import renamed_keywords
+from .._progress import progress_bar
 from .executors import SerialExecutor, ThreadExecutor, resolve_executor, run_job
 from .reseed import reseed_dead_states
 from .settings import DEFAULT_TOL
@@ -345,7 +345,8 @@ def run_em(
     tol : float, default 1e-5
         Stop when the objective improves by at most ``tol`` nats per scored frame.
     progress : bool or None
-        Show a tqdm bar (None: only on an interactive terminal).
+        Show a tqdm bar (None: only on an interactive terminal;
+        True: also in a log file, as a line every 30 s).
     num_threads : int, optional
         Threads over sequences (default executor).
     desc : str
@@ -392,8 +393,7 @@ def run_em(
         stats = loop.evaluate()[0]
         run.converged = _record(loop, stats, -np.inf, tol, reseed)
         stats = run.last_stats
-    disable = None if progress is None else (not progress)
-    bar = tqdm(total=num_iters, desc=desc, disable=disable, leave=False)
+    bar = progress_bar(num_iters, desc, progress, leave=False)
     try:
         for _ in range(num_iters):
             if run.converged:

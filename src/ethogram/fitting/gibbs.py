@@ -35,9 +35,9 @@ import copy
 from dataclasses import asdict, dataclass
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .._deprecation import renamed_keywords
+from .._progress import progress_bar
 from .executors import resolve_executor, run_job
 from .gibbs_run import GibbsRun
 
@@ -245,7 +245,8 @@ def run_gibbs(
         Write the run's state every ``checkpoint.every`` iterations (and resume from it
         with ``checkpoint.resume``); see :mod:`.gibbs_checkpoint`.
     progress : bool or None
-        A tqdm bar (None: only on an interactive terminal).
+        A tqdm bar (None: only on an interactive terminal;
+        True: also in a log file, as a line every 30 s).
     start : GibbsRun, optional
         Continue this run (from its iteration, with its seed) instead of starting; it is
         copied, not changed.
@@ -286,13 +287,7 @@ def run_gibbs(
             save_run(checkpoint.path, run, fingerprint, model.describe())
     else:
         model.set_params(run.params)
-    bar = tqdm(
-        total=settings.num_iters,
-        initial=run.iteration,
-        desc=desc,
-        leave=False,
-        disable=None if progress is None else not progress,
-    )
+    bar = progress_bar(settings.num_iters, desc, progress, initial=run.iteration, leave=False)
     try:
         for it in range(run.iteration + 1, settings.num_iters + 1):
             _sweep(model, sequences, masks, settings, run, it, ex)

@@ -314,7 +314,8 @@ def fit_restarts(
     executor : object with ``map``, optional
         Where the per-sequence E-steps run (:func:`~ethogram.fitting.em.e_step`).
     progress : bool or None
-        tqdm bars (None: only on an interactive terminal).
+        tqdm bars (None: only on an interactive terminal;
+        True: also in a log file, as a line every 30 s).
     keep_posteriors : bool, default False
         Keep the last E-step's posteriors in ``run.last_stats`` (in-process executors; not
         with checkpoints, whose files do not hold them).

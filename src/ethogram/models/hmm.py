@@ -409,7 +409,8 @@ class HMM(HMMInferenceMixin):
         mask_nan : bool, default True
             Mask frames with any NaN automatically.
         progress : bool or None
-            tqdm progress bar (None: shown only on an interactive terminal).
+            tqdm progress bar (None: only on an interactive terminal;
+            True: also in a log file, as a line every 30 s).
         posterior : bool, default True
             Compute ``FitResult.posterior`` (the posterior of every sequence, T x K each, held
             at once); False leaves it None.

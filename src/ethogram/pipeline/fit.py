@@ -296,7 +296,8 @@ def fit_recordings(
     seed : int, default 0
         Same seed, same data, same settings: same labels.
     progress : bool or None
-        tqdm progress bar over EM iterations (None: only on an interactive terminal).
+        tqdm progress bar over EM iterations (None: only on an interactive terminal;
+        True: also in a log file, as a line every 30 s).
     expected_states : bool, default False
         Also keep the posterior state probabilities (T, K) per recording.
     keep_keypoints : bool, default True

@@ -73,7 +73,8 @@ def run_tasks(
     executor : object with ``map(fn, iterable)``, optional
         Used instead of a process pool (e.g. ``concurrent.futures.ProcessPoolExecutor``).
     progress : bool or None
-        tqdm bar over finished tasks (None: only on an interactive terminal).
+        tqdm bar over finished tasks (None: only on an interactive terminal;
+        True: also in a log file, as a line every 30 s).
     desc : str
         Label of the bar.
 
@@ -82,11 +83,10 @@ def run_tasks(
     list
         ``[fn(t) for t in tasks]``.
     """
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     tasks = list(tasks)
-    disable = None if progress is None else (not progress)
-    bar = tqdm(total=len(tasks), desc=desc, disable=disable, leave=False)
+    bar = progress_bar(len(tasks), desc, progress, leave=False)
     try:
         out = []
         if executor is not None:

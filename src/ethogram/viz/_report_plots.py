@@ -375,12 +375,12 @@ def _run_task(task, out_dir: str) -> int:
 def run_plot_jobs(jobs, out_dir: Path, num_workers: int, progress: bool) -> None:
     """Draw the plot jobs as PNG files under ``out_dir``, in this process (``num_workers`` 1)
     or in a pool of processes, with a progress bar over the plots when ``progress``."""
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     tasks = _tasks(jobs, num_workers)
 
     def new_bar():
-        return tqdm(total=len(jobs), desc="report plots", unit="plot", disable=not progress)
+        return progress_bar(len(jobs), "report plots", bool(progress), unit="plot")
 
     if num_workers <= 1 or len(tasks) <= 1:
         with new_bar() as bar:
