@@ -42,14 +42,22 @@ def write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progres
     behind. Returns the manifest of the movies written."""
     import pandas as pd
 
+    from ._movie_plan import GridBatches
     from .movie_render import render_movies
 
     kind = plan.kind
     with built_beside(out_dir) as build:
-        jobs = [
-            lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
-            for k in sorted(chosen)
-        ]
+        if plan.kind == "grid":  # the movies of a batch share one pass over each video
+            batches = GridBatches(plan, chosen)
+            jobs = [
+                lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k], batches.take(k))
+                for k in sorted(chosen)
+            ]
+        else:
+            jobs = [
+                lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
+                for k in sorted(chosen)
+            ]
         rows_out = render_movies(
             jobs, num_workers=num_workers, progress=progress, desc=f"{kind} movies"
         )
