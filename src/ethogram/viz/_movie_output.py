@@ -1,11 +1,12 @@
 """Writing a call's movies: rendered in a hidden folder, moved in whole, manifests merged.
 
 Kept apart from choosing and rendering (:mod:`ethogram.viz.movie_files`,
-:mod:`ethogram.viz._movie_plan`): the movies are rendered in parallel threads in a hidden folder
-beside the destination and moved in only when all are done, so a failure leaves the folder as it
-was; movies already there are refused unless ``overwrite``; the manifests ``movies.csv`` (one row
-per movie, :data:`MANIFEST_COLUMNS`), ``instances.csv`` (:data:`INSTANCE_COLUMNS`) and
-``skipped.csv`` keep the rows of earlier runs for other syllables and kinds.
+:mod:`ethogram.viz._movie_plan`): the movies are rendered in parallel threads (grid movies in
+batches that share a decoding pass) in a hidden folder beside the destination and moved in only when
+all are done, so a failure leaves the folder as it was; movies already there are refused unless
+``overwrite``; the manifests ``movies.csv`` (one row per movie, :data:`MANIFEST_COLUMNS`),
+``instances.csv`` (:data:`INSTANCE_COLUMNS`) and ``skipped.csv`` keep the rows of earlier runs for
+other syllables and kinds.
 """
 
 from __future__ import annotations

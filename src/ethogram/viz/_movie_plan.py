@@ -6,7 +6,9 @@ instance and the recordings' arrays by name: MoSeq depth frames re-read lazily t
 recording's own reader (crowd movies), or keypoints, the skeleton's edges and the videos, each
 checked to have as many frames as its recording or aligned to it by timestamps, never silently,
 with a warning when it runs at another rate than the fit (grid movies); it renders one syllable's
-movie with :mod:`ethogram.viz.movie_render` and writes it as mp4.
+movie with :mod:`ethogram.viz.movie_render` and writes it as mp4. :class:`GridBatches` groups the
+grid movies of a call in batches whose warped tiles fit :data:`BATCH_BYTES`, each video decoded
+once per batch rather than once per movie.
 """
 
 from __future__ import annotations

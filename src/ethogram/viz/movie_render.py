@@ -10,9 +10,11 @@ faces right with its whole body in the tile (:func:`tile_window`), keypoints and
 drawn on top (clipped to the tile), the dot while the syllable lasts; without a video the
 tiles show only the keypoints (a skeleton movie); the tiles' geometry and drawing are in
 :mod:`ethogram.viz._movie_tiles`. The functions here take plain arrays (and
-lazily indexed frame sources) and return uint8 arrays; :func:`render_movies` writes many
-movies in parallel threads, each worker holding one movie at a time, so memory does not grow
-with the number of syllables. :mod:`ethogram.viz.movie_files` wires them to a results file
+lazily indexed frame sources) and return uint8 arrays; a grid movie is laid out, warped from
+its video and drawn in :mod:`ethogram.viz._movie_grid`, whose steps let the movies of one call
+share a decoding pass. :func:`render_movies` writes many movies in parallel threads, each worker
+holding one movie at a time, so memory does not grow with the number of syllables.
+:mod:`ethogram.viz.movie_files` wires them to a results file
 (:func:`make_movies`); :mod:`ethogram.viz.movies` is the public face of both. Heading
 convention: radians, the animal faces ``(cos h, sin h)`` in pixel coordinates (x to
 the right, y down), as :func:`ethogram.prep.centroid_and_heading` computes it. MoSeq's
