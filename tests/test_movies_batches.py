@@ -126,3 +126,31 @@ def test_written_movies_do_not_depend_on_the_batches(scene, tmp_path, monkeypatc
         written[budget] = {k: VideoReader(out / names[k], gray=False)[:] for k in chosen}
     for k in chosen:
         np.testing.assert_array_equal(written[1][k], written[10**9][k])
+
+
+def test_memory_is_bounded_by_the_batch_not_by_the_number_of_movies(scene, tmp_path, monkeypatch):
+    """With a budget of two movies' tiles, 8 movies peak no higher than 2 do (plus one movie's
+    tiles); in one batch the 8 movies' tiles are all held at once."""
+    import dataclasses
+    import tracemalloc
+
+    plan, chosen, _ = scene
+    plan = dataclasses.replace(plan, tile_size=64)
+    one = _movie_bytes(plan, chosen[0])  # 3 tiles x 16 frames x 64 x 64 grey: 196 kB
+    why = pd.DataFrame(columns=["syllable", "kind", "reason"])
+
+    def peak(n, budget):
+        monkeypatch.setattr(_movie_plan, "BATCH_BYTES", budget)
+        sample = {k: chosen[k % 5] for k in range(n)}
+        names = {k: f"grid_syllable_{k:02d}.mp4" for k in sample}
+        counts = {k: {"usable": 3, "all": 3} for k in sample}
+        out = tmp_path / f"{n}_{budget}"
+        tracemalloc.start()
+        write_movies(plan, sample, counts, names, out, why, 1, False)
+        top = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return top
+
+    two, eight = peak(2, 2 * one), peak(8, 2 * one)
+    assert eight < two + one
+    assert peak(8, 10**9) > eight + 4 * one
