@@ -282,7 +282,9 @@ class GridBatches:
     The first movie of a batch asked for (:meth:`take`) runs the batch's pass
     (:meth:`MoviePlan.layouts`: each video decoded once, forward, for all its movies) while the
     other threads asking for the batch's movies wait; each movie is then drawn by the thread
-    that takes it, and its tiles released. Safe to share between threads.
+    that takes it, and its tiles released. Safe to share between threads. A worker starts the
+    next batch's pass only once every movie of the batch before has been taken, so the memory
+    held is at most one batch's tiles and one RGB movie per worker.
 
     Parameters
     ----------
