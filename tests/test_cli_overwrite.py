@@ -257,12 +257,12 @@ def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, capsys):
 
 
 def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, monkeypatch):
-    import ethogram.viz.movie_render as movies_module
+    import ethogram.viz._movie_grid as movies_module  # a grid movie is drawn here, one by one
 
     assert _run(_movies(fit_dir, "--syllables", "0,1"), capsys)[0] == 0
     movies = fit_dir / "movies"
     before = _snapshot(movies)
-    real, calls = movies_module.grid_movie, []
+    real, calls = movies_module.draw_grid, []
 
     def second_fails(*args, **kwargs):
         calls.append(1)
@@ -270,7 +270,7 @@ def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, mo
             raise RuntimeError("render failed")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(movies_module, "grid_movie", second_fails)
+    monkeypatch.setattr(movies_module, "draw_grid", second_fails)
     code, _, err = _run(
         _movies(fit_dir, "--syllables", "0,1", "--seed", "9", "--overwrite"), capsys
     )
@@ -280,11 +280,11 @@ def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, mo
 
 
 def test_a_failing_movie_run_into_new_folders_creates_none(fit_dir, tmp_path, capsys, monkeypatch):
-    import ethogram.viz.movie_render as movies_module
+    import ethogram.viz._movie_grid as movies_module
 
     monkeypatch.setattr(
         movies_module,
-        "grid_movie",
+        "draw_grid",
         lambda *a, **k: (_ for _ in ()).throw(RuntimeError("render failed")),
     )
     code, _, _ = _run(_movies(fit_dir, "--syllables", "0", "--out", tmp_path / "x" / "y"), capsys)

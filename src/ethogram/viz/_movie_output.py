@@ -1,11 +1,12 @@
 """Writing a call's movies: rendered in a hidden folder, moved in whole, manifests merged.
 
 Kept apart from choosing and rendering (:mod:`ethogram.viz.movie_files`,
-:mod:`ethogram.viz._movie_plan`): the movies are rendered in parallel threads in a hidden folder
-beside the destination and moved in only when all are done, so a failure leaves the folder as it
-was; movies already there are refused unless ``overwrite``; the manifests ``movies.csv`` (one row
-per movie, :data:`MANIFEST_COLUMNS`), ``instances.csv`` (:data:`INSTANCE_COLUMNS`) and
-``skipped.csv`` keep the rows of earlier runs for other syllables and kinds.
+:mod:`ethogram.viz._movie_plan`): the movies are rendered in parallel threads (grid movies in
+batches that share a decoding pass) in a hidden folder beside the destination and moved in only when
+all are done, so a failure leaves the folder as it was; movies already there are refused unless
+``overwrite``; the manifests ``movies.csv`` (one row per movie, :data:`MANIFEST_COLUMNS`),
+``instances.csv`` (:data:`INSTANCE_COLUMNS`) and ``skipped.csv`` keep the rows of earlier runs for
+other syllables and kinds.
 """
 
 from __future__ import annotations
@@ -42,14 +43,22 @@ def write_movies(plan, chosen, counts, names, out_dir, why, num_workers, progres
     behind. Returns the manifest of the movies written."""
     import pandas as pd
 
+    from ._movie_plan import GridBatches
     from .movie_render import render_movies
 
     kind = plan.kind
     with built_beside(out_dir) as build:
-        jobs = [
-            lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
-            for k in sorted(chosen)
-        ]
+        if plan.kind == "grid":  # the movies of a batch share one pass over each video
+            batches = GridBatches(plan, chosen)
+            jobs = [
+                lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k], batches.take(k))
+                for k in sorted(chosen)
+            ]
+        else:
+            jobs = [
+                lambda k=k: plan.write(k, chosen[k], build / names[k], counts[k])
+                for k in sorted(chosen)
+            ]
         rows_out = render_movies(
             jobs, num_workers=num_workers, progress=progress, desc=f"{kind} movies"
         )

@@ -6,7 +6,9 @@ instance and the recordings' arrays by name: MoSeq depth frames re-read lazily t
 recording's own reader (crowd movies), or keypoints, the skeleton's edges and the videos, each
 checked to have as many frames as its recording or aligned to it by timestamps, never silently,
 with a warning when it runs at another rate than the fit (grid movies); it renders one syllable's
-movie with :mod:`ethogram.viz.movie_render` and writes it as mp4.
+movie with :mod:`ethogram.viz.movie_render` and writes it as mp4. :class:`GridBatches` groups the
+grid movies of a call in batches whose warped tiles fit :data:`BATCH_BYTES`, each video decoded
+once per batch rather than once per movie.
 """
 
 from __future__ import annotations
@@ -183,8 +185,7 @@ class MoviePlan:
     def render(self, sample):
         """``(movie, window)``: the frames of the movie of ``sample``'s instances, and the side
         of the tiles' window (None for crowd movies)."""
-        from ._video import VideoReader
-        from .movie_render import crowd_movie, grid_movie, tile_window
+        from .movie_render import crowd_movie
 
         if self.kind == "crowd":
             movie = crowd_movie(
@@ -199,39 +200,58 @@ class MoviePlan:
                 vmax=self.vmax,
             )
             return movie, None
-        vids = None
-        if self.kind == "grid":
-            shown = {s[0] for s in sample}
-            vids = {n: VideoReader(p) for n, p in self.videos.items() if n in shown}
-        window, offset = tile_window(self.keypoints, self.cents, self.heads, sample, post=self.post)
-        try:
+        layout, window = self.layouts({0: sample})[0]
+        return self.draw(layout), window
+
+    def layouts(self, samples: dict) -> dict:
+        """``{key: (layout, window)}`` of the grid or skeleton movies of ``samples`` (``{key:
+        instances}``), their video frames warped in one forward pass over each video
+        (:func:`ethogram.viz._movie_grid.warp_video_frames`)."""
+        from ._movie_grid import layout_grid, warp_video_frames
+        from ._video import VideoReader
+        from .movie_render import tile_window
+
+        out = {}
+        for key, sample in samples.items():
+            window, offset = tile_window(
+                self.keypoints, self.cents, self.heads, sample, post=self.post
+            )
             n_cols = min(self.cols, len(sample))  # fewer instances than tiles: no black band
-            movie = grid_movie(
-                vids,
+            layout = layout_grid(
                 self.cents,
                 self.heads,
                 sample,
-                keypoints=self.keypoints,
-                edges=self.edges,
                 rows=-(-len(sample) // n_cols),
                 cols=n_cols,
                 window_size=window,
-                window_offset=offset,
-                tile_size=self.tile_size,
+                offset=np.asarray(offset, dtype=np.float64).reshape(2),
+                size=int(self.tile_size),
                 pre=self.pre,
                 post=self.post,
-                frame_index=self.index or None,
             )
-        finally:
-            for v in (vids or {}).values():
-                v.close()
-        return movie, window
+            out[key] = (layout, window)
+        if self.kind == "grid":
+            shown = {s[0] for sample in samples.values() for s in sample}
+            vids = {n: VideoReader(p) for n, p in self.videos.items() if n in shown}
+            try:
+                warp_video_frames(vids, [g for g, _ in out.values()], self.index or None)
+            finally:
+                for v in vids.values():
+                    v.close()
+        return out
 
-    def write(self, k, sample, path, counts) -> dict:
-        """Render and write the movie of syllable ``k``; its row of the manifest."""
+    def draw(self, layout) -> np.ndarray:
+        """The frames of a grid or skeleton movie from its layout (:meth:`layouts`)."""
+        from ._movie_grid import draw_grid
+
+        return draw_grid(layout, self.cents, self.keypoints, self.edges, 4, 2)
+
+    def write(self, k, sample, path, counts, rendered=None) -> dict:
+        """Render (unless ``rendered`` gives ``(movie, window)``) and write the movie of syllable
+        ``k``; its row of the manifest."""
         from ._video import write_mp4
 
-        movie, window = self.render(sample)
+        movie, window = self.render(sample) if rendered is None else rendered
         path = write_mp4(path, movie, fps=self.fps)
         return {
             "syllable": k,
@@ -246,3 +266,67 @@ class MoviePlan:
             "fps": self.fps,
             "window": window,
         }
+
+
+#: bytes of warped video tiles a batch of grid movies may hold between its decoding pass and its
+#: drawing (grey tiles, one byte a pixel: a movie of 24 tiles of 128 px and 90 frames holds
+#: 35 MB, so 7 such movies share a pass)
+BATCH_BYTES = 256 * 2**20
+
+
+class GridBatches:
+    """The grid movies of one call in batches that share a decoding pass.
+
+    Consecutive syllables are grouped while their warped tiles fit in ``budget`` bytes
+    (:data:`BATCH_BYTES` by default; a movie bigger than the budget is a batch of its own).
+    The first movie of a batch asked for (:meth:`take`) runs the batch's pass
+    (:meth:`MoviePlan.layouts`: each video decoded once, forward, for all its movies) while the
+    other threads asking for the batch's movies wait; each movie is then drawn by the thread
+    that takes it, and its tiles released. Safe to share between threads. A worker starts the
+    next batch's pass only once every movie of the batch before has been taken, so the memory
+    held is at most one batch's tiles and one RGB movie per worker.
+
+    Parameters
+    ----------
+    plan : MoviePlan
+        A plan of grid movies.
+    chosen : dict of int to list of (str, int, int)
+        The instances of each syllable's movie.
+    budget : int, optional
+        Bytes of tiles per batch.
+    """
+
+    def __init__(self, plan, chosen: dict, budget: int | None = None):
+        import threading
+
+        budget = BATCH_BYTES if budget is None else int(budget)
+        frame_bytes = (plan.pre + plan.post) * int(plan.tile_size) ** 2
+        self.plan, self.chosen = plan, chosen
+        self.batches: list[list] = []
+        used = 0
+        for k in sorted(chosen):
+            size = len(chosen[k]) * frame_bytes
+            if not self.batches or used + size > budget:
+                self.batches.append([])
+                used = 0
+            self.batches[-1].append(k)
+            used += size
+        self._batch_of = {k: i for i, batch in enumerate(self.batches) for k in batch}
+        self._locks = [threading.Lock() for _ in self.batches]
+        self._ready: list = [None] * len(self.batches)
+
+    def take(self, k):
+        """``(movie, window)`` of syllable ``k``, as :meth:`MoviePlan.render` gives it; each
+        syllable taken once."""
+        i = self._batch_of[k]
+        with self._locks[i]:
+            if isinstance(self._ready[i], BaseException):  # the pass failed: not tried again
+                raise self._ready[i]
+            if self._ready[i] is None:
+                try:
+                    self._ready[i] = self.plan.layouts({j: self.chosen[j] for j in self.batches[i]})
+                except BaseException as exc:
+                    self._ready[i] = exc
+                    raise
+            layout, window = self._ready[i].pop(k)
+        return self.plan.draw(layout), window

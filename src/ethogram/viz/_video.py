@@ -80,6 +80,12 @@ class VideoReader:
     gray : bool, default True
         Return (H, W) grey frames; else (H, W, 3) RGB.
 
+    Attributes
+    ----------
+    decoded : int
+        Frames this reader has decoded so far (those read and those decoded through on the
+        way to them), for tests and benchmarks.
+
     Notes
     -----
     Not safe to share between threads: give each worker its own reader (it is cheap; the
@@ -96,6 +102,7 @@ class VideoReader:
         self._cap = None
         self._next = 0  # index of the frame the next read() returns
         self._len = None
+        self.decoded = 0
         import cv2
 
         cap = cv2.VideoCapture(str(self.path))
@@ -147,10 +154,12 @@ class VideoReader:
             if not cap.grab():
                 return None
             self._next += 1
+            self.decoded += 1
         ok, frame = cap.read()
         if not ok:
             return None
         self._next += 1
+        self.decoded += 1
         if self.gray:
             return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
         return cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)

@@ -10,9 +10,11 @@ faces right with its whole body in the tile (:func:`tile_window`), keypoints and
 drawn on top (clipped to the tile), the dot while the syllable lasts; without a video the
 tiles show only the keypoints (a skeleton movie); the tiles' geometry and drawing are in
 :mod:`ethogram.viz._movie_tiles`. The functions here take plain arrays (and
-lazily indexed frame sources) and return uint8 arrays; :func:`render_movies` writes many
-movies in parallel threads, each worker holding one movie at a time, so memory does not grow
-with the number of syllables. :mod:`ethogram.viz.movie_files` wires them to a results file
+lazily indexed frame sources) and return uint8 arrays; a grid movie is laid out, warped from
+its video and drawn in :mod:`ethogram.viz._movie_grid`, whose steps let the movies of one call
+share a decoding pass. :func:`render_movies` writes many movies in parallel threads, each worker
+holding one movie at a time, so memory does not grow with the number of syllables.
+:mod:`ethogram.viz.movie_files` wires them to a results file
 (:func:`make_movies`); :mod:`ethogram.viz.movies` is the public face of both. Heading
 convention: radians, the animal faces ``(cos h, sin h)`` in pixel coordinates (x to
 the right, y down), as :func:`ethogram.prep.centroid_and_heading` computes it. MoSeq's
@@ -25,13 +27,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._movie_tiles import (
-    draw_pose,
-    guess_skeleton,
-    onset_pose,
-    tile_transform,
-    tile_window,
-)
+from ._movie_grid import draw_grid, layout_grid, warp_video_frames
+from ._movie_tiles import guess_skeleton, tile_transform, tile_window
 
 __all__ = [
     "crowd_movie",
@@ -285,98 +282,21 @@ def grid_movie(
         first = next(iter(keypoints))
         edges = guess_skeleton(keypoints[first], centroids.get(first), headings.get(first))
     edges = list(edges or [])
-    L = int(pre) + int(post)
-    out = np.zeros((L, rows * S, cols * S, 3), dtype=np.uint8)
-    # per instance: (tile view, A, M, frames of the recording shown, which movie frames have one)
-    plans = []
-    for n, (name, start, stop) in enumerate(instances):
-        r, c = divmod(n, cols)
-        tile = out[:, r * S : (r + 1) * S, c * S : (c + 1) * S]
-        plans.append(
-            _tile_plan(
-                tile,
-                centroids[name],
-                headings[name],
-                start,
-                stop,
-                window_size,
-                S,
-                offset,
-                pre,
-                post,
-            )
-        )
+    layout = layout_grid(
+        centroids,
+        headings,
+        instances,
+        rows=rows,
+        cols=cols,
+        window_size=window_size,
+        offset=offset,
+        size=S,
+        pre=pre,
+        post=post,
+    )
     if videos is not None:
-        _warp_video_frames(videos, instances, plans, frame_index, S)
-    for n, (name, start, stop) in enumerate(instances):
-        if plans[n] is None:
-            continue
-        kp = None if keypoints is None else np.asarray(keypoints[name], dtype=np.float64)[..., :2]
-        cen = np.asarray(centroids[name], dtype=np.float64)
-        _draw_tile(plans[n], cen, kp, edges, (start, stop), S, dot_radius, keypoint_radius)
-    return out
-
-
-def _tile_plan(tile, centroid, heading, start, stop, window_size, S, offset, pre, post):
-    """``(tile, A, M, recording frames shown, which movie frames have one)`` of one instance, or
-    None when the animal's pose at onset is unknown (the tile stays black)."""
-    cen = np.asarray(centroid, dtype=np.float64)
-    c0, h = onset_pose(cen, np.asarray(heading, dtype=np.float64), start, stop)
-    if c0 is None:
-        return None
-    A, M = tile_transform(c0, h, window_size, S, offset)
-    t_rows = np.arange(start - pre, start + post)
-    ok = (t_rows >= 0) & (t_rows < len(cen))
-    return tile, A, M, t_rows, ok
-
-
-def _warp_video_frames(videos, instances, plans, frame_index, S) -> None:
-    """One forward pass over each video: every needed frame decoded once, warped into every tile
-    showing it."""
-    import cv2
-
-    needs: dict = {}  # recording -> video frame -> [(instance, movie frame)]
-    for n, (name, _, _) in enumerate(instances):
-        if plans[n] is None:
-            continue
-        t_rows, ok = plans[n][3], plans[n][4]
-        if frame_index is None or name not in frame_index:
-            fi = t_rows[ok]
-        else:
-            fi = np.asarray(frame_index[name])[t_rows[ok]]
-        for k, v in zip(np.flatnonzero(ok), fi):
-            needs.setdefault(name, {}).setdefault(int(v), []).append((n, int(k)))
-    for name, by_frame in needs.items():
-        source = videos[name]
-        for v in sorted(by_frame):
-            frame = np.asarray(source[v])
-            for n, k in by_frame[v]:
-                tile, _, M, _, _ = plans[n]
-                warped = cv2.warpAffine(frame, M, (S, S), flags=cv2.INTER_LINEAR, borderValue=0)
-                tile[k] = warped if warped.ndim == 3 else warped[..., None]
-
-
-def _draw_tile(plan, cen, kp, edges, span, S, dot_radius, keypoint_radius) -> None:
-    """Draw the pose (keypoints ``kp``, or None) and, while the syllable lasts (``span``: start,
-    stop), a dot at the centroid on each frame of one tile; then its grey frame."""
-    import cv2
-
-    tile, A, M, t_rows, ok = plan
-    start, stop = span
-    for k in np.flatnonzero(ok):
-        t = t_rows[k]
-        img = np.ascontiguousarray(tile[k])
-        if kp is not None:
-            with np.errstate(invalid="ignore", over="ignore"):  # inf keypoints: not drawn
-                pts = kp[t] @ A.T + M[:, 2]
-            draw_pose(img, pts, edges, keypoint_radius)
-        p = A @ cen[t] + M[:, 2]
-        near = np.all(np.abs(p - S / 2.0) <= S / 2.0 + dot_radius)  # finite, touches the tile
-        if dot_radius > 0 and start <= t < stop and near:
-            centre = (int(round(p[0])), int(round(p[1])))
-            cv2.circle(img, centre, int(dot_radius), (255, 255, 255), -1, cv2.LINE_AA)
-        tile[k] = img
-    tile[:, [0, -1]] = tile[:, :, [0, -1]] = 128  # a grey frame tells neighbouring tiles apart
+        warp_video_frames(videos, [layout], frame_index)
+    return draw_grid(layout, centroids, keypoints, edges, dot_radius, keypoint_radius)
 
 
 def skeleton_movie(
