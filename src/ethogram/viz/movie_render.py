@@ -320,7 +320,8 @@ def render_movies(jobs, num_workers: int = 1, progress: bool = False, desc: str 
     num_workers : int, default 1
         Threads; OpenCV's warps and decoding and the FFmpeg encoder release the GIL.
     progress : bool, default False
-        Show a tqdm bar.
+        Show a progress bar (:func:`ethogram._progress.progress_bar`: on a log file, a line
+        every 30 s).
 
     Returns
     -------
@@ -329,14 +330,14 @@ def render_movies(jobs, num_workers: int = 1, progress: bool = False, desc: str 
     """
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     num_workers = int(num_workers)
     if num_workers < 1:
         raise ValueError(f"num_workers must be at least 1, got {num_workers}")
     jobs = list(jobs)
     results = [None] * len(jobs)
-    bar = tqdm(total=len(jobs), desc=desc, unit="movie", disable=not progress)
+    bar = progress_bar(len(jobs), desc, bool(progress), unit="movie")
     try:
         if num_workers == 1:
             for i, job in enumerate(jobs):
