@@ -3,6 +3,7 @@ trigger it (EM stopped at 3 iterations, syllables of one frame, two states alter
 frame or two) and stays silent on a good fit; the definitions hold at their boundaries; the
 command line prints them as one line each with its options, and the report shows them."""
 
+import functools
 import itertools
 import pickle
 import re
@@ -79,9 +80,17 @@ def _recordings(kind, T=1500, n=2):
 
 
 def _fit(kind, **kwargs):
+    """(the fit of ``kind``'s recordings, the FitQualityWarnings it gave); a fit asked for twice
+    is made once (the same seed gives the same bits) and shared: read only, the list a copy."""
+    res, found = _shared_fit(kind, tuple(sorted(kwargs.items())))
+    return res, list(found)
+
+
+@functools.cache
+def _shared_fit(kind, kwargs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = fit_recordings(_recordings(kind), progress=False, **kwargs)
+        res = fit_recordings(_recordings(kind), progress=False, **dict(kwargs))
     return res, [w.message for w in caught if issubclass(w.category, FitQualityWarning)]
 
 
