@@ -341,7 +341,9 @@ def _save(tmp_path, kind):
     return [str(p) for p in paths]
 
 
-def test_the_command_line_prints_each_warning_as_one_line_with_its_options(tmp_path, capsys):
+def test_the_command_line_prints_each_warning_as_one_line_with_its_options(
+    tmp_path, capsys, no_report_plots
+):
     files = _save(tmp_path, "flicker")
     code = main(
         [
@@ -406,7 +408,7 @@ def test_the_command_line_prints_each_warning_as_one_line_with_its_options(tmp_p
     assert lines[1].startswith("ethogram: warning: syllables 0 and 1 (")
 
 
-def test_a_good_fit_on_the_command_line_is_silent(tmp_path, capsys):
+def test_a_good_fit_on_the_command_line_is_silent(tmp_path, capsys, no_report_plots):
     code = main(
         [
             "fit",
@@ -457,7 +459,9 @@ def test_select_warns_about_the_model_it_hands_back(tmp_path, capsys):
     )
 
 
-def test_a_report_of_an_older_results_file_shows_the_warnings_in_python_words(tmp_path):
+def test_a_report_of_an_older_results_file_shows_the_warnings_in_python_words(
+    tmp_path, no_report_plots
+):
     """Results without the EM's frames or tolerance, made in Python (no argv): the label checks
     still run, and the advice names the Python arguments."""
     from ethogram.viz._synthetic import synthetic_results
