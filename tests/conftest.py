@@ -48,3 +48,19 @@ def moseq2_dir(tmp_path_factory) -> Path:
     from _moseq_files import write_moseq2_project
 
     return write_moseq2_project(tmp_path_factory.mktemp("data") / "moseq2")
+
+
+def undrawn_report_plots(monkeypatch) -> None:
+    """Reports written with ``monkeypatch`` in force draw none of their plots: for tests of the
+    page's text (its warnings, tables, captions, configuration). The page is built from the list
+    of plot jobs, not from the drawn files, so its HTML is the same; the drawing (about 2 s of
+    CPU per report) and the plots' links are checked in test_report.py."""
+    from ethogram.viz import report
+
+    monkeypatch.setattr(report, "run_plot_jobs", lambda *args, **kwargs: None)
+
+
+@pytest.fixture()
+def no_report_plots(monkeypatch) -> None:
+    """The reports this test writes draw no plots (:func:`undrawn_report_plots`)."""
+    undrawn_report_plots(monkeypatch)

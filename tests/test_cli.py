@@ -16,7 +16,12 @@ from ethogram.data import openfield_keypoints
 from ethogram.results import load_results
 from ethogram.stickiness import median_run_length
 
-FAST = ["--states", "4", "--iters", "5", "--quiet"]
+#: a given kappa and 4 states, for tests of a summary line or an error when the results are
+#: written (the default kappa search and 20 states are not what they check)
+SMALL = ["--states", "4", "--kappa", "1000"]
+#: short fits at a given kappa: the tests that take them check reading, writing and wording, not
+#: the default kappa search (test_default_kappa.py's, and the demo's below)
+FAST = ["--states", "4", "--iters", "5", "--kappa", "1000", "--quiet"]
 
 
 def _run(argv, capsys):
@@ -425,7 +430,7 @@ def test_info_takes_the_output_folder_of_a_fit(tmp_path, capsys):
 
 def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, capsys):
     code, stdout, err = _run(
-        ["fit", DATA / "jabs", "-o", tmp_path / "j", "--quiet", "--iters", "2"], capsys
+        ["fit", DATA / "jabs", "-o", tmp_path / "j", "--quiet", "--iters", "2", *SMALL], capsys
     )
     assert code == 0, err
     note = next(
@@ -453,6 +458,7 @@ def test_a_read_only_output_folder_is_one_clear_line(tmp_path, capsys, monkeypat
             "30",
             "--iters",
             "2",
+            *SMALL,
             "--quiet",
             "--checkpoint-every",
             "0",

@@ -8,6 +8,10 @@ import numpy as np
 from ethogram.data import openfield_keypoints
 from ethogram.results import load_results
 
+#: a given kappa and 6 states: what is checked is the summary's lines, not the kappa search
+#: (its own tests are test_default_kappa.py's) nor 20 syllables' fit
+SMALL = ["--kappa", "2000", "--states", "6"]
+
 
 def test_fit_reports_restarts_and_an_idle_reseed(tmp_path, capsys):
     from ethogram.cli import main
@@ -23,6 +27,7 @@ def test_fit_reports_restarts_and_an_idle_reseed(tmp_path, capsys):
             "--restarts",
             "2",
             "--reseed-dead",
+            *SMALL,
             "--quiet",
             "-o",
             str(tmp_path / "out"),
@@ -54,6 +59,7 @@ def test_fit_names_the_heading_body_parts_and_whether_they_were_guessed(tmp_path
             "30",
             "--iters",
             "3",
+            *SMALL,
             "--quiet",
             "-o",
             str(tmp_path / "a"),
@@ -75,6 +81,7 @@ def test_fit_names_the_heading_body_parts_and_whether_they_were_guessed(tmp_path
             "30",
             "--iters",
             "3",
+            *SMALL,
             "--quiet",
             "--anterior",
             "leftear,rightear",

@@ -47,15 +47,38 @@ def _hidden(folder: Path) -> list:
     return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
 
 
-@pytest.fixture()
-def fit_dir(tmp_path):
-    out = tmp_path / "fit"
+def _write_fit(out: Path) -> Path:
     out.mkdir()
     res = synthetic_results(
         num_states=4, num_recordings=1, num_frames=600, expected_states=False, seed=1
     )
     write_results(out / "results.h5", res)
     return out
+
+
+@pytest.fixture()
+def fit_dir(tmp_path):
+    return _write_fit(tmp_path / "fit")
+
+
+@pytest.fixture(scope="module")
+def earlier(tmp_path_factory):
+    """The outputs a first run leaves, made once (read only): the library's report of the same
+    fit as ``fit_dir`` and the first movie run of the movie tests (syllables 0 and 1)."""
+    from ethogram.viz.report import write_report
+
+    fit = _write_fit(tmp_path_factory.mktemp("earlier") / "fit")
+    write_report(fit, progress=False, trajectories=False)
+    assert main([str(a) for a in _movies(fit, "--syllables", "0,1")]) == 0
+    return fit
+
+
+def _put_earlier(earlier: Path, fit_dir: Path, name: str) -> Path:
+    """A copy of an earlier run's ``name`` folder (``report`` or ``movies``) in ``fit_dir``, as
+    that first run leaves it: for the tests whose subject is what a second run does to it."""
+    import shutil
+
+    return Path(shutil.copytree(earlier / name, fit_dir / name))
 
 
 # --------------------------------------------------------------------------- report
@@ -102,11 +125,10 @@ def test_overwrite_replaces_the_report_and_keeps_other_files(fit_dir, capsys):
     assert _hidden(fit_dir) == []
 
 
-def test_a_failing_overwrite_leaves_the_earlier_report_whole(fit_dir, capsys, monkeypatch):
+def test_a_failing_overwrite_leaves_the_earlier_report_whole(fit_dir, earlier, capsys, monkeypatch):
     import ethogram.viz.plots as plots_module
 
-    assert _run(["report", fit_dir, "--quiet", "--no-trajectories"], capsys)[0] == 0
-    report = fit_dir / "report"
+    report = _put_earlier(earlier, fit_dir, "report")
     before = _snapshot(report)
 
     def broken(*args, **kwargs):
@@ -119,13 +141,15 @@ def test_a_failing_overwrite_leaves_the_earlier_report_whole(fit_dir, capsys, mo
     assert _hidden(fit_dir) == []
 
 
-def test_a_rename_failing_while_swapping_puts_the_earlier_report_back(fit_dir, monkeypatch):
+def test_a_rename_failing_while_swapping_puts_the_earlier_report_back(
+    fit_dir, earlier, monkeypatch
+):
     """The last step (the new page moved in) fails: the earlier report is renamed back, whole."""
     import os
 
     from ethogram.viz.report import write_report
 
-    index = write_report(fit_dir, progress=False, trajectories=False)
+    index = _put_earlier(earlier, fit_dir, "report") / "index.html"
     (index.parent / "notes.txt").write_text("mine")
     before = _snapshot(index.parent)
     real = os.replace
@@ -159,10 +183,10 @@ def test_a_failing_report_into_new_folders_creates_none(fit_dir, tmp_path, capsy
     assert not (tmp_path / "a").exists()
 
 
-def test_the_library_refuses_too(fit_dir):
+def test_the_library_refuses_too(fit_dir, earlier):
     from ethogram.viz.report import existing_report, write_report
 
-    index = write_report(fit_dir, progress=False, trajectories=False)
+    index = _put_earlier(earlier, fit_dir, "report") / "index.html"  # the library's report
     assert [p.name for p in existing_report(index.parent)] == ["index.html", "plots", "tables"]
     before = _snapshot(index.parent)
     with pytest.raises(FileExistsError, match="overwrite=True"):
@@ -189,10 +213,8 @@ def _movies(fit_dir, *extra):
     ]
 
 
-def test_a_second_movie_run_is_refused_and_the_movies_left_as_they_were(fit_dir, capsys):
-    code, _, err = _run(_movies(fit_dir, "--syllables", "0,1"), capsys)
-    assert code == 0, err
-    movies = fit_dir / "movies"
+def test_a_second_movie_run_is_refused_and_the_movies_left_as_they_were(fit_dir, earlier, capsys):
+    movies = _put_earlier(earlier, fit_dir, "movies")  # the first run: syllables 0 and 1
     before = _snapshot(movies)
     assert sorted(before) == [
         "instances.csv",
@@ -232,9 +254,8 @@ def test_other_syllables_and_kinds_are_added_beside_earlier_movies(fit_dir, caps
     assert (fit_dir / "movies" / "skeleton_syllable_00.mp4").read_bytes() == first
 
 
-def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, capsys):
-    assert _run(_movies(fit_dir, "--syllables", "0,1"), capsys)[0] == 0
-    movies = fit_dir / "movies"
+def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, earlier, capsys):
+    movies = _put_earlier(earlier, fit_dir, "movies")  # the first run: syllables 0 and 1
     old = _snapshot(movies)
     old_instances = pd.read_csv(movies / "instances.csv")
     code, _, err = _run(
@@ -256,11 +277,10 @@ def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, capsys):
     assert _hidden(fit_dir) == []
 
 
-def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, capsys, monkeypatch):
+def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, earlier, capsys, monkeypatch):
     import ethogram.viz._movie_grid as movies_module  # a grid movie is drawn here, one by one
 
-    assert _run(_movies(fit_dir, "--syllables", "0,1"), capsys)[0] == 0
-    movies = fit_dir / "movies"
+    movies = _put_earlier(earlier, fit_dir, "movies")  # the first run: syllables 0 and 1
     before = _snapshot(movies)
     real, calls = movies_module.draw_grid, []
 

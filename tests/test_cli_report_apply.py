@@ -87,7 +87,7 @@ def test_fit_summary_of_applied_results(applied):
     )
 
 
-def test_report_of_applied_results(applied, capsys):
+def test_report_of_applied_results(applied, capsys, no_report_plots):
     from ethogram.results import load_results
     from ethogram.viz.report import plot_jobs
 

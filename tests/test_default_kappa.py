@@ -171,26 +171,39 @@ def test_fit_on_syllables_long_enough_keeps_maximum_likelihood_transitions():
         fit_recordings(recs, target_duration=0.02)
 
 
-def test_the_search_hands_back_its_fit_at_the_chosen_kappa():
-    """The fit a search hands back is the fit at the kappa it chose, bit for bit, and its time
-    is counted. (20 iterations: what is checked is that the search's fit is kept, not its
-    quality; the default search on the open-field mouse, 100 iterations, is checked on the demo's
-    fit in test_cli.py, test_demo_end_to_end_and_again.)"""
+#: the kappa searches on the open-field mouse below: 6 states, not the default 20, and 20
+#: iterations, not 100 (what is checked is which fit the search keeps and where its fits run,
+#: not their quality; the default search, 100 iterations at 20 states, is checked on the demo's
+#: fit in test_cli.py, test_demo_end_to_end_and_again)
+SEARCH = dict(num_states=6, num_iters=20, progress=False, seed=0)
+
+
+@pytest.fixture(scope="module")
+def mouse_search():
+    """The open-field mouse and its kappa search at ``SEARCH``, run once for the tests that read
+    it: (recordings, results, timings). Read only."""
     from ethogram.data import openfield_keypoints
     from ethogram.io import read_recordings
     from ethogram.pipeline import fit_recordings
 
     recs = read_recordings([str(openfield_keypoints())], format="dlc", fps=30.0)
     timings = {}
-    res = fit_recordings(recs, progress=False, seed=0, num_iters=20, timings=timings)
+    res = fit_recordings(recs, timings=timings, **SEARCH)
+    return recs, res, timings
+
+
+def test_the_search_hands_back_its_fit_at_the_chosen_kappa(mouse_search):
+    """The fit a search hands back is the fit at the kappa it chose, bit for bit, and its time
+    is counted."""
+    from ethogram.pipeline import fit_recordings
+
+    recs, res, timings = mouse_search
     curve = res.config["kappa_search"]
     assert res.config["kappa_search_reached"] and res.config["kappa_used"] > 0 and len(curve) > 1
     median = median_run_length(list(res.syllables().values()))
     chosen = [row for row in curve if row["kappa"] == res.config["kappa_used"]]
     assert len(chosen) == 1 and chosen[0]["median_duration"] == median
-    again = fit_recordings(
-        recs, progress=False, seed=0, num_iters=20, kappa=res.config["kappa_used"]
-    )
+    again = fit_recordings(recs, kappa=res.config["kappa_used"], **SEARCH)
     np.testing.assert_array_equal(again.recordings[0].syllables, res.recordings[0].syllables)
     assert set(timings) >= {"kappa_search", "fit"} and timings["kappa_search"] > 0
 
@@ -313,17 +326,15 @@ def test_select_finds_the_number_of_states_with_its_defaults_five_seeds(
     _check_select(tmp_path, capsys, model, generate, true_K, seed)
 
 
-def test_the_search_is_checkpointed_and_resumed(tmp_path):
+def test_the_search_is_checkpointed_and_resumed(mouse_search, tmp_path):
     """With a checkpoint, every fit of the search writes its own beside it; the fit's checkpoint is
-    the chosen fit's, and resuming replays the search from them to the same labels."""
-    from ethogram.data import openfield_keypoints
+    the chosen fit's, and resuming replays the search from them to the same labels (those of the
+    same search without a checkpoint, ``mouse_search``)."""
     from ethogram.fitting.checkpoint import load_checkpoint
-    from ethogram.io import read_recordings
     from ethogram.pipeline import fit_recordings, kappa_checkpoints
 
-    recs = read_recordings([str(openfield_keypoints())], format="dlc", fps=30.0)
-    kw = dict(num_states=6, num_iters=20, progress=False, seed=0)
-    plain = fit_recordings(recs, **kw)
+    recs, plain, _ = mouse_search
+    kw = SEARCH
     ck = tmp_path / "fit.checkpoint.h5"
     first = fit_recordings(recs, checkpoint=ck, **kw)
     searched = kappa_checkpoints(ck)

@@ -16,16 +16,17 @@ import numpy as np
 import pytest
 
 from _same_fit import assert_same_fit
-
-distributed = pytest.importorskip("distributed")
-
-from ethogram import HMM  # noqa: E402
-from ethogram.fitting import e_step  # noqa: E402
-from ethogram.fitting.distributed import DaskExecutor, connect  # noqa: E402
+from ethogram import HMM
+from ethogram.fitting import e_step
+from ethogram.fitting.distributed import DaskExecutor, connect
 
 
 @pytest.fixture(scope="module")
 def client():
+    """A LocalCluster of 2 worker processes. Every test here takes it: without distributed they
+    are skipped (it is imported here, not when the tests are collected: about 1 s of CPU for
+    each pytest worker, most of which run none of these tests)."""
+    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
     ) as cluster:

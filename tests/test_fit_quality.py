@@ -3,6 +3,7 @@ trigger it (EM stopped at 3 iterations, syllables of one frame, two states alter
 frame or two) and stays silent on a good fit; the definitions hold at their boundaries; the
 command line prints them as one line each with its options, and the report shows them."""
 
+import functools
 import itertools
 import pickle
 import re
@@ -79,9 +80,17 @@ def _recordings(kind, T=1500, n=2):
 
 
 def _fit(kind, **kwargs):
+    """(the fit of ``kind``'s recordings, the FitQualityWarnings it gave); a fit asked for twice
+    is made once (the same seed gives the same bits) and shared: read only, the list a copy."""
+    res, found = _shared_fit(kind, tuple(sorted(kwargs.items())))
+    return res, list(found)
+
+
+@functools.cache
+def _shared_fit(kind, kwargs):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = fit_recordings(_recordings(kind), progress=False, **kwargs)
+        res = fit_recordings(_recordings(kind), progress=False, **dict(kwargs))
     return res, [w.message for w in caught if issubclass(w.category, FitQualityWarning)]
 
 
@@ -332,7 +341,9 @@ def _save(tmp_path, kind):
     return [str(p) for p in paths]
 
 
-def test_the_command_line_prints_each_warning_as_one_line_with_its_options(tmp_path, capsys):
+def test_the_command_line_prints_each_warning_as_one_line_with_its_options(
+    tmp_path, capsys, no_report_plots
+):
     files = _save(tmp_path, "flicker")
     code = main(
         [
@@ -397,7 +408,7 @@ def test_the_command_line_prints_each_warning_as_one_line_with_its_options(tmp_p
     assert lines[1].startswith("ethogram: warning: syllables 0 and 1 (")
 
 
-def test_a_good_fit_on_the_command_line_is_silent(tmp_path, capsys):
+def test_a_good_fit_on_the_command_line_is_silent(tmp_path, capsys, no_report_plots):
     code = main(
         [
             "fit",
@@ -448,7 +459,9 @@ def test_select_warns_about_the_model_it_hands_back(tmp_path, capsys):
     )
 
 
-def test_a_report_of_an_older_results_file_shows_the_warnings_in_python_words(tmp_path):
+def test_a_report_of_an_older_results_file_shows_the_warnings_in_python_words(
+    tmp_path, no_report_plots
+):
     """Results without the EM's frames or tolerance, made in Python (no argv): the label checks
     still run, and the advice names the Python arguments."""
     from ethogram.viz._synthetic import synthetic_results

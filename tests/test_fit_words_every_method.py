@@ -29,6 +29,7 @@ import numpy as np
 import pytest
 
 from _pose_files import renamed_bodyparts_csv
+from conftest import undrawn_report_plots
 from ethogram.cli import build_parser, main
 from ethogram.stickiness import GIBBS_REMEDY
 
@@ -93,13 +94,15 @@ def fits(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def reports(fits):
-    """Each fit's report page."""
+    """Each fit's report page (its text is what is read: the plots are not drawn)."""
     from ethogram.viz.report import write_report
 
-    return {
-        m: write_report(path, progress=False, trajectories=False, overwrite=True)
-        for m, (path, _) in fits.items()
-    }
+    with pytest.MonkeyPatch.context() as mp:
+        undrawn_report_plots(mp)
+        return {
+            m: write_report(path, progress=False, trajectories=False, overwrite=True)
+            for m, (path, _) in fits.items()
+        }
 
 
 # ----------------------------------------------------------------- 3: the model, named alike
@@ -179,7 +182,9 @@ def _missed(path: Path, dest: Path, *, median_s: float | None = None) -> Path:
 
 
 @pytest.mark.parametrize("method", list(MODELS))
-def test_a_missed_kappa_search_reaches_the_may_be_poor_box(method, fits, tmp_path, capsys):
+def test_a_missed_kappa_search_reaches_the_may_be_poor_box(
+    method, fits, tmp_path, capsys, no_report_plots
+):
     """A median of 0.2 s misses the 0.4 s target (not within 10%) but is not "too short" (a
     third of it): the search's own line is the box's, in the command's words."""
     path = _missed(fits[method][0], tmp_path / "fit", median_s=0.2)
@@ -190,7 +195,9 @@ def test_a_missed_kappa_search_reaches_the_may_be_poor_box(method, fits, tmp_pat
     assert sum(w.startswith("kappa search:") for w in box) == 1, box
 
 
-def test_it_is_said_once_when_the_syllables_are_too_short_too(fits, tmp_path, capsys):
+def test_it_is_said_once_when_the_syllables_are_too_short_too(
+    fits, tmp_path, capsys, no_report_plots
+):
     """At a median of 33 ms the warning on too-short syllables says the search could not
     lengthen them: the search's line is not said again."""
     path = _missed(fits["keypoint-slds"][0], tmp_path / "fit", median_s=1 / 30)
@@ -201,7 +208,7 @@ def test_it_is_said_once_when_the_syllables_are_too_short_too(fits, tmp_path, ca
     assert not any(w.startswith("kappa search:") for w in box), box
 
 
-def test_the_fit_says_it_once_on_stderr_after_the_summary(tmp_path, capsys):
+def test_the_fit_says_it_once_on_stderr_after_the_summary(tmp_path, capsys, no_report_plots):
     """A Gibbs search that misses its target (3 s on 300 frames of the mouse) is said once, on
     stderr under --quiet too, as a warning the report's box also shows."""
     from ethogram.results import load_results

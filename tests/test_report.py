@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import DATA
+from conftest import DATA, undrawn_report_plots
 from ethogram.viz._synthetic import synthetic_results
 from ethogram.viz.report import write_report
 
@@ -148,7 +148,7 @@ def test_report_of_a_results_folder_links_only_to_files_inside_it(fit_dir, fit_r
         assert f"tables/{name}.csv" in parsed.links
 
 
-def test_report_tables_are_the_files_beside_the_results(fit_dir, tmp_path):
+def test_report_tables_are_the_files_beside_the_results(fit_dir, tmp_path, no_report_plots):
     """report/tables/ holds the fit's results_tables/ files under the same names, byte for byte."""
     import shutil
 
@@ -164,7 +164,8 @@ def test_report_tables_are_the_files_beside_the_results(fit_dir, tmp_path):
     write_results(
         out / "results.h5", res, tables=syllable_tables(res)
     )  # as 'ethogram fit' writes them
-    index = write_report(out, progress=False, trajectories=False)  # the tables are the subject
+    # the tables are the subject: no plot is drawn (no_report_plots)
+    index = write_report(out, progress=False, trajectories=False)
     fit_tables = sorted(p.name for p in (out / "results_tables").iterdir())
     assert fit_tables == [
         "bigrams.csv",
@@ -374,7 +375,10 @@ def test_cli_report_writes_index_and_fails_cleanly(fit_dir, tmp_path, capsys):
     from ethogram.cli import main
 
     out, _ = fit_dir
-    assert main(["report", str(out), "-o", str(tmp_path / "cli"), "--quiet"]) == 0
+    # --no-trajectories: what is checked is the command's page and its failure (the trajectory
+    # plots and their links are test_report_of_a_results_folder_links_only_to_files_inside_it's)
+    argv = ["report", str(out), "-o", str(tmp_path / "cli"), "--quiet", "--no-trajectories"]
+    assert main(argv) == 0
     printed = capsys.readouterr().out
     assert str((tmp_path / "cli" / "index.html").resolve()) in printed
     check_links(tmp_path / "cli" / "index.html", parse(tmp_path / "cli" / "index.html"))
@@ -450,7 +454,9 @@ def movie_fit(tmp_path):
 def test_a_syllable_without_a_movie_says_why_on_its_card(movie_fit):
     from ethogram.viz.movie_files import make_movies
 
-    index = write_report(movie_fit, progress=False, trajectories=False)
+    with pytest.MonkeyPatch.context() as mp:  # this first page is read for its words only
+        undrawn_report_plots(mp)
+        index = write_report(movie_fit, progress=False, trajectories=False)
     html = index.read_text(encoding="utf-8")
     fit = movie_fit.resolve()  # the command names the fit by a path usable from any folder
     for k in (0, 1, 2, 3):  # no movie made at all

@@ -61,7 +61,10 @@ def test_kappa_search_fits_with_the_syllable_prior(openfield, monkeypatch):
     from ethogram.selection.target import fit_to_target_duration
 
     seen = _spy_observation_kwargs(monkeypatch, kappa, "find_kappa")
-    fit_to_target_duration(openfield, target_duration=0.4, num_iters=5, progress=False, seed=0)
+    # 4 states, not the default 20: what is checked is the prior the search's fits are given
+    fit_to_target_duration(
+        openfield, target_duration=0.4, num_states=4, num_iters=5, progress=False, seed=0
+    )
     assert {k: seen[k] for k in SYLLABLE_PRIOR} == SYLLABLE_PRIOR
 
 
@@ -160,6 +163,9 @@ def test_a_kappa_search_that_misses_its_target_says_so_and_how_to_fix_it(tmp_pat
             "30",
             "--target-duration",
             "3",
+            # 6 states, not the default 20: the search's miss and its line are the subject
+            "--states",
+            "6",
             "--iters",
             "20",
             "--quiet",
@@ -199,6 +205,10 @@ def test_a_kappa_search_that_meets_its_target_is_quiet(tmp_path, capsys):
             "30",
             "--target-duration",
             "0.4",
+            # 6 states, not the default 20: the search's silence when it meets its target is the
+            # subject (the default search on the mouse is checked on the demo's fit, test_cli.py)
+            "--states",
+            "6",
             "--iters",
             "20",
             "--quiet",
