@@ -251,8 +251,8 @@ def test_fitting_imports_no_model_and_packages_no_private_modules():
         for level, module, _ in _imports(path):
             # from ..pkg._private import x, or from .._private import x: another package's private
             # module (the shared utilities at the bottom of the floors, ethogram._files,
-            # _version, _hdf5, _runs and _deprecation, excepted)
-            if module in ("_files", "_version", "_hdf5", "_runs", "_deprecation"):
+            # _version, _hdf5, _runs, _deprecation and _progress, excepted)
+            if module in ("_files", "_version", "_hdf5", "_runs", "_deprecation", "_progress"):
                 continue
             if level >= 2 and any(part.startswith("_") for part in module.split(".") if part):
                 offenders.append(f"{path.relative_to(SRC)}: from {'.' * level}{module}")

@@ -138,10 +138,20 @@ def test_mask_errors(fitted):
         model.score([data[:10], data[10:20]], mask=[np.ones(10, bool)])
 
 
-def test_progress_bar_shows_objective(fitted, capsys):
+def test_progress_bar_shows_objective(fitted, capsys, monkeypatch):
+    import io
+    import sys
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
     _, _, data = fitted
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)  # on a terminal: tqdm's bar
     HMM(3, "gaussian", dict(data_dim=2)).fit(data, num_iters=3, tol=0.0, seed=0, progress=True)
-    err = capsys.readouterr().err
-    assert "EM" in err and "objective=" in err
+    assert "EM" in terminal.getvalue() and "objective=" in terminal.getvalue()
+    monkeypatch.undo()
+    capsys.readouterr()
     HMM(3, "gaussian", dict(data_dim=2)).fit(data, num_iters=3, tol=0.0, seed=0, progress=False)
     assert "objective=" not in capsys.readouterr().err
