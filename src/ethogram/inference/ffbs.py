@@ -6,7 +6,10 @@ fused numba pass per direction (:mod:`._ffbs_kernels`), the transposed matrix re
 sequences, and the checks optional (a sampler builds its inputs itself). When float64 cannot
 represent what the scaled recursion needs, the same draw (same uniforms) is made by the exact
 general path of :mod:`.core` (log space where needed), so the result never depends on
-underflow.
+underflow. :func:`ffbs_blocked` makes the same draw, bit for bit, in O(T) memory plus
+O((T / B + B) K) for blocks of B frames (the forward messages kept once per block and
+recomputed with the log-likelihoods in the backward pass); :func:`use_blocks` chooses it when
+a sequence's two (T, K) arrays exceed :data:`MEMORY_BUDGET`.
 """
 
 from __future__ import annotations

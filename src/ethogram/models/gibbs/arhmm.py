@@ -188,10 +188,12 @@ def draw_syllables(
 ):
     """One draw of a sequence's syllables by FFBS under the masked AR log-likelihoods.
 
-    One pass over the (T - L, K) log-likelihoods (:func:`~ethogram.inference.ffbs.ffbs`)
-    when they and the forward messages fit in ``budget``, else by blocks
-    (:func:`~ethogram.inference.ffbs.ffbs_blocked`, O((T - L) (M + 1) + sqrt-sized blocks)
-    memory, about +60% of the draw's time): the same bits either way.
+    In one pass (:func:`~ethogram.inference.ffbs.ffbs`) when the (T - L, K) log-likelihoods
+    and forward messages, 16 (T - L) K bytes, fit in ``budget``; else by blocks of
+    :data:`~ethogram.inference.ffbs.BLOCK_FRAMES` frames
+    (:func:`~ethogram.inference.ffbs.ffbs_blocked`: about 48 bytes per frame plus
+    (T / B + 2 B) K float64, the log-likelihoods and the forward recursion computed twice,
+    about +60% of an AR-only sweep). The same bits either way.
 
     Parameters
     ----------
