@@ -150,12 +150,13 @@ def test_arhmm_local_step_same_bits_by_blocks(monkeypatch, block):
     zero_col /= zero_col.sum(axis=1, keepdims=True)
     general = dict(lp, transition_matrix=zero_col, transition_T=np.ascontiguousarray(zero_col.T))
     monkeypatch.setattr(ar, "BLOCK_FRAMES", block)
-    for params in (lp, general):
+    cases = [(lp, desc), (general, desc), (lp, dict(desc, score_dtype="float32"))]
+    for params, d in cases:
         for x, m in zip(sequences, masks, strict=True):
             for collect in (None, "samples", "smoother"):
                 seed = np.random.SeedSequence(7)
-                one = ar.arhmm_local_step(params, desc, x, m, None, seed, collect)
-                blocked = ar.arhmm_local_step(params, desc, x, m, None, seed, collect, budget=0)
+                one = ar.arhmm_local_step(params, d, x, m, None, seed, collect)
+                blocked = ar.arhmm_local_step(params, d, x, m, None, seed, collect, budget=0)
                 _compare_outputs(one, blocked)
 
 
@@ -202,8 +203,13 @@ def _slds_fit(seed=3):
     return model, fit
 
 
-def test_keypoint_slds_fit_same_bits_by_blocks(monkeypatch):
-    model, one = _slds_fit()
+@pytest.fixture(scope="module")
+def slds_one_pass():
+    return _slds_fit()
+
+
+def test_keypoint_slds_fit_same_bits_by_blocks(monkeypatch, slds_one_pass):
+    model, one = slds_one_pass
     calls = _counting_blocks(monkeypatch)
     monkeypatch.setattr(ffbs_module, "MEMORY_BUDGET", 0)
     monkeypatch.setattr(ar, "BLOCK_FRAMES", 128)
@@ -218,8 +224,8 @@ def test_keypoint_slds_fit_same_bits_by_blocks(monkeypatch):
         np.testing.assert_array_equal(model_b.get_params()[k], v, err_msg=k)
 
 
-def test_keypoint_local_step_same_bits_by_blocks(monkeypatch):
-    model, fit = _slds_fit()
+def test_keypoint_local_step_same_bits_by_blocks(monkeypatch, slds_one_pass):
+    model, fit = slds_one_pass
     from test_keypoint_slds import planted
 
     sequences, _ = model.prepare(*planted(lengths=(700, 330))[:2])
