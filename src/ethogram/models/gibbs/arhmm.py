@@ -230,6 +230,8 @@ def draw_syllables(
         z = ffbs(init, pi, ll, seed, transition_T=AT, check=False)[0]
         return z, ll[np.arange(len(z)), z], ll
 
+    x = np.ascontiguousarray(x)  # once, not per block (lag_windows copies a strided x)
+
     def rows(start, stop, buf):
         masked_ar_log_likes(x, mask, *scores, buf, (start, stop))
 
