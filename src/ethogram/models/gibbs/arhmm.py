@@ -193,7 +193,7 @@ def draw_syllables(
     :data:`~ethogram.inference.ffbs.BLOCK_FRAMES` frames
     (:func:`~ethogram.inference.ffbs.ffbs_blocked`: about 48 bytes per frame plus
     (T / B + 2 B) K float64, the log-likelihoods and the forward recursion computed twice,
-    about +60% of an AR-only sweep). The same bits either way.
+    about +60-100% of an AR-only sweep, BENCHMARKS.md). The same bits either way.
 
     Parameters
     ----------
