@@ -8,6 +8,7 @@ memory does not mask another's)::
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/bench_gibbs_scaling.py
     .venv/bin/python bench/bench_gibbs_scaling.py --report   # md + png from the JSON
     .venv/bin/python bench/bench_gibbs_scaling.py --breakdown 1M   # who allocates, CPU split
+    .venv/bin/python bench/bench_gibbs_scaling.py --one 1M --ffbs-budget inf   # one-pass FFBS
 
 Data: keypoints from a switching AR(1) latent pose (10 true syllables, M = 5, geometric
 durations of mean 10 frames) through a random PCA-like basis to 8 body parts in 2-D, with a
@@ -214,6 +215,13 @@ def measure(label: str) -> dict:
         _sweep(model, sequences, masks, settings, run, it, ex)
 
     out = {"label": label, "recordings": len(lengths), "frames": int(sum(lengths))}
+    from ethogram.inference import ffbs
+
+    longest = max(lengths) - NUM_LAGS  # the syllables' draw by blocks above the budget
+    out["ffbs_budget"], out["ffbs_blocked"] = (
+        ffbs.MEMORY_BUDGET,
+        ffbs.use_blocks(longest, NUM_STATES),
+    )
     out["generate_s"], out["start_s"] = round(gen_s, 2), round(start_s, 2)
     out["ar_only"], it = _time_stage(sweep, 1)
     out["held_ar_only"] = _held(sequences, run)
@@ -231,7 +239,8 @@ TRACED = (
     ("ethogram.fitting.gibbs", "_sweep"),
     ("ethogram.models.gibbs.arhmm", "masked_ar_log_likes"),
     ("ethogram.models.gibbs.arhmm", "sequence_stats"),
-    ("ethogram.models.gibbs.keypoint_slds", "ffbs"),
+    ("ethogram.models.gibbs.arhmm", "ffbs"),
+    ("ethogram.models.gibbs.arhmm", "ffbs_blocked"),
     ("ethogram.models.gibbs.keypoint_slds", "_draw_latent"),
     ("ethogram.models.gibbs.keypoint_slds", "_draw_pose_and_place"),
     ("ethogram.models.gibbs.keypoint_slds", "_path_log_like"),
@@ -516,7 +525,12 @@ def main(argv=None) -> int:
     p.add_argument("--only", choices=sorted(CONFIGS), action="append")
     p.add_argument("--report", action="store_true", help="write the md and png from the JSON")
     p.add_argument("-o", "--output", type=Path, default=RESULTS / "gibbs_scaling.json")
+    p.add_argument("--ffbs-budget", type=float, help="bytes: ethogram.inference.ffbs.MEMORY_BUDGET")
     args = p.parse_args(argv)
+    if args.ffbs_budget is not None:  # 0: the syllables drawn by blocks; inf: in one pass
+        from ethogram.inference import ffbs
+
+        ffbs.MEMORY_BUDGET = args.ffbs_budget
     if args.machine:
         print(json.dumps(_machine()))
         return 0

@@ -51,7 +51,9 @@ def test_moseq_sticky_matrix_and_masked_rows():
 
 def _fast_path_status(pi, A, L):
     T, K = L.shape
-    return _ffbs_kernels.ffbs_forward_kernel(pi, A, L, np.empty((T, K)), np.empty(T), np.empty(T))
+    return _ffbs_kernels.ffbs_forward_kernel(
+        pi, True, A, L, np.empty((T, K)), np.empty(T), np.empty(T)
+    )
 
 
 def test_hands_over_to_the_exact_path_where_float64_falls_short():

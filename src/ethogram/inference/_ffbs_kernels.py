@@ -88,24 +88,28 @@ def _weigh(pred, log_likes_t, m):
 
 
 @njit(**_JIT)
-def ffbs_forward_kernel(initial_probs, A, log_likes, alphas, offsets, norms):
+def ffbs_forward_kernel(start, first, A, log_likes, alphas, offsets, norms):
     """Normalised forward filtering: ``alphas[t] = p(z_t | x_{1:t})``.
 
-    ``offsets[t]`` is the frame's scale and ``norms[t] = p(x_t | x_{1:t-1}) / exp(offsets[t])``,
-    so ``log p(x) = sum(log(norms) + offsets)``. Returns -1 on success, or the first frame at
-    which the caller must use the exact general path.
+    With ``first`` the rows are a sequence's first frames and ``start`` its initial
+    distribution; without, they continue a sequence and ``start`` is the filtered distribution
+    of the frame before them (a block of the checkpointed draw: its first row is predicted
+    through ``A`` and is not the sequence's first frame, the same bits as one pass over the
+    whole sequence). ``offsets[t]`` is the frame's scale and ``norms[t] = p(x_t | x_{1:t-1}) /
+    exp(offsets[t])``, so ``log p(x) = sum(log(norms) + offsets)``. Returns -1 on success, or
+    the first row at which the caller must use the exact general path.
     """
     T, K = log_likes.shape
     for t in range(T):
         out = alphas[t]
-        if t == 0:
-            # element loops, not ``out[:] = initial_probs`` / ``out *= inv``: the same bits, and
-            # the slice assignment's shape-mismatch error would cost numba 4 s of CPU to compile
+        if t == 0 and first:
+            # element loops, not ``out[:] = start`` / ``out *= inv``: the same bits, and the
+            # slice assignment's shape-mismatch error would cost numba 4 s of CPU to compile
             for k in range(K):
-                out[k] = initial_probs[k]
+                out[k] = start[k]
         else:
-            _predict(alphas[t - 1], A, out)
-        m = _frame_scale(out, log_likes[t], t == 0)
+            _predict(start if t == 0 else alphas[t - 1], A, out)
+        m = _frame_scale(out, log_likes[t], t == 0 and first)
         if not m > -np.inf:  # NaN: hand over; -inf: no possible state explains the frame
             return t
         s = _weigh(out, log_likes[t], m)
@@ -120,25 +124,29 @@ def ffbs_forward_kernel(initial_probs, A, log_likes, alphas, offsets, norms):
 
 
 @njit(**_JIT)
-def ffbs_backward_kernel(transition_T, alphas, uniforms, states):
-    """Backward sampling: ``z_{T-1} ~ alphas[T-1]``, ``z_t ~ alphas[t] * A[:, z_{t+1}]``.
+def ffbs_backward_kernel(transition_T, alphas, uniforms, states, next_state):
+    """Backward sampling: ``z_t ~ alphas[t] * A[:, z_{t+1}]`` from the last row to the first.
 
     ``transition_T`` is ``A.T`` (C-contiguous: the weights of a frame read one row);
-    ``uniforms`` (T,) of U(0, 1) draws give ``states`` (T,) by inverse CDF.
+    ``uniforms`` (T,) of U(0, 1) draws give ``states`` (T,) by inverse CDF. ``next_state`` is
+    the state of the frame after the last row (a block of the checkpointed draw), or -1 when
+    the last row is the sequence's last frame (``z_{T-1} ~ alphas[T-1]``).
     """
     T, K = alphas.shape
     weights = np.empty(K)
-    total = 0.0
-    for k in range(K):
-        weights[k] = alphas[T - 1, k]
-        total += weights[k]
-    states[T - 1] = _draw(weights, total, uniforms[T - 1])
-    for t in range(T - 2, -1, -1):
-        col = transition_T[states[t + 1]]
+    nxt = next_state
+    for t in range(T - 1, -1, -1):
         a = alphas[t]
         total = 0.0
-        for k in range(K):
-            w = a[k] * col[k]
-            weights[k] = w
-            total += w
+        if nxt < 0:
+            for k in range(K):
+                weights[k] = a[k]
+                total += weights[k]
+        else:
+            col = transition_T[nxt]
+            for k in range(K):
+                w = a[k] * col[k]
+                weights[k] = w
+                total += w
         states[t] = _draw(weights, total, uniforms[t])
+        nxt = states[t]

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...inference import forward_backward, sample_states, scratch, viterbi
-from ...inference.ffbs import ffbs
+from ...inference.ffbs import BLOCK_FRAMES, ffbs, ffbs_blocked, use_blocks
 from ..observations import lag_closure, lag_windows, squared_norms_by_state
 from .hdp import sample_hdp_transitions, transition_counts
 from .log_joint import LOG_2PI, log_prob_syllables
@@ -29,6 +29,7 @@ __all__ = [
     "arhmm_global_step",
     "arhmm_local_step",
     "clean_sequences",
+    "draw_syllables",
     "frame_syllables",
     "local_params",
     "masked_ar_log_likes",
@@ -121,13 +122,16 @@ def local_params(params: dict, num_lags: int) -> dict:
     )
 
 
-def masked_ar_log_likes(x, mask, scoring, half_logdet, num_lags: int, dtype=np.float64, out=None):
+def masked_ar_log_likes(
+    x, mask, scoring, half_logdet, num_lags: int, dtype=np.float64, out=None, rows=None
+):
     """AR log-likelihoods of frames L..T-1 under every syllable, 0 on unscored frames.
 
     Equal to :func:`.log_joint.ar_log_likes` times the mask (jax-moseq multiplies the
     log-likelihoods by the mask, so a padded frame follows the transitions alone): blocks of
-    frame windows times ``scoring`` (:func:`local_params`), one BLAS product each, squared
-    and summed per syllable.
+    :data:`SCORE_ROWS` frame windows times ``scoring`` (:func:`local_params`), one BLAS
+    product each, squared and summed per syllable. A range of rows starting at a multiple of
+    :data:`SCORE_ROWS` is made of the same products as in the whole array: the same bits.
 
     Parameters
     ----------
@@ -138,17 +142,29 @@ def masked_ar_log_likes(x, mask, scoring, half_logdet, num_lags: int, dtype=np.f
     num_lags : int
     dtype : numpy dtype, default float64
         Precision of the product (float32: faster, not exact).
-    out : ndarray (T - L, K), optional
+    out : ndarray (stop - start, K), optional
         Where to write.
+    rows : (int, int), optional
+        ``(start, stop)``: only rows ``start..stop-1`` of the (T - L, K) result (frames
+        ``start + L..stop + L - 1``); default all.
 
     Returns
     -------
-    ndarray, shape (T - L, K)
+    ndarray, shape (stop - start, K)
+
+    Raises
+    ------
+    ValueError
+        If ``start`` is not a multiple of :data:`SCORE_ROWS` or the range is not inside
+        ``0..T - L``.
     """
     T, D = x.shape
     K = half_logdet.shape[0]
     n, W = T - num_lags, (num_lags + 1) * D
-    out = np.empty((n, K)) if out is None else out
+    first, stop = (0, n) if rows is None else rows
+    if first % SCORE_ROWS or not 0 <= first <= stop <= n:
+        raise ValueError(f"rows must be a range of 0..{n} starting at a multiple of {SCORE_ROWS}")
+    out = np.empty((stop - first, K)) if out is None else out
     windows = lag_windows(x, num_lags)
     block = min(SCORE_ROWS, n)
     rows = np.ones((block, W + 1), dtype=dtype)  # the last column (the bias) stays 1
@@ -156,14 +172,71 @@ def masked_ar_log_likes(x, mask, scoring, half_logdet, num_lags: int, dtype=np.f
         prod, MT = scratch("ar_scores", (block, D * K)), scoring
     else:
         prod, MT = np.empty((block, D * K), dtype), scoring.astype(dtype)
-    for start in range(0, n, block):
-        m = min(block, n - start)
+    for start in range(first, stop, block):
+        m = min(block, stop - start)
         rows[:m, :W] = windows[start : start + m]
-        squared_norms_by_state(np.matmul(rows[:m], MT, out=prod[:m]), K, D, out[start : start + m])
+        i = start - first
+        squared_norms_by_state(np.matmul(rows[:m], MT, out=prod[:m]), K, D, out[i : i + m])
     out *= -0.5
     out -= half_logdet + 0.5 * D * LOG_2PI
-    out[~mask[num_lags:]] = 0.0
+    out[~mask[num_lags + first : num_lags + stop]] = 0.0
     return out
+
+
+def draw_syllables(
+    params, x, mask, num_lags: int, seed, dtype=np.float64, *, reuse=False, budget=None
+):
+    """One draw of a sequence's syllables by FFBS under the masked AR log-likelihoods.
+
+    In one pass (:func:`~ethogram.inference.ffbs.ffbs`) when the (T - L, K) log-likelihoods
+    and forward messages, 16 (T - L) K bytes, fit in ``budget``; else by blocks of
+    :data:`~ethogram.inference.ffbs.BLOCK_FRAMES` frames
+    (:func:`~ethogram.inference.ffbs.ffbs_blocked`: about 48 bytes per frame plus
+    (T / B + 2 B) K float64, the log-likelihoods and the forward recursion computed twice,
+    about +60-100% of an AR-only sweep, BENCHMARKS.md). The same bits either way.
+
+    Parameters
+    ----------
+    params : dict
+        From :func:`local_params`.
+    x : ndarray, shape (T, M)
+    mask : ndarray of bool, shape (T,)
+    num_lags : int
+    seed : SeedSequence, Generator, int or None
+    dtype : numpy dtype
+        Of the scoring products (:func:`masked_ar_log_likes`).
+    reuse : bool, default False
+        The one-pass draw writes its log-likelihoods into this thread's reused buffer
+        (:func:`~ethogram.inference.scratch` ``"ar_log_likes"``: valid until the thread's
+        next call), not a new array.
+    budget : int or None
+        Bytes (default :data:`ethogram.inference.ffbs.MEMORY_BUDGET`).
+
+    Returns
+    -------
+    syllables : ndarray of int, shape (T - L,)
+    path_log_likes : ndarray, shape (T - L,)
+        Each frame's log-likelihood under its drawn syllable (0 where unscored).
+    log_likes : ndarray (T - L, K) or None
+        The log-likelihoods of the one-pass draw; None when drawn by blocks.
+    """
+    K, n = params["half_logdet"].shape[0], x.shape[0] - num_lags
+    pi, AT = params["transition_matrix"], params["transition_T"]
+    init = np.full(K, 1.0 / K)
+    scores = (params["scoring"], params["half_logdet"], num_lags, dtype)
+    if not use_blocks(n, K, budget):
+        out = scratch("ar_log_likes", (n, K)) if reuse else None
+        ll = masked_ar_log_likes(x, mask, *scores, out)
+        z = ffbs(init, pi, ll, seed, transition_T=AT, check=False)[0]
+        return z, ll[np.arange(len(z)), z], ll
+
+    x = np.ascontiguousarray(x)  # once, not per block (lag_windows copies a strided x)
+
+    def rows(start, stop, buf):
+        masked_ar_log_likes(x, mask, *scores, buf, (start, stop))
+
+    z, _, path = ffbs_blocked(init, pi, rows, n, seed, block=BLOCK_FRAMES, transition_T=AT)
+    return z, path, None
 
 
 def frame_syllables(syllables, num_lags: int) -> np.ndarray:
@@ -192,7 +265,9 @@ def sequence_stats(x, syllables, mask, num_states: int, num_lags: int) -> dict:
     return stats
 
 
-def arhmm_local_step(params, description, data, mask, local_state, seed, collect=None):
+def arhmm_local_step(
+    params, description, data, mask, local_state, seed, collect=None, *, budget=None
+):
     """Redraw one sequence's syllables given the parameters (jax-moseq's
     ``resample_discrete_stateseqs``); the job function of the Gibbs loop.
 
@@ -210,7 +285,11 @@ def arhmm_local_step(params, description, data, mask, local_state, seed, collect
         Unused: the syllables' conditional does not depend on their previous values.
     seed : numpy.random.SeedSequence
     collect : {None, "samples", "smoother"}
-        Also return the syllables per frame, or their posterior probabilities.
+        Also return the syllables per frame, or their posterior probabilities (these need
+        the (T - L, K) log-likelihoods: never drawn by blocks).
+    budget : int or None
+        Bytes above which the syllables are drawn by blocks (:func:`draw_syllables`; default
+        :data:`ethogram.inference.ffbs.MEMORY_BUDGET`): memory against time, same bits.
 
     Returns
     -------
@@ -227,19 +306,17 @@ def arhmm_local_step(params, description, data, mask, local_state, seed, collect
     K, L = int(description["num_states"]), int(description["num_lags"])
     dtype = np.float32 if description.get("score_dtype") == "float32" else np.float64
     pi = params["transition_matrix"]
-    out = scratch("ar_log_likes", (data.shape[0] - L, K))  # never leaves this function
-    ll = masked_ar_log_likes(data, mask, params["scoring"], params["half_logdet"], L, dtype, out)
-    init = np.full(K, 1.0 / K)
-    z = ffbs(init, pi, ll, seed, transition_T=params["transition_T"], check=False)[0]
+    if collect == "smoother":  # the marginals need every frame's log-likelihoods
+        budget = np.inf
+    # the log-likelihoods in this thread's reused buffer: they never leave this function
+    z, path, ll = draw_syllables(params, data, mask, L, seed, dtype, reuse=True, budget=budget)
     stats = sequence_stats(data, z, mask, K, L)
-    log_joint = {
-        "z": log_prob_syllables(z, pi, L, mask),
-        "x": float(ll[np.arange(len(z)), z].sum()),
-    }
+    log_joint = {"z": log_prob_syllables(z, pi, L, mask), "x": float(path.sum())}
     marginals = None
     if collect == "samples":
         marginals = frame_syllables(z, L)
     elif collect == "smoother":
+        init = np.full(K, 1.0 / K)
         marginals = _frame_marginals(forward_backward(init, pi, ll).expected_states, L)
     return {"syllables": z}, stats, log_joint, marginals
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...inference import forward_backward, sample_states
-from ...inference.ffbs import ffbs
 from ...inference.kalman import sample_ar_lds, sample_random_walk
 from ..observations import lag_windows
 from . import arhmm as ar
@@ -186,7 +185,9 @@ def _draw_pose_and_place(rngs, params, description, Y, mask, state, z):
     return new, squared_errors(Y, rotated, new["centroid"])
 
 
-def keypoint_local_step(params, description, data, mask, local_state, seed, collect=None):
+def keypoint_local_step(
+    params, description, data, mask, local_state, seed, collect=None, *, budget=None
+):
     """Redraw one recording's local variables given the parameters; the Gibbs loop's job.
 
     Parameters
@@ -203,6 +204,11 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
         The previous draw; None starts the recording (:func:`initial_states`).
     seed : numpy.random.SeedSequence
     collect : {None, "samples", "smoother"}
+        Also return the syllables per frame, or their posterior probabilities (these need
+        the (T - L, S) log-likelihoods: never drawn by blocks).
+    budget : int or None
+        Bytes above which the syllables are drawn by blocks (:func:`.arhmm.draw_syllables`;
+        default :data:`ethogram.inference.ffbs.MEMORY_BUDGET`): memory against time, same bits.
 
     Returns
     -------
@@ -217,21 +223,21 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
         jax-moseq's ``model_likelihood`` groups ``z``, ``x``, ``Y``, ``s``, ``v``.
     marginals : ndarray or None
     """
-    S, L = int(description["num_states"]), int(description["num_lags"])
+    L = int(description["num_lags"])
     Y, s0, conf = unpack_recording(data, description["num_dims"])
     rngs = _Streams(seed)
     if local_state is None:
         state = initial_states(params, description, Y, s0, conf, rngs[4])
     else:
         state = {k: v for k, v in local_state.items() if k != "syllables"}
-    pi, init = params["transition_matrix"], np.full(S, 1.0 / S)
-    ll = ar.masked_ar_log_likes(state["latent"], mask, params["scoring"], params["half_logdet"], L)
-    z = ffbs(init, pi, ll, rngs[0], transition_T=params["transition_T"], check=False)[0]
+    if collect == "smoother":  # the marginals need every frame's log-likelihoods
+        budget = np.inf
+    z, path, ll = ar.draw_syllables(params, state["latent"], mask, L, rngs[0], budget=budget)
     if local_state is not None and not description["ar_only"]:
         # the old x's (T, S) log-likelihoods are not needed past the syllables' draw: free them
         # before the pose draw's own (T, ...) arrays (the sweep's peak memory); the new x's are
         # scored under the sampled syllables only
-        ll = None
+        ll = path = None
         state, errors = _draw_pose_and_place(rngs, params, description, Y, mask, state, z)
         state["scales"] = _draw_scales(rngs[4], params, description, errors, s0)
         state["emission_summary"] = _emission_summary(params, description, errors, s0, mask, state)
@@ -239,11 +245,12 @@ def keypoint_local_step(params, description, data, mask, local_state, seed, coll
             ll = ar.masked_ar_log_likes(
                 state["latent"], mask, params["scoring"], params["half_logdet"], L
             )
+            path = ll[np.arange(len(z)), z]
     state["syllables"] = z
     if "emission_summary" not in state:  # the start; the AR-only stage keeps x, v, h, s, sigmasq
         errors = _errors(params, Y, state)
         state["emission_summary"] = _emission_summary(params, description, errors, s0, mask, state)
-    return (state, *_summaries(params, description, mask, state, ll, collect))
+    return (state, *_summaries(params, description, mask, state, path, ll, collect))
 
 
 def _emission_summary(params, description, errors, s0, mask, state) -> np.ndarray:
@@ -274,7 +281,7 @@ def _path_log_like(params, x, z, mask, num_lags: int) -> float:
     return float(np.sum(per[mask[num_lags:]]))
 
 
-def _summaries(params, description, mask, state, ll, collect):
+def _summaries(params, description, mask, state, path, ll, collect):
     S, L = int(description["num_states"]), int(description["num_lags"])
     z, emission = state["syllables"], state["emission_summary"]
     stats = ar.sequence_stats(state["latent"], z, mask, S, L)
@@ -283,8 +290,8 @@ def _summaries(params, description, mask, state, ll, collect):
     log_joint = {
         "z": log_prob_syllables(z, params["transition_matrix"], L, mask),
         "x": _path_log_like(params, state["latent"], z, mask, L)
-        if ll is None
-        else float(ll[np.arange(len(z)), z].sum()),
+        if path is None
+        else float(path.sum()),
         "Y": float(emission[0]),
         "s": float(emission[1]),
         "v": float(emission[2]),
