@@ -110,6 +110,19 @@ def test_same_seed_same_labels(fitted):
         np.testing.assert_array_equal(again.model.get_params()[k], v)
 
 
+def test_kappa_auto_is_the_search_as_in_cross_validate_and_the_command(fitted):
+    recs, res = fitted
+    auto = fit_recordings(recs, num_states=6, num_iters=15, seed=3, kappa="auto")
+    assert auto.config["kappa_used"] == res.config["kappa_used"]
+
+    def curve(config):  # the search's rows, their timings aside
+        return [{k: v for k, v in row.items() if k != "seconds"} for row in config["kappa_search"]]
+
+    assert curve(auto.config) == curve(res.config) and len(curve(res.config)) > 1
+    for a, b in zip(auto.recordings, res.recordings):
+        np.testing.assert_array_equal(a.syllables, b.syllables)
+
+
 def test_fit_then_apply_gives_the_same_labels(fitted, tmp_path):
     recs, res = fitted
     in_memory = apply_model(res, recs)
@@ -162,6 +175,9 @@ def test_bad_arguments():
         fit_recordings([rec], num_states=0)
     with pytest.raises(ValueError, match="kappa"):
         fit_recordings([rec], num_states=2, kappa=-1.0)
+    # a word other than "auto" is refused by name, not by a numpy TypeError
+    with pytest.raises(ValueError, match=r"kappa must be a non-negative number, or 'auto'"):
+        fit_recordings([rec], num_states=2, kappa="sticky")
     with pytest.raises(ValueError, match="unique"):
         fit_recordings([rec, rec], num_states=2)
     with pytest.raises(TypeError):

@@ -58,6 +58,10 @@ class FitQualityWarning(Worded, UserWarning):
         return (type(self), (self.kind, self.template, self.arguments))
 
 
+# its public home: warnings print it as ethogram.analysis.diagnostics.FitQualityWarning
+FitQualityWarning.__module__ = "ethogram.analysis.diagnostics"
+
+
 def _not_converged(num_iters: int, rise_per_frame: float | None, tol: float | None):
     how = ""
     if rise_per_frame is not None and np.isfinite(rise_per_frame):

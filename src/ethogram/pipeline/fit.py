@@ -61,8 +61,16 @@ def _check_model_arguments(num_states, num_lags, kappa, target_duration) -> None
         raise ValueError(f"num_states must be a positive integer, got {num_states!r}")
     if isinstance(num_lags, bool) or int(num_lags) != num_lags or num_lags < 1:
         raise ValueError(f"num_lags must be a positive integer, got {num_lags!r}")
-    if kappa is not None and not (np.isfinite(kappa) and kappa >= 0):
-        raise ValueError(f"kappa must be a non-negative number or None, got {kappa!r}")
+    if kappa is not None:
+        try:
+            ok = np.isfinite(float(kappa)) and float(kappa) >= 0
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(
+                f"kappa must be a non-negative number, or 'auto' (None) for the search; "
+                f"got {kappa!r}"
+            )
     if kappa is not None and target_duration is not None:
         raise ValueError("give either kappa or target_duration, not both")
     if target_duration is not None and not (np.isfinite(target_duration) and target_duration > 0):
@@ -239,7 +247,7 @@ def fit_recordings(
     recordings,
     num_states: int = DEFAULT_NUM_STATES,
     num_lags: int = 3,
-    kappa: float | None = None,
+    kappa: float | str | None = None,
     prep=None,
     *,
     em: EMSettings | None = None,
@@ -267,9 +275,10 @@ def fit_recordings(
         Number of syllables K.
     num_lags : int, default 3
         Autoregressive order L (frames of the past each frame is predicted from).
-    kappa : float or None
+    kappa : float, "auto" or None
         Stickiness: extra pseudo-counts on every self-transition (a Dirichlet pseudo-count, as
-        MoSeq's kappa). None: the smallest kappa whose fit gives a median syllable (Viterbi
+        MoSeq's kappa). None (or ``"auto"``, as :func:`ethogram.selection.cross_validate` and
+        the command line say it): the smallest kappa whose fit gives a median syllable (Viterbi
         run) of at least 90% of ``target_duration``, kappa 0 when the fit without stickiness
         already does (:func:`ethogram.stickiness.smallest_kappa`: up to 8 fits from the same
         seed; the fit at the chosen kappa is kept, so the result is the fit with
@@ -366,6 +375,8 @@ def fit_recordings(
     check_method_arguments(method, given)  # an argument of another method is refused
     recordings = check_recordings(recordings)
     fps = common_frame_rate(recordings)  # one rate: recordings at different rates are refused
+    if isinstance(kappa, str) and kappa == "auto":  # cross_validate's and the CLI's word
+        kappa = None
     _check_model_arguments(num_states, num_lags, kappa, target_duration)
     ar_prior = _ar_prior(prior_ridge)
     em, execution, checkpoint = settings_from_options(
