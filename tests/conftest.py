@@ -23,7 +23,7 @@ if os.environ.get("PYTEST_XDIST_WORKER"):
     ):
         os.environ.setdefault(_name, "1")
 
-import pytest  # noqa: E402
+import pytest
 
 #: the recordings every test can read (excerpts; see fixtures/PROVENANCE.txt)
 DATA = Path(__file__).resolve().parent / "fixtures"

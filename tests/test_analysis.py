@@ -246,6 +246,6 @@ def test_match_states_still_importable_from_behavior_with_a_deprecation_warning(
     with pytest.raises(AttributeError, match="no attribute 'other'"):
         import ethogram.behavior as behavior
 
-        behavior.other  # noqa: B018
+        behavior.other
     acc, order = match_states(np.array([0, 0, 1, 1, 2]), np.array([2, 2, 0, 0, 1]))
     assert acc == 1.0 and order.tolist() == [2, 0, 1]

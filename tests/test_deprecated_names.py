@@ -101,7 +101,7 @@ def test_models_course_module_is_models_families():
     with pytest.warns(DeprecationWarning, match="ethogram.models.families"):
         from ethogram.models.course import GaussianHMM  # noqa: F401
     with pytest.raises(AttributeError):
-        course.no_such_name  # noqa: B018
+        course.no_such_name
 
 
 def test_fitting_sum_stats_is_sum_sufficient_stats():

@@ -368,7 +368,7 @@ def test_the_old_home_ethogram_io_results_still_imports_with_a_deprecation_warni
         from ethogram.io.results import load_results as loader
     assert loader is load_results
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
-        old.nothing  # noqa: B018
+        old.nothing
 
 
 def test_labels_is_a_deprecated_alias_of_syllables():

@@ -7,7 +7,7 @@ no module inside imports this one (``docs/architecture.md``).
 """
 
 from ._version import __version__ as __version__
-from .inference import (  # noqa: E402
+from .inference import (
     HMMPosterior,
     backward_pass,
     forward_backward,
@@ -21,7 +21,7 @@ from .inference import (  # noqa: E402
     stationary_distribution,
     viterbi,
 )
-from .models import (  # noqa: E402
+from .models import (
     HMM,
     AutoregressiveHMM,
     CategoricalHMM,

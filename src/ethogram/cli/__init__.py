@@ -22,11 +22,11 @@ __all__ = ["main", "build_parser", "CLIError"]
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are one line on stderr, exit code 2."""
 
-    def error(self, message):  # noqa: D401 - argparse's hook
+    def error(self, message):  # argparse's hook
         sys.stderr.write(f"ethogram: error: {message} (see '{self.prog} --help')\n")
         sys.exit(2)
 
-    def parse_args(self, args=None, namespace=None):  # noqa: D102 - argparse's
+    def parse_args(self, args=None, namespace=None):  # argparse's
         # argparse refuses a subcommand's unknown options in the top parser's name: refuse them
         # in the subcommand's, so that the line points to 'ethogram apply --help'
         args, extras = self.parse_known_args(args, namespace)

@@ -310,7 +310,7 @@ def video_frame_rate(path) -> tuple[float, int] | None:
                     return round(fps, 3), (n if n > 0 else -1)
         finally:
             cap.release()
-    except Exception:  # noqa: BLE001 - OpenCV missing or refusing: try ffmpeg
+    except Exception:  # OpenCV missing or refusing: try ffmpeg
         pass
     try:
         import imageio_ffmpeg
@@ -324,7 +324,7 @@ def video_frame_rate(path) -> tuple[float, int] | None:
         if np.isfinite(fps) and fps > 0:
             dur = meta.get("duration")
             return round(fps, 3), (int(round(float(dur) * fps)) if dur else -1)
-    except Exception:  # noqa: BLE001 - not a video ffmpeg can read
+    except Exception:  # not a video ffmpeg can read
         pass
     return None
 

@@ -268,7 +268,7 @@ def _read_or_skip(f, format, fps, in_folders):
     (skipped with a warning). A file named on its own raises its reader's error."""
     try:
         return read_file(f, format=format, fps=fps)
-    except Exception as e:  # noqa: BLE001 - in a folder, any failure of one file is that file's
+    except Exception as e:  # in a folder, any failure of one file is that file's
         if f.resolve() not in in_folders or isinstance(e, (MemoryError, FileNotFoundError)):
             raise
         why = reason(e, f)

@@ -30,7 +30,7 @@ from .kappa_search import kappa_checkpoints, resumable_checkpoints
 __all__ = [
     "DEFAULT_NUM_ITERS",
     "FIT_EM",
-    "FitQualityWarning",  # noqa: F822 (provided lazily by the module __getattr__)
+    "FitQualityWarning",  # provided lazily by the module __getattr__
     "DEFAULT_NUM_STATES",
     "SYLLABLE_PRIOR",
     "TARGET_DURATION_S",

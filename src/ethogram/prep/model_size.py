@@ -44,7 +44,7 @@ def available_memory() -> float | None:
         import psutil
 
         return float(psutil.virtual_memory().available)
-    except Exception:  # noqa: BLE001 - psutil missing or failing: ask the system
+    except Exception:  # psutil missing or failing: ask the system
         pass
     try:
         with open("/proc/meminfo") as fh:

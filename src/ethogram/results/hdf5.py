@@ -18,7 +18,7 @@ import numpy as np
 
 from .._files import written_atomically
 from .._hdf5 import open_checked
-from .csv_files import csv_folder, safe_file_names, tables_folder, write_csvs, write_tables  # noqa: F401
+from .csv_files import csv_folder, safe_file_names, tables_folder, write_csvs, write_tables
 from .data import _OPTIONAL_ARRAYS, RecordingResult, Results
 
 __all__ = [
