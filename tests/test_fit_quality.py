@@ -494,3 +494,27 @@ def test_a_missed_kappa_search_with_too_short_syllables_is_said_once(tmp_path, c
     assert [ln for ln in lines if "kappa search" in ln] == []
     short = [ln for ln in lines if "under a third of the target of 400 ms" in ln]
     assert len(short) == 1 and "fit fewer --states and raise --prior-ridge" in short[0]
+
+
+def test_syllables_cut_short_by_masked_frames_name_the_masks_not_kappa():
+    """A JABS recording whose usable stretches last a few frames: no kappa lengthens syllables
+    past the masked frames between them, so the advice names what drops the frames."""
+    from ethogram.analysis.diagnostics import median_stretch
+    from ethogram.cli._errors import command_words
+
+    z = np.tile(np.r_[0, 0, 1, -1, -1], 200)  # 3 labelled frames (100 ms at 30 fps), 2 masked
+    assert median_stretch([z], [30.0]) == pytest.approx(0.1)
+    assert median_duration([z], [30.0]) == pytest.approx(0.05)
+    (w,) = label_warnings([z], [30.0], num_states=3, kappa=1e4)
+    assert w.kind == "short_syllables"
+    assert w.arguments == ("confidence_threshold", "bodyparts", "method")
+    assert "stretches of a median 100 ms" in str(w) and "kappa" not in str(w)
+    assert command_words(w, "fit").endswith(
+        "lower --confidence or leave the unsure body parts out (--bodyparts NAMES), or fit "
+        "--method keypoint-slds, which infers missing points and keeps every frame"
+    )
+    # the same syllables with no masked frame between them: the stickiness is the advice
+    whole = np.tile(np.r_[0, 0, 1, 2, 2], 200)
+    (w,) = label_warnings([whole], [30.0], num_states=3, kappa=1e4)
+    assert "raise kappa (1e+04 now; try 10x)" in str(w)
+    assert median_stretch([whole], [30.0]) == pytest.approx(1000 / 30)

@@ -85,14 +85,39 @@ _PRIOR_REMEDY = {
 }
 
 
+def _cut_by_masks(head: str, when: str, stretch_s: float, searched: bool):
+    """(b) when the frames with a syllable come in stretches shorter than the target: the masked
+    frames between them, not the stickiness, cut the syllables short (``searched``: kappa was
+    searched for the target, and this says why it could not reach it)."""
+    search = "the searched stickiness cannot lengthen them: " if searched else ""
+    return FitQualityWarning(
+        "short_syllables",
+        head + search + "the frames with a syllable come in stretches of a median "
+        f"{1000 * stretch_s:.0f} ms between frames without one (an unsure or missing point, "
+        "or a NaN input), and no syllable outlasts its stretch; "
+        f"{when}lower {{confidence_threshold}} or leave the unsure body parts out "
+        "({bodyparts}), or fit {method:keypoint-slds}, which infers missing points and keeps "
+        "every frame",
+        ("confidence_threshold", "bodyparts", "method"),
+    )
+
+
 def _too_short(
-    median_s: float, target_s: float, target_given: bool, kappa, applied: bool, em: bool = True
+    median_s: float,
+    target_s: float,
+    target_given: bool,
+    kappa,
+    applied: bool,
+    em: bool = True,
+    stretch_s: float = float("inf"),
 ):
     remedy, name = _PRIOR_REMEDY[em]
     target = f"{1000 * target_s:.0f} ms"
     whose = f"the target of {target}" if target_given else f"MoSeq's {target}"
     head = f"the median syllable lasts {1000 * median_s:.0f} ms, under a third of {whose}: "
     when = "when refitting, " if applied else ""
+    if stretch_s < target_s:
+        return _cut_by_masks(head, when, stretch_s, target_given)
     if target_given:  # kappa was searched for the target and could not reach it
         return FitQualityWarning(
             "short_syllables",

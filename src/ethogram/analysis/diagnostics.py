@@ -45,6 +45,7 @@ __all__ = [
     "flicker_pairs",
     "label_warnings",
     "median_duration",
+    "median_stretch",
     "results_quality_warnings",
     "warn_fit_quality",
 ]
@@ -70,6 +71,21 @@ def _runs(z: np.ndarray):
     """(syllables, lengths) of the runs of ``z`` that are syllables (-1 breaks runs)."""
     starts, stops, values = syllable_runs(np.asarray(z, dtype=np.int64))
     return values, stops - starts
+
+
+def median_stretch(labels, fps) -> float:
+    """Median length in seconds of the stretches of frames with a syllable (any syllable),
+    between frames without one (-1), over all recordings; NaN if unknown (as
+    :func:`median_duration`). No syllable instance can outlast its stretch."""
+    parts = []
+    for z, rate in zip(labels, fps):
+        has = (np.asarray(z) >= 0).astype(np.int64)
+        _, lengths = _runs(np.where(has > 0, 0, -1))
+        if lengths.size and not (rate and np.isfinite(rate) and rate > 0):
+            return float("nan")
+        parts.append(lengths / float(rate) if lengths.size else np.zeros(0))
+    d = np.concatenate(parts) if parts else np.zeros(0)
+    return float(np.median(d)) if d.size else float("nan")
 
 
 def median_duration(labels, fps) -> float:
@@ -228,7 +244,10 @@ def label_warnings(
     median = median_duration(labels, fps)
     short = np.isfinite(median) and median < SHORT_FRACTION * target
     if short:
-        out.append(_too_short(median, target, target_duration is not None, kappa, applied, em))
+        stretch = median_stretch(labels, fps)
+        stretch = stretch if np.isfinite(stretch) else float("inf")
+        given = target_duration is not None
+        out.append(_too_short(median, target, given, kappa, applied, em, stretch))
     pairs = flicker_pairs(labels, num_states)
     if pairs:
         out.append(_flicker(pairs, applied, em))
