@@ -20,6 +20,11 @@ import numpy as np
 
 from ._movie_tiles import draw_pose, onset_pose, tile_transform
 
+#: radius in pixels of the dot at the centroid while the syllable lasts, in a grid movie's tiles
+DOT_RADIUS = 4
+#: radius in pixels of each keypoint drawn on a tile
+KEYPOINT_RADIUS = 2
+
 
 @dataclass
 class GridLayout:

@@ -242,9 +242,11 @@ class MoviePlan:
 
     def draw(self, layout) -> np.ndarray:
         """The frames of a grid or skeleton movie from its layout (:meth:`layouts`)."""
-        from ._movie_grid import draw_grid
+        from ._movie_grid import DOT_RADIUS, KEYPOINT_RADIUS, draw_grid
 
-        return draw_grid(layout, self.cents, self.keypoints, self.edges, 4, 2)
+        return draw_grid(
+            layout, self.cents, self.keypoints, self.edges, DOT_RADIUS, KEYPOINT_RADIUS
+        )
 
     def write(self, k, sample, path, counts, rendered=None) -> dict:
         """Render (unless ``rendered`` gives ``(movie, window)``) and write the movie of syllable

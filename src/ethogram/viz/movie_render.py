@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ._movie_grid import draw_grid, layout_grid, warp_video_frames
+from ._movie_grid import DOT_RADIUS, KEYPOINT_RADIUS, draw_grid, layout_grid, warp_video_frames
 from ._movie_tiles import guess_skeleton, tile_transform, tile_window
 
 __all__ = [
@@ -200,8 +200,8 @@ def grid_movie(
     tile_size: int | None = 128,
     pre: int = 30,
     post: int = 60,
-    dot_radius: int = 4,
-    keypoint_radius: int = 2,
+    dot_radius: int = DOT_RADIUS,
+    keypoint_radius: int = KEYPOINT_RADIUS,
     frame_index: Mapping | None = None,
 ) -> np.ndarray:
     """A grid movie: one tile per instance, each showing the animal turned to face right at onset.
