@@ -77,15 +77,7 @@ def median_stretch(labels, fps) -> float:
     """Median length in seconds of the stretches of frames with a syllable (any syllable),
     between frames without one (-1), over all recordings; NaN if unknown (as
     :func:`median_duration`). No syllable instance can outlast its stretch."""
-    parts = []
-    for z, rate in zip(labels, fps):
-        has = (np.asarray(z) >= 0).astype(np.int64)
-        _, lengths = _runs(np.where(has > 0, 0, -1))
-        if lengths.size and not (rate and np.isfinite(rate) and rate > 0):
-            return float("nan")
-        parts.append(lengths / float(rate) if lengths.size else np.zeros(0))
-    d = np.concatenate(parts) if parts else np.zeros(0)
-    return float(np.median(d)) if d.size else float("nan")
+    return _median_seconds([np.where(np.asarray(z) >= 0, 0, -1) for z in labels], fps)
 
 
 def median_duration(labels, fps) -> float:
@@ -104,6 +96,12 @@ def median_duration(labels, fps) -> float:
         Seconds; NaN when a recording with instances has no frame rate, or there is no
         instance.
     """
+    return _median_seconds(labels, fps)
+
+
+def _median_seconds(labels, fps) -> float:
+    """Median run length of ``labels`` in seconds over all recordings (as
+    :func:`median_duration` says)."""
     parts = []
     for z, rate in zip(labels, fps):
         _, lengths = _runs(z)
