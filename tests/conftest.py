@@ -37,6 +37,14 @@ needs_shared = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="session")
+def bad_inputs(tmp_path_factory):
+    """The bad-input catalogue's files (tests/_bad_inputs.py), written once per session."""
+    from _bad_inputs import write_inputs
+
+    return write_inputs(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The folder of shipped recordings (openfield, jabs, flies)."""
     return DATA
