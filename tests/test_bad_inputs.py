@@ -9,13 +9,13 @@ or foreign HDF5 and NWB files, a results file from a newer format version, missi
 formats, a video shorter than its keypoints, and a model applied to recordings with other body
 parts. Each must be answered by a ``ValueError``, ``TypeError`` or ``FileNotFoundError``
 (``FileExistsError`` for an existing output) whose message names the argument (the words listed with
-the entry), says what is wrong and what to do (one of ``_bad_inputs.REMEDY``; for a path that does not
-exist, saying so is enough). On the command line the same mistakes must end with a non-zero exit
-code and exactly one line on stderr (``ethogram: error: ...``, no traceback unless ``--debug``), and
-leave nothing behind: no output file or folder, inputs untouched.
+the entry), says what is wrong and what to do (one of ``_bad_inputs.REMEDY``; for a path that
+does not exist, saying so is enough). The command line's version of the catalogue is
+tests/test_bad_inputs_cli.py.
 
-Inputs are small files written here (400 frames of the openfield DeepLabCut recording
-shipped with ethogram, and variants of it) and one results file from a 2-iteration fit.
+The inputs are small files written once per session by tests/_bad_inputs.py (400 frames of the
+openfield DeepLabCut recording shipped with ethogram, and variants of it) and one results file
+from a 2-iteration fit.
 """
 
 from __future__ import annotations
