@@ -38,6 +38,7 @@ import numpy as np
 
 from .._deprecation import renamed_keywords
 from .._progress import progress_bar
+from ..inference import one_blas_thread
 from .executors import resolve_executor, run_job
 from .gibbs_run import GibbsRun
 
@@ -272,29 +273,32 @@ def run_gibbs(
     _check_sequences(sequences, masks)
     if not isinstance(settings, GibbsSettings):
         raise TypeError(f"settings must be a GibbsSettings, got {type(settings).__name__}")
-    ex = resolve_executor(executor, num_threads)
-    run, fingerprint = (None if start is None else copy.deepcopy(start)), None
-    if checkpoint is not None and checkpoint.path is None:  # CheckpointSettings(): none
-        checkpoint = None
-    if checkpoint is not None:
-        run, fingerprint = open_or_start(
-            checkpoint, model, sequences, masks, settings, seed, run, fingerprint_extra
-        )
-    if run is None:
-        entropy = int(fingerprint["seed_entropy"]) if fingerprint else resolve_seed(seed)
-        run = _start(model, sequences, masks, settings, entropy, initialize, ex)
+    with one_blas_thread():  # many small BLAS calls: threads only cost (see one_blas_thread)
+        ex = resolve_executor(executor, num_threads)
+        run, fingerprint = (None if start is None else copy.deepcopy(start)), None
+        if checkpoint is not None and checkpoint.path is None:  # CheckpointSettings(): none
+            checkpoint = None
         if checkpoint is not None:
-            save_run(checkpoint.path, run, fingerprint, model.describe())
-    else:
-        model.set_params(run.params)
-    bar = progress_bar(settings.num_iters, desc, progress, initial=run.iteration, leave=False)
-    try:
-        for it in range(run.iteration + 1, settings.num_iters + 1):
-            _sweep(model, sequences, masks, settings, run, it, ex)
-            bar.update(1)
-            bar.set_postfix(log_joint=f"{run.log_joint_total[-1]:.6g}")
-            if checkpoint is not None and (it % checkpoint.every == 0 or it == settings.num_iters):
+            run, fingerprint = open_or_start(
+                checkpoint, model, sequences, masks, settings, seed, run, fingerprint_extra
+            )
+        if run is None:
+            entropy = int(fingerprint["seed_entropy"]) if fingerprint else resolve_seed(seed)
+            run = _start(model, sequences, masks, settings, entropy, initialize, ex)
+            if checkpoint is not None:
                 save_run(checkpoint.path, run, fingerprint, model.describe())
-    finally:
-        bar.close()
+        else:
+            model.set_params(run.params)
+        bar = progress_bar(settings.num_iters, desc, progress, initial=run.iteration, leave=False)
+        try:
+            for it in range(run.iteration + 1, settings.num_iters + 1):
+                _sweep(model, sequences, masks, settings, run, it, ex)
+                bar.update(1)
+                bar.set_postfix(log_joint=f"{run.log_joint_total[-1]:.6g}")
+                if checkpoint is not None and (
+                    it % checkpoint.every == 0 or it == settings.num_iters
+                ):
+                    save_run(checkpoint.path, run, fingerprint, model.describe())
+        finally:
+            bar.close()
     return run

@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from ..inference import one_blas_thread
 from . import checkpoint as files  # the module, so its functions can be swapped in tests
 from .checkpoint import data_fingerprint, resolve_seed
 from .em import EMRun, run_em, spawn_seeds
@@ -361,14 +362,15 @@ def fit_restarts(
         save,
     )
     keep_params = em.num_restarts > 1 or journal is not None
-    for restart, rng in enumerate(spawn_seeds(entropy, em.num_restarts)):
-        if journal is not None and journal.done(restart):
-            continue
-        stopped = None if journal is None else journal.stopped_run(restart)
-        run = _run_restart(plan, restart, rng, stopped)
-        tally.add(restart, run, model.get_params() if keep_params else None)
-        if journal is not None:
-            journal.save(restart, "done", run, tally)
+    with one_blas_thread():  # many small BLAS calls: threads only cost (see one_blas_thread)
+        for restart, rng in enumerate(spawn_seeds(entropy, em.num_restarts)):
+            if journal is not None and journal.done(restart):
+                continue
+            stopped = None if journal is None else journal.stopped_run(restart)
+            run = _run_restart(plan, restart, rng, stopped)
+            tally.add(restart, run, model.get_params() if keep_params else None)
+            if journal is not None:
+                journal.save(restart, "done", run, tally)
     restart, run, params = tally.best
     if params is not None:
         model.set_params(params)

@@ -6,8 +6,7 @@ in order of precedence: the ``num_threads`` argument of a call, the value given 
 :func:`set_num_threads`, the environment variable ``ETHOGRAM_NUM_THREADS``, and finally the
 number of CPUs available to this process. Each sequence is always computed by the same
 serial code and results are gathered in input order, so outputs do not depend on the
-thread count. While a batch runs on more than one thread, BLAS is limited to one thread per
-worker to avoid oversubscription.
+thread count. While a batch runs, BLAS runs on one thread (:func:`one_blas_thread`).
 """
 
 from __future__ import annotations
@@ -76,6 +75,25 @@ def _check_threads(n, name: str) -> int:
     return int(n)
 
 
+def one_blas_thread():
+    """A context manager under which BLAS (OpenBLAS, MKL, BLIS) runs on one thread.
+
+    ethogram's fits make many small BLAS and LAPACK calls (a triangular solve of a few
+    dimensions against a recording's frames, regressions of a few dozen coefficients) and
+    parallelise over recordings themselves. A threaded BLAS gains nothing on such calls and,
+    when another process shares the cores, its threads wait on each other (BENCHMARKS.md,
+    "BLAS threads"). The fitting loops (EM's restarts, the Gibbs
+    sampler) and every batch run under it; the previous BLAS thread counts are restored on
+    exit.
+
+    Returns
+    -------
+    contextlib.AbstractContextManager
+        From ``threadpoolctl.ThreadpoolController.limit``.
+    """
+    return _blas_controller().limit(limits=1, user_api="blas")
+
+
 def parallel_map(
     func: Callable[[T], R], items: Sequence[T], num_threads: int | None = None
 ) -> list[R]:
@@ -90,8 +108,8 @@ def parallel_map(
         BLAS).
     items : sequence
     num_threads : int, optional
-        Default :func:`get_num_threads`. With more than one thread BLAS is limited to one
-        thread per worker while the batch runs.
+        Default :func:`get_num_threads`. BLAS runs on one thread while the batch runs
+        (:func:`one_blas_thread`).
 
     Returns
     -------
@@ -105,8 +123,8 @@ def parallel_map(
     """
     n = get_num_threads() if num_threads is None else _check_threads(num_threads, "num_threads")
     n = min(n, len(items))
-    if n <= 1:
-        return [func(x) for x in items]
-    with _blas_controller().limit(limits=1, user_api="blas"):
+    with one_blas_thread():
+        if n <= 1:
+            return [func(x) for x in items]
         with ThreadPoolExecutor(max_workers=n) as pool:
             return list(pool.map(func, items))
