@@ -175,3 +175,97 @@ def test_the_real_v2_and_v3_files_name_their_version():
         v3[0].attrs["jabs_version_from"] == "file name _pose_est_v3"
         and v3[0].attrs["jabs_version_attribute"] == "3.0"
     )
+
+
+# JABS confidences are heatmap peaks, not probabilities, and JABS counts a point valid when its
+# confidence is above 0.3 (JABS-behavior-classifier ``MINIMUM_CONFIDENCE``, ``confidence >
+# MINIMUM_CONFIDENCE`` in every ``PoseEstimationV*``; the mouse-tracking pipeline uses the same
+# 0.3). Before, a point at 0.2 was read as present (only 0, the padding, was missing), and the
+# default threshold of 0.5 removed points JABS keeps without saying so.
+
+
+def test_the_real_files_confidences_are_heatmap_peaks_and_every_valid_point_is_read():
+    v2_path, v3_path = (
+        DATA / "jabs" / "sample_pose_est_v2.h5",
+        DATA / "jabs" / "sample_pose_est_v3.h5",
+    )
+    with h5py.File(v2_path, "r") as f:
+        c2 = f["poseest/confidence"][()]
+    with h5py.File(v3_path, "r") as f:
+        c3, count = f["poseest/confidence"][()], f["poseest/instance_count"][()]
+    c3 = c3[np.arange(c3.shape[1])[None, :] < count[:, None]]  # the instances of each frame
+    # single-mouse model: 0.5565 to 1.049, none missing; multi-mouse: 0 (missing) or 1.0008 to 5.17
+    assert (c2.min(), c2.max()) == pytest.approx((0.5565, 1.0486), abs=1e-4)
+    assert (c3 == 0).sum() == 6756 and c3.size == 23640
+    assert (c3[c3 > 0].min(), c3.max()) == pytest.approx((1.0008, 5.1675), abs=1e-4)
+    assert np.median(c3) == pytest.approx(2.17, abs=0.01)
+    (v2,) = read_recordings(v2_path)
+    v3 = read_recordings(v3_path)
+    for r in (v2, *v3):
+        present = np.isfinite(r.data).all(axis=2)
+        # the points read are exactly those JABS counts valid (its own rule, on the same slots)
+        np.testing.assert_array_equal(present, np.nan_to_num(r.confidence) > 0.3)
+        assert r.attrs["jabs_min_confidence"] == 0.3
+    assert [int(np.isfinite(r.data).all(axis=2).sum()) for r in (v2, *v3)] == [
+        21600,
+        4081,
+        4268,
+        4760,
+        3775,
+    ]
+    assert (
+        "  JABS points: valid when their confidence is above 0.3, missing otherwise (JABS' rule; "
+        "the confidences are heatmap peaks, not probabilities); 0 of the 4081 valid points are "
+        "below 0.5 (--confidence 0.3 keeps them)"
+    ) in describe(v3[0]).splitlines()
+
+
+def _one_mouse_file(path, conf) -> np.ndarray:
+    """A v2 file of 300 frames with the given (300, 12) confidences; returns the (x, y) points."""
+    xy = np.round(_mice(np.random.default_rng(4))[:300, 0])
+    with h5py.File(path, "w") as f:
+        f["poseest/points"] = xy[..., ::-1].astype(np.uint16)
+        f["poseest/confidence"] = conf.astype(np.float32)
+    return xy
+
+
+def test_points_at_or_below_jabs_minimum_confidence_are_missing_as_jabs_reads_them(tmp_path):
+    from ethogram.errors import ArgumentWarning
+    from ethogram.prep import Preparation
+
+    conf = np.full((300, 12), 0.9)
+    conf[10:20, 4], conf[30:40, 5] = 0.2, 0.3  # invalid for JABS (confidence <= 0.3)
+    conf[50:60, 7], conf[70:80, 8] = 0.31, 0.45  # valid for JABS, below the default 0.5
+    path = tmp_path / "cage1_pose_est_v2.h5"
+    xy = _one_mouse_file(path, conf)
+    (rec,) = read_recordings(path)
+    present = np.isfinite(rec.data).all(axis=2)
+    assert not present[10:20, 4].any() and not present[30:40, 5].any()
+    assert present.sum() == 300 * 12 - 20
+    np.testing.assert_array_equal(rec.data[present], xy[present])
+    np.testing.assert_allclose(rec.confidence, conf.astype(np.float32))  # stored as is
+    # the default threshold removes the 20 points JABS keeps between 0.3 and 0.5, and says so
+    with pytest.warns(ArgumentWarning) as record:
+        Preparation(max_gap=0).fit(read_recordings(path))
+    # the same line each time the preparation selects the points (a user sees it once)
+    [msg] = {
+        str(w.message): w.message for w in record if isinstance(w.message, ArgumentWarning)
+    }.values()
+    assert str(msg) == (
+        "recording 'cage1_pose_est_v2': 20 of 3580 points that JABS counts valid (confidence "
+        "above 0.3; its confidences are heatmap peaks, not probabilities) are below "
+        "confidence_threshold=0.5 and become missing; confidence_threshold=0.3 keeps the "
+        "points JABS keeps"
+    )
+    assert msg.worded({"confidence_threshold": "--confidence"}).endswith(
+        "are below --confidence 0.5 and become missing; --confidence 0.3 keeps the points JABS "
+        "keeps"
+    )
+    # at JABS' own threshold, or with none, the valid points are kept and nothing is said; the
+    # invalid ones stay missing even with no threshold at all
+    for threshold in (0.3, None):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ArgumentWarning)
+            prep = Preparation(confidence_threshold=threshold, max_gap=0).fit([rec])
+            kept = np.isfinite(prep._select(rec, fitting=False)).all(axis=2)
+        np.testing.assert_array_equal(kept, present)

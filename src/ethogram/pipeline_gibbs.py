@@ -23,6 +23,7 @@ from .gibbs_kappa import (
     search_kappa,
     search_record,
 )
+from .prep._keypoint_path import VALID_POINTS_REMOVED
 from .prep.keypoints import NO_CONFIDENCE
 from .results import RecordingResult, Results, library_versions, now_iso
 
@@ -369,6 +370,8 @@ def fit_recordings_gibbs(
     if method == "keypoint-slds":
         with warnings.catch_warnings():  # the model says all-NaN confidences in its own words
             warnings.filterwarnings("ignore", NO_CONFIDENCE, UserWarning)
+            # the keypoint SLDS keeps every point with its confidence: no valid point is removed
+            warnings.filterwarnings("ignore", VALID_POINTS_REMOVED, UserWarning)
             prep.fit(recordings)
     timings["prepare"] = time.perf_counter() - t0
     run = _fit_slds if method == "keypoint-slds" else _fit_arhmm

@@ -123,6 +123,16 @@ def _how_read(r: Recording) -> list:
         }.get(a.get("jabs_identities"), a.get("jabs_identities"))
         source = a.get("jabs_version_from", "file")
         lines.append(f"  JABS pose v{a['jabs_version']} (from the {source}); animals: {ids}")
+        if "jabs_min_confidence" in a and r.confidence is not None:
+            floor = a["jabs_min_confidence"]
+            valid = np.isfinite(r.data).all(axis=2) & (np.nan_to_num(r.confidence) > floor)
+            under = int((valid & (r.confidence < CONFIDENCE_DEFAULT)).sum())
+            lines.append(
+                f"  JABS points: valid when their confidence is above {floor:g}, missing otherwise "
+                "(JABS' rule; the confidences are heatmap peaks, not probabilities); "
+                f"{under} of the {int(valid.sum())} valid points are below "
+                f"{CONFIDENCE_DEFAULT:g} (--confidence {floor:g} keeps them)"
+            )
     for what, key in (("frame index", "index_columns"), ("0/1 label", "label_columns")):
         if a.get(key):
             lines.append(f"  left out as {what} column(s): {', '.join(map(str, a[key]))}")

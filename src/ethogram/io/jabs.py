@@ -26,7 +26,7 @@ from ._pose_common import _video_beside
 from .notes import note
 from .recording import Recording
 
-__all__ = ["read_jabs", "jabs_version", "JABS_BODYPARTS", "JABS_FPS"]
+__all__ = ["read_jabs", "jabs_version", "JABS_BODYPARTS", "JABS_FPS", "JABS_MIN_CONFIDENCE"]
 
 #: the 12 JABS keypoints in file order (KumarLabJax pose format, ``KeypointIndex``)
 JABS_BODYPARTS = (
@@ -45,6 +45,13 @@ JABS_BODYPARTS = (
 )
 #: JABS videos are recorded at 30 frames per second; the pose files do not store it
 JABS_FPS = 30.0
+#: JABS' validity rule: a keypoint is valid when its confidence is above this, missing otherwise
+#: (``MINIMUM_CONFIDENCE`` of JABS-behavior-classifier ``jabs.core.abstract.pose_est``, used as
+#: ``confidence > MINIMUM_CONFIDENCE`` by every ``PoseEstimationV*``; the mouse-tracking pipeline's
+#: ``v2_to_v3`` and ``pose.inspect`` use the same 0.3). The confidences are heatmap peaks, not
+#: probabilities: about 0 to 1.05 from the single-mouse model (v2), 0 or about 1 to 5 from the
+#: multi-mouse model (v3+, which keeps only peaks above its ``--min-pose-heatmap-val``).
+JABS_MIN_CONFIDENCE = 0.3
 
 
 def _name_version(path: Path) -> int | None:
@@ -225,12 +232,14 @@ def read_jabs(path, fps=None) -> list[Recording]:
         one per identity (``instance_embed_id`` 1..n, n = ``instance_id_center`` rows;
         instances masked by ``id_mask`` or without an identity are left out), named
         ``<file>/id<k>`` with k = embed id - 1, or the file's ``external_identity_mapping``
-        names. Keypoints (T, 12, 2) as (x, y) pixels, NaN where the mouse or the point is
-        absent (confidence 0, the format's padding); confidence (T, 12) as stored, NaN in
-        frames without the mouse; ``video_path`` = ``<video stem>.avi|.mp4|...`` beside a
-        ``<video stem>_pose_est_vN.h5``. Body parts: :data:`JABS_BODYPARTS`. ``attrs`` hold
-        the version used and why (:func:`jabs_version`), ``cm_per_pixel`` and the static
-        objects' names when present.
+        names. Keypoints (T, 12, 2) as (x, y) pixels, NaN where the mouse is absent or
+        JABS counts the point invalid (confidence at most :data:`JABS_MIN_CONFIDENCE`, 0.3;
+        0 is the format's padding); confidence (T, 12) as stored (heatmap peaks, above 1 from
+        the multi-mouse model), NaN in frames without the mouse; ``video_path`` =
+        ``<video stem>.avi|.mp4|...`` beside a ``<video stem>_pose_est_vN.h5``. Body parts:
+        :data:`JABS_BODYPARTS`. ``attrs`` hold the version used and why
+        (:func:`jabs_version`), ``jabs_min_confidence`` (the validity rule applied),
+        ``cm_per_pixel`` and the static objects' names when present.
 
     Raises
     ------
@@ -247,11 +256,16 @@ def read_jabs(path, fps=None) -> list[Recording]:
         g = f["poseest"]
         how = jabs_version(f, path)
         attrs = {**{k: v for k, v in how.items() if k != "conflict"}, **_file_attrs(f, g)}
+        attrs["jabs_min_confidence"] = JABS_MIN_CONFIDENCE
         file_fps = g.attrs.get("fps")
         points = g["points"][()]
-        conf = g["confidence"][()].astype(np.float64)
+        stored = g["confidence"][()]
+        conf = stored.astype(np.float64)
+        # JABS' point mask, compared in the stored precision as JABS does (a float32 0.3 is
+        # not above 0.3 there, though it is above the float64 0.3)
+        valid = stored > np.asarray(JABS_MIN_CONFIDENCE, dtype=stored.dtype)
         if points.ndim == 3:  # one mouse: (T, 12, 2)
-            points, conf = points[:, None], conf[:, None]
+            points, conf, valid = points[:, None], conf[:, None], valid[:, None]
             groups = {"": np.ones((points.shape[0], 1), dtype=np.int64)}
         elif how["jabs_identities"] == "instance_embed_id":
             groups = _identity_slots(g)
@@ -270,12 +284,14 @@ def read_jabs(path, fps=None) -> list[Recording]:
     m = re.match(r"(.+)_pose_est_v\d+$", path.stem)
     video = _video_beside(path, m.group(1)) if m else None
     return [
-        _one_mouse(path, label, sel, points, conf, fps, video, attrs)
+        _one_mouse(path, label, sel, points, (conf, valid), fps, video, attrs)
         for label, sel in groups.items()
     ]
 
 
-def _one_mouse(path, label, sel, points, conf, fps, video, attrs) -> Recording:
+def _one_mouse(path, label, sel, points, scores, fps, video, attrs) -> Recording:
+    """One identity's recording; ``scores`` = (confidence, JABS validity) of every instance."""
+    conf, valid = scores
     sel = sel.astype(bool)
     if sel.sum(axis=1).max(initial=0) > 1:
         raise ValueError(
@@ -288,7 +304,9 @@ def _one_mouse(path, label, sel, points, conf, fps, video, attrs) -> Recording:
     rows, cols = np.nonzero(sel)
     data[rows] = points[rows, cols][..., ::-1]  # (y, x) -> (x, y)
     c[rows] = conf[rows, cols]
-    data[c <= 0] = np.nan
+    ok = np.zeros(c.shape, dtype=bool)
+    ok[rows] = valid[rows, cols]
+    data[~ok] = np.nan  # JABS' point mask: valid when the confidence is above 0.3
     a = dict(attrs)
     if label:
         a["identity"] = label

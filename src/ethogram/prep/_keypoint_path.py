@@ -11,9 +11,11 @@ path and the export are in :mod:`ethogram.prep.preparation`, which mixes this in
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ArgumentWarning
 from ..io.recording import Recording
 from .keypoints import (
     centroid_and_heading,
@@ -27,7 +29,35 @@ from .keypoints import (
 )
 from .prepared import Prepared
 
-__all__ = ["KeypointPathMixin"]
+__all__ = ["KeypointPathMixin", "VALID_POINTS_REMOVED"]
+
+#: the start of :func:`_warn_valid_points_removed`'s warning, as a ``warnings`` filter's pattern
+VALID_POINTS_REMOVED = r"recording .*: \d+ of \d+ points that JABS counts valid"
+
+
+def _warn_valid_points_removed(r: Recording, before, after, threshold) -> None:
+    """Say when the confidence threshold removes points the tracker's own rule counts valid.
+
+    A reader whose format has its own validity rule records it in ``attrs`` (JABS:
+    ``jabs_min_confidence``, points valid above 0.3; its confidences are heatmap peaks, not
+    probabilities), so a threshold above it, like the default 0.5, removes valid points.
+    """
+    floor = (r.attrs or {}).get("jabs_min_confidence")
+    if floor is None or threshold is None or threshold <= floor:
+        return
+    had = np.isfinite(before).all(axis=2)
+    removed = int((had & ~np.isfinite(after).all(axis=2)).sum())
+    if removed:
+        warnings.warn(
+            ArgumentWarning(
+                f"recording {r.name!r}: {removed} of {int(had.sum())} points that JABS counts "
+                f"valid (confidence above {floor:g}; its confidences are heatmap peaks, not "
+                f"probabilities) are below {{confidence_threshold:{threshold:g}}} and become "
+                f"missing; {{confidence_threshold:{floor:g}}} keeps the points JABS keeps",
+                "confidence_threshold",
+            ),
+            stacklevel=2,
+        )
 
 
 class KeypointPathMixin:
@@ -110,6 +140,7 @@ class KeypointPathMixin:
             "tracker's scores in the file to leave unsure points out",
         )
         coords = mask_low_confidence(r.data[:, idx], conf, self.confidence_threshold)
+        _warn_valid_points_removed(r, r.data[:, idx], coords, self.confidence_threshold)
         absent = [b for b, ok in zip(want, np.isfinite(coords).all(axis=2).any(axis=0)) if not ok]
         if absent:
             raise self._absent_error(r, absent, fitting, np.isfinite(r.data[:, idx]).all(axis=2))
