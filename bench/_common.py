@@ -2,14 +2,11 @@
 
 Import this module BEFORE numpy, numba or jax: at import it pins every numerical library to
 one thread (OpenMP, OpenBLAS, MKL, XLA's CPU backend) with ``os.environ.setdefault`` (so a
-caller can still override a variable from the shell). :func:`enable_jax_x64` then switches
-JAX to float64 before any JAX array is made.
-
-Timing: :func:`time_interleaved` runs the implementations of one comparison round-robin
-(A, B, C, A, B, C, ...) after a warm-up call each, so that load from other processes on a
-shared machine hits all of them alike, and returns per implementation the median wall time,
-its spread, and the ratio of process CPU time to wall time (about 1 for a single-threaded
-call; a check that nothing ran on extra threads behind our back).
+caller can still override a variable from the shell), and :func:`enable_jax_x64` then switches
+JAX to float64 before any JAX array is made. :func:`time_interleaved` runs the implementations
+of one comparison round-robin after a warm-up call each, so that load from other processes hits
+all of them alike, and returns per implementation the median wall time, its spread, and the
+ratio of process CPU time to wall time (about 1 for a single-threaded call).
 """
 
 from __future__ import annotations

@@ -1,20 +1,10 @@
 """How often the default fit finds the answer, and what it costs: before and after.
 
-The course's two synthetic experiments, tried as a new user would: for seeds s = 0..11, sample
-10,000 frames from the course's model with seed s (``course_spiral_arhmm`` or
-``course_gaussian_hmm``) and fit ``AutoregressiveHMM(5, 2)`` / ``GaussianHMM(5, 2)`` with
-``fit(data, num_iters=100, seed=s)``. Success = matched accuracy of the posterior's most likely
-states against the sampled truth >= 0.95 (Hungarian matching). Time = CPU time of ``fit``
-(``time.process_time``, one thread), median over the 12 seeds: CPU time is less disturbed than
-wall time by other work on a shared machine.
-
-``--before REV`` also measures the library as of git revision REV (exported to a temporary
-folder and run in a subprocess; versions alternate over ``--rounds`` rounds and the lowest
-median of each is kept), ``--choices`` measures the candidate settings of the short
-starts (``num_starts``, ``start_iters``) on 48 seeds, and ``--write`` replaces the section
-"## Default fit reliability" of BENCHMARKS.md (appending it when absent) with the tables.
-
-Run: ``.venv/bin/python bench/bench_default_fit.py --before 2de848a --choices --write``.
+The course's two synthetic experiments (the spiral ARHMM and the ring of Gaussians) fitted as a
+new user would, over several seeds: how many fits recover the sampled states and the median CPU
+time of ``fit``, for the library as it is and, with ``--before REV``, as of an earlier revision,
+and the candidate settings of the short starts; ``--write`` puts the tables in BENCHMARKS.md,
+"Default fit reliability". The protocol and how to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -170,8 +160,31 @@ def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
     replace_section(path, SECTION, text)
 
 
+_HELP = """\
+The course's two synthetic experiments, tried as a new user would: for seeds s = 0..11, sample
+10,000 frames from the course's model with seed s (`course_spiral_arhmm` or
+`course_gaussian_hmm`) and fit `AutoregressiveHMM(5, 2)` / `GaussianHMM(5, 2)` with
+`fit(data, num_iters=100, seed=s)`. Success = matched accuracy of the posterior's most likely
+states against the sampled truth >= 0.95 (Hungarian matching). Time = CPU time of `fit`
+(`time.process_time`, one thread), median over the 12 seeds: CPU time is less disturbed than
+wall time by other work on a shared machine.
+
+`--before REV` also measures the library as of git revision REV (exported to a temporary
+folder and run in a subprocess; versions alternate over `--rounds` rounds and the lowest
+median of each is kept), `--choices` measures the candidate settings of the short
+starts (`num_starts`, `start_iters`) on 48 seeds, and `--write` replaces the section
+"## Default fit reliability" of BENCHMARKS.md (appending it when absent) with the tables.
+
+Run: `.venv/bin/python bench/bench_default_fit.py --before 2de848a --choices --write`.
+"""
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--before", metavar="REV", help="also measure the library as of this git revision")
     parser.add_argument("--choices", action="store_true", help="measure candidate short-start settings on 48 seeds")
     parser.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")

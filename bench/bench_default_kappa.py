@@ -1,26 +1,11 @@
 """The default kappa before and after issue 15: what it gives and what it costs.
 
-Before: ``kappa = (0.4 s x fps - 1) x usable frames / K`` (``ethogram.stickiness.reference_kappa``).
-After: the smallest kappa whose fit gives a median syllable of at least 90% of 0.4 s, kappa 0
-when the fit without stickiness does (``ethogram.stickiness.smallest_kappa``). Both run in this
-process on the same code, one thread (``ETHOGRAM_NUM_THREADS=1``, one BLAS thread), so the
-difference is the rule alone:
-
-- ``fit``: ``fit_recordings`` with its defaults (K = 20, 3 lags, up to 100 EM iterations,
-  seed 0) on the open-field mouse (``../shared/data/openfield/keypoints.csv``, the same
-  DeepLabCut file ethogram ships, 2330 frames at 30 fps) and the flies
-  (``../shared/data/flies/clip.slp``, 2 flies x 1500 frames at 25 fps); the two rules
-  alternate over ``--rounds`` rounds and medians are kept (wall and CPU seconds of the whole
-  call; the machine is shared, CPU time is less disturbed by others' work).
-- ``select``: ``cross_validate`` as ``ethogram select`` runs it with its defaults (K in
-  5, 10, 15, 20, 30, 40, 60; 3 restarts; last 20% of every recording held out; the fit's AR
-  prior), one worker process, one round per rule (``--select-rounds``).
-- synthetic: issue 15's new user (three recordings of 3000 frames from a 5-state Gaussian HMM,
-  self-transition 0.96, means 2.5 apart, variance 0.5; K in 2, 3, 4, 5, 6, 8, 10) and a 4-state
-  ARHMM of the same stickiness (``tests/_sticky_hmms.py``), generating seed 0.
-
-Run: ``.venv/bin/python bench/bench_default_kappa.py --write`` (``--write`` replaces or appends
-the section "## Default kappa" of BENCHMARKS.md).
+Before: ``kappa = (0.4 s x fps - 1) x usable frames / K`` (``ethogram.stickiness.reference_kappa``);
+after: the smallest kappa whose fit gives a median syllable of at least 90% of 0.4 s, kappa 0
+when the fit without stickiness does (``ethogram.stickiness.smallest_kappa``). Both rules run in
+this process on the same code and one thread, on ``fit_recordings``, ``cross_validate`` and
+sticky synthetic HMMs, so the difference is the rule alone; ``--write`` puts the tables in
+BENCHMARKS.md, "Default kappa". The experiments and how to run them: ``--help``.
 """
 
 from __future__ import annotations
@@ -401,8 +386,37 @@ def report(fit_rows, select_rows, synth_rows, info, rounds, select_rounds) -> st
     return "\n".join(lines) + "\n"
 
 
+_HELP = """\
+Before: `kappa = (0.4 s x fps - 1) x usable frames / K` (`ethogram.stickiness.reference_kappa`).
+After: the smallest kappa whose fit gives a median syllable of at least 90% of 0.4 s, kappa 0
+when the fit without stickiness does (`ethogram.stickiness.smallest_kappa`). Both run in this
+process on the same code, one thread (`ETHOGRAM_NUM_THREADS=1`, one BLAS thread), so the
+difference is the rule alone:
+
+- `fit`: `fit_recordings` with its defaults (K = 20, 3 lags, up to 100 EM iterations,
+  seed 0) on the open-field mouse (`../shared/data/openfield/keypoints.csv`, the same
+  DeepLabCut file ethogram ships, 2330 frames at 30 fps) and the flies
+  (`../shared/data/flies/clip.slp`, 2 flies x 1500 frames at 25 fps); the two rules
+  alternate over `--rounds` rounds and medians are kept (wall and CPU seconds of the whole
+  call; the machine is shared, CPU time is less disturbed by others' work).
+- `select`: `cross_validate` as `ethogram select` runs it with its defaults (K in
+  5, 10, 15, 20, 30, 40, 60; 3 restarts; last 20% of every recording held out; the fit's AR
+  prior), one worker process, one round per rule (`--select-rounds`).
+- synthetic: issue 15's new user (three recordings of 3000 frames from a 5-state Gaussian HMM,
+  self-transition 0.96, means 2.5 apart, variance 0.5; K in 2, 3, 4, 5, 6, 8, 10) and a 4-state
+  ARHMM of the same stickiness (`tests/_sticky_hmms.py`), generating seed 0.
+
+Run: `.venv/bin/python bench/bench_default_kappa.py --write` (`--write` replaces or appends
+the section "## Default kappa" of BENCHMARKS.md).
+"""
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--select-rounds", type=int, default=1)
     parser.add_argument("--skip-select", action="store_true")

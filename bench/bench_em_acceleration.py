@@ -1,35 +1,11 @@
 """EM acceleration and restarts that explore: before and after, on the course and the open field.
 
-"before" is ``fit(..., accelerate=False)`` with every restart starting as restart 0 does (the
-observations by ``init``, the sticky transition matrix): plain EM, stopped at the first step
-that gains at most ``tol`` per scored frame, as the library did before. "after" is the
-default: SQUAREM with the crawl-aware stop, and restarts that cycle through sticky, flat and
-random starts. Experiments (each fitted exactly as its source does, over several seeds):
-
-- ``crawl``: the synthetic analog of the 226-frame quarterly interest-rate fit
-  (tests/test_em_acceleration.py): 2-state AR(1), tied noise, seeds 0..19 (series that blow
-  up skipped);
-- ``two optima``: the analog of the 521 weekly returns: the two fast-switching 2-state AR(1)
-  series of tests/test_em_acceleration.py, ``num_restarts=10``;
-- ``demo gaussian`` / ``demo spiral``: ``ethogram demo --course`` (GaussianHMM(5, 2), 2000
-  frames; AutoregressiveHMM(5, 2) with the true, fixed transitions, 10000 frames, 8 restarts);
-- ``test gaussian``: tests/test_course_experiments.py part 2 (fixed initial distribution and
-  transitions, 2000 frames, 50 iterations);
-- ``hw7 gaussian`` / ``hw7 arhmm``: examples/course_hw7.py parts 2 and 3 (200 frames, 100
-  iterations; the spiral, 10000 frames, 25 iterations);
-- ``open field``: ``fit_recordings`` with its defaults on ../shared/data/openfield/keypoints.csv
-  at 30 fps (K = 20, 3 lags, tol 1e-6 per frame).
-
-Per fit: the chosen restart's EM iterations, the E-steps of the whole fit (all short starts
-and restarts, rejected extrapolations included), its CPU time (``time.process_time``, one
-thread) and its gap below the best objective known for that data (the highest reached by any
-run here). "To accuracy": one start run long (``tol=0``) both ways, the E-steps and CPU time
-until the objective is within ``1e-3`` nats of that best (on the open field, of the best
-reached by these long runs). Medians over seeds; the largest gap in brackets.
-
-Run (one thread, OpenBLAS choosing its own kernel): ``env -u OPENBLAS_CORETYPE -u
-OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ETHOGRAM_NUM_THREADS=1
-.venv/bin/python bench/bench_em_acceleration.py --write``.
+"before" is plain EM with every restart starting as restart 0 does (``fit(...,
+accelerate=False)``), "after" the default (SQUAREM with the crawl-aware stop, restarts that cycle
+through sticky, flat and random starts), each fitted as its source does on the course's
+experiments, the tests' crawling and two-optima series and the open field, over several seeds:
+EM iterations, E-steps, CPU time and the gap below the best objective known; ``--write`` puts
+the tables in BENCHMARKS.md, "EM acceleration". The experiments and how to run them: ``--help``.
 """
 
 from __future__ import annotations
@@ -424,8 +400,46 @@ def report(results: dict, tail_rows: list) -> str:
     return "\n".join(lines) + "\n"
 
 
+_HELP = """\
+"before" is `fit(..., accelerate=False)` with every restart starting as restart 0 does (the
+observations by `init`, the sticky transition matrix): plain EM, stopped at the first step
+that gains at most `tol` per scored frame, as the library did before. "after" is the
+default: SQUAREM with the crawl-aware stop, and restarts that cycle through sticky, flat and
+random starts. Experiments (each fitted exactly as its source does, over several seeds):
+
+- `crawl`: the synthetic analog of the 226-frame quarterly interest-rate fit
+  (tests/test_em_acceleration.py): 2-state AR(1), tied noise, seeds 0..19 (series that blow
+  up skipped);
+- `two optima`: the analog of the 521 weekly returns: the two fast-switching 2-state AR(1)
+  series of tests/test_em_acceleration.py, `num_restarts=10`;
+- `demo gaussian` / `demo spiral`: `ethogram demo --course` (GaussianHMM(5, 2), 2000
+  frames; AutoregressiveHMM(5, 2) with the true, fixed transitions, 10000 frames, 8 restarts);
+- `test gaussian`: tests/test_course_experiments.py part 2 (fixed initial distribution and
+  transitions, 2000 frames, 50 iterations);
+- `hw7 gaussian` / `hw7 arhmm`: examples/course_hw7.py parts 2 and 3 (200 frames, 100
+  iterations; the spiral, 10000 frames, 25 iterations);
+- `open field`: `fit_recordings` with its defaults on ../shared/data/openfield/keypoints.csv
+  at 30 fps (K = 20, 3 lags, tol 1e-6 per frame).
+
+Per fit: the chosen restart's EM iterations, the E-steps of the whole fit (all short starts
+and restarts, rejected extrapolations included), its CPU time (`time.process_time`, one
+thread) and its gap below the best objective known for that data (the highest reached by any
+run here). "To accuracy": one start run long (`tol=0`) both ways, the E-steps and CPU time
+until the objective is within `1e-3` nats of that best (on the open field, of the best
+reached by these long runs). Medians over seeds; the largest gap in brackets.
+
+Run (one thread, OpenBLAS choosing its own kernel): `env -u OPENBLAS_CORETYPE -u
+OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 ETHOGRAM_NUM_THREADS=1
+.venv/bin/python bench/bench_em_acceleration.py --write`.
+"""
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--write", action="store_true", help="replace the section of BENCHMARKS.md")
     ap.add_argument("--quick", action="store_true", help="fewer seeds (a smoke run)")
     args = ap.parse_args(argv)

@@ -1,22 +1,11 @@
 """One Gibbs iteration of ethogram's sticky HDP-ARHMM on the open-field mouse, piece by piece.
 
-Run from the project root with one thread (``_common`` pins BLAS and OpenMP before numpy is
-imported)::
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=src .venv/bin/python \
-        bench/bench_gibbs_arhmm.py [--iters 30]
-
-The recording keypoint-moseq 0.8.1's AR-only iteration was timed on (2330 frames, 4 body
-parts, 30 fps) is prepared by ethogram (egocentric PCA keeping 90% of the variance: 3 PCs),
-whitened, and fitted with MoSeq's defaults (100 states, 3 lags, kappa 1e6; 20 warm-up
-iterations from the prior, so the parameters are those of a running fit). Then, in process
-CPU time (the machine is shared: CPU time is the fairer measure of a one-thread call; the
-wall time and the load average are printed too), median and least over ``--iters`` repeats:
-one whole iteration through :func:`ethogram.fitting.gibbs.run_gibbs` (global step, the local
-step as a job on the serial executor, statistics, log joint, the loop's bookkeeping; chunks of
-10 iterations), and each piece alone; microseconds per frame; the same with float32 scoring.
-keypoint-moseq's own AR-only iteration is timed by ``bench/bench_moseq_reference.py`` (inside
-its ``fit_model``, in its reference environment); its 29 ms is quoted. Prints markdown.
+The recording keypoint-moseq 0.8.1's AR-only iteration was timed on, prepared by ethogram and
+fitted with MoSeq's defaults, then one whole iteration through
+:func:`ethogram.fitting.gibbs.run_gibbs` and each of its pieces alone, in process CPU time
+(median and least over repeats), with float64 and float32 scoring, printed as markdown beside
+keypoint-moseq's own figure (``bench/bench_moseq_reference.py``). The setup and how to run it:
+``--help``.
 """
 
 from __future__ import annotations
@@ -134,8 +123,34 @@ def whole_iteration(model, run, x, mask, repeats, chunk=10):
     return 1e3 * np.median(cpu), 1e3 * np.min(cpu), 1e3 * np.median(wall)
 
 
+_HELP = """\
+Run from the project root with one thread (`_common` pins BLAS and OpenMP before numpy is
+imported)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE PYTHONPATH=src .venv/bin/python \\
+        bench/bench_gibbs_arhmm.py [--iters 30]
+
+The recording keypoint-moseq 0.8.1's AR-only iteration was timed on (2330 frames, 4 body
+parts, 30 fps) is prepared by ethogram (egocentric PCA keeping 90% of the variance: 3 PCs),
+whitened, and fitted with MoSeq's defaults (100 states, 3 lags, kappa 1e6; 20 warm-up
+iterations from the prior, so the parameters are those of a running fit). Then, in process
+CPU time (the machine is shared: CPU time is the fairer measure of a one-thread call; the
+wall time and the load average are printed too), median and least over `--iters` repeats:
+one whole iteration through `ethogram.fitting.gibbs.run_gibbs` (global step, the local
+step as a job on the serial executor, statistics, log joint, the loop's bookkeeping; chunks of
+10 iterations), and each piece alone; microseconds per frame; the same with float32 scoring.
+keypoint-moseq's own AR-only iteration is timed by `bench/bench_moseq_reference.py` (inside
+its `fit_model`, in its reference environment); its figure is quoted (`KPMS_AR_ONLY_MS`).
+Prints markdown.
+"""
+
+
 def main(argv=None):
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--iters", type=int, default=30)
     args = ap.parse_args(argv)
     x, mask = openfield()

@@ -1,6 +1,5 @@
 """Microbenchmark of the keypoint-SLDS Gibbs kernels: latent pose, centroid, conditionals.
 
-Run from the project root: ``.venv/bin/python bench/bench_gibbs_kernels.py`` (under a minute).
 One thread (``_common`` pins BLAS before numpy is imported); medians over repeats after a
 warm-up call (numba compiles once, cached on disk). Problem: T = 2330 frames (the open-field
 mouse keypoint-moseq was timed on), 100 syllables of which the frames use 20, stable random
@@ -10,8 +9,8 @@ checks. Reports microseconds per frame for ``sample_ar_lds`` in jax-moseq's comp
 ``sample_random_walk`` (D = 2). Then the pieces of one keypoint-SLDS Gibbs sweep built from
 these kernels, each timed alone (4 keypoints in 2-D, M = 4, L = 3, 100 syllables, the
 hyperparameters of keypoint-MoSeq), and their sum: an estimate of one iteration without the
-loop's own overhead, to hold against keypoint-moseq's 29 ms (AR-only) and 88 ms (full) on
-this recording. Prints markdown tables.
+loop's own overhead, to hold against keypoint-moseq's own iteration (BENCHMARKS.md). Prints
+markdown tables; how to run it: bench/README.md.
 """
 
 from __future__ import annotations

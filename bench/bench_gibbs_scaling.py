@@ -1,27 +1,9 @@
-"""Gibbs sweeps of the keypoint SLDS against the number of frames, 10k to 1M (issue 17: "time
-per iteration linear in frames up to 1M frames, memory O(T x latent dimension) per recording in
-flight, never T x K x K; recordings streamed as the EM path does").
+"""Gibbs sweeps of the keypoint SLDS against the number of frames, 10k to 1M (issue 17).
 
-Run from the project root (one thread; each size in a fresh subprocess, so that one size's
-memory does not mask another's)::
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/bench_gibbs_scaling.py
-    .venv/bin/python bench/bench_gibbs_scaling.py --report   # md + png from the JSON
-    .venv/bin/python bench/bench_gibbs_scaling.py --breakdown 1M   # who allocates, CPU split
-    .venv/bin/python bench/bench_gibbs_scaling.py --one 1M --ffbs-budget inf   # one-pass FFBS
-
-Data: keypoints from a switching AR(1) latent pose (10 true syllables, M = 5, geometric
-durations of mean 10 frames) through a random PCA-like basis to 8 body parts in 2-D, with a
-turning heading, a wandering centroid, confidences U(0.4, 1) and noise whose variance follows
-them (as the keypoint SLDS's own law). The fitted model is keypoint-moseq's: 100 states, 3
-lags, latent dimension 5, kappa 1e6 AR-only then 1e4 full, prior start, sigmasq_loc given.
-Per size: iteration 0 (start), one warm-up sweep, then timed sweeps (process CPU and wall,
-each of :func:`ethogram.fitting.gibbs._sweep`: global step + local steps on a serial
-executor) of the AR-only stage and then the full model; the peak resident memory of each
-stage's timed sweeps (``VmHWM`` after resetting it through ``/proc/self/clear_refs``), the
-tracemalloc peak of one more sweep (what the sweep allocates beyond what is already held),
-the arrays held between sweeps (data, local states, per-thread scratch buffers) with their
-shapes, and the process's ``ru_maxrss`` at the end (setup included).
+Issue 17 asks for a time per iteration linear in frames up to 1M frames and memory O(T x latent
+dimension) per recording in flight, never T x K x K; this script measures both (CPU and wall time
+per sweep of each stage, peak memory, the arrays held between sweeps) on synthetic keypoints, each
+size in a fresh subprocess. The data and the measurements: BENCHMARKS.md; how to run: ``--help``.
 """
 
 from __future__ import annotations
@@ -517,8 +499,26 @@ def run_all(labels, output: Path) -> dict:
     return out
 
 
+_HELP = """\
+Run from the project root (one thread; each size in a fresh subprocess, so that one size's
+memory does not mask another's)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python bench/bench_gibbs_scaling.py
+    .venv/bin/python bench/bench_gibbs_scaling.py --report   # md + png from the JSON
+    .venv/bin/python bench/bench_gibbs_scaling.py --breakdown 1M   # who allocates, CPU split
+    .venv/bin/python bench/bench_gibbs_scaling.py --one 1M --ffbs-budget inf   # one-pass FFBS
+
+The data, the model and what is measured per size: BENCHMARKS.md, "Gibbs sweeps: scaling
+to 1M frames".
+"""
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--one", choices=sorted({**CONFIGS, **SMOKE}))
     p.add_argument("--machine", action="store_true")
     p.add_argument("--breakdown", choices=sorted({**CONFIGS, **SMOKE}))

@@ -1,45 +1,10 @@
 """Benchmark of ethogram's inference kernels against hmmlearn 0.3.3 and dynamax, side by side.
 
-Run from the project root: ``.venv/bin/python bench/bench_inference.py`` (about 3 minutes).
-It writes the results as a markdown fragment to ``bench/results/inference.md`` (and the raw
-timings to ``bench/results/inference.json``) and prints the fragment.
-
-Setup. One thread everywhere (``_common`` sets OMP/OPENBLAS/MKL_NUM_THREADS=1 and XLA's
-single-thread flags before numpy or jax is imported; threadpoolctl confirms BLAS runs on one
-thread and the CPU/wall column shows each call kept one core busy), float64 everywhere (JAX
-with ``jax_enable_x64``). Problem: log-likelihoods ``N(0, 1) * 5`` of shape (T, K),
-transition rows ``Dirichlet(1)``, uniform initial probabilities, fixed seeds.
-
-What is measured (medians over repeats, implementations interleaved round-robin so that load
-from other processes hits them alike; ratios are median / median of ethogram in this run):
-
-1. Full E-step at T = 36000, K = 50 -- posterior marginals, marginal log-likelihood and
-   expected transition counts summed over time:
-   * ``ethogram.forward_backward`` (public API, input validation included);
-   * hmmlearn's compiled scaling path, i.e. what ``fit`` does per sequence:
-     ``frame = exp(log_likes)``; ``_hmmc.forward_scaling(pi, A, frame) -> (log_prob, fwd,
-     scaling)``; ``_hmmc.backward_scaling(pi, A, frame, scaling) -> bwd``; posterior =
-     ``fwd * bwd`` normalized per row; ``_hmmc.compute_scaling_xi_sum(fwd, A, bwd, frame)``;
-     the ``exp`` is timed, as ethogram's own exponentiation is;
-   * dynamax ``hmm_smoother`` and ``hmm_two_filter_smoother`` (jitted; with a 2-D transition
-     matrix both compute the time-summed transition probabilities themselves through
-     ``compute_transition_probs``), inputs already JAX arrays, ``block_until_ready``;
-   * a plain NumPy scaled forward-backward loop over t, once, for scale.
-2. Viterbi at T = 36000, K = 50: ``ethogram.viterbi``, ``hmmlearn._hmmc.viterbi``, dynamax
-   ``hmm_posterior_mode`` (jitted).
-3. Both over K in {10, 50, 100, 200} at T = 36000 (dynamax is skipped at a size where one
-   call is predicted or observed to take more than 30 s).
-4. A batch of 20 sequences x 50000 frames at K = 50: ``forward_backward(list)`` with
-   ``num_threads=1`` and ``num_threads=2``.
-5. Compile time: the first call in a fresh process with an empty numba cache
-   (``NUMBA_CACHE_DIR`` a new temporary directory) against the first call in a second fresh
-   process reusing that cache, on a small problem so that compilation, not compute, is timed.
-6. Peak memory of ``forward_backward`` at T = 36000, K = 50 beyond its outputs (tracemalloc,
-   which sees numpy allocations), with a resident-set cross-check in a fresh process.
-
-Every comparison is checked before it is reported: marginal log-likelihoods equal to 1e-9
-relative, posteriors to 1e-8 absolute, transition counts to 1e-8 relative, Viterbi paths
-identical (or, failing that, of equal joint log-probability); the 'agrees' columns say so.
+The full E-step and Viterbi at T = 36000, K = 50 and over K, a batch on 1 and 2 threads, numba's
+compile time and peak memory, one thread and float64 everywhere, implementations interleaved
+round-robin and every comparison checked for agreement before it is reported; writes
+``bench/results/inference.md`` and ``.json`` and prints the markdown. The setup, each
+measurement and how to run it: bench/README.md.
 """
 
 from __future__ import annotations

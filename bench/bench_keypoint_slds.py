@@ -1,19 +1,9 @@
-"""ethogram's keypoint SLDS (issue 17): one Gibbs sweep, AR-only and full model, on the shared
-recordings, one thread, for the side-by-side with keypoint-moseq 0.8.1
-(``bench/bench_moseq_reference.py`` in the reference environment).
+"""ethogram's keypoint SLDS (issue 17): one Gibbs sweep, AR-only and full model, one thread.
 
-Run single-threaded::
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \\
-        python bench/bench_keypoint_slds.py [--ar-iters 30] [--full-iters 30] [-o out.json]
-
-As keypoint-moseq's tutorial: 100 states, 3 lags, latent dimension = PCs for 90% of the
-variance (at most 10), kappa 1e6 in the AR-only stage and 1e4 in the full one, sigmasq_loc
-estimated, the default confidence map; ethogram's exact pose sampler (the default) and, for
-comparison, jax-moseq's regularised one (``latent_sampler="moseq"``). Recordings are
-sequences on a serial executor (one thread). Each sweep (global step + local steps) is timed
-by wall clock and process CPU between consecutive global steps; the JSON gives the median and
-quartiles per stage, after a warm-up fit (numba compilation). The load average is recorded.
+On the shared recordings with keypoint-moseq's tutorial settings, with ethogram's exact pose
+sampler and jax-moseq's regularised one, each sweep timed by wall clock and process CPU, for the
+side-by-side with keypoint-moseq 0.8.1 (``bench/bench_moseq_reference.py`` in the reference
+environment). The settings and how to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -96,8 +86,28 @@ def time_sweeps(name, ar_iters, full_iters, sampler, seed=0):
     }  # fmt: skip
 
 
+_HELP = """\
+Run single-threaded::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \\
+        python bench/bench_keypoint_slds.py [--ar-iters 30] [--full-iters 30] [-o out.json]
+
+As keypoint-moseq's tutorial: 100 states, 3 lags, latent dimension = PCs for 90% of the
+variance (at most 10), kappa 1e6 in the AR-only stage and 1e4 in the full one, sigmasq_loc
+estimated, the default confidence map; ethogram's exact pose sampler (the default) and, for
+comparison, jax-moseq's regularised one (`latent_sampler="moseq"`). Recordings are
+sequences on a serial executor (one thread). Each sweep (global step + local steps) is timed
+by wall clock and process CPU between consecutive global steps; the JSON gives the median and
+quartiles per stage, after a warm-up fit (numba compilation). The load average is recorded.
+"""
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--ar-iters", type=int, default=30)
     p.add_argument("--full-iters", type=int, default=30)
     p.add_argument("--only", choices=sorted(DATASETS), action="append")

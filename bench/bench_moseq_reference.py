@@ -1,27 +1,10 @@
-"""keypoint-moseq 0.8.1 timed on the shared recordings: its Gibbs iterations (AR-only and
-full model) and its recommended fit, one CPU, for the side-by-side of issue 17.
+"""keypoint-moseq 0.8.1 timed on the shared recordings, one CPU, for the side-by-side of issue 17.
 
-Run with the reference environment's Python (``bash bench/make_reference_env.sh``)::
-
-    bench/.venv-moseq/bin/python bench/bench_moseq_reference.py [-o moseq_reference.json]
-        [--ar-iters 50] [--full-iters 500] [--only openfield|flies] [--keep-projects DIR]
-
-Each recording set runs in a fresh process pinned to CPU 0 (``taskset -c 0``: XLA sizes its
-thread pool from the affinity, and keypoint-moseq's CRT draws run in numba on the same core),
-following keypoint-moseq's tutorial with its defaults: load_keypoints (cast to float64: 0.8.1's
-init_model refuses the float32 confidences sleap-io returns for .slp files), format_data,
-estimate_sigmasq_loc (filter = fps), fit_pca, latent_dim = PCs for 90% of the variance (at
-most 10), init_model (num_states 100, nlags 3, kappa 1e6), fit_model AR-only with
-``num_iters=ar_iters`` (it runs ar_iters + 1 sweeps), load_checkpoint of that iteration,
-kappa 1e4, fit_model full model from there to ``ar_iters + full_iters`` (full_iters + 1
-sweeps), reindex_syllables_in_checkpoint, extract_results, save_results_as_csv. Checkpoints are
-saved every 25 iterations as by default; progress plots are off (``generate_progress_plots=
-False``, a display choice). Every Gibbs sweep is timed inside fit_model (its
-``_wrapped_resample``, with ``block_until_ready``); the JSON gives per stage the first sweep
-(compilation included), the median of the others with their quartiles, the median process CPU
-time per sweep and CPU over wall (1 = one busy thread; below 1 when other processes share the
-core), the sweeps that recompiled, and per step the wall time, so "time to a fitted model" is
-measured, not extrapolated. The machine's load average is recorded before and after each set.
+Runs keypoint-moseq's tutorial with its defaults (its Gibbs iterations, AR-only and full model,
+and its recommended fit) in the reference environment, each recording set in a fresh process
+pinned to one CPU, timing every sweep inside ``fit_model`` and every step of the workflow, so
+that "time to a fitted model" is measured, not extrapolated; writes JSON. The workflow, what is
+timed and how to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -241,8 +224,37 @@ def run_pinned(name: str, args) -> dict:
     raise RuntimeError(f"keypoint-moseq run on {name} failed:\n{proc.stderr[-3000:]}")
 
 
+_HELP = """\
+Run with the reference environment's Python (`bash bench/make_reference_env.sh`)::
+
+    bench/.venv-moseq/bin/python bench/bench_moseq_reference.py [-o moseq_reference.json]
+        [--ar-iters 50] [--full-iters 500] [--only openfield|flies] [--keep-projects DIR]
+
+Each recording set runs in a fresh process pinned to CPU 0 (`taskset -c 0`: XLA sizes its
+thread pool from the affinity, and keypoint-moseq's CRT draws run in numba on the same core),
+following keypoint-moseq's tutorial with its defaults: load_keypoints (cast to float64: 0.8.1's
+init_model refuses the float32 confidences sleap-io returns for .slp files), format_data,
+estimate_sigmasq_loc (filter = fps), fit_pca, latent_dim = PCs for 90% of the variance (at
+most 10), init_model (num_states 100, nlags 3, kappa 1e6), fit_model AR-only with
+`num_iters=ar_iters` (it runs ar_iters + 1 sweeps), load_checkpoint of that iteration,
+kappa 1e4, fit_model full model from there to `ar_iters + full_iters` (full_iters + 1
+sweeps), reindex_syllables_in_checkpoint, extract_results, save_results_as_csv. Checkpoints are
+saved every 25 iterations as by default; progress plots are off (`generate_progress_plots=
+False`, a display choice). Every Gibbs sweep is timed inside fit_model (its
+`_wrapped_resample`, with `block_until_ready`); the JSON gives per stage the first sweep
+(compilation included), the median of the others with their quartiles, the median process CPU
+time per sweep and CPU over wall (1 = one busy thread; below 1 when other processes share the
+core), the sweeps that recompiled, and per step the wall time, so "time to a fitted model" is
+measured, not extrapolated. The machine's load average is recorded before and after each set.
+"""
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     p.add_argument(
         "--ar-iters",

@@ -1,21 +1,10 @@
 """Seconds per movie: crowd movies from MoSeq depth crops and grid movies from the openfield video.
 
-Usage (from the project root)::
-
-    .venv/bin/python bench/bench_movies.py [--movies 4] [--repeats 2] [--write]
-
-Each movie shows 40 instances. Crowd: the 80x80 depth crops of the shared moseq2 extraction
-(``moseq2/proc/results_00.h5``, read lazily from HDF5), 40 instances of 6-30 frames drawn at
-random starts, 1 s before onset, clips cut at 2 s, on the 288 x 304 arena canvas. Grid: the
-openfield DeepLabCut keypoints and their video (640x480 h264, decoded with OpenCV), 40
-instances in a 5 x 8 grid of 128-pixel tiles, 1 s before and 2 s after onset (90 frames),
-keypoints and skeleton drawn. Both written as h264 mp4 (imageio-ffmpeg's FFmpeg, libx264).
-``--movies`` movies are rendered with ``render_movies(num_workers=c)`` with the process
-pinned to ``c`` cores (``os.sched_setaffinity``) for c = 1 and 2; the time per movie is the
-wall time over the number of movies (median over ``--repeats``). The machine is shared, so
-treat the numbers as what a user on two busy cores would see. ``--write`` replaces the
-subsection ``### Movies`` of ``## Views`` in BENCHMARKS.md (creating them if absent) and
-writes ``bench/results/movies.json``.
+Crowd movies of 40 instances from the shared moseq2 extraction and grid movies of 40 instances
+from the openfield DeepLabCut keypoints and their video, written as h264 mp4 with
+``render_movies`` on 1 and 2 pinned cores; ``--write`` replaces the subsection ``### Movies``
+of ``## Views`` in BENCHMARKS.md and writes ``bench/results/movies.json``. The movies' settings
+and how to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -123,8 +112,32 @@ def measure(job_for, cores: int, movies: int, repeats: int) -> float:
         os.sched_setaffinity(0, set(cpus))
 
 
+_HELP = """\
+Usage (from the project root)::
+
+    .venv/bin/python bench/bench_movies.py [--movies 4] [--repeats 2] [--write]
+
+Each movie shows 40 instances. Crowd: the 80x80 depth crops of the shared moseq2 extraction
+(`moseq2/proc/results_00.h5`, read lazily from HDF5), 40 instances of 6-30 frames drawn at
+random starts, 1 s before onset, clips cut at 2 s, on the 288 x 304 arena canvas. Grid: the
+openfield DeepLabCut keypoints and their video (640x480 h264, decoded with OpenCV), 40
+instances in a 5 x 8 grid of 128-pixel tiles, 1 s before and 2 s after onset (90 frames),
+keypoints and skeleton drawn. Both written as h264 mp4 (imageio-ffmpeg's FFmpeg, libx264).
+`--movies` movies are rendered with `render_movies(num_workers=c)` with the process
+pinned to `c` cores (`os.sched_setaffinity`) for c = 1 and 2; the time per movie is the
+wall time over the number of movies (median over `--repeats`). The machine is shared, so
+treat the numbers as what a user on two busy cores would see. `--write` replaces the
+subsection `### Movies` of `## Views` in BENCHMARKS.md (creating them if absent) and
+writes `bench/results/movies.json`.
+"""
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--movies", type=int, default=4, help="movies per measurement (default 4)")
     parser.add_argument("--repeats", type=int, default=2, help="repeats, median kept (default 2)")
     parser.add_argument("--seed", type=int, default=0)

@@ -1,25 +1,9 @@
-"""Recordings to syllables, end to end: ``ethogram fit`` on the shipped and shared recordings,
-time per stage, and side by side with keypoint-moseq when it is installed in its own venv.
+"""Recordings to syllables, end to end: ``ethogram fit`` on the shipped and shared recordings.
 
-Usage (from the project root; one thread everywhere, BLAS kernel recorded)::
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 ETHOGRAM_NUM_THREADS=1 \\
-        .venv/bin/python bench/bench_pipeline.py [--kpms-python /tmp/kpms-venv/bin/python] [--write]
-
-Stages (in process, after one warm-up run that compiles the kernels): read (the reader),
-prepare (``Preparation.fit_transform``), fit (EM with the default settings: K = 20, 3 lags,
-kappa from the data, up to 100 iterations, 1 restart), label (Viterbi with the renumbered
-model), write (HDF5 + per-recording CSV + tables). Then the whole command in a fresh process
-(``python -m ethogram.cli fit ...``: interpreter start, imports, numba cache load, all
-stages), which is what "file to syllable CSV" costs a user. ``--write`` appends (or replaces)
-the section ``## Recordings to syllables`` of BENCHMARKS.md; the rest of the file is left as
-it is.
-
-keypoint-moseq (``--kpms-python``, a Python with ``keypoint-moseq`` installed, never this
-project's .venv): the same keypoints, its PCA, then its recommended fit (50 AR-HMM-only Gibbs
-iterations, then the full keypoint-SLDS model, 500 iterations in its tutorial); a few
-iterations of each are timed after JAX's compilation and the full fit is extrapolated from the
-time per iteration (the table says which numbers are measured and which extrapolated).
+Time per stage (read, prepare, fit, label, write) in process, then the whole command in a fresh
+process (what "file to syllable CSV" costs a user), and side by side with keypoint-moseq when it
+is installed in its own venv (``--kpms-python``); ``--write`` puts the tables in BENCHMARKS.md,
+"Recordings to syllables". The stages, keypoint-moseq's part and how to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -233,8 +217,35 @@ def kpms_run(python: str, spec: dict, ar_iters: int, full_iters: int) -> dict:
     raise RuntimeError(f"keypoint-moseq run failed: {proc.stderr.strip()[-2000:]}")
 
 
+_HELP = """\
+Usage (from the project root; one thread everywhere, BLAS kernel recorded)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 ETHOGRAM_NUM_THREADS=1 \\
+        .venv/bin/python bench/bench_pipeline.py [--kpms-python /tmp/kpms-venv/bin/python] [--write]
+
+Stages (in process, after one warm-up run that compiles the kernels): read (the reader),
+prepare (`Preparation.fit_transform`), fit (EM with the default settings: K = 20, 3 lags,
+kappa from the data, up to 100 iterations, 1 restart), label (Viterbi with the renumbered
+model), write (HDF5 + per-recording CSV + tables). Then the whole command in a fresh process
+(`python -m ethogram.cli fit ...`: interpreter start, imports, numba cache load, all
+stages), which is what "file to syllable CSV" costs a user. `--write` appends (or replaces)
+the section `## Recordings to syllables` of BENCHMARKS.md; the rest of the file is left as
+it is.
+
+keypoint-moseq (`--kpms-python`, a Python with `keypoint-moseq` installed, never this
+project's .venv): the same keypoints, its PCA, then its recommended fit (50 AR-HMM-only Gibbs
+iterations, then the full keypoint-SLDS model, 500 iterations in its tutorial); a few
+iterations of each are timed after JAX's compilation and the full fit is extrapolated from the
+time per iteration (the table says which numbers are measured and which extrapolated).
+"""
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--repeats", type=int, default=3, help="in-process runs per recording set (median)")
     parser.add_argument("--kpms-python", default=None, help="a Python with keypoint-moseq installed (separate venv)")
     parser.add_argument("--kpms-ar-iters", type=int, default=10, help="AR-only iterations timed (after compilation)")

@@ -1,32 +1,10 @@
-"""Scale: one EM iteration over many recordings on 1 and 2 threads, peak memory, a Dask
-LocalCluster of 1 against 2 workers, recordings read from disk, and float32 log-likelihoods.
+"""Scale: EM over many recordings on threads, a Dask cluster and disk, and float32 log-likelihoods.
 
-Usage (from the project root; the machine's OpenBLAS core-type override unset, as on a
-user's machine; the BLAS kernel that ran is recorded with threadpoolctl)::
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \\
-        .venv/bin/python bench/bench_scale.py [--small] [--skip-disk] [--write]
-
-Every measurement runs in a fresh process (so its peak RSS, ``ru_maxrss``, is its own):
-
-- ``em``: 20 recordings x 50000 frames, D = 10, K = 50, L = 1 (synthetic AR data, 1M
-  frames), parameters from k-means on two recordings; one EM iteration (E-step over all
-  recordings + M-step) timed as the median of 3 after a warm-up, on 1 and 2 threads
-  (ethogram's thread pool, BLAS held to one thread per job), and ``HMM.fit(num_iters=1,
-  init="params")``, which also computes the returned posteriors of every recording;
-- ``dask``: the same data and iteration on a ``LocalCluster`` of 1 and of 2 worker processes
-  (one thread each): the first iteration (sends the recordings) and the median of 3 more;
-  the parameters are checked equal to the 2-thread local iteration's;
-- ``disk``: 100 recordings x 54000 frames (50 hours at 30 fps), D = 10, K = 50, L = 3, written
-  to an HDF5 file by one process and fitted by another from
-  :class:`~ethogram.fitting.ondisk.OnDiskSequences` on 2 threads (initialised on two
-  recordings): one EM iteration's time and the fitting process's peak RSS;
-- ``float32``: log-likelihoods of the fitted 20 x 50000 model computed in float32 (data and
-  parameters rounded to float32, the AR residual and Mahalanobis terms in float32) against
-  float64, then the same float64 forward-backward and Viterbi: differences of the objective
-  and of the labels (what a float32 path would cost in accuracy; ethogram computes float64).
-
-``--write`` replaces (or appends) the section ``## Scale`` of BENCHMARKS.md and nothing else.
+One EM iteration over 1M synthetic frames on 1 and 2 threads and on a Dask ``LocalCluster`` of
+1 and 2 workers, 50 hours of recordings fitted from disk, and the accuracy a float32
+log-likelihood path would cost, each in a fresh process so that its peak memory is its own;
+``--write`` replaces the section ``## Scale`` of BENCHMARKS.md. The measurements and how to run
+them: ``--help``.
 """
 
 from __future__ import annotations
@@ -318,11 +296,45 @@ def run_child(*args) -> dict:
 
 
 # ---------------------------------------------------------------------- the report
+_HELP = """\
+Usage (from the project root; the machine's OpenBLAS core-type override unset, as on a
+user's machine; the BLAS kernel that ran is recorded with threadpoolctl)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \\
+        .venv/bin/python bench/bench_scale.py [--small] [--skip-disk] [--write]
+
+Every measurement runs in a fresh process (so its peak RSS, `ru_maxrss`, is its own):
+
+- `em`: 20 recordings x 50000 frames, D = 10, K = 50, L = 1 (synthetic AR data, 1M
+  frames), parameters from k-means on two recordings; one EM iteration (E-step over all
+  recordings + M-step) timed as the median of 3 after a warm-up, on 1 and 2 threads
+  (ethogram's thread pool, BLAS held to one thread per job), and `HMM.fit(num_iters=1,
+  init="params")`, which also computes the returned posteriors of every recording;
+- `dask`: the same data and iteration on a `LocalCluster` of 1 and of 2 worker processes
+  (one thread each): the first iteration (sends the recordings) and the median of 3 more;
+  the parameters are checked equal to the 2-thread local iteration's;
+- `disk`: 100 recordings x 54000 frames (50 hours at 30 fps), D = 10, K = 50, L = 3, written
+  to an HDF5 file by one process and fitted by another from
+  `ethogram.fitting.ondisk.OnDiskSequences` on 2 threads (initialised on two
+  recordings): one EM iteration's time and the fitting process's peak RSS;
+- `float32`: log-likelihoods of the fitted 20 x 50000 model computed in float32 (data and
+  parameters rounded to float32, the AR residual and Mahalanobis terms in float32) against
+  float64, then the same float64 forward-backward and Viterbi: differences of the objective
+  and of the labels (what a float32 path would cost in accuracy; ethogram computes float64).
+
+`--write` replaces (or appends) the section `## Scale` of BENCHMARKS.md and nothing else.
+"""
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         child(sys.argv[2:])
         return 0
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--small", action="store_true", help="tiny sizes (a check that the script runs)")
     p.add_argument("--skip-disk", action="store_true", help="leave out the 100 x 54000 on-disk case")
     p.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")

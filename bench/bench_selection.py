@@ -1,21 +1,11 @@
-"""Model selection on the open-field keypoints: seconds for a K selection and a kappa search on
-1 and 2 cores, and the measurements behind ``ethogram.selection.kappa``'s account of why
-syllable durations seemed not to follow kappa.
+"""Model selection on the open-field keypoints: a K selection and a kappa search on 1 and 2 cores.
 
-Usage (from the project root)::
-
-    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_selection.py [--write]
-
-Data: ``../shared/data/openfield/keypoints.csv`` (DeepLabCut, 4 body parts, 2330 frames at
-30 fps) prepared by ``ethogram.prep.Preparation(num_pcs=4)`` and cut into two recordings of
-1165 frames. Timed: ``cross_validate`` over 7 values of K (2, 4, 6, 10, 15, 20, 30) x 3
-restarts (time split, last 20% held out, kappa from the pipeline's default for each K, up to
-100 EM iterations) and ``find_kappa`` (K = 20, target 0.4 s), each serially on one thread
-(``ETHOGRAM_NUM_THREADS=1``, one BLAS thread) and with 2 worker processes of one thread each; results are checked identical across
-worker counts. Measured besides: the search's curve (cold fits), a warm-started chain against
-cold fits at the same kappa, training against held-out log-likelihood with the default and a
-ridge AR prior, the search with that prior, and moseq2-style changepoint blocks. ``--write``
-replaces (or appends) the section ``## Selection`` of BENCHMARKS.md.
+Times ``cross_validate`` over 7 values of K and ``find_kappa`` serially and with 2 worker
+processes (results checked identical across worker counts), and measures what lies behind
+``ethogram.selection.kappa``'s account of why syllable durations seemed not to follow kappa (the
+search's curve, warm against cold starts, held-out likelihood with a ridge AR prior,
+changepoint blocks); ``--write`` replaces the section ``## Selection`` of BENCHMARKS.md. The
+data and how to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -113,8 +103,30 @@ def evidence(sequences, K, kappas, seed=0):
     return rows
 
 
+_HELP = """\
+Usage (from the project root)::
+
+    OMP_NUM_THREADS=1 .venv/bin/python bench/bench_selection.py [--write]
+
+Data: `../shared/data/openfield/keypoints.csv` (DeepLabCut, 4 body parts, 2330 frames at
+30 fps) prepared by `ethogram.prep.Preparation(num_pcs=4)` and cut into two recordings of
+1165 frames. Timed: `cross_validate` over 7 values of K (2, 4, 6, 10, 15, 20, 30) x 3
+restarts (time split, last 20% held out, kappa from the pipeline's default for each K, up to
+100 EM iterations) and `find_kappa` (K = 20, target 0.4 s), each serially on one thread
+(`ETHOGRAM_NUM_THREADS=1`, one BLAS thread) and with 2 worker processes of one thread each;
+results are checked identical across worker counts. Measured besides: the search's curve (cold fits), a warm-started chain against
+cold fits at the same kappa, training against held-out log-likelihood with the default and a
+ridge AR prior, the search with that prior, and moseq2-style changepoint blocks. `--write`
+replaces (or appends) the section `## Selection` of BENCHMARKS.md.
+"""
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
     args = parser.parse_args()
     if not DATA.exists():

@@ -1,20 +1,9 @@
 """Seconds for a whole HTML report of 25 syllables, on 1 and 2 cores.
 
-Usage (from the project root)::
-
-    .venv/bin/python bench/bench_views.py [--repeats 3] [--write]
-
-Two fits are reported: a planted one (``ethogram.viz._synthetic``: 4 recordings of 9000
-frames at 30 fps, 25 syllables, state probabilities and keypoints stored, an AR-HMM fitted
-for 3 iterations as the model) and, when ../shared/data exists, a real one (``ethogram fit``
-of the openfield DeepLabCut keypoints with K = 25, 2330 frames). Each results file is written
-with ``write_results`` and the report made with ``write_report(results_folder)`` end to end
-(load, tables, every plot, template): on 1 core with ``num_workers=1`` and on 2 cores with
-``num_workers=2``, the process pinned to the cores (``os.sched_setaffinity``); median of
-``--repeats`` runs after one warm-up. The serial run is also timed per plot kind. The
-machine is shared, so these are what a user on two busy cores would see. ``--write`` replaces
-the subsection ``### Report`` of ``## Views`` in BENCHMARKS.md (creating them if absent) and
-writes ``bench/results/views.json``.
+A planted fit and, when ../shared/data exists, a real one, each written with ``write_results``
+and reported with ``write_report`` end to end on 1 and 2 pinned cores, the serial run also timed
+per plot kind; ``--write`` replaces the subsection ``### Report`` of ``## Views`` in
+BENCHMARKS.md and writes ``bench/results/views.json``. The fits and how to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -116,8 +105,31 @@ def per_kind(folder: Path, repeats: int = 3) -> dict:
     return out
 
 
+_HELP = """\
+Usage (from the project root)::
+
+    .venv/bin/python bench/bench_views.py [--repeats 3] [--write]
+
+Two fits are reported: a planted one (`ethogram.viz._synthetic`: 4 recordings of 9000
+frames at 30 fps, 25 syllables, state probabilities and keypoints stored, an AR-HMM fitted
+for 3 iterations as the model) and, when ../shared/data exists, a real one (`ethogram fit`
+of the openfield DeepLabCut keypoints with K = 25, 2330 frames). Each results file is written
+with `write_results` and the report made with `write_report(results_folder)` end to end
+(load, tables, every plot, template): on 1 core with `num_workers=1` and on 2 cores with
+`num_workers=2`, the process pinned to the cores (`os.sched_setaffinity`); median of
+`--repeats` runs after one warm-up. The serial run is also timed per plot kind. The
+machine is shared, so these are what a user on two busy cores would see. `--write` replaces
+the subsection `### Report` of `## Views` in BENCHMARKS.md (creating them if absent) and
+writes `bench/results/views.json`.
+"""
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--repeats", type=int, default=3, help="runs per setting, median kept (default 3)")
     parser.add_argument("--write", action="store_true", help="write ### Report into BENCHMARKS.md and bench/results/views.json")
     args = parser.parse_args(argv)

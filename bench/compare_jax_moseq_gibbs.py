@@ -1,27 +1,10 @@
 """ethogram's Gibbs kernels against jax-moseq's own functions, on the same inputs.
 
-Run with a Python that has jax-moseq 0.3.7 (and so jax, dynamax) installed beside ethogram's
-dependencies, from the project root:
-``PYTHONPATH=src <venv>/bin/python bench/compare_jax_moseq_gibbs.py``. jax stays out of
-ethogram's dependencies; this script is the only place that imports it. float64 throughout.
-
-What is compared, on a small keypoint SLDS (T = 14 frames, 4 keypoints in 2-D, M = 2, L = 3,
-3 syllables, the last 2 frames padding and frame 6 masked, per-frame noise scales):
-
-1. the log joint, group by group (``keypoint_slds.log_prob.log_joint_likelihood``), and the
-   AR log-likelihoods of every syllable (``utils.autoregression.ar_log_likelihood``): equal to
-   relative 1e-10;
-2. the latent pose: 20000 draws of jax-moseq's ``resample_continuous_stateseqs`` (serial path
-   with its jitter 1e-3, and the parallel path, which has none) against the exact mean and
-   covariance of ``ethogram.inference.kalman`` with the same settings (an affine map of its
-   normals, so both moments are exact): Mahalanobis distances against chi-square (KS test) and
-   the largest z-score of the means;
-3. the centroid (``resample_location``), likewise against the random-walk sampler;
-4. the noise scales (``resample_scales``, "+3") and the heading (``resample_heading``): KS tests
-   of 20000 draws of a few entries against ethogram's laws (``added_dof=3``; von Mises);
-5. the AR parameters (``arhmm.gibbs.resample_ar_params``): 4000 draws, z-scores of the means of
-   ``Ab`` and ``Q`` against ethogram's MNIW posterior (jax-moseq's 1e-6 diagonal boost
-   included).
+On a small keypoint SLDS, in float64, with a Python that has jax-moseq 0.3.7 beside ethogram's
+dependencies (the only place that imports jax): the log joint by group and the AR
+log-likelihoods (equal to relative 1e-10), and the laws of the latent pose, centroid, noise
+scales, heading and AR parameters (many draws of jax-moseq's samplers tested against ethogram's
+exact laws). What is compared in detail and how to run it: bench/README.md.
 """
 
 from __future__ import annotations

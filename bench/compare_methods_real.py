@@ -1,20 +1,10 @@
-"""The three fitting methods on the real recordings, side by side with keypoint-moseq's own fit
-of the same files (issue 17: frames kept, median syllable, agreement), one ``ethogram fit`` run
-per method with its defaults and a fixed seed.
+"""The three fitting methods on the real recordings, side by side with keypoint-moseq's own fit.
 
-Run (one thread; keypoint-moseq's results.h5 of each file made by
-``bench/bench_moseq_reference.py`` in the reference environment, or skipped when absent)::
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 ETHOGRAM_NUM_THREADS=1 \\
-        python bench/compare_methods_real.py --kpms-openfield RESULTS.h5 --kpms-flies RESULTS.h5 \\
-        [-o bench/results/methods_real.json]
-
-For each recording set and method: wall seconds of the whole command (reading, search, fit,
-labelling, writing), frames with a syllable over frames in the file, syllables used, the
-share of frames in the most used syllable (a median duration can hide one syllable covering
-nearly every frame), the median syllable in frames and milliseconds, and the NMI, ARI and
-Hungarian-matched accuracy with keypoint-moseq's labels and with ethogram's EM default (every
-frame labelled on both sides). Written as JSON and as a Markdown table.
+One ``ethogram fit`` run per method with its defaults and a fixed seed on each recording set
+(issue 17): time, frames kept, syllables used, the largest syllable's share, the median
+syllable, and the agreement (NMI, ARI, matched accuracy) with keypoint-moseq's labels and with
+ethogram's EM default, written as JSON and a Markdown table. What is measured and how to run
+it: ``--help``.
 """
 
 from __future__ import annotations
@@ -89,8 +79,29 @@ def _agreement(reference: dict, predicted: dict) -> dict:
     return {"nmi": c.nmi, "ari": c.ari, "accuracy": c.accuracy}
 
 
+_HELP = """\
+Run (one thread; keypoint-moseq's results.h5 of each file made by
+`bench/bench_moseq_reference.py` in the reference environment, or skipped when absent)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 ETHOGRAM_NUM_THREADS=1 \\
+        python bench/compare_methods_real.py --kpms-openfield RESULTS.h5 --kpms-flies RESULTS.h5 \\
+        [-o bench/results/methods_real.json]
+
+For each recording set and method: wall seconds of the whole command (reading, search, fit,
+labelling, writing), frames with a syllable over frames in the file, syllables used, the
+share of frames in the most used syllable (a median duration can hide one syllable covering
+nearly every frame), the median syllable in frames and milliseconds, and the NMI, ARI and
+Hungarian-matched accuracy with keypoint-moseq's labels and with ethogram's EM default (every
+frame labelled on both sides). Written as JSON and as a Markdown table.
+"""
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--kpms-openfield", type=Path)
     p.add_argument("--kpms-flies", type=Path)
     p.add_argument("--seed", type=int, default=0)

@@ -1,17 +1,10 @@
 """jax-moseq 0.3.7's sticky HDP-ARHMM, run from outside ethogram: the fixture of ethogram's test.
 
-Run with a Python that has jax-moseq 0.3.7 installed (the reference environment of
-``bench/make_reference_env.sh``), from the project root; it imports only jax-moseq, jax and
-numpy (not ethogram), one thread, float64:
-
-``<venv>/bin/python bench/jax_moseq_arhmm.py fixture tests/data/arhmm_jax_moseq.npz``
-    jax-moseq's ``arhmm.init_model`` (parameters from the prior, syllables by one FFBS draw)
-    and 3 ``resample_model`` sweeps on a small synthetic problem (2 segments of 120 frames,
-    the last 9 of the second padding as keypoint-moseq pads, latent_dim 3, nlags 3,
-    12 states, kappa 50), then writes ``x``, ``mask``, ``z``, ``Ab``, ``Q``, ``pi``,
-    ``betas`` and jax-moseq's numbers on them: ``model_likelihood`` (groups ``z`` and ``x``),
-    ``marginal_log_likelihood`` and the AR log-likelihoods of every syllable. ethogram's
-    tests compare its own values with these (tests/test_gibbs_arhmm.py).
+Run in the reference environment (it imports only jax-moseq, jax and numpy, one thread,
+float64), ``fixture PATH`` runs jax-moseq's ``arhmm.init_model`` and a few ``resample_model``
+sweeps on a small synthetic problem and writes the states, the parameters and jax-moseq's log
+joint, marginal log-likelihood and AR log-likelihoods on them, which tests/test_gibbs_arhmm.py
+compares with ethogram's. The problem and the command: bench/README.md.
 """
 
 from __future__ import annotations

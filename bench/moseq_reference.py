@@ -1,39 +1,10 @@
-"""Reference numbers from MoSeq's own code: jax-moseq 0.3.7's log joint and ARHMM marginal
-log-likelihood at given values, and jax-moseq's own initialisation dumped for reuse.
+"""Reference numbers from MoSeq's own code: jax-moseq 0.3.7's log joint and initialisation.
 
-Run with the reference environment's Python (``bash bench/make_reference_env.sh`` builds it;
-never the project's .venv, which has no jax)::
-
-    PY=bench/.venv-moseq/bin/python
-    # 1. log joint per group (jax-moseq model_likelihood) + marginal_log_likelihood, as JSON,
-    #    of an .npz model or of a keypoint-moseq checkpoint.h5 snapshot (optionally dumped as .npz)
-    $PY bench/moseq_reference.py loglik model.npz -o loglik.json [--per-segment]
-    $PY bench/moseq_reference.py loglik PROJECT/MODEL/checkpoint.h5 [--iteration 550] [--dump m.npz]
-    # 2. keypoint-moseq's data pipeline + jax-moseq's init_model (+ optional Gibbs sweeps),
-    #    dumped as .npz in jax-moseq's own names and shapes, with its log joint as JSON
-    $PY bench/moseq_reference.py init --keypoints /work/shared/data/openfield/keypoints.csv \\
-        --format deeplabcut --fps 30 --anterior snout --posterior tailbase \\
-        [--ar-iters 5] [--full-iters 5] -o openfield_model.npz
-    $PY bench/moseq_reference.py init --data recordings.npz -o model.npz   # Y (R,T,K,D), conf
-    # 3. self-test on a tiny synthetic problem: init, sweeps, dump, reload, log joint by
-    #    jax-moseq and by an independent numpy transcription of docs/moseq_reference.md
-    $PY bench/moseq_reference.py selftest [-o selftest.json]
-
-The .npz layout (every array float64 or int64, names as in jax-moseq's model dict):
-``data/Y`` (N_seg, T, K, D), ``data/conf`` (N_seg, T, K), ``data/mask`` (N_seg, T);
-``states/z`` (N_seg, T - L) int, ``states/x`` (N_seg, T, M), ``states/v`` (N_seg, T, D),
-``states/h`` (N_seg, T), ``states/s`` (N_seg, T, K); ``params/Ab`` (S, M, M L + 1),
-``params/Q`` (S, M, M), ``params/pi`` (S, S), ``params/betas`` (S,), ``params/Cd``
-((K - 1) D, M + 1), ``params/sigmasq`` (K,); ``noise_prior`` (N_seg, T, K) (s_0);
-``hypparams/<group>/<name>`` for trans_hypparams (num_states, gamma, alpha, kappa),
-ar_hypparams (latent_dim, nlags, S_0_scale, K_0_scale, S_0, K_0, M_0, nu_0, num_states),
-obs_hypparams (sigmasq_0, sigmasq_C, nu_sigma, nu_s), cen_hypparams (sigmasq_loc);
-``seed`` (the JAX key); ``init`` writes also ``metadata/keys``, ``metadata/bounds`` (segment
-(start, end) frames per recording), ``pca/components``, ``pca/mean``,
-``pca/explained_variance_ratio`` and ``config/*`` (conf_threshold, error_estimator slope and
-intercept, anterior_idxs, posterior_idxs, fps, added_noise_level, conf_pseudocount).
-An ARHMM-only file (no ``data/Y``) has ``data/x`` (N_seg, T, M) and ``data/mask``, ``states/z``,
-``params/Ab, Q, pi, betas`` and trans/ar hypparams; its log joint has the groups z and x.
+Run with the reference environment's Python (never the project's .venv, which has no jax), it
+evaluates jax-moseq's log joint per group and ARHMM marginal log-likelihood at given values (an
+.npz model or a keypoint-moseq checkpoint), dumps keypoint-moseq's data pipeline and jax-moseq's
+own initialisation as .npz in jax-moseq's names and shapes, and self-tests against a numpy
+transcription of docs/moseq_reference.md. The commands and the .npz layout: ``--help``.
 """
 
 from __future__ import annotations
@@ -513,8 +484,35 @@ def cmd_selftest(args) -> dict:
 # ----------------------------------------------------------------------------- CLI
 
 
+_HELP = """\
+Run with the reference environment's Python (`bash bench/make_reference_env.sh` builds it;
+never the project's .venv, which has no jax)::
+
+    PY=bench/.venv-moseq/bin/python
+    # 1. log joint per group (jax-moseq model_likelihood) + marginal_log_likelihood, as JSON,
+    #    of an .npz model or of a keypoint-moseq checkpoint.h5 snapshot (optionally dumped as .npz)
+    $PY bench/moseq_reference.py loglik model.npz -o loglik.json [--per-segment]
+    $PY bench/moseq_reference.py loglik PROJECT/MODEL/checkpoint.h5 [--iteration 550] [--dump m.npz]
+    # 2. keypoint-moseq's data pipeline + jax-moseq's init_model (+ optional Gibbs sweeps),
+    #    dumped as .npz in jax-moseq's own names and shapes, with its log joint as JSON
+    $PY bench/moseq_reference.py init --keypoints /work/shared/data/openfield/keypoints.csv \\
+        --format deeplabcut --fps 30 --anterior snout --posterior tailbase \\
+        [--ar-iters 5] [--full-iters 5] -o openfield_model.npz
+    $PY bench/moseq_reference.py init --data recordings.npz -o model.npz   # Y (R,T,K,D), conf
+    # 3. self-test on a tiny synthetic problem: init, sweeps, dump, reload, log joint by
+    #    jax-moseq and by an independent numpy transcription of docs/moseq_reference.md
+    $PY bench/moseq_reference.py selftest [-o selftest.json]
+
+The .npz layout (names and shapes as in jax-moseq's model dict): docs/moseq_reference.md, 11.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     sub = p.add_subparsers(dest="cmd", required=True)
     a = sub.add_parser(
         "loglik", help="log joint per group + marginal log-likelihood of an .npz model"

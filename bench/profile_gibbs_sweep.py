@@ -1,14 +1,8 @@
-"""Where one Gibbs sweep of the keypoint SLDS goes (issue 17): cProfile and process-CPU time of
-each piece, AR-only and full, on the shared recordings, one thread.
+"""Where one Gibbs sweep of the keypoint SLDS goes (issue 17), AR-only and full, one thread.
 
-Run::
-
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \\
-        python bench/profile_gibbs_sweep.py [--iters 30] [--cprofile] [-o out.json]
-
-Pieces are timed by wrapping the sweep's functions (``time.process_time`` around each call,
-summed per sweep, median over sweeps); a piece nested in another is counted in both. The
-sweep total is the time between consecutive global steps, as ``bench_keypoint_slds.py``.
+cProfile and the process-CPU time of each piece of the sweep on the shared recordings, each
+piece timed by wrapping the sweep's functions (a piece nested in another is counted in both),
+the sweep total as ``bench_keypoint_slds.py`` times it. How to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -134,8 +128,24 @@ def profile(name, iters, use_cprofile, seed=0):
     return out
 
 
+_HELP = """\
+Run::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 \\
+        python bench/profile_gibbs_sweep.py [--iters 30] [--cprofile] [-o out.json]
+
+Pieces are timed by wrapping the sweep's functions (`time.process_time` around each call,
+summed per sweep, median over sweeps); a piece nested in another is counted in both. The
+sweep total is the time between consecutive global steps, as `bench_keypoint_slds.py`.
+"""
+
+
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--iters", type=int, default=30)
     p.add_argument("--cprofile", action="store_true")
     p.add_argument("--only", action="append")

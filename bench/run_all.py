@@ -1,15 +1,11 @@
 """Run the floor's benchmarks side by side in one session and update BENCHMARKS.md.
 
-Usage (from the project root): ``make bench`` or ``.venv/bin/python bench/run_all.py``.
-The header records the machine, library versions, the OpenBLAS kernel that ran and the
-thread settings; each section gives medians and the ratio to ethogram measured in the same
-run, and ``### Change since the floor's first run`` compares every timed cell with the first
-run of 2026-11-24 (``bench/floor_2026-11-24.json``).
-
-BENCHMARKS.md is shared: other benchmarks append their own ``## `` sections (default fit
-reliability, scale, views, ...). This script rewrites only what it generates, the header
-(everything before the first ``## `` heading) and its own ``## `` sections (each up to the
-next ``## `` heading), and keeps every other section as it is, in place.
+``make bench`` (or ``.venv/bin/python bench/run_all.py`` from the project root) writes a header
+with the machine, library versions, the OpenBLAS kernel that ran and the thread settings, each
+section's medians with the ratio to ethogram measured in the same run, and ``### Change since
+the floor's first run`` against ``bench/floor_2026-11-24.json``. BENCHMARKS.md is shared: this
+script rewrites only the header (everything before the first ``## `` heading) and its own ``## ``
+sections (each up to the next ``## `` heading), and keeps every other section as it is, in place.
 """
 
 from __future__ import annotations

@@ -1,47 +1,11 @@
 """Measurement study: the strength of the ridge prior on the AR weights, on real recordings.
 
-Question (for the lead, who chooses the default): which ridge ``r`` on the centred AR weights
-(``observation_kwargs={"prior_ridge": r}`` of
-:class:`ethogram.models.observations.autoregressive.AutoregressiveObservations`, on inputs
-standardized by the application's :class:`ethogram.prep.Preparation`, so that ``r`` is relative
-to each input's variance like today's default ``DEFAULT_RELATIVE_PRIOR = 1e-4``) generalises
-best, and does it make kappa act on syllable durations? Nothing in ``src/`` is changed here.
-
-Protocol, for every data set and r in ``RIDGES``: prepare the recordings as ``ethogram fit``
-does (:class:`~ethogram.prep.Preparation` with its defaults, fitted on all recordings, which
-lets the held-out frames into the PCA and standardization alike for every r; moseq2 depth PCs
-also with ``num_pcs=10``, moseq2's own setting; at most ``MAX_FRAMES`` frames per data set),
-then ``NUM_FOLDS`` time folds: fold f holds out the f-th quarter of every recording (masked
-during the fit) and trains on the rest. Model: the pipeline's
-(``ethogram.pipeline.fit_recordings``) sticky AR-HMM, K = ``DEFAULT_NUM_STATES`` (20), 3 lags,
-at most ``DEFAULT_NUM_ITERS`` EM iterations, k-means start, kappa = ``reference_kappa(training
-frames, K, 0.4 s x fps)`` (the default kappa until issue 15) and that kappa x10 and x100;
-seeds 0, 1, 2 (the same seeds and folds for every r). ``fit_recordings`` takes no observation options, so the fit is built here as it
-builds it, plus ``prior_ridge``. Measured per fit:
-
-* held-out log-likelihood per frame: ``sum log p(x_t | x_{1:t-1})`` over the scored held-out
-  frames (the predictive terms of ``HMM.score(per_frame=True)``, conditioned on the training
-  frames before the block, as ``ethogram.selection.cross_validate``'s time split), divided by
-  their number; training log-likelihood per frame: ``HMM.score`` of the training frames over
-  the frames the AR model scores;
-* Viterbi labels of the training frames: median run length (frames and ms), the number of
-  syllables whose own median run is 1 frame, the number of syllables used for more than 0.5%
-  of the frames;
-* wall time of ``HMM.fit`` (one thread; the machine is shared, so times are indicative).
-
-Side measurement (``--no-noise`` skips it): the inverse-Wishart prior on the noise covariances
-(``NOISE_PRIORS`` x ``NOISE_RIDGES``, kappa x1), which the ridge alone does not replace.
-The report's last section, below ``READING_MARKER``, is written by hand and kept when the
-tables are regenerated.
-
-Usage (from the project root; about 6 minutes on one core)::
-
-    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/study_ar_prior.py
-
-``--datasets`` picks data sets, ``--seeds`` the number of seeds, ``--out`` the stem of the
-outputs (default ``bench/results/ar_prior``: ``.md`` and ``.json``). Data: the shipped
-open-field mouse (``ethogram.data``) and ``../shared/data`` (flies, JABS, moseq2); a data set
-whose files are absent is skipped with a line saying so.
+For the lead, who chooses the default: which ridge ``r`` on the centred AR weights (relative to
+each input's variance, like ``DEFAULT_RELATIVE_PRIOR``) generalises best, and does it make kappa
+act on syllable durations? The pipeline's sticky AR-HMM is fitted on time folds of the shipped
+and shared recordings for every ``r`` in ``RIDGES``, kappa and seed (held-out and training
+log-likelihood per frame, syllable durations, fit time), with a side study of the noise prior;
+nothing in ``src/`` is changed here. The protocol, the outputs and how to run it: ``--help``.
 """
 
 from __future__ import annotations
@@ -411,12 +375,62 @@ def markdown(results, rec, meta) -> str:
     return "\n".join(L)
 
 
+_HELP = """\
+Question (for the lead, who chooses the default): which ridge `r` on the centred AR weights
+(`observation_kwargs={"prior_ridge": r}` of
+`ethogram.models.observations.autoregressive.AutoregressiveObservations`, on inputs
+standardized by the application's `ethogram.prep.Preparation`, so that `r` is relative
+to each input's variance like today's default `DEFAULT_RELATIVE_PRIOR = 1e-4`) generalises
+best, and does it make kappa act on syllable durations? Nothing in `src/` is changed here.
+
+Protocol, for every data set and r in `RIDGES`: prepare the recordings as `ethogram fit`
+does (`ethogram.prep.Preparation` with its defaults, fitted on all recordings, which
+lets the held-out frames into the PCA and standardization alike for every r; moseq2 depth PCs
+also with `num_pcs=10`, moseq2's own setting; at most `MAX_FRAMES` frames per data set),
+then `NUM_FOLDS` time folds: fold f holds out the f-th quarter of every recording (masked
+during the fit) and trains on the rest. Model: the pipeline's
+(`ethogram.pipeline.fit_recordings`) sticky AR-HMM, K = `DEFAULT_NUM_STATES` (20), 3 lags,
+at most `DEFAULT_NUM_ITERS` EM iterations, k-means start, kappa = `reference_kappa(training
+frames, K, 0.4 s x fps)` (the default kappa until issue 15) and that kappa x10 and x100;
+seeds 0, 1, 2 (the same seeds and folds for every r). `fit_recordings` takes no observation
+options, so the fit is built here as it builds it, plus `prior_ridge`. Measured per fit:
+
+* held-out log-likelihood per frame: `sum log p(x_t | x_{1:t-1})` over the scored held-out
+  frames (the predictive terms of `HMM.score(per_frame=True)`, conditioned on the training
+  frames before the block, as `ethogram.selection.cross_validate`'s time split), divided by
+  their number; training log-likelihood per frame: `HMM.score` of the training frames over
+  the frames the AR model scores;
+* Viterbi labels of the training frames: median run length (frames and ms), the number of
+  syllables whose own median run is 1 frame, the number of syllables used for more than 0.5%
+  of the frames;
+* wall time of `HMM.fit` (one thread; the machine is shared, so times are indicative).
+
+Side measurement (`--no-noise` skips it): the inverse-Wishart prior on the noise covariances
+(`NOISE_PRIORS` x `NOISE_RIDGES`, kappa x1), which the ridge alone does not replace.
+The report's last section, below `READING_MARKER`, is written by hand and kept when the
+tables are regenerated.
+
+Usage (from the project root; about 6 minutes on one core)::
+
+    OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python bench/study_ar_prior.py
+
+`--datasets` picks data sets, `--seeds` the number of seeds, `--out` the stem of the
+outputs (default `bench/results/ar_prior`: `.md` and `.json`). Data: the shipped
+open-field mouse (`ethogram.data`) and `../shared/data` (flies, JABS, moseq2); a data set
+whose files are absent is skipped with a line saying so.
+"""
+
+
 def main() -> int:
     from ethogram.pipeline import DEFAULT_NUM_STATES
 
     if DEFAULT_NUM_STATES != DEFAULT_K:
         raise SystemExit(f"the pipeline's K is now {DEFAULT_NUM_STATES}: update DEFAULT_K")
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     all_sets = datasets()
     parser.add_argument("--datasets", nargs="+", default=list(all_sets), choices=list(all_sets))
     parser.add_argument("--seeds", type=int, default=3)

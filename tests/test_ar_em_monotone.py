@@ -1,13 +1,10 @@
 """EM never lowers the objective of an autoregressive HMM, for every variant and memory layout.
 
-The fault behind ../shared/cases/case_32.py: a 1-D series given as ``x[:, None]`` has stride 0
-on its length-1 axis; numpy still calls it C-contiguous, and the lag windows of the scoring
-were built from ``x.strides``, so every window repeated x_{t-L}. Scores disagreed with the
-statistics, and the first M-step lowered the objective. With ``bias=True`` the data were
-centred into a fresh array first, which hid the fault. These tests check scores against an
-explicit per-frame computation on arrays of every layout, and the EM property on every AR
-variant (bias on and off, each noise type, 1 to 3 lags, both first-frame conventions, robust
-AR) on positive data with an offset and on centred data.
+Scores are checked against an explicit per-frame computation on arrays of every memory layout
+(among them a 1-D series given as ``x[:, None]``, stride 0 on its length-1 axis: the layout of
+../shared/cases/case_32.py), and the EM property on every AR variant (bias on and off, each noise
+type, 1 to 3 lags, both first-frame conventions, robust AR) on positive data with an offset and
+on centred data.
 """
 
 import numpy as np
@@ -33,6 +30,11 @@ def switching_series(seed, T=400, D=1, offset=1.0):
     return np.abs(x) if offset > 0 else x
 
 
+# The fault behind ../shared/cases/case_32.py: a 1-D series given as ``x[:, None]`` has stride 0
+# on its length-1 axis; numpy still calls it C-contiguous, and the lag windows of the scoring
+# were built from ``x.strides``, so every window repeated x_{t-L}. Scores disagreed with the
+# statistics, and the first M-step lowered the objective. With ``bias=True`` the data were
+# centred into a fresh array first, which hid the fault.
 def layouts(x):
     """The same values in different memory layouts (as users hand them over)."""
     T, D = x.shape

@@ -1,21 +1,15 @@
 """A catalogue of bad inputs across the Python API and the command line.
 
-Every entry is one mistake a user can make: wrong shapes and dtypes, inf in data, NaN with automatic
-masking switched off, K < 1, more states than frames, non-stochastic or negative matrices, negative
-variances and covariances that are not positive definite, no sequence longer than ``num_lags`` (a
-shorter one among longer ones is left out with a warning), an empty recording list, recordings of
-different dimension, missing or misspelled body parts, a body part missing in every frame, truncated
-or foreign HDF5 and NWB files, a results file from a newer format version, missing paths, unknown
-formats, a video shorter than its keypoints, and a model applied to recordings with other body
-parts. Each must be answered by a ``ValueError``, ``TypeError`` or ``FileNotFoundError``
-(``FileExistsError`` for an existing output) whose message names the argument (the words listed with
-the entry), says what is wrong and what to do (one of ``_bad_inputs.REMEDY``; for a path that
-does not exist, saying so is enough). The command line's version of the catalogue is
-tests/test_bad_inputs_cli.py.
-
-The inputs are small files written once per session by tests/_bad_inputs.py (400 frames of the
-openfield DeepLabCut recording shipped with ethogram, and variants of it) and one results file
-from a 2-iteration fit.
+Every entry is one mistake a user can make (wrong shapes and dtypes, inf or unmasked NaN in
+data, K < 1, more states than frames, invalid matrices and covariances, sequences no longer
+than ``num_lags``, empty or mismatched recording lists, missing or misspelled body parts,
+truncated or foreign HDF5 and NWB files, a results file from a newer format version, missing
+paths, unknown formats, a video shorter than its keypoints, a model applied to recordings with
+other body parts), and each must be answered by a ``ValueError``, ``TypeError`` or
+``FileNotFoundError`` (``FileExistsError`` for an existing output) whose message names the
+argument (the words listed with the entry), says what is wrong and what to do (one of
+``_bad_inputs.REMEDY``), on small files written once per session by tests/_bad_inputs.py; the
+command line's version of the catalogue is tests/test_bad_inputs_cli.py.
 """
 
 from __future__ import annotations

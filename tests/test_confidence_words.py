@@ -1,9 +1,8 @@
-"""What the preparation says of the tracker's confidences, as a fresh user's trial found them
-wanting: a file whose confidences are all NaN is read as one without confidences, said in one
-warning for every method in its own words (EM kept every point without a word; the keypoint
-SLDS read NaN as confidence 0); body parts the tracker placed
-but whose confidences are all under the threshold are missing because of the threshold, and
-the fix said first is to lower it (not to leave out every body part)."""
+"""What the preparation says of the tracker's confidences: a file whose confidences are all NaN is
+read as one without confidences, said in one warning for every method in its own words; body
+parts the tracker placed but whose confidences are all under the threshold are missing because
+of the threshold, and the fix said first is to lower it (not to leave out every body part).
+"""
 
 from __future__ import annotations
 

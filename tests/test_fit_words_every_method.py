@@ -1,19 +1,14 @@
-"""What ``ethogram fit`` and the report say of a fit, alike for every method, as a fresh user's
-trial of the Gibbs methods found them wanting.
+"""What ``ethogram fit`` and the report say of a fit, alike for every method.
 
-- a kappa search that missed its target reaches the report's "This fit may be poor" box from
-  what results.h5's config keeps (as the fit's own warning line), for every method, once;
-- the advice on a collapsed fit follows the kappa search's finding (never "lower kappa" after a
-  search whose lower kappas gave shorter syllables);
-- the fit's summary names the model, and the report's summary table has its row, for every method;
-- the Gibbs kappa search's sweeps are said as the code runs them (at most ``SEARCH_ITERS``);
-- the keypoint SLDS's summary and the report's preparation table speak of its latent pose, not
-  of the preparation's PCs, and a report caption names grey masked frames only when there are;
-- trajectory plots and their redraw share their defaults.
-
-(All-NaN confidences, for the keypoint SLDS as for EM: test_confidence_words.py.)
-
-On the first 300 frames of the open-field mouse with a few iterations or sweeps.
+A kappa search that missed its target reaches the report's "This fit may be poor" box once, as
+the fit's own warning line, from what results.h5's config keeps; the advice on a collapsed fit
+follows the search's finding (never "lower kappa" after a search whose lower kappas gave shorter
+syllables); the fit's summary and the report's summary table name the model; the Gibbs kappa
+search's sweeps are said as the code runs them (at most ``SEARCH_ITERS``); the keypoint SLDS's
+summary and preparation table speak of its latent pose, and a caption names grey masked frames
+only when there are; trajectory plots and their redraw share their defaults. On the first 300
+frames of the open-field mouse with a few iterations or sweeps (all-NaN confidences:
+test_confidence_words.py).
 """
 
 from __future__ import annotations

@@ -1,23 +1,13 @@
 """Fuzzing the message-passing kernels: thousands of random small problems, extremes included.
 
-Every problem is drawn from a fixed seed (rerun one with ``ETHOGRAM_FUZZ_SEED=<n>``) and
-goes through every public kernel (``forward_pass``, ``backward_pass``, ``forward_backward``,
-``viterbi``, ``sample_posterior``, ``predictive_log_likes``), batched (a ragged list of
-sequences with masks sharing one model) and one sequence at a time. Models and data range
-from the ordinary to the extreme: dense, sparse, permutation and near-deterministic
-transition matrices (entries down to 1e-300, exact zeros, zero columns), zero initial
-probabilities, K = 1, T = 1, log-likelihoods spread over +-1e300 (whole rows, single states,
-per-frame offsets), ``-inf`` entries, exact ties and masked frames.
-
-The answers are checked against an independent reference computed here: forward-backward
-and max-product in log space (NumPy, vectorised over all problems of one K at once, with
-``-inf`` handled exactly), after removing each frame's maximum log-likelihood (an exact
-identity that keeps the O(1) log-probabilities from vanishing next to 1e300). Whether a
-problem is possible at all is decided exactly by boolean reachability (a state path with
-positive probability exists); possible problems must give finite outputs that agree with the
-reference, impossible ones a ``ValueError`` saying so. Invalid inputs (NaN or +inf
-log-likelihoods, transition matrices with a zero row, negative entries) must be refused
-with a ``ValueError`` naming the argument.
+Every problem is drawn from a fixed seed (rerun one with ``ETHOGRAM_FUZZ_SEED=<n>``) and goes
+through every public kernel, batched and one sequence at a time, with models and data from the
+ordinary to the extreme (sparse, permutation and near-deterministic transition matrices, K = 1,
+T = 1, log-likelihoods spread over +-1e300, ``-inf`` entries, ties, masked frames). The answers
+are checked against an independent log-space reference computed here (forward-backward and
+max-product in NumPy, each frame's maximum removed first), whether a problem is possible at all
+is decided exactly by boolean reachability (impossible ones must raise a ``ValueError`` saying
+so), and invalid inputs must be refused with a ``ValueError`` naming the argument.
 """
 
 from __future__ import annotations

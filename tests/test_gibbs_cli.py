@@ -1,18 +1,13 @@
 """``ethogram fit --method gibbs-arhmm | keypoint-slds`` from the command line: checkpoints and
 ``--resume``, the kappa search, and the options' errors.
 
-On the open-field mouse (2330 frames), with a few sweeps:
-
-- a fit interrupted (Ctrl-C: a KeyboardInterrupt raised right after the n-th checkpoint) says
-  where its work is kept and how to carry it on, a plain re-run refuses that checkpoint, and
-  ``--resume`` then writes the results of an uninterrupted fit bit for bit (syllables, log
-  joint per sweep, model parameters): for the ARHMM, for the keypoint SLDS stopped in its
-  AR-only stage, at the boundary and in its full stage, and for the ARHMM's kappa search
-  stopped in its second fit; every checkpoint is gone once the results are written;
-- without ``--kappa`` (or with ``--kappa auto``) the ARHMM's kappa is searched as the EM
-  path's (recorded in the config, said in one line), and the fit equals a fit given that
-  kappa; a search that misses its target names the Gibbs methods' remedy;
-- bad options are refused naming the option.
+On the open-field mouse (2330 frames) with a few sweeps: a fit interrupted right after the n-th
+checkpoint says where its work is kept and how to carry it on, a plain re-run refuses that
+checkpoint, and ``--resume`` then writes the results of an uninterrupted fit bit for bit (for the
+ARHMM, for the keypoint SLDS in its AR-only stage, at the boundary and in its full stage, and for
+the ARHMM's kappa search), leaving no checkpoint behind; without ``--kappa`` the ARHMM's kappa
+is searched as the EM path's and the fit equals a fit given that kappa; bad options are refused
+naming the option.
 """
 
 from __future__ import annotations

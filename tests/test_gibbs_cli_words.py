@@ -1,17 +1,11 @@
 """What ``ethogram fit|info|report|apply`` say about the Gibbs methods, as a fresh user met them.
 
-- an option of another method is refused in one line naming it and what to use instead (EM's
-  ``--iters``, ``--restarts``, ``--prior-ridge``, ``--reseed-dead`` with a Gibbs method, the
-  Gibbs sweeps with EM, ``--pcs``/``--variance`` with the keypoint SLDS), only when typed:
-  defaults pass, and EM gets the same settings as before;
-- the fit's summary, ``ethogram info`` and the report name each method's model and count the
-  keypoint SLDS's AR-only and full-model sweeps apart; the report's log-joint caption is true to
-  each method (no AR-only stage for the ARHMM), and its movie hint names the fit by a path
-  usable from any folder;
-- ``apply`` on a recording that shares no body part with the model says so, naming both lists
-  (for every method; the keypoint SLDS said ``'snout' is not in list``).
-
-On the first 300 frames of the open-field mouse with a few sweeps.
+An option of another method is refused in one line naming it and what to use instead, only
+when typed (defaults pass, and EM gets the same settings as before); the fit's summary,
+``ethogram info`` and the report name each method's model and count the keypoint SLDS's AR-only
+and full-model sweeps apart, with a log-joint caption true to each method and a movie hint
+usable from any folder; ``apply`` on a recording that shares no body part with the model says
+so, naming both lists. On the first 300 frames of the open-field mouse with a few sweeps.
 """
 
 from __future__ import annotations

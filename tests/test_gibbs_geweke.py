@@ -10,8 +10,8 @@ override correction, the global weights, the transition rows, the MNIW posterior
 draw or the statistics that feed them), the second simulator would drift away from the prior.
 Test functions: means of scalar functionals of parameters, syllables and frames; the
 successive-conditional chain's standard errors by batch means. A small model (3 syllables,
-1-D frames, 2 lags, 25 frames, 3000 sweeps) keeps the fast version near 5 s; the slow version
-runs 8x longer with 2-D frames and also checks that the test has power (a sampler with one
+1-D frames, 2 lags, 25 frames, 3000 sweeps) keeps the fast version cheap; the slow version
+runs longer with 2-D frames and also checks that the test has power (a sampler with one
 deliberately wrong conditional fails it).
 """
 
@@ -119,6 +119,7 @@ def _report(z):
 
 
 def test_geweke_arhmm_fast():
+    # About 5 s; the slow version below runs about 8 times longer.
     # 3000 sweeps: the largest |z| is 1.7 here, and each wrong conditional of the power test
     # below already gives 152 (uniform transitions), 9.3 (no override correction) and 8.0 (one
     # extra degree of freedom) at this length, far beyond the 4.0 asserted

@@ -4,8 +4,8 @@ arrays are poses.
 
 The table is written like a SimBA "targets_inserted" file: pandas' unnamed index column, the
 body parts' x, y and probability columns, hundreds of features, a ``frame`` column and two
-human-label columns of 0/1 (552 columns, 303 frames). Fitted as it was, it ran for 489 s with
-1.07 million parameters per syllable.
+human-label columns of 0/1 (552 columns, 303 frames); what fitting every column of such a
+table cost is in docs/design-notes.md, "io/arrays.py".
 """
 
 from __future__ import annotations

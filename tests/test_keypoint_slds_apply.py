@@ -7,10 +7,9 @@
   tests/data/openfield_slds_fit.py: ``ethogram fit --method keypoint-slds --seed 0``, 9 of 20
   syllables used) applied to its own training recording with the pipeline's 50 sweeps and the
   fit's seed: untempered, the chain stays in short bouts of the fitted model's noisiest
-  syllables, 11 of them unused by the fit (measured: 624 of 2330 frames differ from the fit's
-  labels, 264 frames in unused syllables; seeds 1, 2: 663/271, 577/219); tempered, the labels
-  agree with the fit's (measured 88 frames differ, seeds 1, 2: 167, 150, mostly frames of the
-  fit's rarer syllables taken by its main one) and unused syllables take at most a frame.
+  syllables, 11 of them unused by the fit; tempered, the labels agree with the fit's (mostly
+  frames of the fit's rarer syllables taken by its main one differ) and unused syllables take
+  at most a frame (the figures per seed: docs/keypoint_slds.md, "apply").
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 - On a classic data set with a published maximum-likelihood fit, the annual counts of major
   earthquakes 1900-2006 (Zucchini & MacDonald, "Hidden Markov Models for Time Series"; the
   example of hmmlearn's and dynamax's Poisson HMM docs), the course's ``PoissonHMM`` with
-  maximum likelihood (``prior=None``) now reaches the optimum found by hmmlearn 0.3.3 with 30
+  maximum likelihood (``prior=None``) reaches the optimum found by hmmlearn 0.3.3 with 30
   random restarts (log p(x) = -341.8787 for 2 states, -328.5275 for 3), as ``HMM`` does;
   with the course's fixed transitions (``learn_transitions=False, learn_initial=False``) it
   stops more than 1 nat short.

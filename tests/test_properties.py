@@ -2,25 +2,14 @@
 
 For each observation model (categorical; Gaussian with full, diagonal, tied and spherical
 covariances; Poisson; autoregressive and robust autoregressive with full, diagonal and tied
-noise) hypothesis draws the number of states, the dimension, the number and lengths of
-recordings and a kind of data, from the ordinary (data from a few states) to the degenerate:
-constant data (every covariance collapses), a few frames duplicated over and over, collinear
-dimensions, values scaled by 1e-150 .. 1e150 and shifted by up to 1e6 times their scale, small
-integers, a single cluster for several states (unused states), a noiseless rotation (AR
-residuals vanish), a dozen recordings of a few frames, counts of 1e12, with NaN frames and an
-all-NaN recording among good ones. The properties:
-
-- with the default prior, ``fit`` succeeds and every parameter, the posterior, the
-  objective and the labels are finite and valid (priors keep parameters finite);
-- the EM objective ``score + log_prior``, computed here after each single EM step taken with
-  ``fit(init="params", num_iters=1)``, never decreases (beyond round-off, 1e-8 relative);
-- the objective ``fit`` reports is the one computed here from the fitted parameters;
-- without a prior (maximum likelihood) a fit either succeeds with finite parameters or stops
-  with a ValueError that says to use a prior (a singular covariance has no finite ML value),
-  never NaN.
-
-The data come from NumPy generators seeded by hypothesis; hypothesis runs derandomized with
-a bounded number of examples, so the suite is deterministic and fast.
+noise) hypothesis draws the number of states, the dimension, the recordings and a kind of data
+from the ordinary to the degenerate (constant data, duplicated frames, collinear dimensions,
+values scaled by 1e-150 .. 1e150, noiseless rotations, tiny recordings, huge counts, NaN frames
+and all-NaN recordings); with the default prior ``fit`` succeeds with finite, valid outputs, the
+EM objective never decreases (1e-8 relative), the reported objective is the one computed from
+the fitted parameters, and without a prior a fit either succeeds or stops with a ValueError that
+says to use a prior, never NaN. Hypothesis runs derandomized with a bounded number of examples,
+so the suite is deterministic.
 """
 
 from __future__ import annotations

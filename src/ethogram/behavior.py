@@ -1,6 +1,5 @@
-"""Deprecated: :func:`match_states` lives in :mod:`ethogram.analysis` (since the analysis floor
-was made; this name is kept for the course's first scripts). Accessing it here warns with a
-:class:`DeprecationWarning`."""
+"""Deprecated: :func:`match_states` lives in :mod:`ethogram.analysis`; this name is kept for the
+course's first scripts, and accessing it here warns with a :class:`DeprecationWarning`."""
 
 from __future__ import annotations
 

@@ -1,9 +1,8 @@
 """The default kappa of the Gibbs methods, searched: the EM path's rule (the smallest kappa whose
 fit gives a median syllable of 90% of ``target_duration``, 0.4 s by default;
 :func:`ethogram.stickiness.smallest_kappa`) applied to short Gibbs runs from the fit's seed
-(:func:`search_kappa`, at most :data:`SEARCH_ITERS` sweeps per stage: on the open-field mouse the
-ARHMM's median syllable at 50 sweeps is within 20% of its median at 200, at 25 sweeps 20%
-shorter), each run checkpointed beside the fit's as ``<stem>.kappa-<i>.h5``
+(:func:`search_kappa`, at most :data:`SEARCH_ITERS` sweeps per stage, chosen as
+docs/keypoint_slds.md says), each run checkpointed beside the fit's as ``<stem>.kappa-<i>.h5``
 (:func:`probe_checkpoint`) so that ``resume`` continues an interrupted search; the run at the
 chosen kappa is then continued to the fit's sweeps (:func:`final_fit`), which gives the bits of a
 fit at that kappa from the start (every draw depends on the seed and the sweep alone), and the

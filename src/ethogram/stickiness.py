@@ -5,22 +5,11 @@ This room holds the rule every syllable fit uses when no kappa is given
 ``cross_validate(kappa="auto")``): fit at kappa 0 (maximum-likelihood transitions); if the
 median Viterbi syllable already lasts at least ``1 - rel_tol`` of the target, keep kappa 0;
 otherwise climb a ladder of kappas around :func:`reference_kappa` and keep the smallest whose
-fit reaches the target. Data whose syllables are long enough keep their own transitions; data
-that switch too often get only as much stickiness as the target needs. :func:`smallest_kappa`
-is the decision procedure alone: it calls back a function that fits at a kappa and returns
-the median duration, so the pipeline (in-process fits, threads over recordings) and the
-selection (fits in worker processes) share it. The fits of one search all start from the
-same seed, so the search's fit at the chosen kappa is the fit at that kappa.
-
-Relation to MoSeq's kappa: in MoSeq's weak-limit sticky HDP-HMM (Fox et al. 2011; Wiltschko
-et al. 2015) each transition row is ``pi_k ~ Dir(alpha beta + kappa e_k)``, so ``kappa`` is a
-Dirichlet pseudo-count on the self-transition and the posterior mean of ``p_kk`` is
-``(n_kk + alpha beta_k + kappa) / (n_k + alpha + kappa)`` for ``n_k`` transitions out of
-state ``k``, ``n_kk`` of them to itself. Ethogram's ``kappa`` is the same pseudo-count on the
-same row in a MAP fit (``p_kk = (n_kk + alpha - 1 + kappa) / (n_k + K (alpha - 1) + kappa)``,
-``alpha = 1`` by default), so a value means the same thing in both; MoSeq and keypoint-moseq
-tune it by hand until the median syllable lasts about 400 ms, and this rule automates that
-tuning, one-sided.
+fit reaches the target. :func:`smallest_kappa` is the decision procedure alone: it calls back a
+function that fits at a kappa and returns the median duration, so the pipeline and the
+selection share it; the fits of one search all start from the same seed, so the search's fit at
+the chosen kappa is the fit at that kappa. How this kappa relates to MoSeq's:
+docs/design-notes.md, "stickiness.py".
 """
 
 from __future__ import annotations

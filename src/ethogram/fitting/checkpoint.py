@@ -1,21 +1,12 @@
 """Checkpoints of a running fit: the file that lets it resume exactly where it stopped.
 
-A fit (restarts, each a few short starts then EM continued to convergence, as in
-:meth:`ethogram.HMM.fit`) is run by :func:`ethogram.fitting.restarts.fit_restarts` in chunks
-of ``CheckpointSettings.every`` EM iterations; after each chunk, after the short starts and
-after each restart, the state needed to continue is written to one HDF5 file: the model's parameters
-and description, the EM history of the current restart (objectives, log-likelihoods,
-iterations, converged, the dead states re-seeded), the statistics at the current parameters (so the
-next M-step needs no E-step), where the fit is (restart index, running or done), the final
-objectives and the parameters of the best restart so far, and the seed's entropy (every random
-generator of the fit derives from it). A fingerprint (settings, model description, a hash of the
-data and masks) is kept too, so a checkpoint is never continued on other data or settings. Files are
-written to ``<path>.tmp-<pid>`` and renamed into place (``os.replace``): a fit killed at any moment
-leaves the previous checkpoint intact. No pickle: arrays are datasets, the rest JSON or plain
-attributes (format ``"ethogram-checkpoint"``, :data:`FORMAT_VERSION`).
-
-A resumed fit ends with the same bits as an uninterrupted one: EM continued from saved
-statistics is the same computation, and the chunks add up to the same iterations.
+:func:`ethogram.fitting.restarts.fit_restarts` runs a fit in chunks of
+``CheckpointSettings.every`` EM iterations and, after each chunk, after the short starts and
+after each restart, writes the state needed to continue to one HDF5 file (format
+``"ethogram-checkpoint"``, :data:`FORMAT_VERSION`, no pickle) with a fingerprint of the settings,
+the model and the data, written beside the path and renamed into place so that a fit killed at
+any moment leaves the previous checkpoint intact; a resumed fit ends with the same bits as an
+uninterrupted one. What the file holds: docs/design-notes.md, "fitting/checkpoint.py".
 """
 
 from __future__ import annotations

@@ -1,32 +1,12 @@
 """The Gibbs sampling loop: a global step here, then one local step per sequence on an executor.
 
-The loop knows no model class. A model takes part through a small protocol:
-
-- ``model.describe() -> dict``, ``model.get_params() -> dict`` and
-  ``model.set_params(dict)``: a plain description and the global parameters (dict of arrays);
-- ``model.global_step(stats, rng)``: draw the global parameters from their conditional given
-  the statistics of all sequences (summed), in place;
-- ``model.local_step_function``: a top-level function
-  ``(params, description, data, mask, local_state, seed, collect) -> (local_state, stats,
-  log_joint, marginals)`` that redraws one sequence's local variables (``local_state``, a dict
-  of arrays, None at the start) given the global parameters, with randomness from ``seed`` (a
-  ``numpy.random.SeedSequence``), and returns them with the sequence's statistics (a dict of
-  arrays that add key by key), its log joint by group (a dict of floats) and, when
-  ``collect`` is ``"samples"`` or ``"smoother"``, its per-frame states (an int array (T,)) or
-  state probabilities (T, num_states), else None;
-- optionally ``model.local_params()``: what the jobs receive as ``params`` (default
-  ``get_params()``), e.g. with quantities derived once per iteration rather than per job;
-- ``model.num_states``: needed only to count sampled states (``marginals="samples"``).
-
-Iteration 0 is the initial local step (from the starting parameters); iteration i >= 1 is
-the global step from the statistics of iteration i - 1, then the local steps. Each draw has
-its own generator, ``SeedSequence(entropy, spawn_key=(stream, iteration[, sequence]))`` with
-stream 0 for the global step, 1 for the local steps and 2 for the starting parameters, so a
-seed gives the same bits whatever the executor, the number of threads or workers, and across
-an interruption and resume. Statistics and log joints are added in input order. The log
-joint of iteration i is that of the parameters and local states after it (jax-moseq's
-``model_likelihood`` groups); per-frame marginals are averaged over the last
-``marginals_from_last`` iterations. Checkpoints: :mod:`.gibbs_checkpoint`.
+:func:`run_gibbs` knows no model class: a model takes part through a small protocol
+(``describe``, ``get_params``/``set_params``, ``global_step``, ``local_step_function``,
+optionally ``local_params``, and ``num_states``), and every draw has its own generator derived
+from the seed, the stream, the iteration and the sequence, so a seed gives the same bits whatever
+the executor, the number of threads or workers, and across an interruption and resume. The
+protocol's signatures, the iterations and the seeding: docs/design-notes.md,
+"fitting/gibbs.py"; checkpoints: :mod:`.gibbs_checkpoint`.
 """
 
 from __future__ import annotations

@@ -1,14 +1,13 @@
 """Several cheap short starts, the best one continued: a default fit that finds the answer.
 
 EM converges to the local optimum nearest its start, and a data-driven start (k-means) lands
-in a poor one now and then: on the course's spiral ARHMM about 1 start in 15 stops at a
-matched accuracy of 0.83-0.85 instead of 1.0. Its objective tells at once (the starting
-parameters of a poor start score thousands of nats below a good one), so :func:`best_start`
-runs a few starts for ``start_iters`` EM iterations each (0: just the E-step of the starting
-parameters) and keeps the one with the highest objective, which the caller then continues to
-convergence from the kept statistics (no E-step is repeated). With failures independent across
-starts of probability p, n starts fail together with probability p^n (see BENCHMARKS.md, "Default
-fit reliability", for the measurement behind the default of :meth:`ethogram.HMM.fit`).
+in a poor one now and then. Its objective tells at once (a poor start's parameters score far
+below a good one's), so :func:`best_start` runs a few starts for ``start_iters`` EM iterations
+each (0: just the E-step of the starting parameters) and keeps the one with the highest
+objective, which the caller then continues to convergence from the kept statistics (no E-step
+is repeated). With failures independent across starts of probability p, n starts fail together
+with probability p^n (BENCHMARKS.md, "Default fit reliability", measures how often a single
+start fails on the course's spiral ARHMM, which sets the default of :meth:`ethogram.HMM.fit`).
 """
 
 from __future__ import annotations

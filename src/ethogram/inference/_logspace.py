@@ -13,9 +13,8 @@ state (:func:`_recentre`) so that O(1) log-probabilities survive next to log-lik
 size 1e300. Exact for any magnitude. The sums over states are a matrix-vector product of
 shifted exponentials, with only the entries that product cannot hold recomputed from the
 matrix's nonzeros (:func:`_log_vecmat`), and terms below exp(-746) skip the exponential,
-so the path costs 5 to 20 times the scaled kernels rather than the hundred times of ``K^2``
-exponentials per frame: sparse learned transition matrices send whole held-out recordings
-here (BENCHMARKS.md, "The exact log-space path").
+rather than ``K^2`` exponentials per frame: sparse learned transition matrices send whole
+held-out recordings here (its cost: BENCHMARKS.md, "The exact log-space path").
 """
 
 from __future__ import annotations

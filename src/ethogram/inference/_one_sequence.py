@@ -2,7 +2,7 @@
 cannot represent what scaling would need (a state dropped by underflow that the transition
 structure or the data later make necessary, a vanishing normaliser, transition probabilities
 below :data:`TINY_TRANSITION`), the same quantity recomputed exactly in log space
-(:mod:`._logspace`, 5 to 20 times slower; BENCHMARKS.md). Fuzzing
+(:mod:`._logspace`, slower; BENCHMARKS.md, "The exact log-space path"). Fuzzing
 (``tests/test_fuzz_kernels.py``) found the extreme cases that need it; sparse learned
 transition matrices scoring recordings the model was not fitted on are the everyday one
 (``tests/test_logspace_fallback.py``). The public functions of :mod:`.core` check the inputs,

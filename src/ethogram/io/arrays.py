@@ -3,14 +3,9 @@
 A (T, D) array is a features recording (e.g. PCs computed elsewhere); a (T, B, 2 or 3) array
 is keypoints in pixels with generic body-part names, a (T, I, B, 2 or 3) array one keypoints
 recording per animal; a (T,) array is one feature. These files carry no frame rate: ``fps``
-comes from the caller. Arrays are read with ``allow_pickle=False``.
-
-Feature tables exported by other tools (SimBA, spreadsheets) often hold a frame index and
-human labels beside the features. Those columns are never fitted: a column of frame numbers
-(consecutive integers, or integers or increasing times under a name such as ``frame`` or
-``time``) or of 0/1 values only (a behaviour label: a Gaussian autoregressive model cannot
-describe a 0/1 switch) is left out with one note naming the columns; build a
-:class:`~ethogram.io.Recording` yourself to fit such a column anyway.
+comes from the caller. Arrays are read with ``allow_pickle=False``, and columns of frame numbers
+or of 0/1 labels in a feature table are left out with a note (docs/design-notes.md,
+"io/arrays.py").
 """
 
 from __future__ import annotations

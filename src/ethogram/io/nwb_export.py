@@ -2,23 +2,11 @@
 
 For every recording of a fit read from an NWB file (ndx-pose keypoints, or the MoSeq NWB
 layout), :func:`export_nwb` writes a copy of that file with one more processing module,
-``ethogram``, read and written with pynwb (the file keeps its namespaces: ndx-pose and the
-rest travel with it). The module holds, per recording (one per ``PoseEstimation`` container
-of the file):
-
-- ``syllables`` (a ``TimeIntervals`` table): one row per syllable instance, ``start_time`` and
-  ``stop_time`` in seconds on the recording's clock, ``syllable`` (0 = the fit's most frequent),
-  ``start_frame`` and ``stop_frame`` (frames of the recording, stop exclusive);
-- ``syllable`` (a ``TimeSeries``): the syllable of every frame, -1 where the frame was not
-  usable (masked), at the recording's timestamps or frame rate.
-
-With several animals in one file the names get the container's name as suffix
-(``syllables_male``). A copy rather than a new file with external links: DANDI stores files,
-not links between them, and a copy of an NWB file with its behavior added is what a dandiset
-holds. A recording read from another format has no NWB file to join and is named in one line
-instead (convert it first: DeepLabCut's ``dlc2nwb``, ``sleap-io``'s NWB export, ``movement``'s
-``save_poses.to_nwb_file``). :func:`read_nwb_syllables` reads the module back (``ethogram
-info`` shows it).
+``ethogram`` (with pynwb; the file keeps its namespaces), holding per recording a ``syllables``
+``TimeIntervals`` table (one row per syllable instance) and a ``syllable`` ``TimeSeries`` (the
+syllable of every frame, -1 where masked); :func:`read_nwb_syllables` reads the module back. A
+recording read from another format is named in one line instead. The layout and why a copy:
+docs/design-notes.md, "io/nwb_export.py".
 """
 
 from __future__ import annotations

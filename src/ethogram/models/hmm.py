@@ -1,12 +1,11 @@
 """The HMM: initial distribution + transitions + an observation model, fitted by EM.
 
 :class:`HMM` is the full face of every model in ethogram: ``fit`` takes one array or a list
-of arrays of different lengths (with masks, and NaN rows masked automatically), runs EM with
+of arrays of different lengths (with masks, NaN rows masked automatically), runs EM with
 restarts and a progress bar, and returns a :class:`FitResult`; ``predict``, ``score``,
 ``posterior``, ``sample``, ``permute``, ``num_parameters``, ``aic`` and ``bic`` work on the
-fitted model. The course's classes (:mod:`ethogram.models.families`) are thin subclasses. The
-inference methods (posterior, predict, score, aic, bic) are in :mod:`._hmm_inference`; the
-checks that turn inputs into sequences and masks in :mod:`._hmm_data`.
+fitted model. The course's classes (:mod:`ethogram.models.families`) are thin subclasses; the
+inference methods are in :mod:`._hmm_inference`, the input checks in :mod:`._hmm_data`.
 """
 
 from __future__ import annotations

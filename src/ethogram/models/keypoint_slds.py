@@ -1,16 +1,12 @@
 """keypoint-MoSeq's keypoint SLDS by Gibbs sampling: syllables from noisy keypoints.
 
-The model (Weinreb et al. 2024, Nature Methods 21; jax-moseq 0.3.7 ``models/keypoint_slds``;
-../shared/models/keypoint_moseq_model.md): keypoints ``Y_tk = R(h_t) ybar_tk + v_t + N(0,
-s_tk sigmasq_k I_D)`` with the aligned pose ``ybar_t = Gamma reshape(C x_t + d, (K-1, D))``,
-the latent pose ``x`` following the sticky HDP-ARHMM of :mod:`.moseq_arhmm` (its syllables
-``z``), the centroid ``v`` a random walk, the heading ``h`` uniform per frame, and a noise scale
-``s_tk`` per frame and keypoint with a scaled inverse chi-square prior whose scale ``s0`` comes
-from the tracker's confidence. :class:`KeypointSLDS` follows the protocol of
-:func:`ethogram.fitting.gibbs.run_gibbs`; the sweep is :mod:`.gibbs.keypoint_slds`.
-
-docs/keypoint_slds.md says where ethogram follows keypoint-moseq 0.8.1 and where it differs,
-and why (no segments, no added noise, the exact pose sampler by default, the exact D).
+The model (Weinreb et al. 2024, Nature Methods 21; jax-moseq 0.3.7 ``models/keypoint_slds``):
+keypoints ``Y_tk = R(h_t) ybar_tk + v_t + N(0, s_tk sigmasq_k I_D)``, the aligned pose a linear
+map of a latent pose ``x`` that follows the sticky HDP-ARHMM of :mod:`.moseq_arhmm`, the centroid
+``v`` a random walk, the heading ``h`` uniform, the noise scales ``s`` from the tracker's
+confidence. :class:`KeypointSLDS` follows the protocol of :func:`ethogram.fitting.gibbs.run_gibbs`;
+the sweep is :mod:`.gibbs.keypoint_slds`. The full statement and where ethogram differs from
+keypoint-moseq 0.8.1: docs/keypoint_slds.md and docs/design-notes.md.
 """
 
 from __future__ import annotations

@@ -4,13 +4,11 @@ Weak-limit sticky HDP transitions (``beta ~ Dir(gamma/K)``, ``pi_k ~ Dir(alpha b
 e_k)``, redrawn through auxiliary table counts), AR(L) dynamics per syllable under a
 matrix-normal inverse-Wishart prior, syllables by forward filtering, backward sampling with a
 uniform initial distribution, as jax-moseq 0.3.7 does (``models/arhmm``; sections 2, 3.1-3.3
-and 5 of ../shared/models/keypoint_moseq_model.md). Defaults are MoSeq's (:class:`MoseqPrior`).
-The inputs are any (T, D) arrays with masks (moseq2 depth PCs, keypoint PCs, features),
-expected **whitened** as MoSeq's are (zero mean, identity covariance: the prior's
-``S_0 = 0.01 I`` and ``K_0 = 10 I`` are relative to unit variance);
-:class:`ethogram.prep.whitening.Whitening` does it. :meth:`StickyHDPARHMM.fit` runs
-:func:`ethogram.fitting.gibbs.run_gibbs` (this class follows its protocol); the sweep's pieces
-are in :mod:`ethogram.models.gibbs.arhmm`.
+and 5 of ../shared/models/keypoint_moseq_model.md), with MoSeq's defaults (:class:`MoseqPrior`).
+Inputs are any (T, D) arrays with masks, expected **whitened** as MoSeq's are (the prior's
+``S_0 = 0.01 I`` and ``K_0 = 10 I`` are relative to unit variance;
+:class:`ethogram.prep.whitening.Whitening`). :meth:`StickyHDPARHMM.fit` runs
+:func:`ethogram.fitting.gibbs.run_gibbs`; the sweep's pieces are in :mod:`.gibbs.arhmm`.
 """
 
 from __future__ import annotations

@@ -7,12 +7,8 @@ every frame by Viterbi and renumbers the syllables by frequency *in the model it
 (:meth:`ethogram.HMM.permute`), so that syllable 0 is the most used in the model, the labels
 and every later output; :func:`apply_model` labels new recordings with a saved model and its
 preparation, unchanged, without refitting. Both return :class:`ethogram.results.Results`,
-which :func:`ethogram.results.write_results` saves.
-
-Defaults (see ``docs/usage.md``, "Choosing K and kappa"): ``num_states=DEFAULT_NUM_STATES``
-(20) syllables and, when no ``kappa`` is given, the smallest stickiness whose fit gives a
-median syllable of at least ``TARGET_DURATION_S`` (MoSeq's timescale, about 400 ms), kappa 0
-when the data's own syllables are already that long (:mod:`ethogram.stickiness`).
+which :func:`ethogram.results.write_results` saves. The defaults (``DEFAULT_NUM_STATES``
+syllables, kappa from :mod:`ethogram.stickiness`): ``docs/usage.md``, "Choosing K and kappa".
 """
 
 from ..io.rates import frame_rate  # noqa: F401 (importable from here, as before)

@@ -1,22 +1,13 @@
 """One Gibbs sweep of keypoint-MoSeq's keypoint SLDS: the global step and the per-recording step.
 
 Sections 1.3-1.4, 3 and 5 of ../shared/models/keypoint_moseq_model.md (jax-moseq
-``models/keypoint_slds/gibbs.py`` ``resample_model``, ``initialize.py``). The global step is
-the sticky HDP-ARHMM's (:func:`.arhmm.arhmm_global_step`: ``beta, pi`` from the transition
-counts, then ``Ab, Q`` by the MNIW posterior) followed, when asked, by the per-keypoint noise
-multipliers ``sigmasq`` (jax-moseq's ``resample_global_noise_scale``, off by default there).
-The local step of one recording draws, in jax-moseq's order, the syllables ``z`` (forward
-filtering, backward sampling), the latent pose ``x`` (Kalman sampler on the AR(L) state,
-:func:`ethogram.inference.kalman.sample_ar_lds`), the heading ``h`` (von Mises, with the
-centroid before its update), the centroid ``v`` (random walk sampler) and the noise scales
-``s`` (:mod:`.keypoints`); in the AR-only stage only ``z``. Its first call (no local state)
-starts the recording as jax-moseq's ``init_states`` does: ``x``, ``v``, ``h`` from the
-egocentric alignment of the keypoints, ``s`` drawn once, ``z`` drawn given ``x``.
-
-A recording reaches the local step as one array (T, K, D + 2): the keypoints (gaps filled by
-interpolation, :func:`pack_recording`), the prior noise scale ``s0`` and the confidence.
-Shapes: T frames, K keypoints, D = 2 or 3 coordinates, M latent dimensions, L lags, S
-syllables.
+``models/keypoint_slds/gibbs.py`` ``resample_model``, ``initialize.py``): the global step is
+the sticky HDP-ARHMM's (:func:`.arhmm.arhmm_global_step`) followed, when asked, by the
+per-keypoint noise multipliers ``sigmasq``; the local step of one recording draws, in
+jax-moseq's order, ``z``, ``x``, ``h``, ``v`` and ``s`` (``z`` only in the AR-only stage) and
+starts the recording on its first call as jax-moseq's ``init_states`` does. A recording reaches
+the local step as one array (T, K, D + 2) (:func:`pack_recording`). The order of the draws, the
+start and the shapes: docs/design-notes.md, "models/gibbs/keypoint_slds.py".
 """
 
 from __future__ import annotations

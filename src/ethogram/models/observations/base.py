@@ -6,26 +6,9 @@ through this interface: ``log_likelihoods`` (vectorised over frames and states),
 and machines), ``m_step`` from summed statistics in closed form (MAP under the model's
 conjugate prior), ``log_prior`` (so EM can monitor the MAP objective), ``sample``,
 ``initialize`` and a few bookkeeping methods. Adding a model means adding one file that
-subclasses :class:`ObservationModel` and decorating it with :func:`register`.
-
-Conventions shared by all models:
-- ``data`` is one sequence, an array whose first axis is time (T frames);
-- ``mask`` is boolean (T,), True where the frame is observed, or None for all observed.
-  ``log_likelihoods`` returns a row of zeros for a frame that is masked (or that the model
-  cannot score, e.g. an autoregressive frame whose lags are missing) and
-  ``sufficient_stats`` gives such frames no weight. :meth:`effective_mask` says which frames
-  the model scores;
-- ``expected_states`` has shape (T, K) and rows summing to 1;
-- parameters are public NumPy attributes named as in the course (``emission_means``, ...);
-  :meth:`get_params` / :meth:`set_params` expose them as a dict of arrays (no pickle).
-  Every write of a parameter attribute (direct assignment, ``set_params``, ``m_step``,
-  ``permute``) goes through :meth:`ObservationModel.validate_param`, so a wrong shape, a
-  non-finite value, a covariance that is not symmetric positive definite, a probability
-  row that does not sum to 1 or a negative rate is refused where it is written, with a
-  ValueError naming the parameter. Models may also keep *data-derived constants*
-  (``extra_param_names``, e.g. the reference point and scale of the training data that
-  the continuous models use for centring and for their default priors); they are set from
-  data, validated the same way, and travel with :meth:`get_params` once set.
+subclasses :class:`ObservationModel` and decorating it with :func:`register`. The conventions
+shared by all models (data, masks, shapes, parameters validated where written):
+docs/design-notes.md, "models/observations/base.py".
 """
 
 from __future__ import annotations
