@@ -36,7 +36,12 @@ def _run(variant: str, source: Path, out: Path, env: dict) -> tuple[float, float
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     args = ["fit", str(source), "-o", str(out), "--fps", "30", "--overwrite", "--quiet"]
-    subprocess.run([sys.executable, "-c", _CHILD, variant, *args], env=env, check=True)
+    subprocess.run(
+        [sys.executable, "-c", _CHILD, variant, *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
