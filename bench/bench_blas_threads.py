@@ -1,10 +1,10 @@
-"""The demo's fit with BLAS on one thread inside the fit (ethogram's rule) against BLAS's own count.
+"""The demo's fit with BLAS and OpenMP on one thread (ethogram's rule) against their own counts.
 
 Runs `ethogram fit` on the shipped open-field mouse (2330 frames, 30 fps, the default kappa
-search) in fresh processes whose BLAS starts with every core's thread (a user's default),
+search) in fresh processes whose BLAS and OpenMP start with a thread per core (a user's default),
 alternating two variants of the same code: as shipped (fits run under
-``ethogram.inference.one_blas_thread``) and with that guard replaced by a no-op (BLAS keeps its
-own thread count, as before the guard). Prints process CPU (user + system, children included)
+``ethogram.inference.one_blas_thread``, scikit-learn's k-means under one OpenMP thread) and
+with both guards replaced by no-ops (each pool keeps its own thread count, as before them). Prints process CPU (user + system, children included)
 and wall time per run, their medians, and the BLAS kernel that ran.
 """
 
@@ -22,7 +22,9 @@ from pathlib import Path
 
 _CHILD = r"""
 import contextlib, sys
-if sys.argv[1] == "blas-own-count":
+if sys.argv[1] == "native-own-count":
+    import threadpoolctl
+    threadpoolctl.threadpool_limits = lambda *args, **kwargs: contextlib.nullcontext()
     import ethogram.inference._threads as t
     t.one_blas_thread = contextlib.nullcontext
     import ethogram.fitting.gibbs as g, ethogram.fitting.restarts as r
@@ -60,7 +62,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
     blas = [(i["internal_api"], i.get("architecture"), i["num_threads"]) for i in threadpool_info()]
     print(f"BLAS at start (no *_NUM_THREADS set): {blas}; load {os.getloadavg()}")
-    times: dict[str, list[tuple[float, float]]] = {"one-blas-thread": [], "blas-own-count": []}
+    times: dict[str, list[tuple[float, float]]] = {"one-blas-thread": [], "native-own-count": []}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(args.rounds):
             for variant in times:

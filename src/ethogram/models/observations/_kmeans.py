@@ -81,6 +81,7 @@ def kmeans_labels(
     import warnings
 
     from sklearn.cluster import KMeans
+    from threadpoolctl import threadpool_limits
 
     if points.shape[0] < num_clusters:
         raise ValueError(
@@ -106,7 +107,9 @@ def kmeans_labels(
         d2 = ((feats[:, None, :] - distinct[None]) ** 2).sum(axis=2)
         return d2.argmin(axis=1).astype(np.intp)
     km = KMeans(n_clusters=num_clusters, n_init=3, random_state=seed)
-    with warnings.catch_warnings():
+    # one OpenMP thread, as one BLAS thread in the fits (inference.one_blas_thread): on a few
+    # thousand frames scikit-learn's threads only cost, and their count could change labels
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
         warnings.simplefilter("ignore")  # duplicated points: sklearn warns, labels stay valid
         km.fit(sub)
-    return km.predict(feats).astype(np.intp)
+        return km.predict(feats).astype(np.intp)
