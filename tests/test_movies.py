@@ -416,17 +416,46 @@ def test_video_aligned_by_timestamps_in_make_movies_wiring(tmp_path):
         _video_for(rec, None, align_timestamps=True)
 
 
-def test_a_video_counted_again_is_decoded_once_and_a_rewritten_one_again(tmp_path, monkeypatch):
+def test_a_video_counted_again_is_read_once_and_a_rewritten_one_again(tmp_path, monkeypatch):
     """count_frames keeps its count per file, size, inode and modification time."""
-    import imageio_ffmpeg
+    import ethogram.viz._video as video
 
     calls = []
-    decode = imageio_ffmpeg.count_frames_and_secs
-    monkeypatch.setattr(
-        imageio_ffmpeg, "count_frames_and_secs", lambda p: calls.append(p) or decode(p)
-    )
+    count = video.count_packets
+    monkeypatch.setattr(video, "count_packets", lambda p: calls.append(p) or count(p))
     frames = np.zeros((12, 16, 16), dtype=np.uint8)
     p = write_mp4(tmp_path / "v.mp4", frames, fps=30)
     assert count_frames(p) == count_frames(str(p)) == 12 and len(calls) == 1
     write_mp4(tmp_path / "v.mp4", frames[:7], fps=30)  # the same name, another video
     assert count_frames(p) == 7 and len(calls) == 2
+
+
+def test_frames_are_counted_in_the_file_not_its_header(tmp_path):
+    """A video cut short keeps the frame count of its header; count_frames counts the frames
+    the file still holds, and FFmpeg's error is said for a file that is not a video."""
+    import subprocess
+
+    import cv2
+    import imageio_ffmpeg
+
+    frames = np.random.default_rng(0).integers(0, 255, (60, 64, 64), dtype=np.uint8)
+    whole = write_mp4(tmp_path / "whole.mp4", frames, fps=30)
+    front = tmp_path / "front.mp4"  # the index (moov) first, so that a cut file still opens
+    subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-nostdin", "-loglevel", "error", "-i", str(whole)]
+        + ["-c", "copy", "-movflags", "+faststart", str(front)],
+        check=True,
+    )
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(front.read_bytes()[: front.stat().st_size // 2])
+    cap = cv2.VideoCapture(str(cut))
+    assert cap.get(cv2.CAP_PROP_FRAME_COUNT) == 60  # the header still says 60
+    grabbed = 0
+    while cap.grab():
+        grabbed += 1
+    cap.release()
+    assert count_frames(whole) == count_frames(front) == 60
+    assert 0 < grabbed <= count_frames(cut) <= grabbed + 3 < 60
+    (tmp_path / "notes.mp4").write_text("not a video")
+    with pytest.raises(RuntimeError, match="could not read the video stream of .*notes.mp4"):
+        count_frames(tmp_path / "notes.mp4")
