@@ -15,6 +15,7 @@ import numpy as np
 from .._files import built_beside, remove_if_empty, swap_items  # noqa: F401 (cli/fit)
 from .._files import missing_folders as _missing_folders
 from .._runs import run_lengths
+from ._errors import OUT_OPTION
 
 RESULTS_NAME = "results.h5"
 
@@ -58,15 +59,38 @@ def add_input_arguments(parser) -> None:
     )
 
 
-def add_output_arguments(parser, required: bool = True, default=None) -> None:
-    """``-o/--output`` and ``--overwrite``."""
+#: how usage, help and messages name a fit's results folder, the input of the commands that read a
+#: fit (report, movies, compare, stats, export, apply)
+RESULTS = "RESULTS"
+
+
+def add_results_argument(parser, dest: str = "results", what: str = "") -> None:
+    """The positional RESULTS: the folder ``ethogram fit -o`` wrote, or its results .h5 file.
+
+    ``what`` ends the help (what the command takes from it).
+    """
     parser.add_argument(
-        "-o",
-        "--output",
+        dest,
+        metavar=RESULTS,
+        help="the fit's results folder: the folder 'ethogram fit -o' wrote (or its "
+        f"{RESULTS_NAME} file){what}",
+    )
+
+
+def add_out_argument(parser, help: str, dest: str = "out", **kwargs) -> None:
+    """``-o DIR, --out DIR``: where a command writes (the same option in every command)."""
+    parser.add_argument("-o", "--out", dest=dest, metavar="DIR", help=help, **kwargs)
+
+
+def add_output_arguments(parser, required: bool = True, default=None) -> None:
+    """``-o/--out`` (into ``args.output``) and ``--overwrite``: where a fit's results go."""
+    add_out_argument(
+        parser,
+        f"where to write: a folder (gets {RESULTS_NAME} and results_csv/) or a file ending in .h5"
+        + (f" (default {default})" if default else ""),
+        dest="output",
         required=required,
         default=default,
-        metavar="OUT",
-        help=f"output: a folder (gets {RESULTS_NAME} and results_csv/) or a file ending in .h5",
     )
     add_overwrite_argument(parser, "replace existing results")
 
@@ -154,22 +178,22 @@ def _not_a_number(text) -> bool:
 
 
 def results_path(output) -> Path:
-    """The results file for ``-o OUT``: OUT itself when it ends in .h5/.hdf5, else
-    OUT/results.h5."""
+    """The results file for ``-o DIR``: DIR itself when it ends in .h5/.hdf5, else
+    DIR/results.h5."""
     out = Path(output).expanduser()
     if out.suffix.lower() in (".h5", ".hdf5"):
         return out
     return out / RESULTS_NAME
 
 
-def fitted_results_path(given, what: str) -> Path:
-    """The results file a command reads, given as ``what`` (``MODEL``, ``OUT``): the output
-    folder of ``ethogram fit`` or its results .h5 file (:func:`results_path`).
+def fitted_results_path(given, what: str = RESULTS) -> Path:
+    """The results file a command reads, given as ``what`` (RESULTS): the folder ``ethogram
+    fit -o`` wrote or its results .h5 file (:func:`results_path`).
 
     Raises
     ------
     CLIError
-        When ``given`` is a file that is not a results file (a recording given as the model),
+        When ``given`` is a file that is not a results file (a recording given as RESULTS),
         rather than looking for ``results.h5`` inside it.
     """
     from ._errors import CLIError
@@ -177,10 +201,29 @@ def fitted_results_path(given, what: str) -> Path:
     path = Path(given).expanduser()
     if path.is_file() and path.suffix.lower() not in (".h5", ".hdf5"):
         raise CLIError(
-            f"{what} {str(path)!r} is a file but not a results file: give the results .h5 file "
-            "that 'ethogram fit' wrote, or its output folder"
+            f"{what} {str(path)!r} is a file but not a results file: give the folder "
+            f"'ethogram fit -o' wrote, or its {RESULTS_NAME} file"
         )
     return results_path(path)
+
+
+def existing_results_path(given) -> Path:
+    """:func:`fitted_results_path`, which must exist (the commands that read a fit's results).
+
+    Raises
+    ------
+    CLIError
+        As :func:`fitted_results_path`.
+    FileNotFoundError
+        When there is no results file there.
+    """
+    path = fitted_results_path(given)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{RESULTS} {str(given)!r}: results file {str(path)!r} not found; give the folder "
+            f"'ethogram fit -o' wrote, or its {RESULTS_NAME} file"
+        )
+    return path
 
 
 def check_output(path: Path, overwrite: bool) -> None:
@@ -193,7 +236,7 @@ def check_output(path: Path, overwrite: bool) -> None:
         if parent.exists():
             if not parent.is_dir():
                 raise NotADirectoryError(
-                    f"output folder {str(parent)!r} is a file; give another -o"
+                    f"output folder {str(parent)!r} is a file; give another {OUT_OPTION}"
                 )
             break
     if not overwrite:
@@ -212,7 +255,7 @@ def check_writable(folder) -> None:
     Raises
     ------
     PermissionError
-        One line naming the folder, why, and ``-o``.
+        One line naming the folder, why, and ``-o/--out``.
     """
     import errno
     import tempfile
@@ -229,7 +272,7 @@ def check_writable(folder) -> None:
         }.get(exc.errno, "it is read-only or not yours")
         raise PermissionError(
             f"cannot write to the output folder {str(folder)!r}: {why} "
-            f"({exc.strerror or exc}); choose another output with -o"
+            f"({exc.strerror or exc}); choose another output with {OUT_OPTION}"
         ) from None
     os.close(fd)
     os.unlink(probe)
@@ -444,7 +487,8 @@ def refuse_existing(folder: Path, names, overwrite: bool, command: str) -> None:
     if existing:
         raise FileExistsError(
             f"{str(folder)!r} already holds {listed(existing)} from an earlier 'ethogram "
-            f"{command}'; pass --overwrite to replace them, or write elsewhere with --out DIR"
+            f"{command}'; pass --overwrite to replace them, or write elsewhere with "
+            f"{OUT_OPTION} DIR"
         )
 
 
