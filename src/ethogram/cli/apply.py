@@ -14,7 +14,7 @@ from ._common import (
     add_output_arguments,
     add_results_argument,
     check_output,
-    fitted_results_path,
+    existing_results_path,
     held_warnings,
     print_summary,
     read_inputs,
@@ -57,7 +57,7 @@ def run(args) -> int:
 
     path = results_path(args.output)
     check_output(path, args.overwrite)
-    model_path = fitted_results_path(args.model)
+    model_path = existing_results_path(args.model)
     fitted = load_results(model_path, recordings=False)
     timings = {}
     recordings = read_inputs(args, timings)
