@@ -37,7 +37,7 @@ def test_a_recording_given_as_the_model_is_said_to_be_no_results_file(tmp_path, 
     msg = _error(["apply", KEYPOINTS, KEYPOINTS, "-o", out], capsys)
     assert msg == (
         f"RESULTS {str(KEYPOINTS)!r} is a file but not a results file: give the folder "
-        "'ethogram fit -o' wrote, or its results.h5 file"
+        "'ethogram fit -o' wrote, or its results .h5 file"
     )
     assert "results.h5" not in msg and not out.exists()
     # the commands that read a fit's results say it of their RESULTS the same way

@@ -73,7 +73,7 @@ def add_results_argument(parser, dest: str = "results", what: str = "") -> None:
         dest,
         metavar=RESULTS,
         help="the fit's results folder: the folder 'ethogram fit -o' wrote (or its "
-        f"{RESULTS_NAME} file){what}",
+        "results .h5 file)" + what,
     )
 
 
@@ -202,7 +202,7 @@ def fitted_results_path(given, what: str = RESULTS) -> Path:
     if path.is_file() and path.suffix.lower() not in (".h5", ".hdf5"):
         raise CLIError(
             f"{what} {str(path)!r} is a file but not a results file: give the folder "
-            f"'ethogram fit -o' wrote, or its {RESULTS_NAME} file"
+            "'ethogram fit -o' wrote, or its results .h5 file"
         )
     return results_path(path)
 
@@ -221,7 +221,7 @@ def existing_results_path(given) -> Path:
     if not path.is_file():
         raise FileNotFoundError(
             f"{RESULTS} {str(given)!r}: results file {str(path)!r} not found; give the folder "
-            f"'ethogram fit -o' wrote, or its {RESULTS_NAME} file"
+            "'ethogram fit -o' wrote, or its results .h5 file"
         )
     return path
 

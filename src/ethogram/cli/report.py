@@ -40,7 +40,7 @@ def add_parser(subparsers, parents) -> None:
 def run(args) -> int:
     """Run ``ethogram report``."""
     from ..viz.report import write_report
-    from ._common import RESULTS, RESULTS_NAME
+    from ._common import RESULTS
     from ._errors import option_names
 
     if args.workers < 1:
@@ -49,7 +49,7 @@ def run(args) -> int:
     if not given.exists():  # said as the other commands that read a fit say it
         raise FileNotFoundError(
             f"{RESULTS} {str(given)!r} does not exist; give the folder 'ethogram fit -o' wrote, "
-            f"or its {RESULTS_NAME} file"
+            "or its results .h5 file"
         )
     index = write_report(
         args.results,
