@@ -14,6 +14,7 @@ __all__ = [
     "CLIError",
     "OPTIONS",
     "OUT_OPTION",
+    "RESULTS",
     "PREP_COMMANDS",
     "command_words",
     "counting",
@@ -25,6 +26,9 @@ __all__ = [
 #: the option of every command that writes for where it writes (fit's results, report's folder,
 #: ...): messages name it so
 OUT_OPTION = "-o/--out"
+#: how usage, help and messages name a fit's results folder, the input of the commands that read a
+#: fit (apply, report, movies, compare, stats, export): the folder ``ethogram fit -o`` wrote
+RESULTS = "RESULTS"
 #: the command's option for each library argument a message may name (Python name -> option,
 #: with its placeholder when it takes a value); ``"name=value"`` words one value
 OPTIONS = {

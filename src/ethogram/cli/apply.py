@@ -9,10 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
+from ._arguments import add_input_arguments, add_output_arguments, add_results_argument
 from ._common import (
-    add_input_arguments,
-    add_output_arguments,
-    add_results_argument,
     check_output,
     existing_results_path,
     held_warnings,

@@ -10,7 +10,7 @@ import numpy as np
 
 def add_parser(subparsers, parents) -> None:
     """Register ``compare``."""
-    from ._common import add_out_argument, add_overwrite_argument, add_results_argument
+    from ._arguments import add_out_argument, add_overwrite_argument, add_results_argument
 
     p = subparsers.add_parser(
         "compare",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 def add_parser(subparsers, parents) -> None:
     """Register ``report``."""
-    from ._common import add_out_argument, add_overwrite_argument, add_results_argument
+    from ._arguments import add_out_argument, add_overwrite_argument, add_results_argument
 
     p = subparsers.add_parser(
         "report",
@@ -40,8 +40,7 @@ def add_parser(subparsers, parents) -> None:
 def run(args) -> int:
     """Run ``ethogram report``."""
     from ..viz.report import write_report
-    from ._common import RESULTS
-    from ._errors import option_names
+    from ._errors import RESULTS, option_names
 
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")

@@ -40,7 +40,7 @@ def _int_list(text: str) -> list:
 
 def add_parser(subparsers, parents) -> None:
     """Register ``select``."""
-    from ._common import add_input_arguments, add_out_argument
+    from ._arguments import add_input_arguments, add_out_argument
     from ._fit_options import add_preparation_arguments
 
     p = subparsers.add_parser(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 def add_parser(subparsers, parents) -> None:
     """Register ``stats``."""
-    from ._common import add_out_argument, add_overwrite_argument, add_results_argument
+    from ._arguments import add_out_argument, add_overwrite_argument, add_results_argument
 
     p = subparsers.add_parser(
         "stats",
