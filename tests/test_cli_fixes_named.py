@@ -36,13 +36,13 @@ def test_a_recording_given_as_the_model_is_said_to_be_no_results_file(tmp_path, 
     out = tmp_path / "out"
     msg = _error(["apply", KEYPOINTS, KEYPOINTS, "-o", out], capsys)
     assert msg == (
-        f"MODEL {str(KEYPOINTS)!r} is a file but not a results file: give the results .h5 file "
-        "that 'ethogram fit' wrote, or its output folder"
+        f"RESULTS {str(KEYPOINTS)!r} is a file but not a results file: give the folder "
+        "'ethogram fit -o' wrote, or its results .h5 file"
     )
     assert "results.h5" not in msg and not out.exists()
-    # the commands that read a fit's results say it of their OUT the same way
+    # the commands that read a fit's results say it of their RESULTS the same way
     msg = _error(["stats", KEYPOINTS, "--groups", tmp_path / "groups.csv"], capsys)
-    assert msg.startswith(f"OUT {str(KEYPOINTS)!r} is a file but not a results file")
+    assert msg.startswith(f"RESULTS {str(KEYPOINTS)!r} is a file but not a results file")
 
 
 def test_a_file_read_as_another_format_names_its_format_and_the_fix(tmp_path, capsys):

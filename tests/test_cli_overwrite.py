@@ -410,7 +410,7 @@ def test_a_second_compare_is_refused_and_the_first_left_as_it_was(fit_dir, tmp_p
         f"ethogram: error: {str(compare)!r} already holds labels_scores.csv, labels_confusion.csv, "
         "labels_mapping.csv and 1 more from an earlier 'ethogram compare'; pass --overwrite "
         "to replace them, "
-        "or write elsewhere with --out DIR"
+        "or write elsewhere with -o/--out DIR"
     )
     assert _snapshot(compare) == before
     assert _hidden(fit_dir) == []
@@ -508,7 +508,7 @@ def test_a_second_stats_is_refused_and_the_first_left_as_it_was(cohort_dir, caps
         "usage.png and "
         "1 more from an earlier 'ethogram stats'; pass --overwrite to replace them, "
         "or write elsewhere "
-        "with --out DIR"
+        "with -o/--out DIR"
     )
     assert _snapshot(stats) == before
     code, _, err = _run(argv + ["--overwrite"], capsys)

@@ -135,7 +135,7 @@ def test_an_unwritable_output_is_found_before_the_fit(features, tmp_path, capsys
     assert code == 2
     assert _one_line(err) == (
         f"ethogram: error: cannot write to the output folder {str(tmp_path)!r}: it is on a "
-        "read-only file system (Read-only file system); choose another output with -o"
+        "read-only file system (Read-only file system); choose another output with -o/--out"
     )
     assert not (tmp_path / "a").exists()
 

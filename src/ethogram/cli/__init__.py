@@ -18,13 +18,37 @@ from ._errors import CLIError, os_error_message
 
 __all__ = ["main", "build_parser", "CLIError"]
 
+#: the end of ``ethogram --help``: a fit's folder is written with -o (as every output) and read as
+#: RESULTS by the commands that work on a fit
+EXAMPLES = """\
+every command that writes takes -o DIR (or --out DIR); the commands that read a fit take its
+results folder, RESULTS: the folder 'ethogram fit -o' wrote. For example:
+  ethogram fit recordings/ -o fit1       fit1/results.h5, fit1/results_csv/, ...
+  ethogram report fit1                   fit1/report/index.html
+  ethogram movies fit1 -o movies1        movies1/ (default fit1/movies/)
+  ethogram apply fit1 new/ -o new1       the model of fit1 on new recordings
+"""
+
+
+#: older spellings of an option, still taken (with argparse's abbreviations of them) and read as
+#: the option's one word before parsing, so that help, usage and errors name only that word:
+#: ``--output`` was the long name of ``-o`` in fit, apply, select, demo and report
+OLDER_SPELLINGS = {"--output": "--out"}
+
 
 class _Parser(argparse.ArgumentParser):
-    """ArgumentParser whose usage errors are one line on stderr, exit code 2."""
+    """ArgumentParser whose usage errors are one line on stderr, exit code 2, and which takes
+    the :data:`OLDER_SPELLINGS` of its options."""
 
     def error(self, message):  # argparse's hook
         sys.stderr.write(f"ethogram: error: {message} (see '{self.prog} --help')\n")
         sys.exit(2)
+
+    def parse_known_args(self, args=None, namespace=None):  # argparse's
+        # a subcommand's parser gets its arguments from the top parser as a list
+        if args is not None:
+            args = _current_spellings(args, self._option_string_actions)
+        return super().parse_known_args(args, namespace)
 
     def parse_args(self, args=None, namespace=None):  # argparse's
         # argparse refuses a subcommand's unknown options in the top parser's name: refuse them
@@ -42,6 +66,24 @@ class _Parser(argparse.ArgumentParser):
         return self
 
 
+def _current_spellings(args, options) -> list:
+    """``args`` with each older spelling of an option (:data:`OLDER_SPELLINGS`; ``--output``,
+    ``--outp``, ``--output=DIR``) said as the option it names, when the parser (its ``options``)
+    has that option and not the older name; arguments after ``--`` are left as they are."""
+    args = list(args)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        if not isinstance(arg, str) or not arg.startswith("--"):
+            continue
+        name, equals, value = arg.partition("=")
+        for old, new in OLDER_SPELLINGS.items():
+            if len(name) > len(new) and old.startswith(name) and new in options:
+                if old not in options:
+                    args[i] = new + equals + value
+    return args
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ethogram`` command."""
     from . import apply, compare, demo, export, fit, info, movies, report, select, stats
@@ -56,6 +98,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ethogram",
         description="Turn recordings of animal behavior into syllables with autoregressive HMMs.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
     sub = parser.add_subparsers(

@@ -15,6 +15,7 @@ import numpy as np
 from .._files import built_beside, remove_if_empty, swap_items  # noqa: F401 (cli/fit)
 from .._files import missing_folders as _missing_folders
 from .._runs import run_lengths
+from ._errors import OUT_OPTION, RESULTS
 
 RESULTS_NAME = "results.h5"
 
@@ -26,54 +27,6 @@ def names_list(values) -> list | None:
         return None
     out = [v.strip() for value in values for v in str(value).split(",") if v.strip()]
     return out or None
-
-
-def add_input_arguments(parser) -> None:
-    """``inputs``, ``--format`` and ``--fps``: how recordings are found and read."""
-    from ..io import FORMATS
-
-    parser.add_argument(
-        "inputs", nargs="+", metavar="INPUT", help="recording files, folders or glob patterns"
-    )
-    parser.add_argument(
-        "--format",
-        choices=FORMATS,
-        default=None,
-        help="file format (guessed from each file when left out)",
-    )
-    parser.add_argument(
-        "--fps",
-        type=float,
-        default=None,
-        metavar="HZ",
-        help="frame rate, for files without timestamps",
-    )
-    parser.add_argument(
-        "--px-per-mm",
-        default=None,
-        metavar="X|CSV",
-        help="pixels per millimetre (speeds in mm/s, distances in cm): one number, "
-        "or a CSV of recording,px_per_mm; wins over a scale the file holds "
-        "(JABS cm_per_pixel)",
-    )
-
-
-def add_output_arguments(parser, required: bool = True, default=None) -> None:
-    """``-o/--output`` and ``--overwrite``."""
-    parser.add_argument(
-        "-o",
-        "--output",
-        required=required,
-        default=default,
-        metavar="OUT",
-        help=f"output: a folder (gets {RESULTS_NAME} and results_csv/) or a file ending in .h5",
-    )
-    add_overwrite_argument(parser, "replace existing results")
-
-
-def add_overwrite_argument(parser, help: str) -> None:
-    """``--overwrite``: an existing output is refused without it (every command that writes)."""
-    parser.add_argument("--overwrite", action="store_true", help=help)
 
 
 def warning_line(message, category=None) -> str:
@@ -154,22 +107,22 @@ def _not_a_number(text) -> bool:
 
 
 def results_path(output) -> Path:
-    """The results file for ``-o OUT``: OUT itself when it ends in .h5/.hdf5, else
-    OUT/results.h5."""
+    """The results file for ``-o DIR``: DIR itself when it ends in .h5/.hdf5, else
+    DIR/results.h5."""
     out = Path(output).expanduser()
     if out.suffix.lower() in (".h5", ".hdf5"):
         return out
     return out / RESULTS_NAME
 
 
-def fitted_results_path(given, what: str) -> Path:
-    """The results file a command reads, given as ``what`` (``MODEL``, ``OUT``): the output
-    folder of ``ethogram fit`` or its results .h5 file (:func:`results_path`).
+def fitted_results_path(given, what: str = RESULTS) -> Path:
+    """The results file a command reads, given as ``what`` (RESULTS): the folder ``ethogram
+    fit -o`` wrote or its results .h5 file (:func:`results_path`).
 
     Raises
     ------
     CLIError
-        When ``given`` is a file that is not a results file (a recording given as the model),
+        When ``given`` is a file that is not a results file (a recording given as RESULTS),
         rather than looking for ``results.h5`` inside it.
     """
     from ._errors import CLIError
@@ -177,10 +130,29 @@ def fitted_results_path(given, what: str) -> Path:
     path = Path(given).expanduser()
     if path.is_file() and path.suffix.lower() not in (".h5", ".hdf5"):
         raise CLIError(
-            f"{what} {str(path)!r} is a file but not a results file: give the results .h5 file "
-            "that 'ethogram fit' wrote, or its output folder"
+            f"{what} {str(path)!r} is a file but not a results file: give the folder "
+            "'ethogram fit -o' wrote, or its results .h5 file"
         )
     return results_path(path)
+
+
+def existing_results_path(given) -> Path:
+    """:func:`fitted_results_path`, which must exist (the commands that read a fit's results).
+
+    Raises
+    ------
+    CLIError
+        As :func:`fitted_results_path`.
+    FileNotFoundError
+        When there is no results file there.
+    """
+    path = fitted_results_path(given)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{RESULTS} {str(given)!r}: results file {str(path)!r} not found; give the folder "
+            "'ethogram fit -o' wrote, or its results .h5 file"
+        )
+    return path
 
 
 def check_output(path: Path, overwrite: bool) -> None:
@@ -193,7 +165,7 @@ def check_output(path: Path, overwrite: bool) -> None:
         if parent.exists():
             if not parent.is_dir():
                 raise NotADirectoryError(
-                    f"output folder {str(parent)!r} is a file; give another -o"
+                    f"output folder {str(parent)!r} is a file; give another {OUT_OPTION}"
                 )
             break
     if not overwrite:
@@ -212,7 +184,7 @@ def check_writable(folder) -> None:
     Raises
     ------
     PermissionError
-        One line naming the folder, why, and ``-o``.
+        One line naming the folder, why, and ``-o/--out``.
     """
     import errno
     import tempfile
@@ -229,7 +201,7 @@ def check_writable(folder) -> None:
         }.get(exc.errno, "it is read-only or not yours")
         raise PermissionError(
             f"cannot write to the output folder {str(folder)!r}: {why} "
-            f"({exc.strerror or exc}); choose another output with -o"
+            f"({exc.strerror or exc}); choose another output with {OUT_OPTION}"
         ) from None
     os.close(fd)
     os.unlink(probe)
@@ -444,7 +416,8 @@ def refuse_existing(folder: Path, names, overwrite: bool, command: str) -> None:
     if existing:
         raise FileExistsError(
             f"{str(folder)!r} already holds {listed(existing)} from an earlier 'ethogram "
-            f"{command}'; pass --overwrite to replace them, or write elsewhere with --out DIR"
+            f"{command}'; pass --overwrite to replace them, or write elsewhere with "
+            f"{OUT_OPTION} DIR"
         )
 
 

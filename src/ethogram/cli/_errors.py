@@ -13,6 +13,8 @@ from ..errors import worded
 __all__ = [
     "CLIError",
     "OPTIONS",
+    "OUT_OPTION",
+    "RESULTS",
     "PREP_COMMANDS",
     "command_words",
     "counting",
@@ -21,6 +23,12 @@ __all__ = [
     "os_error_message",
 ]
 
+#: the option of every command that writes for where it writes (fit's results, report's folder,
+#: ...): messages name it so
+OUT_OPTION = "-o/--out"
+#: how usage, help and messages name a fit's results folder, the input of the commands that read a
+#: fit (apply, report, movies, compare, stats, export): the folder ``ethogram fit -o`` wrote
+RESULTS = "RESULTS"
 #: the command's option for each library argument a message may name (Python name -> option,
 #: with its placeholder when it takes a value); ``"name=value"`` words one value
 OPTIONS = {
@@ -31,7 +39,7 @@ OPTIONS = {
     "overwrite": "--overwrite",
     "resume": "--resume",
     "resume=False": "run with --overwrite instead of --resume",
-    "out_dir": "--out DIR",
+    "out_dir": f"{OUT_OPTION} DIR",
     "video": "--video",
     "kind": "--kind",
     "syllables": "--syllables",
@@ -147,11 +155,11 @@ def os_error_message(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", -1)):
         return (
             f"no space left on the device{where}: free some space or write to another folder "
-            "with -o"
+            f"with {OUT_OPTION}"
         )
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
         return (
             f"cannot write there{where}: the folder is read-only or not yours; choose another "
-            "output folder with -o"
+            f"output folder with {OUT_OPTION}"
         )
     return f"{exc.strerror or exc}{where}; check the path and the disk"

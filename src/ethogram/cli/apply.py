@@ -9,11 +9,10 @@ from __future__ import annotations
 import sys
 import time
 
+from ._arguments import add_input_arguments, add_output_arguments, add_results_argument
 from ._common import (
-    add_input_arguments,
-    add_output_arguments,
     check_output,
-    fitted_results_path,
+    existing_results_path,
     held_warnings,
     print_summary,
     read_inputs,
@@ -32,11 +31,7 @@ def add_parser(subparsers, parents) -> None:
         description="Prepare recordings exactly as the model's training recordings and label "
         "them with the saved model.",
     )
-    p.add_argument(
-        "model",
-        metavar="MODEL",
-        help="the output folder of 'ethogram fit' (or its results .h5 file)",
-    )
+    add_results_argument(p, dest="model", what=", whose model labels the recordings")
     add_input_arguments(p)
     p._option_string_actions[
         "--fps"
@@ -60,7 +55,7 @@ def run(args) -> int:
 
     path = results_path(args.output)
     check_output(path, args.overwrite)
-    model_path = fitted_results_path(args.model, "MODEL")
+    model_path = existing_results_path(args.model)
     fitted = load_results(model_path, recordings=False)
     timings = {}
     recordings = read_inputs(args, timings)

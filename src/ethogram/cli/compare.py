@@ -10,7 +10,7 @@ import numpy as np
 
 def add_parser(subparsers, parents) -> None:
     """Register ``compare``."""
-    from ._common import add_overwrite_argument
+    from ._arguments import add_out_argument, add_overwrite_argument, add_results_argument
 
     p = subparsers.add_parser(
         "compare",
@@ -22,14 +22,12 @@ def add_parser(subparsers, parents) -> None:
             "labels: Hungarian matched accuracy, NMI, ARI, boundary precision/recall, the "
             "matched confusion table and syllable durations on both sides) or against human "
             "annotations (a CSV with recording, start, stop, behavior: the best syllable set per "
-            "behavior with precision/recall/F1, and a confusion table). Writes OUT/compare/; "
+            "behavior with precision/recall/F1, and a confusion table). Writes RESULTS/compare/; "
             "tables of an earlier comparison of the same kind there are replaced only with "
             "--overwrite."
         ),
     )
-    p.add_argument(
-        "results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)"
-    )
+    add_results_argument(p)
     p.add_argument(
         "--labels",
         required=True,
@@ -51,9 +49,7 @@ def add_parser(subparsers, parents) -> None:
         metavar="FRAMES",
         help="boundary tolerance in frames (default 2)",
     )
-    p.add_argument(
-        "--out", default=None, metavar="DIR", help="where to write (default OUT/compare)"
-    )
+    add_out_argument(p, "where to write (default RESULTS/compare)", default=None)
     add_overwrite_argument(
         p, "replace the tables of an earlier comparison of the same kind there (refused without it)"
     )
@@ -87,13 +83,9 @@ def run(args) -> int:
     """Run ``ethogram compare``."""
     from ..results import load_results
     from ..viz.movie_files import fit_folder
-    from ._common import files_swapped_in, fitted_results_path, refuse_existing
+    from ._common import existing_results_path, files_swapped_in, refuse_existing
 
-    path = fitted_results_path(args.results, "OUT")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'"
-        )
+    path = existing_results_path(args.results)
     labels_path = Path(args.labels).expanduser()
     if not labels_path.exists():
         raise FileNotFoundError(f"--labels {str(labels_path)!r} not found")

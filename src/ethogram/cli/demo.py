@@ -15,7 +15,7 @@ import sys
 def add_parser(subparsers, parents) -> None:
     """Register ``demo``."""
     from ..pipeline import DEFAULT_NUM_ITERS, DEFAULT_NUM_STATES
-    from ._common import add_output_arguments
+    from ._arguments import add_output_arguments
     from ._fit_options import add_model_arguments
 
     p = subparsers.add_parser(

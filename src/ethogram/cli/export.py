@@ -8,30 +8,29 @@ from pathlib import Path
 
 def add_parser(subparsers, parents) -> None:
     """Register ``export``."""
-    from ._common import add_overwrite_argument
+    from ._arguments import add_out_argument, add_overwrite_argument, add_results_argument
 
     p = subparsers.add_parser(
         "export",
         parents=parents,
         help="write the syllables into copies of the recordings' NWB files (DANDI)",
         description=(
-            "With --nwb: for every NWB file the fit read, write a copy into OUT/nwb/ (same file "
-            "name) with a processing module 'ethogram': a TimeIntervals table 'syllables' (one "
-            "row per syllable instance: start_time, stop_time, syllable, start_frame, stop_frame) "
-            "and a TimeSeries 'syllable' (the syllable of every frame, -1 = not usable), so that "
-            "the syllables go to DANDI with the pose and neural data. Recordings read from other "
-            "formats are named and left out. 'ethogram info FILE.nwb' reads them back."
+            "With --nwb: for every NWB file the fit read, write a copy into RESULTS/nwb/ (same "
+            "file name) with a processing module 'ethogram': a TimeIntervals table 'syllables' "
+            "(one row per syllable instance: start_time, stop_time, syllable, start_frame, "
+            "stop_frame) and a TimeSeries 'syllable' (the syllable of every frame, -1 = not "
+            "usable), so that the syllables go to DANDI with the pose and neural data. Recordings "
+            "read from other formats are named and left out. 'ethogram info FILE.nwb' reads them "
+            "back."
         ),
     )
-    p.add_argument(
-        "results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)"
-    )
+    add_results_argument(p)
     p.add_argument(
         "--nwb",
         action="store_true",
         help="write NWB copies with the syllables (the one export so far)",
     )
-    p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/nwb)")
+    add_out_argument(p, "where to write (default RESULTS/nwb)", default=None)
     add_overwrite_argument(p, "replace NWB files of an earlier export there (refused without it)")
     p.set_defaults(run=run)
 
@@ -43,8 +42,8 @@ def run(args) -> int:
     from ..viz.movie_files import fit_folder
     from ._common import (
         check_writable,
+        existing_results_path,
         files_swapped_in,
-        fitted_results_path,
         listed,
         refuse_existing,
     )
@@ -53,11 +52,7 @@ def run(args) -> int:
         raise ValueError(
             "say what to export: --nwb (syllables into copies of the recordings' NWB files)"
         )
-    path = fitted_results_path(args.results, "OUT")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'"
-        )
+    path = existing_results_path(args.results)
     out = Path(args.out).expanduser() if args.out else fit_folder(path) / "nwb"
     results = load_results(path)
     sources, skipped = nwb_sources(results)

@@ -11,9 +11,8 @@ import time
 
 import numpy as np
 
+from ._arguments import add_input_arguments, add_output_arguments
 from ._common import (
-    add_input_arguments,
-    add_output_arguments,
     check_output,
     held_warnings,
     missing_folders,

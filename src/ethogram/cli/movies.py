@@ -9,22 +9,20 @@ from pathlib import Path
 
 def add_parser(subparsers, parents) -> None:
     """Register ``movies``."""
-    from ._common import add_overwrite_argument
+    from ._arguments import add_out_argument, add_overwrite_argument, add_results_argument
 
     p = subparsers.add_parser(
         "movies",
         parents=parents,
         help="movies of the syllables (crowd, grid or skeleton)",
         description=(
-            "Write one movie per syllable under OUT/movies/: crowd movies from MoSeq depth "
+            "Write one movie per syllable under RESULTS/movies/: crowd movies from MoSeq depth "
             "frames, grid movies from keypoints and the tracked video, skeleton movies from "
             "keypoints alone. Movies already there are replaced only with --overwrite; other "
             "syllables or kinds are added beside them."
         ),
     )
-    p.add_argument(
-        "results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)"
-    )
+    add_results_argument(p)
     p.add_argument(
         "--syllables",
         default=None,
@@ -74,7 +72,7 @@ def add_parser(subparsers, parents) -> None:
         metavar="N",
         help="movies rendered at the same time (default 1)",
     )
-    p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/movies)")
+    add_out_argument(p, "where to write (default RESULTS/movies)", default=None)
     add_overwrite_argument(
         p, "replace movies of the same kind and syllables already there (refused without it)"
     )
@@ -87,13 +85,9 @@ def run(args) -> int:
     from ..results import load_results
     from ..viz._instances import parse_syllables
     from ..viz.movie_files import fit_folder, make_movies
-    from ._common import fitted_results_path, held_warnings, show_warnings
+    from ._common import existing_results_path, held_warnings, show_warnings
 
-    path = fitted_results_path(args.results, "OUT")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'"
-        )
+    path = existing_results_path(args.results)
     if args.instances is not None and args.instances < 1:
         raise ValueError(f"--instances must be at least 1, got {args.instances}")
     if args.workers < 1:

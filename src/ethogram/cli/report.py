@@ -3,33 +3,25 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 
 def add_parser(subparsers, parents) -> None:
     """Register ``report``."""
-    from ._common import add_overwrite_argument
+    from ._arguments import add_out_argument, add_overwrite_argument, add_results_argument
 
     p = subparsers.add_parser(
         "report",
         parents=parents,
         help="write the HTML report of a fit",
-        description="Write OUT/report/index.html: the fit summary, syllable tables, every plot, "
-        "the movies and comparison outputs found in OUT, the configuration and versions. Links "
+        description="Write RESULTS/report/index.html: the fit summary, syllable tables, every "
+        "plot, the movies and comparison outputs found in RESULTS, the configuration and "
+        "versions. Links "
         "are relative, so the report folder can be zipped and sent. An earlier report there is "
         "replaced only with --overwrite.",
     )
-    p.add_argument(
-        "results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)"
-    )
-    p.add_argument(
-        "--out",
-        "-o",
-        "--output",
-        dest="output",
-        default=None,
-        metavar="DIR",
-        help="report folder (default: OUT/report)",
-    )
+    add_results_argument(p)
+    add_out_argument(p, "report folder (default RESULTS/report)", dest="output", default=None)
     add_overwrite_argument(p, "replace an earlier report in that folder (refused without it)")
     p.add_argument(
         "--workers",
@@ -48,10 +40,16 @@ def add_parser(subparsers, parents) -> None:
 def run(args) -> int:
     """Run ``ethogram report``."""
     from ..viz.report import write_report
-    from ._errors import option_names
+    from ._errors import RESULTS, option_names
 
     if args.workers < 1:
         raise ValueError(f"--workers must be at least 1, got {args.workers}")
+    given = Path(args.results).expanduser()
+    if not given.exists():  # said as the other commands that read a fit say it
+        raise FileNotFoundError(
+            f"{RESULTS} {str(given)!r} does not exist; give the folder 'ethogram fit -o' wrote, "
+            "or its results .h5 file"
+        )
     index = write_report(
         args.results,
         args.output,

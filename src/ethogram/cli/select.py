@@ -40,7 +40,7 @@ def _int_list(text: str) -> list:
 
 def add_parser(subparsers, parents) -> None:
     """Register ``select``."""
-    from ._common import add_input_arguments
+    from ._arguments import add_input_arguments, add_out_argument
     from ._fit_options import add_preparation_arguments
 
     p = subparsers.add_parser(
@@ -50,14 +50,14 @@ def add_parser(subparsers, parents) -> None:
         description=(
             "Cross-validate over the number of syllables K (held-out log-likelihood per frame, "
             "restarts, AIC/BIC), optionally search kappa for a target median duration and "
-            "measure stability across seeds. Writes OUT/selection/."
+            "measure stability across seeds. Writes DIR/selection/ (-o DIR)."
         ),
     )
     add_input_arguments(p)
-    p.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help="output folder (gets OUT/selection/)"
+    add_out_argument(
+        p, "where to write: a folder (gets DIR/selection/)", dest="output", required=True
     )
-    p.add_argument("--overwrite", action="store_true", help="replace an existing OUT/selection/")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing DIR/selection/")
     g = p.add_argument_group("selection")
     g.add_argument(
         "--model",

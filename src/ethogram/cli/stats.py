@@ -8,7 +8,7 @@ from pathlib import Path
 
 def add_parser(subparsers, parents) -> None:
     """Register ``stats``."""
-    from ._common import add_overwrite_argument
+    from ._arguments import add_out_argument, add_overwrite_argument, add_results_argument
 
     p = subparsers.add_parser(
         "stats",
@@ -17,20 +17,18 @@ def add_parser(subparsers, parents) -> None:
         description=(
             "Test every syllable's usage and mean duration across groups of recordings "
             "(Mann-Whitney for two groups, Kruskal-Wallis and Dunn's test for more; "
-            "Benjamini-Hochberg corrected). Writes OUT/stats/; an earlier result there is "
+            "Benjamini-Hochberg corrected). Writes RESULTS/stats/; an earlier result there is "
             "replaced only with --overwrite."
         ),
     )
-    p.add_argument(
-        "results", metavar="OUT", help="output folder of 'ethogram fit' (or its results .h5 file)"
-    )
+    add_results_argument(p)
     p.add_argument(
         "--groups", required=True, metavar="CSV", help="index with columns recording, group"
     )
     p.add_argument(
         "--alpha", type=float, default=0.05, help="level on corrected p-values (default 0.05)"
     )
-    p.add_argument("--out", default=None, metavar="DIR", help="where to write (default OUT/stats)")
+    add_out_argument(p, "where to write (default RESULTS/stats)", default=None)
     add_overwrite_argument(p, "replace an earlier result in that folder (refused without it)")
     p.set_defaults(run=run)
 
@@ -52,13 +50,9 @@ def run(args) -> int:
     )
     from ..results import load_results
     from ..viz.movie_files import fit_folder
-    from ._common import files_swapped_in, fitted_results_path, refuse_existing
+    from ._common import existing_results_path, files_swapped_in, refuse_existing
 
-    path = fitted_results_path(args.results, "OUT")
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"results file {str(path)!r} not found; give the output folder of 'ethogram fit'"
-        )
+    path = existing_results_path(args.results)
     if not 0 < args.alpha < 1:
         raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha}")
     out = Path(args.out).expanduser() if args.out else fit_folder(path) / "stats"
