@@ -1,4 +1,4 @@
-"""``ethogram export OUT --nwb``: the syllables of a fit written into copies of its NWB files."""
+"""``ethogram export RESULTS --nwb``: a fit's syllables written into copies of its NWB files."""
 
 from __future__ import annotations
 

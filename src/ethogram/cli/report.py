@@ -1,4 +1,4 @@
-"""``ethogram report OUT``: the HTML report of a fit (plots, tables, movies, configuration)."""
+"""``ethogram report RESULTS``: the HTML report of a fit (plots, tables, movies, configuration)."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@ Reads and prepares recordings as ``ethogram fit`` does, cross-validates an ARHMM
 observation model) over a list of K with restarts, each K at ``ethogram fit``'s default kappa
 (the smallest whose fit on the training frames gives a median syllable of at least 90% of
 ``--target-duration``, 0.4 s; ``cross_validate(kappa="auto")``) unless ``--kappa`` is given,
-and writes under ``OUT/selection/``:
+and writes under ``DIR/selection/``:
 ``selection.csv`` (one row per K, fold and restart: ``num_states``, ``heldout_ll_per_frame``,
 ``train_ll_per_frame``, ``aic``, ``bic``, ...), ``selection_summary.csv`` (per K) and
 ``heldout_ll.png``; with ``--target-duration`` also the kappa search at the chosen K

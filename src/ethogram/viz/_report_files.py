@@ -49,7 +49,7 @@ def find_results_file(path) -> Path:
     if not p.exists():
         raise FileNotFoundError(
             f"results path {str(p)!r} does not exist; "
-            "give the output folder of 'ethogram fit' or its results file"
+            "give the folder 'ethogram fit -o' wrote, or its results file"
         )
     if (p / "results.h5").is_file():
         return p / "results.h5"

@@ -1,4 +1,4 @@
-"""Movies of a fit: from a results file to ``OUT/movies/<kind>_syllable_<k>.mp4``.
+"""Movies of a fit: from a results file to ``RESULTS/movies/<kind>_syllable_<k>.mp4``.
 
 This room chooses what the movies show: :func:`make_movies` reads the results, picks the kind
 of movie the recordings allow (crowd movies from MoSeq depth frames; grid movies from keypoints
@@ -37,8 +37,7 @@ KINDS = ("crowd", "grid", "skeleton")
 
 
 def fit_folder(path) -> Path:
-    """The output folder of a fit: ``OUT`` itself, or the folder of ``OUT`` when it is a .h5
-    file."""
+    """The results folder of a fit: ``path`` itself, or its folder when it is a .h5 file."""
     p = Path(path).expanduser()
     return p.parent if p.suffix.lower() in (".h5", ".hdf5") else p
 
@@ -53,7 +52,7 @@ def _results(results):
         if not p.is_file():
             raise FileNotFoundError(
                 f"results file {str(p)!r} not found; "
-                "give the output folder of 'ethogram fit' or its .h5 file"
+                "give the folder 'ethogram fit -o' wrote, or its results .h5 file"
             )
         return load_results(p)
     return results
