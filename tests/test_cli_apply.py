@@ -1,8 +1,9 @@
-"""`ethogram apply` warns (one line) when the recordings run at another frame rate than the model's.
+"""`ethogram apply`: a warning (one line) at another frame rate than the model's, and --quiet.
 
 The model's stickiness and AR dynamics are per frame, so labelling 60 fps recordings with a
 model fitted at 30 fps gives syllables whose durations in seconds mean something else. The
-warning names the recording, both rates and the model file; within 1% there is none.
+warning names the recording, both rates and the model file; within 1% there is none. With
+--quiet, apply says only its summary, as fit does, and refuses a second run into its folder.
 """
 
 from __future__ import annotations
@@ -107,3 +108,24 @@ def test_training_fps_from_attributes_or_timestamps(tmp_path):
     assert model_frame_rate(load_results(tmp_path / "none.h5", recordings=False)) is None
     res.config["fps"] = 30.0  # what a fit stores now wins
     assert model_frame_rate(res) == 30.0
+
+
+def test_apply_takes_quiet_like_fit_and_the_fit_folder_as_model(model, tmp_path, capsys):
+    """apply --quiet: no progress bar, nothing on stderr; the summary on stdout, as fit --quiet;
+    a second apply into the same folder is refused like a second fit, in one line."""
+    from ethogram.results import load_results
+
+    argv = ["apply", model / "fit", model / "x.npy", "--fps", "30", "-o", tmp_path / "ap"]
+    code = main([str(a) for a in [*argv, "--quiet"]])
+    out = capsys.readouterr()
+    assert code == 0 and out.err == ""
+    assert f"results: {tmp_path / 'ap' / 'results.h5'}" in out.out
+    fitted, applied = (
+        load_results(model / "fit" / "results.h5"),
+        load_results(tmp_path / "ap" / "results.h5"),
+    )
+    np.testing.assert_array_equal(applied.recordings[0].syllables, fitted.recordings[0].syllables)
+    code = main([str(a) for a in [*argv, "--quiet"]])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("ethogram: error: ")
+    assert "--overwrite" in lines[0] and "Traceback" not in lines[0]

@@ -311,67 +311,6 @@ def test_a_failing_movie_run_into_new_folders_creates_none(fit_dir, tmp_path, ca
     assert code == 1 and not (tmp_path / "x").exists()
 
 
-# --------------------------------------------------------------------------- apply --quiet
-def test_apply_takes_quiet_like_fit_and_the_fit_folder_as_model(tmp_path, capsys):
-    """apply --quiet: no progress bar, nothing on stderr; the summary on stdout, as fit --quiet."""
-    rng = np.random.default_rng(0)
-    np.save(tmp_path / "x.npy", np.cumsum(rng.normal(size=(400, 3)), axis=0))
-    code, _, err = _run(
-        [
-            "fit",
-            tmp_path / "x.npy",
-            "--fps",
-            "30",
-            "-o",
-            tmp_path / "fit",
-            "--states",
-            "3",
-            "--iters",
-            "2",
-            "--quiet",
-        ],
-        capsys,
-    )
-    assert code == 0, err
-    code, out, err = _run(
-        [
-            "apply",
-            tmp_path / "fit",
-            tmp_path / "x.npy",
-            "--fps",
-            "30",
-            "-o",
-            tmp_path / "ap",
-            "--quiet",
-        ],
-        capsys,
-    )
-    assert code == 0 and err == ""
-    assert f"results: {tmp_path / 'ap' / 'results.h5'}" in out
-    from ethogram.results import load_results
-
-    fitted, applied = (
-        load_results(tmp_path / "fit" / "results.h5"),
-        load_results(tmp_path / "ap" / "results.h5"),
-    )
-    np.testing.assert_array_equal(applied.recordings[0].syllables, fitted.recordings[0].syllables)
-    # a second apply is refused like a second fit, with the same one line
-    code, _, err = _run(
-        [
-            "apply",
-            tmp_path / "fit",
-            tmp_path / "x.npy",
-            "--fps",
-            "30",
-            "-o",
-            tmp_path / "ap",
-            "--quiet",
-        ],
-        capsys,
-    )
-    assert code == 2 and "--overwrite" in _one_error_line(err)
-
-
 # --------------------------------------------------------------------------- compare and stats
 def _labels_csv(fit_dir, path):
     from ethogram.results import load_results
