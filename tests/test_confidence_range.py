@@ -127,3 +127,29 @@ def test_any_finite_threshold_at_least_0_is_accepted_when_made(good):
     assert Preparation(confidence_threshold=good).confidence_threshold == (
         None if good is None else float(good)
     )
+
+
+def test_confidences_all_0_say_the_threshold_that_keeps_every_point():
+    from ethogram.io.recording import Recording
+
+    xy = np.random.default_rng(1).normal(50, 5, (40, 3, 2))
+    rec = Recording(
+        "zero",
+        xy,
+        kind="keypoints",
+        fps=30.0,
+        bodyparts=("nose", "mid", "tail"),
+        confidence=np.zeros((40, 3)),
+    )
+    with pytest.raises(ArgumentError) as exc:
+        Preparation(confidence_threshold=0.5).fit_transform([rec])
+    assert str(exc.value) == (
+        "confidence_threshold=0.5 is above every confidence in recording 'zero' (they are all "
+        "0); give confidence_threshold=None, which keeps every point (DeepLabCut and SLEAP "
+        "scores are in [0, 1], e.g. 0.5)"
+    )
+    assert error_line(exc.value, "fit").startswith(
+        "--confidence 0.5 is above every confidence in recording 'zero' (they are all 0); give "
+        "--confidence 0, which keeps every point"
+    )
+    assert Preparation(confidence_threshold=0).fit_transform([rec])[0].mask.all()

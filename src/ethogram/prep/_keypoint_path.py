@@ -72,7 +72,8 @@ def _check_threshold_in_range(r: Recording, conf, threshold, fitting: bool) -> N
     ------
     ArgumentError
         Named ``confidence_threshold``; the remedy is a threshold inside the range (while
-        fitting) or fitting again with one (a fitted preparation applied to ``r``).
+        fitting) or fitting again with one (a fitted preparation applied to ``r``); None when
+        every confidence is 0.
     """
     if threshold is None or threshold <= 0:
         return
@@ -81,20 +82,21 @@ def _check_threshold_in_range(r: Recording, conf, threshold, fitting: bool) -> N
         return
     scored = finite[finite > 0]
     if scored.size == 0:
-        have = "they are all 0"
+        have, want = "they are all 0", "{confidence_threshold:None}, which keeps every point"
     elif scored.min() == scored.max():
-        have = f"they are all {scored.max():.3g}"
+        have, want = f"they are all {scored.max():.3g}", "a threshold at or below it"
     else:
         have = f"they range from {scored.min():.3g} to {scored.max():.3g}"
+        want = "a threshold inside that range"
     usual = (
         f"JABS counts points valid above {r.attrs['jabs_min_confidence']:g}"
         if (r.attrs or {}).get("jabs_min_confidence") is not None
         else "DeepLabCut and SLEAP scores are in [0, 1], e.g. 0.5"
     )
     fix = (
-        "give a threshold inside that range"
+        f"give {want}"
         if fitting
-        else "every point would be missing; fit the model again with a threshold inside that range"
+        else f"every point would be missing; fit the model again with {want}"
     )
     raise ArgumentError(
         f"{{confidence_threshold:{threshold:g}}} is above every confidence in recording "
