@@ -253,10 +253,23 @@ API = [
         ["inf"],
     ),
     (
-        "confidence threshold above 1",
-        lambda f: Preparation(confidence_threshold=2.0),
+        # no fixed bound (JABS confidences are heatmap peaks, above 1): checked against the data
+        "confidence threshold above every confidence of the recording",
+        lambda f: Preparation(confidence_threshold=2.0).fit_transform(f.recordings),
         V,
-        ["confidence", ("[0, 1]", "between 0 and 1", "at most 1", "<= 1")],
+        ["confidence_threshold=2", "above every confidence", "'mouse'", "range from", "[0, 1]"],
+    ),
+    (
+        "negative confidence threshold",
+        lambda f: Preparation(confidence_threshold=-0.5),
+        V,
+        ["confidence_threshold", ">= 0", "-0.5"],
+    ),
+    (
+        "NaN confidence threshold",
+        lambda f: Preparation(confidence_threshold=float("nan")),
+        V,
+        ["confidence_threshold", "finite", "nan"],
     ),
     (
         "empty recording list",

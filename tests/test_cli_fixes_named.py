@@ -100,9 +100,14 @@ def test_confidence_says_what_the_command_takes(tmp_path, capsys):
 
     argv = ["fit", KEYPOINTS, "--fps", "30", "--confidence", "2", "-o", tmp_path / "fit"]
     msg = _error(argv, capsys)
+    assert msg.startswith("--confidence 2 is above every confidence in recording 'keypoints' (")
+    assert "(they range from 0.0923 to 0.998); give a threshold inside that range" in msg
+    assert not (tmp_path / "fit").exists()
+    argv = ["fit", KEYPOINTS, "--fps", "30", "--confidence", "-1", "-o", tmp_path / "fit"]
+    msg = _error(argv, capsys)
     assert msg == (
-        "--confidence must be between 0 and 1 (tracking confidences are in [0, 1]; "
-        "--confidence 0 keeps every point), got 2.0"
+        "--confidence must be a finite number >= 0 (points with a lower confidence become "
+        "missing; --confidence 0 keeps every point), got -1.0"
     )
     assert "None" not in msg and not (tmp_path / "fit").exists()
     # what it says is true: 0 keeps every point, as None does
@@ -110,7 +115,7 @@ def test_confidence_says_what_the_command_takes(tmp_path, capsys):
     assert np.array_equal(mask_low_confidence(coords, conf, 0.0), coords)
     # the library says None, its own value; apply, without --confidence, has no words for it
     with pytest.raises(ArgumentError, match=r"confidence_threshold=None keeps every point"):
-        Preparation(confidence_threshold=2)
+        Preparation(confidence_threshold=-1)
     assert not any(n.startswith("confidence_threshold") for n in option_names("report"))
     assert "confidence_threshold=None" not in option_names("apply")
 

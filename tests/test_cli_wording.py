@@ -153,8 +153,13 @@ def test_fit_confidence_is_named_as_the_option(tmp_path, capsys):
         ],
         capsys,
     )
-    assert msg.startswith("--confidence must be between 0 and 1") and msg.endswith("got 1.5")
-    assert "confidence_threshold" not in msg
+    # refused against the data (DeepLabCut scores are in [0, 1]), before any model is fitted
+    assert msg == (
+        "--confidence 1.5 is above every confidence in recording 'keypoints' (they range from "
+        "0.0923 to 0.998); give a threshold inside that range (DeepLabCut and SLEAP scores are "
+        "in [0, 1], e.g. 0.5)"
+    )
+    assert "confidence_threshold" not in msg and not (tmp_path / "fit").exists()
 
 
 # (command, template, arguments, what the command says): the library's errors carry their

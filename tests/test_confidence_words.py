@@ -97,8 +97,11 @@ def test_body_parts_under_the_threshold_in_every_frame_advise_lowering_it(tmp_pa
     code = main(["fit", str(tmp_path / "unsure.csv"), "--fps", "30", "-o", str(tmp_path / "o")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and "\n" not in err
-    assert err.endswith(
-        "are missing (or below --confidence 0.5) in every frame; lower --confidence 0.5 (their "
-        "confidences are all below it), or leave them out with --bodyparts NAMES"
+    # every point is under the threshold: that is said first, with the confidences there are
+    # (a body part under it in every frame, others not, is tests/test_confidence_range.py's)
+    assert err == (
+        "ethogram: error: --confidence 0.5 is above every confidence in recording 'unsure' (they "
+        "are all 0.1); give a threshold at or below it (DeepLabCut and SLEAP scores are in "
+        "[0, 1], e.g. 0.5)"
     )
     assert not (tmp_path / "o").exists()

@@ -105,7 +105,8 @@ class Recording:
     bodyparts : tuple of str or None
         Names of the B body parts (keypoints only).
     confidence : ndarray, shape (T, B), or None
-        Tracking confidence in [0, 1] (or the tracker's score), NaN where missing.
+        Tracking confidence on the tracker's scale (DeepLabCut, SLEAP: in [0, 1]; JABS: heatmap
+        peaks, above 1 on multi-mouse files), NaN where missing.
     timestamps : ndarray, shape (T,), or None
         Time of each frame in seconds.
     source : str or None

@@ -60,6 +60,51 @@ def _warn_valid_points_removed(r: Recording, before, after, threshold) -> None:
         )
 
 
+def _check_threshold_in_range(r: Recording, conf, threshold, fitting: bool) -> None:
+    """Refuse a confidence threshold above every confidence of the chosen body parts.
+
+    Such a threshold removes every scored point of the recording (typically a percentage,
+    ``50``, given for scores in [0, 1]); the error names the recording and the range of its
+    finite, nonzero confidences (0 is JABS' padding). The threshold has no fixed upper bound
+    otherwise: JABS confidences are heatmap peaks, above 1 on multi-mouse files.
+
+    Raises
+    ------
+    ArgumentError
+        Named ``confidence_threshold``; the remedy is a threshold inside the range (while
+        fitting) or fitting again with one (a fitted preparation applied to ``r``); None when
+        every confidence is 0.
+    """
+    if threshold is None or threshold <= 0:
+        return
+    finite = conf[np.isfinite(conf)]
+    if finite.size == 0 or threshold <= finite.max():
+        return
+    scored = finite[finite > 0]
+    if scored.size == 0:
+        have, want = "they are all 0", "{confidence_threshold:None}, which keeps every point"
+    elif scored.min() == scored.max():
+        have, want = f"they are all {scored.max():.3g}", "a threshold at or below it"
+    else:
+        have = f"they range from {scored.min():.3g} to {scored.max():.3g}"
+        want = "a threshold inside that range"
+    usual = (
+        f"JABS counts points valid above {r.attrs['jabs_min_confidence']:g}"
+        if (r.attrs or {}).get("jabs_min_confidence") is not None
+        else "DeepLabCut and SLEAP scores are in [0, 1], e.g. 0.5"
+    )
+    fix = (
+        f"give {want}"
+        if fitting
+        else f"every point would be missing; fit the model again with {want}"
+    )
+    raise ArgumentError(
+        f"{{confidence_threshold:{threshold:g}}} is above every confidence in recording "
+        f"{r.name!r} ({have}); {fix} ({usual})",
+        "confidence_threshold",
+    )
+
+
 class KeypointPathMixin:
     """Keypoint methods of :class:`~ethogram.prep.preparation.Preparation` (select, fit, clean,
     project); they read the settings and learned attributes of the preparation."""
@@ -139,6 +184,8 @@ class KeypointPathMixin:
             "every point with coordinates kept whatever the confidence threshold; give the "
             "tracker's scores in the file to leave unsure points out",
         )
+        if conf is not None:  # before the JABS warning and _absent_error: the cause, said once
+            _check_threshold_in_range(r, conf, self.confidence_threshold, fitting)
         coords = mask_low_confidence(r.data[:, idx], conf, self.confidence_threshold)
         _warn_valid_points_removed(r, r.data[:, idx], coords, self.confidence_threshold)
         absent = [b for b, ok in zip(want, np.isfinite(coords).all(axis=2).any(axis=0)) if not ok]

@@ -81,7 +81,11 @@ class Preparation(KeypointPathMixin):
     ----------
     confidence_threshold : float or None, default 0.5
         Keypoints whose tracking confidence is below it become missing (keypoint-moseq's
-        ``conf_threshold`` default is also 0.5). None or 0 keeps all.
+        ``conf_threshold`` default is also 0.5). None or 0 keeps all. Any finite number >= 0:
+        DeepLabCut and SLEAP scores are in [0, 1], JABS confidences are heatmap peaks (above 1
+        on multi-mouse files). A threshold above every confidence of a recording's body parts
+        is refused when the recording is prepared (an ``ArgumentError`` naming the recording
+        and the range of its confidences).
     outlier_distance : float or None, default None
         Keypoints farther than ``outlier_distance`` times the median body length (the median
         distance between the anterior and posterior ends over the training frames) from the
@@ -157,11 +161,13 @@ class Preparation(KeypointPathMixin):
     ):
         if confidence_threshold is not None:
             confidence_threshold = float(confidence_threshold)
-            if not (np.isfinite(confidence_threshold) and 0 <= confidence_threshold <= 1):
+            # no upper bound here: JABS confidences are heatmap peaks, above 1; a threshold
+            # above a recording's confidences is refused against the data (_keypoint_path)
+            if not (np.isfinite(confidence_threshold) and confidence_threshold >= 0):
                 raise ArgumentError(
-                    "{confidence_threshold} must be between 0 and 1 (tracking confidences are in "
-                    "[0, 1]; {confidence_threshold:None} keeps every point), got "
-                    f"{confidence_threshold!r}",
+                    "{confidence_threshold} must be a finite number >= 0 (points with a lower "
+                    "confidence become missing; {confidence_threshold:None} keeps every point), "
+                    f"got {confidence_threshold!r}",
                     "confidence_threshold",
                 )
         if outlier_distance is not None:
@@ -230,6 +236,8 @@ class Preparation(KeypointPathMixin):
         ValueError
             Empty input, mixed kinds, body parts missing or misspelled, a kept body part absent
             from every frame, no complete frame to fit the PCA on, or too few columns/PCs.
+            ``confidence_threshold`` above every confidence of a recording's body parts is an
+            ``ArgumentError`` (a ``ValueError``) naming it, the recording and their range.
         """
         recs = self._as_list(recordings)
         kinds = {r.kind for r in recs}
@@ -259,7 +267,8 @@ class Preparation(KeypointPathMixin):
         ------
         ValueError
             Before fitting; a recording of another kind, with other body parts or coordinates,
-            or with fewer feature columns than the preparation needs.
+            or with fewer feature columns than the preparation needs; a recording whose
+            confidences are all below ``confidence_threshold`` (an ``ArgumentError``).
         """
         self._check_fitted()
         recs = self._as_list(recordings)
