@@ -60,3 +60,41 @@ def test_fits_run_blas_and_openmp_on_one_thread_and_restore_the_counts(monkeypat
     # scikit-learn's k-means (the AR model's starts) on one OpenMP thread too
     assert seen["kmeans"][1] == [1]
     assert after_em == after_gibbs == ([2], [2])
+
+
+_LATE_BLAS = r"""
+import json
+from threadpoolctl import threadpool_info
+from ethogram.inference import one_blas_thread, parallel_map
+
+def blas():
+    return sorted({i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"})
+
+before = len(threadpool_info())
+parallel_map(abs, [-1, 2], num_threads=1)  # a batch before another BLAS is loaded
+import cv2  # noqa: E402,F401  (opencv-python-headless ships its own OpenBLAS)
+
+loaded = len(threadpool_info()) > before
+with one_blas_thread():
+    inside = blas()
+print(json.dumps({"loaded": loaded, "start": blas(), "inside": inside, "after": blas()}))
+"""
+
+
+def test_a_blas_loaded_after_the_first_batch_is_limited_too():
+    """The libraries are looked up when a fit starts, not once per process: a BLAS loaded
+    later (OpenCV's own OpenBLAS, beside NumPy's and SciPy's) runs on one thread in the next
+    fit (a worker of the test suite once saw it at two threads inside a fit)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="2")
+    out = subprocess.run(
+        [sys.executable, "-c", _LATE_BLAS], env=env, capture_output=True, text=True, check=True
+    )
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    if not seen["loaded"] or seen["start"] != [2]:
+        pytest.skip(f"OpenCV brought no BLAS of its own at two threads here: {seen}")
+    assert seen["inside"] == [1] and seen["after"] == [2]

@@ -11,7 +11,9 @@ thread count. While a batch runs, BLAS runs on one thread (:func:`one_blas_threa
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence, TypeVar
 
@@ -21,15 +23,11 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 _num_threads: int | None = None
-_controller: ThreadpoolController | None = None
-
-
-def _blas_controller() -> ThreadpoolController:
-    """One cached controller: inspecting the loaded libraries costs ~0.3 ms per call."""
-    global _controller
-    if _controller is None:
-        _controller = ThreadpoolController()
-    return _controller
+# BLAS thread counts are per process: the first one_blas_thread context to open limits them and
+# the last to close restores them (fits may run at once on a user's threads)
+_guards = 0
+_guards_limiter = None
+_guards_lock = threading.Lock()
 
 
 def _available_cpus() -> int:
@@ -75,6 +73,7 @@ def _check_threads(n, name: str) -> int:
     return int(n)
 
 
+@contextlib.contextmanager
 def one_blas_thread():
     """A context manager under which BLAS (OpenBLAS, MKL, BLIS) runs on one thread.
 
@@ -82,16 +81,32 @@ def one_blas_thread():
     dimensions against a recording's frames, regressions of a few dozen coefficients) and
     parallelise over recordings themselves. A threaded BLAS gains nothing on such calls and,
     when another process shares the cores, its threads wait on each other (BENCHMARKS.md,
-    "BLAS threads"). The fitting loops (EM's restarts, the Gibbs
-    sampler) and every batch run under it; the previous BLAS thread counts are restored on
-    exit.
+    "BLAS threads"). The fitting loops (EM's restarts, the Gibbs sampler) and every batch run
+    under it; the previous BLAS thread counts are restored on exit. The BLAS libraries are
+    looked up when the outermost context opens, after SciPy's linear algebra is loaded, so
+    NumPy's and SciPy's (often two OpenBLAS builds) are both limited; contexts opened while
+    one is open (nested, or fits running at once on other threads) do nothing more, and the
+    counts are restored when the last one closes.
 
-    Returns
-    -------
-    contextlib.AbstractContextManager
-        From ``threadpoolctl.ThreadpoolController.limit``.
+    Yields
+    ------
+    None
     """
-    return _blas_controller().limit(limits=1, user_api="blas")
+    global _guards, _guards_limiter
+    import scipy.linalg  # noqa: F401  (loads SciPy's BLAS, so that it is limited too)
+
+    with _guards_lock:
+        if _guards == 0:
+            _guards_limiter = ThreadpoolController().limit(limits=1, user_api="blas")
+        _guards += 1
+    try:
+        yield
+    finally:
+        with _guards_lock:
+            _guards -= 1
+            if _guards == 0:
+                _guards_limiter.restore_original_limits()
+                _guards_limiter = None
 
 
 def parallel_map(
