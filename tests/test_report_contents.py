@@ -35,13 +35,16 @@ def _write(path: Path, results) -> Path:
 
 def _plant_unrelated(folder: Path) -> None:
     """What another project leaves in a shared folder: its own sub-folder with a CSV and a
-    movie, a loose CSV, and a CSV of its own in the stats folder."""
+    movie, a loose CSV, a CSV of its own in the stats folder and a folder of clips in the
+    movies folder (ethogram movies writes its movies flat)."""
     (folder / "my_other_project").mkdir(parents=True)
     (folder / "my_other_project" / "participants.csv").write_text("name,age\nalice,34\n")
     (folder / "my_other_project" / "holiday.mp4").write_bytes(b"not ours")
     (folder / "notes.csv").write_text("a,b\n1,2\n")
     (folder / "stats").mkdir(exist_ok=True)
     (folder / "stats" / "participants.csv").write_text("name,age\nbob,41\n")
+    (folder / "movies" / "holiday").mkdir(parents=True)
+    (folder / "movies" / "holiday" / "clip_syllable_0.mp4").write_bytes(b"not ours")
 
 
 def _plant_outputs(folder: Path) -> None:
@@ -54,7 +57,7 @@ def _plant_outputs(folder: Path) -> None:
     (folder / "stats" / "group_stats.csv").write_text("syllable,p_value\n0,0.25\n")
     (folder / "selection").mkdir()
     (folder / "selection" / "selection_summary.csv").write_text("num_states,score\n5,1.0\n")
-    (folder / "movies").mkdir()
+    (folder / "movies").mkdir(exist_ok=True)
     (folder / "movies" / "grid_syllable_00.mp4").write_bytes(b"movie")
     (folder / "movies" / "movies.csv").write_text("syllable,kind,file\n0,grid,x.mp4\n")
 

@@ -179,7 +179,7 @@ def collect_movies(fit_dir: Path, report_dir: Path, results_file: Path | None = 
     report_dir = report_dir.resolve()
     folders = set()
     sources = [
-        src for d in _movie_folders(fit_dir, results_file) for src in sorted(d.rglob("*.mp4"))
+        src for d in _movie_folders(fit_dir, results_file) for src in sorted(d.glob("*.mp4"))
     ]
     for src in sources:
         rs = src.resolve()
