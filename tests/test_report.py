@@ -171,15 +171,17 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, fit_repo
     _tiny_mp4(out / "movies" / "grid_syllable_03.mp4")
     _tiny_mp4(out / "movies" / "overview.mp4")
     (out / "movies" / "movies.csv").write_text("syllable,kind,file\n3,grid,grid_syllable_03.mp4\n")
-    # ... and movies in a folder of their own
+    # ... and movies in a folder of their own ('ethogram movies -o OUT/crowd', with its manifest)
     _tiny_mp4(out / "crowd" / "syllable3.mp4")
+    (out / "crowd" / "movies.csv").write_text("syllable,kind,file\n3,crowd,syllable3.mp4\n")
+    # the files 'ethogram stats' writes (cli/stats.py OUTPUTS)
     (out / "stats").mkdir()
-    (out / "stats" / "usage_stats.csv").write_text(
+    (out / "stats" / "group_stats.csv").write_text(
         "syllable,p_value,significant\n0,0.001,True\n1,0.5,False\n"
     )
     import matplotlib.image as mimage
 
-    mimage.imsave(out / "stats" / "usage_groups.png", np.random.default_rng(0).random((20, 30, 3)))
+    mimage.imsave(out / "stats" / "usage.png", np.random.default_rng(0).random((20, 30, 3)))
     # another report in the folder (with movies of its own) is not an output to show
     shutil.copytree(fit_report.parent, out / "older_report")
     _tiny_mp4(out / "older_report" / "movies" / "grid_syllable_03.mp4")
@@ -211,10 +213,7 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, fit_repo
     assert "overview.mp4" not in card3 and "movies/overview.mp4" in html
     assert "movies/movies.csv" in parsed.links
     assert not any(ln.startswith("extra/movies") for ln in parsed.links)
-    assert (
-        "extra/stats/usage_stats.csv" in parsed.links
-        and "extra/stats/usage_groups.png" in parsed.links
-    )
+    assert "extra/stats/group_stats.csv" in parsed.links and "extra/stats/usage.png" in parsed.links
     assert "<td>0.001</td>" in html
     # the copies are the files
     assert (index.parent / "movies/grid_syllable_03.mp4").read_bytes() == (

@@ -15,13 +15,18 @@ def add_parser(subparsers, parents) -> None:
         parents=parents,
         help="write the HTML report of a fit",
         description="Write RESULTS/report/index.html: the fit summary, syllable tables, every "
-        "plot, the movies and comparison outputs found in RESULTS, the configuration and "
-        "versions. Links "
-        "are relative, so the report folder can be zipped and sent. An earlier report there is "
-        "replaced only with --overwrite.",
+        "plot, the movies and the compare, stats and select outputs written for this fit (only "
+        "the files those commands write; nothing else in RESULTS is copied), the configuration "
+        "and versions. Links are relative, so the report folder can be zipped and sent. An "
+        "earlier report there is replaced only with --overwrite.",
     )
     add_results_argument(p)
-    add_out_argument(p, "report folder (default RESULTS/report)", dest="output", default=None)
+    add_out_argument(
+        p,
+        "report folder (default RESULTS/report; NAME_report/ beside a results file NAME.h5)",
+        dest="output",
+        default=None,
+    )
     add_overwrite_argument(p, "replace an earlier report in that folder (refused without it)")
     p.add_argument(
         "--workers",

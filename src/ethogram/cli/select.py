@@ -151,6 +151,10 @@ def add_parser(subparsers, parents) -> None:
 
 
 def _check_args(args) -> list:
+    if Path(args.output).suffix.lower() in (".h5", ".hdf5"):  # not a folder named like a file
+        raise ValueError(
+            f"-o/--out names a folder (select writes DIR/selection/), got {args.output!r}"
+        )
     Ks = _int_list(args.states)
     for name, value, low in (
         ("--restarts", args.restarts, 1),

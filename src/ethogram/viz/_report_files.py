@@ -3,7 +3,9 @@
 Kept apart from what the report says about the fit (:mod:`ethogram.viz._report_data`): here are
 the search for the results file in a folder, and the discovery of the outputs other commands
 left beside it (movies, and why a syllable has none; comparison, statistics and selection tables
-and plots), which are linked or copied into the report so that the folder stands alone.
+and plots), which are linked or copied into the report so that the folder stands alone. Only
+what those commands write for this fit is taken, by their folders and file names: the report is
+zipped and sent, so nothing else in the folder (other projects' files) may ride along.
 """
 
 from __future__ import annotations
@@ -15,22 +17,106 @@ from pathlib import Path
 
 import numpy as np
 
-#: sub-folders of the fit's folder never scanned for extra outputs
-_SKIP_DIRS = {"report", "__pycache__"}  # (and hidden folders: reports being built)
-
-
 _MOVIE_RE = re.compile(r"(?:syllable|syl)[ _\-]?(\d+)", re.IGNORECASE)
 
 
 _KINDS = ("crowd", "grid", "skeleton")
 
 
-#: headings for the folders the other commands write (``ethogram compare``, ``ethogram stats``)
+#: the files each command writes into its folder (``ethogram compare``: ANNOTATION_TABLES or
+#: LABEL_TABLES of cli/compare.py; ``ethogram stats``: OUTPUTS of cli/stats.py; ``ethogram
+#: select``: its ``selection/``), by the folder it writes by default; nothing else is copied in
+OUTPUTS = {
+    "compare": (
+        "annotations_summary.csv",
+        "annotations_coverage.csv",
+        "annotations_confusion.csv",
+        "labels_scores.csv",
+        "labels_confusion.csv",
+        "labels_mapping.csv",
+        "labels_durations.csv",
+    ),
+    "stats": ("group_stats.csv", "per_recording.csv", "usage.png", "duration.png"),
+    "selection": (
+        "selection.csv",
+        "selection_summary.csv",
+        "heldout_ll.png",
+        "kappa_search.csv",
+        "kappa_search.png",
+        "durations.png",
+        "stability.csv",
+        "stability_agreement.csv",
+        "stability.png",
+        "dendrogram.png",
+    ),
+}
+#: files that mark a folder as a command's output when it is not in its default place (``-o``):
+#: one of these sets whole
+_SIGNATURES = {
+    "compare": (OUTPUTS["compare"][:3], OUTPUTS["compare"][3:]),
+    "stats": (OUTPUTS["stats"],),
+    "selection": (("selection.csv", "selection_summary.csv"),),
+}
+#: the manifests ``ethogram movies`` writes beside its movies (``movies.csv`` marks the folder)
+MOVIE_MANIFESTS = ("movies.csv", "instances.csv", "skipped.csv")
+
+#: headings for the folders the other commands write
 _TITLES = {
     "compare": "Comparison with reference labels and annotations",
     "stats": "Group statistics",
-    "select": "Model selection",
+    "selection": "Model selection",
 }
+
+
+def default_report_folder(results_file) -> Path:
+    """Where the report of ``results_file`` goes by default: ``report/`` beside a
+    ``results.h5`` (the fit's own folder), else ``<stem>_report/`` beside the file (as its
+    ``<stem>_csv/``), so that two results files in one folder never share a report."""
+    p = Path(results_file)
+    return p.parent / ("report" if p.name == "results.h5" else f"{p.stem}_report")
+
+
+def _owned(sub: Path, results_file: Path) -> bool:
+    """Whether the sub-folder ``sub`` of the results' folder belongs to this fit: every one
+    when the folder is the fit's own (its file is ``results.h5``), else only those named after
+    the file (``<stem>_...``, ``<stem>.…``)."""
+    stem = results_file.stem
+    return results_file.name == "results.h5" or sub.name.startswith((stem + "_", stem + "."))
+
+
+def _is_output(sub: Path) -> bool:
+    """Not a hidden folder (a report being built) nor another report."""
+    return not sub.name.startswith(".") and not (sub / "index.html").exists()
+
+
+def _movie_folders(fit_dir: Path, results_file: Path | None) -> list:
+    """The folders whose movies are this fit's: ``movies/`` (where ``ethogram movies`` writes
+    by default) and the sub-folders of this fit holding its manifest ``movies.csv``."""
+    out = []
+    for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir() and _is_output(p)):
+        if sub.name == "movies" or (
+            (results_file is None or _owned(sub, results_file)) and (sub / "movies.csv").is_file()
+        ):
+            out.append(sub)
+    return out
+
+
+def _output_folders(fit_dir: Path, results_file: Path) -> list:
+    """``[(folder, command)]``: the sub-folders of ``fit_dir`` that ``ethogram compare``,
+    ``stats`` or ``select`` wrote: their default folders, and folders of this fit (see
+    :func:`_owned`) holding one of a command's :data:`_SIGNATURES` whole."""
+    out = []
+    for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir() and _is_output(p)):
+        if sub.name in OUTPUTS:
+            out.append((sub, sub.name))
+            continue
+        if not _owned(sub, results_file):
+            continue
+        for command, sets in _SIGNATURES.items():
+            if any(all((sub / n).is_file() for n in names) for names in sets):
+                out.append((sub, command))
+                break
+    return out
 
 
 def find_results_file(path) -> Path:
@@ -78,19 +164,24 @@ def _link_or_copy(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
-def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
-    """Movies (``*.mp4``) under the fit's folder, copied into ``report_dir/movies``.
+def collect_movies(fit_dir: Path, report_dir: Path, results_file: Path | None = None) -> dict:
+    """This fit's movies (``*.mp4``), copied into ``report_dir/movies``.
 
-    Returns ``{"by_syllable": {k: [(kind, relative path), ...]}, "other": [(title, relative path)],
-    "manifests": [(name, relative path)], "folders": {source folders}}``; the syllable is read
-    from the file name (``grid_syllable_03``, ``syllable3``, ``syl-3``), the kind (crowd, grid,
-    skeleton) from the file or folder name; the manifests ``movies.csv`` and ``instances.csv``
-    beside the movies are copied too.
+    Only from the folders ``ethogram movies`` writes (:func:`_movie_folders`: ``movies/`` and
+    this fit's sub-folders holding its ``movies.csv``), never from other sub-folders.
+    Returns ``{"by_syllable": {k: [(kind, relative path), ...]}, "other": [(title, relative
+    path)], "manifests": [(name, relative path)], "folders": {source folders}}``; the syllable
+    is read from the file name (``grid_syllable_03``, ``syllable3``, ``syl-3``), the kind
+    (crowd, grid, skeleton) from the file or folder name; the manifests ``movies.csv``,
+    ``instances.csv`` and ``skipped.csv`` beside the movies are copied too.
     """
     by_syl, other, manifests = {}, [], []
     report_dir = report_dir.resolve()
     folders = set()
-    for src in sorted(fit_dir.rglob("*.mp4")):
+    sources = [
+        src for d in _movie_folders(fit_dir, results_file) for src in sorted(d.glob("*.mp4"))
+    ]
+    for src in sources:
         rs = src.resolve()
         rel_parts = src.relative_to(fit_dir).parts[:-1]
         if (
@@ -114,7 +205,7 @@ def collect_movies(fit_dir: Path, report_dir: Path) -> dict:
         else:
             other.append((str(rel_src), dst_rel.as_posix()))
     for src_dir, dst_dir in sorted(folders):
-        for name in ("movies.csv", "instances.csv", "skipped.csv"):  # written by ethogram movies
+        for name in MOVIE_MANIFESTS:
             if (src_dir / name).is_file():
                 _link_or_copy(src_dir / name, report_dir / dst_dir / name)
                 manifests.append(((dst_dir / name).as_posix(), (dst_dir / name).as_posix()))
@@ -138,75 +229,57 @@ def _safe(part: str) -> str:
 def collect_extras(
     fit_dir: Path, report_dir: Path, results_file: Path, max_rows: int = 60, skip=()
 ) -> list:
-    """Comparison and statistics outputs beside the results: PNG plots and CSV tables.
+    """The comparison, statistics and selection outputs beside the results: plots and tables.
 
-    Every sub-folder of the fit's folder except the report itself and the results' own CSV
-    and tables folders is scanned (not the fit folder's top level, where the results live). PNG
-    and SVG files are copied into ``report_dir/extra``; CSV files are copied too and shown as
-    tables (at most ``max_rows`` rows). Folders in ``skip`` (e.g. the movies' folder) and other
-    reports (folders with an ``index.html``) are left out. Returns one dict per folder:
-    ``title``, ``images`` (list of (name, relative path)), ``tables`` (list of (name, relative
-    path, header, rows, truncated)).
+    Only the files ``ethogram compare``, ``stats`` and ``select`` write (:data:`OUTPUTS`), in
+    the folders they wrote (:func:`_output_folders`), are copied into ``report_dir/extra``;
+    anything else in the results' folder (other CSV files, other projects' folders) is neither
+    copied nor linked. CSV files are shown as tables (at most ``max_rows`` rows). Folders in
+    ``skip`` (e.g. the movies' folders) are left out. Returns one dict per folder: ``title``,
+    ``anchor``, ``images`` (list of (name, relative path)), ``tables`` (list of (name,
+    relative path, header, rows, truncated)).
     """
-    import pandas as pd
-
-    own_csv = {
-        f"{results_file.stem}_csv",
-        f"{results_file.stem}_tables",
-        "results_csv",
-        "results_tables",
-    }
     sections = []
-    report_dir = report_dir.resolve()
-    for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir()):
-        if (
-            sub.name in _SKIP_DIRS
-            or sub.name.startswith(".")
-            or sub.name in own_csv
-            or sub.resolve() == report_dir
-            or (sub / "index.html").exists()
-            or any(Path(f) == sub or sub in Path(f).parents for f in skip)
-        ):
+    skip = {Path(f) for f in skip}
+    for sub, command in _output_folders(fit_dir, results_file):
+        if any(f == sub or sub in f.parents for f in skip):
             continue
         images, tables = [], []
-        for src in sorted(sub.rglob("*")):
-            if not src.is_file() or report_dir in src.resolve().parents:
-                continue
-            ext = src.suffix.lower()
-            if ext not in (".png", ".svg", ".csv", ".jpg", ".jpeg"):
+        for name in sorted(OUTPUTS[command]):
+            src = sub / name
+            if not src.is_file():
                 continue
             rel = src.relative_to(fit_dir)
             dst_rel = Path("extra") / Path(*[_safe(p) for p in rel.parts])
             _link_or_copy(src, report_dir / dst_rel)
-            if ext == ".csv":
-                try:
-                    df = pd.read_csv(src)
-                except Exception:  # an unreadable CSV is still linked, just not shown
-                    tables.append((str(rel), dst_rel.as_posix(), [], [], False))
-                    continue
-                rows = [[_fmt(v) for v in row] for row in df.head(max_rows).itertuples(index=False)]
-                tables.append(
-                    (
-                        str(rel),
-                        dst_rel.as_posix(),
-                        [str(c) for c in df.columns],
-                        rows,
-                        len(df) > max_rows,
-                    )
-                )
+            if src.suffix.lower() == ".csv":
+                tables.append(_table(src, rel, dst_rel, max_rows))
             else:
                 images.append((str(rel), dst_rel.as_posix()))
         if images or tables:
-            title = f"{_TITLES[sub.name]} ({sub.name}/)" if sub.name in _TITLES else f"{sub.name}/"
+            title = _TITLES[command]
             sections.append(
                 {
-                    "title": title,
+                    "title": f"{title} ({sub.name}/)",
                     "anchor": "extra-" + _safe(sub.name),
                     "images": images,
                     "tables": tables,
                 }
             )
     return sections
+
+
+def _table(src: Path, rel: Path, dst_rel: Path, max_rows: int) -> tuple:
+    """``(name, relative path, header, rows, truncated)`` of a CSV output shown in the report
+    (an unreadable one is still linked, just not shown)."""
+    import pandas as pd
+
+    try:
+        df = pd.read_csv(src)
+    except Exception:
+        return (str(rel), dst_rel.as_posix(), [], [], False)
+    rows = [[_fmt(v) for v in row] for row in df.head(max_rows).itertuples(index=False)]
+    return (str(rel), dst_rel.as_posix(), [str(c) for c in df.columns], rows, len(df) > max_rows)
 
 
 def _fmt(v) -> str:

@@ -3,9 +3,10 @@
 This room assembles and writes the page. :func:`write_report` reads a results file (or the
 output folder of ``ethogram fit``), has the plots drawn (:mod:`ethogram.viz._report_plots`, in
 worker processes when asked), the syllable tables written as CSV and the fit's words gathered
-(:mod:`ethogram.viz._report_data`), the movies and the comparison and statistics outputs found
-in the fit's folder copied in (:mod:`ethogram.viz._report_files`), and renders ``index.html``
-with Jinja2 from the package's ``templates/`` (its pieces: :mod:`ethogram.viz._report_markup`).
+(:mod:`ethogram.viz._report_data`), the movies and the comparison and statistics outputs the
+other commands wrote for this fit copied in (:mod:`ethogram.viz._report_files`), and renders
+``index.html`` with Jinja2 from the package's ``templates/`` (its pieces:
+:mod:`ethogram.viz._report_markup`).
 Every link is relative and points inside the report folder, so the folder can be zipped and
 sent. Syllables appear in usage order throughout. The report is built in a hidden folder beside
 its destination and moved in only when complete; an earlier report there is replaced only with
@@ -79,7 +80,8 @@ def write_report(
         A results file, the output folder of ``ethogram fit`` (its ``results.h5``, or its
         only ``.h5`` file), or a :class:`ethogram.results.Results` already loaded.
     out_dir : str or Path, optional
-        Report folder (default: ``report/`` beside the results file). The report is built in
+        Report folder (default: ``report/`` beside a ``results.h5``, ``<stem>_report/``
+        beside any other results file, e.g. ``fit_report/`` for ``fit.h5``). It is built in
         a hidden folder beside it and moved in only when complete (a failure leaves nothing
         new and an earlier report whole); other files in the folder are kept.
     num_workers : int, default 1
@@ -92,8 +94,9 @@ def write_report(
         Window (frames before and after onset), instances per syllable and seed of the
         trajectory plots (:func:`ethogram.viz.syllable_trajectories`).
     extras : bool, default True
-        Copy in and show the movies and the comparison/statistics outputs found in
-        sub-folders of the results' folder.
+        Copy in and show this fit's movies and the outputs of ``ethogram compare``, ``stats``
+        and ``select`` found in sub-folders of the results' folder (only the files those
+        commands write, in the folders they write; nothing else there is copied).
     overwrite : bool, default False
         Replace an earlier report in ``out_dir`` (its ``index.html``, ``plots/``, ``tables/``,
         ``movies/`` and ``extra/``); without it an earlier report is refused before any work.
@@ -166,7 +169,7 @@ def _report_target(results_path, out_dir, overwrite: bool):
             raise ValueError(
                 "out_dir is needed when results_path is a Results object without a path"
             )
-        out_dir = rfile.parent / "report"
+        out_dir = rf.default_report_folder(rfile)
     final = Path(out_dir).expanduser()
     if final.exists() and not final.is_dir():
         raise ValueError(f"out_dir {str(final)!r} is a file; give a folder for the report")
@@ -246,7 +249,7 @@ def _build(
     movies = {"by_syllable": {}, "other": [], "manifests": [], "folders": set()}
     extra_sections = []
     if extras and rfile is not None:
-        movies = rf.collect_movies(rfile.parent, out_dir)
+        movies = rf.collect_movies(rfile.parent, out_dir, rfile)
         extra_sections = rf.collect_extras(rfile.parent, out_dir, rfile, skip=movies["folders"])
 
     colors = syllable_colors(K)
