@@ -180,6 +180,13 @@ def make_movies(
     FileExistsError
         When a movie to write exists in ``out_dir`` and ``overwrite`` is False (nothing is
         written).
+
+    Warns
+    -----
+    ArgumentWarning
+        ``kind="auto"`` on keypoints when no recording has a video: the skeleton movies drawn
+        instead of grid movies, the recordings, how to give their videos (``video``) and a
+        video file beside their keypoints under another name, the likely one.
     """
     import pandas as pd
 
