@@ -123,11 +123,16 @@ def test_syllables_cut_short_by_masked_frames_name_the_masks_not_kappa():
     assert median_duration([z], [30.0]) == pytest.approx(0.05)
     (w,) = label_warnings([z], [30.0], num_states=3, kappa=1e4)
     assert w.kind == "short_syllables"
-    assert w.arguments == ("confidence_threshold", "bodyparts", "method")
+    assert w.arguments == ("bodyparts", "confidence_threshold", "method")
     assert "stretches of a median 100 ms" in str(w) and "kappa" not in str(w)
+    # true whether the threshold removed the points or the tracker placed none (JABS' padding,
+    # where a lower --confidence changes nothing): the body parts first, the threshold with
+    # its condition
     assert command_words(w, "fit").endswith(
-        "lower --confidence or leave the unsure body parts out (--bodyparts NAMES), or fit "
-        "--method keypoint-slds, which infers missing points and keeps every frame"
+        "no syllable outlasts its stretch; leave out the body parts most often missing "
+        "(--bodyparts NAMES), lower --confidence if the tracker's scores are what removes their "
+        "points (not when the tracker placed none), or fit --method keypoint-slds, which infers "
+        "missing points and keeps every frame"
     )
     # the same syllables with no masked frame between them: the stickiness is the advice
     whole = np.tile(np.r_[0, 0, 1, 2, 2], 200)

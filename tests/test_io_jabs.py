@@ -216,8 +216,11 @@ def test_the_real_files_confidences_are_heatmap_peaks_and_every_valid_point_is_r
     assert (
         "  JABS points: valid when their confidence is above 0.3, missing otherwise (JABS' rule; "
         "the confidences are heatmap peaks, not probabilities); 0 of the 4081 valid points are "
-        "below 0.5 (--confidence 0.3 keeps them)"
+        "below 0.5, the default --confidence (so lowering --confidence changes nothing)"
     ) in describe(v3[0]).splitlines()
+    # JABS' padding (confidence 0: no point at all) is missing, not low confidence: the one
+    # line above says it, and no second line contradicts it
+    assert "low confidence" not in describe(v3[0])
 
 
 def _one_mouse_file(path, conf) -> np.ndarray:
@@ -244,6 +247,13 @@ def test_points_at_or_below_jabs_minimum_confidence_are_missing_as_jabs_reads_th
     assert present.sum() == 300 * 12 - 20
     np.testing.assert_array_equal(rec.data[present], xy[present])
     np.testing.assert_allclose(rec.confidence, conf.astype(np.float32))  # stored as is
+    # info says it once, in the JABS line, counting only the points JABS reads
+    text = describe(rec)
+    assert (
+        "20 of the 3580 valid points are below 0.5, the default --confidence (masked by "
+        "default; --confidence 0.3 keeps them)"
+    ) in text
+    assert "low confidence" not in text
     # the default threshold removes the 20 points JABS keeps between 0.3 and 0.5, and says so
     with pytest.warns(ArgumentWarning) as record:
         Preparation(max_gap=0).fit(read_recordings(path))

@@ -220,9 +220,17 @@ def test_describe_reports_points_below_the_default_confidence():
         "m", np.zeros((4, 2, 2)), "keypoints", fps=30.0, bodyparts=["a", "b"], confidence=conf
     )
     assert (
-        "  low confidence: 37.5% of points below 0.5 (masked by default; --confidence)"
-        in describe(rec).splitlines()
-    )
+        "  low confidence: 3 of the 8 points with coordinates (37.5%) are below 0.5 (masked by "
+        "default; --confidence)"
+    ) in describe(rec).splitlines()
+    # a point without coordinates is missing already, whatever its confidence: not counted
+    data = np.zeros((4, 2, 2))
+    data[3, 0] = np.nan  # the point of confidence 0.1
+    rec = Recording("m", data, "keypoints", fps=30.0, bodyparts=["a", "b"], confidence=conf)
+    assert (
+        "  low confidence: 2 of the 7 points with coordinates (28.6%) are below 0.5 (masked by "
+        "default; --confidence)"
+    ) in describe(rec).splitlines()
 
 
 def test_describe_says_why_the_frame_rate_is_unknown():

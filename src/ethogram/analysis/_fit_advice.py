@@ -88,17 +88,21 @@ _PRIOR_REMEDY = {
 def _cut_by_masks(head: str, when: str, stretch_s: float, searched: bool):
     """(b) when the frames with a syllable come in stretches shorter than the target: the masked
     frames between them, not the stickiness, cut the syllables short (``searched``: kappa was
-    searched for the target, and this says why it could not reach it)."""
+    searched for the target, and this says why it could not reach it). The results do not
+    record whether the points were placed by the tracker and removed by the confidence
+    threshold or never placed (JABS' padding), so the advice leads with what helps in both
+    cases (the body parts) and names the threshold with its condition."""
     search = "the searched stickiness cannot lengthen them: " if searched else ""
     return FitQualityWarning(
         "short_syllables",
         head + search + "the frames with a syllable come in stretches of a median "
         f"{1000 * stretch_s:.0f} ms between frames without one (an unsure or missing point, "
         "or a NaN input), and no syllable outlasts its stretch; "
-        f"{when}lower {{confidence_threshold}} or leave the unsure body parts out "
-        "({bodyparts}), or fit {method:keypoint-slds}, which infers missing points and keeps "
-        "every frame",
-        ("confidence_threshold", "bodyparts", "method"),
+        f"{when}leave out the body parts most often missing ({{bodyparts}}), lower "
+        "{confidence_threshold} if the tracker's scores are what removes their points (not "
+        "when the tracker placed none), or fit {method:keypoint-slds}, which infers missing "
+        "points and keeps every frame",
+        ("bodyparts", "confidence_threshold", "method"),
     )
 
 

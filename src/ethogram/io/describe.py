@@ -59,13 +59,11 @@ def describe(recording: Recording) -> str:
     if r.confidence is not None:
         c = r.confidence[np.isfinite(r.confidence)]
         extras.append(f"confidence ({'median %.3g' % np.median(c) if c.size else 'all NaN'})")
-        if r.kind == "keypoints" and c.size:
-            # what preparation will mask: points below the default confidence threshold
-            low = float(np.mean(c < CONFIDENCE_DEFAULT))
-            lines.append(
-                f"  low confidence: {low:.1%} of points below {CONFIDENCE_DEFAULT:g} (masked by "
-                "default; --confidence)"
-            )
+        if r.kind == "keypoints" and c.size and "jabs_min_confidence" not in (r.attrs or {}):
+            # what preparation will mask: points that have coordinates (a missing point is
+            # missing already) and a confidence below the default threshold; for JABS the
+            # "JABS points" line above says this
+            lines.append(_low_confidence(r))
     for k in ("timestamps", "centroid", "heading"):
         if getattr(r, k) is not None:
             extras.append(k)
@@ -77,6 +75,18 @@ def describe(recording: Recording) -> str:
         extras.append(f"video {r.video_path}")
     lines.append(f"  extras: {', '.join(extras) if extras else 'none'}")
     return "\n".join(lines)
+
+
+def _low_confidence(r: Recording) -> str:
+    """The line on points with coordinates whose confidence is below the default threshold."""
+    seen = np.isfinite(r.data).all(axis=2) & np.isfinite(r.confidence)
+    low = int((seen & (np.nan_to_num(r.confidence) < CONFIDENCE_DEFAULT)).sum())
+    n = int(seen.sum())
+    return (
+        f"  low confidence: {low} of the {n} points with coordinates "
+        f"({low / max(n, 1):.1%}) are below {CONFIDENCE_DEFAULT:g} (masked by default; "
+        "--confidence)"
+    )
 
 
 def _rate_and_scale(r: Recording) -> list:
@@ -127,11 +137,16 @@ def _how_read(r: Recording) -> list:
             floor = a["jabs_min_confidence"]
             valid = np.isfinite(r.data).all(axis=2) & (np.nan_to_num(r.confidence) > floor)
             under = int((valid & (r.confidence < CONFIDENCE_DEFAULT)).sum())
+            what = (
+                "masked by default; --confidence {floor:g} keeps them"
+                if under
+                else "so lowering --confidence changes nothing"
+            ).format(floor=floor)
             lines.append(
                 f"  JABS points: valid when their confidence is above {floor:g}, missing otherwise "
                 "(JABS' rule; the confidences are heatmap peaks, not probabilities); "
                 f"{under} of the {int(valid.sum())} valid points are below "
-                f"{CONFIDENCE_DEFAULT:g} (--confidence {floor:g} keeps them)"
+                f"{CONFIDENCE_DEFAULT:g}, the default --confidence ({what})"
             )
     for what, key in (("frame index", "index_columns"), ("0/1 label", "label_columns")):
         if a.get(key):

@@ -14,11 +14,12 @@ has none. The recordings' frames and videos are read and the movies rendered by
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import ArgumentError
+from ..errors import ArgumentError, ArgumentWarning
 from ._movie_output import INSTANCE_COLUMNS, MANIFEST_COLUMNS, refuse_existing, write_movies
 from ._movie_plan import MOSEQ_FORMATS, MoviePlan
 
@@ -179,6 +180,13 @@ def make_movies(
     FileExistsError
         When a movie to write exists in ``out_dir`` and ``overwrite`` is False (nothing is
         written).
+
+    Warns
+    -----
+    ArgumentWarning
+        ``kind="auto"`` on keypoints when no recording has a video: the skeleton movies drawn
+        instead of grid movies, the recordings, how to give their videos (``video``) and a
+        video file beside their keypoints under another name, the likely one.
     """
     import pandas as pd
 
@@ -241,7 +249,9 @@ def _recordings_for(res, kind, video):
     if kind in (None, "auto", "grid") and not all(r.format in MOSEQ_FORMATS for r in recs):
         found = resolve_videos(recs, video)
     has_video = video is not None or any(v is not None for v in found.values())
-    kind = _choose_kind(recs, kind, has_video)
+    asked, kind = kind, _choose_kind(recs, kind, has_video)
+    if kind == "skeleton" and asked in (None, "auto"):  # grid movies wanted a video
+        warnings.warn(_skeleton_for_want_of_video(recs), stacklevel=3)
     no_video = []
     if kind == "grid":
         no_video = [r.name for r in recs if found.get(r.name) is None]
@@ -301,6 +311,56 @@ def why_no_movie(counts: dict, rule: str, min_duration: int) -> str:
     if counts.get("edge"):
         parts.append(f"{counts['edge']} too close to the recording's start or end")
     return f"no instance {rule} (of its {counts['all']} instances, {', '.join(parts)})"
+
+
+def _skeleton_for_want_of_video(recs) -> ArgumentWarning:
+    """The recordings no video was found for (``kind="auto"`` then draws skeleton movies), how
+    to give one, and the video files beside their keypoints, the likely ones, by name."""
+    from .video_match import VIDEO_EXTENSIONS
+
+    names = [str(r.name) for r in recs]
+    shown = ", ".join(repr(n) for n in names[:5]) + (
+        f" and {len(names) - 5} more" if len(names) > 5 else ""
+    )
+    beside = {}  # the pose file's name (all its animals) -> the videos in its folder
+    for r in recs:
+        folder = Path(str(r.source or "")).parent if r.source else None
+        if folder is not None and folder.is_dir():
+            videos = sorted(
+                p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
+            )
+            if videos:
+                beside[str(r.name).split("/")[0]] = videos
+    one = len(recs) == 1
+    head = (
+        f"no video found for {'recording' if one else f'the {len(names)} recordings'} {shown} "
+        "(a video is found when its name begins the recording's file name), so these are "
+        "skeleton movies, not grid movies; "
+    )
+    sources = {str(r.name).split("/")[0] for r in recs}
+    if len(sources) == 1 and beside:
+        (videos,) = beside.values()
+        if len(videos) == 1:
+            return ArgumentWarning(
+                head + f"{videos[0]}, beside its keypoints under another name, is likely its "
+                f"video: give {{video:{videos[0]}}}",
+                "video",
+            )
+        listed = ", ".join(str(v) for v in videos[:3]) + (" ..." if len(videos) > 3 else "")
+        return ArgumentWarning(
+            head + f"videos beside its keypoints under other names: {listed}; give "
+            "{video:PATH} with its video",
+            "video",
+        )
+    if len(sources) == 1:
+        return ArgumentWarning(head + "give {video:PATH} with its video", "video")
+    likely = "; ".join(f"{name}={vs[0]}" for name, vs in list(beside.items())[:3] if len(vs) == 1)
+    return ArgumentWarning(
+        head + "give {video} as NAME=PATH for each, or a folder of videos named like the "
+        "recordings"
+        + (f" (likely, from the videos beside their keypoints: {likely})" if likely else ""),
+        "video",
+    )
 
 
 def _no_video_message(recs, video) -> str:
