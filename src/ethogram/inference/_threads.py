@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Sequence, TypeVar
@@ -28,6 +29,19 @@ _num_threads: int | None = None
 _guards = 0
 _guards_limiter = None
 _guards_lock = threading.Lock()
+_controller: ThreadpoolController | None = None
+_controller_modules = -1
+
+
+def _blas_controller() -> ThreadpoolController:
+    """The loaded BLAS/OpenMP libraries, looked up again only when modules were imported since
+    the last look (a native library comes with an extension module): looking them up costs
+    about 9 ms in a process with many libraries loaded, more than a small batch."""
+    global _controller, _controller_modules
+    if _controller is None or len(sys.modules) != _controller_modules:
+        _controller = ThreadpoolController()
+        _controller_modules = len(sys.modules)
+    return _controller
 
 
 def _available_cpus() -> int:
@@ -83,8 +97,9 @@ def one_blas_thread():
     when another process shares the cores, its threads wait on each other (BENCHMARKS.md,
     "BLAS threads"). The fitting loops (EM's restarts, the Gibbs sampler) and every batch run
     under it; the previous BLAS thread counts are restored on exit. The BLAS libraries are
-    looked up when the outermost context opens, after SciPy's linear algebra is loaded, so
-    NumPy's and SciPy's (often two OpenBLAS builds) are both limited; contexts opened while
+    looked up when the outermost context opens (again whenever modules were imported since),
+    after SciPy's linear algebra is loaded, so NumPy's and SciPy's (often two OpenBLAS builds)
+    and any loaded later are all limited; contexts opened while
     one is open (nested, or fits running at once on other threads) do nothing more, and the
     counts are restored when the last one closes.
 
@@ -97,7 +112,7 @@ def one_blas_thread():
 
     with _guards_lock:
         if _guards == 0:
-            _guards_limiter = ThreadpoolController().limit(limits=1, user_api="blas")
+            _guards_limiter = _blas_controller().limit(limits=1, user_api="blas")
         _guards += 1
     try:
         yield
