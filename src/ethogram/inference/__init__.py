@@ -5,7 +5,13 @@ log-likelihoods (T, K) or a list of sequences of different lengths with optional
 """
 
 from ._scratch import scratch
-from ._threads import get_num_threads, one_blas_thread, parallel_map, set_num_threads
+from ._threads import (
+    get_num_threads,
+    one_blas_thread,
+    one_openmp_thread,
+    parallel_map,
+    set_num_threads,
+)
 from ._validation import check_initial_probs, check_mask, check_transition_matrix
 from .core import (
     HMMPosterior,
@@ -28,6 +34,7 @@ __all__ = [
     "forward_pass",
     "get_num_threads",
     "one_blas_thread",
+    "one_openmp_thread",
     "parallel_map",
     "predictive_log_likes",
     "propagate",

@@ -81,7 +81,8 @@ def kmeans_labels(
     import warnings
 
     from sklearn.cluster import KMeans
-    from threadpoolctl import threadpool_limits
+
+    from ...inference import one_openmp_thread
 
     if points.shape[0] < num_clusters:
         raise ValueError(
@@ -109,7 +110,7 @@ def kmeans_labels(
     km = KMeans(n_clusters=num_clusters, n_init=3, random_state=seed)
     # one OpenMP thread, as one BLAS thread in the fits (inference.one_blas_thread): on a few
     # thousand frames scikit-learn's threads only cost, and their count could change labels
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="openmp"):
+    with warnings.catch_warnings(), one_openmp_thread():
         warnings.simplefilter("ignore")  # duplicated points: sklearn warns, labels stay valid
         km.fit(sub)
         return km.predict(feats).astype(np.intp)
