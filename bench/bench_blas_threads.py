@@ -3,7 +3,7 @@
 Runs `ethogram fit` on the shipped open-field mouse (2330 frames, 30 fps, the default kappa
 search) in fresh processes whose BLAS and OpenMP start with a thread per core (a user's default),
 alternating two variants of the same code: as shipped (fits run under
-``ethogram.inference.one_blas_thread``, scikit-learn's k-means under one OpenMP thread) and
+``ethogram.inference.one_blas_thread``, scikit-learn's k-means under ``one_openmp_thread``) and
 with both guards replaced by no-ops (each pool keeps its own thread count, as before them). Prints process CPU (user + system, children included)
 and wall time per run, their medians, and the BLAS kernel that ran.
 """
@@ -25,8 +25,9 @@ import contextlib, sys
 if sys.argv[1] == "native-own-count":
     import threadpoolctl
     threadpoolctl.threadpool_limits = lambda *args, **kwargs: contextlib.nullcontext()
-    import ethogram.inference._threads as t
-    t.one_blas_thread = contextlib.nullcontext
+    import ethogram.inference as i, ethogram.inference._threads as t
+    t.one_blas_thread = i.one_blas_thread = contextlib.nullcontext
+    t.one_openmp_thread = i.one_openmp_thread = contextlib.nullcontext
     import ethogram.fitting.gibbs as g, ethogram.fitting.restarts as r
     g.one_blas_thread = r.one_blas_thread = contextlib.nullcontext
 from ethogram.cli import main
