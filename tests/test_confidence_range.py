@@ -29,6 +29,16 @@ JABS_V3 = DATA / "jabs" / "sample_pose_est_v3.h5"
 KEYPOINTS = DATA / "openfield" / "keypoints.csv"
 
 
+def _refusal(rec, threshold, warned: str = "default") -> ArgumentError:
+    """The error of preparing ``rec`` at ``threshold``, with ArgumentWarnings ``warned``
+    ("ignore": not the subject; "error": none may be said before the refusal)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter(warned, ArgumentWarning)
+        with pytest.raises(ArgumentError) as exc:
+            Preparation(confidence_threshold=threshold).fit_transform([rec])
+    return exc.value
+
+
 def test_a_jabs_multi_mouse_recording_fits_with_a_threshold_above_1():
     rec = read_recordings(JABS_V3)[0]  # sample_pose_est_v3/id0: confidences 1.0 to 5.2
     prep = Preparation(confidence_threshold=1.5, max_gap=0)
@@ -47,11 +57,7 @@ def test_a_body_part_below_the_threshold_in_every_frame_is_still_named():
     # id2's right ear and right front paw never reach 1.5, its other body parts do: the
     # threshold is inside the recording's range, so the partial case says which body parts
     rec = read_recordings(JABS_V3)[2]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ArgumentWarning)
-        with pytest.raises(ArgumentError) as exc:
-            Preparation(confidence_threshold=1.5).fit_transform([rec])
-    assert str(exc.value) == (
+    assert str(_refusal(rec, 1.5, "ignore")) == (
         "recording 'sample_pose_est_v3/id2': body part(s) ['right_ear', 'right_front_paw'] are "
         "missing (or below confidence_threshold=1.5) in every frame; lower "
         "confidence_threshold=1.5 (their confidences are all below it), or leave them out with "
@@ -61,21 +67,17 @@ def test_a_body_part_below_the_threshold_in_every_frame_is_still_named():
 
 def test_a_threshold_above_every_confidence_is_refused_with_their_range_before_anything_else():
     (rec,) = read_recordings(JABS_V2)  # single-mouse model: 0.557 to 1.05
-    with warnings.catch_warnings():
-        # said first: neither the JABS warning about valid points removed nor _absent_error
-        warnings.simplefilter("error", ArgumentWarning)
-        with pytest.raises(ArgumentError) as exc:
-            Preparation(confidence_threshold=1.5).fit_transform([rec])
-    assert str(exc.value) == (
+    # said first: neither the JABS warning about valid points removed nor _absent_error
+    error = _refusal(rec, 1.5, "error")
+    assert str(error) == (
         "confidence_threshold=1.5 is above every confidence in recording 'sample_pose_est_v2' "
         "(they range from 0.557 to 1.05); give a threshold inside that range (JABS counts "
         "points valid above 0.3)"
     )
-    assert exc.value.arguments == ("confidence_threshold",)
+    assert error.arguments == ("confidence_threshold",)
     (dlc,) = read_recordings(KEYPOINTS, fps=30)
-    with pytest.raises(ArgumentError) as exc:
-        Preparation(confidence_threshold=50).fit_transform([dlc])  # a percentage
-    assert str(exc.value) == (
+    error = _refusal(dlc, 50)  # a percentage
+    assert str(error) == (
         "confidence_threshold=50 is above every confidence in recording 'keypoints' (they range "
         "from 0.0923 to 0.998); give a threshold inside that range (DeepLabCut and SLEAP scores "
         "are in [0, 1], e.g. 0.5)"
@@ -141,14 +143,13 @@ def test_confidences_all_0_say_the_threshold_that_keeps_every_point():
         bodyparts=("nose", "mid", "tail"),
         confidence=np.zeros((40, 3)),
     )
-    with pytest.raises(ArgumentError) as exc:
-        Preparation(confidence_threshold=0.5).fit_transform([rec])
-    assert str(exc.value) == (
+    error = _refusal(rec, 0.5)
+    assert str(error) == (
         "confidence_threshold=0.5 is above every confidence in recording 'zero' (they are all "
         "0); give confidence_threshold=None, which keeps every point (DeepLabCut and SLEAP "
         "scores are in [0, 1], e.g. 0.5)"
     )
-    assert error_line(exc.value, "fit").startswith(
+    assert error_line(error, "fit").startswith(
         "--confidence 0.5 is above every confidence in recording 'zero' (they are all 0); give "
         "--confidence 0, which keeps every point"
     )
