@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..viz._report_files import OUTPUTS as COMMAND_OUTPUTS
+
 
 def add_parser(subparsers, parents) -> None:
     """Register ``compare``."""
@@ -56,18 +58,10 @@ def add_parser(subparsers, parents) -> None:
     p.set_defaults(run=run)
 
 
-#: the files one comparison writes (and an earlier one of the same kind is refused for)
-ANNOTATION_TABLES = (
-    "annotations_summary.csv",
-    "annotations_coverage.csv",
-    "annotations_confusion.csv",
-)
-LABEL_TABLES = (
-    "labels_scores.csv",
-    "labels_confusion.csv",
-    "labels_mapping.csv",
-    "labels_durations.csv",
-)
+#: the files one comparison writes (and an earlier one of the same kind is refused for): the
+#: report's list of what ``compare`` writes, so that the two cannot drift apart
+ANNOTATION_TABLES = COMMAND_OUTPUTS["compare"][:3]
+LABEL_TABLES = COMMAND_OUTPUTS["compare"][3:]
 
 
 def _is_annotations(path: Path) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from ..viz._report_files import OUTPUTS as COMMAND_OUTPUTS
+
 
 def add_parser(subparsers, parents) -> None:
     """Register ``stats``."""
@@ -33,8 +35,9 @@ def add_parser(subparsers, parents) -> None:
     p.set_defaults(run=run)
 
 
-#: the files ``stats`` writes (an earlier run's are refused without --overwrite)
-OUTPUTS = ("group_stats.csv", "per_recording.csv", "usage.png", "duration.png")
+#: the files ``stats`` writes (an earlier run's are refused without --overwrite): the report's
+#: list of what ``stats`` writes, so that the two cannot drift apart
+OUTPUTS = COMMAND_OUTPUTS["stats"]
 
 
 def run(args) -> int:

@@ -23,9 +23,9 @@ _MOVIE_RE = re.compile(r"(?:syllable|syl)[ _\-]?(\d+)", re.IGNORECASE)
 _KINDS = ("crowd", "grid", "skeleton")
 
 
-#: the files each command writes into its folder (``ethogram compare``: ANNOTATION_TABLES or
-#: LABEL_TABLES of cli/compare.py; ``ethogram stats``: OUTPUTS of cli/stats.py; ``ethogram
-#: select``: its ``selection/``), by the folder it writes by default; nothing else is copied in
+#: the files each command writes into its folder, by the folder it writes by default: the one
+#: list, which cli/compare.py (its first three: with annotations; the rest: with labels) and
+#: cli/stats.py write by, and the report copies by (nothing else is copied in)
 OUTPUTS = {
     "compare": (
         "annotations_summary.csv",
