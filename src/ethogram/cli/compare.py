@@ -51,7 +51,11 @@ def add_parser(subparsers, parents) -> None:
         metavar="FRAMES",
         help="boundary tolerance in frames (default 2)",
     )
-    add_out_argument(p, "where to write (default RESULTS/compare)", default=None)
+    add_out_argument(
+        p,
+        "where to write (default RESULTS/compare; NAME_compare/ beside a results file NAME.h5)",
+        default=None,
+    )
     add_overwrite_argument(
         p, "replace the tables of an earlier comparison of the same kind there (refused without it)"
     )
@@ -76,7 +80,7 @@ def _is_annotations(path: Path) -> bool:
 def run(args) -> int:
     """Run ``ethogram compare``."""
     from ..results import load_results
-    from ..viz.movie_files import fit_folder
+    from ..viz._report_files import output_folder
     from ._common import existing_results_path, files_swapped_in, refuse_existing
 
     path = existing_results_path(args.results)
@@ -87,7 +91,7 @@ def run(args) -> int:
         raise ValueError(f"--tolerance must be >= 0 frames, got {args.tolerance}")
     annotations = _is_annotations(labels_path)
     names = ANNOTATION_TABLES if annotations else LABEL_TABLES
-    out = Path(args.out).expanduser() if args.out else fit_folder(path) / "compare"
+    out = Path(args.out).expanduser() if args.out else output_folder(path, "compare")
     refuse_existing(
         out, names, args.overwrite, "compare"
     )  # before any work: a refused run changes nothing

@@ -30,7 +30,11 @@ def add_parser(subparsers, parents) -> None:
         action="store_true",
         help="write NWB copies with the syllables (the one export so far)",
     )
-    add_out_argument(p, "where to write (default RESULTS/nwb)", default=None)
+    add_out_argument(
+        p,
+        "where to write (default RESULTS/nwb; NAME_nwb/ beside a results file NAME.h5)",
+        default=None,
+    )
     add_overwrite_argument(p, "replace NWB files of an earlier export there (refused without it)")
     p.set_defaults(run=run)
 
@@ -39,7 +43,7 @@ def run(args) -> int:
     """Run ``ethogram export``."""
     from ..io.nwb_export import copy_names, export_nwb, nwb_sources
     from ..results import load_results
-    from ..viz.movie_files import fit_folder
+    from ..viz._report_files import output_folder
     from ._common import (
         check_writable,
         existing_results_path,
@@ -53,7 +57,7 @@ def run(args) -> int:
             "say what to export: --nwb (syllables into copies of the recordings' NWB files)"
         )
     path = existing_results_path(args.results)
-    out = Path(args.out).expanduser() if args.out else fit_folder(path) / "nwb"
+    out = Path(args.out).expanduser() if args.out else output_folder(path, "nwb")
     results = load_results(path)
     sources, skipped = nwb_sources(results)
     if not sources:

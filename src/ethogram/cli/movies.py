@@ -72,7 +72,11 @@ def add_parser(subparsers, parents) -> None:
         metavar="N",
         help="movies rendered at the same time (default 1)",
     )
-    add_out_argument(p, "where to write (default RESULTS/movies)", default=None)
+    add_out_argument(
+        p,
+        "where to write (default RESULTS/movies; NAME_movies/ beside a results file NAME.h5)",
+        default=None,
+    )
     add_overwrite_argument(
         p, "replace movies of the same kind and syllables already there (refused without it)"
     )
@@ -84,7 +88,8 @@ def run(args) -> int:
     """Run ``ethogram movies``."""
     from ..results import load_results
     from ..viz._instances import parse_syllables
-    from ..viz.movie_files import fit_folder, make_movies
+    from ..viz._report_files import output_folder
+    from ..viz.movie_files import make_movies
     from ._common import existing_results_path, held_warnings, show_warnings
 
     path = existing_results_path(args.results)
@@ -96,7 +101,7 @@ def run(args) -> int:
     syllables = (
         None if args.syllables is None else parse_syllables(args.syllables, results.num_states)
     )
-    out = Path(args.out) if args.out else fit_folder(path) / "movies"
+    out = Path(args.out) if args.out else output_folder(path, "movies")
     skeleton = None
     if args.skeleton:
         skeleton = [

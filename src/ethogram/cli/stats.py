@@ -30,7 +30,11 @@ def add_parser(subparsers, parents) -> None:
     p.add_argument(
         "--alpha", type=float, default=0.05, help="level on corrected p-values (default 0.05)"
     )
-    add_out_argument(p, "where to write (default RESULTS/stats)", default=None)
+    add_out_argument(
+        p,
+        "where to write (default RESULTS/stats; NAME_stats/ beside a results file NAME.h5)",
+        default=None,
+    )
     add_overwrite_argument(p, "replace an earlier result in that folder (refused without it)")
     p.set_defaults(run=run)
 
@@ -52,13 +56,13 @@ def run(args) -> int:
         smallest_p_value,
     )
     from ..results import load_results
-    from ..viz.movie_files import fit_folder
+    from ..viz._report_files import output_folder
     from ._common import existing_results_path, files_swapped_in, refuse_existing
 
     path = existing_results_path(args.results)
     if not 0 < args.alpha < 1:
         raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha}")
-    out = Path(args.out).expanduser() if args.out else fit_folder(path) / "stats"
+    out = Path(args.out).expanduser() if args.out else output_folder(path, "stats")
     refuse_existing(
         out, OUTPUTS, args.overwrite, "stats"
     )  # before any work: a refused run changes nothing

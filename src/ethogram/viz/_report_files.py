@@ -68,12 +68,30 @@ _TITLES = {
 }
 
 
-def default_report_folder(results_file) -> Path:
-    """Where the report of ``results_file`` goes by default: ``report/`` beside a
-    ``results.h5`` (the fit's own folder), else ``<stem>_report/`` beside the file (as its
-    ``<stem>_csv/``), so that two results files in one folder never share a report."""
+def output_folder(results_file, command: str) -> Path:
+    """Where ``ethogram COMMAND`` writes for the fit in ``results_file`` by default: the
+    sub-folder ``COMMAND/`` of the fit's own folder (its file is ``results.h5``), else
+    ``<stem>_COMMAND/`` beside the file (as its ``<stem>_csv/``), so that two results files in
+    one folder never share a report, movies, statistics or comparison.
+
+    Parameters
+    ----------
+    results_file : str or Path
+        The fit's results file (``.h5``).
+    command : str
+        "report", "movies", "compare", "stats" or "nwb".
+
+    Returns
+    -------
+    Path
+    """
     p = Path(results_file)
-    return p.parent / ("report" if p.name == "results.h5" else f"{p.stem}_report")
+    return p.parent / (command if p.name == "results.h5" else f"{p.stem}_{command}")
+
+
+def default_report_folder(results_file) -> Path:
+    """Where the report of ``results_file`` goes by default (:func:`output_folder`)."""
+    return output_folder(results_file, "report")
 
 
 def _owned(sub: Path, results_file: Path) -> bool:
@@ -90,27 +108,28 @@ def _is_output(sub: Path) -> bool:
 
 
 def _movie_folders(fit_dir: Path, results_file: Path | None) -> list:
-    """The folders whose movies are this fit's: ``movies/`` (where ``ethogram movies`` writes
-    by default) and the sub-folders of this fit holding its manifest ``movies.csv``."""
+    """The folders whose movies are this fit's (see :func:`_owned`): ``movies/`` in the fit's
+    own folder (where ``ethogram movies`` writes by default) and the fit's sub-folders holding
+    its manifest ``movies.csv`` (``<stem>_movies/`` beside any other results file)."""
     out = []
     for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir() and _is_output(p)):
-        if sub.name == "movies" or (
-            (results_file is None or _owned(sub, results_file)) and (sub / "movies.csv").is_file()
-        ):
+        mine = results_file is None or _owned(sub, results_file)
+        if mine and (sub.name == "movies" or (sub / "movies.csv").is_file()):
             out.append(sub)
     return out
 
 
 def _output_folders(fit_dir: Path, results_file: Path) -> list:
     """``[(folder, command)]``: the sub-folders of ``fit_dir`` that ``ethogram compare``,
-    ``stats`` or ``select`` wrote: their default folders, and folders of this fit (see
-    :func:`_owned`) holding one of a command's :data:`_SIGNATURES` whole."""
+    ``stats`` or ``select`` wrote for this fit (see :func:`_owned`): their default folders in
+    the fit's own folder, and the fit's folders holding one of a command's :data:`_SIGNATURES`
+    whole (``<stem>_stats/`` beside any other results file)."""
     out = []
     for sub in sorted(p for p in fit_dir.iterdir() if p.is_dir() and _is_output(p)):
+        if not _owned(sub, results_file):
+            continue
         if sub.name in OUTPUTS:
             out.append((sub, sub.name))
-            continue
-        if not _owned(sub, results_file):
             continue
         for command, sets in _SIGNATURES.items():
             if any(all((sub / n).is_file() for n in names) for names in sets):

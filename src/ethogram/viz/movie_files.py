@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import ArgumentError, ArgumentWarning
 from ._movie_output import INSTANCE_COLUMNS, MANIFEST_COLUMNS, refuse_existing, write_movies
 from ._movie_plan import MOSEQ_FORMATS, MoviePlan
+from ._report_files import output_folder
 
 __all__ = [
     "make_movies",
@@ -107,7 +108,8 @@ def make_movies(
     ----------
     results : Results, or path of a results file or of its folder
     out_dir : str or Path, optional
-        Where the movies go; default ``<fit folder>/movies``.
+        Where the movies go; default ``movies/`` in the fit's folder, ``<stem>_movies/`` beside
+        any other results file (:func:`ethogram.viz._report_files.output_folder`).
     syllables : list of int, optional
         Default: every syllable that occurs in the recordings (those without a usable instance
         are listed in ``manifest.attrs["skipped"]``).
@@ -198,7 +200,7 @@ def make_movies(
     fps = float(fps_all[0]) if fps_all else 30.0
     pre = int(round(pre_s * fps))
     if out_dir is None:
-        out_dir = fit_folder(res.path) / "movies" if res.path else Path("movies")
+        out_dir = output_folder(res.path, "movies") if res.path else Path("movies")
     out_dir = Path(out_dir)
     plan = MoviePlan(kind, fps, pre, *_poses(recs), cols=cols, tile_size=tile_size)
     if kind == "crowd":
