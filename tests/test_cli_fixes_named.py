@@ -18,6 +18,7 @@ from ethogram.cli import main
 from ethogram.cli._common import warning_line
 from ethogram.cli._errors import error_line, option_names
 from ethogram.errors import ArgumentError
+from ethogram.io.formats import FORMATS
 
 KEYPOINTS = DATA / "openfield" / "keypoints.csv"
 JABS = DATA / "jabs" / "sample_pose_est_v3.h5"
@@ -157,3 +158,26 @@ def test_the_kappa_search_remedy_names_the_options():
         "fewer states (--states) and a stronger AR prior (raise --prior-ridge tenfold) let "
         "kappa act again"
     )
+
+
+def test_a_recording_given_to_report_is_to_be_fitted_first(tmp_path, capsys):
+    """``ethogram report keypoints.csv``: the recording, not its fit; the fix is the fit."""
+    msg = _error(["report", KEYPOINTS, "-o", tmp_path / "r"], capsys)
+    assert msg.startswith(f"{str(KEYPOINTS)!r} is not an ethogram results file: ")
+    assert msg.endswith(
+        "if it is a recording, fit it first ('ethogram fit keypoints.csv -o DIR') and give "
+        "DIR, the folder the fit writes"
+    )
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_h5_recording_that_is_not_hdf5_is_said_to_be_damaged(tmp_path, capsys):
+    """A .h5 file whose bytes are not HDF5 (a copy cut short): no --format reads it, so the
+    damage is named first, the format option second."""
+    broken = tmp_path / "session1.h5"
+    broken.write_bytes(b"\x89HDF\r\n")  # the first bytes of an HDF5 signature, then nothing
+    msg = _error(["fit", broken, "-o", tmp_path / "out"], capsys)
+    assert msg.startswith(f"{broken} is not a readable HDF5 file (")
+    assert "it may be damaged or cut short (copy it again from where it was recorded)" in msg
+    assert msg.endswith("give that as --format NAME, NAME one of " + ", ".join(FORMATS))
+    assert not (tmp_path / "out").exists()

@@ -58,9 +58,11 @@ def test_files_that_are_not_recordings_are_skipped_with_one_line_each_naming_the
     found = _skipped_warnings(record)
     msgs = [str(w.message) for w in found]
     assert msgs == [
-        f"{tmp_path / 'd' / 'broken.h5'}: skipped: not a recording of a known format "
-        "(not a readable "
-        f"HDF5 file: {msgs[0].split('not a readable HDF5 file: ')[1]}",
+        # h5py's own reason in the brackets; a file that is not HDF5 at all is said to be
+        # damaged, not of an unknown format (no --format can read it)
+        f"{tmp_path / 'd' / 'broken.h5'}: skipped: not a readable HDF5 file "
+        f"({msgs[0].split('not a readable HDF5 file (')[1].rsplit('): it may', 1)[0]}): "
+        "it may be damaged or cut short",
         f"{tmp_path / 'd' / 'notes.csv'}: skipped: not a recording of a known format "
         "(csv: text where "
         "numbers should be)",

@@ -57,7 +57,12 @@ def _guess_hdf5(path: Path) -> str:
     try:
         f = h5py.File(path, "r")
     except OSError as e:
-        raise _cannot_guess(path, f"not a readable HDF5 file: {e}") from None
+        raise FormatError(
+            f"{path} is not a readable HDF5 file ({e}): it may be damaged or cut short (copy it "
+            "again from where it was recorded); if it is a recording in another format, give "
+            f"that as {{format:NAME}}, NAME one of {', '.join(FORMATS)}",
+            f"not a readable HDF5 file ({e}): it may be damaged or cut short",
+        ) from None
     with f:
         if "nwb_version" in f.attrs or ("processing" in f and "acquisition" in f):
             if "processing/MoSeq" in f:

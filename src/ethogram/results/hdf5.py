@@ -263,16 +263,23 @@ def _write_h5(f, results: Results) -> None:
 
 
 # --------------------------------------------------------------------------- reading
+def _remedy(path) -> str:
+    """What to do when ``path`` is not a results file: a recording (a pose or MoSeq file) is
+    fitted first; anything else is given again as the file 'ethogram fit' wrote."""
+    from ..io.formats import SUFFIXES
+
+    p = Path(path)
+    if p.suffix.lower() in SUFFIXES and p.suffix.lower() not in (".h5", ".hdf5"):
+        return (
+            f"if it is a recording, fit it first ('ethogram fit {p.name} -o DIR') and give "
+            "DIR, the folder the fit writes"
+        )
+    return "give the results file written by 'ethogram fit', or write it again"
+
+
 def _open(path):
     """Open and check a results file; return the open h5py.File."""
-    f = open_checked(
-        path,
-        FORMAT,
-        FORMAT_VERSION,
-        "results file",
-        older=True,
-        remedy="give the results file written by 'ethogram fit', or write it again",
-    )
+    f = open_checked(path, FORMAT, FORMAT_VERSION, "results file", older=True, remedy=_remedy(path))
     if not f.attrs.get("complete", False):
         f.close()
         raise ValueError(f"{str(path)!r} is incomplete (the write was cut short); fit again")
