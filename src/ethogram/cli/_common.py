@@ -375,7 +375,18 @@ def print_summary(
         if results.config.get("command", "fit") == "fit"
         else "the model's numbering: 0 = most frequent in its fit"
     )
-    print(f"\n{len(table)} syllables used ({order}); median syllable duration {median}:", file=out)
+    labelled = sum(int((r.syllables >= 0).sum()) for r in results.recordings)
+    frames = sum(r.num_frames for r in results.recordings)
+    where = (
+        f" in {labelled:,} of {frames:,} frames ({100 * labelled / frames:.0f}%; the others "
+        "had an unsure or missing point, or a NaN input)"
+        if labelled < frames
+        else ""
+    )
+    print(
+        f"\n{len(table)} syllables used ({order}){where}; median syllable duration {median}:",
+        file=out,
+    )
     print(table.head(max_rows).to_string(), file=out)
     if len(table) > max_rows:
         print(f"... {len(table) - max_rows} more syllables", file=out)
