@@ -17,6 +17,7 @@
 - ``ethogram fit --reseed-dead`` end to end on a small synthetic recording.
 """
 
+import functools
 import multiprocessing
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -281,9 +282,16 @@ def _sticky_ar():
 KW = dict(num_iters=30, seed=2, progress=False, reseed_dead=True)
 
 
-def test_at_most_three_reseeds_per_state_then_it_is_left_dead():
+@functools.cache
+def _sticky_fit():
+    """(model, result): the sticky ARHMM fitted with ``KW`` on ``_ar_data()``, made once for the
+    two tests that read it (read only)."""
     model = _sticky_ar()
-    result = model.fit(_ar_data(), **KW)
+    return model, model.fit(_ar_data(), **KW)
+
+
+def test_at_most_three_reseeds_per_state_then_it_is_left_dead():
+    _, result = _sticky_fit()
     counts = Counter(e.state for e in result.reseeds)
     assert counts[4] == MAX_RESEEDS_PER_STATE and max(counts.values()) == MAX_RESEEDS_PER_STATE
     assert (
@@ -298,8 +306,7 @@ def test_at_most_three_reseeds_per_state_then_it_is_left_dead():
 
 def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path, monkeypatch):
     sequences = _ar_data()
-    plain = _sticky_ar()
-    r_plain = plain.fit(sequences, **KW)
+    plain, r_plain = _sticky_fit()
 
     def fit(path, resume=False, model=None):
         return (model or _sticky_ar()).fit(
