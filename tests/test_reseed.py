@@ -322,8 +322,8 @@ def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path
     )
     assert_same_fit(plain, r_plain, whole, r_whole)
     assert len(copies) >= 6
-    # stopped for real, by an exception after the write, about the first re-seed
-    real_stop = min(len(copies), min(e.iteration for e in r_plain.reseeds) + 2)
+    # stopped for real, by an exception after the write, about the last re-seed (iteration 4)
+    real_stop = min(len(copies), max(e.iteration for e in r_plain.reseeds) + 2)
     for stop, (_, path) in enumerate(copies, start=1):
         if stop == real_stop:
             path = tmp_path / "stopped.h5"
