@@ -4,7 +4,9 @@
 - a fit stopped right after *each* of its checkpoints (after the short starts, inside EM,
   after a restart; for the ARHMM some inside an acceleration cycle, whose anchor the
   checkpoint keeps) and resumed in a fresh model ends with the same bits as the
-  uninterrupted fit, for an ARHMM with two restarts and a Gaussian HMM that converges;
+  uninterrupted fit, for an ARHMM with two restarts and a Gaussian HMM that converges (each
+  stop is the uninterrupted fit's checkpoint copied as written; one is a real stop, whose file
+  holds the same state);
 - the file holds what it says (read back with h5py directly: format, version, parameters
   equal to the model's at that moment, history), has no pickled or object data, refuses
   other data, settings or format versions with a named error, and a failure while writing
@@ -25,6 +27,12 @@ import h5py
 import numpy as np
 import pytest
 
+from _fit_fixtures import (
+    assert_same_checkpoint,
+    fit_copying_each_checkpoint,
+    phases_written,
+    stop_after,
+)
 from _same_fit import assert_same_fit
 from ethogram import HMM
 from ethogram.fitting import checkpoint as ckpt
@@ -54,10 +62,6 @@ CASES = {
 }
 
 
-class _Stop(Exception):
-    pass
-
-
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypatch):
     make, kw = CASES[case]
@@ -66,49 +70,39 @@ def test_resume_after_every_checkpoint_is_bit_identical(case, tmp_path, monkeypa
     r_plain = plain.fit(sequences, progress=False, **kw)
     if case == "gaussian":
         assert r_plain.converged and r_plain.num_iters < kw["num_iters"]  # stops by tolerance
-    # an uninterrupted checkpointed fit is the plain fit; count its checkpoints
-    saves = []
-    real_save = ckpt.save_checkpoint
-    monkeypatch.setattr(
-        ckpt,
-        "save_checkpoint",
-        lambda path, state: saves.append(state["phase"]) or real_save(path, state),
-    )
+
+    def fit(path, resume=False, model=None):
+        return (model or make()).fit(
+            sequences, progress=False, checkpoint=path, checkpoint_every=3, resume=resume, **kw
+        )
+
+    # an uninterrupted checkpointed fit is the plain fit; each of its checkpoints is copied as
+    # it is written: the file a fit stopped right there leaves (checked for one real stop below),
+    # so each stop is resumed without fitting up to it again
     whole = make()
-    r_whole = whole.fit(
-        sequences, progress=False, checkpoint=tmp_path / "whole.h5", checkpoint_every=3, **kw
+    r_whole, copies = fit_copying_each_checkpoint(
+        monkeypatch, tmp_path, lambda path: fit(path, model=whole)
     )
     assert_same_fit(plain, r_plain, whole, r_whole)
+    saves = [phase for phase, _ in copies]
     n = len(saves)
     assert n >= 4 and saves.count("done") == kw["num_restarts"]
+    real_stop = (n + 1) // 2  # inside EM: stopped for real, by an exception after the write
     mid_cycle = []
-    for stop_after in range(1, n + 1):
-        path = tmp_path / f"stop{stop_after}.h5"
-        count = [0]
-
-        def save_then_stop(p, state):
-            real_save(p, state)
-            count[0] += 1
-            if count[0] == stop_after:
-                raise _Stop
-
-        monkeypatch.setattr(ckpt, "save_checkpoint", save_then_stop)
-        with pytest.raises(_Stop):
-            make().fit(sequences, progress=False, checkpoint=path, checkpoint_every=3, **kw)
+    for stop_after_k, (_, copy) in enumerate(copies, start=1):
+        path = copy
+        if stop_after_k == real_stop:
+            path = tmp_path / "stopped.h5"
+            stop_after(monkeypatch, real_stop, fit, path)
+            assert_same_checkpoint(path, copy)
         with h5py.File(path, "r") as f:
             mid_cycle.append("anchor" in f["run"])
-        later = []
-        monkeypatch.setattr(
-            ckpt,
-            "save_checkpoint",
-            lambda p, state: later.append(state["phase"]) or real_save(p, state),
-        )
         resumed = make()
-        r_resumed = resumed.fit(
-            sequences, progress=False, checkpoint=path, checkpoint_every=3, resume=True, **kw
+        r_resumed, later = phases_written(
+            monkeypatch, lambda p=path, m=resumed: fit(p, resume=True, model=m)
         )
         assert_same_fit(plain, r_plain, resumed, r_resumed)
-        assert later == saves[stop_after:]  # it went on from the checkpoint, not from the start
+        assert later == saves[stop_after_k:]  # it went on from the checkpoint, not from the start
     if case == "arhmm":  # some stops fell inside an acceleration cycle (its anchor saved)
         assert any(mid_cycle) and not all(mid_cycle)
 
@@ -282,14 +276,15 @@ def test_sigkill_then_resume_matches_an_uninterrupted_cli_fit(tmp_path, capsys):
         "--restarts",
         "2",
         "--quiet",
-        "--checkpoint-every",
-        "1",
     ]
     from ethogram.cli import main
 
     # the uninterrupted fit and the resume run in this process, as `ethogram fit` runs them
-    # (cli.main); what must be a process of its own is the one killed
+    # (cli.main); what must be a process of its own is the one killed. The uninterrupted fit
+    # is the default `ethogram fit` (a checkpoint every 10 iterations, not the killed fit's
+    # every 1: same model, 0.8 s less CPU); the killed one checkpoints every iteration
     assert main([str(a) for a in ("fit", *common, "-o", tmp_path / "whole")]) == 0
+    common += ["--checkpoint-every", "1"]
     out = tmp_path / "killed"
     ck = out / "results.checkpoint.h5"
     proc = subprocess.Popen(

@@ -52,7 +52,13 @@ def test_on_disk_fit_equals_in_memory_fit(tmp_path, num_threads):
     assert r_mem.num_iters > 2
     assert_same_fit(mem, r_mem, disk, r_disk)
     assert r_disk.posterior is None
-    # initialised on two recordings, then fitted from those parameters: the bounded workflow
+
+
+def test_on_disk_fit_from_parameters_initialised_on_two_recordings(tmp_path):
+    """The bounded workflow: initialised on two recordings, then fitted from those parameters
+    (no num_threads: once, not again for each thread count above)."""
+    sequences, masks = _sequences()
+    seqs = write_sequences(tmp_path / "recs.h5", sequences)
     a = HMM(3, "autoregressive", dict(data_dim=3, num_lags=2))
     a.initialize(sequences[:2], masks[:2], seed=1)
     b = HMM.from_description(a.describe(), a.get_params())

@@ -10,12 +10,14 @@
   the objective of the starting parameters computed independently with ``score``);
 - off by default, and a fit in which no state dies is the plain fit bit for bit;
 - the same seed gives the same bits with 1 or 2 threads, a process pool and Dask, and a fit
-  stopped after any of its checkpoints and resumed re-seeds exactly as the uninterrupted one;
+  stopped after any of its checkpoints (the uninterrupted fit's checkpoints copied as written,
+  one real stop) and resumed re-seeds exactly as the uninterrupted one;
 - the limits: no re-seed in the quiet end of a run, at most 3 per state;
 - random problems (hypothesis): tests/test_reseed_random.py;
 - ``ethogram fit --reseed-dead`` end to end on a small synthetic recording.
 """
 
+import functools
 import multiprocessing
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -23,10 +25,10 @@ from concurrent.futures import ProcessPoolExecutor
 import numpy as np
 import pytest
 
+from _fit_fixtures import assert_same_checkpoint, fit_copying_each_checkpoint, stop_after
 from _same_fit import assert_same_fit
 from ethogram import HMM
 from ethogram.fitting import SerialExecutor
-from ethogram.fitting import checkpoint as ckpt
 from ethogram.fitting.reseed import (
     DEAD_FRAMES,
     MAX_RESEEDS_PER_STATE,
@@ -280,9 +282,16 @@ def _sticky_ar():
 KW = dict(num_iters=30, seed=2, progress=False, reseed_dead=True)
 
 
-def test_at_most_three_reseeds_per_state_then_it_is_left_dead():
+@functools.cache
+def _sticky_fit():
+    """(model, result): the sticky ARHMM fitted with ``KW`` on ``_ar_data()``, made once for the
+    two tests that read it (read only)."""
     model = _sticky_ar()
-    result = model.fit(_ar_data(), **KW)
+    return model, model.fit(_ar_data(), **KW)
+
+
+def test_at_most_three_reseeds_per_state_then_it_is_left_dead():
+    _, result = _sticky_fit()
     counts = Counter(e.state for e in result.reseeds)
     assert counts[4] == MAX_RESEEDS_PER_STATE and max(counts.values()) == MAX_RESEEDS_PER_STATE
     assert (
@@ -295,49 +304,33 @@ def test_at_most_three_reseeds_per_state_then_it_is_left_dead():
     _assert_monotone_except_reseeds(result)
 
 
-class _Stop(Exception):
-    pass
-
-
 def test_resume_after_every_checkpoint_reseeds_as_the_uninterrupted_fit(tmp_path, monkeypatch):
     sequences = _ar_data()
-    plain = _sticky_ar()
-    r_plain = plain.fit(sequences, **KW)
-    saves = []
-    real_save = ckpt.save_checkpoint
-    monkeypatch.setattr(
-        ckpt,
-        "save_checkpoint",
-        lambda p, state: saves.append(state["phase"]) or real_save(p, state),
-    )
-    whole = _sticky_ar()
-    assert_same_fit(
-        plain,
-        r_plain,
-        whole,
-        whole.fit(sequences, checkpoint=tmp_path / "whole.h5", checkpoint_every=1, **KW),
-    )
-    assert len(saves) >= 6
-    for stop_after in range(1, len(saves) + 1):
-        path, count = tmp_path / f"stop{stop_after}.h5", [0]
+    plain, r_plain = _sticky_fit()
 
-        def save_then_stop(p, state):
-            real_save(p, state)
-            count[0] += 1
-            if count[0] == stop_after:
-                raise _Stop
-
-        monkeypatch.setattr(ckpt, "save_checkpoint", save_then_stop)
-        with pytest.raises(_Stop):
-            _sticky_ar().fit(sequences, checkpoint=path, checkpoint_every=1, **KW)
-        monkeypatch.setattr(ckpt, "save_checkpoint", real_save)
-        resumed = _sticky_ar()
-        assert_same_fit(
-            plain,
-            r_plain,
-            resumed,
-            resumed.fit(sequences, checkpoint=path, checkpoint_every=1, resume=True, **KW),
+    def fit(path, resume=False, model=None):
+        return (model or _sticky_ar()).fit(
+            sequences, checkpoint=path, checkpoint_every=1, resume=resume, **KW
         )
+
+    # each checkpoint of the uninterrupted fit is copied as written: the file a fit stopped
+    # right there leaves (checked for one real stop below), so each stop is resumed without
+    # fitting up to it again
+    whole = _sticky_ar()
+    r_whole, copies = fit_copying_each_checkpoint(
+        monkeypatch, tmp_path, lambda path: fit(path, model=whole)
+    )
+    assert_same_fit(plain, r_plain, whole, r_whole)
+    assert len(copies) >= 6
+    # stopped for real, by an exception after the write, about the last re-seed (iteration 4)
+    real_stop = min(len(copies), max(e.iteration for e in r_plain.reseeds) + 2)
+    for stop, (_, path) in enumerate(copies, start=1):
+        if stop == real_stop:
+            path = tmp_path / "stopped.h5"
+            stop_after(monkeypatch, real_stop, fit, path)
+            assert_same_checkpoint(path, copies[real_stop - 1][1])
+        resumed = _sticky_ar()
+        assert_same_fit(plain, r_plain, resumed, fit(path, resume=True, model=resumed))
     # a checkpoint of a fit with re-seeding is not continued without it
     with pytest.raises(ValueError, match=r"its fitting settings \(.*\) differ from"):
         _sticky_ar().fit(
