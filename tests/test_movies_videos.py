@@ -477,7 +477,7 @@ def test_openfield_tiles_hold_the_whole_mouse_at_onset(openfield_fit):
             window_offset=offset,
             tile_size=128,
             pre=30,
-            post=1,  # only the onset frame (movie[30]) is checked; the window is sized above
+            post=60,
             dot_radius=0,
         )
         # the four coloured keypoints of every tile are drawn at onset
