@@ -187,13 +187,14 @@ def test_a_file_that_is_not_a_video_is_one_clear_line(tmp_path):
 
 
 # --------------------------------------------------------------------- make_movies, many recordings
-@pytest.fixture()
-def three_mice(tmp_path):
+@pytest.fixture(scope="module")
+def three_mice_once(tmp_path_factory):
     """A fit of three planted mice; videos (blank, the right length) for two of them, named as
-    DeepLabCut names its files."""
+    DeepLabCut names its files. Made once; each test gets its own copy (:func:`three_mice`)."""
     from ethogram.results import write_results
     from ethogram.viz._synthetic import synthetic_results
 
+    tmp_path = tmp_path_factory.mktemp("three_mice")
     res = synthetic_results(
         num_states=3, num_recordings=3, num_frames=400, expected_states=False, seed=1
     )
@@ -204,7 +205,18 @@ def three_mice(tmp_path):
     for name in ("mouse0", "mouse2"):
         write_mp4(vids / f"{name}.mp4", np.full((400, 16, 16), 90, np.uint8), fps=30)
     (vids / "notes.csv").write_text("not a video\n")
-    return tmp_path / "fit", vids
+    return tmp_path
+
+
+@pytest.fixture()
+def three_mice(three_mice_once, tmp_path):
+    """:func:`three_mice_once` copied into this test's tmp_path (the tests write movies in the
+    fit's folder, or check that none were written): the fit folder and the videos folder."""
+    import shutil
+
+    shutil.copytree(three_mice_once / "fit", tmp_path / "fit")
+    shutil.copytree(three_mice_once / "videos", tmp_path / "videos")
+    return tmp_path / "fit", tmp_path / "videos"
 
 
 def test_grid_movies_from_every_recording_with_a_video(three_mice, capsys):
