@@ -126,7 +126,9 @@ def bench_select(rounds: int) -> list:
             ("after", "auto"),
         ):
             got = [
-                _timed(lambda: cross_validate(sequences, SELECT_STATES, kappa=kappa, fps=fps, **common))
+                _timed(
+                    lambda: cross_validate(sequences, SELECT_STATES, kappa=kappa, fps=fps, **common)
+                )
                 for _ in range(rounds)
             ]
             cv = got[0][0]

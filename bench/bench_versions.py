@@ -26,7 +26,7 @@ import tempfile
 BENCH = pathlib.Path(__file__).resolve().parent
 ROOT = BENCH.parent
 
-_STEADY = r'''
+_STEADY = r"""
 import sys, json
 sys.path.insert(0, BENCH)
 import _util
@@ -50,7 +50,7 @@ a = HMM(25, "autoregressive", dict(data_dim=10, num_lags=3)); a.initialize(y, se
 out["EM iteration, ARHMM, T = 50000, D = 10, K = 25, L = 3"] = bench_models.ethogram_iteration(a, y)
 out["file"] = eg.__file__
 print(json.dumps(out))
-'''
+"""
 
 
 def _env(src: str, **extra) -> dict:
@@ -61,7 +61,9 @@ def _env(src: str, **extra) -> dict:
 
 
 def _run(code: str, env: dict) -> str:
-    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    ).stdout
 
 
 def one_round(src: str) -> dict:
@@ -69,7 +71,9 @@ def one_round(src: str) -> dict:
     sys.path.insert(0, str(BENCH))
     from bench_engine import _FIRST_CALL
 
-    out = json.loads(_run(_STEADY.replace("BENCH", repr(str(BENCH))), _env(src)).strip().splitlines()[-1])
+    out = json.loads(
+        _run(_STEADY.replace("BENCH", repr(str(BENCH))), _env(src)).strip().splitlines()[-1]
+    )
     if not out.pop("file").startswith(src):
         raise RuntimeError(f"the fresh process did not import ethogram from {src}")
     with tempfile.TemporaryDirectory() as cache:
@@ -89,7 +93,10 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         tree = pathlib.Path(tmp) / "then"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), args.rev], check=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(tree), args.rev],
+            check=True,
+        )
         try:
             srcs = {"then": str(tree / "src"), "now": str(ROOT / "src")}
             rows: dict = {}
@@ -98,13 +105,19 @@ def main(argv=None) -> None:
                     for key, value in one_round(src).items():
                         rows.setdefault(key, {"then": [], "now": []})[name].append(value)
         finally:
-            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False)
-    print(f"| row | {args.rev} (median) | working tree (median) | ratio | {args.rev}, every round | working tree, every round |")
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
+            )
+    print(
+        f"| row | {args.rev} (median) | working tree (median) | ratio | {args.rev}, every round | working tree, every round |"
+    )
     print("|---|---|---|---|---|---|")
     for key, v in rows.items():
         then, now = statistics.median(v["then"]), statistics.median(v["now"])
         each = [" ".join(f"{x * 1e3:.1f}" for x in v[n]) for n in ("then", "now")]
-        print(f"| {key} | {then * 1e3:.1f} ms | {now * 1e3:.1f} ms | {now / then:.2f} | {each[0]} | {each[1]} |")
+        print(
+            f"| {key} | {then * 1e3:.1f} ms | {now * 1e3:.1f} ms | {now / then:.2f} | {each[0]} | {each[1]} |"
+        )
 
 
 if __name__ == "__main__":
