@@ -33,7 +33,6 @@ from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-
 # ----------------------------------------------------------------------------- environment
 
 

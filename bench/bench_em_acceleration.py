@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import _util  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import argparse
 import contextlib
 import time
@@ -140,9 +142,10 @@ def crawl_cases():
         x = truth.sample(227, seed=s)[1] + 3.0
         if np.abs(x).max() > 50:
             continue
-        make = lambda: HMM(
-            2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="tied")
-        )  # noqa: E731
+
+        def make():
+            return HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="tied"))
+
         yield s, (lambda m=make, x=x, **kw: m().fit(x, seed=0, posterior=False, **kw)), 1000
 
 
@@ -159,9 +162,10 @@ def two_optima_cases():
         best = truth.fit(x, init="params", tol=1e-12, num_iters=20000, posterior=False).objectives[
             -1
         ]
-        make = lambda: HMM(
-            2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="full")
-        )  # noqa: E731
+
+        def make():
+            return HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="full"))
+
         yield (
             name,
             (lambda m=make, x=x, **kw: m().fit(x, seed=0, num_restarts=10, posterior=False, **kw)),

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import _util  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import os
 import subprocess
 import sys
@@ -21,11 +23,13 @@ import time
 import tracemalloc
 
 import numpy as np
-from _util import fmt_ms, median_time
 
 import ethogram as eg
-from _inference_impl import hmmlearn_estep  # noqa: E402  (hmmlearn's compiled scaling path, as its fit runs it)
-from _inference_impl import numpy_estep as numpy_reference  # noqa: E402  (a plain NumPy loop, for scale)
+
+# hmmlearn's compiled scaling path, as its fit runs it; a plain NumPy loop, for scale
+from _inference_impl import hmmlearn_estep
+from _inference_impl import numpy_estep as numpy_reference
+from _util import fmt_ms, median_time
 
 
 def problem(T, K, seed=0):

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import _common  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import os
 import time
 
 import numpy as np
 
-from ethogram.inference import kalman
-from ethogram.inference import sample_posterior
+from ethogram.inference import kalman, sample_posterior
 from ethogram.models import gibbs as G
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import _common  # noqa: F401  (pins threads before numpy / jax are imported)
 
+# isort: split
+
 import json
 import os
 import pathlib
@@ -21,6 +23,8 @@ import time
 import tracemalloc
 
 import numpy as np
+
+import ethogram as eg
 from _common import (
     enable_jax_x64,
     fmt_ratio,
@@ -30,9 +34,7 @@ from _common import (
     time_interleaved,
     time_once,
 )
-
-import ethogram as eg
-from _inference_impl import (  # noqa: E402
+from _inference_impl import (
     Dynamax,
     estep_check,
     ethogram_estep,

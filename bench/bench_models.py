@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import _util  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import subprocess
 import sys
 import time
 
 import numpy as np
-from _util import fmt_ms, median_time
 
+from _util import fmt_ms, median_time
 from ethogram import HMM
 from ethogram.fitting import e_step, m_step
 

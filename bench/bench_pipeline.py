@@ -130,8 +130,8 @@ def stages(argv: list, out_dir: Path) -> dict:
     from ethogram.cli._common import results_path, syllable_tables
     from ethogram.cli.fit import make_preparation
     from ethogram.io import read_recordings
-    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
+    from ethogram.results import write_results
 
     args = build_parser().parse_args(["fit", *argv, "-o", str(out_dir), "--quiet", "--overwrite"])
     t = {}

@@ -200,7 +200,6 @@ def case_disk_write(a) -> dict:
 
 
 def case_disk(a) -> dict:
-    from ethogram import HMM
     from ethogram.fitting import ThreadExecutor, e_step
     from ethogram.fitting.ondisk import OnDiskSequences
 
@@ -490,7 +489,7 @@ def report(
         "the posterior of every recording for its result (`FitResult.posterior`), which is the extra memory of the last row",
         "(it is None for `OnDiskSequences`).",
         "",
-        f"### Dask LocalCluster (worker processes, 1 thread each), same data and iteration",
+        "### Dask LocalCluster (worker processes, 1 thread each), same data and iteration",
         "",
         "| workers | first iteration (workers import ethogram, load the numba cache, receive the recordings) | next iterations (median of 3) | speed-up | same parameters as local | worker peak RSS |",
         "|---|---|---|---|---|---|",

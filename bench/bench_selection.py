@@ -154,8 +154,8 @@ def main() -> int:
         print(f"shared data not found at {DATA}", file=sys.stderr)
         return 1
     import ethogram
-    from ethogram.stickiness import reference_kappa
     from ethogram.selection import changepoint_durations, cross_validate, find_kappa
+    from ethogram.stickiness import reference_kappa
 
     sequences, fps = load()
     usable = int(sum((~np.isnan(d).any(axis=1)).sum() for d in sequences))
@@ -253,7 +253,7 @@ def main() -> int:
         f"| K selection: 7 values of K ({', '.join(map(str, KS))}) x 3 restarts, time split | {cv[1][1]:.1f} ({cv[1][2]:.1f}) | {cv[2][1]:.1f} ({cv[2][2]:.1f}) | {'yes' if same_cv else 'NO'} |",
         f"| kappa search, K = 20, target 0.4 s ({len(search.curve)} fits) | {ks[1][1]:.1f} ({ks[1][2]:.1f}) | {ks[2][1]:.1f} ({ks[2][2]:.1f}) | {'yes' if same_ks else 'NO'} |",
         "",
-        f"Held-out log-likelihood per frame (mean over restarts): "
+        "Held-out log-likelihood per frame (mean over restarts): "
         + ", ".join(f"K = {int(r.num_states)}: {r.mean:.3f}" for r in s.itertuples())
         + f"; best K = {cv[1][0].best_num_states}, smallest K within one standard error = {cv[1][0].one_se_num_states}.",
         "",

@@ -47,8 +47,8 @@ def planted(folder: Path) -> str:
 
 def openfield(folder: Path) -> str:
     from ethogram.io import read_recordings
-    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
+    from ethogram.results import write_results
 
     recs = read_recordings(DATA / "openfield" / "keypoints.csv", fps=30.0)
     res = fit_recordings(

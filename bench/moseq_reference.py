@@ -27,7 +27,7 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
-import jax.numpy as jnp
+import jax.numpy as jnp  # noqa: E402  (after jax.config.update: x64 set before jax.numpy)
 
 INT_HYPPARAMS = {"num_states", "nlags", "latent_dim", "nu_0"}
 

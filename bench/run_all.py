@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import _util  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import json
 import pathlib
 import re

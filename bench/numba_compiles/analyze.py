@@ -1,10 +1,10 @@
 """Summarise the compile logs of sitecustomize.py: per process, per kernel (exclusive CPU of cache misses, signatures, processes), and kernel+signature pairs compiled more than once. Usage: python analyze.py DST [all] (DST holds _meas/)."""
 
-import json
-import sys
-import glob
 import collections
+import glob
+import json
 import os
+import sys
 
 from _logs import exclusive_cpu
 

@@ -1,8 +1,8 @@
 """CPU spent compiling a kernel+signature again in another process (all but the costliest copy). Usage: python duplicates.py DST."""
 
-import json
-import glob
 import collections
+import glob
+import json
 import sys
 
 from _logs import exclusive_cpu
