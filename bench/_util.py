@@ -59,7 +59,8 @@ def machine() -> dict:
     from threadpoolctl import threadpool_info
 
     blas = [
-        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} thread)"
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
+        f"{i.get('num_threads')} thread)"
         for i in threadpool_info()
         if i.get("user_api") == "blas"
     ]

@@ -115,15 +115,19 @@ def report(
 ) -> str:
     lines = [SECTION, ""]
     lines.append(
-        "The course's experiments as a new user runs them: seeds s = 0..11, 10,000 frames sampled with "
-        "seed s, `AutoregressiveHMM(5, 2)` (spiral) or `GaussianHMM(5, 2)` (ring of 5 Gaussians) fitted "
-        "with `fit(data, num_iters=100, seed=s)`; success = matched accuracy >= 0.95. Time: CPU time of "
+        "The course's experiments as a new user runs them: seeds s = 0..11, 10,000 frames "
+        "sampled with "
+        "seed s, `AutoregressiveHMM(5, 2)` (spiral) or `GaussianHMM(5, 2)` (ring of 5 Gaussians) "
+        "fitted "
+        "with `fit(data, num_iters=100, seed=s)`; success = matched accuracy >= 0.95. Time: CPU "
+        "time of "
         "`fit` (one thread), median over the 12 seeds, lowest of 3 alternating rounds. "
         "`bench/bench_default_fit.py --before REV --choices --write` regenerates this section."
     )
     lines.append("")
     lines.append(
-        "| experiment | version | successes | failed seeds (accuracy of the worst) | median fit time | ratio |"
+        "| experiment | version | successes | failed seeds (accuracy of the worst) | median fit "
+        "time | ratio |"
     )
     lines.append("|---|---|---|---|---|---|")
     for e in EXPERIMENTS:
@@ -135,44 +139,55 @@ def report(
             ratio = "" if before is None else f"{r['median_ms'] / before[e]['median_ms']:.2f}x"
             failed = ", ".join(map(str, r["failed_seeds"])) or "none"
             lines.append(
-                f"| {e} | {name} | {r['successes']}/{r['runs']} | {failed} ({r['worst_accuracy']:.3f}) | {r['median_ms']:.1f} ms | {ratio} |"
+                f"| {e} | {name} | {r['successes']}/{r['runs']} | {failed} "
+                f"({r['worst_accuracy']:.3f}) | {r['median_ms']:.1f} ms | {ratio} |"
             )
     if choices:
         lines.append("")
         lines.append(
-            "Choosing the short starts (`fit(..., num_starts=n, start_iters=i)`: n k-means starts, each run "
+            "Choosing the short starts (`fit(..., num_starts=n, start_iters=i)`: n k-means "
+            "starts, each run "
             "for i EM iterations, the best continued), seeds 0..47:"
         )
         lines.append("")
         lines.append(
-            "| num_starts | start_iters | spiral successes | spiral median | ring successes | ring median |"
+            "| num_starts | start_iters | spiral successes | spiral median | ring successes | "
+            "ring median |"
         )
         lines.append("|---|---|---|---|---|---|")
         for key, res in choices.items():
             n, i = key.split(",")
             sp, ri = res["spiral"], res["ring"]
             lines.append(
-                f"| {n} | {i} | {sp['successes']}/{sp['runs']} | {sp['median_ms']:.1f} ms | {ri['successes']}/{ri['runs']} | {ri['median_ms']:.1f} ms |"
+                f"| {n} | {i} | {sp['successes']}/{sp['runs']} | {sp['median_ms']:.1f} ms | "
+                f"{ri['successes']}/{ri['runs']} | {ri['median_ms']:.1f} ms |"
             )
         lines.append("")
         one, two = choices.get("1,0"), choices.get("2,0")
         text = (
-            "The default is `num_starts=2, start_iters=0`: the fewest starts that succeed on every seed of "
-            "both experiments, compared by the objective of their starting parameters (a poor k-means "
-            "start scores thousands of nats lower at once), so the kept start's E-step is reused and an "
+            "The default is `num_starts=2, start_iters=0`: the fewest starts that succeed on "
+            "every seed of "
+            "both experiments, compared by the objective of their starting parameters (a poor "
+            "k-means "
+            "start scores thousands of nats lower at once), so the kept start's E-step is reused "
+            "and an "
             "extra start costs one initialisation and one E-step."
         )
         if one and two:
             text += (
                 f" With the second start a fit costs {two['spiral']['median_ms'] / one['spiral']['median_ms']:.2f}x "
-                f"(spiral) and {two['ring']['median_ms'] / one['ring']['median_ms']:.2f}x (ring) of a single start"
+                f"(spiral) and {two['ring']['median_ms'] / one['ring']['median_ms']:.2f}x (ring) "
+                "of a single start"
             )
             if before is not None:
                 text += (
                     f"; a single start itself now costs {one['spiral']['median_ms'] / before['spiral']['median_ms']:.2f}x "
-                    f"(spiral) and {one['ring']['median_ms'] / before['ring']['median_ms']:.2f}x (ring) of the "
-                    "version before, from the other changes of the same issue (the AR k-means start's "
-                    "features, statistics about the data's centre, parameters checked where written, and "
+                    f"(spiral) and {one['ring']['median_ms'] / before['ring']['median_ms']:.2f}x "
+                    "(ring) of the "
+                    "version before, from the other changes of the same issue (the AR k-means "
+                    "start's "
+                    "features, statistics about the data's centre, parameters checked where "
+                    "written, and "
                     "one more EM iteration now that the transitions are learned)"
                 )
             text += "."

@@ -152,7 +152,8 @@ def k_table(lines, dyn):
         "",
         "### Over K (T = 36000, one thread; medians)",
         "",
-        "| K | E-step ethogram | E-step hmmlearn | ratio | E-step dynamax | ratio | Viterbi ethogram | Viterbi hmmlearn | ratio |",
+        "| K | E-step ethogram | E-step hmmlearn | ratio | E-step dynamax | ratio | Viterbi "
+        "ethogram | Viterbi hmmlearn | ratio |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for K in (10, 50, 100, 200):
@@ -168,7 +169,8 @@ def k_table(lines, dyn):
         else:
             dcol = "skipped (> 30 s per run) | —" if dyn else "not installed | —"
         lines.append(
-            f"| {K} | {fmt_ms(te)} | {fmt_ms(th)} | {th / te:.1f}x | {dcol} | {fmt_ms(tv)} | {fmt_ms(thv)} | {thv / tv:.1f}x |"
+            f"| {K} | {fmt_ms(te)} | {fmt_ms(th)} | {th / te:.1f}x | {dcol} | {fmt_ms(tv)} | "
+            f"{fmt_ms(thv)} | {thv / tv:.1f}x |"
         )
 
 
@@ -246,7 +248,10 @@ def memory(lines):
         "",
         "### Memory (T = 36000, K = 50; tracemalloc)",
         "",
-        f"Peak allocation during `forward_backward`: {peak / 2**20:.1f} MiB = {peak / tk:.2f} x (T K 8 bytes); the outputs are {outputs / tk:.2f} x, so the working memory beyond them is {(peak - outputs) / tk:.2f} x T K (scaled likelihoods, forward messages, row maxima): O(T K), never T K K.",
+        f"Peak allocation during `forward_backward`: {peak / 2**20:.1f} MiB = {peak / tk:.2f} x "
+        f"(T K 8 bytes); the outputs are {outputs / tk:.2f} x, so the working memory beyond them "
+        f"is {(peak - outputs) / tk:.2f} x T K (scaled likelihoods, forward messages, row "
+        "maxima): O(T K), never T K K.",
     ]
 
 
@@ -273,20 +278,28 @@ def logspace(lines):
     t_hl = median_time(lambda: hmmlearn_estep_log(pi, A, ll), repeats=3)
     lines += [
         "",
-        f"### The exact log-space path (T = {T}, K = {K}: sparse learned-looking matrix, off-model data)",
+        f"### The exact log-space path (T = {T}, K = {K}: sparse learned-looking matrix, "
+        "off-model data)",
         "",
         "| call | median | time / ethogram's log-space path | agrees with ethogram |",
         "|---|---|---|---|",
         f"| `ethogram.forward_backward` on it (log-space path) | {fmt_ms(t_log)} | 1.00x | — |",
-        f"| `ethogram.forward_backward`, ordinary problem of the same size (scaled path) | {fmt_ms(t_scaled)} | {t_scaled / t_log:.2f}x | — |",
-        f"| hmmlearn's log-space kernels on it | {fmt_ms(t_hl)} | {t_hl / t_log:.2f}x | {'yes' if ok_log else '**NO**'} ({d_log}) |",
+        "| `ethogram.forward_backward`, ordinary problem of the same size (scaled path) | "
+        f"{fmt_ms(t_scaled)} | {t_scaled / t_log:.2f}x | — |",
+        f"| hmmlearn's log-space kernels on it | {fmt_ms(t_hl)} | {t_hl / t_log:.2f}x | {'yes' if ok_log else '**NO**'} "
+        f"({d_log}) |",
         f"| hmmlearn's scaling kernels (its default) on it | — | — | {scaling} |",
         "",
-        "A sparse transition matrix (0.9 self, 3 exits per state) and data whose best state jumps anywhere make the "
-        "scaled messages drop states that are later needed, so ethogram recomputes the whole sequence in log space, exactly "
-        "(`ethogram.inference._logspace`). Until 2026-11-29 that path spent K^2 exponentials per frame: this problem took "
-        "3.76 s (measured once on this machine that day, same answer to 6e-14), and a milder one (held-out data of "
-        "`bench_scale`'s generator) 3.3 s, now 0.2 s. hmmlearn's log-space kernels return NaN here (log 0 - log 0 where "
+        "A sparse transition matrix (0.9 self, 3 exits per state) and data whose best state "
+        "jumps anywhere make the "
+        "scaled messages drop states that are later needed, so ethogram recomputes the whole "
+        "sequence in log space, exactly "
+        "(`ethogram.inference._logspace`). Until 2026-11-29 that path spent K^2 exponentials per "
+        "frame: this problem took "
+        "3.76 s (measured once on this machine that day, same answer to 6e-14), and a milder one "
+        "(held-out data of "
+        "`bench_scale`'s generator) 3.3 s, now 0.2 s. hmmlearn's log-space kernels return NaN "
+        "here (log 0 - log 0 where "
         "the matrix has zeros).",
     ]
 

@@ -131,10 +131,12 @@ def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
     )
     lines += [
         "",
-        "Deviation: marginal LL relative, posteriors absolute, summed transitions relative to their largest entry. "
+        "Deviation: marginal LL relative, posteriors absolute, summed transitions relative to "
+        "their largest entry. "
         "dynamax inputs are JAX arrays made before timing; its first (compiling) call took "
         + (
-            f"{fmt_time(tim['dynamax smoother'].first)} (`hmm_smoother`) and {fmt_time(tim['dynamax two-filter'].first)} (two-filter)."
+            f"{fmt_time(tim['dynamax smoother'].first)} (`hmm_smoother`) and "
+            f"{fmt_time(tim['dynamax two-filter'].first)} (two-filter)."
             if dyn
             else "— (not installed)."
         ),
@@ -200,7 +202,8 @@ def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
     )
     lines += [
         "",
-        f"Best-path log-probability: ethogram {score:.6f}, hmmlearn {hl_score:.6f}, recomputed from the path "
+        f"Best-path log-probability: ethogram {score:.6f}, hmmlearn {hl_score:.6f}, recomputed "
+        "from the path "
         f"{path_score(pi, A, ll, z_ref):.6f} — agree to 1e-9: {yes(score_ok)}.",
     ]
     return lines, tim, vt
@@ -324,9 +327,12 @@ def k_table(res: dict, dyn: Dynamax | None, main_estep, main_vit) -> list[str]:
     )
     lines += [
         "",
-        f"n = 7 repeats (5 for hmmlearn and dynamax at K = 200); the K = {K_MAIN} row reuses the headline timings "
-        "(dynamax E-step there is `hmm_smoother`, as in the other rows). dynamax is skipped where one call is predicted "
-        f"(from the previous K, scaling as K^2) or observed to take more than {DYNAMAX_LIMIT:.0f} s.",
+        f"n = 7 repeats (5 for hmmlearn and dynamax at K = 200); the K = {K_MAIN} row reuses the "
+        "headline timings "
+        "(dynamax E-step there is `hmm_smoother`, as in the other rows). dynamax is skipped "
+        "where one call is predicted "
+        "(from the previous K, scaling as K^2) or observed to take more than "
+        f"{DYNAMAX_LIMIT:.0f} s.",
     ]
     return lines
 
@@ -373,7 +379,8 @@ def batch(res: dict) -> list[str]:
         f"One 50000-frame sequence alone: {fmt_time(single)} (x 20 = {fmt_time(20 * single)}). "
         f"The machine has {os.cpu_count()} cores and is shared, so 2.00x is the ceiling"
         + (
-            f"; CPU/wall {tim[2].cpu_ratio:.2f} on 2 threads means the second core was partly busy with other processes during this run."
+            f"; CPU/wall {tim[2].cpu_ratio:.2f} on 2 threads means the second core was partly "
+            "busy with other processes during this run."
             if tim[2].cpu_ratio < 1.7
             else "."
         ),
@@ -452,7 +459,8 @@ def compile_times(res: dict, pairs: int = 3) -> list[str]:
     ratio = med("cold", "forward_backward_first") / med("warm", "forward_backward_first")
     lines = [
         "",
-        f"### First call in a fresh process (T = 200, K = 4; medians over {pairs} fresh cache directories)",
+        f"### First call in a fresh process (T = 200, K = 4; medians over {pairs} fresh cache "
+        "directories)",
         "",
     ]
     lines += md_table(
@@ -468,10 +476,14 @@ def compile_times(res: dict, pairs: int = 3) -> list[str]:
     )
     lines += [
         "",
-        f"An empty cache makes the first `forward_backward` {ratio:.0f}x slower than a cache hit. In the third row one "
-        f"unrelated cached kernel (`propagate_kernel`) ran first and took {fmt_time(med('preinit', 'preinit'))}: that is "
-        "numba's one-time start-up, paid by whichever kernel comes first; loading the cached kernels themselves is the rest. "
-        f"Cache files written by the first process: {written}; added by the later ones (should be 0): {added}.",
+        f"An empty cache makes the first `forward_backward` {ratio:.0f}x slower than a cache "
+        "hit. In the third row one "
+        "unrelated cached kernel (`propagate_kernel`) ran first and took "
+        f"{fmt_time(med('preinit', 'preinit'))}: that is "
+        "numba's one-time start-up, paid by whichever kernel comes first; loading the cached "
+        "kernels themselves is the rest. "
+        f"Cache files written by the first process: {written}; added by the later ones (should "
+        f"be 0): {added}.",
     ]
     return lines
 
@@ -555,7 +567,8 @@ def memory(res: dict) -> list[str]:
         )
     lines = [
         "",
-        f"### Memory (T = {T}, K = {K}; T K 8 bytes = {unit / 2**20:.1f} MiB; multiples of it in brackets)",
+        f"### Memory (T = {T}, K = {K}; T K 8 bytes = {unit / 2**20:.1f} MiB; multiples of it in "
+        "brackets)",
         "",
     ]
     lines += md_table(
@@ -570,9 +583,12 @@ def memory(res: dict) -> list[str]:
     )
     lines += [
         "",
-        "tracemalloc sees NumPy's allocations and also numba's (its runtime allocates through Python's raw "
-        "allocator), e.g. Viterbi's T x K score array. The last column is a cross-check by resident set size in a fresh "
-        "process per call (peak-RSS mark reset through /proc/self/clear_refs just before the call). Inputs are allocated "
+        "tracemalloc sees NumPy's allocations and also numba's (its runtime allocates through "
+        "Python's raw "
+        "allocator), e.g. Viterbi's T x K score array. The last column is a cross-check by "
+        "resident set size in a fresh "
+        "process per call (peak-RSS mark reset through /proc/self/clear_refs just before the "
+        "call). Inputs are allocated "
         "before either measurement starts.",
     ]
     return lines
@@ -593,19 +609,27 @@ def header(info: dict) -> list[str]:
     return [
         "## Inference kernels",
         "",
-        "Written by `bench/bench_inference.py` (re-run it to refresh). Medians over repeats in one process, "
-        "implementations interleaved round-robin; ratios are time / ethogram's time in the same run.",
+        "Written by `bench/bench_inference.py` (re-run it to refresh). Medians over repeats in "
+        "one process, "
+        "implementations interleaved round-robin; ratios are time / ethogram's time in the same "
+        "run.",
         "",
         f"- date: {info['date']}",
-        f"- machine: {info['cpu']}, {info['cores']} CPUs ({info['cores_available']} available to this process); shared and noisy",
-        f"- python {info['python']}; numpy {v['numpy']}, numba {v['numba']}, hmmlearn {v['hmmlearn']}, jax {v['jax']} "
-        f"(jaxlib {v['jaxlib']}), dynamax {v['dynamax']}, ethogram {v['ethogram']}, threadpoolctl {v['threadpoolctl']}",
+        f"- machine: {info['cpu']}, {info['cores']} CPUs ({info['cores_available']} available to "
+        "this process); shared and noisy",
+        f"- python {info['python']}; numpy {v['numpy']}, numba {v['numba']}, hmmlearn "
+        f"{v['hmmlearn']}, jax {v['jax']} "
+        f"(jaxlib {v['jaxlib']}), dynamax {v['dynamax']}, ethogram {v['ethogram']}, "
+        f"threadpoolctl {v['threadpoolctl']}",
         "- thread settings: "
         + ", ".join(f"`{k}={val}`" for k, val in info["env"].items() if val is not None)
         + "; jax `jax_enable_x64=True`, "
-        "and XLA's CPU thread pool sized to one thread by starting JAX's client with the process pinned to one CPU "
-        "(the XLA_FLAGS alone leave dynamax's Viterbi on two threads; see `_common.enable_jax_x64`)",
-        f"- load average (1 min) at start {info['load_start']:.2f}, at end {info['loadavg'][0]:.2f} (other engineers' processes share the CPUs)",
+        "and XLA's CPU thread pool sized to one thread by starting JAX's client with the process "
+        "pinned to one CPU "
+        "(the XLA_FLAGS alone leave dynamax's Viterbi on two threads; see "
+        "`_common.enable_jax_x64`)",
+        f"- load average (1 min) at start {info['load_start']:.2f}, at end "
+        f"{info['loadavg'][0]:.2f} (other engineers' processes share the CPUs)",
         f"- threadpoolctl: BLAS {blas or 'none loaded'}"
         + (f"; other pools: {other}" if other else ""),
         "",

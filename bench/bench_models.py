@@ -178,7 +178,8 @@ def _seconds(run):
 def main() -> list[str]:
     lines = ["## Models: one EM iteration (one thread)", ""]
     lines += [
-        "| model | ethogram | dynamax 1.0.3 (jit, per step) | ethogram faster by | hmmlearn 0.3.3 (per iteration) | ethogram faster by |",
+        "| model | ethogram | dynamax 1.0.3 (jit, per step) | ethogram faster by | hmmlearn "
+        "0.3.3 (per iteration) | ethogram faster by |",
         "|---|---|---|---|---|---|",
     ]
     x = gaussian_data()
@@ -189,7 +190,8 @@ def main() -> list[str]:
     t_hl = hmmlearn_iteration(x)
     dcol = f"{fmt_ms(t_dy)} | {t_dy / t_eg:.2f}x" if t_dy else "not installed | —"
     lines.append(
-        f"| Gaussian HMM, full covariance, T={T}, D={D}, K={K} | {fmt_ms(t_eg)} | {dcol} | {fmt_ms(t_hl)} | {t_hl / t_eg:.2f}x |"
+        f"| Gaussian HMM, full covariance, T={T}, D={D}, K={K} | {fmt_ms(t_eg)} | {dcol} | "
+        f"{fmt_ms(t_hl)} | {t_hl / t_eg:.2f}x |"
     )
 
     y = ar_data()

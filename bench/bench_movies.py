@@ -230,10 +230,14 @@ def render(info: dict) -> str:
     lines = [
         SUB,
         "",
-        f"`bench/bench_movies.py` ({info['date']}; {info['cores']} cores shared with other work; python {info['python']}, "
-        f"ethogram {v['ethogram']}, OpenCV {v['opencv-python-headless']}, imageio-ffmpeg {v['imageio-ffmpeg']}). "
-        f"Seconds per movie of {NUM_INSTANCES} instances, rendered and written as h264 mp4; {info['movies']} movies per "
-        f"run rendered with `render_movies(num_workers=c)`, the process pinned to c cores; median of {info['repeats']} runs.",
+        f"`bench/bench_movies.py` ({info['date']}; {info['cores']} cores shared with other work; "
+        f"python {info['python']}, "
+        f"ethogram {v['ethogram']}, OpenCV {v['opencv-python-headless']}, imageio-ffmpeg "
+        f"{v['imageio-ffmpeg']}). "
+        f"Seconds per movie of {NUM_INSTANCES} instances, rendered and written as h264 mp4; "
+        f"{info['movies']} movies per "
+        "run rendered with `render_movies(num_workers=c)`, the process pinned to c cores; "
+        f"median of {info['repeats']} runs.",
         "",
         "| movie | what | 1 core (s / movie) | 2 cores (s / movie) | speed-up |",
         "|---|---|---:|---:|---:|",
@@ -246,11 +250,16 @@ def render(info: dict) -> str:
         )
     lines += [
         "",
-        "Grid movies are bound by decoding the source video: every frame some instance shows is decoded "
-        "once, in one forward pass (here the 40 random 90-frame windows cover about 80% of the 2,330 frames, "
-        "at 2-5 ms a frame with OpenCV/FFmpeg), then warped into each tile that shows it. Crowd movies cost "
-        "the HDF5 reads of the crops (about a quarter), the 80x80 warps and blends, and the encoder. Each "
-        "movie runs two processes, Python and the FFmpeg encoder it pipes frames to; on one core they take "
+        "Grid movies are bound by decoding the source video: every frame some instance shows is "
+        "decoded "
+        "once, in one forward pass (here the 40 random 90-frame windows cover about 80% of the "
+        "2,330 frames, "
+        "at 2-5 ms a frame with OpenCV/FFmpeg), then warped into each tile that shows it. Crowd "
+        "movies cost "
+        "the HDF5 reads of the crops (about a quarter), the 80x80 warps and blends, and the "
+        "encoder. Each "
+        "movie runs two processes, Python and the FFmpeg encoder it pipes frames to; on one core "
+        "they take "
         "turns, on two they overlap, which is why two workers can be more than twice as fast.",
         "",
     ]

@@ -79,7 +79,8 @@ def blas_info() -> str:
     from threadpoolctl import threadpool_info
 
     rows = [
-        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')} kernel, {i.get('num_threads')} thread(s))"
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')} kernel, "
+        f"{i.get('num_threads')} thread(s))"
         for i in threadpool_info()
         if i.get("user_api") == "blas"
     ]
@@ -401,33 +402,43 @@ def render(info: dict, rows: list, side: list, args) -> str:
     L = [
         SECTION,
         "",
-        "`ethogram fit` end to end with its defaults (K = 20, 3 lags, kappa from the data, up to 100 EM "
-        "iterations, 1 restart, seed 0) on one thread; regenerate with `bench/bench_pipeline.py --write` "
+        "`ethogram fit` end to end with its defaults (K = 20, 3 lags, kappa from the data, up to "
+        "100 EM "
+        "iterations, 1 restart, seed 0) on one thread; regenerate with `bench/bench_pipeline.py "
+        "--write` "
         "(command in its docstring). Stages are medians of "
         f'{args.repeats} in-process runs after a warm-up; "whole command" is `python -m ethogram.cli fit ...` in a '
-        "fresh process (interpreter, imports, numba cache load, every stage, results file, CSVs and tables).",
+        "fresh process (interpreter, imports, numba cache load, every stage, results file, CSVs "
+        "and tables).",
         "",
-        f"- machine: {info['cpu']}, {info['cores']} cores, shared (1-minute load average {info['load_start']:.1f} at the start, "
+        f"- machine: {info['cpu']}, {info['cores']} cores, shared (1-minute load average "
+        f"{info['load_start']:.1f} at the start, "
         f"{info.get('load_end', float('nan')):.1f} at the end); {info['date']}",
         f"- python {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
         f"- BLAS: {info['blas']}",
         f"- environment: `{json.dumps(info['env'])}`",
         "",
-        "| recordings | frames | D | read | prepare | fit (EM iterations) | per iteration | label | write | stages total | whole command | median syllable |",
+        "| recordings | frames | D | read | prepare | fit (EM iterations) | per iteration | "
+        "label | write | stages total | whole command | median syllable |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         L.append(
-            f"| {r['name']} | {r['frames']} | {r['D']} | {r['read']:.2f} s | {r['prepare']:.2f} s | {r['fit']:.2f} s ({r['iters']}"
-            f"{', converged' if r['converged'] else ''}) | {1000 * r['per_iter']:.1f} ms | {r['label']:.2f} s | {r['write']:.2f} s | "
+            f"| {r['name']} | {r['frames']} | {r['D']} | {r['read']:.2f} s | {r['prepare']:.2f} "
+            f"s | {r['fit']:.2f} s ({r['iters']}"
+            f"{', converged' if r['converged'] else ''}) | {1000 * r['per_iter']:.1f} ms | "
+            f"{r['label']:.2f} s | {r['write']:.2f} s | "
             f"{r['total']:.2f} s | {r['cmd']:.2f} s | {r['median_ms']:.0f} ms |"
         )
     L.append("")
     if rows:
         L.append(
-            f"`ethogram demo` in a fresh process with an empty numba cache (every kernel compiled): {info['cold_demo']:.1f} s. "
-            f"Goal: the openfield recording from file to syllable CSV in under 10 s on one core once compiled: "
-            f"{rows[0]['cmd']:.1f} s for the whole command, {rows[0]['total']:.2f} s of it in the stages (the rest is "
+            "`ethogram demo` in a fresh process with an empty numba cache (every kernel "
+            f"compiled): {info['cold_demo']:.1f} s. "
+            "Goal: the openfield recording from file to syllable CSV in under 10 s on one core "
+            "once compiled: "
+            f"{rows[0]['cmd']:.1f} s for the whole command, {rows[0]['total']:.2f} s of it in "
+            "the stages (the rest is "
             "starting Python and importing numpy, scipy, scikit-learn, pandas, h5py and movement)."
         )
         L.append("")
@@ -435,18 +446,30 @@ def render(info: dict, rows: list, side: list, args) -> str:
         L += [
             "### Side by side with keypoint-moseq (CPU, one thread)",
             "",
-            "keypoint-moseq's recommended fit is 50 AR-HMM-only Gibbs iterations, then the full keypoint-SLDS model "
-            "(500 iterations in its tutorial). Timed here inside its own `fit_model` loop (each Gibbs iteration, waited "
-            f"for): the first iteration of each stage (JAX compilation included), then the median of the next "
-            f"{args.kpms_ar_iters} AR-only and {args.kpms_full_iters} full iterations; the time to a fitted model is "
-            "extrapolated as read + PCA + init + the measured AR-only call + the remaining AR-only iterations x their "
-            "median + the measured full call + the remaining full iterations x their median (so every compilation and "
+            "keypoint-moseq's recommended fit is 50 AR-HMM-only Gibbs iterations, then the full "
+            "keypoint-SLDS model "
+            "(500 iterations in its tutorial). Timed here inside its own `fit_model` loop (each "
+            "Gibbs iteration, waited "
+            "for): the first iteration of each stage (JAX compilation included), then the "
+            "median of the next "
+            f"{args.kpms_ar_iters} AR-only and {args.kpms_full_iters} full iterations; the time "
+            "to a fitted model is "
+            "extrapolated as read + PCA + init + the measured AR-only call + the remaining "
+            "AR-only iterations x their "
+            "median + the measured full call + the remaining full iterations x their median (so "
+            "every compilation and "
             "per-call cost it paid is counted once, as in its workflow). ethogram: the "
-            "whole fit, measured. keypoint-moseq runs pinned to one CPU (`taskset -c 0`; XLA sizes its thread pool "
-            "from the CPU affinity), float64 as it sets itself. Different models (Gibbs sampling of an SLDS vs. EM for a MAP ARHMM): the comparison "
-            "is of the time each tool's recommended workflow takes to a fitted model on the same file.",
+            "whole fit, measured. keypoint-moseq runs pinned to one CPU (`taskset -c 0`; XLA "
+            "sizes its thread pool "
+            "from the CPU affinity), float64 as it sets itself. Different models (Gibbs sampling "
+            "of an SLDS vs. EM for a MAP ARHMM): the comparison "
+            "is of the time each tool's recommended workflow takes to a fitted model on the same "
+            "file.",
             "",
-            "| recordings | keypoint-moseq version | read + PCA + init | first AR-only iteration (compile) | AR-only iteration | first full iteration (compile) | full iteration | keypoint-moseq to a fitted model (extrapolated) | ethogram per EM iteration | ethogram to a fitted model (measured) | ratio |",
+            "| recordings | keypoint-moseq version | read + PCA + init | first AR-only iteration "
+            "(compile) | AR-only iteration | first full iteration (compile) | full iteration | "
+            "keypoint-moseq to a fitted model (extrapolated) | ethogram per EM iteration | "
+            "ethogram to a fitted model (measured) | ratio |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for label, row, k in side:
@@ -466,15 +489,19 @@ def render(info: dict, rows: list, side: list, args) -> str:
             k["extrapolated_total"] = total
             ours = row["read"] + row["prepare"] + row["fit"] + row["label"]
             L.append(
-                f"| {label} | {k['version']} (jax {k['jax']}) | {k['read'] + k['prepare'] + k['init']:.1f} s | {k['ar_first']:.1f} s | "
-                f"{1000 * k['ar_timed']:.0f} ms | {k['full_first']:.1f} s | {1000 * k['full_timed']:.0f} ms | "
-                f"{total:.0f} s | {1000 * row['per_iter']:.1f} ms | {ours:.2f} s | {total / ours:.0f}x |"
+                f"| {label} | {k['version']} (jax {k['jax']}) | {k['read'] + k['prepare'] + k['init']:.1f} "
+                f"s | {k['ar_first']:.1f} s | "
+                f"{1000 * k['ar_timed']:.0f} ms | {k['full_first']:.1f} s | {1000 * k['full_timed']:.0f} "
+                "ms | "
+                f"{total:.0f} s | {1000 * row['per_iter']:.1f} ms | {ours:.2f} s | {total / ours:.0f}x "
+                "|"
             )
         L.append("")
         ok = [(label, row, k) for label, row, k in side if "extrapolated_total" in k]
         if ok:
             L.append(
-                "Goal: at least 10x less time to a fitted model than keypoint-moseq's recommended fit on the same "
+                "Goal: at least 10x less time to a fitted model than keypoint-moseq's "
+                "recommended fit on the same "
                 "recordings: "
                 + "; ".join(
                     f"{label.split(' (')[0]}: {k['extrapolated_total'] / (row['read'] + row['prepare'] + row['fit'] + row['label']):.0f}x "

@@ -463,60 +463,85 @@ def report(
     lines = [
         SECTION,
         "",
-        "Regenerate with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 .venv/bin/python bench/bench_scale.py --write`",
-        f"({total / 60:.1f} min). Each row is a fresh process; peak RSS is that process's `ru_maxrss`. Synthetic AR data,",
-        "parameters from k-means on two recordings. The machine is shared by several engineers: times vary by 10-20%.",
+        "Regenerate with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 "
+        ".venv/bin/python bench/bench_scale.py --write`",
+        f"({total / 60:.1f} min). Each row is a fresh process; peak RSS is that process's "
+        "`ru_maxrss`. Synthetic AR data,",
+        "parameters from k-means on two recordings. The machine is shared by several engineers: "
+        "times vary by 10-20%.",
         "",
         f"- machine: {cpu_name()}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"- python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}",
-        f"- load average (1 min) at the start and end of the run: {load[0]:.2f}, {load[1]:.2f} (2 cores)",
-        f"- BLAS kernel that ran (threadpoolctl, OPENBLAS_CORETYPE unset): {em1['blas']}; Dask workers: {', '.join(dk2['worker_blas'])}",
+        f"- python {platform.python_version()}, numpy {np.__version__}, scipy "
+        f"{scipy.__version__}, numba {numba.__version__}",
+        f"- load average (1 min) at the start and end of the run: {load[0]:.2f}, {load[1]:.2f} "
+        "(2 cores)",
+        f"- BLAS kernel that ran (threadpoolctl, OPENBLAS_CORETYPE unset): {em1['blas']}; Dask "
+        f"workers: {', '.join(dk2['worker_blas'])}",
         "",
         f"### One EM iteration, {n} recordings x {T} frames, D = 10, K = {K}, L = 1",
         "",
         "| run | time (median of 3) | speed-up | peak RSS | goal |",
         "|---|---|---|---|---|",
-        f"| E-step + M-step, 1 thread | {t1:.2f} s | 1.00x | {em1['peak_rss_mb']:.0f} MB | <= 3 s, <= 1.5 GB |",
-        f"| E-step + M-step, 2 threads | {t2:.2f} s | {t1 / t2:.2f}x | {em2['peak_rss_mb']:.0f} MB | <= 1.7 s |",
-        f"| `HMM.fit(num_iters=1, init='params')`, 2 threads (1 iteration + the returned posteriors of all recordings) | {fit2['seconds']:.2f} s (1 run) | — | {fit2['peak_rss_mb']:.0f} MB | — |",
+        f"| E-step + M-step, 1 thread | {t1:.2f} s | 1.00x | {em1['peak_rss_mb']:.0f} MB | <= 3 "
+        "s, <= 1.5 GB |",
+        f"| E-step + M-step, 2 threads | {t2:.2f} s | {t1 / t2:.2f}x | {em2['peak_rss_mb']:.0f} "
+        "MB | <= 1.7 s |",
+        "| `HMM.fit(num_iters=1, init='params')`, 2 threads (1 iteration + the returned "
+        f"posteriors of all recordings) | {fit2['seconds']:.2f} s (1 run) | — | "
+        f"{fit2['peak_rss_mb']:.0f} MB | — |",
         "",
-        f"What the second core can add on this machine: a compute-bound BLAS loop takes {_med(cpu['alone']):.2f} s alone and",
-        f"{_med(cpu['together']):.2f} s when two copies run at once (two processes), i.e. two cores give "
+        "What the second core can add on this machine: a compute-bound BLAS loop takes "
+        f"{_med(cpu['alone']):.2f} s alone and",
+        f"{_med(cpu['together']):.2f} s when two copies run at once (two processes), i.e. two "
+        "cores give "
         f"{2 * _med(cpu['alone']) / _med(cpu['together']):.2f}x the throughput of one.",
         "",
-        f"The data are {em1['data_mb']:.0f} MB. An E-step holds one recording's log-likelihoods and posteriors per thread",
-        f"({T} x {K} x 8 bytes = {T * K * 8 / 2**20:.0f} MB each) and sums statistics as they come; `HMM.fit` then computes",
-        "the posterior of every recording for its result (`FitResult.posterior`), which is the extra memory of the last row",
+        f"The data are {em1['data_mb']:.0f} MB. An E-step holds one recording's log-likelihoods "
+        "and posteriors per thread",
+        f"({T} x {K} x 8 bytes = {T * K * 8 / 2**20:.0f} MB each) and sums statistics as they "
+        "come; `HMM.fit` then computes",
+        "the posterior of every recording for its result (`FitResult.posterior`), which is the "
+        "extra memory of the last row",
         "(it is None for `OnDiskSequences`).",
         "",
         "### Dask LocalCluster (worker processes, 1 thread each), same data and iteration",
         "",
-        "| workers | first iteration (workers import ethogram, load the numba cache, receive the recordings) | next iterations (median of 3) | speed-up | same parameters as local | worker peak RSS |",
+        "| workers | first iteration (workers import ethogram, load the numba cache, receive the "
+        "recordings) | next iterations (median of 3) | speed-up | same parameters as local | "
+        "worker peak RSS |",
         "|---|---|---|---|---|---|",
     ]
     for w, d in ((1, dk1), (2, dk2)):
         lines.append(
-            f"| {w} | {d['first']:.2f} s | {_med(d['seconds']):.2f} s | {_med(dk1['seconds']) / _med(d['seconds']):.2f}x | "
-            f"{'bit-identical' if d['same_as_local'] else 'NO'} | {', '.join(f'{x:.0f} MB' for x in d['workers_rss_mb'])} |"
+            f"| {w} | {d['first']:.2f} s | {_med(d['seconds']):.2f} s | {_med(dk1['seconds']) / _med(d['seconds']):.2f}x "
+            "| "
+            f"{'bit-identical' if d['same_as_local'] else 'NO'} | {', '.join(f'{x:.0f} MB' for x in d['workers_rss_mb'])} "
+            "|"
         )
     lines += [
         "",
-        f"Against the local thread pool: 1 worker {_med(dk1['seconds']) / t1:.2f}x the 1-thread time, 2 workers "
-        f"{_med(dk2['seconds']) / t2:.2f}x the 2-thread time (the rest is Dask's per-task overhead and sending parameters",
+        f"Against the local thread pool: 1 worker {_med(dk1['seconds']) / t1:.2f}x the 1-thread "
+        "time, 2 workers "
+        f"{_med(dk2['seconds']) / t2:.2f}x the 2-thread time (the rest is Dask's per-task "
+        "overhead and sending parameters",
         "and statistics).",
         "",
     ]
     if disk is not None:
         lines += [
-            f"### From disk: {dn} recordings x {dT} frames ({dn * dT / 30 / 3600:.0f} hours at 30 fps), D = 10, K = {K}, L = 3, 2 threads",
+            f"### From disk: {dn} recordings x {dT} frames ({dn * dT / 30 / 3600:.0f} hours at "
+            f"30 fps), D = 10, K = {K}, L = 3, 2 threads",
             "",
             "| step | result |",
             "|---|---|",
             f"| HDF5 file (float64), written by another process | {disk['file_mb']:.0f} MB |",
             f"| initialise (k-means) on 2 recordings read from the file | {disk['init_s']:.1f} s |",
-            f"| `HMM.fit(OnDiskSequences, init='params', num_iters=1)`: read + check every recording, 2 E-steps, 1 M-step | {disk['fit_1_iter_s']:.1f} s |",
-            f"| one E-step, each recording read by its job | {disk['e_step_s']:.1f} s ({disk['e_step_s'] / (dn * dT) * 1e6:.2f} s per million frames) |",
-            f"| peak RSS of the fitting process | {disk['peak_rss_mb']:.0f} MB (the data alone would be {dn * dT * 10 * 8 / 2**20:.0f} MB) |",
+            "| `HMM.fit(OnDiskSequences, init='params', num_iters=1)`: read + check every "
+            f"recording, 2 E-steps, 1 M-step | {disk['fit_1_iter_s']:.1f} s |",
+            f"| one E-step, each recording read by its job | {disk['e_step_s']:.1f} s "
+            f"({disk['e_step_s'] / (dn * dT) * 1e6:.2f} s per million frames) |",
+            f"| peak RSS of the fitting process | {disk['peak_rss_mb']:.0f} MB (the data alone "
+            f"would be {dn * dT * 10 * 8 / 2**20:.0f} MB) |",
             "",
         ]
     else:
@@ -527,16 +552,20 @@ def report(
             "",
         ]
     lines += [
-        f"### float32 log-likelihoods (accuracy; {len(f32['objective_diff'])} recordings of {T} frames, model after 5 EM iterations)",
+        f"### float32 log-likelihoods (accuracy; {len(f32['objective_diff'])} recordings of {T} "
+        "frames, model after 5 EM iterations)",
         "",
         "| measure | worst over recordings |",
         "|---|---|",
         f"| max abs difference of a log-likelihood | {max(f32['max_abs_ll_diff']):.2e} nats |",
-        f"| difference of log p(x) | {max(map(abs, f32['objective_diff'])):.2e} nats ({max(map(abs, f32['per_frame_diff'])):.2e} per frame) |",
+        f"| difference of log p(x) | {max(map(abs, f32['objective_diff'])):.2e} nats "
+        f"({max(map(abs, f32['per_frame_diff'])):.2e} per frame) |",
         f"| Viterbi labels that differ | {100 * max(f32['label_mismatch']):.3f} % of frames |",
         "",
-        "EM's convergence test is 1e-5 nats per frame by default and its monotonicity check is relative 1e-8 of the",
-        "objective, so a float32 E-step would need a float64 re-check near convergence; ethogram stays float64.",
+        "EM's convergence test is 1e-5 nats per frame by default and its monotonicity check is "
+        "relative 1e-8 of the",
+        "objective, so a float32 E-step would need a float64 re-check near convergence; ethogram "
+        "stays float64.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -240,18 +240,25 @@ def main() -> int:
     L = [
         SECTION,
         "",
-        f"`bench/bench_selection.py` on {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}, ethogram {ethogram.__version__}, numpy {np.__version__}; one BLAS and one ethogram thread per process. "
-        "Open-field DeepLabCut keypoints (2330 frames, 30 fps, 4 body parts) prepared into 4 PCs and cut into two "
+        f"`bench/bench_selection.py` on {platform.processor() or platform.machine()}, "
+        f"{os.cpu_count()} CPUs, Python "
+        f"{platform.python_version()}, ethogram {ethogram.__version__}, numpy {np.__version__}; "
+        "one BLAS and one ethogram thread per process. "
+        "Open-field DeepLabCut keypoints (2330 frames, 30 fps, 4 body parts) prepared into 4 PCs "
+        "and cut into two "
         "recordings of 1165 frames; ARHMM with 3 lags, up to 100 EM iterations per fit.",
         "",
-        f"Seconds, median (min) of {REPEATS} interleaved runs; load average {loadavg:.1f} at the end of the timing "
+        f"Seconds, median (min) of {REPEATS} interleaved runs; load average {loadavg:.1f} at the "
+        "end of the timing "
         "(other processes share the 2 cores).",
         "",
         "| task | 1 worker | 2 workers | same results |",
         "|---|---|---|---|",
-        f"| K selection: 7 values of K ({', '.join(map(str, KS))}) x 3 restarts, time split | {cv[1][1]:.1f} ({cv[1][2]:.1f}) | {cv[2][1]:.1f} ({cv[2][2]:.1f}) | {'yes' if same_cv else 'NO'} |",
-        f"| kappa search, K = 20, target 0.4 s ({len(search.curve)} fits) | {ks[1][1]:.1f} ({ks[1][2]:.1f}) | {ks[2][1]:.1f} ({ks[2][2]:.1f}) | {'yes' if same_ks else 'NO'} |",
+        f"| K selection: 7 values of K ({', '.join(map(str, KS))}) x 3 restarts, time split | "
+        f"{cv[1][1]:.1f} ({cv[1][2]:.1f}) | {cv[2][1]:.1f} ({cv[2][2]:.1f}) | {'yes' if same_cv else 'NO'} "
+        "|",
+        f"| kappa search, K = 20, target 0.4 s ({len(search.curve)} fits) | {ks[1][1]:.1f} "
+        f"({ks[1][2]:.1f}) | {ks[2][1]:.1f} ({ks[2][2]:.1f}) | {'yes' if same_ks else 'NO'} |",
         "",
         "Held-out log-likelihood per frame (mean over restarts): "
         + ", ".join(f"K = {int(r.num_states)}: {r.mean:.3f}" for r in s.itertuples())
@@ -261,20 +268,23 @@ def main() -> int:
         + ", ".join(f"{r.kappa:.3g} -> {r.median_duration:g}" for r in search.curve.itertuples())
         + " (kappa -> median frames).",
         "",
-        "Warm-started chain (each fit from the previous kappa's) against cold k-means fits (seeds 0, 1, 2), K = 20:",
+        "Warm-started chain (each fit from the previous kappa's) against cold k-means fits "
+        "(seeds 0, 1, 2), K = 20:",
         "",
         "| kappa | warm median (frames) | warm objective | cold medians | cold objectives |",
         "|---|---|---|---|---|",
     ]
     for kappa, wm, wo, cm, co in chain:
         L.append(
-            f"| {kappa:.3g} | {wm:g} | {wo:.1f} | {', '.join(f'{v:g}' for v in cm)} | {', '.join(f'{v:.1f}' for v in co)} |"
+            f"| {kappa:.3g} | {wm:g} | {wo:.1f} | {', '.join(f'{v:g}' for v in cm)} | {', '.join(f'{v:.1f}' for v in co)} "
+            "|"
         )
     L += [
         "",
         "Switching cost against emission evidence (K = 20, cold fits from seed 0):",
         "",
-        "| kappa | median run (frames) | median switching cost log(p_kk / p_kj) (nats) | off-diagonal entries exactly 0 | median run evidence over the best other state (nats) |",
+        "| kappa | median run (frames) | median switching cost log(p_kk / p_kj) (nats) | "
+        "off-diagonal entries exactly 0 | median run evidence over the best other state (nats) |",
         "|---|---|---|---|---|",
     ]
     for kappa, med, cost, zero, seg in ev:
@@ -292,8 +302,10 @@ def main() -> int:
         "",
         f"Kappa search with `prior_ridge = 10`: {ridge.message}.",
         "",
-        f"Model-free changepoints (moseq2's method on the 4 PCs): median block {np.median(cps):g} frames "
-        f"({np.median(cps) / fps:.3f} s) over {len(cps)} blocks; the chosen fit's median syllable: {search.median_duration:g} frames.",
+        "Model-free changepoints (moseq2's method on the 4 PCs): median block "
+        f"{np.median(cps):g} frames "
+        f"({np.median(cps) / fps:.3f} s) over {len(cps)} blocks; the chosen fit's median "
+        f"syllable: {search.median_duration:g} frames.",
         "",
     ]
     text = "\n".join(L)

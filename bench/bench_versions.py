@@ -109,14 +109,16 @@ def main(argv=None) -> None:
                 ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)], check=False
             )
     print(
-        f"| row | {args.rev} (median) | working tree (median) | ratio | {args.rev}, every round | working tree, every round |"
+        f"| row | {args.rev} (median) | working tree (median) | ratio | {args.rev}, every round "
+        "| working tree, every round |"
     )
     print("|---|---|---|---|---|---|")
     for key, v in rows.items():
         then, now = statistics.median(v["then"]), statistics.median(v["now"])
         each = [" ".join(f"{x * 1e3:.1f}" for x in v[n]) for n in ("then", "now")]
         print(
-            f"| {key} | {then * 1e3:.1f} ms | {now * 1e3:.1f} ms | {now / then:.2f} | {each[0]} | {each[1]} |"
+            f"| {key} | {then * 1e3:.1f} ms | {now * 1e3:.1f} ms | {now / then:.2f} | {each[0]} "
+            f"| {each[1]} |"
         )
 
 

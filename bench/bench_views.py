@@ -205,12 +205,18 @@ def render(info: dict) -> str:
     lines = [
         SUB,
         "",
-        f"`bench/bench_views.py` ({info['date']}; {info['cores']} cores shared with other work; python {info['python']}, "
-        f"ethogram {v['ethogram']}, matplotlib {v['matplotlib']}, networkx {v['networkx']}, Jinja2 {v['Jinja2']}). "
-        f"Seconds for `write_report` on a results folder of K = {K} syllables, end to end (load, tables, every plot as "
-        f"PNG, template): 1 core with `num_workers=1`, 2 cores with `num_workers=2` (plots drawn in worker processes), "
-        f"the process pinned to the cores; median of {info['repeats']} runs after a warm-up. Load average "
-        f"{info['load'][0]:.1f} before and {info['load'][1]:.1f} after the run (other work on the machine: the "
+        f"`bench/bench_views.py` ({info['date']}; {info['cores']} cores shared with other work; "
+        f"python {info['python']}, "
+        f"ethogram {v['ethogram']}, matplotlib {v['matplotlib']}, networkx {v['networkx']}, "
+        f"Jinja2 {v['Jinja2']}). "
+        f"Seconds for `write_report` on a results folder of K = {K} syllables, end to end (load, "
+        "tables, every plot as "
+        "PNG, template): 1 core with `num_workers=1`, 2 cores with `num_workers=2` (plots drawn "
+        "in worker processes), "
+        f"the process pinned to the cores; median of {info['repeats']} runs after a warm-up. "
+        "Load average "
+        f"{info['load'][0]:.1f} before and {info['load'][1]:.1f} after the run (other work on "
+        "the machine: the "
         f"end-to-end times and the per-plot passes below were not taken at the same moments).",
         "",
         "| fit | plots | 1 core (s) | 2 cores (s) | speed-up |",
@@ -224,7 +230,8 @@ def render(info: dict) -> str:
         )
     lines += [
         "",
-        f"Where the serial time goes (seconds, all plots of a kind, median of {info['repeats']} passes):",
+        f"Where the serial time goes (seconds, all plots of a kind, median of {info['repeats']} "
+        "passes):",
         "",
         "| plot | " + " | ".join(r["case"] for r in info["rows"]) + " |",
         "|---|" + "---:|" * len(info["rows"]),
@@ -244,10 +251,12 @@ def render(info: dict) -> str:
     )[:3]
     lines += [
         "",
-        "Each plot is its own matplotlib figure drawn by Agg and written as PNG; the most time goes to "
+        "Each plot is its own matplotlib figure drawn by Agg and written as PNG; the most time "
+        "goes to "
         + ", ".join(k.replace("_", " ") for _, k in top)
         + ". The rest of a report (reading the results, "
-        "the tables, copying, the template) is well under a second. On 2 cores the plots are drawn by two "
+        "the tables, copying, the template) is well under a second. On 2 cores the plots are "
+        "drawn by two "
         "worker processes (forked when no other thread runs, so they inherit the imports), the big "
         "multi-panel figures first.",
         "",

@@ -162,7 +162,8 @@ def change_since_floor(new_text: str, floor: dict, versions: dict) -> list[str]:
         ("Library versions differ from then: " + "; ".join(changed) + ".")
         if changed
         else (
-            "Same library versions as then, so the reference libraries' rows measure how busy the shared machine was."
+            "Same library versions as then, so the reference libraries' rows measure how busy "
+            "the shared machine was."
         )
     )
     lines = [
@@ -171,7 +172,8 @@ def change_since_floor(new_text: str, floor: dict, versions: dict) -> list[str]:
         f"Every timed cell of the sections above against the first run ({floor['date']}, commit "
         f"{floor['commit']}); ratio = now / then, so above 1 is slower. {same} Recorded numbers "
         "from another day carry that day's load: a row that looks slower, or that matters, is "
-        "checked with `bench/bench_versions.py REV` (both versions in alternating fresh processes).",
+        "checked with `bench/bench_versions.py REV` (both versions in alternating fresh "
+        "processes).",
         "",
         "| section | row | then | now | ratio |",
         "|---|---|---|---|---|",
@@ -180,7 +182,8 @@ def change_since_floor(new_text: str, floor: dict, versions: dict) -> list[str]:
     ]
     if ours and ref:
         lines.append(
-            f"Median ratio of ethogram's rows: {np.median(ours):.2f} ({len(ours)} cells); of the reference "
+            f"Median ratio of ethogram's rows: {np.median(ours):.2f} ({len(ours)} cells); of the "
+            "reference "
             f"libraries' rows (hmmlearn, dynamax, NumPy): {np.median(ref):.2f} ({len(ref)} cells)."
         )
     return lines

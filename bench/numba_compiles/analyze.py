@@ -59,7 +59,8 @@ print()
 print(f"{'kernel':70s} {'missCPU':>7s} nmiss nsig nproc hitCPU nhit")
 for f, k in sorted(per_kernel.items(), key=lambda kv: -kv[1]["cpu"]):
     print(
-        f"{f[:70]:70s} {k['cpu']:7.2f} {k['n']:5d} {len(k['sigs']):4d} {len(k['procs']):5d} {k['hitcpu']:6.2f} {k['hits']:4d}"
+        f"{f[:70]:70s} {k['cpu']:7.2f} {k['n']:5d} {len(k['sigs']):4d} {len(k['procs']):5d} "
+        f"{k['hitcpu']:6.2f} {k['hits']:4d}"
     )
 print(
     "\nsame kernel+signature compiled >1 times:",
