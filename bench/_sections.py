@@ -24,7 +24,10 @@ def _span(text: str, heading: str, level: str) -> tuple[int, int] | None:
 
 
 def replace_section(path: Path, section: str, text: str) -> None:
-    """Replace the ``## section`` block of ``path`` by ``text`` (which starts with the heading), or append it."""
+    """Replace the ``## section`` block of ``path`` by ``text`` (which starts with the heading).
+
+    Appends it when ``path`` has no such section.
+    """
     old = path.read_text() if path.exists() else ""
     span = _span(old, section, "## ")
     if span is None:

@@ -86,7 +86,10 @@ def measure_revision(rev: str, repo: Path = ROOT) -> dict:
 
 
 def _fastest(rounds: list) -> dict:
-    """Per experiment, the round with the lowest median time (successes are the same in every round)."""
+    """Per experiment, the round with the lowest median time.
+
+    The successes are the same in every round.
+    """
     return {e: min((r[e] for r in rounds), key=lambda x: x["median_ms"]) for e in EXPERIMENTS}
 
 
@@ -175,13 +178,15 @@ def report(
         )
         if one and two:
             text += (
-                f" With the second start a fit costs {two['spiral']['median_ms'] / one['spiral']['median_ms']:.2f}x "
+                " With the second start a fit costs "
+                f"{two['spiral']['median_ms'] / one['spiral']['median_ms']:.2f}x "
                 f"(spiral) and {two['ring']['median_ms'] / one['ring']['median_ms']:.2f}x (ring) "
                 "of a single start"
             )
             if before is not None:
                 text += (
-                    f"; a single start itself now costs {one['spiral']['median_ms'] / before['spiral']['median_ms']:.2f}x "
+                    "; a single start itself now costs "
+                    f"{one['spiral']['median_ms'] / before['spiral']['median_ms']:.2f}x "
                     f"(spiral) and {one['ring']['median_ms'] / before['ring']['median_ms']:.2f}x "
                     "(ring) of the "
                     "version before, from the other changes of the same issue (the AR k-means "

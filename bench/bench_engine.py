@@ -286,8 +286,8 @@ def logspace(lines):
         f"| `ethogram.forward_backward` on it (log-space path) | {fmt_ms(t_log)} | 1.00x | — |",
         "| `ethogram.forward_backward`, ordinary problem of the same size (scaled path) | "
         f"{fmt_ms(t_scaled)} | {t_scaled / t_log:.2f}x | — |",
-        f"| hmmlearn's log-space kernels on it | {fmt_ms(t_hl)} | {t_hl / t_log:.2f}x | {'yes' if ok_log else '**NO**'} "
-        f"({d_log}) |",
+        f"| hmmlearn's log-space kernels on it | {fmt_ms(t_hl)} | {t_hl / t_log:.2f}x | "
+        f"{'yes' if ok_log else '**NO**'} ({d_log}) |",
         f"| hmmlearn's scaling kernels (its default) on it | — | — | {scaling} |",
         "",
         "A sparse transition matrix (0.9 self, 3 exits per state) and data whose best state "

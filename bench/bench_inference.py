@@ -399,8 +399,13 @@ pi, A, ll = np.full(4, 0.25), rng.dirichlet(np.ones(4), 4), rng.standard_normal(
 out = {"import": t1 - t0}
 if sys.argv[1] == "preinit":  # load one unrelated cached kernel first: numba's one-time start-up
     from ethogram.inference import _kernels
-    s = time.perf_counter(); _kernels.propagate_kernel(pi, A, 2, np.empty((3, 4))); out["preinit"] = time.perf_counter() - s
-for name, f in (("forward_backward", lambda: eg.forward_backward(pi, A, ll)), ("viterbi", lambda: eg.viterbi(pi, A, ll))):
+    s = time.perf_counter()
+    _kernels.propagate_kernel(pi, A, 2, np.empty((3, 4)))
+    out["preinit"] = time.perf_counter() - s
+for name, f in (
+    ("forward_backward", lambda: eg.forward_backward(pi, A, ll)),
+    ("viterbi", lambda: eg.viterbi(pi, A, ll)),
+):
     s = time.perf_counter(); f(); out[name + "_first"] = time.perf_counter() - s
     s = time.perf_counter(); f(); out[name + "_second"] = time.perf_counter() - s
 if sys.argv[1] == "cold":  # untimed: put the kernel the "preinit" run starts with in the cache too
@@ -493,7 +498,11 @@ import json, sys
 import numpy as np
 import ethogram as eg
 def status():
-    return {l.split(':')[0]: int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith(('VmHWM', 'VmRSS'))}
+    return {
+        l.split(':')[0]: int(l.split()[1]) * 1024
+        for l in open('/proc/self/status')
+        if l.startswith(('VmHWM', 'VmRSS'))
+    }
 rng = np.random.default_rng(0)
 T, K = int(sys.argv[1]), int(sys.argv[2])
 pi, A, ll = np.full(K, 1 / K), rng.dirichlet(np.ones(K), K), rng.standard_normal((T, K)) * 5
@@ -562,7 +571,8 @@ def memory(res: dict) -> list[str]:
                 f"**{extra / 2**20:.1f} MiB ({extra / unit:.2f})**",
                 "—"
                 if r is None
-                else f"{r / 2**20:.1f} MiB ({r / unit:.2f}); beyond outputs {(r - outs[name]) / 2**20:.1f} MiB ({(r - outs[name]) / unit:.2f})",
+                else f"{r / 2**20:.1f} MiB ({r / unit:.2f}); beyond outputs "
+                f"{(r - outs[name]) / 2**20:.1f} MiB ({(r - outs[name]) / unit:.2f})",
             ]
         )
     lines = [

@@ -267,7 +267,10 @@ def render(info: dict) -> str:
 
 
 def write_subsection(text: str) -> None:
-    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md; nothing else changes."""
+    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md.
+
+    Nothing else changes.
+    """
     from _sections import replace_subsection
 
     replace_subsection(ROOT / "BENCHMARKS.md", SECTION, SUB, text)

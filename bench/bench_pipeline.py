@@ -194,7 +194,10 @@ def whole_command(argv: list, out_dir: Path) -> float:
 
 
 def cold_demo(out_dir: Path) -> float:
-    """Wall time of ``ethogram demo`` in a fresh process with an empty numba cache (compilation included)."""
+    """Wall time of ``ethogram demo`` in a fresh process with an empty numba cache.
+
+    Compilation included.
+    """
     env = os.environ.copy()
     env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="ethogram-numba-")
     cmd = [
@@ -233,8 +236,8 @@ confidences = {k: np.asarray(v, dtype=np.float64) for k, v in confidences.items(
 out["read"] = time.perf_counter() - t0
 project = tempfile.mkdtemp()
 kpms.setup_project(project, overwrite=True, bodyparts=bodyparts, use_bodyparts=bodyparts,
-                   skeleton=[], anterior_bodyparts=[bodyparts[0]], posterior_bodyparts=[bodyparts[-1]],
-                   fps=spec["fps"], video_dir=project)
+                   skeleton=[], anterior_bodyparts=[bodyparts[0]],
+                   posterior_bodyparts=[bodyparts[-1]], fps=spec["fps"], video_dir=project)
 config = kpms.load_config(project)
 t0 = time.perf_counter()
 data, metadata_ = kpms.format_data(coordinates, confidences, **config)
@@ -269,8 +272,9 @@ def run(ar_only, start, n):
     global model
     del times[:]
     t0 = time.perf_counter()
-    model, name = kpms.fit_model(model, data, metadata_, project, start_iter=start, num_iters=start + n - 1, ar_only=ar_only,
-                                 save_every_n_iters=None, generate_progress_plots=False, verbose=False)
+    model, name = kpms.fit_model(model, data, metadata_, project, start_iter=start,
+                                 num_iters=start + n - 1, ar_only=ar_only, save_every_n_iters=None,
+                                 generate_progress_plots=False, verbose=False)
     return time.perf_counter() - t0, list(times)
 
 n_ar, n_full = spec["ar_iters"], spec["full_iters"]
@@ -284,7 +288,10 @@ print("KPMS_RESULT " + json.dumps(out))
 
 
 def kpms_run(python: str, spec: dict, ar_iters: int, full_iters: int) -> dict:
-    """Time keypoint-moseq in its own interpreter; raises RuntimeError with its stderr on failure."""
+    """Time keypoint-moseq in its own interpreter.
+
+    Raises RuntimeError with its stderr on failure.
+    """
     spec = dict(spec, ar_iters=ar_iters, full_iters=full_iters)
     env = os.environ.copy()
     env["PYTHONPATH"] = ""
@@ -403,11 +410,10 @@ def render(info: dict, rows: list, side: list, args) -> str:
         SECTION,
         "",
         "`ethogram fit` end to end with its defaults (K = 20, 3 lags, kappa from the data, up to "
-        "100 EM "
-        "iterations, 1 restart, seed 0) on one thread; regenerate with `bench/bench_pipeline.py "
-        "--write` "
-        "(command in its docstring). Stages are medians of "
-        f'{args.repeats} in-process runs after a warm-up; "whole command" is `python -m ethogram.cli fit ...` in a '
+        "100 EM iterations, 1 restart, seed 0) on one thread; regenerate with "
+        "`bench/bench_pipeline.py --write` (command in its docstring). Stages are medians of "
+        f'{args.repeats} in-process runs after a warm-up; "whole command" is '
+        "`python -m ethogram.cli fit ...` in a "
         "fresh process (interpreter, imports, numba cache load, every stage, results file, CSVs "
         "and tables).",
         "",
@@ -489,22 +495,25 @@ def render(info: dict, rows: list, side: list, args) -> str:
             k["extrapolated_total"] = total
             ours = row["read"] + row["prepare"] + row["fit"] + row["label"]
             L.append(
-                f"| {label} | {k['version']} (jax {k['jax']}) | {k['read'] + k['prepare'] + k['init']:.1f} "
-                f"s | {k['ar_first']:.1f} s | "
-                f"{1000 * k['ar_timed']:.0f} ms | {k['full_first']:.1f} s | {1000 * k['full_timed']:.0f} "
-                "ms | "
-                f"{total:.0f} s | {1000 * row['per_iter']:.1f} ms | {ours:.2f} s | {total / ours:.0f}x "
-                "|"
+                f"| {label} | {k['version']} (jax {k['jax']}) | "
+                f"{k['read'] + k['prepare'] + k['init']:.1f} s | {k['ar_first']:.1f} s | "
+                f"{1000 * k['ar_timed']:.0f} ms | {k['full_first']:.1f} s | "
+                f"{1000 * k['full_timed']:.0f} ms | "
+                f"{total:.0f} s | {1000 * row['per_iter']:.1f} ms | {ours:.2f} s | "
+                f"{total / ours:.0f}x |"
             )
         L.append("")
         ok = [(label, row, k) for label, row, k in side if "extrapolated_total" in k]
         if ok:
+
+            def ours_of(row):
+                return row["read"] + row["prepare"] + row["fit"] + row["label"]
+
             L.append(
                 "Goal: at least 10x less time to a fitted model than keypoint-moseq's "
-                "recommended fit on the same "
-                "recordings: "
+                "recommended fit on the same recordings: "
                 + "; ".join(
-                    f"{label.split(' (')[0]}: {k['extrapolated_total'] / (row['read'] + row['prepare'] + row['fit'] + row['label']):.0f}x "
+                    f"{label.split(' (')[0]}: {k['extrapolated_total'] / ours_of(row):.0f}x "
                     f"(whole `ethogram fit` command {row['cmd']:.1f} s)"
                     for label, row, k in ok
                 )

@@ -470,7 +470,8 @@ def report(
         "parameters from k-means on two recordings. The machine is shared by several engineers: "
         "times vary by 10-20%.",
         "",
-        f"- machine: {cpu_name()}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- machine: {cpu_name()}, {os.cpu_count()} cores; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
         f"- python {platform.python_version()}, numpy {np.__version__}, scipy "
         f"{scipy.__version__}, numba {numba.__version__}",
         f"- load average (1 min) at the start and end of the run: {load[0]:.2f}, {load[1]:.2f} "
@@ -513,10 +514,10 @@ def report(
     ]
     for w, d in ((1, dk1), (2, dk2)):
         lines.append(
-            f"| {w} | {d['first']:.2f} s | {_med(d['seconds']):.2f} s | {_med(dk1['seconds']) / _med(d['seconds']):.2f}x "
-            "| "
-            f"{'bit-identical' if d['same_as_local'] else 'NO'} | {', '.join(f'{x:.0f} MB' for x in d['workers_rss_mb'])} "
-            "|"
+            f"| {w} | {d['first']:.2f} s | {_med(d['seconds']):.2f} s | "
+            f"{_med(dk1['seconds']) / _med(d['seconds']):.2f}x | "
+            f"{'bit-identical' if d['same_as_local'] else 'NO'} | "
+            f"{', '.join(f'{x:.0f} MB' for x in d['workers_rss_mb'])} |"
         )
     lines += [
         "",

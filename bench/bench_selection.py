@@ -135,10 +135,11 @@ Data: `../shared/data/openfield/keypoints.csv` (DeepLabCut, 4 body parts, 2330 f
 restarts (time split, last 20% held out, kappa from the pipeline's default for each K, up to
 100 EM iterations) and `find_kappa` (K = 20, target 0.4 s), each serially on one thread
 (`ETHOGRAM_NUM_THREADS=1`, one BLAS thread) and with 2 worker processes of one thread each;
-results are checked identical across worker counts. Measured besides: the search's curve (cold fits), a warm-started chain against
-cold fits at the same kappa, training against held-out log-likelihood with the default and a
-ridge AR prior, the search with that prior, and moseq2-style changepoint blocks. `--write`
-replaces (or appends) the section `## Selection` of BENCHMARKS.md.
+results are checked identical across worker counts. Measured besides: the search's curve (cold
+fits), a warm-started chain against cold fits at the same kappa, training against held-out
+log-likelihood with the default and a ridge AR prior, the search with that prior, and
+moseq2-style changepoint blocks. `--write` replaces (or appends) the section `## Selection` of
+BENCHMARKS.md.
 """
 
 
@@ -255,14 +256,15 @@ def main() -> int:
         "| task | 1 worker | 2 workers | same results |",
         "|---|---|---|---|",
         f"| K selection: 7 values of K ({', '.join(map(str, KS))}) x 3 restarts, time split | "
-        f"{cv[1][1]:.1f} ({cv[1][2]:.1f}) | {cv[2][1]:.1f} ({cv[2][2]:.1f}) | {'yes' if same_cv else 'NO'} "
-        "|",
+        f"{cv[1][1]:.1f} ({cv[1][2]:.1f}) | {cv[2][1]:.1f} ({cv[2][2]:.1f}) | "
+        f"{'yes' if same_cv else 'NO'} |",
         f"| kappa search, K = 20, target 0.4 s ({len(search.curve)} fits) | {ks[1][1]:.1f} "
         f"({ks[1][2]:.1f}) | {ks[2][1]:.1f} ({ks[2][2]:.1f}) | {'yes' if same_ks else 'NO'} |",
         "",
         "Held-out log-likelihood per frame (mean over restarts): "
         + ", ".join(f"K = {int(r.num_states)}: {r.mean:.3f}" for r in s.itertuples())
-        + f"; best K = {cv[1][0].best_num_states}, smallest K within one standard error = {cv[1][0].one_se_num_states}.",
+        + f"; best K = {cv[1][0].best_num_states}, smallest K within one standard error = "
+        f"{cv[1][0].one_se_num_states}.",
         "",
         f"Kappa search (K = 20, cold fits from seed 0): {search.message}. Curve: "
         + ", ".join(f"{r.kappa:.3g} -> {r.median_duration:g}" for r in search.curve.itertuples())
@@ -276,8 +278,8 @@ def main() -> int:
     ]
     for kappa, wm, wo, cm, co in chain:
         L.append(
-            f"| {kappa:.3g} | {wm:g} | {wo:.1f} | {', '.join(f'{v:g}' for v in cm)} | {', '.join(f'{v:.1f}' for v in co)} "
-            "|"
+            f"| {kappa:.3g} | {wm:g} | {wo:.1f} | {', '.join(f'{v:g}' for v in cm)} | "
+            f"{', '.join(f'{v:.1f}' for v in co)} |"
         )
     L += [
         "",

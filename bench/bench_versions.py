@@ -5,11 +5,11 @@ Checks out ``REV`` (e.g. ``fa71f57``, the first benchmark run) in a temporary gi
 and times, in fresh processes that alternate between that version and the working tree
 (``src/``), round after round, so that load from other users of a shared machine hits both
 alike: ``forward_backward`` and ``viterbi`` at T = 36000, K = 50, ``viterbi`` at K = 100 and both
-at K = 200 (the inputs of ``bench_engine``), one EM iteration of the Gaussian HMM and of the ARHMM of ``bench_models`` (one
-thread), and the first call of ``_FIRST_CALL`` in ``bench_engine`` with an empty numba cache
-(compilation) and with the cache warm. The benchmark code is the working tree's for both
-versions; only the library differs. Prints a markdown table of the medians over rounds (and
-every round's value), with the ratio now / then.
+at K = 200 (the inputs of ``bench_engine``), one EM iteration of the Gaussian HMM and of the
+ARHMM of ``bench_models`` (one thread), and the first call of ``_FIRST_CALL`` in
+``bench_engine`` with an empty numba cache (compilation) and with the cache warm. The benchmark
+code is the working tree's for both versions; only the library differs. Prints a markdown table
+of the medians over rounds (and every round's value), with the ratio now / then.
 """
 
 from __future__ import annotations
@@ -35,16 +35,24 @@ import ethogram as eg
 import bench_engine, bench_models
 from ethogram import HMM
 pi, A, ll = bench_engine.problem(36000, 50)
-out = {"forward_backward, T = 36000, K = 50": median_time(lambda: eg.forward_backward(pi, A, ll), repeats=15),
-       "viterbi, T = 36000, K = 50": median_time(lambda: eg.viterbi(pi, A, ll), repeats=15)}
+out = {
+    "forward_backward, T = 36000, K = 50": median_time(
+        lambda: eg.forward_backward(pi, A, ll), repeats=15
+    ),
+    "viterbi, T = 36000, K = 50": median_time(lambda: eg.viterbi(pi, A, ll), repeats=15),
+}
 pi, A, ll = bench_engine.problem(36000, 100, seed=100)
 out["viterbi, T = 36000, K = 100"] = median_time(lambda: eg.viterbi(pi, A, ll), repeats=9)
 pi, A, ll = bench_engine.problem(36000, 200, seed=200)
-out["forward_backward, T = 36000, K = 200"] = median_time(lambda: eg.forward_backward(pi, A, ll), repeats=3)
+out["forward_backward, T = 36000, K = 200"] = median_time(
+    lambda: eg.forward_backward(pi, A, ll), repeats=3
+)
 out["viterbi, T = 36000, K = 200"] = median_time(lambda: eg.viterbi(pi, A, ll), repeats=5)
 x = bench_models.gaussian_data()
 g = HMM(25, "gaussian", dict(data_dim=10)); g.initialize(x, seed=0)
-out["EM iteration, Gaussian full cov., T = 50000, D = 10, K = 25"] = bench_models.ethogram_iteration(g, x)
+out["EM iteration, Gaussian full cov., T = 50000, D = 10, K = 25"] = (
+    bench_models.ethogram_iteration(g, x)
+)
 y = bench_models.ar_data()
 a = HMM(25, "autoregressive", dict(data_dim=10, num_lags=3)); a.initialize(y, seed=0)
 out["EM iteration, ARHMM, T = 50000, D = 10, K = 25, L = 3"] = bench_models.ethogram_iteration(a, y)

@@ -75,7 +75,10 @@ def timed_report(folder: Path, workers: int, cores: int) -> float:
 
 
 def per_kind(folder: Path, repeats: int = 3) -> dict:
-    """Seconds per plot kind (serial, median over ``repeats`` passes), and the number of plots of each kind."""
+    """Seconds per plot kind (serial, median over ``repeats`` passes).
+
+    And the number of plots of each kind.
+    """
     from ethogram.results import load_results
     from ethogram.viz import report as rp
     from ethogram.viz._common import frequency_order
@@ -166,7 +169,8 @@ def main(argv=None) -> int:
                 times = [timed_report(folder, cores, cores) for _ in range(args.repeats)]
                 row[f"s_{cores}"] = float(np.median(times))
                 print(
-                    f"{name}: {cores} core(s): {row[f's_{cores}']:.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})",
+                    f"{name}: {cores} core(s): {row[f's_{cores}']:.2f} s "
+                    f"(runs: {', '.join(f'{t:.2f}' for t in times)})",
                     flush=True,
                 )
             row["plots"] = len(list((folder / "report_1" / "plots").glob("*.png")))
@@ -265,7 +269,10 @@ def render(info: dict) -> str:
 
 
 def write_subsection(text: str) -> None:
-    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md; nothing else changes."""
+    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md.
+
+    Nothing else changes.
+    """
     from _sections import replace_subsection
 
     replace_subsection(ROOT / "BENCHMARKS.md", SECTION, SUB, text)

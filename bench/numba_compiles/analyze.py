@@ -1,4 +1,9 @@
-"""Summarise the compile logs of sitecustomize.py: per process, per kernel (exclusive CPU of cache misses, signatures, processes), and kernel+signature pairs compiled more than once. Usage: python analyze.py DST [all] (DST holds _meas/)."""
+"""Summarise the compile logs of sitecustomize.py.
+
+Per process, per kernel (exclusive CPU of cache misses, signatures, processes), and
+kernel+signature pairs compiled more than once. Usage: python analyze.py DST [all] (DST holds
+_meas/).
+"""
 
 import collections
 import glob

@@ -1,4 +1,7 @@
-"""CPU spent compiling a kernel+signature again in another process (all but the costliest copy). Usage: python duplicates.py DST."""
+"""CPU spent compiling a kernel+signature again in another process (all but the costliest copy).
+
+Usage: python duplicates.py DST.
+"""
 
 import collections
 import glob

@@ -1,4 +1,9 @@
-"""Measurement only: with NUMBA_MEAS_DIR set, log every numba Dispatcher.compile call of this process (kernel, signature, nesting depth, thread CPU, cache hit or miss) to NUMBA_MEAS_DIR/<xdist worker>-<pid>.json at exit. Put this folder first on PYTHONPATH (bench/numba_compiles/run_cold_suite.sh does); subprocesses inherit it."""
+"""Measurement only: with NUMBA_MEAS_DIR set, log every numba Dispatcher.compile call.
+
+Per call of this process: kernel, signature, nesting depth, thread CPU, cache hit or miss; written
+to NUMBA_MEAS_DIR/<xdist worker>-<pid>.json at exit. Put this folder first on PYTHONPATH
+(bench/numba_compiles/run_cold_suite.sh does); subprocesses inherit it.
+"""
 
 import atexit
 import importlib.abc
