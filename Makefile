@@ -30,8 +30,8 @@ demo: $(STAMP)
 PYTEST_RUN = rc=$$?; if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; failing on purpose" >&2; exit 1; fi; exit $$rc
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests
-	$(VENV)/bin/ruff format --check src tests
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
 
 test: lint
 	@$(PY) -m pytest -q -n auto -m "not slow" tests; $(PYTEST_RUN)

@@ -33,7 +33,6 @@ from typing import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-
 # ----------------------------------------------------------------------------- environment
 
 
@@ -77,7 +76,10 @@ def threadpools() -> list[dict]:
     from threadpoolctl import threadpool_info
 
     return [
-        {k: info.get(k) for k in ("user_api", "internal_api", "version", "num_threads", "architecture")}
+        {
+            k: info.get(k)
+            for k in ("user_api", "internal_api", "version", "num_threads", "architecture")
+        }
         for info in threadpool_info()
     ]
 
@@ -116,9 +118,21 @@ def machine() -> dict:
         "cores_available": affinity,
         "python": sys.version.split()[0],
         "versions": {
-            p: version(p) for p in ("ethogram", "numpy", "numba", "hmmlearn", "jax", "jaxlib", "dynamax", "threadpoolctl")
+            p: version(p)
+            for p in (
+                "ethogram",
+                "numpy",
+                "numba",
+                "hmmlearn",
+                "jax",
+                "jaxlib",
+                "dynamax",
+                "threadpoolctl",
+            )
         },
-        "env": {k: os.environ.get(k) for k in (*THREAD_ENV, "NUMBA_NUM_THREADS", "ETHOGRAM_NUM_THREADS")},
+        "env": {
+            k: os.environ.get(k) for k in (*THREAD_ENV, "NUMBA_NUM_THREADS", "ETHOGRAM_NUM_THREADS")
+        },
         "threadpools": pools,
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "loadavg": os.getloadavg() if hasattr(os, "getloadavg") else None,
@@ -161,7 +175,9 @@ def _timed(func: Callable[[], object]) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
-def time_interleaved(funcs: dict[str, Callable[[], object]], repeats: dict[str, int] | int, warmup: int = 1) -> dict[str, Timing]:
+def time_interleaved(
+    funcs: dict[str, Callable[[], object]], repeats: dict[str, int] | int, warmup: int = 1
+) -> dict[str, Timing]:
     """Time several implementations round-robin; ``repeats`` may differ per implementation.
 
     Each gets ``warmup`` untimed calls first (the first one's wall time is kept as

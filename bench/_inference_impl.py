@@ -123,7 +123,9 @@ def estep_check(ref, other) -> tuple[bool, str]:
 def path_score(pi, A, ll, z) -> float:
     z = np.asarray(z)
     with np.errstate(divide="ignore"):
-        return float(np.log(pi[z[0]]) + np.log(A[z[:-1], z[1:]]).sum() + ll[np.arange(len(z)), z].sum())
+        return float(
+            np.log(pi[z[0]]) + np.log(A[z[:-1], z[1:]]).sum() + ll[np.arange(len(z)), z].sum()
+        )
 
 
 def viterbi_check(pi, A, ll, ref, other) -> tuple[bool, str]:

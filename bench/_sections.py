@@ -24,13 +24,16 @@ def _span(text: str, heading: str, level: str) -> tuple[int, int] | None:
 
 
 def replace_section(path: Path, section: str, text: str) -> None:
-    """Replace the ``## section`` block of ``path`` by ``text`` (which starts with the heading), or append it."""
+    """Replace the ``## section`` block of ``path`` by ``text`` (which starts with the heading).
+
+    Appends it when ``path`` has no such section.
+    """
     old = path.read_text() if path.exists() else ""
     span = _span(old, section, "## ")
     if span is None:
         new = old.rstrip("\n") + "\n\n" + text
     else:
-        new = old[:span[0]] + text + old[span[1]:]
+        new = old[: span[0]] + text + old[span[1] :]
     path.write_text(new)
 
 
@@ -41,11 +44,11 @@ def replace_subsection(path: Path, section: str, sub: str, text: str) -> None:
     if span is None:
         path.write_text(old.rstrip("\n") + f"\n\n{section}\n\n" + text)
         return
-    block = old[span[0]:span[1]]
+    block = old[span[0] : span[1]]
     inner = _span(block, sub, "### ")
     if inner is None:
         block = block.rstrip("\n") + "\n\n" + text + "\n"
     else:
         s, e = inner
         block = block[:s] + text + ("\n" if e < len(block) else "") + block[e:]
-    path.write_text(old[:span[0]] + block + old[span[1]:])
+    path.write_text(old[: span[0]] + block + old[span[1] :])

@@ -12,7 +12,9 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
-os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+os.environ.setdefault(
+    "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+)
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
 import platform  # noqa: E402
@@ -56,14 +58,35 @@ def machine() -> dict:
         pass
     from threadpoolctl import threadpool_info
 
-    blas = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, {i.get('num_threads')} thread)" for i in threadpool_info() if i.get("user_api") == "blas"]
+    blas = [
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')}, "
+        f"{i.get('num_threads')} thread)"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
     return {
         "cpu": cpu,
         "cores": os.cpu_count(),
         "python": sys.version.split()[0],
-        "versions": {p: version(p) for p in ("ethogram", "numpy", "scipy", "numba", "hmmlearn", "jax", "jaxlib", "dynamax", "scikit-learn")},
+        "versions": {
+            p: version(p)
+            for p in (
+                "ethogram",
+                "numpy",
+                "scipy",
+                "numba",
+                "hmmlearn",
+                "jax",
+                "jaxlib",
+                "dynamax",
+                "scikit-learn",
+            )
+        },
         "blas": "; ".join(blas),
-        "threads": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS")},
+        "threads": {
+            k: os.environ.get(k)
+            for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "XLA_FLAGS")
+        },
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
 

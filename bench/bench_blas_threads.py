@@ -4,8 +4,9 @@ Runs `ethogram fit` on the shipped open-field mouse (2330 frames, 30 fps, the de
 search) in fresh processes whose BLAS and OpenMP start with a thread per core (a user's default),
 alternating two variants of the same code: as shipped (fits run under
 ``ethogram.inference.one_blas_thread``, scikit-learn's k-means under ``one_openmp_thread``) and
-with both guards replaced by no-ops (each pool keeps its own thread count, as before them). Prints process CPU (user + system, children included)
-and wall time per run, their medians, and the BLAS kernel that ran.
+with both guards replaced by no-ops (each pool keeps its own thread count, as before them).
+Prints process CPU (user + system, children included) and wall time per run, their medians,
+and the BLAS kernel that ran.
 """
 
 from __future__ import annotations

@@ -69,15 +69,27 @@ def measure_revision(rev: str, repo: Path = ROOT) -> dict:
     """The default fit of the library as of ``rev`` (of the git repository ``repo``), measured
     in a subprocess."""
     with tempfile.TemporaryDirectory() as tmp:
-        archive = subprocess.run(["git", "-C", str(repo), "archive", rev], check=True, capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", str(repo), "archive", rev], check=True, capture_output=True
+        ).stdout
         subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
         env = dict(os.environ, PYTHONPATH=str(Path(tmp) / "src"))
-        out = subprocess.run([sys.executable, __file__, "--json"], env=env, check=True, capture_output=True, text=True, cwd=tmp).stdout
+        out = subprocess.run(
+            [sys.executable, __file__, "--json"],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+        ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
 def _fastest(rounds: list) -> dict:
-    """Per experiment, the round with the lowest median time (successes are the same in every round)."""
+    """Per experiment, the round with the lowest median time.
+
+    The successes are the same in every round.
+    """
     return {e: min((r[e] for r in rounds), key=lambda x: x["median_ms"]) for e in EXPERIMENTS}
 
 
@@ -87,22 +99,39 @@ def default_results() -> dict:
 
 def _git_rev(repo: Path = ROOT) -> str:
     try:
-        return subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"], check=True, capture_output=True, text=True).stdout.strip()
+        return subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
 
-def report(after: dict, before: dict | None, before_rev: str | None, choices: dict | None, repo: Path = ROOT) -> str:
+def report(
+    after: dict,
+    before: dict | None,
+    before_rev: str | None,
+    choices: dict | None,
+    repo: Path = ROOT,
+) -> str:
     lines = [SECTION, ""]
     lines.append(
-        "The course's experiments as a new user runs them: seeds s = 0..11, 10,000 frames sampled with "
-        "seed s, `AutoregressiveHMM(5, 2)` (spiral) or `GaussianHMM(5, 2)` (ring of 5 Gaussians) fitted "
-        "with `fit(data, num_iters=100, seed=s)`; success = matched accuracy >= 0.95. Time: CPU time of "
+        "The course's experiments as a new user runs them: seeds s = 0..11, 10,000 frames "
+        "sampled with "
+        "seed s, `AutoregressiveHMM(5, 2)` (spiral) or `GaussianHMM(5, 2)` (ring of 5 Gaussians) "
+        "fitted "
+        "with `fit(data, num_iters=100, seed=s)`; success = matched accuracy >= 0.95. Time: CPU "
+        "time of "
         "`fit` (one thread), median over the 12 seeds, lowest of 3 alternating rounds. "
         "`bench/bench_default_fit.py --before REV --choices --write` regenerates this section."
     )
     lines.append("")
-    lines.append("| experiment | version | successes | failed seeds (accuracy of the worst) | median fit time | ratio |")
+    lines.append(
+        "| experiment | version | successes | failed seeds (accuracy of the worst) | median fit "
+        "time | ratio |"
+    )
     lines.append("|---|---|---|---|---|---|")
     for e in EXPERIMENTS:
         rows = []
@@ -112,39 +141,58 @@ def report(after: dict, before: dict | None, before_rev: str | None, choices: di
         for name, r in rows:
             ratio = "" if before is None else f"{r['median_ms'] / before[e]['median_ms']:.2f}x"
             failed = ", ".join(map(str, r["failed_seeds"])) or "none"
-            lines.append(f"| {e} | {name} | {r['successes']}/{r['runs']} | {failed} ({r['worst_accuracy']:.3f}) | {r['median_ms']:.1f} ms | {ratio} |")
+            lines.append(
+                f"| {e} | {name} | {r['successes']}/{r['runs']} | {failed} "
+                f"({r['worst_accuracy']:.3f}) | {r['median_ms']:.1f} ms | {ratio} |"
+            )
     if choices:
         lines.append("")
         lines.append(
-            "Choosing the short starts (`fit(..., num_starts=n, start_iters=i)`: n k-means starts, each run "
+            "Choosing the short starts (`fit(..., num_starts=n, start_iters=i)`: n k-means "
+            "starts, each run "
             "for i EM iterations, the best continued), seeds 0..47:"
         )
         lines.append("")
-        lines.append("| num_starts | start_iters | spiral successes | spiral median | ring successes | ring median |")
+        lines.append(
+            "| num_starts | start_iters | spiral successes | spiral median | ring successes | "
+            "ring median |"
+        )
         lines.append("|---|---|---|---|---|---|")
         for key, res in choices.items():
             n, i = key.split(",")
             sp, ri = res["spiral"], res["ring"]
-            lines.append(f"| {n} | {i} | {sp['successes']}/{sp['runs']} | {sp['median_ms']:.1f} ms | {ri['successes']}/{ri['runs']} | {ri['median_ms']:.1f} ms |")
+            lines.append(
+                f"| {n} | {i} | {sp['successes']}/{sp['runs']} | {sp['median_ms']:.1f} ms | "
+                f"{ri['successes']}/{ri['runs']} | {ri['median_ms']:.1f} ms |"
+            )
         lines.append("")
         one, two = choices.get("1,0"), choices.get("2,0")
         text = (
-            "The default is `num_starts=2, start_iters=0`: the fewest starts that succeed on every seed of "
-            "both experiments, compared by the objective of their starting parameters (a poor k-means "
-            "start scores thousands of nats lower at once), so the kept start's E-step is reused and an "
+            "The default is `num_starts=2, start_iters=0`: the fewest starts that succeed on "
+            "every seed of "
+            "both experiments, compared by the objective of their starting parameters (a poor "
+            "k-means "
+            "start scores thousands of nats lower at once), so the kept start's E-step is reused "
+            "and an "
             "extra start costs one initialisation and one E-step."
         )
         if one and two:
             text += (
-                f" With the second start a fit costs {two['spiral']['median_ms'] / one['spiral']['median_ms']:.2f}x "
-                f"(spiral) and {two['ring']['median_ms'] / one['ring']['median_ms']:.2f}x (ring) of a single start"
+                " With the second start a fit costs "
+                f"{two['spiral']['median_ms'] / one['spiral']['median_ms']:.2f}x "
+                f"(spiral) and {two['ring']['median_ms'] / one['ring']['median_ms']:.2f}x (ring) "
+                "of a single start"
             )
             if before is not None:
                 text += (
-                    f"; a single start itself now costs {one['spiral']['median_ms'] / before['spiral']['median_ms']:.2f}x "
-                    f"(spiral) and {one['ring']['median_ms'] / before['ring']['median_ms']:.2f}x (ring) of the "
-                    "version before, from the other changes of the same issue (the AR k-means start's "
-                    "features, statistics about the data's centre, parameters checked where written, and "
+                    "; a single start itself now costs "
+                    f"{one['spiral']['median_ms'] / before['spiral']['median_ms']:.2f}x "
+                    f"(spiral) and {one['ring']['median_ms'] / before['ring']['median_ms']:.2f}x "
+                    "(ring) of the "
+                    "version before, from the other changes of the same issue (the AR k-means "
+                    "start's "
+                    "features, statistics about the data's centre, parameters checked where "
+                    "written, and "
                     "one more EM iteration now that the transitions are learned)"
                 )
             text += "."
@@ -185,12 +233,22 @@ def main(argv=None) -> int:
         epilog=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--before", metavar="REV", help="also measure the library as of this git revision")
-    parser.add_argument("--choices", action="store_true", help="measure candidate short-start settings on 48 seeds")
+    parser.add_argument(
+        "--before", metavar="REV", help="also measure the library as of this git revision"
+    )
+    parser.add_argument(
+        "--choices", action="store_true", help="measure candidate short-start settings on 48 seeds"
+    )
     parser.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
-    parser.add_argument("--rounds", type=int, default=3, help="alternating measurement rounds (default 3)")
-    parser.add_argument("--repo", default=str(ROOT), help="git repository holding REV (default: this one)")
-    parser.add_argument("--json", action="store_true", help="print the default results as JSON (used for --before)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="alternating measurement rounds (default 3)"
+    )
+    parser.add_argument(
+        "--repo", default=str(ROOT), help="git repository holding REV (default: this one)"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the default results as JSON (used for --before)"
+    )
     args = parser.parse_args(argv)
     if args.json:
         print(json.dumps(default_results()))
@@ -208,7 +266,9 @@ def main(argv=None) -> int:
     if args.choices:
         choices = {}
         for n, i in ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1)):
-            choices[f"{n},{i}"] = {e: measure(e, range(48), dict(num_starts=n, start_iters=i)) for e in EXPERIMENTS}
+            choices[f"{n},{i}"] = {
+                e: measure(e, range(48), dict(num_starts=n, start_iters=i)) for e in EXPERIMENTS
+            }
     text = report(after, before, args.before, choices, Path(args.repo))
     print(text)
     if args.write:

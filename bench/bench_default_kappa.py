@@ -126,7 +126,9 @@ def bench_select(rounds: int) -> list:
             ("after", "auto"),
         ):
             got = [
-                _timed(lambda: cross_validate(sequences, SELECT_STATES, kappa=kappa, fps=fps, **common))
+                _timed(
+                    lambda: cross_validate(sequences, SELECT_STATES, kappa=kappa, fps=fps, **common)
+                )
                 for _ in range(rounds)
             ]
             cv = got[0][0]
@@ -162,7 +164,6 @@ def bench_synthetic() -> list:
     """Issue 15's new user, and an ARHMM: the K chosen and the held-out score under each rule."""
     sys.path.insert(0, str(ROOT / "tests"))
     from _sticky_hmms import ar_recordings, gaussian_recordings
-
     from ethogram.pipeline import SYLLABLE_PRIOR
     from ethogram.selection import cross_validate
     from ethogram.stickiness import reference_kappa

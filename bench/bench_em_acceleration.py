@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import _util  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import argparse
 import contextlib
 import time
@@ -140,7 +142,10 @@ def crawl_cases():
         x = truth.sample(227, seed=s)[1] + 3.0
         if np.abs(x).max() > 50:
             continue
-        make = lambda: HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="tied"))  # noqa: E731
+
+        def make():
+            return HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="tied"))
+
         yield s, (lambda m=make, x=x, **kw: m().fit(x, seed=0, posterior=False, **kw)), 1000
 
 
@@ -157,7 +162,10 @@ def two_optima_cases():
         best = truth.fit(x, init="params", tol=1e-12, num_iters=20000, posterior=False).objectives[
             -1
         ]
-        make = lambda: HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="full"))  # noqa: E731
+
+        def make():
+            return HMM(2, "autoregressive", dict(data_dim=1, num_lags=1, covariance_type="full"))
+
         yield (
             name,
             (lambda m=make, x=x, **kw: m().fit(x, seed=0, num_restarts=10, posterior=False, **kw)),
@@ -322,9 +330,16 @@ def summarize(name: str, rows: dict) -> list:
             e_steps, cpu = _med([a[0] for a in reached]), _med([a[1] * 1e3 for a in reached])
             acc_cell = f"{e_steps} E-steps, {cpu} ms ({len(reached)}/{len(acc)} reached)"
         gaps = [x["gap"] for x in r]
-        cells = [name, v, str(len(r)), _med([x["iters"] for x in r]),
-                 _med([x["e_steps"] for x in r]), _med([x["cpu"] * 1e3 for x in r]) + " ms",
-                 f"{np.median(gaps):.2g} ({max(gaps):.2g})", acc_cell]
+        cells = [
+            name,
+            v,
+            str(len(r)),
+            _med([x["iters"] for x in r]),
+            _med([x["e_steps"] for x in r]),
+            _med([x["cpu"] * 1e3 for x in r]) + " ms",
+            f"{np.median(gaps):.2g} ({max(gaps):.2g})",
+            acc_cell,
+        ]
         out.append("| " + " | ".join(cells) + " |")
     return out
 
@@ -375,13 +390,18 @@ def report(results: dict, tail_rows: list) -> str:
     m = machine()
     v = m["versions"]
     lines = [
-        SECTION, "", _paragraph(INTRO), "",
+        SECTION,
+        "",
+        _paragraph(INTRO),
+        "",
         f"- machine: {m['cpu']}, {m['cores']} cores; {m['date']}; python {m['python']}, "
         f"numpy {v['numpy']}, ethogram {v['ethogram']}",
         f"- BLAS (threadpoolctl: library, version, kernel, threads): {m['blas']}",
         "- one thread: OMP/OpenBLAS/MKL and ethogram's pool pinned to 1; OPENBLAS_CORETYPE and "
         "OPENBLAS_L2_SIZE unset for this run (OpenBLAS picks its kernel)",
-        "", _paragraph(LEGEND.format(acc=ACCURACY)), "",
+        "",
+        _paragraph(LEGEND.format(acc=ACCURACY)),
+        "",
         "| experiment | version | seeds | EM iterations | E-steps | CPU time | gap (nats) "
         "| to accuracy |",
         "|---|---|---|---|---|---|---|---|",
@@ -389,13 +409,17 @@ def report(results: dict, tail_rows: list) -> str:
     for name, rows in results.items():
         lines += summarize(name, rows)
     lines += [
-        "", _paragraph(READING),
-        "", _paragraph(STOP), "",
+        "",
+        _paragraph(READING),
+        "",
+        _paragraph(STOP),
+        "",
         "| share of tol | seeds | largest gap (nats) | gaps > 1e-3 | median E-steps "
         "| median CPU time |",
         "|---|---|---|---|---|---|",
         *tail_rows,
-        "", _paragraph(STOP_AFTER),
+        "",
+        _paragraph(STOP_AFTER),
     ]
     return "\n".join(lines) + "\n"
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import _util  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import os
 import subprocess
 import sys
@@ -21,11 +23,13 @@ import time
 import tracemalloc
 
 import numpy as np
-from _util import fmt_ms, median_time
 
 import ethogram as eg
-from _inference_impl import hmmlearn_estep  # noqa: E402  (hmmlearn's compiled scaling path, as its fit runs it)
-from _inference_impl import numpy_estep as numpy_reference  # noqa: E402  (a plain NumPy loop, for scale)
+
+# hmmlearn's compiled scaling path, as its fit runs it; a plain NumPy loop, for scale
+from _inference_impl import hmmlearn_estep
+from _inference_impl import numpy_estep as numpy_reference
+from _util import fmt_ms, median_time
 
 
 def problem(T, K, seed=0):
@@ -65,23 +69,47 @@ def headline(lines):
     pi, A, ll = problem(36000, 50)
     post = eg.forward_backward(pi, A, ll)
     ref_ll, ref_post, ref_xi = hmmlearn_estep(pi, A, ll)
-    agree = abs(post.marginal_ll - ref_ll) <= 1e-9 * abs(ref_ll) and np.allclose(post.expected_states, ref_post, atol=1e-9, rtol=1e-9) and np.allclose(post.expected_transitions, ref_xi, rtol=1e-8, atol=1e-8)
+    agree = (
+        abs(post.marginal_ll - ref_ll) <= 1e-9 * abs(ref_ll)
+        and np.allclose(post.expected_states, ref_post, atol=1e-9, rtol=1e-9)
+        and np.allclose(post.expected_transitions, ref_xi, rtol=1e-8, atol=1e-8)
+    )
     t_eg = median_time(lambda: eg.forward_backward(pi, A, ll), repeats=15)
     t_hl = median_time(lambda: hmmlearn_estep(pi, A, ll), repeats=9)
-    rows = [("ethogram `forward_backward`", t_eg, "—"), ("hmmlearn 0.3.3 scaling (fwd + bwd + posterior + xi sum)", t_hl, "yes" if agree else "NO")]
+    rows = [
+        ("ethogram `forward_backward`", t_eg, "—"),
+        ("hmmlearn 0.3.3 scaling (fwd + bwd + posterior + xi sum)", t_hl, "yes" if agree else "NO"),
+    ]
     dyn = dynamax_funcs()
     t_dy = None
     if dyn:
         run_estep, run_mode = dyn
         d_ll, d_post, d_xi = run_estep(pi, A, ll)
-        d_agree = abs(float(d_ll) - ref_ll) <= 1e-9 * abs(ref_ll) and np.allclose(np.asarray(d_post), ref_post, atol=1e-8) and np.allclose(np.asarray(d_xi), ref_xi, rtol=1e-6, atol=1e-6)
+        d_agree = (
+            abs(float(d_ll) - ref_ll) <= 1e-9 * abs(ref_ll)
+            and np.allclose(np.asarray(d_post), ref_post, atol=1e-8)
+            and np.allclose(np.asarray(d_xi), ref_xi, rtol=1e-6, atol=1e-6)
+        )
         t_dy = median_time(lambda: run_estep(pi, A, ll), repeats=7)
-        rows.append(("dynamax `hmm_smoother` (jit, with transition sums)", t_dy, "yes" if d_agree else "NO"))
+        rows.append(
+            ("dynamax `hmm_smoother` (jit, with transition sums)", t_dy, "yes" if d_agree else "NO")
+        )
     t0 = time.perf_counter()
     np_ll, _, _ = numpy_reference(pi, A, ll)
     t_np = time.perf_counter() - t0
-    rows.append(("plain NumPy loop (1 run)", t_np, "yes" if abs(np_ll - ref_ll) <= 1e-9 * abs(ref_ll) else "NO"))
-    lines += ["### Full E-step, T = 36000, K = 50 (one thread)", "", "| implementation | median | ethogram is faster by | agrees with hmmlearn |", "|---|---|---|---|"]
+    rows.append(
+        (
+            "plain NumPy loop (1 run)",
+            t_np,
+            "yes" if abs(np_ll - ref_ll) <= 1e-9 * abs(ref_ll) else "NO",
+        )
+    )
+    lines += [
+        "### Full E-step, T = 36000, K = 50 (one thread)",
+        "",
+        "| implementation | median | ethogram is faster by | agrees with hmmlearn |",
+        "|---|---|---|---|",
+    ]
     for name, t, ok in rows:
         lines.append(f"| {name} | {fmt_ms(t)} | {t / t_eg:.2f}x | {ok} |")
 
@@ -91,12 +119,27 @@ def headline(lines):
     _, ref_path = _hmmc.viterbi(pi, A, ll)
     t_v = median_time(lambda: eg.viterbi(pi, A, ll), repeats=15)
     t_hv = median_time(lambda: _hmmc.viterbi(pi, A, ll), repeats=9)
-    vrows = [("ethogram `viterbi`", t_v, "—"), ("hmmlearn 0.3.3 `_hmmc.viterbi`", t_hv, "yes" if np.array_equal(path, ref_path) else "NO")]
+    vrows = [
+        ("ethogram `viterbi`", t_v, "—"),
+        ("hmmlearn 0.3.3 `_hmmc.viterbi`", t_hv, "yes" if np.array_equal(path, ref_path) else "NO"),
+    ]
     if dyn:
         d_path = np.asarray(dyn[1](pi, A, ll))
         t_dv = median_time(lambda: dyn[1](pi, A, ll), repeats=7)
-        vrows.append(("dynamax `hmm_posterior_mode` (jit)", t_dv, "yes" if np.array_equal(d_path, ref_path) else "NO"))
-    lines += ["", "### Viterbi, T = 36000, K = 50 (one thread)", "", "| implementation | median | ethogram is faster by | same path |", "|---|---|---|---|"]
+        vrows.append(
+            (
+                "dynamax `hmm_posterior_mode` (jit)",
+                t_dv,
+                "yes" if np.array_equal(d_path, ref_path) else "NO",
+            )
+        )
+    lines += [
+        "",
+        "### Viterbi, T = 36000, K = 50 (one thread)",
+        "",
+        "| implementation | median | ethogram is faster by | same path |",
+        "|---|---|---|---|",
+    ]
     for name, t, ok in vrows:
         lines.append(f"| {name} | {fmt_ms(t)} | {t / t_v:.2f}x | {ok} |")
     return dyn
@@ -105,7 +148,14 @@ def headline(lines):
 def k_table(lines, dyn):
     from hmmlearn import _hmmc
 
-    lines += ["", "### Over K (T = 36000, one thread; medians)", "", "| K | E-step ethogram | E-step hmmlearn | ratio | E-step dynamax | ratio | Viterbi ethogram | Viterbi hmmlearn | ratio |", "|---|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "### Over K (T = 36000, one thread; medians)",
+        "",
+        "| K | E-step ethogram | E-step hmmlearn | ratio | E-step dynamax | ratio | Viterbi "
+        "ethogram | Viterbi hmmlearn | ratio |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for K in (10, 50, 100, 200):
         pi, A, ll = problem(36000, K, seed=K)
         reps = 7 if K <= 100 else 3
@@ -118,7 +168,10 @@ def k_table(lines, dyn):
             dcol = f"{fmt_ms(td)} | {td / te:.1f}x"
         else:
             dcol = "skipped (> 30 s per run) | —" if dyn else "not installed | —"
-        lines.append(f"| {K} | {fmt_ms(te)} | {fmt_ms(th)} | {th / te:.1f}x | {dcol} | {fmt_ms(tv)} | {fmt_ms(thv)} | {thv / tv:.1f}x |")
+        lines.append(
+            f"| {K} | {fmt_ms(te)} | {fmt_ms(th)} | {th / te:.1f}x | {dcol} | {fmt_ms(tv)} | "
+            f"{fmt_ms(thv)} | {thv / tv:.1f}x |"
+        )
 
 
 def batch(lines):
@@ -130,8 +183,19 @@ def batch(lines):
     t2 = median_time(lambda: eg.forward_backward(pi, A, lls, num_threads=2), repeats=3)
     a = eg.forward_backward(pi, A, lls, num_threads=1)
     b = eg.forward_backward(pi, A, lls, num_threads=2)
-    same = all(np.array_equal(x.expected_states, y.expected_states) and x.marginal_ll == y.marginal_ll for x, y in zip(a, b))
-    lines += ["", "### Batch of 20 x 50000 frames, K = 50", "", "| threads | median | speed-up | bitwise identical |", "|---|---|---|---|", f"| 1 | {fmt_ms(t1)} | 1.00x | — |", f"| 2 | {fmt_ms(t2)} | {t1 / t2:.2f}x | {'yes' if same else 'NO'} |"]
+    same = all(
+        np.array_equal(x.expected_states, y.expected_states) and x.marginal_ll == y.marginal_ll
+        for x, y in zip(a, b)
+    )
+    lines += [
+        "",
+        "### Batch of 20 x 50000 frames, K = 50",
+        "",
+        "| threads | median | speed-up | bitwise identical |",
+        "|---|---|---|---|",
+        f"| 1 | {fmt_ms(t1)} | 1.00x | — |",
+        f"| 2 | {fmt_ms(t2)} | {t1 / t2:.2f}x | {'yes' if same else 'NO'} |",
+    ]
 
 
 _FIRST_CALL = """
@@ -152,9 +216,23 @@ def compile_times(lines):
         env = dict(os.environ, NUMBA_CACHE_DIR=cache)
         runs = []
         for _ in range(2):
-            out = subprocess.run([sys.executable, "-c", _FIRST_CALL], env=env, capture_output=True, text=True, check=True).stdout.split()
+            out = subprocess.run(
+                [sys.executable, "-c", _FIRST_CALL],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
             runs.append((float(out[0]), float(out[1])))
-    lines += ["", "### First call (fresh process)", "", "| numba cache | import ethogram | first forward_backward + viterbi + sample_posterior |", "|---|---|---|", f"| empty (compiles) | {fmt_ms(runs[0][0])} | {fmt_ms(runs[0][1])} |", f"| warm (second process, cache hit) | {fmt_ms(runs[1][0])} | {fmt_ms(runs[1][1])} |"]
+    lines += [
+        "",
+        "### First call (fresh process)",
+        "",
+        "| numba cache | import ethogram | first forward_backward + viterbi + sample_posterior |",
+        "|---|---|---|",
+        f"| empty (compiles) | {fmt_ms(runs[0][0])} | {fmt_ms(runs[0][1])} |",
+        f"| warm (second process, cache hit) | {fmt_ms(runs[1][0])} | {fmt_ms(runs[1][1])} |",
+    ]
 
 
 def memory(lines):
@@ -166,7 +244,15 @@ def memory(lines):
     tracemalloc.stop()
     tk = 36000 * 50 * 8
     outputs = post.expected_states.nbytes + post.expected_transitions.nbytes
-    lines += ["", "### Memory (T = 36000, K = 50; tracemalloc)", "", f"Peak allocation during `forward_backward`: {peak / 2**20:.1f} MiB = {peak / tk:.2f} x (T K 8 bytes); the outputs are {outputs / tk:.2f} x, so the working memory beyond them is {(peak - outputs) / tk:.2f} x T K (scaled likelihoods, forward messages, row maxima): O(T K), never T K K."]
+    lines += [
+        "",
+        "### Memory (T = 36000, K = 50; tracemalloc)",
+        "",
+        f"Peak allocation during `forward_backward`: {peak / 2**20:.1f} MiB = {peak / tk:.2f} x "
+        f"(T K 8 bytes); the outputs are {outputs / tk:.2f} x, so the working memory beyond them "
+        f"is {(peak - outputs) / tk:.2f} x T K (scaled likelihoods, forward messages, row "
+        "maxima): O(T K), never T K K.",
+    ]
 
 
 def logspace(lines):
@@ -176,7 +262,9 @@ def logspace(lines):
 
     T, K = 50000, 50
     pi, A, ll = sparse_problem(T, K)
-    assert core._run_forward(pi, A, ll) is None, "the sparse problem no longer takes the log-space path"
+    assert core._run_forward(pi, A, ll) is None, (
+        "the sparse problem no longer takes the log-space path"
+    )
     opi, oA, oll = problem(T, K)
     ref = ethogram_estep(pi, A, ll)
     ok_log, d_log = estep_check(ref, hmmlearn_estep_log(pi, A, ll))
@@ -188,18 +276,32 @@ def logspace(lines):
     t_log = median_time(lambda: eg.forward_backward(pi, A, ll), repeats=5)
     t_scaled = median_time(lambda: eg.forward_backward(opi, oA, oll), repeats=5)
     t_hl = median_time(lambda: hmmlearn_estep_log(pi, A, ll), repeats=3)
-    lines += ["", f"### The exact log-space path (T = {T}, K = {K}: sparse learned-looking matrix, off-model data)", "",
-              "| call | median | time / ethogram's log-space path | agrees with ethogram |", "|---|---|---|---|",
-              f"| `ethogram.forward_backward` on it (log-space path) | {fmt_ms(t_log)} | 1.00x | — |",
-              f"| `ethogram.forward_backward`, ordinary problem of the same size (scaled path) | {fmt_ms(t_scaled)} | {t_scaled / t_log:.2f}x | — |",
-              f"| hmmlearn's log-space kernels on it | {fmt_ms(t_hl)} | {t_hl / t_log:.2f}x | {'yes' if ok_log else '**NO**'} ({d_log}) |",
-              f"| hmmlearn's scaling kernels (its default) on it | — | — | {scaling} |",
-              "", "A sparse transition matrix (0.9 self, 3 exits per state) and data whose best state jumps anywhere make the "
-              "scaled messages drop states that are later needed, so ethogram recomputes the whole sequence in log space, exactly "
-              "(`ethogram.inference._logspace`). Until 2026-11-29 that path spent K^2 exponentials per frame: this problem took "
-              "3.76 s (measured once on this machine that day, same answer to 6e-14), and a milder one (held-out data of "
-              "`bench_scale`'s generator) 3.3 s, now 0.2 s. hmmlearn's log-space kernels return NaN here (log 0 - log 0 where "
-              "the matrix has zeros)."]
+    lines += [
+        "",
+        f"### The exact log-space path (T = {T}, K = {K}: sparse learned-looking matrix, "
+        "off-model data)",
+        "",
+        "| call | median | time / ethogram's log-space path | agrees with ethogram |",
+        "|---|---|---|---|",
+        f"| `ethogram.forward_backward` on it (log-space path) | {fmt_ms(t_log)} | 1.00x | — |",
+        "| `ethogram.forward_backward`, ordinary problem of the same size (scaled path) | "
+        f"{fmt_ms(t_scaled)} | {t_scaled / t_log:.2f}x | — |",
+        f"| hmmlearn's log-space kernels on it | {fmt_ms(t_hl)} | {t_hl / t_log:.2f}x | "
+        f"{'yes' if ok_log else '**NO**'} ({d_log}) |",
+        f"| hmmlearn's scaling kernels (its default) on it | — | — | {scaling} |",
+        "",
+        "A sparse transition matrix (0.9 self, 3 exits per state) and data whose best state "
+        "jumps anywhere make the "
+        "scaled messages drop states that are later needed, so ethogram recomputes the whole "
+        "sequence in log space, exactly "
+        "(`ethogram.inference._logspace`). Until 2026-11-29 that path spent K^2 exponentials per "
+        "frame: this problem took "
+        "3.76 s (measured once on this machine that day, same answer to 6e-14), and a milder one "
+        "(held-out data of "
+        "`bench_scale`'s generator) 3.3 s, now 0.2 s. hmmlearn's log-space kernels return NaN "
+        "here (log 0 - log 0 where "
+        "the matrix has zeros).",
+    ]
 
 
 def main() -> list[str]:

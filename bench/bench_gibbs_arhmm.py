@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import _common  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import argparse
 import os
 import sys

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import _common  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import os
 import time
 
 import numpy as np
 
-from ethogram.inference import kalman
-from ethogram.inference import sample_posterior
+from ethogram.inference import kalman, sample_posterior
 from ethogram.models import gibbs as G
 
 
@@ -135,8 +136,10 @@ def main():
     print("| kernel | (M, L, obs_dim) | wall ms | CPU ms (median / least) | CPU us per frame |")
     print("|---|---|---|---|---|")
     for name, shape, (wall, cpu, least) in rows:
-        print(f"| {name} | {shape} | {wall * 1e3:.2f} | {cpu * 1e3:.2f} / {least * 1e3:.2f} | "
-              f"{cpu / T * 1e6:.2f} / {least / T * 1e6:.2f} |")
+        print(
+            f"| {name} | {shape} | {wall * 1e3:.2f} | {cpu * 1e3:.2f} / {least * 1e3:.2f} | "
+            f"{cpu / T * 1e6:.2f} / {least / T * 1e6:.2f} |"
+        )
     print(
         "\nOne sweep, piece by piece (T = 2330, 4 keypoints in 2-D, M = 4, L = 3, 100 syllables)\n"
     )

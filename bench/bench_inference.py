@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import _common  # noqa: F401  (pins threads before numpy / jax are imported)
 
+# isort: split
+
 import json
 import os
 import pathlib
@@ -21,11 +23,27 @@ import time
 import tracemalloc
 
 import numpy as np
-from _common import enable_jax_x64, fmt_ratio, fmt_time, machine, md_table, time_interleaved, time_once
 
 import ethogram as eg
-from _inference_impl import (  # noqa: E402
-    Dynamax, estep_check, ethogram_estep, hmmlearn_estep, hmmlearn_viterbi, numpy_estep, path_score, viterbi_check, yes,
+from _common import (
+    enable_jax_x64,
+    fmt_ratio,
+    fmt_time,
+    machine,
+    md_table,
+    time_interleaved,
+    time_once,
+)
+from _inference_impl import (
+    Dynamax,
+    estep_check,
+    ethogram_estep,
+    hmmlearn_estep,
+    hmmlearn_viterbi,
+    numpy_estep,
+    path_score,
+    viterbi_check,
+    yes,
 )
 
 HAVE_JAX = enable_jax_x64()
@@ -54,7 +72,10 @@ def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
     log(f"E-step and Viterbi at T={T_MAIN}, K={K_MAIN}")
     pi, A, ll = problem(T_MAIN, K_MAIN)
     ref = ethogram_estep(pi, A, ll)
-    funcs = {"ethogram": lambda: eg.forward_backward(pi, A, ll), "hmmlearn": lambda: hmmlearn_estep(pi, A, ll)}
+    funcs = {
+        "ethogram": lambda: eg.forward_backward(pi, A, ll),
+        "hmmlearn": lambda: hmmlearn_estep(pi, A, ll),
+    }
     checks = {"hmmlearn": estep_check(ref, hmmlearn_estep(pi, A, ll))}
     if dyn:
         args = dyn.device(pi, A, ll)
@@ -80,18 +101,54 @@ def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
     for key, t in tim.items():
         ok, detail = checks.get(key, (True, "reference"))
         lo, hi = t.spread
-        rows.append([names[key], f"{fmt_time(t.median)} (n={t.n})", f"{fmt_time(lo)} – {fmt_time(hi)}", fmt_ratio(t.median / base), f"{t.cpu_ratio:.2f}", "—" if key == "ethogram" else yes(ok), detail])
-    res["estep"] = {k: {"times": t.times, "first": t.first, "agrees": checks.get(k, (True, ""))[0]} for k, t in tim.items()}
+        rows.append(
+            [
+                names[key],
+                f"{fmt_time(t.median)} (n={t.n})",
+                f"{fmt_time(lo)} – {fmt_time(hi)}",
+                fmt_ratio(t.median / base),
+                f"{t.cpu_ratio:.2f}",
+                "—" if key == "ethogram" else yes(ok),
+                detail,
+            ]
+        )
+    res["estep"] = {
+        k: {"times": t.times, "first": t.first, "agrees": checks.get(k, (True, ""))[0]}
+        for k, t in tim.items()
+    }
     lines = [f"### Full E-step, T = {T_MAIN}, K = {K_MAIN} (one thread, float64)", ""]
-    lines += md_table(["implementation", "median", "min – max", "time / ethogram", "CPU/wall", "agrees", "max deviation from ethogram"], rows)
-    lines += ["", "Deviation: marginal LL relative, posteriors absolute, summed transitions relative to their largest entry. "
-              "dynamax inputs are JAX arrays made before timing; its first (compiling) call took "
-              + (f"{fmt_time(tim['dynamax smoother'].first)} (`hmm_smoother`) and {fmt_time(tim['dynamax two-filter'].first)} (two-filter)." if dyn else "— (not installed).")]
+    lines += md_table(
+        [
+            "implementation",
+            "median",
+            "min – max",
+            "time / ethogram",
+            "CPU/wall",
+            "agrees",
+            "max deviation from ethogram",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        "Deviation: marginal LL relative, posteriors absolute, summed transitions relative to "
+        "their largest entry. "
+        "dynamax inputs are JAX arrays made before timing; its first (compiling) call took "
+        + (
+            f"{fmt_time(tim['dynamax smoother'].first)} (`hmm_smoother`) and "
+            f"{fmt_time(tim['dynamax two-filter'].first)} (two-filter)."
+            if dyn
+            else "— (not installed)."
+        ),
+    ]
 
     # Viterbi
     z_ref = eg.viterbi(pi, A, ll)
     _, score = eg.viterbi(pi, A, ll, return_score=True)
-    vfuncs = {"ethogram": lambda: eg.viterbi(pi, A, ll), "hmmlearn": lambda: hmmlearn_viterbi(pi, A, ll)}
+    vfuncs = {
+        "ethogram": lambda: eg.viterbi(pi, A, ll),
+        "hmmlearn": lambda: hmmlearn_viterbi(pi, A, ll),
+    }
     if dyn:
         vfuncs["dynamax"] = lambda: dyn.viterbi(args)
     vt = time_interleaved(vfuncs, {"ethogram": 15, "hmmlearn": 9, "dynamax": 7})
@@ -101,20 +158,54 @@ def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
     from hmmlearn import _hmmc
 
     hl_score = _hmmc.viterbi(pi, A, ll)[0]
-    score_ok = abs(hl_score - score) <= 1e-9 * abs(score) and abs(path_score(pi, A, ll, z_ref) - score) <= 1e-9 * abs(score)
-    vnames = {"ethogram": "ethogram `viterbi`", "hmmlearn": "hmmlearn `_hmmc.viterbi`", "dynamax": "dynamax `hmm_posterior_mode` (jit)"}
+    score_ok = abs(hl_score - score) <= 1e-9 * abs(score) and abs(
+        path_score(pi, A, ll, z_ref) - score
+    ) <= 1e-9 * abs(score)
+    vnames = {
+        "ethogram": "ethogram `viterbi`",
+        "hmmlearn": "hmmlearn `_hmmc.viterbi`",
+        "dynamax": "dynamax `hmm_posterior_mode` (jit)",
+    }
     base = vt["ethogram"].median
     rows = []
     for key, t in vt.items():
         ok, detail = vchecks.get(key, (True, "reference"))
         lo, hi = t.spread
-        rows.append([vnames[key], f"{fmt_time(t.median)} (n={t.n})", f"{fmt_time(lo)} – {fmt_time(hi)}", fmt_ratio(t.median / base), f"{t.cpu_ratio:.2f}", "—" if key == "ethogram" else yes(ok), detail])
-    res["viterbi"] = {k: {"times": t.times, "first": t.first, "agrees": vchecks.get(k, (True, ""))[0]} for k, t in vt.items()}
+        rows.append(
+            [
+                vnames[key],
+                f"{fmt_time(t.median)} (n={t.n})",
+                f"{fmt_time(lo)} – {fmt_time(hi)}",
+                fmt_ratio(t.median / base),
+                f"{t.cpu_ratio:.2f}",
+                "—" if key == "ethogram" else yes(ok),
+                detail,
+            ]
+        )
+    res["viterbi"] = {
+        k: {"times": t.times, "first": t.first, "agrees": vchecks.get(k, (True, ""))[0]}
+        for k, t in vt.items()
+    }
     res["viterbi_score_agrees"] = bool(score_ok)
     lines += ["", f"### Viterbi, T = {T_MAIN}, K = {K_MAIN} (one thread, float64)", ""]
-    lines += md_table(["implementation", "median", "min – max", "time / ethogram", "CPU/wall", "agrees", "path check"], rows)
-    lines += ["", f"Best-path log-probability: ethogram {score:.6f}, hmmlearn {hl_score:.6f}, recomputed from the path "
-              f"{path_score(pi, A, ll, z_ref):.6f} — agree to 1e-9: {yes(score_ok)}."]
+    lines += md_table(
+        [
+            "implementation",
+            "median",
+            "min – max",
+            "time / ethogram",
+            "CPU/wall",
+            "agrees",
+            "path check",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        f"Best-path log-probability: ethogram {score:.6f}, hmmlearn {hl_score:.6f}, recomputed "
+        "from the path "
+        f"{path_score(pi, A, ll, z_ref):.6f} — agree to 1e-9: {yes(score_ok)}.",
+    ]
     return lines, tim, vt
 
 
@@ -144,23 +235,47 @@ def k_table(res: dict, dyn: Dynamax | None, main_estep, main_vit) -> list[str]:
             if "dynamax smoother" in main_estep:
                 est["dynamax"] = main_estep["dynamax smoother"]
                 vit["dynamax"] = main_vit["dynamax"]
-            ok_e = all(res["estep"][k]["agrees"] for k in ("hmmlearn", "dynamax smoother") if k in res["estep"])
-            ok_v = all(res["viterbi"][k]["agrees"] for k in ("hmmlearn", "dynamax") if k in res["viterbi"])
+            ok_e = all(
+                res["estep"][k]["agrees"]
+                for k in ("hmmlearn", "dynamax smoother")
+                if k in res["estep"]
+            )
+            ok_v = all(
+                res["viterbi"][k]["agrees"] for k in ("hmmlearn", "dynamax") if k in res["viterbi"]
+            )
         else:
             log(f"K table: K={K}")
             pi, A, ll = problem(T_MAIN, K, seed=K)
             ref = ethogram_estep(pi, A, ll)
             z_ref = eg.viterbi(pi, A, ll)
-            efuncs = {"ethogram": lambda: eg.forward_backward(pi, A, ll), "hmmlearn": lambda: hmmlearn_estep(pi, A, ll)}
-            vfuncs = {"ethogram": lambda: eg.viterbi(pi, A, ll), "hmmlearn": lambda: hmmlearn_viterbi(pi, A, ll)}
+            efuncs = {
+                "ethogram": lambda: eg.forward_backward(pi, A, ll),
+                "hmmlearn": lambda: hmmlearn_estep(pi, A, ll),
+            }
+            vfuncs = {
+                "ethogram": lambda: eg.viterbi(pi, A, ll),
+                "hmmlearn": lambda: hmmlearn_viterbi(pi, A, ll),
+            }
             ok_e = estep_check(ref, hmmlearn_estep(pi, A, ll))[0]
             ok_v = viterbi_check(pi, A, ll, z_ref, hmmlearn_viterbi(pi, A, ll))[0]
             if dyn:
                 args = dyn.device(pi, A, ll)
-                f, ok, why["estep"] = _dynamax_k(dyn, K, prev["estep"], lambda: dyn.estep(dyn.smoother, args), lambda out: estep_check(ref, out)[0])
+                f, ok, why["estep"] = _dynamax_k(
+                    dyn,
+                    K,
+                    prev["estep"],
+                    lambda: dyn.estep(dyn.smoother, args),
+                    lambda out: estep_check(ref, out)[0],
+                )
                 if f:
                     efuncs["dynamax"], ok_e = f, ok_e and ok
-                f, ok, why["viterbi"] = _dynamax_k(dyn, K, prev["viterbi"], lambda: dyn.viterbi(args), lambda out: viterbi_check(pi, A, ll, z_ref, out)[0])
+                f, ok, why["viterbi"] = _dynamax_k(
+                    dyn,
+                    K,
+                    prev["viterbi"],
+                    lambda: dyn.viterbi(args),
+                    lambda out: viterbi_check(pi, A, ll, z_ref, out)[0],
+                )
                 if f:
                     vfuncs["dynamax"], ok_v = f, ok_v and ok
             slow = K >= 200
@@ -181,20 +296,44 @@ def k_table(res: dict, dyn: Dynamax | None, main_estep, main_vit) -> list[str]:
                 out += [why[kind] or "skipped", "—"]
             return out
 
-        rows.append([str(K)] + cells(est, "estep") + [yes(ok_e)] + cells(vit, "viterbi") + [yes(ok_v)])
+        rows.append(
+            [str(K)] + cells(est, "estep") + [yes(ok_e)] + cells(vit, "viterbi") + [yes(ok_v)]
+        )
         res["k_table"][K] = {
             "estep": {k: v.times for k, v in est.items()},
             "viterbi": {k: v.times for k, v in vit.items()},
-            "estep_agrees": bool(ok_e), "viterbi_agrees": bool(ok_v), "skipped": {k: v for k, v in why.items() if v},
+            "estep_agrees": bool(ok_e),
+            "viterbi_agrees": bool(ok_v),
+            "skipped": {k: v for k, v in why.items() if v},
         }
     lines = ["", f"### Over K (T = {T_MAIN}, one thread; medians, ratio = time / ethogram)", ""]
     lines += md_table(
-        ["K", "E-step ethogram", "hmmlearn", "ratio", "dynamax", "ratio", "agrees", "Viterbi ethogram", "hmmlearn", "ratio", "dynamax", "ratio", "same path"],
+        [
+            "K",
+            "E-step ethogram",
+            "hmmlearn",
+            "ratio",
+            "dynamax",
+            "ratio",
+            "agrees",
+            "Viterbi ethogram",
+            "hmmlearn",
+            "ratio",
+            "dynamax",
+            "ratio",
+            "same path",
+        ],
         rows,
     )
-    lines += ["", f"n = 7 repeats (5 for hmmlearn and dynamax at K = 200); the K = {K_MAIN} row reuses the headline timings "
-              "(dynamax E-step there is `hmm_smoother`, as in the other rows). dynamax is skipped where one call is predicted "
-              f"(from the previous K, scaling as K^2) or observed to take more than {DYNAMAX_LIMIT:.0f} s."]
+    lines += [
+        "",
+        f"n = 7 repeats (5 for hmmlearn and dynamax at K = 200); the K = {K_MAIN} row reuses the "
+        "headline timings "
+        "(dynamax E-step there is `hmm_smoother`, as in the other rows). dynamax is skipped "
+        "where one call is predicted "
+        "(from the previous K, scaling as K^2) or observed to take more than "
+        f"{DYNAMAX_LIMIT:.0f} s.",
+    ]
     return lines
 
 
@@ -204,26 +343,48 @@ def batch(res: dict) -> list[str]:
     K = 50
     pi, A = np.full(K, 1.0 / K), rng.dirichlet(np.ones(K), size=K)
     lls = [rng.standard_normal((50000, K)) * 5.0 for _ in range(20)]
-    tim = time_interleaved({1: lambda: eg.forward_backward(pi, A, lls, num_threads=1), 2: lambda: eg.forward_backward(pi, A, lls, num_threads=2)}, 5)
+    tim = time_interleaved(
+        {
+            1: lambda: eg.forward_backward(pi, A, lls, num_threads=1),
+            2: lambda: eg.forward_backward(pi, A, lls, num_threads=2),
+        },
+        5,
+    )
     a = eg.forward_backward(pi, A, lls, num_threads=1)
     b = eg.forward_backward(pi, A, lls, num_threads=2)
     same = all(
-        np.array_equal(x.expected_states, y.expected_states) and x.marginal_ll == y.marginal_ll and np.array_equal(x.expected_transitions, y.expected_transitions)
+        np.array_equal(x.expected_states, y.expected_states)
+        and x.marginal_ll == y.marginal_ll
+        and np.array_equal(x.expected_transitions, y.expected_transitions)
         for x, y in zip(a, b)
     )
     del a, b
     single = time_interleaved({"one": lambda: eg.forward_backward(pi, A, lls[0])}, 7)["one"].median
-    res["batch"] = {str(k): t.times for k, t in tim.items()} | {"identical": bool(same), "single_sequence": single}
+    res["batch"] = {str(k): t.times for k, t in tim.items()} | {
+        "identical": bool(same),
+        "single_sequence": single,
+    }
     t1, t2 = tim[1].median, tim[2].median
     rows = [
         ["1", fmt_time(t1), "1.00x", f"{tim[1].cpu_ratio:.2f}", "—"],
         ["2", fmt_time(t2), fmt_ratio(t1 / t2), f"{tim[2].cpu_ratio:.2f}", yes(same)],
     ]
     lines = ["", "### Batch: 20 sequences x 50000 frames, K = 50, `forward_backward(list)`", ""]
-    lines += md_table(["num_threads", "median (n=5)", "speed-up", "CPU/wall", "bitwise identical to 1 thread"], rows)
-    lines += ["", f"One 50000-frame sequence alone: {fmt_time(single)} (x 20 = {fmt_time(20 * single)}). "
-              f"The machine has {os.cpu_count()} cores and is shared, so 2.00x is the ceiling"
-              + (f"; CPU/wall {tim[2].cpu_ratio:.2f} on 2 threads means the second core was partly busy with other processes during this run." if tim[2].cpu_ratio < 1.7 else ".")]
+    lines += md_table(
+        ["num_threads", "median (n=5)", "speed-up", "CPU/wall", "bitwise identical to 1 thread"],
+        rows,
+    )
+    lines += [
+        "",
+        f"One 50000-frame sequence alone: {fmt_time(single)} (x 20 = {fmt_time(20 * single)}). "
+        f"The machine has {os.cpu_count()} cores and is shared, so 2.00x is the ceiling"
+        + (
+            f"; CPU/wall {tim[2].cpu_ratio:.2f} on 2 threads means the second core was partly "
+            "busy with other processes during this run."
+            if tim[2].cpu_ratio < 1.7
+            else "."
+        ),
+    ]
     return lines
 
 
@@ -238,8 +399,13 @@ pi, A, ll = np.full(4, 0.25), rng.dirichlet(np.ones(4), 4), rng.standard_normal(
 out = {"import": t1 - t0}
 if sys.argv[1] == "preinit":  # load one unrelated cached kernel first: numba's one-time start-up
     from ethogram.inference import _kernels
-    s = time.perf_counter(); _kernels.propagate_kernel(pi, A, 2, np.empty((3, 4))); out["preinit"] = time.perf_counter() - s
-for name, f in (("forward_backward", lambda: eg.forward_backward(pi, A, ll)), ("viterbi", lambda: eg.viterbi(pi, A, ll))):
+    s = time.perf_counter()
+    _kernels.propagate_kernel(pi, A, 2, np.empty((3, 4)))
+    out["preinit"] = time.perf_counter() - s
+for name, f in (
+    ("forward_backward", lambda: eg.forward_backward(pi, A, ll)),
+    ("viterbi", lambda: eg.viterbi(pi, A, ll)),
+):
     s = time.perf_counter(); f(); out[name + "_first"] = time.perf_counter() - s
     s = time.perf_counter(); f(); out[name + "_second"] = time.perf_counter() - s
 if sys.argv[1] == "cold":  # untimed: put the kernel the "preinit" run starts with in the cache too
@@ -250,7 +416,9 @@ print(json.dumps(out))
 
 
 def _cache_files(path: str) -> int:
-    return sum(len([f for f in files if f.endswith((".nbi", ".nbc"))]) for _, _, files in os.walk(path))
+    return sum(
+        len([f for f in files if f.endswith((".nbi", ".nbc"))]) for _, _, files in os.walk(path)
+    )
 
 
 def compile_times(res: dict, pairs: int = 3) -> list[str]:
@@ -262,23 +430,66 @@ def compile_times(res: dict, pairs: int = 3) -> list[str]:
             env = dict(os.environ, NUMBA_CACHE_DIR=cache)
             for kind in ("cold", "warm", "preinit"):
                 before = _cache_files(cache)
-                proc = subprocess.run([sys.executable, "-c", _FIRST_CALL, kind], env=env, capture_output=True, text=True, check=True)
+                proc = subprocess.run(
+                    [sys.executable, "-c", _FIRST_CALL, kind],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 runs[kind].append(json.loads(proc.stdout.strip().splitlines()[-1]))
                 (written if kind == "cold" else added).append(_cache_files(cache) - before)
     med = lambda kind, key: float(np.median([r[key] for r in runs[kind]]))  # noqa: E731
-    res["compile"] = runs | {"cache_files_written": written, "cache_files_added_by_later_runs": added}
-    labels = {"cold": "empty (compiles)", "warm": "reused (cache hit)", "preinit": "reused, numba already started by another cached kernel"}
+    res["compile"] = runs | {
+        "cache_files_written": written,
+        "cache_files_added_by_later_runs": added,
+    }
+    labels = {
+        "cold": "empty (compiles)",
+        "warm": "reused (cache hit)",
+        "preinit": "reused, numba already started by another cached kernel",
+    }
     rows = []
     for kind, label in labels.items():
-        rows.append([label, fmt_time(med(kind, "import")), fmt_time(med(kind, "forward_backward_first")), fmt_time(med(kind, "viterbi_first")),
-                     fmt_time(med(kind, "forward_backward_second")), fmt_time(med(kind, "viterbi_second"))])
+        rows.append(
+            [
+                label,
+                fmt_time(med(kind, "import")),
+                fmt_time(med(kind, "forward_backward_first")),
+                fmt_time(med(kind, "viterbi_first")),
+                fmt_time(med(kind, "forward_backward_second")),
+                fmt_time(med(kind, "viterbi_second")),
+            ]
+        )
     ratio = med("cold", "forward_backward_first") / med("warm", "forward_backward_first")
-    lines = ["", f"### First call in a fresh process (T = 200, K = 4; medians over {pairs} fresh cache directories)", ""]
-    lines += md_table(["numba cache", "import ethogram", "first `forward_backward`", "first `viterbi` (after it)", "second `forward_backward`", "second `viterbi`"], rows)
-    lines += ["", f"An empty cache makes the first `forward_backward` {ratio:.0f}x slower than a cache hit. In the third row one "
-              f"unrelated cached kernel (`propagate_kernel`) ran first and took {fmt_time(med('preinit', 'preinit'))}: that is "
-              "numba's one-time start-up, paid by whichever kernel comes first; loading the cached kernels themselves is the rest. "
-              f"Cache files written by the first process: {written}; added by the later ones (should be 0): {added}."]
+    lines = [
+        "",
+        f"### First call in a fresh process (T = 200, K = 4; medians over {pairs} fresh cache "
+        "directories)",
+        "",
+    ]
+    lines += md_table(
+        [
+            "numba cache",
+            "import ethogram",
+            "first `forward_backward`",
+            "first `viterbi` (after it)",
+            "second `forward_backward`",
+            "second `viterbi`",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        f"An empty cache makes the first `forward_backward` {ratio:.0f}x slower than a cache "
+        "hit. In the third row one "
+        "unrelated cached kernel (`propagate_kernel`) ran first and took "
+        f"{fmt_time(med('preinit', 'preinit'))}: that is "
+        "numba's one-time start-up, paid by whichever kernel comes first; loading the cached "
+        "kernels themselves is the rest. "
+        f"Cache files written by the first process: {written}; added by the later ones (should "
+        f"be 0): {added}.",
+    ]
     return lines
 
 
@@ -287,7 +498,11 @@ import json, sys
 import numpy as np
 import ethogram as eg
 def status():
-    return {l.split(':')[0]: int(l.split()[1]) * 1024 for l in open('/proc/self/status') if l.startswith(('VmHWM', 'VmRSS'))}
+    return {
+        l.split(':')[0]: int(l.split()[1]) * 1024
+        for l in open('/proc/self/status')
+        if l.startswith(('VmHWM', 'VmRSS'))
+    }
 rng = np.random.default_rng(0)
 T, K = int(sys.argv[1]), int(sys.argv[2])
 pi, A, ll = np.full(K, 1 / K), rng.dirichlet(np.ones(K), K), rng.standard_normal((T, K)) * 5
@@ -308,56 +523,125 @@ def memory(res: dict) -> list[str]:
     eg.forward_backward(pi, A, ll)
     eg.viterbi(pi, A, ll)
     peaks, outs = {}, {}
-    for name, f in (("forward_backward", lambda: eg.forward_backward(pi, A, ll)), ("viterbi", lambda: eg.viterbi(pi, A, ll))):
+    for name, f in (
+        ("forward_backward", lambda: eg.forward_backward(pi, A, ll)),
+        ("viterbi", lambda: eg.viterbi(pi, A, ll)),
+    ):
         tracemalloc.start()
         r = f()
         _, peaks[name] = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        outs[name] = (r.expected_states.nbytes + r.expected_transitions.nbytes) if name == "forward_backward" else r.nbytes
+        outs[name] = (
+            (r.expected_states.nbytes + r.expected_transitions.nbytes)
+            if name == "forward_backward"
+            else r.nbytes
+        )
         del r
     rss = {}
     for name in peaks:  # each in its own fresh process, so no freed heap is reused
         try:
-            proc = subprocess.run([sys.executable, "-c", _RSS_PROBE, str(T), str(K), name], capture_output=True, text=True, check=True)
+            proc = subprocess.run(
+                [sys.executable, "-c", _RSS_PROBE, str(T), str(K), name],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             rss[name] = json.loads(proc.stdout.strip().splitlines()[-1])
-        except (subprocess.CalledProcessError, OSError, ValueError) as exc:  # clear_refs is Linux-only
+        except (
+            subprocess.CalledProcessError,
+            OSError,
+            ValueError,
+        ) as exc:  # clear_refs is Linux-only
             log(f"RSS probe failed: {exc}")
-    res["memory"] = {"tracemalloc_peak": peaks, "outputs": outs, "rss_peak_increase": rss, "TK8": unit}
+    res["memory"] = {
+        "tracemalloc_peak": peaks,
+        "outputs": outs,
+        "rss_peak_increase": rss,
+        "TK8": unit,
+    }
     rows = []
     for name in peaks:
         extra = peaks[name] - outs[name]
         r = rss.get(name)
-        rows.append([f"`{name}`", f"{outs[name] / 2**20:.1f} MiB ({outs[name] / unit:.2f})", f"{peaks[name] / 2**20:.1f} MiB ({peaks[name] / unit:.2f})",
-                     f"**{extra / 2**20:.1f} MiB ({extra / unit:.2f})**",
-                     "—" if r is None else f"{r / 2**20:.1f} MiB ({r / unit:.2f}); beyond outputs {(r - outs[name]) / 2**20:.1f} MiB ({(r - outs[name]) / unit:.2f})"])
-    lines = ["", f"### Memory (T = {T}, K = {K}; T K 8 bytes = {unit / 2**20:.1f} MiB; multiples of it in brackets)", ""]
-    lines += md_table(["call", "outputs", "tracemalloc peak", "peak beyond outputs", "peak RSS increase, fresh process"], rows)
-    lines += ["", "tracemalloc sees NumPy's allocations and also numba's (its runtime allocates through Python's raw "
-              "allocator), e.g. Viterbi's T x K score array. The last column is a cross-check by resident set size in a fresh "
-              "process per call (peak-RSS mark reset through /proc/self/clear_refs just before the call). Inputs are allocated "
-              "before either measurement starts."]
+        rows.append(
+            [
+                f"`{name}`",
+                f"{outs[name] / 2**20:.1f} MiB ({outs[name] / unit:.2f})",
+                f"{peaks[name] / 2**20:.1f} MiB ({peaks[name] / unit:.2f})",
+                f"**{extra / 2**20:.1f} MiB ({extra / unit:.2f})**",
+                "—"
+                if r is None
+                else f"{r / 2**20:.1f} MiB ({r / unit:.2f}); beyond outputs "
+                f"{(r - outs[name]) / 2**20:.1f} MiB ({(r - outs[name]) / unit:.2f})",
+            ]
+        )
+    lines = [
+        "",
+        f"### Memory (T = {T}, K = {K}; T K 8 bytes = {unit / 2**20:.1f} MiB; multiples of it in "
+        "brackets)",
+        "",
+    ]
+    lines += md_table(
+        [
+            "call",
+            "outputs",
+            "tracemalloc peak",
+            "peak beyond outputs",
+            "peak RSS increase, fresh process",
+        ],
+        rows,
+    )
+    lines += [
+        "",
+        "tracemalloc sees NumPy's allocations and also numba's (its runtime allocates through "
+        "Python's raw "
+        "allocator), e.g. Viterbi's T x K score array. The last column is a cross-check by "
+        "resident set size in a fresh "
+        "process per call (peak-RSS mark reset through /proc/self/clear_refs just before the "
+        "call). Inputs are allocated "
+        "before either measurement starts.",
+    ]
     return lines
 
 
 def header(info: dict) -> list[str]:
     v = info["versions"]
-    blas = "; ".join(f"{p['internal_api']} {p['version']} ({p['architecture']}): {p['num_threads']} thread(s)" for p in info["threadpools"] if p["user_api"] == "blas")
-    other = "; ".join(f"{p['internal_api']} ({p['user_api']}): {p['num_threads']} thread(s)" for p in info["threadpools"] if p["user_api"] != "blas")
+    blas = "; ".join(
+        f"{p['internal_api']} {p['version']} ({p['architecture']}): {p['num_threads']} thread(s)"
+        for p in info["threadpools"]
+        if p["user_api"] == "blas"
+    )
+    other = "; ".join(
+        f"{p['internal_api']} ({p['user_api']}): {p['num_threads']} thread(s)"
+        for p in info["threadpools"]
+        if p["user_api"] != "blas"
+    )
     return [
         "## Inference kernels",
         "",
-        "Written by `bench/bench_inference.py` (re-run it to refresh). Medians over repeats in one process, "
-        "implementations interleaved round-robin; ratios are time / ethogram's time in the same run.",
+        "Written by `bench/bench_inference.py` (re-run it to refresh). Medians over repeats in "
+        "one process, "
+        "implementations interleaved round-robin; ratios are time / ethogram's time in the same "
+        "run.",
         "",
         f"- date: {info['date']}",
-        f"- machine: {info['cpu']}, {info['cores']} CPUs ({info['cores_available']} available to this process); shared and noisy",
-        f"- python {info['python']}; numpy {v['numpy']}, numba {v['numba']}, hmmlearn {v['hmmlearn']}, jax {v['jax']} "
-        f"(jaxlib {v['jaxlib']}), dynamax {v['dynamax']}, ethogram {v['ethogram']}, threadpoolctl {v['threadpoolctl']}",
-        "- thread settings: " + ", ".join(f"`{k}={val}`" for k, val in info["env"].items() if val is not None) + "; jax `jax_enable_x64=True`, "
-        "and XLA's CPU thread pool sized to one thread by starting JAX's client with the process pinned to one CPU "
-        "(the XLA_FLAGS alone leave dynamax's Viterbi on two threads; see `_common.enable_jax_x64`)",
-        f"- load average (1 min) at start {info['load_start']:.2f}, at end {info['loadavg'][0]:.2f} (other engineers' processes share the CPUs)",
-        f"- threadpoolctl: BLAS {blas or 'none loaded'}" + (f"; other pools: {other}" if other else ""),
+        f"- machine: {info['cpu']}, {info['cores']} CPUs ({info['cores_available']} available to "
+        "this process); shared and noisy",
+        f"- python {info['python']}; numpy {v['numpy']}, numba {v['numba']}, hmmlearn "
+        f"{v['hmmlearn']}, jax {v['jax']} "
+        f"(jaxlib {v['jaxlib']}), dynamax {v['dynamax']}, ethogram {v['ethogram']}, "
+        f"threadpoolctl {v['threadpoolctl']}",
+        "- thread settings: "
+        + ", ".join(f"`{k}={val}`" for k, val in info["env"].items() if val is not None)
+        + "; jax `jax_enable_x64=True`, "
+        "and XLA's CPU thread pool sized to one thread by starting JAX's client with the process "
+        "pinned to one CPU "
+        "(the XLA_FLAGS alone leave dynamax's Viterbi on two threads; see "
+        "`_common.enable_jax_x64`)",
+        f"- load average (1 min) at start {info['load_start']:.2f}, at end "
+        f"{info['loadavg'][0]:.2f} (other engineers' processes share the CPUs)",
+        f"- threadpoolctl: BLAS {blas or 'none loaded'}"
+        + (f"; other pools: {other}" if other else ""),
         "",
     ]
 
@@ -380,12 +664,18 @@ def main() -> str:
     anomalies = []
     if any(n != 1 for n in blas):
         anomalies.append(f"BLAS is not single-threaded: {blas}")
-    if not all(r["agrees"] for r in res["estep"].values()) or not all(r["agrees"] for r in res["viterbi"].values()):
+    if not all(r["agrees"] for r in res["estep"].values()) or not all(
+        r["agrees"] for r in res["viterbi"].values()
+    ):
         anomalies.append("some implementation disagrees at the headline size (see the tables)")
     if not all(v["estep_agrees"] and v["viterbi_agrees"] for v in res["k_table"].values()):
         anomalies.append("some implementation disagrees in the K table")
     elapsed = time.perf_counter() - t_start
-    footer = ["", f"Total benchmark wall time: {elapsed:.0f} s." + ("" if not anomalies else " **Anomalies: " + "; ".join(anomalies) + "**")]
+    footer = [
+        "",
+        f"Total benchmark wall time: {elapsed:.0f} s."
+        + ("" if not anomalies else " **Anomalies: " + "; ".join(anomalies) + "**"),
+    ]
     text = "\n".join(header(info) + body + footer) + "\n"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "inference.md").write_text(text)

@@ -119,7 +119,7 @@ def main(argv=None) -> int:
         for sampler in ("exact", "moseq"):
             try:
                 res = time_sweeps(name, args.ar_iters, args.full_iters, sampler)
-            except Exception as exc:  # noqa: BLE001 (e.g. no SLEAP reader: said in the JSON)
+            except Exception as exc:  # e.g. no SLEAP reader: said in the JSON
                 res = {"error": f"{type(exc).__name__}: {exc}"}
             out[f"{name}/{sampler}"] = res
             print(name, sampler, json.dumps(res), flush=True)

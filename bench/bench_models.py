@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import _util  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import subprocess
 import sys
 import time
 
 import numpy as np
-from _util import fmt_ms, median_time
 
+from _util import fmt_ms, median_time
 from ethogram import HMM
 from ethogram.fitting import e_step, m_step
 
@@ -42,7 +44,7 @@ def ar_data(seed=0):
     for k in range(K):
         Q, _ = np.linalg.qr(rng.normal(size=(D, D)))
         dyn[k, :, :D] = 0.8 * Q
-        dyn[k, :, D:2 * D] = 0.1 * np.eye(D)
+        dyn[k, :, D : 2 * D] = 0.1 * np.eye(D)
     truth.observations.emission_dynamics = dyn
     truth.observations.emission_bias = rng.normal(size=(K, D))
     truth.observations.emission_covs = np.tile(0.1 * np.eye(D), (K, 1, 1))
@@ -90,12 +92,32 @@ def dynamax_iteration(kind, data):
 def hmmlearn_iteration(data):
     from hmmlearn.hmm import GaussianHMM
 
-    ref = GaussianHMM(K, covariance_type="full", init_params="stmc", n_iter=1, tol=-np.inf, random_state=0, implementation="scaling")
+    ref = GaussianHMM(
+        K,
+        covariance_type="full",
+        init_params="stmc",
+        n_iter=1,
+        tol=-np.inf,
+        random_state=0,
+        implementation="scaling",
+    )
     ref.fit(data)
-    start = dict(startprob_=ref.startprob_.copy(), transmat_=ref.transmat_.copy(), means_=ref.means_.copy(), covars_=ref.covars_.copy())
+    start = dict(
+        startprob_=ref.startprob_.copy(),
+        transmat_=ref.transmat_.copy(),
+        means_=ref.means_.copy(),
+        covars_=ref.covars_.copy(),
+    )
 
     def run(n):
-        m = GaussianHMM(K, covariance_type="full", init_params="", n_iter=n, tol=-np.inf, implementation="scaling")
+        m = GaussianHMM(
+            K,
+            covariance_type="full",
+            init_params="",
+            n_iter=n,
+            tol=-np.inf,
+            implementation="scaling",
+        )
         for k, v in start.items():
             setattr(m, k, v)
         t0 = time.perf_counter()
@@ -155,7 +177,11 @@ def _seconds(run):
 
 def main() -> list[str]:
     lines = ["## Models: one EM iteration (one thread)", ""]
-    lines += ["| model | ethogram | dynamax 1.0.3 (jit, per step) | ethogram faster by | hmmlearn 0.3.3 (per iteration) | ethogram faster by |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| model | ethogram | dynamax 1.0.3 (jit, per step) | ethogram faster by | hmmlearn "
+        "0.3.3 (per iteration) | ethogram faster by |",
+        "|---|---|---|---|---|---|",
+    ]
     x = gaussian_data()
     g = HMM(K, "gaussian", dict(data_dim=D))
     g.initialize(x, seed=0)
@@ -163,7 +189,10 @@ def main() -> list[str]:
     t_dy = dynamax_iteration("gaussian", x)
     t_hl = hmmlearn_iteration(x)
     dcol = f"{fmt_ms(t_dy)} | {t_dy / t_eg:.2f}x" if t_dy else "not installed | —"
-    lines.append(f"| Gaussian HMM, full covariance, T={T}, D={D}, K={K} | {fmt_ms(t_eg)} | {dcol} | {fmt_ms(t_hl)} | {t_hl / t_eg:.2f}x |")
+    lines.append(
+        f"| Gaussian HMM, full covariance, T={T}, D={D}, K={K} | {fmt_ms(t_eg)} | {dcol} | "
+        f"{fmt_ms(t_hl)} | {t_hl / t_eg:.2f}x |"
+    )
 
     y = ar_data()
     a = HMM(K, "autoregressive", dict(data_dim=D, num_lags=L))
@@ -171,15 +200,34 @@ def main() -> list[str]:
     t_eg = ethogram_iteration(a, y)
     t_dy = dynamax_iteration("ar", y)
     dcol = f"{fmt_ms(t_dy)} | {t_dy / t_eg:.2f}x" if t_dy else "not installed | —"
-    lines.append(f"| ARHMM, T={T}, D={D}, K={K}, L={L} | {fmt_ms(t_eg)} | {dcol} | (no ARHMM) | — |")
+    lines.append(
+        f"| ARHMM, T={T}, D={D}, K={K}, L={L} | {fmt_ms(t_eg)} | {dcol} | (no ARHMM) | — |"
+    )
 
     e2e_eg = end_to_end(_END_TO_END_ETHOGRAM.replace("NUM_STARTS", "None"))
     e2e_one = end_to_end(_END_TO_END_ETHOGRAM.replace("NUM_STARTS", "1"))
     e2e_dy = end_to_end(_END_TO_END_DYNAMAX)
-    lines += ["", "### ARHMM, 50 EM iterations end to end (fresh process: import, compile, initialise, fit)", "", "| library | time |", "|---|---|"]
-    for label, run in (("two k-means starts, the default", e2e_eg), ("one k-means start, as in the first run", e2e_one)):
-        lines.append(f"| ethogram ({label}; numba cache warm) | {_seconds(run)} |" if run else f"| ethogram ({label}) | failed |")
-    lines.append(f"| dynamax 1.0.3 (prior initialisation, jit compile included) | {_seconds(e2e_dy)} |" if e2e_dy else "| dynamax | not installed or failed |")
+    lines += [
+        "",
+        "### ARHMM, 50 EM iterations end to end (fresh process: import, compile, initialise, fit)",
+        "",
+        "| library | time |",
+        "|---|---|",
+    ]
+    for label, run in (
+        ("two k-means starts, the default", e2e_eg),
+        ("one k-means start, as in the first run", e2e_one),
+    ):
+        lines.append(
+            f"| ethogram ({label}; numba cache warm) | {_seconds(run)} |"
+            if run
+            else f"| ethogram ({label}) | failed |"
+        )
+    lines.append(
+        f"| dynamax 1.0.3 (prior initialisation, jit compile included) | {_seconds(e2e_dy)} |"
+        if e2e_dy
+        else "| dynamax | not installed or failed |"
+    )
     return lines
 
 

@@ -92,7 +92,10 @@ def worker(spec: dict) -> dict:
         fps=spec["fps"],
         video_dir=project,
     )
-    config = lambda: kpms.load_config(project)
+
+    def config():
+        return kpms.load_config(project)
+
     data, meta = kpms.format_data(coords, confs, **config())
     kpms.update_config(
         project,

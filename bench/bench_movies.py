@@ -46,8 +46,12 @@ def crowd_setup(seed: int):
 
     path = DATA / "moseq2" / "proc" / "results_00.h5"
     with h5py.File(path, "r") as f:
-        cen = np.stack([f["scalars/centroid_x_px"][()], f["scalars/centroid_y_px"][()]], axis=1).astype(np.float64)
-        head = -np.asarray(f["scalars/angle"][()], dtype=np.float64)  # MoSeq's on-screen angle -> pixel heading
+        cen = np.stack(
+            [f["scalars/centroid_x_px"][()], f["scalars/centroid_y_px"][()]], axis=1
+        ).astype(np.float64)
+        head = -np.asarray(
+            f["scalars/angle"][()], dtype=np.float64
+        )  # MoSeq's on-screen angle -> pixel heading
     frames = LazyFrames(path, "frames")
     T = len(cen)
     ext = np.nanmax(cen, axis=0)
@@ -60,11 +64,21 @@ def crowd_setup(seed: int):
             from ethogram.viz._video import write_mp4
             from ethogram.viz.movies import crowd_movie
 
-            movie = crowd_movie({"r": frames}, {"r": cen}, {"r": head}, inst, canvas_shape=(H, W), pre=30,
-                                max_duration=60, vmax=60)
+            movie = crowd_movie(
+                {"r": frames},
+                {"r": cen},
+                {"r": head},
+                inst,
+                canvas_shape=(H, W),
+                pre=30,
+                max_duration=60,
+                vmax=60,
+            )
             write_mp4(out / f"crowd_{k}.mp4", movie, fps=30)
             return movie.shape
+
         return job
+
     return job_for, f"{NUM_INSTANCES} instances, canvas {H} x {W}"
 
 
@@ -86,12 +100,27 @@ def grid_setup(seed: int):
             from ethogram.viz.movies import grid_movie
 
             with VideoReader(video) as v:
-                movie = grid_movie({"r": v}, {"r": cen}, {"r": head}, inst, keypoints={"r": kp}, rows=5, cols=8,
-                                   tile_size=128, pre=30, post=60)
+                movie = grid_movie(
+                    {"r": v},
+                    {"r": cen},
+                    {"r": head},
+                    inst,
+                    keypoints={"r": kp},
+                    rows=5,
+                    cols=8,
+                    tile_size=128,
+                    pre=30,
+                    post=60,
+                )
             write_mp4(out / f"grid_{k}.mp4", movie, fps=30)
             return movie.shape
+
         return job
-    return job_for, f"{NUM_INSTANCES} instances, 5 x 8 tiles of 128 px, 90 frames, 640x480 h264 source"
+
+    return (
+        job_for,
+        f"{NUM_INSTANCES} instances, 5 x 8 tiles of 128 px, 90 frames, 640x480 h264 source",
+    )
 
 
 def measure(job_for, cores: int, movies: int, repeats: int) -> float:
@@ -141,7 +170,11 @@ def main(argv=None) -> int:
     parser.add_argument("--movies", type=int, default=4, help="movies per measurement (default 4)")
     parser.add_argument("--repeats", type=int, default=2, help="repeats, median kept (default 2)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--write", action="store_true", help="write ### Movies into BENCHMARKS.md and bench/results/movies.json")
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="write ### Movies into BENCHMARKS.md and bench/results/movies.json",
+    )
     args = parser.parse_args(argv)
     if not DATA.exists():
         print(f"shared data not found at {DATA}", file=sys.stderr)
@@ -158,14 +191,20 @@ def main(argv=None) -> int:
                 row[f"s_per_movie_{cores}"] = None
                 continue
             row[f"s_per_movie_{cores}"] = measure(job_for, cores, args.movies, args.repeats)
-            print(f"{name}: {cores} core(s): {row[f's_per_movie_{cores}']:.2f} s per movie", flush=True)
+            print(
+                f"{name}: {cores} core(s): {row[f's_per_movie_{cores}']:.2f} s per movie",
+                flush=True,
+            )
         rows.append(row)
     info = {
         "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "cpu": platform.processor() or platform.machine(),
         "cores": ncpu,
         "python": platform.python_version(),
-        "versions": {p: _version(p) for p in ("ethogram", "numpy", "opencv-python-headless", "imageio-ffmpeg", "h5py")},
+        "versions": {
+            p: _version(p)
+            for p in ("ethogram", "numpy", "opencv-python-headless", "imageio-ffmpeg", "h5py")
+        },
         "movies": args.movies,
         "repeats": args.repeats,
         "rows": rows,
@@ -191,10 +230,14 @@ def render(info: dict) -> str:
     lines = [
         SUB,
         "",
-        f"`bench/bench_movies.py` ({info['date']}; {info['cores']} cores shared with other work; python {info['python']}, "
-        f"ethogram {v['ethogram']}, OpenCV {v['opencv-python-headless']}, imageio-ffmpeg {v['imageio-ffmpeg']}). "
-        f"Seconds per movie of {NUM_INSTANCES} instances, rendered and written as h264 mp4; {info['movies']} movies per "
-        f"run rendered with `render_movies(num_workers=c)`, the process pinned to c cores; median of {info['repeats']} runs.",
+        f"`bench/bench_movies.py` ({info['date']}; {info['cores']} cores shared with other work; "
+        f"python {info['python']}, "
+        f"ethogram {v['ethogram']}, OpenCV {v['opencv-python-headless']}, imageio-ffmpeg "
+        f"{v['imageio-ffmpeg']}). "
+        f"Seconds per movie of {NUM_INSTANCES} instances, rendered and written as h264 mp4; "
+        f"{info['movies']} movies per "
+        "run rendered with `render_movies(num_workers=c)`, the process pinned to c cores; "
+        f"median of {info['repeats']} runs.",
         "",
         "| movie | what | 1 core (s / movie) | 2 cores (s / movie) | speed-up |",
         "|---|---|---:|---:|---:|",
@@ -202,18 +245,32 @@ def render(info: dict) -> str:
     for r in info["rows"]:
         a, b = r["s_per_movie_1"], r["s_per_movie_2"]
         sp = f"{a / b:.2f}x" if a and b else "-"
-        lines.append(f"| {r['kind']} | {r['what']} | {a:.2f} | {'-' if b is None else f'{b:.2f}'} | {sp} |")
-    lines += ["", "Grid movies are bound by decoding the source video: every frame some instance shows is decoded "
-              "once, in one forward pass (here the 40 random 90-frame windows cover about 80% of the 2,330 frames, "
-              "at 2-5 ms a frame with OpenCV/FFmpeg), then warped into each tile that shows it. Crowd movies cost "
-              "the HDF5 reads of the crops (about a quarter), the 80x80 warps and blends, and the encoder. Each "
-              "movie runs two processes, Python and the FFmpeg encoder it pipes frames to; on one core they take "
-              "turns, on two they overlap, which is why two workers can be more than twice as fast.", ""]
+        lines.append(
+            f"| {r['kind']} | {r['what']} | {a:.2f} | {'-' if b is None else f'{b:.2f}'} | {sp} |"
+        )
+    lines += [
+        "",
+        "Grid movies are bound by decoding the source video: every frame some instance shows is "
+        "decoded "
+        "once, in one forward pass (here the 40 random 90-frame windows cover about 80% of the "
+        "2,330 frames, "
+        "at 2-5 ms a frame with OpenCV/FFmpeg), then warped into each tile that shows it. Crowd "
+        "movies cost "
+        "the HDF5 reads of the crops (about a quarter), the 80x80 warps and blends, and the "
+        "encoder. Each "
+        "movie runs two processes, Python and the FFmpeg encoder it pipes frames to; on one core "
+        "they take "
+        "turns, on two they overlap, which is why two workers can be more than twice as fast.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def write_subsection(text: str) -> None:
-    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md; nothing else changes."""
+    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md.
+
+    Nothing else changes.
+    """
     from _sections import replace_subsection
 
     replace_subsection(ROOT / "BENCHMARKS.md", SECTION, SUB, text)

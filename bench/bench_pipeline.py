@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import os
 
-for _k, _v in {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "ETHOGRAM_NUM_THREADS": "1"}.items():
+for _k, _v in {
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "ETHOGRAM_NUM_THREADS": "1",
+}.items():
     os.environ.setdefault(_k, _v)
 
 import argparse  # noqa: E402
@@ -35,15 +40,37 @@ def datasets() -> list:
     """(label, argv inputs + options, keypoint-moseq loader spec or None) for each recording set."""
     from ethogram.data import openfield_keypoints
 
-    out = [("openfield mouse (DLC csv, shipped; 2330 frames, 4 body parts)", [str(openfield_keypoints()), "--fps", "30"],
-            {"kind": "deeplabcut", "path": str(openfield_keypoints()), "fps": 30})]
+    out = [
+        (
+            "openfield mouse (DLC csv, shipped; 2330 frames, 4 body parts)",
+            [str(openfield_keypoints()), "--fps", "30"],
+            {"kind": "deeplabcut", "path": str(openfield_keypoints()), "fps": 30},
+        )
+    ]
     if (DATA / "jabs").exists():
-        out.append(("JABS mouse v2 (1800 frames, 12 body parts)", [str(DATA / "jabs" / "sample_pose_est_v2.h5")], None))
+        out.append(
+            (
+                "JABS mouse v2 (1800 frames, 12 body parts)",
+                [str(DATA / "jabs" / "sample_pose_est_v2.h5")],
+                None,
+            )
+        )
     if (DATA / "flies").exists():
-        out.append(("SLEAP flies (2 x 1500 frames, 13 body parts)", [str(DATA / "flies" / "clip.slp"), "--fps", "25"],
-                    {"kind": "sleap", "path": str(DATA / "flies" / "clip.slp"), "fps": 25}))
+        out.append(
+            (
+                "SLEAP flies (2 x 1500 frames, 13 body parts)",
+                [str(DATA / "flies" / "clip.slp"), "--fps", "25"],
+                {"kind": "sleap", "path": str(DATA / "flies" / "clip.slp"), "fps": 25},
+            )
+        )
     if (DATA / "moseq2").exists():
-        out.append(("moseq2 depth PCs (908 frames, 10 PCs)", [str(DATA / "moseq2" / "proc" / "results_00.h5"), "--pcs", "10"], None))
+        out.append(
+            (
+                "moseq2 depth PCs (908 frames, 10 PCs)",
+                [str(DATA / "moseq2" / "proc" / "results_00.h5"), "--pcs", "10"],
+                None,
+            )
+        )
     return out
 
 
@@ -51,8 +78,12 @@ def blas_info() -> str:
     """Which BLAS library and kernel (core type) numpy runs, from threadpoolctl."""
     from threadpoolctl import threadpool_info
 
-    rows = [f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')} kernel, {i.get('num_threads')} thread(s))"
-            for i in threadpool_info() if i.get("user_api") == "blas"]
+    rows = [
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture', '?')} kernel, "
+        f"{i.get('num_threads')} thread(s))"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    ]
     return "; ".join(rows) or "unknown"
 
 
@@ -72,10 +103,26 @@ def machine() -> dict:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:
             pass
-    env = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "ETHOGRAM_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")}
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "versions": versions,
-            "blas": blas_info(), "env": env, "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "load_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")}
+    env = {
+        k: os.environ.get(k)
+        for k in (
+            "OMP_NUM_THREADS",
+            "OPENBLAS_NUM_THREADS",
+            "ETHOGRAM_NUM_THREADS",
+            "OPENBLAS_CORETYPE",
+            "OPENBLAS_L2_SIZE",
+        )
+    }
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "versions": versions,
+        "blas": blas_info(),
+        "env": env,
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan"),
+    }
 
 
 def stages(argv: list, out_dir: Path) -> dict:
@@ -84,16 +131,26 @@ def stages(argv: list, out_dir: Path) -> dict:
     from ethogram.cli._common import results_path, syllable_tables
     from ethogram.cli.fit import make_preparation
     from ethogram.io import read_recordings
-    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
+    from ethogram.results import write_results
 
     args = build_parser().parse_args(["fit", *argv, "-o", str(out_dir), "--quiet", "--overwrite"])
     t = {}
     t0 = time.perf_counter()
     recs = read_recordings(list(args.inputs), format=args.format, fps=args.fps)
     t["read"] = time.perf_counter() - t0
-    res = fit_recordings(recs, num_states=args.states, num_lags=args.lags, kappa=args.kappa, prep=make_preparation(args),
-                         num_iters=args.iters, num_restarts=args.restarts, seed=args.seed, progress=False, timings=t)
+    res = fit_recordings(
+        recs,
+        num_states=args.states,
+        num_lags=args.lags,
+        kappa=args.kappa,
+        prep=make_preparation(args),
+        num_iters=args.iters,
+        num_restarts=args.restarts,
+        seed=args.seed,
+        progress=False,
+        timings=t,
+    )
     t0 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     write_results(results_path(out_dir), res, overwrite=True, tables=syllable_tables(res))
@@ -103,17 +160,31 @@ def stages(argv: list, out_dir: Path) -> dict:
     starts = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
     fps = res.recordings[0].fps
     t.update(
-        frames=int(sum(r.num_frames for r in res.recordings)), D=int(res.recordings[0].inputs.shape[1]),
-        iters=int(res.fit["num_iters"]), converged=bool(res.fit["converged"]),
+        frames=int(sum(r.num_frames for r in res.recordings)),
+        D=int(res.recordings[0].inputs.shape[1]),
+        iters=int(res.fit["num_iters"]),
+        converged=bool(res.fit["converged"]),
         per_iter=res.fit["seconds"] / max(res.fit["num_iters"], 1),
-        median_ms=float(1000 * np.median(np.diff(np.r_[starts, len(z)])[z[starts] >= 0]) / fps) if fps else float("nan"),
+        median_ms=float(1000 * np.median(np.diff(np.r_[starts, len(z)])[z[starts] >= 0]) / fps)
+        if fps
+        else float("nan"),
     )
     return t
 
 
 def whole_command(argv: list, out_dir: Path) -> float:
     """Wall time of ``python -m ethogram.cli fit ...`` in a fresh process (numba cache warm)."""
-    cmd = [sys.executable, "-m", "ethogram.cli", "fit", *argv, "-o", str(out_dir), "--quiet", "--overwrite"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ethogram.cli",
+        "fit",
+        *argv,
+        "-o",
+        str(out_dir),
+        "--quiet",
+        "--overwrite",
+    ]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
     elapsed = time.perf_counter() - t0
@@ -123,10 +194,22 @@ def whole_command(argv: list, out_dir: Path) -> float:
 
 
 def cold_demo(out_dir: Path) -> float:
-    """Wall time of ``ethogram demo`` in a fresh process with an empty numba cache (compilation included)."""
+    """Wall time of ``ethogram demo`` in a fresh process with an empty numba cache.
+
+    Compilation included.
+    """
     env = os.environ.copy()
     env["NUMBA_CACHE_DIR"] = tempfile.mkdtemp(prefix="ethogram-numba-")
-    cmd = [sys.executable, "-m", "ethogram.cli", "demo", "-o", str(out_dir), "--quiet", "--overwrite"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "ethogram.cli",
+        "demo",
+        "-o",
+        str(out_dir),
+        "--quiet",
+        "--overwrite",
+    ]
     try:
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -138,7 +221,7 @@ def cold_demo(out_dir: Path) -> float:
     return elapsed
 
 
-KPMS_SCRIPT = r'''
+KPMS_SCRIPT = r"""
 import json, os, sys, time, tempfile
 spec = json.loads(sys.argv[1])
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
@@ -153,8 +236,8 @@ confidences = {k: np.asarray(v, dtype=np.float64) for k, v in confidences.items(
 out["read"] = time.perf_counter() - t0
 project = tempfile.mkdtemp()
 kpms.setup_project(project, overwrite=True, bodyparts=bodyparts, use_bodyparts=bodyparts,
-                   skeleton=[], anterior_bodyparts=[bodyparts[0]], posterior_bodyparts=[bodyparts[-1]],
-                   fps=spec["fps"], video_dir=project)
+                   skeleton=[], anterior_bodyparts=[bodyparts[0]],
+                   posterior_bodyparts=[bodyparts[-1]], fps=spec["fps"], video_dir=project)
 config = kpms.load_config(project)
 t0 = time.perf_counter()
 data, metadata_ = kpms.format_data(coordinates, confidences, **config)
@@ -189,8 +272,9 @@ def run(ar_only, start, n):
     global model
     del times[:]
     t0 = time.perf_counter()
-    model, name = kpms.fit_model(model, data, metadata_, project, start_iter=start, num_iters=start + n - 1, ar_only=ar_only,
-                                 save_every_n_iters=None, generate_progress_plots=False, verbose=False)
+    model, name = kpms.fit_model(model, data, metadata_, project, start_iter=start,
+                                 num_iters=start + n - 1, ar_only=ar_only, save_every_n_iters=None,
+                                 generate_progress_plots=False, verbose=False)
     return time.perf_counter() - t0, list(times)
 
 n_ar, n_full = spec["ar_iters"], spec["full_iters"]
@@ -200,20 +284,29 @@ model = kpms.update_hypparams(model, kappa=spec.get("kappa_full", 1e4))
 call, t = run(False, 1 + n_ar, 1 + n_full)
 out["full_first"], out["full_timed"], out["full_call"] = t[0], float(np.median(t[1:])), call
 print("KPMS_RESULT " + json.dumps(out))
-'''
+"""
 
 
 def kpms_run(python: str, spec: dict, ar_iters: int, full_iters: int) -> dict:
-    """Time keypoint-moseq in its own interpreter; raises RuntimeError with its stderr on failure."""
+    """Time keypoint-moseq in its own interpreter.
+
+    Raises RuntimeError with its stderr on failure.
+    """
     spec = dict(spec, ar_iters=ar_iters, full_iters=full_iters)
     env = os.environ.copy()
     env["PYTHONPATH"] = ""
     # one core, as ethogram here: XLA sizes its thread pool from the process's CPU affinity
     pin = ["taskset", "-c", "0"] if shutil.which("taskset") else []
-    proc = subprocess.run(pin + [python, "-c", KPMS_SCRIPT, json.dumps(spec)], capture_output=True, text=True, env=env, timeout=7200)
+    proc = subprocess.run(
+        pin + [python, "-c", KPMS_SCRIPT, json.dumps(spec)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=7200,
+    )
     for line in proc.stdout.splitlines():
         if line.startswith("KPMS_RESULT "):
-            return json.loads(line[len("KPMS_RESULT "):])
+            return json.loads(line[len("KPMS_RESULT ") :])
     raise RuntimeError(f"keypoint-moseq run failed: {proc.stderr.strip()[-2000:]}")
 
 
@@ -246,10 +339,21 @@ def main(argv=None) -> int:
         epilog=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--repeats", type=int, default=3, help="in-process runs per recording set (median)")
-    parser.add_argument("--kpms-python", default=None, help="a Python with keypoint-moseq installed (separate venv)")
-    parser.add_argument("--kpms-ar-iters", type=int, default=10, help="AR-only iterations timed (after compilation)")
-    parser.add_argument("--kpms-full-iters", type=int, default=5, help="full-model iterations timed (after compilation)")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="in-process runs per recording set (median)"
+    )
+    parser.add_argument(
+        "--kpms-python", default=None, help="a Python with keypoint-moseq installed (separate venv)"
+    )
+    parser.add_argument(
+        "--kpms-ar-iters", type=int, default=10, help="AR-only iterations timed (after compilation)"
+    )
+    parser.add_argument(
+        "--kpms-full-iters",
+        type=int,
+        default=5,
+        help="full-model iterations timed (after compilation)",
+    )
     parser.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
     args = parser.parse_args(argv)
 
@@ -262,14 +366,26 @@ def main(argv=None) -> int:
         for label, inputs, kpms_spec in datasets():
             stages(inputs, tmp / "warm")  # compile / warm caches
             runs = [stages(inputs, tmp / f"r{i}") for i in range(args.repeats)]
-            med = {k: float(np.median([r[k] for r in runs])) for k in ("read", "prepare", "fit", "label", "write", "total", "per_iter")}
-            cmd = float(np.median([whole_command(inputs, tmp / f"c{i}") for i in range(args.repeats)]))
-            row = dict(name=label, cmd=cmd, **med, **{k: runs[0][k] for k in ("frames", "D", "iters", "converged", "median_ms")})
+            med = {
+                k: float(np.median([r[k] for r in runs]))
+                for k in ("read", "prepare", "fit", "label", "write", "total", "per_iter")
+            }
+            cmd = float(
+                np.median([whole_command(inputs, tmp / f"c{i}") for i in range(args.repeats)])
+            )
+            row = dict(
+                name=label,
+                cmd=cmd,
+                **med,
+                **{k: runs[0][k] for k in ("frames", "D", "iters", "converged", "median_ms")},
+            )
             rows.append(row)
             print(json.dumps(row))
             if args.kpms_python and kpms_spec is not None:
                 try:
-                    k = kpms_run(args.kpms_python, kpms_spec, args.kpms_ar_iters, args.kpms_full_iters)
+                    k = kpms_run(
+                        args.kpms_python, kpms_spec, args.kpms_ar_iters, args.kpms_full_iters
+                    )
                 except RuntimeError as exc:
                     k = {"error": str(exc).splitlines()[-1][:300]}
                 side.append((label, row, k))
@@ -280,7 +396,9 @@ def main(argv=None) -> int:
     text = render(info, rows, side, args)
     print(text)
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
-    (ROOT / "bench" / "results" / "pipeline.json").write_text(json.dumps({"machine": info, "rows": rows, "kpms": side}, indent=1, default=str))
+    (ROOT / "bench" / "results" / "pipeline.json").write_text(
+        json.dumps({"machine": info, "rows": rows, "kpms": side}, indent=1, default=str)
+    )
     if args.write:
         write_section(text)
     return 0
@@ -288,62 +406,119 @@ def main(argv=None) -> int:
 
 def render(info: dict, rows: list, side: list, args) -> str:
     """The markdown section."""
-    L = [SECTION, "",
-         "`ethogram fit` end to end with its defaults (K = 20, 3 lags, kappa from the data, up to 100 EM "
-         "iterations, 1 restart, seed 0) on one thread; regenerate with `bench/bench_pipeline.py --write` "
-         "(command in its docstring). Stages are medians of "
-         f"{args.repeats} in-process runs after a warm-up; \"whole command\" is `python -m ethogram.cli fit ...` in a "
-         "fresh process (interpreter, imports, numba cache load, every stage, results file, CSVs and tables).", "",
-         f"- machine: {info['cpu']}, {info['cores']} cores, shared (1-minute load average {info['load_start']:.1f} at the start, "
-         f"{info.get('load_end', float('nan')):.1f} at the end); {info['date']}",
-         f"- python {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
-         f"- BLAS: {info['blas']}",
-         f"- environment: `{json.dumps(info['env'])}`", "",
-         "| recordings | frames | D | read | prepare | fit (EM iterations) | per iteration | label | write | stages total | whole command | median syllable |",
-         "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    L = [
+        SECTION,
+        "",
+        "`ethogram fit` end to end with its defaults (K = 20, 3 lags, kappa from the data, up to "
+        "100 EM iterations, 1 restart, seed 0) on one thread; regenerate with "
+        "`bench/bench_pipeline.py --write` (command in its docstring). Stages are medians of "
+        f'{args.repeats} in-process runs after a warm-up; "whole command" is '
+        "`python -m ethogram.cli fit ...` in a "
+        "fresh process (interpreter, imports, numba cache load, every stage, results file, CSVs "
+        "and tables).",
+        "",
+        f"- machine: {info['cpu']}, {info['cores']} cores, shared (1-minute load average "
+        f"{info['load_start']:.1f} at the start, "
+        f"{info.get('load_end', float('nan')):.1f} at the end); {info['date']}",
+        f"- python {info['python']}; " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
+        f"- BLAS: {info['blas']}",
+        f"- environment: `{json.dumps(info['env'])}`",
+        "",
+        "| recordings | frames | D | read | prepare | fit (EM iterations) | per iteration | "
+        "label | write | stages total | whole command | median syllable |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
-        L.append(f"| {r['name']} | {r['frames']} | {r['D']} | {r['read']:.2f} s | {r['prepare']:.2f} s | {r['fit']:.2f} s ({r['iters']}"
-                 f"{', converged' if r['converged'] else ''}) | {1000 * r['per_iter']:.1f} ms | {r['label']:.2f} s | {r['write']:.2f} s | "
-                 f"{r['total']:.2f} s | {r['cmd']:.2f} s | {r['median_ms']:.0f} ms |")
+        L.append(
+            f"| {r['name']} | {r['frames']} | {r['D']} | {r['read']:.2f} s | {r['prepare']:.2f} "
+            f"s | {r['fit']:.2f} s ({r['iters']}"
+            f"{', converged' if r['converged'] else ''}) | {1000 * r['per_iter']:.1f} ms | "
+            f"{r['label']:.2f} s | {r['write']:.2f} s | "
+            f"{r['total']:.2f} s | {r['cmd']:.2f} s | {r['median_ms']:.0f} ms |"
+        )
     L.append("")
     if rows:
-        L.append(f"`ethogram demo` in a fresh process with an empty numba cache (every kernel compiled): {info['cold_demo']:.1f} s. "
-                 f"Goal: the openfield recording from file to syllable CSV in under 10 s on one core once compiled: "
-                 f"{rows[0]['cmd']:.1f} s for the whole command, {rows[0]['total']:.2f} s of it in the stages (the rest is "
-                 "starting Python and importing numpy, scipy, scikit-learn, pandas, h5py and movement).")
+        L.append(
+            "`ethogram demo` in a fresh process with an empty numba cache (every kernel "
+            f"compiled): {info['cold_demo']:.1f} s. "
+            "Goal: the openfield recording from file to syllable CSV in under 10 s on one core "
+            "once compiled: "
+            f"{rows[0]['cmd']:.1f} s for the whole command, {rows[0]['total']:.2f} s of it in "
+            "the stages (the rest is "
+            "starting Python and importing numpy, scipy, scikit-learn, pandas, h5py and movement)."
+        )
         L.append("")
     if side:
-        L += ["### Side by side with keypoint-moseq (CPU, one thread)", "",
-              "keypoint-moseq's recommended fit is 50 AR-HMM-only Gibbs iterations, then the full keypoint-SLDS model "
-              "(500 iterations in its tutorial). Timed here inside its own `fit_model` loop (each Gibbs iteration, waited "
-              f"for): the first iteration of each stage (JAX compilation included), then the median of the next "
-              f"{args.kpms_ar_iters} AR-only and {args.kpms_full_iters} full iterations; the time to a fitted model is "
-              "extrapolated as read + PCA + init + the measured AR-only call + the remaining AR-only iterations x their "
-              "median + the measured full call + the remaining full iterations x their median (so every compilation and "
-              "per-call cost it paid is counted once, as in its workflow). ethogram: the "
-              "whole fit, measured. keypoint-moseq runs pinned to one CPU (`taskset -c 0`; XLA sizes its thread pool "
-              "from the CPU affinity), float64 as it sets itself. Different models (Gibbs sampling of an SLDS vs. EM for a MAP ARHMM): the comparison "
-              "is of the time each tool's recommended workflow takes to a fitted model on the same file.", "",
-              "| recordings | keypoint-moseq version | read + PCA + init | first AR-only iteration (compile) | AR-only iteration | first full iteration (compile) | full iteration | keypoint-moseq to a fitted model (extrapolated) | ethogram per EM iteration | ethogram to a fitted model (measured) | ratio |",
-              "|---|---|---|---|---|---|---|---|---|---|---|"]
+        L += [
+            "### Side by side with keypoint-moseq (CPU, one thread)",
+            "",
+            "keypoint-moseq's recommended fit is 50 AR-HMM-only Gibbs iterations, then the full "
+            "keypoint-SLDS model "
+            "(500 iterations in its tutorial). Timed here inside its own `fit_model` loop (each "
+            "Gibbs iteration, waited "
+            "for): the first iteration of each stage (JAX compilation included), then the "
+            "median of the next "
+            f"{args.kpms_ar_iters} AR-only and {args.kpms_full_iters} full iterations; the time "
+            "to a fitted model is "
+            "extrapolated as read + PCA + init + the measured AR-only call + the remaining "
+            "AR-only iterations x their "
+            "median + the measured full call + the remaining full iterations x their median (so "
+            "every compilation and "
+            "per-call cost it paid is counted once, as in its workflow). ethogram: the "
+            "whole fit, measured. keypoint-moseq runs pinned to one CPU (`taskset -c 0`; XLA "
+            "sizes its thread pool "
+            "from the CPU affinity), float64 as it sets itself. Different models (Gibbs sampling "
+            "of an SLDS vs. EM for a MAP ARHMM): the comparison "
+            "is of the time each tool's recommended workflow takes to a fitted model on the same "
+            "file.",
+            "",
+            "| recordings | keypoint-moseq version | read + PCA + init | first AR-only iteration "
+            "(compile) | AR-only iteration | first full iteration (compile) | full iteration | "
+            "keypoint-moseq to a fitted model (extrapolated) | ethogram per EM iteration | "
+            "ethogram to a fitted model (measured) | ratio |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for label, row, k in side:
             if "error" in k:
                 L.append(f"| {label} | failed: {k['error']} | | | | | | | | | |")
                 continue
             n_ar, n_full = 1 + args.kpms_ar_iters, 1 + args.kpms_full_iters
-            total = (k["read"] + k["prepare"] + k["init"] + k["ar_call"] + (50 - n_ar) * k["ar_timed"]
-                     + k["full_call"] + (500 - n_full) * k["full_timed"])
+            total = (
+                k["read"]
+                + k["prepare"]
+                + k["init"]
+                + k["ar_call"]
+                + (50 - n_ar) * k["ar_timed"]
+                + k["full_call"]
+                + (500 - n_full) * k["full_timed"]
+            )
             k["extrapolated_total"] = total
             ours = row["read"] + row["prepare"] + row["fit"] + row["label"]
-            L.append(f"| {label} | {k['version']} (jax {k['jax']}) | {k['read'] + k['prepare'] + k['init']:.1f} s | {k['ar_first']:.1f} s | "
-                     f"{1000 * k['ar_timed']:.0f} ms | {k['full_first']:.1f} s | {1000 * k['full_timed']:.0f} ms | "
-                     f"{total:.0f} s | {1000 * row['per_iter']:.1f} ms | {ours:.2f} s | {total / ours:.0f}x |")
+            L.append(
+                f"| {label} | {k['version']} (jax {k['jax']}) | "
+                f"{k['read'] + k['prepare'] + k['init']:.1f} s | {k['ar_first']:.1f} s | "
+                f"{1000 * k['ar_timed']:.0f} ms | {k['full_first']:.1f} s | "
+                f"{1000 * k['full_timed']:.0f} ms | "
+                f"{total:.0f} s | {1000 * row['per_iter']:.1f} ms | {ours:.2f} s | "
+                f"{total / ours:.0f}x |"
+            )
         L.append("")
         ok = [(label, row, k) for label, row, k in side if "extrapolated_total" in k]
         if ok:
-            L.append("Goal: at least 10x less time to a fitted model than keypoint-moseq's recommended fit on the same "
-                     "recordings: " + "; ".join(f"{label.split(' (')[0]}: {k['extrapolated_total'] / (row['read'] + row['prepare'] + row['fit'] + row['label']):.0f}x "
-                                                f"(whole `ethogram fit` command {row['cmd']:.1f} s)" for label, row, k in ok) + ".")
+
+            def ours_of(row):
+                return row["read"] + row["prepare"] + row["fit"] + row["label"]
+
+            L.append(
+                "Goal: at least 10x less time to a fitted model than keypoint-moseq's "
+                "recommended fit on the same recordings: "
+                + "; ".join(
+                    f"{label.split(' (')[0]}: {k['extrapolated_total'] / ours_of(row):.0f}x "
+                    f"(whole `ethogram fit` command {row['cmd']:.1f} s)"
+                    for label, row, k in ok
+                )
+                + "."
+            )
             L.append("")
     return "\n".join(L) + "\n"
 

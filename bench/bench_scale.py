@@ -50,14 +50,20 @@ def make_model(sequences, K: int, L: int, seed: int = 0):
     from ethogram import HMM
 
     model = HMM(K, "autoregressive", dict(data_dim=sequences[0].shape[1], num_lags=L), kappa=1e4)
-    model.initialize(sequences[:2], seed=seed)  # k-means on two recordings: bounded, as in docs/scale.md
+    model.initialize(
+        sequences[:2], seed=seed
+    )  # k-means on two recordings: bounded, as in docs/scale.md
     return model
 
 
 def blas() -> str:
     from threadpoolctl import threadpool_info
 
-    return "; ".join(f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')})" for i in threadpool_info() if i.get("user_api") == "blas")
+    return "; ".join(
+        f"{i.get('internal_api')} {i.get('version')} ({i.get('architecture')})"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    )
 
 
 def cpu_name() -> str:
@@ -104,15 +110,27 @@ def case_em(a) -> dict:
         from ethogram import HMM
 
         fresh = HMM.from_description(model.describe(), params)
-        fresh.fit(sequences[:1], init="params", num_iters=1, progress=False, num_threads=a.threads)  # compile
+        fresh.fit(
+            sequences[:1], init="params", num_iters=1, progress=False, num_threads=a.threads
+        )  # compile
         rss0 = peak_rss_mb()
         fresh = HMM.from_description(model.describe(), params)
         t0 = time.perf_counter()
         fresh.fit(sequences, init="params", num_iters=1, progress=False, num_threads=a.threads)
-        return dict(seconds=time.perf_counter() - t0, peak_rss_mb=peak_rss_mb(), rss_before_mb=rss0, blas=blas())
+        return dict(
+            seconds=time.perf_counter() - t0,
+            peak_rss_mb=peak_rss_mb(),
+            rss_before_mb=rss0,
+            blas=blas(),
+        )
     one_iteration(model, sequences, ms, ex, params)  # warm-up (numba cache, rebuilt models)
     times = timed(lambda: one_iteration(model, sequences, ms, ex, params), 3)
-    out = dict(seconds=times, peak_rss_mb=peak_rss_mb(), blas=blas(), data_mb=sum(d.nbytes for d in sequences) / 2**20)
+    out = dict(
+        seconds=times,
+        peak_rss_mb=peak_rss_mb(),
+        blas=blas(),
+        data_mb=sum(d.nbytes for d in sequences) / 2**20,
+    )
     if a.params_out:
         one_iteration(model, sequences, ms, ex, params)
         np.savez(a.params_out, **model.get_params())
@@ -128,7 +146,11 @@ def _worker_rss():
 def _worker_blas():
     from threadpoolctl import threadpool_info
 
-    return "; ".join(f"{i.get('internal_api')} ({i.get('architecture')})" for i in threadpool_info() if i.get("user_api") == "blas")
+    return "; ".join(
+        f"{i.get('internal_api')} ({i.get('architecture')})"
+        for i in threadpool_info()
+        if i.get("user_api") == "blas"
+    )
 
 
 def case_dask(a) -> dict:
@@ -140,7 +162,12 @@ def case_dask(a) -> dict:
     model = make_model(sequences, a.K, 1)
     ms = [model.observations.effective_mask(d, None) for d in sequences]
     params = model.get_params()
-    with LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, Client(cluster) as client:
+    with (
+        LocalCluster(
+            n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         ex = DaskExecutor(client)
         t0 = time.perf_counter()
         one_iteration(model, sequences, ms, ex, params)
@@ -153,7 +180,14 @@ def case_dask(a) -> dict:
             same = all(np.array_equal(ref[k], got[k]) for k in got)
         workers_rss = sorted(client.run(_worker_rss).values())
         worker_blas = sorted(set(client.run(_worker_blas).values()))
-    return dict(first=first, seconds=times, same_as_local=same, workers_rss_mb=workers_rss, client_rss_mb=peak_rss_mb(), worker_blas=worker_blas)
+    return dict(
+        first=first,
+        seconds=times,
+        same_as_local=same,
+        workers_rss_mb=workers_rss,
+        client_rss_mb=peak_rss_mb(),
+        worker_blas=worker_blas,
+    )
 
 
 def case_disk_write(a) -> dict:
@@ -166,13 +200,14 @@ def case_disk_write(a) -> dict:
 
 
 def case_disk(a) -> dict:
-    from ethogram import HMM
     from ethogram.fitting import ThreadExecutor, e_step
     from ethogram.fitting.ondisk import OnDiskSequences
 
     seqs = OnDiskSequences(a.file)
     t0 = time.perf_counter()
-    model = make_model([seqs[0].read_sequence(), seqs[1].read_sequence()], a.K, 3)  # bounded initialisation
+    model = make_model(
+        [seqs[0].read_sequence(), seqs[1].read_sequence()], a.K, 3
+    )  # bounded initialisation
     init_s = time.perf_counter() - t0
     ex = ThreadExecutor(a.threads)
     t0 = time.perf_counter()
@@ -184,7 +219,9 @@ def case_disk(a) -> dict:
     e_step(model, list(seqs), ms, executor=ex)
     estep_s = time.perf_counter() - t0
     assert res.posterior is None and res.num_iters == 1
-    return dict(init_s=init_s, fit_1_iter_s=fit_s, e_step_s=estep_s, peak_rss_mb=peak_rss_mb(), blas=blas())
+    return dict(
+        init_s=init_s, fit_1_iter_s=fit_s, e_step_s=estep_s, peak_rss_mb=peak_rss_mb(), blas=blas()
+    )
 
 
 def case_float32(a) -> dict:
@@ -202,7 +239,9 @@ def case_float32(a) -> dict:
         ll64 = obs.log_likelihoods(x, None)
         ll32 = _ar_log_likes_float32(x, A, b, S, ll64)
         post64 = forward_backward(model.initial_probs, model.transition_matrix, ll64)
-        post32 = forward_backward(model.initial_probs, model.transition_matrix, ll32.astype(np.float64))
+        post32 = forward_backward(
+            model.initial_probs, model.transition_matrix, ll32.astype(np.float64)
+        )
         z64 = viterbi(model.initial_probs, model.transition_matrix, ll64)
         z32 = viterbi(model.initial_probs, model.transition_matrix, ll32.astype(np.float64))
         d = float(post32.marginal_ll - post64.marginal_ll)
@@ -228,16 +267,22 @@ def _ar_log_likes_float32(x, A, b, S, ll64):
         r = x32[1:] - x32[:-1] @ A32[k].T - b32[k]
         m = r @ Linv.T
         logdet = np.float32(2.0 * np.log(np.diag(chol[k])).sum())
-        out[1:, k] = np.float32(-0.5) * (np.sum(m * m, axis=1) + logdet + np.float32(D * np.log(2 * np.pi)))
+        out[1:, k] = np.float32(-0.5) * (
+            np.sum(m * m, axis=1) + logdet + np.float32(D * np.log(2 * np.pi))
+        )
     out[0] = ll64[0]
     # same formula in float64 must equal the model's log-likelihoods, else the comparison is void
     x64 = x
     k = 0
     r = x64[1:] - x64[:-1] @ A[k].T - b[k]
     m = np.linalg.solve(chol[k], r.T).T
-    check = -0.5 * (np.sum(m * m, axis=1) + 2.0 * np.log(np.diag(chol[k])).sum() + D * np.log(2 * np.pi))
+    check = -0.5 * (
+        np.sum(m * m, axis=1) + 2.0 * np.log(np.diag(chol[k])).sum() + D * np.log(2 * np.pi)
+    )
     if not np.allclose(check, ll64[1:, 0], rtol=1e-8, atol=1e-6):
-        raise RuntimeError("the float64 reference formula does not reproduce the model's log-likelihoods")
+        raise RuntimeError(
+            "the float64 reference formula does not reproduce the model's log-likelihoods"
+        )
     return out
 
 
@@ -262,7 +307,14 @@ def case_cpu(a) -> dict:
     return dict(alone=alone, together=together)
 
 
-CASES = {"cpu": case_cpu, "em": case_em, "dask": case_dask, "disk_write": case_disk_write, "disk": case_disk, "float32": case_float32}
+CASES = {
+    "cpu": case_cpu,
+    "em": case_em,
+    "dask": case_dask,
+    "disk_write": case_disk_write,
+    "disk": case_disk,
+    "float32": case_float32,
+}
 
 
 def child(argv) -> None:
@@ -289,7 +341,7 @@ def run_child(*args) -> dict:
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr[-3000:]}")
     line = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")][-1]
-    out = json.loads(line[len("RESULT "):])
+    out = json.loads(line[len("RESULT ") :])
     out["wall_s"] = time.perf_counter() - t0
     print(f"  {' '.join(map(str, args))}: {json.dumps(out)}", file=sys.stderr, flush=True)
     return out
@@ -336,7 +388,9 @@ def main() -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--small", action="store_true", help="tiny sizes (a check that the script runs)")
-    p.add_argument("--skip-disk", action="store_true", help="leave out the 100 x 54000 on-disk case")
+    p.add_argument(
+        "--skip-disk", action="store_true", help="leave out the 100 x 54000 on-disk case"
+    )
     p.add_argument("--write", action="store_true", help="write the section into BENCHMARKS.md")
     a = p.parse_args()
     n, T, K = (4, 3000, 8) if a.small else (20, 50000, 50)
@@ -358,7 +412,23 @@ def main() -> int:
             disk = run_child("disk_write", "--n", dn, "--T", dT, "--K", K, "--file", path)
             disk.update(run_child("disk", "--K", K, "--threads", 2, "--file", path))
     total = time.perf_counter() - t_start
-    text = report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total, (load_before, os.getloadavg()[0]))
+    text = report(
+        n,
+        T,
+        K,
+        dn,
+        dT,
+        cpu,
+        em1,
+        em2,
+        fit2,
+        dk1,
+        dk2,
+        f32,
+        disk,
+        total,
+        (load_before, os.getloadavg()[0]),
+    )
     print(text)
     if a.write and not a.small:
         write_section(text)
@@ -369,7 +439,23 @@ def _med(xs) -> float:
     return float(np.median(xs))
 
 
-def report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total, load=(float("nan"), float("nan"))) -> str:
+def report(
+    n,
+    T,
+    K,
+    dn,
+    dT,
+    cpu,
+    em1,
+    em2,
+    fit2,
+    dk1,
+    dk2,
+    f32,
+    disk,
+    total,
+    load=(float("nan"), float("nan")),
+) -> str:
     import numba
     import scipy
 
@@ -377,75 +463,110 @@ def report(n, T, K, dn, dT, cpu, em1, em2, fit2, dk1, dk2, f32, disk, total, loa
     lines = [
         SECTION,
         "",
-        "Regenerate with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 .venv/bin/python bench/bench_scale.py --write`",
-        f"({total / 60:.1f} min). Each row is a fresh process; peak RSS is that process's `ru_maxrss`. Synthetic AR data,",
-        "parameters from k-means on two recordings. The machine is shared by several engineers: times vary by 10-20%.",
+        "Regenerate with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 "
+        ".venv/bin/python bench/bench_scale.py --write`",
+        f"({total / 60:.1f} min). Each row is a fresh process; peak RSS is that process's "
+        "`ru_maxrss`. Synthetic AR data,",
+        "parameters from k-means on two recordings. The machine is shared by several engineers: "
+        "times vary by 10-20%.",
         "",
-        f"- machine: {cpu_name()}, {os.cpu_count()} cores; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
-        f"- python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, numba {numba.__version__}",
-        f"- load average (1 min) at the start and end of the run: {load[0]:.2f}, {load[1]:.2f} (2 cores)",
-        f"- BLAS kernel that ran (threadpoolctl, OPENBLAS_CORETYPE unset): {em1['blas']}; Dask workers: {', '.join(dk2['worker_blas'])}",
+        f"- machine: {cpu_name()}, {os.cpu_count()} cores; "
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- python {platform.python_version()}, numpy {np.__version__}, scipy "
+        f"{scipy.__version__}, numba {numba.__version__}",
+        f"- load average (1 min) at the start and end of the run: {load[0]:.2f}, {load[1]:.2f} "
+        "(2 cores)",
+        f"- BLAS kernel that ran (threadpoolctl, OPENBLAS_CORETYPE unset): {em1['blas']}; Dask "
+        f"workers: {', '.join(dk2['worker_blas'])}",
         "",
         f"### One EM iteration, {n} recordings x {T} frames, D = 10, K = {K}, L = 1",
         "",
         "| run | time (median of 3) | speed-up | peak RSS | goal |",
         "|---|---|---|---|---|",
-        f"| E-step + M-step, 1 thread | {t1:.2f} s | 1.00x | {em1['peak_rss_mb']:.0f} MB | <= 3 s, <= 1.5 GB |",
-        f"| E-step + M-step, 2 threads | {t2:.2f} s | {t1 / t2:.2f}x | {em2['peak_rss_mb']:.0f} MB | <= 1.7 s |",
-        f"| `HMM.fit(num_iters=1, init='params')`, 2 threads (1 iteration + the returned posteriors of all recordings) | {fit2['seconds']:.2f} s (1 run) | — | {fit2['peak_rss_mb']:.0f} MB | — |",
+        f"| E-step + M-step, 1 thread | {t1:.2f} s | 1.00x | {em1['peak_rss_mb']:.0f} MB | <= 3 "
+        "s, <= 1.5 GB |",
+        f"| E-step + M-step, 2 threads | {t2:.2f} s | {t1 / t2:.2f}x | {em2['peak_rss_mb']:.0f} "
+        "MB | <= 1.7 s |",
+        "| `HMM.fit(num_iters=1, init='params')`, 2 threads (1 iteration + the returned "
+        f"posteriors of all recordings) | {fit2['seconds']:.2f} s (1 run) | — | "
+        f"{fit2['peak_rss_mb']:.0f} MB | — |",
         "",
-        f"What the second core can add on this machine: a compute-bound BLAS loop takes {_med(cpu['alone']):.2f} s alone and",
-        f"{_med(cpu['together']):.2f} s when two copies run at once (two processes), i.e. two cores give "
+        "What the second core can add on this machine: a compute-bound BLAS loop takes "
+        f"{_med(cpu['alone']):.2f} s alone and",
+        f"{_med(cpu['together']):.2f} s when two copies run at once (two processes), i.e. two "
+        "cores give "
         f"{2 * _med(cpu['alone']) / _med(cpu['together']):.2f}x the throughput of one.",
         "",
-        f"The data are {em1['data_mb']:.0f} MB. An E-step holds one recording's log-likelihoods and posteriors per thread",
-        f"({T} x {K} x 8 bytes = {T * K * 8 / 2**20:.0f} MB each) and sums statistics as they come; `HMM.fit` then computes",
-        "the posterior of every recording for its result (`FitResult.posterior`), which is the extra memory of the last row",
+        f"The data are {em1['data_mb']:.0f} MB. An E-step holds one recording's log-likelihoods "
+        "and posteriors per thread",
+        f"({T} x {K} x 8 bytes = {T * K * 8 / 2**20:.0f} MB each) and sums statistics as they "
+        "come; `HMM.fit` then computes",
+        "the posterior of every recording for its result (`FitResult.posterior`), which is the "
+        "extra memory of the last row",
         "(it is None for `OnDiskSequences`).",
         "",
-        f"### Dask LocalCluster (worker processes, 1 thread each), same data and iteration",
+        "### Dask LocalCluster (worker processes, 1 thread each), same data and iteration",
         "",
-        "| workers | first iteration (workers import ethogram, load the numba cache, receive the recordings) | next iterations (median of 3) | speed-up | same parameters as local | worker peak RSS |",
+        "| workers | first iteration (workers import ethogram, load the numba cache, receive the "
+        "recordings) | next iterations (median of 3) | speed-up | same parameters as local | "
+        "worker peak RSS |",
         "|---|---|---|---|---|---|",
     ]
     for w, d in ((1, dk1), (2, dk2)):
         lines.append(
-            f"| {w} | {d['first']:.2f} s | {_med(d['seconds']):.2f} s | {_med(dk1['seconds']) / _med(d['seconds']):.2f}x | "
-            f"{'bit-identical' if d['same_as_local'] else 'NO'} | {', '.join(f'{x:.0f} MB' for x in d['workers_rss_mb'])} |"
+            f"| {w} | {d['first']:.2f} s | {_med(d['seconds']):.2f} s | "
+            f"{_med(dk1['seconds']) / _med(d['seconds']):.2f}x | "
+            f"{'bit-identical' if d['same_as_local'] else 'NO'} | "
+            f"{', '.join(f'{x:.0f} MB' for x in d['workers_rss_mb'])} |"
         )
     lines += [
         "",
-        f"Against the local thread pool: 1 worker {_med(dk1['seconds']) / t1:.2f}x the 1-thread time, 2 workers "
-        f"{_med(dk2['seconds']) / t2:.2f}x the 2-thread time (the rest is Dask's per-task overhead and sending parameters",
+        f"Against the local thread pool: 1 worker {_med(dk1['seconds']) / t1:.2f}x the 1-thread "
+        "time, 2 workers "
+        f"{_med(dk2['seconds']) / t2:.2f}x the 2-thread time (the rest is Dask's per-task "
+        "overhead and sending parameters",
         "and statistics).",
         "",
     ]
     if disk is not None:
         lines += [
-            f"### From disk: {dn} recordings x {dT} frames ({dn * dT / 30 / 3600:.0f} hours at 30 fps), D = 10, K = {K}, L = 3, 2 threads",
+            f"### From disk: {dn} recordings x {dT} frames ({dn * dT / 30 / 3600:.0f} hours at "
+            f"30 fps), D = 10, K = {K}, L = 3, 2 threads",
             "",
             "| step | result |",
             "|---|---|",
             f"| HDF5 file (float64), written by another process | {disk['file_mb']:.0f} MB |",
             f"| initialise (k-means) on 2 recordings read from the file | {disk['init_s']:.1f} s |",
-            f"| `HMM.fit(OnDiskSequences, init='params', num_iters=1)`: read + check every recording, 2 E-steps, 1 M-step | {disk['fit_1_iter_s']:.1f} s |",
-            f"| one E-step, each recording read by its job | {disk['e_step_s']:.1f} s ({disk['e_step_s'] / (dn * dT) * 1e6:.2f} s per million frames) |",
-            f"| peak RSS of the fitting process | {disk['peak_rss_mb']:.0f} MB (the data alone would be {dn * dT * 10 * 8 / 2**20:.0f} MB) |",
+            "| `HMM.fit(OnDiskSequences, init='params', num_iters=1)`: read + check every "
+            f"recording, 2 E-steps, 1 M-step | {disk['fit_1_iter_s']:.1f} s |",
+            f"| one E-step, each recording read by its job | {disk['e_step_s']:.1f} s "
+            f"({disk['e_step_s'] / (dn * dT) * 1e6:.2f} s per million frames) |",
+            f"| peak RSS of the fitting process | {disk['peak_rss_mb']:.0f} MB (the data alone "
+            f"would be {dn * dT * 10 * 8 / 2**20:.0f} MB) |",
             "",
         ]
     else:
-        lines += ["### From disk: 100 recordings x 54000 frames", "", "Not run in this pass (`--skip-disk`).", ""]
+        lines += [
+            "### From disk: 100 recordings x 54000 frames",
+            "",
+            "Not run in this pass (`--skip-disk`).",
+            "",
+        ]
     lines += [
-        f"### float32 log-likelihoods (accuracy; {len(f32['objective_diff'])} recordings of {T} frames, model after 5 EM iterations)",
+        f"### float32 log-likelihoods (accuracy; {len(f32['objective_diff'])} recordings of {T} "
+        "frames, model after 5 EM iterations)",
         "",
         "| measure | worst over recordings |",
         "|---|---|",
         f"| max abs difference of a log-likelihood | {max(f32['max_abs_ll_diff']):.2e} nats |",
-        f"| difference of log p(x) | {max(map(abs, f32['objective_diff'])):.2e} nats ({max(map(abs, f32['per_frame_diff'])):.2e} per frame) |",
+        f"| difference of log p(x) | {max(map(abs, f32['objective_diff'])):.2e} nats "
+        f"({max(map(abs, f32['per_frame_diff'])):.2e} per frame) |",
         f"| Viterbi labels that differ | {100 * max(f32['label_mismatch']):.3f} % of frames |",
         "",
-        "EM's convergence test is 1e-5 nats per frame by default and its monotonicity check is relative 1e-8 of the",
-        "objective, so a float32 E-step would need a float64 re-check near convergence; ethogram stays float64.",
+        "EM's convergence test is 1e-5 nats per frame by default and its monotonicity check is "
+        "relative 1e-8 of the",
+        "objective, so a float32 E-step would need a float64 re-check near convergence; ethogram "
+        "stays float64.",
     ]
     return "\n".join(lines) + "\n"
 

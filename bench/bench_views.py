@@ -38,18 +38,22 @@ def planted(folder: Path) -> str:
     from ethogram.results import write_results
     from ethogram.viz._synthetic import synthetic_results
 
-    res = synthetic_results(num_states=K, num_recordings=4, num_frames=9000, seed=0, expected_states=True)
+    res = synthetic_results(
+        num_states=K, num_recordings=4, num_frames=9000, seed=0, expected_states=True
+    )
     write_results(folder / "results.h5", res)
     return "planted: 4 recordings x 9000 frames, D = 3, state probabilities, 4 keypoints"
 
 
 def openfield(folder: Path) -> str:
     from ethogram.io import read_recordings
-    from ethogram.results import write_results
     from ethogram.pipeline import fit_recordings
+    from ethogram.results import write_results
 
     recs = read_recordings(DATA / "openfield" / "keypoints.csv", fps=30.0)
-    res = fit_recordings(recs, num_states=K, num_iters=50, seed=0, progress=False, expected_states=True)
+    res = fit_recordings(
+        recs, num_states=K, num_iters=50, seed=0, progress=False, expected_states=True
+    )
     write_results(folder / "results.h5", res)
     used = len({int(v) for v in res.recordings[0].syllables if v >= 0})
     return f"openfield DLC fit: 1 recording x 2330 frames, {used} of {K} syllables used"
@@ -71,7 +75,10 @@ def timed_report(folder: Path, workers: int, cores: int) -> float:
 
 
 def per_kind(folder: Path, repeats: int = 3) -> dict:
-    """Seconds per plot kind (serial, median over ``repeats`` passes), and the number of plots of each kind."""
+    """Seconds per plot kind (serial, median over ``repeats`` passes).
+
+    And the number of plots of each kind.
+    """
     from ethogram.results import load_results
     from ethogram.viz import report as rp
     from ethogram.viz._common import frequency_order
@@ -86,8 +93,13 @@ def per_kind(folder: Path, repeats: int = 3) -> dict:
     order = [int(k) for k in frequency_order(counts) if counts[k] > 0]
     recs = res.recordings
     t0 = time.perf_counter()
-    traj, n = syllable_trajectories([r.keypoints for r in recs], [r.centroid for r in recs], [r.heading for r in recs],
-                                    [r.syllables for r in recs], num_states=res.num_states)
+    traj, n = syllable_trajectories(
+        [r.keypoints for r in recs],
+        [r.centroid for r in recs],
+        [r.heading for r in recs],
+        [r.syllables for r in recs],
+        num_states=res.num_states,
+    )
     out = {"trajectory averages": [time.perf_counter() - t0, 1]}
     jobs = rp.plot_jobs(res, order, traj, n)
     passes = []
@@ -130,8 +142,14 @@ def main(argv=None) -> int:
         epilog=_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--repeats", type=int, default=3, help="runs per setting, median kept (default 3)")
-    parser.add_argument("--write", action="store_true", help="write ### Report into BENCHMARKS.md and bench/results/views.json")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="runs per setting, median kept (default 3)"
+    )
+    parser.add_argument(
+        "--write",
+        action="store_true",
+        help="write ### Report into BENCHMARKS.md and bench/results/views.json",
+    )
     args = parser.parse_args(argv)
     ncpu = len(os.sched_getaffinity(0))
     load_before = os.getloadavg()[0]
@@ -150,7 +168,11 @@ def main(argv=None) -> int:
                     continue
                 times = [timed_report(folder, cores, cores) for _ in range(args.repeats)]
                 row[f"s_{cores}"] = float(np.median(times))
-                print(f"{name}: {cores} core(s): {row[f's_{cores}']:.2f} s (runs: {', '.join(f'{t:.2f}' for t in times)})", flush=True)
+                print(
+                    f"{name}: {cores} core(s): {row[f's_{cores}']:.2f} s "
+                    f"(runs: {', '.join(f'{t:.2f}' for t in times)})",
+                    flush=True,
+                )
             row["plots"] = len(list((folder / "report_1" / "plots").glob("*.png")))
             row["per_kind"] = per_kind(folder, args.repeats)
             rows.append(row)
@@ -159,7 +181,9 @@ def main(argv=None) -> int:
         "cpu": platform.processor() or platform.machine(),
         "cores": ncpu,
         "python": platform.python_version(),
-        "versions": {p: _version(p) for p in ("ethogram", "numpy", "matplotlib", "networkx", "Jinja2")},
+        "versions": {
+            p: _version(p) for p in ("ethogram", "numpy", "matplotlib", "networkx", "Jinja2")
+        },
         "repeats": args.repeats,
         "load": [load_before, os.getloadavg()[0]],
         "rows": rows,
@@ -185,12 +209,18 @@ def render(info: dict) -> str:
     lines = [
         SUB,
         "",
-        f"`bench/bench_views.py` ({info['date']}; {info['cores']} cores shared with other work; python {info['python']}, "
-        f"ethogram {v['ethogram']}, matplotlib {v['matplotlib']}, networkx {v['networkx']}, Jinja2 {v['Jinja2']}). "
-        f"Seconds for `write_report` on a results folder of K = {K} syllables, end to end (load, tables, every plot as "
-        f"PNG, template): 1 core with `num_workers=1`, 2 cores with `num_workers=2` (plots drawn in worker processes), "
-        f"the process pinned to the cores; median of {info['repeats']} runs after a warm-up. Load average "
-        f"{info['load'][0]:.1f} before and {info['load'][1]:.1f} after the run (other work on the machine: the "
+        f"`bench/bench_views.py` ({info['date']}; {info['cores']} cores shared with other work; "
+        f"python {info['python']}, "
+        f"ethogram {v['ethogram']}, matplotlib {v['matplotlib']}, networkx {v['networkx']}, "
+        f"Jinja2 {v['Jinja2']}). "
+        f"Seconds for `write_report` on a results folder of K = {K} syllables, end to end (load, "
+        "tables, every plot as "
+        "PNG, template): 1 core with `num_workers=1`, 2 cores with `num_workers=2` (plots drawn "
+        "in worker processes), "
+        f"the process pinned to the cores; median of {info['repeats']} runs after a warm-up. "
+        "Load average "
+        f"{info['load'][0]:.1f} before and {info['load'][1]:.1f} after the run (other work on "
+        "the machine: the "
         f"end-to-end times and the per-plot passes below were not taken at the same moments).",
         "",
         "| fit | plots | 1 core (s) | 2 cores (s) | speed-up |",
@@ -199,10 +229,17 @@ def render(info: dict) -> str:
     for r in info["rows"]:
         a, b = r["s_1"], r["s_2"]
         sp = f"{a / b:.2f}x" if a and b else "-"
-        lines.append(f"| {r['what']} | {r['plots']} | {a:.2f} | {'-' if b is None else f'{b:.2f}'} | {sp} |")
-    lines += ["", f"Where the serial time goes (seconds, all plots of a kind, median of {info['repeats']} passes):", "",
-              "| plot | " + " | ".join(r["case"] for r in info["rows"]) + " |",
-              "|---|" + "---:|" * len(info["rows"])]
+        lines.append(
+            f"| {r['what']} | {r['plots']} | {a:.2f} | {'-' if b is None else f'{b:.2f}'} | {sp} |"
+        )
+    lines += [
+        "",
+        f"Where the serial time goes (seconds, all plots of a kind, median of {info['repeats']} "
+        "passes):",
+        "",
+        "| plot | " + " | ".join(r["case"] for r in info["rows"]) + " |",
+        "|---|" + "---:|" * len(info["rows"]),
+    ]
     kinds = []
     for r in info["rows"]:
         kinds += [k for k in r["per_kind"] if k not in kinds]
@@ -212,17 +249,30 @@ def render(info: dict) -> str:
             s, n = r["per_kind"].get(k, (None, 0))
             cells.append("-" if s is None else f"{s:.2f}" + (f" ({n})" if n > 1 else ""))
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
-    top = sorted(((sum(r["per_kind"].get(k, (0.0, 0))[0] for r in info["rows"]), k) for k in kinds), reverse=True)[:3]
-    lines += ["", "Each plot is its own matplotlib figure drawn by Agg and written as PNG; the most time goes to "
-              + ", ".join(k.replace("_", " ") for _, k in top) + ". The rest of a report (reading the results, "
-              "the tables, copying, the template) is well under a second. On 2 cores the plots are drawn by two "
-              "worker processes (forked when no other thread runs, so they inherit the imports), the big "
-              "multi-panel figures first.", ""]
+    top = sorted(
+        ((sum(r["per_kind"].get(k, (0.0, 0))[0] for r in info["rows"]), k) for k in kinds),
+        reverse=True,
+    )[:3]
+    lines += [
+        "",
+        "Each plot is its own matplotlib figure drawn by Agg and written as PNG; the most time "
+        "goes to "
+        + ", ".join(k.replace("_", " ") for _, k in top)
+        + ". The rest of a report (reading the results, "
+        "the tables, copying, the template) is well under a second. On 2 cores the plots are "
+        "drawn by two "
+        "worker processes (forked when no other thread runs, so they inherit the imports), the big "
+        "multi-panel figures first.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 def write_subsection(text: str) -> None:
-    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md; nothing else changes."""
+    """Replace (or add) our ``### `` subsection inside ``## Views`` of BENCHMARKS.md.
+
+    Nothing else changes.
+    """
     from _sections import replace_subsection
 
     replace_subsection(ROOT / "BENCHMARKS.md", SECTION, SUB, text)

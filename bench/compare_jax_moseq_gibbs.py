@@ -17,7 +17,7 @@ os.environ.setdefault("JAX_PLATFORMS", "cpu")
 os.environ.setdefault(
     "XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 )
-import jax  # noqa: E402
+import jax
 
 jax.config.update("jax_enable_x64", True)
 jax.config.update("jax_cpu_enable_async_dispatch", False)
@@ -149,8 +149,16 @@ def check_centroid(p):
     T, K, D = p["Y"].shape
     Cd = np.concatenate([p["C"], p["d"][:, None]], axis=1)
     draws = _draws(
-        jm_gibbs.resample_location, 2, p["Y"], p["mask"], p["x"], p["h"], p["s"], Cd=Cd,
-        sigmasq=p["sigmasq"], sigmasq_loc=p["sigmasq_loc"],
+        jm_gibbs.resample_location,
+        2,
+        p["Y"],
+        p["mask"],
+        p["x"],
+        p["h"],
+        p["s"],
+        Cd=Cd,
+        sigmasq=p["sigmasq"],
+        sigmasq_loc=p["sigmasq_loc"],
     )  # fmt: skip  (its parallel path, which resample_model always takes: no jitter)
     pose = G.rotate(G.aligned_pose(p["x"], p["C"], p["d"], K), p["h"])
     mu, g = G.centroid_pseudo_observations(p["Y"], pose, p["s"] * p["sigmasq"])
@@ -194,8 +202,11 @@ def check_ar_params(p, n=4000):
     xs = np.concatenate([x, x[::-1], x], axis=0)  # a longer trajectory for a sharper posterior
     z = np.concatenate([p["z"], np.zeros(2 * len(x), int)])
     mask = np.ones(len(xs), bool)
-    fn = jax.jit(lambda key: jm_arhmm.resample_ar_params(
-        key, nlags=L, num_states=S, mask=mask[None], x=xs[None], z=z[None], **prior))
+    fn = jax.jit(
+        lambda key: jm_arhmm.resample_ar_params(
+            key, nlags=L, num_states=S, mask=mask[None], x=xs[None], z=z[None], **prior
+        )
+    )
     draws = [fn(k) for k in jr.split(jr.PRNGKey(5), n)]
     Ab = np.array([np.asarray(a) for a, _ in draws])
     Q = np.array([np.asarray(q) for _, q in draws])

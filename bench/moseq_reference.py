@@ -27,7 +27,7 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 
-import jax.numpy as jnp
+import jax.numpy as jnp  # noqa: E402  (after jax.config.update: x64 set before jax.numpy)
 
 INT_HYPPARAMS = {"num_states", "nlags", "latent_dim", "nu_0"}
 
@@ -146,7 +146,10 @@ def per_segment(data: dict, model: dict) -> list[dict]:
 
 
 def load_checkpoint(path, iteration=None) -> tuple[dict, dict, int]:
-    """A keypoint-moseq checkpoint.h5 snapshot (the last unless ``iteration``): (data, model, it)."""
+    """A keypoint-moseq checkpoint.h5 snapshot: (data, model, it).
+
+    The last unless ``iteration``.
+    """
     from keypoint_moseq.io import load_checkpoint as kpms_load
 
     model, data, _, it = kpms_load(path=str(path), iteration=iteration)
@@ -230,7 +233,10 @@ def _read_recordings(args) -> tuple[dict, dict, list]:
 
 
 def latent_dim_for(pca, variance: float) -> int:
-    """The tutorial's rule: the number of PCs explaining ``variance`` of the variance, at most 10."""
+    """The tutorial's rule: the number of PCs explaining ``variance`` of the variance.
+
+    At most 10.
+    """
     cs = np.cumsum(pca.explained_variance_ratio_)
     return int(min(10, np.searchsorted(cs, variance) + 1))
 
@@ -380,7 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument(
         "--keep-sigmasq-loc",
         action="store_true",
-        help="keep the config's sigmasq_loc 0.5 instead of estimate_sigmasq_loc (the tutorial's step)",
+        help="keep the config's sigmasq_loc 0.5 instead of estimate_sigmasq_loc "
+        "(the tutorial's step)",
     )
     b.add_argument("--kappa-ar", type=float, default=1e6, help="kappa for the AR-only sweeps")
     b.add_argument("--kappa-full", type=float, default=1e4, help="kappa for the full-model sweeps")

@@ -17,7 +17,6 @@ import numpy as np
 from moseq_reference import cmd_init, load_model, log_joint, versions
 
 
-
 def helmert(k: int) -> np.ndarray:
     """(k, k-1) centring basis, as docs/moseq_reference.md writes it out."""
     g = np.zeros((k, k - 1))

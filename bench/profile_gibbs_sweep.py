@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-import ethogram  # noqa: E402, F401  (first: the ethogram on PYTHONPATH, e.g. an older commit's)
+# first: the ethogram on PYTHONPATH, e.g. an older commit's
+import ethogram
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_keypoint_slds import _load  # noqa: E402
+from bench_keypoint_slds import _load
 
 #: (module, attribute) of the pieces timed; the module's own name is what the sweep calls
 PIECES = [

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import _util  # noqa: F401  (pins threads before numpy is imported)
 
+# isort: split
+
 import json
 import pathlib
 import re
@@ -20,10 +22,13 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 FLOOR = pathlib.Path(__file__).resolve().parent / "floor_2026-11-24.json"
 #: rows renamed since the floor's run: (heading, row) now -> (heading, row) then
 RENAMED = {
-    ("ARHMM, 50 EM iterations end to end (fresh process: import, compile, initialise, fit)",
-     "ethogram (one k-means start, as in the first run; numba cache warm)"):
-    ("ARHMM, 50 EM iterations end to end (fresh process: import, compile, initialise, fit)",
-     "ethogram (k-means initialisation, numba cache warm)"),
+    (
+        "ARHMM, 50 EM iterations end to end (fresh process: import, compile, initialise, fit)",
+        "ethogram (one k-means start, as in the first run; numba cache warm)",
+    ): (
+        "ARHMM, 50 EM iterations end to end (fresh process: import, compile, initialise, fit)",
+        "ethogram (k-means initialisation, numba cache warm)",
+    ),
 }
 _UNITS = {"ms": 1e-3, "s": 1.0, "MiB": 1.0}
 _REFERENCE = ("hmmlearn", "dynamax", "numpy")
@@ -102,7 +107,10 @@ def timed_cells(text: str) -> dict:
         for col, cell in zip(columns[1:], cells[1:]):
             m = re.match(r"([\d.]+) (ms|s)(?: \(|$)", cell)
             if m:
-                out[f"{heading} | {cells[0]} | {col}"] = [float(m.group(1)) * _UNITS[m.group(2)], m.group(2)]
+                out[f"{heading} | {cells[0]} | {col}"] = [
+                    float(m.group(1)) * _UNITS[m.group(2)],
+                    m.group(2),
+                ]
     return out
 
 
@@ -125,23 +133,38 @@ def change_since_floor(new_text: str, floor: dict, versions: dict) -> list[str]:
     rows, ours, ref = [], [], []
     for key, (value, unit) in new.items():
         head, row, col = key.split(" | ", 2)
-        then = floor["cells"].get(key) or floor["cells"].get(f"{renamed.get(f'{head} | {row}', f'{head} | {row}')} | {col}")
+        then = floor["cells"].get(key) or floor["cells"].get(
+            f"{renamed.get(f'{head} | {row}', f'{head} | {row}')} | {col}"
+        )
         if then is None:
             continue
         ratio = value / then[0]
         label = f"{row} — {col}" if col not in ("median", "time", "peak allocation") else row
         short = re.split(r"[,(]", head)[0].strip()
-        rows.append(f"| {short} | {label} | {_fmt(then[0], unit)} | {_fmt(value, unit)} | {ratio:.2f} |")
+        rows.append(
+            f"| {short} | {label} | {_fmt(then[0], unit)} | {_fmt(value, unit)} | {ratio:.2f} |"
+        )
         who = (row + " " + col).lower()
         if unit != "MiB" and "first call" not in head.lower():
-            (ref if any(r in who for r in _REFERENCE) and "ethogram" not in who else ours).append(ratio)
+            (ref if any(r in who for r in _REFERENCE) and "ethogram" not in who else ours).append(
+                ratio
+            )
     if not rows:
         return []
     import numpy as np
 
-    changed = [f"{k} {floor['versions'][k]} -> {v}" for k, v in versions.items() if floor["versions"].get(k, v) != v]
-    same = ("Library versions differ from then: " + "; ".join(changed) + ".") if changed else (
-        "Same library versions as then, so the reference libraries' rows measure how busy the shared machine was."
+    changed = [
+        f"{k} {floor['versions'][k]} -> {v}"
+        for k, v in versions.items()
+        if floor["versions"].get(k, v) != v
+    ]
+    same = (
+        ("Library versions differ from then: " + "; ".join(changed) + ".")
+        if changed
+        else (
+            "Same library versions as then, so the reference libraries' rows measure how busy "
+            "the shared machine was."
+        )
     )
     lines = [
         "### Change since the floor's first run",
@@ -149,7 +172,8 @@ def change_since_floor(new_text: str, floor: dict, versions: dict) -> list[str]:
         f"Every timed cell of the sections above against the first run ({floor['date']}, commit "
         f"{floor['commit']}); ratio = now / then, so above 1 is slower. {same} Recorded numbers "
         "from another day carry that day's load: a row that looks slower, or that matters, is "
-        "checked with `bench/bench_versions.py REV` (both versions in alternating fresh processes).",
+        "checked with `bench/bench_versions.py REV` (both versions in alternating fresh "
+        "processes).",
         "",
         "| section | row | then | now | ratio |",
         "|---|---|---|---|---|",
@@ -158,7 +182,8 @@ def change_since_floor(new_text: str, floor: dict, versions: dict) -> list[str]:
     ]
     if ours and ref:
         lines.append(
-            f"Median ratio of ethogram's rows: {np.median(ours):.2f} ({len(ours)} cells); of the reference "
+            f"Median ratio of ethogram's rows: {np.median(ours):.2f} ({len(ours)} cells); of the "
+            "reference "
             f"libraries' rows (hmmlearn, dynamax, NumPy): {np.median(ref):.2f} ({len(ref)} cells)."
         )
     return lines

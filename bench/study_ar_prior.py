@@ -60,18 +60,37 @@ def datasets() -> dict:
     from ethogram.io import read_recordings
 
     return {
-        "openfield": ("open-field mouse, DeepLabCut, 4 body parts, 30 fps (shipped demo data)",
-                      lambda: (read_recordings(openfield_keypoints(), fps=30), {}), openfield_keypoints()),
-        "openfield_4pcs": ("the same open-field mouse prepared with num_pcs=4 (issue 9's notes used 4 PCs)",
-                           lambda: (read_recordings(openfield_keypoints(), fps=30), {"num_pcs": 4}), openfield_keypoints()),
-        "flies": ("2 flies, SLEAP, 13 nodes, 25 fps (one recording per fly)",
-                  lambda: (read_recordings(DATA / "flies" / "clip.slp", fps=25), {}), DATA / "flies" / "clip.slp"),
-        "jabs": ("one mouse, JABS pose v2, 12 keypoints, 30 fps",
-                 lambda: (read_recordings(DATA / "jabs" / "sample_pose_est_v2.h5"), {}), DATA / "jabs" / "sample_pose_est_v2.h5"),
-        "moseq2_10pcs": ("moseq2 depth PC scores of one mouse, first 10 of 50 PCs (moseq2's npcs), 30 fps",
-                         lambda: (moseq2_recording(), {"num_pcs": 10}), DATA / "moseq2" / "test_scores.h5"),
-        "moseq2_50pcs": ("moseq2 depth PC scores of one mouse, all 50 PCs (ethogram fit's default for features), 30 fps",
-                         lambda: (moseq2_recording(), {}), DATA / "moseq2" / "test_scores.h5"),
+        "openfield": (
+            "open-field mouse, DeepLabCut, 4 body parts, 30 fps (shipped demo data)",
+            lambda: (read_recordings(openfield_keypoints(), fps=30), {}),
+            openfield_keypoints(),
+        ),
+        "openfield_4pcs": (
+            "the same open-field mouse prepared with num_pcs=4 (issue 9's notes used 4 PCs)",
+            lambda: (read_recordings(openfield_keypoints(), fps=30), {"num_pcs": 4}),
+            openfield_keypoints(),
+        ),
+        "flies": (
+            "2 flies, SLEAP, 13 nodes, 25 fps (one recording per fly)",
+            lambda: (read_recordings(DATA / "flies" / "clip.slp", fps=25), {}),
+            DATA / "flies" / "clip.slp",
+        ),
+        "jabs": (
+            "one mouse, JABS pose v2, 12 keypoints, 30 fps",
+            lambda: (read_recordings(DATA / "jabs" / "sample_pose_est_v2.h5"), {}),
+            DATA / "jabs" / "sample_pose_est_v2.h5",
+        ),
+        "moseq2_10pcs": (
+            "moseq2 depth PC scores of one mouse, first 10 of 50 PCs (moseq2's npcs), 30 fps",
+            lambda: (moseq2_recording(), {"num_pcs": 10}),
+            DATA / "moseq2" / "test_scores.h5",
+        ),
+        "moseq2_50pcs": (
+            "moseq2 depth PC scores of one mouse, all 50 PCs (ethogram fit's default for "
+            "features), 30 fps",
+            lambda: (moseq2_recording(), {}),
+            DATA / "moseq2" / "test_scores.h5",
+        ),
     }
 
 
@@ -115,7 +134,7 @@ def split(masks, fold: int):
         T = m.shape[0]
         edges = np.linspace(0, T, NUM_FOLDS + 1).round().astype(int)
         h = np.zeros(T, dtype=bool)
-        h[edges[fold]:edges[fold + 1]] = True
+        h[edges[fold] : edges[fold + 1]] = True
         train.append(m & ~h)
         held.append(h)
     return train, held
@@ -135,7 +154,9 @@ def run_lengths_by_state(labels, K):
         states.append(z[starts][keep])
     runs, states = np.concatenate(runs), np.concatenate(states)
     assert np.array_equal(np.sort(runs), np.sort(run_lengths(list(labels))))
-    med = np.array([np.median(runs[states == k]) if (states == k).any() else np.nan for k in range(K)])
+    med = np.array(
+        [np.median(runs[states == k]) if (states == k).any() else np.nan for k in range(K)]
+    )
     return runs, med
 
 
@@ -146,13 +167,27 @@ def one_fit(sequences, masks, train, held, fps, K, ridge, kappa, seed, noise=Non
     from ethogram.pipeline import DEFAULT_NUM_ITERS
 
     D = sequences[0].shape[1]
-    model = HMM(K, "autoregressive", dict(data_dim=D, num_lags=NUM_LAGS, prior_ridge=ridge, **(noise or {})), kappa=kappa)
+    model = HMM(
+        K,
+        "autoregressive",
+        dict(data_dim=D, num_lags=NUM_LAGS, prior_ridge=ridge, **(noise or {})),
+        kappa=kappa,
+    )
     t0 = time.perf_counter()
-    fit = model.fit(sequences, mask=train, num_iters=DEFAULT_NUM_ITERS, seed=seed, progress=False, posterior=False)
+    fit = model.fit(
+        sequences,
+        mask=train,
+        num_iters=DEFAULT_NUM_ITERS,
+        seed=seed,
+        progress=False,
+        posterior=False,
+    )
     seconds = time.perf_counter() - t0
     obs = model.observations
     scored_train = [obs.effective_mask(d, m) for d, m in zip(sequences, train)]
-    n_train = sum(int(s.sum()) if s is not None else d.shape[0] for s, d in zip(scored_train, sequences))
+    n_train = sum(
+        int(s.sum()) if s is not None else d.shape[0] for s, d in zip(scored_train, sequences)
+    )
     train_ll = model.score(sequences, mask=train) / n_train
     frames = model.score(sequences, mask=masks, per_frame=True)
     ll, n_held = 0.0, 0
@@ -168,14 +203,21 @@ def one_fit(sequences, masks, train, held, fps, K, ridge, kappa, seed, noise=Non
     usage = np.bincount(lab[lab >= 0], minlength=K) / max(1, int((lab >= 0).sum()))
     med = float(np.median(runs))
     return {
-        "ridge": ridge, "kappa": kappa, "seed": seed,
-        "heldout_ll_per_frame": ll / n_held, "train_ll_per_frame": float(train_ll),
-        "num_heldout_frames": n_held, "num_train_frames": n_train,
-        "median_duration_frames": med, "median_duration_ms": 1000.0 * med / fps,
+        "ridge": ridge,
+        "kappa": kappa,
+        "seed": seed,
+        "heldout_ll_per_frame": ll / n_held,
+        "train_ll_per_frame": float(train_ll),
+        "num_heldout_frames": n_held,
+        "num_train_frames": n_train,
+        "median_duration_frames": med,
+        "median_duration_ms": 1000.0 * med / fps,
         "one_frame_syllables": int(np.sum(med_state == 1)),
         "used_syllables": int(np.sum(usage > USED_FRACTION)),
         "syllables_with_runs": int(np.sum(np.isfinite(med_state))),
-        "fit_seconds": seconds, "num_iters": int(fit.num_iters), "converged": bool(fit.converged),
+        "fit_seconds": seconds,
+        "num_iters": int(fit.num_iters),
+        "converged": bool(fit.converged),
         "objective": float(fit.objectives[-1]),
     }
 
@@ -195,34 +237,61 @@ def study(name, loader, K, seeds, log, noise=True) -> dict:
         for ridge in RIDGES:
             for factor in KAPPA_FACTORS:
                 for seed in range(seeds):
-                    row = one_fit(sequences, masks, train, held, fps, K, ridge, kappa0 * factor, seed)
+                    row = one_fit(
+                        sequences, masks, train, held, fps, K, ridge, kappa0 * factor, seed
+                    )
                     row.update(kappa_factor=factor, fold=fold)
                     rows.append(row)
-            r = [x for x in rows if x["fold"] == fold and x["ridge"] == ridge and x["kappa_factor"] == 1]
-            log(f"{name} fold {fold} r={ridge:g} (kappa x1, {seeds} seeds): held-out "
-                f"{np.mean([x['heldout_ll_per_frame'] for x in r]):.3f} train {np.mean([x['train_ll_per_frame'] for x in r]):.3f} "
+            r = [
+                x
+                for x in rows
+                if x["fold"] == fold and x["ridge"] == ridge and x["kappa_factor"] == 1
+            ]
+            log(
+                f"{name} fold {fold} r={ridge:g} (kappa x1, {seeds} seeds): held-out "
+                f"{np.mean([x['heldout_ll_per_frame'] for x in r]):.3f} train "
+                f"{np.mean([x['train_ll_per_frame'] for x in r]):.3f} "
                 f"median {np.mean([x['median_duration_frames'] for x in r]):.1f} fr, "
-                f"used {np.mean([x['used_syllables'] for x in r]):.1f}, {np.mean([x['fit_seconds'] for x in r]):.2f} s/fit")
-        for label, kw in list(NOISE_PRIORS.items())[1:] if noise else []:  # today's prior: the rows above
+                f"used {np.mean([x['used_syllables'] for x in r]):.1f}, "
+                f"{np.mean([x['fit_seconds'] for x in r]):.2f} s/fit"
+            )
+        for label, kw in (
+            list(NOISE_PRIORS.items())[1:] if noise else []
+        ):  # today's prior: the rows above
             for ridge in NOISE_RIDGES:
                 for seed in range(seeds):
-                    row = one_fit(sequences, masks, train, held, fps, K, ridge, kappa0, seed, noise=kw)
+                    row = one_fit(
+                        sequences, masks, train, held, fps, K, ridge, kappa0, seed, noise=kw
+                    )
                     row.update(kappa_factor=1, fold=fold, noise=label)
                     noise_rows.append(row)
             log(f"{name} fold {fold} noise prior {label}: done")
-    return {"name": name, "fps": fps, "input_dim": D, "recordings": names,
-            "frames": [int(d.shape[0]) for d in sequences], "usable_frames": int(sum(int(m.sum()) for m in masks)),
-            "kappa_default_per_fold": kappas, "rows": rows, "noise_rows": noise_rows}
+    return {
+        "name": name,
+        "fps": fps,
+        "input_dim": D,
+        "recordings": names,
+        "frames": [int(d.shape[0]) for d in sequences],
+        "usable_frames": int(sum(int(m.sum()) for m in masks)),
+        "kappa_default_per_fold": kappas,
+        "rows": rows,
+        "noise_rows": noise_rows,
+    }
 
 
 # ----------------------------------------------------------------------------- summaries
+
 
 def fold_means(res, key, factor=1) -> np.ndarray:
     """(NUM_FOLDS, len(RIDGES)) means over seeds of ``key`` at one kappa factor."""
     out = np.full((NUM_FOLDS, len(RIDGES)), np.nan)
     for f in range(NUM_FOLDS):
         for j, ridge in enumerate(RIDGES):
-            v = [r[key] for r in res["rows"] if r["fold"] == f and r["ridge"] == ridge and r["kappa_factor"] == factor]
+            v = [
+                r[key]
+                for r in res["rows"]
+                if r["fold"] == f and r["ridge"] == ridge and r["kappa_factor"] == factor
+            ]
             out[f, j] = np.mean(v)
     return out
 
@@ -234,13 +303,24 @@ def summarize(res) -> list[dict]:
     diff = held - held[:, [RIDGES.index(1e-4)]]
     out = []
     for j, ridge in enumerate(RIDGES):
-        s = {"ridge": ridge, "heldout": float(held[:, j].mean()),
-             "delta_vs_default": float(diff[:, j].mean()),
-             "delta_sem": float(diff[:, j].std(ddof=1) / np.sqrt(NUM_FOLDS)) if NUM_FOLDS > 1 else 0.0}
+        s = {
+            "ridge": ridge,
+            "heldout": float(held[:, j].mean()),
+            "delta_vs_default": float(diff[:, j].mean()),
+            "delta_sem": float(diff[:, j].std(ddof=1) / np.sqrt(NUM_FOLDS))
+            if NUM_FOLDS > 1
+            else 0.0,
+        }
         for f in KAPPA_FACTORS:
             rows = [r for r in res["rows"] if r["ridge"] == ridge and r["kappa_factor"] == f]
-            for key in ("heldout_ll_per_frame", "train_ll_per_frame", "median_duration_frames", "median_duration_ms",
-                        "one_frame_syllables", "used_syllables"):
+            for key in (
+                "heldout_ll_per_frame",
+                "train_ll_per_frame",
+                "median_duration_frames",
+                "median_duration_ms",
+                "one_frame_syllables",
+                "used_syllables",
+            ):
                 s[f"{key}@{f}"] = float(np.mean([r[key] for r in rows]))
             s[f"fit_seconds@{f}"] = float(np.median([r["fit_seconds"] for r in rows]))
         out.append(s)
@@ -252,13 +332,19 @@ def noise_summary(res) -> dict:
     folds and seeds at kappa x1 (today's prior from the main rows)."""
     out = {}
     for label in NOISE_PRIORS:
-        rows = [r for r in res["rows"] if r["kappa_factor"] == 1] if label == next(iter(NOISE_PRIORS)) else \
-            [r for r in res.get("noise_rows", []) if r["noise"] == label]
+        rows = (
+            [r for r in res["rows"] if r["kappa_factor"] == 1]
+            if label == next(iter(NOISE_PRIORS))
+            else [r for r in res.get("noise_rows", []) if r["noise"] == label]
+        )
         cells = {}
         for ridge in NOISE_RIDGES:
             rr = [r for r in rows if r["ridge"] == ridge]
             if rr:
-                cells[ridge] = tuple(float(np.mean([r[k] for r in rr])) for k in ("heldout_ll_per_frame", "median_duration_frames", "used_syllables"))
+                cells[ridge] = tuple(
+                    float(np.mean([r[k] for r in rr]))
+                    for k in ("heldout_ll_per_frame", "median_duration_frames", "used_syllables")
+                )
         if cells:
             out[label] = cells
     return out
@@ -278,100 +364,192 @@ def recommend(results) -> dict:
         d = held[:, [best]] - held
         se = d.std(axis=0, ddof=1) / np.sqrt(NUM_FOLDS)
         wins = np.bincount(np.argmax(held, axis=1), minlength=len(RIDGES))
-        per[res["name"]] = {"best_ridge": RIDGES[best], "best_heldout": float(m[best]),
-                            "within_one_se": [RIDGES[j] for j in range(len(RIDGES)) if d[:, j].mean() <= se[j]],
-                            "folds_won": {f"{RIDGES[j]:g}": int(wins[j]) for j in range(len(RIDGES))}}
+        per[res["name"]] = {
+            "best_ridge": RIDGES[best],
+            "best_heldout": float(m[best]),
+            "within_one_se": [RIDGES[j] for j in range(len(RIDGES)) if d[:, j].mean() <= se[j]],
+            "folds_won": {f"{RIDGES[j]:g}": int(wins[j]) for j in range(len(RIDGES))},
+        }
         loss[res["name"]] = (m[best] - m).tolist()
     if not loss:
         return {"per_dataset": {}, "loss_vs_best": {}}
     L = np.array(list(loss.values()))
     worst, mean = L.max(axis=0), L.mean(axis=0)
     ranks = np.mean([np.argsort(np.argsort(x)) + 1 for x in L], axis=0)  # 1 = best on a data set
-    used = np.min([[s["used_syllables@1"] for s in summarize(res)] for res in results if res["name"] in loss], axis=0)
+    used = np.min(
+        [[s["used_syllables@1"] for s in summarize(res)] for res in results if res["name"] in loss],
+        axis=0,
+    )
     keeps = used >= DEFAULT_K / 2  # ridges that keep at least half the syllables in use everywhere
     order = np.lexsort((mean, worst))
     kept = [int(j) for j in order if keeps[j]]
-    return {"per_dataset": per, "loss_vs_best": loss, "worst_loss": worst.tolist(), "mean_loss": mean.tolist(),
-            "mean_rank": ranks.tolist(), "min_used_syllables": used.tolist(),
-            "min_worst_loss_ridge": RIDGES[int(order[0])], "min_mean_loss_ridge": RIDGES[int(np.argmin(mean))],
-            "best_mean_rank_ridge": RIDGES[int(np.argmin(ranks))],
-            "min_worst_loss_ridge_keeping_syllables": RIDGES[kept[0]] if kept else None}
+    return {
+        "per_dataset": per,
+        "loss_vs_best": loss,
+        "worst_loss": worst.tolist(),
+        "mean_loss": mean.tolist(),
+        "mean_rank": ranks.tolist(),
+        "min_used_syllables": used.tolist(),
+        "min_worst_loss_ridge": RIDGES[int(order[0])],
+        "min_mean_loss_ridge": RIDGES[int(np.argmin(mean))],
+        "best_mean_rank_ridge": RIDGES[int(np.argmin(ranks))],
+        "min_worst_loss_ridge_keeping_syllables": RIDGES[kept[0]] if kept else None,
+    }
 
 
 def markdown(results, rec, meta) -> str:
     """The report: one table per data set, then the comparison across data sets."""
-    L = ["# Ridge prior on the AR weights: held-out fit and syllable durations", "",
-         f"Generated by `bench/study_ar_prior.py` ({meta['date']}, commit {meta['commit']}, {meta['machine']}, "
-         f"{meta['total_seconds'] / 60:.0f} min). K = {meta['K']}, {NUM_LAGS} lags, inputs standardized by `Preparation`; "
-         f"{NUM_FOLDS} time folds (each quarter of every recording held out once, the other three train) x seeds "
-         f"0..{meta['seeds'] - 1}, the same for every r. r = `prior_ridge` on standardized inputs (r = 1e-4 is today's "
-         "default). kappa = `ethogram.stickiness.reference_kappa` of the training frames (x1; the "
-         "default kappa until issue 15), and x10, x100.", "",
-         "Columns: held-out and train = log-likelihood per scored frame (nats; held-out is the predictive "
-         "log p(x_t | x_1..t-1) of the held-out block); Δ = held-out minus r = 1e-4's, paired per fold, ± its "
-         "standard error over the folds; used = syllables with usage > 0.5%; s = median seconds per fit "
-         "(one thread, shared machine). Durations: median Viterbi run of the training frames in frames (ms), "
-         "and 1-fr = syllables whose own median run is 1 frame, at kappa x1 / x10 / x100. All means over folds "
-         "and seeds.", ""]
+    L = [
+        "# Ridge prior on the AR weights: held-out fit and syllable durations",
+        "",
+        f"Generated by `bench/study_ar_prior.py` ({meta['date']}, commit {meta['commit']}, "
+        f"{meta['machine']}, "
+        f"{meta['total_seconds'] / 60:.0f} min). K = {meta['K']}, {NUM_LAGS} lags, inputs "
+        "standardized by `Preparation`; "
+        f"{NUM_FOLDS} time folds (each quarter of every recording held out once, the other three "
+        "train) x seeds "
+        f"0..{meta['seeds'] - 1}, the same for every r. r = `prior_ridge` on standardized inputs "
+        "(r = 1e-4 is today's "
+        "default). kappa = `ethogram.stickiness.reference_kappa` of the training frames (x1; the "
+        "default kappa until issue 15), and x10, x100.",
+        "",
+        "Columns: held-out and train = log-likelihood per scored frame (nats; held-out is the "
+        "predictive "
+        "log p(x_t | x_1..t-1) of the held-out block); Δ = held-out minus r = 1e-4's, paired per "
+        "fold, ± its "
+        "standard error over the folds; used = syllables with usage > 0.5%; s = median seconds "
+        "per fit "
+        "(one thread, shared machine). Durations: median Viterbi run of the training frames in "
+        "frames (ms), "
+        "and 1-fr = syllables whose own median run is 1 frame, at kappa x1 / x10 / x100. All "
+        "means over folds "
+        "and seeds.",
+        "",
+    ]
     for res in results:
         summ = summarize(res)
-        L += [f"## {res['name']}", "",
-              f"{res['description']}: {len(res['frames'])} recording(s), {sum(res['frames'])} frames "
-              f"({res['usable_frames']} usable), {res['input_dim']} inputs; default kappa "
-              f"{np.mean(res['kappa_default_per_fold']):.3g}.", "",
-              "| r | held-out | Δ vs 1e-4 | train | gap | used | s | median duration x1 / x10 / x100 | 1-fr x1 / x10 / x100 | held-out x10 / x100 |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+        L += [
+            f"## {res['name']}",
+            "",
+            f"{res['description']}: {len(res['frames'])} recording(s), {sum(res['frames'])} frames "
+            f"({res['usable_frames']} usable), {res['input_dim']} inputs; default kappa "
+            f"{np.mean(res['kappa_default_per_fold']):.3g}.",
+            "",
+            "| r | held-out | Δ vs 1e-4 | train | gap | used | s | median duration x1 / x10 / "
+            "x100 | 1-fr x1 / x10 / x100 | held-out x10 / x100 |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for s in summ:
-            dur = " / ".join(f"{s[f'median_duration_frames@{f}']:.1f} ({s[f'median_duration_ms@{f}']:.0f})" for f in KAPPA_FACTORS)
+            dur = " / ".join(
+                f"{s[f'median_duration_frames@{f}']:.1f} ({s[f'median_duration_ms@{f}']:.0f})"
+                for f in KAPPA_FACTORS
+            )
             one = " / ".join(f"{s[f'one_frame_syllables@{f}']:.1f}" for f in KAPPA_FACTORS)
             hk = " / ".join(f"{s[f'heldout_ll_per_frame@{f}']:.3f}" for f in KAPPA_FACTORS[1:])
-            L.append(f"| {s['ridge']:g} | {s['heldout']:.3f} | {s['delta_vs_default']:+.3f} ± {s['delta_sem']:.3f} | "
-                     f"{s['train_ll_per_frame@1']:.3f} | {s['train_ll_per_frame@1'] - s['heldout']:.2f} | "
-                     f"{s['used_syllables@1']:.1f} | {s['fit_seconds@1']:.2f} | {dur} | {one} | {hk} |")
+            L.append(
+                f"| {s['ridge']:g} | {s['heldout']:.3f} | {s['delta_vs_default']:+.3f} ± "
+                f"{s['delta_sem']:.3f} | "
+                f"{s['train_ll_per_frame@1']:.3f} | {s['train_ll_per_frame@1'] - s['heldout']:.2f} "
+                "| "
+                f"{s['used_syllables@1']:.1f} | {s['fit_seconds@1']:.2f} | {dur} | {one} | {hk} |"
+            )
         held = fold_means(res, "heldout_ll_per_frame")
-        L += ["", "Held-out LL per fold (mean over seeds, kappa x1; fold f holds out quarter f of every recording):", "",
-              "| fold | " + " | ".join(f"r={r:g}" for r in RIDGES) + " |", "|---|" + "---|" * len(RIDGES)]
-        L += [f"| {f} | " + " | ".join(f"{x:.3g}" for x in held[f]) + " |" for f in range(NUM_FOLDS)]
+        L += [
+            "",
+            "Held-out LL per fold (mean over seeds, kappa x1; fold f holds out quarter f of "
+            "every recording):",
+            "",
+            "| fold | " + " | ".join(f"r={r:g}" for r in RIDGES) + " |",
+            "|---|" + "---|" * len(RIDGES),
+        ]
+        L += [
+            f"| {f} | " + " | ".join(f"{x:.3g}" for x in held[f]) + " |" for f in range(NUM_FOLDS)
+        ]
         L.append("")
     if any(res.get("noise_rows") for res in results):
-        L += ["## Side measurement: the prior on the noise covariances", "",
-              "Same protocol at kappa x1 for four inverse-Wishart priors on Q_k (n0 = `prior_count` pseudo-frames "
-              "pulling Q_k towards s0 I, s0 = `prior_scale`, absolute on standardized inputs; today: n0 = 1, "
-              "s0 = 1e-4 x variance) and r in " + ", ".join(f"{r:g}" for r in NOISE_RIDGES) + ". Cells: held-out "
-              "LL per frame / median duration (frames) / used syllables.", ""]
+        L += [
+            "## Side measurement: the prior on the noise covariances",
+            "",
+            "Same protocol at kappa x1 for four inverse-Wishart priors on Q_k (n0 = "
+            "`prior_count` pseudo-frames "
+            "pulling Q_k towards s0 I, s0 = `prior_scale`, absolute on standardized inputs; "
+            "today: n0 = 1, "
+            "s0 = 1e-4 x variance) and r in "
+            + ", ".join(f"{r:g}" for r in NOISE_RIDGES)
+            + ". Cells: held-out "
+            "LL per frame / median duration (frames) / used syllables.",
+            "",
+        ]
         for res in results:
             ns = noise_summary(res)
             if len(ns) < 2:
                 continue
-            L += [f"**{res['name']}**", "", "| noise prior | " + " | ".join(f"r={r:g}" for r in NOISE_RIDGES) + " |",
-                  "|---|" + "---|" * len(NOISE_RIDGES)]
+            L += [
+                f"**{res['name']}**",
+                "",
+                "| noise prior | " + " | ".join(f"r={r:g}" for r in NOISE_RIDGES) + " |",
+                "|---|" + "---|" * len(NOISE_RIDGES),
+            ]
             for label, cells in ns.items():
-                L.append(f"| {label} | " + " | ".join(
-                    (f"{cells[r][0]:.3f} / {cells[r][1]:.1f} / {cells[r][2]:.1f}" if abs(cells[r][0]) < 1e3 else
-                     f"{cells[r][0]:.3g} / {cells[r][1]:.1f} / {cells[r][2]:.1f}") if r in cells else "" for r in NOISE_RIDGES) + " |")
+                L.append(
+                    f"| {label} | "
+                    + " | ".join(
+                        (
+                            f"{cells[r][0]:.3f} / {cells[r][1]:.1f} / {cells[r][2]:.1f}"
+                            if abs(cells[r][0]) < 1e3
+                            else f"{cells[r][0]:.3g} / {cells[r][1]:.1f} / {cells[r][2]:.1f}"
+                        )
+                        if r in cells
+                        else ""
+                        for r in NOISE_RIDGES
+                    )
+                    + " |"
+                )
             L.append("")
     if not rec["loss_vs_best"]:
         return "\n".join(L)
-    L += ["## Across data sets", "",
-          f"Not counted here: {', '.join(NOT_COUNTED)}. Held-out LL per frame behind each data set's best r (nats/frame, default kappa, mean over folds "
-          "and seeds; 0 = best). 'within 1 SE': r whose paired deficit to the best is at most its standard "
-          "error over folds; 'folds won': folds where r has the best held-out LL (seed means).", "",
-          "| data set | " + " | ".join(f"r={r:g}" for r in RIDGES) + " | best r | within 1 SE | folds won |",
-          "|---|" + "---|" * (len(RIDGES) + 3)]
+    L += [
+        "## Across data sets",
+        "",
+        f"Not counted here: {', '.join(NOT_COUNTED)}. Held-out LL per frame behind each data "
+        "set's best r (nats/frame, default kappa, mean over folds "
+        "and seeds; 0 = best). 'within 1 SE': r whose paired deficit to the best is at most its "
+        "standard "
+        "error over folds; 'folds won': folds where r has the best held-out LL (seed means).",
+        "",
+        "| data set | "
+        + " | ".join(f"r={r:g}" for r in RIDGES)
+        + " | best r | within 1 SE | folds won |",
+        "|---|" + "---|" * (len(RIDGES) + 3),
+    ]
     for name, loss in rec["loss_vs_best"].items():
         p = rec["per_dataset"][name]
         won = ", ".join(f"{k}: {v}" for k, v in p["folds_won"].items() if v)
-        L.append(f"| {name} | " + " | ".join(f"{x:.3f}" for x in loss) + f" | {p['best_ridge']:g} | "
-                 + ", ".join(f"{r:g}" for r in p["within_one_se"]) + f" | {won} |")
+        L.append(
+            f"| {name} | "
+            + " | ".join(f"{x:.3f}" for x in loss)
+            + f" | {p['best_ridge']:g} | "
+            + ", ".join(f"{r:g}" for r in p["within_one_se"])
+            + f" | {won} |"
+        )
     L.append("| worst | " + " | ".join(f"{x:.3f}" for x in rec["worst_loss"]) + " | | | |")
     L.append("| mean | " + " | ".join(f"{x:.3f}" for x in rec["mean_loss"]) + " | | | |")
     L.append("| mean rank | " + " | ".join(f"{x:.2f}" for x in rec["mean_rank"]) + " | | | |")
-    L.append("| fewest used syllables | " + " | ".join(f"{x:.1f}" for x in rec["min_used_syllables"]) + " | | | |")
+    L.append(
+        "| fewest used syllables | "
+        + " | ".join(f"{x:.1f}" for x in rec["min_used_syllables"])
+        + " | | | |"
+    )
     keep = rec["min_worst_loss_ridge_keeping_syllables"]
-    L += ["", f"Smallest worst-case loss: r = {rec['min_worst_loss_ridge']:g}; smallest mean loss: "
-          f"r = {rec['min_mean_loss_ridge']:g}; best mean rank: r = {rec['best_mean_rank_ridge']:g}; smallest worst-case "
-          f"loss among the r that keep at least {DEFAULT_K // 2} syllables in use on every data set: "
-          + (f"r = {keep:g}." if keep is not None else "none."), ""]
+    L += [
+        "",
+        f"Smallest worst-case loss: r = {rec['min_worst_loss_ridge']:g}; smallest mean loss: "
+        f"r = {rec['min_mean_loss_ridge']:g}; best mean rank: r = "
+        f"{rec['best_mean_rank_ridge']:g}; smallest worst-case "
+        f"loss among the r that keep at least {DEFAULT_K // 2} syllables in use on every data set: "
+        + (f"r = {keep:g}." if keep is not None else "none."),
+        "",
+    ]
     return "\n".join(L)
 
 
@@ -434,7 +612,9 @@ def main() -> int:
     all_sets = datasets()
     parser.add_argument("--datasets", nargs="+", default=list(all_sets), choices=list(all_sets))
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--no-noise", action="store_true", help="skip the side measurement of the noise prior")
+    parser.add_argument(
+        "--no-noise", action="store_true", help="skip the side measurement of the noise prior"
+    )
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "ar_prior"))
     args = parser.parse_args()
     t_start = time.perf_counter()
@@ -444,34 +624,67 @@ def main() -> int:
         if not Path(path).exists():
             print(f"skipping {name}: {path} is absent", file=sys.stderr)
             continue
-        res = study(name, loader, DEFAULT_NUM_STATES, args.seeds, lambda s: print(s, file=sys.stderr, flush=True), noise=not args.no_noise)
+        res = study(
+            name,
+            loader,
+            DEFAULT_NUM_STATES,
+            args.seeds,
+            lambda s: print(s, file=sys.stderr, flush=True),
+            noise=not args.no_noise,
+        )
         res["description"] = desc
         results.append(res)
     if not results:
         print("no data set found", file=sys.stderr)
         return 1
     rec = recommend(results)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
-    meta = {"date": time.strftime("%Y-%m-%d"), "commit": commit or "?", "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}", "K": DEFAULT_NUM_STATES, "seeds": args.seeds,
-            "ridges": list(RIDGES), "kappa_factors": list(KAPPA_FACTORS), "num_folds": NUM_FOLDS,
-            "num_lags": NUM_LAGS, "total_seconds": time.perf_counter() - t_start}
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
+    meta = {
+        "date": time.strftime("%Y-%m-%d"),
+        "commit": commit or "?",
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS')}",
+        "K": DEFAULT_NUM_STATES,
+        "seeds": args.seeds,
+        "ridges": list(RIDGES),
+        "kappa_factors": list(KAPPA_FACTORS),
+        "num_folds": NUM_FOLDS,
+        "num_lags": NUM_LAGS,
+        "total_seconds": time.perf_counter() - t_start,
+    }
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     text = markdown(results, rec, meta)
-    summary = [{k: v for k, v in res.items() if k not in ("rows", "noise_rows")} | {
-        "by_ridge": summarize(res),
-        "heldout_by_fold": fold_means(res, "heldout_ll_per_frame").tolist(),
-        "noise_prior": {label: {f"{r:g}": dict(zip(("heldout_ll_per_frame", "median_duration_frames", "used_syllables"), v))
-                                for r, v in cells.items()} for label, cells in noise_summary(res).items()},
-    } for res in results]  # per-fit rows are not kept: rerun the script for them
-    out.with_suffix(".json").write_text(json.dumps({"meta": meta, "datasets": summary, "recommendation": rec}, indent=1))
+    summary = [
+        {k: v for k, v in res.items() if k not in ("rows", "noise_rows")}
+        | {
+            "by_ridge": summarize(res),
+            "heldout_by_fold": fold_means(res, "heldout_ll_per_frame").tolist(),
+            "noise_prior": {
+                label: {
+                    f"{r:g}": dict(
+                        zip(("heldout_ll_per_frame", "median_duration_frames", "used_syllables"), v)
+                    )
+                    for r, v in cells.items()
+                }
+                for label, cells in noise_summary(res).items()
+            },
+        }
+        for res in results
+    ]  # per-fit rows are not kept: rerun the script for them
+    out.with_suffix(".json").write_text(
+        json.dumps({"meta": meta, "datasets": summary, "recommendation": rec}, indent=1)
+    )
     md = out.with_suffix(".md")
     reading = ""
     if md.exists() and READING_MARKER in md.read_text():
         reading = md.read_text().split(READING_MARKER, 1)[1]
     md.write_text(text + "\n" + READING_MARKER + (reading or "\n"))
-    print(f"wrote {out.with_suffix('.md')} and .json ({meta['total_seconds']:.0f} s)", file=sys.stderr)
+    print(
+        f"wrote {out.with_suffix('.md')} and .json ({meta['total_seconds']:.0f} s)", file=sys.stderr
+    )
     return 0
 
 

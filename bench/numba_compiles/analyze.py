@@ -1,10 +1,15 @@
-"""Summarise the compile logs of sitecustomize.py: per process, per kernel (exclusive CPU of cache misses, signatures, processes), and kernel+signature pairs compiled more than once. Usage: python analyze.py DST [all] (DST holds _meas/)."""
+"""Summarise the compile logs of sitecustomize.py.
 
-import json
-import sys
-import glob
+Per process, per kernel (exclusive CPU of cache misses, signatures, processes), and
+kernel+signature pairs compiled more than once. Usage: python analyze.py DST [all] (DST holds
+_meas/).
+"""
+
 import collections
+import glob
+import json
 import os
+import sys
 
 from _logs import exclusive_cpu
 
@@ -59,7 +64,8 @@ print()
 print(f"{'kernel':70s} {'missCPU':>7s} nmiss nsig nproc hitCPU nhit")
 for f, k in sorted(per_kernel.items(), key=lambda kv: -kv[1]["cpu"]):
     print(
-        f"{f[:70]:70s} {k['cpu']:7.2f} {k['n']:5d} {len(k['sigs']):4d} {len(k['procs']):5d} {k['hitcpu']:6.2f} {k['hits']:4d}"
+        f"{f[:70]:70s} {k['cpu']:7.2f} {k['n']:5d} {len(k['sigs']):4d} {len(k['procs']):5d} "
+        f"{k['hitcpu']:6.2f} {k['hits']:4d}"
     )
 print(
     "\nsame kernel+signature compiled >1 times:",

@@ -1,8 +1,11 @@
-"""CPU spent compiling a kernel+signature again in another process (all but the costliest copy). Usage: python duplicates.py DST."""
+"""CPU spent compiling a kernel+signature again in another process (all but the costliest copy).
 
-import json
-import glob
+Usage: python duplicates.py DST.
+"""
+
 import collections
+import glob
+import json
 import sys
 
 from _logs import exclusive_cpu

@@ -1,13 +1,18 @@
-"""Measurement only: with NUMBA_MEAS_DIR set, log every numba Dispatcher.compile call of this process (kernel, signature, nesting depth, thread CPU, cache hit or miss) to NUMBA_MEAS_DIR/<xdist worker>-<pid>.json at exit. Put this folder first on PYTHONPATH (bench/numba_compiles/run_cold_suite.sh does); subprocesses inherit it."""
+"""Measurement only: with NUMBA_MEAS_DIR set, log every numba Dispatcher.compile call.
 
-import os
-import sys
-import time
+Per call of this process: kernel, signature, nesting depth, thread CPU, cache hit or miss; written
+to NUMBA_MEAS_DIR/<xdist worker>-<pid>.json at exit. Put this folder first on PYTHONPATH
+(bench/numba_compiles/run_cold_suite.sh does); subprocesses inherit it.
+"""
+
 import atexit
-import json
 import importlib.abc
 import importlib.util
+import json
+import os
+import sys
 import threading
+import time
 
 _LOG = os.environ.get("NUMBA_MEAS_DIR")
 _records = []
@@ -24,7 +29,6 @@ def _patch():
         _depth.v = dep + 1
         hits0 = sum(self._cache_hits.values())
         miss0 = sum(self._cache_misses.values())
-        existed = None
         t0, c0 = time.perf_counter(), time.thread_time()
         try:
             return orig(self, sig)
