@@ -98,3 +98,37 @@ def test_a_blas_loaded_after_the_first_batch_is_limited_too():
     if not seen["loaded"] or seen["start"] != [2]:
         pytest.skip(f"OpenCV brought no BLAS of its own at two threads here: {seen}")
     assert seen["inside"] == [1] and seen["after"] == [2]
+
+
+def test_a_fitted_models_inference_runs_blas_on_one_thread(monkeypatch):
+    """posterior, predict, score, log_joint, log_likelihoods and the course's e_step and m_step
+    are called on a fitted model outside any fit (a user's loop over recordings): their
+    observation log-likelihoods (a triangular solve per state against every frame) ran on the
+    process's two BLAS threads, 5 ms a call instead of 0.1 ms in the property tests."""
+    from ethogram.models.families import AutoregressiveHMM
+    from ethogram.models.observations import autoregressive
+
+    x = np.random.default_rng(1).standard_normal((200, 2))
+    model = AutoregressiveHMM(num_states=2, data_dim=2, num_lags=1)
+    model.fit(x, num_iters=2, seed=0, progress=False)
+    seen = []
+    real = autoregressive.frame_log_likes
+
+    def spy(*args, **kwargs):
+        seen.append(_threads("blas"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(autoregressive, "frame_log_likes", spy)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        if _threads("blas") != [2]:
+            pytest.skip(f"this BLAS could not be raised to two threads: {_threads('blas')}")
+        model.posterior(x)
+        model.predict(x)
+        model.score(x)
+        model.log_likelihoods(x)
+        model.log_joint(model.predict(x), x)
+        post = model.e_step(x)
+        model.m_step(x, post)
+        after = _threads("blas")
+    assert len(seen) >= 7 and all(s == [1] for s in seen), seen
+    assert after == [2]

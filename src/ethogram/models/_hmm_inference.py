@@ -2,8 +2,10 @@
 
 :class:`HMMInferenceMixin` holds the methods of :class:`~ethogram.models.hmm.HMM` that only
 read its parameters: ``posterior``, ``predict``, ``score`` (and the course's
-``compute_marginal_ll``), ``log_joint``, ``aic`` and ``bic``. They validate data with the
-model's ``_prepare`` and run the numba kernels of :mod:`ethogram.inference`; the parameters,
+``compute_marginal_ll``), ``log_joint``, ``log_likelihoods``, ``aic`` and ``bic``. They
+validate data with the model's ``_prepare``, compute the observation log-likelihoods with BLAS
+on one thread (:func:`ethogram.inference.one_blas_thread`) and run the numba kernels of
+:mod:`ethogram.inference`; the parameters,
 the data checks and EM stay in :mod:`ethogram.models.hmm`, which mixes this in.
 """
 
@@ -12,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._deprecation import renamed_keywords
-from ..inference import forward_backward, predictive_log_likes, viterbi
+from ..inference import forward_backward, one_blas_thread, predictive_log_likes, viterbi
 from .short_sequences import expand, long_enough, no_posterior, warn_short
 
 __all__ = ["HMMInferenceMixin"]
@@ -32,8 +34,15 @@ class HMMInferenceMixin:
         warn_short(self.observations, lengths, ~keep, consequence, stacklevel=4)
         ms = [m for m, k in zip(ms, keep) if k]
         kept = (d for d, k in zip(sequences, keep) if k)
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(kept, ms)]
+        with one_blas_thread():  # many small solves: threads only wait (BENCHMARKS.md)
+            lls = [self.observations.log_likelihoods(d, m) for d, m in zip(kept, ms)]
         return lls, ms, keep, lengths, batch
+
+    def log_likelihoods(self, data, mask=None) -> np.ndarray:
+        """Observation log-likelihoods of one sequence, shape (T, K) (zero rows where masked)."""
+        (d,), (m,), _ = self._prepare(data, mask)
+        with one_blas_thread():
+            return self.observations.log_likelihoods(d, m)
 
     @renamed_keywords(masks="mask")
     def posterior(self, data, mask=None, num_threads=None):
@@ -152,7 +161,8 @@ class HMMInferenceMixin:
             raise ValueError(
                 f"states must be integers in [0, {self.num_states}) of shape ({d.shape[0]},)"
             )
-        ll = self.observations.log_likelihoods(d, m)
+        with one_blas_thread():
+            ll = self.observations.log_likelihoods(d, m)
         with np.errstate(divide="ignore"):
             out = (
                 np.log(self.initial_probs[z[0]])

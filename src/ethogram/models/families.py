@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._deprecation import renamed_keywords
-from ..inference import HMMPosterior, forward_backward
+from ..inference import HMMPosterior, forward_backward, one_blas_thread
 from .hmm import HMM
 from .portable import register_model_class
 
@@ -53,9 +53,9 @@ class _CourseMixin:
             ``expected_states`` (T, K), ``marginal_ll``, ``expected_transitions`` (K, K).
         """
         (d,), (m,), _ = self._prepare(data, mask)
-        return forward_backward(
-            self.initial_probs, self.transition_matrix, self.observations.log_likelihoods(d, m)
-        )
+        with one_blas_thread():  # small solves: BLAS threads only wait (BENCHMARKS.md)
+            log_likes = self.observations.log_likelihoods(d, m)
+        return forward_backward(self.initial_probs, self.transition_matrix, log_likes)
 
     def m_step(self, data, posterior: HMMPosterior, mask=None) -> None:
         """Update the parameters from one sequence and its posterior (closed-form MAP).
@@ -74,7 +74,8 @@ class _CourseMixin:
                 f"posterior.expected_states has shape {es.shape}, expected ({d.shape[0]}, "
                 f"{self.num_states})"
             )
-        self.observations.m_step(self.observations.sufficient_stats(d, es, m))
+        with one_blas_thread():
+            self.observations.m_step(self.observations.sufficient_stats(d, es, m))
         self.initial.m_step(es[0])
         xi = getattr(posterior, "expected_transitions", None)
         if xi is not None:

@@ -16,7 +16,7 @@ from .. import fitting
 from .._deprecation import renamed_keywords
 from ..fitting import SufficientStats
 from ..fitting.settings import KEYWORDS, EMSettings, ExecutionSettings, settings_from_options
-from ..inference import forward_backward, sample_states
+from ..inference import forward_backward, one_blas_thread, sample_states
 from ._hmm_data import fit_inputs, is_batch, prepare_sequences
 from ._hmm_inference import HMMInferenceMixin
 from .fit_result import FitResult, restart_start
@@ -295,11 +295,6 @@ class HMM(HMMInferenceMixin):
         """Validate data into (list of arrays, list of effective masks, was_batch)."""
         return prepare_sequences(self.observations, data, mask, mask_nan)
 
-    def log_likelihoods(self, data, mask=None) -> np.ndarray:
-        """Observation log-likelihoods of one sequence, shape (T, K) (zero rows where masked)."""
-        (d,), (m,), _ = self._prepare(data, mask)
-        return self.observations.log_likelihoods(d, m)
-
     # ------------------------------------------------------------------ generation
     def sample(self, num_timesteps: int, seed=None):
         """Sample a state path and observations.
@@ -489,7 +484,8 @@ class HMM(HMMInferenceMixin):
         if kept is not None and len(kept) == len(sequences):  # computed at these parameters
             run.last_stats.posteriors = None
             return kept
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(sequences, ms)]
+        with one_blas_thread():  # as the fit's own E-steps
+            lls = [self.observations.log_likelihoods(d, m) for d, m in zip(sequences, ms)]
         threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
         return forward_backward(
             self.initial_probs, self.transition_matrix, lls, num_threads=threads

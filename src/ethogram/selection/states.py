@@ -297,7 +297,7 @@ def merge_states(
     ValueError
         If ``groups`` is not a labelling 0..G-1 of the K states.
     """
-    from ..inference import forward_backward
+    from ..inference import forward_backward, one_blas_thread
 
     groups = np.asarray(groups, dtype=np.intp)
     K = model.num_states
@@ -315,16 +315,17 @@ def merge_states(
     obs_stats = None
     trans = np.zeros((G, G))
     init = np.zeros(G)
-    for d, m in zip(sequences, masks):
-        eff = model.observations.effective_mask(d, m)
-        ll = model.observations.log_likelihoods(d, eff)
-        post = forward_backward(model.initial_probs, model.transition_matrix, ll)
-        w = post.expected_states @ onehot
-        s = merged.observations.sufficient_stats(d, w, eff)
-        obs_stats = s if obs_stats is None else {k: obs_stats[k] + s[k] for k in obs_stats}
-        trans += onehot.T @ post.expected_transitions @ onehot
-        init += w[0]
-    merged.observations.m_step(obs_stats)
+    with one_blas_thread():  # small solves and Gram matrices: BLAS threads only wait
+        for d, m in zip(sequences, masks):
+            eff = model.observations.effective_mask(d, m)
+            ll = model.observations.log_likelihoods(d, eff)
+            post = forward_backward(model.initial_probs, model.transition_matrix, ll)
+            w = post.expected_states @ onehot
+            s = merged.observations.sufficient_stats(d, w, eff)
+            obs_stats = s if obs_stats is None else {k: obs_stats[k] + s[k] for k in obs_stats}
+            trans += onehot.T @ post.expected_transitions @ onehot
+            init += w[0]
+        merged.observations.m_step(obs_stats)
     merged.transitions.m_step(trans)
     merged.initial.m_step(init)
     merged.fit(sequences, em=_refit_settings(em, num_iters, tol), mask=masks, progress=False)
