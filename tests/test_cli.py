@@ -437,6 +437,17 @@ def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, ca
         line for line in stdout.splitlines() if "fewer than half their frames usable" in line
     )
     assert "sample_pose_est_v3/id2 (0 of 600)" in note and "sample_pose_est_v2 " not in note
+    # the summary's first line says in how many frames the syllables are, as the results hold
+    from ethogram.results import load_results
+
+    recs = load_results(tmp_path / "j" / "results.h5").recordings
+    labelled, frames = (
+        sum(int((r.syllables >= 0).sum()) for r in recs),
+        sum(len(r.syllables) for r in recs),
+    )
+    head = next(line for line in stdout.splitlines() if "syllables used" in line)
+    assert f" in {labelled:,} of {frames:,} frames ({100 * labelled / frames:.0f}%; " in head
+    assert labelled < frames
 
 
 def test_a_read_only_output_folder_is_one_clear_line(tmp_path, capsys, monkeypatch):
