@@ -63,12 +63,21 @@ def fit_dir(tmp_path):
 
 @pytest.fixture(scope="module")
 def earlier(tmp_path_factory):
-    """The outputs a first run leaves, made once (read only): the library's report of the same
-    fit as ``fit_dir`` and the first movie run of the movie tests (syllables 0 and 1)."""
+    """The report a first run leaves, made once (read only): the library's report of the same
+    fit as ``fit_dir``. (The movies are ``earlier_movies``'s: a worker makes only what its tests
+    use.)"""
     from ethogram.viz.report import write_report
 
     fit = _write_fit(tmp_path_factory.mktemp("earlier") / "fit")
     write_report(fit, progress=False, trajectories=False)
+    return fit
+
+
+@pytest.fixture(scope="module")
+def earlier_movies(tmp_path_factory):
+    """The movies a first run leaves, made once (read only): the first movie run of the movie
+    tests (syllables 0 and 1) on the same fit as ``fit_dir``."""
+    fit = _write_fit(tmp_path_factory.mktemp("earlier_movies") / "fit")
     assert main([str(a) for a in _movies(fit, "--syllables", "0,1")]) == 0
     return fit
 
@@ -82,10 +91,9 @@ def _put_earlier(earlier: Path, fit_dir: Path, name: str) -> Path:
 
 
 # --------------------------------------------------------------------------- report
-def test_a_second_report_is_refused_and_the_first_left_as_it_was(fit_dir, capsys):
-    code, out, err = _run(["report", fit_dir, "--quiet", "--no-trajectories"], capsys)
-    assert code == 0, err
-    report = fit_dir / "report"
+def test_a_second_report_is_refused_and_the_first_left_as_it_was(fit_dir, earlier, capsys):
+    # the first report is the module's (the same fit, the same options): the second is the subject
+    report = _put_earlier(earlier, fit_dir, "report")
     before = _snapshot(report)
     assert "index.html" in before and any(k.startswith("tables/") for k in before)
     code, out, err = _run(["report", fit_dir, "--quiet", "--no-trajectories"], capsys)
@@ -106,10 +114,10 @@ def test_a_second_report_is_refused_and_the_first_left_as_it_was(fit_dir, capsys
     assert code == 2 and repr(str(fit_dir / "report2")) in _one_error_line(err)
 
 
-def test_overwrite_replaces_the_report_and_keeps_other_files(fit_dir, capsys):
-    assert _run(["report", fit_dir, "--quiet", "--no-trajectories"], capsys)[0] == 0
-    report = fit_dir / "report"
-    fresh = (report / "index.html").read_bytes()
+def test_overwrite_replaces_the_report_and_keeps_other_files(fit_dir, earlier, capsys):
+    report = _put_earlier(earlier, fit_dir, "report")  # the first report (the library's, shared)
+    # that report's page as written here: it names its fit's folder, the rest is the same
+    fresh = (report / "index.html").read_bytes().replace(bytes(earlier), bytes(fit_dir))
     (report / "index.html").write_bytes(b"<html>an earlier report</html>")
     (report / "plots" / "stale.png").write_bytes(b"stale")
     (report / "notes.txt").write_text("mine")
@@ -213,8 +221,10 @@ def _movies(fit_dir, *extra):
     ]
 
 
-def test_a_second_movie_run_is_refused_and_the_movies_left_as_they_were(fit_dir, earlier, capsys):
-    movies = _put_earlier(earlier, fit_dir, "movies")  # the first run: syllables 0 and 1
+def test_a_second_movie_run_is_refused_and_the_movies_left_as_they_were(
+    fit_dir, earlier_movies, capsys
+):
+    movies = _put_earlier(earlier_movies, fit_dir, "movies")  # the first run: syllables 0 and 1
     before = _snapshot(movies)
     assert sorted(before) == [
         "instances.csv",
@@ -254,8 +264,8 @@ def test_other_syllables_and_kinds_are_added_beside_earlier_movies(fit_dir, caps
     assert (fit_dir / "movies" / "skeleton_syllable_00.mp4").read_bytes() == first
 
 
-def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, earlier, capsys):
-    movies = _put_earlier(earlier, fit_dir, "movies")  # the first run: syllables 0 and 1
+def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, earlier_movies, capsys):
+    movies = _put_earlier(earlier_movies, fit_dir, "movies")  # the first run: syllables 0 and 1
     old = _snapshot(movies)
     old_instances = pd.read_csv(movies / "instances.csv")
     code, _, err = _run(
@@ -277,10 +287,12 @@ def test_overwrite_replaces_the_movies_and_their_manifest_rows(fit_dir, earlier,
     assert _hidden(fit_dir) == []
 
 
-def test_a_failing_overwrite_leaves_the_earlier_movies_whole(fit_dir, earlier, capsys, monkeypatch):
+def test_a_failing_overwrite_leaves_the_earlier_movies_whole(
+    fit_dir, earlier_movies, capsys, monkeypatch
+):
     import ethogram.viz._movie_grid as movies_module  # a grid movie is drawn here, one by one
 
-    movies = _put_earlier(earlier, fit_dir, "movies")  # the first run: syllables 0 and 1
+    movies = _put_earlier(earlier_movies, fit_dir, "movies")  # the first run: syllables 0 and 1
     before = _snapshot(movies)
     real, calls = movies_module.draw_grid, []
 

@@ -28,6 +28,18 @@ def fit_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def small_fit(tmp_path_factory):
+    """A small fit (3 states, 1 recording of 300 frames) for the tests about a report's files
+    rather than its pictures (read only)."""
+    from ethogram.results import write_results
+
+    out = tmp_path_factory.mktemp("small_fit")
+    res = synthetic_results(num_states=3, num_recordings=1, num_frames=300, seed=4)
+    write_results(out / "results.h5", res)
+    return out
+
+
+@pytest.fixture(scope="module")
 def fit_report(fit_dir):
     """The report of ``fit_dir`` in its default place, written once for the tests that read it
     (read only: a test that changes a report changes a copy)."""
@@ -225,10 +237,11 @@ def test_movies_and_comparison_outputs_are_copied_in_and_shown(fit_dir, fit_repo
     check_links(moved / "index.html", parse(moved / "index.html"))
 
 
-def test_a_second_report_in_the_same_folder_leaves_nothing_stale(fit_dir, fit_report, tmp_path):
+def test_a_second_report_in_the_same_folder_leaves_nothing_stale(small_fit, fit_report, tmp_path):
     import shutil
 
-    out, _ = fit_dir
+    # the second report is of a small fit: what is checked is what is left of the first
+    out = small_fit
     shutil.copytree(fit_report.parent, tmp_path / "again")  # a first report there
     index = tmp_path / "again" / "index.html"
     (index.parent / "plots" / "trajectory_99.png").write_bytes(b"stale")
@@ -300,10 +313,10 @@ def test_errors_name_what_is_wrong(tmp_path):
         write_report(tmp_path / "empty", num_workers=0)
 
 
-def test_cli_report_writes_index_and_fails_cleanly(fit_dir, tmp_path, capsys):
+def test_cli_report_writes_index_and_fails_cleanly(small_fit, tmp_path, capsys):
     from ethogram.cli import main
 
-    out, _ = fit_dir
+    out = small_fit  # the command's page and its failure do not depend on the fit's size
     # --no-trajectories: what is checked is the command's page and its failure (the trajectory
     # plots and their links are test_report_of_a_results_folder_links_only_to_files_inside_it's)
     argv = ["report", str(out), "-o", str(tmp_path / "cli"), "--quiet", "--no-trajectories"]
