@@ -144,13 +144,15 @@ def test_the_reports_list_of_outputs_is_the_commands_own():
 
 def test_two_h5_fits_in_one_folder_get_reports_of_their_own(results, tmp_path, no_report_plots):
     """``fit -o shared/a.h5`` (an .h5 output is documented): its report is ``shared/a_report/``,
-    not the folder's generic ``report/``; it takes the folder's default output folders and the
-    ones named after it (``a_stats/``), never another fit's (``b_stats/``) nor other projects'
-    folders."""
+    not the folder's generic ``report/``; it takes the output folders named after it
+    (``a_stats/``), never the folder's generic ones (``stats/``: another fit's or another
+    project's), another fit's (``b_stats/``) nor other projects' folders."""
     shared = tmp_path / "shared"
     a = _write(shared / "a.h5", results)
     _write(shared / "b.h5", results)
     _plant_unrelated(shared)
+    # what 'ethogram stats' wrote for some other fit into the folder's generic stats/
+    (shared / "stats" / "group_stats.csv").write_text("syllable,p_value\n0,0.5\n")
     for fit in ("a", "b"):
         for name in rf.OUTPUTS["stats"]:
             (shared / f"{fit}_stats").mkdir(exist_ok=True)
