@@ -28,6 +28,8 @@ DATA = Path(os.environ.get("ETHOGRAM_SHARED_DATA", ROOT.parent / "shared" / "dat
 SETS = {
     "openfield": (DATA / "openfield" / "keypoints.csv", 30),
     "flies": (DATA / "flies" / "clip.slp", 25),
+    # five identity slots, about half their points padded (JABS placed none): no reference fit
+    "jabs": (DATA / "jabs" / "sample_pose_est_v3.h5", 30),
 }
 METHODS = ("em", "gibbs-arhmm", "keypoint-slds")
 
@@ -104,16 +106,24 @@ def main(argv=None) -> int:
     )
     p.add_argument("--kpms-openfield", type=Path)
     p.add_argument("--kpms-flies", type=Path)
+    p.add_argument(
+        "--sets",
+        nargs="+",
+        choices=sorted(SETS),
+        default=["openfield", "flies"],
+        help="recording sets to fit (default: openfield flies, those keypoint-moseq was run on)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("-o", "--output", type=Path, default=ROOT / "bench/results/methods_real.json")
     args = p.parse_args(argv)
     from ethogram.io.kpms import read_kpms_results
     from ethogram.results import load_results
 
-    kpms = {"openfield": args.kpms_openfield, "flies": args.kpms_flies}
+    kpms = {"openfield": args.kpms_openfield, "flies": args.kpms_flies, "jabs": None}
     rows, durations = [], {}
     with tempfile.TemporaryDirectory() as tmp:
-        for name, (path, rate) in SETS.items():
+        for name in args.sets:
+            path, rate = SETS[name]
             ref = None
             if kpms[name] is not None:
                 ref = {k: v["syllable"] for k, v in read_kpms_results(kpms[name]).items()}
