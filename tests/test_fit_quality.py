@@ -110,6 +110,30 @@ def test_em_stopped_at_three_iterations_says_so_and_what_to_raise():
     assert "\n" not in str(w)
 
 
+def test_em_stopped_while_crawling_does_not_contradict_its_tolerance():
+    """A fresh user's JABS fit: "its last iteration still raised the objective by 2.8e-08 nats
+    per frame; the tolerance is 1e-06" read as a contradiction. Accelerated EM stops when the
+    gain still to come at its rate is under the tolerance, not the last step's: said so."""
+    from ethogram.analysis.diagnostics import fit_quality_warnings
+
+    labels = [np.repeat(np.arange(10) % 4, 100)]  # 4 syllables of 100 frames: nothing else to say
+    objectives = [-1000.0, -999.0, -999.0 + 2.8e-08 * 1000]
+    (w,) = fit_quality_warnings(
+        labels,
+        [30.0],
+        converged=False,
+        num_iters=40,
+        objectives=objectives,
+        num_frames=1000,
+        tol=1e-6,
+    )
+    assert str(w).startswith(
+        "EM did not converge in 40 iterations (its last iteration raised the objective by only "
+        "2.8e-08 nats per frame, under the tolerance of 1e-06, but it was crawling: the gain "
+        "still to come, estimated from its rate, was not): raise num_iters (e.g. to 120)"
+    )
+
+
 def test_a_good_fit_gives_no_warning():
     """The same data fitted to convergence, with twice the states it needs: silent."""
     res, found = _fit("good", num_states=6)

@@ -65,8 +65,17 @@ FitQualityWarning.__module__ = "ethogram.analysis.diagnostics"
 def _not_converged(num_iters: int, rise_per_frame: float | None, tol: float | None):
     how = ""
     if rise_per_frame is not None and np.isfinite(rise_per_frame):
-        how = f" (its last iteration still raised the objective by {rise_per_frame:.2g} nats"
-        how += f" per frame; the tolerance is {tol:.2g})" if tol else " per frame)"
+        if tol and rise_per_frame <= tol:
+            # accelerated EM stops at the end of a cycle, when the gain still to come at its
+            # rate of progress (a crawl: many small steps) is under the tolerance too
+            how = (
+                f" (its last iteration raised the objective by only {rise_per_frame:.2g} nats "
+                f"per frame, under the tolerance of {tol:.2g}, but it was crawling: the gain "
+                "still to come, estimated from its rate, was not)"
+            )
+        else:
+            how = f" (its last iteration still raised the objective by {rise_per_frame:.2g} nats"
+            how += f" per frame; the tolerance is {tol:.2g})" if tol else " per frame)"
     iterations = f"{num_iters} iteration{'' if num_iters == 1 else 's'}"
     suggested = max(3 * int(num_iters), 100)
     return FitQualityWarning(
