@@ -36,6 +36,22 @@ def test_guess_format_on_moseq2s_layout(moseq2_dir):
     assert guess_format(moseq2_dir / "proc" / "results_00.h5") == "moseq2"
 
 
+def test_info_on_a_moseq2_extraction_names_the_scores_file_its_features_come_from(moseq2_dir):
+    """A fresh user's ``ethogram info proc/results_00.h5``: its features are the PC scores of
+    a neighbouring file (found through the project's index), which info now names."""
+    from _moseq_files import UUID
+
+    (rec,) = read_recordings(moseq2_dir / "proc" / "results_00.h5")
+    text = describe(rec)
+    assert (
+        f"dimensions (moseq2-pca's PC scores, from {moseq2_dir / 'test_scores.h5'}, joined by its "
+        f"uuid {UUID})"
+    ) in text
+    # read from the scores file itself, there is nothing to name
+    (ref,) = [r for r in read_recordings(moseq2_dir / "test_scores.h5") if r.attrs["uuid"] == UUID]
+    assert "PC scores, from" not in describe(ref)
+
+
 def test_unguessable_files_name_the_file_and_the_choices(tmp_path, moseq2_dir):
     with pytest.raises(ValueError) as e:
         read_recordings(moseq2_dir / "testh5.h5")  # a PCA model, not a recording

@@ -40,7 +40,7 @@ def describe(recording: Recording) -> str:
             "coordinates"
         )
     else:
-        lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions")
+        lines.append(f"  features: {T} frames x {r.data.shape[1]} dimensions{_scores_from(r)}")
     lines += _rate_and_scale(r)
     if r.kind == "keypoints":
         lines.append(f"  body parts: {', '.join(r.bodyparts)}")
@@ -152,3 +152,14 @@ def _how_read(r: Recording) -> list:
         if a.get(key):
             lines.append(f"  left out as {what} column(s): {', '.join(map(str, a[key]))}")
     return lines
+
+
+def _scores_from(r) -> str:
+    """Where moseq2's features were read when not from the file given: its PCA scores file,
+    joined by the extraction's uuid (a neighbouring file, said rather than read silently)."""
+    scores = r.attrs.get("scores_file")
+    if not scores or str(scores) == str(r.source):
+        return ""
+    uuid = r.attrs.get("uuid")
+    by = f", joined by its uuid {uuid}" if uuid else ""
+    return f" (moseq2-pca's PC scores, from {scores}{by})"
