@@ -192,6 +192,15 @@ def test_a_kappa_search_that_misses_its_target_says_so_and_how_to_fix_it(tmp_pat
         and "raise --prior-ridge tenfold" in lines[0]
         and "--states" in lines[0]
     )
+    # it names the kappa the fit kept (a fresh user could not tell): the results' own
+    from ethogram.results import load_results
+
+    cfg = load_results(tmp_path / "out" / "results.h5").config
+    tried = len(cfg["kappa_search"])
+    assert (
+        f"times the reference kappa), so the fit keeps kappa {cfg['kappa_used']:.4g}, whose "
+        f"syllables were the longest of the {tried} tried: "
+    ) in lines[0]
 
 
 def test_a_kappa_search_that_meets_its_target_is_quiet(tmp_path, capsys):

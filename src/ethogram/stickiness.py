@@ -279,6 +279,7 @@ def _choice(done, lo, hi, target, rel_tol, reference, max_factor, remedy) -> Kap
     else:
         msg += (
             f"; not within {rel_tol:.0%} up to kappa {reference * max_factor:.4g} ({max_factor:g} "
-            f"times the reference kappa): {remedy}"
+            f"times the reference kappa), so the fit keeps kappa {k:.4g}, whose syllables were "
+            f"the longest of the {len(done)} tried: {remedy}"
         )
     return KappaChoice(float(k), m, target, bool(reached), curve, msg, done[k])
