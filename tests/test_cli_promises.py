@@ -110,7 +110,8 @@ def test_syllables_with_more_parameters_than_the_recordings_have_values_are_refu
     assert _one_line(err) == (
         "ethogram: error: 150 syllables of 36 parameters each are 5,400 parameters, more than "
         "the 1,200 values of the recordings (400 usable frames x 3 inputs), so they cannot be "
-        "learned; lower --states K (at most 33; a few dozen is usual) or give more recordings"
+        "learned; lower --states K (at most 33 for these recordings; MoSeq's usual few dozen need "
+        "more frames) or give more recordings"
     )
     model_size.check_model_size(3, 3, 33, 400, memory=None)  # 1,188 parameters: fits
     with pytest.raises(ValueError, match="34 syllables of 36 parameters"):

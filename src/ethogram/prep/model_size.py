@@ -128,7 +128,8 @@ def _check_values(data_dim: int, num_states: int, per: int, usable_frames: int) 
         f"{K:,} syllables of {per:,} parameters each are {K * per:,} parameters, more than the "
         f"{values:,} values of the recordings ({int(usable_frames):,} usable frames x "
         f"{int(data_dim)} inputs), so they cannot be learned; lower {{num_states:K}} (at most "
-        f"{most:,}; a few dozen is usual) or give more recordings",
+        f"{most:,} for these recordings; MoSeq's usual few dozen need more frames) or give more "
+        "recordings",
         "num_states",
     )
 
