@@ -181,3 +181,41 @@ def test_an_h5_recording_that_is_not_hdf5_is_said_to_be_damaged(tmp_path, capsys
     assert "it may be damaged or cut short (copy it again from where it was recorded)" in msg
     assert msg.endswith("give that as --format NAME, NAME one of " + ", ".join(FORMATS))
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        # other tools' names (hmmlearn's n_iter, keypoint-moseq's num_states) and a typo
+        (
+            ["fit", "x.csv", "--num-states", "5", "-o", "o"],
+            "--num-states 5; did you mean --states?",
+        ),
+        (["fit", "x.csv", "--n-iter", "5", "-o", "o"], "--n-iter 5; did you mean --iters?"),
+        (["fit", "x.csv", "--kapa", "5", "-o", "o"], "--kapa 5; did you mean --kappa?"),
+        (["fit", "x.csv", "--foo", "1", "-o", "o"], "--foo 1 (see"),
+    ],
+)
+def test_an_option_in_other_words_is_named_in_ours(argv, said, tmp_path, capsys, monkeypatch):
+    """A fresh user typed --num-states and --iterations: the one line names our word."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and err.count("\n") == 1
+    assert err.startswith(f"ethogram: error: unrecognized arguments: {said}")
+    assert err.rstrip().endswith("(see 'ethogram fit --help')")
+    assert not (tmp_path / "o").exists()
+
+
+def test_a_required_option_given_in_other_words_is_named(tmp_path, capsys):
+    """``compare FIT --annotations a.csv``: annotations go to --labels, said in the line that
+    says --labels is required."""
+    with pytest.raises(SystemExit) as exc:
+        main(["compare", str(tmp_path), "--annotations", str(tmp_path / "a.csv")])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2
+    assert err == (
+        "ethogram: error: the following arguments are required: --labels; --annotations is not "
+        "one of its options: did you mean --labels? (see 'ethogram compare --help')\n"
+    )

@@ -41,6 +41,15 @@ class _Parser(argparse.ArgumentParser):
     the :data:`OLDER_SPELLINGS` of its options."""
 
     def error(self, message):  # argparse's hook
+        if message.startswith("the following arguments are required"):
+            # a required option missed because it was given in other words (--annotations)
+            unknown = [
+                a
+                for a in getattr(self, "_given", [])
+                if isinstance(a, str) and a.partition("=")[0] not in self._option_string_actions
+            ]
+            for given, option in _did_you_mean(unknown, self._option_string_actions):
+                message += f"; {given} is not one of its options: did you mean {option}?"
         sys.stderr.write(f"ethogram: error: {message} (see '{self.prog} --help')\n")
         sys.exit(2)
 
@@ -48,6 +57,7 @@ class _Parser(argparse.ArgumentParser):
         # a subcommand's parser gets its arguments from the top parser as a list
         if args is not None:
             args = _current_spellings(args, self._option_string_actions)
+        self._given = list(sys.argv[1:] if args is None else args)
         return super().parse_known_args(args, namespace)
 
     def parse_args(self, args=None, namespace=None):  # argparse's
@@ -55,7 +65,10 @@ class _Parser(argparse.ArgumentParser):
         # in the subcommand's, so that the line points to 'ethogram apply --help'
         args, extras = self.parse_known_args(args, namespace)
         if extras:
-            self._command_parser(args).error(f"unrecognized arguments: {' '.join(extras)}")
+            command = self._command_parser(args)
+            guesses = [o for _, o in _did_you_mean(extras, command._option_string_actions)]
+            hint = f"; did you mean {' or '.join(guesses)}?" if guesses else ""
+            command.error(f"unrecognized arguments: {' '.join(extras)}{hint}")
         return args
 
     def _command_parser(self, args) -> argparse.ArgumentParser:
@@ -64,6 +77,39 @@ class _Parser(argparse.ArgumentParser):
             if isinstance(action, argparse._SubParsersAction):
                 return action.choices.get(getattr(args, action.dest, None), self)
         return self
+
+
+#: other tools' names for ethogram's options (hmmlearn's n_iter, keypoint-moseq's num_states,
+#: an annotation file), suggested when a command lacks the name given
+OTHER_NAMES = {
+    "--num-states": "--states",
+    "--n-states": "--states",
+    "--n-components": "--states",
+    "--iterations": "--iters",
+    "--num-iters": "--iters",
+    "--n-iter": "--iters",
+    "--annotations": "--labels",
+    "--output-dir": "--out",
+}
+
+
+def _did_you_mean(extras, options) -> list:
+    """``[(given, option)]``: the unknown options among ``extras`` that name one of the
+    command's ``options`` in other words (:data:`OTHER_NAMES`) or nearly (difflib)."""
+    import difflib
+
+    known = [o for o in options if o.startswith("--")]
+    found = []
+    for arg in extras:
+        name = arg.partition("=")[0] if isinstance(arg, str) else ""
+        if not name.startswith("--"):
+            continue
+        other = OTHER_NAMES.get(name.replace("_", "-"))
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
+        guess = other if other in options else (close[0] if close else None)
+        if guess and guess not in [g for _, g in found]:
+            found.append((name, guess))
+    return found
 
 
 def _current_spellings(args, options) -> list:
