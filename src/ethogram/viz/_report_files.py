@@ -89,11 +89,6 @@ def output_folder(results_file, command: str) -> Path:
     return p.parent / (command if p.name == "results.h5" else f"{p.stem}_{command}")
 
 
-def default_report_folder(results_file) -> Path:
-    """Where the report of ``results_file`` goes by default (:func:`output_folder`)."""
-    return output_folder(results_file, "report")
-
-
 def _owned(sub: Path, results_file: Path) -> bool:
     """Whether the sub-folder ``sub`` of the results' folder belongs to this fit: every one
     when the folder is the fit's own (its file is ``results.h5``), else only those named after

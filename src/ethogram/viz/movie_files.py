@@ -26,7 +26,6 @@ from ._report_files import output_folder
 
 __all__ = [
     "make_movies",
-    "fit_folder",
     "usable_rule",
     "why_no_movie",
     "KINDS",
@@ -36,12 +35,6 @@ __all__ = [
 ]
 
 KINDS = ("crowd", "grid", "skeleton")
-
-
-def fit_folder(path) -> Path:
-    """The results folder of a fit: ``path`` itself, or its folder when it is a .h5 file."""
-    p = Path(path).expanduser()
-    return p.parent if p.suffix.lower() in (".h5", ".hdf5") else p
 
 
 def _results(results):

@@ -169,7 +169,7 @@ def _report_target(results_path, out_dir, overwrite: bool):
             raise ValueError(
                 "out_dir is needed when results_path is a Results object without a path"
             )
-        out_dir = rf.default_report_folder(rfile)
+        out_dir = rf.output_folder(rfile, "report")
     final = Path(out_dir).expanduser()
     if final.exists() and not final.is_dir():
         raise ValueError(f"out_dir {str(final)!r} is a file; give a folder for the report")
