@@ -34,15 +34,18 @@ class HMMInferenceMixin:
         warn_short(self.observations, lengths, ~keep, consequence, stacklevel=4)
         ms = [m for m, k in zip(ms, keep) if k]
         kept = (d for d, k in zip(sequences, keep) if k)
-        with one_blas_thread():  # many small solves: threads only wait (BENCHMARKS.md)
-            lls = [self.observations.log_likelihoods(d, m) for d, m in zip(kept, ms)]
-        return lls, ms, keep, lengths, batch
+        return self._log_likes(kept, ms), ms, keep, lengths, batch
+
+    def _log_likes(self, sequences, masks) -> list:
+        """The observation log-likelihoods of validated sequences, BLAS on one thread: their
+        many small solves gain nothing from its threads, which only wait (BENCHMARKS.md)."""
+        with one_blas_thread():
+            return [self.observations.log_likelihoods(d, m) for d, m in zip(sequences, masks)]
 
     def log_likelihoods(self, data, mask=None) -> np.ndarray:
         """Observation log-likelihoods of one sequence, shape (T, K) (zero rows where masked)."""
         (d,), (m,), _ = self._prepare(data, mask)
-        with one_blas_thread():
-            return self.observations.log_likelihoods(d, m)
+        return self._log_likes([d], [m])[0]
 
     @renamed_keywords(masks="mask")
     def posterior(self, data, mask=None, num_threads=None):
@@ -161,8 +164,7 @@ class HMMInferenceMixin:
             raise ValueError(
                 f"states must be integers in [0, {self.num_states}) of shape ({d.shape[0]},)"
             )
-        with one_blas_thread():
-            ll = self.observations.log_likelihoods(d, m)
+        (ll,) = self._log_likes([d], [m])
         with np.errstate(divide="ignore"):
             out = (
                 np.log(self.initial_probs[z[0]])

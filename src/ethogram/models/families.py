@@ -53,8 +53,7 @@ class _CourseMixin:
             ``expected_states`` (T, K), ``marginal_ll``, ``expected_transitions`` (K, K).
         """
         (d,), (m,), _ = self._prepare(data, mask)
-        with one_blas_thread():  # small solves: BLAS threads only wait (BENCHMARKS.md)
-            log_likes = self.observations.log_likelihoods(d, m)
+        (log_likes,) = self._log_likes([d], [m])
         return forward_backward(self.initial_probs, self.transition_matrix, log_likes)
 
     def m_step(self, data, posterior: HMMPosterior, mask=None) -> None:

@@ -16,7 +16,7 @@ from .. import fitting
 from .._deprecation import renamed_keywords
 from ..fitting import SufficientStats
 from ..fitting.settings import KEYWORDS, EMSettings, ExecutionSettings, settings_from_options
-from ..inference import forward_backward, one_blas_thread, sample_states
+from ..inference import forward_backward, sample_states
 from ._hmm_data import fit_inputs, is_batch, prepare_sequences
 from ._hmm_inference import HMMInferenceMixin
 from .fit_result import FitResult, restart_start
@@ -341,7 +341,7 @@ class HMM(HMMInferenceMixin):
     def _align_to_fixed_transitions(self, sequences, ms) -> None:
         """Relabel freshly initialised observation states to suit a fixed transition matrix
         (:func:`.transitions.fixed_transitions_order`)."""
-        lls = [self.observations.log_likelihoods(d, m) for d, m in zip(sequences, ms)]
+        lls = self._log_likes(sequences, ms)
         self.observations.permute(fixed_transitions_order(lls, self.transition_matrix))
 
     @renamed_keywords(masks="mask")
@@ -484,8 +484,7 @@ class HMM(HMMInferenceMixin):
         if kept is not None and len(kept) == len(sequences):  # computed at these parameters
             run.last_stats.posteriors = None
             return kept
-        with one_blas_thread():  # as the fit's own E-steps
-            lls = [self.observations.log_likelihoods(d, m) for d, m in zip(sequences, ms)]
+        lls = self._log_likes(sequences, ms)
         threads = executor.num_threads if isinstance(executor, fitting.ThreadExecutor) else None
         return forward_backward(
             self.initial_probs, self.transition_matrix, lls, num_threads=threads
