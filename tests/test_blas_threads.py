@@ -132,3 +132,32 @@ def test_a_fitted_models_inference_runs_blas_on_one_thread(monkeypatch):
         after = _threads("blas")
     assert len(seen) >= 7 and all(s == [1] for s in seen), seen
     assert after == [2]
+
+
+def test_the_gibbs_arhmms_log_joint_runs_blas_on_one_thread(monkeypatch):
+    """StickyHDPARHMM.log_joint (the diagnostic compared with jax-moseq's) computes every
+    syllable's AR log-likelihoods against every frame, as the fitted HMMs' inference above: it
+    ran outside any fit on the process's BLAS threads."""
+    from ethogram.fitting.gibbs import GibbsSettings
+    from ethogram.models import moseq_arhmm
+    from ethogram.models.moseq_arhmm import StickyHDPARHMM
+
+    x = np.random.default_rng(2).standard_normal((200, 2))
+    model = StickyHDPARHMM(2, num_states=3, num_lags=1)
+    model.fit(x, settings=GibbsSettings(num_iters=2), seed=0, progress=False)
+    seen = []
+    real = moseq_arhmm.log_joint_arhmm
+
+    def spy(*args, **kwargs):
+        seen.append(_threads("blas"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(moseq_arhmm, "log_joint_arhmm", spy)
+    z = np.zeros(199, dtype=int)
+    with threadpoolctl.threadpool_limits(limits=2, user_api="blas"):
+        if _threads("blas") != [2]:
+            pytest.skip(f"this BLAS could not be raised to two threads: {_threads('blas')}")
+        joint = model.log_joint([x, x[:150]], [z, z[:149]])
+        after = _threads("blas")
+    assert seen == [[1], [1]] and after == [2]
+    assert np.isfinite(joint["z"]) and np.isfinite(joint["x"])

@@ -20,6 +20,7 @@ import numpy as np
 from .._deprecation import renamed_keywords
 from ..errors import ArgumentError
 from ..fitting.gibbs import GibbsRun, GibbsSettings, run_gibbs
+from ..inference import one_blas_thread
 from .gibbs import arhmm as sweep
 from .gibbs.hdp import init_hdp_transitions
 from .gibbs.log_joint import log_joint_arhmm
@@ -453,9 +454,10 @@ class StickyHDPARHMM:
         """
         xs, ms = self.clean(data, mask)
         out = {"z": 0.0, "x": 0.0}
-        for x, z, m in zip(xs, syllables, ms):
-            g = log_joint_arhmm(x, z, self.transition_matrix, self.ar_weights, self.ar_covs, m)
-            out = {k: out[k] + g[k] for k in out}
+        with one_blas_thread():  # a solve per syllable against every frame: threads only cost
+            for x, z, m in zip(xs, syllables, ms):
+                g = log_joint_arhmm(x, z, self.transition_matrix, self.ar_weights, self.ar_covs, m)
+                out = {k: out[k] + g[k] for k in out}
         return out
 
     def sample(self, num_frames: int, seed=None, syllables=None):
