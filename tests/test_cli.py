@@ -448,6 +448,14 @@ def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, ca
     head = next(line for line in stdout.splitlines() if "syllables used" in line)
     assert f" in {labelled:,} of {frames:,} frames ({100 * labelled / frames:.0f}%; " in head
     assert labelled < frames
+    # the report's box of warnings says the same note, in the command line's words (it
+    # showed only the fit's quality warnings, so a report of this fit never named id2)
+    from ethogram.cli._errors import option_names
+    from ethogram.viz._report_data import quality_warnings
+
+    shown = quality_warnings(load_results(tmp_path / "j" / "results.h5"), option_names())
+    assert note.removeprefix("note: ") in shown
+    assert "keep fewer --bodyparts NAMES" in note and "lower --confidence" in note
 
 
 def test_a_read_only_output_folder_is_one_clear_line(tmp_path, capsys, monkeypatch):

@@ -15,7 +15,7 @@ import numpy as np
 from .._files import built_beside, remove_if_empty, swap_items  # noqa: F401 (cli/fit)
 from .._files import missing_folders as _missing_folders
 from .._runs import run_lengths
-from ._errors import OUT_OPTION, RESULTS
+from ._errors import OUT_OPTION, RESULTS, option_names
 
 RESULTS_NAME = "results.h5"
 
@@ -320,35 +320,10 @@ def print_summary(
             f"{_inputs_words(results)} from {len(prep.bodyparts_)} body parts",
             file=out,
         )
-    per_state = fit.get("parameters_per_state")
-    if (
-        cfg.get("command") == "fit"
-        and per_state
-        and fit["usable_frames"] < 2 * per_state * results.num_states
-    ):
-        print(
-            f"note: {fit['usable_frames']} usable frames for {results.num_states} syllables of "
-            f"{per_state} parameters each (fewer than 2 frames per parameter): syllables may be "
-            "fragmented; consider fewer --states or more data",
-            file=out,
-        )
-    # recordings shorter than the model's least length were named in a warning already
-    least = getattr(getattr(results.model, "observations", None), "min_frames", 1)
-    sparse = [
-        (r.name, int((r.syllables >= 0).sum()), r.num_frames)
-        for r in results.recordings
-        if (r.syllables >= 0).sum() < 0.5 * r.num_frames and r.num_frames >= least
-    ]
-    if sparse:
-        listed = ", ".join(f"{name} ({n} of {T})" for name, n, T in sparse[:5]) + (
-            " ..." if len(sparse) > 5 else ""
-        )
-        print(
-            f"note: {len(sparse)} recording(s) have fewer than half their frames usable (low "
-            f"confidence, missing body parts): {listed}; see 'ethogram info' on the input, or "
-            "lower --confidence or keep fewer --bodyparts",
-            file=out,
-        )
+    from ..analysis._data_notes import data_notes
+
+    for note in data_notes(results):  # the report shows them too
+        print(f"note: {note.worded(option_names(cfg.get('command')))}", file=out)
     scales = results.px_per_mm()
     unscaled = [n for n, v in scales.items() if v is None]
     if unscaled and len(unscaled) < len(scales):

@@ -182,14 +182,17 @@ def method_captions(results) -> dict:
 
 
 def quality_warnings(results, names: dict | None = None) -> list:
-    """The fit's warnings (:func:`ethogram.analysis.diagnostics.results_quality_warnings`), one
-    string each, naming the arguments by ``names`` (the command line's options) when the
-    results came from the ``ethogram`` command (their configuration holds its ``argv``) and by
-    their Python names otherwise."""
+    """The fit's warnings (:func:`ethogram.analysis.diagnostics.results_quality_warnings`) and
+    the notes on its data (too few usable frames, sparse recordings: what the command line's
+    summary says), one string each, naming the arguments by ``names`` (the command line's
+    options) when the results came from the ``ethogram`` command (their configuration holds its
+    ``argv``) and by their Python names otherwise."""
+    from ..analysis._data_notes import data_notes
     from ..analysis.diagnostics import results_quality_warnings
 
     names = names if "argv" in (results.config or {}) else None
-    return [w.worded(names) for w in results_quality_warnings(results)]
+    signs = results_quality_warnings(results) + data_notes(results)
+    return [w.worded(names) for w in signs]
 
 
 def recordings_table(results) -> list:
