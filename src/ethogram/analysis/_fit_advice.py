@@ -25,7 +25,9 @@ class FitQualityWarning(Worded, UserWarning):
     ----------
     kind : str
         Which sign of a poor fit: ``"not_converged"``, ``"short_syllables"``,
-        ``"flicker_pair"``, ``"dominant_syllable"`` or ``"kappa_target_missed"``.
+        ``"flicker_pair"``, ``"dominant_syllable"`` or ``"kappa_target_missed"``; the notes on
+        a fit's data (:mod:`ethogram.analysis._data_notes`): ``"few_frames"`` or
+        ``"sparse_recordings"``.
     template : str
         The message, with a ``{name}`` field for every argument it advises changing.
     arguments : sequence of str
