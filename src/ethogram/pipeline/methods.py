@@ -16,7 +16,7 @@ __all__ = ["METHODS", "MODEL_NAMES", "check_method_arguments", "sweeps_text"]
 
 #: the values of ``method`` (``ethogram fit --method``)
 METHODS = ("em", "gibbs-arhmm", "keypoint-slds")
-#: what each method's model is called: in ``ethogram info``, the report and the README
+#: what each method's model is called: in ``ethogram info``, the report and docs/keypoint_slds.md
 MODEL_NAMES = {
     "em": "sticky AR-HMM, MAP by EM",
     "gibbs-arhmm": "sticky HDP-ARHMM by Gibbs sampling (MoSeq's model)",
