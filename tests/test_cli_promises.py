@@ -134,11 +134,27 @@ def test_an_unwritable_output_is_found_before_the_fit(features, tmp_path, capsys
     monkeypatch.setattr(pipeline, "fit_recordings", no_fit)
     code, _, err = _run(_fit(features, tmp_path / "a" / "b"), capsys)
     assert code == 2
+    # the folder asked for (missing) and the one it would be made in (the nearest that exists)
     assert _one_line(err) == (
-        f"ethogram: error: cannot write to the output folder {str(tmp_path)!r}: it is on a "
-        "read-only file system (Read-only file system); choose another output with -o/--out"
+        f"ethogram: error: cannot create the output folder {str(tmp_path / 'a' / 'b')!r} in "
+        f"{str(tmp_path)!r}: it is on a read-only file system (Read-only file system); choose "
+        "another output with -o/--out"
     )
     assert not (tmp_path / "a").exists()
+    # an existing folder is named alone; a refusal without a known reason is not called
+    # "not yours" (-o /proc/x: ENOENT from a folder that takes no files)
+    (tmp_path / "here").mkdir()
+
+    def missing(*args, **kwargs):
+        raise OSError(errno.ENOENT, "No such file or directory")
+
+    monkeypatch.setattr(tempfile, "mkstemp", missing)
+    code, _, err = _run(_fit(features, tmp_path / "here"), capsys)
+    assert code == 2 and _one_line(err) == (
+        f"ethogram: error: cannot write to the output folder {str(tmp_path / 'here')!r}: it "
+        "does not take new files (No such file or directory); choose another output with "
+        "-o/--out"
+    )
 
 
 @pytest.mark.skipif(
@@ -152,7 +168,8 @@ def test_a_read_only_folder_is_found_before_the_fit(features, tmp_path, capsys):
         code, _, err = _run(_fit(features, folder / "out"), capsys)
     finally:
         folder.chmod(0o755)
-    assert code == 2 and "cannot write to the output folder" in _one_line(err)
+    assert code == 2 and "cannot create the output folder" in _one_line(err)
+    assert "read-only or not yours" in _one_line(err)
     assert list(folder.iterdir()) == []
 
 

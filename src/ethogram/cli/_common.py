@@ -189,7 +189,7 @@ def check_writable(folder) -> None:
     import errno
     import tempfile
 
-    folder = Path(folder)
+    asked = folder = Path(folder)
     while not folder.exists() and folder != folder.parent:
         folder = folder.parent
     try:
@@ -198,10 +198,16 @@ def check_writable(folder) -> None:
         why = {
             errno.EROFS: "it is on a read-only file system",
             errno.ENOSPC: "the disk is full",
-        }.get(exc.errno, "it is read-only or not yours")
+            errno.EACCES: "it is read-only or not yours",
+            errno.EPERM: "it is read-only or not yours",
+        }.get(exc.errno, "it does not take new files")
+        what = (
+            f"write to the output folder {str(folder)!r}"
+            if asked == folder
+            else f"create the output folder {str(asked)!r} in {str(folder)!r}"
+        )
         raise PermissionError(
-            f"cannot write to the output folder {str(folder)!r}: {why} "
-            f"({exc.strerror or exc}); choose another output with {OUT_OPTION}"
+            f"cannot {what}: {why} ({exc.strerror or exc}); choose another output with {OUT_OPTION}"
         ) from None
     os.close(fd)
     os.unlink(probe)
