@@ -67,6 +67,38 @@ def problem(T: int, K: int, seed: int = 0):
 
 # ----------------------------------------------------------------------------- sections
 
+#: the columns of the headline tables but the last (the check's detail)
+_COLUMNS = ["implementation", "median", "min – max", "time / ethogram", "CPU/wall", "agrees"]
+
+
+def _rows(tim: dict, names: dict, checks: dict) -> list[list[str]]:
+    """A headline table's rows: each implementation's times against ethogram's, and its check."""
+    base = tim["ethogram"].median
+    rows = []
+    for key, t in tim.items():
+        ok, detail = checks.get(key, (True, "reference"))
+        lo, hi = t.spread
+        rows.append(
+            [
+                names[key],
+                f"{fmt_time(t.median)} (n={t.n})",
+                f"{fmt_time(lo)} – {fmt_time(hi)}",
+                fmt_ratio(t.median / base),
+                f"{t.cpu_ratio:.2f}",
+                "—" if key == "ethogram" else yes(ok),
+                detail,
+            ]
+        )
+    return rows
+
+
+def _record(tim: dict, checks: dict) -> dict:
+    """A headline table's raw times, first (compiling) call and agreement, for the JSON."""
+    return {
+        k: {"times": t.times, "first": t.first, "agrees": checks.get(k, (True, ""))[0]}
+        for k, t in tim.items()
+    }
+
 
 def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
     log(f"E-step and Viterbi at T={T_MAIN}, K={K_MAIN}")
@@ -96,39 +128,9 @@ def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
         "dynamax two-filter": "dynamax `hmm_two_filter_smoother` (jit, summed transition probs)",
         "numpy loop": "plain NumPy loop over t (1 run)",
     }
-    base = tim["ethogram"].median
-    rows = []
-    for key, t in tim.items():
-        ok, detail = checks.get(key, (True, "reference"))
-        lo, hi = t.spread
-        rows.append(
-            [
-                names[key],
-                f"{fmt_time(t.median)} (n={t.n})",
-                f"{fmt_time(lo)} – {fmt_time(hi)}",
-                fmt_ratio(t.median / base),
-                f"{t.cpu_ratio:.2f}",
-                "—" if key == "ethogram" else yes(ok),
-                detail,
-            ]
-        )
-    res["estep"] = {
-        k: {"times": t.times, "first": t.first, "agrees": checks.get(k, (True, ""))[0]}
-        for k, t in tim.items()
-    }
+    res["estep"] = _record(tim, checks)
     lines = [f"### Full E-step, T = {T_MAIN}, K = {K_MAIN} (one thread, float64)", ""]
-    lines += md_table(
-        [
-            "implementation",
-            "median",
-            "min – max",
-            "time / ethogram",
-            "CPU/wall",
-            "agrees",
-            "max deviation from ethogram",
-        ],
-        rows,
-    )
+    lines += md_table(_COLUMNS + ["max deviation from ethogram"], _rows(tim, names, checks))
     lines += [
         "",
         "Deviation: marginal LL relative, posteriors absolute, summed transitions relative to "
@@ -166,40 +168,10 @@ def headline(res: dict, dyn: Dynamax | None) -> tuple[list[str], dict, dict]:
         "hmmlearn": "hmmlearn `_hmmc.viterbi`",
         "dynamax": "dynamax `hmm_posterior_mode` (jit)",
     }
-    base = vt["ethogram"].median
-    rows = []
-    for key, t in vt.items():
-        ok, detail = vchecks.get(key, (True, "reference"))
-        lo, hi = t.spread
-        rows.append(
-            [
-                vnames[key],
-                f"{fmt_time(t.median)} (n={t.n})",
-                f"{fmt_time(lo)} – {fmt_time(hi)}",
-                fmt_ratio(t.median / base),
-                f"{t.cpu_ratio:.2f}",
-                "—" if key == "ethogram" else yes(ok),
-                detail,
-            ]
-        )
-    res["viterbi"] = {
-        k: {"times": t.times, "first": t.first, "agrees": vchecks.get(k, (True, ""))[0]}
-        for k, t in vt.items()
-    }
+    res["viterbi"] = _record(vt, vchecks)
     res["viterbi_score_agrees"] = bool(score_ok)
     lines += ["", f"### Viterbi, T = {T_MAIN}, K = {K_MAIN} (one thread, float64)", ""]
-    lines += md_table(
-        [
-            "implementation",
-            "median",
-            "min – max",
-            "time / ethogram",
-            "CPU/wall",
-            "agrees",
-            "path check",
-        ],
-        rows,
-    )
+    lines += md_table(_COLUMNS + ["path check"], _rows(vt, vnames, vchecks))
     lines += [
         "",
         f"Best-path log-probability: ethogram {score:.6f}, hmmlearn {hl_score:.6f}, recomputed "
