@@ -207,6 +207,11 @@ def time_once(func: Callable[[], object]) -> Timing:
     return Timing(times=[wall], cpu_times=[cpu], first=wall)
 
 
+def log(msg: str) -> None:
+    """A progress line on stderr, stamped with the time of day."""
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
 # ----------------------------------------------------------------------------- formatting
 
 

@@ -142,6 +142,15 @@ def yes(ok: bool) -> str:
     return "yes" if ok else "**NO**"
 
 
+def problem(T: int, K: int, seed: int = 0):
+    """bench_inference.py's problem: uniform start, Dirichlet(1) rows, ``N(0, 1) * 5`` log-likes."""
+    rng = np.random.default_rng(seed)
+    pi = np.full(K, 1.0 / K)
+    A = rng.dirichlet(np.ones(K), size=K)
+    ll = rng.standard_normal((T, K)) * 5.0
+    return pi, A, ll
+
+
 def sparse_problem(T: int, K: int, seed: int = 0):
     """A learned-looking sparse matrix (0.9 self, 3 exits per state: 2350 of 2500 zeros at
     K = 50) and sharp log-likelihoods whose best state jumps anywhere, as a recording the

@@ -10,23 +10,18 @@ data and how to run it: ``--help``.
 
 from __future__ import annotations
 
+import _one_thread  # noqa: F401  (pins threads before numpy is imported)
+
+# isort: split
+
+import argparse
 import os
+import platform
+import sys
+import time
+from pathlib import Path
 
-for _k, _v in {
-    "OMP_NUM_THREADS": "1",
-    "OPENBLAS_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "ETHOGRAM_NUM_THREADS": "1",
-}.items():
-    os.environ.setdefault(_k, _v)
-
-import argparse  # noqa: E402
-import platform  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"
