@@ -316,4 +316,7 @@ def main() -> list[str]:
 
 
 if __name__ == "__main__":
+    from _cli import no_options
+
+    no_options(__doc__)
     print("\n".join(main()))

@@ -158,4 +158,7 @@ def main():
 
 
 if __name__ == "__main__":
+    from _cli import no_options
+
+    no_options(__doc__)
     main()

@@ -429,4 +429,7 @@ def main() -> str:
 
 
 if __name__ == "__main__":
+    from _cli import no_options
+
+    no_options(__doc__)
     print(main())

@@ -232,4 +232,7 @@ def main() -> list[str]:
 
 
 if __name__ == "__main__":
+    from _cli import no_options
+
+    no_options(__doc__)
     print("\n".join(main()))

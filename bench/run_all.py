@@ -225,4 +225,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from _cli import no_options
+
+    no_options(__doc__)
     main()
