@@ -49,3 +49,15 @@ def test_recordings_with_fewer_than_half_their_frames_labelled_are_named():
     assert text.endswith("lower --confidence or keep fewer --bodyparts NAMES")
     many = _results([0] * 7, [100] * 7, usable=10**6)
     assert "r4 (0 of 100) ...;" in str(data_notes(many)[0])
+
+
+def test_after_a_keypoint_slds_fit_the_sparse_note_blames_the_tracking_not_the_threshold():
+    res = _results([16, 1800], [1800, 1800], usable=10**6)
+    res.config["method"] = "keypoint-slds"
+    (note,) = data_notes(res)
+    text = note.worded({"confidence_threshold": "--confidence"})
+    assert text == (
+        "1 recording(s) have a syllable in fewer than half their frames (the others are in "
+        "stretches with no body part seen, longer than the target syllable duration: the "
+        "tracker lost the animal): r0 (16 of 1800); see 'ethogram info' on the input"
+    )

@@ -238,7 +238,8 @@ def test_the_staged_keypoint_slds_is_the_models_own_fit():
     own = _slds_model(prep, kw, 2000.0)
     ref = own.fit(Ys, confs, num_ar_iters=2, num_full_iters=3, kappa_full=20.0, seed=3,
                   progress=False, marginals_from_last=2)  # fmt: skip
-    got = _slds_fitter(Ys, confs, prep, kw)(20.0, (2, 3), CheckpointSettings(), last=2)
+    unseen = [np.zeros(300, bool)]  # no stretch without a point seen: every frame labelled
+    got = _slds_fitter(Ys, confs, prep, kw, unseen)(20.0, (2, 3), CheckpointSettings(), last=2)
     run = got["run"]
     assert run.iteration == ref.run.iteration == 5
     assert run.log_joint == ref.run.log_joint

@@ -109,3 +109,52 @@ def test_gibbs_fits_and_their_apply_say_when_the_fit_is_poor(recordings):
         apply_model(res, recordings[:1])
     kinds = [w.message.kind for w in applied if isinstance(w.message, FitQualityWarning)]
     assert "short_syllables" in kinds and "dominant_syllable" not in kinds
+
+
+def test_the_keypoint_slds_leaves_long_stretches_with_no_point_seen_without_syllables(
+    recordings,
+):
+    """A fresh user's keypoint-slds fit of the JABS v3 sample gave the ghost track id4 (16
+    tracked frames of 1800) one syllable over the whole minute, inferred from nothing, counted
+    in the usage tables and called 100% usable. A stretch with no body part seen longer than
+    the target syllable duration (0.4 s: 12 frames at 30 fps) now has no syllable and is out of
+    the mask, in the fit and in apply; a shorter one (a brief dropout) is bridged."""
+    rec = recordings[0]
+    data, conf = rec.data.copy(), rec.confidence.copy()
+    data[150:170] = np.nan  # the animal lost for 20 frames
+    data[50:55] = np.nan  # and for 5
+    conf[250:265] = 0.0  # 15 frames the tracker placed with no belief (JABS, SLEAP: 0)
+    lost = replace(rec, name="lost", data=data, confidence=conf)
+    res = fit_recordings([lost], method="keypoint-slds", num_states=8, kappa=1e4, ar_iters=2,
+                         gibbs_iters=2, seed=0, progress=False)  # fmt: skip
+    unseen = np.zeros(300, bool)
+    unseen[150:170] = unseen[250:265] = True
+    for r in (res.recordings[0], apply_model(res, [lost]).recordings[0]):
+        np.testing.assert_array_equal(r.syllables < 0, unseen)
+        np.testing.assert_array_equal(r.mask, ~unseen)
+    assert np.isfinite(res.recordings[0].estimated_keypoints).all()  # still inferred
+    # at a target of 1 s (30 frames; kappa searched for it) every stretch is bridged
+    longer = fit_recordings([lost], method="keypoint-slds", num_states=8, ar_iters=2,
+                            gibbs_iters=2, seed=0, progress=False,
+                            target_duration=1.0)  # fmt: skip
+    assert (longer.recordings[0].syllables >= 0).all()
+
+
+def test_unseen_stretches_counts_a_point_seen_only_with_coordinates_and_confidence():
+    from ethogram.prep.keypoints import unseen_stretches
+
+    Y = np.ones((40, 3, 2))
+    Y[5:10] = np.nan  # 5 frames: not longer than 5
+    Y[12:25] = np.nan  # 13 frames, but frame 18 has one point
+    Y[18, 1] = 1.0
+    Y[30:40, :, 0] = np.nan  # one coordinate missing is a missing point; 10 frames to the end
+    conf = np.ones((40, 3))
+    got = unseen_stretches(Y, conf, 5)
+    want = np.zeros(40, bool)
+    want[12:18] = want[30:40] = True  # 12..17 is 6 frames; 19..24 is 6 frames too
+    want[19:25] = True
+    np.testing.assert_array_equal(got, want)
+    conf[18, 1] = 0.0  # the one point of frame 18 had no belief: 13 unseen frames in a row
+    want[18] = True
+    np.testing.assert_array_equal(unseen_stretches(Y, conf, 5), want)
+    assert not unseen_stretches(Y, None, 13).any()

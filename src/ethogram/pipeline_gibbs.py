@@ -106,21 +106,39 @@ def _recording(rec, syllables, mask, inputs, fps, keep_keypoints, **extra) -> Re
     )
 
 
-def _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_states):
+def _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_states, unseen):
+    """The recording results of a keypoint-SLDS fit or apply; ``unseen`` (per recording, bool
+    (T,), :func:`_unseen`): the frames left without a syllable (-1) and out of the mask."""
     out = []
     for i, rec in enumerate(recordings):
         v = fit.centroid[i]
         probs = None
         if expected_states and fit.marginals is not None:
             probs = fit.marginals[i].astype(np.float32)
+        syllables = np.where(unseen[i], -1, fit.syllables[i])
         out.append(
             _recording(
-                rec, fit.syllables[i], np.ones(len(v), dtype=bool), fit.latent[i], fps,
+                rec, syllables, ~unseen[i], fit.latent[i], fps,
                 keep_keypoints, centroid=v[:, :2], heading=fit.heading[i],
                 estimated_keypoints=fit.keypoints[i], noise_variance=fit.noise_variance[i],
                 expected_states=probs,
             )
         )  # fmt: skip
+    return out
+
+
+def _unseen(recordings, Ys, confs, fps, target_duration):
+    """Per recording, the frames in stretches with no body part seen that last longer than the
+    fit's target syllable duration (:func:`ethogram.prep.keypoints.unseen_stretches`)."""
+    from .prep.keypoints import unseen_stretches
+    from .stickiness import TARGET_DURATION_S
+
+    target = TARGET_DURATION_S if target_duration is None else float(target_duration)
+    out = []
+    for rec, Y, c in zip(recordings, Ys, confs):
+        rate = rec.fps if rec.fps is not None else fps
+        longer = int(np.ceil(target * rate)) if rate else 0
+        out.append(unseen_stretches(Y, c, longer))
     return out
 
 
@@ -147,12 +165,13 @@ def _executor(kw) -> dict:
     return {"executor": ex.job_executor(), "num_threads": ex.num_threads}
 
 
-def _slds_fitter(Ys, confs, prep, kw):
+def _slds_fitter(Ys, confs, prep, kw, unseen):
     """``fit_at(kappa, (ar_iters, full_iters), checkpoint, previous=None, last=0)``: the keypoint
     SLDS as :meth:`ethogram.models.KeypointSLDS.fit` makes it (AR-only sweeps at 100 x kappa,
     then full sweeps at kappa), both stages in one checkpoint (:mod:`ethogram.fitting
     .gibbs_stages`); ``previous``, an earlier ``fit_at``'s output with the same AR-only
-    sweeps, is continued instead of starting afresh."""
+    sweeps, is continued instead of starting afresh. Its labels leave out the ``unseen`` frames
+    (:func:`_unseen`), so the kappa search measures the syllables the results will hold."""
     from .fitting.gibbs import GibbsSettings
     from .fitting.gibbs_stages import Stage, run_stages
     from .models.gibbs.arhmm import frame_syllables
@@ -193,7 +212,10 @@ def _slds_fitter(Ys, confs, prep, kw):
         full_stage()  # as KeypointSLDS.fit leaves the model
         model.fit_kappas = (kappa_ar, kappa)
         # the last sample's syllables only: the estimated keypoints are the final fit's
-        labels = [frame_syllables(st["syllables"], model.num_lags) for st in run.local_states]
+        labels = [
+            np.where(u, -1, frame_syllables(st["syllables"], model.num_lags))
+            for st, u in zip(run.local_states, unseen)
+        ]
         return {"model": model, "run": run, "labels": labels, "sequences": sequences,
                 "masks": masks, "sweeps": sweeps}  # fmt: skip
 
@@ -206,7 +228,8 @@ def _fit_slds(recordings, prep, kw, timings):
     Ys, confs = _keypoint_arrays(recordings, prep)
     # every frame is kept (missing points are inferred): all of them are usable
     check_states_have_frames(kw["num_states"], sum(len(y) for y in Ys))
-    fit_at = _slds_fitter(Ys, confs, prep, kw)
+    unseen = _unseen(recordings, Ys, confs, kw["fps"], kw.get("target_duration"))
+    fit_at = _slds_fitter(Ys, confs, prep, kw, unseen)
     ar, full = kw["ar_iters"], kw["gibbs_iters"]
     last = min(full, 100) if kw["expected_states"] else 0
     search, target_s = None, None
@@ -227,7 +250,7 @@ def _fit_slds(recordings, prep, kw, timings):
     if fit.marginals is not None:
         fit.marginals = [m[:, order] for m in fit.marginals]
     recs = _slds_recordings(
-        model, fit, recordings, kw["keep_keypoints"], kw["fps"], kw["expected_states"]
+        model, fit, recordings, kw["keep_keypoints"], kw["fps"], kw["expected_states"], unseen
     )
     info = {
         "ar_iters": int(kw["ar_iters"]),
@@ -438,7 +461,8 @@ def apply_gibbs(fitted: Results, recordings, expected_states, keep_keypoints, nu
         num_threads=num_threads, progress=False, temper=temper,
         marginals_from_last=min(untempered_sweeps(iters, temper), 20) if expected_states else 0,
     )  # fmt: skip
-    return _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_states)
+    unseen = _unseen(recordings, Ys, confs, fps, fitted.config.get("target_duration"))
+    return _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_states, unseen)
 
 
 def applied_results(fitted: Results, recordings, model_file, expected_states, **kw) -> Results:

@@ -23,7 +23,9 @@ def data_notes(results) -> list:
     ``"few_frames"`` only for the results of a fit (``config["command"] == "fit"``: an applied
     model's frames did not fit it) that record ``fit["parameters_per_state"]``;
     ``"sparse_recordings"`` names the recordings with fewer than half their frames labelled,
-    leaving out those shorter than the model's least length (warned about already).
+    leaving out those shorter than the model's least length (warned about already); after a
+    keypoint-SLDS fit (every point kept, only long stretches with no body part seen are left
+    without a syllable) it gives no advice on the confidence threshold or the body parts.
 
     Parameters
     ----------
@@ -62,6 +64,17 @@ def data_notes(results) -> list:
     if sparse:
         listed = ", ".join(f"{name} ({n} of {T})" for name, n, T in sparse[:LISTED])
         more = " ..." if len(sparse) > LISTED else ""
+        if cfg.get("method") == "keypoint-slds":  # every point is kept: none was seen there
+            out.append(
+                FitQualityWarning(
+                    "sparse_recordings",
+                    f"{len(sparse)} recording(s) have a syllable in fewer than half their "
+                    "frames (the others are in stretches with no body part seen, longer than "
+                    f"the target syllable duration: the tracker lost the animal): {listed}"
+                    f"{more}; see 'ethogram info' on the input",
+                )
+            )
+            return out
         out.append(
             FitQualityWarning(
                 "sparse_recordings",

@@ -358,9 +358,13 @@ def print_summary(
     )
     labelled = sum(int((r.syllables >= 0).sum()) for r in results.recordings)
     frames = sum(r.num_frames for r in results.recordings)
+    why = (
+        "were in stretches with no body part seen longer than the target syllable duration"
+        if results.config.get("method") == "keypoint-slds"
+        else "had an unsure or missing point, or a NaN input"
+    )
     where = (
-        f" in {labelled:,} of {frames:,} frames ({100 * labelled / frames:.0f}%; the others "
-        "had an unsure or missing point, or a NaN input)"
+        f" in {labelled:,} of {frames:,} frames ({100 * labelled / frames:.0f}%; the others {why})"
         if labelled < frames
         else ""
     )

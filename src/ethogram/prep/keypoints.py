@@ -325,3 +325,38 @@ def egocentric(coords: np.ndarray, centroid: np.ndarray, heading: np.ndarray) ->
         bad = ~np.isfinite(heading) | ~np.isfinite(centroid).all(axis=1)
         out[bad, :, 2:] = np.nan
     return out
+
+
+def unseen_stretches(keypoints, confidence, longer_than: int) -> np.ndarray:
+    """Frames in stretches of more than ``longer_than`` frames in which no body part was seen.
+
+    A body part is seen in a frame when its coordinates are finite and, with confidences, its
+    confidence is above 0 (JABS and SLEAP give 0 to a point they did not place). The keypoint
+    SLDS infers every frame, but a syllable inferred through a stretch with no point at all
+    longer than a syllable lasts is the prior's guess, not the animal's behavior (a ghost
+    track of the tracker, an animal out of view): the fit's labels leave those frames out.
+
+    Parameters
+    ----------
+    keypoints : ndarray, shape (T, B, D)
+        NaN where missing.
+    confidence : ndarray, shape (T, B), or None
+    longer_than : int
+        Frames; shorter stretches (a brief dropout) keep their inferred syllables.
+
+    Returns
+    -------
+    ndarray of bool, shape (T,)
+        True on the frames of the long unseen stretches.
+    """
+    from .._runs import label_runs
+
+    seen = np.isfinite(keypoints).all(axis=-1)
+    if confidence is not None:
+        seen &= np.asarray(confidence) > 0
+    starts, stops, values = label_runs(seen.any(axis=1))
+    out = np.zeros(len(seen), dtype=bool)
+    for a, b, v in zip(starts, stops, values):
+        if not v and b - a > longer_than:
+            out[a:b] = True
+    return out
