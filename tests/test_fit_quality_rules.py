@@ -51,8 +51,14 @@ def test_a_dominant_syllable_means_more_than_four_fifths_of_the_frames():
     found = label_warnings([at[:50], over], [30.0, 30.0], num_states=2)  # pooled: 131 of 150
     assert [w.kind for w in found] == ["dominant_syllable"]
     assert "syllable 0 holds 87%" in str(found[0])
-    # a new recording a model is applied to may truly be one behavior: (d) is the fit's sign
-    assert label_warnings([at[:50], over], [30.0, 30.0], num_states=2, applied=True) == []
+    # a new recording a model is applied to may truly be one behavior, or differ from the
+    # fit's recordings: said, without a refit's advice (a fresh user's apply that gave one
+    # syllable for 77 s said nothing)
+    (applied,) = label_warnings([at[:50], over], [30.0, 30.0], num_states=2, applied=True)
+    assert applied.kind == "dominant_syllable" and applied.arguments == ()
+    assert str(applied).startswith("syllable 0 holds 87% of the labelled frames of these ")
+    assert "differ from the recordings the model was fitted to" in str(applied)
+    assert label_warnings([at], [30.0], num_states=2, applied=True) == []
 
 
 def test_a_pair_flickers_exactly_when_every_condition_holds():

@@ -197,9 +197,11 @@ def _dominant_remedy(kappa, searched: bool | None):
     )
 
 
-def _dominant(labels, kappa, searched: bool | None = None):
+def _dominant(labels, kappa, searched: bool | None = None, applied: bool = False):
     """(d): the warning when one syllable holds more than :data:`DOMINANT_SHARE` of the labelled
-    frames (all recordings pooled), else None; ``searched`` as :func:`_dominant_remedy`'s."""
+    frames (all recordings pooled), else None; ``searched`` as :func:`_dominant_remedy`'s.
+    With ``applied`` (a fitted model's labels of new recordings) the sentence says what it may
+    mean there instead of advising a refit: the fit's own usage is the comparison."""
     every = np.concatenate([np.asarray(z).ravel() for z in labels]) if len(labels) else []
     every = np.asarray(every, dtype=np.int64)
     every = every[every >= 0]
@@ -210,6 +212,14 @@ def _dominant(labels, kappa, searched: bool | None = None):
     share = counts[top] / every.size
     if not share > DOMINANT_SHARE:
         return None
+    if applied:
+        return FitQualityWarning(
+            "dominant_syllable",
+            f"syllable {top} holds {100 * share:.0f}% of the labelled frames of these "
+            "recordings: either they show one behavior most of the time, or they differ from "
+            "the recordings the model was fitted to (scale, frame rate, body parts, camera); "
+            "compare with the fit's own usage (its report) before reading these labels",
+        )
     remedy, arguments = _dominant_remedy(kappa, searched)
     return FitQualityWarning(
         "dominant_syllable",

@@ -250,9 +250,9 @@ def label_warnings(
     if pairs:
         out.append(_flicker(pairs, applied, em))
     searched = None if search is None else bool(search.get("reached", True))
-    # (d) and (e) are the fit's: a new recording the model is applied to may truly be one
-    # behavior, and the search was the training fit's
-    dominant = None if applied else _dominant(labels, kappa, searched)
+    # (d) on new recordings is said without a refit's advice (they may truly be one behavior,
+    # or differ from the fit's); (e) is the fit's: the search was the training fit's
+    dominant = _dominant(labels, kappa, searched, applied=applied)
     if dominant is not None:
         out.append(dominant)
     if searched is False and not applied and not short and search.get("message"):
@@ -285,8 +285,9 @@ def fit_quality_warnings(
     least one flicker pair (:func:`flicker_pairs`: both syllables hold at least 5% of the
     instances, more than half of the at least 10 exits of each go to the other, and the median
     instance of each lasts at most 3 frames). (d) One syllable holds more than
-    :data:`DOMINANT_SHARE` (80%) of the labelled frames (fits only: a recording a model is
-    applied to may truly show one behavior). (e) The fit's kappa search missed its target
+    :data:`DOMINANT_SHARE` (80%) of the labelled frames (for a model applied to new recordings,
+    without a refit's advice: they may truly show one behavior, or differ from the fit's
+    recordings). (e) The fit's kappa search missed its target
     (fits only; not when (b) says the syllables are too short, which says so).
 
     Parameters
