@@ -101,6 +101,10 @@ def test_known_disagreement_and_results_file_reference(fit, tmp_path, capsys):
     # another results file as the reference: the same fit agrees with itself
     assert main(["compare", str(fit), "--overwrite", "--labels", str(fit / "results.h5")]) == 0
     assert "matched accuracy 1.000" in capsys.readouterr().out
+    # or its folder, as every command takes a fit (a fresh user's `--labels of_gibbs/` was
+    # refused: "no CSV with a 'syllable' column", although its results_csv/ has one)
+    assert main(["compare", str(fit), "--overwrite", "--labels", str(fit)]) == 0
+    assert "matched accuracy 1.000" in capsys.readouterr().out
 
 
 def test_moseq_nwb_labels_clean_as_reference(tmp_path):

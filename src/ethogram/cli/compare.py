@@ -34,9 +34,9 @@ def add_parser(subparsers, parents) -> None:
         "--labels",
         required=True,
         metavar="FILE",
-        help="reference labels (results .h5, keypoint-moseq results.h5 or its CSV "
-        "folder, MoSeq NWB, an NWB file of 'ethogram export', CSV with a label "
-        "column) or annotations CSV",
+        help="reference labels (another fit: its folder or results .h5; keypoint-moseq "
+        "results.h5 or its CSV folder, MoSeq NWB, an NWB file of 'ethogram export', CSV "
+        "with a label column) or annotations CSV",
     )
     p.add_argument(
         "--units",

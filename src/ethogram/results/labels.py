@@ -22,9 +22,11 @@ def read_labels(path) -> dict[str, np.ndarray]:
     Parameters
     ----------
     path : str or Path
-        One of: an ethogram results file (its syllables); keypoint-moseq's ``results.h5`` or
-        the folder of CSVs its ``save_results_as_csv`` writes (:mod:`ethogram.io.kpms`); an NWB
-        file written by ``ethogram export --nwb``; a CSV with a label column
+        One of: an ethogram results file (its syllables) or the folder of a fit (its
+        ``results.h5``, as the commands take it); keypoint-moseq's ``results.h5`` (or its
+        model's folder holding one) or the folder of CSVs its ``save_results_as_csv`` writes
+        (:mod:`ethogram.io.kpms`); an NWB file written by ``ethogram export --nwb``; a CSV
+        with a label column
         (``label``, ``syllable``, ``labels_clean`` or ``state``), optionally ``recording`` and
         ``frame`` columns (rows sorted by frame; -1 or empty = none), e.g. the per-recording
         CSVs ethogram writes; or any recording file ethogram reads that stores labels (MoSeq
@@ -43,6 +45,8 @@ def read_labels(path) -> dict[str, np.ndarray]:
     from pathlib import Path
 
     p = Path(path).expanduser()
+    if p.is_dir() and (p / "results.h5").is_file():  # a fit's folder (ethogram's or kpms's)
+        return read_labels(p / "results.h5")
     if p.is_dir():  # keypoint-moseq's save_results_as_csv folder
         from ..io.kpms import read_kpms_csvs
 
