@@ -469,7 +469,7 @@ def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, ca
 
     shown = quality_warnings(load_results(tmp_path / "j" / "results.h5"), option_names())
     assert note.removeprefix("note: ") in shown
-    assert "keep fewer --bodyparts NAMES" in note and "lower --confidence" in note
+    assert "keep fewer --bodyparts NAMES" in note and "lower --confidence if" in note
 
 
 def test_a_read_only_output_folder_is_one_clear_line(tmp_path, capsys, monkeypatch):

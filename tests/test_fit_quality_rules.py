@@ -145,3 +145,25 @@ def test_syllables_cut_short_by_masked_frames_name_the_masks_not_kappa():
     (w,) = label_warnings([whole], [30.0], num_states=3, kappa=1e4)
     assert "raise kappa (1e+04 now; try 10x)" in str(w)
     assert median_stretch([whole], [30.0]) == pytest.approx(1000 / 30)
+
+
+def test_a_missed_kappa_search_names_a_shorter_target_only_at_the_mouse_default():
+    """The flies' missed search (a default 0.4 s target: MoSeq's mouse syllables) never named
+    --target-duration, the fix docs/usage.md gives for a faster animal; and after (d) on a
+    missed search, (e) is not said again with other advice."""
+    from ethogram.analysis._fit_advice import _target_missed
+    from ethogram.stickiness import REMEDY
+
+    message = f"median duration 5 frames at kappa 1e5 for a target of 10 frames: {REMEDY}"
+    default = _target_missed(message, target_given=False)
+    assert "target_duration" in default.arguments
+    assert str(default).endswith("give a shorter target_duration instead")
+    given = _target_missed(message, target_given=True)
+    assert "target_duration" not in given.arguments and "faster" not in str(given)
+    labels = [np.zeros(300, int)]  # one syllable: (d)
+    search = {"reached": False, "message": message}
+    kinds = [
+        w.kind
+        for w in label_warnings(labels, [30.0], num_states=2, search=search, target_duration=0.4)
+    ]
+    assert kinds == ["dominant_syllable"]

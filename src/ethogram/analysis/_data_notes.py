@@ -80,7 +80,9 @@ def data_notes(results) -> list:
                 "sparse_recordings",
                 f"{len(sparse)} recording(s) have fewer than half their frames usable (low "
                 f"confidence, missing body parts): {listed}{more}; see 'ethogram info' on the "
-                "input, or lower {confidence_threshold} or keep fewer {bodyparts}",
+                "input, then keep fewer {bodyparts} (those most often missing), or lower "
+                "{confidence_threshold} if the tracker's scores are what removes their points "
+                "(not when the tracker placed none)",
                 ("confidence_threshold", "bodyparts"),
             )
         )

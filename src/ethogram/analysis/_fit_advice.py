@@ -229,23 +229,33 @@ def _dominant(labels, kappa, searched: bool | None = None, applied: bool = False
     )
 
 
-def _target_missed(message: str):
+#: (e) when the target was MoSeq's mouse default, not given: the animal may be faster
+_FASTER_ANIMAL = (
+    "; if this animal's movements are faster than a mouse's (a fly's), give a shorter "
+    "{target_duration} instead"
+)
+
+
+def _target_missed(message: str, target_given: bool = True):
     """(e): the kappa search's own sentence, as the search wrote it into the results' config;
     its remedy (:data:`ethogram.stickiness.REMEDY`, or the Gibbs methods'
     :data:`~ethogram.stickiness.GIBBS_REMEDY`, in Python's words there) with the arguments it
-    names as fields, so that the command says them as its options."""
+    names as fields, so that the command says them as its options. Without ``target_given``
+    (the default target, MoSeq's mouse syllables) it also names a shorter target."""
     from ..stickiness import REMEDIES
 
     def kept(text: str) -> str:
         return text.replace("{", "{{").replace("}", "}}")
 
     text = str(message)
+    faster, more = ("", ()) if target_given else (_FASTER_ANIMAL, ("target_duration",))
     for remedy, (template, arguments) in REMEDIES:
         if remedy in text:
             head, _, tail = text.partition(remedy)
             return FitQualityWarning(
                 "kappa_target_missed",
-                f"kappa search: {kept(head)}{template}{kept(tail)}",
-                arguments,
+                f"kappa search: {kept(head)}{template}{kept(tail)}{faster}",
+                tuple(arguments) + more,
             )
-    return FitQualityWarning("kappa_target_missed", f"kappa search: {kept(text)}", ())
+    # an older ethogram's words (no known remedy): said as written
+    return FitQualityWarning("kappa_target_missed", f"kappa search: {kept(str(message))}", ())

@@ -255,8 +255,12 @@ def label_warnings(
     dominant = _dominant(labels, kappa, searched, applied=applied)
     if dominant is not None:
         out.append(dominant)
-    if searched is False and not applied and not short and search.get("message"):
-        out.append(_target_missed(search["message"]))
+    # (d) after a missed search already says so, with its advice
+    if searched is False and not applied and not short and dominant is None:
+        if search.get("message"):
+            # the results hold the default target too: MoSeq's mouse timescale is the hint's
+            mouse = target_duration is None or float(target_duration) == TARGET_DURATION_S
+            out.append(_target_missed(search["message"], target_given=not mouse))
     return out
 
 
