@@ -63,7 +63,15 @@ def test_select_writes_csv_and_plots(tmp_path, capsys):
         assert (sel / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     curve = pd.read_csv(sel / "kappa_search.csv")
     assert {"kappa", "median_duration", "median_duration_s"} <= set(curve.columns)
-    assert "best K" in capsys.readouterr().out
+    said = capsys.readouterr().out
+    assert "best K" in said
+    # the next step: a fit of the K chosen here (the smallest within one standard error)
+    chosen = int(said.split("smallest K within one standard error: ")[1].split()[0])
+    assert said.splitlines()[-1] == (
+        f"next: ethogram fit {KEYPOINTS} --states {chosen} -o DIR, with the same input options "
+        "as here (a fit without --states uses K = 20; it searches kappa itself unless --kappa "
+        "is given)"
+    )
     # refuses to overwrite without --overwrite, leaves no temporary folder
     code = main(["select", str(KEYPOINTS), "--fps", "30", "--states", "2", "-o", str(out)])
     assert code == 2

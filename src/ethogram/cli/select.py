@@ -241,8 +241,23 @@ def run(args) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _say(lines + [f"wrote {final}"], quality)
+    _say(lines + [f"wrote {final}", _next_fit(args, chosen)], quality)
     return 0
+
+
+def _next_fit(args, chosen: int) -> str:
+    """The fit of the K chosen here, as a command (a fresh user's select said "best K = 5"
+    and the fit went on with its default K = 20: nothing led from one to the other)."""
+    import shlex
+
+    shown = " ".join(shlex.quote(str(i)) for i in args.inputs[:3])
+    shown += " ..." if len(args.inputs) > 3 else ""
+    kappa = f" --kappa {args.kappa:g}" if args.kappa is not None else ""
+    return (
+        f"next: ethogram fit {shown} --states {chosen}{kappa} -o DIR, with the same input "
+        "options as here (a fit without --states uses K = 20; it searches kappa itself unless "
+        "--kappa is given)"
+    )
 
 
 def _kappa(args):
