@@ -221,3 +221,30 @@ def test_a_required_option_given_in_other_words_is_named(tmp_path, capsys):
         "ethogram: error: the following arguments are required: --labels; --annotations is not "
         "one of its options: did you mean --labels? (see 'ethogram compare --help')\n"
     )
+
+
+def test_a_video_or_a_pca_model_is_said_to_be_no_recording(tmp_path, capsys):
+    """A fresh user's video.mp4 and moseq2-pca's model file (pca.h5) were answered "give it as
+    --format NAME", which no format satisfies: they are said not to be recordings, with what to
+    give instead."""
+    import h5py
+
+    video = tmp_path / "session1.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42")
+    msg = _error(["fit", video, "--fps", "30", "-o", tmp_path / "o"], capsys)
+    assert msg == (
+        f"{video} is not a recording: it is a video; give the pose tracker's output for it "
+        "(DeepLabCut .csv or .h5, SLEAP .slp, NWB, JABS pose .h5); the video itself goes to "
+        "'ethogram movies --video'"
+    )
+    pca = tmp_path / "pca.h5"
+    with h5py.File(pca, "w") as f:
+        f["components"] = np.eye(3)
+        f["explained_variance"] = np.ones(3)
+    msg = _error(["info", pca], capsys)
+    assert msg.startswith(f"{pca} is not a recording: it holds a PCA model")
+    assert "--format" not in msg
+    # a file of an unknown layout still gets the --format advice
+    with h5py.File(tmp_path / "other.h5", "w") as f:
+        f["cps"] = np.ones(3)
+    assert "give it as --format NAME" in _error(["info", tmp_path / "other.h5"], capsys)

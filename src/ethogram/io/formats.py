@@ -25,14 +25,24 @@ class FormatError(ArgumentError):
     """A file whose format cannot be told; ``why`` is the reason without the path."""
 
     def __init__(self, message: str, why: str):
-        super().__init__(message, "format")
+        # the advice names --format, unless the file is no recording at all (a video)
+        super().__init__(message, ("format",) if "{format" in message else ())
         self.why = why
 
     def __reduce__(self):
         return (type(self), (self.template, self.why))
 
 
-def _cannot_guess(path, why: str) -> ValueError:
+#: suffixes of videos: a pose file is the tracker's output for one, not the video itself
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mov", ".mkv", ".m4v", ".mpg", ".mpeg", ".wmv", ".webm")
+
+
+def _cannot_guess(path, why: str, recording: bool = True) -> ValueError:
+    """The error of a file whose format is unknown; without ``recording`` (a video, a moseq2
+    model file) the file is said not to be a recording instead of ``--format`` being advised,
+    which no format would satisfy."""
+    if not recording:
+        return FormatError(f"{path} is not a recording: {why}", f"not a recording ({why})")
     return FormatError(
         f"cannot tell the format of {path} ({why}); give it as {{format:NAME}}, NAME "
         f"one of {', '.join(FORMATS)}",
@@ -89,6 +99,15 @@ def _guess_hdf5(path: Path) -> str:
         ):  # DeepLabCut's table under another key (df, tracks): read_dlc checks it
             return "dlc"
         keys = ", ".join(sorted(f.keys())[:8])
+        pca_model = {"components", "explained_variance"} <= set(f.keys())
+    if pca_model:  # moseq2-pca's pca.h5: the model, not the scores of a recording
+        raise _cannot_guess(
+            path,
+            "it holds a PCA model (components, explained_variance: moseq2-pca's pca.h5); give "
+            "the scores file moseq2-pca's apply step writes (scores/, scores_idx/) or the "
+            "extraction results_XX.h5 beside it",
+            recording=False,
+        )
     raise _cannot_guess(
         path, f"an HDF5 file with top-level entries [{keys}] that match no known layout"
     )
@@ -148,6 +167,14 @@ def guess_format(path) -> str:
         return "dlc"
     if suffix in (".h5", ".hdf5", ".nwb"):
         return _guess_hdf5(path)
+    if suffix in VIDEO_SUFFIXES:
+        raise _cannot_guess(
+            path,
+            "it is a video; give the pose tracker's output for it (DeepLabCut .csv or .h5, "
+            "SLEAP .slp, NWB, JABS pose .h5); the video itself goes to 'ethogram movies "
+            "--video'",
+            recording=False,
+        )
     raise _cannot_guess(path, f"unknown suffix {suffix!r}")
 
 
