@@ -132,7 +132,10 @@ def test_the_keypoint_slds_leaves_long_stretches_with_no_point_seen_without_syll
     for r in (res.recordings[0], apply_model(res, [lost]).recordings[0]):
         np.testing.assert_array_equal(r.syllables < 0, unseen)
         np.testing.assert_array_equal(r.mask, ~unseen)
-    assert np.isfinite(res.recordings[0].estimated_keypoints).all()  # still inferred
+        # no invented position, heading, pose or keypoints there either; the bridged 5 kept
+        for a in (r.centroid, r.heading, r.inputs, r.estimated_keypoints):
+            np.testing.assert_array_equal(np.isnan(a).reshape(300, -1).all(axis=1), unseen)
+            assert np.isfinite(a[~unseen]).all()
     # at a target of 1 s (30 frames; kappa searched for it) every stretch is bridged
     longer = fit_recordings([lost], method="keypoint-slds", num_states=8, ar_iters=2,
                             gibbs_iters=2, seed=0, progress=False,

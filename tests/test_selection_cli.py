@@ -67,11 +67,19 @@ def test_select_writes_csv_and_plots(tmp_path, capsys):
     assert "best K" in said
     # the next step: a fit of the K chosen here (the smallest within one standard error)
     chosen = int(said.split("smallest K within one standard error: ")[1].split()[0])
+    # with the options fit takes too, as given (a printed line without --fps failed)
     assert said.splitlines()[-1] == (
-        f"next: ethogram fit {KEYPOINTS} --states {chosen} -o DIR, with the same input options "
-        "as here (a fit without --states uses K = 20; it searches kappa itself unless --kappa "
-        "is given)"
+        f"next: ethogram fit {KEYPOINTS} --fps 30 --pcs 3 --restarts 2 --iters 5 "
+        f"--target-duration 0.4 --quiet --states {chosen} -o DIR (a fit without --states uses "
+        "K = 20; it searches kappa itself unless --kappa is given)"
     )
+    import shlex
+
+    from ethogram.cli import build_parser
+
+    command = said.splitlines()[-1].removeprefix("next: ethogram ").split(" (a fit")[0]
+    parsed = build_parser().parse_args(shlex.split(command.replace("DIR", str(tmp_path / "f"))))
+    assert parsed.command == "fit" and parsed.fps == 30 and parsed.states == chosen
     # refuses to overwrite without --overwrite, leaves no temporary folder
     code = main(["select", str(KEYPOINTS), "--fps", "30", "--states", "2", "-o", str(out)])
     assert code == 2

@@ -108,20 +108,28 @@ def _recording(rec, syllables, mask, inputs, fps, keep_keypoints, **extra) -> Re
 
 def _slds_recordings(model, fit, recordings, keep_keypoints, fps, expected_states, unseen):
     """The recording results of a keypoint-SLDS fit or apply; ``unseen`` (per recording, bool
-    (T,), :func:`_unseen`): the frames left without a syllable (-1) and out of the mask."""
+    (T,), :func:`_unseen`): the frames left without a syllable (-1) and out of the mask, whose
+    latent pose, centroid, heading and estimated keypoints are NaN too (the sampler's values
+    there are the prior's guess: a CSV user summing distances would read invented positions)."""
     out = []
     for i, rec in enumerate(recordings):
-        v = fit.centroid[i]
+        u = unseen[i]
+
+        def blank(a, u=u):
+            a = np.array(a, dtype=float)  # a copy: the fit's own arrays stay whole
+            a[u] = np.nan
+            return a
+
         probs = None
         if expected_states and fit.marginals is not None:
             probs = fit.marginals[i].astype(np.float32)
-        syllables = np.where(unseen[i], -1, fit.syllables[i])
+        syllables = np.where(u, -1, fit.syllables[i])
         out.append(
             _recording(
-                rec, syllables, ~unseen[i], fit.latent[i], fps,
-                keep_keypoints, centroid=v[:, :2], heading=fit.heading[i],
-                estimated_keypoints=fit.keypoints[i], noise_variance=fit.noise_variance[i],
-                expected_states=probs,
+                rec, syllables, ~u, blank(fit.latent[i]), fps,
+                keep_keypoints, centroid=blank(fit.centroid[i][:, :2]),
+                heading=blank(fit.heading[i]), estimated_keypoints=blank(fit.keypoints[i]),
+                noise_variance=fit.noise_variance[i], expected_states=probs,
             )
         )  # fmt: skip
     return out
