@@ -157,6 +157,43 @@ def test_an_unwritable_output_is_found_before_the_fit(features, tmp_path, capsys
     )
 
 
+def test_every_command_that_writes_says_an_unwritable_output_in_words(
+    features, tmp_path, capsys, monkeypatch
+):
+    """report, compare, movies and stats with -o where nothing can be written printed a raw
+    "[Errno 2] No such file or directory: '/proc/.x.tmp-12770'" naming their temporary file (a
+    fresh user's -o /proc/x); fit, apply and select already said it in words."""
+    import tempfile
+
+    code, _, err = _run(_fit(features, tmp_path / "fit"), capsys)
+    assert code == 0, err
+    fit = tmp_path / "fit"
+    (tmp_path / "groups.csv").write_text("recording,group\nx,a\n")
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    real = tempfile.mkstemp
+
+    def refuse(*args, dir=None, **kwargs):
+        if dir is not None and str(dir).startswith(str(locked)):
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*args, dir=dir, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    for argv in (
+        ["report", fit, "--no-trajectories", "--quiet"],
+        ["compare", fit, "--labels", fit],
+        ["movies", fit, "--kind", "skeleton", "--quiet"],
+        ["stats", fit, "--groups", tmp_path / "groups.csv"],
+    ):
+        code, _, err = _run([*argv, "-o", locked / "x"], capsys)
+        assert code == 2 and _one_line(err) == (
+            f"ethogram: error: cannot create the output folder {str(locked / 'x')!r} in "
+            f"{str(locked)!r}: it is on a read-only file system (Read-only file system); "
+            "choose another output with -o/--out"
+        ), argv
+        assert list(locked.iterdir()) == []
+
+
 @pytest.mark.skipif(
     os.name != "posix" or os.geteuid() == 0, reason="root writes into read-only folders"
 )

@@ -90,7 +90,7 @@ def run(args) -> int:
     from ..viz._instances import parse_syllables
     from ..viz._report_files import output_folder
     from ..viz.movie_files import make_movies
-    from ._common import existing_results_path, held_warnings, show_warnings
+    from ._common import check_writable, existing_results_path, held_warnings, show_warnings
 
     path = existing_results_path(args.results)
     if args.instances is not None and args.instances < 1:
@@ -102,6 +102,7 @@ def run(args) -> int:
         None if args.syllables is None else parse_syllables(args.syllables, results.num_states)
     )
     out = Path(args.out) if args.out else output_folder(path, "movies")
+    check_writable(out)  # said in words before any work, as fit says it
     skeleton = None
     if args.skeleton:
         skeleton = [

@@ -45,6 +45,7 @@ def add_parser(subparsers, parents) -> None:
 def run(args) -> int:
     """Run ``ethogram report``."""
     from ..viz.report import write_report
+    from ._common import check_writable
     from ._errors import RESULTS, option_names
 
     if args.workers < 1:
@@ -55,6 +56,8 @@ def run(args) -> int:
             f"{RESULTS} {str(given)!r} does not exist; give the folder 'ethogram fit -o' wrote, "
             "or its results .h5 file"
         )
+    if args.output is not None:  # said in words before any work, as fit says it
+        check_writable(Path(args.output).expanduser())
     index = write_report(
         args.results,
         args.output,

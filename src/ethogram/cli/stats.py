@@ -57,12 +57,18 @@ def run(args) -> int:
     )
     from ..results import load_results
     from ..viz._report_files import output_folder
-    from ._common import existing_results_path, files_swapped_in, refuse_existing
+    from ._common import (
+        check_writable,
+        existing_results_path,
+        files_swapped_in,
+        refuse_existing,
+    )
 
     path = existing_results_path(args.results)
     if not 0 < args.alpha < 1:
         raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha}")
     out = Path(args.out).expanduser() if args.out else output_folder(path, "stats")
+    check_writable(out)  # said in words before any work, as fit says it
     refuse_existing(
         out, OUTPUTS, args.overwrite, "stats"
     )  # before any work: a refused run changes nothing
