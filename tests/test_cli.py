@@ -465,9 +465,9 @@ def test_recordings_with_few_usable_frames_are_named_in_the_summary(tmp_path, ca
     # the report's box of warnings says the same note, in the command line's words (it
     # showed only the fit's quality warnings, so a report of this fit never named id2)
     from ethogram.cli._errors import option_names
-    from ethogram.viz._report_data import quality_warnings
+    from ethogram.viz._report_data import data_notes
 
-    shown = quality_warnings(load_results(tmp_path / "j" / "results.h5"), option_names())
+    shown = data_notes(load_results(tmp_path / "j" / "results.h5"), option_names())
     assert note.removeprefix("note: ") in shown
     assert "keep fewer --bodyparts NAMES" in note and "lower --confidence if" in note
 

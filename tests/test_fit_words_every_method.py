@@ -346,3 +346,40 @@ def test_the_keypoint_slds_aligns_its_start_at_the_preparations_confidence_thres
         assert load_results(tmp_path / f"{th}.h5").model.keypoint_prior.conf_threshold == want
     default = fit_recordings(recs, **kw)
     assert default.model.keypoint_prior.conf_threshold == 0.5
+
+
+def test_the_data_notes_are_notes_in_the_report_not_warnings(
+    fits, tmp_path, capsys, no_report_plots
+):
+    """The report showed the command line's notes on the data as more "Warnings (N)" of a fit
+    that "may be poor", although the command line printed them as notes (a fresh user's JABS
+    fit with one warning and two notes read "Warnings (3)"). Notes now follow the warnings,
+    marked; a fit with notes alone has a box of notes."""
+    from ethogram.results import load_results, write_results
+
+    def report(res, name):
+        (tmp_path / name).mkdir()
+        write_results(tmp_path / name / "results.h5", res)
+        assert main(["report", str(tmp_path / name), "--no-trajectories", "--quiet"]) == 0
+        capsys.readouterr()
+        page = tmp_path / name / "report" / "index.html"
+        return _box(page), page.read_text(encoding="utf-8")
+
+    res = load_results(fits["em"][0])  # EM stopped at 3 iterations: a warning
+    r = res.recordings[0]
+    hidden = np.arange(r.num_frames) < 0.6 * r.num_frames  # 60% without a syllable: a note
+    r.syllables = np.where(hidden, -1, r.syllables)
+    box, raw = report(res, "both")
+    notes = [w for w in box if w.startswith("Note: ")]
+    # this small fit also has too few frames per parameter: two notes
+    assert len(notes) == 2 and "have fewer than half their frames usable" in notes[1]
+    assert box[-2:] == notes and len(box) > 2  # the warnings first, then the notes
+    assert f"Warnings ({len(box) - 2})" in raw and "This fit may be poor" in raw
+    # converged, syllables of 0.4 s in turn: no warning left, the note alone
+    res.fit["converged"] = True
+    z = (np.arange(r.num_frames) // 12 % res.num_states).astype(r.syllables.dtype)
+    r.syllables = np.where(hidden, -1, z)
+    box, raw = report(res, "notes")
+    assert len(box) == 2 and all(w.startswith("Note: ") for w in box)
+    assert "Notes on the data" in raw and "Notes (2)" in raw
+    assert "Warnings (" not in raw and "This fit may be poor" not in raw

@@ -182,17 +182,24 @@ def method_captions(results) -> dict:
 
 
 def quality_warnings(results, names: dict | None = None) -> list:
-    """The fit's warnings (:func:`ethogram.analysis.diagnostics.results_quality_warnings`) and
-    the notes on its data (too few usable frames, sparse recordings: what the command line's
-    summary says), one string each, naming the arguments by ``names`` (the command line's
-    options) when the results came from the ``ethogram`` command (their configuration holds its
-    ``argv``) and by their Python names otherwise."""
-    from ..analysis._data_notes import data_notes
+    """The fit's warnings (:func:`ethogram.analysis.diagnostics.results_quality_warnings`), one
+    string each, naming the arguments by ``names`` (the command line's options) when the
+    results came from the ``ethogram`` command (their configuration holds its ``argv``) and by
+    their Python names otherwise."""
     from ..analysis.diagnostics import results_quality_warnings
 
     names = names if "argv" in (results.config or {}) else None
-    signs = results_quality_warnings(results) + data_notes(results)
-    return [w.worded(names) for w in signs]
+    return [w.worded(names) for w in results_quality_warnings(results)]
+
+
+def data_notes(results, names: dict | None = None) -> list:
+    """The notes on the fit's data the command line's summary prints (too few usable frames,
+    sparse recordings: :func:`ethogram.analysis._data_notes.data_notes`), one string each,
+    worded as :func:`quality_warnings`; the report shows them after the warnings, as notes."""
+    from ..analysis._data_notes import data_notes as notes
+
+    names = names if "argv" in (results.config or {}) else None
+    return [w.worded(names) for w in notes(results)]
 
 
 def recordings_table(results) -> list:

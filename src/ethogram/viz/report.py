@@ -265,6 +265,7 @@ def _build(
         "summary": rd.fit_summary(results),
         "captions": dict(rd.method_captions(results), masked=masked_in_plots(results)),
         "warnings": rd.quality_warnings(results, argument_names),
+        "notes": rd.data_notes(results, argument_names),
         "applied": rd.applied_model(results),
         "recordings": rd.recordings_table(results),
         "order": order,
