@@ -57,6 +57,7 @@ def test_a_dominant_syllable_means_more_than_four_fifths_of_the_frames():
     (applied,) = label_warnings([at[:50], over], [30.0, 30.0], num_states=2, applied=True)
     assert applied.kind == "dominant_syllable" and applied.arguments == ()
     assert str(applied).startswith("syllable 0 holds 87% of the labelled frames of these ")
+    assert "the fit may have collapsed onto it already" in str(applied)
     assert "differ from the recordings the model was fitted to" in str(applied)
     assert label_warnings([at], [30.0], num_states=2, applied=True) == []
 

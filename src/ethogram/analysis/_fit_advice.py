@@ -216,9 +216,10 @@ def _dominant(labels, kappa, searched: bool | None = None, applied: bool = False
         return FitQualityWarning(
             "dominant_syllable",
             f"syllable {top} holds {100 * share:.0f}% of the labelled frames of these "
-            "recordings: either they show one behavior most of the time, or they differ from "
-            "the recordings the model was fitted to (scale, frame rate, body parts, camera); "
-            "compare with the fit's own usage (its report) before reading these labels",
+            "recordings: the fit may have collapsed onto it already (its own warnings and "
+            "usage in its report say), these recordings may show one behavior most of the "
+            "time, or they differ from the recordings the model was fitted to (scale, frame "
+            "rate, body parts, camera)",
         )
     remedy, arguments = _dominant_remedy(kappa, searched)
     return FitQualityWarning(
