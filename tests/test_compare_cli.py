@@ -51,6 +51,7 @@ def test_permuted_reference_scores_one(fit, tmp_path, capsys):
     assert main(["compare", str(fit), "--overwrite", "--labels", str(tmp_path / "ref.csv")]) == 0
     out = capsys.readouterr().out
     assert "matched accuracy 1.000" in out and "NMI 1.000" in out and "ARI 1.000" in out
+    assert "one-to-one matching" not in out  # every syllable paired: nothing left out
     scores = pd.read_csv(fit / "compare" / "labels_scores.csv")
     row = scores.iloc[0]
     assert row["recording"] == "all" and row["num_frames"] == int((lab >= 0).sum())
@@ -93,6 +94,13 @@ def test_known_disagreement_and_results_file_reference(fit, tmp_path, capsys):
         == 0
     )
     row = pd.read_csv(fit / "compare" / "labels_scores.csv").iloc[0]
+    # a reference label without a syllable of its own: said, with what the accuracy leaves out
+    said = capsys.readouterr().out
+    n_syl = len(np.unique(lab[lab >= 0]))
+    assert (
+        f"(one-to-one matching pairs {n_syl} of the {n_syl} syllables with {n_syl} of the "
+        f"{n_syl + 1} reference labels; the frames of the unpaired ones count as wrong"
+    ) in said
     valid = lab >= 0
     changed = int(valid[500:600].sum())
     assert row["accuracy"] == pytest.approx(1 - changed / valid.sum())

@@ -167,6 +167,15 @@ def run(args) -> int:
         f"  matched accuracy {res.accuracy:.3f}   NMI {res.nmi:.3f}   ARI {res.ari:.3f}",
         file=sys.stdout,
     )
+    used, refs = len(res.confusion.columns), len(res.confusion.index)
+    if used > len(res.mapping) or refs > len(res.mapping):  # what the accuracy leaves out
+        print(
+            f"  (one-to-one matching pairs {len(res.mapping)} of the {used} syllables with "
+            f"{len(res.mapping)} of the {refs} reference labels; the frames of the unpaired "
+            "ones count as wrong in the matched accuracy; NMI and ARI need no pairing; "
+            "labels_confusion.csv has them all)",
+            file=sys.stdout,
+        )
     print(
         f"  boundaries within {res.tolerance} frames: precision {res.boundary_precision:.3f}   "
         f"recall {res.boundary_recall:.3f}   F1 {res.boundary_f1:.3f}",
