@@ -296,6 +296,15 @@ def test_python_dash_m_ethogram_is_the_command():
     assert proc.stdout.startswith("usage: ethogram fit") and "--states" in proc.stdout
 
 
+def test_version_is_said(capsys):
+    """``ethogram --version`` failed with "the following arguments are required: COMMAND"."""
+    from ethogram import __version__
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out == f"ethogram {__version__}\n"
+
+
 def test_debug_shows_the_traceback(tmp_path, capsys):
     # --debug as a user meets it: the interpreter prints the traceback of the exception main
     # re-raises (a process of its own); without it, one line and exit code 2 (cli.main)

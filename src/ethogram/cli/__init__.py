@@ -148,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
     )
+    from .._version import __version__
+
+    parser.add_argument("--version", action="version", version=f"ethogram {__version__}")
     sub = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser, metavar="COMMAND"
     )
