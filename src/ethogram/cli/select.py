@@ -267,9 +267,11 @@ def _fit_options_given(argv: list) -> list:
     with their values; not --states, the output or --overwrite."""
     import argparse
 
-    from . import build_parser
+    from . import fit as fit_command
 
-    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    sub = argparse.ArgumentParser(add_help=False).add_subparsers()
+    add_parser(sub, [])
+    fit_command.add_parser(sub, [])
     select, fit = sub.choices["select"], sub.choices["fit"]
     skip = {"--states", "-o", "--out", "--overwrite"}
     tokens = argv[argv.index("select") + 1 :] if "select" in argv else []
