@@ -417,6 +417,15 @@ def refuse_existing(folder: Path, names, overwrite: bool, command: str) -> None:
         )
 
 
+def check_output_folder(folder: Path, names, overwrite: bool, command: str) -> None:
+    """Before any work (as :func:`check_output` for a fit's results), the output of a command
+    that writes ``names`` into ``folder``: refused when they exist without ``overwrite``
+    (:func:`refuse_existing`) or when the folder cannot take files (:func:`check_writable`),
+    each in one line, so a refused run changes nothing."""
+    refuse_existing(folder, names, overwrite, command)
+    check_writable(folder)
+
+
 @contextlib.contextmanager
 def files_swapped_in(folder: Path, names):
     """Write ``names`` into the yielded hidden folder; on leaving, they replace those in ``folder``.

@@ -81,12 +81,7 @@ def run(args) -> int:
     """Run ``ethogram compare``."""
     from ..results import load_results
     from ..viz._report_files import output_folder
-    from ._common import (
-        check_writable,
-        existing_results_path,
-        files_swapped_in,
-        refuse_existing,
-    )
+    from ._common import check_output_folder, existing_results_path, files_swapped_in
 
     path = existing_results_path(args.results)
     labels_path = Path(args.labels).expanduser()
@@ -97,10 +92,7 @@ def run(args) -> int:
     annotations = _is_annotations(labels_path)
     names = ANNOTATION_TABLES if annotations else LABEL_TABLES
     out = Path(args.out).expanduser() if args.out else output_folder(path, "compare")
-    check_writable(out)  # said in words before any work, as fit says it
-    refuse_existing(
-        out, names, args.overwrite, "compare"
-    )  # before any work: a refused run changes nothing
+    check_output_folder(out, names, args.overwrite, "compare")
     results = load_results(path)
     if annotations:
         from ..analysis.annotations import compare_annotations, read_annotations

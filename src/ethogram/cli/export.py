@@ -44,13 +44,7 @@ def run(args) -> int:
     from ..io.nwb_export import copy_names, export_nwb, nwb_sources
     from ..results import load_results
     from ..viz._report_files import output_folder
-    from ._common import (
-        check_writable,
-        existing_results_path,
-        files_swapped_in,
-        listed,
-        refuse_existing,
-    )
+    from ._common import check_output_folder, existing_results_path, files_swapped_in, listed
 
     if not args.nwb:
         raise ValueError(
@@ -67,8 +61,7 @@ def run(args) -> int:
             f"{skipped[0][1] if skipped else 'nothing to export'}"
         )
     names = list(copy_names(sources).values())
-    refuse_existing(out, names, args.overwrite, "export")
-    check_writable(out)
+    check_output_folder(out, names, args.overwrite, "export")
     for name, why in skipped:
         print(f"ethogram: warning: {name}: not exported: {why}", file=sys.stderr)
     with files_swapped_in(out, names) as build:

@@ -57,21 +57,13 @@ def run(args) -> int:
     )
     from ..results import load_results
     from ..viz._report_files import output_folder
-    from ._common import (
-        check_writable,
-        existing_results_path,
-        files_swapped_in,
-        refuse_existing,
-    )
+    from ._common import check_output_folder, existing_results_path, files_swapped_in
 
     path = existing_results_path(args.results)
     if not 0 < args.alpha < 1:
         raise ValueError(f"--alpha must be between 0 and 1, got {args.alpha}")
     out = Path(args.out).expanduser() if args.out else output_folder(path, "stats")
-    check_writable(out)  # said in words before any work, as fit says it
-    refuse_existing(
-        out, OUTPUTS, args.overwrite, "stats"
-    )  # before any work: a refused run changes nothing
+    check_output_folder(out, OUTPUTS, args.overwrite, "stats")
     results = load_results(path)
     groups = read_groups(args.groups, results.names)
     empty = [n for n in groups if not (results[n].syllables >= 0).any()]
