@@ -259,4 +259,4 @@ def _target_missed(message: str, target_given: bool = True):
                 tuple(arguments) + more,
             )
     # an older ethogram's words (no known remedy): said as written
-    return FitQualityWarning("kappa_target_missed", f"kappa search: {kept(str(message))}", ())
+    return FitQualityWarning("kappa_target_missed", f"kappa search: {kept(text)}", ())

@@ -255,12 +255,17 @@ def label_warnings(
     dominant = _dominant(labels, kappa, searched, applied=applied)
     if dominant is not None:
         out.append(dominant)
-    # (d) after a missed search already says so, with its advice
-    if searched is False and not applied and not short and dominant is None:
-        if search.get("message"):
-            # the results hold the default target too: MoSeq's mouse timescale is the hint's
-            mouse = target_duration is None or float(target_duration) == TARGET_DURATION_S
-            out.append(_target_missed(search["message"], target_given=not mouse))
+    # not after (d) on a missed search, which says so with its advice
+    if (
+        searched is False
+        and not applied
+        and not short
+        and dominant is None
+        and search.get("message")
+    ):
+        # the results hold the default target too: MoSeq's mouse timescale is the hint's
+        mouse = target_duration is None or float(target_duration) == TARGET_DURATION_S
+        out.append(_target_missed(search["message"], target_given=not mouse))
     return out
 
 

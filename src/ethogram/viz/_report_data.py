@@ -183,23 +183,27 @@ def method_captions(results) -> dict:
 
 def quality_warnings(results, names: dict | None = None) -> list:
     """The fit's warnings (:func:`ethogram.analysis.diagnostics.results_quality_warnings`), one
-    string each, naming the arguments by ``names`` (the command line's options) when the
-    results came from the ``ethogram`` command (their configuration holds its ``argv``) and by
-    their Python names otherwise."""
+    string each, worded by :func:`_worded`."""
     from ..analysis.diagnostics import results_quality_warnings
 
-    names = names if "argv" in (results.config or {}) else None
-    return [w.worded(names) for w in results_quality_warnings(results)]
+    return _worded(results_quality_warnings(results), results, names)
 
 
 def data_notes(results, names: dict | None = None) -> list:
     """The notes on the fit's data the command line's summary prints (too few usable frames,
     sparse recordings: :func:`ethogram.analysis._data_notes.data_notes`), one string each,
-    worded as :func:`quality_warnings`; the report shows them after the warnings, as notes."""
+    worded by :func:`_worded`; the report shows them after the warnings, as notes."""
     from ..analysis._data_notes import data_notes as notes
 
+    return _worded(notes(results), results, names)
+
+
+def _worded(signs, results, names: dict | None) -> list:
+    """``signs`` naming their arguments by ``names`` (the command line's options) when the
+    results came from the ``ethogram`` command (their configuration holds its ``argv``) and by
+    their Python names otherwise."""
     names = names if "argv" in (results.config or {}) else None
-    return [w.worded(names) for w in notes(results)]
+    return [w.worded(names) for w in signs]
 
 
 def recordings_table(results) -> list:
