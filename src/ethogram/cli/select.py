@@ -241,52 +241,10 @@ def run(args) -> int:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _say(lines + [f"wrote {final}", _next_fit(args, chosen)], quality)
+    from ._next_step import next_fit
+
+    _say(lines + [f"wrote {final}", next_fit(args, chosen)], quality)
     return 0
-
-
-def _next_fit(args, chosen: int) -> str:
-    """The fit of the K chosen here, as a command: the inputs and every option given to select
-    that ``ethogram fit`` takes too (``--fps``, the preparation's, ``--kappa``, ...), with
-    ``--states`` the chosen K. A fresh user's select said "best K = 5" and the fit went on with
-    its default K = 20; a first version of this line left out ``--fps``."""
-    import shlex
-
-    options = _fit_options_given(getattr(args, "argv", []) or [])
-    shown = " ".join(shlex.quote(str(i)) for i in args.inputs[:3])
-    shown += " ..." if len(args.inputs) > 3 else ""
-    given = " ".join(shlex.quote(t) for t in options)
-    return (
-        f"next: ethogram fit {shown}{' ' + given if given else ''} --states {chosen} -o DIR "
-        "(a fit without --states uses K = 20; it searches kappa itself unless --kappa is given)"
-    )
-
-
-def _fit_options_given(argv: list) -> list:
-    """The tokens of ``argv`` (a select command line) whose options ``ethogram fit`` also has,
-    with their values; not --states, the output or --overwrite."""
-    import argparse
-
-    from . import fit as fit_command
-
-    sub = argparse.ArgumentParser(add_help=False).add_subparsers()
-    add_parser(sub, [])
-    fit_command.add_parser(sub, [])
-    select, fit = sub.choices["select"], sub.choices["fit"]
-    skip = {"--states", "-o", "--out", "--overwrite"}
-    tokens = argv[argv.index("select") + 1 :] if "select" in argv else []
-    out, i = [], 0
-    while i < len(tokens):
-        name = tokens[i].split("=", 1)[0]
-        action = select._option_string_actions.get(name) if name.startswith("-") else None
-        if action is None:
-            i += 1
-            continue
-        takes = 0 if action.nargs == 0 or "=" in tokens[i] else 1
-        if name not in skip and name in fit._option_string_actions:
-            out.extend(tokens[i : i + 1 + takes])
-        i += 1 + takes
-    return out
 
 
 def _kappa(args):
