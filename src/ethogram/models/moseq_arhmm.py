@@ -453,12 +453,10 @@ class StickyHDPARHMM:
             Sums over sequences.
         """
         xs, ms = self.clean(data, mask)
-        out = {"z": 0.0, "x": 0.0}
+        params = (self.transition_matrix, self.ar_weights, self.ar_covs)
         with one_blas_thread():  # a solve per syllable against every frame: threads only cost
-            for x, z, m in zip(xs, syllables, ms):
-                g = log_joint_arhmm(x, z, self.transition_matrix, self.ar_weights, self.ar_covs, m)
-                out = {k: out[k] + g[k] for k in out}
-        return out
+            groups = [log_joint_arhmm(x, z, *params, m) for x, z, m in zip(xs, syllables, ms)]
+        return {k: sum((g[k] for g in groups), 0.0) for k in ("z", "x")}
 
     def sample(self, num_frames: int, seed=None, syllables=None):
         """Draw one sequence (:func:`~ethogram.models.gibbs.arhmm.sample_arhmm`).
